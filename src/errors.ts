@@ -1,0 +1,61 @@
+/**
+ * Every error a client can see is built here, each with its `extensions.code`.
+ * Anything not built here is masked as INTERNAL_SERVER_ERROR and logged (see server.ts).
+ */
+import { GraphQLError } from 'graphql';
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'AMBIGUOUS_IDENTIFIER'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_TIMEOUT'
+  | 'SOURCE_BAD_RESPONSE'
+  | 'QUERY_TOO_COMPLEX'
+  | 'CONFLICT';
+
+export const SOURCE_ERROR_CODES = ['SOURCE_UNAVAILABLE', 'SOURCE_TIMEOUT', 'SOURCE_BAD_RESPONSE'] as const;
+export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number];
+
+/** A source (or one of its rows) failed. Carries the source name so clients know which fields are missing and why. */
+export class SourceError extends GraphQLError {
+  constructor(
+    readonly source: string,
+    readonly code: SourceErrorCode,
+    message: string,
+    readonly detail?: Record<string, unknown>,
+  ) {
+    super(message, { extensions: { code, source, ...(detail ?? {}) } });
+    this.name = 'SourceError';
+  }
+}
+
+export function isSourceError(e: unknown): e is SourceError {
+  return e instanceof SourceError;
+}
+
+export const badUserInput = (message: string, detail?: Record<string, unknown>) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
+
+export const notFound = (message: string) => new GraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
+
+export const ambiguousIdentifier = (kind: string, matches: number) =>
+  new GraphQLError(`The ${kind} identifier belongs to ${matches} customers; use customersByIdentifier to list them`, {
+    extensions: { code: 'AMBIGUOUS_IDENTIFIER', matches },
+  });
+
+export const unauthenticated = (message = 'Missing or invalid credentials') =>
+  new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+
+export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+
+export const queryTooComplex = (message: string, detail?: Record<string, unknown>) =>
+  new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...(detail ?? {}) } });
+
+export const conflict = (message: string) => new GraphQLError(message, { extensions: { code: 'CONFLICT' } });
+
+/** The one way a malformed source row is reported: the record answers null, the request goes on. */
+export const badRow = (source: string, what: string, reason: string) =>
+  new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} returned a malformed ${what}: ${reason}`);

@@ -1,0 +1,69 @@
+/**
+ * Real databases for tests. `C360_TEST_DB` picks the engine for every database-backed test:
+ * `sqlite` (default: a temp file per database) or `mariadb` (a fresh database per call on the
+ * server at `C360_TEST_MYSQL_URL`, e.g. `mysql://root@127.0.0.1:3307/`). Under `CI=true` a
+ * missing MariaDB is a failure, never a skip.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { openDatabase, type SqlConnection } from '../../src/db';
+
+export type TestEngine = 'sqlite' | 'mariadb';
+export const testEngine: TestEngine = process.env.C360_TEST_DB === 'mariadb' ? 'mariadb' : 'sqlite';
+
+export interface TestDatabase {
+  /** The connection config to hand to c360 code (config, connectors, store). */
+  connection: SqlConnection;
+  /** An open knex on it, for seeding and assertions. */
+  db: Knex;
+  /** Closes `db` and removes the database. */
+  drop(): Promise<void>;
+}
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-test-'));
+
+/** A new empty database on the selected engine. */
+export async function freshDatabase(label = 'db'): Promise<TestDatabase> {
+  const name = `c360_t_${label.replace(/\W/g, '_').slice(0, 20)}_${crypto.randomBytes(4).toString('hex')}`;
+  if (testEngine === 'sqlite') {
+    const filename = path.join(tmpRoot, `${name}.sqlite`);
+    const connection: SqlConnection = { client: 'sqlite', filename };
+    const db = openDatabase(connection);
+    return {
+      connection,
+      db,
+      drop: async () => {
+        await db.destroy();
+        for (const f of [filename, `${filename}-wal`, `${filename}-shm`]) fs.rmSync(f, { force: true });
+      },
+    };
+  }
+  const base = process.env.C360_TEST_MYSQL_URL;
+  if (!base) throw new Error('C360_TEST_DB=mariadb needs C360_TEST_MYSQL_URL (e.g. mysql://root@127.0.0.1:3307/)');
+  const admin = openDatabase({ client: 'mysql', url: base });
+  try {
+    await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', [name]);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const connection: SqlConnection = { client: 'mysql', url: url.toString() };
+  const db = openDatabase(connection);
+  return {
+    connection,
+    db,
+    drop: async () => {
+      await db.destroy();
+      const a = openDatabase({ client: 'mysql', url: base });
+      try {
+        await a.raw('DROP DATABASE IF EXISTS ??', [name]);
+      } finally {
+        await a.destroy();
+      }
+    },
+  };
+}
