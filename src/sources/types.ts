@@ -117,6 +117,7 @@ export interface ShopAccount {
 
 export interface OrderLine {
   id: string;
+  orderId: string;
   sku: string;
   name: string;
   category: string;
@@ -132,8 +133,6 @@ export interface Order {
   total: Money;
   placedAt: Instant;
   paidAt: Instant | null;
-  lines: Slot<OrderLine>[];
-  refunds: Slot<Refund>[];
 }
 
 export interface Refund {
@@ -151,10 +150,15 @@ export interface OrderQuery {
   limit?: number | null;
 }
 
+/**
+ * Aggregates over one account's orders, computed in the source (SQL GROUP BY).
+ * orderCount counts orders not cancelled; totalSpent is their total less refunds.
+ */
 export interface OrderSummary {
   accountId: string;
   orderCount: number;
   totalSpent: Money;
+  refundedAmount: Money;
   firstOrderAt: Instant | null;
   lastOrderAt: Instant | null;
 }
@@ -162,6 +166,9 @@ export interface OrderSummary {
 export interface OrdersConnector extends Connector {
   accountsByIds(ids: readonly string[]): Promise<Array<Slot<ShopAccount> | null>>;
   ordersByAccountIds(ids: readonly string[], query: OrderQuery): Promise<Array<Slot<Order>[]>>;
+  linesByOrderIds(ids: readonly string[]): Promise<Array<Slot<OrderLine>[]>>;
+  refundsByOrderIds(ids: readonly string[]): Promise<Array<Slot<Refund>[]>>;
+  /** Accounts without orders answer null. */
   orderSummariesByAccountIds(ids: readonly string[]): Promise<Array<Slot<OrderSummary> | null>>;
 }
 
