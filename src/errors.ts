@@ -22,12 +22,12 @@ export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number];
 /** A source (or one of its rows) failed. Carries the source name so clients know which fields are missing and why. */
 export class SourceError extends GraphQLError {
   constructor(
-    readonly source: string,
+    readonly sourceName: string,
     readonly code: SourceErrorCode,
     message: string,
     readonly detail?: Record<string, unknown>,
   ) {
-    super(message, { extensions: { code, source, ...(detail ?? {}) } });
+    super(message, { extensions: { code, source: sourceName, ...(detail ?? {}) } });
     this.name = 'SourceError';
   }
 }
