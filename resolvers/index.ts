@@ -1,0 +1,17 @@
+/** All resolvers, merged; the schema is built from schema/*.graphql and these (src/schema.ts). */
+import { mergeResolvers } from '@graphql-tools/merge';
+import { customerResolvers } from './customer';
+import { crmResolvers } from './crm';
+import { ordersResolvers } from './orders';
+import { supportResolvers } from './support';
+import { scrmResolvers } from './scrm';
+import { DateTime, DateScalar } from './scalars';
+
+export const resolvers = mergeResolvers([
+  { DateTime, Date: DateScalar },
+  customerResolvers,
+  crmResolvers,
+  ordersResolvers,
+  supportResolvers,
+  scrmResolvers,
+]);

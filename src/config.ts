@@ -1,0 +1,164 @@
+/**
+ * Gateway configuration: a JSON file validated at start-up. Secrets never sit in the file:
+ * any string may be `${ENV_VAR}` or `${ENV_VAR:-default}`, filled from the environment
+ * before validation. A bad file stops the process with a message naming the file and key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const sqlConnection = z.discriminatedUnion('client', [
+  z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
+  z
+    .object({
+      client: z.literal('mysql'),
+      url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
+      pool: z.object({ min: z.number().int().min(0), max: z.number().int().min(1) }).partial().optional(),
+    })
+    .strict(),
+]);
+
+const timeoutMs = z.number().int().min(10).max(120_000);
+const breaker = z
+  .object({ failureThreshold: z.number().int().min(1), cooldownMs: z.number().int().min(100) })
+  .strict()
+  .optional();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(4000),
+        /** Serve the Apollo Sandbox landing page on GET /graphql. */
+        sandbox: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    oneid: z.object({ connection: sqlConnection }).strict(),
+    sources: z
+      .object({
+        crm: z
+          .object({ connection: sqlConnection, timeoutMs: timeoutMs.default(2000), maxBatch: z.number().int().min(1).max(1000).default(500), breaker })
+          .strict(),
+        orders: z
+          .object({ connection: sqlConnection, timeoutMs: timeoutMs.default(2000), maxBatch: z.number().int().min(1).max(1000).default(500), breaker })
+          .strict(),
+        support: z
+          .object({
+            baseUrl: z.url(),
+            token: z.string().min(1),
+            timeoutMs: timeoutMs.default(2000),
+            maxBatch: z.number().int().min(1).max(100).default(100),
+            breaker,
+          })
+          .strict(),
+        scrm: z
+          .object({
+            baseUrl: z.url(),
+            appId: z.string().min(1),
+            appSecret: z.string().min(1),
+            timeoutMs: timeoutMs.default(2000),
+            maxBatch: z.number().int().min(1).max(100).default(100),
+            breaker,
+          })
+          .strict(),
+      })
+      .strict(),
+    identity: z
+      .object({
+        rulesFile: z.string().default('config/identity-rules.json'),
+        /** Resolve identities from every source's scan when the gateway starts. */
+        resolveOnStart: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        /** Most ids one `customers(ids:)` call may ask for. */
+        maxIds: z.number().int().min(1).max(10_000).default(1000),
+        /** Most items a list argument like `first` may ask for. */
+        maxFirst: z.number().int().min(1).max(1000).default(100),
+      })
+      .strict()
+      .prefault({}),
+    /** When present, `start` seeds the demo world and runs the support and SCRM stand-ins itself. */
+    demo: z
+      .object({
+        people: z.number().int().min(10).max(1_000_000).default(5000),
+        seed: z.number().int().default(42),
+        dataDir: z.string().default('data'),
+        supportPort: z.number().int().min(0).max(65535).default(4101),
+        scrmPort: z.number().int().min(0).max(65535).default(4102),
+      })
+      .strict()
+      .optional(),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type SqlConnectionConfig = z.infer<typeof sqlConnection>;
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Replaces `${VAR}` / `${VAR:-default}` in every string; a missing variable without default is an error naming the key. */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, where: string, at: string[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (def !== undefined) return def;
+      throw new ConfigError(`${where}: ${at.join('.') || '(root)'} needs environment variable ${name}, which is not set`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, where, [...at, String(i)]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, where, [...at, k])]));
+  }
+  return value;
+}
+
+/** Validates an already-parsed config object; `where` names it in errors. Relative SQLite paths resolve against `baseDir`. */
+export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): Config {
+  const result = configSchema.safeParse(interpolateEnv(raw, env, where));
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${where} is not a valid c360 config:\n${lines.join('\n')}`);
+  }
+  const cfg = result.data;
+  const abs = (c: SqlConnectionConfig): SqlConnectionConfig =>
+    c.client === 'sqlite' && c.filename !== ':memory:' ? { ...c, filename: path.resolve(baseDir, c.filename) } : c;
+  cfg.oneid.connection = abs(cfg.oneid.connection);
+  cfg.sources.crm.connection = abs(cfg.sources.crm.connection);
+  cfg.sources.orders.connection = abs(cfg.sources.orders.connection);
+  cfg.identity.rulesFile = path.resolve(baseDir, cfg.identity.rulesFile);
+  if (cfg.demo) cfg.demo.dataDir = path.resolve(baseDir, cfg.demo.dataDir);
+  return cfg;
+}
+
+/** Reads and validates a config file. Relative paths inside it resolve against the working directory. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read config (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseConfig(raw, file, env);
+}

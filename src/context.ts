@@ -1,0 +1,31 @@
+/**
+ * The per-request context: built once per request, never mutated by resolvers.
+ */
+import type { Logger } from './observability/logger';
+import { createLoaders, type LoaderDeps, type Loaders } from './loaders';
+import type { Config } from './config';
+
+export interface Viewer {
+  /** Role name from the access policy. */
+  role: string;
+  /** API key name or token subject; never a secret. */
+  principal: string;
+}
+
+export interface Context {
+  requestId: string;
+  viewer: Viewer;
+  loaders: Loaders;
+  limits: Config['limits'];
+  log: Logger;
+}
+
+export function createContext(deps: LoaderDeps & { limits: Config['limits']; log: Logger }, requestId: string, viewer: Viewer): Context {
+  return {
+    requestId,
+    viewer,
+    loaders: createLoaders(deps),
+    limits: deps.limits,
+    log: deps.log.child({ requestId }),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The Apollo Server for one schema: error masking, request metrics and logs as plugins.
+ * Errors built deliberately (src/errors.ts, or graphql's own validation) reach the client
+ * with their code; anything else is logged with the request id and masked.
+ */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Context } from './context';
+import type { Metrics } from './observability/metrics';
+import type { Logger } from './observability/logger';
+
+const PUBLIC_CODES = new Set([
+  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'AMBIGUOUS_IDENTIFIER', 'SOURCE_UNAVAILABLE',
+  'SOURCE_TIMEOUT', 'SOURCE_BAD_RESPONSE', 'QUERY_TOO_COMPLEX', 'CONFLICT', 'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST',
+]);
+
+/** Operation names are client-chosen: cap the label set so a client cannot grow the metric without bound. */
+function operationLabeller(max = 200) {
+  const seen = new Set<string>();
+  return (name: string | null | undefined): string => {
+    if (!name || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return name ? 'invalid' : 'anonymous';
+    if (seen.has(name)) return name;
+    if (seen.size >= max) return 'other';
+    seen.add(name);
+    return name;
+  };
+}
+
+export function formatErrorFor(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code as string | undefined;
+    // A bad literal argument (wrong enum value, unparseable scalar) is bad user input, not a broken query.
+    if (code === 'GRAPHQL_VALIDATION_FAILED' && /^Expected value of type/.test(formatted.message)) {
+      return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+    }
+    if (original instanceof GraphQLError && code && PUBLIC_CODES.has(code)) {
+      const { http: _http, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    log.error({ err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'unexpected error');
+    return { message: 'Unexpected error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+  const label = operationLabeller();
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ response, operationName, errors, contextValue }) {
+          const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          const errs = body?.errors ?? errors ?? [];
+          const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
+          metrics.graphqlRequests.inc({ operation: label(operationName), outcome });
+          contextValue?.log?.info(
+            {
+              operation: label(operationName),
+              outcome,
+              ms: Number(process.hrtime.bigint() - started) / 1e6,
+              errorCodes: errs.length ? [...new Set(errs.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))] : undefined,
+              role: contextValue?.viewer?.role,
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
+
+export async function createApollo(schema: GraphQLSchema, opts: { metrics: Metrics; log: Logger; sandbox: boolean }) {
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatErrorFor(opts.log),
+    plugins: [
+      opts.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      observabilityPlugin(opts.metrics),
+    ],
+  });
+  await apollo.start();
+  return apollo;
+}

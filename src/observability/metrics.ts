@@ -1,0 +1,65 @@
+/**
+ * Prometheus metrics, one registry per gateway instance (tests run several side by side).
+ * Source metrics are fed by the connector boundary (`SourceObserver`): one increment per call
+ * to a system, never per key.
+ */
+import client from 'prom-client';
+import type { SourceObserver } from '../sources/observe';
+import { isSourceError } from '../errors';
+
+export interface Metrics {
+  registry: client.Registry;
+  sourceObserver: SourceObserver;
+  graphqlRequests: client.Counter<'operation' | 'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'c360_process_' });
+
+  const sourceRequests = new client.Counter({
+    name: 'c360_source_requests_total',
+    help: 'Calls made to a source system (one per batch call, not per key).',
+    labelNames: ['source', 'operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const sourceDuration = new client.Histogram({
+    name: 'c360_source_request_duration_seconds',
+    help: 'Duration of calls to a source system.',
+    labelNames: ['source', 'operation'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const batchSize = new client.Histogram({
+    name: 'c360_source_batch_size',
+    help: 'Keys carried by one call to a source system.',
+    labelNames: ['source', 'operation'] as const,
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  const graphqlRequests = new client.Counter({
+    name: 'c360_graphql_requests_total',
+    help: 'GraphQL operations served, by operation name and outcome (ok, partial, error).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+
+  const sourceObserver: SourceObserver = {
+    async call(c, run) {
+      const labels = { source: c.source, operation: c.operation };
+      batchSize.observe(labels, c.batchSize);
+      const end = sourceDuration.startTimer(labels);
+      try {
+        const out = await run();
+        sourceRequests.inc({ ...labels, outcome: 'ok' });
+        return out;
+      } catch (e) {
+        sourceRequests.inc({ ...labels, outcome: isSourceError(e) ? e.code.toLowerCase() : 'error' });
+        throw e;
+      } finally {
+        end();
+      }
+    },
+  };
+  return { registry, sourceObserver, graphqlRequests };
+}
