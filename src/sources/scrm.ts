@@ -1,0 +1,318 @@
+/**
+ * SCRM connector (WeChat official-account style HTTP JSON API plus the SCRM's extensions,
+ * demo/SOURCES.md).
+ *
+ * Keys: openids; the OneID record is `scrm` / openid. One call = one POST carrying up to
+ * `maxBatch` openids (the API takes at most 100): user/info/batchget for followers, the SCRM's
+ * coupons/groupchats/profiles batchget for the rest. The identity feed is /scrm/v1/changes,
+ * one GET per page of up to 1000 items. Every call carries an access token, fetched from
+ * /cgi-bin/token (itself a source call, operation `token`) and cached until shortly before it
+ * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
+ */
+import { badRow, SourceError } from '../errors';
+import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../canonical';
+import { badResponse, createHttpTransport, type BreakerOptions, type JsonObject, type Query } from './http';
+import { chunked, type SourceObserver } from './observe';
+import type { Coupon, GroupMembership, RawIdentifier, ScanPage, ScannedRecord, ScrmConnector, ScrmFollower, Slot } from './types';
+
+export interface ScrmConnectorConfig {
+  baseUrl: string;
+  appId: string;
+  appSecret: string;
+  /** Deadline per attempt (default 2000 ms). */
+  timeoutMs?: number;
+  /** Openids per call, 1..100 (default 100, the API's limit). */
+  maxBatch?: number;
+  /** Extra attempts after a transient failure (default 1). */
+  retries?: number;
+  /** Default: open after 5 consecutive failures, probe again after 10 s. */
+  breaker?: Partial<BreakerOptions>;
+  /** Page size for `scan` when the caller names none (default 500, at most 1000). */
+  scanPageSize?: number;
+}
+
+const SOURCE = 'scrm' as const;
+const API_MAX_IDS = 100;
+const API_MAX_PAGE = 1000;
+const CURSOR_PREFIX = 'wx1:';
+const CURRENCY = 'CNY';
+
+/** errcodes meaning "this access token is no good": invalid, expired, or superseded. */
+const TOKEN_ERRCODES = new Set([40001, 42001, 40014]);
+const SYSTEM_BUSY = -1;
+
+const PATH = {
+  token: '/cgi-bin/token',
+  followers: '/cgi-bin/user/info/batchget',
+  coupons: '/scrm/v1/coupons/batchget',
+  groups: '/scrm/v1/groupchats/batchget',
+  profiles: '/scrm/v1/profiles/batchget',
+  changes: '/scrm/v1/changes',
+  ping: '/scrm/v1/ping',
+} as const;
+
+/** Openids the API can look up. Anything else answers unknown without asking: WeChat fails a whole batch on one bad openid. */
+const isOpenid = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
+const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
+
+function errcodeError(errcode: number, request: string): SourceError {
+  // errmsg is left out on purpose: WeChat puts hints (sometimes the offending openid) in it.
+  if (errcode === SYSTEM_BUSY) {
+    return new SourceError(SOURCE, 'SOURCE_UNAVAILABLE', `${SOURCE} is busy (errcode ${errcode}, ${request})`, { request, errcode });
+  }
+  return new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} answered ${request} with errcode ${errcode}`, { request, errcode });
+}
+
+/** 0 when the body carries no errcode (WeChat's batchget success) or errcode 0. */
+function errcodeOf(body: JsonObject, request: string): number {
+  const code = body.errcode;
+  if (code === undefined || code === 0) return 0;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw badResponse(SOURCE, request, '"errcode" is not an integer');
+  return code;
+}
+
+/** A unix-seconds field that may be absent: null when absent, undefined when present but unreadable. */
+function optionalSeconds(v: unknown): string | null | undefined {
+  if (v == null) return null;
+  return instantFromSeconds(v) ?? undefined;
+}
+
+function toFollower(u: JsonObject, openid: string): Slot<ScrmFollower> {
+  if (u.subscribe === 0) {
+    // WeChat tells us only that this person no longer follows; they are still the same person.
+    return {
+      openid,
+      unionid: text(u.unionid),
+      nickname: null,
+      gender: 'UNKNOWN',
+      city: null,
+      province: null,
+      country: null,
+      subscribed: false,
+      subscribedAt: null,
+      tagIds: [],
+    };
+  }
+  if (u.subscribe !== 1) return badRow(SOURCE, 'follower', 'subscribe is neither 0 nor 1');
+  const subscribedAt = optionalSeconds(u.subscribe_time);
+  if (subscribedAt === undefined) return badRow(SOURCE, 'follower', 'subscribe_time is not unix seconds');
+  const tags = u.tagid_list ?? [];
+  if (!Array.isArray(tags) || !tags.every((t) => Number.isSafeInteger(t))) {
+    return badRow(SOURCE, 'follower', 'tagid_list is not a list of integers');
+  }
+  return {
+    openid,
+    unionid: text(u.unionid),
+    nickname: text(u.nickname),
+    gender: normalizeGender(u.sex),
+    city: text(u.city),
+    province: text(u.province),
+    country: text(u.country),
+    subscribed: true,
+    subscribedAt,
+    tagIds: tags as number[],
+  };
+}
+
+function toCoupon(c: JsonObject, openid: string): Slot<Coupon> {
+  const id = str(c.coupon_id);
+  if (!id) return badRow(SOURCE, 'coupon', 'coupon_id is missing');
+  const value = moneyFromDecimal(c.value, CURRENCY);
+  if (!value) return badRow(SOURCE, 'coupon', 'value is not a yuan amount');
+  const receivedAt = instantFromSeconds(c.received_at);
+  if (!receivedAt) return badRow(SOURCE, 'coupon', 'received_at is not unix seconds');
+  const redeemedAt = optionalSeconds(c.redeemed_at);
+  if (redeemedAt === undefined) return badRow(SOURCE, 'coupon', 'redeemed_at is not unix seconds');
+  const status = text(c.status);
+  if (!status) return badRow(SOURCE, 'coupon', 'status is missing');
+  return { id, openid, title: typeof c.title === 'string' ? c.title : '', value, status, receivedAt, redeemedAt };
+}
+
+function toMembership(m: JsonObject, openid: string): Slot<GroupMembership> {
+  const chatId = str(m.chat_id);
+  if (!chatId) return badRow(SOURCE, 'group membership', 'chat_id is missing');
+  const joinedAt = instantFromSeconds(m.join_time);
+  if (!joinedAt) return badRow(SOURCE, 'group membership', 'join_time is not unix seconds');
+  return { openid, chatId, chatName: typeof m.chat_name === 'string' ? m.chat_name : '', joinedAt };
+}
+
+/** The identity view of one feed item; null when it cannot be placed (no openid or no updated_at). */
+function toScanned(item: JsonObject): ScannedRecord | null {
+  const openid = typeof item.openid === 'string' && isOpenid(item.openid) ? item.openid : null;
+  const updatedAt = instantFromSeconds(item.updated_at);
+  if (!openid || !updatedAt) return null;
+  const identifiers: RawIdentifier[] = [{ kind: 'OPENID', value: openid }];
+  const unionid = text(item.unionid);
+  const phone = text(item.bound_phone);
+  const memberNo = text(item.member_no);
+  if (unionid) identifiers.push({ kind: 'UNIONID', value: unionid });
+  if (phone) identifiers.push({ kind: 'PHONE', value: phone });
+  if (memberNo) identifiers.push({ kind: 'MEMBER_NO', value: memberNo });
+  // Unfollowing is not deletion: the openid still names the same person, so `deleted` stays unset.
+  return { source: SOURCE, recordId: openid, updatedAt, identifiers };
+}
+
+function objects(body: JsonObject, key: string, request: string): JsonObject[] {
+  const list = body[key];
+  if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
+  return list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {})) as JsonObject[];
+}
+
+/** Places rows under their openid (never by position); rows without one belong to no key. */
+function groupByOpenid<T>(rows: JsonObject[], convert: (row: JsonObject, openid: string) => Slot<T>): Map<string, Slot<T>[]> {
+  const by = new Map<string, Slot<T>[]>();
+  for (const row of rows) {
+    if (typeof row.openid !== 'string') continue;
+    let list = by.get(row.openid);
+    if (!list) by.set(row.openid, (list = []));
+    list.push(convert(row, row.openid));
+  }
+  return by;
+}
+
+export function createScrmConnector(config: ScrmConnectorConfig, observer: SourceObserver): ScrmConnector {
+  const maxBatch = config.maxBatch ?? API_MAX_IDS;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > API_MAX_IDS) {
+    throw new Error(`scrm connector: maxBatch must be an integer in 1..${API_MAX_IDS} (the API's limit), got ${maxBatch}`);
+  }
+  const transport = createHttpTransport({
+    source: SOURCE,
+    baseUrl: config.baseUrl,
+    timeoutMs: config.timeoutMs ?? 2000,
+    retries: config.retries ?? 1,
+    breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
+  });
+  const defaultPage = Math.min(API_MAX_PAGE, Math.max(1, config.scanPageSize ?? 500));
+
+  // ---- access token: one cached, one request in flight at most ----
+  let token: { value: string; refreshAt: number } | null = null;
+  let fetching: Promise<string> | null = null;
+
+  async function fetchToken(): Promise<string> {
+    const request = `GET ${PATH.token}`;
+    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0 }, () =>
+      transport.getJson(PATH.token, { grant_type: 'client_credential', appid: config.appId, secret: config.appSecret }),
+    );
+    const code = errcodeOf(body, request);
+    if (code !== 0) throw errcodeError(code, request);
+    const value = body.access_token;
+    const ttl = body.expires_in;
+    if (typeof value !== 'string' || value === '') throw badResponse(SOURCE, request, '"access_token" is missing');
+    if (typeof ttl !== 'number' || !(ttl > 0)) throw badResponse(SOURCE, request, '"expires_in" is not a positive number');
+    // Renew a little early so a token never expires between our check and the server's.
+    const marginSeconds = Math.min(300, ttl * 0.1);
+    token = { value, refreshAt: Date.now() + (ttl - marginSeconds) * 1000 };
+    return value;
+  }
+
+  function accessToken(): Promise<string> {
+    if (token && Date.now() < token.refreshAt) return Promise.resolve(token.value);
+    return (fetching ??= fetchToken().finally(() => {
+      fetching = null;
+    }));
+  }
+
+  /**
+   * One API call with the current token. When the answer says the token is no good, the token
+   * is refreshed once and the call repeated once; a second refusal is an error.
+   */
+  async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown): Promise<JsonObject> {
+    const request = `${method} ${path}`;
+    for (let refreshed = false; ; refreshed = true) {
+      const used = await accessToken();
+      const q = { ...query, access_token: used };
+      const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
+      const code = errcodeOf(answer, request);
+      if (code === 0) return answer;
+      if (TOKEN_ERRCODES.has(code) && !refreshed) {
+        // Concurrent chunks may all hold the stale token; only the first drops it, so one refresh serves all.
+        if (token?.value === used) token = null;
+        continue;
+      }
+      throw errcodeError(code, request);
+    }
+  }
+
+  /** One batch POST per chunk of unique valid openids; answers the rows under `key`, all chunks together. */
+  async function batch(operation: string, path: string, key: string, openids: readonly string[], body: (chunk: string[]) => unknown) {
+    const wanted = [...new Set(openids.filter(isOpenid))];
+    if (wanted.length === 0) return [];
+    // Fetched before the chunks go out, so concurrent chunks share one token request.
+    await accessToken();
+    const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
+      objects(await api('POST', path, {}, body(chunk)), key, `POST ${path}`),
+    ]);
+    return pages.flat();
+  }
+
+  const openidsBody = (chunk: string[]) => ({ openids: chunk });
+
+  return {
+    name: SOURCE,
+    maxBatch,
+
+    async followersByOpenids(openids) {
+      const rows = await batch('followersByOpenids', PATH.followers, 'user_info_list', openids, (chunk) => ({
+        user_list: chunk.map((openid) => ({ openid, lang: 'zh_CN' })),
+      }));
+      const byOpenid = new Map<string, JsonObject>();
+      for (const u of rows) if (typeof u.openid === 'string') byOpenid.set(u.openid, u);
+      return openids.map((openid) => {
+        const u = byOpenid.get(openid);
+        return u ? toFollower(u, openid) : null;
+      });
+    },
+
+    async couponsByOpenids(openids) {
+      const by = groupByOpenid(await batch('couponsByOpenids', PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
+      return openids.map((openid) => by.get(openid) ?? []);
+    },
+
+    async groupsByOpenids(openids) {
+      const by = groupByOpenid(await batch('groupsByOpenids', PATH.groups, 'memberships', openids, openidsBody), toMembership);
+      return openids.map((openid) => by.get(openid) ?? []);
+    },
+
+    async scan(cursor, pageSize) {
+      const limit = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
+      let serverCursor: string | null = null;
+      if (cursor != null) {
+        if (!cursor.startsWith(CURSOR_PREFIX)) throw new Error('scrm scan: the cursor was not made by this connector');
+        serverCursor = cursor.slice(CURSOR_PREFIX.length);
+      }
+      const request = `GET ${PATH.changes}`;
+      await accessToken();
+      const body = await observer.call({ source: SOURCE, operation: 'scan', batchSize: limit }, () =>
+        api('GET', PATH.changes, serverCursor ? { cursor: serverCursor, limit } : { since: 0, limit }),
+      );
+      const items = objects(body, 'items', request);
+      if (typeof body.has_more !== 'boolean') throw badResponse(SOURCE, request, '"has_more" is not a boolean');
+      const next = body.next_cursor;
+      if (next != null && typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+      // An item that cannot be placed (no openid, no updated_at) is skipped: the feed cursor moves past it regardless.
+      const records = items.map(toScanned).filter((r): r is ScannedRecord => r !== null);
+      const resumeAt = next ?? serverCursor;
+      return { records, cursor: resumeAt ? CURSOR_PREFIX + resumeAt : null, done: !body.has_more } satisfies ScanPage;
+    },
+
+    async scanRecords(recordIds) {
+      const rows = await batch('scanRecords', PATH.profiles, 'items', recordIds, openidsBody);
+      const byOpenid = new Map<string, JsonObject>();
+      for (const item of rows) if (typeof item.openid === 'string') byOpenid.set(item.openid, item);
+      return recordIds.map((openid) => {
+        const item = byOpenid.get(openid);
+        return item ? toScanned(item) : null;
+      });
+    },
+
+    async health() {
+      await accessToken();
+      await observer.call({ source: SOURCE, operation: 'health', batchSize: 0 }, () => api('GET', PATH.ping, {}));
+    },
+
+    async close() {
+      token = null;
+    },
+  };
+}

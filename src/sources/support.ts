@@ -1,0 +1,220 @@
+/**
+ * Support helpdesk connector (Zendesk-like HTTP JSON API, demo/SOURCES.md).
+ *
+ * Keys: requester (user) ids, decimal strings; the OneID record is `support` / user id.
+ * One call = one GET carrying up to `maxBatch` ids (the API takes at most 100): show_many for
+ * requesters, tickets?requester_ids for tickets. The identity feed is the incremental user
+ * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
+ */
+import { badRow, type SourceError } from '../errors';
+import { instantFromIso, normalizeEmail, normalizePhone } from '../canonical';
+import { badResponse, createHttpTransport, type BreakerOptions, type JsonObject } from './http';
+import { chunked, type SourceObserver } from './observe';
+import type { RawIdentifier, ScanPage, ScannedRecord, Slot, SupportConnector, SupportRequester, Ticket } from './types';
+
+export interface SupportConnectorConfig {
+  baseUrl: string;
+  /** API token, sent as a bearer token. */
+  token: string;
+  /** Deadline per attempt (default 2000 ms). */
+  timeoutMs?: number;
+  /** Ids per call, 1..100 (default 100, the API's limit). */
+  maxBatch?: number;
+  /** Extra attempts after a transient failure (default 1). */
+  retries?: number;
+  /** Default: open after 5 consecutive failures, probe again after 10 s. */
+  breaker?: Partial<BreakerOptions>;
+  /** Page size for `scan` when the caller names none (default 500, at most 1000). */
+  scanPageSize?: number;
+}
+
+const SOURCE = 'support' as const;
+const API_MAX_IDS = 100;
+const API_MAX_PAGE = 1000;
+const CURSOR_PREFIX = 'zd1:';
+
+const PATH = {
+  users: '/api/v2/users/show_many',
+  tickets: '/api/v2/tickets',
+  export: '/api/v2/incremental/users/cursor',
+  ping: '/api/v2/ping',
+} as const;
+
+/** Ids the API can look up: positive integers as canonical decimal strings. Anything else is unknown without asking. */
+const isUserId = (id: string) => /^[1-9]\d{0,15}$/.test(id);
+
+/** The record key for a wire id (a JSON number, or a numeric string from a lenient server). */
+function wireId(v: unknown): string | null {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return String(v);
+  if (typeof v === 'string' && isUserId(v)) return v;
+  return null;
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
+
+function toRequester(u: JsonObject, id: string): Slot<SupportRequester> {
+  const createdAt = instantFromIso(u.created_at);
+  const updatedAt = instantFromIso(u.updated_at);
+  if (!createdAt) return badRow(SOURCE, 'user', 'created_at is not an ISO-8601 time');
+  if (!updatedAt) return badRow(SOURCE, 'user', 'updated_at is not an ISO-8601 time');
+  return {
+    id,
+    name: text(u.name),
+    email: normalizeEmail(text(u.email)),
+    phone: normalizePhone(text(u.phone)),
+    createdAt,
+    updatedAt,
+  };
+}
+
+function toTicket(t: JsonObject, requesterId: string): Slot<Ticket> {
+  const id = wireId(t.id);
+  if (!id) return badRow(SOURCE, 'ticket', 'id is missing');
+  const createdAt = instantFromIso(t.created_at);
+  const updatedAt = instantFromIso(t.updated_at);
+  if (!createdAt) return badRow(SOURCE, 'ticket', 'created_at is not an ISO-8601 time');
+  if (!updatedAt) return badRow(SOURCE, 'ticket', 'updated_at is not an ISO-8601 time');
+  let solvedAt: string | null = null;
+  if (t.solved_at != null) {
+    solvedAt = instantFromIso(t.solved_at);
+    if (!solvedAt) return badRow(SOURCE, 'ticket', 'solved_at is not an ISO-8601 time');
+  }
+  const subject = typeof t.subject === 'string' ? t.subject : null;
+  const status = text(t.status);
+  if (subject === null) return badRow(SOURCE, 'ticket', 'subject is missing');
+  if (!status) return badRow(SOURCE, 'ticket', 'status is missing');
+  const via = t.via as { channel?: unknown } | null | undefined;
+  const rating = t.satisfaction_rating as { score?: unknown } | null | undefined;
+  const score = rating?.score;
+  return {
+    id,
+    requesterId,
+    subject,
+    status,
+    priority: text(t.priority),
+    channel: text(via?.channel) ?? 'unknown',
+    satisfactionScore: typeof score === 'number' && Number.isFinite(score) ? score : null,
+    createdAt,
+    updatedAt,
+    solvedAt,
+  };
+}
+
+/** The identity view of one user; null when it cannot be placed in the feed (no id or no updated_at). */
+function toScanned(u: JsonObject): ScannedRecord | null {
+  const id = wireId(u.id);
+  const updatedAt = instantFromIso(u.updated_at);
+  if (!id || !updatedAt) return null;
+  const identifiers: RawIdentifier[] = [];
+  const email = text(u.email);
+  const phone = text(u.phone);
+  if (email) identifiers.push({ kind: 'EMAIL', value: email });
+  if (phone) identifiers.push({ kind: 'PHONE', value: phone });
+  return { source: SOURCE, recordId: id, updatedAt, identifiers, traits: { name: text(u.name) } };
+}
+
+/** The `key` array of a body, each element an object; anything else is a bad response. */
+function objects(body: JsonObject, key: string, request: string): JsonObject[] {
+  const list = body[key];
+  if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
+  return list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {})) as JsonObject[];
+}
+
+export function createSupportConnector(config: SupportConnectorConfig, observer: SourceObserver): SupportConnector {
+  const maxBatch = config.maxBatch ?? API_MAX_IDS;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > API_MAX_IDS) {
+    throw new Error(`support connector: maxBatch must be an integer in 1..${API_MAX_IDS} (the API's limit), got ${maxBatch}`);
+  }
+  const transport = createHttpTransport({
+    source: SOURCE,
+    baseUrl: config.baseUrl,
+    timeoutMs: config.timeoutMs ?? 2000,
+    retries: config.retries ?? 1,
+    breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
+    headers: { authorization: `Bearer ${config.token}` },
+  });
+  const defaultPage = Math.min(API_MAX_PAGE, Math.max(1, config.scanPageSize ?? 500));
+
+  /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
+  async function fetchUsers(operation: string, ids: readonly string[]): Promise<Map<string, JsonObject>> {
+    const wanted = [...new Set(ids.filter(isUserId))];
+    const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
+      objects(await transport.getJson(PATH.users, { ids: chunk }), 'users', `GET ${PATH.users}`),
+    ]);
+    const byId = new Map<string, JsonObject>();
+    for (const u of pages.flat()) {
+      const id = wireId(u.id);
+      // A user without an id cannot be matched to a key; it answers nowhere.
+      if (id) byId.set(id, u);
+    }
+    return byId;
+  }
+
+  return {
+    name: SOURCE,
+    maxBatch,
+
+    async requestersByIds(ids) {
+      const users = await fetchUsers('requestersByIds', ids);
+      return ids.map((id) => {
+        const u = users.get(id);
+        return u ? toRequester(u, id) : null;
+      });
+    },
+
+    async ticketsByRequesterIds(ids) {
+      const wanted = [...new Set(ids.filter(isUserId))];
+      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRequesterIds' }, wanted, maxBatch, async (chunk) => [
+        objects(await transport.getJson(PATH.tickets, { requester_ids: chunk }), 'tickets', `GET ${PATH.tickets}`),
+      ]);
+      const byRequester = new Map<string, Array<Ticket | SourceError>>();
+      for (const t of pages.flat()) {
+        // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
+        const requesterId = wireId(t.requester_id);
+        if (!requesterId) continue;
+        let list = byRequester.get(requesterId);
+        if (!list) byRequester.set(requesterId, (list = []));
+        list.push(toTicket(t, requesterId));
+      }
+      return ids.map((id) => byRequester.get(id) ?? []);
+    },
+
+    async scan(cursor, pageSize) {
+      const perPage = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
+      let serverCursor: string | null = null;
+      if (cursor != null) {
+        if (!cursor.startsWith(CURSOR_PREFIX)) throw new Error('support scan: the cursor was not made by this connector');
+        serverCursor = cursor.slice(CURSOR_PREFIX.length);
+      }
+      const request = `GET ${PATH.export}`;
+      const body = await observer.call({ source: SOURCE, operation: 'scan', batchSize: perPage }, () =>
+        transport.getJson(PATH.export, serverCursor ? { cursor: serverCursor, per_page: perPage } : { start_time: 0, per_page: perPage }),
+      );
+      const users = objects(body, 'users', request);
+      if (typeof body.end_of_stream !== 'boolean') throw badResponse(SOURCE, request, '"end_of_stream" is not a boolean');
+      const after = body.after_cursor;
+      if (after != null && typeof after !== 'string') throw badResponse(SOURCE, request, '"after_cursor" is not a string');
+      // A user that cannot be placed (no id, no updated_at) is skipped: the export cursor moves past it regardless.
+      const records = users.map(toScanned).filter((r): r is ScannedRecord => r !== null);
+      const next = after ?? serverCursor;
+      return { records, cursor: next ? CURSOR_PREFIX + next : null, done: body.end_of_stream } satisfies ScanPage;
+    },
+
+    async scanRecords(recordIds) {
+      const users = await fetchUsers('scanRecords', recordIds);
+      return recordIds.map((id) => {
+        const u = users.get(id);
+        return u ? toScanned(u) : null;
+      });
+    },
+
+    async health() {
+      const body = await observer.call({ source: SOURCE, operation: 'health', batchSize: 0 }, () => transport.getJson(PATH.ping));
+      if (body.ok !== true) throw badResponse(SOURCE, `GET ${PATH.ping}`, '"ok" is not true');
+    },
+
+    async close() {
+      // fetch's connection pool is process-wide; nothing of ours to release.
+    },
+  };
+}

@@ -1,0 +1,305 @@
+import { createSupportTables } from '../../demo/schema';
+import { startSupportServer, type SupportServer } from '../../demo/support-server';
+import { isSourceError, type SourceError } from '../../src/errors';
+import { CallRecorder } from '../../src/sources/observe';
+import { createSupportConnector, type SupportConnectorConfig } from '../../src/sources/support';
+import type { SupportRequester, Ticket } from '../../src/sources/types';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+
+const TOKEN = 'support-test-token';
+const SHOW_MANY = '/api/v2/users/show_many';
+
+/** Users as the helpdesk stores them: phones and emails as typed, ISO times. */
+const users = [
+  { id: 1, name: 'Wang Fang', email: ' Wang.Fang@Example.COM ', phone: '138-0013-8000', created_at: '2023-01-05T02:00:00Z', updated_at: '2024-01-01T00:00:01Z' },
+  { id: 2, name: 'Li Lei', email: 'li.lei@example.com', phone: '+86 13800138001', created_at: '2023-02-01T00:00:00Z', updated_at: '2024-01-01T00:00:02Z' },
+  { id: 3, name: 'Zhao Min', email: null, phone: '8613800138002', created_at: '2023-03-01T00:00:00Z', updated_at: '2024-01-01T00:00:03Z' },
+  { id: 4, name: null, email: 'not-an-email', phone: 'n/a', created_at: '2023-04-01T00:00:00Z', updated_at: '2024-01-01T00:00:04Z' },
+  // Malformed: created_at is not a time. The export still carries it (it needs only updated_at).
+  { id: 5, name: 'Broken', email: 'b@example.com', phone: null, created_at: 'yesterday', updated_at: '2024-01-01T00:00:05Z' },
+];
+
+const tickets = [
+  { id: 10, requester_id: 1, subject: 'Where is my order', status: 'open', priority: 'normal', channel: 'email', satisfaction_score: null, created_at: '2024-02-01T09:00:00Z', updated_at: '2024-02-01T09:30:00Z', solved_at: null },
+  { id: 11, requester_id: 1, subject: 'Refund', status: 'solved', priority: 'high', channel: 'wechat', satisfaction_score: 4, created_at: '2024-01-10T09:00:00Z', updated_at: '2024-01-12T09:00:00Z', solved_at: '2024-01-12T09:00:00Z' },
+  { id: 12, requester_id: 2, subject: 'Invoice', status: 'pending', priority: null, channel: 'web', satisfaction_score: null, created_at: '2024-03-01T00:00:00Z', updated_at: '2024-03-01T00:00:00Z', solved_at: null },
+  // Malformed: created_at is not a time.
+  { id: 13, requester_id: 2, subject: 'Broken', status: 'open', priority: 'low', channel: 'chat', satisfaction_score: null, created_at: 'soon', updated_at: '2024-03-02T00:00:00Z', solved_at: null },
+];
+
+let tdb: TestDatabase;
+let server: SupportServer;
+let recorder: CallRecorder;
+
+function connect(over: Partial<SupportConnectorConfig> = {}) {
+  return createSupportConnector({ baseUrl: server.url, token: TOKEN, timeoutMs: 1000, retries: 0, ...over }, recorder);
+}
+
+async function failure(p: Promise<unknown>): Promise<SourceError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isSourceError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
+beforeAll(async () => {
+  tdb = await freshDatabase('support');
+  await createSupportTables(tdb.db);
+  await tdb.db('support_users').insert(users);
+  await tdb.db('support_tickets').insert(tickets);
+  server = await startSupportServer({ db: tdb.db, token: TOKEN });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await tdb?.drop();
+});
+
+beforeEach(() => {
+  recorder = new CallRecorder();
+  server.setFaults(undefined);
+  server.resetRequests();
+});
+
+describe('Support server: wire format', () => {
+  const get = (path: string, token = TOKEN) => fetch(server.url + path, { headers: { authorization: `Bearer ${token}` } });
+
+  it('refuses a wrong token with 401 and the helpdesk error body', async () => {
+    const res = await get('/api/v2/ping', 'wrong');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "Couldn't authenticate you" });
+  });
+
+  it('refuses more than 100 ids with 400 InvalidValue', async () => {
+    const ids = Array.from({ length: 101 }, (_, i) => i + 1).join(',');
+    const res = await get(`${SHOW_MANY}?ids=${ids}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'InvalidValue', description: 'Too many ids (max 100)' });
+  });
+
+  it('leaves unknown ids out of show_many and nests ticket channel and rating', async () => {
+    const u = (await (await get(`${SHOW_MANY}?ids=2,999`)).json()) as { users: Array<{ id: number }> };
+    expect(u.users.map((x: { id: number }) => x.id)).toEqual([2]);
+    const t = (await (await get('/api/v2/tickets?requester_ids=1')).json()) as { tickets: unknown[] };
+    expect(t.tickets[0]).toMatchObject({ id: 10, requester_id: 1, via: { channel: 'email' }, satisfaction_rating: null });
+    expect(t.tickets[1]).toMatchObject({ id: 11, satisfaction_rating: { score: 4 } });
+  });
+});
+
+describe('Support connector: requestersByIds', () => {
+  it('answers in key order, unknown and malformed-looking ids null, in one call', async () => {
+    const answers = await connect().requestersByIds(['2', '999', '1', 'abc', '1']);
+    expect(answers.map((a) => (a && !isSourceError(a) ? a.id : a))).toEqual(['2', null, '1', null, '1']);
+    // 'abc' is never sent (not an id the API knows); the repeated '1' is sent once.
+    expect(recorder.of('support', 'requestersByIds')).toEqual([{ source: 'support', operation: 'requestersByIds', batchSize: 3 }]);
+  });
+
+  it('converts to the canonical vocabulary', async () => {
+    const [wang, li, zhao, nobody] = (await connect().requestersByIds(['1', '2', '3', '4'])) as SupportRequester[];
+    expect(wang).toEqual({
+      id: '1',
+      name: 'Wang Fang',
+      email: 'wang.fang@example.com',
+      phone: '+8613800138000',
+      createdAt: '2023-01-05T02:00:00.000Z',
+      updatedAt: '2024-01-01T00:00:01.000Z',
+    });
+    expect(li.phone).toBe('+8613800138001');
+    expect(zhao.phone).toBe('+8613800138002');
+    expect(zhao.email).toBeNull();
+    expect(nobody).toMatchObject({ name: null, email: null, phone: null });
+  });
+
+  it('answers a SourceError in the slot of a malformed row; the other keys answer normally', async () => {
+    const [one, broken, two] = await connect().requestersByIds(['1', '5', '2']);
+    expect(isSourceError(broken)).toBe(true);
+    expect((broken as SourceError).code).toBe('SOURCE_BAD_RESPONSE');
+    expect((broken as SourceError).sourceName).toBe('support');
+    expect((one as SupportRequester).id).toBe('1');
+    expect((two as SupportRequester).id).toBe('2');
+  });
+
+  it('chunks 250 ids into 3 calls of at most 100, each one request to the server', async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => String(i + 1));
+    const answers = await connect().requestersByIds(ids);
+    expect(answers).toHaveLength(250);
+    expect((answers[0] as SupportRequester).id).toBe('1');
+    expect(answers[249]).toBeNull();
+    expect(recorder.of('support', 'requestersByIds').map((c) => c.batchSize)).toEqual([100, 100, 50]);
+    expect(server.requestCount(SHOW_MANY)).toBe(3);
+  });
+
+  it('makes no call for an empty or all-invalid key list', async () => {
+    await expect(connect().requestersByIds([])).resolves.toEqual([]);
+    await expect(connect().requestersByIds(['x', '0'])).resolves.toEqual([null, null]);
+    expect(recorder.calls).toEqual([]);
+    expect(server.requestCount()).toBe(0);
+  });
+});
+
+describe('Support connector: ticketsByRequesterIds', () => {
+  it('groups by requester (by key, never position), newest first, unknown requesters []', async () => {
+    const [forTwo, forOne, forNobody] = await connect().ticketsByRequesterIds(['2', '1', '999']);
+    expect(forNobody).toEqual([]);
+    expect(forOne).toEqual([
+      {
+        id: '10',
+        requesterId: '1',
+        subject: 'Where is my order',
+        status: 'open',
+        priority: 'normal',
+        channel: 'email',
+        satisfactionScore: null,
+        createdAt: '2024-02-01T09:00:00.000Z',
+        updatedAt: '2024-02-01T09:30:00.000Z',
+        solvedAt: null,
+      },
+      expect.objectContaining({ id: '11', channel: 'wechat', satisfactionScore: 4, solvedAt: '2024-01-12T09:00:00.000Z' }),
+    ]);
+    // The malformed ticket answers an error in its list position; its sibling is fine.
+    expect(forTwo).toHaveLength(2);
+    const [broken, invoice] = forTwo;
+    expect(isSourceError(broken) && broken.code).toBe('SOURCE_BAD_RESPONSE');
+    expect((invoice as Ticket).id).toBe('12');
+    expect(recorder.of('support', 'ticketsByRequesterIds')).toHaveLength(1);
+  });
+});
+
+describe('Support connector: failures', () => {
+  it('answers SOURCE_TIMEOUT when the server hangs', async () => {
+    server.setFaults({ hang: true });
+    const e = await failure(connect({ timeoutMs: 200 }).requestersByIds(['1']));
+    expect(e.code).toBe('SOURCE_TIMEOUT');
+  });
+
+  it('answers SOURCE_UNAVAILABLE on 500s', async () => {
+    server.setFaults({ status: 500 });
+    const e = await failure(connect().ticketsByRequesterIds(['1']));
+    expect(e.code).toBe('SOURCE_UNAVAILABLE');
+    expect(e.extensions.status).toBe(500);
+  });
+
+  it('answers SOURCE_BAD_RESPONSE for a malformed body', async () => {
+    server.setFaults({ malformed: true });
+    expect((await failure(connect().requestersByIds(['1']))).code).toBe('SOURCE_BAD_RESPONSE');
+  });
+
+  it('answers a coded error for a wrong token', async () => {
+    const e = await failure(connect({ token: 'wrong' }).requestersByIds(['1']));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(e.extensions.status).toBe(401);
+  });
+
+  it('opens the breaker after repeated failures and then fails fast without reaching the server', async () => {
+    server.setFaults({ status: 503 });
+    const support = connect({ breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    await failure(support.requestersByIds(['1']));
+    await failure(support.requestersByIds(['2']));
+    expect(server.requestCount()).toBe(2);
+    server.setFaults(undefined);
+    const fast = await failure(support.requestersByIds(['3']));
+    expect(fast.code).toBe('SOURCE_UNAVAILABLE');
+    expect(fast.extensions.circuit).toBe('open');
+    expect(server.requestCount()).toBe(2);
+    // Another connector has its own breaker and reaches the (now healthy) server.
+    await expect(connect().requestersByIds(['3'])).resolves.toHaveLength(1);
+    expect(server.requestCount()).toBe(3);
+  });
+
+  it('retries 503s; a seeded failRate fails the same requests on every run', async () => {
+    async function run() {
+      server.setFaults({ status: 503, failRate: 0.5, seed: 7 });
+      server.resetRequests();
+      const support = connect({ retries: 2, breaker: { failureThreshold: 100, cooldownMs: 1 } });
+      const outcomes: string[] = [];
+      for (let i = 1; i <= 8; i++) {
+        outcomes.push(await support.requestersByIds([String(i % 5 + 1)]).then(() => 'ok', (e: SourceError) => e.code));
+      }
+      return { outcomes, requests: server.requestCount(SHOW_MANY) };
+    }
+    const first = await run();
+    expect(await run()).toEqual(first);
+    expect(first.outcomes).toContain('ok');
+    // Some attempts failed and were retried: more requests than calls.
+    expect(first.requests).toBeGreaterThan(8);
+  });
+
+  it('health resolves on ping and rejects when the server is down', async () => {
+    await expect(connect().health()).resolves.toBeUndefined();
+    expect(recorder.of('support', 'health')).toHaveLength(1);
+    server.setFaults({ status: 502 });
+    expect((await failure(connect().health())).code).toBe('SOURCE_UNAVAILABLE');
+  });
+});
+
+describe('Support connector: identity feed', () => {
+  it('pages through every user exactly once, in (updated_at, id) order, then resumes from the cursor', async () => {
+    const support = connect();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page = await support.scan(cursor, 2);
+      pages++;
+      seen.push(...page.records.map((r) => r.recordId));
+      cursor = page.cursor;
+      if (page.done) break;
+    }
+    expect(seen).toEqual(['1', '2', '3', '4', '5']);
+    expect(pages).toBe(3);
+    expect(recorder.of('support', 'scan')).toHaveLength(3);
+
+    // Nothing new: the saved cursor answers an empty, finished page.
+    const idle = await support.scan(cursor, 2);
+    expect(idle).toMatchObject({ records: [], done: true });
+    expect(idle.cursor).toBe(cursor);
+
+    // A change and a new user after the cursor are what the next scan sees, in order.
+    await tdb.db('support_users').where({ id: 2 }).update({ updated_at: '2024-06-01T00:00:00Z' });
+    await tdb.db('support_users').insert({ id: 6, name: 'New', email: 'n@example.com', phone: null, created_at: '2024-05-01T00:00:00Z', updated_at: '2024-05-01T00:00:00Z' });
+    try {
+      const next = await support.scan(cursor, 10);
+      expect(next.records.map((r) => r.recordId)).toEqual(['6', '2']);
+      expect(next.done).toBe(true);
+    } finally {
+      await tdb.db('support_users').where({ id: 6 }).delete();
+      await tdb.db('support_users').where({ id: 2 }).update({ updated_at: users[1].updated_at });
+    }
+  });
+
+  it('starts at start_time 0 and resumes mid-feed from a page cursor', async () => {
+    const support = connect();
+    const first = await support.scan(null, 2);
+    expect(first.records.map((r) => r.recordId)).toEqual(['1', '2']);
+    expect(first.done).toBe(false);
+    const rest = await support.scan(first.cursor, 10);
+    expect(rest.records.map((r) => r.recordId)).toEqual(['3', '4', '5']);
+    expect(rest.done).toBe(true);
+  });
+
+  it('answers raw EMAIL and PHONE identifiers and the name trait', async () => {
+    const { records } = await connect().scan(null, 1);
+    expect(records).toEqual([
+      {
+        source: 'support',
+        recordId: '1',
+        updatedAt: '2024-01-01T00:00:01.000Z',
+        identifiers: [
+          { kind: 'EMAIL', value: ' Wang.Fang@Example.COM ' },
+          { kind: 'PHONE', value: '138-0013-8000' },
+        ],
+        traits: { name: 'Wang Fang' },
+      },
+    ]);
+  });
+
+  it('scanRecords answers the scan view for named records, unknown ids null', async () => {
+    const answers = await connect().scanRecords(['3', '999', 'nope']);
+    expect(answers[0]).toMatchObject({ source: 'support', recordId: '3', identifiers: [{ kind: 'PHONE', value: '8613800138002' }] });
+    expect(answers.slice(1)).toEqual([null, null]);
+    expect(recorder.of('support', 'scanRecords')).toHaveLength(1);
+  });
+});
