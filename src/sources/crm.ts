@@ -1,0 +1,260 @@
+/**
+ * CRM connector: the sales CRM's own SQL tables, `crm_contacts` and `crm_tier_changes`.
+ *
+ * Keys: `contact_id` strings (`C0000001`), matched exactly; OneID record key `crm`/`contact_id`.
+ * Cost: one indexed SELECT per chunk of at most `maxBatch` ids (default 500, at most
+ * MAX_IN_LIST); `scan` is one keyset SELECT per page on the `(updated_at, contact_id)` index.
+ * The CRM's formats (Shanghai local-time strings, phones as typed, M/F/男/女, 1/0/NULL
+ * opt-ins) are known here and nowhere else; everything leaves in the canonical vocabulary.
+ */
+import type { CountryCode } from 'libphonenumber-js';
+import type { SqlConnection } from '../db';
+import { badRow } from '../errors';
+import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../canonical';
+import type { SourceObserver } from './observe';
+import {
+  batchByKey,
+  checkMaxBatch,
+  createSqlSource,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  groupRows,
+  textOrNull,
+  type BreakerOptions,
+} from './sql';
+import type { CrmConnector, CrmContact, CrmTierChange, RawIdentifier, ScannedRecord, Slot } from './types';
+
+export interface CrmConnectorOptions {
+  connection: SqlConnection;
+  /** Per-statement timeout. */
+  timeoutMs?: number;
+  /** Ids per statement; default 500. */
+  maxBatch?: number;
+  /** Region for phones typed without a country code; default CN. */
+  defaultRegion?: CountryCode;
+  breaker?: Partial<BreakerOptions>;
+}
+
+/** A row of `crm_contacts`, as the CRM stores it. */
+export interface CrmContactRow {
+  contact_id: string;
+  name: string | null;
+  mobile: string | null;
+  email: string | null;
+  gender: string | null;
+  birthday: string | null;
+  province: string | null;
+  city: string | null;
+  member_no: string | null;
+  tier: string | null;
+  owner_rep: string | null;
+  owner_team: string | null;
+  sms_opt_in: number | null;
+  email_opt_in: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A row of `crm_tier_changes`. */
+export interface CrmTierChangeRow {
+  change_id: number;
+  contact_id: string;
+  from_tier: string | null;
+  to_tier: string | null;
+  changed_at: string;
+}
+
+const SOURCE = 'crm' as const;
+const DEFAULT_PAGE_SIZE = 500;
+const MAX_PAGE_SIZE = 10_000;
+
+const CONTACT_COLUMNS = [
+  'contact_id',
+  'name',
+  'mobile',
+  'email',
+  'gender',
+  'birthday',
+  'province',
+  'city',
+  'member_no',
+  'tier',
+  'owner_rep',
+  'owner_team',
+  'sms_opt_in',
+  'email_opt_in',
+  'created_at',
+  'updated_at',
+] as const;
+const SCAN_COLUMNS = ['contact_id', 'name', 'mobile', 'email', 'gender', 'birthday', 'member_no', 'updated_at'] as const;
+type CrmScanRow = Pick<CrmContactRow, (typeof SCAN_COLUMNS)[number]>;
+
+export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceObserver): CrmConnector {
+  const maxBatch = checkMaxBatch(SOURCE, opts.maxBatch ?? 500);
+  const region = opts.defaultRegion ?? 'CN';
+  const sql = createSqlSource({ source: SOURCE, connection: opts.connection, timeoutMs: opts.timeoutMs, breaker: opts.breaker });
+
+  function toContact(r: CrmContactRow): Slot<CrmContact> {
+    const createdAt = instantFromShanghaiLocal(r.created_at);
+    if (!createdAt) return badRow(SOURCE, 'contact', 'created_at is not a local date-time');
+    const updatedAt = instantFromShanghaiLocal(r.updated_at);
+    if (!updatedAt) return badRow(SOURCE, 'contact', 'updated_at is not a local date-time');
+    return {
+      id: r.contact_id,
+      name: textOrNull(r.name),
+      phone: normalizePhone(r.mobile, region),
+      email: normalizeEmail(r.email),
+      gender: normalizeGender(r.gender),
+      birthday: normalizeDate(r.birthday),
+      province: textOrNull(r.province),
+      city: textOrNull(r.city),
+      memberNo: textOrNull(r.member_no),
+      tier: textOrNull(r.tier),
+      ownerRep: textOrNull(r.owner_rep),
+      ownerTeam: textOrNull(r.owner_team),
+      smsOptIn: optIn(r.sms_opt_in),
+      emailOptIn: optIn(r.email_opt_in),
+      createdAt,
+      updatedAt,
+    };
+  }
+
+  function toTierChange(r: CrmTierChangeRow): Slot<CrmTierChange> {
+    const changedAt = instantFromShanghaiLocal(r.changed_at);
+    if (!changedAt) return badRow(SOURCE, 'tier change', 'changed_at is not a local date-time');
+    const toTier = textOrNull(r.to_tier);
+    if (!toTier) return badRow(SOURCE, 'tier change', 'to_tier is empty');
+    return { contactId: r.contact_id, fromTier: textOrNull(r.from_tier), toTier, changedAt };
+  }
+
+  /** The identity view of a contact; null when its updated_at cannot be read (see `scan`). */
+  function toScanned(r: CrmScanRow): ScannedRecord | null {
+    const updatedAt = instantFromShanghaiLocal(r.updated_at);
+    if (!updatedAt) return null;
+    // Raw values: the resolver normalizes, and needs to see what the CRM actually holds.
+    const identifiers: RawIdentifier[] = [];
+    if (textOrNull(r.mobile)) identifiers.push({ kind: 'PHONE', value: r.mobile as string });
+    if (textOrNull(r.email)) identifiers.push({ kind: 'EMAIL', value: r.email as string });
+    if (textOrNull(r.member_no)) identifiers.push({ kind: 'MEMBER_NO', value: r.member_no as string });
+    return {
+      source: SOURCE,
+      recordId: r.contact_id,
+      updatedAt,
+      identifiers,
+      traits: { name: textOrNull(r.name), birthday: normalizeDate(r.birthday), gender: normalizeGender(r.gender) },
+    };
+  }
+
+  return {
+    name: SOURCE,
+    maxBatch,
+
+    contactsByIds(ids) {
+      return batchByKey(
+        observer,
+        { source: SOURCE, operation: 'contactsByIds' },
+        ids,
+        maxBatch,
+        async (chunk) => {
+          const rows = await sql.run<CrmContactRow[]>('contactsByIds', (db) =>
+            db('crm_contacts').select(CONTACT_COLUMNS).whereIn('contact_id', chunk),
+          );
+          return new Map(rows.map((r) => [r.contact_id, toContact(r)]));
+        },
+        () => null,
+      );
+    },
+
+    /** Oldest first per contact; `change_id` breaks ties within one second. */
+    tierChangesByContactIds(ids) {
+      return batchByKey(
+        observer,
+        { source: SOURCE, operation: 'tierChangesByContactIds' },
+        ids,
+        maxBatch,
+        async (chunk) => {
+          const rows = await sql.run<CrmTierChangeRow[]>('tierChangesByContactIds', (db) =>
+            db('crm_tier_changes')
+              .select('change_id', 'contact_id', 'from_tier', 'to_tier', 'changed_at')
+              .whereIn('contact_id', chunk)
+              .orderBy([{ column: 'changed_at' }, { column: 'change_id' }]),
+          );
+          const groups = groupRows(rows, (r) => r.contact_id);
+          return new Map([...groups].map(([id, g]) => [id, g.map(toTierChange)]));
+        },
+        () => [],
+      );
+    },
+
+    /**
+     * Keyset pagination on (updated_at, contact_id): the local-time strings are fixed-width,
+     * so their text order is time order. A contact whose updated_at cannot be read still
+     * moves the cursor but is left out of the page: the contract has no slot for a malformed
+     * scanned record, and an invented time would mislead rebind ordering.
+     */
+    async scan(cursor, pageSize = DEFAULT_PAGE_SIZE) {
+      checkPageSize(pageSize);
+      const after = cursor == null ? null : decodeCrmCursor(cursor);
+      return observer.call({ source: SOURCE, operation: 'scan', batchSize: pageSize }, async () => {
+        const rows = await sql.run<CrmScanRow[]>('scan', (db) => {
+          const q = db('crm_contacts').select(SCAN_COLUMNS);
+          if (after) {
+            // `updated_at >= ?` first, so both engines use the index for the range.
+            const [u, id] = after;
+            q.where('updated_at', '>=', u).andWhere((w) => w.where('updated_at', '>', u).orWhere('contact_id', '>', id));
+          }
+          return q.orderBy([{ column: 'updated_at' }, { column: 'contact_id' }]).limit(pageSize);
+        });
+        const last = rows[rows.length - 1];
+        return {
+          records: rows.map(toScanned).filter((r): r is ScannedRecord => r !== null),
+          cursor: last ? encodeKeysetCursor(last.updated_at, last.contact_id) : cursor,
+          done: rows.length < pageSize,
+        };
+      });
+    },
+
+    scanRecords(ids) {
+      return batchByKey(
+        observer,
+        { source: SOURCE, operation: 'scanRecords' },
+        ids,
+        maxBatch,
+        async (chunk) => {
+          const rows = await sql.run<CrmScanRow[]>('scanRecords', (db) =>
+            db('crm_contacts').select(SCAN_COLUMNS).whereIn('contact_id', chunk),
+          );
+          return new Map(rows.map((r) => [r.contact_id, toScanned(r)]));
+        },
+        () => null,
+      );
+    },
+
+    health() {
+      return observer.call({ source: SOURCE, operation: 'health', batchSize: 0 }, () => sql.health());
+    },
+
+    close() {
+      return sql.close();
+    },
+  };
+}
+
+/** CRM opt-in columns: 1 yes, 0 no, NULL (or anything else) unknown. */
+function optIn(v: unknown): boolean | null {
+  if (v === 1 || v === '1') return true;
+  if (v === 0 || v === '0') return false;
+  return null;
+}
+
+function checkPageSize(pageSize: number): void {
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
+    throw new Error(`${SOURCE} scan: pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${pageSize}`);
+}
+
+function decodeCrmCursor(cursor: string): [string, string] {
+  const [u, id] = decodeKeysetCursor(SOURCE, cursor);
+  if (typeof u !== 'string' || typeof id !== 'string')
+    throw new Error(`${SOURCE} scan: not a cursor this connector handed out: ${JSON.stringify(cursor)}`);
+  return [u, id];
+}

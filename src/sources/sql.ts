@@ -1,0 +1,366 @@
+/**
+ * The SQL transport for source databases (the CRM and the order system), NOT for the OneID store.
+ *
+ * A connector hands `run` one statement at a time; the transport adds what every source call
+ * needs and no connector should re-invent:
+ * - a per-statement timeout (cancelled on the server where the dialect can: MySQL/MariaDB),
+ *   reported as SOURCE_TIMEOUT;
+ * - connection failures (refused, unknown database, missing SQLite file, pool exhausted)
+ *   reported as SOURCE_UNAVAILABLE;
+ * - a circuit breaker, so a dead source fails fast instead of making every request wait;
+ * - other driver errors reported as SOURCE_BAD_RESPONSE.
+ * Messages name the source, the operation and the driver's error code, never a value: knex
+ * writes bound values into its own messages, so those never leave this module.
+ *
+ * SQLite sources are opened read-only: a mistyped path must fail (SOURCE_UNAVAILABLE), not
+ * silently create an empty database the way a writable open would.
+ */
+import knex, { type Knex } from 'knex';
+import { openDatabase, isMysql, MAX_IN_LIST, type SqlConnection } from '../db';
+import { SourceError, type SourceErrorCode } from '../errors';
+import { chunked, type SourceCall, type SourceObserver } from './observe';
+import type { SourceName } from './types';
+
+export const DEFAULT_SQL_TIMEOUT_MS = 5000;
+
+// ---------- circuit breaker ----------
+
+export interface BreakerOptions {
+  /** Consecutive failures that open the circuit. */
+  failureThreshold: number;
+  /** How long an open circuit fails fast before letting one trial call through. */
+  cooldownMs: number;
+  /** Clock, injectable so tests move time instead of waiting for it. */
+  now: () => number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export const DEFAULT_BREAKER: BreakerOptions = { failureThreshold: 5, cooldownMs: 10_000, now: Date.now };
+
+/**
+ * Closed: calls pass, consecutive failures are counted, a success resets the count.
+ * Open (threshold reached): calls fail fast until the cooldown has passed.
+ * Half-open: exactly one trial call passes (the others still fail fast); its success closes
+ * the circuit, its failure opens it for another cooldown.
+ * Transport-agnostic: the caller decides which errors count as failures.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openedAt = 0;
+  private trialInFlight = false;
+  private current: BreakerState = 'closed';
+  private readonly opts: BreakerOptions;
+
+  constructor(opts: Partial<BreakerOptions> = {}) {
+    this.opts = { ...DEFAULT_BREAKER, ...opts };
+    if (!Number.isInteger(this.opts.failureThreshold) || this.opts.failureThreshold < 1)
+      throw new Error(`CircuitBreaker: failureThreshold must be a positive integer, got ${this.opts.failureThreshold}`);
+    if (!(this.opts.cooldownMs >= 0))
+      throw new Error(`CircuitBreaker: cooldownMs must be >= 0, got ${this.opts.cooldownMs}`);
+  }
+
+  get state(): BreakerState {
+    if (this.current === 'open' && this.opts.now() - this.openedAt >= this.opts.cooldownMs) return 'half-open';
+    return this.current;
+  }
+
+  /**
+   * Runs `fn` if the circuit lets it; otherwise throws `rejected()` without calling it.
+   * `isFailure` says which errors mean "the system is unwell" (others pass through uncounted).
+   */
+  async run<T>(fn: () => Promise<T>, isFailure: (e: unknown) => boolean, rejected: () => Error): Promise<T> {
+    const state = this.state;
+    if (state === 'open' || (state === 'half-open' && this.trialInFlight)) throw rejected();
+    const trial = state === 'half-open';
+    if (trial) this.trialInFlight = true;
+    try {
+      const value = await fn();
+      this.failures = 0;
+      this.current = 'closed';
+      return value;
+    } catch (e) {
+      if (isFailure(e)) {
+        this.failures += 1;
+        if (trial || this.failures >= this.opts.failureThreshold) {
+          this.current = 'open';
+          this.openedAt = this.opts.now();
+        }
+      } else if (trial) {
+        // The system answered (e.g. a SQL error): it is reachable again.
+        this.failures = 0;
+        this.current = 'closed';
+      }
+      throw e;
+    } finally {
+      if (trial) this.trialInFlight = false;
+    }
+  }
+}
+
+// ---------- the transport ----------
+
+export interface SqlSourceOptions {
+  source: SourceName;
+  connection: SqlConnection;
+  /** Per-statement limit; defaults to DEFAULT_SQL_TIMEOUT_MS. */
+  timeoutMs?: number;
+  breaker?: Partial<BreakerOptions>;
+}
+
+/** What a statement builder hands back: a knex query builder or raw, both of which take `.timeout`. */
+export interface Statement {
+  timeout(ms: number, options?: { cancel?: boolean }): PromiseLike<unknown>;
+}
+
+export interface SqlSource {
+  readonly source: SourceName;
+  readonly dialect: 'sqlite' | 'mysql';
+  readonly breaker: CircuitBreaker;
+  /**
+   * Runs one statement under the timeout and the breaker. Resolves to what knex answers
+   * (rows, for a select builder); rejects only with a SourceError for failures of the source.
+   * `operation` names the connector function, for messages.
+   */
+  run<T = unknown>(operation: string, build: (db: Knex) => Statement): Promise<T>;
+  /** `select 1`, through the same timeout and breaker. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens a source database: MySQL/MariaDB through the shared opener, SQLite read-only and never created. */
+export function openSourceDatabase(conn: SqlConnection): Knex {
+  if (conn.client === 'mysql') return openDatabase(conn);
+  return knex({
+    client: 'better-sqlite3',
+    connection: { filename: conn.filename, options: { readonly: true } },
+    useNullAsDefault: true,
+    log: { warn: quietAcquireErrors },
+    pool: {
+      min: 0,
+      max: 1,
+      afterCreate: (raw: any, done: (err: Error | null, c: unknown) => void) => {
+        try {
+          // The writer (the source system) may hold the lock briefly; wait rather than fail.
+          raw.pragma('busy_timeout = 5000');
+          done(null, raw);
+        } catch (e) {
+          done(e as Error, raw);
+        }
+      },
+    },
+  });
+}
+
+/**
+ * knex prints every failed connection attempt to stdout; the transport already reports them
+ * (a SourceError per call, counted by the observer), so those lines are dropped. Other
+ * warnings pass through.
+ */
+function quietAcquireErrors(message: unknown): void {
+  if (typeof message === 'string' && message.startsWith('Acquire connection error')) return;
+  console.warn(message);
+}
+
+export function createSqlSource(opts: SqlSourceOptions): SqlSource {
+  const { source } = opts;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`${source}: timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
+  const db = openSourceDatabase(opts.connection);
+  const mysql = isMysql(db);
+  const breaker = new CircuitBreaker(opts.breaker);
+  let closed = false;
+
+  const isFailure = (e: unknown) =>
+    e instanceof SourceError && (e.code === 'SOURCE_UNAVAILABLE' || e.code === 'SOURCE_TIMEOUT');
+
+  async function run<T>(operation: string, build: (db: Knex) => Statement): Promise<T> {
+    if (closed) throw new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: connection closed`);
+    return breaker.run(
+      async () => {
+        try {
+          // MySQL/MariaDB: the server kills the statement (KILL QUERY) so it stops holding a
+          // connection. better-sqlite3 runs a statement synchronously, so on SQLite the timer
+          // cannot interrupt it; a local file is fast or broken, rarely slow.
+          return (await build(db).timeout(timeoutMs, { cancel: mysql })) as T;
+        } catch (e) {
+          throw toSourceError(source, operation, e);
+        }
+      },
+      isFailure,
+      () =>
+        new SourceError(
+          source,
+          'SOURCE_UNAVAILABLE',
+          `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`,
+        ),
+    );
+  }
+
+  return {
+    source,
+    dialect: mysql ? 'mysql' : 'sqlite',
+    breaker,
+    run,
+    async health() {
+      await run('health', (k) => k.raw('select 1'));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+// ---------- error mapping ----------
+
+const UNAVAILABLE_CODES = new Set([
+  // network
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  // MySQL/MariaDB server refusing us
+  'ER_BAD_DB_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_SERVER_SHUTDOWN',
+  'ER_HOST_NOT_PRIVILEGED',
+  'ER_HOST_IS_BLOCKED',
+  // SQLite file problems
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_PERM',
+  'SQLITE_READONLY_DBMOVED',
+]);
+
+const TIMEOUT_CODES = new Set(['ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT', 'ER_QUERY_INTERRUPTED']);
+
+/**
+ * Classifies a driver/knex error as a SourceError. The message carries codes only: knex's own
+ * message embeds bound values. Anything that is not a driver error is a bug on our side and
+ * answers a plain Error (masked and logged as internal), also without knex's message.
+ */
+export function toSourceError(source: SourceName, operation: string, e: unknown): Error {
+  if (e instanceof SourceError) return e;
+  const err = e as { name?: string; code?: unknown; message?: unknown };
+  const message = typeof err?.message === 'string' ? err.message : '';
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const make = (c: SourceErrorCode, what: string) =>
+    new SourceError(source, c, `${source} ${operation}: ${what}${code ? ` (${code})` : ''}`);
+
+  if (err?.name === 'KnexTimeoutError') {
+    // The pool's acquire timeout uses the same class as the statement timeout.
+    if (/acquiring a connection/i.test(message)) return make('SOURCE_UNAVAILABLE', 'no connection available');
+    return make('SOURCE_TIMEOUT', 'statement timed out');
+  }
+  if (code && TIMEOUT_CODES.has(code)) return make('SOURCE_TIMEOUT', 'statement timed out');
+  // SQLite extended codes (SQLITE_IOERR_READ, SQLITE_BUSY_SNAPSHOT) share their primary code's meaning.
+  const primary = code?.startsWith('SQLITE_') ? code.split('_').slice(0, 2).join('_') : code;
+  if (code && (UNAVAILABLE_CODES.has(code) || (primary && UNAVAILABLE_CODES.has(primary))))
+    return make('SOURCE_UNAVAILABLE', 'source unavailable');
+  // better-sqlite3 refuses a path in a missing directory with a bare TypeError; knex after destroy() likewise.
+  if (/Cannot open database|Unable to acquire a connection/.test(message)) return make('SOURCE_UNAVAILABLE', 'source unavailable');
+  if (code) return make('SOURCE_BAD_RESPONSE', 'statement failed');
+  return new Error(`${source} ${operation}: unexpected error (${err?.name ?? typeof e})`);
+}
+
+// ---------- helpers shared by the SQL connectors ----------
+
+/** A keyset position `(updated_at, id)` as an opaque cursor string. */
+export function encodeKeysetCursor(updatedAt: string | number, id: string | number): string {
+  return Buffer.from(JSON.stringify([updatedAt, id]), 'utf8').toString('base64url');
+}
+
+/** The inverse of `encodeKeysetCursor`; a cursor this source did not hand out is misuse and throws. */
+export function decodeKeysetCursor(source: SourceName, cursor: string): [unknown, unknown] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2)
+    throw new Error(`${source} scan: not a cursor this connector handed out: ${JSON.stringify(cursor)}`);
+  return [parsed[0], parsed[1]];
+}
+
+/** Rows grouped by key, each group in the order the statement returned it. */
+export function groupRows<R>(rows: readonly R[], key: (r: R) => string): Map<string, R[]> {
+  const groups = new Map<string, R[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  return groups;
+}
+
+/** Validates a connector's declared batch size against the SQL IN-list ceiling. */
+export function checkMaxBatch(source: SourceName, maxBatch: number): number {
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > MAX_IN_LIST)
+    throw new Error(`${source}: maxBatch must be an integer from 1 to ${MAX_IN_LIST}, got ${maxBatch}`);
+  return maxBatch;
+}
+
+/**
+ * The batch-function skeleton both SQL connectors share: distinct `keys` (those `accept`
+ * lets through; the rest answer `missing()` without a statement) are chunked to `maxBatch`,
+ * each chunk is one observed call whose `fetch` answers a map by key, and the answers come
+ * back in the order of `keys`, duplicates included.
+ */
+export async function batchByKey<V>(
+  observer: SourceObserver,
+  call: Omit<SourceCall, 'batchSize'>,
+  keys: readonly string[],
+  maxBatch: number,
+  fetch: (chunk: string[]) => Promise<Map<string, V>>,
+  missing: () => V,
+  accept: (key: string) => boolean = () => true,
+): Promise<V[]> {
+  const distinct = [...new Set(keys)].filter(accept);
+  const found = new Map<string, V>();
+  await chunked(observer, call, distinct, maxBatch, async (chunk) => {
+    const answers = await fetch(chunk);
+    for (const k of chunk) if (answers.has(k)) found.set(k, answers.get(k) as V);
+    return [];
+  });
+  return keys.map((k) => (found.has(k) ? (found.get(k) as V) : missing()));
+}
+
+/** A trimmed string, or null for NULL and blanks (sources store '' for "not given"). */
+export function textOrNull(v: unknown): string | null {
+  if (v == null) return null;
+  const s = String(v).trim();
+  return s === '' ? null : s;
+}
+
+/**
+ * An integer from a driver value: better-sqlite3 answers numbers, mysql2 numbers or (for
+ * DECIMAL results such as SUM over BIGINT) numeric strings. Null for anything else, so a
+ * fractional or unsafe value is reported as malformed rather than rounded.
+ */
+export function integerOrNull(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : null;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
+  if (typeof v === 'string' && /^-?\d+(\.0+)?$/.test(v.trim())) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : null;
+  }
+  return null;
+}

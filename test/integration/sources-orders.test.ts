@@ -1,0 +1,408 @@
+/**
+ * The orders connector against a real database (C360_TEST_DB) holding the shop's own tables
+ * (demo/schema.ts), seeded with hand-written rows in the shop's own formats: integer cents
+ * with a per-order currency, unix-millisecond times.
+ */
+import { createOrderTables } from '../../demo/schema';
+import { isSourceError, SourceError } from '../../src/errors';
+import { CallRecorder } from '../../src/sources/observe';
+import { createOrdersConnector, type OrderRow, type ShopAccountRow } from '../../src/sources/orders';
+import type { Order, OrdersConnector, OrderSummary, ScannedRecord } from '../../src/sources/types';
+import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
+
+const ms = (iso: string) => Date.parse(iso);
+
+function account(id: number, over: Partial<ShopAccountRow> = {}): ShopAccountRow {
+  return {
+    account_id: id,
+    mobile: null,
+    member_no: null,
+    email: null,
+    channel: 'tmall',
+    registered_at: ms('2023-01-01T00:00:00Z'),
+    updated_at: ms('2024-01-01T00:00:00Z'),
+    ...over,
+  };
+}
+
+function order(id: number, accountId: number, placedAt: string, over: Partial<OrderRow> = {}): OrderRow {
+  return {
+    order_id: id,
+    account_id: accountId,
+    status: 'completed',
+    channel: 'tmall',
+    total_cents: 10000,
+    currency: 'CNY',
+    placed_at: ms(placedAt),
+    paid_at: null,
+    ...over,
+  };
+}
+
+function ok<T>(slot: T | SourceError | null): T {
+  if (slot === null) throw new Error('expected a value, got null');
+  if (isSourceError(slot)) throw new Error(`expected a value, got ${slot.message}`);
+  return slot as T;
+}
+
+async function insertChunked(db: TestDatabase['db'], table: string, rows: object[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) await db(table).insert(rows.slice(i, i + 200));
+}
+
+let t: TestDatabase;
+let recorder: CallRecorder;
+let shop: OrdersConnector;
+
+beforeAll(async () => {
+  t = await freshDatabase('orders');
+  await createOrderTables(t.db);
+  await t.db('shop_accounts').insert([
+    account(1, {
+      mobile: '8613800138000',
+      email: ' Li.Na@Example.com',
+      member_no: 'M00000001',
+      channel: 'jd',
+      registered_at: 1_700_000_000_123,
+      updated_at: 1_709_280_900_000,
+    }),
+    account(2),
+    account(3),
+    account(4, { mobile: '12345' }),
+    account(5, { registered_at: 0 }),
+    account(6),
+    account(7),
+  ]);
+  await t.db('orders').insert([
+    // Account 1: two counted orders with refunds, one cancelled order (with a refund that must not count).
+    order(101, 1, '2024-01-10T02:00:00Z', { total_cents: 12345, status: 'completed', paid_at: ms('2024-01-10T02:05:00Z') }),
+    order(102, 1, '2024-02-10T02:00:00Z', { total_cents: 5000, status: 'cancelled' }),
+    order(103, 1, '2024-03-10T02:00:00Z', { total_cents: 2550, status: 'refunded' }),
+    // Account 2: only cancelled orders.
+    order(201, 2, '2024-01-01T00:00:00Z', { status: 'cancelled' }),
+    // Account 3: malformed orders among good ones.
+    order(301, 3, '2024-01-01T00:00:00Z', { total_cents: 999 }),
+    order(302, 3, '2024-01-02T00:00:00Z', { currency: 'XX' }),
+    order(303, 3, '1970-01-01T00:00:00Z'), // placed_at 0
+    // Account 6: two currencies.
+    order(601, 6, '2024-01-01T00:00:00Z', { currency: 'CNY' }),
+    order(602, 6, '2024-01-02T00:00:00Z', { currency: 'USD' }),
+    // Account 7: same placed_at; order_id breaks the tie.
+    order(701, 7, '2024-05-05T05:05:05Z'),
+    order(702, 7, '2024-05-05T05:05:05Z'),
+  ]);
+  await t.db('order_lines').insert([
+    { line_id: 2, order_id: 101, sku: 'SKU-B', name: '保温杯', category: 'home', qty: 1, unit_price_cents: 4345 },
+    { line_id: 1, order_id: 101, sku: 'SKU-A', name: 'Tea', category: 'food', qty: 2, unit_price_cents: 4000 },
+    { line_id: 3, order_id: 602, sku: 'SKU-C', name: 'Mug', category: 'home', qty: 1, unit_price_cents: 10000 },
+    { line_id: 4, order_id: 999, sku: 'SKU-D', name: 'Orphan', category: 'home', qty: 1, unit_price_cents: 100 },
+  ]);
+  await t.db('refunds').insert([
+    { refund_id: 1, order_id: 101, amount_cents: 1000, reason: 'damaged', refunded_at: ms('2024-01-12T00:00:00Z') },
+    { refund_id: 2, order_id: 101, amount_cents: 345, reason: null, refunded_at: ms('2024-01-11T00:00:00Z') },
+    { refund_id: 3, order_id: 103, amount_cents: 2550, reason: 'returned', refunded_at: ms('2024-03-12T00:00:00Z') },
+    { refund_id: 4, order_id: 102, amount_cents: 5000, reason: 'cancelled after payment', refunded_at: ms('2024-02-11T00:00:00Z') },
+  ]);
+});
+afterAll(() => t.drop());
+
+beforeEach(() => {
+  recorder = new CallRecorder();
+  shop = createOrdersConnector({ connection: t.connection }, recorder);
+});
+afterEach(() => shop.close());
+
+describe('Orders connector: accountsByIds', () => {
+  it('answers in key order, null for unknown ids, in one call', async () => {
+    const answers = await shop.accountsByIds(['2', '404', '1', '2']);
+    expect(answers.map((a) => (a && !isSourceError(a) ? a.id : a))).toEqual(['2', null, '1', '2']);
+    expect(recorder.of('orders', 'accountsByIds').map((c) => c.batchSize)).toEqual([3]);
+  });
+
+  it('answers non-numeric ids as unknown without sending them to SQL', async () => {
+    const answers = await shop.accountsByIds(['abc', '007', '1.5', '', ' 1', '99999999999999999999']);
+    expect(answers).toEqual([null, null, null, null, null, null]);
+    expect(recorder.calls).toEqual([]);
+  });
+
+  it('converts the shop formats to the canonical vocabulary', async () => {
+    const [a, odd] = await shop.accountsByIds(['1', '4']);
+    expect(ok(a)).toEqual({
+      id: '1',
+      phone: '+8613800138000',
+      email: 'li.na@example.com',
+      memberNo: 'M00000001',
+      channel: 'jd',
+      registeredAt: '2023-11-14T22:13:20.123Z',
+      updatedAt: '2024-03-01T08:15:00.000Z',
+    });
+    // An unparseable phone is an absent phone, not a malformed account.
+    expect(ok(odd).phone).toBeNull();
+  });
+
+  it('answers a malformed account as a SourceError in its slot', async () => {
+    const [bad, good] = await shop.accountsByIds(['5', '2']);
+    expect(isSourceError(bad) && bad.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(ok(good).id).toBe('2');
+  });
+
+  it('chunks to maxBatch: 120 ids with maxBatch 50 are 3 calls', async () => {
+    const small = createOrdersConnector({ connection: t.connection, maxBatch: 50 }, recorder);
+    try {
+      const ids = Array.from({ length: 120 }, (_, i) => String(i + 1));
+      const answers = await small.accountsByIds(ids);
+      expect(answers.filter((a) => a !== null)).toHaveLength(7);
+      expect(recorder.of('orders', 'accountsByIds').map((c) => c.batchSize).sort((a, b) => b - a)).toEqual([50, 50, 20]);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('Orders connector: ordersByAccountIds', () => {
+  it('answers each account its orders newest first, [] for unknown, money and times canonical', async () => {
+    const [one, none, seven] = await shop.ordersByAccountIds(['1', '404', '7'], {});
+    expect(one.map(ok).map((o) => o.id)).toEqual(['103', '102', '101']);
+    expect(ok(one[2])).toEqual<Order>({
+      id: '101',
+      accountId: '1',
+      status: 'completed',
+      channel: 'tmall',
+      total: { amount: '123.45', currency: 'CNY' },
+      placedAt: '2024-01-10T02:00:00.000Z',
+      paidAt: '2024-01-10T02:05:00.000Z',
+    });
+    expect(ok(one[0]).paidAt).toBeNull();
+    expect(none).toEqual([]);
+    expect(seven.map(ok).map((o) => o.id)).toEqual(['702', '701']);
+  });
+
+  it('answers malformed orders as SourceErrors in their list positions; the others answer', async () => {
+    const [three] = await shop.ordersByAccountIds(['3'], {});
+    // Newest first: 302 (currency XX), 301 (good), 303 (placed_at 0).
+    expect(three).toHaveLength(3);
+    expect(isSourceError(three[0]) && three[0].code).toBe('SOURCE_BAD_RESPONSE');
+    expect(ok(three[1]).total).toEqual({ amount: '9.99', currency: 'CNY' });
+    expect(isSourceError(three[2]) && three[2].code).toBe('SOURCE_BAD_RESPONSE');
+  });
+
+  itOn('sqlite')('answers a non-integer total as a malformed order (SQLite keeps the fraction)', async () => {
+    await t.db('orders').insert(order(801, 8, '2024-01-01T00:00:00Z', { total_cents: 12.5 }));
+    try {
+      const [eight] = await shop.ordersByAccountIds(['8'], {});
+      expect(eight).toHaveLength(1);
+      expect(isSourceError(eight[0])).toBe(true);
+    } finally {
+      await t.db('orders').where({ order_id: 801 }).delete();
+    }
+  });
+
+  it('refuses a since that is not an ISO instant', async () => {
+    await expect(shop.ordersByAccountIds(['1'], { since: '2024-01-01' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  describe('with many accounts', () => {
+    let m: TestDatabase;
+    let many: OrdersConnector;
+    const ids = Array.from({ length: 200 }, (_, i) => String(10_000 + i));
+    beforeAll(async () => {
+      m = await freshDatabase('ordersmany');
+      await createOrderTables(m.db);
+      const orders: OrderRow[] = [];
+      ids.forEach((id, i) => {
+        const a = Number(id);
+        // Four orders each: Jan, Feb, Mar, Apr 2024, ids ascending with time.
+        for (let k = 0; k < 4; k++) orders.push(order(a * 10 + k, a, `2024-0${k + 1}-15T00:00:00Z`, { total_cents: 100 * (i + 1) }));
+      });
+      await insertChunked(m.db, 'orders', orders);
+    });
+    afterAll(() => m.drop());
+    beforeEach(() => {
+      many = createOrdersConnector({ connection: m.connection }, recorder);
+    });
+    afterEach(() => many.close());
+
+    it('applies limit per account and since, for 200 accounts in exactly one call', async () => {
+      const answers = await many.ordersByAccountIds(ids, { since: '2024-02-15T00:00:00Z', limit: 2 });
+      expect(answers).toHaveLength(200);
+      for (const [i, list] of answers.entries()) {
+        const a = Number(ids[i]);
+        // The two newest of Feb..Apr (Feb is included: since compares at-or-after).
+        expect(list.map(ok).map((o) => o.id)).toEqual([String(a * 10 + 3), String(a * 10 + 2)]);
+      }
+      expect(recorder.of('orders', 'ordersByAccountIds')).toEqual([
+        { source: 'orders', operation: 'ordersByAccountIds', batchSize: 200 },
+      ]);
+    });
+
+    it('includes an order placed exactly at since, and a limit larger than the history returns it all', async () => {
+      const [first] = await many.ordersByAccountIds([ids[0]], { since: '2024-02-15T00:00:00.000Z', limit: 10 });
+      expect(first.map(ok).map((o) => o.placedAt)).toEqual([
+        '2024-04-15T00:00:00.000Z',
+        '2024-03-15T00:00:00.000Z',
+        '2024-02-15T00:00:00.000Z',
+      ]);
+    });
+
+    it('summarizes 200 accounts in one call', async () => {
+      const summaries = await many.orderSummariesByAccountIds(ids);
+      expect(summaries.map(ok).map((s) => s.orderCount)).toEqual(ids.map(() => 4));
+      expect(ok(summaries[199]).totalSpent).toEqual({ amount: '800.00', currency: 'CNY' });
+      expect(recorder.of('orders', 'orderSummariesByAccountIds')).toHaveLength(1);
+    });
+  });
+});
+
+describe('Orders connector: lines and refunds', () => {
+  it('answers lines per order in line order, priced in their order currency', async () => {
+    const [lines101, none, lines602] = await shop.linesByOrderIds(['101', '404', '602']);
+    expect(lines101.map(ok)).toEqual([
+      { id: '1', orderId: '101', sku: 'SKU-A', name: 'Tea', category: 'food', quantity: 2, unitPrice: { amount: '40.00', currency: 'CNY' } },
+      { id: '2', orderId: '101', sku: 'SKU-B', name: '保温杯', category: 'home', quantity: 1, unitPrice: { amount: '43.45', currency: 'CNY' } },
+    ]);
+    expect(none).toEqual([]);
+    expect(ok(lines602[0]).unitPrice).toEqual({ amount: '100.00', currency: 'USD' });
+  });
+
+  it('answers a line whose order is missing (no currency) as a malformed line', async () => {
+    const [orphan] = await shop.linesByOrderIds(['999']);
+    expect(orphan).toHaveLength(1);
+    expect(isSourceError(orphan[0])).toBe(true);
+  });
+
+  it('answers refunds per order, oldest first', async () => {
+    const [r101, r103, none] = await shop.refundsByOrderIds(['101', '103', '404']);
+    expect(r101.map(ok)).toEqual([
+      { id: '2', orderId: '101', amount: { amount: '3.45', currency: 'CNY' }, reason: null, refundedAt: '2024-01-11T00:00:00.000Z' },
+      { id: '1', orderId: '101', amount: { amount: '10.00', currency: 'CNY' }, reason: 'damaged', refundedAt: '2024-01-12T00:00:00.000Z' },
+    ]);
+    expect(r103.map(ok).map((r) => r.amount.amount)).toEqual(['25.50']);
+    expect(none).toEqual([]);
+    expect(recorder.of('orders', 'refundsByOrderIds')).toHaveLength(1);
+  });
+});
+
+describe('Orders connector: orderSummariesByAccountIds', () => {
+  it('matches a hand computation, counting refunds and leaving cancelled orders out', async () => {
+    const [one, two, none, unknown] = await shop.orderSummariesByAccountIds(['1', '2', '4', 'x']);
+    // Counted: 101 (123.45, refunds 10.00 + 3.45) and 103 (25.50, refunded 25.50); 102 is cancelled.
+    expect(ok(one)).toEqual<OrderSummary>({
+      accountId: '1',
+      orderCount: 2,
+      totalSpent: { amount: '110.00', currency: 'CNY' }, // 123.45 + 25.50 - 13.45 - 25.50
+      refundedAmount: { amount: '38.95', currency: 'CNY' }, // 13.45 + 25.50
+      firstOrderAt: '2024-01-10T02:00:00.000Z',
+      lastOrderAt: '2024-03-10T02:00:00.000Z',
+    });
+    expect(ok(two)).toEqual<OrderSummary>({
+      accountId: '2',
+      orderCount: 0,
+      totalSpent: { amount: '0.00', currency: 'CNY' },
+      refundedAmount: { amount: '0.00', currency: 'CNY' },
+      firstOrderAt: null,
+      lastOrderAt: null,
+    });
+    expect(none).toBeNull();
+    expect(unknown).toBeNull();
+    expect(recorder.of('orders', 'orderSummariesByAccountIds')).toEqual([
+      { source: 'orders', operation: 'orderSummariesByAccountIds', batchSize: 3 },
+    ]);
+  });
+
+  it('answers numbers as numbers on every engine (no DECIMAL strings)', async () => {
+    const one = ok((await shop.orderSummariesByAccountIds(['1']))[0]);
+    expect(typeof one.orderCount).toBe('number');
+  });
+
+  it('answers a summary over malformed orders or mixed currencies as a SourceError in its slot', async () => {
+    const [three, six, one] = await shop.orderSummariesByAccountIds(['3', '6', '1']);
+    expect(isSourceError(three) && three.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(isSourceError(six) && six.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(ok(one).orderCount).toBe(2);
+  });
+});
+
+describe('Orders connector: scan', () => {
+  let s: TestDatabase;
+  let feed: OrdersConnector;
+  beforeAll(async () => {
+    s = await freshDatabase('ordersscan');
+    await createOrderTables(s.db);
+    await s.db('shop_accounts').insert([
+      account(30, { mobile: '8613800138000', email: 'A@X.com', member_no: 'M00000030', updated_at: 1_000 }),
+      // Two accounts updated in the same millisecond: the id breaks the tie.
+      account(10, { updated_at: 2_000 }),
+      account(20, { mobile: '13800138001', updated_at: 2_000 }),
+      account(40, { updated_at: 3_000 }),
+    ]);
+  });
+  afterAll(() => s.drop());
+  beforeEach(() => {
+    feed = createOrdersConnector({ connection: s.connection }, recorder);
+  });
+  afterEach(() => feed.close());
+
+  it('pages through every account exactly once, in (updated_at, id) order, with raw identifiers', async () => {
+    const seen: ScannedRecord[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await feed.scan(cursor, 2);
+      seen.push(...page.records);
+      cursor = page.cursor;
+      if (page.done) break;
+    }
+    expect(seen.map((r) => r.recordId)).toEqual(['30', '10', '20', '40']);
+    expect(seen[0]).toEqual<ScannedRecord>({
+      source: 'orders',
+      recordId: '30',
+      updatedAt: '1970-01-01T00:00:01.000Z',
+      identifiers: [
+        { kind: 'PHONE', value: '8613800138000' },
+        { kind: 'EMAIL', value: 'A@X.com' },
+        { kind: 'MEMBER_NO', value: 'M00000030' },
+      ],
+    });
+    // 2 + 2 + an empty final page.
+    expect(recorder.of('orders', 'scan')).toHaveLength(3);
+  });
+
+  it('resumes from a cursor and picks up an account updated after it', async () => {
+    const first = await feed.scan(null, 2);
+    const second = await feed.scan(first.cursor, 10);
+    expect(second.records.map((r) => r.recordId)).toEqual(['20', '40']);
+    expect(second.done).toBe(true);
+
+    await s.db('shop_accounts').where({ account_id: 10 }).update({ email: 'new@x.com', updated_at: 4_000 });
+    const third = await feed.scan(second.cursor, 10);
+    expect(third.records.map((r) => [r.recordId, r.identifiers])).toEqual([['10', [{ kind: 'EMAIL', value: 'new@x.com' }]]]);
+  });
+
+  it('scanRecords answers the same view for named accounts, null for unknown or non-numeric ids', async () => {
+    const [a, unknown, bad] = await feed.scanRecords(['20', '404', 'abc']);
+    expect(a?.identifiers).toEqual([{ kind: 'PHONE', value: '13800138001' }]);
+    expect(unknown).toBeNull();
+    expect(bad).toBeNull();
+  });
+});
+
+describe('Orders connector: an unreachable order system', () => {
+  it('answers SOURCE_UNAVAILABLE, then fails fast once the breaker opens', async () => {
+    const dead = createOrdersConnector(
+      { connection: { client: 'sqlite', filename: `/nonexistent-c360-dir-${process.pid}/shop.sqlite` }, breaker: { failureThreshold: 1 } },
+      recorder,
+    );
+    try {
+      await expect(dead.orderSummariesByAccountIds(['1'])).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+      const fast = await dead.ordersByAccountIds(['1'], { limit: 5 }).catch((e) => e);
+      expect(fast).toMatchObject({ code: 'SOURCE_UNAVAILABLE', sourceName: 'orders' });
+      expect(fast.message).toContain('circuit open');
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it('health answers when the order system does', async () => {
+    await expect(shop.health()).resolves.toBeUndefined();
+  });
+});

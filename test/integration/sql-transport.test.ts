@@ -1,0 +1,219 @@
+/**
+ * The SQL transport for source databases: timeouts, unreachable databases, the circuit
+ * breaker and error hygiene, against a real database (C360_TEST_DB) and real dead ones
+ * (a closed port on 127.0.0.1, a SQLite path in a missing directory). Time is moved with
+ * an injected clock; nothing here asserts a duration.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { KnexTimeoutError, type Knex } from 'knex';
+import { isSourceError, SourceError } from '../../src/errors';
+import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
+import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function failure(p: Promise<unknown>): Promise<SourceError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isSourceError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a SourceError, the call succeeded');
+}
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-sql-transport-'));
+const opened: SqlSource[] = [];
+function source(...args: Parameters<typeof createSqlSource>): SqlSource {
+  const s = createSqlSource(...args);
+  opened.push(s);
+  return s;
+}
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('SQL transport: a reachable database', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await freshDatabase('transport');
+    await t.db.schema.createTable('things', (tb) => {
+      tb.integer('id').primary();
+      tb.string('secret', 32);
+    });
+    await t.db('things').insert([{ id: 1, secret: 'hunter2' }]);
+  });
+  afterAll(() => t.drop());
+
+  it('answers health and runs statements with bindings', async () => {
+    const sql = source({ source: 'crm', connection: t.connection });
+    await expect(sql.health()).resolves.toBeUndefined();
+    const rows = await sql.run<Array<{ id: number }>>('probe', (db) => db('things').select('id').where('id', 1));
+    expect(rows.map((r) => Number(r.id))).toEqual([1]);
+    expect(sql.breaker.state).toBe('closed');
+  });
+
+  it('reports a failing statement as SOURCE_BAD_RESPONSE naming source and operation, never the bound values', async () => {
+    const sql = source({ source: 'orders', connection: t.connection, breaker: { failureThreshold: 1 } });
+    const e = await failure(sql.run('accountsByIds', (db) => db('no_such_table').where('secret', 'hunter2')));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(e.sourceName).toBe('orders');
+    expect(e.message).toContain('orders accountsByIds');
+    expect(e.message).not.toContain('hunter2');
+    expect(JSON.stringify(e.extensions)).not.toContain('hunter2');
+    // The source answered: a statement error is not an outage and does not open the circuit.
+    expect(sql.breaker.state).toBe('closed');
+  });
+
+  // MySQL sources are made read-only by the account's grants, not by the opener.
+  itOn('sqlite')('opens SQLite sources read-only', async () => {
+    const sql = source({ source: 'crm', connection: t.connection });
+    const e = await failure(sql.run('probe', (db) => db('things').insert({ id: 2, secret: 'x' })));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(await t.db('things').count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  it('maps a statement timeout to SOURCE_TIMEOUT', async () => {
+    const sql = source({ source: 'crm', connection: t.connection, timeoutMs: 50 });
+    const timedOut = () => ({ timeout: () => Promise.reject(new KnexTimeoutError('Defined query timeout of 50ms exceeded')) });
+    const e = await failure(sql.run('contactsByIds', timedOut as unknown as (db: Knex) => Knex.Raw));
+    expect(e.code).toBe('SOURCE_TIMEOUT');
+    expect(e.message).toContain('crm contactsByIds');
+  });
+
+  itOn('mariadb')('cancels a slow statement on the server and keeps the pool usable (MariaDB)', async () => {
+    const sql = source({ source: 'crm', connection: t.connection, timeoutMs: 200 });
+    const e = await failure(sql.run('slow', (db) => db.raw('select sleep(5) as s')));
+    expect(e.code).toBe('SOURCE_TIMEOUT');
+    await expect(sql.health()).resolves.toBeUndefined();
+  });
+});
+
+describe('SQL transport: a database that cannot be reached', () => {
+  it('answers SOURCE_UNAVAILABLE for a MySQL URL on a closed port', async () => {
+    const port = await closedPort();
+    const sql = source({ source: 'orders', connection: { client: 'mysql', url: `mysql://root@127.0.0.1:${port}/shop` } });
+    const e = await failure(sql.health());
+    expect(e.code).toBe('SOURCE_UNAVAILABLE');
+    expect(e.message).toContain('orders health');
+  });
+
+  it('answers SOURCE_UNAVAILABLE for a SQLite path in a directory that does not exist, and creates nothing', async () => {
+    const dir = path.join(scratch, 'missing-dir');
+    const sql = source({ source: 'crm', connection: { client: 'sqlite', filename: path.join(dir, 'crm.sqlite') } });
+    expect((await failure(sql.health())).code).toBe('SOURCE_UNAVAILABLE');
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('answers SOURCE_UNAVAILABLE for a missing SQLite file in an existing directory', async () => {
+    const sql = source({ source: 'crm', connection: { client: 'sqlite', filename: path.join(scratch, 'absent.sqlite') } });
+    expect((await failure(sql.health())).code).toBe('SOURCE_UNAVAILABLE');
+    expect(fs.existsSync(path.join(scratch, 'absent.sqlite'))).toBe(false);
+  });
+
+  itOn('mariadb')('answers SOURCE_UNAVAILABLE for an unknown database (MariaDB)', async () => {
+    const url = new URL(process.env.C360_TEST_MYSQL_URL as string);
+    url.pathname = '/c360_no_such_database';
+    const sql = source({ source: 'orders', connection: { client: 'mysql', url: url.toString() } });
+    expect((await failure(sql.health())).code).toBe('SOURCE_UNAVAILABLE');
+  });
+});
+
+describe('SQL transport: circuit breaker', () => {
+  it('fails fast after N consecutive failures, then lets one trial through after the cooldown', async () => {
+    let now = 1_000;
+    const port = await closedPort();
+    const sql = source({
+      source: 'orders',
+      connection: { client: 'mysql', url: `mysql://root@127.0.0.1:${port}/shop` },
+      breaker: { failureThreshold: 3, cooldownMs: 10_000, now: () => now },
+    });
+    let attempts = 0;
+    const probe = () =>
+      sql.run('ordersByAccountIds', (db) => {
+        attempts += 1;
+        return db.raw('select 1');
+      });
+
+    for (let i = 0; i < 3; i++) expect((await failure(probe())).code).toBe('SOURCE_UNAVAILABLE');
+    expect(attempts).toBe(3);
+    expect(sql.breaker.state).toBe('open');
+
+    const fast = await failure(probe());
+    expect(fast.code).toBe('SOURCE_UNAVAILABLE');
+    expect(fast.message).toContain('circuit open');
+    expect(fast.message).toContain('orders ordersByAccountIds');
+    expect(attempts).toBe(3);
+
+    now += 10_000;
+    expect(sql.breaker.state).toBe('half-open');
+    expect((await failure(probe())).code).toBe('SOURCE_UNAVAILABLE');
+    expect(attempts).toBe(4);
+    // The trial failed: open again for a whole cooldown.
+    expect(sql.breaker.state).toBe('open');
+    await failure(probe());
+    expect(attempts).toBe(4);
+  });
+
+  it('closes again when the trial call succeeds', async () => {
+    let now = 0;
+    const dir = path.join(scratch, 'appears-later');
+    const filename = path.join(dir, 'crm.sqlite');
+    const sql = source({
+      source: 'crm',
+      connection: { client: 'sqlite', filename },
+      breaker: { failureThreshold: 2, cooldownMs: 5_000, now: () => now },
+    });
+    await failure(sql.health());
+    await failure(sql.health());
+    expect(sql.breaker.state).toBe('open');
+
+    // The database comes back (here: the file appears).
+    fs.mkdirSync(dir);
+    fs.writeFileSync(filename, '');
+    expect((await failure(sql.health())).message).toContain('circuit open');
+
+    now += 5_000;
+    await expect(sql.health()).resolves.toBeUndefined();
+    expect(sql.breaker.state).toBe('closed');
+  });
+
+  it('lets only one trial call through while half-open', async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 100, now: () => now });
+    const isFailure = () => true;
+    const rejected = () => new Error('fast');
+    await expect(breaker.run(() => Promise.reject(new Error('down')), isFailure, rejected)).rejects.toThrow('down');
+    now += 100;
+    let release!: () => void;
+    const trial = breaker.run(() => new Promise<void>((r) => (release = r)), isFailure, rejected);
+    await expect(breaker.run(async () => 'second', isFailure, rejected)).rejects.toThrow('fast');
+    release();
+    await trial;
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.run(async () => 'third', isFailure, rejected)).resolves.toBe('third');
+  });
+
+  it('resets the failure count on success (only consecutive failures open it)', async () => {
+    const breaker = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 100 });
+    const isFailure = () => true;
+    const rejected = () => new Error('fast');
+    const fail = () => breaker.run(() => Promise.reject(new Error('down')), isFailure, rejected).catch(() => undefined);
+    await fail();
+    await breaker.run(async () => 1, isFailure, rejected);
+    await fail();
+    expect(breaker.state).toBe('closed');
+    await fail();
+    expect(breaker.state).toBe('open');
+  });
+});
