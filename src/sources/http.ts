@@ -16,12 +16,9 @@
 import { SourceError, type SourceErrorCode } from '../errors';
 import type { SourceName } from './types';
 
-export interface BreakerOptions {
-  /** Consecutive failed calls that open the circuit. */
-  failureThreshold: number;
-  /** How long an open circuit fails fast before letting one probe call through. */
-  cooldownMs: number;
-}
+import { CircuitBreaker, type BreakerOptions as SharedBreakerOptions } from './breaker';
+
+export type BreakerOptions = Pick<SharedBreakerOptions, 'failureThreshold' | 'cooldownMs'>;
 
 export interface HttpTransportOptions {
   source: SourceName;
@@ -43,7 +40,8 @@ export interface HttpTransportOptions {
 export type QueryValue = string | number | boolean | readonly (string | number)[] | null | undefined;
 export type Query = Record<string, QueryValue>;
 export type JsonObject = Record<string, unknown>;
-export type CircuitState = 'closed' | 'open' | 'half-open';
+export type { BreakerState as CircuitState } from './breaker';
+import type { BreakerState as CircuitState } from './breaker';
 
 export interface HttpTransport {
   readonly source: SourceName;
@@ -90,40 +88,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   const now = options.now ?? Date.now;
   const backoffMs = options.backoffMs ?? 25;
 
-  // ---- circuit breaker: closed → (N consecutive failures) → open → (cooldown) → half-open → one probe ----
-  let state: CircuitState = 'closed';
-  let consecutiveFailures = 0;
-  let openedAt = 0;
-  let probeInFlight = false;
-
-  /** True when this call may go out; false to fail fast. A call admitted in half-open is the probe. */
-  function admit(): boolean {
-    if (state === 'closed') return true;
-    if (state === 'open' && now() - openedAt >= cooldownMs) {
-      state = 'half-open';
-      probeInFlight = false;
-    }
-    if (state === 'half-open' && !probeInFlight) {
-      probeInFlight = true;
-      return true;
-    }
-    return false;
-  }
-
-  function record(systemFailure: boolean): void {
-    if (!systemFailure) {
-      state = 'closed';
-      consecutiveFailures = 0;
-      probeInFlight = false;
-      return;
-    }
-    consecutiveFailures++;
-    if (state === 'half-open' || consecutiveFailures >= failureThreshold) {
-      state = 'open';
-      openedAt = now();
-      probeInFlight = false;
-    }
-  }
+  const breaker = new CircuitBreaker({ failureThreshold, cooldownMs, now });
 
   function fail(code: SourceErrorCode, request: string, what: string, status?: number): SourceError {
     return new SourceError(source, code, `${source} ${what} (${request}${status ? `, HTTP ${status}` : ''})`, {
@@ -199,29 +164,31 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     const request = `${method} ${path}`;
     const url = buildUrl(path, query);
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (!admit()) {
-      throw new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is unavailable (circuit open after repeated failures)`, {
+    const rejected = () =>
+      new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is unavailable (circuit open after repeated failures)`, {
         request,
         circuit: 'open',
       });
-    }
-    for (let n = 0; ; n++) {
-      try {
-        const answer = await attempt(method, url, request, payload);
-        record(false);
-        return answer;
-      } catch (e) {
-        if (!(e instanceof AttemptFailure)) {
-          record(true);
-          throw e;
-        }
-        if (e.transient && n < retries) {
-          await new Promise((r) => setTimeout(r, Math.min(250, backoffMs * 2 ** n)));
-          continue;
-        }
-        record(e.systemFailure);
-        throw e.error;
-      }
+    try {
+      return await breaker.run(
+        async () => {
+          for (let n = 0; ; n++) {
+            try {
+              return await attempt(method, url, request, payload);
+            } catch (e) {
+              if (e instanceof AttemptFailure && e.transient && n < retries) {
+                await new Promise((r) => setTimeout(r, Math.min(250, backoffMs * 2 ** n)));
+                continue;
+              }
+              throw e;
+            }
+          }
+        },
+        (e) => !(e instanceof AttemptFailure) || e.systemFailure,
+        rejected,
+      );
+    } catch (e) {
+      throw e instanceof AttemptFailure ? e.error : e;
     }
   }
 
@@ -229,9 +196,6 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     source,
     getJson: (path, query) => send('GET', path, query, undefined),
     postJson: (path, query, body) => send('POST', path, query, body),
-    circuitState: () => {
-      if (state === 'open' && now() - openedAt >= cooldownMs) return 'half-open';
-      return state;
-    },
+    circuitState: () => breaker.state,
   };
 }

@@ -23,80 +23,8 @@ import type { SourceName } from './types';
 
 export const DEFAULT_SQL_TIMEOUT_MS = 5000;
 
-// ---------- circuit breaker ----------
-
-export interface BreakerOptions {
-  /** Consecutive failures that open the circuit. */
-  failureThreshold: number;
-  /** How long an open circuit fails fast before letting one trial call through. */
-  cooldownMs: number;
-  /** Clock, injectable so tests move time instead of waiting for it. */
-  now: () => number;
-}
-
-export type BreakerState = 'closed' | 'open' | 'half-open';
-
-export const DEFAULT_BREAKER: BreakerOptions = { failureThreshold: 5, cooldownMs: 10_000, now: Date.now };
-
-/**
- * Closed: calls pass, consecutive failures are counted, a success resets the count.
- * Open (threshold reached): calls fail fast until the cooldown has passed.
- * Half-open: exactly one trial call passes (the others still fail fast); its success closes
- * the circuit, its failure opens it for another cooldown.
- * Transport-agnostic: the caller decides which errors count as failures.
- */
-export class CircuitBreaker {
-  private failures = 0;
-  private openedAt = 0;
-  private trialInFlight = false;
-  private current: BreakerState = 'closed';
-  private readonly opts: BreakerOptions;
-
-  constructor(opts: Partial<BreakerOptions> = {}) {
-    this.opts = { ...DEFAULT_BREAKER, ...opts };
-    if (!Number.isInteger(this.opts.failureThreshold) || this.opts.failureThreshold < 1)
-      throw new Error(`CircuitBreaker: failureThreshold must be a positive integer, got ${this.opts.failureThreshold}`);
-    if (!(this.opts.cooldownMs >= 0))
-      throw new Error(`CircuitBreaker: cooldownMs must be >= 0, got ${this.opts.cooldownMs}`);
-  }
-
-  get state(): BreakerState {
-    if (this.current === 'open' && this.opts.now() - this.openedAt >= this.opts.cooldownMs) return 'half-open';
-    return this.current;
-  }
-
-  /**
-   * Runs `fn` if the circuit lets it; otherwise throws `rejected()` without calling it.
-   * `isFailure` says which errors mean "the system is unwell" (others pass through uncounted).
-   */
-  async run<T>(fn: () => Promise<T>, isFailure: (e: unknown) => boolean, rejected: () => Error): Promise<T> {
-    const state = this.state;
-    if (state === 'open' || (state === 'half-open' && this.trialInFlight)) throw rejected();
-    const trial = state === 'half-open';
-    if (trial) this.trialInFlight = true;
-    try {
-      const value = await fn();
-      this.failures = 0;
-      this.current = 'closed';
-      return value;
-    } catch (e) {
-      if (isFailure(e)) {
-        this.failures += 1;
-        if (trial || this.failures >= this.opts.failureThreshold) {
-          this.current = 'open';
-          this.openedAt = this.opts.now();
-        }
-      } else if (trial) {
-        // The system answered (e.g. a SQL error): it is reachable again.
-        this.failures = 0;
-        this.current = 'closed';
-      }
-      throw e;
-    } finally {
-      if (trial) this.trialInFlight = false;
-    }
-  }
-}
+export { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState } from './breaker';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
 
 // ---------- the transport ----------
 
