@@ -1,7 +1,14 @@
-/** Jest: TypeScript through ts-jest; integration tests share real databases, so run files serially-safe. */
+/**
+ * Jest: TypeScript through ts-jest. jose 6 ships ES modules only, which jest cannot require
+ * on Node 20, so its files are transpiled to CommonJS like our own.
+ */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, isolatedModules: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,

@@ -6,6 +6,7 @@ import { ordersResolvers } from './orders';
 import { supportResolvers } from './support';
 import { scrmResolvers } from './scrm';
 import { DateTime, DateScalar } from './scalars';
+import { accessResolvers } from './access';
 
 export const resolvers = mergeResolvers([
   { DateTime, Date: DateScalar },
@@ -14,4 +15,5 @@ export const resolvers = mergeResolvers([
   ordersResolvers,
   supportResolvers,
   scrmResolvers,
+  accessResolvers,
 ]);

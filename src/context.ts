@@ -10,6 +10,10 @@ export interface Viewer {
   role: string;
   /** API key name or token subject; never a secret. */
   principal: string;
+  /** How the caller proved who they are (absent for built-in viewers). */
+  principalKind?: 'apiKey' | 'jwt';
+  /** Teams the caller belongs to, for row scopes (e.g. sales sees its teams' customers). */
+  teams?: string[];
 }
 
 export interface Context {

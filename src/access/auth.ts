@@ -1,0 +1,237 @@
+/**
+ * Who is calling /graphql: an API key (`X-Api-Key`) or a bearer JWT (`Authorization: Bearer`).
+ * The authenticator answers a Viewer, or null for anything else (no credentials, bad ones,
+ * both kinds at once, an unknown role); the server turns null into HTTP 401 UNAUTHENTICATED
+ * before any GraphQL work, so nothing about the schema reaches an unauthenticated caller.
+ *
+ * API keys are stored only as sha256 hex digests and compared in constant time against
+ * every configured digest. JWTs are verified with jose: signature, `exp` (required), `nbf`,
+ * issuer and audience. Each key is pinned to its algorithm(s) and a token is tried only
+ * against keys pinned to its `alg`, so `alg: none` and algorithm confusion (an HS256 token
+ * "signed" with an RSA public key) match no key. Reasons for a refusal are not told to the
+ * caller; `onRefused` may log them (never the token).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { Viewer } from '../context';
+import { AuthConfig, type AuthConfigInput } from './config';
+
+export class AuthConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthConfigError';
+  }
+}
+
+export type Authenticator = (req: http.IncomingMessage) => Promise<Viewer | null>;
+
+export interface AuthenticatorOptions {
+  /** Roles the policy defines. API keys and role maps naming others stop start-up; tokens with others are refused. */
+  roles?: Iterable<string>;
+  /** Where relative key file paths resolve (default: the working directory). */
+  baseDir?: string;
+  /** Names the config in errors (default `auth`). */
+  where?: string;
+  /** Told why a credential was refused (for a log line; never contains the credential). */
+  onRefused?: (reason: string) => void;
+}
+
+/**
+ * jose is loaded only when bearer tokens are configured. It ships ES modules only: Node 20.19+
+ * (and tsx) require it fine, but jest 30 on Node 20 cannot without a transform, so API-key-only
+ * setups (most tests) never touch it.
+ */
+const loadJose = (): typeof import('jose') => require('jose');
+
+const MAX_API_KEY_LENGTH = 512;
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** The digest to store in config for an API key. */
+export function hashApiKey(key: string): string {
+  return crypto.createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * Finds the configured digest matching a presented key. Every digest is compared, with
+ * `timingSafeEqual`, whether or not an earlier one matched: the time taken does not depend
+ * on which key (if any) matched, nor on how many leading characters were right.
+ */
+export function matchApiKey(presented: string, digests: readonly string[]): number {
+  const h = crypto.createHash('sha256').update(presented, 'utf8').digest();
+  let found = -1;
+  digests.forEach((d, i) => {
+    const equal = crypto.timingSafeEqual(h, Buffer.from(d, 'hex'));
+    if (equal && found < 0) found = i;
+  });
+  return found;
+}
+
+interface VerificationKey {
+  algorithms: string[];
+  kid?: string;
+  key: crypto.KeyObject | Uint8Array | JWTVerifyGetKey;
+}
+
+function readKeyFile(file: string, baseDir: string, key: string): string {
+  try {
+    return fs.readFileSync(path.resolve(baseDir, file), 'utf8');
+  } catch (e) {
+    throw new AuthConfigError(`${key}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function loadKeys(cfg: NonNullable<AuthConfig['jwt']>, baseDir: string, where: string, jose: typeof import('jose')): VerificationKey[] {
+  return cfg.keys.map((k, i) => {
+    const key = `${where}.jwt.keys.${i}`;
+    switch (k.type) {
+      case 'secret':
+        return { algorithms: [k.alg], kid: k.kid, key: new TextEncoder().encode(k.secret) };
+      case 'pem': {
+        const pem = k.publicKey ?? readKeyFile(k.file!, baseDir, `${key}.file`);
+        let publicKey: crypto.KeyObject;
+        try {
+          publicKey = crypto.createPublicKey(pem);
+        } catch (e) {
+          throw new AuthConfigError(`${key}: not a usable public key (${(e as Error).message})`);
+        }
+        if (publicKey.type !== 'public') throw new AuthConfigError(`${key}: must be a public key`);
+        const family = k.alg.startsWith('ES') ? 'ec' : k.alg === 'EdDSA' ? 'ed25519' : 'rsa';
+        const type = publicKey.asymmetricKeyType;
+        if (!(type === family || (family === 'rsa' && type === 'rsa-pss') || (family === 'ed25519' && type === 'ed448'))) {
+          throw new AuthConfigError(`${key}: a ${type} key cannot verify ${k.alg}`);
+        }
+        return { algorithms: [k.alg], kid: k.kid, key: publicKey };
+      }
+      case 'jwks': {
+        let jwks: unknown;
+        try {
+          jwks = JSON.parse(readKeyFile(k.file, baseDir, `${key}.file`));
+        } catch (e) {
+          if (e instanceof AuthConfigError) throw e;
+          throw new AuthConfigError(`${key}.file: not valid JSON (${(e as Error).message})`);
+        }
+        const keys = jwks && typeof jwks === 'object' ? (jwks as { keys?: unknown }).keys : undefined;
+        if (!Array.isArray(keys) || keys.length === 0) throw new AuthConfigError(`${key}.file: must be a JWK set {"keys":[…]}`);
+        keys.forEach((j, n) => {
+          const jwk = j as Record<string, unknown>;
+          if (jwk.kty === 'oct' || 'd' in jwk || 'k' in jwk) throw new AuthConfigError(`${key}.file: keys[${n}] must be a public key (no secret or private parts)`);
+        });
+        return { algorithms: [...k.algorithms], key: jose.createLocalJWKSet(jwks as Parameters<typeof jose.createLocalJWKSet>[0]) };
+      }
+    }
+  });
+}
+
+/** A claim by name; a dotted name reaches into nested objects when no claim has that exact name. */
+function claim(payload: JWTPayload, name: string): unknown {
+  if (name in payload) return payload[name];
+  return name.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), payload);
+}
+
+function teamsFrom(v: unknown): string[] {
+  if (typeof v === 'string') return v ? [v] : [];
+  if (Array.isArray(v)) return v.filter((t): t is string => typeof t === 'string' && t.length > 0);
+  return [];
+}
+
+/**
+ * Builds the authenticator (reads key files now, so a bad key stops start-up).
+ * `config` is the `auth` section, validated here if it was not already.
+ */
+export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: AuthenticatorOptions = {}): Authenticator {
+  const where = opts.where ?? 'auth';
+  const parsed = AuthConfig.safeParse(config);
+  if (!parsed.success) {
+    throw new AuthConfigError(`${where} is not valid:\n  ${parsed.error.issues.map((i) => `${where}.${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  const cfg = parsed.data;
+  const roles = opts.roles ? new Set(opts.roles) : null;
+  const refuse = (reason: string) => {
+    opts.onRefused?.(reason);
+    return null;
+  };
+
+  if (roles) {
+    const problems: string[] = [];
+    cfg.apiKeys.forEach((k, i) => !roles.has(k.role) && problems.push(`${where}.apiKeys.${i}.role: unknown role "${k.role}"`));
+    for (const [from, to] of Object.entries(cfg.jwt?.roleMap ?? {})) if (!roles.has(to)) problems.push(`${where}.jwt.roleMap.${from}: unknown role "${to}"`);
+    if (problems.length) throw new AuthConfigError(`${where} is not valid:\n  ${problems.join('\n  ')}`);
+  }
+  const names = new Set<string>();
+  cfg.apiKeys.forEach((k, i) => {
+    if (names.has(k.name)) throw new AuthConfigError(`${where}.apiKeys.${i}.name: "${k.name}" is used by another key`);
+    names.add(k.name);
+  });
+
+  const digests = cfg.apiKeys.map((k) => k.sha256);
+  const jwt = cfg.jwt;
+  const jose = jwt ? loadJose() : undefined;
+  const keys = jwt && jose ? loadKeys(jwt, opts.baseDir ?? process.cwd(), where, jose) : [];
+
+  const byApiKey = (presented: string): Viewer | null => {
+    if (!presented || presented.length > MAX_API_KEY_LENGTH) return refuse('api key malformed');
+    const i = matchApiKey(presented, digests);
+    if (i < 0) return refuse('api key unknown');
+    const k = cfg.apiKeys[i];
+    return { role: k.role, principal: k.name, principalKind: 'apiKey', teams: [...k.teams] };
+  };
+
+  const byToken = async (token: string): Promise<Viewer | null> => {
+    if (!jwt || !jose) return refuse('bearer tokens are not configured');
+    if (token.length > MAX_TOKEN_LENGTH) return refuse('token too long');
+    let header: ReturnType<typeof jose.decodeProtectedHeader>;
+    try {
+      header = jose.decodeProtectedHeader(token);
+    } catch {
+      return refuse('token malformed');
+    }
+    const alg = header.alg;
+    if (typeof alg !== 'string' || alg === 'none') return refuse('token algorithm refused');
+    const candidates = keys.filter((k) => k.algorithms.includes(alg) && (!k.kid || !header.kid || k.kid === header.kid));
+    if (!candidates.length) return refuse(`no key for algorithm ${alg}`);
+    let payload: JWTPayload | null = null;
+    let lastReason = 'token invalid';
+    for (const k of candidates) {
+      try {
+        const options = {
+          algorithms: k.algorithms,
+          issuer: jwt.issuer,
+          audience: jwt.audience,
+          clockTolerance: jwt.clockToleranceSeconds,
+          requiredClaims: ['exp'],
+          maxTokenAge: jwt.maxTokenAgeSeconds,
+        };
+        const verified = typeof k.key === 'function' ? await jose.jwtVerify(token, k.key, options) : await jose.jwtVerify(token, k.key, options);
+        payload = verified.payload;
+        break;
+      } catch (e) {
+        lastReason = `token refused (${(e as { code?: string }).code ?? 'invalid'})`;
+      }
+    }
+    if (!payload) return refuse(lastReason);
+
+    const principal = claim(payload, jwt.principalClaim);
+    if (typeof principal !== 'string' || !principal) return refuse(`token lacks ${jwt.principalClaim}`);
+    let roleValue = claim(payload, jwt.roleClaim);
+    if (Array.isArray(roleValue) && roleValue.length === 1) roleValue = roleValue[0];
+    if (typeof roleValue !== 'string') return refuse('token role missing or not exactly one');
+    const role = jwt.roleMap ? jwt.roleMap[roleValue] : roleValue;
+    if (!role || (roles && !roles.has(role))) return refuse('token role unknown');
+    return { role, principal, principalKind: 'jwt', teams: teamsFrom(claim(payload, jwt.teamsClaim)) };
+  };
+
+  return async (req) => {
+    const apiKey = req.headers['x-api-key'];
+    const authorization = req.headers.authorization;
+    if (apiKey !== undefined && authorization !== undefined) return refuse('both an api key and an authorization header');
+    if (apiKey !== undefined) return byApiKey(Array.isArray(apiKey) ? '' : apiKey);
+    if (authorization === undefined) return refuse('no credentials');
+    const m = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(authorization);
+    if (!m) return refuse('authorization is not a bearer token');
+    return byToken(m[1]);
+  };
+}

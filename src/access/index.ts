@@ -1,0 +1,94 @@
+/**
+ * Role-scoped access: the public face of src/access.
+ *
+ *   request ─► authenticate (auth.ts) ─► Viewer {role, principal, teams}
+ *           ─► that role's schema (role-schema.ts: fields granted, masks, row scope)
+ *           ─► that role's Apollo plugins (limits.ts before execution, audit.ts after)
+ *
+ * Everything is built once at start-up by `createAccess`; a bad policy or auth section
+ * stops the process with a message naming the file and key.
+ */
+import type { Knex } from 'knex';
+import type { GraphQLSchema } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Context } from '../context';
+import type { Logger } from '../observability/logger';
+import { createAuthenticator, type Authenticator } from './auth';
+import type { AuthConfig, AuthConfigInput } from './config';
+import { DEFAULT_POLICY_FILE, loadPolicy, type Policy } from './policy';
+import { buildRoleSchemas } from './role-schema';
+import { limitsPlugin, safelistCache } from './limits';
+import { auditPlugin, createAuditLog, type AuditLog } from './audit';
+
+export { AuthConfig, AccessConfig, LimitsConfig, PolicyFile, MASK_STYLES, type Limits, type MaskStyle, type RowScope } from './config';
+export { createAuthenticator, hashApiKey, matchApiKey, AuthConfigError, type Authenticator, type AuthenticatorOptions } from './auth';
+export { loadPolicy, parsePolicy, loadSafelist, PolicyError, DEFAULT_POLICY_FILE, type Policy, type RolePolicy, type FieldMask, type PersonalRule } from './policy';
+export { buildRoleSchemas, buildRoleSchema, CUSTOMER_TYPE, type RoleSchemaOptions } from './role-schema';
+export { masker, maskPhone, maskEmail, maskName, maskYearOnly, maskPartial, hashValue, type MaskOptions } from './masking';
+export { scopeCheck, type ScopeCheck } from './row-scope';
+export { limitsPlugin, measureOperation, checkLimits, safelistCache, type Measure } from './limits';
+export { createAuditLog, auditPlugin, beginAudit, auditCollectorOf, auditLogOf, AuditCollector, type AuditLog, type AuditEntry, type AuditQuery } from './audit';
+export { migrateAccessLatest, migrateAccessDown, accessMigratorConfig, ACCESS_MIGRATIONS } from './migrations';
+
+export interface AccessOptions {
+  /** The full schema (`buildSchema()`); role schemas are derived from it. */
+  fullSchema: GraphQLSchema;
+  /** The `auth` section of the config. */
+  auth: AuthConfig | AuthConfigInput;
+  /** The OneID database: the audit table lives there (migrated here, in its own migrations table). */
+  db: Knex;
+  /** Default: config/access.json. */
+  policyFile?: string;
+  /** HMAC key for hashed fields (openid, unionid); set it from the environment in production. */
+  hashKey?: string;
+  log?: Logger;
+  /** Where relative key files in `auth` resolve. */
+  baseDir?: string;
+}
+
+export interface Access {
+  policy: Policy;
+  /** Role → its schema. Serve each with its own Apollo Server. */
+  schemas: ReadonlyMap<string, GraphQLSchema>;
+  /** ServerHooks.authenticate. */
+  authenticate: Authenticator;
+  auditLog: AuditLog;
+  /** The plugins for one role's Apollo Server: limits (and persisted-only) before execution, the audit after. */
+  pluginsFor(role: string): ApolloServerPlugin<Context>[];
+  /** Apollo's `persistedQueries` option for one role: the safelist for persisted-only roles, else undefined (Apollo's default). */
+  persistedQueriesFor(role: string): { cache: ReturnType<typeof safelistCache> } | undefined;
+}
+
+/** Loads and checks the policy, builds the role schemas and the authenticator, and migrates the audit table. */
+export async function createAccess(opts: AccessOptions): Promise<Access> {
+  const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema);
+  for (const w of policy.warnings) opts.log?.warn(w);
+  const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey });
+  const authenticate = createAuthenticator(opts.auth, {
+    roles: policy.roles.keys(),
+    baseDir: opts.baseDir,
+    onRefused: (reason) => opts.log?.debug({ reason }, 'credentials refused'),
+  });
+  const auditLog = createAuditLog(opts.db);
+  await auditLog.migrate();
+  const audit = auditPlugin(auditLog, { log: opts.log });
+
+  const roleOf = (role: string) => {
+    const r = policy.roles.get(role);
+    if (!r) throw new Error(`access: no role "${role}" in ${policy.source}`);
+    return r;
+  };
+  return {
+    policy,
+    schemas,
+    authenticate,
+    auditLog,
+    pluginsFor(role) {
+      const r = roleOf(role);
+      return [limitsPlugin(r.limits, { persistedOnly: r.persistedOnly, safelist: policy.safelist }), audit];
+    },
+    persistedQueriesFor(role) {
+      return roleOf(role).persistedOnly ? { cache: safelistCache(policy.safelist) } : undefined;
+    },
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * One executable schema per role, derived at start-up from the full schema and the policy.
+ *
+ * What a role cannot see is absent from its schema, so a forbidden field fails validation
+ * (GRAPHQL_VALIDATION_FAILED) before any source is called, and introspection shows each role
+ * only what it may query. Fields are wrapped, never replaced: the original resolver runs, and
+ * the wrapper then
+ *  - masks the value (masked fields; a non-text scalar such as a Date becomes String, since
+ *    `1990` is no longer a date);
+ *  - notes unmasked personal values for the audit (audit.ts);
+ *  - for fields returning Customer: applies the role's row scope and notes which customer
+ *    each object is, so audited fields below it are attributed to that customer.
+ *
+ * The one exception to wrapping: under a row scope, `customerByIdentifier` answers from
+ * `customersByIdentifier` filtered by the scope, so that a shared identifier whose other
+ * holders are out of scope is not reported AMBIGUOUS (that would reveal they exist).
+ */
+import {
+  GraphQLString,
+  defaultFieldResolver,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  validateSchema,
+  GraphQLList,
+  GraphQLNonNull,
+  type GraphQLFieldConfig,
+  type GraphQLFieldResolver,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
+import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
+import type { Context } from '../context';
+import { ambiguousIdentifier } from '../errors';
+import { auditCollectorOf } from './audit';
+import { masker, REDACTED, type MaskOptions, type Masker } from './masking';
+import { PolicyError, type FieldMask, type PersonalRule, type Policy, type RolePolicy } from './policy';
+import { PAD_CUSTOMER_ID, scopeCheck, type ScopeCheck } from './row-scope';
+
+/** The type a row scope filters. */
+export const CUSTOMER_TYPE = 'Customer';
+
+/**
+ * Entry points whose resolver skips the OneID customer round when nothing matches; under a
+ * row scope the wrapper makes that round itself, so "unknown" costs what "out of scope" does.
+ */
+const SKIPS_CUSTOMER_ROUND_WHEN_EMPTY = new Set(['Query.customerBySourceRecord', 'Query.customersByIdentifier', 'Query.customerByIdentifier']);
+
+export type RoleSchemaOptions = MaskOptions;
+
+/** Builds every role's schema. Throws PolicyError when a role's schema would be invalid (e.g. it can query nothing). */
+export function buildRoleSchemas(fullSchema: GraphQLSchema, policy: Policy, opts: RoleSchemaOptions = {}): Map<string, GraphQLSchema> {
+  const out = new Map<string, GraphQLSchema>();
+  for (const role of policy.roles.values()) out.set(role.name, buildRoleSchema(fullSchema, policy, role, opts));
+  return out;
+}
+
+/** Fields the role keeps: granted, and leading to a type it sees (repeated until nothing changes). */
+function effectiveFields(schema: GraphQLSchema, role: RolePolicy): Map<string, Set<string>> {
+  const eff = new Map([...role.fields].map(([t, fs]) => [t, new Set(fs)]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [typeName, fields] of eff) {
+      const type = schema.getType(typeName) as { getFields(): Record<string, { type: GraphQLOutputType }> };
+      for (const f of fields) {
+        const target = getNamedType(type.getFields()[f].type);
+        if (isCompositeType(target) && !eff.get(target.name)?.size) {
+          fields.delete(f);
+          changed = true;
+        }
+      }
+      if (!fields.size) {
+        eff.delete(typeName);
+        changed = true;
+      }
+    }
+  }
+  return eff;
+}
+
+/** Reads a sibling field off the parent object, as its GraphQL name (enum `SCRM` for internal `scrm`). */
+function siblingReader(schema: GraphQLSchema, typeName: string, sibling: string): (parent: unknown) => string | undefined {
+  const type = schema.getType(typeName) as { getFields(): Record<string, { type: GraphQLOutputType }> };
+  const t = getNamedType(type.getFields()[sibling].type);
+  const names = isEnumType(t) ? new Map(t.getValues().map((v) => [v.value, v.name])) : null;
+  return (parent) => {
+    const v = parent && typeof parent === 'object' ? (parent as Record<string, unknown>)[sibling] : undefined;
+    if (v === undefined || v === null) return undefined;
+    return names ? names.get(v) : String(v);
+  };
+}
+
+/** Whether a personal field holds personal data on this parent. */
+function personalTest(schema: GraphQLSchema, typeName: string, rule: PersonalRule): (parent: unknown) => boolean {
+  if (!rule.when?.size) return () => true;
+  const checks = [...rule.when].map(([sibling, values]) => ({ read: siblingReader(schema, typeName, sibling), values }));
+  return (parent) => checks.every((c) => {
+    const v = c.read(parent);
+    return v !== undefined && c.values.has(v);
+  });
+}
+
+/** A masker choosing its style per parent; answers the masked value and whether it was left unmasked. */
+function fieldMasker(schema: GraphQLSchema, typeName: string, mask: FieldMask, opts: MaskOptions, nonNull: boolean) {
+  const safe = (m: Masker): Masker => (v) => {
+    try {
+      return m(v);
+    } catch {
+      return nonNull ? REDACTED : null;
+    }
+  };
+  if (mask.kind === 'style') {
+    const m = safe(masker(mask.style, { ...opts, nonNull }));
+    return (v: unknown) => ({ value: m(v), unmasked: false });
+  }
+  const read = siblingReader(schema, typeName, mask.parentField);
+  const by = new Map([...mask.styles].map(([k, style]) => [k, { style, m: safe(masker(style, { ...opts, nonNull })) }]));
+  const otherwise = { style: mask.otherwise, m: safe(masker(mask.otherwise, { ...opts, nonNull })) };
+  return (v: unknown, parent: unknown) => {
+    const key = read(parent);
+    const chosen = (key !== undefined && by.get(key)) || otherwise;
+    return { value: chosen.m(v), unmasked: chosen.style === 'none' };
+  };
+}
+
+const describeMask = (mask: FieldMask) =>
+  mask.kind === 'style' ? `Masked for this role (${mask.style}).` : `Masked for this role by ${mask.parentField}.`;
+
+/** Same list/non-null wrapping, String inside: a masked Date or Int is no longer one. */
+function asStringType(type: GraphQLOutputType): GraphQLOutputType {
+  if (isNonNullType(type)) return new GraphQLNonNull(asStringType(type.ofType) as never);
+  if (isListType(type)) return new GraphQLList(asStringType(type.ofType));
+  const named = getNamedType(type);
+  return isScalarType(named) && (named.name === 'String' || named.name === 'ID') ? type : GraphQLString;
+}
+
+const then = <T, U>(v: T | Promise<T>, f: (x: T) => U): U | Promise<U> =>
+  v && typeof (v as Promise<T>).then === 'function' ? (v as Promise<T>).then(f) : f(v as T);
+
+function isPresent(v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  return Array.isArray(v) ? v.some(isPresent) : true;
+}
+
+export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role: RolePolicy, opts: RoleSchemaOptions = {}): GraphQLSchema {
+  const where = `${policy.source}: roles.${role.name}`;
+  const visible = effectiveFields(fullSchema, role);
+  const queryName = fullSchema.getQueryType()?.name ?? 'Query';
+  if (!visible.get(queryName)?.size) throw new PolicyError(`${where}.grant.${queryName}: the role can query nothing (grant at least one ${queryName} field whose type it sees)`);
+
+  const check: ScopeCheck | null = role.rowScope ? scopeCheck(role.rowScope) : null;
+  const fullQueryFields = fullSchema.getQueryType()!.getFields();
+
+  const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    if (!visible.get(typeName)?.has(fieldName)) return null;
+    const ref = `${typeName}.${fieldName}`;
+    const original: GraphQLFieldResolver<unknown, Context> = config.resolve ?? defaultFieldResolver;
+    const returnsCustomer = getNamedType(config.type).name === CUSTOMER_TYPE;
+    const mask = role.masks.get(ref);
+    const personal = policy.personal.get(ref);
+
+    if (returnsCustomer) {
+      if (check && isNonNullType(config.type) && !isListType(getNullableType(config.type))) {
+        throw new PolicyError(`${where}: ${ref} returns ${CUSTOMER_TYPE}! and cannot answer "unknown" for a customer outside the row scope; grant it only to unscoped roles`);
+      }
+      return { ...config, resolve: customerResolver(ref, config.type, original, check, fullQueryFields.customersByIdentifier?.resolve) };
+    }
+    if (mask) {
+      const nonNull = isNonNullType(config.type);
+      const apply = fieldMasker(fullSchema, typeName, mask, opts, nonNull);
+      const isPersonal = personal ? personalTest(fullSchema, typeName, personal) : () => false;
+      return {
+        ...config,
+        type: asStringType(config.type),
+        description: [config.description, describeMask(mask)].filter(Boolean).join(' '),
+        resolve: (src, args, ctx, info) =>
+          then(original(src, args, ctx, info), (v) => {
+            const { value, unmasked } = apply(v, src);
+            if (unmasked && isPresent(v) && isPersonal(src)) auditCollectorOf(ctx)?.notePersonal(info.path, ref);
+            return value;
+          }),
+      };
+    }
+    if (personal) {
+      const isPersonal = personalTest(fullSchema, typeName, personal);
+      return {
+        ...config,
+        resolve: (src, args, ctx, info) =>
+          then(original(src, args, ctx, info), (v) => {
+            if (isPresent(v) && isPersonal(src)) auditCollectorOf(ctx)?.notePersonal(info.path, ref);
+            return v;
+          }),
+      };
+    }
+    return config;
+  };
+
+  const mapped = mapSchema(fullSchema, {
+    [MapperKind.COMPOSITE_TYPE]: (type) => (visible.has(type.name) ? type : null),
+    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => mapField(config as GraphQLFieldConfig<unknown, Context>, fieldName, typeName),
+    [MapperKind.INTERFACE_FIELD]: (config, fieldName, typeName) => (visible.get(typeName)?.has(fieldName) ? config : null),
+  });
+  const schema = pruneSchema(mapped);
+  const errors = validateSchema(schema);
+  if (errors.length) throw new PolicyError(`${where}: the derived schema is invalid:\n  ${errors.map((e) => e.message).join('\n  ')}`);
+  return schema;
+}
+
+type Parent = { id: string };
+const isParent = (v: unknown): v is Parent => !!v && typeof v === 'object' && !(v instanceof Error) && typeof (v as Parent).id === 'string';
+
+/**
+ * Wraps a field returning Customer (or a list of them): applies the row scope, then notes
+ * each returned customer's response path for the audit.
+ */
+function customerResolver(
+  ref: string,
+  type: GraphQLOutputType,
+  original: GraphQLFieldResolver<unknown, Context>,
+  check: ScopeCheck | null,
+  customersByIdentifier: GraphQLFieldResolver<unknown, Context> | undefined,
+): GraphQLFieldResolver<unknown, Context> {
+  const list = isListType(getNullableType(type));
+  const itemsNullable = list && !isNonNullType((getNullableType(type) as GraphQLList<GraphQLOutputType>).ofType);
+  const padsCustomerRound = SKIPS_CUSTOMER_ROUND_WHEN_EMPTY.has(ref);
+
+  const note = (ctx: Context, info: GraphQLResolveInfo, result: unknown) => {
+    const collector = auditCollectorOf(ctx);
+    if (!collector) return;
+    if (!list) {
+      if (isParent(result)) collector.noteCustomer(info.path, result.id);
+      return;
+    }
+    if (Array.isArray(result)) {
+      result.forEach((item, i) => {
+        if (isParent(item)) collector.noteCustomer({ prev: info.path, key: i, typename: undefined }, item.id);
+      });
+    }
+  };
+
+  if (!check) {
+    return (src, args, ctx, info) =>
+      then(original(src, args, ctx, info), (result) => {
+        note(ctx, info, result);
+        return result;
+      });
+  }
+
+  const scoped = async (ctx: Context, result: unknown): Promise<unknown> => {
+    const items: unknown[] = list ? (Array.isArray(result) ? result : []) : [result];
+    const parents = items.filter(isParent);
+    if (padsCustomerRound && parents.length === 0) await ctx.loaders.customer.load(PAD_CUSTOMER_ID);
+    const allowed = await check(ctx, parents.map((p) => p.id));
+    const ok = new Set(parents.filter((_, i) => allowed[i]));
+    if (!list) return isParent(result) && ok.has(result) ? result : null;
+    if (!Array.isArray(result)) return result;
+    return itemsNullable
+      ? result.map((item) => (isParent(item) && !ok.has(item) ? null : item))
+      : result.filter((item) => !isParent(item) || ok.has(item));
+  };
+
+  if (ref === 'Query.customerByIdentifier' && customersByIdentifier) {
+    return async (src, args, ctx, info) => {
+      const candidates = (await customersByIdentifier(src, args, ctx, info)) as unknown[];
+      const failed = candidates.find((c): c is Error => c instanceof Error);
+      if (failed) throw failed;
+      // Two ids merged into one survivor are one customer, not an ambiguity.
+      const parents = [...new Map(candidates.filter(isParent).map((p) => [p.id, p])).values()];
+      if (parents.length === 0) await ctx.loaders.customer.load(PAD_CUSTOMER_ID);
+      const allowed = await check(ctx, parents.map((p) => p.id));
+      const inScope = parents.filter((_, i) => allowed[i]);
+      if (inScope.length > 1) throw ambiguousIdentifier((args as { kind: string }).kind, inScope.length);
+      const result = inScope[0] ?? null;
+      note(ctx, info, result);
+      return result;
+    };
+  }
+
+  return async (src, args, ctx, info) => {
+    const result = await scoped(ctx, await original(src, args, ctx, info));
+    note(ctx, info, result);
+    return result;
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Access authentication: API keys by hash, JWTs verified with jose (issuer, audience, expiry,
+ * pinned algorithms). Every refusal answers a null viewer, which the server sends as 401.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+
+
+import { SignJWT, base64url } from 'jose';
+import { createAuthenticator, hashApiKey, matchApiKey, AuthConfigError } from '../../src/access/auth';
+import type { AuthConfigInput } from '../../src/access/config';
+
+const ROLES = ['marketing', 'sales', 'support', 'finance', 'analyst', 'admin'];
+const SECRET = 'a-shared-secret-of-at-least-32-characters!';
+const ISSUER = 'https://idp.example.com';
+const AUDIENCE = 'c360';
+
+const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-auth-'));
+const jwksFile = path.join(tmp, 'jwks.json');
+fs.writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', alg: 'ES256', use: 'sig' }] }));
+
+const req = (headers: Record<string, string>) => ({ headers }) as unknown as http.IncomingMessage;
+const bearer = (token: string) => req({ authorization: `Bearer ${token}` });
+
+const SALES_KEY = 'c360_sk_sales_0123456789abcdef';
+const config: AuthConfigInput = {
+  apiKeys: [
+    { name: 'bi-tool', role: 'analyst', sha256: hashApiKey('c360_sk_analyst_0123456789abcdef') },
+    { name: 'crm-plugin', role: 'sales', sha256: hashApiKey(SALES_KEY).toUpperCase(), teams: ['team-a'] },
+  ],
+  jwt: {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: [
+      { type: 'secret', alg: 'HS256', secret: SECRET },
+      { type: 'pem', alg: 'RS256', publicKey: rsaPem },
+      { type: 'jwks', file: jwksFile, algorithms: ['ES256'] },
+    ],
+    roleClaim: 'https://c360/role',
+    teamsClaim: 'https://c360/teams',
+  },
+};
+let reasons: string[] = [];
+const authenticate = createAuthenticator(config, { roles: ROLES, onRefused: (r) => reasons.push(r) });
+
+/** Authenticates a bearer token; answers the viewer and why it was refused. */
+async function verdict(token: string, auth = authenticate) {
+  reasons = [];
+  const viewer = await auth(bearer(token));
+  return { viewer, reason: reasons.join('; ') };
+}
+
+
+const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'alice', 'https://c360/role': 'sales', 'https://c360/teams': ['team-a', 'team-b'], ...extra });
+
+async function hs256(payload: Record<string, unknown> = claims(), opts: { iss?: string; aud?: string; exp?: string | number; key?: Uint8Array } = {}) {
+  const jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setIssuer(opts.iss ?? ISSUER).setAudience(opts.aud ?? AUDIENCE);
+  if (opts.exp !== undefined) jwt.setExpirationTime(opts.exp);
+  else jwt.setExpirationTime('10m');
+  return jwt.sign(opts.key ?? new TextEncoder().encode(SECRET));
+}
+
+describe('Access auth: API keys', () => {
+  it('answers the key’s name, role and teams', async () => {
+    expect(await authenticate(req({ 'x-api-key': SALES_KEY }))).toEqual({ role: 'sales', principal: 'crm-plugin', principalKind: 'apiKey', teams: ['team-a'] });
+    expect((await authenticate(req({ 'x-api-key': 'c360_sk_analyst_0123456789abcdef' })))!.role).toBe('analyst');
+  });
+
+  it('refuses an unknown key, an empty one, and a key sent with a bearer token', async () => {
+    expect(await authenticate(req({ 'x-api-key': 'c360_sk_sales_0123456789abcdeX' }))).toBeNull();
+    expect(await authenticate(req({ 'x-api-key': '' }))).toBeNull();
+    expect(await authenticate(req({ 'x-api-key': SALES_KEY, authorization: `Bearer ${await hs256()}` }))).toBeNull();
+  });
+
+  it('compares the hash of the presented key against every stored hash', () => {
+    const digests = ['a', 'b', 'c'].map(hashApiKey);
+    expect(matchApiKey('b', digests)).toBe(1);
+    expect(matchApiKey('d', digests)).toBe(-1);
+    expect(hashApiKey('b')).toBe(crypto.createHash('sha256').update('b').digest('hex'));
+  });
+
+  it('refuses requests without credentials, and schemes other than Bearer', async () => {
+    expect(await authenticate(req({}))).toBeNull();
+    expect(await authenticate(req({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }))).toBeNull();
+  });
+});
+
+describe('Access auth: JWT', () => {
+  it('accepts an HS256 token: role and teams from the configured claims, principal from sub', async () => {
+    expect(await authenticate(bearer(await hs256()))).toEqual({ role: 'sales', principal: 'alice', principalKind: 'jwt', teams: ['team-a', 'team-b'] });
+  });
+
+  it('accepts an RS256 token verified with the PEM key', async () => {
+    const token = await new SignJWT(claims({ 'https://c360/role': ['support'] }))
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(rsa.privateKey);
+    expect((await authenticate(bearer(token)))!.role).toBe('support');
+  });
+
+  it('accepts an ES256 token verified with the JWKS file', async () => {
+    const token = await new SignJWT(claims({ 'https://c360/role': 'analyst' }))
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(ec.privateKey);
+    expect((await authenticate(bearer(token)))!.role).toBe('analyst');
+  });
+
+  it('refuses an expired token', async () => {
+    expect(await verdict(await hs256(claims(), { exp: Math.floor(Date.now() / 1000) - 3600 }))).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_EXPIRED)' });
+  });
+
+  it('refuses a token without exp', async () => {
+    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).sign(new TextEncoder().encode(SECRET));
+    expect(await verdict(token)).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+  });
+
+  it('refuses a wrong issuer', async () => {
+    expect(await verdict(await hs256(claims(), { iss: 'https://evil.example.com' }))).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+  });
+
+  it('refuses a wrong audience', async () => {
+    expect(await verdict(await hs256(claims(), { aud: 'another-app' }))).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+  });
+
+  it('refuses alg none', async () => {
+    const enc = (o: unknown) => base64url.encode(JSON.stringify(o));
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ ...claims({ 'https://c360/role': 'admin' }), iss: ISSUER, aud: AUDIENCE, exp: now + 600 })}.`;
+    expect(await verdict(token)).toEqual({ viewer: null, reason: 'token algorithm refused' });
+  });
+
+  it('refuses an HS256 token signed with the RS256 public key (algorithm confusion)', async () => {
+    const forged = await hs256(claims({ 'https://c360/role': 'admin' }), { key: new TextEncoder().encode(rsaPem) });
+    expect(await verdict(forged)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+    // And where no HMAC key is configured at all, HS256 matches no key.
+    const rsaOnly = createAuthenticator(
+      { jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [{ type: 'pem', alg: 'RS256', publicKey: rsaPem }] } },
+      { roles: ROLES, onRefused: (r) => reasons.push(r) },
+    );
+    expect(await verdict(forged, rsaOnly)).toEqual({ viewer: null, reason: 'no key for algorithm HS256' });
+  });
+
+  it('refuses a token whose payload was tampered with', async () => {
+    const [header, , signature] = (await hs256()).split('.');
+    const now = Math.floor(Date.now() / 1000);
+    const payload = base64url.encode(JSON.stringify({ ...claims({ 'https://c360/role': 'admin' }), iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600 }));
+    expect(await verdict(`${header}.${payload}.${signature}`)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+  });
+
+  it('refuses a role the policy does not define, and a token without subject', async () => {
+    expect(await verdict(await hs256(claims({ 'https://c360/role': 'superuser' })))).toEqual({ viewer: null, reason: 'token role unknown' });
+    expect(await verdict(await hs256(claims({ 'https://c360/role': ['sales', 'admin'] })))).toEqual({ viewer: null, reason: 'token role missing or not exactly one' });
+    const { sub: _sub, ...noSub } = claims();
+    expect(await verdict(await hs256(noSub))).toEqual({ viewer: null, reason: 'token lacks sub' });
+  });
+
+  it('maps identity-provider roles through roleMap, refusing unmapped ones', async () => {
+    const mapped = createAuthenticator(
+      { jwt: { ...config.jwt!, roleMap: { 'c360-sales': 'sales' } } },
+      { roles: ROLES },
+    );
+    expect((await mapped(bearer(await hs256(claims({ 'https://c360/role': 'c360-sales' })))))!.role).toBe('sales');
+    expect(await mapped(bearer(await hs256(claims({ 'https://c360/role': 'sales' }))))).toBeNull();
+  });
+
+  it('never puts the token in a refusal reason', async () => {
+    const token = await hs256(claims(), { iss: 'https://evil.example.com' });
+    const { reason } = await verdict(token);
+    expect(reason).not.toContain(token.split('.')[1]);
+  });
+});
+
+describe('Access auth: configuration', () => {
+  const error = (cfg: unknown) => {
+    try {
+      createAuthenticator(cfg as AuthConfigInput, { roles: ROLES });
+    } catch (e) {
+      expect(e).toBeInstanceOf(AuthConfigError);
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('names an API key bound to an unknown role', () => {
+    expect(error({ apiKeys: [{ name: 'x', role: 'superuser', sha256: hashApiKey('k') }] })).toContain('auth.apiKeys.0.role: unknown role "superuser"');
+  });
+
+  it('names a digest that is not sha256 hex, and a short secret', () => {
+    expect(error({ apiKeys: [{ name: 'x', role: 'admin', sha256: 'plaintext-key' }] })).toContain('auth.apiKeys.0.sha256');
+    expect(error({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [{ type: 'secret', secret: 'short' }] } })).toContain('auth.jwt.keys.0.secret');
+  });
+
+  it('refuses a private key in a JWKS, and a key that cannot verify its pinned algorithm', () => {
+    const privateJwks = path.join(tmp, 'private.json');
+    fs.writeFileSync(privateJwks, JSON.stringify({ keys: [ec.privateKey.export({ format: 'jwk' })] }));
+    expect(error({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [{ type: 'jwks', file: privateJwks, algorithms: ['ES256'] }] } })).toContain('must be a public key');
+    expect(error({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [{ type: 'pem', alg: 'ES256', publicKey: rsaPem }] } })).toContain('a rsa key cannot verify ES256');
+  });
+});
