@@ -16,7 +16,7 @@
 import type { SourceStore } from './schema';
 
 /** Bump whenever the same (seed, people, asOf) would produce different rows. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** Largest world the id spaces are laid out for (phones, member numbers and tokens never run out below it). */
 export const MAX_PEOPLE = 5_000_000;
@@ -750,10 +750,13 @@ class WorldContext {
   }
 
   newMobile(rng: Rng): string {
-    let s = this.phoneSuffixes.take();
-    // A suffix of zeros would make 13800000000, a placeholder: never give it to a person.
-    if (s === 0) s = this.phoneSuffixes.take();
-    return MOBILE_PREFIXES.pick(rng) + String(s).padStart(8, '0');
+    for (;;) {
+      let s = this.phoneSuffixes.take();
+      // A suffix of zeros would make 13800000000, a placeholder: never give it to a person.
+      if (s === 0) s = this.phoneSuffixes.take();
+      const number = MOBILE_PREFIXES.pick(rng) + String(s).padStart(8, '0');
+      if (number !== SHOWCASE_MOBILE) return number; // reserved for the showcase person alone
+    }
   }
   contactId(): string {
     return 'C' + String(this.contactIds.take() + 1).padStart(this.contactWidth, '0');
@@ -836,6 +839,21 @@ function makeEmail(ctx: WorldContext, rng: Rng, p: Pick<Person, 'pinyin' | 'phon
 }
 
 const HOUSEHOLD_ROLE = new Weighted<HouseholdRole>(['spouse', 'parent', 'child'], [60, 25, 15]);
+
+/**
+ * The README's and the issue's example customer: the first person of every world is present in
+ * all four systems with mobile 138 0013 8000 (each system writes it its own way) and no other
+ * number. Planted so the documented queries answer someone; the ground truth lists this person
+ * like any other, and nothing else about the world changes.
+ */
+export const SHOWCASE_MOBILE = '13800138000';
+
+function plantShowcase(ctx: WorldContext, rng: Rng, p: Person): void {
+  p.presence = { crm: true, orders: true, support: true, scrm: true };
+  p.phones = [{ number: SHOWCASE_MOBILE, from: 0 }];
+  p.noise.rebind = false;
+  if (!p.unionid) p.unionid = ctx.unionidPrefix + rng.chars(URLSAFE, 27 - ctx.unionidPrefix.length + 1);
+}
 
 function makePerson(ctx: WorldContext, rng: Rng, index: number, head: Person | null): Person {
   const segmentIndex = SEGMENT_TABLE.pick(rng);
@@ -1389,8 +1407,9 @@ export function* generatePeople(options: WorldOptions): Generator<PersonRecords>
   let emitted = 0;
   for (let household = 0; emitted < options.people; household++) {
     const rng = new Rng([lo, hi, 1, household]);
-    const pair = emitted + 2 <= options.people && rng.chance(pairRate);
+    const pair = emitted + 2 <= options.people && rng.chance(pairRate) && household !== 0;
     const head = makePerson(ctx, rng, emitted++, null);
+    if (household === 0) plantShowcase(ctx, rng, head);
     // The head's number must stay put for the family to share it.
     if (pair && head.phones.length > 1) {
       head.phones.length = 1;

@@ -1,16 +1,19 @@
+import { SourceRowError } from '../src/errors';
+
 /**
  * How a list field gathered from a source answers when parts of it fail.
- * A whole-source failure (every load rejected with the same error) fails the field once:
- * null plus one coded error. A single bad record stays in place as an Error, which graphql
- * turns into a null item with its own coded error; the other items answer normally.
+ * A failed call (source down, timed out) fails the field once: null plus one coded error.
+ * A malformed record (SourceRowError) stays in place as an Error, which graphql turns into a
+ * null item with its own coded error; the other items answer normally. Records the source
+ * no longer has (null) are left out.
  */
 export function settleList<T>(results: Array<T | null | Error>): Array<T | Error> {
-  const errors = results.filter((r): r is Error => r instanceof Error);
-  if (errors.length > 0 && errors.length === results.length && errors.every((e) => e === errors[0])) throw errors[0];
+  const failedCall = results.find((r): r is Error => r instanceof Error && !(r instanceof SourceRowError));
+  if (failedCall) throw failedCall;
   return results.filter((r): r is T | Error => r !== null);
 }
 
-/** Flattens per-key lists (e.g. orders of each account); a failed key fails the field. */
+/** Flattens per-key lists (e.g. orders of each account); a failed call fails the field. */
 export function flattenLists<T>(results: Array<T[] | Error>): T[] {
   const failed = results.find((r): r is Error => r instanceof Error);
   if (failed) throw failed;

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { AuthConfig, AccessConfig } from './access/config';
 
 const sqlConnection = z.discriminatedUnion('client', [
   z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
@@ -73,6 +74,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Who may call: API key hashes and JWT verification (see src/access). Empty: every request is refused. */
+    auth: AuthConfig.prefault({}),
+    /** The access policy file and the key for hashed masks. */
+    access: AccessConfig.prefault({}),
     limits: z
       .object({
         /** Most ids one `customers(ids:)` call may ask for. */
@@ -142,6 +147,7 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
   cfg.sources.crm.connection = abs(cfg.sources.crm.connection);
   cfg.sources.orders.connection = abs(cfg.sources.orders.connection);
   cfg.identity.rulesFile = path.resolve(baseDir, cfg.identity.rulesFile);
+  cfg.access.policyFile = path.resolve(baseDir, cfg.access.policyFile);
   if (cfg.demo) cfg.demo.dataDir = path.resolve(baseDir, cfg.demo.dataDir);
   return cfg;
 }

@@ -56,6 +56,13 @@ export const queryTooComplex = (message: string, detail?: Record<string, unknown
 
 export const conflict = (message: string) => new GraphQLError(message, { extensions: { code: 'CONFLICT' } });
 
+/** One record of a source was malformed; the call itself, and every other record, succeeded. */
+export class SourceRowError extends SourceError {
+  constructor(source: string, what: string, reason: string) {
+    super(source, 'SOURCE_BAD_RESPONSE', `${source} returned a malformed ${what}: ${reason}`);
+    this.name = 'SourceRowError';
+  }
+}
+
 /** The one way a malformed source row is reported: the record answers null, the request goes on. */
-export const badRow = (source: string, what: string, reason: string) =>
-  new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} returned a malformed ${what}: ${reason}`);
+export const badRow = (source: string, what: string, reason: string) => new SourceRowError(source, what, reason);

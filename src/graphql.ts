@@ -31,12 +31,19 @@ function operationLabeller(max = 200) {
   };
 }
 
+/** graphql-js reports bad literal values during validation; recognise them by their origin or wording. */
+function isBadArgumentValue(error: unknown, message: string): boolean {
+  let e: any = error;
+  for (let i = 0; e && i < 4; i++, e = e.originalError) if (e.extensions?.code === 'BAD_USER_INPUT') return true;
+  return /^Expected value of type|does not exist in ".+" enum|cannot represent (a )?non/.test(message);
+}
+
 export function formatErrorFor(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code as string | undefined;
-    // A bad literal argument (wrong enum value, unparseable scalar) is bad user input, not a broken query.
-    if (code === 'GRAPHQL_VALIDATION_FAILED' && /^Expected value of type/.test(formatted.message)) {
+    // A bad literal argument value (unknown enum value, unparseable scalar) is bad user input, not a broken query.
+    if (code === 'GRAPHQL_VALIDATION_FAILED' && isBadArgumentValue(error, formatted.message)) {
       return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
     }
     if (original instanceof GraphQLError && code && PUBLIC_CODES.has(code)) {
@@ -75,7 +82,17 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
   };
 }
 
-export async function createApollo(schema: GraphQLSchema, opts: { metrics: Metrics; log: Logger; sandbox: boolean }) {
+export interface ApolloOptions {
+  metrics: Metrics;
+  log: Logger;
+  sandbox: boolean;
+  /** Extra plugins (a role's limits and audit). */
+  plugins?: ApolloServerPlugin<Context>[];
+  /** Apollo's persisted-queries option (a role's safelist). */
+  persistedQueries?: ConstructorParameters<typeof ApolloServer<Context>>[0]['persistedQueries'];
+}
+
+export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
@@ -84,7 +101,9 @@ export async function createApollo(schema: GraphQLSchema, opts: { metrics: Metri
     plugins: [
       opts.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
       observabilityPlugin(opts.metrics),
+      ...(opts.plugins ?? []),
     ],
+    ...(opts.persistedQueries ? { persistedQueries: opts.persistedQueries } : {}),
   });
   await apollo.start();
   return apollo;

@@ -44,6 +44,8 @@ export interface AccessOptions {
   log?: Logger;
   /** Where relative key files in `auth` resolve. */
   baseDir?: string;
+  /** The API's own maximum of ids per argument (config limits.maxIds): beyond it, BAD_USER_INPUT for every role. */
+  hardMaxIds?: number;
 }
 
 export interface Access {
@@ -85,7 +87,7 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     auditLog,
     pluginsFor(role) {
       const r = roleOf(role);
-      return [limitsPlugin(r.limits, { persistedOnly: r.persistedOnly, safelist: policy.safelist }), audit];
+      return [limitsPlugin(r.limits, { persistedOnly: r.persistedOnly, safelist: policy.safelist, hardMaxIds: opts.hardMaxIds }), audit];
     },
     persistedQueriesFor(role) {
       return roleOf(role).persistedOnly ? { cache: safelistCache(policy.safelist) } : undefined;

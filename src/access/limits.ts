@@ -155,7 +155,12 @@ function introspectionType(schema: GraphQLSchema, name: string) {
 }
 
 /** The first limit an operation exceeds, as the error to send, or null. */
-export function checkLimits(measure: Measure, limits: Limits): GraphQLError | null {
+export function checkLimits(measure: Measure, limits: Limits, hardMaxIds = Infinity): GraphQLError | null {
+  // Beyond the API's own documented maximum the argument is wrong for everyone: bad input, not a budget.
+  if (measure.maxIds > hardMaxIds)
+    return new GraphQLError(`An argument carries ${measure.maxIds} ids; the API accepts at most ${hardMaxIds} per call`, {
+      extensions: { code: 'BAD_USER_INPUT', argument: 'ids', http: { status: 400 } },
+    });
   if (measure.depth > limits.maxDepth)
     return tooComplex(`Query is ${measure.depth} levels deep; the limit is ${limits.maxDepth}`, { limit: 'maxDepth', max: limits.maxDepth, actual: measure.depth });
   if (measure.aliases > limits.maxAliases)
@@ -183,7 +188,10 @@ const notPersisted = () =>
  * refuses an operation type the role's schema lacks (a mutation for a role without Mutation)
  * as GRAPHQL_VALIDATION_FAILED, which graphql 16's validation leaves to execution.
  */
-export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string> } = {}): ApolloServerPlugin<Context> {
+export function limitsPlugin(
+  limits: Limits,
+  opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string>; hardMaxIds?: number } = {},
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
@@ -197,7 +205,7 @@ export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; sa
           }
           if (!rc.operation) return;
           const measure = measureOperation(rc.schema, rc.document, rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>, limits.defaultListSize);
-          const error = checkLimits(measure, limits);
+          const error = checkLimits(measure, limits, opts.hardMaxIds);
           if (error) throw error;
         },
       };

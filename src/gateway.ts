@@ -1,0 +1,93 @@
+/**
+ * Assembles a gateway from config: the OneID store, the four connectors behind one observer,
+ * metrics, the schema and its Apollo Server. Everything here happens once at start-up;
+ * nothing on the request path is built twice.
+ */
+import type { Knex } from 'knex';
+import type { GraphQLSchema } from 'graphql';
+import type { ApolloServer } from '@apollo/server';
+import type { Config } from './config';
+import { openDatabase } from './db';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { createLogger, type Logger } from './observability/logger';
+import { composeObservers, type SourceObserver } from './sources/observe';
+import { createConnectors, closeConnectors } from './sources';
+import type { Connectors } from './sources/types';
+import { createIdMapStore, migrateLatest } from './idmap';
+import type { IdMapReader } from './idmap/types';
+import { buildSchema } from './schema';
+import { createApollo } from './graphql';
+import type { Context } from './context';
+import { createAccess, type Access } from './access';
+
+export interface Gateway {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  oneidDb: Knex;
+  idmap: ReturnType<typeof createIdMapStore> & IdMapReader;
+  connectors: Connectors;
+  /** The full schema; each role is served its own derivation of it. */
+  schema: GraphQLSchema;
+  access: Access;
+  /** One Apollo Server per role, each over that role's schema. */
+  apollos: ReadonlyMap<string, ApolloServer<Context>>;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** Extra observer at the connector boundary (tests record calls with it). */
+  observer?: SourceObserver;
+  log?: Logger;
+}
+
+export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const metrics = createMetrics();
+  const observer = opts.observer ? composeObservers(metrics.sourceObserver, opts.observer) : metrics.sourceObserver;
+
+  const oneidDb = openDatabase(config.oneid.connection);
+  await migrateLatest(oneidDb);
+  const idmap = createIdMapStore(oneidDb);
+  const connectors = createConnectors(config.sources, observer);
+  const schema = buildSchema();
+  const access = await createAccess({
+    fullSchema: schema,
+    auth: config.auth,
+    db: oneidDb,
+    policyFile: config.access.policyFile,
+    hashKey: config.access.hashKey,
+    hardMaxIds: config.limits.maxIds,
+    log,
+  });
+  const apollos = new Map<string, ApolloServer<Context>>();
+  for (const [role, roleSchema] of access.schemas) {
+    apollos.set(
+      role,
+      await createApollo(roleSchema, {
+        metrics,
+        log,
+        sandbox: config.server.sandbox,
+        plugins: access.pluginsFor(role),
+        persistedQueries: access.persistedQueriesFor(role),
+      }),
+    );
+  }
+
+  return {
+    config,
+    log,
+    metrics,
+    oneidDb,
+    idmap,
+    connectors,
+    schema,
+    access,
+    apollos,
+    async close() {
+      await Promise.all([...apollos.values()].map((a) => a.stop()));
+      await closeConnectors(connectors);
+      await oneidDb.destroy();
+    },
+  };
+}

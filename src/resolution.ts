@@ -1,0 +1,14 @@
+/**
+ * Runs identity resolution over every source of a gateway, with the rules from config.
+ * Used at start-up (`resolveOnStart`) and by `c360 resolve`.
+ */
+import type { Gateway } from './gateway';
+import { loadIdentityRules, resolve } from './idmap';
+
+export async function runResolution(gw: Gateway) {
+  const rules = loadIdentityRules(gw.config.identity.rulesFile);
+  const started = Date.now();
+  const stats = await resolve({ db: gw.oneidDb, store: gw.idmap, connectors: Object.values(gw.connectors), rules });
+  gw.log.info({ ms: Date.now() - started, stats }, 'identity resolution done');
+  return stats;
+}

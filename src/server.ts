@@ -1,0 +1,158 @@
+/**
+ * The HTTP face of the gateway: /graphql (Apollo), /healthz, /readyz, /metrics.
+ * Plain node:http routing in front of Apollo's executeHTTPGraphQLRequest, so that
+ * authentication runs before any GraphQL work and raw bodies stay available (webhooks).
+ */
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { HeaderMap } from '@apollo/server';
+import type { Gateway } from './gateway';
+import { createContext } from './context';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** An error shaped like a GraphQL response, so GraphQL clients can read it. */
+function sendGraphQLError(res: http.ServerResponse, status: number, code: string, message: string) {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
+}
+
+async function readiness(gw: Gateway): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  const checks: Record<string, string> = {};
+  const probes: Array<[string, () => Promise<void>]> = [
+    ['oneid', () => gw.idmap.health()],
+    ...Object.values(gw.connectors).map((c) => [c.name, () => c.health()] as [string, () => Promise<void>]),
+  ];
+  await Promise.all(
+    probes.map(async ([name, probe]) => {
+      try {
+        await probe();
+        checks[name] = 'ok';
+      } catch (e) {
+        checks[name] = String((e as { extensions?: { code?: string } }).extensions?.code ?? 'UNAVAILABLE');
+      }
+    }),
+  );
+  // The gateway serves partial data when a source is down; it is not ready without OneID.
+  return { ready: checks.oneid === 'ok', checks };
+}
+
+export interface ServerHooks {
+  /** Extra routes (webhooks), tried before the built-in ones; return true when handled. */
+  route?(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>): Promise<boolean>;
+}
+
+export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (hooks.route && (await hooks.route(req, res, url, () => readBody(req)))) return;
+      if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz' && req.method === 'GET') {
+        const r = await readiness(gw);
+        return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+      }
+      if (url.pathname === '/metrics' && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': gw.metrics.registry.contentType });
+        return res.end(await gw.metrics.registry.metrics());
+      }
+      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+      if (req.method !== 'GET' && req.method !== 'POST') return sendGraphQLError(res, 405, 'BAD_REQUEST', 'use GET or POST');
+
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      // The landing page (Sandbox) is static HTML that reveals nothing; every operation needs credentials.
+      const isLandingPage = req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html');
+      const viewer = isLandingPage ? null : await gw.access.authenticate(req);
+      const apollo = isLandingPage ? gw.apollos.values().next().value : viewer && gw.apollos.get(viewer.role);
+      if (!apollo) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
+
+      let body: unknown = undefined;
+      if (req.method === 'POST') {
+        const raw = await readBody(req);
+        try {
+          body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
+        } catch {
+          return sendGraphQLError(res, 400, 'BAD_REQUEST', 'request body is not valid JSON');
+        }
+      }
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
+        context: async () =>
+          createContext({ idmap: gw.idmap, connectors: gw.connectors, limits: gw.config.limits, log: gw.log }, requestId, viewer ?? { role: 'none', principal: 'none' }),
+      });
+      for (const [k, v] of response.headers) res.setHeader(k, v);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') return res.end(response.body.string);
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (e) {
+      if (e instanceof HttpError) return sendGraphQLError(res, e.status, e.code, e.message);
+      gw.log.error({ requestId, err: { name: (e as Error).name, message: (e as Error).message } }, 'request failed');
+      if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error');
+      else res.end();
+    }
+  };
+}
+
+export function startServer(gw: Gateway, opts: { host?: string; port?: number; hooks?: ServerHooks } = {}): Promise<RunningServer> {
+  const server = http.createServer(createRequestHandler(gw, opts.hooks));
+  server.keepAliveTimeout = 5000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? gw.config.server.port, opts.host ?? gw.config.server.host, () => {
+      const addr = server.address() as import('node:net').AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({
+        url: `http://${host}:${addr.port}`,
+        port: addr.port,
+        server,
+        close: () =>
+          new Promise<void>((res) => {
+            server.closeAllConnections?.();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,198 @@
+/**
+ * Gateway: the HTTP API as a client sees it, over a small generated world.
+ */
+import { startTestWorld, readTruth, apiKeyFor, type TestWorld } from '../helpers/world';
+import { normalizePhone } from '../../src/canonical';
+import type { SourceName } from '../../src/sources/types';
+
+let world: TestWorld;
+let personInAllFour: Array<{ source: string; recordId: string }>;
+let customerId: string;
+
+const ALL = `query One($id: ID!) {
+  customer(id: $id) {
+    id
+    sourceRecords { source recordId }
+    crmContacts { id name phone email gender createdAt }
+    shopAccounts { id phone channel registeredAt }
+    orders(first: 3) { id status total { amount currency } placedAt }
+    orderSummary { orderCount totalSpent { amount currency } }
+    supportRequesters { id email }
+    tickets { id status createdAt }
+    scrmFollowers { openid gender subscribed coupons { value { amount currency } } }
+  }
+}`;
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 300, seed: 5, configPatch: (c) => (c.sources.support.timeoutMs = 300) });
+  const truth = readTruth(world.truthFile);
+  personInAllFour = [...truth.values()].find((records) => new Set(records.map((r) => r.source)).size === 4)!;
+  const crm = personInAllFour.find((r) => r.source === 'crm')!;
+  [customerId] = (await world.gw.idmap.customerIdsBySourceRecords([{ source: 'crm' as SourceName, recordId: crm.recordId }])) as string[];
+});
+
+afterAll(async () => world?.close());
+
+const codes = (body: any) => (body.errors ?? []).map((e: any) => e.extensions?.code);
+
+describe('Gateway API: one customer from four systems', () => {
+  it('answers a person present in all four systems with data from each', async () => {
+    const { status, body } = await world.query(ALL, { id: customerId });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const c = body.data.customer;
+    expect(c.id).toBe(customerId);
+    expect(new Set(c.sourceRecords.map((r: any) => r.source))).toEqual(new Set(['CRM', 'ORDERS', 'SUPPORT', 'SCRM']));
+    expect(c.crmContacts.length).toBeGreaterThan(0);
+    expect(c.shopAccounts.length).toBeGreaterThan(0);
+    expect(c.supportRequesters.length).toBeGreaterThan(0);
+    expect(c.scrmFollowers.length).toBeGreaterThan(0);
+    // Every record the generator says belongs to this person and OneID linked here is answered by its system.
+    for (const contact of c.crmContacts) {
+      expect(contact.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(['MALE', 'FEMALE', 'UNKNOWN']).toContain(contact.gender);
+      if (contact.phone) expect(contact.phone).toMatch(/^\+\d{8,15}$/);
+    }
+  });
+
+  it('finds the same customer by any spelling of a phone number', async () => {
+    const { body } = await world.query(`query($id: ID!) { customer(id: $id) { identifiers { kind value } } }`, { id: customerId });
+    const phone: string | undefined = body.data.customer.identifiers.find((i: any) => i.kind === 'PHONE')?.value;
+    expect(phone).toMatch(/^\+86\d{11}$/);
+    const national = phone!.slice(3);
+    const spellings = [
+      `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
+      `${national.slice(0, 3)}-${national.slice(3, 7)}-${national.slice(7)}`,
+      `+86 ${national}`,
+      `86${national}`,
+      phone!,
+    ];
+    const found = new Set<string | null>();
+    for (const value of spellings) {
+      expect(normalizePhone(value)).toBe(phone);
+      const r = await world.query(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: value });
+      expect(r.body.errors).toBeUndefined();
+      found.add(JSON.stringify(r.body.data.customersByIdentifier.map((x: any) => x.id).sort()));
+    }
+    expect(found.size).toBe(1);
+    expect(JSON.parse([...found][0] as string)).toContain(customerId);
+  });
+
+  it('answers a merged or unknown id as null without an error', async () => {
+    const { body } = await world.query(`{ customer(id: "01UNKNOWNUNKNOWNUNKNOWN000") { id } }`);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customer).toBeNull();
+  });
+
+  it('answers customers(ids) in the order asked, null for unknown ids', async () => {
+    const { body } = await world.query(`query($ids: [ID!]!) { customers(ids: $ids) { id } }`, { ids: ['nope', customerId, 'nope2'] });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customers).toEqual([null, { id: customerId }, null]);
+  });
+
+  it('finds a customer by one of its source records', async () => {
+    const crm = personInAllFour.find((r) => r.source === 'crm')!;
+    const { body } = await world.query(`query($r: String!) { customerBySourceRecord(source: CRM, recordId: $r) { id } }`, { r: crm.recordId });
+    expect(body.data.customerBySourceRecord).toEqual({ id: customerId });
+  });
+});
+
+describe('Gateway API: bad input', () => {
+  it('refuses an unknown identifier kind with BAD_USER_INPUT', async () => {
+    const literal = await world.query(`{ customerByIdentifier(kind: SHOE_SIZE, value: "42") { id } }`);
+    expect(codes(literal.body)).toEqual(['BAD_USER_INPUT']);
+    const variable = await world.query(`query($k: IdentifierKind!) { customerByIdentifier(kind: $k, value: "42") { id } }`, { k: 'SHOE_SIZE' });
+    expect(codes(variable.body)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses an unparseable phone or email with BAD_USER_INPUT naming the problem', async () => {
+    for (const [kind, value] of [['PHONE', 'call me maybe'], ['EMAIL', 'not-an-email']]) {
+      const { body } = await world.query(`query($k: IdentifierKind!, $v: String!) { customerByIdentifier(kind: $k, value: $v) { id } }`, { k: kind, v: value });
+      expect(codes(body)).toEqual(['BAD_USER_INPUT']);
+      expect(body.errors[0].message).toContain(kind);
+      expect(body.errors[0].message).not.toContain(value);
+    }
+  });
+
+  it('refuses more than 1,000 ids with BAD_USER_INPUT', async () => {
+    world.reset();
+    const ids = Array.from({ length: 1001 }, (_, i) => `id${i}`);
+    const { body } = await world.query(`query($ids: [ID!]!) { customers(ids: $ids) { id } }`, { ids });
+    expect(codes(body)).toEqual(['BAD_USER_INPUT']);
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
+  it('refuses out-of-range page sizes and malformed instants', async () => {
+    const first = await world.query(`query($id: ID!) { customer(id: $id) { orders(first: 5000) { id } } }`, { id: customerId });
+    expect(codes(first.body)).toEqual(['BAD_USER_INPUT']);
+    const since = await world.query(`query($id: ID!) { customer(id: $id) { orders(since: "yesterday") { id } } }`, { id: customerId });
+    expect(codes(since.body)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('answers a body that is not JSON with 400 BAD_REQUEST', async () => {
+    const res = await fetch(`${world.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin') },
+      body: '{"query": ',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('Gateway API: partial data when a source fails', () => {
+  it('answers a malformed source row as null with a coded error, and the rest of the request', async () => {
+    const crm = personInAllFour.find((r) => r.source === 'crm')!;
+    const original = await world.dbs.crm.db('crm_contacts').where({ contact_id: crm.recordId }).first();
+    await world.dbs.crm.db('crm_contacts').where({ contact_id: crm.recordId }).update({ created_at: 'not a time' });
+    try {
+      const { status, body } = await world.query(ALL, { id: customerId });
+      expect(status).toBe(200);
+      expect(body.data.customer.crmContacts).toContain(null);
+      const err = body.errors.find((e: any) => e.path.includes('crmContacts'));
+      expect(err.extensions).toMatchObject({ code: 'SOURCE_BAD_RESPONSE', source: 'crm' });
+      expect(body.data.customer.shopAccounts.length).toBeGreaterThan(0);
+      expect(body.data.customer.scrmFollowers.length).toBeGreaterThan(0);
+    } finally {
+      await world.dbs.crm.db('crm_contacts').where({ contact_id: crm.recordId }).update({ created_at: original.created_at });
+    }
+  });
+
+  it('nulls only the support fields when the helpdesk hangs, with SOURCE_TIMEOUT', async () => {
+    world.support.setFaults({ hang: true });
+    try {
+      const { status, body } = await world.query(ALL, { id: customerId });
+      expect(status).toBe(200);
+      const c = body.data.customer;
+      expect(c.supportRequesters).toBeNull();
+      expect(c.tickets).toBeNull();
+      expect(c.crmContacts.length).toBeGreaterThan(0);
+      expect(c.scrmFollowers.length).toBeGreaterThan(0);
+      const supportErrors = body.errors.filter((e: any) => e.extensions.source === 'support');
+      expect(supportErrors.length).toBeGreaterThan(0);
+      expect(new Set(supportErrors.map((e: any) => e.extensions.code))).toEqual(new Set(['SOURCE_TIMEOUT']));
+    } finally {
+      world.support.setFaults({});
+    }
+  });
+});
+
+describe('Gateway API: operations endpoints', () => {
+  it('answers /healthz and /readyz with each dependency checked', async () => {
+    expect((await fetch(`${world.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${world.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as any).checks).toEqual({ oneid: 'ok', crm: 'ok', orders: 'ok', support: 'ok', scrm: 'ok' });
+  });
+
+  it('reports a source that is down in /readyz without going unready', async () => {
+    world.support.setFaults({ status: 503 });
+    try {
+      const ready = await fetch(`${world.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as any).checks.support).toBe('SOURCE_UNAVAILABLE');
+    } finally {
+      world.support.setFaults({});
+    }
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * A whole small c360 world for end-to-end tests: the demo generator fills fresh databases on
+ * the engine under test, the support and SCRM stand-ins serve theirs over real HTTP on
+ * 127.0.0.1, identity resolution runs, and the real gateway listens on a free port.
+ * Calls are recorded at the connector boundary and at the OneID reader, never mocked.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig, type Config } from '../../src/config';
+import { createGateway, type Gateway } from '../../src/gateway';
+import { startServer, type RunningServer, type ServerHooks } from '../../src/server';
+import { runResolution } from '../../src/resolution';
+import { CallRecorder } from '../../src/sources/observe';
+import { createLogger } from '../../src/observability/logger';
+import { generateWorld } from '../../demo/generate';
+import { startSupportServer, type SupportServer } from '../../demo/support-server';
+import { startScrmServer, type ScrmServer } from '../../demo/scrm-server';
+import { freshDatabase, type TestDatabase } from './db';
+import { hashApiKey } from '../../src/access';
+
+export const TEST_ROLES = ['admin', 'marketing', 'sales', 'support', 'finance', 'analyst'] as const;
+export type TestRole = (typeof TEST_ROLES)[number];
+/** The API key the test world accepts for a role (sales belongs to team_north). */
+export const apiKeyFor = (role: TestRole) => `test-${role}-key`;
+
+export interface TestWorld {
+  url: string;
+  gw: Gateway;
+  config: Config;
+  server: RunningServer;
+  support: SupportServer;
+  scrm: ScrmServer;
+  /** Every call the connectors made to a system. */
+  calls: CallRecorder;
+  /** Every call made to the OneID reader, by method. */
+  idmapCalls: Array<{ method: string; keys: number }>;
+  truthFile: string;
+  dbs: Record<'oneid' | 'crm' | 'orders' | 'support' | 'scrm', TestDatabase>;
+  /** POST a GraphQL operation as admin (or with the given headers); answers status and parsed body. */
+  query(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface TestWorldOptions {
+  people?: number;
+  seed?: number;
+  /** Overrides merged into the generated config. */
+  configPatch?: (raw: any) => void;
+  hooks?: ServerHooks;
+}
+
+const READS = ['customersByIds', 'customerIdsByIdentifiers', 'customerIdsBySourceRecords', 'sourceRecordsByCustomerIds', 'identifiersByCustomerIds', 'linkEventsByCustomerIds'];
+
+export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-'));
+  const dbs = {
+    oneid: await freshDatabase('oneid'),
+    crm: await freshDatabase('crm'),
+    orders: await freshDatabase('orders'),
+    support: await freshDatabase('support'),
+    scrm: await freshDatabase('scrm'),
+  };
+  const truthFile = path.join(dir, 'truth.csv');
+  await generateWorld({
+    people: opts.people ?? 300,
+    seed: opts.seed ?? 7,
+    connections: { crm: dbs.crm.connection, orders: dbs.orders.connection, support: dbs.support.connection, scrm: dbs.scrm.connection },
+    truthFile,
+  });
+  const token = 'test-support-token';
+  const appSecret = 'test-scrm-secret';
+  const support = await startSupportServer({ db: dbs.support.db, port: 0, token });
+  const scrm = await startScrmServer({ db: dbs.scrm.db, port: 0, appId: 'wxtest', appSecret });
+  const raw: any = {
+    server: { host: '127.0.0.1', port: 0, sandbox: false },
+    oneid: { connection: dbs.oneid.connection },
+    sources: {
+      crm: { connection: dbs.crm.connection },
+      orders: { connection: dbs.orders.connection },
+      support: { baseUrl: support.url, token },
+      scrm: { baseUrl: scrm.url, appId: 'wxtest', appSecret },
+    },
+    identity: { rulesFile: path.resolve(__dirname, '../../config/identity-rules.json'), resolveOnStart: true },
+    auth: {
+      apiKeys: TEST_ROLES.map((role) => ({
+        name: `test-${role}`,
+        role,
+        sha256: hashApiKey(apiKeyFor(role)),
+        ...(role === 'sales' ? { teams: ['team_north'] } : {}),
+      })),
+    },
+    access: { policyFile: path.resolve(__dirname, '../../config/access.json'), hashKey: 'test-mask-key-0123456789' },
+    log: { level: 'silent' },
+  };
+  opts.configPatch?.(raw);
+  const config = parseConfig(raw, 'test world config');
+  const calls = new CallRecorder();
+  const gw = await createGateway(config, { observer: calls, log: createLogger('silent') });
+  await runResolution(gw);
+
+  // Record OneID reads at the reader's boundary: same store, each batch call noted.
+  const idmapCalls: TestWorld['idmapCalls'] = [];
+  const store = gw.idmap as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const method of READS) {
+    const original = store[method].bind(store);
+    store[method] = (keys: unknown, ...rest: unknown[]) => {
+      idmapCalls.push({ method, keys: Array.isArray(keys) ? keys.length : 1 });
+      return original(keys, ...rest);
+    };
+  }
+  const server = await startServer(gw, { port: 0, hooks: opts.hooks });
+  const reset = () => {
+    calls.reset();
+    idmapCalls.length = 0;
+  };
+  reset();
+  return {
+    url: server.url,
+    gw,
+    config,
+    server,
+    support,
+    scrm,
+    calls,
+    idmapCalls,
+    truthFile,
+    dbs,
+    reset,
+    async query(query, variables, headers = {}) {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin'), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await res.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      return { status: res.status, body };
+    },
+    async close() {
+      await server.close();
+      await gw.close();
+      await support.close();
+      await scrm.close();
+      for (const d of Object.values(dbs)) await d.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads the generator's ground truth: person id → its source records. */
+export function readTruth(file: string): Map<string, Array<{ source: string; recordId: string }>> {
+  const people = new Map<string, Array<{ source: string; recordId: string }>>();
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  for (const line of lines.slice(1)) {
+    const [source, recordId, personId] = line.split(',');
+    if (!people.has(personId)) people.set(personId, []);
+    people.get(personId)!.push({ source, recordId });
+  }
+  return people;
+}
