@@ -1312,7 +1312,8 @@ function scrmFollower(ctx: WorldContext, rng: Rng, p: Person, out: TableRows, op
   const subscribed = rng.between(p.since, ctx.asOf);
   let updated = subscribed;
   let boundPhone: string | null = null;
-  if (rng.chance(mini ? 0.8 : NOISE.scrmBoundPhone)) {
+  // The showcase person bound their phone, so the README's example joins all four systems.
+  if (rng.chance(mini ? 0.8 : NOISE.scrmBoundPhone) || p.phones[0]?.number === SHOWCASE_MOBILE) {
     const boundAt = rng.between(subscribed, ctx.asOf);
     // Rebinding in WeChat updates the stored phone; most bindings are recent enough to be current.
     const m = givenPhone(rng, p, rng.chance(0.6) ? ctx.asOf - SECOND : boundAt, false);

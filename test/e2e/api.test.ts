@@ -25,10 +25,19 @@ const ALL = `query One($id: ID!) {
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 300, seed: 5, configPatch: (c) => (c.sources.support.timeoutMs = 300) });
+  // A person the generator put in all four systems and OneID linked across all four (a record
+  // that carries nothing linkable, like a follower without a bound phone, stays apart honestly).
   const truth = readTruth(world.truthFile);
-  personInAllFour = [...truth.values()].find((records) => new Set(records.map((r) => r.source)).size === 4)!;
-  const crm = personInAllFour.find((r) => r.source === 'crm')!;
-  [customerId] = (await world.gw.idmap.customerIdsBySourceRecords([{ source: 'crm' as SourceName, recordId: crm.recordId }])) as string[];
+  for (const records of truth.values()) {
+    if (new Set(records.map((r) => r.source)).size < 4) continue;
+    const ids = await world.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })));
+    const linked = await world.gw.idmap.sourceRecordsByCustomerIds([ids[0]!]);
+    if (new Set(linked[0].map((r) => r.source)).size === 4) {
+      personInAllFour = records;
+      customerId = ids[0]!;
+      break;
+    }
+  }
 });
 
 afterAll(async () => world?.close());
