@@ -34,6 +34,8 @@ export interface ScrmServer extends DemoHttpServer {
 
 const MAX_OPENIDS = 100;
 const MAX_LIMIT = 1000;
+const EVENT_TYPES = ['coupon_received', 'coupon_redeemed', 'followed', 'group_joined', 'unfollowed'] as const;
+type EventType = (typeof EVENT_TYPES)[number];
 
 interface FollowerRow {
   openid: string;
@@ -63,10 +65,48 @@ interface CouponRow {
 }
 
 interface MemberRow {
+  id?: number | string;
   openid: string;
   chat_id: string;
   chat_name: string;
   join_time: number | string;
+}
+
+interface EventJson {
+  openid: string;
+  type: EventType;
+  id: string;
+  time: number;
+  coupon_id?: string;
+  title?: string;
+  value?: string;
+  chat_id?: string;
+  chat_name?: string;
+}
+
+const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Newest first; then type, then id shorter-first-then-text. */
+function eventOrder(a: { time: number; type: string; id: string }, b: { time: number; type: string; id: string }): number {
+  return b.time - a.time || text(a.type, b.type) || a.id.length - b.id.length || text(a.id, b.id);
+}
+
+/** The events-batchget body; a string naming the problem when it is not acceptable. */
+function eventsRequest(json: unknown): { openids: string[]; limit: number; since: number | null; types: string[]; after: { time: number; type: string; id: string } | null } | 'size' | null {
+  const openids = openidList(json);
+  if (openids === null || openids === 'size') return openids;
+  const b = json as { limit?: unknown; since?: unknown; types?: unknown; after?: unknown };
+  const limit = b.limit ?? 100;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_LIMIT) return null;
+  if (b.since != null && !Number.isSafeInteger(b.since)) return null;
+  const types = b.types ?? [...EVENT_TYPES];
+  if (!Array.isArray(types) || !types.every((t) => (EVENT_TYPES as readonly unknown[]).includes(t))) return null;
+  let after = null;
+  if (b.after != null) {
+    const a = b.after as { time?: unknown; type?: unknown; id?: unknown };
+    if (!Number.isSafeInteger(a.time) || typeof a.type !== 'string' || typeof a.id !== 'string') return null;
+    after = { time: a.time as number, type: a.type, id: a.id };
+  }
+  return { openids, limit: limit as number, since: (b.since as number | null) ?? null, types: types as string[], after };
 }
 
 const ok = (body: Record<string, unknown>): DemoAnswer => ({ status: 200, body });
@@ -220,6 +260,42 @@ export async function startScrmServer(options: ScrmServerOptions): Promise<ScrmS
             join_time: num(r.join_time),
           })),
         });
+      },
+    },
+
+    '/scrm/v1/events/batchget': {
+      method: 'POST',
+      run: async ({ json }) => {
+        const req = eventsRequest(json);
+        if (req === null) return wxError(47001, 'data format error');
+        if (req === 'size') return badListSize();
+        const { openids, types } = req;
+        const [fs, cs, ms] = await Promise.all([
+          types.some((t) => t === 'followed' || t === 'unfollowed') ? followers(openids) : Promise.resolve([] as FollowerRow[]),
+          types.some((t) => t.startsWith('coupon_')) ? (knex('scrm_coupons').whereIn('openid', openids) as Promise<CouponRow[]>) : Promise.resolve([] as CouponRow[]),
+          types.includes('group_joined') ? (knex('scrm_group_members').whereIn('openid', openids) as Promise<MemberRow[]>) : Promise.resolve([] as MemberRow[]),
+        ]);
+        const all: EventJson[] = [];
+        for (const f of fs) {
+          if (f.subscribe_time != null) all.push({ openid: f.openid, type: 'followed', id: f.openid, time: Number(f.subscribe_time) });
+          if (f.unsubscribe_time != null) all.push({ openid: f.openid, type: 'unfollowed', id: f.openid, time: Number(f.unsubscribe_time) });
+        }
+        for (const c of cs) {
+          const coupon = { coupon_id: c.coupon_id, title: c.title, value: c.value };
+          all.push({ openid: c.openid, type: 'coupon_received', id: c.coupon_id, time: Number(c.received_at), ...coupon });
+          if (c.redeemed_at != null) all.push({ openid: c.openid, type: 'coupon_redeemed', id: c.coupon_id, time: Number(c.redeemed_at), ...coupon });
+        }
+        for (const m of ms) all.push({ openid: m.openid, type: 'group_joined', id: String(m.id), time: Number(m.join_time), chat_id: m.chat_id, chat_name: m.chat_name });
+        const byOpenid = new Map<string, EventJson[]>();
+        for (const e of all) {
+          if (!types.includes(e.type)) continue;
+          if (req.since != null && e.time < req.since) continue;
+          if (req.after && eventOrder(e, req.after) <= 0) continue;
+          let list = byOpenid.get(e.openid);
+          if (!list) byOpenid.set(e.openid, (list = []));
+          list.push(e);
+        }
+        return ok({ errcode: 0, events: openids.flatMap((o) => (byOpenid.get(o) ?? []).sort(eventOrder).slice(0, req.limit)) });
       },
     },
 

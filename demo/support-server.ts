@@ -24,6 +24,11 @@ export type SupportServer = DemoHttpServer;
 
 const MAX_IDS = 100;
 const MAX_PER_PAGE = 1000;
+const MAX_EVENTS_PER_REQUESTER = 1000;
+const EVENT_TYPES = ['ticket_opened', 'ticket_rated', 'ticket_solved'] as const;
+type EventType = (typeof EVENT_TYPES)[number];
+/** The store's time format, `2024-03-01T08:15:00Z`: fixed width, so text order is time order. */
+const STORE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 interface UserRow {
   id: number | string;
@@ -77,6 +82,33 @@ function ticketJson(r: TicketRow) {
     updated_at: r.updated_at,
     solved_at: r.solved_at,
   };
+}
+
+interface EventJson {
+  requester_id: number;
+  type: EventType;
+  id: string;
+  time: string;
+  ticket_id: number;
+  subject: string;
+  status: string;
+  channel: string;
+  score: number | null;
+}
+
+/** The events one ticket stands for: opened, solved (when solved) and rated (when rated; the helpdesk stamps a rating with the ticket's update time). */
+function ticketEvents(r: TicketRow): EventJson[] {
+  const base = { requester_id: Number(r.requester_id), id: String(r.id), ticket_id: Number(r.id), subject: r.subject, status: r.status, channel: r.channel, score: null };
+  const out: EventJson[] = [{ ...base, type: 'ticket_opened', time: r.created_at }];
+  if (r.solved_at) out.push({ ...base, type: 'ticket_solved', time: r.solved_at });
+  if (r.satisfaction_score != null) out.push({ ...base, type: 'ticket_rated', time: r.updated_at, score: Number(r.satisfaction_score) });
+  return out;
+}
+
+const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Newest first; then type, then id shorter-first-then-text (numeric order for ticket ids). */
+function eventOrder(a: { time: string; type: string; id: string }, b: { time: string; type: string; id: string }): number {
+  return text(b.time, a.time) || text(a.type, b.type) || a.id.length - b.id.length || text(a.id, b.id);
 }
 
 /** `1,2,3` to ids; a string naming why when the list is not acceptable. */
@@ -141,6 +173,38 @@ export async function startSupportServer(options: SupportServerOptions): Promise
           { column: 'id', order: 'desc' },
         ]);
       return { status: 200, body: { tickets: rows.map(ticketJson) } };
+    },
+
+    '/api/v2/requesters/events': async (query) => {
+      const ids = parseIds(query.get('requester_ids'));
+      if (typeof ids === 'string') return invalid(ids.replace(/^ids/, 'requester_ids'));
+      const limitRaw = query.get('limit') ?? '100';
+      if (!/^\d{1,4}$/.test(limitRaw) || +limitRaw < 1 || +limitRaw > MAX_EVENTS_PER_REQUESTER) return invalid(`limit must be 1..${MAX_EVENTS_PER_REQUESTER}`);
+      const limit = Number(limitRaw);
+      const since = query.get('since');
+      if (since != null && !STORE_TIME.test(since)) return invalid('since must be a time such as 2024-03-01T08:15:00Z');
+      const typesRaw = query.get('types');
+      const types = typesRaw == null ? [...EVENT_TYPES] : typesRaw.split(',').filter((t) => t !== '');
+      if (!types.every((t) => (EVENT_TYPES as readonly string[]).includes(t))) return invalid(`types must be among ${EVENT_TYPES.join(', ')}`);
+      // The position of the last event the caller has: events strictly after it in the order come back.
+      const after = { time: query.get('after_time'), type: query.get('after_type') ?? '', id: query.get('after_id') ?? '' };
+      if (after.time != null && !STORE_TIME.test(after.time)) return invalid('after_time must be a time such as 2024-03-01T08:15:00Z');
+      if (!/^[a-z_]{0,32}$/.test(after.type) || after.id.length > 64) return invalid('after_type or after_id is malformed');
+
+      const rows: TicketRow[] = await knex('support_tickets').whereIn('requester_id', ids);
+      const byRequester = new Map<number, EventJson[]>();
+      for (const r of rows) {
+        for (const e of ticketEvents(r)) {
+          if (!types.includes(e.type)) continue;
+          if (since != null && e.time < since) continue;
+          if (after.time != null && eventOrder(e, { time: after.time, type: after.type, id: after.id }) <= 0) continue;
+          let list = byRequester.get(e.requester_id);
+          if (!list) byRequester.set(e.requester_id, (list = []));
+          list.push(e);
+        }
+      }
+      const events = ids.flatMap((id) => (byRequester.get(id) ?? []).sort(eventOrder).slice(0, limit));
+      return { status: 200, body: { events } };
     },
 
     '/api/v2/incremental/users/cursor': async (query) => {

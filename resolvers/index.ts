@@ -7,6 +7,9 @@ import { supportResolvers } from './support';
 import { scrmResolvers } from './scrm';
 import { DateTime, DateScalar } from './scalars';
 import { accessResolvers } from './access';
+import { goldenResolvers } from './golden';
+import { timelineResolvers } from './timeline';
+import { insightsResolvers } from './insights';
 
 export const resolvers = mergeResolvers([
   { DateTime, Date: DateScalar },
@@ -16,4 +19,7 @@ export const resolvers = mergeResolvers([
   supportResolvers,
   scrmResolvers,
   accessResolvers,
+  goldenResolvers,
+  timelineResolvers,
+  insightsResolvers,
 ]);

@@ -43,7 +43,9 @@ export const ordersResolvers = {
       const summaries = settleList(await ctx.loaders.orderSummary.loadMany(await recordIdsIn(ctx.loaders, c.id, 'orders')));
       const failed = summaries.find((s): s is Error => s instanceof Error);
       if (failed) throw failed;
-      return combineSummaries(summaries as OrderSummary[]);
+      const combined = combineSummaries(summaries as OrderSummary[]);
+      // The customer rides along for OrderSummary's insight fields (resolvers/insights.ts).
+      return combined && { ...combined, customerId: c.id };
     },
   },
   Order: {

@@ -4,6 +4,7 @@
 import type { Logger } from './observability/logger';
 import { createLoaders, type LoaderDeps, type Loaders } from './loaders';
 import type { Config } from './config';
+import { defaultInsightsRuntime, type InsightsRuntime } from './insights/runtime';
 
 export interface Viewer {
   /** Role name from the access policy. */
@@ -22,14 +23,27 @@ export interface Context {
   loaders: Loaders;
   limits: Config['limits'];
   log: Logger;
+  /** Survivorship, tag and lifecycle rules and the RFM boundary cache (src/insights/runtime.ts). */
+  insights?: InsightsRuntime;
 }
 
-export function createContext(deps: LoaderDeps & { limits: Config['limits']; log: Logger }, requestId: string, viewer: Viewer): Context {
+export function createContext(
+  deps: LoaderDeps & { limits: Config['limits']; log: Logger; insights?: InsightsRuntime },
+  requestId: string,
+  viewer: Viewer,
+): Context {
+  // Until the server hands over the runtime it built at start-up, the repository's config/ (loaded once).
+  const insights = deps.insights ?? defaultInsightsRuntime();
   return {
     requestId,
     viewer,
-    loaders: createLoaders(deps),
+    loaders: createLoaders({
+      ...deps,
+      orderWindowDays: insights.orderWindowDays,
+      rfmBoundaries: () => insights.rfmBoundaries(deps.connectors.orders),
+    }),
     limits: deps.limits,
     log: deps.log.child({ requestId }),
+    insights,
   };
 }

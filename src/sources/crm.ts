@@ -3,7 +3,8 @@
  *
  * Keys: `contact_id` strings (`C0000001`), matched exactly; OneID record key `crm`/`contact_id`.
  * Cost: one indexed SELECT per chunk of at most `maxBatch` ids (default 500, at most
- * MAX_IN_LIST); `scan` is one keyset SELECT per page on the `(updated_at, contact_id)` index.
+ * MAX_IN_LIST), `eventsByContactIds` included (a UNION ALL of contact creations and tier
+ * changes, ranked per contact); `scan` is one keyset SELECT per page on the `(updated_at, contact_id)` index.
  * The CRM's formats (Shanghai local-time strings, phones as typed, M/F/男/女, 1/0/NULL
  * opt-ins) are known here and nowhere else; everything leaves in the canonical vocabulary.
  */
@@ -22,7 +23,9 @@ import {
   textOrNull,
   type BreakerOptions,
 } from './sql';
-import type { CrmConnector, CrmContact, CrmTierChange, RawIdentifier, ScannedRecord, Slot } from './types';
+import type { Knex } from 'knex';
+import type { CrmConnector, CrmContact, CrmTierChange, EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent } from './types';
+import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../timeline/order';
 
 export interface CrmConnectorOptions {
   connection: SqlConnection;
@@ -62,6 +65,17 @@ export interface CrmTierChangeRow {
   from_tier: string | null;
   to_tier: string | null;
   changed_at: string;
+}
+
+/** One row of the events statement: both kinds in one shape; ids in the column of their type. */
+interface CrmEventRow {
+  contact_id: string;
+  kind_rank: unknown;
+  at: string;
+  id_num: number | null;
+  id_text: string | null;
+  from_tier: string | null;
+  to_tier: string | null;
 }
 
 const SOURCE = 'crm' as const;
@@ -165,6 +179,42 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
       );
     },
 
+    /**
+     * One statement per chunk: a SELECT per wanted kind with its own position bound, UNION ALL,
+     * ROW_NUMBER() per contact in the timeline's order, the newest `limit` kept. The CRM keeps
+     * whole seconds of Shanghai local time as fixed-width text, whose text order is time order,
+     * so bounds are converted to that text. crm_created ids are contact ids (fixed width, text
+     * order = shortlex), tier_changed ids are change ids (integers, numeric order = shortlex).
+     */
+    async eventsByContactIds(ids, query: EventQuery) {
+      checkEventQuery(SOURCE, query);
+      const kinds = kindsWanted(SOURCE, query.kinds);
+      if (kinds.length === 0) return ids.map(() => []);
+      return batchByKey(
+        observer,
+        { source: SOURCE, operation: 'eventsByContactIds' },
+        ids,
+        maxBatch,
+        async (chunk) => {
+          const rows = await sql.run<CrmEventRow[]>('eventsByContactIds', (db) => {
+            const parts = kinds.map((kind) => crmEventSelect(db, kind, chunk, query));
+            const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
+            const ranked = db
+              .from(union.as('e'))
+              .select('*', db.raw('row_number() over (partition by contact_id order by at desc, kind_rank asc, id_num asc, id_text asc) as rn'));
+            return db
+              .from(ranked.as('r'))
+              .select('contact_id', 'kind_rank', 'at', 'id_num', 'id_text', 'from_tier', 'to_tier')
+              .where('rn', '<=', query.limit)
+              .orderBy([{ column: 'contact_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id_num' }, { column: 'id_text' }]);
+          });
+          const groups = groupRows(rows, (r) => r.contact_id);
+          return new Map([...groups].map(([id, g]) => [id, g.map(toCrmEvent)]));
+        },
+        () => [],
+      );
+    },
+
     /** Oldest first per contact; `change_id` breaks ties within one second. */
     tierChangesByContactIds(ids) {
       return batchByKey(
@@ -238,6 +288,54 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
       return sql.close();
     },
   };
+}
+
+const SECOND_MS = 1000;
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // China has no DST
+
+/** Unix seconds as the CRM's own time text (`YYYY-MM-DD HH:mm:ss`, Asia/Shanghai). */
+function shanghaiLocalText(seconds: number): string {
+  return new Date(seconds * SECOND_MS + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** One kind's SELECT for the events UNION, with the position and `since` bound applied to it. */
+function crmEventSelect(db: Knex, kind: EventKind, contacts: string[], q: EventQuery) {
+  const bound = q.after ? kindBound(kind, q.after, SECOND_MS) : null;
+  const since = sinceInUnit(q.since, SECOND_MS);
+  const rank = db.raw('? as kind_rank', [kindRank(kind)]);
+  if (kind === 'crm_created') {
+    const c = eventConditionSql(bound, since, 'created_at', 'contact_id', 'text', shanghaiLocalText);
+    return db('crm_contacts')
+      .select('contact_id', rank, 'created_at as at', db.raw('null as id_num'), 'contact_id as id_text', db.raw('null as from_tier'), db.raw('null as to_tier'))
+      .whereIn('contact_id', contacts)
+      .whereRaw(c.sql, c.bindings);
+  }
+  if (kind === 'tier_changed') {
+    const c = eventConditionSql(bound, since, 'changed_at', 'change_id', 'integer', shanghaiLocalText);
+    return db('crm_tier_changes')
+      .select('contact_id', rank, 'changed_at as at', 'change_id as id_num', db.raw('null as id_text'), 'from_tier', 'to_tier')
+      .whereIn('contact_id', contacts)
+      .whereRaw(c.sql, c.bindings);
+  }
+  throw new Error(`${SOURCE} events: ${kind} is not a CRM kind`);
+}
+
+const CRM_KINDS_BY_RANK = new Map(kindsWanted(SOURCE, null).map((k) => [kindRank(k), k]));
+
+function toCrmEvent(r: CrmEventRow): Slot<SourceEvent> {
+  const rank = Number(r.kind_rank);
+  const kind = CRM_KINDS_BY_RANK.get(rank);
+  if (!kind) return badRow(SOURCE, 'event', 'unknown kind');
+  const at = instantFromShanghaiLocal(r.at);
+  if (!at) return badRow(SOURCE, 'event', 'time is not a local date-time');
+  const id = kind === 'crm_created' ? textOrNull(r.id_text) : r.id_num == null ? null : String(r.id_num);
+  if (!id) return badRow(SOURCE, 'event', 'id is missing');
+  if (kind === 'tier_changed') {
+    const toTier = textOrNull(r.to_tier);
+    if (!toTier) return badRow(SOURCE, 'tier change', 'to_tier is empty');
+    return { kind, at, id, recordId: r.contact_id, fromTier: textOrNull(r.from_tier), toTier };
+  }
+  return { kind, at, id, recordId: r.contact_id };
 }
 
 /** CRM opt-in columns: 1 yes, 0 no, NULL (or anything else) unknown. */

@@ -6,13 +6,17 @@
  * is unknown (null / []) and never reaches SQL. OneID record key `orders`/`account_id`.
  * Cost: one indexed SELECT per chunk of at most `maxBatch` keys (default 500, at most
  * MAX_IN_LIST), whatever the options: `ordersByAccountIds` applies `limit` per account with
- * a window function, and `orderSummariesByAccountIds` aggregates orders and refunds in one
- * GROUP BY. `scan` is one keyset SELECT per page on the `(updated_at, account_id)` index.
+ * a window function, `orderSummariesByAccountIds` aggregates orders and refunds in one
+ * GROUP BY (with windowed counts when asked), `categoryStatsByAccountIds` is one GROUP BY, and
+ * `eventsByAccountIds` is one UNION ALL of the event kinds ranked per account (timeline
+ * pushdown). `rfmBoundaries` is one statement over the whole base, keyless: callers cache it.
+ * `scan` is one keyset SELECT per page on the `(updated_at, account_id)` index.
  * The shop's formats (integer cents with a per-order currency, unix-millisecond times) are
  * known here and nowhere else.
  */
 import type { SqlConnection } from '../db';
-import { badRow, badUserInput } from '../errors';
+import type { Knex } from 'knex';
+import { badRow, badUserInput, SourceError } from '../errors';
 import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../canonical';
 import type { SourceObserver } from './observe';
 import {
@@ -27,6 +31,9 @@ import {
   type BreakerOptions,
 } from './sql';
 import type {
+  CategoryStat,
+  EventKind,
+  EventQuery,
   Order,
   OrderLine,
   OrderQuery,
@@ -34,10 +41,14 @@ import type {
   OrdersConnector,
   RawIdentifier,
   Refund,
+  RfmBoundaries,
   ScannedRecord,
   ShopAccount,
   Slot,
+  SourceEvent,
+  SummaryQuery,
 } from './types';
+import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../timeline/order';
 
 export interface OrdersConnectorOptions {
   connection: SqlConnection;
@@ -104,10 +115,45 @@ interface OrderSummaryRow {
   currency_min: string | null;
   currency_max: string | null;
   any_currency: string | null;
+  /** Present when asked with a SummaryQuery. */
+  refunded_orders?: unknown;
+  /** w0, w1, …: counted orders per window, when asked with a SummaryQuery. */
+  [window: `w${number}`]: unknown;
+}
+
+/** One row of the category GROUP BY. */
+interface CategoryRow {
+  account_id: number;
+  category: string;
+  orders: unknown;
+  quantity: unknown;
+}
+
+/** One row of the events statement: every kind's rows in one shape. */
+interface EventRow {
+  account_id: number;
+  kind_rank: unknown;
+  at: unknown;
+  id: number;
+  ref_id: number | null;
+  amount_cents: unknown;
+  currency: string | null;
+  channel: string | null;
+  status: string | null;
+  title: string | null;
+}
+
+/** One row of the boundaries statement: a quintile's largest value on one dimension, or the base's size and currency. */
+interface BoundaryRow {
+  dim: string;
+  tile: unknown;
+  v: unknown;
+  cur: string | null;
 }
 
 const SOURCE = 'orders' as const;
 const CANCELLED = 'cancelled';
+const DAY_MS = 86_400_000;
 const DEFAULT_PAGE_SIZE = 500;
 const MAX_PAGE_SIZE = 10_000;
 
@@ -234,7 +280,8 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
      * times are their placed_at. An account whose orders are all cancelled answers a zero
      * summary; an account without orders answers null.
      */
-    orderSummariesByAccountIds(ids) {
+    orderSummariesByAccountIds(ids, query?: SummaryQuery) {
+      const windows = query ? summaryWindows(query) : null;
       return byNumericKey(
         'orderSummariesByAccountIds',
         ids,
@@ -252,12 +299,23 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
                 'o.currency',
                 'o.placed_at',
                 db.raw('coalesce(sum(r.amount_cents), 0) as order_refunded_cents'),
+                db.raw('count(r.refund_id) as refund_rows'),
               );
             const counted = (expr: string) => db.raw(`case when status <> ? then ${expr} end`, [CANCELLED]);
+            // The windowed counts ride along in the same GROUP BY: one statement whatever is asked.
+            const extra = windows
+              ? [
+                  db.raw('sum(case when status <> ? and refund_rows > 0 then 1 else 0 end) as refunded_orders', [CANCELLED]),
+                  ...windows.starts.map((start, i) =>
+                    db.raw(`sum(case when status <> ? and placed_at >= ? and placed_at <= ? then 1 else 0 end) as w${i}`, [CANCELLED, start, windows.end]),
+                  ),
+                ]
+              : [];
             return db
               .from(perOrder.as('t'))
               .groupBy('account_id')
               .select(
+                ...extra,
                 'account_id',
                 db.raw('sum(case when status <> ? then 1 else 0 end) as order_count', [CANCELLED]),
                 db.raw('coalesce(sum(?), 0) as gross_cents', [counted('total_cents')]),
@@ -269,10 +327,105 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
                 db.raw('min(currency) as any_currency'),
               );
           });
-          return new Map(rows.map((r) => [String(r.account_id), toSummary(r)]));
+          return new Map(rows.map((r) => [String(r.account_id), toSummary(r, windows?.starts.length ?? null)]));
         },
         () => null,
       );
+    },
+
+    /** One GROUP BY (account, category) over counted orders and their lines. */
+    categoryStatsByAccountIds(ids) {
+      return byNumericKey(
+        'categoryStatsByAccountIds',
+        ids,
+        async (chunk) => {
+          const rows = await sql.run<CategoryRow[]>('categoryStatsByAccountIds', (db) =>
+            db('orders as o')
+              .join('order_lines as l', 'l.order_id', 'o.order_id')
+              .whereIn('o.account_id', chunk)
+              .andWhere('o.status', '<>', CANCELLED)
+              .groupBy('o.account_id', 'l.category')
+              .select('o.account_id', 'l.category', db.raw('count(distinct o.order_id) as orders'), db.raw('sum(l.qty) as quantity')),
+          );
+          const groups = groupRows(rows, (r) => String(r.account_id));
+          return new Map([...groups].map(([id, g]) => [id, sortCategories(g.map(toCategoryStat))]));
+        },
+        () => [],
+      );
+    },
+
+    /**
+     * One statement for every account of the chunk: each wanted kind is one SELECT with its own
+     * position bound (so a page starts exactly after the cursor), the SELECTs are UNION ALLed,
+     * and ROW_NUMBER() over each account's partition, in the timeline's order, keeps its newest
+     * `limit`. Ids are all integers here, so SQL's numeric order is the timeline's shortlex.
+     */
+    async eventsByAccountIds(ids, query: EventQuery) {
+      checkEventQuery(SOURCE, query);
+      const kinds = kindsWanted(SOURCE, query.kinds);
+      if (kinds.length === 0) return ids.map(() => []);
+      const since = sinceInUnit(query.since);
+      return byNumericKey(
+        'eventsByAccountIds',
+        ids,
+        async (chunk) => {
+          const rows = await sql.run<EventRow[]>('eventsByAccountIds', (db) => {
+            const parts = kinds.map((kind) => eventSelect(db, kind, chunk, query, since));
+            const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
+            const ranked = db
+              .from(union.as('e'))
+              .select('*', db.raw('row_number() over (partition by account_id order by at desc, kind_rank asc, id asc) as rn'));
+            return db
+              .from(ranked.as('r'))
+              .select('account_id', 'kind_rank', 'at', 'id', 'ref_id', 'amount_cents', 'currency', 'channel', 'status', 'title')
+              .where('rn', '<=', query.limit)
+              .orderBy([{ column: 'account_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id' }]);
+          });
+          const groups = groupRows(rows, (r) => String(r.account_id));
+          return new Map([...groups].map(([id, g]) => [id, g.map(toEvent)]));
+        },
+        () => [],
+      );
+    },
+
+    /**
+     * The RFM quintile boundaries of the whole base in ONE statement: per-order refunds folded,
+     * per-account recency (last counted order), frequency (counted orders) and monetary (net
+     * spend), NTILE(5) over each, and each quintile's largest value. A full scan of `orders`:
+     * callers cache the answer (src/insights/rfm-cache.ts), never ask per request.
+     */
+    async rfmBoundaries() {
+      return observer.call({ source: SOURCE, operation: 'rfmBoundaries', batchSize: 0 }, async () => {
+        const result = await sql.run<unknown>('rfmBoundaries', (db) =>
+          db.raw(
+            `with per_order as (
+               select o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency, coalesce(sum(r.amount_cents), 0) as refunded
+               from orders o left join refunds r on r.order_id = o.order_id
+               where o.status <> ?
+               group by o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency
+             ),
+             acct as (
+               select account_id, count(*) as f, sum(total_cents - refunded) as m, max(placed_at) as rc
+               from per_order group by account_id
+             ),
+             tiled as (
+               select f, m, rc,
+                 ntile(5) over (order by f) as tf,
+                 ntile(5) over (order by m) as tm,
+                 ntile(5) over (order by rc) as tr
+               from acct
+             )
+             select 'f' as dim, tf as tile, max(f) as v, cast(null as char(3)) as cur from tiled group by tf
+             union all select 'm', tm, max(m), null from tiled group by tm
+             union all select 'r', tr, max(rc), null from tiled group by tr
+             union all select 'n', 0, count(*), null from acct
+             union all select 'c', 0, count(distinct currency), min(currency) from per_order`,
+            [CANCELLED],
+          ),
+        );
+        const rows = (sql.dialect === 'mysql' ? (result as unknown[])[0] : result) as BoundaryRow[];
+        return toBoundaries(rows);
+      });
     },
 
     /** Keyset pagination on (updated_at, account_id), both numeric. */
@@ -384,7 +537,7 @@ function toRefund(r: RefundRow): Slot<Refund> {
   return { id: String(r.refund_id), orderId: String(r.order_id), amount, reason: textOrNull(r.reason), refundedAt };
 }
 
-function toSummary(r: OrderSummaryRow): Slot<OrderSummary> {
+function toSummary(r: OrderSummaryRow, windows: number | null): Slot<OrderSummary> {
   const orderCount = integerOrNull(r.order_count);
   if (orderCount == null) return badRow(SOURCE, 'order summary', 'order count is not an integer');
   if (r.currency_min !== r.currency_max) return badRow(SOURCE, 'order summary', 'orders are in more than one currency');
@@ -397,7 +550,139 @@ function toSummary(r: OrderSummaryRow): Slot<OrderSummary> {
   const lastOrderAt = r.last_placed == null ? null : instantFromMillis(integerOrNull(r.last_placed));
   if (orderCount > 0 && (!firstOrderAt || !lastOrderAt))
     return badRow(SOURCE, 'order summary', 'placed_at is not a unix-millisecond time');
-  return { accountId: String(r.account_id), orderCount, totalSpent, refundedAmount, firstOrderAt, lastOrderAt };
+  const summary: OrderSummary = { accountId: String(r.account_id), orderCount, totalSpent, refundedAmount, firstOrderAt, lastOrderAt };
+  if (windows === null) return summary;
+  const grossSpent = moneyFromCents(integerOrNull(r.gross_cents), currency);
+  const refundedOrderCount = integerOrNull(r.refunded_orders);
+  const recentOrderCounts = Array.from({ length: windows }, (_, i) => integerOrNull(r[`w${i}`]));
+  if (!grossSpent || refundedOrderCount == null || recentOrderCounts.some((n) => n == null))
+    return badRow(SOURCE, 'order summary', 'windowed counts are not integers');
+  return { ...summary, grossSpent, refundedOrderCount, recentOrderCounts: recentOrderCounts as number[] };
+}
+
+/** Window starts as unix ms, each `days` before `now`; a query that is not one is the caller's bug. */
+function summaryWindows(q: SummaryQuery): { end: number; starts: number[] } {
+  const end = Date.parse(q.now);
+  if (!Number.isFinite(end)) throw new Error(`${SOURCE} orderSummariesByAccountIds: now is not an instant: ${JSON.stringify(q.now)}`);
+  for (const d of q.windowDays)
+    if (!Number.isInteger(d) || d < 1) throw new Error(`${SOURCE} orderSummariesByAccountIds: window days must be positive integers, got ${JSON.stringify(d)}`);
+  return { end, starts: q.windowDays.map((d) => end - d * DAY_MS) };
+}
+
+function toCategoryStat(r: CategoryRow): Slot<CategoryStat> {
+  const orders = integerOrNull(r.orders);
+  const quantity = integerOrNull(r.quantity);
+  const category = textOrNull(r.category);
+  if (orders == null || quantity == null || !category) return badRow(SOURCE, 'category statistic', 'category, order count or quantity is malformed');
+  return { category, orders, quantity };
+}
+
+/** Most orders first, then most units, then by name: the same order for every engine and collation. */
+function sortCategories(stats: Slot<CategoryStat>[]): Slot<CategoryStat>[] {
+  const rank = (s: Slot<CategoryStat>) => (s instanceof Error ? null : s);
+  return [...stats].sort((a, b) => {
+    const x = rank(a);
+    const y = rank(b);
+    if (!x || !y) return x ? -1 : y ? 1 : 0;
+    return y.orders - x.orders || y.quantity - x.quantity || (x.category < y.category ? -1 : x.category > y.category ? 1 : 0);
+  });
+}
+
+/**
+ * One kind's SELECT for the events UNION, all kinds in the same column shape. The bound
+ * (position and since) is applied here, per kind, where it is one indexed comparison.
+ */
+function eventSelect(db: Knex, kind: EventKind, accounts: number[], q: EventQuery, since: number | null) {
+  const cond = (atColumn: string, idColumn: string) => eventConditionSql(q.after ? kindBound(kind, q.after) : null, since, atColumn, idColumn, 'integer');
+  const rank = kindRank(kind);
+  const nulls = (...cols: string[]) => cols.map((c) => db.raw(`null as ${c}`));
+  switch (kind) {
+    case 'account_registered': {
+      const c = cond('registered_at', 'account_id');
+      return db('shop_accounts')
+        .select('account_id', db.raw('? as kind_rank', [rank]), 'registered_at as at', 'account_id as id', ...nulls('ref_id', 'amount_cents', 'currency'), 'channel', ...nulls('status', 'title'))
+        .whereIn('account_id', accounts)
+        .whereRaw(c.sql, c.bindings);
+    }
+    case 'order_placed':
+    case 'order_paid': {
+      const atColumn = kind === 'order_placed' ? 'placed_at' : 'paid_at';
+      const c = cond(atColumn, 'order_id');
+      const q = db('orders')
+        .select('account_id', db.raw('? as kind_rank', [rank]), `${atColumn} as at`, 'order_id as id', 'order_id as ref_id', 'total_cents as amount_cents', 'currency', 'channel', 'status', ...nulls('title'))
+        .whereIn('account_id', accounts)
+        .whereRaw(c.sql, c.bindings);
+      return kind === 'order_paid' ? q.whereNotNull('paid_at') : q;
+    }
+    case 'order_refunded': {
+      const c = cond('r.refunded_at', 'r.refund_id');
+      return db('refunds as r')
+        .join('orders as o', 'o.order_id', 'r.order_id')
+        .select('o.account_id', db.raw('? as kind_rank', [rank]), 'r.refunded_at as at', 'r.refund_id as id', 'o.order_id as ref_id', 'r.amount_cents as amount_cents', 'o.currency', 'o.channel', 'o.status', 'r.reason as title')
+        .whereIn('o.account_id', accounts)
+        .whereRaw(c.sql, c.bindings);
+    }
+    default:
+      throw new Error(`${SOURCE} events: ${kind} is not an order-system kind`);
+  }
+}
+
+function toEvent(r: EventRow): Slot<SourceEvent> {
+  const rank = integerOrNull(r.kind_rank);
+  const kind = rank == null ? undefined : ORDER_KINDS_BY_RANK.get(rank);
+  if (!kind) return badRow(SOURCE, 'event', 'unknown kind');
+  const at = instantFromMillis(r.at);
+  if (!at) return badRow(SOURCE, 'event', 'time is not a unix-millisecond time');
+  let amount = null;
+  if (r.amount_cents != null) {
+    amount = moneyFromCents(integerOrNull(r.amount_cents), String(r.currency ?? ''));
+    if (!amount) return badRow(SOURCE, 'event', 'amount or currency is not money');
+  }
+  return {
+    kind,
+    at,
+    id: String(r.id),
+    recordId: String(r.account_id),
+    refId: r.ref_id == null ? null : String(r.ref_id),
+    title: textOrNull(r.title),
+    amount,
+    channel: textOrNull(r.channel),
+    status: textOrNull(r.status),
+  };
+}
+
+const ORDER_KINDS_BY_RANK = new Map(kindsWanted(SOURCE, null).map((k) => [kindRank(k), k]));
+
+function toBoundaries(rows: BoundaryRow[]): RfmBoundaries {
+  const dim = (d: string) =>
+    rows
+      .filter((r) => r.dim === d)
+      .map((r) => ({ tile: integerOrNull(r.tile) ?? 0, v: integerOrNull(r.v) }))
+      .sort((a, b) => a.tile - b.tile);
+  const upper = (d: string) => {
+    const tiles = dim(d);
+    if (tiles.some((t) => t.v == null)) throw badResponseOf('a quintile boundary is not an integer');
+    // Fewer than five accounts leave fewer than five tiles; the boundaries are those of tiles 1..4 that exist.
+    return tiles.filter((t) => t.tile >= 1 && t.tile <= 4).map((t) => t.v as number);
+  };
+  const accounts = integerOrNull(rows.find((r) => r.dim === 'n')?.v) ?? 0;
+  const currencyRow = rows.find((r) => r.dim === 'c');
+  const currencies = integerOrNull(currencyRow?.v) ?? 0;
+  const recency = upper('r').map((ms) => instantFromMillis(ms));
+  if (recency.some((t) => t == null)) throw badResponseOf('a recency boundary is not a unix-millisecond time');
+  return {
+    accounts,
+    recency: recency as string[],
+    frequency: upper('f'),
+    monetary: upper('m'),
+    // Monetary boundaries in more than one currency would compare yuan with dollars: none then.
+    currency: currencies === 1 ? textOrNull(currencyRow?.cur) : null,
+    computedAt: new Date().toISOString(),
+  };
+}
+
+function badResponseOf(reason: string) {
+  return new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} rfmBoundaries: ${reason}`);
 }
 
 function minus(a: number | null, b: number | null): number | null {

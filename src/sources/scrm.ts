@@ -4,7 +4,8 @@
  *
  * Keys: openids; the OneID record is `scrm` / openid. One call = one POST carrying up to
  * `maxBatch` openids (the API takes at most 100): user/info/batchget for followers, the SCRM's
- * coupons/groupchats/profiles batchget for the rest. The identity feed is /scrm/v1/changes,
+ * coupons/groupchats/profiles/events batchget for the rest (events: timeline pages, cut per
+ * openid by the SCRM). The identity feed is /scrm/v1/changes,
  * one GET per page of up to 1000 items. Every call carries an access token, fetched from
  * /cgi-bin/token (itself a source call, operation `token`) and cached until shortly before it
  * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
@@ -13,7 +14,8 @@ import { badRow, SourceError } from '../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../canonical';
 import { badResponse, createHttpTransport, type BreakerOptions, type JsonObject, type Query } from './http';
 import { chunked, type SourceObserver } from './observe';
-import type { Coupon, GroupMembership, RawIdentifier, ScanPage, ScannedRecord, ScrmConnector, ScrmFollower, Slot } from './types';
+import type { Coupon, EventQuery, GroupMembership, RawIdentifier, ScanPage, ScannedRecord, ScrmConnector, ScrmFollower, Slot, SourceEvent } from './types';
+import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
 
 export interface ScrmConnectorConfig {
   baseUrl: string;
@@ -47,6 +49,7 @@ const PATH = {
   coupons: '/scrm/v1/coupons/batchget',
   groups: '/scrm/v1/groupchats/batchget',
   profiles: '/scrm/v1/profiles/batchget',
+  events: '/scrm/v1/events/batchget',
   changes: '/scrm/v1/changes',
   ping: '/scrm/v1/ping',
 } as const;
@@ -135,6 +138,44 @@ function toMembership(m: JsonObject, openid: string): Slot<GroupMembership> {
   const joinedAt = instantFromSeconds(m.join_time);
   if (!joinedAt) return badRow(SOURCE, 'group membership', 'join_time is not unix seconds');
   return { openid, chatId, chatName: typeof m.chat_name === 'string' ? m.chat_name : '', joinedAt };
+}
+
+/**
+ * The events-batchget body for one query, less the openids. The SCRM keeps whole unix seconds
+ * and orders events the timeline's way (see SOURCES.md), so a position falling inside a second
+ * becomes "everything of that second" (type and id ''); a whole-second one passes unchanged.
+ */
+function eventsBody(q: EventQuery, kinds: string[]) {
+  let after = null;
+  if (q.after) {
+    const ms = Date.parse(q.after.at);
+    const whole = ms % 1000 === 0;
+    after = { time: Math.floor(ms / 1000), type: whole ? q.after.kind : '', id: whole ? q.after.id : '' };
+  }
+  return { limit: q.limit, types: kinds, since: sinceInUnit(q.since, 1000), after };
+}
+
+function toEvent(e: JsonObject, openid: string): Slot<SourceEvent> {
+  const kind = e.type;
+  if (!isEventKind(kind) || !kindsWanted(SOURCE, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not an SCRM event type');
+  const at = instantFromSeconds(e.time);
+  if (!at) return badRow(SOURCE, 'event', 'time is not unix seconds');
+  const id = str(e.id);
+  if (!id) return badRow(SOURCE, 'event', 'id is missing');
+  let amount = null;
+  if (e.value != null) {
+    amount = moneyFromDecimal(e.value, CURRENCY);
+    if (!amount) return badRow(SOURCE, 'event', 'value is not a yuan amount');
+  }
+  return {
+    kind,
+    at,
+    id,
+    recordId: openid,
+    refId: str(e.coupon_id) ?? str(e.chat_id),
+    title: text(e.title) ?? text(e.chat_name),
+    amount,
+  };
 }
 
 /** The identity view of one feed item; null when it cannot be placed (no openid or no updated_at). */
@@ -271,6 +312,16 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
 
     async groupsByOpenids(openids) {
       const by = groupByOpenid(await batch('groupsByOpenids', PATH.groups, 'memberships', openids, openidsBody), toMembership);
+      return openids.map((openid) => by.get(openid) ?? []);
+    },
+
+    /** One POST per chunk of openids; the SCRM cuts each openid's list to `limit` after the position. */
+    async eventsByOpenids(openids, query: EventQuery) {
+      checkEventQuery(SOURCE, query);
+      const kinds = kindsWanted(SOURCE, query.kinds);
+      if (kinds.length === 0) return openids.map(() => []);
+      const body = eventsBody(query, kinds);
+      const by = groupByOpenid(await batch('eventsByOpenids', PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })), toEvent);
       return openids.map((openid) => by.get(openid) ?? []);
     },
 

@@ -3,14 +3,16 @@
  *
  * Keys: requester (user) ids, decimal strings; the OneID record is `support` / user id.
  * One call = one GET carrying up to `maxBatch` ids (the API takes at most 100): show_many for
- * requesters, tickets?requester_ids for tickets. The identity feed is the incremental user
+ * requesters, tickets?requester_ids for tickets, requesters/events for timeline pages (the
+ * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
  */
 import { badRow, type SourceError } from '../errors';
 import { instantFromIso, normalizeEmail, normalizePhone } from '../canonical';
 import { badResponse, createHttpTransport, type BreakerOptions, type JsonObject } from './http';
 import { chunked, type SourceObserver } from './observe';
-import type { RawIdentifier, ScanPage, ScannedRecord, Slot, SupportConnector, SupportRequester, Ticket } from './types';
+import type { EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SupportConnector, SupportRequester, Ticket } from './types';
+import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
 
 export interface SupportConnectorConfig {
   baseUrl: string;
@@ -37,6 +39,7 @@ const PATH = {
   users: '/api/v2/users/show_many',
   tickets: '/api/v2/tickets',
   export: '/api/v2/incremental/users/cursor',
+  events: '/api/v2/requesters/events',
   ping: '/api/v2/ping',
 } as const;
 
@@ -97,6 +100,49 @@ function toTicket(t: JsonObject, requesterId: string): Slot<Ticket> {
     createdAt,
     updatedAt,
     solvedAt,
+  };
+}
+
+/** Unix seconds in the helpdesk's time format (`2024-03-01T08:15:00Z`). */
+const storeTime = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * The query string for one events call. The helpdesk keeps whole seconds and orders events the
+ * timeline's way (see SOURCES.md), so a position falling inside a second becomes "everything of
+ * that second" (type and id ''), and a whole-second one passes through unchanged.
+ */
+function eventsQuery(q: EventQuery, kinds: string[]): Record<string, string | number | string[]> {
+  const out: Record<string, string | number | string[]> = { limit: q.limit, types: kinds };
+  const since = sinceInUnit(q.since, 1000);
+  if (since != null) out.since = storeTime(since);
+  if (q.after) {
+    const ms = Date.parse(q.after.at);
+    const whole = ms % 1000 === 0;
+    out.after_time = storeTime(Math.floor(ms / 1000));
+    out.after_type = whole ? q.after.kind : '';
+    out.after_id = whole ? q.after.id : '';
+  }
+  return out;
+}
+
+function toEvent(e: JsonObject, requesterId: string): Slot<SourceEvent> {
+  const kind = e.type;
+  if (!isEventKind(kind) || !kindsWanted(SOURCE, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not a helpdesk event type');
+  const at = instantFromIso(e.time);
+  if (!at) return badRow(SOURCE, 'event', 'time is not an ISO-8601 time');
+  const id = typeof e.id === 'string' && e.id !== '' ? e.id : null;
+  if (!id) return badRow(SOURCE, 'event', 'id is missing');
+  const score = typeof e.score === 'number' && Number.isFinite(e.score) ? e.score : null;
+  return {
+    kind,
+    at,
+    id,
+    recordId: requesterId,
+    refId: wireId(e.ticket_id),
+    title: typeof e.subject === 'string' ? e.subject : null,
+    status: text(e.status),
+    channel: text(e.channel),
+    score,
   };
 }
 
@@ -175,6 +221,28 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
         let list = byRequester.get(requesterId);
         if (!list) byRequester.set(requesterId, (list = []));
         list.push(toTicket(t, requesterId));
+      }
+      return ids.map((id) => byRequester.get(id) ?? []);
+    },
+
+    /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
+    async eventsByRequesterIds(ids, query: EventQuery) {
+      checkEventQuery(SOURCE, query);
+      const kinds = kindsWanted(SOURCE, query.kinds);
+      const wanted = [...new Set(ids.filter(isUserId))];
+      if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
+      const params = eventsQuery(query, kinds);
+      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRequesterIds' }, wanted, maxBatch, async (chunk) => [
+        objects(await transport.getJson(PATH.events, { ...params, requester_ids: chunk }), 'events', `GET ${PATH.events}`),
+      ]);
+      const byRequester = new Map<string, Array<Slot<SourceEvent>>>();
+      for (const e of pages.flat()) {
+        // Placed by requester_id, never by position; an event without one belongs to no key.
+        const requesterId = wireId(e.requester_id);
+        if (!requesterId) continue;
+        let list = byRequester.get(requesterId);
+        if (!list) byRequester.set(requesterId, (list = []));
+        list.push(toEvent(e, requesterId));
       }
       return ids.map((id) => byRequester.get(id) ?? []);
     },

@@ -1,0 +1,62 @@
+/** Golden fields of Customer, marketing consent and provenance: survivorship (src/golden) over the per-source records. */
+import type { Context } from '../src/context';
+import { badUserInput } from '../src/errors';
+import { displayValue, GOLDEN_FIELDS, isGoldenField, type GoldenField } from '../src/golden/fields';
+import { goldenDecision } from '../src/golden/records';
+import { describeRules } from '../src/golden/rules';
+import type { Decision } from '../src/golden/survivorship';
+import { defaultInsightsRuntime } from '../src/insights/runtime';
+import type { CustomerParent } from './customer';
+
+const rulesOf = (ctx: Context) => (ctx.insights ?? defaultInsightsRuntime()).rules.survivorship;
+
+const decision = (ctx: Context, customerId: string, field: GoldenField) => goldenDecision(ctx.loaders, rulesOf(ctx)[field], customerId);
+
+const value = (field: GoldenField) => async (c: { id?: string; customerId?: string }, _: unknown, ctx: Context) =>
+  (await decision(ctx, (c.customerId ?? c.id) as string, field)).chosen?.value ?? null;
+
+function provenance(d: Decision, ctx: Context) {
+  const chosen = d.chosen;
+  return {
+    field: d.field,
+    value: chosen ? displayValue(chosen.value) : null,
+    source: chosen?.source ?? null,
+    recordId: chosen?.recordId ?? null,
+    sourceUpdatedAt: chosen?.updatedAt ?? null,
+    rule: d.rule,
+    rules: describeRules(rulesOf(ctx)[d.field]),
+    candidates: d.candidates.map((c) => ({ ...c, value: displayValue(c.value) })),
+  };
+}
+
+export const goldenResolvers = {
+  Customer: {
+    name: value('name'),
+    phone: value('phone'),
+    email: value('email'),
+    gender: value('gender'),
+    birthday: value('birthday'),
+    city: value('city'),
+    province: value('province'),
+    memberTier: value('memberTier'),
+    registeredAt: value('registeredAt'),
+    registrationChannel: value('registrationChannel'),
+    marketingConsent: (c: CustomerParent) => ({ customerId: c.id }),
+
+    provenance: async (c: CustomerParent, args: { fields?: string[] | null }, ctx: Context) => {
+      const unknown = (args.fields ?? []).filter((f) => !isGoldenField(f));
+      if (unknown.length)
+        throw badUserInput(`unknown golden field ${unknown.map((f) => JSON.stringify(f)).join(', ')}; golden fields are ${GOLDEN_FIELDS.join(', ')}`, {
+          argument: 'fields',
+        });
+      const fields = args.fields ? [...new Set(args.fields as GoldenField[])] : [...GOLDEN_FIELDS];
+      // One entry per field; a field whose evidence failed is a null entry with that source's error.
+      return Promise.all(fields.map((f) => decision(ctx, c.id, f).then((d) => provenance(d, ctx), (e: Error) => e)));
+    },
+  },
+  MarketingConsent: {
+    sms: value('marketingConsent.sms'),
+    email: value('marketingConsent.email'),
+    wechat: value('marketingConsent.wechat'),
+  },
+};

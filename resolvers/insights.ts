@@ -1,0 +1,48 @@
+/** Insights on Customer (rfm, tags, lifecycle) and the extended OrderSummary: facts via loaders, logic in src/insights. */
+import type { Context } from '../src/context';
+import { categoriesOf, lifecycleFor, ordersOf, rfmFor, tagsFor } from '../src/insights/facts';
+import { defaultInsightsRuntime } from '../src/insights/runtime';
+import { averageOrderValue, ordersWithin, refundRate } from '../src/insights/summary';
+import type { Money } from '../src/sources/types';
+import type { CustomerParent } from './customer';
+
+const rulesOf = (ctx: Context) => (ctx.insights ?? defaultInsightsRuntime()).rules;
+
+/** What resolvers/orders.ts answers for Customer.orderSummary: the combined summary plus its customer. */
+interface SummaryParent {
+  customerId: string;
+  totalSpent: Money;
+}
+
+const orders = (s: SummaryParent, ctx: Context) => ordersOf(ctx.loaders, s.customerId);
+const within = (days: number) => async (s: SummaryParent, _: unknown, ctx: Context) => {
+  const o = await orders(s, ctx);
+  return o ? ordersWithin(o, days) : 0;
+};
+
+export const insightsResolvers = {
+  Customer: {
+    rfm: async (c: CustomerParent, _: unknown, ctx: Context) => {
+      const r = await rfmFor(ctx.loaders, rulesOf(ctx), c.id);
+      return r && { ...r, score: `${r.r}${r.f}${r.m}` };
+    },
+    tags: (c: CustomerParent, _: unknown, ctx: Context) => tagsFor(ctx.loaders, rulesOf(ctx), c.id),
+    lifecycle: (c: CustomerParent, _: unknown, ctx: Context) => lifecycleFor(ctx.loaders, rulesOf(ctx), c.id),
+  },
+  OrderSummary: {
+    lifetimeValue: (s: SummaryParent) => s.totalSpent,
+    averageOrderValue: async (s: SummaryParent, _: unknown, ctx: Context) => {
+      const o = await orders(s, ctx);
+      return o && averageOrderValue(o);
+    },
+    ordersLast30Days: within(30),
+    ordersLast90Days: within(90),
+    ordersLast365Days: within(365),
+    favouriteCategories: async (s: SummaryParent, _: unknown, ctx: Context) =>
+      (await categoriesOf(ctx.loaders, s.customerId)).slice(0, rulesOf(ctx).lifecycle.orderSummary.favouriteCategories),
+    refundRate: async (s: SummaryParent, _: unknown, ctx: Context) => {
+      const o = await orders(s, ctx);
+      return o && refundRate(o);
+    },
+  },
+};

@@ -1,0 +1,52 @@
+/** Customer.timeline: one cursor-paginated stream of every source's events (src/timeline). */
+import type { Context } from '../src/context';
+import { badUserInput } from '../src/errors';
+import type { EventKind, SourceEvent, SourceName } from '../src/sources/types';
+import { decodeCursor, encodeCursor } from '../src/timeline/cursor';
+import type { TimelineGap } from '../src/timeline/merge';
+import { MAX_TIMELINE_PAGE, timelinePage } from '../src/timeline/page';
+import type { CustomerParent } from './customer';
+import { boundedFirst } from './args';
+
+interface TimelineArgs {
+  first?: number | null;
+  after?: string | null;
+  since?: string | null;
+  kinds?: EventKind[] | null;
+}
+
+export const timelineResolvers = {
+  Customer: {
+    timeline: async (c: CustomerParent, args: TimelineArgs, ctx: Context) => {
+      const first = boundedFirst(args.first, Math.min(ctx.limits.maxFirst, MAX_TIMELINE_PAGE));
+      const after = args.after == null ? null : decodeCursor(args.after);
+      if (args.after != null && !after) throw badUserInput('after is not a timeline cursor (use an endCursor or edge cursor from an earlier page)', { argument: 'after' });
+      const page = await timelinePage(ctx.loaders, c.id, { first, after, since: args.since ?? null, kinds: args.kinds ?? null });
+      const edges = page.events.map((e) => ({ cursor: encodeCursor(e), node: e }));
+      return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null }, gaps: page.gaps };
+    },
+  },
+  TimelineEvent: {
+    id: (e: SourceEvent) => `${e.kind}:${e.id}`,
+  },
+  TimelineGap: {
+    // Null in data, the source's coded error in `errors` (see the SDL).
+    error: (g: TimelineGap & { source: SourceName }) => g.error,
+  },
+  TimelineEventKind: {
+    CRM_CREATED: 'crm_created',
+    TIER_CHANGED: 'tier_changed',
+    ACCOUNT_REGISTERED: 'account_registered',
+    ORDER_PLACED: 'order_placed',
+    ORDER_PAID: 'order_paid',
+    ORDER_REFUNDED: 'order_refunded',
+    TICKET_OPENED: 'ticket_opened',
+    TICKET_SOLVED: 'ticket_solved',
+    TICKET_RATED: 'ticket_rated',
+    FOLLOWED: 'followed',
+    UNFOLLOWED: 'unfollowed',
+    COUPON_RECEIVED: 'coupon_received',
+    COUPON_REDEEMED: 'coupon_redeemed',
+    GROUP_JOINED: 'group_joined',
+  } satisfies Record<string, EventKind>,
+};

@@ -1,0 +1,126 @@
+/**
+ * Survivorship: from every source's say on one field, the one value the customer 360 answers,
+ * with the evidence for it. The rules (src/golden/rules.ts) narrow the candidates one after
+ * another; the rule after which every remaining candidate says the same value (as the field
+ * compares values) is the one that "chose" it; the remaining rules, then the fixed tie-break,
+ * pick which record's spelling to answer and cite. Deterministic: the same candidates in any
+ * order give the same decision.
+ *
+ * Pure: no I/O.
+ */
+import type { SourceName } from '../sources/types';
+import { compareIds } from '../timeline/order';
+import { displayValue, type Candidate, type GoldenField, type GoldenValue } from './fields';
+import type { FieldRules, SurvivorshipRule } from './rules';
+
+/**
+ * What decided: a configured rule; `onlyCandidate` (nothing to choose between); `unanimous`
+ * (several records, one value); `tieBreak` (the rules left different values tied and the fixed
+ * order, source then record id, picked one).
+ */
+export type DecidingRule = SurvivorshipRule['rule'] | 'onlyCandidate' | 'unanimous' | 'tieBreak';
+
+export interface JudgedCandidate extends Candidate {
+  chosen: boolean;
+  /** Why it could never win (a placeholder), or null. */
+  discarded: string | null;
+}
+
+export interface Decision {
+  field: GoldenField;
+  /** The winner, or null when no source holds a usable value. */
+  chosen: Candidate | null;
+  rule: DecidingRule | null;
+  /** Every candidate, winner first, then the order the sources were listed in. */
+  candidates: JudgedCandidate[];
+}
+
+const PLACE_SUFFIX = /(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|地区|省|市|盟)$/u;
+
+/** The key `mostFrequent` groups values by. */
+export function matchKey(value: GoldenValue, compare: FieldRules['compare']): string {
+  if (typeof value === 'boolean') return String(value);
+  if (compare === 'exact') return value;
+  // Full-width and half-width forms of one character count as one value.
+  const folded = value.trim().normalize('NFKC').toLowerCase();
+  return compare === 'place' ? folded.replace(/\s+/g, '').replace(PLACE_SUFFIX, '') : folded;
+}
+
+const timeOf = (t: string | null) => (t === null ? null : Date.parse(t));
+
+/** Keeps the candidates that rank best under one rule (all of them, if the rule cannot tell them apart). */
+function narrow(pool: Candidate[], rule: SurvivorshipRule, f: FieldRules): Candidate[] {
+  const keepBest = (score: (c: Candidate) => number | null) => {
+    const scores = pool.map(score);
+    const known = scores.filter((s): s is number => s !== null);
+    if (known.length === 0) return pool;
+    const best = Math.max(...known);
+    return pool.filter((_, i) => scores[i] === best);
+  };
+  switch (rule.rule) {
+    case 'sourcePriority': {
+      const order = rule.order ?? f.sources;
+      // Sources missing from `order` rank below every listed one.
+      return keepBest((c) => {
+        const i = order.indexOf(c.source);
+        return i < 0 ? -order.length - 1 : -i;
+      });
+    }
+    case 'mostRecent':
+      return keepBest((c) => timeOf(c.updatedAt));
+    case 'earliest':
+      return keepBest((c) => {
+        const t = timeOf(c.createdAt);
+        return t === null ? null : -t;
+      });
+    case 'mostFrequent': {
+      const counts = new Map<string, number>();
+      for (const c of pool) {
+        const k = matchKey(c.value, f.compare);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return keepBest((c) => counts.get(matchKey(c.value, f.compare)) ?? 0);
+    }
+  }
+}
+
+/** The fixed last word: the field's source order, then record id (shortlex). */
+function tieBreakOrder(f: FieldRules) {
+  const rank = (s: SourceName) => {
+    const i = f.sources.indexOf(s);
+    return i < 0 ? f.sources.length : i;
+  };
+  return (a: Candidate, b: Candidate) => rank(a.source) - rank(b.source) || compareIds(a.recordId, b.recordId) || (displayValue(a.value) < displayValue(b.value) ? -1 : displayValue(a.value) > displayValue(b.value) ? 1 : 0);
+}
+
+/** Whether every candidate says the same, as the field compares values ("北京" and "北京市" are one city). */
+const sameValue = (pool: Candidate[], f: FieldRules) => pool.every((c) => matchKey(c.value, f.compare) === matchKey(pool[0].value, f.compare));
+
+export function decide(f: FieldRules, candidates: readonly Candidate[]): Decision {
+  const order = tieBreakOrder(f);
+  const sorted = [...candidates].sort(order);
+  const discardedBy = (c: Candidate): string | null => {
+    if (typeof c.value !== 'string') return null;
+    const i = f.ignore.findIndex((re) => re.test(c.value as string));
+    return i < 0 ? null : `placeholder (matches ${f.ignoreSources[i]})`;
+  };
+  const judged = sorted.map((c) => ({ ...c, chosen: false, discarded: discardedBy(c) }));
+  const eligible: Candidate[] = sorted.filter((_, i) => judged[i].discarded === null);
+
+  let rule: DecidingRule | null = null;
+  let pool = eligible;
+  if (eligible.length === 1) rule = 'onlyCandidate';
+  else if (eligible.length > 1 && sameValue(eligible, f)) rule = 'unanimous';
+  // Every rule still narrows, after the value is settled too: it picks which record to cite.
+  for (const r of f.rules) {
+    if (pool.length <= 1) break;
+    pool = narrow(pool, r, f);
+    if (rule === null && sameValue(pool, f)) rule = r.rule;
+  }
+  if (eligible.length > 0 && rule === null) rule = 'tieBreak';
+  const chosen = pool.length ? [...pool].sort(order)[0] : null;
+
+  const out = judged.map((c) => ({ ...c, chosen: chosen !== null && c.source === chosen.source && c.recordId === chosen.recordId }));
+  out.sort((a, b) => Number(b.chosen) - Number(a.chosen));
+  return { field: f.field, chosen, rule, candidates: out };
+}

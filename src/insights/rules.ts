@@ -1,0 +1,184 @@
+/**
+ * Insight rules as data, validated at start-up: survivorship (config/survivorship.json, schema in
+ * src/golden/rules.ts), tags (config/tags.json) and value & lifecycle (config/lifecycle.json:
+ * lifecycle stage thresholds, RFM segments and boundary cache TTL, order summary settings).
+ * An invalid file throws a RulesError naming the file and the key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { GOLDEN_FIELDS } from '../golden/fields';
+import { parseSurvivorship, RulesError, zodFailure, type SurvivorshipRules } from '../golden/rules';
+
+// ---------- tags ----------
+
+const decimal = z.string().regex(/^\d+(\.\d{1,2})?$/, 'an amount such as "5000.00"');
+const days = z.number().int().min(1).max(3650);
+
+/** A leaf condition: one fact about the customer. */
+const leafSchema = z.union([
+  z.object({ recentOrders: z.object({ atLeast: z.number().int().min(1), withinDays: days }).strict() }).strict(),
+  z.object({ orderCount: z.object({ atLeast: z.number().int().min(1) }).strict() }).strict(),
+  z.object({ lifetimeValue: z.object({ atLeast: decimal }).strict() }).strict(),
+  z.object({ golden: z.object({ field: z.enum(GOLDEN_FIELDS), in: z.array(z.string()).min(1) }).strict() }).strict(),
+  z.object({ accountChannel: z.object({ in: z.array(z.string()).min(1) }).strict() }).strict(),
+  z.object({ satisfaction: z.object({ atMost: z.number().int().min(1).max(5), withinDays: days }).strict() }).strict(),
+  z.object({ rfmSegment: z.object({ in: z.array(z.string()).min(1) }).strict() }).strict(),
+]);
+export type LeafCondition = z.infer<typeof leafSchema>;
+
+/** `anyOf` / `allOf` nest leaves one level deep: enough for "platinum or big spender", simple to read. */
+const conditionSchema = z.union([
+  leafSchema,
+  z.object({ anyOf: z.array(leafSchema).min(1) }).strict(),
+  z.object({ allOf: z.array(leafSchema).min(1) }).strict(),
+  /** One tag per category the customer bought in at least `atLeast` orders; the tag name carries `{category}`. */
+  z.object({ categoryOrders: z.object({ atLeast: z.number().int().min(1) }).strict() }).strict(),
+]);
+export type TagCondition = z.infer<typeof conditionSchema>;
+
+const tagRuleSchema = z
+  .object({
+    /** The rule's name, reported with every tag it produces. */
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'rule ids are lower-case words joined by -'),
+    /** The tag it produces; `{category}` is replaced for categoryOrders rules. */
+    tag: z.string().regex(/^[a-z][a-z0-9_]*(\{category\}[a-z0-9_]*)?$/, 'tags are lower-case words joined by _ (optionally with {category})'),
+    description: z.string().min(1),
+    when: conditionSchema,
+  })
+  .strict();
+export type TagRule = z.infer<typeof tagRuleSchema>;
+
+const tagsSchema = z
+  .object({
+    $comment: z.string().optional(),
+    description: z.string().optional(),
+    tags: z.array(tagRuleSchema),
+  })
+  .strict();
+
+export function parseTagRules(json: unknown, origin = 'tag rules'): TagRule[] {
+  const parsed = tagsSchema.safeParse(json);
+  if (!parsed.success) throw zodFailure(origin, parsed.error);
+  const ids = new Set<string>();
+  parsed.data.tags.forEach((t, i) => {
+    if (ids.has(t.id)) throw new RulesError(origin, `tags.${i}.id`, `rule id ${t.id} is used twice`);
+    ids.add(t.id);
+    const templated = t.tag.includes('{category}');
+    const perCategory = 'categoryOrders' in t.when;
+    if (templated !== perCategory)
+      throw new RulesError(origin, `tags.${i}.tag`, perCategory ? 'a categoryOrders rule needs {category} in its tag' : '{category} only works with a categoryOrders rule');
+  });
+  return parsed.data.tags;
+}
+
+// ---------- value & lifecycle ----------
+
+const scoreRange = z
+  .tuple([z.number().int().min(1).max(5), z.number().int().min(1).max(5)])
+  .refine(([lo, hi]) => lo <= hi, { message: 'a range is [low, high] with low <= high' });
+
+const segmentSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'segment names are lower-case words joined by _'),
+    description: z.string().min(1),
+    /** Inclusive score ranges; an absent dimension matches any score. */
+    r: scoreRange.optional(),
+    f: scoreRange.optional(),
+    m: scoreRange.optional(),
+  })
+  .strict();
+export type RfmSegmentRule = z.infer<typeof segmentSchema>;
+
+const lifecycleSchema = z
+  .object({
+    $comment: z.string().optional(),
+    description: z.string().optional(),
+    stages: z
+      .object({
+        /** First order (or, never having ordered, registration) within this many days: NEW. */
+        newWithinDays: days,
+        /** Last order within this many days: ACTIVE. */
+        activeWithinDays: days,
+        /** Last order within this many days (and not active): AT_RISK; older: CHURNED. */
+        atRiskWithinDays: days,
+      })
+      .strict()
+      .refine((s) => s.activeWithinDays < s.atRiskWithinDays, { message: 'activeWithinDays must be less than atRiskWithinDays', path: ['atRiskWithinDays'] }),
+    rfm: z
+      .object({
+        /** How long quintile boundaries are reused before the order system is asked again. */
+        boundaryTtlSeconds: z.number().int().min(0).max(7 * 86_400),
+        /** First match wins; together they must cover every (r, f, m). */
+        segments: z.array(segmentSchema).min(1),
+      })
+      .strict(),
+    orderSummary: z
+      .object({
+        /** How many categories `favouriteCategories` lists. */
+        favouriteCategories: z.number().int().min(1).max(20),
+      })
+      .strict(),
+  })
+  .strict();
+export type LifecycleRules = z.infer<typeof lifecycleSchema>;
+
+export function parseLifecycleRules(json: unknown, origin = 'lifecycle rules'): LifecycleRules {
+  const parsed = lifecycleSchema.safeParse(json);
+  if (!parsed.success) throw zodFailure(origin, parsed.error);
+  const segs = parsed.data.rfm.segments;
+  const names = new Set<string>();
+  segs.forEach((s, i) => {
+    if (names.has(s.name)) throw new RulesError(origin, `rfm.segments.${i}.name`, `segment ${s.name} is listed twice`);
+    names.add(s.name);
+  });
+  // Every score combination must land in a segment, or some customer would have none.
+  for (let r = 1; r <= 5; r++)
+    for (let f = 1; f <= 5; f++)
+      for (let m = 1; m <= 5; m++)
+        if (!segs.some((s) => segmentMatches(s, r, f, m)))
+          throw new RulesError(origin, 'rfm.segments', `no segment matches r=${r} f=${f} m=${m}: add one, or a catch-all without ranges at the end`);
+  return parsed.data;
+}
+
+export function segmentMatches(s: RfmSegmentRule, r: number, f: number, m: number): boolean {
+  const inside = (range: [number, number] | undefined, v: number) => !range || (v >= range[0] && v <= range[1]);
+  return inside(s.r, r) && inside(s.f, f) && inside(s.m, m);
+}
+
+// ---------- loading ----------
+
+export interface InsightRules {
+  survivorship: SurvivorshipRules;
+  tags: TagRule[];
+  lifecycle: LifecycleRules;
+  /** Where they came from, for messages. */
+  dir: string;
+}
+
+export const RULE_FILES = { survivorship: 'survivorship.json', tags: 'tags.json', lifecycle: 'lifecycle.json' } as const;
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read rules: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads and validates the three rule files in `dir`; throws naming the file and key of the first problem. */
+export function loadInsightRules(dir = 'config'): InsightRules {
+  const file = (name: string) => path.join(dir, name);
+  return {
+    survivorship: parseSurvivorship(readJson(file(RULE_FILES.survivorship)), file(RULE_FILES.survivorship)),
+    tags: parseTagRules(readJson(file(RULE_FILES.tags)), file(RULE_FILES.tags)),
+    lifecycle: parseLifecycleRules(readJson(file(RULE_FILES.lifecycle)), file(RULE_FILES.lifecycle)),
+    dir,
+  };
+}

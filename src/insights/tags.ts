@@ -1,0 +1,154 @@
+/**
+ * Rule-based tags (config/tags.json): each rule is a condition over facts about the customer,
+ * and every tag it yields says which rule produced it and why. `needsOf` tells the caller which
+ * facts the configured rules read, so only those sources are asked.
+ *
+ * Pure: no I/O.
+ */
+import { displayValue, type GoldenField, type GoldenValue } from '../golden/fields';
+import { moneyFromDecimal, toCents } from '../canonical';
+import type { CategoryStat, Instant, ShopAccount, Ticket } from '../sources/types';
+import type { LeafCondition, TagCondition, TagRule } from './rules';
+import { ordersWithin, type CustomerOrders } from './summary';
+
+const DAY_MS = 86_400_000;
+
+export interface Tag {
+  name: string;
+  /** The id of the rule that produced it. */
+  rule: string;
+  /** The rule's description. */
+  description: string;
+  /** The facts that met the rule, in words. */
+  reason: string;
+}
+
+/** What the rules may read. Each is loaded only if some rule needs it (see `needsOf`). */
+export interface TagFacts {
+  now: Instant;
+  orders?: CustomerOrders | null;
+  categories?: CategoryStat[];
+  golden?: Partial<Record<GoldenField, GoldenValue | null>>;
+  accounts?: ShopAccount[];
+  tickets?: Ticket[];
+  rfmSegment?: string | null;
+}
+
+export interface TagNeeds {
+  orders: boolean;
+  categories: boolean;
+  golden: GoldenField[];
+  accounts: boolean;
+  tickets: boolean;
+  rfm: boolean;
+}
+
+function leaves(c: TagCondition): LeafCondition[] {
+  if ('anyOf' in c) return c.anyOf;
+  if ('allOf' in c) return c.allOf;
+  if ('categoryOrders' in c) return [];
+  return [c];
+}
+
+export function needsOf(rules: readonly TagRule[]): TagNeeds {
+  const n: TagNeeds = { orders: false, categories: false, golden: [], accounts: false, tickets: false, rfm: false };
+  for (const rule of rules) {
+    if ('categoryOrders' in rule.when) n.categories = true;
+    for (const l of leaves(rule.when)) {
+      if ('recentOrders' in l || 'orderCount' in l || 'lifetimeValue' in l) n.orders = true;
+      if ('golden' in l && !n.golden.includes(l.golden.field)) n.golden.push(l.golden.field);
+      if ('accountChannel' in l) n.accounts = true;
+      if ('satisfaction' in l) n.tickets = true;
+      if ('rfmSegment' in l) n.rfm = true;
+    }
+  }
+  return n;
+}
+
+/** The windows (days) the rules count recent orders over: the order summary must count them too. */
+export function windowsOf(rules: readonly TagRule[]): number[] {
+  const out = new Set<number>();
+  for (const rule of rules) for (const l of leaves(rule.when)) if ('recentOrders' in l) out.add(l.recentOrders.withinDays);
+  return [...out];
+}
+
+function missing(what: string): never {
+  throw new Error(`tag facts: ${what} was not loaded though a rule needs it (use needsOf)`);
+}
+
+/** Why the leaf holds, in words; null when it does not. */
+function holds(l: LeafCondition, facts: TagFacts): string | null {
+  const now = Date.parse(facts.now);
+  if ('recentOrders' in l) {
+    const o = facts.orders === undefined ? missing('orders') : facts.orders;
+    const n = o ? ordersWithin(o, l.recentOrders.withinDays) : 0;
+    return n >= l.recentOrders.atLeast ? `${n} orders in the last ${l.recentOrders.withinDays} days` : null;
+  }
+  if ('orderCount' in l) {
+    const o = facts.orders === undefined ? missing('orders') : facts.orders;
+    const n = o?.orderCount ?? 0;
+    return n >= l.orderCount.atLeast ? `${n} orders` : null;
+  }
+  if ('lifetimeValue' in l) {
+    const o = facts.orders === undefined ? missing('orders') : facts.orders;
+    if (!o) return null;
+    const threshold = moneyFromDecimal(l.lifetimeValue.atLeast, o.lifetimeValue.currency);
+    return threshold && toCents(o.lifetimeValue) >= toCents(threshold)
+      ? `lifetime value ${o.lifetimeValue.amount} ${o.lifetimeValue.currency} >= ${threshold.amount}`
+      : null;
+  }
+  if ('golden' in l) {
+    const g = facts.golden ?? missing('golden fields');
+    const v = g[l.golden.field];
+    if (v === undefined) missing(`golden ${l.golden.field}`);
+    return v !== null && l.golden.in.includes(displayValue(v)) ? `${l.golden.field} is ${displayValue(v)}` : null;
+  }
+  if ('accountChannel' in l) {
+    const accounts = facts.accounts ?? missing('shop accounts');
+    const hit = accounts.find((a) => l.accountChannel.in.includes(a.channel));
+    return hit ? `shop account ${hit.id} registered via ${hit.channel}` : null;
+  }
+  if ('satisfaction' in l) {
+    const tickets = facts.tickets ?? missing('tickets');
+    const from = now - l.satisfaction.withinDays * DAY_MS;
+    // A rating's time is the ticket's last update (the helpdesk stamps ratings so; see SOURCES.md).
+    const low = tickets
+      .filter((t) => t.satisfactionScore !== null && t.satisfactionScore <= l.satisfaction.atMost)
+      .filter((t) => Date.parse(t.updatedAt) >= from && Date.parse(t.updatedAt) <= now)
+      .sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+    return low.length ? `ticket ${low[0].id} rated ${low[0].satisfactionScore} on ${low[0].updatedAt.slice(0, 10)}` : null;
+  }
+  if ('rfmSegment' in l) {
+    const seg = facts.rfmSegment === undefined ? missing('rfm') : facts.rfmSegment;
+    return seg !== null && l.rfmSegment.in.includes(seg) ? `RFM segment ${seg}` : null;
+  }
+  return null;
+}
+
+/** The tags the rules give, in rule order (a categoryOrders rule: its categories, favourites first). */
+export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] {
+  const out: Tag[] = [];
+  for (const rule of rules) {
+    const c = rule.when;
+    const tag = (name: string, reason: string) => out.push({ name, rule: rule.id, description: rule.description, reason });
+    if ('categoryOrders' in c) {
+      const cats = facts.categories ?? missing('categories');
+      for (const cat of cats)
+        if (cat.orders >= c.categoryOrders.atLeast) tag(rule.tag.replace('{category}', cat.category.toLowerCase().replace(/[^a-z0-9_]+/g, '_')), `${cat.orders} orders with ${cat.category}`);
+      continue;
+    }
+    if ('anyOf' in c) {
+      const reason = c.anyOf.map((l) => holds(l, facts)).find((r) => r !== null);
+      if (reason) tag(rule.tag, reason);
+      continue;
+    }
+    if ('allOf' in c) {
+      const reasons = c.allOf.map((l) => holds(l, facts));
+      if (reasons.every((r) => r !== null)) tag(rule.tag, reasons.join('; '));
+      continue;
+    }
+    const reason = holds(c, facts);
+    if (reason) tag(rule.tag, reason);
+  }
+  return out;
+}

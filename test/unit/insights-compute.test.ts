@@ -1,0 +1,273 @@
+/**
+ * Insights as pure functions: order figures from account aggregates, RFM scoring and segments,
+ * tags from rules, lifecycle stages, the boundary cache, and the rules loader's refusals.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { needsOf, evaluateTags, windowsOf, type TagFacts } from '../../src/insights/tags';
+import { averageOrderValue, combineCategories, customerOrders, ordersWithin, refundRate, type CustomerOrders } from '../../src/insights/summary';
+import { quintile, rfmOf } from '../../src/insights/rfm';
+import { lifecycleOf } from '../../src/insights/lifecycle';
+import { createBoundaryCache } from '../../src/insights/rfm-cache';
+import { loadInsightRules, parseLifecycleRules, parseTagRules } from '../../src/insights/rules';
+import { createInsightsRuntime } from '../../src/insights/runtime';
+import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/sources/types';
+
+const CONFIG = path.resolve(__dirname, '../../config');
+const rules = loadInsightRules(CONFIG);
+const NOW = '2024-06-30T00:00:00.000Z';
+const daysAgo = (d: number) => new Date(Date.parse(NOW) - d * 86_400_000).toISOString();
+const cny = (amount: string) => ({ amount, currency: 'CNY' });
+const WINDOWS = [7, 30, 90, 365];
+
+function summary(over: Partial<OrderSummary> & { accountId: string }): OrderSummary {
+  return {
+    orderCount: 1,
+    totalSpent: cny('100.00'),
+    refundedAmount: cny('0.00'),
+    firstOrderAt: daysAgo(100),
+    lastOrderAt: daysAgo(10),
+    grossSpent: cny('100.00'),
+    refundedOrderCount: 0,
+    recentOrderCounts: [0, 1, 1, 1],
+    ...over,
+  };
+}
+
+function orders(over: Partial<CustomerOrders> = {}): CustomerOrders {
+  return {
+    orderCount: 3,
+    lifetimeValue: cny('300.00'),
+    grossSpent: cny('300.00'),
+    refundedOrderCount: 0,
+    firstOrderAt: daysAgo(200),
+    lastOrderAt: daysAgo(5),
+    recentOrders: new Map([
+      [7, 1],
+      [30, 1],
+      [90, 2],
+      [365, 3],
+    ]),
+    ...over,
+  };
+}
+
+describe('Insights: order figures', () => {
+  it('sums accounts: lifetime value net of refunds, average basket before refunds, windows, refund rate', () => {
+    const o = customerOrders(
+      [
+        summary({ accountId: '1', orderCount: 2, totalSpent: cny('150.00'), grossSpent: cny('200.00'), refundedOrderCount: 1, recentOrderCounts: [1, 2, 2, 2], firstOrderAt: daysAgo(40), lastOrderAt: daysAgo(3) }),
+        summary({ accountId: '2', orderCount: 1, totalSpent: cny('0.01'), grossSpent: cny('0.01'), recentOrderCounts: [0, 0, 0, 1], firstOrderAt: daysAgo(300), lastOrderAt: daysAgo(300) }),
+      ],
+      WINDOWS,
+    )!;
+    expect(o.lifetimeValue).toEqual(cny('150.01'));
+    expect(o.orderCount).toBe(3);
+    expect([ordersWithin(o, 7), ordersWithin(o, 30), ordersWithin(o, 365)]).toEqual([1, 2, 3]);
+    expect([o.firstOrderAt, o.lastOrderAt]).toEqual([daysAgo(300), daysAgo(3)]);
+    // 200.01 / 3 = 66.67 (half up)
+    expect(averageOrderValue(o)).toEqual(cny('66.67'));
+    expect(refundRate(o)).toBeCloseTo(1 / 3);
+    expect(() => ordersWithin(o, 14)).toThrow(/14-day window/);
+  });
+
+  it('answers null without accounts and refuses summaries loaded without windows', () => {
+    expect(customerOrders([], WINDOWS)).toBeNull();
+    expect(() => customerOrders([summary({ accountId: '1', recentOrderCounts: undefined })], WINDOWS)).toThrow(/without its windows/);
+  });
+
+  it('ranks categories over all accounts: orders, then units, then name', () => {
+    expect(
+      combineCategories([
+        [
+          { category: 'food', orders: 2, quantity: 5 },
+          { category: 'books', orders: 1, quantity: 1 },
+        ],
+        [
+          { category: 'books', orders: 1, quantity: 1 },
+          { category: 'baby', orders: 2, quantity: 5 },
+        ],
+      ]),
+    ).toEqual([
+      { category: 'baby', orders: 2, quantity: 5 },
+      { category: 'food', orders: 2, quantity: 5 },
+      { category: 'books', orders: 2, quantity: 2 },
+    ]);
+  });
+});
+
+describe('Insights: RFM', () => {
+  const boundaries: RfmBoundaries = {
+    accounts: 10,
+    recency: [daysAgo(300), daysAgo(200), daysAgo(90), daysAgo(30)],
+    frequency: [1, 1, 2, 4],
+    monetary: [5000, 10000, 20000, 50000],
+    currency: 'CNY',
+    computedAt: NOW,
+  };
+
+  it('scores 1 + the boundaries strictly below, so a value on a boundary stays in the lower quintile', () => {
+    expect([0, 1, 2, 3, 4, 5, 99].map((v) => quintile(v, [1, 1, 2, 4]))).toEqual([1, 1, 3, 4, 4, 5, 5]);
+    expect(quintile(7, [])).toBe(1);
+  });
+
+  it('scores recency, frequency and money, and names the segment by the configured rules', () => {
+    const r = rfmOf(orders({ orderCount: 5, lifetimeValue: cny('600.00'), lastOrderAt: daysAgo(5) }), boundaries, rules.lifecycle.rfm.segments, NOW)!;
+    expect([r.recencyDays, r.frequency, r.r, r.f, r.m, r.segment]).toEqual([5, 5, 5, 5, 5, 'champions']);
+    const old = rfmOf(orders({ orderCount: 3, lifetimeValue: cny('80.00'), lastOrderAt: daysAgo(250) }), boundaries, rules.lifecycle.rfm.segments, NOW)!;
+    expect([old.r, old.f, old.m, old.segment]).toEqual([2, 4, 2, 'at_risk']);
+    const once = rfmOf(orders({ orderCount: 1, lifetimeValue: cny('10.00'), lastOrderAt: daysAgo(400) }), boundaries, rules.lifecycle.rfm.segments, NOW)!;
+    expect([once.r, once.f, once.m, once.segment]).toEqual([1, 1, 1, 'hibernating']);
+  });
+
+  it('has no RFM without counted orders', () => {
+    expect(rfmOf(null, boundaries, rules.lifecycle.rfm.segments, NOW)).toBeNull();
+    expect(rfmOf(orders({ orderCount: 0, lastOrderAt: null }), boundaries, rules.lifecycle.rfm.segments, NOW)).toBeNull();
+  });
+});
+
+describe('Insights: tags', () => {
+  const ticket = (over: Partial<Ticket>): Ticket => ({
+    id: '1',
+    requesterId: '1',
+    subject: 's',
+    status: 'solved',
+    priority: null,
+    channel: 'email',
+    satisfactionScore: null,
+    createdAt: daysAgo(20),
+    updatedAt: daysAgo(20),
+    solvedAt: daysAgo(20),
+    ...over,
+  });
+  const facts = (over: Partial<TagFacts> = {}): TagFacts => ({
+    now: NOW,
+    orders: orders(),
+    categories: [],
+    golden: { memberTier: 'gold' },
+    accounts: [],
+    tickets: [],
+    ...over,
+  });
+
+  it('reads only what the configured rules need', () => {
+    expect(needsOf(rules.tags)).toEqual({ orders: true, categories: true, golden: ['memberTier'], accounts: true, tickets: true, rfm: false });
+    expect(windowsOf(rules.tags)).toEqual([7]);
+    expect(createInsightsRuntime(rules).orderWindowDays).toEqual([7, 30, 90, 365]);
+  });
+
+  it('gives each tag with the rule that produced it and why', () => {
+    const tags = evaluateTags(
+      rules.tags,
+      facts({
+        orders: orders({ recentOrders: new Map([[7, 2], [30, 2], [90, 2], [365, 3]]), lifetimeValue: cny('5000.00') }),
+        categories: [
+          { category: 'beauty', orders: 3, quantity: 4 },
+          { category: 'food', orders: 2, quantity: 9 },
+        ],
+        accounts: [{ id: '9', phone: null, email: null, memberNo: null, channel: 'miniprogram', registeredAt: NOW, updatedAt: NOW }],
+        tickets: [ticket({ id: '5', satisfactionScore: 2, updatedAt: daysAgo(89) }), ticket({ id: '6', satisfactionScore: 1, updatedAt: daysAgo(91) })],
+      }),
+    );
+    expect(tags.map((t) => [t.name, t.rule, t.reason])).toEqual([
+      ['high_activity', 'high-activity', '2 orders in the last 7 days'],
+      ['vip', 'vip', 'lifetime value 5000.00 CNY >= 5000.00'],
+      ['miniprogram_user', 'miniprogram-user', 'shop account 9 registered via miniprogram'],
+      ['prefers_beauty', 'category-preference', '3 orders with beauty'],
+      ['unhappy', 'unhappy', `ticket 5 rated 2 on ${daysAgo(89).slice(0, 10)}`],
+    ]);
+  });
+
+  it('gives none when no rule holds, and vip from either side of its anyOf', () => {
+    expect(evaluateTags(rules.tags, facts({ orders: null }))).toEqual([]);
+    const platinum = evaluateTags(rules.tags, facts({ golden: { memberTier: 'platinum' } }));
+    expect(platinum.map((t) => [t.name, t.reason])).toEqual([['vip', 'memberTier is platinum']]);
+    // A low rating older than 90 days, or a good one, is not unhappy.
+    expect(evaluateTags(rules.tags, facts({ tickets: [ticket({ satisfactionScore: 1, updatedAt: daysAgo(91) }), ticket({ satisfactionScore: 3 })] }))).toEqual([]);
+  });
+
+  it('fails loudly when a needed fact was not loaded', () => {
+    expect(() => evaluateTags(rules.tags, { now: NOW })).toThrow(/not loaded/);
+  });
+});
+
+describe('Insights: lifecycle', () => {
+  const stages = rules.lifecycle.stages;
+  it.each([
+    ['NEW', orders({ firstOrderAt: daysAgo(10), lastOrderAt: daysAgo(2) }), null],
+    ['ACTIVE', orders({ lastOrderAt: daysAgo(90) }), null],
+    ['AT_RISK', orders({ lastOrderAt: daysAgo(91) }), null],
+    ['AT_RISK', orders({ lastOrderAt: daysAgo(180) }), null],
+    ['CHURNED', orders({ lastOrderAt: daysAgo(181) }), null],
+    ['NEW', null, daysAgo(5)],
+    ['PROSPECT', null, daysAgo(31)],
+    ['PROSPECT', null, null],
+  ])('%s', (stage, o, registeredAt) => {
+    expect(lifecycleOf(stages, o as CustomerOrders | null, registeredAt as string | null, NOW).stage).toBe(stage);
+  });
+});
+
+describe('Insights: RFM boundary cache', () => {
+  const b = (n: number): RfmBoundaries => ({ accounts: n, recency: [], frequency: [], monetary: [], currency: 'CNY', computedAt: NOW });
+
+  it('asks the source once per TTL, once for concurrent callers, and serves the old answer if a refresh fails', async () => {
+    let now = 0;
+    let calls = 0;
+    let fail = false;
+    const cache = createBoundaryCache(
+      async () => {
+        calls++;
+        if (fail) throw new Error('down');
+        return b(calls);
+      },
+      1000,
+      () => now,
+    );
+    expect((await Promise.all([cache.get(), cache.get(), cache.get()])).map((x) => x.accounts)).toEqual([1, 1, 1]);
+    now = 999;
+    expect((await cache.get()).accounts).toBe(1);
+    now = 1000;
+    expect((await cache.get()).accounts).toBe(2);
+    expect(calls).toBe(2);
+    now = 5000;
+    fail = true;
+    expect((await cache.get()).accounts).toBe(2);
+    cache.clear();
+    await expect(cache.get()).rejects.toThrow('down');
+  });
+});
+
+describe('Insights: rules as data', () => {
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(CONFIG, f), 'utf8'));
+
+  it.each([
+    ['a tag with a bad name', (j: any) => (j.tags[0].tag = 'High Activity'), 'tags.0.tag'],
+    ['a repeated rule id', (j: any) => (j.tags[1].id = j.tags[0].id), 'tags.1.id'],
+    ['{category} without a categoryOrders rule', (j: any) => (j.tags[0].tag = 'x_{category}'), 'tags.0.tag'],
+    ['an unknown condition', (j: any) => (j.tags[0].when = { ordersInWeek: 2 }), 'tags.0.when'],
+  ])('refuses a tags file with %s, naming the key', (_, mutate, key) => {
+    const json = read('tags.json');
+    mutate(json);
+    expect(() => parseTagRules(json, 'config/tags.json')).toThrow(`config/tags.json: invalid rules at key "${key}"`);
+  });
+
+  it.each([
+    ['thresholds out of order', (j: any) => (j.stages.atRiskWithinDays = 60), 'stages.atRiskWithinDays'],
+    ['segments that leave a score uncovered', (j: any) => j.rfm.segments.pop(), 'rfm.segments'],
+    ['a score range outside 1..5', (j: any) => (j.rfm.segments[0].r = [0, 5]), 'rfm.segments.0.r.0'],
+    ['an unknown key', (j: any) => (j.stages.dormantDays = 365), 'stages.dormantDays'],
+  ])('refuses a lifecycle file with %s, naming the key', (_, mutate, key) => {
+    const json = read('lifecycle.json');
+    mutate(json);
+    expect(() => parseLifecycleRules(json, 'config/lifecycle.json')).toThrow(`config/lifecycle.json: invalid rules at key "${key}"`);
+  });
+
+  it('names the file when one is missing or not JSON', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-rules-'));
+    expect(() => loadInsightRules(dir)).toThrow(`${path.join(dir, 'survivorship.json')}: cannot read rules`);
+    fs.copyFileSync(path.join(CONFIG, 'survivorship.json'), path.join(dir, 'survivorship.json'));
+    fs.writeFileSync(path.join(dir, 'tags.json'), '{');
+    expect(() => loadInsightRules(dir)).toThrow(`${path.join(dir, 'tags.json')}: not valid JSON`);
+  });
+});
