@@ -74,6 +74,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Survivorship, tag and lifecycle rules (survivorship.json, tags.json, lifecycle.json in this directory). */
+    insights: z.object({ rulesDir: z.string().default('config') }).strict().prefault({}),
     /** Who may call: API key hashes and JWT verification (see src/access). Empty: every request is refused. */
     auth: AuthConfig.prefault({}),
     /** The access policy file and the key for hashed masks. */
@@ -148,6 +150,7 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
   cfg.sources.orders.connection = abs(cfg.sources.orders.connection);
   cfg.identity.rulesFile = path.resolve(baseDir, cfg.identity.rulesFile);
   cfg.access.policyFile = path.resolve(baseDir, cfg.access.policyFile);
+  cfg.insights.rulesDir = path.resolve(baseDir, cfg.insights.rulesDir);
   if (cfg.demo) cfg.demo.dataDir = path.resolve(baseDir, cfg.demo.dataDir);
   return cfg;
 }

@@ -19,6 +19,7 @@ import { buildSchema } from './schema';
 import { createApollo } from './graphql';
 import type { Context } from './context';
 import { createAccess, type Access } from './access';
+import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
 
 export interface Gateway {
   config: Config;
@@ -30,6 +31,8 @@ export interface Gateway {
   /** The full schema; each role is served its own derivation of it. */
   schema: GraphQLSchema;
   access: Access;
+  /** Survivorship, tag and lifecycle rules and the RFM boundary cache, loaded once. */
+  insights: InsightsRuntime;
   /** One Apollo Server per role, each over that role's schema. */
   apollos: ReadonlyMap<string, ApolloServer<Context>>;
   close(): Promise<void>;
@@ -50,6 +53,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   await migrateLatest(oneidDb);
   const idmap = createIdMapStore(oneidDb);
   const connectors = createConnectors(config.sources, observer);
+  const insights = loadInsightsRuntime(config.insights.rulesDir);
   const schema = buildSchema();
   const access = await createAccess({
     fullSchema: schema,
@@ -83,6 +87,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     connectors,
     schema,
     access,
+    insights,
     apollos,
     async close() {
       await Promise.all([...apollos.values()].map((a) => a.stop()));

@@ -119,7 +119,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
         context: async () =>
-          createContext({ idmap: gw.idmap, connectors: gw.connectors, limits: gw.config.limits, log: gw.log }, requestId, viewer ?? { role: 'none', principal: 'none' }),
+          createContext({ idmap: gw.idmap, connectors: gw.connectors, limits: gw.config.limits, log: gw.log, insights: gw.insights }, requestId, viewer ?? { role: 'none', principal: 'none' }),
       });
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;

@@ -100,8 +100,8 @@ describe('Access policy: invalid files stop start-up naming file and key', () =>
   });
 
   it('names unknown fields in the personal classification', () => {
-    const msg = loadError('personal.json', minimal({}, { personal: ['CrmContact.phone', 'Customer.phone', { field: 'SourceRecord.recordId', when: { source: ['WECHAT'] } }] }));
-    expect(msg).toContain('personal[1]: unknown field "phone" on Customer');
+    const msg = loadError('personal.json', minimal({}, { personal: ['CrmContact.phone', 'Customer.shoeSize', { field: 'SourceRecord.recordId', when: { source: ['WECHAT'] } }] }));
+    expect(msg).toContain('personal[1]: unknown field "shoeSize" on Customer');
     expect(msg).toContain('personal[2].when.source: "WECHAT" is not one of');
   });
 
