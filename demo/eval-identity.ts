@@ -1,0 +1,163 @@
+/**
+ * npm run eval:identity [-- --people 5000 --seed 42 --data-dir data/eval]
+ *
+ * Resolves a demo world into a fresh OneID map with the configured rules and scores it against
+ * the generator's ground truth: pairwise precision, recall and F1, over-merged clusters, the
+ * largest cluster, and whether any over-merge joined two people only through a blocked or
+ * over-shared value (the failure identity graphs must never have).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseConfig } from '../src/config';
+import { openDatabase } from '../src/db';
+import { createConnectors, closeConnectors } from '../src/sources';
+import { noopObserver } from '../src/sources/observe';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdentityRules } from '../src/idmap';
+import { T } from '../src/idmap/tables';
+import { ensureDemoWorld, TRUTH_FILE } from './seed';
+import { startSupportServer } from './support-server';
+import { startScrmServer } from './scrm-server';
+import { linkableRecall, overMerged, parseTruthCsv, scoreResolution, type RecordAssignment } from './score';
+import type { IdentifierKind } from '../src/sources/types';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+function intArg(name: string, fallback: number): number {
+  const raw = arg(name, String(fallback));
+  if (!/^\d+$/.test(raw)) {
+    process.stderr.write(`eval:identity: --${name} must be a whole number (got "${raw}")\n`);
+    process.exit(2);
+  }
+  return Number(raw);
+}
+
+/**
+ * Over-merges that went only through bad values: for each pair of people in one customer, the
+ * values their records share. If they share some, and every one of them is blocked by the rules
+ * or carried by more people than the kind allows, the merge went through a value it must not use.
+ */
+async function badValueMerges(db: ReturnType<typeof openDatabase>, truth: Map<string, string>, clusters: Map<string, Map<string, string[]>>, rules: IdentityRules) {
+  const recordsOf = new Map<string, string>(); // record → person, for records in over-merged clusters
+  for (const people of clusters.values()) for (const [person, recs] of people) for (const r of recs) recordsOf.set(r, person);
+  if (recordsOf.size === 0) return { checked: 0, viaBadValue: 0, examples: [] as string[] };
+  const rows: Array<{ source: string; record_id: string; kind: string; value: string }> = [];
+  const keys = [...recordsOf.keys()].map((r) => r.split(':'));
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    rows.push(...(await db(T.identifiers).whereNull('valid_to').whereIn(['source', 'record_id'], chunk).select('source', 'record_id', 'kind', 'value')));
+  }
+  const valuesOf = new Map<string, Set<string>>(); // person → kind:value
+  for (const r of rows) {
+    const person = recordsOf.get(`${r.source}:${r.record_id}`)!;
+    if (!valuesOf.has(person)) valuesOf.set(person, new Set());
+    valuesOf.get(person)!.add(`${r.kind}\u0000${r.value}`);
+  }
+  // How many people carry each shared value, world-wide (from the truth, not the resolver).
+  const shared = new Set<string>();
+  for (const people of clusters.values()) {
+    const list = [...people.keys()];
+    for (let a = 0; a < list.length; a++)
+      for (let b = a + 1; b < list.length; b++) for (const v of valuesOf.get(list[a]) ?? []) if (valuesOf.get(list[b])?.has(v)) shared.add(v);
+  }
+  const peopleCarrying = new Map<string, Set<string>>();
+  for (const v of shared) {
+    const [kind, value] = v.split('\u0000');
+    const carriers = await db(T.identifiers).where({ kind, value }).select('source', 'record_id');
+    peopleCarrying.set(v, new Set(carriers.map((c: any) => truth.get(`${c.source}:${c.record_id}`)).filter(Boolean) as string[]));
+  }
+  const isBad = (v: string) => {
+    const [kind, value] = v.split('\u0000') as [IdentifierKind, string];
+    const limit = rules.strongKind(kind)?.maxPeople ?? 1;
+    return rules.blockedBy(kind, value) !== null || (peopleCarrying.get(v)?.size ?? 0) > limit;
+  };
+  let viaBadValue = 0;
+  const examples: string[] = [];
+  for (const [customer, people] of clusters) {
+    const list = [...people.keys()];
+    let bad = false;
+    for (let a = 0; a < list.length && !bad; a++)
+      for (let b = a + 1; b < list.length && !bad; b++) {
+        const common = [...(valuesOf.get(list[a]) ?? [])].filter((v) => valuesOf.get(list[b])?.has(v));
+        if (common.length > 0 && common.every(isBad)) bad = true;
+      }
+    if (bad) {
+      viaBadValue++;
+      if (examples.length < 5) examples.push(customer);
+    }
+  }
+  return { checked: clusters.size, viaBadValue, examples };
+}
+
+async function main() {
+  const people = intArg('people', 5000);
+  const seed = intArg('seed', 42);
+  const dataDir = path.resolve(arg('data-dir', path.join('data', `eval-${people}-${seed}`)));
+  const rulesFile = path.resolve(arg('rules', 'config/identity-rules.json'));
+  const rules = loadIdentityRules(rulesFile);
+
+  await ensureDemoWorld({ dataDir, people, seed });
+  const file = (n: string) => path.join(dataDir, n);
+  const support = await startSupportServer({ db: { client: 'sqlite', filename: file('support.sqlite') }, port: 0, token: 'eval' });
+  const scrm = await startScrmServer({ db: { client: 'sqlite', filename: file('scrm.sqlite') }, port: 0, appId: 'wxeval', appSecret: 'eval' });
+  const oneidFile = file('oneid-eval.sqlite');
+  for (const f of [oneidFile, `${oneidFile}-wal`, `${oneidFile}-shm`]) fs.rmSync(f, { force: true });
+  const config = parseConfig(
+    {
+      oneid: { connection: { client: 'sqlite', filename: oneidFile } },
+      sources: {
+        crm: { connection: { client: 'sqlite', filename: file('crm.sqlite') }, timeoutMs: 30000 },
+        orders: { connection: { client: 'sqlite', filename: file('orders.sqlite') }, timeoutMs: 30000 },
+        support: { baseUrl: support.url, token: 'eval', timeoutMs: 30000 },
+        scrm: { baseUrl: scrm.url, appId: 'wxeval', appSecret: 'eval', timeoutMs: 30000 },
+      },
+    },
+    'eval config',
+  );
+  const db = openDatabase(config.oneid.connection);
+  const connectors = createConnectors(config.sources, noopObserver);
+  try {
+    await migrateLatest(db);
+    const store = createIdMapStore(db);
+    const stats = await resolve({ store, db, connectors: Object.values(connectors), rules });
+    const truth = parseTruthCsv(fs.readFileSync(file(TRUTH_FILE), 'utf8'));
+    const rows: Array<{ source: string; record_id: string; customer_id: string | null }> = await db(T.sourceRecords).select('source', 'record_id', 'customer_id');
+    const assignment: RecordAssignment[] = rows.filter((r) => r.customer_id).map((r) => ({ record: `${r.source}:${r.record_id}`, customerId: r.customer_id! }));
+    const score = scoreResolution(truth, assignment);
+    const bad = await badValueMerges(db, truth, overMerged(truth, assignment), rules);
+    // Every value any record ever carried (history included), usable ones only, emails by match key.
+    const idRows: Array<{ source: string; record_id: string; kind: IdentifierKind; value: string; match_key: string }> = await db(T.identifiers).select('source', 'record_id', 'kind', 'value', 'match_key');
+    const ceiling = linkableRecall(
+      truth,
+      idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` })),
+    );
+    const f = (x: number) => x.toFixed(4);
+    const lines = [
+      `identity resolution on the demo world (people=${people}, seed=${seed}, rules=${path.relative(process.cwd(), rulesFile)})`,
+      `  records          ${score.records} (unassigned: ${rows.length - assignment.length}, unknown to truth: ${score.unknownRecords})`,
+      `  people / customers ${score.people} / ${score.customers}`,
+      `  precision        ${f(score.precision)}  (${score.correctPairs} of ${score.predictedPairs} predicted pairs)`,
+      `  recall           ${f(score.recall)}  (${score.correctPairs} of ${score.truePairs} true pairs)`,
+      `  F1               ${f(score.f1)}`,
+      `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
+      `  over-merged clusters  ${score.overMergedClusters}  (joined only through a blocked or over-shared value: ${bad.viaBadValue})`,
+      `  people split over several customers  ${score.splitPeople}`,
+      `  largest cluster  ${score.largestCluster} records`,
+      `  resolution       ${stats.ms} ms, ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(JSON.stringify({ people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, resolveMs: stats.ms }) + '\n');
+  } finally {
+    await closeConnectors(connectors);
+    await db.destroy();
+    await support.close();
+    await scrm.close();
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`eval:identity: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+/**
+ * Identity scoring: pairwise precision and recall against the ground truth.
+ */
+import { scoreResolution, overMerged, parseTruthCsv, linkableRecall } from '../../demo/score';
+
+const truth = parseTruthCsv(['source,record_id,person_id', 'crm,C1,P1', 'orders,1,P1', 'scrm,o1,P1', 'crm,C2,P2', 'orders,2,P2', 'crm,C3,P3'].join('\n'));
+
+describe('Identity scoring: pairwise figures', () => {
+  it('scores a perfect resolution as precision and recall 1', () => {
+    const s = scoreResolution(truth, [
+      { record: 'crm:C1', customerId: 'a' },
+      { record: 'orders:1', customerId: 'a' },
+      { record: 'scrm:o1', customerId: 'a' },
+      { record: 'crm:C2', customerId: 'b' },
+      { record: 'orders:2', customerId: 'b' },
+      { record: 'crm:C3', customerId: 'c' },
+    ]);
+    expect(s).toMatchObject({ precision: 1, recall: 1, f1: 1, truePairs: 4, predictedPairs: 4, overMergedClusters: 0, largestCluster: 3, splitPeople: 0 });
+  });
+
+  it('counts a split person against recall only', () => {
+    const s = scoreResolution(truth, [
+      { record: 'crm:C1', customerId: 'a' },
+      { record: 'orders:1', customerId: 'a' },
+      { record: 'scrm:o1', customerId: 'x' },
+      { record: 'crm:C2', customerId: 'b' },
+      { record: 'orders:2', customerId: 'b' },
+      { record: 'crm:C3', customerId: 'c' },
+    ]);
+    expect(s.precision).toBe(1);
+    expect(s.recall).toBe(2 / 4);
+    expect(s.splitPeople).toBe(1);
+  });
+
+  it('counts an over-merge against precision and names the cluster', () => {
+    const assignment = [
+      { record: 'crm:C1', customerId: 'a' },
+      { record: 'orders:1', customerId: 'a' },
+      { record: 'scrm:o1', customerId: 'a' },
+      { record: 'crm:C2', customerId: 'a' },
+      { record: 'orders:2', customerId: 'b' },
+      { record: 'crm:C3', customerId: 'c' },
+    ];
+    const s = scoreResolution(truth, assignment);
+    expect(s.predictedPairs).toBe(6);
+    expect(s.correctPairs).toBe(3);
+    expect(s.precision).toBe(0.5);
+    expect(s.overMergedClusters).toBe(1);
+    expect(s.largestCluster).toBe(4);
+    expect([...overMerged(truth, assignment).keys()]).toEqual(['a']);
+  });
+
+  it('reports records the truth does not know instead of scoring them', () => {
+    const s = scoreResolution(truth, [{ record: 'crm:C9', customerId: 'z' }]);
+    expect(s.unknownRecords).toBe(1);
+    expect(s.records).toBe(0);
+  });
+});
+
+describe('Identity scoring: the recall ceiling of exact matching', () => {
+  it('counts pairs joined through a chain of shared values, and not pairs that share nothing', () => {
+    const values = [
+      { record: 'crm:C1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'EMAIL:a@b.cn' },
+      // scrm:o1 carries nothing the others carry: P1 has 3 pairs, 1 of them linkable
+      { record: 'scrm:o1', value: 'UNIONID:u1' },
+      // P2 shares a value with P3: not counted, the ceiling is about one person's records
+      { record: 'crm:C2', value: 'PHONE:+8613911112222' },
+      { record: 'crm:C3', value: 'PHONE:+8613911112222' },
+    ];
+    expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
+  });
+});
