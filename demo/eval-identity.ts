@@ -148,7 +148,7 @@ async function main() {
       `  resolution       ${stats.ms} ms, ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    process.stdout.write(JSON.stringify({ people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, resolveMs: stats.ms }) + '\n');
+    process.stdout.write(JSON.stringify({ worldPeople: people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, resolveMs: stats.ms }) + '\n');
   } finally {
     await closeConnectors(connectors);
     await db.destroy();

@@ -74,6 +74,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Change notifications: the HMAC secret per source (from the environment); a source without one has no webhook. */
+    webhooks: z
+      .object({
+        secrets: z
+          .object({ crm: z.string().min(16), orders: z.string().min(16), support: z.string().min(16), scrm: z.string().min(16) })
+          .partial()
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .prefault({}),
     /** Survivorship, tag and lifecycle rules (survivorship.json, tags.json, lifecycle.json in this directory). */
     insights: z.object({ rulesDir: z.string().default('config') }).strict().prefault({}),
     /** Who may call: API key hashes and JWT verification (see src/access). Empty: every request is refused. */

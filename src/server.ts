@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { HeaderMap } from '@apollo/server';
 import type { Gateway } from './gateway';
 import { createContext } from './context';
+import { webhookRoute } from './webhooks';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -81,12 +82,14 @@ export interface ServerHooks {
 }
 
 export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
+  const webhooks = webhookRoute(gw);
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req)))) return;
+      if (await webhooks(req, res, url, () => readBody(req))) return;
       if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz' && req.method === 'GET') {
         const r = await readiness(gw);

@@ -23,6 +23,8 @@ export const TEST_ROLES = ['admin', 'marketing', 'sales', 'support', 'finance', 
 export type TestRole = (typeof TEST_ROLES)[number];
 /** The API key the test world accepts for a role (sales belongs to team_north). */
 export const apiKeyFor = (role: TestRole) => `test-${role}-key`;
+/** Every source's webhook secret in the test world. */
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 
 export interface TestWorld {
   url: string;
@@ -91,6 +93,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
         ...(role === 'sales' ? { teams: ['team_north'] } : {}),
       })),
     },
+    webhooks: { secrets: { scrm: WEBHOOK_SECRET, support: WEBHOOK_SECRET, crm: WEBHOOK_SECRET, orders: WEBHOOK_SECRET } },
     access: { policyFile: path.resolve(__dirname, '../../config/access.json'), hashKey: 'test-mask-key-0123456789' },
     log: { level: 'silent' },
   };
