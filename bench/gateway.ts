@@ -1,0 +1,170 @@
+/**
+ * Gateway benchmark: latency and throughput of realistic queries over HTTP on 127.0.0.1.
+ *
+ *   npm run bench:gateway [-- --people 20000 --requests 400 --concurrency 8]
+ *
+ * Builds a demo world in bench/results/ (SQLite), runs the support and SCRM stand-ins in a child
+ * process, starts the real gateway on a free port, warms it up, then for each scenario sends a
+ * bounded number of requests (count- and time-limited) and prints p50/p95/p99 latency,
+ * requests per second and the source calls one request made. Loopback only.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseConfig } from '../src/config';
+import { createGateway } from '../src/gateway';
+import { startServer } from '../src/server';
+import { runResolution } from '../src/resolution';
+import { CallRecorder } from '../src/sources/observe';
+import { createLogger } from '../src/observability/logger';
+import { hashApiKey } from '../src/access';
+import { ensureDemoWorld } from '../demo/seed';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+
+function num(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i > 0 ? process.argv[i + 1] : undefined;
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) {
+    process.stderr.write(`bench:gateway: --${name} must be a whole number\n`);
+    process.exit(2);
+  }
+  return Number(raw);
+}
+
+const people = num('people', 20000);
+const requests = num('requests', 400);
+const concurrency = num('concurrency', 8);
+const maxSeconds = num('max-seconds', 60);
+const KEY = 'bench-admin-key';
+
+const SCENARIOS: Array<{ name: string; customers: number; query: string }> = [
+  {
+    name: '1 customer, all four sources',
+    customers: 1,
+    query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { name phone tier } shopAccounts { channel } orders(first: 5) { id total { amount } } orderSummary { orderCount totalSpent { amount } } tickets(first: 5) { status } scrmFollowers { openid coupons { status } } } }`,
+  },
+  {
+    name: '1 customer, golden fields + rfm + tags + 20 timeline events',
+    customers: 1,
+    query: `query($ids: [ID!]!) { customers(ids: $ids) { id name phone email gender city memberTier rfm { segment } tags { name } lifecycle { stage } timeline(first: 20) { edges { node { kind at } } } } }`,
+  },
+  {
+    name: '50 customers, all four sources',
+    customers: 50,
+    query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { name phone tier } shopAccounts { channel } orders(first: 5) { id total { amount } } orderSummary { orderCount totalSpent { amount } } tickets(first: 5) { status } scrmFollowers { openid coupons { status } } } }`,
+  },
+  {
+    name: '200 customers, per-source records only',
+    customers: 200,
+    query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { id } shopAccounts { id } supportRequesters { id } scrmFollowers { openid } } }`,
+  },
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main() {
+  const dataDir = path.resolve('bench/results', `world-${people}-42`);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const t0 = Date.now();
+  await ensureDemoWorld({ dataDir, people, seed: 42 });
+  const f = (n: string) => path.join(dataDir, n);
+  // The stand-ins get their own process (the other core), as real systems would be elsewhere.
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/stand-ins.ts'), '--data-dir', dataDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const urls: { support: string; scrm: string } = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
+  });
+  const support = { url: urls.support, close: async () => void child.kill('SIGTERM') };
+  const scrm = { url: urls.scrm, close: async () => undefined };
+  for (const x of ['oneid.sqlite', 'oneid.sqlite-wal', 'oneid.sqlite-shm']) fs.rmSync(f(x), { force: true });
+  const config = parseConfig(
+    {
+      server: { port: 0, sandbox: false },
+      oneid: { connection: { client: 'sqlite', filename: f('oneid.sqlite') } },
+      sources: {
+        crm: { connection: { client: 'sqlite', filename: f('crm.sqlite') } },
+        orders: { connection: { client: 'sqlite', filename: f('orders.sqlite') } },
+        support: { baseUrl: support.url, token: 'bench' },
+        scrm: { baseUrl: scrm.url, appId: 'wxbench', appSecret: 'bench' },
+      },
+      auth: { apiKeys: [{ name: 'bench', role: 'admin', sha256: hashApiKey(KEY) }] },
+      log: { level: 'silent' },
+    },
+    'bench config',
+  );
+  const calls = new CallRecorder();
+  const gw = await createGateway(config, { observer: calls, log: createLogger('silent') });
+  const resolved = await runResolution(gw);
+  const server = await startServer(gw, { port: 0 });
+  // Customers present in all four systems first: the scenarios say "all four sources".
+  const ids: string[] = (
+    await gw
+      .oneidDb('idmap_source_records')
+      .whereNotNull('customer_id')
+      .groupBy('customer_id')
+      .select('customer_id')
+      .orderByRaw('count(distinct source) desc, customer_id')
+      .limit(5000)
+  ).map((r: any) => r.customer_id);
+  process.stdout.write(
+    `world: ${people} people, ${resolved.recordsRead} source records; setup ${((Date.now() - t0) / 1000).toFixed(1)} s\n` +
+      `load: ${requests} requests per scenario, ${concurrency} in flight, loopback only; node ${process.version}\n\n`,
+  );
+  const send = async (query: string, variables: unknown) => {
+    const started = process.hrtime.bigint();
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { errors?: unknown[] };
+    if (res.status !== 200 || body.errors) throw new Error(`request failed: ${res.status} ${JSON.stringify(body.errors)?.slice(0, 300)}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+
+  const rows: string[] = ['| scenario | p50 ms | p95 ms | p99 ms | req/s | source calls per request |', '| --- | --- | --- | --- | --- | --- |'];
+  let offset = 0;
+  for (const s of SCENARIOS) {
+    const pickIds = () => {
+      const out = ids.slice(offset % ids.length, (offset % ids.length) + s.customers);
+      offset += s.customers;
+      return out.length === s.customers ? out : ids.slice(0, s.customers);
+    };
+    for (let i = 0; i < 20; i++) await send(s.query, { ids: pickIds() }); // warm-up
+    calls.reset();
+    await send(s.query, { ids: pickIds() });
+    const perRequest = calls.calls.filter((c) => c.operation !== 'token').length;
+    const latencies: number[] = [];
+    const deadline = Date.now() + maxSeconds * 1000;
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < requests && Date.now() < deadline) {
+          next++;
+          latencies.push(await send(s.query, { ids: pickIds() }));
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    rows.push(
+      `| ${s.name} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 95).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${(latencies.length / seconds).toFixed(0)} | ${perRequest} |`,
+    );
+  }
+  process.stdout.write(rows.join('\n') + '\n');
+  await server.close();
+  await gw.close();
+  await support.close();
+  await scrm.close();
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:gateway: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

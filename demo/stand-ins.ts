@@ -1,0 +1,41 @@
+/**
+ * Runs the support and SCRM stand-ins over a demo data directory in their own process, so a
+ * benchmark's gateway does not share its event loop with them. Prints one JSON line with their
+ * URLs once both listen; stops on SIGTERM or when stdin closes.
+ *
+ *   tsx demo/stand-ins.ts --data-dir DIR [--token T] [--app-id ID] [--app-secret S]
+ */
+import path from 'node:path';
+import { startSupportServer } from './support-server';
+import { startScrmServer } from './scrm-server';
+
+function arg(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i > 0 ? process.argv[i + 1] : fallback;
+  if (v === undefined) {
+    process.stderr.write(`stand-ins: --${name} is required\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+async function main() {
+  const dir = path.resolve(arg('data-dir'));
+  const support = await startSupportServer({ db: { client: 'sqlite', filename: path.join(dir, 'support.sqlite') }, port: 0, token: arg('token', 'bench') });
+  const scrm = await startScrmServer({
+    db: { client: 'sqlite', filename: path.join(dir, 'scrm.sqlite') },
+    port: 0,
+    appId: arg('app-id', 'wxbench'),
+    appSecret: arg('app-secret', 'bench'),
+  });
+  process.stdout.write(JSON.stringify({ support: support.url, scrm: scrm.url }) + '\n');
+  const stop = async () => {
+    await Promise.allSettled([support.close(), scrm.close()]);
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+}
+
+void main();
