@@ -1,0 +1,161 @@
+/**
+ * Evidence that two groups of records are different people: the pure part of resolution.
+ *
+ * A *profile* gathers what a group of records (one customer, or a record not yet resolved)
+ * says about who it is: its values of the kinds evidence compares (exclusive kinds: a person
+ * has one unionid, one member number; and kinds a rule compares for links through another,
+ * like emails for a phone link) and its soft traits (name, birthday). Two profiles *conflict*
+ * when, for some attribute both know and the link's rule compares, they share no value.
+ * Names and birthdays are kept only as keys (hashes of the normalized form), enough to
+ * compare and nothing to display.
+ */
+import crypto from 'node:crypto';
+import { normalizeDate } from '../canonical';
+import type { IdentifierKind } from '../sources/types';
+import type { IdentityRules, StrongKind } from './rules';
+
+export interface Profile {
+  /** Strong and evidence kinds → match keys (placeholders left out). */
+  values: Map<IdentifierKind, Set<string>>;
+  /** Name keys, prefixed by script (`h:` Han, `l:` Latin, `o:` other); only same-script keys compare. */
+  names: Set<string>;
+  birthdays: Set<string>;
+}
+
+export interface Conflict {
+  /**
+   * The identifier kind whose values differ, `name` / `birthday`, `decision` (a steward judged
+   * them different), or `same-source` (two records of one system share the value, nothing else).
+   */
+  attribute: IdentifierKind | 'name' | 'birthday' | 'decision' | 'same-source';
+  left: string[];
+  right: string[];
+}
+
+export function emptyProfile(): Profile {
+  return { values: new Map(), names: new Set(), birthdays: new Set() };
+}
+
+/** Adds what one record says to a profile (mutates and answers it). */
+export function addToProfile(
+  p: Profile,
+  rec: { nameKey?: string | null; birthdayKey?: string | null; values?: Iterable<readonly [IdentifierKind, string]> },
+): Profile {
+  if (rec.nameKey) p.names.add(rec.nameKey);
+  if (rec.birthdayKey) p.birthdays.add(rec.birthdayKey);
+  for (const [kind, key] of rec.values ?? []) {
+    let s = p.values.get(kind);
+    if (!s) p.values.set(kind, (s = new Set()));
+    s.add(key);
+  }
+  return p;
+}
+
+/** Adds everything `from` knows to `into` (mutates and answers `into`). */
+export function mergeProfileInto(into: Profile, from: Profile): Profile {
+  for (const n of from.names) into.names.add(n);
+  for (const d of from.birthdays) into.birthdays.add(d);
+  for (const [k, s] of from.values) {
+    const mine = into.values.get(k);
+    if (mine) for (const v of s) mine.add(v);
+    else into.values.set(k, new Set(s));
+  }
+  return into;
+}
+
+/**
+ * What says these two profiles are different people, for a link through `via`: exclusive
+ * kinds, the `refuseIfDiffer` kinds of the rule for `via`, and the conflict traits. Empty
+ * when nothing does.
+ */
+export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules: IdentityRules): Conflict[] {
+  const out: Conflict[] = [];
+  for (const kind of new Set([...rules.exclusiveKinds, ...via.refuseIfDiffer])) {
+    const l = a.values.get(kind);
+    const r = b.values.get(kind);
+    if (l?.size && r?.size && disjoint(l, r)) out.push({ attribute: kind, left: [...l], right: [...r] });
+  }
+  if (rules.conflictTraits.birthday && a.birthdays.size && b.birthdays.size && disjoint(a.birthdays, b.birthdays)) {
+    out.push({ attribute: 'birthday', left: [...a.birthdays], right: [...b.birthdays] });
+  }
+  // A name spelled differently (a typo, a nickname, a new name) is outweighed by a shared
+  // birthday, or by two strong values in common (the one weighed and another).
+  if (rules.conflictTraits.name && !intersects(a.birthdays, b.birthdays) && sharedValues(a, b, 2) < 2) {
+    for (const script of ['h:', 'l:', 'o:']) {
+      const l = [...a.names].filter((n) => n.startsWith(script));
+      const r = [...b.names].filter((n) => n.startsWith(script));
+      if (l.length && r.length && disjoint(new Set(l), new Set(r))) {
+        out.push({ attribute: 'name', left: l, right: r });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Values the two profiles have in common, counted up to `enough`. */
+function sharedValues(a: Profile, b: Profile, enough: number): number {
+  let n = 0;
+  for (const [kind, l] of a.values) {
+    const r = b.values.get(kind);
+    if (!r) continue;
+    for (const v of l) if (r.has(v) && ++n >= enough) return n;
+  }
+  return n;
+}
+
+function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const x of a) if (b.has(x)) return true;
+  return false;
+}
+
+function disjoint(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const x of a) if (b.has(x)) return false;
+  return true;
+}
+
+/** Forms of address and stand-ins that name nobody in particular. */
+const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
+const HONORIFIC = /(先生|女士|小姐|太太|老师|同学|总|经理)$/;
+
+/**
+ * A comparable key for a person's name, or null when the name cannot tell two people apart
+ * (missing, a form of address like `王先生`, a stand-in like `微信用户`, or too short).
+ * Han names compare character for character; Latin names compare as a set of words, so
+ * `Wei Zhang` and `zhang wei` agree.
+ */
+export function nameKey(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  const s = String(raw).normalize('NFKC').trim().toLowerCase();
+  if (!s || NOT_A_NAME.test(s) || HONORIFIC.test(s)) return null;
+  const words = s.split(/[\s\p{P}\p{S}\d]+/u).filter(Boolean);
+  const joined = words.join('');
+  if (!joined) return null;
+  let script: string;
+  let norm: string;
+  if (/^\p{Script=Han}+$/u.test(joined)) {
+    if (joined.length < 2) return null;
+    script = 'h:';
+    norm = joined;
+  } else if (/^[a-z]+$/.test(joined)) {
+    if (joined.length < 3) return null;
+    script = 'l:';
+    norm = [...words].sort().join(' ');
+  } else {
+    script = 'o:';
+    norm = joined;
+  }
+  return script + hash16(norm);
+}
+
+/** A comparable key for a birthday, or null when absent, malformed or a form default. */
+export function birthdayKey(raw: string | null | undefined, rules: IdentityRules): string | null {
+  const d = normalizeDate(raw);
+  if (!d || rules.isIgnoredBirthday(d)) return null;
+  return hash16(d);
+}
+
+/** A short stable hash for keys and candidate dedupe (not a secret: equality only). */
+export function hash16(s: string): string {
+  return crypto.createHash('sha256').update(s).digest('hex').slice(0, 16);
+}

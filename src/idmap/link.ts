@@ -1,0 +1,551 @@
+/**
+ * Resolution, step two: linking a batch of pending records.
+ *
+ * Records and customers are nodes; a strong identifier value shared by several of them may
+ * join them (union-find), strongest kind first (the rules' order), so that by the time a
+ * phone or email is weighed, each side already carries the unionids, member numbers, names
+ * and birthdays its stronger links brought in. A value joins NOTHING when:
+ * - it matches a blocked pattern (a placeholder) or is over-shared: carried by more than
+ *   `maxPeople` records of one source (each source holds about one record per person, so the
+ *   busiest source's count estimates the people sharing it);
+ * - any two of the groups carrying it look like different people (`evidence.ts`): different
+ *   values of an exclusive kind (two unionids, two member numbers) or of a kind the rule
+ *   compares (emails, for a phone), different birthdays, different names (unless a birthday
+ *   or a second strong value is shared), or a steward's "different" decision;
+ * - for a rule with `corroborateWithinSource` (phone): two records of ONE source carry it and
+ *   nothing else ties them (one group already, same name or birthday), which is how a
+ *   household looks when the second person has nothing but the shared phone.
+ * The groups weighed include every live record carrying the value, also ones not resolved
+ * yet, so a household phone is recognised even when the second person's records come in a
+ * later batch or source. A refused value becomes a review candidate instead: a link is never
+ * made "because nothing contradicts it" across a value that others show to be shared.
+ *
+ * Then each group of the batch becomes one customer: an existing one (the oldest, when a
+ * record bridged several: the others are merged into it), or a new one. Every create, link
+ * and merge carries the rule, the value and the records it went through.
+ */
+import type { IdentifierKind, SourceName } from '../sources/types';
+import { addToProfile, conflictsBetween, emptyProfile, hash16, type Conflict, type Profile } from './evidence';
+import { Groups, type Group } from './groups';
+import type { IdentityRules, StrongKind } from './rules';
+import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
+import type { IdMapStore } from './store';
+import { recordKeyString, valueKeyString, type ValueKey } from './tables';
+
+export interface LinkStats {
+  recordsResolved: number;
+  customersCreated: number;
+  recordsLinked: number;
+  customersMerged: number;
+  /** Values that would have joined groups but were refused, by why. */
+  refusedBlocked: number;
+  refusedOverShared: number;
+  refusedConflict: number;
+  orphans: number;
+  candidatesCreated: number;
+}
+
+export const emptyLinkStats = (): LinkStats => ({
+  recordsResolved: 0,
+  customersCreated: 0,
+  recordsLinked: 0,
+  customersMerged: 0,
+  refusedBlocked: 0,
+  refusedOverShared: 0,
+  refusedConflict: 0,
+  orphans: 0,
+  candidatesCreated: 0,
+});
+
+/** State one resolution run keeps across batches; all of it small. */
+export interface LinkContext {
+  rules: IdentityRules;
+  /** Blocked or over-shared values already reported in this run: not counted or reported again. */
+  settledValues: Set<string>;
+  /** Customer pairs (`a\0b`, both orders) a steward judged different. */
+  differentPairs: Set<string>;
+  newCustomerId: () => string;
+}
+
+export const CREATE_ACTOR = 'rule:new-record';
+const SAMPLE = 20;
+
+interface BatchIdentifier {
+  source: SourceName;
+  recordId: string;
+  kind: IdentifierKind;
+  value: string;
+  matchKey: string;
+}
+
+/** Everything planning one batch reads from the store. */
+export interface BatchData {
+  records: PendingRecord[];
+  identifiers: BatchIdentifier[];
+  counts: Map<string, { total: number; busiest: number }>;
+  carriers: Carrier[];
+  customerRecords: CustomerRecordIdentifier[];
+  /** Strong and evidence-kind identifiers of unresolved records outside the batch that carry a batch value. */
+  outsideEvidence: BatchIdentifier[];
+}
+
+/**
+ * Reads what `planBatch` needs: a fixed number of batched statement rounds, whatever the
+ * batch size. Carriers of a value are fetched once per run even when it turns out
+ * over-shared (it is settled after that batch), so no count query precedes them; blocked
+ * values are only counted.
+ */
+export async function loadBatch(store: IdMapStore, records: PendingRecord[], ctx: LinkContext): Promise<BatchData> {
+  const { rules } = ctx;
+  const identifiers = await store.currentIdentifiersOf(records);
+  const strongValues = distinctValues(identifiers.filter((i) => rules.strongKind(i.kind) && !ctx.settledValues.has(valueKeyString(i))));
+  const blocked = strongValues.filter((v) => isBlocked(rules, v));
+  const open = strongValues.filter((v) => !isBlocked(rules, v));
+  const [counts, allCarriers] = await Promise.all([store.valueCounts(blocked), store.carriersOf(open)]);
+  for (const [key, list] of groupBy(allCarriers, valueKeyString)) counts.set(key, countCarriers(list));
+  const carriers = allCarriers.filter((c) => {
+    const n = counts.get(valueKeyString(c)) as { busiest: number };
+    return n.busiest <= (rules.strongKind(c.kind) as StrongKind).maxPeople;
+  });
+  const batchKeys = new Set(records.map(recordKeyString));
+  const customers = new Set<string>();
+  for (const r of records) if (r.customerId) customers.add(r.customerId);
+  for (const c of carriers) if (c.customerId) customers.add(c.customerId);
+  const outside = carriers.filter((c) => !c.customerId && !batchKeys.has(recordKeyString(c)));
+  const kinds = [...new Set([...rules.evidenceKinds, ...rules.strong.map((s) => s.kind)])];
+  const [customerRecords, outsideEvidence] = await Promise.all([
+    store.recordsOfCustomers([...customers], kinds),
+    outside.length ? store.currentIdentifiersOf(outside, kinds) : Promise.resolve([]),
+  ]);
+  return { records, identifiers, counts, carriers, customerRecords, outsideEvidence };
+}
+
+/** Records carrying one value: in all, and in the source holding most of them. */
+function countCarriers(list: readonly Carrier[]): { total: number; busiest: number } {
+  const bySource = new Map<string, Set<string>>();
+  for (const c of list) {
+    const s = bySource.get(c.source) ?? new Set<string>();
+    bySource.set(c.source, s);
+    s.add(c.recordId);
+  }
+  let total = 0;
+  let busiest = 0;
+  for (const s of bySource.values()) {
+    total += s.size;
+    busiest = Math.max(busiest, s.size);
+  }
+  return { total, busiest };
+}
+
+function isBlocked(rules: IdentityRules, v: { kind: IdentifierKind; matchKey: string; value?: string }): string | null {
+  return rules.blockedBy(v.kind, v.matchKey) ?? (v.value && v.value !== v.matchKey ? rules.blockedBy(v.kind, v.value) : null);
+}
+
+/** Whether a value says who someone is: a strong or evidence kind, and not a placeholder. */
+function isEvidence(rules: IdentityRules, v: { kind: IdentifierKind; matchKey: string }): boolean {
+  return (rules.strongKind(v.kind) != null || rules.evidenceKinds.includes(v.kind)) && !rules.blockedBy(v.kind, v.matchKey);
+}
+
+function distinctValues(xs: ReadonlyArray<ValueKey & { value: string }>): Array<ValueKey & { value: string }> {
+  const m = new Map<string, ValueKey & { value: string }>();
+  for (const x of xs) if (!m.has(valueKeyString(x))) m.set(valueKeyString(x), { kind: x.kind, matchKey: x.matchKey, value: x.value });
+  return [...m.values()];
+}
+
+// ---------- planning ----------
+
+interface Via {
+  rule: string;
+  kind: IdentifierKind;
+  value: string;
+  /** Records on the other side(s) of the shared value. */
+  peers: string[];
+}
+
+interface Refusal {
+  strong: StrongKind;
+  value: string;
+  matchKey: string;
+  pairs: Array<{ a: string; b: string; conflicts: Conflict[] }>;
+  carriersByNode: Map<string, string[]>;
+}
+
+/**
+ * Plans one batch: pure, given what `loadBatch` read (it does not touch `ctx`). Answers the
+ * plan for `store.applyResolution`, what it would change, and the blocked and over-shared
+ * values it reports, which the caller settles once the plan is applied.
+ */
+export function planBatch(data: BatchData, ctx: LinkContext, at: string): { plan: ResolutionPlan; stats: LinkStats; settled: string[] } {
+  return new BatchPlanner(data, ctx, at).run();
+}
+
+class BatchPlanner {
+  private readonly rules: IdentityRules;
+  private readonly stats = emptyLinkStats();
+  private readonly settled: string[] = [];
+  private readonly plan: ResolutionPlan;
+  private readonly groups = new Groups();
+  /** How each node first joined another: the evidence of its link or merge. */
+  private readonly via = new Map<string, Via>();
+  private readonly refusals: Refusal[] = [];
+  private readonly identsByRecord: Map<string, BatchIdentifier[]>;
+  private readonly outsideEvidence: Map<string, BatchIdentifier[]>;
+  private readonly carriersByValue: Map<string, Carrier[]>;
+  private readonly batchOrder = new Map<string, number>();
+  /** Customer → its records → their strong value keys, for the orphan check. */
+  private readonly customerStrong = new Map<string, Map<string, Set<string>>>();
+  private readonly customerOfRoot = new Map<string, string>();
+
+  constructor(
+    private readonly data: BatchData,
+    private readonly ctx: LinkContext,
+    at: string,
+  ) {
+    this.rules = ctx.rules;
+    this.plan = { at, newCustomerIds: [], assignments: [], merges: [], events: [], candidates: [] };
+    this.identsByRecord = groupBy(data.identifiers, recordKeyString);
+    this.outsideEvidence = groupBy(data.outsideEvidence, recordKeyString);
+    this.carriersByValue = groupBy(data.carriers, valueKeyString);
+  }
+
+  run() {
+    this.addNodes();
+    this.weighValues();
+    this.assignCustomers();
+    this.reportRefusals();
+    this.reportOrphans();
+    return { plan: this.plan, stats: this.stats, settled: this.settled };
+  }
+
+  /** Customers touched by the batch and the batch's records, each with what it says about who it is. */
+  private addNodes() {
+    const { rules } = this;
+    const profiles = new Map<string, Profile>();
+    for (const row of this.data.customerRecords) {
+      const p = profiles.get(row.customerId) ?? emptyProfile();
+      profiles.set(row.customerId, p);
+      const value = row.kind && row.matchKey ? { kind: row.kind, matchKey: row.matchKey } : null;
+      addToProfile(p, { nameKey: row.nameKey, birthdayKey: row.birthdayKey, values: value && isEvidence(rules, value) ? [[value.kind, value.matchKey]] : [] });
+      const records = this.customerStrong.get(row.customerId) ?? new Map<string, Set<string>>();
+      this.customerStrong.set(row.customerId, records);
+      const strong = records.get(recordKeyString(row)) ?? new Set<string>();
+      records.set(recordKeyString(row), strong);
+      if (value && rules.strongKind(value.kind)) strong.add(valueKeyString(value));
+    }
+    for (const [id, profile] of profiles) this.groups.add(customerNode(id), { profile, customers: [id], records: [], outsideOnly: false });
+
+    this.data.records.forEach((r, i) => {
+      const key = recordKeyString(r);
+      this.batchOrder.set(key, i);
+      const profile = this.recordProfile(r, this.identsByRecord.get(key));
+      this.groups.add(recordNode(key), { profile, customers: [], records: [key], outsideOnly: false });
+      if (r.customerId) {
+        this.groups.add(customerNode(r.customerId), { profile: emptyProfile(), customers: [r.customerId], records: [], outsideOnly: false });
+        this.groups.union(recordNode(key), customerNode(r.customerId));
+      }
+    });
+  }
+
+  private recordProfile(r: { nameKey: string | null; birthdayKey: string | null }, identifiers: readonly BatchIdentifier[] = []): Profile {
+    return addToProfile(emptyProfile(), {
+      nameKey: r.nameKey,
+      birthdayKey: r.birthdayKey,
+      values: identifiers.filter((x) => isEvidence(this.rules, x)).map((x) => [x.kind, x.matchKey] as const),
+    });
+  }
+
+  /** The node a carrier joins as: its customer, or the record itself (added, as evidence only, when outside the batch). */
+  private nodeOf(c: Carrier): string {
+    if (c.customerId) return customerNode(c.customerId);
+    const key = recordKeyString(c);
+    if (!this.groups.has(recordNode(key))) {
+      this.groups.add(recordNode(key), { profile: this.recordProfile(c, this.outsideEvidence.get(key)), customers: [], records: [], outsideOnly: true });
+    }
+    return recordNode(key);
+  }
+
+  /** The batch's strong values, strongest kind first, then in value order (a plan independent of row order). */
+  private weighValues() {
+    const { rules } = this;
+    const byValue = groupBy(
+      this.data.identifiers.filter((i) => rules.strongKind(i.kind)),
+      valueKeyString,
+    );
+    const priority = (k: IdentifierKind) => (rules.strongKind(k) as StrongKind).priority;
+    const ordered = [...byValue.entries()].sort(([a, [x]], [b, [y]]) => priority(x.kind) - priority(y.kind) || (a < b ? -1 : a > b ? 1 : 0));
+    const deferred: Array<[string, BatchIdentifier[]]> = [];
+    for (const [key, carriers] of ordered) if (this.weigh(key, carriers, false) === 'deferred') deferred.push([key, carriers]);
+    // Values that waited for the rest of the batch to tie their same-source records together.
+    for (const [key, carriers] of deferred) this.weigh(key, carriers, true);
+  }
+
+  /** Weighs one value and joins what it may join. `lastTry`: a deferred value's final weighing. */
+  private weigh(key: string, batchCarriers: BatchIdentifier[], lastTry: boolean): 'deferred' | void {
+    const { rules, groups } = this;
+    const first = batchCarriers[0];
+    const strong = rules.strongKind(first.kind) as StrongKind;
+    if (this.ctx.settledValues.has(key)) return;
+    const count = this.data.counts.get(key);
+    if (!count || count.total < 2) return;
+    const blockedBy = isBlocked(rules, first);
+    if (blockedBy || count.busiest > strong.maxPeople) {
+      this.reportValue(key, first, strong, batchCarriers, count, blockedBy);
+      return;
+    }
+
+    const carriers = this.carriersByValue.get(key) ?? [];
+    const carriersByNode = new Map<string, string[]>();
+    for (const c of carriers) {
+      const n = this.nodeOf(c);
+      carriersByNode.set(n, [...(carriersByNode.get(n) ?? []), recordLabel(c)]);
+    }
+    const roots = [...new Set([...carriersByNode.keys()].map((n) => groups.find(n)))];
+    if (roots.length < 2) return;
+
+    // Conflicts only grow as groups join, so a value refused for one is refused for good.
+    const pairs: Refusal['pairs'] = [];
+    for (let i = 0; i < roots.length; i++) {
+      for (let j = i + 1; j < roots.length; j++) {
+        const ga = groups.of(roots[i]);
+        const gb = groups.of(roots[j]);
+        const conflicts = conflictsBetween(ga.profile, gb.profile, strong, rules);
+        if (judgedDifferent(ga, gb, this.ctx)) conflicts.push({ attribute: 'decision', left: [], right: [] });
+        if (conflicts.length) pairs.push({ a: roots[i], b: roots[j], conflicts });
+      }
+    }
+    // Records of one source not tied yet may be tied by the rest of the batch: weigh again at the end.
+    if (!pairs.length && strong.corroborateWithinSource) {
+      for (const [x, y] of uncorroborated(carriers, (c) => groups.find(this.nodeOf(c)))) {
+        pairs.push({ a: this.nodeOf(x), b: this.nodeOf(y), conflicts: [{ attribute: 'same-source', left: [recordLabel(x)], right: [recordLabel(y)] }] });
+      }
+      if (pairs.length && !lastTry) return 'deferred';
+    }
+    if (pairs.length) {
+      this.stats.refusedConflict++;
+      this.refusals.push({ strong, value: first.value, matchKey: first.matchKey, pairs, carriersByNode });
+      return;
+    }
+
+    const joining = [...carriersByNode.keys()].filter((n) => !groups.of(n).outsideOnly);
+    for (const n of joining) {
+      if (this.via.has(n)) continue;
+      const peers = [...carriersByNode.entries()].filter(([m]) => m !== n).flatMap(([, labels]) => labels);
+      this.via.set(n, { rule: strong.rule, kind: first.kind, value: first.value, peers: peers.slice(0, 5) });
+    }
+    for (let i = 1; i < joining.length; i++) groups.union(joining[0], joining[i]);
+  }
+
+  /** A blocked or over-shared value that would have joined records: one candidate per value. */
+  private reportValue(
+    key: string,
+    first: BatchIdentifier,
+    strong: StrongKind,
+    batchCarriers: BatchIdentifier[],
+    count: { total: number; busiest: number },
+    blockedBy: string | null,
+  ) {
+    if (blockedBy) this.stats.refusedBlocked++;
+    else this.stats.refusedOverShared++;
+    this.settled.push(key);
+    this.plan.candidates.push({
+      dedupeKey: `${blockedBy ? 'blocked' : 'over_shared'}:${first.kind}:${hash16(first.matchKey)}`,
+      reason: blockedBy ? 'blocked' : 'over_shared',
+      rule: strong.rule,
+      kind: first.kind,
+      value: first.value,
+      customerId: null,
+      otherCustomerId: null,
+      evidence: {
+        ...(blockedBy ? { pattern: blockedBy } : { peopleEstimate: count.busiest, maxPeople: strong.maxPeople }),
+        recordsCarrying: count.total,
+        sample: batchCarriers.slice(0, SAMPLE).map(recordLabel),
+      },
+    });
+  }
+
+  /** Each group of the batch becomes one customer: the oldest it holds (others merged into it), or a new one. */
+  private assignCustomers() {
+    const { plan, stats, groups } = this;
+    const roots = [...new Set(this.data.records.map((r) => groups.find(recordNode(recordKeyString(r)))))];
+    for (const root of roots) {
+      const g = groups.of(root);
+      const existing = [...new Set(g.customers)].sort();
+      let survivor = existing[0];
+      const created = survivor == null;
+      if (created) {
+        survivor = this.ctx.newCustomerId();
+        plan.newCustomerIds.push(survivor);
+        stats.customersCreated++;
+      }
+      this.customerOfRoot.set(root, survivor);
+      for (const merged of existing.slice(1)) {
+        const v = this.via.get(customerNode(merged));
+        stats.customersMerged++;
+        plan.merges.push({
+          survivorId: survivor,
+          mergedId: merged,
+          actor: v ? `rule:${v.rule}` : CREATE_ACTOR,
+          reason: v ? `shares a ${v.kind} with customer ${survivor}` : `joined customer ${survivor}`,
+          evidence: v ? viaEvidence(v, this.rules) : {},
+        });
+      }
+      let createHere = created;
+      const keys = [...g.records].sort((a, b) => (this.batchOrder.get(a) as number) - (this.batchOrder.get(b) as number));
+      for (const key of keys) {
+        const rec = this.data.records[this.batchOrder.get(key) as number];
+        stats.recordsResolved++;
+        plan.assignments.push({ source: rec.source, recordId: rec.recordId, customerId: survivor, expectedCustomerId: rec.customerId });
+        if (rec.customerId) continue;
+        const v = this.via.get(recordNode(key));
+        if (createHere || !v) {
+          createHere = false;
+          plan.events.push({
+            actor: CREATE_ACTOR,
+            action: 'create',
+            customerId: survivor,
+            source: rec.source,
+            recordId: rec.recordId,
+            reason: `new customer for ${rec.source} record ${rec.recordId}`,
+            evidence: { identifiers: (this.identsByRecord.get(key) ?? []).map(({ kind, value }) => ({ kind, value })) },
+          });
+        } else {
+          stats.recordsLinked++;
+          plan.events.push({
+            actor: `rule:${v.rule}`,
+            action: 'link',
+            customerId: survivor,
+            source: rec.source,
+            recordId: rec.recordId,
+            reason: `shares a ${v.kind} with ${v.peers[0] ?? 'the customer'}`,
+            evidence: viaEvidence(v, this.rules),
+          });
+        }
+      }
+    }
+  }
+
+  /** The customer a node ends up in; null for unresolved records outside the batch. */
+  private customerOf(node: string): string | null {
+    const root = this.groups.find(node);
+    const g = this.groups.of(root);
+    return this.customerOfRoot.get(root) ?? (g.customers.length ? [...g.customers].sort()[0] : null);
+  }
+
+  /** Links refused between people who differ: one candidate per value and pair of customers. */
+  private reportRefusals() {
+    for (const r of this.refusals) {
+      for (const p of r.pairs) {
+        const a = this.customerOf(p.a);
+        const b = this.customerOf(p.b);
+        if (!a || !b || a === b) continue;
+        const [left, right, ca, cb] = a < b ? [p.a, p.b, a, b] : [p.b, p.a, b, a];
+        const recordsOf = (node: string) =>
+          [...r.carriersByNode].filter(([n]) => this.groups.find(n) === this.groups.find(node)).flatMap(([, labels]) => labels).slice(0, SAMPLE);
+        this.plan.candidates.push({
+          dedupeKey: `conflict:${r.strong.kind}:${hash16(r.matchKey)}:${ca}:${cb}`,
+          reason: 'conflict',
+          rule: r.strong.rule,
+          kind: r.strong.kind,
+          value: r.value,
+          customerId: ca,
+          otherCustomerId: cb,
+          evidence: {
+            differ: p.conflicts.map((c) => c.attribute),
+            ...identifierConflicts(p.conflicts, left === p.a),
+            records: { [ca]: recordsOf(left), [cb]: recordsOf(right) },
+          },
+        });
+      }
+    }
+  }
+
+  /** A changed record that no longer shares any strong value with the rest of its customer stays there, flagged. */
+  private reportOrphans() {
+    const { rules } = this;
+    for (const rec of this.data.records) {
+      if (!rec.customerId) continue;
+      const key = recordKeyString(rec);
+      const others = [...(this.customerStrong.get(rec.customerId) ?? new Map<string, Set<string>>())].filter(([k]) => k !== key);
+      if (!others.length) continue;
+      const idents = this.identsByRecord.get(key) ?? [];
+      const mine = idents.filter((i) => rules.strongKind(i.kind) && !isBlocked(rules, i)).map(valueKeyString);
+      if (others.some(([, values]) => mine.some((m) => values.has(m)))) continue;
+      this.stats.orphans++;
+      this.plan.candidates.push({
+        dedupeKey: `orphan:${rec.customerId}:${hash16(`${key}\u0000${[...mine].sort().join('\u0001')}`)}`,
+        reason: 'orphan',
+        rule: 'scan',
+        kind: null,
+        value: null,
+        customerId: rec.customerId,
+        otherCustomerId: null,
+        evidence: {
+          record: recordLabel(rec),
+          note: 'shares no strong identifier with the other records of its customer any more; kept where it is',
+          identifiers: idents.map(({ kind, value }) => ({ kind, value })),
+        },
+      });
+    }
+  }
+}
+
+/**
+ * Pairs of records of one source carrying the value with nothing else tying them: not
+ * already one group (`rootOf`), and no shared name or birthday.
+ */
+function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => string): Array<[Carrier, Carrier]> {
+  const out: Array<[Carrier, Carrier]> = [];
+  const bySource = groupBy(carriers, (c) => c.source);
+  for (const list of bySource.values()) {
+    const records = [...new Map(list.map((c) => [c.recordId, c])).values()];
+    for (let i = 0; i < records.length; i++) {
+      for (let j = i + 1; j < records.length; j++) {
+        const [x, y] = [records[i], records[j]];
+        const tied =
+          rootOf(x) === rootOf(y) || (x.nameKey != null && x.nameKey === y.nameKey) || (x.birthdayKey != null && x.birthdayKey === y.birthdayKey);
+        if (!tied) out.push([x, y]);
+      }
+    }
+  }
+  return out;
+}
+
+function judgedDifferent(a: Group, b: Group, ctx: LinkContext): boolean {
+  if (!ctx.differentPairs.size) return false;
+  for (const x of a.customers) for (const y of b.customers) if (ctx.differentPairs.has(`${x}\u0000${y}`)) return true;
+  return false;
+}
+
+function viaEvidence(v: Via, rules: IdentityRules): Record<string, unknown> {
+  return {
+    kind: v.kind,
+    value: v.value,
+    with: v.peers,
+    ...(v.kind === 'PHONE' ? { assumedRegion: rules.defaultPhoneRegion } : {}),
+  };
+}
+
+/** Identifier values that differ (shown: they are identifiers); differing traits are only named. */
+function identifierConflicts(conflicts: Conflict[], leftIsA: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of conflicts) {
+    if (c.attribute === 'name' || c.attribute === 'birthday' || c.attribute === 'decision' || c.attribute === 'same-source') continue;
+    out[c.attribute] = leftIsA ? [c.left, c.right] : [c.right, c.left];
+  }
+  return out;
+}
+
+const customerNode = (id: string) => `c\u0000${id}`;
+const recordNode = (key: string) => `r\u0000${key}`;
+const recordLabel = (r: { source: string; recordId: string }) => `${r.source}:${r.recordId}`;
+
+function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
+}

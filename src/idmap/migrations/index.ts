@@ -1,0 +1,21 @@
+/**
+ * Every OneID migration, listed in code so they run the same under ts-jest, tsx and compiled
+ * JS (a directory scan would find `.ts` in one and `.js` in another). Append new ones; never
+ * edit or reorder one that has been applied.
+ */
+import type { Knex } from 'knex';
+import * as customers from './20250601000000_customers';
+import * as sourceRecords from './20250601000100_source_records';
+import * as recordIdentifiers from './20250601000200_record_identifiers';
+import * as linkEvents from './20250601000300_link_events';
+import * as scanCursors from './20250601000400_scan_cursors';
+import * as review from './20250601000500_review';
+
+export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
+  ['20250601000000_customers', customers],
+  ['20250601000100_source_records', sourceRecords],
+  ['20250601000200_record_identifiers', recordIdentifiers],
+  ['20250601000300_link_events', linkEvents],
+  ['20250601000400_scan_cursors', scanCursors],
+  ['20250601000500_review', review],
+];

@@ -1,0 +1,198 @@
+/**
+ * The identity resolution job.
+ *
+ * Step one reads every connector's `scan(cursor)` page by page and stages each page in the
+ * store (`stage.ts`), saving the source's cursor in the same transaction, so a re-run reads
+ * only what changed since. Step two links the records staged pending (`link.ts`), source by
+ * source in the connectors' order, a batch at a time, each batch looking up the identifiers
+ * it needs in the store and applied in one transaction.
+ *
+ * Staging everything before linking anything is deliberate: when a batch weighs a phone,
+ * every record carrying it is already in the store, so a household's second person is seen
+ * even if the scan order would have brought them last. Memory stays bounded by the page and
+ * batch sizes, never the number of records.
+ *
+ * Idempotent: an unchanged record writes nothing, and a run with nothing pending writes
+ * nothing. Runs on one store are serialized within a process (a webhook's `resolveRecords`
+ * waits for a running scan); across processes, run one resolver per store. A steward's
+ * concurrent merge is safe: a batch it invalidates is re-planned.
+ */
+import type { Knex } from 'knex';
+import { monotonicFactory } from 'ulid';
+import { SOURCE_NAMES, type Connector, type ScannedRecord, type SourceName } from '../sources/types';
+import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
+import type { IdentityRules } from './rules';
+import { emptyStageStats, stagePage, type StageStats } from './stage';
+import { createIdMapStore, type IdMapStore } from './store';
+import { StaleResolutionError } from './writes';
+
+export interface ResolveOptions {
+  /** The store, or a knex to build one on (migrated). */
+  store?: IdMapStore;
+  db?: Knex;
+  connectors: readonly Connector[];
+  rules: IdentityRules;
+  /** Records asked of a connector per scan page (default 1000, the demo APIs' maximum). */
+  pageSize?: number;
+  /** Pending records linked per transaction (default 2000). */
+  batchSize?: number;
+}
+
+export interface ResolveStats extends StageStats, LinkStats {
+  pagesRead: number;
+  batches: number;
+  /** Batches re-planned because the store changed under them. */
+  retries: number;
+  /** Time spent scanning and staging, and linking. */
+  stageMs: number;
+  linkMs: number;
+  ms: number;
+}
+
+const MAX_RETRIES = 3;
+
+/** Scans every connector from its saved cursor, then links everything pending. */
+export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
+  const store = storeOf(opts);
+  return oneAtATime(store, () =>
+    run(
+      async (stats) => {
+        for (const c of opts.connectors) await scanSource(store, c, opts.rules, opts.pageSize ?? 1000, stats);
+      },
+      (stats) => linkPending(store, opts.rules, opts.connectors.map((c) => c.name), opts.batchSize ?? 2000, stats),
+    ),
+  );
+}
+
+/**
+ * Re-resolves a few records without a scan (a webhook said they changed): `records` are what
+ * the connectors' `scanRecords` answered. Cursors are left alone.
+ */
+export async function resolveRecords(opts: {
+  store?: IdMapStore;
+  db?: Knex;
+  rules: IdentityRules;
+  records: ReadonlyArray<ScannedRecord | null>;
+}): Promise<ResolveStats> {
+  const store = storeOf(opts);
+  const bySource = new Map<SourceName, ScannedRecord[]>();
+  for (const r of opts.records) if (r) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  return oneAtATime(store, () =>
+    run(
+      async (stats) => {
+        for (const [source, list] of bySource) await stageRecords(store, source, list, opts.rules, stats);
+      },
+      (stats) => linkPending(store, opts.rules, [...bySource.keys()], 2000, stats),
+    ),
+  );
+}
+
+async function run(stage: (s: ResolveStats) => Promise<void>, link: (s: ResolveStats) => Promise<void>): Promise<ResolveStats> {
+  const started = Date.now();
+  const stats = emptyStats();
+  await stage(stats);
+  stats.stageMs = Date.now() - started;
+  await link(stats);
+  stats.ms = Date.now() - started;
+  stats.linkMs = stats.ms - stats.stageMs;
+  return stats;
+}
+
+async function scanSource(store: IdMapStore, connector: Connector, rules: IdentityRules, pageSize: number, stats: ResolveStats) {
+  let cursor = await store.scanCursor(connector.name);
+  for (;;) {
+    const page = await connector.scan(cursor, pageSize);
+    stats.pagesRead++;
+    const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
+    await stageRecords(store, connector.name, page.records, rules, stats, next);
+    if (page.done) return;
+    if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
+    cursor = next;
+  }
+}
+
+async function stageRecords(
+  store: IdMapStore,
+  source: SourceName,
+  records: readonly ScannedRecord[],
+  rules: IdentityRules,
+  stats: ResolveStats,
+  cursor?: string,
+) {
+  const stored = records.length ? await store.storedRecords(source, records.map((r) => r.recordId)) : new Map();
+  const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
+  if (cursor !== undefined) changes.cursor = cursor;
+  await store.applyScanChanges(changes);
+}
+
+/** Links every pending record, sources in `order` first, then any other source with pending records. */
+async function linkPending(store: IdMapStore, rules: IdentityRules, order: readonly SourceName[], batchSize: number, stats: ResolveStats) {
+  const ctx: LinkContext = {
+    rules,
+    settledValues: new Set(),
+    differentPairs: new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`])),
+    newCustomerId: monotonicFactory(),
+  };
+  for (const source of [...new Set([...order, ...SOURCE_NAMES])]) {
+    let after: string | null = null;
+    for (;;) {
+      const last = await linkNextBatch(store, source, after, batchSize, ctx, stats);
+      if (last == null) break;
+      after = last;
+    }
+  }
+}
+
+/**
+ * Links the next batch of pending records after `after`; answers the last record id linked,
+ * or null when none was pending. A batch the store changed under is read and planned again.
+ */
+async function linkNextBatch(
+  store: IdMapStore,
+  source: SourceName,
+  after: string | null,
+  batchSize: number,
+  ctx: LinkContext,
+  stats: ResolveStats,
+): Promise<string | null> {
+  for (let attempt = 0; ; attempt++) {
+    const batch = await store.pendingRecords(source, after, batchSize);
+    if (!batch.length) return null;
+    const data = await loadBatch(store, batch, ctx);
+    const { plan, stats: s, settled } = planBatch(data, ctx, new Date().toISOString());
+    try {
+      const { candidatesCreated } = await store.applyResolution(plan);
+      for (const k of settled) ctx.settledValues.add(k);
+      addLinkStats(stats, { ...s, candidatesCreated });
+      stats.batches++;
+      return batch[batch.length - 1].recordId;
+    } catch (e) {
+      if (!(e instanceof StaleResolutionError) || attempt >= MAX_RETRIES) throw e;
+      stats.retries++;
+    }
+  }
+}
+
+const running = new WeakMap<object, Promise<unknown>>();
+
+/** Runs `job` after any resolution already running on the same store (by the store's db). */
+function oneAtATime<T>(store: IdMapStore, job: () => Promise<T>): Promise<T> {
+  const key = store.db as object;
+  const next = (running.get(key) ?? Promise.resolve()).catch(() => undefined).then(job);
+  running.set(key, next);
+  return next;
+}
+
+function storeOf(opts: { store?: IdMapStore; db?: Knex }): IdMapStore {
+  if (opts.store) return opts.store;
+  if (opts.db) return createIdMapStore(opts.db);
+  throw new Error('resolve needs a store or a db');
+}
+
+function emptyStats(): ResolveStats {
+  return { ...emptyStageStats(), ...emptyLinkStats(), pagesRead: 0, batches: 0, retries: 0, stageMs: 0, linkMs: 0, ms: 0 };
+}
+
+function addLinkStats(into: ResolveStats, s: LinkStats) {
+  for (const k of Object.keys(s) as Array<keyof LinkStats>) into[k] += s[k];
+}

@@ -1,0 +1,178 @@
+/**
+ * Identity rules as data (`config/identity-rules.json`), validated at load, and the questions
+ * they answer: how a raw identifier is normalized, which kinds link and in what priority, how
+ * many people one value may plausibly belong to, and which values are placeholders.
+ *
+ * Blocked patterns are case-insensitive regular expressions tested against the NORMALIZED
+ * value (E.164 phone, lower-case email, trimmed id); the `ANY` list applies to every kind.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { emailMatchKey } from '../canonical';
+import { normalizeIdentifier } from '../identifiers';
+import { IDENTIFIER_KINDS, type IdentifierKind } from '../sources/types';
+
+const kindSchema = z.enum(IDENTIFIER_KINDS);
+const patternSchema = z.string().refine(isRegExp, { message: 'not a valid regular expression' });
+
+const rulesSchema = z
+  .object({
+    description: z.string().optional(),
+    defaultPhoneRegion: z.string().refine((r) => isSupportedCountry(r), { message: 'not a supported ISO 3166 region' }),
+    /** Linking kinds, highest priority first. */
+    strong: z
+      .array(
+        z
+          .object({
+            kind: kindSchema,
+            rule: z.string().regex(/^[a-z][a-z0-9-]*$/, 'rule names are lower-case words joined by -'),
+            /** Most people a value may be shared by and still link; see `peopleCarrying`. */
+            maxPeople: z.number().int().min(1),
+            /** Kinds whose values, when both sides carry some and share none, refuse a link through this kind. */
+            refuseIfDiffer: z.array(kindSchema).optional(),
+            /** A value on several records of one source links only when those records are tied by something else. */
+            corroborateWithinSource: z.boolean().optional(),
+            description: z.string().optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .refine((s) => new Set(s.map((k) => k.kind)).size === s.length, { message: 'a kind is listed twice' })
+      .refine((s) => new Set(s.map((k) => k.rule)).size === s.length, { message: 'a rule name is used twice' }),
+    /** Kinds one person carries at most one value of: two different values mean two people. */
+    exclusive: z.array(kindSchema),
+    /** Soft attributes that, when both sides know them and they differ, mean two people. */
+    conflictTraits: z.array(z.enum(['name', 'birthday'])),
+    /** Birthdays that are form defaults, not facts. */
+    ignoredBirthdays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')),
+    blocked: z.partialRecord(z.enum(['ANY', ...IDENTIFIER_KINDS]), z.array(patternSchema)),
+  })
+  .strict();
+
+export type IdentityRulesFile = z.infer<typeof rulesSchema>;
+
+export interface StrongKind {
+  kind: IdentifierKind;
+  /** Name used as the actor of links it makes: `rule:<name>`. */
+  rule: string;
+  maxPeople: number;
+  /** Beyond the exclusive kinds: kinds whose disjoint values on the two sides refuse a link through this one. */
+  refuseIfDiffer: readonly IdentifierKind[];
+  /**
+   * When several records of ONE source carry a value, it links only if those records are
+   * already one group or share a name or birthday: one system rarely holds one person twice
+   * under the same phone, a household often.
+   */
+  corroborateWithinSource: boolean;
+  /** 0 is the highest. */
+  priority: number;
+}
+
+export interface NormalizedIdentifier {
+  kind: IdentifierKind;
+  value: string;
+  matchKey: string;
+}
+
+export interface IdentityRules {
+  /** Where they were loaded from, for messages. */
+  origin: string;
+  defaultPhoneRegion: CountryCode;
+  /** Highest priority first. */
+  strong: readonly StrongKind[];
+  strongKind(kind: IdentifierKind): StrongKind | undefined;
+  isExclusive(kind: IdentifierKind): boolean;
+  readonly exclusiveKinds: readonly IdentifierKind[];
+  /** Every kind some evidence check compares: the exclusive ones and all `refuseIfDiffer` kinds. */
+  readonly evidenceKinds: readonly IdentifierKind[];
+  readonly conflictTraits: { name: boolean; birthday: boolean };
+  isIgnoredBirthday(isoDate: string): boolean;
+  /** The first blocked pattern the normalized value matches, or null. */
+  blockedBy(kind: IdentifierKind, value: string): string | null;
+  /** The stored form of a raw identifier, or null when it is not a usable value of its kind. */
+  normalize(kind: IdentifierKind, raw: string): NormalizedIdentifier | null;
+}
+
+/** Reads and validates a rules file; throws naming the file and the offending key. */
+export function loadIdentityRules(path: string): IdentityRules {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read identity rules: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseIdentityRules(json, path);
+}
+
+/** Validates rules already parsed from JSON; `origin` names them in errors. */
+export function parseIdentityRules(json: unknown, origin = 'identity rules'): IdentityRules {
+  const parsed = rulesSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const keys = 'keys' in issue && Array.isArray(issue.keys) ? issue.keys : [];
+    const key = [...issue.path, ...keys.slice(0, 1)].map(String).join('.') || '(top level)';
+    throw new Error(`${origin}: invalid identity rules at key "${key}": ${issue.message}`);
+  }
+  return compile(parsed.data, origin);
+}
+
+function compile(file: IdentityRulesFile, origin: string): IdentityRules {
+  const region = file.defaultPhoneRegion as CountryCode;
+  const strong = file.strong.map((s, priority) => ({
+    kind: s.kind,
+    rule: s.rule,
+    maxPeople: s.maxPeople,
+    refuseIfDiffer: s.refuseIfDiffer ?? [],
+    corroborateWithinSource: s.corroborateWithinSource ?? false,
+    priority,
+  }));
+  const strongByKind = new Map(strong.map((s) => [s.kind, s]));
+  const exclusive = new Set(file.exclusive);
+  const ignoredBirthdays = new Set(file.ignoredBirthdays);
+  const patterns = new Map<IdentifierKind, RegExp[]>();
+  for (const kind of IDENTIFIER_KINDS) {
+    patterns.set(kind, [...(file.blocked.ANY ?? []), ...(file.blocked[kind] ?? [])].map((p) => new RegExp(p, 'i')));
+  }
+  return {
+    origin,
+    defaultPhoneRegion: region,
+    strong,
+    strongKind: (kind) => strongByKind.get(kind),
+    isExclusive: (kind) => exclusive.has(kind),
+    exclusiveKinds: [...exclusive],
+    evidenceKinds: [...new Set([...exclusive, ...strong.flatMap((s) => s.refuseIfDiffer)])],
+    conflictTraits: { name: file.conflictTraits.includes('name'), birthday: file.conflictTraits.includes('birthday') },
+    isIgnoredBirthday: (d) => ignoredBirthdays.has(d),
+    blockedBy(kind, value) {
+      for (const re of patterns.get(kind) ?? []) if (re.test(value)) return re.source;
+      return null;
+    },
+    normalize: (kind, raw) => normalizeWithMatchKey(kind, raw, region),
+  };
+}
+
+/**
+ * Per-kind canonical form (the lookup side uses the same `normalizeIdentifier`, so a value
+ * stored here is found by any spelling a caller types) plus the key resolution compares.
+ */
+export function normalizeWithMatchKey(kind: IdentifierKind, raw: string, region: CountryCode): NormalizedIdentifier | null {
+  const value = normalizeIdentifier(kind, raw, region);
+  if (value == null || value.length > 255) return null;
+  return { kind, value, matchKey: kind === 'EMAIL' ? emailMatchKey(value) : value };
+}
+
+function isRegExp(p: string): boolean {
+  try {
+    new RegExp(p, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}

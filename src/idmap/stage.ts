@@ -1,0 +1,164 @@
+/**
+ * Resolution, step one: what a scanned page changes in the store, before any linking.
+ *
+ * Each record is compared with what the store holds for it. New records are stored pending;
+ * a record whose identifiers changed ends the identifiers it no longer carries (`valid_to`,
+ * an `unbind` event) and starts the new ones (a `bind` event), and becomes pending again;
+ * an unchanged record writes nothing, which is what makes a re-run idempotent. Records older
+ * than the stored version (a feed replaying history) are ignored.
+ */
+import type { ScannedRecord, SourceName } from '../sources/types';
+import { birthdayKey, nameKey } from './evidence';
+import type { IdentityRules, NormalizedIdentifier } from './rules';
+import type { ScanChanges, StoredRecord } from './resolution-store';
+import type { NewLinkEvent } from './writes';
+
+export interface StageStats {
+  recordsRead: number;
+  recordsNew: number;
+  recordsChanged: number;
+  recordsUnchanged: number;
+  recordsDeleted: number;
+  /** Identifier values that do not normalize (a malformed phone, an email without a domain). */
+  identifiersUnusable: number;
+}
+
+export const emptyStageStats = (): StageStats => ({
+  recordsRead: 0,
+  recordsNew: 0,
+  recordsChanged: 0,
+  recordsUnchanged: 0,
+  recordsDeleted: 0,
+  identifiersUnusable: 0,
+});
+
+/** Actor of the events that record what a source reported (binds, unbinds, deletions). */
+export const SCAN_ACTOR = 'rule:scan';
+
+/**
+ * The changes one page makes, given the stored state of its records (`stored`, by record id).
+ * Pure: reads nothing, writes nothing. `at` is the time events are stamped with.
+ */
+export function stagePage(
+  source: SourceName,
+  records: readonly ScannedRecord[],
+  stored: ReadonlyMap<string, StoredRecord>,
+  rules: IdentityRules,
+  at: string,
+  stats: StageStats = emptyStageStats(),
+): ScanChanges {
+  const changes: ScanChanges = { source, at, inserts: [], updates: [], addIdentifiers: [], endIdentifiers: [], events: [] };
+  const latest = new Map<string, ScannedRecord>();
+  for (const r of records) {
+    if (r.source !== source) throw new Error(`The ${source} scan returned a record of ${r.source} (${r.recordId})`);
+    latest.set(r.recordId, r);
+  }
+  stats.recordsRead += records.length;
+
+  for (const r of latest.values()) {
+    const updatedAt = validInstant(r.updatedAt) ?? at;
+    const idents = normalizeAll(r, rules, stats);
+    const traits = { nameKey: nameKey(r.traits?.name), birthdayKey: birthdayKey(r.traits?.birthday, rules) };
+    const old = stored.get(r.recordId);
+
+    if (!old) {
+      if (r.deleted) continue;
+      stats.recordsNew++;
+      changes.inserts.push({ recordId: r.recordId, sourceUpdatedAt: updatedAt, ...traits });
+      for (const i of idents) changes.addIdentifiers.push({ recordId: r.recordId, ...i, validFrom: updatedAt });
+      continue;
+    }
+    if (old.sourceUpdatedAt && updatedAt < old.sourceUpdatedAt) {
+      stats.recordsUnchanged++;
+      continue;
+    }
+    const subject = { source, recordId: r.recordId };
+
+    if (r.deleted) {
+      if (old.deleted) {
+        stats.recordsUnchanged++;
+        continue;
+      }
+      stats.recordsDeleted++;
+      changes.updates.push({ recordId: r.recordId, sourceUpdatedAt: updatedAt, ...traits, pending: false, deleted: true });
+      for (const i of old.identifiers) changes.endIdentifiers.push({ id: i.id, validTo: updatedAt });
+      if (old.customerId) {
+        changes.events.push({
+          actor: SCAN_ACTOR,
+          action: 'unlink',
+          customerId: old.customerId,
+          ...subject,
+          reason: `${source} deleted ${r.recordId}`,
+          evidence: { endedIdentifiers: old.identifiers.map(({ kind, value }) => ({ kind, value })) },
+        });
+      }
+      continue;
+    }
+
+    const had = new Set(old.identifiers.map(identityOf));
+    const has = new Set(idents.map(identityOf));
+    const ended = old.identifiers.filter((i) => !has.has(identityOf(i)));
+    const added = idents.filter((i) => !had.has(identityOf(i)));
+    const traitsChanged = traits.nameKey !== old.nameKey || traits.birthdayKey !== old.birthdayKey;
+    if (!ended.length && !added.length && !traitsChanged && !old.deleted && updatedAt === old.sourceUpdatedAt) {
+      stats.recordsUnchanged++;
+      continue;
+    }
+    stats.recordsChanged++;
+    const relink = old.deleted || [...ended, ...added].some((i) => rules.strongKind(i.kind));
+    changes.updates.push({
+      recordId: r.recordId,
+      sourceUpdatedAt: updatedAt,
+      ...traits,
+      pending: old.pending || relink,
+      revived: old.deleted,
+    });
+    for (const i of ended) changes.endIdentifiers.push({ id: i.id, validTo: updatedAt });
+    for (const i of added) changes.addIdentifiers.push({ recordId: r.recordId, ...i, validFrom: updatedAt });
+    if (old.customerId) {
+      for (const i of ended) changes.events.push(bindEvent('unbind', old.customerId, subject, i, rules));
+      for (const i of added) changes.events.push(bindEvent('bind', old.customerId, subject, i, rules));
+    }
+  }
+  return changes;
+}
+
+function bindEvent(
+  action: 'bind' | 'unbind',
+  customerId: string,
+  subject: { source: SourceName; recordId: string },
+  i: { kind: NormalizedIdentifier['kind']; value: string },
+  rules: IdentityRules,
+): NewLinkEvent {
+  return {
+    actor: SCAN_ACTOR,
+    action,
+    customerId,
+    ...subject,
+    reason: action === 'bind' ? `${subject.source} record now carries this ${i.kind}` : `${subject.source} record no longer carries this ${i.kind}`,
+    evidence: { kind: i.kind, value: i.value, ...(i.kind === 'PHONE' ? { assumedRegion: rules.defaultPhoneRegion } : {}) },
+  };
+}
+
+/** Normalized, de-duplicated identifiers of a record; unusable values are counted and dropped. */
+function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats): NormalizedIdentifier[] {
+  const out = new Map<string, NormalizedIdentifier>();
+  for (const raw of r.identifiers ?? []) {
+    if (raw?.value == null || String(raw.value).trim() === '') continue;
+    const n = rules.normalize(raw.kind, String(raw.value));
+    if (!n) {
+      stats.identifiersUnusable++;
+      continue;
+    }
+    out.set(identityOf(n), n);
+  }
+  return [...out.values()];
+}
+
+const identityOf = (i: { kind: string; value: string }) => `${i.kind}\u0000${i.value}`;
+
+function validInstant(s: string | null | undefined): string | null {
+  if (!s) return null;
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}

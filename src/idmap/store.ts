@@ -1,0 +1,361 @@
+/**
+ * The OneID store: the only code that reads or writes the `idmap_*` tables. This module holds
+ * the reads (IdMapReader) and the stewardship writes; `resolution-store.ts` the resolution
+ * job's batched reads and writes, `writes.ts` the write steps both share.
+ *
+ * Reads (IdMapReader) are batched: many keys in, answers in key order, one round of
+ * statements per call whatever the number of keys (IN lists chunked to MAX_IN_LIST and sent
+ * together). Writes run in one transaction each and write their link events in it.
+ *
+ * Invariants the writes keep, and the reads rely on:
+ * - a source record's `customer_id` is null or an ACTIVE customer (merges re-point records);
+ * - a merged customer's `merged_into` is an active customer (merges re-point earlier merges),
+ *   so following a merge is one join, never a walk.
+ */
+import type { Knex } from 'knex';
+import { ulid } from 'ulid';
+import { conflict, notFound } from '../errors';
+import type { IdentifierKind, SourceName } from '../sources/types';
+import type { CustomerRow, IdentifierRow, IdMapReader, LinkEvent, SourceRecordKey } from './types';
+import {
+  T,
+  chunks,
+  fromDbTime,
+  fromDbTimeOrNull,
+  groupInto,
+  recordKeyString,
+  selectChunked,
+  toDbTime,
+  toRecordKey,
+  unique,
+  uniqueBy,
+  whereRecords,
+  whereValues,
+  type CandidateReason,
+  type CandidateStatus,
+  type DbCustomerRow,
+  type DbLinkEventRow,
+  type DbReviewCandidateRow,
+  type DbSourceRecordRow,
+  type DecisionVerdict,
+} from './tables';
+import { insertDecision, insertEvents, mergeInto, requireActive } from './writes';
+import { createResolutionStore } from './resolution-store';
+
+export interface ReviewCandidate {
+  id: string;
+  reason: CandidateReason;
+  status: CandidateStatus;
+  rule: string;
+  kind: IdentifierKind | null;
+  value: string | null;
+  customerId: string | null;
+  otherCustomerId: string | null;
+  evidence: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MergeResult {
+  survivorId: string;
+  mergedId: string;
+  movedRecords: SourceRecordKey[];
+}
+
+export type IdMapStore = ReturnType<typeof createIdMapStore>;
+
+const DEFAULT_EVENT_LIMIT = 100;
+
+/** Builds the store over an open knex (migrated with `migrateLatest`). */
+export function createIdMapStore(db: Knex) {
+  const nowIso = () => new Date().toISOString();
+
+  const reader: IdMapReader = {
+    async customersByIds(ids) {
+      const rows = await selectChunked(unique(ids), (chunk) =>
+        db(`${T.customers} as c`)
+          .leftJoin(`${T.customers} as s`, 's.id', 'c.merged_into')
+          .whereIn('c.id', chunk)
+          .select('c.id', 'c.status', 'c.created_at', 's.id as s_id', 's.status as s_status', 's.created_at as s_created_at'),
+      );
+      const byId = new Map<string, CustomerRow>();
+      for (const r of rows) {
+        if (r.status === 'active') byId.set(r.id, { requestedId: r.id, id: r.id, createdAt: fromDbTime(r.created_at), mergedFrom: null });
+        else if (r.s_status === 'active') byId.set(r.id, { requestedId: r.id, id: r.s_id, createdAt: fromDbTime(r.s_created_at), mergedFrom: r.id });
+        else throw new Error(`OneID invariant broken: customer ${r.id} is merged into ${r.s_id ?? 'nothing'}, which is not active`);
+      }
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    async customerIdsByIdentifiers(keys) {
+      const rows = await selectChunked(uniqueBy(keys, (k) => `${k.kind}\u0000${k.value}`), (chunk) =>
+        whereValues(
+          db(`${T.identifiers} as i`)
+            .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+            .whereNull('i.valid_to')
+            .whereNotNull('sr.customer_id'),
+          'i.value',
+          chunk.map((k) => ({ kind: k.kind, v: k.value })),
+        ).distinct('i.kind', 'i.value', 'sr.customer_id'),
+      );
+      const byKey = groupInto(rows, (r) => `${r.kind}\u0000${r.value}`, (r) => r.customer_id as string);
+      return keys.map((k) => [...new Set(byKey.get(`${k.kind}\u0000${k.value}`) ?? [])].sort());
+    },
+
+    async customerIdsBySourceRecords(keys) {
+      const rows = await selectChunked(uniqueBy(keys, recordKeyString), (chunk) =>
+        whereRecords(db(T.sourceRecords), 'source', 'record_id', chunk).select('source', 'record_id', 'customer_id'),
+      );
+      const byKey = new Map(rows.map((r) => [`${r.source}\u0000${r.record_id}`, r.customer_id as string | null]));
+      return keys.map((k) => byKey.get(recordKeyString(k)) ?? null);
+    },
+
+    async sourceRecordsByCustomerIds(ids) {
+      const rows: DbSourceRecordRow[] = await selectChunked(unique(ids), (chunk) =>
+        db(T.sourceRecords).whereIn('customer_id', chunk).orderBy(['source', 'record_id']).select('*'),
+      );
+      const byCustomer = groupInto(rows, (r) => r.customer_id as string, (r) => ({
+        customerId: r.customer_id as string,
+        source: r.source as SourceName,
+        recordId: r.record_id,
+        linkedAt: fromDbTime(r.linked_at),
+        sourceUpdatedAt: fromDbTimeOrNull(r.source_updated_at),
+      }));
+      return ids.map((id) => byCustomer.get(id) ?? []);
+    },
+
+    async identifiersByCustomerIds(ids, opts = {}) {
+      const rows = await selectChunked(unique(ids), (chunk) => {
+        const q = db(`${T.sourceRecords} as sr`)
+          .join(`${T.identifiers} as i`, (j) => j.on('i.source', 'sr.source').andOn('i.record_id', 'sr.record_id'))
+          .whereIn('sr.customer_id', chunk)
+          .orderBy([{ column: 'sr.customer_id' }, { column: 'i.kind' }, { column: 'i.value' }, { column: 'i.id' }])
+          .select('sr.customer_id', 'i.kind', 'i.value', 'i.source', 'i.record_id', 'i.valid_from', 'i.valid_to');
+        return opts.history ? q : q.whereNull('i.valid_to');
+      });
+      const byCustomer = groupInto(rows, (r) => r.customer_id as string, (r): IdentifierRow => ({
+        customerId: r.customer_id,
+        kind: r.kind,
+        value: r.value,
+        source: r.source,
+        recordId: r.record_id,
+        validFrom: fromDbTime(r.valid_from),
+        validTo: fromDbTimeOrNull(r.valid_to),
+      }));
+      return ids.map((id) => byCustomer.get(id) ?? []);
+    },
+
+    /**
+     * Events whose customer or other customer is the one asked for, or a customer merged
+     * into it (their history is the survivor's), newest first, at most `limit` each.
+     */
+    async linkEventsByCustomerIds(ids, opts = {}) {
+      const limit = opts.limit ?? DEFAULT_EVENT_LIMIT;
+      const rows = await selectChunked(unique(ids), (chunk) => {
+        const marks = chunk.map(() => '?').join(',');
+        return db
+          .raw(
+            `WITH m AS (
+               SELECT id AS cid, id AS member FROM ${T.customers} WHERE id IN (${marks})
+               UNION ALL SELECT merged_into AS cid, id AS member FROM ${T.customers} WHERE merged_into IN (${marks})
+             ), hits AS (
+               SELECT m.cid, e.id AS eid FROM m JOIN ${T.linkEvents} e ON e.customer_id = m.member
+               UNION
+               SELECT m.cid, e.id AS eid FROM m JOIN ${T.linkEvents} e ON e.other_customer_id = m.member
+             )
+             SELECT * FROM (
+               SELECT hits.cid, e.*, ROW_NUMBER() OVER (PARTITION BY hits.cid ORDER BY e.id DESC) AS rn
+               FROM hits JOIN ${T.linkEvents} e ON e.id = hits.eid
+             ) ranked WHERE rn <= ? ORDER BY cid, id DESC`,
+            [...chunk, ...chunk, limit],
+          )
+          .then(rawRows);
+      });
+      const byCustomer = groupInto(rows, (r) => r.cid as string, toLinkEvent);
+      return ids.map((id) => byCustomer.get(id) ?? []);
+    },
+
+    async health() {
+      await db(T.customers).select('id').limit(1);
+    },
+  };
+
+  // ---------- stewardship writes ----------
+
+  /**
+   * Merges `mergedId` into `survivorId`: re-points its records and any customer merged into
+   * it, and logs a `merge` event whose evidence lists what moved, so it can be undone.
+   */
+  async function mergeCustomers(input: {
+    survivorId: string;
+    mergedId: string;
+    actor: string;
+    reason: string;
+    evidence?: Record<string, unknown>;
+  }): Promise<MergeResult> {
+    if (input.survivorId === input.mergedId) throw conflict(`Cannot merge customer ${input.mergedId} into itself`);
+    return db.transaction(async (trx) => {
+      await requireActive(trx, [input.survivorId, input.mergedId]);
+      const at = nowIso();
+      const moved = await mergeInto(trx, { ...input, evidence: input.evidence ?? {} }, at);
+      return { survivorId: input.survivorId, mergedId: input.mergedId, movedRecords: moved };
+    });
+  }
+
+  /**
+   * Undoes the latest merge of `mergedId`: it becomes active again with the records that
+   * moved in that merge and still sit on the survivor, and a `different` decision is
+   * recorded so resolution does not merge them again.
+   */
+  async function unmergeCustomer(input: { mergedId: string; actor: string; reason: string }) {
+    return db.transaction(async (trx) => {
+      const c: DbCustomerRow | undefined = await trx(T.customers).where('id', input.mergedId).first();
+      if (!c) throw notFound(`No customer ${input.mergedId}`);
+      if (c.status !== 'merged' || !c.merged_into) throw conflict(`Customer ${input.mergedId} is not merged`);
+      const survivorId = c.merged_into;
+      const ev: DbLinkEventRow | undefined = await trx(T.linkEvents)
+        .where({ action: 'merge', other_customer_id: input.mergedId })
+        .orderBy('id', 'desc')
+        .first();
+      const evidence = ev?.evidence ? (JSON.parse(ev.evidence) as { movedRecords?: SourceRecordKey[]; redirected?: string[] }) : {};
+      const at = nowIso();
+      const moveBack = (evidence.movedRecords ?? []).filter(Boolean);
+      for (const part of chunks(moveBack, 500)) {
+        await whereRecords(trx(T.sourceRecords), 'source', 'record_id', part)
+          .where('customer_id', survivorId)
+          .update({ customer_id: input.mergedId, linked_at: toDbTime(trx, at) });
+      }
+      // A merged customer owns no records, so what it owns now is what moved back.
+      const back = await trx(T.sourceRecords).where('customer_id', input.mergedId).orderBy(['source', 'record_id']).select('source', 'record_id');
+      await trx(T.customers).where('id', input.mergedId).update({ status: 'active', merged_into: null, updated_at: toDbTime(trx, at) });
+      if (evidence.redirected?.length) {
+        await trx(T.customers).whereIn('id', evidence.redirected).where('merged_into', survivorId).update({ merged_into: input.mergedId });
+      }
+      await insertEvents(trx, at, [
+        {
+          actor: input.actor,
+          action: 'split',
+          customerId: survivorId,
+          otherCustomerId: input.mergedId,
+          reason: input.reason,
+          evidence: { undoes: ev ? String(ev.id) : null, movedRecords: back.map(toRecordKey) },
+        },
+      ]);
+      await insertDecision(trx, at, { verdict: 'different', customerId: survivorId, otherCustomerId: input.mergedId, actor: input.actor, reason: input.reason });
+      return { customerId: input.mergedId, survivorId, movedBack: back.map(toRecordKey) };
+    });
+  }
+
+  /**
+   * Moves records of one customer to a new customer (a steward saying "these are someone
+   * else"), and records a `different` decision between the two.
+   */
+  async function splitRecords(input: { records: SourceRecordKey[]; actor: string; reason: string }) {
+    if (input.records.length === 0) throw conflict('Nothing to split');
+    return db.transaction(async (trx) => {
+      const rows = await whereRecords(trx(T.sourceRecords), 'source', 'record_id', input.records).select('source', 'record_id', 'customer_id');
+      if (rows.length !== uniqueBy(input.records, recordKeyString).length) throw notFound('Some records to split are unknown');
+      const owners = unique(rows.map((r) => r.customer_id as string | null));
+      if (owners.length !== 1 || !owners[0]) throw conflict('Records to split must all belong to one customer');
+      const from = owners[0];
+      const at = nowIso();
+      const id = ulid();
+      await trx(T.customers).insert({ id, status: 'active', merged_into: null, created_at: toDbTime(trx, at), updated_at: toDbTime(trx, at) });
+      await whereRecords(trx(T.sourceRecords), 'source', 'record_id', input.records).update({ customer_id: id, linked_at: toDbTime(trx, at) });
+      await insertEvents(trx, at, [
+        { actor: input.actor, action: 'split', customerId: from, otherCustomerId: id, reason: input.reason, evidence: { movedRecords: rows.map(toRecordKey) } },
+      ]);
+      await insertDecision(trx, at, { verdict: 'different', customerId: from, otherCustomerId: id, actor: input.actor, reason: input.reason });
+      return { customerId: id, fromCustomerId: from };
+    });
+  }
+
+  /** A person's verdict on two customers; `different` stops resolution linking them. Settles `candidateId` if given. */
+  async function recordDecision(input: {
+    verdict: DecisionVerdict;
+    customerId: string;
+    otherCustomerId: string;
+    actor: string;
+    reason: string;
+    candidateId?: string | null;
+  }) {
+    return db.transaction(async (trx) => {
+      const at = nowIso();
+      const id = await insertDecision(trx, at, input);
+      if (input.candidateId) {
+        await trx(T.candidates)
+          .where('id', Number(input.candidateId))
+          .update({ status: input.verdict === 'same' ? 'accepted' : 'rejected', updated_at: toDbTime(trx, at) });
+      }
+      return { id: String(id) };
+    });
+  }
+
+  /** Review candidates, oldest first, paged by id. */
+  async function reviewCandidates(opts: { status?: CandidateStatus; afterId?: string | null; limit?: number } = {}): Promise<ReviewCandidate[]> {
+    let q = db(T.candidates).orderBy('id').limit(opts.limit ?? 100);
+    if (opts.status) q = q.where('status', opts.status);
+    if (opts.afterId) q = q.where('id', '>', Number(opts.afterId));
+    const rows: DbReviewCandidateRow[] = await q.select('*');
+    return rows.map(toCandidate);
+  }
+
+  /** Review candidates naming each customer (either side), newest first. */
+  async function candidatesByCustomerIds(ids: readonly string[]): Promise<ReviewCandidate[][]> {
+    const rows: DbReviewCandidateRow[] = await selectChunked(unique(ids), (chunk) =>
+      db(T.candidates).whereIn('customer_id', chunk).orWhereIn('other_customer_id', chunk).orderBy('id', 'desc').select('*'),
+    );
+    return ids.map((id) => rows.filter((r) => r.customer_id === id || r.other_customer_id === id).map(toCandidate));
+  }
+
+  return {
+    ...reader,
+    db,
+    // stewardship
+    mergeCustomers,
+    unmergeCustomer,
+    splitRecords,
+    recordDecision,
+    reviewCandidates,
+    candidatesByCustomerIds,
+    // resolution (resolve.ts)
+    ...createResolutionStore(db),
+  };
+}
+
+function rawRows(result: any): any[] {
+  // better-sqlite3 answers the rows; mysql2 answers [rows, fields].
+  return Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result;
+}
+
+function toLinkEvent(r: any): LinkEvent {
+  return {
+    id: String(r.id),
+    at: fromDbTime(r.at),
+    actor: r.actor,
+    action: r.action,
+    customerId: r.customer_id,
+    otherCustomerId: r.other_customer_id,
+    source: r.source,
+    recordId: r.record_id,
+    reason: r.reason,
+    evidence: r.evidence ? JSON.parse(r.evidence) : null,
+  };
+}
+
+function toCandidate(r: DbReviewCandidateRow): ReviewCandidate {
+  return {
+    id: String(r.id),
+    reason: r.reason,
+    status: r.status,
+    rule: r.rule,
+    kind: r.kind as IdentifierKind | null,
+    value: r.value,
+    customerId: r.customer_id,
+    otherCustomerId: r.other_customer_id,
+    evidence: r.evidence ? JSON.parse(r.evidence) : null,
+    createdAt: fromDbTime(r.created_at),
+    updatedAt: fromDbTime(r.updated_at),
+  };
+}
+

@@ -1,0 +1,217 @@
+/**
+ * The OneID store's tables as the code sees them: names, row types (named after their table),
+ * the two engine differences every query meets (how times are stored, how many keys one
+ * `IN (…)` list may carry), and the small query helpers the store modules share.
+ *
+ * Times: MySQL/MariaDB columns are DATETIME(3) in UTC; SQLite has no time type, so the same
+ * columns hold ISO-8601 UTC text, which sorts as time does. Everything above this module sees
+ * ISO strings only (`toDbTime` on the way in, `fromDbTime` on the way out).
+ */
+import type { Knex } from 'knex';
+import { isMysql, MAX_IN_LIST } from '../db';
+import type { IdentifierKind, SourceName } from '../sources/types';
+import type { SourceRecordKey } from './types';
+
+export const T = {
+  customers: 'idmap_customers',
+  sourceRecords: 'idmap_source_records',
+  identifiers: 'idmap_record_identifiers',
+  linkEvents: 'idmap_link_events',
+  scanCursors: 'idmap_scan_cursors',
+  candidates: 'idmap_review_candidates',
+  decisions: 'idmap_manual_decisions',
+} as const;
+
+export type CustomerStatus = 'active' | 'merged';
+
+export interface DbCustomerRow {
+  id: string;
+  status: CustomerStatus;
+  merged_into: string | null;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+export interface DbSourceRecordRow {
+  source: string;
+  record_id: string;
+  /** Null while the record waits for its first resolution, and after it was deleted in the source. */
+  customer_id: string | null;
+  source_updated_at: unknown;
+  linked_at: unknown;
+  /** 1 when its identifiers changed since it was last resolved. */
+  pending: number | boolean;
+  name_key: string | null;
+  birthday_key: string | null;
+  deleted_at: unknown;
+}
+
+export interface DbRecordIdentifierRow {
+  id: number;
+  source: string;
+  record_id: string;
+  kind: string;
+  value: string;
+  match_key: string;
+  valid_from: unknown;
+  valid_to: unknown;
+}
+
+export interface DbLinkEventRow {
+  id: number;
+  at: unknown;
+  actor: string;
+  action: string;
+  customer_id: string | null;
+  other_customer_id: string | null;
+  source: string | null;
+  record_id: string | null;
+  reason: string;
+  evidence: string | null;
+}
+
+export interface DbScanCursorRow {
+  source: string;
+  cursor: string | null;
+  updated_at: unknown;
+}
+
+export type CandidateReason = 'blocked' | 'over_shared' | 'conflict' | 'orphan';
+export type CandidateStatus = 'open' | 'accepted' | 'rejected';
+
+export interface DbReviewCandidateRow {
+  id: number;
+  dedupe_key: string;
+  reason: CandidateReason;
+  status: CandidateStatus;
+  rule: string;
+  kind: string | null;
+  value: string | null;
+  customer_id: string | null;
+  other_customer_id: string | null;
+  evidence: string | null;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+export type DecisionVerdict = 'same' | 'different';
+
+export interface DbManualDecisionRow {
+  id: number;
+  at: unknown;
+  actor: string;
+  verdict: DecisionVerdict;
+  customer_id: string;
+  other_customer_id: string;
+  candidate_id: number | null;
+  reason: string;
+}
+
+/** An ISO instant as the engine stores it. */
+export function toDbTime(db: Knex, iso: string): string | Date {
+  return isMysql(db) ? new Date(iso) : iso;
+}
+
+/** A stored time back to ISO UTC, whichever engine answered. */
+export function fromDbTime(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'string') return v.includes('T') ? v : new Date(v.replace(' ', 'T') + 'Z').toISOString();
+  throw new Error(`fromDbTime: not a stored time: ${String(v)}`);
+}
+
+export function fromDbTimeOrNull(v: unknown): string | null {
+  return v == null ? null : fromDbTime(v);
+}
+
+/** Splits keys into IN-list sized chunks. */
+export function chunks<K>(keys: readonly K[], size = MAX_IN_LIST): K[][] {
+  const out: K[][] = [];
+  for (let i = 0; i < keys.length; i += size) out.push(keys.slice(i, i + size));
+  return out;
+}
+
+/** Runs one statement per chunk, all at once (one round), and concatenates the rows. */
+export async function selectChunked<K, R>(keys: readonly K[], run: (chunk: K[]) => Promise<R[]>, size = MAX_IN_LIST): Promise<R[]> {
+  if (keys.length === 0) return [];
+  const parts = await Promise.all(chunks(keys, size).map(run));
+  return parts.length === 1 ? parts[0] : parts.flat();
+}
+
+/**
+ * Inserts many rows with multi-row `VALUES` lists (knex builds SQLite inserts as `UNION ALL`
+ * selects, capped at 500 rows and slower), as few statements as the placeholder limits
+ * allow: SQLite takes 32,766 bound values a statement, MySQL 65,535; stay well below both.
+ * Every row must have the keys of the first.
+ */
+export async function insertMany(db: Knex, table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]);
+  const perStatement = Math.max(1, Math.floor(8000 / columns.length));
+  const tuple = `(${columns.map(() => '?').join(',')})`;
+  const head = `INSERT INTO ?? (${columns.map(() => '??').join(',')}) VALUES `;
+  for (const part of chunks(rows, perStatement)) {
+    const bindings: unknown[] = [table, ...columns];
+    for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
+    await db.raw(head + part.map(() => tuple).join(','), bindings as Knex.RawBinding[]);
+  }
+}
+
+// ---------- query helpers ----------
+
+/** A strong identifier value as resolution compares it. */
+export interface ValueKey {
+  kind: IdentifierKind;
+  matchKey: string;
+}
+
+/** `(kind = ? AND column IN (…)) OR …`, one term per kind. */
+export function whereValues<Q extends Knex.QueryBuilder>(q: Q, column: string, keys: ReadonlyArray<{ kind: string; v: string }>): Q {
+  const kindColumn = column.includes('.') ? `${column.split('.')[0]}.kind` : 'kind';
+  const byKind = groupInto(keys, (k) => k.kind, (k) => k.v);
+  if (byKind.size === 0) return q.whereRaw('1 = 0') as Q;
+  return q.where((w) => {
+    for (const [kind, vs] of byKind) w.orWhere((x) => x.where(kindColumn, kind).whereIn(column, vs));
+  }) as Q;
+}
+
+/** `(source = ? AND id IN (…)) OR …`, one term per source. */
+export function whereRecords<Q extends Knex.QueryBuilder>(q: Q, sourceColumn: string, idColumn: string, keys: readonly SourceRecordKey[]): Q {
+  const bySource = groupInto(keys, (k) => k.source, (k) => k.recordId);
+  if (bySource.size === 0) return q.whereRaw('1 = 0') as Q;
+  return q.where((w) => {
+    for (const [source, ids] of bySource) w.orWhere((x) => x.where(sourceColumn, source).whereIn(idColumn, ids));
+  }) as Q;
+}
+
+export function toRecordKey(r: { source: string; record_id: string }): SourceRecordKey {
+  return { source: r.source as SourceName, recordId: r.record_id };
+}
+
+export function recordKeyString(k: SourceRecordKey): string {
+  return `${k.source}\u0000${k.recordId}`;
+}
+
+export function valueKeyString(k: ValueKey): string {
+  return `${k.kind}\u0000${k.matchKey}`;
+}
+
+export function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+export function uniqueBy<T>(xs: readonly T[], key: (x: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const x of xs) if (!seen.has(key(x))) seen.set(key(x), x);
+  return [...seen.values()];
+}
+
+export function groupInto<T, K, V>(xs: readonly T[], key: (x: T) => K, value: (x: T) => V): Map<K, V[]> {
+  const out = new Map<K, V[]>();
+  for (const x of xs) {
+    const k = key(x);
+    let list = out.get(k);
+    if (!list) out.set(k, (list = []));
+    list.push(value(x));
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+/**
+ * Write steps every OneID write shares, each inside the caller's transaction: link events,
+ * candidates, decisions, and the merge itself. Kept here so stewardship and resolution write
+ * the same rows the same way.
+ */
+import type { Knex } from 'knex';
+import { isMysql } from '../db';
+import { conflict } from '../errors';
+import type { IdentifierKind, SourceName } from '../sources/types';
+import type { LinkAction, SourceRecordKey } from './types';
+import { T, insertMany, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, type CandidateReason, type DecisionVerdict } from './tables';
+
+export interface NewLinkEvent {
+  actor: string;
+  action: LinkAction;
+  customerId: string | null;
+  otherCustomerId?: string | null;
+  source?: SourceName | null;
+  recordId?: string | null;
+  reason: string;
+  evidence?: Record<string, unknown> | null;
+}
+
+export interface NewCandidate {
+  /** One candidate per finding: a second report of the same finding is ignored. */
+  dedupeKey: string;
+  reason: CandidateReason;
+  rule: string;
+  kind: IdentifierKind | null;
+  value: string | null;
+  customerId: string | null;
+  otherCustomerId: string | null;
+  evidence: Record<string, unknown>;
+}
+
+/** The store changed under a resolution plan (a steward merged meanwhile): re-plan and retry. */
+export class StaleResolutionError extends Error {
+  constructor(what: string) {
+    super(`OneID changed while resolving: ${what}`);
+    this.name = 'StaleResolutionError';
+  }
+}
+
+/** Locks (MySQL) and checks customers are active; throws `conflict`, or StaleResolutionError when `stale`. */
+export async function requireActive(trx: Knex, ids: readonly string[], stale = false): Promise<void> {
+  const wanted = unique(ids);
+  if (!wanted.length) return;
+  const rows = await selectChunked(wanted, (chunk) => {
+    const q = trx(T.customers).whereIn('id', chunk).where('status', 'active').select('id');
+    return isMysql(trx) ? q.forUpdate() : q;
+  });
+  if (rows.length === wanted.length) return;
+  const found = new Set(rows.map((r) => r.id));
+  const missing = wanted.filter((id) => !found.has(id));
+  if (stale) throw new StaleResolutionError(`customers ${missing.join(', ')} are no longer active`);
+  throw conflict(`Customers ${missing.join(', ')} are not active (unknown, or merged into another)`);
+}
+
+/**
+ * Merges one customer into another: re-points its records and the customers merged into it,
+ * and logs the `merge` event with what moved (so it can be undone). Answers the moved records.
+ */
+export async function mergeInto(
+  trx: Knex,
+  m: { survivorId: string; mergedId: string; actor: string; reason: string; evidence: Record<string, unknown> },
+  at: string,
+): Promise<SourceRecordKey[]> {
+  const moved = (await trx(T.sourceRecords).where('customer_id', m.mergedId).orderBy(['source', 'record_id']).select('source', 'record_id')).map(toRecordKey);
+  const redirected = (await trx(T.customers).where('merged_into', m.mergedId).select('id')).map((r) => r.id as string);
+  await trx(T.customers).where('id', m.mergedId).update({ status: 'merged', merged_into: m.survivorId, updated_at: toDbTime(trx, at) });
+  if (redirected.length) await trx(T.customers).where('merged_into', m.mergedId).update({ merged_into: m.survivorId });
+  if (moved.length) await trx(T.sourceRecords).where('customer_id', m.mergedId).update({ customer_id: m.survivorId });
+  await insertEvents(trx, at, [
+    {
+      actor: m.actor,
+      action: 'merge',
+      customerId: m.survivorId,
+      otherCustomerId: m.mergedId,
+      reason: m.reason,
+      evidence: { ...m.evidence, movedRecords: moved, redirected },
+    },
+  ]);
+  return moved;
+}
+
+export async function insertEvents(trx: Knex, at: string, events: readonly NewLinkEvent[]): Promise<void> {
+  const when = toDbTime(trx, at);
+  await insertMany(
+    trx,
+    T.linkEvents,
+    events.map((e) => ({
+      at: when,
+      actor: e.actor,
+      action: e.action,
+      customer_id: e.customerId,
+      other_customer_id: e.otherCustomerId ?? null,
+      source: e.source ?? null,
+      record_id: e.recordId ?? null,
+      reason: e.reason.slice(0, 255),
+      evidence: e.evidence == null ? null : JSON.stringify(e.evidence),
+    })),
+  );
+}
+
+/** Inserts the candidates not reported before; a new pair candidate also logs a `candidate` event. Answers how many were new. */
+export async function insertCandidates(trx: Knex, at: string, candidates: readonly NewCandidate[]): Promise<number> {
+  const wanted = uniqueBy(candidates, (c) => c.dedupeKey);
+  if (!wanted.length) return 0;
+  const known = new Set(
+    (await selectChunked(wanted.map((c) => c.dedupeKey), (chunk) => trx(T.candidates).whereIn('dedupe_key', chunk).select('dedupe_key'))).map(
+      (r) => r.dedupe_key as string,
+    ),
+  );
+  const created = wanted.filter((c) => !known.has(c.dedupeKey));
+  const when = toDbTime(trx, at);
+  await insertMany(
+    trx,
+    T.candidates,
+    created.map((c) => ({
+      dedupe_key: c.dedupeKey,
+      reason: c.reason,
+      status: 'open',
+      rule: c.rule,
+      kind: c.kind,
+      value: c.value,
+      customer_id: c.customerId,
+      other_customer_id: c.otherCustomerId,
+      evidence: JSON.stringify(c.evidence),
+      created_at: when,
+      updated_at: when,
+    })),
+  );
+  await insertEvents(
+    trx,
+    at,
+    created
+      .filter((c) => c.customerId && c.otherCustomerId)
+      .map((c) => ({
+        actor: `rule:${c.rule}`,
+        action: 'candidate' as const,
+        customerId: c.customerId,
+        otherCustomerId: c.otherCustomerId,
+        reason: `not linked: ${c.reason.replace('_', '-')} ${c.kind ?? ''} value`.trim(),
+        evidence: { candidate: c.dedupeKey, kind: c.kind, value: c.value, ...c.evidence },
+      })),
+  );
+  return created.length;
+}
+
+export async function insertDecision(
+  trx: Knex,
+  at: string,
+  d: { verdict: DecisionVerdict; customerId: string; otherCustomerId: string; actor: string; reason: string; candidateId?: string | null },
+): Promise<number> {
+  const [id] = await trx(T.decisions).insert({
+    at: toDbTime(trx, at),
+    actor: d.actor,
+    verdict: d.verdict,
+    customer_id: d.customerId,
+    other_customer_id: d.otherCustomerId,
+    candidate_id: d.candidateId ? Number(d.candidateId) : null,
+    reason: d.reason.slice(0, 255),
+  });
+  await insertEvents(trx, at, [
+    {
+      actor: d.actor,
+      action: 'decision',
+      customerId: d.customerId,
+      otherCustomerId: d.otherCustomerId,
+      reason: d.reason,
+      evidence: { verdict: d.verdict, decision: String(id), candidate: d.candidateId ?? null },
+    },
+  ]);
+  return Number(id);
+}
+
