@@ -1,0 +1,115 @@
+/**
+ * Identity resolution at scale: resolve about 1,000,000 demo source records into a fresh OneID
+ * map and report records per second and the resolver process's peak RSS.
+ *
+ *   npm run bench:resolve                                   # OneID on SQLite, 465,000 people ≈ 1M records
+ *   npm run bench:resolve -- --engine mariadb               # OneID on MariaDB at $C360_BENCH_MYSQL_URL
+ *   npm run bench:resolve -- --people 50000                 # a smaller world
+ *
+ * The demo world (sources as SQLite files) is generated once under bench/results/ by a child
+ * process, so the peak RSS printed here is the resolver's alone. The support and SCRM stand-ins
+ * run in another child process and are scanned over HTTP on 127.0.0.1, as in production.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import readline from 'node:readline';
+import { parseConfig } from '../src/config';
+import { openDatabase, type SqlConnection } from '../src/db';
+import { createConnectors, closeConnectors } from '../src/sources';
+import { noopObserver } from '../src/sources/observe';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
+import { MANIFEST_FILE } from '../demo/seed';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const people = Number(arg('people', '465000'));
+const engine = arg('engine', 'sqlite');
+if (!Number.isInteger(people) || people < 10 || !['sqlite', 'mariadb'].includes(engine)) {
+  process.stderr.write('bench:resolve: --people N (≥ 10) and --engine sqlite|mariadb\n');
+  process.exit(2);
+}
+
+async function oneidConnection(dataDir: string): Promise<SqlConnection> {
+  if (engine === 'sqlite') {
+    const filename = path.join(dataDir, 'oneid-bench.sqlite');
+    for (const f of [filename, `${filename}-wal`, `${filename}-shm`]) fs.rmSync(f, { force: true });
+    return { client: 'sqlite', filename };
+  }
+  const base = process.env.C360_BENCH_MYSQL_URL;
+  if (!base) throw new Error('--engine mariadb needs C360_BENCH_MYSQL_URL, e.g. mysql://root@127.0.0.1:3307/');
+  const admin = openDatabase({ client: 'mysql', url: base });
+  await admin.raw('DROP DATABASE IF EXISTS c360_bench_oneid');
+  await admin.raw('CREATE DATABASE c360_bench_oneid CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
+  await admin.destroy();
+  const url = new URL(base);
+  url.pathname = '/c360_bench_oneid';
+  return { client: 'mysql', url: url.toString() };
+}
+
+async function main() {
+  const dataDir = path.resolve('bench/results', `world-${people}-42`);
+  if (!fs.existsSync(path.join(dataDir, MANIFEST_FILE))) {
+    process.stdout.write(`generating the demo world (${people} people) in ${path.relative(process.cwd(), dataDir)} …\n`);
+    const gen = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/seed.ts'), '--people', String(people), '--seed', '42', '--data-dir', dataDir], { stdio: 'inherit' });
+    if (gen.status !== 0) throw new Error('demo world generation failed');
+  }
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/stand-ins.ts'), '--data-dir', dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const urls: { support: string; scrm: string } = await new Promise((ok, fail) => {
+    readline.createInterface({ input: child.stdout! }).once('line', (l) => ok(JSON.parse(l)));
+    child.once('exit', (code) => fail(new Error(`stand-ins exited with ${code}`)));
+  });
+  const f = (n: string) => path.join(dataDir, n);
+  const config = parseConfig(
+    {
+      oneid: { connection: await oneidConnection(dataDir) },
+      sources: {
+        crm: { connection: { client: 'sqlite', filename: f('crm.sqlite') }, timeoutMs: 60000 },
+        orders: { connection: { client: 'sqlite', filename: f('orders.sqlite') }, timeoutMs: 60000 },
+        support: { baseUrl: urls.support, token: 'bench', timeoutMs: 60000 },
+        scrm: { baseUrl: urls.scrm, appId: 'wxbench', appSecret: 'bench', timeoutMs: 60000 },
+      },
+    },
+    'bench config',
+  );
+  const db = openDatabase(config.oneid.connection);
+  const connectors = createConnectors(config.sources, noopObserver);
+  let peakSampled = 0;
+  const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, process.memoryUsage().rss)), 250);
+  try {
+    await migrateLatest(db);
+    const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
+    const store = createIdMapStore(db);
+    const started = Date.now();
+    const stats = await resolve({ store, db, connectors: Object.values(connectors), rules });
+    const seconds = (Date.now() - started) / 1000;
+    const again = Date.now();
+    const rerun = await resolve({ store, db, connectors: Object.values(connectors), rules });
+    const rerunSeconds = (Date.now() - again) / 1000;
+    const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
+    process.stdout.write(
+      [
+        `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records`,
+        `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s)`,
+        `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
+        `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
+        `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
+        `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read, ${rerun.recordsChanged} changed`,
+      ].join('\n') + '\n',
+    );
+    process.stdout.write(JSON.stringify({ engine, people, records: stats.recordsRead, seconds, recordsPerSecond: stats.recordsRead / seconds, peakRssMiB: peakMiB, rerunSeconds }) + '\n');
+  } finally {
+    clearInterval(sampler);
+    await closeConnectors(connectors);
+    await db.destroy();
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:resolve: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
