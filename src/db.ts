@@ -15,22 +15,47 @@ export function isMysql(db: Knex): boolean {
   return db.client.config.client === 'mysql2';
 }
 
-/** Opens a knex instance. SQLite files get WAL and a busy timeout so readers and one writer coexist. */
-export function openDatabase(conn: SqlConnection): Knex {
+export interface OpenOptions {
+  /**
+   * Someone else's database (a source system): SQLite is opened read-only and never created, so a
+   * mistyped path fails instead of quietly becoming an empty database; WAL is left to its owner.
+   */
+  readOnly?: boolean;
+  /** How long a query may wait for a pooled connection (knex's default is 60 s, longer than any request). */
+  acquireTimeoutMs?: number;
+}
+
+/**
+ * knex prints every failed connection attempt to stdout; callers already report those as coded
+ * errors, so the lines are dropped. Other warnings pass through.
+ */
+function quietAcquireErrors(message: unknown): void {
+  if (typeof message === 'string' && message.startsWith('Acquire connection error')) return;
+  console.warn(message);
+}
+
+/** Opens a knex instance. Writable SQLite files get WAL and a busy timeout so readers and one writer coexist. */
+export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex {
+  const acquireConnectionTimeout = opts.acquireTimeoutMs ?? 10_000;
   if (conn.client === 'sqlite') {
-    if (conn.filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(conn.filename)), { recursive: true });
+    if (!opts.readOnly && conn.filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(conn.filename)), { recursive: true });
     return knex({
       client: 'better-sqlite3',
-      connection: { filename: conn.filename },
+      connection: { filename: conn.filename, ...(opts.readOnly ? { options: { readonly: true } } : {}) },
       useNullAsDefault: true,
+      acquireConnectionTimeout,
+      log: { warn: quietAcquireErrors },
       pool: {
-        min: 1,
+        min: opts.readOnly ? 0 : 1,
         max: 1,
         afterCreate: (raw: any, done: (err: Error | null, c: unknown) => void) => {
           try {
-            raw.pragma('journal_mode = WAL');
+            if (!opts.readOnly) {
+              raw.pragma('journal_mode = WAL');
+              raw.pragma('synchronous = NORMAL');
+            }
+            // A writer may hold the lock briefly; wait rather than fail.
             raw.pragma('busy_timeout = 5000');
-            raw.pragma('synchronous = NORMAL');
             done(null, raw);
           } catch (e) {
             done(e as Error, raw);
@@ -40,6 +65,8 @@ export function openDatabase(conn: SqlConnection): Knex {
     });
   }
   return knex({
+    acquireConnectionTimeout,
+    log: { warn: quietAcquireErrors },
     client: 'mysql2',
     connection: {
       uri: conn.url,

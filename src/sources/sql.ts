@@ -15,7 +15,7 @@
  * SQLite sources are opened read-only: a mistyped path must fail (SOURCE_UNAVAILABLE), not
  * silently create an empty database the way a writable open would.
  */
-import knex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { openDatabase, isMysql, MAX_IN_LIST, type SqlConnection } from '../db';
 import { SourceError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
@@ -57,37 +57,9 @@ export interface SqlSource {
 }
 
 /** Opens a source database: MySQL/MariaDB through the shared opener, SQLite read-only and never created. */
-export function openSourceDatabase(conn: SqlConnection): Knex {
-  if (conn.client === 'mysql') return openDatabase(conn);
-  return knex({
-    client: 'better-sqlite3',
-    connection: { filename: conn.filename, options: { readonly: true } },
-    useNullAsDefault: true,
-    log: { warn: quietAcquireErrors },
-    pool: {
-      min: 0,
-      max: 1,
-      afterCreate: (raw: any, done: (err: Error | null, c: unknown) => void) => {
-        try {
-          // The writer (the source system) may hold the lock briefly; wait rather than fail.
-          raw.pragma('busy_timeout = 5000');
-          done(null, raw);
-        } catch (e) {
-          done(e as Error, raw);
-        }
-      },
-    },
-  });
-}
-
-/**
- * knex prints every failed connection attempt to stdout; the transport already reports them
- * (a SourceError per call, counted by the observer), so those lines are dropped. Other
- * warnings pass through.
- */
-function quietAcquireErrors(message: unknown): void {
-  if (typeof message === 'string' && message.startsWith('Acquire connection error')) return;
-  console.warn(message);
+/** A source system's database: never created, read-only for SQLite, pool waits bounded like statements. */
+export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_TIMEOUT_MS): Knex {
+  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs });
 }
 
 export function createSqlSource(opts: SqlSourceOptions): SqlSource {
@@ -95,7 +67,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     throw new Error(`${source}: timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
-  const db = openSourceDatabase(opts.connection);
+  const db = openSourceDatabase(opts.connection, timeoutMs);
   const mysql = isMysql(db);
   const breaker = new CircuitBreaker(opts.breaker);
   let closed = false;
