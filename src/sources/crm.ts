@@ -17,8 +17,7 @@ import {
   batchByKey,
   checkMaxBatch,
   createSqlSource,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
+  keysetScan,
   groupRows,
   textOrNull,
   type BreakerOptions,
@@ -79,8 +78,6 @@ interface CrmEventRow {
 }
 
 const SOURCE = 'crm' as const;
-const DEFAULT_PAGE_SIZE = 500;
-const MAX_PAGE_SIZE = 10_000;
 
 const CONTACT_COLUMNS = [
   'contact_id',
@@ -242,27 +239,24 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
      * moves the cursor but is left out of the page: the contract has no slot for a malformed
      * scanned record, and an invented time would mislead rebind ordering.
      */
-    async scan(cursor, pageSize = DEFAULT_PAGE_SIZE) {
-      checkPageSize(pageSize);
-      const after = cursor == null ? null : decodeCrmCursor(cursor);
-      return observer.call({ source: SOURCE, operation: 'scan', batchSize: pageSize }, async () => {
-        const rows = await sql.run<CrmScanRow[]>('scan', (db) => {
-          const q = db('crm_contacts').select(SCAN_COLUMNS);
-          if (after) {
-            // `updated_at >= ?` first, so both engines use the index for the range.
-            const [u, id] = after;
-            q.where('updated_at', '>=', u).andWhere((w) => w.where('updated_at', '>', u).orWhere('contact_id', '>', id));
-          }
-          return q.orderBy([{ column: 'updated_at' }, { column: 'contact_id' }]).limit(pageSize);
-        });
-        const last = rows[rows.length - 1];
-        return {
-          records: rows.map(toScanned).filter((r): r is ScannedRecord => r !== null),
-          cursor: last ? encodeKeysetCursor(last.updated_at, last.contact_id) : cursor,
-          done: rows.length < pageSize,
-        };
-      });
-    },
+    scan: (cursor, pageSize) =>
+      keysetScan<CrmScanRow>(
+        {
+          source: SOURCE,
+          sql,
+          observer,
+          table: 'crm_contacts',
+          columns: SCAN_COLUMNS,
+          // The local-time strings are fixed-width, so their text order is time order.
+          updatedColumn: 'updated_at',
+          idColumn: 'contact_id',
+          position: (r) => [r.updated_at, r.contact_id],
+          isPosition: (u, id) => typeof u === 'string' && typeof id === 'string',
+          toScanned,
+        },
+        cursor,
+        pageSize,
+      ),
 
     scanRecords(ids) {
       return batchByKey(
@@ -345,14 +339,3 @@ function optIn(v: unknown): boolean | null {
   return null;
 }
 
-function checkPageSize(pageSize: number): void {
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
-    throw new Error(`${SOURCE} scan: pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${pageSize}`);
-}
-
-function decodeCrmCursor(cursor: string): [string, string] {
-  const [u, id] = decodeKeysetCursor(SOURCE, cursor);
-  if (typeof u !== 'string' || typeof id !== 'string')
-    throw new Error(`${SOURCE} scan: not a cursor this connector handed out: ${JSON.stringify(cursor)}`);
-  return [u, id];
-}

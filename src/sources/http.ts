@@ -20,6 +20,21 @@ import { CircuitBreaker, type BreakerOptions as SharedBreakerOptions } from './b
 
 export type BreakerOptions = Pick<SharedBreakerOptions, 'failureThreshold' | 'cooldownMs'>;
 
+/** What every HTTP connector's config shares besides its credentials. */
+export interface HttpConnectorOptions {
+  baseUrl: string;
+  /** Deadline per attempt (default 2000 ms). */
+  timeoutMs?: number;
+  /** Ids per call, 1..100 (default 100, the API's limit). */
+  maxBatch?: number;
+  /** Extra attempts after a transient failure (default 1). */
+  retries?: number;
+  /** Default: open after 5 consecutive failures, probe again after 10 s. */
+  breaker?: Partial<BreakerOptions>;
+  /** Page size for `scan` when the caller names none (default 500, at most 1000). */
+  scanPageSize?: number;
+}
+
 export interface HttpTransportOptions {
   source: SourceName;
   /** Scheme, host, port and optional path prefix, e.g. `http://127.0.0.1:4001`. */

@@ -23,8 +23,7 @@ import {
   batchByKey,
   checkMaxBatch,
   createSqlSource,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
+  keysetScan,
   groupRows,
   integerOrNull,
   textOrNull,
@@ -154,8 +153,6 @@ interface BoundaryRow {
 const SOURCE = 'orders' as const;
 const CANCELLED = 'cancelled';
 const DAY_MS = 86_400_000;
-const DEFAULT_PAGE_SIZE = 500;
-const MAX_PAGE_SIZE = 10_000;
 
 const ACCOUNT_COLUMNS = ['account_id', 'mobile', 'member_no', 'email', 'channel', 'registered_at', 'updated_at'] as const;
 const ORDER_COLUMNS = ['order_id', 'account_id', 'status', 'channel', 'total_cents', 'currency', 'placed_at', 'paid_at'] as const;
@@ -428,29 +425,23 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
       });
     },
 
-    /** Keyset pagination on (updated_at, account_id), both numeric. */
-    async scan(cursor, pageSize = DEFAULT_PAGE_SIZE) {
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
-        throw new Error(`${SOURCE} scan: pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${pageSize}`);
-      const after = cursor == null ? null : decodeOrdersCursor(cursor);
-      return observer.call({ source: SOURCE, operation: 'scan', batchSize: pageSize }, async () => {
-        const rows = await sql.run<ShopAccountRow[]>('scan', (db) => {
-          const q = db('shop_accounts').select(ACCOUNT_COLUMNS);
-          if (after) {
-            // `updated_at >= ?` first, so both engines use the index for the range.
-            const [u, id] = after;
-            q.where('updated_at', '>=', u).andWhere((w) => w.where('updated_at', '>', u).orWhere('account_id', '>', id));
-          }
-          return q.orderBy([{ column: 'updated_at' }, { column: 'account_id' }]).limit(pageSize);
-        });
-        const last = rows[rows.length - 1];
-        return {
-          records: rows.map(toScanned).filter((r): r is ScannedRecord => r !== null),
-          cursor: last ? encodeKeysetCursor(Number(last.updated_at), Number(last.account_id)) : cursor,
-          done: rows.length < pageSize,
-        };
-      });
-    },
+    scan: (cursor, pageSize) =>
+      keysetScan<ShopAccountRow>(
+        {
+          source: SOURCE,
+          sql,
+          observer,
+          table: 'shop_accounts',
+          columns: ACCOUNT_COLUMNS,
+          updatedColumn: 'updated_at',
+          idColumn: 'account_id',
+          position: (r) => [Number(r.updated_at), Number(r.account_id)],
+          isPosition: (u, id) => Number.isSafeInteger(u) && Number.isSafeInteger(id),
+          toScanned,
+        },
+        cursor,
+        pageSize,
+      ),
 
     scanRecords(ids) {
       return byNumericKey(
@@ -716,9 +707,3 @@ function checkLimit(limit: number | null | undefined): number | null {
   return limit;
 }
 
-function decodeOrdersCursor(cursor: string): [number, number] {
-  const [u, id] = decodeKeysetCursor(SOURCE, cursor);
-  if (!Number.isSafeInteger(u) || !Number.isSafeInteger(id))
-    throw new Error(`${SOURCE} scan: not a cursor this connector handed out: ${JSON.stringify(cursor)}`);
-  return [u as number, id as number];
-}

@@ -12,25 +12,14 @@
  */
 import { badRow, SourceError } from '../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../canonical';
-import { badResponse, createHttpTransport, type BreakerOptions, type JsonObject, type Query } from './http';
+import { badResponse, createHttpTransport, type HttpConnectorOptions, type JsonObject, type Query } from './http';
 import { chunked, type SourceObserver } from './observe';
 import type { Coupon, EventQuery, GroupMembership, RawIdentifier, ScanPage, ScannedRecord, ScrmConnector, ScrmFollower, Slot, SourceEvent } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
 
-export interface ScrmConnectorConfig {
-  baseUrl: string;
+export interface ScrmConnectorConfig extends HttpConnectorOptions {
   appId: string;
   appSecret: string;
-  /** Deadline per attempt (default 2000 ms). */
-  timeoutMs?: number;
-  /** Openids per call, 1..100 (default 100, the API's limit). */
-  maxBatch?: number;
-  /** Extra attempts after a transient failure (default 1). */
-  retries?: number;
-  /** Default: open after 5 consecutive failures, probe again after 10 s. */
-  breaker?: Partial<BreakerOptions>;
-  /** Page size for `scan` when the caller names none (default 500, at most 1000). */
-  scanPageSize?: number;
 }
 
 const SOURCE = 'scrm' as const;

@@ -9,25 +9,14 @@
  */
 import { badRow, type SourceError } from '../errors';
 import { instantFromIso, normalizeEmail, normalizePhone } from '../canonical';
-import { badResponse, createHttpTransport, type BreakerOptions, type JsonObject } from './http';
+import { badResponse, createHttpTransport, type HttpConnectorOptions, type JsonObject } from './http';
 import { chunked, type SourceObserver } from './observe';
 import type { EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SupportConnector, SupportRequester, Ticket } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
 
-export interface SupportConnectorConfig {
-  baseUrl: string;
+export interface SupportConnectorConfig extends HttpConnectorOptions {
   /** API token, sent as a bearer token. */
   token: string;
-  /** Deadline per attempt (default 2000 ms). */
-  timeoutMs?: number;
-  /** Ids per call, 1..100 (default 100, the API's limit). */
-  maxBatch?: number;
-  /** Extra attempts after a transient failure (default 1). */
-  retries?: number;
-  /** Default: open after 5 consecutive failures, probe again after 10 s. */
-  breaker?: Partial<BreakerOptions>;
-  /** Page size for `scan` when the caller names none (default 500, at most 1000). */
-  scanPageSize?: number;
 }
 
 const SOURCE = 'support' as const;
