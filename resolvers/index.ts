@@ -10,6 +10,7 @@ import { accessResolvers } from './access';
 import { goldenResolvers } from './golden';
 import { timelineResolvers } from './timeline';
 import { insightsResolvers } from './insights';
+import { identityResolvers } from './identity';
 
 export const resolvers = mergeResolvers([
   { DateTime, Date: DateScalar },
@@ -22,4 +23,5 @@ export const resolvers = mergeResolvers([
   goldenResolvers,
   timelineResolvers,
   insightsResolvers,
+  identityResolvers,
 ]);

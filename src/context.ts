@@ -5,6 +5,7 @@ import type { Logger } from './observability/logger';
 import { createLoaders, type LoaderDeps, type Loaders } from './loaders';
 import type { Config } from './config';
 import { defaultInsightsRuntime, type InsightsRuntime } from './insights/runtime';
+import type { Stewardship } from './idmap/stewardship';
 
 export interface Viewer {
   /** Role name from the access policy. */
@@ -25,10 +26,12 @@ export interface Context {
   log: Logger;
   /** Survivorship, tag and lifecycle rules and the RFM boundary cache (src/insights/runtime.ts). */
   insights?: InsightsRuntime;
+  /** OneID stewardship (src/idmap/stewardship.ts): the identity mutations and explanations; absent where not served. */
+  stewardship?: Stewardship;
 }
 
 export function createContext(
-  deps: LoaderDeps & { limits: Config['limits']; log: Logger; insights?: InsightsRuntime },
+  deps: LoaderDeps & { limits: Config['limits']; log: Logger; insights?: InsightsRuntime; stewardship?: Stewardship },
   requestId: string,
   viewer: Viewer,
 ): Context {
@@ -45,5 +48,6 @@ export function createContext(
     limits: deps.limits,
     log: deps.log.child({ requestId }),
     insights,
+    stewardship: deps.stewardship,
   };
 }

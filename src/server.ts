@@ -9,6 +9,7 @@ import { HeaderMap } from '@apollo/server';
 import type { Gateway } from './gateway';
 import { createContext } from './context';
 import { webhookRoute } from './webhooks';
+import { stewardshipFor } from './idmap/stewardship';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -122,7 +123,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
         context: async () =>
-          createContext({ idmap: gw.idmap, connectors: gw.connectors, limits: gw.config.limits, log: gw.log, insights: gw.insights }, requestId, viewer ?? { role: 'none', principal: 'none' }),
+          createContext({ idmap: gw.idmap, connectors: gw.connectors, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) }, requestId, viewer ?? { role: 'none', principal: 'none' }),
       });
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;

@@ -14,6 +14,7 @@
  */
 import type { Knex } from 'knex';
 import { ulid } from 'ulid';
+import { isMysql } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../sources/types';
 import type { CustomerRow, IdentifierRow, IdMapReader, LinkEvent, SourceRecordKey } from './types';
@@ -183,8 +184,10 @@ export function createIdMapStore(db: Knex) {
   // ---------- stewardship writes ----------
 
   /**
-   * Merges `mergedId` into `survivorId`: re-points its records and any customer merged into
-   * it, and logs a `merge` event whose evidence lists what moved, so it can be undone.
+   * A steward merges `mergedId` into `survivorId`: re-points its records and any customer
+   * merged into it, logs a `merge` event whose evidence lists what moved (so it can be
+   * undone), and records a `same` decision, all in one transaction. Unknown ids are
+   * NOT_FOUND; a merged id, or the same id twice, is a CONFLICT.
    */
   async function mergeCustomers(input: {
     survivorId: string;
@@ -195,10 +198,39 @@ export function createIdMapStore(db: Knex) {
   }): Promise<MergeResult> {
     if (input.survivorId === input.mergedId) throw conflict(`Cannot merge customer ${input.mergedId} into itself`);
     return db.transaction(async (trx) => {
-      await requireActive(trx, [input.survivorId, input.mergedId]);
+      await requireStewardable(trx, [input.survivorId, input.mergedId]);
       const at = nowIso();
       const moved = await mergeInto(trx, { ...input, evidence: input.evidence ?? {} }, at);
+      await insertDecision(trx, at, { verdict: 'same', customerId: input.survivorId, otherCustomerId: input.mergedId, actor: input.actor, reason: input.reason });
       return { survivorId: input.survivorId, mergedId: input.mergedId, movedRecords: moved };
+    });
+  }
+
+  /**
+   * A steward says two source records are one person: their customers are merged (the older
+   * survives, as in resolution) with a `same` decision, the merge's evidence naming the two
+   * records. Unknown records are NOT_FOUND; a record no customer holds, or two records of
+   * one customer already, are a CONFLICT.
+   */
+  async function linkRecords(input: { a: SourceRecordKey; b: SourceRecordKey; actor: string; reason: string }): Promise<MergeResult> {
+    return db.transaction(async (trx) => {
+      const rows: DbSourceRecordRow[] = await whereRecords(trx(T.sourceRecords), 'source', 'record_id', [input.a, input.b]).select('*');
+      const ownerOf = (k: SourceRecordKey, name: string): string => {
+        const row = rows.find((r) => r.source === k.source && r.record_id === k.recordId);
+        if (!row) throw notFound(`Record ${name} (${k.source}:${k.recordId}) is not known to OneID`);
+        if (!row.customer_id) throw conflict(`Record ${name} (${k.source}:${k.recordId}) belongs to no customer: deleted in its source, or awaiting resolution`);
+        return row.customer_id;
+      };
+      const [ca, cb] = [ownerOf(input.a, 'a'), ownerOf(input.b, 'b')];
+      if (ca === cb) throw conflict(`Records a and b already belong to one customer, ${ca}`);
+      // ULIDs sort by creation time: the older customer survives, as resolution does.
+      const [survivorId, mergedId] = [ca, cb].sort();
+      await requireActive(trx, [survivorId, mergedId]);
+      const at = nowIso();
+      const evidence = { records: [input.a, input.b].map((k) => ({ source: k.source, recordId: k.recordId })) };
+      const moved = await mergeInto(trx, { survivorId, mergedId, actor: input.actor, reason: input.reason, evidence }, at);
+      await insertDecision(trx, at, { verdict: 'same', customerId: survivorId, otherCustomerId: mergedId, actor: input.actor, reason: input.reason });
+      return { survivorId, mergedId, movedRecords: moved };
     });
   }
 
@@ -256,8 +288,11 @@ export function createIdMapStore(db: Knex) {
       const rows = await whereRecords(trx(T.sourceRecords), 'source', 'record_id', input.records).select('source', 'record_id', 'customer_id');
       if (rows.length !== uniqueBy(input.records, recordKeyString).length) throw notFound('Some records to split are unknown');
       const owners = unique(rows.map((r) => r.customer_id as string | null));
-      if (owners.length !== 1 || !owners[0]) throw conflict('Records to split must all belong to one customer');
-      const from = owners[0];
+      if (owners.includes(null)) throw conflict('Records to split must belong to a customer; some belong to none (deleted in their source, or awaiting resolution)');
+      if (owners.length !== 1) throw conflict('Records to split must all belong to one customer');
+      const from = owners[0] as string;
+      const [{ n }] = await trx(T.sourceRecords).where('customer_id', from).count({ n: '*' });
+      if (Number(n) <= rows.length) throw conflict(`Cannot split every record off customer ${from}: at least one must stay`);
       const at = nowIso();
       const id = ulid();
       await trx(T.customers).insert({ id, status: 'active', merged_into: null, created_at: toDbTime(trx, at), updated_at: toDbTime(trx, at) });
@@ -291,6 +326,77 @@ export function createIdMapStore(db: Knex) {
     });
   }
 
+  /**
+   * A steward settles an open review candidate. `same` (accept) merges the candidate's two
+   * customers, as they are now (merged ids followed to their survivor), and records the
+   * decision; `different` (reject) records that they are different people, which resolution
+   * then never links. A candidate about a value rather than a pair (blocked, over-shared,
+   * orphan) can only be rejected (dismissed). Unknown ids are NOT_FOUND; a settled candidate,
+   * accepting one without a pair, or rejecting a pair that is one customer already, CONFLICT.
+   */
+  async function resolveCandidate(input: { id: string; verdict: DecisionVerdict; actor: string; reason: string }): Promise<{
+    candidate: ReviewCandidate;
+    merge: MergeResult | null;
+    /** The customers the decision is about, as they are now; null for a candidate about a value. */
+    customerId: string | null;
+    otherCustomerId: string | null;
+  }> {
+    const key = /^\d{1,9}$/.test(input.id) ? Number(input.id) : null;
+    if (key === null) throw notFound(`No review candidate ${input.id}`);
+    return db.transaction(async (trx) => {
+      const q = trx(T.candidates).where('id', key);
+      const row: DbReviewCandidateRow | undefined = await (isMysql(trx) ? q.forUpdate() : q).first();
+      if (!row) throw notFound(`No review candidate ${input.id}`);
+      if (row.status !== 'open') throw conflict(`Review candidate ${input.id} is already ${row.status}`);
+      const at = nowIso();
+      const settle = async (status: CandidateStatus) => {
+        await trx(T.candidates).where('id', key).update({ status, updated_at: toDbTime(trx, at) });
+        return toCandidate({ ...row, status, updated_at: at });
+      };
+
+      if (!row.customer_id || !row.other_customer_id) {
+        if (input.verdict === 'same') {
+          throw conflict(`Review candidate ${input.id} (${row.reason}) names no pair of customers to link; link its records with linkRecords`);
+        }
+        await insertEvents(trx, at, [
+          {
+            actor: input.actor,
+            action: 'decision',
+            customerId: row.customer_id,
+            reason: input.reason,
+            evidence: { verdict: 'different', candidate: input.id, candidateReason: row.reason },
+          },
+        ]);
+        return { candidate: await settle('rejected'), merge: null, customerId: row.customer_id, otherCustomerId: null };
+      }
+
+      const found: DbCustomerRow[] = await trx(T.customers).whereIn('id', [row.customer_id, row.other_customer_id]).select('*');
+      const now = (id: string) => {
+        const c = found.find((x) => x.id === id);
+        if (!c) throw new Error(`OneID invariant broken: review candidate ${input.id} names unknown customer ${id}`);
+        return c.status === 'active' ? c.id : (c.merged_into as string);
+      };
+      const [a, b] = [now(row.customer_id), now(row.other_customer_id)].sort();
+      const decision = { actor: input.actor, reason: input.reason, candidateId: input.id };
+      if (a === b) {
+        if (input.verdict === 'different') {
+          throw conflict(`The customers of review candidate ${input.id} are one customer already (${a}); separate them with splitCustomer or unlinkRecord`);
+        }
+        await insertDecision(trx, at, { ...decision, verdict: 'same', customerId: row.customer_id, otherCustomerId: row.other_customer_id });
+        return { candidate: await settle('accepted'), merge: null, customerId: a, otherCustomerId: a };
+      }
+      if (input.verdict === 'different') {
+        await insertDecision(trx, at, { ...decision, verdict: 'different', customerId: a, otherCustomerId: b });
+        return { candidate: await settle('rejected'), merge: null, customerId: a, otherCustomerId: b };
+      }
+      await requireActive(trx, [a, b]);
+      const evidence = { candidate: input.id, kind: row.kind, value: row.value };
+      const moved = await mergeInto(trx, { survivorId: a, mergedId: b, actor: input.actor, reason: input.reason, evidence }, at);
+      await insertDecision(trx, at, { ...decision, verdict: 'same', customerId: a, otherCustomerId: b });
+      return { candidate: await settle('accepted'), merge: { survivorId: a, mergedId: b, movedRecords: moved }, customerId: a, otherCustomerId: b };
+    });
+  }
+
   /** Review candidates, oldest first, paged by id. */
   async function reviewCandidates(opts: { status?: CandidateStatus; afterId?: string | null; limit?: number } = {}): Promise<ReviewCandidate[]> {
     let q = db(T.candidates).orderBy('id').limit(opts.limit ?? 100);
@@ -313,9 +419,11 @@ export function createIdMapStore(db: Knex) {
     db,
     // stewardship
     mergeCustomers,
+    linkRecords,
     unmergeCustomer,
     splitRecords,
     recordDecision,
+    resolveCandidate,
     reviewCandidates,
     candidatesByCustomerIds,
     // resolution (resolve.ts)
@@ -359,3 +467,16 @@ function toCandidate(r: DbReviewCandidateRow): ReviewCandidate {
   };
 }
 
+/**
+ * Locks (MySQL) and checks customers a steward acts on: unknown ids are NOT_FOUND, merged
+ * ones a CONFLICT naming the customer they now are.
+ */
+async function requireStewardable(trx: Knex, ids: readonly string[]): Promise<void> {
+  const q = trx(T.customers).whereIn('id', unique(ids)).select('id', 'status', 'merged_into');
+  const rows: Array<Pick<DbCustomerRow, 'id' | 'status' | 'merged_into'>> = await (isMysql(trx) ? q.forUpdate() : q);
+  for (const id of ids) {
+    const row = rows.find((r) => r.id === id);
+    if (!row) throw notFound(`No customer ${id}`);
+    if (row.status !== 'active') throw conflict(`Customer ${id} is not active: it was merged into ${row.merged_into}; use that id`);
+  }
+}

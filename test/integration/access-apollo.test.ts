@@ -135,13 +135,14 @@ describe('Access over Apollo: what a role cannot see fails validation', () => {
 
   it('refuses a mutation to every role but admin, once mutations exist', async () => {
     let merged = 0;
+    // The real stewardship SDL, with a stand-in resolver that counts the calls it gets.
     const withMutation = makeExecutableSchema({
-      typeDefs: [loadTypeDefs(), 'type Mutation { "Merge two customers." mergeCustomers(into: ID!, from: ID!): Customer }'],
-      resolvers: [resolvers, { Mutation: { mergeCustomers: () => (merged++, { id: 'c1' }) } }],
+      typeDefs: loadTypeDefs(),
+      resolvers: [resolvers, { Mutation: { mergeCustomers: () => (merged++, { action: 'merge', customerId: 'c1', movedRecords: [] }) } }],
     });
     const p = parsePolicy(JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8')), 'access.json', withMutation);
     const later = buildRoleSchemas(withMutation, p);
-    const m = 'mutation { mergeCustomers(into: "c1", from: "c2") { id } }';
+    const m = 'mutation { mergeCustomers(survivorId: "c1", mergedId: "c2", reason: "same") { customerId } }';
     for (const role of ['marketing', 'sales', 'support', 'finance', 'analyst']) {
       const { codes, status } = await ask(role, m, undefined, { server: await serverFor(role, { schema: later.get(role)!, policy: p }) });
       expect(codes).toEqual(['GRAPHQL_VALIDATION_FAILED']);

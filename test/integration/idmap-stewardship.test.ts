@@ -1,0 +1,385 @@
+/**
+ * OneID stewardship against the store on the engine under test: people linking, unlinking,
+ * merging, splitting and settling review candidates, and resolution respecting what they
+ * decided; and the explanation of why two records or customers are one.
+ */
+import path from 'node:path';
+import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
+import { createStewardship, MAX_REASON_LENGTH, type Stewardship } from '../../src/idmap/stewardship';
+import type { Connector, IdentifierKind, ScanPage, ScannedRecord, SourceName } from '../../src/sources/types';
+
+const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+const T0 = '2024-03-01T08:00:00.000Z';
+
+type Ids = Partial<Record<'phone' | 'email' | 'member' | 'unionid' | 'openid', string>>;
+const KIND: Record<keyof Ids, IdentifierKind> = { phone: 'PHONE', email: 'EMAIL', member: 'MEMBER_NO', unionid: 'UNIONID', openid: 'OPENID' };
+
+function rec(source: SourceName, recordId: string, ids: Ids, traits?: ScannedRecord['traits'], updatedAt = T0): ScannedRecord {
+  return {
+    source,
+    recordId,
+    updatedAt,
+    identifiers: Object.entries(ids).map(([k, value]) => ({ kind: KIND[k as keyof Ids], value: value as string })),
+    traits,
+  };
+}
+
+/** A source feed over an array, paged by (updatedAt, recordId) after the cursor like the real feeds. */
+class FakeSource implements Connector {
+  readonly maxBatch = 100;
+  constructor(
+    readonly name: SourceName,
+    private records: ScannedRecord[],
+  ) {}
+  put(r: ScannedRecord) {
+    this.records = [...this.records.filter((x) => x.recordId !== r.recordId), r];
+  }
+  async scan(cursor: string | null, pageSize = 100): Promise<ScanPage> {
+    const key = (r: ScannedRecord) => `${r.updatedAt}|${r.recordId}`;
+    const after = [...this.records].sort((a, b) => (key(a) < key(b) ? -1 : 1)).filter((r) => cursor == null || key(r) > cursor);
+    const page = after.slice(0, pageSize);
+    return { records: page, cursor: page.length ? key(page[page.length - 1]) : cursor, done: after.length <= pageSize };
+  }
+  async scanRecords(ids: readonly string[]) {
+    return ids.map((id) => this.records.find((r) => r.recordId === id) ?? null);
+  }
+  async health() {}
+  async close() {}
+}
+
+/**
+ * The world: a chain crm:A –phone– orders:B –email– support:C; loners D, E, F, G; two
+ * households whose shared phone resolution refuses (H1/H2 and K1/K2, each a conflict
+ * candidate); and a placeholder email on T1 and T2 (a blocked candidate).
+ */
+function sources() {
+  return [
+    new FakeSource('crm', [
+      rec('crm', 'A', { phone: '139-1111-2222' }, { name: '王芳' }),
+      rec('crm', 'D', { email: 'd@qq.com' }),
+      rec('crm', 'E', { email: 'e@qq.com' }),
+      rec('crm', 'F', { email: 'f@qq.com' }),
+      rec('crm', 'H1', { phone: '13800001111', email: 'h1@qq.com', member: 'M20000001' }, { name: '李强', birthday: '1980-01-01' }),
+      rec('crm', 'H2', { phone: '13800001111', email: 'h2@163.com', member: 'M20000002' }, { name: '张伟', birthday: '1985-02-02' }),
+      rec('crm', 'K1', { phone: '13700002222', email: 'k1@qq.com' }, { name: '刘洋' }),
+      rec('crm', 'T1', { email: 'test@test.com' }),
+      rec('crm', 'T2', { email: 'test@test.com' }),
+    ]),
+    new FakeSource('orders', [rec('orders', 'B', { phone: '8613911112222', email: 'Wang.Fang@qq.com' }), rec('orders', 'K2', { phone: '13700002222', email: 'k2@qq.com' })]),
+    new FakeSource('support', [rec('support', 'C', { email: 'wang.fang@qq.com' }, { name: '王芳' }), rec('support', 'G', { email: 'g@qq.com' })]),
+    new FakeSource('scrm', []),
+  ];
+}
+
+const r = (label: string) => {
+  const [source, recordId] = label.split(':');
+  return { source: source as SourceName, recordId };
+};
+const STEWARD = 'user:alice';
+
+describe(`OneID stewardship (${testEngine})`, () => {
+  let t: TestDatabase;
+  let store: IdMapStore;
+  let steward: Stewardship;
+  let connectors: FakeSource[];
+
+  const owner = async (label: string) => (await store.customerIdsBySourceRecords([r(label)]))[0] as string;
+  const events = () => t.db('idmap_link_events').count({ n: '*' }).then(([{ n }]) => Number(n));
+  /** Every source record's customer, and every customer's state: the whole identity map. */
+  const mapping = async () => ({
+    records: (await t.db('idmap_source_records').orderBy(['source', 'record_id']).select('source', 'record_id', 'customer_id')).map(
+      (x) => `${x.source}:${x.record_id}=${x.customer_id}`,
+    ),
+    customers: (await t.db('idmap_customers').orderBy('id').select('id', 'status', 'merged_into')).map((x) => `${x.id}:${x.status}:${x.merged_into}`),
+  });
+  const candidateOf = async (label: string) => {
+    const c = await owner(label);
+    return (await store.candidatesByCustomerIds([c]))[0].find((x) => x.reason === 'conflict')!;
+  };
+  const codeOf = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      return [(e as { extensions?: { code?: string } }).extensions?.code, (e as Error).message];
+    }
+    throw new Error('expected a refusal');
+  };
+  /** Resolution as if every record had changed in its source: read from the start, every record re-linked. */
+  async function fullResolution() {
+    await t.db('idmap_scan_cursors').del();
+    await t.db('idmap_source_records').whereNull('deleted_at').update({ pending: 1 });
+    return resolve({ store, connectors, rules });
+  }
+
+  beforeEach(async () => {
+    t = await freshDatabase('idmap_steward');
+    await migrateLatest(t.db);
+    store = createIdMapStore(t.db);
+    steward = createStewardship(store);
+    connectors = sources();
+    await resolve({ store, connectors, rules });
+  });
+  afterEach(async () => {
+    await t.drop();
+  });
+
+  it('has the world it was built for', async () => {
+    const chain = await Promise.all(['crm:A', 'orders:B', 'support:C'].map(owner));
+    expect(new Set(chain).size).toBe(1);
+    const apart = await Promise.all(['crm:D', 'crm:E', 'crm:F', 'support:G', 'crm:H1', 'crm:H2', 'crm:K1', 'orders:K2'].map(owner));
+    expect(new Set([...apart, chain[0]]).size).toBe(9);
+    expect((await store.reviewCandidates({ status: 'open' })).map((c) => c.reason).sort()).toEqual(['blocked', 'conflict', 'conflict']);
+  });
+
+  describe('whyLinked', () => {
+    it('explains a chain A –phone– B –email– C with the event that made each link', async () => {
+      const x = await steward.whyRecordsLinked(r('crm:A'), r('support:C'));
+      expect(x).toMatchObject({ linked: true, customerId: await owner('crm:A') });
+      expect(x.path.map((s) => [`${s.from.source}:${s.from.recordId}`, s.via, s.kind, s.value, `${s.to.source}:${s.to.recordId}`])).toEqual([
+        ['crm:A', 'SHARED_IDENTIFIER', 'PHONE', '+8613911112222', 'orders:B'],
+        ['orders:B', 'SHARED_IDENTIFIER', 'EMAIL', 'wang.fang@qq.com', 'support:C'],
+      ]);
+      expect(x.path.map((s) => [s.event?.action, s.event?.actor, `${s.event?.source}:${s.event?.recordId}`])).toEqual([
+        ['link', 'rule:phone', 'orders:B'],
+        ['link', 'rule:email', 'support:C'],
+      ]);
+      expect(x.summary).toBe(`Linked in customer ${x.customerId} through 2 steps: a shared PHONE, then a shared EMAIL.`);
+      // The other way round, the same chain reversed.
+      const back = await steward.whyRecordsLinked(r('support:C'), r('crm:A'));
+      expect(back.path.map((s) => s.kind)).toEqual(['EMAIL', 'PHONE']);
+    });
+
+    it('answers linked: false for records and customers that are not one, and NOT_FOUND for an unknown id', async () => {
+      const [a, d] = [await owner('crm:A'), await owner('crm:D')];
+      expect(await steward.whyRecordsLinked(r('crm:A'), r('crm:D'))).toEqual({
+        linked: false,
+        customerId: null,
+        aCustomerId: a,
+        bCustomerId: d,
+        path: [],
+        merges: [],
+        summary: `Not linked: a belongs to customer ${a} and b to customer ${d}.`,
+      });
+      expect(await steward.whyRecordsLinked(r('crm:A'), r('crm:nope'))).toMatchObject({ linked: false, bCustomerId: null, summary: expect.stringMatching(/b belongs to no customer/) });
+      expect(await steward.whyLinked(a, d)).toMatchObject({ linked: false, aCustomerId: a, bCustomerId: d, path: [] });
+      expect(await codeOf(steward.whyLinked(a, '01UNKNOWN0000000000000000'))).toEqual(['NOT_FOUND', 'No customer 01UNKNOWN0000000000000000']);
+    });
+
+    it('explains two customer ids merged into one through the records each brought, a merged id standing for its records', async () => {
+      const [e, f, g] = [await owner('crm:E'), await owner('crm:F'), await owner('support:G')];
+      await steward.mergeCustomers({ survivorId: f, mergedId: g, actor: STEWARD, reason: 'same person, checked by phone' });
+      await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: 'user:bob', reason: 'same person' });
+      const x = await steward.whyLinked(g, e);
+      expect(x).toMatchObject({ linked: true, customerId: e, aCustomerId: e, bCustomerId: e });
+      expect(x.merges.map((m) => [m.action, m.customerId, m.otherCustomerId])).toEqual([
+        ['merge', f, g],
+        ['merge', e, f],
+      ]);
+      // From G's record to E's: through F's (merged into E along with G's), each step a steward's merge.
+      expect(x.path.map((s) => [`${s.from.source}:${s.from.recordId}`, s.via, `${s.to.source}:${s.to.recordId}`, s.event?.actor])).toEqual([
+        ['support:G', 'MANUAL_DECISION', 'crm:F', STEWARD],
+        ['crm:F', 'MANUAL_DECISION', 'crm:E', 'user:bob'],
+      ]);
+      expect((await steward.whyLinked(f, g)).path.map((s) => `${s.from.recordId}>${s.to.recordId}`)).toEqual(['F>G']);
+    });
+
+    it('shows a steward\'s link between two records as their step', async () => {
+      await steward.linkRecords({ a: r('crm:D'), b: r('crm:A'), actor: STEWARD, reason: 'same person: confirmed on the phone' });
+      const x = await steward.whyRecordsLinked(r('crm:D'), r('support:C'));
+      expect(x.path.map((s) => [`${s.from.source}:${s.from.recordId}`, s.via, s.kind, `${s.to.source}:${s.to.recordId}`])).toEqual([
+        ['crm:D', 'MANUAL_DECISION', null, 'crm:A'],
+        ['crm:A', 'SHARED_IDENTIFIER', 'PHONE', 'orders:B'],
+        ['orders:B', 'SHARED_IDENTIFIER', 'EMAIL', 'support:C'],
+      ]);
+      expect(x.path[0].event).toMatchObject({ action: 'merge', actor: STEWARD, reason: 'same person: confirmed on the phone' });
+    });
+  });
+
+  describe('merge and split', () => {
+    it('merge then split restores exactly the earlier mapping, also for a merge of a merged-into customer', async () => {
+      const before = await mapping();
+      const [e, f, g] = [await owner('crm:E'), await owner('crm:F'), await owner('support:G')];
+      await steward.mergeCustomers({ survivorId: f, mergedId: g, actor: STEWARD, reason: 'same' });
+      const afterFirst = await mapping();
+      await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
+      expect(await Promise.all(['crm:E', 'crm:F', 'support:G'].map(owner))).toEqual([e, e, e]);
+      expect((await store.customersByIds([g]))[0]).toMatchObject({ id: e, mergedFrom: g });
+
+      const split = await steward.splitCustomer({ mergedId: f, actor: 'user:bob', reason: 'not the same after all' });
+      expect(split).toMatchObject({ action: 'split', customerId: f, otherCustomerId: e });
+      expect(split.movedRecords).toEqual([r('crm:F'), r('support:G')]);
+      expect(await mapping()).toEqual(afterFirst);
+      await steward.splitCustomer({ mergedId: g, actor: 'user:bob', reason: 'not the same either' });
+      expect(await mapping()).toEqual(before);
+    });
+
+    it('records each merge and split with the steward as actor, the decision remembered', async () => {
+      const [e, f] = [await owner('crm:E'), await owner('crm:F')];
+      await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
+      await steward.splitCustomer({ mergedId: f, actor: 'user:bob', reason: 'different' });
+      const [history] = await store.linkEventsByCustomerIds([e]);
+      expect(history.slice(0, 4).map((x) => [x.action, x.actor, x.otherCustomerId, x.evidence?.verdict ?? null])).toEqual([
+        ['decision', 'user:bob', f, 'different'],
+        ['split', 'user:bob', f, null],
+        ['decision', STEWARD, f, 'same'],
+        ['merge', STEWARD, f, null],
+      ]);
+      expect(history[1].evidence).toMatchObject({ undoes: history[3].id, movedRecords: [r('crm:F')] });
+      expect(await store.differentPairs()).toEqual([[e, f]]);
+    });
+
+    it('refuses what cannot apply, each with a coded, clear error, writing nothing', async () => {
+      const [e, f] = [await owner('crm:E'), await owner('crm:F')];
+      const n = await events();
+      expect(await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: e, actor: STEWARD, reason: 'x' }))).toEqual(['CONFLICT', `Cannot merge customer ${e} into itself`]);
+      expect(await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: '01UNKNOWN0000000000000000', actor: STEWARD, reason: 'x' }))).toEqual([
+        'NOT_FOUND',
+        'No customer 01UNKNOWN0000000000000000',
+      ]);
+      expect(await codeOf(steward.splitCustomer({ mergedId: e, actor: STEWARD, reason: 'x' }))).toEqual(['CONFLICT', `Customer ${e} is not merged`]);
+      expect(await codeOf(steward.splitCustomer({ mergedId: 'nobody', actor: STEWARD, reason: 'x' }))).toEqual(['NOT_FOUND', 'No customer nobody']);
+      expect((await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: '  ' })))[0]).toBe('BAD_USER_INPUT');
+      expect(await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'x'.repeat(MAX_REASON_LENGTH + 1) }))).toEqual([
+        'BAD_USER_INPUT',
+        `reason must be at most ${MAX_REASON_LENGTH} characters, got ${MAX_REASON_LENGTH + 1}`,
+      ]);
+      expect(await events()).toBe(n);
+      await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
+      expect(await codeOf(steward.mergeCustomers({ survivorId: f, mergedId: e, actor: STEWARD, reason: 'again' }))).toEqual([
+        'CONFLICT',
+        `Customer ${f} is not active: it was merged into ${e}; use that id`,
+      ]);
+    });
+  });
+
+  describe('link and unlink records', () => {
+    it('links two records by merging their customers (the older survives) as a "same" decision', async () => {
+      const [d, a] = [await owner('crm:D'), await owner('crm:A')];
+      const out = await steward.linkRecords({ a: r('crm:D'), b: r('crm:A'), actor: STEWARD, reason: 'same person' });
+      const [survivor, merged] = [d, a].sort();
+      expect(out).toMatchObject({ action: 'merge', customerId: survivor, otherCustomerId: merged });
+      expect(new Set(await Promise.all(['crm:D', 'crm:A', 'orders:B', 'support:C'].map(owner)))).toEqual(new Set([survivor]));
+      const decisions = await t.db('idmap_manual_decisions').select('verdict', 'actor', 'reason');
+      expect(decisions).toEqual([{ verdict: 'same', actor: STEWARD, reason: 'same person' }]);
+      expect(await codeOf(steward.linkRecords({ a: r('crm:D'), b: r('support:C'), actor: STEWARD, reason: 'x' }))).toEqual([
+        'CONFLICT',
+        `Records a and b already belong to one customer, ${survivor}`,
+      ]);
+      expect(await codeOf(steward.linkRecords({ a: r('crm:D'), b: r('crm:nope'), actor: STEWARD, reason: 'x' }))).toEqual([
+        'NOT_FOUND',
+        'Record b (crm:nope) is not known to OneID',
+      ]);
+    });
+
+    it('unlinks a record into a new customer as a "different" decision; refuses to empty a customer', async () => {
+      const x = await owner('support:C');
+      const out = await steward.unlinkRecord({ record: r('support:C'), actor: STEWARD, reason: 'another Wang Fang' });
+      expect(out).toMatchObject({ action: 'split', otherCustomerId: x, movedRecords: [r('support:C')] });
+      expect(await owner('support:C')).toBe(out.customerId);
+      expect(await owner('crm:A')).toBe(x);
+      expect(await store.differentPairs()).toEqual([[x, out.customerId]]);
+      expect(await codeOf(steward.unlinkRecord({ record: r('crm:D'), actor: STEWARD, reason: 'x' }))).toEqual([
+        'CONFLICT',
+        `Cannot split every record off customer ${await owner('crm:D')}: at least one must stay`,
+      ]);
+      expect((await codeOf(steward.unlinkRecord({ record: r('crm:nope'), actor: STEWARD, reason: 'x' })))[0]).toBe('NOT_FOUND');
+    });
+  });
+
+  describe('review candidates', () => {
+    it('pages through the queue oldest first with its evidence, and refuses a cursor it did not hand out', async () => {
+      const all = await steward.mergeCandidates({ status: null, first: 10, after: null });
+      expect(all.edges.map((e) => e.node.reason)).toEqual(['blocked', 'conflict', 'conflict']);
+      const [h1, h2] = [await owner('crm:H1'), await owner('crm:H2')];
+      const household = all.edges.map((e) => e.node).find((c) => c.value === '+8613800001111')!;
+      expect(household).toMatchObject({ kind: 'PHONE', status: 'open', rule: 'phone' });
+      expect([household.customerId, household.otherCustomerId].sort()).toEqual([h1, h2].sort());
+      expect(household.records.map((k) => `${k.source}:${k.recordId}`).sort()).toEqual(['crm:H1', 'crm:H2']);
+      expect(household.differ).toEqual(expect.arrayContaining(['MEMBER_NO', 'EMAIL', 'name']));
+      const blocked = all.edges[0].node;
+      expect(blocked.records.map((k) => k.recordId).sort()).toEqual(['T1', 'T2']);
+
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = await steward.mergeCandidates({ status: 'open', first: 1, after });
+        seen.push(...page.edges.map((e) => e.node.id));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(all.edges.map((e) => e.node.id));
+      expect((await codeOf(steward.mergeCandidates({ status: null, first: 1, after: 'bm9wZQ' })))[0]).toBe('BAD_USER_INPUT');
+    });
+
+    it('keeps a rejected pair apart and an accepted one together through a full re-resolution', async () => {
+      const rejected = await candidateOf('crm:H1');
+      const accepted = await candidateOf('crm:K1');
+      const [h1, h2, k1, k2] = await Promise.all(['crm:H1', 'crm:H2', 'crm:K1', 'orders:K2'].map(owner));
+
+      const no = await steward.resolveCandidate({ id: rejected.id, verdict: 'different', actor: STEWARD, reason: 'two people, one household' });
+      expect(no).toMatchObject({ action: 'decision', movedRecords: [], candidate: { id: rejected.id, status: 'rejected' } });
+      const yes = await steward.resolveCandidate({ id: accepted.id, verdict: 'same', actor: STEWARD, reason: 'one person, two emails' });
+      const [survivor] = [k1, k2].sort();
+      expect(yes).toMatchObject({ action: 'merge', customerId: survivor, candidate: { id: accepted.id, status: 'accepted' } });
+      expect(await Promise.all(['crm:K1', 'orders:K2'].map(owner))).toEqual([survivor, survivor]);
+      expect(await codeOf(steward.resolveCandidate({ id: accepted.id, verdict: 'different', actor: STEWARD, reason: 'x' }))).toEqual([
+        'CONFLICT',
+        `Review candidate ${accepted.id} is already accepted`,
+      ]);
+
+      const settled = await mapping();
+      await fullResolution();
+      expect(await mapping()).toEqual(settled);
+      expect(await Promise.all(['crm:H1', 'crm:H2'].map(owner))).toEqual([h1, h2]);
+      // A new record carrying both households' values would join them, but for the decision.
+      connectors[2].put(rec('support', 'X', { phone: '13800001111', email: 'h1@qq.com' }));
+      connectors[2].put(rec('support', 'Y', { phone: '13800001111', email: 'h2@163.com' }));
+      await resolve({ store, connectors, rules });
+      expect(new Set(await Promise.all(['crm:H1', 'crm:H2'].map(owner))).size).toBe(2);
+      expect(await Promise.all(['crm:K1', 'orders:K2'].map(owner))).toEqual([survivor, survivor]);
+    });
+
+    it('only dismisses a candidate about a value: it names no pair to link', async () => {
+      const [blocked] = await store.reviewCandidates({ status: 'open' });
+      expect(blocked.reason).toBe('blocked');
+      expect(await codeOf(steward.resolveCandidate({ id: blocked.id, verdict: 'same', actor: STEWARD, reason: 'x' }))).toEqual([
+        'CONFLICT',
+        `Review candidate ${blocked.id} (blocked) names no pair of customers to link; link its records with linkRecords`,
+      ]);
+      const out = await steward.resolveCandidate({ id: blocked.id, verdict: 'different', actor: STEWARD, reason: 'placeholder, not a person' });
+      expect(out).toMatchObject({ action: 'decision', customerId: null, candidate: { status: 'rejected' } });
+      expect(await codeOf(steward.resolveCandidate({ id: '999999', verdict: 'same', actor: STEWARD, reason: 'x' }))).toEqual(['NOT_FOUND', 'No review candidate 999999']);
+    });
+  });
+
+  it('a second run of resolution after any sequence of changes writes no events, and never undoes a decision', async () => {
+    const [e, f, g] = [await owner('crm:E'), await owner('crm:F'), await owner('support:G')];
+    await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
+    await steward.mergeCustomers({ survivorId: e, mergedId: g, actor: STEWARD, reason: 'same' });
+    await steward.splitCustomer({ mergedId: f, actor: STEWARD, reason: 'different' });
+    await steward.linkRecords({ a: r('crm:D'), b: r('crm:F'), actor: STEWARD, reason: 'same' });
+    await steward.unlinkRecord({ record: r('support:C'), actor: STEWARD, reason: 'someone else' });
+    await steward.resolveCandidate({ id: (await candidateOf('crm:H1')).id, verdict: 'different', actor: STEWARD, reason: 'household' });
+    await steward.resolveCandidate({ id: (await candidateOf('crm:K1')).id, verdict: 'same', actor: STEWARD, reason: 'one person' });
+    const settled = await mapping();
+
+    // Incremental: nothing changed in the sources, nothing to do.
+    let n = await events();
+    await resolve({ store, connectors, rules });
+    expect(await events()).toBe(n);
+    // Read again from the start: unchanged records write nothing.
+    await t.db('idmap_scan_cursors').del();
+    await resolve({ store, connectors, rules });
+    expect(await events()).toBe(n);
+    expect(await mapping()).toEqual(settled);
+
+    // Every record re-linked: every decision holds; a second run has nothing to add.
+    await fullResolution();
+    expect(await mapping()).toEqual(settled);
+    n = await events();
+    await fullResolution();
+    expect(await events()).toBe(n);
+    expect(await mapping()).toEqual(settled);
+  });
+});
