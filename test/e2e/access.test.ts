@@ -1,0 +1,745 @@
+/**
+ * Access over HTTP, as a client of the running gateway sees it: what each role sees of each
+ * personal field (the table in src/access/POLICY.md, written here as data), introspection per
+ * role, bearer tokens and every way one is refused, the sales row scope, query limits checked
+ * before any source is called, and the audit of unmasked reads. Real API keys, real signed
+ * tokens (HS256 and RS256), real sources behind the gateway; nothing is mocked.
+ */
+import crypto from 'node:crypto';
+import { getIntrospectionQuery } from 'graphql';
+import { SignJWT, generateKeyPair, exportSPKI, type CryptoKey } from 'jose';
+import { startTestWorld, readTruth, apiKeyFor, type TestRole, type TestWorld } from '../helpers/world';
+import type { SourceName } from '../../src/sources/types';
+
+// ---------------------------------------------------------------------------------------------
+// The policy table (POLICY.md, "Personal fields × roles"), as data
+// ---------------------------------------------------------------------------------------------
+
+/** Columns in the order POLICY.md lists them. */
+const ROLES = ['marketing', 'sales', 'support', 'finance', 'analyst', 'admin'] as const satisfies readonly TestRole[];
+type Role = (typeof ROLES)[number];
+
+/**
+ * What a role sees of a field: `visible` (unmasked), `absent` (not in its schema), a mask style,
+ * or a style chosen per value by a sibling field:
+ *  - `contactPointsShown` (Identifier.value for sales and support): phone, email and member
+ *    no shown as is; openid, unionid and device id hashed;
+ *  - `scrmHashed` (SourceRecord.recordId): SCRM record ids hashed, other systems' shown as is.
+ */
+type Cell = 'visible' | 'absent' | 'phone' | 'email' | 'name' | 'yearOnly' | 'hash' | 'contactPointsShown' | 'scrmHashed';
+const V = 'visible';
+const A = 'absent';
+
+// prettier-ignore
+const POLICY: Record<string, [marketing: Cell, sales: Cell, support: Cell, finance: Cell, analyst: Cell, admin: Cell]> = {
+  'Customer.name':          ['name',       V,                    V,                    A,            A,            V],
+  'Customer.phone':         ['phone',      V,                    V,                    A,            A,            V],
+  'Customer.email':         ['email',      V,                    V,                    A,            A,            V],
+  'Customer.birthday':      ['yearOnly',   'yearOnly',           V,                    A,            'yearOnly',   V],
+  'Customer.city':          [A,            V,                    V,                    A,            A,            V],
+  'Customer.province':      [V,            V,                    V,                    A,            A,            V],
+  'CrmContact.name':        ['name',       V,                    V,                    A,            A,            V],
+  'CrmContact.phone':       ['phone',      V,                    V,                    A,            A,            V],
+  'CrmContact.email':       ['email',      V,                    V,                    A,            A,            V],
+  'CrmContact.birthday':    ['yearOnly',   'yearOnly',           V,                    A,            'yearOnly',   V],
+  'CrmContact.province':    [V,            V,                    V,                    A,            A,            V],
+  'CrmContact.city':        [A,            V,                    V,                    A,            A,            V],
+  'ShopAccount.phone':      ['phone',      'phone',              V,                    A,            A,            V],
+  'ShopAccount.email':      ['email',      'email',              V,                    A,            A,            V],
+  'SupportRequester.name':  [A,            A,                    V,                    A,            A,            V],
+  'SupportRequester.phone': [A,            A,                    V,                    A,            A,            V],
+  'SupportRequester.email': [A,            A,                    V,                    A,            A,            V],
+  'ScrmFollower.openid':    ['hash',       'hash',               'hash',               'hash',       'hash',       V],
+  'ScrmFollower.unionid':   ['hash',       A,                    A,                    A,            'hash',       V],
+  'ScrmFollower.nickname':  [A,            V,                    V,                    A,            A,            V],
+  'Identifier.value':       [A,            'contactPointsShown', 'contactPointsShown', A,            A,            V],
+  'SourceRecord.recordId':  ['scrmHashed', 'scrmHashed',         'scrmHashed',         'scrmHashed', 'scrmHashed', V],
+};
+
+/** How to select each field under `customer(id:)` and read its values (every item of a list). */
+const FIELDS: Record<string, { select: string; read: (c: any) => unknown[] }> = {
+  'Customer.name': { select: 'name', read: (c) => [c.name] },
+  'Customer.phone': { select: 'phone', read: (c) => [c.phone] },
+  'Customer.email': { select: 'email', read: (c) => [c.email] },
+  'Customer.birthday': { select: 'birthday', read: (c) => [c.birthday] },
+  'Customer.city': { select: 'city', read: (c) => [c.city] },
+  'Customer.province': { select: 'province', read: (c) => [c.province] },
+  'CrmContact.name': { select: 'crmContacts { name }', read: (c) => c.crmContacts.map((x: any) => x.name) },
+  'CrmContact.phone': { select: 'crmContacts { phone }', read: (c) => c.crmContacts.map((x: any) => x.phone) },
+  'CrmContact.email': { select: 'crmContacts { email }', read: (c) => c.crmContacts.map((x: any) => x.email) },
+  'CrmContact.birthday': { select: 'crmContacts { birthday }', read: (c) => c.crmContacts.map((x: any) => x.birthday) },
+  'CrmContact.province': { select: 'crmContacts { province }', read: (c) => c.crmContacts.map((x: any) => x.province) },
+  'CrmContact.city': { select: 'crmContacts { city }', read: (c) => c.crmContacts.map((x: any) => x.city) },
+  'ShopAccount.phone': { select: 'shopAccounts { phone }', read: (c) => c.shopAccounts.map((x: any) => x.phone) },
+  'ShopAccount.email': { select: 'shopAccounts { email }', read: (c) => c.shopAccounts.map((x: any) => x.email) },
+  'SupportRequester.name': { select: 'supportRequesters { name }', read: (c) => c.supportRequesters.map((x: any) => x.name) },
+  'SupportRequester.phone': { select: 'supportRequesters { phone }', read: (c) => c.supportRequesters.map((x: any) => x.phone) },
+  'SupportRequester.email': { select: 'supportRequesters { email }', read: (c) => c.supportRequesters.map((x: any) => x.email) },
+  'ScrmFollower.openid': { select: 'scrmFollowers { openid }', read: (c) => c.scrmFollowers.map((x: any) => x.openid) },
+  'ScrmFollower.unionid': { select: 'scrmFollowers { unionid }', read: (c) => c.scrmFollowers.map((x: any) => x.unionid) },
+  'ScrmFollower.nickname': { select: 'scrmFollowers { nickname }', read: (c) => c.scrmFollowers.map((x: any) => x.nickname) },
+  'Identifier.value': { select: 'identifiers { kind value }', read: (c) => c.identifiers.map((x: any) => ({ kind: x.kind, value: x.value })) },
+  'SourceRecord.recordId': { select: 'sourceRecords { source recordId }', read: (c) => c.sourceRecords.map((x: any) => ({ source: x.source, recordId: x.recordId })) },
+};
+
+/** Every field of FIELDS in one selection: the admin's view, the baseline the cells compare with. */
+const ALL_PERSONAL = `query AllPersonal($id: ID!) { customer(id: $id) { id ${Object.values(FIELDS).map((f) => f.select).join(' ')} } }`;
+const IDENTIFIER_KINDS = ['PHONE', 'EMAIL', 'MEMBER_NO', 'OPENID', 'UNIONID'];
+
+// ---------------------------------------------------------------------------------------------
+// The mask styles as POLICY.md documents them ("Mask styles"), applied to the admin's values
+// ---------------------------------------------------------------------------------------------
+
+let hashKey: string;
+
+/** `+8613800138000` → `+86 138****8000`. */
+function docPhone(v: string): string {
+  const m = /^\+86(\d{3})\d{4}(\d{4})$/.exec(v);
+  if (!m) throw new Error(`expected a Chinese mobile in E.164 from the admin, got ${JSON.stringify(v)}`);
+  return `+86 ${m[1]}****${m[2]}`;
+}
+/** `zhang.san@example.com` → `z***@example.com`. */
+function docEmail(v: string): string {
+  const at = v.lastIndexOf('@');
+  if (at <= 0) throw new Error(`expected an email from the admin, got ${JSON.stringify(v)}`);
+  return `${Array.from(v)[0]}***@${v.slice(at + 1)}`;
+}
+/** `张三丰` → `张**`. */
+const docName = (v: string) => `${Array.from(v.trim())[0]}**`;
+/** `1990-05-17` → `1990`. */
+function docYear(v: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`expected a date from the admin, got ${JSON.stringify(v)}`);
+  return v.slice(0, 4);
+}
+/** HMAC-SHA256 under the configured `access.hashKey`, 32 hex, prefixed `h_`. */
+const docHash = (v: string) => `h_${crypto.createHmac('sha256', hashKey).update(v, 'utf8').digest('hex').slice(0, 32)}`;
+
+/** What a role whose cell is `cell` must receive for one of the admin's values (null stays null). */
+function expectedValue(cell: Cell, admin: any): unknown {
+  if (admin === null || admin === undefined) return admin;
+  switch (cell) {
+    case 'visible':
+      return admin;
+    case 'phone':
+      return docPhone(admin);
+    case 'email':
+      return docEmail(admin);
+    case 'name':
+      return docName(admin);
+    case 'yearOnly':
+      return docYear(admin);
+    case 'hash':
+      return docHash(admin);
+    case 'contactPointsShown':
+      return { kind: admin.kind, value: ['PHONE', 'EMAIL', 'MEMBER_NO'].includes(admin.kind) ? admin.value : docHash(admin.value) };
+    case 'scrmHashed':
+      return { source: admin.source, recordId: admin.source === 'SCRM' ? docHash(admin.recordId) : admin.recordId };
+    case 'absent':
+      throw new Error('an absent field has no value');
+  }
+}
+
+/** Whether a cell transforms every value (so each must differ from the admin's). */
+const masksEveryValue = (cell: Cell) => ['phone', 'email', 'name', 'yearOnly', 'hash'].includes(cell);
+
+// ---------------------------------------------------------------------------------------------
+// The world, the callers, and the customers the tests ask about
+// ---------------------------------------------------------------------------------------------
+
+const ISSUER = 'https://idp.c360.test';
+const AUDIENCE = 'c360-gateway';
+const HS_SECRET = 'access-test-hs256-secret-0123456789-abcdef';
+const UNKNOWN_ID = '01UNKNOWNUNKNOWNUNKNOWN000';
+const UNKNOWN_CRM_RECORD = 'C9999999';
+
+let world: TestWorld;
+let rsPrivate: CryptoKey;
+let rsPublicPem: string;
+/** A customer linked to records in all four systems, with a CRM contact team_north owns. */
+let owned: { id: string; phone: string; crmRecordId: string; admin: any };
+/** A customer whose CRM contacts other teams own, with a phone only they carry. */
+let foreign: { id: string; phone: string; crmRecordId: string };
+/** A valid phone number nobody carries. */
+let unknownPhone: string;
+
+interface Answer {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/** POSTs an operation with exactly these credential headers (none: an anonymous request). */
+async function send(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${world.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body, text, headers: res.headers };
+}
+
+const as = (role: Role, extra: Record<string, string> = {}) => ({ 'x-api-key': apiKeyFor(role), ...extra });
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const codes = (body: any): string[] => (body.errors ?? []).map((e: any) => e.extensions?.code);
+
+/** A token signed as the identity provider would: issuer, audience, subject, exp in 10 minutes. */
+async function sign(alg: 'HS256' | 'RS256', claims: Record<string, unknown>, opts: { sub?: string; iss?: string; aud?: string; exp?: number | string; key?: Uint8Array } = {}) {
+  const key = opts.key ?? (alg === 'HS256' ? new TextEncoder().encode(HS_SECRET) : rsPrivate);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setSubject(opts.sub ?? `jwt-${String(claims.role)}-user`)
+    .setIssuer(opts.iss ?? ISSUER)
+    .setAudience(opts.aud ?? AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(opts.exp ?? '10m')
+    .sign(key);
+}
+
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** Source requests by `source.operation`, as /metrics counts them. */
+async function sourceRequestCounters(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${world.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^c360_source_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const key = `${labels.source}.${labels.operation}`;
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** Calls made so far, counted (not their keys): to each system by `source.operation`, to OneID by method. */
+function callShape(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of world.calls.calls) out[`${c.source}.${c.operation}`] = (out[`${c.source}.${c.operation}`] ?? 0) + 1;
+  for (const c of world.idmapCalls) out[`oneid.${c.method}`] = (out[`oneid.${c.method}`] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * Fills the personal fields the generator left empty on one customer's records, straight in the
+ * source systems (as a clerk would), so every cell of the matrix has a value to show or mask; and
+ * gives team_north one of its CRM contacts when no contact is team_north's already.
+ */
+async function completeRecords(c: any): Promise<void> {
+  /** For each GraphQL field left empty: the source column and what a clerk typed there. */
+  const fill = async (db: TestWorld['dbs']['crm'], table: string, key: Record<string, unknown>, item: any, columns: Record<string, [string, string]>) => {
+    const patch = Object.fromEntries(Object.entries(columns).filter(([field]) => item[field] === null).map(([, cv]) => cv));
+    if (Object.keys(patch).length) await db.db(table).where(key).update(patch);
+  };
+  for (const x of c.crmContacts) {
+    await fill(world.dbs.crm, 'crm_contacts', { contact_id: x.id }, x, {
+      name: ['name', '林晓梅'],
+      phone: ['mobile', '139 1234 5678'],
+      email: ['email', 'lin.xiaomei@example.com'],
+      birthday: ['birthday', '1988-04-12'],
+      province: ['province', '浙江'],
+      city: ['city', '杭州'],
+    });
+  }
+  if (!c.crmContacts.some((x: any) => x.ownerTeam === 'team_north')) {
+    await world.dbs.crm.db('crm_contacts').where({ contact_id: c.crmContacts[0].id }).update({ owner_team: 'team_north' });
+  }
+  for (const x of c.shopAccounts) {
+    await fill(world.dbs.orders, 'shop_accounts', { account_id: x.id }, x, { phone: ['mobile', '8613912345678'], email: ['email', 'lin.xiaomei@example.com'] });
+  }
+  for (const x of c.supportRequesters) {
+    await fill(world.dbs.support, 'support_users', { id: x.id }, x, {
+      name: ['name', 'Lin Xiaomei'],
+      phone: ['phone', '+86 139 1234 5678'],
+      email: ['email', 'lin.xiaomei@example.com'],
+    });
+  }
+  for (const x of c.scrmFollowers) {
+    await fill(world.dbs.scrm, 'scrm_followers', { openid: x.openid }, x, { unionid: ['unionid', `u-access-test-${x.openid}`], nickname: ['nickname', '晓梅'] });
+  }
+}
+
+const nullCount = (c: any) => Object.values(FIELDS).reduce((n, f) => n + f.read(c).filter((v) => v === null || v === undefined).length, 0);
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('RS256', { extractable: true });
+  rsPrivate = pair.privateKey;
+  rsPublicPem = await exportSPKI(pair.publicKey);
+  world = await startTestWorld({
+    people: 300,
+    seed: 7,
+    configPatch: (raw) => {
+      raw.auth.jwt = {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        keys: [
+          { type: 'secret', alg: 'HS256', secret: HS_SECRET },
+          { type: 'pem', alg: 'RS256', publicKey: rsPublicPem },
+        ],
+      };
+    },
+  });
+  hashKey = world.config.access.hashKey!;
+
+  // Every customer OneID made, with what the admin sees of them.
+  const truth = readTruth(world.truthFile);
+  const keys: Array<{ source: SourceName; recordId: string }> = [];
+  for (const records of truth.values()) for (const r of records) keys.push({ source: r.source as SourceName, recordId: r.recordId });
+  const ids = [...new Set((await world.gw.idmap.customerIdsBySourceRecords(keys)).filter((id): id is string => id !== null))];
+  const everyone: any[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const { body } = await world.query(
+      `query Everyone($ids: [ID!]!) { customers(ids: $ids) { id identifiers { kind value } sourceRecords { source recordId } crmContacts { id ownerTeam name phone email birthday province city } shopAccounts { id phone email } supportRequesters { id name phone email } scrmFollowers { openid unionid nickname } name phone email birthday city province } }`,
+      { ids: ids.slice(i, i + 500) },
+    );
+    expect(body.errors).toBeUndefined();
+    everyone.push(...body.data.customers);
+  }
+
+  // The owned customer: records in all four systems and every identifier kind the matrix needs,
+  // preferring one team_north owns already and the fewest empty fields.
+  const candidates = everyone.filter(
+    (c) =>
+      new Set(c.sourceRecords.map((r: any) => r.source)).size === 4 &&
+      IDENTIFIER_KINDS.every((k) => c.identifiers.some((i: any) => i.kind === k)) &&
+      c.crmContacts.every((x: any) => x !== null),
+  );
+  expect(candidates.length).toBeGreaterThan(0);
+  const north = (c: any) => (c.crmContacts.some((x: any) => x.ownerTeam === 'team_north') ? 0 : 1);
+  candidates.sort((a, b) => north(a) - north(b) || nullCount(a) - nullCount(b) || (a.id < b.id ? -1 : 1));
+  await completeRecords(candidates[0]);
+  const { body } = await world.query(ALL_PERSONAL, { id: candidates[0].id });
+  expect(body.errors).toBeUndefined();
+  const admin = body.data.customer;
+  const crmRecordId = admin.sourceRecords.find((r: any) => r.source === 'CRM').recordId;
+  owned = { id: admin.id, phone: admin.identifiers.find((i: any) => i.kind === 'PHONE').value, crmRecordId, admin };
+
+  // The foreign customer: CRM contacts, none team_north's, and a phone no other customer carries.
+  for (const c of everyone) {
+    if (c.id === owned.id || !c.crmContacts.length || c.crmContacts.some((x: any) => !x || x.ownerTeam === 'team_north' || x.ownerTeam === null)) continue;
+    const phone = c.identifiers.find((i: any) => i.kind === 'PHONE')?.value;
+    if (!phone) continue;
+    const holders = await world.query(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: phone });
+    if (holders.body.data.customersByIdentifier.length !== 1) continue;
+    foreign = { id: c.id, phone, crmRecordId: c.sourceRecords.find((r: any) => r.source === 'CRM').recordId };
+    break;
+  }
+  expect(foreign).toBeDefined();
+
+  unknownPhone = '+8613012345678';
+  const nobody = await world.query(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: unknownPhone });
+  expect(nobody.body.data.customersByIdentifier).toEqual([]);
+}, 120_000);
+
+afterAll(async () => world?.close());
+
+// ---------------------------------------------------------------------------------------------
+// 1. Personal fields × roles
+// ---------------------------------------------------------------------------------------------
+
+describe('Access: the test world', () => {
+  it('has an owned customer with records in all four systems and a value in every personal field', () => {
+    const sources = new Set(owned.admin.sourceRecords.map((r: any) => r.source));
+    expect(sources).toEqual(new Set(['CRM', 'ORDERS', 'SUPPORT', 'SCRM']));
+    for (const [ref, f] of Object.entries(FIELDS)) {
+      const values = f.read(owned.admin);
+      expect({ ref, some: values.length > 0, allSet: values.every((v) => v !== null && v !== undefined && v !== '') }).toEqual({ ref, some: true, allSet: true });
+    }
+    const kinds = owned.admin.identifiers.map((i: any) => i.kind);
+    for (const kind of IDENTIFIER_KINDS) expect(kinds).toContain(kind);
+  });
+
+  it('asks about every personal field the policy table lists, for every role', () => {
+    expect(Object.keys(POLICY).sort()).toEqual(Object.keys(FIELDS).sort());
+  });
+});
+
+const CELLS = Object.entries(POLICY).flatMap(([field, row]) => ROLES.map((role, i) => ({ role, field, cell: row[i] })));
+
+describe('Access: personal fields per role, over HTTP', () => {
+  it.each(CELLS)('$role sees $field: $cell', async ({ role, field, cell }) => {
+    const f = FIELDS[field];
+    const query = `query Cell($id: ID!) { customer(id: $id) { id ${f.select} } }`;
+    world.reset();
+    const { status, body } = await send(query, { id: owned.id }, as(role));
+
+    if (cell === 'absent') {
+      expect(status).toBe(400);
+      expect(body.data).toBeUndefined();
+      expect(codes(body).length).toBeGreaterThan(0);
+      expect(new Set(codes(body))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+      expect(world.calls.calls).toEqual([]);
+      expect(world.idmapCalls).toEqual([]);
+      return;
+    }
+
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    const got = f.read(body.data.customer);
+    const admin = f.read(owned.admin);
+    const key = (v: unknown) => JSON.stringify(v);
+    // Lists are compared as multisets: the role's values are the admin's, each as the cell says.
+    expect(got.map(key).sort()).toEqual(admin.map((v) => key(expectedValue(cell, v))).sort());
+    if (masksEveryValue(cell)) {
+      const raw = new Set(admin.map(key));
+      for (const v of got) expect(raw.has(key(v))).toBe(false);
+    }
+  });
+
+  it('hashes a WeChat id to the same pseudonym in every role that sees it hashed', async () => {
+    const seen = new Set<string>();
+    for (const role of ['marketing', 'sales', 'support', 'finance', 'analyst'] as const) {
+      const { body } = await send(`query($id: ID!) { customer(id: $id) { scrmFollowers { openid } } }`, { id: owned.id }, as(role));
+      seen.add(JSON.stringify(body.data.customer.scrmFollowers.map((x: any) => x.openid).sort()));
+    }
+    expect(seen.size).toBe(1);
+    expect(JSON.parse([...seen][0])).toEqual(FIELDS['ScrmFollower.openid'].read(owned.admin).map((v) => docHash(v as string)).sort());
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. Introspection: each role is shown only what it may query
+// ---------------------------------------------------------------------------------------------
+
+describe('Access: introspection per role', () => {
+  const typesOf = async (headers: Record<string, string>) => {
+    const { status, body } = await send(getIntrospectionQuery(), {}, headers);
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    const types = new Map<string, any>(body.data.__schema.types.map((t: any) => [t.name, t]));
+    const fieldsOf = (name: string) => (types.get(name)?.fields ?? []).map((f: any) => f.name);
+    return { types, fieldsOf };
+  };
+
+  it('hides from the analyst the fields and types the policy hides', async () => {
+    const { types, fieldsOf } = await typesOf(as('analyst'));
+    expect(types.has('SupportRequester')).toBe(false);
+    expect(types.has('Identifier')).toBe(false);
+    expect(fieldsOf('Query').sort()).toEqual(['customer', 'customers']);
+    expect(fieldsOf('CrmContact')).toEqual(expect.arrayContaining(['id', 'tier', 'ownerTeam', 'birthday']));
+    for (const hidden of ['name', 'phone', 'email', 'province', 'city']) expect(fieldsOf('CrmContact')).not.toContain(hidden);
+    for (const hidden of ['name', 'phone', 'email', 'city', 'province', 'supportRequesters', 'identifiers', 'provenance', 'linkHistory']) {
+      expect(fieldsOf('Customer')).not.toContain(hidden);
+    }
+    expect(fieldsOf('ScrmFollower')).not.toContain('nickname');
+    // A masked date is no longer a Date: year-only birthdays are Strings, described as masked.
+    const birthday = types.get('CrmContact').fields.find((f: any) => f.name === 'birthday');
+    expect(birthday.type).toMatchObject({ kind: 'SCALAR', name: 'String' });
+    expect(birthday.description).toMatch(/masked/i);
+  });
+
+  it('shows the admin every personal field and type', async () => {
+    const { types, fieldsOf } = await typesOf(as('admin'));
+    expect(types.has('SupportRequester')).toBe(true);
+    expect(fieldsOf('SupportRequester')).toEqual(expect.arrayContaining(['name', 'phone', 'email']));
+    expect(fieldsOf('CrmContact')).toEqual(expect.arrayContaining(['name', 'phone', 'email', 'birthday', 'province', 'city']));
+    expect(types.get('CrmContact').fields.find((f: any) => f.name === 'birthday').type).toMatchObject({ kind: 'SCALAR', name: 'Date' });
+    expect(fieldsOf('ScrmFollower')).toEqual(expect.arrayContaining(['openid', 'unionid', 'nickname']));
+    expect(fieldsOf('Mutation').length).toBeGreaterThan(0);
+  });
+
+  it('runs for support a query that fails validation for marketing, which calls nothing', async () => {
+    const query = `query Helpdesk($id: ID!) { customer(id: $id) { id supportRequesters { name phone email } crmContacts { city } } }`;
+    const support = await send(query, { id: owned.id }, as('support'));
+    expect(support.body.errors).toBeUndefined();
+    expect(support.status).toBe(200);
+    expect(support.body.data.customer.supportRequesters.length).toBeGreaterThan(0);
+
+    world.reset();
+    const marketing = await send(query, { id: owned.id }, as('marketing'));
+    expect(marketing.status).toBe(400);
+    expect(marketing.body.data).toBeUndefined();
+    expect(new Set(codes(marketing.body))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+    expect(world.calls.calls).toEqual([]);
+    expect(world.idmapCalls).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. Bearer tokens
+// ---------------------------------------------------------------------------------------------
+
+describe('Access: bearer tokens', () => {
+  const HELPDESK = `query($id: ID!) { customer(id: $id) { id supportRequesters { name } } }`;
+  const CONTACT = `query($id: ID!) { customer(id: $id) { id crmContacts { phone } } }`;
+
+  it('accepts a valid HS256 token and serves the role its claim names', async () => {
+    const support = await send(HELPDESK, { id: owned.id }, bearer(await sign('HS256', { role: 'support' })));
+    expect(support.body.errors).toBeUndefined();
+    expect(support.status).toBe(200);
+    expect(support.body.data.customer.supportRequesters.map((r: any) => r.name)).toEqual(FIELDS['SupportRequester.name'].read(owned.admin));
+
+    // The same signer, another role in the claim: the marketing schema, where requesters are absent.
+    const marketing = await send(HELPDESK, { id: owned.id }, bearer(await sign('HS256', { role: 'marketing' })));
+    expect(marketing.status).toBe(400);
+    expect(codes(marketing.body)).toContain('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('accepts a valid RS256 token, with the row scope of its teams claim', async () => {
+    const token = await sign('RS256', { role: 'sales', teams: ['team_north'] });
+    const mine = await send(CONTACT, { id: owned.id }, bearer(token));
+    expect(mine.body.errors).toBeUndefined();
+    expect(mine.status).toBe(200);
+    expect(mine.body.data.customer.crmContacts.map((x: any) => x.phone)).toEqual(FIELDS['CrmContact.phone'].read(owned.admin));
+    const theirs = await send(CONTACT, { id: foreign.id }, bearer(token));
+    expect(theirs.body).toEqual({ data: { customer: null } });
+
+    // The scope comes from the token's claim, not from the role: a team that owns nothing sees nothing.
+    const elsewhere = await send(CONTACT, { id: owned.id }, bearer(await sign('RS256', { role: 'sales', teams: ['team_nowhere'] })));
+    expect(elsewhere.body).toEqual({ data: { customer: null } });
+  });
+
+  /** Type and root field names of the full schema, as the admin sees them (the control for the leak check). */
+  let SCHEMA_NAMES: string[] = [];
+  beforeAll(async () => {
+    const { body } = await send(PROBE, { id: owned.id }, as('admin'));
+    expect(body.errors).toBeUndefined();
+    const types: any[] = body.data.__schema.types.filter((t: any) => !t.name.startsWith('__'));
+    const query = types.find((t) => t.name === 'Query');
+    SCHEMA_NAMES = [...types.map((t) => t.name), ...query.fields.map((f: any) => f.name)];
+    expect(SCHEMA_NAMES).toEqual(expect.arrayContaining(['Customer', 'CrmContact', 'SupportRequester', 'customerByIdentifier']));
+  });
+
+  /** Every way a request may fail to prove who it is; each builds its credential headers. */
+  const REFUSED: Array<[string, () => Promise<Record<string, string>>]> = [
+    ['an expired token', async () => bearer(await sign('HS256', { role: 'admin' }, { exp: Math.floor(Date.now() / 1000) - 3600 }))],
+    ['a token from another issuer', async () => bearer(await sign('RS256', { role: 'admin' }, { iss: 'https://evil.example' }))],
+    ['a token for another audience', async () => bearer(await sign('HS256', { role: 'admin' }, { aud: 'some-other-api' }))],
+    [
+      'an unsigned token (alg none)',
+      async () => {
+        const now = Math.floor(Date.now() / 1000);
+        const payload = { role: 'admin', sub: 'mallory', iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600 };
+        return bearer(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload)}.`);
+      },
+    ],
+    [
+      'an HS256 token keyed with the RS256 public key PEM (algorithm confusion)',
+      async () => bearer(await sign('HS256', { role: 'admin' }, { key: new TextEncoder().encode(rsPublicPem) })),
+    ],
+    [
+      'a token whose payload was changed after signing (analyst → admin)',
+      async () => {
+        const [header, payload, signature] = (await sign('RS256', { role: 'analyst' })).split('.');
+        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        return bearer(`${header}.${b64url({ ...claims, role: 'admin' })}.${signature}`);
+      },
+    ],
+    ['no credentials', async () => ({})],
+    ['an unknown API key', async () => ({ 'x-api-key': 'test-admin-key-but-not-quite' })],
+  ];
+
+  /** A request that would show schema and personal data to anyone it reached. */
+  const PROBE = `query Probe($id: ID!) { __schema { types { name fields { name } } } customer(id: $id) { id name phone crmContacts { phone } } }`;
+
+  it.each(REFUSED)('refuses %s with 401 UNAUTHENTICATED, no data and nothing about the schema', async (_label, credentials) => {
+    const headers = await credentials();
+    world.reset();
+    const { status, body, text } = await send(PROBE, { id: owned.id }, headers);
+    expect(status).toBe(401);
+    expect(body.data).toBeUndefined();
+    expect(Object.keys(body)).toEqual(['errors']);
+    expect(codes(body)).toEqual(['UNAUTHENTICATED']);
+    for (const name of SCHEMA_NAMES) expect({ name, leaked: new RegExp(`\\b${name}\\b`).test(text) }).toEqual({ name, leaked: false });
+    expect(text).not.toContain(owned.phone.slice(3));
+    expect(world.calls.calls).toEqual([]);
+    expect(world.idmapCalls).toEqual([]);
+  });
+
+});
+
+// ---------------------------------------------------------------------------------------------
+// 4. Row scope: out of scope answers exactly as unknown
+// ---------------------------------------------------------------------------------------------
+
+describe('Access: the sales row scope', () => {
+  /** Each entry point with the variables naming the foreign customer and naming nobody. */
+  const ENTRY_POINTS: Array<{ name: string; query: string; foreign: () => Record<string, unknown>; unknown: () => Record<string, unknown>; owned: () => Record<string, unknown>; empty: unknown }> = [
+    {
+      name: 'customer(id)',
+      query: `query($id: ID!) { customer(id: $id) { id crmContacts { phone } } }`,
+      foreign: () => ({ id: foreign.id }),
+      unknown: () => ({ id: UNKNOWN_ID }),
+      owned: () => ({ id: owned.id }),
+      empty: { customer: null },
+    },
+    {
+      name: 'customerByIdentifier',
+      query: `query($v: String!) { customerByIdentifier(kind: PHONE, value: $v) { id crmContacts { phone } } }`,
+      foreign: () => ({ v: foreign.phone }),
+      unknown: () => ({ v: unknownPhone }),
+      owned: () => ({ v: owned.phone }),
+      empty: { customerByIdentifier: null },
+    },
+    {
+      name: 'customersByIdentifier',
+      query: `query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id crmContacts { phone } } }`,
+      foreign: () => ({ v: foreign.phone }),
+      unknown: () => ({ v: unknownPhone }),
+      owned: () => ({ v: owned.phone }),
+      empty: { customersByIdentifier: [] },
+    },
+    {
+      name: 'customerBySourceRecord',
+      query: `query($r: String!) { customerBySourceRecord(source: CRM, recordId: $r) { id crmContacts { phone } } }`,
+      foreign: () => ({ r: foreign.crmRecordId }),
+      unknown: () => ({ r: UNKNOWN_CRM_RECORD }),
+      owned: () => ({ r: owned.crmRecordId }),
+      empty: { customerBySourceRecord: null },
+    },
+    {
+      name: 'customers(ids)',
+      query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { phone } } }`,
+      foreign: () => ({ ids: [foreign.id] }),
+      unknown: () => ({ ids: [UNKNOWN_ID] }),
+      owned: () => ({ ids: [owned.id] }),
+      empty: { customers: [null] },
+    },
+  ];
+
+  it.each(ENTRY_POINTS)('answers $name for a customer of another team exactly as for nobody', async (e) => {
+    // Control: the admin reaches the foreign customer, and sales its own, through this entry point.
+    const seenByAdmin = await send(e.query, e.foreign(), as('admin'));
+    expect(JSON.stringify(seenByAdmin.body.data)).toContain(foreign.id);
+    const ownBySales = await send(e.query, e.owned(), as('sales'));
+    expect(ownBySales.body.errors).toBeUndefined();
+    expect(JSON.stringify(ownBySales.body.data)).toContain(owned.id);
+
+    world.reset();
+    const outOfScope = await send(e.query, e.foreign(), as('sales'));
+    const outOfScopeCalls = callShape();
+    world.reset();
+    const nobody = await send(e.query, e.unknown(), as('sales'));
+    const nobodyCalls = callShape();
+
+    expect(outOfScope.body).toEqual({ data: e.empty });
+    expect(nobody.body).toEqual({ data: e.empty });
+    expect(outOfScope.status).toBe(nobody.status);
+    expect(outOfScope.status).toBe(200);
+    expect(outOfScope.text).not.toContain(foreign.id);
+    // Nor does the work the gateway does tell them apart: the same calls to OneID and the same systems.
+    expect(outOfScopeCalls).toEqual(nobodyCalls);
+  });
+
+  it('drops the foreign customer from a mixed customers(ids) as it drops an unknown id', async () => {
+    const { status, body } = await send(`query($ids: [ID!]!) { customers(ids: $ids) { id } }`, { ids: [owned.id, foreign.id, UNKNOWN_ID] }, as('sales'));
+    expect(status).toBe(200);
+    expect(body).toEqual({ data: { customers: [{ id: owned.id }, null, null] } });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 5. Query limits, before any source is called
+// ---------------------------------------------------------------------------------------------
+
+describe('Access: query limits', () => {
+  /** Touches all four systems and OneID if it ever runs. */
+  const SOURCES = `customer(id: $id) { id crmContacts { phone } shopAccounts { phone } supportRequesters { name } scrmFollowers { openid } }`;
+  /** 20 levels: `__type` (1), 18 × `ofType`, `name` (20). */
+  const DEEP = `__type(name: "Customer") { ${'ofType { '.repeat(18)}name${' }'.repeat(18)} }`;
+  const WIDE = Array.from({ length: 1000 }, (_, i) => `c${i}: customer(id: $id) { id crmContacts { phone } }`).join('\n');
+
+  const refusedBeforeAnySource = async (query: string, limit: string, actual: number) => {
+    const before = await sourceRequestCounters();
+    world.reset();
+    const { status, body } = await send(query, { id: owned.id }, as('admin'));
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    expect(codes(body)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(body.errors[0].extensions).toMatchObject({ limit, actual });
+    expect(world.calls.calls).toEqual([]);
+    expect(world.idmapCalls).toEqual([]);
+    expect(await sourceRequestCounters()).toEqual(before);
+  };
+
+  it('calls every system for the shallow query (the control)', async () => {
+    world.reset();
+    const before = await sourceRequestCounters();
+    const { body } = await send(`query Shallow($id: ID!) { ${SOURCES} }`, { id: owned.id }, as('admin'));
+    expect(body.errors).toBeUndefined();
+    expect(new Set(world.calls.calls.map((c) => c.source))).toEqual(new Set(['crm', 'orders', 'support', 'scrm']));
+    const after = await sourceRequestCounters();
+    expect(Object.keys(after).some((k) => after[k] > (before[k] ?? 0))).toBe(true);
+  });
+
+  it('refuses a query 20 levels deep with QUERY_TOO_COMPLEX before any source is called', async () => {
+    await refusedBeforeAnySource(`query Deep($id: ID!) { ${SOURCES} ${DEEP} }`, 'maxDepth', 20);
+  });
+
+  it('refuses a query of 1,000 aliases with QUERY_TOO_COMPLEX before any source is called', async () => {
+    await refusedBeforeAnySource(`query Wide($id: ID!) { ${WIDE} }`, 'maxAliases', 1000);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 6. The audit of unmasked personal reads
+// ---------------------------------------------------------------------------------------------
+
+describe('Access: audit of personal data read unmasked', () => {
+  const auditRows = (requestId: string) => world.dbs.oneid.db('c360_access_audit').where({ request_id: requestId }).select('*');
+  /** Every personal value the admin sees of the owned customer, and the digits of its phones. */
+  const personalValues = () => {
+    const out = new Set<string>();
+    for (const f of Object.values(FIELDS)) {
+      for (const v of f.read(owned.admin)) {
+        if (v && typeof v === 'object') out.add(String((v as any).value ?? (v as any).recordId));
+        else if (v) out.add(String(v));
+      }
+    }
+    for (const v of [...out]) if (/^\+86\d{11}$/.test(v)) out.add(v.slice(3));
+    return [...out].filter((v) => v.length >= 4);
+  };
+
+  it('writes who read which fields of which customer for an admin read, and no values', async () => {
+    const requestId = `access-audit-admin-${crypto.randomUUID()}`;
+    const { status, body, headers } = await send(
+      `query AuditedRead($id: ID!) { customer(id: $id) { id name phone crmContacts { phone email } supportRequesters { name } scrmFollowers { openid } } }`,
+      { id: owned.id },
+      as('admin', { 'x-request-id': requestId }),
+    );
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    expect(headers.get('x-request-id')).toBe(requestId);
+
+    const rows = await auditRows(requestId);
+    expect(rows).toHaveLength(1);
+    const row = rows[0];
+    expect(row).toMatchObject({ principal: 'test-admin', principal_kind: 'apiKey', role: 'admin', customer_id: owned.id, operation_name: 'AuditedRead' });
+    expect(JSON.parse(row.fields)).toEqual(['CrmContact.email', 'CrmContact.phone', 'Customer.name', 'Customer.phone', 'ScrmFollower.openid', 'SupportRequester.name']);
+    const text = JSON.stringify(Object.values(row).map((v) => (v instanceof Date ? v.toISOString() : v)));
+    for (const value of personalValues()) expect({ value, inRow: text.includes(value) }).toEqual({ value, inRow: false });
+
+    // The admin reads the same entry back through the API.
+    const log = await send(`query($id: ID!) { auditLog(customerId: $id, first: 500) { requestId principal role fields } }`, { id: owned.id }, as('admin'));
+    expect(log.body.data.auditLog).toContainEqual({ requestId, principal: 'test-admin', role: 'admin', fields: JSON.parse(row.fields) });
+  });
+
+  it('names a token caller by its subject', async () => {
+    const requestId = `access-audit-jwt-${crypto.randomUUID()}`;
+    const token = await sign('RS256', { role: 'sales', teams: ['team_north'] }, { sub: 'rep-wang@c360.test' });
+    const { body } = await send(`query TokenRead($id: ID!) { customer(id: $id) { crmContacts { phone } } }`, { id: owned.id }, { ...bearer(token), 'x-request-id': requestId });
+    expect(body.errors).toBeUndefined();
+    const rows = await auditRows(requestId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ principal: 'rep-wang@c360.test', principal_kind: 'jwt', role: 'sales', customer_id: owned.id });
+    expect(JSON.parse(rows[0].fields)).toEqual(['CrmContact.phone']);
+  });
+
+  it('writes nothing for a marketing read of masked fields only', async () => {
+    const requestId = `access-audit-marketing-${crypto.randomUUID()}`;
+    const { status, body } = await send(
+      `query MaskedRead($id: ID!) { customer(id: $id) { id name phone email birthday crmContacts { name phone email birthday } shopAccounts { phone email } scrmFollowers { openid unionid } } }`,
+      { id: owned.id },
+      as('marketing', { 'x-request-id': requestId }),
+    );
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    expect(body.data.customer.phone).toBe(docPhone(owned.admin.phone));
+    expect(await auditRows(requestId)).toEqual([]);
+  });
+});
