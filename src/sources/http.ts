@@ -35,6 +35,31 @@ export interface HttpConnectorOptions {
   scanPageSize?: number;
 }
 
+/**
+ * The transport and limits of one HTTP connector from its config: maxBatch checked against the
+ * API's own limit (misuse fails at start-up), defaults applied in one place.
+ */
+export function connectorTransport(
+  source: SourceName,
+  config: HttpConnectorOptions,
+  limits: { maxIds: number; maxPage: number },
+  headers?: Record<string, string>,
+): { transport: HttpTransport; maxBatch: number; defaultPage: number } {
+  const maxBatch = config.maxBatch ?? limits.maxIds;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > limits.maxIds) {
+    throw new Error(`${source} connector: maxBatch must be an integer in 1..${limits.maxIds} (the API's limit), got ${maxBatch}`);
+  }
+  const transport = createHttpTransport({
+    source,
+    baseUrl: config.baseUrl,
+    timeoutMs: config.timeoutMs ?? 2000,
+    retries: config.retries ?? 1,
+    breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
+    headers,
+  });
+  return { transport, maxBatch, defaultPage: Math.min(limits.maxPage, Math.max(1, config.scanPageSize ?? 500)) };
+}
+
 export interface HttpTransportOptions {
   source: SourceName;
   /** Scheme, host, port and optional path prefix, e.g. `http://127.0.0.1:4001`. */

@@ -12,7 +12,7 @@
  */
 import { badRow, SourceError } from '../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../canonical';
-import { badResponse, createHttpTransport, type HttpConnectorOptions, type JsonObject, type Query } from './http';
+import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from './http';
 import { chunked, type SourceObserver } from './observe';
 import type { Coupon, EventQuery, GroupMembership, RawIdentifier, ScanPage, ScannedRecord, ScrmConnector, ScrmFollower, Slot, SourceEvent } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
@@ -202,18 +202,7 @@ function groupByOpenid<T>(rows: JsonObject[], convert: (row: JsonObject, openid:
 }
 
 export function createScrmConnector(config: ScrmConnectorConfig, observer: SourceObserver): ScrmConnector {
-  const maxBatch = config.maxBatch ?? API_MAX_IDS;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > API_MAX_IDS) {
-    throw new Error(`scrm connector: maxBatch must be an integer in 1..${API_MAX_IDS} (the API's limit), got ${maxBatch}`);
-  }
-  const transport = createHttpTransport({
-    source: SOURCE,
-    baseUrl: config.baseUrl,
-    timeoutMs: config.timeoutMs ?? 2000,
-    retries: config.retries ?? 1,
-    breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
-  });
-  const defaultPage = Math.min(API_MAX_PAGE, Math.max(1, config.scanPageSize ?? 500));
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
 
   // ---- access token: one cached, one request in flight at most ----
   let token: { value: string; refreshAt: number } | null = null;

@@ -9,7 +9,7 @@
  */
 import { badRow, type SourceError } from '../errors';
 import { instantFromIso, normalizeEmail, normalizePhone } from '../canonical';
-import { badResponse, createHttpTransport, type HttpConnectorOptions, type JsonObject } from './http';
+import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject } from './http';
 import { chunked, type SourceObserver } from './observe';
 import type { EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SupportConnector, SupportRequester, Ticket } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
@@ -156,19 +156,12 @@ function objects(body: JsonObject, key: string, request: string): JsonObject[] {
 }
 
 export function createSupportConnector(config: SupportConnectorConfig, observer: SourceObserver): SupportConnector {
-  const maxBatch = config.maxBatch ?? API_MAX_IDS;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > API_MAX_IDS) {
-    throw new Error(`support connector: maxBatch must be an integer in 1..${API_MAX_IDS} (the API's limit), got ${maxBatch}`);
-  }
-  const transport = createHttpTransport({
-    source: SOURCE,
-    baseUrl: config.baseUrl,
-    timeoutMs: config.timeoutMs ?? 2000,
-    retries: config.retries ?? 1,
-    breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
-    headers: { authorization: `Bearer ${config.token}` },
-  });
-  const defaultPage = Math.min(API_MAX_PAGE, Math.max(1, config.scanPageSize ?? 500));
+  const { transport, maxBatch, defaultPage } = connectorTransport(
+    SOURCE,
+    config,
+    { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE },
+    { authorization: `Bearer ${config.token}` },
+  );
 
   /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
   async function fetchUsers(operation: string, ids: readonly string[]): Promise<Map<string, JsonObject>> {

@@ -5,9 +5,6 @@
  * The query includes every golden field (read from the same calls as the per-source fields),
  * provenance, the extended order summary, RFM, tags, lifecycle and 20 timeline events.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/sources/types';
 
@@ -40,29 +37,12 @@ const CACHED_OPERATIONS: Record<string, number> = {
   'orders.rfmBoundaries': 1, // RFM quintile boundaries of the whole order base, cached with a TTL
 };
 
-/**
- * The repository's access policy, plus what it does not say yet about the golden fields: the
- * personal ones are granted to admin by name, and two fields whose names merely look personal
- * (a consent flag, a tag's name) are declared not personal. (To be folded into config/access.json.)
- */
-function policyWithGoldenFields(): string {
-  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
-  const personal = ['Customer.name', 'Customer.phone', 'Customer.email', 'Customer.birthday', 'Customer.city', 'Customer.province'];
-  policy.personal.push(...personal.filter((f) => !policy.personal.includes(f)));
-  policy.notPersonal = [...new Set([...(policy.notPersonal ?? []), 'MarketingConsent.email', 'CustomerTag.name'])];
-  policy.roles.admin.grant.Customer = [...new Set([...(policy.roles.admin.grant.Customer ?? []), ...personal.map((f) => f.split('.')[1])])];
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-policy-')), 'access.json');
-  fs.writeFileSync(file, JSON.stringify(policy));
-  return file;
-}
-
 let world: TestWorld;
 let allFour: string[];
 let others: string[];
 
 beforeAll(async () => {
-  const policyFile = policyWithGoldenFields();
-  world = await startTestWorld({ people: 700, seed: 11, configPatch: (raw) => (raw.access.policyFile = policyFile) });
+  world = await startTestWorld({ people: 700, seed: 11 });
   // Customers to ask for: those OneID links to records in all four systems first, then the rest.
   // (Chosen by what OneID linked, not by the ground truth: a person the resolver split in two
   // would otherwise be asked for through a customer that lacks some systems.)

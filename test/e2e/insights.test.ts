@@ -5,7 +5,6 @@
  * plain code, none of the code under test); the timeline is walked page by page over HTTP.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/sources/types';
@@ -13,26 +12,13 @@ import type { SourceName } from '../../src/sources/types';
 const DAY = 86_400_000;
 const LIFECYCLE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/lifecycle.json'), 'utf8'));
 
-/** The repository's access policy plus grants for the golden fields (see batching.test.ts). */
-function policyWithGoldenFields(): string {
-  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
-  const personal = ['Customer.name', 'Customer.phone', 'Customer.email', 'Customer.birthday', 'Customer.city', 'Customer.province'];
-  policy.personal.push(...personal.filter((f) => !policy.personal.includes(f)));
-  policy.notPersonal = [...new Set([...(policy.notPersonal ?? []), 'MarketingConsent.email', 'CustomerTag.name'])];
-  policy.roles.admin.grant.Customer = [...new Set([...(policy.roles.admin.grant.Customer ?? []), ...personal.map((f) => f.split('.')[1])])];
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-policy-')), 'access.json');
-  fs.writeFileSync(file, JSON.stringify(policy));
-  return file;
-}
-
 let world: TestWorld;
 let customers: string[];
 /** customer id → its records per source, as OneID links them (the input every computation starts from). */
 const recordsOf = new Map<string, Record<SourceName, string[]>>();
 
 beforeAll(async () => {
-  const policyFile = policyWithGoldenFields();
-  world = await startTestWorld({ people: 600, seed: 23, configPatch: (raw) => (raw.access.policyFile = policyFile) });
+  world = await startTestWorld({ people: 600, seed: 23 });
   const keys = [...readTruth(world.truthFile).values()].flat().map((r) => ({ source: r.source as SourceName, recordId: r.recordId }));
   customers = [...new Set((await world.gw.idmap.customerIdsBySourceRecords(keys)).filter((id): id is string => id !== null))].sort();
   const linked = await world.gw.idmap.sourceRecordsByCustomerIds(customers);
