@@ -5,6 +5,8 @@
  *   npm run bench:resolve                                   # OneID on SQLite, 465,000 people ≈ 1M records
  *   npm run bench:resolve -- --engine mariadb               # OneID on MariaDB at $C360_BENCH_MYSQL_URL
  *   npm run bench:resolve -- --people 50000                 # a smaller world
+ *   npm run bench:resolve -- --batch 5000                   # records linked per transaction (default 2000)
+ *   npm run bench:resolve -- --page 5000                    # records per scan page (default 1000; HTTP APIs cap at 1000)
  *
  * The demo world (sources as SQLite files) is generated once under bench/results/ by a child
  * process, so the peak RSS printed here is the resolver's alone. The support and SCRM stand-ins
@@ -19,6 +21,7 @@ import { openDatabase, type SqlConnection } from '../src/db';
 import { createConnectors, closeConnectors } from '../src/sources';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
+import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
 import { MANIFEST_FILE } from '../demo/seed';
 
 function arg(name: string, fallback: string): string {
@@ -28,6 +31,8 @@ function arg(name: string, fallback: string): string {
 
 const people = Number(arg('people', '465000'));
 const engine = arg('engine', 'sqlite');
+const batchSize = Number(arg('batch', String(DEFAULT_LINK_BATCH)));
+const pageSize = Number(arg('page', String(DEFAULT_SCAN_PAGE)));
 if (!Number.isInteger(people) || people < 10 || !['sqlite', 'mariadb'].includes(engine)) {
   process.stderr.write('bench:resolve: --people N (≥ 10) and --engine sqlite|mariadb\n');
   process.exit(2);
@@ -84,7 +89,7 @@ async function main() {
     const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
     const store = createIdMapStore(db);
     const started = Date.now();
-    const stats = await resolve({ store, db, connectors: Object.values(connectors), rules });
+    const stats = await resolve({ store, db, connectors: Object.values(connectors), rules, batchSize, pageSize });
     const seconds = (Date.now() - started) / 1000;
     const again = Date.now();
     const rerun = await resolve({ store, db, connectors: Object.values(connectors), rules });
@@ -92,7 +97,7 @@ async function main() {
     const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     process.stdout.write(
       [
-        `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records`,
+        `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records, link batches of ${batchSize}, scan pages of ${pageSize}`,
         `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s)`,
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
