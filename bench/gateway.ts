@@ -18,8 +18,7 @@ import { CallRecorder } from '../src/sources/observe';
 import { createLogger } from '../src/observability/logger';
 import { hashApiKey } from '../src/access';
 import { ensureDemoWorld } from '../demo/seed';
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
+import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function num(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,26 +71,13 @@ async function main() {
   await ensureDemoWorld({ dataDir, people, seed: 42 });
   const f = (n: string) => path.join(dataDir, n);
   // The stand-ins get their own process (the other core), as real systems would be elsewhere.
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/stand-ins.ts'), '--data-dir', dataDir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const urls: { support: string; scrm: string } = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
-    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
-  });
-  const support = { url: urls.support, close: async () => void child.kill('SIGTERM') };
-  const scrm = { url: urls.scrm, close: async () => undefined };
+  const standIns = await spawnStandIns(dataDir);
   for (const x of ['oneid.sqlite', 'oneid.sqlite-wal', 'oneid.sqlite-shm']) fs.rmSync(f(x), { force: true });
   const config = parseConfig(
     {
       server: { port: 0, sandbox: false },
       oneid: { connection: { client: 'sqlite', filename: f('oneid.sqlite') } },
-      sources: {
-        crm: { connection: { client: 'sqlite', filename: f('crm.sqlite') } },
-        orders: { connection: { client: 'sqlite', filename: f('orders.sqlite') } },
-        support: { baseUrl: support.url, token: 'bench' },
-        scrm: { baseUrl: scrm.url, appId: 'wxbench', appSecret: 'bench' },
-      },
+      sources: demoSourcesConfig(dataDir, standIns),
       auth: { apiKeys: [{ name: 'bench', role: 'admin', sha256: hashApiKey(KEY) }] },
       log: { level: 'silent' },
     },
@@ -160,8 +146,7 @@ async function main() {
   process.stdout.write(rows.join('\n') + '\n');
   await server.close();
   await gw.close();
-  await support.close();
-  await scrm.close();
+  standIns.stop();
 }
 
 main().catch((e) => {

@@ -14,8 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
-import readline from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { parseConfig } from '../src/config';
 import { openDatabase, type SqlConnection } from '../src/db';
 import { createConnectors, closeConnectors } from '../src/sources';
@@ -23,6 +22,7 @@ import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
 import { MANIFEST_FILE } from '../demo/seed';
+import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,21 +62,11 @@ async function main() {
     const gen = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/seed.ts'), '--people', String(people), '--seed', '42', '--data-dir', dataDir], { stdio: 'inherit' });
     if (gen.status !== 0) throw new Error('demo world generation failed');
   }
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/stand-ins.ts'), '--data-dir', dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls: { support: string; scrm: string } = await new Promise((ok, fail) => {
-    readline.createInterface({ input: child.stdout! }).once('line', (l) => ok(JSON.parse(l)));
-    child.once('exit', (code) => fail(new Error(`stand-ins exited with ${code}`)));
-  });
-  const f = (n: string) => path.join(dataDir, n);
+  const standIns = await spawnStandIns(dataDir);
   const config = parseConfig(
     {
       oneid: { connection: await oneidConnection(dataDir) },
-      sources: {
-        crm: { connection: { client: 'sqlite', filename: f('crm.sqlite') }, timeoutMs: 60000 },
-        orders: { connection: { client: 'sqlite', filename: f('orders.sqlite') }, timeoutMs: 60000 },
-        support: { baseUrl: urls.support, token: 'bench', timeoutMs: 60000 },
-        scrm: { baseUrl: urls.scrm, appId: 'wxbench', appSecret: 'bench', timeoutMs: 60000 },
-      },
+      sources: demoSourcesConfig(dataDir, standIns, 60000),
     },
     'bench config',
   );
@@ -110,7 +100,7 @@ async function main() {
     clearInterval(sampler);
     await closeConnectors(connectors);
     await db.destroy();
-    child.kill('SIGTERM');
+    standIns.stop();
   }
 }
 

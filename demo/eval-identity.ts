@@ -15,8 +15,7 @@ import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdentityRules } from '../src/idmap';
 import { T } from '../src/idmap/tables';
 import { ensureDemoWorld, TRUTH_FILE } from './seed';
-import { startSupportServer } from './support-server';
-import { startScrmServer } from './scrm-server';
+import { demoSourcesConfig, spawnStandIns } from './world-sources';
 import { linkableRecall, overMerged, parseTruthCsv, scoreResolution, type RecordAssignment } from './score';
 import type { IdentifierKind } from '../src/sources/types';
 
@@ -100,19 +99,13 @@ async function main() {
 
   await ensureDemoWorld({ dataDir, people, seed });
   const file = (n: string) => path.join(dataDir, n);
-  const support = await startSupportServer({ db: { client: 'sqlite', filename: file('support.sqlite') }, port: 0, token: 'eval' });
-  const scrm = await startScrmServer({ db: { client: 'sqlite', filename: file('scrm.sqlite') }, port: 0, appId: 'wxeval', appSecret: 'eval' });
+  const standIns = await spawnStandIns(dataDir);
   const oneidFile = file('oneid-eval.sqlite');
   for (const f of [oneidFile, `${oneidFile}-wal`, `${oneidFile}-shm`]) fs.rmSync(f, { force: true });
   const config = parseConfig(
     {
       oneid: { connection: { client: 'sqlite', filename: oneidFile } },
-      sources: {
-        crm: { connection: { client: 'sqlite', filename: file('crm.sqlite') }, timeoutMs: 30000 },
-        orders: { connection: { client: 'sqlite', filename: file('orders.sqlite') }, timeoutMs: 30000 },
-        support: { baseUrl: support.url, token: 'eval', timeoutMs: 30000 },
-        scrm: { baseUrl: scrm.url, appId: 'wxeval', appSecret: 'eval', timeoutMs: 30000 },
-      },
+      sources: demoSourcesConfig(dataDir, standIns, 30000),
     },
     'eval config',
   );
@@ -152,8 +145,7 @@ async function main() {
   } finally {
     await closeConnectors(connectors);
     await db.destroy();
-    await support.close();
-    await scrm.close();
+    standIns.stop();
   }
 }
 

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { startSupportServer } from './support-server';
 import { startScrmServer } from './scrm-server';
+import { STAND_IN_CREDENTIALS } from './world-sources';
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,12 +22,12 @@ function arg(name: string, fallback?: string): string {
 
 async function main() {
   const dir = path.resolve(arg('data-dir'));
-  const support = await startSupportServer({ db: { client: 'sqlite', filename: path.join(dir, 'support.sqlite') }, port: 0, token: arg('token', 'bench') });
+  const support = await startSupportServer({ db: { client: 'sqlite', filename: path.join(dir, 'support.sqlite') }, port: 0, token: arg('token', STAND_IN_CREDENTIALS.token) });
   const scrm = await startScrmServer({
     db: { client: 'sqlite', filename: path.join(dir, 'scrm.sqlite') },
     port: 0,
-    appId: arg('app-id', 'wxbench'),
-    appSecret: arg('app-secret', 'bench'),
+    appId: arg('app-id', STAND_IN_CREDENTIALS.appId),
+    appSecret: arg('app-secret', STAND_IN_CREDENTIALS.appSecret),
   });
   process.stdout.write(JSON.stringify({ support: support.url, scrm: scrm.url }) + '\n');
   const stop = async () => {
