@@ -1,60 +1,10 @@
 import path from 'node:path';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
-import type { Connector, IdentifierKind, ScanPage, ScannedRecord, SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/sources/types';
+import { FakeSource, rec } from '../helpers/feeds';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
-
-type Ids = Partial<Record<'phone' | 'email' | 'member' | 'unionid' | 'openid', string>>;
-const KIND: Record<keyof Ids, IdentifierKind> = { phone: 'PHONE', email: 'EMAIL', member: 'MEMBER_NO', unionid: 'UNIONID', openid: 'OPENID' };
-const T0 = '2024-03-01T08:00:00.000Z';
-
-function rec(source: SourceName, recordId: string, ids: Ids, traits?: ScannedRecord['traits'], updatedAt = T0): ScannedRecord {
-  return {
-    source,
-    recordId,
-    updatedAt,
-    identifiers: Object.entries(ids).map(([k, value]) => ({ kind: KIND[k as keyof Ids], value: value as string })),
-    traits,
-  };
-}
-
-/**
- * A source feed over an in-memory array: `scan` pages through records ordered by
- * (updatedAt, recordId) after the cursor, as the real feeds do. Records what each scan returned.
- */
-class FakeSource implements Connector {
-  readonly maxBatch = 100;
-  /** Record ids returned by each scan call. */
-  readonly served: string[][] = [];
-  /** Fails the scan call with this index (0-based), once. */
-  failOnCall: number | null = null;
-  constructor(
-    readonly name: SourceName,
-    private records: ScannedRecord[],
-  ) {}
-  /** Adds or replaces a record, as the system would when it changes. */
-  put(r: ScannedRecord) {
-    this.records = [...this.records.filter((x) => x.recordId !== r.recordId), r];
-  }
-  async scan(cursor: string | null, pageSize = 100): Promise<ScanPage> {
-    if (this.failOnCall === this.served.length) {
-      this.failOnCall = null;
-      this.served.push([]);
-      throw new Error('feed down');
-    }
-    const key = (r: ScannedRecord) => `${r.updatedAt}|${r.recordId}`;
-    const after = [...this.records].sort((a, b) => (key(a) < key(b) ? -1 : 1)).filter((r) => cursor == null || key(r) > cursor);
-    const page = after.slice(0, pageSize);
-    this.served.push(page.map((r) => r.recordId));
-    return { records: page, cursor: page.length ? key(page[page.length - 1]) : cursor, done: after.length <= pageSize };
-  }
-  async scanRecords(ids: readonly string[]) {
-    return ids.map((id) => this.records.find((r) => r.recordId === id) ?? null);
-  }
-  async health() {}
-  async close() {}
-}
 
 const TABLES = ['idmap_customers', 'idmap_source_records', 'idmap_record_identifiers', 'idmap_link_events', 'idmap_scan_cursors', 'idmap_review_candidates'];
 

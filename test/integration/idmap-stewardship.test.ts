@@ -7,46 +7,10 @@ import path from 'node:path';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
 import { createStewardship, MAX_REASON_LENGTH, type Stewardship } from '../../src/idmap/stewardship';
-import type { Connector, IdentifierKind, ScanPage, ScannedRecord, SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/sources/types';
+import { FakeSource, rec, T0 } from '../helpers/feeds';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
-const T0 = '2024-03-01T08:00:00.000Z';
-
-type Ids = Partial<Record<'phone' | 'email' | 'member' | 'unionid' | 'openid', string>>;
-const KIND: Record<keyof Ids, IdentifierKind> = { phone: 'PHONE', email: 'EMAIL', member: 'MEMBER_NO', unionid: 'UNIONID', openid: 'OPENID' };
-
-function rec(source: SourceName, recordId: string, ids: Ids, traits?: ScannedRecord['traits'], updatedAt = T0): ScannedRecord {
-  return {
-    source,
-    recordId,
-    updatedAt,
-    identifiers: Object.entries(ids).map(([k, value]) => ({ kind: KIND[k as keyof Ids], value: value as string })),
-    traits,
-  };
-}
-
-/** A source feed over an array, paged by (updatedAt, recordId) after the cursor like the real feeds. */
-class FakeSource implements Connector {
-  readonly maxBatch = 100;
-  constructor(
-    readonly name: SourceName,
-    private records: ScannedRecord[],
-  ) {}
-  put(r: ScannedRecord) {
-    this.records = [...this.records.filter((x) => x.recordId !== r.recordId), r];
-  }
-  async scan(cursor: string | null, pageSize = 100): Promise<ScanPage> {
-    const key = (r: ScannedRecord) => `${r.updatedAt}|${r.recordId}`;
-    const after = [...this.records].sort((a, b) => (key(a) < key(b) ? -1 : 1)).filter((r) => cursor == null || key(r) > cursor);
-    const page = after.slice(0, pageSize);
-    return { records: page, cursor: page.length ? key(page[page.length - 1]) : cursor, done: after.length <= pageSize };
-  }
-  async scanRecords(ids: readonly string[]) {
-    return ids.map((id) => this.records.find((r) => r.recordId === id) ?? null);
-  }
-  async health() {}
-  async close() {}
-}
 
 /**
  * The world: a chain crm:A –phone– orders:B –email– support:C; loners D, E, F, G; two
