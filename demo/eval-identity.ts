@@ -13,6 +13,7 @@ import { openDatabase } from '../src/db';
 import { createConnectors, closeConnectors } from '../src/sources';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdentityRules } from '../src/idmap';
+import { matchKeyOf } from '../src/idmap/rules';
 import { T } from '../src/idmap/tables';
 import { ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
@@ -64,7 +65,7 @@ async function badValueMerges(db: ReturnType<typeof openDatabase>, truth: Map<st
   const peopleCarrying = new Map<string, Set<string>>();
   for (const v of shared) {
     const [kind, value] = v.split('\u0000');
-    const carriers = await db(T.identifiers).where({ kind, value }).select('source', 'record_id');
+    const carriers = await db(T.identifiers).where({ kind, match_key: matchKeyOf(kind as IdentifierKind, value), value }).select('source', 'record_id');
     peopleCarrying.set(v, new Set(carriers.map((c: any) => truth.get(`${c.source}:${c.record_id}`)).filter(Boolean) as string[]));
   }
   const isBad = (v: string) => {

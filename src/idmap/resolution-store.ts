@@ -200,7 +200,9 @@ export function createResolutionStore(db: Knex) {
 
   /** Pending records of one source after `afterRecordId`, in record id order. */
   async function pendingRecords(source: SourceName, afterRecordId: string | null, limit: number): Promise<PendingRecord[]> {
-    let q = db(T.sourceRecords).where({ pending: 1, source }).orderBy('record_id').limit(limit);
+    // `pending = 1` spelled as a literal: SQLite uses its partial pending index only for that.
+    // The columns read are the ones that index covers (migration 20261122000100).
+    let q = db(T.sourceRecords).whereRaw('pending = 1').where({ source }).orderBy('record_id').limit(limit);
     if (afterRecordId != null) q = q.where('record_id', '>', afterRecordId);
     const rows: DbSourceRecordRow[] = await q.select('source', 'record_id', 'customer_id', 'name_key', 'birthday_key');
     return rows.map((r) => ({ source: r.source as SourceName, recordId: r.record_id, customerId: r.customer_id, nameKey: r.name_key, birthdayKey: r.birthday_key }));

@@ -165,7 +165,7 @@ function compile(file: IdentityRulesFile, origin: string): IdentityRules {
 export function normalizeWithMatchKey(kind: IdentifierKind, raw: string, region: CountryCode): NormalizedIdentifier | null {
   const value = normalizeIdentifier(kind, raw, region);
   if (value == null || value.length > 255) return null;
-  return { kind, value, matchKey: kind === 'EMAIL' ? emailMatchKey(value) : value };
+  return { kind, value, matchKey: matchKeyOf(kind, value) };
 }
 
 function isRegExp(p: string): boolean {
@@ -175,4 +175,9 @@ function isRegExp(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What resolution compares for a normalized value: the value, with email provider aliases folded. */
+export function matchKeyOf(kind: IdentifierKind, value: string): string {
+  return kind === 'EMAIL' ? emailMatchKey(value) : value;
 }

@@ -17,6 +17,7 @@ import { ulid } from 'ulid';
 import { isMysql } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../sources/types';
+import { matchKeyOf } from './rules';
 import type { CustomerRow, IdentifierRow, IdMapReader, LinkEvent, SourceRecordKey } from './types';
 import {
   T,
@@ -89,14 +90,15 @@ export function createIdMapStore(db: Knex) {
     },
 
     async customerIdsByIdentifiers(keys) {
+      // Found through the (kind, match_key) index, then narrowed to the exact value.
       const rows = await selectChunked(uniqueBy(keys, (k) => `${k.kind}\u0000${k.value}`), (chunk) =>
         whereValues(
           db(`${T.identifiers} as i`)
             .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
             .whereNull('i.valid_to')
             .whereNotNull('sr.customer_id'),
-          'i.value',
-          chunk.map((k) => ({ kind: k.kind, v: k.value })),
+          'i.match_key',
+          chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
         ).distinct('i.kind', 'i.value', 'sr.customer_id'),
       );
       const byKey = groupInto(rows, (r) => `${r.kind}\u0000${r.value}`, (r) => r.customer_id as string);

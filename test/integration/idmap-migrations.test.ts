@@ -1,7 +1,8 @@
-import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
 import { appliedMigrations, migrateDown, migrateLatest, migratorConfig } from '../../src/idmap/migrate';
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { isMysql } from '../../src/db';
+import { createResolutionStore } from '../../src/idmap/resolution-store';
 
 const TABLES = [
   'idmap_customers',
@@ -59,9 +60,9 @@ describe(`OneID migrations (${testEngine})`, () => {
 
   it('creates the named indexes reads rely on', async () => {
     await migrateLatest(t.db);
-    expect(await indexNames(t, 'idmap_record_identifiers')).toEqual(
-      expect.arrayContaining(['idmap_identifiers_value_idx', 'idmap_identifiers_match_idx', 'idmap_identifiers_record_idx']),
-    );
+    expect(await indexNames(t, 'idmap_record_identifiers')).toEqual(expect.arrayContaining(['idmap_identifiers_match_idx', 'idmap_identifiers_record_idx']));
+    // Lookups by value go through the match key; a (kind, value) index would only slow writes.
+    expect(await indexNames(t, 'idmap_record_identifiers')).not.toContain('idmap_identifiers_value_idx');
     expect(await indexNames(t, 'idmap_source_records')).toEqual(
       expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']),
     );
@@ -70,4 +71,50 @@ describe(`OneID migrations (${testEngine})`, () => {
     );
     expect(await indexNames(t, 'idmap_review_candidates')).toEqual(expect.arrayContaining(['idmap_candidates_dedupe_uq']));
   });
+
+  it('keeps every source record, with its values, through the rebuild of the source records table and back', async () => {
+    const before = MIGRATIONS.findIndex(([name]) => name === '20261122000100_source_records_clustered');
+    for (let i = 0; i < before; i++) await t.db.migrate.up(migratorConfig);
+    const rows = [
+      { source: 'crm', record_id: 'C1', customer_id: null, source_updated_at: null, linked_at: null, pending: 1, name_key: 'n1', birthday_key: null, deleted_at: null },
+      { source: 'crm', record_id: 'C2', customer_id: '01JCUSTOMER0000000000000AA', source_updated_at: null, linked_at: null, pending: 0, name_key: null, birthday_key: 'b2', deleted_at: null },
+      { source: 'scrm', record_id: 'o-3', customer_id: null, source_updated_at: null, linked_at: null, pending: 0, name_key: null, birthday_key: null, deleted_at: null },
+    ];
+    await t.db('idmap_source_records').insert(rows);
+    const read = async () =>
+      (await t.db('idmap_source_records').orderBy(['source', 'record_id']).select('source', 'record_id', 'customer_id', 'pending', 'name_key', 'birthday_key')).map((r) => ({
+        ...r,
+        pending: Number(r.pending),
+      }));
+    const expected = rows.map(({ source, record_id, customer_id, pending, name_key, birthday_key }) => ({ source, record_id, customer_id, pending, name_key, birthday_key }));
+
+    await migrateLatest(t.db);
+    expect(await read()).toEqual(expected);
+    expect(await indexNames(t, 'idmap_source_records')).toEqual(expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']));
+    while ((await appliedMigrations(t.db)).length > before) await t.db.migrate.down(migratorConfig);
+    expect(await read()).toEqual(expected);
+    expect(await indexNames(t, 'idmap_source_records')).toEqual(expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']));
+  });
+
+  // SQLite's planner is what the partial indexes must satisfy (MariaDB keeps its full ones).
+  itOn('sqlite')('answers the resolution job\'s pending-record and per-customer reads from their indexes, not a table scan', async () => {
+    await migrateLatest(t.db);
+    const issued: Array<{ sql: string; bindings: readonly unknown[] }> = [];
+    const onQuery = (q: { sql: string; bindings: readonly unknown[] }) => issued.push(q);
+    t.db.on('query', onQuery);
+    const store = createResolutionStore(t.db);
+    await store.pendingRecords('crm', 'C0001', 10);
+    await store.recordsOfCustomers(['01JCUSTOMER0000000000000AA'], ['PHONE']);
+    t.db.removeListener('query', onQuery);
+    expect(issued).toHaveLength(2);
+    const [pending, ofCustomers] = await Promise.all(issued.map((q) => queryPlan(t, q)));
+    expect(pending).toContain('idmap_source_records_pending_idx');
+    expect(ofCustomers).toContain('idmap_source_records_customer_idx');
+  });
 });
+
+/** SQLite's plan for a query, as one string naming the indexes it uses. */
+async function queryPlan(t: TestDatabase, q: { sql: string; bindings: readonly unknown[] }): Promise<string> {
+  const rows = await t.db.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as any[]);
+  return JSON.stringify(rows);
+}

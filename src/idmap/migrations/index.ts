@@ -10,6 +10,8 @@ import * as recordIdentifiers from './20250601000200_record_identifiers';
 import * as linkEvents from './20250601000300_link_events';
 import * as scanCursors from './20250601000400_scan_cursors';
 import * as review from './20250601000500_review';
+import * as dropValueIndex from './20261122000000_drop_value_index';
+import * as sourceRecordsClustered from './20261122000100_source_records_clustered';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -18,4 +20,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000300_link_events', linkEvents],
   ['20250601000400_scan_cursors', scanCursors],
   ['20250601000500_review', review],
+  ['20261122000000_drop_value_index', dropValueIndex],
+  ['20261122000100_source_records_clustered', sourceRecordsClustered],
 ];
