@@ -17,7 +17,7 @@ import { matchKeyOf } from '../src/idmap/rules';
 import { T } from '../src/idmap/tables';
 import { ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
-import { linkableRecall, overMerged, parseTruthCsv, scoreResolution, type RecordAssignment } from './score';
+import { linkableRecall, missedPairsBySystems, overMerged, parseTruthCsv, scoreResolution, type RecordAssignment } from './score';
 import type { IdentifierKind } from '../src/sources/types';
 
 function arg(name: string, fallback: string): string {
@@ -127,6 +127,7 @@ async function main() {
       truth,
       idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` })),
     );
+    const missed = missedPairsBySystems(truth, assignment);
     const f = (x: number) => x.toFixed(4);
     const lines = [
       `identity resolution on the demo world (people=${people}, seed=${seed}, rules=${path.relative(process.cwd(), rulesFile)})`,
@@ -139,10 +140,11 @@ async function main() {
       `  over-merged clusters  ${score.overMergedClusters}  (joined only through a blocked or over-shared value: ${bad.viaBadValue})`,
       `  people split over several customers  ${score.splitPeople}`,
       `  largest cluster  ${score.largestCluster} records`,
+      `  missed true pairs by systems  ${missed.map((m) => `${m.systems} ${m.pairs}`).join(', ') || 'none'}`,
       `  resolution       ${stats.ms} ms, ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    process.stdout.write(JSON.stringify({ worldPeople: people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, resolveMs: stats.ms }) + '\n');
+    process.stdout.write(JSON.stringify({ worldPeople: people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, missedBySystems: missed, resolveMs: stats.ms }) + '\n');
   } finally {
     await closeConnectors(connectors);
     await db.destroy();

@@ -148,3 +148,31 @@ export function linkableRecall(truth: ReadonlyMap<string, string>, values: Itera
   for (const n of person.values()) truePairs += pairs(n);
   return { truePairs, linkablePairs, ceiling: truePairs === 0 ? 1 : linkablePairs / truePairs };
 }
+
+/**
+ * True pairs the resolution did not join, by the two systems their records come from
+ * (`crm–scrm`), most first: where recall is lost, for deciding which evidence to add.
+ */
+export function missedPairsBySystems(truth: ReadonlyMap<string, string>, assignment: Iterable<RecordAssignment>): Array<{ systems: string; pairs: number }> {
+  const customerOf = new Map<string, string>();
+  for (const a of assignment) customerOf.set(a.record, a.customerId);
+  const recordsOf = new Map<string, string[]>();
+  for (const [record, person] of truth) {
+    const list = recordsOf.get(person);
+    if (list) list.push(record);
+    else recordsOf.set(person, [record]);
+  }
+  const missed = new Map<string, number>();
+  for (const records of recordsOf.values()) {
+    for (let i = 0; i < records.length; i++) {
+      for (let j = i + 1; j < records.length; j++) {
+        const [a, b] = [records[i], records[j]];
+        const ca = customerOf.get(a);
+        if (ca !== undefined && ca === customerOf.get(b)) continue;
+        const systems = [a.split(':')[0], b.split(':')[0]].sort().join('–');
+        missed.set(systems, (missed.get(systems) ?? 0) + 1);
+      }
+    }
+  }
+  return [...missed].map(([systems, pairs]) => ({ systems, pairs })).sort((x, y) => y.pairs - x.pairs || (x.systems < y.systems ? -1 : 1));
+}

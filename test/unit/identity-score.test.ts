@@ -1,7 +1,7 @@
 /**
  * Identity scoring: pairwise precision and recall against the ground truth.
  */
-import { scoreResolution, overMerged, parseTruthCsv, linkableRecall } from '../../demo/score';
+import { scoreResolution, overMerged, parseTruthCsv, linkableRecall, missedPairsBySystems } from '../../demo/score';
 
 const truth = parseTruthCsv(['source,record_id,person_id', 'crm,C1,P1', 'orders,1,P1', 'scrm,o1,P1', 'crm,C2,P2', 'orders,2,P2', 'crm,C3,P3'].join('\n'));
 
@@ -70,5 +70,33 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
       { record: 'crm:C3', value: 'PHONE:+8613911112222' },
     ];
     expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
+  });
+});
+
+describe('Identity scoring: where recall is lost', () => {
+  it('counts the true pairs left apart by the systems of their two records, most first', () => {
+    const truth = new Map([
+      ['crm:1', 'P1'],
+      ['scrm:a', 'P1'],
+      ['orders:7', 'P1'],
+      ['crm:2', 'P2'],
+      ['scrm:b', 'P2'],
+      ['orders:8', 'P3'],
+      ['orders:9', 'P3'],
+    ]);
+    const assignment = [
+      { record: 'crm:1', customerId: 'X' },
+      { record: 'orders:7', customerId: 'X' },
+      { record: 'scrm:a', customerId: 'Y' },
+      { record: 'crm:2', customerId: 'Z' },
+      { record: 'scrm:b', customerId: 'W' },
+      { record: 'orders:8', customerId: 'V' },
+      // orders:9 was never assigned: its pair is missed too.
+    ];
+    expect(missedPairsBySystems(truth, assignment)).toEqual([
+      { systems: 'crm–scrm', pairs: 2 },
+      { systems: 'orders–orders', pairs: 1 },
+      { systems: 'orders–scrm', pairs: 1 },
+    ]);
   });
 });
