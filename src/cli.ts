@@ -10,7 +10,11 @@ import { createLogger, type Logger } from './observability/logger';
 import { createGateway, type Gateway } from './gateway';
 import { startServer } from './server';
 import { runResolution } from './resolution';
+import { ResolutionBusyError } from './idmap';
 import { startDemoSources, type DemoSources } from '../demo/sources';
+
+/** How long start-up waits for another process's resolution before serving without its own. */
+const START_RESOLUTION_WAIT_MS = 5000;
 
 function parseArgs(argv: string[]): { command: string; config: string } {
   const [command = 'start', ...rest] = argv;
@@ -32,7 +36,15 @@ async function start(config: Config, log: Logger) {
   const started = Date.now();
   const demo = config.demo ? await startDemoSources(config, log) : null;
   const gw: Gateway = await createGateway(config, { log });
-  if (config.identity.resolveOnStart) await runResolution(gw);
+  if (config.identity.resolveOnStart) {
+    try {
+      await runResolution(gw, { waitMs: START_RESOLUTION_WAIT_MS });
+    } catch (e) {
+      if (!(e instanceof ResolutionBusyError)) throw e;
+      // A `c360 resolve` elsewhere is bringing the map up to date; serve what it has so far.
+      log.warn({ code: e.code, holder: e.holder }, 'identity resolution skipped at start: another process holds the OneID store');
+    }
+  }
   const server = await startServer(gw);
   log.info({ url: `${server.url}/graphql`, startupMs: Date.now() - started }, `c360 ready: open ${server.url}/graphql`);
   const stop = async (signal: string) => {
@@ -67,6 +79,11 @@ async function main() {
 }
 
 main().catch((e) => {
+  if (e instanceof ResolutionBusyError) {
+    // Temporary: a scheduler may simply try again later (75 is EX_TEMPFAIL).
+    process.stderr.write(`c360: ${e.code}: ${e.message}\n`);
+    process.exit(75);
+  }
   if (e instanceof ConfigError) {
     process.stderr.write(`c360: ${e.message}\n`);
     process.exit(2);

@@ -3,12 +3,13 @@
  * Used at start-up (`resolveOnStart`) and by `c360 resolve`.
  */
 import type { Gateway } from './gateway';
-import { loadIdentityRules, resolve } from './idmap';
+import { loadIdentityRules, resolve, type LeaseOptions } from './idmap';
 
-export async function runResolution(gw: Gateway) {
+/** Throws ResolutionBusyError when another process holds the store for longer than `lease.waitMs`. */
+export async function runResolution(gw: Gateway, lease?: LeaseOptions) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
   const started = Date.now();
-  const stats = await resolve({ db: gw.oneidDb, store: gw.idmap, connectors: Object.values(gw.connectors), rules });
+  const stats = await resolve({ db: gw.oneidDb, store: gw.idmap, connectors: Object.values(gw.connectors), rules, lease });
   gw.log.info({ ms: Date.now() - started, stats }, 'identity resolution done');
   return stats;
 }

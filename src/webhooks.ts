@@ -13,11 +13,16 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { Gateway } from './gateway';
-import { loadIdentityRules, resolveRecords } from './idmap';
+import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
 import { SOURCE_NAMES, type ScannedRecord, type SourceName } from './sources/types';
 import { isSourceError } from './errors';
 
 export const MAX_WEBHOOK_EVENTS = 100;
+/**
+ * How long a notification waits for a resolution another process is running on the store (a
+ * `c360 resolve` job) before answering 503: senders time out long before a full scan ends.
+ */
+export const WEBHOOK_LEASE_WAIT_MS = 5000;
 
 const body = z
   .object({
@@ -104,13 +109,20 @@ export function webhookRoute(gw: Gateway) {
       const records: ScannedRecord[] = ids.map(
         (id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] },
       );
-      const stats = await resolveRecords({ store: gw.idmap, rules, records });
+      const stats = await resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } });
       gw.log.info({ source, events: parsed.events.length, ms: stats.ms }, 'webhook applied');
       reply(res, 200, { applied: ids.length, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
     } catch (e) {
       if (isSourceError(e)) {
         // The source could not be read back: the sender should retry later.
         fail(res, 503, e.code, `${source} could not be read to apply the notification`);
+        return true;
+      }
+      if (e instanceof ResolutionBusyError) {
+        // Another process (a full `c360 resolve`) holds the store; nothing was applied, so a
+        // retry loses nothing, and that run's scan picks the change up in any case.
+        res.setHeader('retry-after', '30');
+        fail(res, 503, e.code, 'another identity resolution holds the OneID store; retry later');
         return true;
       }
       throw e;

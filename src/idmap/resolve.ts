@@ -13,15 +13,17 @@
  * batch sizes, never the number of records.
  *
  * Idempotent: an unchanged record writes nothing, and a run with nothing pending writes
- * nothing. Runs on one store are serialized within a process (a webhook's `resolveRecords`
- * waits for a running scan); across processes, run one resolver per store. A steward's
- * concurrent merge is safe: a batch it invalidates is re-planned.
+ * nothing. Runs on one store are serialized: within a process by a queue (a webhook's
+ * `resolveRecords` waits for a running scan), across processes by a lease in the store
+ * (`lock.ts`), so the gateway and a `c360 resolve` job may share it. A steward's concurrent
+ * merge is safe: a batch it invalidates is re-planned.
  */
 import type { Knex } from 'knex';
 import { monotonicFactory } from 'ulid';
 import { SOURCE_NAMES, type Connector, type ScannedRecord, type SourceName } from '../sources/types';
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
 import type { IdentityRules } from './rules';
+import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, stagePage, type StageStats } from './stage';
 import { createIdMapStore, type IdMapStore } from './store';
 import { StaleResolutionError } from './writes';
@@ -39,12 +41,18 @@ export interface ResolveOptions {
   pageSize?: number;
   /** Pending records linked per transaction (default DEFAULT_LINK_BATCH). */
   batchSize?: number;
+  /** How long to wait for another process's run on the same store, and the lease's lifetime. */
+  lease?: LeaseOptions;
 }
 
+/** Name of the store lease every resolution run holds. */
+export const RESOLUTION_LEASE = 'resolution';
+
 /**
- * Measured with bench/resolve.ts: pages of 5,000 and batches of 6,000 were 16% faster on 215,314
- * records but 12% slower on 1,000,901 (377 s against 336 s, link time grows with the batch), so
- * the defaults stay at 1,000 and 2,000. Memory grows with the batch, never with the world.
+ * Measured with bench/resolve.ts (on the storage layout before migration 20261122000100): pages
+ * of 5,000 and batches of 6,000 were 16% faster on 215,314 records but 12% slower on 1,000,901
+ * (377 s against 336 s, link time grows with the batch), so the defaults stay at 1,000 and 2,000.
+ * Memory grows with the batch, never with the world.
  */
 export const DEFAULT_SCAN_PAGE = 1000;
 export const DEFAULT_LINK_BATCH = 2000;
@@ -65,12 +73,12 @@ const MAX_RETRIES = 3;
 /** Scans every connector from its saved cursor, then links everything pending. */
 export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   const store = storeOf(opts);
-  return oneAtATime(store, () =>
+  return oneAtATime(store, opts.lease, (lease) =>
     run(
       async (stats) => {
-        for (const c of opts.connectors) await scanSource(store, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats);
+        for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats);
       },
-      (stats) => linkPending(store, opts.rules, opts.connectors.map((c) => c.name), opts.batchSize ?? DEFAULT_LINK_BATCH, stats),
+      (stats) => linkPending(store, lease, opts.rules, opts.connectors.map((c) => c.name), opts.batchSize ?? DEFAULT_LINK_BATCH, stats),
     ),
   );
 }
@@ -84,16 +92,17 @@ export async function resolveRecords(opts: {
   db?: Knex;
   rules: IdentityRules;
   records: ReadonlyArray<ScannedRecord | null>;
+  lease?: LeaseOptions;
 }): Promise<ResolveStats> {
   const store = storeOf(opts);
   const bySource = new Map<SourceName, ScannedRecord[]>();
   for (const r of opts.records) if (r) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
-  return oneAtATime(store, () =>
+  return oneAtATime(store, opts.lease, (lease) =>
     run(
       async (stats) => {
-        for (const [source, list] of bySource) await stageRecords(store, source, list, opts.rules, stats);
+        for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats);
       },
-      (stats) => linkPending(store, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),
+      (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),
     ),
   );
 }
@@ -109,13 +118,13 @@ async function run(stage: (s: ResolveStats) => Promise<void>, link: (s: ResolveS
   return stats;
 }
 
-async function scanSource(store: IdMapStore, connector: Connector, rules: IdentityRules, pageSize: number, stats: ResolveStats) {
+async function scanSource(store: IdMapStore, lease: Lease, connector: Connector, rules: IdentityRules, pageSize: number, stats: ResolveStats) {
   let cursor = await store.scanCursor(connector.name);
   for (;;) {
     const page = await connector.scan(cursor, pageSize);
     stats.pagesRead++;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
-    await stageRecords(store, connector.name, page.records, rules, stats, next);
+    await stageRecords(store, lease, connector.name, page.records, rules, stats, next);
     if (page.done) return;
     if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
     cursor = next;
@@ -124,6 +133,7 @@ async function scanSource(store: IdMapStore, connector: Connector, rules: Identi
 
 async function stageRecords(
   store: IdMapStore,
+  lease: Lease,
   source: SourceName,
   records: readonly ScannedRecord[],
   rules: IdentityRules,
@@ -133,11 +143,12 @@ async function stageRecords(
   const stored = records.length ? await store.storedRecords(source, records.map((r) => r.recordId)) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
+  lease.assertHeld();
   await store.applyScanChanges(changes);
 }
 
 /** Links every pending record, sources in `order` first, then any other source with pending records. */
-async function linkPending(store: IdMapStore, rules: IdentityRules, order: readonly SourceName[], batchSize: number, stats: ResolveStats) {
+async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules, order: readonly SourceName[], batchSize: number, stats: ResolveStats) {
   const ctx: LinkContext = {
     rules,
     settledValues: new Set(),
@@ -147,7 +158,7 @@ async function linkPending(store: IdMapStore, rules: IdentityRules, order: reado
   for (const source of [...new Set([...order, ...SOURCE_NAMES])]) {
     let after: string | null = null;
     for (;;) {
-      const last = await linkNextBatch(store, source, after, batchSize, ctx, stats);
+      const last = await linkNextBatch(store, lease, source, after, batchSize, ctx, stats);
       if (last == null) break;
       after = last;
     }
@@ -160,6 +171,7 @@ async function linkPending(store: IdMapStore, rules: IdentityRules, order: reado
  */
 async function linkNextBatch(
   store: IdMapStore,
+  lease: Lease,
   source: SourceName,
   after: string | null,
   batchSize: number,
@@ -172,6 +184,7 @@ async function linkNextBatch(
     const data = await loadBatch(store, batch, ctx);
     const { plan, stats: s, settled } = planBatch(data, ctx, new Date().toISOString());
     try {
+      lease.assertHeld();
       const { candidatesCreated } = await store.applyResolution(plan);
       for (const k of settled) ctx.settledValues.add(k);
       addLinkStats(stats, { ...s, candidatesCreated });
@@ -186,10 +199,13 @@ async function linkNextBatch(
 
 const running = new WeakMap<object, Promise<unknown>>();
 
-/** Runs `job` after any resolution already running on the same store (by the store's db). */
-function oneAtATime<T>(store: IdMapStore, job: () => Promise<T>): Promise<T> {
+/**
+ * Runs `job` after any resolution this process is already running on the same store (by the
+ * store's db), holding the store's lease against other processes.
+ */
+function oneAtATime<T>(store: IdMapStore, lease: LeaseOptions | undefined, job: (lease: Lease) => Promise<T>): Promise<T> {
   const key = store.db as object;
-  const next = (running.get(key) ?? Promise.resolve()).catch(() => undefined).then(job);
+  const next = (running.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => withLease(store.db, RESOLUTION_LEASE, job, lease));
   running.set(key, next);
   return next;
 }

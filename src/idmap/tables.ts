@@ -20,6 +20,7 @@ export const T = {
   scanCursors: 'idmap_scan_cursors',
   candidates: 'idmap_review_candidates',
   decisions: 'idmap_manual_decisions',
+  locks: 'idmap_locks',
 } as const;
 
 export type CustomerStatus = 'active' | 'merged';

@@ -2,7 +2,7 @@
  * Webhooks: a source notifies a change, OneID re-resolves that record at once, without a scan.
  */
 import { startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
-import { signWebhook } from '../../src/webhooks';
+import { signWebhook, WEBHOOK_LEASE_WAIT_MS } from '../../src/webhooks';
 import { normalizePhone } from '../../src/canonical';
 
 let world: TestWorld;
@@ -34,7 +34,7 @@ async function post(source: string, payload: unknown, signature?: string | null)
   const sig = signature === undefined ? signWebhook(WEBHOOK_SECRET, raw) : signature;
   if (sig) headers['x-c360-signature'] = sig;
   const res = await fetch(`${world.url}/webhooks/${source}`, { method: 'POST', headers, body: raw });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
 async function ownerOf(openid: string): Promise<string | null> {
@@ -117,6 +117,35 @@ describe('Webhooks: real-time re-resolution', () => {
     } finally {
       world.scrm.setFaults({});
     }
+  });
+
+  describe('while another process (a `c360 resolve` job) holds the OneID store', () => {
+    const holdLease = (ms: number) =>
+      world.dbs.oneid.db('idmap_locks').insert({ name: 'resolution', holder: 'cron-host:77:job', expires_at: Date.now() + ms }).onConflict('name').merge();
+    afterEach(async () => {
+      await world.dbs.oneid.db('idmap_locks').where({ name: 'resolution' }).update({ holder: '', expires_at: 0 });
+    });
+
+    it('waits for a run that ends soon, then applies the notification', async () => {
+      await holdLease(500);
+      const r = await post('scrm', { events: [{ type: 'updated', recordId: NEW_OPENID }] });
+      expect(r.status).toBe(200);
+      expect(await ownerOf(NEW_OPENID)).toBe(crmCustomerId);
+    });
+
+    it(
+      'answers 503 RESOLUTION_BUSY with Retry-After, changing nothing, when the run outlasts its wait',
+      async () => {
+        await holdLease(60_000);
+        const before = await eventCount();
+        const r = await post('scrm', { events: [{ type: 'updated', recordId: NEW_OPENID }] });
+        expect(r.status).toBe(503);
+        expect(r.body.error.code).toBe('RESOLUTION_BUSY');
+        expect(r.headers.get('retry-after')).toBe('30');
+        expect(await eventCount()).toBe(before);
+      },
+      WEBHOOK_LEASE_WAIT_MS + 10_000,
+    );
   });
 
   it('unlinks a follower the source no longer has', async () => {

@@ -12,6 +12,7 @@ const TABLES = [
   'idmap_scan_cursors',
   'idmap_review_candidates',
   'idmap_manual_decisions',
+  'idmap_locks',
 ];
 
 async function existing(t: TestDatabase): Promise<string[]> {

@@ -12,6 +12,7 @@ import * as scanCursors from './20250601000400_scan_cursors';
 import * as review from './20250601000500_review';
 import * as dropValueIndex from './20261122000000_drop_value_index';
 import * as sourceRecordsClustered from './20261122000100_source_records_clustered';
+import * as locks from './20261122000200_locks';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000500_review', review],
   ['20261122000000_drop_value_index', dropValueIndex],
   ['20261122000100_source_records_clustered', sourceRecordsClustered],
+  ['20261122000200_locks', locks],
 ];

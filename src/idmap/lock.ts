@@ -1,0 +1,118 @@
+/**
+ * One resolution at a time per OneID store, across processes: a lease row in `idmap_locks`.
+ *
+ * The gateway resolves at start-up and per webhook; `c360 resolve` (a cron job, say) scans in
+ * another process. Two resolutions interleaving their read-then-write steps on one store could
+ * stage a record twice or link against a state the other just changed, so each run holds the
+ * store's lease: taken with one conditional UPDATE (free, expired, or already ours), renewed
+ * while the run lasts, released at the end. A process that dies keeps it only until it expires.
+ *
+ * Expiry compares this process's clock with the holder's: hosts sharing a store need clocks
+ * within a fraction of `ttlMs` (NTP keeps them far closer).
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Knex } from 'knex';
+import { T } from './tables';
+
+export interface LeaseOptions {
+  /** How long a lease lasts without renewal (it is renewed every third of this). */
+  ttlMs?: number;
+  /** How long to wait for a lease another process holds before giving up. */
+  waitMs?: number;
+  /** Pause between attempts while waiting. */
+  pollMs?: number;
+}
+
+export const DEFAULT_LEASE: Required<LeaseOptions> = { ttlMs: 30_000, waitMs: 60_000, pollMs: 200 };
+
+/** Another process held the store's lease for longer than we were willing to wait. */
+export class ResolutionBusyError extends Error {
+  readonly code = 'RESOLUTION_BUSY';
+  constructor(
+    readonly holder: string,
+    waitedMs: number,
+  ) {
+    super(`Another resolution (${holder}) holds this OneID store; waited ${waitedMs} ms`);
+    this.name = 'ResolutionBusyError';
+  }
+}
+
+/** The lease was lost while the run held it (renewal failed past its expiry): stop writing. */
+export class LeaseLostError extends Error {
+  readonly code = 'RESOLUTION_LEASE_LOST';
+  constructor(name: string) {
+    super(`The resolution lease "${name}" expired or was taken over while this run held it`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export interface Lease {
+  readonly holder: string;
+  /** Throws LeaseLostError once renewal has failed; called before every write of the run. */
+  assertHeld(): void;
+}
+
+const newHolder = () => `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `job` holding the lease `name` on the store at `db`; waits for it up to `waitMs`. */
+export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+  const { ttlMs, waitMs, pollMs } = { ...DEFAULT_LEASE, ...options };
+  const holder = newHolder();
+  const started = Date.now();
+  for (;;) {
+    if (await tryAcquire(db, name, holder, ttlMs)) break;
+    if (Date.now() - started >= waitMs) {
+      const row = await db(T.locks).where({ name }).first('holder');
+      throw new ResolutionBusyError(row?.holder ?? 'unknown', Date.now() - started);
+    }
+    await sleep(pollMs);
+  }
+
+  // Held until the last successful write of `expires_at` says; a renewal that finds the row
+  // taken over ends it at once.
+  let heldUntil = Date.now() + ttlMs;
+  let lost = false;
+  let renewing: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    const at = Date.now();
+    renewing = renew(db, name, holder, at + ttlMs).then(
+      (held) => {
+        if (held) heldUntil = at + ttlMs;
+        else lost = true;
+      },
+      () => undefined, // retried on the next tick; if none succeeds, the lease runs out
+    );
+  }, Math.max(10, Math.floor(ttlMs / 3)));
+  timer.unref();
+  const lease: Lease = {
+    holder,
+    assertHeld() {
+      if (lost || Date.now() >= heldUntil) throw new LeaseLostError(name);
+    },
+  };
+  try {
+    return await job(lease);
+  } finally {
+    clearInterval(timer);
+    await renewing;
+    await db(T.locks).where({ name, holder }).update({ holder: '', expires_at: 0 });
+  }
+}
+
+async function tryAcquire(db: Knex, name: string, holder: string, ttlMs: number): Promise<boolean> {
+  await db(T.locks).insert({ name, holder: '', expires_at: 0 }).onConflict('name').ignore();
+  const now = Date.now();
+  // One statement decides: of two processes racing for a free lease, one UPDATE matches.
+  const changed = await db(T.locks)
+    .where({ name })
+    .andWhere((q) => q.where('expires_at', '<', now).orWhere('holder', holder))
+    .update({ holder, expires_at: now + ttlMs });
+  return changed === 1;
+}
+
+async function renew(db: Knex, name: string, holder: string, expiresAt: number): Promise<boolean> {
+  const changed = await db(T.locks).where({ name, holder }).update({ expires_at: expiresAt });
+  return changed === 1;
+}

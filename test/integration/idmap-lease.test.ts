@@ -1,0 +1,118 @@
+/**
+ * Two processes sharing one OneID store (the gateway and a `c360 resolve` job): each opens its
+ * own connection pool, as here, and the store's lease lets one resolution run at a time.
+ */
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { openDatabase } from '../../src/db';
+import { createIdMapStore, LeaseLostError, loadIdentityRules, migrateLatest, resolve, ResolutionBusyError } from '../../src/idmap';
+import type { ScanPage } from '../../src/sources/types';
+import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { FakeSource, rec } from '../helpers/feeds';
+
+const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A feed whose first scan waits until `open()` is called, to keep a run holding its lease. */
+class GatedSource extends FakeSource {
+  private release!: () => void;
+  private readonly gate = new Promise<void>((r) => (this.release = r));
+  started = false;
+  open() {
+    this.release();
+  }
+  override async scan(cursor: string | null, pageSize?: number): Promise<ScanPage> {
+    this.started = true;
+    await this.gate;
+    return super.scan(cursor, pageSize);
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string) {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe(`One resolution at a time per OneID store, across processes (${testEngine})`, () => {
+  let t: TestDatabase;
+  let other: Knex; // the second process's own pool on the same store
+  const lease = () => t.db('idmap_locks').where({ name: 'resolution' }).first('holder', 'expires_at');
+  const count = async (table: string) => Number((await t.db(table).count({ n: '*' }))[0].n);
+
+  beforeEach(async () => {
+    t = await freshDatabase('idmap_lease');
+    await migrateLatest(t.db);
+    other = openDatabase(t.connection);
+  });
+  afterEach(async () => {
+    await other.destroy();
+    await t.drop();
+  });
+
+  it('makes a second process wait for a running resolution, refuse with RESOLUTION_BUSY after its wait, and run once it is free', async () => {
+    const first = new GatedSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
+    const running = resolve({ db: t.db, connectors: [first], rules });
+    await until(() => first.started, 'the first run to start scanning');
+    expect((await lease())?.holder).not.toBe('');
+
+    const second = new FakeSource('orders', [rec('orders', '501', { phone: '8613911112222' })]);
+    const refused = resolve({ db: other, connectors: [second], rules, lease: { waitMs: 300, pollMs: 20 } });
+    await expect(refused).rejects.toBeInstanceOf(ResolutionBusyError);
+    await expect(refused).rejects.toMatchObject({ code: 'RESOLUTION_BUSY' });
+    expect(second.served).toEqual([]); // it never read its source, so it wrote nothing either
+    expect(await count('idmap_source_records')).toBe(0);
+
+    // A patient second process gets the store as soon as the first hands it back.
+    const waiting = resolve({ db: other, connectors: [second], rules, lease: { waitMs: 10_000, pollMs: 20 } });
+    await sleep(100);
+    expect(second.served).toEqual([]);
+    first.open();
+    await running;
+    const stats = await waiting;
+    expect(stats.recordsNew).toBe(1);
+    const store = createIdMapStore(t.db);
+    const [a, b] = await store.customerIdsBySourceRecords([
+      { source: 'crm', recordId: 'C1' },
+      { source: 'orders', recordId: '501' },
+    ]);
+    expect(a).not.toBeNull();
+    expect(b).toBe(a);
+    expect((await lease())?.holder).toBe('');
+  });
+
+  it('takes over a lease left by a process that died once it expires, not before', async () => {
+    await t.db('idmap_locks').insert({ name: 'resolution', holder: 'gone-host:4242:dead', expires_at: Date.now() + 800 });
+    const feed = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
+    await expect(resolve({ db: t.db, connectors: [feed], rules, lease: { waitMs: 100, pollMs: 20 } })).rejects.toMatchObject({
+      code: 'RESOLUTION_BUSY',
+      holder: 'gone-host:4242:dead',
+    });
+    const stats = await resolve({ db: t.db, connectors: [feed], rules, lease: { waitMs: 5000, pollMs: 20 } });
+    expect(stats.recordsNew).toBe(1);
+  });
+
+  it('hands the lease back when a run fails, so the next one is not kept waiting', async () => {
+    const feed = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
+    feed.failOnCall = 0;
+    await expect(resolve({ db: t.db, connectors: [feed], rules })).rejects.toThrow('feed down');
+    expect((await lease())?.holder).toBe('');
+    const stats = await resolve({ db: other, connectors: [feed], rules, lease: { waitMs: 0 } });
+    expect(stats.recordsNew).toBe(1);
+  });
+
+  it('stops before writing when its lease was taken over while it ran', async () => {
+    const feed = new GatedSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
+    const running = resolve({ db: t.db, connectors: [feed], rules, lease: { ttlMs: 150 } });
+    await until(() => feed.started, 'the run to start scanning');
+    // Another process decided the lease had expired (a stalled holder) and took it.
+    await other('idmap_locks').where({ name: 'resolution' }).update({ holder: 'other-host:1:taken', expires_at: Date.now() + 60_000 });
+    await sleep(200); // a renewal tick finds the lease gone
+    feed.open();
+    await expect(running).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await count('idmap_source_records')).toBe(0);
+    expect((await lease())?.holder).toBe('other-host:1:taken');
+  });
+});
