@@ -80,8 +80,35 @@ export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex 
       bigNumberStrings: false,
       decimalNumbers: true,
     } as any,
-    pool: { min: conn.pool?.min ?? 0, max: conn.pool?.max ?? 10 },
+    pool: {
+      min: conn.pool?.min ?? 0,
+      max: conn.pool?.max ?? 10,
+      afterCreate: (raw: any, done: (err: Error | null, c: unknown) => void) => {
+        optimizerSettings(raw).then(
+          () => done(null, raw),
+          (e) => done(e as Error, raw),
+        );
+      },
+    },
   });
+}
+
+/**
+ * Batched reads send IN lists of up to MAX_IN_LIST keys. Past 200 keys (eq_range_index_dive_limit)
+ * MySQL and MariaDB estimate rows from index statistics instead of looking, and MariaDB rewrites
+ * lists of 1,000+ (in_predicate_conversion_threshold) into a subquery join: on a OneID map where
+ * half the records are not linked yet, either made a 1,000-key lookup by customer scan the whole
+ * customer index (seconds per statement at a million records). Looking up each key is what a
+ * batched read by key wants. The MariaDB-only setting is skipped where the server lacks it.
+ */
+async function optimizerSettings(raw: { query(sql: string, cb: (err: (Error & { errno?: number }) | null) => void): void }) {
+  const run = (sql: string) => new Promise<void>((ok, fail) => raw.query(sql, (err) => (err ? fail(err) : ok())));
+  await run('SET SESSION eq_range_index_dive_limit = 0');
+  try {
+    await run('SET SESSION in_predicate_conversion_threshold = 0');
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== 1193) throw e; // ER_UNKNOWN_SYSTEM_VARIABLE: MySQL
+  }
 }
 
 /** Largest `IN (…)` list to send in one statement; well under MySQL's 65,535 placeholders and SQLite's 32,766. */

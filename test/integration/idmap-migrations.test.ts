@@ -112,6 +112,33 @@ describe(`OneID migrations (${testEngine})`, () => {
     expect(pending).toContain('idmap_source_records_pending_idx');
     expect(ofCustomers).toContain('idmap_source_records_customer_idx');
   });
+
+  // MariaDB/MySQL stop looking up IN-list keys past 200 and MariaDB rewrites 1,000-key lists
+  // into a join: on a half-linked map that scanned the whole customer index per statement.
+  itOn('mariadb')('looks up each customer of a full 1,000-key batch through the customer index on MariaDB', async () => {
+    await migrateLatest(t.db);
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({
+      source: 'crm',
+      record_id: `C${String(i).padStart(6, '0')}`,
+      customer_id: i % 2 ? `01JCUST${String(i).padStart(19, '0')}` : null,
+      pending: 0,
+    }));
+    for (let i = 0; i < rows.length; i += 1000) await t.db('idmap_source_records').insert(rows.slice(i, i + 1000));
+    await t.db.raw('ANALYZE TABLE idmap_source_records');
+    const wanted = Array.from({ length: 1000 }, (_, i) => `01JCUST${String(i * 2 + 1).padStart(19, '0')}`);
+
+    const issued: Array<{ sql: string; bindings: readonly unknown[] }> = [];
+    const onQuery = (q: { sql: string; bindings: readonly unknown[] }) => issued.push(q);
+    t.db.on('query', onQuery);
+    const found = await createResolutionStore(t.db).recordsOfCustomers(wanted, ['PHONE']);
+    t.db.removeListener('query', onQuery);
+    expect(found).toHaveLength(1000);
+    expect(issued).toHaveLength(1);
+    const [plan] = await t.db.raw(`EXPLAIN ${issued[0].sql}`, issued[0].bindings as any[]);
+    const sr = (plan as Array<{ table: string; type: string; key: string | null }>).find((r) => r.table === 'sr');
+    expect(sr).toMatchObject({ type: 'range', key: 'idmap_source_records_customer_idx' });
+    expect(JSON.stringify(plan)).not.toMatch(/subquery|derived/i);
+  });
 });
 
 /** SQLite's plan for a query, as one string naming the indexes it uses. */
