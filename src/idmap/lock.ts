@@ -49,8 +49,8 @@ export class LeaseLostError extends Error {
 
 export interface Lease {
   readonly holder: string;
-  /** Throws LeaseLostError once renewal has failed; called before every write of the run. */
-  assertHeld(): void;
+  /** Renews the lease when due; throws LeaseLostError if it ran out or was taken. Called before every write of the run. */
+  ensureHeld(): Promise<void>;
 }
 
 const newHolder = () => `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
@@ -71,24 +71,33 @@ export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) =
   }
 
   // Held until the last successful write of `expires_at` says; a renewal that finds the row
-  // taken over ends it at once.
+  // taken over ends it at once. Renewed before a write once a third of the lifetime has passed
+  // (a run of synchronous SQLite statements can starve timers), and by a timer while the run
+  // waits on something else.
+  const renewEvery = Math.max(10, Math.floor(ttlMs / 3));
   let heldUntil = Date.now() + ttlMs;
+  let renewedAt = Date.now();
   let lost = false;
-  let renewing: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    const at = Date.now();
-    renewing = renew(db, name, holder, at + ttlMs).then(
-      (held) => {
-        if (held) heldUntil = at + ttlMs;
+  let inFlight: Promise<void> | null = null;
+  const renewNow = () =>
+    (inFlight ??= (async () => {
+      const at = Date.now();
+      renewedAt = at;
+      try {
+        if (await renew(db, name, holder, at + ttlMs)) heldUntil = at + ttlMs;
         else lost = true;
-      },
-      () => undefined, // retried on the next tick; if none succeeds, the lease runs out
-    );
-  }, Math.max(10, Math.floor(ttlMs / 3)));
+      } finally {
+        inFlight = null;
+      }
+    })());
+  const timer = setInterval(() => {
+    if (Date.now() - renewedAt >= renewEvery) renewNow().catch(() => undefined); // retried; expiry decides
+  }, renewEvery);
   timer.unref();
   const lease: Lease = {
     holder,
-    assertHeld() {
+    async ensureHeld() {
+      if (!lost && Date.now() - renewedAt >= renewEvery) await renewNow();
       if (lost || Date.now() >= heldUntil) throw new LeaseLostError(name);
     },
   };
@@ -96,7 +105,7 @@ export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) =
     return await job(lease);
   } finally {
     clearInterval(timer);
-    await renewing;
+    await (inFlight as Promise<void> | null)?.catch(() => undefined);
     await db(T.locks).where({ name, holder }).update({ holder: '', expires_at: 0 });
   }
 }

@@ -128,6 +128,7 @@ async function scanSource(store: IdMapStore, lease: Lease, connector: Connector,
     if (page.done) return;
     if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
     cursor = next;
+    await turnOfTheEventLoop();
   }
 }
 
@@ -143,7 +144,7 @@ async function stageRecords(
   const stored = records.length ? await store.storedRecords(source, records.map((r) => r.recordId)) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
-  lease.assertHeld();
+  await lease.ensureHeld();
   await store.applyScanChanges(changes);
 }
 
@@ -161,6 +162,7 @@ async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules
       const last = await linkNextBatch(store, lease, source, after, batchSize, ctx, stats);
       if (last == null) break;
       after = last;
+      await turnOfTheEventLoop();
     }
   }
 }
@@ -184,7 +186,7 @@ async function linkNextBatch(
     const data = await loadBatch(store, batch, ctx);
     const { plan, stats: s, settled } = planBatch(data, ctx, new Date().toISOString());
     try {
-      lease.assertHeld();
+      await lease.ensureHeld();
       const { candidatesCreated } = await store.applyResolution(plan);
       for (const k of settled) ctx.settledValues.add(k);
       addLinkStats(stats, { ...s, candidatesCreated });
@@ -196,6 +198,13 @@ async function linkNextBatch(
     }
   }
 }
+
+/**
+ * SQLite statements run synchronously, so a scan of SQL sources into a SQLite store can be one
+ * long chain of settled promises that never lets timers or sockets run: a page or batch at a
+ * time, the rest of the process (health checks, requests, the lease's renewal timer) gets a turn.
+ */
+const turnOfTheEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 const running = new WeakMap<object, Promise<unknown>>();
 

@@ -103,6 +103,23 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     expect(stats.recordsNew).toBe(1);
   });
 
+  it('keeps its lease through a run many times longer than the lease lasts, busy or not', async () => {
+    // Each page holds the process for 40 ms without yielding, as synchronous SQLite work does.
+    class BusyFeed extends FakeSource {
+      override async scan(cursor: string | null, pageSize?: number): Promise<ScanPage> {
+        const until = Date.now() + 40;
+        while (Date.now() < until);
+        return super.scan(cursor, pageSize);
+      }
+    }
+    const feed = new BusyFeed('crm', Array.from({ length: 40 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })));
+    const started = Date.now();
+    const stats = await resolve({ db: t.db, connectors: [feed], rules, pageSize: 2, lease: { ttlMs: 150 } });
+    expect(Date.now() - started).toBeGreaterThan(3 * 150);
+    expect(stats.recordsNew).toBe(40);
+    expect((await lease())?.holder).toBe('');
+  });
+
   it('stops before writing when its lease was taken over while it ran', async () => {
     const feed = new GatedSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
     const running = resolve({ db: t.db, connectors: [feed], rules, lease: { ttlMs: 150 } });
