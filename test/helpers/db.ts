@@ -76,3 +76,20 @@ export async function freshDatabase(label = 'db'): Promise<TestDatabase> {
 export function itOn(engine: TestEngine): jest.It {
   return (testEngine === engine ? it : () => undefined) as unknown as jest.It;
 }
+
+export interface IssuedQuery {
+  sql: string;
+  bindings: readonly unknown[];
+}
+
+/** What `run` answers, and every statement it sent through `db` meanwhile, in order. */
+export async function queriesDuring<T>(db: Knex, run: () => Promise<T>): Promise<{ result: T; queries: IssuedQuery[] }> {
+  const queries: IssuedQuery[] = [];
+  const listener = (q: IssuedQuery) => queries.push({ sql: q.sql, bindings: q.bindings });
+  db.on('query', listener);
+  try {
+    return { result: await run(), queries };
+  } finally {
+    db.removeListener('query', listener);
+  }
+}

@@ -1,4 +1,4 @@
-import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, itOn, queriesDuring, testEngine, type IssuedQuery, type TestDatabase } from '../helpers/db';
 import { appliedMigrations, migrateDown, migrateLatest, migratorConfig } from '../../src/idmap/migrate';
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { isMysql } from '../../src/db';
@@ -100,13 +100,11 @@ describe(`OneID migrations (${testEngine})`, () => {
   // SQLite's planner is what the partial indexes must satisfy (MariaDB keeps its full ones).
   itOn('sqlite')('answers the resolution job\'s pending-record and per-customer reads from their indexes, not a table scan', async () => {
     await migrateLatest(t.db);
-    const issued: Array<{ sql: string; bindings: readonly unknown[] }> = [];
-    const onQuery = (q: { sql: string; bindings: readonly unknown[] }) => issued.push(q);
-    t.db.on('query', onQuery);
     const store = createResolutionStore(t.db);
-    await store.pendingRecords('crm', 'C0001', 10);
-    await store.recordsOfCustomers(['01JCUSTOMER0000000000000AA'], ['PHONE']);
-    t.db.removeListener('query', onQuery);
+    const { queries: issued } = await queriesDuring(t.db, async () => {
+      await store.pendingRecords('crm', 'C0001', 10);
+      await store.recordsOfCustomers(['01JCUSTOMER0000000000000AA'], ['PHONE']);
+    });
     expect(issued).toHaveLength(2);
     const [pending, ofCustomers] = await Promise.all(issued.map((q) => queryPlan(t, q)));
     expect(pending).toContain('idmap_source_records_pending_idx');
@@ -127,11 +125,7 @@ describe(`OneID migrations (${testEngine})`, () => {
     await t.db.raw('ANALYZE TABLE idmap_source_records');
     const wanted = Array.from({ length: 1000 }, (_, i) => `01JCUST${String(i * 2 + 1).padStart(19, '0')}`);
 
-    const issued: Array<{ sql: string; bindings: readonly unknown[] }> = [];
-    const onQuery = (q: { sql: string; bindings: readonly unknown[] }) => issued.push(q);
-    t.db.on('query', onQuery);
-    const found = await createResolutionStore(t.db).recordsOfCustomers(wanted, ['PHONE']);
-    t.db.removeListener('query', onQuery);
+    const { result: found, queries: issued } = await queriesDuring(t.db, () => createResolutionStore(t.db).recordsOfCustomers(wanted, ['PHONE']));
     expect(found).toHaveLength(1000);
     expect(issued).toHaveLength(1);
     const [plan] = await t.db.raw(`EXPLAIN ${issued[0].sql}`, issued[0].bindings as any[]);
@@ -142,7 +136,7 @@ describe(`OneID migrations (${testEngine})`, () => {
 });
 
 /** SQLite's plan for a query, as one string naming the indexes it uses. */
-async function queryPlan(t: TestDatabase, q: { sql: string; bindings: readonly unknown[] }): Promise<string> {
+async function queryPlan(t: TestDatabase, q: IssuedQuery): Promise<string> {
   const rows = await t.db.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as any[]);
   return JSON.stringify(rows);
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import type { SourceName } from '../../src/sources/types';
 import { FakeSource, rec } from '../helpers/feeds';
@@ -22,17 +22,8 @@ describe(`Identity resolution (${testEngine})`, () => {
   const candidates = () => t.db('idmap_review_candidates').orderBy('id').select('*');
   /** Statements that write, sent while `run` runs. */
   async function writesDuring(run: () => Promise<unknown>): Promise<string[]> {
-    const writes: string[] = [];
-    const listener = (q: { sql: string }) => {
-      if (/^\s*(insert|update|delete|replace)/i.test(q.sql)) writes.push(q.sql);
-    };
-    t.db.on('query', listener);
-    try {
-      await run();
-    } finally {
-      t.db.removeListener('query', listener);
-    }
-    return writes;
+    const { queries } = await queriesDuring(t.db, run);
+    return queries.map((q) => q.sql).filter((sql) => /^\s*(insert|update|delete|replace)/i.test(sql));
   }
 
   beforeEach(async () => {

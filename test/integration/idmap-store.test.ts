@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolveRecords, StaleResolutionError, type IdMapStore } from '../../src/idmap';
 import type { IdentifierKind, ScannedRecord, SourceName } from '../../src/sources/types';
 import { MAX_IN_LIST } from '../../src/db';
@@ -22,15 +22,8 @@ function rec(source: SourceName, recordId: string, ids: Ids, traits?: ScannedRec
 
 /** Counts the statements a call sends. */
 async function statements<T>(db: TestDatabase['db'], run: () => Promise<T>): Promise<{ result: T; count: number }> {
-  let count = 0;
-  const listener = () => count++;
-  db.on('query', listener);
-  try {
-    const result = await run();
-    return { result, count };
-  } finally {
-    db.removeListener('query', listener);
-  }
+  const { result, queries } = await queriesDuring(db, run);
+  return { result, count: queries.length };
 }
 
 describe(`OneID store: batched reads (${testEngine})`, () => {
