@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
+import fs from 'node:fs';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
+import { parseIdentityRules } from '../../src/idmap/rules';
 import type { SourceName } from '../../src/sources/types';
 import { FakeSource, rec } from '../helpers/feeds';
 
-const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+const RULES_FILE = path.resolve(__dirname, '../../config/identity-rules.json');
+const rules = loadIdentityRules(RULES_FILE);
 
 const TABLES = ['idmap_customers', 'idmap_source_records', 'idmap_record_identifiers', 'idmap_link_events', 'idmap_scan_cursors', 'idmap_review_candidates'];
 
@@ -76,7 +79,7 @@ describe(`Identity resolution (${testEngine})`, () => {
     const [c] = await candidates();
     expect(c).toMatchObject({ reason: 'conflict', kind: 'PHONE', value: '+8613911112222', status: 'open' });
     expect([c.customer_id, c.other_customer_id].sort()).toEqual([wang, li].sort());
-    expect(JSON.parse(c.evidence).differ).toEqual(['MEMBER_NO', 'EMAIL', 'birthday', 'name']);
+    expect(JSON.parse(c.evidence).differ).toEqual(['MEMBER_NO', 'birthday', 'name']);
     expect((await events({ action: 'candidate' })).map((e) => e.actor)).toEqual(['rule:phone']);
   });
 
@@ -100,10 +103,22 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect((await candidates()).map((c) => JSON.parse(c.evidence).differ)).toEqual([['same-source']]);
   });
 
-  it('refuses a phone link between sides whose emails differ', async () => {
+  it('links through a phone when the sides only differ in email: one person often uses two addresses', async () => {
+    const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com' })]);
+    const support = new FakeSource('support', [rec('support', '9', { phone: '13911112222', email: 'wang.fang@163.com' })]);
+    await resolve({ store, connectors: [crm, support], rules });
+    const [a, b] = await owners('crm:C1', 'support:9');
+    expect(a).toBe(b);
+    expect(await candidates()).toEqual([]);
+  });
+
+  it('refuses a phone link between sides whose emails differ when the rules say so (refuseIfDiffer)', async () => {
+    const file = JSON.parse(fs.readFileSync(RULES_FILE, 'utf8'));
+    file.strong = file.strong.map((s: { kind: string }) => (s.kind === 'PHONE' ? { ...s, refuseIfDiffer: ['EMAIL'] } : s));
+    const strict = parseIdentityRules(file);
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com' })]);
     const support = new FakeSource('support', [rec('support', '9', { phone: '13911112222', email: 'li@163.com' })]);
-    await resolve({ store, connectors: [crm, support], rules });
+    await resolve({ store, connectors: [crm, support], rules: strict });
     const [a, b] = await owners('crm:C1', 'support:9');
     expect(a).not.toBe(b);
     expect((await candidates()).map((c) => JSON.parse(c.evidence))).toEqual([

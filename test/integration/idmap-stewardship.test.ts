@@ -14,8 +14,8 @@ const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-r
 
 /**
  * The world: a chain crm:A –phone– orders:B –email– support:C; loners D, E, F, G; two
- * households whose shared phone resolution refuses (H1/H2 and K1/K2, each a conflict
- * candidate); and a placeholder email on T1 and T2 (a blocked candidate).
+ * households whose shared phone resolution refuses (H1/H2 and K1/K2: member numbers
+ * differ, each a conflict candidate); and a placeholder email on T1 and T2 (a blocked candidate).
  */
 function sources() {
   return [
@@ -26,11 +26,11 @@ function sources() {
       rec('crm', 'F', { email: 'f@qq.com' }),
       rec('crm', 'H1', { phone: '13800001111', email: 'h1@qq.com', member: 'M20000001' }, { name: '李强', birthday: '1980-01-01' }),
       rec('crm', 'H2', { phone: '13800001111', email: 'h2@163.com', member: 'M20000002' }, { name: '张伟', birthday: '1985-02-02' }),
-      rec('crm', 'K1', { phone: '13700002222', email: 'k1@qq.com' }, { name: '刘洋' }),
+      rec('crm', 'K1', { phone: '13700002222', email: 'k1@qq.com', member: 'M20000003' }, { name: '刘洋' }),
       rec('crm', 'T1', { email: 'test@test.com' }),
       rec('crm', 'T2', { email: 'test@test.com' }),
     ]),
-    new FakeSource('orders', [rec('orders', 'B', { phone: '8613911112222', email: 'Wang.Fang@qq.com' }), rec('orders', 'K2', { phone: '13700002222', email: 'k2@qq.com' })]),
+    new FakeSource('orders', [rec('orders', 'B', { phone: '8613911112222', email: 'Wang.Fang@qq.com' }), rec('orders', 'K2', { phone: '13700002222', email: 'k2@qq.com', member: 'M20000004' })]),
     new FakeSource('support', [rec('support', 'C', { email: 'wang.fang@qq.com' }, { name: '王芳' }), rec('support', 'G', { email: 'g@qq.com' })]),
     new FakeSource('scrm', []),
   ];
@@ -260,7 +260,7 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect(household).toMatchObject({ kind: 'PHONE', status: 'open', rule: 'phone' });
       expect([household.customerId, household.otherCustomerId].sort()).toEqual([h1, h2].sort());
       expect(household.records.map((k) => `${k.source}:${k.recordId}`).sort()).toEqual(['crm:H1', 'crm:H2']);
-      expect(household.differ).toEqual(expect.arrayContaining(['MEMBER_NO', 'EMAIL', 'name']));
+      expect(household.differ).toEqual(expect.arrayContaining(['MEMBER_NO', 'name']));
       const blocked = all.edges[0].node;
       expect(blocked.records.map((k) => k.recordId).sort()).toEqual(['T1', 'T2']);
 
