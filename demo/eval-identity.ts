@@ -4,7 +4,8 @@
  * Resolves a demo world into a fresh OneID map with the configured rules and scores it against
  * the generator's ground truth: pairwise precision, recall and F1, over-merged clusters, the
  * largest cluster, and whether any over-merge joined two people only through a blocked or
- * over-shared value (the failure identity graphs must never have).
+ * over-shared value (the failure identity graphs must never have). Two ceilings say how much
+ * recall the data allows: through shared identifiers, and with perfect name matching on top.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,8 +15,9 @@ import { createConnectors, closeConnectors } from '../src/sources';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdentityRules } from '../src/idmap';
 import { matchKeyOf } from '../src/idmap/rules';
+import { nameKey } from '../src/idmap/evidence';
 import { T } from '../src/idmap/tables';
-import { ensureDemoWorld, TRUTH_FILE } from './seed';
+import { demoConnections, ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
 import { linkableRecall, missedPairsBySystems, overMerged, parseTruthCsv, scoreResolution, type RecordAssignment } from './score';
 import type { IdentifierKind } from '../src/sources/types';
@@ -91,6 +93,30 @@ async function badValueMerges(db: ReturnType<typeof openDatabase>, truth: Map<st
   return { checked: clusters.size, viaBadValue, examples };
 }
 
+/**
+ * Records that carry something name-like, read straight from the demo systems: CRM and helpdesk
+ * names and SCRM nicknames that the resolver's own name key accepts. Joining each of them to its
+ * person's other named records (an oracle, right every time) bounds what any name matching could add.
+ */
+async function namedRecords(dataDir: string): Promise<string[]> {
+  const conn = demoConnections(dataDir);
+  const columns = [
+    ['crm', conn.crm, 'crm_contacts', 'contact_id', 'name'],
+    ['support', conn.support, 'support_users', 'id', 'name'],
+    ['scrm', conn.scrm, 'scrm_followers', 'openid', 'nickname'],
+  ] as const;
+  const out: string[] = [];
+  for (const [source, connection, table, key, name] of columns) {
+    const db = openDatabase(connection, { readOnly: true });
+    try {
+      for (const row of await db(table).select({ key, name })) if (nameKey(row.name)) out.push(`${source}:${row.key}`);
+    } finally {
+      await db.destroy();
+    }
+  }
+  return out;
+}
+
 async function main() {
   const people = intArg('people', 5000);
   const seed = intArg('seed', 42);
@@ -123,10 +149,9 @@ async function main() {
     const bad = await badValueMerges(db, truth, overMerged(truth, assignment), rules);
     // Every value any record ever carried (history included), usable ones only, emails by match key.
     const idRows: Array<{ source: string; record_id: string; kind: IdentifierKind; value: string; match_key: string }> = await db(T.identifiers).select('source', 'record_id', 'kind', 'value', 'match_key');
-    const ceiling = linkableRecall(
-      truth,
-      idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` })),
-    );
+    const usable = idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` }));
+    const ceiling = linkableRecall(truth, usable);
+    const withNames = linkableRecall(truth, [...usable, ...(await namedRecords(dataDir)).map((record) => ({ record, value: 'NAME' }))]);
     const missed = missedPairsBySystems(truth, assignment);
     const f = (x: number) => x.toFixed(4);
     const lines = [
@@ -137,6 +162,7 @@ async function main() {
       `  recall           ${f(score.recall)}  (${score.correctPairs} of ${score.truePairs} true pairs)`,
       `  F1               ${f(score.f1)}`,
       `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
+      `    with names     ${f(withNames.ceiling)}  (if, on top, every record carrying a name or name-like nickname were joined to its person's other named records, never wrongly)`,
       `  over-merged clusters  ${score.overMergedClusters}  (joined only through a blocked or over-shared value: ${bad.viaBadValue})`,
       `  people split over several customers  ${score.splitPeople}`,
       `  largest cluster  ${score.largestCluster} records`,
@@ -144,7 +170,7 @@ async function main() {
       `  resolution       ${stats.ms} ms, ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    process.stdout.write(JSON.stringify({ worldPeople: people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, missedBySystems: missed, resolveMs: stats.ms }) + '\n');
+    process.stdout.write(JSON.stringify({ worldPeople: people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, recallCeilingWithNames: withNames.ceiling, missedBySystems: missed, resolveMs: stats.ms }) + '\n');
   } finally {
     await closeConnectors(connectors);
     await db.destroy();

@@ -71,6 +71,16 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
     ];
     expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
   });
+
+  it('bounds name matching with one value every named record carries: it joins each person\'s named records, never two people', () => {
+    const values = [
+      { record: 'crm:C1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'PHONE:+8613800138000' },
+      ...['crm:C1', 'scrm:o1', 'crm:C2', 'crm:C3'].map((record) => ({ record, value: 'NAME' })),
+    ];
+    // P1: all 3 pairs (o1 joins C1 by name, orders:1 by phone); P2: orders:2 has no name, 0 of 1.
+    expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 3, ceiling: 0.75 });
+  });
 });
 
 describe('Identity scoring: where recall is lost', () => {
