@@ -17,7 +17,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseConfig } from '../src/config';
 import { openDatabase, type SqlConnection } from '../src/db';
-import { createConnectors, closeConnectors } from '../src/sources';
+import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
@@ -71,7 +71,8 @@ async function main() {
     'bench config',
   );
   const db = openDatabase(config.oneid.connection);
-  const connectors = createConnectors(config.sources, noopObserver);
+  const registry = createRegistry(config.sources, noopObserver);
+  const connectors = registry.sources.map((s) => s.connector);
   let peakSampled = 0;
   const sampler = setInterval(() => (peakSampled = Math.max(peakSampled, process.memoryUsage().rss)), 250);
   try {
@@ -79,10 +80,10 @@ async function main() {
     const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
     const store = createIdMapStore(db);
     const started = Date.now();
-    const stats = await resolve({ store, db, connectors: Object.values(connectors), rules, batchSize, pageSize });
+    const stats = await resolve({ store, db, connectors, rules, batchSize, pageSize });
     const seconds = (Date.now() - started) / 1000;
     const again = Date.now();
-    const rerun = await resolve({ store, db, connectors: Object.values(connectors), rules });
+    const rerun = await resolve({ store, db, connectors, rules });
     const rerunSeconds = (Date.now() - again) / 1000;
     const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     process.stdout.write(
@@ -98,7 +99,7 @@ async function main() {
     process.stdout.write(JSON.stringify({ engine, people, records: stats.recordsRead, seconds, recordsPerSecond: stats.recordsRead / seconds, peakRssMiB: peakMiB, rerunSeconds }) + '\n');
   } finally {
     clearInterval(sampler);
-    await closeConnectors(connectors);
+    await registry.close();
     await db.destroy();
     standIns.stop();
   }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db';
-import { createConnectors, closeConnectors } from '../src/sources';
+import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdentityRules } from '../src/idmap';
 import { matchKeyOf } from '../src/idmap/rules';
@@ -20,7 +20,7 @@ import { T } from '../src/idmap/tables';
 import { demoConnections, ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
 import { linkableRecall, missedPairsBySystems, overMerged, parseTruthCsv, scoreResolution, type RecordAssignment } from './score';
-import type { IdentifierKind } from '../src/sources/types';
+import type { IdentifierKind } from '../src/vocabulary';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -137,11 +137,12 @@ async function main() {
     'eval config',
   );
   const db = openDatabase(config.oneid.connection);
-  const connectors = createConnectors(config.sources, noopObserver);
+  const registry = createRegistry(config.sources, noopObserver);
+  const connectors = registry.sources.map((s) => s.connector);
   try {
     await migrateLatest(db);
     const store = createIdMapStore(db);
-    const stats = await resolve({ store, db, connectors: Object.values(connectors), rules });
+    const stats = await resolve({ store, db, connectors, rules });
     const truth = parseTruthCsv(fs.readFileSync(file(TRUTH_FILE), 'utf8'));
     const rows: Array<{ source: string; record_id: string; customer_id: string | null }> = await db(T.sourceRecords).select('source', 'record_id', 'customer_id');
     const assignment: RecordAssignment[] = rows.filter((r) => r.customer_id).map((r) => ({ record: `${r.source}:${r.record_id}`, customerId: r.customer_id! }));
@@ -172,7 +173,7 @@ async function main() {
     process.stdout.write(lines.join('\n') + '\n');
     process.stdout.write(JSON.stringify({ worldPeople: people, seed, ...score, overMergedViaBadValue: bad.viaBadValue, recallCeiling: ceiling.ceiling, recallCeilingWithNames: withNames.ceiling, missedBySystems: missed, resolveMs: stats.ms }) + '\n');
   } finally {
-    await closeConnectors(connectors);
+    await registry.close();
     await db.destroy();
     standIns.stop();
   }

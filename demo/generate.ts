@@ -13,7 +13,9 @@ import { once } from 'node:events';
 import type { Knex } from 'knex';
 import { openDatabase, isMysql, type SqlConnection } from '../src/db';
 import { createTables, type SourceStore } from './schema';
+import type { DemoSystem } from './system';
 import {
+  Rng,
   GENERATOR_VERSION,
   PLACEHOLDER_EMAILS,
   PLACEHOLDER_PHONES,
@@ -38,6 +40,8 @@ export interface GenerateWorldOptions {
   connections: Record<SourceStore, SqlConnection>;
   /** Ground truth CSV `source,record_id,person_id`, one line per OneID source record. */
   truthFile: string;
+  /** Demo systems beyond the four (demo/systems/), each with its store's connection. */
+  systems?: ReadonlyArray<{ system: DemoSystem; connection: SqlConnection }>;
   /** Called every few thousand people. */
   onProgress?: (peopleDone: number, people: number) => void;
 }
@@ -50,8 +54,8 @@ export interface WorldStats {
   asOf: string;
   /** Rows per table. */
   counts: Record<TableName, number>;
-  /** OneID source records per source (= truth lines per source). */
-  records: Record<SourceStore, number>;
+  /** OneID source records per source (= truth lines per source), the demo systems' included. */
+  records: Record<string, number>;
   /** How much of each kind of noise the world carries (people or records). */
   noise: {
     crmDuplicatePeople: number;
@@ -83,7 +87,7 @@ const MAX_QUEUED = 4;
  * by `settle` / `finish`.
  */
 class DatabaseWriter {
-  private readonly buffers = new Map<TableName, { values: unknown[]; rows: number }>();
+  private readonly buffers = new Map<string, { values: unknown[]; rows: number; columns: readonly string[] }>();
   private readonly quote: string;
   private readonly maxParams: number;
   private readonly sqlCache = new Map<string, string>();
@@ -99,10 +103,9 @@ class DatabaseWriter {
     this.maxParams = mysql ? MAX_PARAMS.mysql : MAX_PARAMS.sqlite;
   }
 
-  add(table: TableName, rows: readonly object[]): void {
-    const columns = TABLES[table].columns as readonly string[];
+  add(table: string, rows: readonly object[], columns: readonly string[] = TABLES[table as TableName].columns as readonly string[]): void {
     let buf = this.buffers.get(table);
-    if (!buf) this.buffers.set(table, (buf = { values: [], rows: 0 }));
+    if (!buf) this.buffers.set(table, (buf = { values: [], rows: 0, columns }));
     for (const row of rows) {
       const r = row as Record<string, unknown>;
       for (const c of columns) buf.values.push(r[c]);
@@ -137,13 +140,13 @@ class DatabaseWriter {
     return Math.min(MAX_ROWS_PER_INSERT, Math.floor(this.maxParams / columns));
   }
 
-  private flush(table: TableName): void {
+  private flush(table: string): void {
     const buf = this.buffers.get(table);
     if (!buf || !buf.rows) return;
-    const { values, rows } = buf;
+    const { values, rows, columns } = buf;
     buf.values = [];
     buf.rows = 0;
-    const sql = this.insertSql(table, rows);
+    const sql = this.insertSql(table, rows, columns);
     this.enqueue(async () => {
       if (!this.trx) this.trx = await this.db.transaction();
       await this.trx.raw(sql, values as Knex.RawBinding[]);
@@ -168,12 +171,11 @@ class DatabaseWriter {
       });
   }
 
-  private insertSql(table: TableName, rows: number): string {
+  private insertSql(table: string, rows: number, columns: readonly string[]): string {
     const key = `${table}:${rows}`;
     let sql = this.sqlCache.get(key);
     if (!sql) {
       const q = this.quote;
-      const columns = TABLES[table].columns as readonly string[];
       const tuple = `(${columns.map(() => '?').join(',')})`;
       sql = `INSERT INTO ${q}${table}${q} (${columns.map((c) => `${q}${c}${q}`).join(',')}) VALUES ${Array(rows).fill(tuple).join(',')}`;
       // Only full batches recur; caching the odd tail sizes would just grow the map.
@@ -198,7 +200,7 @@ class TruthWriter {
     this.chunk.push('source,record_id,person_id\n');
   }
 
-  add(source: SourceStore, recordId: string, personId: string): void {
+  add(source: string, recordId: string, personId: string): void {
     this.chunk.push(`${source},${recordId},${personId}\n`);
   }
 
@@ -259,6 +261,13 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSt
     if (!w) writersByKey.set(key, (w = new DatabaseWriter(openDatabase(opts.connections[store]))));
     writerOf[store] = w;
   }
+  const systems = (opts.systems ?? []).map(({ system, connection }, i) => {
+    const key = connectionKey(connection);
+    let w = writersByKey.get(key);
+    if (!w) writersByKey.set(key, (w = new DatabaseWriter(openDatabase(connection))));
+    // Each system draws from a stream of its own, keyed by its name: adding one changes no other system's rows.
+    return { system, writer: w, stream: nameKey(system.name), index: i };
+  });
   const writers = [...writersByKey.values()];
   let truth: TruthWriter | null = null;
   try {
@@ -267,10 +276,13 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSt
       if (!isMysql(w.db)) await w.db.raw('PRAGMA synchronous = OFF');
     }
     for (const store of STORES) await createTables[store](writerOf[store].db);
+    for (const { system, writer } of systems) await system.createTables(writer.db);
     truth = new TruthWriter(opts.truthFile);
 
     const counts = Object.fromEntries(TABLE_NAMES.map((t) => [t, 0])) as Record<TableName, number>;
-    const records = { crm: 0, orders: 0, support: 0, scrm: 0 };
+    const records: Record<string, number> = { crm: 0, orders: 0, support: 0, scrm: 0 };
+    for (const { system } of systems) records[system.name] = 0;
+    const [lo, hi] = [opts.seed >>> 0, Math.floor(opts.seed / 4294967296) >>> 0];
     const noise: WorldStats['noise'] = {
       crmDuplicatePeople: 0,
       secondShopAccountPeople: 0,
@@ -297,6 +309,14 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSt
       records.orders += rows.shop_accounts.length;
       records.support += rows.support_users.length;
       records.scrm += rows.scrm_followers.length;
+      for (const { system, writer, stream } of systems) {
+        const rng = new Rng([lo, hi, stream, done]);
+        if (!system.present(person, rng)) continue;
+        const extra = system.rowsFor(person, rng, { seed: opts.seed, people: opts.people, asOf });
+        for (const [table, list] of Object.entries(extra)) if (list.length) writer.add(table, list, system.tables[table]);
+        for (const r of extra[system.records.table] ?? []) truth.add(system.name, system.records.id(r), person.id);
+        records[system.name] += (extra[system.records.table] ?? []).length;
+      }
 
       if (person.noise.crmDuplicate) noise.crmDuplicatePeople++;
       if (person.noise.secondAccount) noise.secondShopAccountPeople++;
@@ -333,4 +353,11 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSt
   } finally {
     for (const w of writers) await w.db.destroy().catch(() => undefined);
   }
+}
+
+/** A 32-bit key from a name (FNV-1a), for a system's own random stream. */
+function nameKey(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SqlConnection } from '../src/db';
+import { DEMO_SYSTEMS } from './systems';
 import type { SourceStore } from './schema';
 import { generateWorld, STORES, type WorldStats } from './generate';
 import { GENERATOR_VERSION, MAX_PEOPLE, parseAsOf } from './world';
@@ -49,7 +50,9 @@ export function readManifest(dataDir: string): DemoWorldManifest | null {
 function matches(m: DemoWorldManifest | null, opts: DemoWorldOptions): m is DemoWorldManifest {
   if (!m || m.generatorVersion !== GENERATOR_VERSION || m.seed !== opts.seed || m.people !== opts.people) return false;
   if (opts.asOf !== undefined && m.asOf !== new Date(parseAsOf(opts.asOf)).toISOString()) return false;
-  const files = [...STORES.map((s) => `${s}.sqlite`), TRUTH_FILE];
+  const files = [...STORES.map((s) => `${s}.sqlite`), ...DEMO_SYSTEMS.map((s) => `${s.store}.sqlite`), TRUTH_FILE];
+  // A world made before a demo system existed lacks its records: regenerate.
+  if (DEMO_SYSTEMS.some((s) => m.records?.[s.name] === undefined)) return false;
   return files.every((f) => fs.existsSync(path.join(opts.dataDir, f)));
 }
 
@@ -58,12 +61,14 @@ export async function writeDemoWorld(opts: DemoWorldOptions): Promise<DemoWorldM
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const manifestPath = path.join(opts.dataDir, MANIFEST_FILE);
   fs.rmSync(manifestPath, { force: true });
-  for (const s of STORES) for (const ext of ['', '-wal', '-shm', '-journal']) fs.rmSync(path.join(opts.dataDir, `${s}.sqlite${ext}`), { force: true });
+  const stores = [...STORES, ...DEMO_SYSTEMS.map((s) => s.store)];
+  for (const s of stores) for (const ext of ['', '-wal', '-shm', '-journal']) fs.rmSync(path.join(opts.dataDir, `${s}.sqlite${ext}`), { force: true });
   const stats = await generateWorld({
     people: opts.people,
     seed: opts.seed,
     asOf: opts.asOf,
     connections: demoConnections(opts.dataDir),
+    systems: DEMO_SYSTEMS.map((system) => ({ system, connection: { client: 'sqlite' as const, filename: path.join(opts.dataDir, `${system.store}.sqlite`) } })),
     truthFile: path.join(opts.dataDir, TRUTH_FILE),
     onProgress: opts.onProgress,
   });

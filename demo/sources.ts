@@ -1,19 +1,22 @@
 /**
  * Runs the demo's stand-in systems for `npm start`: makes sure the seeded world exists under
- * the data directory, then serves the support and SCRM stores over HTTP on their ports.
- * The CRM and order databases are plain SQLite files the gateway's SQL connectors open.
+ * the data directory, then serves the HTTP stand-ins (support, SCRM, and every system under
+ * demo/systems/ the config has a source for) on their ports. The CRM and order databases are
+ * plain SQLite files the gateway's SQL connectors open. Credentials come from the gateway's
+ * own source entries, so both sides agree.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/observability/logger';
 import { ensureDemoWorld } from './seed';
-import { startSupportServer, type SupportServer } from './support-server';
-import { startScrmServer, type ScrmServer } from './scrm-server';
+import { startSupportServer } from './support-server';
+import { startScrmServer } from './scrm-server';
+import { DEMO_SYSTEMS } from './systems';
+import type { StandIn } from './system';
 
 export interface DemoSources {
-  support: SupportServer;
-  scrm: ScrmServer;
+  standIns: Record<string, StandIn>;
   close(): Promise<void>;
 }
 
@@ -25,19 +28,22 @@ export async function startDemoSources(config: Config, log: Logger): Promise<Dem
   log.info({ people: demo.people, seed: demo.seed, ms: Date.now() - started, generated: world.generated }, 'demo world ready');
   if (world.generated) forgetDemoIdentityMap(config, log);
   const store = (name: string) => ({ client: 'sqlite' as const, filename: path.join(demo.dataDir, `${name}.sqlite`) });
-  const support = await startSupportServer({ db: store('support'), port: demo.supportPort, token: config.sources.support.token });
-  const scrm = await startScrmServer({
-    db: store('scrm'),
-    port: demo.scrmPort,
-    appId: config.sources.scrm.appId,
-    appSecret: config.sources.scrm.appSecret,
-  });
-  log.info({ support: support.url, scrm: scrm.url }, 'demo support and SCRM stand-ins listening');
+  const options = (name: string) => config.sources.find((s) => s.name === name)?.options as Record<string, string> | undefined;
+  const port = (name: string) => demo.ports[name] ?? 0;
+  const standIns: Record<string, StandIn> = {};
+  const support = options('support');
+  if (support) standIns.support = await startSupportServer({ db: store('support'), port: port('support'), token: support.token });
+  const scrm = options('scrm');
+  if (scrm) standIns.scrm = await startScrmServer({ db: store('scrm'), port: port('scrm'), appId: scrm.appId, appSecret: scrm.appSecret });
+  for (const system of DEMO_SYSTEMS) {
+    if (!config.sources.some((s) => s.name === system.name)) continue;
+    standIns[system.name] = await system.serve({ dbFile: path.join(demo.dataDir, `${system.store}.sqlite`), port: port(system.name) });
+  }
+  log.info(Object.fromEntries(Object.entries(standIns).map(([k, v]) => [k, v.url])), 'demo stand-ins listening');
   return {
-    support,
-    scrm,
+    standIns,
     close: async () => {
-      await Promise.allSettled([support.close(), scrm.close()]);
+      await Promise.allSettled(Object.values(standIns).map((s) => s.close()));
     },
   };
 }

@@ -1,11 +1,14 @@
 /**
- * Runs the support and SCRM stand-ins over a demo data directory in their own process, so a
+ * Runs the HTTP stand-ins (support, SCRM, and each demo system with a store) over a demo data directory in their own process, so a
  * benchmark's gateway does not share its event loop with them. Prints one JSON line with their
  * URLs once both listen; stops on SIGTERM or when stdin closes.
  *
  *   tsx demo/stand-ins.ts --data-dir DIR [--token T] [--app-id ID] [--app-secret S]
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { DEMO_SYSTEMS } from './systems';
+import type { StandIn } from './system';
 import { startSupportServer } from './support-server';
 import { startScrmServer } from './scrm-server';
 import { STAND_IN_CREDENTIALS } from './world-sources';
@@ -29,9 +32,14 @@ async function main() {
     appId: arg('app-id', STAND_IN_CREDENTIALS.appId),
     appSecret: arg('app-secret', STAND_IN_CREDENTIALS.appSecret),
   });
-  process.stdout.write(JSON.stringify({ support: support.url, scrm: scrm.url }) + '\n');
+  const extra: Record<string, StandIn> = {};
+  for (const system of DEMO_SYSTEMS) {
+    const dbFile = path.join(dir, `${system.store}.sqlite`);
+    if (fs.existsSync(dbFile)) extra[system.name] = await system.serve({ dbFile, port: 0 });
+  }
+  process.stdout.write(JSON.stringify({ support: support.url, scrm: scrm.url, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v.url])) }) + '\n');
   const stop = async () => {
-    await Promise.allSettled([support.close(), scrm.close()]);
+    await Promise.allSettled([support.close(), scrm.close(), ...Object.values(extra).map((s) => s.close())]);
     process.exit(0);
   };
   process.on('SIGTERM', stop);

@@ -1,5 +1,5 @@
 /**
- * The four demo systems of one data directory as the tools that run outside `npm start` need
+ * The demo systems of one data directory as the tools that run outside `npm start` need
  * them (eval:identity, the benchmarks): the stand-ins started in a child process, and the
  * gateway's `sources` config section pointing at them. One place for the paths and the
  * credentials both sides must agree on.
@@ -7,16 +7,15 @@
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn } from 'node:child_process';
+import { DEMO_SYSTEMS } from './systems';
 
 /** What the stand-ins accept when run by demo/stand-ins.ts's defaults. Demo-only, not secrets. */
 export const STAND_IN_CREDENTIALS = { token: 'bench', appId: 'wxbench', appSecret: 'bench' } as const;
 
-export interface StandInUrls {
-  support: string;
-  scrm: string;
-}
+/** Stand-in URLs by demo system name (support, scrm, and each of demo/systems/ with a store in the data directory). */
+export type StandInUrls = Record<string, string>;
 
-/** Runs the support and SCRM stand-ins over `dataDir` in their own process (so they do not share the caller's event loop). */
+/** Runs the HTTP stand-ins over `dataDir` in their own process (so they do not share the caller's event loop). */
 export async function spawnStandIns(dataDir: string): Promise<StandInUrls & { stop(): void }> {
   const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, 'stand-ins.ts'), '--data-dir', dataDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -25,17 +24,18 @@ export async function spawnStandIns(dataDir: string): Promise<StandInUrls & { st
     readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
     child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
   });
-  return { ...urls, stop: () => void child.kill('SIGTERM') };
+  return Object.assign(urls, { stop: () => void child.kill('SIGTERM') });
 }
 
-/** The raw `sources` config section for a demo data directory and its running stand-ins. */
+/** The raw `sources` config list for a demo data directory and its running stand-ins: the four systems and each demo system served. */
 export function demoSourcesConfig(dataDir: string, urls: StandInUrls, timeoutMs?: number) {
   const t = timeoutMs === undefined ? {} : { timeoutMs };
   const file = (n: string) => ({ client: 'sqlite' as const, filename: path.join(dataDir, n) });
-  return {
-    crm: { connection: file('crm.sqlite'), ...t },
-    orders: { connection: file('orders.sqlite'), ...t },
-    support: { baseUrl: urls.support, token: STAND_IN_CREDENTIALS.token, ...t },
-    scrm: { baseUrl: urls.scrm, appId: STAND_IN_CREDENTIALS.appId, appSecret: STAND_IN_CREDENTIALS.appSecret, ...t },
-  };
+  return [
+    { name: 'crm', kind: 'crm', connection: file('crm.sqlite'), ...t },
+    { name: 'orders', kind: 'shop', connection: file('orders.sqlite'), ...t },
+    { name: 'support', kind: 'helpdesk', baseUrl: urls.support, token: STAND_IN_CREDENTIALS.token, ...t },
+    { name: 'scrm', kind: 'wechat', baseUrl: urls.scrm, appId: STAND_IN_CREDENTIALS.appId, appSecret: STAND_IN_CREDENTIALS.appSecret, ...t },
+    ...DEMO_SYSTEMS.filter((s) => urls[s.name]).map((s) => ({ name: s.name, kind: s.kind, ...s.sourceOptions(urls[s.name]), ...t })),
+  ];
 }

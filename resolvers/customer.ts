@@ -2,7 +2,7 @@
 import type { Context } from '../src/context';
 import { ambiguousIdentifier, badUserInput } from '../src/errors';
 import { normalizeIdentifier } from '../src/identifiers';
-import type { IdentifierKind, SourceName } from '../src/sources/types';
+import type { IdentifierKind, SourceName } from '../src/vocabulary';
 
 /** What a Customer resolves from: the surviving unified id. */
 export interface CustomerParent {
@@ -59,5 +59,4 @@ export const customerResolvers = {
       (await ctx.loaders.sourceRecords.load(c.id)).map((r) => ({ source: r.source, recordId: r.recordId, linkedAt: r.linkedAt })),
   },
 
-  SourceName: { CRM: 'crm', ORDERS: 'orders', SUPPORT: 'support', SCRM: 'scrm' },
 };

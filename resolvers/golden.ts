@@ -5,10 +5,9 @@ import { displayValue, GOLDEN_FIELDS, isGoldenField, type GoldenField } from '..
 import { goldenDecision } from '../src/golden/records';
 import { describeRules } from '../src/golden/rules';
 import type { Decision } from '../src/golden/survivorship';
-import { defaultInsightsRuntime } from '../src/insights/runtime';
 import type { CustomerParent } from './customer';
 
-const rulesOf = (ctx: Context) => (ctx.insights ?? defaultInsightsRuntime()).rules.survivorship;
+const rulesOf = (ctx: Context) => ctx.insights.rules.survivorship;
 
 const decision = (ctx: Context, customerId: string, field: GoldenField) => goldenDecision(ctx.loaders, rulesOf(ctx)[field], customerId);
 

@@ -9,7 +9,7 @@ import { SourceError } from '../src/errors';
 import { MAX_CANDIDATE_PAGE, stewardActor, type CandidateView, type StewardshipOutcome } from '../src/idmap/stewardship';
 import type { CandidateReason, CandidateStatus, DecisionVerdict } from '../src/idmap/tables';
 import type { LinkAction, LinkEvent, SourceRecordKey } from '../src/idmap/types';
-import { IDENTIFIER_KINDS, type IdentifierKind } from '../src/sources/types';
+import { IDENTIFIER_KINDS, type IdentifierKind } from '../src/vocabulary';
 import type { CustomerParent } from './customer';
 import { boundedFirst } from './args';
 

@@ -1,12 +1,11 @@
 /** Insights on Customer (rfm, tags, lifecycle) and the extended OrderSummary: facts via loaders, logic in src/insights. */
 import type { Context } from '../src/context';
 import { categoriesOf, lifecycleFor, ordersOf, rfmFor, tagsFor } from '../src/insights/facts';
-import { defaultInsightsRuntime } from '../src/insights/runtime';
 import { averageOrderValue, ordersWithin, refundRate } from '../src/insights/summary';
-import type { Money } from '../src/sources/types';
+import type { Money } from '../src/vocabulary';
 import type { CustomerParent } from './customer';
 
-const rulesOf = (ctx: Context) => (ctx.insights ?? defaultInsightsRuntime()).rules;
+const rulesOf = (ctx: Context) => ctx.insights.rules;
 
 /** What resolvers/orders.ts answers for Customer.orderSummary: the combined summary plus its customer. */
 interface SummaryParent {

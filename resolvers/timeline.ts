@@ -1,7 +1,7 @@
 /** Customer.timeline: one cursor-paginated stream of every source's events (src/timeline). */
 import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
-import type { EventKind, SourceEvent, SourceName } from '../src/sources/types';
+import type { EventKind, SourceEvent, SourceName } from '../src/vocabulary';
 import { decodeCursor, encodeCursor } from '../src/timeline/cursor';
 import type { TimelineGap } from '../src/timeline/merge';
 import { MAX_TIMELINE_PAGE, timelinePage } from '../src/timeline/page';
@@ -27,26 +27,10 @@ export const timelineResolvers = {
     },
   },
   TimelineEvent: {
-    id: (e: SourceEvent) => `${e.kind}:${e.id}`,
+    id: (e: SourceEvent & { source: SourceName }) => `${e.source}:${e.kind}:${e.id}`,
   },
   TimelineGap: {
     // Null in data, the source's coded error in `errors` (see the SDL).
     error: (g: TimelineGap & { source: SourceName }) => g.error,
   },
-  TimelineEventKind: {
-    CRM_CREATED: 'crm_created',
-    TIER_CHANGED: 'tier_changed',
-    ACCOUNT_REGISTERED: 'account_registered',
-    ORDER_PLACED: 'order_placed',
-    ORDER_PAID: 'order_paid',
-    ORDER_REFUNDED: 'order_refunded',
-    TICKET_OPENED: 'ticket_opened',
-    TICKET_SOLVED: 'ticket_solved',
-    TICKET_RATED: 'ticket_rated',
-    FOLLOWED: 'followed',
-    UNFOLLOWED: 'unfollowed',
-    COUPON_RECEIVED: 'coupon_received',
-    COUPON_REDEEMED: 'coupon_redeemed',
-    GROUP_JOINED: 'group_joined',
-  } satisfies Record<string, EventKind>,
 };

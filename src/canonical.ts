@@ -4,7 +4,7 @@
  * so callers decide whether null means "absent" or "malformed".
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import type { Gender, Money } from './sources/types';
+import type { Gender, Money } from './vocabulary';
 
 export const DEFAULT_PHONE_REGION: CountryCode = 'CN';
 

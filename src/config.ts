@@ -7,23 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AuthConfig, AccessConfig } from './access/config';
-
-const sqlConnection = z.discriminatedUnion('client', [
-  z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
-  z
-    .object({
-      client: z.literal('mysql'),
-      url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
-      pool: z.object({ min: z.number().int().min(0), max: z.number().int().min(1) }).partial().optional(),
-    })
-    .strict(),
-]);
-
-const timeoutMs = z.number().int().min(10).max(120_000);
-const breaker = z
-  .object({ failureThreshold: z.number().int().min(1), cooldownMs: z.number().int().min(100) })
-  .strict()
-  .optional();
+import { sqlConnection, resolveSqlFile } from './sources/options';
+import { parseSources, type SourceConfig } from './sources/registry';
 
 export const configSchema = z
   .object({
@@ -37,51 +22,13 @@ export const configSchema = z
       .strict()
       .prefault({}),
     oneid: z.object({ connection: sqlConnection }).strict(),
-    sources: z
-      .object({
-        crm: z
-          .object({ connection: sqlConnection, timeoutMs: timeoutMs.default(2000), maxBatch: z.number().int().min(1).max(1000).default(500), breaker })
-          .strict(),
-        orders: z
-          .object({ connection: sqlConnection, timeoutMs: timeoutMs.default(2000), maxBatch: z.number().int().min(1).max(1000).default(500), breaker })
-          .strict(),
-        support: z
-          .object({
-            baseUrl: z.url(),
-            token: z.string().min(1),
-            timeoutMs: timeoutMs.default(2000),
-            maxBatch: z.number().int().min(1).max(100).default(100),
-            breaker,
-          })
-          .strict(),
-        scrm: z
-          .object({
-            baseUrl: z.url(),
-            appId: z.string().min(1),
-            appSecret: z.string().min(1),
-            timeoutMs: timeoutMs.default(2000),
-            maxBatch: z.number().int().min(1).max(100).default(100),
-            breaker,
-          })
-          .strict(),
-      })
-      .strict(),
+    /** Source instances: `{ "name", "kind", "webhookSecret"?, …the kind's options }` (src/sources/registry.ts validates each). */
+    sources: z.array(z.unknown()).min(1, 'list at least one source'),
     identity: z
       .object({
         rulesFile: z.string().default('config/identity-rules.json'),
         /** Resolve identities from every source's scan when the gateway starts. */
         resolveOnStart: z.boolean().default(true),
-      })
-      .strict()
-      .prefault({}),
-    /** Change notifications: the HMAC secret per source (from the environment); a source without one has no webhook. */
-    webhooks: z
-      .object({
-        secrets: z
-          .object({ crm: z.string().min(16), orders: z.string().min(16), support: z.string().min(16), scrm: z.string().min(16) })
-          .partial()
-          .strict()
-          .default({}),
       })
       .strict()
       .prefault({}),
@@ -106,8 +53,8 @@ export const configSchema = z
         people: z.number().int().min(10).max(1_000_000).default(5000),
         seed: z.number().int().default(42),
         dataDir: z.string().default('data'),
-        supportPort: z.number().int().min(0).max(65535).default(4101),
-        scrmPort: z.number().int().min(0).max(65535).default(4102),
+        /** Ports of the demo's HTTP stand-ins, by demo system (support, scrm, and each of demo/systems/); 0: any free port. */
+        ports: z.record(z.string(), z.number().int().min(0).max(65535)).default({}),
       })
       .strict()
       .optional(),
@@ -118,7 +65,7 @@ export const configSchema = z
   })
   .strict();
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = Omit<z.infer<typeof configSchema>, 'sources'> & { sources: SourceConfig[] };
 export type SqlConnectionConfig = z.infer<typeof sqlConnection>;
 
 export class ConfigError extends Error {
@@ -153,12 +100,11 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`${where} is not a valid c360 config:\n${lines.join('\n')}`);
   }
-  const cfg = result.data;
-  const abs = (c: SqlConnectionConfig): SqlConnectionConfig =>
-    c.client === 'sqlite' && c.filename !== ':memory:' ? { ...c, filename: path.resolve(baseDir, c.filename) } : c;
-  cfg.oneid.connection = abs(cfg.oneid.connection);
-  cfg.sources.crm.connection = abs(cfg.sources.crm.connection);
-  cfg.sources.orders.connection = abs(cfg.sources.orders.connection);
+  const resolvePath = (p: string) => path.resolve(baseDir, p);
+  const parsedSources = parseSources(result.data.sources, resolvePath);
+  if (parsedSources.errors.length) throw new ConfigError(`${where} is not a valid c360 config:\n${parsedSources.errors.join('\n')}`);
+  const cfg: Config = { ...result.data, sources: parsedSources.sources };
+  cfg.oneid.connection = resolveSqlFile(cfg.oneid.connection, resolvePath);
   cfg.identity.rulesFile = path.resolve(baseDir, cfg.identity.rulesFile);
   cfg.access.policyFile = path.resolve(baseDir, cfg.access.policyFile);
   cfg.insights.rulesDir = path.resolve(baseDir, cfg.insights.rulesDir);

@@ -4,7 +4,7 @@
 import type { Logger } from './observability/logger';
 import { createLoaders, type LoaderDeps, type Loaders } from './loaders';
 import type { Config } from './config';
-import { defaultInsightsRuntime, type InsightsRuntime } from './insights/runtime';
+import type { InsightsRuntime } from './insights/runtime';
 import type { Stewardship } from './idmap/stewardship';
 
 export interface Viewer {
@@ -25,25 +25,24 @@ export interface Context {
   limits: Config['limits'];
   log: Logger;
   /** Survivorship, tag and lifecycle rules and the RFM boundary cache (src/insights/runtime.ts). */
-  insights?: InsightsRuntime;
+  insights: InsightsRuntime;
   /** OneID stewardship (src/idmap/stewardship.ts): the identity mutations and explanations; absent where not served. */
   stewardship?: Stewardship;
 }
 
 export function createContext(
-  deps: LoaderDeps & { limits: Config['limits']; log: Logger; insights?: InsightsRuntime; stewardship?: Stewardship },
+  deps: Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries'> & { limits: Config['limits']; log: Logger; insights: InsightsRuntime; stewardship?: Stewardship },
   requestId: string,
   viewer: Viewer,
 ): Context {
-  // Until the server hands over the runtime it built at start-up, the repository's config/ (loaded once).
-  const insights = deps.insights ?? defaultInsightsRuntime();
+  const insights = deps.insights;
   return {
     requestId,
     viewer,
     loaders: createLoaders({
       ...deps,
       orderWindowDays: insights.orderWindowDays,
-      rfmBoundaries: () => insights.rfmBoundaries(deps.connectors.orders),
+      rfmBoundaries: () => insights.rfmBoundaries(),
     }),
     limits: deps.limits,
     log: deps.log.child({ requestId }),

@@ -1,5 +1,5 @@
 /**
- * Assembles a gateway from config: the OneID store, the four connectors behind one observer,
+ * Assembles a gateway from config: the OneID store, the source registry behind one observer,
  * metrics, the schema and its Apollo Server. Everything here happens once at start-up;
  * nothing on the request path is built twice.
  */
@@ -11,8 +11,7 @@ import { openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type SourceObserver } from './sources/observe';
-import { createConnectors, closeConnectors } from './sources';
-import type { Connectors } from './sources/types';
+import { createRegistry, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
 import { buildSchema } from './schema';
@@ -27,7 +26,8 @@ export interface Gateway {
   metrics: Metrics;
   oneidDb: Knex;
   idmap: ReturnType<typeof createIdMapStore> & IdMapReader;
-  connectors: Connectors;
+  /** The configured source instances, their connectors and capabilities. */
+  registry: SourceRegistry;
   /** The full schema; each role is served its own derivation of it. */
   schema: GraphQLSchema;
   access: Access;
@@ -52,9 +52,17 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const oneidDb = openDatabase(config.oneid.connection);
   await migrateLatest(oneidDb);
   const idmap = createIdMapStore(oneidDb);
-  const connectors = createConnectors(config.sources, observer);
-  const insights = loadInsightsRuntime(config.insights.rulesDir);
-  const schema = buildSchema();
+  const registry = createRegistry(config.sources, observer);
+  try {
+    // A kind that can check its mapping against the real system does so now: a wrong one stops start-up.
+    for (const s of registry.sources) await s.kind.check?.(s.connector);
+  } catch (e) {
+    await registry.close();
+    await oneidDb.destroy();
+    throw e;
+  }
+  const insights = loadInsightsRuntime(config.insights.rulesDir, registry);
+  const schema = buildSchema(registry);
   const access = await createAccess({
     fullSchema: schema,
     auth: config.auth,
@@ -84,14 +92,14 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     metrics,
     oneidDb,
     idmap,
-    connectors,
+    registry,
     schema,
     access,
     insights,
     apollos,
     async close() {
       await Promise.all([...apollos.values()].map((a) => a.stop()));
-      await closeConnectors(connectors);
+      await registry.close();
       await oneidDb.destroy();
     },
   };

@@ -4,7 +4,7 @@
  * same customer.
  */
 import { normalizeEmail, normalizePhone, DEFAULT_PHONE_REGION } from './canonical';
-import type { IdentifierKind } from './sources/types';
+import type { IdentifierKind } from './vocabulary';
 import type { CountryCode } from 'libphonenumber-js';
 
 /** The normalized value, or null when the raw value is not a valid identifier of that kind. */

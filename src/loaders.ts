@@ -3,53 +3,32 @@
  * viewer may see). Each batch function makes one store or connector call, so the number of
  * calls per source is independent of how many customers a query asks for. DataLoader batches
  * the loads made in one tick; resolvers therefore never `await` between two loads of a level.
+ *
+ * Source loaders are made on demand, one per (source, operation, variant), from the registry:
+ * nothing here names a source. The capability loaders below are the same `batch` under the
+ * capability's operation names, so a kind's own field and a golden field that load the same
+ * records share one loader and one call.
  */
 import DataLoader from 'dataloader';
 import type { IdMapReader, CustomerRow, IdentifierKey, IdentifierRow, LinkEvent, SourceRecordKey, SourceRecordRow } from './idmap/types';
-import type {
-  CategoryStat,
-  Connectors,
-  Coupon,
-  CrmContact,
-  CrmTierChange,
-  EventQuery,
-  GroupMembership,
-  Instant,
-  Order,
-  OrderLine,
-  OrderQuery,
-  OrderSummary,
-  Refund,
-  RfmBoundaries,
-  ScrmFollower,
-  ShopAccount,
-  Slot,
-  SourceEvent,
-  SourceName,
-  SupportRequester,
-  Ticket,
-} from './sources/types';
-import { boundaryCacheFor } from './insights/rfm-cache';
+import type { CategoryStat, Engagement, Order, OrderLine, OrderQuery, OrderSummary, ProfileView, Refund, RfmBoundaries, Ticket } from './capabilities';
+import type { EventQuery, Instant, Slot, SourceEvent, SourceName } from './vocabulary';
+import type { SourceRegistry } from './sources/registry';
+import type { BatchLoader } from './sources/kind';
 
 export interface LoaderDeps {
   idmap: IdMapReader;
-  connectors: Connectors;
+  registry: SourceRegistry;
   /** The request time, where windows of recent activity end. Default: when the loaders are made (once per request). */
   now?: Instant;
   /** Windows (days before `now`) the order summary counts recent orders in. Default DEFAULT_ORDER_WINDOW_DAYS. */
   orderWindowDays?: readonly number[];
-  /** Where the RFM quintile boundaries come from: a cache shared across requests (src/insights/rfm-cache.ts). */
+  /** The RFM quintile boundaries of the whole order base: from a cache shared across requests (src/insights/rfm-cache.ts). */
   rfmBoundaries?: () => Promise<RfmBoundaries>;
 }
 
 /** The windows `orderSummary` counts recent orders in unless told otherwise: its own 30/90/365 days and the 7 of the high_activity tag. */
 export const DEFAULT_ORDER_WINDOW_DAYS: readonly number[] = [7, 30, 90, 365];
-
-/** An optional connector function (see types.ts), or a failure naming it. */
-function need<F extends (...args: any[]) => any>(fn: F | undefined, self: object, name: string): F {
-  if (!fn) throw new Error(`connector function ${name} is missing: every real connector has it`);
-  return fn.bind(self) as F;
-}
 
 /** DataLoader wants an Error per failed key; a connector's error slot is one. */
 const asLoaded = <T>(v: T | Error): T | Error => v;
@@ -58,27 +37,34 @@ function loader<K, V, C = K>(batch: (keys: readonly K[]) => Promise<Array<V | Er
   return new DataLoader<K, V, C>(async (keys) => (await batch(keys)).map(asLoaded), { cacheKeyFn });
 }
 
-export function createLoaders({ idmap, connectors, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries }: LoaderDeps) {
-  const { crm, orders, support, scrm } = connectors;
+/** A capability a source was asked for but does not provide: a misuse, named. */
+function missing(source: SourceName, capability: string): never {
+  throw new Error(`source ${source} does not provide ${capability}`);
+}
 
-  // Orders differ by their arguments; one loader per distinct (since, limit) keeps each batch one call.
-  const ordersByQuery = new Map<string, DataLoader<string, Slot<Order>[]>>();
-  // Likewise timeline pages: one loader per (source, position, since, kinds, limit).
-  const eventsByQuery = new Map<string, DataLoader<string, Slot<SourceEvent>[]>>();
-  const eventBatch: Record<SourceName, (ids: readonly string[], q: EventQuery) => Promise<Array<Slot<SourceEvent>[]>>> = {
-    crm: (ids, q) => need(crm.eventsByContactIds, crm, 'crm.eventsByContactIds')(ids, q),
-    orders: (ids, q) => need(orders.eventsByAccountIds, orders, 'orders.eventsByAccountIds')(ids, q),
-    support: (ids, q) => need(support.eventsByRequesterIds, support, 'support.eventsByRequesterIds')(ids, q),
-    scrm: (ids, q) => need(scrm.eventsByOpenids, scrm, 'scrm.eventsByOpenids')(ids, q),
-  };
+export function createLoaders({ idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries }: LoaderDeps) {
+  const batches = new Map<string, DataLoader<string, unknown>>();
   const windowDays = [...orderWindowDays];
-  const boundaries = rfmBoundaries ?? (() => boundaryCacheFor(orders).get());
+  const cap = <K extends 'profile' | 'commerce' | 'service' | 'engagement' | 'events'>(source: SourceName, k: K) =>
+    registry.get(source)?.capabilities[k] ?? missing(source, k);
+
+  /** The request's loader for one batch operation of one source; see KindContext.loaders.batch. */
+  function batch<V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant = ''): DataLoader<string, V> {
+    const key = `${source}\u0000${operation}\u0000${variant}`;
+    let l = batches.get(key) as DataLoader<string, V> | undefined;
+    if (!l) batches.set(key, (l = loader<string, V>(call)) as DataLoader<string, unknown>);
+    return l;
+  }
+
+  const sourceRecords = loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids));
 
   return {
     /** The request time (ISO): "now" for recency, windows and lifecycle. */
     now,
     /** The windows, in days, of `OrderSummary.recentOrderCounts`, in that order. */
     orderWindowDays: windowDays as readonly number[],
+    /** The configured sources. */
+    registry,
 
     // ----- OneID -----
     customer: loader<string, CustomerRow | null>((ids) => idmap.customersByIds(ids)),
@@ -90,57 +76,59 @@ export function createLoaders({ idmap, connectors, now = new Date().toISOString(
       (keys) => idmap.customerIdsBySourceRecords(keys),
       (k) => `${k.source}\u0000${k.recordId}`,
     ),
-    sourceRecords: loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids)),
+    sourceRecords,
     identifiers: loader<string, IdentifierRow[]>((ids) => idmap.identifiersByCustomerIds(ids)),
     linkEvents: loader<string, LinkEvent[]>((ids) => idmap.linkEventsByCustomerIds(ids)),
 
-    // ----- CRM -----
-    crmContact: loader<string, CrmContact | null>((ids) => crm.contactsByIds(ids)),
-    crmTierChanges: loader<string, Slot<CrmTierChange>[]>((ids) => crm.tierChangesByContactIds(ids)),
+    /** The record keys a customer has in one source (one OneID round for all customers of a level). */
+    async recordIds(customerId: string, source: SourceName): Promise<string[]> {
+      return (await sourceRecords.load(customerId)).filter((r) => r.source === source).map((r) => r.recordId);
+    },
 
-    // ----- Orders -----
-    shopAccount: loader<string, ShopAccount | null>((ids) => orders.accountsByIds(ids)),
+    connector: <C>(source: SourceName): C => (registry.get(source) ?? missing(source, 'a connector')).connector as C,
+
+    batch: batch as <V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant?: string) => BatchLoader<V>,
+
+    // ----- capabilities, per source -----
+    /** The source's records as profile views (the same loader as the kind's own field over those records). */
+    profile(source: SourceName): BatchLoader<ProfileView | Error | null> {
+      const p = cap(source, 'profile');
+      const records = batch(source, p.operation, (ids) => p.records(ids));
+      return {
+        load: async (id) => view(await records.load(id)),
+        loadMany: async (ids) => (await records.loadMany(ids)).map(view),
+      };
+      function view(r: unknown) {
+        return r instanceof Error || r == null ? (r as Error | null) : p.view(r);
+      }
+    },
+    engagement(source: SourceName): BatchLoader<Engagement | Error | null> {
+      const e = cap(source, 'engagement');
+      const records = batch(source, e.operation, (ids) => e.records(ids));
+      const view = (r: unknown) => (r instanceof Error || r == null ? (r as Error | null) : e.view(r, source));
+      return { load: async (id) => view(await records.load(id)), loadMany: async (ids) => (await records.loadMany(ids)).map(view) };
+    },
     // Always with the request's windows, so the plain summary and the insights share one call.
-    orderSummary: loader<string, OrderSummary | null>((ids) => orders.orderSummariesByAccountIds(ids, { now, windowDays })),
-    categoryStats: loader<string, Slot<CategoryStat>[]>((ids) => need(orders.categoryStatsByAccountIds, orders, 'orders.categoryStatsByAccountIds')(ids)),
+    orderSummaries: (source: SourceName) =>
+      batch<Slot<OrderSummary> | null>(source, 'orderSummariesByRecordIds', (ids) => cap(source, 'commerce').orderSummariesByRecordIds(ids, { now, windowDays })),
+    /** Orders differ by their arguments; one loader per distinct (since, limit) keeps each batch one call. */
+    orders: (source: SourceName, query: OrderQuery) =>
+      batch<Slot<Order>[]>(source, 'ordersByRecordIds', (ids) => cap(source, 'commerce').ordersByRecordIds(ids, query), JSON.stringify([query.since ?? null, query.limit ?? null])),
+    orderLines: (source: SourceName) => batch<Slot<OrderLine>[]>(source, 'linesByOrderIds', (ids) => cap(source, 'commerce').linesByOrderIds(ids)),
+    refunds: (source: SourceName) => batch<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids) => cap(source, 'commerce').refundsByOrderIds(ids)),
+    categoryStats: (source: SourceName) => batch<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids) => cap(source, 'commerce').categoryStatsByRecordIds(ids)),
+    tickets: (source: SourceName) => batch<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids) => cap(source, 'service').ticketsByRecordIds(ids)),
+    /** Per source record key, its newest events after the query's position (timeline pages: one loader per query). */
+    events: (source: SourceName, query: EventQuery) =>
+      batch<Slot<SourceEvent>[]>(source, 'eventsByRecordIds', (ids) => cap(source, 'events').eventsByRecordIds(ids, query), JSON.stringify([query.after, query.since, query.kinds, query.limit])),
+
     /** One key ('base'): the whole order base's boundaries, from the cross-request cache. */
     rfmBoundaries: loader<'base', RfmBoundaries>(async (keys) => {
-      const b = await boundaries();
+      if (!rfmBoundaries) throw new Error('loaders: rfmBoundaries was not given (the context passes the insights runtime cache)');
+      const b = await rfmBoundaries();
       return keys.map(() => b);
     }),
-    ordersByAccount(query: OrderQuery): DataLoader<string, Slot<Order>[]> {
-      const key = JSON.stringify([query.since ?? null, query.limit ?? null]);
-      let l = ordersByQuery.get(key);
-      if (!l) ordersByQuery.set(key, (l = loader((ids) => orders.ordersByAccountIds(ids, query))));
-      return l;
-    },
-    orderLines: loader<string, Slot<OrderLine>[]>((ids) => orders.linesByOrderIds(ids)),
-    refunds: loader<string, Slot<Refund>[]>((ids) => orders.refundsByOrderIds(ids)),
-
-    // ----- Support -----
-    supportRequester: loader<string, SupportRequester | null>((ids) => support.requestersByIds(ids)),
-    ticketsByRequester: loader<string, Slot<Ticket>[]>((ids) => support.ticketsByRequesterIds(ids)),
-
-    // ----- SCRM -----
-    scrmFollower: loader<string, ScrmFollower | null>((openids) => scrm.followersByOpenids(openids)),
-    coupons: loader<string, Slot<Coupon>[]>((openids) => scrm.couponsByOpenids(openids)),
-    groups: loader<string, Slot<GroupMembership>[]>((openids) => scrm.groupsByOpenids(openids)),
-
-    // ----- Timeline (every source) -----
-    /** Per source record key, its newest events after the query's position. */
-    events(source: SourceName, query: EventQuery): DataLoader<string, Slot<SourceEvent>[]> {
-      const key = JSON.stringify([source, query.after, query.since, query.kinds, query.limit]);
-      let l = eventsByQuery.get(key);
-      if (!l) eventsByQuery.set(key, (l = loader((ids) => eventBatch[source](ids, query))));
-      return l;
-    },
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
-
-/** The record keys a customer has in one source (one OneID round for all customers of a level). */
-export async function recordIdsIn(loaders: Loaders, customerId: string, source: SourceName): Promise<string[]> {
-  const records = await loaders.sourceRecords.load(customerId);
-  return records.filter((r) => r.source === source).map((r) => r.recordId);
-}

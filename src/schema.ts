@@ -1,5 +1,7 @@
 /**
- * The executable schema: SDL files in schema/ are the contract; resolvers must match them
+ * The executable schema: the core's SDL (schema/*.graphql), each configured source kind's SDL,
+ * and the enums the configuration decides (`SourceName`: one value per source instance;
+ * `TimelineEventKind`: one per event kind the sources emit). Resolvers must match the SDL
  * exactly (a resolver for a field the SDL lacks fails at boot, not at query time).
  */
 import fs from 'node:fs';
@@ -7,19 +9,32 @@ import path from 'node:path';
 import { mergeTypeDefs } from '@graphql-tools/merge';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { resolvers } from '../resolvers';
+import { buildResolvers, enumValueOf } from '../resolvers';
+import type { SourceRegistry } from './sources/registry';
 
 export const SCHEMA_DIR = path.resolve(__dirname, '..', 'schema');
 
-export function loadTypeDefs(dir = SCHEMA_DIR) {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort();
-  return mergeTypeDefs(files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')));
+const describe = (text: string) => JSON.stringify(text);
+
+/** The SDL of the enums the configured sources decide. */
+export function registryTypeDefs(registry: SourceRegistry): string {
+  const sources = registry.sources.map((s) => `  ${describe(`${s.kind.title}: source instance "${s.name}".`)}\n  ${enumValueOf(s.name)}`);
+  const events = [...registry.eventKinds].map(([k, e]) => `  ${describe(e.description)}\n  ${enumValueOf(k)}`);
+  return [
+    `"A configured source instance: an existing system c360 federates (its OneID \`source\`)."\nenum SourceName {\n${sources.join('\n')}\n}`,
+    events.length ? `"A kind of timeline event, each from the sources that emit it."\nenum TimelineEventKind {\n${events.join('\n')}\n}` : '',
+  ].join('\n\n');
 }
 
-export function buildSchema(): GraphQLSchema {
+export function loadTypeDefs(registry: SourceRegistry, dir = SCHEMA_DIR) {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort();
+  return mergeTypeDefs([...files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')), ...registry.typeDefs, registryTypeDefs(registry)]);
+}
+
+export function buildSchema(registry: SourceRegistry): GraphQLSchema {
   return makeExecutableSchema({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    typeDefs: loadTypeDefs(registry),
+    resolvers: buildResolvers(registry),
     resolverValidationOptions: { requireResolversToMatchSchema: 'error', requireResolversForResolveType: 'ignore' },
   });
 }

@@ -61,7 +61,7 @@ async function readiness(gw: Gateway): Promise<{ ready: boolean; checks: Record<
   const checks: Record<string, string> = {};
   const probes: Array<[string, () => Promise<void>]> = [
     ['oneid', () => gw.idmap.health()],
-    ...Object.values(gw.connectors).map((c) => [c.name, () => c.health()] as [string, () => Promise<void>]),
+    ...gw.registry.sources.map((s) => [s.name, () => s.connector.health()] as [string, () => Promise<void>]),
   ];
   await Promise.all(
     probes.map(async ([name, probe]) => {
@@ -123,7 +123,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
         context: async () =>
-          createContext({ idmap: gw.idmap, connectors: gw.connectors, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) }, requestId, viewer ?? { role: 'none', principal: 'none' }),
+          createContext({ idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) }, requestId, viewer ?? { role: 'none', principal: 'none' }),
       });
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;

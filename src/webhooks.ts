@@ -7,14 +7,14 @@
  * A valid notification re-reads the named records through the source's connector and
  * re-resolves them at once (no scan), answering 200 when OneID is current. A missing or wrong
  * signature answers 401 and changes nothing; a malformed body 400; a source with no configured
- * secret has no webhook (404). Secrets come from the environment via config.
+ * secret has no webhook (404). Secrets come from the environment via config (`sources[].webhookSecret`).
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { Gateway } from './gateway';
 import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
-import { SOURCE_NAMES, type ScannedRecord, type SourceName } from './sources/types';
+import type { ScannedRecord } from './vocabulary';
 import { isSourceError } from './errors';
 
 export const MAX_WEBHOOK_EVENTS = 100;
@@ -64,16 +64,16 @@ const fail = (res: http.ServerResponse, status: number, code: string, message: s
 /** The route for ServerHooks: handles /webhooks/* and leaves every other path alone. */
 export function webhookRoute(gw: Gateway) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
-  const secrets = gw.config.webhooks.secrets;
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean> => {
     const m = /^\/webhooks\/([^/]+)$/.exec(url.pathname);
     if (!m) return false;
-    const source = m[1] as SourceName;
-    const secret = (SOURCE_NAMES as readonly string[]).includes(source) ? secrets[source] : undefined;
-    if (!secret) {
+    const registered = gw.registry.get(m[1]);
+    const secret = registered?.webhookSecret;
+    if (!registered || !secret) {
       fail(res, 404, 'NOT_FOUND', `no webhook for source "${m[1].slice(0, 32)}"`);
       return true;
     }
+    const { name: source, connector } = registered;
     if (req.method !== 'POST') {
       fail(res, 405, 'BAD_REQUEST', 'use POST');
       return true;
@@ -99,7 +99,6 @@ export function webhookRoute(gw: Gateway) {
       return true;
     }
 
-    const connector = gw.connectors[source];
     const ids = [...new Set(parsed.events.map((e) => e.recordId))];
     try {
       const fetched = await connector.scanRecords(ids);

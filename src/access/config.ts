@@ -173,8 +173,8 @@ export type Limits = z.infer<typeof LimitsConfig>;
 const rowScope = z.discriminatedUnion('kind', [
   z
     .object({
-      /** Customers with at least one CRM contact whose `ownerTeam` is among the caller's teams. */
-      kind: z.literal('crmOwnerTeam'),
+      /** Customers with at least one record, in a source whose records have owners (a CRM), owned by one of the caller's teams. */
+      kind: z.literal('ownerTeam'),
     })
     .strict(),
 ]);

@@ -13,10 +13,10 @@
  * Whatever remains tied after the list is settled by source order, then record id.
  */
 import { z } from 'zod';
-import { SOURCE_NAMES, type SourceName } from '../sources/types';
-import { GOLDEN_FIELDS, sourcesFor, type GoldenField } from './fields';
+import { SOURCE_NAME_PATTERN, type SourceName } from '../vocabulary';
+import { GOLDEN_FIELDS, type GoldenField } from './fields';
 
-const sourceSchema = z.enum(SOURCE_NAMES);
+const sourceSchema = z.string().regex(SOURCE_NAME_PATTERN, 'not a source name');
 const patternSchema = z.string().refine(
   (p) => {
     try {
@@ -39,8 +39,8 @@ const ruleSchema = z.discriminatedUnion('rule', [
 const fieldSchema = z
   .object({
     description: z.string().optional(),
-    /** The sources that feed the field, in tie-break order. */
-    sources: z.array(sourceSchema).min(1),
+    /** The sources that feed the field, in tie-break order. Absent: every configured source whose profile offers it, in config order. */
+    sources: z.array(sourceSchema).min(1).optional(),
     /** Case-insensitive patterns for placeholder values: shown in provenance, never chosen. */
     ignore: z.array(patternSchema).default([]),
     /** How `mostFrequent` tells values apart: exactly, ignoring case, or as place names (suffixes 省/市/… folded). */
@@ -63,7 +63,10 @@ export type RuleName = SurvivorshipRule['rule'];
 export interface FieldRules {
   field: GoldenField;
   description?: string;
+  /** The sources that feed the field, in tie-break order (filled from the registry when the file lists none: see `bindSurvivorship`). */
   sources: SourceName[];
+  /** Whether the file listed the sources (else every profile source offering the field does). */
+  listed: boolean;
   ignore: RegExp[];
   /** The patterns as written, for messages. */
   ignoreSources: string[];
@@ -100,21 +103,18 @@ export function parseSurvivorship(json: unknown, origin = 'survivorship rules'):
   const out = {} as SurvivorshipRules;
   for (const field of GOLDEN_FIELDS) {
     const f = parsed.data.fields[field];
-    const possible = sourcesFor(field);
-    f.sources.forEach((s, i) => {
-      if (!possible.includes(s)) throw new RulesError(origin, `fields.${field}.sources.${i}`, `${s} has no ${field} (possible: ${possible.join(', ')})`);
-    });
-    if (new Set(f.sources).size !== f.sources.length) throw new RulesError(origin, `fields.${field}.sources`, 'a source is listed twice');
+    if (f.sources && new Set(f.sources).size !== f.sources.length) throw new RulesError(origin, `fields.${field}.sources`, 'a source is listed twice');
     f.rules.forEach((r, i) => {
       if (r.rule !== 'sourcePriority' || !r.order) return;
       r.order.forEach((s, j) => {
-        if (!f.sources.includes(s)) throw new RulesError(origin, `fields.${field}.rules.${i}.order.${j}`, `${s} is not among the field's sources`);
+        if (f.sources && !f.sources.includes(s)) throw new RulesError(origin, `fields.${field}.rules.${i}.order.${j}`, `${s} is not among the field's sources`);
       });
     });
     out[field] = {
       field,
       description: f.description,
-      sources: f.sources,
+      sources: f.sources ?? [],
+      listed: !!f.sources,
       ignore: f.ignore.map((p) => new RegExp(p, 'iu')),
       ignoreSources: f.ignore,
       compare: f.compare,
@@ -129,4 +129,31 @@ export function describeRules(f: Pick<FieldRules, 'rules' | 'sources'>): string 
   return f.rules
     .map((r) => (r.rule === 'sourcePriority' ? `sourcePriority (${(r.order ?? f.sources).join(' > ')})` : r.rule))
     .join(', then ');
+}
+
+/**
+ * The rules against the configured sources: a listed source must be configured and its profile
+ * must offer the field (an error names the key); a field listing none takes every source that
+ * offers it, in config order. `offered(source)` answers the profile fields of a source, or null
+ * when it is not configured or has no profile.
+ */
+export function bindSurvivorship(
+  rules: SurvivorshipRules,
+  sources: readonly SourceName[],
+  offered: (source: SourceName) => readonly GoldenField[] | null,
+  origin = 'survivorship rules',
+): SurvivorshipRules {
+  const out = {} as SurvivorshipRules;
+  for (const field of GOLDEN_FIELDS) {
+    const f = rules[field];
+    const possible = sources.filter((s) => offered(s)?.includes(field));
+    if (f.listed) {
+      f.sources.forEach((s, i) => {
+        if (!possible.includes(s))
+          throw new RulesError(origin, `fields.${field}.sources.${i}`, `${s} ${offered(s) ? `has no ${field}` : 'is not a configured profile source'} (possible: ${possible.join(', ') || 'none'})`);
+      });
+    }
+    out[field] = { ...f, sources: f.listed ? f.sources : possible };
+  }
+  return out;
 }

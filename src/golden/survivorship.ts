@@ -8,8 +8,8 @@
  *
  * Pure: no I/O.
  */
-import type { SourceName } from '../sources/types';
-import { compareIds } from '../timeline/order';
+import type { SourceName } from '../vocabulary';
+import { compareIds } from '../vocabulary/event-order';
 import { displayValue, type Candidate, type GoldenField, type GoldenValue } from './fields';
 import type { FieldRules, SurvivorshipRule } from './rules';
 

@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { normalizeDate } from '../canonical';
-import type { IdentifierKind } from '../sources/types';
+import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
 export interface Profile {

@@ -18,7 +18,7 @@
  * link events point only at each other), and then as few as possible. The answer is the
  * cheapest chain: fewest unlogged steps, then fewest steps.
  */
-import type { IdentifierKind } from '../sources/types';
+import type { IdentifierKind } from '../vocabulary';
 import type { IdentifierRow, LinkEvent, SourceRecordKey } from './types';
 
 export type LinkVia = 'SHARED_IDENTIFIER' | 'MANUAL_DECISION' | 'MERGE';

@@ -24,7 +24,7 @@
  * record bridged several: the others are merged into it), or a new one. Every create, link
  * and merge carries the rule, the value and the records it went through.
  */
-import type { IdentifierKind, SourceName } from '../sources/types';
+import type { IdentifierKind, SourceName } from '../vocabulary';
 import { addToProfile, conflictsBetween, emptyProfile, hash16, type Conflict, type Profile } from './evidence';
 import { Groups, type Group } from './groups';
 import type { IdentityRules, StrongKind } from './rules';

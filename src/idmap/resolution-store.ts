@@ -4,7 +4,7 @@
  * OneID store (`createIdMapStore` includes it); only `resolve.ts` uses it.
  */
 import type { Knex } from 'knex';
-import type { IdentifierKind, SourceName } from '../sources/types';
+import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { SourceRecordKey } from './types';
 import {
   T,
@@ -208,6 +208,12 @@ export function createResolutionStore(db: Knex) {
     return rows.map((r) => ({ source: r.source as SourceName, recordId: r.record_id, customerId: r.customer_id, nameKey: r.name_key, birthdayKey: r.birthday_key }));
   }
 
+  /** Every source with at least one pending record (a run interrupted, a source no longer scanned). */
+  async function pendingSources(): Promise<SourceName[]> {
+    const rows: Array<{ source: string }> = await db(T.sourceRecords).whereRaw('pending = 1').distinct('source').orderBy('source');
+    return rows.map((r) => r.source);
+  }
+
   /** Current identifiers of records (any source), optionally of some kinds only. */
   async function currentIdentifiersOf(keys: readonly SourceRecordKey[], kinds?: readonly IdentifierKind[]) {
     // Kinds are filtered here, not in SQL: with `kind IN (…)` SQLite's planner prefers the
@@ -363,6 +369,7 @@ export function createResolutionStore(db: Knex) {
     storedRecords,
     applyScanChanges,
     pendingRecords,
+    pendingSources,
     currentIdentifiersOf,
     valueCounts,
     carriersOf,

@@ -20,7 +20,7 @@
  */
 import type { Knex } from 'knex';
 import { monotonicFactory } from 'ulid';
-import { SOURCE_NAMES, type Connector, type ScannedRecord, type SourceName } from '../sources/types';
+import { type Connector, type ScannedRecord, type SourceName } from '../vocabulary';
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
 import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
@@ -156,7 +156,7 @@ async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules
     differentPairs: new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`])),
     newCustomerId: monotonicFactory(),
   };
-  for (const source of [...new Set([...order, ...SOURCE_NAMES])]) {
+  for (const source of [...new Set([...order, ...(await store.pendingSources())])]) {
     let after: string | null = null;
     for (;;) {
       const last = await linkNextBatch(store, lease, source, after, batchSize, ctx, stats);

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { emailMatchKey } from '../canonical';
 import { normalizeIdentifier } from '../identifiers';
-import { IDENTIFIER_KINDS, type IdentifierKind } from '../sources/types';
+import { IDENTIFIER_KINDS, type IdentifierKind } from '../vocabulary';
 
 const kindSchema = z.enum(IDENTIFIER_KINDS);
 const patternSchema = z.string().refine(isRegExp, { message: 'not a valid regular expression' });

@@ -7,7 +7,7 @@
  * an unchanged record writes nothing, which is what makes a re-run idempotent. Records older
  * than the stored version (a feed replaying history) are ignored.
  */
-import type { ScannedRecord, SourceName } from '../sources/types';
+import type { ScannedRecord, SourceName } from '../vocabulary';
 import { birthdayKey, nameKey } from './evidence';
 import type { IdentityRules, NormalizedIdentifier } from './rules';
 import type { ScanChanges, StoredRecord } from './resolution-store';

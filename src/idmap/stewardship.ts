@@ -10,7 +10,7 @@
  * never separates what a steward put together.
  */
 import { badUserInput, notFound } from '../errors';
-import type { IdentifierKind } from '../sources/types';
+import type { IdentifierKind } from '../vocabulary';
 import { evidenceGraph, findPath, mergesOf, movedBy, recordFromLabel, DEFAULT_LINKING_KINDS, type LinkStep } from './explain';
 import type { IdMapStore, ReviewCandidate } from './store';
 import type { CandidateStatus, DecisionVerdict } from './tables';

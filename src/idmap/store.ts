@@ -16,7 +16,7 @@ import type { Knex } from 'knex';
 import { ulid } from 'ulid';
 import { isMysql } from '../db';
 import { conflict, notFound } from '../errors';
-import type { IdentifierKind, SourceName } from '../sources/types';
+import type { IdentifierKind, SourceName } from '../vocabulary';
 import { matchKeyOf } from './rules';
 import type { CustomerRow, IdentifierRow, IdMapReader, LinkEvent, SourceRecordKey } from './types';
 import {

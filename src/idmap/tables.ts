@@ -9,7 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { isMysql, MAX_IN_LIST } from '../db';
-import type { IdentifierKind, SourceName } from '../sources/types';
+import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { SourceRecordKey } from './types';
 
 export const T = {

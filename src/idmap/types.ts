@@ -3,7 +3,7 @@
  * Every read is batched (many keys in, answers in key order) so a query over N customers
  * makes one store round per level.
  */
-import type { IdentifierKind, SourceName } from '../sources/types';
+import type { IdentifierKind, SourceName } from '../vocabulary';
 
 export interface CustomerRow {
   /** The id asked for. */

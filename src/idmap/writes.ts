@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../db';
 import { conflict } from '../errors';
-import type { IdentifierKind, SourceName } from '../sources/types';
+import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { LinkAction, SourceRecordKey } from './types';
 import { T, insertMany, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, type CandidateReason, type DecisionVerdict } from './tables';
 

@@ -6,13 +6,13 @@
  * A failure of a source a fact needs fails the fact with that source's error.
  */
 import type { Loaders } from '../loaders';
-import type { CategoryStat, OrderSummary, ShopAccount, SourceName, Ticket } from '../sources/types';
+import type { CategoryStat, OrderSummary, Ticket } from '../capabilities';
 import type { GoldenField, GoldenValue } from '../golden/fields';
 import { goldenDecision } from '../golden/records';
 import type { InsightRules } from './rules';
 import { combineCategories, customerOrders, type CustomerOrders } from './summary';
 import { rfmOf, type Rfm } from './rfm';
-import { evaluateTags, needsOf, type Tag, type TagFacts } from './tags';
+import { evaluateTags, needsOf, type AccountFact, type Tag, type TagFacts } from './tags';
 import { lifecycleOf, type Lifecycle } from './lifecycle';
 
 /** Values of a loadMany, or its first failure thrown; nulls (unknown keys) dropped. */
@@ -22,26 +22,48 @@ function settled<T>(results: Array<T | null | Error>): T[] {
   return results.filter((r): r is T => r !== null) as T[];
 }
 
-async function keysIn(loaders: Loaders, customerId: string, source: SourceName): Promise<string[]> {
-  return (await loaders.sourceRecords.load(customerId)).filter((r) => r.source === source).map((r) => r.recordId);
+/**
+ * One load per source providing `capability`, over the customer's records there, all issued in
+ * the same tick after the OneID round; sources where the customer has no record are not asked.
+ */
+async function acrossSources<T>(
+  loaders: Loaders,
+  customerId: string,
+  capability: 'commerce' | 'service' | 'profile',
+  load: (source: string, ids: string[]) => Promise<Array<T | null | Error>>,
+): Promise<Array<{ source: string; values: T[] }>> {
+  const linked = await loaders.sourceRecords.load(customerId);
+  return Promise.all(
+    loaders.registry.providing(capability).map(async ({ name }) => {
+      const ids = linked.filter((r) => r.source === name).map((r) => r.recordId);
+      return { source: name, values: ids.length ? settled(await load(name, ids)) : [] };
+    }),
+  );
 }
 
+/** The customer's order figures over every commerce source (their summaries summed; one currency only). */
 export async function ordersOf(loaders: Loaders, customerId: string): Promise<CustomerOrders | null> {
-  const summaries = settled<OrderSummary>(await loaders.orderSummary.loadMany(await keysIn(loaders, customerId, 'orders')));
-  return customerOrders(summaries, loaders.orderWindowDays);
+  const per = await acrossSources<OrderSummary>(loaders, customerId, 'commerce', (s, ids) => loaders.orderSummaries(s).loadMany(ids));
+  return customerOrders(per.flatMap((p) => p.values), loaders.orderWindowDays);
 }
 
 export async function categoriesOf(loaders: Loaders, customerId: string): Promise<CategoryStat[]> {
-  const lists = settled(await loaders.categoryStats.loadMany(await keysIn(loaders, customerId, 'orders')));
-  return combineCategories(lists.map((l) => settled<CategoryStat>(l)));
+  const per = await acrossSources(loaders, customerId, 'commerce', (s, ids) => loaders.categoryStats(s).loadMany(ids));
+  return combineCategories(per.flatMap((p) => p.values).map((l) => settled<CategoryStat>(l)));
 }
 
-async function accountsOf(loaders: Loaders, customerId: string): Promise<ShopAccount[]> {
-  return settled(await loaders.shopAccount.loadMany(await keysIn(loaders, customerId, 'orders')));
+/** The customer's commerce accounts with their registration channel (what their source's profile says). */
+async function accountsOf(loaders: Loaders, customerId: string): Promise<AccountFact[]> {
+  const commerce = new Set(loaders.registry.providing('commerce').map((c) => c.name));
+  const per = await acrossSources(loaders, customerId, 'profile', (s, ids) => (commerce.has(s) ? loaders.profile(s).loadMany(ids) : Promise.resolve([])));
+  return per.flatMap(({ source, values }) =>
+    values.flatMap((v) => (typeof v.values.registrationChannel === 'string' ? [{ source, id: v.recordId, channel: v.values.registrationChannel }] : [])),
+  );
 }
 
 async function ticketsOf(loaders: Loaders, customerId: string): Promise<Ticket[]> {
-  return settled(await loaders.ticketsByRequester.loadMany(await keysIn(loaders, customerId, 'support'))).flatMap((l) => settled<Ticket>(l));
+  const per = await acrossSources(loaders, customerId, 'service', (s, ids) => loaders.tickets(s).loadMany(ids));
+  return per.flatMap((p) => p.values).flatMap((l) => settled<Ticket>(l));
 }
 
 export async function rfmFor(loaders: Loaders, rules: InsightRules, customerId: string): Promise<Rfm | null> {

@@ -9,7 +9,7 @@
  *
  * Pure: no I/O.
  */
-import type { Instant } from '../sources/types';
+import type { Instant } from '../vocabulary';
 import type { LifecycleRules } from './rules';
 import type { CustomerOrders } from './summary';
 

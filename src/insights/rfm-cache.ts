@@ -6,7 +6,7 @@
  * others wait for it), and if a refresh fails while an older answer exists, the older answer
  * is served and the refresh retried on the next request. Nothing viewer-specific is cached.
  */
-import type { OrdersConnector, RfmBoundaries } from '../sources/types';
+import type { RfmBoundaries } from '../capabilities';
 
 export const DEFAULT_RFM_TTL_MS = 10 * 60 * 1000;
 
@@ -48,17 +48,31 @@ export function createBoundaryCache(fetch: () => Promise<RfmBoundaries>, ttlMs =
   };
 }
 
-const perConnector = new WeakMap<OrdersConnector, Map<number, BoundaryCache>>();
-
-/** One cache per orders connector (i.e. per gateway) and TTL, for callers that were not handed one. */
-export function boundaryCacheFor(orders: OrdersConnector, ttlMs = DEFAULT_RFM_TTL_MS): BoundaryCache {
-  let byTtl = perConnector.get(orders);
-  if (!byTtl) perConnector.set(orders, (byTtl = new Map()));
-  let cache = byTtl.get(ttlMs);
-  if (!cache) {
-    const fetch = orders.rfmBoundaries?.bind(orders);
-    if (!fetch) throw new Error('orders connector has no rfmBoundaries(): RFM needs it');
-    byTtl.set(ttlMs, (cache = createBoundaryCache(fetch, ttlMs)));
-  }
-  return cache;
+/**
+ * The boundaries of the whole order base from each commerce source's own. One source: its
+ * boundaries exactly. Several: each boundary is the account-weighted mean of the sources'
+ * (recency as instants, frequency and money as numbers): quintiles of a union cannot be had
+ * from the parts' quintiles exactly, and this keeps one statement per source. Sources in
+ * another currency than the largest base's are left out of the monetary boundaries (money in
+ * two currencies is never mixed); docs/sources.md says so.
+ */
+export function combineBoundaries(parts: readonly RfmBoundaries[], computedAt = new Date().toISOString()): RfmBoundaries {
+  const based = parts.filter((p) => p.accounts > 0 && p.recency.length === 4);
+  if (based.length === 0) return { accounts: 0, recency: [], frequency: [], monetary: [], currency: null, computedAt };
+  if (based.length === 1) return based[0];
+  const accounts = based.reduce((n, p) => n + p.accounts, 0);
+  const currency = [...based].sort((a, b) => b.accounts - a.accounts)[0].currency;
+  const mean = (pick: (p: RfmBoundaries) => number[], from: readonly RfmBoundaries[]) => {
+    const n = from.reduce((k, p) => k + p.accounts, 0);
+    return [0, 1, 2, 3].map((i) => from.reduce((sum, p) => sum + pick(p)[i] * p.accounts, 0) / n);
+  };
+  const sameCurrency = based.filter((p) => p.currency === currency);
+  return {
+    accounts,
+    recency: mean((p) => p.recency.map((t) => Date.parse(t)), based).map((ms) => new Date(Math.round(ms)).toISOString()),
+    frequency: mean((p) => p.frequency, based),
+    monetary: mean((p) => p.monetary, sameCurrency).map(Math.round),
+    currency,
+    computedAt,
+  };
 }

@@ -12,7 +12,8 @@
  */
 import { toCents } from '../canonical';
 import { SourceError } from '../errors';
-import type { Instant, Money, RfmBoundaries } from '../sources/types';
+import type { Instant, Money } from '../vocabulary';
+import type { RfmBoundaries } from '../capabilities';
 import { segmentMatches, type RfmSegmentRule } from './rules';
 import type { CustomerOrders } from './summary';
 

@@ -7,8 +7,10 @@
  * config/ directory once per process (memoized), so resolvers always have rules.
  */
 import path from 'node:path';
-import type { OrdersConnector, RfmBoundaries } from '../sources/types';
-import { boundaryCacheFor } from './rfm-cache';
+import type { RfmBoundaries } from '../capabilities';
+import type { SourceRegistry } from '../sources/registry';
+import { bindSurvivorship } from '../golden/rules';
+import { combineBoundaries, createBoundaryCache } from './rfm-cache';
 import { loadInsightRules, type InsightRules } from './rules';
 import { windowsOf } from './tags';
 
@@ -19,30 +21,27 @@ export interface InsightsRuntime {
   rules: InsightRules;
   /** Windows (days) the order summary must count: the summary's own and every tag rule's. */
   orderWindowDays: readonly number[];
-  /** The RFM boundaries for this orders connector, from a cache living as long as the runtime's TTL says. */
-  rfmBoundaries(orders: OrdersConnector): Promise<RfmBoundaries>;
+  /** The RFM boundaries of the whole order base (every commerce source), from a cache living as long as the rules' TTL says. */
+  rfmBoundaries(): Promise<RfmBoundaries>;
 }
 
-export function createInsightsRuntime(rules: InsightRules): InsightsRuntime {
+/** The runtime for a gateway's sources: survivorship bound to them, one boundary cache over their commerce. */
+export function createInsightsRuntime(rules: InsightRules, registry: SourceRegistry, origin = 'survivorship rules'): InsightsRuntime {
   const ttlMs = rules.lifecycle.rfm.boundaryTtlSeconds * 1000;
   const windows = [...new Set<number>([...SUMMARY_WINDOW_DAYS, ...windowsOf(rules.tags)])].sort((a, b) => a - b);
-  return {
-    rules,
-    orderWindowDays: windows,
-    rfmBoundaries: (orders) => boundaryCacheFor(orders, ttlMs).get(),
-  };
+  const survivorship = bindSurvivorship(
+    rules.survivorship,
+    registry.sources.map((s) => s.name),
+    (name) => registry.get(name)?.capabilities.profile?.fields ?? null,
+    origin,
+  );
+  const commerce = registry.providing('commerce');
+  const cache = createBoundaryCache(async () => combineBoundaries(await Promise.all(commerce.map((c) => c.capability.rfmBoundaries()))), ttlMs);
+  return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: () => cache.get() };
 }
 
 /** Loads and validates the rule files in `dir` (throws naming file and key) and builds the runtime. */
-export function loadInsightsRuntime(dir = 'config'): InsightsRuntime {
-  return createInsightsRuntime(loadInsightRules(dir));
+export function loadInsightsRuntime(dir: string, registry: SourceRegistry): InsightsRuntime {
+  return createInsightsRuntime(loadInsightRules(dir), registry, path.join(dir, 'survivorship.json'));
 }
 
-export const DEFAULT_CONFIG_DIR = path.resolve(__dirname, '..', '..', 'config');
-
-let fallback: InsightsRuntime | null = null;
-
-/** The runtime from the repository's config/, loaded once per process: for contexts built without one. */
-export function defaultInsightsRuntime(): InsightsRuntime {
-  return (fallback ??= loadInsightsRuntime(DEFAULT_CONFIG_DIR));
-}

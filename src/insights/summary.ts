@@ -14,7 +14,8 @@
  */
 import { addMoney, moneyFromCents, toCents } from '../canonical';
 import { SourceError } from '../errors';
-import type { CategoryStat, Instant, Money, OrderSummary } from '../sources/types';
+import type { Instant, Money } from '../vocabulary';
+import type { CategoryStat, OrderSummary } from '../capabilities';
 
 export interface CustomerOrders {
   orderCount: number;

@@ -7,7 +7,8 @@
  */
 import { displayValue, type GoldenField, type GoldenValue } from '../golden/fields';
 import { moneyFromDecimal, toCents } from '../canonical';
-import type { CategoryStat, Instant, ShopAccount, Ticket } from '../sources/types';
+import type { Instant } from '../vocabulary';
+import type { CategoryStat, Ticket } from '../capabilities';
 import type { LeafCondition, TagCondition, TagRule } from './rules';
 import { ordersWithin, type CustomerOrders } from './summary';
 
@@ -24,12 +25,20 @@ export interface Tag {
 }
 
 /** What the rules may read. Each is loaded only if some rule needs it (see `needsOf`). */
+/** One commerce account and its registration channel. */
+export interface AccountFact {
+  source: string;
+  id: string;
+  channel: string;
+}
+
 export interface TagFacts {
   now: Instant;
   orders?: CustomerOrders | null;
   categories?: CategoryStat[];
   golden?: Partial<Record<GoldenField, GoldenValue | null>>;
-  accounts?: ShopAccount[];
+  /** The customer's accounts in commerce sources and where each was registered (their profile's registration channel). */
+  accounts?: AccountFact[];
   tickets?: Ticket[];
   rfmSegment?: string | null;
 }
@@ -106,7 +115,7 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
   if ('accountChannel' in l) {
     const accounts = facts.accounts ?? missing('shop accounts');
     const hit = accounts.find((a) => l.accountChannel.in.includes(a.channel));
-    return hit ? `shop account ${hit.id} registered via ${hit.channel}` : null;
+    return hit ? `${hit.source} account ${hit.id} registered via ${hit.channel}` : null;
   }
   if ('satisfaction' in l) {
     const tickets = facts.tickets ?? missing('tickets');

@@ -14,7 +14,7 @@
  * never a query string, a body, or anything else that may carry ids, phones or emails.
  */
 import { SourceError, type SourceErrorCode } from '../errors';
-import type { SourceName } from './types';
+import type { SourceName } from '../vocabulary';
 
 import { CircuitBreaker, type BreakerOptions as SharedBreakerOptions } from './breaker';
 

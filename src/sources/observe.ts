@@ -3,7 +3,7 @@
  * `observer.call`, once per call (per chunk), never per key. Metrics and the batching
  * tests both hang off this one hook, so what the tests count is what production counts.
  */
-import type { SourceName } from './types';
+import type { SourceName } from '../vocabulary';
 
 export interface SourceCall {
   source: SourceName;

@@ -19,7 +19,7 @@ import type { Knex } from 'knex';
 import { openDatabase, isMysql, MAX_IN_LIST, type SqlConnection } from '../db';
 import { SourceError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
-import type { ScanPage, ScannedRecord, SourceName } from './types';
+import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
 
 export const DEFAULT_SQL_TIMEOUT_MS = 5000;
 

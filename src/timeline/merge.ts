@@ -7,8 +7,41 @@
  * Pure: no I/O.
  */
 import { isSourceError, SourceError } from '../errors';
-import type { EventPosition, Instant, SourceEvent, SourceName, Slot } from '../sources/types';
-import { compareEvents, isAfter } from './order';
+import type { EventPosition, Instant, SourceEvent, SourceName, Slot } from '../vocabulary';
+import { compareEvents } from '../vocabulary/event-order';
+
+/**
+ * A place in the gateway's timeline: the sources' event order (src/vocabulary), with ties of
+ * the same instant and kind from different sources broken by source name, then id. Two shops
+ * both emit `order_placed`, each with its own ids; the source makes the order total again.
+ */
+export interface TimelinePosition extends EventPosition {
+  source: SourceName;
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Negative when `a` comes first in the timeline. */
+export function compareTimeline(a: TimelinePosition, b: TimelinePosition): number {
+  const ta = Date.parse(a.at);
+  const tb = Date.parse(b.at);
+  if (ta !== tb) return tb - ta;
+  return compareText(a.kind, b.kind) || compareText(a.source, b.source) || compareEvents(a, b);
+}
+
+/** An id later than any a source hands out (event APIs take ids of at most 64 characters), in shortlex order. */
+const LAST_ID = '~'.repeat(64);
+
+/**
+ * The position to send `source` so that it answers exactly its events after `pos` in the
+ * timeline: the same position from the same source; from another, the instant and kind of
+ * `pos` with the tie between sources settled here (an earlier source has nothing after pos at
+ * that instant and kind; a later one has all of them).
+ */
+export function positionFor(source: SourceName, pos: TimelinePosition): EventPosition {
+  if (source === pos.source) return { at: pos.at, kind: pos.kind, id: pos.id };
+  return { at: pos.at, kind: pos.kind, id: source < pos.source ? LAST_ID : '' };
+}
 
 /** What one source answered for a customer's keys: per key its events, or the error for that key. */
 export interface SourceAnswer {
@@ -33,7 +66,7 @@ export interface TimelinePage {
 
 export interface PageRequest {
   first: number;
-  after: EventPosition | null;
+  after: TimelinePosition | null;
   since: Instant | null;
 }
 
@@ -65,15 +98,15 @@ export function mergeTimeline(answers: readonly SourceAnswer[], req: PageRequest
           continue;
         }
         // Defensive: a source that ignored the bound must not make a page repeat or reach back.
-        if (req.after && !isAfter(e, req.after)) continue;
+        if (req.after && compareTimeline({ ...e, source }, req.after) <= 0) continue;
         if (sinceMs !== null && Date.parse(e.at) < sinceMs) continue;
-        const key = `${e.kind}\u0000${e.id}`;
+        const key = `${source}\u0000${e.kind}\u0000${e.id}`;
         if (seen.has(key)) continue;
         seen.add(key);
         events.push({ ...e, source });
       }
     }
   }
-  events.sort(compareEvents);
+  events.sort(compareTimeline);
   return { events: events.slice(0, req.first), hasNextPage: events.length > req.first, gaps: [...gaps.values()] };
 }

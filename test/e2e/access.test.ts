@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { getIntrospectionQuery } from 'graphql';
 import { SignJWT, generateKeyPair, exportSPKI, type CryptoKey } from 'jose';
 import { startTestWorld, readTruth, apiKeyFor, type TestRole, type TestWorld } from '../helpers/world';
-import type { SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/vocabulary';
 
 // ---------------------------------------------------------------------------------------------
 // The policy table (POLICY.md, "Personal fields × roles"), as data

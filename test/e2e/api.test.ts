@@ -3,7 +3,7 @@
  */
 import { startTestWorld, readTruth, apiKeyFor, type TestWorld } from '../helpers/world';
 import { normalizePhone } from '../../src/canonical';
-import type { SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/vocabulary';
 
 let world: TestWorld;
 let personInAllFour: Array<{ source: string; recordId: string }>;
@@ -24,7 +24,7 @@ const ALL = `query One($id: ID!) {
 }`;
 
 beforeAll(async () => {
-  world = await startTestWorld({ people: 300, seed: 5, configPatch: (c) => (c.sources.support.timeoutMs = 300) });
+  world = await startTestWorld({ people: 300, seed: 5, configPatch: (c) => (c.sources.find((s: { name: string }) => s.name === 'support').timeoutMs = 300) });
   // A person the generator put in all four systems and OneID linked across all four (a record
   // that carries nothing linkable, like a follower without a bound phone, stays apart honestly).
   const truth = readTruth(world.truthFile);

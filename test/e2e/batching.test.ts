@@ -6,7 +6,7 @@
  * provenance, the extended order summary, RFM, tags, lifecycle and 20 timeline events.
  */
 import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
-import type { SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/vocabulary';
 
 const FULL = `query Full($ids: [ID!]!) {
   customers(ids: $ids) {
@@ -98,7 +98,7 @@ describe('Gateway: batching', () => {
         expect({ op, calls: g.calls <= CACHED_OPERATIONS[op] }).toEqual({ op, calls: true });
         continue;
       }
-      const maxBatch = world.config.sources[g.source].maxBatch;
+      const maxBatch = world.gw.registry.get(g.source)!.connector.maxBatch;
       expect({ op, calls: g.calls }).toEqual({ op, calls: Math.ceil(g.keys / maxBatch) });
     }
     // One OneID round per level: customers by id, then their records and identifiers.
@@ -132,7 +132,7 @@ describe('Gateway: batching', () => {
     expect(delta).toEqual(expected);
     for (const op of ['crm.contactsByIds', 'orders.accountsByIds', 'support.requestersByIds', 'scrm.followersByOpenids']) {
       const g = groups.get(op)!;
-      expect(g.calls).toBe(Math.ceil(g.keys / world.config.sources[g.source].maxBatch));
+      expect(g.calls).toBe(Math.ceil(g.keys / world.gw.registry.get(g.source)!.connector.maxBatch));
     }
     expect(delta['crm.contactsByIds']).toBe(1);
     expect(delta['orders.accountsByIds']).toBe(1);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
-import type { SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/vocabulary';
 
 const DAY = 86_400_000;
 const LIFECYCLE = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/lifecycle.json'), 'utf8'));

@@ -12,19 +12,15 @@ import type { Context, Viewer } from '../../src/context';
 import { createLoaders } from '../../src/loaders';
 import { SourceError } from '../../src/errors';
 import type { CustomerRow, IdMapReader, IdentifierRow, SourceRecordRow } from '../../src/idmap/types';
-import type {
-  Connector,
-  Connectors,
-  CrmConnector,
-  CrmContact,
-  OrdersConnector,
-  ScrmConnector,
-  ScrmFollower,
-  ShopAccount,
-  SourceName,
-  SupportConnector,
-  SupportRequester,
-} from '../../src/sources/types';
+import type { Connector, SourceName } from '../../src/vocabulary';
+import type { CrmConnector, CrmContact } from '../../src/sources/crm/types';
+import type { ShopAccount, ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
+import type { HelpdeskConnector as SupportConnector, SupportRequester } from '../../src/sources/helpdesk/types';
+import type { ScrmFollower, WechatConnector as ScrmConnector } from '../../src/sources/wechat/types';
+import { registryOf, type SourceRegistry } from '../../src/sources/registry';
+import { createInsightsRuntime } from '../../src/insights/runtime';
+import { loadInsightRules } from '../../src/insights/rules';
+type Connectors = { crm: CrmConnector; orders: OrdersConnector; support: SupportConnector; scrm: ScrmConnector };
 
 export const T0 = '2024-03-01T08:15:00.000Z';
 export const HOUSEHOLD_PHONE = '+8613900139000';
@@ -113,6 +109,7 @@ export interface Calls {
 export interface AccessWorld {
   idmap: IdMapReader;
   connectors: Connectors;
+  registry: SourceRegistry;
   calls: Calls;
   /** Total calls made to any store or connector function. */
   totalCalls(): number;
@@ -191,19 +188,23 @@ export function accessWorld(): AccessWorld {
       return contactsByIds(ids);
     },
     tierChangesByContactIds: empty('crm.tierChangesByContactIds'),
+    eventsByRecordIds: empty('crm.eventsByRecordIds'),
   };
   const orders: OrdersConnector = {
     ...base('orders'),
     accountsByIds: byId('orders.accountsByIds', ACCOUNTS),
-    ordersByAccountIds: empty('orders.ordersByAccountIds'),
+    ordersByRecordIds: empty('orders.ordersByRecordIds'),
     linesByOrderIds: empty('orders.linesByOrderIds'),
     refundsByOrderIds: empty('orders.refundsByOrderIds'),
-    orderSummariesByAccountIds: async (ids) => {
-      record('orders.orderSummariesByAccountIds', ids);
+    orderSummariesByRecordIds: async (ids) => {
+      record('orders.orderSummariesByRecordIds', ids);
       return ids.map(() => null);
     },
+    categoryStatsByRecordIds: empty('orders.categoryStatsByRecordIds'),
+    eventsByRecordIds: empty('orders.eventsByRecordIds'),
+    rfmBoundaries: async () => ({ accounts: 0, recency: [], frequency: [], monetary: [], currency: null, computedAt: T0 }),
   };
-  const support: SupportConnector = { ...base('support'), requestersByIds: byId('support.requestersByIds', REQUESTERS), ticketsByRequesterIds: empty('support.ticketsByRequesterIds') };
+  const support: SupportConnector = { ...base('support'), requestersByIds: byId('support.requestersByIds', REQUESTERS), ticketsByRecordIds: empty('support.ticketsByRecordIds'), eventsByRecordIds: empty('support.eventsByRecordIds') };
   const scrm: ScrmConnector = {
     ...base('scrm'),
     followersByOpenids: async (ids) => {
@@ -212,13 +213,22 @@ export function accessWorld(): AccessWorld {
     },
     couponsByOpenids: empty('scrm.couponsByOpenids'),
     groupsByOpenids: empty('scrm.groupsByOpenids'),
+    eventsByRecordIds: empty('scrm.eventsByRecordIds'),
   };
   const connectors: Connectors = { crm, orders, support, scrm };
+  const registry = registryOf([
+    { name: 'crm', kind: 'crm', connector: crm },
+    { name: 'orders', kind: 'shop', connector: orders },
+    { name: 'support', kind: 'helpdesk', connector: support },
+    { name: 'scrm', kind: 'wechat', connector: scrm },
+  ]);
+  const insights = createInsightsRuntime(loadInsightRules('config'), registry);
 
   const log = pino({ level: 'silent' });
   const world: AccessWorld = {
     idmap,
     connectors,
+    registry,
     calls,
     crmDown: false,
     totalCalls: () => order.length,
@@ -226,9 +236,10 @@ export function accessWorld(): AccessWorld {
     context: (viewer) => ({
       requestId: 'req-test',
       viewer,
-      loaders: createLoaders({ idmap, connectors }),
+      loaders: createLoaders({ idmap, registry, orderWindowDays: insights.orderWindowDays, rfmBoundaries: () => insights.rfmBoundaries() }),
       limits: { maxIds: 1000, maxFirst: 100 },
       log,
+      insights,
     }),
   };
   return world;

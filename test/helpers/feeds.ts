@@ -3,7 +3,7 @@
  * under test is the store and the resolver, not the connectors), paging by (updatedAt,
  * recordId) after the cursor exactly as the real feeds do.
  */
-import type { Connector, IdentifierKind, ScanPage, ScannedRecord, SourceName } from '../../src/sources/types';
+import type { Connector, IdentifierKind, ScanPage, ScannedRecord, SourceName } from '../../src/vocabulary';
 
 export const T0 = '2024-03-01T08:00:00.000Z';
 

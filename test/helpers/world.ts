@@ -78,12 +78,12 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   const raw: any = {
     server: { host: '127.0.0.1', port: 0, sandbox: false },
     oneid: { connection: dbs.oneid.connection },
-    sources: {
-      crm: { connection: dbs.crm.connection },
-      orders: { connection: dbs.orders.connection },
-      support: { baseUrl: support.url, token },
-      scrm: { baseUrl: scrm.url, appId: 'wxtest', appSecret },
-    },
+    sources: [
+      { name: 'crm', kind: 'crm', connection: dbs.crm.connection, webhookSecret: WEBHOOK_SECRET },
+      { name: 'orders', kind: 'shop', connection: dbs.orders.connection, webhookSecret: WEBHOOK_SECRET },
+      { name: 'support', kind: 'helpdesk', baseUrl: support.url, token, webhookSecret: WEBHOOK_SECRET },
+      { name: 'scrm', kind: 'wechat', baseUrl: scrm.url, appId: 'wxtest', appSecret, webhookSecret: WEBHOOK_SECRET },
+    ],
     identity: { rulesFile: path.resolve(__dirname, '../../config/identity-rules.json'), resolveOnStart: true },
     auth: {
       apiKeys: TEST_ROLES.map((role) => ({
@@ -93,7 +93,6 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
         ...(role === 'sales' ? { teams: ['team_north'] } : {}),
       })),
     },
-    webhooks: { secrets: { scrm: WEBHOOK_SECRET, support: WEBHOOK_SECRET, crm: WEBHOOK_SECRET, orders: WEBHOOK_SECRET } },
     access: { policyFile: path.resolve(__dirname, '../../config/access.json'), hashKey: 'test-mask-key-0123456789' },
     log: { level: 'silent' },
   };

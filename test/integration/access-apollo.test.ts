@@ -4,6 +4,7 @@
  * roles run only the safelist; and the personal-data audit is written to a real database
  * (SQLite, or MariaDB with C360_TEST_DB=mariadb) for unmasked reads only.
  */
+import { demoRegistry } from '../helpers/registry';
 import assert from 'node:assert';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, loadTypeDefs } from '../../src/schema';
-import { resolvers } from '../../resolvers';
+import { buildResolvers } from '../../resolvers';
 import { formatErrorFor } from '../../src/graphql';
 import type { Context, Viewer } from '../../src/context';
 import { buildRoleSchemas } from '../../src/access/role-schema';
@@ -25,7 +26,7 @@ import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { accessWorld, type AccessWorld } from '../helpers/access-world';
 
 const log = pino({ level: 'silent' });
-const full = buildSchema();
+const full = buildSchema(demoRegistry());
 const policy = loadPolicy(DEFAULT_POLICY_FILE, full);
 const schemas = buildRoleSchemas(full, policy);
 
@@ -137,8 +138,8 @@ describe('Access over Apollo: what a role cannot see fails validation', () => {
     let merged = 0;
     // The real stewardship SDL, with a stand-in resolver that counts the calls it gets.
     const withMutation = makeExecutableSchema({
-      typeDefs: loadTypeDefs(),
-      resolvers: [resolvers, { Mutation: { mergeCustomers: () => (merged++, { action: 'merge', customerId: 'c1', movedRecords: [] }) } }],
+      typeDefs: loadTypeDefs(demoRegistry()),
+      resolvers: [buildResolvers(demoRegistry()), { Mutation: { mergeCustomers: () => (merged++, { action: 'merge', customerId: 'c1', movedRecords: [] }) } }],
     });
     const p = parsePolicy(JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8')), 'access.json', withMutation);
     const later = buildRoleSchemas(withMutation, p);

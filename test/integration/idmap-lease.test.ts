@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/db';
 import { createIdMapStore, LeaseLostError, loadIdentityRules, migrateLatest, resolve, ResolutionBusyError } from '../../src/idmap';
-import type { ScanPage } from '../../src/sources/types';
+import type { ScanPage } from '../../src/vocabulary';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { FakeSource, rec } from '../helpers/feeds';
 

@@ -3,7 +3,7 @@ import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../
 import fs from 'node:fs';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { parseIdentityRules } from '../../src/idmap/rules';
-import type { SourceName } from '../../src/sources/types';
+import type { SourceName } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
 const RULES_FILE = path.resolve(__dirname, '../../config/identity-rules.json');

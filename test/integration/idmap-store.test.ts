@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolveRecords, StaleResolutionError, type IdMapStore } from '../../src/idmap';
-import type { IdentifierKind, ScannedRecord, SourceName } from '../../src/sources/types';
+import type { IdentifierKind, ScannedRecord, SourceName } from '../../src/vocabulary';
 import { MAX_IN_LIST } from '../../src/db';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));

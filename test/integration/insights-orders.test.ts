@@ -6,8 +6,8 @@
 import { createOrderTables } from '../../demo/schema';
 import { isSourceError, type SourceError } from '../../src/errors';
 import { CallRecorder } from '../../src/sources/observe';
-import { createOrdersConnector } from '../../src/sources/orders';
-import type { OrdersConnector } from '../../src/sources/types';
+import { createShopConnector } from '../../src/sources/shop/connector';
+import type { ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
 const NOW = Date.UTC(2024, 5, 30);
@@ -73,7 +73,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   recorder = new CallRecorder();
-  shop = createOrdersConnector({ connection: t.connection }, recorder);
+  shop = createShopConnector({ connection: t.connection }, recorder);
 });
 
 afterEach(() => shop.close());
@@ -81,7 +81,7 @@ afterAll(() => t?.drop());
 
 describe('Orders insights: summary windows', () => {
   it('counts orders per window, refunded orders and gross spend in the same one statement', async () => {
-    const [a1, a7] = await shop.orderSummariesByAccountIds(['1', '7'], { now: new Date(NOW).toISOString(), windowDays: [7, 30, 90, 365] });
+    const [a1, a7] = await shop.orderSummariesByRecordIds(['1', '7'], { now: new Date(NOW).toISOString(), windowDays: [7, 30, 90, 365] });
     expect(ok(a1)).toMatchObject({
       orderCount: 4,
       totalSpent: { amount: '850.00', currency: 'CNY' },
@@ -91,18 +91,18 @@ describe('Orders insights: summary windows', () => {
       recentOrderCounts: [1, 2, 3, 4],
     });
     expect(a7).toBeNull();
-    expect(recorder.calls.map((c) => c.operation)).toEqual(['orderSummariesByAccountIds']);
+    expect(recorder.calls.map((c) => c.operation)).toEqual(['orderSummariesByRecordIds']);
   });
 
   it('answers the plain summary, without window fields, when asked without a query', async () => {
-    const [a1] = await shop.orderSummariesByAccountIds(['1']);
+    const [a1] = await shop.orderSummariesByRecordIds(['1']);
     expect(ok(a1).recentOrderCounts).toBeUndefined();
   });
 });
 
 describe('Orders insights: categories', () => {
   it('counts orders containing each category and units, over counted orders only, favourites first', async () => {
-    const [a1, a7] = await shop.categoryStatsByAccountIds!(['1', '7']);
+    const [a1, a7] = await shop.categoryStatsByRecordIds!(['1', '7']);
     expect(a1).toEqual([
       { category: 'food', orders: 3, quantity: 7 },
       { category: 'books', orders: 2, quantity: 5 },

@@ -6,9 +6,10 @@ import path from 'node:path';
 import os from 'node:os';
 import { createCrmTables } from '../../demo/schema';
 import { isSourceError, SourceError } from '../../src/errors';
-import { createCrmConnector, type CrmContactRow } from '../../src/sources/crm';
+import { createCrmConnector, type CrmContactRow } from '../../src/sources/crm/connector';
 import { CallRecorder } from '../../src/sources/observe';
-import type { CrmConnector, CrmContact, ScannedRecord } from '../../src/sources/types';
+import type { CrmConnector, CrmContact } from '../../src/sources/crm/types';
+import type { ScannedRecord } from '../../src/vocabulary';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
 function contactRow(id: string, over: Partial<CrmContactRow> = {}): CrmContactRow {

@@ -6,8 +6,10 @@
 import { createOrderTables } from '../../demo/schema';
 import { isSourceError, SourceError } from '../../src/errors';
 import { CallRecorder } from '../../src/sources/observe';
-import { createOrdersConnector, type OrderRow, type ShopAccountRow } from '../../src/sources/orders';
-import type { Order, OrdersConnector, OrderSummary, ScannedRecord } from '../../src/sources/types';
+import { createShopConnector, type OrderRow, type ShopAccountRow } from '../../src/sources/shop/connector';
+import type { Order, OrderSummary } from '../../src/capabilities';
+import type { ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
+import type { ScannedRecord } from '../../src/vocabulary';
 import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
 
 const ms = (iso: string) => Date.parse(iso);
@@ -107,7 +109,7 @@ afterAll(() => t.drop());
 
 beforeEach(() => {
   recorder = new CallRecorder();
-  shop = createOrdersConnector({ connection: t.connection }, recorder);
+  shop = createShopConnector({ connection: t.connection }, recorder);
 });
 afterEach(() => shop.close());
 
@@ -146,7 +148,7 @@ describe('Orders connector: accountsByIds', () => {
   });
 
   it('chunks to maxBatch: 120 ids with maxBatch 50 are 3 calls', async () => {
-    const small = createOrdersConnector({ connection: t.connection, maxBatch: 50 }, recorder);
+    const small = createShopConnector({ connection: t.connection, maxBatch: 50 }, recorder);
     try {
       const ids = Array.from({ length: 120 }, (_, i) => String(i + 1));
       const answers = await small.accountsByIds(ids);
@@ -158,11 +160,12 @@ describe('Orders connector: accountsByIds', () => {
   });
 });
 
-describe('Orders connector: ordersByAccountIds', () => {
+describe('Orders connector: ordersByRecordIds', () => {
   it('answers each account its orders newest first, [] for unknown, money and times canonical', async () => {
-    const [one, none, seven] = await shop.ordersByAccountIds(['1', '404', '7'], {});
+    const [one, none, seven] = await shop.ordersByRecordIds(['1', '404', '7'], {});
     expect(one.map(ok).map((o) => o.id)).toEqual(['103', '102', '101']);
     expect(ok(one[2])).toEqual<Order>({
+      source: 'orders',
       id: '101',
       accountId: '1',
       status: 'completed',
@@ -177,7 +180,7 @@ describe('Orders connector: ordersByAccountIds', () => {
   });
 
   it('answers malformed orders as SourceErrors in their list positions; the others answer', async () => {
-    const [three] = await shop.ordersByAccountIds(['3'], {});
+    const [three] = await shop.ordersByRecordIds(['3'], {});
     // Newest first: 302 (currency XX), 301 (good), 303 (placed_at 0).
     expect(three).toHaveLength(3);
     expect(isSourceError(three[0]) && three[0].code).toBe('SOURCE_BAD_RESPONSE');
@@ -188,7 +191,7 @@ describe('Orders connector: ordersByAccountIds', () => {
   itOn('sqlite')('answers a non-integer total as a malformed order (SQLite keeps the fraction)', async () => {
     await t.db('orders').insert(order(801, 8, '2024-01-01T00:00:00Z', { total_cents: 12.5 }));
     try {
-      const [eight] = await shop.ordersByAccountIds(['8'], {});
+      const [eight] = await shop.ordersByRecordIds(['8'], {});
       expect(eight).toHaveLength(1);
       expect(isSourceError(eight[0])).toBe(true);
     } finally {
@@ -197,7 +200,7 @@ describe('Orders connector: ordersByAccountIds', () => {
   });
 
   it('refuses a since that is not an ISO instant', async () => {
-    await expect(shop.ordersByAccountIds(['1'], { since: '2024-01-01' })).rejects.toMatchObject({
+    await expect(shop.ordersByRecordIds(['1'], { since: '2024-01-01' })).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT' },
     });
   });
@@ -219,25 +222,25 @@ describe('Orders connector: ordersByAccountIds', () => {
     });
     afterAll(() => m.drop());
     beforeEach(() => {
-      many = createOrdersConnector({ connection: m.connection }, recorder);
+      many = createShopConnector({ connection: m.connection }, recorder);
     });
     afterEach(() => many.close());
 
     it('applies limit per account and since, for 200 accounts in exactly one call', async () => {
-      const answers = await many.ordersByAccountIds(ids, { since: '2024-02-15T00:00:00Z', limit: 2 });
+      const answers = await many.ordersByRecordIds(ids, { since: '2024-02-15T00:00:00Z', limit: 2 });
       expect(answers).toHaveLength(200);
       for (const [i, list] of answers.entries()) {
         const a = Number(ids[i]);
         // The two newest of Feb..Apr (Feb is included: since compares at-or-after).
         expect(list.map(ok).map((o) => o.id)).toEqual([String(a * 10 + 3), String(a * 10 + 2)]);
       }
-      expect(recorder.of('orders', 'ordersByAccountIds')).toEqual([
-        { source: 'orders', operation: 'ordersByAccountIds', batchSize: 200 },
+      expect(recorder.of('orders', 'ordersByRecordIds')).toEqual([
+        { source: 'orders', operation: 'ordersByRecordIds', batchSize: 200 },
       ]);
     });
 
     it('includes an order placed exactly at since, and a limit larger than the history returns it all', async () => {
-      const [first] = await many.ordersByAccountIds([ids[0]], { since: '2024-02-15T00:00:00.000Z', limit: 10 });
+      const [first] = await many.ordersByRecordIds([ids[0]], { since: '2024-02-15T00:00:00.000Z', limit: 10 });
       expect(first.map(ok).map((o) => o.placedAt)).toEqual([
         '2024-04-15T00:00:00.000Z',
         '2024-03-15T00:00:00.000Z',
@@ -246,10 +249,10 @@ describe('Orders connector: ordersByAccountIds', () => {
     });
 
     it('summarizes 200 accounts in one call', async () => {
-      const summaries = await many.orderSummariesByAccountIds(ids);
+      const summaries = await many.orderSummariesByRecordIds(ids);
       expect(summaries.map(ok).map((s) => s.orderCount)).toEqual(ids.map(() => 4));
       expect(ok(summaries[199]).totalSpent).toEqual({ amount: '800.00', currency: 'CNY' });
-      expect(recorder.of('orders', 'orderSummariesByAccountIds')).toHaveLength(1);
+      expect(recorder.of('orders', 'orderSummariesByRecordIds')).toHaveLength(1);
     });
   });
 });
@@ -283,9 +286,9 @@ describe('Orders connector: lines and refunds', () => {
   });
 });
 
-describe('Orders connector: orderSummariesByAccountIds', () => {
+describe('Orders connector: orderSummariesByRecordIds', () => {
   it('matches a hand computation, counting refunds and leaving cancelled orders out', async () => {
-    const [one, two, none, unknown] = await shop.orderSummariesByAccountIds(['1', '2', '4', 'x']);
+    const [one, two, none, unknown] = await shop.orderSummariesByRecordIds(['1', '2', '4', 'x']);
     // Counted: 101 (123.45, refunds 10.00 + 3.45) and 103 (25.50, refunded 25.50); 102 is cancelled.
     expect(ok(one)).toEqual<OrderSummary>({
       accountId: '1',
@@ -305,18 +308,18 @@ describe('Orders connector: orderSummariesByAccountIds', () => {
     });
     expect(none).toBeNull();
     expect(unknown).toBeNull();
-    expect(recorder.of('orders', 'orderSummariesByAccountIds')).toEqual([
-      { source: 'orders', operation: 'orderSummariesByAccountIds', batchSize: 3 },
+    expect(recorder.of('orders', 'orderSummariesByRecordIds')).toEqual([
+      { source: 'orders', operation: 'orderSummariesByRecordIds', batchSize: 3 },
     ]);
   });
 
   it('answers numbers as numbers on every engine (no DECIMAL strings)', async () => {
-    const one = ok((await shop.orderSummariesByAccountIds(['1']))[0]);
+    const one = ok((await shop.orderSummariesByRecordIds(['1']))[0]);
     expect(typeof one.orderCount).toBe('number');
   });
 
   it('answers a summary over malformed orders or mixed currencies as a SourceError in its slot', async () => {
-    const [three, six, one] = await shop.orderSummariesByAccountIds(['3', '6', '1']);
+    const [three, six, one] = await shop.orderSummariesByRecordIds(['3', '6', '1']);
     expect(isSourceError(three) && three.code).toBe('SOURCE_BAD_RESPONSE');
     expect(isSourceError(six) && six.code).toBe('SOURCE_BAD_RESPONSE');
     expect(ok(one).orderCount).toBe(2);
@@ -339,7 +342,7 @@ describe('Orders connector: scan', () => {
   });
   afterAll(() => s.drop());
   beforeEach(() => {
-    feed = createOrdersConnector({ connection: s.connection }, recorder);
+    feed = createShopConnector({ connection: s.connection }, recorder);
   });
   afterEach(() => feed.close());
 
@@ -388,13 +391,13 @@ describe('Orders connector: scan', () => {
 
 describe('Orders connector: an unreachable order system', () => {
   it('answers SOURCE_UNAVAILABLE, then fails fast once the breaker opens', async () => {
-    const dead = createOrdersConnector(
+    const dead = createShopConnector(
       { connection: { client: 'sqlite', filename: `/nonexistent-c360-dir-${process.pid}/shop.sqlite` }, breaker: { failureThreshold: 1 } },
       recorder,
     );
     try {
-      await expect(dead.orderSummariesByAccountIds(['1'])).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
-      const fast = await dead.ordersByAccountIds(['1'], { limit: 5 }).catch((e) => e);
+      await expect(dead.orderSummariesByRecordIds(['1'])).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+      const fast = await dead.ordersByRecordIds(['1'], { limit: 5 }).catch((e) => e);
       expect(fast).toMatchObject({ code: 'SOURCE_UNAVAILABLE', sourceName: 'orders' });
       expect(fast.message).toContain('circuit open');
     } finally {

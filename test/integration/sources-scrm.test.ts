@@ -4,8 +4,8 @@ import { createScrmTables } from '../../demo/schema';
 import { startScrmServer, type ScrmServer } from '../../demo/scrm-server';
 import { isSourceError, type SourceError } from '../../src/errors';
 import { CallRecorder } from '../../src/sources/observe';
-import { createScrmConnector, type ScrmConnectorConfig } from '../../src/sources/scrm';
-import type { Coupon, GroupMembership, ScrmFollower } from '../../src/sources/types';
+import { createWechatConnector, type WechatConnectorConfig } from '../../src/sources/wechat/connector';
+import type { Coupon, GroupMembership, ScrmFollower } from '../../src/sources/wechat/types';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
 const APP_ID = 'wx-test-app';
@@ -56,8 +56,8 @@ let tdb: TestDatabase;
 let server: ScrmServer;
 let recorder: CallRecorder;
 
-function connect(over: Partial<ScrmConnectorConfig> = {}, baseUrl = server.url) {
-  return createScrmConnector({ baseUrl, appId: APP_ID, appSecret: APP_SECRET, timeoutMs: 1000, retries: 0, ...over }, recorder);
+function connect(over: Partial<WechatConnectorConfig> = {}, baseUrl = server.url) {
+  return createWechatConnector({ baseUrl, appId: APP_ID, appSecret: APP_SECRET, timeoutMs: 1000, retries: 0, ...over }, recorder);
 }
 
 async function failure(p: Promise<unknown>): Promise<SourceError> {

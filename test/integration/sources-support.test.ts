@@ -2,8 +2,9 @@ import { createSupportTables } from '../../demo/schema';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
 import { isSourceError, type SourceError } from '../../src/errors';
 import { CallRecorder } from '../../src/sources/observe';
-import { createSupportConnector, type SupportConnectorConfig } from '../../src/sources/support';
-import type { SupportRequester, Ticket } from '../../src/sources/types';
+import { createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src/sources/helpdesk/connector';
+import type { SupportRequester } from '../../src/sources/helpdesk/types';
+import type { Ticket } from '../../src/capabilities';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
 const TOKEN = 'support-test-token';
@@ -31,8 +32,8 @@ let tdb: TestDatabase;
 let server: SupportServer;
 let recorder: CallRecorder;
 
-function connect(over: Partial<SupportConnectorConfig> = {}) {
-  return createSupportConnector({ baseUrl: server.url, token: TOKEN, timeoutMs: 1000, retries: 0, ...over }, recorder);
+function connect(over: Partial<HelpdeskConnectorConfig> = {}) {
+  return createHelpdeskConnector({ baseUrl: server.url, token: TOKEN, timeoutMs: 1000, retries: 0, ...over }, recorder);
 }
 
 async function failure(p: Promise<unknown>): Promise<SourceError> {
@@ -140,12 +141,13 @@ describe('Support connector: requestersByIds', () => {
   });
 });
 
-describe('Support connector: ticketsByRequesterIds', () => {
+describe('Support connector: ticketsByRecordIds', () => {
   it('groups by requester (by key, never position), newest first, unknown requesters []', async () => {
-    const [forTwo, forOne, forNobody] = await connect().ticketsByRequesterIds(['2', '1', '999']);
+    const [forTwo, forOne, forNobody] = await connect().ticketsByRecordIds(['2', '1', '999']);
     expect(forNobody).toEqual([]);
     expect(forOne).toEqual([
       {
+        source: 'support',
         id: '10',
         requesterId: '1',
         subject: 'Where is my order',
@@ -164,7 +166,7 @@ describe('Support connector: ticketsByRequesterIds', () => {
     const [broken, invoice] = forTwo;
     expect(isSourceError(broken) && broken.code).toBe('SOURCE_BAD_RESPONSE');
     expect((invoice as Ticket).id).toBe('12');
-    expect(recorder.of('support', 'ticketsByRequesterIds')).toHaveLength(1);
+    expect(recorder.of('support', 'ticketsByRecordIds')).toHaveLength(1);
   });
 });
 
@@ -177,7 +179,7 @@ describe('Support connector: failures', () => {
 
   it('answers SOURCE_UNAVAILABLE on 500s', async () => {
     server.setFaults({ status: 500 });
-    const e = await failure(connect().ticketsByRequesterIds(['1']));
+    const e = await failure(connect().ticketsByRecordIds(['1']));
     expect(e.code).toBe('SOURCE_UNAVAILABLE');
     expect(e.extensions.status).toBe(500);
   });

@@ -140,7 +140,7 @@ describe('SQL transport: circuit breaker', () => {
     });
     let attempts = 0;
     const probe = () =>
-      sql.run('ordersByAccountIds', (db) => {
+      sql.run('ordersByRecordIds', (db) => {
         attempts += 1;
         return db.raw('select 1');
       });
@@ -152,7 +152,7 @@ describe('SQL transport: circuit breaker', () => {
     const fast = await failure(probe());
     expect(fast.code).toBe('SOURCE_UNAVAILABLE');
     expect(fast.message).toContain('circuit open');
-    expect(fast.message).toContain('orders ordersByAccountIds');
+    expect(fast.message).toContain('orders ordersByRecordIds');
     expect(attempts).toBe(3);
 
     now += 10_000;

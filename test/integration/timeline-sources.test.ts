@@ -13,23 +13,39 @@ import { startSupportServer, type SupportServer } from '../../demo/support-serve
 import { isSourceError } from '../../src/errors';
 import type { IdMapReader } from '../../src/idmap/types';
 import { createLoaders } from '../../src/loaders';
-import { createCrmConnector } from '../../src/sources/crm';
+import { createCrmConnector } from '../../src/sources/crm/connector';
 import { CallRecorder } from '../../src/sources/observe';
-import { createOrdersConnector } from '../../src/sources/orders';
-import { createScrmConnector } from '../../src/sources/scrm';
-import { createSupportConnector } from '../../src/sources/support';
-import {
-  EVENT_KINDS,
-  type Connectors,
-  type EventKind,
-  type EventPosition,
-  type EventQuery,
-  type SourceEvent,
-  type SourceName,
-  type Slot,
-} from '../../src/sources/types';
+import { createShopConnector } from '../../src/sources/shop/connector';
+import { createWechatConnector } from '../../src/sources/wechat/connector';
+import { createHelpdeskConnector } from '../../src/sources/helpdesk/connector';
+import { CRM_EVENTS } from '../../src/sources/crm/connector';
+import { SHOP_EVENTS } from '../../src/sources/shop/connector';
+import { HELPDESK_EVENTS } from '../../src/sources/helpdesk/connector';
+import { WECHAT_EVENTS } from '../../src/sources/wechat/connector';
+import { registryOf } from '../../src/sources/registry';
+import type { CrmConnector } from '../../src/sources/crm/types';
+import type { ShopConnector } from '../../src/sources/shop/types';
+import type { HelpdeskConnector } from '../../src/sources/helpdesk/types';
+import type { WechatConnector } from '../../src/sources/wechat/types';
+import type { TimelinePosition } from '../../src/timeline/merge';
+
+type Connectors = { crm: CrmConnector; orders: ShopConnector; support: HelpdeskConnector; scrm: WechatConnector };
+/** Each demo source's own event kinds. */
+const OWN: Record<string, readonly string[]> = { crm: CRM_EVENTS, orders: SHOP_EVENTS, support: HELPDESK_EVENTS, scrm: WECHAT_EVENTS };
+const EVENT_KINDS = Object.values(OWN).flat().sort();
+const loadersOf = (idmap: IdMapReader, c: Connectors) =>
+  createLoaders({
+    idmap,
+    registry: registryOf([
+      { name: 'crm', kind: 'crm', connector: c.crm },
+      { name: 'orders', kind: 'shop', connector: c.orders },
+      { name: 'support', kind: 'helpdesk', connector: c.support },
+      { name: 'scrm', kind: 'wechat', connector: c.scrm },
+    ]),
+  });
+import { type EventKind, type EventPosition, type EventQuery, type SourceEvent, type SourceName, type Slot } from '../../src/vocabulary';
 import { decodeCursor, encodeCursor } from '../../src/timeline/cursor';
-import { compareEvents, isAfter, kindsWanted } from '../../src/timeline/order';
+import { compareEvents, isAfter, kindsWanted } from '../../src/vocabulary/event-order';
 import { timelinePage } from '../../src/timeline/page';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 
@@ -160,9 +176,9 @@ beforeAll(async () => {
   recorder = new CallRecorder();
   connectors = {
     crm: createCrmConnector({ connection: crmDb.connection }, recorder),
-    orders: createOrdersConnector({ connection: ordersDb.connection }, recorder),
-    support: createSupportConnector({ baseUrl: support.url, token: 't', retries: 0, timeoutMs: 1000 }, recorder),
-    scrm: createScrmConnector({ baseUrl: scrm.url, appId: 'wx', appSecret: 's', retries: 0, timeoutMs: 1000 }, recorder),
+    orders: createShopConnector({ connection: ordersDb.connection }, recorder),
+    support: createHelpdeskConnector({ baseUrl: support.url, token: 't', retries: 0, timeoutMs: 1000 }, recorder),
+    scrm: createWechatConnector({ baseUrl: scrm.url, appId: 'wx', appSecret: 's', retries: 0, timeoutMs: 1000 }, recorder),
   };
 });
 
@@ -176,14 +192,15 @@ afterAll(async () => {
 function eventsOf(source: SourceName, keys: string[], q: EventQuery): Promise<Array<Slot<SourceEvent>[]>> {
   switch (source) {
     case 'crm':
-      return connectors.crm.eventsByContactIds!(keys, q);
+      return connectors.crm.eventsByRecordIds!(keys, q);
     case 'orders':
-      return connectors.orders.eventsByAccountIds!(keys, q);
+      return connectors.orders.eventsByRecordIds!(keys, q);
     case 'support':
-      return connectors.support.eventsByRequesterIds!(keys, q);
+      return connectors.support.eventsByRecordIds!(keys, q);
     case 'scrm':
-      return connectors.scrm.eventsByOpenids!(keys, q);
+      return connectors.scrm.eventsByRecordIds!(keys, q);
   }
+  throw new Error(`no such source ${source}`);
 }
 
 function values(lists: Array<Slot<SourceEvent>[]>): SourceEvent[][] {
@@ -222,7 +239,7 @@ describe.each(['crm', 'orders', 'support', 'scrm'] as SourceName[])('Timeline pu
     expect(full.every((l) => l.length > 0)).toBe(true);
     for (const list of full) {
       expect([...list].sort(compareEvents)).toEqual(list);
-      for (const e of list) expect(kindsWanted(source, null)).toContain(e.kind);
+      for (const e of list) expect(kindsWanted(OWN[source], null)).toContain(e.kind);
     }
     expect(full.flat().length).toBeGreaterThanOrEqual(4);
   });
@@ -246,7 +263,7 @@ describe.each(['crm', 'orders', 'support', 'scrm'] as SourceName[])('Timeline pu
       const got = values(await eventsOf(source, KEYS[source], { after: null, since, kinds: null, limit: 100 }));
       expect(got).toEqual(full.map((l) => l.filter((e) => Date.parse(e.at) >= Date.parse(since))));
     }
-    for (const kind of kindsWanted(source, null)) {
+    for (const kind of kindsWanted(OWN[source], null)) {
       const got = values(await eventsOf(source, KEYS[source], { after: null, since: null, kinds: [kind], limit: 100 }));
       expect(got).toEqual(full.map((l) => l.filter((e) => e.kind === kind)));
     }
@@ -254,7 +271,7 @@ describe.each(['crm', 'orders', 'support', 'scrm'] as SourceName[])('Timeline pu
 
   it('answers [] for unknown keys and never asks about kinds it does not own', async () => {
     recorder.reset();
-    const other = EVENT_KINDS.filter((k) => !kindsWanted(source, null).includes(k));
+    const other = EVENT_KINDS.filter((k) => !kindsWanted(OWN[source], null).includes(k));
     expect(await eventsOf(source, KEYS[source], { ...everything(), kinds: other })).toEqual(KEYS[source].map(() => []));
     expect(recorder.calls).toHaveLength(0);
     const unknown = source === 'crm' ? 'C9999999' : source === 'scrm' ? 'oNobody' : '999';
@@ -277,10 +294,10 @@ describe('Timeline paging: one customer across four sources', () => {
 
   async function walk(first: number, since: string | null, kinds: EventKind[] | null): Promise<SourceEvent[]> {
     const out: SourceEvent[] = [];
-    let after: EventPosition | null = null;
+    let after: TimelinePosition | null = null;
     for (let pages = 0; pages < 100; pages++) {
       // A fresh request per page, as a client's next request would be.
-      const page = await timelinePage(createLoaders({ idmap, connectors }), 'cust', { first, after, since, kinds });
+      const page = await timelinePage(loadersOf(idmap, connectors), 'cust', { first, after, since, kinds });
       expect(page.gaps).toEqual([]);
       out.push(...page.events);
       if (!page.hasNextPage) return out;
@@ -297,7 +314,7 @@ describe('Timeline paging: one customer across four sources', () => {
     [2, iso(T0 + 60 * S), null],
     [2, null, ['tier_changed', 'order_placed', 'ticket_rated', 'coupon_received'] as EventKind[]],
   ])('pages of %i (since %s, kinds %j) are exactly one large page, in order, none twice', async (first, since, kinds) => {
-    const big = await timelinePage(createLoaders({ idmap, connectors }), 'cust', { first: 100, after: null, since, kinds });
+    const big = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: null, since, kinds });
     expect(big.hasNextPage).toBe(false);
     expect(big.events.length).toBeGreaterThan(first);
     const walked = await walk(first, since, kinds);
@@ -307,15 +324,15 @@ describe('Timeline paging: one customer across four sources', () => {
 
   it('asks every source once per page, for at most first + 1 events per key', async () => {
     recorder.reset();
-    await timelinePage(createLoaders({ idmap, connectors }), 'cust', { first: 3, after: null, since: null, kinds: null });
+    await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 3, after: null, since: null, kinds: null });
     const ops = recorder.calls.filter((c) => c.operation !== 'token').map((c) => `${c.source}.${c.operation}:${c.batchSize}`);
-    expect(ops.sort()).toEqual(['crm.eventsByContactIds:2', 'orders.eventsByAccountIds:2', 'scrm.eventsByOpenids:2', 'support.eventsByRequesterIds:2']);
+    expect(ops.sort()).toEqual(['crm.eventsByRecordIds:2', 'orders.eventsByRecordIds:2', 'scrm.eventsByRecordIds:2', 'support.eventsByRecordIds:2']);
   });
 
   it('reports a failed source as a gap and still pages through the others', async () => {
     support.setFaults({ status: 503, paths: ['/api/v2/requesters/events'] });
     try {
-      const page = await timelinePage(createLoaders({ idmap, connectors }), 'cust', { first: 50, after: null, since: null, kinds: null });
+      const page = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 50, after: null, since: null, kinds: null });
       expect(page.gaps.map((g) => [g.source, g.code])).toEqual([['support', 'SOURCE_UNAVAILABLE']]);
       expect(page.gaps[0].error.extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'support' });
       expect(page.events.length).toBeGreaterThan(0);

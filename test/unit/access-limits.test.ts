@@ -3,12 +3,13 @@
  * exceeds. The Apollo path (refused before execution, no source called) is in
  * test/integration/access-apollo.test.ts.
  */
+import { demoRegistry } from '../helpers/registry';
 import { getIntrospectionQuery, getOperationAST, parse } from 'graphql';
 import { buildSchema } from '../../src/schema';
 import { checkLimits, measureOperation } from '../../src/access/limits';
 import type { Limits } from '../../src/access/config';
 
-const schema = buildSchema();
+const schema = buildSchema(demoRegistry());
 const measure = (query: string, variables: Record<string, unknown> = {}, defaultListSize = 10) => {
   const doc = parse(query);
   return measureOperation(schema, doc, getOperationAST(doc)!, variables, defaultListSize);

@@ -2,13 +2,14 @@
  * Access policy: the policy file is checked against the full schema at start-up, and every
  * mistake is reported naming the file and the key.
  */
+import { demoRegistry } from '../helpers/registry';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildSchema } from '../../src/schema';
 import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy, PolicyError, sha256Hex } from '../../src/access/policy';
 
-const full = buildSchema();
+const full = buildSchema(demoRegistry());
 const defaultRaw = () => JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-policy-'));
 
@@ -54,7 +55,7 @@ describe('Access policy: the default policy', () => {
   it('gives a row scope to sales only', () => {
     const policy = loadPolicy(DEFAULT_POLICY_FILE, full);
     for (const [name, role] of policy.roles) {
-      expect(role.rowScope).toEqual(name === 'sales' ? { kind: 'crmOwnerTeam' } : null);
+      expect(role.rowScope).toEqual(name === 'sales' ? { kind: 'ownerTeam' } : null);
     }
   });
 });
@@ -158,12 +159,12 @@ describe('Access policy: grants', () => {
     const raw = minimal({});
     (raw.roles as Record<string, unknown>).lead = { extends: 'viewer', grant: { CrmContact: ['tier'] }, mask: { 'CrmContact.phone': 'none' } };
     (raw.roles.viewer as Record<string, unknown>).mask = { 'CrmContact.phone': 'phone', 'CrmContact.email': 'email' };
-    (raw.roles.viewer as Record<string, unknown>).rowScope = { kind: 'crmOwnerTeam' };
+    (raw.roles.viewer as Record<string, unknown>).rowScope = { kind: 'ownerTeam' };
     const lead = parsePolicy(raw, 'test.json', full).roles.get('lead')!;
     expect([...lead.fields.get('CrmContact')!].sort()).toEqual(['email', 'phone', 'tier']);
     expect(lead.masks.has('CrmContact.phone')).toBe(false);
     expect(lead.masks.get('CrmContact.email')).toEqual({ kind: 'style', style: 'email' });
-    expect(lead.rowScope).toEqual({ kind: 'crmOwnerTeam' });
+    expect(lead.rowScope).toEqual({ kind: 'ownerTeam' });
   });
 
   it('keeps Mutation out of the type wildcard: only a grant naming Mutation gives it', () => {

@@ -3,18 +3,19 @@
  * executed through the real resolvers and loaders over a small in-test world; introspection;
  * validation; and mutations that land later.
  */
+import { demoRegistry } from '../helpers/registry';
 import { execute, parse, validate, getIntrospectionQuery, type GraphQLSchema } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import fs from 'node:fs';
 import { buildSchema, loadTypeDefs } from '../../src/schema';
-import { resolvers } from '../../resolvers';
+import { buildResolvers } from '../../resolvers';
 import { buildRoleSchemas } from '../../src/access/role-schema';
 import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy } from '../../src/access/policy';
 import { beginAudit } from '../../src/access/audit';
 import type { Viewer } from '../../src/context';
 import { accessWorld } from '../helpers/access-world';
 
-const full = buildSchema();
+const full = buildSchema(demoRegistry());
 const policy = loadPolicy(DEFAULT_POLICY_FILE, full);
 const schemas = buildRoleSchemas(full, policy);
 const ROLES = ['marketing', 'sales', 'support', 'finance', 'analyst', 'admin'] as const;
@@ -187,8 +188,8 @@ describe('Access role schemas: introspection and validation', () => {
 describe('Access role schemas: mutations that land later', () => {
   // The stewardship mutations (schema/identity.graphql), with a stand-in resolver: the default policy must give them to admin only.
   const withMutation = makeExecutableSchema({
-    typeDefs: loadTypeDefs(),
-    resolvers: [resolvers, { Mutation: { mergeCustomers: () => ({ action: 'merge', customerId: 'c1', movedRecords: [] }) } }],
+    typeDefs: loadTypeDefs(demoRegistry()),
+    resolvers: [buildResolvers(demoRegistry()), { Mutation: { mergeCustomers: () => ({ action: 'merge', customerId: 'c1', movedRecords: [] }) } }],
   });
   const later = buildRoleSchemas(withMutation, parsePolicy(JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8')), 'access.json', withMutation));
 

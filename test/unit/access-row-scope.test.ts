@@ -3,14 +3,15 @@
  * point; a customer outside the scope answers exactly as an unknown one, with the same work
  * done; and the check stays batched.
  */
+import { demoRegistry } from '../helpers/registry';
 import { execute, parse, validate } from 'graphql';
 import { buildSchema } from '../../src/schema';
 import { buildRoleSchemas } from '../../src/access/role-schema';
 import { DEFAULT_POLICY_FILE, loadPolicy } from '../../src/access/policy';
-import { PAD_CRM_ID, PAD_CUSTOMER_ID } from '../../src/access/row-scope';
+import { PAD_RECORD_ID, PAD_CUSTOMER_ID } from '../../src/access/row-scope';
 import { accessWorld, HOUSEHOLD_PHONE, type AccessWorld } from '../helpers/access-world';
 
-const full = buildSchema();
+const full = buildSchema(demoRegistry());
 const schemas = buildRoleSchemas(full, loadPolicy(DEFAULT_POLICY_FILE, full));
 const sales = schemas.get('sales')!;
 const support = schemas.get('support')!;
@@ -97,7 +98,7 @@ describe('Access row scope: no side channel', () => {
   it('pads with keys nothing carries', async () => {
     const { world } = await asSales('{ customer(id: "nobody") { id } }');
     expect(world.calls['oneid.sourceRecordsByCustomerIds']).toEqual([[PAD_CUSTOMER_ID]]);
-    expect(world.calls['crm.contactsByIds']).toEqual([[PAD_CRM_ID]]);
+    expect(world.calls['crm.contactsByIds']).toEqual([[PAD_RECORD_ID]]);
   });
 
   it('fails alike for unknown and out-of-scope customers while the CRM is down', async () => {

@@ -3,19 +3,42 @@
  * the repository's rules (config/survivorship.json). Each test shows the value the rules pick,
  * the rule that decided, and the full candidate list.
  */
+import { demoRegistry } from '../helpers/registry';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { GraphQLObjectType } from 'graphql';
 import { buildSchema } from '../../src/schema';
-import { candidatesFor, GOLDEN_FIELDS, type GoldenField, type SourceRecords } from '../../src/golden/fields';
-import { describeRules, parseSurvivorship, type SurvivorshipRules } from '../../src/golden/rules';
+import { candidatesFor as candidatesOfViews, GOLDEN_FIELDS, type GoldenField, type SourceViews } from '../../src/golden/fields';
+import { bindSurvivorship, describeRules, parseSurvivorship, type SurvivorshipRules } from '../../src/golden/rules';
 import { decide, matchKey, type Decision } from '../../src/golden/survivorship';
 import { loadInsightRules } from '../../src/insights/rules';
-import type { CrmContact, ScrmFollower, ShopAccount, SupportRequester } from '../../src/sources/types';
+import type { CrmContact } from '../../src/sources/crm/types';
+import type { ScrmFollower } from '../../src/sources/wechat/types';
+import type { ShopAccount } from '../../src/sources/shop/types';
+import type { SupportRequester } from '../../src/sources/helpdesk/types';
 
 const CONFIG = path.resolve(__dirname, '../../config');
-const rules: SurvivorshipRules = loadInsightRules(CONFIG).survivorship;
+/** The demo sources' records, as each kind's record type. */
+interface SourceRecords {
+  crm: CrmContact[];
+  orders: ShopAccount[];
+  support: SupportRequester[];
+  scrm: ScrmFollower[];
+}
+
+/** The records as the demo registry's profile capabilities view them. */
+function candidatesFor(field: GoldenField, records: SourceRecords, sources: readonly string[]) {
+  const views: SourceViews[] = Object.entries(records).map(([source, list]) => ({
+    source,
+    views: (list as unknown[]).map((r) => demoRegistry().get(source)!.capabilities.profile!.view(r)),
+  }));
+  return candidatesOfViews(field, views, sources);
+}
+
+const bind = (r: SurvivorshipRules) =>
+  bindSurvivorship(r, demoRegistry().sources.map((s) => s.name), (n) => demoRegistry().get(n)?.capabilities.profile?.fields ?? null);
+const rules: SurvivorshipRules = bind(loadInsightRules(CONFIG).survivorship);
 
 const crm = (over: Partial<CrmContact> & { id: string }): CrmContact => ({
   name: null,
@@ -297,9 +320,15 @@ describe('Golden fields: rules as data', () => {
     return dir;
   };
 
+  it('refuses a source that has no such field once bound to the configured sources, naming the key', () => {
+    const json = base();
+    json.fields.gender.sources = ['crm', 'orders'];
+    const dir = tmp(json);
+    expect(() => bind(loadInsightRules(dir).survivorship)).toThrow('invalid rules at key "fields.gender.sources.1": orders has no gender');
+  });
+
   it.each([
     ['an unknown rule', (j: any) => (j.fields.phone.rules = [{ rule: 'newest' }]), 'fields.phone.rules.0.rule'],
-    ['a source that has no such field', (j: any) => (j.fields.gender.sources = ['crm', 'orders']), 'fields.gender.sources.1'],
     ['a priority naming a source the field does not use', (j: any) => (j.fields.name.rules = [{ rule: 'sourcePriority', order: ['orders'] }]), 'fields.name.rules.0.order.0'],
     ['a bad placeholder pattern', (j: any) => (j.fields.email.ignore = ['(']), 'fields.email.ignore.0'],
     ['a missing field', (j: any) => delete j.fields.province, 'fields.province'],
@@ -312,7 +341,7 @@ describe('Golden fields: rules as data', () => {
   });
 
   it("names each field's rules in its SDL description, as configured", () => {
-    const schema = buildSchema();
+    const schema = buildSchema(demoRegistry());
     const customer = schema.getType('Customer') as GraphQLObjectType;
     const consent = schema.getType('MarketingConsent') as GraphQLObjectType;
     for (const field of GOLDEN_FIELDS) {

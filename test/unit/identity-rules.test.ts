@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
 import { birthdayKey, nameKey } from '../../src/idmap/evidence';
-import type { IdentifierKind } from '../../src/sources/types';
+import type { IdentifierKind } from '../../src/vocabulary';
 
 const RULES_FILE = path.resolve(__dirname, '../../config/identity-rules.json');
 const rules = loadIdentityRules(RULES_FILE);

@@ -2,6 +2,7 @@
  * Insights as pure functions: order figures from account aggregates, RFM scoring and segments,
  * tags from rules, lifecycle stages, the boundary cache, and the rules loader's refusals.
  */
+import { demoRegistry } from '../helpers/registry';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { lifecycleOf } from '../../src/insights/lifecycle';
 import { createBoundaryCache } from '../../src/insights/rfm-cache';
 import { loadInsightRules, parseLifecycleRules, parseTagRules } from '../../src/insights/rules';
 import { createInsightsRuntime } from '../../src/insights/runtime';
-import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/sources/types';
+import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/capabilities';
 
 const CONFIG = path.resolve(__dirname, '../../config');
 const rules = loadInsightRules(CONFIG);
@@ -129,6 +130,7 @@ describe('Insights: RFM', () => {
 
 describe('Insights: tags', () => {
   const ticket = (over: Partial<Ticket>): Ticket => ({
+    source: 'support',
     id: '1',
     requesterId: '1',
     subject: 's',
@@ -154,7 +156,7 @@ describe('Insights: tags', () => {
   it('reads only what the configured rules need', () => {
     expect(needsOf(rules.tags)).toEqual({ orders: true, categories: true, golden: ['memberTier'], accounts: true, tickets: true, rfm: false });
     expect(windowsOf(rules.tags)).toEqual([7]);
-    expect(createInsightsRuntime(rules).orderWindowDays).toEqual([7, 30, 90, 365]);
+    expect(createInsightsRuntime(rules, demoRegistry()).orderWindowDays).toEqual([7, 30, 90, 365]);
   });
 
   it('gives each tag with the rule that produced it and why', () => {
@@ -166,14 +168,14 @@ describe('Insights: tags', () => {
           { category: 'beauty', orders: 3, quantity: 4 },
           { category: 'food', orders: 2, quantity: 9 },
         ],
-        accounts: [{ id: '9', phone: null, email: null, memberNo: null, channel: 'miniprogram', registeredAt: NOW, updatedAt: NOW }],
+        accounts: [{ source: 'orders', id: '9', channel: 'miniprogram' }],
         tickets: [ticket({ id: '5', satisfactionScore: 2, updatedAt: daysAgo(89) }), ticket({ id: '6', satisfactionScore: 1, updatedAt: daysAgo(91) })],
       }),
     );
     expect(tags.map((t) => [t.name, t.rule, t.reason])).toEqual([
       ['high_activity', 'high-activity', '2 orders in the last 7 days'],
       ['vip', 'vip', 'lifetime value 5000.00 CNY >= 5000.00'],
-      ['miniprogram_user', 'miniprogram-user', 'shop account 9 registered via miniprogram'],
+      ['miniprogram_user', 'miniprogram-user', 'orders account 9 registered via miniprogram'],
       ['prefers_beauty', 'category-preference', '3 orders with beauty'],
       ['unhappy', 'unhappy', `ticket 5 rated 2 on ${daysAgo(89).slice(0, 10)}`],
     ]);

@@ -5,20 +5,20 @@
  * (`String(account_id)`); a key that is not the canonical decimal form of a safe integer
  * is unknown (null / []) and never reaches SQL. OneID record key `orders`/`account_id`.
  * Cost: one indexed SELECT per chunk of at most `maxBatch` keys (default 500, at most
- * MAX_IN_LIST), whatever the options: `ordersByAccountIds` applies `limit` per account with
- * a window function, `orderSummariesByAccountIds` aggregates orders and refunds in one
- * GROUP BY (with windowed counts when asked), `categoryStatsByAccountIds` is one GROUP BY, and
- * `eventsByAccountIds` is one UNION ALL of the event kinds ranked per account (timeline
+ * MAX_IN_LIST), whatever the options: `ordersByRecordIds` applies `limit` per account with
+ * a window function, `orderSummariesByRecordIds` aggregates orders and refunds in one
+ * GROUP BY (with windowed counts when asked), `categoryStatsByRecordIds` is one GROUP BY, and
+ * `eventsByRecordIds` is one UNION ALL of the event kinds ranked per account (timeline
  * pushdown). `rfmBoundaries` is one statement over the whole base, keyless: callers cache it.
  * `scan` is one keyset SELECT per page on the `(updated_at, account_id)` index.
  * The shop's formats (integer cents with a per-order currency, unix-millisecond times) are
  * known here and nowhere else.
  */
-import type { SqlConnection } from '../db';
+import type { SqlConnection } from '../../db';
 import type { Knex } from 'knex';
-import { badRow, badUserInput, SourceError } from '../errors';
-import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../canonical';
-import type { SourceObserver } from './observe';
+import { badRow, badUserInput, SourceError } from '../../errors';
+import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
+import type { SourceObserver } from '../observe';
 import {
   batchByKey,
   checkMaxBatch,
@@ -28,28 +28,15 @@ import {
   integerOrNull,
   textOrNull,
   type BreakerOptions,
-} from './sql';
-import type {
-  CategoryStat,
-  EventKind,
-  EventQuery,
-  Order,
-  OrderLine,
-  OrderQuery,
-  OrderSummary,
-  OrdersConnector,
-  RawIdentifier,
-  Refund,
-  RfmBoundaries,
-  ScannedRecord,
-  ShopAccount,
-  Slot,
-  SourceEvent,
-  SummaryQuery,
-} from './types';
-import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../timeline/order';
+} from '../sql';
+import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { CategoryStat, Order, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
+import type { ShopAccount, ShopConnector } from './types';
+import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
-export interface OrdersConnectorOptions {
+export interface ShopConnectorOptions {
+  /** The instance name: OneID source, metrics and errors (default `orders`). */
+  name?: SourceName;
   connection: SqlConnection;
   /** Per-statement timeout. */
   timeoutMs?: number;
@@ -150,7 +137,11 @@ interface BoundaryRow {
   cur: string | null;
 }
 
-const SOURCE = 'orders' as const;
+/** The timeline event kinds this system emits. */
+export const SHOP_EVENTS: readonly EventKind[] = ['account_registered', 'order_paid', 'order_placed', 'order_refunded'];
+
+/** The instance name when the options name none (the demo's). */
+const DEFAULT_NAME = 'orders';
 const CANCELLED = 'cancelled';
 const DAY_MS = 86_400_000;
 
@@ -163,7 +154,8 @@ function isNumericKey(key: string): boolean {
   return Number.isSafeInteger(Number(key));
 }
 
-export function createOrdersConnector(opts: OrdersConnectorOptions, observer: SourceObserver): OrdersConnector {
+export function createShopConnector(opts: ShopConnectorOptions, observer: SourceObserver): ShopConnector {
+  const SOURCE: SourceName = opts.name ?? DEFAULT_NAME;
   const maxBatch = checkMaxBatch(SOURCE, opts.maxBatch ?? 500);
   const sql = createSqlSource({ source: SOURCE, connection: opts.connection, timeoutMs: opts.timeoutMs, breaker: opts.breaker });
 
@@ -189,7 +181,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
           const rows = await sql.run<ShopAccountRow[]>('accountsByIds', (db) =>
             db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk),
           );
-          return new Map(rows.map((r) => [String(r.account_id), toAccount(r)]));
+          return new Map(rows.map((r) => [String(r.account_id), toAccount(SOURCE, r)]));
         },
         () => null,
       );
@@ -200,14 +192,14 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
      * in the same statement by ROW_NUMBER() over each account's partition (SQLite >= 3.25,
      * MariaDB >= 10.2, MySQL >= 8), so 200 accounts with limit 5 is still one statement.
      */
-    async ordersByAccountIds(ids, query: OrderQuery = {}) {
+    async ordersByRecordIds(ids, query: OrderQuery = {}) {
       const sinceMs = sinceMillis(query.since);
       const limit = checkLimit(query.limit);
       return byNumericKey(
-        'ordersByAccountIds',
+        'ordersByRecordIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<OrderRow[]>('ordersByAccountIds', (db) => {
+          const rows = await sql.run<OrderRow[]>('ordersByRecordIds', (db) => {
             const newestFirst = [
               { column: 'account_id' },
               { column: 'placed_at', order: 'desc' },
@@ -222,7 +214,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
             return db.from(ranked.as('ranked')).select(ORDER_COLUMNS).where('rn', '<=', limit).orderBy(newestFirst);
           });
           const groups = groupRows(rows, (r) => String(r.account_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map(toOrder)]));
+          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toOrder(SOURCE, x))]));
         },
         () => [],
       );
@@ -242,7 +234,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
               .orderBy([{ column: 'l.order_id' }, { column: 'l.line_id' }]),
           );
           const groups = groupRows(rows, (r) => String(r.order_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map(toLine)]));
+          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toLine(SOURCE, x))]));
         },
         () => [],
       );
@@ -262,7 +254,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
               .orderBy([{ column: 'r.order_id' }, { column: 'r.refunded_at' }, { column: 'r.refund_id' }]),
           );
           const groups = groupRows(rows, (r) => String(r.order_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map(toRefund)]));
+          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toRefund(SOURCE, x))]));
         },
         () => [],
       );
@@ -277,13 +269,13 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
      * times are their placed_at. An account whose orders are all cancelled answers a zero
      * summary; an account without orders answers null.
      */
-    orderSummariesByAccountIds(ids, query?: SummaryQuery) {
-      const windows = query ? summaryWindows(query) : null;
+    orderSummariesByRecordIds(ids, query?: SummaryQuery) {
+      const windows = query ? summaryWindows(SOURCE, query) : null;
       return byNumericKey(
-        'orderSummariesByAccountIds',
+        'orderSummariesByRecordIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<OrderSummaryRow[]>('orderSummariesByAccountIds', (db) => {
+          const rows = await sql.run<OrderSummaryRow[]>('orderSummariesByRecordIds', (db) => {
             const perOrder = db('orders as o')
               .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
               .whereIn('o.account_id', chunk)
@@ -324,19 +316,19 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
                 db.raw('min(currency) as any_currency'),
               );
           });
-          return new Map(rows.map((r) => [String(r.account_id), toSummary(r, windows?.starts.length ?? null)]));
+          return new Map(rows.map((r) => [String(r.account_id), toSummary(SOURCE, r, windows?.starts.length ?? null)]));
         },
         () => null,
       );
     },
 
     /** One GROUP BY (account, category) over counted orders and their lines. */
-    categoryStatsByAccountIds(ids) {
+    categoryStatsByRecordIds(ids) {
       return byNumericKey(
-        'categoryStatsByAccountIds',
+        'categoryStatsByRecordIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<CategoryRow[]>('categoryStatsByAccountIds', (db) =>
+          const rows = await sql.run<CategoryRow[]>('categoryStatsByRecordIds', (db) =>
             db('orders as o')
               .join('order_lines as l', 'l.order_id', 'o.order_id')
               .whereIn('o.account_id', chunk)
@@ -345,7 +337,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
               .select('o.account_id', 'l.category', db.raw('count(distinct o.order_id) as orders'), db.raw('sum(l.qty) as quantity')),
           );
           const groups = groupRows(rows, (r) => String(r.account_id));
-          return new Map([...groups].map(([id, g]) => [id, sortCategories(g.map(toCategoryStat))]));
+          return new Map([...groups].map(([id, g]) => [id, sortCategories(g.map((x) => toCategoryStat(SOURCE, x)))]));
         },
         () => [],
       );
@@ -357,17 +349,17 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
      * and ROW_NUMBER() over each account's partition, in the timeline's order, keeps its newest
      * `limit`. Ids are all integers here, so SQL's numeric order is the timeline's shortlex.
      */
-    async eventsByAccountIds(ids, query: EventQuery) {
+    async eventsByRecordIds(ids, query: EventQuery) {
       checkEventQuery(SOURCE, query);
-      const kinds = kindsWanted(SOURCE, query.kinds);
+      const kinds = kindsWanted(SHOP_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       const since = sinceInUnit(query.since);
       return byNumericKey(
-        'eventsByAccountIds',
+        'eventsByRecordIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<EventRow[]>('eventsByAccountIds', (db) => {
-            const parts = kinds.map((kind) => eventSelect(db, kind, chunk, query, since));
+          const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => {
+            const parts = kinds.map((kind) => eventSelect(SOURCE, db, kind, chunk, query, since));
             const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
             const ranked = db
               .from(union.as('e'))
@@ -379,7 +371,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
               .orderBy([{ column: 'account_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id' }]);
           });
           const groups = groupRows(rows, (r) => String(r.account_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map(toEvent)]));
+          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toEvent(SOURCE, x))]));
         },
         () => [],
       );
@@ -421,7 +413,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
           ),
         );
         const rows = (sql.dialect === 'mysql' ? (result as unknown[])[0] : result) as BoundaryRow[];
-        return toBoundaries(rows);
+        return toBoundaries(SOURCE, rows);
       });
     },
 
@@ -437,7 +429,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
           idColumn: 'account_id',
           position: (r) => [Number(r.updated_at), Number(r.account_id)],
           isPosition: (u, id) => Number.isSafeInteger(u) && Number.isSafeInteger(id),
-          toScanned,
+          toScanned: (r) => toScanned(SOURCE, r),
         },
         cursor,
         pageSize,
@@ -451,7 +443,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
           const rows = await sql.run<ShopAccountRow[]>('scanRecords', (db) =>
             db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk),
           );
-          return new Map(rows.map((r) => [String(r.account_id), toScanned(r)]));
+          return new Map(rows.map((r) => [String(r.account_id), toScanned(SOURCE, r)]));
         },
         () => null,
       );
@@ -469,7 +461,7 @@ export function createOrdersConnector(opts: OrdersConnectorOptions, observer: So
 
 // ---------- row conversion ----------
 
-function toAccount(r: ShopAccountRow): Slot<ShopAccount> {
+function toAccount(SOURCE: SourceName, r: ShopAccountRow): Slot<ShopAccount> {
   const registeredAt = instantFromMillis(r.registered_at);
   if (!registeredAt) return badRow(SOURCE, 'account', 'registered_at is not a unix-millisecond time');
   const updatedAt = instantFromMillis(r.updated_at);
@@ -485,7 +477,7 @@ function toAccount(r: ShopAccountRow): Slot<ShopAccount> {
   };
 }
 
-function toOrder(r: OrderRow): Slot<Order> {
+function toOrder(SOURCE: SourceName, r: OrderRow): Slot<Order> {
   const total = moneyFromCents(integerOrNull(r.total_cents), String(r.currency ?? ''));
   if (!total) return badRow(SOURCE, 'order', 'total_cents or currency is not money');
   const placedAt = instantFromMillis(r.placed_at);
@@ -493,6 +485,7 @@ function toOrder(r: OrderRow): Slot<Order> {
   const status = textOrNull(r.status);
   if (!status) return badRow(SOURCE, 'order', 'status is empty');
   return {
+    source: SOURCE,
     id: String(r.order_id),
     accountId: String(r.account_id),
     status,
@@ -504,7 +497,7 @@ function toOrder(r: OrderRow): Slot<Order> {
   };
 }
 
-function toLine(r: OrderLineRow): Slot<OrderLine> {
+function toLine(SOURCE: SourceName, r: OrderLineRow): Slot<OrderLine> {
   const unitPrice = moneyFromCents(integerOrNull(r.unit_price_cents), String(r.currency ?? ''));
   if (!unitPrice) return badRow(SOURCE, 'order line', 'unit_price_cents or its order currency is not money');
   const quantity = integerOrNull(r.qty);
@@ -520,7 +513,7 @@ function toLine(r: OrderLineRow): Slot<OrderLine> {
   };
 }
 
-function toRefund(r: RefundRow): Slot<Refund> {
+function toRefund(SOURCE: SourceName, r: RefundRow): Slot<Refund> {
   const amount = moneyFromCents(integerOrNull(r.amount_cents), String(r.currency ?? ''));
   if (!amount) return badRow(SOURCE, 'refund', 'amount_cents or its order currency is not money');
   const refundedAt = instantFromMillis(r.refunded_at);
@@ -528,7 +521,7 @@ function toRefund(r: RefundRow): Slot<Refund> {
   return { id: String(r.refund_id), orderId: String(r.order_id), amount, reason: textOrNull(r.reason), refundedAt };
 }
 
-function toSummary(r: OrderSummaryRow, windows: number | null): Slot<OrderSummary> {
+function toSummary(SOURCE: SourceName, r: OrderSummaryRow, windows: number | null): Slot<OrderSummary> {
   const orderCount = integerOrNull(r.order_count);
   if (orderCount == null) return badRow(SOURCE, 'order summary', 'order count is not an integer');
   if (r.currency_min !== r.currency_max) return badRow(SOURCE, 'order summary', 'orders are in more than one currency');
@@ -552,15 +545,15 @@ function toSummary(r: OrderSummaryRow, windows: number | null): Slot<OrderSummar
 }
 
 /** Window starts as unix ms, each `days` before `now`; a query that is not one is the caller's bug. */
-function summaryWindows(q: SummaryQuery): { end: number; starts: number[] } {
+function summaryWindows(SOURCE: SourceName, q: SummaryQuery): { end: number; starts: number[] } {
   const end = Date.parse(q.now);
-  if (!Number.isFinite(end)) throw new Error(`${SOURCE} orderSummariesByAccountIds: now is not an instant: ${JSON.stringify(q.now)}`);
+  if (!Number.isFinite(end)) throw new Error(`${SOURCE} orderSummariesByRecordIds: now is not an instant: ${JSON.stringify(q.now)}`);
   for (const d of q.windowDays)
-    if (!Number.isInteger(d) || d < 1) throw new Error(`${SOURCE} orderSummariesByAccountIds: window days must be positive integers, got ${JSON.stringify(d)}`);
+    if (!Number.isInteger(d) || d < 1) throw new Error(`${SOURCE} orderSummariesByRecordIds: window days must be positive integers, got ${JSON.stringify(d)}`);
   return { end, starts: q.windowDays.map((d) => end - d * DAY_MS) };
 }
 
-function toCategoryStat(r: CategoryRow): Slot<CategoryStat> {
+function toCategoryStat(SOURCE: SourceName, r: CategoryRow): Slot<CategoryStat> {
   const orders = integerOrNull(r.orders);
   const quantity = integerOrNull(r.quantity);
   const category = textOrNull(r.category);
@@ -583,9 +576,9 @@ function sortCategories(stats: Slot<CategoryStat>[]): Slot<CategoryStat>[] {
  * One kind's SELECT for the events UNION, all kinds in the same column shape. The bound
  * (position and since) is applied here, per kind, where it is one indexed comparison.
  */
-function eventSelect(db: Knex, kind: EventKind, accounts: number[], q: EventQuery, since: number | null) {
+function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: number[], q: EventQuery, since: number | null) {
   const cond = (atColumn: string, idColumn: string) => eventConditionSql(q.after ? kindBound(kind, q.after) : null, since, atColumn, idColumn, 'integer');
-  const rank = kindRank(kind);
+  const rank = kindRank(SHOP_EVENTS, kind);
   const nulls = (...cols: string[]) => cols.map((c) => db.raw(`null as ${c}`));
   switch (kind) {
     case 'account_registered': {
@@ -618,7 +611,7 @@ function eventSelect(db: Knex, kind: EventKind, accounts: number[], q: EventQuer
   }
 }
 
-function toEvent(r: EventRow): Slot<SourceEvent> {
+function toEvent(SOURCE: SourceName, r: EventRow): Slot<SourceEvent> {
   const rank = integerOrNull(r.kind_rank);
   const kind = rank == null ? undefined : ORDER_KINDS_BY_RANK.get(rank);
   if (!kind) return badRow(SOURCE, 'event', 'unknown kind');
@@ -642,9 +635,9 @@ function toEvent(r: EventRow): Slot<SourceEvent> {
   };
 }
 
-const ORDER_KINDS_BY_RANK = new Map(kindsWanted(SOURCE, null).map((k) => [kindRank(k), k]));
+const ORDER_KINDS_BY_RANK = new Map(kindsWanted(SHOP_EVENTS, null).map((k) => [kindRank(SHOP_EVENTS, k), k]));
 
-function toBoundaries(rows: BoundaryRow[]): RfmBoundaries {
+function toBoundaries(SOURCE: SourceName, rows: BoundaryRow[]): RfmBoundaries {
   const dim = (d: string) =>
     rows
       .filter((r) => r.dim === d)
@@ -652,7 +645,7 @@ function toBoundaries(rows: BoundaryRow[]): RfmBoundaries {
       .sort((a, b) => a.tile - b.tile);
   const upper = (d: string) => {
     const tiles = dim(d);
-    if (tiles.some((t) => t.v == null)) throw badResponseOf('a quintile boundary is not an integer');
+    if (tiles.some((t) => t.v == null)) throw badResponseOf(SOURCE, 'a quintile boundary is not an integer');
     // Fewer than five accounts leave fewer than five tiles; the boundaries are those of tiles 1..4 that exist.
     return tiles.filter((t) => t.tile >= 1 && t.tile <= 4).map((t) => t.v as number);
   };
@@ -660,7 +653,7 @@ function toBoundaries(rows: BoundaryRow[]): RfmBoundaries {
   const currencyRow = rows.find((r) => r.dim === 'c');
   const currencies = integerOrNull(currencyRow?.v) ?? 0;
   const recency = upper('r').map((ms) => instantFromMillis(ms));
-  if (recency.some((t) => t == null)) throw badResponseOf('a recency boundary is not a unix-millisecond time');
+  if (recency.some((t) => t == null)) throw badResponseOf(SOURCE, 'a recency boundary is not a unix-millisecond time');
   return {
     accounts,
     recency: recency as string[],
@@ -672,7 +665,7 @@ function toBoundaries(rows: BoundaryRow[]): RfmBoundaries {
   };
 }
 
-function badResponseOf(reason: string) {
+function badResponseOf(SOURCE: SourceName, reason: string) {
   return new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} rfmBoundaries: ${reason}`);
 }
 
@@ -680,7 +673,7 @@ function minus(a: number | null, b: number | null): number | null {
   return a == null || b == null ? null : a - b;
 }
 
-function toScanned(r: ShopAccountRow): ScannedRecord | null {
+function toScanned(SOURCE: SourceName, r: ShopAccountRow): ScannedRecord | null {
   const updatedAt = instantFromMillis(r.updated_at);
   // No slot for a malformed scanned record in the contract: leave it out (the cursor still moves).
   if (!updatedAt) return null;

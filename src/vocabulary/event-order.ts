@@ -1,38 +1,18 @@
 /**
- * The one event order (see `EventPosition` in src/sources/types.ts) as code, shared by the
+ * The one event order (see `EventPosition` in src/vocabulary) as code, shared by the
  * connectors that push a timeline page down to their system and by the gateway that merges
  * the answers. Every party must agree on it exactly, or pages skip or repeat events; so it
- * lives here, once. A leaf module (it imports only the source contract), which is why the
- * connectors below it in the layering may import it.
+ * lives here, once, beside the vocabulary every layer imports.
  *
  * Pure functions, no I/O.
  */
-import { EVENT_KINDS, type EventKind, type EventPosition, type EventQuery, type SourceName } from '../sources/types';
+import { EVENT_KIND_PATTERN, type EventKind, type EventPosition, type EventQuery, type SourceName } from './index';
 
-/** Which source owns each kind: a position's kind therefore also names its source. */
-export const EVENT_SOURCE: Record<EventKind, SourceName> = {
-  crm_created: 'crm',
-  tier_changed: 'crm',
-  account_registered: 'orders',
-  order_placed: 'orders',
-  order_paid: 'orders',
-  order_refunded: 'orders',
-  ticket_opened: 'support',
-  ticket_solved: 'support',
-  ticket_rated: 'support',
-  followed: 'scrm',
-  unfollowed: 'scrm',
-  coupon_received: 'scrm',
-  coupon_redeemed: 'scrm',
-  group_joined: 'scrm',
-};
+export const isEventKind = (k: unknown): k is EventKind => typeof k === 'string' && EVENT_KIND_PATTERN.test(k);
 
-const KIND_SET = new Set<string>(EVENT_KINDS);
-export const isEventKind = (k: unknown): k is EventKind => typeof k === 'string' && KIND_SET.has(k);
-
-/** The kinds `source` owns that `query` wants, in event order; empty means: don't ask the source at all. */
-export function kindsWanted(source: SourceName, kinds: readonly EventKind[] | null): EventKind[] {
-  return EVENT_KINDS.filter((k) => EVENT_SOURCE[k] === source && (kinds === null || kinds.includes(k)));
+/** The kinds of `own` (a source's kinds) that `kinds` wants, in event order; empty means: don't ask the source at all. */
+export function kindsWanted(own: readonly EventKind[], kinds: readonly EventKind[] | null): EventKind[] {
+  return [...own].sort(compareText).filter((k) => kinds === null || kinds.includes(k));
 }
 
 /** Plain string order (UTF-16 code units), the order kinds and text ids share everywhere. */
@@ -45,9 +25,9 @@ export function compareIds(a: string, b: string): number {
   return a.length - b.length || compareText(a, b);
 }
 
-/** A kind's index in the tie order, for SQL, where a constant rank sorts the same on every engine and collation. */
-export function kindRank(kind: EventKind): number {
-  return EVENT_KINDS.indexOf(kind);
+/** A kind's index in the tie order among a source's own kinds, for SQL, where a constant rank sorts the same on every engine and collation. */
+export function kindRank(own: readonly EventKind[], kind: EventKind): number {
+  return [...own].sort(compareText).indexOf(kind);
 }
 
 interface Ordered {

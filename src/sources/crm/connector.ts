@@ -3,16 +3,16 @@
  *
  * Keys: `contact_id` strings (`C0000001`), matched exactly; OneID record key `crm`/`contact_id`.
  * Cost: one indexed SELECT per chunk of at most `maxBatch` ids (default 500, at most
- * MAX_IN_LIST), `eventsByContactIds` included (a UNION ALL of contact creations and tier
+ * MAX_IN_LIST), `eventsByRecordIds` included (a UNION ALL of contact creations and tier
  * changes, ranked per contact); `scan` is one keyset SELECT per page on the `(updated_at, contact_id)` index.
  * The CRM's formats (Shanghai local-time strings, phones as typed, M/F/男/女, 1/0/NULL
  * opt-ins) are known here and nowhere else; everything leaves in the canonical vocabulary.
  */
 import type { CountryCode } from 'libphonenumber-js';
-import type { SqlConnection } from '../db';
-import { badRow } from '../errors';
-import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../canonical';
-import type { SourceObserver } from './observe';
+import type { SqlConnection } from '../../db';
+import { badRow } from '../../errors';
+import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
+import type { SourceObserver } from '../observe';
 import {
   batchByKey,
   checkMaxBatch,
@@ -21,12 +21,15 @@ import {
   groupRows,
   textOrNull,
   type BreakerOptions,
-} from './sql';
+} from '../sql';
 import type { Knex } from 'knex';
-import type { CrmConnector, CrmContact, CrmTierChange, EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent } from './types';
-import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../timeline/order';
+import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { CrmConnector, CrmContact, CrmTierChange } from './types';
+import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
 export interface CrmConnectorOptions {
+  /** The instance name: OneID source, metrics and errors (default `crm`). */
+  name?: SourceName;
   connection: SqlConnection;
   /** Per-statement timeout. */
   timeoutMs?: number;
@@ -77,7 +80,11 @@ interface CrmEventRow {
   to_tier: string | null;
 }
 
-const SOURCE = 'crm' as const;
+/** The timeline event kinds this system emits. */
+export const CRM_EVENTS: readonly EventKind[] = ['crm_created', 'tier_changed'];
+
+/** The instance name when the options name none (the demo's). */
+const DEFAULT_NAME = 'crm';
 
 const CONTACT_COLUMNS = [
   'contact_id',
@@ -101,6 +108,7 @@ const SCAN_COLUMNS = ['contact_id', 'name', 'mobile', 'email', 'gender', 'birthd
 type CrmScanRow = Pick<CrmContactRow, (typeof SCAN_COLUMNS)[number]>;
 
 export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceObserver): CrmConnector {
+  const SOURCE: SourceName = opts.name ?? DEFAULT_NAME;
   const maxBatch = checkMaxBatch(SOURCE, opts.maxBatch ?? 500);
   const region = opts.defaultRegion ?? 'CN';
   const sql = createSqlSource({ source: SOURCE, connection: opts.connection, timeoutMs: opts.timeoutMs, breaker: opts.breaker });
@@ -183,18 +191,18 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
      * so bounds are converted to that text. crm_created ids are contact ids (fixed width, text
      * order = shortlex), tier_changed ids are change ids (integers, numeric order = shortlex).
      */
-    async eventsByContactIds(ids, query: EventQuery) {
+    async eventsByRecordIds(ids, query: EventQuery) {
       checkEventQuery(SOURCE, query);
-      const kinds = kindsWanted(SOURCE, query.kinds);
+      const kinds = kindsWanted(CRM_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       return batchByKey(
         observer,
-        { source: SOURCE, operation: 'eventsByContactIds' },
+        { source: SOURCE, operation: 'eventsByRecordIds' },
         ids,
         maxBatch,
         async (chunk) => {
-          const rows = await sql.run<CrmEventRow[]>('eventsByContactIds', (db) => {
-            const parts = kinds.map((kind) => crmEventSelect(db, kind, chunk, query));
+          const rows = await sql.run<CrmEventRow[]>('eventsByRecordIds', (db) => {
+            const parts = kinds.map((kind) => crmEventSelect(SOURCE, db, kind, chunk, query));
             const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
             const ranked = db
               .from(union.as('e'))
@@ -206,7 +214,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
               .orderBy([{ column: 'contact_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id_num' }, { column: 'id_text' }]);
           });
           const groups = groupRows(rows, (r) => r.contact_id);
-          return new Map([...groups].map(([id, g]) => [id, g.map(toCrmEvent)]));
+          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toCrmEvent(SOURCE, x))]));
         },
         () => [],
       );
@@ -293,10 +301,10 @@ function shanghaiLocalText(seconds: number): string {
 }
 
 /** One kind's SELECT for the events UNION, with the position and `since` bound applied to it. */
-function crmEventSelect(db: Knex, kind: EventKind, contacts: string[], q: EventQuery) {
+function crmEventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, contacts: string[], q: EventQuery) {
   const bound = q.after ? kindBound(kind, q.after, SECOND_MS) : null;
   const since = sinceInUnit(q.since, SECOND_MS);
-  const rank = db.raw('? as kind_rank', [kindRank(kind)]);
+  const rank = db.raw('? as kind_rank', [kindRank(CRM_EVENTS, kind)]);
   if (kind === 'crm_created') {
     const c = eventConditionSql(bound, since, 'created_at', 'contact_id', 'text', shanghaiLocalText);
     return db('crm_contacts')
@@ -314,9 +322,9 @@ function crmEventSelect(db: Knex, kind: EventKind, contacts: string[], q: EventQ
   throw new Error(`${SOURCE} events: ${kind} is not a CRM kind`);
 }
 
-const CRM_KINDS_BY_RANK = new Map(kindsWanted(SOURCE, null).map((k) => [kindRank(k), k]));
+const CRM_KINDS_BY_RANK = new Map(kindsWanted(CRM_EVENTS, null).map((k) => [kindRank(CRM_EVENTS, k), k]));
 
-function toCrmEvent(r: CrmEventRow): Slot<SourceEvent> {
+function toCrmEvent(SOURCE: SourceName, r: CrmEventRow): Slot<SourceEvent> {
   const rank = Number(r.kind_rank);
   const kind = CRM_KINDS_BY_RANK.get(rank);
   if (!kind) return badRow(SOURCE, 'event', 'unknown kind');

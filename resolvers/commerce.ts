@@ -1,19 +1,18 @@
-/** Order-system fields: shop accounts, orders across accounts, and the order summary. */
+/** Commerce fields of Customer: orders and the order summary over every commerce source, and what hangs off an order. */
 import type { Context } from '../src/context';
-import { recordIdsIn } from '../src/loaders';
 import { addMoney } from '../src/canonical';
 import { SourceError } from '../src/errors';
-import type { Order, OrderSummary } from '../src/sources/types';
+import type { Order, OrderSummary } from '../src/capabilities';
+import { flattenLists, newestFirst, settleList } from '../src/sources/fields';
 import type { CustomerParent } from './customer';
 import { boundedFirst } from './args';
-import { flattenLists, newestFirst, settleList } from './lists';
 
 /** Sums account summaries into the customer's. Mixed currencies cannot be summed honestly: that is an error, not a guess. */
 export function combineSummaries(summaries: OrderSummary[]): Omit<OrderSummary, 'accountId'> | null {
   if (summaries.length === 0) return null;
   const currency = summaries[0].totalSpent.currency;
   if (summaries.some((s) => s.totalSpent.currency !== currency)) {
-    throw new SourceError('orders', 'SOURCE_BAD_RESPONSE', 'orders: accounts report different currencies; no single total');
+    throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', 'commerce: the customer has orders in more than one currency; no single total');
   }
   const times = (pick: (s: OrderSummary) => string | null) => summaries.map(pick).filter((t): t is string => t !== null).sort();
   const first = times((s) => s.firstOrderAt);
@@ -27,20 +26,27 @@ export function combineSummaries(summaries: OrderSummary[]): Omit<OrderSummary, 
   };
 }
 
-export const ordersResolvers = {
-  Customer: {
-    shopAccounts: async (c: CustomerParent, _: unknown, ctx: Context) =>
-      settleList(await ctx.loaders.shopAccount.loadMany(await recordIdsIn(ctx.loaders, c.id, 'orders'))),
+/** The commerce sources and the customer's record keys in each (one OneID round). */
+async function commerceKeys(ctx: Context, customerId: string) {
+  const linked = await ctx.loaders.sourceRecords.load(customerId);
+  return ctx.loaders.registry
+    .providing('commerce')
+    .map(({ name }) => ({ source: name, ids: linked.filter((r) => r.source === name).map((r) => r.recordId) }))
+    .filter((s) => s.ids.length > 0);
+}
 
+export const commerceResolvers = {
+  Customer: {
     orders: async (c: CustomerParent, args: { first?: number | null; since?: string | null }, ctx: Context) => {
       const first = boundedFirst(args.first, ctx.limits.maxFirst);
-      const accountIds = await recordIdsIn(ctx.loaders, c.id, 'orders');
-      const perAccount = await ctx.loaders.ordersByAccount({ since: args.since ?? null, limit: first }).loadMany(accountIds);
-      return newestFirst<Order>(flattenLists(perAccount), (o) => o.placedAt).slice(0, first);
+      const query = { since: args.since ?? null, limit: first };
+      const perSource = await Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orders(source, query).loadMany(ids)));
+      return newestFirst<Order>(perSource.flatMap((lists) => flattenLists(lists)), (o) => o.placedAt).slice(0, first);
     },
 
     orderSummary: async (c: CustomerParent, _: unknown, ctx: Context) => {
-      const summaries = settleList(await ctx.loaders.orderSummary.loadMany(await recordIdsIn(ctx.loaders, c.id, 'orders')));
+      const perSource = await Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orderSummaries(source).loadMany(ids)));
+      const summaries = perSource.flatMap((list) => settleList(list));
       const failed = summaries.find((s): s is Error => s instanceof Error);
       if (failed) throw failed;
       const combined = combineSummaries(summaries as OrderSummary[]);
@@ -49,7 +55,7 @@ export const ordersResolvers = {
     },
   },
   Order: {
-    lines: (o: Order, _: unknown, ctx: Context) => ctx.loaders.orderLines.load(o.id),
-    refunds: (o: Order, _: unknown, ctx: Context) => ctx.loaders.refunds.load(o.id),
+    lines: (o: Order, _: unknown, ctx: Context) => ctx.loaders.orderLines(o.source).load(o.id),
+    refunds: (o: Order, _: unknown, ctx: Context) => ctx.loaders.refunds(o.source).load(o.id),
   },
 };

@@ -10,19 +10,26 @@
  * /cgi-bin/token (itself a source call, operation `token`) and cached until shortly before it
  * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
  */
-import { badRow, SourceError } from '../errors';
-import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../canonical';
-import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from './http';
-import { chunked, type SourceObserver } from './observe';
-import type { Coupon, EventQuery, GroupMembership, RawIdentifier, ScanPage, ScannedRecord, ScrmConnector, ScrmFollower, Slot, SourceEvent } from './types';
-import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
+import { badRow, SourceError } from '../../errors';
+import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
+import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
+import { chunked, type SourceObserver } from '../observe';
+import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
+import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
-export interface ScrmConnectorConfig extends HttpConnectorOptions {
+export interface WechatConnectorConfig extends HttpConnectorOptions {
+  /** The instance name: OneID source, metrics and errors (default `scrm`). */
+  name?: SourceName;
   appId: string;
   appSecret: string;
 }
 
-const SOURCE = 'scrm' as const;
+/** The timeline event kinds this system emits. */
+export const WECHAT_EVENTS: readonly EventKind[] = ['coupon_received', 'coupon_redeemed', 'followed', 'group_joined', 'unfollowed'];
+
+/** The instance name when the options name none (the demo's). */
+const DEFAULT_NAME = 'scrm';
 const API_MAX_IDS = 100;
 const API_MAX_PAGE = 1000;
 const CURSOR_PREFIX = 'wx1:';
@@ -48,7 +55,7 @@ const isOpenid = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
 
-function errcodeError(errcode: number, request: string): SourceError {
+function errcodeError(SOURCE: SourceName, errcode: number, request: string): SourceError {
   // errmsg is left out on purpose: WeChat puts hints (sometimes the offending openid) in it.
   if (errcode === SYSTEM_BUSY) {
     return new SourceError(SOURCE, 'SOURCE_UNAVAILABLE', `${SOURCE} is busy (errcode ${errcode}, ${request})`, { request, errcode });
@@ -57,7 +64,7 @@ function errcodeError(errcode: number, request: string): SourceError {
 }
 
 /** 0 when the body carries no errcode (WeChat's batchget success) or errcode 0. */
-function errcodeOf(body: JsonObject, request: string): number {
+function errcodeOf(SOURCE: SourceName, body: JsonObject, request: string): number {
   const code = body.errcode;
   if (code === undefined || code === 0) return 0;
   if (typeof code !== 'number' || !Number.isInteger(code)) throw badResponse(SOURCE, request, '"errcode" is not an integer');
@@ -70,7 +77,7 @@ function optionalSeconds(v: unknown): string | null | undefined {
   return instantFromSeconds(v) ?? undefined;
 }
 
-function toFollower(u: JsonObject, openid: string): Slot<ScrmFollower> {
+function toFollower(SOURCE: SourceName, u: JsonObject, openid: string): Slot<ScrmFollower> {
   if (u.subscribe === 0) {
     // WeChat tells us only that this person no longer follows; they are still the same person.
     return {
@@ -107,7 +114,7 @@ function toFollower(u: JsonObject, openid: string): Slot<ScrmFollower> {
   };
 }
 
-function toCoupon(c: JsonObject, openid: string): Slot<Coupon> {
+function toCoupon(SOURCE: SourceName, c: JsonObject, openid: string): Slot<Coupon> {
   const id = str(c.coupon_id);
   if (!id) return badRow(SOURCE, 'coupon', 'coupon_id is missing');
   const value = moneyFromDecimal(c.value, CURRENCY);
@@ -121,7 +128,7 @@ function toCoupon(c: JsonObject, openid: string): Slot<Coupon> {
   return { id, openid, title: typeof c.title === 'string' ? c.title : '', value, status, receivedAt, redeemedAt };
 }
 
-function toMembership(m: JsonObject, openid: string): Slot<GroupMembership> {
+function toMembership(SOURCE: SourceName, m: JsonObject, openid: string): Slot<GroupMembership> {
   const chatId = str(m.chat_id);
   if (!chatId) return badRow(SOURCE, 'group membership', 'chat_id is missing');
   const joinedAt = instantFromSeconds(m.join_time);
@@ -144,9 +151,9 @@ function eventsBody(q: EventQuery, kinds: string[]) {
   return { limit: q.limit, types: kinds, since: sinceInUnit(q.since, 1000), after };
 }
 
-function toEvent(e: JsonObject, openid: string): Slot<SourceEvent> {
+function toEvent(SOURCE: SourceName, e: JsonObject, openid: string): Slot<SourceEvent> {
   const kind = e.type;
-  if (!isEventKind(kind) || !kindsWanted(SOURCE, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not an SCRM event type');
+  if (!isEventKind(kind) || !kindsWanted(WECHAT_EVENTS, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not an SCRM event type');
   const at = instantFromSeconds(e.time);
   if (!at) return badRow(SOURCE, 'event', 'time is not unix seconds');
   const id = str(e.id);
@@ -168,7 +175,7 @@ function toEvent(e: JsonObject, openid: string): Slot<SourceEvent> {
 }
 
 /** The identity view of one feed item; null when it cannot be placed (no openid or no updated_at). */
-function toScanned(item: JsonObject): ScannedRecord | null {
+function toScanned(SOURCE: SourceName, item: JsonObject): ScannedRecord | null {
   const openid = typeof item.openid === 'string' && isOpenid(item.openid) ? item.openid : null;
   const updatedAt = instantFromSeconds(item.updated_at);
   if (!openid || !updatedAt) return null;
@@ -183,25 +190,26 @@ function toScanned(item: JsonObject): ScannedRecord | null {
   return { source: SOURCE, recordId: openid, updatedAt, identifiers };
 }
 
-function objects(body: JsonObject, key: string, request: string): JsonObject[] {
+function objects(SOURCE: SourceName, body: JsonObject, key: string, request: string): JsonObject[] {
   const list = body[key];
   if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
   return list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {})) as JsonObject[];
 }
 
 /** Places rows under their openid (never by position); rows without one belong to no key. */
-function groupByOpenid<T>(rows: JsonObject[], convert: (row: JsonObject, openid: string) => Slot<T>): Map<string, Slot<T>[]> {
+function groupByOpenid<T>(SOURCE: SourceName, rows: JsonObject[], convert: (source: SourceName, row: JsonObject, openid: string) => Slot<T>): Map<string, Slot<T>[]> {
   const by = new Map<string, Slot<T>[]>();
   for (const row of rows) {
     if (typeof row.openid !== 'string') continue;
     let list = by.get(row.openid);
     if (!list) by.set(row.openid, (list = []));
-    list.push(convert(row, row.openid));
+    list.push(convert(SOURCE, row, row.openid));
   }
   return by;
 }
 
-export function createScrmConnector(config: ScrmConnectorConfig, observer: SourceObserver): ScrmConnector {
+export function createWechatConnector(config: WechatConnectorConfig, observer: SourceObserver): WechatConnector {
+  const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
 
   // ---- access token: one cached, one request in flight at most ----
@@ -213,8 +221,8 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
     const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0 }, () =>
       transport.getJson(PATH.token, { grant_type: 'client_credential', appid: config.appId, secret: config.appSecret }),
     );
-    const code = errcodeOf(body, request);
-    if (code !== 0) throw errcodeError(code, request);
+    const code = errcodeOf(SOURCE, body, request);
+    if (code !== 0) throw errcodeError(SOURCE, code, request);
     const value = body.access_token;
     const ttl = body.expires_in;
     if (typeof value !== 'string' || value === '') throw badResponse(SOURCE, request, '"access_token" is missing');
@@ -242,14 +250,14 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
       const used = await accessToken();
       const q = { ...query, access_token: used };
       const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
-      const code = errcodeOf(answer, request);
+      const code = errcodeOf(SOURCE, answer, request);
       if (code === 0) return answer;
       if (TOKEN_ERRCODES.has(code) && !refreshed) {
         // Concurrent chunks may all hold the stale token; only the first drops it, so one refresh serves all.
         if (token?.value === used) token = null;
         continue;
       }
-      throw errcodeError(code, request);
+      throw errcodeError(SOURCE, code, request);
     }
   }
 
@@ -260,7 +268,7 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
     // Fetched before the chunks go out, so concurrent chunks share one token request.
     await accessToken();
     const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
-      objects(await api('POST', path, {}, body(chunk)), key, `POST ${path}`),
+      objects(SOURCE, await api('POST', path, {}, body(chunk)), key, `POST ${path}`),
     ]);
     return pages.flat();
   }
@@ -279,27 +287,27 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
       for (const u of rows) if (typeof u.openid === 'string') byOpenid.set(u.openid, u);
       return openids.map((openid) => {
         const u = byOpenid.get(openid);
-        return u ? toFollower(u, openid) : null;
+        return u ? toFollower(SOURCE, u, openid) : null;
       });
     },
 
     async couponsByOpenids(openids) {
-      const by = groupByOpenid(await batch('couponsByOpenids', PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
+      const by = groupByOpenid(SOURCE, await batch('couponsByOpenids', PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
       return openids.map((openid) => by.get(openid) ?? []);
     },
 
     async groupsByOpenids(openids) {
-      const by = groupByOpenid(await batch('groupsByOpenids', PATH.groups, 'memberships', openids, openidsBody), toMembership);
+      const by = groupByOpenid(SOURCE, await batch('groupsByOpenids', PATH.groups, 'memberships', openids, openidsBody), toMembership);
       return openids.map((openid) => by.get(openid) ?? []);
     },
 
     /** One POST per chunk of openids; the SCRM cuts each openid's list to `limit` after the position. */
-    async eventsByOpenids(openids, query: EventQuery) {
+    async eventsByRecordIds(openids, query: EventQuery) {
       checkEventQuery(SOURCE, query);
-      const kinds = kindsWanted(SOURCE, query.kinds);
+      const kinds = kindsWanted(WECHAT_EVENTS, query.kinds);
       if (kinds.length === 0) return openids.map(() => []);
       const body = eventsBody(query, kinds);
-      const by = groupByOpenid(await batch('eventsByOpenids', PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })), toEvent);
+      const by = groupByOpenid(SOURCE, await batch('eventsByRecordIds', PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })), toEvent);
       return openids.map((openid) => by.get(openid) ?? []);
     },
 
@@ -315,12 +323,12 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
       const body = await observer.call({ source: SOURCE, operation: 'scan', batchSize: limit }, () =>
         api('GET', PATH.changes, serverCursor ? { cursor: serverCursor, limit } : { since: 0, limit }),
       );
-      const items = objects(body, 'items', request);
+      const items = objects(SOURCE, body, 'items', request);
       if (typeof body.has_more !== 'boolean') throw badResponse(SOURCE, request, '"has_more" is not a boolean');
       const next = body.next_cursor;
       if (next != null && typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
       // An item that cannot be placed (no openid, no updated_at) is skipped: the feed cursor moves past it regardless.
-      const records = items.map(toScanned).filter((r): r is ScannedRecord => r !== null);
+      const records = items.map((x) => toScanned(SOURCE, x)).filter((r): r is ScannedRecord => r !== null);
       const resumeAt = next ?? serverCursor;
       return { records, cursor: resumeAt ? CURSOR_PREFIX + resumeAt : null, done: !body.has_more } satisfies ScanPage;
     },
@@ -331,7 +339,7 @@ export function createScrmConnector(config: ScrmConnectorConfig, observer: Sourc
       for (const item of rows) if (typeof item.openid === 'string') byOpenid.set(item.openid, item);
       return recordIds.map((openid) => {
         const item = byOpenid.get(openid);
-        return item ? toScanned(item) : null;
+        return item ? toScanned(SOURCE, item) : null;
       });
     },
 

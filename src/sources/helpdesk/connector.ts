@@ -7,19 +7,27 @@
  * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
  */
-import { badRow, type SourceError } from '../errors';
-import { instantFromIso, normalizeEmail, normalizePhone } from '../canonical';
-import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject } from './http';
-import { chunked, type SourceObserver } from './observe';
-import type { EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SupportConnector, SupportRequester, Ticket } from './types';
-import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../timeline/order';
+import { badRow, type SourceError } from '../../errors';
+import { instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
+import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject } from '../http';
+import { chunked, type SourceObserver } from '../observe';
+import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { Ticket } from '../../capabilities';
+import type { HelpdeskConnector, SupportRequester } from './types';
+import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
-export interface SupportConnectorConfig extends HttpConnectorOptions {
+export interface HelpdeskConnectorConfig extends HttpConnectorOptions {
+  /** The instance name: OneID source, metrics and errors (default `support`). */
+  name?: SourceName;
   /** API token, sent as a bearer token. */
   token: string;
 }
 
-const SOURCE = 'support' as const;
+/** The timeline event kinds this system emits. */
+export const HELPDESK_EVENTS: readonly EventKind[] = ['ticket_opened', 'ticket_rated', 'ticket_solved'];
+
+/** The instance name when the options name none (the demo's). */
+const DEFAULT_NAME = 'support';
 const API_MAX_IDS = 100;
 const API_MAX_PAGE = 1000;
 const CURSOR_PREFIX = 'zd1:';
@@ -44,7 +52,7 @@ function wireId(v: unknown): string | null {
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 
-function toRequester(u: JsonObject, id: string): Slot<SupportRequester> {
+function toRequester(SOURCE: SourceName, u: JsonObject, id: string): Slot<SupportRequester> {
   const createdAt = instantFromIso(u.created_at);
   const updatedAt = instantFromIso(u.updated_at);
   if (!createdAt) return badRow(SOURCE, 'user', 'created_at is not an ISO-8601 time');
@@ -59,7 +67,7 @@ function toRequester(u: JsonObject, id: string): Slot<SupportRequester> {
   };
 }
 
-function toTicket(t: JsonObject, requesterId: string): Slot<Ticket> {
+function toTicket(SOURCE: SourceName, t: JsonObject, requesterId: string): Slot<Ticket> {
   const id = wireId(t.id);
   if (!id) return badRow(SOURCE, 'ticket', 'id is missing');
   const createdAt = instantFromIso(t.created_at);
@@ -79,6 +87,7 @@ function toTicket(t: JsonObject, requesterId: string): Slot<Ticket> {
   const rating = t.satisfaction_rating as { score?: unknown } | null | undefined;
   const score = rating?.score;
   return {
+    source: SOURCE,
     id,
     requesterId,
     subject,
@@ -114,9 +123,9 @@ function eventsQuery(q: EventQuery, kinds: string[]): Record<string, string | nu
   return out;
 }
 
-function toEvent(e: JsonObject, requesterId: string): Slot<SourceEvent> {
+function toEvent(SOURCE: SourceName, e: JsonObject, requesterId: string): Slot<SourceEvent> {
   const kind = e.type;
-  if (!isEventKind(kind) || !kindsWanted(SOURCE, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not a helpdesk event type');
+  if (!isEventKind(kind) || !kindsWanted(HELPDESK_EVENTS, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not a helpdesk event type');
   const at = instantFromIso(e.time);
   if (!at) return badRow(SOURCE, 'event', 'time is not an ISO-8601 time');
   const id = typeof e.id === 'string' && e.id !== '' ? e.id : null;
@@ -136,7 +145,7 @@ function toEvent(e: JsonObject, requesterId: string): Slot<SourceEvent> {
 }
 
 /** The identity view of one user; null when it cannot be placed in the feed (no id or no updated_at). */
-function toScanned(u: JsonObject): ScannedRecord | null {
+function toScanned(SOURCE: SourceName, u: JsonObject): ScannedRecord | null {
   const id = wireId(u.id);
   const updatedAt = instantFromIso(u.updated_at);
   if (!id || !updatedAt) return null;
@@ -149,13 +158,14 @@ function toScanned(u: JsonObject): ScannedRecord | null {
 }
 
 /** The `key` array of a body, each element an object; anything else is a bad response. */
-function objects(body: JsonObject, key: string, request: string): JsonObject[] {
+function objects(SOURCE: SourceName, body: JsonObject, key: string, request: string): JsonObject[] {
   const list = body[key];
   if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
   return list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {})) as JsonObject[];
 }
 
-export function createSupportConnector(config: SupportConnectorConfig, observer: SourceObserver): SupportConnector {
+export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
+  const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const { transport, maxBatch, defaultPage } = connectorTransport(
     SOURCE,
     config,
@@ -167,7 +177,7 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
   async function fetchUsers(operation: string, ids: readonly string[]): Promise<Map<string, JsonObject>> {
     const wanted = [...new Set(ids.filter(isUserId))];
     const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
-      objects(await transport.getJson(PATH.users, { ids: chunk }), 'users', `GET ${PATH.users}`),
+      objects(SOURCE, await transport.getJson(PATH.users, { ids: chunk }), 'users', `GET ${PATH.users}`),
     ]);
     const byId = new Map<string, JsonObject>();
     for (const u of pages.flat()) {
@@ -186,14 +196,14 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
       const users = await fetchUsers('requestersByIds', ids);
       return ids.map((id) => {
         const u = users.get(id);
-        return u ? toRequester(u, id) : null;
+        return u ? toRequester(SOURCE, u, id) : null;
       });
     },
 
-    async ticketsByRequesterIds(ids) {
+    async ticketsByRecordIds(ids) {
       const wanted = [...new Set(ids.filter(isUserId))];
-      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRequesterIds' }, wanted, maxBatch, async (chunk) => [
-        objects(await transport.getJson(PATH.tickets, { requester_ids: chunk }), 'tickets', `GET ${PATH.tickets}`),
+      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRecordIds' }, wanted, maxBatch, async (chunk) => [
+        objects(SOURCE, await transport.getJson(PATH.tickets, { requester_ids: chunk }), 'tickets', `GET ${PATH.tickets}`),
       ]);
       const byRequester = new Map<string, Array<Ticket | SourceError>>();
       for (const t of pages.flat()) {
@@ -202,20 +212,20 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
         if (!requesterId) continue;
         let list = byRequester.get(requesterId);
         if (!list) byRequester.set(requesterId, (list = []));
-        list.push(toTicket(t, requesterId));
+        list.push(toTicket(SOURCE, t, requesterId));
       }
       return ids.map((id) => byRequester.get(id) ?? []);
     },
 
     /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
-    async eventsByRequesterIds(ids, query: EventQuery) {
+    async eventsByRecordIds(ids, query: EventQuery) {
       checkEventQuery(SOURCE, query);
-      const kinds = kindsWanted(SOURCE, query.kinds);
+      const kinds = kindsWanted(HELPDESK_EVENTS, query.kinds);
       const wanted = [...new Set(ids.filter(isUserId))];
       if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
       const params = eventsQuery(query, kinds);
-      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRequesterIds' }, wanted, maxBatch, async (chunk) => [
-        objects(await transport.getJson(PATH.events, { ...params, requester_ids: chunk }), 'events', `GET ${PATH.events}`),
+      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRecordIds' }, wanted, maxBatch, async (chunk) => [
+        objects(SOURCE, await transport.getJson(PATH.events, { ...params, requester_ids: chunk }), 'events', `GET ${PATH.events}`),
       ]);
       const byRequester = new Map<string, Array<Slot<SourceEvent>>>();
       for (const e of pages.flat()) {
@@ -224,7 +234,7 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
         if (!requesterId) continue;
         let list = byRequester.get(requesterId);
         if (!list) byRequester.set(requesterId, (list = []));
-        list.push(toEvent(e, requesterId));
+        list.push(toEvent(SOURCE, e, requesterId));
       }
       return ids.map((id) => byRequester.get(id) ?? []);
     },
@@ -240,12 +250,12 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
       const body = await observer.call({ source: SOURCE, operation: 'scan', batchSize: perPage }, () =>
         transport.getJson(PATH.export, serverCursor ? { cursor: serverCursor, per_page: perPage } : { start_time: 0, per_page: perPage }),
       );
-      const users = objects(body, 'users', request);
+      const users = objects(SOURCE, body, 'users', request);
       if (typeof body.end_of_stream !== 'boolean') throw badResponse(SOURCE, request, '"end_of_stream" is not a boolean');
       const after = body.after_cursor;
       if (after != null && typeof after !== 'string') throw badResponse(SOURCE, request, '"after_cursor" is not a string');
       // A user that cannot be placed (no id, no updated_at) is skipped: the export cursor moves past it regardless.
-      const records = users.map(toScanned).filter((r): r is ScannedRecord => r !== null);
+      const records = users.map((x) => toScanned(SOURCE, x)).filter((r): r is ScannedRecord => r !== null);
       const next = after ?? serverCursor;
       return { records, cursor: next ? CURSOR_PREFIX + next : null, done: body.end_of_stream } satisfies ScanPage;
     },
@@ -254,7 +264,7 @@ export function createSupportConnector(config: SupportConnectorConfig, observer:
       const users = await fetchUsers('scanRecords', recordIds);
       return recordIds.map((id) => {
         const u = users.get(id);
-        return u ? toScanned(u) : null;
+        return u ? toScanned(SOURCE, u) : null;
       });
     },
 

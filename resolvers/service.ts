@@ -1,20 +1,23 @@
-/** Helpdesk fields: requesters and tickets across them. */
+/** Service fields of Customer: tickets across every service source (helpdesks). */
 import type { Context } from '../src/context';
-import { recordIdsIn } from '../src/loaders';
-import type { Ticket } from '../src/sources/types';
+import type { Ticket } from '../src/capabilities';
+import { flattenLists, newestFirst } from '../src/sources/fields';
 import type { CustomerParent } from './customer';
 import { boundedFirst } from './args';
-import { flattenLists, newestFirst, settleList } from './lists';
 
-export const supportResolvers = {
+export const serviceResolvers = {
   Customer: {
-    supportRequesters: async (c: CustomerParent, _: unknown, ctx: Context) =>
-      settleList(await ctx.loaders.supportRequester.loadMany(await recordIdsIn(ctx.loaders, c.id, 'support'))),
-
     tickets: async (c: CustomerParent, args: { status?: string[] | null; first?: number | null }, ctx: Context) => {
       const first = boundedFirst(args.first, ctx.limits.maxFirst);
       const wanted = args.status?.length ? new Set(args.status) : null;
-      const all = flattenLists(await ctx.loaders.ticketsByRequester.loadMany(await recordIdsIn(ctx.loaders, c.id, 'support')));
+      const linked = await ctx.loaders.sourceRecords.load(c.id);
+      const perSource = await Promise.all(
+        ctx.loaders.registry.providing('service').map(({ name }) => {
+          const ids = linked.filter((r) => r.source === name).map((r) => r.recordId);
+          return ids.length ? ctx.loaders.tickets(name).loadMany(ids) : Promise.resolve([]);
+        }),
+      );
+      const all = perSource.flatMap((lists) => flattenLists(lists));
       const kept = wanted ? all.filter((t) => t instanceof Error || wanted.has(t.status)) : all;
       return newestFirst<Ticket>(kept, (t) => t.createdAt).slice(0, first);
     },

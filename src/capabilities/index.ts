@@ -1,0 +1,244 @@
+/**
+ * The capabilities: the cross-source contracts the core computes on. A source kind provides
+ * any of them (src/sources/kind.ts); golden fields, insights, the timeline and BI lists loop
+ * over the sources that provide one and never ask which system they are.
+ *
+ *   profile     what a record says about the person (the candidates of golden fields)
+ *   commerce    orders, lines, refunds, summaries: orderSummary, RFM, lifecycle, tags
+ *   service     tickets
+ *   engagement  followers, coupons, group chats, contacts with staff
+ *   events      the timeline
+ *
+ * Every operation is a batch function keyed by the source's OneID record ids (or, one level
+ * down, by order ids): many keys in, answers in the same order, `null`/`[]` for a key with no
+ * data, a `SourceError` in a key's slot for a malformed row, a rejection for a failed call.
+ * Operations are required: a kind that provides a capability provides all of it.
+ */
+import type { EventKind, EventQuery, Instant, Money, Slot, SourceEvent, SourceName } from '../vocabulary';
+
+// ---------- profile ----------
+
+/** The fields of the golden record a profile source can speak to. */
+export const PROFILE_FIELDS = [
+  'name',
+  'phone',
+  'email',
+  'gender',
+  'birthday',
+  'city',
+  'province',
+  'memberTier',
+  'registeredAt',
+  'registrationChannel',
+  'marketingConsent.sms',
+  'marketingConsent.email',
+  'marketingConsent.wechat',
+] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+
+/** A profile value: text (names, E.164 phones, dates, instants, enum names) or a consent flag. */
+export type ProfileValue = string | boolean;
+
+/** One record's say on the profile fields, with the times survivorship weighs it by. */
+export interface ProfileView {
+  recordId: string;
+  /** When the source last changed the record; null when it does not say (`mostRecent`). */
+  updatedAt: Instant | null;
+  /** When the record came to be: created, registered, followed (`earliest`). */
+  createdAt: Instant | null;
+  values: Partial<Record<ProfileField, ProfileValue | null | undefined>>;
+  /** The sales team that owns the person in this system, where it has owners (row scopes: `ownerTeam`). */
+  ownerTeam?: string | null;
+}
+
+export interface ProfileCapability<R = unknown> {
+  /** The fields this source can feed (survivorship refuses to configure others). */
+  readonly fields: readonly ProfileField[];
+  /** Its records name an owning team (`ProfileView.ownerTeam`): row scopes by team read them. */
+  readonly owners?: boolean;
+  /**
+   * The name of the batch operation below. The kind's own SDL fields load the same records
+   * under the same name, so golden fields and those fields share one loader and one call.
+   */
+  readonly operation: string;
+  records(ids: readonly string[]): Promise<Array<Slot<R> | null>>;
+  /** Pure: what one record says. */
+  view(record: R): ProfileView;
+}
+
+// ---------- commerce ----------
+
+export interface Order {
+  /** The commerce source the order lives in; lines and refunds are asked of it. */
+  source: SourceName;
+  id: string;
+  /** The OneID record (shop account, marketplace buyer) that placed it. */
+  accountId: string;
+  status: string;
+  /** Sales channel: tmall, jd, douyin, miniprogram, store, … */
+  channel: string;
+  total: Money;
+  placedAt: Instant;
+  paidAt: Instant | null;
+}
+
+export interface OrderLine {
+  id: string;
+  orderId: string;
+  sku: string;
+  name: string;
+  category: string;
+  quantity: number;
+  unitPrice: Money;
+}
+
+export interface Refund {
+  id: string;
+  orderId: string;
+  amount: Money;
+  reason: string | null;
+  refundedAt: Instant;
+}
+
+export interface OrderQuery {
+  /** Only orders placed at or after this instant. */
+  since?: Instant | null;
+  /** At most this many orders per record, newest first. */
+  limit?: number | null;
+}
+
+/**
+ * Aggregates over one record's orders, computed in the source where it can (SQL GROUP BY).
+ * orderCount counts orders not cancelled; totalSpent is their total less refunds.
+ */
+export interface OrderSummary {
+  accountId: string;
+  orderCount: number;
+  totalSpent: Money;
+  refundedAmount: Money;
+  firstOrderAt: Instant | null;
+  lastOrderAt: Instant | null;
+  /** Total of the counted orders before refunds (= totalSpent + refundedAmount). */
+  grossSpent?: Money;
+  /** Counted orders with at least one refund. */
+  refundedOrderCount?: number;
+  /** Counted orders placed within each of `SummaryQuery.windowDays` days before `now`, in that order. */
+  recentOrderCounts?: number[];
+}
+
+/** Extra aggregates for `orderSummariesByRecordIds`, computed in the same call. */
+export interface SummaryQuery {
+  /** The instant windows end at (the request time). */
+  now: Instant;
+  /** Window lengths in days for `recentOrderCounts`. */
+  windowDays: readonly number[];
+}
+
+/** One record's purchases in one product category (counted orders only). */
+export interface CategoryStat {
+  category: string;
+  /** Counted orders with at least one line in the category. */
+  orders: number;
+  /** Units bought. */
+  quantity: number;
+}
+
+/**
+ * Quintile boundaries of one source's order base, per record with counted orders: for each of
+ * recency (last order time), frequency (counted orders) and monetary (net spend in cents), the
+ * largest value of quintiles 1..4 (NTILE(5) over ascending values). A value v scores
+ * 1 + (number of boundaries below v), so 1 is the oldest / fewest / least and 5 the best.
+ * With several commerce sources the gateway combines them (src/insights/rfm-base.ts).
+ */
+export interface RfmBoundaries {
+  accounts: number;
+  /** Four instants, ascending. Empty when the base is empty. */
+  recency: Instant[];
+  frequency: number[];
+  /** Cents. */
+  monetary: number[];
+  currency: string | null;
+  computedAt: Instant;
+}
+
+export interface CommerceCapability {
+  ordersByRecordIds(ids: readonly string[], query: OrderQuery): Promise<Array<Slot<Order>[]>>;
+  /** Records without orders answer null. */
+  orderSummariesByRecordIds(ids: readonly string[], query?: SummaryQuery): Promise<Array<Slot<OrderSummary> | null>>;
+  linesByOrderIds(ids: readonly string[]): Promise<Array<Slot<OrderLine>[]>>;
+  refundsByOrderIds(ids: readonly string[]): Promise<Array<Slot<Refund>[]>>;
+  /** Purchases per category, most orders first; records without counted orders answer []. */
+  categoryStatsByRecordIds(ids: readonly string[]): Promise<Array<Slot<CategoryStat>[]>>;
+  /** One aggregate over the source's whole order base (not per key); the gateway caches it. */
+  rfmBoundaries(): Promise<RfmBoundaries>;
+}
+
+// ---------- service ----------
+
+export interface Ticket {
+  /** The service source the ticket lives in. */
+  source: SourceName;
+  id: string;
+  requesterId: string;
+  subject: string;
+  status: string;
+  priority: string | null;
+  channel: string;
+  satisfactionScore: number | null;
+  createdAt: Instant;
+  updatedAt: Instant;
+  solvedAt: Instant | null;
+}
+
+export interface ServiceCapability {
+  ticketsByRecordIds(ids: readonly string[]): Promise<Array<Slot<Ticket>[]>>;
+}
+
+// ---------- engagement ----------
+
+/** How one record of a person takes part in a channel the company runs (official account, WeCom, …). */
+export interface Engagement {
+  source: SourceName;
+  recordId: string;
+  /** What kind of channel: `wechat_official_account`, `wecom`, … */
+  channel: string;
+  /** Follows / is a contact now; null when the channel has no such notion. */
+  subscribed: boolean | null;
+  /** Since when (followed, added). */
+  since: Instant | null;
+  /** Staff members (ids) the person is a contact of; empty when none or not known. */
+  staff: string[];
+  /** Tags the channel gives the person (as the channel names them). */
+  tags: string[];
+}
+
+export interface EngagementCapability<R = unknown> {
+  /**
+   * The name of the batch operation below; like profile's, shared with the kind's own fields
+   * that load the same records, so engagement adds no call.
+   */
+  readonly operation: string;
+  records(ids: readonly string[]): Promise<Array<Slot<R> | null>>;
+  /** Pure: how the record takes part in the channel. */
+  view(record: R, source: SourceName): Engagement;
+}
+
+// ---------- events ----------
+
+export interface EventsCapability {
+  /** Every kind of event the source emits. */
+  readonly kinds: readonly EventKind[];
+  /** Per record, its newest events after the query's position, as `EventQuery` asks. */
+  eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+}
+
+export interface Capabilities {
+  profile?: ProfileCapability<any>;
+  commerce?: CommerceCapability;
+  service?: ServiceCapability;
+  engagement?: EngagementCapability<any>;
+  events?: EventsCapability;
+}
+
+export const CAPABILITY_NAMES = ['profile', 'commerce', 'service', 'engagement', 'events'] as const;
+export type CapabilityName = (typeof CAPABILITY_NAMES)[number];

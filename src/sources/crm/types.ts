@@ -1,0 +1,35 @@
+/** The CRM kind's records in the canonical vocabulary, and what its connector answers. */
+import type { Connector, EventQuery, Gender, Instant, Slot, SourceEvent } from '../../vocabulary';
+
+export interface CrmContact {
+  id: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  gender: Gender;
+  birthday: string | null;
+  province: string | null;
+  city: string | null;
+  memberNo: string | null;
+  tier: string | null;
+  ownerRep: string | null;
+  ownerTeam: string | null;
+  smsOptIn: boolean | null;
+  emailOptIn: boolean | null;
+  createdAt: Instant;
+  updatedAt: Instant;
+}
+
+export interface CrmTierChange {
+  contactId: string;
+  fromTier: string | null;
+  toTier: string;
+  changedAt: Instant;
+}
+
+export interface CrmConnector extends Connector {
+  contactsByIds(ids: readonly string[]): Promise<Array<Slot<CrmContact> | null>>;
+  tierChangesByContactIds(ids: readonly string[]): Promise<Array<Slot<CrmTierChange>[]>>;
+  /** crm_created and tier_changed events, per contact, as `EventQuery` asks. */
+  eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+}

@@ -1,0 +1,53 @@
+/** Helpers for the fields kinds and the core resolve from source records: how partial failures answer. */
+import { SourceRowError } from '../errors';
+import type { Connector, Slot, SourceName } from '../vocabulary';
+import type { KindContext, SourceInstance } from './kind';
+
+/**
+ * How a list field gathered from a source answers when parts of it fail.
+ * A failed call (source down, timed out) fails the field once: null plus one coded error.
+ * A malformed record (SourceRowError) stays in place as an Error, which graphql turns into a
+ * null item with its own coded error; the other items answer normally. Records the source
+ * no longer has (null) are left out.
+ */
+export function settleList<T>(results: Array<T | null | Error>): Array<T | Error> {
+  const failedCall = results.find((r): r is Error => r instanceof Error && !(r instanceof SourceRowError));
+  if (failedCall) throw failedCall;
+  return results.filter((r): r is T | Error => r !== null);
+}
+
+/** Flattens per-key lists (e.g. orders of each account); a failed call fails the field. */
+export function flattenLists<T>(results: Array<T[] | Error>): T[] {
+  const failed = results.find((r): r is Error => r instanceof Error);
+  if (failed) throw failed;
+  return (results as T[][]).flat();
+}
+
+/** Sorts newest first by an instant field; error slots sink to the end. */
+export function newestFirst<T>(items: Array<T | Error>, at: (t: T) => string): Array<T | Error> {
+  const rank = (x: T | Error) => (x instanceof Error ? '' : at(x));
+  return [...items].sort((a, b) => (rank(a) < rank(b) ? 1 : rank(a) > rank(b) ? -1 : 0));
+}
+
+/**
+ * A Customer field listing one kind's records across every instance of the kind: one OneID
+ * round, then one batched load per instance (all in one tick, so every customer of a query
+ * level shares one call per instance), each record stamped with the instance it came from.
+ * A failed call fails the field; a malformed record stays in place as an Error.
+ */
+export async function recordsOfKind<C extends Connector, R extends object>(
+  ctx: KindContext,
+  customerId: string,
+  instances: ReadonlyArray<SourceInstance<C>>,
+  operation: string,
+  call: (connector: C) => (ids: readonly string[]) => Promise<Array<Slot<R> | null>>,
+): Promise<Array<(R & { source: SourceName }) | Error>> {
+  const lists = await Promise.all(
+    instances.map(async (inst) => {
+      const ids = await ctx.loaders.recordIds(customerId, inst.name);
+      const loaded = await ctx.loaders.batch<Slot<R> | null>(inst.name, operation, call(ctx.loaders.connector<C>(inst.name))).loadMany(ids);
+      return settleList(loaded).map((r) => (r instanceof Error ? r : { ...(r as R), source: inst.name }));
+    }),
+  );
+  return lists.flat();
+}

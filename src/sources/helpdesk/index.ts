@@ -1,0 +1,45 @@
+/**
+ * Source kind `helpdesk`: a Zendesk-style helpdesk HTTP JSON API (demo/SOURCES.md). Provides
+ * `service` (tickets), `profile` (requester name and contact points) and `events`; its own
+ * SDL adds `Customer.supportRequesters`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { defineSourceKind } from '../kind';
+import { httpSourceOptions } from '../options';
+import { HELPDESK_EVENTS, createHelpdeskConnector } from './connector';
+import { helpdeskResolvers } from './resolvers';
+import type { HelpdeskConnector, SupportRequester } from './types';
+
+const options = z.object({ ...httpSourceOptions(100), token: z.string().min(1) }).strict();
+
+export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>({
+  kind: 'helpdesk',
+  title: 'Support helpdesk (Zendesk-style HTTP JSON API)',
+  options,
+  create: (name, o, observer) => createHelpdeskConnector({ ...o, name }, observer),
+  capabilities: (helpdesk) => ({
+    service: helpdesk,
+    profile: {
+      // The helpdesk's names are often email local parts; survivorship weighs that (config/survivorship.json).
+      fields: ['name', 'phone', 'email', 'registeredAt'],
+      operation: 'requestersByIds',
+      records: (ids) => helpdesk.requestersByIds(ids),
+      view: (r: SupportRequester) => ({
+        recordId: r.id,
+        updatedAt: r.updatedAt,
+        createdAt: r.createdAt,
+        values: { name: r.name, phone: r.phone, email: r.email, registeredAt: r.createdAt },
+      }),
+    },
+    events: { kinds: HELPDESK_EVENTS, eventsByRecordIds: (ids, q) => helpdesk.eventsByRecordIds(ids, q) },
+  }),
+  sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
+  resolvers: helpdeskResolvers,
+  events: {
+    ticket_opened: 'Support: a ticket was opened.',
+    ticket_solved: 'Support: a ticket was solved.',
+    ticket_rated: "Support: a ticket was rated (at the ticket's last update, which is when the helpdesk records the rating).",
+  },
+});

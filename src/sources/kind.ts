@@ -1,0 +1,90 @@
+/**
+ * The contract of a source kind: one module per kind of existing system (a CRM database, a
+ * shop, a helpdesk API, a WeChat official account, WeCom, a marketplace, a mapped SQL table),
+ * found by the registry (src/sources/registry.ts) as `src/sources/<kind>/index.ts` exporting
+ * `kind`. Config lists *instances* of kinds (`sources: [{ "name": "crm", "kind": "crm", … }]`):
+ * two shops of one kind are two instances, two OneID `source` names.
+ *
+ * A kind declares everything the rest of the gateway needs, and the rest of the gateway
+ * never names a kind or an instance:
+ *   - `options`: the zod schema of an instance's options (besides name, kind, webhookSecret);
+ *   - `create`: the connector of one instance, the ONLY code that talks to that system;
+ *   - `capabilities`: what the core computes on (src/capabilities);
+ *   - `sdl` + `resolvers`: fields only this kind has (`Customer.crmContacts`), shared by its
+ *     instances (a field lists the records of every instance of the kind);
+ *   - `events`: the timeline event kinds it emits, each with the description the schema shows;
+ *   - `check`: an optional start-up check against the real system (a mapped table exists).
+ *
+ * A kind imports only what lies below it: the vocabulary, the capability contracts, errors,
+ * canonical conversions and the shared transports (http.ts, sql.ts, observe.ts). Its
+ * resolvers see the request through `KindContext`, a narrow view of the gateway's context.
+ */
+import type { z } from 'zod';
+import type { Capabilities } from '../capabilities';
+import type { Connector, EventKind, SourceName } from '../vocabulary';
+import type { SourceObserver } from './observe';
+
+/** A request's loader for one batch operation (DataLoader's face, reduced to what resolvers use). */
+export interface BatchLoader<V> {
+  load(key: string): Promise<V>;
+  loadMany(keys: readonly string[]): Promise<Array<V | Error>>;
+}
+
+/** What a kind's resolvers see of the request context. */
+export interface KindContext {
+  loaders: {
+    /**
+     * The request's loader for `operation` of `source`: one per (source, operation, variant),
+     * so every customer of a query level shares one call. `variant` separates calls whose
+     * extra arguments differ (a page size). Loads made in one tick form one batch.
+     */
+    batch<V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant?: string): BatchLoader<V>;
+    /** The record keys a customer has in `source` (one OneID round for all customers of a level). */
+    recordIds(customerId: string, source: SourceName): Promise<string[]>;
+    /**
+     * The connector of `source` serving this request. Resolvers take connectors from here, never
+     * from where the schema was built: a schema depends only on which instances exist.
+     */
+    connector<C extends Connector>(source: SourceName): C;
+  };
+  limits: { maxFirst: number };
+}
+
+/**
+ * One configured instance of a kind, as its resolvers get it when the schema is built. Only its
+ * name counts there; `connector` is that build's and must not be called from a resolver (use
+ * `ctx.loaders.connector(name)`, the request's).
+ */
+export interface SourceInstance<C extends Connector = Connector> {
+  name: SourceName;
+  connector: C;
+}
+
+/** Resolver maps, as graphql-tools takes them (type → field → resolver, or enum value maps). */
+export type KindResolvers = Record<string, Record<string, unknown>>;
+
+export interface SourceKind<Options = any, C extends Connector = Connector> {
+  /** The `kind` string config names: lower kebab case (`crm`, `wecom`, `sql-table`). */
+  readonly kind: string;
+  /** What system this is, one line (docs, errors, `c360 check-config`). */
+  readonly title: string;
+  /** An instance's options, strict: an unknown key is a config error naming it. */
+  readonly options: z.ZodType<Options>;
+  /** Options that are file paths relative to the config file's directory (SQLite files), resolved before `create`. */
+  resolvePaths?(options: Options, resolve: (p: string) => string): Options;
+  /** The connector of one instance; observer sees every call it makes. */
+  create(name: SourceName, options: Options, observer: SourceObserver): C;
+  /** Start-up check against the real system; throws an Error whose message names the config key at fault. */
+  check?(connector: C): Promise<void>;
+  /** What the core may compute on with this connector. */
+  capabilities(connector: C): Capabilities;
+  /** The kind's own SDL (types, `extend type Customer` fields), once for all its instances. */
+  readonly sdl?: string;
+  /** Resolvers of `sdl`, closed over the configured instances of the kind. */
+  resolvers?(instances: ReadonlyArray<SourceInstance<C>>): KindResolvers;
+  /** Timeline event kinds it emits → description (shown on the `TimelineEventKind` enum). */
+  readonly events?: Readonly<Record<EventKind, string>>;
+}
+
+/** Identity function that checks a kind against the contract at compile time. */
+export const defineSourceKind = <Options, C extends Connector>(k: SourceKind<Options, C>): SourceKind<Options, C> => k;

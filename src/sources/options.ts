@@ -1,0 +1,45 @@
+/**
+ * Option schemas source kinds share (zod): SQL connections, deadlines, circuit breakers and
+ * the HTTP transport's knobs. A kind composes its instance options from these and its own.
+ */
+import { z } from 'zod';
+
+export const sqlConnection = z.discriminatedUnion('client', [
+  z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
+  z
+    .object({
+      client: z.literal('mysql'),
+      url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
+      pool: z.object({ min: z.number().int().min(0), max: z.number().int().min(1) }).partial().optional(),
+    })
+    .strict(),
+]);
+export type SqlConnectionOptions = z.infer<typeof sqlConnection>;
+
+/** A relative SQLite file resolves against the config's directory; `:memory:` and MySQL URLs stay. */
+export function resolveSqlFile<C extends SqlConnectionOptions>(c: C, resolve: (p: string) => string): C {
+  return c.client === 'sqlite' && c.filename !== ':memory:' ? { ...c, filename: resolve(c.filename) } : c;
+}
+
+export const timeoutMs = z.number().int().min(10).max(120_000);
+
+export const breaker = z
+  .object({ failureThreshold: z.number().int().min(1), cooldownMs: z.number().int().min(100) })
+  .strict()
+  .optional();
+
+/** What every SQL kind's options share. */
+export const sqlSourceOptions = {
+  connection: sqlConnection,
+  timeoutMs: timeoutMs.default(2000),
+  maxBatch: z.number().int().min(1).max(1000).default(500),
+  breaker,
+};
+
+/** What every HTTP kind's options share; `maxBatch` is capped by each API's own limit. */
+export const httpSourceOptions = (apiMaxIds: number) => ({
+  baseUrl: z.url(),
+  timeoutMs: timeoutMs.default(2000),
+  maxBatch: z.number().int().min(1).max(apiMaxIds).default(apiMaxIds),
+  breaker,
+});

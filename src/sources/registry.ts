@@ -1,0 +1,175 @@
+/**
+ * The source registry: the kinds this gateway knows (found, not listed: every directory
+ * `src/sources/<kind>/` whose index exports `kind`), the instances the config names, and
+ * their connectors and capabilities. The core loops over this and never names a source.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CAPABILITY_NAMES, type Capabilities, type CapabilityName } from '../capabilities';
+import { isSourceName, SOURCE_NAME_PATTERN, type Connector, type EventKind, type SourceName } from '../vocabulary';
+import { EVENT_KIND_PATTERN } from '../vocabulary';
+import type { SourceKind, KindResolvers } from './kind';
+import type { SourceObserver } from './observe';
+
+/** What every instance entry of the config has, besides its kind's own options. */
+export const sourceEntry = z
+  .object({
+    name: z.string().regex(SOURCE_NAME_PATTERN, 'must be lower snake case, at most 32 characters (e.g. "crm", "shop_tmall")'),
+    kind: z.string().min(1),
+    /** HMAC secret for change notifications (`POST /webhooks/<name>`), from the environment; none: no webhook. */
+    webhookSecret: z.string().min(16).optional(),
+  })
+  .loose();
+
+/** One validated instance: its kind's options parsed and paths resolved. */
+export interface SourceConfig {
+  name: SourceName;
+  kind: string;
+  webhookSecret?: string;
+  options: unknown;
+}
+
+let discovered: ReadonlyMap<string, SourceKind> | null = null;
+
+/** Every source kind under src/sources/, by kind name. A module that breaks the contract fails here, naming its folder. */
+export function sourceKinds(): ReadonlyMap<string, SourceKind> {
+  if (discovered) return discovered;
+  const kinds = new Map<string, SourceKind>();
+  for (const entry of fs.readdirSync(__dirname, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const dir = path.join(__dirname, entry.name);
+    if (!['index.ts', 'index.js'].some((f) => fs.existsSync(path.join(dir, f)))) continue;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(dir) as { kind?: SourceKind };
+    const k = mod.kind;
+    if (!k || typeof k.kind !== 'string' || typeof k.create !== 'function' || typeof k.capabilities !== 'function' || !k.options) {
+      throw new Error(`src/sources/${entry.name}: its index must export \`kind\`, a SourceKind (src/sources/kind.ts)`);
+    }
+    if (kinds.has(k.kind)) throw new Error(`src/sources/${entry.name}: kind "${k.kind}" is declared twice`);
+    for (const e of Object.keys(k.events ?? {})) {
+      if (!EVENT_KIND_PATTERN.test(e)) throw new Error(`src/sources/${entry.name}: event kind "${e}" is not lower snake case`);
+    }
+    kinds.set(k.kind, k);
+  }
+  discovered = kinds;
+  return kinds;
+}
+
+/**
+ * Validates the config's `sources` list: names unique, kinds known, each entry's options
+ * valid for its kind. Errors name the entry (`sources[crm].connection.filename`), collected.
+ */
+export function parseSources(raw: unknown, resolvePath: (p: string) => string): { sources: SourceConfig[]; errors: string[] } {
+  const kinds = sourceKinds();
+  const errors: string[] = [];
+  const sources: SourceConfig[] = [];
+  if (!Array.isArray(raw)) return { sources, errors: ['  sources: must be a list of source instances ({ "name", "kind", …options })'] };
+  const seen = new Set<string>();
+  raw.forEach((item, i) => {
+    const head = sourceEntry.safeParse(item);
+    if (!head.success) {
+      for (const issue of head.error.issues) errors.push(`  sources[${i}].${issue.path.join('.') || '(entry)'}: ${issue.message}`);
+      return;
+    }
+    const { name, kind: kindName, webhookSecret, ...rest } = head.data;
+    const at = `sources[${name}]`;
+    if (seen.has(name)) errors.push(`  ${at}.name: "${name}" is used by two sources; each instance needs its own name`);
+    seen.add(name);
+    const kind = kinds.get(kindName);
+    if (!kind) {
+      errors.push(`  ${at}.kind: unknown kind "${kindName}"; known kinds: ${[...kinds.keys()].sort().join(', ')}`);
+      return;
+    }
+    const parsed = kind.options.safeParse(rest);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) errors.push(`  ${at}.${issue.path.join('.') || '(options)'}: ${issue.message}`);
+      return;
+    }
+    const options = kind.resolvePaths ? kind.resolvePaths(parsed.data, resolvePath) : parsed.data;
+    sources.push({ name, kind: kindName, webhookSecret, options });
+  });
+  return { sources, errors };
+}
+
+/** One configured, connected instance. */
+export interface RegisteredSource<C extends Connector = Connector> {
+  name: SourceName;
+  kind: SourceKind<unknown, C>;
+  connector: C;
+  capabilities: Capabilities;
+  webhookSecret?: string;
+}
+
+export interface SourceRegistry {
+  /** Every instance, in config order (the order ties are broken in where no rule says otherwise). */
+  readonly sources: readonly RegisteredSource[];
+  get(name: SourceName): RegisteredSource | undefined;
+  /** The instances providing a capability, with it. */
+  providing<K extends CapabilityName>(capability: K): Array<{ name: SourceName; capability: NonNullable<Capabilities[K]> }>;
+  /** The kinds with at least one instance, each with its instances. */
+  readonly kinds: ReadonlyArray<{ kind: SourceKind; sources: RegisteredSource[] }>;
+  /** Every timeline event kind of the configured sources → its description and the sources emitting it. */
+  readonly eventKinds: ReadonlyMap<EventKind, { description: string; sources: SourceName[] }>;
+  /** The kinds' SDL and resolvers, for the schema. */
+  readonly typeDefs: string[];
+  readonly resolvers: KindResolvers[];
+  close(): Promise<void>;
+}
+
+/** Connects every configured instance (connectors open lazily; nothing is called here). */
+export function createRegistry(configs: readonly SourceConfig[], observer: SourceObserver): SourceRegistry {
+  const kinds = sourceKinds();
+  return registryOf(
+    configs.map((c) => {
+      const kind = kinds.get(c.kind);
+      if (!kind) throw new Error(`sources[${c.name}].kind: unknown kind "${c.kind}"`);
+      return { name: c.name, kind: c.kind, connector: kind.create(c.name, c.options, observer), webhookSecret: c.webhookSecret };
+    }),
+  );
+}
+
+/** A registry over connectors already made (tests hand in their own stand-in connectors of a kind). */
+export function registryOf(connected: ReadonlyArray<{ name: SourceName; kind: string; connector: Connector; webhookSecret?: string }>): SourceRegistry {
+  const kinds = sourceKinds();
+  const sources: RegisteredSource[] = connected.map((c) => {
+    const kind = kinds.get(c.kind);
+    if (!kind) throw new Error(`sources[${c.name}].kind: unknown kind "${c.kind}"`);
+    const connector = c.connector;
+    const capabilities = kind.capabilities(connector);
+    for (const cap of Object.keys(capabilities)) {
+      if (!(CAPABILITY_NAMES as readonly string[]).includes(cap)) throw new Error(`kind ${c.kind}: unknown capability "${cap}"`);
+    }
+    return { name: c.name, kind, connector, capabilities, webhookSecret: c.webhookSecret };
+  });
+  const byName = new Map(sources.map((s) => [s.name, s]));
+
+  const byKind = new Map<SourceKind, RegisteredSource[]>();
+  for (const s of sources) byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), s]);
+  const kindList = [...byKind].map(([kind, list]) => ({ kind, sources: list }));
+
+  const eventKinds = new Map<EventKind, { description: string; sources: SourceName[] }>();
+  for (const s of sources) {
+    const events = s.capabilities.events;
+    if (!events) continue;
+    for (const e of events.kinds) {
+      const entry = eventKinds.get(e) ?? { description: s.kind.events?.[e] ?? e, sources: [] };
+      entry.sources.push(s.name);
+      eventKinds.set(e, entry);
+    }
+  }
+
+  return {
+    sources,
+    get: (name) => (isSourceName(name) ? byName.get(name) : undefined),
+    providing: (capability) =>
+      sources.filter((s) => s.capabilities[capability]).map((s) => ({ name: s.name, capability: s.capabilities[capability]! })),
+    kinds: kindList,
+    eventKinds,
+    typeDefs: kindList.map((k) => k.kind.sdl).filter((sdl): sdl is string => !!sdl),
+    resolvers: kindList.filter((k) => k.kind.resolvers).map((k) => k.kind.resolvers!(k.sources.map((s) => ({ name: s.name, connector: s.connector })))),
+    async close() {
+      await Promise.allSettled(sources.map((s) => s.connector.close()));
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Source kind `wechat`: a WeChat official account with the company's SCRM on top (followers,
+ * coupons, group chats; WeChat-style HTTP JSON API with an access token, demo/SOURCES.md).
+ * Provides `profile` (nickname, WeChat's gender and location, follow as consent),
+ * `engagement` (following the account) and `events`; its own SDL adds `Customer.scrmFollowers`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { defineSourceKind } from '../kind';
+import { httpSourceOptions } from '../options';
+import { WECHAT_EVENTS, createWechatConnector } from './connector';
+import { wechatResolvers } from './resolvers';
+import type { ScrmFollower, WechatConnector } from './types';
+
+const options = z.object({ ...httpSourceOptions(100), appId: z.string().min(1), appSecret: z.string().min(1) }).strict();
+
+/** UNKNOWN says nothing about a person: it is no candidate, so it never outvotes a known value. */
+const known = (g: string) => (g === 'UNKNOWN' ? null : g);
+
+export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
+  kind: 'wechat',
+  title: 'WeChat official account + SCRM (WeChat-style HTTP JSON API)',
+  options,
+  create: (name, o, observer) => createWechatConnector({ ...o, name }, observer),
+  capabilities: (wechat) => ({
+    profile: {
+      fields: ['name', 'gender', 'city', 'province', 'registeredAt', 'registrationChannel', 'marketingConsent.wechat'],
+      operation: 'followersByOpenids',
+      records: (ids) => wechat.followersByOpenids(ids),
+      // WeChat reports no update time for a follower: its candidates carry the (last) follow time.
+      // Its sex and location are what the person set in their profile; nicknames are rarely names.
+      view: (f: ScrmFollower) => ({
+        recordId: f.openid,
+        updatedAt: f.subscribedAt,
+        createdAt: f.subscribedAt,
+        values: {
+          name: f.nickname,
+          gender: known(f.gender),
+          city: f.city,
+          province: f.province,
+          registeredAt: f.subscribedAt,
+          registrationChannel: f.subscribedAt ? 'wechat' : null,
+          // Following the official account is consent to its messages.
+          'marketingConsent.wechat': f.subscribed,
+        },
+      }),
+    },
+    engagement: {
+      operation: 'followersByOpenids',
+      records: (ids) => wechat.followersByOpenids(ids),
+      view: (f: ScrmFollower, source) => ({
+        source,
+        recordId: f.openid,
+        channel: 'wechat_official_account',
+        subscribed: f.subscribed,
+        since: f.subscribedAt,
+        staff: [],
+        tags: f.tagIds.map(String),
+      }),
+    },
+    events: { kinds: WECHAT_EVENTS, eventsByRecordIds: (ids, q) => wechat.eventsByRecordIds(ids, q) },
+  }),
+  sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
+  resolvers: wechatResolvers,
+  events: {
+    followed: 'WeChat: the person followed the official account (the latest follow).',
+    unfollowed: 'WeChat: the person unfollowed the official account.',
+    coupon_received: 'WeChat: a coupon was issued to the person.',
+    coupon_redeemed: 'WeChat: a coupon was redeemed.',
+    group_joined: 'WeChat: the person joined a group chat.',
+  },
+});

@@ -1,0 +1,40 @@
+/** The WeChat official-account (SCRM) kind's records and what its connector answers. */
+import type { Connector, EventQuery, Gender, Instant, Money, Slot, SourceEvent } from '../../vocabulary';
+
+export interface ScrmFollower {
+  openid: string;
+  unionid: string | null;
+  nickname: string | null;
+  gender: Gender;
+  city: string | null;
+  province: string | null;
+  country: string | null;
+  subscribed: boolean;
+  subscribedAt: Instant | null;
+  tagIds: number[];
+}
+
+export interface Coupon {
+  id: string;
+  openid: string;
+  title: string;
+  value: Money;
+  status: string;
+  receivedAt: Instant;
+  redeemedAt: Instant | null;
+}
+
+export interface GroupMembership {
+  openid: string;
+  chatId: string;
+  chatName: string;
+  joinedAt: Instant;
+}
+
+export interface WechatConnector extends Connector {
+  followersByOpenids(openids: readonly string[]): Promise<Array<Slot<ScrmFollower> | null>>;
+  couponsByOpenids(openids: readonly string[]): Promise<Array<Slot<Coupon>[]>>;
+  groupsByOpenids(openids: readonly string[]): Promise<Array<Slot<GroupMembership>[]>>;
+  /** followed, unfollowed, coupon_received, coupon_redeemed and group_joined events, per openid, as `EventQuery` asks. */
+  eventsByRecordIds(openids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+}
