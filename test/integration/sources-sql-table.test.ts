@@ -1,0 +1,673 @@
+/**
+ * The declarative `sql-table` source kind against a real database (C360_TEST_DB): the demo CRM's
+ * own table (demo/schema.ts) mapped by config alone, compared with what the hand-written CRM
+ * connector answers for the same rows; its batching, identity feed, start-up check, malformed
+ * rows, config validation and its `Customer.tableRecords` field.
+ */
+import DataLoader from 'dataloader';
+import { graphql } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { createCrmTables } from '../../demo/schema';
+import type { CrmContactRow } from '../../demo/world';
+import { isSourceError, SourceError, SourceRowError } from '../../src/errors';
+import { CallRecorder } from '../../src/sources/observe';
+import type { KindContext } from '../../src/sources/kind';
+import type { Gender, ScannedRecord } from '../../src/vocabulary';
+import { kind, profileCapability, type SqlProfileRecord, type SqlTableConnector } from '../../src/sources/sql-table';
+import { convert, optionsSchema, wallClockToUtc, type Conversion } from '../../src/sources/sql-table/mapping';
+import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+
+// ---------- the world ----------
+
+function contactRow(id: string, over: Partial<CrmContactRow> = {}): CrmContactRow {
+  return {
+    contact_id: id,
+    name: `Name ${id}`,
+    mobile: null,
+    email: null,
+    gender: '',
+    birthday: null,
+    province: null,
+    city: null,
+    member_no: null,
+    tier: 'bronze',
+    owner_rep: null,
+    owner_team: null,
+    sms_opt_in: null,
+    email_opt_in: null,
+    created_at: '2023-01-01 09:00:00',
+    updated_at: '2024-01-01 09:00:00',
+    ...over,
+  };
+}
+
+const GOOD_IDS = ['C0000001', 'C0000002', 'C0000003', 'C0000004', 'C0000005', 'C0000007', 'C0000008'];
+const ROWS: CrmContactRow[] = [
+  contactRow('C0000001', {
+    name: ' 王伟 ',
+    mobile: '138-0013-8000',
+    email: '  Wang.Wei@Example.COM ',
+    gender: 'M',
+    birthday: '1990-05-17',
+    province: '上海',
+    city: '上海',
+    member_no: 'M00000001',
+    tier: 'gold',
+    owner_rep: 'rep-7',
+    owner_team: 'team-east',
+    sms_opt_in: 1,
+    email_opt_in: 0,
+    created_at: '2023-06-01 08:30:00',
+    updated_at: '2024-03-01 16:15:00',
+  }),
+  contactRow('C0000002', { mobile: '+86 13800138001', gender: 'F', sms_opt_in: 0, email_opt_in: 1, updated_at: '2024-01-02 00:00:00' }),
+  contactRow('C0000003', { mobile: '8613800138002', gender: '男', member_no: 'M00000003', updated_at: '2024-01-02 00:00:00' }),
+  contactRow('C0000004', { mobile: '13800138003', gender: '女', email: 'li@example.com' }),
+  contactRow('C0000005', { mobile: 'call me maybe', email: 'not an email', gender: '', birthday: '1990-02-30' }),
+  contactRow('C0000006', { updated_at: 'garbage' }),
+  contactRow('C0000007', { mobile: '010-6552 9988', gender: null, tier: null, province: '北京', city: '北京' }),
+  contactRow('C0000008', { gender: 'X', birthday: '1985/1/2', created_at: '2020-02-29 23:59:59' }),
+];
+
+const LOCAL_SHANGHAI = { type: 'time', format: 'local', zone: 'Asia/Shanghai' } as const;
+
+/** The demo CRM table, mapped in config alone. */
+function crmMapping(t: TestDatabase, over: Record<string, unknown> = {}, profileOver: Record<string, unknown> = {}) {
+  return {
+    connection: t.connection,
+    profile: {
+      table: 'crm_contacts',
+      key: 'contact_id',
+      updatedAt: { column: 'updated_at', convert: LOCAL_SHANGHAI },
+      createdAt: { column: 'created_at', convert: LOCAL_SHANGHAI },
+      fields: {
+        name: { column: 'name' },
+        phone: { column: 'mobile', convert: { type: 'phone', region: 'CN' } },
+        email: { column: 'email' },
+        gender: { column: 'gender', convert: { type: 'gender', codes: { M: 'MALE', F: 'FEMALE', 男: 'MALE', 女: 'FEMALE' } } },
+        birthday: { column: 'birthday' },
+        city: { column: 'city' },
+        province: { column: 'province' },
+        memberTier: { column: 'tier' },
+        'marketingConsent.sms': { column: 'sms_opt_in' },
+        'marketingConsent.email': { column: 'email_opt_in', convert: 'boolean' },
+      },
+      ...profileOver,
+    },
+    identifiers: [
+      { kind: 'PHONE', column: 'mobile' },
+      { kind: 'EMAIL', column: 'email' },
+      { kind: 'MEMBER_NO', column: 'member_no' },
+    ],
+    ...over,
+  };
+}
+
+/** The hand-written CRM connector, wherever the refactor has it now (null when neither path loads). */
+function handWrittenCrm(): null | ((opts: { connection: TestDatabase['connection'] }, observer: CallRecorder) => any) {
+  for (const p of ['../../src/sources/crm/connector', '../../src/sources/crm/connector']) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const m = require(p);
+      if (typeof m.createCrmConnector === 'function') return m.createCrmConnector;
+    } catch {
+      // not there (or not loadable) at this point of the refactor: try the next
+    }
+  }
+  return null;
+}
+
+const known = (g: unknown) => (g === 'UNKNOWN' ? null : (g as Gender | null));
+
+function ok<T>(slot: T | null): Exclude<T, Error> {
+  if (slot === null) throw new Error('expected a value, got null');
+  if (slot instanceof Error) throw new Error(`expected a value, got ${slot.message}`);
+  return slot as Exclude<T, Error>;
+}
+
+let t: TestDatabase;
+let recorder: CallRecorder;
+let table: SqlTableConnector;
+const opened: Array<{ close(): Promise<void> }> = [];
+
+function open(options: unknown, name = 'crm_mapped', observer = new CallRecorder()): SqlTableConnector {
+  const c = kind.create(name, kind.options.parse(options), observer);
+  opened.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  t = await freshDatabase('sqltable');
+  await createCrmTables(t.db);
+  await t.db('crm_contacts').insert(ROWS);
+  // Tables the start-up check should refuse.
+  await t.db.schema.createTable('people_unindexed', (tb) => {
+    tb.string('person_id', 20).notNullable();
+    tb.string('updated_at', 19).notNullable();
+    tb.string('name', 64).nullable();
+  });
+  await t.db.schema.createTable('people_unix', (tb) => {
+    tb.bigInteger('person_id').primary();
+    tb.bigInteger('updated_ms').notNullable();
+    tb.string('status', 8).notNullable();
+    tb.string('name', 64).nullable();
+    tb.index(['updated_ms', 'person_id'], 'people_unix_updated_idx');
+  });
+  await t.db.schema.createTable('people_dated', (tb) => {
+    tb.string('person_id', 20).primary();
+    tb.datetime('changed').notNullable();
+    tb.date('born').nullable();
+    tb.index(['changed', 'person_id'], 'people_dated_changed_idx');
+  });
+  await t.db('people_dated').insert([
+    { person_id: 'p1', changed: '2024-03-01 16:15:00', born: '1990-05-17' },
+    { person_id: 'p2', changed: '2024-03-01 16:15:00', born: null },
+    { person_id: 'p3', changed: '2024-03-02 09:00:00', born: '2000-01-31' },
+  ]);
+  await t.db('people_unix').insert([
+    { person_id: 1, updated_ms: 1_700_000_000_000, status: 'active', name: 'A' },
+    { person_id: 2, updated_ms: 1_700_000_000_000, status: 'deleted', name: 'B' },
+    { person_id: 3, updated_ms: 1_700_000_001_000, status: 'active', name: 'C' },
+  ]);
+  recorder = new CallRecorder();
+  table = open(crmMapping(t), 'crm_mapped', recorder);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(opened.map((c) => c.close()));
+  await t.drop();
+});
+
+beforeEach(() => recorder.reset());
+
+// ---------- profile ----------
+
+describe('SQL table source: profile records', () => {
+  it('answers, for the same rows, what the hand-written CRM connector answers', async () => {
+    const create = handWrittenCrm();
+    if (!create) throw new Error('the hand-written CRM connector (src/sources/crm/connector.ts or src/sources/crm.ts) did not load');
+    const crm = create({ connection: t.connection }, new CallRecorder());
+    opened.push(crm);
+    const [theirs, mine] = await Promise.all([crm.contactsByIds(GOOD_IDS), table.recordsByIds(GOOD_IDS)]);
+    const view = profileCapability(table).view;
+    for (const [i, id] of GOOD_IDS.entries()) {
+      const c = ok(theirs[i]) as any;
+      const v = view(ok(mine[i]));
+      expect({ id, ...v, values: { ...v.values, gender: known(v.values.gender) } }).toEqual({
+        id,
+        recordId: c.id,
+        createdAt: c.createdAt,
+        updatedAt: c.updatedAt,
+        values: {
+          name: c.name,
+          phone: c.phone,
+          email: c.email,
+          gender: known(c.gender),
+          birthday: c.birthday,
+          city: c.city,
+          province: c.province,
+          memberTier: c.tier,
+          'marketingConsent.sms': c.smsOptIn,
+          'marketingConsent.email': c.emailOptIn,
+        },
+      });
+    }
+  });
+
+  it('converts the table’s own formats to the canonical vocabulary', async () => {
+    const [first, fifth, eighth] = await table.recordsByIds(['C0000001', 'C0000005', 'C0000008']);
+    expect(ok(first)).toEqual({
+      source: 'crm_mapped',
+      id: 'C0000001',
+      createdAt: '2023-06-01T00:30:00.000Z',
+      updatedAt: '2024-03-01T08:15:00.000Z',
+      values: {
+        name: '王伟',
+        phone: '+8613800138000',
+        email: 'wang.wei@example.com',
+        gender: 'MALE',
+        birthday: '1990-05-17',
+        city: '上海',
+        province: '上海',
+        memberTier: 'gold',
+        'marketingConsent.sms': true,
+        'marketingConsent.email': false,
+      },
+    });
+    // What people type and the table cannot vouch for answers null, not an error.
+    expect(ok(fifth).values).toMatchObject({ phone: null, email: null, gender: null, birthday: null });
+    expect(ok(eighth).values).toMatchObject({ gender: 'UNKNOWN', birthday: '1985-01-02' });
+    expect(ok(eighth).createdAt).toBe('2020-02-29T15:59:59.000Z');
+  });
+
+  it('answers in the order asked, duplicates included, null for unknown keys', async () => {
+    const slots = await table.recordsByIds(['C0000002', 'nope', 'C0000001', 'C0000002']);
+    expect(slots.map((s) => (s === null ? null : ok(s).id))).toEqual(['C0000002', null, 'C0000001', 'C0000002']);
+  });
+
+  it('answers a malformed row as an error in its slot and the other rows normally', async () => {
+    const slots = await table.recordsByIds(['C0000001', 'C0000006', 'C0000002']);
+    expect(ok(slots[0]).id).toBe('C0000001');
+    expect(slots[1]).toBeInstanceOf(SourceRowError);
+    const err = slots[1] as SourceError;
+    expect(err.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(err.sourceName).toBe('crm_mapped');
+    expect(err.message).toMatch(/profile\.updatedAt \(updated_at\) is not a local time/);
+    expect(err.message).not.toMatch(/garbage/);
+    expect(ok(slots[2]).id).toBe('C0000002');
+  });
+
+  it('sends one statement per chunk of maxBatch distinct keys, whatever the number of keys', async () => {
+    const small = open(crmMapping(t, { maxBatch: 3 }), 'crm_small', recorder);
+    const ids = [...GOOD_IDS, 'C0000001', 'C0000002'];
+    const slots = await small.recordsByIds(ids);
+    expect(slots.map((s) => ok(s).id)).toEqual(ids);
+    expect(recorder.of('crm_small', 'recordsByIds').map((c) => c.batchSize)).toEqual([3, 3, 1]);
+    recorder.reset();
+    await table.recordsByIds(GOOD_IDS);
+    expect(recorder.of('crm_mapped', 'recordsByIds').map((c) => c.batchSize)).toEqual([GOOD_IDS.length]);
+  });
+
+  it('offers exactly the mapped fields as its profile capability, under the operation its own field loads by', () => {
+    const cap = kind.capabilities(table).profile!;
+    expect([...cap.fields].sort()).toEqual(
+      ['birthday', 'city', 'email', 'gender', 'marketingConsent.email', 'marketingConsent.sms', 'memberTier', 'name', 'phone', 'province'].sort(),
+    );
+    expect(cap.operation).toBe('recordsByIds');
+  });
+
+  it('sees only the rows its filter admits, and keys of integer columns as text', async () => {
+    const people = open(
+      {
+        connection: t.connection,
+        profile: {
+          table: 'people_unix',
+          key: 'person_id',
+          updatedAt: { column: 'updated_ms', convert: { type: 'time', format: 'unixMillis' } },
+          filter: [{ column: 'status', in: ['active', 'pending'] }, { column: 'name', isNull: false }],
+          fields: { name: { column: 'name' } },
+        },
+      },
+      'people',
+    );
+    const slots = await people.recordsByIds(['1', '2', '3']);
+    expect(slots.map((s) => (s === null ? null : ok(s).id))).toEqual(['1', null, '3']);
+    expect(ok(slots[0]).updatedAt).toBe('2023-11-14T22:13:20.000Z');
+    const page = await people.scan(null, 10);
+    expect(page.records.map((r) => r.recordId)).toEqual(['1', '3']);
+    await expect(kind.check!(people)).resolves.toBeUndefined();
+  });
+});
+
+describe('SQL table source: date and time columns', () => {
+  it('reads DATETIME and DATE columns (native on MariaDB, text on SQLite) and pages over them', async () => {
+    const dated = open(
+      {
+        connection: t.connection,
+        profile: {
+          table: 'people_dated',
+          key: 'person_id',
+          updatedAt: { column: 'changed', convert: LOCAL_SHANGHAI },
+          fields: { birthday: { column: 'born' } },
+        },
+      },
+      'people_dated',
+    );
+    await expect(kind.check!(dated)).resolves.toBeUndefined();
+    const slots = await dated.recordsByIds(['p1', 'p2', 'p3']);
+    expect(slots.map((s) => [ok(s).updatedAt, ok(s).values.birthday])).toEqual([
+      ['2024-03-01T08:15:00.000Z', '1990-05-17'],
+      ['2024-03-01T08:15:00.000Z', null],
+      ['2024-03-02T01:00:00.000Z', '2000-01-31'],
+    ]);
+    const first = await dated.scan(null, 1);
+    const second = await dated.scan(first.cursor, 1);
+    const third = await dated.scan(second.cursor, 1);
+    expect([first, second, third].flatMap((p) => p.records.map((r) => r.recordId))).toEqual(['p1', 'p2', 'p3']);
+  });
+});
+
+// ---------- identity feed ----------
+
+describe('SQL table source: identity feed', () => {
+  const ids = (r: ScannedRecord) => ({ recordId: r.recordId, updatedAt: r.updatedAt, identifiers: r.identifiers });
+
+  it('scans the same identifiers as the hand-written CRM connector', async () => {
+    const create = handWrittenCrm();
+    if (!create) throw new Error('the hand-written CRM connector (src/sources/crm/connector.ts or src/sources/crm.ts) did not load');
+    const crm = create({ connection: t.connection }, new CallRecorder());
+    opened.push(crm);
+    const [theirs, mine] = await Promise.all([crm.scan(null, 100), table.scan(null, 100)]);
+    expect(mine.records.map(ids)).toEqual(theirs.records.map((r: ScannedRecord) => ids({ ...r, source: 'crm_mapped' })));
+    expect(mine.records.map((r) => ({ ...r.traits, gender: known(r.traits?.gender) }))).toEqual(
+      theirs.records.map((r: ScannedRecord) => ({ ...r.traits, gender: known(r.traits?.gender) })),
+    );
+  });
+
+  it('streams raw identifiers in (updatedAt, key) order and resumes from its cursor', async () => {
+    const all: ScannedRecord[] = [];
+    let cursor: string | null = null;
+    const pageSizes: number[] = [];
+    for (;;) {
+      const page = await table.scan(cursor, 3);
+      all.push(...page.records);
+      pageSizes.push(page.records.length);
+      cursor = page.cursor;
+      if (page.done) break;
+    }
+    // C0000006's updated_at is unreadable: it moves the cursor but is left out.
+    expect(all.map((r) => r.recordId)).toEqual(['C0000004', 'C0000005', 'C0000007', 'C0000008', 'C0000002', 'C0000003', 'C0000001']);
+    expect(all.find((r) => r.recordId === 'C0000001')).toEqual({
+      source: 'crm_mapped',
+      recordId: 'C0000001',
+      updatedAt: '2024-03-01T08:15:00.000Z',
+      identifiers: [
+        { kind: 'PHONE', value: '138-0013-8000' },
+        { kind: 'EMAIL', value: '  Wang.Wei@Example.COM ' },
+        { kind: 'MEMBER_NO', value: 'M00000001' },
+      ],
+      traits: { name: '王伟', birthday: '1990-05-17', gender: 'MALE' },
+    });
+    expect(recorder.of('crm_mapped', 'scan').length).toBe(pageSizes.length);
+    const again = await table.scan(cursor, 3);
+    expect(again).toEqual({ records: [], cursor, done: true });
+  });
+
+  it('answers the scan view of named records, null for unknown ones', async () => {
+    const [a, none, b] = await table.scanRecords(['C0000003', 'nope', 'C0000001']);
+    expect(a?.identifiers).toEqual([
+      { kind: 'PHONE', value: '8613800138002' },
+      { kind: 'MEMBER_NO', value: 'M00000003' },
+    ]);
+    expect(none).toBeNull();
+    expect(b?.recordId).toBe('C0000001');
+    expect(recorder.of('crm_mapped', 'scanRecords').map((c) => c.batchSize)).toEqual([3]);
+  });
+
+  it('sends phones as E.164 when the identifier mapping names their region', async () => {
+    const c = open(crmMapping(t, { identifiers: [{ kind: 'PHONE', column: 'mobile', region: 'CN' }] }), 'crm_e164');
+    const [r] = await c.scanRecords(['C0000001']);
+    expect(r?.identifiers).toEqual([{ kind: 'PHONE', value: '+8613800138000' }]);
+  });
+
+  it('refuses a cursor it did not hand out', async () => {
+    await expect(table.scan('not-a-cursor', 10)).rejects.toThrow(/not a cursor/);
+  });
+});
+
+// ---------- start-up check ----------
+
+describe('SQL table source: start-up check', () => {
+  const checkOf = (options: unknown) => kind.check!(open(options, 'crm_checked'));
+
+  it('passes the demo CRM table mapped as it is', async () => {
+    await expect(kind.check!(table)).resolves.toBeUndefined();
+    await expect(table.health()).resolves.toBeUndefined();
+  });
+
+  it('names the field whose column does not exist, and lists the columns', async () => {
+    const base = crmMapping(t);
+    const options = crmMapping(t, {}, { fields: { ...base.profile.fields, phone: { column: 'mobil' } } });
+    await expect(checkOf(options)).rejects.toThrow(
+      /^profile\.fields\.phone\.column: column "mobil" does not exist in table crm_contacts \(columns: contact_id, name, mobile, email, /,
+    );
+  });
+
+  it('names an identifier column that does not exist', async () => {
+    await expect(checkOf(crmMapping(t, { identifiers: [{ kind: 'UNIONID', column: 'unionid' }] }))).rejects.toThrow(
+      /^identifiers\[0\]\.column: column "unionid" does not exist in table crm_contacts/,
+    );
+  });
+
+  it('names the table when it does not exist', async () => {
+    await expect(checkOf(crmMapping(t, {}, { table: 'crm_contact' }))).rejects.toThrow(
+      /^profile\.table: table "crm_contact" does not exist/,
+    );
+  });
+
+  it('names the conversion a column’s type cannot feed', async () => {
+    const base = crmMapping(t);
+    const options = crmMapping(t, {}, {
+      fields: { ...base.profile.fields, registeredAt: { column: 'created_at', convert: { type: 'time', format: 'unixSeconds' } } },
+    });
+    await expect(checkOf(options)).rejects.toThrow(
+      /^profile\.fields\.registeredAt\.convert: column created_at is varchar\(19\) \(text\); a time \(unixSeconds\) conversion reads integer columns/,
+    );
+    await expect(checkOf(crmMapping(t, {}, { updatedAt: { column: 'sms_opt_in', convert: LOCAL_SHANGHAI } }))).rejects.toThrow(
+      /^profile\.updatedAt: column sms_opt_in is (int|INTEGER)\S* \(integer\); a time \(local\) conversion reads text, datetime columns/,
+    );
+  });
+
+  it('names the key when the key column is neither primary key nor indexed', async () => {
+    const options = {
+      connection: t.connection,
+      profile: { table: 'people_unindexed', key: 'person_id', updatedAt: 'updated_at', fields: { name: { column: 'name' } } },
+    };
+    await expect(checkOf(options)).rejects.toThrow(
+      /^profile\.key: column person_id is neither the primary key nor the first column of an index of table people_unindexed/,
+    );
+  });
+
+  it('reports every problem at once, one key per line', async () => {
+    const base = crmMapping(t);
+    const options = crmMapping(t, { identifiers: [{ kind: 'EMAIL', column: 'mail' }] }, {
+      key: 'owner_rep',
+      fields: { ...base.profile.fields, city: { column: 'town' } },
+    });
+    const err = await checkOf(options).then(
+      () => null,
+      (e: Error & { problems?: string[] }) => e,
+    );
+    expect(err?.problems?.map((p) => p.split(':')[0])).toEqual(['profile.key', 'profile.fields.city.column', 'identifiers[0].column']);
+    expect(err?.message.split('\n')).toHaveLength(3);
+  });
+});
+
+// ---------- config ----------
+
+describe('SQL table source: options', () => {
+  const base = () => crmMapping({ connection: { client: 'sqlite', filename: 'crm.sqlite' } } as TestDatabase);
+  const issues = (o: unknown) => {
+    const r = optionsSchema.safeParse(o);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('accepts the CRM mapping and fills defaults', () => {
+    const o = kind.options.parse(base());
+    expect(o).toMatchObject({ timeoutMs: 2000, maxBatch: 500, profile: { filter: [] } });
+    expect(o.profile.fields.email).toEqual({ column: 'email', convert: { type: 'email' } });
+    expect(o.profile.fields['marketingConsent.sms']).toEqual({ column: 'sms_opt_in', convert: { type: 'boolean' } });
+    expect(o.profile.fields.phone).toEqual({ column: 'mobile', convert: { type: 'phone', region: 'CN' } });
+  });
+
+  it('refuses names that are not plain SQL identifiers', () => {
+    const o = base();
+    o.profile.table = 'crm_contacts; drop table x';
+    expect(issues(o)).toEqual([expect.stringMatching(/^profile\.table: must be a plain SQL name/)]);
+  });
+
+  it('refuses unknown keys, unknown fields and conversions a field cannot take', () => {
+    expect(issues({ ...base(), extra: 1 }).join('\n')).toMatch(/extra/);
+    const o = base() as any;
+    o.profile.fields.nickname = { column: 'name' };
+    expect(issues(o).join('\n')).toMatch(/nickname/);
+    const p = base() as any;
+    p.profile.fields.phone = { column: 'mobile', convert: 'text' };
+    expect(issues(p)).toEqual(['profile.fields.phone.convert: phone takes a phone conversion, not text']);
+  });
+
+  it('refuses unknown regions, zones and raw SQL filters', () => {
+    const o = base() as any;
+    o.profile.updatedAt = { column: 'updated_at', convert: { type: 'time', format: 'local', zone: 'Mars/Olympus' } };
+    o.profile.fields.phone = { column: 'mobile', convert: { type: 'phone', region: 'XX' } };
+    o.profile.filter = [{ column: 'status', sql: "status = 'x'" }];
+    const found = issues(o).join('\n');
+    expect(found).toMatch(/profile\.updatedAt/);
+    expect(found).toMatch(/profile\.fields\.phone\.convert\.region/);
+    expect(found).toMatch(/profile\.filter\.0/);
+  });
+
+  it('resolves a SQLite file relative to the config file', () => {
+    const o = kind.options.parse(base());
+    expect(kind.resolvePaths!(o, (p) => `/etc/c360/${p}`).connection).toEqual({ client: 'sqlite', filename: '/etc/c360/crm.sqlite' });
+  });
+});
+
+// ---------- conversions ----------
+
+describe('SQL table source: conversions', () => {
+  const run = (c: unknown, raw: unknown) => convert(optionsSchema.shape.profile.shape.updatedAt.parse({ column: 'x', convert: c }).convert, raw);
+  const conv = (c: Conversion, raw: unknown) => convert(c, raw);
+
+  it('reads times in each format and zone as UTC', () => {
+    expect(run({ type: 'time', format: 'local', zone: 'Asia/Shanghai' }, '2024-03-01 16:15:00')).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    expect(run({ type: 'time', format: 'local', zone: '+08:00' }, '2024-03-01 16:15:00')).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    expect(run({ type: 'time', format: 'local', zone: '-05:30' }, '2024-03-01 16:15:00')).toEqual({ ok: true, value: '2024-03-01T21:45:00.000Z' });
+    expect(run({ type: 'time', format: 'local' }, '2024-03-01 16:15:00')).toEqual({ ok: true, value: '2024-03-01T16:15:00.000Z' });
+    expect(run({ type: 'time', format: 'iso', zone: 'Asia/Shanghai' }, '2024-03-01T16:15:00+08:00')).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    expect(run({ type: 'time', format: 'iso', zone: 'Asia/Shanghai' }, '2024-03-01T16:15:00')).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    expect(run({ type: 'time', format: 'unixSeconds' }, 1709280900)).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    expect(run({ type: 'time', format: 'unixMillis' }, '1709280900000')).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    // A DATETIME column through mysql2 (timezone 'Z'): a Date whose UTC fields are the wall clock.
+    expect(run({ type: 'time', format: 'local', zone: 'Asia/Shanghai' }, new Date('2024-03-01T16:15:00Z'))).toEqual({ ok: true, value: '2024-03-01T08:15:00.000Z' });
+    expect(run({ type: 'time', format: 'local', zone: 'Asia/Shanghai' }, '2024-02-30 10:00:00')).toEqual({ ok: false, reason: 'is not a local time' });
+    expect(run({ type: 'time', format: 'unixSeconds' }, 'soon')).toEqual({ ok: false, reason: 'is not a unixSeconds time' });
+    expect(run({ type: 'time', format: 'unixSeconds' }, null)).toEqual({ ok: true, value: null });
+  });
+
+  it('follows daylight saving in IANA zones', () => {
+    expect(new Date(wallClockToUtc(Date.UTC(2024, 6, 1, 12), 'America/New_York')).toISOString()).toBe('2024-07-01T16:00:00.000Z');
+    expect(new Date(wallClockToUtc(Date.UTC(2024, 0, 1, 12), 'America/New_York')).toISOString()).toBe('2024-01-01T17:00:00.000Z');
+  });
+
+  it('maps gender codes, flags, dates, money and text', () => {
+    const codes = { type: 'gender', codes: { '1': 'MALE', '2': 'FEMALE', '0': 'UNKNOWN', M: 'MALE' } } as const;
+    expect([1, '2', 0, 'm', 'Z', null].map((v) => conv(codes, v))).toEqual(
+      [{ value: 'MALE' }, { value: 'FEMALE' }, { value: 'UNKNOWN' }, { value: 'MALE' }, { value: 'UNKNOWN' }, { value: null }].map((x) => ({ ok: true, ...x })),
+    );
+    expect([1, 0, 'Y', 'n', true, null, ''].map((v) => conv({ type: 'boolean' }, v))).toEqual(
+      [true, false, true, false, true, null, null].map((value) => ({ ok: true, value })),
+    );
+    expect(conv({ type: 'boolean' }, 2)).toEqual({ ok: false, reason: 'is not a recognised flag (1/0, Y/N, true/false)' });
+    expect(conv({ type: 'date' }, '1990-5-7'.replace(/-/g, '/'))).toEqual({ ok: true, value: '1990-05-07' });
+    expect(conv({ type: 'date' }, new Date('1990-05-07T00:00:00Z'))).toEqual({ ok: true, value: '1990-05-07' });
+    expect(conv({ type: 'money', unit: 'cents', currency: 'CNY' }, 12850)).toEqual({ ok: true, value: { amount: '128.50', currency: 'CNY' } });
+    expect(conv({ type: 'money', unit: 'yuan', currency: 'CNY' }, '128.5')).toEqual({ ok: true, value: { amount: '128.50', currency: 'CNY' } });
+    expect(conv({ type: 'money', unit: 'yuan', currency: 'CNY' }, 128.5)).toEqual({ ok: true, value: { amount: '128.50', currency: 'CNY' } });
+    expect(conv({ type: 'money', unit: 'cents', currency: 'CNY' }, 12.5)).toEqual({ ok: false, reason: 'is not an amount in cents' });
+    expect(conv({ type: 'phone', region: 'US' }, '(415) 555-2671')).toEqual({ ok: true, value: '+14155552671' });
+    expect(conv({ type: 'text' }, '  x ')).toEqual({ ok: true, value: 'x' });
+    expect(conv({ type: 'text' }, 42)).toEqual({ ok: true, value: '42' });
+  });
+});
+
+// ---------- Customer.tableRecords ----------
+
+describe('SQL table source: Customer.tableRecords', () => {
+  const BASE_SDL = /* GraphQL */ `
+    scalar Date
+    scalar DateTime
+    enum Gender { MALE FEMALE UNKNOWN }
+    enum SourceName { CRM_MAPPED CRM_OTHER }
+    type Customer { id: ID! }
+    type Query { customers(ids: [ID!]!): [Customer!]! }
+  `;
+
+  /** A KindContext as the gateway builds one per request: one DataLoader per (source, operation). */
+  function context(links: Record<string, Record<string, string[]>>, connectors: Record<string, unknown> = {}): KindContext {
+    const loaders = new Map<string, DataLoader<string, unknown>>();
+    return {
+      limits: { maxFirst: 100 },
+      loaders: {
+        connector: ((source: string) => connectors[source]) as never,
+        batch: (source, operation, call) => {
+          const key = `${source}/${operation}`;
+          if (!loaders.has(key)) loaders.set(key, new DataLoader<string, unknown>((keys) => call(keys) as Promise<unknown[]>));
+          return loaders.get(key) as any;
+        },
+        recordIds: async (customerId, source) => links[customerId]?.[source] ?? [],
+      },
+    };
+  }
+
+  it('lists every instance’s records of each customer with one call per instance for the whole level', async () => {
+    const other = open(crmMapping(t, {}, { filter: [{ column: 'tier', equals: 'bronze' }] }), 'crm_other', recorder);
+    const schema = makeExecutableSchema({
+      typeDefs: [BASE_SDL, kind.sdl!],
+      resolvers: [
+        {
+          Query: { customers: (_: unknown, a: { ids: string[] }) => a.ids.map((id) => ({ id })) },
+          SourceName: { CRM_MAPPED: 'crm_mapped', CRM_OTHER: 'crm_other' },
+        },
+        kind.resolvers!([
+          { name: 'crm_mapped', connector: table },
+          { name: 'crm_other', connector: other },
+        ]) as any,
+      ],
+    });
+    const contextValue = context(
+      {
+      p1: { crm_mapped: ['C0000001'], crm_other: ['C0000002'] },
+      p2: { crm_mapped: ['C0000003', 'C0000006'] },
+      p3: { crm_mapped: ['C0000004'], crm_other: ['C0000001'] },
+      },
+      { crm_mapped: table, crm_other: other },
+    );
+    const result = await graphql({
+      schema,
+      source: '{ customers(ids: ["p1", "p2", "p3"]) { id tableRecords { source id name phone gender birthday memberTier updatedAt } } }',
+      contextValue,
+    });
+    expect(recorder.of('crm_mapped', 'recordsByIds').map((c) => c.batchSize)).toEqual([4]);
+    expect(recorder.of('crm_other', 'recordsByIds').map((c) => c.batchSize)).toEqual([2]);
+    const data = result.data as any;
+    expect(data.customers[0].tableRecords).toEqual([
+      {
+        source: 'CRM_MAPPED',
+        id: 'C0000001',
+        name: '王伟',
+        phone: '+8613800138000',
+        gender: 'MALE',
+        birthday: '1990-05-17',
+        memberTier: 'gold',
+        updatedAt: '2024-03-01T08:15:00.000Z',
+      },
+      expect.objectContaining({ source: 'CRM_OTHER', id: 'C0000002', gender: 'FEMALE' }),
+    ]);
+    // C0000006 is malformed: a null item with its coded error; C0000001 is not bronze, so crm_other has no such record.
+    expect(data.customers[1].tableRecords).toEqual([expect.objectContaining({ id: 'C0000003' }), null]);
+    expect(data.customers[2].tableRecords).toEqual([expect.objectContaining({ id: 'C0000004' })]);
+    expect(result.errors?.map((e) => [e.path?.join('.'), e.extensions?.code, e.extensions?.source])).toEqual([
+      ['customers.1.tableRecords.1', 'SOURCE_BAD_RESPONSE', 'crm_mapped'],
+    ]);
+  });
+
+  it('keeps the other instances’ records when one instance cannot be reached', async () => {
+    const broken = open(
+      crmMapping(t, { connection: { client: 'sqlite', filename: `${__dirname}/missing-dir/none.sqlite` }, breaker: { failureThreshold: 100, cooldownMs: 100 } }),
+      'crm_other',
+    );
+    const resolvers = kind.resolvers!([
+      { name: 'crm_mapped', connector: table },
+      { name: 'crm_other', connector: broken },
+    ]) as any;
+    const ctx = context({ p1: { crm_mapped: ['C0000001'], crm_other: ['C0000002'] } }, { crm_mapped: table, crm_other: broken });
+    const items = await resolvers.Customer.tableRecords({ id: 'p1' }, {}, ctx);
+    expect(items).toHaveLength(2);
+    expect((items[0] as SqlProfileRecord).id).toBe('C0000001');
+    expect(isSourceError(items[1]) && items[1].code).toBe('SOURCE_UNAVAILABLE');
+    const onlyBroken = kind.resolvers!([{ name: 'crm_other', connector: broken }]) as any;
+    await expect(onlyBroken.Customer.tableRecords({ id: 'p1' }, {}, ctx)).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+  });
+});
+
+if (testEngine === 'mariadb') {
+  describe('SQL table source: MariaDB catalogue', () => {
+    it('classifies the demo CRM columns from information_schema', async () => {
+      const shape = await table.describeTable();
+      expect(shape.columns.find((c) => c.name === 'created_at')).toMatchObject({ class: 'text' });
+      expect(shape.columns.find((c) => c.name === 'sms_opt_in')).toMatchObject({ class: 'integer' });
+      expect(shape.indexes.find((i) => i.primary)?.columns).toEqual(['contact_id']);
+    });
+  });
+}
