@@ -1,0 +1,521 @@
+/**
+ * WeCom (企业微信) customer-contact connector: the corp's external contacts (客户联系) through
+ * the WeCom server API at qyapi.weixin.qq.com (or the demo stand-in, demo/systems/wecom).
+ *
+ * Keys: external_userid (one WeChat user as a contact of this corp, whoever of the staff added
+ * them); the OneID record is `<instance>` / external_userid. A contact added by two staff
+ * members is ONE record with two follow entries.
+ *
+ * What one call costs:
+ *   - `contactsByIds`, `scanRecords`, `eventsByRecordIds`: WeCom has no batch read by
+ *     external_userid, only GET externalcontact/get for one contact (all its follow_user
+ *     entries, paged past 500 followers). One operation call carries up to `maxBatch` ids
+ *     (≤ 100, the limit every batch endpoint of the API shares) and fans out to one GET per id,
+ *     at most `concurrency` GETs in flight per connector: WeCom answers errcode 45033 when a
+ *     corp runs too many calls at once. The observer sees the operation call (one per chunk),
+ *     so metrics and batching tests count what a resolver asked for; the GETs it costs are
+ *     stated here.
+ *   - `scan`: one POST externalcontact/batch/get_by_user per page (one staff member, cursor,
+ *     limit ≤ 100), then a `scanRecords` call re-reading the page's contacts, because
+ *     get_by_user's follow_info carries only that staff member's entry and a record's
+ *     identifiers must be complete on every page (resolution ends identifiers a scan omits).
+ *     A contact followed by k staff members is therefore listed k times per pass, each time
+ *     whole, so the repeats stage as unchanged.
+ *     The staff list comes from GET externalcontact/get_follow_user_list (cached a minute).
+ *   - every call carries an access token from GET cgi-bin/gettoken (corpid + corpsecret; its
+ *     own observed call, operation `token`), cached until shortly before expires_in (7200 s).
+ *
+ * Errors arrive as HTTP 200 with a non-zero errcode: 40014/42001/41001 (and 40001, which
+ * WeChat-style APIs also use for a bad credential) refresh the token once and retry once;
+ * -1 (busy), 45009 (frequency limit) and 45033 (concurrency limit) are SOURCE_UNAVAILABLE;
+ * 84061 (no such contact relationship) and 40096 (not an external_userid) answer the key
+ * null; 60111 (userid not found) during a scan means the staff member left, and the walk
+ * moves on. Anything else is SOURCE_BAD_RESPONSE. errmsg is never repeated: WeCom puts hints
+ * (sometimes ids) in it. Transport (deadline, retries, breaker): http.ts.
+ *
+ * WeCom has no change feed: changes arrive by its change_external_contact callback, which the
+ * gateway's webhook turns into `scanRecords`. `scan` therefore walks the whole staff list;
+ * after the end a scan from the final cursor starts the next full pass.
+ */
+import { badRow, SourceError } from '../../errors';
+import { instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
+import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
+import { chunked, type SourceObserver } from '../observe';
+import type {
+  Connector,
+  EventKind,
+  EventQuery,
+  Gender,
+  Instant,
+  RawIdentifier,
+  ScanPage,
+  ScannedRecord,
+  Slot,
+  SourceEvent,
+  SourceName,
+} from '../../vocabulary';
+import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
+
+// ---------- canonical records ----------
+
+/** One staff member's relationship with a contact (WeCom's follow_user / follow_info entry). */
+export interface WecomFollow {
+  /** The staff member's WeCom userid. */
+  staffId: string;
+  /** The name the staff member gave the contact (often the real name, sometimes with notes). */
+  remark: string | null;
+  description: string | null;
+  /** The company the staff member noted for the contact. */
+  remarkCorpName: string | null;
+  /** Phones the staff member noted, E.164; what could not be read as a phone is left out. */
+  remarkMobiles: string[];
+  /** Tag names the staff member (or the corp) gave the contact. */
+  tags: string[];
+  /** When this staff member added the contact. */
+  addedAt: Instant;
+  /** WeCom's add_way code (1 QR code, 2 phone search, 3 card share, 201/202 shared or assigned, …); null when absent. */
+  addWay: number | null;
+  /** The `state` of the "contact me" channel the contact came through, when set. */
+  state: string | null;
+}
+
+/** One external contact: one WeChat (or WeCom) user as a contact of this corp. */
+export interface WecomContact {
+  /** The instance the record lives in. */
+  source: SourceName;
+  externalUserId: string;
+  /** WeChat nickname, or the WeCom user's name. */
+  name: string | null;
+  /** WeChat unionid; only when the corp's app may see it (bound open platform, or converted). */
+  unionid: string | null;
+  gender: Gender;
+  /** 1: a WeChat user; 2: a WeCom user of another company. */
+  type: 'WECHAT' | 'WECOM';
+  /** The contact's company (WeCom users only). */
+  corpName: string | null;
+  /** Every staff member following the contact, earliest first. */
+  follows: WecomFollow[];
+}
+
+export interface WecomConnector extends Connector {
+  /** The contacts, in the order of `ids`; null for an id WeCom does not know (or no staff member follows any more). */
+  contactsByIds(ids: readonly string[]): Promise<Array<Slot<WecomContact> | null>>;
+  /** `wecom_contact_added` per follow, per id, as `EventQuery` asks. */
+  eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+}
+
+export interface WecomConnectorConfig extends HttpConnectorOptions {
+  /** The instance name: OneID source, metrics and errors. */
+  name: SourceName;
+  corpId: string;
+  corpSecret: string;
+  /** GET externalcontact/get calls in flight at most, per connector (default 8). */
+  concurrency?: number;
+}
+
+/** The timeline event kinds this system emits. */
+export const WECOM_EVENTS: readonly EventKind[] = ['wecom_contact_added'];
+
+/** userid_list and every other id list of the API take at most 100; get_by_user's limit too. */
+export const API_MAX_IDS = 100;
+const API_MAX_PAGE = 100;
+const DEFAULT_CONCURRENCY = 8;
+const STAFF_CACHE_MS = 60_000;
+const CURSOR_PREFIX = 'wc1:';
+
+/** errcodes meaning "this access token is no good": invalid, expired, missing (40001: WeChat-style bad credential). */
+const TOKEN_ERRCODES = new Set([40001, 40014, 41001, 42001]);
+/** System busy, frequency limit, concurrency limit: the system is there but will not serve us now. */
+const BUSY_ERRCODES = new Set([-1, 45009, 45033]);
+/** The contact is unknown to the corp (no staff member follows it), or the id is not an external_userid. */
+const NO_CONTACT_ERRCODES = new Set([84061, 40096]);
+const USERID_NOT_FOUND = 60111;
+
+const PATH = {
+  token: '/cgi-bin/gettoken',
+  staff: '/cgi-bin/externalcontact/get_follow_user_list',
+  byUser: '/cgi-bin/externalcontact/batch/get_by_user',
+  contact: '/cgi-bin/externalcontact/get',
+} as const;
+
+/** external_userids look like `wm…`/`wo…` of url-safe characters; anything else answers null without asking. */
+const isExternalUserId = (id: string) => /^[A-Za-z0-9_-]{6,64}$/.test(id);
+const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
+const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+class ErrcodeFailure {
+  constructor(readonly errcode: number) {}
+}
+
+function errcodeError(source: SourceName, errcode: number, request: string): SourceError {
+  if (BUSY_ERRCODES.has(errcode)) {
+    return new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is busy (errcode ${errcode}, ${request})`, { request, errcode });
+  }
+  return new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} answered ${request} with errcode ${errcode}`, { request, errcode });
+}
+
+function errcodeOf(source: SourceName, body: JsonObject, request: string): number {
+  const code = body.errcode;
+  if (code === undefined || code === 0) return 0;
+  if (typeof code !== 'number' || !Number.isInteger(code)) throw badResponse(source, request, '"errcode" is not an integer');
+  return code;
+}
+
+// ---------- scan cursor ----------
+
+/**
+ * Where a scan stands: staff member `s` (their userid; the walk goes in userid order) at
+ * WeCom's own cursor `c` ('' = their first page), or `s: null` = a pass has ended and the next
+ * scan starts a new one. A userid, not a position, so staff joining or leaving between runs
+ * cannot shift the walk onto someone else's page.
+ */
+interface ScanState {
+  s: string | null;
+  c: string;
+}
+
+function encodeCursor(state: ScanState): string {
+  return CURSOR_PREFIX + Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+}
+
+function decodeCursor(source: SourceName, cursor: string | null): ScanState | null {
+  if (cursor == null) return null;
+  const bad = () => new Error(`${source} scan: the cursor was not made by this connector`);
+  if (!cursor.startsWith(CURSOR_PREFIX)) throw bad();
+  let state: unknown;
+  try {
+    state = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!isObject(state) || !(state.s === null || typeof state.s === 'string') || typeof state.c !== 'string') throw bad();
+  return { s: state.s as string | null, c: state.c };
+}
+
+// ---------- reading WeCom's shapes ----------
+
+function toFollow(source: SourceName, f: JsonObject): Slot<WecomFollow> {
+  const staffId = text(f.userid);
+  if (!staffId) return badRow(source, 'external contact', 'follow_user.userid is missing');
+  const addedAt = instantFromSeconds(f.createtime);
+  if (!addedAt) return badRow(source, 'external contact', 'follow_user.createtime is not unix seconds');
+  const mobiles = f.remark_mobiles ?? [];
+  if (!Array.isArray(mobiles)) return badRow(source, 'external contact', 'follow_user.remark_mobiles is not a list');
+  const tags = f.tags ?? [];
+  if (!Array.isArray(tags)) return badRow(source, 'external contact', 'follow_user.tags is not a list');
+  const remarkMobiles: string[] = [];
+  for (const m of mobiles) {
+    // Free text typed by staff: what is not a phone is no phone, not a broken record.
+    const e164 = typeof m === 'string' || typeof m === 'number' ? normalizePhone(String(m)) : null;
+    if (e164 && !remarkMobiles.includes(e164)) remarkMobiles.push(e164);
+  }
+  return {
+    staffId,
+    remark: text(f.remark),
+    description: text(f.description),
+    remarkCorpName: text(f.remark_corp_name),
+    remarkMobiles,
+    tags: tags.map((t) => (isObject(t) ? text(t.tag_name) : null)).filter((t): t is string => t !== null),
+    addedAt,
+    addWay: typeof f.add_way === 'number' && Number.isInteger(f.add_way) ? f.add_way : null,
+    state: text(f.state),
+  };
+}
+
+/** The canonical contact from an externalcontact/get answer (its follow_user pages already joined). */
+function toContact(source: SourceName, id: string, contact: unknown, followUsers: unknown[]): Slot<WecomContact> {
+  if (!isObject(contact)) return badRow(source, 'external contact', 'external_contact is not an object');
+  if (contact.external_userid !== id) return badRow(source, 'external contact', 'external_userid is not the one asked for');
+  const type = contact.type === 1 ? 'WECHAT' : contact.type === 2 ? 'WECOM' : null;
+  if (!type) return badRow(source, 'external contact', 'type is neither 1 nor 2');
+  const follows: WecomFollow[] = [];
+  for (const f of followUsers) {
+    if (!isObject(f)) return badRow(source, 'external contact', 'follow_user holds a non-object');
+    const follow = toFollow(source, f);
+    if (follow instanceof Error) return follow;
+    // One entry per staff member: WeCom pages follow_user, and a page boundary must not duplicate one.
+    if (!follows.some((x) => x.staffId === follow.staffId)) follows.push(follow);
+  }
+  follows.sort((a, b) => (a.addedAt < b.addedAt ? -1 : a.addedAt > b.addedAt ? 1 : a.staffId < b.staffId ? -1 : 1));
+  return {
+    source,
+    externalUserId: id,
+    name: text(contact.name),
+    unionid: text(contact.unionid),
+    gender: normalizeGender(contact.gender),
+    type,
+    corpName: text(contact.corp_name),
+    follows,
+  };
+}
+
+/** The identity view of a contact: its unionid and every phone any staff member noted (raw; the resolver normalizes). */
+function toScanned(source: SourceName, contact: JsonObject, followUsers: unknown[]): ScannedRecord | null {
+  const id = text(contact.external_userid);
+  if (!id) return null;
+  const identifiers: RawIdentifier[] = [];
+  const unionid = text(contact.unionid);
+  if (unionid) identifiers.push({ kind: 'UNIONID', value: unionid });
+  let latest = 0;
+  for (const f of followUsers) {
+    if (!isObject(f)) continue;
+    const t = typeof f.createtime === 'number' ? f.createtime : Number(f.createtime);
+    if (Number.isFinite(t)) latest = Math.max(latest, t);
+    for (const m of Array.isArray(f.remark_mobiles) ? f.remark_mobiles : []) {
+      const value = typeof m === 'string' ? m.trim() : typeof m === 'number' ? String(m) : '';
+      if (value && !identifiers.some((i) => i.kind === 'PHONE' && i.value === value)) identifiers.push({ kind: 'PHONE', value });
+    }
+  }
+  // WeCom says nothing about when a contact changed; the latest follow is the nearest it has.
+  const updatedAt = instantFromSeconds(latest);
+  if (!updatedAt) return null;
+  // The nickname is left out of traits: a WeChat nickname is rarely a name and would raise false conflicts.
+  return { source, recordId: id, updatedAt, identifiers, traits: { gender: normalizeGender(contact.gender) } };
+}
+
+/** A bound on GETs in flight, shared by every call of one connector. */
+function limiter(max: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (active < max) active++;
+    // A released slot is handed straight to the next waiter, so `active` never overshoots.
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** A raw contact as externalcontact/get answers it, follow_user pages joined. */
+interface RawContact {
+  contact: JsonObject;
+  followUsers: unknown[];
+}
+
+export function createWecomConnector(config: WecomConnectorConfig, observer: SourceObserver): WecomConnector {
+  const SOURCE = config.name;
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
+  const concurrency = config.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`${SOURCE} connector: concurrency must be an integer ≥ 1, got ${concurrency}`);
+  const bounded = limiter(concurrency);
+
+  // ---- access token: one cached, one request in flight at most ----
+  let token: { value: string; refreshAt: number } | null = null;
+  let fetching: Promise<string> | null = null;
+
+  async function fetchToken(): Promise<string> {
+    const request = `GET ${PATH.token}`;
+    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0 }, () =>
+      transport.getJson(PATH.token, { corpid: config.corpId, corpsecret: config.corpSecret }),
+    );
+    const code = errcodeOf(SOURCE, body, request);
+    if (code !== 0) {
+      if (BUSY_ERRCODES.has(code)) throw errcodeError(SOURCE, code, request);
+      // 40013 (corpid) / 40001 (secret) and kin: a configuration fault, said without the values.
+      throw new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} refused the credentials (errcode ${code}, ${request}): check corpId and corpSecret`, {
+        request,
+        errcode: code,
+      });
+    }
+    const value = body.access_token;
+    const ttl = body.expires_in;
+    if (typeof value !== 'string' || value === '') throw badResponse(SOURCE, request, '"access_token" is missing');
+    if (typeof ttl !== 'number' || !(ttl > 0)) throw badResponse(SOURCE, request, '"expires_in" is not a positive number');
+    // Renew a little early so a token never expires between our check and the server's.
+    token = { value, refreshAt: Date.now() + (ttl - Math.min(300, ttl * 0.1)) * 1000 };
+    return value;
+  }
+
+  function accessToken(): Promise<string> {
+    if (token && Date.now() < token.refreshAt) return Promise.resolve(token.value);
+    return (fetching ??= fetchToken().finally(() => {
+      fetching = null;
+    }));
+  }
+
+  /**
+   * One API request with the current token. A token errcode drops the token (only if it is
+   * still the one used: concurrent requests share one refresh) and repeats the request once.
+   * Other non-zero errcodes reject with ErrcodeFailure, for the caller to read or map.
+   */
+  async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown): Promise<JsonObject> {
+    const request = `${method} ${path}`;
+    for (let refreshed = false; ; refreshed = true) {
+      const used = await accessToken();
+      const q = { ...query, access_token: used };
+      const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
+      const code = errcodeOf(SOURCE, answer, request);
+      if (code === 0) return answer;
+      if (TOKEN_ERRCODES.has(code) && !refreshed) {
+        if (token?.value === used) token = null;
+        continue;
+      }
+      throw new ErrcodeFailure(code);
+    }
+  }
+
+  /** `api`, with every errcode turned into a SourceError except those `keep` names (answered as ErrcodeFailure). */
+  async function call(method: 'GET' | 'POST', path: string, query: Query, body: unknown, keep: ReadonlySet<number>): Promise<JsonObject | ErrcodeFailure> {
+    try {
+      return await api(method, path, query, body);
+    } catch (e) {
+      if (!(e instanceof ErrcodeFailure)) throw e;
+      if (keep.has(e.errcode)) return e;
+      throw errcodeError(SOURCE, e.errcode, `${method} ${path}`);
+    }
+  }
+
+  /** One contact with all its follow_user pages (WeCom pages them past 500 followers); null when WeCom does not know it. */
+  async function getContact(id: string): Promise<RawContact | null> {
+    const request = `GET ${PATH.contact}`;
+    const followUsers: unknown[] = [];
+    let contact: JsonObject | null = null;
+    let cursor: string | null = null;
+    for (let pages = 0; ; pages++) {
+      const answer = await bounded(() =>
+        call('GET', PATH.contact, cursor ? { external_userid: id, cursor } : { external_userid: id }, undefined, NO_CONTACT_ERRCODES),
+      );
+      if (answer instanceof ErrcodeFailure) return null;
+      if (!isObject(answer.external_contact)) throw badResponse(SOURCE, request, '"external_contact" is not an object');
+      if (!Array.isArray(answer.follow_user)) throw badResponse(SOURCE, request, '"follow_user" is not an array');
+      contact ??= answer.external_contact;
+      followUsers.push(...answer.follow_user);
+      const next = answer.next_cursor;
+      if (next != null && typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+      if (!next || next === cursor) break;
+      // A contact with more than 100 pages of followers (50,000 staff) is a server loop, not a customer.
+      if (pages >= 100) throw badResponse(SOURCE, request, '"next_cursor" does not end');
+      cursor = next;
+    }
+    // The loop ran at least once and returned early unless the first page set `contact`.
+    return { contact: contact!, followUsers };
+  }
+
+  /** One observed operation call per chunk of ≤ maxBatch unique ids, each chunk fanned out to per-id GETs; answers by id. */
+  async function readContacts(operation: string, ids: readonly string[]): Promise<Map<string, RawContact>> {
+    const wanted = [...new Set(ids.filter(isExternalUserId))];
+    const found = new Map<string, RawContact>();
+    if (wanted.length === 0) return found;
+    // Fetched before the chunks go out, so concurrent chunks share one token request.
+    await accessToken();
+    const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
+      await Promise.all(chunk.map(async (id) => [id, await getContact(id)] as const)),
+    ]);
+    for (const [id, raw] of pages.flat()) if (raw) found.set(id, raw);
+    return found;
+  }
+
+  async function contactsFor(operation: string, ids: readonly string[]): Promise<Array<Slot<WecomContact> | null>> {
+    const found = await readContacts(operation, ids);
+    return ids.map((id) => {
+      const raw = found.get(id);
+      return raw ? toContact(SOURCE, id, raw.contact, raw.followUsers) : null;
+    });
+  }
+
+  let staffCache: { list: string[]; at: number } | null = null;
+
+  /** The staff members with customer-contact permission, in userid order (the scan's walk order). */
+  async function staffList(): Promise<string[]> {
+    if (staffCache && Date.now() - staffCache.at < STAFF_CACHE_MS) return staffCache.list;
+    await accessToken();
+    const body = await observer.call({ source: SOURCE, operation: 'staff', batchSize: 0 }, () => call('GET', PATH.staff, {}, undefined, new Set()));
+    const list = (body as JsonObject).follow_user;
+    if (!Array.isArray(list) || !list.every((u) => typeof u === 'string')) {
+      throw badResponse(SOURCE, `GET ${PATH.staff}`, '"follow_user" is not a list of userids');
+    }
+    const sorted = [...new Set(list as string[])].sort();
+    staffCache = { list: sorted, at: Date.now() };
+    return sorted;
+  }
+
+  const connector: WecomConnector = {
+    name: SOURCE,
+    maxBatch,
+
+    contactsByIds: (ids) => contactsFor('contactsByIds', ids),
+
+    async eventsByRecordIds(ids, query) {
+      checkEventQuery(SOURCE, query);
+      const kinds = kindsWanted(WECOM_EVENTS, query.kinds);
+      if (kinds.length === 0) return ids.map(() => []);
+      const since = query.since == null ? null : Date.parse(query.since);
+      const contacts = await contactsFor('eventsByRecordIds', ids);
+      return contacts.map((c) => {
+        if (c === null) return [];
+        if (c instanceof Error) return [c];
+        const events: SourceEvent[] = c.follows.map((f) => ({
+          kind: 'wecom_contact_added',
+          at: f.addedAt,
+          // A contact is added by a staff member at most once at a time, so (contact, staff) names the event.
+          id: `${c.externalUserId}:${f.staffId}`,
+          recordId: c.externalUserId,
+          refId: f.staffId,
+          channel: 'wecom',
+        }));
+        return events
+          .filter((e) => (since == null || Date.parse(e.at) >= since) && (!query.after || isAfter(e, query.after)))
+          .sort(compareEvents)
+          .slice(0, query.limit);
+      });
+    },
+
+    async scan(cursor, pageSize) {
+      const state = decodeCursor(SOURCE, cursor);
+      const limit = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
+      const staff = await staffList();
+      // Resume at the named staff member, or the next one in order if they left since.
+      const at = state?.s == null ? 0 : staff.findIndex((s) => s >= state.s!);
+      const end = encodeCursor({ s: null, c: '' });
+      if (at < 0 || at >= staff.length) return { records: [], cursor: end, done: true } satisfies ScanPage;
+      const staffId = staff[at];
+      const serverCursor = state?.s === staffId ? state.c : '';
+      const request = `POST ${PATH.byUser}`;
+      const answer = await observer.call({ source: SOURCE, operation: 'scan', batchSize: limit }, () =>
+        call('POST', PATH.byUser, {}, { userid_list: [staffId], cursor: serverCursor, limit }, new Set([USERID_NOT_FOUND])),
+      );
+      const ids: string[] = [];
+      let next = '';
+      if (!(answer instanceof ErrcodeFailure)) {
+        const list = answer.external_contact_list;
+        if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
+        const nc = answer.next_cursor ?? '';
+        if (typeof nc !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+        next = nc === serverCursor ? '' : nc;
+        for (const item of list) {
+          const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
+          // An entry that names no contact cannot be placed; the cursor moves past it regardless.
+          if (id && !ids.includes(id)) ids.push(id);
+        }
+      } // else 60111: the staff member left between listing and paging; their contacts were handed over or are gone.
+      // The page's contacts, re-read whole: get_by_user's follow_info is only this staff member's entry.
+      const records = ids.length ? (await connector.scanRecords(ids)).filter((r): r is ScannedRecord => r !== null) : [];
+      const following = next ? { s: staffId, c: next } : at + 1 < staff.length ? { s: staff[at + 1], c: '' } : null;
+      return { records, cursor: following ? encodeCursor(following) : end, done: following === null } satisfies ScanPage;
+    },
+
+    async scanRecords(recordIds) {
+      const found = await readContacts('scanRecords', recordIds);
+      return recordIds.map((id) => {
+        const raw = found.get(id);
+        return raw ? toScanned(SOURCE, raw.contact, raw.followUsers) : null;
+      });
+    },
+
+    async health() {
+      await accessToken();
+      await observer.call({ source: SOURCE, operation: 'health', batchSize: 0 }, () => call('GET', PATH.staff, {}, undefined, new Set()));
+    },
+
+    async close() {
+      token = null;
+      staffCache = null;
+    },
+  };
+  return connector;
+}
