@@ -1,0 +1,787 @@
+/**
+ * Marketplace connector: a Tmall/Taobao shop through the Taobao Open Platform (TOP) router,
+ * `GET <baseUrl>/router/rest`, JSON format, every request signed (sign_method md5:
+ * MD5(secret + k1v1k2v2… over the sorted parameters + secret), upper-case hex) and carrying the
+ * seller's session. Errors arrive as HTTP 200 `{ error_response: { code, msg, sub_code, sub_msg } }`.
+ *
+ * Keys: the OneID record is one buyer, id = TOP's `buyer_open_uid` (per-app opaque buyer id);
+ * orders are trades (`tid`), lines are sub-orders (`oid`), refunds `refund_id`.
+ *
+ * Methods and what one call costs (each call is one HTTP request, counted once by the observer):
+ *   taobao.crm.members.search          buyers by id: one call per chunk of ≤ maxBatch ids
+ *   taobao.trades.sold.get             trades by buyer (or by tid): one call per page of ≤ 100
+ *                                      trades per chunk of ≤ maxBatch keys
+ *   taobao.refunds.receive.get         SUCCESS refunds by buyer (or by tid): idem
+ *   taobao.crm.members.increment.get   the identity feed: one call per page of ≤ 100 buyers
+ *   taobao.time.get                    health
+ * Batch limit: real TOP filters `buyer_open_uid` / `tid` by ONE value per call; the stand-in
+ * (demo/systems/marketplace) also takes a comma-separated list of up to 20 (API_MAX_IDS), the
+ * batch form an ISV gateway such as the merchant's Jushita sync offers. Against the real
+ * router set `maxBatch: 1`: every key then costs one call, still chunked and concurrent.
+ * TOP has no aggregate endpoint: summaries, category statistics, events and RFM boundaries are
+ * computed here over the trades and refunds the calls answer (RFM pages the whole base: callers
+ * cache it).
+ *
+ * Identity: a buyer's PHONE is the mobile TOP hands over for members who joined the brand's
+ * shop membership (会员通, the buyer consented). Receiver phones on trades are never identifiers:
+ * they are mostly privacy virtual numbers (`17012345678-5678`, one number shared by many buyers
+ * with an extension each) or masked (`138****8000`), and even a plain one names whoever received
+ * the parcel (gifts, offices), not the buyer.
+ *
+ * The platform's formats (yuan strings, `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai, TOP statuses)
+ * are known here and nowhere else.
+ */
+import crypto from 'node:crypto';
+import { badRow, badUserInput, SourceError } from '../../errors';
+import { addMoney, instantFromIso, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
+import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
+import type { SourceObserver } from '../observe';
+import type {
+  CategoryStat,
+  Order,
+  OrderLine,
+  OrderQuery,
+  OrderSummary,
+  Refund,
+  RfmBoundaries,
+  SummaryQuery,
+} from '../../capabilities';
+import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
+
+export interface MarketplaceOptions {
+  baseUrl: string;
+  appKey: string;
+  appSecret: string;
+  /** The seller's session key (TOP's OAuth access token for the shop). */
+  session: string;
+  /** Sales channel the orders carry (`tmall`, `taobao`, `jd`, …). */
+  channel: string;
+  timeoutMs: number;
+  retries?: number;
+  maxBatch?: number;
+  breaker?: Partial<BreakerOptions>;
+  scanPageSize?: number;
+  currency: string;
+  /** TOP category id (`cid`) → the company's category name; unmapped ids read `cid:<n>`. */
+  categories?: Record<string, string>;
+}
+
+/** One buyer of the shop, as TOP's CRM member view has it. */
+export interface MarketplaceBuyer {
+  source: SourceName;
+  /** `buyer_open_uid`. */
+  id: string;
+  /** Masked by the platform (`t**1`); never unmasked. */
+  nick: string | null;
+  /** E.164; only the buyer's own number, given when they joined the shop's membership. */
+  phone: string | null;
+  channel: string;
+  /** CRM grade 0..4 (0: buyer only, not a member). */
+  grade: number | null;
+  /** When the buyer joined the shop's membership; null for non-members. */
+  memberSince: Instant | null;
+  firstOrderAt: Instant | null;
+  lastOrderAt: Instant | null;
+  /** Successful trades, as TOP counts them. */
+  tradeCount: number | null;
+  updatedAt: Instant | null;
+}
+
+export interface MarketplaceConnector extends Connector {
+  readonly channel: string;
+  readonly currency: string;
+  buyersByIds(ids: readonly string[]): Promise<Array<Slot<MarketplaceBuyer> | null>>;
+  ordersByBuyerIds(ids: readonly string[], query: OrderQuery): Promise<Array<Slot<Order>[]>>;
+  orderSummariesByBuyerIds(ids: readonly string[], query: SummaryQuery): Promise<Array<Slot<OrderSummary> | null>>;
+  linesByOrderIds(ids: readonly string[]): Promise<Array<Slot<OrderLine>[]>>;
+  refundsByOrderIds(ids: readonly string[]): Promise<Array<Slot<Refund>[]>>;
+  categoryStatsByBuyerIds(ids: readonly string[]): Promise<Array<Slot<CategoryStat>[]>>;
+  eventsByBuyerIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+  rfmBoundaries(): Promise<RfmBoundaries>;
+}
+
+/** The event kinds a marketplace shop emits: the same names as the SQL shop's, so timelines read alike. */
+export const MARKETPLACE_EVENT_KINDS: readonly EventKind[] = ['order_paid', 'order_placed', 'order_refunded'];
+
+const PATH = '/router/rest';
+/** Ids per filtered call the stand-in accepts (real TOP: 1, see the header). */
+export const API_MAX_IDS = 20;
+/** TOP's page_size ceiling for trades, refunds and CRM members. */
+export const API_MAX_PAGE = 100;
+/** A runaway has_next (a server that never ends) stops here instead of looping forever. */
+const MAX_PAGES = 10_000;
+const CURSOR_PREFIX = 'top1:';
+const CANCELLED = 'cancelled';
+const DAY_MS = 86_400_000;
+
+const TRADE_FIELDS =
+  'tid,tid_str,status,buyer_open_uid,buyer_nick,created,pay_time,modified,end_time,payment,total_fee,post_fee,receiver_name,receiver_mobile,orders';
+const REFUND_FIELDS = 'refund_id,tid,oid,buyer_open_uid,refund_fee,reason,status,created,modified';
+
+/**
+ * TOP trade status → the canonical statuses the SQL shop uses. TRADE_CLOSED means "closed after
+ * the buyer was refunded in full" (paid) or "closed unpaid"; the pay time tells them apart.
+ */
+const STATUS: Record<string, string | ((paid: boolean) => string)> = {
+  TRADE_NO_CREATE_PAY: 'created',
+  WAIT_BUYER_PAY: 'created',
+  PAY_PENDING: 'created',
+  WAIT_PRE_AUTH_CONFIRM: 'created',
+  WAIT_SELLER_SEND_GOODS: 'paid',
+  SELLER_CONSIGNED_PART: 'shipped',
+  WAIT_BUYER_CONFIRM_GOODS: 'shipped',
+  TRADE_BUYER_SIGNED: 'shipped',
+  TRADE_FINISHED: 'completed',
+  TRADE_CLOSED: (paid) => (paid ? 'refunded' : CANCELLED),
+  TRADE_CLOSED_BY_TAOBAO: CANCELLED,
+};
+
+/** TOP codes that mean "the platform is overloaded or down, try later"; every other code is our request's fault. */
+const UNAVAILABLE_CODES = new Set([5, 6, 7, 8, 10, 520]);
+
+/** `buyer_open_uid`s look like `AAHk5d-EAAeGwJedwSFu0XXX`; anything else never reaches the API (one bad id fails a whole TOP call). */
+const isBuyerId = (id: string) => /^[A-Za-z0-9_-]{6,64}$/.test(id);
+/** Trade and refund ids: decimal digits. */
+const isNumericId = (id: string) => /^[1-9]\d{0,19}$/.test(id);
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
+/** A TOP id: the `*_str` twin when given (19-digit ids do not survive JSON numbers), else an exact integer. */
+function idOf(row: JsonObject, key: string): string | null {
+  const s = row[`${key}_str`] ?? row[key];
+  if (typeof s === 'string' && /^\d+$/.test(s)) return s;
+  if (typeof s === 'number' && Number.isSafeInteger(s) && s > 0) return String(s);
+  return null;
+}
+
+/** `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai, TOP's one time format (requests and answers). */
+export function topTime(ms: number): string {
+  const iso = new Date(ms + 8 * 3_600_000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/** TOP's md5 signature over every parameter but `sign`. */
+export function topSign(params: Record<string, string>, secret: string): string {
+  const body = Object.keys(params)
+    .filter((k) => k !== 'sign')
+    .sort()
+    .map((k) => k + params[k])
+    .join('');
+  return crypto.createHash('md5').update(secret + body + secret, 'utf8').digest('hex').toUpperCase();
+}
+
+/**
+ * A real buyer mobile in E.164, or null. Masked numbers (`*`), virtual numbers with an
+ * extension (`-5678`, `转5678`) and anything that is not an 11-digit Chinese mobile or another
+ * country's number are refused: such a value is shared by strangers and must never link.
+ */
+export function realPhone(raw: unknown): string | null {
+  const s = text(raw);
+  if (!s || /[*＊]/.test(s) || /\d\s*[-—–#转]\s*\d{1,6}\s*$/.test(s) || /ext/i.test(s)) return null;
+  const e164 = normalizePhone(s);
+  if (!e164) return null;
+  if (e164.startsWith('+86') && !/^\+861\d{10}$/.test(e164)) return null;
+  return e164;
+}
+
+function topError(source: SourceName, method: string, err: JsonObject): SourceError {
+  const code = typeof err.code === 'number' ? err.code : Number(err.code);
+  const sub = typeof err.sub_code === 'string' ? err.sub_code : '';
+  // msg/sub_msg are left out on purpose: TOP puts argument values (nicks, ids) in them.
+  // `topCode`, not `code`: the detail is spread into extensions, where `code` is c360's.
+  const detail = { request: method, topCode: code, ...(sub ? { subCode: sub } : {}) };
+  const what = `error ${Number.isFinite(code) ? code : '?'}${sub ? ` (${sub})` : ''}`;
+  // isp.* sub codes are the platform's own failures (timeouts, remote services down): transient.
+  if (UNAVAILABLE_CODES.has(code) || sub.startsWith('isp.')) {
+    return new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is unavailable: ${method} answered ${what}`, detail);
+  }
+  return new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} refused ${method}: ${what}`, detail);
+}
+
+/** `{ trades: { trade: [...] } }` → the list; TOP leaves the wrapper out when the list is empty. */
+function nested(source: SourceName, body: JsonObject, outer: string, inner: string, request: string): JsonObject[] {
+  const wrap = body[outer];
+  if (wrap == null) return [];
+  if (typeof wrap !== 'object' || Array.isArray(wrap)) throw badResponse(source, request, `"${outer}" is not an object`);
+  const list = (wrap as JsonObject)[inner];
+  if (list == null) return [];
+  if (!Array.isArray(list)) throw badResponse(source, request, `"${outer}.${inner}" is not an array`);
+  return list.map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? x : {})) as JsonObject[];
+}
+
+function groupBy<T>(rows: readonly T[], key: (r: T) => string | null): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    if (k == null) continue;
+    let list = m.get(k);
+    if (!list) m.set(k, (list = []));
+    list.push(r);
+  }
+  return m;
+}
+
+// ---------- the connector ----------
+
+export function createMarketplaceConnector(name: SourceName, options: MarketplaceOptions, observer: SourceObserver): MarketplaceConnector {
+  const SOURCE = name;
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
+  const currency = options.currency;
+  const channel = options.channel;
+  const categories = options.categories ?? {};
+
+  /**
+   * One TOP call through the observer: signs the parameters, sends them, and answers the
+   * method's `<method>_response` object (or throws the coded error). Parsing sits inside the
+   * observed call, so a malformed answer counts as that call's failure.
+   */
+  function call(operation: string, batchSize: number, method: string, business: Record<string, string | number>): Promise<JsonObject> {
+    return observer.call({ source: SOURCE, operation, batchSize }, async () => {
+      const params: Record<string, string> = {
+        method,
+        app_key: options.appKey,
+        session: options.session,
+        timestamp: topTime(Date.now()),
+        format: 'json',
+        v: '2.0',
+        sign_method: 'md5',
+      };
+      for (const [k, v] of Object.entries(business)) params[k] = String(v);
+      params.sign = topSign(params, options.appSecret);
+      const body = await transport.getJson(PATH, params);
+      const request = `${method}`;
+      if (body.error_response != null) {
+        const err = body.error_response;
+        if (typeof err !== 'object' || Array.isArray(err)) throw badResponse(SOURCE, request, '"error_response" is not an object');
+        throw topError(SOURCE, method, err as JsonObject);
+      }
+      const key = `${method.replace(/^taobao\./, '').replace(/\./g, '_')}_response`;
+      const answer = body[key];
+      if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) throw badResponse(SOURCE, request, `"${key}" is missing`);
+      return answer as JsonObject;
+    });
+  }
+
+  /** Every page of one filtered listing (trades or refunds, which page alike), in the API's order. */
+  async function pages(operation: string, batchSize: number, method: string, params: Record<string, string | number>, outer: string, inner: string) {
+    const rows: JsonObject[] = [];
+    for (let page = 1; ; page++) {
+      const body = await call(operation, batchSize, method, { ...params, page_no: page, page_size: API_MAX_PAGE, use_has_next: 'true' });
+      rows.push(...nested(SOURCE, body, outer, inner, method));
+      if (body.has_next === false || body.has_next == null) break;
+      if (body.has_next !== true) throw badResponse(SOURCE, method, '"has_next" is not a boolean');
+      if (page >= MAX_PAGES) throw badResponse(SOURCE, method, `more than ${MAX_PAGES} pages`);
+    }
+    return rows;
+  }
+
+  /** Chunks of unique valid keys, run concurrently; each chunk's rows grouped by `key`. */
+  async function byKeys(keys: readonly string[], valid: (k: string) => boolean, fetch: (chunk: string[]) => Promise<JsonObject[]>, key: (r: JsonObject) => string | null) {
+    const wanted = [...new Set(keys.filter(valid))];
+    const chunks: string[][] = [];
+    for (let i = 0; i < wanted.length; i += maxBatch) chunks.push(wanted.slice(i, i + maxBatch));
+    const rows = (await Promise.all(chunks.map(fetch))).flat();
+    return groupBy(rows, key);
+  }
+
+  const tradesOfBuyers = (operation: string, ids: readonly string[], extra: Record<string, string> = {}) =>
+    byKeys(
+      ids,
+      isBuyerId,
+      (chunk) => pages(operation, chunk.length, 'taobao.trades.sold.get', { fields: TRADE_FIELDS, buyer_open_uid: chunk.join(','), ...extra }, 'trades', 'trade'),
+      (r) => text(r.buyer_open_uid),
+    );
+  const refundsOfBuyers = (operation: string, ids: readonly string[]) =>
+    byKeys(
+      ids,
+      isBuyerId,
+      (chunk) => pages(operation, chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', buyer_open_uid: chunk.join(',') }, 'refunds', 'refund'),
+      (r) => text(r.buyer_open_uid),
+    );
+
+  /** Per buyer: its trades read and its successful refunds by tid, one pass over both listings. */
+  async function ledgers(operation: string, ids: readonly string[]) {
+    const [trades, refunds] = await Promise.all([tradesOfBuyers(operation, ids), refundsOfBuyers(operation, ids)]);
+    const out = new Map<string, Ledger>();
+    for (const id of new Set(ids)) {
+      const ts = trades.get(id);
+      if (!ts) continue;
+      const rs = (refunds.get(id) ?? []).map((r) => toRefund(r));
+      out.set(id, ledgerOf(ts.map((t) => toTrade(t)), rs));
+    }
+    return out;
+  }
+
+  // ---- conversions (closures: they know the source name, currency, channel and categories) ----
+
+  function toTrade(t: JsonObject): Slot<Trade> {
+    const id = idOf(t, 'tid');
+    if (!id) return badRow(SOURCE, 'order', 'tid is missing');
+    const buyer = text(t.buyer_open_uid);
+    if (!buyer) return badRow(SOURCE, 'order', 'buyer_open_uid is missing');
+    const total = moneyFromDecimal(t.payment, currency);
+    if (!total) return badRow(SOURCE, 'order', 'payment is not a yuan amount');
+    const placedAt = instantFromShanghaiLocal(t.created);
+    if (!placedAt) return badRow(SOURCE, 'order', 'created is not a TOP time');
+    const paidAt = t.pay_time == null || t.pay_time === '' ? null : instantFromShanghaiLocal(t.pay_time);
+    if (paidAt === null && t.pay_time != null && t.pay_time !== '') return badRow(SOURCE, 'order', 'pay_time is not a TOP time');
+    const mapped = typeof t.status === 'string' && Object.hasOwn(STATUS, t.status) ? STATUS[t.status] : undefined;
+    if (mapped === undefined) return badRow(SOURCE, 'order', 'status is not a TOP trade status');
+    const status = typeof mapped === 'function' ? mapped(paidAt != null) : mapped;
+    const lines = nested(SOURCE, t, 'orders', 'order', 'trade').map((o) => toLine(o, id));
+    const order: Order = { source: SOURCE, id, accountId: buyer, status, channel, total, placedAt, paidAt };
+    return { order, lines };
+  }
+
+  function toLine(o: JsonObject, tid: string): Slot<OrderLine> {
+    const id = idOf(o, 'oid');
+    if (!id) return badRow(SOURCE, 'order line', 'oid is missing');
+    const unitPrice = moneyFromDecimal(o.price, currency);
+    if (!unitPrice) return badRow(SOURCE, 'order line', 'price is not a yuan amount');
+    const quantity = typeof o.num === 'number' ? o.num : Number(o.num);
+    if (!Number.isSafeInteger(quantity) || quantity < 0) return badRow(SOURCE, 'order line', 'num is not an integer');
+    const cid = o.cid == null ? null : String(o.cid);
+    return {
+      id,
+      orderId: tid,
+      sku: text(o.outer_sku_id) ?? text(o.sku_id) ?? (o.num_iid == null ? '' : String(o.num_iid)),
+      name: typeof o.title === 'string' ? o.title : '',
+      category: cid == null ? '' : (categories[cid] ?? `cid:${cid}`),
+      quantity,
+      unitPrice,
+    };
+  }
+
+  function toRefund(r: JsonObject): Slot<Refund> {
+    const id = idOf(r, 'refund_id');
+    if (!id) return badRow(SOURCE, 'refund', 'refund_id is missing');
+    const orderId = idOf(r, 'tid');
+    if (!orderId) return badRow(SOURCE, 'refund', 'tid is missing');
+    const amount = moneyFromDecimal(r.refund_fee, currency);
+    if (!amount) return badRow(SOURCE, 'refund', 'refund_fee is not a yuan amount');
+    // A SUCCESS refund's last modification is the moment it succeeded (created is the application).
+    const refundedAt = instantFromShanghaiLocal(r.modified);
+    if (!refundedAt) return badRow(SOURCE, 'refund', 'modified is not a TOP time');
+    return { id, orderId, amount, reason: text(r.reason), refundedAt };
+  }
+
+  function toBuyer(m: JsonObject, id: string): Slot<MarketplaceBuyer> {
+    const optionalTime = (v: unknown, field: string): Instant | null | Error => {
+      if (v == null || v === '') return null;
+      return instantFromShanghaiLocal(v) ?? badRow(SOURCE, 'buyer', `${field} is not a TOP time`);
+    };
+    const memberSince = optionalTime(m.join_time, 'join_time');
+    const first = optionalTime(m.first_trade_time, 'first_trade_time');
+    const last = optionalTime(m.last_trade_time, 'last_trade_time');
+    const updated = optionalTime(m.modified, 'modified');
+    for (const t of [memberSince, first, last, updated]) if (t instanceof Error) return t as SourceError;
+    const grade = m.grade == null ? null : Number(m.grade);
+    if (grade != null && !(Number.isInteger(grade) && grade >= 0 && grade <= 4)) return badRow(SOURCE, 'buyer', 'grade is not 0..4');
+    const count = m.trade_count == null ? null : Number(m.trade_count);
+    return {
+      source: SOURCE,
+      id,
+      nick: text(m.buyer_nick),
+      // Only members' numbers are the buyer's own; anything virtual or masked is dropped here.
+      phone: memberSince ? realPhone(m.mobile) : null,
+      channel,
+      grade,
+      memberSince: memberSince as Instant | null,
+      firstOrderAt: first as Instant | null,
+      lastOrderAt: last as Instant | null,
+      tradeCount: count != null && Number.isSafeInteger(count) ? count : null,
+      updatedAt: updated as Instant | null,
+    };
+  }
+
+  function toScanned(m: JsonObject): ScannedRecord | null {
+    const id = text(m.buyer_open_uid);
+    const updatedAt = instantFromShanghaiLocal(m.modified);
+    if (!id || !isBuyerId(id) || !updatedAt) return null;
+    const phone = m.join_time ? realPhone(m.mobile) : null;
+    return { source: SOURCE, recordId: id, updatedAt, identifiers: phone ? [{ kind: 'PHONE', value: phone }] : [] };
+  }
+
+  async function members(operation: string, ids: readonly string[]) {
+    return byKeys(
+      ids,
+      isBuyerId,
+      async (chunk) =>
+        nested(
+          SOURCE,
+          await call(operation, chunk.length, 'taobao.crm.members.search', { buyer_open_uid: chunk.join(','), current_page: 1, page_size: API_MAX_PAGE }),
+          'members',
+          'basic_member',
+          'taobao.crm.members.search',
+        ),
+      (r) => text(r.buyer_open_uid),
+    );
+  }
+
+  // ---- event building over one buyer's ledger ----
+
+  function eventsOf(buyer: string, l: Ledger, kinds: readonly EventKind[]): Slot<SourceEvent>[] {
+    const out: Slot<SourceEvent>[] = [...l.bad];
+    for (const t of l.trades) {
+      const o = t.order;
+      const base = { recordId: buyer, refId: o.id, amount: o.total, channel: o.channel, status: o.status };
+      if (kinds.includes('order_placed')) out.push({ kind: 'order_placed', at: o.placedAt, id: o.id, ...base });
+      if (kinds.includes('order_paid') && o.paidAt) out.push({ kind: 'order_paid', at: o.paidAt, id: o.id, ...base });
+      if (kinds.includes('order_refunded'))
+        for (const r of l.refunds.get(o.id) ?? [])
+          out.push({ kind: 'order_refunded', at: r.refundedAt, id: r.id, recordId: buyer, refId: o.id, amount: r.amount, channel: o.channel, status: o.status, title: r.reason });
+    }
+    return out;
+  }
+
+  return {
+    name: SOURCE,
+    maxBatch,
+    channel,
+    currency,
+
+    async buyersByIds(ids) {
+      const by = await members('buyersByIds', ids);
+      return ids.map((id) => {
+        const m = by.get(id)?.[0];
+        return m ? toBuyer(m, id) : null;
+      });
+    },
+
+    /** Newest first per buyer (created, then tid), as TOP lists them; `limit` cut here, `since` pushed down as start_created. */
+    async ordersByBuyerIds(ids, query: OrderQuery = {}) {
+      const since = sinceMillis(query.since);
+      const limit = checkLimit(query.limit);
+      // TOP keeps whole seconds: an order at second s is at or after `since` iff s ≥ ceil(since).
+      const extra: Record<string, string> = since == null ? {} : { start_created: topTime(Math.ceil(since / 1000) * 1000) };
+      const by = await tradesOfBuyers('ordersByBuyerIds', ids, extra);
+      return ids.map((id) => {
+        const orders = (by.get(id) ?? []).map((t) => {
+          const x = toTrade(t);
+          return x instanceof Error ? x : x.order;
+        });
+        const good = orders.filter((o): o is Order => !(o instanceof Error)).sort(newestFirst);
+        const bad = orders.filter((o) => o instanceof Error);
+        return [...(limit == null ? good : good.slice(0, limit)), ...bad];
+      });
+    },
+
+    /** Aggregates computed over the buyer's trades and SUCCESS refunds (TOP has no aggregate endpoint); the SQL shop's definitions. */
+    async orderSummariesByBuyerIds(ids, query: SummaryQuery) {
+      const windows = summaryWindows(SOURCE, query);
+      const by = await ledgers('orderSummariesByBuyerIds', ids);
+      return ids.map((id) => {
+        const l = by.get(id);
+        return l ? summaryOf(SOURCE, id, l, currency, windows) : null;
+      });
+    },
+
+    /** By tid, in oid order. A trade that is not found answers []. */
+    async linesByOrderIds(ids) {
+      const by = await byKeys(
+        ids,
+        isNumericId,
+        (chunk) => pages('linesByOrderIds', chunk.length, 'taobao.trades.sold.get', { fields: TRADE_FIELDS, tid: chunk.join(',') }, 'trades', 'trade'),
+        (r) => idOf(r, 'tid'),
+      );
+      return ids.map((id) => {
+        const t = by.get(id)?.[0];
+        if (!t) return [];
+        const x = toTrade(t);
+        if (x instanceof Error) return [x];
+        return [...x.lines].sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+      });
+    },
+
+    /** SUCCESS refunds by tid, oldest first. */
+    async refundsByOrderIds(ids) {
+      const by = await byKeys(
+        ids,
+        isNumericId,
+        (chunk) =>
+          pages('refundsByOrderIds', chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', tid: chunk.join(',') }, 'refunds', 'refund'),
+        (r) => idOf(r, 'tid'),
+      );
+      return ids.map((id) =>
+        (by.get(id) ?? []).map(toRefund).sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
+      );
+    },
+
+    /** Counted trades (not cancelled) per category: orders with a line in it, units bought. */
+    async categoryStatsByBuyerIds(ids) {
+      const by = await tradesOfBuyers('categoryStatsByBuyerIds', ids);
+      return ids.map((id) => {
+        const stats = new Map<string, { orders: Set<string>; quantity: number }>();
+        const bad: SourceError[] = [];
+        for (const raw of by.get(id) ?? []) {
+          const t = toTrade(raw);
+          if (t instanceof Error) {
+            bad.push(t);
+            continue;
+          }
+          if (t.order.status === CANCELLED) continue;
+          for (const line of t.lines) {
+            if (line instanceof Error) {
+              bad.push(line);
+              continue;
+            }
+            let s = stats.get(line.category);
+            if (!s) stats.set(line.category, (s = { orders: new Set(), quantity: 0 }));
+            s.orders.add(t.order.id);
+            s.quantity += line.quantity;
+          }
+        }
+        const list: CategoryStat[] = [...stats].map(([category, s]) => ({ category, orders: s.orders.size, quantity: s.quantity }));
+        list.sort((x, y) => y.orders - x.orders || y.quantity - x.quantity || (x.category < y.category ? -1 : x.category > y.category ? 1 : 0));
+        return [...list, ...bad];
+      });
+    },
+
+    /**
+     * Per buyer, the newest `limit` events strictly after the position: built from the trades
+     * and refunds (TOP has no event feed), cut with the shared event order so pages never skip
+     * or repeat. Refunds are asked only when `order_refunded` is wanted.
+     */
+    async eventsByBuyerIds(ids, query: EventQuery) {
+      checkEventQuery(SOURCE, query);
+      const kinds = kindsWanted(MARKETPLACE_EVENT_KINDS, query.kinds);
+      if (kinds.length === 0) return ids.map(() => []);
+      const sinceMs = query.since == null ? null : Date.parse(query.since);
+      const [trades, refunds] = await Promise.all([
+        tradesOfBuyers('eventsByBuyerIds', ids),
+        kinds.includes('order_refunded') ? refundsOfBuyers('eventsByBuyerIds', ids) : Promise.resolve(new Map<string, JsonObject[]>()),
+      ]);
+      return ids.map((id) => {
+        const ts = trades.get(id);
+        if (!ts) return [];
+        const l = ledgerOf(ts.map(toTrade), (refunds.get(id) ?? []).map(toRefund));
+        const all = eventsOf(id, l, kinds);
+        const bad = all.filter((e) => e instanceof Error);
+        const good = (all.filter((e) => !(e instanceof Error)) as SourceEvent[])
+          .filter((e) => (sinceMs == null || Date.parse(e.at) >= sinceMs) && (!query.after || isAfter(e, query.after)))
+          .sort(compareEvents);
+        return [...good.slice(0, query.limit), ...bad];
+      });
+    },
+
+    /**
+     * Quintile boundaries over the whole base: every trade and SUCCESS refund, paged (100 a
+     * call). Costly on a big shop; the gateway caches it (src/insights/rfm-cache.ts).
+     */
+    async rfmBoundaries() {
+      const [trades, refunds] = await Promise.all([
+        pages('rfmBoundaries', 0, 'taobao.trades.sold.get', { fields: TRADE_FIELDS }, 'trades', 'trade'),
+        pages('rfmBoundaries', 0, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
+      ]);
+      const refunded = new Map<string, number>();
+      for (const r of refunds.map(toRefund)) if (!(r instanceof Error)) refunded.set(r.orderId, (refunded.get(r.orderId) ?? 0) + toCents(r.amount));
+      const per = new Map<string, { f: number; m: number; rc: number }>();
+      for (const t of trades.map(toTrade)) {
+        if (t instanceof Error || t.order.status === CANCELLED) continue;
+        const o = t.order;
+        const a = per.get(o.accountId) ?? { f: 0, m: 0, rc: 0 };
+        a.f += 1;
+        a.m += toCents(o.total) - (refunded.get(o.id) ?? 0);
+        a.rc = Math.max(a.rc, Date.parse(o.placedAt));
+        per.set(o.accountId, a);
+      }
+      const rows = [...per.values()];
+      const upper = (vals: number[]) => ntileUpperBounds(vals);
+      return {
+        accounts: rows.length,
+        recency: upper(rows.map((r) => r.rc)).map((ms) => new Date(ms).toISOString()),
+        frequency: upper(rows.map((r) => r.f)),
+        monetary: upper(rows.map((r) => r.m)),
+        currency: rows.length ? currency : null,
+        computedAt: new Date().toISOString(),
+      };
+    },
+
+    /**
+     * The identity feed: taobao.crm.members.increment.get in (modified, buyer_open_uid) order.
+     * TOP pages by page number within a modified window; the cursor keeps the last buyer seen
+     * and its second, so a resumed scan starts at that second and skips what it already gave,
+     * and a second holding more than a page of buyers is walked by page number.
+     */
+    async scan(cursor, pageSize) {
+      const size = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
+      const pos = decodeCursor(SOURCE, cursor);
+      const method = 'taobao.crm.members.increment.get';
+      const body = await call('scan', size, method, {
+        start_modify: topTime(pos.m * 1000),
+        end_modify: topTime(Date.now() + DAY_MS),
+        current_page: pos.p,
+        page_size: size,
+      });
+      const items = nested(SOURCE, body, 'members', 'basic_member', method);
+      const total = Number(body.total_result ?? 0);
+      if (!Number.isSafeInteger(total)) throw badResponse(SOURCE, method, '"total_result" is not an integer');
+      const keyed = items
+        .map((m) => ({ m, sec: secondsOf(m.modified), uid: text(m.buyer_open_uid) }))
+        .filter((x): x is { m: JsonObject; sec: number; uid: string } => x.sec != null && x.uid != null);
+      const fresh = keyed.filter((x) => x.sec > pos.m || (x.sec === pos.m && (pos.u == null || x.uid > pos.u)));
+      let next = pos;
+      if (keyed.length) {
+        const last = keyed[keyed.length - 1];
+        next =
+          last.sec > pos.m
+            ? { m: last.sec, u: keyed.filter((x) => x.sec === last.sec).reduce((a, x) => (x.uid > a ? x.uid : a), last.uid), p: 1 }
+            : { m: pos.m, u: [pos.u ?? '', ...keyed.map((x) => x.uid)].reduce((a, b) => (b > a ? b : a)), p: pos.p + 1 };
+      }
+      const records = fresh.map((x) => toScanned(x.m)).filter((r): r is ScannedRecord => r !== null);
+      const more = pos.p * size < total;
+      return { records, cursor: encodeCursor(next), done: !more } satisfies ScanPage;
+    },
+
+    async scanRecords(recordIds) {
+      const by = await members('scanRecords', recordIds);
+      return recordIds.map((id) => {
+        const m = by.get(id)?.[0];
+        return m ? toScanned(m) : null;
+      });
+    },
+
+    async health() {
+      await call('health', 0, 'taobao.time.get', {});
+    },
+
+    async close() {},
+  };
+}
+
+// ---------- pure helpers ----------
+
+interface Trade {
+  order: Order;
+  lines: Slot<OrderLine>[];
+}
+
+/** One buyer's trades and their refunds, read. */
+interface Ledger {
+  trades: Trade[];
+  refunds: Map<string, Refund[]>;
+  bad: SourceError[];
+}
+
+function ledgerOf(trades: Slot<Trade>[], refunds: Slot<Refund>[]): Ledger {
+  const bad: SourceError[] = [];
+  const good: Trade[] = [];
+  for (const t of trades) (t instanceof Error ? bad : good).push(t as never);
+  const byOrder = new Map<string, Refund[]>();
+  for (const r of refunds) {
+    if (r instanceof Error) {
+      bad.push(r);
+      continue;
+    }
+    const list = byOrder.get(r.orderId) ?? [];
+    list.push(r);
+    byOrder.set(r.orderId, list);
+  }
+  return { trades: good, refunds: byOrder, bad };
+}
+
+/**
+ * The SQL shop's definitions over counted orders (not cancelled): orderCount; totalSpent =
+ * their totals less their refunds; refundedAmount; first/last placed; with windows, the gross,
+ * the refunded-order count and the per-window counts (placed within [now - days, now]).
+ */
+function summaryOf(source: SourceName, id: string, l: Ledger, currency: string, w: { end: number; starts: number[] }): Slot<OrderSummary> {
+  if (l.bad.length) return l.bad[0];
+  const counted = l.trades.filter((t) => t.order.status !== CANCELLED);
+  const gross: Money[] = counted.map((t) => t.order.total);
+  const refundsOf = (t: Trade) => l.refunds.get(t.order.id) ?? [];
+  const refunded: Money[] = counted.flatMap((t) => refundsOf(t).map((r) => r.amount));
+  const grossSpent = addMoney(gross, currency);
+  const refundedAmount = addMoney(refunded, currency);
+  const placed = counted.map((t) => Date.parse(t.order.placedAt));
+  const totalSpent = moneyFromCents(toCents(grossSpent) - toCents(refundedAmount), currency);
+  if (!totalSpent) return badRow(source, 'order summary', 'totals are not money');
+  return {
+    accountId: id,
+    orderCount: counted.length,
+    totalSpent,
+    refundedAmount,
+    firstOrderAt: placed.length ? new Date(Math.min(...placed)).toISOString() : null,
+    lastOrderAt: placed.length ? new Date(Math.max(...placed)).toISOString() : null,
+    grossSpent,
+    refundedOrderCount: counted.filter((t) => refundsOf(t).length > 0).length,
+    recentOrderCounts: w.starts.map((start) => placed.filter((p) => p >= start && p <= w.end).length),
+  };
+}
+
+function summaryWindows(source: SourceName, q: SummaryQuery): { end: number; starts: number[] } {
+  const end = Date.parse(q?.now);
+  if (!Number.isFinite(end)) throw new Error(`${source} orderSummariesByRecordIds: now is not an instant: ${JSON.stringify(q?.now)}`);
+  for (const d of q.windowDays)
+    if (!Number.isInteger(d) || d < 1) throw new Error(`${source} orderSummariesByRecordIds: window days must be positive integers, got ${JSON.stringify(d)}`);
+  return { end, starts: q.windowDays.map((d) => end - d * DAY_MS) };
+}
+
+/**
+ * The largest value of quintiles 1..4 as SQL's NTILE(5) over ascending values cuts them: with n
+ * rows, the first n mod 5 tiles hold one row more. Fewer than five rows leave fewer tiles.
+ */
+export function ntileUpperBounds(values: number[]): number[] {
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  const out: number[] = [];
+  const small = Math.floor(n / 5);
+  const extra = n % 5;
+  let end = 0;
+  for (let tile = 1; tile <= 4; tile++) {
+    const size = small + (tile <= extra ? 1 : 0);
+    if (size === 0) break;
+    end += size;
+    out.push(v[end - 1]);
+  }
+  return out;
+}
+
+const newestFirst = (a: Order, b: Order) => Date.parse(b.placedAt) - Date.parse(a.placedAt) || compareId(b.id, a.id);
+const compareId = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+function secondsOf(v: unknown): number | null {
+  const iso = instantFromShanghaiLocal(v);
+  return iso ? Date.parse(iso) / 1000 : null;
+}
+
+/** Scan position: second `m` (unix), last buyer id given at it `u`, page `p` within that second. */
+interface ScanPos {
+  m: number;
+  u: string | null;
+  p: number;
+}
+
+/** TOP accepts no modified time before its own epoch; the feed starts there. */
+const FEED_START = Date.UTC(2003, 4, 10) / 1000;
+
+function encodeCursor(p: ScanPos): string {
+  return CURSOR_PREFIX + Buffer.from(JSON.stringify(p)).toString('base64url');
+}
+
+function decodeCursor(source: SourceName, cursor: string | null): ScanPos {
+  if (cursor == null) return { m: FEED_START, u: null, p: 1 };
+  const fail = () => new Error(`${source} scan: the cursor was not made by this connector`);
+  if (!cursor.startsWith(CURSOR_PREFIX)) throw fail();
+  try {
+    const p = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8')) as ScanPos;
+    if (!Number.isSafeInteger(p.m) || !Number.isSafeInteger(p.p) || p.p < 1 || (p.u !== null && typeof p.u !== 'string')) throw fail();
+    return p;
+  } catch {
+    throw fail();
+  }
+}
+
+/** `since` as unix ms; a value that is not an ISO instant is the caller's mistake. */
+function sinceMillis(since: string | null | undefined): number | null {
+  if (since == null) return null;
+  const iso = instantFromIso(since);
+  if (!iso) throw badUserInput('since must be an ISO-8601 instant with a zone, e.g. 2024-03-01T00:00:00Z', { argument: 'since' });
+  return Date.parse(iso);
+}
+
+function checkLimit(limit: number | null | undefined): number | null {
+  if (limit == null) return null;
+  if (!Number.isInteger(limit) || limit < 0) throw badUserInput('limit must be a non-negative integer', { argument: 'limit' });
+  return limit;
+}
