@@ -40,7 +40,9 @@ export const commerceResolvers = {
     orders: async (c: CustomerParent, args: { first?: number | null; since?: string | null }, ctx: Context) => {
       const first = boundedFirst(args.first, ctx.limits.maxFirst);
       const query = { since: args.since ?? null, limit: first };
-      const perSource = await Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orders(source, query).loadMany(ids)));
+      const loads = Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orders(source, query).loadMany(ids)));
+      // Every customer's orders settle together, so their lines and refunds batch into one call per source.
+      const perSource = await ctx.loaders.together(`orders:${JSON.stringify(query)}`, loads);
       return newestFirst<Order>(perSource.flatMap((lists) => flattenLists(lists)), (o) => o.placedAt).slice(0, first);
     },
 

@@ -58,6 +58,28 @@ export function createLoaders({ idmap, registry, now = new Date().toISOString(),
 
   const sourceRecords = loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids));
 
+  // Open groups of `together`: closed after the tick that opened them, like a DataLoader batch.
+  const groups = new Map<string, { members: Promise<unknown>[]; settled: Promise<unknown> }>();
+  function together<T>(group: string, p: Promise<T>): Promise<T> {
+    let g = groups.get(group);
+    if (!g) {
+      const members: Promise<unknown>[] = [];
+      // Scheduled as DataLoader schedules a batch: after the current promise jobs, so every
+      // resolver continuing from the same OneID round joins before the group closes.
+      const settled = new Promise<unknown>((resolve) =>
+        Promise.resolve().then(() =>
+          process.nextTick(() => {
+            groups.delete(group);
+            resolve(Promise.allSettled(members));
+          }),
+        ),
+      );
+      groups.set(group, (g = { members, settled }));
+    }
+    g.members.push(p);
+    return g.settled.then(() => p);
+  }
+
   return {
     /** The request time (ISO): "now" for recency, windows and lifecycle. */
     now,
@@ -86,6 +108,8 @@ export function createLoaders({ idmap, registry, now = new Date().toISOString(),
     },
 
     connector: <C>(source: SourceName): C => (registry.get(source) ?? missing(source, 'a connector')).connector as C,
+
+    together,
 
     batch: batch as <V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant?: string) => BatchLoader<V>,
 

@@ -42,12 +42,15 @@ export async function recordsOfKind<C extends Connector, R extends object>(
   operation: string,
   call: (connector: C) => (ids: readonly string[]) => Promise<Array<Slot<R> | null>>,
 ): Promise<Array<(R & { source: SourceName }) | Error>> {
-  const lists = await Promise.all(
+  const lists = await ctx.loaders.together(
+    `records:${operation}:${instances.map((i) => i.name).join(',')}`,
+    Promise.all(
     instances.map(async (inst) => {
       const ids = await ctx.loaders.recordIds(customerId, inst.name);
       const loaded = await ctx.loaders.batch<Slot<R> | null>(inst.name, operation, call(ctx.loaders.connector<C>(inst.name))).loadMany(ids);
       return settleList(loaded).map((r) => (r instanceof Error ? r : { ...(r as R), source: inst.name }));
     }),
+    ),
   );
   return lists.flat();
 }

@@ -46,6 +46,12 @@ export interface KindContext {
      * from where the schema was built: a schema depends only on which instances exist.
      */
     connector<C extends Connector>(source: SourceName): C;
+    /**
+     * Resolves with `p`, but only once every promise joined to `group` in the same tick has
+     * settled. Customers of one query level load from several sources that answer at different
+     * times; joined, they move on together, so the next level still batches into one call per source.
+     */
+    together<T>(group: string, p: Promise<T>): Promise<T>;
   };
   limits: { maxFirst: number };
 }
@@ -66,15 +72,15 @@ export type KindResolvers = Record<string, Record<string, unknown>>;
 export interface SourceKind<Options = any, C extends Connector = Connector> {
   /** The `kind` string config names: lower kebab case (`crm`, `wecom`, `sql-table`). */
   readonly kind: string;
-  /** What system this is, one line (docs, errors, `c360 check-config`). */
+  /** What system this is, one line (docs, errors, the `SourceName` enum's descriptions). */
   readonly title: string;
   /** An instance's options, strict: an unknown key is a config error naming it. */
   readonly options: z.ZodType<Options>;
-  /** Options that are file paths relative to the config file's directory (SQLite files), resolved before `create`. */
+  /** Options that are file paths (SQLite files), resolved like every path in the config (against the working directory) before `create`. */
   resolvePaths?(options: Options, resolve: (p: string) => string): Options;
   /** The connector of one instance; observer sees every call it makes. */
   create(name: SourceName, options: Options, observer: SourceObserver): C;
-  /** Start-up check against the real system; throws an Error whose message names the config key at fault. */
+  /** Start-up check against the real system; throws an Error whose message names the option at fault (`profile.fields.phone.column: …`, one problem a line); the gateway prefixes `sources[<name>].`. */
   check?(connector: C): Promise<void>;
   /** What the core may compute on with this connector. */
   capabilities(connector: C): Capabilities;

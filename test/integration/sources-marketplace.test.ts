@@ -373,6 +373,7 @@ describe('Marketplace source: capabilities and resolvers', () => {
       limits: { maxFirst: 100 },
       loaders: {
         connector: ((source: string) => ({ shop_tmall: tmall, shop_jd: jd })[source]) as never,
+        together: (_group, p) => p,
         recordIds: async (customerId, source) => records[customerId]?.[source] ?? [],
         batch: (source, _op, call) => ({
           load: async (k) => (await call([k]))[0] as never,

@@ -580,6 +580,7 @@ describe('SQL table source: Customer.tableRecords', () => {
       limits: { maxFirst: 100 },
       loaders: {
         connector: ((source: string) => connectors[source]) as never,
+        together: (_group, p) => p,
         batch: (source, operation, call) => {
           const key = `${source}/${operation}`;
           if (!loaders.has(key)) loaders.set(key, new DataLoader<string, unknown>((keys) => call(keys) as Promise<unknown[]>));

@@ -370,6 +370,7 @@ describe('WeCom kind: Customer.wecomContacts', () => {
     const ctx: KindContext = {
       loaders: {
         connector: (() => wecom) as never,
+        together: (_group, p) => p,
         batch: (source, operation, call) => {
           const key = `${source}/${operation}`;
           if (!loaders.has(key)) loaders.set(key, new DataLoader((keys) => call(keys), { maxBatchSize: wecom.maxBatch }));
