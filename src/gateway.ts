@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createLogger, type Logger } from './observability/logger';
@@ -14,7 +14,7 @@ import { composeObservers, type SourceObserver } from './sources/observe';
 import { createRegistry, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
-import { buildSchema } from './schema';
+import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
 import type { Context } from './context';
 import { createAccess, type Access } from './access';
@@ -53,13 +53,21 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   await migrateLatest(oneidDb);
   const idmap = createIdMapStore(oneidDb);
   const registry = createRegistry(config.sources, observer);
-  try {
-    // A kind that can check its mapping against the real system does so now: a wrong one stops start-up.
-    for (const s of registry.sources) await s.kind.check?.(s.connector);
-  } catch (e) {
+  // A kind that can check its mapping against the real system does so now: a wrong one stops
+  // start-up, every problem named by its config key.
+  const problems: string[] = [];
+  for (const s of registry.sources) {
+    try {
+      await s.kind.check?.(s.connector);
+    } catch (e) {
+      const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
+      problems.push(...lines.map((l) => `  sources[${s.name}].${l.trim()}`));
+    }
+  }
+  if (problems.length) {
     await registry.close();
     await oneidDb.destroy();
-    throw e;
+    throw new ConfigError(`the configured sources do not match their systems:\n${problems.join('\n')}`);
   }
   const insights = loadInsightsRuntime(config.insights.rulesDir, registry);
   const schema = buildSchema(registry);
@@ -70,6 +78,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     policyFile: config.access.policyFile,
     hashKey: config.access.hashKey,
     hardMaxIds: config.limits.maxIds,
+    optionalTypes: unconfiguredTypes(schema),
     log,
   });
   const apollos = new Map<string, ApolloServer<Context>>();

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mergeTypeDefs } from '@graphql-tools/merge';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { GraphQLSchema } from 'graphql';
+import { Kind, parse, type GraphQLSchema } from 'graphql';
 import { buildResolvers, enumValueOf } from '../resolvers';
-import type { SourceRegistry } from './sources/registry';
+import { sourceKinds, type SourceRegistry } from './sources/registry';
 
 export const SCHEMA_DIR = path.resolve(__dirname, '..', 'schema');
 
@@ -37,4 +37,25 @@ export function buildSchema(registry: SourceRegistry): GraphQLSchema {
     resolvers: buildResolvers(registry),
     resolverValidationOptions: { requireResolversToMatchSchema: 'error', requireResolversForResolveType: 'ignore' },
   });
+}
+
+/**
+ * What every known source kind declares that `schema` lacks, because this deployment does not
+ * configure the kind: type names (`WecomContact`) and fields it adds to shared types
+ * (`Customer.wecomContacts`). One access policy serves deployments with different sources; it may name these.
+ */
+export function unconfiguredTypes(schema: GraphQLSchema): Set<string> {
+  const out = new Set<string>();
+  for (const kind of sourceKinds().values()) {
+    if (!kind.sdl) continue;
+    for (const def of parse(kind.sdl).definitions) {
+      if ((def.kind === Kind.OBJECT_TYPE_DEFINITION || def.kind === Kind.ENUM_TYPE_DEFINITION) && !schema.getType(def.name.value)) out.add(def.name.value);
+      if (def.kind === Kind.OBJECT_TYPE_EXTENSION) {
+        const t = schema.getType(def.name.value);
+        const fields = t && 'getFields' in t ? (t.getFields() as Record<string, unknown>) : {};
+        for (const f of def.fields ?? []) if (!(f.name.value in fields)) out.add(`${def.name.value}.${f.name.value}`);
+      }
+    }
+  }
+  return out;
 }

@@ -46,6 +46,8 @@ export interface AccessOptions {
   baseDir?: string;
   /** The API's own maximum of ids per argument (config limits.maxIds): beyond it, BAD_USER_INPUT for every role. */
   hardMaxIds?: number;
+  /** Types of source kinds this deployment does not configure: the policy may name them (src/schema.ts `unconfiguredTypes`). */
+  optionalTypes?: ReadonlySet<string>;
 }
 
 export interface Access {
@@ -63,7 +65,7 @@ export interface Access {
 
 /** Loads and checks the policy, builds the role schemas and the authenticator, and migrates the audit table. */
 export async function createAccess(opts: AccessOptions): Promise<Access> {
-  const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema);
+  const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
   for (const w of policy.warnings) opts.log?.warn(w);
   const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey });
   const authenticate = createAuthenticator(opts.auth, {

@@ -101,13 +101,18 @@ function fieldOf(schema: GraphQLSchema, typeName: string, fieldName: string): Gr
   return isComposite(t) ? t.getFields()[fieldName] : undefined;
 }
 
-/** Checks `Type.field` exists; returns the field or records an issue at `key`. */
-function checkRef(schema: GraphQLSchema, ref: string, key: string, issues: Issues) {
+/**
+ * Checks `Type.field` exists; returns the field or records an issue at `key`. A type in `optional`
+ * (one of a source kind this deployment does not configure) is absent without an issue.
+ */
+function checkRef(schema: GraphQLSchema, ref: string, key: string, issues: Issues, optional: ReadonlySet<string> = NONE) {
   const [typeName, fieldName] = ref.split('.');
   const t = schema.getType(typeName);
+  if (!t && optional.has(typeName)) return;
   if (!t) return void issues.push(`${key}: unknown type "${typeName}"`);
   if (!isComposite(t)) return void issues.push(`${key}: "${typeName}" is not an object type`);
   const f = fieldOf(schema, typeName, fieldName);
+  if (!f && optional.has(ref)) return;
   if (!f) return void issues.push(`${key}: unknown field "${fieldName}" on ${typeName}`);
   return f;
 }
@@ -117,24 +122,44 @@ function siblingValues(schema: GraphQLSchema, typeName: string, sibling: string,
   const f = fieldOf(schema, typeName, sibling);
   if (!f) return void issues.push(`${key}: unknown field "${sibling}" on ${typeName}`);
   const t = getNamedType(f.type);
-  if (isEnumType(t)) return new Set(t.getValues().map((v) => v.name));
+  if (isEnumType(t)) {
+    const values = new Set(t.getValues().map((v) => v.name));
+    // Source names are the deployment's instances: one policy may serve deployments with other sources.
+    return t.name === 'SourceName' ? Object.assign(values, { lenient: true }) : values;
+  }
   if (isScalarType(t)) return null;
   return void issues.push(`${key}: "${typeName}.${sibling}" must be an enum or scalar field to choose by`);
 }
 
-function checkValues(allowed: Set<string> | null | undefined, values: Iterable<string>, key: string, issues: Issues) {
+/**
+ * Values must be among `allowed`. For source names (`lenient`), one this deployment does not
+ * configure is a warning, not an error: the policy may be shared by deployments with other sources.
+ */
+function checkValues(allowed: (Set<string> & { lenient?: boolean }) | null | undefined, values: Iterable<string>, key: string, issues: Issues, warnings: string[]) {
   if (!allowed) return;
-  for (const v of values) if (!allowed.has(v)) issues.push(`${key}: "${v}" is not one of ${[...allowed].join(', ')}`);
+  for (const v of values) {
+    if (allowed.has(v)) continue;
+    if (allowed.lenient && /^[A-Z][A-Z0-9_]*$/.test(v)) warnings.push(`${key}: "${v}" is not a configured source (kept for deployments that have it; configured: ${[...allowed].join(', ')})`);
+    else issues.push(`${key}: "${v}" is not one of ${[...allowed].join(', ')}`);
+  }
 }
 
-function resolveMask(schema: GraphQLSchema, ref: string, spec: MaskSpecInput, key: string, issues: Issues): FieldMask | 'none' | undefined {
-  const f = checkRef(schema, ref, key, issues);
+function resolveMask(
+  schema: GraphQLSchema,
+  ref: string,
+  spec: MaskSpecInput,
+  key: string,
+  issues: Issues,
+  warnings: string[],
+  optional: ReadonlySet<string>,
+): FieldMask | 'none' | undefined {
+  const f = checkRef(schema, ref, key, issues, optional);
   if (!f) return;
   if (!isScalarType(getNamedType(f.type))) return void issues.push(`${key}: only scalar fields can be masked`);
   if (typeof spec === 'string') return spec === 'none' ? 'none' : { kind: 'style', style: spec };
   const typeName = ref.split('.')[0];
   const allowed = siblingValues(schema, typeName, spec.byParent, `${key}.byParent`, issues);
-  checkValues(allowed, Object.keys(spec.styles), `${key}.styles`, issues);
+  checkValues(allowed, Object.keys(spec.styles), `${key}.styles`, issues, warnings);
   return { kind: 'byParent', parentField: spec.byParent, styles: new Map(Object.entries(spec.styles)), otherwise: spec.otherwise };
 }
 
@@ -179,7 +204,14 @@ export const sha256Hex = (s: string) => crypto.createHash('sha256').update(s).di
  * Validates a parsed policy object against the full schema. `where` names it in errors;
  * `baseDir` resolves the safelist path. Throws PolicyError listing every problem.
  */
-export function parsePolicy(raw: unknown, where: string, schema: GraphQLSchema, baseDir = process.cwd()): Policy {
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Validates a policy against the schema. `optionalTypes`: types the policy may name that this
+ * schema lacks, because they belong to source kinds the deployment does not configure (one
+ * policy serves deployments with different sources); refs to them are dropped, not errors.
+ */
+export function parsePolicy(raw: unknown, where: string, schema: GraphQLSchema, baseDir = process.cwd(), optionalTypes: ReadonlySet<string> = NONE): Policy {
   const parsed = PolicyFile.safeParse(raw);
   if (!parsed.success) throw new PolicyError(`${where}: invalid access policy:\n  ${zodIssues(parsed.error).join('\n  ')}`);
   const file = parsed.data;
@@ -188,17 +220,17 @@ export function parsePolicy(raw: unknown, where: string, schema: GraphQLSchema, 
 
   // ----- classification -----
   const notPersonal = new Set<string>();
-  file.notPersonal.forEach((ref, i) => checkRef(schema, ref, `notPersonal[${i}]`, issues) && notPersonal.add(ref));
+  file.notPersonal.forEach((ref, i) => checkRef(schema, ref, `notPersonal[${i}]`, issues, optionalTypes) && notPersonal.add(ref));
   const personal = new Map<string, PersonalRule>();
   file.personal.forEach((entry, i) => {
     const key = `personal[${i}]`;
     const ref = typeof entry === 'string' ? entry : entry.field;
-    if (!checkRef(schema, ref, key, issues)) return;
+    if (!checkRef(schema, ref, key, issues, optionalTypes)) return;
     if (notPersonal.has(ref)) issues.push(`${key}: "${ref}" is also listed in notPersonal`);
     if (typeof entry === 'string') return void personal.set(ref, {});
     const when = new Map<string, Set<string>>();
     for (const [sibling, values] of Object.entries(entry.when)) {
-      checkValues(siblingValues(schema, ref.split('.')[0], sibling, `${key}.when.${sibling}`, issues), values, `${key}.when.${sibling}`, issues);
+      checkValues(siblingValues(schema, ref.split('.')[0], sibling, `${key}.when.${sibling}`, issues), values, `${key}.when.${sibling}`, issues, warnings);
       when.set(sibling, new Set(values));
     }
     personal.set(ref, { when });
@@ -235,7 +267,7 @@ export function parsePolicy(raw: unknown, where: string, schema: GraphQLSchema, 
     resolving.add(name);
     const parent = entry.extends !== undefined ? resolveRole(entry.extends, `roles.${name}.extends`) : undefined;
     resolving.delete(name);
-    const role = resolveEntry(schema, name, entry, parent, file.defaults.limits, personal, issues, warnings, where);
+    const role = resolveEntry(schema, name, entry, parent, file.defaults.limits, personal, issues, warnings, where, optionalTypes);
     if (role.persistedOnly && !file.safelist) issues.push(`roles.${name}.persistedOnly: needs a "safelist" file in the policy`);
     roles.set(name, role);
     return role;
@@ -256,6 +288,7 @@ function resolveEntry(
   issues: Issues,
   warnings: string[],
   where: string,
+  optionalTypes: ReadonlySet<string>,
 ): RolePolicy {
   const fields = new Map<string, Set<string>>();
   const grant = (typeName: string, fieldName: string) => {
@@ -281,6 +314,7 @@ function resolveEntry(
     // Granting a root type the schema does not have yet (Mutation before the first mutation lands) is allowed,
     // so the policy can say today who gets mutations tomorrow; every other unknown type is a typo.
     if (!t && ROOT_ONLY_BY_NAME.has(typeName) && list.length === 1 && list[0] === '*') continue;
+    if (!t && optionalTypes.has(typeName)) continue;
     if (!t) {
       issues.push(`${key}: unknown type "${typeName}"`);
       continue;
@@ -292,14 +326,16 @@ function resolveEntry(
     const typeFields = t.getFields();
     list.forEach((f, i) => {
       if (f === '*') everyNonPersonal(t);
-      else if (!(f in typeFields)) issues.push(`${key}[${i}]: unknown field "${f}" on ${typeName}`);
+      else if (!(f in typeFields)) {
+        if (!optionalTypes.has(`${typeName}.${f}`)) issues.push(`${key}[${i}]: unknown field "${f}" on ${typeName}`);
+      }
       else grant(typeName, f);
     });
   }
 
   const masks = new Map<string, FieldMask>(parent?.masks ?? []);
   for (const [ref, spec] of Object.entries(entry.mask)) {
-    const m = resolveMask(schema, ref, spec, `roles.${name}.mask.${ref}`, issues);
+    const m = resolveMask(schema, ref, spec, `roles.${name}.mask.${ref}`, issues, warnings, optionalTypes);
     if (!m) continue;
     const [typeName, fieldName] = ref.split('.');
     grant(typeName, fieldName);
@@ -329,8 +365,8 @@ function resolveEntry(
 }
 
 /** Reads and validates a policy file against the full schema. A relative safelist path resolves against the policy file's folder. */
-export function loadPolicy(file: string, schema: GraphQLSchema): Policy {
-  return parsePolicy(readJson(file, 'access policy'), file, schema, path.dirname(path.resolve(file)));
+export function loadPolicy(file: string, schema: GraphQLSchema, optionalTypes: ReadonlySet<string> = NONE): Policy {
+  return parsePolicy(readJson(file, 'access policy'), file, schema, path.dirname(path.resolve(file)), optionalTypes);
 }
 
 /** The default policy shipped with c360. */

@@ -24,9 +24,12 @@ type Role = (typeof ROLES)[number];
  * or a style chosen per value by a sibling field:
  *  - `contactPointsShown` (Identifier.value for sales and support): phone, email and member
  *    no shown as is; openid, unionid and device id hashed;
- *  - `scrmHashed` (SourceRecord.recordId): SCRM record ids hashed, other systems' shown as is.
+ *  - `scrmHashed` (SourceRecord.recordId): record ids that are platform pseudonyms (WeChat openids,
+ *    WeCom external userids, marketplace buyer ids) hashed, other systems' shown as is.
  */
 type Cell = 'visible' | 'absent' | 'phone' | 'email' | 'name' | 'yearOnly' | 'hash' | 'contactPointsShown' | 'scrmHashed';
+/** Sources whose record ids are platform pseudonyms of a person. */
+const PSEUDONYMOUS = ['SCRM', 'WECOM', 'MARKETPLACE'];
 const V = 'visible';
 const A = 'absent';
 
@@ -54,7 +57,19 @@ const POLICY: Record<string, [marketing: Cell, sales: Cell, support: Cell, finan
   'ScrmFollower.nickname':  [A,            V,                    V,                    A,            A,            V],
   'Identifier.value':       [A,            'contactPointsShown', 'contactPointsShown', A,            A,            V],
   'SourceRecord.recordId':  ['scrmHashed', 'scrmHashed',         'scrmHashed',         'scrmHashed', 'scrmHashed', V],
+  // The kinds added later (WeCom, the marketplace), asked of a customer who has records there.
+  'WecomContact.externalUserId': ['hash', 'hash',               'hash',               A,            'hash',       V],
+  'WecomContact.name':      [A,            V,                    V,                    A,            A,            V],
+  'WecomContact.unionid':   [A,            A,                    A,                    A,            A,            V],
+  'WecomFollow.remark':     [A,            V,                    V,                    A,            A,            V],
+  'WecomFollow.remarkMobiles': [A,         V,                    V,                    A,            A,            V],
+  'MarketplaceBuyer.id':    ['hash',       'hash',               'hash',               'hash',       'hash',       V],
+  'MarketplaceBuyer.nick':  [A,            V,                    V,                    A,            A,            V],
+  'MarketplaceBuyer.phone': ['phone',      'phone',              V,                    A,            A,            V],
 };
+
+/** Fields asked of the customer with WeCom and marketplace records rather than the owned one. */
+const ON_PLATFORMS = new Set(['WecomContact.externalUserId', 'WecomContact.name', 'WecomContact.unionid', 'WecomFollow.remark', 'WecomFollow.remarkMobiles', 'MarketplaceBuyer.id', 'MarketplaceBuyer.nick', 'MarketplaceBuyer.phone']);
 
 /** How to select each field under `customer(id:)` and read its values (every item of a list). */
 const FIELDS: Record<string, { select: string; read: (c: any) => unknown[] }> = {
@@ -80,10 +95,25 @@ const FIELDS: Record<string, { select: string; read: (c: any) => unknown[] }> = 
   'ScrmFollower.nickname': { select: 'scrmFollowers { nickname }', read: (c) => c.scrmFollowers.map((x: any) => x.nickname) },
   'Identifier.value': { select: 'identifiers { kind value }', read: (c) => c.identifiers.map((x: any) => ({ kind: x.kind, value: x.value })) },
   'SourceRecord.recordId': { select: 'sourceRecords { source recordId }', read: (c) => c.sourceRecords.map((x: any) => ({ source: x.source, recordId: x.recordId })) },
+  'WecomContact.externalUserId': { select: 'wecomContacts { externalUserId }', read: (c) => c.wecomContacts.map((x: any) => x.externalUserId) },
+  'WecomContact.name': { select: 'wecomContacts { name }', read: (c) => c.wecomContacts.map((x: any) => x.name) },
+  'WecomContact.unionid': { select: 'wecomContacts { unionid }', read: (c) => c.wecomContacts.map((x: any) => x.unionid) },
+  'WecomFollow.remark': { select: 'wecomContacts { follows { remark } }', read: (c) => c.wecomContacts.flatMap((x: any) => x.follows.map((f: any) => f.remark)) },
+  'WecomFollow.remarkMobiles': {
+    select: 'wecomContacts { follows { remarkMobiles } }',
+    read: (c) => c.wecomContacts.flatMap((x: any) => x.follows.flatMap((f: any) => f.remarkMobiles)),
+  },
+  'MarketplaceBuyer.id': { select: 'marketplaceBuyers { id }', read: (c) => c.marketplaceBuyers.map((x: any) => x.id) },
+  'MarketplaceBuyer.nick': { select: 'marketplaceBuyers { nick }', read: (c) => c.marketplaceBuyers.map((x: any) => x.nick) },
+  'MarketplaceBuyer.phone': { select: 'marketplaceBuyers { phone }', read: (c) => c.marketplaceBuyers.map((x: any) => x.phone) },
 };
 
 /** Every field of FIELDS in one selection: the admin's view, the baseline the cells compare with. */
-const ALL_PERSONAL = `query AllPersonal($id: ID!) { customer(id: $id) { id ${Object.values(FIELDS).map((f) => f.select).join(' ')} } }`;
+const ALL_PERSONAL = `query AllPersonal($id: ID!) { customer(id: $id) { id ${Object.entries(FIELDS)
+  .filter(([ref]) => !ON_PLATFORMS.has(ref))
+  .map(([, f]) => f.select)
+  .join(' ')} } }`;
+const PLATFORM_PERSONAL = `query PlatformPersonal($id: ID!) { customer(id: $id) { id ${[...ON_PLATFORMS].map((ref) => FIELDS[ref].select).join(' ')} } }`;
 const IDENTIFIER_KINDS = ['PHONE', 'EMAIL', 'MEMBER_NO', 'OPENID', 'UNIONID'];
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +163,7 @@ function expectedValue(cell: Cell, admin: any): unknown {
     case 'contactPointsShown':
       return { kind: admin.kind, value: ['PHONE', 'EMAIL', 'MEMBER_NO'].includes(admin.kind) ? admin.value : docHash(admin.value) };
     case 'scrmHashed':
-      return { source: admin.source, recordId: admin.source === 'SCRM' ? docHash(admin.recordId) : admin.recordId };
+      return { source: admin.source, recordId: PSEUDONYMOUS.includes(admin.source) ? docHash(admin.recordId) : admin.recordId };
     case 'absent':
       throw new Error('an absent field has no value');
   }
@@ -157,6 +187,8 @@ let rsPrivate: CryptoKey;
 let rsPublicPem: string;
 /** A customer linked to records in all four systems, with a CRM contact team_north owns. */
 let owned: { id: string; phone: string; crmRecordId: string; admin: any };
+/** A customer with WeCom and marketplace records and a value in each of their personal fields (admin's view). */
+let platforms: { id: string; admin: any };
 /** A customer whose CRM contacts other teams own, with a phone only they carry. */
 let foreign: { id: string; phone: string; crmRecordId: string };
 /** A valid phone number nobody carries. */
@@ -264,7 +296,10 @@ async function completeRecords(c: any): Promise<void> {
   }
 }
 
-const nullCount = (c: any) => Object.values(FIELDS).reduce((n, f) => n + f.read(c).filter((v) => v === null || v === undefined).length, 0);
+const nullCount = (c: any) =>
+  Object.entries(FIELDS)
+    .filter(([ref]) => !ON_PLATFORMS.has(ref))
+    .reduce((n, [, f]) => n + f.read(c).filter((v) => v === null || v === undefined).length, 0);
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
@@ -301,11 +336,24 @@ beforeAll(async () => {
     everyone.push(...body.data.customers);
   }
 
+  // The platform customer: WeCom and marketplace records with every personal field of theirs set.
+  for (const c of everyone) {
+    const kinds = new Set(c.sourceRecords.map((r: any) => r.source));
+    if (!kinds.has('WECOM') || !kinds.has('MARKETPLACE')) continue;
+    const { body } = await world.query(PLATFORM_PERSONAL, { id: c.id });
+    const values = [...ON_PLATFORMS].map((ref) => FIELDS[ref].read(body.data.customer));
+    if (values.every((v) => v.length > 0 && v.every((x) => x !== null && x !== undefined && x !== ''))) {
+      platforms = { id: c.id, admin: body.data.customer };
+      break;
+    }
+  }
+  expect(platforms).toBeDefined();
+
   // The owned customer: records in all four systems and every identifier kind the matrix needs,
   // preferring one team_north owns already and the fewest empty fields.
   const candidates = everyone.filter(
     (c) =>
-      new Set(c.sourceRecords.map((r: any) => r.source)).size === 4 &&
+      ['CRM', 'ORDERS', 'SUPPORT', 'SCRM'].every((s) => c.sourceRecords.some((r: any) => r.source === s)) &&
       IDENTIFIER_KINDS.every((k) => c.identifiers.some((i: any) => i.kind === k)) &&
       c.crmContacts.every((x: any) => x !== null),
   );
@@ -343,11 +391,11 @@ afterAll(async () => world?.close());
 // ---------------------------------------------------------------------------------------------
 
 describe('Access: the test world', () => {
-  it('has an owned customer with records in all four systems and a value in every personal field', () => {
+  it('has an owned customer with records in the four original systems and a value in every personal field', () => {
     const sources = new Set(owned.admin.sourceRecords.map((r: any) => r.source));
-    expect(sources).toEqual(new Set(['CRM', 'ORDERS', 'SUPPORT', 'SCRM']));
+    for (const s of ['CRM', 'ORDERS', 'SUPPORT', 'SCRM']) expect(sources).toContain(s);
     for (const [ref, f] of Object.entries(FIELDS)) {
-      const values = f.read(owned.admin);
+      const values = f.read(ON_PLATFORMS.has(ref) ? platforms.admin : owned.admin);
       expect({ ref, some: values.length > 0, allSet: values.every((v) => v !== null && v !== undefined && v !== '') }).toEqual({ ref, some: true, allSet: true });
     }
     const kinds = owned.admin.identifiers.map((i: any) => i.kind);
@@ -366,7 +414,8 @@ describe('Access: personal fields per role, over HTTP', () => {
     const f = FIELDS[field];
     const query = `query Cell($id: ID!) { customer(id: $id) { id ${f.select} } }`;
     world.reset();
-    const { status, body } = await send(query, { id: owned.id }, as(role));
+    const subject = ON_PLATFORMS.has(field) ? platforms : owned;
+    const { status, body } = await send(query, { id: subject.id }, as(role));
 
     if (cell === 'absent') {
       expect(status).toBe(400);
@@ -381,7 +430,7 @@ describe('Access: personal fields per role, over HTTP', () => {
     expect(body.errors).toBeUndefined();
     expect(status).toBe(200);
     const got = f.read(body.data.customer);
-    const admin = f.read(owned.admin);
+    const admin = f.read(subject.admin);
     const key = (v: unknown) => JSON.stringify(v);
     // Lists are compared as multisets: the role's values are the admin's, each as the cell says.
     expect(got.map(key).sort()).toEqual(admin.map((v) => key(expectedValue(cell, v))).sort());
@@ -685,7 +734,8 @@ describe('Access: audit of personal data read unmasked', () => {
   /** Every personal value the admin sees of the owned customer, and the digits of its phones. */
   const personalValues = () => {
     const out = new Set<string>();
-    for (const f of Object.values(FIELDS)) {
+    for (const [ref, f] of Object.entries(FIELDS)) {
+      if (ON_PLATFORMS.has(ref)) continue;
       for (const v of f.read(owned.admin)) {
         if (v && typeof v === 'object') out.add(String((v as any).value ?? (v as any).recordId));
         else if (v) out.add(String(v));

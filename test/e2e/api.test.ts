@@ -191,7 +191,7 @@ describe('Gateway API: operations endpoints', () => {
     expect((await fetch(`${world.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${world.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as any).checks).toEqual({ oneid: 'ok', crm: 'ok', orders: 'ok', support: 'ok', scrm: 'ok' });
+    expect(((await ready.json()) as any).checks).toEqual({ oneid: 'ok', crm: 'ok', orders: 'ok', support: 'ok', scrm: 'ok', wecom: 'ok', marketplace: 'ok' });
   });
 
   it('reports a source that is down in /readyz without going unready', async () => {

@@ -16,6 +16,8 @@ import { createLogger } from '../../src/observability/logger';
 import { generateWorld } from '../../demo/generate';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
 import { startScrmServer, type ScrmServer } from '../../demo/scrm-server';
+import { DEMO_SYSTEMS } from '../../demo/systems';
+import type { StandIn } from '../../demo/system';
 import { freshDatabase, type TestDatabase } from './db';
 import { hashApiKey } from '../../src/access';
 
@@ -33,6 +35,8 @@ export interface TestWorld {
   server: RunningServer;
   support: SupportServer;
   scrm: ScrmServer;
+  /** The demo systems beyond the four (demo/systems/: WeCom, the marketplace), each served by its stand-in. */
+  standIns: Record<string, StandIn>;
   /** Every call the connectors made to a system. */
   calls: CallRecorder;
   /** Every call made to the OneID reader, by method. */
@@ -51,12 +55,15 @@ export interface TestWorldOptions {
   /** Overrides merged into the generated config. */
   configPatch?: (raw: any) => void;
   hooks?: ServerHooks;
+  /** Also generate and serve the demo systems beyond the four (WeCom, the marketplace). Default true. */
+  demoSystems?: boolean;
 }
 
 const READS = ['customersByIds', 'customerIdsByIdentifiers', 'customerIdsBySourceRecords', 'sourceRecordsByCustomerIds', 'identifiersByCustomerIds', 'linkEventsByCustomerIds'];
 
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-'));
+  const systems = opts.demoSystems === false ? [] : DEMO_SYSTEMS;
   const dbs = {
     oneid: await freshDatabase('oneid'),
     crm: await freshDatabase('crm'),
@@ -69,12 +76,16 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     people: opts.people ?? 300,
     seed: opts.seed ?? 7,
     connections: { crm: dbs.crm.connection, orders: dbs.orders.connection, support: dbs.support.connection, scrm: dbs.scrm.connection },
+    // The demo systems keep their own SQLite stores whatever the test engine: they are other companies' systems.
+    systems: systems.map((system) => ({ system, connection: { client: 'sqlite' as const, filename: path.join(dir, `${system.store}.sqlite`) } })),
     truthFile,
   });
   const token = 'test-support-token';
   const appSecret = 'test-scrm-secret';
   const support = await startSupportServer({ db: dbs.support.db, port: 0, token });
   const scrm = await startScrmServer({ db: dbs.scrm.db, port: 0, appId: 'wxtest', appSecret });
+  const standIns: Record<string, StandIn> = {};
+  for (const system of systems) standIns[system.name] = await system.serve({ dbFile: path.join(dir, `${system.store}.sqlite`), port: 0 });
   const raw: any = {
     server: { host: '127.0.0.1', port: 0, sandbox: false },
     oneid: { connection: dbs.oneid.connection },
@@ -83,6 +94,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
       { name: 'orders', kind: 'shop', connection: dbs.orders.connection, webhookSecret: WEBHOOK_SECRET },
       { name: 'support', kind: 'helpdesk', baseUrl: support.url, token, webhookSecret: WEBHOOK_SECRET },
       { name: 'scrm', kind: 'wechat', baseUrl: scrm.url, appId: 'wxtest', appSecret, webhookSecret: WEBHOOK_SECRET },
+      ...systems.map((system) => ({ name: system.name, kind: system.kind, ...system.sourceOptions(standIns[system.name].url), webhookSecret: WEBHOOK_SECRET })),
     ],
     identity: { rulesFile: path.resolve(__dirname, '../../config/identity-rules.json'), resolveOnStart: true },
     auth: {
@@ -125,6 +137,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     server,
     support,
     scrm,
+    standIns,
     calls,
     idmapCalls,
     truthFile,
@@ -150,6 +163,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
       await gw.close();
       await support.close();
       await scrm.close();
+      for (const s of Object.values(standIns)) await s.close();
       for (const d of Object.values(dbs)) await d.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },

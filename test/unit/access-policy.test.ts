@@ -48,7 +48,8 @@ describe('Access policy: the default policy', () => {
     ]) {
       expect(policy.personal.has(ref)).toBe(true);
     }
-    expect(policy.personal.get('SourceRecord.recordId')!.when!.get('source')).toEqual(new Set(['SCRM']));
+    // Platform pseudonyms: WeChat openids, WeCom external userids, marketplace buyer ids.
+    expect(policy.personal.get('SourceRecord.recordId')!.when!.get('source')).toEqual(new Set(['SCRM', 'WECOM', 'MARKETPLACE']));
     expect(policy.personal.has('OrderLine.name')).toBe(false);
   });
 
@@ -96,14 +97,25 @@ describe('Access policy: invalid files stop start-up naming file and key', () =>
   });
 
   it('names a mask choosing by an enum value that does not exist', () => {
-    const msg = loadError('by-parent.json', minimal({ mask: { 'SourceRecord.recordId': { byParent: 'source', styles: { WECHAT: 'hash' }, otherwise: 'none' } } }));
-    expect(msg).toContain('roles.viewer.mask.SourceRecord.recordId.styles: "WECHAT" is not one of CRM, ORDERS, SUPPORT, SCRM');
+    const msg = loadError('by-parent.json', minimal({ mask: { 'Identifier.value': { byParent: 'kind', styles: { WECHAT_ID: 'hash' }, otherwise: 'none' } } }));
+    expect(msg).toContain('roles.viewer.mask.Identifier.value.styles: "WECHAT_ID" is not one of PHONE, EMAIL, OPENID, UNIONID, MEMBER_NO, DEVICE_ID');
+  });
+
+  it('warns, without stopping, about a source this deployment does not configure (one policy, several deployments)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-policy-'));
+    const file = path.join(dir, 'other-source.json');
+    fs.writeFileSync(file, JSON.stringify(minimal({ mask: { 'SourceRecord.recordId': { byParent: 'source', styles: { POS_SHANGHAI: 'hash' }, otherwise: 'none' } } })));
+    const policy = loadPolicy(file, full);
+    expect(policy.warnings.join('\n')).toContain('"POS_SHANGHAI" is not a configured source');
+    // A value that cannot be a source name at all is still an error.
+    const bad = loadError('lower-case.json', minimal({ mask: { 'SourceRecord.recordId': { byParent: 'source', styles: { wechat: 'hash' }, otherwise: 'none' } } }));
+    expect(bad).toContain('"wechat" is not one of');
   });
 
   it('names unknown fields in the personal classification', () => {
-    const msg = loadError('personal.json', minimal({}, { personal: ['CrmContact.phone', 'Customer.shoeSize', { field: 'SourceRecord.recordId', when: { source: ['WECHAT'] } }] }));
+    const msg = loadError('personal.json', minimal({}, { personal: ['CrmContact.phone', 'Customer.shoeSize', { field: 'SourceRecord.recordId', when: { source: ['wechat'] } }] }));
     expect(msg).toContain('personal[1]: unknown field "shoeSize" on Customer');
-    expect(msg).toContain('personal[2].when.source: "WECHAT" is not one of');
+    expect(msg).toContain('personal[2].when.source: "wechat" is not one of');
   });
 
   it('names a bad role name and a bad limit', () => {

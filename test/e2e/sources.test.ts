@@ -1,0 +1,112 @@
+/**
+ * Sources as plug-ins, end to end: the test world runs six systems (CRM, shop, helpdesk, WeChat
+ * official account, WeCom, a marketplace shop), each through its own kind module and stand-in.
+ * One customer present in all six answers one query with data from each; `orderSummary` counts
+ * the orders of both shops, checked against an independent computation over both systems' raw
+ * tables (not through any connector).
+ */
+import path from 'node:path';
+import knex from 'knex';
+import { readTruth, startTestWorld, type TestWorld } from '../helpers/world';
+
+let world: TestWorld;
+/** Customers OneID linked to records in all six systems. */
+let allSix: string[];
+/** Customers with records in both commerce sources. */
+let bothShops: string[];
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 900, seed: 31 });
+  const keys = [...readTruth(world.truthFile).values()].flat();
+  const ids = [...new Set((await world.gw.idmap.customerIdsBySourceRecords(keys)).filter((id): id is string => id !== null))].sort();
+  const linked = await world.gw.idmap.sourceRecordsByCustomerIds(ids);
+  const sourcesOf = (i: number) => new Set(linked[i].map((r) => r.source));
+  allSix = ids.filter((_, i) => sourcesOf(i).size === 6);
+  bothShops = ids.filter((_, i) => sourcesOf(i).has('orders') && sourcesOf(i).has('marketplace'));
+}, 120_000);
+
+afterAll(async () => world?.close());
+
+describe('Sources: six systems behind one Customer', () => {
+  it('registers six instances of six kinds, each answering readiness', async () => {
+    expect(world.gw.registry.sources.map((s) => [s.name, s.kind.kind])).toEqual([
+      ['crm', 'crm'],
+      ['orders', 'shop'],
+      ['support', 'helpdesk'],
+      ['scrm', 'wechat'],
+      ...['marketplace', 'wecom'].filter((n) => world.gw.registry.get(n)).map((n) => [n, n]),
+    ]);
+    expect(world.gw.registry.sources).toHaveLength(6);
+    const ready = (await (await fetch(`${world.url}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(Object.keys(ready.checks).sort()).toEqual(['crm', 'marketplace', 'oneid', 'orders', 'scrm', 'support', 'wecom']);
+  });
+
+  it('answers a customer present in all six systems with data from each, in one query', async () => {
+    expect(allSix.length).toBeGreaterThan(0);
+    const { body } = await world.query(
+      `query($id: ID!) { customer(id: $id) {
+        sourceRecords { source }
+        crmContacts { source id } shopAccounts { source id } supportRequesters { source id } scrmFollowers { source openid }
+        wecomContacts { source externalUserId follows { staffId } } marketplaceBuyers { source id channel }
+        orders(first: 100) { source channel } tickets(first: 100) { source }
+        timeline(first: 100) { edges { node { source kind } } gaps { source } }
+      } }`,
+      { id: allSix[0] },
+    );
+    expect(body.errors).toBeUndefined();
+    const c = body.data.customer;
+    expect(new Set(c.sourceRecords.map((r: any) => r.source))).toEqual(new Set(['CRM', 'ORDERS', 'SUPPORT', 'SCRM', 'WECOM', 'MARKETPLACE']));
+    for (const [field, source] of [
+      ['crmContacts', 'CRM'],
+      ['shopAccounts', 'ORDERS'],
+      ['supportRequesters', 'SUPPORT'],
+      ['scrmFollowers', 'SCRM'],
+      ['wecomContacts', 'WECOM'],
+      ['marketplaceBuyers', 'MARKETPLACE'],
+    ]) {
+      expect({ field, n: c[field].length > 0, sources: [...new Set(c[field].map((x: any) => x.source))] }).toEqual({ field, n: true, sources: [source] });
+    }
+    expect(c.timeline.gaps).toEqual([]);
+    // The timeline merges every source that has events for this customer, in one order.
+    const timelineSources = new Set(c.timeline.edges.map((e: any) => e.node.source));
+    for (const s of ['CRM', 'WECOM']) expect(timelineSources).toContain(s);
+  });
+
+  it("counts the orders of both shops in orderSummary, as the shops' own tables say", async () => {
+    expect(bothShops.length).toBeGreaterThan(5);
+    const asked = bothShops.slice(0, 40);
+    const { body } = await world.query(`query($ids: [ID!]!) { customers(ids: $ids) { id sourceRecords { source recordId } orderSummary { orderCount totalSpent { amount currency } } orders(first: 100) { source } } }`, { ids: asked });
+    expect(body.errors).toBeUndefined();
+
+    // Independently: the shop's SQL tables, and the marketplace's store as the platform keeps it.
+    const shop = world.dbs.orders.db;
+    const market = knex({ client: 'better-sqlite3', connection: { filename: path.join(path.dirname(world.truthFile), 'marketplace.sqlite') }, useNullAsDefault: true });
+    try {
+      for (const c of body.data.customers) {
+        const accounts = c.sourceRecords.filter((r: any) => r.source === 'ORDERS').map((r: any) => Number(r.recordId));
+        const buyers = c.sourceRecords.filter((r: any) => r.source === 'MARKETPLACE').map((r: any) => r.recordId);
+        const shopOrders: any[] = await shop('orders').whereIn('account_id', accounts).whereNot('status', 'cancelled').select('order_id', 'total_cents');
+        const shopRefunds: any[] = shopOrders.length ? await shop('refunds').whereIn('order_id', shopOrders.map((o) => o.order_id)).select('amount_cents') : [];
+        // The platform's trades not cancelled: closed by the platform, or closed before payment.
+        const trades: any[] = await market('tb_trades')
+          .whereIn('buyer_open_uid', buyers)
+          .whereNot('status', 'TRADE_CLOSED_BY_TAOBAO')
+          .whereNot((q) => q.where('status', 'TRADE_CLOSED').whereNull('pay_time'))
+          .select('tid', 'payment');
+        const tradeRefunds: any[] = trades.length ? await market('tb_refunds').whereIn('tid', trades.map((t) => t.tid)).where('status', 'SUCCESS').select('refund_fee') : [];
+        const cents = (yuan: string) => Math.round(Number(yuan) * 100);
+        const expectedCount = shopOrders.length + trades.length;
+        const expectedCents =
+          shopOrders.reduce((n, o) => n + Number(o.total_cents), 0) -
+          shopRefunds.reduce((n, r) => n + Number(r.amount_cents), 0) +
+          trades.reduce((n, t) => n + cents(t.payment), 0) -
+          tradeRefunds.reduce((n, r) => n + cents(r.refund_fee), 0);
+        const got = c.orderSummary;
+        expect({ id: c.id, count: got?.orderCount ?? 0, cents: got ? cents(got.totalSpent.amount) : 0 }).toEqual({ id: c.id, count: expectedCount, cents: expectedCents });
+        if (trades.length && shopOrders.length) expect(new Set(c.orders.map((o: any) => o.source))).toEqual(new Set(['ORDERS', 'MARKETPLACE']));
+      }
+    } finally {
+      await market.destroy();
+    }
+  });
+});
