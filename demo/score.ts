@@ -117,7 +117,22 @@ export function parseTruthCsv(text: string): Map<string, string> {
  * records that are connected through a chain of values they share (each value usable, i.e. not
  * blocked). Pairs outside it share nothing and can only be joined by fuzzy evidence.
  */
-export function linkableRecall(truth: ReadonlyMap<string, string>, values: Iterable<{ record: string; value: string }>): { truePairs: number; linkablePairs: number; ceiling: number } {
+export function linkableRecall(
+  truth: ReadonlyMap<string, string>,
+  values: Iterable<{ record: string; value: string }>,
+): { truePairs: number; linkablePairs: number; ceiling: number } {
+  let linkablePairs = 0;
+  for (const group of linkableGroups(truth, values)) linkablePairs += pairs(group.length);
+  let truePairs = 0;
+  for (const group of groupsOf(truth, (_, person) => person)) truePairs += pairs(group.length);
+  return { truePairs, linkablePairs, ceiling: truePairs === 0 ? 1 : linkablePairs / truePairs };
+}
+
+/**
+ * The records of each person that a chain of shared values connects (see `linkableRecall`):
+ * one group per connected part of a person's records, every truth record in exactly one group.
+ */
+export function linkableGroups(truth: ReadonlyMap<string, string>, values: Iterable<{ record: string; value: string }>): string[][] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;
@@ -135,18 +150,19 @@ export function linkableRecall(truth: ReadonlyMap<string, string>, values: Itera
     if (first === undefined) firstOf.set(key, record);
     else parent.set(find(record), find(first));
   }
-  const cell = new Map<string, number>();
-  const person = new Map<string, number>();
+  return groupsOf(truth, (r, p) => `${find(r)}\u0000${p}`);
+}
+
+/** Records grouped by a key of (record, person), truth records only. */
+function groupsOf(truth: ReadonlyMap<string, string>, keyOf: (record: string, person: string) => string): string[][] {
+  const groups = new Map<string, string[]>();
   for (const [r, p] of truth) {
-    const k = `${find(r)}\u0000${p}`;
-    cell.set(k, (cell.get(k) ?? 0) + 1);
-    person.set(p, (person.get(p) ?? 0) + 1);
+    const k = keyOf(r, p);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
   }
-  let linkablePairs = 0;
-  let truePairs = 0;
-  for (const n of cell.values()) linkablePairs += pairs(n);
-  for (const n of person.values()) truePairs += pairs(n);
-  return { truePairs, linkablePairs, ceiling: truePairs === 0 ? 1 : linkablePairs / truePairs };
+  return [...groups.values()];
 }
 
 /**
@@ -175,4 +191,130 @@ export function missedPairsBySystems(truth: ReadonlyMap<string, string>, assignm
     }
   }
   return [...missed].map(([systems, pairs]) => ({ systems, pairs })).sort((x, y) => y.pairs - x.pairs || (x.systems < y.systems ? -1 : 1));
+}
+
+/** The system (OneID source) of a `source:recordId` record. */
+export function systemOf(record: string): string {
+  const i = record.indexOf(':');
+  return i < 0 ? record : record.slice(0, i);
+}
+
+/** The truth restricted to records of some systems (to score a resolution of those systems only). */
+export function truthOfSystems(truth: ReadonlyMap<string, string>, systems: Iterable<string>): Map<string, string> {
+  const keep = new Set(systems);
+  return new Map([...truth].filter(([record]) => keep.has(systemOf(record))));
+}
+
+/** `a–b` for a pair of records of systems a and b, in name order (as `missedPairsBySystems` names them). */
+export const systemPairKey = (a: string, b: string) => (a <= b ? `${a}–${b}` : `${b}–${a}`);
+
+/**
+ * Pairs of records inside the groups (each group: records taken as one), counted by the two
+ * systems of the pair: `n(n-1)/2` within a system, `n·m` across two. Linear in the records.
+ */
+export function pairsBySystemPair(groups: Iterable<readonly string[]>): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (k: string, n: number) => n > 0 && out.set(k, (out.get(k) ?? 0) + n);
+  for (const group of groups) {
+    const count = new Map<string, number>();
+    for (const r of group) count.set(systemOf(r), (count.get(systemOf(r)) ?? 0) + 1);
+    const systems = [...count.keys()];
+    for (let i = 0; i < systems.length; i++) {
+      add(systemPairKey(systems[i], systems[i]), pairs(count.get(systems[i])!));
+      for (let j = i + 1; j < systems.length; j++) add(systemPairKey(systems[i], systems[j]), count.get(systems[i])! * count.get(systems[j])!);
+    }
+  }
+  return out;
+}
+
+export interface PairFigures {
+  /** Pairs of one person's records (all truth records, assigned or not). */
+  truePairs: number;
+  /** Pairs the resolver put in one customer (records the truth knows only). */
+  predictedPairs: number;
+  /** Predicted pairs that are true pairs. */
+  correctPairs: number;
+  /** True pairs a chain of shared usable values connects: the exact-matching ceiling. */
+  linkablePairs: number;
+  /** The same, with perfect name matching on top. */
+  linkableWithNamesPairs: number;
+}
+
+export interface SystemFigures extends PairFigures {
+  precision: number;
+  recall: number;
+  f1: number;
+  ceiling: number;
+  ceilingWithNames: number;
+}
+
+function figures(c: PairFigures): SystemFigures {
+  const precision = c.predictedPairs === 0 ? 1 : c.correctPairs / c.predictedPairs;
+  const recall = c.truePairs === 0 ? 1 : c.correctPairs / c.truePairs;
+  return {
+    ...c,
+    precision,
+    recall,
+    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+    ceiling: c.truePairs === 0 ? 1 : c.linkablePairs / c.truePairs,
+    ceilingWithNames: c.truePairs === 0 ? 1 : c.linkableWithNamesPairs / c.truePairs,
+  };
+}
+
+/**
+ * The pairwise figures broken down by system: for each pair of systems (`crm–scrm`, `crm–crm`),
+ * the true, predicted, correct and linkable pairs between their records; for each system, the
+ * same over every pair with at least one record of it (so a pair across two systems counts for
+ * both, and the per-system rows do not add up to the total).
+ */
+export function scoreBySystems(
+  truth: ReadonlyMap<string, string>,
+  assignment: Iterable<RecordAssignment>,
+  linkable: { groups: Iterable<readonly string[]>; withNames: Iterable<readonly string[]> },
+): {
+  systems: Array<{ system: string; records: number; people: number } & SystemFigures>;
+  pairs: Array<{ systems: string } & SystemFigures>;
+} {
+  const byCustomer = new Map<string, string[]>();
+  const byCell = new Map<string, string[]>();
+  for (const a of assignment) {
+    const person = truth.get(a.record);
+    if (person === undefined) continue;
+    for (const [map, key] of [
+      [byCustomer, a.customerId],
+      [byCell, `${a.customerId}\u0000${person}`],
+    ] as const) {
+      const g = map.get(key);
+      if (g) g.push(a.record);
+      else map.set(key, [a.record]);
+    }
+  }
+  const counts = {
+    truePairs: pairsBySystemPair(groupsOf(truth, (_, p) => p)),
+    predictedPairs: pairsBySystemPair(byCustomer.values()),
+    correctPairs: pairsBySystemPair(byCell.values()),
+    linkablePairs: pairsBySystemPair(linkable.groups),
+    linkableWithNamesPairs: pairsBySystemPair(linkable.withNames),
+  };
+  const fields = Object.keys(counts) as Array<keyof PairFigures>;
+  const keys = new Set(Object.values(counts).flatMap((m) => [...m.keys()]));
+  const zero = (): PairFigures => ({ truePairs: 0, predictedPairs: 0, correctPairs: 0, linkablePairs: 0, linkableWithNamesPairs: 0 });
+  const perPair = new Map([...keys].map((k) => [k, Object.fromEntries(fields.map((f) => [f, counts[f].get(k) ?? 0])) as unknown as PairFigures]));
+  const records = new Map<string, number>();
+  const peopleOf = new Map<string, Set<string>>();
+  for (const [r, p] of truth) {
+    const s = systemOf(r);
+    records.set(s, (records.get(s) ?? 0) + 1);
+    if (!peopleOf.has(s)) peopleOf.set(s, new Set());
+    peopleOf.get(s)!.add(p);
+  }
+  const systems = [...records.keys()].map((system) => {
+    const sum = zero();
+    for (const [k, c] of perPair) if (k.split('–').includes(system)) for (const f of fields) sum[f] += c[f];
+    return { system, records: records.get(system)!, people: peopleOf.get(system)!.size, ...figures(sum) };
+  });
+  const pairList = [...perPair]
+    .map(([systems, c]) => ({ systems, ...figures(c) }))
+    .sort((x, y) => y.truePairs - x.truePairs || y.predictedPairs - x.predictedPairs || (x.systems < y.systems ? -1 : 1));
+  return { systems, pairs: pairList };
 }

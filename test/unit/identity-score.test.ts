@@ -1,7 +1,17 @@
 /**
  * Identity scoring: pairwise precision and recall against the ground truth.
  */
-import { scoreResolution, overMerged, parseTruthCsv, linkableRecall, missedPairsBySystems } from '../../demo/score';
+import {
+  scoreResolution,
+  overMerged,
+  parseTruthCsv,
+  linkableRecall,
+  linkableGroups,
+  missedPairsBySystems,
+  pairsBySystemPair,
+  scoreBySystems,
+  truthOfSystems,
+} from '../../demo/score';
 
 const truth = parseTruthCsv(['source,record_id,person_id', 'crm,C1,P1', 'orders,1,P1', 'scrm,o1,P1', 'crm,C2,P2', 'orders,2,P2', 'crm,C3,P3'].join('\n'));
 
@@ -72,7 +82,7 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
     expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
   });
 
-  it('bounds name matching with one value every named record carries: it joins each person\'s named records, never two people', () => {
+  it("bounds name matching with one value every named record carries: it joins each person's named records, never two people", () => {
     const values = [
       { record: 'crm:C1', value: 'PHONE:+8613800138000' },
       { record: 'orders:1', value: 'PHONE:+8613800138000' },
@@ -108,5 +118,68 @@ describe('Identity scoring: where recall is lost', () => {
       { systems: 'orders–orders', pairs: 1 },
       { systems: 'orders–scrm', pairs: 1 },
     ]);
+  });
+});
+
+describe('Identity scoring: by system', () => {
+  const truth = new Map([
+    ['crm:1', 'P1'],
+    ['wecom:a', 'P1'],
+    ['marketplace:x', 'P1'],
+    ['crm:2', 'P2'],
+    ['wecom:b', 'P2'],
+    ['marketplace:y', 'P3'],
+  ]);
+  const assignment = [
+    { record: 'crm:1', customerId: 'A' },
+    { record: 'wecom:a', customerId: 'A' },
+    { record: 'marketplace:x', customerId: 'B' },
+    // a household phone: P3's marketplace record joined P2's customer
+    { record: 'crm:2', customerId: 'C' },
+    { record: 'wecom:b', customerId: 'C' },
+    { record: 'marketplace:y', customerId: 'C' },
+  ];
+
+  it('counts pairs by the two systems of their records, within one system as n(n-1)/2 and across two as n·m', () => {
+    expect(pairsBySystemPair([['crm:1', 'crm:2', 'wecom:a'], ['wecom:b']])).toEqual(
+      new Map([
+        ['crm–crm', 1],
+        ['crm–wecom', 2],
+      ]),
+    );
+  });
+
+  it('restricts the truth to some systems', () => {
+    expect([...truthOfSystems(truth, ['crm', 'wecom']).keys()]).toEqual(['crm:1', 'wecom:a', 'crm:2', 'wecom:b']);
+  });
+
+  it('agrees with linkableRecall on the groups a chain of shared values connects', () => {
+    const values = [
+      { record: 'crm:1', value: 'PHONE:1' },
+      { record: 'wecom:a', value: 'PHONE:1' },
+    ];
+    const groups = linkableGroups(truth, values);
+    expect(groups.reduce((n, g) => n + (g.length * (g.length - 1)) / 2, 0)).toBe(linkableRecall(truth, values).linkablePairs);
+  });
+
+  it('breaks precision, recall and the ceilings down per pair of systems and per system, and sums to the whole', () => {
+    const usable = [
+      { record: 'crm:1', value: 'PHONE:1' },
+      { record: 'wecom:a', value: 'PHONE:1' },
+      { record: 'crm:2', value: 'PHONE:2' },
+      { record: 'wecom:b', value: 'PHONE:2' },
+      { record: 'marketplace:y', value: 'PHONE:2' },
+    ];
+    const named = [...usable, { record: 'crm:1', value: 'NAME' }, { record: 'marketplace:x', value: 'NAME' }];
+    const s = scoreBySystems(truth, assignment, { groups: linkableGroups(truth, usable), withNames: linkableGroups(truth, named) });
+    const pair = (k: string) => s.pairs.find((p) => p.systems === k)!;
+    expect(pair('crm–wecom')).toMatchObject({ truePairs: 2, predictedPairs: 2, correctPairs: 2, linkablePairs: 2, precision: 1, recall: 1 });
+    expect(pair('crm–marketplace')).toMatchObject({ truePairs: 1, predictedPairs: 1, correctPairs: 0, linkablePairs: 0, linkableWithNamesPairs: 1, precision: 0, recall: 0 });
+    const market = s.systems.find((x) => x.system === 'marketplace')!;
+    // true: x–crm:1, x–wecom:a; predicted: y–crm:2, y–wecom:b (both wrong); with names x joins crm:1, and through its phone wecom:a
+    expect(market).toMatchObject({ records: 2, people: 2, truePairs: 2, predictedPairs: 2, correctPairs: 0, ceiling: 0, ceilingWithNames: 1 });
+    const whole = scoreResolution(truth, assignment);
+    const sum = (f: 'truePairs' | 'predictedPairs' | 'correctPairs') => s.pairs.reduce((n, p) => n + p[f], 0);
+    expect([sum('truePairs'), sum('predictedPairs'), sum('correctPairs')]).toEqual([whole.truePairs, whole.predictedPairs, whole.correctPairs]);
   });
 });
