@@ -9,7 +9,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
-import { openDatabase, type SqlConnection } from '../src/db';
+import { openStore as openDatabase, type StoreConnection as SqlConnection } from './store';
 
 export interface Faults {
   /** Delay before every answer. */

@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import type { SqlConnection } from '../src/db';
+import type { StoreConnection as SqlConnection } from './store';
 import { resolveStore, startDemoHttpServer, type DemoAnswer, type DemoHttpServer, type Faults } from './faults';
 
 export interface ScrmServerOptions {

@@ -6,7 +6,7 @@
  * (updated_at, id) index for the incremental export) with bound parameters only.
  */
 import type { Knex } from 'knex';
-import type { SqlConnection } from '../src/db';
+import type { StoreConnection as SqlConnection } from './store';
 import { resolveStore, startDemoHttpServer, type DemoAnswer, type DemoHttpServer, type Faults } from './faults';
 
 export interface SupportServerOptions {

@@ -994,7 +994,8 @@ function givenPhone(rng: Rng, p: Person, t: number, preferShared: boolean): stri
 
 /** An email as a person or clerk types it: case drift, stray spaces, Gmail dots moved. */
 function typedEmail(rng: Rng, email: string, caseRate: number = NOISE.emailCase, padRate: number = NOISE.emailPadding): string {
-  let [local, domain] = email.split('@');
+  const [first, domain] = email.split('@');
+  let local = first;
   if (domain === 'gmail.com' && rng.chance(NOISE.gmailDots)) {
     local = local.includes('.') ? local.replace(/\./g, '') : insertDot(rng, local);
   }

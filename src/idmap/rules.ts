@@ -100,13 +100,13 @@ export function loadIdentityRules(path: string): IdentityRules {
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot read identity rules: ${(e as Error).message}`);
+    throw new Error(`${path}: cannot read identity rules: ${(e as Error).message}`, { cause: e });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   return parseIdentityRules(json, path);
 }

@@ -24,7 +24,7 @@ import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
 export const DEFAULT_SQL_TIMEOUT_MS = 5000;
 
 export { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState } from './breaker';
-import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions } from './breaker';
+import { CircuitBreaker, type BreakerOptions } from './breaker';
 
 // ---------- the transport ----------
 

@@ -8,7 +8,7 @@ import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
 import { createStewardship, MAX_REASON_LENGTH, type Stewardship } from '../../src/idmap/stewardship';
 import type { SourceName } from '../../src/vocabulary';
-import { FakeSource, rec, T0 } from '../helpers/feeds';
+import { FakeSource, rec } from '../helpers/feeds';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
 

@@ -12,7 +12,6 @@ import type { KindContext } from '../../src/sources/kind';
 import type { SourceEvent } from '../../src/vocabulary';
 
 const CREDS = { appKey: '23456789', appSecret: 'test-top-secret', session: 'seller-session-1' };
-const SH = 8 * 3_600_000;
 const T0 = Date.UTC(2024, 0, 10, 2, 0, 0); // 2024-01-10 10:00:00 in Shanghai
 const H = 3_600_000;
 const D = 24 * H;

@@ -10,7 +10,7 @@ import { createShopConnector, type OrderRow, type ShopAccountRow } from '../../s
 import type { Order, OrderSummary } from '../../src/capabilities';
 import type { ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
 import type { ScannedRecord } from '../../src/vocabulary';
-import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 
 const ms = (iso: string) => Date.parse(iso);
 

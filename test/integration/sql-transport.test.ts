@@ -11,7 +11,7 @@ import path from 'node:path';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { isSourceError, SourceError } from '../../src/errors';
 import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
-import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();
