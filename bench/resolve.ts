@@ -59,7 +59,11 @@ async function main() {
   const dataDir = path.resolve('bench/results', `world-${people}-42`);
   if (!fs.existsSync(path.join(dataDir, MANIFEST_FILE))) {
     process.stdout.write(`generating the demo world (${people} people) in ${path.relative(process.cwd(), dataDir)} …\n`);
-    const gen = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/seed.ts'), '--people', String(people), '--seed', '42', '--data-dir', dataDir], { stdio: 'inherit' });
+    const gen = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/seed.ts'), '--people', String(people), '--seed', '42', '--data-dir', dataDir],
+      { stdio: 'inherit' },
+    );
     if (gen.status !== 0) throw new Error('demo world generation failed');
   }
   const standIns = await spawnStandIns(dataDir);
@@ -96,7 +100,9 @@ async function main() {
         `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read, ${rerun.recordsChanged} changed`,
       ].join('\n') + '\n',
     );
-    process.stdout.write(JSON.stringify({ engine, people, records: stats.recordsRead, seconds, recordsPerSecond: stats.recordsRead / seconds, peakRssMiB: peakMiB, rerunSeconds }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ engine, people, records: stats.recordsRead, seconds, recordsPerSecond: stats.recordsRead / seconds, peakRssMiB: peakMiB, rerunSeconds }) + '\n',
+    );
   } finally {
     clearInterval(sampler);
     await registry.close();

@@ -91,7 +91,9 @@ function eventOrder(a: { time: number; type: string; id: string }, b: { time: nu
 }
 
 /** The events-batchget body; a string naming the problem when it is not acceptable. */
-function eventsRequest(json: unknown): { openids: string[]; limit: number; since: number | null; types: string[]; after: { time: number; type: string; id: string } | null } | 'size' | null {
+function eventsRequest(
+  json: unknown,
+): { openids: string[]; limit: number; since: number | null; types: string[]; after: { time: number; type: string; id: string } | null } | 'size' | null {
   const openids = openidList(json);
   if (openids === null || openids === 'size') return openids;
   const b = json as { limit?: unknown; since?: unknown; types?: unknown; after?: unknown };
@@ -190,8 +192,7 @@ export async function startScrmServer(options: ScrmServerOptions): Promise<ScrmS
 
   type Route = (req: { query: URLSearchParams; json: unknown }) => Promise<DemoAnswer>;
 
-  const followers = (openids: string[]): Promise<FollowerRow[]> =>
-    knex('scrm_followers').whereIn('openid', openids).orderBy('openid');
+  const followers = (openids: string[]): Promise<FollowerRow[]> => knex('scrm_followers').whereIn('openid', openids).orderBy('openid');
 
   const authed: Record<string, { method: 'GET' | 'POST'; run: Route }> = {
     '/scrm/v1/ping': { method: 'GET', run: async () => ok({ errcode: 0, errmsg: 'ok' }) },

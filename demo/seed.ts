@@ -176,7 +176,21 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(
-    JSON.stringify({ dataDir: path.resolve(args.dataDir), people: manifest.people, seed: manifest.seed, asOf: manifest.asOf, records: manifest.records, counts: manifest.counts, noise: manifest.noise, elapsedMs: manifest.elapsedMs, peakRssMb }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        dataDir: path.resolve(args.dataDir),
+        people: manifest.people,
+        seed: manifest.seed,
+        asOf: manifest.asOf,
+        records: manifest.records,
+        counts: manifest.counts,
+        noise: manifest.noise,
+        elapsedMs: manifest.elapsedMs,
+        peakRssMb,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   return 0;
 }

@@ -14,13 +14,23 @@ export function combineSummaries(summaries: OrderSummary[]): Omit<OrderSummary, 
   if (summaries.some((s) => s.totalSpent.currency !== currency)) {
     throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', 'commerce: the customer has orders in more than one currency; no single total');
   }
-  const times = (pick: (s: OrderSummary) => string | null) => summaries.map(pick).filter((t): t is string => t !== null).sort();
+  const times = (pick: (s: OrderSummary) => string | null) =>
+    summaries
+      .map(pick)
+      .filter((t): t is string => t !== null)
+      .sort();
   const first = times((s) => s.firstOrderAt);
   const last = times((s) => s.lastOrderAt);
   return {
     orderCount: summaries.reduce((n, s) => n + s.orderCount, 0),
-    totalSpent: addMoney(summaries.map((s) => s.totalSpent), currency),
-    refundedAmount: addMoney(summaries.map((s) => s.refundedAmount), currency),
+    totalSpent: addMoney(
+      summaries.map((s) => s.totalSpent),
+      currency,
+    ),
+    refundedAmount: addMoney(
+      summaries.map((s) => s.refundedAmount),
+      currency,
+    ),
     firstOrderAt: first[0] ?? null,
     lastOrderAt: last[last.length - 1] ?? null,
   };
@@ -43,7 +53,10 @@ export const commerceResolvers = {
       const loads = Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orders(source, query).loadMany(ids)));
       // Every customer's orders settle together, so their lines and refunds batch into one call per source.
       const perSource = await ctx.loaders.together(`orders:${JSON.stringify(query)}`, loads);
-      return newestFirst<Order>(perSource.flatMap((lists) => flattenLists(lists)), (o) => o.placedAt).slice(0, first);
+      return newestFirst<Order>(
+        perSource.flatMap((lists) => flattenLists(lists)),
+        (o) => o.placedAt,
+      ).slice(0, first);
     },
 
     orderSummary: async (c: CustomerParent, _: unknown, ctx: Context) => {

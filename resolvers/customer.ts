@@ -58,5 +58,4 @@ export const customerResolvers = {
     sourceRecords: async (c: CustomerParent, _: unknown, ctx: Context) =>
       (await ctx.loaders.sourceRecords.load(c.id)).map((r) => ({ source: r.source, recordId: r.recordId, linkedAt: r.linkedAt })),
   },
-
 };

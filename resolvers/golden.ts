@@ -50,7 +50,14 @@ export const goldenResolvers = {
         });
       const fields = args.fields ? [...new Set(args.fields as GoldenField[])] : [...GOLDEN_FIELDS];
       // One entry per field; a field whose evidence failed is a null entry with that source's error.
-      return Promise.all(fields.map((f) => decision(ctx, c.id, f).then((d) => provenance(d, ctx), (e: Error) => e)));
+      return Promise.all(
+        fields.map((f) =>
+          decision(ctx, c.id, f).then(
+            (d) => provenance(d, ctx),
+            (e: Error) => e,
+          ),
+        ),
+      );
     },
   },
   MarketingConsent: {

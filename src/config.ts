@@ -33,7 +33,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** Survivorship, tag and lifecycle rules (survivorship.json, tags.json, lifecycle.json in this directory). */
-    insights: z.object({ rulesDir: z.string().default('config') }).strict().prefault({}),
+    insights: z
+      .object({ rulesDir: z.string().default('config') })
+      .strict()
+      .prefault({}),
     /** Who may call: API key hashes and JWT verification (see src/access). Empty: every request is refused. */
     auth: AuthConfig.prefault({}),
     /** The access policy file and the key for hashed masks. */

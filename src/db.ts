@@ -7,9 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 
-export type SqlConnection =
-  | { client: 'sqlite'; filename: string }
-  | { client: 'mysql'; url: string; pool?: { min?: number; max?: number } };
+export type SqlConnection = { client: 'sqlite'; filename: string } | { client: 'mysql'; url: string; pool?: { min?: number; max?: number } };
 
 export function isMysql(db: Knex): boolean {
   return db.client.config.client === 'mysql2';

@@ -36,8 +36,7 @@ export function isSourceError(e: unknown): e is SourceError {
   return e instanceof SourceError;
 }
 
-export const badUserInput = (message: string, detail?: Record<string, unknown>) =>
-  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
+export const badUserInput = (message: string, detail?: Record<string, unknown>) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
 
 export const notFound = (message: string) => new GraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
 
@@ -46,8 +45,7 @@ export const ambiguousIdentifier = (kind: string, matches: number) =>
     extensions: { code: 'AMBIGUOUS_IDENTIFIER', matches },
   });
 
-export const unauthenticated = (message = 'Missing or invalid credentials') =>
-  new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+export const unauthenticated = (message = 'Missing or invalid credentials') => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
 export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 

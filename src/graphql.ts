@@ -13,10 +13,22 @@ import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
 
 const PUBLIC_CODES = new Set([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'AMBIGUOUS_IDENTIFIER', 'SOURCE_UNAVAILABLE',
-  'SOURCE_TIMEOUT', 'SOURCE_BAD_RESPONSE', 'QUERY_TOO_COMPLEX', 'CONFLICT', 'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'AMBIGUOUS_IDENTIFIER',
+  'SOURCE_UNAVAILABLE',
+  'SOURCE_TIMEOUT',
+  'SOURCE_BAD_RESPONSE',
+  'QUERY_TOO_COMPLEX',
+  'CONFLICT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
 ]);
 
 /** Operation names are client-chosen: cap the label set so a client cannot grow the metric without bound. */
@@ -50,7 +62,10 @@ export function formatErrorFor(log: Logger) {
       const { http: _http, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    log.error({ err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original), path: formatted.path }, 'unexpected error');
+    log.error(
+      { err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original), path: formatted.path },
+      'unexpected error',
+    );
     return { message: 'Unexpected error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

@@ -137,14 +137,24 @@ export function createLoaders({ idmap, registry, now = new Date().toISOString(),
       batch<Slot<OrderSummary> | null>(source, 'orderSummariesByRecordIds', (ids) => cap(source, 'commerce').orderSummariesByRecordIds(ids, { now, windowDays })),
     /** Orders differ by their arguments; one loader per distinct (since, limit) keeps each batch one call. */
     orders: (source: SourceName, query: OrderQuery) =>
-      batch<Slot<Order>[]>(source, 'ordersByRecordIds', (ids) => cap(source, 'commerce').ordersByRecordIds(ids, query), JSON.stringify([query.since ?? null, query.limit ?? null])),
+      batch<Slot<Order>[]>(
+        source,
+        'ordersByRecordIds',
+        (ids) => cap(source, 'commerce').ordersByRecordIds(ids, query),
+        JSON.stringify([query.since ?? null, query.limit ?? null]),
+      ),
     orderLines: (source: SourceName) => batch<Slot<OrderLine>[]>(source, 'linesByOrderIds', (ids) => cap(source, 'commerce').linesByOrderIds(ids)),
     refunds: (source: SourceName) => batch<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids) => cap(source, 'commerce').refundsByOrderIds(ids)),
     categoryStats: (source: SourceName) => batch<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids) => cap(source, 'commerce').categoryStatsByRecordIds(ids)),
     tickets: (source: SourceName) => batch<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids) => cap(source, 'service').ticketsByRecordIds(ids)),
     /** Per source record key, its newest events after the query's position (timeline pages: one loader per query). */
     events: (source: SourceName, query: EventQuery) =>
-      batch<Slot<SourceEvent>[]>(source, 'eventsByRecordIds', (ids) => cap(source, 'events').eventsByRecordIds(ids, query), JSON.stringify([query.after, query.since, query.kinds, query.limit])),
+      batch<Slot<SourceEvent>[]>(
+        source,
+        'eventsByRecordIds',
+        (ids) => cap(source, 'events').eventsByRecordIds(ids, query),
+        JSON.stringify([query.after, query.since, query.kinds, query.limit]),
+      ),
 
     /** One key ('base'): the whole order base's boundaries, from the cross-request cache. */
     rfmBoundaries: loader<'base', RfmBoundaries>(async (keys) => {

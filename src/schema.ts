@@ -27,7 +27,10 @@ export function registryTypeDefs(registry: SourceRegistry): string {
 }
 
 export function loadTypeDefs(registry: SourceRegistry, dir = SCHEMA_DIR) {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort();
   return mergeTypeDefs([...files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')), ...registry.typeDefs, registryTypeDefs(registry)]);
 }
 

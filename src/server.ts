@@ -21,7 +21,11 @@ export interface RunningServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -123,7 +127,11 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
         context: async () =>
-          createContext({ idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) }, requestId, viewer ?? { role: 'none', principal: 'none' }),
+          createContext(
+            { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) },
+            requestId,
+            viewer ?? { role: 'none', principal: 'none' },
+          ),
       });
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;

@@ -105,9 +105,7 @@ export function webhookRoute(gw: Gateway) {
       const now = new Date().toISOString();
       // The source's own answer decides, not the event's type: a record it no longer has is
       // deleted, one it still has is re-read as it is now (events may arrive out of order).
-      const records: ScannedRecord[] = ids.map(
-        (id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] },
-      );
+      const records: ScannedRecord[] = ids.map((id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
       const stats = await resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } });
       gw.log.info({ source, events: parsed.events.length, ms: stats.ms }, 'webhook applied');
       reply(res, 200, { applied: ids.length, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });

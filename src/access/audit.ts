@@ -104,7 +104,12 @@ export function createAuditLog(db: Knex): AuditLog {
       if (q.principal) sql = sql.where('principal', q.principal);
       if (q.since) sql = sql.where('at', '>=', toDb(q.since));
       if (q.until) sql = sql.where('at', '<', toDb(q.until));
-      const rows = await sql.orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(first);
+      const rows = await sql
+        .orderBy([
+          { column: 'at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(first);
       return rows.map((r) => ({
         id: r.id,
         at: fromDb(r.at),
@@ -213,9 +218,7 @@ export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () =
           if (collector.isEmpty) return;
           const ctx = rc.contextValue;
           try {
-            await auditLog.record(
-              collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() }),
-            );
+            await auditLog.record(collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() }));
           } catch (e) {
             (ctx.log ?? opts.log)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'access audit write failed; personal data withheld');
             rc.response.body = {

@@ -27,15 +27,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { z } from 'zod';
-import {
-  PolicyFile,
-  SafelistFile,
-  type Limits,
-  type MaskSpecInput,
-  type MaskStyle,
-  type RoleEntry,
-  type RowScope,
-} from './config';
+import { PolicyFile, SafelistFile, type Limits, type MaskSpecInput, type MaskStyle, type RoleEntry, type RowScope } from './config';
 
 export class PolicyError extends Error {
   readonly code = 'BAD_CONFIG';
@@ -47,8 +39,7 @@ export class PolicyError extends Error {
 
 /** A mask resolved against the schema. Parent values are mapped to GraphQL names (enum `SCRM`, not internal `scrm`). */
 export type FieldMask =
-  | { kind: 'style'; style: Exclude<MaskStyle, 'none'> }
-  | { kind: 'byParent'; parentField: string; styles: ReadonlyMap<string, MaskStyle>; otherwise: MaskStyle };
+  { kind: 'style'; style: Exclude<MaskStyle, 'none'> } | { kind: 'byParent'; parentField: string; styles: ReadonlyMap<string, MaskStyle>; otherwise: MaskStyle };
 
 /** When a personal field holds personal data: always, or only when sibling fields have some values. */
 export interface PersonalRule {
@@ -139,7 +130,8 @@ function checkValues(allowed: (Set<string> & { lenient?: boolean }) | null | und
   if (!allowed) return;
   for (const v of values) {
     if (allowed.has(v)) continue;
-    if (allowed.lenient && /^[A-Z][A-Z0-9_]*$/.test(v)) warnings.push(`${key}: "${v}" is not a configured source (kept for deployments that have it; configured: ${[...allowed].join(', ')})`);
+    if (allowed.lenient && /^[A-Z][A-Z0-9_]*$/.test(v))
+      warnings.push(`${key}: "${v}" is not a configured source (kept for deployments that have it; configured: ${[...allowed].join(', ')})`);
     else issues.push(`${key}: "${v}" is not one of ${[...allowed].join(', ')}`);
   }
 }
@@ -328,8 +320,7 @@ function resolveEntry(
       if (f === '*') everyNonPersonal(t);
       else if (!(f in typeFields)) {
         if (!optionalTypes.has(`${typeName}.${f}`)) issues.push(`${key}[${i}]: unknown field "${f}" on ${typeName}`);
-      }
-      else grant(typeName, f);
+      } else grant(typeName, f);
     });
   }
 

@@ -63,7 +63,7 @@ export function buildRoleSchemas(fullSchema: GraphQLSchema, policy: Policy, opts
 /** Fields the role keeps: granted, and leading to a type it sees (repeated until nothing changes). */
 function effectiveFields(schema: GraphQLSchema, role: RolePolicy): Map<string, Set<string>> {
   const eff = new Map([...role.fields].map(([t, fs]) => [t, new Set(fs)]));
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const [typeName, fields] of eff) {
       const type = schema.getType(typeName) as { getFields(): Record<string, { type: GraphQLOutputType }> };
@@ -99,21 +99,24 @@ function siblingReader(schema: GraphQLSchema, typeName: string, sibling: string)
 function personalTest(schema: GraphQLSchema, typeName: string, rule: PersonalRule): (parent: unknown) => boolean {
   if (!rule.when?.size) return () => true;
   const checks = [...rule.when].map(([sibling, values]) => ({ read: siblingReader(schema, typeName, sibling), values }));
-  return (parent) => checks.every((c) => {
-    const v = c.read(parent);
-    return v !== undefined && c.values.has(v);
-  });
+  return (parent) =>
+    checks.every((c) => {
+      const v = c.read(parent);
+      return v !== undefined && c.values.has(v);
+    });
 }
 
 /** A masker choosing its style per parent; answers the masked value and whether it was left unmasked. */
 function fieldMasker(schema: GraphQLSchema, typeName: string, mask: FieldMask, opts: MaskOptions, nonNull: boolean) {
-  const safe = (m: Masker): Masker => (v) => {
-    try {
-      return m(v);
-    } catch {
-      return nonNull ? REDACTED : null;
-    }
-  };
+  const safe =
+    (m: Masker): Masker =>
+    (v) => {
+      try {
+        return m(v);
+      } catch {
+        return nonNull ? REDACTED : null;
+      }
+    };
   if (mask.kind === 'style') {
     const m = safe(masker(mask.style, { ...opts, nonNull }));
     return (v: unknown) => ({ value: m(v), unmasked: false });
@@ -128,8 +131,7 @@ function fieldMasker(schema: GraphQLSchema, typeName: string, mask: FieldMask, o
   };
 }
 
-const describeMask = (mask: FieldMask) =>
-  mask.kind === 'style' ? `Masked for this role (${mask.style}).` : `Masked for this role by ${mask.parentField}.`;
+const describeMask = (mask: FieldMask) => (mask.kind === 'style' ? `Masked for this role (${mask.style}).` : `Masked for this role by ${mask.parentField}.`);
 
 /** Same list/non-null wrapping, String inside: a masked Date or Int is no longer one. */
 function asStringType(type: GraphQLOutputType): GraphQLOutputType {
@@ -139,8 +141,7 @@ function asStringType(type: GraphQLOutputType): GraphQLOutputType {
   return isScalarType(named) && (named.name === 'String' || named.name === 'ID') ? type : GraphQLString;
 }
 
-const then = <T, U>(v: T | Promise<T>, f: (x: T) => U): U | Promise<U> =>
-  v && typeof (v as Promise<T>).then === 'function' ? (v as Promise<T>).then(f) : f(v as T);
+const then = <T, U>(v: T | Promise<T>, f: (x: T) => U): U | Promise<U> => (v && typeof (v as Promise<T>).then === 'function' ? (v as Promise<T>).then(f) : f(v as T));
 
 function isPresent(v: unknown): boolean {
   if (v === null || v === undefined) return false;
@@ -151,7 +152,8 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   const where = `${policy.source}: roles.${role.name}`;
   const visible = effectiveFields(fullSchema, role);
   const queryName = fullSchema.getQueryType()?.name ?? 'Query';
-  if (!visible.get(queryName)?.size) throw new PolicyError(`${where}.grant.${queryName}: the role can query nothing (grant at least one ${queryName} field whose type it sees)`);
+  if (!visible.get(queryName)?.size)
+    throw new PolicyError(`${where}.grant.${queryName}: the role can query nothing (grant at least one ${queryName} field whose type it sees)`);
 
   const check: ScopeCheck | null = role.rowScope ? scopeCheck(role.rowScope) : null;
   const fullQueryFields = fullSchema.getQueryType()!.getFields();
@@ -255,13 +257,14 @@ function customerResolver(
     const items: unknown[] = list ? (Array.isArray(result) ? result : []) : [result];
     const parents = items.filter(isParent);
     if (padsCustomerRound && parents.length === 0) await ctx.loaders.customer.load(PAD_CUSTOMER_ID);
-    const allowed = await check(ctx, parents.map((p) => p.id));
+    const allowed = await check(
+      ctx,
+      parents.map((p) => p.id),
+    );
     const ok = new Set(parents.filter((_, i) => allowed[i]));
     if (!list) return isParent(result) && ok.has(result) ? result : null;
     if (!Array.isArray(result)) return result;
-    return itemsNullable
-      ? result.map((item) => (isParent(item) && !ok.has(item) ? null : item))
-      : result.filter((item) => !isParent(item) || ok.has(item));
+    return itemsNullable ? result.map((item) => (isParent(item) && !ok.has(item) ? null : item)) : result.filter((item) => !isParent(item) || ok.has(item));
   };
 
   if (ref === 'Query.customerByIdentifier' && customersByIdentifier) {
@@ -272,7 +275,10 @@ function customerResolver(
       // Two ids merged into one survivor are one customer, not an ambiguity.
       const parents = [...new Map(candidates.filter(isParent).map((p) => [p.id, p])).values()];
       if (parents.length === 0) await ctx.loaders.customer.load(PAD_CUSTOMER_ID);
-      const allowed = await check(ctx, parents.map((p) => p.id));
+      const allowed = await check(
+        ctx,
+        parents.map((p) => p.id),
+      );
       const inScope = parents.filter((_, i) => allowed[i]);
       if (inScope.length > 1) throw ambiguousIdentifier((args as { kind: string }).kind, inScope.length);
       const result = inScope[0] ?? null;

@@ -126,9 +126,7 @@ export function parseSurvivorship(json: unknown, origin = 'survivorship rules'):
 
 /** A field's rule list in words, e.g. "sourcePriority (crm > scrm), then mostRecent": what the SDL descriptions quote. */
 export function describeRules(f: Pick<FieldRules, 'rules' | 'sources'>): string {
-  return f.rules
-    .map((r) => (r.rule === 'sourcePriority' ? `sourcePriority (${(r.order ?? f.sources).join(' > ')})` : r.rule))
-    .join(', then ');
+  return f.rules.map((r) => (r.rule === 'sourcePriority' ? `sourcePriority (${(r.order ?? f.sources).join(' > ')})` : r.rule)).join(', then ');
 }
 
 /**
@@ -150,7 +148,11 @@ export function bindSurvivorship(
     if (f.listed) {
       f.sources.forEach((s, i) => {
         if (!possible.includes(s))
-          throw new RulesError(origin, `fields.${field}.sources.${i}`, `${s} ${offered(s) ? `has no ${field}` : 'is not a configured profile source'} (possible: ${possible.join(', ') || 'none'})`);
+          throw new RulesError(
+            origin,
+            `fields.${field}.sources.${i}`,
+            `${s} ${offered(s) ? `has no ${field}` : 'is not a configured profile source'} (possible: ${possible.join(', ') || 'none'})`,
+          );
       });
     }
     out[field] = { ...f, sources: f.listed ? f.sources : possible };

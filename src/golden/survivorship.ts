@@ -90,7 +90,10 @@ function tieBreakOrder(f: FieldRules) {
     const i = f.sources.indexOf(s);
     return i < 0 ? f.sources.length : i;
   };
-  return (a: Candidate, b: Candidate) => rank(a.source) - rank(b.source) || compareIds(a.recordId, b.recordId) || (displayValue(a.value) < displayValue(b.value) ? -1 : displayValue(a.value) > displayValue(b.value) ? 1 : 0);
+  return (a: Candidate, b: Candidate) =>
+    rank(a.source) - rank(b.source) ||
+    compareIds(a.recordId, b.recordId) ||
+    (displayValue(a.value) < displayValue(b.value) ? -1 : displayValue(a.value) > displayValue(b.value) ? 1 : 0);
 }
 
 /** Whether every candidate says the same, as the field compares values ("北京" and "北京市" are one city). */

@@ -37,10 +37,7 @@ export function emptyProfile(): Profile {
 }
 
 /** Adds what one record says to a profile (mutates and answers it). */
-export function addToProfile(
-  p: Profile,
-  rec: { nameKey?: string | null; birthdayKey?: string | null; values?: Iterable<readonly [IdentifierKind, string]> },
-): Profile {
+export function addToProfile(p: Profile, rec: { nameKey?: string | null; birthdayKey?: string | null; values?: Iterable<readonly [IdentifierKind, string]> }): Profile {
   if (rec.nameKey) p.names.add(rec.nameKey);
   if (rec.birthdayKey) p.birthdays.add(rec.birthdayKey);
   for (const [kind, key] of rec.values ?? []) {

@@ -75,8 +75,7 @@ function asRecordKey(v: unknown): SourceRecordKey | null {
   return typeof r.source === 'string' && typeof r.recordId === 'string' ? { source: r.source as SourceRecordKey['source'], recordId: r.recordId } : null;
 }
 
-const viaOf = (e: LinkEvent, kind: unknown): LinkVia =>
-  e.actor.startsWith('user:') ? 'MANUAL_DECISION' : typeof kind === 'string' && kind ? 'SHARED_IDENTIFIER' : 'MERGE';
+const viaOf = (e: LinkEvent, kind: unknown): LinkVia => (e.actor.startsWith('user:') ? 'MANUAL_DECISION' : typeof kind === 'string' && kind ? 'SHARED_IDENTIFIER' : 'MERGE');
 
 /** Merge events a later `split` undid (by `evidence.undoes`). */
 export function undoneMerges(events: readonly LinkEvent[]): Set<string> {
@@ -127,13 +126,16 @@ export function evidenceGraph(input: CustomerEvidence, linkingKinds: readonly Id
     if (!list.includes(rk)) list.push(rk);
     carriers.set(k, list);
   }
-  const carrying = (kind: unknown, value: unknown) => (typeof kind === 'string' && typeof value === 'string' ? carriers.get(`${kind}\u0000${value}`) ?? [] : []);
+  const carrying = (kind: unknown, value: unknown) => (typeof kind === 'string' && typeof value === 'string' ? (carriers.get(`${kind}\u0000${value}`) ?? []) : []);
 
   const undone = undoneMerges(input.events);
   const ordered = [...input.events].sort(byIdAsc);
   const merges = ordered.filter((e) => e.action === 'merge' && !undone.has(e.id));
   const mergedAway = mergesOf(input.events);
-  const movedKeys = (e: LinkEvent) => movedBy(e).map(keyOf).filter((k) => graph.has(k));
+  const movedKeys = (e: LinkEvent) =>
+    movedBy(e)
+      .map(keyOf)
+      .filter((k) => graph.has(k));
   /**
    * The records a merge's survivor held when it merged: what the survivor's own later merge
    * moved (or, still a survivor, every record), less what this merge and later merges into it
@@ -159,7 +161,12 @@ export function evidenceGraph(input: CustomerEvidence, linkingKinds: readonly Id
     const ev = e.evidence ?? {};
     const kind = typeof ev.kind === 'string' ? (ev.kind as IdentifierKind) : null;
     const value = typeof ev.value === 'string' ? ev.value : null;
-    const peers = Array.isArray(ev.with) ? ev.with.map(recordFromLabel).filter((k): k is SourceRecordKey => k !== null).map(keyOf) : [];
+    const peers = Array.isArray(ev.with)
+      ? ev.with
+          .map(recordFromLabel)
+          .filter((k): k is SourceRecordKey => k !== null)
+          .map(keyOf)
+      : [];
     const label = { via: viaOf(e, kind), kind, value, event: e };
     const dedupe = `${label.via}\u0000${kind}\u0000${value}`;
 
@@ -170,7 +177,12 @@ export function evidenceGraph(input: CustomerEvidence, linkingKinds: readonly Id
     }
     if (e.action !== 'merge' || undone.has(e.id)) continue;
     const moved = movedKeys(e);
-    const named = Array.isArray(ev.records) ? ev.records.map(asRecordKey).filter((k): k is SourceRecordKey => k !== null).map(keyOf) : [];
+    const named = Array.isArray(ev.records)
+      ? ev.records
+          .map(asRecordKey)
+          .filter((k): k is SourceRecordKey => k !== null)
+          .map(keyOf)
+      : [];
     if (named.length === 2) {
       join(named[0], named[1], EVENT_COST, label, dedupe);
       continue;
@@ -241,7 +253,7 @@ export function findPath(graph: Map<string, Edge[]>, from: readonly SourceRecord
 
 function stepsTo(end: string, prev: Map<string, { node: string; edge: Edge }>): LinkStep[] {
   const steps: LinkStep[] = [];
-  for (let at = end; prev.has(at); ) {
+  for (let at = end; prev.has(at);) {
     const p = prev.get(at)!;
     steps.unshift({ from: fromKey(p.node), to: fromKey(at), ...p.edge.label });
     at = p.node;

@@ -34,7 +34,7 @@ export class Groups {
       if (up === undefined) throw new Error(`Groups: unknown node ${node}`);
       root = up;
     }
-    for (let x = node; x !== root; ) {
+    for (let x = node; x !== root;) {
       const next = this.parent.get(x) as string;
       this.parent.set(x, root);
       x = next;

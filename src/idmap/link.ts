@@ -440,7 +440,10 @@ class BatchPlanner {
         if (!a || !b || a === b) continue;
         const [left, right, ca, cb] = a < b ? [p.a, p.b, a, b] : [p.b, p.a, b, a];
         const recordsOf = (node: string) =>
-          [...r.carriersByNode].filter(([n]) => this.groups.find(n) === this.groups.find(node)).flatMap(([, labels]) => labels).slice(0, SAMPLE);
+          [...r.carriersByNode]
+            .filter(([n]) => this.groups.find(n) === this.groups.find(node))
+            .flatMap(([, labels]) => labels)
+            .slice(0, SAMPLE);
         this.plan.candidates.push({
           dedupeKey: `conflict:${r.strong.kind}:${hash16(r.matchKey)}:${ca}:${cb}`,
           reason: 'conflict',
@@ -501,8 +504,7 @@ function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => st
     for (let i = 0; i < records.length; i++) {
       for (let j = i + 1; j < records.length; j++) {
         const [x, y] = [records[i], records[j]];
-        const tied =
-          rootOf(x) === rootOf(y) || (x.nameKey != null && x.nameKey === y.nameKey) || (x.birthdayKey != null && x.birthdayKey === y.birthdayKey);
+        const tied = rootOf(x) === rootOf(y) || (x.nameKey != null && x.nameKey === y.nameKey) || (x.birthdayKey != null && x.birthdayKey === y.birthdayKey);
         if (!tied) out.push([x, y]);
       }
     }

@@ -115,7 +115,10 @@ export function createResolutionStore(db: Knex) {
   }
 
   async function saveScanCursor(trx: Knex, source: SourceName, cursor: string, at: string) {
-    await trx(T.scanCursors).insert({ source, cursor, updated_at: toDbTime(trx, at) }).onConflict('source').merge(['cursor', 'updated_at']);
+    await trx(T.scanCursors)
+      .insert({ source, cursor, updated_at: toDbTime(trx, at) })
+      .onConflict('source')
+      .merge(['cursor', 'updated_at']);
   }
 
   /** Stored state and current identifiers of records of one source; unknown ids are absent. */
@@ -174,9 +177,16 @@ export function createResolutionStore(db: Knex) {
         if (u.revived) set.deleted_at = null;
         await trx(T.sourceRecords).where({ source: ch.source, record_id: u.recordId }).update(set);
       }
-      const byValidTo = groupInto(ch.endIdentifiers, (e) => e.validTo, (e) => e.id);
+      const byValidTo = groupInto(
+        ch.endIdentifiers,
+        (e) => e.validTo,
+        (e) => e.id,
+      );
       for (const [validTo, ids] of byValidTo) {
-        for (const part of chunks(ids)) await trx(T.identifiers).whereIn('id', part).update({ valid_to: t(validTo) });
+        for (const part of chunks(ids))
+          await trx(T.identifiers)
+            .whereIn('id', part)
+            .update({ valid_to: t(validTo) });
       }
       await insertMany(
         trx,
@@ -222,7 +232,13 @@ export function createResolutionStore(db: Knex) {
       whereRecords(db(T.identifiers), 'source', 'record_id', chunk).whereNull('valid_to').select('source', 'record_id', 'kind', 'value', 'match_key'),
     );
     const wanted = kinds ? new Set<string>(kinds) : null;
-    return (wanted ? rows.filter((r) => wanted.has(r.kind)) : rows).map((r) => ({ source: r.source as SourceName, recordId: r.record_id as string, kind: r.kind as IdentifierKind, value: r.value as string, matchKey: r.match_key as string }));
+    return (wanted ? rows.filter((r) => wanted.has(r.kind)) : rows).map((r) => ({
+      source: r.source as SourceName,
+      recordId: r.record_id as string,
+      kind: r.kind as IdentifierKind,
+      value: r.value as string,
+      matchKey: r.match_key as string,
+    }));
   }
 
   /**
@@ -232,7 +248,11 @@ export function createResolutionStore(db: Knex) {
    */
   async function valueCounts(values: readonly ValueKey[]): Promise<Map<string, { total: number; busiest: number }>> {
     const rows = await selectChunked(uniqueBy(values, valueKeyString), (chunk) =>
-      whereValues(db(T.identifiers).whereNull('valid_to'), 'match_key', chunk.map((k) => ({ kind: k.kind, v: k.matchKey })))
+      whereValues(
+        db(T.identifiers).whereNull('valid_to'),
+        'match_key',
+        chunk.map((k) => ({ kind: k.kind, v: k.matchKey })),
+      )
         .groupBy('kind', 'match_key', 'source')
         .select('kind', 'match_key', db.raw('COUNT(DISTINCT record_id) AS n')),
     );
@@ -318,10 +338,9 @@ export function createResolutionStore(db: Knex) {
     return db.transaction(async (trx) => {
       const t = (iso: string) => toDbTime(trx, iso);
       const fresh = new Set(plan.newCustomerIds);
-      const relied = unique([
-        ...plan.assignments.flatMap((a) => [a.customerId, a.expectedCustomerId]),
-        ...plan.merges.flatMap((m) => [m.survivorId, m.mergedId]),
-      ]).filter((id): id is string => id != null && !fresh.has(id));
+      const relied = unique([...plan.assignments.flatMap((a) => [a.customerId, a.expectedCustomerId]), ...plan.merges.flatMap((m) => [m.survivorId, m.mergedId])]).filter(
+        (id): id is string => id != null && !fresh.has(id),
+      );
       await requireActive(trx, relied, true);
 
       await insertMany(
@@ -336,14 +355,24 @@ export function createResolutionStore(db: Knex) {
       }
 
       const fromNothing = plan.assignments.filter((a) => a.expectedCustomerId == null);
-      for (const [source, group] of groupInto(fromNothing, (a) => a.source, (a) => a)) {
+      for (const [source, group] of groupInto(
+        fromNothing,
+        (a) => a.source,
+        (a) => a,
+      )) {
         for (const part of chunks(group, 400)) {
           const changed = await trx(T.sourceRecords)
             .where('source', source)
             .whereNull('customer_id')
-            .whereIn('record_id', part.map((a) => a.recordId))
+            .whereIn(
+              'record_id',
+              part.map((a) => a.recordId),
+            )
             .update({
-              customer_id: trx.raw(`CASE record_id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END`, part.flatMap((a) => [a.recordId, a.customerId])),
+              customer_id: trx.raw(
+                `CASE record_id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+                part.flatMap((a) => [a.recordId, a.customerId]),
+              ),
               linked_at: t(plan.at),
               pending: 0,
             });

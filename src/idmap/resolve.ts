@@ -78,7 +78,15 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
       async (stats) => {
         for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats);
       },
-      (stats) => linkPending(store, lease, opts.rules, opts.connectors.map((c) => c.name), opts.batchSize ?? DEFAULT_LINK_BATCH, stats),
+      (stats) =>
+        linkPending(
+          store,
+          lease,
+          opts.rules,
+          opts.connectors.map((c) => c.name),
+          opts.batchSize ?? DEFAULT_LINK_BATCH,
+          stats,
+        ),
     ),
   );
 }
@@ -141,7 +149,12 @@ async function stageRecords(
   stats: ResolveStats,
   cursor?: string,
 ) {
-  const stored = records.length ? await store.storedRecords(source, records.map((r) => r.recordId)) : new Map();
+  const stored = records.length
+    ? await store.storedRecords(
+        source,
+        records.map((r) => r.recordId),
+      )
+    : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
   await lease.ensureHeld();

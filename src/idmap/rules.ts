@@ -138,7 +138,10 @@ function compile(file: IdentityRulesFile, origin: string): IdentityRules {
   const ignoredBirthdays = new Set(file.ignoredBirthdays);
   const patterns = new Map<IdentifierKind, RegExp[]>();
   for (const kind of IDENTIFIER_KINDS) {
-    patterns.set(kind, [...(file.blocked.ANY ?? []), ...(file.blocked[kind] ?? [])].map((p) => new RegExp(p, 'i')));
+    patterns.set(
+      kind,
+      [...(file.blocked.ANY ?? []), ...(file.blocked[kind] ?? [])].map((p) => new RegExp(p, 'i')),
+    );
   }
   return {
     origin,

@@ -163,7 +163,8 @@ export function createStewardship(store: StewardshipStore, opts: { linkingKinds?
 
     async mergeCandidates({ status, first, after }) {
       const afterId = after == null ? null : decodeCursor(after);
-      if (after != null && afterId === null) throw badUserInput('after is not a review queue cursor (use an endCursor or edge cursor from an earlier page)', { argument: 'after' });
+      if (after != null && afterId === null)
+        throw badUserInput('after is not a review queue cursor (use an endCursor or edge cursor from an earlier page)', { argument: 'after' });
       const rows = await store.reviewCandidates({ status: status ?? undefined, afterId, limit: first + 1 });
       const edges = rows.slice(0, first).map((c) => ({ cursor: encodeCursor(c.id), node: viewOf(c) }));
       return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
@@ -177,7 +178,8 @@ export function createStewardship(store: StewardshipStore, opts: { linkingKinds?
         return { ...sides, linked: false, customerId: null, path: [], summary: `Not linked: ${nobody} (unknown to OneID, deleted in its source, or awaiting resolution).` };
       }
       if (ca !== cb) return { ...sides, linked: false, customerId: null, path: [], summary: `Not linked: a belongs to customer ${ca} and b to customer ${cb}.` };
-      if (a.source === b.source && a.recordId === b.recordId) return { ...sides, linked: true, customerId: ca, path: [], summary: `a and b are the same record, of customer ${ca}.` };
+      if (a.source === b.source && a.recordId === b.recordId)
+        return { ...sides, linked: true, customerId: ca, path: [], summary: `a and b are the same record, of customer ${ca}.` };
       const ev = await evidenceOf(ca);
       const path = findPath(evidenceGraph(ev, linkingKinds), [a], [b]);
       return { ...sides, linked: true, customerId: ca, path: path ?? [], summary: linkedSummary(ca, path) };
@@ -197,7 +199,14 @@ export function createStewardship(store: StewardshipStore, opts: { linkingKinds?
       const merges = mergesOf(ev.events);
       const on = new Set(ev.records.map(key));
       // The records each id brought: those its merge moved (still here).
-      const brought = (id: string): string[] | null => (id === s ? null : (merges.has(id) ? movedBy(merges.get(id)!).map(key).filter((k) => on.has(k)) : []));
+      const brought = (id: string): string[] | null =>
+        id === s
+          ? null
+          : merges.has(id)
+            ? movedBy(merges.get(id)!)
+                .map(key)
+                .filter((k) => on.has(k))
+            : [];
       let ka = brought(a);
       let kb = brought(b);
       // One merged into the other before it was merged here: its records travelled inside the other's.
@@ -251,8 +260,6 @@ function viewOf(c: ReviewCandidate): CandidateView {
   if (Array.isArray(ev.sample)) labels.push(...ev.sample);
   if (ev.record) labels.push(ev.record);
   const seen = new Set<string>();
-  const records = labels
-    .map(recordFromLabel)
-    .filter((k): k is SourceRecordKey => k !== null && !seen.has(key(k)) && !!seen.add(key(k)));
+  const records = labels.map(recordFromLabel).filter((k): k is SourceRecordKey => k !== null && !seen.has(key(k)) && !!seen.add(key(k)));
   return { ...c, records, differ: Array.isArray(ev.differ) ? ev.differ.map(String) : [] };
 }

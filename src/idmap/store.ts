@@ -91,17 +91,23 @@ export function createIdMapStore(db: Knex) {
 
     async customerIdsByIdentifiers(keys) {
       // Found through the (kind, match_key) index, then narrowed to the exact value.
-      const rows = await selectChunked(uniqueBy(keys, (k) => `${k.kind}\u0000${k.value}`), (chunk) =>
-        whereValues(
-          db(`${T.identifiers} as i`)
-            .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
-            .whereNull('i.valid_to')
-            .whereNotNull('sr.customer_id'),
-          'i.match_key',
-          chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
-        ).distinct('i.kind', 'i.value', 'sr.customer_id'),
+      const rows = await selectChunked(
+        uniqueBy(keys, (k) => `${k.kind}\u0000${k.value}`),
+        (chunk) =>
+          whereValues(
+            db(`${T.identifiers} as i`)
+              .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+              .whereNull('i.valid_to')
+              .whereNotNull('sr.customer_id'),
+            'i.match_key',
+            chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
+          ).distinct('i.kind', 'i.value', 'sr.customer_id'),
       );
-      const byKey = groupInto(rows, (r) => `${r.kind}\u0000${r.value}`, (r) => r.customer_id as string);
+      const byKey = groupInto(
+        rows,
+        (r) => `${r.kind}\u0000${r.value}`,
+        (r) => r.customer_id as string,
+      );
       return keys.map((k) => [...new Set(byKey.get(`${k.kind}\u0000${k.value}`) ?? [])].sort());
     },
 
@@ -117,13 +123,17 @@ export function createIdMapStore(db: Knex) {
       const rows: DbSourceRecordRow[] = await selectChunked(unique(ids), (chunk) =>
         db(T.sourceRecords).whereIn('customer_id', chunk).orderBy(['source', 'record_id']).select('*'),
       );
-      const byCustomer = groupInto(rows, (r) => r.customer_id as string, (r) => ({
-        customerId: r.customer_id as string,
-        source: r.source as SourceName,
-        recordId: r.record_id,
-        linkedAt: fromDbTime(r.linked_at),
-        sourceUpdatedAt: fromDbTimeOrNull(r.source_updated_at),
-      }));
+      const byCustomer = groupInto(
+        rows,
+        (r) => r.customer_id as string,
+        (r) => ({
+          customerId: r.customer_id as string,
+          source: r.source as SourceName,
+          recordId: r.record_id,
+          linkedAt: fromDbTime(r.linked_at),
+          sourceUpdatedAt: fromDbTimeOrNull(r.source_updated_at),
+        }),
+      );
       return ids.map((id) => byCustomer.get(id) ?? []);
     },
 
@@ -136,15 +146,19 @@ export function createIdMapStore(db: Knex) {
           .select('sr.customer_id', 'i.kind', 'i.value', 'i.source', 'i.record_id', 'i.valid_from', 'i.valid_to');
         return opts.history ? q : q.whereNull('i.valid_to');
       });
-      const byCustomer = groupInto(rows, (r) => r.customer_id as string, (r): IdentifierRow => ({
-        customerId: r.customer_id,
-        kind: r.kind,
-        value: r.value,
-        source: r.source,
-        recordId: r.record_id,
-        validFrom: fromDbTime(r.valid_from),
-        validTo: fromDbTimeOrNull(r.valid_to),
-      }));
+      const byCustomer = groupInto(
+        rows,
+        (r) => r.customer_id as string,
+        (r): IdentifierRow => ({
+          customerId: r.customer_id,
+          kind: r.kind,
+          value: r.value,
+          source: r.source,
+          recordId: r.record_id,
+          validFrom: fromDbTime(r.valid_from),
+          validTo: fromDbTimeOrNull(r.valid_to),
+        }),
+      );
       return ids.map((id) => byCustomer.get(id) ?? []);
     },
 
@@ -191,13 +205,7 @@ export function createIdMapStore(db: Knex) {
    * undone), and records a `same` decision, all in one transaction. Unknown ids are
    * NOT_FOUND; a merged id, or the same id twice, is a CONFLICT.
    */
-  async function mergeCustomers(input: {
-    survivorId: string;
-    mergedId: string;
-    actor: string;
-    reason: string;
-    evidence?: Record<string, unknown>;
-  }): Promise<MergeResult> {
+  async function mergeCustomers(input: { survivorId: string; mergedId: string; actor: string; reason: string; evidence?: Record<string, unknown> }): Promise<MergeResult> {
     if (input.survivorId === input.mergedId) throw conflict(`Cannot merge customer ${input.mergedId} into itself`);
     return db.transaction(async (trx) => {
       await requireStewardable(trx, [input.survivorId, input.mergedId]);
@@ -247,10 +255,7 @@ export function createIdMapStore(db: Knex) {
       if (!c) throw notFound(`No customer ${input.mergedId}`);
       if (c.status !== 'merged' || !c.merged_into) throw conflict(`Customer ${input.mergedId} is not merged`);
       const survivorId = c.merged_into;
-      const ev: DbLinkEventRow | undefined = await trx(T.linkEvents)
-        .where({ action: 'merge', other_customer_id: input.mergedId })
-        .orderBy('id', 'desc')
-        .first();
+      const ev: DbLinkEventRow | undefined = await trx(T.linkEvents).where({ action: 'merge', other_customer_id: input.mergedId }).orderBy('id', 'desc').first();
       const evidence = ev?.evidence ? (JSON.parse(ev.evidence) as { movedRecords?: SourceRecordKey[]; redirected?: string[] }) : {};
       const at = nowIso();
       const moveBack = (evidence.movedRecords ?? []).filter(Boolean);
@@ -261,7 +266,9 @@ export function createIdMapStore(db: Knex) {
       }
       // A merged customer owns no records, so what it owns now is what moved back.
       const back = await trx(T.sourceRecords).where('customer_id', input.mergedId).orderBy(['source', 'record_id']).select('source', 'record_id');
-      await trx(T.customers).where('id', input.mergedId).update({ status: 'active', merged_into: null, updated_at: toDbTime(trx, at) });
+      await trx(T.customers)
+        .where('id', input.mergedId)
+        .update({ status: 'active', merged_into: null, updated_at: toDbTime(trx, at) });
       if (evidence.redirected?.length) {
         await trx(T.customers).whereIn('id', evidence.redirected).where('merged_into', survivorId).update({ merged_into: input.mergedId });
       }
@@ -308,14 +315,7 @@ export function createIdMapStore(db: Knex) {
   }
 
   /** A person's verdict on two customers; `different` stops resolution linking them. Settles `candidateId` if given. */
-  async function recordDecision(input: {
-    verdict: DecisionVerdict;
-    customerId: string;
-    otherCustomerId: string;
-    actor: string;
-    reason: string;
-    candidateId?: string | null;
-  }) {
+  async function recordDecision(input: { verdict: DecisionVerdict; customerId: string; otherCustomerId: string; actor: string; reason: string; candidateId?: string | null }) {
     return db.transaction(async (trx) => {
       const at = nowIso();
       const id = await insertDecision(trx, at, input);
@@ -352,7 +352,9 @@ export function createIdMapStore(db: Knex) {
       if (row.status !== 'open') throw conflict(`Review candidate ${input.id} is already ${row.status}`);
       const at = nowIso();
       const settle = async (status: CandidateStatus) => {
-        await trx(T.candidates).where('id', key).update({ status, updated_at: toDbTime(trx, at) });
+        await trx(T.candidates)
+          .where('id', key)
+          .update({ status, updated_at: toDbTime(trx, at) });
         return toCandidate({ ...row, status, updated_at: at });
       };
 
@@ -401,7 +403,9 @@ export function createIdMapStore(db: Knex) {
 
   /** Review candidates, oldest first, paged by id. */
   async function reviewCandidates(opts: { status?: CandidateStatus; afterId?: string | null; limit?: number } = {}): Promise<ReviewCandidate[]> {
-    let q = db(T.candidates).orderBy('id').limit(opts.limit ?? 100);
+    let q = db(T.candidates)
+      .orderBy('id')
+      .limit(opts.limit ?? 100);
     if (opts.status) q = q.where('status', opts.status);
     if (opts.afterId) q = q.where('id', '>', Number(opts.afterId));
     const rows: DbReviewCandidateRow[] = await q.select('*');

@@ -168,7 +168,11 @@ export interface ValueKey {
 /** `(kind = ? AND column IN (…)) OR …`, one term per kind. */
 export function whereValues<Q extends Knex.QueryBuilder>(q: Q, column: string, keys: ReadonlyArray<{ kind: string; v: string }>): Q {
   const kindColumn = column.includes('.') ? `${column.split('.')[0]}.kind` : 'kind';
-  const byKind = groupInto(keys, (k) => k.kind, (k) => k.v);
+  const byKind = groupInto(
+    keys,
+    (k) => k.kind,
+    (k) => k.v,
+  );
   if (byKind.size === 0) return q.whereRaw('1 = 0') as Q;
   return q.where((w) => {
     for (const [kind, vs] of byKind) w.orWhere((x) => x.where(kindColumn, kind).whereIn(column, vs));
@@ -177,7 +181,11 @@ export function whereValues<Q extends Knex.QueryBuilder>(q: Q, column: string, k
 
 /** `(source = ? AND id IN (…)) OR …`, one term per source. */
 export function whereRecords<Q extends Knex.QueryBuilder>(q: Q, sourceColumn: string, idColumn: string, keys: readonly SourceRecordKey[]): Q {
-  const bySource = groupInto(keys, (k) => k.source, (k) => k.recordId);
+  const bySource = groupInto(
+    keys,
+    (k) => k.source,
+    (k) => k.recordId,
+  );
   if (bySource.size === 0) return q.whereRaw('1 = 0') as Q;
   return q.where((w) => {
     for (const [source, ids] of bySource) w.orWhere((x) => x.where(sourceColumn, source).whereIn(idColumn, ids));

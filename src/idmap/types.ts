@@ -47,16 +47,7 @@ export interface SourceRecordKey {
   recordId: string;
 }
 
-export type LinkAction =
-  | 'create'
-  | 'link'
-  | 'unlink'
-  | 'merge'
-  | 'split'
-  | 'bind'
-  | 'unbind'
-  | 'candidate'
-  | 'decision';
+export type LinkAction = 'create' | 'link' | 'unlink' | 'merge' | 'split' | 'bind' | 'unbind' | 'candidate' | 'decision';
 
 export interface LinkEvent {
   id: string;

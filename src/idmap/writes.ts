@@ -67,7 +67,9 @@ export async function mergeInto(
 ): Promise<SourceRecordKey[]> {
   const moved = (await trx(T.sourceRecords).where('customer_id', m.mergedId).orderBy(['source', 'record_id']).select('source', 'record_id')).map(toRecordKey);
   const redirected = (await trx(T.customers).where('merged_into', m.mergedId).select('id')).map((r) => r.id as string);
-  await trx(T.customers).where('id', m.mergedId).update({ status: 'merged', merged_into: m.survivorId, updated_at: toDbTime(trx, at) });
+  await trx(T.customers)
+    .where('id', m.mergedId)
+    .update({ status: 'merged', merged_into: m.survivorId, updated_at: toDbTime(trx, at) });
   if (redirected.length) await trx(T.customers).where('merged_into', m.mergedId).update({ merged_into: m.survivorId });
   if (moved.length) await trx(T.sourceRecords).where('customer_id', m.mergedId).update({ customer_id: m.survivorId });
   await insertEvents(trx, at, [
@@ -107,9 +109,12 @@ export async function insertCandidates(trx: Knex, at: string, candidates: readon
   const wanted = uniqueBy(candidates, (c) => c.dedupeKey);
   if (!wanted.length) return 0;
   const known = new Set(
-    (await selectChunked(wanted.map((c) => c.dedupeKey), (chunk) => trx(T.candidates).whereIn('dedupe_key', chunk).select('dedupe_key'))).map(
-      (r) => r.dedupe_key as string,
-    ),
+    (
+      await selectChunked(
+        wanted.map((c) => c.dedupeKey),
+        (chunk) => trx(T.candidates).whereIn('dedupe_key', chunk).select('dedupe_key'),
+      )
+    ).map((r) => r.dedupe_key as string),
   );
   const created = wanted.filter((c) => !known.has(c.dedupeKey));
   const when = toDbTime(trx, at);
@@ -173,4 +178,3 @@ export async function insertDecision(
   ]);
   return Number(id);
 }
-

@@ -44,7 +44,10 @@ async function acrossSources<T>(
 /** The customer's order figures over every commerce source (their summaries summed; one currency only). */
 export async function ordersOf(loaders: Loaders, customerId: string): Promise<CustomerOrders | null> {
   const per = await acrossSources<OrderSummary>(loaders, customerId, 'commerce', (s, ids) => loaders.orderSummaries(s).loadMany(ids));
-  return customerOrders(per.flatMap((p) => p.values), loaders.orderWindowDays);
+  return customerOrders(
+    per.flatMap((p) => p.values),
+    loaders.orderWindowDays,
+  );
 }
 
 export async function categoriesOf(loaders: Loaders, customerId: string): Promise<CategoryStat[]> {

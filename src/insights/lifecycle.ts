@@ -36,7 +36,8 @@ export function lifecycleOf(stages: LifecycleRules['stages'], o: CustomerOrders 
   const sinceLast = age(o.lastOrderAt);
   const sinceFirst = age(o.firstOrderAt);
   if (within(o.firstOrderAt, stages.newWithinDays)) return { stage: 'NEW', reason: `first order ${sinceFirst} days ago`, daysSinceLastOrder: sinceLast };
-  if (within(o.lastOrderAt, stages.activeWithinDays)) return { stage: 'ACTIVE', reason: `last order ${sinceLast} days ago (active within ${stages.activeWithinDays})`, daysSinceLastOrder: sinceLast };
+  if (within(o.lastOrderAt, stages.activeWithinDays))
+    return { stage: 'ACTIVE', reason: `last order ${sinceLast} days ago (active within ${stages.activeWithinDays})`, daysSinceLastOrder: sinceLast };
   if (within(o.lastOrderAt, stages.atRiskWithinDays))
     return { stage: 'AT_RISK', reason: `last order ${sinceLast} days ago (at risk after ${stages.activeWithinDays})`, daysSinceLastOrder: sinceLast };
   return { stage: 'CHURNED', reason: `last order ${sinceLast} days ago (churned after ${stages.atRiskWithinDays})`, daysSinceLastOrder: sinceLast };

@@ -48,7 +48,10 @@ export function rfmOf(o: CustomerOrders | null, b: RfmBoundaries, segments: read
   if (b.currency !== o.lifetimeValue.currency)
     throw new SourceError('orders', 'SOURCE_BAD_RESPONSE', `orders: the order base is not all in ${o.lifetimeValue.currency}; monetary quintiles cannot be compared`);
   const last = Date.parse(o.lastOrderAt);
-  const r = quintile(last, b.recency.map((t) => Date.parse(t)));
+  const r = quintile(
+    last,
+    b.recency.map((t) => Date.parse(t)),
+  );
   const f = quintile(o.orderCount, b.frequency);
   const m = quintile(toCents(o.lifetimeValue), b.monetary);
   const seg = segmentOf(segments, r, f, m);

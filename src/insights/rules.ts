@@ -108,7 +108,11 @@ const lifecycleSchema = z
     rfm: z
       .object({
         /** How long quintile boundaries are reused before the order system is asked again. */
-        boundaryTtlSeconds: z.number().int().min(0).max(7 * 86_400),
+        boundaryTtlSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 86_400),
         /** First match wins; together they must cover every (r, f, m). */
         segments: z.array(segmentSchema).min(1),
       })

@@ -44,4 +44,3 @@ export function createInsightsRuntime(rules: InsightRules, registry: SourceRegis
 export function loadInsightsRuntime(dir: string, registry: SourceRegistry): InsightsRuntime {
   return createInsightsRuntime(loadInsightRules(dir), registry, path.join(dir, 'survivorship.json'));
 }
-

@@ -37,13 +37,23 @@ export function customerOrders(summaries: readonly OrderSummary[], windowDays: r
   for (const s of summaries)
     if (!s.grossSpent || s.refundedOrderCount == null || s.recentOrderCounts?.length !== windowDays.length)
       throw new Error('order summary was loaded without its windows: the orderSummary loader must pass a SummaryQuery');
-  const times = (pick: (s: OrderSummary) => string | null) => summaries.map(pick).filter((t): t is string => t !== null).sort();
+  const times = (pick: (s: OrderSummary) => string | null) =>
+    summaries
+      .map(pick)
+      .filter((t): t is string => t !== null)
+      .sort();
   const first = times((s) => s.firstOrderAt);
   const last = times((s) => s.lastOrderAt);
   return {
     orderCount: summaries.reduce((n, s) => n + s.orderCount, 0),
-    lifetimeValue: addMoney(summaries.map((s) => s.totalSpent), currency),
-    grossSpent: addMoney(summaries.map((s) => s.grossSpent as Money), currency),
+    lifetimeValue: addMoney(
+      summaries.map((s) => s.totalSpent),
+      currency,
+    ),
+    grossSpent: addMoney(
+      summaries.map((s) => s.grossSpent as Money),
+      currency,
+    ),
     refundedOrderCount: summaries.reduce((n, s) => n + (s.refundedOrderCount as number), 0),
     firstOrderAt: first[0] ?? null,
     lastOrderAt: last[last.length - 1] ?? null,
@@ -54,8 +64,7 @@ export function customerOrders(summaries: readonly OrderSummary[], windowDays: r
 /** Orders in the last `days` days; asking for a window the summary was not counted over is a wiring bug. */
 export function ordersWithin(o: CustomerOrders, days: number): number {
   const n = o.recentOrders.get(days);
-  if (n === undefined)
-    throw new Error(`no order count for a ${days}-day window: the windows come from the insight rules (pass them to createContext)`);
+  if (n === undefined) throw new Error(`no order count for a ${days}-day window: the windows come from the insight rules (pass them to createContext)`);
   return n;
 }
 

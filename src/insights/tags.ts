@@ -102,9 +102,7 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
     const o = facts.orders === undefined ? missing('orders') : facts.orders;
     if (!o) return null;
     const threshold = moneyFromDecimal(l.lifetimeValue.atLeast, o.lifetimeValue.currency);
-    return threshold && toCents(o.lifetimeValue) >= toCents(threshold)
-      ? `lifetime value ${o.lifetimeValue.amount} ${o.lifetimeValue.currency} >= ${threshold.amount}`
-      : null;
+    return threshold && toCents(o.lifetimeValue) >= toCents(threshold) ? `lifetime value ${o.lifetimeValue.amount} ${o.lifetimeValue.currency} >= ${threshold.amount}` : null;
   }
   if ('golden' in l) {
     const g = facts.golden ?? missing('golden fields');
@@ -143,7 +141,8 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
     if ('categoryOrders' in c) {
       const cats = facts.categories ?? missing('categories');
       for (const cat of cats)
-        if (cat.orders >= c.categoryOrders.atLeast) tag(rule.tag.replace('{category}', cat.category.toLowerCase().replace(/[^a-z0-9_]+/g, '_')), `${cat.orders} orders with ${cat.category}`);
+        if (cat.orders >= c.categoryOrders.atLeast)
+          tag(rule.tag.replace('{category}', cat.category.toLowerCase().replace(/[^a-z0-9_]+/g, '_')), `${cat.orders} orders with ${cat.category}`);
       continue;
     }
     if ('anyOf' in c) {

@@ -34,8 +34,7 @@ export class CircuitBreaker {
     this.opts = { ...DEFAULT_BREAKER, ...opts };
     if (!Number.isInteger(this.opts.failureThreshold) || this.opts.failureThreshold < 1)
       throw new Error(`CircuitBreaker: failureThreshold must be a positive integer, got ${this.opts.failureThreshold}`);
-    if (!(this.opts.cooldownMs >= 0))
-      throw new Error(`CircuitBreaker: cooldownMs must be >= 0, got ${this.opts.cooldownMs}`);
+    if (!(this.opts.cooldownMs >= 0)) throw new Error(`CircuitBreaker: cooldownMs must be >= 0, got ${this.opts.cooldownMs}`);
   }
 
   get state(): BreakerState {
@@ -75,4 +74,3 @@ export class CircuitBreaker {
     }
   }
 }
-

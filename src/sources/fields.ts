@@ -45,11 +45,11 @@ export async function recordsOfKind<C extends Connector, R extends object>(
   const lists = await ctx.loaders.together(
     `records:${operation}:${instances.map((i) => i.name).join(',')}`,
     Promise.all(
-    instances.map(async (inst) => {
-      const ids = await ctx.loaders.recordIds(customerId, inst.name);
-      const loaded = await ctx.loaders.batch<Slot<R> | null>(inst.name, operation, call(ctx.loaders.connector<C>(inst.name))).loadMany(ids);
-      return settleList(loaded).map((r) => (r instanceof Error ? r : { ...(r as R), source: inst.name }));
-    }),
+      instances.map(async (inst) => {
+        const ids = await ctx.loaders.recordIds(customerId, inst.name);
+        const loaded = await ctx.loaders.batch<Slot<R> | null>(inst.name, operation, call(ctx.loaders.connector<C>(inst.name))).loadMany(ids);
+        return settleList(loaded).map((r) => (r instanceof Error ? r : { ...(r as R), source: inst.name }));
+      }),
     ),
   );
   return lists.flat();

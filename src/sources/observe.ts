@@ -58,8 +58,6 @@ export async function chunked<K, V>(
   if (keys.length === 0) return [];
   const chunks: K[][] = [];
   for (let i = 0; i < keys.length; i += maxBatch) chunks.push(keys.slice(i, i + maxBatch));
-  const answers = await Promise.all(
-    chunks.map((chunk) => observer.call({ ...call, batchSize: chunk.length }, () => fetch(chunk))),
-  );
+  const answers = await Promise.all(chunks.map((chunk) => observer.call({ ...call, batchSize: chunk.length }, () => fetch(chunk))));
   return answers.flat();
 }

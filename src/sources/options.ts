@@ -10,7 +10,10 @@ export const sqlConnection = z.discriminatedUnion('client', [
     .object({
       client: z.literal('mysql'),
       url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
-      pool: z.object({ min: z.number().int().min(0), max: z.number().int().min(1) }).partial().optional(),
+      pool: z
+        .object({ min: z.number().int().min(0), max: z.number().int().min(1) })
+        .partial()
+        .optional(),
     })
     .strict(),
 ]);

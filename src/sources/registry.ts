@@ -162,8 +162,7 @@ export function registryOf(connected: ReadonlyArray<{ name: SourceName; kind: st
   return {
     sources,
     get: (name) => (isSourceName(name) ? byName.get(name) : undefined),
-    providing: (capability) =>
-      sources.filter((s) => s.capabilities[capability]).map((s) => ({ name: s.name, capability: s.capabilities[capability]! })),
+    providing: (capability) => sources.filter((s) => s.capabilities[capability]).map((s) => ({ name: s.name, capability: s.capabilities[capability]! })),
     kinds: kindList,
     eventKinds,
     typeDefs: kindList.map((k) => k.kind.sdl).filter((sdl): sdl is string => !!sdl),

@@ -65,15 +65,13 @@ export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_
 export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   const { source } = opts;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-    throw new Error(`${source}: timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`${source}: timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
   const db = openSourceDatabase(opts.connection, timeoutMs);
   const mysql = isMysql(db);
   const breaker = new CircuitBreaker(opts.breaker);
   let closed = false;
 
-  const isFailure = (e: unknown) =>
-    e instanceof SourceError && (e.code === 'SOURCE_UNAVAILABLE' || e.code === 'SOURCE_TIMEOUT');
+  const isFailure = (e: unknown) => e instanceof SourceError && (e.code === 'SOURCE_UNAVAILABLE' || e.code === 'SOURCE_TIMEOUT');
 
   async function run<T>(operation: string, build: (db: Knex) => Statement): Promise<T> {
     if (closed) throw new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: connection closed`);
@@ -89,12 +87,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
         }
       },
       isFailure,
-      () =>
-        new SourceError(
-          source,
-          'SOURCE_UNAVAILABLE',
-          `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`,
-        ),
+      () => new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`),
     );
   }
 
@@ -160,8 +153,7 @@ export function toSourceError(source: SourceName, operation: string, e: unknown)
   const err = e as { name?: string; code?: unknown; message?: unknown };
   const message = typeof err?.message === 'string' ? err.message : '';
   const code = typeof err?.code === 'string' ? err.code : undefined;
-  const make = (c: SourceErrorCode, what: string) =>
-    new SourceError(source, c, `${source} ${operation}: ${what}${code ? ` (${code})` : ''}`);
+  const make = (c: SourceErrorCode, what: string) => new SourceError(source, c, `${source} ${operation}: ${what}${code ? ` (${code})` : ''}`);
 
   if (err?.name === 'KnexTimeoutError') {
     // The pool's acquire timeout uses the same class as the statement timeout.
@@ -171,8 +163,7 @@ export function toSourceError(source: SourceName, operation: string, e: unknown)
   if (code && TIMEOUT_CODES.has(code)) return make('SOURCE_TIMEOUT', 'statement timed out');
   // SQLite extended codes (SQLITE_IOERR_READ, SQLITE_BUSY_SNAPSHOT) share their primary code's meaning.
   const primary = code?.startsWith('SQLITE_') ? code.split('_').slice(0, 2).join('_') : code;
-  if (code && (UNAVAILABLE_CODES.has(code) || (primary && UNAVAILABLE_CODES.has(primary))))
-    return make('SOURCE_UNAVAILABLE', 'source unavailable');
+  if (code && (UNAVAILABLE_CODES.has(code) || (primary && UNAVAILABLE_CODES.has(primary)))) return make('SOURCE_UNAVAILABLE', 'source unavailable');
   // better-sqlite3 refuses a path in a missing directory with a bare TypeError; knex after destroy() likewise.
   if (/Cannot open database|Unable to acquire a connection/.test(message)) return make('SOURCE_UNAVAILABLE', 'source unavailable');
   if (code) return make('SOURCE_BAD_RESPONSE', 'statement failed');
@@ -247,8 +238,7 @@ export function decodeKeysetCursor(source: SourceName, cursor: string): [unknown
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2)
-    throw new Error(`${source} scan: not a cursor this connector handed out: ${JSON.stringify(cursor)}`);
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw new Error(`${source} scan: not a cursor this connector handed out: ${JSON.stringify(cursor)}`);
   return [parsed[0], parsed[1]];
 }
 

@@ -69,7 +69,16 @@ const POLICY: Record<string, [marketing: Cell, sales: Cell, support: Cell, finan
 };
 
 /** Fields asked of the customer with WeCom and marketplace records rather than the owned one. */
-const ON_PLATFORMS = new Set(['WecomContact.externalUserId', 'WecomContact.name', 'WecomContact.unionid', 'WecomFollow.remark', 'WecomFollow.remarkMobiles', 'MarketplaceBuyer.id', 'MarketplaceBuyer.nick', 'MarketplaceBuyer.phone']);
+const ON_PLATFORMS = new Set([
+  'WecomContact.externalUserId',
+  'WecomContact.name',
+  'WecomContact.unionid',
+  'WecomFollow.remark',
+  'WecomFollow.remarkMobiles',
+  'MarketplaceBuyer.id',
+  'MarketplaceBuyer.nick',
+  'MarketplaceBuyer.phone',
+]);
 
 /** How to select each field under `customer(id:)` and read its values (every item of a list). */
 const FIELDS: Record<string, { select: string; read: (c: any) => unknown[] }> = {
@@ -223,7 +232,11 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const codes = (body: any): string[] => (body.errors ?? []).map((e: any) => e.extensions?.code);
 
 /** A token signed as the identity provider would: issuer, audience, subject, exp in 10 minutes. */
-async function sign(alg: 'HS256' | 'RS256', claims: Record<string, unknown>, opts: { sub?: string; iss?: string; aud?: string; exp?: number | string; key?: Uint8Array } = {}) {
+async function sign(
+  alg: 'HS256' | 'RS256',
+  claims: Record<string, unknown>,
+  opts: { sub?: string; iss?: string; aud?: string; exp?: number | string; key?: Uint8Array } = {},
+) {
   const key = opts.key ?? (alg === 'HS256' ? new TextEncoder().encode(HS_SECRET) : rsPrivate);
   return new SignJWT(claims)
     .setProtectedHeader({ alg, typ: 'JWT' })
@@ -265,7 +278,11 @@ function callShape(): Record<string, number> {
 async function completeRecords(c: any): Promise<void> {
   /** For each GraphQL field left empty: the source column and what a clerk typed there. */
   const fill = async (db: TestWorld['dbs']['crm'], table: string, key: Record<string, unknown>, item: any, columns: Record<string, [string, string]>) => {
-    const patch = Object.fromEntries(Object.entries(columns).filter(([field]) => item[field] === null).map(([, cv]) => cv));
+    const patch = Object.fromEntries(
+      Object.entries(columns)
+        .filter(([field]) => item[field] === null)
+        .map(([, cv]) => cv),
+    );
     if (Object.keys(patch).length) await db.db(table).where(key).update(patch);
   };
   for (const x of c.crmContacts) {
@@ -447,7 +464,12 @@ describe('Access: personal fields per role, over HTTP', () => {
       seen.add(JSON.stringify(body.data.customer.scrmFollowers.map((x: any) => x.openid).sort()));
     }
     expect(seen.size).toBe(1);
-    expect(JSON.parse([...seen][0])).toEqual(FIELDS['ScrmFollower.openid'].read(owned.admin).map((v) => docHash(v as string)).sort());
+    expect(JSON.parse([...seen][0])).toEqual(
+      FIELDS['ScrmFollower.openid']
+        .read(owned.admin)
+        .map((v) => docHash(v as string))
+        .sort(),
+    );
   });
 });
 
@@ -599,7 +621,6 @@ describe('Access: bearer tokens', () => {
     expect(world.calls.calls).toEqual([]);
     expect(world.idmapCalls).toEqual([]);
   });
-
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -608,7 +629,14 @@ describe('Access: bearer tokens', () => {
 
 describe('Access: the sales row scope', () => {
   /** Each entry point with the variables naming the foreign customer and naming nobody. */
-  const ENTRY_POINTS: Array<{ name: string; query: string; foreign: () => Record<string, unknown>; unknown: () => Record<string, unknown>; owned: () => Record<string, unknown>; empty: unknown }> = [
+  const ENTRY_POINTS: Array<{
+    name: string;
+    query: string;
+    foreign: () => Record<string, unknown>;
+    unknown: () => Record<string, unknown>;
+    owned: () => Record<string, unknown>;
+    empty: unknown;
+  }> = [
     {
       name: 'customer(id)',
       query: `query($id: ID!) { customer(id: $id) { id crmContacts { phone } } }`,
@@ -772,7 +800,11 @@ describe('Access: audit of personal data read unmasked', () => {
   it('names a token caller by its subject', async () => {
     const requestId = `access-audit-jwt-${crypto.randomUUID()}`;
     const token = await sign('RS256', { role: 'sales', teams: ['team_north'] }, { sub: 'rep-wang@c360.test' });
-    const { body } = await send(`query TokenRead($id: ID!) { customer(id: $id) { crmContacts { phone } } }`, { id: owned.id }, { ...bearer(token), 'x-request-id': requestId });
+    const { body } = await send(
+      `query TokenRead($id: ID!) { customer(id: $id) { crmContacts { phone } } }`,
+      { id: owned.id },
+      { ...bearer(token), 'x-request-id': requestId },
+    );
     expect(body.errors).toBeUndefined();
     const rows = await auditRows(requestId);
     expect(rows).toHaveLength(1);

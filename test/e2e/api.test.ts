@@ -115,7 +115,10 @@ describe('Gateway API: bad input', () => {
   });
 
   it('refuses an unparseable phone or email with BAD_USER_INPUT naming the problem', async () => {
-    for (const [kind, value] of [['PHONE', 'call me maybe'], ['EMAIL', 'not-an-email']]) {
+    for (const [kind, value] of [
+      ['PHONE', 'call me maybe'],
+      ['EMAIL', 'not-an-email'],
+    ]) {
       const { body } = await world.query(`query($k: IdentifierKind!, $v: String!) { customerByIdentifier(kind: $k, value: $v) { id } }`, { k: kind, v: value });
       expect(codes(body)).toEqual(['BAD_USER_INPUT']);
       expect(body.errors[0].message).toContain(kind);

@@ -139,7 +139,11 @@ describe('Gateway: batching', () => {
     );
     expect(body.errors).toBeUndefined();
     const after = await counters();
-    const delta = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]).filter(([, d]) => (d as number) > 0));
+    const delta = Object.fromEntries(
+      Object.keys(after)
+        .map((k) => [k, after[k] - (before[k] ?? 0)])
+        .filter(([, d]) => (d as number) > 0),
+    );
     const groups = callsByOperation(world);
     const expected: Record<string, number> = {};
     for (const [op, g] of groups) expected[op] = g.calls;

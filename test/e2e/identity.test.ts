@@ -70,7 +70,10 @@ async function loners(n: number, skip = 0): Promise<Array<{ id: string; record: 
     (await db()('idmap_review_candidates').select('customer_id', 'other_customer_id')).flatMap((c) => [c.customer_id, c.other_customer_id]).filter(Boolean),
   );
   const rows = await db()('idmap_source_records').whereNotNull('customer_id').groupBy('customer_id').havingRaw('COUNT(*) = 1').orderBy('customer_id').select('customer_id');
-  const ids = rows.map((r) => r.customer_id as string).filter((id) => !named.has(id)).slice(skip, skip + n);
+  const ids = rows
+    .map((r) => r.customer_id as string)
+    .filter((id) => !named.has(id))
+    .slice(skip, skip + n);
   const records = await world.gw.idmap.sourceRecordsByCustomerIds(ids);
   return ids.map((id, i) => ({ id, record: label(records[i][0]) }));
 }
@@ -158,7 +161,10 @@ describe('Identity API: stewardship as admin', () => {
     // A merged-away id answers the survivor, alone and in a list.
     const asked = await world.query(`query($a: ID!, $b: ID!) { customer(id: $b) { id } customers(ids: [$b, $a]) { id } }`, { a: a.id, b: b.id });
     expect(asked.body.data).toEqual({ customer: { id: a.id }, customers: [{ id: a.id }, { id: a.id }] });
-    const why = await world.query(`query($a: ID!, $b: ID!) { whyLinked(a: $a, b: $b) { linked customerId path { via from { source recordId } to { source recordId } event { action actor } } merges { action actor customerId otherCustomerId } } }`, { a: b.id, b: a.id });
+    const why = await world.query(
+      `query($a: ID!, $b: ID!) { whyLinked(a: $a, b: $b) { linked customerId path { via from { source recordId } to { source recordId } event { action actor } } merges { action actor customerId otherCustomerId } } }`,
+      { a: b.id, b: a.id },
+    );
     expect(why.body.data.whyLinked).toEqual({
       linked: true,
       customerId: a.id,
@@ -195,7 +201,12 @@ describe('Identity API: stewardship as admin', () => {
 
   it('answers whyRecordsLinked with the real evidence path of a chain A –phone– B –email– C, and linked: false for strangers', async () => {
     // A customer the generator and resolution joined through a phone and then an email.
-    const multi = await db()('idmap_source_records').whereNotNull('customer_id').groupBy('customer_id').havingRaw('COUNT(*) >= 3').orderBy('customer_id').select('customer_id');
+    const multi = await db()('idmap_source_records')
+      .whereNotNull('customer_id')
+      .groupBy('customer_id')
+      .havingRaw('COUNT(*) >= 3')
+      .orderBy('customer_id')
+      .select('customer_id');
     let chain: any = null;
     let ends: [string, string] | null = null;
     for (const { customer_id } of multi) {
@@ -240,14 +251,24 @@ describe('Identity API: stewardship as admin', () => {
     }
 
     const [x, y] = await loners(2, 2);
-    const apart = await world.query(`query($a: SourceRecordInput!, $b: SourceRecordInput!, $x: ID!, $y: ID!) { whyRecordsLinked(a: $a, b: $b) { linked customerId aCustomerId bCustomerId path { via } summary } whyLinked(a: $x, b: $y) { linked path { via } } }`, {
-      a: input(x.record),
-      b: input(y.record),
-      x: x.id,
-      y: y.id,
-    });
+    const apart = await world.query(
+      `query($a: SourceRecordInput!, $b: SourceRecordInput!, $x: ID!, $y: ID!) { whyRecordsLinked(a: $a, b: $b) { linked customerId aCustomerId bCustomerId path { via } summary } whyLinked(a: $x, b: $y) { linked path { via } } }`,
+      {
+        a: input(x.record),
+        b: input(y.record),
+        x: x.id,
+        y: y.id,
+      },
+    );
     expect(apart.body.data).toEqual({
-      whyRecordsLinked: { linked: false, customerId: null, aCustomerId: x.id, bCustomerId: y.id, path: [], summary: `Not linked: a belongs to customer ${x.id} and b to customer ${y.id}.` },
+      whyRecordsLinked: {
+        linked: false,
+        customerId: null,
+        aCustomerId: x.id,
+        bCustomerId: y.id,
+        path: [],
+        summary: `Not linked: a belongs to customer ${x.id} and b to customer ${y.id}.`,
+      },
       whyLinked: { linked: false, path: [] },
     });
     const unknown = await world.query(`query($x: ID!) { whyLinked(a: $x, b: "01NOPE0000000000000000000A") { linked } }`, { x: x.id });
@@ -256,17 +277,23 @@ describe('Identity API: stewardship as admin', () => {
 
   it('links and unlinks records with remembered decisions that hold through full re-resolution; refuses what cannot apply', async () => {
     const [a, b, c] = await loners(3, 4);
-    const link = await world.query(`mutation($a: SourceRecordInput!, $b: SourceRecordInput!) { linkRecords(a: $a, b: $b, reason: "same person, two accounts") { ${RESULT} } }`, {
-      a: input(a.record),
-      b: input(b.record),
-    });
+    const link = await world.query(
+      `mutation($a: SourceRecordInput!, $b: SourceRecordInput!) { linkRecords(a: $a, b: $b, reason: "same person, two accounts") { ${RESULT} } }`,
+      {
+        a: input(a.record),
+        b: input(b.record),
+      },
+    );
     expect(link.body.errors).toBeUndefined();
     const survivor = [a.id, b.id].sort()[0];
     expect(link.body.data.linkRecords).toMatchObject({ action: 'MERGE', customerId: survivor, customer: { id: survivor } });
-    const why = await world.query(`query($a: SourceRecordInput!, $b: SourceRecordInput!) { whyRecordsLinked(a: $a, b: $b) { linked path { via event { action actor reason } } } }`, {
-      a: input(a.record),
-      b: input(b.record),
-    });
+    const why = await world.query(
+      `query($a: SourceRecordInput!, $b: SourceRecordInput!) { whyRecordsLinked(a: $a, b: $b) { linked path { via event { action actor reason } } } }`,
+      {
+        a: input(a.record),
+        b: input(b.record),
+      },
+    );
     expect(why.body.data.whyRecordsLinked).toEqual({
       linked: true,
       path: [{ via: 'MANUAL_DECISION', event: { action: 'MERGE', actor: ADMIN_ACTOR, reason: 'same person, two accounts' } }],
@@ -275,7 +302,12 @@ describe('Identity API: stewardship as admin', () => {
     const unlink = await world.query(`mutation($r: SourceRecordInput!) { unlinkRecord(record: $r, reason: "another person") { ${RESULT} } }`, { r: input(b.record) });
     expect(unlink.body.errors).toBeUndefined();
     const fresh = unlink.body.data.unlinkRecord.customerId;
-    expect(unlink.body.data.unlinkRecord).toMatchObject({ action: 'SPLIT', otherCustomerId: survivor, movedRecords: [input(b.record)], customer: { id: fresh, sourceRecords: [input(b.record)] } });
+    expect(unlink.body.data.unlinkRecord).toMatchObject({
+      action: 'SPLIT',
+      otherCustomerId: survivor,
+      movedRecords: [input(b.record)],
+      customer: { id: fresh, sourceRecords: [input(b.record)] },
+    });
     expect([a.id, b.id, c.id]).not.toContain(fresh);
 
     const settled = await mapping();
@@ -305,7 +337,7 @@ describe('Identity API: stewardship as admin', () => {
       edges { cursor node { id status reason rule kind value customerIds customers { id } records { source recordId } differ evidence createdAt } }
       pageInfo { hasNextPage endCursor } } }`;
     const open: any[] = [];
-    for (let after: string | null = null; ; ) {
+    for (let after: string | null = null; ;) {
       const { body } = await world.query(Q, { status: 'OPEN', after });
       expect(body.errors).toBeUndefined();
       open.push(...body.data.mergeCandidates.edges.map((e: any) => e.node));
@@ -357,4 +389,3 @@ describe('Identity API: stewardship as admin', () => {
     expect(await eventCount()).toBe(n);
   });
 });
-

@@ -140,9 +140,7 @@ function customerFacts(accounts: string[], facts: Map<string, AccountFacts>): Cu
     gross: mine.reduce((s, a) => s + a.gross, 0),
     refundedOrders: mine.reduce((s, a) => s + a.refundedOrders, 0),
     placed: mine.flatMap((a) => a.placed),
-    categories: [...cats]
-      .map(([category, x]) => ({ category, ...x }))
-      .sort((a, b) => b.orders - a.orders || b.quantity - a.quantity || (a.category < b.category ? -1 : 1)),
+    categories: [...cats].map(([category, x]) => ({ category, ...x })).sort((a, b) => b.orders - a.orders || b.quantity - a.quantity || (a.category < b.category ? -1 : 1)),
   };
 }
 
@@ -188,7 +186,11 @@ describe('Insights: RFM and order summary on the demo world', () => {
         refundRate: c.refundedOrders / c.f,
       });
       expect(s.averageOrderValue.amount).toBe(yuan(Math.round(c.gross / c.f)));
-      for (const [field, days] of [['ordersLast30Days', 30], ['ordersLast90Days', 90], ['ordersLast365Days', 365]] as const)
+      for (const [field, days] of [
+        ['ordersLast30Days', 30],
+        ['ordersLast90Days', 90],
+        ['ordersLast365Days', 365],
+      ] as const)
         expect([within(days, before), within(days, after)]).toContain(s[field]);
       expect(s.favouriteCategories).toEqual(c.categories.slice(0, LIFECYCLE.orderSummary.favouriteCategories));
       scored++;
@@ -221,7 +223,9 @@ describe('Insights: tags on the demo world', () => {
       const latest = rec.crm
         .map((cid) => contactById.get(cid))
         .filter(Boolean)
-        .sort((a, b) => (a.updated_at > b.updated_at ? -1 : a.updated_at < b.updated_at ? 1 : a.contact_id.length - b.contact_id.length || (a.contact_id < b.contact_id ? -1 : 1)))[0];
+        .sort((a, b) =>
+          a.updated_at > b.updated_at ? -1 : a.updated_at < b.updated_at ? 1 : a.contact_id.length - b.contact_id.length || (a.contact_id < b.contact_id ? -1 : 1),
+        )[0];
       if (latest?.tier === 'platinum' || (c && c.m >= 500000)) tags.push('vip');
       if (rec.orders.some((a) => channelOf.get(a) === 'miniprogram')) tags.push('miniprogram_user');
       for (const cat of c?.categories ?? []) if (cat.orders >= 3) tags.push(`prefers_${cat.category}`);
@@ -320,15 +324,19 @@ describe('Timeline over the API', () => {
     const id = customers.find((c) => recordsOf.get(c)!.support.length && recordsOf.get(c)!.orders.length)!;
     world.support.setFaults({ status: 500, paths: ['/api/v2/requesters/events'] });
     try {
-      const { body } = await world.query(
-        `query T($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { source } } gaps { source code message error } } } }`,
-        { id },
-      );
+      const { body } = await world.query(`query T($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { source } } gaps { source code message error } } } }`, {
+        id,
+      });
       const t = body.data.customer.timeline;
       expect(t.gaps).toEqual([{ source: 'SUPPORT', code: 'SOURCE_UNAVAILABLE', message: expect.any(String), error: null }]);
       expect(t.edges.length).toBeGreaterThan(0);
       expect(t.edges.some((e: any) => e.node.source === 'SUPPORT')).toBe(false);
-      expect(body.errors).toEqual([expect.objectContaining({ path: ['customer', 'timeline', 'gaps', 0, 'error'], extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'support' }) })]);
+      expect(body.errors).toEqual([
+        expect.objectContaining({
+          path: ['customer', 'timeline', 'gaps', 0, 'error'],
+          extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'support' }),
+        }),
+      ]);
     } finally {
       world.support.setFaults(undefined);
     }

@@ -75,7 +75,10 @@ describe('Sources: six systems behind one Customer', () => {
   it("counts the orders of both shops in orderSummary, as the shops' own tables say", async () => {
     expect(bothShops.length).toBeGreaterThan(5);
     const asked = bothShops.slice(0, 40);
-    const { body } = await world.query(`query($ids: [ID!]!) { customers(ids: $ids) { id sourceRecords { source recordId } orderSummary { orderCount totalSpent { amount currency } } orders(first: 100) { source } } }`, { ids: asked });
+    const { body } = await world.query(
+      `query($ids: [ID!]!) { customers(ids: $ids) { id sourceRecords { source recordId } orderSummary { orderCount totalSpent { amount currency } } orders(first: 100) { source } } }`,
+      { ids: asked },
+    );
     expect(body.errors).toBeUndefined();
 
     // Independently: the shop's SQL tables, and the marketplace's store as the platform keeps it.
@@ -86,14 +89,29 @@ describe('Sources: six systems behind one Customer', () => {
         const accounts = c.sourceRecords.filter((r: any) => r.source === 'ORDERS').map((r: any) => Number(r.recordId));
         const buyers = c.sourceRecords.filter((r: any) => r.source === 'MARKETPLACE').map((r: any) => r.recordId);
         const shopOrders: any[] = await shop('orders').whereIn('account_id', accounts).whereNot('status', 'cancelled').select('order_id', 'total_cents');
-        const shopRefunds: any[] = shopOrders.length ? await shop('refunds').whereIn('order_id', shopOrders.map((o) => o.order_id)).select('amount_cents') : [];
+        const shopRefunds: any[] = shopOrders.length
+          ? await shop('refunds')
+              .whereIn(
+                'order_id',
+                shopOrders.map((o) => o.order_id),
+              )
+              .select('amount_cents')
+          : [];
         // The platform's trades not cancelled: closed by the platform, or closed before payment.
         const trades: any[] = await market('tb_trades')
           .whereIn('buyer_open_uid', buyers)
           .whereNot('status', 'TRADE_CLOSED_BY_TAOBAO')
           .whereNot((q) => q.where('status', 'TRADE_CLOSED').whereNull('pay_time'))
           .select('tid', 'payment');
-        const tradeRefunds: any[] = trades.length ? await market('tb_refunds').whereIn('tid', trades.map((t) => t.tid)).where('status', 'SUCCESS').select('refund_fee') : [];
+        const tradeRefunds: any[] = trades.length
+          ? await market('tb_refunds')
+              .whereIn(
+                'tid',
+                trades.map((t) => t.tid),
+              )
+              .where('status', 'SUCCESS')
+              .select('refund_fee')
+          : [];
         const cents = (yuan: string) => Math.round(Number(yuan) * 100);
         const expectedCount = shopOrders.length + trades.length;
         const expectedCents =

@@ -121,7 +121,11 @@ describe('Webhooks: real-time re-resolution', () => {
 
   describe('while another process (a `c360 resolve` job) holds the OneID store', () => {
     const holdLease = (ms: number) =>
-      world.dbs.oneid.db('idmap_locks').insert({ name: 'resolution', holder: 'cron-host:77:job', expires_at: Date.now() + ms }).onConflict('name').merge();
+      world.dbs.oneid
+        .db('idmap_locks')
+        .insert({ name: 'resolution', holder: 'cron-host:77:job', expires_at: Date.now() + ms })
+        .onConflict('name')
+        .merge();
     afterEach(async () => {
       await world.dbs.oneid.db('idmap_locks').where({ name: 'resolution' }).update({ holder: '', expires_at: 0 });
     });

@@ -145,9 +145,7 @@ export function accessWorld(): AccessWorld {
     },
     async sourceRecordsByCustomerIds(ids) {
       record('oneid.sourceRecordsByCustomerIds', ids);
-      return ids.map((id) =>
-        (RECORDS[id] ?? []).map(([source, recordId]): SourceRecordRow => ({ customerId: id, source, recordId, linkedAt: T0, sourceUpdatedAt: T0 })),
-      );
+      return ids.map((id) => (RECORDS[id] ?? []).map(([source, recordId]): SourceRecordRow => ({ customerId: id, source, recordId, linkedAt: T0, sourceUpdatedAt: T0 })));
     },
     async identifiersByCustomerIds(ids) {
       record('oneid.identifiersByCustomerIds', ids);
@@ -168,10 +166,12 @@ export function accessWorld(): AccessWorld {
     health: async () => {},
     close: async () => {},
   });
-  const byId = <T extends { id: string }>(fn: string, rows: T[]) => async (ids: readonly string[]) => {
-    record(fn, ids);
-    return ids.map((id) => rows.find((r) => r.id === id) ?? null);
-  };
+  const byId =
+    <T extends { id: string }>(fn: string, rows: T[]) =>
+    async (ids: readonly string[]) => {
+      record(fn, ids);
+      return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+    };
   const empty = (fn: string) => async (ids: readonly string[]) => {
     record(fn, ids);
     return ids.map(() => []);
@@ -204,7 +204,12 @@ export function accessWorld(): AccessWorld {
     eventsByRecordIds: empty('orders.eventsByRecordIds'),
     rfmBoundaries: async () => ({ accounts: 0, recency: [], frequency: [], monetary: [], currency: null, computedAt: T0 }),
   };
-  const support: SupportConnector = { ...base('support'), requestersByIds: byId('support.requestersByIds', REQUESTERS), ticketsByRecordIds: empty('support.ticketsByRecordIds'), eventsByRecordIds: empty('support.eventsByRecordIds') };
+  const support: SupportConnector = {
+    ...base('support'),
+    requestersByIds: byId('support.requestersByIds', REQUESTERS),
+    ticketsByRecordIds: empty('support.ticketsByRecordIds'),
+    eventsByRecordIds: empty('support.eventsByRecordIds'),
+  };
   const scrm: ScrmConnector = {
     ...base('scrm'),
     followersByOpenids: async (ids) => {

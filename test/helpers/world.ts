@@ -59,7 +59,14 @@ export interface TestWorldOptions {
   demoSystems?: boolean;
 }
 
-const READS = ['customersByIds', 'customerIdsByIdentifiers', 'customerIdsBySourceRecords', 'sourceRecordsByCustomerIds', 'identifiersByCustomerIds', 'linkEventsByCustomerIds'];
+const READS = [
+  'customersByIds',
+  'customerIdsByIdentifiers',
+  'customerIdsBySourceRecords',
+  'sourceRecordsByCustomerIds',
+  'identifiersByCustomerIds',
+  'linkEventsByCustomerIds',
+];
 
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-'));

@@ -258,7 +258,10 @@ describe('Access audit: personal-data reads are recorded, on the test engine', (
     expect(data.mine).toEqual([{ customerId: 'c1' }]);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const past = new Date(Date.now() - 3_600_000).toISOString();
-    const windowed = await ask('admin', `{ later: auditLog(since: "${future}") { id } earlier: auditLog(until: "${past}") { id } now: auditLog(since: "${past}", until: "${future}") { id } }`);
+    const windowed = await ask(
+      'admin',
+      `{ later: auditLog(since: "${future}") { id } earlier: auditLog(until: "${past}") { id } now: auditLog(since: "${past}", until: "${future}") { id } }`,
+    );
     expect(windowed.body.data).toEqual({ later: [], earlier: [], now: [expect.anything(), expect.anything()] });
     for (const role of ['marketing', 'sales', 'support', 'finance', 'analyst']) {
       expect((await ask(role, '{ auditLog { id } }')).codes).toEqual(['GRAPHQL_VALIDATION_FAILED']);
@@ -334,9 +337,9 @@ describe('Access: createAccess wires everything at start-up', () => {
       expect(access.pluginsFor('sales')).toHaveLength(2);
       expect(access.persistedQueriesFor('sales')).toBeUndefined();
       expect(await db.db.schema.hasTable('c360_access_audit')).toBe(true);
-      await expect(
-        createAccess({ fullSchema: full, db: db.db, auth: { apiKeys: [{ name: 'x', role: 'superuser', sha256: hashApiKey('k') }] } }),
-      ).rejects.toThrow('auth.apiKeys.0.role: unknown role "superuser"');
+      await expect(createAccess({ fullSchema: full, db: db.db, auth: { apiKeys: [{ name: 'x', role: 'superuser', sha256: hashApiKey('k') }] } })).rejects.toThrow(
+        'auth.apiKeys.0.role: unknown role "superuser"',
+      );
     } finally {
       await db.drop();
     }

@@ -93,9 +93,35 @@ describe('Demo seed: generateWorld into separate databases', () => {
     const contacts = await dbs.crm.db('crm_contacts').select('*');
     expect(new Map(contacts.map((r: any) => [r.contact_id, { ...r }]))).toEqual(expected);
     const stored = await dbs.scrm.db('scrm_followers').select('*');
-    expect(new Map(stored.map((r: any) => [r.openid, { ...r, subscribe_time: Number(r.subscribe_time), updated_at: Number(r.updated_at), unsubscribe_time: r.unsubscribe_time === null ? null : Number(r.unsubscribe_time) }]))).toEqual(followers);
+    expect(
+      new Map(
+        stored.map((r: any) => [
+          r.openid,
+          {
+            ...r,
+            subscribe_time: Number(r.subscribe_time),
+            updated_at: Number(r.updated_at),
+            unsubscribe_time: r.unsubscribe_time === null ? null : Number(r.unsubscribe_time),
+          },
+        ]),
+      ),
+    ).toEqual(followers);
     const storedOrders = await dbs.orders.db('orders').select('*');
-    expect(new Map(storedOrders.map((r: any) => [Number(r.order_id), { ...r, order_id: Number(r.order_id), account_id: Number(r.account_id), total_cents: Number(r.total_cents), placed_at: Number(r.placed_at), paid_at: r.paid_at === null ? null : Number(r.paid_at) }]))).toEqual(orders);
+    expect(
+      new Map(
+        storedOrders.map((r: any) => [
+          Number(r.order_id),
+          {
+            ...r,
+            order_id: Number(r.order_id),
+            account_id: Number(r.account_id),
+            total_cents: Number(r.total_cents),
+            placed_at: Number(r.placed_at),
+            paid_at: r.paid_at === null ? null : Number(r.paid_at),
+          },
+        ]),
+      ),
+    ).toEqual(orders);
   });
 
   it('replaces the tables on a second run and writes the same world again', async () => {

@@ -112,7 +112,10 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
         return super.scan(cursor, pageSize);
       }
     }
-    const feed = new BusyFeed('crm', Array.from({ length: 40 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })));
+    const feed = new BusyFeed(
+      'crm',
+      Array.from({ length: 40 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
+    );
     const started = Date.now();
     const stats = await resolve({ db: t.db, connectors: [feed], rules, pageSize: 2, lease: { ttlMs: 150 } });
     expect(Date.now() - started).toBeGreaterThan(3 * 150);
@@ -125,7 +128,9 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     const running = resolve({ db: t.db, connectors: [feed], rules, lease: { ttlMs: 150 } });
     await until(() => feed.started, 'the run to start scanning');
     // Another process decided the lease had expired (a stalled holder) and took it.
-    await other('idmap_locks').where({ name: 'resolution' }).update({ holder: 'other-host:1:taken', expires_at: Date.now() + 60_000 });
+    await other('idmap_locks')
+      .where({ name: 'resolution' })
+      .update({ holder: 'other-host:1:taken', expires_at: Date.now() + 60_000 });
     await sleep(200); // a renewal tick finds the lease gone
     feed.open();
     await expect(running).rejects.toBeInstanceOf(LeaseLostError);

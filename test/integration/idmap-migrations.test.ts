@@ -64,12 +64,8 @@ describe(`OneID migrations (${testEngine})`, () => {
     expect(await indexNames(t, 'idmap_record_identifiers')).toEqual(expect.arrayContaining(['idmap_identifiers_match_idx', 'idmap_identifiers_record_idx']));
     // Lookups by value go through the match key; a (kind, value) index would only slow writes.
     expect(await indexNames(t, 'idmap_record_identifiers')).not.toContain('idmap_identifiers_value_idx');
-    expect(await indexNames(t, 'idmap_source_records')).toEqual(
-      expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']),
-    );
-    expect(await indexNames(t, 'idmap_link_events')).toEqual(
-      expect.arrayContaining(['idmap_link_events_customer_idx', 'idmap_link_events_other_idx']),
-    );
+    expect(await indexNames(t, 'idmap_source_records')).toEqual(expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']));
+    expect(await indexNames(t, 'idmap_link_events')).toEqual(expect.arrayContaining(['idmap_link_events_customer_idx', 'idmap_link_events_other_idx']));
     expect(await indexNames(t, 'idmap_review_candidates')).toEqual(expect.arrayContaining(['idmap_candidates_dedupe_uq']));
   });
 
@@ -78,7 +74,17 @@ describe(`OneID migrations (${testEngine})`, () => {
     for (let i = 0; i < before; i++) await t.db.migrate.up(migratorConfig);
     const rows = [
       { source: 'crm', record_id: 'C1', customer_id: null, source_updated_at: null, linked_at: null, pending: 1, name_key: 'n1', birthday_key: null, deleted_at: null },
-      { source: 'crm', record_id: 'C2', customer_id: '01JCUSTOMER0000000000000AA', source_updated_at: null, linked_at: null, pending: 0, name_key: null, birthday_key: 'b2', deleted_at: null },
+      {
+        source: 'crm',
+        record_id: 'C2',
+        customer_id: '01JCUSTOMER0000000000000AA',
+        source_updated_at: null,
+        linked_at: null,
+        pending: 0,
+        name_key: null,
+        birthday_key: 'b2',
+        deleted_at: null,
+      },
       { source: 'scrm', record_id: 'o-3', customer_id: null, source_updated_at: null, linked_at: null, pending: 0, name_key: null, birthday_key: null, deleted_at: null },
     ];
     await t.db('idmap_source_records').insert(rows);
@@ -98,7 +104,7 @@ describe(`OneID migrations (${testEngine})`, () => {
   });
 
   // SQLite's planner is what the partial indexes must satisfy (MariaDB keeps its full ones).
-  itOn('sqlite')('answers the resolution job\'s pending-record and per-customer reads from their indexes, not a table scan', async () => {
+  itOn('sqlite')("answers the resolution job's pending-record and per-customer reads from their indexes, not a table scan", async () => {
     await migrateLatest(t.db);
     const store = createResolutionStore(t.db);
     const { queries: issued } = await queriesDuring(t.db, async () => {

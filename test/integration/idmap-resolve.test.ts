@@ -39,7 +39,9 @@ describe(`Identity resolution (${testEngine})`, () => {
   });
 
   it('links records sharing a unionid, member number or phone into one customer, each link with its event', async () => {
-    const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '138-0013-8000', email: 'Wang.Fang@QQ.com', member: 'M10000001' }, { name: '王芳', birthday: '1985-04-02' })]);
+    const crm = new FakeSource('crm', [
+      rec('crm', 'C1', { phone: '138-0013-8000', email: 'Wang.Fang@QQ.com', member: 'M10000001' }, { name: '王芳', birthday: '1985-04-02' }),
+    ]);
     const orders = new FakeSource('orders', [rec('orders', '501', { phone: '8613800138000' })]);
     const support = new FakeSource('support', [rec('support', '77', { email: 'wang.fang@qq.com' }, { name: '王芳' })]);
     const scrm = new FakeSource('scrm', [
@@ -121,9 +123,7 @@ describe(`Identity resolution (${testEngine})`, () => {
     await resolve({ store, connectors: [crm, support], rules: strict });
     const [a, b] = await owners('crm:C1', 'support:9');
     expect(a).not.toBe(b);
-    expect((await candidates()).map((c) => JSON.parse(c.evidence))).toEqual([
-      expect.objectContaining({ differ: ['EMAIL'], EMAIL: expect.any(Array) }),
-    ]);
+    expect((await candidates()).map((c) => JSON.parse(c.evidence))).toEqual([expect.objectContaining({ differ: ['EMAIL'], EMAIL: expect.any(Array) })]);
   });
 
   it('links duplicates whose names are spelled differently when their birthday agrees', async () => {
@@ -156,7 +156,10 @@ describe(`Identity resolution (${testEngine})`, () => {
   });
 
   it('does not link through a value more people share than the rule allows', async () => {
-    const orders = new FakeSource('orders', Array.from({ length: 5 }, (_, i) => rec('orders', `${i}`, { email: 'shop-front@store.cn', member: `M2000000${i}` })));
+    const orders = new FakeSource(
+      'orders',
+      Array.from({ length: 5 }, (_, i) => rec('orders', `${i}`, { email: 'shop-front@store.cn', member: `M2000000${i}` })),
+    );
     await resolve({ store, connectors: [orders], rules });
     expect(new Set(await owners('orders:0', 'orders:1', 'orders:2', 'orders:3', 'orders:4')).size).toBe(5);
     expect((await candidates()).map((c) => [c.reason, c.value])).toEqual([['over_shared', 'shop-front@store.cn']]);
@@ -216,7 +219,10 @@ describe(`Identity resolution (${testEngine})`, () => {
   });
 
   it('reads only what changed since the saved cursors', async () => {
-    const crm = new FakeSource('crm', Array.from({ length: 30 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })));
+    const crm = new FakeSource(
+      'crm',
+      Array.from({ length: 30 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
+    );
     await resolve({ store, connectors: [crm], rules, pageSize: 10 });
     expect(crm.served.flat()).toHaveLength(30);
     crm.served.length = 0;
@@ -229,7 +235,10 @@ describe(`Identity resolution (${testEngine})`, () => {
   });
 
   it('saves the cursor with each page, so a failed scan resumes after the last applied page', async () => {
-    const crm = new FakeSource('crm', Array.from({ length: 25 }, (_, i) => rec('crm', `C${String(i).padStart(2, '0')}`, { phone: `1390000${1000 + i}` })));
+    const crm = new FakeSource(
+      'crm',
+      Array.from({ length: 25 }, (_, i) => rec('crm', `C${String(i).padStart(2, '0')}`, { phone: `1390000${1000 + i}` })),
+    );
     crm.failOnCall = 1;
     await expect(resolve({ store, connectors: [crm], rules, pageSize: 10 })).rejects.toThrow('feed down');
     expect(await t.db('idmap_source_records').count({ n: '*' })).toEqual([{ n: 10 }]);
@@ -294,7 +303,10 @@ describe(`Identity resolution (${testEngine})`, () => {
   });
 
   it('runs a webhook re-resolution after a scan already running on the same store', async () => {
-    const crm = new FakeSource('crm', Array.from({ length: 30 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })));
+    const crm = new FakeSource(
+      'crm',
+      Array.from({ length: 30 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
+    );
     const webhook = [rec('scrm', 'oA', { openid: 'oAaaaaaa', phone: '13900001003' })];
     const [scan, hook] = await Promise.all([resolve({ store, connectors: [crm], rules, pageSize: 5 }), resolveRecords({ store, rules, records: webhook })]);
     expect(scan.recordsNew).toBe(30);

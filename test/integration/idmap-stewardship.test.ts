@@ -30,7 +30,10 @@ function sources() {
       rec('crm', 'T1', { email: 'test@test.com' }),
       rec('crm', 'T2', { email: 'test@test.com' }),
     ]),
-    new FakeSource('orders', [rec('orders', 'B', { phone: '8613911112222', email: 'Wang.Fang@qq.com' }), rec('orders', 'K2', { phone: '13700002222', email: 'k2@qq.com', member: 'M20000004' })]),
+    new FakeSource('orders', [
+      rec('orders', 'B', { phone: '8613911112222', email: 'Wang.Fang@qq.com' }),
+      rec('orders', 'K2', { phone: '13700002222', email: 'k2@qq.com', member: 'M20000004' }),
+    ]),
     new FakeSource('support', [rec('support', 'C', { email: 'wang.fang@qq.com' }, { name: '王芳' }), rec('support', 'G', { email: 'g@qq.com' })]),
     new FakeSource('scrm', []),
   ];
@@ -49,7 +52,11 @@ describe(`OneID stewardship (${testEngine})`, () => {
   let connectors: FakeSource[];
 
   const owner = async (label: string) => (await store.customerIdsBySourceRecords([r(label)]))[0] as string;
-  const events = () => t.db('idmap_link_events').count({ n: '*' }).then(([{ n }]) => Number(n));
+  const events = () =>
+    t
+      .db('idmap_link_events')
+      .count({ n: '*' })
+      .then(([{ n }]) => Number(n));
   /** Every source record's customer, and every customer's state: the whole identity map. */
   const mapping = async () => ({
     records: (await t.db('idmap_source_records').orderBy(['source', 'record_id']).select('source', 'record_id', 'customer_id')).map(
@@ -125,7 +132,11 @@ describe(`OneID stewardship (${testEngine})`, () => {
         merges: [],
         summary: `Not linked: a belongs to customer ${a} and b to customer ${d}.`,
       });
-      expect(await steward.whyRecordsLinked(r('crm:A'), r('crm:nope'))).toMatchObject({ linked: false, bCustomerId: null, summary: expect.stringMatching(/b belongs to no customer/) });
+      expect(await steward.whyRecordsLinked(r('crm:A'), r('crm:nope'))).toMatchObject({
+        linked: false,
+        bCustomerId: null,
+        summary: expect.stringMatching(/b belongs to no customer/),
+      });
       expect(await steward.whyLinked(a, d)).toMatchObject({ linked: false, aCustomerId: a, bCustomerId: d, path: [] });
       expect(await codeOf(steward.whyLinked(a, '01UNKNOWN0000000000000000'))).toEqual(['NOT_FOUND', 'No customer 01UNKNOWN0000000000000000']);
     });
@@ -148,7 +159,7 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect((await steward.whyLinked(f, g)).path.map((s) => `${s.from.recordId}>${s.to.recordId}`)).toEqual(['F>G']);
     });
 
-    it('shows a steward\'s link between two records as their step', async () => {
+    it("shows a steward's link between two records as their step", async () => {
       await steward.linkRecords({ a: r('crm:D'), b: r('crm:A'), actor: STEWARD, reason: 'same person: confirmed on the phone' });
       const x = await steward.whyRecordsLinked(r('crm:D'), r('support:C'));
       expect(x.path.map((s) => [`${s.from.source}:${s.from.recordId}`, s.via, s.kind, `${s.to.source}:${s.to.recordId}`])).toEqual([
@@ -196,7 +207,10 @@ describe(`OneID stewardship (${testEngine})`, () => {
     it('refuses what cannot apply, each with a coded, clear error, writing nothing', async () => {
       const [e, f] = [await owner('crm:E'), await owner('crm:F')];
       const n = await events();
-      expect(await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: e, actor: STEWARD, reason: 'x' }))).toEqual(['CONFLICT', `Cannot merge customer ${e} into itself`]);
+      expect(await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: e, actor: STEWARD, reason: 'x' }))).toEqual([
+        'CONFLICT',
+        `Cannot merge customer ${e} into itself`,
+      ]);
       expect(await codeOf(steward.mergeCustomers({ survivorId: e, mergedId: '01UNKNOWN0000000000000000', actor: STEWARD, reason: 'x' }))).toEqual([
         'NOT_FOUND',
         'No customer 01UNKNOWN0000000000000000',

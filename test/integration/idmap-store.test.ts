@@ -57,11 +57,13 @@ describe(`OneID store: batched reads (${testEngine})`, () => {
   it('answers in key order, null or [] for unknown keys', async () => {
     const wang = await owner('crm', 'C1');
     const li = await owner('crm', 'C2');
-    expect(await store.customerIdsBySourceRecords([
-      { source: 'crm', recordId: 'nope' },
-      { source: 'orders', recordId: '101' },
-      { source: 'crm', recordId: 'C2' },
-    ])).toEqual([null, wang, li]);
+    expect(
+      await store.customerIdsBySourceRecords([
+        { source: 'crm', recordId: 'nope' },
+        { source: 'orders', recordId: '101' },
+        { source: 'crm', recordId: 'C2' },
+      ]),
+    ).toEqual([null, wang, li]);
 
     const customers = await store.customersByIds(['01UNKNOWN0000000000000000', li, wang]);
     expect(customers.map((c) => c?.id ?? null)).toEqual([null, li, wang]);
@@ -151,8 +153,7 @@ describe(`OneID store: batched reads (${testEngine})`, () => {
 describe(`OneID store: stewardship writes (${testEngine})`, () => {
   let t: TestDatabase;
   let store: IdMapStore;
-  const ids = async (...keys: Array<[SourceName, string]>) =>
-    (await store.customerIdsBySourceRecords(keys.map(([source, recordId]) => ({ source, recordId })))) as string[];
+  const ids = async (...keys: Array<[SourceName, string]>) => (await store.customerIdsBySourceRecords(keys.map(([source, recordId]) => ({ source, recordId })))) as string[];
 
   beforeEach(async () => {
     t = await freshDatabase('idmap_steward');
@@ -161,11 +162,7 @@ describe(`OneID store: stewardship writes (${testEngine})`, () => {
     await resolveRecords({
       store,
       rules,
-      records: [
-        rec('crm', 'A', { email: 'a@qq.com' }),
-        rec('crm', 'B', { email: 'b@qq.com' }),
-        rec('crm', 'C', { email: 'c@qq.com' }),
-      ],
+      records: [rec('crm', 'A', { email: 'a@qq.com' }), rec('crm', 'B', { email: 'b@qq.com' }), rec('crm', 'C', { email: 'c@qq.com' })],
     });
   });
   afterEach(async () => {

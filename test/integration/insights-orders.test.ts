@@ -27,9 +27,11 @@ function ok<T>(v: T | SourceError | null): T {
 beforeAll(async () => {
   t = await freshDatabase('orders');
   await createOrderTables(t.db);
-  await t.db('shop_accounts').insert(
-    [1, 2, 3, 4, 5, 6, 7].map((id) => ({ account_id: id, mobile: null, member_no: null, email: null, channel: 'tmall', registered_at: ago(500), updated_at: ago(1) })),
-  );
+  await t
+    .db('shop_accounts')
+    .insert(
+      [1, 2, 3, 4, 5, 6, 7].map((id) => ({ account_id: id, mobile: null, member_no: null, email: null, channel: 'tmall', registered_at: ago(500), updated_at: ago(1) })),
+    );
   const order = (id: number, account: number, daysAgo: number, cents: number, status = 'completed') => ({
     order_id: id,
     account_id: account,

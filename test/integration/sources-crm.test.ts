@@ -164,7 +164,12 @@ describe('CRM connector: contactsByIds', () => {
       expect(answers.filter((a) => a !== null)).toHaveLength(7);
       expect(ok(answers[0]).id).toBe('C0000001');
       expect(answers[119]).toBeNull();
-      expect(recorder.of('crm', 'contactsByIds').map((c) => c.batchSize).sort((a, b) => b - a)).toEqual([50, 50, 20]);
+      expect(
+        recorder
+          .of('crm', 'contactsByIds')
+          .map((c) => c.batchSize)
+          .sort((a, b) => b - a),
+      ).toEqual([50, 50, 20]);
     } finally {
       await small.close();
     }
@@ -280,10 +285,7 @@ describe('CRM connector: scan', () => {
 describe('CRM connector: an unreachable CRM', () => {
   it('answers SOURCE_UNAVAILABLE, and once the breaker opens, fails fast', async () => {
     const filename = path.join(os.tmpdir(), `c360-no-such-dir-${process.pid}`, 'crm.sqlite');
-    const dead = createCrmConnector(
-      { connection: { client: 'sqlite', filename }, breaker: { failureThreshold: 2, cooldownMs: 60_000 } },
-      recorder,
-    );
+    const dead = createCrmConnector({ connection: { client: 'sqlite', filename }, breaker: { failureThreshold: 2, cooldownMs: 60_000 } }, recorder);
     try {
       for (let i = 0; i < 2; i++) {
         const e = await dead.contactsByIds(['C0000001']).catch((err) => err);

@@ -23,7 +23,16 @@ const B4 = 'AAbuyerMasked04'; // "member" whose mobile is masked
 const B5 = 'AAbuyerNoMemb05'; // plain buyer, plain receiver phone
 
 const buyer = (b: Record<string, unknown>) => ({
-  buyer_nick: 't**1', grade: 0, trade_count: 0, trade_amount: '0.00', first_trade_time: T0, last_trade_time: T0, join_time: null, mobile: null, relation_source: 1, ...b,
+  buyer_nick: 't**1',
+  grade: 0,
+  trade_count: 0,
+  trade_amount: '0.00',
+  first_trade_time: T0,
+  last_trade_time: T0,
+  join_time: null,
+  mobile: null,
+  relation_source: 1,
+  ...b,
 });
 const buyers = [
   buyer({ buyer_open_uid: B1, buyer_nick: '王**芳', grade: 2, join_time: T0 + 5 * D, mobile: '13800138000', relation_source: 3, modified: T0 + 20 * D }),
@@ -33,35 +42,151 @@ const buyers = [
   buyer({ buyer_open_uid: B5, modified: T0 + 22 * D }),
 ];
 
-const trade = (t: Record<string, unknown>): Record<string, any> => ({ post_fee: '0.00', pay_time: null, end_time: null, receiver_name: '王**', receiver_mobile: '17012345678-1234', ...t });
+const trade = (t: Record<string, unknown>): Record<string, any> => ({
+  post_fee: '0.00',
+  pay_time: null,
+  end_time: null,
+  receiver_name: '王**',
+  receiver_mobile: '17012345678-1234',
+  ...t,
+});
 const line = (l: Record<string, unknown>) => ({ outer_sku_id: 'SKU', cid: 16, num: 1, refund_id: null, refund_status: 'NO_REFUND', ...l });
 
 const trades = [
   // B1: finished two-line trade; closed after a full refund; closed unpaid; finished with a partial refund.
-  trade({ tid: '300000000000001', buyer_open_uid: B1, status: 'TRADE_FINISHED', payment: '162.00', total_fee: '180.00', created: T0, pay_time: T0 + 60_000, end_time: T0 + 5 * D, modified: T0 + 5 * D }),
-  trade({ tid: '300000000000002', buyer_open_uid: B1, status: 'TRADE_CLOSED', payment: '99.90', total_fee: '99.90', created: T0 + D, pay_time: T0 + D + 30_000, modified: T0 + 8 * D, receiver_mobile: '138****8000' }),
+  trade({
+    tid: '300000000000001',
+    buyer_open_uid: B1,
+    status: 'TRADE_FINISHED',
+    payment: '162.00',
+    total_fee: '180.00',
+    created: T0,
+    pay_time: T0 + 60_000,
+    end_time: T0 + 5 * D,
+    modified: T0 + 5 * D,
+  }),
+  trade({
+    tid: '300000000000002',
+    buyer_open_uid: B1,
+    status: 'TRADE_CLOSED',
+    payment: '99.90',
+    total_fee: '99.90',
+    created: T0 + D,
+    pay_time: T0 + D + 30_000,
+    modified: T0 + 8 * D,
+    receiver_mobile: '138****8000',
+  }),
   trade({ tid: '300000000000003', buyer_open_uid: B1, status: 'TRADE_CLOSED_BY_TAOBAO', payment: '50.00', total_fee: '50.00', created: T0 + 2 * D, modified: T0 + 3 * D }),
-  trade({ tid: '300000000000004', buyer_open_uid: B1, status: 'TRADE_FINISHED', payment: '200.05', total_fee: '200.05', created: T0 + 10 * D, pay_time: T0 + 10 * D + 1000, modified: T0 + 20 * D }),
-  trade({ tid: '300000000000005', buyer_open_uid: B5, status: 'WAIT_SELLER_SEND_GOODS', payment: '19.90', total_fee: '19.90', created: T0 + 3 * D, pay_time: T0 + 3 * D + 5000, modified: T0 + 3 * D, receiver_mobile: '13900139000' }),
-  trade({ tid: '300000000000006', buyer_open_uid: B3, status: 'WAIT_BUYER_CONFIRM_GOODS', payment: '10.00', total_fee: '10.00', created: T0 + 4 * D, pay_time: T0 + 4 * D + 5000, modified: T0 + 4 * D }),
+  trade({
+    tid: '300000000000004',
+    buyer_open_uid: B1,
+    status: 'TRADE_FINISHED',
+    payment: '200.05',
+    total_fee: '200.05',
+    created: T0 + 10 * D,
+    pay_time: T0 + 10 * D + 1000,
+    modified: T0 + 20 * D,
+  }),
+  trade({
+    tid: '300000000000005',
+    buyer_open_uid: B5,
+    status: 'WAIT_SELLER_SEND_GOODS',
+    payment: '19.90',
+    total_fee: '19.90',
+    created: T0 + 3 * D,
+    pay_time: T0 + 3 * D + 5000,
+    modified: T0 + 3 * D,
+    receiver_mobile: '13900139000',
+  }),
+  trade({
+    tid: '300000000000006',
+    buyer_open_uid: B3,
+    status: 'WAIT_BUYER_CONFIRM_GOODS',
+    payment: '10.00',
+    total_fee: '10.00',
+    created: T0 + 4 * D,
+    pay_time: T0 + 4 * D + 5000,
+    modified: T0 + 4 * D,
+  }),
   trade({ tid: '300000000000007', buyer_open_uid: B4, status: 'WAIT_BUYER_PAY', payment: '30.00', total_fee: '30.00', created: T0 + 5 * D, modified: T0 + 5 * D }),
   ...Array.from({ length: 120 }, (_, i) =>
-    trade({ tid: String(310000000000000 + i), buyer_open_uid: B2, status: 'TRADE_FINISHED', payment: `${i + 1}.01`, total_fee: `${i + 1}.01`, created: T0 + i * H, pay_time: T0 + i * H + 1000, modified: T0 + i * H + 2000 }),
+    trade({
+      tid: String(310000000000000 + i),
+      buyer_open_uid: B2,
+      status: 'TRADE_FINISHED',
+      payment: `${i + 1}.01`,
+      total_fee: `${i + 1}.01`,
+      created: T0 + i * H,
+      pay_time: T0 + i * H + 1000,
+      modified: T0 + i * H + 2000,
+    }),
   ),
 ];
 const lines = [
   line({ oid: '4000000000000011', tid: '300000000000001', title: 'T恤', cid: 16, num: 2, price: '45.00', total_fee: '100.00', payment: '90.00' }),
   line({ oid: '4000000000000012', tid: '300000000000001', title: '三体', cid: 33, num: 1, price: '72.00', total_fee: '80.00', payment: '72.00' }),
-  line({ oid: '4000000000000021', tid: '300000000000002', title: '面膜', cid: 1801, num: 1, price: '99.90', total_fee: '99.90', payment: '99.90', refund_id: '5000000000000021', refund_status: 'SUCCESS' }),
+  line({
+    oid: '4000000000000021',
+    tid: '300000000000002',
+    title: '面膜',
+    cid: 1801,
+    num: 1,
+    price: '99.90',
+    total_fee: '99.90',
+    payment: '99.90',
+    refund_id: '5000000000000021',
+    refund_status: 'SUCCESS',
+  }),
   line({ oid: '4000000000000031', tid: '300000000000003', title: '咖啡', cid: 50002766, num: 1, price: '50.00', total_fee: '50.00', payment: '50.00' }),
-  line({ oid: '4000000000000041', tid: '300000000000004', title: '耳机', cid: 50008090, num: 1, price: '200.05', total_fee: '200.05', payment: '200.05', refund_id: '5000000000000041', refund_status: 'SUCCESS' }),
+  line({
+    oid: '4000000000000041',
+    tid: '300000000000004',
+    title: '耳机',
+    cid: 50008090,
+    num: 1,
+    price: '200.05',
+    total_fee: '200.05',
+    payment: '200.05',
+    refund_id: '5000000000000041',
+    refund_status: 'SUCCESS',
+  }),
   line({ oid: '4000000000000051', tid: '300000000000005', title: '数据线', cid: 50008090, num: 1, price: '19.90', total_fee: '19.90', payment: '19.90' }),
 ];
 const refunds = [
-  { refund_id: '5000000000000021', tid: '300000000000002', oid: '4000000000000021', buyer_open_uid: B1, refund_fee: '99.90', reason: '七天无理由退换货', status: 'SUCCESS', created: T0 + 7 * D, modified: T0 + 8 * D },
-  { refund_id: '5000000000000041', tid: '300000000000004', oid: '4000000000000041', buyer_open_uid: B1, refund_fee: '50.02', reason: null, status: 'SUCCESS', created: T0 + 19 * D, modified: T0 + 20 * D },
+  {
+    refund_id: '5000000000000021',
+    tid: '300000000000002',
+    oid: '4000000000000021',
+    buyer_open_uid: B1,
+    refund_fee: '99.90',
+    reason: '七天无理由退换货',
+    status: 'SUCCESS',
+    created: T0 + 7 * D,
+    modified: T0 + 8 * D,
+  },
+  {
+    refund_id: '5000000000000041',
+    tid: '300000000000004',
+    oid: '4000000000000041',
+    buyer_open_uid: B1,
+    refund_fee: '50.02',
+    reason: null,
+    status: 'SUCCESS',
+    created: T0 + 19 * D,
+    modified: T0 + 20 * D,
+  },
   // Refused: never counts.
-  { refund_id: '5000000000000042', tid: '300000000000004', oid: '4000000000000041', buyer_open_uid: B1, refund_fee: '10.00', reason: '少件/漏发', status: 'SELLER_REFUSE_BUYER', created: T0 + 12 * D, modified: T0 + 13 * D },
+  {
+    refund_id: '5000000000000042',
+    tid: '300000000000004',
+    oid: '4000000000000041',
+    buyer_open_uid: B1,
+    refund_fee: '10.00',
+    reason: '少件/漏发',
+    status: 'SELLER_REFUSE_BUYER',
+    created: T0 + 12 * D,
+    modified: T0 + 13 * D,
+  },
 ];
 
 const CATEGORIES = { '16': 'apparel', '33': 'books', '1801': 'beauty', '50008090': 'electronics', '50002766': 'food' };
@@ -86,7 +211,7 @@ async function failure(p: Promise<unknown>): Promise<SourceError> {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const ok = <T,>(x: T | null): Exclude<T, Error> => {
+const ok = <T>(x: T | null): Exclude<T, Error> => {
   if (x instanceof Error || x == null) throw new Error(`expected a value, got ${String(x)}`);
   return x as Exclude<T, Error>;
 };
@@ -235,8 +360,24 @@ describe('Marketplace source: events', () => {
     const [all] = await tmall.eventsByBuyerIds([B1], q);
     const events = all.map((e) => ok(e) as SourceEvent);
     // 4 placed, 3 paid, 2 successful refunds (the refused one is not an event).
-    expect(events.map((e) => e.kind).sort()).toEqual(['order_paid', 'order_paid', 'order_paid', 'order_placed', 'order_placed', 'order_placed', 'order_placed', 'order_refunded', 'order_refunded']);
-    expect(events[0]).toMatchObject({ kind: 'order_refunded', id: '5000000000000041', refId: '300000000000004', at: iso(T0 + 20 * D), amount: { amount: '50.02', currency: 'CNY' } });
+    expect(events.map((e) => e.kind).sort()).toEqual([
+      'order_paid',
+      'order_paid',
+      'order_paid',
+      'order_placed',
+      'order_placed',
+      'order_placed',
+      'order_placed',
+      'order_refunded',
+      'order_refunded',
+    ]);
+    expect(events[0]).toMatchObject({
+      kind: 'order_refunded',
+      id: '5000000000000041',
+      refId: '300000000000004',
+      at: iso(T0 + 20 * D),
+      amount: { amount: '50.02', currency: 'CNY' },
+    });
     const paged: SourceEvent[] = [];
     let after = null;
     for (let guard = 0; guard < 20; guard++) {
@@ -277,12 +418,16 @@ describe('Marketplace source: identity feed', () => {
     }
     expect(rest).toEqual(seen.slice(2));
     // A buyer changed after the end shows up on the next scan from the final cursor.
-    await db('tb_buyers').where('buyer_open_uid', B2).update({ modified: T0 + 30 * D });
+    await db('tb_buyers')
+      .where('buyer_open_uid', B2)
+      .update({ modified: T0 + 30 * D });
     try {
       const next = await tmall.scan(cursor, 2);
       expect(next.records.map((r) => r.recordId)).toEqual([B2]);
     } finally {
-      await db('tb_buyers').where('buyer_open_uid', B2).update({ modified: T0 + 20 * D });
+      await db('tb_buyers')
+        .where('buyer_open_uid', B2)
+        .update({ modified: T0 + 20 * D });
     }
   });
 

@@ -153,7 +153,12 @@ describe('Orders connector: accountsByIds', () => {
       const ids = Array.from({ length: 120 }, (_, i) => String(i + 1));
       const answers = await small.accountsByIds(ids);
       expect(answers.filter((a) => a !== null)).toHaveLength(7);
-      expect(recorder.of('orders', 'accountsByIds').map((c) => c.batchSize).sort((a, b) => b - a)).toEqual([50, 50, 20]);
+      expect(
+        recorder
+          .of('orders', 'accountsByIds')
+          .map((c) => c.batchSize)
+          .sort((a, b) => b - a),
+      ).toEqual([50, 50, 20]);
     } finally {
       await small.close();
     }
@@ -234,18 +239,12 @@ describe('Orders connector: ordersByRecordIds', () => {
         // The two newest of Feb..Apr (Feb is included: since compares at-or-after).
         expect(list.map(ok).map((o) => o.id)).toEqual([String(a * 10 + 3), String(a * 10 + 2)]);
       }
-      expect(recorder.of('orders', 'ordersByRecordIds')).toEqual([
-        { source: 'orders', operation: 'ordersByRecordIds', batchSize: 200 },
-      ]);
+      expect(recorder.of('orders', 'ordersByRecordIds')).toEqual([{ source: 'orders', operation: 'ordersByRecordIds', batchSize: 200 }]);
     });
 
     it('includes an order placed exactly at since, and a limit larger than the history returns it all', async () => {
       const [first] = await many.ordersByRecordIds([ids[0]], { since: '2024-02-15T00:00:00.000Z', limit: 10 });
-      expect(first.map(ok).map((o) => o.placedAt)).toEqual([
-        '2024-04-15T00:00:00.000Z',
-        '2024-03-15T00:00:00.000Z',
-        '2024-02-15T00:00:00.000Z',
-      ]);
+      expect(first.map(ok).map((o) => o.placedAt)).toEqual(['2024-04-15T00:00:00.000Z', '2024-03-15T00:00:00.000Z', '2024-02-15T00:00:00.000Z']);
     });
 
     it('summarizes 200 accounts in one call', async () => {
@@ -308,9 +307,7 @@ describe('Orders connector: orderSummariesByRecordIds', () => {
     });
     expect(none).toBeNull();
     expect(unknown).toBeNull();
-    expect(recorder.of('orders', 'orderSummariesByRecordIds')).toEqual([
-      { source: 'orders', operation: 'orderSummariesByRecordIds', batchSize: 3 },
-    ]);
+    expect(recorder.of('orders', 'orderSummariesByRecordIds')).toEqual([{ source: 'orders', operation: 'orderSummariesByRecordIds', batchSize: 3 }]);
   });
 
   it('answers numbers as numbers on every engine (no DECIMAL strings)', async () => {

@@ -32,7 +32,20 @@ const follower = (f: Record<string, unknown>) => ({
 
 /** Followers as the SCRM stores them: sex 0/1/2, unix seconds, comma-separated tags, phones as entered. */
 const followers = [
-  follower({ openid: 'oA1', unionid: 'uA', nickname: '王芳', sex: 2, city: '上海', province: '上海', country: '中国', subscribe_time: 1700000000, tagid_list: '2,5', bound_phone: '138-0013-8000', member_no: 'M00000001', updated_at: 1700000100 }),
+  follower({
+    openid: 'oA1',
+    unionid: 'uA',
+    nickname: '王芳',
+    sex: 2,
+    city: '上海',
+    province: '上海',
+    country: '中国',
+    subscribe_time: 1700000000,
+    tagid_list: '2,5',
+    bound_phone: '138-0013-8000',
+    member_no: 'M00000001',
+    updated_at: 1700000100,
+  }),
   follower({ openid: 'oB2', unionid: 'uB', nickname: 'Lei', sex: 1, subscribe_time: 1700000050, bound_phone: '+86 13800138001', updated_at: 1700000200 }),
   follower({ openid: 'oC3', unionid: 'uC', nickname: 'Gone', sex: 2, subscribe: 0, subscribe_time: 1690000000, unsubscribe_time: 1700000300, updated_at: 1700000300 }),
   follower({ openid: 'oD4', sex: 0, subscribe_time: 1700000060, bound_phone: '8613800138002', updated_at: 1700000400 }),
@@ -168,8 +181,24 @@ describe('SCRM connector: coupons and groups', () => {
     const [forB, forNobody, forA] = await connect().couponsByOpenids(['oB2', 'nobody', 'oA1']);
     expect(forNobody).toEqual([]);
     expect(forA).toEqual([
-      { id: 'cp2', openid: 'oA1', title: '5.5 off', value: { amount: '5.50', currency: 'CNY' }, status: 'used', receivedAt: '2023-11-14T22:23:20.000Z', redeemedAt: '2023-11-14T22:25:00.000Z' },
-      { id: 'cp1', openid: 'oA1', title: '满100减20', value: { amount: '20.00', currency: 'CNY' }, status: 'unused', receivedAt: '2023-11-14T22:21:40.000Z', redeemedAt: null },
+      {
+        id: 'cp2',
+        openid: 'oA1',
+        title: '5.5 off',
+        value: { amount: '5.50', currency: 'CNY' },
+        status: 'used',
+        receivedAt: '2023-11-14T22:23:20.000Z',
+        redeemedAt: '2023-11-14T22:25:00.000Z',
+      },
+      {
+        id: 'cp1',
+        openid: 'oA1',
+        title: '满100减20',
+        value: { amount: '20.00', currency: 'CNY' },
+        status: 'unused',
+        receivedAt: '2023-11-14T22:21:40.000Z',
+        redeemedAt: null,
+      },
     ]);
     expect(forB).toHaveLength(2);
     const [broken, hundred] = forB;
@@ -343,7 +372,13 @@ describe('SCRM connector: identity feed', () => {
 
   it('scanRecords re-reads named records through profiles/batchget, unknown openids null', async () => {
     const answers = await connect().scanRecords(['oD4', 'nobody', 'oB2']);
-    expect(answers[0]).toMatchObject({ recordId: 'oD4', identifiers: [{ kind: 'OPENID', value: 'oD4' }, { kind: 'PHONE', value: '8613800138002' }] });
+    expect(answers[0]).toMatchObject({
+      recordId: 'oD4',
+      identifiers: [
+        { kind: 'OPENID', value: 'oD4' },
+        { kind: 'PHONE', value: '8613800138002' },
+      ],
+    });
     expect(answers[1]).toBeNull();
     expect(answers[2]).toMatchObject({ recordId: 'oB2' });
     expect(recorder.of('scrm', 'scanRecords')).toEqual([{ source: 'scrm', operation: 'scanRecords', batchSize: 3 }]);

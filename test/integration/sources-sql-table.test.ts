@@ -284,7 +284,10 @@ describe('SQL table source: profile records', () => {
           table: 'people_unix',
           key: 'person_id',
           updatedAt: { column: 'updated_ms', convert: { type: 'time', format: 'unixMillis' } },
-          filter: [{ column: 'status', in: ['active', 'pending'] }, { column: 'name', isNull: false }],
+          filter: [
+            { column: 'status', in: ['active', 'pending'] },
+            { column: 'name', isNull: false },
+          ],
           fields: { name: { column: 'name' } },
         },
       },
@@ -420,16 +423,18 @@ describe('SQL table source: start-up check', () => {
   });
 
   it('names the table when it does not exist', async () => {
-    await expect(checkOf(crmMapping(t, {}, { table: 'crm_contact' }))).rejects.toThrow(
-      /^profile\.table: table "crm_contact" does not exist/,
-    );
+    await expect(checkOf(crmMapping(t, {}, { table: 'crm_contact' }))).rejects.toThrow(/^profile\.table: table "crm_contact" does not exist/);
   });
 
   it('names the conversion a column’s type cannot feed', async () => {
     const base = crmMapping(t);
-    const options = crmMapping(t, {}, {
-      fields: { ...base.profile.fields, registeredAt: { column: 'created_at', convert: { type: 'time', format: 'unixSeconds' } } },
-    });
+    const options = crmMapping(
+      t,
+      {},
+      {
+        fields: { ...base.profile.fields, registeredAt: { column: 'created_at', convert: { type: 'time', format: 'unixSeconds' } } },
+      },
+    );
     await expect(checkOf(options)).rejects.toThrow(
       /^profile\.fields\.registeredAt\.convert: column created_at is varchar\(19\) \(text\); a time \(unixSeconds\) conversion reads integer columns/,
     );
@@ -443,17 +448,19 @@ describe('SQL table source: start-up check', () => {
       connection: t.connection,
       profile: { table: 'people_unindexed', key: 'person_id', updatedAt: 'updated_at', fields: { name: { column: 'name' } } },
     };
-    await expect(checkOf(options)).rejects.toThrow(
-      /^profile\.key: column person_id is neither the primary key nor the first column of an index of table people_unindexed/,
-    );
+    await expect(checkOf(options)).rejects.toThrow(/^profile\.key: column person_id is neither the primary key nor the first column of an index of table people_unindexed/);
   });
 
   it('reports every problem at once, one key per line', async () => {
     const base = crmMapping(t);
-    const options = crmMapping(t, { identifiers: [{ kind: 'EMAIL', column: 'mail' }] }, {
-      key: 'owner_rep',
-      fields: { ...base.profile.fields, city: { column: 'town' } },
-    });
+    const options = crmMapping(
+      t,
+      { identifiers: [{ kind: 'EMAIL', column: 'mail' }] },
+      {
+        key: 'owner_rep',
+        fields: { ...base.profile.fields, city: { column: 'town' } },
+      },
+    );
     const err = await checkOf(options).then(
       () => null,
       (e: Error & { problems?: string[] }) => e,
@@ -567,10 +574,21 @@ describe('SQL table source: Customer.tableRecords', () => {
   const BASE_SDL = /* GraphQL */ `
     scalar Date
     scalar DateTime
-    enum Gender { MALE FEMALE UNKNOWN }
-    enum SourceName { CRM_MAPPED CRM_OTHER }
-    type Customer { id: ID! }
-    type Query { customers(ids: [ID!]!): [Customer!]! }
+    enum Gender {
+      MALE
+      FEMALE
+      UNKNOWN
+    }
+    enum SourceName {
+      CRM_MAPPED
+      CRM_OTHER
+    }
+    type Customer {
+      id: ID!
+    }
+    type Query {
+      customers(ids: [ID!]!): [Customer!]!
+    }
   `;
 
   /** A KindContext as the gateway builds one per request: one DataLoader per (source, operation). */
@@ -608,9 +626,9 @@ describe('SQL table source: Customer.tableRecords', () => {
     });
     const contextValue = context(
       {
-      p1: { crm_mapped: ['C0000001'], crm_other: ['C0000002'] },
-      p2: { crm_mapped: ['C0000003', 'C0000006'] },
-      p3: { crm_mapped: ['C0000004'], crm_other: ['C0000001'] },
+        p1: { crm_mapped: ['C0000001'], crm_other: ['C0000002'] },
+        p2: { crm_mapped: ['C0000003', 'C0000006'] },
+        p3: { crm_mapped: ['C0000004'], crm_other: ['C0000001'] },
       },
       { crm_mapped: table, crm_other: other },
     );

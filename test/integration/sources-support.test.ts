@@ -21,11 +21,55 @@ const users = [
 ];
 
 const tickets = [
-  { id: 10, requester_id: 1, subject: 'Where is my order', status: 'open', priority: 'normal', channel: 'email', satisfaction_score: null, created_at: '2024-02-01T09:00:00Z', updated_at: '2024-02-01T09:30:00Z', solved_at: null },
-  { id: 11, requester_id: 1, subject: 'Refund', status: 'solved', priority: 'high', channel: 'wechat', satisfaction_score: 4, created_at: '2024-01-10T09:00:00Z', updated_at: '2024-01-12T09:00:00Z', solved_at: '2024-01-12T09:00:00Z' },
-  { id: 12, requester_id: 2, subject: 'Invoice', status: 'pending', priority: null, channel: 'web', satisfaction_score: null, created_at: '2024-03-01T00:00:00Z', updated_at: '2024-03-01T00:00:00Z', solved_at: null },
+  {
+    id: 10,
+    requester_id: 1,
+    subject: 'Where is my order',
+    status: 'open',
+    priority: 'normal',
+    channel: 'email',
+    satisfaction_score: null,
+    created_at: '2024-02-01T09:00:00Z',
+    updated_at: '2024-02-01T09:30:00Z',
+    solved_at: null,
+  },
+  {
+    id: 11,
+    requester_id: 1,
+    subject: 'Refund',
+    status: 'solved',
+    priority: 'high',
+    channel: 'wechat',
+    satisfaction_score: 4,
+    created_at: '2024-01-10T09:00:00Z',
+    updated_at: '2024-01-12T09:00:00Z',
+    solved_at: '2024-01-12T09:00:00Z',
+  },
+  {
+    id: 12,
+    requester_id: 2,
+    subject: 'Invoice',
+    status: 'pending',
+    priority: null,
+    channel: 'web',
+    satisfaction_score: null,
+    created_at: '2024-03-01T00:00:00Z',
+    updated_at: '2024-03-01T00:00:00Z',
+    solved_at: null,
+  },
   // Malformed: created_at is not a time.
-  { id: 13, requester_id: 2, subject: 'Broken', status: 'open', priority: 'low', channel: 'chat', satisfaction_score: null, created_at: 'soon', updated_at: '2024-03-02T00:00:00Z', solved_at: null },
+  {
+    id: 13,
+    requester_id: 2,
+    subject: 'Broken',
+    status: 'open',
+    priority: 'low',
+    channel: 'chat',
+    satisfaction_score: null,
+    created_at: 'soon',
+    updated_at: '2024-03-02T00:00:00Z',
+    solved_at: null,
+  },
 ];
 
 let tdb: TestDatabase;
@@ -218,7 +262,12 @@ describe('Support connector: failures', () => {
       const support = connect({ retries: 2, breaker: { failureThreshold: 100, cooldownMs: 1 } });
       const outcomes: string[] = [];
       for (let i = 1; i <= 8; i++) {
-        outcomes.push(await support.requestersByIds([String(i % 5 + 1)]).then(() => 'ok', (e: SourceError) => e.code));
+        outcomes.push(
+          await support.requestersByIds([String((i % 5) + 1)]).then(
+            () => 'ok',
+            (e: SourceError) => e.code,
+          ),
+        );
       }
       return { outcomes, requests: server.requestCount(SHOW_MANY) };
     }

@@ -67,7 +67,13 @@ const follows = [
     remark_mobiles: JSON.stringify(['138 0013 8000']),
     tag_ids: JSON.stringify(['etDemoWecomTag000000000000000002']),
   }),
-  follow(A, 'sales_001', { remark: '王女士', createtime: 1_710_000_000, remark_mobiles: JSON.stringify(['+86 13900139000', 'not a phone']), add_way: 201, oper_userid: 'sales_001' }),
+  follow(A, 'sales_001', {
+    remark: '王女士',
+    createtime: 1_710_000_000,
+    remark_mobiles: JSON.stringify(['+86 13900139000', 'not a phone']),
+    add_way: 201,
+    oper_userid: 'sales_001',
+  }),
   follow(B, 'zhangwei', { createtime: 1_705_000_000 }),
   follow(BROKEN, 'zhangwei', { createtime: 0 }),
   ...MANY.map((id, i) => follow(id, 'sales_002', { createtime: 1_690_000_000 + i })),
@@ -351,10 +357,20 @@ describe('WeCom kind: options', () => {
 describe('WeCom kind: Customer.wecomContacts', () => {
   const coreSdl = /* GraphQL */ `
     scalar DateTime
-    enum SourceName { WECOM }
-    enum Gender { MALE FEMALE UNKNOWN }
-    type Customer { id: ID! }
-    type Query { customers(ids: [ID!]!): [Customer!]! }
+    enum SourceName {
+      WECOM
+    }
+    enum Gender {
+      MALE
+      FEMALE
+      UNKNOWN
+    }
+    type Customer {
+      id: ID!
+    }
+    type Query {
+      customers(ids: [ID!]!): [Customer!]!
+    }
   `;
   const records: Record<string, string[]> = { c1: [A], c2: [B, UNKNOWN], c3: [BROKEN] };
 

@@ -53,7 +53,10 @@ const T0 = Date.UTC(2024, 2, 1, 0, 0, 0);
 const S = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoSeconds = (ms: number) => iso(ms).replace(/\.\d{3}Z$/, 'Z');
-const shanghai = (ms: number) => iso(ms + 8 * 3600 * S).slice(0, 19).replace('T', ' ');
+const shanghai = (ms: number) =>
+  iso(ms + 8 * 3600 * S)
+    .slice(0, 19)
+    .replace('T', ' ');
 const unix = (ms: number) => Math.floor(ms / S);
 
 const contact = (id: string, createdMs: number) => ({
@@ -141,12 +144,14 @@ beforeAll(async () => {
     placed_at: placed,
     paid_at: paid,
   });
-  await ordersDb.db('orders').insert([
-    order(9, 1, T0 + 60 * S, T0 + 60 * S + 500),
-    order(10, 1, T0 + 60 * S, null),
-    order(11, 1, T0 + 120 * S, T0 + 120 * S),
-    order(12, 2, T0 + 60 * S + 500, T0 + 60 * S + 500),
-  ]);
+  await ordersDb
+    .db('orders')
+    .insert([
+      order(9, 1, T0 + 60 * S, T0 + 60 * S + 500),
+      order(10, 1, T0 + 60 * S, null),
+      order(11, 1, T0 + 120 * S, T0 + 120 * S),
+      order(12, 2, T0 + 60 * S + 500, T0 + 60 * S + 500),
+    ]);
   await ordersDb.db('refunds').insert([{ refund_id: 5, order_id: 9, amount_cents: 500, reason: 'size', refunded_at: T0 + 180 * S }]);
 
   await createSupportTables(supportDb.db);

@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 
-
 import { SignJWT, base64url } from 'jose';
 import { createAuthenticator, hashApiKey, matchApiKey, AuthConfigError } from '../../src/access/auth';
 import type { AuthConfigInput } from '../../src/access/config';
@@ -56,11 +55,14 @@ async function verdict(token: string, auth = authenticate) {
   return { viewer, reason: reasons.join('; ') };
 }
 
-
 const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'alice', 'https://c360/role': 'sales', 'https://c360/teams': ['team-a', 'team-b'], ...extra });
 
 async function hs256(payload: Record<string, unknown> = claims(), opts: { iss?: string; aud?: string; exp?: string | number; key?: Uint8Array } = {}) {
-  const jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setIssuer(opts.iss ?? ISSUER).setAudience(opts.aud ?? AUDIENCE);
+  const jwt = new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setIssuer(opts.iss ?? ISSUER)
+    .setAudience(opts.aud ?? AUDIENCE);
   if (opts.exp !== undefined) jwt.setExpirationTime(opts.exp);
   else jwt.setExpirationTime('10m');
   return jwt.sign(opts.key ?? new TextEncoder().encode(SECRET));
@@ -166,10 +168,7 @@ describe('Access auth: JWT', () => {
   });
 
   it('maps identity-provider roles through roleMap, refusing unmapped ones', async () => {
-    const mapped = createAuthenticator(
-      { jwt: { ...config.jwt!, roleMap: { 'c360-sales': 'sales' } } },
-      { roles: ROLES },
-    );
+    const mapped = createAuthenticator({ jwt: { ...config.jwt!, roleMap: { 'c360-sales': 'sales' } } }, { roles: ROLES });
     expect((await mapped(bearer(await hs256(claims({ 'https://c360/role': 'c360-sales' })))))!.role).toBe('sales');
     expect(await mapped(bearer(await hs256(claims({ 'https://c360/role': 'sales' }))))).toBeNull();
   });

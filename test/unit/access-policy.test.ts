@@ -42,9 +42,22 @@ describe('Access policy: the default policy', () => {
   it('classifies the personal fields of the current schema', () => {
     const policy = loadPolicy(DEFAULT_POLICY_FILE, full);
     for (const ref of [
-      'CrmContact.name', 'CrmContact.phone', 'CrmContact.email', 'CrmContact.birthday', 'CrmContact.province', 'CrmContact.city',
-      'ShopAccount.phone', 'ShopAccount.email', 'SupportRequester.name', 'SupportRequester.phone', 'SupportRequester.email',
-      'ScrmFollower.openid', 'ScrmFollower.unionid', 'ScrmFollower.nickname', 'Identifier.value', 'SourceRecord.recordId',
+      'CrmContact.name',
+      'CrmContact.phone',
+      'CrmContact.email',
+      'CrmContact.birthday',
+      'CrmContact.province',
+      'CrmContact.city',
+      'ShopAccount.phone',
+      'ShopAccount.email',
+      'SupportRequester.name',
+      'SupportRequester.phone',
+      'SupportRequester.email',
+      'ScrmFollower.openid',
+      'ScrmFollower.unionid',
+      'ScrmFollower.nickname',
+      'Identifier.value',
+      'SourceRecord.recordId',
     ]) {
       expect(policy.personal.has(ref)).toBe(true);
     }
@@ -113,7 +126,10 @@ describe('Access policy: invalid files stop start-up naming file and key', () =>
   });
 
   it('names unknown fields in the personal classification', () => {
-    const msg = loadError('personal.json', minimal({}, { personal: ['CrmContact.phone', 'Customer.shoeSize', { field: 'SourceRecord.recordId', when: { source: ['wechat'] } }] }));
+    const msg = loadError(
+      'personal.json',
+      minimal({}, { personal: ['CrmContact.phone', 'Customer.shoeSize', { field: 'SourceRecord.recordId', when: { source: ['wechat'] } }] }),
+    );
     expect(msg).toContain('personal[1]: unknown field "shoeSize" on Customer');
     expect(msg).toContain('personal[2].when.source: "wechat" is not one of');
   });

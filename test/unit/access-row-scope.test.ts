@@ -86,7 +86,11 @@ describe('Access row scope: no side channel', () => {
     ['customers', '{ customers(ids: ["c2", "c3"]) { id } }', '{ customers(ids: ["x", "y"]) { id } }'],
     ['customerBySourceRecord', '{ customerBySourceRecord(source: CRM, recordId: "C2") { id } }', '{ customerBySourceRecord(source: CRM, recordId: "C9") { id } }'],
     ['customerByIdentifier', '{ customerByIdentifier(kind: PHONE, value: "+8613700137000") { id } }', '{ customerByIdentifier(kind: PHONE, value: "+8613600136000") { id } }'],
-    ['customersByIdentifier', '{ customersByIdentifier(kind: PHONE, value: "+8613700137000") { id } }', '{ customersByIdentifier(kind: PHONE, value: "+8613600136000") { id } }'],
+    [
+      'customersByIdentifier',
+      '{ customersByIdentifier(kind: PHONE, value: "+8613700137000") { id } }',
+      '{ customersByIdentifier(kind: PHONE, value: "+8613600136000") { id } }',
+    ],
   ])('%s makes the same calls for an out-of-scope customer as for an unknown one', async (_name, outOfScope, unknown) => {
     const a = await shape(outOfScope);
     const b = await shape(unknown);

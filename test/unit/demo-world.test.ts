@@ -8,15 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knex from 'knex';
 import { normalizeEmail, normalizePhone } from '../../src/canonical';
-import {
-  PLACEHOLDER_EMAILS,
-  PLACEHOLDER_PHONES,
-  PRESENCE_TARGETS,
-  TABLE_NAMES,
-  generatePeople,
-  type Person,
-  type TableRows,
-} from '../../demo/world';
+import { PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, PRESENCE_TARGETS, TABLE_NAMES, generatePeople, type Person, type TableRows } from '../../demo/world';
 import { generateWorld } from '../../demo/generate';
 
 const AS_OF = '2026-11-01';
@@ -183,13 +175,25 @@ describe('Demo world: 5,000 people', () => {
 
   it('writes phones in several formats per system', () => {
     const shape = (s: string) => s.replace(/\d/g, '9');
-    const crmShapes = new Set(w.all.crm_contacts.map((r) => r.mobile).filter((m): m is string => !!m && !PLACEHOLDER_PHONE_SET.has(m)).map(shape));
+    const crmShapes = new Set(
+      w.all.crm_contacts
+        .map((r) => r.mobile)
+        .filter((m): m is string => !!m && !PLACEHOLDER_PHONE_SET.has(m))
+        .map(shape),
+    );
     for (const s of ['99999999999', '999-9999-9999', '999 9999 9999', '+99 99999999999', '9999999999999']) expect(crmShapes).toContain(s);
     const orderMobiles = w.all.shop_accounts.map((r) => r.mobile).filter((m): m is string => !!m && !PLACEHOLDER_PHONE_SET.has(m));
     expect(orderMobiles.filter((m) => /^861\d{10}$/.test(m)).length / orderMobiles.length).toBeGreaterThan(0.75);
     const support = w.all.support_users;
     expect(support.filter((r) => r.phone === null).length / support.length).toBeGreaterThan(0.3);
-    expect(new Set(support.map((r) => r.phone).filter((m): m is string => !!m && !PLACEHOLDER_PHONE_SET.has(m)).map(shape))).toEqual(new Set(['+99 999 9999 9999', '99999999999']));
+    expect(
+      new Set(
+        support
+          .map((r) => r.phone)
+          .filter((m): m is string => !!m && !PLACEHOLDER_PHONE_SET.has(m))
+          .map(shape),
+      ),
+    ).toEqual(new Set(['+99 999 9999 9999', '99999999999']));
     const bound = w.all.scrm_followers.filter((r) => r.bound_phone).length / w.all.scrm_followers.length;
     expect(bound).toBeGreaterThan(0.45);
     expect(bound).toBeLessThan(0.65);
@@ -253,7 +257,11 @@ describe('Demo world: 5,000 people', () => {
     const domains = new Set(emails.map((e) => e.trim().toLowerCase().split('@')[1]));
     for (const d of ['qq.com', '163.com', 'gmail.com']) expect(domains).toContain(d);
     const multi = w.people.filter((p) => {
-      const seen = new Set(emailFields(w.rowsOf.get(p.id)!).map((e) => normalizeEmail(e)).filter((e) => e && !PLACEHOLDER_EMAIL_SET.has(e)));
+      const seen = new Set(
+        emailFields(w.rowsOf.get(p.id)!)
+          .map((e) => normalizeEmail(e))
+          .filter((e) => e && !PLACEHOLDER_EMAIL_SET.has(e)),
+      );
       return seen.size > 1;
     });
     expect(multi.length).toBeGreaterThan(20);
@@ -298,7 +306,13 @@ describe('Demo world: ground truth', () => {
     try {
       const conn = (s: string) => ({ client: 'sqlite' as const, filename: path.join(dir, `${s}.sqlite`) });
       const truthFile = path.join(dir, 'truth.csv');
-      const stats = await generateWorld({ people: 1000, seed: 9, asOf: AS_OF, connections: { crm: conn('crm'), orders: conn('orders'), support: conn('support'), scrm: conn('scrm') }, truthFile });
+      const stats = await generateWorld({
+        people: 1000,
+        seed: 9,
+        asOf: AS_OF,
+        connections: { crm: conn('crm'), orders: conn('orders'), support: conn('support'), scrm: conn('scrm') },
+        truthFile,
+      });
       const lines = fs.readFileSync(truthFile, 'utf8').trimEnd().split('\n');
       expect(lines[0]).toBe('source,record_id,person_id');
       const truth = lines.slice(1).map((l) => l.split(','));

@@ -37,7 +37,11 @@ function candidatesFor(field: GoldenField, records: SourceRecords, sources: read
 }
 
 const bind = (r: SurvivorshipRules) =>
-  bindSurvivorship(r, demoRegistry().sources.map((s) => s.name), (n) => demoRegistry().get(n)?.capabilities.profile?.fields ?? null);
+  bindSurvivorship(
+    r,
+    demoRegistry().sources.map((s) => s.name),
+    (n) => demoRegistry().get(n)?.capabilities.profile?.fields ?? null,
+  );
 const rules: SurvivorshipRules = bind(loadInsightRules(CONFIG).survivorship);
 
 const crm = (over: Partial<CrmContact> & { id: string }): CrmContact => ({
@@ -114,9 +118,23 @@ const RECORDS: SourceRecords = {
     }),
   ],
   orders: [
-    account({ id: '101', phone: '+8613900139000', email: 'fang.wang@163.com', channel: 'tmall', registeredAt: '2022-03-01T00:00:00.000Z', updatedAt: '2024-07-01T00:00:00.000Z' }),
+    account({
+      id: '101',
+      phone: '+8613900139000',
+      email: 'fang.wang@163.com',
+      channel: 'tmall',
+      registeredAt: '2022-03-01T00:00:00.000Z',
+      updatedAt: '2024-07-01T00:00:00.000Z',
+    }),
     // Registered by a store clerk with placeholders.
-    account({ id: '102', phone: '+8613800000000', email: 'test@test.com', channel: 'miniprogram', registeredAt: '2021-12-01T00:00:00.000Z', updatedAt: '2024-08-01T00:00:00.000Z' }),
+    account({
+      id: '102',
+      phone: '+8613800000000',
+      email: 'test@test.com',
+      channel: 'miniprogram',
+      registeredAt: '2021-12-01T00:00:00.000Z',
+      updatedAt: '2024-08-01T00:00:00.000Z',
+    }),
   ],
   support: [
     {
@@ -283,7 +301,12 @@ describe('Golden fields: survivorship mechanics', () => {
   });
 
   it('says unanimous when every record agrees, and still cites one record deterministically', () => {
-    const records: SourceRecords = { crm: [crm({ id: 'C2', city: '广州市' }), crm({ id: 'C1', city: '广州' })], orders: [], support: [], scrm: [follower({ openid: 'o1', city: '广州' })] };
+    const records: SourceRecords = {
+      crm: [crm({ id: 'C2', city: '广州市' }), crm({ id: 'C1', city: '广州' })],
+      orders: [],
+      support: [],
+      scrm: [follower({ openid: 'o1', city: '广州' })],
+    };
     const d = decision('city', records);
     expect([d.rule, d.chosen?.recordId]).toEqual(['unanimous', 'C1']);
   });

@@ -53,8 +53,7 @@ describe('Identity rules: marketplace virtual and masked numbers', () => {
   });
 
   it('the marketplace connector itself never hands over virtual or masked numbers, whatever their extension', () => {
-    for (const v of ['17012345678-5678', '17012345678-1', '17012345678转123', '138****8000', '170 1234 5678 ext 12'])
-      expect(realPhone(v)).toBeNull();
+    for (const v of ['17012345678-5678', '17012345678-1', '17012345678转123', '138****8000', '170 1234 5678 ext 12']) expect(realPhone(v)).toBeNull();
     expect(realPhone('13800138000')).toBe('+8613800138000');
   });
 });

@@ -58,8 +58,25 @@ describe('Insights: order figures', () => {
   it('sums accounts: lifetime value net of refunds, average basket before refunds, windows, refund rate', () => {
     const o = customerOrders(
       [
-        summary({ accountId: '1', orderCount: 2, totalSpent: cny('150.00'), grossSpent: cny('200.00'), refundedOrderCount: 1, recentOrderCounts: [1, 2, 2, 2], firstOrderAt: daysAgo(40), lastOrderAt: daysAgo(3) }),
-        summary({ accountId: '2', orderCount: 1, totalSpent: cny('0.01'), grossSpent: cny('0.01'), recentOrderCounts: [0, 0, 0, 1], firstOrderAt: daysAgo(300), lastOrderAt: daysAgo(300) }),
+        summary({
+          accountId: '1',
+          orderCount: 2,
+          totalSpent: cny('150.00'),
+          grossSpent: cny('200.00'),
+          refundedOrderCount: 1,
+          recentOrderCounts: [1, 2, 2, 2],
+          firstOrderAt: daysAgo(40),
+          lastOrderAt: daysAgo(3),
+        }),
+        summary({
+          accountId: '2',
+          orderCount: 1,
+          totalSpent: cny('0.01'),
+          grossSpent: cny('0.01'),
+          recentOrderCounts: [0, 0, 0, 1],
+          firstOrderAt: daysAgo(300),
+          lastOrderAt: daysAgo(300),
+        }),
       ],
       WINDOWS,
     )!;
@@ -163,7 +180,15 @@ describe('Insights: tags', () => {
     const tags = evaluateTags(
       rules.tags,
       facts({
-        orders: orders({ recentOrders: new Map([[7, 2], [30, 2], [90, 2], [365, 3]]), lifetimeValue: cny('5000.00') }),
+        orders: orders({
+          recentOrders: new Map([
+            [7, 2],
+            [30, 2],
+            [90, 2],
+            [365, 3],
+          ]),
+          lifetimeValue: cny('5000.00'),
+        }),
         categories: [
           { category: 'beauty', orders: 3, quantity: 4 },
           { category: 'food', orders: 2, quantity: 9 },

@@ -144,8 +144,20 @@ function pickWeighted<T>(rng: Rng, pairs: ReadonlyArray<readonly [T, number]>): 
 
 /** TOP status by the trade's age: recent trades still move, old ones are settled. */
 function tradeStatus(rng: Rng, age: number): string {
-  if (age < DAY) return pickWeighted(rng, [['WAIT_BUYER_PAY', 25], ['WAIT_SELLER_SEND_GOODS', 40], ['WAIT_BUYER_CONFIRM_GOODS', 20], ['TRADE_CLOSED_BY_TAOBAO', 15]]);
-  if (age < 10 * DAY) return pickWeighted(rng, [['WAIT_SELLER_SEND_GOODS', 10], ['WAIT_BUYER_CONFIRM_GOODS', 45], ['TRADE_FINISHED', 35], ['TRADE_CLOSED_BY_TAOBAO', 10]]);
+  if (age < DAY)
+    return pickWeighted(rng, [
+      ['WAIT_BUYER_PAY', 25],
+      ['WAIT_SELLER_SEND_GOODS', 40],
+      ['WAIT_BUYER_CONFIRM_GOODS', 20],
+      ['TRADE_CLOSED_BY_TAOBAO', 15],
+    ]);
+  if (age < 10 * DAY)
+    return pickWeighted(rng, [
+      ['WAIT_SELLER_SEND_GOODS', 10],
+      ['WAIT_BUYER_CONFIRM_GOODS', 45],
+      ['TRADE_FINISHED', 35],
+      ['TRADE_CLOSED_BY_TAOBAO', 10],
+    ]);
   return rng.chance(0.93) ? 'TRADE_FINISHED' : 'TRADE_CLOSED_BY_TAOBAO';
 }
 
@@ -177,7 +189,11 @@ export function marketplaceRows(p: Person, rng: Rng, ctx: DemoWorldContext): Row
     let status = tradeStatus(rng, age);
     const paid = status === 'WAIT_BUYER_PAY' || status === 'TRADE_CLOSED_BY_TAOBAO' ? null : sec(created + rng.range(10, 1800) * SECOND);
     const lines: Array<Record<string, unknown>> = [];
-    const nLines = pickWeighted(rng, [[1, 60], [2, 28], [3, 12]]);
+    const nLines = pickWeighted(rng, [
+      [1, 60],
+      [2, 28],
+      [3, 12],
+    ]);
     let payment = 0;
     let listTotal = 0;
     for (let l = 0; l < nLines; l++) {
@@ -219,7 +235,17 @@ export function marketplaceRows(p: Person, rng: Rng, ctx: DemoWorldContext): Row
         const refundId = `5${rng.chars(DIGITS, 4)}${String(line.oid).slice(5)}`;
         line.refund_id = refundId;
         line.refund_status = 'SUCCESS';
-        out.tb_refunds.push({ refund_id: refundId, tid, oid: line.oid, buyer_open_uid: uid, refund_fee: yuan(fee), reason, status: 'SUCCESS', created: appliedAt, modified: succeededAt });
+        out.tb_refunds.push({
+          refund_id: refundId,
+          tid,
+          oid: line.oid,
+          buyer_open_uid: uid,
+          refund_fee: yuan(fee),
+          reason,
+          status: 'SUCCESS',
+          created: appliedAt,
+          modified: succeededAt,
+        });
       }
       if (full) {
         status = 'TRADE_CLOSED';
@@ -230,10 +256,13 @@ export function marketplaceRows(p: Person, rng: Rng, ctx: DemoWorldContext): Row
     if (endTime !== null) modified = Math.max(modified, endTime);
     modified = Math.min(last, modified);
 
-    const kind = pickWeighted(rng, [['virtual', RECEIVER_SHARES.virtual], ['masked', RECEIVER_SHARES.masked], ['real', RECEIVER_SHARES.real]] as const);
+    const kind = pickWeighted(rng, [
+      ['virtual', RECEIVER_SHARES.virtual],
+      ['masked', RECEIVER_SHARES.masked],
+      ['real', RECEIVER_SHARES.real],
+    ] as const);
     const phone = givenPhone(rng, p, created);
-    const receiverMobile =
-      kind === 'virtual' || !phone ? `${rng.pick(VIRTUAL_POOL)}-${rng.range(1000, 9999)}` : kind === 'masked' ? maskMobile(phone) : phone;
+    const receiverMobile = kind === 'virtual' || !phone ? `${rng.pick(VIRTUAL_POOL)}-${rng.range(1000, 9999)}` : kind === 'masked' ? maskMobile(phone) : phone;
     out.tb_trades.push({
       tid,
       buyer_open_uid: uid,
@@ -272,7 +301,15 @@ export function marketplaceRows(p: Person, rng: Rng, ctx: DemoWorldContext): Row
   out.tb_buyers.push({
     buyer_open_uid: uid,
     buyer_nick: maskNick(rawNick),
-    grade: joinTime === null ? 0 : pickWeighted(rng, [[1, 55], [2, 30], [3, 12], [4, 3]]),
+    grade:
+      joinTime === null
+        ? 0
+        : pickWeighted(rng, [
+            [1, 55],
+            [2, 30],
+            [3, 12],
+            [4, 3],
+          ]),
     trade_count: counted,
     trade_amount: yuan(countedCents),
     first_trade_time: first,

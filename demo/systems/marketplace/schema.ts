@@ -9,7 +9,19 @@ import type { Knex } from 'knex';
 /** Table → columns in insert order. */
 export const TABLES = {
   /** The shop CRM's view of each buyer (taobao.crm.members.*): one row per buyer who ever traded. */
-  tb_buyers: ['buyer_open_uid', 'buyer_nick', 'grade', 'trade_count', 'trade_amount', 'first_trade_time', 'last_trade_time', 'join_time', 'mobile', 'relation_source', 'modified'],
+  tb_buyers: [
+    'buyer_open_uid',
+    'buyer_nick',
+    'grade',
+    'trade_count',
+    'trade_amount',
+    'first_trade_time',
+    'last_trade_time',
+    'join_time',
+    'mobile',
+    'relation_source',
+    'modified',
+  ],
   /** Trades (taobao.trades.sold.get): one per checkout. */
   tb_trades: ['tid', 'buyer_open_uid', 'status', 'payment', 'total_fee', 'post_fee', 'created', 'pay_time', 'end_time', 'modified', 'receiver_name', 'receiver_mobile'],
   /** Sub-orders (a trade's `orders.order`): one per item line. */

@@ -72,7 +72,11 @@ function sign(params: Record<string, string>, secret: string, method: string): s
     .map((k) => k + params[k])
     .join('');
   if (method === 'hmac') return crypto.createHmac('md5', secret).update(body, 'utf8').digest('hex').toUpperCase();
-  return crypto.createHash('md5').update(secret + body + secret, 'utf8').digest('hex').toUpperCase();
+  return crypto
+    .createHash('md5')
+    .update(secret + body + secret, 'utf8')
+    .digest('hex')
+    .toUpperCase();
 }
 
 class TopError {
@@ -127,7 +131,8 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     if (!p.sign) throw new TopError(24, 'Missing Signature');
     if (!p.timestamp) throw new TopError(30, 'Missing Timestamp');
     const ts = parseTopTime(p.timestamp);
-    if (ts === null || !Number.isFinite(ts) || Math.abs(now() - ts) > SKEW_MS) throw new TopError(31, 'Invalid Timestamp', 'isv.invalid-timestamp', 'timestamp must be within 10 minutes of the server, GMT+8');
+    if (ts === null || !Number.isFinite(ts) || Math.abs(now() - ts) > SKEW_MS)
+      throw new TopError(31, 'Invalid Timestamp', 'isv.invalid-timestamp', 'timestamp must be within 10 minutes of the server, GMT+8');
     const method = p.sign_method ?? 'md5';
     if (method !== 'md5' && method !== 'hmac') throw new TopError(25, 'Invalid Signature', 'isv.invalid-sign-method');
     if (p.sign !== sign(p, opts.appSecret, method)) throw new TopError(25, 'Invalid Signature');
@@ -151,10 +156,23 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     if (end != null) q.where('created', '<=', end);
     if (p.status) q.where('status', p.status);
     // TOP lists newest first by creation time.
-    const rows = await q.orderBy([{ column: 'created', order: 'desc' }, { column: 'tid', order: 'desc' }]).limit(size + 1).offset((page - 1) * size);
+    const rows = await q
+      .orderBy([
+        { column: 'created', order: 'desc' },
+        { column: 'tid', order: 'desc' },
+      ])
+      .limit(size + 1)
+      .offset((page - 1) * size);
     const hasNext = rows.length > size;
     const trades = rows.slice(0, size);
-    const lines = trades.length ? await db('tb_orders').whereIn('tid', trades.map((t) => t.tid)).orderBy('oid') : [];
+    const lines = trades.length
+      ? await db('tb_orders')
+          .whereIn(
+            'tid',
+            trades.map((t) => t.tid),
+          )
+          .orderBy('oid')
+      : [];
     const byTid = new Map<string, Array<Record<string, unknown>>>();
     for (const l of lines) byTid.set(l.tid, [...(byTid.get(l.tid) ?? []), l]);
     const answer: Record<string, unknown> = {};
@@ -211,7 +229,13 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     if (p.status) q.where('status', p.status);
     if (start != null) q.where('modified', '>=', start);
     if (end != null) q.where('modified', '<=', end);
-    const rows = await q.orderBy([{ column: 'modified', order: 'desc' }, { column: 'refund_id', order: 'desc' }]).limit(size + 1).offset((page - 1) * size);
+    const rows = await q
+      .orderBy([
+        { column: 'modified', order: 'desc' },
+        { column: 'refund_id', order: 'desc' },
+      ])
+      .limit(size + 1)
+      .offset((page - 1) * size);
     const answer: Record<string, unknown> = {};
     if (p.use_has_next === 'true') answer.has_next = rows.length > size;
     else answer.total_results = Number((await q.clone().clearSelect().clearOrder().count({ n: '*' }).first())?.n ?? 0);
@@ -256,7 +280,11 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     const q = db('tb_buyers');
     if (buyers) q.whereIn('buyer_open_uid', buyers);
     const total = Number((await q.clone().count({ n: '*' }).first())?.n ?? 0);
-    const rows = await q.select('*').orderBy('buyer_open_uid').limit(size).offset((page - 1) * size);
+    const rows = await q
+      .select('*')
+      .orderBy('buyer_open_uid')
+      .limit(size)
+      .offset((page - 1) * size);
     return { total_result: total, ...(rows.length ? { members: { basic_member: rows.map(memberJson) } } : {}) };
   }
 
@@ -268,7 +296,11 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     const q = db('tb_buyers').where('modified', '>=', start);
     if (end != null) q.where('modified', '<=', end);
     const total = Number((await q.clone().count({ n: '*' }).first())?.n ?? 0);
-    const rows = await q.select('*').orderBy([{ column: 'modified' }, { column: 'buyer_open_uid' }]).limit(size).offset((page - 1) * size);
+    const rows = await q
+      .select('*')
+      .orderBy([{ column: 'modified' }, { column: 'buyer_open_uid' }])
+      .limit(size)
+      .offset((page - 1) * size);
     return { total_result: total, ...(rows.length ? { members: { basic_member: rows.map(memberJson) } } : {}) };
   }
 

@@ -192,7 +192,12 @@ export function rowsFor(person: Person, rng: Rng, ctx: DemoWorldContext): { weco
     avatar: `http://wx.qlogo.cn/mmhead/${rng.chars(URLSAFE, 40)}/0`,
     corp_name: null,
   };
-  const count = 1 + weightedPick(rng, FOLLOWERS[person.segment].map((w, i) => [i, w] as const));
+  const count =
+    1 +
+    weightedPick(
+      rng,
+      FOLLOWERS[person.segment].map((w, i) => [i, w] as const),
+    );
   const lo = Math.max(person.since, ctx.asOf - HISTORY_MS);
   const hi = ctx.asOf - SECOND;
   const follows: WecomFollowRow[] = [];
@@ -213,7 +218,7 @@ export function rowsFor(person: Person, rng: Rng, ctx: DemoWorldContext): { weco
       if (number) mobiles.push(typed(rng, number));
     }
     const tags: string[] = [];
-    for (let n = rng.range(0, 2); tags.length < n; ) {
+    for (let n = rng.range(0, 2); tags.length < n;) {
       const tag = rng.pick(TAGS).tag_id;
       if (!tags.includes(tag)) tags.push(tag);
     }

@@ -13,19 +13,7 @@ import { STAFF, TAGS } from './rows';
 /** The per-person tables, columns in insert order. */
 export const TABLES = {
   wecom_contacts: ['external_userid', 'name', 'type', 'gender', 'unionid', 'avatar', 'corp_name'],
-  wecom_follows: [
-    'external_userid',
-    'userid',
-    'remark',
-    'description',
-    'createtime',
-    'tag_ids',
-    'remark_corp_name',
-    'remark_mobiles',
-    'add_way',
-    'oper_userid',
-    'state',
-  ],
+  wecom_follows: ['external_userid', 'userid', 'remark', 'description', 'createtime', 'tag_ids', 'remark_corp_name', 'remark_mobiles', 'add_way', 'oper_userid', 'state'],
 } as const;
 
 /** Creates (replacing) the tables and fills the reference ones. */

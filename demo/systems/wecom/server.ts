@@ -199,7 +199,13 @@ export async function startWecomServer(options: WecomServerOptions): Promise<Wec
     if (!Array.isArray(userids) || userids.length === 0 || userids.length > MAX_USERIDS || !userids.every((u) => typeof u === 'string')) return fail(40058);
     if (rawLimit !== undefined && (typeof rawLimit !== 'number' || !Number.isInteger(rawLimit) || rawLimit < 0)) return fail(40058);
     const limit = !rawLimit ? DEFAULT_LIMIT : Math.min(MAX_LIMIT, rawLimit as number);
-    const known = new Set((await db('wecom_staff').whereIn('userid', userids as string[]).select('userid')).map((r) => r.userid));
+    const known = new Set(
+      (
+        await db('wecom_staff')
+          .whereIn('userid', userids as string[])
+          .select('userid')
+      ).map((r) => r.userid),
+    );
     if (userids.some((u) => !known.has(u))) return fail(60111);
     // Position: index into userid_list, and the last external_userid returned for that staff member.
     let at = 0;

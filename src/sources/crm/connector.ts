@@ -13,15 +13,7 @@ import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
 import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import {
-  batchByKey,
-  checkMaxBatch,
-  createSqlSource,
-  keysetScan,
-  groupRows,
-  textOrNull,
-  type BreakerOptions,
-} from '../sql';
+import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupRows, textOrNull, type BreakerOptions } from '../sql';
 import type { Knex } from 'knex';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CrmConnector, CrmContact, CrmTierChange } from './types';
@@ -175,9 +167,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         ids,
         maxBatch,
         async (chunk) => {
-          const rows = await sql.run<CrmContactRow[]>('contactsByIds', (db) =>
-            db('crm_contacts').select(CONTACT_COLUMNS).whereIn('contact_id', chunk),
-          );
+          const rows = await sql.run<CrmContactRow[]>('contactsByIds', (db) => db('crm_contacts').select(CONTACT_COLUMNS).whereIn('contact_id', chunk));
           return new Map(rows.map((r) => [r.contact_id, toContact(r)]));
         },
         () => null,
@@ -273,9 +263,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         ids,
         maxBatch,
         async (chunk) => {
-          const rows = await sql.run<CrmScanRow[]>('scanRecords', (db) =>
-            db('crm_contacts').select(SCAN_COLUMNS).whereIn('contact_id', chunk),
-          );
+          const rows = await sql.run<CrmScanRow[]>('scanRecords', (db) => db('crm_contacts').select(SCAN_COLUMNS).whereIn('contact_id', chunk));
           return new Map(rows.map((r) => [r.contact_id, toScanned(r)]));
         },
         () => null,
@@ -346,4 +334,3 @@ function optIn(v: unknown): boolean | null {
   if (v === 0 || v === '0') return false;
   return null;
 }
-

@@ -166,12 +166,7 @@ function objects(SOURCE: SourceName, body: JsonObject, key: string, request: str
 
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
-  const { transport, maxBatch, defaultPage } = connectorTransport(
-    SOURCE,
-    config,
-    { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE },
-    { authorization: `Bearer ${config.token}` },
-  );
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE }, { authorization: `Bearer ${config.token}` });
 
   /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
   async function fetchUsers(operation: string, ids: readonly string[]): Promise<Map<string, JsonObject>> {

@@ -36,16 +36,7 @@ import { badRow, badUserInput, SourceError } from '../../errors';
 import { addMoney, instantFromIso, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import type { SourceObserver } from '../observe';
-import type {
-  CategoryStat,
-  Order,
-  OrderLine,
-  OrderQuery,
-  OrderSummary,
-  Refund,
-  RfmBoundaries,
-  SummaryQuery,
-} from '../../capabilities';
+import type { CategoryStat, Order, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
 
@@ -115,8 +106,7 @@ const CURSOR_PREFIX = 'top1:';
 const CANCELLED = 'cancelled';
 const DAY_MS = 86_400_000;
 
-const TRADE_FIELDS =
-  'tid,tid_str,status,buyer_open_uid,buyer_nick,created,pay_time,modified,end_time,payment,total_fee,post_fee,receiver_name,receiver_mobile,orders';
+const TRADE_FIELDS = 'tid,tid_str,status,buyer_open_uid,buyer_nick,created,pay_time,modified,end_time,payment,total_fee,post_fee,receiver_name,receiver_mobile,orders';
 const REFUND_FIELDS = 'refund_id,tid,oid,buyer_open_uid,refund_fee,reason,status,created,modified';
 
 /**
@@ -167,7 +157,11 @@ export function topSign(params: Record<string, string>, secret: string): string 
     .sort()
     .map((k) => k + params[k])
     .join('');
-  return crypto.createHash('md5').update(secret + body + secret, 'utf8').digest('hex').toUpperCase();
+  return crypto
+    .createHash('md5')
+    .update(secret + body + secret, 'utf8')
+    .digest('hex')
+    .toUpperCase();
 }
 
 /**
@@ -295,7 +289,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     byKeys(
       ids,
       isBuyerId,
-      (chunk) => pages(operation, chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', buyer_open_uid: chunk.join(',') }, 'refunds', 'refund'),
+      (chunk) =>
+        pages(operation, chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', buyer_open_uid: chunk.join(',') }, 'refunds', 'refund'),
       (r) => text(r.buyer_open_uid),
     );
 
@@ -307,7 +302,13 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       const ts = trades.get(id);
       if (!ts) continue;
       const rs = (refunds.get(id) ?? []).map((r) => toRefund(r));
-      out.set(id, ledgerOf(ts.map((t) => toTrade(t)), rs));
+      out.set(
+        id,
+        ledgerOf(
+          ts.map((t) => toTrade(t)),
+          rs,
+        ),
+      );
     }
     return out;
   }
@@ -429,7 +430,17 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       if (kinds.includes('order_paid') && o.paidAt) out.push({ kind: 'order_paid', at: o.paidAt, id: o.id, ...base });
       if (kinds.includes('order_refunded'))
         for (const r of l.refunds.get(o.id) ?? [])
-          out.push({ kind: 'order_refunded', at: r.refundedAt, id: r.id, recordId: buyer, refId: o.id, amount: r.amount, channel: o.channel, status: o.status, title: r.reason });
+          out.push({
+            kind: 'order_refunded',
+            at: r.refundedAt,
+            id: r.id,
+            recordId: buyer,
+            refId: o.id,
+            amount: r.amount,
+            channel: o.channel,
+            status: o.status,
+            title: r.reason,
+          });
     }
     return out;
   }
@@ -503,7 +514,9 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
         (r) => idOf(r, 'tid'),
       );
       return ids.map((id) =>
-        (by.get(id) ?? []).map(toRefund).sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
+        (by.get(id) ?? [])
+          .map(toRefund)
+          .sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
       );
     },
 

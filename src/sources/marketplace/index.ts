@@ -24,15 +24,24 @@ const options = z
     appSecret: z.string().min(1),
     /** The seller's session key for the shop. */
     session: z.string().min(1),
-    channel: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'a lower-case channel name such as tmall').default('tmall'),
+    channel: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,31}$/, 'a lower-case channel name such as tmall')
+      .default('tmall'),
     timeoutMs: z.number().int().positive().default(2000),
     /** Extra attempts after a transient failure (default 1). */
     retries: z.number().int().min(0).max(3).optional(),
     /** Buyer or trade ids per call, 1..20; 1 against the real TOP router (one buyer filter per call). */
     maxBatch: z.number().int().min(1).max(API_MAX_IDS).optional(),
-    breaker: z.object({ failureThreshold: z.number().int().min(1).optional(), cooldownMs: z.number().int().min(0).optional() }).strict().optional(),
+    breaker: z
+      .object({ failureThreshold: z.number().int().min(1).optional(), cooldownMs: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
     scanPageSize: z.number().int().min(1).max(API_MAX_PAGE).optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').default('CNY'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')
+      .default('CNY'),
     /** TOP category id → the company's category name (`"16": "apparel"`), for category statistics. */
     categories: z.record(z.string().regex(/^\d+$/, 'TOP category ids are digits'), z.string().min(1)).optional(),
   })
@@ -89,7 +98,9 @@ function resolvers(instances: ReadonlyArray<SourceInstance<MarketplaceConnector>
           instances.map(async (inst) => {
             const ids = await ctx.loaders.recordIds(c.id, inst.name);
             if (ids.length === 0) return [];
-            return ctx.loaders.batch<MarketplaceBuyer | null>(inst.name, 'buyersByIds', (keys) => ctx.loaders.connector<MarketplaceConnector>(inst.name).buyersByIds(keys)).loadMany(ids);
+            return ctx.loaders
+              .batch<MarketplaceBuyer | null>(inst.name, 'buyersByIds', (keys) => ctx.loaders.connector<MarketplaceConnector>(inst.name).buyersByIds(keys))
+              .loadMany(ids);
           }),
         );
         const all = perInstance.flat();

@@ -19,16 +19,7 @@ import type { Knex } from 'knex';
 import { badRow, badUserInput, SourceError } from '../../errors';
 import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import {
-  batchByKey,
-  checkMaxBatch,
-  createSqlSource,
-  keysetScan,
-  groupRows,
-  integerOrNull,
-  textOrNull,
-  type BreakerOptions,
-} from '../sql';
+import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupRows, integerOrNull, textOrNull, type BreakerOptions } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CategoryStat, Order, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
@@ -160,12 +151,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
   const sql = createSqlSource({ source: SOURCE, connection: opts.connection, timeoutMs: opts.timeoutMs, breaker: opts.breaker });
 
   /** `batchByKey` over numeric keys: the chunk is bound as numbers, answers are keyed by `String(id)`. */
-  function byNumericKey<V>(
-    operation: string,
-    ids: readonly string[],
-    fetch: (chunk: number[]) => Promise<Map<string, V>>,
-    missing: () => V,
-  ): Promise<V[]> {
+  function byNumericKey<V>(operation: string, ids: readonly string[], fetch: (chunk: number[]) => Promise<Map<string, V>>, missing: () => V): Promise<V[]> {
     return batchByKey(observer, { source: SOURCE, operation }, ids, maxBatch, (chunk) => fetch(chunk.map(Number)), missing, isNumericKey);
   }
 
@@ -178,9 +164,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         'accountsByIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<ShopAccountRow[]>('accountsByIds', (db) =>
-            db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk),
-          );
+          const rows = await sql.run<ShopAccountRow[]>('accountsByIds', (db) => db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk));
           return new Map(rows.map((r) => [String(r.account_id), toAccount(SOURCE, r)]));
         },
         () => null,
@@ -200,17 +184,11 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         ids,
         async (chunk) => {
           const rows = await sql.run<OrderRow[]>('ordersByRecordIds', (db) => {
-            const newestFirst = [
-              { column: 'account_id' },
-              { column: 'placed_at', order: 'desc' },
-              { column: 'order_id', order: 'desc' },
-            ];
+            const newestFirst = [{ column: 'account_id' }, { column: 'placed_at', order: 'desc' }, { column: 'order_id', order: 'desc' }];
             const base = db('orders').select(ORDER_COLUMNS).whereIn('account_id', chunk);
             if (sinceMs != null) base.where('placed_at', '>=', sinceMs);
             if (limit == null) return base.orderBy(newestFirst);
-            const ranked = base.select(
-              db.raw('row_number() over (partition by account_id order by placed_at desc, order_id desc) as rn'),
-            );
+            const ranked = base.select(db.raw('row_number() over (partition by account_id order by placed_at desc, order_id desc) as rn'));
             return db.from(ranked.as('ranked')).select(ORDER_COLUMNS).where('rn', '<=', limit).orderBy(newestFirst);
           });
           const groups = groupRows(rows, (r) => String(r.account_id));
@@ -361,9 +339,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
           const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => {
             const parts = kinds.map((kind) => eventSelect(SOURCE, db, kind, chunk, query, since));
             const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
-            const ranked = db
-              .from(union.as('e'))
-              .select('*', db.raw('row_number() over (partition by account_id order by at desc, kind_rank asc, id asc) as rn'));
+            const ranked = db.from(union.as('e')).select('*', db.raw('row_number() over (partition by account_id order by at desc, kind_rank asc, id asc) as rn'));
             return db
               .from(ranked.as('r'))
               .select('account_id', 'kind_rank', 'at', 'id', 'ref_id', 'amount_cents', 'currency', 'channel', 'status', 'title')
@@ -440,9 +416,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         'scanRecords',
         ids,
         async (chunk) => {
-          const rows = await sql.run<ShopAccountRow[]>('scanRecords', (db) =>
-            db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk),
-          );
+          const rows = await sql.run<ShopAccountRow[]>('scanRecords', (db) => db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk));
           return new Map(rows.map((r) => [String(r.account_id), toScanned(SOURCE, r)]));
         },
         () => null,
@@ -532,15 +506,13 @@ function toSummary(SOURCE: SourceName, r: OrderSummaryRow, windows: number | nul
   if (!totalSpent || !refundedAmount) return badRow(SOURCE, 'order summary', 'order totals, refunds or currency are not money');
   const firstOrderAt = r.first_placed == null ? null : instantFromMillis(integerOrNull(r.first_placed));
   const lastOrderAt = r.last_placed == null ? null : instantFromMillis(integerOrNull(r.last_placed));
-  if (orderCount > 0 && (!firstOrderAt || !lastOrderAt))
-    return badRow(SOURCE, 'order summary', 'placed_at is not a unix-millisecond time');
+  if (orderCount > 0 && (!firstOrderAt || !lastOrderAt)) return badRow(SOURCE, 'order summary', 'placed_at is not a unix-millisecond time');
   const summary: OrderSummary = { accountId: String(r.account_id), orderCount, totalSpent, refundedAmount, firstOrderAt, lastOrderAt };
   if (windows === null) return summary;
   const grossSpent = moneyFromCents(integerOrNull(r.gross_cents), currency);
   const refundedOrderCount = integerOrNull(r.refunded_orders);
   const recentOrderCounts = Array.from({ length: windows }, (_, i) => integerOrNull(r[`w${i}`]));
-  if (!grossSpent || refundedOrderCount == null || recentOrderCounts.some((n) => n == null))
-    return badRow(SOURCE, 'order summary', 'windowed counts are not integers');
+  if (!grossSpent || refundedOrderCount == null || recentOrderCounts.some((n) => n == null)) return badRow(SOURCE, 'order summary', 'windowed counts are not integers');
   return { ...summary, grossSpent, refundedOrderCount, recentOrderCounts: recentOrderCounts as number[] };
 }
 
@@ -584,7 +556,15 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
     case 'account_registered': {
       const c = cond('registered_at', 'account_id');
       return db('shop_accounts')
-        .select('account_id', db.raw('? as kind_rank', [rank]), 'registered_at as at', 'account_id as id', ...nulls('ref_id', 'amount_cents', 'currency'), 'channel', ...nulls('status', 'title'))
+        .select(
+          'account_id',
+          db.raw('? as kind_rank', [rank]),
+          'registered_at as at',
+          'account_id as id',
+          ...nulls('ref_id', 'amount_cents', 'currency'),
+          'channel',
+          ...nulls('status', 'title'),
+        )
         .whereIn('account_id', accounts)
         .whereRaw(c.sql, c.bindings);
     }
@@ -593,7 +573,18 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
       const atColumn = kind === 'order_placed' ? 'placed_at' : 'paid_at';
       const c = cond(atColumn, 'order_id');
       const q = db('orders')
-        .select('account_id', db.raw('? as kind_rank', [rank]), `${atColumn} as at`, 'order_id as id', 'order_id as ref_id', 'total_cents as amount_cents', 'currency', 'channel', 'status', ...nulls('title'))
+        .select(
+          'account_id',
+          db.raw('? as kind_rank', [rank]),
+          `${atColumn} as at`,
+          'order_id as id',
+          'order_id as ref_id',
+          'total_cents as amount_cents',
+          'currency',
+          'channel',
+          'status',
+          ...nulls('title'),
+        )
         .whereIn('account_id', accounts)
         .whereRaw(c.sql, c.bindings);
       return kind === 'order_paid' ? q.whereNotNull('paid_at') : q;
@@ -602,7 +593,18 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
       const c = cond('r.refunded_at', 'r.refund_id');
       return db('refunds as r')
         .join('orders as o', 'o.order_id', 'r.order_id')
-        .select('o.account_id', db.raw('? as kind_rank', [rank]), 'r.refunded_at as at', 'r.refund_id as id', 'o.order_id as ref_id', 'r.amount_cents as amount_cents', 'o.currency', 'o.channel', 'o.status', 'r.reason as title')
+        .select(
+          'o.account_id',
+          db.raw('? as kind_rank', [rank]),
+          'r.refunded_at as at',
+          'r.refund_id as id',
+          'o.order_id as ref_id',
+          'r.amount_cents as amount_cents',
+          'o.currency',
+          'o.channel',
+          'o.status',
+          'r.reason as title',
+        )
         .whereIn('o.account_id', accounts)
         .whereRaw(c.sql, c.bindings);
     }
@@ -699,4 +701,3 @@ function checkLimit(limit: number | null | undefined): number | null {
   if (!Number.isInteger(limit) || limit < 0) throw badUserInput('limit must be a non-negative integer', { argument: 'limit' });
   return limit;
 }
-

@@ -20,15 +20,7 @@ import { badRow } from '../../errors';
 import { normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, type SqlSource, type SqlSourceOptions } from '../sql';
-import {
-  convert,
-  mysqlColumnClass,
-  sqliteColumnClass,
-  type ColumnClass,
-  type ColumnMapping,
-  type RowFilter,
-  type SqlTableOptions,
-} from './mapping';
+import { convert, mysqlColumnClass, sqliteColumnClass, type ColumnClass, type ColumnMapping, type RowFilter, type SqlTableOptions } from './mapping';
 
 /** What one row says, in the canonical vocabulary: the profile capability's record. */
 export interface SqlProfileRecord {
@@ -92,12 +84,7 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
   const sql = createSqlSource({ source, connection: options.connection, timeoutMs: options.timeoutMs, breaker: options.breaker });
 
   const fieldEntries = Object.entries(profile.fields) as Array<[ProfileField, ColumnMapping]>;
-  const recordColumns = distinct([
-    profile.key,
-    profile.updatedAt.column,
-    ...(profile.createdAt ? [profile.createdAt.column] : []),
-    ...fieldEntries.map(([, m]) => m.column),
-  ]);
+  const recordColumns = distinct([profile.key, profile.updatedAt.column, ...(profile.createdAt ? [profile.createdAt.column] : []), ...fieldEntries.map(([, m]) => m.column)]);
   const traitFields = (['name', 'birthday', 'gender'] as const).filter((f) => profile.fields[f]);
   const scanColumns = distinct([
     profile.key,
@@ -157,9 +144,7 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
 
   /** `rows` by key, for one chunk. */
   async function select<R>(operation: string, columns: string[], chunk: string[], to: (row: Record<string, unknown>) => R) {
-    const rows = await sql.run<Array<Record<string, unknown>>>(operation, (db) =>
-      scoped(db(profile.table).select(columns).whereIn(profile.key, chunk)),
-    );
+    const rows = await sql.run<Array<Record<string, unknown>>>(operation, (db) => scoped(db(profile.table).select(columns).whereIn(profile.key, chunk)));
     return new Map(rows.map((r) => [keyOf(r[profile.key]), to(r)]));
   }
 
@@ -316,13 +301,9 @@ interface MysqlIndexRow {
 /** Reads a table's columns and indexes; three bound statements on either engine. */
 async function describe(sql: SqlSource, table: string): Promise<TableShape> {
   if (sql.dialect === 'sqlite') {
-    const found = await sql.run<Array<{ type: string }>>('describeTable', (db) =>
-      db('sqlite_master').select('type').where('name', table).whereIn('type', ['table', 'view']),
-    );
+    const found = await sql.run<Array<{ type: string }>>('describeTable', (db) => db('sqlite_master').select('type').where('name', table).whereIn('type', ['table', 'view']));
     if (found.length === 0) return { table, exists: false, view: false, columns: [], indexes: [] };
-    const cols = await sql.run<SqliteColumnRow[]>('describeTable', (db) =>
-      db.raw('select name, type, "notnull", pk from pragma_table_info(?) order by cid', [table]),
-    );
+    const cols = await sql.run<SqliteColumnRow[]>('describeTable', (db) => db.raw('select name, type, "notnull", pk from pragma_table_info(?) order by cid', [table]));
     // Table-valued pragmas take bound arguments, unlike `PRAGMA index_list(…)`.
     const idx = await sql.run<SqliteIndexRow[]>('describeTable', (db) =>
       db.raw(
@@ -333,7 +314,10 @@ async function describe(sql: SqlSource, table: string): Promise<TableShape> {
     );
     const indexes = groupIndexes(idx.map((r) => ({ name: r.index_name, unique: r.is_unique === 1, primary: r.origin === 'pk', column: r.column_name })));
     // An INTEGER PRIMARY KEY is the rowid and has no index entry: the declared key is its index.
-    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const pk = cols
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name);
     if (pk.length > 0 && !indexes.some((i) => i.primary)) indexes.unshift({ name: 'PRIMARY', unique: true, primary: true, columns: pk });
     return {
       table,
@@ -344,10 +328,7 @@ async function describe(sql: SqlSource, table: string): Promise<TableShape> {
     };
   }
   const found = await sql.run<Array<{ table_type: string }>>('describeTable', (db) =>
-    db('information_schema.TABLES')
-      .select('TABLE_TYPE as table_type')
-      .where('TABLE_SCHEMA', db.raw('database()'))
-      .andWhere('TABLE_NAME', table),
+    db('information_schema.TABLES').select('TABLE_TYPE as table_type').where('TABLE_SCHEMA', db.raw('database()')).andWhere('TABLE_NAME', table),
   );
   if (found.length === 0) return { table, exists: false, view: false, columns: [], indexes: [] };
   const cols = await sql.run<MysqlColumnRow[]>('describeTable', (db) =>
@@ -374,9 +355,7 @@ async function describe(sql: SqlSource, table: string): Promise<TableShape> {
       class: mysqlColumnClass(c.data_type, c.column_type),
       nullable: c.is_nullable === 'YES',
     })),
-    indexes: groupIndexes(
-      idx.map((r) => ({ name: r.index_name, unique: Number(r.non_unique) === 0, primary: r.index_name === 'PRIMARY', column: r.column_name })),
-    ),
+    indexes: groupIndexes(idx.map((r) => ({ name: r.index_name, unique: Number(r.non_unique) === 0, primary: r.index_name === 'PRIMARY', column: r.column_name }))),
   };
 }
 

@@ -40,8 +40,7 @@ export const kind = defineSourceKind<SqlTableOptions, SqlTableConnector>({
   kind: 'sql-table',
   title: 'A SQL table (MySQL/MariaDB or SQLite) mapped to the profile capability by config',
   options: optionsSchema,
-  resolvePaths: (o, resolve) =>
-    o.connection.client === 'sqlite' ? { ...o, connection: { ...o.connection, filename: resolve(o.connection.filename) } } : o,
+  resolvePaths: (o, resolve) => (o.connection.client === 'sqlite' ? { ...o, connection: { ...o.connection, filename: resolve(o.connection.filename) } } : o),
   create: (name, options, observer) => createSqlTableConnector(name, options, observer),
   check: checkSqlTable,
   capabilities: (connector) => ({ profile: profileCapability(connector) }),

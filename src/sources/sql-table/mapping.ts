@@ -19,15 +19,7 @@ import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capabilities';
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
-import {
-  DEFAULT_PHONE_REGION,
-  moneyFromCents,
-  moneyFromDecimal,
-  normalizeDate,
-  normalizeEmail,
-  normalizeGender,
-  normalizePhone,
-} from '../../canonical';
+import { DEFAULT_PHONE_REGION, moneyFromCents, moneyFromDecimal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import { MAX_IN_LIST } from '../../db';
 
 // ---------- names ----------
@@ -185,9 +177,8 @@ const rowFilter = z
   .refine((f) => [f.equals, f.in, f.isNull].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of equals, in, isNull',
   })
-  .transform(
-    (f): { column: string; equals: string | number } | { column: string; in: Array<string | number> } | { column: string; isNull: boolean } =>
-      f.equals !== undefined ? { column: f.column, equals: f.equals } : f.in !== undefined ? { column: f.column, in: f.in } : { column: f.column, isNull: f.isNull as boolean },
+  .transform((f): { column: string; equals: string | number } | { column: string; in: Array<string | number> } | { column: string; isNull: boolean } =>
+    f.equals !== undefined ? { column: f.column, equals: f.equals } : f.in !== undefined ? { column: f.column, in: f.in } : { column: f.column, isNull: f.isNull as boolean },
   );
 export type RowFilter = z.infer<typeof rowFilter>;
 
@@ -257,7 +248,11 @@ export const connectionSchema = z.discriminatedUnion('client', [
       /** `mysql://user:pass@host:port/db`, normally `${ENV_VAR}`. */
       url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
       /** Connection pool bounds (default 0..10). */
-      pool: z.object({ min: z.number().int().min(0), max: z.number().int().min(1) }).partial().strict().optional(),
+      pool: z
+        .object({ min: z.number().int().min(0), max: z.number().int().min(1) })
+        .partial()
+        .strict()
+        .optional(),
     })
     .strict(),
 ]);
@@ -272,7 +267,10 @@ export const optionsSchema = z
     /** Keys per `IN (…)` statement (default 500, at most 1000). */
     maxBatch: z.number().int().min(1).max(MAX_IN_LIST).default(500),
     /** Circuit breaker: consecutive failures that open it, and how long it stays open. */
-    breaker: z.object({ failureThreshold: z.number().int().min(1), cooldownMs: z.number().int().min(100) }).strict().optional(),
+    breaker: z
+      .object({ failureThreshold: z.number().int().min(1), cooldownMs: z.number().int().min(100) })
+      .strict()
+      .optional(),
     /** The table → the profile capability. */
     profile: profileMappingSchema,
     /** Identifier columns for identity resolution; none: the source's records are linked by nothing. */
@@ -380,8 +378,7 @@ export function instantOf(raw: unknown, format: TimeFormat, zone: string): strin
       const wall = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, ms);
       // Date.UTC rolls 2024-02-30 over to March: a date that changes on the way is not a date.
       const back = new Date(wall);
-      if (back.getUTCFullYear() !== +y || back.getUTCMonth() !== +mo - 1 || back.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59)
-        return null;
+      if (back.getUTCFullYear() !== +y || back.getUTCMonth() !== +mo - 1 || back.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) return null;
       const offset = format === 'iso' ? m[8] : undefined;
       if (offset) return iso(wall - offsetMinutes(offset) * 60_000);
       return iso(wallClockToUtc(wall, zone));

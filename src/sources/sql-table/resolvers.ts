@@ -39,9 +39,7 @@ export function sqlTableResolvers(instances: ReadonlyArray<SourceInstance<SqlTab
         );
         const failedCalls = perInstance.map((slots) => slots.find((s): s is Error => s instanceof Error && !(s instanceof SourceRowError)));
         if (instances.length > 0 && failedCalls.every((e) => e !== undefined)) throw failedCalls[0];
-        return perInstance.flatMap((slots, i) =>
-          failedCalls[i] ? [failedCalls[i] as Error] : slots.filter((s): s is SqlProfileRecord | Error => s !== null),
-        );
+        return perInstance.flatMap((slots, i) => (failedCalls[i] ? [failedCalls[i] as Error] : slots.filter((s): s is SqlProfileRecord | Error => s !== null)));
       },
     },
     TableRecord: {

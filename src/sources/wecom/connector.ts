@@ -41,19 +41,7 @@ import { badRow, SourceError } from '../../errors';
 import { instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, type SourceObserver } from '../observe';
-import type {
-  Connector,
-  EventKind,
-  EventQuery,
-  Gender,
-  Instant,
-  RawIdentifier,
-  ScanPage,
-  ScannedRecord,
-  Slot,
-  SourceEvent,
-  SourceName,
-} from '../../vocabulary';
+import type { Connector, EventKind, EventQuery, Gender, Instant, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
 
 // ---------- canonical records ----------
@@ -377,9 +365,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     let contact: JsonObject | null = null;
     let cursor: string | null = null;
     for (let pages = 0; ; pages++) {
-      const answer = await bounded(() =>
-        call('GET', PATH.contact, cursor ? { external_userid: id, cursor } : { external_userid: id }, undefined, NO_CONTACT_ERRCODES),
-      );
+      const answer = await bounded(() => call('GET', PATH.contact, cursor ? { external_userid: id, cursor } : { external_userid: id }, undefined, NO_CONTACT_ERRCODES));
       if (answer instanceof ErrcodeFailure) return null;
       if (!isObject(answer.external_contact)) throw badResponse(SOURCE, request, '"external_contact" is not an object');
       if (!Array.isArray(answer.follow_user)) throw badResponse(SOURCE, request, '"follow_user" is not an array');
