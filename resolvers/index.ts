@@ -7,6 +7,7 @@ import type { SourceRegistry } from '../src/sources/registry';
 import { customerResolvers } from './customer';
 import { commerceResolvers } from './commerce';
 import { serviceResolvers } from './service';
+import { engagementResolvers } from './engagement';
 import { DateTime, DateScalar } from './scalars';
 import { accessResolvers } from './access';
 import { goldenResolvers } from './golden';
@@ -26,6 +27,7 @@ export function buildResolvers(registry: SourceRegistry) {
     customerResolvers,
     commerceResolvers,
     serviceResolvers,
+    engagementResolvers,
     accessResolvers,
     goldenResolvers,
     timelineResolvers,

@@ -49,6 +49,7 @@ describe('Sources: six systems behind one Customer', () => {
         crmContacts { source id } shopAccounts { source id } supportRequesters { source id } scrmFollowers { source openid }
         wecomContacts { source externalUserId follows { staffId } } marketplaceBuyers { source id channel }
         orders(first: 100) { source channel } tickets(first: 100) { source }
+        engagement { source channel subscribed staff }
         timeline(first: 100) { edges { node { source kind } } gaps { source } }
       } }`,
       { id: allSix[0] },
@@ -67,6 +68,12 @@ describe('Sources: six systems behind one Customer', () => {
       expect({ field, n: c[field].length > 0, sources: [...new Set(c[field].map((x: any) => x.source))] }).toEqual({ field, n: true, sources: [source] });
     }
     expect(c.timeline.gaps).toEqual([]);
+    // Engagement: one entry per record of every engagement source, the WeCom one with its staff.
+    const channels = c.engagement.map((e: any) => `${e.source}:${e.channel}`).sort();
+    expect(c.engagement).toHaveLength(c.scrmFollowers.length + c.wecomContacts.length);
+    expect(new Set(channels)).toEqual(new Set(['SCRM:wechat_official_account', 'WECOM:wecom']));
+    const wecom = c.engagement.find((e: any) => e.source === 'WECOM');
+    expect(wecom.staff).toEqual(c.wecomContacts[0].follows.map((f: any) => f.staffId));
     // The timeline merges every source that has events for this customer, in one order.
     const timelineSources = new Set(c.timeline.edges.map((e: any) => e.node.source));
     for (const s of ['CRM', 'WECOM']) expect(timelineSources).toContain(s);
