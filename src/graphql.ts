@@ -11,6 +11,8 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
+import { safeError } from './observability/scrub';
+import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
 
 const PUBLIC_CODES = new Set([
   'UNAUTHENTICATED',
@@ -50,7 +52,7 @@ function isBadArgumentValue(error: unknown, message: string): boolean {
   return /^Expected value of type|does not exist in ".+" enum|cannot represent (a )?non/.test(message);
 }
 
-export function formatErrorFor(log: Logger) {
+export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeatFilter()) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code as string | undefined;
@@ -62,10 +64,11 @@ export function formatErrorFor(log: Logger) {
       const { http: _http, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    log.error(
-      { err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original), path: formatted.path },
-      'unexpected error',
-    );
+    // The error as it may be logged: its kind and cause, never the SQL or values it carried; an
+    // outage repeating the same error is logged once per interval, with how often it recurred.
+    const err = safeError(original);
+    const { log: now, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
+    if (now) log.error({ err, path: formatted.path, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'unexpected error');
     return { message: 'Unexpected error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
@@ -112,6 +115,9 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The CLI drains HTTP and stops these servers itself on SIGTERM/SIGINT; Apollo's own handlers
+    // would stop them and re-raise the signal (process.kill) before the drain could finish.
+    stopOnTerminationSignals: false,
     formatError: formatErrorFor(opts.log),
     plugins: [
       opts.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),

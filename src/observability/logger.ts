@@ -6,13 +6,15 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-export function createLogger(level: string = process.env.C360_LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/** A JSON logger at `level`, to stdout or to `destination` (tests read the lines back). */
+export function createLogger(level: string = process.env.C360_LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'c360' },
     redact: {
       paths: ['variables', '*.variables', 'phone', '*.phone', 'email', '*.email', 'value', '*.value', 'authorization', '*.authorization', 'headers', '*.headers'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -57,6 +57,8 @@ export interface TestWorldOptions {
   hooks?: ServerHooks;
   /** Also generate and serve the demo systems beyond the four (WeCom, the marketplace). Default true. */
   demoSystems?: boolean;
+  /** The gateway's logger (default: silent). */
+  log?: ReturnType<typeof createLogger>;
 }
 
 const READS = [
@@ -118,7 +120,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   opts.configPatch?.(raw);
   const config = parseConfig(raw, 'test world config');
   const calls = new CallRecorder();
-  const gw = await createGateway(config, { observer: calls, log: createLogger('silent') });
+  const gw = await createGateway(config, { observer: calls, log: opts.log ?? createLogger('silent') });
   await runResolution(gw);
 
   // Record OneID reads at the reader's boundary: same store, each batch call noted.

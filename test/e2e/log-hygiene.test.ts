@@ -1,0 +1,94 @@
+/**
+ * Log hygiene: no log line of the gateway carries a person's data. The test world logs at debug
+ * into memory while it answers ordinary queries, bad input, a failing source, a refused webhook
+ * and a OneID statement that fails (the identifier table gone: knex puts the statement with its
+ * bindings, a phone among them, into the error message). Then every line is searched for every
+ * name, phone, email and platform id of the world.
+ */
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/observability/logger';
+import { scrubMessage } from '../../src/observability/scrub';
+import { T } from '../../src/idmap/tables';
+import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
+
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  },
+});
+
+let world: TestWorld;
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 200, seed: 3, demoSystems: false, log: createLogger('debug', sink) });
+}, 120_000);
+
+afterAll(async () => world?.close());
+
+/** Every personal value the world's systems hold, as stored and as the gateway normalizes phones. */
+async function personalValues(): Promise<Set<string>> {
+  const out = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v !== 'string' || v.trim().length < 2) return;
+    out.add(v.trim());
+    const digits = v.replace(/\D/g, '');
+    if (digits.length >= 11) out.add(digits.slice(-11));
+  };
+  for (const r of await world.dbs.crm.db('crm_contacts').select('name', 'mobile', 'email')) Object.values(r).forEach(add);
+  for (const r of await world.dbs.orders.db('shop_accounts').select('mobile', 'email')) Object.values(r).forEach(add);
+  for (const r of await world.dbs.support.db('support_users').select('name', 'phone', 'email')) Object.values(r).forEach(add);
+  for (const r of await world.dbs.scrm.db('scrm_followers').select('openid', 'unionid', 'bound_phone')) Object.values(r).forEach(add);
+  // Placeholders staff typed are not anybody's data, and appear in rules and messages legitimately.
+  for (const p of ['N/A', 'null', 'test@test.com', '00000000000']) out.delete(p);
+  return out;
+}
+
+describe('Logs: no personal data in any line', () => {
+  it('cuts the statement and every literal out of a failed statement’s message', () => {
+    const message =
+      "select `customer_id` from `idmap_record_identifiers` where `match_key` in ('+8613800138000', 'li.lei@qq.com') - Connection lost: The server closed the connection.";
+    expect(scrubMessage(message)).toBe('[statement] - Connection lost: The server closed the connection.');
+    expect(scrubMessage('duplicate entry for key 13800138000 of zhang.san@example.com')).toBe('duplicate entry for key ? of ?');
+  });
+
+  it('logs requests, refusals and failures without a name, phone, email or platform id of the world', async () => {
+    const phone = (await world.dbs.crm.db('crm_contacts').whereNotNull('mobile').first('mobile')).mobile as string;
+    const ask = (query: string, role: Parameters<typeof apiKeyFor>[0] = 'admin') => world.query(query, undefined, { 'x-api-key': apiKeyFor(role) });
+
+    await ask(`{ customerByIdentifier(kind: PHONE, value: "${phone}") { id name phone email crmContacts { name } } }`);
+    await ask(`{ customerByIdentifier(kind: PHONE, value: "${phone}") { id name phone } }`, 'marketing');
+    await ask(`{ customerByIdentifier(kind: EMAIL, value: "not an email ${phone}") { id } }`);
+    world.support.setFaults({ status: 503 });
+    await ask(`{ customerByIdentifier(kind: PHONE, value: "${phone}") { supportRequesters { name } tickets { subject } } }`);
+    world.support.setFaults({});
+    await fetch(`${world.url}/webhooks/crm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ type: 'updated', recordId: phone }] }),
+    });
+
+    // OneID fails mid-request: the identifier table is gone for one query.
+    const db = world.gw.oneidDb;
+    await db.schema.renameTable(T.identifiers, `${T.identifiers}_away`);
+    try {
+      const { body } = await ask(`{ customerByIdentifier(kind: PHONE, value: "${phone}") { id } }`);
+      expect(body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await db.schema.renameTable(`${T.identifiers}_away`, T.identifiers);
+    }
+
+    // The failure was logged (so the check below has something to find), scrubbed.
+    const unexpected = lines.filter((l) => l.includes('"unexpected error"'));
+    expect(unexpected.length).toBeGreaterThan(0);
+    expect(unexpected.some((l) => l.includes('[statement]'))).toBe(true);
+
+    const values = await personalValues();
+    expect(values.size).toBeGreaterThan(100);
+    const leaks: string[] = [];
+    for (const line of lines) for (const v of values) if (line.includes(v)) leaks.push(`${v} in ${line.slice(0, 160)}`);
+    expect(leaks).toEqual([]);
+    expect(lines.length).toBeGreaterThan(5);
+  });
+});
