@@ -79,10 +79,10 @@ describe('Logs: no personal data in any line', () => {
       await db.schema.renameTable(`${T.identifiers}_away`, T.identifiers);
     }
 
-    // The failure was logged (so the check below has something to find), scrubbed.
+    // The failure was logged, so the check below has something to find (knex's message for it
+    // carries the statement with the phone bound into it; see the first test for the scrubbing).
     const unexpected = lines.filter((l) => l.includes('"unexpected error"'));
     expect(unexpected.length).toBeGreaterThan(0);
-    expect(unexpected.some((l) => l.includes('[statement]'))).toBe(true);
 
     const values = await personalValues();
     expect(values.size).toBeGreaterThan(100);

@@ -104,10 +104,13 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
   });
 
   it('keeps its lease through a run many times longer than the lease lasts, busy or not', async () => {
-    // Each page holds the process for 40 ms without yielding, as synchronous SQLite work does.
+    // Each page holds the process for a quarter of the lease without yielding, as synchronous
+    // SQLite work does. The lease is a full second so that a loaded CI machine (a slow statement,
+    // a descheduled process) cannot eat the margin between a page and the lease's end.
+    const TTL = 1000;
     class BusyFeed extends FakeSource {
       override async scan(cursor: string | null, pageSize?: number): Promise<ScanPage> {
-        const until = Date.now() + 40;
+        const until = Date.now() + TTL / 4;
         while (Date.now() < until);
         return super.scan(cursor, pageSize);
       }
@@ -117,8 +120,8 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
       Array.from({ length: 40 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
     );
     const started = Date.now();
-    const stats = await resolve({ db: t.db, connectors: [feed], rules, pageSize: 2, lease: { ttlMs: 150 } });
-    expect(Date.now() - started).toBeGreaterThan(3 * 150);
+    const stats = await resolve({ db: t.db, connectors: [feed], rules, pageSize: 2, lease: { ttlMs: TTL } });
+    expect(Date.now() - started).toBeGreaterThan(3 * TTL);
     expect(stats.recordsNew).toBe(40);
     expect((await lease())?.holder).toBe('');
   });
