@@ -22,11 +22,14 @@ export const DEFAULT_BREAKER: BreakerOptions = { failureThreshold: 5, cooldownMs
  * Half-open: exactly one trial call passes (the others still fail fast); its success closes
  * the circuit, its failure opens it for another cooldown.
  * Transport-agnostic: the caller decides which errors count as failures.
+ * `holdOpenUntil(t)` lets a caller that knows better (an HTTP Retry-After) keep an open circuit
+ * from probing before `t`, however short the cooldown.
  */
 export class CircuitBreaker {
   private failures = 0;
   private openedAt = 0;
   private trialInFlight = false;
+  private probeNotBefore = 0;
   private current: BreakerState = 'closed';
   private readonly opts: BreakerOptions;
 
@@ -38,8 +41,16 @@ export class CircuitBreaker {
   }
 
   get state(): BreakerState {
-    if (this.current === 'open' && this.opts.now() - this.openedAt >= this.opts.cooldownMs) return 'half-open';
+    if (this.current === 'open') {
+      const t = this.opts.now();
+      if (t - this.openedAt >= this.opts.cooldownMs && t >= this.probeNotBefore) return 'half-open';
+    }
     return this.current;
+  }
+
+  /** No trial call before `t` (on the breaker's clock) should the circuit be or become open by then. */
+  holdOpenUntil(t: number): void {
+    if (t > this.probeNotBefore) this.probeNotBefore = t;
   }
 
   /**

@@ -6,8 +6,18 @@
  *
  *   timeout (no full answer within timeoutMs)        → SOURCE_TIMEOUT       not retried
  *   connection refused / reset, 502 / 503 / 504       → SOURCE_UNAVAILABLE   retried
- *   other 5xx, 429, circuit open                      → SOURCE_UNAVAILABLE   not retried
+ *   429, 503 with Retry-After                         → SOURCE_UNAVAILABLE   not retried, see below
+ *   other 5xx, circuit open                           → SOURCE_UNAVAILABLE   not retried
  *   other 4xx, 3xx, non-JSON body, body not an object → SOURCE_BAD_RESPONSE  not retried
+ *   body over maxResponseBytes (declared or read)     → SOURCE_BAD_RESPONSE  not retried
+ *
+ * Retry-After (seconds or an HTTP date, capped at 300 s) on a 429 or 503 is honoured: until then
+ * every call answers SOURCE_UNAVAILABLE with `retryAfterSeconds` at once, without a request, and
+ * an open circuit does not probe before it. 429s and 503s count as breaker failures.
+ *
+ * The body is read as a stream and counted: past maxResponseBytes (default 8 MiB) the request is
+ * aborted, so one oversized answer costs at most the cap plus one chunk of memory. A
+ * `content-length` over the cap is refused before reading. Bodies of non-2xx answers are not read.
  *
  * A call therefore never takes longer than timeoutMs × (retries + 1) plus the small backoff.
  * Error messages and details name the source, the method and path template, and the status:
@@ -33,6 +43,8 @@ export interface HttpConnectorOptions {
   breaker?: Partial<BreakerOptions>;
   /** Page size for `scan` when the caller names none (default 500, at most 1000). */
   scanPageSize?: number;
+  /** Largest response body accepted, in bytes (default 8 MiB, 1 KiB..256 MiB). */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -55,6 +67,7 @@ export function connectorTransport(
     timeoutMs: config.timeoutMs ?? 2000,
     retries: config.retries ?? 1,
     breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
+    maxResponseBytes: config.maxResponseBytes,
     headers,
   });
   return { transport, maxBatch, defaultPage: Math.min(limits.maxPage, Math.max(1, config.scanPageSize ?? 500)) };
@@ -73,9 +86,17 @@ export interface HttpTransportOptions {
   headers?: Record<string, string>;
   /** First retry delay; doubles per retry, capped at 250 ms. */
   backoffMs?: number;
-  /** Clock for the breaker; tests substitute their own. */
+  /** Largest response body accepted, in bytes (default 8 MiB, 1 KiB..256 MiB). */
+  maxResponseBytes?: number;
+  /** Clock for the breaker and Retry-After; tests substitute their own. */
   now?: () => number;
 }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+export const MIN_MAX_RESPONSE_BYTES = 1024;
+export const MAX_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** A Retry-After longer than this is taken as this: a broken header must not silence a source for hours. */
+export const MAX_RETRY_AFTER_SECONDS = 300;
 
 export type QueryValue = string | number | boolean | readonly (string | number)[] | null | undefined;
 export type Query = Record<string, QueryValue>;
@@ -112,6 +133,23 @@ class AttemptFailure {
 
 const RETRIED_STATUSES = new Set([502, 503, 504]);
 
+/**
+ * Milliseconds a Retry-After header asks for (delta seconds or an HTTP date, against `nowMs`),
+ * capped at MAX_RETRY_AFTER_SECONDS; 0 when absent, unreadable or already past.
+ */
+export function retryAfterMs(header: string | null, nowMs: number): number {
+  if (header == null) return 0;
+  const v = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const at = Date.parse(v);
+    if (Number.isNaN(at)) return 0;
+    ms = at - nowMs;
+  }
+  return ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_SECONDS * 1000) : 0;
+}
+
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const { source, timeoutMs, retries } = options;
   if (!(timeoutMs > 0)) throw new Error(`createHttpTransport(${source}): timeoutMs must be > 0, got ${timeoutMs}`);
@@ -127,14 +165,58 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   const prefix = base.pathname.replace(/\/+$/, '');
   const now = options.now ?? Date.now;
   const backoffMs = options.backoffMs ?? 25;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < MIN_MAX_RESPONSE_BYTES || maxResponseBytes > MAX_MAX_RESPONSE_BYTES) {
+    throw new Error(`createHttpTransport(${source}): maxResponseBytes must be an integer in ${MIN_MAX_RESPONSE_BYTES}..${MAX_MAX_RESPONSE_BYTES}, got ${maxResponseBytes}`);
+  }
 
   const breaker = new CircuitBreaker({ failureThreshold, cooldownMs, now });
+  /** The source asked (Retry-After) not to be called before this time; `pausedBy` is the status that asked. */
+  let pausedUntil = 0;
+  let pausedBy = 0;
 
-  function fail(code: SourceErrorCode, request: string, what: string, status?: number): SourceError {
+  function fail(code: SourceErrorCode, request: string, what: string, status?: number, detail?: Record<string, unknown>): SourceError {
     return new SourceError(source, code, `${source} ${what} (${request}${status ? `, HTTP ${status}` : ''})`, {
       request,
       ...(status ? { status } : {}),
+      ...detail,
     });
+  }
+
+  const secondsLeft = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+  /** A 429 or 503: with a Retry-After, pause the transport and keep the breaker from probing before it. */
+  function limited(res: Response, request: string, status: number): AttemptFailure {
+    const waitMs = retryAfterMs(res.headers.get('retry-after'), now());
+    if (waitMs > 0) {
+      const until = now() + waitMs;
+      if (until > pausedUntil) {
+        pausedUntil = until;
+        pausedBy = status;
+      }
+      breaker.holdOpenUntil(pausedUntil);
+      const what = status === 429 ? 'is rate limiting us' : 'is unavailable';
+      return new AttemptFailure(
+        fail('SOURCE_UNAVAILABLE', request, `${what} and asked for a pause of ${secondsLeft(waitMs)} s`, status, {
+          retryAfterSeconds: secondsLeft(waitMs),
+        }),
+        false,
+        true,
+      );
+    }
+    if (status === 429) return new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'is rate limiting us', status), false, true);
+    return new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'failed', status), true, true);
+  }
+
+  function tooLarge(request: string, status: number, declared?: number): AttemptFailure {
+    const what = declared !== undefined ? `declared a ${declared}-byte body, refused unread,` : 'sent a body, aborted mid-read,';
+    return new AttemptFailure(
+      fail('SOURCE_BAD_RESPONSE', request, `${what} over the ${maxResponseBytes}-byte limit (maxResponseBytes)`, status, {
+        maxResponseBytes,
+      }),
+      false,
+      true,
+    );
   }
 
   function buildUrl(path: string, query: Query | undefined): URL {
@@ -151,11 +233,24 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
 
   async function attempt(method: 'GET' | 'POST', url: URL, request: string, body: string | undefined): Promise<JsonObject> {
     const controller = new AbortController();
+    let timedOut = false;
     // One deadline covers connect, headers and the whole body, so a server that stalls mid-body cannot hang us.
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const lost = () =>
+      timedOut
+        ? new AttemptFailure(fail('SOURCE_TIMEOUT', request, `did not answer within ${timeoutMs} ms`), false, true)
+        : // Refused, reset, closed mid-answer: the request may never have reached a live server.
+          new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'could not be reached'), true, true);
+    /** Stop reading and drop the connection: nothing more of this body is wanted. */
+    const discard = (res: Response) => {
+      res.body?.cancel().catch(() => undefined);
+      controller.abort();
+    };
     try {
       let res: Response;
-      let text: string;
       try {
         res = await fetch(url, {
           method,
@@ -168,22 +263,40 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
           redirect: 'manual',
           signal: controller.signal,
         });
-        text = await res.text();
       } catch {
-        if (controller.signal.aborted) {
-          throw new AttemptFailure(fail('SOURCE_TIMEOUT', request, `did not answer within ${timeoutMs} ms`), false, true);
-        }
-        // Refused, reset, closed mid-answer: the request may never have reached a live server.
-        throw new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'could not be reached'), true, true);
+        throw lost();
       }
       const status = res.status;
-      if (status >= 500) {
-        throw new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true);
-      }
-      if (status === 429) throw new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'is rate limiting us', status), false, false);
       if (status < 200 || status >= 300) {
+        // The body of a failure is never used: do not spend memory or the deadline on it.
+        discard(res);
+        if (status === 429 || status === 503) throw limited(res, request, status);
+        if (status >= 500) throw new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true);
         throw new AttemptFailure(fail('SOURCE_BAD_RESPONSE', request, 'rejected the request', status), false, false);
       }
+      const declared = res.headers.get('content-length');
+      if (declared !== null && Number(declared) > maxResponseBytes) {
+        discard(res);
+        throw tooLarge(request, status, Number(declared));
+      }
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      if (res.body) {
+        const reader = res.body.getReader();
+        for (;;) {
+          // A deadline or a connection lost mid-body: the same verdicts as before the headers.
+          const chunk = await reader.read().catch(() => Promise.reject(lost()));
+          if (chunk.done) break;
+          size += chunk.value.byteLength;
+          if (size > maxResponseBytes) {
+            reader.cancel().catch(() => undefined);
+            controller.abort();
+            throw tooLarge(request, status);
+          }
+          chunks.push(chunk.value);
+        }
+      }
+      const text = new TextDecoder().decode(Buffer.concat(chunks, size));
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -204,6 +317,16 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     const request = `${method} ${path}`;
     const url = buildUrl(path, query);
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const pause = pausedUntil - now();
+    if (pause > 0) {
+      // The source asked not to be called yet (Retry-After): answer without a request, and without a breaker verdict.
+      const retryAfterSeconds = secondsLeft(pause);
+      throw new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} asked not to be called for another ${retryAfterSeconds} s (${request}, after HTTP ${pausedBy})`, {
+        request,
+        retryAfterSeconds,
+        ...(breaker.state === 'open' ? { circuit: 'open' } : {}),
+      });
+    }
     const rejected = () =>
       new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is unavailable (circuit open after repeated failures)`, {
         request,

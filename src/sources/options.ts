@@ -3,6 +3,7 @@
  * the HTTP transport's knobs. A kind composes its instance options from these and its own.
  */
 import { z } from 'zod';
+import { MAX_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from './http';
 
 export const sqlConnection = z.discriminatedUnion('client', [
   z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
@@ -39,10 +40,15 @@ export const sqlSourceOptions = {
   breaker,
 };
 
+/** Largest response body an HTTP source may send, in bytes (the transport defaults it to 8 MiB). */
+export const maxResponseBytes = z.number().int().min(MIN_MAX_RESPONSE_BYTES).max(MAX_MAX_RESPONSE_BYTES).optional();
+
 /** What every HTTP kind's options share; `maxBatch` is capped by each API's own limit. */
 export const httpSourceOptions = (apiMaxIds: number) => ({
   baseUrl: z.url(),
   timeoutMs: timeoutMs.default(2000),
   maxBatch: z.number().int().min(1).max(apiMaxIds).default(apiMaxIds),
   breaker,
+  /** Largest response body accepted, in bytes; the transport defaults it to 8 MiB. */
+  maxResponseBytes,
 });

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isSourceError, type SourceError } from '../../src/errors';
-import { createHttpTransport, type HttpTransportOptions } from '../../src/sources/http';
+import { z } from 'zod';
+import { connectorTransport, createHttpTransport, retryAfterMs, type HttpTransportOptions } from '../../src/sources/http';
+import { httpSourceOptions } from '../../src/sources/options';
 
 /** A real server on 127.0.0.1 whose every answer is scripted by the test; counts what reached it. */
 async function scripted(handler: (req: http.IncomingMessage, res: http.ServerResponse, n: number, body: string) => void) {
@@ -251,5 +253,203 @@ describe('HTTP transport: circuit breaker', () => {
     for (let i = 0; i < 6; i++) await t.getJson('/x').catch(() => undefined);
     expect(t.circuitState()).toBe('closed');
     expect(s.seen).toHaveLength(6);
+  });
+});
+
+/**
+ * Streams `total` bytes of JSON (spaces, then `{}`) in 64 KiB chunks, respecting backpressure, and
+ * records how much the server wrote and whether the client went away before the end.
+ */
+function streamBody(res: http.ServerResponse, total: number, headers: http.OutgoingHttpHeaders = {}) {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const state = { written: 0, finished: false, closed: new Promise<void>((r) => res.on('close', () => r())) };
+  res.on('finish', () => (state.finished = true));
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  const pump = () => {
+    while (!res.destroyed && state.written + chunk.length <= total - 2) {
+      state.written += chunk.length;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!res.destroyed) {
+      const rest = Buffer.alloc(total - 2 - state.written, 0x20);
+      state.written += rest.length + 2;
+      res.end(Buffer.concat([rest, Buffer.from('{}')]));
+    }
+  };
+  pump();
+  return state;
+}
+
+describe('HTTP transport: response size cap (maxResponseBytes)', () => {
+  const CAP = 64 * 1024;
+
+  it('aborts a 50 MB streamed body once past the cap and answers SOURCE_BAD_RESPONSE naming source, request and cap', async () => {
+    const total = 50 * 1024 * 1024;
+    let sent: ReturnType<typeof streamBody> | undefined;
+    const s = await serve((_q, res) => (sent = streamBody(res, total)));
+    const e = await failure(transport(s.url, { timeoutMs: 10_000, retries: 2, maxResponseBytes: CAP }).getJson('/api/big', { ids: ['13800138000'] }));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(e.extensions).toMatchObject({ source: 'support', request: 'GET /api/big', status: 200, maxResponseBytes: CAP });
+    expect(e.message).toContain('support');
+    expect(e.message).toContain('GET /api/big');
+    expect(e.message).toContain(String(CAP));
+    expect(e.message).not.toContain('13800138000');
+    // The client hung up mid-body: the server never got to finish writing the 50 MB.
+    await sent!.closed;
+    expect(sent!.finished).toBe(false);
+    expect(sent!.written).toBeLessThan(total / 2);
+    expect(s.seen).toHaveLength(1); // not retried
+  });
+
+  it('refuses a content-length over the cap without reading the body', async () => {
+    // Headers only, then silence: a transport that waited for the body would time out instead.
+    let closed: Promise<void> | undefined;
+    const s = await serve((_q, res) => {
+      closed = new Promise<void>((r) => res.on('close', () => r()));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(CAP + 1) });
+      res.flushHeaders();
+    });
+    const e = await failure(transport(s.url, { timeoutMs: 30_000, maxResponseBytes: CAP }).getJson('/api/declared'));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(e.extensions).toMatchObject({ request: 'GET /api/declared', maxResponseBytes: CAP });
+    expect(e.message).toContain(`${CAP + 1}-byte`);
+    await closed;
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('accepts a body of exactly the cap and refuses one byte more (streamed, no content-length)', async () => {
+    const s = await serve((_q, res, n) => streamBody(res, n === 1 ? CAP : CAP + 1));
+    const t = transport(s.url, { maxResponseBytes: CAP });
+    await expect(t.getJson('/x')).resolves.toEqual({});
+    expect((await failure(t.getJson('/x'))).code).toBe('SOURCE_BAD_RESPONSE');
+  });
+
+  it('defaults to 8 MiB and rejects a cap outside 1 KiB..256 MiB', async () => {
+    const s = await serve((_q, res) => streamBody(res, 8 * 1024 * 1024 + 1));
+    expect((await failure(transport(s.url, { timeoutMs: 10_000 }).getJson('/x'))).extensions.maxResponseBytes).toBe(8 * 1024 * 1024);
+    expect(() => transport(s.url, { maxResponseBytes: 1023 })).toThrow(/maxResponseBytes/);
+    expect(() => transport(s.url, { maxResponseBytes: 256 * 1024 * 1024 + 1 })).toThrow(/maxResponseBytes/);
+  });
+
+  it('comes from config: the shared HTTP option schema validates it and connectorTransport passes it on', async () => {
+    const schema = z.object(httpSourceOptions(100)).strict();
+    expect(schema.safeParse({ baseUrl: 'http://127.0.0.1:1', maxResponseBytes: 512 }).success).toBe(false);
+    expect(schema.safeParse({ baseUrl: 'http://127.0.0.1:1', maxResponseBytes: 2 ** 29 }).success).toBe(false);
+    const s = await serve((_q, res) => streamBody(res, 4096));
+    const parsed = schema.parse({ baseUrl: s.url, maxResponseBytes: 2048 });
+    const { transport: t } = connectorTransport('support', parsed, { maxIds: 100, maxPage: 100 });
+    const e = await failure(t.getJson('/x'));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(e.extensions.maxResponseBytes).toBe(2048);
+  });
+});
+
+describe('HTTP transport: 429 / 503 with Retry-After', () => {
+  const T0 = Date.UTC(2030, 0, 1);
+
+  it('reads Retry-After as seconds or an HTTP date, caps it at 300 s, ignores garbage and the past', () => {
+    expect(retryAfterMs('2', T0)).toBe(2000);
+    expect(retryAfterMs(' 0 ', T0)).toBe(0);
+    expect(retryAfterMs(new Date(T0 + 30_000).toUTCString(), T0)).toBe(30_000);
+    expect(retryAfterMs(new Date(T0 - 30_000).toUTCString(), T0)).toBe(0);
+    expect(retryAfterMs('86400', T0)).toBe(300_000);
+    expect(retryAfterMs('soon', T0)).toBe(0);
+    expect(retryAfterMs('-5', T0)).toBe(0);
+    expect(retryAfterMs(null, T0)).toBe(0);
+  });
+
+  it('after a 429 with Retry-After: 2 makes no request for 2 s, answering SOURCE_UNAVAILABLE with retryAfterSeconds', async () => {
+    const s = await serve((_q, res, n) => {
+      if (n === 1) {
+        res.writeHead(429, { 'retry-after': '2' });
+        res.end();
+      } else json(res, 200, { ok: true });
+    });
+    const clock = { t: T0 };
+    const t = transport(s.url, { retries: 3, now: () => clock.t });
+    const first = await failure(t.getJson('/x'));
+    expect(first.code).toBe('SOURCE_UNAVAILABLE');
+    expect(first.extensions).toMatchObject({ status: 429, retryAfterSeconds: 2, request: 'GET /x' });
+    expect(s.seen).toHaveLength(1); // a 429 is never retried within the call
+
+    const held = await failure(t.getJson('/y'));
+    expect(held.code).toBe('SOURCE_UNAVAILABLE');
+    expect(held.extensions).toMatchObject({ source: 'support', request: 'GET /y', retryAfterSeconds: 2 });
+    clock.t = T0 + 1000;
+    expect((await failure(t.postJson('/z', undefined, {}))).extensions.retryAfterSeconds).toBe(1);
+    clock.t = T0 + 1999;
+    expect((await failure(t.getJson('/x'))).extensions.retryAfterSeconds).toBe(1);
+    expect(s.seen).toHaveLength(1);
+
+    clock.t = T0 + 2000;
+    await expect(t.getJson('/x')).resolves.toEqual({ ok: true });
+    expect(s.seen).toHaveLength(2);
+  });
+
+  it('honours an HTTP-date Retry-After on 503 and does not retry it; caps an absurd one at 300 s', async () => {
+    const clock = { t: T0 };
+    const s = await serve((_q, res, n) => {
+      if (n === 1) res.writeHead(503, { 'retry-after': new Date(T0 + 30_000).toUTCString() }).end();
+      else if (n === 2) res.writeHead(503, { 'retry-after': '86400' }).end();
+      else json(res, 200, { ok: true });
+    });
+    const t = transport(s.url, { retries: 2, now: () => clock.t });
+    const e = await failure(t.getJson('/x'));
+    expect(e.extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', status: 503, retryAfterSeconds: 30 });
+    expect(s.seen).toHaveLength(1);
+    clock.t = T0 + 29_999;
+    await failure(t.getJson('/x'));
+    expect(s.seen).toHaveLength(1);
+
+    clock.t = T0 + 30_000;
+    expect((await failure(t.getJson('/x'))).extensions.retryAfterSeconds).toBe(300);
+    expect(s.seen).toHaveLength(2);
+    clock.t = T0 + 30_000 + 299_999;
+    await failure(t.getJson('/x'));
+    expect(s.seen).toHaveLength(2);
+    clock.t = T0 + 30_000 + 300_000;
+    await expect(t.getJson('/x')).resolves.toEqual({ ok: true });
+    expect(s.seen).toHaveLength(3);
+  });
+
+  it('a 503 without (or with an unreadable) Retry-After stays transient and is retried', async () => {
+    const s = await serve((_q, res, n) => (n === 1 ? res.writeHead(503, { 'retry-after': 'later' }).end() : json(res, 200, { ok: true })));
+    await expect(transport(s.url, { retries: 1 }).getJson('/x')).resolves.toEqual({ ok: true });
+    expect(s.seen).toHaveLength(2);
+  });
+
+  it('repeated 429s open the circuit breaker', async () => {
+    const s = await serve((_q, res) => json(res, 429, {}));
+    const t = transport(s.url, { retries: 2, breaker: { failureThreshold: 3, cooldownMs: 1000 }, now: () => 0 });
+    for (let i = 0; i < 3; i++) expect((await failure(t.getJson('/x'))).code).toBe('SOURCE_UNAVAILABLE');
+    expect(s.seen).toHaveLength(3);
+    expect(t.circuitState()).toBe('open');
+    expect((await failure(t.getJson('/x'))).extensions.circuit).toBe('open');
+    expect(s.seen).toHaveLength(3);
+  });
+
+  it('a Retry-After longer than the cooldown keeps the open circuit from probing before it', async () => {
+    let limited = true;
+    const s = await serve((_q, res) => (limited ? res.writeHead(429, { 'retry-after': '10' }).end() : json(res, 200, { ok: true })));
+    const clock = { t: T0 };
+    const t = transport(s.url, { breaker: { failureThreshold: 1, cooldownMs: 1000 }, now: () => clock.t });
+    await failure(t.getJson('/x'));
+    expect(t.circuitState()).toBe('open');
+
+    clock.t = T0 + 1000; // the cooldown has passed, Retry-After has not
+    limited = false;
+    expect(t.circuitState()).toBe('open');
+    const held = await failure(t.getJson('/x'));
+    expect(held.extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', retryAfterSeconds: 9, circuit: 'open' });
+    expect(s.seen).toHaveLength(1);
+
+    clock.t = T0 + 10_000;
+    expect(t.circuitState()).toBe('half-open');
+    await expect(t.getJson('/x')).resolves.toEqual({ ok: true });
+    expect(t.circuitState()).toBe('closed');
+    expect(s.seen).toHaveLength(2);
   });
 });

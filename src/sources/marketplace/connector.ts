@@ -53,6 +53,8 @@ export interface MarketplaceOptions {
   maxBatch?: number;
   breaker?: Partial<BreakerOptions>;
   scanPageSize?: number;
+  /** Largest response body accepted, in bytes (the transport's default when absent). */
+  maxResponseBytes?: number;
   currency: string;
   /** TOP category id (`cid`) → the company's category name; unmapped ids read `cid:<n>`. */
   categories?: Record<string, string>;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Capabilities, ProfileField } from '../../capabilities';
 import { SourceRowError } from '../../errors';
+import { maxResponseBytes } from '../options';
 import { defineSourceKind, type KindContext, type SourceInstance } from '../kind';
 import { createMarketplaceConnector, MARKETPLACE_EVENT_KINDS, API_MAX_IDS, API_MAX_PAGE, type MarketplaceBuyer, type MarketplaceConnector } from './connector';
 
@@ -38,6 +39,8 @@ const options = z
       .strict()
       .optional(),
     scanPageSize: z.number().int().min(1).max(API_MAX_PAGE).optional(),
+    /** Largest response body accepted (src/sources/options.ts). */
+    maxResponseBytes,
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ProfileView } from '../../capabilities';
+import { maxResponseBytes } from '../options';
 import { defineSourceKind } from '../kind';
 import { API_MAX_IDS, WECOM_EVENTS, createWecomConnector, type WecomConnector, type WecomContact } from './connector';
 import { CONTACTS_OPERATION, wecomResolvers } from './resolvers';
@@ -36,6 +37,8 @@ const options = z
       .optional(),
     /** Contacts per scan page (get_by_user's limit, ≤ 100). */
     scanPageSize: z.number().int().min(1).max(100).optional(),
+    /** Largest response body accepted (src/sources/options.ts). */
+    maxResponseBytes,
     /** externalcontact/get calls in flight at most (WeCom answers 45033 to a corp running too many at once). */
     concurrency: z.number().int().min(1).max(32).default(8),
   })
