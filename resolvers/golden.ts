@@ -25,6 +25,7 @@ function provenance(d: Decision, ctx: Context) {
     rule: d.rule,
     rules: describeRules(rulesOf(ctx)[d.field]),
     candidates: d.candidates.map((c) => ({ ...c, value: displayValue(c.value) })),
+    missingSources: d.missing ?? [],
   };
 }
 

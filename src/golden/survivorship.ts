@@ -33,6 +33,8 @@ export interface Decision {
   rule: DecidingRule | null;
   /** Every candidate, winner first, then the order the sources were listed in. */
   candidates: JudgedCandidate[];
+  /** Sources holding the customer's records for the field that could not be read: the decision was made without them. */
+  missing?: Array<{ source: SourceName; code: string }>;
 }
 
 const PLACE_SUFFIX = /(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|地区|省|市|盟)$/u;

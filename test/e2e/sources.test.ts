@@ -134,4 +134,28 @@ describe('Sources: six systems behind one Customer', () => {
       await market.destroy();
     }
   });
+
+  it('keeps golden fields when one source fails: the others decide, and provenance names the one missing', async () => {
+    const id = allSix[0];
+    const query = `query($id: ID!) { customer(id: $id) { name city gender provenance(fields: ["name", "city"]) { field value source missingSources { source code } } } }`;
+    const healthy = await world.query(query, { id });
+    expect(healthy.body.errors).toBeUndefined();
+    for (const p of healthy.body.data.customer.provenance) expect(p.missingSources).toEqual([]);
+
+    world.scrm.setFaults({ status: 503 });
+    try {
+      const { body } = await world.query(query, { id });
+      expect(body.errors).toBeUndefined();
+      const c = body.data.customer;
+      // The CRM knows this person's name and city; WeChat being down takes nothing away from that.
+      expect(c.name).not.toBeNull();
+      expect(c.city).not.toBeNull();
+      for (const p of c.provenance) {
+        expect(p.missingSources).toEqual([{ source: 'SCRM', code: 'SOURCE_UNAVAILABLE' }]);
+        expect(p.source).not.toBe('SCRM');
+      }
+    } finally {
+      world.scrm.setFaults({});
+    }
+  });
 });
