@@ -79,6 +79,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     hashKey: config.access.hashKey,
     hardMaxIds: config.limits.maxIds,
     optionalTypes: unconfiguredTypes(schema),
+    // A timeline title is its origin's data (a refund reason, a ticket subject): it is shown only to roles that read that field.
+    derived: new Map([['TimelineEvent.title', (e: unknown) => registry.eventTitles.get((e as { kind: string }).kind) ?? null]]),
     log,
   });
   const apollos = new Map<string, ApolloServer<Context>>();

@@ -48,6 +48,8 @@ export interface AccessOptions {
   hardMaxIds?: number;
   /** Types of source kinds this deployment does not configure: the policy may name them (src/schema.ts `unconfiguredTypes`). */
   optionalTypes?: ReadonlySet<string>;
+  /** Derived fields and the field each takes its value from (see RoleSchemaOptions.derived). */
+  derived?: ReadonlyMap<string, (parent: unknown) => string | null | undefined>;
 }
 
 export interface Access {
@@ -67,7 +69,7 @@ export interface Access {
 export async function createAccess(opts: AccessOptions): Promise<Access> {
   const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
   for (const w of policy.warnings) opts.log?.warn(w);
-  const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey });
+  const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey, derived: opts.derived });
   const authenticate = createAuthenticator(opts.auth, {
     roles: policy.roles.keys(),
     baseDir: opts.baseDir,

@@ -51,7 +51,14 @@ export const CUSTOMER_TYPE = 'Customer';
  */
 const SKIPS_CUSTOMER_ROUND_WHEN_EMPTY = new Set(['Query.customerBySourceRecord', 'Query.customersByIdentifier', 'Query.customerByIdentifier']);
 
-export type RoleSchemaOptions = MaskOptions;
+export interface RoleSchemaOptions extends MaskOptions {
+  /**
+   * Derived fields: `Type.field` → which field its value is taken from, per parent object (a
+   * timeline event's title is a refund's reason or a ticket's subject). A role that may not read
+   * that field unmasked gets null here too: derived data keeps its origin's classification.
+   */
+  derived?: ReadonlyMap<string, (parent: unknown) => string | null | undefined>;
+}
 
 /** Builds every role's schema. Throws PolicyError when a role's schema would be invalid (e.g. it can query nothing). */
 export function buildRoleSchemas(fullSchema: GraphQLSchema, policy: Policy, opts: RoleSchemaOptions = {}): Map<string, GraphQLSchema> {
@@ -158,7 +165,27 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   const check: ScopeCheck | null = role.rowScope ? scopeCheck(role.rowScope) : null;
   const fullQueryFields = fullSchema.getQueryType()!.getFields();
 
+  /** Whether the role reads `Type.field` unmasked. */
+  const readsUnmasked = (ref: string) => {
+    const [t, f] = ref.split('.');
+    return !!visible.get(t)?.has(f) && !role.masks.has(ref);
+  };
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    const mapped = mapOwnField(config, fieldName, typeName);
+    const originOf = opts.derived?.get(`${typeName}.${fieldName}`);
+    if (!mapped || !originOf) return mapped;
+    if (isNonNullType(mapped.type)) throw new PolicyError(`${where}: derived field ${typeName}.${fieldName} must be nullable to be withheld`);
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    return {
+      ...mapped,
+      resolve: (src, args, ctx, info) => {
+        const origin = originOf(src);
+        return origin && !readsUnmasked(origin) ? null : resolve(src, args, ctx, info);
+      },
+    };
+  };
+
+  const mapOwnField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
     if (!visible.get(typeName)?.has(fieldName)) return null;
     const ref = `${typeName}.${fieldName}`;
     const original: GraphQLFieldResolver<unknown, Context> = config.resolve ?? defaultFieldResolver;

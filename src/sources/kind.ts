@@ -90,6 +90,11 @@ export interface SourceKind<Options = any, C extends Connector = Connector> {
   resolvers?(instances: ReadonlyArray<SourceInstance<C>>): KindResolvers;
   /** Timeline event kinds it emits → description (shown on the `TimelineEventKind` enum). */
   readonly events?: Readonly<Record<EventKind, string>>;
+  /**
+   * Event kind → the field (`Type.field`) its `title` is taken from (a refund's reason, a ticket's
+   * subject). The title is that field's data: a role that may not see the field unmasked sees no title.
+   */
+  readonly eventTitles?: Readonly<Record<EventKind, string>>;
 }
 
 /** Identity function that checks a kind against the contract at compile time. */

@@ -111,6 +111,8 @@ export interface SourceRegistry {
   readonly kinds: ReadonlyArray<{ kind: SourceKind; sources: RegisteredSource[] }>;
   /** Every timeline event kind of the configured sources → its description and the sources emitting it. */
   readonly eventKinds: ReadonlyMap<EventKind, { description: string; sources: SourceName[] }>;
+  /** Event kind → the field (`Type.field`) its title is taken from, per the kinds that emit it. */
+  readonly eventTitles: ReadonlyMap<EventKind, string>;
   /** The kinds' SDL and resolvers, for the schema. */
   readonly typeDefs: string[];
   readonly resolvers: KindResolvers[];
@@ -159,8 +161,18 @@ export function registryOf(connected: ReadonlyArray<{ name: SourceName; kind: st
     }
   }
 
+  const eventTitles = new Map<EventKind, string>();
+  for (const { kind } of kindList) {
+    for (const [e, ref] of Object.entries(kind.eventTitles ?? {})) {
+      const before = eventTitles.get(e);
+      if (before && before !== ref) throw new Error(`kind ${kind.kind}: the title of ${e} comes from ${ref}, another kind says ${before}`);
+      eventTitles.set(e, ref);
+    }
+  }
+
   return {
     sources,
+    eventTitles,
     get: (name) => (isSourceName(name) ? byName.get(name) : undefined),
     providing: (capability) => sources.filter((s) => s.capabilities[capability]).map((s) => ({ name: s.name, capability: s.capabilities[capability]! })),
     kinds: kindList,

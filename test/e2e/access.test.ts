@@ -426,6 +426,59 @@ describe('Access: the test world', () => {
 
 const CELLS = Object.entries(POLICY).flatMap(([field, row]) => ROLES.map((role, i) => ({ role, field, cell: row[i] })));
 
+/**
+ * Derived values keep the classification of the field they come from: a timeline event's title
+ * is a refund's reason, a ticket's subject, a coupon's title or a group chat's name, and a role
+ * that may not read that field sees no title (the kinds declare the origin: `eventTitles`).
+ */
+// prettier-ignore
+const TITLE_FROM: Record<string, [origin: string, marketing: boolean, sales: boolean, support: boolean, finance: boolean, analyst: boolean, admin: boolean]> = {
+  ORDER_REFUNDED:  ['Refund.reason',            false, true, true, true,  false, true],
+  TICKET_OPENED:   ['Ticket.subject',           false, true, true, false, false, true],
+  COUPON_RECEIVED: ['Coupon.title',             true,  true, true, true,  true,  true],
+  GROUP_JOINED:    ['GroupMembership.chatName', true,  true, true, false, true,  true],
+};
+
+describe('Access: derived values per role (timeline titles)', () => {
+  const kinds = Object.keys(TITLE_FROM);
+  const TIMELINE = `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [${kinds.join(', ')}]) { edges { node { id kind title } } } } }`;
+  /** Per row scope: the customer asked about, and the admin's titles of its events (by event id). */
+  const subjects: Record<'any' | 'sales', { id: string; titles: Map<string, { kind: string; title: string | null }> } | undefined> = { any: undefined, sales: undefined };
+
+  beforeAll(async () => {
+    // The customer with titled events of the most kinds above (all of them, in this world), and the
+    // best one the sales team owns, so the row-scoped role is asked about one it may see.
+    const ids = [...new Set((await world.gw.idmap.customerIdsBySourceRecords([...readTruth(world.truthFile).values()].flat())).filter((id): id is string => !!id))];
+    let best = { any: -1, sales: -1 };
+    for (const id of ids) {
+      const { body } = await send(TIMELINE, { id }, as('admin'));
+      const nodes = body.data?.customer?.timeline?.edges?.map((e: any) => e.node) ?? [];
+      const covered = kinds.filter((k) => nodes.some((n: any) => n.kind === k && n.title)).length;
+      if (covered <= Math.min(best.any, best.sales)) continue;
+      const entry = { id, titles: new Map<string, { kind: string; title: string | null }>(nodes.map((n: any) => [n.id, { kind: n.kind, title: n.title }])) };
+      if (covered > best.any) ((best = { ...best, any: covered }), (subjects.any = entry));
+      if (covered > best.sales && (await send(`query($id: ID!) { customer(id: $id) { id } }`, { id }, as('sales'))).body.data?.customer) {
+        best = { ...best, sales: covered };
+        subjects.sales = entry;
+      }
+    }
+    expect(best.any).toBe(kinds.length);
+    expect(best.sales).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it.each(ROLES.map((role, i) => ({ role, i })))('$role sees a title only where it reads the field it comes from', async ({ role, i }) => {
+    const subject = (role === 'sales' ? subjects.sales : subjects.any)!;
+    const { body } = await send(TIMELINE, { id: subject.id }, as(role));
+    expect(body.errors).toBeUndefined();
+    const nodes = body.data.customer.timeline.edges.map((e: any) => e.node);
+    expect(nodes.length).toBe(subject.titles.size);
+    for (const n of nodes) {
+      const allowed = TITLE_FROM[n.kind][i + 1];
+      expect({ kind: n.kind, title: n.title }).toEqual({ kind: n.kind, title: allowed ? subject.titles.get(n.id)!.title : null });
+    }
+  });
+});
+
 describe('Access: personal fields per role, over HTTP', () => {
   it.each(CELLS)('$role sees $field: $cell', async ({ role, field, cell }) => {
     const f = FIELDS[field];

@@ -37,6 +37,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: helpdeskResolvers,
+  eventTitles: { ticket_opened: 'Ticket.subject', ticket_solved: 'Ticket.subject', ticket_rated: 'Ticket.subject' },
   events: {
     ticket_opened: 'Support: a ticket was opened.',
     ticket_solved: 'Support: a ticket was solved.',

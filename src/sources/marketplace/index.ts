@@ -123,6 +123,7 @@ export const kind = defineSourceKind<MarketplaceKindOptions, MarketplaceConnecto
   capabilities,
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers,
+  eventTitles: { order_refunded: 'Refund.reason' },
   events: {
     order_placed: 'An order was placed (on a marketplace shop: the trade was created).',
     order_paid: 'An order was paid.',

@@ -39,6 +39,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: shopResolvers,
+  eventTitles: { order_refunded: 'Refund.reason' },
   events: {
     account_registered: 'Shop: an account was registered.',
     order_placed: 'Shop: an order was placed (whatever became of it since: see `status`).',

@@ -63,6 +63,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: wechatResolvers,
+  eventTitles: { coupon_received: 'Coupon.title', coupon_redeemed: 'Coupon.title', group_joined: 'GroupMembership.chatName' },
   events: {
     followed: 'WeChat: the person followed the official account (the latest follow).',
     unfollowed: 'WeChat: the person unfollowed the official account.',
