@@ -1,6 +1,9 @@
 /**
  * c360 command line.
- *   start   [--config FILE]   serve the gateway (with `demo` in config: seed the demo world and run the stand-ins first)
+ *   start   [--config FILE]   serve the gateway (with `demo` in config: seed the demo world and run the stand-ins first).
+ *                             SIGTERM/SIGINT drain it: no new connections, in-flight requests finish (up to
+ *                             DRAIN_TIMEOUT_MS), then the gateway and stand-ins close and it exits 0. A second
+ *                             signal exits at once (130/143).
  *   resolve [--config FILE]   run identity resolution once over every source, then exit
  * The config file defaults to $C360_CONFIG, then config/demo.json.
  */
@@ -8,13 +11,19 @@ import path from 'node:path';
 import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger, type Logger } from './observability/logger';
 import { createGateway, type Gateway } from './gateway';
-import { startServer } from './server';
+import { startServer, DRAIN_TIMEOUT_MS } from './server';
 import { runResolution } from './resolution';
 import { ResolutionBusyError } from './idmap';
 import { startDemoSources, type DemoSources } from '../demo/sources';
 
 /** How long start-up waits for another process's resolution before serving without its own. */
 const START_RESOLUTION_WAIT_MS = 5000;
+
+/**
+ * A signal repeated within this window is the same request to stop (Ctrl-C under `npm start`
+ * reaches the gateway from the terminal and again from npm); a later one exits at once.
+ */
+const REPEATED_SIGNAL_GRACE_MS = 500;
 
 function parseArgs(argv: string[]): { command: string; config: string } {
   const [command = 'start', ...rest] = argv;
@@ -47,15 +56,34 @@ async function start(config: Config, log: Logger) {
   }
   const server = await startServer(gw);
   log.info({ url: `${server.url}/graphql`, startupMs: Date.now() - started }, `c360 ready: open ${server.url}/graphql`);
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    await server.close();
+  let stopping: { signal: NodeJS.Signals; at: number } | null = null;
+  const stop = async (signal: NodeJS.Signals) => {
+    const drained = server.drain(DRAIN_TIMEOUT_MS);
+    // Logged once the listener is closed: a connection attempted after this line is refused.
+    log.info({ signal, timeoutMs: DRAIN_TIMEOUT_MS }, 'draining: no new connections, finishing in-flight requests');
+    const { cut } = await drained;
+    if (cut) log.warn({ cut, timeoutMs: DRAIN_TIMEOUT_MS }, 'drain timed out: cut the requests still running');
     await gw.close();
     await demo?.close();
+    log.info({ signal }, 'stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) {
+      stopping = { signal, at: Date.now() };
+      stop(signal).catch((e) => {
+        log.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'shutdown failed');
+        process.exit(1);
+      });
+      return;
+    }
+    // Ctrl-C under `npm start` reaches the gateway twice: from the terminal and forwarded by npm.
+    if (Date.now() - stopping.at < REPEATED_SIGNAL_GRACE_MS) return;
+    log.warn({ signal }, 'second signal: exiting without finishing the drain');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 async function main() {

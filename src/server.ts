@@ -9,6 +9,7 @@ import { HeaderMap } from '@apollo/server';
 import type { Gateway } from './gateway';
 import { createContext } from './context';
 import { webhookRoute } from './webhooks';
+import { safeError } from './observability/scrub';
 import { stewardshipFor } from './idmap/stewardship';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,6 +18,12 @@ export interface RunningServer {
   url: string;
   port: number;
   server: http.Server;
+  /**
+   * Graceful stop: refuses new connections, closes idle keep-alive ones, lets in-flight requests
+   * finish (their responses carry `connection: close`) for up to `timeoutMs`, then cuts what is left.
+   */
+  drain(timeoutMs?: number): Promise<DrainResult>;
+  /** Immediate stop: closes every connection, in-flight requests included. */
   close(): Promise<void>;
 }
 
@@ -140,16 +147,58 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       res.end();
     } catch (e) {
       if (e instanceof HttpError) return sendGraphQLError(res, e.status, e.code, e.message);
-      gw.log.error({ requestId, err: { name: (e as Error).name, message: (e as Error).message } }, 'request failed');
+      gw.log.error({ requestId, err: safeError(e) }, 'request failed');
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error');
       else res.end();
     }
   };
 }
 
+/**
+ * How long a drain (SIGTERM/SIGINT, `RunningServer.drain`) lets in-flight requests run before
+ * it cuts their connections: longer than any source timeout, shorter than an orchestrator's
+ * grace period (Kubernetes waits 30 s before SIGKILL).
+ */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface DrainResult {
+  /** Requests still running at the timeout, whose connections were cut. */
+  cut: number;
+}
+
 export function startServer(gw: Gateway, opts: { host?: string; port?: number; hooks?: ServerHooks } = {}): Promise<RunningServer> {
-  const server = http.createServer(createRequestHandler(gw, opts.hooks));
+  const handle = createRequestHandler(gw, opts.hooks);
+  // Responses not yet finished; during a drain each says `connection: close`.
+  const inFlight = new Set<http.ServerResponse>();
+  let draining = false;
+  const server = http.createServer((req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    if (draining) res.setHeader('connection', 'close');
+    return handle(req, res);
+  });
   server.keepAliveTimeout = 5000;
+  let drained: Promise<DrainResult> | undefined;
+  const drain = (timeoutMs = DRAIN_TIMEOUT_MS): Promise<DrainResult> =>
+    (drained ??= new Promise<DrainResult>((resolve) => {
+      draining = true;
+      for (const res of inFlight) {
+        if (!res.headersSent) res.setHeader('connection', 'close');
+        // A response whose headers already went out keeps its connection alive: close it once idle.
+        else res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+      }
+      let cut = 0;
+      const timer = setTimeout(() => {
+        cut = inFlight.size;
+        server.closeAllConnections();
+      }, timeoutMs);
+      // Stops listening and closes idle keep-alive connections (Node 19+); calls back once the
+      // last in-flight request has been answered and its connection closed.
+      server.close(() => {
+        clearTimeout(timer);
+        resolve({ cut });
+      });
+    }));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? gw.config.server.port, opts.host ?? gw.config.server.host, () => {
@@ -159,6 +208,7 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
         url: `http://${host}:${addr.port}`,
         port: addr.port,
         server,
+        drain,
         close: () =>
           new Promise<void>((res) => {
             server.closeAllConnections?.();

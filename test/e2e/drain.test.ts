@@ -1,0 +1,337 @@
+/**
+ * Shutdown: SIGTERM/SIGINT drain the gateway. Real processes on 127.0.0.1: `c360 start` (and
+ * `npm start`) with the demo world (300 people, stand-ins on free ports) as a child process.
+ *
+ * A request counts as accepted once the gateway answered `100 Continue` to its headers: from then
+ * on it must get a complete answer, even when its body is sent after the signal. Nothing here
+ * depends on how long a query takes; the waits are generous bounds, never assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+const ROOT = path.resolve(__dirname, '../..');
+const API_KEY = 'demo-admin-key';
+const WAIT_MS = 45_000;
+
+/** The full 360 of a list of customers: every source answers for each. */
+const ALL_OF = `query All($ids: [ID!]!) {
+  customers(ids: $ids) {
+    id
+    sourceRecords { source recordId }
+    crmContacts { id name phone email gender createdAt }
+    shopAccounts { id phone channel registeredAt }
+    orders(first: 20) { id status total { amount currency } placedAt }
+    orderSummary { orderCount totalSpent { amount currency } }
+    supportRequesters { id email }
+    tickets { id status createdAt }
+    scrmFollowers { openid gender subscribed coupons { value { amount currency } } }
+  }
+}`;
+
+let dir: string;
+let configFile: string;
+let standInPorts: number[];
+let customerIds: string[];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** config/demo.json with 300 people, every file in a temporary directory and every port free. */
+async function writeConfig(): Promise<void> {
+  const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+  const data = path.join(dir, 'data');
+  config.server.port = 0;
+  config.oneid.connection.filename = path.join(data, 'oneid.sqlite');
+  const ports: Record<string, number> = {};
+  for (const source of config.sources) {
+    if (source.connection?.filename) source.connection.filename = path.join(data, path.basename(source.connection.filename));
+    // The stand-ins' ports must be known before start: the gateway's sources name them.
+    if (source.baseUrl) {
+      ports[source.name] = await freePort();
+      source.baseUrl = `http://127.0.0.1:${ports[source.name]}`;
+    }
+  }
+  config.identity.rulesFile = path.join(ROOT, config.identity.rulesFile);
+  config.access.policyFile = path.join(ROOT, config.access.policyFile);
+  config.demo = { ...config.demo, people: 300, dataDir: data, ports };
+  config.log = { level: 'info' };
+  configFile = path.join(dir, 'config.json');
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+  standInPorts = Object.values(ports);
+}
+
+type LogLine = Record<string, unknown> & { msg?: string };
+
+interface Running {
+  child: ChildProcess;
+  url: URL;
+  lines: LogLine[];
+  /** Resolves with the first log line (already seen or to come) whose `msg` starts with `prefix`. */
+  logged(prefix: string): Promise<LogLine>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts `command args` (the gateway, directly or through npm) and waits for `c360 ready`. */
+async function startGateway(command: string, args: string[]): Promise<Running> {
+  // Its own process group, so that a failed test can kill npm and the gateway under it alike.
+  // NODE_ENV as in production: under `test`, Apollo would not install its signal handlers anyway.
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', C360_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  running.add(child);
+  const lines: LogLine[] = [];
+  const waiters: Array<{ prefix: string; resolve: (l: LogLine) => void }> = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const text = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue; // npm's banner
+      }
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (!line.msg?.startsWith(w.prefix)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const logged = (prefix: string) =>
+    new Promise<LogLine>((resolve, reject) => {
+      const seen = lines.find((l) => l.msg?.startsWith(prefix));
+      if (seen) return resolve(seen);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(new Error(`${why} "${prefix}"; stderr: ${stderr.slice(-2000)}`));
+      };
+      const timer = setTimeout(() => fail(`no log line within ${WAIT_MS} ms:`), WAIT_MS);
+      waiters.push({
+        prefix,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      // Lines already read are parsed before 'exit' is handled; a line still missing then never comes.
+      void exited.then(() => setImmediate(() => fail('exited before')));
+    });
+  const ready = await logged('c360 ready');
+  return { child, url: new URL(String(ready.url)), lines, logged, exited };
+}
+
+interface Answer {
+  status: number;
+  connection: string | undefined;
+  body: any;
+}
+
+/**
+ * A POST /graphql on its own connection, announced with `Expect: 100-continue`: `accepted`
+ * resolves when the gateway has the request (it answered 100 Continue); the body goes out only
+ * when `send()` is called. `answer` rejects on any connection error.
+ */
+function heldRequest(url: URL, query: string, variables: unknown) {
+  const body = JSON.stringify({ query, variables });
+  let onContinue!: () => void;
+  const accepted = new Promise<void>((resolve) => (onContinue = resolve));
+  const req = http.request({
+    host: url.hostname,
+    port: url.port,
+    path: '/graphql',
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+  });
+  req.once('continue', onContinue);
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.once('error', reject);
+      res.once('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: JSON.parse(text) });
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  });
+  req.flushHeaders();
+  return { accepted, answer, send: () => req.end(body) };
+}
+
+/** What a new connection gets: refused, or an answer (its `connection` header). */
+function tryNewConnection(url: URL): Promise<{ refused: string } | { status: number; connection: string | undefined }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: url.hostname, port: url.port, path: '/healthz', agent: false }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+    });
+    req.once('error', (e: NodeJS.ErrnoException) => resolve({ refused: e.code ?? e.message }));
+  });
+}
+
+const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) => (body.errors ?? []).map((e) => e.extensions?.code);
+
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+const gatewayArgs = () => ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configFile];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-drain-'));
+  await writeConfig();
+  // The first start generates the world and resolves it; the customers come from its OneID map.
+  const gw = await startGateway(process.execPath, gatewayArgs());
+  gw.child.kill('SIGTERM');
+  expect(await gw.exited).toEqual({ code: 0, signal: null });
+  const db = new Database(path.join(dir, 'data', 'oneid.sqlite'), { readonly: true });
+  customerIds = db
+    .prepare(`SELECT id FROM idmap_customers WHERE status = 'active' ORDER BY id LIMIT 200`)
+    .all()
+    .map((r) => (r as { id: string }).id);
+  db.close();
+  expect(customerIds).toHaveLength(200);
+});
+
+afterEach(() => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SIGTERM drains the gateway', () => {
+  it('answers every accepted request in full, refuses new connections, then exits 0', async () => {
+    const gw = await startGateway(process.execPath, gatewayArgs());
+    // Eight clients, each asking for 25 customers' full 360 (200 in all). Four send their body
+    // before the signal (running when it arrives, or already answered), four only after it.
+    const slices = Array.from({ length: 8 }, (_, i) => customerIds.slice(i * 25, (i + 1) * 25));
+    const requests = slices.map((ids) => heldRequest(gw.url, ALL_OF, { ids }));
+    await Promise.all(requests.map((r) => r.accepted));
+    const before = requests.slice(0, 4);
+    const after = requests.slice(4);
+    for (const r of before) r.send();
+
+    gw.child.kill('SIGTERM');
+    await gw.logged('draining');
+    const late = await tryNewConnection(gw.url);
+    for (const r of after) r.send();
+
+    const answers = await Promise.all(requests.map((r) => r.answer));
+    answers.forEach((a, i) => {
+      expect(a.status).toBe(200);
+      expect(a.body.data.customers.map((c: { id: string }) => c.id)).toEqual(slices[i]);
+      // A loaded machine may see a stand-in (in the gateway's process) time out; nothing else may fail,
+      // least of all a source or OneID closed under a running request.
+      expect(codes(a.body).filter((c) => c !== 'SOURCE_TIMEOUT')).toEqual([]);
+    });
+    // Answers sent during the drain close their connection.
+    for (const a of answers.slice(4)) expect(a.connection).toBe('close');
+    if ('refused' in late) expect(late.refused).toBe('ECONNREFUSED');
+    else expect(late.connection).toBe('close');
+
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    expect(gw.lines.some((l) => l.msg === 'stopped')).toBe(true);
+    expect(gw.lines.some((l) => String(l.msg).startsWith('drain timed out'))).toBe(false);
+    for (const port of [Number(gw.url.port), ...standInPorts]) expect(await connects(port)).toBe(false);
+  });
+
+  it('exits at once on a second signal during the drain', async () => {
+    const gw = await startGateway(process.execPath, gatewayArgs());
+    const held = heldRequest(gw.url, ALL_OF, { ids: customerIds.slice(0, 10) });
+    const answer = held.answer.then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await held.accepted;
+    gw.child.kill('SIGTERM');
+    await gw.logged('draining');
+    // A repeat within the gateway's grace window (500 ms) counts as the same signal; wait past it.
+    await new Promise((r) => setTimeout(r, 1500));
+    gw.child.kill('SIGTERM');
+    // Had the second signal been ignored, the drain would wait for the held body and exit 0.
+    expect(await gw.exited).toEqual({ code: 143, signal: null });
+    expect(await answer).toBe('cut');
+  });
+
+  it('takes SIGINT twice in a row (Ctrl-C under npm) as one request to drain', async () => {
+    const gw = await startGateway(process.execPath, gatewayArgs());
+    const held = heldRequest(gw.url, ALL_OF, { ids: customerIds.slice(0, 10) });
+    await held.accepted;
+    gw.child.kill('SIGINT');
+    gw.child.kill('SIGINT');
+    await gw.logged('draining');
+    held.send();
+    const a = await held.answer;
+    expect(a.status).toBe(200);
+    expect(a.body.data.customers).toHaveLength(10);
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('npm start', () => {
+  it('passes SIGTERM to the gateway, which drains; nothing is left listening', async () => {
+    const npm = await startGateway('npm', ['start', '--silent', '--', '--config', configFile]);
+    const held = heldRequest(npm.url, ALL_OF, { ids: customerIds.slice(0, 10) });
+    await held.accepted;
+    npm.child.kill('SIGTERM'); // npm's own pid, as a supervisor would
+    await npm.logged('draining');
+    held.send();
+    const a = await held.answer;
+    expect(a.status).toBe(200);
+    expect(a.connection).toBe('close');
+    expect(await npm.exited).toEqual({ code: 0, signal: null });
+    for (const port of [Number(npm.url.port), ...standInPorts]) expect(await connects(port)).toBe(false);
+  });
+});
