@@ -10,6 +10,9 @@ import { AuthConfig, AccessConfig } from './access/config';
 import { sqlConnection, resolveSqlFile } from './sources/options';
 import { parseSources, type SourceConfig } from './sources/registry';
 
+/** The request path's default deadline for a OneID read (config `oneid.timeoutMs`). */
+export const DEFAULT_ONEID_TIMEOUT_MS = 2000;
+
 export const configSchema = z
   .object({
     server: z
@@ -21,7 +24,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    oneid: z.object({ connection: sqlConnection }).strict(),
+    oneid: z
+      .object({
+        connection: sqlConnection,
+        /**
+         * The request path's deadline for one OneID read (ms): past it the request answers
+         * ONEID_UNAVAILABLE. On MySQL/MariaDB also the pool acquire, connect and statement timeout of
+         * those reads. Default DEFAULT_ONEID_TIMEOUT_MS (optional in the type: configs built in code
+         * without parsing may leave it out).
+         */
+        timeoutMs: z.number().int().min(50).max(60_000).optional(),
+      })
+      .strict(),
     /** Source instances: `{ "name", "kind", "webhookSecret"?, …the kind's options }` (src/sources/registry.ts validates each). */
     sources: z.array(z.unknown()).min(1, 'list at least one source'),
     identity: z

@@ -21,6 +21,14 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** How long a query may wait for a pooled connection (knex's default is 60 s, longer than any request). */
   acquireTimeoutMs?: number;
+  /**
+   * MySQL/MariaDB only: the server aborts any statement of this pool running longer (MariaDB's
+   * `max_statement_time`, every statement; MySQL's `max_execution_time`, SELECTs only). For a
+   * pool of short reads (the gateway's OneID reads), never one that runs migrations or batch writes.
+   */
+  statementTimeoutMs?: number;
+  /** MySQL/MariaDB only: how long opening a connection (TCP and handshake) may take; mysql2's default is 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -104,12 +112,13 @@ export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex 
       supportBigNumbers: true,
       bigNumberStrings: false,
       decimalNumbers: true,
+      ...(opts.connectTimeoutMs ? { connectTimeout: opts.connectTimeoutMs } : {}),
     } as any,
     pool: {
       min: conn.pool?.min ?? 0,
       max: conn.pool?.max ?? 10,
       afterCreate: (raw: any, done: (err: Error | null, c: unknown) => void) => {
-        optimizerSettings(raw).then(
+        sessionSettings(raw, opts.statementTimeoutMs).then(
           () => done(null, raw),
           (e) => done(e as Error, raw),
         );
@@ -125,14 +134,25 @@ export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex 
  * half the records are not linked yet, either made a 1,000-key lookup by customer scan the whole
  * customer index (seconds per statement at a million records). Looking up each key is what a
  * batched read by key wants. The MariaDB-only setting is skipped where the server lacks it.
+ * A pool given a statement timeout sets it per session here too (see OpenOptions).
  */
-async function optimizerSettings(raw: { query(sql: string, cb: (err: (Error & { errno?: number }) | null) => void): void }) {
+async function sessionSettings(raw: { query(sql: string, cb: (err: (Error & { errno?: number }) | null) => void): void }, statementTimeoutMs?: number) {
   const run = (sql: string) => new Promise<void>((ok, fail) => raw.query(sql, (err) => (err ? fail(err) : ok())));
+  /** Runs the MariaDB form; on MySQL (ER_UNKNOWN_SYSTEM_VARIABLE) the MySQL form, if any. */
+  const mariaOr = async (maria: string, mysql?: string) => {
+    try {
+      await run(maria);
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== 1193) throw e;
+      if (mysql) await run(mysql);
+    }
+  };
   await run('SET SESSION eq_range_index_dive_limit = 0');
-  try {
-    await run('SET SESSION in_predicate_conversion_threshold = 0');
-  } catch (e) {
-    if ((e as { errno?: number }).errno !== 1193) throw e; // ER_UNKNOWN_SYSTEM_VARIABLE: MySQL
+  await mariaOr('SET SESSION in_predicate_conversion_threshold = 0');
+  if (statementTimeoutMs && statementTimeoutMs > 0) {
+    const ms = Math.ceil(statementTimeoutMs);
+    // MariaDB counts seconds (a double); MySQL milliseconds.
+    await mariaOr(`SET SESSION max_statement_time = ${(ms / 1000).toFixed(3)}`, `SET SESSION max_execution_time = ${ms}`);
   }
 }
 

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'SOURCE_TIMEOUT'
   | 'SOURCE_BAD_RESPONSE'
   | 'QUERY_TOO_COMPLEX'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'ONEID_UNAVAILABLE';
 
 export const SOURCE_ERROR_CODES = ['SOURCE_UNAVAILABLE', 'SOURCE_TIMEOUT', 'SOURCE_BAD_RESPONSE'] as const;
 export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number];
@@ -53,6 +54,23 @@ export const queryTooComplex = (message: string, detail?: Record<string, unknown
   new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...(detail ?? {}) } });
 
 export const conflict = (message: string) => new GraphQLError(message, { extensions: { code: 'CONFLICT' } });
+
+/** How long a client is told to wait before retrying while OneID is unavailable. */
+export const ONEID_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The OneID store failed or did not answer in time: nothing about a customer can be answered.
+ * The response is 503 with `Retry-After` (Apollo takes both from `extensions.http`); the message
+ * is generic: the cause (a statement, its bindings) stays in the server's log.
+ */
+export const oneidUnavailable = (retryAfterSeconds = ONEID_RETRY_AFTER_SECONDS) =>
+  new GraphQLError('The identity store (OneID) is unavailable; retry later', {
+    extensions: {
+      code: 'ONEID_UNAVAILABLE',
+      retryAfterSeconds,
+      http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
 
 /** One record of a source was malformed; the call itself, and every other record, succeeded. */
 export class SourceRowError extends SourceError {

@@ -6,14 +6,16 @@
 import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
-import { ConfigError, type Config } from './config';
+import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, type Config } from './config';
 import { openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type SourceObserver } from './sources/observe';
+import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
+import { guardReader } from './idmap/guarded';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
 import type { Context } from './context';
@@ -47,11 +49,26 @@ export interface GatewayOptions {
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = createMetrics();
-  const observer = opts.observer ? composeObservers(metrics.sourceObserver, opts.observer) : metrics.sourceObserver;
+  const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, ...(opts.observer ? [opts.observer] : []));
 
   const oneidDb = openDatabase(config.oneid.connection);
   await migrateLatest(oneidDb);
-  const idmap = createIdMapStore(oneidDb);
+  const store = createIdMapStore(oneidDb);
+  // The request path's reads answer within oneid.timeoutMs or fail as ONEID_UNAVAILABLE. On
+  // MySQL/MariaDB they get a pool of their own whose acquire, connect and statement timeouts are
+  // that deadline (resolution and stewardship keep the main pool and its long timeouts); SQLite
+  // runs in-process, so its reads keep the one connection and only their errors are mapped.
+  const timeoutMs = config.oneid.timeoutMs ?? DEFAULT_ONEID_TIMEOUT_MS;
+  const readDb =
+    config.oneid.connection.client === 'mysql'
+      ? openDatabase(config.oneid.connection, { acquireTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs })
+      : oneidDb;
+  const reads = guardReader(readDb === oneidDb ? store : createIdMapStore(readDb), { timeoutMs: readDb === oneidDb ? undefined : timeoutMs, log });
+  const idmap = { ...store, ...reads };
+  const closeOneid = async () => {
+    if (readDb !== oneidDb) await readDb.destroy();
+    await oneidDb.destroy();
+  };
   const registry = createRegistry(config.sources, observer);
   // A kind that can check its mapping against the real system does so now: a wrong one stops
   // start-up, every problem named by its config key.
@@ -66,7 +83,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   }
   if (problems.length) {
     await registry.close();
-    await oneidDb.destroy();
+    await closeOneid();
     throw new ConfigError(`the configured sources do not match their systems:\n${problems.join('\n')}`);
   }
   const insights = loadInsightsRuntime(config.insights.rulesDir, registry);
@@ -111,7 +128,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     async close() {
       await Promise.all([...apollos.values()].map((a) => a.stop()));
       await registry.close();
-      await oneidDb.destroy();
+      await closeOneid();
     },
   };
 }

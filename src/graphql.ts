@@ -12,7 +12,9 @@ import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
 import { safeError } from './observability/scrub';
+import { currentSourceUses, sourcesExtension } from './observability/request-sources';
 import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
+import { asQueryTooComplex, type LimitsPlugin } from './access/limits';
 
 const PUBLIC_CODES = new Set([
   'UNAUTHENTICATED',
@@ -25,6 +27,8 @@ const PUBLIC_CODES = new Set([
   'SOURCE_BAD_RESPONSE',
   'QUERY_TOO_COMPLEX',
   'CONFLICT',
+  // OneID failed or timed out (src/idmap/guarded.ts logs the cause, once per interval): not an unexpected error.
+  'ONEID_UNAVAILABLE',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',
@@ -54,6 +58,9 @@ function isBadArgumentValue(error: unknown, message: string): boolean {
 
 export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeatFilter()) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // The parser's token limit and the pre-validation counts are query limits, not syntax or validation errors.
+    const refused = asQueryTooComplex(formatted, error);
+    if (refused) return refused;
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code as string | undefined;
     // A bad literal argument value (unknown enum value, unparseable scalar) is bad user input, not a broken query.
@@ -84,6 +91,9 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
           const errs = body?.errors ?? errors ?? [];
           const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
           metrics.graphqlRequests.inc({ operation: label(operationName), outcome });
+          // What the request cost each source it touched, and how those calls went.
+          const uses = currentSourceUses();
+          if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };
           contextValue?.log?.info(
             {
               operation: label(operationName),
@@ -111,6 +121,8 @@ export interface ApolloOptions {
 }
 
 export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
+  // A role's limits plugin also sets the parser's token limit and a validation rule that refuses oversized documents at their root.
+  const limits = (opts.plugins ?? []).find((p): p is LimitsPlugin => 'apolloOptions' in p)?.apolloOptions;
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
@@ -125,6 +137,7 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
       ...(opts.plugins ?? []),
     ],
     ...(opts.persistedQueries ? { persistedQueries: opts.persistedQueries } : {}),
+    ...(limits ? { parseOptions: limits.parseOptions, validationRules: limits.validationRules } : {}),
   });
   await apollo.start();
   return apollo;

@@ -10,7 +10,9 @@ import type { Gateway } from './gateway';
 import { createContext } from './context';
 import { webhookRoute } from './webhooks';
 import { safeError } from './observability/scrub';
+import { withSourceAccounting } from './observability/request-sources';
 import { stewardshipFor } from './idmap/stewardship';
+import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -37,18 +39,55 @@ class HttpError extends Error {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
+/**
+ * Past MAX_BODY_BYTES, how much more of a refused upload is read and dropped before the
+ * connection is closed anyway (the client then sees a reset; it was told 413 long before).
+ */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The request body, up to MAX_BODY_BYTES. A longer one is answered here, at once: 413
+ * PAYLOAD_TOO_LARGE with `connection: close`, and the promise rejects so the caller never sees
+ * the body (the handler's catch finds the response already sent).
+ *
+ * The response is written whole (with its length) straight away but ended only once the upload
+ * is over, the rest of it read and dropped meanwhile: a socket closed with request bytes still
+ * arriving is reset, and a reset makes the client drop the 413 it has not read yet (it saw
+ * ECONNRESET where it should see the answer).
+ */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`));
+      if (refused) {
+        if (size > MAX_BODY_BYTES + MAX_DRAINED_BYTES) res.end();
+        return;
+      }
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(c);
+        return;
+      }
+      refused = true;
+      chunks.length = 0;
+      const error = new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+      if (res.headersSent) {
+        // A route answered before reading (not one of ours): nothing to say, nothing to keep.
         req.destroy();
-      } else chunks.push(c);
+        return reject(error);
+      }
+      const payload = JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), connection: 'close' });
+      res.write(payload);
+      req.once('close', () => res.end());
+      reject(error);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (refused) res.end();
+      else resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }
@@ -68,6 +107,11 @@ function requestIdOf(req: http.IncomingMessage): string {
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
 }
 
+/** Each readiness probe answers within this, or counts as TIMEOUT: a hung dependency must not hang /readyz. */
+export const READINESS_PROBE_TIMEOUT_MS = 1500;
+
+const PROBE_TIMED_OUT = Symbol('probe timed out');
+
 async function readiness(gw: Gateway): Promise<{ ready: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = {};
   const probes: Array<[string, () => Promise<void>]> = [
@@ -76,11 +120,16 @@ async function readiness(gw: Gateway): Promise<{ ready: boolean; checks: Record<
   ];
   await Promise.all(
     probes.map(async ([name, probe]) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await probe();
-        checks[name] = 'ok';
+        const p = probe();
+        p.catch(() => undefined); // a probe failing after its deadline is already reported as TIMEOUT
+        const outcome = await Promise.race([p, new Promise<typeof PROBE_TIMED_OUT>((resolve) => (timer = setTimeout(resolve, READINESS_PROBE_TIMEOUT_MS, PROBE_TIMED_OUT)))]);
+        checks[name] = outcome === PROBE_TIMED_OUT ? 'TIMEOUT' : 'ok';
       } catch (e) {
         checks[name] = String((e as { extensions?: { code?: string } }).extensions?.code ?? 'UNAVAILABLE');
+      } finally {
+        clearTimeout(timer);
       }
     }),
   );
@@ -95,13 +144,16 @@ export interface ServerHooks {
 
 export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const webhooks = webhookRoute(gw);
+  const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    /** Frees this request's place in its principal's concurrency cap once it is answered. */
+    let release: (() => void) | undefined;
     try {
-      if (hooks.route && (await hooks.route(req, res, url, () => readBody(req)))) return;
-      if (await webhooks(req, res, url, () => readBody(req))) return;
+      if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
+      if (await webhooks(req, res, url, () => readBody(req, res))) return;
       if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz' && req.method === 'GET') {
         const r = await readiness(gw);
@@ -121,35 +173,51 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const viewer = isLandingPage ? null : await gw.access.authenticate(req);
       const apollo = isLandingPage ? gw.apollos.values().next().value : viewer && gw.apollos.get(viewer.role);
       if (!apollo) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
+      // Per principal, before any GraphQL work: requests per minute and requests in flight (src/access/rate-limit.ts).
+      if (viewer) {
+        const admission = rateLimiter.admit(viewer);
+        if (!admission.ok) {
+          const refused = rateLimitedResponse(admission);
+          return sendJson(res, refused.status, refused.body, refused.headers);
+        }
+        release = admission.release;
+      }
 
       let body: unknown = undefined;
       if (req.method === 'POST') {
-        const raw = await readBody(req);
+        const raw = await readBody(req, res);
         try {
           body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
         } catch {
           return sendGraphQLError(res, 400, 'BAD_REQUEST', 'request body is not valid JSON');
         }
       }
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
-        context: async () =>
-          createContext(
-            { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) },
-            requestId,
-            viewer ?? { role: 'none', principal: 'none' },
-          ),
-      });
+      const method = req.method;
+      // The request's own scope for source accounting (extensions.sources, src/observability/request-sources.ts).
+      const response = await withSourceAccounting(() =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method, headers, search: url.search, body },
+          context: async () =>
+            createContext(
+              { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) },
+              requestId,
+              viewer ?? { role: 'none', principal: 'none' },
+            ),
+        }),
+      );
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') return res.end(response.body.string);
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (e) {
-      if (e instanceof HttpError) return sendGraphQLError(res, e.status, e.code, e.message);
+      // readBody answers its own 413 before rejecting.
+      if (e instanceof HttpError) return res.headersSent ? undefined : sendGraphQLError(res, e.status, e.code, e.message);
       gw.log.error({ requestId, err: safeError(e) }, 'request failed');
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error');
       else res.end();
+    } finally {
+      release?.();
     }
   };
 }

@@ -1,23 +1,40 @@
 /**
  * Change notifications from the source systems: `POST /webhooks/:source`.
  *
- *   X-C360-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with that source's secret>
- *   { "events": [ { "type": "created" | "updated" | "deleted", "recordId": "C0000042" }, … ] }   (≤ 100 events)
+ *   X-C360-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>", keyed with that source's secret>
+ *   { "events": [ { "id": "evt_1", "type": "created" | "updated" | "deleted", "recordId": "C0000042" }, … ] }   (≤ 100 events)
  *
  * A valid notification re-reads the named records through the source's connector and
  * re-resolves them at once (no scan), answering 200 when OneID is current. A missing or wrong
- * signature answers 401 and changes nothing; a malformed body 400; a source with no configured
+ * signature, or one whose timestamp is more than WEBHOOK_TOLERANCE_SECONDS from this host's
+ * clock, answers 401 and changes nothing; a malformed body 400; a source with no configured
  * secret has no webhook (404). Secrets come from the environment via config (`sources[].webhookSecret`).
+ *
+ * Replays: the timestamp is signed with the body, so a captured request is refused once the
+ * tolerance has passed; within it, event ids make a second delivery a no-op (an id already
+ * applied for that source is skipped and counted in `duplicates`). The ids are kept in OneID
+ * (`idmap/webhook-events.ts`) for WEBHOOK_EVENT_RETENTION_MS, far longer than the tolerance.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { Gateway } from './gateway';
 import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
+import { appliedEventIds, pruneWebhookEvents, recordAppliedEvents } from './idmap/webhook-events';
 import type { ScannedRecord } from './vocabulary';
 import { isSourceError } from './errors';
 
 export const MAX_WEBHOOK_EVENTS = 100;
+/**
+ * How far a signature's timestamp may be from this host's clock, either way, in seconds (as
+ * Stripe's default). Long enough for clock skew and a sender's network, short enough that a
+ * captured request is soon useless; inside it, event ids stop replays.
+ */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+/** How long applied event ids are remembered: a sender retrying for longer than this is re-applied (harmless: resolution is idempotent). */
+export const WEBHOOK_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Ids past the retention are pruned on the first notification and then once every this many. */
+export const WEBHOOK_PRUNE_EVERY = 100;
 /**
  * How long a notification waits for a resolution another process is running on the store (a
  * `c360 resolve` job) before answering 503: senders time out long before a full scan ends.
@@ -30,6 +47,7 @@ const body = z
       .array(
         z
           .object({
+            id: z.string().min(1).max(128),
             type: z.enum(['created', 'updated', 'deleted']),
             recordId: z.string().min(1).max(128),
           })
@@ -42,16 +60,55 @@ const body = z
 
 export type WebhookBody = z.infer<typeof body>;
 
-/** The signature header value for a body: what a source sends, and what tests compute. */
-export function signWebhook(secret: string, rawBody: Buffer | string): string {
-  return `sha256=${crypto.createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+const v1Of = (secret: string, t: string, rawBody: Buffer | string) => crypto.createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
+
+/**
+ * The signature header value for a body sent at `t` (unix seconds, default now): what a source
+ * sends, and what tests compute. During a secret rotation a sender may add a `v1=` entry per
+ * secret (`t=…,v1=<old>,v1=<new>`); any one that matches is enough.
+ */
+export function signWebhook(secret: string, rawBody: Buffer | string, t: number = Math.floor(Date.now() / 1000)): string {
+  const ts = String(Math.trunc(t));
+  return `t=${ts},v1=${v1Of(secret, ts, rawBody).toString('hex')}`;
 }
 
-function signatureMatches(secret: string, rawBody: Buffer, header: string | undefined): boolean {
-  if (!header || !/^sha256=[0-9a-f]{64}$/i.test(header)) return false;
-  const expected = Buffer.from(signWebhook(secret, rawBody).slice(7), 'hex');
-  const given = Buffer.from(header.slice(7), 'hex');
-  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+type Verdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Checks `t=<unix seconds>,v1=<hex>[,v1=<hex>…]` against the body: each v1 compared in constant
+ * time with the HMAC of "<t>.<body>", then the timestamp against the tolerance (a stale but
+ * genuine signature gets the clearer message; a forged one learns nothing from it). Entries of
+ * other schemes are ignored, so senders can add one later.
+ */
+function verifySignature(secret: string, rawBody: Buffer, header: string | undefined, nowSeconds: number): Verdict {
+  if (!header) return { ok: false, reason: 'missing X-C360-Signature' };
+  if (/^sha256=/i.test(header)) return { ok: false, reason: 'the sha256= signature form is no longer accepted: send t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">' };
+  const invalid: Verdict = { ok: false, reason: 'invalid X-C360-Signature: expected t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">' };
+  if (header.length > 1024) return invalid;
+  let t: string | undefined;
+  const given: Buffer[] = [];
+  for (const part of header.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) return invalid;
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (key === 't') {
+      if (t !== undefined || !/^\d{1,12}$/.test(value)) return invalid;
+      t = value;
+    } else if (key === 'v1') {
+      if (!/^[0-9a-f]{64}$/i.test(value)) return invalid;
+      given.push(Buffer.from(value, 'hex'));
+    }
+  }
+  if (t === undefined || given.length === 0) return invalid;
+  const expected = v1Of(secret, t, rawBody);
+  let matched = false;
+  for (const g of given) matched = crypto.timingSafeEqual(g, expected) || matched;
+  if (!matched) return { ok: false, reason: 'X-C360-Signature does not match the body and timestamp' };
+  if (Math.abs(nowSeconds - Number(t)) > WEBHOOK_TOLERANCE_SECONDS) {
+    return { ok: false, reason: `X-C360-Signature timestamp is outside the tolerance of ${WEBHOOK_TOLERANCE_SECONDS} s from the gateway's clock` };
+  }
+  return { ok: true };
 }
 
 function reply(res: http.ServerResponse, status: number, payload: unknown) {
@@ -64,6 +121,16 @@ const fail = (res: http.ServerResponse, status: number, code: string, message: s
 /** The route for ServerHooks: handles /webhooks/* and leaves every other path alone. */
 export function webhookRoute(gw: Gateway) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
+  let notifications = 0;
+  // Bounded (one call deletes about a thousand rows) and never fatal: ids left over are only
+  // kept longer, and the next pruning takes them.
+  const prune = async () => {
+    try {
+      await pruneWebhookEvents(gw.oneidDb, new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
+    } catch (e) {
+      gw.log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, 'webhook event ids could not be pruned');
+    }
+  };
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean> => {
     const m = /^\/webhooks\/([^/]+)$/.exec(url.pathname);
     if (!m) return false;
@@ -80,9 +147,10 @@ export function webhookRoute(gw: Gateway) {
     }
     const raw = await readBody();
     const signature = req.headers['x-c360-signature'];
-    if (!signatureMatches(secret, raw, Array.isArray(signature) ? signature[0] : signature)) {
-      gw.log.warn({ source }, 'webhook refused: missing or wrong signature');
-      fail(res, 401, 'UNAUTHENTICATED', 'missing or invalid X-C360-Signature');
+    const verdict = verifySignature(secret, raw, Array.isArray(signature) ? signature[0] : signature, Math.floor(Date.now() / 1000));
+    if (!verdict.ok) {
+      gw.log.warn({ source, reason: verdict.reason }, 'webhook refused: signature');
+      fail(res, 401, 'UNAUTHENTICATED', verdict.reason);
       return true;
     }
     let parsed: WebhookBody;
@@ -99,7 +167,26 @@ export function webhookRoute(gw: Gateway) {
       return true;
     }
 
-    const ids = [...new Set(parsed.events.map((e) => e.recordId))];
+    // An id applied before, or repeated within this body, is a duplicate: skipped, counted.
+    const seen = await appliedEventIds(
+      gw.oneidDb,
+      source,
+      parsed.events.map((e) => e.id),
+    );
+    const fresh: WebhookBody['events'] = [];
+    for (const e of parsed.events) {
+      if (seen.has(e.id)) continue;
+      seen.add(e.id);
+      fresh.push(e);
+    }
+    const duplicates = parsed.events.length - fresh.length;
+    if (fresh.length === 0) {
+      gw.log.info({ source, duplicates }, 'webhook skipped: every event already applied');
+      reply(res, 200, { applied: 0, duplicates, customersCreated: 0, recordsLinked: 0 });
+      return true;
+    }
+
+    const ids = [...new Set(fresh.map((e) => e.recordId))];
     try {
       const fetched = await connector.scanRecords(ids);
       const now = new Date().toISOString();
@@ -107,8 +194,15 @@ export function webhookRoute(gw: Gateway) {
       // deleted, one it still has is re-read as it is now (events may arrive out of order).
       const records: ScannedRecord[] = ids.map((id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
       const stats = await resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } });
-      gw.log.info({ source, events: parsed.events.length, ms: stats.ms }, 'webhook applied');
-      reply(res, 200, { applied: ids.length, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
+      // Only now: a notification that failed above records nothing, so its retry applies in full.
+      await recordAppliedEvents(
+        gw.oneidDb,
+        source,
+        fresh.map((e) => e.id),
+      );
+      if (notifications++ % WEBHOOK_PRUNE_EVERY === 0) await prune();
+      gw.log.info({ source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
+      reply(res, 200, { applied: fresh.length, duplicates, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
     } catch (e) {
       if (isSourceError(e)) {
         // The source could not be read back: the sender should retry later.

@@ -154,20 +154,45 @@ const personalEntry = z.union([
     .strict(),
 ]);
 
+/**
+ * The defaults of the limits added after the first policies were written (the parser's token
+ * limit, the pre-validation field count, the per-principal rate and concurrency caps): a policy
+ * whose `defaults.limits` omits them gets these. config/access.json states them explicitly.
+ */
+export const LIMIT_DEFAULTS = { maxTokens: 20_000, maxFields: 2_000, requestsPerMinute: 3_000, maxConcurrent: 16 } as const;
+
+const limitFields = {
+  /** Deepest field nesting, introspection included (the standard introspection query is 15 deep). */
+  maxDepth: z.number().int().min(1).max(100),
+  /** Most aliased fields in one operation (fragments counted as often as they are spread). */
+  maxAliases: z.number().int().min(0).max(10_000),
+  /** Budget: each field costs 1; a list field's selections count once per requested item. */
+  maxCost: z.number().int().min(1),
+  /** Most ids one list-of-ID argument (`customers(ids:)`) may carry. */
+  maxIds: z.number().int().min(1).max(10_000),
+  /** Size assumed for list fields without `first` or `ids`. */
+  defaultListSize: z.number().int().min(1).max(10_000),
+  /** Most lexical tokens in a query document; the parser stops at the next one (graphql-js `maxTokens`). */
+  maxTokens: z.number().int().min(100).max(1_000_000),
+  /** Most fields a document selects, fragments expanded as often as they are spread; counted before validation. */
+  maxFields: z.number().int().min(1).max(1_000_000),
+  /** Requests per minute per principal (API key name or token subject): a token bucket holding a minute's worth. */
+  requestsPerMinute: z.number().int().min(1).max(1_000_000),
+  /** Requests one principal may have in flight at once. */
+  maxConcurrent: z.number().int().min(1).max(10_000),
+};
+
 export const LimitsConfig = z
   .object({
-    /** Deepest field nesting, introspection included (the standard introspection query is 15 deep). */
-    maxDepth: z.number().int().min(1).max(100),
-    /** Most aliased fields in one operation (fragments counted as often as they are spread). */
-    maxAliases: z.number().int().min(0).max(10_000),
-    /** Budget: each field costs 1; a list field's selections count once per requested item. */
-    maxCost: z.number().int().min(1),
-    /** Most ids one list-of-ID argument (`customers(ids:)`) may carry. */
-    maxIds: z.number().int().min(1).max(10_000),
-    /** Size assumed for list fields without `first` or `ids`. */
-    defaultListSize: z.number().int().min(1).max(10_000),
+    ...limitFields,
+    maxTokens: limitFields.maxTokens.default(LIMIT_DEFAULTS.maxTokens),
+    maxFields: limitFields.maxFields.default(LIMIT_DEFAULTS.maxFields),
+    requestsPerMinute: limitFields.requestsPerMinute.default(LIMIT_DEFAULTS.requestsPerMinute),
+    maxConcurrent: limitFields.maxConcurrent.default(LIMIT_DEFAULTS.maxConcurrent),
   })
   .strict();
+/** A role's own limits: any subset, over the defaults (no zod defaults here, so an absent key never overrides). */
+const RoleLimitsConfig = z.object(limitFields).partial().strict();
 export type Limits = z.infer<typeof LimitsConfig>;
 
 const rowScope = z.discriminatedUnion('kind', [
@@ -191,7 +216,7 @@ const roleEntry = z
     mask: z.record(fieldRef, maskSpec).default({}),
     /** Which customers the role may see; `null` lifts an inherited scope. Absent: every customer. */
     rowScope: rowScope.nullable().optional(),
-    limits: LimitsConfig.partial().optional(),
+    limits: RoleLimitsConfig.optional(),
     /** Accept only operations from the safelist. */
     persistedOnly: z.boolean().optional(),
   })

@@ -3,7 +3,9 @@
  *
  *   request ─► authenticate (auth.ts) ─► Viewer {role, principal, teams}
  *           ─► that role's schema (role-schema.ts: fields granted, masks, row scope)
- *           ─► that role's Apollo plugins (limits.ts before execution, audit.ts after)
+ *           ─► per-principal rate and concurrency caps (rate-limit.ts, applied by src/server.ts)
+ *           ─► that role's Apollo plugins (limits.ts: token limit at parse, counts before validation,
+ *              depth/cost after it; audit.ts after execution)
  *
  * Everything is built once at start-up by `createAccess`; a bad policy or auth section
  * stops the process with a message naming the file and key.
@@ -26,7 +28,20 @@ export { loadPolicy, parsePolicy, loadSafelist, PolicyError, DEFAULT_POLICY_FILE
 export { buildRoleSchemas, buildRoleSchema, CUSTOMER_TYPE, type RoleSchemaOptions } from './role-schema';
 export { masker, maskPhone, maskEmail, maskName, maskYearOnly, maskPartial, hashValue, type MaskOptions } from './masking';
 export { scopeCheck, type ScopeCheck } from './row-scope';
-export { limitsPlugin, measureOperation, checkLimits, safelistCache, type Measure } from './limits';
+export {
+  limitsPlugin,
+  measureOperation,
+  checkLimits,
+  measureDocument,
+  checkDocumentLimits,
+  documentLimitsRule,
+  asQueryTooComplex,
+  safelistCache,
+  type Measure,
+  type DocumentSize,
+  type LimitsPlugin,
+} from './limits';
+export { createRateLimiter, rateLimitedResponse, type RateLimiter, type RateLimits, type Admission } from './rate-limit';
 export { createAuditLog, auditPlugin, beginAudit, auditCollectorOf, auditLogOf, AuditCollector, type AuditLog, type AuditEntry, type AuditQuery } from './audit';
 export { migrateAccessLatest, migrateAccessDown, accessMigratorConfig, ACCESS_MIGRATIONS } from './migrations';
 

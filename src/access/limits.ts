@@ -7,6 +7,15 @@
  * check runs in a plugin's `didResolveOperation` instead: Apollo sends what that hook throws
  * as is (requestPipeline.ts → sendErrorResponse), taking the status from `extensions.http`.
  *
+ * Before that, two cheap refusals keep an abusive document from costing parse or validation
+ * time (validation of a huge document takes seconds and blocks the event loop for everyone):
+ *  - the parser stops at `maxTokens` tokens (graphql-js `maxTokens`, Apollo's `parseOptions`);
+ *  - `documentLimitsRule`, the first thing validation does, counts the parsed document's fields
+ *    and aliases in one pass (fragments expanded, cycles and blow-up bounded) and, over
+ *    `maxAliases` or `maxFields`, reports QUERY_TOO_COMPLEX and ends validation there.
+ * Both surface as Apollo's GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED errors;
+ * `asQueryTooComplex` (used by formatError) gives them back their QUERY_TOO_COMPLEX code.
+ *
  * Cost: every field costs 1; a list field's sub-selection counts once per requested item
  * (`first`, else the length of an `ids` argument, else `defaultListSize`). Fragments are
  * counted as often as they are spread, with each fragment measured once (memoized), so a
@@ -31,6 +40,9 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
+  type ParseOptions,
+  type ValidationRule,
+  type GraphQLFormattedError,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
@@ -172,6 +184,164 @@ export function checkLimits(measure: Measure, limits: Limits, hardMaxIds = Infin
   return null;
 }
 
+/** What a parsed document selects, before validation: fields and aliases, fragments expanded. */
+export interface DocumentSize {
+  fields: number;
+  aliases: number;
+}
+
+/** Counts saturate here: a document of fragments spreading fragments can name 2^1000 fields. */
+const COUNT_CAP = Number.MAX_SAFE_INTEGER;
+const capped = (n: number) => (n > COUNT_CAP ? COUNT_CAP : n);
+
+interface OwnSize extends DocumentSize {
+  /** Fragment name → how often this definition spreads it (outside other fragments). */
+  spreads: Map<string, number>;
+}
+
+/** One definition's own fields, aliases and spreads, walked without recursion (nesting is unbounded). */
+function ownSize(set: SelectionSetNode): OwnSize {
+  const own: OwnSize = { fields: 0, aliases: 0, spreads: new Map() };
+  const stack: SelectionSetNode[] = [set];
+  for (let s = stack.pop(); s; s = stack.pop()) {
+    for (const sel of s.selections) {
+      if (sel.kind === Kind.FIELD) {
+        own.fields++;
+        if (sel.alias) own.aliases++;
+        if (sel.selectionSet) stack.push(sel.selectionSet);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) stack.push(sel.selectionSet);
+      else own.spreads.set(sel.name.value, (own.spreads.get(sel.name.value) ?? 0) + 1);
+    }
+  }
+  return own;
+}
+
+/**
+ * Measures a parsed, not yet validated document in time linear in its size: every field and
+ * alias of every operation, each fragment counted by its expanded size as often as it is spread
+ * (memoized, saturating), plus once for each fragment no operation reaches (validation visits
+ * those too). A fragment spread inside its own expansion (a cycle, which validation refuses)
+ * counts as empty; an unknown fragment too.
+ */
+export function measureDocument(document: DocumentNode): DocumentSize {
+  const own = new Map<string, OwnSize>();
+  const operations: OwnSize[] = [];
+  for (const d of document.definitions) {
+    if (d.kind === Kind.OPERATION_DEFINITION) operations.push(ownSize(d.selectionSet));
+    else if (d.kind === Kind.FRAGMENT_DEFINITION && !own.has(d.name.value)) own.set(d.name.value, ownSize(d.selectionSet));
+  }
+
+  // Expanded size of each fragment: an iterative depth-first walk of the spread graph, post-order.
+  const expanded = new Map<string, DocumentSize>();
+  const inProgress = new Set<string>();
+  const sizeOf = (name: string): DocumentSize => {
+    const known = expanded.get(name);
+    if (known) return known;
+    if (!own.has(name) || inProgress.has(name)) return { fields: 0, aliases: 0 };
+    const stack: Array<{ name: string; deps: Iterator<string> }> = [{ name, deps: own.get(name)!.spreads.keys() }];
+    inProgress.add(name);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      let next = top.deps.next();
+      while (!next.done && (expanded.has(next.value) || inProgress.has(next.value) || !own.has(next.value))) next = top.deps.next();
+      if (!next.done) {
+        inProgress.add(next.value);
+        stack.push({ name: next.value, deps: own.get(next.value)!.spreads.keys() });
+        continue;
+      }
+      expanded.set(top.name, total(own.get(top.name)!));
+      inProgress.delete(top.name);
+      stack.pop();
+    }
+    return expanded.get(name)!;
+  };
+  // Spreads of fragments not measured yet (in progress: a cycle) count as empty.
+  const total = (o: OwnSize): DocumentSize => {
+    let { fields, aliases } = o;
+    for (const [dep, times] of o.spreads) {
+      const d = expanded.get(dep);
+      if (!d) continue;
+      fields = capped(fields + times * d.fields);
+      aliases = capped(aliases + times * d.aliases);
+    }
+    return { fields, aliases };
+  };
+
+  const reached = new Set<string>();
+  const reach = (from: Iterable<string>) => {
+    const queue = [...from];
+    for (let n = queue.pop(); n !== undefined; n = queue.pop()) {
+      if (reached.has(n) || !own.has(n)) continue;
+      reached.add(n);
+      queue.push(...own.get(n)!.spreads.keys());
+    }
+  };
+  let fields = 0;
+  let aliases = 0;
+  const add = (s: DocumentSize) => {
+    fields = capped(fields + s.fields);
+    aliases = capped(aliases + s.aliases);
+  };
+  for (const op of operations) {
+    for (const dep of op.spreads.keys()) sizeOf(dep);
+    add(total(op));
+    reach(op.spreads.keys());
+  }
+  for (const name of own.keys()) if (!reached.has(name)) add(sizeOf(name));
+  return { fields, aliases };
+}
+
+/** The first pre-validation limit a document exceeds, as the error to send, or null. Aliases first: the more telling figure. */
+export function checkDocumentLimits(size: DocumentSize, limits: Pick<Limits, 'maxAliases' | 'maxFields'>): GraphQLError | null {
+  if (size.aliases > limits.maxAliases)
+    return tooComplex(`Query uses ${size.aliases} aliases; the limit is ${limits.maxAliases}`, { limit: 'maxAliases', max: limits.maxAliases, actual: size.aliases });
+  if (size.fields > limits.maxFields)
+    return tooComplex(`Query selects ${size.fields} fields; the limit is ${limits.maxFields}`, { limit: 'maxFields', max: limits.maxFields, actual: size.fields });
+  return null;
+}
+
+/**
+ * A validation rule that runs first in effect: on entering the document it measures it
+ * (`measureDocument`) and, over a limit, reports QUERY_TOO_COMPLEX and answers `null` for the
+ * document node, which ends the traversal there (graphql-js `visitInParallel` hands a rule's
+ * replacement node straight to `visit`, which then skips it), so no other rule walks the
+ * document. Within limits it does nothing and validation goes on as usual.
+ */
+export function documentLimitsRule(limits: Pick<Limits, 'maxAliases' | 'maxFields'>): ValidationRule {
+  return (context) => ({
+    Document(node) {
+      const error = checkDocumentLimits(measureDocument(node), limits);
+      if (!error) return undefined;
+      context.reportError(error);
+      return null;
+    },
+  });
+}
+
+/** graphql-js's words when `maxTokens` stops the parser ("more that" in graphql 16, sic). */
+const TOO_MANY_TOKENS = /Document contains more th(?:an|at) (\d+) tokens\. Parsing aborted\./;
+
+/**
+ * For formatError: a refusal by the parser's token limit or by `documentLimitsRule` arrives as
+ * GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED; this gives it back its QUERY_TOO_COMPLEX
+ * code and figures (without `http`, like every public error). Anything else: undefined.
+ */
+export function asQueryTooComplex(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError | undefined {
+  const code = formatted.extensions?.code;
+  if (code === 'GRAPHQL_PARSE_FAILED') {
+    const m = TOO_MANY_TOKENS.exec(formatted.message);
+    if (!m) return undefined;
+    const max = Number(m[1]);
+    return { message: `Query has more than ${max} tokens; the limit is ${max}`, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'maxTokens', max } };
+  }
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  if (code === 'GRAPHQL_VALIDATION_FAILED' && original instanceof GraphQLError && original.extensions.code === 'QUERY_TOO_COMPLEX') {
+    const { http: _http, ...extensions } = original.extensions;
+    return { message: formatted.message, extensions };
+  }
+  return undefined;
+}
+
 const unknownOperationType = (kind: string) =>
   new GraphQLError(`Schema is not configured to execute ${kind} operation.`, {
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
@@ -183,16 +353,22 @@ const notPersisted = () =>
   });
 
 /**
+ * The limits plugin, with what it needs of the Apollo Server itself: the parser's token limit and
+ * the pre-validation rule. createApollo (src/graphql.ts) applies `apolloOptions` of the plugins it is given.
+ */
+export interface LimitsPlugin extends ApolloServerPlugin<Context> {
+  apolloOptions: { parseOptions: ParseOptions; validationRules: ValidationRule[] };
+}
+
+/**
  * The Apollo plugin enforcing one role's limits, and, when `persistedOnly`, that the
  * operation's text is in the safelist (by sha256, compared against the stored text). It also
  * refuses an operation type the role's schema lacks (a mutation for a role without Mutation)
  * as GRAPHQL_VALIDATION_FAILED, which graphql 16's validation leaves to execution.
  */
-export function limitsPlugin(
-  limits: Limits,
-  opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string>; hardMaxIds?: number } = {},
-): ApolloServerPlugin<Context> {
+export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string>; hardMaxIds?: number } = {}): LimitsPlugin {
   return {
+    apolloOptions: { parseOptions: { maxTokens: limits.maxTokens }, validationRules: [documentLimitsRule(limits)] },
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {

@@ -87,7 +87,10 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
         }
       },
       isFailure,
-      () => new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`),
+      () =>
+        new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`, {
+          circuit: 'open',
+        }),
     );
   }
 

@@ -228,6 +228,16 @@ async function send(query: string, variables: Record<string, unknown> = {}, head
 }
 
 const as = (role: Role, extra: Record<string, string> = {}) => ({ 'x-api-key': apiKeyFor(role), ...extra });
+
+/** A response body without `extensions.sources` (what each source cost: timing differs per request). */
+function withoutSources(body: any) {
+  const { extensions, ...rest } = body;
+  const { sources: _sources, ...others } = extensions ?? {};
+  return Object.keys(others).length ? { ...rest, extensions: others } : rest;
+}
+/** Which sources a response says it touched, with their call counts and outcomes (no timings). */
+const sourceShape = (body: any) =>
+  Object.fromEntries(Object.entries(body.extensions?.sources ?? {}).map(([s, u]: [string, any]) => [s, { calls: u.calls, status: u.status }]));
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const codes = (body: any): string[] => (body.errors ?? []).map((e: any) => e.extensions?.code);
 
@@ -456,7 +466,10 @@ describe('Access: derived values per role (timeline titles)', () => {
       const covered = kinds.filter((k) => nodes.some((n: any) => n.kind === k && n.title)).length;
       if (covered <= Math.min(best.any, best.sales)) continue;
       const entry = { id, titles: new Map<string, { kind: string; title: string | null }>(nodes.map((n: any) => [n.id, { kind: n.kind, title: n.title }])) };
-      if (covered > best.any) ((best = { ...best, any: covered }), (subjects.any = entry));
+      if (covered > best.any) {
+        best = { ...best, any: covered };
+        subjects.any = entry;
+      }
       if (covered > best.sales && (await send(`query($id: ID!) { customer(id: $id) { id } }`, { id }, as('sales'))).body.data?.customer) {
         best = { ...best, sales: covered };
         subjects.sales = entry;
@@ -611,11 +624,11 @@ describe('Access: bearer tokens', () => {
     expect(mine.status).toBe(200);
     expect(mine.body.data.customer.crmContacts.map((x: any) => x.phone)).toEqual(FIELDS['CrmContact.phone'].read(owned.admin));
     const theirs = await send(CONTACT, { id: foreign.id }, bearer(token));
-    expect(theirs.body).toEqual({ data: { customer: null } });
+    expect(withoutSources(theirs.body)).toEqual({ data: { customer: null } });
 
     // The scope comes from the token's claim, not from the role: a team that owns nothing sees nothing.
     const elsewhere = await send(CONTACT, { id: owned.id }, bearer(await sign('RS256', { role: 'sales', teams: ['team_nowhere'] })));
-    expect(elsewhere.body).toEqual({ data: { customer: null } });
+    expect(withoutSources(elsewhere.body)).toEqual({ data: { customer: null } });
   });
 
   /** Type and root field names of the full schema, as the admin sees them (the control for the leak check). */
@@ -747,8 +760,10 @@ describe('Access: the sales row scope', () => {
     const nobody = await send(e.query, e.unknown(), as('sales'));
     const nobodyCalls = callShape();
 
-    expect(outOfScope.body).toEqual({ data: e.empty });
-    expect(nobody.body).toEqual({ data: e.empty });
+    // The same answer, and the same sources touched the same number of times (extensions.sources).
+    expect(withoutSources(outOfScope.body)).toEqual({ data: e.empty });
+    expect(withoutSources(nobody.body)).toEqual({ data: e.empty });
+    expect(sourceShape(outOfScope.body)).toEqual(sourceShape(nobody.body));
     expect(outOfScope.status).toBe(nobody.status);
     expect(outOfScope.status).toBe(200);
     expect(outOfScope.text).not.toContain(foreign.id);
@@ -759,7 +774,7 @@ describe('Access: the sales row scope', () => {
   it('drops the foreign customer from a mixed customers(ids) as it drops an unknown id', async () => {
     const { status, body } = await send(`query($ids: [ID!]!) { customers(ids: $ids) { id } }`, { ids: [owned.id, foreign.id, UNKNOWN_ID] }, as('sales'));
     expect(status).toBe(200);
-    expect(body).toEqual({ data: { customers: [{ id: owned.id }, null, null] } });
+    expect(withoutSources(body)).toEqual({ data: { customers: [{ id: owned.id }, null, null] } });
   });
 });
 

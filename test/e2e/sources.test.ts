@@ -158,4 +158,26 @@ describe('Sources: six systems behind one Customer', () => {
       world.scrm.setFaults({});
     }
   });
+
+  it('reports in extensions.sources what each touched source cost and how its calls went', async () => {
+    const query = `query($id: ID!) { customer(id: $id) { crmContacts { id } marketplaceBuyers { id } supportRequesters { id } tickets { id } } }`;
+    world.reset();
+    const { body } = await world.query(query, { id: allSix[0] });
+    expect(body.errors).toBeUndefined();
+    const counted: Record<string, number> = {};
+    for (const c of world.calls.calls) counted[c.source] = (counted[c.source] ?? 0) + 1;
+    const reported = body.extensions.sources as Record<string, { status: string; calls: number; ms: number }>;
+    expect(Object.fromEntries(Object.entries(reported).map(([s, u]) => [s, u.calls]))).toEqual(counted);
+    expect(Object.keys(reported).sort()).toEqual(['crm', 'marketplace', 'support']);
+    for (const u of Object.values(reported)) expect(u.status).toBe('ok');
+
+    world.support.setFaults({ status: 503 });
+    try {
+      const failed = await world.query(query, { id: allSix[0] });
+      expect(failed.body.extensions.sources.support.status).toBe('unavailable');
+      expect(failed.body.extensions.sources.crm.status).toBe('ok');
+    } finally {
+      world.support.setFaults({});
+    }
+  });
 });

@@ -1,14 +1,24 @@
 /**
  * Webhooks: a source notifies a change, OneID re-resolves that record at once, without a scan.
+ * Signatures carry a timestamp, event ids make a second delivery a no-op, and an oversize body
+ * is answered 413 rather than reset.
  */
+import crypto from 'node:crypto';
 import { startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
-import { signWebhook, WEBHOOK_LEASE_WAIT_MS } from '../../src/webhooks';
+import { signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
+import { appliedEventIds, pruneWebhookEvents, recordAppliedEvents } from '../../src/idmap/webhook-events';
 import { normalizePhone } from '../../src/canonical';
 
 let world: TestWorld;
 let crmCustomerId: string;
 let phone: string;
 const NEW_OPENID = 'oWebhookNewFollower000000001';
+const REPLAY_OPENID = 'oWebhookReplayedFollower0001';
+
+let lastEventId = 0;
+/** A notification body of one event, with an id never used before (unless given). */
+const note = (type: 'created' | 'updated' | 'deleted', recordId: string, id = `evt-${++lastEventId}`) => ({ events: [{ id, type, recordId }] });
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 200, seed: 21 });
@@ -37,6 +47,9 @@ async function post(source: string, payload: unknown, signature?: string | null)
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
+/** The hex v1 value of a signature header. */
+const v1Of = (header: string) => /v1=([0-9a-f]+)/.exec(header)![1];
+
 async function ownerOf(openid: string): Promise<string | null> {
   const { body } = await world.query(`query($r: String!) { customerBySourceRecord(source: SCRM, recordId: $r) { id } }`, { r: openid });
   return body.data.customerBySourceRecord?.id ?? null;
@@ -47,76 +60,211 @@ async function eventCount(): Promise<number> {
   return Number(row!.n);
 }
 
+/** A SCRM follower whose bound phone is the CRM customer's, written as WeChat shows it. */
+function follower(openid: string) {
+  const national = phone.slice(3);
+  return {
+    openid,
+    unionid: null,
+    nickname: 'webhook',
+    sex: 0,
+    city: null,
+    province: null,
+    country: null,
+    subscribe: 1,
+    subscribe_time: Math.floor(Date.now() / 1000),
+    unsubscribe_time: null,
+    tagid_list: '',
+    bound_phone: `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
+    member_no: null,
+    updated_at: Math.floor(Date.now() / 1000),
+  };
+}
+
 describe('Webhooks: real-time re-resolution', () => {
   beforeAll(async () => {
     expect(crmCustomerId).toBeDefined();
-    const national = phone.slice(3);
-    await world.dbs.scrm.db('scrm_followers').insert({
-      openid: NEW_OPENID,
-      unionid: null,
-      nickname: 'webhook',
-      sex: 0,
-      city: null,
-      province: null,
-      country: null,
-      subscribe: 1,
-      subscribe_time: Math.floor(Date.now() / 1000),
-      unsubscribe_time: null,
-      tagid_list: '',
-      bound_phone: `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
-      member_no: null,
-      updated_at: Math.floor(Date.now() / 1000),
-    });
+    await world.dbs.scrm.db('scrm_followers').insert(follower(NEW_OPENID));
   });
 
   it('refuses an unsigned or wrongly signed notification with 401 and changes nothing', async () => {
     const before = await eventCount();
-    const event = { events: [{ type: 'created', recordId: NEW_OPENID }] };
+    const event = note('created', NEW_OPENID);
+    const raw = JSON.stringify(event);
     expect((await post('scrm', event, null)).status).toBe(401);
-    expect((await post('scrm', event, signWebhook('some-other-secret-0000', JSON.stringify(event)))).status).toBe(401);
+    expect((await post('scrm', event, signWebhook('some-other-secret-0000', raw))).status).toBe(401);
     expect((await post('scrm', event, 'sha256=zz')).status).toBe(401);
+    expect((await post('scrm', event, `t=${nowSeconds()}`)).status).toBe(401);
+    expect((await post('scrm', event, `v1=${v1Of(signWebhook(WEBHOOK_SECRET, raw))}`)).status).toBe(401);
     expect(await ownerOf(NEW_OPENID)).toBeNull();
     expect(await eventCount()).toBe(before);
   });
 
+  it('refuses the old sha256= form, even with the right HMAC, and says why', async () => {
+    const event = note('created', NEW_OPENID);
+    const raw = JSON.stringify(event);
+    const legacy = `sha256=${crypto.createHmac('sha256', WEBHOOK_SECRET).update(raw).digest('hex')}`;
+    const r = await post('scrm', event, legacy);
+    expect(r.status).toBe(401);
+    expect(r.body.error).toEqual({ code: 'UNAUTHENTICATED', message: expect.stringContaining('sha256= signature form is no longer accepted') });
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+  });
+
+  it('refuses a genuine signature whose timestamp is outside the tolerance, either way', async () => {
+    const before = await eventCount();
+    const event = note('created', NEW_OPENID);
+    const raw = JSON.stringify(event);
+    for (const t of [nowSeconds() - 600, nowSeconds() + 600]) {
+      const r = await post('scrm', event, signWebhook(WEBHOOK_SECRET, raw, t));
+      expect(r.status).toBe(401);
+      expect(r.body.error.code).toBe('UNAUTHENTICATED');
+      expect(r.body.error.message).toContain(`outside the tolerance of ${WEBHOOK_TOLERANCE_SECONDS} s`);
+    }
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+    expect(await eventCount()).toBe(before);
+  });
+
+  it('refuses a v1 computed over another timestamp than the one sent', async () => {
+    const event = note('created', NEW_OPENID);
+    const raw = JSON.stringify(event);
+    const t = nowSeconds();
+    const r = await post('scrm', event, `t=${t},v1=${v1Of(signWebhook(WEBHOOK_SECRET, raw, t - 1))}`);
+    expect(r.status).toBe(401);
+    expect(r.body.error.message).toContain('does not match');
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+  });
+
   it('answers a malformed body with 400 and a message naming the problem', async () => {
-    const bad = await post('scrm', '{"events": [ {"type": "renamed", "recordId": "x"} ]}');
+    const bad = await post('scrm', '{"events": [ {"id": "e-bad", "type": "renamed", "recordId": "x"} ]}');
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('BAD_REQUEST');
     expect(bad.body.error.message).toContain('events.0.type');
     expect((await post('scrm', '{not json')).status).toBe(400);
-    expect((await post('scrm', { events: Array.from({ length: 101 }, (_, i) => ({ type: 'updated', recordId: `o${i}` })) })).status).toBe(400);
+    expect((await post('scrm', { events: Array.from({ length: 101 }, (_, i) => ({ id: `e${i}`, type: 'updated', recordId: `o${i}` })) })).status).toBe(400);
     expect(await ownerOf(NEW_OPENID)).toBeNull();
   });
 
+  it('answers 400 for an event without an id, or with one over 128 characters', async () => {
+    const noId = await post('scrm', { events: [{ type: 'created', recordId: NEW_OPENID }] });
+    expect(noId.status).toBe(400);
+    expect(noId.body.error.message).toContain('events.0.id');
+    expect((await post('scrm', note('created', NEW_OPENID, ''))).status).toBe(400);
+    expect((await post('scrm', note('created', NEW_OPENID, 'x'.repeat(129)))).status).toBe(400);
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+  });
+
+  it('answers a 2 MB body with 413 PAYLOAD_TOO_LARGE, delivered as a response, and applies nothing', async () => {
+    const before = await eventCount();
+    const raw = JSON.stringify({ ...note('created', NEW_OPENID), padding: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await fetch(`${world.url}/webhooks/scrm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-c360-signature': signWebhook(WEBHOOK_SECRET, raw) },
+      body: raw,
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+    const body = (await res.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+    expect(await eventCount()).toBe(before);
+    // The gateway serves the next request as usual.
+    expect((await fetch(`${world.url}/healthz`)).status).toBe(200);
+  });
+
   it('has no webhook for an unknown source', async () => {
-    expect((await post('erp', { events: [{ type: 'created', recordId: '1' }] })).status).toBe(404);
+    expect((await post('erp', note('created', '1'))).status).toBe(404);
   });
 
   it('links a new follower with a bound phone to the existing CRM customer', async () => {
-    const { status, body } = await post('scrm', { events: [{ type: 'created', recordId: NEW_OPENID }] });
+    const { status, body } = await post('scrm', note('created', NEW_OPENID));
     expect(status).toBe(200);
-    expect(body.applied).toBe(1);
+    expect(body).toMatchObject({ applied: 1, duplicates: 0 });
     expect(await ownerOf(NEW_OPENID)).toBe(crmCustomerId);
     const byOpenid = await world.query(`query($v: String!) { customerByIdentifier(kind: OPENID, value: $v) { id } }`, { v: NEW_OPENID });
     expect(byOpenid.body.data.customerByIdentifier).toEqual({ id: crmCustomerId });
   });
 
-  it('writes nothing when the same notification comes again', async () => {
+  it('writes nothing when a new notification reports no change', async () => {
     const before = await eventCount();
-    expect((await post('scrm', { events: [{ type: 'updated', recordId: NEW_OPENID }] })).status).toBe(200);
+    expect((await post('scrm', note('updated', NEW_OPENID))).status).toBe(200);
     expect(await eventCount()).toBe(before);
   });
 
-  it('answers 503 when the source cannot be read back, so the sender retries', async () => {
+  it('accepts a signature with one v1 per secret during a rotation, if any one matches', async () => {
+    const t = nowSeconds();
+    const v1 = (secret: string, raw: string) => v1Of(signWebhook(secret, raw, t));
+    for (const order of ['retired first', 'current first']) {
+      const raw = JSON.stringify(note('updated', NEW_OPENID));
+      const both = [v1('the-retired-secret-000000', raw), v1(WEBHOOK_SECRET, raw)];
+      if (order === 'current first') both.reverse();
+      const r = await post('scrm', raw, `t=${t},v1=${both[0]},v1=${both[1]}`);
+      expect(r.status).toBe(200);
+      expect(r.body.applied).toBe(1);
+    }
+    const raw = JSON.stringify(note('updated', NEW_OPENID));
+    const none = await post('scrm', raw, `t=${t},v1=${v1('the-retired-secret-000000', raw)},v1=${v1('another-wrong-secret-0000', raw)}`);
+    expect(none.status).toBe(401);
+  });
+
+  it('applies a replayed delivery once: the same signed body again is 200 with duplicates and changes nothing', async () => {
+    await world.dbs.scrm.db('scrm_followers').insert(follower(REPLAY_OPENID));
+    const raw = JSON.stringify(note('created', REPLAY_OPENID));
+    const signature = signWebhook(WEBHOOK_SECRET, raw);
+
+    const first = await post('scrm', raw, signature);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ applied: 1, duplicates: 0 });
+    const owner = await ownerOf(REPLAY_OPENID);
+    expect(owner).not.toBeNull();
+
+    // Were a replay applied, it would now unlink the follower the source no longer has.
+    await world.dbs.scrm.db('scrm_followers').where({ openid: REPLAY_OPENID }).delete();
+    const before = await eventCount();
+    world.reset();
+    for (let i = 0; i < 2; i++) {
+      const again = await post('scrm', raw, signature);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ applied: 0, duplicates: 1, customersCreated: 0, recordsLinked: 0 });
+    }
+    expect(world.calls.of('scrm')).toEqual([]);
+    expect(await eventCount()).toBe(before);
+    expect(await ownerOf(REPLAY_OPENID)).toBe(owner);
+
+    // A new event about the same record is applied.
+    expect((await post('scrm', note('deleted', REPLAY_OPENID))).body).toMatchObject({ applied: 1, duplicates: 0 });
+    expect(await ownerOf(REPLAY_OPENID)).toBeNull();
+  });
+
+  it('counts ids already applied, and ids repeated in one body, as duplicates and applies the rest', async () => {
+    const earlier = note('updated', NEW_OPENID);
+    expect((await post('scrm', earlier)).status).toBe(200);
+    const known = earlier.events[0].id;
+    const r = await post('scrm', {
+      events: [
+        { id: known, type: 'created', recordId: NEW_OPENID },
+        { id: 'mixed-new', type: 'updated', recordId: NEW_OPENID },
+        { id: 'mixed-new', type: 'updated', recordId: NEW_OPENID },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ applied: 1, duplicates: 2 });
+    expect([...(await appliedEventIds(world.dbs.oneid.db, 'scrm', [known, 'mixed-new', 'never-sent']))].sort()).toEqual([known, 'mixed-new'].sort());
+  });
+
+  it('answers 503 when the source cannot be read back, records nothing, and applies the retry of the same event', async () => {
+    const event = note('updated', NEW_OPENID);
     world.scrm.setFaults({ status: 503 });
     try {
-      const r = await post('scrm', { events: [{ type: 'updated', recordId: NEW_OPENID }] });
+      const r = await post('scrm', event);
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe('SOURCE_UNAVAILABLE');
     } finally {
       world.scrm.setFaults({});
     }
+    expect((await appliedEventIds(world.dbs.oneid.db, 'scrm', [event.events[0].id])).size).toBe(0);
+    const retry = await post('scrm', event);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ applied: 1, duplicates: 0 });
   });
 
   describe('while another process (a `c360 resolve` job) holds the OneID store', () => {
@@ -132,7 +280,7 @@ describe('Webhooks: real-time re-resolution', () => {
 
     it('waits for a run that ends soon, then applies the notification', async () => {
       await holdLease(500);
-      const r = await post('scrm', { events: [{ type: 'updated', recordId: NEW_OPENID }] });
+      const r = await post('scrm', note('updated', NEW_OPENID));
       expect(r.status).toBe(200);
       expect(await ownerOf(NEW_OPENID)).toBe(crmCustomerId);
     });
@@ -142,11 +290,13 @@ describe('Webhooks: real-time re-resolution', () => {
       async () => {
         await holdLease(60_000);
         const before = await eventCount();
-        const r = await post('scrm', { events: [{ type: 'updated', recordId: NEW_OPENID }] });
+        const event = note('updated', NEW_OPENID);
+        const r = await post('scrm', event);
         expect(r.status).toBe(503);
         expect(r.body.error.code).toBe('RESOLUTION_BUSY');
         expect(r.headers.get('retry-after')).toBe('30');
         expect(await eventCount()).toBe(before);
+        expect((await appliedEventIds(world.dbs.oneid.db, 'scrm', [event.events[0].id])).size).toBe(0);
       },
       WEBHOOK_LEASE_WAIT_MS + 10_000,
     );
@@ -154,7 +304,34 @@ describe('Webhooks: real-time re-resolution', () => {
 
   it('unlinks a follower the source no longer has', async () => {
     await world.dbs.scrm.db('scrm_followers').where({ openid: NEW_OPENID }).delete();
-    expect((await post('scrm', { events: [{ type: 'deleted', recordId: NEW_OPENID }] })).status).toBe(200);
+    expect((await post('scrm', note('deleted', NEW_OPENID))).status).toBe(200);
     expect(await ownerOf(NEW_OPENID)).toBeNull();
+  });
+});
+
+describe('Webhooks: applied event ids', () => {
+  const db = () => world.dbs.oneid.db;
+  const day = 24 * 60 * 60 * 1000;
+  const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+
+  // Pruning spans every source: each test uses its own source name and cutoffs that leave the others' rows alone.
+  it('prunes ids older than the cutoff, oldest first and at most about max per call, keeping newer ones', async () => {
+    await recordAppliedEvents(db(), 'prune_test', ['old-1'], ago(10 * day));
+    await recordAppliedEvents(db(), 'prune_test', ['old-2'], ago(9 * day));
+    await recordAppliedEvents(db(), 'prune_test', ['old-3'], ago(8 * day));
+    await recordAppliedEvents(db(), 'prune_test', ['recent'], ago(day));
+    const all = ['old-1', 'old-2', 'old-3', 'recent'];
+    expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(2);
+    expect([...(await appliedEventIds(db(), 'prune_test', all))].sort()).toEqual(['old-3', 'recent']);
+    expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(1);
+    expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(0);
+    expect([...(await appliedEventIds(db(), 'prune_test', all))]).toEqual(['recent']);
+  });
+
+  it('keeps the first row of an id recorded twice (two deliveries racing)', async () => {
+    await recordAppliedEvents(db(), 'race_test', ['e1'], ago(2 * day));
+    await recordAppliedEvents(db(), 'race_test', ['e1', 'e2']);
+    expect(await pruneWebhookEvents(db(), ago(1.5 * day))).toBe(1);
+    expect([...(await appliedEventIds(db(), 'race_test', ['e1', 'e2']))]).toEqual(['e2']);
   });
 });

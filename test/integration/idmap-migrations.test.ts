@@ -13,6 +13,7 @@ const TABLES = [
   'idmap_review_candidates',
   'idmap_manual_decisions',
   'idmap_locks',
+  'idmap_webhook_events',
 ];
 
 async function existing(t: TestDatabase): Promise<string[]> {
@@ -67,6 +68,8 @@ describe(`OneID migrations (${testEngine})`, () => {
     expect(await indexNames(t, 'idmap_source_records')).toEqual(expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']));
     expect(await indexNames(t, 'idmap_link_events')).toEqual(expect.arrayContaining(['idmap_link_events_customer_idx', 'idmap_link_events_other_idx']));
     expect(await indexNames(t, 'idmap_review_candidates')).toEqual(expect.arrayContaining(['idmap_candidates_dedupe_uq']));
+    // Pruning of applied webhook event ids goes by receive time.
+    expect(await indexNames(t, 'idmap_webhook_events')).toEqual(expect.arrayContaining(['idmap_webhook_events_received_idx']));
   });
 
   it('keeps every source record, with its values, through the rebuild of the source records table and back', async () => {

@@ -1,20 +1,22 @@
 /**
  * Access limits: how an operation is measured (depth, aliases, cost, ids) and which limit it
- * exceeds. The Apollo path (refused before execution, no source called) is in
+ * exceeds; how a parsed document is counted before validation (fields, aliases, fragments
+ * expanded) and refused there; the per-principal rate and concurrency caps. The Apollo path (refused before execution, no source called) is in
  * test/integration/access-apollo.test.ts.
  */
 import { demoRegistry } from '../helpers/registry';
-import { getIntrospectionQuery, getOperationAST, parse } from 'graphql';
+import { GraphQLError, getIntrospectionQuery, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { buildSchema } from '../../src/schema';
-import { checkLimits, measureOperation } from '../../src/access/limits';
-import type { Limits } from '../../src/access/config';
+import { asQueryTooComplex, checkDocumentLimits, checkLimits, documentLimitsRule, measureDocument, measureOperation } from '../../src/access/limits';
+import { createRateLimiter } from '../../src/access/rate-limit';
+import { LIMIT_DEFAULTS, type Limits } from '../../src/access/config';
 
 const schema = buildSchema(demoRegistry());
 const measure = (query: string, variables: Record<string, unknown> = {}, defaultListSize = 10) => {
   const doc = parse(query);
   return measureOperation(schema, doc, getOperationAST(doc)!, variables, defaultListSize);
 };
-const LIMITS: Limits = { maxDepth: 15, maxAliases: 30, maxCost: 100000, maxIds: 200, defaultListSize: 10 };
+const LIMITS: Limits = { maxDepth: 15, maxAliases: 30, maxCost: 100000, maxIds: 200, defaultListSize: 10, ...LIMIT_DEFAULTS };
 
 /** `__type { fields { type { ofType { ofType … } } } }`, `depth` levels deep. */
 function deepIntrospection(depth: number): string {
@@ -96,5 +98,170 @@ describe('Access limits: refusing', () => {
 
   it('lets an ordinary query through', () => {
     expect(codeOf(measure('{ customer(id: "1") { id crmContacts { name phone } orders(first: 20) { id total { amount } } } }'))).toBeUndefined();
+  });
+});
+
+describe('Access limits: counting the parsed document before validation', () => {
+  const count = (query: string) => measureDocument(parse(query));
+
+  it('counts every field and alias, nested and in inline fragments', () => {
+    expect(count('{ customer(id: "1") { id name } }')).toEqual({ fields: 3, aliases: 0 });
+    expect(count('{ a: customer(id: "1") { x: id } b: customer(id: "2") { id ... on Customer { y: name } } }')).toEqual({ fields: 5, aliases: 4 });
+    expect(count(`{ customer(id: "1") { ${Array.from({ length: 5000 }, (_, i) => `a${i}: id`).join(' ')} } }`)).toEqual({ fields: 5001, aliases: 5000 });
+  });
+
+  it('expands a fragment as often as it is spread, nested spreads included', () => {
+    expect(count('{ customer(id: "1") { ...F ...F } } fragment F on Customer { a: id b: name }')).toEqual({ fields: 5, aliases: 4 });
+    expect(count('{ customer(id: "1") { ...G } } fragment G on Customer { ...F ...F ...F } fragment F on Customer { id crmContacts { id } }')).toEqual({
+      fields: 1 + 3 * 3,
+      aliases: 0,
+    });
+    // An unknown fragment counts as empty (validation refuses it).
+    expect(count('{ customer(id: "1") { id ...Missing } }')).toEqual({ fields: 2, aliases: 0 });
+  });
+
+  it('counts every operation, and once each fragment no operation spreads', () => {
+    expect(count('query A { customer(id: "1") { id } } query B { x: customer(id: "2") { id } }')).toEqual({ fields: 4, aliases: 1 });
+    expect(count('{ customer(id: "1") { id } } fragment Unused on Customer { a: id b: id }')).toEqual({ fields: 4, aliases: 2 });
+  });
+
+  it('measures exponential fragment blow-up in linear time, saturating', () => {
+    const doc = (levels: number) => {
+      let d = '{ customer(id: "1") { ...F' + levels + ' } }\nfragment F0 on Customer { id }\n';
+      for (let i = 1; i <= levels; i++) d += `fragment F${i} on Customer { ...F${i - 1} ...F${i - 1} }\n`;
+      return d;
+    };
+    expect(count(doc(30)).fields).toBe(1 + 2 ** 30);
+    // 2^1200 fields: the count stops at the largest safe integer instead of growing to Infinity.
+    expect(count(doc(1200)).fields).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('terminates on cyclic fragments (validation refuses them later), counting the cycle once', () => {
+    expect(count('{ customer(id: "1") { ...A } } fragment A on Customer { id ...B } fragment B on Customer { name ...A }')).toEqual({ fields: 3, aliases: 0 });
+    expect(count('{ customer(id: "1") { ...Self ...Self } } fragment Self on Customer { id ...Self }')).toEqual({ fields: 3, aliases: 0 });
+    // A cycle no operation reaches is still counted (and still finite).
+    expect(count('{ __typename } fragment A on Customer { a: id ...B } fragment B on Customer { b: id ...A }').aliases).toBeGreaterThanOrEqual(2);
+  });
+
+  it('walks deep nesting without recursing', () => {
+    const depth = 1000;
+    expect(count(`{ ${'a { '.repeat(depth)}b${' }'.repeat(depth)} }`)).toEqual({ fields: depth + 1, aliases: 0 });
+  });
+
+  it('refuses over maxAliases first, then over maxFields, naming the limit and the value', () => {
+    expect(checkDocumentLimits({ fields: 10, aliases: 31 }, LIMITS)?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxAliases', max: 30, actual: 31 });
+    expect(checkDocumentLimits({ fields: 5000, aliases: 31 }, LIMITS)?.extensions).toMatchObject({ limit: 'maxAliases' });
+    const fields = checkDocumentLimits({ fields: 2001, aliases: 0 }, LIMITS);
+    expect(fields?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxFields', max: 2000, actual: 2001 });
+    expect(fields?.message).toBe('Query selects 2001 fields; the limit is 2000');
+    expect(checkDocumentLimits({ fields: 2000, aliases: 30 }, LIMITS)).toBeNull();
+  });
+});
+
+describe('Access limits: the pre-validation rule', () => {
+  const rules = [...specifiedRules, documentLimitsRule(LIMITS)];
+
+  it('over a limit, reports only QUERY_TOO_COMPLEX: no other rule walks the document', () => {
+    // Also invalid in many ways (unknown field, overlapping aliases): none of it is reported.
+    const q = `{ customer(id: "1") { ${Array.from({ length: 3000 }, (_, i) => `same: ${i % 2 ? 'id' : 'name'} nope${i}`).join(' ')} } }`;
+    const errors = validate(schema, parse(q), rules);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxAliases', actual: 3000 });
+  });
+
+  it('within limits, leaves validation as it was', () => {
+    expect(validate(schema, parse('{ customer(id: "1") { id crmContacts { name } } }'), rules)).toEqual([]);
+    const cyclic = parse('{ customer(id: "1") { ...A } } fragment A on Customer { id ...B } fragment B on Customer { name ...A }');
+    expect(validate(schema, cyclic, rules).map((e) => e.message)).toEqual(validate(schema, cyclic).map((e) => e.message));
+    expect(validate(schema, cyclic, rules).length).toBeGreaterThan(0);
+    const unknown = validate(schema, parse('{ customer(id: "1") { nope } }'), rules);
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0].message).toMatch(/^Cannot query field "nope" on type "Customer"/);
+  });
+
+  it("gives the parser's token refusal and the rule's refusal back their QUERY_TOO_COMPLEX code", () => {
+    let parseError: GraphQLError | undefined;
+    try {
+      parse(`{ ${'id '.repeat(200)} }`, { maxTokens: 100 });
+    } catch (e) {
+      parseError = e as GraphQLError;
+    }
+    expect(parseError).toBeInstanceOf(GraphQLError);
+    // As Apollo formats a parse failure (SyntaxError, GRAPHQL_PARSE_FAILED).
+    const tokens = asQueryTooComplex({ message: parseError!.message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }, parseError);
+    expect(tokens).toEqual({ message: 'Query has more than 100 tokens; the limit is 100', extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'maxTokens', max: 100 } });
+
+    const refusal = checkDocumentLimits({ fields: 2001, aliases: 0 }, LIMITS)!;
+    // As Apollo wraps a validation error: its own code over ours, ours as originalError.
+    const wrapped = new GraphQLError(refusal.message, { extensions: { ...refusal.extensions, code: 'GRAPHQL_VALIDATION_FAILED' }, originalError: refusal });
+    expect(asQueryTooComplex({ message: wrapped.message, extensions: wrapped.extensions }, wrapped)).toEqual({
+      message: 'Query selects 2001 fields; the limit is 2000',
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'maxFields', max: 2000, actual: 2001 },
+    });
+    // Other parse and validation errors are left alone.
+    expect(asQueryTooComplex({ message: 'Syntax Error: Unexpected "}".', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }, new GraphQLError('x'))).toBeUndefined();
+    expect(asQueryTooComplex({ message: 'Cannot query field', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, new GraphQLError('x'))).toBeUndefined();
+  });
+});
+
+describe('Access limits: per-principal rate and concurrency caps', () => {
+  const limiter = (limits: { requestsPerMinute: number; maxConcurrent: number }, maxPrincipals?: number) => {
+    const clock = { t: 0 };
+    return { clock, rl: createRateLimiter({ limitsFor: (role) => (role === 'none' ? undefined : limits), now: () => clock.t, maxPrincipals }) };
+  };
+  const as = (principal: string, principalKind: 'apiKey' | 'jwt' = 'apiKey') => ({ role: 'support', principal, principalKind });
+
+  it("lets a minute's worth through at once, then refuses with the seconds until the next token", () => {
+    const { clock, rl } = limiter({ requestsPerMinute: 3, maxConcurrent: 100 });
+    for (let i = 0; i < 3; i++) {
+      const a = rl.admit(as('k'));
+      expect(a.ok).toBe(true);
+      if (a.ok) a.release();
+    }
+    expect(rl.admit(as('k'))).toMatchObject({ ok: false, limit: 'requestsPerMinute', max: 3, retryAfterSeconds: 20 });
+    clock.t = 15_000;
+    expect(rl.admit(as('k'))).toMatchObject({ ok: false, retryAfterSeconds: 5 });
+    clock.t = 20_000;
+    expect(rl.admit(as('k')).ok).toBe(true);
+    // Another principal, or the same name authenticated another way, has its own bucket.
+    expect(rl.admit(as('other')).ok).toBe(true);
+    expect(rl.admit(as('k', 'jwt')).ok).toBe(true);
+  });
+
+  it('caps requests in flight per principal until they are released (once)', () => {
+    const { rl } = limiter({ requestsPerMinute: 1000, maxConcurrent: 1 });
+    const first = rl.admit(as('k'));
+    expect(first.ok).toBe(true);
+    expect(rl.admit(as('k'))).toMatchObject({ ok: false, limit: 'maxConcurrent', max: 1, retryAfterSeconds: 1 });
+    expect(rl.admit(as('other')).ok).toBe(true);
+    if (first.ok) {
+      first.release();
+      first.release();
+    }
+    const again = rl.admit(as('k'));
+    expect(again.ok).toBe(true);
+    expect(rl.admit(as('k')).ok).toBe(false);
+  });
+
+  it('does not limit a role without limits', () => {
+    const { rl } = limiter({ requestsPerMinute: 1, maxConcurrent: 1 });
+    for (let i = 0; i < 5; i++) expect(rl.admit({ role: 'none', principal: 'none' }).ok).toBe(true);
+    expect(rl.size()).toBe(0);
+  });
+
+  it('forgets idle principals, and keeps memory bounded under many principals', () => {
+    const { clock, rl } = limiter({ requestsPerMinute: 60, maxConcurrent: 10 }, 100);
+    const held = rl.admit(as('busy'));
+    for (let i = 0; i < 1000; i++) {
+      const a = rl.admit(as(`p${i}`));
+      if (a.ok) a.release();
+    }
+    expect(rl.size()).toBeLessThanOrEqual(100);
+    // Refilled and idle a minute later: forgotten at the next sweep; the one in flight is kept.
+    clock.t = 120_000;
+    rl.admit(as('late'));
+    expect(rl.size()).toBe(2);
+    expect(held.ok).toBe(true);
+    expect(rl.admit(as('busy')).ok).toBe(true);
   });
 });

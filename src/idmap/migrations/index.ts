@@ -13,6 +13,7 @@ import * as review from './20250601000500_review';
 import * as dropValueIndex from './20261122000000_drop_value_index';
 import * as sourceRecordsClustered from './20261122000100_source_records_clustered';
 import * as locks from './20261122000200_locks';
+import * as webhookEvents from './20261122000300_webhook_events';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261122000000_drop_value_index', dropValueIndex],
   ['20261122000100_source_records_clustered', sourceRecordsClustered],
   ['20261122000200_locks', locks],
+  ['20261122000300_webhook_events', webhookEvents],
 ];

@@ -1,0 +1,76 @@
+/**
+ * What each request cost its sources, for `extensions.sources` on the response: per source
+ * touched, how its calls went (`ok`, `timeout`, `unavailable`, `bad_response`, `circuit_open`;
+ * the worst outcome wins), how many calls it took and how long they ran. Calls reach the
+ * connectors' observer outside any request object (DataLoader batches), so the request is found
+ * through an AsyncLocalStorage scope opened around its execution.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isSourceError } from '../errors';
+import type { SourceObserver } from '../sources/observe';
+
+export type SourceStatus = 'ok' | 'timeout' | 'unavailable' | 'bad_response' | 'circuit_open';
+
+export interface SourceUse {
+  status: SourceStatus;
+  calls: number;
+  /** Time spent in its calls, summed (calls of one level run concurrently). */
+  ms: number;
+}
+
+/** Worse outcomes replace better ones in a request's summary. */
+const SEVERITY: Record<SourceStatus, number> = { ok: 0, bad_response: 1, timeout: 2, unavailable: 3, circuit_open: 4 };
+
+const scope = new AsyncLocalStorage<Map<string, SourceUse>>();
+
+/** Runs `fn` as one request's scope: source calls made within it are counted for it. */
+export function withSourceAccounting<T>(fn: () => Promise<T>): Promise<T> {
+  return scope.run(new Map(), fn);
+}
+
+/** The uses of the request running now, if any. */
+export function currentSourceUses(): Map<string, SourceUse> | undefined {
+  return scope.getStore();
+}
+
+function statusOf(e: unknown): SourceStatus {
+  if (!isSourceError(e)) return 'bad_response';
+  if ((e.extensions as { circuit?: unknown }).circuit === 'open') return 'circuit_open';
+  switch (e.code) {
+    case 'SOURCE_TIMEOUT':
+      return 'timeout';
+    case 'SOURCE_UNAVAILABLE':
+      return 'unavailable';
+    default:
+      return 'bad_response';
+  }
+}
+
+/** The observer that feeds the current request's summary (a no-op outside a request). */
+export const requestSourceObserver: SourceObserver = {
+  async call(c, run) {
+    const uses = scope.getStore();
+    if (!uses) return run();
+    const started = process.hrtime.bigint();
+    const note = (status: SourceStatus) => {
+      const u = uses.get(c.source) ?? { status: 'ok', calls: 0, ms: 0 };
+      u.calls += 1;
+      u.ms += Number(process.hrtime.bigint() - started) / 1e6;
+      if (SEVERITY[status] > SEVERITY[u.status]) u.status = status;
+      uses.set(c.source, u);
+    };
+    try {
+      const out = await run();
+      note('ok');
+      return out;
+    } catch (e) {
+      note(statusOf(e));
+      throw e;
+    }
+  },
+};
+
+/** The summary as the response shows it: ms rounded to 0.1. */
+export function sourcesExtension(uses: ReadonlyMap<string, SourceUse>): Record<string, SourceUse> {
+  return Object.fromEntries([...uses].map(([source, u]) => [source, { status: u.status, calls: u.calls, ms: Math.round(u.ms * 10) / 10 }]));
+}
