@@ -97,7 +97,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     hardMaxIds: config.limits.maxIds,
     optionalTypes: unconfiguredTypes(schema),
     // A timeline title is its origin's data (a refund reason, a ticket subject): it is shown only to roles that read that field.
-    derived: new Map([['TimelineEvent.title', (e: unknown) => registry.eventTitles.get((e as { kind: string }).kind) ?? null]]),
+    // Likewise a tag's reason is the data of the fields its rule read (a ticket's rating, a golden field).
+    derived: new Map<string, (parent: unknown) => string | readonly string[] | null>([
+      ['TimelineEvent.title', (e) => registry.eventTitles.get((e as { kind: string }).kind) ?? null],
+      ['CustomerTag.reason', (t) => (t as { reasonFrom?: string[] }).reasonFrom ?? null],
+    ]),
     log,
   });
   const apollos = new Map<string, ApolloServer<Context>>();

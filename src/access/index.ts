@@ -64,7 +64,7 @@ export interface AccessOptions {
   /** Types of source kinds this deployment does not configure: the policy may name them (src/schema.ts `unconfiguredTypes`). */
   optionalTypes?: ReadonlySet<string>;
   /** Derived fields and the field each takes its value from (see RoleSchemaOptions.derived). */
-  derived?: ReadonlyMap<string, (parent: unknown) => string | null | undefined>;
+  derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
 }
 
 export interface Access {

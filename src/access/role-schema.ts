@@ -57,7 +57,7 @@ export interface RoleSchemaOptions extends MaskOptions {
    * timeline event's title is a refund's reason or a ticket's subject). A role that may not read
    * that field unmasked gets null here too: derived data keeps its origin's classification.
    */
-  derived?: ReadonlyMap<string, (parent: unknown) => string | null | undefined>;
+  derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
 }
 
 /** Builds every role's schema. Throws PolicyError when a role's schema would be invalid (e.g. it can query nothing). */
@@ -180,7 +180,8 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
       ...mapped,
       resolve: (src, args, ctx, info) => {
         const origin = originOf(src);
-        return origin && !readsUnmasked(origin) ? null : resolve(src, args, ctx, info);
+        const origins = origin == null ? [] : typeof origin === 'string' ? [origin] : origin;
+        return origins.some((o) => !readsUnmasked(o)) ? null : resolve(src, args, ctx, info);
       },
     };
   };

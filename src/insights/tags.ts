@@ -22,6 +22,18 @@ export interface Tag {
   description: string;
   /** The facts that met the rule, in words. */
   reason: string;
+  /** The fields (`Type.field`) the reason's facts are taken from: a role that may not read one of them is not told the reason. */
+  reasonFrom: string[];
+}
+
+/** The field a leaf's fact is read from, for the classification of the reason it gives. */
+function originOf(l: LeafCondition): string {
+  if ('recentOrders' in l || 'orderCount' in l) return 'OrderSummary.orderCount';
+  if ('lifetimeValue' in l) return 'OrderSummary.lifetimeValue';
+  if ('golden' in l) return l.golden.field.startsWith('marketingConsent.') ? `MarketingConsent.${l.golden.field.split('.')[1]}` : `Customer.${l.golden.field}`;
+  if ('accountChannel' in l) return 'Customer.registrationChannel';
+  if ('satisfaction' in l) return 'Ticket.satisfactionScore';
+  return 'Rfm.segment';
 }
 
 /** What the rules may read. Each is loaded only if some rule needs it (see `needsOf`). */
@@ -137,26 +149,28 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
   const out: Tag[] = [];
   for (const rule of rules) {
     const c = rule.when;
-    const tag = (name: string, reason: string) => out.push({ name, rule: rule.id, description: rule.description, reason });
+    const tag = (name: string, reason: string, reasonFrom: string[]) => out.push({ name, rule: rule.id, description: rule.description, reason, reasonFrom });
     if ('categoryOrders' in c) {
       const cats = facts.categories ?? missing('categories');
       for (const cat of cats)
         if (cat.orders >= c.categoryOrders.atLeast)
-          tag(rule.tag.replace('{category}', cat.category.toLowerCase().replace(/[^a-z0-9_]+/g, '_')), `${cat.orders} orders with ${cat.category}`);
+          tag(rule.tag.replace('{category}', cat.category.toLowerCase().replace(/[^a-z0-9_]+/g, '_')), `${cat.orders} orders with ${cat.category}`, [
+            'OrderSummary.favouriteCategories',
+          ]);
       continue;
     }
     if ('anyOf' in c) {
-      const reason = c.anyOf.map((l) => holds(l, facts)).find((r) => r !== null);
-      if (reason) tag(rule.tag, reason);
+      const i = c.anyOf.findIndex((l) => holds(l, facts) !== null);
+      if (i >= 0) tag(rule.tag, holds(c.anyOf[i], facts)!, [originOf(c.anyOf[i])]);
       continue;
     }
     if ('allOf' in c) {
       const reasons = c.allOf.map((l) => holds(l, facts));
-      if (reasons.every((r) => r !== null)) tag(rule.tag, reasons.join('; '));
+      if (reasons.every((r) => r !== null)) tag(rule.tag, reasons.join('; '), c.allOf.map(originOf));
       continue;
     }
     const reason = holds(c, facts);
-    if (reason) tag(rule.tag, reason);
+    if (reason) tag(rule.tag, reason, [originOf(c)]);
   }
   return out;
 }

@@ -492,6 +492,39 @@ describe('Access: derived values per role (timeline titles)', () => {
   });
 });
 
+describe('Access: derived values per role (tag reasons)', () => {
+  // The "unhappy" rule reads a ticket's satisfaction score: its reason names a ticket and its rating.
+  const TAGS = `query($id: ID!) { customer(id: $id) { tags { rule reason } } }`;
+  let unhappy: { id: string; reason: string } | undefined;
+
+  beforeAll(async () => {
+    const ids = [...new Set((await world.gw.idmap.customerIdsBySourceRecords([...readTruth(world.truthFile).values()].flat())).filter((id): id is string => !!id))];
+    for (let i = 0; i < ids.length && !unhappy; i += 200) {
+      const { body } = await send(`query($ids: [ID!]!) { customers(ids: $ids) { id tags { rule reason } } }`, { ids: ids.slice(i, i + 200) }, as('admin'));
+      for (const c of body.data.customers) {
+        const t = c?.tags.find((x: any) => x.rule === 'unhappy');
+        if (t) unhappy = { id: c.id, reason: t.reason };
+        if (unhappy) break;
+      }
+    }
+    expect(unhappy).toBeDefined();
+  }, 120_000);
+
+  it.each([
+    // (sales, row-scoped, reads Ticket.satisfactionScore like support: covered by the same rule)
+    ['marketing', false],
+    ['support', true],
+    ['finance', false],
+    ['analyst', true],
+    ['admin', true],
+  ] as const)('%s is told the reason of a ticket-rating tag only if it reads Ticket.satisfactionScore (%s)', async (role, told) => {
+    const { body } = await send(TAGS, { id: unhappy!.id }, as(role));
+    expect(body.errors).toBeUndefined();
+    const tag = body.data.customer.tags.find((x: any) => x.rule === 'unhappy');
+    expect(tag).toEqual({ rule: 'unhappy', reason: told ? unhappy!.reason : null });
+  });
+});
+
 describe('Access: personal fields per role, over HTTP', () => {
   it.each(CELLS)('$role sees $field: $cell', async ({ role, field, cell }) => {
     const f = FIELDS[field];
