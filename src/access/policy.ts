@@ -37,7 +37,7 @@ export class PolicyError extends Error {
   }
 }
 
-/** A mask resolved against the schema. Parent values are mapped to GraphQL names (enum `SCRM`, not internal `scrm`). */
+/** A mask resolved against the schema. Parent values are mapped to GraphQL names (the enum's upper-case names, not the internal values). */
 export type FieldMask =
   { kind: 'style'; style: Exclude<MaskStyle, 'none'> } | { kind: 'byParent'; parentField: string; styles: ReadonlyMap<string, MaskStyle>; otherwise: MaskStyle };
 

@@ -90,7 +90,7 @@ function effectiveFields(schema: GraphQLSchema, role: RolePolicy): Map<string, S
   return eff;
 }
 
-/** Reads a sibling field off the parent object, as its GraphQL name (enum `SCRM` for internal `scrm`). */
+/** Reads a sibling field off the parent object, as its GraphQL name (an enum's upper-case name, not its internal value). */
 function siblingReader(schema: GraphQLSchema, typeName: string, sibling: string): (parent: unknown) => string | undefined {
   const type = schema.getType(typeName) as { getFields(): Record<string, { type: GraphQLOutputType }> };
   const t = getNamedType(type.getFields()[sibling].type);

@@ -200,7 +200,7 @@ export interface ServiceCapability {
 export interface Engagement {
   source: SourceName;
   recordId: string;
-  /** What kind of channel: `wechat_official_account`, `wecom`, … */
+  /** What kind of channel: wechat_official_account, wecom, … */
   channel: string;
   /** Follows / is a contact now; null when the channel has no such notion. */
   subscribed: boolean | null;

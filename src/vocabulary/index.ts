@@ -10,7 +10,7 @@
 import type { SourceError } from '../errors';
 
 /**
- * The name of one configured source instance (`crm`, `shop_tmall`, `wecom`): the OneID
+ * The name of one configured source instance (e.g. shop_tmall, crm_acquired): the OneID
  * `source` of its records, the `source` of its metrics and errors. Lower snake case; the
  * GraphQL `SourceName` enum shows it upper-cased.
  */
