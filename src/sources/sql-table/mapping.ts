@@ -16,6 +16,7 @@
  * mean the mapping or the row is wrong, and the record answers `badRow` in its slot.
  */
 import { z } from 'zod';
+import { sqlConnection } from '../options';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capabilities';
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
@@ -238,30 +239,12 @@ export const identifierMappingSchema = z
   .refine((m) => m.region === undefined || m.kind === 'PHONE', { message: 'region applies to PHONE identifiers only', path: ['region'] });
 export type IdentifierMapping = z.infer<typeof identifierMappingSchema>;
 
-/** A source database, as in the gateway's other SQL connections (MySQL URLs come from the environment). */
-export const connectionSchema = z.discriminatedUnion('client', [
-  /** A SQLite file, opened read-only; a path relative to the config file's directory. */
-  z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
-  z
-    .object({
-      client: z.literal('mysql'),
-      /** `mysql://user:pass@host:port/db`, normally `${ENV_VAR}`. */
-      url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
-      /** Connection pool bounds (default 0..10). */
-      pool: z
-        .object({ min: z.number().int().min(0), max: z.number().int().min(1) })
-        .partial()
-        .strict()
-        .optional(),
-    })
-    .strict(),
-]);
-
 /** The options of one `sql-table` instance (besides name, kind, webhookSecret). */
 export const optionsSchema = z
   .object({
     /** Where the table lives. */
-    connection: connectionSchema,
+    /** The source database, as the gateway's other SQL connections (a MySQL URL from the environment). */
+    connection: sqlConnection,
     /** Per-statement limit in milliseconds (default 2000). */
     timeoutMs: z.number().int().min(10).max(120_000).default(2000),
     /** Keys per `IN (…)` statement (default 500, at most 1000). */
