@@ -36,21 +36,12 @@ export function combineSummaries(summaries: OrderSummary[]): Omit<OrderSummary, 
   };
 }
 
-/** The commerce sources and the customer's record keys in each (one OneID round). */
-async function commerceKeys(ctx: Context, customerId: string) {
-  const linked = await ctx.loaders.sourceRecords.load(customerId);
-  return ctx.loaders.registry
-    .providing('commerce')
-    .map(({ name }) => ({ source: name, ids: linked.filter((r) => r.source === name).map((r) => r.recordId) }))
-    .filter((s) => s.ids.length > 0);
-}
-
 export const commerceResolvers = {
   Customer: {
     orders: async (c: CustomerParent, args: { first?: number | null; since?: string | null }, ctx: Context) => {
       const first = boundedFirst(args.first, ctx.limits.maxFirst);
       const query = { since: args.since ?? null, limit: first };
-      const loads = Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orders(source, query).loadMany(ids)));
+      const loads = Promise.all((await ctx.loaders.recordIdsProviding(c.id, 'commerce')).map(({ source, ids }) => ctx.loaders.orders(source, query).loadMany(ids)));
       // Every customer's orders settle together, so their lines and refunds batch into one call per source.
       const perSource = await ctx.loaders.together(`orders:${JSON.stringify(query)}`, loads);
       return newestFirst<Order>(
@@ -60,7 +51,7 @@ export const commerceResolvers = {
     },
 
     orderSummary: async (c: CustomerParent, _: unknown, ctx: Context) => {
-      const perSource = await Promise.all((await commerceKeys(ctx, c.id)).map(({ source, ids }) => ctx.loaders.orderSummaries(source).loadMany(ids)));
+      const perSource = await Promise.all((await ctx.loaders.recordIdsProviding(c.id, 'commerce')).map(({ source, ids }) => ctx.loaders.orderSummaries(source).loadMany(ids)));
       const summaries = perSource.flatMap((list) => settleList(list));
       const failed = summaries.find((s): s is Error => s instanceof Error);
       if (failed) throw failed;

@@ -7,13 +7,8 @@ import type { CustomerParent } from './customer';
 export const engagementResolvers = {
   Customer: {
     engagement: async (c: CustomerParent, _: unknown, ctx: Context) => {
-      const linked = await ctx.loaders.sourceRecords.load(c.id);
-      const perSource = await Promise.all(
-        ctx.loaders.registry.providing('engagement').map(({ name }) => {
-          const ids = linked.filter((r) => r.source === name).map((r) => r.recordId);
-          return ids.length ? ctx.loaders.engagement(name).loadMany(ids) : Promise.resolve([]);
-        }),
-      );
+      const keys = await ctx.loaders.recordIdsProviding(c.id, 'engagement');
+      const perSource = await Promise.all(keys.map(({ source, ids }) => ctx.loaders.engagement(source).loadMany(ids)));
       return perSource.flatMap((list) => settleList<Engagement>(list as Array<Engagement | Error | null>));
     },
   },

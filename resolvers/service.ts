@@ -10,13 +10,8 @@ export const serviceResolvers = {
     tickets: async (c: CustomerParent, args: { status?: string[] | null; first?: number | null }, ctx: Context) => {
       const first = boundedFirst(args.first, ctx.limits.maxFirst);
       const wanted = args.status?.length ? new Set(args.status) : null;
-      const linked = await ctx.loaders.sourceRecords.load(c.id);
-      const perSource = await Promise.all(
-        ctx.loaders.registry.providing('service').map(({ name }) => {
-          const ids = linked.filter((r) => r.source === name).map((r) => r.recordId);
-          return ids.length ? ctx.loaders.tickets(name).loadMany(ids) : Promise.resolve([]);
-        }),
-      );
+      const keys = await ctx.loaders.recordIdsProviding(c.id, 'service');
+      const perSource = await Promise.all(keys.map(({ source, ids }) => ctx.loaders.tickets(source).loadMany(ids)));
       const all = perSource.flatMap((lists) => flattenLists(lists));
       const kept = wanted ? all.filter((t) => t instanceof Error || wanted.has(t.status)) : all;
       return newestFirst<Ticket>(kept, (t) => t.createdAt).slice(0, first);

@@ -11,7 +11,7 @@
  */
 import DataLoader from 'dataloader';
 import type { IdMapReader, CustomerRow, IdentifierKey, IdentifierRow, LinkEvent, SourceRecordKey, SourceRecordRow } from './idmap/types';
-import type { CategoryStat, Engagement, Order, OrderLine, OrderQuery, OrderSummary, ProfileView, Refund, RfmBoundaries, Ticket } from './capabilities';
+import type { CapabilityName, CategoryStat, Engagement, Order, OrderLine, OrderQuery, OrderSummary, ProfileView, Refund, RfmBoundaries, Ticket } from './capabilities';
 import type { EventQuery, Instant, Slot, SourceEvent, SourceName } from './vocabulary';
 import type { SourceRegistry } from './sources/registry';
 import type { BatchLoader } from './sources/kind';
@@ -105,6 +105,15 @@ export function createLoaders({ idmap, registry, now = new Date().toISOString(),
     /** The record keys a customer has in one source (one OneID round for all customers of a level). */
     async recordIds(customerId: string, source: SourceName): Promise<string[]> {
       return (await sourceRecords.load(customerId)).filter((r) => r.source === source).map((r) => r.recordId);
+    },
+
+    /** The sources providing `capability` in which the customer has records, with those records' keys (one OneID round). */
+    async recordIdsProviding(customerId: string, capability: CapabilityName): Promise<Array<{ source: SourceName; ids: string[] }>> {
+      const linked = await sourceRecords.load(customerId);
+      return registry
+        .providing(capability)
+        .map(({ name }) => ({ source: name, ids: linked.filter((r) => r.source === name).map((r) => r.recordId) }))
+        .filter((s) => s.ids.length > 0);
     },
 
     connector: <C>(source: SourceName): C => (registry.get(source) ?? missing(source, 'a connector')).connector as C,

@@ -32,13 +32,8 @@ async function acrossSources<T>(
   capability: 'commerce' | 'service' | 'profile',
   load: (source: string, ids: string[]) => Promise<Array<T | null | Error>>,
 ): Promise<Array<{ source: string; values: T[] }>> {
-  const linked = await loaders.sourceRecords.load(customerId);
-  return Promise.all(
-    loaders.registry.providing(capability).map(async ({ name }) => {
-      const ids = linked.filter((r) => r.source === name).map((r) => r.recordId);
-      return { source: name, values: ids.length ? settled(await load(name, ids)) : [] };
-    }),
-  );
+  const keys = await loaders.recordIdsProviding(customerId, capability);
+  return Promise.all(keys.map(async ({ source, ids }) => ({ source, values: settled(await load(source, ids)) })));
 }
 
 /** The customer's order figures over every commerce source (their summaries summed; one currency only). */
