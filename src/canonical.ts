@@ -9,30 +9,96 @@ import type { Gender, Money } from './vocabulary';
 export const DEFAULT_PHONE_REGION: CountryCode = 'CN';
 
 /**
- * A phone in E.164 (`+8613800138000`), or null when it is not a possible number.
- * Numbers without a country code are read in `region`; `86…` without a plus is read as
- * the Chinese country code when the rest is a valid Chinese mobile (`8613800138000`).
+ * Unicode NFKC (full-width digits and letters to ASCII, `＋８６` to `+86`, ideographic spaces
+ * to spaces), zero-width characters dropped, and every run of whitespace folded to one space.
+ * Every normalizer runs it first: form input in Chinese IMEs is often full-width.
  */
-export function normalizePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): string | null {
-  if (raw == null) return null;
-  const s = String(raw).trim();
-  if (!s) return null;
-  const compact = s.replace(/[\s\-().]/g, '');
-  if (!/^\+?\d{5,17}$/.test(compact)) return null;
-  let candidate = compact;
-  if (!candidate.startsWith('+') && candidate.startsWith('00')) candidate = '+' + candidate.slice(2);
-  if (!candidate.startsWith('+') && region === 'CN' && /^861[3-9]\d{9}$/.test(candidate)) candidate = '+' + candidate;
-  const parsed = parsePhoneNumberFromString(candidate, region);
-  if (!parsed || !parsed.isPossible()) return null;
-  return parsed.number;
+export function foldText(raw: unknown): string {
+  if (raw == null) return '';
+  return String(raw)
+    .normalize('NFKC')
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
 }
 
-/** Lower-case trimmed email, or null when it does not look like one address. */
+/** Why a phone was not accepted: not a number at all, or a number no region assigns (a mistyped mobile). */
+export type PhoneProblem = 'malformed' | 'not-valid';
+
+/**
+ * A phone parsed for OneID: E.164 for a number valid in its region, or the problem. Numbers
+ * without a country code are read in `region` (the record's country when known, else its
+ * source's default region); `00…` is an international prefix; digits that are invalid in
+ * `region` but valid once read as a country code (`8613800138000`, `14155552671`) are read so.
+ * A number that is only "possible" (right length, unassigned range: `1380013800`, `1380013`)
+ * is refused: stored, it would answer like an unknown customer.
+ */
+export function parsePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): { e164: string } | { problem: PhoneProblem } {
+  const s = foldText(raw).replace(/^tel:/i, '');
+  if (!s) return { problem: 'malformed' };
+  const compact = s.replace(/[\s\-().\/]/g, '');
+  if (!/^\+?\d{5,17}$/.test(compact)) return { problem: 'malformed' };
+  let candidate = compact;
+  if (!candidate.startsWith('+') && candidate.startsWith('00')) candidate = '+' + candidate.slice(2);
+  const parsed = parsePhoneNumberFromString(candidate, region);
+  if (parsed?.isValid()) return { e164: parsed.number };
+  if (!candidate.startsWith('+') && candidate.length >= 10) {
+    const international = parsePhoneNumberFromString('+' + candidate);
+    if (international?.isValid()) return { e164: international.number };
+  }
+  return { problem: parsed?.isPossible() ? 'not-valid' : 'malformed' };
+}
+
+/** A phone in E.164 (`+8613800138000`, `+17029191300`), or null when it is not a valid number (see `parsePhone`). */
+export function normalizePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): string | null {
+  const p = parsePhone(raw, region);
+  return 'e164' in p ? p.e164 : null;
+}
+
+/**
+ * Lower-case email, or null when it does not look like one address. Accepts what forms and
+ * mail clients paste: `Name <a@b.com>`, `"a@b.com"`, `mailto:a@b.com`, a quoted simple local part.
+ */
 export function normalizeEmail(raw: string | null | undefined): string | null {
   if (raw == null) return null;
-  const s = String(raw).trim().toLowerCase();
-  if (!/^[^\s@,;<>]+@[^\s@,;<>]+\.[a-z0-9-]{2,}$/.test(s)) return null;
+  let s = foldText(raw);
+  const angle = /<([^<>]*)>\s*$/.exec(s);
+  if (angle) s = angle[1].trim();
+  const quoted = /^(["'])(.*)\1$/.exec(s);
+  if (quoted) s = quoted[2].trim();
+  s = s.replace(/^mailto:/i, '');
+  s = s.replace(/^"([^"\s@]+)"@/, '$1@').toLowerCase();
+  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[a-z0-9-]{2,}$/.test(s)) return null;
   return s;
+}
+
+/** ISO 7064 MOD 11-2 weights and check characters of the 18-character Chinese resident id. */
+const RID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const RID_CHECK = '10X98765432';
+
+/**
+ * A Chinese resident identity number (18 characters: region, birth date, sequence, ISO 7064
+ * MOD 11-2 check character), upper-cased, or null when the length, the birth date or the
+ * check character is wrong. The old 15-digit form has no check character and is not accepted.
+ */
+export function normalizeResidentId(raw: string | null | undefined): string | null {
+  const s = foldText(raw).replace(/[\s-]/g, '').toUpperCase();
+  if (!/^\d{17}[\dX]$/.test(s)) return null;
+  if (!normalizeDate(`${s.slice(6, 10)}-${s.slice(10, 12)}-${s.slice(12, 14)}`)) return null;
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(s[i]) * RID_WEIGHTS[i];
+  return RID_CHECK[sum % 11] === s[17] ? s : null;
+}
+
+/**
+ * A passport number, upper-case without spaces or dashes, optionally prefixed by its issuing
+ * country (`CHN:E12345678`, ISO 3166 alpha-3): numbers are unique per issuer only.
+ */
+export function normalizePassport(raw: string | null | undefined): string | null {
+  const s = foldText(raw).toUpperCase().replace(/[\s-]/g, '');
+  const m = /^(?:([A-Z]{3})[:/])?([A-Z0-9]{6,20})$/.exec(s);
+  if (!m || !/\d/.test(m[2])) return null;
+  return m[1] ? `${m[1]}:${m[2]}` : m[2];
 }
 
 /**
@@ -49,7 +115,7 @@ export function emailMatchKey(email: string): string {
 /** CRM `M`/`F`/`男`/`女`, WeChat `1`/`2`/`0`, and the obvious spellings; anything else is UNKNOWN. */
 export function normalizeGender(raw: unknown): Gender {
   if (raw == null) return 'UNKNOWN';
-  const s = String(raw).trim().toLowerCase();
+  const s = foldText(raw).toLowerCase();
   if (['m', 'male', '男', '1'].includes(s)) return 'MALE';
   if (['f', 'female', '女', '2'].includes(s)) return 'FEMALE';
   return 'UNKNOWN';
@@ -118,7 +184,7 @@ export function instantFromIso(raw: unknown): string | null {
 /** A calendar date `YYYY-MM-DD` (also `YYYY/MM/DD`), validated; null otherwise. */
 export function normalizeDate(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
-  const m = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$/.exec(raw.trim());
+  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(foldText(raw));
   if (!m) return null;
   const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
   if (d.getUTCMonth() !== +m[2] - 1 || d.getUTCDate() !== +m[3]) return null;

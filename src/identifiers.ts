@@ -1,9 +1,9 @@
 /**
  * Normalization of identifier values by kind: the one rule used both when OneID stores an
  * identifier and when a caller looks one up, so any spelling a person types finds the
- * same customer.
+ * same customer. Every kind is NFKC-folded first (full-width digits are common form input).
  */
-import { normalizeEmail, normalizePhone, DEFAULT_PHONE_REGION } from './canonical';
+import { foldText, normalizeEmail, normalizePassport, normalizePhone, normalizeResidentId, DEFAULT_PHONE_REGION } from './canonical';
 import type { IdentifierKind } from './vocabulary';
 import type { CountryCode } from 'libphonenumber-js';
 
@@ -15,14 +15,18 @@ export function normalizeIdentifier(kind: IdentifierKind, raw: string | null | u
       return normalizePhone(raw, region);
     case 'EMAIL':
       return normalizeEmail(raw);
+    case 'RESIDENT_ID':
+      return normalizeResidentId(raw);
+    case 'PASSPORT':
+      return normalizePassport(raw);
     case 'MEMBER_NO': {
-      const s = String(raw).trim().toUpperCase();
+      const s = foldText(raw).toUpperCase();
       return /^[A-Z0-9-]{3,32}$/.test(s) ? s : null;
     }
     case 'OPENID':
     case 'UNIONID':
     case 'DEVICE_ID': {
-      const s = String(raw).trim();
+      const s = foldText(raw);
       return /^[A-Za-z0-9_-]{6,128}$/.test(s) ? s : null;
     }
   }

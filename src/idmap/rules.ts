@@ -7,6 +7,7 @@
  * value (E.164 phone, lower-case email, trimmed id); the `ANY` list applies to every kind.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { emailMatchKey } from '../canonical';
@@ -15,11 +16,33 @@ import { IDENTIFIER_KINDS, type IdentifierKind } from '../vocabulary';
 
 const kindSchema = z.enum(IDENTIFIER_KINDS);
 const patternSchema = z.string().refine(isRegExp, { message: 'not a valid regular expression' });
+const regionSchema = z.string().refine((r) => isSupportedCountry(r), { message: 'not a supported ISO 3166 region' });
+
+const probabilisticSchema = z
+  .object({
+    description: z.string().optional(),
+    /** m/u probabilities per comparison level, estimated by EM (`npm run identity:estimate`); relative to this rules file. */
+    weightsFile: z.string(),
+    /** Match weight (log2 of the likelihood ratio, prior included) at or above which two customers are linked. */
+    autoLink: z.number(),
+    /** At or above this and below autoLink: a review candidate. */
+    review: z.number(),
+    /** Added when two records share a phone or email but are clearly different people by name and birthday (a household). */
+    householdPenalty: z.number().max(0),
+    /** Blocks larger than this are skipped (counted), keeping comparisons far from quadratic. */
+    maxBlock: z.number().int().min(2).max(10_000),
+  })
+  .strict()
+  .refine((p) => p.review <= p.autoLink, { message: 'review must not be above autoLink' });
+
+export type ProbabilisticRules = z.infer<typeof probabilisticSchema>;
 
 const rulesSchema = z
   .object({
     description: z.string().optional(),
-    defaultPhoneRegion: z.string().refine((r) => isSupportedCountry(r), { message: 'not a supported ISO 3166 region' }),
+    defaultPhoneRegion: regionSchema,
+    /** A source's own default region, by source name, for sources whose phones are written without a country code in another country. */
+    sourceRegions: z.record(z.string(), regionSchema).optional(),
     /** Linking kinds, highest priority first. */
     strong: z
       .array(
@@ -47,6 +70,8 @@ const rulesSchema = z
     /** Birthdays that are form defaults, not facts. */
     ignoredBirthdays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')),
     blocked: z.partialRecord(z.enum(['ANY', ...IDENTIFIER_KINDS]), z.array(patternSchema)),
+    /** The second tier (src/idmap/probabilistic/): Fellegi-Sunter over names, birthdays, places; absent = off. */
+    probabilistic: probabilisticSchema.optional(),
   })
   .strict();
 
@@ -90,8 +115,15 @@ export interface IdentityRules {
   isIgnoredBirthday(isoDate: string): boolean;
   /** The first blocked pattern the normalized value matches, or null. */
   blockedBy(kind: IdentifierKind, value: string): string | null;
-  /** The stored form of a raw identifier, or null when it is not a usable value of its kind. */
-  normalize(kind: IdentifierKind, raw: string): NormalizedIdentifier | null;
+  /** The default phone region of a source (`sourceRegions`, else `defaultPhoneRegion`). */
+  regionOf(source: string): CountryCode;
+  /**
+   * The stored form of a raw identifier, or null when it is not a usable value of its kind.
+   * Phones without a country code are read in `region` (the record's country, its source's region), else the default.
+   */
+  normalize(kind: IdentifierKind, raw: string, region?: CountryCode): NormalizedIdentifier | null;
+  /** The second tier's settings, with `weightsFile` resolved against the rules file; null when off. */
+  readonly probabilistic: ProbabilisticRules | null;
 }
 
 /** Reads and validates a rules file; throws naming the file and the offending key. */
@@ -143,9 +175,18 @@ function compile(file: IdentityRulesFile, origin: string): IdentityRules {
       [...(file.blocked.ANY ?? []), ...(file.blocked[kind] ?? [])].map((p) => new RegExp(p, 'i')),
     );
   }
+  const sourceRegions = new Map(Object.entries(file.sourceRegions ?? {}) as Array<[string, CountryCode]>);
+  const probabilistic = file.probabilistic
+    ? {
+        ...file.probabilistic,
+        weightsFile: path.isAbsolute(file.probabilistic.weightsFile) ? file.probabilistic.weightsFile : path.join(path.dirname(origin), file.probabilistic.weightsFile),
+      }
+    : null;
   return {
     origin,
     defaultPhoneRegion: region,
+    regionOf: (source) => sourceRegions.get(source) ?? region,
+    probabilistic,
     strong,
     strongKind: (kind) => strongByKind.get(kind),
     isExclusive: (kind) => exclusive.has(kind),
@@ -157,7 +198,7 @@ function compile(file: IdentityRulesFile, origin: string): IdentityRules {
       for (const re of patterns.get(kind) ?? []) if (re.test(value)) return re.source;
       return null;
     },
-    normalize: (kind, raw) => normalizeWithMatchKey(kind, raw, region),
+    normalize: (kind, raw, r) => normalizeWithMatchKey(kind, raw, r ?? region),
   };
 }
 

@@ -7,6 +7,8 @@
  * an unchanged record writes nothing, which is what makes a re-run idempotent. Records older
  * than the stored version (a feed replaying history) are ignored.
  */
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { foldText } from '../canonical';
 import type { ScannedRecord, SourceName } from '../vocabulary';
 import { birthdayKey, nameKey } from './evidence';
 import type { IdentityRules, NormalizedIdentifier } from './rules';
@@ -57,7 +59,7 @@ export function stagePage(
 
   for (const r of latest.values()) {
     const updatedAt = validInstant(r.updatedAt) ?? at;
-    const idents = normalizeAll(r, rules, stats);
+    const idents = normalizeAll(r, rules, stats, recordRegion(r, rules));
     const traits = { nameKey: nameKey(r.traits?.name), birthdayKey: birthdayKey(r.traits?.birthday, rules) };
     const old = stored.get(r.recordId);
 
@@ -136,16 +138,22 @@ function bindEvent(
     customerId,
     ...subject,
     reason: action === 'bind' ? `${subject.source} record now carries this ${i.kind}` : `${subject.source} record no longer carries this ${i.kind}`,
-    evidence: { kind: i.kind, value: i.value, ...(i.kind === 'PHONE' ? { assumedRegion: rules.defaultPhoneRegion } : {}) },
+    evidence: { kind: i.kind, value: i.value, ...(i.kind === 'PHONE' ? { assumedRegion: rules.regionOf(subject.source) } : {}) },
   };
 }
 
-/** Normalized, de-duplicated identifiers of a record; unusable values are counted and dropped. */
-function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats): NormalizedIdentifier[] {
+/** Where a record's phones without a country code are read: its own country when it says one, else its source's region. */
+export function recordRegion(r: Pick<ScannedRecord, 'source' | 'traits'>, rules: IdentityRules): CountryCode {
+  const c = foldText(r.traits?.country).toUpperCase();
+  return c && isSupportedCountry(c) ? (c as CountryCode) : rules.regionOf(r.source);
+}
+
+/** Normalized, de-duplicated identifiers of a record; unusable values (a phone no region assigns included) are counted and dropped. */
+function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): NormalizedIdentifier[] {
   const out = new Map<string, NormalizedIdentifier>();
   for (const raw of r.identifiers ?? []) {
-    if (raw?.value == null || String(raw.value).trim() === '') continue;
-    const n = rules.normalize(raw.kind, String(raw.value));
+    if (raw?.value == null || foldText(raw.value) === '') continue;
+    const n = rules.normalize(raw.kind, String(raw.value), region);
     if (!n) {
       stats.identifiersUnusable++;
       continue;

@@ -18,7 +18,7 @@ export type SourceName = string;
 export const SOURCE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
 export const isSourceName = (s: unknown): s is SourceName => typeof s === 'string' && SOURCE_NAME_PATTERN.test(s);
 
-export const IDENTIFIER_KINDS = ['PHONE', 'EMAIL', 'OPENID', 'UNIONID', 'MEMBER_NO', 'DEVICE_ID'] as const;
+export const IDENTIFIER_KINDS = ['PHONE', 'EMAIL', 'OPENID', 'UNIONID', 'MEMBER_NO', 'DEVICE_ID', 'RESIDENT_ID', 'PASSPORT'] as const;
 export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
 
 export type Gender = 'MALE' | 'FEMALE' | 'UNKNOWN';
@@ -97,6 +97,9 @@ export interface RawIdentifier {
   kind: IdentifierKind;
   /** As the source stores it; the resolver normalizes. */
   value: string;
+  /** When the source says the person started and stopped holding this value (ISO), if it knows. */
+  since?: Instant | null;
+  until?: Instant | null;
 }
 
 /** What resolution needs to know about one source record. */
@@ -107,8 +110,16 @@ export interface ScannedRecord {
   /** The record was deleted in the source (or unfollowed for good): its links end. */
   deleted?: boolean;
   identifiers: RawIdentifier[];
-  /** Soft attributes used only to detect conflicts (never to link on their own). */
-  traits?: { name?: string | null; birthday?: string | null; gender?: Gender | null };
+  /** Soft attributes: weighed evidence in resolution (conflicts, and the probabilistic tier), never an identifier. */
+  traits?: {
+    name?: string | null;
+    birthday?: string | null;
+    gender?: Gender | null;
+    /** ISO 3166 alpha-2 country of the record (its phones without a country code are read there). */
+    country?: string | null;
+    city?: string | null;
+    province?: string | null;
+  };
 }
 
 export interface ScanPage {

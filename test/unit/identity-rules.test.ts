@@ -23,8 +23,8 @@ function writeRules(content: string): string {
 
 describe('Identity rules: the shipped file', () => {
   it('lists the strong kinds in priority order and leaves OPENID out of linking', () => {
-    expect(rules.strong.map((s) => s.kind)).toEqual(['UNIONID', 'MEMBER_NO', 'PHONE', 'EMAIL']);
-    expect(rules.strong.map((s) => s.priority)).toEqual([0, 1, 2, 3]);
+    expect(rules.strong.map((s) => s.kind)).toEqual(['RESIDENT_ID', 'PASSPORT', 'UNIONID', 'MEMBER_NO', 'PHONE', 'EMAIL']);
+    expect(rules.strong.map((s) => s.priority)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(rules.strongKind('OPENID')).toBeUndefined();
     expect(rules.isExclusive('UNIONID')).toBe(true);
     expect(rules.isExclusive('PHONE')).toBe(false);
@@ -90,7 +90,7 @@ describe('Identity rules: validation at load', () => {
   });
 
   it('refuses an unknown identifier kind, region or a kind listed twice', () => {
-    expect(() => parseIdentityRules({ ...valid, exclusive: ['PASSPORT'] })).toThrow(/key "exclusive.0"/);
+    expect(() => parseIdentityRules({ ...valid, exclusive: ['SSN'] })).toThrow(/key "exclusive.0"/);
     expect(() => parseIdentityRules({ ...valid, defaultPhoneRegion: 'XX' })).toThrow(/key "defaultPhoneRegion"/);
     expect(() => parseIdentityRules({ ...valid, strong: [valid.strong[0], valid.strong[0]] })).toThrow(/key "strong": a kind is listed twice/);
   });

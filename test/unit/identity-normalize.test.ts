@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { foldText, normalizeDate, normalizeEmail, normalizePassport, normalizePhone, normalizeResidentId, parsePhone } from '../../src/canonical';
+import { normalizeIdentifier } from '../../src/identifiers';
+import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
+import { recordRegion, stagePage } from '../../src/idmap/stage';
+
+const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+
+/** A resident id with its ISO 7064 MOD 11-2 check character computed the long way. */
+function residentId(first17: string): string {
+  const weights = first17.split('').map((_, i) => 2 ** (17 - i) % 11);
+  const sum = first17.split('').reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+describe('text folding before any parsing', () => {
+  it('turns full-width digits, letters and ideographic spaces into ASCII and folds whitespace', () => {
+    expect(foldText('１５０３５６９８１０１')).toBe('15035698101');
+    expect(foldText('\u3000Ｚｈａｎｇ\u00a0\u00a0Wei\u200b ')).toBe('Zhang Wei');
+  });
+
+  it('reads full-width phone digits as the number they spell', () => {
+    expect(normalizePhone('１５０３５６９８１０１')).toBe('+8615035698101');
+    expect(normalizePhone('＋８６ １５０-３５６９-８１０１')).toBe('+8615035698101');
+  });
+
+  it('reads full-width and Chinese-style dates', () => {
+    expect(normalizeDate('１９９０－０３－０７')).toBe('1990-03-07');
+    expect(normalizeDate('1990年3月7日')).toBe('1990-03-07');
+  });
+});
+
+describe('phones: true E.164 in every region', () => {
+  it('stores a number written without country code in the region it is read in', () => {
+    expect(normalizePhone('702-919-1300', 'US')).toBe('+17029191300');
+    expect(normalizePhone('020 7946 0958', 'GB')).toBe('+442079460958');
+    expect(normalizePhone('03-1234-5678', 'JP')).toBe('+81312345678');
+    expect(normalizePhone('0412 345 678', 'AU')).toBe('+61412345678');
+    expect(normalizePhone('(800) 222-1234', 'US')).toBe('+18002221234');
+  });
+
+  it('never files a foreign number under +86: invalid in CN, it is refused, not stored as +867029191300', () => {
+    expect(normalizePhone('702-919-1300')).toBeNull();
+    expect(parsePhone('702-919-1300', 'CN')).toEqual({ problem: 'not-valid' });
+  });
+
+  it('reads an explicit country code or international prefix whatever the region', () => {
+    expect(normalizePhone('+1 (415) 555-2671')).toBe('+14155552671');
+    expect(normalizePhone('0049 30 901820')).toBe('+4930901820');
+    expect(normalizePhone('+44 20 7946 0958', 'US')).toBe('+442079460958');
+    expect(normalizePhone('8613800138000')).toBe('+8613800138000');
+  });
+
+  it('refuses possible-but-not-valid numbers: a mistyped mobile, a bare 7-digit local number', () => {
+    for (const raw of ['1380013', '138 0013 800', '3213212', '1380013800']) {
+      expect(normalizePhone(raw)).toBeNull();
+      expect(normalizeIdentifier('PHONE', raw)).toBeNull();
+    }
+    expect(parsePhone('1380013', 'CN')).toEqual({ problem: 'not-valid' });
+    expect(parsePhone('phone?', 'CN')).toEqual({ problem: 'malformed' });
+  });
+
+  it('blocks Chinese hotlines but not a US toll-free number: the hotline rule is per country', () => {
+    const cnHotline = rules.normalize('PHONE', '400-820-8820') as { value: string };
+    expect(rules.blockedBy('PHONE', cnHotline.value)).not.toBeNull();
+    const cnTollFree = rules.normalize('PHONE', '800-222-1234', 'CN') as { value: string };
+    expect(cnTollFree.value).toBe('+868002221234');
+    expect(rules.blockedBy('PHONE', cnTollFree.value)).not.toBeNull();
+    const usTollFree = rules.normalize('PHONE', '800-222-1234', 'US') as { value: string };
+    expect(usTollFree.value).toBe('+18002221234');
+    expect(rules.blockedBy('PHONE', usTollFree.value)).toBeNull();
+  });
+});
+
+describe('the region a record is read in', () => {
+  it('is the record country when it gives one, else the source region, else the default', () => {
+    const r = parseIdentityRules({ ...require('../../config/identity-rules.json'), sourceRegions: { us_shop: 'US' } }, 'test rules');
+    expect(recordRegion({ source: 'us_shop' }, r)).toBe('US');
+    expect(recordRegion({ source: 'other' }, r)).toBe('CN');
+    expect(recordRegion({ source: 'other', traits: { country: 'gb' } }, r)).toBe('GB');
+    expect(recordRegion({ source: 'other', traits: { country: 'Narnia' } }, r)).toBe('CN');
+  });
+
+  it('is what staging uses: a US record and a Chinese record with the same digits do not collide', () => {
+    const ch = stagePage(
+      'src_a',
+      [
+        { source: 'src_a', recordId: '1', updatedAt: '2026-01-01T00:00:00Z', identifiers: [{ kind: 'PHONE', value: '702-919-1300' }], traits: { country: 'US' } },
+        { source: 'src_a', recordId: '2', updatedAt: '2026-01-01T00:00:00Z', identifiers: [{ kind: 'PHONE', value: '702-919-1300' }] },
+      ],
+      new Map(),
+      rules,
+      '2026-01-02T00:00:00Z',
+    );
+    expect(ch.addIdentifiers.map((i) => [i.recordId, i.value])).toEqual([['1', '+17029191300']]);
+  });
+});
+
+describe('emails as people paste them', () => {
+  it('accepts display names, quotes and mailto:', () => {
+    expect(normalizeEmail('Maria Sentosa<msentosa@example.org>')).toBe('msentosa@example.org');
+    expect(normalizeEmail('"Maria Sentosa" <MSentosa@Example.org>')).toBe('msentosa@example.org');
+    expect(normalizeEmail('"a.b@x.com"')).toBe('a.b@x.com');
+    expect(normalizeEmail('mailto:A@B.com')).toBe('a@b.com');
+    expect(normalizeEmail('<mailto:z@y.cn>')).toBe('z@y.cn');
+    expect(normalizeEmail('"john"@x.com')).toBe('john@x.com');
+    expect(normalizeEmail('ｔｅｓｔ＠ｑｑ．ｃｏｍ')).toBe('test@qq.com');
+  });
+
+  it('still refuses what is not one address', () => {
+    for (const raw of ['a@b', 'Maria <>', 'a@b.com, c@d.com', 'not an email']) expect(normalizeEmail(raw)).toBeNull();
+  });
+});
+
+describe('resident ids and passports', () => {
+  const valid = residentId('11010519491231002');
+
+  it('accepts an 18-character resident id whose MOD 11-2 check character is right, in any width or case', () => {
+    expect(normalizeResidentId(valid)).toBe(valid);
+    const x = residentId('44030419900101002');
+    expect(normalizeIdentifier('RESIDENT_ID', x.toLowerCase())).toBe(x);
+    expect(normalizeIdentifier('RESIDENT_ID', foldWide(valid))).toBe(valid);
+  });
+
+  it('refuses a wrong check character, an impossible birth date, and the old 15-digit form', () => {
+    const wrong = valid.slice(0, 17) + (valid[17] === '1' ? '2' : '1');
+    expect(normalizeResidentId(wrong)).toBeNull();
+    expect(normalizeResidentId(residentId('11010519491331002'))).toBeNull();
+    expect(normalizeResidentId('110105491231002')).toBeNull();
+  });
+
+  it('normalizes passports with or without their issuing country', () => {
+    expect(normalizePassport('e 1234 5678')).toBe('E12345678');
+    expect(normalizePassport('chn:E12345678')).toBe('CHN:E12345678');
+    expect(normalizePassport('ABCDEFGH')).toBeNull();
+  });
+
+  it('links on a resident id as a strong, exclusive kind', () => {
+    expect(rules.strongKind('RESIDENT_ID')?.maxPeople).toBe(1);
+    expect(rules.isExclusive('RESIDENT_ID')).toBe(true);
+    expect(rules.strongKind('PASSPORT')).toBeDefined();
+  });
+});
+
+function foldWide(s: string): string {
+  return s.replace(/[0-9A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+}
