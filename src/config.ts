@@ -12,6 +12,8 @@ import { parseSources, type SourceConfig } from './sources/registry';
 
 /** The request path's default deadline for a OneID read (config `oneid.timeoutMs`). */
 export const DEFAULT_ONEID_TIMEOUT_MS = 2000;
+/** The default deadline for a OneID change made on request (config `oneid.writeTimeoutMs`): a stewardship mutation, a webhook's notification. */
+export const DEFAULT_ONEID_WRITE_TIMEOUT_MS = 10_000;
 
 export const configSchema = z
   .object({
@@ -34,6 +36,13 @@ export const configSchema = z
          * without parsing may leave it out).
          */
         timeoutMs: z.number().int().min(50).max(60_000).optional(),
+        /**
+         * On MySQL/MariaDB, the deadline (ms) for a change made on request (a stewardship mutation,
+         * a webhook's notification): past it the request answers ONEID_UNAVAILABLE rather than wait
+         * on a store that does not answer. SQLite runs in-process and has no such wait. Default
+         * DEFAULT_ONEID_WRITE_TIMEOUT_MS.
+         */
+        writeTimeoutMs: z.number().int().min(100).max(300_000).optional(),
       })
       .strict(),
     /** Source instances: `{ "name", "kind", "webhookSecret"?, …the kind's options }` (src/sources/registry.ts validates each). */

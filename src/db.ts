@@ -32,11 +32,12 @@ export interface OpenOptions {
 }
 
 /**
- * knex prints every failed connection attempt to stdout; callers already report those as coded
- * errors, so the lines are dropped. Other warnings pass through.
+ * knex prints every failed connection attempt, and every pooled connection a lost server
+ * disposed of, to the console; callers already report those as coded errors (logged scrubbed and
+ * once per interval), so the lines are dropped. Other warnings pass through.
  */
 function quietAcquireErrors(message: unknown): void {
-  if (typeof message === 'string' && message.startsWith('Acquire connection error')) return;
+  if (typeof message === 'string' && (message.startsWith('Acquire connection error') || message.startsWith('Connection Error:'))) return;
   console.warn(message);
 }
 

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
-import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, type Config } from './config';
+import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
 import { openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createLogger, type Logger } from './observability/logger';
@@ -15,7 +15,7 @@ import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
-import { guardReader } from './idmap/guarded';
+import { guardReader, guardStewardship } from './idmap/guarded';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
 import type { Context } from './context';
@@ -28,6 +28,8 @@ export interface Gateway {
   metrics: Metrics;
   oneidDb: Knex;
   idmap: ReturnType<typeof createIdMapStore> & IdMapReader;
+  /** The deadline of a OneID change made on request (stewardship, webhooks); undefined where the store runs in-process (SQLite). */
+  oneidWriteTimeoutMs: number | undefined;
   /** The configured source instances, their connectors and capabilities. */
   registry: SourceRegistry;
   /** The full schema; each role is served its own derivation of it. */
@@ -64,7 +66,10 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       ? openDatabase(config.oneid.connection, { acquireTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs })
       : oneidDb;
   const reads = guardReader(readDb === oneidDb ? store : createIdMapStore(readDb), { timeoutMs: readDb === oneidDb ? undefined : timeoutMs, log });
-  const idmap = { ...store, ...reads };
+  // Stewardship changes keep the main pool (a merge of a large customer may run long) but not
+  // forever: on MySQL/MariaDB they answer within oneid.writeTimeoutMs.
+  const writeTimeoutMs = readDb === oneidDb ? undefined : (config.oneid.writeTimeoutMs ?? DEFAULT_ONEID_WRITE_TIMEOUT_MS);
+  const idmap = { ...store, ...reads, ...guardStewardship(store, { timeoutMs: writeTimeoutMs, log }) };
   const closeOneid = async () => {
     if (readDb !== oneidDb) await readDb.destroy();
     await oneidDb.destroy();
@@ -124,6 +129,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     metrics,
     oneidDb,
     idmap,
+    oneidWriteTimeoutMs: writeTimeoutMs,
     registry,
     schema,
     access,

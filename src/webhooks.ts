@@ -22,7 +22,10 @@ import type { Gateway } from './gateway';
 import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
 import { appliedEventIds, pruneWebhookEvents, recordAppliedEvents } from './idmap/webhook-events';
 import type { ScannedRecord } from './vocabulary';
-import { isSourceError } from './errors';
+import { isSourceError, ONEID_RETRY_AFTER_SECONDS } from './errors';
+import { withDeadline } from './idmap/guarded';
+import { createRepeatFilter } from './observability/repeats';
+import { safeError } from './observability/scrub';
 
 export const MAX_WEBHOOK_EVENTS = 100;
 /**
@@ -122,13 +125,16 @@ const fail = (res: http.ServerResponse, status: number, code: string, message: s
 export function webhookRoute(gw: Gateway) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
   let notifications = 0;
+  const repeats = createRepeatFilter();
+  /** A OneID step of a notification, within the deadline for changes made on request (none on SQLite: it runs in-process). */
+  const oneid = <T>(p: Promise<T>): Promise<T> => (gw.oneidWriteTimeoutMs ? withDeadline(p, gw.oneidWriteTimeoutMs) : p);
   // Bounded (one call deletes about a thousand rows) and never fatal: ids left over are only
   // kept longer, and the next pruning takes them.
   const prune = async () => {
     try {
       await pruneWebhookEvents(gw.oneidDb, new Date(Date.now() - WEBHOOK_EVENT_RETENTION_MS).toISOString());
     } catch (e) {
-      gw.log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, 'webhook event ids could not be pruned');
+      gw.log.warn({ err: safeError(e) }, 'webhook event ids could not be pruned');
     }
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean> => {
@@ -167,38 +173,42 @@ export function webhookRoute(gw: Gateway) {
       return true;
     }
 
-    // An id applied before, or repeated within this body, is a duplicate: skipped, counted.
-    const seen = await appliedEventIds(
-      gw.oneidDb,
-      source,
-      parsed.events.map((e) => e.id),
-    );
-    const fresh: WebhookBody['events'] = [];
-    for (const e of parsed.events) {
-      if (seen.has(e.id)) continue;
-      seen.add(e.id);
-      fresh.push(e);
-    }
-    const duplicates = parsed.events.length - fresh.length;
-    if (fresh.length === 0) {
-      gw.log.info({ source, duplicates }, 'webhook skipped: every event already applied');
-      reply(res, 200, { applied: 0, duplicates, customersCreated: 0, recordsLinked: 0 });
-      return true;
-    }
-
-    const ids = [...new Set(fresh.map((e) => e.recordId))];
     try {
+      // An id applied before, or repeated within this body, is a duplicate: skipped, counted.
+      const seen = await oneid(
+        appliedEventIds(
+          gw.oneidDb,
+          source,
+          parsed.events.map((e) => e.id),
+        ),
+      );
+      const fresh: WebhookBody['events'] = [];
+      for (const e of parsed.events) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        fresh.push(e);
+      }
+      const duplicates = parsed.events.length - fresh.length;
+      if (fresh.length === 0) {
+        gw.log.info({ source, duplicates }, 'webhook skipped: every event already applied');
+        reply(res, 200, { applied: 0, duplicates, customersCreated: 0, recordsLinked: 0 });
+        return true;
+      }
+
+      const ids = [...new Set(fresh.map((e) => e.recordId))];
       const fetched = await connector.scanRecords(ids);
       const now = new Date().toISOString();
       // The source's own answer decides, not the event's type: a record it no longer has is
       // deleted, one it still has is re-read as it is now (events may arrive out of order).
       const records: ScannedRecord[] = ids.map((id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
-      const stats = await resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } });
+      const stats = await oneid(resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } }));
       // Only now: a notification that failed above records nothing, so its retry applies in full.
-      await recordAppliedEvents(
-        gw.oneidDb,
-        source,
-        fresh.map((e) => e.id),
+      await oneid(
+        recordAppliedEvents(
+          gw.oneidDb,
+          source,
+          fresh.map((e) => e.id),
+        ),
       );
       if (notifications++ % WEBHOOK_PRUNE_EVERY === 0) await prune();
       gw.log.info({ source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
@@ -216,7 +226,13 @@ export function webhookRoute(gw: Gateway) {
         fail(res, 503, e.code, 'another identity resolution holds the OneID store; retry later');
         return true;
       }
-      throw e;
+      // The store failed or did not answer in time. What was not recorded as applied is applied
+      // again on the sender's retry (resolution is idempotent), so nothing is lost.
+      const err = safeError(e);
+      const { log, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
+      if (log) gw.log.error({ err, source, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'webhook not applied: OneID store unavailable');
+      res.setHeader('retry-after', String(ONEID_RETRY_AFTER_SECONDS));
+      fail(res, 503, 'ONEID_UNAVAILABLE', 'the identity store (OneID) is unavailable; nothing was lost, retry later');
     }
     return true;
   };

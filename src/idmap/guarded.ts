@@ -10,6 +10,7 @@ import { oneidUnavailable } from '../errors';
 import type { Logger } from '../observability/logger';
 import { safeError } from '../observability/scrub';
 import { createRepeatFilter, type RepeatFilter } from '../observability/repeats';
+import type { IdMapStore } from './store';
 import type { IdMapReader } from './types';
 
 export interface GuardOptions {
@@ -55,29 +56,54 @@ export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** The reader's six reads, guarded, and its `health` as it is. */
-export function guardReader(reader: IdMapReader, opts: GuardOptions = {}): IdMapReader {
+/** The stewardship changes (and the review queue they read): the store methods only stewardship calls. */
+const STEWARDSHIP_WRITES = ['mergeCustomers', 'linkRecords', 'unmergeCustomer', 'splitRecords', 'resolveCandidate', 'reviewCandidates'] as const satisfies ReadonlyArray<
+  keyof IdMapStore
+>;
+
+/**
+ * Wraps `methods` of `target`: each answers within `opts.timeoutMs` (when set) or fails as
+ * ONEID_UNAVAILABLE, its cause logged scrubbed and once per interval. Only the named methods are
+ * on the result.
+ */
+function guardMethods<T extends object>(target: T, methods: ReadonlyArray<keyof T & string>, opts: GuardOptions, what: string): Partial<T> {
   const repeats = opts.repeats ?? createRepeatFilter();
   const fail = (method: string, e: unknown): never => {
     // A coded error (already ONEID_UNAVAILABLE, or any deliberate one) goes out as it is.
     if (e instanceof GraphQLError && e.extensions?.code) throw e;
     const err = safeError(e);
     const { log, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
-    if (log) opts.log?.error({ err, method, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'OneID store unavailable');
+    if (log) opts.log?.error({ err, method, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, what);
     throw oneidUnavailable(opts.retryAfterSeconds);
   };
-  // Only the reader's methods: `reader` may be a whole store (over the read pool) whose writes must not leak out.
-  const guarded = { health: () => reader.health() } as IdMapReader;
-  for (const method of READS) {
-    const read = reader[method] as (...args: unknown[]) => Promise<unknown>;
-    (guarded as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+  const guarded: Record<string, unknown> = {};
+  for (const method of methods) {
+    const call = target[method] as (...args: unknown[]) => Promise<unknown>;
+    guarded[method] = async (...args: unknown[]) => {
       try {
-        const p = read.apply(reader, args);
+        const p = call.apply(target, args);
         return await (opts.timeoutMs ? withDeadline(p, opts.timeoutMs) : p);
       } catch (e) {
         return fail(method, e);
       }
     };
   }
-  return guarded;
+  return guarded as Partial<T>;
+}
+
+/** The reader's six reads, guarded, and its `health` as it is. */
+export function guardReader(reader: IdMapReader, opts: GuardOptions = {}): IdMapReader {
+  // Only the reader's methods: `reader` may be a whole store (over the read pool) whose writes must not leak out.
+  return { health: () => reader.health(), ...guardMethods(reader, READS, opts, 'OneID store unavailable') } as IdMapReader;
+}
+
+/**
+ * The stewardship changes, guarded the same way. A change that misses its deadline may still be
+ * applied once the store answers again (a frozen server holds the statement): the steward is told
+ * the store is unavailable, and a retry of a change that was applied meanwhile answers CONFLICT
+ * naming the state it found (records already one customer, a candidate already settled), so no
+ * change is ever applied twice.
+ */
+export function guardStewardship(store: IdMapStore, opts: GuardOptions = {}): Pick<IdMapStore, (typeof STEWARDSHIP_WRITES)[number]> {
+  return guardMethods(store, STEWARDSHIP_WRITES, opts, 'OneID store unavailable for a stewardship change') as Pick<IdMapStore, (typeof STEWARDSHIP_WRITES)[number]>;
 }

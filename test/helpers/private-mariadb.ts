@@ -1,0 +1,118 @@
+/**
+ * A MariaDB server of a test's own, on 127.0.0.1, in a temporary data directory: the test may
+ * freeze it with SIGSTOP, stop it and start it again without touching the server the other test
+ * files share. Needs `mariadb-install-db` and `mariadbd` (CI installs mariadb-server; see .ci/run).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+
+export interface PrivateMariadb {
+  /** `mysql://root@127.0.0.1:<port>/` */
+  url: string;
+  pid(): number;
+  /** SIGSTOP: the process keeps its sockets open and answers nothing. */
+  freeze(): void;
+  /** SIGCONT. */
+  thaw(): void;
+  /** SIGTERM, and wait for the process to exit. */
+  stop(): Promise<void>;
+  /** Start again on the same data directory and port. */
+  start(): Promise<void>;
+  /** Stop (thawing first if frozen) and remove the data directory. */
+  close(): Promise<void>;
+}
+
+const SBIN = ['/usr/sbin', '/usr/local/sbin', '/usr/bin'];
+const which = (name: string) => [...(process.env.PATH ?? '').split(':'), ...SBIN].map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
+
+/** Whether this machine can run a private MariaDB (the binaries are installed). */
+export const privateMariadbAvailable = () => Boolean(which('mariadbd') && which('mariadb-install-db'));
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+export async function startPrivateMariadb(): Promise<PrivateMariadb> {
+  const mariadbd = which('mariadbd');
+  const installDb = which('mariadb-install-db');
+  if (!mariadbd || !installDb) throw new Error('mariadbd and mariadb-install-db are needed for a private MariaDB (apt-get install mariadb-server)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-maria-'));
+  const datadir = path.join(dir, 'data');
+  const install = spawnSync(installDb, [`--datadir=${datadir}`, '--auth-root-authentication-method=normal'], { encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr.slice(-500)}`);
+  const port = await freePort();
+  const url = `mysql://root@127.0.0.1:${port}/`;
+  let child: ChildProcess | undefined;
+  let frozen = false;
+
+  const start = async () => {
+    const args = [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--socket=${path.join(dir, 'sock')}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-name-resolve',
+      '--innodb-buffer-pool-size=32M',
+      ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+    ];
+    const proc = spawn(mariadbd, args, { stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, 'server.log'), 'a')] });
+    child = proc;
+    // Generous: a loaded CI machine may take a while to bring InnoDB up.
+    for (let i = 0; i < 240; i++) {
+      if (proc.exitCode !== null) break;
+      try {
+        const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
+        await c.end();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const log = fs.readFileSync(path.join(dir, 'server.log'), 'utf8').slice(-800);
+    throw new Error(`private mariadbd did not start on port ${port}: ${log}`);
+  };
+
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null) return;
+    if (frozen) thaw();
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const freeze = () => {
+    child!.kill('SIGSTOP');
+    frozen = true;
+  };
+  const thaw = () => {
+    child!.kill('SIGCONT');
+    frozen = false;
+  };
+
+  await start();
+  return {
+    url,
+    pid: () => child!.pid!,
+    freeze,
+    thaw,
+    stop,
+    start,
+    async close() {
+      await stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
