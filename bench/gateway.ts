@@ -1,26 +1,42 @@
 /**
- * Gateway benchmark: latency and throughput of realistic queries over HTTP on 127.0.0.1.
+ * Gateway benchmark against its floor, in one run:
  *
- *   npm run bench:gateway [-- --people 20000 --requests 400 --concurrency 8 --sources crm,orders,support,scrm]
+ *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--connections 8] [--soak 60]
+ *                         [--sources crm,orders,support,scrm]
  *
- * Builds a demo world in bench/results/ (SQLite), runs the HTTP stand-ins (support, SCRM and each
- * demo system with a store) in a child process, starts the real gateway on a free port with the
- * demo's source instances (all of them, or those `--sources` names), warms it up, then for each
- * scenario sends a bounded number of requests (count- and time-limited) and prints p50/p95/p99
- * latency, requests per second and the source calls one request made. Loopback only.
+ * Three kinds of process, so that none pays for another's CPU: the gateway as production runs it
+ * (NODE_ENV=production, the compiled entry when there is one, else `node --import tsx src/cli.ts
+ * start`), the HTTP stand-ins of the demo systems, and a load generator (autocannon, a new process
+ * per measurement, bench/gateway-load.ts). The floor (bench/floor.ts: graphql-js + DataLoader over
+ * the same connectors, nothing else) is a fourth process over the same stores and stand-ins.
+ *
+ * Per round, the gateway and the floor take turns (the one going first alternates) over every
+ * scenario (bench/gateway-scenarios.ts), `--seconds` of load each at `--connections` connections.
+ * Per scenario and server: req/s, p50/p99 (autocannon), the server's CPU ms per request from
+ * /proc/<pid>/stat deltas over the measurement, source calls per request (the gateway's /metrics,
+ * the floor's /calls; access tokens left out) and peak RSS (VmHWM). Reported: the median over the
+ * rounds and the ratios gateway ÷ floor within a round (median and range). Before measuring, the
+ * floor's JSON is checked equal to the gateway's for every scenario that is not masked. Then
+ * `--soak` seconds of the first scenario against the gateway alone: RSS sampled every second,
+ * first against last 10 s. `--quick`: one round of 2 s, no soak. Loopback only.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { parseConfig } from '../src/config';
 import { createGateway } from '../src/gateway';
-import { startServer } from '../src/server';
 import { runResolution } from '../src/resolution';
-import { CallRecorder } from '../src/sources/observe';
 import { createLogger } from '../src/observability/logger';
-import { hashApiKey } from '../src/access';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
+import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-scenarios';
+import { cpuMs, memoryMiB, sampleRss } from './proc';
 
+function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
 function num(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const raw = i > 0 ? process.argv[i + 1] : undefined;
@@ -31,144 +47,341 @@ function num(name: string, fallback: number): number {
   }
   return Number(raw);
 }
-
-const people = num('people', 20000);
-const requests = num('requests', 400);
-const concurrency = num('concurrency', 8);
-const maxSeconds = num('max-seconds', 60);
-/** Source instance names to configure (comma-separated); none given: every demo source the world has. */
-const onlySources: string[] | null = (() => {
-  const i = process.argv.indexOf('--sources');
-  if (i < 0) return null;
+function list(name: string, fallback: string[]): string[] {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
   const names = (process.argv[i + 1] ?? '')
     .split(',')
     .map((n) => n.trim())
     .filter(Boolean);
   if (names.length === 0) {
-    process.stderr.write('bench:gateway: --sources needs a comma-separated list of source names, e.g. crm,orders,support,scrm\n');
+    process.stderr.write(`bench:gateway: --${name} needs a comma-separated list\n`);
     process.exit(2);
   }
   return names;
-})();
-const KEY = 'bench-admin-key';
-
-const SCENARIOS: Array<{ name: string; customers: number; query: string }> = [
-  {
-    name: '1 customer, all four sources',
-    customers: 1,
-    query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { name phone tier } shopAccounts { channel } orders(first: 5) { id total { amount } } orderSummary { orderCount totalSpent { amount } } tickets(first: 5) { status } scrmFollowers { openid coupons { status } } } }`,
-  },
-  {
-    name: '1 customer, golden fields + rfm + tags + 20 timeline events',
-    customers: 1,
-    query: `query($ids: [ID!]!) { customers(ids: $ids) { id name phone email gender city memberTier rfm { segment } tags { name } lifecycle { stage } timeline(first: 20) { edges { node { kind at } } } } }`,
-  },
-  {
-    name: '50 customers, all four sources',
-    customers: 50,
-    query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { name phone tier } shopAccounts { channel } orders(first: 5) { id total { amount } } orderSummary { orderCount totalSpent { amount } } tickets(first: 5) { status } scrmFollowers { openid coupons { status } } } }`,
-  },
-  {
-    name: '200 customers, per-source records only',
-    customers: 200,
-    query: `query($ids: [ID!]!) { customers(ids: $ids) { id crmContacts { id } shopAccounts { id } supportRequesters { id } scrmFollowers { openid } } }`,
-  },
-];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function main() {
-  const dataDir = path.resolve('bench/results', `world-${people}-42`);
-  fs.mkdirSync(dataDir, { recursive: true });
-  const t0 = Date.now();
-  await ensureDemoWorld({ dataDir, people, seed: 42 });
-  const f = (n: string) => path.join(dataDir, n);
-  // The stand-ins get their own process (the other core), as real systems would be elsewhere.
-  const standIns = await spawnStandIns(dataDir);
-  for (const x of ['oneid.sqlite', 'oneid.sqlite-wal', 'oneid.sqlite-shm']) fs.rmSync(f(x), { force: true });
-  const available = demoSourcesConfig(dataDir, standIns);
-  const unknown = (onlySources ?? []).filter((n) => !available.some((s) => s.name === n));
-  if (unknown.length > 0) {
-    standIns.stop();
-    throw new Error(`--sources: no demo source named ${unknown.join(', ')}; this world has ${available.map((s) => s.name).join(', ')}`);
-  }
-  const config = parseConfig(
-    {
-      server: { port: 0, sandbox: false },
-      oneid: { connection: { client: 'sqlite', filename: f('oneid.sqlite') } },
-      sources: onlySources ? available.filter((s) => onlySources.includes(s.name)) : available,
-      auth: { apiKeys: [{ name: 'bench', role: 'admin', sha256: hashApiKey(KEY) }] },
-      log: { level: 'silent' },
-    },
-    'bench config',
-  );
-  const calls = new CallRecorder();
-  const gw = await createGateway(config, { observer: calls, log: createLogger('silent') });
-  const resolved = await runResolution(gw);
-  const server = await startServer(gw, { port: 0 });
-  // Customers present in the most configured systems first: the scenarios say "all four sources".
-  const ids: string[] = (
-    await gw
-      .oneidDb('idmap_source_records')
-      .whereNotNull('customer_id')
-      .groupBy('customer_id')
-      .select('customer_id')
-      .orderByRaw('count(distinct source) desc, customer_id')
-      .limit(5000)
-  ).map((r: any) => r.customer_id);
-  process.stdout.write(
-    `world: ${people} people, ${resolved.recordsRead} source records; setup ${((Date.now() - t0) / 1000).toFixed(1)} s\n` +
-      `sources: ${gw.registry.sources.map((s) => `${s.name} (${s.kind.kind})`).join(', ')}\n` +
-      `load: ${requests} requests per scenario, ${concurrency} in flight, loopback only; node ${process.version}\n\n`,
-  );
-  const send = async (query: string, variables: unknown) => {
-    const started = process.hrtime.bigint();
-    const res = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { errors?: unknown[] };
-    if (res.status !== 200 || body.errors) throw new Error(`request failed: ${res.status} ${JSON.stringify(body.errors)?.slice(0, 300)}`);
-    return Number(process.hrtime.bigint() - started) / 1e6;
-  };
+const quick = flag('quick');
+const people = num('people', 20000);
+const rounds = num('rounds', quick ? 1 : 3);
+const seconds = num('seconds', quick ? 2 : 4);
+const connections = num('connections', 8);
+const soakSeconds = num('soak', quick ? 0 : 60);
+/** The four systems the issue's figures use: two SQL stores and two HTTP stand-ins. */
+const sourceNames = list('sources', ['crm', 'orders', 'support', 'scrm']);
+const scenarioFilter = list('only', []);
 
-  const rows: string[] = ['| scenario | p50 ms | p95 ms | p99 ms | req/s | source calls per request |', '| --- | --- | --- | --- | --- | --- |'];
-  let offset = 0;
-  for (const s of SCENARIOS) {
-    const pickIds = () => {
-      const out = ids.slice(offset % ids.length, (offset % ids.length) + s.customers);
-      offset += s.customers;
-      return out.length === s.customers ? out : ids.slice(0, s.customers);
-    };
-    for (let i = 0; i < 20; i++) await send(s.query, { ids: pickIds() }); // warm-up
-    calls.reset();
-    await send(s.query, { ids: pickIds() });
-    const perRequest = calls.calls.filter((c) => c.operation !== 'token').length;
-    const latencies: number[] = [];
-    const deadline = Date.now() + maxSeconds * 1000;
-    let next = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < requests && Date.now() < deadline) {
-          next++;
-          latencies.push(await send(s.query, { ids: pickIds() }));
-        }
-      }),
-    );
-    const seconds = (Date.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    rows.push(
-      `| ${s.name} | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 95).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${(latencies.length / seconds).toFixed(0)} | ${perRequest} |`,
-    );
+const root = path.resolve(__dirname, '..');
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How to run a TypeScript entry as production would: its compiled file when the build made one. */
+function nodeArgs(tsEntry: string): string[] {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  const compiled = path.join(root, 'dist', tsEntry.replace(/\.ts$/, '.js'));
+  if (scripts.build && fs.existsSync(compiled)) return [compiled];
+  return ['--import', 'tsx', path.join(root, tsEntry)];
+}
+
+interface Server {
+  name: 'gateway' | 'floor';
+  url: string;
+  child: ChildProcess;
+  /** Source calls made so far. */
+  calls(): Promise<number>;
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startProcess(name: Server['name'], args: string[], url: string, ready: string, calls: () => Promise<number>): Promise<Server> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
+  exited.catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await Promise.race([
+      fetch(`${url}${ready}`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+      exited,
+    ]);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`${name} did not become ready within 60 s`);
+    await sleep(200);
   }
-  process.stdout.write(rows.join('\n') + '\n');
-  await server.close();
-  await gw.close();
-  standIns.stop();
+  return { name, url, child, calls };
+}
+
+/** Sum of a Prometheus counter's samples, leaving out those whose labels match `skip`. */
+function counterSum(text: string, metric: string, skip: RegExp): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`) || skip.test(line)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  callsPerRequest: number;
+  peakRssMiB: number;
+  requests: number;
+  failed: number;
+}
+
+async function runLoad(
+  server: Server,
+  scenarioIndex: number,
+  sampleFile: string,
+  secs: number,
+): Promise<{ requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+  const scenario = SCENARIOS[scenarioIndex];
+  const args = [
+    ...nodeArgs('bench/gateway-load.ts'),
+    '--url',
+    server.url,
+    '--scenario',
+    String(scenarioIndex),
+    '--sample',
+    sampleFile,
+    '--seconds',
+    String(secs),
+    '--connections',
+    String(Math.min(connections, scenario.maxConnections ?? connections)),
+    ...(server.name === 'gateway' ? ['--key', BENCH_KEYS[scenario.role]] : []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function measure(server: Server, scenarioIndex: number, sampleFile: string): Promise<Measurement> {
+  const pid = server.child.pid!;
+  const cpu0 = cpuMs(pid);
+  const calls0 = await server.calls();
+  // Requests of a second or more get a longer window, so that each measurement completes several.
+  const load = await runLoad(server, scenarioIndex, sampleFile, SCENARIOS[scenarioIndex].maxConnections ? seconds * 3 : seconds);
+  const cpu1 = cpuMs(pid);
+  const calls1 = await server.calls();
+  const n = Math.max(1, load.requests);
+  return {
+    rps: load.rps,
+    p50: load.p50,
+    p99: load.p99,
+    cpuMsPerRequest: (cpu1 - cpu0) / n,
+    // The /calls or /metrics read itself makes no source call.
+    callsPerRequest: (calls1 - calls0) / n,
+    peakRssMiB: memoryMiB(pid).peak,
+    requests: load.requests,
+    failed: load.non2xx + load.errors,
+  };
+}
+
+async function post(server: Server, scenario: Scenario, sample: Sample, i: number): Promise<{ data?: unknown; errors?: unknown[] }> {
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(server.name === 'gateway' ? { 'x-api-key': BENCH_KEYS[scenario.role] } : {}) },
+    body: JSON.stringify({ query: scenario.query, variables: scenario.variables(sample, i) }),
+  });
+  return (await res.json()) as { data?: unknown; errors?: unknown[] };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const spread = (xs: number[], digits: number) =>
+  xs.length > 1 ? `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})` : fmt(xs[0], digits);
+
+async function main() {
+  const t0 = Date.now();
+  const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
+  const runDir = path.resolve(root, 'bench/results', `gateway-${people}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  await ensureDemoWorld({ dataDir: worldDir, people, seed: 42 });
+  const standIns = await spawnStandIns(worldDir);
+  const children: ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    standIns.stop();
+  };
+  process.once('SIGINT', () => {
+    stopAll();
+    process.exit(130);
+  });
+  try {
+    const available = demoSourcesConfig(worldDir, standIns);
+    const unknown = sourceNames.filter((n) => !available.some((s) => s.name === n));
+    if (unknown.length) throw new Error(`--sources: no demo source named ${unknown.join(', ')}; this world has ${available.map((s) => s.name).join(', ')}`);
+    // A OneID map of this bench's own (other benches share the world directory), resolved afresh.
+    const oneid = path.join(runDir, 'oneid.sqlite');
+    for (const x of ['', '-wal', '-shm']) fs.rmSync(oneid + x, { force: true });
+    const gatewayPort = await freePort();
+    const rawConfig = {
+      server: { host: '127.0.0.1', port: gatewayPort, sandbox: false },
+      oneid: { connection: { client: 'sqlite', filename: oneid } },
+      sources: available.filter((s) => sourceNames.includes(s.name)),
+      identity: { rulesFile: path.join(root, 'config/identity-rules.json'), resolveOnStart: false },
+      insights: { rulesDir: path.join(root, 'config') },
+      access: { policyFile: path.join(root, 'config/access.json') },
+      auth: { apiKeys: Object.entries(BENCH_KEYS).map(([role, key]) => ({ name: `bench-${role}`, role, sha256: sha256(key) })) },
+      // Production's default level: the per-request log line is part of what a request costs (stdout goes to /dev/null).
+      log: { level: 'info' },
+    };
+    const configFile = path.join(runDir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
+    const config = parseConfig(rawConfig, configFile);
+    const gw = await createGateway(config, { log: createLogger('silent') });
+    const resolved = await runResolution(gw);
+    await gw.close();
+
+    // The sample: customers in the most systems first; phones that name one customer.
+    const db = new Database(oneid, { readonly: true });
+    const sample: Sample = {
+      customerIds: db
+        .prepare(
+          `select customer_id from idmap_source_records where customer_id is not null group by customer_id order by count(distinct source) desc, customer_id limit 5000`,
+        )
+        .pluck()
+        .all() as string[],
+      phones: db
+        .prepare(
+          `select i.value from idmap_record_identifiers i join idmap_source_records sr on sr.source = i.source and sr.record_id = i.record_id
+           where i.kind = 'PHONE' and i.valid_to is null and sr.customer_id is not null and i.value like '+861%'
+           group by i.value having count(distinct sr.customer_id) = 1 order by i.value limit 2000`,
+        )
+        .pluck()
+        .all() as string[],
+    };
+    db.close();
+    const sampleFile = path.join(runDir, 'sample.json');
+    fs.writeFileSync(sampleFile, JSON.stringify(sample));
+
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const gateway = await startProcess('gateway', [...nodeArgs('src/cli.ts'), 'start', '--config', configFile], gatewayUrl, '/readyz', async () =>
+      counterSum(await (await fetch(`${gatewayUrl}/metrics`)).text(), 'c360_source_requests_total', /operation="token"/),
+    );
+    children.push(gateway.child);
+    const floorPort = await freePort();
+    const floorUrl = `http://127.0.0.1:${floorPort}`;
+    const floor = await startProcess(
+      'floor',
+      [...nodeArgs('bench/floor.ts'), '--config', configFile, '--port', String(floorPort)],
+      floorUrl,
+      '/calls',
+      async () => ((await (await fetch(`${floorUrl}/calls`)).json()) as { calls: number }).calls,
+    );
+    children.push(floor.child);
+
+    const scenarios = SCENARIOS.map((s, i) => ({ s, i })).filter(({ s }) => scenarioFilter.length === 0 || scenarioFilter.some((f) => s.name.includes(f)));
+    process.stdout.write(
+      `world: ${people} people, ${resolved.recordsRead} source records; sources: ${sourceNames.join(', ')}; setup ${((Date.now() - t0) / 1000).toFixed(1)} s\n` +
+        `gateway: node ${nodeArgs('src/cli.ts')
+          .map((a) => path.relative(root, a) || a)
+          .join(' ')} start (NODE_ENV=production); floor: bench/floor.ts; load: autocannon, ${connections} connections, ${seconds} s per measurement, ${rounds} round(s)\n`,
+    );
+
+    // The floor answers the same JSON (data and errors alike) for every unmasked scenario, with the same source calls.
+    const oneRequestCalls = new Map<number, { gateway: number[]; floor: number[] }>();
+    for (const { s, i: index } of scenarios) {
+      const counted = { gateway: [] as number[], floor: [] as number[] };
+      oneRequestCalls.set(index, counted);
+      for (let i = 0; i < 3; i++) {
+        const before = [await gateway.calls(), await floor.calls()];
+        const [g, f] = await Promise.all([post(gateway, s, sample, i), post(floor, s, sample, i)]);
+        counted.gateway.push((await gateway.calls()) - before[0]);
+        counted.floor.push((await floor.calls()) - before[1]);
+        if (g.errors) throw new Error(`gateway answered errors for "${s.name}": ${JSON.stringify(g.errors).slice(0, 400)}`);
+        if (f.errors) throw new Error(`floor answered errors for "${s.name}": ${JSON.stringify(f.errors).slice(0, 400)}`);
+        if (s.sameJsonAsFloor && JSON.stringify(g.data) !== JSON.stringify(f.data)) {
+          fs.writeFileSync(path.join(runDir, 'mismatch.json'), JSON.stringify({ scenario: s.name, gateway: g.data, floor: f.data }, null, 2));
+          throw new Error(`the floor's JSON differs from the gateway's for "${s.name}" (both written to ${path.relative(root, runDir)}/mismatch.json)`);
+        }
+      }
+    }
+    process.stdout.write(
+      `check: the floor answers the same JSON as the gateway (${scenarios.filter(({ s }) => s.sameJsonAsFloor).length} scenarios × 3 requests; masked ones skipped)\n`,
+    );
+    process.stdout.write(
+      `source calls of single requests (gateway / floor): ${scenarios.map(({ s, i }) => `${s.name}: ${oneRequestCalls.get(i)!.gateway.join(',')} / ${oneRequestCalls.get(i)!.floor.join(',')}`).join('; ')}\n\n`,
+    );
+
+    // Warm both (JIT, caches, keep-alive pools) before the first measured round.
+    for (const { i } of scenarios) for (const server of [gateway, floor]) await runLoad(server, i, sampleFile, 1);
+
+    const results = new Map<number, { gateway: Measurement[]; floor: Measurement[] }>(scenarios.map(({ i }) => [i, { gateway: [], floor: [] }]));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? [gateway, floor] : [floor, gateway];
+      for (const { s, i } of scenarios) {
+        for (const server of order) {
+          const m = await measure(server, i, sampleFile);
+          results.get(i)![server.name].push(m);
+          process.stderr.write(
+            `round ${round + 1} ${server.name.padEnd(7)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
+          );
+        }
+      }
+    }
+
+    const rows = [
+      '| scenario | gateway req/s | gateway p50 / p99 ms | gateway CPU ms/req | floor req/s | floor p50 / p99 ms | floor CPU ms/req | CPU/req gateway ÷ floor | req/s gateway ÷ floor | source calls/req under load gateway / floor |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const { s, i } of scenarios) {
+      const { gateway: g, floor: f } = results.get(i)!;
+      const cpuRatio = g.map((m, r) => m.cpuMsPerRequest / f[r].cpuMsPerRequest);
+      const rpsRatio = g.map((m, r) => m.rps / f[r].rps);
+      const perCustomer = s.customers > 1 ? ` (${fmt(median(g.map((m) => m.rps)) * s.customers)} customers/s)` : '';
+      rows.push(
+        `| ${s.name} | ${fmt(median(g.map((m) => m.rps)))}${perCustomer} | ${fmt(median(g.map((m) => m.p50)), 1)} / ${fmt(median(g.map((m) => m.p99)), 1)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(f.map((m) => m.rps)))} | ${fmt(median(f.map((m) => m.p50)), 1)} / ${fmt(median(f.map((m) => m.p99)), 1)} | ${fmt(median(f.map((m) => m.cpuMsPerRequest)), 2)} | ${spread(cpuRatio, 2)} | ${spread(rpsRatio, 2)} | ${fmt(median(g.map((m) => m.callsPerRequest)), 1)} / ${fmt(median(f.map((m) => m.callsPerRequest)), 1)} |`,
+      );
+    }
+    const failed = [...results.values()].flatMap((r) => [...r.gateway, ...r.floor]).reduce((n, m) => n + m.failed, 0);
+    process.stdout.write(rows.join('\n') + '\n\n');
+    process.stdout.write(
+      `peak RSS (VmHWM): gateway ${fmt(memoryMiB(gateway.child.pid!).peak)} MiB, floor ${fmt(memoryMiB(floor.child.pid!).peak)} MiB; failed requests: ${failed}\n`,
+    );
+
+    if (soakSeconds > 0) {
+      const first = scenarios[0];
+      const sampler = sampleRss(gateway.child.pid!, 1000);
+      const m = await (async () => {
+        const pid = gateway.child.pid!;
+        const cpu0 = cpuMs(pid);
+        const load = await runLoad(gateway, first.i, sampleFile, soakSeconds);
+        return { ...load, cpuMsPerRequest: (cpuMs(pid) - cpu0) / Math.max(1, load.requests) };
+      })();
+      const rss = sampler.stop();
+      const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      const head = avg(rss.slice(0, 10));
+      const tail = avg(rss.slice(-10));
+      process.stdout.write(
+        `soak: ${soakSeconds} s of "${first.s.name}" against the gateway: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ` +
+          `RSS first 10 s ${fmt(head)} MiB, last 10 s ${fmt(tail)} MiB (${tail >= head ? '+' : ''}${fmt(((tail - head) / head) * 100, 1)}%), peak ${fmt(memoryMiB(gateway.child.pid!).peak)} MiB, failed ${m.non2xx + m.errors}\n`,
+      );
+    }
+  } finally {
+    stopAll();
+  }
 }
 
 main().catch((e) => {

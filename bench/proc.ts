@@ -1,0 +1,50 @@
+/**
+ * What a benchmark reads about another process from Linux's /proc: CPU time used (user + system)
+ * and memory (resident now, and its high-water mark). Only the server's own process is read, so
+ * the load generator's and the stand-ins' work never counts as the server's.
+ */
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, nearly always 100). */
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU milliseconds (user + system) the process has used so far. */
+export function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses: fields are counted after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** Resident memory now and at its peak (VmRSS, VmHWM), in MiB. */
+export function memoryMiB(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+/** Samples VmRSS every `everyMs` until stopped; answers the samples (MiB), oldest first. */
+export function sampleRss(pid: number, everyMs = 1000): { stop(): number[] } {
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    try {
+      samples.push(memoryMiB(pid).rss);
+    } catch {
+      // the process has gone; the caller finds out on its own
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
