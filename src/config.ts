@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AuthConfig, AccessConfig } from './access/config';
 import { sqlConnection, resolveSqlFile } from './sources/options';
 import { parseSources, type SourceConfig } from './sources/registry';
+import { ORIGIN_PATTERN } from './http/cors';
 
 /** The request path's default deadline for a OneID read (config `oneid.timeoutMs`). */
 export const DEFAULT_ONEID_TIMEOUT_MS = 2000;
@@ -21,8 +22,25 @@ export const configSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4000),
-        /** Serve the Apollo Sandbox landing page on GET /graphql. */
-        sandbox: z.boolean().default(true),
+        /** Serve the self-hosted GraphiQL IDE (src/ide/) on GET /graphql from a browser and under /ide/. */
+        ide: z.boolean().optional(),
+        /** Deprecated: the old name of `ide` (it served Apollo's Sandbox, which loads from a CDN). */
+        sandbox: z.boolean().optional(),
+        /** A short note above the IDE, shown only when the config has a `demo` section (the demo keys). */
+        ideHint: z.string().max(500).optional(),
+        /** Origins whose browser apps may call the API; default none. */
+        cors: z
+          .object({
+            origins: z.array(z.string().regex(ORIGIN_PATTERN, 'an origin like https://app.example.com, http://localhost:* or https://*.example.com')).default([]),
+            maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+          })
+          .strict()
+          .prefault({}),
+        /** gzip/Brotli for responses of at least `minBytes` when the client accepts it. */
+        compression: z
+          .object({ minBytes: z.number().int().min(0).default(1024) })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -92,6 +110,9 @@ export const configSchema = z
   .strict();
 
 export type Config = Omit<z.infer<typeof configSchema>, 'sources'> & { sources: SourceConfig[] };
+
+/** Whether the IDE is served: `server.ide`, else the deprecated `server.sandbox`, else on. */
+export const ideEnabled = (config: Pick<Config, 'server'>): boolean => config.server.ide ?? config.server.sandbox ?? true;
 export type SqlConnectionConfig = z.infer<typeof sqlConnection>;
 
 export class ConfigError extends Error {

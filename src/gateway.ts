@@ -116,7 +116,6 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       await createApollo(roleSchema, {
         metrics,
         log,
-        sandbox: config.server.sandbox,
         plugins: access.pluginsFor(role),
         persistedQueries: access.persistedQueriesFor(role),
       }),

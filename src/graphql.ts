@@ -5,7 +5,6 @@
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Context } from './context';
@@ -113,7 +112,6 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
 export interface ApolloOptions {
   metrics: Metrics;
   log: Logger;
-  sandbox: boolean;
   /** Extra plugins (a role's limits and audit). */
   plugins?: ApolloServerPlugin<Context>[];
   /** Apollo's persisted-queries option (a role's safelist). */
@@ -132,7 +130,8 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
     stopOnTerminationSignals: false,
     formatError: formatErrorFor(opts.log),
     plugins: [
-      opts.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      // The IDE is served by src/ide/ from files shipped with the gateway; Apollo's landing page loads from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
       observabilityPlugin(opts.metrics),
       ...(opts.plugins ?? []),
     ],

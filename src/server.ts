@@ -1,5 +1,6 @@
 /**
- * The HTTP face of the gateway: /graphql (Apollo), /healthz, /readyz, /metrics.
+ * The HTTP face of the gateway: /graphql (Apollo), the IDE (/ide/, src/ide), /healthz, /readyz, /metrics;
+ * CORS and compression (src/http) for every route.
  * Plain node:http routing in front of Apollo's executeHTTPGraphQLRequest, so that
  * authentication runs before any GraphQL work and raw bodies stay available (webhooks).
  */
@@ -13,6 +14,11 @@ import { safeError } from './observability/scrub';
 import { withSourceAccounting } from './observability/request-sources';
 import { stewardshipFor } from './idmap/stewardship';
 import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
+import { ideEnabled } from './config';
+import { createIde, ideRoute } from './ide';
+import { createCors } from './http/cors';
+import { sendBody } from './http/compress';
+import { graphqlStatus } from './http/graphql-over-http';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -145,6 +151,10 @@ export interface ServerHooks {
 export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const webhooks = webhookRoute(gw);
   const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
+  const { compression, cors: corsOptions } = gw.config.server;
+  const cors = createCors(corsOptions);
+  // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
+  const ide = ideEnabled(gw.config) ? ideRoute(createIde({ endpoint: '/graphql', hint: gw.config.demo ? gw.config.server.ideHint : undefined }), compression) : null;
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
@@ -152,36 +162,35 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
     /** Frees this request's place in its principal's concurrency cap once it is answered. */
     let release: (() => void) | undefined;
     try {
+      // CORS first, for every route: a preflight carries no credentials.
+      cors.decorate(req, res);
+      if (cors.preflight(req, res)) return;
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
       if (await webhooks(req, res, url, () => readBody(req, res))) return;
+      if (ide && (await ide(req, res, url))) return;
       if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz' && req.method === 'GET') {
         const r = await readiness(gw);
         return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
       }
       if (url.pathname === '/metrics' && req.method === 'GET') {
-        res.writeHead(200, { 'content-type': gw.metrics.registry.contentType });
-        return res.end(await gw.metrics.registry.metrics());
+        return sendBody(req, res, 200, { 'content-type': gw.metrics.registry.contentType }, await gw.metrics.registry.metrics(), compression);
       }
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
       if (req.method !== 'GET' && req.method !== 'POST') return sendGraphQLError(res, 405, 'BAD_REQUEST', 'use GET or POST');
 
       const headers = new HeaderMap();
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-      // The landing page (Sandbox) is static HTML that reveals nothing; every operation needs credentials.
-      const isLandingPage = req.method === 'GET' && !url.search && (req.headers.accept ?? '').includes('text/html');
-      const viewer = isLandingPage ? null : await gw.access.authenticate(req);
-      const apollo = isLandingPage ? gw.apollos.values().next().value : viewer && gw.apollos.get(viewer.role);
-      if (!apollo) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
+      const viewer = await gw.access.authenticate(req);
+      const apollo = viewer && gw.apollos.get(viewer.role);
+      if (!viewer || !apollo) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
       // Per principal, before any GraphQL work: requests per minute and requests in flight (src/access/rate-limit.ts).
-      if (viewer) {
-        const admission = rateLimiter.admit(viewer);
-        if (!admission.ok) {
-          const refused = rateLimitedResponse(admission);
-          return sendJson(res, refused.status, refused.body, refused.headers);
-        }
-        release = admission.release;
+      const admission = rateLimiter.admit(viewer);
+      if (!admission.ok) {
+        const refused = rateLimitedResponse(admission);
+        return sendJson(res, refused.status, refused.body, refused.headers);
       }
+      release = admission.release;
 
       let body: unknown = undefined;
       if (req.method === 'POST') {
@@ -201,13 +210,16 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
             createContext(
               { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) },
               requestId,
-              viewer ?? { role: 'none', principal: 'none' },
+              viewer,
             ),
         }),
       );
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;
-      if (response.body.kind === 'complete') return res.end(response.body.string);
+      if (response.body.kind === 'complete') {
+        const status = graphqlStatus(req.headers.accept, response.headers.get('content-type'), res.statusCode, response.body.string);
+        return sendBody(req, res, status, {}, response.body.string, compression);
+      }
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     } catch (e) {

@@ -1,0 +1,117 @@
+/**
+ * The IDE: GraphiQL served by the gateway from the files its packages ship, opened in real
+ * headless Chromium with every request that does not go to 127.0.0.1 refused. A user types a
+ * key into the prefilled header editor, runs a query and reads the answer on the page.
+ */
+import { chromium as playwright, type Browser } from 'playwright-core';
+import { startTestWorld, apiKeyFor, readTruth, type TestWorld } from '../helpers/world';
+import { describeWithChromium } from '../helpers/chromium';
+import type { SourceName } from '../../src/vocabulary';
+
+let world: TestWorld;
+let customerId: string;
+const HINT = 'Demo mode: put `test-admin-key` in X-Api-Key.';
+
+beforeAll(async () => {
+  world = await startTestWorld({
+    people: 60,
+    seed: 11,
+    demoSystems: false,
+    configPatch: (c) => {
+      c.server.ide = true;
+      c.server.ideHint = HINT;
+      c.demo = {};
+    },
+  });
+  const [records] = readTruth(world.truthFile).values();
+  const [id] = await world.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })));
+  customerId = id!;
+});
+
+afterAll(async () => world?.close());
+
+describe('IDE: served by the gateway', () => {
+  it('answers a browser on /graphql with the page, which loads scripts and styles from this server only', async () => {
+    const res = await fetch(`${world.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await res.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets).toHaveLength(5);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/ide\/[a-z-]+\.[0-9a-f]{12}\.(js|css)$/);
+      const a = await fetch(`${world.url}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(a.status).toBe(200);
+      expect(a.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(a.headers.get('content-encoding')).toBe('gzip');
+      expect((await a.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows the demo hint only in demo mode, and the page itself needs no credentials', async () => {
+    const html = await (await fetch(`${world.url}/ide/`)).text();
+    expect(html).toContain('<code>test-admin-key</code>');
+    const operation = await fetch(`${world.url}/graphql?query=%7B__typename%7D`, { headers: { accept: 'text/html' } });
+    expect(operation.status).toBe(401);
+  });
+
+  it('answers an unknown asset with 404', async () => {
+    expect((await fetch(`${world.url}/ide/graphiql.000000000000.js`)).status).toBe(404);
+  });
+});
+
+describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await playwright.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => browser?.close());
+
+  it('types a key into the prefilled header editor, runs a query and shows the answer', async () => {
+    const context = await browser.newContext();
+    const refused: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1') return route.continue();
+      refused.push(url.href);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${world.url}/graphql`);
+
+    await expect(page.locator('#c360-hint').innerText()).resolves.toBe('Demo mode: put test-admin-key in X-Api-Key.');
+    const headerEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').first();
+    await headerEditor.waitFor({ timeout: 30_000 });
+    await expect(headerEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toBe('{"X-Api-Key": ""}');
+
+    // Type the key between the empty quotes, as a user would.
+    await headerEditor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.type(apiKeyFor('admin'));
+    await expect(headerEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toBe(`{"X-Api-Key": "${apiKeyFor('admin')}"}`);
+
+    const queryEditor = page.locator('.graphiql-query-editor .CodeMirror').first();
+    await queryEditor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(`query FromTheIde { customer(id: "${customerId}") { id sourceRecords { source } } }`);
+    await page.locator('.graphiql-execute-button').click();
+
+    const result = page.locator('.result-window .CodeMirror').first();
+    await page.waitForFunction((id) => document.querySelector('.result-window')?.textContent?.includes(id), customerId, { timeout: 30_000 });
+    const answer = JSON.parse(await result.evaluate((el) => (el as any).CodeMirror.getValue()));
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.customer.id).toBe(customerId);
+    expect(answer.data.customer.sourceRecords.length).toBeGreaterThan(0);
+
+    expect(refused).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+});
