@@ -128,6 +128,9 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
     // The CLI drains HTTP and stops these servers itself on SIGTERM/SIGINT; Apollo's own handlers
     // would stop them and re-raise the signal (process.kill) before the drain could finish.
     stopOnTerminationSignals: false,
+    // Every operation carries a key or a token in a header a browser may not send cross-origin without a
+    // preflight (which the CORS allowlist answers), so a GET carrying one is no cross-site request forgery.
+    csrfPrevention: { requestHeaders: ['x-api-key', 'authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     formatError: formatErrorFor(opts.log),
     plugins: [
       // The IDE is served by src/ide/ from files shipped with the gateway; Apollo's landing page loads from a CDN.

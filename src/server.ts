@@ -194,6 +194,9 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
 
       let body: unknown = undefined;
       if (req.method === 'POST') {
+        // GraphQL over HTTP: a POST body is JSON, and says so.
+        if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
+          return sendGraphQLError(res, 415, 'BAD_REQUEST', 'send the request body as application/json');
         const raw = await readBody(req, res);
         try {
           body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
@@ -208,7 +211,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
           httpGraphQLRequest: { method, headers, search: url.search, body },
           context: async () =>
             createContext(
-              { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap) },
+              { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap), bi: gw.bi },
               requestId,
               viewer,
             ),
