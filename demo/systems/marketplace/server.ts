@@ -40,7 +40,7 @@ export interface MarketplaceServer {
   url: string;
   /** The next `n` requests fail with `fault` (after being counted). */
   failNext(fault: Fault, n?: number): void;
-  /** Requests received per method (signature failures included). */
+  /** Requests received, oldest first (signature failures included): the latest REQUEST_LOG_LIMIT at least, never more than twice that. */
   requests(): Array<{ method: string; params: Record<string, string> }>;
   close(): Promise<void>;
 }
@@ -114,6 +114,8 @@ function timeParam(params: Record<string, string>, key: string): number | null {
 }
 
 const BUYER_ID = /^[A-Za-z0-9_-]{6,64}$/;
+/** Requests kept for `requests()`: the latest this many, so a stand-in serving a demo for days stays the size it started. */
+const REQUEST_LOG_LIMIT = 5000;
 const NUM_ID = /^\d{1,20}$/;
 
 export async function startMarketplaceServer(opts: MarketplaceServerOptions): Promise<MarketplaceServer> {
@@ -315,6 +317,7 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
   async function handle(params: Record<string, string>): Promise<{ status: number; body: string }> {
     const requestId = `${(++requestNo).toString(36)}${Date.now().toString(36)}`;
     log.push({ method: params.method ?? '', params });
+    if (log.length > 2 * REQUEST_LOG_LIMIT) log.splice(0, log.length - REQUEST_LOG_LIMIT);
     const fault = faults.shift();
     if (fault === 'http503') return { status: 503, body: '<html>Service Unavailable</html>' };
     if (fault === 'http500') return { status: 500, body: '{}' };
