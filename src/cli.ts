@@ -1,19 +1,22 @@
+#!/usr/bin/env node
 /**
- * c360 command line.
- *   start   [--config FILE]   serve the gateway (with `demo` in config: seed the demo world and run the stand-ins first).
- *                             SIGTERM/SIGINT drain it: no new connections, in-flight requests finish (up to
- *                             DRAIN_TIMEOUT_MS), then the gateway and stand-ins close and it exits 0. A second
- *                             signal exits at once (130/143).
- *   resolve [--config FILE]   run identity resolution once over every source, then exit
+ * c360 command line: `c360 <command> [--config FILE] [options]`; `c360 --help` and
+ * `c360 <command> --help` describe each command (COMMANDS below is the one list).
  * The config file defaults to $C360_CONFIG, then config/demo.json.
+ *
+ * Exit statuses: 0 done; 1 failed (one line on stderr: a port in use, a system that refused);
+ * 2 bad usage or config; 75 another process holds the OneID store (try again later).
  */
+import net from 'node:net';
 import path from 'node:path';
+import { printSchema } from 'graphql';
 import { loadConfig, ConfigError, type Config } from './config';
 import { createLogger, type Logger } from './observability/logger';
 import { createGateway, type Gateway } from './gateway';
 import { startServer, DRAIN_TIMEOUT_MS } from './server';
 import { runResolution } from './resolution';
 import { ResolutionBusyError } from './idmap';
+import { inspectConfig as inspect } from './inspect';
 import { startDemoSources, type DemoSources } from '../demo/sources';
 
 /** How long start-up waits for another process's resolution before serving without its own. */
@@ -25,14 +28,159 @@ const START_RESOLUTION_WAIT_MS = 5000;
  */
 const REPEATED_SIGNAL_GRACE_MS = 500;
 
-function parseArgs(argv: string[]): { command: string; config: string } {
-  const [command = 'start', ...rest] = argv;
-  let config = process.env.C360_CONFIG ?? 'config/demo.json';
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--config' && rest[i + 1]) config = rest[++i];
-    else throw new ConfigError(`unknown argument ${rest[i]} (usage: c360 start|resolve [--config FILE])`);
+/** A mistake in how the command was called: the message and a pointer to --help, status 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command it was for: its own usage is shown. */
+    readonly command?: string,
+  ) {
+    super(message);
   }
-  return { command, config: path.resolve(config) };
+}
+
+interface Command {
+  summary: string;
+  /** Options beyond --config and --help, as `--name VALUE` → help text. */
+  options?: Record<string, string>;
+  /** Longer help, after the usage line. */
+  details?: string;
+  run(config: Config, log: Logger, args: Record<string, string>): Promise<void>;
+}
+
+const CONFIG_HELP = 'the config file (default: $C360_CONFIG, else config/demo.json)';
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'serve the gateway (with a `demo` section in the config: seed the demo world and run the stand-ins first)',
+    details: [
+      'Resolves identities first when identity.resolveOnStart is set. SIGTERM/SIGINT drain it: no new',
+      `connections, in-flight requests finish (up to ${DRAIN_TIMEOUT_MS / 1000} s), then it exits 0; a second signal exits at once (130/143).`,
+    ].join('\n'),
+    run: (config, log) => start(config, log),
+  },
+  resolve: {
+    summary: 'run identity resolution once over every source, then exit',
+    details: 'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
+    run: (config, log) =>
+      withDemo(config, log, async (demo) => {
+        const gw = await createGateway(config, { log });
+        try {
+          await runResolution(gw);
+        } finally {
+          await gw.close();
+          await demo?.close();
+        }
+      }),
+  },
+  schema: {
+    summary: "print a role's GraphQL schema (SDL), as that role is served it",
+    options: { '--role ROLE': "the role (required); one of the access policy's roles" },
+    details: "Reads the config, the sources' SDL and the access policy; connects to nothing.",
+    async run(config, _log, args) {
+      if (!args.role) throw new UsageError('schema needs --role ROLE', 'schema');
+      const { roleSchemas, policy } = await inspectConfig(config);
+      const schema = roleSchemas.get(args.role);
+      if (!schema) throw new UsageError(`no role "${args.role}" in ${policy.source} (roles: ${[...roleSchemas.keys()].join(', ')})`, 'schema');
+      process.stdout.write(`${printSchema(schema)}\n`);
+    },
+  },
+  'check-config': {
+    summary: 'validate the config, the rules and the access policy without starting anything',
+    details: 'Prints one line per role on success; on a problem, the file and key, and exits 2.',
+    async run(config, _log, args) {
+      const { roleSchemas, warnings } = await inspectConfig(config);
+      for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+      const sources = config.sources.map((s) => `${s.name} (${s.kind})`).join(', ');
+      process.stdout.write(`${args.configFile}: ok\n  sources: ${sources}\n`);
+      for (const [role, schema] of roleSchemas) {
+        const fields = Object.keys(schema.getQueryType()?.getFields() ?? {}).length;
+        process.stdout.write(`  role ${role}: ${fields} query fields${schema.getMutationType() ? ', mutations' : ''}\n`);
+      }
+    },
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: c360 <command> [--config FILE] [options]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'options:',
+    `  --config FILE  ${CONFIG_HELP}`,
+    '  -h, --help     help (c360 <command> --help for one command)',
+    '',
+  ].join('\n');
+}
+
+function commandUsage(name: string): string {
+  const c = COMMANDS[name];
+  const options = { '--config FILE': CONFIG_HELP, ...c.options };
+  const width = Math.max(...Object.keys(options).map((o) => o.length));
+  return [
+    `usage: c360 ${name}${Object.keys(c.options ?? {})
+      .map((o) => ` ${o}`)
+      .join('')} [--config FILE]`,
+    '',
+    c.summary,
+    ...(c.details ? ['', c.details] : []),
+    '',
+    'options:',
+    ...Object.entries(options).map(([o, h]) => `  ${o.padEnd(width)}  ${h}`),
+    '',
+  ].join('\n');
+}
+
+type Parsed = { help: string } | { command: string; config: string; args: Record<string, string> };
+
+/** Reads argv (without node and the script); throws UsageError on anything it does not know. */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Parsed {
+  const [first, ...rest] = argv;
+  if (first === undefined) return { command: 'start', config: path.resolve(env.C360_CONFIG ?? 'config/demo.json'), args: {} };
+  if (first === '-h' || first === '--help') return { help: usage() };
+  if (first === 'help') {
+    if (rest[0] && !COMMANDS[rest[0]]) throw new UsageError(`unknown command ${rest[0]}`);
+    return { help: rest[0] ? commandUsage(rest[0]) : usage() };
+  }
+  const command = first;
+  const c = COMMANDS[command];
+  if (!c) throw new UsageError(`unknown command ${command}`);
+  const takes = new Set(['config', ...Object.keys(c.options ?? {}).map((o) => o.split(' ')[0].slice(2))]);
+  let config = env.C360_CONFIG ?? 'config/demo.json';
+  const args: Record<string, string> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '-h' || a === '--help') return { help: commandUsage(command) };
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || !takes.has(m[1])) throw new UsageError(`unknown argument ${a} for ${command}`, command);
+    const value = m[2] ?? rest[++i];
+    if (value === undefined || (m[2] === undefined && value.startsWith('--'))) throw new UsageError(`${a} needs a value`, command);
+    if (m[1] === 'config') config = value;
+    else args[m[1]] = value;
+  }
+  return { command, config: path.resolve(config), args };
+}
+
+/** The config as `inspect` reads it; anything it cannot read is a config problem (status 2), named by its loader. */
+async function inspectConfig(config: Config) {
+  try {
+    return await inspect(config);
+  } catch (e) {
+    throw e instanceof ConfigError ? e : new ConfigError((e as Error).message);
+  }
+}
+
+/** Fails fast, before seeding or resolving, when the port is taken (the listen itself says so again if it is taken meanwhile). */
+function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 async function withDemo<T>(config: Config, log: Logger, run: (demo: DemoSources | null) => Promise<T>): Promise<T> {
@@ -43,6 +191,7 @@ async function withDemo<T>(config: Config, log: Logger, run: (demo: DemoSources 
 
 async function start(config: Config, log: Logger) {
   const started = Date.now();
+  await assertPortFree(config.server.host, config.server.port);
   const demo = config.demo ? await startDemoSources(config, log) : null;
   const gw: Gateway = await createGateway(config, { log });
   if (config.identity.resolveOnStart) {
@@ -87,35 +236,47 @@ async function start(config: Config, log: Logger) {
 }
 
 async function main() {
-  const { command, config: file } = parseArgs(process.argv.slice(2));
-  const config = loadConfig(file);
-  const log = createLogger(config.log.level);
-  if (command === 'start') return start(config, log);
-  if (command === 'resolve') {
-    await withDemo(config, log, async (demo) => {
-      const gw = await createGateway(config, { log });
-      try {
-        await runResolution(gw);
-      } finally {
-        await gw.close();
-        await demo?.close();
-      }
-    });
+  const parsed = parseArgs(process.argv.slice(2));
+  if ('help' in parsed) {
+    process.stdout.write(parsed.help);
     return;
   }
-  throw new ConfigError(`unknown command ${command} (usage: c360 start|resolve [--config FILE])`);
+  const config = loadConfig(parsed.config);
+  const log = createLogger(config.log.level);
+  await COMMANDS[parsed.command].run(config, log, { ...parsed.args, configFile: path.relative(process.cwd(), parsed.config) || parsed.config });
 }
 
-main().catch((e) => {
+/** One line for an address in use, whichever listener met it (the gateway, a demo stand-in). */
+function addressInUse(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (err?.code !== 'EADDRINUSE') return null;
+  const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : 'the configured address';
+  return `${where} is already in use (another c360 running?): stop it, or set another port in the config (server.port, demo.ports)`;
+}
+
+// Run as a program; imported (tests of parseArgs), it only defines.
+if (require.main === module) main().catch(fail);
+
+function fail(e: unknown): never {
+  if (e instanceof UsageError) {
+    process.stderr.write(`c360: ${e.message}\n\n${e.command ? commandUsage(e.command) : usage()}`);
+    process.exit(2);
+  }
   if (e instanceof ResolutionBusyError) {
     // Temporary: a scheduler may simply try again later (75 is EX_TEMPFAIL).
     process.stderr.write(`c360: ${e.code}: ${e.message}\n`);
     process.exit(75);
   }
-  if (e instanceof ConfigError) {
-    process.stderr.write(`c360: ${e.message}\n`);
+  // Config, policy, auth and rule errors name their file and key: the message is the whole story.
+  if (e instanceof ConfigError || ['PolicyError', 'AuthConfigError', 'RulesError'].includes((e as Error)?.name)) {
+    process.stderr.write(`c360: ${(e as Error).message}\n`);
     process.exit(2);
+  }
+  const inUse = addressInUse(e);
+  if (inUse) {
+    process.stderr.write(`c360: ${inUse}\n`);
+    process.exit(1);
   }
   process.stderr.write(`c360: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
-});
+}

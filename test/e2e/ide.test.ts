@@ -104,7 +104,7 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     await page.locator('.graphiql-execute-button').click();
 
     const result = page.locator('.result-window .CodeMirror').first();
-    await page.waitForFunction((id) => document.querySelector('.result-window')?.textContent?.includes(id), customerId, { timeout: 30_000 });
+    await page.waitForFunction((id) => (globalThis as any).document.querySelector('.result-window')?.textContent?.includes(id), customerId, { timeout: 30_000 });
     const answer = JSON.parse(await result.evaluate((el) => (el as any).CodeMirror.getValue()));
     expect(answer.errors).toBeUndefined();
     expect(answer.data.customer.id).toBe(customerId);

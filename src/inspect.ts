@@ -1,0 +1,40 @@
+/**
+ * What a config describes, built without serving and without calling any system: the source
+ * registry (connectors made, nothing connected), the identity and insight rules, the full
+ * schema, the access policy checked against it, every role's schema and the authenticator.
+ * `c360 check-config` and `c360 schema` use it; the same loaders run at start-up, so what passes
+ * here fails there only on what needs a live system (a database, a source's mapping check).
+ */
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from './config';
+import { createRegistry } from './sources/registry';
+import { noopObserver } from './sources/observe';
+import { buildSchema, unconfiguredTypes } from './schema';
+import { loadIdentityRules } from './idmap';
+import { loadInsightsRuntime } from './insights/runtime';
+import { buildRoleSchemas, createAuthenticator, loadPolicy, type Policy } from './access';
+
+export interface Inspection {
+  schema: GraphQLSchema;
+  policy: Policy;
+  /** Role → the schema that role is served. */
+  roleSchemas: ReadonlyMap<string, GraphQLSchema>;
+  /** What the policy check found worth saying without refusing it. */
+  warnings: readonly string[];
+}
+
+/** Throws the same errors start-up would (ConfigError, PolicyError, AuthConfigError, rule errors), each naming its file and key. */
+export async function inspectConfig(config: Config): Promise<Inspection> {
+  const registry = createRegistry(config.sources, noopObserver);
+  try {
+    loadIdentityRules(config.identity.rulesFile);
+    loadInsightsRuntime(config.insights.rulesDir, registry);
+    const schema = buildSchema(registry);
+    const policy = loadPolicy(config.access.policyFile, schema, unconfiguredTypes(schema));
+    const roleSchemas = buildRoleSchemas(schema, policy, { hashKey: config.access.hashKey });
+    createAuthenticator(config.auth, { roles: policy.roles.keys() });
+    return { schema, policy, roleSchemas, warnings: policy.warnings };
+  } finally {
+    await registry.close();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * CLI: reading the command line. Every mistake is a UsageError (status 2, with the usage),
+ * never a stack; --help anywhere answers the help of what comes before it.
+ */
+import path from 'node:path';
+import { parseArgs, UsageError } from '../../src/cli';
+
+const env = {} as NodeJS.ProcessEnv;
+
+describe('CLI: arguments', () => {
+  it('starts with the demo config when given nothing', () => {
+    expect(parseArgs([], env)).toEqual({ command: 'start', config: path.resolve('config/demo.json'), args: {} });
+    expect(parseArgs([], { C360_CONFIG: 'x.json' })).toMatchObject({ command: 'start', config: path.resolve('x.json') });
+  });
+
+  it('answers --help, help and help <command> with usage text', () => {
+    for (const argv of [['--help'], ['-h'], ['help']]) {
+      const r = parseArgs(argv, env) as { help: string };
+      expect(r.help).toMatch(/^usage: c360 <command>/);
+      for (const c of ['start', 'resolve', 'schema', 'check-config']) expect(r.help).toContain(`  ${c} `);
+    }
+    expect((parseArgs(['schema', '--help'], env) as { help: string }).help).toMatch(/^usage: c360 schema --role ROLE \[--config FILE\]/);
+    expect((parseArgs(['help', 'check-config'], env) as { help: string }).help).toMatch(/^usage: c360 check-config/);
+  });
+
+  it('reads --config and a command option, with a space or an equals sign', () => {
+    expect(parseArgs(['schema', '--role', 'marketing', '--config', 'a.json'], env)).toEqual({
+      command: 'schema',
+      config: path.resolve('a.json'),
+      args: { role: 'marketing' },
+    });
+    expect(parseArgs(['schema', '--role=sales'], env)).toMatchObject({ args: { role: 'sales' } });
+  });
+
+  it.each([
+    [['launch'], 'unknown command launch'],
+    [['start', '--port', '1'], 'unknown argument --port for start'],
+    [['schema', '--role'], '--role needs a value'],
+    [['schema', '--role', '--config'], '--role needs a value'],
+    [['help', 'launch'], 'unknown command launch'],
+  ])('refuses %j: %s', (argv, message) => {
+    expect(() => parseArgs(argv, env)).toThrow(UsageError);
+    expect(() => parseArgs(argv, env)).toThrow(message);
+  });
+});

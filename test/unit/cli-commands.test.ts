@@ -1,0 +1,76 @@
+/**
+ * CLI: the commands as a user runs them (a real process through tsx): help, a role's schema,
+ * a config check that starts nothing, and one clear line for a port in use.
+ */
+import { spawnSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function c360(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('CLI: commands', () => {
+  it('c360 --help lists the commands and exits 0', () => {
+    const r = c360(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('check-config');
+    expect(r.stderr).toBe('');
+  });
+
+  it("c360 schema --role marketing prints that role's SDL: what marketing may not see is absent", () => {
+    const marketing = c360(['schema', '--role', 'marketing']);
+    const admin = c360(['schema', '--role', 'admin']);
+    expect(marketing.status).toBe(0);
+    expect(marketing.stdout).toMatch(/^type Query \{/m);
+    expect(admin.stdout).toContain('supportRequesters');
+    expect(marketing.stdout).not.toContain('supportRequesters');
+  });
+
+  it('c360 check-config validates without starting; a broken policy is named by file and key, status 2', () => {
+    const ok = c360(['check-config']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^config\/demo\.json: ok$/m);
+    expect(ok.stdout).toMatch(/^ {2}role admin: /m);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-cli-'));
+    const policy = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/access.json'), 'utf8'));
+    const [role] = Object.keys(policy.roles);
+    policy.roles[role].grant.Customer = [...policy.roles[role].grant.Customer, 'noSuchField'];
+    fs.writeFileSync(path.join(dir, 'access.json'), JSON.stringify(policy));
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    config.access.policyFile = path.join(dir, 'access.json');
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const bad = c360(['check-config', '--config', path.join(dir, 'config.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('access.json');
+    expect(bad.stderr).toContain('noSuchField');
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('c360 start on a port in use says so in one line and exits 1', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as net.AddressInfo).port;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-cli-'));
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    config.server.port = port;
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', path.join(dir, 'config.json')], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    holder.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(status).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      `c360: 127.0.0.1:${port} is already in use (another c360 running?): stop it, or set another port in the config (server.port, demo.ports)`,
+    ]);
+  });
+});
