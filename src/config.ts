@@ -102,6 +102,26 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * OpenTelemetry traces (src/observability/tracing.ts). Export is off unless `otlp` is set here
+     * or OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set in the environment.
+     */
+    telemetry: z
+      .object({
+        serviceName: z.string().min(1).default('c360'),
+        /** Resource attributes added to every span (deployment.environment, service.namespace, …). */
+        resourceAttributes: z.record(z.string(), z.string()).default({}),
+        otlp: z
+          .object({
+            /** The OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+            url: z.string().url(),
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -9,6 +9,8 @@ import type { ApolloServer } from '@apollo/server';
 import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
 import { openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
+import { createTracing, tracedReader, type Tracing } from './observability/tracing';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type SourceObserver } from './sources/observe';
 import { requestSourceObserver } from './observability/request-sources';
@@ -26,6 +28,8 @@ export interface Gateway {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** OpenTelemetry spans: the request, OneID batch reads, source calls (src/observability/tracing.ts). */
+  tracing: Tracing;
   oneidDb: Knex;
   idmap: ReturnType<typeof createIdMapStore> & IdMapReader;
   /** The deadline of a OneID change made on request (stewardship, webhooks); undefined where the store runs in-process (SQLite). */
@@ -46,12 +50,16 @@ export interface GatewayOptions {
   /** Extra observer at the connector boundary (tests record calls with it). */
   observer?: SourceObserver;
   log?: Logger;
+  /** Where spans go besides any OTLP export in config (tests: an in-memory exporter). */
+  spanExporter?: SpanExporter;
 }
 
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = createMetrics();
-  const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, ...(opts.observer ? [opts.observer] : []));
+  const telemetry = config.telemetry ?? { serviceName: 'c360', resourceAttributes: {} };
+  const tracing = createTracing({ ...telemetry, exporter: opts.spanExporter });
+  const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, tracing.sourceObserver, ...(opts.observer ? [opts.observer] : []));
 
   const oneidDb = openDatabase(config.oneid.connection);
   await migrateLatest(oneidDb);
@@ -69,7 +77,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   // Stewardship changes keep the main pool (a merge of a large customer may run long) but not
   // forever: on MySQL/MariaDB they answer within oneid.writeTimeoutMs.
   const writeTimeoutMs = readDb === oneidDb ? undefined : (config.oneid.writeTimeoutMs ?? DEFAULT_ONEID_WRITE_TIMEOUT_MS);
-  const idmap = { ...store, ...reads, ...guardStewardship(store, { timeoutMs: writeTimeoutMs, log }) };
+  const idmap = { ...store, ...tracedReader(reads, tracing), ...guardStewardship(store, { timeoutMs: writeTimeoutMs, log }) };
   const closeOneid = async () => {
     if (readDb !== oneidDb) await readDb.destroy();
     await oneidDb.destroy();
@@ -126,6 +134,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     config,
     log,
     metrics,
+    tracing,
     oneidDb,
     idmap,
     oneidWriteTimeoutMs: writeTimeoutMs,
@@ -138,6 +147,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       await Promise.all([...apollos.values()].map((a) => a.stop()));
       await registry.close();
       await closeOneid();
+      await tracing.shutdown();
     },
   };
 }

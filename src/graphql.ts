@@ -14,6 +14,7 @@ import { safeError } from './observability/scrub';
 import { currentSourceUses, sourcesExtension } from './observability/request-sources';
 import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
 import { asQueryTooComplex, type LimitsPlugin } from './access/limits';
+import { activeSpan } from './observability/tracing';
 
 const PUBLIC_CODES = new Set([
   'UNAUTHENTICATED',
@@ -89,7 +90,11 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
           const errs = body?.errors ?? errors ?? [];
           const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
-          metrics.graphqlRequests.inc({ operation: label(operationName), outcome });
+          const operation = label(operationName);
+          const role = contextValue?.viewer?.role ?? 'none';
+          metrics.graphqlRequests.inc({ operation, outcome });
+          metrics.graphqlDuration.observe({ operation, outcome, role }, Number(process.hrtime.bigint() - started) / 1e9);
+          activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
           // What the request cost each source it touched, and how those calls went.
           const uses = currentSourceUses();
           if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };

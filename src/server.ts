@@ -155,7 +155,12 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
   const ide = ideEnabled(gw.config) ? ideRoute(createIde({ endpoint: '/graphql', hint: gw.config.demo ? gw.config.server.ideHint : undefined }), compression) : null;
-  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  // Each request in its span (src/observability/tracing.ts), named by its route's first segment only.
+  const traced = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const first = (req.url ?? '/').split(/[/?]/)[1] ?? '';
+    return gw.tracing.request(req, res, /^[a-z-]{1,24}$/.test(first) ? `/${first}` : '/', () => handle(req, res));
+  };
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -235,6 +240,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       release?.();
     }
   };
+  return traced;
 }
 
 /**

@@ -11,6 +11,7 @@ export interface Metrics {
   registry: client.Registry;
   sourceObserver: SourceObserver;
   graphqlRequests: client.Counter<'operation' | 'outcome'>;
+  graphqlDuration: client.Histogram<'operation' | 'outcome' | 'role'>;
 }
 
 export function createMetrics(): Metrics {
@@ -44,6 +45,14 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const graphqlDuration = new client.Histogram({
+    name: 'c360_graphql_request_duration_seconds',
+    help: 'Duration of GraphQL operations, from parsing to the response, by operation name, outcome (ok, partial, error) and role.',
+    labelNames: ['operation', 'outcome', 'role'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
   const sourceObserver: SourceObserver = {
     async call(c, run) {
       const labels = { source: c.source, operation: c.operation };
@@ -61,5 +70,5 @@ export function createMetrics(): Metrics {
       }
     },
   };
-  return { registry, sourceObserver, graphqlRequests };
+  return { registry, sourceObserver, graphqlRequests, graphqlDuration };
 }

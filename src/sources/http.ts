@@ -27,6 +27,7 @@ import { SourceError, type SourceErrorCode } from '../errors';
 import type { SourceName } from '../vocabulary';
 
 import { CircuitBreaker, type BreakerOptions as SharedBreakerOptions } from './breaker';
+import { outgoingHeaders } from './outgoing';
 
 export type BreakerOptions = Pick<SharedBreakerOptions, 'failureThreshold' | 'cooldownMs'>;
 
@@ -257,6 +258,8 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
           headers: {
             accept: 'application/json',
             ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            // The trace context of this call (src/sources/outgoing.ts).
+            ...outgoingHeaders(),
             ...options.headers,
           },
           body,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config';
-import { createGateway, type Gateway } from '../../src/gateway';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway';
 import { startServer, type RunningServer, type ServerHooks } from '../../src/server';
 import { runResolution } from '../../src/resolution';
 import { CallRecorder } from '../../src/sources/observe';
@@ -59,6 +59,8 @@ export interface TestWorldOptions {
   demoSystems?: boolean;
   /** The gateway's logger (default: silent). */
   log?: ReturnType<typeof createLogger>;
+  /** Where the gateway's spans go (tracing tests: an in-memory exporter). */
+  spanExporter?: GatewayOptions['spanExporter'];
 }
 
 const READS = [
@@ -120,7 +122,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   opts.configPatch?.(raw);
   const config = parseConfig(raw, 'test world config');
   const calls = new CallRecorder();
-  const gw = await createGateway(config, { observer: calls, log: opts.log ?? createLogger('silent') });
+  const gw = await createGateway(config, { observer: calls, log: opts.log ?? createLogger('silent'), spanExporter: opts.spanExporter });
   await runResolution(gw);
 
   // Record OneID reads at the reader's boundary: same store, each batch call noted.

@@ -1,0 +1,139 @@
+/**
+ * Tracing: one query's span tree, exported in memory. The request continues the caller's W3C
+ * trace; OneID batch reads and source calls are its descendants, with source, operation, batch
+ * size and outcome as attributes and never a value; the helpdesk (over real HTTP, through a
+ * recording proxy) receives the traceparent of its own call's span. The request's latency is in
+ * /metrics by operation, outcome and role.
+ */
+import http from 'node:http';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
+import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
+import { createTracing } from '../../src/observability/tracing';
+import { outgoingHeaders } from '../../src/sources/outgoing';
+import type { SourceName } from '../../src/vocabulary';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN = '00f067aa0ba902b7';
+const exporter = new InMemorySpanExporter();
+let world: TestWorld;
+let proxy: http.Server;
+let helpdesk = '';
+/** traceparent headers the helpdesk stand-in received, through the proxy. */
+const received: string[] = [];
+let customerId: string;
+
+beforeAll(async () => {
+  // A pass-through proxy in front of the helpdesk stand-in that notes each request's traceparent.
+  proxy = http.createServer((req, res) => {
+    received.push(String(req.headers.traceparent ?? ''));
+    const upstream = http.request(`${helpdesk}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`;
+  world = await startTestWorld({
+    people: 120,
+    seed: 8,
+    demoSystems: false,
+    spanExporter: exporter,
+    configPatch: (c) => {
+      const support = c.sources.find((s: { kind: string }) => s.kind === 'helpdesk');
+      helpdesk = support.baseUrl;
+      support.baseUrl = proxyUrl;
+    },
+  });
+  for (const records of readTruth(world.truthFile).values()) {
+    if (!records.some((r) => r.source === 'support') || !records.some((r) => r.source === 'crm')) continue;
+    [customerId] = (await world.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })))) as string[];
+    if (customerId) break;
+  }
+});
+
+afterAll(async () => {
+  await world?.close();
+  await new Promise((resolve) => proxy?.close(resolve));
+});
+
+describe('Tracing: the span tree of one query', () => {
+  let spans: ReadableSpan[];
+  let root: ReadableSpan;
+  const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+
+  beforeAll(async () => {
+    exporter.reset();
+    received.length = 0;
+    const { status, body } = await world.query(
+      `query Traced($id: ID!) { customer(id: $id) { id crmContacts { id } supportRequesters { id } } }`,
+      { id: customerId },
+      {
+        traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`,
+      },
+    );
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    // The request span ends when the response closes, just after the client has read it.
+    for (let i = 0; i < 100 && !exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 20));
+    spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
+    root = spans.find((s) => s.kind === SpanKind.SERVER)!;
+  });
+
+  it('continues the caller’s trace: the request span is the child of its traceparent', () => {
+    expect(root).toBeDefined();
+    expect(root.name).toBe('POST /graphql');
+    expect(parentOf(root)).toBe(CALLER_SPAN);
+    expect(root.attributes).toMatchObject({ 'graphql.operation.name': 'Traced', 'c360.role': 'admin', 'c360.outcome': 'ok', 'http.response.status_code': 200 });
+    expect(root.resource.attributes['service.name']).toBe('c360');
+  });
+
+  it('puts every OneID batch read and every source call under the request, with what they did and nothing they carried', () => {
+    const ids = new Set(spans.map((s) => s.spanContext().spanId));
+    for (const s of spans) if (s !== root) expect([s.name, ids.has(parentOf(s)!)]).toEqual([s.name, true]);
+
+    const oneid = spans.filter((s) => s.name.startsWith('oneid '));
+    expect(oneid.length).toBeGreaterThan(0);
+    for (const s of oneid) expect(s.attributes).toEqual({ 'c360.operation': expect.any(String), 'c360.batch_size': expect.any(Number), 'c360.outcome': 'ok' });
+
+    const sources = spans.filter((s) => s.name.startsWith('source '));
+    expect(new Set(sources.map((s) => s.attributes['c360.source']))).toEqual(new Set(['crm', 'support']));
+    for (const s of sources) {
+      expect(s.kind).toBe(SpanKind.CLIENT);
+      expect(s.attributes).toEqual({ 'c360.source': expect.any(String), 'c360.operation': expect.any(String), 'c360.batch_size': 1, 'c360.outcome': 'ok' });
+      expect(s.name).toBe(`source ${s.attributes['c360.source']} ${s.attributes['c360.operation']}`);
+    }
+    // As many source spans as source calls the connector boundary counted.
+    expect(sources.length).toBe(world.calls.calls.length);
+    // Never a value: no customer id, record id or key in any attribute.
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(customerId);
+  });
+
+  it('sends the helpdesk the traceparent of its own call’s span', () => {
+    const calls = spans.filter((s) => s.attributes['c360.source'] === 'support');
+    expect(received.length).toBe(calls.length);
+    expect(received.sort()).toEqual(calls.map((s) => `00-${TRACE_ID}-${s.spanContext().spanId}-01`).sort());
+  });
+
+  it('counts the request in c360_graphql_request_duration_seconds by operation, outcome and role', async () => {
+    const text = await (await fetch(`${world.url}/metrics`)).text();
+    expect(text).toMatch(/^c360_graphql_request_duration_seconds_count\{operation="Traced",outcome="ok",role="admin"\} 1$/m);
+  });
+});
+
+describe('Tracing: off by default', () => {
+  it('records nothing, yet passes a caller’s trace context through to the sources unchanged', async () => {
+    const tracing = createTracing({ serviceName: 'c360' }, {});
+    expect(tracing.enabled).toBe(false);
+    const server = http.createServer((req, res) => tracing.request(req, res, '/x', async () => res.end(JSON.stringify(outgoingHeaders()))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/x`;
+    const withTrace = await (await fetch(url, { headers: { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` } })).json();
+    const without = await (await fetch(url)).json();
+    await new Promise((resolve) => server.close(resolve));
+    expect(withTrace).toEqual({ traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+    expect(without).toEqual({});
+  });
+});
