@@ -453,3 +453,39 @@ describe('HTTP transport: 429 / 503 with Retry-After', () => {
     expect(s.seen).toHaveLength(2);
   });
 });
+
+describe('HTTP transport: kept-alive connections', () => {
+  it('sends consecutive and concurrent calls over pooled connections instead of one connection per call', async () => {
+    const connections = new Set<unknown>();
+    const counted = await serve((req, res) => {
+      connections.add(req.socket);
+      json(res, 200, { ok: true });
+    });
+    const c = transport(counted.url, { timeoutMs: 5000 });
+    for (let i = 0; i < 5; i++) await c.getJson('/ping');
+    expect(connections.size).toBe(1);
+    await Promise.all(Array.from({ length: 4 }, () => c.getJson('/ping')));
+    expect(counted.seen).toHaveLength(9);
+    expect(connections.size).toBeLessThanOrEqual(4);
+  });
+
+  it('sends a call again on a new connection when the server dropped the pooled one unanswered, even with retries: 0', async () => {
+    const s = await serve((req, res) => {
+      // The second request on a connection: the server closes it without a word (an idle connection it was closing).
+      if ((req.socket as unknown as { served?: number }).served) return req.socket.destroy();
+      (req.socket as unknown as { served?: number }).served = 1;
+      json(res, 200, { ok: true });
+    });
+    const t = transport(s.url, { retries: 0, timeoutMs: 5000 });
+    await expect(t.getJson('/a')).resolves.toEqual({ ok: true });
+    await expect(t.getJson('/b')).resolves.toEqual({ ok: true });
+    expect(s.seen.map((r) => r.url)).toEqual(['/a', '/b', '/b']);
+  });
+
+  it('still fails a fresh connection the server drops, as SOURCE_UNAVAILABLE, without sending it twice', async () => {
+    const s = await serve((req) => req.socket.destroy());
+    const e = await failure(transport(s.url, { retries: 0, timeoutMs: 5000 }).getJson('/a'));
+    expect(e.extensions.code).toBe('SOURCE_UNAVAILABLE');
+    expect(s.seen).toHaveLength(1);
+  });
+});
