@@ -4,7 +4,13 @@
  * plugin here writes one row per customer once the response is ready, before it is sent.
  * Only names are stored (`CrmContact.phone`), never values.
  *
- * Fail closed: when the audit cannot be written, the response's data is withheld.
+ * Fail closed: when the audit cannot be written, the response's data is withheld. A write that
+ * does not commit within its deadline (a frozen OneID database) withholds it too, answering
+ * ONEID_UNAVAILABLE (the audit table lives in the OneID store) instead of hanging the request.
+ *
+ * Group commit: the rows of requests finishing while a write is in flight wait and go together
+ * in the next one, one INSERT (one transaction only past INSERT_CHUNK rows). Each request is
+ * still answered only once its own rows have committed.
  *
  * Per-request state lives in a WeakMap keyed by the request's context object, so the
  * Context type stays as it is and nothing outlives the request.
@@ -12,10 +18,12 @@
 import type { Knex } from 'knex';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLResolveInfo } from 'graphql';
-import { monotonicFactory } from 'ulid';
+import crypto from 'node:crypto';
 import type { Context, Viewer } from '../context';
 import type { Logger } from '../observability/logger';
 import { isMysql } from '../db';
+import { oneidUnavailable } from '../errors';
+import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
 import { migrateAccessLatest } from './migrations';
 
 export interface AuditEntry {
@@ -52,6 +60,8 @@ export interface AuditLog {
 }
 
 const TABLE = 'c360_access_audit';
+/** How long a request waits for its audit rows to commit (the request path's OneID deadline, config `oneid.timeoutMs`'s default). */
+export const DEFAULT_AUDIT_TIMEOUT_MS = 2000;
 const INSERT_CHUNK = 200;
 export const MAX_AUDIT_PAGE = 500;
 
@@ -67,10 +77,78 @@ interface DbAuditRow {
   fields: string;
 }
 
+/**
+ * Batches writes: a call made while none is in flight is written at once; calls made meanwhile
+ * queue and are written together, in one call to `write`, once it returns. Each call settles
+ * with the write that carried its rows.
+ */
+export function groupCommit<R>(write: (rows: R[]) => Promise<void>): (rows: readonly R[]) => Promise<void> {
+  let queued: { rows: R[]; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } | null = null;
+  let writing = false;
+  async function drain() {
+    writing = true;
+    while (queued) {
+      const batch = queued;
+      queued = null;
+      try {
+        await write(batch.rows);
+        for (const w of batch.waiters) w.resolve();
+      } catch (e) {
+        for (const w of batch.waiters) w.reject(e);
+      }
+    }
+    writing = false;
+  }
+  return (rows) =>
+    new Promise<void>((resolve, reject) => {
+      queued ??= { rows: [], waiters: [] };
+      for (const r of rows) queued.rows.push(r);
+      queued.waiters.push({ resolve, reject });
+      if (!writing) void drain();
+    });
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * ULIDs (48-bit millisecond time, 80 random bits, Crockford base32), monotonic like `ulid`'s
+ * monotonicFactory: within one millisecond (or if the clock steps back) the random part is
+ * incremented, so ids sort in the order they were made. One random draw per id instead of one per
+ * character, which made `ulid` cost ~80 µs an id.
+ */
+export function monotonicUlid(): (time?: number) => string {
+  let lastTime = -1;
+  const digits = new Uint8Array(16);
+  return (time = Date.now()) => {
+    if (time > lastTime) {
+      lastTime = time;
+      crypto.randomFillSync(digits);
+      for (let i = 0; i < 16; i++) digits[i] &= 31;
+    } else {
+      let i = 15;
+      while (i >= 0 && digits[i] === 31) digits[i--] = 0;
+      if (i < 0) throw new Error('audit id: the random part overflowed within one millisecond');
+      digits[i]++;
+    }
+    let t = lastTime;
+    let id = '';
+    for (let i = 0; i < 10; i++, t = Math.floor(t / 32)) id = CROCKFORD[t % 32] + id;
+    for (let i = 0; i < 16; i++) id += CROCKFORD[digits[i]];
+    return id;
+  };
+}
+
 /** The audit table over the OneID database (SQLite or MySQL/MariaDB). */
 export function createAuditLog(db: Knex): AuditLog {
   const mysql = isMysql(db);
-  const newId = monotonicFactory();
+  const newId = monotonicUlid();
+  const commit = groupCommit(async (rows: DbAuditRow[]) => {
+    // One statement is atomic on its own; only a batch of several statements needs a transaction.
+    if (rows.length <= INSERT_CHUNK) return void (await db(TABLE).insert(rows));
+    await db.transaction(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(TABLE).insert(rows.slice(i, i + INSERT_CHUNK));
+    });
+  });
   // MySQL keeps DATETIME(3) (mysql2 converts Dates in UTC); SQLite keeps the ISO text, which sorts as time.
   const toDb = (iso: string) => (mysql ? new Date(iso) : iso);
   const fromDb = (v: string | Date) => (v instanceof Date ? v.toISOString() : new Date(v).toISOString());
@@ -81,20 +159,19 @@ export function createAuditLog(db: Knex): AuditLog {
 
     async record(entries) {
       if (!entries.length) return;
-      const rows = entries.map((e) => ({
-        id: newId(Date.parse(e.at)),
-        at: toDb(e.at),
-        request_id: e.requestId.slice(0, 64),
-        principal: e.principal.slice(0, 200),
-        principal_kind: clip(e.principalKind, 16),
-        role: e.role.slice(0, 64),
-        operation_name: clip(e.operationName, 200),
-        customer_id: clip(e.customerId, 64),
-        fields: JSON.stringify([...e.fields].sort()),
-      }));
-      await db.transaction(async (trx) => {
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(TABLE).insert(rows.slice(i, i + INSERT_CHUNK));
-      });
+      await commit(
+        entries.map((e) => ({
+          id: newId(Date.parse(e.at)),
+          at: toDb(e.at),
+          request_id: e.requestId.slice(0, 64),
+          principal: e.principal.slice(0, 200),
+          principal_kind: clip(e.principalKind, 16),
+          role: e.role.slice(0, 64),
+          operation_name: clip(e.operationName, 200),
+          customer_id: clip(e.customerId, 64),
+          fields: JSON.stringify([...e.fields].sort()),
+        })),
+      );
     },
 
     async query(q = {}) {
@@ -208,8 +285,9 @@ export function auditLogOf(ctx: unknown): AuditLog | undefined {
  * every role's Apollo Server (the admin's too). When the write fails, the response carries no
  * data, only an error with code SOURCE_UNAVAILABLE and `source: "audit"`.
  */
-export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () => Date } = {}): ApolloServerPlugin<Context> {
+export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () => Date; timeoutMs?: number } = {}): ApolloServerPlugin<Context> {
   const now = opts.now ?? (() => new Date());
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_AUDIT_TIMEOUT_MS;
   return {
     async requestDidStart({ contextValue }) {
       const collector = beginAudit(contextValue, auditLog);
@@ -218,17 +296,32 @@ export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () =
           if (collector.isEmpty) return;
           const ctx = rc.contextValue;
           try {
-            await auditLog.record(collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() }));
+            await withDeadline(
+              auditLog.record(collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() })),
+              timeoutMs,
+            );
           } catch (e) {
-            (ctx.log ?? opts.log)?.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'access audit write failed; personal data withheld');
+            // Past the deadline the write may still commit later: an extra row, never a missing one.
+            const late = e instanceof OneidTimeoutError;
+            (ctx.log ?? opts.log)?.error(
+              { err: { name: (e as Error).name, message: (e as Error).message } },
+              late ? 'access audit write did not commit in time; personal data withheld' : 'access audit write failed; personal data withheld',
+            );
+            // Over its deadline the OneID store is taken as unavailable, as its reads are (src/idmap/guarded.ts): 503 with Retry-After.
+            const unavailable = late ? oneidUnavailable() : null;
             rc.response.body = {
               kind: 'single',
               singleResult: {
                 data: null,
-                errors: [{ message: 'The access audit could not be written; the data was withheld', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } }],
+                errors: [
+                  unavailable
+                    ? { message: unavailable.message, extensions: { code: 'ONEID_UNAVAILABLE', retryAfterSeconds: unavailable.extensions.retryAfterSeconds } }
+                    : { message: 'The access audit could not be written; the data was withheld', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } },
+                ],
               },
             };
             rc.response.http.status = 503;
+            if (unavailable) rc.response.http.headers.set('retry-after', String(unavailable.extensions.retryAfterSeconds));
           }
         },
       };

@@ -1,0 +1,143 @@
+/**
+ * The access audit's write path (src/access/audit.ts): concurrent requests' rows are committed
+ * together, each request is answered only once its own rows are in, a failed write withholds the
+ * data of every request it carried, and a write that does not commit in time answers
+ * ONEID_UNAVAILABLE instead of hanging the request. Real database (the test engine), real Apollo Server.
+ */
+import { ApolloServer } from '@apollo/server';
+import type { Knex } from 'knex';
+import type { GraphQLResolveInfo } from 'graphql';
+import { auditCollectorOf, auditPlugin, createAuditLog, groupCommit, monotonicUlid, type AuditLog } from '../../src/access/audit';
+import type { Context } from '../../src/context';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+
+let tdb: TestDatabase;
+let auditLog: AuditLog;
+
+beforeAll(async () => {
+  tdb = await freshDatabase('audit');
+  auditLog = createAuditLog(tdb.db);
+  await auditLog.migrate();
+});
+afterAll(async () => {
+  await tdb?.drop();
+});
+beforeEach(async () => {
+  await tdb.db('c360_access_audit').delete();
+});
+
+const entry = (requestId: string, customerId: string) => ({
+  at: new Date().toISOString(),
+  requestId,
+  principal: 'bench',
+  principalKind: 'apiKey',
+  role: 'admin',
+  operationName: null,
+  customerId,
+  fields: ['Customer.phone', 'CrmContact.name'],
+});
+
+/** Counts the INSERT statements into the audit table while `run` runs. */
+async function insertsDuring(db: Knex, run: () => Promise<unknown>): Promise<number> {
+  let n = 0;
+  const count = (q: { sql: string }) => {
+    if (/^insert into [`"]?c360_access_audit/i.test(q.sql)) n++;
+  };
+  db.on('query', count);
+  try {
+    await run();
+  } finally {
+    db.off('query', count);
+  }
+  return n;
+}
+
+describe('Access audit: group commit', () => {
+  it('commits the rows of 20 concurrent requests in at most two INSERTs, every row present and readable', async () => {
+    const inserts = await insertsDuring(tdb.db, () => Promise.all(Array.from({ length: 20 }, (_, i) => auditLog.record([entry(`r${i}`, `c${i}`)]))));
+    expect(inserts).toBeLessThanOrEqual(2);
+    const rows = await auditLog.query({ first: 100 });
+    expect(rows.map((r) => r.requestId).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`).sort());
+    expect(rows[0].fields).toEqual(['CrmContact.name', 'Customer.phone']);
+  });
+
+  it('writes a request of more rows than one INSERT carries completely', async () => {
+    await auditLog.record(Array.from({ length: 450 }, (_, i) => entry('big', `c${i}`)));
+    expect(await tdb.db('c360_access_audit').where({ request_id: 'big' }).count({ n: '*' })).toEqual([{ n: 450 }]);
+  });
+
+  it('settles each caller only once the write carrying its rows has finished, and fails every caller of a failed write', async () => {
+    const written: string[][] = [];
+    let failNext = false;
+    const commit = groupCommit<string>(async (rows) => {
+      await new Promise((r) => setTimeout(r, 20));
+      if (failNext) throw new Error('disk full');
+      written.push([...rows]);
+    });
+    const first = commit(['a']);
+    const later = [commit(['b']), commit(['c', 'd'])];
+    await first;
+    expect(written).toEqual([['a']]);
+    await Promise.all(later);
+    expect(written).toEqual([['a'], ['b', 'c', 'd']]);
+    failNext = true;
+    const failing = await Promise.allSettled([commit(['e']), commit(['f'])]);
+    expect(failing.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    failNext = false;
+    await expect(commit(['g'])).resolves.toBeUndefined();
+  });
+
+  it('makes ULIDs that sort in the order they were made, within one millisecond too', () => {
+    const next = monotonicUlid();
+    const ids = [next(1_700_000_000_000), next(1_700_000_000_000), next(1_700_000_000_000), next(1_699_999_999_999), next(1_700_000_000_001)];
+    for (const id of ids) expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The time part is the ULID encoding of the millisecond (as the ulid package encodes it).
+    expect(ids[0].slice(0, 10)).toBe('01HF7YAT00');
+  });
+});
+
+describe('Access audit: the response waits for its rows, within a deadline', () => {
+  const typeDefs = 'type Query { phone: String }';
+  /** A resolver that returns a personal field unmasked, as role schemas report it. */
+  const resolvers = {
+    Query: {
+      phone: (_: unknown, __: unknown, ctx: Context, info: GraphQLResolveInfo) => {
+        auditCollectorOf(ctx)!.notePersonal(info.path, 'Customer.phone');
+        return '+8613800138000';
+      },
+    },
+  };
+  const ask = async (log: AuditLog, timeoutMs?: number) => {
+    const server = new ApolloServer<Context>({ typeDefs, resolvers, plugins: [auditPlugin(log, { timeoutMs })] });
+    await server.start();
+    try {
+      const ctx = { requestId: 'q1', viewer: { role: 'admin', principal: 'bench' } } as unknown as Context;
+      const res = await server.executeOperation({ query: '{ phone }' }, { contextValue: ctx });
+      if (res.body.kind !== 'single') throw new Error('expected a single result');
+      return { status: res.http.status ?? 200, retryAfter: res.http.headers.get('retry-after'), body: res.body.singleResult };
+    } finally {
+      await server.stop();
+    }
+  };
+
+  it('answers the data once the audit row is committed', async () => {
+    const { status, body } = await ask(auditLog);
+    expect(status).toBe(200);
+    expect(body.data).toEqual({ phone: '+8613800138000' });
+    expect((await auditLog.query()).map((e) => e.requestId)).toEqual(['q1']);
+  });
+
+  it('withholds the data as ONEID_UNAVAILABLE, with Retry-After, when the audit write hangs past its deadline', async () => {
+    const frozen: AuditLog = { ...auditLog, record: () => new Promise<void>(() => undefined) };
+    const started = Date.now();
+    const { status, retryAfter, body } = await ask(frozen, 100);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(status).toBe(503);
+    expect(retryAfter).toMatch(/^\d+$/);
+    expect(body.data).toBeNull();
+    expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['ONEID_UNAVAILABLE']);
+    expect(JSON.stringify(body)).not.toContain('13800138000');
+  });
+});
