@@ -14,6 +14,7 @@ import { goldenResolvers } from './golden';
 import { timelineResolvers } from './timeline';
 import { insightsResolvers } from './insights';
 import { identityResolvers } from './identity';
+import { biResolvers } from './bi';
 
 /** Upper snake case for an enum value: `shop_tmall` → `SHOP_TMALL`. */
 export const enumValueOf = (name: string) => name.toUpperCase();
@@ -33,6 +34,7 @@ export function buildResolvers(registry: SourceRegistry) {
     timelineResolvers,
     insightsResolvers,
     identityResolvers,
+    biResolvers,
   ];
   return mergeResolvers([...core, ...registry.resolvers] as never[]);
 }

@@ -23,6 +23,9 @@ import { createApollo } from './graphql';
 import type { Context } from './context';
 import { createAccess, type Access } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
+import { createBiStore } from './idmap/bi-store';
+import { scopeCheck } from './access/row-scope';
+import type { BiDeps } from './loaders';
 
 export interface Gateway {
   config: Config;
@@ -43,6 +46,8 @@ export interface Gateway {
   insights: InsightsRuntime;
   /** One Apollo Server per role, each over that role's schema. */
   apollos: ReadonlyMap<string, ApolloServer<Context>>;
+  /** BI lists: the OneID store's BI reads and segments, and each role's page, cost and row-scope limits (src/bi/). */
+  bi: BiDeps;
   close(): Promise<void>;
 }
 
@@ -143,6 +148,14 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     access,
     insights,
     apollos,
+    bi: {
+      store: createBiStore(oneidDb),
+      roleOf: (name) => {
+        const r = access.policy.roles.get(name);
+        const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;
+        return r && { maxPage: r.limits.maxIds, maxCost: r.limits.maxCost, ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}) };
+      },
+    },
     async close() {
       await Promise.all([...apollos.values()].map((a) => a.stop()));
       await registry.close();

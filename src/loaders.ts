@@ -15,6 +15,23 @@ import type { CapabilityName, CategoryStat, Engagement, Order, OrderLine, OrderQ
 import type { EventQuery, Instant, Slot, SourceEvent, SourceName } from './vocabulary';
 import type { SourceRegistry } from './sources/registry';
 import type { BatchLoader } from './sources/kind';
+import type { BiStore } from './idmap/bi-store';
+
+/** What BI lists need beyond the loaders: the OneID BI store and, per role, what its access policy says. */
+export interface BiDeps {
+  store: BiStore;
+  /** The role's page limit, cost budget and row scope; undefined for an unknown role. */
+  roleOf(role: string): BiRole | undefined;
+}
+
+export interface BiRole {
+  /** Largest page (`first`) the role may ask for. */
+  maxPage: number;
+  /** The role's cost budget (the policy's maxCost). */
+  maxCost: number;
+  /** The role's row scope as a check per customer, given the request context; absent: every customer. */
+  scope?(ctx: unknown, customerIds: readonly string[]): Promise<boolean[]>;
+}
 
 export interface LoaderDeps {
   idmap: IdMapReader;
@@ -25,6 +42,8 @@ export interface LoaderDeps {
   orderWindowDays?: readonly number[];
   /** The RFM quintile boundaries of the whole order base: from a cache shared across requests (src/insights/rfm-cache.ts). */
   rfmBoundaries?: () => Promise<RfmBoundaries>;
+  /** BI lists (src/bi/); absent where they are not served. */
+  bi?: BiDeps;
 }
 
 /** The windows `orderSummary` counts recent orders in unless told otherwise: its own 30/90/365 days and the 7 of the high_activity tag. */
@@ -42,7 +61,8 @@ function missing(source: SourceName, capability: string): never {
   throw new Error(`source ${source} does not provide ${capability}`);
 }
 
-export function createLoaders({ idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries }: LoaderDeps) {
+export function createLoaders(deps: LoaderDeps) {
+  const { idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries } = deps;
   const batches = new Map<string, DataLoader<string, unknown>>();
   const windowDays = [...orderWindowDays];
   const cap = <K extends 'profile' | 'commerce' | 'service' | 'engagement' | 'events'>(source: SourceName, k: K) =>
@@ -80,13 +100,15 @@ export function createLoaders({ idmap, registry, now = new Date().toISOString(),
     return g.settled.then(() => p);
   }
 
-  return {
+  const loaders = {
     /** The request time (ISO): "now" for recency, windows and lifecycle. */
     now,
     /** The windows, in days, of `OrderSummary.recentOrderCounts`, in that order. */
     orderWindowDays: windowDays as readonly number[],
     /** The configured sources. */
     registry,
+    /** BI lists' store and limits, when served. */
+    bi: deps.bi,
 
     // ----- OneID -----
     customer: loader<string, CustomerRow | null>((ids) => idmap.customersByIds(ids)),
@@ -172,6 +194,21 @@ export function createLoaders({ idmap, registry, now = new Date().toISOString(),
       return keys.map(() => b);
     }),
   };
+  depsOf.set(loaders, { ...deps, now });
+  return loaders;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+const depsOf = new WeakMap<object, LoaderDeps>();
+
+/**
+ * A new loader set over the same deps and request time, with empty caches. BI plans verify
+ * customers batch after batch with one each, so a walk over every customer does not keep
+ * every record it read in the request's caches.
+ */
+export function freshLoaders(loaders: Loaders): Loaders {
+  const deps = depsOf.get(loaders);
+  if (!deps) throw new Error('freshLoaders: not a loader set made by createLoaders');
+  return createLoaders(deps);
+}

@@ -64,6 +64,13 @@ export interface ProfileCapability<R = unknown> {
   records(ids: readonly string[]): Promise<Array<Slot<R> | null>>;
   /** Pure: what one record says. */
   view(record: R): ProfileView;
+  /**
+   * Filter pushdown (optional; BI lists): the ids of every record whose `field` holds one of
+   * `values` (canonical values, as `view` would answer them), found by the system itself (an SQL
+   * `WHERE … IN`) in one call. Answers null for a field it cannot search that way: the planner
+   * then reads the records and looks for itself.
+   */
+  recordIdsWhere?(field: ProfileField, values: readonly ProfileValue[]): Promise<string[] | null>;
 }
 
 // ---------- commerce ----------
@@ -134,6 +141,26 @@ export interface SummaryQuery {
   windowDays: readonly number[];
 }
 
+/** Which orders `orderFacts` aggregates: counted orders placed in [since, before), in a channel, with a line in a category. */
+export interface OrderFactQuery {
+  since?: Instant | null;
+  before?: Instant | null;
+  /** Sales channels (any of). */
+  channels?: readonly string[] | null;
+  /** Product categories (an order counts when one of its lines is in any of them). */
+  categories?: readonly string[] | null;
+}
+
+/** One record's aggregate over the orders an `OrderFactQuery` selects. */
+export interface OrderFact {
+  recordId: string;
+  /** Counted (not cancelled) orders selected. */
+  orders: number;
+  /** Their totals less their refunds, in cents (fen). */
+  spentCents: number;
+  lastOrderAt: Instant | null;
+}
+
 /** One record's purchases in one product category (counted orders only). */
 export interface CategoryStat {
   category: string;
@@ -171,6 +198,12 @@ export interface CommerceCapability {
   categoryStatsByRecordIds(ids: readonly string[]): Promise<Array<Slot<CategoryStat>[]>>;
   /** One aggregate over the source's whole order base (not per key); the gateway caches it. */
   rfmBoundaries(): Promise<RfmBoundaries>;
+  /**
+   * Filter pushdown (optional; BI lists): per record with at least one selected order, its
+   * aggregates, computed by the system in one call (SQL `WHERE … GROUP BY … HAVING`). Without it
+   * the planner aggregates the records' orders itself, in batches.
+   */
+  orderFacts?(query: OrderFactQuery): Promise<OrderFact[]>;
 }
 
 // ---------- service ----------

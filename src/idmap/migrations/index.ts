@@ -14,6 +14,8 @@ import * as dropValueIndex from './20261122000000_drop_value_index';
 import * as sourceRecordsClustered from './20261122000100_source_records_clustered';
 import * as locks from './20261122000200_locks';
 import * as webhookEvents from './20261122000300_webhook_events';
+import * as segments from './20261201000100_segments';
+import * as matchFeatures from './20261201000500_match_features';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -26,4 +28,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261122000100_source_records_clustered', sourceRecordsClustered],
   ['20261122000200_locks', locks],
   ['20261122000300_webhook_events', webhookEvents],
+  ['20261201000100_segments', segments],
+  ['20261201000500_match_features', matchFeatures],
 ];

@@ -160,6 +160,29 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
     name: SOURCE,
     maxBatch,
 
+    /**
+     * Filter pushdown: the contacts whose tier, city or province (trimmed, as `contactsByIds`
+     * reads them) is one of `values`, or whose SMS/email opt-in is the flag asked. ONE statement;
+     * null for a field the CRM cannot search so (its gender codes are normalized in code).
+     */
+    async contactIdsWhere(field, values) {
+      const text = values.filter((v): v is string => typeof v === 'string');
+      const flags = values.filter((v): v is boolean => typeof v === 'boolean');
+      const TEXT: Record<string, string> = { memberTier: 'tier', city: 'city', province: 'province' };
+      const FLAG: Record<string, string> = { 'marketingConsent.sms': 'sms_opt_in', 'marketingConsent.email': 'email_opt_in' };
+      const column = TEXT[field] ?? FLAG[field];
+      if (!column) return null;
+      return observer.call({ source: SOURCE, operation: 'contactIdsWhere', batchSize: 0 }, async () => {
+        const rows = await sql.run<Array<{ contact_id: string }>>('contactIdsWhere', (db) => {
+          const q = db('crm_contacts').select('contact_id');
+          if (TEXT[field]) return text.length ? q.whereIn(db.raw(`trim(${column})`) as never, text) : q.whereRaw('1 = 0');
+          const codes = flags.map((f) => (f ? 1 : 0));
+          return codes.length ? q.whereIn(column, codes) : q.whereRaw('1 = 0');
+        });
+        return rows.map((r) => r.contact_id);
+      });
+    },
+
     contactsByIds(ids) {
       return batchByKey(
         observer,

@@ -29,6 +29,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
       owners: true,
       operation: 'contactsByIds',
       records: (ids) => crm.contactsByIds(ids),
+      recordIdsWhere: async (field, values) => (crm.contactIdsWhere ? crm.contactIdsWhere(field, values) : null),
       // The CRM's gender is recorded by staff; its city/province is an address given to a rep.
       view: (c: CrmContact) => ({
         recordId: c.id,

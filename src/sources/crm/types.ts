@@ -1,5 +1,6 @@
 /** The CRM kind's records in the canonical vocabulary, and what its connector answers. */
 import type { Connector, EventQuery, Gender, Instant, Slot, SourceEvent } from '../../vocabulary';
+import type { ProfileField, ProfileValue } from '../../capabilities';
 
 export interface CrmContact {
   id: string;
@@ -30,6 +31,8 @@ export interface CrmTierChange {
 export interface CrmConnector extends Connector {
   contactsByIds(ids: readonly string[]): Promise<Array<Slot<CrmContact> | null>>;
   tierChangesByContactIds(ids: readonly string[]): Promise<Array<Slot<CrmTierChange>[]>>;
+  /** Filter pushdown: contact ids whose profile field holds one of the values; null when the field is not searchable in SQL. */
+  contactIdsWhere?(field: ProfileField, values: readonly ProfileValue[]): Promise<string[] | null>;
   /** crm_created and tier_changed events, per contact, as `EventQuery` asks. */
   eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
 }

@@ -21,7 +21,7 @@ import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, norm
 import type { SourceObserver } from '../observe';
 import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupRows, integerOrNull, textOrNull, type BreakerOptions } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
-import type { CategoryStat, Order, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
+import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
 import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
@@ -390,6 +390,55 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         );
         const rows = (sql.dialect === 'mysql' ? (result as unknown[])[0] : result) as BoundaryRow[];
         return toBoundaries(SOURCE, rows);
+      });
+    },
+
+    async accountIdsByChannels(channels) {
+      return observer.call({ source: SOURCE, operation: 'accountIdsByChannels', batchSize: 0 }, async () => {
+        if (!channels.length) return [];
+        const rows = await sql.run<Array<{ account_id: number }>>('accountIdsByChannels', (db) =>
+          db('shop_accounts')
+            .select('account_id')
+            .whereIn('channel', [...channels]),
+        );
+        return rows.map((r) => String(r.account_id));
+      });
+    },
+
+    /**
+     * Filter pushdown, ONE statement over the whole base: the selected counted orders (window,
+     * channel, a line in a category: WHERE / EXISTS) with their refunds folded per order, then
+     * GROUP BY account HAVING at least one. Keyless, so the number of calls never grows with matches.
+     */
+    async orderFacts(query: OrderFactQuery): Promise<OrderFact[]> {
+      const since = sinceMillis(query.since);
+      const before = query.before == null ? null : sinceMillis(query.before);
+      return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0 }, async () => {
+        const rows = await sql.run<Array<{ account_id: number; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
+          const perOrder = db('orders as o')
+            .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
+            .where('o.status', '<>', CANCELLED)
+            .groupBy('o.order_id', 'o.account_id', 'o.total_cents', 'o.placed_at')
+            .select('o.order_id', 'o.account_id', 'o.total_cents', 'o.placed_at', db.raw('coalesce(sum(r.amount_cents), 0) as refunded'));
+          if (since != null) perOrder.where('o.placed_at', '>=', since);
+          if (before != null) perOrder.where('o.placed_at', '<', before);
+          if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
+          if (query.categories?.length) {
+            const categories = [...query.categories];
+            perOrder.whereExists((q) => q.select(db.raw('1')).from('order_lines as l').whereRaw('l.order_id = o.order_id').whereIn('l.category', categories));
+          }
+          return db
+            .from(perOrder.as('t'))
+            .groupBy('account_id')
+            .havingRaw('count(*) >= ?', [1])
+            .select('account_id', db.raw('count(*) as n'), db.raw('sum(total_cents - refunded) as spent'), db.raw('max(placed_at) as last_placed'));
+        });
+        return rows.map((r) => ({
+          recordId: String(r.account_id),
+          orders: Number(r.n),
+          spentCents: Number(r.spent ?? 0),
+          lastOrderAt: r.last_placed == null ? null : instantFromMillis(Number(r.last_placed)),
+        }));
       });
     },
 

@@ -27,6 +27,8 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
       fields: ['phone', 'email', 'registeredAt', 'registrationChannel'],
       operation: 'accountsByIds',
       records: (ids) => shop.accountsByIds(ids),
+      recordIdsWhere: async (field, values) =>
+        field === 'registrationChannel' && shop.accountIdsByChannels ? shop.accountIdsByChannels(values.filter((v): v is string => typeof v === 'string')) : null,
       // Registration: when and where the person signed up for a shop account (its channel).
       view: (a: ShopAccount) => ({
         recordId: a.id,

@@ -14,6 +14,8 @@ export interface ShopAccount {
 
 export interface ShopConnector extends Connector, CommerceCapability {
   accountsByIds(ids: readonly string[]): Promise<Array<Slot<ShopAccount> | null>>;
+  /** Filter pushdown: ids of the accounts registered through one of the channels (one statement). */
+  accountIdsByChannels?(channels: readonly string[]): Promise<string[]>;
   /** account_registered, order_placed, order_paid and order_refunded events, per account, as `EventQuery` asks. */
   eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
 }

@@ -66,6 +66,8 @@ export interface SqlTableConnector extends Connector {
   readonly dialect: 'sqlite' | 'mysql';
   /** Profile records by key, in the order of `ids`; unknown or filtered-out keys answer null. */
   recordsByIds(ids: readonly string[]): Promise<Array<Slot<SqlProfileRecord> | null>>;
+  /** Filter pushdown: keys of the rows whose text-mapped `field` is one of `values`; null when the field is not mapped as text. */
+  recordIdsWhere(field: ProfileField, values: readonly ProfileValue[]): Promise<string[] | null>;
   /** The catalogue's view of the mapped table (start-up check). */
   describeTable(): Promise<TableShape>;
 }
@@ -85,7 +87,7 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
 
   const fieldEntries = Object.entries(profile.fields) as Array<[ProfileField, ColumnMapping]>;
   const recordColumns = distinct([profile.key, profile.updatedAt.column, ...(profile.createdAt ? [profile.createdAt.column] : []), ...fieldEntries.map(([, m]) => m.column)]);
-  const traitFields = (['name', 'birthday', 'gender'] as const).filter((f) => profile.fields[f]);
+  const traitFields = (['name', 'birthday', 'gender', 'city', 'province'] as const).filter((f) => profile.fields[f]);
   const scanColumns = distinct([
     profile.key,
     profile.updatedAt.column,
@@ -177,6 +179,28 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
         (chunk) => select('recordsByIds', recordColumns, chunk, toRecord),
         () => null,
       );
+    },
+
+    /**
+     * Filter pushdown: one `SELECT key … WHERE trim(column) IN (…)` (with the row filter) for a
+     * field mapped as text. Null for other conversions: their canonical values are made in code,
+     * so SQL cannot compare them; the planner then reads the records.
+     */
+    recordIdsWhere(field, values) {
+      const m = profile.fields[field] as ColumnMapping | undefined;
+      if (!m || (m.convert && m.convert.type !== 'text')) return Promise.resolve(null);
+      const text = values.filter((v): v is string => typeof v === 'string');
+      return observer.call({ source, operation: 'recordIdsWhere', batchSize: 0 }, async () => {
+        if (!text.length) return [];
+        const rows = await sql.run<Array<Record<string, unknown>>>('recordIdsWhere', (db) =>
+          scoped(
+            db(profile.table)
+              .select(profile.key)
+              .whereIn(db.raw('trim(??)', [m.column]) as never, text),
+          ),
+        );
+        return rows.map((r) => keyOf(r[profile.key]));
+      });
     },
 
     /**

@@ -31,6 +31,7 @@ export function profileCapability(connector: SqlTableConnector): ProfileCapabili
     fields: Object.keys(connector.options.profile.fields) as ProfileField[],
     operation: 'recordsByIds',
     records: (ids) => connector.recordsByIds(ids),
+    recordIdsWhere: (field, values) => connector.recordIdsWhere(field, values),
     // UNKNOWN says nothing about a person: no candidate, so it never outvotes a known gender.
     view: (r) => ({ recordId: r.id, updatedAt: r.updatedAt, createdAt: r.createdAt, values: { ...r.values, ...(r.values.gender === 'UNKNOWN' ? { gender: null } : {}) } }),
   };

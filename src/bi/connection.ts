@@ -1,0 +1,155 @@
+/**
+ * Pages of customers for `customersConnection` and exports: keyset cursors over OneID ids, so a
+ * walk stays stable while resolution runs. Only customers active when a page is read are
+ * answered: one merged away after it was returned is not returned again, and its survivor (an
+ * older id, or one not yet reached) is returned once. Ordered by lifetime value, the key is
+ * (value, id), the value in cents as of the request.
+ *
+ * Cursors are opaque to clients: base64url JSON `{ o, id, v? }` naming the order they belong to.
+ */
+import { badUserInput } from '../errors';
+import type { BiStore } from '../idmap/bi-store';
+import type { FilterNode } from './filter';
+import { createPlanner, type Plan, type PlanDeps } from './plan';
+import { has, type CustomerSet } from './sets';
+
+export type CustomerOrder = 'ID_ASC' | 'LIFETIME_VALUE_DESC' | 'LIFETIME_VALUE_ASC';
+
+interface Cursor {
+  o: CustomerOrder;
+  id: string;
+  /** Lifetime value in cents, for the value orders. */
+  v?: number;
+}
+
+export const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+export function decodeCursor(raw: string | null | undefined, order: CustomerOrder): Cursor | null {
+  if (raw === null || raw === undefined || raw === '') return null;
+  let c: Cursor;
+  try {
+    c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw badUserInput('after is not a cursor this API gave out', { argument: 'after' });
+  }
+  if (!c || typeof c.id !== 'string' || c.o !== order || (order !== 'ID_ASC' && typeof c.v !== 'number')) {
+    throw badUserInput(`after is not a cursor of a list ordered by ${order}`, { argument: 'after' });
+  }
+  return c;
+}
+
+export interface CustomerPage {
+  ids: string[];
+  cursors: string[];
+  hasNextPage: boolean;
+  /** Matching customers active now; computed on demand (a walk over the unfiltered base is one COUNT). */
+  totalCount(): Promise<number>;
+  plan(): Plan;
+}
+
+/** What a plan found, kept for the pages that follow (an export evaluates its filter once). */
+export interface Evaluated {
+  set: CustomerSet;
+  plan: Plan;
+  /** Lifetime value in cents per customer with orders (value orders only). */
+  values?: Map<string, number>;
+}
+
+const ID_PAGE = 1000;
+
+/** Evaluates a filter for the caller (its row scope applied), and the values a value order sorts by. */
+export async function evaluate(deps: PlanDeps, filter: FilterNode, order: CustomerOrder): Promise<Evaluated> {
+  const planner = createPlanner(deps);
+  const set = await planner.run(filter);
+  const values = order === 'ID_ASC' ? undefined : await planner.lifetimeValues();
+  return { set, plan: planner.plan(), values };
+}
+
+/**
+ * One page after `after`. Unfiltered and unscoped id walks read OneID keyset pages only;
+ * everything else walks the evaluated set.
+ */
+export async function customerPage(store: BiStore, evaluated: Evaluated | null, opts: { first: number; after: string | null; order: CustomerOrder }): Promise<CustomerPage> {
+  const cursor = decodeCursor(opts.after, opts.order);
+  const plan = () => evaluated?.plan ?? { steps: [], estimatedCalls: 0, actualCalls: 0 };
+
+  if (opts.order === 'ID_ASC') {
+    const want = opts.first + 1;
+    const ids: string[] = [];
+    let after = cursor?.id ?? null;
+    const set = evaluated?.set;
+    if (!set || set.neg) {
+      // Walk OneID's active ids, skipping those the (complement) set excludes.
+      for (;;) {
+        const page = await store.activeIdsAfter(after, set ? Math.max(ID_PAGE, want) : want);
+        for (const id of page) if (!set || has(set, id)) ids.push(id);
+        if (ids.length >= want || page.length === 0 || !set) break;
+        after = page[page.length - 1];
+      }
+    } else {
+      const sorted = [...set.ids].sort();
+      let i = after === null ? 0 : upperBound(sorted, after);
+      // Drop customers merged away since the set was computed: they are no longer customers.
+      while (ids.length < want && i < sorted.length) {
+        const chunk = sorted.slice(i, i + Math.max(want * 2, 200));
+        const active = await store.activeAmong(chunk);
+        for (const id of chunk) if (active.has(id) && ids.length < want) ids.push(id);
+        i += chunk.length;
+      }
+    }
+    const page = ids.slice(0, opts.first);
+    return {
+      ids: page,
+      cursors: page.map((id) => encodeCursor({ o: 'ID_ASC', id })),
+      hasNextPage: ids.length > opts.first,
+      totalCount: async () => countOf(store, set),
+      plan,
+    };
+  }
+
+  // Value orders: every matching customer, sorted by (value, id).
+  const values = evaluated?.values ?? new Map<string, number>();
+  const set = evaluated?.set;
+  const members: string[] = [];
+  if (!set || set.neg) {
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.activeIdsAfter(after, ID_PAGE * 5);
+      if (!page.length) break;
+      for (const id of page) if (!set || has(set, id)) members.push(id);
+      after = page[page.length - 1];
+    }
+  } else members.push(...(await store.activeAmong([...set.ids])));
+  const desc = opts.order === 'LIFETIME_VALUE_DESC';
+  const key = (id: string) => values.get(id) ?? 0;
+  const cmp = (a: { v: number; id: string }, b: { v: number; id: string }) => (a.v !== b.v ? (desc ? b.v - a.v : a.v - b.v) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const rows = members.map((id) => ({ v: key(id), id })).sort(cmp);
+  const start = cursor ? rows.findIndex((r) => cmp(r, { v: cursor.v as number, id: cursor.id }) > 0) : 0;
+  const slice = start < 0 ? [] : rows.slice(start, start + opts.first + 1);
+  const page = slice.slice(0, opts.first);
+  return {
+    ids: page.map((r) => r.id),
+    cursors: page.map((r) => encodeCursor({ o: opts.order, id: r.id, v: r.v })),
+    hasNextPage: slice.length > opts.first,
+    totalCount: async () => rows.length,
+    plan,
+  };
+}
+
+/** First index whose id is greater than `id` in ascending `sorted`. */
+function upperBound(sorted: string[], id: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+async function countOf(store: BiStore, set: CustomerSet | undefined): Promise<number> {
+  if (!set) return store.countActive();
+  const active = await store.activeAmong([...set.ids]);
+  return set.neg ? (await store.countActive()) - active.size : active.size;
+}

@@ -1,0 +1,244 @@
+/**
+ * The BI filter grammar (docs/bi.md): JSON, the same in GraphQL (`filter:`), in saved segments
+ * and in export URLs. `parseFilter` checks it completely before anything is asked of a store or
+ * a source and answers a tree of `and`/`or`/`not` over leaves; every mistake is BAD_USER_INPUT
+ * whose `extensions.field` is the path to the offending key (`filter.orders.min`).
+ *
+ * Each leaf belongs to a capability (who can answer it) and reads one `Customer` field (who may
+ * ask it): a role that may not select that field may not filter on it either (`forbiddenLeaves`).
+ */
+import { badUserInput } from '../errors';
+import type { ProfileField } from '../capabilities';
+import type { IdentifierKind } from '../vocabulary';
+
+/** Where a leaf's answer comes from. */
+export type LeafOwner = 'profile' | 'identity' | 'commerce' | 'service' | 'engagement' | 'insights';
+
+export interface IntRange {
+  min: number | null;
+  max: number | null;
+}
+
+export type Leaf =
+  | { kind: 'golden'; key: string; field: ProfileField; values: Array<string | boolean> }
+  | { kind: 'identifier'; key: string; kinds: IdentifierKind[]; present: boolean }
+  | {
+      kind: 'orders';
+      key: 'orders';
+      range: IntRange;
+      withinDays: number | null;
+      since: string | null;
+      before: string | null;
+      channels: string[] | null;
+      categories: string[] | null;
+    }
+  | { kind: 'lifetimeValue'; key: 'lifetimeValue'; minCents: number | null; maxCents: number | null }
+  | { kind: 'lastOrderAt'; key: 'lastOrderAt'; after: string | null; before: string | null }
+  | { kind: 'openTickets'; key: 'openTickets'; range: IntRange }
+  | { kind: 'lastSatisfaction'; key: 'lastSatisfaction'; range: IntRange }
+  | { kind: 'engagement'; key: 'subscribed' | 'staffContact'; present: boolean }
+  | { kind: 'insight'; key: 'tag' | 'rfmSegment' | 'lifecycleStage'; values: string[] };
+
+export type FilterNode = { op: 'and' | 'or'; children: FilterNode[] } | { op: 'not'; child: FilterNode } | { op: 'leaf'; leaf: Leaf } | { op: 'all' };
+
+/** Filter key → its owner and the `Customer` field whose data it reads (the access check). */
+export const FILTER_FIELDS: Readonly<Record<string, { owner: LeafOwner; reads: string; describe: string }>> = {
+  memberTier: { owner: 'profile', reads: 'memberTier', describe: 'golden membership tier is one of (text or list)' },
+  city: { owner: 'profile', reads: 'city', describe: 'golden city is one of' },
+  province: { owner: 'profile', reads: 'province', describe: 'golden province is one of' },
+  gender: { owner: 'profile', reads: 'gender', describe: 'golden gender is one of MALE, FEMALE' },
+  registrationChannel: { owner: 'profile', reads: 'registrationChannel', describe: 'golden registration channel is one of' },
+  marketingConsent: { owner: 'profile', reads: 'marketingConsent', describe: '{ sms, email, wechat }: golden consent flags' },
+  hasPhone: { owner: 'identity', reads: 'phone', describe: 'OneID holds a current phone identifier' },
+  hasEmail: { owner: 'identity', reads: 'email', describe: 'OneID holds a current email identifier' },
+  hasWechat: { owner: 'identity', reads: 'sourceRecords', describe: 'OneID holds a current openid or unionid' },
+  orders: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max, withinDays, since, before, channel, category }: counted orders' },
+  lifetimeValue: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max }: net spend, decimal yuan' },
+  lastOrderAt: { owner: 'commerce', reads: 'orderSummary', describe: '{ after, before }: last counted order' },
+  openTickets: { owner: 'service', reads: 'tickets', describe: '{ min, max }: tickets not solved or closed' },
+  lastSatisfaction: { owner: 'service', reads: 'tickets', describe: '{ min, max }: score of the last rated ticket' },
+  subscribed: { owner: 'engagement', reads: 'engagement', describe: 'follows / is a contact in some channel now' },
+  staffContact: { owner: 'engagement', reads: 'engagement', describe: 'is the contact of at least one staff member' },
+  tag: { owner: 'insights', reads: 'tags', describe: 'carries one of the tags' },
+  rfmSegment: { owner: 'insights', reads: 'rfm', describe: 'RFM segment is one of' },
+  lifecycleStage: { owner: 'insights', reads: 'lifecycle', describe: 'lifecycle stage is one of' },
+};
+
+const GOLDEN: Record<string, ProfileField> = {
+  memberTier: 'memberTier',
+  city: 'city',
+  province: 'province',
+  gender: 'gender',
+  registrationChannel: 'registrationChannel',
+};
+const CONSENT: Record<string, ProfileField> = { sms: 'marketingConsent.sms', email: 'marketingConsent.email', wechat: 'marketingConsent.wechat' };
+const IDENTIFIER_KINDS: Record<string, IdentifierKind[]> = { hasPhone: ['PHONE'], hasEmail: ['EMAIL'], hasWechat: ['OPENID', 'UNIONID'] };
+
+/** Most leaves one filter may hold, and its deepest nesting: a filter is checked before it costs anything. */
+export const MAX_LEAVES = 50;
+export const MAX_DEPTH = 8;
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DECIMAL = /^-?\d{1,12}(\.\d{1,2})?$/;
+
+const wrong = (path: string, expected: string, got: unknown) =>
+  badUserInput(`${path}: expected ${expected}, got ${got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got}`, { field: path });
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function texts(path: string, v: unknown): string[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (!list.length || list.length > 100 || !list.every((x) => typeof x === 'string' && x.trim() !== '' && x.length <= 200)) {
+    throw wrong(path, 'a non-empty text or a list of 1 to 100 non-empty texts', v);
+  }
+  return [...new Set(list.map((x) => (x as string).trim()))];
+}
+
+function bool(path: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw wrong(path, 'true or false', v);
+  return v;
+}
+
+function int(path: string, v: unknown, min = 0): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 1_000_000_000) throw wrong(path, `an integer ≥ ${min}`, v);
+  return v;
+}
+
+function instant(path: string, v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v))) throw wrong(path, 'an ISO-8601 instant with a zone (2026-01-01T00:00:00Z)', v);
+  return new Date(v).toISOString();
+}
+
+function cents(path: string, v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  const s = typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : v;
+  if (typeof s !== 'string' || !DECIMAL.test(s)) throw wrong(path, 'an amount in yuan ("128.50" or 128.5)', v);
+  const [whole, frac = ''] = s.replace('-', '').split('.');
+  const n = Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+  return s.startsWith('-') ? -n : n;
+}
+
+function only(path: string, v: Record<string, unknown>, keys: readonly string[]) {
+  for (const k of Object.keys(v)) {
+    if (!keys.includes(k)) throw badUserInput(`${path}.${k}: unknown field; ${path} takes ${keys.join(', ')}`, { field: `${path}.${k}` });
+  }
+}
+
+function range(path: string, v: unknown, min = 0): IntRange {
+  if (!isObject(v)) throw wrong(path, '{ min, max }', v);
+  only(path, v, ['min', 'max']);
+  const r = { min: int(`${path}.min`, v.min, min), max: int(`${path}.max`, v.max, min) };
+  if (r.min === null && r.max === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
+  return r;
+}
+
+function leafOf(path: string, key: string, v: unknown): FilterNode {
+  const leaf = (l: Leaf): FilterNode => ({ op: 'leaf', leaf: l });
+  if (key in GOLDEN) {
+    const values = texts(path, v);
+    if (key === 'gender') for (const g of values) if (g !== 'MALE' && g !== 'FEMALE') throw wrong(path, 'MALE or FEMALE (or a list of them)', g);
+    return leaf({ kind: 'golden', key, field: GOLDEN[key], values });
+  }
+  switch (key) {
+    case 'marketingConsent': {
+      if (!isObject(v)) throw wrong(path, '{ sms, email, wechat } flags', v);
+      only(path, v, Object.keys(CONSENT));
+      const parts = Object.entries(v).map(([k, flag]) => leaf({ kind: 'golden', key, field: CONSENT[k], values: [bool(`${path}.${k}`, flag)] }));
+      if (!parts.length) throw badUserInput(`${path}: give at least one of sms, email, wechat`, { field: path });
+      return parts.length === 1 ? parts[0] : { op: 'and', children: parts };
+    }
+    case 'hasPhone':
+    case 'hasEmail':
+    case 'hasWechat':
+      return leaf({ kind: 'identifier', key, kinds: IDENTIFIER_KINDS[key], present: bool(path, v) });
+    case 'orders': {
+      if (!isObject(v)) throw wrong(path, '{ min, max, withinDays, since, before, channel, category }', v);
+      only(path, v, ['min', 'max', 'withinDays', 'since', 'before', 'channel', 'category']);
+      const withinDays = int(`${path}.withinDays`, v.withinDays, 1);
+      const r = { min: int(`${path}.min`, v.min), max: int(`${path}.max`, v.max) };
+      return leaf({
+        kind: 'orders',
+        key,
+        range: { min: r.min ?? (r.max === null ? 1 : null), max: r.max },
+        withinDays,
+        since: instant(`${path}.since`, v.since),
+        before: instant(`${path}.before`, v.before),
+        channels: v.channel === undefined ? null : texts(`${path}.channel`, v.channel),
+        categories: v.category === undefined ? null : texts(`${path}.category`, v.category),
+      });
+    }
+    case 'lifetimeValue': {
+      if (!isObject(v)) throw wrong(path, '{ min, max } in yuan', v);
+      only(path, v, ['min', 'max']);
+      const l = { minCents: cents(`${path}.min`, v.min), maxCents: cents(`${path}.max`, v.max) };
+      if (l.minCents === null && l.maxCents === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
+      return leaf({ kind: 'lifetimeValue', key, ...l });
+    }
+    case 'lastOrderAt': {
+      if (!isObject(v)) throw wrong(path, '{ after, before } instants', v);
+      only(path, v, ['after', 'before']);
+      const l = { after: instant(`${path}.after`, v.after), before: instant(`${path}.before`, v.before) };
+      if (l.after === null && l.before === null) throw badUserInput(`${path}: give after, before or both`, { field: path });
+      return leaf({ kind: 'lastOrderAt', key, ...l });
+    }
+    case 'openTickets':
+      return leaf({ kind: 'openTickets', key, range: range(path, v) });
+    case 'lastSatisfaction':
+      return leaf({ kind: 'lastSatisfaction', key, range: range(path, v) });
+    case 'subscribed':
+    case 'staffContact':
+      return leaf({ kind: 'engagement', key, present: bool(path, v) });
+    case 'tag':
+    case 'rfmSegment':
+    case 'lifecycleStage':
+      return leaf({ kind: 'insight', key, values: texts(path, v) });
+  }
+  throw badUserInput(`${path}: unknown filter field; filters take and, or, not, ${Object.keys(FILTER_FIELDS).join(', ')}`, { field: path });
+}
+
+/** Parses and checks a filter (null/undefined: every customer). Throws BAD_USER_INPUT naming the field. */
+export function parseFilter(raw: unknown, root = 'filter'): FilterNode {
+  let leaves = 0;
+  const node = (path: string, v: unknown, depth: number): FilterNode => {
+    if (depth > MAX_DEPTH) throw badUserInput(`${path}: filters nest at most ${MAX_DEPTH} deep`, { field: path });
+    if (!isObject(v)) throw wrong(path, 'an object of filter fields', v);
+    const parts: FilterNode[] = [];
+    for (const [key, value] of Object.entries(v)) {
+      const at = `${path}.${key}`;
+      if (key === 'and' || key === 'or') {
+        if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LEAVES) throw wrong(at, `a list of 1 to ${MAX_LEAVES} filters`, value);
+        parts.push({ op: key, children: value.map((c, i) => node(`${at}[${i}]`, c, depth + 1)) });
+      } else if (key === 'not') {
+        parts.push({ op: 'not', child: node(at, value, depth + 1) });
+      } else {
+        if (++leaves > MAX_LEAVES) throw badUserInput(`${root}: at most ${MAX_LEAVES} conditions`, { field: root });
+        parts.push(leafOf(at, key, value));
+      }
+    }
+    if (!parts.length) throw badUserInput(`${path}: an empty filter; omit it to list every customer`, { field: path });
+    return parts.length === 1 ? parts[0] : { op: 'and', children: parts };
+  };
+  if (raw === null || raw === undefined) return { op: 'all' };
+  return node(root, raw, 0);
+}
+
+/** Every leaf of a tree. */
+export function leavesOf(n: FilterNode): Leaf[] {
+  switch (n.op) {
+    case 'all':
+      return [];
+    case 'leaf':
+      return [n.leaf];
+    case 'not':
+      return leavesOf(n.child);
+    default:
+      return n.children.flatMap(leavesOf);
+  }
+}
+
+/** The filter keys whose `Customer` field the role cannot select (`canSee('city')` false): each is refused as selecting it is. */
+export function forbiddenKeys(n: FilterNode, canSee: (customerField: string) => boolean): string[] {
+  return [...new Set(leavesOf(n).map((l) => l.key))].filter((k) => !canSee(FILTER_FIELDS[k].reads));
+}

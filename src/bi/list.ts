@@ -1,0 +1,124 @@
+/**
+ * A customer list as `customersConnection`, `Segment.customers` and exports ask for it: guards
+ * first (page size, filter grammar, the role's right to the fields it filters on, the cost
+ * estimate), then the plan, then one page. Nothing reaches a source before every guard passed.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Context } from '../context';
+import { badUserInput, queryTooComplex } from '../errors';
+import type { BiDeps, BiRole, Loaders } from '../loaders';
+import { customerPage, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
+import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
+import { estimateCalls } from './plan';
+
+/** What one estimated source call costs against a role's `maxCost` (a field costs 1). */
+export const COST_PER_SOURCE_CALL = 100;
+
+export interface ListArgs {
+  filter?: unknown;
+  first?: number | null;
+  after?: string | null;
+  orderBy?: CustomerOrder | null;
+}
+
+const evaluations = new AsyncLocalStorage<Map<string, Promise<Evaluated | null>>>();
+
+/**
+ * Runs `fn` with one evaluation per (filter, order, viewer) for every list read inside it: an
+ * export pages through one plan instead of re-planning for each page.
+ */
+export function withEvaluationCache<T>(fn: () => Promise<T>): Promise<T> {
+  return evaluations.run(new Map(), fn);
+}
+
+export function biOf(ctx: Context): BiDeps {
+  const bi = ctx.loaders.bi;
+  if (!bi) throw new GraphQLError('BI lists are not served by this server', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  return bi;
+}
+
+export function roleOf(ctx: Context): BiRole {
+  const role = biOf(ctx).roleOf(ctx.viewer.role);
+  if (!role) throw new GraphQLError('Missing or invalid credentials', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return role;
+}
+
+/**
+ * Parses a filter and refuses keys reading a Customer field the role's schema lacks, with the
+ * error validation gives for selecting that field.
+ */
+export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filter'): FilterNode {
+  const node = parseFilter(raw, path);
+  const customer = schema.getType('Customer') as { getFields(): Record<string, unknown> } | undefined;
+  const fields = customer?.getFields() ?? {};
+  const refused = forbiddenKeys(node, (f) => f in fields);
+  if (refused.length) {
+    const field = FILTER_FIELDS[refused[0]].reads;
+    throw new GraphQLError(`Cannot query field "${field}" on type "Customer".`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', field: `${path}.${refused[0]}`, http: { status: 400 } },
+    });
+  }
+  return node;
+}
+
+/** The page size asked, within the role's limit. */
+export function pageSize(first: number | null | undefined, role: BiRole, fallback = 100): number {
+  const n = first ?? Math.min(fallback, role.maxPage);
+  if (!Number.isInteger(n) || n < 1 || n > role.maxPage) throw badUserInput(`first must be between 1 and ${role.maxPage} for your role, got ${n}`, { argument: 'first' });
+  return n;
+}
+
+/** Refuses a plan whose estimated source calls exceed the role's budget, before any source call. */
+export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number): Promise<number> {
+  const calls = await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, scoped: !!role.scope });
+  const cost = calls * COST_PER_SOURCE_CALL + first;
+  if (cost > role.maxCost) {
+    throw queryTooComplex(
+      `the filter is estimated at ${calls} source calls (cost ${cost}), over your role's budget of ${role.maxCost}; narrow it with a more selective condition`,
+      {
+        cost,
+        maxCost: role.maxCost,
+      },
+    );
+  }
+  return calls;
+}
+
+/** One page of the list, all guards applied. */
+export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: ListArgs, filterPath = 'filter'): Promise<CustomerPage> {
+  const role = roleOf(ctx);
+  const first = pageSize(args.first, role);
+  const order: CustomerOrder = args.orderBy ?? 'ID_ASC';
+  const node = checkedFilter(args.filter ?? null, schema, filterPath);
+  const bi = biOf(ctx);
+  const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
+  const key = JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);
+  const cache = evaluations.getStore();
+  let evaluated = cache?.get(key);
+  if (!evaluated) {
+    if (!plain) await checkCost(ctx, node, role, first);
+    evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
+    cache?.set(key, evaluated);
+  }
+  return customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order });
+}
+
+/** How many customers a filter matches for the caller. */
+export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter: unknown, filterPath = 'filter'): Promise<number> {
+  const role = roleOf(ctx);
+  const node = checkedFilter(filter, schema, filterPath);
+  await checkCost(ctx, node, role, 0);
+  const evaluated = await evaluate(planDeps(ctx, role), node, 'ID_ASC');
+  return (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount();
+}
+
+function planDeps(ctx: Context, role: BiRole) {
+  const scope = role.scope;
+  return {
+    loaders: ctx.loaders,
+    store: biOf(ctx).store,
+    rules: ctx.insights.rules,
+    scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, { ...ctx, loaders }, ids) : undefined,
+  };
+}

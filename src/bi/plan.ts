@@ -1,0 +1,578 @@
+/**
+ * The filter planner: evaluates a parsed filter (filter.ts) to a set of OneID customers.
+ *
+ * Each leaf goes to the capability that owns it, in every source providing that capability:
+ *  - pushdown: the source answers the whole condition in one call (an SQL WHERE / GROUP BY …
+ *    HAVING over its base: `commerce.orderFacts`, `profile.recordIdsWhere`), whatever the
+ *    number of matches; its record ids meet through OneID (one statement per 1,000 records);
+ *  - verify: where a source cannot search (an HTTP API without such parameters), the planner
+ *    reads the records of the candidates (or of every customer OneID links to that source,
+ *    keyset page by page) through the ordinary batch operations, a fresh loader set per page,
+ *    so calls grow with the candidates / the source's batch size, never one per customer;
+ *  - oneid: identifier presence is answered by the OneID store alone.
+ * Golden fields are survivorship results, so their pushdown only proposes candidates (a record
+ * holds the value) and survivorship is then verified on those. Insights (tags, RFM, lifecycle)
+ * are computed, so they are verified on the candidates the rest of the filter left.
+ *
+ * Order: in an `and`, leaves that the sources answer whole (oneid, pushdown) run first, then the
+ * verified ones, cheapest class first, each restricted to the smallest set found so far; that
+ * is what keeps verification proportional to the selective part of a filter. Every step records
+ * its estimated calls per source (from OneID's record counts and the sources' batch sizes,
+ * before it runs) and the actual ones (the request's source accounting): `explain`.
+ *
+ * A result is exact within the candidates it was evaluated on (`evaluate(node, C) ∩ C` is the
+ * truth), which is all an `and` needs; the top level runs on every active customer.
+ */
+import type { CapabilityName, Engagement, OrderFactQuery, Ticket } from '../capabilities';
+import { goldenDecision } from '../golden/records';
+import type { BiStore } from '../idmap/bi-store';
+import type { InsightRules } from '../insights/rules';
+import { lifecycleFor, rfmFor, tagsFor } from '../insights/facts';
+import { freshLoaders, type Loaders } from '../loaders';
+import { currentSourceUses } from '../observability/request-sources';
+import type { SourceName } from '../vocabulary';
+import type { FilterNode, Leaf, LeafOwner } from './filter';
+import { both, complement, either, everyone, inRange, only, allBut, type CustomerSet } from './sets';
+
+/** Customers verified per round (one fresh loader set, one call per source and batch limit). */
+export const VERIFY_BATCH = 500;
+/** OneID records read per keyset page when a source's whole linked base is walked. */
+const RECORD_PAGE = 2000;
+/** Ticket statuses that are done; every other status is open. */
+const DONE_TICKET = new Set(['solved', 'closed']);
+
+export interface PlanDeps {
+  loaders: Loaders;
+  store: BiStore;
+  rules: InsightRules;
+  /** The caller's row scope as a check per customer (absent: the caller sees every customer). */
+  scope?: (loaders: Loaders, ids: readonly string[]) => Promise<boolean[]>;
+}
+
+export interface SourceCalls {
+  source: string;
+  estimatedCalls: number;
+  /** Null outside a request's source accounting. */
+  actualCalls: number | null;
+}
+
+export interface PlanStep {
+  /** The filter key (`orders`, `memberTier`, …) or `rowScope`. */
+  filter: string;
+  capability: LeafOwner | 'rowScope';
+  strategy: 'oneid' | 'pushdown' | 'verify';
+  /** Customers the step was restricted to; null: every customer. */
+  candidates: number | null;
+  /** Customers it found (for a complement: the customers it excludes). */
+  matched: number;
+  complement: boolean;
+  sources: SourceCalls[];
+}
+
+export interface Plan {
+  steps: PlanStep[];
+  estimatedCalls: number;
+  actualCalls: number | null;
+}
+
+type Pair = { recordId: string; customerId: string };
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const ceilDiv = (a: number, b: number) => (a <= 0 ? 0 : Math.ceil(a / b));
+const DAY_MS = 86_400_000;
+
+/** The values of a batch answer; throws its first failure (a failed call or a malformed row). */
+function settled<T>(xs: ReadonlyArray<T | Error | null>): Array<Exclude<T, Error | null>> {
+  const failed = xs.find((x): x is Error => x instanceof Error);
+  if (failed) throw failed;
+  return xs.filter((x) => x !== null) as Array<Exclude<T, Error | null>>;
+}
+
+/** Money's decimal string to cents (exact). */
+export function centsOf(amount: string): number {
+  const neg = amount.startsWith('-');
+  const [whole, frac = ''] = amount.replace('-', '').split('.');
+  const n = Number(whole) * 100 + Number((frac + '00').slice(0, 2));
+  return neg ? -n : n;
+}
+
+export function createPlanner(deps: PlanDeps) {
+  const { loaders, store, rules } = deps;
+  const registry = loaders.registry;
+  const now = loaders.now;
+  const steps: PlanStep[] = [];
+  let counts: Promise<{ records: Map<string, number>; active: number }> | null = null;
+  const stats = () => (counts ??= Promise.all([store.recordCounts(), store.countActive()]).then(([records, active]) => ({ records, active })));
+
+  const maxBatchOf = (s: SourceName) => registry.get(s)?.connector.maxBatch ?? 100;
+  const providing = (c: CapabilityName) => registry.providing(c).map((p) => p.name);
+
+  /** Calls to read `customers` customers' records of `s` in verification rounds. */
+  async function verifyCalls(s: SourceName, customers: number | null, operations = 1): Promise<number> {
+    const { records, active } = await stats();
+    const n = records.get(s) ?? 0;
+    if (customers === null) return ceilDiv(n, maxBatchOf(s)) * operations;
+    const perCustomer = active ? n / active : 0;
+    const rounds = ceilDiv(customers, VERIFY_BATCH);
+    return rounds * ceilDiv(Math.min(customers, VERIFY_BATCH) * perCustomer, maxBatchOf(s)) * operations;
+  }
+
+  function snapshot(): Map<string, number> | null {
+    const uses = currentSourceUses();
+    return uses ? new Map([...uses].map(([s, u]) => [s, u.calls])) : null;
+  }
+
+  async function step(
+    meta: Omit<PlanStep, 'matched' | 'complement' | 'sources'>,
+    estimates: Array<{ source: SourceName; calls: number }>,
+    run: () => Promise<CustomerSet>,
+  ): Promise<CustomerSet> {
+    const before = snapshot();
+    const result = await run();
+    const after = snapshot();
+    const touched = new Set<string>([...estimates.map((e) => e.source), ...(after ? [...after.keys()].filter((s) => (after.get(s) ?? 0) !== (before?.get(s) ?? 0)) : [])]);
+    steps.push({
+      ...meta,
+      matched: result.ids.size,
+      complement: result.neg,
+      sources: [...touched].map((source) => ({
+        source,
+        estimatedCalls: sum(estimates.filter((e) => e.source === source).map((e) => e.calls)),
+        actualCalls: after ? (after.get(source) ?? 0) - (before?.get(source) ?? 0) : null,
+      })),
+    });
+    return result;
+  }
+
+  // ---------- walking records and customers ----------
+
+  /** The records `s` holds for the candidates (or for every customer OneID links to `s`), page by page. */
+  async function* recordPages(s: SourceName, candidates: Set<string> | null): AsyncGenerator<Pair[]> {
+    if (candidates) {
+      const ids = [...candidates];
+      for (let i = 0; i < ids.length; i += VERIFY_BATCH) {
+        const batch = ids.slice(i, i + VERIFY_BATCH);
+        const lists = settled(await freshLoaders(loaders).sourceRecords.loadMany(batch));
+        const pairs = lists
+          .flat()
+          .filter((r) => r.source === s)
+          .map((r) => ({ recordId: r.recordId, customerId: r.customerId }));
+        if (pairs.length) yield pairs;
+      }
+      return;
+    }
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.recordsOfSource(s, after, RECORD_PAGE);
+      if (!page.length) return;
+      yield page;
+      after = page[page.length - 1].recordId;
+    }
+  }
+
+  /** Candidates, or every active customer, in verification batches. */
+  async function* customerBatches(candidates: Set<string> | null): AsyncGenerator<string[]> {
+    if (candidates) {
+      const ids = [...candidates].sort();
+      for (let i = 0; i < ids.length; i += VERIFY_BATCH) yield ids.slice(i, i + VERIFY_BATCH);
+      return;
+    }
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.activeIdsAfter(after, VERIFY_BATCH);
+      if (!page.length) return;
+      yield page;
+      after = page[page.length - 1];
+    }
+  }
+
+  /** The customers of `pairs` satisfying `test`, one fresh loader set per batch of customers. */
+  async function verifyCustomers(candidates: Set<string> | null, test: (l: Loaders, id: string) => Promise<boolean>): Promise<Set<string>> {
+    const out = new Set<string>();
+    for await (const batch of customerBatches(candidates)) {
+      const l = freshLoaders(loaders);
+      const ok = await Promise.all(batch.map((id) => test(l, id)));
+      batch.forEach((id, i) => ok[i] && out.add(id));
+    }
+    return out;
+  }
+
+  // ---------- commerce ----------
+
+  interface Facts {
+    orders: number;
+    spentCents: number;
+    lastOrderAt: string | null;
+  }
+
+  /** Per customer, the order facts summed over every commerce source and record. */
+  async function commerceFacts(key: string, query: OrderFactQuery, candidates: Set<string> | null): Promise<Map<string, Facts>> {
+    const out = new Map<string, Facts>();
+    const add = (customerId: string, f: Facts) => {
+      const had = out.get(customerId);
+      if (!had) return void out.set(customerId, { ...f });
+      had.orders += f.orders;
+      had.spentCents += f.spentCents;
+      if (f.lastOrderAt && (!had.lastOrderAt || f.lastOrderAt > had.lastOrderAt)) had.lastOrderAt = f.lastOrderAt;
+    };
+    const filtered = !!(query.since || query.before || query.channels?.length || query.categories?.length);
+    for (const { name, capability } of registry.providing('commerce')) {
+      if (capability.orderFacts) {
+        await step({ filter: key, capability: 'commerce', strategy: 'pushdown', candidates: null }, [{ source: name, calls: 1 }], async () => {
+          const facts = await capability.orderFacts!(query);
+          const owners = await store.customersOfRecords(
+            name,
+            facts.map((f) => f.recordId),
+          );
+          for (const f of facts) {
+            const c = owners.get(f.recordId);
+            if (c && (!candidates || candidates.has(c))) add(c, f);
+          }
+          return only(new Set([...owners.values()]));
+        });
+        continue;
+      }
+      const operations = filtered && query.categories?.length ? 2 : 1;
+      const estimate = await verifyCalls(name, candidates?.size ?? null, operations);
+      await step({ filter: key, capability: 'commerce', strategy: 'verify', candidates: candidates?.size ?? null }, [{ source: name, calls: estimate }], async () => {
+        const seen = new Set<string>();
+        for await (const pairs of recordPages(name, candidates)) {
+          const l = freshLoaders(loaders);
+          const ids = pairs.map((p) => p.recordId);
+          if (!filtered) {
+            const summaries = await l.orderSummaries(name).loadMany(ids);
+            pairs.forEach((p, i) => {
+              const s = summaries[i];
+              if (s instanceof Error) throw s;
+              if (!s) return;
+              seen.add(p.customerId);
+              add(p.customerId, { orders: s.orderCount, spentCents: centsOf(s.totalSpent.amount), lastOrderAt: s.lastOrderAt });
+            });
+            continue;
+          }
+          const lists = await l.orders(name, { since: query.since ?? null }).loadMany(ids);
+          const kept = pairs.map((_, i) => {
+            const list = lists[i];
+            if (list instanceof Error) throw list;
+            return settled(list).filter(
+              (o) => o.status !== 'cancelled' && (!query.before || o.placedAt < query.before) && (!query.channels?.length || query.channels.includes(o.channel)),
+            );
+          });
+          let withCategory: Array<(typeof kept)[number]> = kept;
+          if (query.categories?.length) {
+            const lines = await l.orderLines(name).loadMany(kept.flat().map((o) => o.id));
+            const hit = new Set<string>();
+            kept.flat().forEach((o, i) => {
+              const ls = lines[i];
+              if (ls instanceof Error) throw ls;
+              if (settled(ls).some((x) => query.categories!.includes(x.category))) hit.add(o.id);
+            });
+            withCategory = kept.map((os) => os.filter((o) => hit.has(o.id)));
+          }
+          pairs.forEach((p, i) => {
+            const os = withCategory[i];
+            if (!os.length) return;
+            seen.add(p.customerId);
+            add(p.customerId, { orders: os.length, spentCents: 0, lastOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt > m ? o.placedAt : m), null) });
+          });
+        }
+        return only(seen);
+      });
+    }
+    return out;
+  }
+
+  // ---------- per-record views (service, engagement) ----------
+
+  /** Per customer, what `read` answers for its records in every source providing `cap`, verified in batches. */
+  async function perCustomer<V>(
+    key: string,
+    cap: 'service' | 'engagement',
+    candidates: Set<string> | null,
+    read: (l: Loaders, s: SourceName, ids: string[]) => Promise<V[][]>,
+  ): Promise<Map<string, V[]>> {
+    const out = new Map<string, V[]>();
+    for (const name of providing(cap)) {
+      const estimate = await verifyCalls(name, candidates?.size ?? null);
+      await step({ filter: key, capability: cap, strategy: 'verify', candidates: candidates?.size ?? null }, [{ source: name, calls: estimate }], async () => {
+        for await (const pairs of recordPages(name, candidates)) {
+          const values = await read(
+            freshLoaders(loaders),
+            name,
+            pairs.map((p) => p.recordId),
+          );
+          pairs.forEach((p, i) => out.set(p.customerId, [...(out.get(p.customerId) ?? []), ...values[i]]));
+        }
+        return only(out.keys());
+      });
+    }
+    return out;
+  }
+
+  const tickets = (key: string, candidates: Set<string> | null) =>
+    perCustomer<Ticket>(key, 'service', candidates, async (l, s, ids) =>
+      (await l.tickets(s).loadMany(ids)).map((t) => {
+        if (t instanceof Error) throw t;
+        return settled(t);
+      }),
+    );
+
+  const engagements = (key: string, candidates: Set<string> | null) =>
+    perCustomer<Engagement>(key, 'engagement', candidates, async (l, s, ids) =>
+      (await l.engagement(s).loadMany(ids)).map((e) => {
+        if (e instanceof Error) throw e;
+        return e ? [e] : [];
+      }),
+    );
+
+  // ---------- leaves ----------
+
+  async function golden(leaf: Extract<Leaf, { kind: 'golden' }>, candidates: Set<string> | null): Promise<CustomerSet> {
+    const rule = rules.survivorship[leaf.field];
+    const matches = (v: unknown) => v !== null && v !== undefined && leaf.values.includes(v as string | boolean);
+    let pool = candidates;
+    if (!pool) {
+      // Candidates: customers with a record holding the value; survivorship is verified on them below.
+      pool = new Set<string>();
+      for (const { name, capability } of registry.providing('profile')) {
+        if (!capability.fields.includes(leaf.field)) continue;
+        const found = pool;
+        if (capability.recordIdsWhere) {
+          const search = capability.recordIdsWhere;
+          let searched = true;
+          await step({ filter: leaf.key, capability: 'profile', strategy: 'pushdown', candidates: null }, [{ source: name, calls: 1 }], async () => {
+            const pushed = await search(leaf.field, leaf.values);
+            if (!pushed) return ((searched = false), only([]));
+            const owners = await store.customersOfRecords(name, pushed);
+            for (const c of owners.values()) found.add(c);
+            return only(owners.values());
+          });
+          if (searched) continue;
+          // The source cannot search this field (it made no call): that step did not happen.
+          steps.pop();
+        }
+        const estimate = await verifyCalls(name, null);
+        await step({ filter: leaf.key, capability: 'profile', strategy: 'verify', candidates: null }, [{ source: name, calls: estimate }], async () => {
+          const hit = new Set<string>();
+          for await (const pairs of recordPages(name, null)) {
+            const views = await freshLoaders(loaders)
+              .profile(name)
+              .loadMany(pairs.map((p) => p.recordId));
+            pairs.forEach((p, i) => {
+              const v = views[i];
+              if (v instanceof Error) throw v;
+              if (v && matches(v.values[leaf.field])) hit.add(p.customerId);
+            });
+          }
+          for (const c of hit) found.add(c);
+          return only(hit);
+        });
+      }
+    }
+    const asked = pool;
+    const estimates = await Promise.all(rule.sources.map(async (s) => ({ source: s, calls: await verifyCalls(s, asked.size) })));
+    return step({ filter: leaf.key, capability: 'profile', strategy: 'verify', candidates: asked.size }, estimates, async () =>
+      only(await verifyCustomers(asked, async (l, id) => matches((await goldenDecision(l, rule, id)).chosen?.value))),
+    );
+  }
+
+  async function leafSet(leaf: Leaf, candidates: Set<string> | null): Promise<CustomerSet> {
+    switch (leaf.kind) {
+      case 'identifier':
+        return step({ filter: leaf.key, capability: 'identity', strategy: 'oneid', candidates: null }, [], async () => {
+          const ids = await store.customersWithIdentifierKinds(leaf.kinds);
+          return leaf.present ? only(ids) : allBut(ids);
+        });
+      case 'golden':
+        return golden(leaf, candidates);
+      case 'orders': {
+        const window = leaf.withinDays ? new Date(Date.parse(now) - leaf.withinDays * DAY_MS).toISOString() : null;
+        const since = leaf.since && window ? (leaf.since > window ? leaf.since : window) : (leaf.since ?? window);
+        const facts = await commerceFacts(leaf.key, { since, before: leaf.before, channels: leaf.channels, categories: leaf.categories }, candidates);
+        return inRange(new Map([...facts].map(([c, f]) => [c, f.orders])), leaf.range.min, leaf.range.max);
+      }
+      case 'lifetimeValue': {
+        const facts = await commerceFacts(leaf.key, {}, candidates);
+        return inRange(new Map([...facts].map(([c, f]) => [c, f.spentCents])), leaf.minCents, leaf.maxCents);
+      }
+      case 'lastOrderAt': {
+        const facts = await commerceFacts(leaf.key, {}, candidates);
+        return only(
+          [...facts]
+            .filter(([, f]) => f.orders > 0 && f.lastOrderAt && (!leaf.after || f.lastOrderAt >= leaf.after) && (!leaf.before || f.lastOrderAt < leaf.before))
+            .map(([c]) => c),
+        );
+      }
+      case 'openTickets': {
+        const per = await tickets(leaf.key, candidates);
+        return inRange(new Map([...per].map(([c, ts]) => [c, ts.filter((t) => !DONE_TICKET.has(t.status)).length])), leaf.range.min, leaf.range.max);
+      }
+      case 'lastSatisfaction': {
+        const per = await tickets(leaf.key, candidates);
+        const last = new Map<string, number>();
+        for (const [c, ts] of per) {
+          const rated = ts.filter((t) => t.satisfactionScore !== null).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? 1 : -1));
+          if (rated.length) last.set(c, rated[0].satisfactionScore as number);
+        }
+        const { min, max } = leaf.range;
+        return only([...last].filter(([, n]) => (min === null || n >= min) && (max === null || n <= max)).map(([c]) => c));
+      }
+      case 'engagement': {
+        const per = await engagements(leaf.key, candidates);
+        const yes = [...per].filter(([, es]) => es.some((e) => (leaf.key === 'subscribed' ? e.subscribed === true : e.staff.length > 0))).map(([c]) => c);
+        return leaf.present ? only(yes) : allBut(yes);
+      }
+      case 'insight': {
+        const estimates = await Promise.all(
+          registry.sources.map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, candidates?.size ?? (await stats()).active, 2) })),
+        );
+        return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: candidates?.size ?? null }, estimates, async () =>
+          only(
+            await verifyCustomers(candidates, async (l, id) => {
+              if (leaf.key === 'tag') return (await tagsFor(l, rules, id)).some((t) => leaf.values.includes(t.name));
+              if (leaf.key === 'rfmSegment') return leaf.values.includes((await rfmFor(l, rules, id))?.segment ?? '');
+              return leaf.values.includes((await lifecycleFor(l, rules, id)).stage);
+            }),
+          ),
+        );
+      }
+    }
+  }
+
+  /** How costly a node is to evaluate unrestricted: 0 OneID, 1 pushdown, 2 verification of records, 3 of whole customers. */
+  function rank(n: FilterNode): number {
+    switch (n.op) {
+      case 'all':
+        return 0;
+      case 'not':
+        return rank(n.child);
+      case 'and':
+      case 'or':
+        return Math.max(...n.children.map(rank));
+      case 'leaf': {
+        const l = n.leaf;
+        if (l.kind === 'identifier') return 0;
+        if (l.kind === 'insight') return 3;
+        if (l.kind === 'golden') return 2;
+        if (l.kind === 'orders' || l.kind === 'lifetimeValue' || l.kind === 'lastOrderAt') {
+          return registry.providing('commerce').every((p) => p.capability.orderFacts) ? 1 : 2;
+        }
+        return 2;
+      }
+    }
+  }
+
+  const restrict = (acc: CustomerSet, candidates: Set<string> | null): Set<string> | null => {
+    if (!acc.neg) return candidates ? new Set([...acc.ids].filter((x) => candidates.has(x))) : acc.ids;
+    return candidates ? new Set([...candidates].filter((x) => !acc.ids.has(x))) : null;
+  };
+
+  async function evaluate(n: FilterNode, candidates: Set<string> | null): Promise<CustomerSet> {
+    switch (n.op) {
+      case 'all':
+        return everyone();
+      case 'leaf':
+        return leafSet(n.leaf, candidates);
+      case 'not':
+        return complement(await evaluate(n.child, candidates));
+      case 'or': {
+        let acc: CustomerSet = only([]);
+        for (const c of n.children) acc = either(acc, await evaluate(c, candidates));
+        return acc;
+      }
+      case 'and': {
+        let acc = everyone();
+        // The most selective known set first: answered-whole leaves run unrestricted, then each
+        // verified one sees only what is left.
+        for (const c of [...n.children].sort((a, b) => rank(a) - rank(b))) {
+          acc = both(acc, await evaluate(c, rank(c) >= 2 ? restrict(acc, candidates) : candidates));
+          if (!acc.neg && acc.ids.size === 0) break;
+        }
+        return acc;
+      }
+    }
+  }
+
+  return {
+    steps,
+    /** The customers matching `filter` that the caller may see. */
+    async run(filter: FilterNode): Promise<CustomerSet> {
+      let result = await evaluate(filter, null);
+      if (deps.scope) {
+        const scope = deps.scope;
+        const pool = restrict(result, null);
+        const owning = registry.providing('profile').filter((p) => p.capability.owners);
+        const estimates = await Promise.all(owning.map(async (p) => ({ source: p.name, calls: await verifyCalls(p.name, pool?.size ?? (await stats()).active) })));
+        result = await step({ filter: 'rowScope', capability: 'rowScope', strategy: 'verify', candidates: pool?.size ?? null }, estimates, async () => {
+          const out = new Set<string>();
+          for await (const batch of customerBatches(pool)) {
+            const ok = await scope(freshLoaders(loaders), batch);
+            batch.forEach((id, i) => ok[i] && out.add(id));
+          }
+          return only(out);
+        });
+      }
+      return result;
+    },
+    /** Lifetime value in cents per customer with orders (orderBy lifetime value): the commerce facts of every source. */
+    async lifetimeValues(): Promise<Map<string, number>> {
+      const facts = await commerceFacts('orderBy', {}, null);
+      return new Map([...facts].map(([c, f]) => [c, f.spentCents]));
+    },
+    plan(): Plan {
+      const calls = steps.flatMap((s) => s.sources);
+      const actual = calls.map((c) => c.actualCalls);
+      return { steps, estimatedCalls: sum(calls.map((c) => c.estimatedCalls)), actualCalls: actual.some((a) => a === null) ? null : sum(actual as number[]) };
+    },
+  };
+}
+
+/**
+ * An estimate of a filter's source calls before anything runs (the role's cost guard): each
+ * leaf as if it ran alone on every customer, except that verified leaves of an `and` with an
+ * answered-whole sibling are taken at a tenth. Reads only OneID's counts.
+ */
+export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders; store: BiStore; scoped: boolean }): Promise<number> {
+  const registry = deps.loaders.registry;
+  const [records, active] = await Promise.all([deps.store.recordCounts(), deps.store.countActive()]);
+  const full = (s: SourceName) => ceilDiv(records.get(s) ?? 0, registry.get(s)?.connector.maxBatch ?? 100);
+  const over = (cap: CapabilityName) => sum(registry.providing(cap).map((p) => full(p.name)));
+  const pushdown = (cap: 'commerce') => sum(registry.providing(cap).map((p) => (p.capability.orderFacts ? 1 : full(p.name))));
+  const leaf = (l: Leaf): number => {
+    switch (l.kind) {
+      case 'identifier':
+        return 0;
+      case 'golden':
+        return over('profile');
+      case 'orders':
+      case 'lifetimeValue':
+      case 'lastOrderAt':
+        return pushdown('commerce');
+      case 'openTickets':
+      case 'lastSatisfaction':
+        return over('service');
+      case 'engagement':
+        return over('engagement');
+      case 'insight':
+        return 2 * sum(registry.sources.map((s) => full(s.name)));
+    }
+  };
+  const cost = (n: FilterNode, restricted: boolean): number => {
+    switch (n.op) {
+      case 'all':
+        return 0;
+      case 'leaf':
+        return restricted && n.leaf.kind !== 'identifier' && n.leaf.kind !== 'orders' ? Math.ceil(leaf(n.leaf) / 10) : leaf(n.leaf);
+      case 'not':
+        return cost(n.child, restricted);
+      case 'or':
+        return sum(n.children.map((c) => cost(c, restricted)));
+      case 'and': {
+        const cheap = n.children.some((c) => c.op === 'leaf' && (c.leaf.kind === 'identifier' || c.leaf.kind === 'orders' || c.leaf.kind === 'lifetimeValue'));
+        return sum(n.children.map((c) => cost(c, restricted || cheap)));
+      }
+    }
+  };
+  const owning = registry.providing('profile').filter((p) => p.capability.owners);
+  return cost(filter, false) + (deps.scoped ? sum(owning.map((p) => full(p.name))) : 0) + (active ? 0 : 0);
+}

@@ -1,0 +1,169 @@
+/**
+ * OneID reads and writes for BI lists (src/bi/): keyset pages over active customers, the
+ * record → customer mapping in bulk, identifier presence, and the saved segments table.
+ *
+ * Every read is one statement per IN-list chunk (MAX_IN_LIST) or one keyset page, whatever the
+ * number of customers; an id set never travels as one unbounded list. Only active customers
+ * are answered: a merged-away id is gone from every list, its records answer its survivor.
+ */
+import type { Knex } from 'knex';
+import { conflict, notFound } from '../errors';
+import type { IdentifierKind, SourceName } from '../vocabulary';
+import { T, chunks, fromDbTimeOrNull, toDbTime, fromDbTime } from './tables';
+
+const SEGMENTS = 'c360_segments';
+
+export interface SegmentRow {
+  name: string;
+  description: string | null;
+  /** The filter as stored (JSON text parsed). */
+  filter: unknown;
+  size: number | null;
+  computedAt: string | null;
+  createdBy: string;
+  updatedBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface DbSegmentRow {
+  name: string;
+  description: string | null;
+  filter: string;
+  size: number | null;
+  computed_at: unknown;
+  created_by: string;
+  updated_by: string;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+const toSegment = (r: DbSegmentRow): SegmentRow => ({
+  name: r.name,
+  description: r.description,
+  filter: JSON.parse(r.filter),
+  size: r.size == null ? null : Number(r.size),
+  computedAt: fromDbTimeOrNull(r.computed_at),
+  createdBy: r.created_by,
+  updatedBy: r.updated_by,
+  createdAt: fromDbTime(r.created_at),
+  updatedAt: fromDbTime(r.updated_at),
+});
+
+export type BiStore = ReturnType<typeof createBiStore>;
+
+export function createBiStore(db: Knex) {
+  return {
+    /** Active customer ids after `after` (exclusive), ascending, at most `limit`: one keyset page on the primary key. */
+    async activeIdsAfter(after: string | null, limit: number): Promise<string[]> {
+      const q = db(T.customers).where('status', 'active').orderBy('id').limit(limit).select('id');
+      if (after) q.where('id', '>', after);
+      return (await q).map((r: { id: string }) => r.id);
+    },
+
+    /** How many customers are active now. */
+    async countActive(): Promise<number> {
+      const [r] = await db(T.customers).where('status', 'active').count({ n: '*' });
+      return Number((r as { n: number | string }).n);
+    },
+
+    /** Which of `ids` are active now (a customer merged away meanwhile is not). */
+    async activeAmong(ids: readonly string[]): Promise<Set<string>> {
+      const out = new Set<string>();
+      for (const chunk of chunks([...new Set(ids)])) {
+        const rows = await db(T.customers).whereIn('id', chunk).where('status', 'active').select('id');
+        for (const r of rows) out.add(r.id);
+      }
+      return out;
+    },
+
+    /** The customer owning each record of `source` now; records without one are left out. One statement per chunk. */
+    async customersOfRecords(source: SourceName, recordIds: readonly string[]): Promise<Map<string, string>> {
+      const out = new Map<string, string>();
+      for (const chunk of chunks([...new Set(recordIds)])) {
+        const rows = await db(T.sourceRecords).where('source', source).whereIn('record_id', chunk).whereNotNull('customer_id').select('record_id', 'customer_id');
+        for (const r of rows) out.set(r.record_id, r.customer_id);
+      }
+      return out;
+    },
+
+    /** A keyset page of the records of `source` that belong to a customer, by record id: `{recordId, customerId}`. */
+    async recordsOfSource(source: SourceName, afterRecordId: string | null, limit: number): Promise<Array<{ recordId: string; customerId: string }>> {
+      const q = db(T.sourceRecords).where('source', source).whereNotNull('customer_id').orderBy('record_id').limit(limit).select('record_id', 'customer_id');
+      if (afterRecordId !== null) q.where('record_id', '>', afterRecordId);
+      return (await q).map((r: { record_id: string; customer_id: string }) => ({ recordId: r.record_id, customerId: r.customer_id }));
+    },
+
+    /** Records per source that belong to a customer (the planner's size estimates). */
+    async recordCounts(): Promise<Map<string, number>> {
+      const rows = await db(T.sourceRecords).whereNotNull('customer_id').groupBy('source').select('source', db.raw('count(*) as n'));
+      return new Map(rows.map((r: { source: string; n: number | string }) => [r.source, Number(r.n)]));
+    },
+
+    /** Active customers with at least one current identifier of one of `kinds` on their records. */
+    async customersWithIdentifierKinds(kinds: readonly IdentifierKind[]): Promise<string[]> {
+      if (!kinds.length) return [];
+      const rows = await db(`${T.identifiers} as i`)
+        .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+        .whereIn('i.kind', [...kinds])
+        .whereNull('i.valid_to')
+        .whereNotNull('sr.customer_id')
+        .distinct('sr.customer_id');
+      return rows.map((r: { customer_id: string }) => r.customer_id);
+    },
+
+    // ---------- segments ----------
+
+    async segments(): Promise<SegmentRow[]> {
+      return (await db(SEGMENTS).orderBy('name').select('*')).map(toSegment);
+    },
+
+    async segment(name: string): Promise<SegmentRow | null> {
+      const row = await db(SEGMENTS).where('name', name).first();
+      return row ? toSegment(row) : null;
+    },
+
+    /** CONFLICT when the name is taken. */
+    async createSegment(input: { name: string; description: string | null; filter: unknown; actor: string }): Promise<SegmentRow> {
+      const now = toDbTime(db, new Date().toISOString());
+      try {
+        await db(SEGMENTS).insert({
+          name: input.name,
+          description: input.description,
+          filter: JSON.stringify(input.filter),
+          size: null,
+          computed_at: null,
+          created_by: input.actor,
+          updated_by: input.actor,
+          created_at: now,
+          updated_at: now,
+        });
+      } catch (e) {
+        if ((await db(SEGMENTS).where('name', input.name).first()) !== undefined) throw conflict(`A segment named ${input.name} exists already`);
+        throw e;
+      }
+      return (await this.segment(input.name))!;
+    },
+
+    /** NOT_FOUND when there is no such segment. A changed filter forgets the last computed size. */
+    async updateSegment(input: { name: string; description?: string | null; filter?: unknown; actor: string }): Promise<SegmentRow> {
+      const patch: Record<string, unknown> = { updated_by: input.actor, updated_at: toDbTime(db, new Date().toISOString()) };
+      if (input.description !== undefined) patch.description = input.description;
+      if (input.filter !== undefined) Object.assign(patch, { filter: JSON.stringify(input.filter), size: null, computed_at: null });
+      const n = await db(SEGMENTS).where('name', input.name).update(patch);
+      if (!n) throw notFound(`No segment named ${input.name}`);
+      return (await this.segment(input.name))!;
+    },
+
+    async deleteSegment(name: string): Promise<boolean> {
+      return (await db(SEGMENTS).where('name', name).delete()) > 0;
+    },
+
+    /** Notes the size an evaluation found (so `segments` can show it without evaluating each). */
+    async noteSegmentSize(name: string, size: number, at: string): Promise<void> {
+      await db(SEGMENTS)
+        .where('name', name)
+        .update({ size, computed_at: toDbTime(db, at) });
+    },
+  };
+}

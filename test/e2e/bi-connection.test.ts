@@ -1,0 +1,159 @@
+/**
+ * BI lists: customersConnection walks. Every active customer exactly once in pages of 500, with
+ * totalCount equal to OneID's count of active customers; the same while identity resolution
+ * links new records (and merges customers) in the middle of the walk. Page-size guards per role.
+ */
+import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
+import { runResolution } from '../../src/resolution';
+
+let world: TestWorld;
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 1400, seed: 23 });
+}, 240_000);
+afterAll(() => world?.close());
+
+const PAGE = `query Page($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {
+  customersConnection(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    totalCount
+    edges { cursor node { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+async function activeIds(): Promise<string[]> {
+  return (await world.gw.oneidDb('idmap_customers').where('status', 'active').orderBy('id').select('id')).map((r: { id: string }) => r.id);
+}
+
+async function walk(opts: { first?: number; filter?: unknown; orderBy?: string; between?: (page: number) => Promise<void> } = {}) {
+  const ids: string[] = [];
+  const totals: number[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < 1000; page++) {
+    const { status, body } = await world.query(PAGE, { first: opts.first ?? 500, after, filter: opts.filter, orderBy: opts.orderBy });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const c = body.data.customersConnection;
+    totals.push(c.totalCount);
+    ids.push(...c.edges.map((e: { node: { id: string } }) => e.node.id));
+    if (!c.pageInfo.hasNextPage) return { ids, totals };
+    after = c.pageInfo.endCursor;
+    await opts.between?.(page);
+  }
+  throw new Error('the walk never ended');
+}
+
+describe('BI lists: customersConnection walk', () => {
+  it('returns every active customer exactly once in pages of 500, and totalCount is the OneID count', async () => {
+    const { ids, totals } = await walk();
+    const active = await activeIds();
+    expect(ids).toEqual(active);
+    expect(new Set(totals)).toEqual(new Set([active.length]));
+  });
+
+  it('keeps that promise while a resolution run links new records and customers merge mid-walk', async () => {
+    const before = await activeIds();
+    // New CRM contacts: three of new people, three carrying the phone of existing customers late in id order.
+    const phones: Array<{ customer_id: string; value: string }> = await world.gw
+      .oneidDb('idmap_record_identifiers as i')
+      .join('idmap_source_records as sr', (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+      .whereNull('i.valid_to')
+      .where('i.kind', 'PHONE')
+      .whereNotNull('sr.customer_id')
+      .orderBy('sr.customer_id', 'desc')
+      .limit(50)
+      .select('sr.customer_id', 'i.value');
+    const known = [...new Map(phones.map((p) => [p.customer_id, p.value]))].slice(0, 3);
+    expect(known).toHaveLength(3);
+    // The CRM writes Shanghai local time; now, so the incremental scan after the last run sees them.
+    const shanghaiNow = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const contact = (id: string, phone: string) => ({
+      contact_id: id,
+      name: null,
+      mobile: phone,
+      email: null,
+      gender: null,
+      birthday: null,
+      province: null,
+      city: null,
+      member_no: null,
+      tier: null,
+      owner_rep: null,
+      owner_team: null,
+      sms_opt_in: null,
+      email_opt_in: null,
+      created_at: shanghaiNow,
+      updated_at: shanghaiNow,
+    });
+    // Merges: a late customer into another late one (neither returned yet), and an early one (returned on page 1) into a late one.
+    const lateA = before[before.length - 10];
+    const lateB = before[before.length - 20];
+    const early = before[5];
+    const lateC = before[before.length - 30];
+
+    const { ids } = await walk({
+      between: async (page) => {
+        if (page !== 0) return;
+        await world.dbs.crm
+          .db('crm_contacts')
+          .insert([
+            contact('C9900001', '+8617700000001'),
+            contact('C9900002', '+8617700000002'),
+            contact('C9900003', '+8617700000003'),
+            ...known.map(([, phone], i) => contact(`C990001${i}`, phone)),
+          ]);
+        const stats = await runResolution(world.gw);
+        expect(stats).toBeTruthy();
+        await world.gw.idmap.mergeCustomers({ survivorId: lateB, mergedId: lateA, actor: 'user:test', reason: 'bi walk test' });
+        await world.gw.idmap.mergeCustomers({ survivorId: lateC, mergedId: early, actor: 'user:test', reason: 'bi walk test' });
+      },
+    });
+    const after = await activeIds();
+    expect(after.filter((id) => !before.includes(id)).length).toBeGreaterThanOrEqual(3); // resolution made the new people customers
+    expect(after).not.toContain(lateA);
+    expect(after).not.toContain(early);
+    expect(new Set(ids).size).toBe(ids.length); // nobody twice
+    const returned = new Set(ids);
+    expect(after.filter((id) => !returned.has(id))).toEqual([]); // every customer active at the end, new ones included
+    expect(returned.has(lateA)).toBe(false); // merged away before it was reached
+    expect(returned.has(early)).toBe(true); // returned while it was a customer
+    expect(ids.filter((id) => id === lateC)).toHaveLength(1); // its survivor once
+    const { totals } = await walk();
+    expect(totals[0]).toBe(after.length);
+  });
+
+  it('pages a filtered list the same way: each match once, in id order, totalCount its size', async () => {
+    const filter = { orders: { min: 1 } };
+    const small = await walk({ first: 37, filter });
+    const large = await walk({ first: 500, filter });
+    expect(small.ids).toEqual(large.ids);
+    expect([...small.ids].sort()).toEqual(small.ids);
+    expect(small.totals[0]).toBe(small.ids.length);
+  });
+
+  it('orders by lifetime value, highest first, each customer once', async () => {
+    const { ids } = await walk({ first: 200, filter: { orders: { min: 1 } }, orderBy: 'LIFETIME_VALUE_DESC' });
+    const byId = await walk({ first: 500, filter: { orders: { min: 1 } } });
+    expect([...ids].sort()).toEqual(byId.ids);
+    const q = `query($ids: [ID!]!) { customers(ids: $ids) { id orderSummary { lifetimeValue { amount } } } }`;
+    const head = ids.slice(0, 50);
+    const { body } = await world.query(q, { ids: head });
+    const values = body.data.customers.map((c: { orderSummary: { lifetimeValue: { amount: string } } | null }) => Number(c.orderSummary?.lifetimeValue.amount ?? 0));
+    expect(values).toEqual([...values].sort((a: number, b: number) => b - a));
+  });
+
+  it('refuses a page larger than the role allows, naming the argument, before any source call', async () => {
+    world.reset();
+    const { body } = await world.query(PAGE, { first: 501 }, { 'x-api-key': apiKeyFor('marketing') });
+    expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0].extensions.argument).toBe('first');
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
+  it('refuses a cursor from another order', async () => {
+    const { body } = await world.query(PAGE, { first: 2 });
+    const cursor = body.data.customersConnection.pageInfo.endCursor;
+    const bad = await world.query(PAGE, { first: 2, after: cursor, orderBy: 'LIFETIME_VALUE_DESC' });
+    expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+});
