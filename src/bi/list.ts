@@ -12,8 +12,8 @@ import { customerPage, evaluate, type CustomerOrder, type CustomerPage, type Eva
 import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
 import { estimateCalls } from './plan';
 
-/** What one estimated source call costs against a role's `maxCost` (a field costs 1). */
-export const COST_PER_SOURCE_CALL = 100;
+/** What one estimated source call costs against a role's `maxCost` (a field costs 1; a call reads hundreds of records). */
+export const COST_PER_SOURCE_CALL = 1000;
 
 export interface ListArgs {
   filter?: unknown;

@@ -63,7 +63,7 @@ export interface PlanStep {
   strategy: 'oneid' | 'pushdown' | 'verify';
   /** Customers the step was restricted to; null: every customer. */
   candidates: number | null;
-  /** Customers it found (for a complement: the customers it excludes). */
+  /** Customers its filter key matched in the end (for a complement: the customers it excludes). */
   matched: number;
   complement: boolean;
   sources: SourceCalls[];
@@ -376,7 +376,15 @@ export function createPlanner(deps: PlanDeps) {
     );
   }
 
+  /** A leaf's set; the steps it ran report what the leaf matched in the end (a range is applied after the facts are in). */
   async function leafSet(leaf: Leaf, candidates: Set<string> | null): Promise<CustomerSet> {
+    const mark = steps.length;
+    const result = await leafFacts(leaf, candidates);
+    for (const s of steps.slice(mark)) Object.assign(s, { matched: result.ids.size, complement: result.neg });
+    return result;
+  }
+
+  async function leafFacts(leaf: Leaf, candidates: Set<string> | null): Promise<CustomerSet> {
     switch (leaf.kind) {
       case 'identifier':
         return step({ filter: leaf.key, capability: 'identity', strategy: 'oneid', candidates: null }, [], async () => {
@@ -411,7 +419,9 @@ export function createPlanner(deps: PlanDeps) {
         const per = await tickets(leaf.key, candidates);
         const last = new Map<string, number>();
         for (const [c, ts] of per) {
-          const rated = ts.filter((t) => t.satisfactionScore !== null).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : a.id < b.id ? 1 : -1));
+          const rated = ts
+            .filter((t) => t.satisfactionScore !== null)
+            .sort((a, b) => (a.updatedAt !== b.updatedAt ? (a.updatedAt < b.updatedAt ? 1 : -1) : b.id.length - a.id.length || (a.id < b.id ? 1 : -1)));
           if (rated.length) last.set(c, rated[0].satisfactionScore as number);
         }
         const { min, max } = leaf.range;

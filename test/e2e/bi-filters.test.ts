@@ -1,0 +1,280 @@
+/**
+ * BI lists: filter results against an independent computation. A generated world (CRM, shop,
+ * helpdesk, WeChat); the truth is computed here from the raw source tables (orders, lines,
+ * refunds, tickets, followers) joined to OneID's record → customer map, and, for golden fields and
+ * insights (survivorship and rules are their definition), from the per-customer `customers(ids:)`
+ * fields. Nothing here goes through the planner. Then: the source calls of a plan with a
+ * commerce and a service predicate do not grow with the matches (explain and /metrics), and the
+ * filter guards.
+ */
+import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
+
+let world: TestWorld;
+const DAY = 86_400_000;
+const HALF_YEAR_AGO = Date.now() - 180 * DAY;
+
+interface Truth {
+  active: string[];
+  orders: Map<string, Array<{ id: string; status: string; channel: string; net: number; placedAt: number; categories: Set<string> }>>;
+  tickets: Map<string, Array<{ id: number; status: string; score: number | null; updatedAt: string }>>;
+  subscribed: Set<string>;
+  identifiers: Map<string, Set<string>>;
+  fields: Map<string, { memberTier: string | null; province: string | null; sms: boolean | null; tags: string[]; stage: string; rfm: string | null }>;
+}
+let truth: Truth;
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 600, seed: 31, demoSystems: false });
+  const oneid = world.gw.oneidDb;
+  const active: string[] = (await oneid('idmap_customers').where('status', 'active').orderBy('id').select('id')).map((r: { id: string }) => r.id);
+  const owner = new Map<string, string>();
+  for (const r of await oneid('idmap_source_records').whereNotNull('customer_id').select('source', 'record_id', 'customer_id'))
+    owner.set(`${r.source}:${r.record_id}`, r.customer_id);
+
+  const push = <K, V>(m: Map<K, V[]>, k: K, v: V) => m.set(k, [...(m.get(k) ?? []), v]);
+  const categories = new Map<string, Set<string>>();
+  for (const l of await world.dbs.orders.db('order_lines').select('order_id', 'category')) {
+    const k = String(l.order_id);
+    categories.set(k, (categories.get(k) ?? new Set()).add(l.category));
+  }
+  const refunded = new Map<string, number>();
+  for (const r of await world.dbs.orders.db('refunds').select('order_id', 'amount_cents'))
+    refunded.set(String(r.order_id), (refunded.get(String(r.order_id)) ?? 0) + Number(r.amount_cents));
+  const orders: Truth['orders'] = new Map();
+  for (const o of await world.dbs.orders.db('orders').select('order_id', 'account_id', 'status', 'channel', 'total_cents', 'placed_at')) {
+    const c = owner.get(`orders:${o.account_id}`);
+    if (!c) continue;
+    const id = String(o.order_id);
+    push(orders, c, {
+      id,
+      status: o.status,
+      channel: o.channel,
+      net: Number(o.total_cents) - (refunded.get(id) ?? 0),
+      placedAt: Number(o.placed_at),
+      categories: categories.get(id) ?? new Set(),
+    });
+  }
+  const tickets: Truth['tickets'] = new Map();
+  for (const t of await world.dbs.support.db('support_tickets').select('id', 'requester_id', 'status', 'satisfaction_score', 'updated_at')) {
+    const c = owner.get(`support:${t.requester_id}`);
+    if (c)
+      push(tickets, c, {
+        id: Number(t.id),
+        status: t.status,
+        score: t.satisfaction_score === null ? null : Number(t.satisfaction_score),
+        updatedAt: new Date(t.updated_at).toISOString(),
+      });
+  }
+  const subscribed = new Set<string>();
+  for (const f of await world.dbs.scrm.db('scrm_followers').where('subscribe', 1).select('openid')) {
+    const c = owner.get(`scrm:${f.openid}`);
+    if (c) subscribed.add(c);
+  }
+  const identifiers = new Map<string, Set<string>>();
+  for (const r of await oneid('idmap_record_identifiers as i')
+    .join('idmap_source_records as sr', (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+    .whereNull('i.valid_to')
+    .whereNotNull('sr.customer_id')
+    .select('sr.customer_id', 'i.kind')) {
+    identifiers.set(r.customer_id, (identifiers.get(r.customer_id) ?? new Set()).add(r.kind));
+  }
+  const fields: Truth['fields'] = new Map();
+  for (let i = 0; i < active.length; i += 500) {
+    const { body } = await world.query(
+      `query($ids: [ID!]!) { customers(ids: $ids) { id memberTier province marketingConsent { sms } tags { name } lifecycle { stage } rfm { segment } } }`,
+      { ids: active.slice(i, i + 500) },
+    );
+    expect(body.errors).toBeUndefined();
+    for (const c of body.data.customers) {
+      fields.set(c.id, {
+        memberTier: c.memberTier,
+        province: c.province,
+        sms: c.marketingConsent?.sms ?? null,
+        tags: c.tags.map((t: { name: string }) => t.name),
+        stage: c.lifecycle.stage,
+        rfm: c.rfm?.segment ?? null,
+      });
+    }
+  }
+  truth = { active, orders, tickets, subscribed, identifiers, fields };
+}, 300_000);
+afterAll(() => world?.close());
+
+const LIST = `query List($first: Int, $after: String, $filter: CustomerFilter) {
+  customersConnection(first: $first, after: $after, filter: $filter) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } }
+}`;
+
+async function listed(filter: unknown, role: 'admin' | 'analyst' | 'marketing' = 'admin'): Promise<{ ids: string[]; total: number }> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  let total = -1;
+  for (;;) {
+    const { body } = await world.query(LIST, { first: 500, after, filter }, { 'x-api-key': apiKeyFor(role) });
+    expect(body.errors).toBeUndefined();
+    const c = body.data.customersConnection;
+    total = c.totalCount;
+    ids.push(...c.edges.map((e: { node: { id: string } }) => e.node.id));
+    if (!c.pageInfo.hasNextPage) return { ids, total };
+    after = c.pageInfo.endCursor;
+  }
+}
+
+// ---------- the independent truth, fact by fact ----------
+const now = () => Date.now();
+const counted = (c: string) => (truth.orders.get(c) ?? []).filter((o) => o.status !== 'cancelled');
+const openTickets = (c: string) => (truth.tickets.get(c) ?? []).filter((t) => t.status !== 'solved' && t.status !== 'closed').length;
+const lastScore = (c: string) => {
+  const rated = (truth.tickets.get(c) ?? [])
+    .filter((t) => t.score !== null)
+    .sort((a, b) => (a.updatedAt !== b.updatedAt ? (a.updatedAt < b.updatedAt ? 1 : -1) : b.id - a.id));
+  return rated.length ? rated[0].score : null;
+};
+const ltv = (c: string) => counted(c).reduce((s, o) => s + o.net, 0);
+const has = (c: string, kind: string) => truth.identifiers.get(c)?.has(kind) ?? false;
+const field = (c: string) => truth.fields.get(c)!;
+
+const CASES: Array<[string, unknown, (c: string) => boolean]> = [
+  ['commerce: 3+ orders in 365 days', { orders: { min: 3, withinDays: 365 } }, (c) => counted(c).filter((o) => o.placedAt >= now() - 365 * DAY).length >= 3],
+  ['commerce: lifetime value of at least 1,000 yuan', { lifetimeValue: { min: '1000' } }, (c) => ltv(c) >= 100_000],
+  ['commerce: lifetime value at most 50 yuan (no orders counts 0)', { lifetimeValue: { max: 50 } }, (c) => ltv(c) <= 5_000],
+  ['commerce: last order in the last 180 days', { lastOrderAt: { after: new Date(HALF_YEAR_AGO).toISOString() } }, (c) => counted(c).some((o) => o.placedAt >= HALF_YEAR_AGO)],
+  ['commerce: ordered on tmall', { orders: { channel: ['tmall'] } }, (c) => counted(c).some((o) => o.channel === 'tmall')],
+  ['commerce: bought beauty twice or more', { orders: { category: 'beauty', min: 2 } }, (c) => counted(c).filter((o) => o.categories.has('beauty')).length >= 2],
+  ['service: an open ticket', { openTickets: { min: 1 } }, (c) => openTickets(c) >= 1],
+  ['service: last satisfaction 2 or less', { lastSatisfaction: { max: 2 } }, (c) => (lastScore(c) ?? 99) <= 2],
+  ['engagement: subscribed', { subscribed: true }, (c) => truth.subscribed.has(c)],
+  ['identity: a phone but no WeChat', { hasPhone: true, hasWechat: false }, (c) => has(c, 'PHONE') && !has(c, 'OPENID') && !has(c, 'UNIONID')],
+  ['profile: gold or platinum tier', { memberTier: ['gold', 'platinum'] }, (c) => ['gold', 'platinum'].includes(field(c).memberTier ?? '')],
+  ['profile: SMS consent', { marketingConsent: { sms: true } }, (c) => field(c).sms === true],
+  ['insights: tagged vip', { tag: 'vip' }, (c) => field(c).tags.includes('vip')],
+  ['insights: lifecycle at risk or churned', { lifecycleStage: ['AT_RISK', 'CHURNED'] }, (c) => ['AT_RISK', 'CHURNED'].includes(field(c).stage)],
+  ['or: an open ticket or 2,000 yuan spent', { or: [{ openTickets: { min: 1 } }, { lifetimeValue: { min: 2000 } }] }, (c) => openTickets(c) >= 1 || ltv(c) >= 200_000],
+  ['not: never ordered', { not: { orders: { min: 1 } } }, (c) => counted(c).length === 0],
+  [
+    'and/not: gold, not subscribed, at most 2 orders',
+    { and: [{ memberTier: 'gold' }, { not: { subscribed: true } }, { orders: { max: 2 } }] },
+    (c) => field(c).memberTier === 'gold' && !truth.subscribed.has(c) && counted(c).length <= 2,
+  ],
+  [
+    'and/or: an open ticket and (vip or 5+ orders)',
+    { openTickets: { min: 1 }, or: [{ tag: 'vip' }, { orders: { min: 5 } }] },
+    (c) => openTickets(c) >= 1 && (field(c).tags.includes('vip') || counted(c).length >= 5),
+  ],
+];
+
+describe('BI filters: results equal an independent computation on the raw data', () => {
+  it.each(CASES)('%s', async (_name, filter, want) => {
+    const expected = truth.active.filter(want);
+    const { ids, total } = await listed(filter);
+    expect(ids).toEqual(expected);
+    expect(total).toBe(expected.length);
+  });
+
+  it('the cases are not trivial: each matches some customers and misses some', () => {
+    for (const [name, , want] of CASES) {
+      const n = truth.active.filter(want).length;
+      expect([name, n > 0 && n < truth.active.length]).toEqual([name, true]);
+    }
+  });
+});
+
+const PLAN = `query Plan($first: Int, $filter: CustomerFilter) {
+  customersConnection(first: $first, filter: $filter) {
+    totalCount
+    edges { node { id } }
+    plan { estimatedCalls actualCalls steps { filter capability strategy candidates matched sources { source estimatedCalls actualCalls } } }
+  }
+}`;
+
+async function metricsCalls(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${world.url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^c360_source_requests_total\{([^}]*)\} (\d+)/.exec(line);
+    if (!m) continue;
+    const source = /source="([^"]+)"/.exec(m[1])?.[1] ?? '';
+    out.set(source, (out.get(source) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+describe('BI filters: a commerce and a service predicate', () => {
+  async function run(filter: unknown, first: number) {
+    const before = await metricsCalls();
+    const { body } = await world.query(PLAN, { first, filter });
+    expect(body.errors).toBeUndefined();
+    const after = await metricsCalls();
+    const delta = (s: string) => (after.get(s) ?? 0) - (before.get(s) ?? 0);
+    return { c: body.data.customersConnection, delta };
+  }
+
+  it('pushes the commerce predicate down in one call and verifies the service one in batches of the candidates; calls do not grow with the matches', async () => {
+    const many = await run({ orders: { min: 1 }, openTickets: { max: 5 } }, 500);
+    const few = await run({ orders: { min: 6 }, openTickets: { max: 5 } }, 10);
+    for (const { c, delta } of [many, few]) {
+      const [orders, tickets] = c.plan.steps;
+      expect([orders.filter, orders.strategy, orders.sources]).toEqual(['orders', 'pushdown', [{ source: 'orders', estimatedCalls: 1, actualCalls: 1 }]]);
+      expect([tickets.filter, tickets.strategy, tickets.candidates]).toEqual(['openTickets', 'verify', orders.matched]);
+      const support = tickets.sources.find((s: { source: string }) => s.source === 'support');
+      // At most one call per 100 requesters (the helpdesk's batch limit) of the candidates, per round of 500 customers.
+      expect(support.actualCalls).toBeLessThanOrEqual(Math.ceil(orders.matched / 100) + Math.ceil(orders.matched / 500));
+      expect(support.actualCalls).toBeLessThanOrEqual(support.estimatedCalls + 2);
+      // /metrics saw exactly the calls the plan reports, and nothing else was called.
+      expect(delta('orders')).toBe(1);
+      expect(delta('support')).toBe(support.actualCalls);
+      expect(delta('crm') + delta('scrm')).toBe(0);
+      expect(c.plan.actualCalls).toBe(1 + support.actualCalls);
+    }
+    expect(many.c.totalCount).toBeGreaterThan(few.c.totalCount * 3);
+    // The matches grew many times over; the commerce calls did not, and the service calls only by batches.
+    expect(many.delta('orders')).toBe(few.delta('orders'));
+  });
+
+  it('answers the same plan calls for a page of 10 and a page of 500', async () => {
+    const filter = { orders: { min: 2 }, openTickets: { min: 0, max: 3 } };
+    const small = await run(filter, 10);
+    const large = await run(filter, 500);
+    expect(small.c.plan.actualCalls).toBe(large.c.plan.actualCalls);
+  });
+});
+
+describe('BI filters: guards', () => {
+  it.each([
+    [{ colour: 'red' }, 'filter.colour'],
+    [{ orders: { min: 'three' } }, 'filter.orders.min'],
+    [{ orders: { minimum: 3 } }, 'filter.orders.minimum'],
+    [{ and: [{ memberTier: 'gold' }, { lifetimeValue: { min: 'lots' } }] }, 'filter.and[1].lifetimeValue.min'],
+    [{ not: { subscribed: 'yes' } }, 'filter.not.subscribed'],
+    [{ lastOrderAt: { after: 'yesterday' } }, 'filter.lastOrderAt.after'],
+    [{ gender: 'X' }, 'filter.gender'],
+  ])('%j is BAD_USER_INPUT naming %s, before any source call', async (filter, path) => {
+    world.reset();
+    const { body } = await world.query(LIST, { first: 10, filter });
+    expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0].extensions.field).toBe(path);
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
+  it('refuses a filter on a field the role may not see exactly as selecting it', async () => {
+    world.reset();
+    // Marketing sees province but not city, nor tickets.
+    const select = await world.query(`{ customersConnection(first: 1) { edges { node { city } } } }`, undefined, { 'x-api-key': apiKeyFor('marketing') });
+    const filter = await world.query(LIST, { first: 1, filter: { city: '上海' } }, { 'x-api-key': apiKeyFor('marketing') });
+    expect(filter.body.errors[0].message).toBe(select.body.errors[0].message);
+    expect(filter.body.errors[0].extensions.code).toBe(select.body.errors[0].extensions.code);
+    expect(filter.status).toBe(select.status);
+    const tickets = await world.query(LIST, { first: 1, filter: { openTickets: { min: 1 } } }, { 'x-api-key': apiKeyFor('marketing') });
+    expect(tickets.body.errors[0].message).toBe('Cannot query field "tickets" on type "Customer".');
+    expect(world.calls.calls).toHaveLength(0);
+    // What the role may see, it may filter on.
+    const ok = await listed({ province: truth.fields.get(truth.active.find((c) => truth.fields.get(c)!.province)!)!.province }, 'marketing');
+    expect(ok.ids.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a plan over the role budget with QUERY_TOO_COMPLEX before any source call', async () => {
+    world.reset();
+    const { body } = await world.query(LIST, { first: 10, filter: { or: Array.from({ length: 40 }, (_, i) => ({ tag: `t${i}` })) } }, { 'x-api-key': apiKeyFor('marketing') });
+    expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(world.calls.calls).toHaveLength(0);
+  });
+});
