@@ -10,6 +10,7 @@ import { HeaderMap } from '@apollo/server';
 import type { Gateway } from './gateway';
 import { createContext } from './context';
 import { webhookRoute } from './webhooks';
+import { exportRoute } from './bi/export';
 import { safeError } from './observability/scrub';
 import { withSourceAccounting } from './observability/request-sources';
 import { stewardshipFor } from './idmap/stewardship';
@@ -151,6 +152,8 @@ export interface ServerHooks {
 export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const webhooks = webhookRoute(gw);
   const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
+  // BI exports stream their own responses (gzip included) under the same per-principal caps.
+  const exports = exportRoute(gw, (viewer) => rateLimiter.admit(viewer));
   const { compression, cors: corsOptions } = gw.config.server;
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
@@ -172,6 +175,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (cors.preflight(req, res)) return;
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
       if (await webhooks(req, res, url, () => readBody(req, res))) return;
+      if (await exports(req, res, url, requestId)) return;
       if (ide && (await ide(req, res, url))) return;
       if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz' && req.method === 'GET') {

@@ -1,0 +1,253 @@
+/**
+ * Exports: `GET /export/customers.ndjson` and `GET /export/customers.csv`.
+ *
+ *   ?segment=<name> | ?filter=<JSON filter>   which customers (none: every customer you may see)
+ *   &fields=id,memberTier,orderSummary.lifetimeValue.amount   Customer fields, dotted paths (default id)
+ *   &after=<cursor>   resume after the row that carried this cursor (every row carries its `_cursor`)
+ *   &orderBy=ID_ASC | LIFETIME_VALUE_DESC | LIFETIME_VALUE_ASC
+ *
+ * Each page is an ordinary GraphQL operation (`customersConnection` with the fields asked) run
+ * by the caller's role's Apollo Server: the same schema (a field the role cannot select is the
+ * same validation error), masking, row scope, limits and PII audit as any query, by
+ * construction. The filter is planned once per export; pages are written as they come, waiting
+ * for the client (or the gzip stream) to drain before the next page is asked for, so an export
+ * of any size holds one page in memory. Gzip when the client accepts it.
+ *
+ * Errors before the first row are answered as JSON errors with a status; a failure after rows
+ * went out ends the stream with a last line/row saying so (the client resumes from the last cursor).
+ */
+import type http from 'node:http';
+import zlib from 'node:zlib';
+import type { Writable } from 'node:stream';
+import type { Gateway } from '../gateway';
+import { createContext, type Viewer } from '../context';
+import { withSourceAccounting } from '../observability/request-sources';
+import { stewardshipFor } from '../idmap/stewardship';
+import { withEvaluationCache } from './list';
+import { rateLimitedResponse, type Admission } from '../access/rate-limit';
+
+const ROUTE = /^\/export\/customers\.(ndjson|csv)$/;
+const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,4}$/;
+const MAX_FIELDS = 100;
+/** Customers per page (each an operation of the role's Apollo Server), within the role's page limit. */
+export const EXPORT_PAGE = 500;
+
+interface Tree {
+  [field: string]: Tree;
+}
+
+class ExportError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** `a,b.c,b.d` → the selection `a b { c d }`. */
+function selectionOf(paths: string[]): string {
+  const tree: Tree = {};
+  for (const p of paths) {
+    let t = tree;
+    for (const part of p.split('.')) t = t[part] ??= {};
+  }
+  const print = (t: Tree): string =>
+    Object.entries(t)
+      .map(([k, sub]) => (Object.keys(sub).length ? `${k} { ${print(sub)} }` : k))
+      .join(' ');
+  return print(tree);
+}
+
+/** The value at a dotted path; lists of objects give the list of their values. */
+function valueAt(node: unknown, path: string): unknown {
+  let v: unknown = node;
+  for (const part of path.split('.')) {
+    if (v === null || v === undefined) return null;
+    v = Array.isArray(v) ? v.map((x) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[part] : null)) : (v as Record<string, unknown>)[part];
+  }
+  return v ?? null;
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function parseRequest(url: URL) {
+  const fields = (url.searchParams.get('fields') ?? 'id')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  if (!fields.length || fields.length > MAX_FIELDS) throw new ExportError(400, 'BAD_USER_INPUT', `fields: give 1 to ${MAX_FIELDS} Customer fields`, { field: 'fields' });
+  const bad = fields.find((f) => !FIELD_PATH.test(f));
+  if (bad !== undefined) throw new ExportError(400, 'BAD_USER_INPUT', `fields: "${bad.slice(0, 80)}" is not a field path like orderSummary.orderCount`, { field: 'fields' });
+  const segment = url.searchParams.get('segment');
+  const rawFilter = url.searchParams.get('filter');
+  if (segment !== null && rawFilter !== null) throw new ExportError(400, 'BAD_USER_INPUT', 'give segment or filter, not both', { field: 'filter' });
+  let filter: unknown = undefined;
+  if (rawFilter !== null) {
+    try {
+      filter = JSON.parse(rawFilter);
+    } catch {
+      throw new ExportError(400, 'BAD_USER_INPUT', 'filter is not valid JSON', { field: 'filter' });
+    }
+  }
+  const orderBy = url.searchParams.get('orderBy') ?? 'ID_ASC';
+  if (!['ID_ASC', 'LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC'].includes(orderBy))
+    throw new ExportError(400, 'BAD_USER_INPUT', 'orderBy: ID_ASC, LIFETIME_VALUE_DESC or LIFETIME_VALUE_ASC', { field: 'orderBy' });
+  return { fields: [...new Set(fields)], segment, filter, after: url.searchParams.get('after'), orderBy };
+}
+
+/** Waits until `out` takes more (backpressure), or rejects when the client went away. */
+function drained(out: Writable, res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      out.off('drain', done);
+      res.off('close', gone);
+      resolve();
+    };
+    const gone = () => {
+      out.off('drain', done);
+      reject(new Error('client went away'));
+    };
+    out.once('drain', done);
+    res.once('close', gone);
+  });
+}
+
+/** The export route; answers false for any other path. `admit` is the server's per-principal rate and concurrency cap. */
+export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = () => ({ ok: true, release: () => {} })) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<boolean> => {
+    const m = ROUTE.exec(url.pathname);
+    if (!m) return false;
+    const format = m[1] as 'ndjson' | 'csv';
+    const fail = (e: ExportError) => {
+      res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.code, ...e.extra } }] }));
+    };
+    if (req.method !== 'GET') return (fail(new ExportError(405, 'BAD_REQUEST', 'use GET')), true);
+    const viewer = await gw.access.authenticate(req);
+    const apollo = viewer && gw.apollos.get(viewer.role);
+    if (!viewer || !apollo) return (fail(new ExportError(401, 'UNAUTHENTICATED', 'Missing or invalid credentials')), true);
+    const admission = admit(viewer);
+    if (!admission.ok) {
+      const refused = rateLimitedResponse(admission);
+      res.writeHead(refused.status, { 'content-type': 'application/json; charset=utf-8', ...refused.headers });
+      res.end(JSON.stringify(refused.body));
+      return true;
+    }
+    try {
+      await stream(viewer, apollo);
+    } finally {
+      admission.release();
+    }
+    return true;
+
+    async function stream(viewer: Viewer, apollo: NonNullable<ReturnType<typeof gw.apollos.get>>): Promise<void> {
+      let ask: ReturnType<typeof parseRequest>;
+      try {
+        ask = parseRequest(url);
+      } catch (e) {
+        return fail(e as ExportError);
+      }
+      const role = gw.bi.roleOf(viewer.role);
+      const first = Math.min(EXPORT_PAGE, role?.maxPage ?? EXPORT_PAGE);
+
+      let filter = ask.filter;
+      if (ask.segment !== null) {
+        const segment = await gw.bi.store.segment(ask.segment);
+        if (!segment) return fail(new ExportError(404, 'NOT_FOUND', `No segment named ${ask.segment.slice(0, 64)}`));
+        filter = segment.filter;
+      }
+      const query = `query Export($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {
+        customersConnection(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { ${selectionOf(ask.fields)} } }
+        }
+      }`;
+      const page = (after: string | null) =>
+        withSourceAccounting(() =>
+          apollo.executeOperation(
+            { query, variables: { first, after, filter: filter ?? null, orderBy: ask.orderBy } },
+            {
+              contextValue: createContext(
+                { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap), bi: gw.bi },
+                requestId,
+                viewer as Viewer,
+              ),
+            },
+          ),
+        );
+
+      await withEvaluationCache(async () => {
+        let after = ask.after;
+        let started = false;
+        let out: Writable = res;
+        const write = async (chunk: string) => {
+          if (!out.write(chunk)) await drained(out, res);
+        };
+        try {
+          for (;;) {
+            const result = await page(after);
+            if (result.body.kind !== 'single') throw new Error('export: incremental delivery is not expected');
+            const { data, errors } = result.body.singleResult as {
+              data?: { customersConnection?: Connection } | null;
+              errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+            };
+            const conn = data?.customersConnection;
+            if (!started) {
+              if (!conn) {
+                const status = errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 500 : 400;
+                res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+                res.end(JSON.stringify({ errors }));
+                return;
+              }
+              const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+              res.writeHead(200, {
+                'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+                'cache-control': 'no-store',
+                vary: 'accept-encoding',
+                ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+              });
+              if (gzip) {
+                const z = zlib.createGzip({ level: 6 });
+                z.pipe(res);
+                out = z;
+              }
+              started = true;
+              if (format === 'csv') await write(['_cursor', ...ask.fields].map(csvCell).join(',') + '\r\n');
+            }
+            if (!conn) throw new Error(errors?.[0]?.message ?? 'export page failed');
+            for (const edge of conn.edges) {
+              const values = ask.fields.map((f) => valueAt(edge.node, f));
+              if (format === 'csv') await write([edge.cursor, ...values].map(csvCell).join(',') + '\r\n');
+              else await write(JSON.stringify({ _cursor: edge.cursor, ...Object.fromEntries(ask.fields.map((f, i) => [f, values[i]])) }) + '\n');
+            }
+            if (!conn.pageInfo.hasNextPage || res.destroyed) break;
+            after = conn.pageInfo.endCursor;
+          }
+        } catch (e) {
+          if (res.destroyed) return;
+          gw.log.warn({ requestId, reason: e instanceof Error ? e.message.slice(0, 200) : 'unknown' }, 'export ended early');
+          if (!started) {
+            res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+            res.end(JSON.stringify({ errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+            return;
+          }
+          const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>' } };
+          out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
+        }
+        out.end();
+      });
+    }
+  };
+}
+
+interface Connection {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: Array<{ cursor: string; node: Record<string, unknown> | null }>;
+}
