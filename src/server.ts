@@ -149,6 +149,9 @@ export interface ServerHooks {
   route?(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>): Promise<boolean>;
 }
 
+/** Routes whose requests get no span. */
+const UNTRACED = new Set(['healthz', 'readyz', 'metrics']);
+
 export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const webhooks = webhookRoute(gw);
   const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
@@ -158,9 +161,11 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
   const ide = ideEnabled(gw.config) ? ideRoute(createIde({ endpoint: '/graphql', hint: gw.config.demo ? gw.config.server.ideHint : undefined }), compression) : null;
-  // Each request in its span (src/observability/tracing.ts), named by its route's first segment only.
+  // Each request in its span (src/observability/tracing.ts), named by its route's first segment only;
+  // probes and scrapes, which arrive every few seconds and touch no source, are not traced.
   const traced = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const first = (req.url ?? '/').split(/[/?]/)[1] ?? '';
+    if (UNTRACED.has(first)) return handle(req, res);
     return gw.tracing.request(req, res, /^[a-z-]{1,24}$/.test(first) ? `/${first}` : '/', () => handle(req, res));
   };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -113,5 +113,5 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(refused).toEqual([]);
     expect(pageErrors).toEqual([]);
     await context.close();
-  });
+  }, 180_000);
 });
