@@ -1,5 +1,15 @@
 /**
  * npm run eval:identity [-- --people 5000 --seed 42 --data-dir data/eval] [--sources crm,orders,support,scrm]
+ *                        [--profile default|noisy] [--weights FILE] [--estimate]
+ *
+ * `--profile noisy` evaluates the second world (demo/world-noisy.ts: five systems read through
+ * the declarative SQL kind, with name, birthday, address and phone noise, international
+ * customers). Figures are given per tier: the rules (deterministic), the probabilistic tier's
+ * own links, and the pairs its review queue would add if every candidate were accepted; and,
+ * apart, over the pairs that share no identifier but both carry a name and a birthday.
+ * `--estimate` first estimates the tier's weights on the evaluated world itself, without its
+ * truth (as `npm run identity:estimate` does), into the data directory; `--weights` names a
+ * weights file to use instead of the rules' own.
  *
  * Resolves a demo world into a fresh OneID map with the configured rules and scores it against
  * the generator's ground truth: pairwise precision, recall and F1, over-merged clusters, the
@@ -25,6 +35,11 @@ import { nameKey } from '../src/idmap/evidence';
 import { T } from '../src/idmap/tables';
 import { demoConnections, ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
+import { generateNoisyWorldFiles, noisySourcesConfig } from './generate';
+import { NOISY_GENERATOR_VERSION, NOISY_SYSTEMS } from './world-noisy';
+import { estimateWeights } from '../src/idmap/probabilistic/estimate';
+import { featuresOfRecords } from '../src/idmap/probabilistic/store';
+import { parseIdentityRules } from '../src/idmap/rules';
 import {
   linkableGroups,
   linkableRecall,
@@ -128,11 +143,13 @@ const NAME_COLUMNS: Readonly<Record<string, { table: string; key: string; name: 
  * that the resolver's own name key accepts. Joining each of them to its person's other named
  * records (an oracle, right every time) bounds what any name matching could add.
  */
-async function namedRecords(dataDir: string, sources: readonly string[]): Promise<string[]> {
-  const conn = demoConnections(dataDir) as Record<string, SqlConnection | undefined>;
+async function namedRecords(dataDir: string, sources: readonly string[], noisy = false): Promise<string[]> {
+  const conn = (
+    noisy ? Object.fromEntries(NOISY_SYSTEMS.map((s) => [s, { client: 'sqlite', filename: path.join(dataDir, 'noisy.sqlite') }])) : demoConnections(dataDir)
+  ) as Record<string, SqlConnection | undefined>;
   const out: string[] = [];
   for (const source of sources) {
-    const columns = NAME_COLUMNS[source];
+    const columns = noisy ? { table: source, key: 'id', name: 'name' } : NAME_COLUMNS[source];
     const connection = conn[source];
     if (!columns || !connection) continue;
     const db = openDatabase(connection, { readOnly: true });
@@ -147,19 +164,153 @@ async function namedRecords(dataDir: string, sources: readonly string[]): Promis
 
 const pad = (x: string | number, n: number) => String(x).padStart(n);
 
+/** The rules of `rulesFile` with another weights file. */
+function withWeights(rulesFile: string, weightsFile: string): IdentityRules {
+  const json = JSON.parse(fs.readFileSync(rulesFile, 'utf8'));
+  json.probabilistic.weightsFile = weightsFile;
+  return parseIdentityRules(json, rulesFile);
+}
+
+/** Every record's match features, from the store (as staged). */
+async function allFeatures(db: ReturnType<typeof openDatabase>) {
+  const keys: Array<{ source: string; record_id: string }> = await db('idmap_match_features').select('source', 'record_id');
+  return [
+    ...(
+      await featuresOfRecords(
+        db,
+        keys.map((k) => ({ source: k.source, recordId: k.record_id })),
+      )
+    ).values(),
+  ];
+}
+
+const pairsIn = (n: number) => (n * (n - 1)) / 2;
+
+/**
+ * What each tier added, in record pairs: the probabilistic tier's own (pairs in one customer
+ * now that were not after the rules), the review queue's (the record pairs of its open
+ * probable candidates, and the recall if all were accepted), and the figures over the pairs
+ * that share no identifier value but both carry a name and a birthday.
+ */
+async function tierFigures(
+  db: ReturnType<typeof openDatabase>,
+  truth: Map<string, string>,
+  before: Array<{ source: string; record_id: string; customer_id: string | null }>,
+  after: Array<{ source: string; record_id: string; customer_id: string | null }>,
+) {
+  const rec = (r: { source: string; record_id: string }) => `${r.source}:${r.record_id}`;
+  const beforeOf = new Map(before.map((r) => [rec(r), r.customer_id]));
+  const clusters = new Map<string, string[]>();
+  for (const r of after) if (r.customer_id && truth.has(rec(r))) clusters.set(r.customer_id, [...(clusters.get(r.customer_id) ?? []), rec(r)]);
+  let predicted = 0;
+  let correct = 0;
+  for (const list of clusters.values())
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const [a, b] = [list[i], list[j]];
+        if (beforeOf.get(a) && beforeOf.get(a) === beforeOf.get(b)) continue;
+        predicted++;
+        if (truth.get(a) === truth.get(b)) correct++;
+      }
+  // Review queue: record pairs of open probable candidates, as if accepted (merging their customers).
+  const cands: Array<{ evidence: string; customer_id: string; other_customer_id: string }> = await db(T.candidates)
+    .where({ reason: 'probable', status: 'open' })
+    .select('evidence', 'customer_id', 'other_customer_id');
+  let reviewCorrect = 0;
+  const parent = new Map<string, string>();
+  const find = (x: string): string => (parent.has(x) ? (parent.set(x, find(parent.get(x)!)), parent.get(x)!) : x);
+  for (const c of cands) {
+    const [a, b] = (JSON.parse(c.evidence).records ?? []) as string[];
+    if (truth.get(a) && truth.get(a) === truth.get(b)) reviewCorrect++;
+    const [x, y] = [find(c.customer_id), find(c.other_customer_id)];
+    if (x !== y) parent.set(x, y);
+  }
+  const people = new Map<string, Map<string, number>>();
+  let truePairs = 0;
+  const perPerson = new Map<string, number>();
+  for (const p of truth.values()) perPerson.set(p, (perPerson.get(p) ?? 0) + 1);
+  for (const n of perPerson.values()) truePairs += pairsIn(n);
+  for (const r of after) {
+    if (!r.customer_id || !truth.has(rec(r))) continue;
+    const root = find(r.customer_id);
+    const m = people.get(root) ?? new Map<string, number>();
+    people.set(root, m);
+    m.set(truth.get(rec(r))!, (m.get(truth.get(rec(r))!) ?? 0) + 1);
+  }
+  let accepted = 0;
+  for (const m of people.values()) for (const n of m.values()) accepted += pairsIn(n);
+  // Pairs with no shared identifier, both named and with a birthday.
+  const feats = await allFeatures(db);
+  const eligible = feats.filter((f) => f.name && f.birth && truth.has(`${f.source}:${f.recordId}`));
+  const valuesOf = new Map(eligible.map((f) => [`${f.source}:${f.recordId}`, new Set(f.values.map((v) => `${v.kind}:${v.key}`))]));
+  const custOf = new Map(after.map((r) => [rec(r), r.customer_id]));
+  const byPerson = new Map<string, string[]>();
+  for (const f of eligible) {
+    const k = `${f.source}:${f.recordId}`;
+    byPerson.set(truth.get(k)!, [...(byPerson.get(truth.get(k)!) ?? []), k]);
+  }
+  const shares = (a: string, b: string) => [...valuesOf.get(a)!].some((v) => valuesOf.get(b)!.has(v));
+  let nbTrue = 0;
+  let nbFound = 0;
+  for (const list of byPerson.values())
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        if (shares(list[i], list[j])) continue;
+        nbTrue++;
+        if (custOf.get(list[i]) && custOf.get(list[i]) === custOf.get(list[j])) nbFound++;
+      }
+  const byCustomer = new Map<string, string[]>();
+  for (const f of eligible) {
+    const k = `${f.source}:${f.recordId}`;
+    const c = custOf.get(k);
+    if (c) byCustomer.set(c, [...(byCustomer.get(c) ?? []), k]);
+  }
+  let nbPredicted = 0;
+  for (const list of byCustomer.values()) for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) if (!shares(list[i], list[j])) nbPredicted++;
+  const precision = nbPredicted ? nbFound / nbPredicted : 0;
+  const recall = nbTrue ? nbFound / nbTrue : 0;
+  return {
+    probabilistic: { predicted, correct },
+    review: { candidates: cands.length, pairs: cands.length, correct: reviewCorrect, recallIfAccepted: truePairs ? accepted / truePairs : 0 },
+    nameBirth: { truePairs: nbTrue, predicted: nbPredicted, found: nbFound, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 },
+  };
+}
+
+/** The noisy world of a data dir, generated unless its manifest says it is there already. */
+async function ensureNoisyWorld(dataDir: string, people: number, seed: number) {
+  const manifestFile = path.join(dataDir, 'noisy-world.json');
+  const want = { profile: 'noisy', generatorVersion: NOISY_GENERATOR_VERSION, people, seed };
+  try {
+    const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    if (m.profile === 'noisy' && m.generatorVersion === want.generatorVersion && m.people === people && m.seed === seed) return { generated: false, manifest: m };
+  } catch {
+    // none yet
+  }
+  const records = await generateNoisyWorldFiles({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) });
+  const manifest = { ...want, records };
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  return { generated: true, manifest };
+}
+
 async function main() {
   const people = intArg('people', 5000);
   const seed = intArg('seed', 42);
-  const dataDir = path.resolve(arg('data-dir', path.join('data', `eval-${people}-${seed}`)));
+  const profile = arg('profile', 'default');
+  if (profile !== 'default' && profile !== 'noisy') {
+    process.stderr.write(`eval:identity: --profile must be default or noisy (got "${profile}")\n`);
+    process.exit(2);
+  }
+  const noisy = profile === 'noisy';
+  const dataDir = path.resolve(arg('data-dir', path.join('data', `eval-${noisy ? 'noisy-' : ''}${people}-${seed}`)));
   const rulesFile = path.resolve(arg('rules', 'config/identity-rules.json'));
-  const rules = loadIdentityRules(rulesFile);
+  let rules = loadIdentityRules(rulesFile);
 
-  const world = await ensureDemoWorld({ dataDir, people, seed });
+  const world = noisy ? await ensureNoisyWorld(dataDir, people, seed) : await ensureDemoWorld({ dataDir, people, seed });
   const file = (n: string) => path.join(dataDir, n);
-  const standIns = await spawnStandIns(dataDir);
+  const standIns = noisy ? Object.assign({} as Record<string, string>, { stop() {} }) : await spawnStandIns(dataDir);
   const oneidFile = file('oneid-eval.sqlite');
   for (const f of [oneidFile, `${oneidFile}-wal`, `${oneidFile}-shm`]) fs.rmSync(f, { force: true });
-  const allSources = demoSourcesConfig(dataDir, standIns, 30000);
+  const allSources = noisy ? noisySourcesConfig(dataDir) : demoSourcesConfig(dataDir, standIns, 30000);
   const wanted = arg('sources', '')
     .split(',')
     .map((x) => x.trim())
@@ -185,7 +336,23 @@ async function main() {
   try {
     await migrateLatest(db);
     const store = createIdMapStore(db);
-    const stats = await resolve({ store, db, connectors, rules });
+    const weightsArg = arg('weights', '');
+    if (weightsArg && rules.probabilistic) rules = withWeights(rulesFile, path.resolve(weightsArg));
+    // The rules' tier first, scored on its own; then the probabilistic tier over what it left.
+    const first = await resolve({ store, db, connectors, rules, tiers: 'deterministic' });
+    if (process.argv.includes('--estimate') && rules.probabilistic) {
+      const feats = await allFeatures(db);
+      const weights = estimateWeights(feats, {
+        maxBlock: rules.probabilistic.maxBlock,
+        describe: { on: `the evaluated world (${profile}, people=${people}, seed=${seed}), no truth read` },
+      });
+      const out = file('identity-weights.estimated.json');
+      fs.writeFileSync(out, JSON.stringify(weights, null, 2) + '\n');
+      rules = withWeights(rulesFile, out);
+    }
+    const deterministicRows: Array<{ source: string; record_id: string; customer_id: string | null }> = await db(T.sourceRecords).select('source', 'record_id', 'customer_id');
+    const second = await resolve({ store, db, connectors, rules });
+    const stats = { ...first, ...second, recordsRead: first.recordsRead, customersCreated: first.customersCreated, ms: first.ms + second.ms };
     const fullTruth = parseTruthCsv(fs.readFileSync(file(TRUTH_FILE), 'utf8'));
     // Scored against the records of the sources resolved; truth records of any other system are left out (and said).
     const truth = truthOfSystems(fullTruth, sourceNames);
@@ -194,6 +361,11 @@ async function main() {
     const rows: Array<{ source: string; record_id: string; customer_id: string | null }> = await db(T.sourceRecords).select('source', 'record_id', 'customer_id');
     const assignment: RecordAssignment[] = rows.filter((r) => r.customer_id).map((r) => ({ record: `${r.source}:${r.record_id}`, customerId: r.customer_id! }));
     const score = scoreResolution(truth, assignment);
+    const deterministic = scoreResolution(
+      truth,
+      deterministicRows.filter((r) => r.customer_id).map((r) => ({ record: `${r.source}:${r.record_id}`, customerId: r.customer_id! })),
+    );
+    const tiers = await tierFigures(db, truth, deterministicRows, rows);
     const bad = await badValueMerges(db, truth, overMerged(truth, assignment), rules);
     // Every value any record ever carried (history included), usable ones only, emails by match key.
     const idRows: Array<{ source: string; record_id: string; kind: IdentifierKind; value: string; match_key: string }> = await db(T.identifiers).select(
@@ -204,12 +376,12 @@ async function main() {
       'match_key',
     );
     const usable = idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` }));
-    const named = [...usable, ...(await namedRecords(dataDir, sourceNames)).map((record) => ({ record, value: 'NAME' }))];
+    const named = [...usable, ...(await namedRecords(dataDir, sourceNames, noisy)).map((record) => ({ record, value: 'NAME' }))];
     const ceiling = linkableRecall(truth, usable);
     const withNames = linkableRecall(truth, named);
     const missed = missedPairsBySystems(truth, assignment);
     const bySystems = scoreBySystems(truth, assignment, { groups: linkableGroups(truth, usable), withNames: linkableGroups(truth, named) });
-    const unnamed = sourceNames.filter((s) => !NAME_COLUMNS[s]);
+    const unnamed = noisy ? [] : sourceNames.filter((s) => !NAME_COLUMNS[s]);
     const f = (x: number) => x.toFixed(4);
     const order = (s: string) => (sourceNames.indexOf(s) < 0 ? sourceNames.length : sourceNames.indexOf(s));
     const systemRows = [...bySystems.systems].sort((a, b) => order(a.system) - order(b.system));
@@ -230,10 +402,18 @@ async function main() {
       const p = x.predictedPairs ? f(x.precision) : '-';
       return `${pad(x.truePairs, 10)} ${pad(x.predictedPairs, 9)} ${pad(x.correctPairs, 8)} ${pad(p, 9)} ${pad(t(x.recall), 7)} ${pad(x.truePairs && x.predictedPairs ? f(x.f1) : '-', 7)} ${pad(t(x.ceiling), 7)} ${pad(t(x.ceilingWithNames), 8)}`;
     };
+    const tierLines = [
+      `  by tier (pairs of records; recall against all true pairs, and against the identifier ceiling)`,
+      `    deterministic    precision ${f(deterministic.precision)}  recall ${f(deterministic.recall)}  (${f(deterministic.recall / Math.max(ceiling.ceiling, 1e-9))} of ceiling)  F1 ${f(deterministic.f1)}  predicted ${deterministic.predictedPairs}`,
+      `    + probabilistic  precision ${f(score.precision)}  recall ${f(score.recall)}  (${f(score.recall / Math.max(ceiling.ceiling, 1e-9))} of ceiling)  F1 ${f(score.f1)}  predicted ${score.predictedPairs}`,
+      `      its own pairs  ${tiers.probabilistic.predicted} new pairs, ${tiers.probabilistic.correct} correct (precision ${tiers.probabilistic.predicted ? f(tiers.probabilistic.correct / tiers.probabilistic.predicted) : '-'}); ${stats.probableLinks} links from ${stats.pairsCompared} pairs compared, ${stats.blocksSkipped} blocks over the size cap`,
+      `    review queue     ${tiers.review.candidates} candidates; their record pairs ${tiers.review.pairs}, same person ${tiers.review.correct} (precision ${tiers.review.pairs ? f(tiers.review.correct / tiers.review.pairs) : '-'}); accepting all would reach recall ${f(tiers.review.recallIfAccepted)}`,
+      `  pairs sharing no identifier, both sides with a name and a birthday: ${tiers.nameBirth.truePairs} true, ${tiers.nameBirth.predicted} predicted, precision ${f(tiers.nameBirth.precision)} recall ${f(tiers.nameBirth.recall)} F1 ${f(tiers.nameBirth.f1)}`,
+    ];
     const lines = [
-      `identity resolution on the demo world (people=${people}, seed=${seed}, rules=${path.relative(process.cwd(), rulesFile)})`,
+      `identity resolution on the ${noisy ? 'noisy' : 'demo'} world (people=${people}, seed=${seed}, rules=${path.relative(process.cwd(), rulesFile)}${rules.probabilistic ? `, weights=${path.relative(process.cwd(), rules.probabilistic.weightsFile)}` : ''})`,
       `  world            ${path.relative(process.cwd(), dataDir)} (${world.generated ? 'generated now' : 'reused'}, generator ${world.manifest.generatorVersion}; records ${Object.entries(
-        world.manifest.records,
+        world.manifest.records as Record<string, number>,
       )
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')})`,
@@ -245,12 +425,13 @@ async function main() {
       `  F1               ${f(score.f1)}`,
       `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
       `    with names     ${f(withNames.ceiling)}  (if, on top, every record carrying a name or name-like nickname were joined to its person's other named records, never wrongly)`,
-      `                   names read from ${sourceNames.filter((s) => NAME_COLUMNS[s]).join(', ') || 'none'}${unnamed.length ? `; records of ${unnamed.join(', ')} count as unnamed (eval reads no names there)` : ''}`,
+      `                   names read from ${sourceNames.filter((s) => noisy || NAME_COLUMNS[s]).join(', ') || 'none'}${unnamed.length ? `; records of ${unnamed.join(', ')} count as unnamed (eval reads no names there)` : ''}`,
       `  over-merged clusters  ${score.overMergedClusters}  (joined only through a blocked or over-shared value: ${bad.viaBadValue})`,
       `  people split over several customers  ${score.splitPeople}`,
       `  largest cluster  ${score.largestCluster} records`,
       `  missed true pairs by systems  ${missed.map((m) => `${m.systems} ${m.pairs}`).join(', ') || 'none'}`,
-      `  resolution       ${stats.ms} ms, ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
+      `  resolution       ${stats.ms} ms (rules ${first.ms} ms, probabilistic ${second.probabilisticMs} ms), ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
+      ...tierLines,
       `  by system (pairs with at least one record of the system; a pair across two systems counts for both)`,
       `    ${'system'.padEnd(w)} ${head}`,
       ...systemRows.map((s) => `    ${s.system.padEnd(w)} ${pad(s.records, 8)} ${pad(s.people, 7)} ${row(s)}`),
@@ -273,6 +454,9 @@ async function main() {
         bySystem: bySystems.systems,
         bySystemPair: bySystems.pairs,
         resolveMs: stats.ms,
+        profile,
+        deterministic: { precision: deterministic.precision, recall: deterministic.recall, f1: deterministic.f1 },
+        tiers,
       }) + '\n',
     );
   } finally {

@@ -28,6 +28,7 @@ import {
   type PersonRecords,
   type TableName,
 } from './world';
+import { generateNoisyWorld, NOISY_SYSTEMS, type NoisyRow } from './world-noisy';
 
 export const STORES: readonly SourceStore[] = ['crm', 'orders', 'support', 'scrm'];
 
@@ -360,4 +361,69 @@ function nameKey(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `noisy` world profile (demo/world-noisy.ts): five tables in one SQLite file, read
+// through the declarative SQL source kind, and its ground truth.
+// ---------------------------------------------------------------------------------------------
+
+export const NOISY_DB_FILE = 'noisy.sqlite';
+
+const NOISY_COLUMNS: ReadonlyArray<keyof NoisyRow> = ['id', 'updated_at', 'name', 'birthday', 'gender', 'city', 'province', 'phone', 'email', 'resident_id', 'passport'];
+
+/** Writes the noisy world into `dataDir` (replacing one there) and its truth CSV; answers the records per system. */
+export async function generateNoisyWorldFiles(opts: { dataDir: string; people: number; seed: number; truthFile: string }): Promise<Record<string, number>> {
+  const world = generateNoisyWorld(opts.people, opts.seed);
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const file = path.join(opts.dataDir, NOISY_DB_FILE);
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+  const db = openDatabase({ client: 'sqlite', filename: file });
+  try {
+    for (const system of NOISY_SYSTEMS) {
+      await db.schema.createTable(system, (t) => {
+        t.string('id', 16).primary();
+        t.string('updated_at', 24).notNullable();
+        for (const c of NOISY_COLUMNS.slice(2)) t.string(c, 128).nullable();
+        t.index(['updated_at', 'id']);
+      });
+      const rows = world.rows[system];
+      for (let i = 0; i < rows.length; i += 500) await db(system).insert(rows.slice(i, i + 500));
+    }
+  } finally {
+    await db.destroy();
+  }
+  fs.writeFileSync(opts.truthFile, ['source,record_id,person_id', ...world.truth.map((t) => t.join(','))].join('\n') + '\n');
+  return Object.fromEntries(NOISY_SYSTEMS.map((s) => [s, world.rows[s].length]));
+}
+
+/** The `sources` config for the noisy world: one declarative SQL source per system, as a company would map its tables. */
+export function noisySourcesConfig(dataDir: string) {
+  const connection = { client: 'sqlite' as const, filename: path.join(dataDir, NOISY_DB_FILE) };
+  const gender = { type: 'gender', codes: { M: 'MALE', F: 'FEMALE', 男: 'MALE', 女: 'FEMALE' } };
+  return NOISY_SYSTEMS.map((system) => ({
+    name: system,
+    kind: 'sql-table',
+    connection,
+    profile: {
+      table: system,
+      key: 'id',
+      updatedAt: 'updated_at',
+      fields: {
+        name: { column: 'name' },
+        birthday: { column: 'birthday' },
+        gender: { column: 'gender', convert: gender },
+        city: { column: 'city' },
+        province: { column: 'province' },
+        phone: { column: 'phone', convert: { type: 'phone', region: system === 'global_store' ? 'US' : 'CN' } },
+        email: { column: 'email' },
+      },
+    },
+    identifiers: [
+      { kind: 'PHONE', column: 'phone', region: system === 'global_store' ? 'US' : 'CN' },
+      { kind: 'EMAIL', column: 'email' },
+      ...(system === 'members' ? [{ kind: 'RESIDENT_ID', column: 'resident_id' }] : []),
+      ...(system === 'global_store' ? [{ kind: 'PASSPORT', column: 'passport' }] : []),
+    ],
+  }));
 }

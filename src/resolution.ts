@@ -9,7 +9,7 @@ import { loadIdentityRules, resolve, type LeaseOptions } from './idmap';
 export async function runResolution(gw: Gateway, lease?: LeaseOptions) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
   const started = Date.now();
-  const stats = await resolve({ db: gw.oneidDb, store: gw.idmap, connectors: gw.registry.sources.map((s) => s.connector), rules, lease });
+  const stats = await resolve({ db: gw.oneidDb, store: gw.idmap, connectors: gw.registry.sources.map((s) => s.connector), rules, lease, log: gw.log });
   gw.log.info({ ms: Date.now() - started, stats }, 'identity resolution done');
   return stats;
 }

@@ -11,6 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { normalizeDate } from '../canonical';
+import { nameForm } from './probabilistic/names';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
@@ -77,17 +78,24 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
   }
   // A name spelled differently (a typo, a nickname, a new name) is outweighed by a shared
   // birthday, or by two strong values in common (the one weighed and another).
-  if (rules.conflictTraits.name && !intersects(a.birthdays, b.birthdays) && sharedValues(a, b, 2) < 2) {
-    for (const script of ['h:', 'l:', 'o:']) {
-      const l = [...a.names].filter((n) => n.startsWith(script));
-      const r = [...b.names].filter((n) => n.startsWith(script));
-      if (l.length && r.length && disjoint(new Set(l), new Set(r))) {
-        out.push({ attribute: 'name', left: l, right: r });
-        break;
-      }
-    }
+  // Names in one script compare as written; across scripts (characters and pinyin) by their
+  // romanization, so a household's pinyin-named record is not waved through as "incomparable".
+  if (rules.conflictTraits.name && !intersects(a.birthdays, b.birthdays) && sharedValues(a, b, 2) < 2 && a.names.size && b.names.size) {
+    const agree = [...a.names].some((x) => [...b.names].some((y) => namesAgree(x, y)));
+    const comparable = [...a.names].some((x) => [...b.names].some((y) => x[0] === y[0] || (romanOf(x) !== '' && romanOf(y) !== '')));
+    if (!agree && comparable) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
   }
   return out;
+}
+
+/** The romanized part of a name key (`h:` and `l:` keys have one), or ''. */
+const romanOf = (key: string) => key.slice(2 + KEY_HASH, 2 + 2 * KEY_HASH);
+
+/** Two name keys agree: the same script and spelling, or the same romanization. */
+export function namesAgree(x: string, y: string): boolean {
+  if (x[0] === y[0] && x.slice(2, 2 + KEY_HASH) === y.slice(2, 2 + KEY_HASH)) return true;
+  const rx = romanOf(x);
+  return rx !== '' && rx === romanOf(y);
 }
 
 /** Values the two profiles have in common, counted up to `enough`. */
@@ -111,45 +119,34 @@ function disjoint(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-/** Forms of address and stand-ins that name nobody in particular. */
-const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
-const HONORIFIC = /(先生|女士|小姐|太太|老师|同学|总|经理)$/;
-
 /**
  * A comparable key for a person's name, or null when the name cannot tell two people apart
  * (missing, a form of address like `王先生`, a stand-in like `微信用户`, or too short).
- * Han names compare character for character; Latin names compare as a set of words, so
- * `Wei Zhang` and `zhang wei` agree.
+ * The key holds two short hashes: the name as written (Han characters; Latin words as a set, so
+ * `Wei Zhang` and `zhang wei` agree) and its romanization (pinyin syllables or words, as a
+ * set), so `张伟` and `Zhang Wei` agree too, and a homophone typed for a character (`张玮`).
  */
 export function nameKey(raw: string | null | undefined): string | null {
-  if (raw == null) return null;
-  const s = String(raw).normalize('NFKC').trim().toLowerCase();
-  if (!s || NOT_A_NAME.test(s) || HONORIFIC.test(s)) return null;
-  const words = s.split(/[\s\p{P}\p{S}\d]+/u).filter(Boolean);
-  const joined = words.join('');
-  if (!joined) return null;
-  let script: string;
-  let norm: string;
-  if (/^\p{Script=Han}+$/u.test(joined)) {
-    if (joined.length < 2) return null;
-    script = 'h:';
-    norm = joined;
-  } else if (/^[a-z]+$/.test(joined)) {
-    if (joined.length < 3) return null;
-    script = 'l:';
-    norm = [...words].sort().join(' ');
-  } else {
-    script = 'o:';
-    norm = joined;
-  }
-  return script + hash16(norm);
+  const f = nameForm(raw);
+  if (!f) return null;
+  const exact = f.script === 'l' ? [...f.words].sort().join(' ') : f.text;
+  const roman = f.script === 'o' ? '' : hash16(`r:${[...f.words].sort().join('')}`).slice(0, KEY_HASH);
+  return `${f.script}:${hash16(exact).slice(0, KEY_HASH)}${roman}`;
 }
 
-/** A comparable key for a birthday, or null when absent, malformed or a form default. */
+/** Hex digits of each hash in a name key: two fit the 20-character column (`h:` + 8 + 8). */
+const KEY_HASH = 8;
+
+/**
+ * A comparable key for a birthday, or null when absent, malformed or a form default. Day and
+ * month are keyed in either order (`1990-03-04` and `1990-04-03` agree): a swap is a common
+ * form error, and two people sharing a strong value and swapped birthdays are rarer still.
+ */
 export function birthdayKey(raw: string | null | undefined, rules: IdentityRules): string | null {
   const d = normalizeDate(raw);
   if (!d || rules.isIgnoredBirthday(d)) return null;
-  return hash16(d);
+  const [y, m, day] = d.split('-');
+  return hash16(m <= day ? d : `${y}-${day}-${m}`);
 }
 
 /** A short stable hash for keys and candidate dedupe (not a secret: equality only). */

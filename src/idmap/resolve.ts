@@ -18,13 +18,18 @@
  * (`lock.ts`), so the gateway and a `c360 resolve` job may share it. A steward's concurrent
  * merge is safe: a batch it invalidates is re-planned.
  */
+import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { monotonicFactory } from 'ulid';
 import { type Connector, type ScannedRecord, type SourceName } from '../vocabulary';
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
 import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
-import { emptyStageStats, stagePage, type StageStats } from './stage';
+import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
+import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
+import { featureCount, writeFeatures } from './probabilistic/store';
+import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
+import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
 import { StaleResolutionError } from './writes';
 
@@ -43,6 +48,11 @@ export interface ResolveOptions {
   batchSize?: number;
   /** How long to wait for another process's run on the same store, and the lease's lifetime. */
   lease?: LeaseOptions;
+  /** Where progress goes (records, rate, ETA), at most every `progressEveryMs` (default 10 s). No personal data. */
+  log?: ProgressLog;
+  progressEveryMs?: number;
+  /** `deterministic`: stop after the rules' tier (features are still staged, the second tier compares them on a later run). */
+  tiers?: 'deterministic' | 'all';
 }
 
 /** Name of the store lease every resolution run holds. */
@@ -57,14 +67,15 @@ export const RESOLUTION_LEASE = 'resolution';
 export const DEFAULT_SCAN_PAGE = 1000;
 export const DEFAULT_LINK_BATCH = 2000;
 
-export interface ResolveStats extends StageStats, LinkStats {
+export interface ResolveStats extends StageStats, LinkStats, ProbabilisticStats {
   pagesRead: number;
   batches: number;
   /** Batches re-planned because the store changed under them. */
   retries: number;
-  /** Time spent scanning and staging, and linking. */
+  /** Time spent scanning and staging, linking by the rules, and in the probabilistic tier. */
   stageMs: number;
   linkMs: number;
+  probabilisticMs: number;
   ms: number;
 }
 
@@ -73,10 +84,11 @@ const MAX_RETRIES = 3;
 /** Scans every connector from its saved cursor, then links everything pending. */
 export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   const store = storeOf(opts);
+  const progress = createProgress(opts.log, opts.progressEveryMs);
   return oneAtATime(store, opts.lease, (lease) =>
     run(
       async (stats) => {
-        for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats);
+        for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress);
       },
       (stats) =>
         linkPending(
@@ -86,7 +98,9 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
           opts.connectors.map((c) => c.name),
           opts.batchSize ?? DEFAULT_LINK_BATCH,
           stats,
+          progress,
         ),
+      (stats) => (opts.tiers === 'deterministic' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
     ),
   );
 }
@@ -111,29 +125,73 @@ export async function resolveRecords(opts: {
         for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats);
       },
       (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),
+      (stats) => probabilisticTier(store, lease, opts.rules, stats),
     ),
   );
 }
 
-async function run(stage: (s: ResolveStats) => Promise<void>, link: (s: ResolveStats) => Promise<void>): Promise<ResolveStats> {
+async function run(stage: (s: ResolveStats) => Promise<void>, link: (s: ResolveStats) => Promise<void>, second: (s: ResolveStats) => Promise<void>): Promise<ResolveStats> {
   const started = Date.now();
   const stats = emptyStats();
   await stage(stats);
   stats.stageMs = Date.now() - started;
   await link(stats);
+  stats.linkMs = Date.now() - started - stats.stageMs;
+  await second(stats);
   stats.ms = Date.now() - started;
-  stats.linkMs = stats.ms - stats.stageMs;
+  stats.probabilisticMs = stats.ms - stats.stageMs - stats.linkMs;
   return stats;
 }
 
-async function scanSource(store: IdMapStore, lease: Lease, connector: Connector, rules: IdentityRules, pageSize: number, stats: ResolveStats) {
+const models = new Map<string, { mtime: number; model: MatchModel }>();
+
+/** The match model of the rules' weights file for `records` records, the file read once per version. */
+function modelFor(rules: IdentityRules, records: number): MatchModel | null {
+  const p = rules.probabilistic;
+  if (!p) return null;
+  const mtime = fs.statSync(p.weightsFile).mtimeMs;
+  const key = `${p.weightsFile}\u0000${records}\u0000${p.householdPenalty}`;
+  const known = models.get(key);
+  if (known && known.mtime === mtime) return known.model;
+  const model = modelOf(loadWeights(p.weightsFile), p.householdPenalty, { records });
+  models.set(key, { mtime, model });
+  return model;
+}
+
+/** The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when the rules leave it off. */
+async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress) {
+  if (!rules.probabilistic) return;
+  const records = await featureCount(store.db);
+  const model = modelFor(rules, records);
+  if (!model) return;
+  const total = progress ? await countUnscored(store) : 0;
+  progress?.phase('probabilistic', total);
+  await runProbabilisticTier(
+    {
+      db: store.db,
+      rules,
+      model,
+      records,
+      beforeWrite: () => lease.ensureHeld(),
+      differentPairs: new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`])),
+      onBatch: (done) => progress?.tick(done),
+    },
+    stats,
+  );
+  progress?.done();
+}
+
+async function scanSource(store: IdMapStore, lease: Lease, connector: Connector, rules: IdentityRules, pageSize: number, stats: ResolveStats, progress?: Progress) {
+  progress?.phase(`scan ${connector.name}`, null);
+  const before = stats.recordsRead;
   let cursor = await store.scanCursor(connector.name);
   for (;;) {
     const page = await connector.scan(cursor, pageSize);
     stats.pagesRead++;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
     await stageRecords(store, lease, connector.name, page.records, rules, stats, next);
-    if (page.done) return;
+    progress?.tick(stats.recordsRead - before);
+    if (page.done) return progress?.done();
     if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
     cursor = next;
     await turnOfTheEventLoop();
@@ -159,10 +217,18 @@ async function stageRecords(
   if (cursor !== undefined) changes.cursor = cursor;
   await lease.ensureHeld();
   await store.applyScanChanges(changes);
+  // Written after the page: a run stopped in between re-stages nothing, so a re-run could miss
+  // these features; the tier then compares the record when it next changes. Cheap to accept.
+  if (rules.probabilistic) {
+    const { features, deleted } = featuresOfPage(source, records, changes, rules);
+    await writeFeatures(store.db, source, features, deleted);
+  }
 }
 
 /** Links every pending record, sources in `order` first, then any other source with pending records. */
-async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules, order: readonly SourceName[], batchSize: number, stats: ResolveStats) {
+async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules, order: readonly SourceName[], batchSize: number, stats: ResolveStats, progress?: Progress) {
+  progress?.phase('link', progress ? await countPending(store) : null);
+  const before = stats.recordsResolved;
   const ctx: LinkContext = {
     rules,
     settledValues: new Set(),
@@ -173,6 +239,7 @@ async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules
     let after: string | null = null;
     for (;;) {
       const last = await linkNextBatch(store, lease, source, after, batchSize, ctx, stats);
+      progress?.tick(stats.recordsResolved - before);
       if (last == null) break;
       after = last;
       await turnOfTheEventLoop();
@@ -239,7 +306,17 @@ function storeOf(opts: { store?: IdMapStore; db?: Knex }): IdMapStore {
 }
 
 function emptyStats(): ResolveStats {
-  return { ...emptyStageStats(), ...emptyLinkStats(), pagesRead: 0, batches: 0, retries: 0, stageMs: 0, linkMs: 0, ms: 0 };
+  return { ...emptyStageStats(), ...emptyLinkStats(), ...emptyProbabilisticStats(), pagesRead: 0, batches: 0, retries: 0, stageMs: 0, linkMs: 0, probabilisticMs: 0, ms: 0 };
+}
+
+async function countPending(store: IdMapStore): Promise<number> {
+  const row = await store.db('idmap_source_records').whereRaw('pending = 1').count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+async function countUnscored(store: IdMapStore): Promise<number> {
+  const row = await store.db('idmap_match_features').whereRaw('scored = 0').count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
 }
 
 function addLinkStats(into: ResolveStats, s: LinkStats) {

@@ -21,7 +21,7 @@ const regionSchema = z.string().refine((r) => isSupportedCountry(r), { message: 
 const probabilisticSchema = z
   .object({
     description: z.string().optional(),
-    /** m/u probabilities per comparison level, estimated by EM (`npm run identity:estimate`); relative to this rules file. */
+    /** m/u probabilities per comparison level, estimated by EM (`npm run identity:estimate`); relative to this rules file (to `config/` for rules given in code). */
     weightsFile: z.string(),
     /** Match weight (log2 of the likelihood ratio, prior included) at or above which two customers are linked. */
     autoLink: z.number(),
@@ -31,6 +31,8 @@ const probabilisticSchema = z
     householdPenalty: z.number().max(0),
     /** Blocks larger than this are skipped (counted), keeping comparisons far from quadratic. */
     maxBlock: z.number().int().min(2).max(10_000),
+    /** A value carried by more records than this, or by records of more than two customers, is no shared evidence (a shop's number, a family's). */
+    maxCarriers: z.number().int().min(2).max(1000),
   })
   .strict()
   .refine((p) => p.review <= p.autoLink, { message: 'review must not be above autoLink' });
@@ -179,7 +181,7 @@ function compile(file: IdentityRulesFile, origin: string): IdentityRules {
   const probabilistic = file.probabilistic
     ? {
         ...file.probabilistic,
-        weightsFile: path.isAbsolute(file.probabilistic.weightsFile) ? file.probabilistic.weightsFile : path.join(path.dirname(origin), file.probabilistic.weightsFile),
+        weightsFile: path.resolve(fs.existsSync(origin) ? path.dirname(origin) : 'config', file.probabilistic.weightsFile),
       }
     : null;
   return {

@@ -12,6 +12,7 @@ import { foldText } from '../canonical';
 import type { ScannedRecord, SourceName } from '../vocabulary';
 import { birthdayKey, nameKey } from './evidence';
 import type { IdentityRules, NormalizedIdentifier } from './rules';
+import { featuresOf, type MatchFeatures } from './probabilistic/features';
 import type { ScanChanges, StoredRecord } from './resolution-store';
 import type { NewLinkEvent } from './writes';
 
@@ -59,7 +60,7 @@ export function stagePage(
 
   for (const r of latest.values()) {
     const updatedAt = validInstant(r.updatedAt) ?? at;
-    const idents = normalizeAll(r, rules, stats, recordRegion(r, rules));
+    const idents = normalizeAll(r, rules, stats, recordRegion(r, rules)).filter((i) => !heldUntilBefore(i, updatedAt));
     const traits = { nameKey: nameKey(r.traits?.name), birthdayKey: birthdayKey(r.traits?.birthday, rules) };
     const old = stored.get(r.recordId);
 
@@ -67,7 +68,7 @@ export function stagePage(
       if (r.deleted) continue;
       stats.recordsNew++;
       changes.inserts.push({ recordId: r.recordId, sourceUpdatedAt: updatedAt, ...traits });
-      for (const i of idents) changes.addIdentifiers.push({ recordId: r.recordId, ...i, validFrom: updatedAt });
+      for (const i of idents) changes.addIdentifiers.push({ recordId: r.recordId, kind: i.kind, value: i.value, matchKey: i.matchKey, validFrom: i.since ?? updatedAt });
       continue;
     }
     if (old.sourceUpdatedAt && updatedAt < old.sourceUpdatedAt) {
@@ -116,7 +117,7 @@ export function stagePage(
       revived: old.deleted,
     });
     for (const i of ended) changes.endIdentifiers.push({ id: i.id, validTo: updatedAt });
-    for (const i of added) changes.addIdentifiers.push({ recordId: r.recordId, ...i, validFrom: updatedAt });
+    for (const i of added) changes.addIdentifiers.push({ recordId: r.recordId, kind: i.kind, value: i.value, matchKey: i.matchKey, validFrom: i.since ?? updatedAt });
     if (old.customerId) {
       for (const i of ended) changes.events.push(bindEvent('unbind', old.customerId, subject, i, rules));
       for (const i of added) changes.events.push(bindEvent('bind', old.customerId, subject, i, rules));
@@ -149,8 +150,8 @@ export function recordRegion(r: Pick<ScannedRecord, 'source' | 'traits'>, rules:
 }
 
 /** Normalized, de-duplicated identifiers of a record; unusable values (a phone no region assigns included) are counted and dropped. */
-function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): NormalizedIdentifier[] {
-  const out = new Map<string, NormalizedIdentifier>();
+function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): HeldIdentifier[] {
+  const out = new Map<string, HeldIdentifier>();
   for (const raw of r.identifiers ?? []) {
     if (raw?.value == null || foldText(raw.value) === '') continue;
     const n = rules.normalize(raw.kind, String(raw.value), region);
@@ -158,10 +159,52 @@ function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats,
       stats.identifiersUnusable++;
       continue;
     }
-    out.set(identityOf(n), n);
+    out.set(identityOf(n), { ...n, since: validInstant(raw.since), until: validInstant(raw.until) });
   }
   return [...out.values()];
 }
+
+/** A normalized identifier with the period its source says it was held (null: not said). */
+export interface HeldIdentifier extends NormalizedIdentifier {
+  since: string | null;
+  until: string | null;
+}
+
+/**
+ * What the probabilistic tier compares about each record a page inserted or changed, and the
+ * records it deleted. Values the source says the record no longer holds (`until` passed) are
+ * kept here with their period (a recycled number is told by it) though they are no longer
+ * current identifiers.
+ */
+export function featuresOfPage(
+  source: SourceName,
+  records: readonly ScannedRecord[],
+  changes: ScanChanges,
+  rules: IdentityRules,
+): { features: MatchFeatures[]; deleted: string[] } {
+  const touched = new Set([...changes.inserts.map((i) => i.recordId), ...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId)]);
+  const deleted = changes.updates.filter((u) => u.deleted).map((u) => u.recordId);
+  const latest = new Map(records.map((r) => [r.recordId, r]));
+  const features: MatchFeatures[] = [];
+  for (const id of touched) {
+    const r = latest.get(id);
+    if (!r) continue;
+    const updatedAt = validInstant(r.updatedAt);
+    // Placeholders are no evidence here either.
+    const usable = normalizeAll(r, rules, emptyStageStats(), recordRegion(r, rules)).filter((i) => !rules.blockedBy(i.kind, i.matchKey) && !rules.blockedBy(i.kind, i.value));
+    const held = usable.map((i) => ({
+      kind: i.kind,
+      key: i.matchKey,
+      from: (i.since ?? updatedAt)?.slice(0, 10) ?? null,
+      to: i.until?.slice(0, 10) ?? null,
+    }));
+    features.push(featuresOf(source, id, r.traits ?? undefined, held, rules.isIgnoredBirthday));
+  }
+  return { features, deleted };
+}
+
+/** Whether the source says the value was given up by `at` (it is then history, not a current identifier). */
+const heldUntilBefore = (i: HeldIdentifier, at: string) => i.until != null && i.until <= at;
 
 const identityOf = (i: { kind: string; value: string }) => `${i.kind}\u0000${i.value}`;
 

@@ -1,0 +1,113 @@
+/**
+ * The comparisons of the Fellegi-Sunter model: for two records, each answers one of its
+ * levels (best agreement first) or null when either side does not know (a missing value
+ * weighs nothing: neither for nor against).
+ */
+import { compareNames, NAME_LEVELS } from './names';
+import type { HeldValue, MatchFeatures } from './features';
+
+export interface Comparison {
+  name: string;
+  levels: readonly string[];
+  compare(a: MatchFeatures, b: MatchFeatures): string | null;
+}
+
+export const BIRTH_LEVELS = ['exact', 'swapped', 'partial', 'typo', 'different'] as const;
+
+/** Birthdays: the same; day and month swapped; one side year-only, or year and month agree; one digit off; different. */
+export function compareBirthdays(a: string | null, b: string | null): (typeof BIRTH_LEVELS)[number] | null {
+  if (!a || !b) return null;
+  if (a === b) return 'exact';
+  if (a.length === 4 || b.length === 4) return a.slice(0, 4) === b.slice(0, 4) ? 'partial' : 'different';
+  const [ya, ma, da] = a.split('-');
+  const [yb, mb, db] = b.split('-');
+  if (ya === yb && ma === db && da === mb) return 'swapped';
+  const digitsA = ya + ma + da;
+  const digitsB = yb + mb + db;
+  let diff = 0;
+  for (let i = 0; i < 8; i++) if (digitsA[i] !== digitsB[i]) diff++;
+  if (diff === 1) return 'typo';
+  if (ya === yb && ma === mb) return 'partial';
+  return 'different';
+}
+
+export const PLACE_LEVELS = ['city', 'province', 'different'] as const;
+
+function comparePlaces(a: MatchFeatures, b: MatchFeatures): (typeof PLACE_LEVELS)[number] | null {
+  if (a.country && b.country && a.country !== b.country) return 'different';
+  if (a.city && b.city && a.city === b.city) return 'city';
+  if (a.province && b.province) return a.province === b.province ? 'province' : 'different';
+  if (a.city && b.city) return 'different';
+  return null;
+}
+
+export const SHARED_LEVELS = ['shared', 'shared-apart', 'none'] as const;
+
+/**
+ * A whole identifier value in common: held at overlapping times (`shared`), or only at times
+ * the sources say did not overlap (`shared-apart`: a recycled number). Null when either side
+ * carries no compared value.
+ */
+export function compareShared(a: readonly HeldValue[], b: readonly HeldValue[]): (typeof SHARED_LEVELS)[number] | null {
+  if (!a.length || !b.length) return null;
+  let apart = false;
+  for (const x of a) {
+    for (const y of b) {
+      if (x.kind !== y.kind || x.key !== y.key) continue;
+      if (overlaps(x, y)) return 'shared';
+      apart = true;
+    }
+  }
+  return apart ? 'shared-apart' : 'none';
+}
+
+/** Periods overlap unless one ended (`to`) before the other began (`from`); open ends overlap. */
+export function overlaps(x: { from: string | null; to: string | null }, y: { from: string | null; to: string | null }): boolean {
+  if (x.to && y.from && x.to < y.from) return false;
+  if (y.to && x.from && y.to < x.from) return false;
+  return true;
+}
+
+export const PARTIAL_LEVELS = ['email-local', 'phone-near', 'none'] as const;
+
+/** Part of an identifier in common: an email local part at another provider, a phone one digit or one swap away. */
+export function comparePartial(a: readonly HeldValue[], b: readonly HeldValue[]): (typeof PARTIAL_LEVELS)[number] | null {
+  const ea = a.filter((v) => v.kind === 'EMAIL').map((v) => v.key);
+  const eb = b.filter((v) => v.kind === 'EMAIL').map((v) => v.key);
+  const pa = a.filter((v) => v.kind === 'PHONE').map((v) => v.key);
+  const pb = b.filter((v) => v.kind === 'PHONE').map((v) => v.key);
+  if (!(ea.length && eb.length) && !(pa.length && pb.length)) return null;
+  for (const x of ea) {
+    const [lx, dx] = x.split('@');
+    if (lx.length < 5 || /^\d+$/.test(lx)) continue;
+    for (const y of eb) {
+      const [ly, dy] = y.split('@');
+      if (lx === ly && dx !== dy) return 'email-local';
+    }
+  }
+  for (const x of pa) for (const y of pb) if (x !== y && nearDigits(x, y)) return 'phone-near';
+  return 'none';
+}
+
+/** Same length, and one digit different or two adjacent digits swapped. */
+function nearDigits(x: string, y: string): boolean {
+  if (x.length !== y.length) return false;
+  const diffs: number[] = [];
+  for (let i = 0; i < x.length && diffs.length <= 2; i++) if (x[i] !== y[i]) diffs.push(i);
+  if (diffs.length === 1) return true;
+  return diffs.length === 2 && diffs[1] === diffs[0] + 1 && x[diffs[0]] === y[diffs[1]] && x[diffs[1]] === y[diffs[0]];
+}
+
+export const COMPARISONS: readonly Comparison[] = [
+  { name: 'name', levels: NAME_LEVELS, compare: (a, b) => compareNames(a.name, b.name) },
+  { name: 'birthday', levels: BIRTH_LEVELS, compare: (a, b) => compareBirthdays(a.birth, b.birth) },
+  { name: 'gender', levels: ['same', 'different'], compare: (a, b) => (a.gender && b.gender ? (a.gender === b.gender ? 'same' : 'different') : null) },
+  { name: 'place', levels: PLACE_LEVELS, compare: comparePlaces },
+  { name: 'shared', levels: SHARED_LEVELS, compare: (a, b) => compareShared(a.values, b.values) },
+  { name: 'partial', levels: PARTIAL_LEVELS, compare: (a, b) => comparePartial(a.values, b.values) },
+];
+
+/** One pair's comparison vector: a level per comparison (null: not known on both sides). */
+export function compareRecords(a: MatchFeatures, b: MatchFeatures, comparisons: readonly Comparison[] = COMPARISONS): Array<string | null> {
+  return comparisons.map((c) => c.compare(a, b));
+}

@@ -1,0 +1,134 @@
+/**
+ * Estimating the model's weights from a set of records, no labels, the way Splink does:
+ * - u from random pairs (almost all of them different people, so how often a level occurs
+ *   among them is how often it occurs by chance);
+ * - m by EM over the pairs one family of blocks compares, leaving out the comparison that
+ *   family blocks on (every pair of a birthday block agrees on birthdays by construction, so
+ *   those pairs say nothing about m for birthdays): names' m from birthday blocks, birthdays'
+ *   m from name blocks, the other comparisons' m averaged over both;
+ * - lambda, the share of matches among ALL pairs of records (the prior of a pair before any
+ *   comparison, blocking field included): the matches EM finds among the blocked pairs, over
+ *   n(n-1)/2. The tier rescales it to the number of records it runs on (`lambdaRecords`).
+ * Deterministic for a given input and seed, so a weights file can be regenerated and diffed.
+ */
+import { COMPARISONS, compareRecords, type Comparison } from './compare';
+import { estimateM, levelFrequencies, weightsFileOf, type Vector } from './em';
+import { blockFamily, blockKeys, type MatchFeatures } from './features';
+import type { WeightsFile } from './model';
+
+export interface EstimateOptions {
+  /** Blocks larger than this are left out, as the tier leaves them. */
+  maxBlock: number;
+  /** Most pairs to use per block family. */
+  maxPairs?: number;
+  randomPairs?: number;
+  seed?: number;
+  comparisons?: readonly Comparison[];
+  /** Recorded in the file, for people: what the estimate ran on. */
+  describe?: Record<string, unknown>;
+}
+
+export function estimateWeights(records: readonly MatchFeatures[], opts: EstimateOptions): WeightsFile {
+  const comparisons = opts.comparisons ?? COMPARISONS;
+  const byName = (n: string) => comparisons.findIndex((c) => c.name === n);
+  const pairsOf = familyPairs(records, opts.maxBlock, opts.maxPairs ?? 300_000);
+  const vectors = (family: string) => (pairsOf.get(family) ?? []).map(([i, j]) => compareRecords(records[i], records[j], comparisons));
+  const rand = mulberry32(opts.seed ?? 1);
+  const random: Vector[] = [];
+  const n = records.length;
+  for (let k = 0; k < (opts.randomPairs ?? 200_000) && n > 1; k++) {
+    const i = Math.floor(rand() * n);
+    const j = Math.floor(rand() * n);
+    if (i !== j) random.push(compareRecords(records[i], records[j], comparisons));
+  }
+  const u = levelFrequencies(random, comparisons);
+  const without = (vs: Vector[], idx: number) => vs.map((v) => v.map((l, i) => (i === idx ? null : l)));
+  const birthVectors = vectors('b');
+  const nameVectors = vectors('n');
+  const fromBirth = estimateM(without(birthVectors, byName('birthday')), u, comparisons);
+  const fromName = estimateM(without(nameVectors, byName('name')), u, comparisons);
+  const m = comparisons.map((c, i) => {
+    if (c.name === 'name') return fromBirth.m[i];
+    if (c.name === 'birthday') return fromName.m[i];
+    return Object.fromEntries(c.levels.map((l) => [l, (fromBirth.m[i][l] + fromName.m[i][l]) / 2]));
+  });
+  // The prior on the whole cartesian product: matches expected among every pair of records,
+  // counted as the matches EM finds among all distinct blocked pairs (blocks catch nearly all).
+  const distinct = new Map<string, [number, number]>();
+  for (const list of pairsOf.values()) for (const [i, j] of list) distinct.set(`${i},${j}`, [i, j]);
+  const all = [...distinct.values()].map(([i, j]) => compareRecords(records[i], records[j], comparisons));
+  const matches = lambdaOf(all, m, u) * all.length;
+  const lambda = Math.max(1e-12, matches / ((n * (n - 1)) / 2));
+  return weightsFileOf({ lambda, m, iterations: fromBirth.iterations + fromName.iterations, converged: fromBirth.converged && fromName.converged }, u, comparisons, {
+    ...opts.describe,
+    records: n,
+    expectedMatchingPairs: Math.round(matches),
+    birthdayBlockPairs: birthVectors.length,
+    nameBlockPairs: nameVectors.length,
+    randomPairs: random.length,
+    maxBlock: opts.maxBlock,
+  });
+}
+
+/** Pairs (record indexes) each block family compares, each pair once per family. */
+function familyPairs(records: readonly MatchFeatures[], maxBlock: number, maxPairs: number): Map<string, Array<[number, number]>> {
+  const blocks = new Map<string, number[]>();
+  records.forEach((r, i) => {
+    for (const k of blockKeys(r)) {
+      const list = blocks.get(k);
+      if (list) list.push(i);
+      else blocks.set(k, [i]);
+    }
+  });
+  const out = new Map<string, Array<[number, number]>>();
+  const seen = new Set<string>();
+  for (const [key, list] of blocks) {
+    if (list.length < 2 || list.length > maxBlock) continue;
+    const family = blockFamily(key);
+    const pairs = out.get(family) ?? [];
+    out.set(family, pairs);
+    for (let x = 0; x < list.length && pairs.length < maxPairs; x++) {
+      for (let y = x + 1; y < list.length && pairs.length < maxPairs; y++) {
+        const [i, j] = list[x] < list[y] ? [list[x], list[y]] : [list[y], list[x]];
+        const k = `${family}${i},${j}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        pairs.push([i, j]);
+      }
+    }
+  }
+  return out;
+}
+
+/** The match share by EM with m and u fixed. */
+function lambdaOf(vectors: readonly Vector[], m: ReadonlyArray<Record<string, number>>, u: ReadonlyArray<Record<string, number>>): number {
+  let lambda = 0.1;
+  for (let it = 0; it < 200; it++) {
+    let sum = 0;
+    for (const v of vectors) {
+      let pm = lambda;
+      let pu = 1 - lambda;
+      v.forEach((l, i) => {
+        if (l == null) return;
+        pm *= m[i][l];
+        pu *= u[i][l];
+      });
+      sum += pm / (pm + pu);
+    }
+    const next = Math.min(0.999, Math.max(1e-6, sum / Math.max(vectors.length, 1)));
+    if (Math.abs(next - lambda) < 1e-7) return next;
+    lambda = next;
+  }
+  return lambda;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

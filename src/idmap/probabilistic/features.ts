@@ -1,0 +1,134 @@
+/**
+ * What the probabilistic tier compares about one source record, and the blocks it is put in.
+ * Built at staging from the record's traits and normalized identifiers; kept in the store
+ * (`idmap_match_features`, `idmap_match_blocks`) so a later run compares a changed record
+ * with the rest without scanning every source again.
+ */
+import { foldText, normalizeDate, normalizeGender } from '../../canonical';
+import type { IdentifierKind } from '../../vocabulary';
+import { hash16 } from '../evidence';
+import { nameForm, splitHanName, type NameForm } from './names';
+
+/** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
+export interface HeldValue {
+  kind: IdentifierKind;
+  key: string;
+  from: string | null;
+  to: string | null;
+}
+
+export interface MatchFeatures {
+  source: string;
+  recordId: string;
+  name: NameForm | null;
+  /** `YYYY-MM-DD`, or `YYYY` when only the year is known. */
+  birth: string | null;
+  gender: 'M' | 'F' | null;
+  city: string | null;
+  province: string | null;
+  country: string | null;
+  values: HeldValue[];
+}
+
+export interface RawTraits {
+  name?: string | null;
+  birthday?: string | null;
+  gender?: string | null;
+  city?: string | null;
+  province?: string | null;
+  country?: string | null;
+}
+
+/** Kinds whose values the tier compares whole (shared) and in part (email local part, a phone one digit off). */
+export const COMPARED_KINDS: readonly IdentifierKind[] = ['PHONE', 'EMAIL', 'MEMBER_NO', 'UNIONID', 'RESIDENT_ID', 'PASSPORT'];
+
+export function featuresOf(
+  source: string,
+  recordId: string,
+  traits: RawTraits | undefined,
+  values: HeldValue[],
+  isIgnoredBirthday: (d: string) => boolean = () => false,
+): MatchFeatures {
+  const t = traits ?? {};
+  const g = normalizeGender(t.gender);
+  return {
+    source,
+    recordId,
+    name: nameForm(t.name),
+    birth: birthOf(t.birthday, isIgnoredBirthday),
+    gender: g === 'MALE' ? 'M' : g === 'FEMALE' ? 'F' : null,
+    city: placeOf(t.city),
+    province: placeOf(t.province),
+    country: foldText(t.country).toUpperCase().slice(0, 2) || null,
+    values: values.filter((v) => COMPARED_KINDS.includes(v.kind)),
+  };
+}
+
+/** A full date, or a year alone (`1990`, `1990-00-00`); form defaults are none. */
+export function birthOf(raw: string | null | undefined, isIgnored: (d: string) => boolean): string | null {
+  const d = normalizeDate(raw ?? undefined);
+  if (d) return isIgnored(d) ? null : d;
+  const y = /^(\d{4})(?:[-/]0{1,2}[-/]0{1,2})?$/.exec(foldText(raw));
+  return y && +y[1] > 1900 && +y[1] < 2100 ? y[1] : null;
+}
+
+const PLACE_SUFFIX = /(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|省|市|区|县|city|province)$/;
+
+/** A place name folded for comparison: `上海市` and `上海` agree, as do `Shanghai` and `shanghai city`. */
+export function placeOf(raw: string | null | undefined): string | null {
+  const s = foldText(raw).toLowerCase().replace(/\s+/g, ' ');
+  const out = s.replace(PLACE_SUFFIX, '').trim();
+  return out || null;
+}
+
+/**
+ * Block keys: two records are compared only when they share one. Birthday (day and month in
+ * either order) with a surname initial catches typos in names; the name in any writing
+ * catches birthdays mistyped or missing; a shared identifier or email local part catches
+ * refused and near links. Keys are hashed (after a one-letter family): the blocks table holds
+ * no personal data.
+ */
+export function blockKeys(f: MatchFeatures): string[] {
+  const keys = new Set<string>();
+  const initials = nameInitials(f.name);
+  if (f.birth && f.birth.length === 10) {
+    const [y, m, d] = f.birth.split('-');
+    const md = m < d ? `${m}${d}` : `${d}${m}`;
+    for (const i of initials.length ? initials : ['?']) keys.add(`b:${y}${md}${i}`);
+  }
+  if (f.name) for (const n of nameBlockForms(f.name)) keys.add(`n:${n}`);
+  for (const v of f.values) {
+    keys.add(`i:${v.kind}:${v.key}`);
+    if (v.kind === 'EMAIL') {
+      const local = v.key.split('@')[0];
+      if (local.length >= 5 && !/^\d+$/.test(local)) keys.add(`e:${local}`);
+    }
+  }
+  return [...keys].map(blockKey);
+}
+
+/** A block key as stored: its family (`b` birthday, `n` name, `i` identifier, `e` email local part) and a hash of the rest. */
+export const blockKey = (k: string): string => `${k[0]}${hash16(k).slice(0, 15)}`;
+
+/** The family of a stored block key. */
+export const blockFamily = (key: string): string => key[0];
+
+function nameInitials(n: NameForm | null): string[] {
+  if (!n) return [];
+  if (n.script === 'h') {
+    const sn = splitHanName(n.text).surname.length;
+    return [n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?'];
+  }
+  return [...new Set(n.words.map((w) => w[0]))];
+}
+
+/** The name as words in sorted order: one form for `张伟`, `Zhang Wei` and `wei zhang`. */
+function nameBlockForms(n: NameForm): string[] {
+  if (n.script === 'o') return [n.text];
+  const sorted = [...n.words].sort().join(' ');
+  if (n.script === 'h' && n.words.length > 1) {
+    const sn = splitHanName(n.text).surname.length;
+    return [...new Set([sorted, [n.words.slice(0, sn).join(''), n.words.slice(sn).join('')].sort().join(' ')])];
+  }
+  return [sorted];
+}

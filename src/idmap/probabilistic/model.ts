@@ -1,0 +1,127 @@
+/**
+ * The Fellegi-Sunter model as data: for each comparison level, m (how often two records of
+ * one person agree so) and u (how often two records of different people do), estimated by
+ * `em.ts` and kept in a weights file beside the rules. A pair's match weight is the prior
+ * log-odds plus, per comparison, log2(m/u) of its level: in bits, so +10 is about 1000:1 for.
+ *
+ * One rule on top of the model: a shared phone or email between two people who are clearly
+ * not one (different names; or no name to compare and different birthdays) is what a
+ * household looks like, and weighs `householdPenalty` (strongly negative) instead of its
+ * usual positive weight.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { COMPARISONS, type Comparison } from './compare';
+
+const levelSchema = z.object({ m: z.number().gt(0).lte(1), u: z.number().gt(0).lte(1) }).strict();
+
+export const weightsFileSchema = z
+  .object({
+    description: z.string().optional(),
+    /** What the estimate ran on and how it went: for people, not read by the model. */
+    estimated: z.record(z.string(), z.unknown()).optional(),
+    /** Share of all pairs of records that are matches, on `lambdaRecords` records: the prior before any comparison. */
+    lambda: z.number().gt(0).lt(1),
+    /** Records lambda was estimated on; the model rescales lambda to the records it runs on (matches grow with n, pairs with n²). */
+    lambdaRecords: z.number().int().min(2).optional(),
+    comparisons: z.record(z.string(), z.record(z.string(), levelSchema)),
+  })
+  .strict();
+
+export type WeightsFile = z.infer<typeof weightsFileSchema>;
+
+export interface Contribution {
+  comparison: string;
+  level: string;
+  /** log2(m/u), or the household penalty. */
+  weight: number;
+}
+
+export interface PairScore {
+  weight: number;
+  contributions: Contribution[];
+  household: boolean;
+}
+
+export interface MatchModel {
+  comparisons: readonly Comparison[];
+  priorWeight: number;
+  /** log2(m/u) per comparison and level. */
+  levelWeight: ReadonlyArray<ReadonlyMap<string, number>>;
+  householdPenalty: number;
+  /**
+   * `nameFrequency`: share of records carrying this pair's name (term frequency). An exact or
+   * alias name match is worth less for a common name: its u is at least that share.
+   */
+  score(vector: ReadonlyArray<string | null>, adjust?: { nameFrequency?: number }): PairScore;
+}
+
+export function loadWeights(file: string): WeightsFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: cannot read match weights: ${(e as Error).message}`, { cause: e });
+  }
+  const parsed = weightsFileSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${file}: invalid match weights at key "${parsed.error.issues[0].path.join('.')}": ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+/** The model for a weights file; every level of every comparison must have m and u. */
+export function modelOf(w: WeightsFile, householdPenalty: number, opts: { records?: number; comparisons?: readonly Comparison[] } = {}): MatchModel {
+  const comparisons = opts.comparisons ?? COMPARISONS;
+  const m = new Map<string, number>();
+  const levelWeight = comparisons.map((c) => {
+    const levels = w.comparisons[c.name];
+    if (!levels) throw new Error(`match weights: no comparison "${c.name}"`);
+    return new Map(
+      c.levels.map((l) => {
+        const p = levels[l];
+        if (!p) throw new Error(`match weights: no level "${l}" for comparison "${c.name}"`);
+        m.set(`${c.name}:${l}`, p.m);
+        return [l, Math.log2(p.m / p.u)] as const;
+      }),
+    );
+  });
+  // A better level never weighs less than a worse one: a level the estimate saw too rarely to
+  // measure (day and month swapped, on data without such errors) keeps the weight of the next.
+  for (const weights of levelWeight) {
+    const levels = [...weights.keys()];
+    for (let i = levels.length - 2; i >= 0; i--) {
+      const worse = weights.get(levels[i + 1]) as number;
+      if ((weights.get(levels[i]) as number) < worse) weights.set(levels[i], worse);
+    }
+  }
+  // Fewer records than the estimate ran on never raise the prior: a small store is not a reason to believe more.
+  const lambda = w.lambdaRecords && opts.records && opts.records > w.lambdaRecords ? (w.lambda * (w.lambdaRecords - 1)) / (opts.records - 1) : w.lambda;
+  const priorWeight = Math.log2(lambda / (1 - lambda));
+  const nameAt = comparisons.findIndex((c) => c.name === 'name');
+  const birthAt = comparisons.findIndex((c) => c.name === 'birthday');
+  const sharedAt = comparisons.findIndex((c) => c.name === 'shared');
+  return {
+    comparisons,
+    priorWeight,
+    levelWeight,
+    householdPenalty,
+    score(vector, adjust) {
+      let weight = priorWeight;
+      const contributions: Contribution[] = [{ comparison: 'prior', level: 'prior', weight: round(priorWeight) }];
+      const shared = sharedAt >= 0 && (vector[sharedAt] === 'shared' || vector[sharedAt] === 'shared-apart');
+      const name = nameAt >= 0 ? vector[nameAt] : null;
+      const household = shared && (name === 'different' || (name == null && birthAt >= 0 && vector[birthAt] === 'different'));
+      vector.forEach((level, i) => {
+        if (level == null) return;
+        let w = household && i === sharedAt ? householdPenalty : (levelWeight[i].get(level) as number);
+        if (i === nameAt && adjust?.nameFrequency && (level === 'exact' || level === 'alias')) {
+          w = Math.min(w, Math.log2((m.get(`name:${level}`) as number) / adjust.nameFrequency));
+        }
+        weight += w;
+        contributions.push({ comparison: comparisons[i].name, level, weight: round(w) });
+      });
+      return { weight: round(weight), contributions, household };
+    },
+  };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;

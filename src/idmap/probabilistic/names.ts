@@ -1,0 +1,159 @@
+/**
+ * Names as evidence for the probabilistic tier. A name is kept in a comparable form: Han names
+ * as their characters plus toneless pinyin (surname reading for the first character: `曾` is
+ * zeng, `单` shan), Latin names as lower-case ASCII words. Comparison answers a level, best
+ * first: the same name; the same name in another writing (pinyin for characters, a homophone,
+ * a nickname); a close spelling (Jaro-Winkler, one character typed wrong); a similar one; a
+ * different one.
+ */
+import { pinyin } from 'pinyin-pro';
+import { foldText } from '../../canonical';
+import { jaroWinkler } from './strings';
+import { sameGivenName } from './nicknames';
+
+/** Forms of address and stand-ins that name nobody in particular. */
+const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
+const HONORIFIC = /(先生|女士|小姐|太太|老师|同学|总|经理)$/;
+
+/** A lower-case folded name that is a form of address or a stand-in, not a person's name. */
+export const isNotAName = (s: string): boolean => NOT_A_NAME.test(s) || HONORIFIC.test(s);
+
+export interface NameForm {
+  /** `h` Han, `l` Latin, `o` other scripts. */
+  script: 'h' | 'l' | 'o';
+  /** Han characters, or Latin words joined by one space, lower-case, without diacritics. */
+  text: string;
+  /** Pinyin syllables (Han) or the words (Latin), in written order. */
+  words: string[];
+}
+
+/** Compound surnames read as one surname when splitting a Han name. */
+const COMPOUND_SURNAMES = new Set([
+  '欧阳',
+  '司马',
+  '诸葛',
+  '上官',
+  '东方',
+  '皇甫',
+  '令狐',
+  '慕容',
+  '尉迟',
+  '公孙',
+  '长孙',
+  '夏侯',
+  '轩辕',
+  '宇文',
+  '司徒',
+  '澹台',
+  '端木',
+  '申屠',
+  '南宫',
+  '西门',
+]);
+
+/** The comparable form of a raw name, or null when it names nobody in particular. */
+export function nameForm(raw: string | null | undefined): NameForm | null {
+  const s = foldText(raw).toLowerCase();
+  if (!s || isNotAName(s)) return null;
+  const words = s
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .split(/[\s\p{P}\p{S}\d]+/u)
+    .filter(Boolean);
+  const joined = words.join('');
+  if (!joined) return null;
+  if (/^\p{Script=Han}+$/u.test(joined)) {
+    if (joined.length < 2) return null;
+    return { script: 'h', text: joined, words: pinyin(joined, { toneType: 'none', type: 'array', surname: 'head', v: true }).map((x) => x.toLowerCase()) };
+  }
+  if (/^[a-z]+$/.test(joined)) return joined.length < 3 ? null : { script: 'l', text: words.join(' '), words };
+  return { script: 'o', text: joined, words: [joined] };
+}
+
+/** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names). */
+export function nameFormOf(text: string | null, alt: string | null): NameForm | null {
+  if (!text) return null;
+  if (/^\p{Script=Han}+$/u.test(text)) return { script: 'h', text, words: (alt ?? '').split(' ').filter(Boolean) };
+  if (/^[a-z ]+$/.test(text)) return { script: 'l', text, words: text.split(' ') };
+  return { script: 'o', text, words: [text] };
+}
+
+/** The surname and given name of a Han name (compound surnames kept whole). */
+export function splitHanName(text: string): { surname: string; given: string } {
+  const n = COMPOUND_SURNAMES.has(text.slice(0, 2)) && text.length > 2 ? 2 : 1;
+  return { surname: text.slice(0, n), given: text.slice(n) };
+}
+
+export const NAME_LEVELS = ['exact', 'alias', 'close', 'similar', 'different'] as const;
+export type NameLevel = (typeof NAME_LEVELS)[number];
+
+/** How alike two names are; null when either is missing or they cannot be compared (other scripts, unlike). */
+export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel | null {
+  if (!a || !b) return null;
+  if (a.script === 'o' || b.script === 'o') return a.text === b.text ? 'exact' : null;
+  if (a.text === b.text) return 'exact';
+  if (a.script === 'l' && b.script === 'l' && sorted(a.words) === sorted(b.words)) return 'exact';
+  if (a.script === 'h' && b.script === 'h') return compareHan(a, b);
+  // Latin against Latin, or a Han name against its romanization.
+  if (spellings(a).some((x) => spellings(b).includes(x))) return 'alias';
+  if (a.script === 'l' && b.script === 'l' && nicknameMatch(a.words, b.words)) return 'alias';
+  const jw = bestJaroWinkler(a, b);
+  if (jw >= 0.93) return 'close';
+  if (jw >= 0.86) return 'similar';
+  return 'different';
+}
+
+function compareHan(a: NameForm, b: NameForm): NameLevel {
+  if (a.words.join('') === b.words.join('')) return 'alias';
+  const x = splitHanName(a.text);
+  const y = splitHanName(b.text);
+  // One character of the given name typed wrong (a near homophone, a slip of the IME), surname kept.
+  if (x.surname === y.surname && x.given.length === y.given.length && x.given.length >= 2 && diffCount(x.given, y.given) === 1) return 'close';
+  // Surname typed wrong, given name kept: rarer in input, but the given name carries most of the identity.
+  if (x.given === y.given && x.given.length >= 2 && a.words[0]?.[0] === b.words[0]?.[0]) return 'similar';
+  const jw = jaroWinkler(a.words.join(' '), b.words.join(' '));
+  return jw >= 0.95 && x.surname === y.surname ? 'similar' : 'different';
+}
+
+function diffCount(a: string, b: string): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+const sorted = (ws: readonly string[]) => [...ws].sort().join(' ');
+
+/** Ways the name may be written in Latin letters: words in either order, spaced or not. */
+function spellings(f: NameForm): string[] {
+  const ws = f.words;
+  if (!ws.length) return [];
+  const out = new Set([sorted(ws), ws.join(''), [...ws].reverse().join('')]);
+  if (f.script === 'h' && ws.length > 1) {
+    const { surname } = splitHanName(f.text);
+    const sn = ws.slice(0, surname.length).join('');
+    const given = ws.slice(surname.length).join('');
+    out.add(`${given} ${sn}`).add(`${sn} ${given}`).add(`${given}${sn}`).add(`${sn}${given}`);
+    out.add(sorted([sn, given]));
+  }
+  return [...out];
+}
+
+/** Same number of words, each word of one side the same name as a distinct word of the other (nicknames allowed). */
+function nicknameMatch(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length || a.length > 4) return false;
+  const used = new Set<number>();
+  return a.every((w) => {
+    const j = b.findIndex((v, k) => !used.has(k) && sameGivenName(w, v));
+    if (j < 0) return false;
+    used.add(j);
+    return true;
+  });
+}
+
+function bestJaroWinkler(a: NameForm, b: NameForm): number {
+  const xs = a.script === 'l' ? [sorted(a.words), a.words.join(' ')] : spellings(a);
+  const ys = b.script === 'l' ? [sorted(b.words), b.words.join(' ')] : spellings(b);
+  let best = 0;
+  for (const x of xs) for (const y of ys) best = Math.max(best, jaroWinkler(x, y));
+  return best;
+}

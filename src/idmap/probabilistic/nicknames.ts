@@ -1,0 +1,79 @@
+/**
+ * Common English given-name nicknames and their formal names, one line per formal name.
+ * A short table of the forms seen most often in customer data, not a complete one: a name
+ * missing here still scores through Jaro-Winkler, only lower.
+ */
+const TABLE = `
+robert: bob bobby rob robbie bert
+william: bill billy will willy liam
+richard: rick ricky dick rich richie
+james: jim jimmy jamie
+john: jack johnny jon
+joseph: joe joey
+michael: mike mikey mick
+thomas: tom tommy
+charles: charlie chuck chas
+christopher: chris kit
+daniel: dan danny
+david: dave davey
+edward: ed eddie ted ned
+elizabeth: liz lizzie beth betty eliza bess libby
+margaret: maggie meg peggy marge margo
+katherine: kate katie kathy cathy kat kitty catherine kathryn
+jennifer: jen jenny
+rebecca: becky becca
+patricia: pat patty trish
+susan: sue susie suzy
+deborah: deb debbie
+alexander: alex sasha sandy
+alexandra: alex sandra lexi
+anthony: tony
+andrew: andy drew
+benjamin: ben benny
+nicholas: nick nicky
+matthew: matt
+samuel: sam sammy
+steven: steve stephen
+stephanie: steph
+jonathan: jon jonny
+timothy: tim timmy
+victoria: vicky tori
+samantha: sam sammy
+abigail: abby gail
+gregory: greg
+kenneth: ken kenny
+lawrence: larry
+peter: pete
+philip: phil
+ronald: ron ronnie
+donald: don donnie
+gerald: jerry gerry
+frederick: fred freddie
+henry: hank harry
+harold: harry hal
+jacqueline: jackie
+christina: tina chris
+christine: chris tina
+theodore: ted teddy theo
+zachary: zach zack
+joshua: josh
+`;
+
+const FORMAL = new Map<string, string[]>();
+for (const line of TABLE.trim().split('\n')) {
+  const [formal, rest] = line.split(':');
+  for (const nick of rest.trim().split(/\s+/)) FORMAL.set(nick, [...(FORMAL.get(nick) ?? []), formal]);
+}
+
+/** The formal names a lower-case given name may stand for (itself included). */
+export function formalNames(given: string): string[] {
+  return [given, ...(FORMAL.get(given) ?? [])];
+}
+
+/** Whether two lower-case given names are one name in two forms (`bob` / `robert`, `bob` / `rob`). */
+export function sameGivenName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const fa = formalNames(a);
+  const fb = new Set(formalNames(b));
+  return fa.some((x) => fb.has(x));
+}

@@ -1,0 +1,82 @@
+/**
+ * String similarity for names: Jaro-Winkler (the measure record-linkage tools use for short
+ * strings with typos and transpositions) and American Soundex. Written here rather than taken
+ * from a package: each is a few lines, and the tests pin the textbook values.
+ */
+
+/** Jaro similarity in [0, 1]. */
+export function jaro(a: string, b: string): number {
+  if (a === b) return a.length ? 1 : 0;
+  const la = a.length;
+  const lb = b.length;
+  if (!la || !lb) return 0;
+  const window = Math.max(0, Math.floor(Math.max(la, lb) / 2) - 1);
+  const matchedB = new Uint8Array(lb);
+  const matchesA: number[] = [];
+  for (let i = 0; i < la; i++) {
+    const lo = Math.max(0, i - window);
+    const hi = Math.min(lb - 1, i + window);
+    for (let j = lo; j <= hi; j++) {
+      if (!matchedB[j] && a[i] === b[j]) {
+        matchedB[j] = 1;
+        matchesA.push(i);
+        break;
+      }
+    }
+  }
+  const m = matchesA.length;
+  if (!m) return 0;
+  let t = 0;
+  let j = 0;
+  for (const i of matchesA) {
+    while (!matchedB[j]) j++;
+    if (a[i] !== b[j]) t++;
+    j++;
+  }
+  return (m / la + m / lb + (m - t / 2) / m) / 3;
+}
+
+/** Jaro-Winkler with the usual prefix scale 0.1 over at most 4 characters. */
+export function jaroWinkler(a: string, b: string): number {
+  const j = jaro(a, b);
+  let prefix = 0;
+  while (prefix < 4 && prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
+  return j + prefix * 0.1 * (1 - j);
+}
+
+const SOUNDEX_CODE: Record<string, string> = {
+  b: '1',
+  f: '1',
+  p: '1',
+  v: '1',
+  c: '2',
+  g: '2',
+  j: '2',
+  k: '2',
+  q: '2',
+  s: '2',
+  x: '2',
+  z: '2',
+  d: '3',
+  t: '3',
+  l: '4',
+  m: '5',
+  n: '5',
+  r: '6',
+};
+
+/** American Soundex of one word (`Robert` → `R163`); empty for a word without letters. */
+export function soundex(word: string): string {
+  const s = word.toLowerCase().replace(/[^a-z]/g, '');
+  if (!s) return '';
+  let out = s[0].toUpperCase();
+  let last = SOUNDEX_CODE[s[0]] ?? '';
+  for (let i = 1; i < s.length && out.length < 4; i++) {
+    const c = s[i];
+    const code = SOUNDEX_CODE[c] ?? '';
+    if (code && code !== last) out += code;
+    // h and w do not separate equal codes; vowels do.
+    if (c !== 'h' && c !== 'w') last = code;
+  }
+  return out.padEnd(4, '0');
+}

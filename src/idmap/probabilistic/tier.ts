@@ -1,0 +1,247 @@
+/**
+ * Resolution's second tier: after the deterministic rules have linked what shares strong
+ * identifiers, records are compared by the Fellegi-Sunter model (`model.ts`) within blocks
+ * (`features.ts`), and a pair of different customers is
+ * - linked (their customers merged, actor `rule:probabilistic`) at or above `autoLink`, when
+ *   the name or the birthday agrees (a shared identifier alone is the rules' to judge),
+ * - put to review (reason `probable`) between `review` and `autoLink`,
+ * - left alone below.
+ * The merge event records the pair, its weight and each comparison's contribution, so
+ * `whyLinked` can explain it, and `splitCustomer` undoes it like any merge (remembering the
+ * two as different people). A pair a steward judged different (a rejected candidate, a
+ * split) is never linked again, and a candidate once settled is never raised again.
+ *
+ * Incremental: only records whose features changed since the last run (`scored = 0`) are
+ * compared, each with the members of its blocks; every pair is compared once.
+ */
+import type { Knex } from 'knex';
+import type { SourceRecordKey } from '../types';
+import type { IdentityRules } from '../rules';
+import { hash16 } from '../evidence';
+import { recordKeyString } from '../tables';
+import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type NewCandidate } from '../writes';
+import { compareRecords } from './compare';
+import { blockFamily, blockKey, type MatchFeatures } from './features';
+import type { MatchModel, PairScore } from './model';
+import { blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
+
+export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
+export const PROBABLE_REASON = 'probable';
+
+export interface ProbabilisticStats {
+  recordsCompared: number;
+  pairsCompared: number;
+  probableLinks: number;
+  probableReviews: number;
+  blocksSkipped: number;
+}
+
+export const emptyProbabilisticStats = (): ProbabilisticStats => ({ recordsCompared: 0, pairsCompared: 0, probableLinks: 0, probableReviews: 0, blocksSkipped: 0 });
+
+export interface TierOptions {
+  db: Knex;
+  rules: IdentityRules;
+  model: MatchModel;
+  /** Called before each write transaction (the resolution lease). */
+  beforeWrite?: () => Promise<void>;
+  /** Live records with features (term frequencies are shares of it). */
+  records: number;
+  /** Customer pairs (`a\0b`, both orders) judged different, as today's survivors. */
+  differentPairs: ReadonlySet<string>;
+  batchSize?: number;
+  /** Called after each batch with the records compared so far. */
+  onBatch?: (done: number) => void;
+  at?: () => string;
+}
+
+type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
+
+interface ScoredPair {
+  a: Rec;
+  b: Rec;
+  score: PairScore;
+  /** The name or the birthday agrees: without that, a pair is at most a review candidate. */
+  about: boolean;
+}
+
+/** Levels that say "this is the same person" by themselves, not through an identifier. */
+const AGREEING: Readonly<Record<string, readonly string[]>> = { name: ['exact', 'alias', 'close'], birthday: ['exact', 'swapped'] };
+
+function personEvidence(vector: ReadonlyArray<string | null>, model: MatchModel): boolean {
+  return model.comparisons.some((c, i) => vector[i] != null && (AGREEING[c.name] ?? []).includes(vector[i] as string));
+}
+
+export async function runProbabilisticTier(opts: TierOptions, stats: ProbabilisticStats = emptyProbabilisticStats()): Promise<ProbabilisticStats> {
+  const settings = opts.rules.probabilistic;
+  if (!settings) return stats;
+  const batchSize = opts.batchSize ?? 2000;
+  let after: SourceRecordKey | null = null;
+  for (;;) {
+    const batch = await unscoredRecords(opts.db, after, batchSize);
+    if (!batch.length) return stats;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await scoreBatch(opts, batch, stats);
+        break;
+      } catch (e) {
+        if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
+      }
+    }
+    after = batch[batch.length - 1];
+    stats.recordsCompared += batch.length;
+    opts.onBatch?.(stats.recordsCompared);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: ProbabilisticStats): Promise<void> {
+  const settings = opts.rules.probabilistic!;
+  const { db, model } = opts;
+  const inBatch = new Set(batch.map(recordKeyString));
+  const blocks = await blocksOf(db, batch);
+  const { members, sizes, skipped } = await blockMembers(
+    db,
+    blocks.map((b) => b.key),
+    settings.maxBlock,
+  );
+  stats.blocksSkipped += skipped;
+  const wanted = new Map<string, SourceRecordKey>();
+  for (const k of batch) wanted.set(recordKeyString(k), k);
+  for (const list of members.values()) for (const k of list) wanted.set(recordKeyString(k), k);
+  const feats = (await featuresOfRecords(db, [...wanted.values()])) as Map<string, Rec>;
+
+  // A name's frequency: the size of the record's largest name block, over all records.
+  const nameFrequency = new Map<string, number>();
+  for (const { key, record } of blocks) {
+    if (blockFamily(key) !== 'n') continue;
+    const k = recordKeyString(record);
+    nameFrequency.set(k, Math.max(nameFrequency.get(k) ?? 0, (sizes.get(key) ?? 1) / Math.max(opts.records, 1)));
+  }
+  // Values no evidence of one person: carried by too many records, or by records of more than two customers.
+  const tooShared = new Set<string>();
+  for (const { key } of blocks) {
+    if (blockFamily(key) !== 'i' || tooShared.has(key)) continue;
+    const list = members.get(key);
+    const customers = new Set((list ?? []).map((k) => feats.get(recordKeyString(k))?.customerId ?? recordKeyString(k)));
+    if ((sizes.get(key) ?? 0) > settings.maxCarriers || !list || customers.size > 2) tooShared.add(key);
+  }
+  for (const k of batch) {
+    const x = feats.get(recordKeyString(k));
+    if (x) x.values = x.values.filter((v) => !tooShared.has(blockKey(`i:${v.kind}:${v.key}`)));
+  }
+  const seen = new Set<string>();
+  const pairs: ScoredPair[] = [];
+  for (const { key, record } of blocks) {
+    const xKey = recordKeyString(record);
+    const x = feats.get(xKey);
+    if (!x?.customerId) continue;
+    for (const y0 of members.get(key) ?? []) {
+      const yKey = recordKeyString(y0);
+      if (yKey === xKey) continue;
+      const y = feats.get(yKey);
+      if (!y?.customerId || y.customerId === x.customerId) continue;
+      // Each pair once: with a record compared before, or within the batch in key order.
+      if (inBatch.has(yKey) ? yKey < xKey : !y.scored) continue;
+      const pairKey = xKey < yKey ? `${xKey}\u0001${yKey}` : `${yKey}\u0001${xKey}`;
+      if (seen.has(pairKey)) continue;
+      seen.add(pairKey);
+      stats.pairsCompared++;
+      const vector = compareRecords(x, y, model.comparisons);
+      const score = model.score(vector, { nameFrequency: nameFrequency.get(xKey) });
+      if (score.weight < settings.review) continue;
+      const about = personEvidence(vector, model);
+      pairs.push(xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about });
+    }
+  }
+
+  const at = opts.at?.() ?? new Date().toISOString();
+  const plan = planLinks(pairs, opts);
+  await opts.beforeWrite?.();
+  await db.transaction(async (trx) => {
+    await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
+    for (const m of plan.merges) await mergeInto(trx, m, at);
+    stats.probableLinks += plan.merges.length;
+    stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
+    await markScored(trx, batch);
+  });
+}
+
+/**
+ * Links strongest first, each joining two customers (the older id survives) unless a steward
+ * judged them different, or they hold different values of an exclusive kind (two resident
+ * ids): those, and pairs under `autoLink`, become review candidates.
+ */
+function planLinks(pairs: ScoredPair[], opts: TierOptions) {
+  const settings = opts.rules.probabilistic!;
+  const parent = new Map<string, string>();
+  const find = (c: string): string => {
+    let r = c;
+    while (parent.has(r)) r = parent.get(r)!;
+    return r;
+  };
+  const members = new Map<string, Set<string>>();
+  const membersOf = (root: string) => members.get(root) ?? new Set([root]);
+  const judgedDifferent = (x: string, y: string) => {
+    for (const a of membersOf(x)) for (const b of membersOf(y)) if (opts.differentPairs.has(`${a}\u0000${b}`)) return true;
+    return false;
+  };
+  const merges: Array<{ survivorId: string; mergedId: string; actor: string; reason: string; evidence: Record<string, unknown> }> = [];
+  const candidates: NewCandidate[] = [];
+  for (const p of [...pairs].sort((x, y) => y.score.weight - x.score.weight)) {
+    const ra = find(p.a.customerId!);
+    const rb = find(p.b.customerId!);
+    if (ra === rb) continue;
+    const different = judgedDifferent(ra, rb);
+    const exclusive = exclusiveConflict(p.a, p.b, opts.rules);
+    const evidence = evidenceOf(p, settings);
+    if (p.score.weight >= settings.autoLink && p.about && !different && !exclusive) {
+      const [survivor, merged] = ra < rb ? [ra, rb] : [rb, ra];
+      parent.set(merged, survivor);
+      members.set(survivor, new Set([...membersOf(survivor), ...membersOf(merged)]));
+      members.delete(merged);
+      merges.push({
+        survivorId: survivor,
+        mergedId: merged,
+        actor: PROBABILISTIC_ACTOR,
+        reason: `probable match: weight ${p.score.weight} (auto-link at ${settings.autoLink})`,
+        evidence,
+      });
+    } else if (!different) {
+      const [c1, c2] = ra < rb ? [ra, rb] : [rb, ra];
+      candidates.push({
+        dedupeKey: `${PROBABLE_REASON}:${hash16(`${label(p.a)}\u0000${label(p.b)}`)}`,
+        reason: PROBABLE_REASON as NewCandidate['reason'],
+        rule: 'probabilistic',
+        kind: null,
+        value: null,
+        customerId: c1,
+        otherCustomerId: c2,
+        evidence: { ...evidence, ...(exclusive ? { differ: [exclusive] } : {}) },
+      });
+    }
+  }
+  return { merges, candidates };
+}
+
+function exclusiveConflict(a: MatchFeatures, b: MatchFeatures, rules: IdentityRules): string | null {
+  for (const kind of rules.exclusiveKinds) {
+    const x = new Set(a.values.filter((v) => v.kind === kind).map((v) => v.key));
+    const y = b.values.filter((v) => v.kind === kind).map((v) => v.key);
+    if (x.size && y.length && !y.some((v) => x.has(v))) return kind;
+  }
+  return null;
+}
+
+function evidenceOf(p: ScoredPair, settings: NonNullable<IdentityRules['probabilistic']>): Record<string, unknown> {
+  return {
+    tier: 'probabilistic',
+    records: [label(p.a), label(p.b)],
+    weight: p.score.weight,
+    autoLink: settings.autoLink,
+    review: settings.review,
+    household: p.score.household,
+    contributions: p.score.contributions,
+  };
+}
+
+const label = (r: { source: string; recordId: string }) => `${r.source}:${r.recordId}`;

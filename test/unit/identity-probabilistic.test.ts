@@ -1,0 +1,200 @@
+import path from 'node:path';
+import { jaro, jaroWinkler, soundex } from '../../src/idmap/probabilistic/strings';
+import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
+import { compareNames, nameForm, splitHanName } from '../../src/idmap/probabilistic/names';
+import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords } from '../../src/idmap/probabilistic/compare';
+import { birthOf, blockKeys, featuresOf, placeOf, type HeldValue } from '../../src/idmap/probabilistic/features';
+import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
+import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
+import { birthdayKey, conflictsBetween, emptyProfile, addToProfile, nameKey, namesAgree } from '../../src/idmap/evidence';
+import { loadIdentityRules } from '../../src/idmap/rules';
+
+const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+const names = (a: string, b: string) => compareNames(nameForm(a), nameForm(b));
+
+describe('string similarity', () => {
+  it('gives the textbook Jaro and Jaro-Winkler values', () => {
+    expect(jaro('MARTHA', 'MARHTA')).toBeCloseTo(0.944, 3);
+    expect(jaroWinkler('MARTHA', 'MARHTA')).toBeCloseTo(0.961, 3);
+    expect(jaroWinkler('DWAYNE', 'DUANE')).toBeCloseTo(0.84, 2);
+    expect(jaroWinkler('DIXON', 'DICKSONX')).toBeCloseTo(0.813, 3);
+    expect(jaroWinkler('abc', 'abc')).toBe(1);
+    expect(jaroWinkler('', 'abc')).toBe(0);
+  });
+
+  it('codes American Soundex, h and w not separating equal codes', () => {
+    expect(soundex('Robert')).toBe('R163');
+    expect(soundex('Rupert')).toBe('R163');
+    expect(soundex('Tymczak')).toBe('T522');
+    expect(soundex('Pfister')).toBe('P236');
+    expect(soundex('Ashcraft')).toBe('A261');
+    expect(soundex('Tompson')).toBe(soundex('Thompson'));
+  });
+
+  it('knows common nicknames both ways, and shared ones', () => {
+    expect(sameGivenName('bob', 'robert')).toBe(true);
+    expect(sameGivenName('robert', 'bob')).toBe(true);
+    expect(sameGivenName('bob', 'rob')).toBe(true);
+    expect(sameGivenName('bob', 'bill')).toBe(false);
+  });
+});
+
+describe('names as evidence', () => {
+  it('agrees exactly on the same name however it is spaced, cased or ordered', () => {
+    expect(names('张伟', ' 张 伟 ')).toBe('exact');
+    expect(names('Wei Zhang', 'zhang  WEI')).toBe('exact');
+  });
+
+  it('reads characters and pinyin as one name, in either order, and a homophone typed for a character', () => {
+    expect(names('张伟', 'Zhang Wei')).toBe('alias');
+    expect(names('张伟', 'WEI ZHANG')).toBe('alias');
+    expect(names('张伟', 'zhangwei')).toBe('alias');
+    expect(names('张伟', '张玮')).toBe('alias');
+    expect(names('欧阳娜娜', 'Nana Ouyang')).toBe('alias');
+    expect(names('曾小贤', 'Zeng Xiaoxian')).toBe('alias');
+  });
+
+  it('splits compound surnames', () => {
+    expect(splitHanName('欧阳娜娜')).toEqual({ surname: '欧阳', given: '娜娜' });
+    expect(splitHanName('张伟')).toEqual({ surname: '张', given: '伟' });
+  });
+
+  it('rates one wrong character of a given name as close, a different given name as different', () => {
+    expect(names('张伟明', '张伟民')).toBe('close');
+    expect(names('张伟', '张强')).toBe('different');
+    expect(names('张伟', '李娜')).toBe('different');
+  });
+
+  it('reads nicknames and small misspellings of Latin names', () => {
+    expect(names('Robert Smith', 'Bob Smith')).toBe('alias');
+    expect(names('Sarah Tompson', 'Sahra Thompson')).toBe('close');
+    expect(names('Sarah Tompson', 'Peter Chan')).toBe('different');
+  });
+
+  it('knows nothing from a missing name or a form of address', () => {
+    expect(names('王先生', '王伟')).toBeNull();
+    expect(compareNames(null, nameForm('王伟'))).toBeNull();
+  });
+});
+
+describe('name and birthday keys for the rules tier', () => {
+  it('agree across scripts by romanization but keep the written form apart', () => {
+    expect(nameKey('张伟')).not.toBe(nameKey('张薇'));
+    expect(namesAgree(nameKey('张伟')!, nameKey('Zhang Wei')!)).toBe(true);
+    expect(namesAgree(nameKey('张伟')!, nameKey('Li Na')!)).toBe(false);
+    expect(nameKey('张伟')!.length).toBeLessThanOrEqual(20);
+  });
+
+  it('refuse a phone link to a pinyin-named stranger (a household), not to the same person in pinyin', () => {
+    const phone = rules.strongKind('PHONE')!;
+    const wang = addToProfile(emptyProfile(), { nameKey: nameKey('王芳') });
+    expect(conflictsBetween(wang, addToProfile(emptyProfile(), { nameKey: nameKey('Li Qiang') }), phone, rules).map((c) => c.attribute)).toEqual(['name']);
+    expect(conflictsBetween(wang, addToProfile(emptyProfile(), { nameKey: nameKey('Wang Fang') }), phone, rules)).toEqual([]);
+  });
+
+  it('key a birthday with day and month in either order', () => {
+    expect(birthdayKey('1990-03-04', rules)).toBe(birthdayKey('1990-04-03', rules));
+    expect(birthdayKey('1990-03-04', rules)).not.toBe(birthdayKey('1991-03-04', rules));
+  });
+});
+
+describe('birthdays, places and identifiers as evidence', () => {
+  it('grades birthdays: exact, day and month swapped, year only, one digit off, different', () => {
+    expect(compareBirthdays('1990-03-04', '1990-03-04')).toBe('exact');
+    expect(compareBirthdays('1990-03-04', '1990-04-03')).toBe('swapped');
+    expect(compareBirthdays('1990-03-04', '1990')).toBe('partial');
+    expect(compareBirthdays('1990-03-04', '1991-03-04')).toBe('typo');
+    expect(compareBirthdays('1990-03-04', '1975-11-20')).toBe('different');
+    expect(compareBirthdays(null, '1975-11-20')).toBeNull();
+    expect(birthOf('1990', () => false)).toBe('1990');
+    expect(birthOf('1900-01-01', (d) => d === '1900-01-01')).toBeNull();
+  });
+
+  it('folds place names so 上海市 and 上海 agree', () => {
+    expect(placeOf('上海市')).toBe(placeOf('上海'));
+    expect(placeOf('Shanghai City')).toBe('shanghai');
+  });
+
+  it('tells a value held at the same time from one held in periods that do not overlap (a recycled number)', () => {
+    const a: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2019-01-01', to: '2021-06-30' }];
+    const b: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2022-03-01', to: null }];
+    const c: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2020-01-01', to: null }];
+    expect(compareShared(a, b)).toBe('shared-apart');
+    expect(compareShared(a, c)).toBe('shared');
+    expect(compareShared(b, [{ kind: 'PHONE', key: '+8613900000000', from: null, to: null }])).toBe('none');
+  });
+
+  it('finds partial identifiers: an email local part at another provider, a phone one digit or one swap away', () => {
+    const v = (kind: 'PHONE' | 'EMAIL', key: string): HeldValue => ({ kind, key, from: null, to: null });
+    expect(comparePartial([v('EMAIL', 'zhangwei88@qq.com')], [v('EMAIL', 'zhangwei88@163.com')])).toBe('email-local');
+    expect(comparePartial([v('PHONE', '+8613800138000')], [v('PHONE', '+8613800138001')])).toBe('phone-near');
+    expect(comparePartial([v('PHONE', '+8613800138000')], [v('PHONE', '+8613800183000')])).toBe('phone-near');
+    expect(comparePartial([v('PHONE', '+8613800138000')], [v('PHONE', '+8613999999999')])).toBe('none');
+  });
+
+  it('puts two records in a block when they share a birthday (either order) and an initial, or a name in any script', () => {
+    const f = (name: string, birthday: string) => featuresOf('s', name, { name, birthday }, []);
+    const shared = (x: string[], y: string[]) => x.some((k) => y.includes(k));
+    expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('Zhang Wei', '1991-01-01')))).toBe(true);
+    expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('张玮明', '1990-04-03')))).toBe(true);
+    expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('李娜', '1988-07-21')))).toBe(false);
+    expect(blockKeys(f('张伟', '1990-03-04')).every((k) => /^[a-z][0-9a-f]{15}$/.test(k))).toBe(true);
+  });
+});
+
+/** A small hand-made weights file: every level of every comparison. */
+function weights(): WeightsFile {
+  const comparisons: WeightsFile['comparisons'] = {};
+  for (const c of COMPARISONS) {
+    comparisons[c.name] = Object.fromEntries(c.levels.map((l, i) => [l, i === c.levels.length - 1 ? { m: 0.1, u: 0.9 } : { m: 0.9 / (c.levels.length - 1), u: 0.001 }]));
+  }
+  return { lambda: 0.0001, lambdaRecords: 10_000, comparisons };
+}
+
+describe('the Fellegi-Sunter score', () => {
+  const model = modelOf(weights(), -20, { records: 10_000 });
+  const person = (name: string, birthday: string | null, phone: string | null) =>
+    featuresOf('s', name, { name, birthday }, phone ? [{ kind: 'PHONE', key: phone, from: null, to: null }] : []);
+
+  it('adds each comparison weight to the prior, and says what each contributed', () => {
+    const s = model.score(compareRecords(person('张伟', '1990-03-04', null), person('Zhang Wei', '1990-04-03', null)));
+    expect(s.contributions.map((c) => `${c.comparison}:${c.level}`)).toEqual(['prior:prior', 'name:alias', 'birthday:swapped']);
+    const total = s.contributions.reduce((a, c) => a + c.weight, 0);
+    expect(s.weight).toBeCloseTo(total, 1);
+    expect(s.household).toBe(false);
+  });
+
+  it('weighs a shared phone between clearly different people as a household: strongly against', () => {
+    const same = model.score(compareRecords(person('王芳', '1985-04-02', '+8613911112222'), person('王芳', null, '+8613911112222')));
+    const household = model.score(compareRecords(person('王芳', '1985-04-02', '+8613911112222'), person('李强', '1983-11-20', '+8613911112222')));
+    expect(household.household).toBe(true);
+    expect(household.contributions.find((c) => c.comparison === 'shared')?.weight).toBe(-20);
+    expect(household.weight).toBeLessThan(same.weight - 20);
+  });
+
+  it('weighs an exact match on a common name less (term frequency)', () => {
+    const v = compareRecords(person('张伟', null, null), person('张伟', null, null));
+    expect(model.score(v, { nameFrequency: 0.01 }).weight).toBeLessThan(model.score(v, { nameFrequency: 0.00001 }).weight);
+  });
+
+  it('scales the prior to the number of records it runs on', () => {
+    expect(modelOf(weights(), -20, { records: 1_000_000 }).priorWeight).toBeLessThan(modelOf(weights(), -20, { records: 10_000 }).priorWeight - 6);
+  });
+});
+
+describe('estimating m without labels (EM)', () => {
+  it('recovers m on pairs drawn from a known mixture, u given', () => {
+    const cmp = [{ name: 'x', levels: ['agree', 'disagree'], compare: () => null }];
+    const vectors: Array<Array<string | null>> = [];
+    // 20% matches agreeing 90% of the time; non-matches agreeing 5% of the time.
+    for (let i = 0; i < 2000; i++) vectors.push([i < 360 ? 'agree' : i < 400 ? 'disagree' : i < 480 ? 'agree' : 'disagree']);
+    const u = levelFrequencies(
+      Array.from({ length: 1000 }, (_, i) => [i < 50 ? 'agree' : 'disagree']),
+      cmp,
+    );
+    const em = estimateM(vectors, u, cmp);
+    expect(em.lambda).toBeGreaterThan(0.1);
+    expect(em.lambda).toBeLessThan(0.3);
+    expect(em.m[0].agree).toBeGreaterThan(0.7);
+  });
+});
