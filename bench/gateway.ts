@@ -2,11 +2,14 @@
  * Gateway benchmark against its floor, in one run:
  *
  *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--connections 8] [--soak 60]
- *                         [--sources crm,orders,support,scrm]
+ *                         [--sources crm,orders,support,scrm] [--only 1,3] [--cpu-prof] [--no-build] [--baseline REF]
+ *
+ * `--baseline REF` adds the gateway as of a git commit as a third server (see compileBaseline).
+ * `--only` keeps the scenarios of those numbers (1-based, in the order of bench/gateway-scenarios.ts).
  *
  * Three kinds of process, so that none pays for another's CPU: the gateway as production runs it
- * (NODE_ENV=production, the compiled entry when there is one, else `node --import tsx src/cli.ts
- * start`), the HTTP stand-ins of the demo systems, and a load generator (autocannon, a new process
+ * (NODE_ENV=production, `node src/cli.js start` compiled afresh into bench/results/dist/, see
+ * `compile`; with `--no-build`, `node --import tsx src/cli.ts start`), the HTTP stand-ins of the demo systems, and a load generator (autocannon, a new process
  * per measurement, bench/gateway-load.ts). The floor (bench/floor.ts: graphql-js + DataLoader over
  * the same connectors, nothing else) is a fourth process over the same stores and stand-ins.
  *
@@ -23,7 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { parseConfig } from '../src/config';
 import { createGateway } from '../src/gateway';
@@ -70,21 +73,92 @@ const soakSeconds = num('soak', quick ? 0 : 60);
 /** The four systems the issue's figures use: two SQL stores and two HTTP stand-ins. */
 const sourceNames = list('sources', ['crm', 'orders', 'support', 'scrm']);
 const scenarioFilter = list('only', []);
+/** `--cpu-prof`: the gateway and the floor write V8 CPU profiles (bench/results/gateway-N/prof/) when they stop. */
+const cpuProf = flag('cpu-prof');
 
 const root = path.resolve(__dirname, '..');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** How to run a TypeScript entry as production would: its compiled file when the build made one. */
-function nodeArgs(tsEntry: string): string[] {
+/**
+ * The compiled tree the servers and the load generator run from: the project's production build
+ * (tsconfig.build.json) plus the bench's own files, compiled afresh into bench/results/dist/ (never
+ * into dist/, which `npm run build` owns) so that what is measured is the working tree as it is now.
+ * `--no-build`, or a tree without the build script: TypeScript through tsx instead.
+ */
+function compile(): string | null {
   const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
-  const compiled = path.join(root, 'dist', tsEntry.replace(/\.ts$/, '.js'));
-  if (scripts.build && fs.existsSync(compiled)) return [compiled];
+  const copyAssets = path.join(root, 'scripts/copy-build-assets.mjs');
+  if (flag('no-build') || !scripts.build || !fs.existsSync(copyAssets)) return null;
+  const out = path.join(root, 'bench/results/dist');
+  fs.rmSync(out, { recursive: true, force: true });
+  // Type errors (another change half done) do not stop tsc from writing JavaScript; missing output does stop the bench.
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'bench/tsconfig.bench.json')], { cwd: root, encoding: 'utf8' });
+  spawnSync(process.execPath, [copyAssets, out], { cwd: root, stdio: 'ignore' });
+  if (!['src/cli.js', 'bench/floor.js', 'bench/gateway-load.js'].every((f) => fs.existsSync(path.join(out, f)))) {
+    throw new Error(`compiling for the bench failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+  return out;
+}
+let compiled: string | null = null;
+
+/**
+ * `--baseline REF`: the gateway as of a git commit, compiled the same way into
+ * bench/results/baseline/, measured as a third server in the same rounds (before/after in one run).
+ * It reads a copy of the same OneID store (oneidForBaseline), so REF must cope with the current tables.
+ */
+function compileBaseline(ref: string): string {
+  const dir = path.join(root, 'bench/results/baseline');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const archive = spawnSync('git', ['archive', '--format=tar', ref, 'src', 'resolvers', 'demo', 'schema', 'config', 'package.json', 'tsconfig.json'], {
+    cwd: root,
+    maxBuffer: 1 << 28,
+  });
+  if (archive.status !== 0) throw new Error(`--baseline ${ref}: git archive failed: ${archive.stderr}`);
+  spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.mkdirSync(path.join(dir, 'scripts'));
+  fs.copyFileSync(path.join(root, 'scripts/copy-build-assets.mjs'), path.join(dir, 'scripts/copy-build-assets.mjs'));
+  const tsconfig = { extends: './tsconfig.json', compilerOptions: { noEmit: false, outDir: 'dist', rootDir: '.', types: ['node'] }, include: ['src', 'resolvers', 'demo'] };
+  fs.writeFileSync(path.join(dir, 'tsconfig.bench.json'), JSON.stringify(tsconfig));
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.bench.json')], { cwd: dir, encoding: 'utf8' });
+  spawnSync(process.execPath, [path.join(dir, 'scripts/copy-build-assets.mjs'), path.join(dir, 'dist')], { cwd: dir, stdio: 'ignore' });
+  const entry = path.join(dir, 'dist/src/cli.js');
+  if (!fs.existsSync(entry)) throw new Error(`--baseline ${ref}: compiling failed:\n${tsc.stdout}${tsc.stderr}`);
+  return entry;
+}
+
+/** How to run a TypeScript entry as production would: its compiled file, else through tsx. */
+function nodeArgs(tsEntry: string): string[] {
+  if (compiled) return [path.join(compiled, tsEntry.replace(/\.ts$/, '.js'))];
   return ['--import', 'tsx', path.join(root, tsEntry)];
 }
 
+/**
+ * The baseline's own copy of the resolved OneID store (the same customers), told only of the
+ * migrations REF has: knex refuses to start over a store with migrations it does not know.
+ */
+async function oneidForBaseline(ref: string, oneid: string, runDir: string): Promise<string> {
+  const copy = path.join(runDir, 'baseline-oneid.sqlite');
+  for (const x of ['', '-wal', '-shm']) fs.rmSync(copy + x, { force: true });
+  const source = new Database(oneid, { readonly: true });
+  await source.backup(copy);
+  source.close();
+  const listed = spawnSync('git', ['ls-tree', '--name-only', ref, 'src/idmap/migrations/', 'src/access/migrations/'], { cwd: root, encoding: 'utf8' }).stdout;
+  const known = new Set(listed.split('\n').map((f) => path.basename(f).replace(/\.[jt]s$/, '')));
+  const db = new Database(copy);
+  for (const table of ['idmap_migrations', 'c360_access_migrations']) {
+    for (const name of db.prepare(`select name from ${table}`).pluck().all() as string[]) {
+      if (!known.has(name.replace(/\.[jt]s$/, ''))) db.prepare(`delete from ${table} where name = ?`).run(name);
+    }
+  }
+  db.close();
+  return copy;
+}
+
 interface Server {
-  name: 'gateway' | 'floor';
+  name: 'gateway' | 'floor' | 'baseline';
   url: string;
   child: ChildProcess;
   /** Source calls made so far. */
@@ -104,7 +178,8 @@ async function freePort(): Promise<number> {
 }
 
 async function startProcess(name: Server['name'], args: string[], url: string, ready: string, calls: () => Promise<number>): Promise<Server> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const prof = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(root, 'bench/results', `gateway-${people}`, 'prof', name)] : [];
+  const child = spawn(process.execPath, [...prof, ...args], { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
   exited.catch(() => undefined);
   const deadline = Date.now() + 60_000;
@@ -163,7 +238,7 @@ async function runLoad(
     String(secs),
     '--connections',
     String(Math.min(connections, scenario.maxConnections ?? connections)),
-    ...(server.name === 'gateway' ? ['--key', BENCH_KEYS[scenario.role]] : []),
+    ...(server.name !== 'floor' ? ['--key', BENCH_KEYS[scenario.role]] : []),
   ];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -198,7 +273,7 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
 async function post(server: Server, scenario: Scenario, sample: Sample, i: number): Promise<{ data?: unknown; errors?: unknown[] }> {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(server.name === 'gateway' ? { 'x-api-key': BENCH_KEYS[scenario.role] } : {}) },
+    headers: { 'content-type': 'application/json', ...(server.name !== 'floor' ? { 'x-api-key': BENCH_KEYS[scenario.role] } : {}) },
     body: JSON.stringify({ query: scenario.query, variables: scenario.variables(sample, i) }),
   });
   return (await res.json()) as { data?: unknown; errors?: unknown[] };
@@ -214,6 +289,7 @@ const spread = (xs: number[], digits: number) =>
 
 async function main() {
   const t0 = Date.now();
+  compiled = compile();
   const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
   const runDir = path.resolve(root, 'bench/results', `gateway-${people}`);
   fs.mkdirSync(runDir, { recursive: true });
@@ -224,12 +300,15 @@ async function main() {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     standIns.stop();
   };
-  process.once('SIGINT', () => {
-    stopAll();
-    process.exit(130);
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopAll();
+      process.exit(130);
+    });
+  }
   try {
-    const available = demoSourcesConfig(worldDir, standIns);
+    // A generous source deadline: on a loaded machine a timed-out source would quietly drop out of golden fields and the JSON check.
+    const available = demoSourcesConfig(worldDir, standIns, 30_000);
     const unknown = sourceNames.filter((n) => !available.some((s) => s.name === n));
     if (unknown.length) throw new Error(`--sources: no demo source named ${unknown.join(', ')}; this world has ${available.map((s) => s.name).join(', ')}`);
     // A OneID map of this bench's own (other benches share the world directory), resolved afresh.
@@ -291,8 +370,35 @@ async function main() {
       async () => ((await (await fetch(`${floorUrl}/calls`)).json()) as { calls: number }).calls,
     );
     children.push(floor.child);
+    const baselineRef = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1] : undefined;
+    let baseline: Server | undefined;
+    if (baselineRef) {
+      const entry = compileBaseline(baselineRef);
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const baselineConfig = path.join(runDir, 'baseline-config.json');
+      const baselineOneid = await oneidForBaseline(baselineRef, oneid, runDir);
+      // Its own rules and policy too: those of the working tree may name types REF does not have.
+      const own = (p: string) => path.join(path.dirname(path.dirname(path.dirname(entry))), path.relative(root, p));
+      fs.writeFileSync(
+        baselineConfig,
+        JSON.stringify({
+          ...rawConfig,
+          server: { ...rawConfig.server, port },
+          oneid: { connection: { client: 'sqlite', filename: baselineOneid } },
+          identity: { ...rawConfig.identity, rulesFile: own(rawConfig.identity.rulesFile) },
+          insights: { rulesDir: own(rawConfig.insights.rulesDir) },
+          access: { policyFile: own(rawConfig.access.policyFile) },
+        }),
+      );
+      baseline = await startProcess('baseline', [entry, 'start', '--config', baselineConfig], url, '/readyz', async () =>
+        counterSum(await (await fetch(`${url}/metrics`)).text(), 'c360_source_requests_total', /operation="token"/),
+      );
+      children.push(baseline.child);
+    }
+    const servers = [gateway, floor, ...(baseline ? [baseline] : [])];
 
-    const scenarios = SCENARIOS.map((s, i) => ({ s, i })).filter(({ s }) => scenarioFilter.length === 0 || scenarioFilter.some((f) => s.name.includes(f)));
+    const scenarios = SCENARIOS.map((s, i) => ({ s, i })).filter(({ i }) => scenarioFilter.length === 0 || scenarioFilter.includes(String(i + 1)));
     process.stdout.write(
       `world: ${people} people, ${resolved.recordsRead} source records; sources: ${sourceNames.join(', ')}; setup ${((Date.now() - t0) / 1000).toFixed(1)} s\n` +
         `gateway: node ${nodeArgs('src/cli.ts')
@@ -326,17 +432,18 @@ async function main() {
     );
 
     // Warm both (JIT, caches, keep-alive pools) before the first measured round.
-    for (const { i } of scenarios) for (const server of [gateway, floor]) await runLoad(server, i, sampleFile, 1);
+    for (const { i } of scenarios) for (const server of servers) await runLoad(server, i, sampleFile, 1);
 
-    const results = new Map<number, { gateway: Measurement[]; floor: Measurement[] }>(scenarios.map(({ i }) => [i, { gateway: [], floor: [] }]));
+    const results = new Map<number, Record<Server['name'], Measurement[]>>(scenarios.map(({ i }) => [i, { gateway: [], floor: [], baseline: [] }]));
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [gateway, floor] : [floor, gateway];
+      // Who goes first rotates from round to round.
+      const order = servers.map((_, k) => servers[(k + round) % servers.length]);
       for (const { s, i } of scenarios) {
         for (const server of order) {
           const m = await measure(server, i, sampleFile);
           results.get(i)![server.name].push(m);
           process.stderr.write(
-            `round ${round + 1} ${server.name.padEnd(7)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
+            `round ${round + 1} ${server.name.padEnd(8)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
           );
         }
       }
@@ -355,7 +462,31 @@ async function main() {
         `| ${s.name} | ${fmt(median(g.map((m) => m.rps)))}${perCustomer} | ${fmt(median(g.map((m) => m.p50)), 1)} / ${fmt(median(g.map((m) => m.p99)), 1)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(f.map((m) => m.rps)))} | ${fmt(median(f.map((m) => m.p50)), 1)} / ${fmt(median(f.map((m) => m.p99)), 1)} | ${fmt(median(f.map((m) => m.cpuMsPerRequest)), 2)} | ${spread(cpuRatio, 2)} | ${spread(rpsRatio, 2)} | ${fmt(median(g.map((m) => m.callsPerRequest)), 1)} / ${fmt(median(f.map((m) => m.callsPerRequest)), 1)} |`,
       );
     }
-    const failed = [...results.values()].flatMap((r) => [...r.gateway, ...r.floor]).reduce((n, m) => n + m.failed, 0);
+    const failed = [...results.values()].flatMap((r) => [...r.gateway, ...r.floor, ...r.baseline]).reduce((n, m) => n + m.failed, 0);
+    if (baseline) {
+      rows.push(
+        '',
+        `Before/after: the gateway as of ${baselineRef} (baseline) against the working tree, same rounds.`,
+        '',
+        '| scenario | baseline req/s | baseline CPU ms/req | working tree CPU ms/req | CPU/req working tree ÷ baseline | req/s working tree ÷ baseline | baseline CPU/req ÷ floor |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+      );
+      for (const { s, i } of scenarios) {
+        const { gateway: g, floor: f, baseline: b } = results.get(i)!;
+        rows.push(
+          `| ${s.name} | ${fmt(median(b.map((m) => m.rps)))} | ${fmt(median(b.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${spread(
+            g.map((m, r) => m.cpuMsPerRequest / b[r].cpuMsPerRequest),
+            2,
+          )} | ${spread(
+            g.map((m, r) => m.rps / b[r].rps),
+            2,
+          )} | ${spread(
+            b.map((m, r) => m.cpuMsPerRequest / f[r].cpuMsPerRequest),
+            2,
+          )} |`,
+        );
+      }
+    }
     process.stdout.write(rows.join('\n') + '\n\n');
     process.stdout.write(
       `peak RSS (VmHWM): gateway ${fmt(memoryMiB(gateway.child.pid!).peak)} MiB, floor ${fmt(memoryMiB(floor.child.pid!).peak)} MiB; failed requests: ${failed}\n`,
