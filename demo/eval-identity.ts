@@ -220,7 +220,7 @@ async function tierFigures(
   const parent = new Map<string, string>();
   const find = (x: string): string => (parent.has(x) ? (parent.set(x, find(parent.get(x)!)), parent.get(x)!) : x);
   for (const c of cands) {
-    const [a, b] = (JSON.parse(c.evidence).records ?? []) as string[];
+    const [a, b] = (JSON.parse(c.evidence).pair ?? []) as string[];
     if (truth.get(a) && truth.get(a) === truth.get(b)) reviewCorrect++;
     const [x, y] = [find(c.customer_id), find(c.other_customer_id)];
     if (x !== y) parent.set(x, y);

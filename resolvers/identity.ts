@@ -96,6 +96,6 @@ export const identityResolvers = {
     DECISION: 'decision',
   } satisfies Record<string, LinkAction>,
   CandidateStatus: { OPEN: 'open', ACCEPTED: 'accepted', REJECTED: 'rejected' } satisfies Record<string, CandidateStatus>,
-  CandidateReason: { BLOCKED: 'blocked', OVER_SHARED: 'over_shared', CONFLICT: 'conflict', ORPHAN: 'orphan' } satisfies Record<string, CandidateReason>,
+  CandidateReason: { BLOCKED: 'blocked', OVER_SHARED: 'over_shared', CONFLICT: 'conflict', ORPHAN: 'orphan', PROBABLE: 'probable' } satisfies Record<string, CandidateReason>,
   CandidateDecision: { ACCEPT: 'same', REJECT: 'different' } satisfies Record<string, DecisionVerdict>,
 };

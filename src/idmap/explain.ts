@@ -9,7 +9,8 @@
  * - a `link` event joined its record to the records named in `evidence.with` through
  *   `evidence.kind` / `evidence.value`;
  * - a `merge` event (not undone by a later `split`) joined the records it moved to those the
- *   survivor held then: the two records a steward named (`evidence.records`), else the records
+ *   survivor held then: the two records a steward named (`evidence.records`) or the
+ *   probabilistic tier scored (`evidence.pair`, its weight and contributions beside), else the records
  *   named in `evidence.with`, else the survivor's records carrying `evidence.value`, else all
  *   of the survivor's records (a merge naming no record).
  * Records that share a current identifier with no event to show for it are joined too, at a
@@ -20,8 +21,9 @@
  */
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentifierRow, LinkEvent, SourceRecordKey } from './types';
+import { PROBABILISTIC_ACTOR } from './probabilistic/tier';
 
-export type LinkVia = 'SHARED_IDENTIFIER' | 'MANUAL_DECISION' | 'MERGE';
+export type LinkVia = 'SHARED_IDENTIFIER' | 'MANUAL_DECISION' | 'MERGE' | 'PROBABLE_MATCH';
 
 export interface LinkStep {
   from: SourceRecordKey;
@@ -75,7 +77,8 @@ function asRecordKey(v: unknown): SourceRecordKey | null {
   return typeof r.source === 'string' && typeof r.recordId === 'string' ? { source: r.source as SourceRecordKey['source'], recordId: r.recordId } : null;
 }
 
-const viaOf = (e: LinkEvent, kind: unknown): LinkVia => (e.actor.startsWith('user:') ? 'MANUAL_DECISION' : typeof kind === 'string' && kind ? 'SHARED_IDENTIFIER' : 'MERGE');
+const viaOf = (e: LinkEvent, kind: unknown): LinkVia =>
+  e.actor.startsWith('user:') ? 'MANUAL_DECISION' : e.actor === PROBABILISTIC_ACTOR ? 'PROBABLE_MATCH' : typeof kind === 'string' && kind ? 'SHARED_IDENTIFIER' : 'MERGE';
 
 /** Merge events a later `split` undid (by `evidence.undoes`). */
 export function undoneMerges(events: readonly LinkEvent[]): Set<string> {
@@ -177,8 +180,10 @@ export function evidenceGraph(input: CustomerEvidence, linkingKinds: readonly Id
     }
     if (e.action !== 'merge' || undone.has(e.id)) continue;
     const moved = movedKeys(e);
-    const named = Array.isArray(ev.records)
-      ? ev.records
+    // A steward's merge names the two records; the probabilistic tier's, the pair it scored.
+    const listed = Array.isArray(ev.records) ? ev.records : Array.isArray(ev.pair) ? ev.pair : null;
+    const named = listed
+      ? listed
           .map(asRecordKey)
           .filter((k): k is SourceRecordKey => k !== null)
           .map(keyOf)

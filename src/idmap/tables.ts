@@ -77,7 +77,7 @@ export interface DbScanCursorRow {
   updated_at: unknown;
 }
 
-export type CandidateReason = 'blocked' | 'over_shared' | 'conflict' | 'orphan';
+export type CandidateReason = 'blocked' | 'over_shared' | 'conflict' | 'orphan' | 'probable';
 export type CandidateStatus = 'open' | 'accepted' | 'rejected';
 
 export interface DbReviewCandidateRow {

@@ -26,7 +26,7 @@ import type { MatchModel, PairScore } from './model';
 import { blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
-export const PROBABLE_REASON = 'probable';
+export const PROBABLE_REASON = 'probable' as const;
 
 export interface ProbabilisticStats {
   recordsCompared: number;
@@ -115,7 +115,8 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
   for (const { key, record } of blocks) {
     if (blockFamily(key) !== 'n') continue;
     const k = recordKeyString(record);
-    nameFrequency.set(k, Math.max(nameFrequency.get(k) ?? 0, (sizes.get(key) ?? 1) / Math.max(opts.records, 1)));
+    // The pair itself left out: two records of a rare name are not evidence that the name is common.
+    nameFrequency.set(k, Math.max(nameFrequency.get(k) ?? 0, Math.max(0, (sizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1)));
   }
   // Values no evidence of one person: carried by too many records, or by records of more than two customers.
   const tooShared = new Set<string>();
@@ -210,7 +211,7 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions) {
       const [c1, c2] = ra < rb ? [ra, rb] : [rb, ra];
       candidates.push({
         dedupeKey: `${PROBABLE_REASON}:${hash16(`${label(p.a)}\u0000${label(p.b)}`)}`,
-        reason: PROBABLE_REASON as NewCandidate['reason'],
+        reason: PROBABLE_REASON,
         rule: 'probabilistic',
         kind: null,
         value: null,
@@ -235,7 +236,8 @@ function exclusiveConflict(a: MatchFeatures, b: MatchFeatures, rules: IdentityRu
 function evidenceOf(p: ScoredPair, settings: NonNullable<IdentityRules['probabilistic']>): Record<string, unknown> {
   return {
     tier: 'probabilistic',
-    records: [label(p.a), label(p.b)],
+    pair: [label(p.a), label(p.b)],
+    records: { [p.a.customerId as string]: [label(p.a)], [p.b.customerId as string]: [label(p.b)] },
     weight: p.score.weight,
     autoLink: settings.autoLink,
     review: settings.review,
