@@ -115,7 +115,7 @@ function timeParam(params: Record<string, string>, key: string): number | null {
 
 const BUYER_ID = /^[A-Za-z0-9_-]{6,64}$/;
 /** Requests kept for `requests()`: the latest this many, so a stand-in serving a demo for days stays the size it started. */
-const REQUEST_LOG_LIMIT = 5000;
+const REQUEST_LOG_LIMIT = 1000;
 const NUM_ID = /^\d{1,20}$/;
 
 export async function startMarketplaceServer(opts: MarketplaceServerOptions): Promise<MarketplaceServer> {

@@ -1,0 +1,116 @@
+/**
+ * Does the gateway keep anything per request? The heap after full garbage collections, every
+ * `--every` requests, while one HTTP source fails half its calls: a leak shows as a heap that
+ * keeps rising round after round; a heap that levels off is caches filling and V8 settling.
+ * RSS alone cannot tell these apart (bench/faults.ts measures RSS from outside).
+ *
+ *   npm run bench:heap [-- --people 1500 --rounds 6 --every 2000 --snapshots]
+ *
+ * In-process, over real HTTP on 127.0.0.1: the test world (test/helpers/world.ts: every source,
+ * the stand-ins in this process), 8 clients sending the two full-360 documents of bench:faults
+ * as admin. The world's own call recorders are cleared before each measurement, so only what
+ * the gateway keeps is counted. `--snapshots` writes heap snapshots after the first and the last
+ * round to bench/results/ (compare them in Chrome DevTools, "Comparison" view).
+ */
+import path from 'node:path';
+import v8 from 'node:v8';
+import { startTestWorld } from '../test/helpers/world';
+
+function num(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const raw = process.argv[i + 1];
+  if (!/^\d+$/.test(raw ?? '') || Number(raw) < 1) {
+    process.stderr.write(`bench:heap: --${name} must be a whole number ≥ 1\n`);
+    process.exit(2);
+  }
+  return Number(raw);
+}
+
+const people = num('people', 1500);
+const rounds = num('rounds', 6);
+const every = num('every', 2000);
+const snapshots = process.argv.includes('--snapshots');
+const CLIENTS = 8;
+
+const FULL_360_SOURCES = `query Full360Sources($ids: [ID!]!) {
+  customers(ids: $ids) {
+    id
+    sourceRecords { source recordId }
+    crmContacts { id name phone email gender createdAt }
+    shopAccounts { id phone channel registeredAt }
+    orders(first: 20) { id status total { amount currency } placedAt }
+    orderSummary { orderCount totalSpent { amount currency } }
+    supportRequesters { id email }
+    tickets(first: 20) { id status createdAt }
+    scrmFollowers { openid gender subscribed coupons { value { amount currency } } }
+    wecomContacts { externalUserId name }
+    marketplaceBuyers { id nick }
+  }
+}`;
+const FULL_360_GOLDEN = `query Full360Golden($ids: [ID!]!) {
+  customers(ids: $ids) {
+    id name phone email gender city memberTier
+    rfm { segment }
+    tags { name }
+    lifecycle { stage }
+    timeline(first: 20) { edges { node { kind at } } }
+    supportRequesters { id }
+    tickets(first: 5) { status }
+  }
+}`;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+
+async function main() {
+  if (!gc) {
+    process.stderr.write('bench:heap needs --expose-gc (npm run bench:heap passes it)\n');
+    process.exit(2);
+  }
+  const world = await startTestWorld({ people, seed: 5 });
+  try {
+    world.support.setFaults({ failRate: 0.5, status: 503 });
+    const ids: string[] = (await world.gw.oneidDb('idmap_customers').where('status', 'active').orderBy('id').select('id').limit(1000)).map((r: { id: string }) => r.id);
+    let sent = 0;
+    let failed = 0;
+    const heaps: number[] = [];
+    console.log(`bench:heap: ${people} people, ${CLIENTS} clients, support failing half its calls; node ${process.version}`);
+    console.log('| requests | heap used after GC, MiB | RSS, MiB |');
+    console.log('| --- | --- | --- |');
+    for (let round = 0; ; round++) {
+      world.reset();
+      gc();
+      gc();
+      const m = process.memoryUsage();
+      heaps.push(m.heapUsed);
+      console.log(`| ${sent} | ${mib(m.heapUsed)} | ${mib(m.rss)} |`);
+      if (snapshots && (round === 1 || round === rounds)) {
+        console.log(`snapshot: ${v8.writeHeapSnapshot(path.join(__dirname, 'results', `heap-round-${round}.heapsnapshot`))}`);
+      }
+      if (round === rounds) break;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let i = c; i < every; i += CLIENTS) {
+            // A snapshot stalls the loop long enough for a kept-alive socket to be closed under a request: count, go on.
+            const answer = await world.query(i % 2 ? FULL_360_SOURCES : FULL_360_GOLDEN, { ids: [ids[(sent + i) % ids.length]] }).catch(() => null);
+            if (answer?.status !== 200) failed += 1;
+          }
+        }),
+      );
+      sent += every;
+    }
+    // The first round warms caches (prepared statements, RFM boundaries, JIT): growth is judged after it.
+    const settled = heaps.slice(1);
+    const perRequest = (settled[settled.length - 1] - settled[0]) / (every * (settled.length - 1));
+    console.log(`answers not 200: ${failed}`);
+    console.log(`heap after GC from round 1 to ${rounds}: ${mib(settled[0])} → ${mib(settled[settled.length - 1])} MiB, ${perRequest.toFixed(0)} bytes per request`);
+  } finally {
+    await world.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
