@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { normalizeDate } from '../canonical';
-import { nameForm } from './probabilistic/names';
+import { nameForm, splitHanName } from './probabilistic/names';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
@@ -78,24 +78,37 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
   }
   // A name spelled differently (a typo, a nickname, a new name) is outweighed by a shared
   // birthday, or by two strong values in common (the one weighed and another).
-  // Names in one script compare as written; across scripts (characters and pinyin) by their
-  // romanization, so a household's pinyin-named record is not waved through as "incomparable".
+  // Names compare as written within a script; a Han name and a Latin one by their pinyin:
+  // the same full name agrees, a different surname conflicts (a household's pinyin-named
+  // spouse), the same surname with another given name (an English name) says nothing.
   if (rules.conflictTraits.name && !intersects(a.birthdays, b.birthdays) && sharedValues(a, b, 2) < 2 && a.names.size && b.names.size) {
-    const agree = [...a.names].some((x) => [...b.names].some((y) => namesAgree(x, y)));
-    const comparable = [...a.names].some((x) => [...b.names].some((y) => x[0] === y[0] || (romanOf(x) !== '' && romanOf(y) !== '')));
-    if (!agree && comparable) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
+    const verdicts = [...a.names].flatMap((x) => [...b.names].map((y) => compareNameKeys(x, y)));
+    if (!verdicts.includes('agree') && verdicts.includes('conflict')) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
   }
   return out;
 }
 
-/** The romanized part of a name key (`h:` and `l:` keys have one), or ''. */
-const romanOf = (key: string) => key.slice(2 + KEY_HASH, 2 + 2 * KEY_HASH);
+/** Two name keys (see `nameKey`): one name, two names, or nothing to tell. */
+export function compareNameKeys(x: string, y: string): 'agree' | 'conflict' | 'unknown' {
+  const [px, py] = [partsOf(x), partsOf(y)];
+  if (px.script === py.script) {
+    if (px.exact === py.exact) return 'agree';
+    // Characters typed for the same reading (an IME's homophone): one name.
+    if (px.script === 'h' && px.a && px.a === py.a && px.b === py.b) return 'agree';
+    return 'conflict';
+  }
+  const han = px.script === 'h' ? px : py.script === 'h' ? py : null;
+  const latin = px.script === 'l' ? px : py.script === 'l' ? py : null;
+  if (!han || !latin || !han.a || !latin.a) return 'unknown';
+  const words = [latin.a, latin.b];
+  const same = han.a === han.b ? latin.a === han.a && latin.b === han.b : words.includes(han.a) && words.includes(han.b);
+  if (same) return 'agree';
+  return words.includes(han.a) ? 'unknown' : 'conflict';
+}
 
-/** Two name keys agree: the same script and spelling, or the same romanization. */
-export function namesAgree(x: string, y: string): boolean {
-  if (x[0] === y[0] && x.slice(2, 2 + KEY_HASH) === y.slice(2, 2 + KEY_HASH)) return true;
-  const rx = romanOf(x);
-  return rx !== '' && rx === romanOf(y);
+/** `h:` exact hash, surname and given-name pinyin hashes; `l:` exact hash, first and last words' hashes. */
+function partsOf(key: string) {
+  return { script: key[0], exact: key.slice(2, 2 + KEY_HASH), a: key.slice(2 + KEY_HASH, 2 + KEY_HASH + PART_HASH), b: key.slice(2 + KEY_HASH + PART_HASH) };
 }
 
 /** Values the two profiles have in common, counted up to `enough`. */
@@ -130,12 +143,21 @@ export function nameKey(raw: string | null | undefined): string | null {
   const f = nameForm(raw);
   if (!f) return null;
   const exact = f.script === 'l' ? [...f.words].sort().join(' ') : f.text;
-  const roman = f.script === 'o' ? '' : hash16(`r:${[...f.words].sort().join('')}`).slice(0, KEY_HASH);
-  return `${f.script}:${hash16(exact).slice(0, KEY_HASH)}${roman}`;
+  const h = (x: string) => hash16(`w:${x}`).slice(0, PART_HASH);
+  let parts = '';
+  if (f.script === 'h' && f.words.length >= 2) {
+    const sn = splitHanName(f.text).surname.length;
+    parts = h(f.words.slice(0, sn).join('')) + h(f.words.slice(sn).join(''));
+  } else if (f.script === 'l' && f.words.length >= 2 && f.words.every((w) => w.length >= 2)) {
+    // Only a name of two or more real words is compared with characters: a handle or an email's local part is not.
+    parts = [h(f.words[0]), h(f.words[f.words.length - 1])].sort().join('');
+  }
+  return `${f.script}:${hash16(exact).slice(0, KEY_HASH)}${parts}`;
 }
 
-/** Hex digits of each hash in a name key: two fit the 20-character column (`h:` + 8 + 8). */
+/** Hex digits of the written form's hash, and of each romanized part's: `h:` + 8 + 5 + 5 fits the 20-character column. */
 const KEY_HASH = 8;
+const PART_HASH = 5;
 
 /**
  * A comparable key for a birthday, or null when absent, malformed or a form default. Day and

@@ -6,7 +6,7 @@ import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRe
 import { birthOf, blockKeys, featuresOf, placeOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
-import { birthdayKey, conflictsBetween, emptyProfile, addToProfile, nameKey, namesAgree } from '../../src/idmap/evidence';
+import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
 import { loadIdentityRules } from '../../src/idmap/rules';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
@@ -80,8 +80,15 @@ describe('names as evidence', () => {
 describe('name and birthday keys for the rules tier', () => {
   it('agree across scripts by romanization but keep the written form apart', () => {
     expect(nameKey('张伟')).not.toBe(nameKey('张薇'));
-    expect(namesAgree(nameKey('张伟')!, nameKey('Zhang Wei')!)).toBe(true);
-    expect(namesAgree(nameKey('张伟')!, nameKey('Li Na')!)).toBe(false);
+    const cmp = (a: string, b: string) => compareNameKeys(nameKey(a)!, nameKey(b)!);
+    expect(cmp('张伟', 'Zhang Wei')).toBe('agree');
+    expect(cmp('张伟', 'wei zhang')).toBe('agree');
+    expect(cmp('张伟', '张玮')).toBe('agree');
+    expect(cmp('张伟', '张强')).toBe('conflict');
+    expect(cmp('张伟', 'Li Na')).toBe('conflict');
+    // The same surname with an English given name, or a one-word handle: nothing to tell.
+    expect(cmp('张伟', 'Sunny Zhang')).toBe('unknown');
+    expect(cmp('张伟', 'zhangwei88')).toBe('unknown');
     expect(nameKey('张伟')!.length).toBeLessThanOrEqual(20);
   });
 
