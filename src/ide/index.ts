@@ -86,7 +86,7 @@ export function createIde(opts: IdeOptions): Ide {
     headers: '{"X-Api-Key": ""}',
     query:
       opts.defaultQuery ??
-      '# Put your API key in the Headers tab below, then run a query (Ctrl-Enter).\n# Shift-Ctrl-R reloads the schema once the key is set.\n{\n  __typename\n}\n',
+      '# Put your API key in the Headers tab below: the schema of its role loads (completion, docs).\n# Then run a query with Ctrl-Enter.\n{\n  __typename\n}\n',
   };
   const html = `<!doctype html>
 <html lang="en">

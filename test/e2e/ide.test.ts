@@ -88,13 +88,18 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     await headerEditor.waitFor({ timeout: 30_000 });
     await expect(headerEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toBe('{"X-Api-Key": ""}');
 
-    // Type the key between the empty quotes, as a user would.
+    // Type the key between the empty quotes, as a user would: the page then loads that role's schema.
+    const introspected = page.waitForResponse(
+      async (r) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes('__schema') && r.status() === 200 && (await r.text()).includes('"__schema"'),
+      { timeout: 60_000 },
+    );
     await headerEditor.click();
     await page.keyboard.press('Control+End');
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.type(apiKeyFor('admin'));
     await expect(headerEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toBe(`{"X-Api-Key": "${apiKeyFor('admin')}"}`);
+    await introspected;
 
     const queryEditor = page.locator('.graphiql-query-editor .CodeMirror').first();
     await queryEditor.click();
