@@ -40,7 +40,7 @@ const connection = (page: CustomerPage) => ({
   edges: page.ids.map((id, i) => ({ cursor: page.cursors[i], node: { id } })),
   pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null },
   totalCount: () => page.totalCount(),
-  plan: () => page.plan(),
+  plan: () => ({ reused: false, ...page.plan() }),
 });
 
 interface ListArgs {

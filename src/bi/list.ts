@@ -85,6 +85,24 @@ export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, fi
   return calls;
 }
 
+/**
+ * A walk's later pages (those with `after`) reuse the evaluation its first page made, for up to
+ * WALK_REUSE_MS: a 10,000-customer walk in pages of 500 plans once, not twenty times. Pages
+ * still drop customers merged away since (connection.ts); a customer that only came to match
+ * meanwhile shows up in walks started after that. A first page always evaluates afresh, and
+ * a reused plan says so (`plan.reused`). Per gateway, per (filter, order, role, teams), at most
+ * WALKS_KEPT of them, oldest dropped first.
+ */
+export const WALK_REUSE_MS = 60_000;
+const WALKS_KEPT = 32;
+const walks = new WeakMap<BiDeps, Map<string, { at: number; evaluated: Promise<Evaluated | null> }>>();
+
+function walkCache(bi: BiDeps) {
+  let m = walks.get(bi);
+  if (!m) walks.set(bi, (m = new Map()));
+  return m;
+}
+
 /** One page of the list, all guards applied. */
 export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: ListArgs, filterPath = 'filter'): Promise<CustomerPage> {
   const role = roleOf(ctx);
@@ -95,13 +113,26 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
   const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
   const key = JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);
   const cache = evaluations.getStore();
+  const kept = walkCache(bi);
+  const earlier = kept.get(key);
   let evaluated = cache?.get(key);
+  let reused = false;
+  if (!evaluated && args.after && earlier && Date.now() - earlier.at < WALK_REUSE_MS) {
+    evaluated = earlier.evaluated;
+    reused = true;
+  }
   if (!evaluated) {
     if (!plain) await checkCost(ctx, node, role, first);
     evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
     cache?.set(key, evaluated);
+    if (!plain) {
+      kept.delete(key);
+      kept.set(key, { at: Date.now(), evaluated: evaluated.catch(() => null) });
+      for (const k of kept.keys()) if (kept.size > WALKS_KEPT) kept.delete(k);
+    }
   }
-  return customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order });
+  const page = await customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order });
+  return reused ? { ...page, plan: () => ({ ...page.plan(), reused: true }) } : page;
 }
 
 /** How many customers a filter matches for the caller. */

@@ -66,11 +66,15 @@ export interface PlanStep {
   /** Customers its filter key matched in the end (for a complement: the customers it excludes). */
   matched: number;
   complement: boolean;
+  /** Wall time of the step, in milliseconds. */
+  ms: number;
   sources: SourceCalls[];
 }
 
 export interface Plan {
   steps: PlanStep[];
+  /** This page reused the plan an earlier page of the walk evaluated: its calls were made then, not now. */
+  reused?: boolean;
   estimatedCalls: number;
   actualCalls: number | null;
 }
@@ -117,24 +121,33 @@ export function createPlanner(deps: PlanDeps) {
     return rounds * ceilDiv(Math.min(customers, VERIFY_BATCH) * perCustomer, maxBatchOf(s)) * operations;
   }
 
+  /** Calls to list a source's whole linked base in pages of 100 (a listing API's usual page). */
+  async function listCalls(s: SourceName): Promise<number> {
+    return Math.max(1, ceilDiv((await stats()).records.get(s) ?? 0, 100));
+  }
+
   function snapshot(): Map<string, number> | null {
     const uses = currentSourceUses();
     return uses ? new Map([...uses].map(([s, u]) => [s, u.calls])) : null;
   }
 
   async function step(
-    meta: Omit<PlanStep, 'matched' | 'complement' | 'sources'>,
+    meta: Omit<PlanStep, 'matched' | 'complement' | 'sources' | 'ms'>,
     estimates: Array<{ source: SourceName; calls: number }>,
     run: () => Promise<CustomerSet>,
   ): Promise<CustomerSet> {
     const before = snapshot();
+    const started = performance.now();
     const result = await run();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
     const after = snapshot();
-    const touched = new Set<string>([...estimates.map((e) => e.source), ...(after ? [...after.keys()].filter((s) => (after.get(s) ?? 0) !== (before?.get(s) ?? 0)) : [])]);
+    // Steps of one leaf may run concurrently, each on its own sources: a step reports the sources it declared.
+    const touched = new Set<string>(estimates.map((e) => e.source));
     steps.push({
       ...meta,
       matched: result.ids.size,
       complement: result.neg,
+      ms,
       sources: [...touched].map((source) => ({
         source,
         estimatedCalls: sum(estimates.filter((e) => e.source === source).map((e) => e.calls)),
@@ -216,69 +229,72 @@ export function createPlanner(deps: PlanDeps) {
       if (f.lastOrderAt && (!had.lastOrderAt || f.lastOrderAt > had.lastOrderAt)) had.lastOrderAt = f.lastOrderAt;
     };
     const filtered = !!(query.since || query.before || query.channels?.length || query.categories?.length);
-    for (const { name, capability } of registry.providing('commerce')) {
-      if (capability.orderFacts) {
-        await step({ filter: key, capability: 'commerce', strategy: 'pushdown', candidates: null }, [{ source: name, calls: 1 }], async () => {
-          const facts = await capability.orderFacts!(query);
-          const owners = await store.customersOfRecords(
-            name,
-            facts.map((f) => f.recordId),
-          );
-          for (const f of facts) {
-            const c = owners.get(f.recordId);
-            if (c && (!candidates || candidates.has(c))) add(c, f);
-          }
-          return only(new Set([...owners.values()]));
-        });
-        continue;
-      }
-      const operations = filtered && query.categories?.length ? 2 : 1;
-      const estimate = await verifyCalls(name, candidates?.size ?? null, operations);
-      await step({ filter: key, capability: 'commerce', strategy: 'verify', candidates: candidates?.size ?? null }, [{ source: name, calls: estimate }], async () => {
-        const seen = new Set<string>();
-        for await (const pairs of recordPages(name, candidates)) {
-          const l = freshLoaders(loaders);
-          const ids = pairs.map((p) => p.recordId);
-          if (!filtered) {
-            const summaries = await l.orderSummaries(name).loadMany(ids);
-            pairs.forEach((p, i) => {
-              const s = summaries[i];
-              if (s instanceof Error) throw s;
-              if (!s) return;
-              seen.add(p.customerId);
-              add(p.customerId, { orders: s.orderCount, spentCents: centsOf(s.totalSpent.amount), lastOrderAt: s.lastOrderAt });
-            });
-            continue;
-          }
-          const lists = await l.orders(name, { since: query.since ?? null }).loadMany(ids);
-          const kept = pairs.map((_, i) => {
-            const list = lists[i];
-            if (list instanceof Error) throw list;
-            return settled(list).filter(
-              (o) => o.status !== 'cancelled' && (!query.before || o.placedAt < query.before) && (!query.channels?.length || query.channels.includes(o.channel)),
+    // Each source in its own step, all at once: the slowest listing sets the pace, not their sum.
+    await Promise.all(
+      registry.providing('commerce').map(async ({ name, capability }) => {
+        if (capability.orderFacts) {
+          await step({ filter: key, capability: 'commerce', strategy: 'pushdown', candidates: null }, [{ source: name, calls: 1 }], async () => {
+            const facts = await capability.orderFacts!(query);
+            const owners = await store.customersOfRecords(
+              name,
+              facts.map((f) => f.recordId),
             );
+            for (const f of facts) {
+              const c = owners.get(f.recordId);
+              if (c && (!candidates || candidates.has(c))) add(c, f);
+            }
+            return only(new Set([...owners.values()]));
           });
-          let withCategory: Array<(typeof kept)[number]> = kept;
-          if (query.categories?.length) {
-            const lines = await l.orderLines(name).loadMany(kept.flat().map((o) => o.id));
-            const hit = new Set<string>();
-            kept.flat().forEach((o, i) => {
-              const ls = lines[i];
-              if (ls instanceof Error) throw ls;
-              if (settled(ls).some((x) => query.categories!.includes(x.category))) hit.add(o.id);
-            });
-            withCategory = kept.map((os) => os.filter((o) => hit.has(o.id)));
-          }
-          pairs.forEach((p, i) => {
-            const os = withCategory[i];
-            if (!os.length) return;
-            seen.add(p.customerId);
-            add(p.customerId, { orders: os.length, spentCents: 0, lastOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt > m ? o.placedAt : m), null) });
-          });
+          return;
         }
-        return only(seen);
-      });
-    }
+        const operations = filtered && query.categories?.length ? 2 : 1;
+        const estimate = await verifyCalls(name, candidates?.size ?? null, operations);
+        await step({ filter: key, capability: 'commerce', strategy: 'verify', candidates: candidates?.size ?? null }, [{ source: name, calls: estimate }], async () => {
+          const seen = new Set<string>();
+          for await (const pairs of recordPages(name, candidates)) {
+            const l = freshLoaders(loaders);
+            const ids = pairs.map((p) => p.recordId);
+            if (!filtered) {
+              const summaries = await l.orderSummaries(name).loadMany(ids);
+              pairs.forEach((p, i) => {
+                const s = summaries[i];
+                if (s instanceof Error) throw s;
+                if (!s) return;
+                seen.add(p.customerId);
+                add(p.customerId, { orders: s.orderCount, spentCents: centsOf(s.totalSpent.amount), lastOrderAt: s.lastOrderAt });
+              });
+              continue;
+            }
+            const lists = await l.orders(name, { since: query.since ?? null }).loadMany(ids);
+            const kept = pairs.map((_, i) => {
+              const list = lists[i];
+              if (list instanceof Error) throw list;
+              return settled(list).filter(
+                (o) => o.status !== 'cancelled' && (!query.before || o.placedAt < query.before) && (!query.channels?.length || query.channels.includes(o.channel)),
+              );
+            });
+            let withCategory: Array<(typeof kept)[number]> = kept;
+            if (query.categories?.length) {
+              const lines = await l.orderLines(name).loadMany(kept.flat().map((o) => o.id));
+              const hit = new Set<string>();
+              kept.flat().forEach((o, i) => {
+                const ls = lines[i];
+                if (ls instanceof Error) throw ls;
+                if (settled(ls).some((x) => query.categories!.includes(x.category))) hit.add(o.id);
+              });
+              withCategory = kept.map((os) => os.filter((o) => hit.has(o.id)));
+            }
+            pairs.forEach((p, i) => {
+              const os = withCategory[i];
+              if (!os.length) return;
+              seen.add(p.customerId);
+              add(p.customerId, { orders: os.length, spentCents: 0, lastOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt > m ? o.placedAt : m), null) });
+            });
+          }
+          return only(seen);
+        });
+      }),
+    );
     return out;
   }
 
@@ -314,14 +330,6 @@ export function createPlanner(deps: PlanDeps) {
       (await l.tickets(s).loadMany(ids)).map((t) => {
         if (t instanceof Error) throw t;
         return settled(t);
-      }),
-    );
-
-  const engagements = (key: string, candidates: Set<string> | null) =>
-    perCustomer<Engagement>(key, 'engagement', candidates, async (l, s, ids) =>
-      (await l.engagement(s).loadMany(ids)).map((e) => {
-        if (e instanceof Error) throw e;
-        return e ? [e] : [];
       }),
     );
 
@@ -428,8 +436,41 @@ export function createPlanner(deps: PlanDeps) {
         return only([...last].filter(([, n]) => (min === null || n >= min) && (max === null || n <= max)).map(([c]) => c));
       }
       case 'engagement': {
-        const per = await engagements(leaf.key, candidates);
-        const yes = [...per].filter(([, es]) => es.some((e) => (leaf.key === 'subscribed' ? e.subscribed === true : e.staff.length > 0))).map(([c]) => c);
+        // Any source saying yes settles a customer: sources that list (pushdown) go first, and the
+        // ones that must be read are asked only about the candidates not settled yet.
+        const yes = new Set<string>();
+        const test = (e: Engagement) => (leaf.key === 'subscribed' ? e.subscribed === true : e.staff.length > 0);
+        const sources = registry.providing('engagement').sort((x, y) => Number(!x.capability.recordIdsWhere) - Number(!y.capability.recordIdsWhere));
+        for (const { name, capability } of sources) {
+          if (capability.recordIdsWhere) {
+            const list = capability.recordIdsWhere;
+            let listed = true;
+            await step({ filter: leaf.key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls: await listCalls(name) }], async () => {
+              const ids = await list(leaf.key as 'subscribed' | 'staffContact');
+              if (!ids) return ((listed = false), only([]));
+              const owners = await store.customersOfRecords(name, ids);
+              for (const c of owners.values()) if (!candidates || candidates.has(c)) yes.add(c);
+              return only(owners.values());
+            });
+            if (listed) continue;
+            steps.pop();
+          }
+          const pool = candidates ? new Set([...candidates].filter((c) => !yes.has(c))) : null;
+          const estimate = await verifyCalls(name, pool?.size ?? null);
+          await step({ filter: leaf.key, capability: 'engagement', strategy: 'verify', candidates: pool?.size ?? null }, [{ source: name, calls: estimate }], async () => {
+            for await (const pairs of recordPages(name, pool)) {
+              const views = await freshLoaders(loaders)
+                .engagement(name)
+                .loadMany(pairs.map((p) => p.recordId));
+              pairs.forEach((p, i) => {
+                const v = views[i];
+                if (v instanceof Error) throw v;
+                if (v && test(v)) yes.add(p.customerId);
+              });
+            }
+            return only(yes);
+          });
+        }
         return leaf.present ? only(yes) : allBut(yes);
       }
       case 'insight': {
@@ -467,6 +508,7 @@ export function createPlanner(deps: PlanDeps) {
         if (l.kind === 'orders' || l.kind === 'lifetimeValue' || l.kind === 'lastOrderAt') {
           return registry.providing('commerce').every((p) => p.capability.orderFacts) ? 1 : 2;
         }
+        if (l.kind === 'engagement') return registry.providing('engagement').every((p) => p.capability.recordIdsWhere) ? 1 : 2;
         return 2;
       }
     }
@@ -491,12 +533,14 @@ export function createPlanner(deps: PlanDeps) {
         return acc;
       }
       case 'and': {
-        let acc = everyone();
-        // The most selective known set first: answered-whole leaves run unrestricted, then each
-        // verified one sees only what is left.
-        for (const c of [...n.children].sort((a, b) => rank(a) - rank(b))) {
-          acc = both(acc, await evaluate(c, rank(c) >= 2 ? restrict(acc, candidates) : candidates));
+        // Answered-whole conditions (OneID, pushdown) first, all at once and unrestricted; then each
+        // verified one, cheapest class first, sees only what is left: the most selective set so far.
+        const sorted = [...n.children].sort((a, b) => rank(a) - rank(b));
+        const whole = sorted.filter((c) => rank(c) < 2);
+        let acc = (await Promise.all(whole.map((c) => evaluate(c, candidates)))).reduce(both, everyone());
+        for (const c of sorted.filter((x) => rank(x) >= 2)) {
           if (!acc.neg && acc.ids.size === 0) break;
+          acc = both(acc, await evaluate(c, restrict(acc, candidates)));
         }
         return acc;
       }

@@ -254,6 +254,13 @@ export interface EngagementCapability<R = unknown> {
   records(ids: readonly string[]): Promise<Array<Slot<R> | null>>;
   /** Pure: how the record takes part in the channel. */
   view(record: R, source: SourceName): Engagement;
+  /**
+   * Filter pushdown (optional; BI lists): the ids of every record that is subscribed now
+   * (`subscribed`) or a contact of at least one staff member (`staffContact`), listed by the
+   * system in one pass (calls grow with its listing's pages, never with the matches). Null when
+   * it cannot list so: the planner then reads the records.
+   */
+  recordIdsWhere?(condition: 'subscribed' | 'staffContact'): Promise<string[] | null>;
 }
 
 // ---------- events ----------

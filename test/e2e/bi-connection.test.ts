@@ -142,6 +142,22 @@ describe('BI lists: customersConnection walk', () => {
     expect(values).toEqual([...values].sort((a: number, b: number) => b - a));
   });
 
+  it('filters commerce facts across both commerce sources as each customer’s order summary states them', async () => {
+    const all = (await walk()).ids;
+    const summaries = new Map<string, { ltv: number; last90: number }>();
+    for (let i = 0; i < all.length; i += 500) {
+      const { body } = await world.query(`query($ids: [ID!]!) { customers(ids: $ids) { id orderSummary { lifetimeValue { amount } ordersLast90Days } } }`, {
+        ids: all.slice(i, i + 500),
+      });
+      expect(body.errors).toBeUndefined();
+      for (const c of body.data.customers) summaries.set(c.id, { ltv: Number(c.orderSummary?.lifetimeValue.amount ?? 0), last90: c.orderSummary?.ordersLast90Days ?? 0 });
+    }
+    const ltv = await walk({ filter: { lifetimeValue: { min: 500 } } });
+    expect(ltv.ids).toEqual(all.filter((id) => summaries.get(id)!.ltv >= 500));
+    const recent = await walk({ filter: { orders: { withinDays: 90 } } });
+    expect(recent.ids).toEqual(all.filter((id) => summaries.get(id)!.last90 >= 1));
+  });
+
   it('refuses a page larger than the role allows, naming the argument, before any source call', async () => {
     world.reset();
     const { body } = await world.query(PAGE, { first: 501 }, { 'x-api-key': apiKeyFor('marketing') });

@@ -36,7 +36,7 @@ import { badRow, badUserInput, SourceError } from '../../errors';
 import { addMoney, instantFromIso, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import type { SourceObserver } from '../observe';
-import type { CategoryStat, Order, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
+import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
 
@@ -92,6 +92,8 @@ export interface MarketplaceConnector extends Connector {
   categoryStatsByBuyerIds(ids: readonly string[]): Promise<Array<Slot<CategoryStat>[]>>;
   eventsByBuyerIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
   rfmBoundaries(): Promise<RfmBoundaries>;
+  /** Filter pushdown: per buyer with a selected counted trade, its aggregates (the listings paged with their time parameters). */
+  orderFacts(query: OrderFactQuery): Promise<OrderFact[]>;
 }
 
 /** The event kinds a marketplace shop emits: the same names as the SQL shop's, so timelines read alike. */
@@ -102,6 +104,8 @@ const PATH = '/router/rest';
 export const API_MAX_IDS = 20;
 /** TOP's page_size ceiling for trades, refunds and CRM members. */
 export const API_MAX_PAGE = 100;
+/** Pages of one whole-base listing in flight at once (filter pushdown). */
+const LISTING_CONCURRENCY = 6;
 /** A runaway has_next (a server that never ends) stops here instead of looping forever. */
 const MAX_PAGES = 10_000;
 const CURSOR_PREFIX = 'top1:';
@@ -269,6 +273,29 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       if (page >= MAX_PAGES) throw badResponse(SOURCE, method, `more than ${MAX_PAGES} pages`);
     }
     return rows;
+  }
+
+  /**
+   * Every page of one listing, the first asked for `total_results` (TOP answers it when
+   * `use_has_next` is off) and the rest then fetched LISTING_CONCURRENCY at a time. For whole-base
+   * reads (filter pushdown), which would otherwise take one round trip per page in turn.
+   */
+  async function allPages(operation: string, method: string, params: Record<string, string | number>, outer: string, inner: string) {
+    const first = await call(operation, 0, method, { ...params, page_no: 1, page_size: API_MAX_PAGE });
+    const total = first.total_results;
+    if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) return pages(operation, 0, method, params, outer, inner);
+    const count = Math.ceil(total / API_MAX_PAGE);
+    if (count > MAX_PAGES) throw badResponse(SOURCE, method, `more than ${MAX_PAGES} pages`);
+    const rest: JsonObject[][] = new Array(Math.max(0, count - 1));
+    let next = 2;
+    const worker = async () => {
+      while (next <= count) {
+        const page = next++;
+        rest[page - 2] = nested(SOURCE, await call(operation, 0, method, { ...params, page_no: page, page_size: API_MAX_PAGE }), outer, inner, method);
+      }
+    };
+    await Promise.all(Array.from({ length: LISTING_CONCURRENCY }, worker));
+    return [...nested(SOURCE, first, outer, inner, method), ...rest.flat()];
   }
 
   /** Chunks of unique valid keys, run concurrently; each chunk's rows grouped by `key`. */
@@ -577,6 +604,51 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
           .sort(compareEvents);
         return [...good.slice(0, query.limit), ...bad];
       });
+    },
+
+    /**
+     * Filter pushdown over the whole base, in the API's own terms: the trade listing paged (100 a
+     * call) with `start_created` / `end_created` narrowing it to the window, and the SUCCESS
+     * refunds paged likewise; aggregated here per buyer. Calls grow with the base (or the
+     * window), never with the number of buyers that match. A channel other than this shop's
+     * answers at once: nothing here was sold there.
+     */
+    async orderFacts(query: OrderFactQuery): Promise<OrderFact[]> {
+      if (query.channels?.length && !query.channels.includes(channel)) return [];
+      const sinceMs = query.since ? Date.parse(query.since) : null;
+      const beforeMs = query.before ? Date.parse(query.before) : null;
+      const window: Record<string, string> = {
+        ...(sinceMs == null ? {} : { start_created: topTime(Math.floor(sinceMs / 1000) * 1000) }),
+        ...(beforeMs == null ? {} : { end_created: topTime(Math.ceil(beforeMs / 1000) * 1000) }),
+      };
+      const [trades, refunds] = await Promise.all([
+        allPages('orderFacts', 'taobao.trades.sold.get', { fields: TRADE_FIELDS, ...window }, 'trades', 'trade'),
+        allPages('orderFacts', 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
+      ]);
+      // Pages read concurrently may overlap when the listing moves meanwhile: each trade and refund counts once.
+      const refunded = new Map<string, number>();
+      const seenRefunds = new Set<string>();
+      for (const r of refunds.map(toRefund)) {
+        if (r instanceof Error || seenRefunds.has(r.id)) continue;
+        seenRefunds.add(r.id);
+        refunded.set(r.orderId, (refunded.get(r.orderId) ?? 0) + toCents(r.amount));
+      }
+      const per = new Map<string, OrderFact>();
+      const seenTrades = new Set<string>();
+      for (const t of trades.map(toTrade)) {
+        if (t instanceof Error || t.order.status === CANCELLED || seenTrades.has(t.order.id)) continue;
+        seenTrades.add(t.order.id);
+        const o = t.order;
+        const at = Date.parse(o.placedAt);
+        if ((sinceMs != null && at < sinceMs) || (beforeMs != null && at >= beforeMs)) continue;
+        if (query.categories?.length && !t.lines.some((l) => !(l instanceof Error) && query.categories!.includes(l.category))) continue;
+        const f = per.get(o.accountId) ?? { recordId: o.accountId, orders: 0, spentCents: 0, lastOrderAt: null };
+        f.orders += 1;
+        f.spentCents += toCents(o.total) - (refunded.get(o.id) ?? 0);
+        if (!f.lastOrderAt || o.placedAt > f.lastOrderAt) f.lastOrderAt = o.placedAt;
+        per.set(o.accountId, f);
+      }
+      return [...per.values()];
     },
 
     /**

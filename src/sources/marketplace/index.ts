@@ -63,6 +63,7 @@ function capabilities(c: MarketplaceConnector): Capabilities {
       refundsByOrderIds: (ids) => c.refundsByOrderIds(ids),
       categoryStatsByRecordIds: (ids) => c.categoryStatsByBuyerIds(ids),
       rfmBoundaries: () => c.rfmBoundaries(),
+      orderFacts: (q) => c.orderFacts(q),
     },
     profile: {
       fields: PROFILE_FIELDS,

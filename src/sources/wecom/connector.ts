@@ -90,6 +90,8 @@ export interface WecomConnector extends Connector {
   contactsByIds(ids: readonly string[]): Promise<Array<Slot<WecomContact> | null>>;
   /** `wecom_contact_added` per follow, per id, as `EventQuery` asks. */
   eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+  /** Every current contact's id, listed by staff member (engagement filter pushdown). */
+  contactIds(): Promise<string[]>;
 }
 
 export interface WecomConnectorConfig extends HttpConnectorOptions {
@@ -449,6 +451,40 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
           .sort(compareEvents)
           .slice(0, query.limit);
       });
+    },
+
+    /**
+     * Every current contact's external_userid: batch/get_by_user over the staff list (100 staff
+     * a call, paged 100 contacts at a time). Filter pushdown for engagement: a contact answered
+     * here is followed by some staff member now, so it is both subscribed and a staff contact.
+     */
+    async contactIds() {
+      const staff = await staffList();
+      const ids = new Set<string>();
+      const request = `POST ${PATH.byUser}`;
+      for (let i = 0; i < staff.length; i += API_MAX_IDS) {
+        const userids = staff.slice(i, i + API_MAX_IDS);
+        let cursor = '';
+        for (let pages = 0; ; pages++) {
+          if (pages > 100_000) throw badResponse(SOURCE, request, 'next_cursor never ends');
+          const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length }, () =>
+            call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND])),
+          );
+          // 60111: a staff member left between listing and paging; the next listing of staff drops them.
+          if (answer instanceof ErrcodeFailure) break;
+          const list = answer.external_contact_list;
+          if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
+          for (const item of list) {
+            const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
+            if (id) ids.add(id);
+          }
+          const next = answer.next_cursor ?? '';
+          if (typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+          if (!next || next === cursor) break;
+          cursor = next;
+        }
+      }
+      return [...ids];
     },
 
     async scan(cursor, pageSize) {

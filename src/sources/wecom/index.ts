@@ -82,6 +82,7 @@ export const kind = defineSourceKind<WecomOptions, WecomConnector>({
     engagement: {
       operation: CONTACTS_OPERATION,
       records: (ids) => wecom.contactsByIds(ids),
+      recordIdsWhere: () => wecom.contactIds(),
       // WeCom answers only contacts some staff member still follows, so a record answered is subscribed.
       view: (c: WecomContact, source) => ({
         source,

@@ -1,0 +1,190 @@
+/**
+ * bench:bi — BI lists and exports through the real HTTP API of a gateway in its own process.
+ *
+ *   npm run bench:bi -- --people 5000 --requests 30
+ *   npm run bench:bi -- --people 110000 --requests 10 --export
+ *
+ * Builds (once, cached under bench/results/) the demo world, runs its HTTP stand-ins in a child
+ * process, resolves it into a fresh OneID map, then starts the gateway (`src/cli.ts start`, under
+ * tsx) as a child of its own and measures, as the analyst role (the `bi-warehouse` key's role):
+ *  - a filtered page of 500: `customersConnection(first: 500, filter)`, the first page of a walk
+ *    (planned afresh every time: p50/p95 over --requests runs), and the walk's later pages (which
+ *    reuse the first page's plan), with the plan's source calls;
+ *  - with --export: `GET /export/customers.ndjson` of every customer with the golden fields the
+ *    role sees and orderSummary: rows, seconds, customers/s, and the gateway's peak RSS (VmHWM of
+ *    its process, which includes start-up).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { parseConfig } from '../src/config';
+import { createGateway } from '../src/gateway';
+import { runResolution } from '../src/resolution';
+import { createLogger } from '../src/observability/logger';
+import { ensureDemoWorld } from '../demo/seed';
+import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
+import { memoryMiB } from './proc';
+
+const root = path.resolve(__dirname, '..');
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+};
+const people = Number(arg('people', '5000'));
+const requests = Number(arg('requests', '30'));
+const doExport = process.argv.includes('--export');
+const filter = JSON.parse(arg('filter', JSON.stringify({ orders: { min: 2, withinDays: 365 }, subscribed: true })));
+const KEY = 'bench-analyst-key';
+const EXPORT_FIELDS = [
+  'id',
+  'gender',
+  'birthday',
+  'memberTier',
+  'registeredAt',
+  'registrationChannel',
+  'marketingConsent.sms',
+  'marketingConsent.email',
+  'marketingConsent.wechat',
+  'orderSummary.orderCount',
+  'orderSummary.lifetimeValue.amount',
+  'orderSummary.lastOrderAt',
+];
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function gql(url: string, query: string, variables: Record<string, unknown>) {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: any; errors?: Array<{ message: string }> };
+  if (body.errors?.length) throw new Error(`graphql: ${body.errors[0].message}`);
+  return body.data;
+}
+
+const PAGE = `query($f: CustomerFilter, $after: String) { customersConnection(first: 500, filter: $f, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { id } } plan { estimatedCalls actualCalls reused } } }`;
+
+async function main() {
+  const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
+  const runDir = path.resolve(root, 'bench/results', `bi-${people}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  let t = Date.now();
+  const { generated } = await ensureDemoWorld({ dataDir: worldDir, people, seed: 42 });
+  console.log(`world: ${people} people (${generated ? 'generated' : 'cached'}, ${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  const standIns = await spawnStandIns(worldDir);
+  let gateway: ReturnType<typeof spawn> | null = null;
+  const stop = () => {
+    if (gateway && gateway.exitCode === null) gateway.kill('SIGTERM');
+    standIns.stop();
+  };
+  process.once('SIGINT', () => (stop(), process.exit(130)));
+  try {
+    const oneid = path.join(runDir, 'oneid.sqlite');
+    const port = await freePort();
+    const raw = {
+      server: { host: '127.0.0.1', port, sandbox: false },
+      oneid: { connection: { client: 'sqlite', filename: oneid } },
+      sources: demoSourcesConfig(worldDir, standIns, 60_000),
+      identity: { rulesFile: path.join(root, 'config/identity-rules.json'), resolveOnStart: false },
+      insights: { rulesDir: path.join(root, 'config') },
+      access: { policyFile: path.join(root, 'config/access.json') },
+      auth: { apiKeys: [{ name: 'bi-warehouse', role: 'analyst', sha256: crypto.createHash('sha256').update(KEY).digest('hex') }] },
+      log: { level: 'warn' },
+    };
+    const configFile = path.join(runDir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify(raw, null, 2));
+    // The OneID map: resolved once per world (kept with the run), in this process.
+    if (!fs.existsSync(oneid)) {
+      t = Date.now();
+      const gw = await createGateway(parseConfig(raw, configFile), { log: createLogger('silent') });
+      await runResolution(gw);
+      await gw.close();
+      console.log(`resolved: ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    }
+    gateway = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--config', configFile], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (i > 600) throw new Error('the gateway did not become ready');
+      const ok = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const customers = (await gql(url, PAGE, { f: null })).customersConnection.totalCount;
+    console.log(`gateway pid ${gateway.pid}: ${customers} active customers`);
+
+    // A filtered page of 500: first pages (planned afresh), then one walk's later pages.
+    const first: number[] = [];
+    let plan: { estimatedCalls: number; actualCalls: number | null } | null = null;
+    let matches = 0;
+    for (let i = 0; i < requests; i++) {
+      t = performance.now();
+      const c = (await gql(url, PAGE, { f: filter })).customersConnection;
+      first.push(performance.now() - t);
+      plan = c.plan;
+      matches = c.totalCount;
+    }
+    const later: number[] = [];
+    let after = (await gql(url, PAGE, { f: filter })).customersConnection.pageInfo.endCursor;
+    for (let i = 0; i < requests && after; i++) {
+      t = performance.now();
+      const c = (await gql(url, PAGE, { f: filter, after })).customersConnection;
+      later.push(performance.now() - t);
+      after = c.pageInfo.hasNextPage ? c.pageInfo.endCursor : null;
+    }
+    console.log(`filter ${JSON.stringify(filter)}: ${matches} matches; plan estimated ${plan?.estimatedCalls} / actual ${plan?.actualCalls} source calls`);
+    console.log(`| first page of 500 (planned afresh) | ${pct(first, 50).toFixed(0)} ms | ${pct(first, 95).toFixed(0)} ms | ${first.length} |`);
+    if (later.length) console.log(`| later pages of 500 (plan reused) | ${pct(later, 50).toFixed(0)} ms | ${pct(later, 95).toFixed(0)} ms | ${later.length} |`);
+
+    if (doExport) {
+      t = performance.now();
+      const res = await fetch(`${url}/export/customers.ndjson?fields=${EXPORT_FIELDS.join(',')}`, { headers: { 'x-api-key': KEY } });
+      if (!res.ok || !res.body) throw new Error(`export: HTTP ${res.status}`);
+      let rows = 0;
+      let bytes = 0;
+      let tail = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.length;
+        const text = tail + decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        tail = lines.pop() ?? '';
+        rows += lines.length;
+        if (lines.some((l) => l.startsWith('{"_error"'))) throw new Error('export ended early');
+      }
+      const s = (performance.now() - t) / 1000;
+      const mem = memoryMiB(gateway.pid!);
+      console.log(
+        `| NDJSON export, ${EXPORT_FIELDS.length} fields | ${rows} rows | ${s.toFixed(1)} s | ${(rows / s).toFixed(0)} customers/s | ${(bytes / 1048576).toFixed(1)} MiB | peak RSS ${mem.peak.toFixed(0)} MiB |`,
+      );
+    }
+    console.log(`gateway peak RSS (VmHWM): ${memoryMiB(gateway.pid!).peak.toFixed(0)} MiB`);
+  } finally {
+    stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

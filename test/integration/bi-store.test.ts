@@ -1,0 +1,75 @@
+/**
+ * OneID BI store: the segments migration up and down, segment writes, and the keyset reads BI
+ * lists page with, on the engine under test (SQLite, or MariaDB with C360_TEST_DB=mariadb).
+ */
+import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { migrateLatest, migratorConfig } from '../../src/idmap/migrate';
+import { MIGRATIONS } from '../../src/idmap/migrations';
+import { createBiStore } from '../../src/idmap/bi-store';
+
+describe(`OneID BI store (${testEngine})`, () => {
+  let t: TestDatabase;
+  beforeEach(async () => {
+    t = await freshDatabase('bi_store');
+    await migrateLatest(t.db);
+  });
+  afterEach(() => t.drop());
+
+  it('creates c360_segments in its own migration, below the 20261201000500 range, and drops it going down', async () => {
+    const names = MIGRATIONS.map(([n]) => n);
+    expect(names).toContain('20261201000100_segments');
+    expect(names.indexOf('20261201000100_segments')).toBeLessThan(
+      names.findIndex((n) => n >= '20261201000500') === -1 ? Infinity : names.findIndex((n) => n >= '20261201000500'),
+    );
+    expect(await t.db.schema.hasTable('c360_segments')).toBe(true);
+    const after = names.slice(names.indexOf('20261201000100_segments'));
+    for (let i = 0; i < after.length; i++) await t.db.migrate.down(migratorConfig);
+    expect(await t.db.schema.hasTable('c360_segments')).toBe(false);
+    await migrateLatest(t.db);
+    expect(await t.db.schema.hasTable('c360_segments')).toBe(true);
+  });
+
+  it('saves, changes and deletes segments; a taken name is CONFLICT, an unknown one NOT_FOUND', async () => {
+    const store = createBiStore(t.db);
+    const filter = { memberTier: ['gold', 'platinum'], city: '上海', orders: { min: 3, withinDays: 90 } };
+    const made = await store.createSegment({ name: 'vip_shanghai', description: 'VIPs in Shanghai', filter, actor: 'alice' });
+    expect(made).toMatchObject({ name: 'vip_shanghai', description: 'VIPs in Shanghai', filter, size: null, createdBy: 'alice', updatedBy: 'alice' });
+    await expect(store.createSegment({ name: 'vip_shanghai', description: null, filter, actor: 'bob' })).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+    await store.noteSegmentSize('vip_shanghai', 42, '2026-12-01T10:00:00.000Z');
+    expect(await store.segment('vip_shanghai')).toMatchObject({ size: 42, computedAt: '2026-12-01T10:00:00.000Z' });
+    const changed = await store.updateSegment({ name: 'vip_shanghai', filter: { memberTier: 'platinum' }, actor: 'bob' });
+    expect(changed).toMatchObject({ filter: { memberTier: 'platinum' }, size: null, updatedBy: 'bob', description: 'VIPs in Shanghai' });
+    await expect(store.updateSegment({ name: 'nope', description: 'x', actor: 'bob' })).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    expect((await store.segments()).map((s) => s.name)).toEqual(['vip_shanghai']);
+    expect(await store.deleteSegment('vip_shanghai')).toBe(true);
+    expect(await store.deleteSegment('vip_shanghai')).toBe(false);
+  });
+
+  it('pages active customers by id, skips merged ones, and maps records to their customers in chunks', async () => {
+    const now = t.db.client.config.client === 'mysql2' ? new Date() : new Date().toISOString();
+    const ids = Array.from({ length: 2500 }, (_, i) => `01C${String(i).padStart(23, '0')}`);
+    const rows = ids.map((id, i) => ({ id, status: i % 10 === 9 ? 'merged' : 'active', merged_into: i % 10 === 9 ? ids[i - 1] : null, created_at: now, updated_at: now }));
+    for (let i = 0; i < rows.length; i += 500) await t.db('idmap_customers').insert(rows.slice(i, i + 500));
+    const records = ids.filter((_, i) => i % 10 !== 9).map((id, i) => ({ source: 'crm', record_id: `C${String(i).padStart(7, '0')}`, customer_id: id, pending: false }));
+    for (let i = 0; i < records.length; i += 500) await t.db('idmap_source_records').insert(records.slice(i, i + 500));
+    const store = createBiStore(t.db);
+    const active = ids.filter((_, i) => i % 10 !== 9);
+    expect(await store.countActive()).toBe(active.length);
+    const walked: string[] = [];
+    for (let after: string | null = null; ;) {
+      const page = await store.activeIdsAfter(after, 700);
+      if (!page.length) break;
+      walked.push(...page);
+      after = page[page.length - 1];
+    }
+    expect(walked).toEqual(active);
+    const owners = await store.customersOfRecords(
+      'crm',
+      records.map((r) => r.record_id),
+    );
+    expect(owners.size).toBe(records.length);
+    expect(owners.get(records[1234].record_id)).toBe(records[1234].customer_id);
+    expect((await store.activeAmong(ids.slice(0, 20))).size).toBe(18);
+    expect((await store.recordCounts()).get('crm')).toBe(records.length);
+  });
+});
