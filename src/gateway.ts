@@ -113,6 +113,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     policyFile: config.access.policyFile,
     hashKey: config.access.hashKey,
     hardMaxIds: config.limits.maxIds,
+    // The audit rows a response waits for: within the read deadline where the store can hang (MySQL/MariaDB).
+    auditTimeoutMs: readDb === oneidDb ? null : timeoutMs,
     optionalTypes: unconfiguredTypes(schema),
     // A timeline title is its origin's data (a refund reason, a ticket subject): it is shown only to roles that read that field.
     // Likewise a tag's reason is the data of the fields its rule read (a ticket's rating, a golden field).

@@ -24,6 +24,7 @@ import type { Logger } from '../observability/logger';
 import { isMysql } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
+import { safeError } from '../observability/scrub';
 import { migrateAccessLatest } from './migrations';
 
 export interface AuditEntry {
@@ -285,9 +286,13 @@ export function auditLogOf(ctx: unknown): AuditLog | undefined {
  * every role's Apollo Server (the admin's too). When the write fails, the response carries no
  * data, only an error with code SOURCE_UNAVAILABLE and `source: "audit"`.
  */
-export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () => Date; timeoutMs?: number } = {}): ApolloServerPlugin<Context> {
+/**
+ * `timeoutMs`: the write's deadline; default DEFAULT_AUDIT_TIMEOUT_MS, null for none (SQLite: the
+ * store runs in-process, so a deadline would measure only how busy this process is).
+ */
+export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () => Date; timeoutMs?: number | null } = {}): ApolloServerPlugin<Context> {
   const now = opts.now ?? (() => new Date());
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_AUDIT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs === undefined ? DEFAULT_AUDIT_TIMEOUT_MS : opts.timeoutMs;
   return {
     async requestDidStart({ contextValue }) {
       const collector = beginAudit(contextValue, auditLog);
@@ -296,15 +301,15 @@ export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () =
           if (collector.isEmpty) return;
           const ctx = rc.contextValue;
           try {
-            await withDeadline(
-              auditLog.record(collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() })),
-              timeoutMs,
+            const write = auditLog.record(
+              collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() }),
             );
+            await (timeoutMs === null ? write : withDeadline(write, timeoutMs));
           } catch (e) {
             // Past the deadline the write may still commit later: an extra row, never a missing one.
             const late = e instanceof OneidTimeoutError;
             (ctx.log ?? opts.log)?.error(
-              { err: { name: (e as Error).name, message: (e as Error).message } },
+              { err: safeError(e) },
               late ? 'access audit write did not commit in time; personal data withheld' : 'access audit write failed; personal data withheld',
             );
             // Over its deadline the OneID store is taken as unavailable, as its reads are (src/idmap/guarded.ts): 503 with Retry-After.

@@ -65,6 +65,8 @@ export interface AccessOptions {
   optionalTypes?: ReadonlySet<string>;
   /** Derived fields and the field each takes its value from (see RoleSchemaOptions.derived). */
   derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
+  /** How long a request waits for its audit rows to commit (the request path's OneID deadline, config oneid.timeoutMs); null for no deadline. */
+  auditTimeoutMs?: number | null;
 }
 
 export interface Access {
@@ -92,7 +94,7 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
   });
   const auditLog = createAuditLog(opts.db);
   await auditLog.migrate();
-  const audit = auditPlugin(auditLog, { log: opts.log });
+  const audit = auditPlugin(auditLog, { log: opts.log, timeoutMs: opts.auditTimeoutMs });
 
   const roleOf = (role: string) => {
     const r = policy.roles.get(role);

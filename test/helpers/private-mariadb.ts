@@ -14,7 +14,7 @@ export interface PrivateMariadb {
   /** `mysql://root@127.0.0.1:<port>/` */
   url: string;
   pid(): number;
-  /** SIGSTOP: the process keeps its sockets open and answers nothing. */
+  /** SIGSTOP, returning once every thread is stopped: the process keeps its sockets open and answers nothing. */
   freeze(): void;
   /** SIGCONT. */
   thaw(): void;
@@ -96,6 +96,16 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
   const freeze = () => {
     child!.kill('SIGSTOP');
     frozen = true;
+    // kill() only queues the signal: wait until the kernel reports every thread stopped (state T).
+    const pid = child!.pid!;
+    const stopped = () => {
+      try {
+        return fs.readdirSync(`/proc/${pid}/task`).every((t) => /^\d+ \(.*\) T /.test(fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')));
+      } catch {
+        return true; // no /proc: nothing to wait for
+      }
+    };
+    for (let i = 0; i < 10_000 && !stopped(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   };
   const thaw = () => {
     child!.kill('SIGCONT');

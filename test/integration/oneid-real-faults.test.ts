@@ -82,10 +82,19 @@ const post = async (path: string, body: string, headers: Record<string, string>)
   const res = await fetch(`${world.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any };
 };
-const graphql = (query: string, variables: Record<string, unknown>) =>
-  post('/graphql', JSON.stringify({ query, variables }), { 'x-api-key': 'test-admin-key' });
+const graphql = (query: string, variables: Record<string, unknown>) => post('/graphql', JSON.stringify({ query, variables }), { 'x-api-key': 'test-admin-key' });
 
-const readCustomer = () => graphql(`query($id: ID!) { customer(id: $id) { id } }`, { id: customerId });
+const readCustomer = () =>
+  graphql(
+    `
+      query ($id: ID!) {
+        customer(id: $id) {
+          id
+        }
+      }
+    `,
+    { id: customerId },
+  );
 const LINK = `mutation($a: SourceRecordInput!, $b: SourceRecordInput!) { linkRecords(a: $a, b: $b, reason: "same person, checked by phone") { customerId } }`;
 const link = () => graphql(LINK, { a: pair[0], b: pair[1] });
 /** A signed notification that the CRM record changed, with the given event id. */
@@ -99,9 +108,10 @@ const readyz = async () => {
 };
 
 function expectGraphqlUnavailable(a: { status: number; retryAfter: string | null; body: any }) {
-  expect(a.status).toBe(503);
+  // Status and body together, so a failure shows what was answered instead.
+  expect({ status: a.status, body: a.body }).toMatchObject({ status: 503, body: { errors: [{ extensions: { code: 'ONEID_UNAVAILABLE' } }] } });
+  expect(a.body.errors).toHaveLength(1);
   expect(Number(a.retryAfter)).toBeGreaterThan(0);
-  expect(a.body.errors.map((e: any) => e.extensions.code)).toEqual(['ONEID_UNAVAILABLE']);
   expect(a.body.errors[0].message).not.toMatch(/select|insert|idmap_|\?/i);
 }
 function expectWebhookUnavailable(a: { status: number; retryAfter: string | null; body: any }) {
@@ -174,7 +184,16 @@ describe('a MariaDB server of its own', () => {
   itOn('mariadb')('frozen with SIGSTOP: reads, stewardship changes, webhooks and /readyz each answer within their deadline; all answer again after SIGCONT', async () => {
     await expectAnswering();
     // Undo the link the previous test made, so there is a change to make.
-    const split = await graphql(`mutation($r: SourceRecordInput!) { unlinkRecord(record: $r, reason: "test: separate again") { customerId } }`, { r: pair[1] });
+    const split = await graphql(
+      `
+        mutation ($r: SourceRecordInput!) {
+          unlinkRecord(record: $r, reason: "test: separate again") {
+            customerId
+          }
+        }
+      `,
+      { r: pair[1] },
+    );
     expect(split.body.errors).toBeUndefined();
     expect(await holder(pair[0])).not.toBe(await holder(pair[1]));
 
@@ -211,13 +230,22 @@ describe('a MariaDB server of its own', () => {
     try {
       // Hold the table so the lookup waits inside the server, where it can be killed.
       await admin.query(`LOCK TABLES ${T.identifiers} WRITE`);
-      const answer = graphql(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: phone });
+      const answer = graphql(
+        `
+          query ($v: String!) {
+            customersByIdentifier(kind: PHONE, value: $v) {
+              id
+            }
+          }
+        `,
+        { v: phone },
+      );
       let killed = 0;
       for (let i = 0; i < 200 && !killed; i++) {
-        const [rows] = (await killer.query(
-          `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND INFO LIKE ? AND ID <> CONNECTION_ID()`,
-          [ONEID_DB, `%${T.identifiers}%`],
-        )) as [Array<{ ID: number }>, unknown];
+        const [rows] = (await killer.query(`SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND INFO LIKE ? AND ID <> CONNECTION_ID()`, [
+          ONEID_DB,
+          `%${T.identifiers}%`,
+        ])) as [Array<{ ID: number }>, unknown];
         for (const r of rows) {
           await killer.query(`KILL QUERY ${Number(r.ID)}`);
           killed += 1;
@@ -236,6 +264,25 @@ describe('a MariaDB server of its own', () => {
     expect(JSON.stringify(logged)).toMatch(/interrupted|max_statement_time/i);
     expectNoCustomerDataLogged();
     await expectAnswering();
+  });
+
+  itOn('mariadb')('an audit table held by another session withholds the personal data a request read, answering ONEID_UNAVAILABLE within the deadline', async () => {
+    await expectAnswering();
+    const PII = `query($id: ID!) { customer(id: $id) { id crmContacts { phone email } } }`;
+    const admin = await mysql.createConnection({ host: '127.0.0.1', port: Number(new URL(maria!.url).port), user: 'root', database: ONEID_DB });
+    try {
+      await admin.query('LOCK TABLES c360_access_audit WRITE');
+      const held = await graphql(PII, { id: customerId });
+      expectGraphqlUnavailable(held);
+      // Fail closed: an unrecorded read of personal data is never answered.
+      expect(held.body.data ?? null).toBeNull();
+    } finally {
+      await admin.query('UNLOCK TABLES');
+      await admin.end();
+    }
+    const answered = await graphql(PII, { id: customerId });
+    expect(answered.status).toBe(200);
+    expect(answered.body.data.customer.id).toBe(customerId);
   });
 
   itOn('mariadb')('stopped, every path answers ONEID_UNAVAILABLE at once with a handful of log lines; started again, the gateway answers without a restart', async () => {
