@@ -27,6 +27,12 @@ export type TestRole = (typeof TEST_ROLES)[number];
 export const apiKeyFor = (role: TestRole) => `test-${role}-key`;
 /** Every source's webhook secret in the test world. */
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+/**
+ * Every source's and OneID's deadline in the test world: far beyond any answer on a machine
+ * shared with other jobs, so no test fails because a stand-in answered slowly. Tests of faults
+ * set their own, short on purpose.
+ */
+export const GENEROUS_DEADLINE_MS = 30_000;
 
 export interface TestWorld {
   url: string;
@@ -99,7 +105,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   for (const system of systems) standIns[system.name] = await system.serve({ dbFile: path.join(dir, `${system.store}.sqlite`), port: 0 });
   const raw: any = {
     server: { host: '127.0.0.1', port: 0, sandbox: false },
-    oneid: { connection: dbs.oneid.connection },
+    oneid: { connection: dbs.oneid.connection, timeoutMs: GENEROUS_DEADLINE_MS },
     sources: [
       { name: 'crm', kind: 'crm', connection: dbs.crm.connection, webhookSecret: WEBHOOK_SECRET },
       { name: 'orders', kind: 'shop', connection: dbs.orders.connection, webhookSecret: WEBHOOK_SECRET },
@@ -119,6 +125,8 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     access: { policyFile: path.resolve(__dirname, '../../config/access.json'), hashKey: 'test-mask-key-0123456789' },
     log: { level: 'silent' },
   };
+  // Deadlines a loaded CI machine cannot miss; a fault test sets its own short ones in configPatch.
+  for (const source of raw.sources) source.timeoutMs = GENEROUS_DEADLINE_MS;
   opts.configPatch?.(raw);
   const config = parseConfig(raw, 'test world config');
   const calls = new CallRecorder();

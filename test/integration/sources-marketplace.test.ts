@@ -197,7 +197,7 @@ let recorder: CallRecorder;
 let tmall: MarketplaceConnector;
 
 function connect(name = 'shop_tmall', over: Record<string, unknown> = {}): MarketplaceConnector {
-  return kind.create(name, kind.options.parse({ baseUrl: server.url, ...CREDS, timeoutMs: 2000, retries: 0, categories: CATEGORIES, ...over }), recorder);
+  return kind.create(name, kind.options.parse({ baseUrl: server.url, ...CREDS, timeoutMs: 20_000, retries: 0, categories: CATEGORIES, ...over }), recorder);
 }
 
 async function failure(p: Promise<unknown>): Promise<SourceError> {

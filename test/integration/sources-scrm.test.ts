@@ -70,7 +70,7 @@ let server: ScrmServer;
 let recorder: CallRecorder;
 
 function connect(over: Partial<WechatConnectorConfig> = {}, baseUrl = server.url) {
-  return createWechatConnector({ baseUrl, appId: APP_ID, appSecret: APP_SECRET, timeoutMs: 1000, retries: 0, ...over }, recorder);
+  return createWechatConnector({ baseUrl, appId: APP_ID, appSecret: APP_SECRET, timeoutMs: 20_000, retries: 0, ...over }, recorder);
 }
 
 async function failure(p: Promise<unknown>): Promise<SourceError> {

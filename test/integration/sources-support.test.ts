@@ -77,7 +77,7 @@ let server: SupportServer;
 let recorder: CallRecorder;
 
 function connect(over: Partial<HelpdeskConnectorConfig> = {}) {
-  return createHelpdeskConnector({ baseUrl: server.url, token: TOKEN, timeoutMs: 1000, retries: 0, ...over }, recorder);
+  return createHelpdeskConnector({ baseUrl: server.url, token: TOKEN, timeoutMs: 20_000, retries: 0, ...over }, recorder);
 }
 
 async function failure(p: Promise<unknown>): Promise<SourceError> {
