@@ -79,9 +79,10 @@ interface DbAuditRow {
 }
 
 /**
- * Batches writes: a call made while none is in flight is written at once; calls made meanwhile
- * queue and are written together, in one call to `write`, once it returns. Each call settles
- * with the write that carried its rows.
+ * Batches writes: a call made while none is in flight is written after the current turn of the
+ * event loop, with every call made until then; calls made while a write is in flight queue and
+ * are written together, in one call to `write`, once it returns. Each call settles with the
+ * write that carried its rows.
  */
 export function groupCommit<R>(write: (rows: R[]) => Promise<void>): (rows: readonly R[]) => Promise<void> {
   let queued: { rows: R[]; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } | null = null;
@@ -105,7 +106,12 @@ export function groupCommit<R>(write: (rows: R[]) => Promise<void>): (rows: read
       queued ??= { rows: [], waiters: [] };
       for (const r of rows) queued.rows.push(r);
       queued.waiters.push({ resolve, reject });
-      if (!writing) void drain();
+      if (!writing) {
+        // The first rows wait one turn of the event loop (setImmediate runs after the poll phase), so
+        // that the responses finished by the same I/O turn share its INSERT and commit.
+        writing = true;
+        setImmediate(() => void drain());
+      }
     });
 }
 
