@@ -5,7 +5,7 @@
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
@@ -140,6 +140,8 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
     plugins: [
       // The IDE is served by src/ide/ from files shipped with the gateway; Apollo's landing page loads from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      // No field carries a cache hint and no response a cache policy: Apollo's default cache-control plugin would wrap every field's resolver for nothing.
+      ApolloServerPluginCacheControlDisabled(),
       observabilityPlugin(opts.metrics),
       ...(opts.plugins ?? []),
     ],
