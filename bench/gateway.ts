@@ -2,7 +2,7 @@
  * Gateway benchmark against its floor, in one run:
  *
  *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--connections 8] [--soak 60]
- *                         [--sources crm,orders,support,scrm] [--only 1,3] [--cpu-prof] [--no-build] [--baseline REF]
+ *                         [--sources crm,orders,support,scrm] [--only 1,3] [--cpu-prof] [--sql-profile] [--no-build] [--baseline REF]
  *
  * `--baseline REF` adds the gateway as of a git commit as a third server (see compileBaseline).
  * `--only` keeps the scenarios of those numbers (1-based, in the order of bench/gateway-scenarios.ts).
@@ -75,6 +75,8 @@ const sourceNames = list('sources', ['crm', 'orders', 'support', 'scrm']);
 const scenarioFilter = list('only', []);
 /** `--cpu-prof`: the gateway and the floor write V8 CPU profiles (bench/results/gateway-N/prof/) when they stop. */
 const cpuProf = flag('cpu-prof');
+/** `--sql-profile`: the gateway and the floor print their SQLite statements' time on stderr when they stop (bench/sql-profile.cjs). */
+const sqlProf = flag('sql-profile');
 
 const root = path.resolve(__dirname, '..');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
@@ -157,6 +159,17 @@ async function oneidForBaseline(ref: string, oneid: string, runDir: string): Pro
   return copy;
 }
 
+/**
+ * The access policy as it is, but for the per-principal request rate: its default (3,000 a
+ * minute) would answer a throughput bench with 429s, which cost nothing and measure nothing.
+ */
+function benchPolicy(policyFile: string, out: string): string {
+  const policy = JSON.parse(fs.readFileSync(policyFile, 'utf8')) as { defaults?: { limits?: Record<string, unknown> } };
+  policy.defaults = { ...policy.defaults, limits: { ...policy.defaults?.limits, requestsPerMinute: 1_000_000 } };
+  fs.writeFileSync(out, JSON.stringify(policy, null, 2));
+  return out;
+}
+
 interface Server {
   name: 'gateway' | 'floor' | 'baseline';
   url: string;
@@ -179,6 +192,7 @@ async function freePort(): Promise<number> {
 
 async function startProcess(name: Server['name'], args: string[], url: string, ready: string, calls: () => Promise<number>): Promise<Server> {
   const prof = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(root, 'bench/results', `gateway-${people}`, 'prof', name)] : [];
+  if (sqlProf) prof.push('--require', path.join(root, 'bench/sql-profile.cjs'));
   const child = spawn(process.execPath, [...prof, ...args], { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
   exited.catch(() => undefined);
@@ -321,7 +335,7 @@ async function main() {
       sources: available.filter((s) => sourceNames.includes(s.name)),
       identity: { rulesFile: path.join(root, 'config/identity-rules.json'), resolveOnStart: false },
       insights: { rulesDir: path.join(root, 'config') },
-      access: { policyFile: path.join(root, 'config/access.json') },
+      access: { policyFile: benchPolicy(path.join(root, 'config/access.json'), path.join(runDir, 'access.json')) },
       auth: { apiKeys: Object.entries(BENCH_KEYS).map(([role, key]) => ({ name: `bench-${role}`, role, sha256: sha256(key) })) },
       // Production's default level: the per-request log line is part of what a request costs (stdout goes to /dev/null).
       log: { level: 'info' },
@@ -388,7 +402,7 @@ async function main() {
           oneid: { connection: { client: 'sqlite', filename: baselineOneid } },
           identity: { ...rawConfig.identity, rulesFile: own(rawConfig.identity.rulesFile) },
           insights: { rulesDir: own(rawConfig.insights.rulesDir) },
-          access: { policyFile: own(rawConfig.access.policyFile) },
+          access: { policyFile: benchPolicy(own(path.join(root, 'config/access.json')), path.join(runDir, 'baseline-access.json')) },
         }),
       );
       baseline = await startProcess('baseline', [entry, 'start', '--config', baselineConfig], url, '/readyz', async () =>
