@@ -590,7 +590,7 @@ describe('Access: introspection per role', () => {
     const { types, fieldsOf } = await typesOf(as('analyst'));
     expect(types.has('SupportRequester')).toBe(false);
     expect(types.has('Identifier')).toBe(false);
-    expect(fieldsOf('Query').sort()).toEqual(['customer', 'customers']);
+    expect(fieldsOf('Query').sort()).toEqual(['customer', 'customers', 'customersConnection', 'segment', 'segments']);
     expect(fieldsOf('CrmContact')).toEqual(expect.arrayContaining(['id', 'tier', 'ownerTeam', 'birthday']));
     for (const hidden of ['name', 'phone', 'email', 'province', 'city']) expect(fieldsOf('CrmContact')).not.toContain(hidden);
     for (const hidden of ['name', 'phone', 'email', 'city', 'province', 'supportRequesters', 'identifiers', 'provenance', 'linkHistory']) {
