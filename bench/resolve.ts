@@ -84,7 +84,8 @@ async function main() {
     const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
     const store = createIdMapStore(db);
     const started = Date.now();
-    const stats = await resolve({ store, db, connectors, rules, batchSize, pageSize });
+    const log = { info: (o: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(o)}\n`) };
+    const stats = await resolve({ store, db, connectors, rules, batchSize, pageSize, log });
     const seconds = (Date.now() - started) / 1000;
     const again = Date.now();
     const rerun = await resolve({ store, db, connectors, rules });
@@ -93,7 +94,8 @@ async function main() {
     process.stdout.write(
       [
         `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records, link batches of ${batchSize}, scan pages of ${pageSize}`,
-        `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s)`,
+        `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s, probabilistic ${(stats.probabilisticMs / 1000).toFixed(1)} s)`,
+        `  probabilistic    ${stats.recordsCompared} records compared, ${stats.pairsCompared} pairs, ${stats.probableLinks} links, ${stats.probableReviews} review candidates, ${stats.blocksSkipped} blocks over the cap`,
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
         `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
@@ -101,7 +103,17 @@ async function main() {
       ].join('\n') + '\n',
     );
     process.stdout.write(
-      JSON.stringify({ engine, people, records: stats.recordsRead, seconds, recordsPerSecond: stats.recordsRead / seconds, peakRssMiB: peakMiB, rerunSeconds }) + '\n',
+      JSON.stringify({
+        engine,
+        people,
+        records: stats.recordsRead,
+        seconds,
+        probabilisticSeconds: stats.probabilisticMs / 1000,
+        pairsCompared: stats.pairsCompared,
+        recordsPerSecond: stats.recordsRead / seconds,
+        peakRssMiB: peakMiB,
+        rerunSeconds,
+      }) + '\n',
     );
   } finally {
     clearInterval(sampler);

@@ -220,8 +220,8 @@ async function stageRecords(
   // Written after the page: a run stopped in between re-stages nothing, so a re-run could miss
   // these features; the tier then compares the record when it next changes. Cheap to accept.
   if (rules.probabilistic) {
-    const { features, deleted } = featuresOfPage(source, records, changes, rules);
-    await writeFeatures(store.db, source, features, deleted);
+    const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules);
+    await writeFeatures(store.db, source, features, deleted, fresh);
   }
 }
 

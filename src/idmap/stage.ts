@@ -181,7 +181,7 @@ export function featuresOfPage(
   records: readonly ScannedRecord[],
   changes: ScanChanges,
   rules: IdentityRules,
-): { features: MatchFeatures[]; deleted: string[] } {
+): { features: MatchFeatures[]; deleted: string[]; fresh: Set<string> } {
   const touched = new Set([...changes.inserts.map((i) => i.recordId), ...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId)]);
   const deleted = changes.updates.filter((u) => u.deleted).map((u) => u.recordId);
   const latest = new Map(records.map((r) => [r.recordId, r]));
@@ -200,7 +200,7 @@ export function featuresOfPage(
     }));
     features.push(featuresOf(source, id, r.traits ?? undefined, held, rules.isIgnoredBirthday));
   }
-  return { features, deleted };
+  return { features, deleted, fresh: new Set(changes.inserts.map((i) => i.recordId)) };
 }
 
 /** Whether the source says the value was given up by `at` (it is then history, not a current identifier). */

@@ -11,9 +11,16 @@ import { nameFormOf } from './names';
 export const PT = { features: 'idmap_match_features', blocks: 'idmap_match_blocks' } as const;
 
 /** Replaces the features and block keys of records (staged new or changed); `deleted` removes them. */
-export async function writeFeatures(db: Knex, source: string, features: readonly MatchFeatures[], deleted: readonly string[] = []): Promise<void> {
-  const ids = [...features.map((f) => f.recordId), ...deleted];
-  if (!ids.length) return;
+export async function writeFeatures(
+  db: Knex,
+  source: string,
+  features: readonly MatchFeatures[],
+  deleted: readonly string[] = [],
+  /** Records new to the store: nothing of theirs to replace. */
+  fresh: ReadonlySet<string> = new Set(),
+): Promise<void> {
+  const ids = [...features.map((f) => f.recordId).filter((id) => !fresh.has(id)), ...deleted];
+  if (!ids.length && !features.length) return;
   await db.transaction(async (trx) => {
     for (const part of chunks(ids)) {
       await trx(PT.blocks).where('source', source).whereIn('record_id', part).delete();
@@ -69,22 +76,28 @@ export async function blocksOf(db: Knex, keys: readonly SourceRecordKey[]): Prom
   return rows.map((r) => ({ key: r.block_key, record: { source: r.source, recordId: r.record_id } }));
 }
 
-/** Members of blocks no larger than `maxBlock`; larger ones are answered in `skipped`. */
+/** Live members of blocks no larger than `maxBlock`, with their customers; larger blocks are answered in `skipped`. */
 export async function blockMembers(
   db: Knex,
   blockKeys: readonly string[],
   maxBlock: number,
-): Promise<{ members: Map<string, SourceRecordKey[]>; sizes: Map<string, number>; skipped: number }> {
+): Promise<{ members: Map<string, Array<SourceRecordKey & { customerId: string | null }>>; sizes: Map<string, number>; skipped: number }> {
   const sizes = await selectChunked([...new Set(blockKeys)], (part) =>
     db(PT.blocks).whereIn('block_key', part).groupBy('block_key').select('block_key', db.raw('COUNT(*) AS n')),
   );
   const small = sizes.filter((s) => Number(s.n) <= maxBlock).map((s) => s.block_key as string);
-  const rows = await selectChunked(small, (part) => db(PT.blocks).whereIn('block_key', part).select('block_key', 'source', 'record_id'));
-  const members = new Map<string, SourceRecordKey[]>();
+  const rows = await selectChunked(small, (part) =>
+    db(`${PT.blocks} as b`)
+      .join('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id'))
+      .whereIn('b.block_key', part)
+      .whereNull('sr.deleted_at')
+      .select('b.block_key', 'b.source', 'b.record_id', 'sr.customer_id'),
+  );
+  const members = new Map<string, Array<SourceRecordKey & { customerId: string | null }>>();
   for (const r of rows) {
     const list = members.get(r.block_key) ?? [];
     members.set(r.block_key, list);
-    list.push({ source: r.source, recordId: r.record_id });
+    list.push({ source: r.source, recordId: r.record_id, customerId: r.customer_id });
   }
   return { members, sizes: new Map(sizes.map((x) => [x.block_key as string, Number(x.n)])), skipped: sizes.length - small.length };
 }

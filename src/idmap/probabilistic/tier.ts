@@ -105,9 +105,13 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
     settings.maxBlock,
   );
   stats.blocksSkipped += skipped;
+  // A block whose records are all one customer already has nothing to compare: most identifier
+  // blocks, after the rules. Only the others' members are read.
+  const customersIn = (key: string) => new Set((members.get(key) ?? []).map((m) => m.customerId ?? recordKeyString(m)));
+  const live = new Set([...members.keys()].filter((key) => customersIn(key).size > 1));
   const wanted = new Map<string, SourceRecordKey>();
   for (const k of batch) wanted.set(recordKeyString(k), k);
-  for (const list of members.values()) for (const k of list) wanted.set(recordKeyString(k), k);
+  for (const key of live) for (const k of members.get(key) ?? []) wanted.set(recordKeyString(k), k);
   const feats = (await featuresOfRecords(db, [...wanted.values()])) as Map<string, Rec>;
 
   // A name's frequency: the size of the record's largest name block, over all records.
@@ -122,9 +126,7 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
   const tooShared = new Set<string>();
   for (const { key } of blocks) {
     if (blockFamily(key) !== 'i' || tooShared.has(key)) continue;
-    const list = members.get(key);
-    const customers = new Set((list ?? []).map((k) => feats.get(recordKeyString(k))?.customerId ?? recordKeyString(k)));
-    if ((sizes.get(key) ?? 0) > settings.maxCarriers || !list || customers.size > 2) tooShared.add(key);
+    if ((sizes.get(key) ?? 0) > settings.maxCarriers || !members.has(key) || customersIn(key).size > 2) tooShared.add(key);
   }
   for (const k of batch) {
     const x = feats.get(recordKeyString(k));
@@ -136,6 +138,7 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
     const xKey = recordKeyString(record);
     const x = feats.get(xKey);
     if (!x?.customerId) continue;
+    if (!live.has(key)) continue;
     for (const y0 of members.get(key) ?? []) {
       const yKey = recordKeyString(y0);
       if (yKey === xKey) continue;
