@@ -108,6 +108,7 @@ async function main() {
       return l as DataLoader<string, V>;
     };
     const sourceRecords = new DataLoader((ids: readonly string[]) => idmap.sourceRecordsByCustomerIds(ids));
+    const profiles = new Map<SourceName, { load(id: string): Promise<unknown>; loadMany(ids: readonly string[]): Promise<unknown[]> }>();
     const recordIds = async (customerId: string, source: SourceName) => (await sourceRecords.load(customerId)).filter((r) => r.source === source).map((r) => r.recordId);
     return {
       now,
@@ -118,12 +119,22 @@ async function main() {
       sourceRecords,
       recordIds,
       batch,
-      // The two members of the gateway's loaders that survivorship (src/golden/records.ts) reads.
+      // The two members of the gateway's loaders that survivorship (src/golden/records.ts) reads;
+      // like the gateway's, one profile loader per source per request and one view per record.
       profile(source: SourceName) {
+        const made = profiles.get(source);
+        if (made) return made;
         const p = registry.get(source)!.capabilities.profile!;
         const records = batch<unknown>(source, p.operation, (ids) => p.records(ids));
-        const view = (r: unknown) => (r instanceof Error || r == null ? r : p.view(r));
-        return { load: async (id: string) => view(await records.load(id)), loadMany: async (ids: readonly string[]) => (await records.loadMany(ids)).map(view) };
+        const views = new WeakMap<object, unknown>();
+        const view = (r: unknown) => {
+          if (r instanceof Error || r == null) return r;
+          if (!views.has(r)) views.set(r, p.view(r));
+          return views.get(r);
+        };
+        const l = { load: async (id: string) => view(await records.load(id)), loadMany: async (ids: readonly string[]) => (await records.loadMany(ids)).map(view) };
+        profiles.set(source, l);
+        return l;
       },
     };
   }

@@ -77,6 +77,7 @@ export function createLoaders(deps: LoaderDeps) {
   }
 
   const sourceRecords = loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids));
+  const profiles = new Map<SourceName, BatchLoader<ProfileView | Error | null>>();
 
   // Open groups of `together`: closed after the tick that opened them, like a DataLoader batch.
   const groups = new Map<string, { members: Promise<unknown>[]; settled: Promise<unknown> }>();
@@ -147,15 +148,24 @@ export function createLoaders(deps: LoaderDeps) {
     // ----- capabilities, per source -----
     /** The source's records as profile views (the same loader as the kind's own field over those records). */
     profile(source: SourceName): BatchLoader<ProfileView | Error | null> {
+      // Every golden field of every customer asks for this: made once per request, and each record's view computed once.
+      const made = profiles.get(source);
+      if (made) return made;
       const p = cap(source, 'profile');
       const records = batch(source, p.operation, (ids) => p.records(ids));
-      return {
+      const views = new WeakMap<object, ProfileView>();
+      const view = (r: unknown) => {
+        if (r instanceof Error || r == null) return r as Error | null;
+        let v = views.get(r);
+        if (!v) views.set(r, (v = p.view(r)));
+        return v;
+      };
+      const l: BatchLoader<ProfileView | Error | null> = {
         load: async (id) => view(await records.load(id)),
         loadMany: async (ids) => (await records.loadMany(ids)).map(view),
       };
-      function view(r: unknown) {
-        return r instanceof Error || r == null ? (r as Error | null) : p.view(r);
-      }
+      profiles.set(source, l);
+      return l;
     },
     engagement(source: SourceName): BatchLoader<Engagement | Error | null> {
       const e = cap(source, 'engagement');
