@@ -36,6 +36,8 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /** Serve each role's schema as an Apollo Federation v2 subgraph (`_service`, `_entities`; src/federation/). */
+        federation: z.boolean().default(false),
         /** gzip/Brotli for responses of at least `minBytes` when the client accepts it. */
         compression: z
           .object({ minBytes: z.number().int().min(0).default(1024) })

@@ -20,6 +20,7 @@ import type { IdMapReader } from './idmap/types';
 import { guardReader, guardStewardship } from './idmap/guarded';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
+import { federateRoleSchemas } from './federation';
 import type { Context } from './context';
 import { createAccess, type Access } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
@@ -125,7 +126,10 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     log,
   });
   const apollos = new Map<string, ApolloServer<Context>>();
-  for (const [role, roleSchema] of access.schemas) {
+  // In subgraph mode a router composes each role's schema with other subgraphs (src/federation/).
+  const maxIdsOf = (role: string) => Math.min(access.policy.roles.get(role)!.limits.maxIds, config.limits.maxIds);
+  const served = config.server.federation ? federateRoleSchemas(access.schemas, maxIdsOf) : access.schemas;
+  for (const [role, roleSchema] of served) {
     apollos.set(
       role,
       await createApollo(roleSchema, {

@@ -5,7 +5,7 @@
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
@@ -142,6 +142,8 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
       ApolloServerPluginLandingPageDisabled(),
       // No field carries a cache hint and no response a cache policy: Apollo's default cache-control plugin would wrap every field's resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
+      // In subgraph mode (src/federation/) Apollo would send per-field timings (ftv1) to any caller asking with a header; spans go through OpenTelemetry instead.
+      ApolloServerPluginInlineTraceDisabled(),
       observabilityPlugin(opts.metrics),
       ...(opts.plugins ?? []),
     ],
