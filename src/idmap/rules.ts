@@ -31,7 +31,7 @@ const probabilisticSchema = z
     householdPenalty: z.number().max(0),
     /** Blocks larger than this are skipped (counted), keeping comparisons far from quadratic. */
     maxBlock: z.number().int().min(2).max(10_000),
-    /** A value carried by more records than this, or by records of more than two customers, is no shared evidence (a shop's number, a family's). */
+    /** A value carried by more records than this is no shared evidence (a shop's number, a reseller's). */
     maxCarriers: z.number().int().min(2).max(1000),
   })
   .strict()

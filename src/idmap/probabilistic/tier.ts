@@ -122,11 +122,13 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
     // The pair itself left out: two records of a rare name are not evidence that the name is common.
     nameFrequency.set(k, Math.max(nameFrequency.get(k) ?? 0, Math.max(0, (sizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1)));
   }
-  // Values no evidence of one person: carried by too many records, or by records of more than two customers.
+  // Values no evidence of one person: carried by too many records. (A value two people share is
+  // weighed per pair: the household penalty where names differ, and no link without a name or
+  // birthday in agreement.)
   const tooShared = new Set<string>();
   for (const { key } of blocks) {
     if (blockFamily(key) !== 'i' || tooShared.has(key)) continue;
-    if ((sizes.get(key) ?? 0) > settings.maxCarriers || !members.has(key) || customersIn(key).size > 2) tooShared.add(key);
+    if ((sizes.get(key) ?? 0) > settings.maxCarriers || !members.has(key)) tooShared.add(key);
   }
   for (const k of batch) {
     const x = feats.get(recordKeyString(k));
