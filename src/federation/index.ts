@@ -13,7 +13,9 @@
  * cost one call per source per level, and an out-of-scope or unknown id answers null. A role that
  * may not call `customers(ids:)` has no entity (its SDL has no `@key`, no `_entities`): entity
  * resolution is granted by that grant, never by default. `_service { sdl }` is the role's SDL
- * with the federation directives and without the federation fields, as the spec requires.
+ * with the federation directives and without the federation fields, as the spec requires. It
+ * leaves out the Subscription root (and what only it reaches): the change feed is served by c360
+ * itself over SSE, and the endpoint a router calls answers queries and mutations only.
  */
 import {
   GraphQLList,
@@ -34,6 +36,7 @@ import {
   type GraphQLFieldConfig,
   type GraphQLFieldResolver,
 } from 'graphql';
+import { pruneSchema } from '@graphql-tools/utils';
 import type { Context } from '../context';
 import { badUserInput, queryTooComplex } from '../errors';
 
@@ -64,7 +67,7 @@ export function hasEntities(schema: GraphQLSchema): boolean {
  */
 export function subgraphSdl(schema: GraphQLSchema): string {
   const entities = hasEntities(schema);
-  const doc = parse(printSchema(schema));
+  const doc = parse(printSchema(pruneSchema(new GraphQLSchema({ ...schema.toConfig(), subscription: undefined }))));
   const definitions: DefinitionNode[] = doc.definitions.map((d) =>
     entities && d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === ENTITY_TYPE ? { ...d, directives: [...(d.directives ?? []), keyDirective] } : d,
   );

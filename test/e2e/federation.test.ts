@@ -1,0 +1,294 @@
+/**
+ * Federation subgraph mode. c360 (test world, `server.federation: true`) and a small loyalty
+ * subgraph that extends `Customer @key(fields: "id")` with `loyaltyPoints` are composed into a
+ * supergraph (the Guild's federation composition, from c360's `_service { sdl }` fetched with a
+ * role's key) and served by a real router (Hive Gateway's runtime) on 127.0.0.1, which forwards
+ * each client's `x-api-key` to c360. Calls are counted at c360's connector boundary: the router's
+ * `_entities` fetch for N customers costs one call per source operation, like `customers(ids:)`.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { graphql, parse, type GraphQLSchema } from 'graphql';
+import { composeServices } from '@theguild/federation-composition';
+import { createGatewayRuntime } from '@graphql-hive/gateway';
+import { apiKeyFor, readTruth, startTestWorld, type TestRole, type TestWorld } from '../helpers/world';
+import type { SourceName } from '../../src/vocabulary';
+
+/** The loyalty service's subgraph SDL (what its `_service { sdl }` answers). */
+const LOYALTY_SDL = `
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+
+"A customer as the loyalty programme knows them: c360's unified id."
+type Customer @key(fields: "id") {
+  id: ID!
+  "Points balance."
+  loyaltyPoints: Int
+}
+
+type Query {
+  "The members with the most points, best first."
+  topMembers(first: Int = 10): [Customer!]!
+}
+`;
+
+interface Loyalty {
+  url: string;
+  /** Representations per `_entities` call the service received. */
+  entityCalls: number[];
+  close(): Promise<void>;
+}
+
+/** A second subgraph, written as a team would with graphql-js: its own `_service` and `_entities`. */
+async function startLoyalty(points: Map<string, number>): Promise<Loyalty> {
+  const entityCalls: number[] = [];
+  const members = [...points].sort((a, b) => b[1] - a[1]).map(([id]) => ({ id }));
+  const schema: GraphQLSchema = makeExecutableSchema({
+    typeDefs: `
+      type Customer { id: ID! loyaltyPoints: Int }
+      type Query { topMembers(first: Int = 10): [Customer!]! _service: _Service! _entities(representations: [_Any!]!): [_Entity]! }
+      scalar _Any
+      union _Entity = Customer
+      type _Service { sdl: String }`,
+    resolvers: {
+      Query: {
+        topMembers: (_: unknown, { first }: { first: number }) => members.slice(0, first),
+        _service: () => ({ sdl: LOYALTY_SDL }),
+        _entities: (_: unknown, { representations }: { representations: Array<{ __typename: string; id: string }> }) => {
+          entityCalls.push(representations.length);
+          return representations.map((r) => (r.__typename === 'Customer' && points.has(r.id) ? { id: r.id } : null));
+        },
+      },
+      _Entity: { __resolveType: () => 'Customer' },
+      Customer: { loyaltyPoints: (c: { id: string }) => points.get(c.id) ?? null },
+    },
+  });
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', async () => {
+      const { query, variables } = JSON.parse(body || '{}');
+      const result = await graphql({ schema, source: query, variableValues: variables });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    entityCalls,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+interface Router {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The supergraph served by Hive Gateway's runtime; the caller's key goes to c360 only. */
+async function startRouter(supergraph: string): Promise<Router> {
+  const gateway = createGatewayRuntime({
+    supergraph,
+    logging: false,
+    propagateHeaders: {
+      fromClientToSubgraphs: ({ request, subgraphName }) => (subgraphName === 'c360' ? { 'x-api-key': request.headers.get('x-api-key') } : {}),
+    },
+  });
+  const server = http.createServer(gateway);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await gateway.dispose();
+    },
+  };
+}
+
+async function post(url: string, query: string, variables: Record<string, unknown> = {}, role: TestRole = 'admin') {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': apiKeyFor(role) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Calls per source operation since the last reset, with the keys they carried. */
+function callsByOperation(w: TestWorld) {
+  const groups = new Map<string, { calls: number; keys: number; source: SourceName }>();
+  for (const c of w.calls.calls) {
+    const k = `${c.source}.${c.operation}`;
+    const g = groups.get(k) ?? { calls: 0, keys: 0, source: c.source };
+    g.calls += 1;
+    g.keys += c.batchSize;
+    groups.set(k, g);
+  }
+  return groups;
+}
+
+/** Calls made once per cache lifetime (access tokens, RFM boundaries), not per query. */
+const CACHED = new Set(['scrm.token', 'wecom.token', 'orders.rfmBoundaries', 'marketplace.rfmBoundaries']);
+/** Operations that read several endpoints of their system per batch (see test/e2e/batching.test.ts). */
+const ENDPOINTS_PER_CHUNK: Record<string, number> = { 'marketplace.orderSummariesByBuyerIds': 2, 'marketplace.eventsByBuyerIds': 2 };
+
+let world: TestWorld;
+let loyalty: Loyalty;
+let router: Router;
+let members: string[];
+let supergraph: string;
+const MEMBERS = 30;
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 200, seed: 5, configPatch: (raw) => (raw.server.federation = true) });
+  const truth = readTruth(world.truthFile);
+  const keys = [...truth.values()].map((records) => ({ source: records[0].source as SourceName, recordId: records[0].recordId }));
+  const ids = [...new Set((await world.gw.idmap.customerIdsBySourceRecords(keys)).filter((id): id is string => id !== null))];
+  members = ids.slice(0, MEMBERS);
+  loyalty = await startLoyalty(new Map(members.map((id, i) => [id, 10_000 - i * 100])));
+
+  // c360's SDL as the broadest role sees it; each caller's own role is enforced by c360 at execution.
+  const { body } = await post(`${world.url}/graphql`, '{ _service { sdl } }');
+  const composed = composeServices([
+    { name: 'c360', typeDefs: parse(body.data._service.sdl), url: `${world.url}/graphql` },
+    { name: 'loyalty', typeDefs: parse(LOYALTY_SDL), url: loyalty.url },
+  ]);
+  if (!composed.supergraphSdl) throw new Error(`composition failed:\n${(composed.errors ?? []).map((e) => e.message).join('\n')}`);
+  supergraph = composed.supergraphSdl;
+  router = await startRouter(supergraph);
+}, 240_000);
+
+afterAll(async () => {
+  await router?.close();
+  await loyalty?.close();
+  await world?.close();
+});
+
+const ACROSS = `query Top($n: Int) { topMembers(first: $n) { id loyaltyPoints name orderSummary { orderCount } } }`;
+const DIRECT = `query Direct($ids: [ID!]!) { customers(ids: $ids) { id name orderSummary { orderCount } } }`;
+
+describe('Federation: subgraph SDL', () => {
+  it('answers each role its own SDL with the entity key and without the federation fields', async () => {
+    const admin = (await post(`${world.url}/graphql`, '{ _service { sdl } }')).body.data._service.sdl as string;
+    const marketing = (await post(`${world.url}/graphql`, '{ _service { sdl } }', {}, 'marketing')).body.data._service.sdl as string;
+    for (const sdl of [admin, marketing]) {
+      expect(sdl).toContain('extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])');
+      expect(sdl).toMatch(/type Customer @key\(fields: "id"\) \{/);
+      expect(sdl).not.toMatch(/_entities|_service|_Any|_Entity|_Service/);
+      // The change feed is c360's own (SSE); a router is not offered a subscription it could not run.
+      expect(sdl).not.toContain('type Subscription');
+    }
+    // What a role may not query is absent from its SDL, as from its introspection.
+    expect(admin).toMatch(/^\s+tickets\(/m);
+    expect(marketing).not.toMatch(/^\s+tickets\(/m);
+    expect(admin).toMatch(/^\s+mergeCustomers\(/m);
+    expect(marketing).not.toMatch(/^\s+mergeCustomers\(/m);
+  });
+
+  it('composes with another subgraph that extends Customer', () => {
+    // Customer is an entity of both subgraphs, keyed by id in each.
+    expect(supergraph).toMatch(/type Customer @join__type\(graph: C360, key: "id"\)\s*@join__type\(graph: LOYALTY, key: "id"\)/);
+    expect(supergraph).toMatch(/loyaltyPoints: Int @join__field\(graph: LOYALTY\)/);
+  });
+});
+
+describe('Federation: _entities on c360', () => {
+  it('answers a Customer representation as customers(ids:) does, masks and nulls included', async () => {
+    const reps = members.slice(0, 5).map((id) => ({ __typename: 'Customer', id }));
+    const entities = `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name orderSummary { orderCount } } } }`;
+    for (const role of ['admin', 'marketing', 'sales'] as const) {
+      const viaEntities = await post(`${world.url}/graphql`, entities, { r: [...reps, { __typename: 'Customer', id: 'no-such-customer' }] }, role);
+      const direct = await post(`${world.url}/graphql`, DIRECT, { ids: [...members.slice(0, 5), 'no-such-customer'] }, role);
+      expect(viaEntities.body.errors).toBeUndefined();
+      expect(viaEntities.body.data._entities).toEqual(direct.body.data.customers);
+    }
+  });
+
+  it('refuses a field the role may not query, as customers(ids:) does', async () => {
+    const reps = [{ __typename: 'Customer', id: members[0] }];
+    const viaEntities = await post(
+      `${world.url}/graphql`,
+      `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id tickets { id } } } }`,
+      { r: reps },
+      'marketing',
+    );
+    const direct = await post(`${world.url}/graphql`, `query D($ids: [ID!]!) { customers(ids: $ids) { id tickets { id } } }`, { ids: [members[0]] }, 'marketing');
+    expect(viaEntities.status).toBe(direct.status);
+    expect(viaEntities.body.errors.map((e: any) => [e.message, e.extensions.code])).toEqual(direct.body.errors.map((e: any) => [e.message, e.extensions.code]));
+    expect(viaEntities.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('refuses representations of other types and more than the role may ask for, before any source is called', async () => {
+    world.reset();
+    const other = await post(`${world.url}/graphql`, `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name } } }`, {
+      r: [{ __typename: 'Order', id: 'x' }],
+    });
+    expect(other.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'representations' });
+    const many = Array.from({ length: 51 }, (_, i) => ({ __typename: 'Customer', id: `c${i}` }));
+    const tooMany = await post(`${world.url}/graphql`, `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id } } }`, { r: many }, 'support');
+    expect(tooMany.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxIds', max: 50, actual: 51 });
+    expect(world.calls.calls).toEqual([]);
+  });
+});
+
+describe('Federation: through a router', () => {
+  it('answers a query across both subgraphs with one call per source operation for all entities', async () => {
+    world.reset();
+    const { status, body } = await post(router.url, ACROSS, { n: MEMBERS });
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    const calls = callsByOperation(world);
+    const idmapCalls = world.idmapCalls.map((c) => c.method);
+
+    const direct = await post(`${world.url}/graphql`, DIRECT, { ids: members });
+    expect(body.data.topMembers).toEqual(
+      members.map((id, i) => ({ id, loyaltyPoints: 10_000 - i * 100, name: direct.body.data.customers[i].name, orderSummary: direct.body.data.customers[i].orderSummary })),
+    );
+    expect(body.data.topMembers.filter((m: any) => m.name).length).toBeGreaterThan(MEMBERS / 2);
+
+    // One OneID round for the entities, one call per source operation (chunked only by a system's batch limit).
+    expect(idmapCalls.filter((m) => m === 'customersByIds')).toHaveLength(1);
+    expect(calls.size).toBeGreaterThan(0);
+    for (const [op, g] of calls) {
+      if (CACHED.has(op)) continue;
+      const maxBatch = world.gw.registry.get(g.source)!.connector.maxBatch;
+      const endpoints = ENDPOINTS_PER_CHUNK[op] ?? 1;
+      // 30 customers fit in one chunk of every system: one call per operation (per endpoint it reads).
+      expect({ op, calls: g.calls }).toEqual({ op, calls: endpoints * Math.ceil(g.keys / endpoints / maxBatch) });
+      expect({ op, calls: g.calls }).toEqual({ op, calls: endpoints });
+    }
+  });
+
+  it('resolves loyalty fields on customers found through c360', async () => {
+    loyalty.entityCalls.length = 0;
+    const { body } = await post(router.url, `query($ids: [ID!]!) { customers(ids: $ids) { id loyaltyPoints } }`, { ids: members.slice(0, 3) });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customers).toEqual(members.slice(0, 3).map((id, i) => ({ id, loyaltyPoints: 10_000 - i * 100 })));
+    expect(loyalty.entityCalls).toEqual([3]);
+  });
+
+  it("applies the caller's role: masks, row scope and refusals are c360's own", async () => {
+    for (const role of ['marketing', 'sales'] as const) {
+      const routed = await post(router.url, `query Top($n: Int) { topMembers(first: $n) { id loyaltyPoints name } }`, { n: MEMBERS }, role);
+      const direct = await post(`${world.url}/graphql`, `query D($ids: [ID!]!) { customers(ids: $ids) { id name } }`, { ids: members }, role);
+      expect(routed.body.errors).toBeUndefined();
+      // Masked for marketing; for sales, customers outside its teams are null in c360, so their c360 fields are null.
+      expect(routed.body.data.topMembers.map((m: any) => m.name)).toEqual(direct.body.data.customers.map((c: any) => c?.name ?? null));
+    }
+    const sales = await post(`${world.url}/graphql`, `query D($ids: [ID!]!) { customers(ids: $ids) { id } }`, { ids: members }, 'sales');
+    expect(sales.body.data.customers.some((c: unknown) => c === null)).toBe(true);
+
+    world.reset();
+    const refused = await post(router.url, `{ topMembers(first: 3) { id loyaltyPoints tickets { id } } }`, {}, 'marketing');
+    // c360 refuses it in validation, as it would refuse customers(ids:) { tickets }; the router keeps loyalty's part.
+    expect(new Set(refused.body.errors.map((e: any) => `${e.extensions.serviceName} ${e.extensions.code} ${e.message}`))).toEqual(
+      new Set(['c360 GRAPHQL_VALIDATION_FAILED Cannot query field "tickets" on type "Customer".']),
+    );
+    expect(refused.body.data.topMembers.map((m: any) => [m.loyaltyPoints, m.tickets])).toEqual([
+      [10_000, null],
+      [9_900, null],
+      [9_800, null],
+    ]);
+    expect(world.calls.calls).toEqual([]);
+  });
+});
