@@ -26,6 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { parseConfig } from '../src/config';
@@ -106,11 +107,12 @@ let compiled: string | null = null;
 
 /**
  * `--baseline REF`: the gateway as of a git commit, compiled the same way into
- * bench/results/baseline/, measured as a third server in the same rounds (before/after in one run).
+ * $TMPDIR/c360-bench-baseline/, measured as a third server in the same rounds (before/after in one run).
  * It reads a copy of the same OneID store (oneidForBaseline), so REF must cope with the current tables.
  */
 function compileBaseline(ref: string): string {
-  const dir = path.join(root, 'bench/results/baseline');
+  // Outside the repository: its TypeScript must not join the project's typecheck (tsconfig includes bench/) or jest's module map.
+  const dir = path.join(os.tmpdir(), 'c360-bench-baseline');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const archive = spawnSync('git', ['archive', '--format=tar', ref, 'src', 'resolvers', 'demo', 'schema', 'config', 'package.json', 'tsconfig.json'], {
@@ -417,7 +419,9 @@ async function main() {
       `world: ${people} people, ${resolved.recordsRead} source records; sources: ${sourceNames.join(', ')}; setup ${((Date.now() - t0) / 1000).toFixed(1)} s\n` +
         `gateway: node ${nodeArgs('src/cli.ts')
           .map((a) => path.relative(root, a) || a)
-          .join(' ')} start (NODE_ENV=production); floor: bench/floor.ts; load: autocannon, ${connections} connections, ${seconds} s per measurement, ${rounds} round(s)\n`,
+          .join(' ')} start (NODE_ENV=production); floor: node ${nodeArgs('bench/floor.ts')
+          .map((a) => path.relative(root, a) || a)
+          .join(' ')}; load: autocannon, ${connections} connections, ${seconds} s per measurement, ${rounds} round(s)\n`,
     );
 
     // The floor answers the same JSON (data and errors alike) for every unmasked scenario, with the same source calls.

@@ -54,6 +54,23 @@ async function main() {
   const als = new AsyncLocalStorage<object>();
   const scoped = (read: (id: string) => unknown) => (id: string) => als.run({}, () => read(id));
   variants.push(['better-sqlite3, inside AsyncLocalStorage.run', scoped(variants[0][1])], ['guarded OneID store, inside AsyncLocalStorage.run', scoped(variants[4][1])]);
+  // The gateway's OneID connection also commits an audit row per request: time the reads alone
+  // (wall time of the synchronous call), with and without a commit between two reads.
+  raw.exec('create table if not exists bench_audit (id integer primary key, request_id text, customer_id text, fields text)');
+  raw.exec('create index if not exists bench_audit_customer on bench_audit (customer_id)');
+  const insert = raw.prepare('insert into bench_audit (request_id, customer_id, fields) values (?, ?, ?)');
+  const readsAlone = (withCommits: boolean) => {
+    let spent = 0n;
+    for (let i = 0; i < READS; i++) {
+      const id = ids[(i * 7919) % ids.length];
+      if (withCommits) insert.run(`r${i}`, id, '["Customer.phone"]');
+      const t = process.hrtime.bigint();
+      statement.all(id);
+      spent += process.hrtime.bigint() - t;
+    }
+    return Number(spent) / 1000 / READS;
+  };
+  const walls = { alone: Infinity, afterCommit: Infinity };
   const best = new Map<string, number>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, read] of variants) {
@@ -65,10 +82,17 @@ async function main() {
       best.set(name, Math.min(best.get(name) ?? Infinity, perRead));
     }
   }
+  for (let round = 0; round < ROUNDS; round++) {
+    walls.alone = Math.min(walls.alone, readsAlone(false));
+    walls.afterCommit = Math.min(walls.afterCommit, readsAlone(true));
+  }
   const base = best.get(variants[0][0])!;
   process.stdout.write(`node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}, ${process.execArgv.join(' ') || 'plain node'}\n`);
   for (const [name] of variants)
     process.stdout.write(`${name.padEnd(42)} ${best.get(name)!.toFixed(1).padStart(7)} µs CPU per read  ×${(best.get(name)! / base).toFixed(2)}\n`);
+  process.stdout.write(
+    `better-sqlite3 read, wall µs: ${walls.alone.toFixed(1)} alone, ${walls.afterCommit.toFixed(1)} when each follows an INSERT commit on the same connection (×${(walls.afterCommit / walls.alone).toFixed(2)})\n`,
+  );
   await db.destroy();
   raw.close();
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
