@@ -15,6 +15,7 @@ import { timelineResolvers } from './timeline';
 import { insightsResolvers } from './insights';
 import { identityResolvers } from './identity';
 import { biResolvers } from './bi';
+import { feedResolvers } from './feed';
 
 /** Upper snake case for an enum value: `shop_tmall` → `SHOP_TMALL`. */
 export const enumValueOf = (name: string) => name.toUpperCase();
@@ -35,6 +36,7 @@ export function buildResolvers(registry: SourceRegistry) {
     insightsResolvers,
     identityResolvers,
     biResolvers,
+    feedResolvers,
   ];
   return mergeResolvers([...core, ...registry.resolvers] as never[]);
 }

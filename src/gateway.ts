@@ -26,6 +26,7 @@ import { createAccess, type Access } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
 import { createBiStore } from './idmap/bi-store';
 import { scopeCheck } from './access/row-scope';
+import { createHub, type FeedOptions, type Hub } from './feed/hub';
 import type { BiDeps } from './loaders';
 
 export interface Gateway {
@@ -49,6 +50,8 @@ export interface Gateway {
   apollos: ReadonlyMap<string, ApolloServer<Context>>;
   /** BI lists: the OneID store's BI reads and segments, and each role's page, cost and row-scope limits (src/bi/). */
   bi: BiDeps;
+  /** The change feed (src/feed/): polls OneID's link log only while a subscription is open. */
+  feed: Hub;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Where spans go besides any OTLP export in config (tests: an in-memory exporter). */
   spanExporter?: SpanExporter;
+  /** The change feed's poll interval, buffer and caps (tests make them small). */
+  feed?: Partial<FeedOptions>;
 }
 
 export async function createGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -125,6 +130,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     ]),
     log,
   });
+  const feed = createHub({ db: oneidDb, log, options: opts.feed });
   const apollos = new Map<string, ApolloServer<Context>>();
   // In subgraph mode a router composes each role's schema with other subgraphs (src/federation/).
   const maxIdsOf = (role: string) => Math.min(access.policy.roles.get(role)!.limits.maxIds, config.limits.maxIds);
@@ -162,7 +168,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
         return r && { maxPage: r.limits.maxIds, maxCost: r.limits.maxCost, ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}) };
       },
     },
+    feed,
     async close() {
+      await feed.close();
       await Promise.all([...apollos.values()].map((a) => a.stop()));
       await registry.close();
       await closeOneid();

@@ -20,6 +20,7 @@ import { createIde, ideRoute } from './ide';
 import { createCors } from './http/cors';
 import { sendBody } from './http/compress';
 import { graphqlStatus } from './http/graphql-over-http';
+import { streamRoute } from './feed/route';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -157,6 +158,8 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
   // BI exports stream their own responses (gzip included) under the same per-principal caps.
   const exports = exportRoute(gw, (viewer) => rateLimiter.admit(viewer));
+  // The change feed (/graphql/stream, src/feed/): opening a stream counts against the same request rate.
+  const stream = streamRoute(gw, (viewer) => rateLimiter.admit(viewer));
   const { compression, cors: corsOptions } = gw.config.server;
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
@@ -181,6 +184,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
       if (await webhooks(req, res, url, () => readBody(req, res))) return;
       if (await exports(req, res, url, requestId)) return;
+      if (await stream(req, res, url, () => readBody(req, res))) return;
       if (ide && (await ide(req, res, url))) return;
       if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz' && req.method === 'GET') {
@@ -249,7 +253,8 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       release?.();
     }
   };
-  return traced;
+  // A drain ends open change-feed streams at once: they would otherwise hold it until its timeout.
+  return Object.assign(traced, { endStreams: () => stream.endAll() });
 }
 
 /**
@@ -280,6 +285,7 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
   const drain = (timeoutMs = DRAIN_TIMEOUT_MS): Promise<DrainResult> =>
     (drained ??= new Promise<DrainResult>((resolve) => {
       draining = true;
+      handle.endStreams();
       for (const res of inFlight) {
         if (!res.headersSent) res.setHeader('connection', 'close');
         // A response whose headers already went out keeps its connection alive: close it once idle.

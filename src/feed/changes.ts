@@ -1,0 +1,182 @@
+/**
+ * The change feed's source: OneID's append-only link log (`idmap_link_events`), read by id.
+ *
+ * Every identity change is a row there whoever made it (the gateway's start-up run, a webhook, a
+ * steward, or a separate `c360 resolve` process or another replica on the same store), so a poller
+ * on that table hears them all; an in-process hook would miss the other processes. The poller runs
+ * only while someone listens, reads at most `batch` rows a round, and polls again at once while
+ * rounds come back full.
+ *
+ * On MySQL/MariaDB ids are taken at insert and rows become visible at commit, so a row may appear
+ * after a larger id was read: ids skipped over are re-read for GAP_RETRY_MS before they are given up
+ * (a rolled-back transaction leaves a gap for good).
+ */
+import type { Knex } from 'knex';
+import { fromDbTime, T, type DbLinkEventRow } from '../idmap/tables';
+import type { SourceRecordKey } from '../idmap/types';
+import type { Logger } from '../observability/logger';
+import { safeError } from '../observability/scrub';
+import { createRepeatFilter } from '../observability/repeats';
+
+export const CUSTOMER_CHANGE_KINDS = ['CREATED', 'LINKED', 'UNLINKED', 'MERGED', 'SPLIT', 'UPDATED'] as const;
+export type CustomerChangeKind = (typeof CUSTOMER_CHANGE_KINDS)[number];
+
+/** Link-log actions the feed reports; review candidates and decisions change no customer (a steward's merge or split is its own row). */
+const KIND_OF_ACTION: Readonly<Record<string, CustomerChangeKind>> = {
+  create: 'CREATED',
+  link: 'LINKED',
+  unlink: 'UNLINKED',
+  merge: 'MERGED',
+  split: 'SPLIT',
+  bind: 'UPDATED',
+  unbind: 'UPDATED',
+};
+const FEED_ACTIONS = Object.keys(KIND_OF_ACTION);
+
+/** At most this many records are carried by one change (a merge of a large customer moves many). */
+export const MAX_RECORDS_PER_CHANGE = 50;
+
+export interface CustomerChange {
+  id: string;
+  kind: CustomerChangeKind;
+  customerId: string;
+  otherCustomerId: string | null;
+  records: SourceRecordKey[];
+  recordCount: number;
+  actor: string;
+  at: string;
+}
+
+function recordsOf(row: DbLinkEventRow): SourceRecordKey[] {
+  if (row.source && row.record_id) return [{ source: row.source as SourceRecordKey['source'], recordId: row.record_id }];
+  if (!row.evidence || (row.action !== 'merge' && row.action !== 'split')) return [];
+  try {
+    const moved = (JSON.parse(row.evidence) as { movedRecords?: unknown }).movedRecords;
+    return Array.isArray(moved) ? moved.filter((r): r is SourceRecordKey => !!r && typeof r.source === 'string' && typeof r.recordId === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The change a link-log row reports, or null for rows the feed does not carry. */
+export function changeOf(row: DbLinkEventRow): CustomerChange | null {
+  const kind = KIND_OF_ACTION[row.action];
+  if (!kind || !row.customer_id) return null;
+  const records = recordsOf(row);
+  return {
+    id: String(row.id),
+    kind,
+    customerId: row.customer_id,
+    otherCustomerId: row.other_customer_id,
+    records: records.slice(0, MAX_RECORDS_PER_CHANGE),
+    recordCount: records.length,
+    actor: row.actor,
+    at: fromDbTime(row.at),
+  };
+}
+
+export interface PollerOptions {
+  db: Knex;
+  log: Logger;
+  /** Pause between rounds that found less than a full batch. */
+  intervalMs: number;
+  /** Rows read per round at most. */
+  batch: number;
+  /** Called with each round's changes, in id order; the next round waits for it. */
+  onChanges(changes: CustomerChange[]): Promise<void>;
+}
+
+/** How long an id skipped over (a transaction not yet committed) is looked for again. */
+export const GAP_RETRY_MS = 10_000;
+/** At most this many skipped ids are remembered; beyond it the oldest are given up. */
+const MAX_GAPS = 1000;
+
+export interface Poller {
+  /** Starts polling from the log's current end; resolves once that end is known (changes after it will be reported). */
+  start(): Promise<void>;
+  /** Stops after the round in progress. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+}
+
+export function createLinkEventPoller(opts: PollerOptions): Poller {
+  const { db, log } = opts;
+  const repeats = createRepeatFilter();
+  let cursor = 0;
+  /** Ids skipped over → when first missed. */
+  const gaps = new Map<number, number>();
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> = Promise.resolve();
+  let started: Promise<void> | undefined;
+  /** A stop and a new start while a round is still out must not leave two loops. */
+  let generation = 0;
+
+  const read = async (): Promise<number> => {
+    const rows: DbLinkEventRow[] = await db(T.linkEvents).where('id', '>', cursor).orderBy('id').limit(opts.batch).select('*');
+    const now = Date.now();
+    for (const [id, since] of gaps) if (now - since > GAP_RETRY_MS) gaps.delete(id);
+    const late: DbLinkEventRow[] = gaps.size
+      ? await db(T.linkEvents)
+          .whereIn('id', [...gaps.keys()])
+          .orderBy('id')
+          .select('*')
+      : [];
+    for (const r of late) gaps.delete(Number(r.id));
+    for (const r of rows) {
+      const id = Number(r.id);
+      for (let missing = cursor + 1; missing < id && missing - cursor <= MAX_GAPS; missing++) gaps.set(missing, now);
+      cursor = id;
+    }
+    while (gaps.size > MAX_GAPS) gaps.delete(gaps.keys().next().value as number);
+    const changes = [...late, ...rows]
+      .filter((r) => FEED_ACTIONS.includes(r.action))
+      .map(changeOf)
+      .filter((c): c is CustomerChange => c !== null);
+    if (changes.length) await opts.onChanges(changes);
+    return rows.length;
+  };
+
+  const loop = (gen: number) => {
+    if (!running || gen !== generation) return;
+    round = read()
+      .then((n) => n >= opts.batch)
+      .catch((e) => {
+        const err = safeError(e);
+        const { log: now, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
+        if (now) log.warn({ err, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'change feed: the link log could not be read; retrying');
+        return false;
+      })
+      .then((full) => {
+        if (running && gen === generation) timer = setTimeout(loop, full ? 0 : opts.intervalMs, gen);
+      });
+  };
+
+  return {
+    get running() {
+      return running;
+    },
+    start() {
+      if (running) return started!;
+      running = true;
+      const gen = ++generation;
+      started = (async () => {
+        const row = await db(T.linkEvents).max({ id: 'id' }).first();
+        cursor = Number(row?.id ?? 0);
+        gaps.clear();
+        timer = setTimeout(loop, opts.intervalMs, gen);
+      })().catch((e) => {
+        running = false;
+        throw e;
+      });
+      return started;
+    },
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await started?.catch(() => undefined);
+      clearTimeout(timer);
+      await round;
+    },
+  };
+}

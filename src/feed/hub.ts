@@ -1,0 +1,224 @@
+/**
+ * The change feed's fan-out: one link-log poller for the process, running only while at least one
+ * subscription is open, and each subscription's own bounded queue.
+ *
+ * Memory per subscription is bounded whatever its reader does: changes wait in a queue of
+ * `capacity`; a change is handed to the connection only when the previous one is on the wire
+ * (`Flow`), so nothing piles up in the HTTP layer either. A full queue drops its oldest change and
+ * counts it; the next change delivered carries the count (`Delivery.dropped`).
+ */
+import type { Knex } from 'knex';
+import type { Logger } from '../observability/logger';
+import { safeError } from '../observability/scrub';
+import { createLinkEventPoller, type CustomerChange, type CustomerChangeKind } from './changes';
+
+export interface FeedOptions {
+  /** Pause between polls of the link log while anyone listens (the feed's latency). */
+  pollIntervalMs: number;
+  /** Link-log rows read per poll at most. */
+  pollBatch: number;
+  /** Changes a subscription holds for a slow reader before it drops the oldest. */
+  bufferSize: number;
+  /** Subscriptions one principal may hold open at once. */
+  maxSubscriptionsPerPrincipal: number;
+}
+
+export const DEFAULT_FEED_OPTIONS: FeedOptions = { pollIntervalMs: 250, pollBatch: 500, bufferSize: 256, maxSubscriptionsPerPrincipal: 4 };
+
+export interface Delivery {
+  change: CustomerChange;
+  /** Changes this subscription dropped just before this one, its reader being too slow. */
+  dropped: number;
+}
+
+export interface FeedFilter {
+  ids?: ReadonlySet<string>;
+  kinds?: ReadonlySet<CustomerChangeKind>;
+}
+
+/**
+ * The subscriber's row scope, asked once per polled batch: per change, whether its customer is
+ * visible (else the change is not heard of) and whether its other customer is (else it is hidden).
+ */
+export type ScopeFilter = (changes: readonly CustomerChange[]) => Promise<Array<{ customer: boolean; other: boolean }>>;
+
+/**
+ * How far a connection's writer is behind: the HTTP layer says when a change it was handed is
+ * written; until then the subscription keeps the next ones in its own bounded queue.
+ */
+export class Flow {
+  private inFlight = 0;
+  private waiters: Array<() => void> = [];
+  constructor(private readonly window = 1) {}
+  get open(): boolean {
+    return this.inFlight < this.window;
+  }
+  take(): void {
+    this.inFlight++;
+  }
+  /** One change handed over is on the wire (or will never be: the stream ended). */
+  written(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export interface SubscriptionStats {
+  queued: number;
+  droppedTotal: number;
+  delivered: number;
+}
+
+class FeedSubscription implements AsyncIterableIterator<Delivery> {
+  private queue: CustomerChange[] = [];
+  private dropped = 0;
+  private wake: (() => void) | null = null;
+  closed = false;
+  readonly stats: SubscriptionStats = { queued: 0, droppedTotal: 0, delivered: 0 };
+
+  constructor(
+    readonly filter: FeedFilter,
+    readonly scope: ScopeFilter | undefined,
+    private readonly capacity: number,
+    private readonly flow: Flow,
+    private readonly onClose: (s: FeedSubscription) => void,
+  ) {}
+
+  wants(c: CustomerChange): boolean {
+    if (this.filter.kinds && !this.filter.kinds.has(c.kind)) return false;
+    if (this.filter.ids && !this.filter.ids.has(c.customerId) && !(c.otherCustomerId && this.filter.ids.has(c.otherCustomerId))) return false;
+    return true;
+  }
+
+  push(changes: readonly CustomerChange[]): void {
+    if (this.closed) return;
+    for (const c of changes) {
+      if (this.queue.length >= this.capacity) {
+        this.queue.shift();
+        this.dropped++;
+        this.stats.droppedTotal++;
+      }
+      this.queue.push(c);
+    }
+    this.stats.queued = this.queue.length;
+    this.signal();
+  }
+
+  /** Changes that could not be checked against the scope (a source was down): lost, and counted as such. */
+  lose(n: number): void {
+    if (this.closed || n === 0) return;
+    this.dropped += n;
+    this.stats.droppedTotal += n;
+  }
+
+  private signal() {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  async next(): Promise<IteratorResult<Delivery>> {
+    for (;;) {
+      if (this.closed) return { done: true, value: undefined };
+      if (this.queue.length && this.flow.open) {
+        const change = this.queue.shift()!;
+        this.stats.queued = this.queue.length;
+        this.stats.delivered++;
+        this.flow.take();
+        const dropped = this.dropped;
+        this.dropped = 0;
+        return { done: false, value: { change, dropped } };
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        if (!this.flow.open) void this.flow.wait().then(() => this.signal());
+      });
+    }
+  }
+
+  async return(): Promise<IteratorResult<Delivery>> {
+    if (!this.closed) {
+      this.closed = true;
+      this.queue = [];
+      this.stats.queued = 0;
+      this.onClose(this);
+      this.signal();
+    }
+    return { done: true, value: undefined };
+  }
+
+  async throw(e?: unknown): Promise<IteratorResult<Delivery>> {
+    await this.return();
+    throw e;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+export interface Hub {
+  /** Opens a subscription; resolves once the feed knows where the log ends (later changes will be heard). */
+  subscribe(opts: { filter: FeedFilter; scope?: ScopeFilter; flow: Flow }): Promise<AsyncIterableIterator<Delivery> & { stats: SubscriptionStats }>;
+  /** Subscriptions open now. */
+  size(): number;
+  /** Each open subscription's queue length, drops and deliveries (its memory is `queued` changes at most `bufferSize`). */
+  stats(): SubscriptionStats[];
+  /** Ends every subscription (their streams complete) and stops the poller. */
+  close(): Promise<void>;
+  readonly options: FeedOptions;
+}
+
+export function createHub(deps: { db: Knex; log: Logger; options?: Partial<FeedOptions> }): Hub {
+  const options = { ...DEFAULT_FEED_OPTIONS, ...deps.options };
+  const subs = new Set<FeedSubscription>();
+
+  const deliver = async (changes: CustomerChange[]) => {
+    await Promise.all(
+      [...subs].map(async (s) => {
+        const wanted = changes.filter((c) => s.wants(c));
+        if (!wanted.length || !s.scope) return s.push(wanted);
+        try {
+          const seen = await s.scope(wanted);
+          s.push(wanted.flatMap((c, i) => (seen[i].customer ? [seen[i].other ? c : { ...c, otherCustomerId: null }] : [])));
+        } catch (e) {
+          deps.log.warn({ err: safeError(e), changes: wanted.length }, 'change feed: row scope could not be checked; changes dropped for a scoped subscription');
+          s.lose(wanted.length);
+        }
+      }),
+    );
+  };
+
+  const poller = createLinkEventPoller({ db: deps.db, log: deps.log, intervalMs: options.pollIntervalMs, batch: options.pollBatch, onChanges: deliver });
+
+  const closed = (s: FeedSubscription) => {
+    subs.delete(s);
+    if (subs.size === 0) void poller.stop();
+  };
+
+  return {
+    options,
+    size: () => subs.size,
+    stats: () => [...subs].map((s) => ({ ...s.stats })),
+    async subscribe({ filter, scope, flow }) {
+      const s = new FeedSubscription(filter, scope, options.bufferSize, flow, closed);
+      subs.add(s);
+      try {
+        await poller.start();
+      } catch (e) {
+        await s.return();
+        throw e;
+      }
+      return s;
+    },
+    async close() {
+      await Promise.all([...subs].map((s) => s.return()));
+      await poller.stop();
+    },
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * `/graphql/stream`: the change feed over Server-Sent Events, GraphQL over SSE (graphql-sse's
+ * handler, distinct-connection mode: one subscription per request, as `curl -N` or EventSource
+ * open it). Subscriptions only: queries and mutations stay on /graphql with Apollo.
+ *
+ * Before any GraphQL work, as on /graphql: credentials (API key or JWT), the role's schema (a role
+ * the policy grants no Subscription is refused, 403 FORBIDDEN), the principal's request rate, and a
+ * cap on the streams it holds open (429 RATE_LIMITED, `limit: "maxSubscriptions"`). Then the
+ * role's token, size, depth and cost limits. Each change is executed on its own per-request context
+ * (fresh loaders, the role's masks and row scope, the audit of unmasked personal fields).
+ */
+import type http from 'node:http';
+import crypto from 'node:crypto';
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import { createHandler, type OperationArgs, type Request as SseRequest, type Response as SseResponse } from 'graphql-sse';
+import type { Gateway } from '../gateway';
+import { createContext, type Context, type Viewer } from '../context';
+import { stewardshipFor } from '../idmap/stewardship';
+import { beginAudit } from '../access/audit';
+import { checkLimits, checkDocumentLimits, documentLimitsRule, measureDocument, measureOperation } from '../access/limits';
+import { scopeCheck } from '../access/row-scope';
+import type { Admission } from '../access/rate-limit';
+import { formatErrorFor } from '../graphql';
+import { safeError } from '../observability/scrub';
+import { bindFeed } from './binding';
+import { Flow, type Delivery, type ScopeFilter } from './hub';
+import type { CustomerChange, CustomerChangeKind } from './changes';
+
+export const STREAM_PATH = '/graphql/stream';
+
+/** What the stream handler knows of one request, passed through graphql-sse as its request context. */
+interface StreamState {
+  viewer: Viewer;
+  schema: GraphQLSchema;
+  requestId: string;
+  flow: Flow;
+  /** The stream's subscription, once open: ending it completes the stream (the client sees `complete`). */
+  subscription?: AsyncIterator<Delivery>;
+}
+
+type OpContext = Record<PropertyKey, unknown>;
+
+const json = (res: http.ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extra } }] }));
+};
+
+const asResponse = (status: number, errors: readonly GraphQLError[] | Array<{ message: string; extensions: Record<string, unknown> }>): SseResponse => [
+  JSON.stringify({
+    errors: errors.map((e) => {
+      const { http: _http, ...extensions } = (e.extensions ?? {}) as Record<string, unknown>;
+      return { message: e.message, extensions };
+    }),
+  }),
+  { status, statusText: status === 400 ? 'Bad Request' : 'Error', headers: { 'content-type': 'application/json; charset=utf-8' } },
+];
+
+export interface StreamRoute {
+  (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean>;
+  /** Ends every open stream (each completes its subscription) and refuses new ones: the server's drain calls it. */
+  endAll(): void;
+  /** Streams open now. */
+  open(): number;
+}
+
+export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): StreamRoute {
+  const format = formatErrorFor(gw.log);
+  const streams = new Set<{ end(): void }>();
+  const perPrincipal = new Map<string, number>();
+  /** The subscribe option sees only the operation's arguments: the stream's state is found from its context. */
+  const stateOf = new WeakMap<object, StreamState>();
+  let draining = false;
+  const max = gw.feed.options.maxSubscriptionsPerPrincipal;
+
+  const contextFor = (viewer: Viewer, requestId: string): Context =>
+    createContext(
+      { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap), bi: gw.bi },
+      requestId,
+      viewer,
+    );
+
+  const scopeFor = (viewer: Viewer, requestId: string): ScopeFilter | undefined => {
+    const rowScope = gw.access.policy.roles.get(viewer.role)?.rowScope;
+    if (!rowScope) return undefined;
+    const check = scopeCheck(rowScope);
+    return async (changes: readonly CustomerChange[]) => {
+      const ids = [...new Set(changes.flatMap((c) => (c.otherCustomerId ? [c.customerId, c.otherCustomerId] : [c.customerId])))];
+      const allowed = await check(contextFor(viewer, requestId), ids);
+      const visible = new Set(ids.filter((_, i) => allowed[i]));
+      // A customer merged into a visible one has no records of its own any more, and its id answers as the survivor: it is shown.
+      return changes.map((c) => {
+        const customer = visible.has(c.customerId);
+        return { customer, other: !!c.otherCustomerId && (visible.has(c.otherCustomerId) || (customer && c.kind === 'MERGED')) };
+      });
+    };
+  };
+
+  /** One change as the subscriber's result: executed on a fresh per-request context, audited like a response. */
+  const executeChange = async (args: ExecutionArgs, state: StreamState, delivery: Delivery): Promise<ExecutionResult> => {
+    const ctx = contextFor(state.viewer, state.requestId);
+    const collector = beginAudit(ctx, gw.access.auditLog);
+    let result = (await execute({ ...args, rootValue: delivery.change, contextValue: ctx })) as ExecutionResult;
+    if (!collector.isEmpty) {
+      try {
+        await gw.access.auditLog.record(
+          collector.entries({ viewer: state.viewer, requestId: state.requestId, operationName: args.operationName ?? null, at: new Date().toISOString() }),
+        );
+      } catch (e) {
+        gw.log.error({ requestId: state.requestId, err: safeError(e) }, 'access audit write failed; change feed data withheld');
+        result = {
+          data: null,
+          errors: [new GraphQLError('The access audit could not be written; the data was withheld', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } })],
+        };
+      }
+    }
+    return delivery.dropped ? { ...result, extensions: { ...result.extensions, dropped: delivery.dropped } } : result;
+  };
+
+  /** graphql-js's subscribe, with each event executed on its own context (graphql-js would reuse the subscription's). */
+  const subscribe = async (args: OperationArgs<OpContext>, state: StreamState) => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+    const it = (source as AsyncIterable<Delivery>)[Symbol.asyncIterator]() as AsyncIterator<Delivery>;
+    const mapped: AsyncGenerator<ExecutionResult> = {
+      async next() {
+        const n = await it.next();
+        if (n.done) return { done: true, value: undefined };
+        try {
+          return { done: false, value: await executeChange(args, state, n.value) };
+        } catch (e) {
+          gw.log.error({ requestId: state.requestId, err: safeError(e) }, 'change feed: a change could not be executed');
+          return { done: false, value: { errors: [new GraphQLError('Unexpected error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] } };
+        }
+      },
+      // Not an async generator function: one blocked in `await it.next()` would not return until the next change.
+      async return() {
+        await it.return?.();
+        return { done: true, value: undefined };
+      },
+      async throw(e) {
+        await it.return?.();
+        throw e;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    return mapped;
+  };
+
+  const handler = createHandler<http.IncomingMessage, StreamState, OpContext>({
+    // Distinct connections only: no reservation tokens (the single-connection mode's PUT/DELETE).
+    authenticate: () => null,
+    onSubscribe(req, params) {
+      const { schema, viewer, requestId, flow } = req.context;
+      const limits = gw.access.policy.roles.get(viewer.role)!.limits;
+      let document: DocumentNode;
+      try {
+        document = parse(params.query, { maxTokens: limits.maxTokens });
+      } catch (e) {
+        const tooMany = /token limit/i.test((e as Error).message);
+        return asResponse(400, [
+          tooMany
+            ? { message: `Document exceeds ${limits.maxTokens} tokens`, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'maxTokens', max: limits.maxTokens } }
+            : { message: (e as Error).message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } },
+        ]);
+      }
+      const sizeError = checkDocumentLimits(measureDocument(document), limits);
+      if (sizeError) return asResponse(400, [sizeError]);
+      const operation = getOperationAST(document, params.operationName);
+      if (!operation) return asResponse(400, [{ message: 'Name the operation to run (operationName)', extensions: { code: 'BAD_REQUEST' } }]);
+      if (operation.operation !== 'subscription')
+        return asResponse(400, [{ message: `${STREAM_PATH} serves subscriptions; send queries and mutations to /graphql`, extensions: { code: 'BAD_REQUEST' } }]);
+      const errors = validate(schema, document, [...specifiedRules, documentLimitsRule(limits)]);
+      if (errors.length)
+        return asResponse(
+          400,
+          errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+        );
+      const variables = (params.variables ?? {}) as Record<string, unknown>;
+      const tooComplex = checkLimits(measureOperation(schema, document, operation, variables, limits.defaultListSize), limits, gw.config.limits.maxIds);
+      if (tooComplex) return asResponse(400, [tooComplex]);
+
+      const contextValue = contextFor(viewer, requestId);
+      stateOf.set(contextValue, req.context);
+      const scope = scopeFor(viewer, requestId);
+      bindFeed(contextValue, {
+        subscribe: async ({ ids, kinds }) =>
+          (req.context.subscription = await gw.feed.subscribe({
+            filter: { ...(ids ? { ids: new Set(ids) } : {}), ...(kinds ? { kinds: new Set<CustomerChangeKind>(kinds) } : {}) },
+            scope,
+            flow,
+          })),
+      });
+      return { schema, document, operationName: params.operationName, variableValues: variables, contextValue: contextValue as unknown as OpContext };
+    },
+    subscribe: (args) => subscribe(args, stateOf.get(args.contextValue as object)!),
+    onNext: (_ctx, _req, result) => (result.errors?.length ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) as never } : undefined),
+  });
+
+  const route = (async (req, res, url, readBody) => {
+    if (url.pathname !== STREAM_PATH) return false;
+    if (draining) {
+      json(res, 503, 'SHUTTING_DOWN', 'the gateway is shutting down; reconnect to another instance', {}, { 'retry-after': '1' });
+      return true;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      json(res, 405, 'BAD_REQUEST', 'use GET or POST');
+      return true;
+    }
+    if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(req.headers.accept ?? '')) {
+      json(res, 406, 'BAD_REQUEST', `${STREAM_PATH} streams Server-Sent Events: send accept: text/event-stream`);
+      return true;
+    }
+    const viewer = await gw.access.authenticate(req);
+    const schema = viewer && gw.access.schemas.get(viewer.role);
+    if (!viewer || !schema) {
+      json(res, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
+      return true;
+    }
+    // Deny by default: a role the policy grants no Subscription has none in its schema.
+    if (!schema.getSubscriptionType()) {
+      json(res, 403, 'FORBIDDEN', `the role ${viewer.role} has no change feed`);
+      return true;
+    }
+    const admission = admit(viewer);
+    if (!admission.ok) {
+      json(
+        res,
+        429,
+        'RATE_LIMITED',
+        admission.message,
+        { limit: admission.limit, max: admission.max, retryAfterSeconds: admission.retryAfterSeconds },
+        { 'retry-after': String(admission.retryAfterSeconds) },
+      );
+      return true;
+    }
+    const principal = `${viewer.principalKind ?? 'other'}:${viewer.principal}`;
+    const holding = perPrincipal.get(principal) ?? 0;
+    if (holding >= max) {
+      admission.release();
+      json(
+        res,
+        429,
+        'RATE_LIMITED',
+        `Too many open streams: this principal may hold ${max} at once`,
+        { limit: 'maxSubscriptions', max, retryAfterSeconds: 1 },
+        { 'retry-after': '1' },
+      );
+      return true;
+    }
+    perPrincipal.set(principal, holding + 1);
+    const flow = new Flow();
+    const requestId = String(res.getHeader('x-request-id') ?? crypto.randomUUID());
+    const state: StreamState = { viewer, schema, requestId, flow };
+    let body: string | undefined;
+    if (req.method === 'POST') body = (await readBody()).toString('utf8');
+    const sseRequest: SseRequest<http.IncomingMessage, StreamState> = {
+      method: req.method,
+      url: req.url ?? STREAM_PATH,
+      // graphql-sse compares the accept header exactly; it was checked above.
+      headers: { get: (key) => (key === 'accept' ? 'text/event-stream' : ([] as string[]).concat(req.headers[key.toLowerCase()] ?? []).join(', ') || undefined) },
+      body: body ?? null,
+      raw: req,
+      context: state,
+    };
+    let stream: { end(): void } | undefined;
+    try {
+      const [out, init] = await handler(sseRequest);
+      // The request-rate admission is for opening the stream; an open stream holds only its place under maxSubscriptions.
+      admission.release();
+      res.writeHead(init.status, init.headers);
+      if (!out || typeof out === 'string') {
+        res.end(out ?? undefined);
+        return true;
+      }
+      stream = { end: () => void (state.subscription ?? out).return?.(undefined) };
+      streams.add(stream);
+      res.once('close', () => void out.return(undefined));
+      for await (const message of out) {
+        if (!res.writable) break;
+        const ok = await new Promise<boolean>((resolve) => res.write(message, (err) => resolve(!err)));
+        if (message.startsWith('event: next')) flow.written();
+        if (!ok) break;
+      }
+      res.end();
+    } catch (e) {
+      gw.log.error({ requestId, err: safeError(e) }, 'change feed stream failed');
+      if (!res.headersSent) json(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error');
+      else res.end();
+    } finally {
+      admission.release();
+      if (stream) streams.delete(stream);
+      const n = (perPrincipal.get(principal) ?? 1) - 1;
+      if (n > 0) perPrincipal.set(principal, n);
+      else perPrincipal.delete(principal);
+    }
+    return true;
+  }) as StreamRoute;
+
+  route.endAll = () => {
+    draining = true;
+    for (const s of streams) s.end();
+  };
+  route.open = () => streams.size;
+  return route;
+}

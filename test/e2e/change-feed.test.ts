@@ -1,0 +1,357 @@
+/**
+ * The change feed: `subscription { customerChanged }` over Server-Sent Events (GraphQL over SSE) at
+ * /graphql/stream, over real HTTP on 127.0.0.1. Changes made by a steward (GraphQL mutations), a
+ * source's webhook, or another process writing OneID's link log arrive with their kinds and ids;
+ * roles are scoped as for queries; a slow reader's buffer stays bounded; a drain ends open streams.
+ */
+import http from 'node:http';
+import { createClient } from 'graphql-sse';
+import { apiKeyFor, startTestWorld, WEBHOOK_SECRET, type TestRole, type TestWorld } from '../helpers/world';
+import { signWebhook } from '../../src/webhooks';
+import { testEngine } from '../helpers/db';
+import { normalizePhone } from '../../src/canonical';
+import { createGateway, type Gateway } from '../../src/gateway';
+import { startServer, type RunningServer } from '../../src/server';
+import { createLogger } from '../../src/observability/logger';
+
+const WAIT_MS = 30_000;
+let world: TestWorld;
+/** Customers team_north owns (sales sees them) and customers it does not. */
+let team: string[];
+let others: string[];
+let crmCustomerId: string;
+let crmPhone: string;
+
+const CHANGES = `subscription Changes($ids: [ID!], $kinds: [CustomerChangeKind!]) {
+  customerChanged(ids: $ids, kinds: $kinds) { id kind customerId otherCustomerId records { source recordId } recordCount actor at customer { id } }
+}`;
+
+/** A subscription through graphql-sse's own client; `ready` resolves once the server accepted it (changes after that are heard). */
+function listen(role: TestRole, variables: Record<string, unknown> = {}, query = CHANGES) {
+  const client = createClient({ url: `${world.url}/graphql/stream`, headers: { 'x-api-key': apiKeyFor(role) }, retryAttempts: 0 });
+  const results: any[] = [];
+  let connected!: () => void;
+  const ready = new Promise<void>((resolve) => (connected = resolve));
+  const it = client.iterate({ query, variables }, { connected: () => connected() });
+  const done = (async () => {
+    for await (const r of it) results.push(r);
+  })();
+  done.catch(() => undefined); // a stream cut when the world closes is not this test's failure
+  const feed = {
+    ready,
+    results,
+    changes: () => results.map((r) => r.data?.customerChanged).filter(Boolean),
+    /** Waits until a change matching `pred` has arrived; answers it. */
+    async until(pred: (c: any) => boolean) {
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const hit = results.map((r) => r.data?.customerChanged).find((c) => c && pred(c));
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no such change within ${WAIT_MS} ms; got ${JSON.stringify(results)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      opened.delete(feed);
+      await it.return?.();
+      client.dispose();
+      await done.catch(() => undefined);
+    },
+  };
+  opened.add(feed);
+  return feed;
+}
+/** Streams still open when a test ends (it failed before closing them) are closed after it. */
+const opened = new Set<{ close(): Promise<void> }>();
+afterEach(async () => {
+  await Promise.all([...opened].map((s) => s.close()));
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string) {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function ids(role: TestRole, first: number): Promise<string[]> {
+  const { body } = await world.query(`{ customersConnection(first: ${first}) { edges { node { id } } } }`, undefined, { 'x-api-key': apiKeyFor(role) });
+  return body.data.customersConnection.edges.map((e: any) => e.node.id);
+}
+
+async function steward(mutation: string, variables: Record<string, unknown>) {
+  const { body } = await world.query(mutation, variables);
+  expect(body.errors).toBeUndefined();
+  return body.data;
+}
+const merge = (survivorId: string, mergedId: string) =>
+  steward(`mutation($s: ID!, $m: ID!) { mergeCustomers(survivorId: $s, mergedId: $m, reason: "feed test") { customerId } }`, { s: survivorId, m: mergedId });
+const split = (mergedId: string) => steward(`mutation($m: ID!) { splitCustomer(mergedId: $m, reason: "feed test") { customerId } }`, { m: mergedId });
+
+/** A raw SSE request (no client library): status, headers, and the response to read or leave unread. */
+function rawStream(url: string, headers: Record<string, string>, body: unknown): Promise<{ res: http.IncomingMessage; req: http.ClientRequest }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = http.request(
+      `${url}/graphql/stream`,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+      (res) => resolve({ res, req }),
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Parses SSE messages as they arrive. */
+function sseMessages(res: http.IncomingMessage) {
+  const messages: Array<{ event: string; data: any }> = [];
+  let buffer = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buffer += chunk;
+    let i;
+    while ((i = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, i);
+      buffer = buffer.slice(i + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event) messages.push({ event, data: data ? JSON.parse(data) : null });
+    }
+  });
+  const ended = new Promise<void>((resolve) => res.on('close', () => resolve()));
+  return { messages, ended };
+}
+
+const readAll = async (res: http.IncomingMessage) => {
+  let text = '';
+  for await (const c of res) text += c;
+  return JSON.parse(text);
+};
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 200, seed: 21 });
+  const inTeam = new Set(await ids('sales', 200));
+  const all = await ids('admin', 200);
+  team = all.filter((id) => inTeam.has(id));
+  others = all.filter((id) => !inTeam.has(id));
+  // A CRM customer whose phone is theirs alone (a new WeChat follower with it links to them), outside the pairs above.
+  const contacts = await world.dbs.crm.db('crm_contacts').select('contact_id', 'mobile').orderBy('contact_id', 'desc');
+  for (const c of contacts) {
+    const e164 = normalizePhone(c.mobile);
+    if (!e164 || e164 === '+8613800000000') continue;
+    const { body } = await world.query(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: e164 });
+    const found = body.data?.customersByIdentifier;
+    if (found?.length === 1 && !team.slice(0, 8).includes(found[0].id) && !others.slice(0, 8).includes(found[0].id)) {
+      crmCustomerId = found[0].id;
+      crmPhone = e164;
+      break;
+    }
+  }
+});
+
+afterAll(async () => world?.close());
+
+describe('Change feed: what arrives', () => {
+  it('tells an admin of a steward merge and split, and of a webhook that links a new record, with kinds, ids and records', async () => {
+    expect(team.length).toBeGreaterThanOrEqual(8);
+    expect(others.length).toBeGreaterThanOrEqual(8);
+    expect(crmCustomerId).toBeDefined();
+    const [a, b] = team;
+    const feed = listen('admin', { ids: [a, b, crmCustomerId] });
+    await feed.ready;
+
+    await merge(a, b);
+    const merged = await feed.until((c) => c.kind === 'MERGED' && c.customerId === a);
+    expect(merged).toMatchObject({ otherCustomerId: b, actor: expect.stringMatching(/^user:/), customer: { id: a } });
+    expect(merged.records.length).toBeGreaterThan(0);
+    expect(merged.recordCount).toBe(merged.records.length);
+
+    await split(b);
+    const splitOff = await feed.until((c) => c.kind === 'SPLIT' && c.otherCustomerId === b);
+    expect(splitOff).toMatchObject({ customerId: a, records: merged.records });
+    expect(Number(splitOff.id)).toBeGreaterThan(Number(merged.id));
+
+    // A source's webhook: a new WeChat follower carrying the CRM customer's phone joins that customer.
+    const openid = 'oFeedWebhookFollower00000001';
+    const national = crmPhone.slice(3);
+    await world.dbs.scrm.db('scrm_followers').insert({
+      openid,
+      unionid: null,
+      nickname: 'feed',
+      sex: 0,
+      city: null,
+      province: null,
+      country: null,
+      subscribe: 1,
+      subscribe_time: Math.floor(Date.now() / 1000),
+      unsubscribe_time: null,
+      tagid_list: '',
+      bound_phone: `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
+      member_no: null,
+      updated_at: Math.floor(Date.now() / 1000),
+    });
+    const raw = JSON.stringify({ events: [{ id: 'feed-evt-1', type: 'created', recordId: openid }] });
+    const res = await fetch(`${world.url}/webhooks/scrm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-c360-signature': signWebhook(WEBHOOK_SECRET, raw) },
+      body: raw,
+    });
+    expect(res.status).toBe(200);
+    const linked = await feed.until((c) => c.kind === 'LINKED' && c.customerId === crmCustomerId);
+    expect(linked.records).toEqual([{ source: 'SCRM', recordId: openid }]);
+    expect(linked.actor).toMatch(/^rule:/);
+    await feed.close();
+  });
+
+  it('filters by ids and kinds: a SPLIT-only subscription to one customer hears only its split', async () => {
+    const [, , c, d] = team;
+    const splits = listen('admin', { ids: [c], kinds: ['SPLIT'] });
+    const everything = listen('admin', { ids: [c, d] });
+    await Promise.all([splits.ready, everything.ready]);
+    await merge(c, d);
+    await split(d);
+    await everything.until((x) => x.kind === 'SPLIT' && x.customerId === c);
+    await splits.until((x) => x.kind === 'SPLIT');
+    // Changes arrive in log order, so the merge before the split would have arrived first.
+    expect(splits.changes().map((x) => [x.kind, x.customerId])).toEqual([['SPLIT', c]]);
+    expect(everything.changes().map((x) => x.kind)).toEqual(['MERGED', 'SPLIT']);
+    await Promise.all([splits.close(), everything.close()]);
+  });
+});
+
+describe('Change feed: access', () => {
+  it('lets a sales key hear only of its team’s customers', async () => {
+    const [, , , , t1, t2] = team;
+    const [, , o1, o2] = others;
+    const sales = listen('sales', {}, `subscription { customerChanged { kind customerId otherCustomerId customer { id } } }`);
+    const admin = listen('admin', { ids: [t1, o1] });
+    await Promise.all([sales.ready, admin.ready]);
+    await merge(o1, o2);
+    await merge(t1, t2);
+    await admin.until((c) => c.kind === 'MERGED' && c.customerId === t1);
+    const heard = await sales.until((c) => c.kind === 'MERGED' && c.customerId === t1);
+    expect(heard).toEqual({ kind: 'MERGED', customerId: t1, otherCustomerId: t2, customer: { id: t1 } });
+    expect(admin.changes().some((c) => c.customerId === o1)).toBe(true);
+    expect(sales.changes().filter((c) => [o1, o2].includes(c.customerId) || [o1, o2].includes(c.otherCustomerId))).toEqual([]);
+    await Promise.all([sales.close(), admin.close()]);
+  });
+
+  it('refuses a role the policy grants no feed, bad credentials, queries, and a non-SSE accept, each with a code', async () => {
+    const sse = { accept: 'text/event-stream' };
+    const sub = { query: 'subscription { customerChanged { id } }' };
+    for (const role of ['marketing', 'finance', 'analyst'] as const) {
+      const { res } = await rawStream(world.url, { ...sse, 'x-api-key': apiKeyFor(role) }, sub);
+      expect(res.statusCode).toBe(403);
+      expect((await readAll(res)).errors[0].extensions.code).toBe('FORBIDDEN');
+    }
+    const anonymous = await rawStream(world.url, { ...sse, 'x-api-key': 'nope' }, sub);
+    expect(anonymous.res.statusCode).toBe(401);
+    expect((await readAll(anonymous.res)).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    const query = await rawStream(world.url, { ...sse, 'x-api-key': apiKeyFor('admin') }, { query: '{ customers(ids: []) { id } }' });
+    expect(query.res.statusCode).toBe(400);
+    expect((await readAll(query.res)).errors[0].extensions.code).toBe('BAD_REQUEST');
+    const json = await rawStream(world.url, { accept: 'application/json', 'x-api-key': apiKeyFor('admin') }, sub);
+    expect(json.res.statusCode).toBe(406);
+    expect((await readAll(json.res)).errors[0].extensions.code).toBe('BAD_REQUEST');
+    const unknown = await rawStream(world.url, { ...sse, 'x-api-key': apiKeyFor('support') }, { query: 'subscription { customerChanged { reason } }' });
+    expect(unknown.res.statusCode).toBe(400);
+    expect((await readAll(unknown.res)).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('caps the streams one principal holds open (429 RATE_LIMITED, maxSubscriptions)', async () => {
+    const max = world.gw.feed.options.maxSubscriptionsPerPrincipal;
+    const open = [];
+    for (let i = 0; i < max; i++) {
+      const s = listen('support');
+      await s.ready;
+      open.push(s);
+    }
+    const { res } = await rawStream(world.url, { accept: 'text/event-stream', 'x-api-key': apiKeyFor('support') }, { query: 'subscription { customerChanged { id } }' });
+    expect(res.statusCode).toBe(429);
+    expect((await readAll(res)).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'maxSubscriptions', max });
+    await Promise.all(open.map((s) => s.close()));
+    // Closed streams free their places.
+    await waitFor(() => world.gw.feed.size() === 0, 'the streams to close');
+    const again = listen('support');
+    await again.ready;
+    await again.close();
+  });
+});
+
+describe('Change feed: another replica, a slow reader, a drain', () => {
+  const BUFFER = 16;
+  let replica: Gateway;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    // A second gateway on the same OneID store: it hears what the first one's clients and any other process write.
+    replica = await createGateway(world.config, { log: createLogger('silent'), feed: { bufferSize: BUFFER } });
+    server = await startServer(replica, { port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await replica?.close();
+  });
+
+  it('keeps a slow reader’s buffer bounded: the oldest changes are dropped and the next result says how many', async () => {
+    const customerId = team[6];
+    const { res } = await rawStream(
+      server.url,
+      { accept: 'text/event-stream', 'x-api-key': apiKeyFor('admin') },
+      { query: `subscription($ids: [ID!]) { customerChanged(ids: $ids) { id kind actor records { source recordId } } }`, variables: { ids: [customerId] } },
+    );
+    expect(res.statusCode).toBe(200);
+    res.pause(); // the reader stops reading: the socket's buffers fill, then the subscription's queue
+
+    // Another process (a resolution job) writes many changes to the link log.
+    const N = 20_000;
+    const at = new Date().toISOString();
+    const rows = Array.from({ length: N }, (_, i) => ({
+      at: testEngine === 'mariadb' ? new Date(at) : at,
+      actor: `rule:feed-test-${'x'.repeat(40)}`,
+      action: 'bind',
+      customer_id: customerId,
+      source: 'crm',
+      record_id: `FEED-${String(i).padStart(8, '0')}-${'y'.repeat(40)}`,
+      reason: 'feed test',
+    }));
+    for (let i = 0; i < rows.length; i += 500) await world.dbs.oneid.db('idmap_link_events').insert(rows.slice(i, i + 500));
+
+    await waitFor(() => {
+      const [s] = replica.feed.stats();
+      return !!s && s.delivered + s.droppedTotal + s.queued === N;
+    }, 'every change to be delivered, queued or dropped');
+    const [stats] = replica.feed.stats();
+    expect(stats.queued).toBeLessThanOrEqual(BUFFER);
+    expect(stats.droppedTotal).toBeGreaterThan(0);
+
+    const { messages } = sseMessages(res);
+    res.resume();
+    await waitFor(
+      () => replica.feed.stats()[0].queued === 0 && messages.filter((m) => m.event === 'next').length === replica.feed.stats()[0].delivered,
+      'the reader to catch up',
+    );
+    const next = messages.filter((m) => m.event === 'next').map((m) => m.data);
+    const dropped = next.reduce((n, r) => n + (r.extensions?.dropped ?? 0), 0);
+    expect(dropped).toBe(replica.feed.stats()[0].droppedTotal);
+    expect(next.length + dropped).toBe(N);
+    expect(next.every((r) => r.data.customerChanged.kind === 'UPDATED')).toBe(true);
+    // The last change always arrives: only the oldest are dropped.
+    expect(next.at(-1).data.customerChanged.records[0].recordId).toMatch(/^FEED-00019999-/);
+    res.destroy();
+    await waitFor(() => replica.feed.size() === 0, 'the stream to close');
+  });
+
+  it('ends open streams when the server drains: each completes, nothing is cut', async () => {
+    const { res } = await rawStream(server.url, { accept: 'text/event-stream', 'x-api-key': apiKeyFor('support') }, { query: 'subscription { customerChanged { id } }' });
+    expect(res.statusCode).toBe(200);
+    const { messages, ended } = sseMessages(res);
+    await waitFor(() => replica.feed.size() === 1, 'the subscription');
+    const drained = server.drain(WAIT_MS);
+    await ended;
+    expect(messages.map((m) => m.event)).toEqual(['complete']);
+    expect(await drained).toEqual({ cut: 0 });
+    expect(replica.feed.size()).toBe(0);
+  });
+});
