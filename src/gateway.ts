@@ -20,7 +20,7 @@ import type { IdMapReader } from './idmap/types';
 import { guardReader, guardStewardship } from './idmap/guarded';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
-import { federateRoleSchemas } from './federation';
+import { entitiesLimitsPlugin, federateRoleSchemas } from './federation';
 import type { Context } from './context';
 import { createAccess, type Access } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
@@ -141,7 +141,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       await createApollo(roleSchema, {
         metrics,
         log,
-        plugins: access.pluginsFor(role),
+        plugins: config.server.federation
+          ? [...access.pluginsFor(role), entitiesLimitsPlugin(access.policy.roles.get(role)!.limits, config.limits.maxIds)]
+          : access.pluginsFor(role),
         persistedQueries: access.persistedQueriesFor(role),
       }),
     );

@@ -159,3 +159,5 @@ export function federateSchema(schema: GraphQLSchema, maxIds: number): GraphQLSc
 export function federateRoleSchemas(schemas: ReadonlyMap<string, GraphQLSchema>, maxIdsOf: (role: string) => number): Map<string, GraphQLSchema> {
   return new Map([...schemas].map(([role, schema]) => [role, federateSchema(schema, maxIdsOf(role))]));
 }
+
+export { entitiesLimitsPlugin } from './limits';

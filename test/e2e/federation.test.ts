@@ -231,6 +231,27 @@ describe('Federation: _entities on c360', () => {
   });
 });
 
+describe('Federation: _entities limits', () => {
+  it('costs what customers(ids:) costs for as many ids, and is refused before execution past the budget', async () => {
+    world.reset();
+    // Within support's 50 ids, but 50 times an order history of 100 is over its cost budget (10 times would not be).
+    const ids = [...members, ...Array.from({ length: 50 - members.length }, (_, i) => `unknown-${i}`)];
+    const selection = 'id orders(first: 100) { id lines { sku name } refunds { id } }';
+    const viaEntities = await post(
+      `${world.url}/graphql`,
+      `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { ${selection} } } }`,
+      { r: ids.map((id) => ({ __typename: 'Customer', id })) },
+      'support',
+    );
+    const direct = await post(`${world.url}/graphql`, `query D($ids: [ID!]!) { customers(ids: $ids) { ${selection} } }`, { ids }, 'support');
+    expect(direct.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxCost' });
+    expect(viaEntities.status).toBe(direct.status);
+    expect(viaEntities.body.errors[0].extensions).toEqual(direct.body.errors[0].extensions);
+    expect(world.calls.calls).toEqual([]);
+    expect(world.idmapCalls).toEqual([]);
+  });
+});
+
 describe('Federation: through a router', () => {
   it('answers a query across both subgraphs with one call per source operation for all entities', async () => {
     world.reset();
