@@ -6,7 +6,11 @@
  * each client's `x-api-key` to c360. Calls are counted at c360's connector boundary: the router's
  * `_entities` fetch for N customers costs one call per source operation, like `customers(ids:)`.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { graphql, parse, type GraphQLSchema } from 'graphql';
@@ -183,6 +187,16 @@ describe('Federation: subgraph SDL', () => {
     expect(marketing).not.toMatch(/^\s+tickets\(/m);
     expect(admin).toMatch(/^\s+mergeCustomers\(/m);
     expect(marketing).not.toMatch(/^\s+mergeCustomers\(/m);
+  });
+
+  it("prints the SDL with the README's command", async () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes('_service { sdl }'));
+    expect(blocks).toHaveLength(1);
+    const command = blocks[0].replaceAll('http://127.0.0.1:4000', world.url).replaceAll('demo-admin-key', apiKeyFor('admin'));
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', command], { encoding: 'utf8', timeout: 60_000 });
+    const { body } = await post(`${world.url}/graphql`, '{ _service { sdl } }');
+    expect(stdout.trim()).toBe(body.data._service.sdl.trim());
   });
 
   it('composes with another subgraph that extends Customer', () => {
