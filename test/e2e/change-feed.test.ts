@@ -5,6 +5,9 @@
  * roles are scoped as for queries; a slow reader's buffer stays bounded; a drain ends open streams.
  */
 import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { createClient } from 'graphql-sse';
 import { apiKeyFor, startTestWorld, WEBHOOK_SECRET, type TestRole, type TestWorld } from '../helpers/world';
 import { signWebhook } from '../../src/webhooks';
@@ -159,7 +162,8 @@ describe('Change feed: what arrives', () => {
     expect(crmCustomerId).toBeDefined();
     const [a, b] = team;
     const feed = listen('admin', { ids: [a, b, crmCustomerId] });
-    await feed.ready;
+    const support = listen('support', { ids: [crmCustomerId] });
+    await Promise.all([feed.ready, support.ready]);
 
     await merge(a, b);
     const merged = await feed.until((c) => c.kind === 'MERGED' && c.customerId === a);
@@ -201,7 +205,10 @@ describe('Change feed: what arrives', () => {
     const linked = await feed.until((c) => c.kind === 'LINKED' && c.customerId === crmCustomerId);
     expect(linked.records).toEqual([{ source: 'SCRM', recordId: openid }]);
     expect(linked.actor).toMatch(/^rule:/);
-    await feed.close();
+    // Support sees the same change with the WeChat record id (an openid) hashed, as everywhere in its schema.
+    const masked = await support.until((c) => c.kind === 'LINKED');
+    expect(masked.records).toEqual([{ source: 'SCRM', recordId: expect.stringMatching(/^h_[0-9a-f]{32}$/) }]);
+    await Promise.all([feed.close(), support.close()]);
   });
 
   it('filters by ids and kinds: a SPLIT-only subscription to one customer hears only its split', async () => {
@@ -217,6 +224,34 @@ describe('Change feed: what arrives', () => {
     expect(splits.changes().map((x) => [x.kind, x.customerId])).toEqual([['SPLIT', c]]);
     expect(everything.changes().map((x) => x.kind)).toEqual(['MERGED', 'SPLIT']);
     await Promise.all([splits.close(), everything.close()]);
+  });
+});
+
+describe('Change feed: as documented', () => {
+  it('runs the README curl example as written (address and key aside) and prints the change as an SSE event', async () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes('/graphql/stream'));
+    expect(blocks).toHaveLength(1);
+    const [g, h] = team.slice(8, 10);
+    // curl streams until it is stopped: --max-time ends it (exit 28) once the change has had ample time to arrive.
+    const block = blocks[0].replaceAll('http://127.0.0.1:4000', world.url).replace('demo-admin-key', apiKeyFor('admin')).replace('curl -N', 'curl -sN --max-time 8');
+    const output = new Promise<string>((resolve) => execFile('bash', ['-c', block], { encoding: 'utf8', timeout: WAIT_MS }, (_err, stdout) => resolve(stdout)));
+    await waitFor(() => world.gw.feed.size() === 1, 'curl to subscribe');
+    await merge(g, h);
+    const events = (await output).split('\n\n').filter((m) => m.startsWith('event: next'));
+    const changes = events.map((m) => JSON.parse(m.slice(m.indexOf('data: ') + 6)).data.customerChanged);
+    expect(changes).toContainEqual(expect.objectContaining({ kind: 'MERGED', customerId: g, otherCustomerId: h, customer: { name: expect.any(String) } }));
+  });
+
+  it('audits the unmasked personal fields a change delivered, as it does a response', async () => {
+    const [g, h] = team.slice(10, 12);
+    const feed = listen('admin', { ids: [g] }, `subscription($ids: [ID!]) { customerChanged(ids: $ids) { kind customer { id name phone } } }`);
+    await feed.ready;
+    await merge(g, h);
+    await feed.until((c) => c.kind === 'MERGED');
+    await feed.close();
+    const { body } = await world.query(`query($c: ID!) { auditLog(customerId: $c) { principal role fields } }`, { c: g });
+    expect(body.data.auditLog).toContainEqual({ principal: 'test-admin', role: 'admin', fields: ['Customer.name', 'Customer.phone'] });
   });
 });
 
