@@ -36,7 +36,7 @@ export type PhoneProblem = 'malformed' | 'not-valid';
 export function parsePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): { e164: string } | { problem: PhoneProblem } {
   const s = foldText(raw).replace(/^tel:/i, '');
   if (!s) return { problem: 'malformed' };
-  const compact = s.replace(/[\s\-().\/]/g, '');
+  const compact = s.replace(/[\s\-()./]/g, '');
   if (!/^\+?\d{5,17}$/.test(compact)) return { problem: 'malformed' };
   let candidate = compact;
   if (!candidate.startsWith('+') && candidate.startsWith('00')) candidate = '+' + candidate.slice(2);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { foldText, normalizeDate, normalizeEmail, normalizePassport, normalizePhone, normalizeResidentId, parsePhone } from '../../src/canonical';
 import { normalizeIdentifier } from '../../src/identifiers';
@@ -74,7 +75,8 @@ describe('phones: true E.164 in every region', () => {
 
 describe('the region a record is read in', () => {
   it('is the record country when it gives one, else the source region, else the default', () => {
-    const r = parseIdentityRules({ ...require('../../config/identity-rules.json'), sourceRegions: { us_shop: 'US' } }, 'test rules');
+    const file = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/identity-rules.json'), 'utf8'));
+    const r = parseIdentityRules({ ...file, sourceRegions: { us_shop: 'US' } }, 'test rules');
     expect(recordRegion({ source: 'us_shop' }, r)).toBe('US');
     expect(recordRegion({ source: 'other' }, r)).toBe('CN');
     expect(recordRegion({ source: 'other', traits: { country: 'gb' } }, r)).toBe('GB');
