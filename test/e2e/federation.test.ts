@@ -218,6 +218,21 @@ describe('Federation: _entities on c360', () => {
     }
   });
 
+  it('audits unmasked personal reads under each entity, as customers(ids:) does', async () => {
+    const ids = members.slice(0, 6);
+    const names = (await post(`${world.url}/graphql`, DIRECT, { ids })).body.data.customers.map((c: any) => c?.name ?? null);
+    const { body } = await post(
+      `${world.url}/graphql`,
+      `query AuditedEntities($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name } } }`,
+      { r: ids.map((id) => ({ __typename: 'Customer', id })) },
+      'support',
+    );
+    expect(body.errors).toBeUndefined();
+    expect(names.filter(Boolean).length).toBeGreaterThan(0);
+    const entries = (await world.gw.access.auditLog.query({ principal: 'test-support', first: 500 })).filter((e) => e.operationName === 'AuditedEntities');
+    expect(new Set(entries.filter((e) => e.fields.includes('Customer.name')).map((e) => e.customerId))).toEqual(new Set(ids.filter((_, i) => names[i] !== null)));
+  });
+
   it('refuses a field the role may not query, as customers(ids:) does', async () => {
     const reps = [{ __typename: 'Customer', id: members[0] }];
     const viaEntities = await post(
