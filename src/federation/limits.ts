@@ -6,7 +6,7 @@
  * refuses it with the same errors (QUERY_TOO_COMPLEX, or BAD_USER_INPUT beyond the API's own
  * maximum) before execution: no OneID read or source call is made for a refused request.
  */
-import { Kind, type FieldNode, type ValueNode } from 'graphql';
+import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import { checkLimits, measureOperation, type Limits } from '../access';
@@ -21,6 +21,19 @@ function representationCount(field: FieldNode, variables: Record<string, unknown
   return Array.isArray(value) ? value.length : value == null ? 0 : 1;
 }
 
+/** The root's `_entities` fields, also those inside fragments (validation has refused cycles by now), once per time they are spread. */
+function entitiesFields(document: DocumentNode, set: SelectionSetNode): FieldNode[] {
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const walk = (s: SelectionSetNode): FieldNode[] =>
+    s.selections.flatMap((sel) => {
+      if (sel.kind === Kind.FIELD) return sel.name.value === ENTITIES_FIELD && sel.selectionSet ? [sel] : [];
+      if (sel.kind === Kind.INLINE_FRAGMENT) return walk(sel.selectionSet);
+      const frag = fragments.get(sel.name.value);
+      return frag ? walk(frag.selectionSet) : [];
+    });
+  return walk(set);
+}
+
 /** The plugin for one role's subgraph: its limits, and the API's maximum of ids per call. */
 export function entitiesLimitsPlugin(limits: Limits, hardMaxIds?: number): ApolloServerPlugin<Context> {
   return {
@@ -29,7 +42,7 @@ export function entitiesLimitsPlugin(limits: Limits, hardMaxIds?: number): Apoll
         async didResolveOperation(rc) {
           const operation = rc.operation;
           if (!operation || operation.operation !== 'query') return;
-          const fields = operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === ENTITIES_FIELD && !!s.selectionSet);
+          const fields = entitiesFields(rc.document, operation.selectionSet);
           if (!fields.length) return;
           const variables = (rc.request.variables ?? {}) as Record<string, unknown>;
           const measure = measureOperation(rc.schema, rc.document, operation, variables, limits.defaultListSize);

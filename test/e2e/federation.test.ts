@@ -276,6 +276,14 @@ describe('Federation: _entities limits', () => {
     expect(direct.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxCost' });
     expect(viaEntities.status).toBe(direct.status);
     expect(viaEntities.body.errors[0].extensions).toEqual(direct.body.errors[0].extensions);
+    // Inside a fragment too.
+    const inFragment = await post(
+      `${world.url}/graphql`,
+      `query E($r: [_Any!]!) { ...Root } fragment Root on Query { _entities(representations: $r) { ... on Customer { ${selection} } } }`,
+      { r: ids.map((id) => ({ __typename: 'Customer', id })) },
+      'support',
+    );
+    expect(inFragment.body.errors[0].extensions).toEqual(direct.body.errors[0].extensions);
     expect(world.calls.calls).toEqual([]);
     expect(world.idmapCalls).toEqual([]);
   });
