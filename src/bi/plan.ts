@@ -31,7 +31,7 @@ import { lifecycleFor, rfmFor, tagsFor } from '../insights/facts';
 import { freshLoaders, type Loaders } from '../loaders';
 import { currentSourceUses } from '../observability/request-sources';
 import type { SourceName } from '../vocabulary';
-import type { FilterNode, Leaf, LeafOwner } from './filter';
+import { FILTER_FIELDS, type FilterNode, type Leaf, type LeafOwner } from './filter';
 import { both, complement, either, everyone, inRange, only, allBut, type CustomerSet } from './sets';
 
 /** Customers verified per round (one fresh loader set, one call per source and batch limit). */
@@ -537,7 +537,18 @@ export function createPlanner(deps: PlanDeps) {
         // verified one, cheapest class first, sees only what is left: the most selective set so far.
         const sorted = [...n.children].sort((a, b) => rank(a) - rank(b));
         const whole = sorted.filter((c) => rank(c) < 2);
-        let acc = (await Promise.all(whole.map((c) => evaluate(c, candidates)))).reduce(both, everyone());
+        // Conditions of one capability run one after the other, so each step's calls per source are its own.
+        const chains = new Map<string, Promise<unknown>>();
+        const inTurn = (c: FilterNode) => {
+          const owner = c.op === 'leaf' ? FILTER_FIELDS[c.leaf.key].owner : 'mixed';
+          const p = (chains.get(owner) ?? Promise.resolve()).then(() => evaluate(c, candidates));
+          chains.set(
+            owner,
+            p.catch(() => undefined),
+          );
+          return p;
+        };
+        let acc = (await Promise.all(whole.map(inTurn))).reduce(both, everyone());
         for (const c of sorted.filter((x) => rank(x) >= 2)) {
           if (!acc.neg && acc.ids.size === 0) break;
           acc = both(acc, await evaluate(c, restrict(acc, candidates)));
