@@ -126,6 +126,13 @@ describe('Gateway API: bad input', () => {
     }
   });
 
+  it('refuses a mistyped mobile (possible but not a valid number) with BAD_USER_INPUT, not a null that looks like an unknown customer', async () => {
+    for (const value of ['1380013', '138 0013 800', '１３８００１３']) {
+      const { body } = await world.query(`query($v: String!) { customerByIdentifier(kind: PHONE, value: $v) { id } }`, { v: value });
+      expect(codes(body)).toEqual(['BAD_USER_INPUT']);
+    }
+  });
+
   it('refuses more than 1,000 ids with BAD_USER_INPUT', async () => {
     world.reset();
     const ids = Array.from({ length: 1001 }, (_, i) => `id${i}`);
