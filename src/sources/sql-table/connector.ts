@@ -87,7 +87,7 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
 
   const fieldEntries = Object.entries(profile.fields) as Array<[ProfileField, ColumnMapping]>;
   const recordColumns = distinct([profile.key, profile.updatedAt.column, ...(profile.createdAt ? [profile.createdAt.column] : []), ...fieldEntries.map(([, m]) => m.column)]);
-  const traitFields = (['name', 'birthday', 'gender'] as const).filter((f) => profile.fields[f]);
+  const traitFields = (['name', 'birthday', 'gender', 'city', 'province'] as const).filter((f) => profile.fields[f]);
   const scanColumns = distinct([
     profile.key,
     profile.updatedAt.column,
