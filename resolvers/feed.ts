@@ -7,15 +7,21 @@ import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import { feedOf, type CustomerChange, type CustomerChangeKind } from '../src/feed/binding';
 
+const notOverHttp = () => badUserInput('subscriptions are served over Server-Sent Events at /graphql/stream (accept: text/event-stream)');
+
 export const feedResolvers = {
   Subscription: {
     customerChanged: {
       subscribe: (_: unknown, args: { ids?: string[] | null; kinds?: CustomerChangeKind[] | null }, ctx: Context) => {
         const feed = feedOf(ctx);
-        if (!feed) throw badUserInput('subscriptions are served over Server-Sent Events at /graphql/stream');
+        if (!feed) throw notOverHttp();
         return feed.subscribe(args);
       },
-      resolve: (delivery: CustomerChange) => delivery,
+      // Over POST /graphql a subscription runs as a query, with no change to resolve: say where the feed is.
+      resolve: (change: CustomerChange | undefined) => {
+        if (!change) throw notOverHttp();
+        return change;
+      },
     },
   },
   CustomerChange: {

@@ -21,9 +21,20 @@ export interface FeedOptions {
   bufferSize: number;
   /** Subscriptions one principal may hold open at once. */
   maxSubscriptionsPerPrincipal: number;
+  /**
+   * A reader that takes nothing for this long is disconnected: its queue stays bounded anyway, but the
+   * stream's keep-alive comments would otherwise pile up behind it forever.
+   */
+  stallTimeoutMs: number;
 }
 
-export const DEFAULT_FEED_OPTIONS: FeedOptions = { pollIntervalMs: 250, pollBatch: 500, bufferSize: 256, maxSubscriptionsPerPrincipal: 4 };
+export const DEFAULT_FEED_OPTIONS: FeedOptions = {
+  pollIntervalMs: 250,
+  pollBatch: 500,
+  bufferSize: 256,
+  maxSubscriptionsPerPrincipal: 4,
+  stallTimeoutMs: 5 * 60_000,
+};
 
 export interface Delivery {
   change: CustomerChange;

@@ -291,7 +291,17 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       res.once('close', () => void out.return(undefined));
       for await (const message of out) {
         if (!res.writable) break;
-        const ok = await new Promise<boolean>((resolve) => res.write(message, (err) => resolve(!err)));
+        const ok = await new Promise<boolean>((resolve) => {
+          const stalled = setTimeout(() => {
+            gw.log.warn({ requestId, stallTimeoutMs: gw.feed.options.stallTimeoutMs }, 'change feed: the reader took nothing for too long; disconnected');
+            res.destroy();
+            resolve(false);
+          }, gw.feed.options.stallTimeoutMs);
+          res.write(message, (err) => {
+            clearTimeout(stalled);
+            resolve(!err);
+          });
+        });
         if (message.startsWith('event: next')) flow.written();
         if (!ok) break;
       }

@@ -155,6 +155,21 @@ beforeAll(async () => {
 
 afterAll(async () => world?.close());
 
+/** Another process (a resolution job) writes `n` changes of one customer to the link log. */
+async function writeChanges(customerId: string, n: number) {
+  const at = new Date().toISOString();
+  const rows = Array.from({ length: n }, (_, i) => ({
+    at: testEngine === 'mariadb' ? new Date(at) : at,
+    actor: `rule:feed-test-${'x'.repeat(40)}`,
+    action: 'bind',
+    customer_id: customerId,
+    source: 'crm',
+    record_id: `FEED-${String(i).padStart(8, '0')}-${'y'.repeat(40)}`,
+    reason: 'feed test',
+  }));
+  for (let i = 0; i < rows.length; i += 500) await world.dbs.oneid.db('idmap_link_events').insert(rows.slice(i, i + 500));
+}
+
 describe('Change feed: what arrives', () => {
   it('tells an admin of a steward merge and split, and of a webhook that links a new record, with kinds, ids and records', async () => {
     expect(team.length).toBeGreaterThanOrEqual(8);
@@ -289,6 +304,9 @@ describe('Change feed: access', () => {
     const json = await rawStream(world.url, { accept: 'application/json', 'x-api-key': apiKeyFor('admin') }, sub);
     expect(json.res.statusCode).toBe(406);
     expect((await readAll(json.res)).errors[0].extensions.code).toBe('BAD_REQUEST');
+    const overPost = await world.query('subscription { customerChanged { id } }');
+    expect(overPost.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(overPost.body.errors[0].message).toContain('/graphql/stream');
     const unknown = await rawStream(world.url, { ...sse, 'x-api-key': apiKeyFor('support') }, { query: 'subscription { customerChanged { reason } }' });
     expect(unknown.res.statusCode).toBe(400);
     expect((await readAll(unknown.res)).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -341,17 +359,7 @@ describe('Change feed: another replica, a slow reader, a drain', () => {
 
     // Another process (a resolution job) writes many changes to the link log.
     const N = 20_000;
-    const at = new Date().toISOString();
-    const rows = Array.from({ length: N }, (_, i) => ({
-      at: testEngine === 'mariadb' ? new Date(at) : at,
-      actor: `rule:feed-test-${'x'.repeat(40)}`,
-      action: 'bind',
-      customer_id: customerId,
-      source: 'crm',
-      record_id: `FEED-${String(i).padStart(8, '0')}-${'y'.repeat(40)}`,
-      reason: 'feed test',
-    }));
-    for (let i = 0; i < rows.length; i += 500) await world.dbs.oneid.db('idmap_link_events').insert(rows.slice(i, i + 500));
+    await writeChanges(customerId, N);
 
     await waitFor(() => {
       const [s] = replica.feed.stats();
@@ -376,6 +384,28 @@ describe('Change feed: another replica, a slow reader, a drain', () => {
     expect(next.at(-1).data.customerChanged.records[0].recordId).toMatch(/^FEED-00019999-/);
     res.destroy();
     await waitFor(() => replica.feed.size() === 0, 'the stream to close');
+  });
+
+  it('disconnects a reader that takes nothing for stallTimeoutMs', async () => {
+    // A queue large enough that the socket's own buffers fill first: then writes stop completing.
+    const stalling = await createGateway(world.config, { log: createLogger('silent'), feed: { bufferSize: 20_000, stallTimeoutMs: 1000 } });
+    const stallServer = await startServer(stalling, { port: 0 });
+    try {
+      const { res } = await rawStream(
+        stallServer.url,
+        { accept: 'text/event-stream', 'x-api-key': apiKeyFor('admin') },
+        { query: `subscription($ids: [ID!]) { customerChanged(ids: $ids) { id actor records { source recordId } } }`, variables: { ids: [team[7]] } },
+      );
+      res.pause();
+      await waitFor(() => stalling.feed.size() === 1, 'the subscription');
+      await writeChanges(team[7], 20_000);
+      // The server cut the stream (the paused client would notice only once it reads again).
+      await waitFor(() => stalling.feed.size() === 0, 'the stalled stream to be cut');
+      res.destroy();
+    } finally {
+      await stallServer.close();
+      await stalling.close();
+    }
   });
 
   it('ends open streams when the server drains: each completes, nothing is cut', async () => {
