@@ -88,7 +88,11 @@ let recorder: CallRecorder;
 const connectors: WecomConnector[] = [];
 
 function connect(over: Record<string, unknown> = {}, url = server.url): WecomConnector {
-  const c = kind.create('wecom', kind.options.parse({ baseUrl: url, corpId: CORP_ID, corpSecret: CORP_SECRET, timeoutMs: 20_000, maxBatch: 10, retries: 0, ...over }), recorder);
+  const c = kind.create(
+    'wecom',
+    kind.options.parse({ baseUrl: url, corpId: CORP_ID, corpSecret: CORP_SECRET, timeoutMs: 20_000, maxBatch: 10, retries: 0, ...over }),
+    recorder,
+  );
   connectors.push(c);
   return c;
 }
