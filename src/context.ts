@@ -30,11 +30,15 @@ export interface Context {
   stewardship?: Stewardship;
 }
 
-export function createContext(
-  deps: Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries'> & { limits: Config['limits']; log: Logger; insights: InsightsRuntime; stewardship?: Stewardship },
-  requestId: string,
-  viewer: Viewer,
-): Context {
+/** What every request's context is made from: the gateway's parts, the same for each request (Gateway.requestDeps). */
+export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries'> & {
+  limits: Config['limits'];
+  log: Logger;
+  insights: InsightsRuntime;
+  stewardship?: Stewardship;
+};
+
+export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer): Context {
   const insights = deps.insights;
   return {
     requestId,

@@ -21,7 +21,8 @@ import { guardReader, guardStewardship } from './idmap/guarded';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
 import { entitiesLimitsPlugin, federateRoleSchemas } from './federation';
-import type { Context } from './context';
+import type { Context, ContextDeps } from './context';
+import { stewardshipFor } from './idmap/stewardship';
 import { createAccess, type Access } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
 import { createBiStore } from './idmap/bi-store';
@@ -50,6 +51,8 @@ export interface Gateway {
   apollos: ReadonlyMap<string, ApolloServer<Context>>;
   /** BI lists: the OneID store's BI reads and segments, and each role's page, cost and row-scope limits (src/bi/). */
   bi: BiDeps;
+  /** What each request's context is made from (createContext): one object for every entry point (GraphQL, exports, the change feed). */
+  requestDeps: ContextDeps;
   /** The change feed (src/feed/): polls OneID's link log only while a subscription is open. */
   feed: Hub;
   close(): Promise<void>;
@@ -149,6 +152,25 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     );
   }
 
+  const bi: BiDeps = {
+    store: createBiStore(oneidDb),
+    roleOf: (name) => {
+      const r = access.policy.roles.get(name);
+      const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;
+      return r && { maxPage: r.limits.maxIds, maxCost: r.limits.maxCost, ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}) };
+    },
+  };
+  const requestDeps: ContextDeps = {
+    idmap,
+    registry,
+    limits: config.limits,
+    log,
+    insights,
+    stewardship: stewardshipFor(idmap),
+    bi,
+    ...(tracing.enabled ? { span: tracing.span } : {}),
+  };
+
   return {
     config,
     log,
@@ -162,14 +184,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     access,
     insights,
     apollos,
-    bi: {
-      store: createBiStore(oneidDb),
-      roleOf: (name) => {
-        const r = access.policy.roles.get(name);
-        const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;
-        return r && { maxPage: r.limits.maxIds, maxCost: r.limits.maxCost, ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}) };
-      },
-    },
+    bi,
+    requestDeps,
     feed,
     async close() {
       await feed.close();

@@ -44,6 +44,8 @@ export interface LoaderDeps {
   rfmBoundaries?: () => Promise<RfmBoundaries>;
   /** BI lists (src/bi/); absent where they are not served. */
   bi?: BiDeps;
+  /** Runs a loader batch in a trace span of its own (src/observability/tracing.ts); absent when tracing is off. */
+  span?: <T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** The windows `orderSummary` counts recent orders in unless told otherwise: its own 30/90/365 days and the 7 of the high_activity tag. */
@@ -72,7 +74,15 @@ export function createLoaders(deps: LoaderDeps) {
   function batch<V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant = ''): DataLoader<string, V> {
     const key = `${source}\u0000${operation}\u0000${variant}`;
     let l = batches.get(key) as DataLoader<string, V> | undefined;
-    if (!l) batches.set(key, (l = loader<string, V>(call)) as DataLoader<string, unknown>);
+    if (!l) {
+      const { span } = deps;
+      // One span per batch the loader dispatches; the connector's calls (chunks, retries) are its children.
+      const traced = span
+        ? (keys: readonly string[]) =>
+            span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys))
+        : call;
+      batches.set(key, (l = loader<string, V>(traced)) as DataLoader<string, unknown>);
+    }
     return l;
   }
 

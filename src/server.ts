@@ -13,7 +13,6 @@ import { webhookRoute } from './webhooks';
 import { exportRoute } from './bi/export';
 import { safeError } from './observability/scrub';
 import { withSourceAccounting } from './observability/request-sources';
-import { stewardshipFor } from './idmap/stewardship';
 import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 import { ideEnabled } from './config';
 import { createIde, ideRoute } from './ide';
@@ -227,12 +226,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const response = await withSourceAccounting(() =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: { method, headers, search: url.search, body },
-          context: async () =>
-            createContext(
-              { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap), bi: gw.bi },
-              requestId,
-              viewer,
-            ),
+          context: async () => createContext(gw.requestDeps, requestId, viewer),
         }),
       );
       for (const [k, v] of response.headers) res.setHeader(k, v);

@@ -22,7 +22,6 @@ import type { Writable } from 'node:stream';
 import type { Gateway } from '../gateway';
 import { createContext, type Viewer } from '../context';
 import { withSourceAccounting } from '../observability/request-sources';
-import { stewardshipFor } from '../idmap/stewardship';
 import { withEvaluationCache } from './list';
 import { rateLimitedResponse, type Admission } from '../access/rate-limit';
 
@@ -174,11 +173,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           apollo.executeOperation(
             { query, variables: { first, after, filter: filter ?? null, orderBy: ask.orderBy } },
             {
-              contextValue: createContext(
-                { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap), bi: gw.bi },
-                requestId,
-                viewer as Viewer,
-              ),
+              contextValue: createContext(gw.requestDeps, requestId, viewer as Viewer),
             },
           ),
         );

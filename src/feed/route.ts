@@ -27,7 +27,6 @@ import {
 import { createHandler, type OperationArgs, type Request as SseRequest, type Response as SseResponse } from 'graphql-sse';
 import type { Gateway } from '../gateway';
 import { createContext, type Context, type Viewer } from '../context';
-import { stewardshipFor } from '../idmap/stewardship';
 import { beginAudit } from '../access/audit';
 import { checkLimits, checkDocumentLimits, documentLimitsRule, measureDocument, measureOperation } from '../access/limits';
 import { scopeCheck } from '../access/row-scope';
@@ -84,12 +83,7 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
   let draining = false;
   const max = gw.feed.options.maxSubscriptionsPerPrincipal;
 
-  const contextFor = (viewer: Viewer, requestId: string): Context =>
-    createContext(
-      { idmap: gw.idmap, registry: gw.registry, limits: gw.config.limits, log: gw.log, insights: gw.insights, stewardship: stewardshipFor(gw.idmap), bi: gw.bi },
-      requestId,
-      viewer,
-    );
+  const contextFor = (viewer: Viewer, requestId: string): Context => createContext(gw.requestDeps, requestId, viewer);
 
   const scopeFor = (viewer: Viewer, requestId: string): ScopeFilter | undefined => {
     const rowScope = gw.access.policy.roles.get(viewer.role)?.rowScope;

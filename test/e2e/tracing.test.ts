@@ -90,7 +90,7 @@ describe('Tracing: the span tree of one query', () => {
     expect(root.resource.attributes['service.name']).toBe('c360');
   });
 
-  it('puts every OneID batch read and every source call under the request, with what they did and nothing they carried', () => {
+  it('puts every OneID batch read, loader batch and source call under the request, with what they did and nothing they carried', () => {
     const ids = new Set(spans.map((s) => s.spanContext().spanId));
     for (const s of spans) if (s !== root) expect([s.name, ids.has(parentOf(s)!)]).toEqual([s.name, true]);
 
@@ -105,6 +105,15 @@ describe('Tracing: the span tree of one query', () => {
       expect(s.attributes).toEqual({ 'c360.source': expect.any(String), 'c360.operation': expect.any(String), 'c360.batch_size': 1, 'c360.outcome': 'ok' });
       expect(s.name).toBe(`source ${s.attributes['c360.source']} ${s.attributes['c360.operation']}`);
     }
+    // Each source call runs inside the loader batch that asked for it, named and sized like it, and never carrying a value.
+    const batches = spans.filter((s) => s.name.startsWith('batch '));
+    for (const b of batches)
+      expect(b.attributes).toEqual({ 'c360.source': expect.any(String), 'c360.operation': expect.any(String), 'c360.batch_size': 1, 'c360.outcome': 'ok' });
+    for (const s of sources) {
+      const parent = spans.find((p) => p.spanContext().spanId === parentOf(s));
+      expect([s.name, parent?.name]).toEqual([s.name, `batch ${s.attributes['c360.source']} ${parent?.attributes['c360.operation']}`]);
+      expect(parentOf(parent!)).toBe(root.spanContext().spanId);
+    }
     // As many source spans as source calls the connector boundary counted.
     expect(sources.length).toBe(world.calls.calls.length);
     // Never a value: no customer id, record id or key in any attribute.
@@ -112,7 +121,7 @@ describe('Tracing: the span tree of one query', () => {
   });
 
   it('sends the helpdesk the traceparent of its own call’s span', () => {
-    const calls = spans.filter((s) => s.attributes['c360.source'] === 'support');
+    const calls = spans.filter((s) => s.name.startsWith('source ') && s.attributes['c360.source'] === 'support');
     expect(received.length).toBe(calls.length);
     expect(received.sort()).toEqual(calls.map((s) => `00-${TRACE_ID}-${s.spanContext().spanId}-01`).sort());
   });
