@@ -28,6 +28,7 @@ import Database from 'better-sqlite3';
 import { hashApiKey } from '../src/access';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, type StandInUrls } from '../demo/world-sources';
+import { FULL_360_GOLDEN, FULL_360_SOURCES } from './full-360';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -63,33 +64,6 @@ const HELD = 8;
 const HELD_CUSTOMERS = 25;
 const WARM_UP = 20;
 
-/** One customer's full 360: every source's records and the derived fields. */
-const FULL_360_SOURCES = `query Full360Sources($ids: [ID!]!) {
-  customers(ids: $ids) {
-    id
-    sourceRecords { source recordId }
-    crmContacts { id name phone email gender createdAt }
-    shopAccounts { id phone channel registeredAt }
-    orders(first: 20) { id status total { amount currency } placedAt }
-    orderSummary { orderCount totalSpent { amount currency } }
-    supportRequesters { id email }
-    tickets(first: 20) { id status createdAt }
-    scrmFollowers { openid gender subscribed coupons { value { amount currency } } }
-    wecomContacts { externalUserId name }
-    marketplaceBuyers { id nick }
-  }
-}`;
-const FULL_360_GOLDEN = `query Full360Golden($ids: [ID!]!) {
-  customers(ids: $ids) {
-    id name phone email gender city memberTier
-    rfm { segment }
-    tags { name }
-    lifecycle { stage }
-    timeline(first: 20) { edges { node { kind at } } }
-    supportRequesters { id }
-    tickets(first: 5) { status }
-  }
-}`;
 const QUERIES = [FULL_360_SOURCES, FULL_360_GOLDEN];
 
 // ---------- children: every one tracked, every one killed at the end ----------

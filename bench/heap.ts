@@ -15,6 +15,7 @@
 import path from 'node:path';
 import v8 from 'node:v8';
 import { startTestWorld } from '../test/helpers/world';
+import { FULL_360_GOLDEN, FULL_360_SOURCES } from './full-360';
 
 function num(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,33 +33,6 @@ const rounds = num('rounds', 6);
 const every = num('every', 2000);
 const snapshots = process.argv.includes('--snapshots');
 const CLIENTS = 8;
-
-const FULL_360_SOURCES = `query Full360Sources($ids: [ID!]!) {
-  customers(ids: $ids) {
-    id
-    sourceRecords { source recordId }
-    crmContacts { id name phone email gender createdAt }
-    shopAccounts { id phone channel registeredAt }
-    orders(first: 20) { id status total { amount currency } placedAt }
-    orderSummary { orderCount totalSpent { amount currency } }
-    supportRequesters { id email }
-    tickets(first: 20) { id status createdAt }
-    scrmFollowers { openid gender subscribed coupons { value { amount currency } } }
-    wecomContacts { externalUserId name }
-    marketplaceBuyers { id nick }
-  }
-}`;
-const FULL_360_GOLDEN = `query Full360Golden($ids: [ID!]!) {
-  customers(ids: $ids) {
-    id name phone email gender city memberTier
-    rfm { segment }
-    tags { name }
-    lifecycle { stage }
-    timeline(first: 20) { edges { node { kind at } } }
-    supportRequesters { id }
-    tickets(first: 5) { status }
-  }
-}`;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (n: number) => (n / 2 ** 20).toFixed(1);

@@ -23,6 +23,18 @@ export function levelFrequencies(vectors: Iterable<Vector>, comparisons: readonl
   });
 }
 
+/** The probability that a pair with comparison levels `v` is a match, given m, u and the match share (a level left null says nothing). */
+export function matchPosterior(v: Vector, m: ReadonlyArray<Record<string, number>>, u: ReadonlyArray<Record<string, number>>, lambda: number): number {
+  let pm = lambda;
+  let pu = 1 - lambda;
+  v.forEach((l, i) => {
+    if (l == null) return;
+    pm *= m[i][l];
+    pu *= u[i][l];
+  });
+  return pm / (pm + pu);
+}
+
 export interface EmResult {
   lambda: number;
   m: Array<Record<string, number>>;
@@ -61,14 +73,7 @@ export function estimateM(
     let matches = 0;
     let total = 0;
     for (const { v, n } of patterns.values()) {
-      let pm = lambda;
-      let pu = 1 - lambda;
-      v.forEach((l, i) => {
-        if (l == null) return;
-        pm *= m[i][l];
-        pu *= u[i][l];
-      });
-      const post = pm / (pm + pu);
+      const post = matchPosterior(v, m, u, lambda);
       matches += post * n;
       total += n;
       v.forEach((l, i) => {

@@ -12,7 +12,7 @@
  * Deterministic for a given input and seed, so a weights file can be regenerated and diffed.
  */
 import { COMPARISONS, compareRecords, type Comparison } from './compare';
-import { estimateM, levelFrequencies, weightsFileOf, type Vector } from './em';
+import { estimateM, levelFrequencies, matchPosterior, weightsFileOf, type Vector } from './em';
 import { blockFamily, blockKeys, type MatchFeatures } from './features';
 import type { WeightsFile } from './model';
 
@@ -105,16 +105,7 @@ function lambdaOf(vectors: readonly Vector[], m: ReadonlyArray<Record<string, nu
   let lambda = 0.1;
   for (let it = 0; it < 200; it++) {
     let sum = 0;
-    for (const v of vectors) {
-      let pm = lambda;
-      let pu = 1 - lambda;
-      v.forEach((l, i) => {
-        if (l == null) return;
-        pm *= m[i][l];
-        pu *= u[i][l];
-      });
-      sum += pm / (pm + pu);
-    }
+    for (const v of vectors) sum += matchPosterior(v, m, u, lambda);
     const next = Math.min(0.999, Math.max(1e-6, sum / Math.max(vectors.length, 1)));
     if (Math.abs(next - lambda) < 1e-7) return next;
     lambda = next;
