@@ -26,8 +26,8 @@ export interface GuardOptions {
   retryAfterSeconds?: number;
 }
 
-/** The reads that are guarded; `health` is passed through as it is (readiness bounds and names its own failures). */
-const READS = [
+/** The reader's batch reads, which are guarded; `health` is passed through as it is (readiness bounds and names its own failures). */
+export const ONEID_READS = [
   'customersByIds',
   'customerIdsByIdentifiers',
   'customerIdsBySourceRecords',
@@ -94,7 +94,7 @@ function guardMethods<T extends object>(target: T, methods: ReadonlyArray<keyof 
 /** The reader's six reads, guarded, and its `health` as it is. */
 export function guardReader(reader: IdMapReader, opts: GuardOptions = {}): IdMapReader {
   // Only the reader's methods: `reader` may be a whole store (over the read pool) whose writes must not leak out.
-  return { health: () => reader.health(), ...guardMethods(reader, READS, opts, 'OneID store unavailable') } as IdMapReader;
+  return { health: () => reader.health(), ...guardMethods(reader, ONEID_READS, opts, 'OneID store unavailable') } as IdMapReader;
 }
 
 /**

@@ -5,24 +5,17 @@
  * bindings, a phone among them, into the error message). Then every line is searched for every
  * name, phone, email and platform id of the world.
  */
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/observability/logger';
 import { scrubMessage } from '../../src/observability/scrub';
 import { T } from '../../src/idmap/tables';
+import { captureLog } from '../helpers/log-capture';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _enc, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
+const { log, lines } = captureLog('debug');
 
 let world: TestWorld;
 
 beforeAll(async () => {
-  world = await startTestWorld({ people: 200, seed: 3, demoSystems: false, log: createLogger('debug', sink) });
+  world = await startTestWorld({ people: 200, seed: 3, demoSystems: false, log });
 }, 120_000);
 
 afterAll(async () => world?.close());

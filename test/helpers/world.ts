@@ -4,6 +4,7 @@
  * 127.0.0.1, identity resolution runs, and the real gateway listens on a free port.
  * Calls are recorded at the connector boundary and at the OneID reader, never mocked.
  */
+import { ONEID_READS } from '../../src/idmap/guarded';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,15 +70,6 @@ export interface TestWorldOptions {
   spanExporter?: GatewayOptions['spanExporter'];
 }
 
-const READS = [
-  'customersByIds',
-  'customerIdsByIdentifiers',
-  'customerIdsBySourceRecords',
-  'sourceRecordsByCustomerIds',
-  'identifiersByCustomerIds',
-  'linkEventsByCustomerIds',
-];
-
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-'));
   const systems = opts.demoSystems === false ? [] : DEMO_SYSTEMS;
@@ -136,7 +128,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   // Record OneID reads at the reader's boundary: same store, each batch call noted.
   const idmapCalls: TestWorld['idmapCalls'] = [];
   const store = gw.idmap as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  for (const method of READS) {
+  for (const method of ONEID_READS) {
     const original = store[method].bind(store);
     store[method] = (keys: unknown, ...rest: unknown[]) => {
       idmapCalls.push({ method, keys: Array.isArray(keys) ? keys.length : 1 });

@@ -9,20 +9,13 @@
  * only, leaving the shared server alone for the other test files. On both engines a statement
  * failure (a table gone) is mapped the same way.
  */
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/observability/logger';
 import { T } from '../../src/idmap/tables';
+import { captureLog } from '../helpers/log-capture';
 import { itOn, testEngine } from '../helpers/db';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { startTestWorld, type TestWorld } from '../helpers/world';
 
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _enc, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
+const { log, lines } = captureLog('info');
 /** Log lines at warn or above (pino: 40+): what an outage may add to the log. */
 const alarms = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
 
@@ -39,7 +32,7 @@ beforeAll(async () => {
     people: 60,
     seed: 11,
     demoSystems: false,
-    log: createLogger('info', sink),
+    log,
     configPatch: (raw) => {
       raw.oneid.timeoutMs = 500;
       if (proxy) {

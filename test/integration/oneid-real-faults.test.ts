@@ -9,23 +9,16 @@
  * operator's bad day does: freeze the process with SIGSTOP, kill a running statement with KILL
  * QUERY, stop the server and start it again.
  */
-import { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { createLogger } from '../../src/observability/logger';
 import { T } from '../../src/idmap/tables';
 import { WEBHOOK_EVENTS_TABLE } from '../../src/idmap/webhook-events';
 import { signWebhook } from '../../src/webhooks';
+import { captureLog } from '../helpers/log-capture';
 import { itOn, testEngine } from '../helpers/db';
 import { startPrivateMariadb, type PrivateMariadb } from '../helpers/private-mariadb';
 import { startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
 
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk, _enc, done) {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    done();
-  },
-});
+const { log, lines } = captureLog('info');
 
 /** Deadlines of this world: long enough for a loaded machine, short enough to keep the file quick. */
 const READ_DEADLINE_MS = 4000;
@@ -52,7 +45,7 @@ beforeAll(async () => {
     people: 60,
     seed: 13,
     demoSystems: false,
-    log: createLogger('info', sink),
+    log,
     configPatch: (raw) => {
       raw.oneid.timeoutMs = READ_DEADLINE_MS;
       raw.oneid.writeTimeoutMs = WRITE_DEADLINE_MS;
