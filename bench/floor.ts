@@ -15,7 +15,7 @@ import http from 'node:http';
 import DataLoader from 'dataloader';
 import { buildSchema, execute, parse, validate, type DocumentNode, type GraphQLSchema, GraphQLEnumType } from 'graphql';
 import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db';
+import { directReads, openDatabase } from '../src/db';
 import { createIdMapStore } from '../src/idmap';
 import { createRegistry, type SourceRegistry } from '../src/sources/registry';
 import type { SourceObserver } from '../src/sources/observe';
@@ -87,7 +87,8 @@ async function main() {
     },
   };
   const registry = createRegistry(config.sources, counting);
-  const idmap = createIdMapStore(openDatabase(config.oneid.connection));
+  // The same OneID reads as the gateway's request path (without knex's runner on SQLite).
+  const idmap = createIdMapStore(openDatabase(config.oneid.connection), { reads: directReads(config.oneid.connection) });
   const insights = loadInsightsRuntime(config.insights.rulesDir, registry);
   const survivorship = insights.rules.survivorship;
   const windowDays = [...insights.orderWindowDays];

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
-import { openDatabase } from './db';
+import { directReads, openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createTracing, tracedReader, type Tracing } from './observability/tracing';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -77,7 +77,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
 
   const oneidDb = openDatabase(config.oneid.connection);
   await migrateLatest(oneidDb);
-  const store = createIdMapStore(oneidDb);
+  // SQLite: the reader's selects run on a read-only connection of their own, without knex's runner (src/db.ts).
+  const oneidReads = directReads(config.oneid.connection);
+  const store = createIdMapStore(oneidDb, { reads: oneidReads });
   // The request path's reads answer within oneid.timeoutMs or fail as ONEID_UNAVAILABLE. On
   // MySQL/MariaDB they get a pool of their own whose acquire, connect and statement timeouts are
   // that deadline (resolution and stewardship keep the main pool and its long timeouts); SQLite
@@ -94,6 +96,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const idmap = { ...store, ...tracedReader(reads, tracing), ...guardStewardship(store, { timeoutMs: writeTimeoutMs, log }) };
   const closeOneid = async () => {
     if (readDb !== oneidDb) await readDb.destroy();
+    oneidReads.close();
     await oneidDb.destroy();
   };
   const registry = createRegistry(config.sources, observer);

@@ -14,7 +14,7 @@
  */
 import type { Knex } from 'knex';
 import { ulid } from 'ulid';
-import { isMysql } from '../db';
+import { isMysql, type DirectReads } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { matchKeyOf } from './rules';
@@ -68,17 +68,24 @@ export type IdMapStore = ReturnType<typeof createIdMapStore>;
 
 const DEFAULT_EVENT_LIMIT = 100;
 
-/** Builds the store over an open knex (migrated with `migrateLatest`). */
-export function createIdMapStore(db: Knex) {
+/**
+ * Builds the store over an open knex (migrated with `migrateLatest`). `opts.reads`: how the
+ * reader's selects run (the gateway's request path: `directReads`, without knex's runner);
+ * default, through knex.
+ */
+export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   const nowIso = () => new Date().toISOString();
+  const read: (q: Knex.QueryBuilder | Knex.Raw) => Promise<any[]> = opts.reads ? (q) => opts.reads!.read(q) : (q) => Promise.resolve(q as unknown as any[]);
 
   const reader: IdMapReader = {
     async customersByIds(ids) {
       const rows = await selectChunked(unique(ids), (chunk) =>
-        db(`${T.customers} as c`)
-          .leftJoin(`${T.customers} as s`, 's.id', 'c.merged_into')
-          .whereIn('c.id', chunk)
-          .select('c.id', 'c.status', 'c.created_at', 's.id as s_id', 's.status as s_status', 's.created_at as s_created_at'),
+        read(
+          db(`${T.customers} as c`)
+            .leftJoin(`${T.customers} as s`, 's.id', 'c.merged_into')
+            .whereIn('c.id', chunk)
+            .select('c.id', 'c.status', 'c.created_at', 's.id as s_id', 's.status as s_status', 's.created_at as s_created_at'),
+        ),
       );
       const byId = new Map<string, CustomerRow>();
       for (const r of rows) {
@@ -94,14 +101,16 @@ export function createIdMapStore(db: Knex) {
       const rows = await selectChunked(
         uniqueBy(keys, (k) => `${k.kind}\u0000${k.value}`),
         (chunk) =>
-          whereValues(
-            db(`${T.identifiers} as i`)
-              .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
-              .whereNull('i.valid_to')
-              .whereNotNull('sr.customer_id'),
-            'i.match_key',
-            chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
-          ).distinct('i.kind', 'i.value', 'sr.customer_id'),
+          read(
+            whereValues(
+              db(`${T.identifiers} as i`)
+                .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+                .whereNull('i.valid_to')
+                .whereNotNull('sr.customer_id'),
+              'i.match_key',
+              chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
+            ).distinct('i.kind', 'i.value', 'sr.customer_id'),
+          ),
       );
       const byKey = groupInto(
         rows,
@@ -113,7 +122,7 @@ export function createIdMapStore(db: Knex) {
 
     async customerIdsBySourceRecords(keys) {
       const rows = await selectChunked(uniqueBy(keys, recordKeyString), (chunk) =>
-        whereRecords(db(T.sourceRecords), 'source', 'record_id', chunk).select('source', 'record_id', 'customer_id'),
+        read(whereRecords(db(T.sourceRecords), 'source', 'record_id', chunk).select('source', 'record_id', 'customer_id')),
       );
       const byKey = new Map(rows.map((r) => [`${r.source}\u0000${r.record_id}`, r.customer_id as string | null]));
       return keys.map((k) => byKey.get(recordKeyString(k)) ?? null);
@@ -121,7 +130,7 @@ export function createIdMapStore(db: Knex) {
 
     async sourceRecordsByCustomerIds(ids) {
       const rows: DbSourceRecordRow[] = await selectChunked(unique(ids), (chunk) =>
-        db(T.sourceRecords).whereIn('customer_id', chunk).orderBy(['source', 'record_id']).select('*'),
+        read(db(T.sourceRecords).whereIn('customer_id', chunk).orderBy(['source', 'record_id']).select('*')),
       );
       const byCustomer = groupInto(
         rows,
@@ -144,7 +153,7 @@ export function createIdMapStore(db: Knex) {
           .whereIn('sr.customer_id', chunk)
           .orderBy([{ column: 'sr.customer_id' }, { column: 'i.kind' }, { column: 'i.value' }, { column: 'i.id' }])
           .select('sr.customer_id', 'i.kind', 'i.value', 'i.source', 'i.record_id', 'i.valid_from', 'i.valid_to');
-        return opts.history ? q : q.whereNull('i.valid_to');
+        return read(opts.history ? q : q.whereNull('i.valid_to'));
       });
       const byCustomer = groupInto(
         rows,
@@ -170,8 +179,8 @@ export function createIdMapStore(db: Knex) {
       const limit = opts.limit ?? DEFAULT_EVENT_LIMIT;
       const rows = await selectChunked(unique(ids), (chunk) => {
         const marks = chunk.map(() => '?').join(',');
-        return db
-          .raw(
+        return read(
+          db.raw(
             `WITH m AS (
                SELECT id AS cid, id AS member FROM ${T.customers} WHERE id IN (${marks})
                UNION ALL SELECT merged_into AS cid, id AS member FROM ${T.customers} WHERE merged_into IN (${marks})
@@ -185,8 +194,8 @@ export function createIdMapStore(db: Knex) {
                FROM hits JOIN ${T.linkEvents} e ON e.id = hits.eid
              ) ranked WHERE rn <= ? ORDER BY cid, id DESC`,
             [...chunk, ...chunk, limit],
-          )
-          .then(rawRows);
+          ),
+        ).then(rawRows);
       });
       const byCustomer = groupInto(rows, (r) => r.cid as string, toLinkEvent);
       return ids.map((id) => byCustomer.get(id) ?? []);

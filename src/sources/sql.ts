@@ -16,7 +16,7 @@
  * silently create an empty database the way a writable open would.
  */
 import type { Knex } from 'knex';
-import { openDatabase, isMysql, MAX_IN_LIST, type SqlConnection } from '../db';
+import { openDatabase, directReads, isMysql, MAX_IN_LIST, type SqlConnection } from '../db';
 import { SourceError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
@@ -68,6 +68,8 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`${source}: timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
   const db = openSourceDatabase(opts.connection, timeoutMs);
   const mysql = isMysql(db);
+  // SQLite selects skip knex's runner and pool (src/db.ts); MySQL/MariaDB keep knex and its server-side cancel.
+  const direct = directReads(opts.connection, { readOnly: true });
   const breaker = new CircuitBreaker(opts.breaker);
   let closed = false;
 
@@ -81,7 +83,8 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
           // MySQL/MariaDB: the server kills the statement (KILL QUERY) so it stops holding a
           // connection. better-sqlite3 runs a statement synchronously, so on SQLite the timer
           // cannot interrupt it; a local file is fast or broken, rarely slow.
-          return (await build(db).timeout(timeoutMs, { cancel: mysql })) as T;
+          const statement = build(db);
+          return (await direct.read(statement, () => statement.timeout(timeoutMs, { cancel: mysql }))) as T;
         } catch (e) {
           throw toSourceError(source, operation, e);
         }
@@ -105,6 +108,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
     async close() {
       if (closed) return;
       closed = true;
+      direct.close();
       await db.destroy();
     },
   };
