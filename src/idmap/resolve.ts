@@ -27,7 +27,7 @@ import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
-import { featureCount, writeFeatures } from './probabilistic/store';
+import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
@@ -88,7 +88,9 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   return oneAtATime(store, opts.lease, (lease) =>
     run(
       async (stats) => {
-        for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress);
+        const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
+        for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk);
+        if (bulk) await finishBulkLoad(store.db);
       },
       (stats) =>
         linkPending(
@@ -161,6 +163,7 @@ function modelFor(rules: IdentityRules, records: number): MatchModel | null {
 /** The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when the rules leave it off. */
 async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress) {
   if (!rules.probabilistic) return;
+  await finishBulkLoad(store.db); // a bulk load a stopped run left unfinished
   const records = await featureCount(store.db);
   const model = modelFor(rules, records);
   if (!model) return;
@@ -181,7 +184,16 @@ async function probabilisticTier(store: IdMapStore, lease: Lease, rules: Identit
   progress?.done();
 }
 
-async function scanSource(store: IdMapStore, lease: Lease, connector: Connector, rules: IdentityRules, pageSize: number, stats: ResolveStats, progress?: Progress) {
+async function scanSource(
+  store: IdMapStore,
+  lease: Lease,
+  connector: Connector,
+  rules: IdentityRules,
+  pageSize: number,
+  stats: ResolveStats,
+  progress: Progress | undefined,
+  bulk: boolean,
+) {
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
   let cursor = await store.scanCursor(connector.name);
@@ -189,7 +201,7 @@ async function scanSource(store: IdMapStore, lease: Lease, connector: Connector,
     const page = await connector.scan(cursor, pageSize);
     stats.pagesRead++;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
-    await stageRecords(store, lease, connector.name, page.records, rules, stats, next);
+    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk);
     progress?.tick(stats.recordsRead - before);
     if (page.done) return progress?.done();
     if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
@@ -206,6 +218,7 @@ async function stageRecords(
   rules: IdentityRules,
   stats: ResolveStats,
   cursor?: string,
+  bulk = false,
 ) {
   const stored = records.length
     ? await store.storedRecords(
@@ -220,8 +233,10 @@ async function stageRecords(
   // Written after the page: a run stopped in between re-stages nothing, so a re-run could miss
   // these features; the tier then compares the record when it next changes. Cheap to accept.
   if (rules.probabilistic) {
-    const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules);
-    await writeFeatures(store.db, source, features, deleted, fresh);
+    // A record staged before brings its history: values a re-scan found gone, with when.
+    const restaged = changes.updates.filter((u) => !u.deleted).map((u) => u.recordId);
+    const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules, await storedPeriods(store.db, source, restaged));
+    await writeFeatures(store.db, source, features, deleted, fresh, bulk);
   }
 }
 

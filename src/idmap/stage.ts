@@ -12,7 +12,8 @@ import { foldText } from '../canonical';
 import type { ScannedRecord, SourceName } from '../vocabulary';
 import { birthdayKey, nameKey } from './evidence';
 import type { IdentityRules, NormalizedIdentifier } from './rules';
-import { featuresOf, type MatchFeatures } from './probabilistic/features';
+import { featuresOf, type HeldValue, type MatchFeatures } from './probabilistic/features';
+import type { StoredPeriod } from './probabilistic/store';
 import type { ScanChanges, StoredRecord } from './resolution-store';
 import type { NewLinkEvent } from './writes';
 
@@ -149,8 +150,28 @@ export function recordRegion(r: Pick<ScannedRecord, 'source' | 'traits'>, rules:
   return c && isSupportedCountry(c) ? (c as CountryCode) : rules.regionOf(r.source);
 }
 
+/**
+ * A page's records normalized once: staging and the probabilistic tier's features both read
+ * every identifier, and parsing phones is most of staging's own time.
+ */
+const normalizedBy = new WeakMap<IdentityRules, WeakMap<ScannedRecord, { identifiers: HeldIdentifier[]; unusable: number }>>();
+
 /** Normalized, de-duplicated identifiers of a record; unusable values (a phone no region assigns included) are counted and dropped. */
 function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): HeldIdentifier[] {
+  let normalizedOf = normalizedBy.get(rules);
+  if (!normalizedOf) normalizedBy.set(rules, (normalizedOf = new WeakMap()));
+  const known = normalizedOf.get(r);
+  if (known) {
+    stats.identifiersUnusable += known.unusable;
+    return known.identifiers;
+  }
+  const before = stats.identifiersUnusable;
+  const identifiers = normalizeRecord(r, rules, stats, region);
+  normalizedOf.set(r, { identifiers, unusable: stats.identifiersUnusable - before });
+  return identifiers;
+}
+
+function normalizeRecord(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): HeldIdentifier[] {
   const out = new Map<string, HeldIdentifier>();
   for (const raw of r.identifiers ?? []) {
     if (raw?.value == null || foldText(raw.value) === '') continue;
@@ -174,30 +195,48 @@ export interface HeldIdentifier extends NormalizedIdentifier {
  * What the probabilistic tier compares about each record a page inserted or changed, and the
  * records it deleted. Values the source says the record no longer holds (`until` passed) are
  * kept here with their period (a recycled number is told by it) though they are no longer
- * current identifiers.
+ * current identifiers. For a record staged before, `stored` (the identifiers table after this
+ * page: `storedPeriods`) adds what it carried once and a re-scan found gone, ended when the
+ * source stopped carrying it, and dates a value still carried from when it was first seen.
  */
 export function featuresOfPage(
   source: SourceName,
   records: readonly ScannedRecord[],
   changes: ScanChanges,
   rules: IdentityRules,
+  stored: ReadonlyMap<string, readonly StoredPeriod[]> = new Map(),
 ): { features: MatchFeatures[]; deleted: string[]; fresh: Set<string> } {
   const touched = new Set([...changes.inserts.map((i) => i.recordId), ...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId)]);
   const deleted = changes.updates.filter((u) => u.deleted).map((u) => u.recordId);
   const latest = new Map(records.map((r) => [r.recordId, r]));
   const features: MatchFeatures[] = [];
+  const day = (iso: string | null | undefined) => iso?.slice(0, 10) ?? null;
+  // Placeholders are no evidence here either.
+  const usable = (i: { kind: NormalizedIdentifier['kind']; value: string; key: string }) => !rules.blockedBy(i.kind, i.key) && !rules.blockedBy(i.kind, i.value);
   for (const id of touched) {
     const r = latest.get(id);
     if (!r) continue;
     const updatedAt = validInstant(r.updatedAt);
-    // Placeholders are no evidence here either.
-    const usable = normalizeAll(r, rules, emptyStageStats(), recordRegion(r, rules)).filter((i) => !rules.blockedBy(i.kind, i.matchKey) && !rules.blockedBy(i.kind, i.value));
-    const held = usable.map((i) => ({
-      kind: i.kind,
-      key: i.matchKey,
-      from: (i.since ?? updatedAt)?.slice(0, 10) ?? null,
-      to: i.until?.slice(0, 10) ?? null,
-    }));
+    const periods = stored.get(id) ?? [];
+    const firstSeen = new Map<string, string>();
+    for (const p of periods) {
+      const k = `${p.kind}\u0000${p.key}`;
+      const seen = firstSeen.get(k);
+      if (!p.to && (seen === undefined || p.from < seen)) firstSeen.set(k, p.from);
+    }
+    const held: HeldValue[] = normalizeAll(r, rules, emptyStageStats(), recordRegion(r, rules))
+      .filter((i) => usable({ kind: i.kind, value: i.value, key: i.matchKey }))
+      .map((i) => ({
+        kind: i.kind,
+        key: i.matchKey,
+        from: day(i.since ?? firstSeen.get(`${i.kind}\u0000${i.matchKey}`) ?? updatedAt),
+        to: day(i.until),
+      }));
+    const carried = new Set(held.map((v) => `${v.kind}\u0000${v.key}`));
+    for (const p of periods) {
+      if (!p.to || carried.has(`${p.kind}\u0000${p.key}`) || !usable(p)) continue;
+      held.push({ kind: p.kind, key: p.key, from: day(p.from), to: day(p.to) });
+    }
     features.push(featuresOf(source, id, r.traits ?? undefined, held, rules.isIgnoredBirthday));
   }
   return { features, deleted, fresh: new Set(changes.inserts.map((i) => i.recordId)) };

@@ -137,6 +137,88 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(carriers).toEqual([await owner('shop:S1')]);
   });
 
+  describe('a number a re-scan found gone is history with its period', () => {
+    // 张伟 (a common name) gave up 139 1111 2222 in June 2022: the CRM record now carries another.
+    const crmWithHistory = async () => {
+      const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '张伟' }, '2022-01-01T00:00:00.000Z')]);
+      await resolve({ store, connectors: [crm], rules });
+      crm.put(rec('crm', 'C1', { phone: '13800138000' }, { name: '张伟' }, '2022-06-01T00:00:00.000Z'));
+      return crm;
+    };
+    /** A contact whose staff member noted the number from `since` (as a WeCom follow's createtime says). */
+    const contact = (since: string): ScannedRecord => ({
+      source: 'contacts',
+      recordId: 'W1',
+      updatedAt: '2023-05-01T00:00:00.000Z',
+      identifiers: [{ kind: 'PHONE', value: '139 1111 2222', since }],
+      traits: { name: '张伟' },
+    });
+    const heldOf = async (source: string, recordId: string) => JSON.parse((await t.db('idmap_match_features').where({ source, record_id: recordId }).first()).held);
+
+    it('keeps the ended value and when it ended, and a later holder of the same name is not linked through it', async () => {
+      const crm = await crmWithHistory();
+      const stats = await resolve({ store, connectors: [crm, new FakeSource('contacts', [contact('2023-05-01T00:00:00.000Z')])], rules });
+      expect(await heldOf('crm', 'C1')).toEqual(
+        expect.arrayContaining([
+          ['PHONE', '+8613911112222', '2022-01-01', '2022-06-01'],
+          ['PHONE', '+8613800138000', '2022-06-01', null],
+        ]),
+      );
+      expect(stats.pairsCompared).toBe(1);
+      expect(await owner('contacts:W1')).not.toBe(await owner('crm:C1'));
+      // Neither the rules (history never links) nor the tier (held apart in time) joined them.
+      expect(await events({ action: 'merge' })).toEqual([]);
+    });
+
+    it('links the same name through the number when the two held it at overlapping times', async () => {
+      const crm = await crmWithHistory();
+      await resolve({ store, connectors: [crm, new FakeSource('contacts', [contact('2022-03-01T00:00:00.000Z')])], rules });
+      expect(await owner('contacts:W1')).toBe(await owner('crm:C1'));
+      const [merge] = await events({ action: 'merge', actor: 'rule:probabilistic' });
+      expect(JSON.parse(merge.evidence).contributions).toEqual(expect.arrayContaining([expect.objectContaining({ comparison: 'shared', level: 'shared' })]));
+    });
+  });
+
+  describe('bulk load of a first resolution (SQLite)', () => {
+    const blocksNow = async () =>
+      (await t.db('idmap_match_blocks').orderBy(['block_key', 'source', 'record_id']).select('block_key', 'source', 'record_id')).map((r) => Object.values(r).join(' '));
+    const indexes = async () =>
+      testEngine === 'sqlite'
+        ? (await t.db('sqlite_master').where({ type: 'index' }).whereIn('tbl_name', ['idmap_match_blocks', 'idmap_match_features']).pluck('name')).sort()
+        : [];
+
+    it('leaves the same block keys and indexes as staging record by record, and no load table', async () => {
+      const before = await indexes();
+      await resolve({ store, connectors: samePerson(), rules });
+      const bulk = await blocksNow();
+      expect(bulk.length).toBeGreaterThan(4);
+      expect(await t.db.schema.hasTable('idmap_match_blocks_load')).toBe(false);
+      expect(await indexes()).toEqual(before);
+      // The same records staged into a store that already has features: written in place.
+      await t.db('idmap_match_blocks').delete();
+      await t.db('idmap_match_features').update({ scored: 0 });
+      await t.db('idmap_match_features').whereNot({ source: 'members' }).delete();
+      await t.db('idmap_source_records').where({ source: 'events' }).delete();
+      await t.db('idmap_record_identifiers').where({ source: 'events' }).delete();
+      await t.db('idmap_scan_cursors').delete();
+      await resolve({ store, connectors: samePerson(), rules });
+      expect((await blocksNow()).filter((b) => b.includes(' events '))).toEqual(bulk.filter((b) => b.includes(' events ')));
+    });
+
+    it('is finished by the next run when a run stops while loading', async () => {
+      const { startBulkLoad, writeFeatures } = await import('../../src/idmap/probabilistic/store');
+      const { blockKeys, featuresOf } = await import('../../src/idmap/probabilistic/features');
+      const bulk = await startBulkLoad(t.db);
+      expect(bulk).toBe(testEngine === 'sqlite');
+      const f = featuresOf('members', 'M9', { name: '王振芳' }, []);
+      await writeFeatures(t.db, 'members', [f], [], new Set(['M9']), bulk);
+      // The run stops here; the next one (even with nothing to scan) moves the keys and rebuilds the indexes.
+      await resolve({ store, connectors: [], rules });
+      expect(await t.db.schema.hasTable('idmap_match_blocks_load')).toBe(false);
+      expect(await t.db('idmap_match_blocks').where({ record_id: 'M9' }).orderBy('block_key').pluck('block_key')).toEqual(blockKeys(f).sort());
+    });
+  });
+
   it('logs progress with counts, rate and time left, and no personal data', async () => {
     const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
     const log = { info: (obj: object, msg: string) => lines.push({ obj: obj as Record<string, unknown>, msg }) };

@@ -252,10 +252,11 @@ describe('WeCom connector: identity feed', () => {
     expect(seenA).toHaveLength(2);
     for (const r of seenA) {
       // Raw, as staff typed them (the resolver normalizes and drops what is not a phone); order carries no meaning.
+      // Each phone is carried since the earliest follow whose staff member noted it.
       expect([...r.identifiers].sort((x, y) => (x.value < y.value ? -1 : 1))).toEqual([
-        { kind: 'PHONE', value: '+86 13900139000' },
-        { kind: 'PHONE', value: '138 0013 8000' },
-        { kind: 'PHONE', value: 'not a phone' },
+        { kind: 'PHONE', value: '+86 13900139000', since: '2024-03-09T16:00:00.000Z' },
+        { kind: 'PHONE', value: '138 0013 8000', since: '2023-11-14T22:13:20.000Z' },
+        { kind: 'PHONE', value: 'not a phone', since: '2024-03-09T16:00:00.000Z' },
         { kind: 'UNIONID', value: 'oUnionA0000000000000000000000' },
       ]);
       expect(r.updatedAt).toBe('2024-03-09T16:00:00.000Z');

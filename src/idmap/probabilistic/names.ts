@@ -51,8 +51,21 @@ const COMPOUND_SURNAMES = new Set([
   '西门',
 ]);
 
+/** Forms already computed (read-only): staging asks for each record's name twice, and names repeat. Bounded. */
+const forms = new Map<string, NameForm | null>();
+
 /** The comparable form of a raw name, or null when it names nobody in particular. */
 export function nameForm(raw: string | null | undefined): NameForm | null {
+  if (raw == null || raw === '') return null;
+  const known = forms.get(raw);
+  if (known !== undefined) return known;
+  if (forms.size >= 50_000) forms.clear();
+  const form = computeNameForm(raw);
+  forms.set(raw, form);
+  return form;
+}
+
+function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
   const words = s

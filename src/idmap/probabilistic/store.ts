@@ -3,12 +3,52 @@
  * batches by the tier, and the one-transaction apply of its links and review candidates.
  */
 import type { Knex } from 'knex';
-import { chunks, insertMany, recordKeyString, selectChunked, uniqueBy, whereRecords } from '../tables';
+import { isMysql } from '../../db';
+import { chunks, fromDbTime, fromDbTimeOrNull, insertMany, recordKeyString, selectChunked, uniqueBy, whereRecords } from '../tables';
 import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
 
-export const PT = { features: 'idmap_match_features', blocks: 'idmap_match_blocks' } as const;
+export const PT = { features: 'idmap_match_features', blocks: 'idmap_match_blocks', blocksLoad: 'idmap_match_blocks_load' } as const;
+
+/**
+ * SQLite, first resolution of a store (no features yet): block keys are hashes, so inserting
+ * them into the blocks table's key order touches a random page per key, and with the features'
+ * `scored` index that was most of staging's writes at a million records. Instead the run
+ * appends block keys to an unindexed load table and leaves the `scored` index out while it
+ * stages, then moves the keys over in key order and builds both indexes by sorting (`finishBulkLoad`).
+ * A run stopped in between is finished by the next one. MariaDB's change buffer already
+ * defers random secondary-index writes: it always writes in place.
+ */
+export async function startBulkLoad(db: Knex): Promise<boolean> {
+  if (isMysql(db)) return false;
+  await finishBulkLoad(db);
+  if (await db(PT.features).first('source')) return false;
+  await db.raw('CREATE TABLE IF NOT EXISTS ?? (block_key varchar(16) NOT NULL, source varchar(32) NOT NULL, record_id varchar(64) NOT NULL)', [PT.blocksLoad]);
+  await db.raw('DROP INDEX IF EXISTS ??', [SCORED_INDEX]);
+  await db.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
+  return true;
+}
+
+const SCORED_INDEX = 'idmap_match_features_scored_idx';
+const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
+
+/** Moves a bulk load's block keys into the blocks table in key order and (re)builds the indexes it left out; nothing when none is under way. */
+export async function finishBulkLoad(db: Knex): Promise<void> {
+  if (isMysql(db)) return;
+  if (await db.schema.hasTable(PT.blocksLoad)) {
+    await db.transaction(async (trx) => {
+      await trx.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
+      await trx.raw('INSERT OR IGNORE INTO ?? (block_key, source, record_id) SELECT block_key, source, record_id FROM ?? ORDER BY block_key, source, record_id', [
+        PT.blocks,
+        PT.blocksLoad,
+      ]);
+      await trx.raw('DROP TABLE ??', [PT.blocksLoad]);
+    });
+  }
+  await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (scored, source, record_id)', [SCORED_INDEX, PT.features]);
+  await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
+}
 
 /** Replaces the features and block keys of records (staged new or changed); `deleted` removes them. */
 export async function writeFeatures(
@@ -18,12 +58,16 @@ export async function writeFeatures(
   deleted: readonly string[] = [],
   /** Records new to the store: nothing of theirs to replace. */
   fresh: ReadonlySet<string> = new Set(),
+  /** A bulk load is under way (`startBulkLoad`): block keys go to its load table. */
+  bulk = false,
 ): Promise<void> {
   const ids = [...features.map((f) => f.recordId).filter((id) => !fresh.has(id)), ...deleted];
   if (!ids.length && !features.length) return;
+  const blocksTable = bulk ? PT.blocksLoad : PT.blocks;
   await db.transaction(async (trx) => {
     for (const part of chunks(ids)) {
-      await trx(PT.blocks).where('source', source).whereIn('record_id', part).delete();
+      // Rare during a bulk load (a record changed while the scan ran): the load table has no index to find it by.
+      await trx(blocksTable).where('source', source).whereIn('record_id', part).delete();
       await trx(PT.features).where('source', source).whereIn('record_id', part).delete();
     }
     await insertMany(
@@ -46,10 +90,38 @@ export async function writeFeatures(
     const blocks = features.flatMap((f) => blockKeys(f).map((k) => ({ block_key: k, source, record_id: f.recordId })));
     await insertMany(
       trx,
-      PT.blocks,
+      blocksTable,
       uniqueBy(blocks, (b) => `${b.block_key}\u0000${b.record_id}`),
     );
   });
+}
+
+/** A value a stored record carries or carried, with the period the store knows (ISO instants; `to` null: still held). */
+export interface StoredPeriod {
+  kind: HeldValue['kind'];
+  value: string;
+  key: string;
+  from: string;
+  to: string | null;
+}
+
+/**
+ * Every value records of one source carry or carried, as the identifiers table holds them: a
+ * value a re-scan found gone was ended then (`valid_to`), which is when the source stopped
+ * carrying it. Read only for records staged before (a new record has no history).
+ */
+export async function storedPeriods(db: Knex, source: string, recordIds: readonly string[]): Promise<Map<string, StoredPeriod[]>> {
+  const out = new Map<string, StoredPeriod[]>();
+  if (!recordIds.length) return out;
+  const rows = await selectChunked([...new Set(recordIds)], (part) =>
+    db('idmap_record_identifiers').where('source', source).whereIn('record_id', part).select('record_id', 'kind', 'value', 'match_key', 'valid_from', 'valid_to'),
+  );
+  for (const r of rows) {
+    const list = out.get(r.record_id) ?? [];
+    out.set(r.record_id, list);
+    list.push({ kind: r.kind, value: r.value, key: r.match_key, from: fromDbTime(r.valid_from), to: fromDbTimeOrNull(r.valid_to) });
+  }
+  return out;
 }
 
 /** Live records with features: the n the prior is scaled to. */
@@ -85,7 +157,8 @@ export async function blockMembers(
   const sizes = await selectChunked([...new Set(blockKeys)], (part) =>
     db(PT.blocks).whereIn('block_key', part).groupBy('block_key').select('block_key', db.raw('COUNT(*) AS n')),
   );
-  const small = sizes.filter((s) => Number(s.n) <= maxBlock).map((s) => s.block_key as string);
+  // A block of one record has no one else to compare.
+  const small = sizes.filter((s) => Number(s.n) <= maxBlock && Number(s.n) > 1).map((s) => s.block_key as string);
   const rows = await selectChunked(small, (part) =>
     db(`${PT.blocks} as b`)
       .join('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id'))

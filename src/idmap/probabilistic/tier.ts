@@ -128,7 +128,9 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
   const tooShared = new Set<string>();
   for (const { key } of blocks) {
     if (blockFamily(key) !== 'i' || tooShared.has(key)) continue;
-    if ((sizes.get(key) ?? 0) > settings.maxCarriers || !members.has(key)) tooShared.add(key);
+    const size = sizes.get(key) ?? 0;
+    // Members are read only for blocks of two to maxBlock records: one over the cap counts as too shared, one of a single record does not.
+    if (size > settings.maxCarriers || (size > 1 && !members.has(key))) tooShared.add(key);
   }
   for (const k of batch) {
     const x = feats.get(recordKeyString(k));

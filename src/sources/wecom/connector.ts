@@ -251,9 +251,14 @@ function toScanned(source: SourceName, contact: JsonObject, followUsers: unknown
     if (!isObject(f)) continue;
     const t = typeof f.createtime === 'number' ? f.createtime : Number(f.createtime);
     if (Number.isFinite(t)) latest = Math.max(latest, t);
+    // A staff member notes a mobile on a contact they follow: the contact carries it from the earliest such follow.
+    const since = Number.isFinite(t) ? instantFromSeconds(t) : null;
     for (const m of Array.isArray(f.remark_mobiles) ? f.remark_mobiles : []) {
       const value = typeof m === 'string' ? m.trim() : typeof m === 'number' ? String(m) : '';
-      if (value && !identifiers.some((i) => i.kind === 'PHONE' && i.value === value)) identifiers.push({ kind: 'PHONE', value });
+      if (!value) continue;
+      const known = identifiers.find((i) => i.kind === 'PHONE' && i.value === value);
+      if (!known) identifiers.push({ kind: 'PHONE', value, since });
+      else if (since && (!known.since || since < known.since)) known.since = since;
     }
   }
   // WeCom says nothing about when a contact changed; the latest follow is the nearest it has.
