@@ -7,6 +7,8 @@
  *   npm run bench:resolve -- --people 50000                 # a smaller world
  *   npm run bench:resolve -- --batch 5000                   # records linked per transaction (default 2000)
  *   npm run bench:resolve -- --page 5000                    # records per scan page (default 1000; HTTP APIs cap at 1000)
+ *   npm run bench:resolve -- --sources crm,orders,support,scrm   # only these systems (the 1,000,901 records of the
+ *                                                           # world before the marketplace and WeCom systems joined it)
  *
  * The demo world (sources as SQLite files) is generated once under bench/results/ by a child
  * process, so the peak RSS printed here is the resolver's alone. The support and SCRM stand-ins
@@ -33,6 +35,10 @@ const people = Number(arg('people', '465000'));
 const engine = arg('engine', 'sqlite');
 const batchSize = Number(arg('batch', String(DEFAULT_LINK_BATCH)));
 const pageSize = Number(arg('page', String(DEFAULT_SCAN_PAGE)));
+const only = arg('sources', '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
 if (!Number.isInteger(people) || people < 10 || !['sqlite', 'mariadb'].includes(engine)) {
   process.stderr.write('bench:resolve: --people N (≥ 10) and --engine sqlite|mariadb\n');
   process.exit(2);
@@ -67,10 +73,16 @@ async function main() {
     if (gen.status !== 0) throw new Error('demo world generation failed');
   }
   const standIns = await spawnStandIns(dataDir);
+  const all = demoSourcesConfig(dataDir, standIns, 60000);
+  const unknown = only.filter((name) => !all.some((s) => s.name === name));
+  if (unknown.length) {
+    standIns.stop();
+    throw new Error(`--sources: no such source ${unknown.join(', ')} (there are ${all.map((s) => s.name).join(', ')})`);
+  }
   const config = parseConfig(
     {
       oneid: { connection: await oneidConnection(dataDir) },
-      sources: demoSourcesConfig(dataDir, standIns, 60000),
+      sources: only.length ? all.filter((s) => only.includes(s.name)) : all,
     },
     'bench config',
   );
@@ -93,7 +105,7 @@ async function main() {
     const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     process.stdout.write(
       [
-        `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records, link batches of ${batchSize}, scan pages of ${pageSize}`,
+        `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records (${config.sources.map((s) => s.name).join(', ')}), link batches of ${batchSize}, scan pages of ${pageSize}`,
         `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s, probabilistic ${(stats.probabilisticMs / 1000).toFixed(1)} s)`,
         `  probabilistic    ${stats.recordsCompared} records compared, ${stats.pairsCompared} pairs, ${stats.probableLinks} links, ${stats.probableReviews} review candidates, ${stats.blocksSkipped} blocks over the cap`,
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
@@ -106,6 +118,7 @@ async function main() {
       JSON.stringify({
         engine,
         people,
+        sources: config.sources.map((s) => s.name),
         records: stats.recordsRead,
         seconds,
         probabilisticSeconds: stats.probabilisticMs / 1000,

@@ -53,6 +53,7 @@ import {
   type RecordAssignment,
 } from './score';
 import type { IdentifierKind } from '../src/vocabulary';
+import { missedPairsByCause } from './missed-pairs';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -378,6 +379,7 @@ async function main() {
     const usable = idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` }));
     const named = [...usable, ...(await namedRecords(dataDir, sourceNames, noisy)).map((record) => ({ record, value: 'NAME' }))];
     const ceiling = linkableRecall(truth, usable);
+    const why = await missedPairsByCause(db, truth, usable, new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id])));
     const withNames = linkableRecall(truth, named);
     const missed = missedPairsBySystems(truth, assignment);
     const bySystems = scoreBySystems(truth, assignment, { groups: linkableGroups(truth, usable), withNames: linkableGroups(truth, named) });
@@ -430,6 +432,8 @@ async function main() {
       `  people split over several customers  ${score.splitPeople}`,
       `  largest cluster  ${score.largestCluster} records`,
       `  missed true pairs by systems  ${missed.map((m) => `${m.systems} ${m.pairs}`).join(', ') || 'none'}`,
+      `  missed inside the ceiling, by what refused the values between the person's customers  ${why.byCause.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
+      `  two records of one system sharing a value and nothing else (refused as a household): ${why.sameSystem.values} values, ${why.sameSystem.onePerson} one person's, ${why.sameSystem.differentPeople} different people's; with neither record named or dated ${why.sameSystem.bare.onePerson} / ${why.sameSystem.bare.differentPeople}`,
       `  resolution       ${stats.ms} ms (rules ${first.ms} ms, probabilistic ${second.probabilisticMs} ms), ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
       ...tierLines,
       `  by system (pairs with at least one record of the system; a pair across two systems counts for both)`,
@@ -449,6 +453,7 @@ async function main() {
         recallCeiling: ceiling.ceiling,
         recallCeilingWithNames: withNames.ceiling,
         missedBySystems: missed,
+        missedByCause: why,
         sources: sourceNames,
         unnamedSources: unnamed,
         bySystem: bySystems.systems,

@@ -172,7 +172,7 @@ export async function blockMembers(
     members.set(r.block_key, list);
     list.push({ source: r.source, recordId: r.record_id, customerId: r.customer_id });
   }
-  return { members, sizes: new Map(sizes.map((x) => [x.block_key as string, Number(x.n)])), skipped: sizes.length - small.length };
+  return { members, sizes: new Map(sizes.map((x) => [x.block_key as string, Number(x.n)])), skipped: sizes.filter((s) => Number(s.n) > maxBlock).length };
 }
 
 /** Features and current customer of live records, by record key string. */
