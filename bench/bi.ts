@@ -75,7 +75,8 @@ async function gql(url: string, query: string, variables: Record<string, unknown
 }
 
 const PAGE = `query($f: CustomerFilter, $after: String) { customersConnection(first: 500, filter: $f, after: $after) {
-  totalCount pageInfo { hasNextPage endCursor } edges { node { id } } plan { estimatedCalls actualCalls reused } } }`;
+  totalCount pageInfo { hasNextPage endCursor } edges { node { id } }
+  plan { estimatedCalls actualCalls reused steps { filter capability strategy candidates matched ms sources { source estimatedCalls actualCalls } } } } }`;
 
 async function main() {
   const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
@@ -114,7 +115,9 @@ async function main() {
       await gw.close();
       console.log(`resolved: ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }
-    gateway = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--config', configFile], {
+    // C360_BENCH_NODE_ARGS: extra node flags for the gateway (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+    const nodeArgs = (process.env.C360_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    gateway = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--config', configFile], {
       cwd: root,
       env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -135,7 +138,7 @@ async function main() {
     // A filtered page of 500: first pages (planned afresh), then one walk's later pages.
     const first: number[] = [];
     const pageRuns = exportOnly ? 0 : requests;
-    let plan: { estimatedCalls: number; actualCalls: number | null } | null = null;
+    let plan: { estimatedCalls: number; actualCalls: number | null; steps: Array<Record<string, unknown>> } | null = null;
     let matches = 0;
     for (let i = 0; i < pageRuns; i++) {
       t = performance.now();
@@ -154,6 +157,7 @@ async function main() {
     }
     if (first.length) {
       console.log(`filter ${JSON.stringify(filter)}: ${matches} matches; plan estimated ${plan?.estimatedCalls} / actual ${plan?.actualCalls} source calls`);
+      for (const st of plan?.steps ?? []) console.log(`  step ${JSON.stringify(st)}`);
       console.log(`| first page of 500 (planned afresh) | ${pct(first, 50).toFixed(0)} ms | ${pct(first, 95).toFixed(0)} ms | ${first.length} |`);
     }
     if (later.length) console.log(`| later pages of 500 (plan reused) | ${pct(later, 50).toFixed(0)} ms | ${pct(later, 95).toFixed(0)} ms | ${later.length} |`);

@@ -37,6 +37,7 @@ export type Leaf =
   | { kind: 'openTickets'; key: 'openTickets'; range: IntRange }
   | { kind: 'lastSatisfaction'; key: 'lastSatisfaction'; range: IntRange }
   | { kind: 'engagement'; key: 'subscribed' | 'staffContact'; present: boolean }
+  | { kind: 'coupons'; key: 'couponUnused'; present: boolean }
   | { kind: 'insight'; key: 'tag' | 'rfmSegment' | 'lifecycleStage'; values: string[] };
 
 export type FilterNode = { op: 'and' | 'or'; children: FilterNode[] } | { op: 'not'; child: FilterNode } | { op: 'leaf'; leaf: Leaf } | { op: 'all' };
@@ -59,6 +60,7 @@ export const FILTER_FIELDS: Readonly<Record<string, { owner: LeafOwner; reads: s
   lastSatisfaction: { owner: 'service', reads: 'tickets', describe: '{ min, max }: score of the last rated ticket' },
   subscribed: { owner: 'engagement', reads: 'engagement', describe: 'follows / is a contact in some channel now' },
   staffContact: { owner: 'engagement', reads: 'engagement', describe: 'is the contact of at least one staff member' },
+  couponUnused: { owner: 'engagement', reads: 'engagement', describe: 'holds a coupon neither redeemed nor expired in some channel' },
   tag: { owner: 'insights', reads: 'tags', describe: 'carries one of the tags' },
   rfmSegment: { owner: 'insights', reads: 'rfm', describe: 'RFM segment is one of' },
   lifecycleStage: { owner: 'insights', reads: 'lifecycle', describe: 'lifecycle stage is one of' },
@@ -190,6 +192,8 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
     case 'subscribed':
     case 'staffContact':
       return leaf({ kind: 'engagement', key, present: bool(path, v) });
+    case 'couponUnused':
+      return leaf({ kind: 'coupons', key, present: bool(path, v) });
     case 'tag':
     case 'rfmSegment':
     case 'lifecycleStage':

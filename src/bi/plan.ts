@@ -126,6 +126,16 @@ export function createPlanner(deps: PlanDeps) {
     return Math.max(1, ceilDiv((await stats()).records.get(s) ?? 0, 100));
   }
 
+  /**
+   * A pushdown's calls as the source counts them (`orderFactsCalls`, `recordIdsWhereCalls`): its
+   * listing's pages as last read, 0 while cached. Never listed yet: two listings of a page per
+   * hundred records (orders and refunds, or contacts by staff). Undefined: one statement.
+   */
+  async function pushdownCalls(s: SourceName, counted: (() => number | null) | undefined): Promise<number | undefined> {
+    if (!counted) return undefined;
+    return counted() ?? 2 * (await listCalls(s));
+  }
+
   function snapshot(): Map<string, number> | null {
     const uses = currentSourceUses();
     return uses ? new Map([...uses].map(([s, u]) => [s, u.calls])) : null;
@@ -233,7 +243,8 @@ export function createPlanner(deps: PlanDeps) {
     await Promise.all(
       registry.providing('commerce').map(async ({ name, capability }) => {
         if (capability.orderFacts) {
-          await step({ filter: key, capability: 'commerce', strategy: 'pushdown', candidates: null }, [{ source: name, calls: 1 }], async () => {
+          const estimate = (await pushdownCalls(name, capability.orderFactsCalls)) ?? 1;
+          await step({ filter: key, capability: 'commerce', strategy: 'pushdown', candidates: null }, [{ source: name, calls: estimate }], async () => {
             const facts = await capability.orderFacts!(query);
             const owners = await store.customersOfRecords(
               name,
@@ -445,7 +456,8 @@ export function createPlanner(deps: PlanDeps) {
           if (capability.recordIdsWhere) {
             const list = capability.recordIdsWhere;
             let listed = true;
-            await step({ filter: leaf.key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls: await listCalls(name) }], async () => {
+            const calls = (await pushdownCalls(name, capability.recordIdsWhereCalls)) ?? (await listCalls(name));
+            await step({ filter: leaf.key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls }], async () => {
               const ids = await list(leaf.key as 'subscribed' | 'staffContact');
               if (!ids) return ((listed = false), only([]));
               const owners = await store.customersOfRecords(name, ids);
@@ -470,6 +482,33 @@ export function createPlanner(deps: PlanDeps) {
             }
             return only(yes);
           });
+        }
+        return leaf.present ? only(yes) : allBut(yes);
+      }
+      case 'coupons': {
+        // Only kinds with coupons answer; every other record holds none. Verified on the candidates.
+        const yes = new Set<string>();
+        for (const { name, capability } of registry.providing('engagement')) {
+          const unused = capability.unusedCoupons;
+          if (!unused) continue;
+          const estimate = await verifyCalls(name, candidates?.size ?? null);
+          await step(
+            { filter: leaf.key, capability: 'engagement', strategy: 'verify', candidates: candidates?.size ?? null },
+            [{ source: name, calls: estimate }],
+            async () => {
+              for await (const pairs of recordPages(name, candidates)) {
+                const counts = await freshLoaders(loaders)
+                  .batch<number>(name, 'unusedCoupons', (ids) => unused(ids))
+                  .loadMany(pairs.map((p) => p.recordId));
+                pairs.forEach((p, i) => {
+                  const n = counts[i];
+                  if (n instanceof Error) throw n;
+                  if (n > 0) yes.add(p.customerId);
+                });
+              }
+              return only(yes);
+            },
+          );
         }
         return leaf.present ? only(yes) : allBut(yes);
       }
@@ -602,7 +641,21 @@ export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders
   const [records, active] = await Promise.all([deps.store.recordCounts(), deps.store.countActive()]);
   const full = (s: SourceName) => ceilDiv(records.get(s) ?? 0, registry.get(s)?.connector.maxBatch ?? 100);
   const over = (cap: CapabilityName) => sum(registry.providing(cap).map((p) => full(p.name)));
-  const pushdown = (cap: 'commerce') => sum(registry.providing(cap).map((p) => (p.capability.orderFacts ? 1 : full(p.name))));
+  // A listing pushdown (it counts its calls) costs its pages as last read, or two per hundred records before it was ever read.
+  const pushdown = (cap: 'commerce') =>
+    sum(
+      registry
+        .providing(cap)
+        .map((p) => (!p.capability.orderFacts ? full(p.name) : p.capability.orderFactsCalls ? (p.capability.orderFactsCalls() ?? 2 * listed(p.name)) : 1)),
+    );
+  const listed = (s: SourceName) => Math.max(1, ceilDiv(records.get(s) ?? 0, 100));
+  const engagement = () =>
+    sum(
+      registry
+        .providing('engagement')
+        .map((p) => (p.capability.recordIdsWhere ? (p.capability.recordIdsWhereCalls?.() ?? (p.capability.recordIdsWhereCalls ? 2 : 1) * listed(p.name)) : full(p.name))),
+    );
+  const coupons = () => sum(registry.providing('engagement').map((p) => (p.capability.unusedCoupons ? full(p.name) : 0)));
   const leaf = (l: Leaf): number => {
     switch (l.kind) {
       case 'identifier':
@@ -617,7 +670,9 @@ export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders
       case 'lastSatisfaction':
         return over('service');
       case 'engagement':
-        return over('engagement');
+        return engagement();
+      case 'coupons':
+        return coupons();
       case 'insight':
         return 2 * sum(registry.sources.map((s) => full(s.name)));
     }

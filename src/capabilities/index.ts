@@ -204,6 +204,11 @@ export interface CommerceCapability {
    * the planner aggregates the records' orders itself, in batches.
    */
   orderFacts?(query: OrderFactQuery): Promise<OrderFact[]>;
+  /**
+   * The calls `orderFacts` would make now, for the plan's estimate (optional: one when absent, an
+   * SQL statement): a listing's pages as last counted, 0 while its answer is cached, null unknown.
+   */
+  orderFactsCalls?(): number | null;
 }
 
 // ---------- service ----------
@@ -261,6 +266,14 @@ export interface EngagementCapability<R = unknown> {
    * it cannot list so: the planner then reads the records.
    */
   recordIdsWhere?(condition: 'subscribed' | 'staffContact'): Promise<string[] | null>;
+  /** The calls `recordIdsWhere` would make now (as `CommerceCapability.orderFactsCalls`); null unknown. */
+  recordIdsWhereCalls?(): number | null;
+  /**
+   * Coupons (optional; kinds whose channel issues coupons): per record, how many coupons it
+   * holds that are neither redeemed nor expired, one call per batch. Kinds without coupons leave
+   * it out, and their records count as holding none.
+   */
+  unusedCoupons?(ids: readonly string[]): Promise<Array<Slot<number>>>;
 }
 
 // ---------- events ----------

@@ -158,6 +158,44 @@ describe('BI lists: customersConnection walk', () => {
     expect(recent.ids).toEqual(all.filter((id) => summaries.get(id)!.last90 >= 1));
   });
 
+  it('estimates a listing pushdown by its pages, and answers other windows from the listing kept for a minute', async () => {
+    const PLAN = `query($f: CustomerFilter) { customersConnection(first: 10, filter: $f) { totalCount plan {
+      steps { filter strategy sources { source estimatedCalls actualCalls } } } } }`;
+    const sourceStep = async (filter: unknown, source: string) => {
+      const { body } = await world.query(PLAN, { f: filter });
+      expect(body.errors).toBeUndefined();
+      const steps = body.data.customersConnection.plan.steps as Array<{
+        filter: string;
+        strategy: string;
+        sources: Array<{ source: string; estimatedCalls: number; actualCalls: number }>;
+      }>;
+      return steps.flatMap((s) => s.sources.filter((x) => x.source === source).map((x) => ({ ...x, strategy: s.strategy })))[0];
+    };
+    // A change notice drops what the listing sources keep (their webhook path re-reads records).
+    const drop = () => Promise.all(['marketplace', 'wecom'].map((s) => world.gw.registry.get(s)!.connector.scanRecords?.([])));
+    await drop();
+    const cold = await sourceStep({ orders: { min: 2, withinDays: 365 } }, 'marketplace');
+    // The whole trade and refund listings: several pages, estimated from the pages the last listing took.
+    expect(cold.strategy).toBe('pushdown');
+    expect(cold.actualCalls).toBeGreaterThan(2);
+    await drop();
+    const again = await sourceStep({ orders: { min: 1, withinDays: 90 } }, 'marketplace');
+    expect(again.estimatedCalls).toBe(again.actualCalls);
+    expect(again.actualCalls).toBe(cold.actualCalls);
+    // Kept: another window, channel or category makes no call and says so in the estimate.
+    const kept = await sourceStep({ orders: { min: 1, channel: 'tmall', since: '2020-01-01T00:00:00Z' } }, 'marketplace');
+    expect([kept.estimatedCalls, kept.actualCalls]).toEqual([0, 0]);
+    // WeCom's contact listing likewise.
+    await drop();
+    await sourceStep({ staffContact: true }, 'wecom');
+    const listed = await sourceStep({ subscribed: true }, 'wecom');
+    expect([listed.strategy, listed.estimatedCalls, listed.actualCalls]).toEqual(['pushdown', 0, 0]);
+    await drop();
+    const relisted = await sourceStep({ subscribed: true }, 'wecom');
+    expect(relisted.actualCalls).toBeGreaterThan(0);
+    expect(relisted.estimatedCalls).toBe(relisted.actualCalls);
+  });
+
   it('refuses a page larger than the role allows, naming the argument, before any source call', async () => {
     world.reset();
     const { body } = await world.query(PAGE, { first: 501 }, { 'x-api-key': apiKeyFor('marketing') });

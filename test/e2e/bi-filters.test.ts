@@ -18,6 +18,8 @@ interface Truth {
   orders: Map<string, Array<{ id: string; status: string; channel: string; net: number; placedAt: number; categories: Set<string> }>>;
   tickets: Map<string, Array<{ id: number; status: string; score: number | null; updatedAt: string }>>;
   subscribed: Set<string>;
+  /** Customers with a coupon the SCRM calls unused (issued, neither redeemed nor expired). */
+  coupons: Set<string>;
   identifiers: Map<string, Set<string>>;
   fields: Map<string, { memberTier: string | null; province: string | null; sms: boolean | null; tags: string[]; stage: string; rfm: string | null }>;
 }
@@ -70,6 +72,11 @@ beforeAll(async () => {
     const c = owner.get(`scrm:${f.openid}`);
     if (c) subscribed.add(c);
   }
+  const coupons = new Set<string>();
+  for (const f of await world.dbs.scrm.db('scrm_coupons').where('status', 'unused').whereNull('redeemed_at').select('openid')) {
+    const c = owner.get(`scrm:${f.openid}`);
+    if (c) coupons.add(c);
+  }
   const identifiers = new Map<string, Set<string>>();
   for (const r of await oneid('idmap_record_identifiers as i')
     .join('idmap_source_records as sr', (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
@@ -96,7 +103,7 @@ beforeAll(async () => {
       });
     }
   }
-  truth = { active, orders, tickets, subscribed, identifiers, fields };
+  truth = { active, orders, tickets, subscribed, coupons, identifiers, fields };
 }, 300_000);
 afterAll(() => world?.close());
 
@@ -141,6 +148,8 @@ const CASES: Array<[string, unknown, (c: string) => boolean]> = [
   ['service: an open ticket', { openTickets: { min: 1 } }, (c) => openTickets(c) >= 1],
   ['service: last satisfaction 2 or less', { lastSatisfaction: { max: 2 } }, (c) => (lastScore(c) ?? 99) <= 2],
   ['engagement: subscribed', { subscribed: true }, (c) => truth.subscribed.has(c)],
+  ['engagement: holds an unused coupon', { couponUnused: true }, (c) => truth.coupons.has(c)],
+  ['and/not: 2+ orders and no unused coupon', { orders: { min: 2 }, not: { couponUnused: true } }, (c) => counted(c).length >= 2 && !truth.coupons.has(c)],
   ['identity: a phone but no WeChat', { hasPhone: true, hasWechat: false }, (c) => has(c, 'PHONE') && !has(c, 'OPENID') && !has(c, 'UNIONID')],
   ['profile: gold or platinum tier', { memberTier: ['gold', 'platinum'] }, (c) => ['gold', 'platinum'].includes(field(c).memberTier ?? '')],
   ['profile: SMS consent', { marketingConsent: { sms: true } }, (c) => field(c).sms === true],

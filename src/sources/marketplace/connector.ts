@@ -94,6 +94,8 @@ export interface MarketplaceConnector extends Connector {
   rfmBoundaries(): Promise<RfmBoundaries>;
   /** Filter pushdown: per buyer with a selected counted trade, its aggregates (the listings paged with their time parameters). */
   orderFacts(query: OrderFactQuery): Promise<OrderFact[]>;
+  /** The calls `orderFacts` would make now: 0 while the whole-base listing is cached, else its pages as last counted (null: never listed yet). */
+  orderFactsCalls(): number | null;
 }
 
 /** The event kinds a marketplace shop emits: the same names as the SQL shop's, so timelines read alike. */
@@ -106,6 +108,14 @@ export const API_MAX_IDS = 20;
 export const API_MAX_PAGE = 100;
 /** Pages of one whole-base listing in flight at once (filter pushdown). */
 const LISTING_CONCURRENCY = 6;
+/**
+ * Filter pushdown reads the whole trade and refund listings; their compact form (a few numbers
+ * per trade) is kept this long, so the first pages of several walks within it share one read,
+ * as the RFM boundaries are shared. Dropped early when the platform tells of a change (a
+ * webhook's `scanRecords`), and never kept for a base above BASE_MAX_TRADES trades.
+ */
+export const BASE_TTL_MS = 60_000;
+export const BASE_MAX_TRADES = 500_000;
 /** A runaway has_next (a server that never ends) stops here instead of looping forever. */
 const MAX_PAGES = 10_000;
 const CURSOR_PREFIX = 'top1:';
@@ -296,6 +306,49 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     };
     await Promise.all(Array.from({ length: LISTING_CONCURRENCY }, worker));
     return [...nested(SOURCE, first, outer, inner, method), ...rest.flat()];
+  }
+
+  // ---- the whole base, compact (filter pushdown, RFM) ----
+
+  /** Pages the last whole-base read took (trades + refunds): what the next one will take. */
+  let basePages: number | null = null;
+  let base: { value: Base; at: number } | null = null;
+  let baseLoading: Promise<Base> | null = null;
+
+  /** Every counted trade (not cancelled, each once) and the SUCCESS refunds per tid, read through the listings. */
+  async function loadBase(operation: string): Promise<Base> {
+    const [rawTrades, rawRefunds] = await Promise.all([
+      allPages(operation, 'taobao.trades.sold.get', { fields: TRADE_FIELDS }, 'trades', 'trade'),
+      allPages(operation, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
+    ]);
+    basePages = Math.max(1, Math.ceil(rawTrades.length / API_MAX_PAGE)) + Math.max(1, Math.ceil(rawRefunds.length / API_MAX_PAGE));
+    // Pages read concurrently may overlap when the listing moves meanwhile: each trade and refund counts once.
+    const refunded = new Map<string, number>();
+    const seenRefunds = new Set<string>();
+    for (const r of rawRefunds.map(toRefund)) {
+      if (r instanceof Error || seenRefunds.has(r.id)) continue;
+      seenRefunds.add(r.id);
+      refunded.set(r.orderId, (refunded.get(r.orderId) ?? 0) + toCents(r.amount));
+    }
+    const trades: BaseTrade[] = [];
+    const seenTrades = new Set<string>();
+    for (const t of rawTrades.map(toTrade)) {
+      if (t instanceof Error || t.order.status === CANCELLED || seenTrades.has(t.order.id)) continue;
+      seenTrades.add(t.order.id);
+      const categories = [...new Set(t.lines.filter((l): l is OrderLine => !(l instanceof Error)).map((l) => l.category))];
+      trades.push({ buyer: t.order.accountId, at: Date.parse(t.order.placedAt), net: toCents(t.order.total) - (refunded.get(t.order.id) ?? 0), categories });
+    }
+    const value = { trades };
+    if (trades.length <= BASE_MAX_TRADES) base = { value, at: Date.now() };
+    return value;
+  }
+
+  /** The whole base: kept for BASE_TTL_MS; one read in flight at a time (its calls counted under the operation that asked first). */
+  function wholeBase(operation: string): Promise<Base> {
+    if (base && Date.now() - base.at < BASE_TTL_MS) return Promise.resolve(base.value);
+    return (baseLoading ??= loadBase(operation).finally(() => {
+      baseLoading = null;
+    }));
   }
 
   /** Chunks of unique valid keys, run concurrently; each chunk's rows grouped by `key`. */
@@ -607,70 +660,47 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     /**
-     * Filter pushdown over the whole base, in the API's own terms: the trade listing paged (100 a
-     * call) with `start_created` / `end_created` narrowing it to the window, and the SUCCESS
-     * refunds paged likewise; aggregated here per buyer. Calls grow with the base (or the
-     * window), never with the number of buyers that match. A channel other than this shop's
-     * answers at once: nothing here was sold there.
+     * Filter pushdown over the whole base, in the API's own terms: the trade and SUCCESS refund
+     * listings paged (100 a call, LISTING_CONCURRENCY at once), aggregated here per buyer, and
+     * kept compact for BASE_TTL_MS (see there). Calls grow with the base, never with the number
+     * of buyers that match; within the TTL a query of any window, channel or category makes
+     * none. A channel other than this shop's answers at once: nothing here was sold there.
      */
     async orderFacts(query: OrderFactQuery): Promise<OrderFact[]> {
       if (query.channels?.length && !query.channels.includes(channel)) return [];
       const sinceMs = query.since ? Date.parse(query.since) : null;
       const beforeMs = query.before ? Date.parse(query.before) : null;
-      const window: Record<string, string> = {
-        ...(sinceMs == null ? {} : { start_created: topTime(Math.floor(sinceMs / 1000) * 1000) }),
-        ...(beforeMs == null ? {} : { end_created: topTime(Math.ceil(beforeMs / 1000) * 1000) }),
-      };
-      const [trades, refunds] = await Promise.all([
-        allPages('orderFacts', 'taobao.trades.sold.get', { fields: TRADE_FIELDS, ...window }, 'trades', 'trade'),
-        allPages('orderFacts', 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
-      ]);
-      // Pages read concurrently may overlap when the listing moves meanwhile: each trade and refund counts once.
-      const refunded = new Map<string, number>();
-      const seenRefunds = new Set<string>();
-      for (const r of refunds.map(toRefund)) {
-        if (r instanceof Error || seenRefunds.has(r.id)) continue;
-        seenRefunds.add(r.id);
-        refunded.set(r.orderId, (refunded.get(r.orderId) ?? 0) + toCents(r.amount));
-      }
-      const per = new Map<string, OrderFact>();
-      const seenTrades = new Set<string>();
-      for (const t of trades.map(toTrade)) {
-        if (t instanceof Error || t.order.status === CANCELLED || seenTrades.has(t.order.id)) continue;
-        seenTrades.add(t.order.id);
-        const o = t.order;
-        const at = Date.parse(o.placedAt);
-        if ((sinceMs != null && at < sinceMs) || (beforeMs != null && at >= beforeMs)) continue;
-        if (query.categories?.length && !t.lines.some((l) => !(l instanceof Error) && query.categories!.includes(l.category))) continue;
-        const f = per.get(o.accountId) ?? { recordId: o.accountId, orders: 0, spentCents: 0, lastOrderAt: null };
+      const { trades } = await wholeBase('orderFacts');
+      const per = new Map<string, { recordId: string; orders: number; spentCents: number; last: number }>();
+      for (const t of trades) {
+        if ((sinceMs != null && t.at < sinceMs) || (beforeMs != null && t.at >= beforeMs)) continue;
+        if (query.categories?.length && !t.categories.some((c) => query.categories!.includes(c))) continue;
+        let f = per.get(t.buyer);
+        if (!f) per.set(t.buyer, (f = { recordId: t.buyer, orders: 0, spentCents: 0, last: t.at }));
         f.orders += 1;
-        f.spentCents += toCents(o.total) - (refunded.get(o.id) ?? 0);
-        if (!f.lastOrderAt || o.placedAt > f.lastOrderAt) f.lastOrderAt = o.placedAt;
-        per.set(o.accountId, f);
+        f.spentCents += t.net;
+        if (t.at > f.last) f.last = t.at;
       }
-      return [...per.values()];
+      return [...per.values()].map((f) => ({ recordId: f.recordId, orders: f.orders, spentCents: f.spentCents, lastOrderAt: new Date(f.last).toISOString() }));
+    },
+
+    orderFactsCalls() {
+      return base && Date.now() - base.at < BASE_TTL_MS ? 0 : basePages;
     },
 
     /**
-     * Quintile boundaries over the whole base: every trade and SUCCESS refund, paged (100 a
-     * call). Costly on a big shop; the gateway caches it (src/insights/rfm-cache.ts).
+     * Quintile boundaries over the whole base (the same compact read as `orderFacts`, and its
+     * cache). Costly on a big shop; the gateway caches the answer (src/insights/rfm-cache.ts).
      */
     async rfmBoundaries() {
-      const [trades, refunds] = await Promise.all([
-        pages('rfmBoundaries', 0, 'taobao.trades.sold.get', { fields: TRADE_FIELDS }, 'trades', 'trade'),
-        pages('rfmBoundaries', 0, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
-      ]);
-      const refunded = new Map<string, number>();
-      for (const r of refunds.map(toRefund)) if (!(r instanceof Error)) refunded.set(r.orderId, (refunded.get(r.orderId) ?? 0) + toCents(r.amount));
+      const { trades } = await wholeBase('rfmBoundaries');
       const per = new Map<string, { f: number; m: number; rc: number }>();
-      for (const t of trades.map(toTrade)) {
-        if (t instanceof Error || t.order.status === CANCELLED) continue;
-        const o = t.order;
-        const a = per.get(o.accountId) ?? { f: 0, m: 0, rc: 0 };
+      for (const t of trades) {
+        const a = per.get(t.buyer) ?? { f: 0, m: 0, rc: 0 };
         a.f += 1;
-        a.m += toCents(o.total) - (refunded.get(o.id) ?? 0);
-        a.rc = Math.max(a.rc, Date.parse(o.placedAt));
-        per.set(o.accountId, a);
+        a.m += t.net;
+        a.rc = Math.max(a.rc, t.at);
+        per.set(t.buyer, a);
       }
       const rows = [...per.values()];
       const upper = (vals: number[]) => ntileUpperBounds(vals);
@@ -721,6 +751,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     async scanRecords(recordIds) {
+      // Asked by a change notification: the whole base kept for pushdown may be out of date.
+      base = null;
       const by = await members('scanRecords', recordIds);
       return recordIds.map((id) => {
         const m = by.get(id)?.[0];
@@ -737,6 +769,20 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 }
 
 // ---------- pure helpers ----------
+
+/** One counted trade of the whole base, compact: what pushdown and RFM aggregate. */
+interface BaseTrade {
+  buyer: string;
+  /** Placed, unix ms. */
+  at: number;
+  /** Total less its SUCCESS refunds, in cents. */
+  net: number;
+  categories: readonly string[];
+}
+
+interface Base {
+  trades: BaseTrade[];
+}
 
 interface Trade {
   order: Order;

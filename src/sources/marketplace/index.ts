@@ -64,6 +64,7 @@ function capabilities(c: MarketplaceConnector): Capabilities {
       categoryStatsByRecordIds: (ids) => c.categoryStatsByBuyerIds(ids),
       rfmBoundaries: () => c.rfmBoundaries(),
       orderFacts: (q) => c.orderFacts(q),
+      orderFactsCalls: () => c.orderFactsCalls(),
     },
     profile: {
       fields: PROFILE_FIELDS,

@@ -58,6 +58,11 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
         staff: [],
         tags: f.tagIds.map(String),
       }),
+      // The SCRM's own word: `unused` is issued, not redeemed and not expired.
+      unusedCoupons: async (ids) =>
+        (await wechat.couponsByOpenids(ids)).map(
+          (list) => list.find((c) => c instanceof Error) ?? list.filter((c) => !(c instanceof Error) && c.status === 'unused' && !c.redeemedAt).length,
+        ),
     },
     events: { kinds: WECHAT_EVENTS, eventsByRecordIds: (ids, q) => wechat.eventsByRecordIds(ids, q) },
   }),

@@ -90,8 +90,10 @@ export interface WecomConnector extends Connector {
   contactsByIds(ids: readonly string[]): Promise<Array<Slot<WecomContact> | null>>;
   /** `wecom_contact_added` per follow, per id, as `EventQuery` asks. */
   eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
-  /** Every current contact's id, listed by staff member (engagement filter pushdown). */
+  /** Every current contact's id, listed by staff member (engagement filter pushdown); kept CONTACT_IDS_TTL_MS. */
   contactIds(): Promise<string[]>;
+  /** The calls `contactIds` would make now: 0 while its answer is kept, else the last listing's (null: never listed). */
+  contactIdsCalls(): number | null;
 }
 
 export interface WecomConnectorConfig extends HttpConnectorOptions {
@@ -111,6 +113,13 @@ export const API_MAX_IDS = 100;
 const API_MAX_PAGE = 100;
 const DEFAULT_CONCURRENCY = 8;
 const STAFF_CACHE_MS = 60_000;
+/**
+ * The contact listing (filter pushdown) is kept this long, so the first pages of walks within it
+ * share one listing; dropped early by a change callback (`scanRecords`), never kept above
+ * CONTACT_IDS_MAX ids.
+ */
+export const CONTACT_IDS_TTL_MS = 60_000;
+const CONTACT_IDS_MAX = 1_000_000;
 const CURSOR_PREFIX = 'wc1:';
 
 /** errcodes meaning "this access token is no good": invalid, expired, missing (40001: WeChat-style bad credential). */
@@ -427,6 +436,49 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     return sorted;
   }
 
+  let listed: { ids: string[]; at: number } | null = null;
+  let listing: Promise<string[]> | null = null;
+  let listedCalls: number | null = null;
+
+  async function listContacts(): Promise<string[]> {
+    const staff = await staffList();
+    const ids = new Set<string>();
+    const request = `POST ${PATH.byUser}`;
+    const runs = Math.max(1, Math.min(concurrency, staff.length));
+    const per = Math.ceil(staff.length / runs);
+    const groups: string[][] = [];
+    for (let i = 0; i < staff.length; i += Math.min(per, API_MAX_IDS)) groups.push(staff.slice(i, i + Math.min(per, API_MAX_IDS)));
+    let calls = 0;
+    await Promise.all(
+      groups.map(async (userids) => {
+        let cursor = '';
+        for (let pages = 0; ; pages++) {
+          if (pages > 100_000) throw badResponse(SOURCE, request, 'next_cursor never ends');
+          calls++;
+          const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length }, () =>
+            call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND])),
+          );
+          // 60111: a staff member left between listing and paging; the next listing of staff drops them.
+          if (answer instanceof ErrcodeFailure) break;
+          const list = answer.external_contact_list;
+          if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
+          for (const item of list) {
+            const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
+            if (id) ids.add(id);
+          }
+          const next = answer.next_cursor ?? '';
+          if (typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+          if (!next || next === cursor) break;
+          cursor = next;
+        }
+      }),
+    );
+    listedCalls = calls;
+    const out = [...ids];
+    if (out.length <= CONTACT_IDS_MAX) listed = { ids: out, at: Date.now() };
+    return out;
+  }
+
   const connector: WecomConnector = {
     name: SOURCE,
     maxBatch,
@@ -459,37 +511,21 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     },
 
     /**
-     * Every current contact's external_userid: batch/get_by_user over the staff list (100 staff
-     * a call, paged 100 contacts at a time). Filter pushdown for engagement: a contact answered
-     * here is followed by some staff member now, so it is both subscribed and a staff contact.
+     * Every current contact's external_userid: batch/get_by_user over the staff list, paged 100
+     * contacts at a time. The staff list is cut into `concurrency` runs of consecutive members,
+     * each paged in turn and the runs at once (a run's pages follow one cursor). Filter pushdown
+     * for engagement: a contact answered here is followed by some staff member now, so it is
+     * both subscribed and a staff contact.
      */
     async contactIds() {
-      const staff = await staffList();
-      const ids = new Set<string>();
-      const request = `POST ${PATH.byUser}`;
-      for (let i = 0; i < staff.length; i += API_MAX_IDS) {
-        const userids = staff.slice(i, i + API_MAX_IDS);
-        let cursor = '';
-        for (let pages = 0; ; pages++) {
-          if (pages > 100_000) throw badResponse(SOURCE, request, 'next_cursor never ends');
-          const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length }, () =>
-            call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND])),
-          );
-          // 60111: a staff member left between listing and paging; the next listing of staff drops them.
-          if (answer instanceof ErrcodeFailure) break;
-          const list = answer.external_contact_list;
-          if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
-          for (const item of list) {
-            const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
-            if (id) ids.add(id);
-          }
-          const next = answer.next_cursor ?? '';
-          if (typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
-          if (!next || next === cursor) break;
-          cursor = next;
-        }
-      }
-      return [...ids];
+      if (listed && Date.now() - listed.at < CONTACT_IDS_TTL_MS) return listed.ids;
+      return (listing ??= listContacts().finally(() => {
+        listing = null;
+      }));
+    },
+
+    contactIdsCalls() {
+      return listed && Date.now() - listed.at < CONTACT_IDS_TTL_MS ? 0 : listedCalls;
     },
 
     async scan(cursor, pageSize) {
@@ -527,6 +563,8 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     },
 
     async scanRecords(recordIds) {
+      // Asked by a change callback: the kept contact listing may be out of date.
+      listed = null;
       const found = await readContacts('scanRecords', recordIds);
       return recordIds.map((id) => {
         const raw = found.get(id);
@@ -542,6 +580,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     async close() {
       token = null;
       staffCache = null;
+      listed = null;
     },
   };
   return connector;

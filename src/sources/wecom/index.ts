@@ -83,6 +83,7 @@ export const kind = defineSourceKind<WecomOptions, WecomConnector>({
       operation: CONTACTS_OPERATION,
       records: (ids) => wecom.contactsByIds(ids),
       recordIdsWhere: () => wecom.contactIds(),
+      recordIdsWhereCalls: () => wecom.contactIdsCalls(),
       // WeCom answers only contacts some staff member still follows, so a record answered is subscribed.
       view: (c: WecomContact, source) => ({
         source,
