@@ -9,14 +9,47 @@
  * first of their errors.
  */
 import type { Loaders } from '../loaders';
+import type { ProfileView } from '../capabilities';
+import type { SourceRecordRow } from '../idmap/types';
 import type { SourceName } from '../vocabulary';
 import { candidatesFor, type SourceViews } from './fields';
 import type { FieldRules } from './rules';
 import { decide, type Decision } from './survivorship';
 
+/** What one source holds for a customer: its records' views, or the first error reading them; `asked`: whether it has records. */
+interface SourceSay {
+  source: SourceName;
+  views: ProfileView[];
+  error: Error | null;
+  asked: boolean;
+}
+
+/** Per request (the loaders object), per customer and source: every golden field reading that source shares one load and one result. */
+const saysByRequest = new WeakMap<Loaders, Map<string, Promise<SourceSay>>>();
+
+function sayOf(loaders: Loaders, memo: Map<string, Promise<SourceSay>>, customerId: string, source: SourceName, linked: readonly SourceRecordRow[]): Promise<SourceSay> {
+  const key = `${customerId}\u0000${source}`;
+  let say = memo.get(key);
+  if (!say) {
+    const ids: string[] = [];
+    for (const r of linked) if (r.source === source) ids.push(r.recordId);
+    say = loaders
+      .profile(source)
+      .loadMany(ids)
+      .then((list) => {
+        const error = list.find((r): r is Error => r instanceof Error) ?? null;
+        return { source, views: error ? [] : (list.filter((r) => r !== null) as ProfileView[]), error, asked: ids.length > 0 };
+      });
+    memo.set(key, say);
+  }
+  return say;
+}
+
 /**
  * The customer's records in `sources` as profile views. All loads are issued in one tick after
- * the OneID round, so every customer of a level shares one call per source. Throws the first failure.
+ * the OneID round, so every customer of a level shares one call per source; the fields of one
+ * customer share each source's load (a list of a thousand customers spends its time on
+ * promises and garbage per field and customer). Throws the first failure.
  */
 export async function viewsOf(
   loaders: Loaders,
@@ -24,22 +57,26 @@ export async function viewsOf(
   sources: readonly SourceName[],
 ): Promise<{ views: SourceViews[]; failed: Array<{ source: SourceName; error: Error }>; asked: number }> {
   const linked = await loaders.sourceRecords.load(customerId);
-  const keys = sources.map((s) => linked.filter((r) => r.source === s).map((r) => r.recordId));
-  const lists = await Promise.all(sources.map((s, i) => loaders.profile(s).loadMany(keys[i])));
+  let memo = saysByRequest.get(loaders);
+  if (!memo) saysByRequest.set(loaders, (memo = new Map()));
+  const m = memo;
+  const says = await Promise.all(sources.map((source) => sayOf(loaders, m, customerId, source, linked)));
   const views: SourceViews[] = [];
   const failed: Array<{ source: SourceName; error: Error }> = [];
-  sources.forEach((source, i) => {
-    const error = lists[i].find((r): r is Error => r instanceof Error);
-    if (error) failed.push({ source, error });
-    else views.push({ source, views: lists[i].filter((r) => r !== null) as SourceViews['views'] });
-  });
-  return { views, failed, asked: keys.filter((k) => k.length > 0).length };
+  let asked = 0;
+  for (const say of says) {
+    if (say.asked) asked++;
+    if (say.error) failed.push({ source: say.source, error: say.error });
+    else views.push({ source: say.source, views: say.views });
+  }
+  return { views, failed, asked };
 }
 
 /** The survivorship decision for one field of one customer, among the sources that answered. */
 export async function goldenDecision(loaders: Loaders, rules: FieldRules, customerId: string): Promise<Decision> {
   const { views, failed, asked } = await viewsOf(loaders, customerId, rules.sources);
   if (failed.length && failed.length === asked) throw failed[0].error;
-  const d = decide(rules, candidatesFor(rules.field, views, rules.sources));
-  return { ...d, missing: failed.map((f) => ({ source: f.source, code: String((f.error as { extensions?: { code?: unknown } }).extensions?.code ?? 'SOURCE_UNAVAILABLE') })) };
+  const d: Decision = decide(rules, candidatesFor(rules.field, views, rules.sources));
+  d.missing = failed.map((f) => ({ source: f.source, code: String((f.error as { extensions?: { code?: unknown } }).extensions?.code ?? 'SOURCE_UNAVAILABLE') }));
+  return d;
 }

@@ -99,18 +99,25 @@ function tieBreakOrder(f: FieldRules) {
 }
 
 /** Whether every candidate says the same, as the field compares values ("北京" and "北京市" are one city). */
-const sameValue = (pool: Candidate[], f: FieldRules) => pool.every((c) => matchKey(c.value, f.compare) === matchKey(pool[0].value, f.compare));
+const sameValue = (pool: Candidate[], f: FieldRules) => {
+  if (pool.length <= 1) return true;
+  const first = matchKey(pool[0].value, f.compare);
+  for (let i = 1; i < pool.length; i++) if (matchKey(pool[i].value, f.compare) !== first) return false;
+  return true;
+};
 
 export function decide(f: FieldRules, candidates: readonly Candidate[]): Decision {
+  // Every customer of a list decides every field it asks for: no copy or closure that the result does not need.
+  if (candidates.length === 0) return { field: f.field, chosen: null, rule: null, candidates: [] };
   const order = tieBreakOrder(f);
-  const sorted = [...candidates].sort(order);
+  const sorted = candidates.length === 1 ? [candidates[0]] : [...candidates].sort(order);
   const discardedBy = (c: Candidate): string | null => {
-    if (typeof c.value !== 'string') return null;
+    if (typeof c.value !== 'string' || f.ignore.length === 0) return null;
     const i = f.ignore.findIndex((re) => re.test(c.value as string));
     return i < 0 ? null : `placeholder (matches ${f.ignoreSources[i]})`;
   };
-  const judged = sorted.map((c) => ({ ...c, chosen: false, discarded: discardedBy(c) }));
-  const eligible: Candidate[] = sorted.filter((_, i) => judged[i].discarded === null);
+  const discarded = sorted.map(discardedBy);
+  const eligible: Candidate[] = sorted.filter((_, i) => discarded[i] === null);
 
   let rule: DecidingRule | null = null;
   let pool = eligible;
@@ -123,9 +130,15 @@ export function decide(f: FieldRules, candidates: readonly Candidate[]): Decisio
     if (rule === null && sameValue(pool, f)) rule = r.rule;
   }
   if (eligible.length > 0 && rule === null) rule = 'tieBreak';
-  const chosen = pool.length ? [...pool].sort(order)[0] : null;
+  // The first in tie-break order (as a stable sort of the pool would put first).
+  let chosen: Candidate | null = pool.length ? pool[0] : null;
+  for (let i = 1; i < pool.length; i++) if (order(pool[i], chosen!) < 0) chosen = pool[i];
 
-  const out = judged.map((c) => ({ ...c, chosen: chosen !== null && c.source === chosen.source && c.recordId === chosen.recordId }));
-  out.sort((a, b) => Number(b.chosen) - Number(a.chosen));
+  const out: JudgedCandidate[] = sorted.map((c, i) => ({
+    ...c,
+    chosen: chosen !== null && c.source === chosen.source && c.recordId === chosen.recordId,
+    discarded: discarded[i],
+  }));
+  if (out.length > 1) out.sort((a, b) => Number(b.chosen) - Number(a.chosen));
   return { field: f.field, chosen, rule, candidates: out };
 }
