@@ -167,14 +167,18 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
       .offset((page - 1) * size);
     const hasNext = rows.length > size;
     const trades = rows.slice(0, size);
-    const lines = trades.length
-      ? await db('tb_orders')
-          .whereIn(
-            'tid',
-            trades.map((t) => t.tid),
-          )
-          .orderBy('oid')
-      : [];
+    // As TOP: only the fields asked are answered; sub-orders only when `orders` (or one of its fields) is.
+    const asked = new Set(p.fields.split(',').map((f) => f.trim()));
+    const withLines = [...asked].some((f) => f === 'orders' || f.startsWith('orders.'));
+    const lines =
+      trades.length && withLines
+        ? await db('tb_orders')
+            .whereIn(
+              'tid',
+              trades.map((t) => t.tid),
+            )
+            .orderBy('oid')
+        : [];
     const byTid = new Map<string, Array<Record<string, unknown>>>();
     for (const l of lines) byTid.set(l.tid, [...(byTid.get(l.tid) ?? []), l]);
     const answer: Record<string, unknown> = {};
@@ -182,40 +186,52 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     else answer.total_results = Number((await q.clone().clearSelect().clearOrder().count({ n: '*' }).first())?.n ?? 0);
     if (trades.length)
       answer.trades = {
-        trade: trades.map((t) => ({
-          // TOP's JSON carries ids as numbers and, for clients whose numbers lose digits, as `*_str`.
-          tid: Number(t.tid),
-          tid_str: String(t.tid),
-          status: t.status,
-          buyer_open_uid: t.buyer_open_uid,
-          payment: t.payment,
-          total_fee: t.total_fee,
-          post_fee: t.post_fee,
-          created: topTime(t.created),
-          pay_time: topTime(t.pay_time),
-          end_time: topTime(t.end_time),
-          modified: topTime(t.modified),
-          receiver_name: t.receiver_name ?? undefined,
-          receiver_mobile: t.receiver_mobile ?? undefined,
-          orders: {
-            order: (byTid.get(t.tid) ?? []).map((o) => ({
-              oid: Number(o.oid),
-              oid_str: String(o.oid),
-              title: o.title,
-              outer_sku_id: o.outer_sku_id ?? undefined,
-              cid: Number(o.cid),
-              num: Number(o.num),
-              price: o.price,
-              total_fee: o.total_fee,
-              payment: o.payment,
-              refund_id: o.refund_id ?? undefined,
-              refund_status: o.refund_status,
-              status: t.status,
-            })),
-          },
-        })),
+        trade: trades.map((t) =>
+          pick(asked, {
+            // TOP's JSON carries ids as numbers and, for clients whose numbers lose digits, as `*_str`.
+            tid: Number(t.tid),
+            tid_str: String(t.tid),
+            status: t.status,
+            buyer_open_uid: t.buyer_open_uid,
+            payment: t.payment,
+            total_fee: t.total_fee,
+            post_fee: t.post_fee,
+            created: topTime(t.created),
+            pay_time: topTime(t.pay_time),
+            end_time: topTime(t.end_time),
+            modified: topTime(t.modified),
+            receiver_name: t.receiver_name ?? undefined,
+            receiver_mobile: t.receiver_mobile ?? undefined,
+            orders: {
+              order: (byTid.get(t.tid) ?? []).map((o) => ({
+                oid: Number(o.oid),
+                oid_str: String(o.oid),
+                title: o.title,
+                outer_sku_id: o.outer_sku_id ?? undefined,
+                cid: Number(o.cid),
+                num: Number(o.num),
+                price: o.price,
+                total_fee: o.total_fee,
+                payment: o.payment,
+                refund_id: o.refund_id ?? undefined,
+                refund_status: o.refund_status,
+                status: t.status,
+              })),
+            },
+          }),
+        ),
       };
     return answer;
+  }
+
+  /** The answered fields of one object: those asked (`tid` brings its `tid_str` twin; `orders.x` brings `orders`). */
+  function pick(asked: Set<string>, row: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) {
+      const base = k.endsWith('_str') ? k.slice(0, -4) : k;
+      if (asked.has(k) || asked.has(base) || (k === 'orders' && [...asked].some((f) => f.startsWith('orders.')))) out[k] = v;
+    }
+    return out;
   }
 
   async function refundsReceiveGet(p: Record<string, string>) {

@@ -123,6 +123,8 @@ const CANCELLED = 'cancelled';
 const DAY_MS = 86_400_000;
 
 const TRADE_FIELDS = 'tid,tid_str,status,buyer_open_uid,buyer_nick,created,pay_time,modified,end_time,payment,total_fee,post_fee,receiver_name,receiver_mobile,orders';
+/** A trade without its sub-orders and receiver: what summaries, orders and events read (TOP answers only the fields asked). */
+const SUMMARY_FIELDS = 'tid,tid_str,status,buyer_open_uid,created,pay_time,modified,payment';
 const REFUND_FIELDS = 'refund_id,tid,oid,buyer_open_uid,refund_fee,reason,status,created,modified';
 
 /**
@@ -360,11 +362,12 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     return groupBy(rows, key);
   }
 
-  const tradesOfBuyers = (operation: string, ids: readonly string[], extra: Record<string, string> = {}) =>
+  /** Trades by buyer; `fields` TRADE_FIELDS when the lines are needed, else the lighter SUMMARY_FIELDS. */
+  const tradesOfBuyers = (operation: string, ids: readonly string[], extra: Record<string, string> = {}, fields = SUMMARY_FIELDS) =>
     byKeys(
       ids,
       isBuyerId,
-      (chunk) => pages(operation, chunk.length, 'taobao.trades.sold.get', { fields: TRADE_FIELDS, buyer_open_uid: chunk.join(','), ...extra }, 'trades', 'trade'),
+      (chunk) => pages(operation, chunk.length, 'taobao.trades.sold.get', { fields, buyer_open_uid: chunk.join(','), ...extra }, 'trades', 'trade'),
       (r) => text(r.buyer_open_uid),
     );
   const refundsOfBuyers = (operation: string, ids: readonly string[]) =>
@@ -604,7 +607,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 
     /** Counted trades (not cancelled) per category: orders with a line in it, units bought. */
     async categoryStatsByBuyerIds(ids) {
-      const by = await tradesOfBuyers('categoryStatsByBuyerIds', ids);
+      const by = await tradesOfBuyers('categoryStatsByBuyerIds', ids, {}, TRADE_FIELDS);
       return ids.map((id) => {
         const stats = new Map<string, { orders: Set<string>; quantity: number }>();
         const bad: SourceError[] = [];
