@@ -24,6 +24,7 @@ import type { Logger } from '../observability/logger';
 import { isMysql } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
+import { insertMany } from '../idmap/tables';
 import { safeError } from '../observability/scrub';
 import { migrateAccessLatest } from './migrations';
 
@@ -66,7 +67,7 @@ export const DEFAULT_AUDIT_TIMEOUT_MS = 2000;
 const INSERT_CHUNK = 200;
 export const MAX_AUDIT_PAGE = 500;
 
-interface DbAuditRow {
+type DbAuditRow = {
   id: string;
   at: string | Date;
   request_id: string;
@@ -76,7 +77,7 @@ interface DbAuditRow {
   operation_name: string | null;
   customer_id: string | null;
   fields: string;
-}
+};
 
 /**
  * Batches writes: a call made while none is in flight is written after the current turn of the
@@ -151,9 +152,10 @@ export function createAuditLog(db: Knex): AuditLog {
   const newId = monotonicUlid();
   const commit = groupCommit(async (rows: DbAuditRow[]) => {
     // One statement is atomic on its own; only a batch of several statements needs a transaction.
-    if (rows.length <= INSERT_CHUNK) return void (await db(TABLE).insert(rows));
+    // A multi-row VALUES list written once (insertMany), not knex's insert builder (SQLite: a UNION ALL select compiled per batch).
+    if (rows.length <= INSERT_CHUNK) return insertMany(db, TABLE, rows);
     await db.transaction(async (trx) => {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx(TABLE).insert(rows.slice(i, i + INSERT_CHUNK));
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertMany(trx, TABLE, rows.slice(i, i + INSERT_CHUNK));
     });
   });
   // MySQL keeps DATETIME(3) (mysql2 converts Dates in UTC); SQLite keeps the ISO text, which sorts as time.

@@ -106,11 +106,23 @@ const sameValue = (pool: Candidate[], f: FieldRules) => {
   return true;
 };
 
+/** A stably sorted copy of a short list (a field's candidates): insertion sort, without the work arrays of Array.prototype.sort. */
+function sortedCopy<T>(list: readonly T[], compare: (a: T, b: T) => number): T[] {
+  const out = list.slice();
+  for (let i = 1; i < out.length; i++) {
+    const x = out[i];
+    let j = i - 1;
+    for (; j >= 0 && compare(out[j], x) > 0; j--) out[j + 1] = out[j];
+    out[j + 1] = x;
+  }
+  return out;
+}
+
 export function decide(f: FieldRules, candidates: readonly Candidate[]): Decision {
   // Every customer of a list decides every field it asks for: no copy or closure that the result does not need.
   if (candidates.length === 0) return { field: f.field, chosen: null, rule: null, candidates: [] };
   const order = tieBreakOrder(f);
-  const sorted = candidates.length === 1 ? [candidates[0]] : [...candidates].sort(order);
+  const sorted = sortedCopy(candidates, order);
   const discardedBy = (c: Candidate): string | null => {
     if (typeof c.value !== 'string' || f.ignore.length === 0) return null;
     const i = f.ignore.findIndex((re) => re.test(c.value as string));
