@@ -115,25 +115,29 @@ export function createTracing(opts: TelemetryOptions, env: NodeJS.ProcessEnv = p
       return context.with(trace.setSpan(remote, s), fn);
     },
     span,
+    // Without an exporter a source span would be a non-recording copy of its parent's context (the
+    // same traceparent goes out either way): no span, no context switch per source call.
     sourceObserver: {
       call: (c, run) =>
-        tracer.startActiveSpan(
-          `source ${c.source} ${c.operation}`,
-          { kind: SpanKind.CLIENT, attributes: { 'c360.source': c.source, 'c360.operation': c.operation, 'c360.batch_size': c.batchSize } },
-          async (s: Span) => {
-            try {
-              const out = await run();
-              s.setAttribute('c360.outcome', 'ok');
-              return out;
-            } catch (e) {
-              s.setAttribute('c360.outcome', isSourceError(e) ? e.code.toLowerCase() : 'error');
-              s.setStatus({ code: SpanStatusCode.ERROR });
-              throw e;
-            } finally {
-              s.end();
-            }
-          },
-        ),
+        !enabled
+          ? run()
+          : tracer.startActiveSpan(
+              `source ${c.source} ${c.operation}`,
+              { kind: SpanKind.CLIENT, attributes: { 'c360.source': c.source, 'c360.operation': c.operation, 'c360.batch_size': c.batchSize } },
+              async (s: Span) => {
+                try {
+                  const out = await run();
+                  s.setAttribute('c360.outcome', 'ok');
+                  return out;
+                } catch (e) {
+                  s.setAttribute('c360.outcome', isSourceError(e) ? e.code.toLowerCase() : 'error');
+                  s.setStatus({ code: SpanStatusCode.ERROR });
+                  throw e;
+                } finally {
+                  s.end();
+                }
+              },
+            ),
     },
     shutdown: async () => {
       await provider?.shutdown();
