@@ -447,29 +447,34 @@ export function createPlanner(deps: PlanDeps) {
         return only([...last].filter(([, n]) => (min === null || n >= min) && (max === null || n <= max)).map(([c]) => c));
       }
       case 'engagement': {
-        // Any source saying yes settles a customer: sources that list (pushdown) go first, and the
-        // ones that must be read are asked only about the candidates not settled yet.
+        // Any source saying yes settles a customer. Sources that list (pushdown) go first when their
+        // listing is kept (no call): the ones that must be read are then asked only about the
+        // candidates not settled yet. Otherwise both run at once: the listing's round trips and the
+        // reads overlap, for a few more records read.
         const yes = new Set<string>();
         const test = (e: Engagement) => (leaf.key === 'subscribed' ? e.subscribed === true : e.staff.length > 0);
-        const sources = registry.providing('engagement').sort((x, y) => Number(!x.capability.recordIdsWhere) - Number(!y.capability.recordIdsWhere));
-        for (const { name, capability } of sources) {
-          if (capability.recordIdsWhere) {
-            const list = capability.recordIdsWhere;
-            let listed = true;
-            const calls = (await pushdownCalls(name, capability.recordIdsWhereCalls)) ?? (await listCalls(name));
-            await step({ filter: leaf.key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls }], async () => {
-              const ids = await list(leaf.key as 'subscribed' | 'staffContact');
-              if (!ids) return ((listed = false), only([]));
-              const owners = await store.customersOfRecords(name, ids);
-              for (const c of owners.values()) if (!candidates || candidates.has(c)) yes.add(c);
-              return only(owners.values());
-            });
-            if (listed) continue;
-            steps.pop();
-          }
-          const pool = candidates ? new Set([...candidates].filter((c) => !yes.has(c))) : null;
+        const sources = registry.providing('engagement');
+        const listing = sources.filter((x) => x.capability.recordIdsWhere);
+        const estimates = new Map<string, number>();
+        for (const { name, capability } of listing) estimates.set(name, (await pushdownCalls(name, capability.recordIdsWhereCalls)) ?? (await listCalls(name)));
+        const list = async ({ name, capability }: (typeof listing)[number]): Promise<boolean> => {
+          let listed = true;
+          await step({ filter: leaf.key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls: estimates.get(name)! }], async () => {
+            const ids = await capability.recordIdsWhere!(leaf.key as 'subscribed' | 'staffContact');
+            if (!ids) return ((listed = false), only([]));
+            const owners = await store.customersOfRecords(name, ids);
+            for (const c of owners.values()) if (!candidates || candidates.has(c)) yes.add(c);
+            return only(owners.values());
+          });
+          // A source that cannot list so made no call: that step did not happen, and it is read instead.
+          const at = listed ? -1 : steps.findIndex((x) => x.filter === leaf.key && x.strategy === 'pushdown' && x.sources[0]?.source === name);
+          if (at >= 0) steps.splice(at, 1);
+          return listed;
+        };
+        const read = async (name: SourceName, pool: Set<string> | null) => {
           const estimate = await verifyCalls(name, pool?.size ?? null);
           await step({ filter: leaf.key, capability: 'engagement', strategy: 'verify', candidates: pool?.size ?? null }, [{ source: name, calls: estimate }], async () => {
+            const hit = new Set<string>();
             for await (const pairs of recordPages(name, pool)) {
               const views = await freshLoaders(loaders)
                 .engagement(name)
@@ -477,12 +482,27 @@ export function createPlanner(deps: PlanDeps) {
               pairs.forEach((p, i) => {
                 const v = views[i];
                 if (v instanceof Error) throw v;
-                if (v && test(v)) yes.add(p.customerId);
+                if (v && test(v)) hit.add(p.customerId);
               });
             }
+            for (const c of hit) yes.add(c);
             return only(yes);
           });
+        };
+        const unsettled = () => (candidates ? new Set([...candidates].filter((c) => !yes.has(c))) : null);
+        const kept = [...estimates.values()].every((n) => n === 0);
+        const readers = sources.filter((x) => !x.capability.recordIdsWhere).map((x) => x.name);
+        let unlisted: SourceName[];
+        if (kept) {
+          const ok: boolean[] = [];
+          for (const l of listing) ok.push(await list(l));
+          unlisted = listing.filter((_, i) => !ok[i]).map((l) => l.name);
+          for (const name of readers) await read(name, unsettled());
+        } else {
+          const [ok] = await Promise.all([Promise.all(listing.map(list)), Promise.all(readers.map((name) => read(name, candidates)))]);
+          unlisted = listing.filter((_, i) => !ok[i]).map((l) => l.name);
         }
+        for (const name of unlisted) await read(name, unsettled());
         return leaf.present ? only(yes) : allBut(yes);
       }
       case 'coupons': {
