@@ -106,6 +106,9 @@ export function createTracing(opts: TelemetryOptions, env: NodeJS.ProcessEnv = p
     request(req, res, route, fn) {
       // Our own propagator, not the API's global one: nothing here registers process-wide state but the async context.
       const remote = propagator.extract(context.active(), req.headers, { get: (h, k) => h[k], keys: (h) => Object.keys(h) });
+      // Nothing recorded and no caller's trace to pass on: no span, and no async context entered
+      // (every promise of a request made inside one pays for its propagation).
+      if (!enabled && !trace.getSpanContext(remote)) return fn();
       const s = tracer.startSpan(`${req.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', 'http.route': route } }, remote);
       res.once('close', () => {
         s.setAttribute('http.response.status_code', res.statusCode);
