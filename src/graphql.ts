@@ -92,17 +92,18 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
           const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
           const operation = label(operationName);
           const role = contextValue?.viewer?.role ?? 'none';
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
           metrics.graphqlRequests.inc({ operation, outcome });
-          metrics.graphqlDuration.observe({ operation, outcome, role }, Number(process.hrtime.bigint() - started) / 1e9);
+          metrics.graphqlDuration.observe({ operation, outcome, role }, ms / 1e3);
           activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
           // What the request cost each source it touched, and how those calls went.
           const uses = currentSourceUses();
           if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };
           contextValue?.log?.info(
             {
-              operation: label(operationName),
+              operation,
               outcome,
-              ms: Number(process.hrtime.bigint() - started) / 1e6,
+              ms,
               errorCodes: errs.length ? [...new Set(errs.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))] : undefined,
               role: contextValue?.viewer?.role,
             },
