@@ -12,7 +12,8 @@
  * split) is never linked again, and a candidate once settled is never raised again.
  *
  * Incremental: only records whose features changed since the last run (`scored = 0`) are
- * compared, each with the members of its blocks; every pair is compared once.
+ * compared, each with the members of its blocks; every pair is compared once. What the batches
+ * read is remembered across them (`reads.ts`): a first run's batches touch the same blocks.
  */
 import type { Knex } from 'knex';
 import type { SourceRecordKey } from '../types';
@@ -23,7 +24,8 @@ import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type 
 import { compareRecords } from './compare';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel, PairScore } from './model';
-import { blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
+import { TierReads, type TierRecord } from './reads';
+import { blocksOf, markScored, unscoredRecords } from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
 export const PROBABLE_REASON = 'probable' as const;
@@ -54,7 +56,7 @@ export interface TierOptions {
   at?: () => string;
 }
 
-type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
+type Rec = TierRecord;
 
 interface ScoredPair {
   a: Rec;
@@ -76,14 +78,17 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   if (!settings) return stats;
   const batchSize = opts.batchSize ?? 2000;
   let after: SourceRecordKey | null = null;
+  const reads = new TierReads(opts.db);
   for (;;) {
     const batch = await unscoredRecords(opts.db, after, batchSize);
     if (!batch.length) return stats;
     for (let attempt = 0; ; attempt++) {
       try {
-        await scoreBatch(opts, batch, stats);
+        await reads.refresh();
+        await scoreBatch(opts, reads, batch, stats);
         break;
       } catch (e) {
+        reads.forget();
         if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
       }
     }
@@ -94,13 +99,12 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   }
 }
 
-async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: ProbabilisticStats): Promise<void> {
+async function scoreBatch(opts: TierOptions, reads: TierReads, batch: SourceRecordKey[], stats: ProbabilisticStats): Promise<void> {
   const settings = opts.rules.probabilistic!;
   const { db, model } = opts;
   const inBatch = new Set(batch.map(recordKeyString));
   const blocks = await blocksOf(db, batch);
-  const { members, sizes, skipped } = await blockMembers(
-    db,
+  const { members, sizes, skipped } = await reads.blockMembers(
     blocks.map((b) => b.key),
     settings.maxBlock,
   );
@@ -112,7 +116,7 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
   const wanted = new Map<string, SourceRecordKey>();
   for (const k of batch) wanted.set(recordKeyString(k), k);
   for (const key of live) for (const k of members.get(key) ?? []) wanted.set(recordKeyString(k), k);
-  const feats = (await featuresOfRecords(db, [...wanted.values()])) as Map<string, Rec>;
+  const feats = await reads.featuresOf([...wanted.values()]);
 
   // A name's frequency: the size of the record's largest name block, over all records.
   const nameFrequency = new Map<string, number>();
@@ -171,6 +175,7 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
     stats.probableLinks += plan.merges.length;
     stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
     await markScored(trx, batch);
+    await reads.wrote(trx, plan.merges, batch);
   });
 }
 
