@@ -75,7 +75,7 @@ export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, fi
   const cost = calls * COST_PER_SOURCE_CALL + first;
   if (cost > role.maxCost) {
     throw queryTooComplex(
-      `the filter is estimated at ${calls} source calls (cost ${cost}), over your role's budget of ${role.maxCost}; narrow it with a more selective condition`,
+      `the filter is estimated at ${calls} source calls (cost ${cost}), over your role's budget of ${role.maxCost}; narrow it with a more selective condition, or ask for a role with a larger maxCost (a source without a filter API answers a condition by listing its whole base, which no narrowing makes cheaper)`,
       {
         cost,
         maxCost: role.maxCost,
