@@ -62,14 +62,12 @@ export function sendBody(
   body: string | Buffer,
   opts: CompressionOptions,
 ): void {
-  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   appendVary(res, 'Accept-Encoding');
-  const encoding = length >= opts.minBytes && req.method !== 'HEAD' ? chooseEncoding(req.headers['accept-encoding']) : null;
+  const encoding = bytes.length >= opts.minBytes && req.method !== 'HEAD' ? chooseEncoding(req.headers['accept-encoding']) : null;
   if (!encoding) {
-    res.writeHead(status, { ...headers, 'content-length': String(length) });
-    // A string body goes out as it is: node writes the head and a string body in one socket
-    // write, where a Buffer body takes a second chunk and a writev (and a copy to make it).
-    res.end(req.method === 'HEAD' ? undefined : body);
+    res.writeHead(status, { ...headers, 'content-length': String(bytes.length) });
+    res.end(req.method === 'HEAD' ? undefined : bytes);
     return;
   }
   const { 'content-length': _length, ...rest } = headers;
@@ -78,7 +76,7 @@ export function sendBody(
   // A client that goes away mid-body ends the stream; nothing else is listening for its error.
   z.on('error', () => res.destroy());
   z.pipe(res);
-  z.end(body);
+  z.end(bytes);
 }
 
 /** A body compressed once and kept (static assets): one per encoding, made on first request. */
