@@ -153,43 +153,26 @@ export async function blockMembers(
   db: Knex,
   blockKeys: readonly string[],
   maxBlock: number,
-): Promise<{ members: Map<string, BlockMember[]>; sizes: Map<string, number>; skipped: number }> {
-  const sizes = await blockSizes(db, [...new Set(blockKeys)]);
+): Promise<{ members: Map<string, Array<SourceRecordKey & { customerId: string | null }>>; sizes: Map<string, number>; skipped: number }> {
+  const sizes = await selectChunked([...new Set(blockKeys)], (part) =>
+    db(PT.blocks).whereIn('block_key', part).groupBy('block_key').select('block_key', db.raw('COUNT(*) AS n')),
+  );
   // A block of one record has no one else to compare.
-  const small = [...sizes].filter(([, n]) => n <= maxBlock && n > 1).map(([k]) => k);
-  return { members: await liveBlockMembers(db, small), sizes, skipped: [...sizes.values()].filter((n) => n > maxBlock).length };
-}
-
-export type BlockMember = SourceRecordKey & { customerId: string | null };
-
-/** How many records each block holds (live or not). */
-export async function blockSizes(db: Knex, blockKeys: readonly string[]): Promise<Map<string, number>> {
-  const rows = await selectChunked(blockKeys, (part) => db(PT.blocks).whereIn('block_key', part).groupBy('block_key').select('block_key', db.raw('COUNT(*) AS n')));
-  return new Map(rows.map((x) => [x.block_key as string, Number(x.n)]));
-}
-
-/** The live records of blocks, with their customers; a block without any is absent. */
-export async function liveBlockMembers(db: Knex, blockKeys: readonly string[]): Promise<Map<string, BlockMember[]>> {
-  const rows = await selectChunked(blockKeys, (part) =>
+  const small = sizes.filter((s) => Number(s.n) <= maxBlock && Number(s.n) > 1).map((s) => s.block_key as string);
+  const rows = await selectChunked(small, (part) =>
     db(`${PT.blocks} as b`)
       .join('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id'))
       .whereIn('b.block_key', part)
       .whereNull('sr.deleted_at')
       .select('b.block_key', 'b.source', 'b.record_id', 'sr.customer_id'),
   );
-  const members = new Map<string, BlockMember[]>();
+  const members = new Map<string, Array<SourceRecordKey & { customerId: string | null }>>();
   for (const r of rows) {
     const list = members.get(r.block_key) ?? [];
     members.set(r.block_key, list);
     list.push({ source: r.source, recordId: r.record_id, customerId: r.customer_id });
   }
-  return members;
-}
-
-/** The newest link event's id: any change to which records make which customer writes one. */
-export async function lastLinkEvent(db: Knex): Promise<number> {
-  const row = await db('idmap_link_events').max({ id: 'id' }).first();
-  return Number(row?.id ?? 0);
+  return { members, sizes: new Map(sizes.map((x) => [x.block_key as string, Number(x.n)])), skipped: sizes.filter((s) => Number(s.n) > maxBlock).length };
 }
 
 /** Features and current customer of live records, by record key string. */

@@ -12,8 +12,7 @@
  * split) is never linked again, and a candidate once settled is never raised again.
  *
  * Incremental: only records whose features changed since the last run (`scored = 0`) are
- * compared, each with the members of its blocks; every pair is compared once. What the batches
- * read is remembered across them (`reads.ts`): a first run's batches touch the same blocks.
+ * compared, each with the members of its blocks; every pair is compared once.
  */
 import type { Knex } from 'knex';
 import type { SourceRecordKey } from '../types';
@@ -24,8 +23,7 @@ import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type 
 import { compareRecords } from './compare';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel, PairScore } from './model';
-import { TierReads, type TierRecord } from './reads';
-import { blocksOf, markScored, unscoredRecords } from './store';
+import { blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
 export const PROBABLE_REASON = 'probable' as const;
@@ -56,7 +54,7 @@ export interface TierOptions {
   at?: () => string;
 }
 
-type Rec = TierRecord;
+type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
 
 interface ScoredPair {
   a: Rec;
@@ -78,17 +76,14 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   if (!settings) return stats;
   const batchSize = opts.batchSize ?? 2000;
   let after: SourceRecordKey | null = null;
-  const reads = new TierReads(opts.db);
   for (;;) {
     const batch = await unscoredRecords(opts.db, after, batchSize);
     if (!batch.length) return stats;
     for (let attempt = 0; ; attempt++) {
       try {
-        await reads.refresh();
-        await scoreBatch(opts, reads, batch, stats);
+        await scoreBatch(opts, batch, stats);
         break;
       } catch (e) {
-        reads.forget();
         if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
       }
     }
@@ -99,12 +94,13 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   }
 }
 
-async function scoreBatch(opts: TierOptions, reads: TierReads, batch: SourceRecordKey[], stats: ProbabilisticStats): Promise<void> {
+async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: ProbabilisticStats): Promise<void> {
   const settings = opts.rules.probabilistic!;
   const { db, model } = opts;
   const inBatch = new Set(batch.map(recordKeyString));
   const blocks = await blocksOf(db, batch);
-  const { members, sizes, skipped } = await reads.blockMembers(
+  const { members, sizes, skipped } = await blockMembers(
+    db,
     blocks.map((b) => b.key),
     settings.maxBlock,
   );
@@ -116,7 +112,7 @@ async function scoreBatch(opts: TierOptions, reads: TierReads, batch: SourceReco
   const wanted = new Map<string, SourceRecordKey>();
   for (const k of batch) wanted.set(recordKeyString(k), k);
   for (const key of live) for (const k of members.get(key) ?? []) wanted.set(recordKeyString(k), k);
-  const feats = await reads.featuresOf([...wanted.values()]);
+  const feats = (await featuresOfRecords(db, [...wanted.values()])) as Map<string, Rec>;
 
   // A name's frequency: the size of the record's largest name block, over all records.
   const nameFrequency = new Map<string, number>();
@@ -175,7 +171,6 @@ async function scoreBatch(opts: TierOptions, reads: TierReads, batch: SourceReco
     stats.probableLinks += plan.merges.length;
     stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
     await markScored(trx, batch);
-    await reads.wrote(trx, plan.merges, batch);
   });
 }
 
