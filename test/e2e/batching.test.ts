@@ -5,7 +5,7 @@
  * The query includes every golden field (read from the same calls as the per-source fields),
  * provenance, the extended order summary, RFM, tags, lifecycle and 20 timeline events.
  */
-import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
+import { callsByOperation, startTestWorld, readTruth, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/vocabulary';
 
 const FULL = `query Full($ids: [ID!]!) {
@@ -72,19 +72,6 @@ afterAll(async () => world?.close());
 
 function pick(n: number): string[] {
   return [...allSix, ...others].slice(0, n);
-}
-
-/** Calls grouped by source and operation, with the keys they carried. */
-function callsByOperation(w: TestWorld) {
-  const groups = new Map<string, { calls: number; keys: number; source: SourceName }>();
-  for (const c of w.calls.calls) {
-    const k = `${c.source}.${c.operation}`;
-    const g = groups.get(k) ?? { calls: 0, keys: 0, source: c.source };
-    g.calls += 1;
-    g.keys += c.batchSize;
-    groups.set(k, g);
-  }
-  return groups;
 }
 
 describe('Gateway: batching', () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { createClient } from 'graphql-sse';
-import { apiKeyFor, startTestWorld, WEBHOOK_SECRET, type TestRole, type TestWorld } from '../helpers/world';
+import { apiKeyFor, scrmFollowerRow, startTestWorld, WEBHOOK_SECRET, type TestRole, type TestWorld } from '../helpers/world';
 import { signWebhook } from '../../src/webhooks';
 import { testEngine } from '../helpers/db';
 import { normalizePhone } from '../../src/canonical';
@@ -193,23 +193,7 @@ describe('Change feed: what arrives', () => {
 
     // A source's webhook: a new WeChat follower carrying the CRM customer's phone joins that customer.
     const openid = 'oFeedWebhookFollower00000001';
-    const national = crmPhone.slice(3);
-    await world.dbs.scrm.db('scrm_followers').insert({
-      openid,
-      unionid: null,
-      nickname: 'feed',
-      sex: 0,
-      city: null,
-      province: null,
-      country: null,
-      subscribe: 1,
-      subscribe_time: Math.floor(Date.now() / 1000),
-      unsubscribe_time: null,
-      tagid_list: '',
-      bound_phone: `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
-      member_no: null,
-      updated_at: Math.floor(Date.now() / 1000),
-    });
+    await world.dbs.scrm.db('scrm_followers').insert(scrmFollowerRow(openid, crmPhone, 'feed'));
     const raw = JSON.stringify({ events: [{ id: 'feed-evt-1', type: 'created', recordId: openid }] });
     const res = await fetch(`${world.url}/webhooks/scrm`, {
       method: 'POST',

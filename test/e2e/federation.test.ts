@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { graphql, parse, type GraphQLSchema } from 'graphql';
 import { composeServices } from '@theguild/federation-composition';
-import { apiKeyFor, readTruth, startTestWorld, type TestRole, type TestWorld } from '../helpers/world';
+import { apiKeyFor, callsByOperation, readTruth, startTestWorld, type TestRole, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/vocabulary';
 
 /** The loyalty service's subgraph SDL (what its `_service { sdl }` answers). */
@@ -128,19 +128,6 @@ async function post(url: string, query: string, variables: Record<string, unknow
     body: JSON.stringify({ query, variables }),
   });
   return { status: res.status, body: (await res.json()) as any };
-}
-
-/** Calls per source operation since the last reset, with the keys they carried. */
-function callsByOperation(w: TestWorld) {
-  const groups = new Map<string, { calls: number; keys: number; source: SourceName }>();
-  for (const c of w.calls.calls) {
-    const k = `${c.source}.${c.operation}`;
-    const g = groups.get(k) ?? { calls: 0, keys: 0, source: c.source };
-    g.calls += 1;
-    g.keys += c.batchSize;
-    groups.set(k, g);
-  }
-  return groups;
 }
 
 /** Calls made once per cache lifetime (access tokens, RFM boundaries), not per query. */

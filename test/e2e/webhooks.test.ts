@@ -4,7 +4,7 @@
  * is answered 413 rather than reset.
  */
 import crypto from 'node:crypto';
-import { startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
+import { scrmFollowerRow, startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
 import { signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
 import { appliedEventIds, pruneWebhookEvents, recordAppliedEvents } from '../../src/idmap/webhook-events';
 import { normalizePhone } from '../../src/canonical';
@@ -60,26 +60,8 @@ async function eventCount(): Promise<number> {
   return Number(row!.n);
 }
 
-/** A SCRM follower whose bound phone is the CRM customer's, written as WeChat shows it. */
-function follower(openid: string) {
-  const national = phone.slice(3);
-  return {
-    openid,
-    unionid: null,
-    nickname: 'webhook',
-    sex: 0,
-    city: null,
-    province: null,
-    country: null,
-    subscribe: 1,
-    subscribe_time: Math.floor(Date.now() / 1000),
-    unsubscribe_time: null,
-    tagid_list: '',
-    bound_phone: `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
-    member_no: null,
-    updated_at: Math.floor(Date.now() / 1000),
-  };
-}
+/** A SCRM follower whose bound phone is the CRM customer's. */
+const follower = (openid: string) => scrmFollowerRow(openid, phone, 'webhook');
 
 describe('Webhooks: real-time re-resolution', () => {
   beforeAll(async () => {

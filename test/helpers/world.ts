@@ -21,6 +21,7 @@ import { DEMO_SYSTEMS } from '../../demo/systems';
 import type { StandIn } from '../../demo/system';
 import { freshDatabase, type TestDatabase } from './db';
 import { hashApiKey } from '../../src/access';
+import type { SourceName } from '../../src/vocabulary';
 
 export const TEST_ROLES = ['admin', 'marketing', 'sales', 'support', 'finance', 'analyst'] as const;
 export type TestRole = (typeof TEST_ROLES)[number];
@@ -178,6 +179,41 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
       for (const d of Object.values(dbs)) await d.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Calls grouped by source and operation since the last reset, with the keys they carried. */
+export function callsByOperation(w: TestWorld) {
+  const groups = new Map<string, { calls: number; keys: number; source: SourceName }>();
+  for (const c of w.calls.calls) {
+    const k = `${c.source}.${c.operation}`;
+    const g = groups.get(k) ?? { calls: 0, keys: 0, source: c.source };
+    g.calls += 1;
+    g.keys += c.batchSize;
+    groups.set(k, g);
+  }
+  return groups;
+}
+
+/** A SCRM follower row (the stand-in's table) whose bound phone is `e164`, written as WeChat shows a Chinese mobile. */
+export function scrmFollowerRow(openid: string, e164: string, nickname: string) {
+  const national = e164.slice(3);
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    openid,
+    unionid: null,
+    nickname,
+    sex: 0,
+    city: null,
+    province: null,
+    country: null,
+    subscribe: 1,
+    subscribe_time: now,
+    unsubscribe_time: null,
+    tagid_list: '',
+    bound_phone: `${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`,
+    member_no: null,
+    updated_at: now,
   };
 }
 
