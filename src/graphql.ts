@@ -93,8 +93,7 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
           const operation = label(operationName);
           const role = contextValue?.viewer?.role ?? 'none';
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          metrics.graphqlRequests.inc({ operation, outcome });
-          metrics.graphqlDuration.observe({ operation, outcome, role }, ms / 1e3);
+          metrics.observeRequest(operation, outcome, role, ms / 1e3);
           activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
           // What the request cost each source it touched, and how those calls went.
           const uses = currentSourceUses();

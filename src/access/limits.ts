@@ -367,6 +367,18 @@ export interface LimitsPlugin extends ApolloServerPlugin<Context> {
  * as GRAPHQL_VALIDATION_FAILED, which graphql 16's validation leaves to execution.
  */
 export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string>; hardMaxIds?: number } = {}): LimitsPlugin {
+  // An operation declaring no variables measures the same every time; Apollo hands a repeated
+  // query the same parsed document, so its measure is kept with the document.
+  const measured = new WeakMap<OperationDefinitionNode, Measure>();
+  const measure = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
+    const constant = !operation.variableDefinitions?.length;
+    let m = constant ? measured.get(operation) : undefined;
+    if (!m) {
+      m = measureOperation(schema, document, operation, variables, limits.defaultListSize);
+      if (constant) measured.set(operation, m);
+    }
+    return m;
+  };
   return {
     apolloOptions: { parseOptions: { maxTokens: limits.maxTokens }, validationRules: [documentLimitsRule(limits)] },
     async requestDidStart() {
@@ -380,8 +392,7 @@ export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; sa
             if (stored === undefined || stored !== rc.source) throw notPersisted();
           }
           if (!rc.operation) return;
-          const measure = measureOperation(rc.schema, rc.document, rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>, limits.defaultListSize);
-          const error = checkLimits(measure, limits, opts.hardMaxIds);
+          const error = checkLimits(measure(rc.schema, rc.document, rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>), limits, opts.hardMaxIds);
           if (error) throw error;
         },
       };

@@ -10,8 +10,8 @@ import { isSourceError } from '../errors';
 export interface Metrics {
   registry: client.Registry;
   sourceObserver: SourceObserver;
-  graphqlRequests: client.Counter<'operation' | 'outcome'>;
-  graphqlDuration: client.Histogram<'operation' | 'outcome' | 'role'>;
+  /** One GraphQL operation answered: counts it and observes its duration. */
+  observeRequest(operation: string, outcome: string, role: string, seconds: number): void;
 }
 
 export function createMetrics(): Metrics {
@@ -89,5 +89,17 @@ export function createMetrics(): Metrics {
       }
     },
   };
-  return { registry, sourceObserver, graphqlRequests, graphqlDuration };
+  // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).
+  const requestBound = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<'operation' | 'outcome' | 'role'> }>();
+  const observeRequest = (operation: string, outcome: string, role: string, seconds: number) => {
+    const key = `${operation}\u0000${outcome}\u0000${role}`;
+    let b = requestBound.get(key);
+    if (!b) {
+      b = { count: graphqlRequests.labels(operation, outcome), duration: graphqlDuration.labels(operation, outcome, role) };
+      requestBound.set(key, b);
+    }
+    b.count.inc();
+    b.duration.observe(seconds);
+  };
+  return { registry, sourceObserver, observeRequest };
 }

@@ -113,6 +113,20 @@ describe('Access over Apollo: limits refuse before execution', () => {
     expect(world.totalCalls()).toBe(0);
   });
 
+  it('measures an operation with variables afresh each time, and a repeated constant one the same each time', async () => {
+    const server = await serverFor('support');
+    const query = 'query($ids: [ID!]!) { customers(ids: $ids) { id } }';
+    const few = await ask('support', query, { ids: ['c1', 'c2'] }, { server });
+    expect(few.codes).toEqual([]);
+    const many = await ask('support', query, { ids: Array.from({ length: 51 }, (_, i) => `c${i}`) }, { server });
+    expect(many.codes).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(many.world.totalCalls()).toBe(0);
+    const deep = `{ customer(id: "c1") { id } ${deepIntrospection(20)} }`;
+    for (let i = 0; i < 2; i++) expect((await ask('support', deep, undefined, { server })).codes).toEqual(['QUERY_TOO_COMPLEX']);
+    const constant = `{ customers(ids: [${Array.from({ length: 51 }, (_, i) => `"c${i}"`).join(', ')}]) { id } }`;
+    for (let i = 0; i < 2; i++) expect((await ask('support', constant, undefined, { server })).codes).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
   it('lets the standard introspection through', async () => {
     const { getIntrospectionQuery } = await import('graphql');
     const { codes, body } = await ask('analyst', getIntrospectionQuery());
