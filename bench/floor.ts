@@ -14,7 +14,7 @@
 import http from 'node:http';
 import DataLoader from 'dataloader';
 import { buildSchema, execute, parse, validate, type DocumentNode, type GraphQLSchema, GraphQLEnumType } from 'graphql';
-import { loadConfig } from '../src/config';
+import { loadConfig, type Config } from '../src/config';
 import { directReads, openDatabase } from '../src/db';
 import { createIdMapStore } from '../src/idmap';
 import { createRegistry, type SourceRegistry } from '../src/sources/registry';
@@ -77,8 +77,8 @@ function offering(registry: SourceRegistry, operation: string) {
     }));
 }
 
-async function main() {
-  const config = loadConfig(arg('config'));
+/** The floor's work, without its HTTP server: what a request costs below the server (bench/floor-work.ts times it in-process). */
+export function createFloor(config: Config) {
   let calls = 0;
   const counting: SourceObserver = {
     call: (c, run) => {
@@ -232,15 +232,28 @@ async function main() {
     return doc;
   };
 
+  return {
+    /** One request: the document (parsed and validated once) executed with a new set of loaders. */
+    async run(query: string, variables?: Record<string, unknown>): Promise<unknown> {
+      return execute({ schema, document: documentOf(query), variableValues: variables, contextValue: requestLoaders() });
+    },
+    /** Source calls made so far (access tokens left out). */
+    calls: () => calls,
+    close: () => registry.close(),
+  };
+}
+
+async function main() {
+  const floor = createFloor(loadConfig(arg('config')));
   const server = http.createServer((req, res) => {
-    if (req.url === '/calls') return res.end(JSON.stringify({ calls }));
+    if (req.url === '/calls') return res.end(JSON.stringify({ calls: floor.calls() }));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       let out: unknown;
       try {
         const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, unknown> };
-        out = await execute({ schema, document: documentOf(query), variableValues: variables, contextValue: requestLoaders() });
+        out = await floor.run(query, variables);
       } catch (e) {
         out = { errors: [{ message: (e as Error).message }] };
       }
@@ -257,7 +270,9 @@ async function main() {
   });
 }
 
-main().catch((e) => {
-  process.stderr.write(`floor: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`floor: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}
