@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { MIGRATIONS } from './migrations';
+import { finishIdentifierBulkLoad } from './bulk-load';
 
 const source: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),
@@ -21,6 +22,7 @@ export const migratorConfig: Knex.MigratorConfig = { migrationSource: source, ta
 /** Applies every pending migration; answers the names applied (empty when up to date). */
 export async function migrateLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
+  await finishIdentifierBulkLoad(db); // an index a stopped first resolution left out (bulk-load.ts)
   return applied;
 }
 

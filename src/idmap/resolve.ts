@@ -21,12 +21,14 @@
 import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { monotonicFactory } from 'ulid';
+import { isMysql } from '../db';
 import { type Connector, type ScannedRecord, type SourceName } from '../vocabulary';
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
 import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
+import { finishIdentifierBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
@@ -86,25 +88,51 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   const store = storeOf(opts);
   const progress = createProgress(opts.log, opts.progressEveryMs);
   return oneAtATime(store, opts.lease, (lease) =>
-    run(
-      async (stats) => {
-        const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
-        for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk);
-        if (bulk) await finishBulkLoad(store.db);
-      },
-      (stats) =>
-        linkPending(
-          store,
-          lease,
-          opts.rules,
-          opts.connectors.map((c) => c.name),
-          opts.batchSize ?? DEFAULT_LINK_BATCH,
-          stats,
-          progress,
-        ),
-      (stats) => (opts.tiers === 'deterministic' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
+    withLargerPageCache(store.db, () =>
+      run(
+        async (stats) => {
+          const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
+          const bulkIdentifiers = await startIdentifierBulkLoad(store.db);
+          for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk);
+          if (bulkIdentifiers) await finishIdentifierBulkLoad(store.db);
+          if (bulk) await finishBulkLoad(store.db);
+        },
+        (stats) =>
+          linkPending(
+            store,
+            lease,
+            opts.rules,
+            opts.connectors.map((c) => c.name),
+            opts.batchSize ?? DEFAULT_LINK_BATCH,
+            stats,
+            progress,
+          ),
+        (stats) => (opts.tiers === 'deterministic' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
+      ),
     ),
   );
+}
+
+/**
+ * SQLite connections here keep about 16 MB of pages (better-sqlite3's default); a store outgrows
+ * that early (1.4 GB at a million records), and every batch's random index reads and writes then
+ * go back to the file. A scan runs
+ * with RESOLUTION_PAGE_CACHE_KIB of pages and gives them back after (the setting is the
+ * connection's: a gateway sharing the store keeps its own afterwards). Memory only: durability
+ * (WAL, synchronous) is unchanged.
+ */
+export const RESOLUTION_PAGE_CACHE_KIB = 131072;
+
+async function withLargerPageCache<T>(db: Knex, job: () => Promise<T>): Promise<T> {
+  if (isMysql(db)) return job();
+  const before = await db.raw('PRAGMA cache_size');
+  const previous = Number((before as Array<{ cache_size: number }>)[0]?.cache_size ?? -2000);
+  await db.raw(`PRAGMA cache_size = -${RESOLUTION_PAGE_CACHE_KIB}`);
+  try {
+    return await job();
+  } finally {
+    await db.raw(`PRAGMA cache_size = ${previous}`);
+  }
 }
 
 /**
@@ -124,6 +152,7 @@ export async function resolveRecords(opts: {
   return oneAtATime(store, opts.lease, (lease) =>
     run(
       async (stats) => {
+        await finishIdentifierBulkLoad(store.db); // a first resolution a stopped run left unfinished
         for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats);
       },
       (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),

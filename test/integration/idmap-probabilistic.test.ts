@@ -205,6 +205,32 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
       expect((await blocksNow()).filter((b) => b.includes(' events '))).toEqual(bulk.filter((b) => b.includes(' events ')));
     });
 
+    it('stages a first resolution without the identifiers value index and builds it before linking; a stopped load is finished at the next start', async () => {
+      const { startIdentifierBulkLoad } = await import('../../src/idmap/bulk-load');
+      const valueIndex = async () =>
+        testEngine === 'sqlite'
+          ? ((await t.db.raw("SELECT name FROM pragma_index_info('idmap_identifiers_match_idx') ORDER BY seqno")) as Array<{ name: string }>).map((c) => c.name)
+          : ['(not dropped on MariaDB)'];
+      const before = await valueIndex();
+      if (testEngine === 'sqlite') expect(before).toEqual(['kind', 'match_key']);
+      const sharingAPhone = [
+        new FakeSource('members', [rec('members', 'M1', { phone: '13911112222' }, { name: '王振芳' })]),
+        new FakeSource('events', [rec('events', 'E1', { phone: '13911112222' }, { name: '王振芳' })]),
+      ];
+      const stats = await resolve({ store, connectors: sharingAPhone, rules });
+      expect(stats.recordsLinked).toBe(1); // linking found the shared phone through the rebuilt index
+      expect(await owner('events:E1')).toBe(await owner('members:M1'));
+      expect(await valueIndex()).toEqual(before);
+      // A store with records is not bulk loaded; an empty one is, until a start or a run finishes it.
+      expect(await startIdentifierBulkLoad(t.db)).toBe(false);
+      await t.db('idmap_record_identifiers').delete();
+      await t.db('idmap_source_records').delete();
+      expect(await startIdentifierBulkLoad(t.db)).toBe(testEngine === 'sqlite');
+      if (testEngine === 'sqlite') expect(await valueIndex()).toEqual([]);
+      await migrateLatest(t.db);
+      expect(await valueIndex()).toEqual(before);
+    });
+
     it('is finished by the next run when a run stops while loading', async () => {
       const { startBulkLoad, writeFeatures } = await import('../../src/idmap/probabilistic/store');
       const { blockKeys, featuresOf } = await import('../../src/idmap/probabilistic/features');

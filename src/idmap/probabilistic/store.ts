@@ -130,6 +130,11 @@ export async function featureCount(db: Knex): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** Whether any record was compared before (false: a first comparison of the whole store). */
+export async function anyScored(db: Knex): Promise<boolean> {
+  return (await db(PT.features).whereRaw('scored = 1').first('source')) != null;
+}
+
 /** Records waiting to be compared, in key order after `after`. */
 export async function unscoredRecords(db: Knex, after: SourceRecordKey | null, limit: number): Promise<SourceRecordKey[]> {
   let q = db(PT.features).whereRaw('scored = 0').orderBy(['source', 'record_id']).limit(limit);
@@ -148,24 +153,31 @@ export async function blocksOf(db: Knex, keys: readonly SourceRecordKey[]): Prom
   return rows.map((r) => ({ key: r.block_key, record: { source: r.source, recordId: r.record_id } }));
 }
 
-/** Live members of blocks no larger than `maxBlock`, with their customers; larger blocks are answered in `skipped`. */
+/**
+ * Live members of blocks no larger than `maxBlock`, with their customers; larger blocks are
+ * answered in `skipped`. `upTo`: only members at or before this record in key order (sizes still
+ * count every member).
+ */
 export async function blockMembers(
   db: Knex,
   blockKeys: readonly string[],
   maxBlock: number,
+  upTo: SourceRecordKey | null = null,
 ): Promise<{ members: Map<string, Array<SourceRecordKey & { customerId: string | null }>>; sizes: Map<string, number>; skipped: number }> {
   const sizes = await selectChunked([...new Set(blockKeys)], (part) =>
     db(PT.blocks).whereIn('block_key', part).groupBy('block_key').select('block_key', db.raw('COUNT(*) AS n')),
   );
   // A block of one record has no one else to compare.
   const small = sizes.filter((s) => Number(s.n) <= maxBlock && Number(s.n) > 1).map((s) => s.block_key as string);
-  const rows = await selectChunked(small, (part) =>
-    db(`${PT.blocks} as b`)
+  const rows = await selectChunked(small, (part) => {
+    const q = db(`${PT.blocks} as b`)
       .join('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id'))
       .whereIn('b.block_key', part)
-      .whereNull('sr.deleted_at')
-      .select('b.block_key', 'b.source', 'b.record_id', 'sr.customer_id'),
-  );
+      .whereNull('sr.deleted_at');
+    // A range of the blocks' key (block_key, source, record_id) within each block.
+    if (upTo) q.whereRaw('(b.source, b.record_id) <= (?, ?)', [upTo.source, upTo.recordId]);
+    return q.select('b.block_key', 'b.source', 'b.record_id', 'sr.customer_id');
+  });
   const members = new Map<string, Array<SourceRecordKey & { customerId: string | null }>>();
   for (const r of rows) {
     const list = members.get(r.block_key) ?? [];

@@ -23,7 +23,7 @@ import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type 
 import { compareRecords } from './compare';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel, PairScore } from './model';
-import { blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
+import { anyScored, blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
 export const PROBABLE_REASON = 'probable' as const;
@@ -75,13 +75,17 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   const settings = opts.rules.probabilistic;
   if (!settings) return stats;
   const batchSize = opts.batchSize ?? 2000;
+  // Nothing compared yet (a first resolution): a record after the batch in key order is still
+  // unscored when the batch runs, so never compared with it, and its block memberships and
+  // features need not be read (a common name's block was read whole by every batch).
+  const firstComparison = !(await anyScored(opts.db));
   let after: SourceRecordKey | null = null;
   for (;;) {
     const batch = await unscoredRecords(opts.db, after, batchSize);
     if (!batch.length) return stats;
     for (let attempt = 0; ; attempt++) {
       try {
-        await scoreBatch(opts, batch, stats);
+        await scoreBatch(opts, batch, stats, firstComparison ? batch[batch.length - 1] : null);
         break;
       } catch (e) {
         if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
@@ -94,7 +98,8 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   }
 }
 
-async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: ProbabilisticStats): Promise<void> {
+/** `upTo`: the batch's last record when no record after it in key order can have been compared (members after it are left unread). */
+async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: ProbabilisticStats, upTo: SourceRecordKey | null): Promise<void> {
   const settings = opts.rules.probabilistic!;
   const { db, model } = opts;
   const inBatch = new Set(batch.map(recordKeyString));
@@ -103,6 +108,7 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
     db,
     blocks.map((b) => b.key),
     settings.maxBlock,
+    upTo,
   );
   stats.blocksSkipped += skipped;
   // A block whose records are all one customer already has nothing to compare: most identifier

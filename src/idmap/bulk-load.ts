@@ -1,0 +1,32 @@
+/**
+ * SQLite, first resolution of an empty store: the identifiers' `(kind, match_key)` index is
+ * keyed by value, so every staged page inserted its identifiers at random places in it (about
+ * three per record), and each page's commit wrote thousands of scattered index pages to the
+ * WAL: most of staging's time at a million records. Staging never reads that index (linking
+ * does), so a first resolution drops it while it stages and builds it by sorting before it
+ * links. A run stopped in between leaves it missing: the next run, and `migrateLatest` (every
+ * start of the gateway), build it again. While it is missing, lookups by value on that store
+ * scan the table (correct, slow): only a store still being loaded for the first time.
+ * MariaDB's change buffer already defers random secondary-index writes: it always writes in place.
+ */
+import type { Knex } from 'knex';
+import { isMysql } from '../db';
+import { T } from './tables';
+
+/** The index as migration 20250601000200 creates it. */
+const MATCH_INDEX = 'idmap_identifiers_match_idx';
+
+/** Drops the value index when the store holds no record yet (SQLite); answers whether it did. */
+export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
+  if (isMysql(db)) return false;
+  await finishIdentifierBulkLoad(db);
+  if (await db(T.sourceRecords).first('source')) return false;
+  await db.raw('DROP INDEX IF EXISTS ??', [MATCH_INDEX]);
+  return true;
+}
+
+/** Builds the value index if a bulk load left it out; nothing when it exists. */
+export async function finishIdentifierBulkLoad(db: Knex): Promise<void> {
+  if (isMysql(db)) return;
+  await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (kind, match_key)', [MATCH_INDEX, T.identifiers]);
+}
