@@ -147,7 +147,8 @@ export function createResolutionStore(db: Knex) {
     return out;
   }
 
-  async function applyScanChanges(ch: ScanChanges): Promise<void> {
+  /** Applies a page's changes in one transaction; `alsoIn` writes more in it, after them (the page's match features). */
+  async function applyScanChanges(ch: ScanChanges, alsoIn?: (trx: Knex) => Promise<void>): Promise<void> {
     if (!ch.inserts.length && !ch.updates.length && !ch.addIdentifiers.length && !ch.endIdentifiers.length && !ch.events.length && ch.cursor == null) return;
     await db.transaction(async (trx) => {
       const t = (iso: string) => toDbTime(trx, iso);
@@ -203,6 +204,7 @@ export function createResolutionStore(db: Knex) {
       );
       await insertEvents(trx, ch.at, ch.events);
       if (ch.cursor != null) await saveScanCursor(trx, ch.source, ch.cursor, ch.at);
+      if (alsoIn) await alsoIn(trx);
     });
   }
 

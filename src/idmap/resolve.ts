@@ -266,15 +266,17 @@ async function stageRecords(
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
   await lease.ensureHeld();
-  await store.applyScanChanges(changes);
-  // Written after the page: a run stopped in between re-stages nothing, so a re-run could miss
-  // these features; the tier then compares the record when it next changes. Cheap to accept.
-  if (rules.probabilistic) {
-    // A record staged before brings its history: values a re-scan found gone, with when.
-    const restaged = changes.updates.filter((u) => !u.deleted).map((u) => u.recordId);
-    const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules, await storedPeriods(store.db, source, restaged));
-    await writeFeatures(store.db, source, features, deleted, fresh, bulk);
-  }
+  // The page's match features are written in its transaction (one commit a page, and a run
+  // stopped between the two can no longer leave a staged record without them).
+  const features = rules.probabilistic
+    ? async (trx: Knex) => {
+        // A record staged before brings its history: values a re-scan found gone, with when.
+        const restaged = changes.updates.filter((u) => !u.deleted).map((u) => u.recordId);
+        const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules, await storedPeriods(trx, source, restaged));
+        await writeFeatures(trx, source, features, deleted, fresh, bulk);
+      }
+    : undefined;
+  await store.applyScanChanges(changes, features);
 }
 
 /** Links every pending record, sources in `order` first, then any other source with pending records. */

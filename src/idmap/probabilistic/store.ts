@@ -154,6 +154,14 @@ export async function blocksOf(db: Knex, keys: readonly SourceRecordKey[]): Prom
 }
 
 /**
+ * Counting a block reads all of it, and a common name's or birthday's block was counted again by
+ * every batch that holds one of its records: sizes of blocks over REMEMBERED_BLOCK records are
+ * kept for the run (at most REMEMBERED_BLOCKS of them, a few MB).
+ */
+const REMEMBERED_BLOCK = 32;
+const REMEMBERED_BLOCKS = 200_000;
+
+/**
  * Live members of blocks no larger than `maxBlock`, with their customers; larger blocks are
  * answered in `skipped`. `upTo`: only members at or before this record in key order (sizes still
  * count every member).
@@ -163,10 +171,15 @@ export async function blockMembers(
   blockKeys: readonly string[],
   maxBlock: number,
   upTo: SourceRecordKey | null = null,
+  /** Sizes of large blocks counted earlier in this run (blocks do not change while the tier runs): not counted again, and added to. */
+  known?: Map<string, number>,
 ): Promise<{ members: Map<string, Array<SourceRecordKey & { customerId: string | null }>>; sizes: Map<string, number>; skipped: number }> {
-  const sizes = await selectChunked([...new Set(blockKeys)], (part) =>
+  const keys = [...new Set(blockKeys)];
+  const counted: Array<{ block_key: string; n: number }> = await selectChunked(known ? keys.filter((k) => !known.has(k)) : keys, (part) =>
     db(PT.blocks).whereIn('block_key', part).groupBy('block_key').select('block_key', db.raw('COUNT(*) AS n')),
   );
+  const sizes = [...counted, ...(known ? keys.filter((k) => known.has(k)).map((k) => ({ block_key: k, n: known.get(k)! })) : [])];
+  if (known) for (const s of counted) if (Number(s.n) > REMEMBERED_BLOCK && known.size < REMEMBERED_BLOCKS) known.set(s.block_key, Number(s.n));
   // A block of one record has no one else to compare.
   const small = sizes.filter((s) => Number(s.n) <= maxBlock && Number(s.n) > 1).map((s) => s.block_key as string);
   const rows = await selectChunked(small, (part) => {

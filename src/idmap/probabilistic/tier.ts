@@ -79,13 +79,14 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   // unscored when the batch runs, so never compared with it, and its block memberships and
   // features need not be read (a common name's block was read whole by every batch).
   const firstComparison = !(await anyScored(opts.db));
+  const blockSizes = new Map<string, number>();
   let after: SourceRecordKey | null = null;
   for (;;) {
     const batch = await unscoredRecords(opts.db, after, batchSize);
     if (!batch.length) return stats;
     for (let attempt = 0; ; attempt++) {
       try {
-        await scoreBatch(opts, batch, stats, firstComparison ? batch[batch.length - 1] : null);
+        await scoreBatch(opts, batch, stats, firstComparison ? batch[batch.length - 1] : null, blockSizes);
         break;
       } catch (e) {
         if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
@@ -99,7 +100,13 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
 }
 
 /** `upTo`: the batch's last record when no record after it in key order can have been compared (members after it are left unread). */
-async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: ProbabilisticStats, upTo: SourceRecordKey | null): Promise<void> {
+async function scoreBatch(
+  opts: TierOptions,
+  batch: SourceRecordKey[],
+  stats: ProbabilisticStats,
+  upTo: SourceRecordKey | null,
+  blockSizes: Map<string, number>,
+): Promise<void> {
   const settings = opts.rules.probabilistic!;
   const { db, model } = opts;
   const inBatch = new Set(batch.map(recordKeyString));
@@ -109,6 +116,7 @@ async function scoreBatch(opts: TierOptions, batch: SourceRecordKey[], stats: Pr
     blocks.map((b) => b.key),
     settings.maxBlock,
     upTo,
+    blockSizes,
   );
   stats.blocksSkipped += skipped;
   // A block whose records are all one customer already has nothing to compare: most identifier
