@@ -51,6 +51,18 @@ export interface SqlSource {
    * `operation` names the connector function, for messages.
    */
   run<T = unknown>(operation: string, build: (db: Knex) => Statement): Promise<T>;
+  /**
+   * `run` for a hot select whose SQL text depends only on `shape` (IN-list lengths, which optional
+   * conditions are present) and whose per-call `values` are bound as parameters: on SQLite it is
+   * built and compiled once per shape (src/db.ts `DirectReads.shaped`). `build` must use `values`
+   * as given, in bindings only.
+   */
+  runShaped<T = unknown>(
+    operation: string,
+    shape: string,
+    values: readonly unknown[],
+    build: (db: Knex, values: readonly unknown[]) => Knex.QueryBuilder | Knex.Raw,
+  ): Promise<T>;
   /** `select 1`, through the same timeout and breaker. */
   health(): Promise<void>;
   close(): Promise<void>;
@@ -75,16 +87,17 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
 
   const isFailure = (e: unknown) => e instanceof SourceError && (e.code === 'SOURCE_UNAVAILABLE' || e.code === 'SOURCE_TIMEOUT');
 
-  async function run<T>(operation: string, build: (db: Knex) => Statement): Promise<T> {
-    if (closed) throw new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: connection closed`);
+  // MySQL/MariaDB: the server kills the statement (KILL QUERY) so it stops holding a
+  // connection. better-sqlite3 runs a statement synchronously, so on SQLite the timer
+  // cannot interrupt it; a local file is fast or broken, rarely slow.
+  const viaKnex = (statement: Statement) => statement.timeout(timeoutMs, { cancel: mysql });
+
+  function guarded<T>(operation: string, read: () => Promise<T>): Promise<T> {
+    if (closed) return Promise.reject(new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: connection closed`));
     return breaker.run(
       async () => {
         try {
-          // MySQL/MariaDB: the server kills the statement (KILL QUERY) so it stops holding a
-          // connection. better-sqlite3 runs a statement synchronously, so on SQLite the timer
-          // cannot interrupt it; a local file is fast or broken, rarely slow.
-          const statement = build(db);
-          return (await direct.read(statement, () => statement.timeout(timeoutMs, { cancel: mysql }))) as T;
+          return await read();
         } catch (e) {
           throw toSourceError(source, operation, e);
         }
@@ -97,11 +110,35 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
     );
   }
 
+  function run<T>(operation: string, build: (db: Knex) => Statement): Promise<T> {
+    return guarded(operation, () => {
+      const statement = build(db);
+      return direct.read<T>(statement, () => viaKnex(statement));
+    });
+  }
+
+  function runShaped<T>(
+    operation: string,
+    shape: string,
+    values: readonly unknown[],
+    build: (db: Knex, values: readonly unknown[]) => Knex.QueryBuilder | Knex.Raw,
+  ): Promise<T> {
+    return guarded(operation, () =>
+      direct.shaped<T>(
+        `${operation}\u0000${shape}`,
+        values,
+        (v) => build(db, v),
+        (q) => viaKnex(q),
+      ),
+    );
+  }
+
   return {
     source,
     dialect: mysql ? 'mysql' : 'sqlite',
     breaker,
     run,
+    runShaped,
     async health() {
       await run('health', (k) => k.raw('select 1'));
     },

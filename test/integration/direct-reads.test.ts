@@ -52,6 +52,48 @@ describe('directReads answers what knex answers', () => {
   });
 });
 
+describe('shaped reads: built and compiled once per shape, values bound per call', () => {
+  const byIds = (ids: readonly unknown[]) =>
+    t
+      .db('things')
+      .select('id', 'name')
+      .whereIn('id', ids as number[])
+      .orderBy('id');
+
+  it('answer what the query built with the values answers, for every call of a shape', async () => {
+    for (const ids of [[1], [2], [3], [1, 3], [2, 4], [9]]) {
+      expect(await reads.shaped(`ids ${ids.length}`, ids, byIds)).toEqual(await byIds(ids));
+    }
+  });
+
+  itOn('sqlite')('build the query once per shape on a SQLite file', async () => {
+    let built = 0;
+    const counting = (ids: readonly unknown[]) => (built++, byIds(ids));
+    for (const ids of [[1], [2], [3], [1, 3], [2, 3]]) await reads.shaped(`counted ${ids.length}`, ids, counting);
+    expect(built).toBe(2);
+  });
+
+  it('never cache a statement whose values change its text rather than its bindings', async () => {
+    // A value spliced into the SQL text: every call builds its own statement, so answers stay right.
+    const spliced = (v: readonly unknown[]) =>
+      t
+        .db('things')
+        .select('name')
+        .whereRaw(`id = ${Number(v[0]) || 0}`);
+    expect(await reads.shaped('spliced', [1], spliced)).toEqual([{ name: 'one' }]);
+    expect(await reads.shaped('spliced', [2], spliced)).toEqual([{ name: 'two' }]);
+    // A value that decides the text (null: `is null`): the same.
+    const tagged = (v: readonly unknown[]) =>
+      t
+        .db('things')
+        .select('id')
+        .where('tag', v[0] as string | null)
+        .orderBy('id');
+    expect(await reads.shaped('tagged', [null], tagged)).toEqual(await tagged([null]));
+    expect(await reads.shaped('tagged', ['a'], tagged)).toEqual([{ id: 1 }, { id: 3 }]);
+  });
+});
+
 describe('the OneID reader over directReads', () => {
   // The gateway's reads over real resolved data are covered by the e2e suites (test/e2e/api.test.ts and others run through directReads).
   it('answers like the reader over knex', async () => {

@@ -190,7 +190,11 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         ids,
         maxBatch,
         async (chunk) => {
-          const rows = await sql.run<CrmContactRow[]>('contactsByIds', (db) => db('crm_contacts').select(CONTACT_COLUMNS).whereIn('contact_id', chunk));
+          const rows = await sql.runShaped<CrmContactRow[]>('contactsByIds', String(chunk.length), chunk, (db, ids) =>
+            db('crm_contacts')
+              .select(CONTACT_COLUMNS)
+              .whereIn('contact_id', ids as string[]),
+          );
           return new Map(rows.map((r) => [r.contact_id, toContact(r)]));
         },
         () => null,

@@ -164,7 +164,11 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         'accountsByIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<ShopAccountRow[]>('accountsByIds', (db) => db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk));
+          const rows = await sql.runShaped<ShopAccountRow[]>('accountsByIds', String(chunk.length), chunk, (db, ids) =>
+            db('shop_accounts')
+              .select(ACCOUNT_COLUMNS)
+              .whereIn('account_id', ids as number[]),
+          );
           return new Map(rows.map((r) => [String(r.account_id), toAccount(SOURCE, r)]));
         },
         () => null,
@@ -183,13 +187,21 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         'ordersByRecordIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<OrderRow[]>('ordersByRecordIds', (db) => {
+          // Bound values: the optional since and limit, then the chunk's ids; which of the two are present is the shape.
+          const scalars = [...(sinceMs != null ? [sinceMs] : []), ...(limit != null ? [limit] : [])];
+          const shape = `${chunk.length}:${sinceMs != null}:${limit != null}`;
+          const rows = await sql.runShaped<OrderRow[]>('ordersByRecordIds', shape, [...scalars, ...chunk], (db, values) => {
             const newestFirst = [{ column: 'account_id' }, { column: 'placed_at', order: 'desc' }, { column: 'order_id', order: 'desc' }];
-            const base = db('orders').select(ORDER_COLUMNS).whereIn('account_id', chunk);
-            if (sinceMs != null) base.where('placed_at', '>=', sinceMs);
+            const ids = values.slice(scalars.length) as number[];
+            const base = db('orders').select(ORDER_COLUMNS).whereIn('account_id', ids);
+            if (sinceMs != null) base.where('placed_at', '>=', values[0] as number);
             if (limit == null) return base.orderBy(newestFirst);
             const ranked = base.select(db.raw('row_number() over (partition by account_id order by placed_at desc, order_id desc) as rn'));
-            return db.from(ranked.as('ranked')).select(ORDER_COLUMNS).where('rn', '<=', limit).orderBy(newestFirst);
+            return db
+              .from(ranked.as('ranked'))
+              .select(ORDER_COLUMNS)
+              .where('rn', '<=', values[scalars.length - 1] as number)
+              .orderBy(newestFirst);
           });
           const groups = groupRows(rows, (r) => String(r.account_id));
           return new Map([...groups].map(([id, g]) => [id, g.map((x) => toOrder(SOURCE, x))]));
@@ -253,10 +265,13 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         'orderSummariesByRecordIds',
         ids,
         async (chunk) => {
-          const rows = await sql.run<OrderSummaryRow[]>('orderSummariesByRecordIds', (db) => {
+          // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
+          const scalars = windows ? [...windows.starts, windows.end] : [];
+          const shape = `${chunk.length}:${windows ? windows.starts.length : '-'}`;
+          const rows = await sql.runShaped<OrderSummaryRow[]>('orderSummariesByRecordIds', shape, [...scalars, ...chunk], (db, values) => {
             const perOrder = db('orders as o')
               .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
-              .whereIn('o.account_id', chunk)
+              .whereIn('o.account_id', values.slice(scalars.length) as number[])
               .groupBy('o.order_id', 'o.account_id', 'o.status', 'o.total_cents', 'o.currency', 'o.placed_at')
               .select(
                 'o.order_id',
@@ -273,8 +288,12 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
             const extra = windows
               ? [
                   db.raw('sum(case when status <> ? and refund_rows > 0 then 1 else 0 end) as refunded_orders', [CANCELLED]),
-                  ...windows.starts.map((start, i) =>
-                    db.raw(`sum(case when status <> ? and placed_at >= ? and placed_at <= ? then 1 else 0 end) as w${i}`, [CANCELLED, start, windows.end]),
+                  ...windows.starts.map((_, i) =>
+                    db.raw(`sum(case when status <> ? and placed_at >= ? and placed_at <= ? then 1 else 0 end) as w${i}`, [
+                      CANCELLED,
+                      values[i] as number,
+                      values[windows.starts.length] as number,
+                    ]),
                   ),
                 ]
               : [];
