@@ -234,10 +234,18 @@ async function scanSource(
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
   let cursor = await store.scanCursor(connector.name);
+  let asked = connector.scan(cursor, pageSize);
   for (;;) {
-    const page = await connector.scan(cursor, pageSize);
+    const page = await asked;
     stats.pagesRead++;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
+    // The next page is asked for before this one is staged: a source behind HTTP answers while
+    // the store writes (pages are still staged one at a time, in order). A failure is met when
+    // that page is awaited; one never awaited (staging failed first) is not left unhandled.
+    if (!page.done && next !== undefined) {
+      asked = connector.scan(next, pageSize);
+      asked.catch(() => undefined);
+    }
     await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk);
     progress?.tick(stats.recordsRead - before);
     if (page.done) return progress?.done();
