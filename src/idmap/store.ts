@@ -76,14 +76,17 @@ const DEFAULT_EVENT_LIMIT = 100;
 export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   const nowIso = () => new Date().toISOString();
   const read: (q: Knex.QueryBuilder | Knex.Raw) => Promise<any[]> = opts.reads ? (q) => opts.reads!.read(q) : (q) => Promise.resolve(q as unknown as any[]);
+  /** The hot reads of every request: built and compiled once per IN-list length where reads are direct (src/db.ts `shaped`). */
+  const shaped = (shape: string, ids: readonly string[], build: (ids: string[]) => Knex.QueryBuilder): Promise<any[]> =>
+    opts.reads ? opts.reads.shaped(`${shape} ${ids.length}`, ids, (v) => build(v as string[])) : read(build(ids as string[]));
 
   const reader: IdMapReader = {
     async customersByIds(ids) {
       const rows = await selectChunked(unique(ids), (chunk) =>
-        read(
+        shaped('customers', chunk, (keys) =>
           db(`${T.customers} as c`)
             .leftJoin(`${T.customers} as s`, 's.id', 'c.merged_into')
-            .whereIn('c.id', chunk)
+            .whereIn('c.id', keys)
             .select('c.id', 'c.status', 'c.created_at', 's.id as s_id', 's.status as s_status', 's.created_at as s_created_at'),
         ),
       );
@@ -130,7 +133,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
 
     async sourceRecordsByCustomerIds(ids) {
       const rows: DbSourceRecordRow[] = await selectChunked(unique(ids), (chunk) =>
-        read(db(T.sourceRecords).whereIn('customer_id', chunk).orderBy(['source', 'record_id']).select('*')),
+        shaped('source records', chunk, (keys) => db(T.sourceRecords).whereIn('customer_id', keys).orderBy(['source', 'record_id']).select('*')),
       );
       const byCustomer = groupInto(
         rows,
