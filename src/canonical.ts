@@ -33,7 +33,30 @@ export type PhoneProblem = 'malformed' | 'not-valid';
  * A number that is only "possible" (right length, unassigned range: `1380013800`, `1380013`)
  * is refused: stored, it would answer like an unknown customer.
  */
-export function parsePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): { e164: string } | { problem: PhoneProblem } {
+export function parsePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): ParsedPhone {
+  if (typeof raw !== 'string') return parsePhoneText(raw, region);
+  const key = `${region}\u0000${raw}`;
+  let parsed = parsedPhones.get(key);
+  if (parsed === undefined) {
+    parsed = Object.freeze(parsePhoneText(raw, region));
+    if (parsedPhones.size >= PARSED_PHONES) parsedPhones.delete(parsedPhones.keys().next().value!);
+    parsedPhones.set(key, parsed);
+  }
+  return parsed;
+}
+
+type ParsedPhone = Readonly<{ e164: string } | { problem: PhoneProblem }>;
+
+/**
+ * Phones parsed lately, by region and text, oldest first. libphonenumber compiles its patterns
+ * anew on every call (about 10 µs a phone), and the request path parses every source record's
+ * phone on every read of it: a customer read again (an agent's screen, a list paged twice) finds
+ * them here. Bounded: the oldest go first; a phone parsed once costs one more map entry.
+ */
+const PARSED_PHONES = 20_000;
+const parsedPhones = new Map<string, ParsedPhone>();
+
+function parsePhoneText(raw: string | null | undefined, region: CountryCode): { e164: string } | { problem: PhoneProblem } {
   const s = foldText(raw).replace(/^tel:/i, '');
   if (!s) return { problem: 'malformed' };
   const compact = s.replace(/[\s\-()./]/g, '');

@@ -61,6 +61,15 @@ describe('phones: true E.164 in every region', () => {
     expect(parsePhone('phone?', 'CN')).toEqual({ problem: 'malformed' });
   });
 
+  it('answers a phone parsed before the same way, per region (parsed phones are remembered)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(normalizePhone('702-919-1300', 'US')).toBe('+17029191300');
+      expect(normalizePhone('702-919-1300', 'CN')).toBeNull();
+      expect(parsePhone('702-919-1300', 'CN')).toEqual({ problem: 'not-valid' });
+      expect(normalizePhone('＋８６ １３８ ００１３ ８０００')).toBe('+8613800138000');
+    }
+  });
+
   it('blocks Chinese hotlines but not a US toll-free number: the hotline rule is per country', () => {
     const cnHotline = rules.normalize('PHONE', '400-820-8820') as { value: string };
     expect(rules.blockedBy('PHONE', cnHotline.value)).not.toBeNull();
