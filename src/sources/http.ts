@@ -143,6 +143,19 @@ class AttemptFailure {
 
 const RETRIED_STATUSES = new Set([502, 503, 504]);
 
+/** Path templates a transport remembers the request path of (connectors have a handful). */
+const MAX_PATH_TEMPLATES = 64;
+
+/**
+ * `application/x-www-form-urlencoded` as URLSearchParams writes it: letters, digits and `*-._`
+ * as they are, space as `+`, anything else (lone surrogates as U+FFFD) percent-encoded UTF-8.
+ */
+function formEncode(s: string): string {
+  return encodeURIComponent((s as unknown as { toWellFormed(): string }).toWellFormed())
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
 /**
  * Milliseconds a Retry-After header asks for (delta seconds or an HTTP date, against `nowMs`),
  * capped at MAX_RETRY_AFTER_SECONDS; 0 when absent, unreadable or already past.
@@ -233,16 +246,27 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     );
   }
 
-  function buildUrl(path: string, query: Query | undefined): URL {
-    if (!path.startsWith('/') || path.includes('?') || path.includes('#')) {
-      throw new Error(`${source} transport: path must be a template starting with '/' and without a query string, got ${JSON.stringify(path)}`);
+  /** Each path template's request path as the URL parser writes it, worked out once per template (they are constants of the connectors). */
+  const pathnames = new Map<string, string>();
+
+  /** The request target: the template's path and the query form-encoded, byte for byte what URLSearchParams writes, without a URL per call. */
+  function requestPath(path: string, query: Query | undefined): string {
+    let pathname = pathnames.get(path);
+    if (pathname === undefined) {
+      if (!path.startsWith('/') || path.includes('?') || path.includes('#')) {
+        throw new Error(`${source} transport: path must be a template starting with '/' and without a query string, got ${JSON.stringify(path)}`);
+      }
+      pathname = new URL(base.origin + prefix + path).pathname;
+      if (pathnames.size < MAX_PATH_TEMPLATES) pathnames.set(path, pathname);
     }
-    const url = new URL(base.origin + prefix + path);
-    for (const [k, v] of Object.entries(query ?? {})) {
+    if (!query) return pathname;
+    let search = '';
+    for (const k of Object.keys(query)) {
+      const v = query[k];
       if (v == null) continue;
-      url.searchParams.set(k, Array.isArray(v) ? v.join(',') : String(v));
+      search += `${search ? '&' : '?'}${formEncode(k)}=${formEncode(Array.isArray(v) ? v.join(',') : String(v))}`;
     }
-    return url;
+    return pathname + search;
   }
 
   /**
@@ -251,7 +275,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
    * while it sat idle fails before any answer: that request is sent once more on a new connection
    * (not an attempt: the system never saw it), as Node's documentation advises for keep-alive.
    */
-  function attempt(method: 'GET' | 'POST', url: URL, request: string, body: string | undefined, fresh = false): Promise<JsonObject> {
+  function attempt(method: 'GET' | 'POST', target: string, request: string, body: string | undefined, fresh = false): Promise<JsonObject> {
     return new Promise<JsonObject>((resolve, reject) => {
       let done = false;
       let timedOut = false;
@@ -269,10 +293,10 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
             new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'could not be reached'), true, true);
       const req = client.request(
         {
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port,
-          path: url.pathname + url.search,
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          path: target,
           method,
           // A retry after a stale pooled connection takes a connection of its own.
           agent: fresh ? false : agent,
@@ -337,7 +361,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         if (!fresh && !timedOut && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
           done = true;
           clearTimeout(timer);
-          attempt(method, url, request, body, true).then(resolve, reject);
+          attempt(method, target, request, body, true).then(resolve, reject);
           return;
         }
         settle(lost());
@@ -353,7 +377,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
 
   async function send(method: 'GET' | 'POST', path: string, query: Query | undefined, body: unknown): Promise<JsonObject> {
     const request = `${method} ${path}`;
-    const url = buildUrl(path, query);
+    const target = requestPath(path, query);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const pause = pausedUntil - now();
     if (pause > 0) {
@@ -375,7 +399,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         async () => {
           for (let n = 0; ; n++) {
             try {
-              return await attempt(method, url, request, payload);
+              return await attempt(method, target, request, payload);
             } catch (e) {
               if (e instanceof AttemptFailure && e.transient && n < retries) {
                 await new Promise((r) => setTimeout(r, Math.min(250, backoffMs * 2 ** n)));

@@ -78,6 +78,15 @@ describe('HTTP transport: answers', () => {
     expect(s.seen[0].headers.authorization).toBe('Bearer k');
   });
 
+  it('writes the query string exactly as URLSearchParams would, whatever the values hold', async () => {
+    const s = await serve((_q, res) => json(res, 200, {}));
+    const query = { a: "x y+z&=?#/!'()~*._-", b: ['中文', '😀', '\ud800'], 'k ey': 7, none: null, flag: true };
+    await transport(`${s.url}/p`).getJson('/api/v2/users', query);
+    const expected = new URL(`${s.url}/p/api/v2/users`);
+    for (const [k, v] of Object.entries(query)) if (v != null) expected.searchParams.set(k, Array.isArray(v) ? v.join(',') : String(v));
+    expect(s.seen[0].url).toBe(expected.pathname + expected.search);
+  });
+
   it('POSTs a JSON body', async () => {
     const s = await serve((_q, res, _n, body) => json(res, 200, { echo: JSON.parse(body) }));
     const t = transport(s.url);
