@@ -507,7 +507,7 @@ async function main() {
     }
     process.stdout.write(rows.join('\n') + '\n\n');
     process.stdout.write(
-      `peak RSS (VmHWM): gateway ${fmt(memoryMiB(gateway.child.pid!).peak)} MiB, floor ${fmt(memoryMiB(floor.child.pid!).peak)} MiB; failed requests: ${failed}\n`,
+      `peak RSS (VmHWM): gateway ${fmt(memoryMiB(gateway.child.pid!).peak)} MiB, floor ${fmt(memoryMiB(floor.child.pid!).peak)} MiB${baseline ? `, baseline ${fmt(memoryMiB(baseline.child.pid!).peak)} MiB` : ''}; failed requests: ${failed}\n`,
     );
 
     if (soakSeconds > 0) {
@@ -527,6 +527,9 @@ async function main() {
         `soak: ${soakSeconds} s of "${first.s.name}" against the gateway: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ` +
           `RSS first 10 s ${fmt(head)} MiB, last 10 s ${fmt(tail)} MiB (${tail >= head ? '+' : ''}${fmt(((tail - head) / head) * 100, 1)}%), peak ${fmt(memoryMiB(gateway.child.pid!).peak)} MiB, failed ${m.non2xx + m.errors}\n`,
       );
+      // The whole curve, every 5 s: a garbage collector's sawtooth and a leak's climb can give the same first/last ratio.
+      const curve = rss.filter((_, i) => i % 5 === 0).map((v) => Math.round(v));
+      process.stdout.write(`soak RSS every 5 s (MiB): ${curve.join(' ')}\n`);
     }
   } finally {
     stopAll();
