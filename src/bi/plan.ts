@@ -23,7 +23,7 @@
  * A result is exact within the candidates it was evaluated on (`evaluate(node, C) ∩ C` is the
  * truth), which is all an `and` needs; the top level runs on every active customer.
  */
-import type { CapabilityName, Engagement, OrderFactQuery, Ticket } from '../capabilities';
+import type { CapabilityName, Engagement, EngagementCapability, OrderFactQuery, Ticket } from '../capabilities';
 import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
@@ -134,6 +134,62 @@ export function createPlanner(deps: PlanDeps) {
   async function pushdownCalls(s: SourceName, counted: (() => number | null) | undefined): Promise<number | undefined> {
     if (!counted) return undefined;
     return counted() ?? 2 * (await listCalls(s));
+  }
+
+  type Provider = { name: SourceName; capability: EngagementCapability<unknown> };
+  type Listed = { owners: Set<string> | null; step: PlanStep | null };
+
+  /**
+   * One engagement listing step (a source answering `subscribed` / `staffContact` by listing
+   * its whole base): the customers it found, or null owners when the source cannot list so
+   * (it made no call, and its step is taken back).
+   */
+  async function runListing(key: 'subscribed' | 'staffContact', { name, capability }: Provider, estimate: number): Promise<Listed> {
+    let owners: Set<string> | null = null;
+    const mark = steps.length;
+    await step({ filter: key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls: estimate }], async () => {
+      const ids = await capability.recordIdsWhere!(key);
+      if (!ids) return only([]);
+      owners = new Set((await store.customersOfRecords(name, ids)).values());
+      return only(owners);
+    });
+    const at = steps.findIndex((x, i) => i >= mark && x.filter === key && x.strategy === 'pushdown' && x.sources[0]?.source === name);
+    if (owners === null && at >= 0) steps.splice(at, 1);
+    return { owners, step: owners && at >= 0 ? steps[at] : null };
+  }
+
+  /**
+   * Listings started ahead of their leaf by an `and` (see there), per filter key and source,
+   * until the leaf takes them: a cold listing then runs alongside the conditions answered whole
+   * instead of after them. Steps a leaf took from here, per leaf: its result is theirs too.
+   */
+  const ahead = new Map<string, Promise<Listed>>();
+  const takenSteps = new Map<Leaf, PlanStep[]>();
+
+  /** Starts the listings the engagement leaves under `n` will need, when not kept now (a kept one costs no call). */
+  async function startListings(n: FilterNode): Promise<Array<Promise<unknown>>> {
+    const keys = new Set<'subscribed' | 'staffContact'>();
+    const walk = (x: FilterNode): void => {
+      if (x.op === 'leaf') {
+        if (x.leaf.kind === 'engagement') keys.add(x.leaf.key);
+      } else if (x.op === 'not') walk(x.child);
+      else if (x.op === 'and' || x.op === 'or') x.children.forEach(walk);
+    };
+    walk(n);
+    const started: Array<Promise<unknown>> = [];
+    for (const key of keys) {
+      for (const p of registry.providing('engagement')) {
+        if (!p.capability.recordIdsWhere || !p.capability.recordIdsWhereCalls) continue;
+        const estimate = (await pushdownCalls(p.name, p.capability.recordIdsWhereCalls)) ?? 0;
+        const k = `${key}\u0000${p.name}`;
+        if (estimate === 0 || ahead.has(k)) continue;
+        const run = runListing(key, p, estimate);
+        run.catch(() => undefined); // the leaf taking it fails with it; one never taken (an `and` already empty) is only waited for
+        ahead.set(k, run);
+        started.push(run);
+      }
+    }
+    return started;
   }
 
   function snapshot(): Map<string, number> | null {
@@ -399,7 +455,7 @@ export function createPlanner(deps: PlanDeps) {
   async function leafSet(leaf: Leaf, candidates: Set<string> | null): Promise<CustomerSet> {
     const mark = steps.length;
     const result = await leafFacts(leaf, candidates);
-    for (const s of steps.slice(mark)) Object.assign(s, { matched: result.ids.size, complement: result.neg });
+    for (const s of [...steps.slice(mark), ...(takenSteps.get(leaf) ?? [])]) Object.assign(s, { matched: result.ids.size, complement: result.neg });
     return result;
   }
 
@@ -456,20 +512,23 @@ export function createPlanner(deps: PlanDeps) {
         const sources = registry.providing('engagement');
         const listing = sources.filter((x) => x.capability.recordIdsWhere);
         const estimates = new Map<string, number>();
-        for (const { name, capability } of listing) estimates.set(name, (await pushdownCalls(name, capability.recordIdsWhereCalls)) ?? (await listCalls(name)));
-        const list = async ({ name, capability }: (typeof listing)[number]): Promise<boolean> => {
-          let listed = true;
-          await step({ filter: leaf.key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls: estimates.get(name)! }], async () => {
-            const ids = await capability.recordIdsWhere!(leaf.key as 'subscribed' | 'staffContact');
-            if (!ids) return ((listed = false), only([]));
-            const owners = await store.customersOfRecords(name, ids);
-            for (const c of owners.values()) if (!candidates || candidates.has(c)) yes.add(c);
-            return only(owners.values());
-          });
-          // A source that cannot list so made no call: that step did not happen, and it is read instead.
-          const at = listed ? -1 : steps.findIndex((x) => x.filter === leaf.key && x.strategy === 'pushdown' && x.sources[0]?.source === name);
-          if (at >= 0) steps.splice(at, 1);
-          return listed;
+        const early = new Map<string, Promise<Listed>>();
+        for (const { name, capability } of listing) {
+          const k = `${leaf.key}\u0000${name}`;
+          const started = ahead.get(k);
+          if (started) {
+            early.set(name, started);
+            ahead.delete(k);
+          }
+          estimates.set(name, (await pushdownCalls(name, capability.recordIdsWhereCalls)) ?? (await listCalls(name)));
+        }
+        const list = async (p: (typeof listing)[number]): Promise<boolean> => {
+          const started = early.get(p.name);
+          const { owners, step: done } = await (started ?? runListing(leaf.key, p, estimates.get(p.name)!));
+          if (started && done) takenSteps.set(leaf, [...(takenSteps.get(leaf) ?? []), done]);
+          if (!owners) return false;
+          for (const c of owners) if (!candidates || candidates.has(c)) yes.add(c);
+          return true;
         };
         const read = async (name: SourceName, pool: Set<string> | null) => {
           const estimate = await verifyCalls(name, pool?.size ?? null);
@@ -490,7 +549,8 @@ export function createPlanner(deps: PlanDeps) {
           });
         };
         const unsettled = () => (candidates ? new Set([...candidates].filter((c) => !yes.has(c))) : null);
-        const kept = [...estimates.values()].every((n) => n === 0);
+        // Kept, or started ahead of this leaf (by an `and`): listed first, and only the rest is read.
+        const kept = listing.every((p) => estimates.get(p.name) === 0 || early.has(p.name));
         const readers = sources.filter((x) => !x.capability.recordIdsWhere).map((x) => x.name);
         let unlisted: SourceName[];
         if (kept) {
@@ -607,11 +667,16 @@ export function createPlanner(deps: PlanDeps) {
           );
           return p;
         };
+        // Listings the verified ones will need run meanwhile (their calls do not depend on the candidates).
+        const verified = sorted.filter((x) => rank(x) >= 2);
+        const started = whole.length ? (await Promise.all(verified.map(startListings))).flat() : [];
         let acc = (await Promise.all(whole.map(inTurn))).reduce(both, everyone());
-        for (const c of sorted.filter((x) => rank(x) >= 2)) {
+        for (const c of verified) {
           if (!acc.neg && acc.ids.size === 0) break;
           acc = both(acc, await evaluate(c, restrict(acc, candidates)));
         }
+        // A listing started for a condition the walk never reached still ran: its step is in the plan when this answers.
+        await Promise.allSettled(started);
         return acc;
       }
     }

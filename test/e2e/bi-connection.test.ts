@@ -196,6 +196,35 @@ describe('BI lists: customersConnection walk', () => {
     expect(relisted.estimatedCalls).toBe(relisted.actualCalls);
   });
 
+  it('runs a cold listing that a later condition needs alongside the conditions answered whole, and still counts every call in the plan', async () => {
+    const PLAN = `query($f: CustomerFilter) { customersConnection(first: 10, filter: $f) { totalCount plan { actualCalls
+      steps { filter strategy candidates matched sources { source estimatedCalls actualCalls } } } } }`;
+    const filter = { orders: { min: 2, withinDays: 365 }, subscribed: true };
+    await Promise.all(['marketplace', 'wecom'].map((s) => world.gw.registry.get(s)!.connector.scanRecords?.([])));
+    world.reset();
+    const cold = (await world.query(PLAN, { f: filter })).body.data.customersConnection;
+    const calls = world.calls.calls.map((c) => c.source);
+    // WeCom's contact listing started before the marketplace's trade listing was done (the order calls were made in).
+    expect(calls.indexOf('wecom')).toBeGreaterThanOrEqual(0);
+    expect(calls.indexOf('wecom')).toBeLessThan(calls.lastIndexOf('marketplace'));
+    // Every call is in the plan, under the step that made it; the listing's estimate is its pages.
+    expect(cold.plan.actualCalls).toBe(calls.length);
+    const bySource = (source: string) =>
+      cold.plan.steps.flatMap((s: { sources: Array<{ source: string; actualCalls: number }> }) => s.sources.filter((x) => x.source === source));
+    for (const source of new Set(calls))
+      expect(bySource(source).reduce((n: number, x: { actualCalls: number }) => n + x.actualCalls, 0)).toBe(calls.filter((c) => c === source).length);
+    const listing = cold.plan.steps.find((s: { filter: string; strategy: string }) => s.filter === 'subscribed' && s.strategy === 'pushdown');
+    expect(listing.sources[0].actualCalls).toBeGreaterThan(0);
+    // The followers are read only for the candidates WeCom did not settle.
+    const orders = cold.plan.steps.filter((s: { filter: string }) => s.filter === 'orders')[0];
+    const read = cold.plan.steps.find((s: { filter: string; strategy: string }) => s.filter === 'subscribed' && s.strategy === 'verify');
+    expect(read.candidates).toBeLessThan(orders.matched);
+    // The same answer as from the kept listings.
+    const warm = (await world.query(PLAN, { f: filter })).body.data.customersConnection;
+    expect(warm.totalCount).toBe(cold.totalCount);
+    expect(listing.matched).toBe(cold.totalCount);
+  });
+
   it('refuses a page larger than the role allows, naming the argument, before any source call', async () => {
     world.reset();
     const { body } = await world.query(PAGE, { first: 501 }, { 'x-api-key': apiKeyFor('marketing') });
