@@ -10,6 +10,7 @@
  *   node --import tsx bench/floor-work.ts [--people 20000] [--only 1,4] [--requests 2000] [--concurrency 8] [--rounds 5]
  *   NODE_ENV=production node bench/results/dist/bench/floor-work.js --only 1    # compiled by bench:gateway, as the bench runs the floor
  *   node --cpu-prof --import tsx bench/floor-work.ts --only 1                   # a V8 profile of that work alone
+ *   node --import tsx bench/floor-work.ts --only 5 --alloc-prof FILE          # what its requests allocate, by function
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,8 @@ const people = Number(arg('people', '20000'));
 const requests = Number(arg('requests', '2000'));
 const concurrency = Number(arg('concurrency', '8'));
 const rounds = Number(arg('rounds', '5'));
+/** `--alloc-prof FILE`: a sampled allocation profile of the measured rounds, objects already collected included (what the heap grows by, not only what stays). */
+const allocProf = arg('alloc-prof', '');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
@@ -45,6 +48,23 @@ async function standInsFor(worldDir: string): Promise<StandInUrls & { stop(): vo
     child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
   });
   return Object.assign(urls, { stop: () => void child.kill('SIGTERM') });
+}
+
+/** V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since collected. */
+async function startAllocationSampling() {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop() {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+      session.disconnect();
+      return profile;
+    },
+  };
 }
 
 async function main() {
@@ -83,6 +103,7 @@ async function main() {
         );
       };
       await batch(n0); // warm-up: the JIT, the statement caches, the pooled connections
+      const session = allocProf ? await startAllocationSampling() : null;
       const perReq: Array<{ user: number; system: number }> = [];
       for (let r = 0; r < rounds; r++) {
         const calls0 = floor.calls();
@@ -94,10 +115,11 @@ async function main() {
           `${scenario.name}, round ${r + 1}: ${((used.user + used.system) / n0 / 1000).toFixed(3)} ms CPU/req (user ${(used.user / n0 / 1000).toFixed(3)}, system ${(used.system / n0 / 1000).toFixed(3)}), ${((floor.calls() - calls0) / n0).toFixed(1)} calls/req\n`,
         );
       }
+      if (session) fs.writeFileSync(allocProf, JSON.stringify(await session.stop()));
       const totals = perReq.map((p) => p.user + p.system).sort((a, b) => a - b);
       const med = totals[Math.floor(totals.length / 2)];
       process.stdout.write(
-        `${scenario.name}: ${(med / 1000).toFixed(3)} ms CPU/req median of ${rounds} × ${n0} (best ${(totals[0] / 1000).toFixed(3)}), load ${os.loadavg()[0].toFixed(1)}\n`,
+        `${scenario.name}: ${(med / 1000).toFixed(3)} ms CPU/req median of ${rounds} × ${n0} (best ${(totals[0] / 1000).toFixed(3)}), peak RSS so far ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB, load ${os.loadavg()[0].toFixed(1)}\n`,
       );
     }
     await floor.close();
