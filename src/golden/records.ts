@@ -24,12 +24,15 @@ interface SourceSay {
   asked: boolean;
 }
 
-/** Per request (the loaders object), per customer and source: every golden field reading that source shares one load and one result. */
-const saysByRequest = new WeakMap<Loaders, Map<string, Promise<SourceSay>>>();
+/**
+ * Per request (the loaders object), per customer and source: every golden field reading that
+ * source shares one load and one result. Keyed by customer, then source: no key string per field
+ * and source (a list of a thousand customers made twenty per customer).
+ */
+const saysByRequest = new WeakMap<Loaders, Map<string, Map<SourceName, Promise<SourceSay>>>>();
 
-function sayOf(loaders: Loaders, memo: Map<string, Promise<SourceSay>>, customerId: string, source: SourceName, linked: readonly SourceRecordRow[]): Promise<SourceSay> {
-  const key = `${customerId}\u0000${source}`;
-  let say = memo.get(key);
+function sayOf(loaders: Loaders, memo: Map<SourceName, Promise<SourceSay>>, source: SourceName, linked: readonly SourceRecordRow[]): Promise<SourceSay> {
+  let say = memo.get(source);
   if (!say) {
     const ids: string[] = [];
     for (const r of linked) if (r.source === source) ids.push(r.recordId);
@@ -40,7 +43,7 @@ function sayOf(loaders: Loaders, memo: Map<string, Promise<SourceSay>>, customer
         const error = list.find((r): r is Error => r instanceof Error) ?? null;
         return { source, views: error ? [] : (list.filter((r) => r !== null) as ProfileView[]), error, asked: ids.length > 0 };
       });
-    memo.set(key, say);
+    memo.set(source, say);
   }
   return say;
 }
@@ -57,10 +60,12 @@ export async function viewsOf(
   sources: readonly SourceName[],
 ): Promise<{ views: SourceViews[]; failed: Array<{ source: SourceName; error: Error }>; asked: number }> {
   const linked = await loaders.sourceRecords.load(customerId);
-  let memo = saysByRequest.get(loaders);
-  if (!memo) saysByRequest.set(loaders, (memo = new Map()));
+  let byCustomer = saysByRequest.get(loaders);
+  if (!byCustomer) saysByRequest.set(loaders, (byCustomer = new Map()));
+  let memo = byCustomer.get(customerId);
+  if (!memo) byCustomer.set(customerId, (memo = new Map()));
   const m = memo;
-  const says = await Promise.all(sources.map((source) => sayOf(loaders, m, customerId, source, linked)));
+  const says = await Promise.all(sources.map((source) => sayOf(loaders, m, source, linked)));
   const views: SourceViews[] = [];
   const failed: Array<{ source: SourceName; error: Error }> = [];
   let asked = 0;
