@@ -86,17 +86,22 @@ function narrow(pool: Candidate[], rule: SurvivorshipRule, f: FieldRules): Candi
   }
 }
 
-/** The fixed last word: the field's source order, then record id (shortlex). */
+/** The fixed last word: the field's source order, then record id (shortlex). Made once per field's rules: every decision of the field uses it. */
 function tieBreakOrder(f: FieldRules) {
+  let order = tieBreakOrders.get(f);
+  if (order) return order;
   const rank = (s: SourceName) => {
     const i = f.sources.indexOf(s);
     return i < 0 ? f.sources.length : i;
   };
-  return (a: Candidate, b: Candidate) =>
+  order = (a: Candidate, b: Candidate) =>
     rank(a.source) - rank(b.source) ||
     compareIds(a.recordId, b.recordId) ||
     (displayValue(a.value) < displayValue(b.value) ? -1 : displayValue(a.value) > displayValue(b.value) ? 1 : 0);
+  tieBreakOrders.set(f, order);
+  return order;
 }
+const tieBreakOrders = new WeakMap<FieldRules, (a: Candidate, b: Candidate) => number>();
 
 /** Whether every candidate says the same, as the field compares values ("北京" and "北京市" are one city). */
 const sameValue = (pool: Candidate[], f: FieldRules) => {
@@ -151,6 +156,12 @@ export function decide(f: FieldRules, candidates: readonly Candidate[]): Decisio
     chosen: chosen !== null && c.source === chosen.source && c.recordId === chosen.recordId,
     discarded: discarded[i],
   }));
-  if (out.length > 1) out.sort((a, b) => Number(b.chosen) - Number(a.chosen));
+  // The winner first, the rest in order: a stable partition in place (Array.prototype.sort copies the list to sort it).
+  for (let i = 0, w = 0; i < out.length; i++) {
+    if (!out[i].chosen) continue;
+    const c = out[i];
+    for (let j = i; j > w; j--) out[j] = out[j - 1];
+    out[w++] = c;
+  }
   return { field: f.field, chosen, rule, candidates: out };
 }
