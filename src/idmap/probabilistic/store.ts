@@ -200,18 +200,8 @@ export async function blockMembers(
   return { members, sizes: new Map(sizes.map((x) => [x.block_key as string, Number(x.n)])), skipped: sizes.filter((s) => Number(s.n) > maxBlock).length };
 }
 
-/** A features row as stored (its customer and `scored` aside): what `featuresOfRow` reads. */
-export type FeatureRow = Record<string, unknown> & { source: string; record_id: string };
-
-/**
- * Features and current customer of live records, by record key string. `onRow` sees each row
- * read (the tier keeps some for the rest of a run: features do not change while it runs).
- */
-export async function featuresOfRecords(
-  db: Knex,
-  keys: readonly SourceRecordKey[],
-  onRow?: (key: string, row: FeatureRow) => void,
-): Promise<Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>> {
+/** Features and current customer of live records, by record key string. */
+export async function featuresOfRecords(db: Knex, keys: readonly SourceRecordKey[]): Promise<Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>> {
   const rows = await selectChunked(
     uniqueBy(keys, recordKeyString),
     (part) =>
@@ -227,27 +217,22 @@ export async function featuresOfRecords(
   );
   const out = new Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>();
   for (const r of rows) {
-    const key = recordKeyString({ source: r.source, recordId: r.record_id });
-    out.set(key, { ...featuresOfRow(r), customerId: r.customer_id, scored: Boolean(r.scored) });
-    onRow?.(key, r);
+    const held: HeldValue[] = r.held
+      ? (JSON.parse(r.held) as Array<[HeldValue['kind'], string, string | null, string | null]>).map(([kind, key, from, to]) => ({ kind, key, from, to }))
+      : [];
+    out.set(recordKeyString({ source: r.source, recordId: r.record_id }), {
+      source: r.source,
+      recordId: r.record_id,
+      customerId: r.customer_id,
+      scored: Boolean(r.scored),
+      name: nameFormOf(r.name, r.name_alt),
+      birth: r.birth,
+      gender: r.gender,
+      city: r.city,
+      province: r.province,
+      country: r.country,
+      values: held,
+    });
   }
   return out;
-}
-
-/** A record's features from its stored row: a new object each time (the tier filters its values). */
-export function featuresOfRow(r: FeatureRow): MatchFeatures {
-  const held: HeldValue[] = r.held
-    ? (JSON.parse(r.held as string) as Array<[HeldValue['kind'], string, string | null, string | null]>).map(([kind, key, from, to]) => ({ kind, key, from, to }))
-    : [];
-  return {
-    source: r.source,
-    recordId: r.record_id,
-    name: nameFormOf(r.name as string | null, r.name_alt as string | null),
-    birth: r.birth as string | null,
-    gender: r.gender as MatchFeatures['gender'],
-    city: r.city as string | null,
-    province: r.province as string | null,
-    country: r.country as string | null,
-    values: held,
-  };
 }

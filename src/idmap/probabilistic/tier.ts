@@ -23,7 +23,7 @@ import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type 
 import { compareRecords } from './compare';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel, PairScore } from './model';
-import { anyScored, blockMembers, blocksOf, featuresOfRecords, featuresOfRow, markScored, unscoredRecords, type FeatureRow } from './store';
+import { anyScored, blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
 export const PROBABLE_REASON = 'probable' as const;
@@ -80,14 +80,13 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   // features need not be read (a common name's block was read whole by every batch).
   const firstComparison = !(await anyScored(opts.db));
   const blockSizes = new Map<string, number>();
-  const kept = firstComparison ? new Map<string, FeatureRow>() : null;
   let after: SourceRecordKey | null = null;
   for (;;) {
     const batch = await unscoredRecords(opts.db, after, batchSize);
     if (!batch.length) return stats;
     for (let attempt = 0; ; attempt++) {
       try {
-        await scoreBatch(opts, batch, stats, firstComparison ? batch[batch.length - 1] : null, blockSizes, kept);
+        await scoreBatch(opts, batch, stats, firstComparison ? batch[batch.length - 1] : null, blockSizes);
         break;
       } catch (e) {
         if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
@@ -107,7 +106,6 @@ async function scoreBatch(
   stats: ProbabilisticStats,
   upTo: SourceRecordKey | null,
   blockSizes: Map<string, number>,
-  kept: Map<string, FeatureRow> | null,
 ): Promise<void> {
   const settings = opts.rules.probabilistic!;
   const { db, model } = opts;
@@ -128,10 +126,7 @@ async function scoreBatch(
   const wanted = new Map<string, SourceRecordKey>();
   for (const k of batch) wanted.set(recordKeyString(k), k);
   for (const key of live) for (const k of members.get(key) ?? []) wanted.set(recordKeyString(k), k);
-  const feats =
-    kept && upTo
-      ? await featuresKeptOrRead(db, [...wanted.values()], members, sizes, inBatch, kept)
-      : ((await featuresOfRecords(db, [...wanted.values()])) as Map<string, Rec>);
+  const feats = (await featuresOfRecords(db, [...wanted.values()])) as Map<string, Rec>;
 
   // A name's frequency: the size of the record's largest name block, over all records.
   const nameFrequency = new Map<string, number>();
@@ -191,65 +186,6 @@ async function scoreBatch(
     stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
     await markScored(trx, batch);
   });
-}
-
-/**
- * A first comparison re-read the features of a large block's earlier members in every batch
- * that held one of its records. Features do not change while the tier runs, so rows of members
- * of blocks over KEEP_FROM_BLOCK records are kept for the run (at most KEPT_ROWS, first come: about
- * 100 MB at a million records), and a kept record's features are rebuilt from its row, with the customer its members
- * row of this batch says and `scored` true unless it is in the batch (every record before the
- * batch was compared by an earlier one): what reading it again would answer.
- */
-const KEEP_FROM_BLOCK = 4;
-const KEPT_ROWS = 300_000;
-
-/** The columns `featuresOfRow` reads (not the customer, which changes). */
-const keepable = (r: FeatureRow): FeatureRow => ({
-  source: r.source,
-  record_id: r.record_id,
-  name: r.name,
-  name_alt: r.name_alt,
-  birth: r.birth,
-  gender: r.gender,
-  city: r.city,
-  province: r.province,
-  country: r.country,
-  held: r.held,
-});
-
-async function featuresKeptOrRead(
-  db: Knex,
-  wanted: readonly SourceRecordKey[],
-  members: ReadonlyMap<string, ReadonlyArray<SourceRecordKey & { customerId: string | null }>>,
-  sizes: ReadonlyMap<string, number>,
-  inBatch: ReadonlySet<string>,
-  kept: Map<string, FeatureRow>,
-): Promise<Map<string, Rec>> {
-  const customerOf = new Map<string, string | null>();
-  const inLarge = new Set<string>();
-  for (const [key, list] of members) {
-    const large = (sizes.get(key) ?? 0) > KEEP_FROM_BLOCK;
-    for (const m of list) {
-      const k = recordKeyString(m);
-      customerOf.set(k, m.customerId);
-      if (large) inLarge.add(k);
-    }
-  }
-  const known = (k: string) => kept.has(k) && customerOf.has(k);
-  const out = (await featuresOfRecords(
-    db,
-    wanted.filter((r) => !known(recordKeyString(r))),
-    (k, row) => {
-      if (inLarge.has(k) && kept.size < KEPT_ROWS) kept.set(k, keepable(row));
-    },
-  )) as Map<string, Rec>;
-  for (const r of wanted) {
-    const k = recordKeyString(r);
-    if (out.has(k) || !known(k)) continue;
-    out.set(k, { ...featuresOfRow(kept.get(k)!), customerId: customerOf.get(k) ?? null, scored: !inBatch.has(k) });
-  }
-  return out;
 }
 
 /**
