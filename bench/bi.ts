@@ -54,6 +54,11 @@ const EXPORT_FIELDS = [
   'orderSummary.lastOrderAt',
 ];
 
+/** The V8 heap flags `npm start` runs the gateway with (package.json), so the bench measures the process production runs. */
+const START_HEAP_FLAGS = String(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts?.start ?? '')
+  .split(/\s+/)
+  .filter((a) => /^--max-(old|semi)-space-size=\d+$/.test(a));
+
 const freePort = () =>
   new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -115,9 +120,10 @@ async function main() {
       await gw.close();
       console.log(`resolved: ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }
-    // C360_BENCH_NODE_ARGS: extra node flags for the gateway (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+    // C360_BENCH_NODE_ARGS: extra node flags for the gateway (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), after
+    // the heap flags `npm start` gives it (a later `--max-old-space-size=…` overrides those).
     const nodeArgs = (process.env.C360_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    gateway = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--config', configFile], {
+    gateway = spawn(process.execPath, [...START_HEAP_FLAGS, ...nodeArgs, '--import', 'tsx', path.join(root, 'src/cli.ts'), 'start', '--config', configFile], {
       cwd: root,
       env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -133,17 +139,20 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     const customers = (await gql(url, PAGE, { f: null })).customersConnection.totalCount;
-    console.log(`gateway pid ${gateway.pid}: ${customers} active customers`);
+    console.log(`gateway pid ${gateway.pid} (${[...START_HEAP_FLAGS, ...nodeArgs].join(' ') || 'no node flags'}): ${customers} active customers`);
 
     // A filtered page of 500: first pages (planned afresh), then one walk's later pages.
     const first: number[] = [];
     const pageRuns = exportOnly ? 0 : requests;
-    let plan: { estimatedCalls: number; actualCalls: number | null; steps: Array<Record<string, unknown>> } | null = null;
+    type Plan = { estimatedCalls: number; actualCalls: number | null; steps: Array<Record<string, unknown>> };
+    let plan: Plan | null = null;
+    let cold: Plan | null = null;
     let matches = 0;
     for (let i = 0; i < pageRuns; i++) {
       t = performance.now();
       const c = (await gql(url, PAGE, { f: filter })).customersConnection;
       first.push(performance.now() - t);
+      if (i === 0) cold = c.plan;
       plan = c.plan;
       matches = c.totalCount;
     }
@@ -157,6 +166,9 @@ async function main() {
     }
     if (first.length) {
       console.log(`filter ${JSON.stringify(filter)}: ${matches} matches; plan estimated ${plan?.estimatedCalls} / actual ${plan?.actualCalls} source calls`);
+      console.log(`the first (cold) page: ${first[0].toFixed(0)} ms; plan estimated ${cold?.estimatedCalls} / actual ${cold?.actualCalls} source calls`);
+      for (const st of cold?.steps ?? []) console.log(`  step ${JSON.stringify(st)}`);
+      console.log(`the last page's plan:`);
       for (const st of plan?.steps ?? []) console.log(`  step ${JSON.stringify(st)}`);
       console.log(`| first page of 500 (planned afresh) | ${pct(first, 50).toFixed(0)} ms | ${pct(first, 95).toFixed(0)} ms | ${first.length} |`);
     }
