@@ -25,7 +25,7 @@ import { runResolution } from '../src/resolution';
 import { createLogger } from '../src/observability/logger';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
-import { memoryMiB } from './proc';
+import { memoryMiB, startHeapFlags } from './proc';
 
 const root = path.resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -55,9 +55,7 @@ const EXPORT_FIELDS = [
 ];
 
 /** The V8 heap flags `npm start` runs the gateway with (package.json), so the bench measures the process production runs. */
-const START_HEAP_FLAGS = String(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts?.start ?? '')
-  .split(/\s+/)
-  .filter((a) => /^--max-(old|semi)-space-size=\d+$/.test(a));
+const START_HEAP_FLAGS = startHeapFlags(root, 'start');
 
 const freePort = () =>
   new Promise<number>((resolve) => {

@@ -36,7 +36,7 @@ import { createLogger } from '../src/observability/logger';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-scenarios';
-import { cpuMs, memoryMiB, sampleRss } from './proc';
+import { cpuMs, memoryMiB, sampleRss, startHeapFlags } from './proc';
 
 function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
@@ -133,6 +133,9 @@ function compileBaseline(ref: string): string {
   return entry;
 }
 
+/** The V8 heap flags production runs the gateway with (package.json `start:prod`). */
+const HEAP_FLAGS = startHeapFlags(root);
+
 /** How to run a TypeScript entry as production would: its compiled file, else through tsx. */
 function nodeArgs(tsEntry: string): string[] {
   if (compiled) return [path.join(compiled, tsEntry.replace(/\.ts$/, '.js'))];
@@ -195,7 +198,12 @@ async function freePort(): Promise<number> {
 async function startProcess(name: Server['name'], args: string[], url: string, ready: string, calls: () => Promise<number>): Promise<Server> {
   const prof = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(root, 'bench/results', `gateway-${people}`, 'prof', name)] : [];
   if (sqlProf) prof.push('--require', path.join(root, 'bench/sql-profile.cjs'));
-  const child = spawn(process.execPath, [...prof, ...args], { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Every server runs with the heap flags of `npm run start:prod` (the floor and the baseline too, so that a ratio compares code, not flags).
+  const child = spawn(process.execPath, [...HEAP_FLAGS, ...prof, ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
   exited.catch(() => undefined);
   const deadline = Date.now() + 60_000;
@@ -421,7 +429,9 @@ async function main() {
           .map((a) => path.relative(root, a) || a)
           .join(' ')} start (NODE_ENV=production); floor: node ${nodeArgs('bench/floor.ts')
           .map((a) => path.relative(root, a) || a)
-          .join(' ')}; load: autocannon, ${connections} connections, ${seconds} s per measurement, ${rounds} round(s)\n`,
+          .join(
+            ' ',
+          )}; heap flags (start:prod) for both: ${HEAP_FLAGS.join(' ') || 'none'}; load: autocannon, ${connections} connections, ${seconds} s per measurement, ${rounds} round(s)\n`,
     );
 
     // The floor answers the same JSON (data and errors alike) for every unmasked scenario, with the same source calls.

@@ -4,7 +4,18 @@
  * the load generator's and the stand-ins' work never counts as the server's.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+
+/**
+ * The V8 heap flags a package.json script runs the gateway with (`start`, `start:prod`), so that a
+ * bench measures the process production runs.
+ */
+export function startHeapFlags(root: string, script = 'start:prod'): string[] {
+  return String(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts?.[script] ?? '')
+    .split(/\s+/)
+    .filter((a) => /^--max-(old|semi)-space-size=\d+$/.test(a));
+}
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, nearly always 100). */
 const TICKS_PER_SECOND = (() => {
