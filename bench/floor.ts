@@ -20,7 +20,7 @@ import { createIdMapStore } from '../src/idmap';
 import { createRegistry, type SourceRegistry } from '../src/sources/registry';
 import type { SourceObserver } from '../src/sources/observe';
 import { loadInsightsRuntime } from '../src/insights/runtime';
-import { goldenDecision } from '../src/golden/records';
+import { goldenValue } from '../src/golden/records';
 import type { GoldenField } from '../src/golden/fields';
 import type { Loaders } from '../src/loaders';
 import { normalizeIdentifier } from '../src/identifiers';
@@ -141,8 +141,7 @@ export function createFloor(config: Config) {
   }
   type Ctx = ReturnType<typeof requestLoaders>;
 
-  const golden = (field: GoldenField) => async (c: { id: string }, _: unknown, ctx: Ctx) =>
-    (await goldenDecision(ctx as unknown as Loaders, survivorship[field], c.id)).chosen?.value ?? null;
+  const golden = (field: GoldenField) => (c: { id: string }, _: unknown, ctx: Ctx) => goldenValue(ctx as unknown as Loaders, survivorship[field], c.id);
   const recordsOf = (instances: ReturnType<typeof offering>, operation: string) => async (c: { id: string }, _: unknown, ctx: Ctx) => {
     const lists = await Promise.all(
       instances.map(async (inst) =>

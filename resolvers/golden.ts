@@ -2,7 +2,7 @@
 import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import { displayValue, GOLDEN_FIELDS, isGoldenField, type GoldenField } from '../src/golden/fields';
-import { goldenDecision } from '../src/golden/records';
+import { goldenDecision, goldenValue } from '../src/golden/records';
 import { describeRules } from '../src/golden/rules';
 import type { Decision } from '../src/golden/survivorship';
 import type { CustomerParent } from './customer';
@@ -11,8 +11,9 @@ const rulesOf = (ctx: Context) => ctx.insights.rules.survivorship;
 
 const decision = (ctx: Context, customerId: string, field: GoldenField) => goldenDecision(ctx.loaders, rulesOf(ctx)[field], customerId);
 
-const value = (field: GoldenField) => async (c: { id?: string; customerId?: string }, _: unknown, ctx: Context) =>
-  (await decision(ctx, (c.customerId ?? c.id) as string, field)).chosen?.value ?? null;
+// Not async: once the customer's sources have said, the value is answered without a promise.
+const value = (field: GoldenField) => (c: { id?: string; customerId?: string }, _: unknown, ctx: Context) =>
+  goldenValue(ctx.loaders, rulesOf(ctx)[field], (c.customerId ?? c.id) as string);
 
 function provenance(d: Decision, ctx: Context) {
   const chosen = d.chosen;

@@ -1,5 +1,5 @@
 /**
- * Gathers a customer's profile views for a golden field through the request's loaders: the
+ * Gathers a customer's profile views for golden fields through the request's loaders: the
  * profile loader of each source is the same loader the kind's own fields use over those records
  * (src/loaders.ts), so golden fields add no source call.
  *
@@ -12,9 +12,9 @@ import type { Loaders } from '../loaders';
 import type { ProfileView } from '../capabilities';
 import type { SourceRecordRow } from '../idmap/types';
 import type { SourceName } from '../vocabulary';
-import { candidatesFor, type SourceViews } from './fields';
+import { candidatesFor, type GoldenValue, type SourceViews } from './fields';
 import type { FieldRules } from './rules';
-import { decide, type Decision } from './survivorship';
+import { choose, decide, type Decision } from './survivorship';
 
 /** What one source holds for a customer: its records' views, or the first error reading them; `asked`: whether it has records. */
 interface SourceSay {
@@ -25,63 +25,138 @@ interface SourceSay {
 }
 
 /**
- * Per request (the loaders object), per customer and source: every golden field reading that
- * source shares one load and one result. Keyed by customer, then source: no key string per field
- * and source (a list of a thousand customers made twenty per customer).
+ * One customer's evidence in one request, shared by all its golden fields: each source's say
+ * read once, and the fields' decisions. A list of a thousand customers asks every field of every
+ * customer; once the says are in, a field is a pick among them, answered without a promise.
  */
-const saysByRequest = new WeakMap<Loaders, Map<string, Map<SourceName, Promise<SourceSay>>>>();
+interface Evidence {
+  /** The customer's linked records, once the OneID round answered. */
+  linked: readonly SourceRecordRow[] | null;
+  /** Each source's say, once read. */
+  says: Map<SourceName, SourceSay>;
+  /** Sources being read, until their say is in. */
+  reading: Map<SourceName, Promise<unknown>>;
+  /** Sources asked for before the OneID round answered: read together when it does, so every customer of a level shares one call per source. */
+  wanted: Set<SourceName>;
+  /** That first round: the OneID answer, then every wanted source read. */
+  first: Promise<Evidence> | null;
+  /** Decisions made (provenance, insights), per field's rules. */
+  decisions: Map<FieldRules, Decision>;
+}
 
-function sayOf(loaders: Loaders, memo: Map<SourceName, Promise<SourceSay>>, source: SourceName, linked: readonly SourceRecordRow[]): Promise<SourceSay> {
-  let say = memo.get(source);
-  if (!say) {
-    const ids: string[] = [];
-    for (const r of linked) if (r.source === source) ids.push(r.recordId);
-    say = loaders
-      .profile(source)
-      .loadMany(ids)
-      .then((list) => {
-        const error = list.find((r): r is Error => r instanceof Error) ?? null;
-        return { source, views: error ? [] : (list.filter((r) => r !== null) as ProfileView[]), error, asked: ids.length > 0 };
-      });
-    memo.set(source, say);
-  }
-  return say;
+/** Per request (the loaders object), per customer. */
+const evidenceByRequest = new WeakMap<Loaders, Map<string, Evidence>>();
+
+function evidenceOf(loaders: Loaders, customerId: string): Evidence {
+  let byCustomer = evidenceByRequest.get(loaders);
+  if (!byCustomer) evidenceByRequest.set(loaders, (byCustomer = new Map()));
+  let e = byCustomer.get(customerId);
+  if (!e) byCustomer.set(customerId, (e = { linked: null, says: new Map(), reading: new Map(), wanted: new Set(), first: null, decisions: new Map() }));
+  return e;
+}
+
+/** Reads one source's records of the customer (once per request and customer) into its say. */
+function read(loaders: Loaders, e: Evidence, source: SourceName): Promise<unknown> {
+  let p = e.reading.get(source);
+  if (p) return p;
+  const ids: string[] = [];
+  for (const r of e.linked!) if (r.source === source) ids.push(r.recordId);
+  p = loaders
+    .profile(source)
+    .loadMany(ids)
+    .then((list) => {
+      let error: Error | null = null;
+      const views: ProfileView[] = [];
+      for (const r of list) {
+        if (r instanceof Error) {
+          error = r;
+          break;
+        }
+        if (r !== null) views.push(r);
+      }
+      e.says.set(source, { source, views: error ? [] : views, error, asked: ids.length > 0 });
+      e.reading.delete(source);
+    });
+  e.reading.set(source, p);
+  return p;
 }
 
 /**
- * The customer's records in `sources` as profile views. All loads are issued in one tick after
- * the OneID round, so every customer of a level shares one call per source; the fields of one
- * customer share each source's load (a list of a thousand customers spends its time on
- * promises and garbage per field and customer). Throws the first failure.
+ * The customer's evidence with the says of `sources` in: synchronously when they already are,
+ * else a promise of it. All loads are issued in one tick after the OneID round, so every
+ * customer of a level shares one call per source. Rejects with the OneID round's error.
  */
-export async function viewsOf(
-  loaders: Loaders,
-  customerId: string,
-  sources: readonly SourceName[],
-): Promise<{ views: SourceViews[]; failed: Array<{ source: SourceName; error: Error }>; asked: number }> {
-  const linked = await loaders.sourceRecords.load(customerId);
-  let byCustomer = saysByRequest.get(loaders);
-  if (!byCustomer) saysByRequest.set(loaders, (byCustomer = new Map()));
-  let memo = byCustomer.get(customerId);
-  if (!memo) byCustomer.set(customerId, (memo = new Map()));
-  const m = memo;
-  const says = await Promise.all(sources.map((source) => sayOf(loaders, m, source, linked)));
-  const views: SourceViews[] = [];
-  const failed: Array<{ source: SourceName; error: Error }> = [];
-  let asked = 0;
-  for (const say of says) {
-    if (say.asked) asked++;
-    if (say.error) failed.push({ source: say.source, error: say.error });
-    else views.push({ source: say.source, views: say.views });
+function evidence(loaders: Loaders, customerId: string, sources: readonly SourceName[]): Evidence | Promise<Evidence> {
+  const e = evidenceOf(loaders, customerId);
+  let missing = false;
+  for (const s of sources) if (!e.says.has(s)) missing = true;
+  if (!missing) return e;
+  if (e.linked === null) {
+    for (const s of sources) e.wanted.add(s);
+    e.first ??= loaders.sourceRecords.load(customerId).then((linked) => {
+      e.linked = linked;
+      const reads: Promise<unknown>[] = [];
+      for (const s of e.wanted) reads.push(read(loaders, e, s));
+      e.wanted.clear();
+      return Promise.all(reads).then(() => e);
+    });
+    return e.first;
   }
-  return { views, failed, asked };
+  // Asked after the first round (a later level, an insight): read what is not in yet.
+  const reads: Promise<unknown>[] = [];
+  for (const s of sources) if (!e.says.has(s)) reads.push(read(loaders, e, s));
+  return Promise.all(reads).then(() => e);
 }
 
-/** The survivorship decision for one field of one customer, among the sources that answered. */
-export async function goldenDecision(loaders: Loaders, rules: FieldRules, customerId: string): Promise<Decision> {
-  const { views, failed, asked } = await viewsOf(loaders, customerId, rules.sources);
-  if (failed.length && failed.length === asked) throw failed[0].error;
-  const d: Decision = decide(rules, candidatesFor(rules.field, views, rules.sources));
-  d.missing = failed.map((f) => ({ source: f.source, code: String((f.error as { extensions?: { code?: unknown } }).extensions?.code ?? 'SOURCE_UNAVAILABLE') }));
+/** Throws when every source holding the customer's records for the field failed; else the sources that failed. */
+function failuresOf(e: Evidence, rules: FieldRules): SourceSay[] | null {
+  let failed: SourceSay[] | null = null;
+  let asked = 0;
+  for (const s of rules.sources) {
+    const say = e.says.get(s)!;
+    if (say.asked) asked++;
+    if (say.error) (failed ??= []).push(say);
+  }
+  if (failed && failed.length === asked) throw failed[0].error;
+  return failed;
+}
+
+function viewsIn(e: Evidence, rules: FieldRules): SourceViews[] {
+  const views: SourceViews[] = [];
+  for (const s of rules.sources) {
+    const say = e.says.get(s)!;
+    if (!say.error) views.push(say);
+  }
+  return views;
+}
+
+function decisionIn(e: Evidence, rules: FieldRules): Decision {
+  let d = e.decisions.get(rules);
+  if (d) return d;
+  const failed = failuresOf(e, rules);
+  d = decide(rules, candidatesFor(rules.field, viewsIn(e, rules), rules.sources));
+  d.missing = (failed ?? []).map((f) => ({ source: f.source, code: String((f.error as { extensions?: { code?: unknown } }).extensions?.code ?? 'SOURCE_UNAVAILABLE') }));
+  e.decisions.set(rules, d);
   return d;
+}
+
+function valueIn(e: Evidence, rules: FieldRules): GoldenValue | null {
+  const made = e.decisions.get(rules);
+  if (made) return made.chosen?.value ?? null;
+  failuresOf(e, rules);
+  return choose(rules, candidatesFor(rules.field, viewsIn(e, rules), rules.sources))?.value ?? null;
+}
+
+/** The survivorship decision for one field of one customer, among the sources that answered (made once per request). */
+export async function goldenDecision(loaders: Loaders, rules: FieldRules, customerId: string): Promise<Decision> {
+  return decisionIn(await evidence(loaders, customerId, rules.sources), rules);
+}
+
+/**
+ * The field's value alone (what `goldenDecision` answers as `chosen.value`): synchronously when the
+ * customer's says are in, else one promise; a failure throws (or rejects) as `goldenDecision` does.
+ */
+export function goldenValue(loaders: Loaders, rules: FieldRules, customerId: string): GoldenValue | null | Promise<GoldenValue | null> {
+  const e = evidence(loaders, customerId, rules.sources);
+  return e instanceof Promise ? e.then((x) => valueIn(x, rules)) : valueIn(e, rules);
 }

@@ -123,17 +123,45 @@ function sortedCopy<T>(list: readonly T[], compare: (a: T, b: T) => number): T[]
   return out;
 }
 
+/** The index of the first placeholder pattern the candidate's value matches, or -1. */
+function placeholderOf(f: FieldRules, c: Candidate): number {
+  if (typeof c.value !== 'string' || f.ignore.length === 0) return -1;
+  for (let i = 0; i < f.ignore.length; i++) if (f.ignore[i].test(c.value)) return i;
+  return -1;
+}
+
+/** The first of a pool in tie-break order (as a stable sort of the pool would put first). */
+function firstOf(pool: readonly Candidate[], order: (a: Candidate, b: Candidate) => number): Candidate | null {
+  let chosen: Candidate | null = pool.length ? pool[0] : null;
+  for (let i = 1; i < pool.length; i++) if (order(pool[i], chosen!) < 0) chosen = pool[i];
+  return chosen;
+}
+
+/**
+ * The winner alone: what `decide` answers as `chosen`, in any order of the candidates, without
+ * the judged list, the rule or the tie-break sort (a field's value needs none of them; a list of
+ * a thousand customers asks for it per customer and field). The rules keep or drop candidates by
+ * score alone, so the pool they leave is the same set whatever the order.
+ */
+export function choose(f: FieldRules, candidates: readonly Candidate[]): Candidate | null {
+  let pool: Candidate[] = [];
+  for (const c of candidates) if (placeholderOf(f, c) < 0) pool.push(c);
+  for (const r of f.rules) {
+    if (pool.length <= 1) break;
+    pool = narrow(pool, r, f);
+  }
+  return pool.length === 1 ? pool[0] : firstOf(pool, tieBreakOrder(f));
+}
+
 export function decide(f: FieldRules, candidates: readonly Candidate[]): Decision {
   // Every customer of a list decides every field it asks for: no copy or closure that the result does not need.
   if (candidates.length === 0) return { field: f.field, chosen: null, rule: null, candidates: [] };
   const order = tieBreakOrder(f);
   const sorted = sortedCopy(candidates, order);
-  const discardedBy = (c: Candidate): string | null => {
-    if (typeof c.value !== 'string' || f.ignore.length === 0) return null;
-    const i = f.ignore.findIndex((re) => re.test(c.value as string));
+  const discarded = sorted.map((c) => {
+    const i = placeholderOf(f, c);
     return i < 0 ? null : `placeholder (matches ${f.ignoreSources[i]})`;
-  };
-  const discarded = sorted.map(discardedBy);
+  });
   const eligible: Candidate[] = sorted.filter((_, i) => discarded[i] === null);
 
   let rule: DecidingRule | null = null;
@@ -147,9 +175,7 @@ export function decide(f: FieldRules, candidates: readonly Candidate[]): Decisio
     if (rule === null && sameValue(pool, f)) rule = r.rule;
   }
   if (eligible.length > 0 && rule === null) rule = 'tieBreak';
-  // The first in tie-break order (as a stable sort of the pool would put first).
-  let chosen: Candidate | null = pool.length ? pool[0] : null;
-  for (let i = 1; i < pool.length; i++) if (order(pool[i], chosen!) < 0) chosen = pool[i];
+  const chosen = firstOf(pool, order);
 
   const out: JudgedCandidate[] = sorted.map((c, i) => ({
     ...c,

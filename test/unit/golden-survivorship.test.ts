@@ -11,7 +11,7 @@ import type { GraphQLObjectType } from 'graphql';
 import { buildSchema } from '../../src/schema';
 import { candidatesFor as candidatesOfViews, GOLDEN_FIELDS, type GoldenField, type SourceViews } from '../../src/golden/fields';
 import { bindSurvivorship, describeRules, parseSurvivorship, type SurvivorshipRules } from '../../src/golden/rules';
-import { decide, matchKey, type Decision } from '../../src/golden/survivorship';
+import { choose, decide, matchKey, type Decision } from '../../src/golden/survivorship';
 import { loadInsightRules } from '../../src/insights/rules';
 import type { CrmContact } from '../../src/sources/crm/types';
 import type { ScrmFollower } from '../../src/sources/wechat/types';
@@ -293,6 +293,23 @@ describe('Golden fields: survivorship mechanics', () => {
         expect(decide(rules[field], shuffled)).toEqual(reference);
       }
     }
+  });
+
+  it("chooses, for a field's value alone, the winner the full decision cites, whatever the order", () => {
+    const custom = parseSurvivorship({
+      fields: Object.fromEntries(GOLDEN_FIELDS.map((f) => [f, { sources: rules[f].sources, rules: [{ rule: 'mostRecent' }] }])),
+    });
+    for (const r of [rules, custom]) {
+      for (const field of GOLDEN_FIELDS) {
+        const candidates = candidatesFor(field, RECORDS, r[field].sources);
+        const chosen = decide(r[field], candidates).chosen;
+        for (let i = 0; i < 5; i++) {
+          const shuffled = [...candidates].sort(() => Math.random() - 0.5);
+          expect({ field, chosen: choose(r[field], shuffled) }).toEqual({ field, chosen });
+        }
+      }
+    }
+    expect(choose(rules.name, [])).toBeNull();
   });
 
   it('answers no value and no rule when no source holds one', () => {
