@@ -236,3 +236,72 @@ export async function featuresOfRecords(db: Knex, keys: readonly SourceRecordKey
   }
   return out;
 }
+
+/**
+ * Blocks a first comparison must know the size of before it walks them (`first-run.ts`): those
+ * over `maxBlock` records (never compared within), identifier blocks over `maxCarriers` (values
+ * too shared to be evidence) and name blocks over two (a name's frequency). One pass over the
+ * blocks' key order, counting.
+ */
+export async function notableBlocks(db: Knex, maxBlock: number, maxCarriers: number): Promise<Array<{ key: string; n: number }>> {
+  const rows: Array<{ block_key: string; n: number | string }> = await db(PT.blocks)
+    .groupBy('block_key')
+    .havingRaw("COUNT(*) > ? OR (COUNT(*) > ? AND block_key LIKE 'i%') OR (COUNT(*) > 2 AND block_key LIKE 'n%')", [maxBlock, maxCarriers])
+    .select('block_key', db.raw('COUNT(*) AS n'));
+  return rows.map((r) => ({ key: r.block_key, n: Number(r.n) }));
+}
+
+export interface BlockRow extends SourceRecordKey {
+  key: string;
+  /** The record's customer; null when it has none or is deleted. */
+  customerId: string | null;
+}
+
+/**
+ * Rows of the blocks table in key order, after block `after` (whole blocks: the caller drops
+ * a page's last block when the page is full), with each live record's customer.
+ */
+export async function blockRowsAfter(db: Knex, after: string | null, limit: number): Promise<BlockRow[]> {
+  const q = db(`${PT.blocks} as b`)
+    .leftJoin('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id'))
+    .orderBy(['b.block_key', 'b.source', 'b.record_id'])
+    .limit(limit);
+  if (after != null) q.where('b.block_key', '>', after);
+  const rows = await q.select('b.block_key', 'b.source', 'b.record_id', 'sr.customer_id', 'sr.deleted_at');
+  return rows.map((r) => ({ key: r.block_key, source: r.source, recordId: r.record_id, customerId: r.deleted_at == null ? r.customer_id : null }));
+}
+
+/** Records of one block in key order after `after` (a block too large for one page of `blockRowsAfter`). */
+export async function recordsOfBlock(db: Knex, key: string, after: SourceRecordKey | null, limit: number): Promise<SourceRecordKey[]> {
+  const q = db(PT.blocks).where('block_key', key).orderBy(['source', 'record_id']).limit(limit);
+  if (after) q.where((w) => w.where('source', '>', after.source).orWhere((x) => x.where('source', after.source).where('record_id', '>', after.recordId)));
+  return (await q.select('source', 'record_id')).map((r) => ({ source: r.source, recordId: r.record_id }));
+}
+
+/** Marks compared every record after `after` up to `upTo` in key order (a first comparison's batches, many at a time). */
+export async function markScoredRange(db: Knex, after: SourceRecordKey | null, upTo: SourceRecordKey): Promise<void> {
+  const q = db(PT.features)
+    .whereRaw('scored = 0')
+    .where((w) => w.where('source', '<', upTo.source).orWhere((x) => x.where('source', upTo.source).where('record_id', '<=', upTo.recordId)));
+  if (after) q.where((w) => w.where('source', '>', after.source).orWhere((x) => x.where('source', after.source).where('record_id', '>', after.recordId)));
+  await q.update({ scored: 1 });
+}
+
+/** Current customers of live records, by record key string (deleted records and records without a customer left out). */
+export async function customersOfRecords(db: Knex, keys: readonly SourceRecordKey[]): Promise<Map<string, string>> {
+  const rows = await selectChunked(
+    uniqueBy(keys, recordKeyString),
+    (part) =>
+      whereRecords(db('idmap_source_records'), 'source', 'record_id', part).whereNull('deleted_at').whereNotNull('customer_id').select('source', 'record_id', 'customer_id'),
+    400,
+  );
+  return new Map(rows.map((r) => [recordKeyString({ source: r.source, recordId: r.record_id }), r.customer_id as string]));
+}
+
+/** Live records of customers, with their customer. */
+export async function recordsOfCustomers(db: Knex, customerIds: readonly string[]): Promise<Array<SourceRecordKey & { customerId: string }>> {
+  const rows = await selectChunked([...new Set(customerIds)], (part) =>
+    db('idmap_source_records').whereIn('customer_id', part).whereNull('deleted_at').select('source', 'record_id', 'customer_id'),
+  );
+  return rows.map((r) => ({ source: r.source, recordId: r.record_id, customerId: r.customer_id }));
+}

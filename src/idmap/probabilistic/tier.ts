@@ -20,10 +20,11 @@ import type { IdentityRules } from '../rules';
 import { hash16 } from '../evidence';
 import { recordKeyString } from '../tables';
 import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type NewCandidate } from '../writes';
-import { compareRecords } from './compare';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
-import type { MatchModel, PairScore } from './model';
-import { anyScored, blockMembers, blocksOf, featuresOfRecords, markScored, unscoredRecords } from './store';
+import type { MatchModel } from './model';
+import { scorePair, type Rec, type ScoredPair } from './pairs';
+import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
+import { anyScored, blockMembers, blocksOf, customersOfRecords, featuresOfRecords, markScored, markScoredRange, recordsOfCustomers, unscoredRecords } from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
 export const PROBABLE_REASON = 'probable' as const;
@@ -51,24 +52,9 @@ export interface TierOptions {
   batchSize?: number;
   /** Called after each batch with the records compared so far. */
   onBatch?: (done: number) => void;
+  /** A first comparison scores block by block (`first-run.ts`); false: batch by batch, as later runs do (tests compare the two). */
+  walk?: boolean;
   at?: () => string;
-}
-
-type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
-
-interface ScoredPair {
-  a: Rec;
-  b: Rec;
-  score: PairScore;
-  /** The name or the birthday agrees: without that, a pair is at most a review candidate. */
-  about: boolean;
-}
-
-/** Levels that say "this is the same person" by themselves, not through an identifier. */
-const AGREEING: Readonly<Record<string, readonly string[]>> = { name: ['exact', 'alias', 'close'], birthday: ['exact', 'swapped'] };
-
-function personEvidence(vector: ReadonlyArray<string | null>, model: MatchModel): boolean {
-  return model.comparisons.some((c, i) => vector[i] != null && (AGREEING[c.name] ?? []).includes(vector[i] as string));
 }
 
 export async function runProbabilisticTier(opts: TierOptions, stats: ProbabilisticStats = emptyProbabilisticStats()): Promise<ProbabilisticStats> {
@@ -79,6 +65,10 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   // unscored when the batch runs, so never compared with it, and its block memberships and
   // features need not be read (a common name's block was read whole by every batch).
   const firstComparison = !(await anyScored(opts.db));
+  if (firstComparison && opts.walk !== false) {
+    const scores = await scoreFirstRun({ db: opts.db, rules: opts.rules, model: opts.model, records: opts.records, batchSize });
+    if (scores) return linkFirstRun(opts, scores, stats);
+  }
   const blockSizes = new Map<string, number>();
   let after: SourceRecordKey | null = null;
   for (;;) {
@@ -97,6 +87,71 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
     opts.onBatch?.(stats.recordsCompared);
     await new Promise<void>((r) => setImmediate(r));
   }
+}
+
+/** Records marked compared per transaction when their batches link nothing. */
+const MARK_AT_ONCE = 50_000;
+
+/**
+ * A first comparison's links, batch by batch in key order as `scoreBatch` makes them: each
+ * batch's kept pairs with the customers as they are then (earlier batches' links applied),
+ * dropped when one customer by then, in the order the batch finds them (its records in key
+ * order, each one's blocks as the store lists them, their members in key order).
+ */
+async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: ProbabilisticStats): Promise<ProbabilisticStats> {
+  const { db } = opts;
+  const settings = opts.rules.probabilistic!;
+  const linkable = [...scores.pairs.values()].flat().filter((p) => p.about && p.score.weight >= settings.autoLink);
+  const before = await recordsOfCustomers(db, [...new Set(linkable.flatMap((p) => [p.a.customerId!, p.b.customerId!]))]);
+  const links: Array<{ survivorId: string; mergedId: string; batch: number }> = [];
+  for (const list of scores.pairs.values())
+    list.sort((p, q) => (p.xKey < q.xKey ? -1 : p.xKey > q.xKey ? 1 : p.at - q.at || (p.yKey < q.yKey ? -1 : p.yKey > q.yKey ? 1 : 0)));
+  let marked: SourceRecordKey | null = null;
+  let unmarked = 0;
+  for (let i = 0; i < scores.ends.length; i++) {
+    unmarked += scores.sizes[i];
+    const pairs = scores.pairs.get(i) ?? [];
+    if (pairs.length || unmarked >= MARK_AT_ONCE || i === scores.ends.length - 1) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const customers = await customersOfRecords(
+            db,
+            pairs.flatMap((p) => [p.a, p.b]),
+          );
+          const live: ScoredPair[] = [];
+          for (const p of pairs) {
+            const [a, b] = [customers.get(recordKeyString(p.a)), customers.get(recordKeyString(p.b))];
+            if (!a || !b || a === b) {
+              continue;
+            }
+            live.push({ ...p, a: { ...p.a, customerId: a }, b: { ...p.b, customerId: b } });
+          }
+          const plan = planLinks(live, opts);
+          const at = opts.at?.() ?? new Date().toISOString();
+          await opts.beforeWrite?.();
+          await db.transaction(async (trx) => {
+            await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
+            for (const m of plan.merges) await mergeInto(trx, m, at);
+            stats.probableLinks += plan.merges.length;
+            stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
+            await markScoredRange(trx, marked, scores.ends[i]);
+          });
+          links.push(...plan.merges.map((m) => ({ survivorId: m.survivorId, mergedId: m.mergedId, batch: i })));
+          break;
+        } catch (e) {
+          if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
+        }
+      }
+      marked = scores.ends[i];
+      unmarked = 0;
+    }
+    stats.recordsCompared += scores.sizes[i];
+    opts.onBatch?.(stats.recordsCompared);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  stats.pairsCompared += scores.pairsCompared - (await overCounted(db, scores, before, links));
+  stats.blocksSkipped += scores.blocksSkipped;
+  return stats;
 }
 
 /** `upTo`: the batch's last record when no record after it in key order can have been compared (members after it are left unread). */
@@ -168,11 +223,8 @@ async function scoreBatch(
       if (seen.has(pairKey)) continue;
       seen.add(pairKey);
       stats.pairsCompared++;
-      const vector = compareRecords(x, y, model.comparisons);
-      const score = model.score(vector, { nameFrequency: nameFrequency.get(xKey) });
-      if (score.weight < settings.review) continue;
-      const about = personEvidence(vector, model);
-      pairs.push(xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about });
+      const pair = scorePair(x, xKey, y, yKey, model, settings.review, nameFrequency.get(xKey));
+      if (pair) pairs.push(pair);
     }
   }
 

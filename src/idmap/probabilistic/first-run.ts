@@ -1,0 +1,265 @@
+/**
+ * A first comparison of the whole store (no record scored yet), scored block by block instead
+ * of batch by batch. Per batch, the tier reads the blocks of the batch's records and the members
+ * (and features) of each up to the batch, so a common name's block of 150 records was read again
+ * by nearly every batch holding one of its members. Here each block of two to `maxBlock` records
+ * whose members are more than one customer is read once, in key order, and every pair in it
+ * scored as the batch that compares it would score it; only pairs at or above `review` are kept
+ * (a few thousand at a million records), each tagged with that batch, for `tier.ts` to link batch
+ * by batch with the customers as they are then.
+ *
+ * What a batch's comparison of a pair depends on, and why it is known before any batch runs:
+ * - which batch compares it: the one holding the pair's later record (batches are the records in
+ *   key order, `batchSize` at a time), whose record is `x`; within one batch, `x` is the earlier one;
+ * - that it is compared once: in the first block of `x`'s blocks (as the store lists them) that
+ *   holds `y` and is no larger than `maxBlock`; a block spanning one customer at the batch has no
+ *   pair of different customers either;
+ * - `x`'s name frequency and the values too shared to count: block sizes, which the tier never changes;
+ *   the values of `y` are filtered too when it is in the same batch;
+ * - that the two are different customers: a tier link of an earlier batch can join them. Pairs of
+ *   different customers as the rules left them are scored; `tier.ts` drops the ones joined by then
+ *   and `overCounted` takes those under `review` out of the count.
+ */
+import type { Knex } from 'knex';
+import type { IdentityRules } from '../rules';
+import { recordKeyString } from '../tables';
+import type { SourceRecordKey } from '../types';
+import { blockFamily, blockKey } from './features';
+import type { MatchModel } from './model';
+import { scorePair, type Rec, type ScoredPair } from './pairs';
+import { blockRowsAfter, blocksOf, featuresOfRecords, notableBlocks, recordsOfBlock, unscoredRecords, type BlockRow } from './store';
+
+/** A kept pair: the batch that compares it, and its place in that batch's order of finding pairs. */
+export interface BatchPair extends ScoredPair {
+  batch: number;
+  xKey: string;
+  /** Position, in `x`'s blocks, of the block the pair is found in. */
+  at: number;
+  yKey: string;
+}
+
+export interface FirstRunScores {
+  /** Last record of each batch, in key order, and each batch's record count. */
+  ends: SourceRecordKey[];
+  sizes: number[];
+  /** Kept pairs by batch. */
+  pairs: Map<number, BatchPair[]>;
+  pairsCompared: number;
+  blocksSkipped: number;
+  /** Where each record's batch is found: its index in `ends`. */
+  batchOf(key: SourceRecordKey): number;
+  /** Sizes of blocks over `maxBlock` (never compared within). */
+  big: ReadonlySet<string>;
+}
+
+/** Rows read per page of the walk, and records whose features are read at a time. */
+const WALK_PAGE = 20_000;
+const MEMBERS_AT_ONCE = 4_000;
+
+/**
+ * Scores a first comparison by block; null when the store's key order is not the order of the
+ * records' key strings (the batches' order could not be told apart from JavaScript's then).
+ */
+export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; model: MatchModel; records: number; batchSize: number }): Promise<FirstRunScores | null> {
+  const { db, model } = opts;
+  const settings = opts.rules.probabilistic!;
+
+  // The batches, as `unscoredRecords` makes them.
+  const ends: SourceRecordKey[] = [];
+  const endStrings: string[] = [];
+  const sizes: number[] = [];
+  let last = '';
+  for (let after: SourceRecordKey | null = null; ;) {
+    const batch = await unscoredRecords(db, after, opts.batchSize);
+    if (!batch.length) break;
+    for (const k of batch) {
+      const s = recordKeyString(k);
+      if (s <= last) return null;
+      last = s;
+    }
+    after = batch[batch.length - 1];
+    ends.push(after);
+    endStrings.push(last);
+    sizes.push(batch.length);
+  }
+  const batchOfString = (s: string): number => {
+    let lo = 0;
+    let hi = endStrings.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (endStrings[mid] >= s) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+
+  const big = new Set<string>();
+  const tooShared = new Set<string>();
+  const nameSizes = new Map<string, number>();
+  for (const { key, n } of await notableBlocks(db, settings.maxBlock, settings.maxCarriers)) {
+    if (n > settings.maxBlock) big.add(key);
+    if (blockFamily(key) === 'i' && (n > settings.maxCarriers || n > settings.maxBlock)) tooShared.add(key);
+    if (blockFamily(key) === 'n') nameSizes.set(key, n);
+  }
+
+  const out: FirstRunScores = { ends, sizes, pairs: new Map(), pairsCompared: 0, blocksSkipped: 0, batchOf: (k) => batchOfString(recordKeyString(k)), big };
+  let queue: Array<{ key: string; members: SourceRecordKey[] }> = [];
+  let queued = 0;
+  const flush = async () => {
+    if (queue.length) await scoreBlocks(queue);
+    queue = [];
+    queued = 0;
+  };
+
+  const scoreBlocks = async (blocks: Array<{ key: string; members: SourceRecordKey[] }>) => {
+    const wanted = new Map<string, SourceRecordKey>();
+    for (const b of blocks) for (const m of b.members) wanted.set(recordKeyString(m), m);
+    const keys = [...wanted.values()];
+    const [feats, blockRows] = await Promise.all([featuresOfRecords(db, keys) as Promise<Map<string, Rec>>, blocksOf(db, keys)]);
+    const blocksOfRecord = new Map<string, string[]>();
+    for (const { key, record } of blockRows) {
+      const k = recordKeyString(record);
+      const list = blocksOfRecord.get(k) ?? [];
+      blocksOfRecord.set(k, list);
+      list.push(key);
+    }
+    const blockSets = new Map<string, Set<string>>();
+    const blockSet = (k: string) => {
+      let s = blockSets.get(k);
+      if (!s) blockSets.set(k, (s = new Set(blocksOfRecord.get(k) ?? [])));
+      return s;
+    };
+    // As the batch reads them: values of blocks too shared dropped (x's, and y's in the same batch).
+    const filtered = new Map<string, Rec>();
+    const filteredOf = (k: string, r: Rec) => {
+      let f = filtered.get(k);
+      if (!f) filtered.set(k, (f = { ...r, values: r.values.filter((v) => !tooShared.has(blockKey(`i:${v.kind}:${v.key}`))) }));
+      return f;
+    };
+    const nameFrequency = (k: string): number | undefined => {
+      let f: number | undefined;
+      for (const key of blocksOfRecord.get(k) ?? []) {
+        if (blockFamily(key) !== 'n') continue;
+        f = Math.max(f ?? 0, Math.max(0, (nameSizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1));
+      }
+      return f;
+    };
+    for (const { key, members } of blocks) {
+      const recs = members.map((m) => ({ k: recordKeyString(m), r: feats.get(recordKeyString(m)) })).filter((m): m is { k: string; r: Rec } => m.r?.customerId != null);
+      const batches = recs.map((m) => batchOfString(m.k));
+      for (let i = 0; i < recs.length; i++) {
+        for (let j = i + 1; j < recs.length; j++) {
+          if (recs[i].r.customerId === recs[j].r.customerId) continue;
+          // x: the later batch's record, or within one batch the earlier in key order (the batch reads its records' blocks in that order).
+          const [xi, yi] = batches[i] !== batches[j] ? (batches[i] > batches[j] ? [i, j] : [j, i]) : recs[i].k < recs[j].k ? [i, j] : [j, i];
+          const { k: xKey, r: x } = recs[xi];
+          const { k: yKey, r: y } = recs[yi];
+          const xBlocks = blocksOfRecord.get(xKey) ?? [];
+          const yBlocks = blockSet(yKey);
+          const at = xBlocks.findIndex((b) => yBlocks.has(b) && !big.has(b));
+          if (xBlocks[at] !== key) continue; // found in an earlier block of x's
+          out.pairsCompared++;
+          const batch = batches[xi];
+          const pair = scorePair(filteredOf(xKey, x), xKey, batches[yi] === batch ? filteredOf(yKey, y) : { ...y }, yKey, model, settings.review, nameFrequency(xKey));
+          if (!pair) continue;
+          const list = out.pairs.get(batch) ?? [];
+          out.pairs.set(batch, list);
+          list.push({ ...pair, a: { ...pair.a }, b: { ...pair.b }, batch, xKey, at, yKey });
+        }
+      }
+    }
+  };
+
+  // A block over `maxBlock` is skipped once by each batch holding one of its records.
+  const skippedBy = (records: readonly SourceRecordKey[], seen: Set<number>) => {
+    for (const r of records) seen.add(batchOfString(recordKeyString(r)));
+  };
+  const block = async (key: string, rows: BlockRow[], whole: boolean) => {
+    if (!whole || rows.length > settings.maxBlock) {
+      const seen = new Set<number>();
+      skippedBy(rows, seen);
+      for (let after = rows[rows.length - 1] as SourceRecordKey; !whole;) {
+        const more = await recordsOfBlock(db, key, after, WALK_PAGE);
+        if (!more.length) break;
+        skippedBy(more, seen);
+        after = more[more.length - 1];
+      }
+      out.blocksSkipped += seen.size;
+      return;
+    }
+    if (rows.length < 2) return;
+    const live = rows.filter((r) => r.customerId != null);
+    if (new Set(live.map((r) => r.customerId)).size < 2) return;
+    queue.push({ key, members: live.map((r) => ({ source: r.source, recordId: r.recordId })) });
+    queued += live.length;
+    if (queued >= MEMBERS_AT_ONCE) await flush();
+  };
+
+  for (let after: string | null = null; ;) {
+    const page = await blockRowsAfter(db, after, WALK_PAGE);
+    if (!page.length) break;
+    const full = page.length === WALK_PAGE;
+    let start = 0;
+    for (let i = 1; i <= page.length; i++) {
+      if (i < page.length && page[i].key === page[start].key) continue;
+      const isLast = i === page.length;
+      // A full page's last block may go on in the next page: read again from there, unless it is the whole page.
+      if (isLast && full && start > 0) break;
+      await block(page[start].key, page.slice(start, i), !(isLast && full));
+      after = page[start].key;
+      start = i;
+    }
+    if (!full) break;
+  }
+  await flush();
+  return out;
+}
+
+/**
+ * Pairs counted by `scoreFirstRun` that the batches would not have compared: two customers the
+ * rules left apart, joined by the tier's links of earlier batches before the pair's batch. Only
+ * records of customers the tier linked can be such pairs; they are few.
+ */
+export async function overCounted(
+  db: Knex,
+  scores: FirstRunScores,
+  /** Records of the linked customers, as the rules left them (read before the first link). */
+  before: ReadonlyArray<SourceRecordKey & { customerId: string }>,
+  /** The tier's links in order, with the batch that made each. */
+  links: ReadonlyArray<{ survivorId: string; mergedId: string; batch: number }>,
+): Promise<number> {
+  if (!links.length) return 0;
+  const feats = await featuresOfRecords(db, before);
+  const recs = before.filter((r) => feats.has(recordKeyString(r)));
+  const byKey = new Map(recs.map((r) => [recordKeyString(r), r]));
+  const members = new Map<string, string[]>();
+  for (const { key, record } of await blocksOf(db, recs)) {
+    if (scores.big.has(key)) continue;
+    const list = members.get(key) ?? [];
+    members.set(key, list);
+    list.push(recordKeyString(record));
+  }
+  const joinedBefore = (a: string, b: string, batch: number) => {
+    const parent = new Map<string, string>();
+    const find = (c: string): string => {
+      while (parent.has(c)) c = parent.get(c)!;
+      return c;
+    };
+    for (const l of links) if (l.batch < batch) parent.set(find(l.mergedId), find(l.survivorId));
+    return find(a) === find(b);
+  };
+  const pairs = new Set<string>();
+  let n = 0;
+  for (const list of members.values()) {
+    for (const p of list) {
+      for (const q of list) {
+        if (p >= q || pairs.has(`${p}\u0001${q}`)) continue;
+        pairs.add(`${p}\u0001${q}`);
+        const [a, b] = [byKey.get(p)!, byKey.get(q)!];
+        if (a.customerId === b.customerId) continue;
+        if (joinedBefore(a.customerId, b.customerId, Math.max(scores.batchOf(a), scores.batchOf(b)))) n++;
+      }
+    }
+  }
+  return n;
+}
