@@ -34,7 +34,7 @@ interface Evidence {
   linked: readonly SourceRecordRow[] | null;
   /** Each source's say, once read. */
   says: Map<SourceName, SourceSay>;
-  /** Sources being read, until their say is in. */
+  /** Sources being read (or read: `says` is asked first). */
   reading: Map<SourceName, Promise<unknown>>;
   /** Sources asked for before the OneID round answered: read together when it does, so every customer of a level shares one call per source. */
   wanted: Set<SourceName>;
@@ -55,28 +55,38 @@ function evidenceOf(loaders: Loaders, customerId: string): Evidence {
   return e;
 }
 
-/** Reads one source's records of the customer (once per request and customer) into its say. */
-function read(loaders: Loaders, e: Evidence, source: SourceName): Promise<unknown> {
+/** What a source says when read: its views, or its first error (views then empty). */
+function sayOf(source: SourceName, list: Array<ProfileView | Error | null>, asked: boolean): SourceSay {
+  let views = list as ProfileView[];
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i];
+    if (r instanceof Error) return { source, views: [], error: r, asked };
+    // The loaded list is this call's own: copied only when a record is unknown (null).
+    if (r === null && views === list) views = list.slice(0, i) as ProfileView[];
+    else if (r !== null && views !== list) views.push(r);
+  }
+  return { source, views, error: null, asked };
+}
+
+/** Reads one source's records of the customer (once per request and customer) into its say; nothing to wait for when it has none there. */
+function read(loaders: Loaders, e: Evidence, source: SourceName): Promise<unknown> | null {
   let p = e.reading.get(source);
   if (p) return p;
   const ids: string[] = [];
   for (const r of e.linked!) if (r.source === source) ids.push(r.recordId);
-  p = loaders
-    .profile(source)
-    .loadMany(ids)
-    .then((list) => {
-      let error: Error | null = null;
-      const views: ProfileView[] = [];
-      for (const r of list) {
-        if (r instanceof Error) {
-          error = r;
-          break;
-        }
-        if (r !== null) views.push(r);
-      }
-      e.says.set(source, { source, views: error ? [] : views, error, asked: ids.length > 0 });
-      e.reading.delete(source);
-    });
+  if (ids.length === 0) {
+    e.says.set(source, { source, views: [], error: null, asked: false });
+    return null;
+  }
+  const profile = loaders.profile(source);
+  // One record (the usual case): one load, without loadMany's list of promises.
+  p =
+    ids.length === 1
+      ? profile.load(ids[0]).then(
+          (v) => void e.says.set(source, sayOf(source, [v], true)),
+          (error: Error) => void e.says.set(source, { source, views: [], error, asked: true }),
+        )
+      : profile.loadMany(ids).then((list) => void e.says.set(source, sayOf(source, list, true)));
   e.reading.set(source, p);
   return p;
 }
@@ -96,16 +106,22 @@ function evidence(loaders: Loaders, customerId: string, sources: readonly Source
     e.first ??= loaders.sourceRecords.load(customerId).then((linked) => {
       e.linked = linked;
       const reads: Promise<unknown>[] = [];
-      for (const s of e.wanted) reads.push(read(loaders, e, s));
+      for (const s of e.wanted) {
+        const p = read(loaders, e, s);
+        if (p) reads.push(p);
+      }
       e.wanted.clear();
-      return Promise.all(reads).then(() => e);
+      return reads.length === 0 ? e : reads.length === 1 ? reads[0].then(() => e) : Promise.all(reads).then(() => e);
     });
     return e.first;
   }
   // Asked after the first round (a later level, an insight): read what is not in yet.
   const reads: Promise<unknown>[] = [];
-  for (const s of sources) if (!e.says.has(s)) reads.push(read(loaders, e, s));
-  return Promise.all(reads).then(() => e);
+  for (const s of sources) {
+    const p = e.says.has(s) ? null : read(loaders, e, s);
+    if (p) reads.push(p);
+  }
+  return reads.length === 0 ? e : Promise.all(reads).then(() => e);
 }
 
 /** Throws when every source holding the customer's records for the field failed; else the sources that failed. */

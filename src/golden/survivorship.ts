@@ -50,40 +50,51 @@ export function matchKey(value: GoldenValue, compare: FieldRules['compare']): st
 
 const timeOf = (t: string | null) => (t === null ? null : Date.parse(t));
 
-/** Keeps the candidates that rank best under one rule (all of them, if the rule cannot tell them apart). */
+/** The candidates with the best score; all of them when none has one (null: unknown). As `Math.max`, a NaN score is best and equals none. */
+function keepBest(pool: Candidate[], scores: Array<number | null>): Candidate[] {
+  let best: number | null = null;
+  for (const s of scores) if (s !== null && (best === null || s > best || Number.isNaN(s))) best = s;
+  if (best === null) return pool;
+  const out: Candidate[] = [];
+  for (let i = 0; i < pool.length; i++) if (scores[i] === best) out.push(pool[i]);
+  return out.length === pool.length ? pool : out;
+}
+
+/** Keeps the candidates that rank best under one rule (all of them, if the rule cannot tell them apart). Scores computed once per candidate, no closures: every field of every customer of a list narrows. */
 function narrow(pool: Candidate[], rule: SurvivorshipRule, f: FieldRules): Candidate[] {
-  const keepBest = (score: (c: Candidate) => number | null) => {
-    const scores = pool.map(score);
-    const known = scores.filter((s): s is number => s !== null);
-    if (known.length === 0) return pool;
-    const best = Math.max(...known);
-    return pool.filter((_, i) => scores[i] === best);
-  };
+  const scores: Array<number | null> = [];
   switch (rule.rule) {
     case 'sourcePriority': {
       const order = rule.order ?? f.sources;
       // Sources missing from `order` rank below every listed one.
-      return keepBest((c) => {
+      for (const c of pool) {
         const i = order.indexOf(c.source);
-        return i < 0 ? -order.length - 1 : -i;
-      });
+        scores.push(i < 0 ? -order.length - 1 : -i);
+      }
+      break;
     }
     case 'mostRecent':
-      return keepBest((c) => timeOf(c.updatedAt));
+      for (const c of pool) scores.push(timeOf(c.updatedAt));
+      break;
     case 'earliest':
-      return keepBest((c) => {
+      for (const c of pool) {
         const t = timeOf(c.createdAt);
-        return t === null ? null : -t;
-      });
+        scores.push(t === null ? null : -t);
+      }
+      break;
     case 'mostFrequent': {
+      const keys: string[] = [];
       const counts = new Map<string, number>();
       for (const c of pool) {
         const k = matchKey(c.value, f.compare);
+        keys.push(k);
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
-      return keepBest((c) => counts.get(matchKey(c.value, f.compare)) ?? 0);
+      for (const k of keys) scores.push(counts.get(k)!);
+      break;
     }
   }
+  return keepBest(pool, scores);
 }
 
 /** The fixed last word: the field's source order, then record id (shortlex). Made once per field's rules: every decision of the field uses it. */
