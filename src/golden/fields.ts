@@ -38,12 +38,19 @@ const present = (v: GoldenValue | null | undefined): v is GoldenValue => typeof 
 export function candidatesFor(field: GoldenField, views: readonly SourceViews[], sources: readonly SourceName[]): Candidate[] {
   const out: Candidate[] = [];
   for (const source of sources) {
-    for (const v of views.find((s) => s.source === source)?.views ?? []) {
-      const value = v.values[field];
-      if (present(value)) out.push({ value: typeof value === 'string' ? value.trim() : value, source, recordId: v.recordId, updatedAt: v.updatedAt, createdAt: v.createdAt });
-    }
+    const of = views.find((s) => s.source === source);
+    if (of) pushCandidates(out, field, source, of.views);
   }
   return out;
+}
+
+/** Appends the non-empty values one source's views hold for `field`, in record order. */
+export function pushCandidates(out: Candidate[], field: GoldenField, source: SourceName, views: readonly ProfileView[]): void {
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i];
+    const value = v.values[field];
+    if (present(value)) out.push({ value: typeof value === 'string' ? value.trim() : value, source, recordId: v.recordId, updatedAt: v.updatedAt, createdAt: v.createdAt });
+  }
 }
 
 /** A value as provenance shows it: text as is, flags as "true"/"false". */

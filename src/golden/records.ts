@@ -12,14 +12,14 @@ import type { Loaders } from '../loaders';
 import type { ProfileView } from '../capabilities';
 import type { SourceRecordRow } from '../idmap/types';
 import type { SourceName } from '../vocabulary';
-import { candidatesFor, type GoldenValue, type SourceViews } from './fields';
+import { pushCandidates, type Candidate, type GoldenValue } from './fields';
 import type { FieldRules } from './rules';
 import { choose, decide, type Decision } from './survivorship';
 
 /** What one source holds for a customer: its records' views, or the first error reading them; `asked`: whether it has records. */
 interface SourceSay {
   source: SourceName;
-  views: ProfileView[];
+  views: readonly ProfileView[];
   error: Error | null;
   asked: boolean;
 }
@@ -27,21 +27,20 @@ interface SourceSay {
 /**
  * One customer's evidence in one request, shared by all its golden fields: each source's say
  * read once, and the fields' decisions. A list of a thousand customers asks every field of every
- * customer; once the says are in, a field is a pick among them, answered without a promise.
+ * customer and keeps every customer's evidence alive across the source calls: once the says are
+ * in, a field is a pick among them, answered without a promise; the object stays small.
  */
 interface Evidence {
   /** The customer's linked records, once the OneID round answered. */
   linked: readonly SourceRecordRow[] | null;
-  /** Each source's say, once read. */
-  says: Map<SourceName, SourceSay>;
-  /** Sources being read (or read: `says` is asked first). */
-  reading: Map<SourceName, Promise<unknown>>;
+  /** Each source's say once read; its read while under way. */
+  says: Map<SourceName, SourceSay | Promise<SourceSay>>;
   /** Sources asked for before the OneID round answered: read together when it does, so every customer of a level shares one call per source. */
-  wanted: Set<SourceName>;
+  wanted: SourceName[];
   /** That first round: the OneID answer, then every wanted source read. */
   first: Promise<Evidence> | null;
   /** Decisions made (provenance, insights), per field's rules. */
-  decisions: Map<FieldRules, Decision>;
+  decisions: Map<FieldRules, Decision> | null;
 }
 
 /** Per request (the loaders object), per customer. */
@@ -51,45 +50,87 @@ function evidenceOf(loaders: Loaders, customerId: string): Evidence {
   let byCustomer = evidenceByRequest.get(loaders);
   if (!byCustomer) evidenceByRequest.set(loaders, (byCustomer = new Map()));
   let e = byCustomer.get(customerId);
-  if (!e) byCustomer.set(customerId, (e = { linked: null, says: new Map(), reading: new Map(), wanted: new Set(), first: null, decisions: new Map() }));
+  if (!e) byCustomer.set(customerId, (e = { linked: null, says: new Map(), wanted: [], first: null, decisions: null }));
   return e;
 }
 
-/** What a source says when read: its views, or its first error (views then empty). */
-function sayOf(source: SourceName, list: Array<ProfileView | Error | null>, asked: boolean): SourceSay {
-  let views = list as ProfileView[];
-  for (let i = 0; i < list.length; i++) {
-    const r = list[i];
-    if (r instanceof Error) return { source, views: [], error: r, asked };
-    // The loaded list is this call's own: copied only when a record is unknown (null).
-    if (r === null && views === list) views = list.slice(0, i) as ProfileView[];
-    else if (r !== null && views !== list) views.push(r);
-  }
-  return { source, views, error: null, asked };
+const NO_VIEWS: readonly ProfileView[] = Object.freeze([]);
+
+/** Per source, what it says of a customer without records there, and the handlers of a read (shared: no closures per customer). */
+interface SourceReads {
+  none: SourceSay;
+  one: (v: ProfileView | Error | null) => SourceSay;
+  many: (list: Array<ProfileView | Error | null>) => SourceSay;
+  failed: (error: Error) => SourceSay;
+}
+const readsBySource = new Map<SourceName, SourceReads>();
+
+function readsOf(source: SourceName): SourceReads {
+  let r = readsBySource.get(source);
+  if (r) return r;
+  const none: SourceSay = Object.freeze({ source, views: NO_VIEWS, error: null, asked: false });
+  r = {
+    none,
+    one: (v) => (v instanceof Error ? { source, views: NO_VIEWS, error: v, asked: true } : { source, views: v === null ? NO_VIEWS : [v], error: null, asked: true }),
+    many: (list) => {
+      let views = list as ProfileView[];
+      for (let i = 0; i < list.length; i++) {
+        const v = list[i];
+        if (v instanceof Error) return { source, views: NO_VIEWS, error: v, asked: true };
+        // The loaded list is this call's own: copied only when a record is unknown (null).
+        if (v === null && views === list) views = list.slice(0, i) as ProfileView[];
+        else if (v !== null && views !== list) views.push(v);
+      }
+      return { source, views, error: null, asked: true };
+    },
+    failed: (error) => ({ source, views: NO_VIEWS, error, asked: true }),
+  };
+  readsBySource.set(source, r);
+  return r;
 }
 
-/** Reads one source's records of the customer (once per request and customer) into its say; nothing to wait for when it has none there. */
-function read(loaders: Loaders, e: Evidence, source: SourceName): Promise<unknown> | null {
-  let p = e.reading.get(source);
-  if (p) return p;
-  const ids: string[] = [];
-  for (const r of e.linked!) if (r.source === source) ids.push(r.recordId);
-  if (ids.length === 0) {
-    e.says.set(source, { source, views: [], error: null, asked: false });
-    return null;
+/** Reads one source's records of the customer (once per request and customer): its say, at once when it has none there. */
+function read(loaders: Loaders, e: Evidence, source: SourceName): SourceSay | Promise<SourceSay> {
+  const made = e.says.get(source);
+  if (made) return made;
+  let first = -1;
+  let ids: string[] | null = null;
+  const linked = e.linked!;
+  for (let i = 0; i < linked.length; i++) {
+    if (linked[i].source !== source) continue;
+    if (first < 0) first = i;
+    else (ids ??= [linked[first].recordId]).push(linked[i].recordId);
   }
+  const r = readsOf(source);
   const profile = loaders.profile(source);
   // One record (the usual case): one load, without loadMany's list of promises.
-  p =
-    ids.length === 1
-      ? profile.load(ids[0]).then(
-          (v) => void e.says.set(source, sayOf(source, [v], true)),
-          (error: Error) => void e.says.set(source, { source, views: [], error, asked: true }),
-        )
-      : profile.loadMany(ids).then((list) => void e.says.set(source, sayOf(source, list, true)));
-  e.reading.set(source, p);
-  return p;
+  const say = first < 0 ? r.none : ids ? profile.loadMany(ids).then(r.many) : profile.load(linked[first].recordId).then(r.one, r.failed);
+  e.says.set(source, say);
+  return say;
 }
+
+/** Puts the says read in a round in place of their reads. */
+function settle(e: Evidence, says: SourceSay[]): Evidence {
+  for (let i = 0; i < says.length; i++) e.says.set(says[i].source, says[i]);
+  return e;
+}
+
+/** Waits for the reads among `says`, if any. */
+function whenRead(e: Evidence, says: Array<SourceSay | Promise<SourceSay>>): Evidence | Promise<Evidence> {
+  let pending: Promise<SourceSay>[] | null = null;
+  for (let i = 0; i < says.length; i++) {
+    const s = says[i];
+    if (s instanceof Promise) (pending ??= []).push(s);
+  }
+  if (!pending) return e;
+  if (pending.length === 1) return pending[0].then((say) => settle(e, [say]));
+  return Promise.all(pending).then((list) => settle(e, list));
+}
+
+const isIn = (e: Evidence, source: SourceName) => {
+  const say = e.says.get(source);
+  return say !== undefined && !(say instanceof Promise);
+};
 
 /**
  * The customer's evidence with the says of `sources` in: synchronously when they already are,
@@ -99,37 +140,33 @@ function read(loaders: Loaders, e: Evidence, source: SourceName): Promise<unknow
 function evidence(loaders: Loaders, customerId: string, sources: readonly SourceName[]): Evidence | Promise<Evidence> {
   const e = evidenceOf(loaders, customerId);
   let missing = false;
-  for (const s of sources) if (!e.says.has(s)) missing = true;
+  for (let i = 0; i < sources.length; i++) if (!isIn(e, sources[i])) missing = true;
   if (!missing) return e;
   if (e.linked === null) {
-    for (const s of sources) e.wanted.add(s);
+    for (const s of sources) if (!e.wanted.includes(s)) e.wanted.push(s);
     e.first ??= loaders.sourceRecords.load(customerId).then((linked) => {
       e.linked = linked;
-      const reads: Promise<unknown>[] = [];
-      for (const s of e.wanted) {
-        const p = read(loaders, e, s);
-        if (p) reads.push(p);
-      }
-      e.wanted.clear();
-      return reads.length === 0 ? e : reads.length === 1 ? reads[0].then(() => e) : Promise.all(reads).then(() => e);
+      return whenRead(
+        e,
+        e.wanted.map((s) => read(loaders, e, s)),
+      );
     });
     return e.first;
   }
   // Asked after the first round (a later level, an insight): read what is not in yet.
-  const reads: Promise<unknown>[] = [];
-  for (const s of sources) {
-    const p = e.says.has(s) ? null : read(loaders, e, s);
-    if (p) reads.push(p);
-  }
-  return reads.length === 0 ? e : Promise.all(reads).then(() => e);
+  return whenRead(
+    e,
+    sources.map((s) => read(loaders, e, s)),
+  );
 }
 
 /** Throws when every source holding the customer's records for the field failed; else the sources that failed. */
 function failuresOf(e: Evidence, rules: FieldRules): SourceSay[] | null {
   let failed: SourceSay[] | null = null;
   let asked = 0;
-  for (const s of rules.sources) {
-    const say = e.says.get(s)!;
+  const sources = rules.sources;
+  for (let i = 0; i < sources.length; i++) {
+    const say = e.says.get(sources[i]) as SourceSay;
     if (say.asked) asked++;
     if (say.error) (failed ??= []).push(say);
   }
@@ -137,30 +174,32 @@ function failuresOf(e: Evidence, rules: FieldRules): SourceSay[] | null {
   return failed;
 }
 
-function viewsIn(e: Evidence, rules: FieldRules): SourceViews[] {
-  const views: SourceViews[] = [];
-  for (const s of rules.sources) {
-    const say = e.says.get(s)!;
-    if (!say.error) views.push(say);
+/** The field's candidates among the sources that answered (as `candidatesFor` over their views). */
+function candidatesIn(e: Evidence, rules: FieldRules): Candidate[] {
+  const out: Candidate[] = [];
+  const sources = rules.sources;
+  for (let i = 0; i < sources.length; i++) {
+    const say = e.says.get(sources[i]) as SourceSay;
+    if (!say.error) pushCandidates(out, rules.field, sources[i], say.views);
   }
-  return views;
+  return out;
 }
 
 function decisionIn(e: Evidence, rules: FieldRules): Decision {
-  let d = e.decisions.get(rules);
+  let d = e.decisions?.get(rules);
   if (d) return d;
   const failed = failuresOf(e, rules);
-  d = decide(rules, candidatesFor(rules.field, viewsIn(e, rules), rules.sources));
+  d = decide(rules, candidatesIn(e, rules));
   d.missing = (failed ?? []).map((f) => ({ source: f.source, code: String((f.error as { extensions?: { code?: unknown } }).extensions?.code ?? 'SOURCE_UNAVAILABLE') }));
-  e.decisions.set(rules, d);
+  (e.decisions ??= new Map()).set(rules, d);
   return d;
 }
 
 function valueIn(e: Evidence, rules: FieldRules): GoldenValue | null {
-  const made = e.decisions.get(rules);
+  const made = e.decisions?.get(rules);
   if (made) return made.chosen?.value ?? null;
   failuresOf(e, rules);
-  return choose(rules, candidatesFor(rules.field, viewsIn(e, rules), rules.sources))?.value ?? null;
+  return choose(rules, candidatesIn(e, rules))?.value ?? null;
 }
 
 /** The survivorship decision for one field of one customer, among the sources that answered (made once per request). */

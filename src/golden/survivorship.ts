@@ -53,7 +53,10 @@ const timeOf = (t: string | null) => (t === null ? null : Date.parse(t));
 /** The candidates with the best score; all of them when none has one (null: unknown). As `Math.max`, a NaN score is best and equals none. */
 function keepBest(pool: Candidate[], scores: Array<number | null>): Candidate[] {
   let best: number | null = null;
-  for (const s of scores) if (s !== null && (best === null || s > best || Number.isNaN(s))) best = s;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (s !== null && (best === null || s > best || Number.isNaN(s))) best = s;
+  }
   if (best === null) return pool;
   const out: Candidate[] = [];
   for (let i = 0; i < pool.length; i++) if (scores[i] === best) out.push(pool[i]);
@@ -67,30 +70,30 @@ function narrow(pool: Candidate[], rule: SurvivorshipRule, f: FieldRules): Candi
     case 'sourcePriority': {
       const order = rule.order ?? f.sources;
       // Sources missing from `order` rank below every listed one.
-      for (const c of pool) {
-        const i = order.indexOf(c.source);
+      for (let j = 0; j < pool.length; j++) {
+        const i = order.indexOf(pool[j].source);
         scores.push(i < 0 ? -order.length - 1 : -i);
       }
       break;
     }
     case 'mostRecent':
-      for (const c of pool) scores.push(timeOf(c.updatedAt));
+      for (let i = 0; i < pool.length; i++) scores.push(timeOf(pool[i].updatedAt));
       break;
     case 'earliest':
-      for (const c of pool) {
-        const t = timeOf(c.createdAt);
+      for (let i = 0; i < pool.length; i++) {
+        const t = timeOf(pool[i].createdAt);
         scores.push(t === null ? null : -t);
       }
       break;
     case 'mostFrequent': {
       const keys: string[] = [];
       const counts = new Map<string, number>();
-      for (const c of pool) {
-        const k = matchKey(c.value, f.compare);
+      for (let i = 0; i < pool.length; i++) {
+        const k = matchKey(pool[i].value, f.compare);
         keys.push(k);
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
-      for (const k of keys) scores.push(counts.get(k)!);
+      for (let i = 0; i < keys.length; i++) scores.push(counts.get(keys[i])!);
       break;
     }
   }
@@ -156,11 +159,8 @@ function firstOf(pool: readonly Candidate[], order: (a: Candidate, b: Candidate)
  */
 export function choose(f: FieldRules, candidates: readonly Candidate[]): Candidate | null {
   let pool: Candidate[] = [];
-  for (const c of candidates) if (placeholderOf(f, c) < 0) pool.push(c);
-  for (const r of f.rules) {
-    if (pool.length <= 1) break;
-    pool = narrow(pool, r, f);
-  }
+  for (let i = 0; i < candidates.length; i++) if (placeholderOf(f, candidates[i]) < 0) pool.push(candidates[i]);
+  for (let i = 0; i < f.rules.length && pool.length > 1; i++) pool = narrow(pool, f.rules[i], f);
   return pool.length === 1 ? pool[0] : firstOf(pool, tieBreakOrder(f));
 }
 
