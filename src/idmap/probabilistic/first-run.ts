@@ -27,7 +27,7 @@ import type { SourceRecordKey } from '../types';
 import { blockFamily, blockKey } from './features';
 import type { MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
-import { blockRowsAfter, blocksOf, featuresOfRecords, notableBlocks, recordsOfBlock, unscoredRecords, type BlockRow } from './store';
+import { blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
 
 /** A kept pair: the batch that compares it, and its place in that batch's order of finding pairs. */
 export interface BatchPair extends ScoredPair {
@@ -52,9 +52,9 @@ export interface FirstRunScores {
   big: ReadonlySet<string>;
 }
 
-/** Rows read per page of the walk, and records whose features are read at a time. */
-const WALK_PAGE = 20_000;
-const MEMBERS_AT_ONCE = 4_000;
+/** Blocks whose members are read and scored at a time (at most `maxBlock` records each), and records of a block over `maxBlock` read at a time. */
+const BLOCKS_AT_ONCE = 400;
+const RECORDS_AT_ONCE = 20_000;
 
 /**
  * Scores a first comparison by block; null when the store's key order is not the order of the
@@ -69,18 +69,22 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
   const endStrings: string[] = [];
   const sizes: number[] = [];
   let last = '';
+  // Many batches a query: consecutive runs of `batchSize` records in key order are the batches.
+  const page = opts.batchSize * 25;
   for (let after: SourceRecordKey | null = null; ;) {
-    const batch = await unscoredRecords(db, after, opts.batchSize);
-    if (!batch.length) break;
-    for (const k of batch) {
-      const s = recordKeyString(k);
+    const keys = await unscoredRecords(db, after, page);
+    for (let i = 0; i < keys.length; i++) {
+      const s = recordKeyString(keys[i]);
       if (s <= last) return null;
       last = s;
+      if ((i + 1) % opts.batchSize === 0 || i === keys.length - 1) {
+        ends.push(keys[i]);
+        endStrings.push(s);
+        sizes.push((i % opts.batchSize) + 1);
+      }
     }
-    after = batch[batch.length - 1];
-    ends.push(after);
-    endStrings.push(last);
-    sizes.push(batch.length);
+    if (keys.length < page) break;
+    after = keys[keys.length - 1];
   }
   const batchOfString = (s: string): number => {
     let lo = 0;
@@ -103,26 +107,8 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
   }
 
   const out: FirstRunScores = { ends, sizes, pairs: new Map(), pairsCompared: 0, blocksSkipped: 0, batchOf: (k) => batchOfString(recordKeyString(k)), big };
-  let queue: Array<{ key: string; members: SourceRecordKey[] }> = [];
-  let queued = 0;
-  const flush = async () => {
-    if (queue.length) await scoreBlocks(queue);
-    queue = [];
-    queued = 0;
-  };
-
-  const scoreBlocks = async (blocks: Array<{ key: string; members: SourceRecordKey[] }>) => {
-    const wanted = new Map<string, SourceRecordKey>();
-    for (const b of blocks) for (const m of b.members) wanted.set(recordKeyString(m), m);
-    const keys = [...wanted.values()];
-    const [feats, blockRows] = await Promise.all([featuresOfRecords(db, keys) as Promise<Map<string, Rec>>, blocksOf(db, keys)]);
-    const blocksOfRecord = new Map<string, string[]>();
-    for (const { key, record } of blockRows) {
-      const k = recordKeyString(record);
-      const list = blocksOfRecord.get(k) ?? [];
-      blocksOfRecord.set(k, list);
-      list.push(key);
-    }
+  const scoreBlocks = async (blockKeys: string[]) => {
+    const { members: blocks, blocks: blocksOfRecord } = (await membersOfBlocks(db, blockKeys)) as { members: Map<string, Rec[]>; blocks: Map<string, string[]> };
     const blockSets = new Map<string, Set<string>>();
     const blockSet = (k: string) => {
       let s = blockSets.get(k);
@@ -144,8 +130,8 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
       }
       return f;
     };
-    for (const { key, members } of blocks) {
-      const recs = members.map((m) => ({ k: recordKeyString(m), r: feats.get(recordKeyString(m)) })).filter((m): m is { k: string; r: Rec } => m.r?.customerId != null);
+    for (const [key, members] of blocks) {
+      const recs = members.map((r) => ({ k: recordKeyString(r), r }));
       const batches = recs.map((m) => batchOfString(m.k));
       for (let i = 0; i < recs.length; i++) {
         for (let j = i + 1; j < recs.length; j++) {
@@ -171,47 +157,23 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
   };
 
   // A block over `maxBlock` is skipped once by each batch holding one of its records.
-  const skippedBy = (records: readonly SourceRecordKey[], seen: Set<number>) => {
-    for (const r of records) seen.add(batchOfString(recordKeyString(r)));
-  };
-  const block = async (key: string, rows: BlockRow[], whole: boolean) => {
-    if (!whole || rows.length > settings.maxBlock) {
-      const seen = new Set<number>();
-      skippedBy(rows, seen);
-      for (let after = rows[rows.length - 1] as SourceRecordKey; !whole;) {
-        const more = await recordsOfBlock(db, key, after, WALK_PAGE);
-        if (!more.length) break;
-        skippedBy(more, seen);
-        after = more[more.length - 1];
-      }
-      out.blocksSkipped += seen.size;
-      return;
+  for (const key of big) {
+    const seen = new Set<number>();
+    for (let after: SourceRecordKey | null = null; ;) {
+      const page = await recordsOfBlock(db, key, after, RECORDS_AT_ONCE);
+      for (const r of page) seen.add(batchOfString(recordKeyString(r)));
+      if (page.length < RECORDS_AT_ONCE) break;
+      after = page[page.length - 1];
     }
-    if (rows.length < 2) return;
-    const live = rows.filter((r) => r.customerId != null);
-    if (new Set(live.map((r) => r.customerId)).size < 2) return;
-    queue.push({ key, members: live.map((r) => ({ source: r.source, recordId: r.recordId })) });
-    queued += live.length;
-    if (queued >= MEMBERS_AT_ONCE) await flush();
-  };
+    out.blocksSkipped += seen.size;
+  }
 
   for (let after: string | null = null; ;) {
-    const page = await blockRowsAfter(db, after, WALK_PAGE);
-    if (!page.length) break;
-    const full = page.length === WALK_PAGE;
-    let start = 0;
-    for (let i = 1; i <= page.length; i++) {
-      if (i < page.length && page[i].key === page[start].key) continue;
-      const isLast = i === page.length;
-      // A full page's last block may go on in the next page: read again from there, unless it is the whole page.
-      if (isLast && full && start > 0) break;
-      await block(page[start].key, page.slice(start, i), !(isLast && full));
-      after = page[start].key;
-      start = i;
-    }
-    if (!full) break;
+    const keys = await mixedBlocksAfter(db, after, settings.maxBlock, BLOCKS_AT_ONCE);
+    if (keys.length) await scoreBlocks(keys);
+    if (keys.length < BLOCKS_AT_ONCE) break;
+    after = keys[keys.length - 1];
   }
-  await flush();
   return out;
 }
 

@@ -216,25 +216,28 @@ export async function featuresOfRecords(db: Knex, keys: readonly SourceRecordKey
     400,
   );
   const out = new Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>();
-  for (const r of rows) {
-    const held: HeldValue[] = r.held
-      ? (JSON.parse(r.held) as Array<[HeldValue['kind'], string, string | null, string | null]>).map(([kind, key, from, to]) => ({ kind, key, from, to }))
-      : [];
-    out.set(recordKeyString({ source: r.source, recordId: r.record_id }), {
-      source: r.source,
-      recordId: r.record_id,
-      customerId: r.customer_id,
-      scored: Boolean(r.scored),
-      name: nameFormOf(r.name, r.name_alt),
-      birth: r.birth,
-      gender: r.gender,
-      city: r.city,
-      province: r.province,
-      country: r.country,
-      values: held,
-    });
-  }
+  for (const r of rows) out.set(recordKeyString({ source: r.source, recordId: r.record_id }), featuresOfRow(r));
   return out;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function featuresOfRow(r: any): MatchFeatures & { customerId: string | null; scored: boolean } {
+  const held: HeldValue[] = r.held
+    ? (JSON.parse(r.held) as Array<[HeldValue['kind'], string, string | null, string | null]>).map(([kind, key, from, to]) => ({ kind, key, from, to }))
+    : [];
+  return {
+    source: r.source,
+    recordId: r.record_id,
+    customerId: r.customer_id,
+    scored: Boolean(r.scored),
+    name: nameFormOf(r.name, r.name_alt),
+    birth: r.birth,
+    gender: r.gender,
+    city: r.city,
+    province: r.province,
+    country: r.country,
+    values: held,
+  };
 }
 
 /**
@@ -251,27 +254,74 @@ export async function notableBlocks(db: Knex, maxBlock: number, maxCarriers: num
   return rows.map((r) => ({ key: r.block_key, n: Number(r.n) }));
 }
 
-export interface BlockRow extends SourceRecordKey {
-  key: string;
-  /** The record's customer; null when it has none or is deleted. */
-  customerId: string | null;
+/**
+ * Blocks of two to `maxBlock` records whose live records are more than one customer, in key
+ * order after block `after`: the only blocks with a pair to compare. Counted in SQL, not read:
+ * most identifier blocks hold one customer's records after the rules.
+ */
+export async function mixedBlocksAfter(db: Knex, after: string | null, maxBlock: number, limit: number): Promise<string[]> {
+  const q = db(`${PT.blocks} as b`)
+    .leftJoin('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id').andOnNull('sr.deleted_at'))
+    .groupBy('b.block_key')
+    .havingRaw('COUNT(*) BETWEEN 2 AND ? AND COUNT(DISTINCT sr.customer_id) > 1', [maxBlock])
+    .orderBy('b.block_key')
+    .limit(limit);
+  if (after != null) q.where('b.block_key', '>', after);
+  return (await q.select('b.block_key')).map((r) => r.block_key as string);
 }
 
 /**
- * Rows of the blocks table in key order, after block `after` (whole blocks: the caller drops
- * a page's last block when the page is full), with each live record's customer.
+ * Members of blocks that are live records with a customer: each one's features and customer
+ * (by block, one row per membership), and every block key of each (in the order `blocksOf`
+ * lists a record's blocks: the record index's).
  */
-export async function blockRowsAfter(db: Knex, after: string | null, limit: number): Promise<BlockRow[]> {
-  const q = db(`${PT.blocks} as b`)
-    .leftJoin('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id'))
-    .orderBy(['b.block_key', 'b.source', 'b.record_id'])
-    .limit(limit);
-  if (after != null) q.where('b.block_key', '>', after);
-  const rows = await q.select('b.block_key', 'b.source', 'b.record_id', 'sr.customer_id', 'sr.deleted_at');
-  return rows.map((r) => ({ key: r.block_key, source: r.source, recordId: r.record_id, customerId: r.deleted_at == null ? r.customer_id : null }));
+export async function membersOfBlocks(
+  db: Knex,
+  blockKeys: readonly string[],
+): Promise<{ members: Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>; blocks: Map<string, string[]> }> {
+  const [rows, blockRows] = await Promise.all([
+    selectChunked(blockKeys, (part) =>
+      db(`${PT.blocks} as m`)
+        .join('idmap_source_records as sr', (j) => j.on('sr.source', 'm.source').andOn('sr.record_id', 'm.record_id'))
+        .join(`${PT.features} as f`, (j) => j.on('f.source', 'm.source').andOn('f.record_id', 'm.record_id'))
+        .whereIn('m.block_key', part)
+        .whereNull('sr.deleted_at')
+        .whereNotNull('sr.customer_id')
+        .select('m.block_key as member_of', 'f.*', 'sr.customer_id'),
+    ),
+    selectChunked(blockKeys, (part) =>
+      db(`${PT.blocks} as m`)
+        .join(`${PT.blocks} as b`, (j) => j.on('b.source', 'm.source').andOn('b.record_id', 'm.record_id'))
+        .whereIn('m.block_key', part)
+        .select('m.block_key as member_of', 'b.block_key', 'b.source', 'b.record_id'),
+    ),
+  ]);
+  const members = new Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>();
+  const byRecord = new Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>();
+  for (const r of rows) {
+    const k = recordKeyString({ source: r.source, recordId: r.record_id });
+    const f = byRecord.get(k) ?? featuresOfRow(r);
+    byRecord.set(k, f);
+    const list = members.get(r.member_of) ?? [];
+    members.set(r.member_of, list);
+    list.push(f);
+  }
+  // A record's blocks once, though it is a member of several of these blocks.
+  const blocks = new Map<string, string[]>();
+  const from = new Map<string, string>();
+  for (const r of blockRows) {
+    const k = recordKeyString({ source: r.source, recordId: r.record_id });
+    const first = from.get(k) ?? r.member_of;
+    from.set(k, first);
+    if (first !== r.member_of) continue;
+    const list = blocks.get(k) ?? [];
+    blocks.set(k, list);
+    list.push(r.block_key);
+  }
+  return { members, blocks };
 }
 
-/** Records of one block in key order after `after` (a block too large for one page of `blockRowsAfter`). */
+/** Records of one block in key order after `after`. */
 export async function recordsOfBlock(db: Knex, key: string, after: SourceRecordKey | null, limit: number): Promise<SourceRecordKey[]> {
   const q = db(PT.blocks).where('block_key', key).orderBy(['source', 'record_id']).limit(limit);
   if (after) q.where((w) => w.where('source', '>', after.source).orWhere((x) => x.where('source', after.source).where('record_id', '>', after.recordId)));
