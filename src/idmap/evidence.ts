@@ -166,7 +166,11 @@ const PART_HASH = 5;
  */
 export function birthdayKey(raw: string | null | undefined, rules: IdentityRules): string | null {
   const d = normalizeDate(raw);
-  if (!d || rules.isIgnoredBirthday(d)) return null;
+  return !d || rules.isIgnoredBirthday(d) ? null : birthdayHash(d);
+}
+
+/** The key of a normalized date (`YYYY-MM-DD`), form defaults not considered: see `birthdayKey`. */
+export function birthdayHash(d: string): string {
   const [y, m, day] = d.split('-');
   return hash16(m <= day ? d : `${y}-${day}-${m}`);
 }

@@ -27,6 +27,7 @@ import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats 
 import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
+import { startPreparer, type Preparer } from './prepare-thread';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishIdentifierBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
@@ -93,7 +94,12 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
         async (stats) => {
           const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
           const bulkIdentifiers = await startIdentifierBulkLoad(store.db);
-          for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk);
+          const preparer = startPreparer();
+          try {
+            for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer);
+          } finally {
+            await preparer.close();
+          }
           if (bulkIdentifiers) await finishIdentifierBulkLoad(store.db);
           if (bulk) await finishBulkLoad(store.db);
         },
@@ -230,20 +236,24 @@ async function scanSource(
   stats: ResolveStats,
   progress: Progress | undefined,
   bulk: boolean,
+  preparer: Preparer,
 ) {
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
+  // A page is sent to the preparer's worker as soon as the source answers it.
+  const scan = (from: string | null) => connector.scan(from, pageSize).then((page) => preparer.prepare(page.records, rules).then(() => page));
   let cursor = await store.scanCursor(connector.name);
-  let asked = connector.scan(cursor, pageSize);
+  let asked = scan(cursor);
   for (;;) {
     const page = await asked;
     stats.pagesRead++;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
-    // The next page is asked for before this one is staged: a source behind HTTP answers while
-    // the store writes (pages are still staged one at a time, in order). A failure is met when
-    // that page is awaited; one never awaited (staging failed first) is not left unhandled.
+    // The next page is asked for before this one is staged: a source behind HTTP answers, and
+    // the worker prepares its records, while the store writes (pages are still staged one at a
+    // time, in order). A failure is met when that page is awaited; one never awaited (staging
+    // failed first) is not left unhandled.
     if (!page.done && next !== undefined) {
-      asked = connector.scan(next, pageSize);
+      asked = scan(next);
       asked.catch(() => undefined);
     }
     await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk);

@@ -7,12 +7,11 @@
  * an unchanged record writes nothing, which is what makes a re-run idempotent. Records older
  * than the stored version (a feed replaying history) are ignored.
  */
-import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
-import { foldText } from '../canonical';
+import type { CountryCode } from 'libphonenumber-js/max';
 import type { ScannedRecord, SourceName } from '../vocabulary';
-import { birthdayKey, nameKey } from './evidence';
 import type { IdentityRules, NormalizedIdentifier } from './rules';
-import { featuresOf, type HeldValue, type MatchFeatures } from './probabilistic/features';
+import { featuresWith, type HeldValue, type MatchFeatures } from './probabilistic/features';
+import { identityOf, preparedOf, regionOf, type HeldIdentifier } from './prepare';
 import type { StoredPeriod } from './probabilistic/store';
 import type { ScanChanges, StoredRecord } from './resolution-store';
 import type { NewLinkEvent } from './writes';
@@ -60,9 +59,11 @@ export function stagePage(
   stats.recordsRead += records.length;
 
   for (const r of latest.values()) {
-    const updatedAt = validInstant(r.updatedAt) ?? at;
-    const idents = normalizeAll(r, rules, stats, recordRegion(r, rules)).filter((i) => !heldUntilBefore(i, updatedAt));
-    const traits = { nameKey: nameKey(r.traits?.name), birthdayKey: birthdayKey(r.traits?.birthday, rules) };
+    const p = preparedOf(r, rules);
+    stats.identifiersUnusable += p.unusable;
+    const updatedAt = p.updatedAt ?? at;
+    const idents = p.identifiers.filter((i) => !heldUntilBefore(i, updatedAt));
+    const traits = { nameKey: p.nameKey, birthdayKey: p.birthday && !rules.isIgnoredBirthday(p.birthday) ? p.birthdayKey : null };
     const old = stored.get(r.recordId);
 
     if (!old) {
@@ -146,50 +147,10 @@ function bindEvent(
 
 /** Where a record's phones without a country code are read: its own country when it says one, else its source's region. */
 export function recordRegion(r: Pick<ScannedRecord, 'source' | 'traits'>, rules: IdentityRules): CountryCode {
-  const c = foldText(r.traits?.country).toUpperCase();
-  return c && isSupportedCountry(c) ? (c as CountryCode) : rules.regionOf(r.source);
+  return regionOf(r, rules.regionOf(r.source));
 }
 
-/**
- * A page's records normalized once: staging and the probabilistic tier's features both read
- * every identifier, and parsing phones is most of staging's own time.
- */
-const normalizedBy = new WeakMap<IdentityRules, WeakMap<ScannedRecord, { identifiers: HeldIdentifier[]; unusable: number }>>();
-
-/** Normalized, de-duplicated identifiers of a record; unusable values (a phone no region assigns included) are counted and dropped. */
-function normalizeAll(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): HeldIdentifier[] {
-  let normalizedOf = normalizedBy.get(rules);
-  if (!normalizedOf) normalizedBy.set(rules, (normalizedOf = new WeakMap()));
-  const known = normalizedOf.get(r);
-  if (known) {
-    stats.identifiersUnusable += known.unusable;
-    return known.identifiers;
-  }
-  const before = stats.identifiersUnusable;
-  const identifiers = normalizeRecord(r, rules, stats, region);
-  normalizedOf.set(r, { identifiers, unusable: stats.identifiersUnusable - before });
-  return identifiers;
-}
-
-function normalizeRecord(r: ScannedRecord, rules: IdentityRules, stats: StageStats, region: CountryCode): HeldIdentifier[] {
-  const out = new Map<string, HeldIdentifier>();
-  for (const raw of r.identifiers ?? []) {
-    if (raw?.value == null || foldText(raw.value) === '') continue;
-    const n = rules.normalize(raw.kind, String(raw.value), region);
-    if (!n) {
-      stats.identifiersUnusable++;
-      continue;
-    }
-    out.set(identityOf(n), { ...n, since: validInstant(raw.since), until: validInstant(raw.until) });
-  }
-  return [...out.values()];
-}
-
-/** A normalized identifier with the period its source says it was held (null: not said). */
-export interface HeldIdentifier extends NormalizedIdentifier {
-  since: string | null;
-  until: string | null;
-}
+export type { HeldIdentifier };
 
 /**
  * What the probabilistic tier compares about each record a page inserted or changed, and the
@@ -216,7 +177,9 @@ export function featuresOfPage(
   for (const id of touched) {
     const r = latest.get(id);
     if (!r) continue;
-    const updatedAt = validInstant(r.updatedAt);
+    // Prepared once for the two (identifiers, traits): by the stage, or a worker thread before it.
+    const prepared = preparedOf(r, rules);
+    const updatedAt = prepared.updatedAt;
     const periods = stored.get(id) ?? [];
     const firstSeen = new Map<string, string>();
     for (const p of periods) {
@@ -224,7 +187,7 @@ export function featuresOfPage(
       const seen = firstSeen.get(k);
       if (!p.to && (seen === undefined || p.from < seen)) firstSeen.set(k, p.from);
     }
-    const held: HeldValue[] = normalizeAll(r, rules, emptyStageStats(), recordRegion(r, rules))
+    const held: HeldValue[] = prepared.identifiers
       .filter((i) => usable({ kind: i.kind, value: i.value, key: i.matchKey }))
       .map((i) => ({
         kind: i.kind,
@@ -237,18 +200,10 @@ export function featuresOfPage(
       if (!p.to || carried.has(`${p.kind}\u0000${p.key}`) || !usable(p)) continue;
       held.push({ kind: p.kind, key: p.key, from: day(p.from), to: day(p.to) });
     }
-    features.push(featuresOf(source, id, r.traits ?? undefined, held, rules.isIgnoredBirthday));
+    features.push(featuresWith(source, id, prepared.traits, held, rules.isIgnoredBirthday));
   }
   return { features, deleted, fresh: new Set(changes.inserts.map((i) => i.recordId)) };
 }
 
 /** Whether the source says the value was given up by `at` (it is then history, not a current identifier). */
 const heldUntilBefore = (i: HeldIdentifier, at: string) => i.until != null && i.until <= at;
-
-const identityOf = (i: { kind: string; value: string }) => `${i.kind}\u0000${i.value}`;
-
-function validInstant(s: string | null | undefined): string | null {
-  if (!s) return null;
-  const ms = Date.parse(s);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
-}

@@ -49,17 +49,36 @@ export function featuresOf(
   values: HeldValue[],
   isIgnoredBirthday: (d: string) => boolean = () => false,
 ): MatchFeatures {
+  return featuresWith(source, recordId, comparedTraits(traits), values, isIgnoredBirthday);
+}
+
+/** A record's traits as the tier compares them, before the rules' ignored birthdays are applied (`featuresWith` applies them). */
+export type ComparedTraits = Pick<MatchFeatures, 'name' | 'birth' | 'gender' | 'city' | 'province' | 'country'>;
+
+export function comparedTraits(traits: RawTraits | undefined): ComparedTraits {
   const t = traits ?? {};
   const g = normalizeGender(t.gender);
   return {
-    source,
-    recordId,
     name: nameForm(t.name),
-    birth: birthOf(t.birthday, isIgnoredBirthday),
+    birth: birthOf(t.birthday, () => false),
     gender: g === 'MALE' ? 'M' : g === 'FEMALE' ? 'F' : null,
     city: placeOf(t.city),
     province: placeOf(t.province),
     country: foldText(t.country).toUpperCase().slice(0, 2) || null,
+  };
+}
+
+/** The features of a record from its compared traits; a full date the rules ignore is no birthday (a year alone is never one of them). */
+export function featuresWith(source: string, recordId: string, t: ComparedTraits, values: HeldValue[], isIgnoredBirthday: (d: string) => boolean): MatchFeatures {
+  return {
+    source,
+    recordId,
+    name: t.name,
+    birth: t.birth && t.birth.length === 10 && isIgnoredBirthday(t.birth) ? null : t.birth,
+    gender: t.gender,
+    city: t.city,
+    province: t.province,
+    country: t.country,
     values: values.filter((v) => COMPARED_KINDS.includes(v.kind)),
   };
 }
