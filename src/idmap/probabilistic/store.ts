@@ -272,51 +272,42 @@ export async function mixedBlocksAfter(db: Knex, after: string | null, maxBlock:
 
 /**
  * Members of blocks that are live records with a customer: each one's features and customer
- * (by block, one row per membership), and every block key of each (in the order `blocksOf`
- * lists a record's blocks: the record index's).
+ * (by block, one row per membership), and every block key of each in the order `blocksOf` lists
+ * a record's blocks (the record index's: by row id on SQLite, by block key on MariaDB), read
+ * with the member as one list instead of a row per block.
  */
 export async function membersOfBlocks(
   db: Knex,
   blockKeys: readonly string[],
 ): Promise<{ members: Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>; blocks: Map<string, string[]> }> {
-  const [rows, blockRows] = await Promise.all([
-    selectChunked(blockKeys, (part) =>
-      db(`${PT.blocks} as m`)
-        .join('idmap_source_records as sr', (j) => j.on('sr.source', 'm.source').andOn('sr.record_id', 'm.record_id'))
-        .join(`${PT.features} as f`, (j) => j.on('f.source', 'm.source').andOn('f.record_id', 'm.record_id'))
-        .whereIn('m.block_key', part)
-        .whereNull('sr.deleted_at')
-        .whereNotNull('sr.customer_id')
-        .select('m.block_key as member_of', 'f.*', 'sr.customer_id'),
-    ),
-    selectChunked(blockKeys, (part) =>
-      db(`${PT.blocks} as m`)
-        .join(`${PT.blocks} as b`, (j) => j.on('b.source', 'm.source').andOn('b.record_id', 'm.record_id'))
-        .whereIn('m.block_key', part)
-        .select('m.block_key as member_of', 'b.block_key', 'b.source', 'b.record_id'),
-    ),
-  ]);
+  const list = isMysql(db) ? "GROUP_CONCAT(b.block_key ORDER BY b.block_key SEPARATOR ',')" : "group_concat(b.block_key, ',' ORDER BY b.rowid)";
+  const rows = await selectChunked(blockKeys, (part) =>
+    db(`${PT.blocks} as m`)
+      .join('idmap_source_records as sr', (j) => j.on('sr.source', 'm.source').andOn('sr.record_id', 'm.record_id'))
+      .join(`${PT.features} as f`, (j) => j.on('f.source', 'm.source').andOn('f.record_id', 'm.record_id'))
+      .whereIn('m.block_key', part)
+      .whereNull('sr.deleted_at')
+      .whereNotNull('sr.customer_id')
+      .select(
+        'm.block_key as member_of',
+        'f.*',
+        'sr.customer_id',
+        db.raw(`(SELECT ${list} FROM ?? AS b WHERE b.source = m.source AND b.record_id = m.record_id) AS block_list`, [PT.blocks]),
+      ),
+  );
   const members = new Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>();
   const byRecord = new Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>();
+  const blocks = new Map<string, string[]>();
   for (const r of rows) {
     const k = recordKeyString({ source: r.source, recordId: r.record_id });
-    const f = byRecord.get(k) ?? featuresOfRow(r);
-    byRecord.set(k, f);
+    let f = byRecord.get(k);
+    if (!f) {
+      byRecord.set(k, (f = featuresOfRow(r)));
+      blocks.set(k, String(r.block_list).split(','));
+    }
     const list = members.get(r.member_of) ?? [];
     members.set(r.member_of, list);
     list.push(f);
-  }
-  // A record's blocks once, though it is a member of several of these blocks.
-  const blocks = new Map<string, string[]>();
-  const from = new Map<string, string>();
-  for (const r of blockRows) {
-    const k = recordKeyString({ source: r.source, recordId: r.record_id });
-    const first = from.get(k) ?? r.member_of;
-    from.set(k, first);
-    if (first !== r.member_of) continue;
-    const list = blocks.get(k) ?? [];
-    blocks.set(k, list);
-    list.push(r.block_key);
   }
   return { members, blocks };
 }
