@@ -177,5 +177,12 @@ export function birthdayHash(d: string): string {
 
 /** A short stable hash for keys and candidate dedupe (not a secret: equality only). */
 export function hash16(s: string): string {
-  return crypto.createHash('sha256').update(s).digest('hex').slice(0, 16);
+  return sha256Hex(s).slice(0, 16);
 }
+
+/**
+ * One-shot `crypto.hash` where Node has it (20.12+): the same SHA-256 without a Hash object per
+ * call, about 4x faster on short keys, and staging hashes several keys a record.
+ */
+const sha256Hex: (s: string) => string =
+  typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s).digest('hex');
