@@ -28,29 +28,37 @@ export interface Context {
   insights: InsightsRuntime;
   /** OneID stewardship (src/idmap/stewardship.ts): the identity mutations and explanations; absent where not served. */
   stewardship?: Stewardship;
+  /** BI list evaluations shared by the requests of one export (src/bi/list.ts): it pages through one plan. */
+  listEvaluations?: ListEvaluations;
 }
 
+/** BI list evaluations by (filter, order, viewer); opaque here (src/bi/list.ts fills it). */
+export type ListEvaluations = Map<string, Promise<unknown>>;
+
 /** What every request's context is made from: the gateway's parts, the same for each request (Gateway.requestDeps). */
-export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries'> & {
+export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries' | 'account'> & {
   limits: Config['limits'];
   log: Logger;
   insights: InsightsRuntime;
   stewardship?: Stewardship;
 };
 
-export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer): Context {
+/** Each context has an account of its own (`loaders.account`): the source calls made for it, and only those, are booked there. */
+export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations } = {}): Context {
   const insights = deps.insights;
   return {
     requestId,
     viewer,
     loaders: createLoaders({
       ...deps,
+      account: new Map(),
       orderWindowDays: insights.orderWindowDays,
-      rfmBoundaries: () => insights.rfmBoundaries(),
+      rfmBoundaries: (account) => insights.rfmBoundaries(account),
     }),
     limits: deps.limits,
     log: deps.log.child({ requestId }),
     insights,
     stewardship: deps.stewardship,
+    ...extra,
   };
 }

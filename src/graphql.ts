@@ -11,7 +11,7 @@ import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
 import { safeError } from './observability/scrub';
-import { currentSourceUses, sourcesExtension } from './observability/request-sources';
+import { sourcesExtension } from './observability/request-sources';
 import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
 import { asQueryTooComplex, type LimitsPlugin } from './access/limits';
 import { activeSpan } from './observability/tracing';
@@ -96,7 +96,7 @@ function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
           metrics.observeRequest(operation, outcome, role, ms / 1e3);
           activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
           // What the request cost each source it touched, and how those calls went.
-          const uses = currentSourceUses();
+          const uses = contextValue?.loaders?.account;
           if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };
           contextValue?.log?.info(
             {

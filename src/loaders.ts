@@ -12,7 +12,7 @@
 import DataLoader from 'dataloader';
 import type { IdMapReader, CustomerRow, IdentifierKey, IdentifierRow, LinkEvent, SourceRecordKey, SourceRecordRow } from './idmap/types';
 import type { CapabilityName, CategoryStat, Engagement, Order, OrderLine, OrderQuery, OrderSummary, ProfileView, Refund, RfmBoundaries, Ticket } from './capabilities';
-import type { EventQuery, Instant, Slot, SourceEvent, SourceName } from './vocabulary';
+import type { EventQuery, Instant, Slot, SourceAccount, SourceEvent, SourceName } from './vocabulary';
 import type { SourceRegistry } from './sources/registry';
 import type { BatchLoader } from './sources/kind';
 import type { BiStore } from './idmap/bi-store';
@@ -41,9 +41,11 @@ export interface LoaderDeps {
   /** Windows (days before `now`) the order summary counts recent orders in. Default DEFAULT_ORDER_WINDOW_DAYS. */
   orderWindowDays?: readonly number[];
   /** The RFM quintile boundaries of the whole order base: from a cache shared across requests (src/insights/rfm-cache.ts). */
-  rfmBoundaries?: () => Promise<RfmBoundaries>;
+  rfmBoundaries?: (account?: SourceAccount) => Promise<RfmBoundaries>;
   /** BI lists (src/bi/); absent where they are not served. */
   bi?: BiDeps;
+  /** The request's account of its source calls (`extensions.sources`, a BI plan's actual calls): every connector call is booked to it. */
+  account?: SourceAccount;
   /** Runs a loader batch in a trace span of its own (src/observability/tracing.ts); absent when tracing is off. */
   span?: <T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>) => Promise<T>;
 }
@@ -64,14 +66,19 @@ function missing(source: SourceName, capability: string): never {
 }
 
 export function createLoaders(deps: LoaderDeps) {
-  const { idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries } = deps;
+  const { idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries, account = new Map() } = deps;
   const batches = new Map<string, DataLoader<string, unknown>>();
   const windowDays = [...orderWindowDays];
   const cap = <K extends 'profile' | 'commerce' | 'service' | 'engagement' | 'events'>(source: SourceName, k: K) =>
     registry.get(source)?.capabilities[k] ?? missing(source, k);
 
   /** The request's loader for one batch operation of one source; see KindContext.loaders.batch. */
-  function batch<V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant = ''): DataLoader<string, V> {
+  function batch<V>(
+    source: SourceName,
+    operation: string,
+    call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>,
+    variant = '',
+  ): DataLoader<string, V> {
     const key = `${source}\u0000${operation}\u0000${variant}`;
     let l = batches.get(key) as DataLoader<string, V> | undefined;
     if (!l) {
@@ -79,8 +86,8 @@ export function createLoaders(deps: LoaderDeps) {
       // One span per batch the loader dispatches; the connector's calls (chunks, retries) are its children.
       const traced = span
         ? (keys: readonly string[]) =>
-            span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys))
-        : call;
+            span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys, account))
+        : (keys: readonly string[]) => call(keys, account);
       batches.set(key, (l = loader<string, V>(traced)) as DataLoader<string, unknown>);
     }
     return l;
@@ -120,6 +127,8 @@ export function createLoaders(deps: LoaderDeps) {
     registry,
     /** BI lists' store and limits, when served. */
     bi: deps.bi,
+    /** The request's account of its source calls: what `extensions.sources` reports. */
+    account,
 
     // ----- OneID -----
     customer: loader<string, CustomerRow | null>((ids) => idmap.customersByIds(ids)),
@@ -153,7 +162,12 @@ export function createLoaders(deps: LoaderDeps) {
 
     together,
 
-    batch: batch as <V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant?: string) => BatchLoader<V>,
+    batch: batch as <V>(
+      source: SourceName,
+      operation: string,
+      call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>,
+      variant?: string,
+    ) => BatchLoader<V>,
 
     // ----- capabilities, per source -----
     /** The source's records as profile views (the same loader as the kind's own field over those records). */
@@ -162,7 +176,7 @@ export function createLoaders(deps: LoaderDeps) {
       const made = profiles.get(source);
       if (made) return made;
       const p = cap(source, 'profile');
-      const records = batch(source, p.operation, (ids) => p.records(ids));
+      const records = batch(source, p.operation, (ids, a) => p.records(ids, a));
       const views = new WeakMap<object, ProfileView>();
       const view = (r: unknown) => {
         if (r instanceof Error || r == null) return r as Error | null;
@@ -179,42 +193,43 @@ export function createLoaders(deps: LoaderDeps) {
     },
     engagement(source: SourceName): BatchLoader<Engagement | Error | null> {
       const e = cap(source, 'engagement');
-      const records = batch(source, e.operation, (ids) => e.records(ids));
+      const records = batch(source, e.operation, (ids, a) => e.records(ids, a));
       const view = (r: unknown) => (r instanceof Error || r == null ? (r as Error | null) : e.view(r, source));
       return { load: async (id) => view(await records.load(id)), loadMany: async (ids) => (await records.loadMany(ids)).map(view) };
     },
     // Always with the request's windows, so the plain summary and the insights share one call.
     orderSummaries: (source: SourceName) =>
-      batch<Slot<OrderSummary> | null>(source, 'orderSummariesByRecordIds', (ids) => cap(source, 'commerce').orderSummariesByRecordIds(ids, { now, windowDays })),
+      batch<Slot<OrderSummary> | null>(source, 'orderSummariesByRecordIds', (ids, a) => cap(source, 'commerce').orderSummariesByRecordIds(ids, { now, windowDays }, a)),
     /** Orders differ by their arguments; one loader per distinct (since, limit) keeps each batch one call. */
     orders: (source: SourceName, query: OrderQuery) =>
       batch<Slot<Order>[]>(
         source,
         'ordersByRecordIds',
-        (ids) => cap(source, 'commerce').ordersByRecordIds(ids, query),
+        (ids, a) => cap(source, 'commerce').ordersByRecordIds(ids, query, a),
         JSON.stringify([query.since ?? null, query.limit ?? null]),
       ),
-    orderLines: (source: SourceName) => batch<Slot<OrderLine>[]>(source, 'linesByOrderIds', (ids) => cap(source, 'commerce').linesByOrderIds(ids)),
-    refunds: (source: SourceName) => batch<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids) => cap(source, 'commerce').refundsByOrderIds(ids)),
-    categoryStats: (source: SourceName) => batch<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids) => cap(source, 'commerce').categoryStatsByRecordIds(ids)),
-    tickets: (source: SourceName) => batch<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids) => cap(source, 'service').ticketsByRecordIds(ids)),
+    orderLines: (source: SourceName) => batch<Slot<OrderLine>[]>(source, 'linesByOrderIds', (ids, a) => cap(source, 'commerce').linesByOrderIds(ids, a)),
+    refunds: (source: SourceName) => batch<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids, a) => cap(source, 'commerce').refundsByOrderIds(ids, a)),
+    categoryStats: (source: SourceName) =>
+      batch<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids, a) => cap(source, 'commerce').categoryStatsByRecordIds(ids, a)),
+    tickets: (source: SourceName) => batch<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids, a) => cap(source, 'service').ticketsByRecordIds(ids, a)),
     /** Per source record key, its newest events after the query's position (timeline pages: one loader per query). */
     events: (source: SourceName, query: EventQuery) =>
       batch<Slot<SourceEvent>[]>(
         source,
         'eventsByRecordIds',
-        (ids) => cap(source, 'events').eventsByRecordIds(ids, query),
+        (ids, a) => cap(source, 'events').eventsByRecordIds(ids, query, a),
         JSON.stringify([query.after, query.since, query.kinds, query.limit]),
       ),
 
     /** One key ('base'): the whole order base's boundaries, from the cross-request cache. */
     rfmBoundaries: loader<'base', RfmBoundaries>(async (keys) => {
       if (!rfmBoundaries) throw new Error('loaders: rfmBoundaries was not given (the context passes the insights runtime cache)');
-      const b = await rfmBoundaries();
+      const b = await rfmBoundaries(account);
       return keys.map(() => b);
     }),
   };
-  depsOf.set(loaders, { ...deps, now });
+  depsOf.set(loaders, { ...deps, now, account });
   return loaders;
 }
 

@@ -12,7 +12,6 @@ import { createContext } from './context';
 import { webhookRoute } from './webhooks';
 import { exportRoute } from './bi/export';
 import { safeError } from './observability/scrub';
-import { withSourceAccounting } from './observability/request-sources';
 import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 import { ideEnabled } from './config';
 import { createIde, ideRoute } from './ide';
@@ -222,13 +221,10 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
         }
       }
       const method = req.method;
-      // The request's own scope for source accounting (extensions.sources, src/observability/request-sources.ts).
-      const response = await withSourceAccounting(() =>
-        apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method, headers, search: url.search, body },
-          context: async () => createContext(gw.requestDeps, requestId, viewer),
-        }),
-      );
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: url.search, body },
+        context: async () => createContext(gw.requestDeps, requestId, viewer),
+      });
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {

@@ -20,9 +20,7 @@ import type http from 'node:http';
 import zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
 import type { Gateway } from '../gateway';
-import { createContext, type Viewer } from '../context';
-import { withSourceAccounting } from '../observability/request-sources';
-import { withEvaluationCache } from './list';
+import { createContext, type ListEvaluations, type Viewer } from '../context';
 import { rateLimitedResponse, type Admission } from '../access/rate-limit';
 
 const ROUTE = /^\/export\/customers\.(ndjson|csv)$/;
@@ -195,85 +193,81 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           edges { cursor node { ${selectionOf(ask.fields)} } }
         }
       }`;
+      // One plan for the whole export: its pages share the list evaluations (src/bi/list.ts); each page books its own source calls.
+      const listEvaluations: ListEvaluations = new Map();
       const page = (after: string | null) =>
-        withSourceAccounting(() =>
-          apollo.executeOperation(
-            { query, variables: { first, after, filter: filter ?? null, orderBy: ask.orderBy } },
-            {
-              contextValue: createContext(gw.requestDeps, requestId, viewer as Viewer),
-            },
-          ),
+        apollo.executeOperation(
+          { query, variables: { first, after, filter: filter ?? null, orderBy: ask.orderBy } },
+          { contextValue: createContext(gw.requestDeps, requestId, viewer as Viewer, { listEvaluations }) },
         );
 
       const row = rowWriter(format, ask.fields);
-      await withEvaluationCache(async () => {
-        const after = ask.after;
-        let started = false;
-        let out: Writable = res;
-        const write = async (chunk: string) => {
-          if (!out.write(chunk)) await drained(out, res);
-        };
-        try {
-          // One page ahead: the next page is asked for as soon as this one's cursor is known, and
-          // runs while this one is written (two pages in memory at most).
-          let next: ReturnType<typeof page> | null = null;
-          for (;;) {
-            const result = await (next ?? page(after));
-            next = null;
-            if (result.body.kind !== 'single') throw new Error('export: incremental delivery is not expected');
-            const { data, errors } = result.body.singleResult as {
-              data?: { customersConnection?: Connection } | null;
-              errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-            };
-            const conn = data?.customersConnection;
-            if (!started) {
-              if (!conn) {
-                const status = errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 500 : 400;
-                res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-                res.end(JSON.stringify({ errors }));
-                return;
-              }
-              const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-              res.writeHead(200, {
-                'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-                'cache-control': 'no-store',
-                vary: 'accept-encoding',
-                ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-              });
-              if (gzip) {
-                const z = zlib.createGzip({ level: 6 });
-                z.pipe(res);
-                out = z;
-              }
-              started = true;
-              if (format === 'csv') await write(['_cursor', ...ask.fields].map(csvCell).join(',') + '\r\n');
-            }
-            if (!conn) throw new Error(errors?.[0]?.message ?? 'export page failed');
-            if (conn.pageInfo.hasNextPage) {
-              next = page(conn.pageInfo.endCursor);
-              next.catch(() => undefined); // awaited on the next turn; a client gone meanwhile leaves it unread
-            }
-            // Rows go out in chunks of a hundred: fewer writes, same backpressure.
-            for (let i = 0; i < conn.edges.length; i += 100) {
-              let chunk = '';
-              for (const edge of conn.edges.slice(i, i + 100)) chunk += row(edge.cursor, edge.node);
-              await write(chunk);
-            }
-            if (!next || res.destroyed) break;
-          }
-        } catch (e) {
-          if (res.destroyed) return;
-          gw.log.warn({ requestId, reason: e instanceof Error ? e.message.slice(0, 200) : 'unknown' }, 'export ended early');
+      const after = ask.after;
+      let started = false;
+      let out: Writable = res;
+      const write = async (chunk: string) => {
+        if (!out.write(chunk)) await drained(out, res);
+      };
+      try {
+        // One page ahead: the next page is asked for as soon as this one's cursor is known, and
+        // runs while this one is written (two pages in memory at most).
+        let next: ReturnType<typeof page> | null = null;
+        for (;;) {
+          const result = await (next ?? page(after));
+          next = null;
+          if (result.body.kind !== 'single') throw new Error('export: incremental delivery is not expected');
+          const { data, errors } = result.body.singleResult as {
+            data?: { customersConnection?: Connection } | null;
+            errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+          };
+          const conn = data?.customersConnection;
           if (!started) {
-            res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-            res.end(JSON.stringify({ errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
-            return;
+            if (!conn) {
+              const status = errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 500 : 400;
+              res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+              res.end(JSON.stringify({ errors }));
+              return;
+            }
+            const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+            res.writeHead(200, {
+              'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+              'cache-control': 'no-store',
+              vary: 'accept-encoding',
+              ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+            });
+            if (gzip) {
+              const z = zlib.createGzip({ level: 6 });
+              z.pipe(res);
+              out = z;
+            }
+            started = true;
+            if (format === 'csv') await write(['_cursor', ...ask.fields].map(csvCell).join(',') + '\r\n');
           }
-          const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>' } };
-          out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
+          if (!conn) throw new Error(errors?.[0]?.message ?? 'export page failed');
+          if (conn.pageInfo.hasNextPage) {
+            next = page(conn.pageInfo.endCursor);
+            next.catch(() => undefined); // awaited on the next turn; a client gone meanwhile leaves it unread
+          }
+          // Rows go out in chunks of a hundred: fewer writes, same backpressure.
+          for (let i = 0; i < conn.edges.length; i += 100) {
+            let chunk = '';
+            for (const edge of conn.edges.slice(i, i + 100)) chunk += row(edge.cursor, edge.node);
+            await write(chunk);
+          }
+          if (!next || res.destroyed) break;
         }
-        out.end();
-      });
+      } catch (e) {
+        if (res.destroyed) return;
+        gw.log.warn({ requestId, reason: e instanceof Error ? e.message.slice(0, 200) : 'unknown' }, 'export ended early');
+        if (!started) {
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+          return;
+        }
+        const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>' } };
+        out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
+      }
+      out.end();
     }
   };
 }

@@ -3,7 +3,6 @@
  * first (page size, filter grammar, the role's right to the fields it filters on, the cost
  * estimate), then the plan, then one page. Nothing reaches a source before every guard passed.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import { badUserInput, queryTooComplex } from '../errors';
@@ -20,16 +19,6 @@ export interface ListArgs {
   first?: number | null;
   after?: string | null;
   orderBy?: CustomerOrder | null;
-}
-
-const evaluations = new AsyncLocalStorage<Map<string, Promise<Evaluated | null>>>();
-
-/**
- * Runs `fn` with one evaluation per (filter, order, viewer) for every list read inside it: an
- * export pages through one plan instead of re-planning for each page.
- */
-export function withEvaluationCache<T>(fn: () => Promise<T>): Promise<T> {
-  return evaluations.run(new Map(), fn);
 }
 
 export function biOf(ctx: Context): BiDeps {
@@ -112,7 +101,8 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
   const bi = biOf(ctx);
   const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
   const key = JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);
-  const cache = evaluations.getStore();
+  // An export's pages share one evaluation per (filter, order, viewer): it pages through one plan instead of re-planning per page.
+  const cache = ctx.listEvaluations as Map<string, Promise<Evaluated | null>> | undefined;
   const kept = walkCache(bi);
   const earlier = kept.get(key);
   let evaluated = cache?.get(key);

@@ -29,7 +29,6 @@ import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
 import { lifecycleFor, rfmFor, tagsFor } from '../insights/facts';
 import { freshLoaders, type Loaders } from '../loaders';
-import { currentSourceUses } from '../observability/request-sources';
 import type { SourceName } from '../vocabulary';
 import { FILTER_FIELDS, type FilterNode, type Leaf, type LeafOwner } from './filter';
 import { both, complement, either, everyone, inRange, only, allBut, type CustomerSet } from './sets';
@@ -148,7 +147,7 @@ export function createPlanner(deps: PlanDeps) {
     let owners: Set<string> | null = null;
     const mark = steps.length;
     await step({ filter: key, capability: 'engagement', strategy: 'pushdown', candidates: null }, [{ source: name, calls: estimate }], async () => {
-      const ids = await capability.recordIdsWhere!(key);
+      const ids = await capability.recordIdsWhere!(key, loaders.account);
       if (!ids) return only([]);
       owners = new Set((await store.customersOfRecords(name, ids)).values());
       return only(owners);
@@ -192,9 +191,9 @@ export function createPlanner(deps: PlanDeps) {
     return started;
   }
 
-  function snapshot(): Map<string, number> | null {
-    const uses = currentSourceUses();
-    return uses ? new Map([...uses].map(([s, u]) => [s, u.calls])) : null;
+  /** Calls booked so far to the request's account, per source. */
+  function snapshot(): Map<string, number> {
+    return new Map([...loaders.account].map(([s, u]) => [s, u.calls]));
   }
 
   async function step(
@@ -217,7 +216,7 @@ export function createPlanner(deps: PlanDeps) {
       sources: [...touched].map((source) => ({
         source,
         estimatedCalls: sum(estimates.filter((e) => e.source === source).map((e) => e.calls)),
-        actualCalls: after ? (after.get(source) ?? 0) - (before?.get(source) ?? 0) : null,
+        actualCalls: (after.get(source) ?? 0) - (before.get(source) ?? 0),
       })),
     });
     return result;
@@ -301,7 +300,7 @@ export function createPlanner(deps: PlanDeps) {
         if (capability.orderFacts) {
           const estimate = (await pushdownCalls(name, capability.orderFactsCalls)) ?? 1;
           await step({ filter: key, capability: 'commerce', strategy: 'pushdown', candidates: null }, [{ source: name, calls: estimate }], async () => {
-            const facts = await capability.orderFacts!(query);
+            const facts = await capability.orderFacts!(query, loaders.account);
             const owners = await store.customersOfRecords(
               name,
               facts.map((f) => f.recordId),
@@ -416,7 +415,7 @@ export function createPlanner(deps: PlanDeps) {
           const search = capability.recordIdsWhere;
           let searched = true;
           await step({ filter: leaf.key, capability: 'profile', strategy: 'pushdown', candidates: null }, [{ source: name, calls: 1 }], async () => {
-            const pushed = await search(leaf.field, leaf.values);
+            const pushed = await search(leaf.field, leaf.values, loaders.account);
             if (!pushed) return ((searched = false), only([]));
             const owners = await store.customersOfRecords(name, pushed);
             for (const c of owners.values()) found.add(c);
@@ -578,7 +577,7 @@ export function createPlanner(deps: PlanDeps) {
             async () => {
               for await (const pairs of recordPages(name, candidates)) {
                 const counts = await freshLoaders(loaders)
-                  .batch<number>(name, 'unusedCoupons', (ids) => unused(ids))
+                  .batch<number>(name, 'unusedCoupons', (ids, account) => unused(ids, account))
                   .loadMany(pairs.map((p) => p.recordId));
                 pairs.forEach((p, i) => {
                   const n = counts[i];

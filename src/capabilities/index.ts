@@ -14,7 +14,7 @@
  * data, a `SourceError` in a key's slot for a malformed row, a rejection for a failed call.
  * Operations are required: a kind that provides a capability provides all of it.
  */
-import type { EventKind, EventQuery, Instant, Money, Slot, SourceEvent, SourceName } from '../vocabulary';
+import type { EventKind, EventQuery, Instant, Money, Slot, SourceAccount, SourceEvent, SourceName } from '../vocabulary';
 
 // ---------- profile ----------
 
@@ -61,7 +61,8 @@ export interface ProfileCapability<R = unknown> {
    * under the same name, so golden fields and those fields share one loader and one call.
    */
   readonly operation: string;
-  records(ids: readonly string[]): Promise<Array<Slot<R> | null>>;
+  /** `account`, here and below: the request the call is made for, passed on to every call the connector makes for it (`SourceCall.account`). */
+  records(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<R> | null>>;
   /** Pure: what one record says. */
   view(record: R): ProfileView;
   /**
@@ -70,7 +71,7 @@ export interface ProfileCapability<R = unknown> {
    * `WHERE … IN`) in one call. Answers null for a field it cannot search that way: the planner
    * then reads the records and looks for itself.
    */
-  recordIdsWhere?(field: ProfileField, values: readonly ProfileValue[]): Promise<string[] | null>;
+  recordIdsWhere?(field: ProfileField, values: readonly ProfileValue[], account?: SourceAccount): Promise<string[] | null>;
 }
 
 // ---------- commerce ----------
@@ -189,21 +190,21 @@ export interface RfmBoundaries {
 }
 
 export interface CommerceCapability {
-  ordersByRecordIds(ids: readonly string[], query: OrderQuery): Promise<Array<Slot<Order>[]>>;
+  ordersByRecordIds(ids: readonly string[], query: OrderQuery, account?: SourceAccount): Promise<Array<Slot<Order>[]>>;
   /** Records without orders answer null. */
-  orderSummariesByRecordIds(ids: readonly string[], query?: SummaryQuery): Promise<Array<Slot<OrderSummary> | null>>;
-  linesByOrderIds(ids: readonly string[]): Promise<Array<Slot<OrderLine>[]>>;
-  refundsByOrderIds(ids: readonly string[]): Promise<Array<Slot<Refund>[]>>;
+  orderSummariesByRecordIds(ids: readonly string[], query?: SummaryQuery, account?: SourceAccount): Promise<Array<Slot<OrderSummary> | null>>;
+  linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<OrderLine>[]>>;
+  refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Refund>[]>>;
   /** Purchases per category, most orders first; records without counted orders answer []. */
-  categoryStatsByRecordIds(ids: readonly string[]): Promise<Array<Slot<CategoryStat>[]>>;
+  categoryStatsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<CategoryStat>[]>>;
   /** One aggregate over the source's whole order base (not per key); the gateway caches it. */
-  rfmBoundaries(): Promise<RfmBoundaries>;
+  rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
   /**
    * Filter pushdown (optional; BI lists): per record with at least one selected order, its
    * aggregates, computed by the system in one call (SQL `WHERE … GROUP BY … HAVING`). Without it
    * the planner aggregates the records' orders itself, in batches.
    */
-  orderFacts?(query: OrderFactQuery): Promise<OrderFact[]>;
+  orderFacts?(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]>;
   /**
    * The calls `orderFacts` would make now, for the plan's estimate (optional: one when absent, an
    * SQL statement): a listing's pages as last counted, 0 while its answer is cached, null unknown.
@@ -229,7 +230,7 @@ export interface Ticket {
 }
 
 export interface ServiceCapability {
-  ticketsByRecordIds(ids: readonly string[]): Promise<Array<Slot<Ticket>[]>>;
+  ticketsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Ticket>[]>>;
 }
 
 // ---------- engagement ----------
@@ -256,7 +257,7 @@ export interface EngagementCapability<R = unknown> {
    * that load the same records, so engagement adds no call.
    */
   readonly operation: string;
-  records(ids: readonly string[]): Promise<Array<Slot<R> | null>>;
+  records(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<R> | null>>;
   /** Pure: how the record takes part in the channel. */
   view(record: R, source: SourceName): Engagement;
   /**
@@ -265,7 +266,7 @@ export interface EngagementCapability<R = unknown> {
    * system in one pass (calls grow with its listing's pages, never with the matches). Null when
    * it cannot list so: the planner then reads the records.
    */
-  recordIdsWhere?(condition: 'subscribed' | 'staffContact'): Promise<string[] | null>;
+  recordIdsWhere?(condition: 'subscribed' | 'staffContact', account?: SourceAccount): Promise<string[] | null>;
   /** The calls `recordIdsWhere` would make now (as `CommerceCapability.orderFactsCalls`); null unknown. */
   recordIdsWhereCalls?(): number | null;
   /**
@@ -273,7 +274,7 @@ export interface EngagementCapability<R = unknown> {
    * holds that are neither redeemed nor expired, one call per batch. Kinds without coupons leave
    * it out, and their records count as holding none.
    */
-  unusedCoupons?(ids: readonly string[]): Promise<Array<Slot<number>>>;
+  unusedCoupons?(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<number>>>;
 }
 
 // ---------- events ----------
@@ -282,7 +283,7 @@ export interface EventsCapability {
   /** Every kind of event the source emits. */
   readonly kinds: readonly EventKind[];
   /** Per record, its newest events after the query's position, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
 }
 
 export interface Capabilities {

@@ -7,22 +7,24 @@
  * is served and the refresh retried on the next request. Nothing viewer-specific is cached.
  */
 import type { RfmBoundaries } from '../capabilities';
+import type { SourceAccount } from '../vocabulary';
 
 export const DEFAULT_RFM_TTL_MS = 10 * 60 * 1000;
 
 export interface BoundaryCache {
-  get(): Promise<RfmBoundaries>;
+  /** `account`: the asking request's, which a refresh it starts books its calls to. */
+  get(account?: SourceAccount): Promise<RfmBoundaries>;
   /** Drops the cached answer (tests, or after a bulk load of orders). */
   clear(): void;
 }
 
-export function createBoundaryCache(fetch: () => Promise<RfmBoundaries>, ttlMs = DEFAULT_RFM_TTL_MS, clock: () => number = Date.now): BoundaryCache {
+export function createBoundaryCache(fetch: (account?: SourceAccount) => Promise<RfmBoundaries>, ttlMs = DEFAULT_RFM_TTL_MS, clock: () => number = Date.now): BoundaryCache {
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new Error(`rfm boundary cache: ttlMs must be a non-negative number, got ${ttlMs}`);
   let cached: { value: RfmBoundaries; expiresAt: number } | null = null;
   let inFlight: Promise<RfmBoundaries> | null = null;
 
-  const refresh = () =>
-    (inFlight ??= fetch()
+  const refresh = (account?: SourceAccount) =>
+    (inFlight ??= fetch(account)
       .then((value) => {
         cached = { value, expiresAt: clock() + ttlMs };
         return value;
@@ -32,11 +34,11 @@ export function createBoundaryCache(fetch: () => Promise<RfmBoundaries>, ttlMs =
       }));
 
   return {
-    async get() {
+    async get(account) {
       if (cached && clock() < cached.expiresAt) return cached.value;
       const stale = cached;
       try {
-        return await refresh();
+        return await refresh(account);
       } catch (e) {
         if (stale) return stale.value;
         throw e;

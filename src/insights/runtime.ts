@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import type { RfmBoundaries } from '../capabilities';
+import type { SourceAccount } from '../vocabulary';
 import type { SourceRegistry } from '../sources/registry';
 import { bindSurvivorship } from '../golden/rules';
 import { combineBoundaries, createBoundaryCache } from './rfm-cache';
@@ -22,7 +23,7 @@ export interface InsightsRuntime {
   /** Windows (days) the order summary must count: the summary's own and every tag rule's. */
   orderWindowDays: readonly number[];
   /** The RFM boundaries of the whole order base (every commerce source), from a cache living as long as the rules' TTL says. */
-  rfmBoundaries(): Promise<RfmBoundaries>;
+  rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
 }
 
 /** The runtime for a gateway's sources: survivorship bound to them, one boundary cache over their commerce. */
@@ -36,8 +37,8 @@ export function createInsightsRuntime(rules: InsightRules, registry: SourceRegis
     origin,
   );
   const commerce = registry.providing('commerce');
-  const cache = createBoundaryCache(async () => combineBoundaries(await Promise.all(commerce.map((c) => c.capability.rfmBoundaries()))), ttlMs);
-  return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: () => cache.get() };
+  const cache = createBoundaryCache(async (account) => combineBoundaries(await Promise.all(commerce.map((c) => c.capability.rfmBoundaries(account)))), ttlMs);
+  return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: (account) => cache.get(account) };
 }
 
 /** Loads and validates the rule files in `dir` (throws naming file and key) and builds the runtime. */

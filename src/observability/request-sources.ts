@@ -1,37 +1,21 @@
 /**
  * What each request cost its sources, for `extensions.sources` on the response: per source
  * touched, how its calls went (`ok`, `timeout`, `unavailable`, `bad_response`, `circuit_open`;
- * the worst outcome wins), how many calls it took and how long they ran. Calls reach the
- * connectors' observer outside any request object (DataLoader batches), so the request is found
- * through an AsyncLocalStorage scope opened around its execution.
+ * the worst outcome wins), how many calls it took and how long they ran. Each call carries its
+ * request's account (`SourceCall.account`, from the request's loaders): nothing here looks for
+ * the request in an async context, whose propagation would tax every promise of every request.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { isSourceError } from '../errors';
 import type { SourceObserver } from '../sources/observe';
+import type { SourceAccount, SourceStatus, SourceUse } from '../vocabulary';
 
-export type SourceStatus = 'ok' | 'timeout' | 'unavailable' | 'bad_response' | 'circuit_open';
-
-export interface SourceUse {
-  status: SourceStatus;
-  calls: number;
-  /** Time spent in its calls, summed (calls of one level run concurrently). */
-  ms: number;
-}
+export type { SourceStatus, SourceUse } from '../vocabulary';
 
 /** Worse outcomes replace better ones in a request's summary. */
 const SEVERITY: Record<SourceStatus, number> = { ok: 0, bad_response: 1, timeout: 2, unavailable: 3, circuit_open: 4 };
 
-const scope = new AsyncLocalStorage<Map<string, SourceUse>>();
-
-/** Runs `fn` as one request's scope: source calls made within it are counted for it. */
-export function withSourceAccounting<T>(fn: () => Promise<T>): Promise<T> {
-  return scope.run(new Map(), fn);
-}
-
-/** The uses of the request running now, if any. */
-export function currentSourceUses(): Map<string, SourceUse> | undefined {
-  return scope.getStore();
-}
+/** A request's empty account (one per request context, src/context.ts). */
+export const newSourceAccount = (): SourceAccount => new Map();
 
 function statusOf(e: unknown): SourceStatus {
   if (!isSourceError(e)) return 'bad_response';
@@ -46,10 +30,10 @@ function statusOf(e: unknown): SourceStatus {
   }
 }
 
-/** The observer that feeds the current request's summary (a no-op outside a request). */
+/** The observer that books each call to its request's account (a no-op for a call made outside a request). */
 export const requestSourceObserver: SourceObserver = {
   async call(c, run) {
-    const uses = scope.getStore();
+    const uses = c.account;
     if (!uses) return run();
     const started = process.hrtime.bigint();
     const note = (status: SourceStatus) => {

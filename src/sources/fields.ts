@@ -1,6 +1,6 @@
 /** Helpers for the fields kinds and the core resolve from source records: how partial failures answer. */
 import { SourceRowError } from '../errors';
-import type { Connector, Slot, SourceName } from '../vocabulary';
+import type { Connector, Slot, SourceAccount, SourceName } from '../vocabulary';
 import type { KindContext, SourceInstance } from './kind';
 
 /**
@@ -40,7 +40,7 @@ export async function recordsOfKind<C extends Connector, R extends object>(
   customerId: string,
   instances: ReadonlyArray<SourceInstance<C>>,
   operation: string,
-  call: (connector: C) => (ids: readonly string[]) => Promise<Array<Slot<R> | null>>,
+  call: (connector: C) => (ids: readonly string[], account: SourceAccount) => Promise<Array<Slot<R> | null>>,
 ): Promise<Array<(R & { source: SourceName }) | Error>> {
   const lists = await ctx.loaders.together(
     `records:${operation}:${instances.map((i) => i.name).join(',')}`,

@@ -21,7 +21,7 @@
  */
 import type { z } from 'zod';
 import type { Capabilities } from '../capabilities';
-import type { Connector, EventKind, SourceName } from '../vocabulary';
+import type { Connector, EventKind, SourceAccount, SourceName } from '../vocabulary';
 import type { SourceObserver } from './observe';
 
 /** A request's loader for one batch operation (DataLoader's face, reduced to what resolvers use). */
@@ -36,9 +36,10 @@ export interface KindContext {
     /**
      * The request's loader for `operation` of `source`: one per (source, operation, variant),
      * so every customer of a query level shares one call. `variant` separates calls whose
-     * extra arguments differ (a page size). Loads made in one tick form one batch.
+     * extra arguments differ (a page size). Loads made in one tick form one batch. `call` gets the
+     * request's account with the keys: the connector passes it on to each call it makes.
      */
-    batch<V>(source: SourceName, operation: string, call: (keys: readonly string[]) => Promise<Array<V | Error>>, variant?: string): BatchLoader<V>;
+    batch<V>(source: SourceName, operation: string, call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>, variant?: string): BatchLoader<V>;
     /** The record keys a customer has in `source` (one OneID round for all customers of a level). */
     recordIds(customerId: string, source: SourceName): Promise<string[]>;
     /**

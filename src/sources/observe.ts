@@ -3,7 +3,7 @@
  * `observer.call`, once per call (per chunk), never per key. Metrics and the batching
  * tests both hang off this one hook, so what the tests count is what production counts.
  */
-import type { SourceName } from '../vocabulary';
+import type { SourceAccount, SourceName } from '../vocabulary';
 
 export interface SourceCall {
   source: SourceName;
@@ -11,6 +11,8 @@ export interface SourceCall {
   operation: string;
   /** Keys carried by this one call. */
   batchSize: number;
+  /** The account of the request the call is made for; absent outside a request (resolution, health, tests calling a connector). */
+  account?: SourceAccount;
 }
 
 export interface SourceObserver {
@@ -31,7 +33,7 @@ export function composeObservers(...observers: SourceObserver[]): SourceObserver
 export class CallRecorder implements SourceObserver {
   readonly calls: Array<SourceCall & { keys?: readonly unknown[] }> = [];
   async call<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
-    this.calls.push({ ...c });
+    this.calls.push({ source: c.source, operation: c.operation, batchSize: c.batchSize });
     return run();
   }
   /** Calls for one source, optionally one operation. */

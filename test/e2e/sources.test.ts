@@ -180,4 +180,29 @@ describe('Sources: six systems behind one Customer', () => {
       world.support.setFaults({});
     }
   });
+
+  it('books every source call to the request it was made for, however many run at once, a token refresh included', async () => {
+    const query = `query($id: ID!) { customer(id: $id) { crmContacts { id } scrmFollowers { openid coupons { id } } tickets { id } marketplaceBuyers { id } } }`;
+    const customers = allSix.slice(0, 4);
+    expect(customers).toHaveLength(4);
+    const callsOf = (body: any): Record<string, number> => Object.fromEntries(Object.entries(body.extensions.sources).map(([s, u]: [string, any]) => [s, u.calls]));
+    const alone: Array<Record<string, number>> = [];
+    for (const id of customers) alone.push(callsOf((await world.query(query, { id })).body));
+
+    // At once, each request books what it booked alone: nothing of a neighbour's.
+    const together = await Promise.all(customers.map((id) => world.query(query, { id })));
+    expect(together.map((r) => callsOf(r.body))).toEqual(alone);
+
+    // The official account refuses the token it handed out: the refresh (one call, made after an
+    // await inside the connector) is booked to exactly one of the requests that needed it.
+    world.scrm.expireTokens();
+    world.reset();
+    const refreshed = await Promise.all(customers.map((id) => world.query(query, { id })));
+    const booked: Record<string, number> = {};
+    for (const r of refreshed) for (const [s, n] of Object.entries(callsOf(r.body))) booked[s] = (booked[s] ?? 0) + n;
+    const made: Record<string, number> = {};
+    for (const c of world.calls.calls) made[c.source] = (made[c.source] ?? 0) + 1;
+    expect(world.calls.of('scrm', 'token')).toHaveLength(1);
+    expect(booked).toEqual(made);
+  });
 });

@@ -520,11 +520,11 @@ describe('Marketplace source: capabilities and resolvers', () => {
         together: (_group, p) => p,
         recordIds: async (customerId, source) => records[customerId]?.[source] ?? [],
         batch: (source, _op, call) => ({
-          load: async (k) => (await call([k]))[0] as never,
+          load: async (k) => (await call([k], new Map()))[0] as never,
           loadMany: async (keys) => {
             batches.push([source, keys]);
             try {
-              return (await call(keys)) as never;
+              return (await call(keys, new Map())) as never;
             } catch (e) {
               return keys.map(() => e as Error) as never;
             }

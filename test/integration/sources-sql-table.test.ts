@@ -602,7 +602,7 @@ describe('SQL table source: Customer.tableRecords', () => {
         together: (_group, p) => p,
         batch: (source, operation, call) => {
           const key = `${source}/${operation}`;
-          if (!loaders.has(key)) loaders.set(key, new DataLoader<string, unknown>((keys) => call(keys) as Promise<unknown[]>));
+          if (!loaders.has(key)) loaders.set(key, new DataLoader<string, unknown>((keys) => call(keys, new Map()) as Promise<unknown[]>));
           return loaders.get(key) as any;
         },
         recordIds: async (customerId, source) => links[customerId]?.[source] ?? [],

@@ -394,7 +394,7 @@ describe('WeCom kind: Customer.wecomContacts', () => {
         together: (_group, p) => p,
         batch: (source, operation, call) => {
           const key = `${source}/${operation}`;
-          if (!loaders.has(key)) loaders.set(key, new DataLoader((keys) => call(keys), { maxBatchSize: wecom.maxBatch }));
+          if (!loaders.has(key)) loaders.set(key, new DataLoader((keys) => call(keys, new Map()), { maxBatchSize: wecom.maxBatch }));
           return loaders.get(key)! as never;
         },
         recordIds: async (customerId) => records[customerId] ?? [],

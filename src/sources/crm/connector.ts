@@ -165,14 +165,14 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
      * reads them) is one of `values`, or whose SMS/email opt-in is the flag asked. ONE statement;
      * null for a field the CRM cannot search so (its gender codes are normalized in code).
      */
-    async contactIdsWhere(field, values) {
+    async contactIdsWhere(field, values, account) {
       const text = values.filter((v): v is string => typeof v === 'string');
       const flags = values.filter((v): v is boolean => typeof v === 'boolean');
       const TEXT: Record<string, string> = { memberTier: 'tier', city: 'city', province: 'province' };
       const FLAG: Record<string, string> = { 'marketingConsent.sms': 'sms_opt_in', 'marketingConsent.email': 'email_opt_in' };
       const column = TEXT[field] ?? FLAG[field];
       if (!column) return null;
-      return observer.call({ source: SOURCE, operation: 'contactIdsWhere', batchSize: 0 }, async () => {
+      return observer.call({ source: SOURCE, operation: 'contactIdsWhere', batchSize: 0, account }, async () => {
         const rows = await sql.run<Array<{ contact_id: string }>>('contactIdsWhere', (db) => {
           const q = db('crm_contacts').select('contact_id');
           if (TEXT[field]) return text.length ? q.whereIn(db.raw(`trim(${column})`) as never, text) : q.whereRaw('1 = 0');
@@ -183,10 +183,10 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
       });
     },
 
-    contactsByIds(ids) {
+    contactsByIds(ids, account) {
       return batchByKey(
         observer,
-        { source: SOURCE, operation: 'contactsByIds' },
+        { source: SOURCE, operation: 'contactsByIds', account },
         ids,
         maxBatch,
         async (chunk) => {
@@ -208,13 +208,13 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
      * so bounds are converted to that text. crm_created ids are contact ids (fixed width, text
      * order = shortlex), tier_changed ids are change ids (integers, numeric order = shortlex).
      */
-    async eventsByRecordIds(ids, query: EventQuery) {
+    async eventsByRecordIds(ids, query: EventQuery, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(CRM_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       return batchByKey(
         observer,
-        { source: SOURCE, operation: 'eventsByRecordIds' },
+        { source: SOURCE, operation: 'eventsByRecordIds', account },
         ids,
         maxBatch,
         async (chunk) => {
@@ -238,10 +238,10 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
     },
 
     /** Oldest first per contact; `change_id` breaks ties within one second. */
-    tierChangesByContactIds(ids) {
+    tierChangesByContactIds(ids, account) {
       return batchByKey(
         observer,
-        { source: SOURCE, operation: 'tierChangesByContactIds' },
+        { source: SOURCE, operation: 'tierChangesByContactIds', account },
         ids,
         maxBatch,
         async (chunk) => {

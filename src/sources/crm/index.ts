@@ -28,8 +28,8 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
       fields: ['name', 'phone', 'email', 'gender', 'birthday', 'city', 'province', 'memberTier', 'registeredAt', 'marketingConsent.sms', 'marketingConsent.email'],
       owners: true,
       operation: 'contactsByIds',
-      records: (ids) => crm.contactsByIds(ids),
-      recordIdsWhere: async (field, values) => (crm.contactIdsWhere ? crm.contactIdsWhere(field, values) : null),
+      records: (ids, account) => crm.contactsByIds(ids, account),
+      recordIdsWhere: async (field, values, account) => (crm.contactIdsWhere ? crm.contactIdsWhere(field, values, account) : null),
       // The CRM's gender is recorded by staff; its city/province is an address given to a rep.
       view: (c: CrmContact) => ({
         recordId: c.id,
@@ -51,7 +51,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
         },
       }),
     },
-    events: { kinds: CRM_EVENTS, eventsByRecordIds: (ids, q) => crm.eventsByRecordIds(ids, q) },
+    events: { kinds: CRM_EVENTS, eventsByRecordIds: (ids, q, account) => crm.eventsByRecordIds(ids, q, account) },
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: crmResolvers,

@@ -11,7 +11,7 @@ import { badRow, type SourceError } from '../../errors';
 import { instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject } from '../http';
 import { chunked, type SourceObserver } from '../observe';
-import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Ticket } from '../../capabilities';
 import type { HelpdeskConnector, SupportRequester } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
@@ -169,9 +169,9 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE }, { authorization: `Bearer ${config.token}` });
 
   /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
-  async function fetchUsers(operation: string, ids: readonly string[]): Promise<Map<string, JsonObject>> {
+  async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Map<string, JsonObject>> {
     const wanted = [...new Set(ids.filter(isUserId))];
-    const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
+    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
       objects(SOURCE, await transport.getJson(PATH.users, { ids: chunk }), 'users', `GET ${PATH.users}`),
     ]);
     const byId = new Map<string, JsonObject>();
@@ -187,17 +187,17 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
     name: SOURCE,
     maxBatch,
 
-    async requestersByIds(ids) {
-      const users = await fetchUsers('requestersByIds', ids);
+    async requestersByIds(ids, account) {
+      const users = await fetchUsers('requestersByIds', ids, account);
       return ids.map((id) => {
         const u = users.get(id);
         return u ? toRequester(SOURCE, u, id) : null;
       });
     },
 
-    async ticketsByRecordIds(ids) {
+    async ticketsByRecordIds(ids, account) {
       const wanted = [...new Set(ids.filter(isUserId))];
-      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRecordIds' }, wanted, maxBatch, async (chunk) => [
+      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRecordIds', account }, wanted, maxBatch, async (chunk) => [
         objects(SOURCE, await transport.getJson(PATH.tickets, { requester_ids: chunk }), 'tickets', `GET ${PATH.tickets}`),
       ]);
       const byRequester = new Map<string, Array<Ticket | SourceError>>();
@@ -213,13 +213,13 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
     },
 
     /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
-    async eventsByRecordIds(ids, query: EventQuery) {
+    async eventsByRecordIds(ids, query: EventQuery, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(HELPDESK_EVENTS, query.kinds);
       const wanted = [...new Set(ids.filter(isUserId))];
       if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
       const params = eventsQuery(query, kinds);
-      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRecordIds' }, wanted, maxBatch, async (chunk) => [
+      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRecordIds', account }, wanted, maxBatch, async (chunk) => [
         objects(SOURCE, await transport.getJson(PATH.events, { ...params, requester_ids: chunk }), 'events', `GET ${PATH.events}`),
       ]);
       const byRequester = new Map<string, Array<Slot<SourceEvent>>>();

@@ -25,7 +25,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>
       // The helpdesk's names are often email local parts; survivorship weighs that (config/survivorship.json).
       fields: ['name', 'phone', 'email', 'registeredAt'],
       operation: 'requestersByIds',
-      records: (ids) => helpdesk.requestersByIds(ids),
+      records: (ids, account) => helpdesk.requestersByIds(ids, account),
       view: (r: SupportRequester) => ({
         recordId: r.id,
         updatedAt: r.updatedAt,
@@ -33,7 +33,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>
         values: { name: r.name, phone: r.phone, email: r.email, registeredAt: r.createdAt },
       }),
     },
-    events: { kinds: HELPDESK_EVENTS, eventsByRecordIds: (ids, q) => helpdesk.eventsByRecordIds(ids, q) },
+    events: { kinds: HELPDESK_EVENTS, eventsByRecordIds: (ids, q, account) => helpdesk.eventsByRecordIds(ids, q, account) },
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: helpdeskResolvers,

@@ -7,7 +7,7 @@ export function helpdeskResolvers(instances: ReadonlyArray<SourceInstance<Helpde
   return {
     Customer: {
       supportRequesters: (c: { id: string }, _: unknown, ctx: KindContext) =>
-        recordsOfKind(ctx, c.id, instances, 'requestersByIds', (helpdesk) => (ids) => helpdesk.requestersByIds(ids)),
+        recordsOfKind(ctx, c.id, instances, 'requestersByIds', (helpdesk) => (ids, account) => helpdesk.requestersByIds(ids, account)),
     },
   };
 }

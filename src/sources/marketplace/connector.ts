@@ -35,9 +35,9 @@ import crypto from 'node:crypto';
 import { badRow, badUserInput, SourceError } from '../../errors';
 import { addMoney, instantFromIso, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
-import type { SourceObserver } from '../observe';
+import type { SourceCall, SourceObserver } from '../observe';
 import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
-import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
 
 export interface MarketplaceOptions {
@@ -84,16 +84,17 @@ export interface MarketplaceBuyer {
 export interface MarketplaceConnector extends Connector {
   readonly channel: string;
   readonly currency: string;
-  buyersByIds(ids: readonly string[]): Promise<Array<Slot<MarketplaceBuyer> | null>>;
-  ordersByBuyerIds(ids: readonly string[], query: OrderQuery): Promise<Array<Slot<Order>[]>>;
-  orderSummariesByBuyerIds(ids: readonly string[], query: SummaryQuery): Promise<Array<Slot<OrderSummary> | null>>;
-  linesByOrderIds(ids: readonly string[]): Promise<Array<Slot<OrderLine>[]>>;
-  refundsByOrderIds(ids: readonly string[]): Promise<Array<Slot<Refund>[]>>;
-  categoryStatsByBuyerIds(ids: readonly string[]): Promise<Array<Slot<CategoryStat>[]>>;
-  eventsByBuyerIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
-  rfmBoundaries(): Promise<RfmBoundaries>;
+  /** `account`, here and below: the request's, which every call made for it is booked to (`SourceCall.account`); a whole-base read in flight is booked to the request that started it. */
+  buyersByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<MarketplaceBuyer> | null>>;
+  ordersByBuyerIds(ids: readonly string[], query: OrderQuery, account?: SourceAccount): Promise<Array<Slot<Order>[]>>;
+  orderSummariesByBuyerIds(ids: readonly string[], query: SummaryQuery, account?: SourceAccount): Promise<Array<Slot<OrderSummary> | null>>;
+  linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<OrderLine>[]>>;
+  refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Refund>[]>>;
+  categoryStatsByBuyerIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<CategoryStat>[]>>;
+  eventsByBuyerIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
   /** Filter pushdown: per buyer with a selected counted trade, its aggregates (the listings paged with their time parameters). */
-  orderFacts(query: OrderFactQuery): Promise<OrderFact[]>;
+  orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]>;
   /** The calls `orderFacts` would make now: 0 while the whole-base listing is cached, else its pages as last counted (null: never listed yet). */
   orderFactsCalls(): number | null;
 }
@@ -235,6 +236,9 @@ function groupBy<T>(rows: readonly T[], key: (r: T) => string | null): Map<strin
 
 // ---------- the connector ----------
 
+/** What a TOP call is made as: its operation (metrics, tests) and the request it is booked to. */
+type Op = Pick<SourceCall, 'operation' | 'account'>;
+
 export function createMarketplaceConnector(name: SourceName, options: MarketplaceOptions, observer: SourceObserver): MarketplaceConnector {
   const SOURCE = name;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
@@ -247,8 +251,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
    * method's `<method>_response` object (or throws the coded error). Parsing sits inside the
    * observed call, so a malformed answer counts as that call's failure.
    */
-  function call(operation: string, batchSize: number, method: string, business: Record<string, string | number>): Promise<JsonObject> {
-    return observer.call({ source: SOURCE, operation, batchSize }, async () => {
+  function call(op: Op, batchSize: number, method: string, business: Record<string, string | number>): Promise<JsonObject> {
+    return observer.call({ source: SOURCE, operation: op.operation, account: op.account, batchSize }, async () => {
       const params: Record<string, string> = {
         method,
         app_key: options.appKey,
@@ -275,10 +279,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
   }
 
   /** Every page of one filtered listing (trades or refunds, which page alike), in the API's order. */
-  async function pages(operation: string, batchSize: number, method: string, params: Record<string, string | number>, outer: string, inner: string) {
+  async function pages(op: Op, batchSize: number, method: string, params: Record<string, string | number>, outer: string, inner: string) {
     const rows: JsonObject[] = [];
     for (let page = 1; ; page++) {
-      const body = await call(operation, batchSize, method, { ...params, page_no: page, page_size: API_MAX_PAGE, use_has_next: 'true' });
+      const body = await call(op, batchSize, method, { ...params, page_no: page, page_size: API_MAX_PAGE, use_has_next: 'true' });
       rows.push(...nested(SOURCE, body, outer, inner, method));
       if (body.has_next === false || body.has_next == null) break;
       if (body.has_next !== true) throw badResponse(SOURCE, method, '"has_next" is not a boolean');
@@ -292,10 +296,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
    * `use_has_next` is off) and the rest then fetched LISTING_CONCURRENCY at a time. For whole-base
    * reads (filter pushdown), which would otherwise take one round trip per page in turn.
    */
-  async function allPages(operation: string, method: string, params: Record<string, string | number>, outer: string, inner: string) {
-    const first = await call(operation, 0, method, { ...params, page_no: 1, page_size: API_MAX_PAGE });
+  async function allPages(op: Op, method: string, params: Record<string, string | number>, outer: string, inner: string) {
+    const first = await call(op, 0, method, { ...params, page_no: 1, page_size: API_MAX_PAGE });
     const total = first.total_results;
-    if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) return pages(operation, 0, method, params, outer, inner);
+    if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) return pages(op, 0, method, params, outer, inner);
     const count = Math.ceil(total / API_MAX_PAGE);
     if (count > MAX_PAGES) throw badResponse(SOURCE, method, `more than ${MAX_PAGES} pages`);
     const rest: JsonObject[][] = new Array(Math.max(0, count - 1));
@@ -303,7 +307,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     const worker = async () => {
       while (next <= count) {
         const page = next++;
-        rest[page - 2] = nested(SOURCE, await call(operation, 0, method, { ...params, page_no: page, page_size: API_MAX_PAGE }), outer, inner, method);
+        rest[page - 2] = nested(SOURCE, await call(op, 0, method, { ...params, page_no: page, page_size: API_MAX_PAGE }), outer, inner, method);
       }
     };
     await Promise.all(Array.from({ length: LISTING_CONCURRENCY }, worker));
@@ -318,10 +322,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
   let baseLoading: Promise<Base> | null = null;
 
   /** Every counted trade (not cancelled, each once) and the SUCCESS refunds per tid, read through the listings. */
-  async function loadBase(operation: string): Promise<Base> {
+  async function loadBase(op: Op): Promise<Base> {
     const [rawTrades, rawRefunds] = await Promise.all([
-      allPages(operation, 'taobao.trades.sold.get', { fields: TRADE_FIELDS }, 'trades', 'trade'),
-      allPages(operation, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
+      allPages(op, 'taobao.trades.sold.get', { fields: TRADE_FIELDS }, 'trades', 'trade'),
+      allPages(op, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS' }, 'refunds', 'refund'),
     ]);
     basePages = Math.max(1, Math.ceil(rawTrades.length / API_MAX_PAGE)) + Math.max(1, Math.ceil(rawRefunds.length / API_MAX_PAGE));
     // Pages read concurrently may overlap when the listing moves meanwhile: each trade and refund counts once.
@@ -345,10 +349,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     return value;
   }
 
-  /** The whole base: kept for BASE_TTL_MS; one read in flight at a time (its calls counted under the operation that asked first). */
-  function wholeBase(operation: string): Promise<Base> {
+  /** The whole base: kept for BASE_TTL_MS; one read in flight at a time (its calls counted under the operation, and booked to the request, that asked first). */
+  function wholeBase(op: Op): Promise<Base> {
     if (base && Date.now() - base.at < BASE_TTL_MS) return Promise.resolve(base.value);
-    return (baseLoading ??= loadBase(operation).finally(() => {
+    return (baseLoading ??= loadBase(op).finally(() => {
       baseLoading = null;
     }));
   }
@@ -363,25 +367,24 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
   }
 
   /** Trades by buyer; `fields` TRADE_FIELDS when the lines are needed, else the lighter SUMMARY_FIELDS. */
-  const tradesOfBuyers = (operation: string, ids: readonly string[], extra: Record<string, string> = {}, fields = SUMMARY_FIELDS) =>
+  const tradesOfBuyers = (op: Op, ids: readonly string[], extra: Record<string, string> = {}, fields = SUMMARY_FIELDS) =>
     byKeys(
       ids,
       isBuyerId,
-      (chunk) => pages(operation, chunk.length, 'taobao.trades.sold.get', { fields, buyer_open_uid: chunk.join(','), ...extra }, 'trades', 'trade'),
+      (chunk) => pages(op, chunk.length, 'taobao.trades.sold.get', { fields, buyer_open_uid: chunk.join(','), ...extra }, 'trades', 'trade'),
       (r) => text(r.buyer_open_uid),
     );
-  const refundsOfBuyers = (operation: string, ids: readonly string[]) =>
+  const refundsOfBuyers = (op: Op, ids: readonly string[]) =>
     byKeys(
       ids,
       isBuyerId,
-      (chunk) =>
-        pages(operation, chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', buyer_open_uid: chunk.join(',') }, 'refunds', 'refund'),
+      (chunk) => pages(op, chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', buyer_open_uid: chunk.join(',') }, 'refunds', 'refund'),
       (r) => text(r.buyer_open_uid),
     );
 
   /** Per buyer: its trades read and its successful refunds by tid, one pass over both listings. */
-  async function ledgers(operation: string, ids: readonly string[]) {
-    const [trades, refunds] = await Promise.all([tradesOfBuyers(operation, ids), refundsOfBuyers(operation, ids)]);
+  async function ledgers(op: Op, ids: readonly string[]) {
+    const [trades, refunds] = await Promise.all([tradesOfBuyers(op, ids), refundsOfBuyers(op, ids)]);
     const out = new Map<string, Ledger>();
     for (const id of new Set(ids)) {
       const ts = trades.get(id);
@@ -488,14 +491,14 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     return { source: SOURCE, recordId: id, updatedAt, identifiers: phone ? [{ kind: 'PHONE', value: phone }] : [] };
   }
 
-  async function members(operation: string, ids: readonly string[]) {
+  async function members(op: Op, ids: readonly string[]) {
     return byKeys(
       ids,
       isBuyerId,
       async (chunk) =>
         nested(
           SOURCE,
-          await call(operation, chunk.length, 'taobao.crm.members.search', { buyer_open_uid: chunk.join(','), current_page: 1, page_size: API_MAX_PAGE }),
+          await call(op, chunk.length, 'taobao.crm.members.search', { buyer_open_uid: chunk.join(','), current_page: 1, page_size: API_MAX_PAGE }),
           'members',
           'basic_member',
           'taobao.crm.members.search',
@@ -536,8 +539,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     channel,
     currency,
 
-    async buyersByIds(ids) {
-      const by = await members('buyersByIds', ids);
+    async buyersByIds(ids, account) {
+      const by = await members({ operation: 'buyersByIds', account }, ids);
       return ids.map((id) => {
         const m = by.get(id)?.[0];
         return m ? toBuyer(m, id) : null;
@@ -545,12 +548,12 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     /** Newest first per buyer (created, then tid), as TOP lists them; `limit` cut here, `since` pushed down as start_created. */
-    async ordersByBuyerIds(ids, query: OrderQuery = {}) {
+    async ordersByBuyerIds(ids, query: OrderQuery = {}, account?: SourceAccount) {
       const since = sinceMillis(query.since);
       const limit = checkLimit(query.limit);
       // TOP keeps whole seconds: an order at second s is at or after `since` iff s ≥ ceil(since).
       const extra: Record<string, string> = since == null ? {} : { start_created: topTime(Math.ceil(since / 1000) * 1000) };
-      const by = await tradesOfBuyers('ordersByBuyerIds', ids, extra);
+      const by = await tradesOfBuyers({ operation: 'ordersByBuyerIds', account }, ids, extra);
       return ids.map((id) => {
         const orders = (by.get(id) ?? []).map((t) => {
           const x = toTrade(t);
@@ -563,9 +566,9 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     /** Aggregates computed over the buyer's trades and SUCCESS refunds (TOP has no aggregate endpoint); the SQL shop's definitions. */
-    async orderSummariesByBuyerIds(ids, query: SummaryQuery) {
+    async orderSummariesByBuyerIds(ids, query: SummaryQuery, account) {
       const windows = summaryWindows(SOURCE, query);
-      const by = await ledgers('orderSummariesByBuyerIds', ids);
+      const by = await ledgers({ operation: 'orderSummariesByBuyerIds', account }, ids);
       return ids.map((id) => {
         const l = by.get(id);
         return l ? summaryOf(SOURCE, id, l, currency, windows) : null;
@@ -573,11 +576,11 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     /** By tid, in oid order. A trade that is not found answers []. */
-    async linesByOrderIds(ids) {
+    async linesByOrderIds(ids, account) {
       const by = await byKeys(
         ids,
         isNumericId,
-        (chunk) => pages('linesByOrderIds', chunk.length, 'taobao.trades.sold.get', { fields: TRADE_FIELDS, tid: chunk.join(',') }, 'trades', 'trade'),
+        (chunk) => pages({ operation: 'linesByOrderIds', account }, chunk.length, 'taobao.trades.sold.get', { fields: TRADE_FIELDS, tid: chunk.join(',') }, 'trades', 'trade'),
         (r) => idOf(r, 'tid'),
       );
       return ids.map((id) => {
@@ -590,12 +593,19 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     /** SUCCESS refunds by tid, oldest first. */
-    async refundsByOrderIds(ids) {
+    async refundsByOrderIds(ids, account) {
       const by = await byKeys(
         ids,
         isNumericId,
         (chunk) =>
-          pages('refundsByOrderIds', chunk.length, 'taobao.refunds.receive.get', { fields: REFUND_FIELDS, status: 'SUCCESS', tid: chunk.join(',') }, 'refunds', 'refund'),
+          pages(
+            { operation: 'refundsByOrderIds', account },
+            chunk.length,
+            'taobao.refunds.receive.get',
+            { fields: REFUND_FIELDS, status: 'SUCCESS', tid: chunk.join(',') },
+            'refunds',
+            'refund',
+          ),
         (r) => idOf(r, 'tid'),
       );
       return ids.map((id) =>
@@ -606,8 +616,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     /** Counted trades (not cancelled) per category: orders with a line in it, units bought. */
-    async categoryStatsByBuyerIds(ids) {
-      const by = await tradesOfBuyers('categoryStatsByBuyerIds', ids, {}, TRADE_FIELDS);
+    async categoryStatsByBuyerIds(ids, account) {
+      const by = await tradesOfBuyers({ operation: 'categoryStatsByBuyerIds', account }, ids, {}, TRADE_FIELDS);
       return ids.map((id) => {
         const stats = new Map<string, { orders: Set<string>; quantity: number }>();
         const bad: SourceError[] = [];
@@ -640,14 +650,14 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
      * and refunds (TOP has no event feed), cut with the shared event order so pages never skip
      * or repeat. Refunds are asked only when `order_refunded` is wanted.
      */
-    async eventsByBuyerIds(ids, query: EventQuery) {
+    async eventsByBuyerIds(ids, query: EventQuery, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(MARKETPLACE_EVENT_KINDS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       const sinceMs = query.since == null ? null : Date.parse(query.since);
       const [trades, refunds] = await Promise.all([
-        tradesOfBuyers('eventsByBuyerIds', ids),
-        kinds.includes('order_refunded') ? refundsOfBuyers('eventsByBuyerIds', ids) : Promise.resolve(new Map<string, JsonObject[]>()),
+        tradesOfBuyers({ operation: 'eventsByBuyerIds', account }, ids),
+        kinds.includes('order_refunded') ? refundsOfBuyers({ operation: 'eventsByBuyerIds', account }, ids) : Promise.resolve(new Map<string, JsonObject[]>()),
       ]);
       return ids.map((id) => {
         const ts = trades.get(id);
@@ -669,11 +679,11 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
      * of buyers that match; within the TTL a query of any window, channel or category makes
      * none. A channel other than this shop's answers at once: nothing here was sold there.
      */
-    async orderFacts(query: OrderFactQuery): Promise<OrderFact[]> {
+    async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
       if (query.channels?.length && !query.channels.includes(channel)) return [];
       const sinceMs = query.since ? Date.parse(query.since) : null;
       const beforeMs = query.before ? Date.parse(query.before) : null;
-      const { trades } = await wholeBase('orderFacts');
+      const { trades } = await wholeBase({ operation: 'orderFacts', account });
       const per = new Map<string, { recordId: string; orders: number; spentCents: number; last: number }>();
       for (const t of trades) {
         if ((sinceMs != null && t.at < sinceMs) || (beforeMs != null && t.at >= beforeMs)) continue;
@@ -695,8 +705,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
      * Quintile boundaries over the whole base (the same compact read as `orderFacts`, and its
      * cache). Costly on a big shop; the gateway caches the answer (src/insights/rfm-cache.ts).
      */
-    async rfmBoundaries() {
-      const { trades } = await wholeBase('rfmBoundaries');
+    async rfmBoundaries(account) {
+      const { trades } = await wholeBase({ operation: 'rfmBoundaries', account });
       const per = new Map<string, { f: number; m: number; rc: number }>();
       for (const t of trades) {
         const a = per.get(t.buyer) ?? { f: 0, m: 0, rc: 0 };
@@ -727,7 +737,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       const size = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
       const pos = decodeCursor(SOURCE, cursor);
       const method = 'taobao.crm.members.increment.get';
-      const body = await call('scan', size, method, {
+      const body = await call({ operation: 'scan' }, size, method, {
         start_modify: topTime(pos.m * 1000),
         end_modify: topTime(Date.now() + DAY_MS),
         current_page: pos.p,
@@ -756,7 +766,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     async scanRecords(recordIds) {
       // Asked by a change notification: the whole base kept for pushdown may be out of date.
       base = null;
-      const by = await members('scanRecords', recordIds);
+      const by = await members({ operation: 'scanRecords' }, recordIds);
       return recordIds.map((id) => {
         const m = by.get(id)?.[0];
         return m ? toScanned(m) : null;
@@ -764,7 +774,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     },
 
     async health() {
-      await call('health', 0, 'taobao.time.get', {});
+      await call({ operation: 'health' }, 0, 'taobao.time.get', {});
     },
 
     async close() {},

@@ -57,20 +57,20 @@ const PROFILE_FIELDS: readonly ProfileField[] = ['phone', 'registeredAt', 'regis
 function capabilities(c: MarketplaceConnector): Capabilities {
   return {
     commerce: {
-      ordersByRecordIds: (ids, q) => c.ordersByBuyerIds(ids, q),
-      orderSummariesByRecordIds: (ids, q) => c.orderSummariesByBuyerIds(ids, q ?? { now: new Date().toISOString(), windowDays: [] }),
-      linesByOrderIds: (ids) => c.linesByOrderIds(ids),
-      refundsByOrderIds: (ids) => c.refundsByOrderIds(ids),
-      categoryStatsByRecordIds: (ids) => c.categoryStatsByBuyerIds(ids),
-      rfmBoundaries: () => c.rfmBoundaries(),
-      orderFacts: (q) => c.orderFacts(q),
+      ordersByRecordIds: (ids, q, account) => c.ordersByBuyerIds(ids, q, account),
+      orderSummariesByRecordIds: (ids, q, account) => c.orderSummariesByBuyerIds(ids, q ?? { now: new Date().toISOString(), windowDays: [] }, account),
+      linesByOrderIds: (ids, account) => c.linesByOrderIds(ids, account),
+      refundsByOrderIds: (ids, account) => c.refundsByOrderIds(ids, account),
+      categoryStatsByRecordIds: (ids, account) => c.categoryStatsByBuyerIds(ids, account),
+      rfmBoundaries: (account) => c.rfmBoundaries(account),
+      orderFacts: (q, account) => c.orderFacts(q, account),
       orderFactsCalls: () => c.orderFactsCalls(),
     },
     profile: {
       fields: PROFILE_FIELDS,
       // The same name the kind's own field loads buyers under: one loader, one call, for both.
       operation: 'buyersByIds',
-      records: (ids) => c.buyersByIds(ids),
+      records: (ids, account) => c.buyersByIds(ids, account),
       view: (b: MarketplaceBuyer) => ({
         recordId: b.id,
         updatedAt: b.updatedAt,
@@ -85,7 +85,7 @@ function capabilities(c: MarketplaceConnector): Capabilities {
     },
     events: {
       kinds: MARKETPLACE_EVENT_KINDS,
-      eventsByRecordIds: (ids, q) => c.eventsByBuyerIds(ids, q),
+      eventsByRecordIds: (ids, q, account) => c.eventsByBuyerIds(ids, q, account),
     },
   };
 }
@@ -104,7 +104,7 @@ function resolvers(instances: ReadonlyArray<SourceInstance<MarketplaceConnector>
             const ids = await ctx.loaders.recordIds(c.id, inst.name);
             if (ids.length === 0) return [];
             return ctx.loaders
-              .batch<MarketplaceBuyer | null>(inst.name, 'buyersByIds', (keys) => ctx.loaders.connector<MarketplaceConnector>(inst.name).buyersByIds(keys))
+              .batch<MarketplaceBuyer | null>(inst.name, 'buyersByIds', (keys, account) => ctx.loaders.connector<MarketplaceConnector>(inst.name).buyersByIds(keys, account))
               .loadMany(ids);
           }),
         );

@@ -20,7 +20,7 @@ import { badRow, badUserInput, SourceError } from '../../errors';
 import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupRows, integerOrNull, textOrNull, type BreakerOptions } from '../sql';
-import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
 import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
@@ -151,18 +151,25 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
   const sql = createSqlSource({ source: SOURCE, connection: opts.connection, timeoutMs: opts.timeoutMs, breaker: opts.breaker });
 
   /** `batchByKey` over numeric keys: the chunk is bound as numbers, answers are keyed by `String(id)`. */
-  function byNumericKey<V>(operation: string, ids: readonly string[], fetch: (chunk: number[]) => Promise<Map<string, V>>, missing: () => V): Promise<V[]> {
-    return batchByKey(observer, { source: SOURCE, operation }, ids, maxBatch, (chunk) => fetch(chunk.map(Number)), missing, isNumericKey);
+  function byNumericKey<V>(
+    operation: string,
+    ids: readonly string[],
+    account: SourceAccount | undefined,
+    fetch: (chunk: number[]) => Promise<Map<string, V>>,
+    missing: () => V,
+  ): Promise<V[]> {
+    return batchByKey(observer, { source: SOURCE, operation, account }, ids, maxBatch, (chunk) => fetch(chunk.map(Number)), missing, isNumericKey);
   }
 
   return {
     name: SOURCE,
     maxBatch,
 
-    accountsByIds(ids) {
+    accountsByIds(ids, account) {
       return byNumericKey(
         'accountsByIds',
         ids,
+        account,
         async (chunk) => {
           const rows = await sql.runShaped<ShopAccountRow[]>('accountsByIds', String(chunk.length), chunk, (db, ids) =>
             db('shop_accounts')
@@ -180,12 +187,13 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * in the same statement by ROW_NUMBER() over each account's partition (SQLite >= 3.25,
      * MariaDB >= 10.2, MySQL >= 8), so 200 accounts with limit 5 is still one statement.
      */
-    async ordersByRecordIds(ids, query: OrderQuery = {}) {
+    async ordersByRecordIds(ids, query: OrderQuery = {}, account?: SourceAccount) {
       const sinceMs = sinceMillis(query.since);
       const limit = checkLimit(query.limit);
       return byNumericKey(
         'ordersByRecordIds',
         ids,
+        account,
         async (chunk) => {
           // Bound values: the optional since and limit, then the chunk's ids; which of the two are present is the shape.
           const scalars = [...(sinceMs != null ? [sinceMs] : []), ...(limit != null ? [limit] : [])];
@@ -211,10 +219,11 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     },
 
     /** In line_id order. A line whose order is missing has no currency and answers a bad row. */
-    linesByOrderIds(ids) {
+    linesByOrderIds(ids, account) {
       return byNumericKey(
         'linesByOrderIds',
         ids,
+        account,
         async (chunk) => {
           const rows = await sql.run<OrderLineRow[]>('linesByOrderIds', (db) =>
             db('order_lines as l')
@@ -231,10 +240,11 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     },
 
     /** Oldest first per order. */
-    refundsByOrderIds(ids) {
+    refundsByOrderIds(ids, account) {
       return byNumericKey(
         'refundsByOrderIds',
         ids,
+        account,
         async (chunk) => {
           const rows = await sql.run<RefundRow[]>('refundsByOrderIds', (db) =>
             db('refunds as r')
@@ -259,11 +269,12 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * times are their placed_at. An account whose orders are all cancelled answers a zero
      * summary; an account without orders answers null.
      */
-    orderSummariesByRecordIds(ids, query?: SummaryQuery) {
+    orderSummariesByRecordIds(ids, query?: SummaryQuery, account?: SourceAccount) {
       const windows = query ? summaryWindows(SOURCE, query) : null;
       return byNumericKey(
         'orderSummariesByRecordIds',
         ids,
+        account,
         async (chunk) => {
           // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
           const scalars = windows ? [...windows.starts, windows.end] : [];
@@ -320,10 +331,11 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     },
 
     /** One GROUP BY (account, category) over counted orders and their lines. */
-    categoryStatsByRecordIds(ids) {
+    categoryStatsByRecordIds(ids, account) {
       return byNumericKey(
         'categoryStatsByRecordIds',
         ids,
+        account,
         async (chunk) => {
           const rows = await sql.run<CategoryRow[]>('categoryStatsByRecordIds', (db) =>
             db('orders as o')
@@ -346,7 +358,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * and ROW_NUMBER() over each account's partition, in the timeline's order, keeps its newest
      * `limit`. Ids are all integers here, so SQL's numeric order is the timeline's shortlex.
      */
-    async eventsByRecordIds(ids, query: EventQuery) {
+    async eventsByRecordIds(ids, query: EventQuery, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(SHOP_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
@@ -354,6 +366,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       return byNumericKey(
         'eventsByRecordIds',
         ids,
+        account,
         async (chunk) => {
           const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => {
             const parts = kinds.map((kind) => eventSelect(SOURCE, db, kind, chunk, query, since));
@@ -378,8 +391,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * spend), NTILE(5) over each, and each quintile's largest value. A full scan of `orders`:
      * callers cache the answer (src/insights/rfm-cache.ts), never ask per request.
      */
-    async rfmBoundaries() {
-      return observer.call({ source: SOURCE, operation: 'rfmBoundaries', batchSize: 0 }, async () => {
+    async rfmBoundaries(account) {
+      return observer.call({ source: SOURCE, operation: 'rfmBoundaries', batchSize: 0, account }, async () => {
         const result = await sql.run<unknown>('rfmBoundaries', (db) =>
           db.raw(
             `with per_order as (
@@ -412,8 +425,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       });
     },
 
-    async accountIdsByChannels(channels) {
-      return observer.call({ source: SOURCE, operation: 'accountIdsByChannels', batchSize: 0 }, async () => {
+    async accountIdsByChannels(channels, account) {
+      return observer.call({ source: SOURCE, operation: 'accountIdsByChannels', batchSize: 0, account }, async () => {
         if (!channels.length) return [];
         const rows = await sql.run<Array<{ account_id: number }>>('accountIdsByChannels', (db) =>
           db('shop_accounts')
@@ -429,10 +442,10 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * channel, a line in a category: WHERE / EXISTS) with their refunds folded per order, then
      * GROUP BY account HAVING at least one. Keyless, so the number of calls never grows with matches.
      */
-    async orderFacts(query: OrderFactQuery): Promise<OrderFact[]> {
+    async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
       const since = sinceMillis(query.since);
       const before = query.before == null ? null : sinceMillis(query.before);
-      return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0 }, async () => {
+      return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0, account }, async () => {
         const rows = await sql.run<Array<{ account_id: number; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
           const perOrder = db('orders as o')
             .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
@@ -483,6 +496,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       return byNumericKey(
         'scanRecords',
         ids,
+        undefined,
         async (chunk) => {
           const rows = await sql.run<ShopAccountRow[]>('scanRecords', (db) => db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk));
           return new Map(rows.map((r) => [String(r.account_id), toScanned(SOURCE, r)]));

@@ -26,9 +26,14 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
     profile: {
       fields: ['phone', 'email', 'registeredAt', 'registrationChannel'],
       operation: 'accountsByIds',
-      records: (ids) => shop.accountsByIds(ids),
-      recordIdsWhere: async (field, values) =>
-        field === 'registrationChannel' && shop.accountIdsByChannels ? shop.accountIdsByChannels(values.filter((v): v is string => typeof v === 'string')) : null,
+      records: (ids, account) => shop.accountsByIds(ids, account),
+      recordIdsWhere: async (field, values, account) =>
+        field === 'registrationChannel' && shop.accountIdsByChannels
+          ? shop.accountIdsByChannels(
+              values.filter((v): v is string => typeof v === 'string'),
+              account,
+            )
+          : null,
       // Registration: when and where the person signed up for a shop account (its channel).
       view: (a: ShopAccount) => ({
         recordId: a.id,
@@ -37,7 +42,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
         values: { phone: a.phone, email: a.email, registeredAt: a.registeredAt, registrationChannel: a.channel },
       }),
     },
-    events: { kinds: SHOP_EVENTS, eventsByRecordIds: (ids, q) => shop.eventsByRecordIds(ids, q) },
+    events: { kinds: SHOP_EVENTS, eventsByRecordIds: (ids, q, account) => shop.eventsByRecordIds(ids, q, account) },
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: shopResolvers,

@@ -6,7 +6,8 @@ import type { ShopConnector } from './types';
 export function shopResolvers(instances: ReadonlyArray<SourceInstance<ShopConnector>>) {
   return {
     Customer: {
-      shopAccounts: (c: { id: string }, _: unknown, ctx: KindContext) => recordsOfKind(ctx, c.id, instances, 'accountsByIds', (shop) => (ids) => shop.accountsByIds(ids)),
+      shopAccounts: (c: { id: string }, _: unknown, ctx: KindContext) =>
+        recordsOfKind(ctx, c.id, instances, 'accountsByIds', (shop) => (ids, account) => shop.accountsByIds(ids, account)),
     },
   };
 }

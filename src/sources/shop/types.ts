@@ -1,6 +1,6 @@
 /** The shop kind's own records (accounts) and what its connector answers: the commerce capability and events. */
 import type { CommerceCapability } from '../../capabilities';
-import type { Connector, EventQuery, Instant, Slot, SourceEvent } from '../../vocabulary';
+import type { Connector, EventQuery, Instant, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
 
 export interface ShopAccount {
   id: string;
@@ -13,9 +13,10 @@ export interface ShopAccount {
 }
 
 export interface ShopConnector extends Connector, CommerceCapability {
-  accountsByIds(ids: readonly string[]): Promise<Array<Slot<ShopAccount> | null>>;
+  /** `account`, here and below: the request's, which every call made for it is booked to (`SourceCall.account`). */
+  accountsByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<ShopAccount> | null>>;
   /** Filter pushdown: ids of the accounts registered through one of the channels (one statement). */
-  accountIdsByChannels?(channels: readonly string[]): Promise<string[]>;
+  accountIdsByChannels?(channels: readonly string[], account?: SourceAccount): Promise<string[]>;
   /** account_registered, order_placed, order_paid and order_refunded events, per account, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
 }

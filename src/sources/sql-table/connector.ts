@@ -15,7 +15,7 @@
  */
 import type { Knex } from 'knex';
 import type { ProfileField, ProfileValue } from '../../capabilities';
-import type { Connector, Instant, RawIdentifier, ScannedRecord, ScanPage, Slot, SourceName } from '../../vocabulary';
+import type { Connector, Instant, RawIdentifier, ScannedRecord, ScanPage, Slot, SourceAccount, SourceName } from '../../vocabulary';
 import { badRow } from '../../errors';
 import { normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
@@ -65,9 +65,10 @@ export interface SqlTableConnector extends Connector {
   readonly options: SqlTableOptions;
   readonly dialect: 'sqlite' | 'mysql';
   /** Profile records by key, in the order of `ids`; unknown or filtered-out keys answer null. */
-  recordsByIds(ids: readonly string[]): Promise<Array<Slot<SqlProfileRecord> | null>>;
+  /** `account`, here and below: the request's, which every call made for it is booked to (`SourceCall.account`). */
+  recordsByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<SqlProfileRecord> | null>>;
   /** Filter pushdown: keys of the rows whose text-mapped `field` is one of `values`; null when the field is not mapped as text. */
-  recordIdsWhere(field: ProfileField, values: readonly ProfileValue[]): Promise<string[] | null>;
+  recordIdsWhere(field: ProfileField, values: readonly ProfileValue[], account?: SourceAccount): Promise<string[] | null>;
   /** The catalogue's view of the mapped table (start-up check). */
   describeTable(): Promise<TableShape>;
 }
@@ -170,10 +171,10 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
     options,
     dialect: sql.dialect,
 
-    recordsByIds(ids) {
+    recordsByIds(ids, account) {
       return batchByKey<Slot<SqlProfileRecord> | null>(
         observer,
-        { source, operation: 'recordsByIds' },
+        { source, operation: 'recordsByIds', account },
         ids,
         maxBatch,
         (chunk) => select('recordsByIds', recordColumns, chunk, toRecord),
@@ -186,11 +187,11 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
      * field mapped as text. Null for other conversions: their canonical values are made in code,
      * so SQL cannot compare them; the planner then reads the records.
      */
-    recordIdsWhere(field, values) {
+    recordIdsWhere(field, values, account) {
       const m = profile.fields[field] as ColumnMapping | undefined;
       if (!m || (m.convert && m.convert.type !== 'text')) return Promise.resolve(null);
       const text = values.filter((v): v is string => typeof v === 'string');
-      return observer.call({ source, operation: 'recordIdsWhere', batchSize: 0 }, async () => {
+      return observer.call({ source, operation: 'recordIdsWhere', batchSize: 0, account }, async () => {
         if (!text.length) return [];
         const rows = await sql.run<Array<Record<string, unknown>>>('recordIdsWhere', (db) =>
           scoped(

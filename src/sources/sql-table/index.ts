@@ -30,8 +30,8 @@ export function profileCapability(connector: SqlTableConnector): ProfileCapabili
   return {
     fields: Object.keys(connector.options.profile.fields) as ProfileField[],
     operation: 'recordsByIds',
-    records: (ids) => connector.recordsByIds(ids),
-    recordIdsWhere: (field, values) => connector.recordIdsWhere(field, values),
+    records: (ids, account) => connector.recordsByIds(ids, account),
+    recordIdsWhere: (field, values, account) => connector.recordIdsWhere(field, values, account),
     // UNKNOWN says nothing about a person: no candidate, so it never outvotes a known gender.
     view: (r) => ({ recordId: r.id, updatedAt: r.updatedAt, createdAt: r.createdAt, values: { ...r.values, ...(r.values.gender === 'UNKNOWN' ? { gender: null } : {}) } }),
   };

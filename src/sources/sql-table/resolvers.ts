@@ -30,7 +30,9 @@ export function sqlTableResolvers(instances: ReadonlyArray<SourceInstance<SqlTab
               const ids = await ctx.loaders.recordIds(c.id, inst.name);
               if (ids.length === 0) return [];
               return await ctx.loaders
-                .batch<Slot<SqlProfileRecord> | null>(inst.name, 'recordsByIds', (keys) => ctx.loaders.connector<SqlTableConnector>(inst.name).recordsByIds(keys))
+                .batch<Slot<SqlProfileRecord> | null>(inst.name, 'recordsByIds', (keys, account) =>
+                  ctx.loaders.connector<SqlTableConnector>(inst.name).recordsByIds(keys, account),
+                )
                 .loadMany(ids);
             } catch (e) {
               return [e as Error];

@@ -13,8 +13,8 @@
 import { badRow, SourceError } from '../../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
-import { chunked, type SourceObserver } from '../observe';
-import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import { chunked, type SourceCall, type SourceObserver } from '../observe';
+import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
@@ -216,9 +216,10 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
   let token: { value: string; refreshAt: number } | null = null;
   let fetching: Promise<string> | null = null;
 
-  async function fetchToken(): Promise<string> {
+  /** `account`: the request that needs the token books its call (one in flight serves every request waiting). */
+  async function fetchToken(account?: SourceAccount): Promise<string> {
     const request = `GET ${PATH.token}`;
-    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0 }, () =>
+    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0, account }, () =>
       transport.getJson(PATH.token, { grant_type: 'client_credential', appid: config.appId, secret: config.appSecret }),
     );
     const code = errcodeOf(SOURCE, body, request);
@@ -233,9 +234,9 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     return value;
   }
 
-  function accessToken(): Promise<string> {
+  function accessToken(account?: SourceAccount): Promise<string> {
     if (token && Date.now() < token.refreshAt) return Promise.resolve(token.value);
-    return (fetching ??= fetchToken().finally(() => {
+    return (fetching ??= fetchToken(account).finally(() => {
       fetching = null;
     }));
   }
@@ -244,10 +245,10 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
    * One API call with the current token. When the answer says the token is no good, the token
    * is refreshed once and the call repeated once; a second refusal is an error.
    */
-  async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown): Promise<JsonObject> {
+  async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown, account?: SourceAccount): Promise<JsonObject> {
     const request = `${method} ${path}`;
     for (let refreshed = false; ; refreshed = true) {
-      const used = await accessToken();
+      const used = await accessToken(account);
       const q = { ...query, access_token: used };
       const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
       const code = errcodeOf(SOURCE, answer, request);
@@ -262,13 +263,19 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
   }
 
   /** One batch POST per chunk of unique valid openids; answers the rows under `key`, all chunks together. */
-  async function batch(operation: string, path: string, key: string, openids: readonly string[], body: (chunk: string[]) => unknown) {
+  async function batch(
+    { operation, account }: Pick<SourceCall, 'operation' | 'account'>,
+    path: string,
+    key: string,
+    openids: readonly string[],
+    body: (chunk: string[]) => unknown,
+  ) {
     const wanted = [...new Set(openids.filter(isOpenid))];
     if (wanted.length === 0) return [];
     // Fetched before the chunks go out, so concurrent chunks share one token request.
-    await accessToken();
-    const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
-      objects(SOURCE, await api('POST', path, {}, body(chunk)), key, `POST ${path}`),
+    await accessToken(account);
+    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
+      objects(SOURCE, await api('POST', path, {}, body(chunk), account), key, `POST ${path}`),
     ]);
     return pages.flat();
   }
@@ -279,8 +286,8 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     name: SOURCE,
     maxBatch,
 
-    async followersByOpenids(openids) {
-      const rows = await batch('followersByOpenids', PATH.followers, 'user_info_list', openids, (chunk) => ({
+    async followersByOpenids(openids, account) {
+      const rows = await batch({ operation: 'followersByOpenids', account }, PATH.followers, 'user_info_list', openids, (chunk) => ({
         user_list: chunk.map((openid) => ({ openid, lang: 'zh_CN' })),
       }));
       const byOpenid = new Map<string, JsonObject>();
@@ -291,23 +298,27 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
       });
     },
 
-    async couponsByOpenids(openids) {
-      const by = groupByOpenid(SOURCE, await batch('couponsByOpenids', PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
+    async couponsByOpenids(openids, account) {
+      const by = groupByOpenid(SOURCE, await batch({ operation: 'couponsByOpenids', account }, PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
       return openids.map((openid) => by.get(openid) ?? []);
     },
 
-    async groupsByOpenids(openids) {
-      const by = groupByOpenid(SOURCE, await batch('groupsByOpenids', PATH.groups, 'memberships', openids, openidsBody), toMembership);
+    async groupsByOpenids(openids, account) {
+      const by = groupByOpenid(SOURCE, await batch({ operation: 'groupsByOpenids', account }, PATH.groups, 'memberships', openids, openidsBody), toMembership);
       return openids.map((openid) => by.get(openid) ?? []);
     },
 
     /** One POST per chunk of openids; the SCRM cuts each openid's list to `limit` after the position. */
-    async eventsByRecordIds(openids, query: EventQuery) {
+    async eventsByRecordIds(openids, query: EventQuery, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(WECHAT_EVENTS, query.kinds);
       if (kinds.length === 0) return openids.map(() => []);
       const body = eventsBody(query, kinds);
-      const by = groupByOpenid(SOURCE, await batch('eventsByRecordIds', PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })), toEvent);
+      const by = groupByOpenid(
+        SOURCE,
+        await batch({ operation: 'eventsByRecordIds', account }, PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })),
+        toEvent,
+      );
       return openids.map((openid) => by.get(openid) ?? []);
     },
 
@@ -334,7 +345,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     },
 
     async scanRecords(recordIds) {
-      const rows = await batch('scanRecords', PATH.profiles, 'items', recordIds, openidsBody);
+      const rows = await batch({ operation: 'scanRecords' }, PATH.profiles, 'items', recordIds, openidsBody);
       const byOpenid = new Map<string, JsonObject>();
       for (const item of rows) if (typeof item.openid === 'string') byOpenid.set(item.openid, item);
       return recordIds.map((openid) => {

@@ -27,7 +27,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
     profile: {
       fields: ['name', 'gender', 'city', 'province', 'registeredAt', 'registrationChannel', 'marketingConsent.wechat'],
       operation: 'followersByOpenids',
-      records: (ids) => wechat.followersByOpenids(ids),
+      records: (ids, account) => wechat.followersByOpenids(ids, account),
       // WeChat reports no update time for a follower: its candidates carry the (last) follow time.
       // Its sex and location are what the person set in their profile; nicknames are rarely names.
       view: (f: ScrmFollower) => ({
@@ -48,7 +48,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
     },
     engagement: {
       operation: 'followersByOpenids',
-      records: (ids) => wechat.followersByOpenids(ids),
+      records: (ids, account) => wechat.followersByOpenids(ids, account),
       view: (f: ScrmFollower, source) => ({
         source,
         recordId: f.openid,
@@ -59,12 +59,12 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
         tags: f.tagIds.map(String),
       }),
       // The SCRM's own word: `unused` is issued, not redeemed and not expired.
-      unusedCoupons: async (ids) =>
-        (await wechat.couponsByOpenids(ids)).map(
+      unusedCoupons: async (ids, account) =>
+        (await wechat.couponsByOpenids(ids, account)).map(
           (list) => list.find((c) => c instanceof Error) ?? list.filter((c) => !(c instanceof Error) && c.status === 'unused' && !c.redeemedAt).length,
         ),
     },
-    events: { kinds: WECHAT_EVENTS, eventsByRecordIds: (ids, q) => wechat.eventsByRecordIds(ids, q) },
+    events: { kinds: WECHAT_EVENTS, eventsByRecordIds: (ids, q, account) => wechat.eventsByRecordIds(ids, q, account) },
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: wechatResolvers,

@@ -9,16 +9,16 @@ export function wechatResolvers(instances: ReadonlyArray<SourceInstance<WechatCo
   return {
     Customer: {
       scrmFollowers: (c: { id: string }, _: unknown, ctx: KindContext) =>
-        recordsOfKind(ctx, c.id, instances, 'followersByOpenids', (wechat) => (ids) => wechat.followersByOpenids(ids)),
+        recordsOfKind(ctx, c.id, instances, 'followersByOpenids', (wechat) => (ids, account) => wechat.followersByOpenids(ids, account)),
     },
     ScrmFollower: {
       coupons: (f: Follower, _: unknown, ctx: KindContext) => {
         const wechat = ctx.loaders.connector<WechatConnector>(f.source);
-        return ctx.loaders.batch(f.source, 'couponsByOpenids', (ids) => wechat.couponsByOpenids(ids)).load(f.openid);
+        return ctx.loaders.batch(f.source, 'couponsByOpenids', (ids, account) => wechat.couponsByOpenids(ids, account)).load(f.openid);
       },
       groups: (f: Follower, _: unknown, ctx: KindContext) => {
         const wechat = ctx.loaders.connector<WechatConnector>(f.source);
-        return ctx.loaders.batch(f.source, 'groupsByOpenids', (ids) => wechat.groupsByOpenids(ids)).load(f.openid);
+        return ctx.loaders.batch(f.source, 'groupsByOpenids', (ids, account) => wechat.groupsByOpenids(ids, account)).load(f.openid);
       },
     },
   };

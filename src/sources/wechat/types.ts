@@ -1,5 +1,5 @@
 /** The WeChat official-account (SCRM) kind's records and what its connector answers. */
-import type { Connector, EventQuery, Gender, Instant, Money, Slot, SourceEvent } from '../../vocabulary';
+import type { Connector, EventQuery, Gender, Instant, Money, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
 
 export interface ScrmFollower {
   openid: string;
@@ -32,9 +32,10 @@ export interface GroupMembership {
 }
 
 export interface WechatConnector extends Connector {
-  followersByOpenids(openids: readonly string[]): Promise<Array<Slot<ScrmFollower> | null>>;
-  couponsByOpenids(openids: readonly string[]): Promise<Array<Slot<Coupon>[]>>;
-  groupsByOpenids(openids: readonly string[]): Promise<Array<Slot<GroupMembership>[]>>;
+  /** `account`, here and below: the request's, which every call made for it (its token's included) is booked to (`SourceCall.account`). */
+  followersByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<Slot<ScrmFollower> | null>>;
+  couponsByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Coupon>[]>>;
+  groupsByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<Slot<GroupMembership>[]>>;
   /** followed, unfollowed, coupon_received, coupon_redeemed and group_joined events, per openid, as `EventQuery` asks. */
-  eventsByRecordIds(openids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(openids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
 }

@@ -41,7 +41,20 @@ import { badRow, SourceError } from '../../errors';
 import { instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, type SourceObserver } from '../observe';
-import type { Connector, EventKind, EventQuery, Gender, Instant, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
+import type {
+  Connector,
+  EventKind,
+  EventQuery,
+  Gender,
+  Instant,
+  RawIdentifier,
+  ScanPage,
+  ScannedRecord,
+  Slot,
+  SourceAccount,
+  SourceEvent,
+  SourceName,
+} from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
 
 // ---------- canonical records ----------
@@ -87,11 +100,11 @@ export interface WecomContact {
 
 export interface WecomConnector extends Connector {
   /** The contacts, in the order of `ids`; null for an id WeCom does not know (or no staff member follows any more). */
-  contactsByIds(ids: readonly string[]): Promise<Array<Slot<WecomContact> | null>>;
+  contactsByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<WecomContact> | null>>;
   /** `wecom_contact_added` per follow, per id, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery): Promise<Array<Slot<SourceEvent>[]>>;
-  /** Every current contact's id, listed by staff member (engagement filter pushdown); kept CONTACT_IDS_TTL_MS. */
-  contactIds(): Promise<string[]>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  /** Every current contact's id, listed by staff member (engagement filter pushdown); kept CONTACT_IDS_TTL_MS. A listing's calls (its token's and staff list's included) are booked to `account`, the request that started it. */
+  contactIds(account?: SourceAccount): Promise<string[]>;
   /** The calls `contactIds` would make now: 0 while its answer is kept, else the last listing's (null: never listed). */
   contactIdsCalls(): number | null;
 }
@@ -312,9 +325,10 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   let token: { value: string; refreshAt: number } | null = null;
   let fetching: Promise<string> | null = null;
 
-  async function fetchToken(): Promise<string> {
+  /** `account`, here and below: the request a call is made for (`SourceCall.account`); a token fetch in flight serves every request waiting. */
+  async function fetchToken(account?: SourceAccount): Promise<string> {
     const request = `GET ${PATH.token}`;
-    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0 }, () =>
+    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0, account }, () =>
       transport.getJson(PATH.token, { corpid: config.corpId, corpsecret: config.corpSecret }),
     );
     const code = errcodeOf(SOURCE, body, request);
@@ -335,9 +349,9 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     return value;
   }
 
-  function accessToken(): Promise<string> {
+  function accessToken(account?: SourceAccount): Promise<string> {
     if (token && Date.now() < token.refreshAt) return Promise.resolve(token.value);
-    return (fetching ??= fetchToken().finally(() => {
+    return (fetching ??= fetchToken(account).finally(() => {
       fetching = null;
     }));
   }
@@ -347,10 +361,10 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
    * still the one used: concurrent requests share one refresh) and repeats the request once.
    * Other non-zero errcodes reject with ErrcodeFailure, for the caller to read or map.
    */
-  async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown): Promise<JsonObject> {
+  async function api(method: 'GET' | 'POST', path: string, query: Query, body: unknown, account: SourceAccount | undefined): Promise<JsonObject> {
     const request = `${method} ${path}`;
     for (let refreshed = false; ; refreshed = true) {
-      const used = await accessToken();
+      const used = await accessToken(account);
       const q = { ...query, access_token: used };
       const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
       const code = errcodeOf(SOURCE, answer, request);
@@ -364,9 +378,16 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   }
 
   /** `api`, with every errcode turned into a SourceError except those `keep` names (answered as ErrcodeFailure). */
-  async function call(method: 'GET' | 'POST', path: string, query: Query, body: unknown, keep: ReadonlySet<number>): Promise<JsonObject | ErrcodeFailure> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Query,
+    body: unknown,
+    keep: ReadonlySet<number>,
+    account?: SourceAccount,
+  ): Promise<JsonObject | ErrcodeFailure> {
     try {
-      return await api(method, path, query, body);
+      return await api(method, path, query, body, account);
     } catch (e) {
       if (!(e instanceof ErrcodeFailure)) throw e;
       if (keep.has(e.errcode)) return e;
@@ -375,13 +396,15 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   }
 
   /** One contact with all its follow_user pages (WeCom pages them past 500 followers); null when WeCom does not know it. */
-  async function getContact(id: string): Promise<RawContact | null> {
+  async function getContact(id: string, account: SourceAccount | undefined): Promise<RawContact | null> {
     const request = `GET ${PATH.contact}`;
     const followUsers: unknown[] = [];
     let contact: JsonObject | null = null;
     let cursor: string | null = null;
     for (let pages = 0; ; pages++) {
-      const answer = await bounded(() => call('GET', PATH.contact, cursor ? { external_userid: id, cursor } : { external_userid: id }, undefined, NO_CONTACT_ERRCODES));
+      const answer = await bounded(() =>
+        call('GET', PATH.contact, cursor ? { external_userid: id, cursor } : { external_userid: id }, undefined, NO_CONTACT_ERRCODES, account),
+      );
       if (answer instanceof ErrcodeFailure) return null;
       if (!isObject(answer.external_contact)) throw badResponse(SOURCE, request, '"external_contact" is not an object');
       if (!Array.isArray(answer.follow_user)) throw badResponse(SOURCE, request, '"follow_user" is not an array');
@@ -399,21 +422,21 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   }
 
   /** One observed operation call per chunk of ≤ maxBatch unique ids, each chunk fanned out to per-id GETs; answers by id. */
-  async function readContacts(operation: string, ids: readonly string[]): Promise<Map<string, RawContact>> {
+  async function readContacts(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Map<string, RawContact>> {
     const wanted = [...new Set(ids.filter(isExternalUserId))];
     const found = new Map<string, RawContact>();
     if (wanted.length === 0) return found;
     // Fetched before the chunks go out, so concurrent chunks share one token request.
-    await accessToken();
-    const pages = await chunked(observer, { source: SOURCE, operation }, wanted, maxBatch, async (chunk) => [
-      await Promise.all(chunk.map(async (id) => [id, await getContact(id)] as const)),
+    await accessToken(account);
+    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
+      await Promise.all(chunk.map(async (id) => [id, await getContact(id, account)] as const)),
     ]);
     for (const [id, raw] of pages.flat()) if (raw) found.set(id, raw);
     return found;
   }
 
-  async function contactsFor(operation: string, ids: readonly string[]): Promise<Array<Slot<WecomContact> | null>> {
-    const found = await readContacts(operation, ids);
+  async function contactsFor(operation: string, ids: readonly string[], account: SourceAccount | undefined): Promise<Array<Slot<WecomContact> | null>> {
+    const found = await readContacts(operation, ids, account);
     return ids.map((id) => {
       const raw = found.get(id);
       return raw ? toContact(SOURCE, id, raw.contact, raw.followUsers) : null;
@@ -423,10 +446,10 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   let staffCache: { list: string[]; at: number } | null = null;
 
   /** The staff members with customer-contact permission, in userid order (the scan's walk order). */
-  async function staffList(): Promise<string[]> {
+  async function staffList(account?: SourceAccount): Promise<string[]> {
     if (staffCache && Date.now() - staffCache.at < STAFF_CACHE_MS) return staffCache.list;
-    await accessToken();
-    const body = await observer.call({ source: SOURCE, operation: 'staff', batchSize: 0 }, () => call('GET', PATH.staff, {}, undefined, new Set()));
+    await accessToken(account);
+    const body = await observer.call({ source: SOURCE, operation: 'staff', batchSize: 0, account }, () => call('GET', PATH.staff, {}, undefined, new Set(), account));
     const list = (body as JsonObject).follow_user;
     if (!Array.isArray(list) || !list.every((u) => typeof u === 'string')) {
       throw badResponse(SOURCE, `GET ${PATH.staff}`, '"follow_user" is not a list of userids');
@@ -440,8 +463,8 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   let listing: Promise<string[]> | null = null;
   let listedCalls: number | null = null;
 
-  async function listContacts(): Promise<string[]> {
-    const staff = await staffList();
+  async function listContacts(account: SourceAccount | undefined): Promise<string[]> {
+    const staff = await staffList(account);
     const ids = new Set<string>();
     const request = `POST ${PATH.byUser}`;
     const runs = Math.max(1, Math.min(concurrency, staff.length));
@@ -455,8 +478,8 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
         for (let pages = 0; ; pages++) {
           if (pages > 100_000) throw badResponse(SOURCE, request, 'next_cursor never ends');
           calls++;
-          const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length }, () =>
-            call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND])),
+          const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length, account }, () =>
+            call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND]), account),
           );
           // 60111: a staff member left between listing and paging; the next listing of staff drops them.
           if (answer instanceof ErrcodeFailure) break;
@@ -483,14 +506,14 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     name: SOURCE,
     maxBatch,
 
-    contactsByIds: (ids) => contactsFor('contactsByIds', ids),
+    contactsByIds: (ids, account) => contactsFor('contactsByIds', ids, account),
 
-    async eventsByRecordIds(ids, query) {
+    async eventsByRecordIds(ids, query, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(WECOM_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       const since = query.since == null ? null : Date.parse(query.since);
-      const contacts = await contactsFor('eventsByRecordIds', ids);
+      const contacts = await contactsFor('eventsByRecordIds', ids, account);
       return contacts.map((c) => {
         if (c === null) return [];
         if (c instanceof Error) return [c];
@@ -517,9 +540,9 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
      * for engagement: a contact answered here is followed by some staff member now, so it is
      * both subscribed and a staff contact.
      */
-    async contactIds() {
+    async contactIds(account) {
       if (listed && Date.now() - listed.at < CONTACT_IDS_TTL_MS) return listed.ids;
-      return (listing ??= listContacts().finally(() => {
+      return (listing ??= listContacts(account).finally(() => {
         listing = null;
       }));
     },

@@ -76,13 +76,13 @@ export const kind = defineSourceKind<WecomOptions, WecomConnector>({
     profile: {
       fields: ['name', 'phone', 'gender'],
       operation: CONTACTS_OPERATION,
-      records: (ids) => wecom.contactsByIds(ids),
+      records: (ids, account) => wecom.contactsByIds(ids, account),
       view: profileView,
     },
     engagement: {
       operation: CONTACTS_OPERATION,
-      records: (ids) => wecom.contactsByIds(ids),
-      recordIdsWhere: () => wecom.contactIds(),
+      records: (ids, account) => wecom.contactsByIds(ids, account),
+      recordIdsWhere: (_condition, account) => wecom.contactIds(account),
       recordIdsWhereCalls: () => wecom.contactIdsCalls(),
       // WeCom answers only contacts some staff member still follows, so a record answered is subscribed.
       view: (c: WecomContact, source) => ({
@@ -95,7 +95,7 @@ export const kind = defineSourceKind<WecomOptions, WecomConnector>({
         tags: [...new Set(c.follows.flatMap((f) => f.tags))],
       }),
     },
-    events: { kinds: WECOM_EVENTS, eventsByRecordIds: (ids, q) => wecom.eventsByRecordIds(ids, q) },
+    events: { kinds: WECOM_EVENTS, eventsByRecordIds: (ids, q, account) => wecom.eventsByRecordIds(ids, q, account) },
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: wecomResolvers,

@@ -27,7 +27,9 @@ export function wecomResolvers(instances: ReadonlyArray<SourceInstance<WecomConn
           instances.map(async ({ name }) => {
             const connector = ctx.loaders.connector<WecomConnector>(name);
             const ids = await ctx.loaders.recordIds(c.id, name);
-            return settle(await ctx.loaders.batch<Slot<WecomContact> | null>(name, CONTACTS_OPERATION, (keys) => connector.contactsByIds(keys)).loadMany(ids));
+            return settle(
+              await ctx.loaders.batch<Slot<WecomContact> | null>(name, CONTACTS_OPERATION, (keys, account) => connector.contactsByIds(keys, account)).loadMany(ids),
+            );
           }),
         );
         return lists.flat();
