@@ -53,7 +53,7 @@ beforeAll(async () => {
       break;
     }
   }
-});
+}, 120_000);
 
 afterAll(async () => {
   await world?.close();
