@@ -28,6 +28,7 @@ import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
 import { startPreparer, type Preparer } from './prepare-thread';
+import { createStagedFilter, type StagedFilter } from './staged-filter';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishIdentifierBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
@@ -92,11 +93,13 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
     withBulkSettings(store.db, () =>
       run(
         async (stats) => {
+          // A first resolution: what is stored is what this run staged.
+          const staged = (await store.db('idmap_source_records').first('source')) ? undefined : createStagedFilter();
           const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
           const bulkIdentifiers = await startIdentifierBulkLoad(store.db);
           const preparer = startPreparer();
           try {
-            for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer);
+            for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged);
           } finally {
             await preparer.close();
           }
@@ -237,6 +240,7 @@ async function scanSource(
   progress: Progress | undefined,
   bulk: boolean,
   preparer: Preparer,
+  staged: StagedFilter | undefined,
 ) {
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
@@ -256,7 +260,7 @@ async function scanSource(
       asked = scan(next);
       asked.catch(() => undefined);
     }
-    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk);
+    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged);
     progress?.tick(stats.recordsRead - before);
     if (page.done) return progress?.done();
     if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
@@ -274,13 +278,11 @@ async function stageRecords(
   stats: ResolveStats,
   cursor?: string,
   bulk = false,
+  /** Given on a first resolution: records it says were never staged have no stored state to read. */
+  staged?: StagedFilter,
 ) {
-  const stored = records.length
-    ? await store.storedRecords(
-        source,
-        records.map((r) => r.recordId),
-      )
-    : new Map();
+  const ids = staged ? records.filter((r) => staged.mayHave(source, r.recordId)).map((r) => r.recordId) : records.map((r) => r.recordId);
+  const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
   await lease.ensureHeld();
@@ -295,6 +297,7 @@ async function stageRecords(
       }
     : undefined;
   await store.applyScanChanges(changes, features);
+  if (staged) for (const r of records) staged.add(source, r.recordId);
 }
 
 /** Links every pending record, sources in `order` first, then any other source with pending records. */
