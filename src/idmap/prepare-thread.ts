@@ -77,7 +77,13 @@ export function startPreparer(): Preparer {
       const id = nextId++;
       return new Promise<number>((done) => {
         waiting.set(id, { records, done });
-        worker!.postMessage({ id, regions, records } satisfies PrepareRequest);
+        try {
+          worker!.postMessage({ id, regions, records } satisfies PrepareRequest);
+        } catch {
+          // A record that cannot be copied to another thread: the stage prepares this page itself.
+          waiting.delete(id);
+          done(0);
+        }
       });
     },
     async close() {

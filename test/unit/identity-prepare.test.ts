@@ -53,6 +53,18 @@ describe('staging prepares records on a worker thread', () => {
     expect(featuresOfPage('src_a', records, a, rules)).toEqual(featuresOfPage('src_a', copy, b, rules));
   });
 
+  it('leaves a page it cannot send to the worker to the stage, and goes on with the next', async () => {
+    const odd = page(MIN_WORKER_PAGE);
+    (odd[0].traits as Record<string, unknown>).callback = () => undefined;
+    const preparer = startPreparer();
+    try {
+      expect(await preparer.prepare(odd, rules)).toBe(0);
+      expect(await preparer.prepare(page(MIN_WORKER_PAGE), rules)).toBe(MIN_WORKER_PAGE);
+    } finally {
+      await preparer.close();
+    }
+  });
+
   it('leaves small pages and a closed preparer to the stage', async () => {
     const preparer = startPreparer();
     expect(await preparer.prepare(page(MIN_WORKER_PAGE - 1), rules)).toBe(0);
