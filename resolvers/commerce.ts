@@ -11,6 +11,17 @@ import { boundedFirst } from './args';
 export function combineSummaries(summaries: OrderSummary[]): Omit<OrderSummary, 'accountId'> | null {
   if (summaries.length === 0) return null;
   const currency = summaries[0].totalSpent.currency;
+  if (summaries.length === 1) {
+    // The usual customer, one account: its times as they are (what the lists below would pick), no work arrays per customer of a list.
+    const s = summaries[0];
+    return {
+      orderCount: s.orderCount,
+      totalSpent: addMoney([s.totalSpent], currency),
+      refundedAmount: addMoney([s.refundedAmount], currency),
+      firstOrderAt: s.firstOrderAt,
+      lastOrderAt: s.lastOrderAt,
+    };
+  }
   if (summaries.some((s) => s.totalSpent.currency !== currency)) {
     throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', 'commerce: the customer has orders in more than one currency; no single total');
   }
@@ -56,8 +67,11 @@ export const commerceResolvers = {
       const failed = summaries.find((s): s is Error => s instanceof Error);
       if (failed) throw failed;
       const combined = combineSummaries(summaries as OrderSummary[]);
-      // The customer rides along for OrderSummary's insight fields (resolvers/insights.ts).
-      return combined && { ...combined, customerId: c.id };
+      // The customer rides along for OrderSummary's insight fields (resolvers/insights.ts); the summary is this call's own, no copy.
+      if (!combined) return null;
+      const out = combined as typeof combined & { customerId: string };
+      out.customerId = c.id;
+      return out;
     },
   },
   Order: {
