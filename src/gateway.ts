@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
-import { directReads, openDatabase } from './db';
+import { directReads, directWrites, openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createTracing, tracedReader, type Tracing } from './observability/tracing';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -79,6 +79,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   await migrateLatest(oneidDb);
   // SQLite: the reader's selects run on a read-only connection of their own, without knex's runner (src/db.ts).
   const oneidReads = directReads(config.oneid.connection);
+  // ... and the access audit's rows are written on a connection of their own, without knex, unless another writer holds the lock.
+  const oneidWrites = directWrites(config.oneid.connection);
   const store = createIdMapStore(oneidDb, { reads: oneidReads });
   // The request path's reads answer within oneid.timeoutMs or fail as ONEID_UNAVAILABLE. On
   // MySQL/MariaDB they get a pool of their own whose acquire, connect and statement timeouts are
@@ -97,6 +99,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const closeOneid = async () => {
     if (readDb !== oneidDb) await readDb.destroy();
     oneidReads.close();
+    oneidWrites.close();
     await oneidDb.destroy();
   };
   const registry = createRegistry(config.sources, observer);
@@ -122,6 +125,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     fullSchema: schema,
     auth: config.auth,
     db: oneidDb,
+    directWrites: oneidWrites,
     policyFile: config.access.policyFile,
     hashKey: config.access.hashKey,
     hardMaxIds: config.limits.maxIds,

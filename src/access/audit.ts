@@ -21,7 +21,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import crypto from 'node:crypto';
 import type { Context, Viewer } from '../context';
 import type { Logger } from '../observability/logger';
-import { isMysql } from '../db';
+import { isMysql, type DirectWrites } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
 import { insertMany } from '../idmap/tables';
@@ -146,14 +146,36 @@ export function monotonicUlid(): (time?: number) => string {
   };
 }
 
-/** The audit table over the OneID database (SQLite or MySQL/MariaDB). */
-export function createAuditLog(db: Knex): AuditLog {
+const COLUMNS = ['id', 'at', 'request_id', 'principal', 'principal_kind', 'role', 'operation_name', 'customer_id', 'fields'] as const satisfies ReadonlyArray<
+  keyof DbAuditRow
+>;
+
+/** The INSERT of `n` rows as a direct write runs it (identifiers quoted, `?` per value). */
+const insertSql = (n: number) =>
+  `INSERT INTO "${TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ` + Array.from({ length: n }, () => `(${COLUMNS.map(() => '?').join(',')})`).join(',');
+
+/**
+ * The audit table over the OneID database (SQLite or MySQL/MariaDB). `direct`: the OneID file's
+ * direct writes (src/db.ts `directWrites`), which carry the rows when the database is not busy
+ * with another writer; knex carries them otherwise, and always on MySQL/MariaDB.
+ */
+export function createAuditLog(db: Knex, opts: { direct?: DirectWrites } = {}): AuditLog {
   const mysql = isMysql(db);
   const newId = monotonicUlid();
+  const statements = new Map<number, string>();
   const commit = groupCommit(async (rows: DbAuditRow[]) => {
     // One statement is atomic on its own; only a batch of several statements needs a transaction.
     // A multi-row VALUES list written once (insertMany), not knex's insert builder (SQLite: a UNION ALL select compiled per batch).
-    if (rows.length <= INSERT_CHUNK) return insertMany(db, TABLE, rows);
+    if (rows.length <= INSERT_CHUNK) {
+      if (opts.direct && !mysql) {
+        let sql = statements.get(rows.length);
+        if (!sql) statements.set(rows.length, (sql = insertSql(rows.length)));
+        const bindings: unknown[] = [];
+        for (const r of rows) for (const c of COLUMNS) bindings.push(r[c]);
+        if (opts.direct.run(sql, bindings)) return;
+      }
+      return insertMany(db, TABLE, rows);
+    }
     await db.transaction(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertMany(trx, TABLE, rows.slice(i, i + INSERT_CHUNK));
     });

@@ -11,6 +11,7 @@
  * stops the process with a message naming the file and key.
  */
 import type { Knex } from 'knex';
+import type { DirectWrites } from '../db';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
@@ -52,6 +53,8 @@ export interface AccessOptions {
   auth: AuthConfig | AuthConfigInput;
   /** The OneID database: the audit table lives there (migrated here, in its own migrations table). */
   db: Knex;
+  /** Direct writes to the OneID database when it is a SQLite file (src/db.ts): the audit rows' fast path. */
+  directWrites?: DirectWrites;
   /** Default: config/access.json. */
   policyFile?: string;
   /** HMAC key for hashed fields (openid, unionid); set it from the environment in production. */
@@ -92,7 +95,7 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     baseDir: opts.baseDir,
     onRefused: (reason) => opts.log?.debug({ reason }, 'credentials refused'),
   });
-  const auditLog = createAuditLog(opts.db);
+  const auditLog = createAuditLog(opts.db, { direct: opts.directWrites });
   await auditLog.migrate();
   const audit = auditPlugin(auditLog, { log: opts.log, timeoutMs: opts.auditTimeoutMs });
 

@@ -4,12 +4,16 @@
  * data of every request it carried, and a write that does not commit in time answers
  * ONEID_UNAVAILABLE instead of hanging the request. Real database (the test engine), real Apollo Server.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import type { Knex } from 'knex';
 import type { GraphQLResolveInfo } from 'graphql';
 import { auditCollectorOf, auditPlugin, createAuditLog, groupCommit, monotonicUlid, type AuditLog } from '../../src/access/audit';
 import type { Context } from '../../src/context';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { directWrites, openDatabase, type DirectWrites } from '../../src/db';
 
 let tdb: TestDatabase;
 let auditLog: AuditLog;
@@ -101,6 +105,56 @@ describe('Access audit: group commit', () => {
     expect(new Set(ids).size).toBe(ids.length);
     // The time part is the ULID encoding of the millisecond (as the ulid package encodes it).
     expect(ids[0].slice(0, 10)).toBe('01HF7YAT00');
+  });
+});
+
+describe('Access audit on a SQLite file: direct writes', () => {
+  // Whatever the test engine: the fast path exists only for SQLite files.
+  let dir: string;
+  let db: Knex;
+  let direct: DirectWrites;
+  let log: AuditLog;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-audit-direct-'));
+    const conn = { client: 'sqlite' as const, filename: path.join(dir, 'oneid.db') };
+    db = openDatabase(conn);
+    await createAuditLog(db).migrate();
+    await db.schema.createTable('lock_probe', (t) => t.integer('n'));
+    direct = directWrites(conn);
+    log = createAuditLog(db, { direct });
+  });
+  afterAll(async () => {
+    direct?.close();
+    await db?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the rows of concurrent requests without knex while no other writer holds the lock, every row readable', async () => {
+    const inserts = await insertsDuring(db, () => Promise.all(Array.from({ length: 5 }, (_, i) => log.record([entry(`d${i}`, `c${i}`)]))));
+    expect(inserts).toBe(0);
+    const rows = await log.query({ first: 10 });
+    expect(rows.map((r) => [r.requestId, r.customerId]).sort()).toEqual(Array.from({ length: 5 }, (_, i) => [`d${i}`, `c${i}`]));
+    expect(rows[0].fields).toEqual(['CrmContact.name', 'Customer.phone']);
+    expect(rows[0].id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+  });
+
+  it('writes through knex, once the writer holding the lock has committed, instead of waiting for it on the event loop', async () => {
+    let recorded: Promise<void> | undefined;
+    let seenInside = -1;
+    const inserts = await insertsDuring(db, async () => {
+      await db.transaction(async (trx) => {
+        await trx('lock_probe').insert({ n: 1 }); // this connection now holds the write lock
+        recorded = log.record([entry('busy', 'c-busy')]);
+        // The group commit's write starts on the next setImmediate, before this one: busy, so it queues on knex's one connection.
+        await new Promise((r) => setImmediate(r));
+        seenInside = Number((await trx('c360_access_audit').where({ request_id: 'busy' }).count({ n: '*' }))[0].n);
+      });
+      await recorded;
+    });
+    expect(seenInside).toBe(0);
+    expect(inserts).toBe(1);
+    expect((await log.query({ first: 50 })).filter((r) => r.requestId === 'busy').map((r) => r.customerId)).toEqual(['c-busy']);
   });
 });
 
