@@ -12,8 +12,9 @@
  * - which batch compares it: the one holding the pair's later record (batches are the records in
  *   key order, `batchSize` at a time), whose record is `x`; within one batch, `x` is the earlier one;
  * - that it is compared once: in the first block of `x`'s blocks (as the store lists them) that
- *   holds `y` and is no larger than `maxBlock`; a block spanning one customer at the batch has no
- *   pair of different customers either;
+ *   holds `y` and is no larger than `maxBlock` (a block the batch finds all one customer holds no
+ *   pair of two customers either), so the batch finds its pairs in the order (`x`, that block's
+ *   place among `x`'s, `y`), which `tier.ts` keeps for pairs of equal weight;
  * - `x`'s name frequency and the values too shared to count: block sizes, which the tier never changes;
  *   the values of `y` are filtered too when it is in the same batch;
  * - that the two are different customers: a tier link of an earlier batch can join them. Pairs of
@@ -46,9 +47,9 @@ export interface FirstRunScores {
   pairs: Map<number, BatchPair[]>;
   pairsCompared: number;
   blocksSkipped: number;
-  /** Where each record's batch is found: its index in `ends`. */
+  /** The batch of a record: its index in `ends`. */
   batchOf(key: SourceRecordKey): number;
-  /** Sizes of blocks over `maxBlock` (never compared within). */
+  /** Blocks over `maxBlock` records (never compared within). */
   big: ReadonlySet<string>;
 }
 
