@@ -99,6 +99,13 @@ export interface DirectReads {
     build: (values: readonly unknown[]) => ReadQuery,
     viaKnex?: (query: ReadQuery) => PromiseLike<unknown>,
   ): Promise<T>;
+  /**
+   * Runs one write statement (`?` placeholders, identifiers already quoted) on the same connection
+   * and answers true; false when it cannot, having written nothing: reads not opened `writes`, not
+   * a SQLite file, or another connection holds the write lock. The caller then writes through
+   * knex, which waits for that lock without blocking the event loop.
+   */
+  write(sql: string, bindings: readonly unknown[]): boolean;
   close(): void;
 }
 
@@ -108,6 +115,7 @@ const awaitQuery = (q: unknown) => () => q as PromiseLike<unknown>;
 const throughKnex: DirectReads = {
   read: async (q, viaKnex = awaitQuery(q)) => (await viaKnex()) as any,
   shaped: async (_shape, values, build, viaKnex = (q) => q) => (await viaKnex(build(values))) as any,
+  write: () => false,
   close() {},
 };
 
@@ -174,8 +182,16 @@ const sqliteBinding = (b: unknown) => (b instanceof Date ? b.valueOf() : typeof 
  * `conn` is the database the query builders come from. `readOnly`: someone else's database (a
  * source), opened read-only and never created; otherwise (the OneID store) read-write with
  * `query_only`, since a read-only connection cannot always open a WAL database.
+ *
+ * `writes`: the connection also runs small writes of the request path (the access audit's rows,
+ * `write`): none of knex's runner, pool or promises. On the reads' own connection, because a
+ * commit by another connection makes SQLite drop a reader's whole page cache at its next read:
+ * with the audit committing once per request elsewhere, every OneID read of the next request
+ * re-read its pages (the gateway's reads cost about 1.4x the floor's, which writes nothing). A
+ * write never waits for the lock (busy_timeout 0 while it runs): waiting synchronously would
+ * block the event loop, and with it the knex writer holding the lock.
  */
-export function directReads(conn: SqlConnection, opts: { readOnly?: boolean } = {}): DirectReads {
+export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; writes?: boolean } = {}): DirectReads {
   if (conn.client !== 'sqlite' || conn.filename === ':memory:' || conn.filename === '' || conn.filename.startsWith('file:')) return throughKnex;
   let raw: Database.Database | null = null;
   let closed = false;
@@ -185,7 +201,11 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean } = 
     const db = new Database(conn.filename, { readonly: !!opts.readOnly, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
-      if (!opts.readOnly) db.pragma('query_only = 1');
+      if (opts.writes) {
+        // As openDatabase's writer: WAL with NORMAL sync, a checkpoint every ~40 MB.
+        db.pragma('synchronous = NORMAL');
+        db.pragma('wal_autocheckpoint = 10000');
+      } else if (!opts.readOnly) db.pragma('query_only = 1');
     } catch (e) {
       db.close();
       throw e;
@@ -232,62 +252,18 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean } = 
       const query = build(values);
       return read(query, () => viaKnex(query));
     },
-    close() {
-      closed = true;
-      raw?.close();
-      raw = null;
-    },
-  };
-}
-
-/** Writes that run without knex (`directWrites`). */
-export interface DirectWrites {
-  /**
-   * Runs one write statement (`?` placeholders, identifiers already quoted) and answers true; false
-   * when it cannot, having written nothing: not a SQLite file, or another connection holds the
-   * write lock. The caller then writes through knex, which waits for that lock without blocking.
-   */
-  run(sql: string, bindings: readonly unknown[]): boolean;
-  close(): void;
-}
-
-const noDirectWrites: DirectWrites = { run: () => false, close() {} };
-
-/**
- * Small writes on the request path (the access audit's rows) on a connection of their own to a
- * SQLite file: prepared once, run in place, none of knex's runner, pool or promises (about a
- * tenth of a request's CPU went to one audit INSERT through knex). The connection never waits
- * for the lock (`busy_timeout = 0`): waiting synchronously would block the event loop, and with
- * it the knex writer that holds the lock. Same journal settings as `openDatabase`.
- */
-export function directWrites(conn: SqlConnection): DirectWrites {
-  if (conn.client !== 'sqlite' || conn.filename === ':memory:' || conn.filename === '' || conn.filename.startsWith('file:')) return noDirectWrites;
-  let raw: Database.Database | null = null;
-  let closed = false;
-  const open = (): Database.Database => {
-    if (raw) return raw;
-    const db = new Database(conn.filename, { fileMustExist: true });
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('wal_autocheckpoint = 10000');
+    write(sql, bindings) {
+      if (!opts.writes || closed) return false;
+      const db = open();
       db.pragma('busy_timeout = 0');
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    cachePreparedStatements(db as unknown as { prepare: (sql: string) => unknown });
-    return (raw = db);
-  };
-  return {
-    run(sql, bindings) {
-      if (closed) return false;
       try {
-        (open().prepare(sql) as Database.Statement).run(bindings.map(sqliteBinding));
+        (db.prepare(sql) as Database.Statement).run(bindings.map(sqliteBinding));
         return true;
       } catch (e) {
         if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
         throw e;
+      } finally {
+        db.pragma('busy_timeout = 5000');
       }
     },
     close() {

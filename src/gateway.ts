@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
-import { directReads, directWrites, openDatabase } from './db';
+import { directReads, openDatabase } from './db';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createTracing, tracedReader, type Tracing } from './observability/tracing';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -77,10 +77,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
 
   const oneidDb = openDatabase(config.oneid.connection);
   await migrateLatest(oneidDb);
-  // SQLite: the reader's selects run on a read-only connection of their own, without knex's runner (src/db.ts).
-  const oneidReads = directReads(config.oneid.connection);
-  // ... and the access audit's rows are written on a connection of their own, without knex, unless another writer holds the lock.
-  const oneidWrites = directWrites(config.oneid.connection);
+  // SQLite: the reader's selects run on a connection of their own, without knex's runner (src/db.ts).
+  // The access audit's rows are written on that connection too (without knex, unless another writer holds the lock), so they do not empty its page cache.
+  const oneidReads = directReads(config.oneid.connection, { writes: true });
   const store = createIdMapStore(oneidDb, { reads: oneidReads });
   // The request path's reads answer within oneid.timeoutMs or fail as ONEID_UNAVAILABLE. On
   // MySQL/MariaDB they get a pool of their own whose acquire, connect and statement timeouts are
@@ -99,7 +98,6 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const closeOneid = async () => {
     if (readDb !== oneidDb) await readDb.destroy();
     oneidReads.close();
-    oneidWrites.close();
     await oneidDb.destroy();
   };
   const registry = createRegistry(config.sources, observer);
@@ -125,7 +123,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     fullSchema: schema,
     auth: config.auth,
     db: oneidDb,
-    directWrites: oneidWrites,
+    directWrites: oneidReads,
     policyFile: config.access.policyFile,
     hashKey: config.access.hashKey,
     hardMaxIds: config.limits.maxIds,

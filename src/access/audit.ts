@@ -21,7 +21,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import crypto from 'node:crypto';
 import type { Context, Viewer } from '../context';
 import type { Logger } from '../observability/logger';
-import { isMysql, type DirectWrites } from '../db';
+import { isMysql, type DirectReads } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
 import { insertMany } from '../idmap/tables';
@@ -156,10 +156,10 @@ const insertSql = (n: number) =>
 
 /**
  * The audit table over the OneID database (SQLite or MySQL/MariaDB). `direct`: the OneID file's
- * direct writes (src/db.ts `directWrites`), which carry the rows when the database is not busy
- * with another writer; knex carries them otherwise, and always on MySQL/MariaDB.
+ * direct connection (src/db.ts `directReads` with `writes`), which carries the rows when the
+ * database is not busy with another writer; knex carries them otherwise, and always on MySQL/MariaDB.
  */
-export function createAuditLog(db: Knex, opts: { direct?: DirectWrites } = {}): AuditLog {
+export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'write'> } = {}): AuditLog {
   const mysql = isMysql(db);
   const newId = monotonicUlid();
   const statements = new Map<number, string>();
@@ -172,7 +172,7 @@ export function createAuditLog(db: Knex, opts: { direct?: DirectWrites } = {}): 
         if (!sql) statements.set(rows.length, (sql = insertSql(rows.length)));
         const bindings: unknown[] = [];
         for (const r of rows) for (const c of COLUMNS) bindings.push(r[c]);
-        if (opts.direct.run(sql, bindings)) return;
+        if (opts.direct.write(sql, bindings)) return;
       }
       return insertMany(db, TABLE, rows);
     }

@@ -11,7 +11,7 @@
  * stops the process with a message naming the file and key.
  */
 import type { Knex } from 'knex';
-import type { DirectWrites } from '../db';
+import type { DirectReads } from '../db';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
@@ -53,8 +53,8 @@ export interface AccessOptions {
   auth: AuthConfig | AuthConfigInput;
   /** The OneID database: the audit table lives there (migrated here, in its own migrations table). */
   db: Knex;
-  /** Direct writes to the OneID database when it is a SQLite file (src/db.ts): the audit rows' fast path. */
-  directWrites?: DirectWrites;
+  /** The OneID database's direct connection when it is a SQLite file (src/db.ts `directReads` with `writes`): the audit rows' fast path. */
+  directWrites?: Pick<DirectReads, 'write'>;
   /** Default: config/access.json. */
   policyFile?: string;
   /** HMAC key for hashed fields (openid, unionid); set it from the environment in production. */

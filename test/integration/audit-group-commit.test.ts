@@ -13,7 +13,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { auditCollectorOf, auditPlugin, createAuditLog, groupCommit, monotonicUlid, type AuditLog } from '../../src/access/audit';
 import type { Context } from '../../src/context';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { directWrites, openDatabase, type DirectWrites } from '../../src/db';
+import { directReads, openDatabase, type DirectReads } from '../../src/db';
 
 let tdb: TestDatabase;
 let auditLog: AuditLog;
@@ -112,7 +112,7 @@ describe('Access audit on a SQLite file: direct writes', () => {
   // Whatever the test engine: the fast path exists only for SQLite files.
   let dir: string;
   let db: Knex;
-  let direct: DirectWrites;
+  let direct: DirectReads;
   let log: AuditLog;
 
   beforeAll(async () => {
@@ -121,7 +121,7 @@ describe('Access audit on a SQLite file: direct writes', () => {
     db = openDatabase(conn);
     await createAuditLog(db).migrate();
     await db.schema.createTable('lock_probe', (t) => t.integer('n'));
-    direct = directWrites(conn);
+    direct = directReads(conn, { writes: true });
     log = createAuditLog(db, { direct });
   });
   afterAll(async () => {
