@@ -127,15 +127,7 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
             live.push({ ...p, a: { ...p.a, customerId: a }, b: { ...p.b, customerId: b } });
           }
           const plan = planLinks(live, opts);
-          const at = opts.at?.() ?? new Date().toISOString();
-          await opts.beforeWrite?.();
-          await db.transaction(async (trx) => {
-            await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
-            for (const m of plan.merges) await mergeInto(trx, m, at);
-            stats.probableLinks += plan.merges.length;
-            stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
-            await markScoredRange(trx, marked, scores.ends[i]);
-          });
+          await applyPlan(opts, plan, stats, (trx) => markScoredRange(trx, marked, scores.ends[i]));
           links.push(...plan.merges.map((m) => ({ survivorId: m.survivorId, mergedId: m.mergedId, batch: i })));
           break;
         } catch (e) {
@@ -228,15 +220,19 @@ async function scoreBatch(
     }
   }
 
+  await applyPlan(opts, planLinks(pairs, opts), stats, (trx) => markScored(trx, batch));
+}
+
+/** One batch's links and review candidates, written in one transaction with `mark` (its records compared). */
+async function applyPlan(opts: TierOptions, plan: ReturnType<typeof planLinks>, stats: ProbabilisticStats, mark: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
   const at = opts.at?.() ?? new Date().toISOString();
-  const plan = planLinks(pairs, opts);
   await opts.beforeWrite?.();
-  await db.transaction(async (trx) => {
+  await opts.db.transaction(async (trx) => {
     await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
     for (const m of plan.merges) await mergeInto(trx, m, at);
     stats.probableLinks += plan.merges.length;
     stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
-    await markScored(trx, batch);
+    await mark(trx);
   });
 }
 
