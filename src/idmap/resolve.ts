@@ -290,6 +290,10 @@ async function stageRecords(
   // stopped between the two can no longer leave a staged record without them).
   const features = rules.probabilistic
     ? async (trx: Knex) => {
+        // One turn of the event loop mid-page: a next page that a source behind HTTP has answered
+        // by now is read and sent to the preparer's worker while this page is still written
+        // (SQLite statements never yield; without it, the page reached the worker after the commit).
+        await turnOfTheEventLoop();
         // A record staged before brings its history: values a re-scan found gone, with when.
         const restaged = changes.updates.filter((u) => !u.deleted).map((u) => u.recordId);
         const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules, await storedPeriods(trx, source, restaged));
