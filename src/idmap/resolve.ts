@@ -285,15 +285,17 @@ async function stageRecords(
   const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
+  // One turn of the event loop before the page is written: a next page that a source behind HTTP
+  // has answered by now is read and sent to the preparer's worker, which prepares it while this
+  // page is written (SQLite statements never yield; without it, the page reached the worker after
+  // the commit). Not inside the write transaction: a turn there lets another connection of this
+  // process ask for the lock, and SQLite's busy wait would then block the very thread holding it.
+  await turnOfTheEventLoop();
   await lease.ensureHeld();
   // The page's match features are written in its transaction (one commit a page, and a run
   // stopped between the two can no longer leave a staged record without them).
   const features = rules.probabilistic
     ? async (trx: Knex) => {
-        // One turn of the event loop mid-page: a next page that a source behind HTTP has answered
-        // by now is read and sent to the preparer's worker while this page is still written
-        // (SQLite statements never yield; without it, the page reached the worker after the commit).
-        await turnOfTheEventLoop();
         // A record staged before brings its history: values a re-scan found gone, with when.
         const restaged = changes.updates.filter((u) => !u.deleted).map((u) => u.recordId);
         const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules, await storedPeriods(trx, source, restaged));
