@@ -43,7 +43,7 @@ export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries' |
   stewardship?: Stewardship;
 };
 
-/** Each context has an account of its own (`loaders.account`): the source calls made for it, and only those, are booked there. */
+/** Each context's loaders make an account of their own (`loaders.account`): the source calls made for it, and only those, are booked there. */
 export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations } = {}): Context {
   const insights = deps.insights;
   return {
@@ -51,7 +51,6 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     viewer,
     loaders: createLoaders({
       ...deps,
-      account: new Map(),
       orderWindowDays: insights.orderWindowDays,
       rfmBoundaries: (account) => insights.rfmBoundaries(account),
     }),

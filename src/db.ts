@@ -254,7 +254,8 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
     write(sql, bindings) {
       if (!opts.writes || closed) return false;
       const db = open();
-      db.pragma('busy_timeout = 0');
+      // Prepared (and kept) like any statement: a pragma call would compile it on every write.
+      (db.prepare('PRAGMA busy_timeout = 0') as Database.Statement).get();
       try {
         (db.prepare(sql) as Database.Statement).run(bindings.map(sqliteBinding));
         return true;
@@ -262,7 +263,7 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
         if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
         throw e;
       } finally {
-        db.pragma('busy_timeout = 5000');
+        (db.prepare('PRAGMA busy_timeout = 5000') as Database.Statement).get();
       }
     },
     close() {

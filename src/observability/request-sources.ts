@@ -7,15 +7,10 @@
  */
 import { isSourceError } from '../errors';
 import type { SourceObserver } from '../sources/observe';
-import type { SourceAccount, SourceStatus, SourceUse } from '../vocabulary';
-
-export type { SourceStatus, SourceUse } from '../vocabulary';
+import type { SourceStatus, SourceUse } from '../vocabulary';
 
 /** Worse outcomes replace better ones in a request's summary. */
 const SEVERITY: Record<SourceStatus, number> = { ok: 0, bad_response: 1, timeout: 2, unavailable: 3, circuit_open: 4 };
-
-/** A request's empty account (one per request context, src/context.ts). */
-export const newSourceAccount = (): SourceAccount => new Map();
 
 function statusOf(e: unknown): SourceStatus {
   if (!isSourceError(e)) return 'bad_response';
