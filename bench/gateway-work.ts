@@ -1,0 +1,199 @@
+/**
+ * The gateway's per-request work above its floor, timed in-process: the gateway (src/gateway.ts,
+ * the same config, stores and stand-ins as `npm run bench:gateway`) and the floor (bench/floor.ts)
+ * built side by side in one process and run in alternating rounds, each request the way the HTTP
+ * handler runs it (src/server.ts: authenticate, the role's Apollo Server with its plugins, the
+ * response serialized) minus node:http and the load generator. CPU per request from
+ * `process.cpuUsage`; the difference gateway − floor is what the gateway adds, with less of the
+ * machine's noise than the load bench and a CPU profile that holds only this work:
+ *
+ *   node --import tsx bench/gateway-work.ts [--people 20000] [--only 1,3] [--requests 2000] [--rounds 5]
+ *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1   # compiled by bench:gateway
+ *   NODE_ENV=production node --cpu-prof --cpu-prof-dir DIR bench/results/dist/bench/gateway-work.js --only 1 --server gateway
+ *
+ * `--server gateway` or `--server floor` runs one of the two only (a profile of one); `--http` sends
+ * each request over HTTP on 127.0.0.1 to both servers in this process (a keep-alive client in it
+ * too, whose cost is the same for both), so the difference includes the HTTP handlers. Needs a run
+ * directory that `npm run bench:gateway` left (its config, sample and OneID store, copied first).
+ * `npm run bench:gateway` stays the figure of record.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import Database from 'better-sqlite3';
+import { HeaderMap } from '@apollo/server';
+import { parseConfig } from '../src/config';
+import { createGateway } from '../src/gateway';
+import { createContext } from '../src/context';
+import { demoSourcesConfig, type StandInUrls } from '../demo/world-sources';
+import { BENCH_KEYS, SCENARIOS, type Sample } from './gateway-scenarios';
+import { createFloor, floorRequestHandler } from './floor';
+import { startServer } from '../src/server';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+const root = process.cwd();
+const people = Number(arg('people', '20000'));
+const requests = Number(arg('requests', '2000'));
+const concurrency = Number(arg('concurrency', '8'));
+const rounds = Number(arg('rounds', '5'));
+const servers = arg('server', 'gateway,floor').split(',');
+/** `--http`: each request over HTTP on 127.0.0.1 (both servers in this process, a keep-alive client here too: its cost is the same for both). */
+const overHttp = process.argv.includes('--http');
+const only = arg('only', '1')
+  .split(',')
+  .map((n) => Number(n));
+
+async function standInsFor(worldDir: string): Promise<StandInUrls & { stop(): void }> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'demo/stand-ins.ts'), '--data-dir', worldDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const urls: StandInUrls = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
+  });
+  return Object.assign(urls, { stop: () => void child.kill('SIGTERM') });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const runDir = path.resolve(root, 'bench/results', `gateway-${people}`);
+  const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
+  const rawConfig = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
+  const sample = JSON.parse(fs.readFileSync(path.join(runDir, 'sample.json'), 'utf8')) as Sample;
+  // A copy of the OneID store for each (the gateway writes audit rows into its own).
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-gateway-work-'));
+  const copy = async (name: string) => {
+    const file = path.join(tmp, name);
+    const original = new Database(rawConfig.oneid.connection.filename, { readonly: true });
+    await original.backup(file);
+    original.close();
+    return file;
+  };
+  const standIns = await standInsFor(worldDir);
+  try {
+    const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
+    rawConfig.sources = demoSourcesConfig(worldDir, standIns, 30_000).filter((s) => names.includes(s.name));
+    rawConfig.log = { level: 'info' };
+    const configFor = async (file: string) =>
+      parseConfig({ ...rawConfig, oneid: { ...rawConfig.oneid, connection: { ...rawConfig.oneid.connection, filename: file } } }, path.join(runDir, 'config.json'));
+    const floor = servers.includes('floor') ? createFloor(await configFor(await copy('floor.sqlite'))) : null;
+    // Logs go nowhere, as in the bench (production's level, to /dev/null).
+    const { createLogger } = await import('../src/observability/logger');
+    const gw = servers.includes('gateway')
+      ? await createGateway(await configFor(await copy('gateway.sqlite')), { log: createLogger('info', fs.createWriteStream('/dev/null')) })
+      : null;
+    let requestNo = 0;
+    /** What src/server.ts does for one POST /graphql, without node:http. */
+    const viaGateway = async (role: 'admin' | 'marketing', query: string, variables: unknown) => {
+      const g = gw!;
+      const req = { headers: { 'x-api-key': BENCH_KEYS[role], 'content-type': 'application/json' } } as unknown as http.IncomingMessage;
+      const viewer = await g.access.authenticate(req);
+      if (!viewer) throw new Error('bench key not accepted');
+      const headers = new HeaderMap([['content-type', 'application/json']]);
+      const requestId = `bench-${++requestNo}`;
+      const body = JSON.parse(JSON.stringify({ query, variables }));
+      const response = await g.apollos.get(viewer.role)!.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: 'POST', headers, search: '', body },
+        context: async () => createContext(g.requestDeps, requestId, viewer),
+      });
+      if (response.body.kind !== 'complete') throw new Error('streamed response');
+      const out = JSON.parse(response.body.string) as { errors?: unknown[] };
+      if (out.errors?.length) throw new Error(JSON.stringify(out.errors[0]));
+    };
+    const viaFloor = async (_role: string, query: string, variables: unknown) => {
+      const out = (await floor!.run(query, variables as Record<string, unknown>)) as { errors?: unknown[] };
+      JSON.stringify(out);
+      if (out.errors?.length) throw new Error(JSON.stringify(out.errors[0]));
+    };
+    /** One POST to `url` on a keep-alive connection, as the load generator sends it. */
+    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const post = (url: string, headers: Record<string, string>) => (role: 'admin' | 'marketing', query: string, variables: unknown) =>
+      new Promise<void>((resolve, reject) => {
+        const body = JSON.stringify({ query, variables });
+        const req = http.request(
+          url,
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...(headers.key ? { 'x-api-key': BENCH_KEYS[role] } : {}) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const out = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown[] };
+              if (out.errors?.length) reject(new Error(JSON.stringify(out.errors[0])));
+              else resolve();
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const gwServer = overHttp && gw ? await startServer(gw, { host: '127.0.0.1', port: 0 }) : null;
+    const floorServer = overHttp && floor ? http.createServer(floorRequestHandler(floor)) : null;
+    if (floorServer) await new Promise<void>((resolve) => floorServer.listen(0, '127.0.0.1', resolve));
+    const floorUrl = floorServer ? `http://127.0.0.1:${(floorServer.address() as import('node:net').AddressInfo).port}/graphql` : '';
+    const runners = [
+      ...(gw ? [['gateway', gwServer ? post(`${gwServer.url}/graphql`, { key: 'yes' }) : viaGateway] as const] : []),
+      ...(floor ? [['floor', floorServer ? post(floorUrl, {}) : viaFloor] as const] : []),
+    ];
+
+    for (const n of only) {
+      const scenario = SCENARIOS[n - 1];
+      const n0 = scenario.customers >= 50 ? Math.max(20, Math.floor(requests / scenario.customers)) : requests;
+      const batch = async (run: (typeof runners)[number][1], count: number) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: Math.min(concurrency, count) }, async () => {
+            while (next < count) {
+              const i = next++;
+              await run(scenario.role, scenario.query, scenario.variables(sample, i));
+            }
+          }),
+        );
+      };
+      for (const [, run] of runners) await batch(run, n0); // warm-up
+      const per = new Map<string, number[]>(runners.map(([name]) => [name, []]));
+      for (let r = 0; r < rounds; r++) {
+        // Alternate who goes first, as the load bench does.
+        const order = r % 2 ? [...runners].reverse() : runners;
+        for (const [name, run] of order) {
+          const before = process.cpuUsage();
+          await batch(run, n0);
+          const used = process.cpuUsage(before);
+          per.get(name)!.push((used.user + used.system) / n0 / 1000);
+        }
+        process.stderr.write(`${scenario.name}, round ${r + 1}: ${[...per].map(([name, xs]) => `${name} ${xs[r].toFixed(3)} ms`).join(', ')}\n`);
+      }
+      const g = per.get('gateway');
+      const f = per.get('floor');
+      const figures = [...per].map(([name, xs]) => `${name} ${median(xs).toFixed(3)} ms CPU/req`);
+      if (g && f) figures.push(`gateway − floor ${(median(g.map((x, i) => x - f[i])) * 1000).toFixed(0)} µs, ratio ${median(g.map((x, i) => x / f[i])).toFixed(2)}`);
+      process.stdout.write(`${scenario.name} (median of ${rounds} × ${n0}): ${figures.join('; ')}; load ${os.loadavg()[0].toFixed(1)}\n`);
+    }
+    agent.destroy();
+    await gwServer?.close();
+    floorServer?.closeAllConnections();
+    floorServer?.close();
+    await gw?.close();
+    await floor?.close();
+  } finally {
+    standIns.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`gateway-work: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
