@@ -7,6 +7,11 @@
  * links. A run stopped in between leaves it missing: the next run, and `migrateLatest` (every
  * start of the gateway), build it again. While it is missing, lookups by value on that store
  * scan the table (correct, slow): only a store still being loaded for the first time.
+ *
+ * The same holds for the source records' pending index (migration 20261122000100): it covers
+ * six columns of every staged record, all pending, in record-id order while pages arrive in
+ * update order, so each page dirtied about one index page a record; linking reads it, staging
+ * never does. It is dropped and built the same way.
  * MariaDB's change buffer already defers random secondary-index writes: it always writes in place.
  */
 import type { Knex } from 'knex';
@@ -15,18 +20,23 @@ import { T } from './tables';
 
 /** The index as migration 20250601000200 creates it. */
 const MATCH_INDEX = 'idmap_identifiers_match_idx';
+/** The index as migration 20261122000100 creates it (partial, covering what linking reads of a pending record). */
+const PENDING_INDEX = 'idmap_source_records_pending_idx';
+const PENDING_INDEX_COLUMNS = '(`pending`, `source`, `record_id`, `customer_id`, `name_key`, `birthday_key`) WHERE `pending` = 1';
 
-/** Drops the value index when the store holds no record yet (SQLite); answers whether it did. */
+/** Drops the value and pending indexes when the store holds no record yet (SQLite); answers whether it did. */
 export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
   if (isMysql(db)) return false;
   await finishIdentifierBulkLoad(db);
   if (await db(T.sourceRecords).first('source')) return false;
   await db.raw('DROP INDEX IF EXISTS ??', [MATCH_INDEX]);
+  await db.raw('DROP INDEX IF EXISTS ??', [PENDING_INDEX]);
   return true;
 }
 
-/** Builds the value index if a bulk load left it out; nothing when it exists. */
+/** Builds the value and pending indexes if a bulk load left them out; nothing when they exist. */
 export async function finishIdentifierBulkLoad(db: Knex): Promise<void> {
   if (isMysql(db)) return;
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (kind, match_key)', [MATCH_INDEX, T.identifiers]);
+  await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${PENDING_INDEX_COLUMNS}`, [PENDING_INDEX, T.sourceRecords]);
 }

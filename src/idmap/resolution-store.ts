@@ -12,6 +12,7 @@ import {
   fromDbTimeOrNull,
   groupInto,
   insertMany,
+  insertRows,
   recordKeyString,
   selectChunked,
   toDbTime,
@@ -108,6 +109,9 @@ export interface ResolutionPlan {
 
 export type ResolutionStore = ReturnType<typeof createResolutionStore>;
 
+const SOURCE_RECORD_COLUMNS = ['source', 'record_id', 'customer_id', 'source_updated_at', 'linked_at', 'pending', 'name_key', 'birthday_key', 'deleted_at'];
+const IDENTIFIER_COLUMNS = ['source', 'record_id', 'kind', 'value', 'match_key', 'valid_from', 'valid_to'];
+
 export function createResolutionStore(db: Knex) {
   async function scanCursor(source: SourceName): Promise<string | null> {
     const row = await db(T.scanCursors).where('source', source).first('cursor');
@@ -149,63 +153,62 @@ export function createResolutionStore(db: Knex) {
 
   /** Applies a page's changes in one transaction; `alsoIn` writes more in it, after them (the page's match features). */
   async function applyScanChanges(ch: ScanChanges, alsoIn?: (trx: Knex) => Promise<void>): Promise<void> {
-    if (!ch.inserts.length && !ch.updates.length && !ch.addIdentifiers.length && !ch.endIdentifiers.length && !ch.events.length && ch.cursor == null) return;
+    await applyScanPages([{ changes: ch, alsoIn }]);
+  }
+
+  /**
+   * Applies several pages' changes in one transaction, each as `applyScanChanges` would, in
+   * order: a first resolution commits a group of pages at once (see `resolve.ts`).
+   */
+  async function applyScanPages(pages: ReadonlyArray<{ changes: ScanChanges; alsoIn?: (trx: Knex) => Promise<void> }>): Promise<void> {
+    const written = pages.filter(
+      ({ changes: ch }) => ch.inserts.length || ch.updates.length || ch.addIdentifiers.length || ch.endIdentifiers.length || ch.events.length || ch.cursor != null,
+    );
+    if (!written.length) return;
     await db.transaction(async (trx) => {
-      const t = (iso: string) => toDbTime(trx, iso);
-      await insertMany(
-        trx,
-        T.sourceRecords,
-        ch.inserts.map((r) => ({
-          source: ch.source,
-          record_id: r.recordId,
-          customer_id: null,
-          source_updated_at: t(r.sourceUpdatedAt),
-          linked_at: null,
-          pending: 1,
-          name_key: r.nameKey,
-          birthday_key: r.birthdayKey,
-          deleted_at: null,
-        })),
-      );
-      for (const u of ch.updates) {
-        const set: Record<string, unknown> = {
-          source_updated_at: t(u.sourceUpdatedAt),
-          name_key: u.nameKey,
-          birthday_key: u.birthdayKey,
-          pending: u.pending ? 1 : 0,
-        };
-        if (u.deleted) Object.assign(set, { customer_id: null, linked_at: null, pending: 0, deleted_at: t(ch.at) });
-        if (u.revived) set.deleted_at = null;
-        await trx(T.sourceRecords).where({ source: ch.source, record_id: u.recordId }).update(set);
-      }
-      const byValidTo = groupInto(
-        ch.endIdentifiers,
-        (e) => e.validTo,
-        (e) => e.id,
-      );
-      for (const [validTo, ids] of byValidTo) {
-        for (const part of chunks(ids))
-          await trx(T.identifiers)
-            .whereIn('id', part)
-            .update({ valid_to: t(validTo) });
-      }
-      await insertMany(
-        trx,
-        T.identifiers,
-        ch.addIdentifiers.map((i) => ({
-          source: ch.source,
-          record_id: i.recordId,
-          kind: i.kind,
-          value: i.value,
-          match_key: i.matchKey,
-          valid_from: t(i.validFrom),
-          valid_to: null,
-        })),
-      );
-      await insertEvents(trx, ch.at, ch.events);
-      if (ch.cursor != null) await saveScanCursor(trx, ch.source, ch.cursor, ch.at);
-      if (alsoIn) await alsoIn(trx);
+      for (const { changes, alsoIn } of written) await writeScanChanges(trx, changes, alsoIn);
     });
+  }
+
+  async function writeScanChanges(trx: Knex, ch: ScanChanges, alsoIn?: (trx: Knex) => Promise<void>): Promise<void> {
+    const t = (iso: string) => toDbTime(trx, iso);
+    await insertRows(
+      trx,
+      T.sourceRecords,
+      SOURCE_RECORD_COLUMNS,
+      ch.inserts.map((r) => [ch.source, r.recordId, null, t(r.sourceUpdatedAt), null, 1, r.nameKey, r.birthdayKey, null]),
+    );
+    for (const u of ch.updates) {
+      const set: Record<string, unknown> = {
+        source_updated_at: t(u.sourceUpdatedAt),
+        name_key: u.nameKey,
+        birthday_key: u.birthdayKey,
+        pending: u.pending ? 1 : 0,
+      };
+      if (u.deleted) Object.assign(set, { customer_id: null, linked_at: null, pending: 0, deleted_at: t(ch.at) });
+      if (u.revived) set.deleted_at = null;
+      await trx(T.sourceRecords).where({ source: ch.source, record_id: u.recordId }).update(set);
+    }
+    const byValidTo = groupInto(
+      ch.endIdentifiers,
+      (e) => e.validTo,
+      (e) => e.id,
+    );
+    for (const [validTo, ids] of byValidTo) {
+      for (const part of chunks(ids))
+        await trx(T.identifiers)
+          .whereIn('id', part)
+          .update({ valid_to: t(validTo) });
+    }
+    await insertRows(
+      trx,
+      T.identifiers,
+      IDENTIFIER_COLUMNS,
+      ch.addIdentifiers.map((i) => [ch.source, i.recordId, i.kind, i.value, i.matchKey, t(i.validFrom), null]),
+    );
+    await insertEvents(trx, ch.at, ch.events);
+    if (ch.cursor != null) await saveScanCursor(trx, ch.source, ch.cursor, ch.at);
+    if (alsoIn) await alsoIn(trx);
   }
 
   // ---------- resolution: reading what a batch needs ----------
@@ -399,6 +402,7 @@ export function createResolutionStore(db: Knex) {
     scanCursor,
     storedRecords,
     applyScanChanges,
+    applyScanPages,
     pendingRecords,
     pendingSources,
     currentIdentifiersOf,

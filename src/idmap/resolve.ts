@@ -29,6 +29,7 @@ import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
 import { startPreparer, type Preparer } from './prepare-thread';
 import { createStagedFilter, type StagedFilter } from './staged-filter';
+import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishIdentifierBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
@@ -247,9 +248,20 @@ async function scanSource(
   // A page is sent to the preparer's worker as soon as the source answers it.
   const scan = (from: string | null) => connector.scan(from, pageSize).then((page) => preparer.prepare(page.records, rules).then(() => page));
   let cursor = await store.scanCursor(connector.name);
+  // A first resolution writes its pages in groups (staged-pages.ts), each after a turn of the event loop (see stageRecords).
+  const group = staged
+    ? stagedPages(async (pages) => {
+        await turnOfTheEventLoop();
+        await lease.ensureHeld();
+        await store.applyScanPages(pages);
+      })
+    : undefined;
   let asked = scan(cursor);
   for (;;) {
-    const page = await asked;
+    const page = await asked.catch(async (e) => {
+      await group?.flush(); // what was staged is kept, as when each page was written at once
+      throw e;
+    });
     stats.pagesRead++;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
     // The next page is asked for before this one is staged: a source behind HTTP answers, and
@@ -260,8 +272,9 @@ async function scanSource(
       asked = scan(next);
       asked.catch(() => undefined);
     }
-    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged);
+    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged, group);
     progress?.tick(stats.recordsRead - before);
+    if (page.done || next === undefined) await group?.flush();
     if (page.done) return progress?.done();
     if (next === undefined) throw new Error(`The ${connector.name} scan made no progress at cursor ${JSON.stringify(cursor)} without reaching the end`);
     cursor = next;
@@ -280,8 +293,12 @@ async function stageRecords(
   bulk = false,
   /** Given on a first resolution: records it says were never staged have no stored state to read. */
   staged?: StagedFilter,
+  /** Given on a first resolution: the page is held and written with others (staged-pages.ts). */
+  group?: StagedPages,
 ) {
   const ids = staged ? records.filter((r) => staged.mayHave(source, r.recordId)).map((r) => r.recordId) : records.map((r) => r.recordId);
+  // Records that may have been staged are read as stored: the pages held are written first.
+  if (group && ids.length) await group.flush();
   const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
@@ -302,6 +319,10 @@ async function stageRecords(
         await writeFeatures(trx, source, features, deleted, fresh, bulk);
       }
     : undefined;
+  if (group && staged) {
+    for (const r of records) staged.add(source, r.recordId);
+    return group.add({ changes, alsoIn: features }, records.length);
+  }
   await store.applyScanChanges(changes, features);
   if (staged) for (const r of records) staged.add(source, r.recordId);
 }

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { isMysql } from '../../db';
-import { chunks, fromDbTime, fromDbTimeOrNull, insertMany, recordKeyString, selectChunked, uniqueBy, whereRecords } from '../tables';
+import { chunks, fromDbTime, fromDbTimeOrNull, insertRows, recordKeyString, selectChunked, uniqueBy, whereRecords } from '../tables';
 import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
@@ -50,6 +50,9 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
 
+const FEATURE_COLUMNS = ['source', 'record_id', 'name', 'name_alt', 'birth', 'gender', 'city', 'province', 'country', 'held', 'scored'];
+const BLOCK_COLUMNS = ['block_key', 'source', 'record_id'];
+
 /** Replaces the features and block keys of records (staged new or changed); `deleted` removes them. */
 export async function writeFeatures(
   db: Knex,
@@ -70,29 +73,36 @@ export async function writeFeatures(
       await trx(blocksTable).where('source', source).whereIn('record_id', part).delete();
       await trx(PT.features).where('source', source).whereIn('record_id', part).delete();
     }
-    await insertMany(
+    await insertRows(
       trx,
       PT.features,
-      features.map((f) => ({
+      FEATURE_COLUMNS,
+      features.map((f) => [
         source,
-        record_id: f.recordId,
-        name: f.name?.text.slice(0, 128) ?? null,
-        name_alt: f.name?.script === 'h' ? f.name.words.join(' ').slice(0, 255) : null,
-        birth: f.birth,
-        gender: f.gender,
-        city: f.city?.slice(0, 64) ?? null,
-        province: f.province?.slice(0, 64) ?? null,
-        country: f.country,
-        held: f.values.length ? JSON.stringify(f.values.map((v) => [v.kind, v.key, v.from, v.to])) : null,
-        scored: 0,
-      })),
+        f.recordId,
+        f.name?.text.slice(0, 128) ?? null,
+        f.name?.script === 'h' ? f.name.words.join(' ').slice(0, 255) : null,
+        f.birth,
+        f.gender,
+        f.city?.slice(0, 64) ?? null,
+        f.province?.slice(0, 64) ?? null,
+        f.country,
+        f.values.length ? JSON.stringify(f.values.map((v) => [v.kind, v.key, v.from, v.to])) : null,
+        0,
+      ]),
     );
-    const blocks = features.flatMap((f) => blockKeys(f).map((k) => ({ block_key: k, source, record_id: f.recordId })));
-    await insertMany(
-      trx,
-      blocksTable,
-      uniqueBy(blocks, (b) => `${b.block_key}\u0000${b.record_id}`),
-    );
+    // A key once per record (the first time it comes).
+    const seen = new Set<string>();
+    const blocks: string[][] = [];
+    for (const f of features) {
+      for (const k of blockKeys(f)) {
+        const key = `${k}\u0000${f.recordId}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        blocks.push([k, source, f.recordId]);
+      }
+    }
+    await insertRows(trx, blocksTable, BLOCK_COLUMNS, blocks);
   });
 }
 

@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
+import { startIdentifierBulkLoad } from '../../src/idmap/bulk-load';
+import { insertMany, insertRows, toDbTime } from '../../src/idmap/tables';
+import { STAGED_GROUP_RECORDS } from '../../src/idmap/staged-pages';
+import type { Connector, ScanPage, ScannedRecord } from '../../src/vocabulary';
+import { FakeSource, rec } from '../helpers/feeds';
+
+const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+
+/** A feed serving the pages given, in order, whatever the page size asked (a record may come twice: it changed while the scan ran). */
+class PagedFeed implements Connector {
+  readonly name = 'crm';
+  readonly maxBatch = 100;
+  constructor(private pages: ScannedRecord[][]) {}
+  async scan(cursor: string | null): Promise<ScanPage> {
+    const i = cursor == null ? 0 : Number(cursor);
+    return { records: this.pages[i] ?? [], cursor: String(i + 1), done: i + 1 >= this.pages.length };
+  }
+  async scanRecords(ids: readonly string[]) {
+    return ids.map((id) => this.pages.flat().find((r) => r.recordId === id) ?? null);
+  }
+  async health() {}
+  async close() {}
+}
+
+describe(`Staging's writes (${testEngine})`, () => {
+  let t: TestDatabase;
+  let store: IdMapStore;
+  beforeEach(async () => {
+    t = await freshDatabase('idmap_stage_writes');
+    await migrateLatest(t.db);
+    store = createIdMapStore(t.db);
+  });
+  afterEach(async () => {
+    await t.drop();
+  });
+
+  describe('insertRows', () => {
+    const columns = ['source', 'cursor', 'updated_at'];
+    // 70 rows: two full prepared statements and six rows one at a time on SQLite.
+    const rowsOf = () => Array.from({ length: 70 }, (_, i) => [`s${String(i).padStart(2, '0')}`, i % 3 ? `c${i}` : undefined, toDbTime(t.db, '2024-03-01T08:00:00.000Z')]);
+    const stored = () => t.db('idmap_scan_cursors').orderBy('source').select('source', 'cursor');
+
+    it('writes what insertMany writes, in and out of a transaction, undefined as null', async () => {
+      const rows = rowsOf();
+      await insertRows(t.db, 'idmap_scan_cursors', columns, rows.slice(0, 35));
+      await t.db.transaction((trx) => insertRows(trx, 'idmap_scan_cursors', columns, rows.slice(35)));
+      const viaRows = await stored();
+      await t.db('idmap_scan_cursors').delete();
+      await insertMany(
+        t.db,
+        'idmap_scan_cursors',
+        rows.map(([source, cursor, updated_at]) => ({ source, cursor, updated_at })),
+      );
+      expect(viaRows).toHaveLength(70);
+      expect(viaRows).toEqual(await stored());
+      expect(viaRows[0]).toEqual({ source: 's00', cursor: null });
+    });
+
+    it("is part of the caller's transaction: a rollback leaves none of its rows", async () => {
+      const rows = rowsOf();
+      await expect(
+        t.db.transaction(async (trx) => {
+          await insertRows(trx, 'idmap_scan_cursors', columns, rows);
+          expect(await trx('idmap_scan_cursors').count({ n: '*' })).toEqual([{ n: 70 }]);
+          throw new Error('stop');
+        }),
+      ).rejects.toThrow('stop');
+      expect(await stored()).toEqual([]);
+    });
+  });
+
+  describe('a first resolution', () => {
+    /** Transactions (statements from a BEGIN to its COMMIT) that wrote a scan cursor. */
+    const cursorWrites = (sqls: string[]) => {
+      let current: string[] | null = null;
+      const done: string[][] = [];
+      for (const sql of sqls) {
+        if (/^(begin|start transaction)/i.test(sql.trim())) current = [];
+        else if (/^commit/i.test(sql.trim()) && current) {
+          done.push(current);
+          current = null;
+        } else current?.push(sql);
+      }
+      return done.filter((trx) => trx.some((sql) => /insert into `idmap_scan_cursors`/i.test(sql))).length;
+    };
+
+    it('writes its pages in groups, each with its last cursor', async () => {
+      const crm = new FakeSource(
+        'crm',
+        Array.from({ length: 25 }, (_, i) => rec('crm', `C${String(i).padStart(2, '0')}`, { phone: `1390000${1000 + i}` })),
+      );
+      const { queries } = await queriesDuring(t.db, () => resolve({ store, connectors: [crm], rules, pageSize: 10 }));
+      // Three pages, fewer records than a group: one write transaction for all of them.
+      expect(25).toBeLessThan(STAGED_GROUP_RECORDS);
+      expect(crm.served).toHaveLength(3);
+      expect(cursorWrites(queries.map((q) => q.sql))).toBe(1);
+      expect(await t.db('idmap_source_records').count({ n: '*' })).toEqual([{ n: 25 }]);
+      expect(await t.db('idmap_scan_cursors').pluck('cursor')).toEqual(['2024-03-01T08:00:00.000Z|C24']);
+    });
+
+    it('writes the pages it holds before it reads a record that came again, and stages that record as changed', async () => {
+      const feed = new PagedFeed([
+        [rec('crm', 'C1', { phone: '13900001001' }), rec('crm', 'C2', { phone: '13900001002' })],
+        [rec('crm', 'C3', { phone: '13900001003' }), rec('crm', 'C1', { phone: '13900001009' }, undefined, '2024-03-02T08:00:00.000Z')],
+      ]);
+      const stats = await resolve({ store, connectors: [feed], rules, pageSize: 2 });
+      expect(stats).toMatchObject({ recordsRead: 4, recordsNew: 3, recordsChanged: 1 });
+      const c1 = await t.db('idmap_record_identifiers').where({ source: 'crm', record_id: 'C1' }).orderBy('id').select('value', 'valid_to');
+      expect(c1).toEqual([
+        { value: '+8613900001001', valid_to: testEngine === 'sqlite' ? '2024-03-02T08:00:00.000Z' : expect.any(Date) },
+        { value: '+8613900001009', valid_to: null },
+      ]);
+      expect(await t.db('idmap_scan_cursors').pluck('cursor')).toEqual(['2']);
+    });
+
+    it('stages without the pending index on SQLite and builds it before linking, as the migration made it', async () => {
+      const pendingIndex = async () =>
+        testEngine === 'sqlite'
+          ? {
+              columns: ((await t.db.raw("SELECT name FROM pragma_index_info('idmap_source_records_pending_idx') ORDER BY seqno")) as Array<{ name: string }>).map(
+                (c) => c.name,
+              ),
+              partial: (
+                (await t.db.raw("SELECT partial FROM pragma_index_list('idmap_source_records') WHERE name = 'idmap_source_records_pending_idx'")) as Array<{ partial: number }>
+              ).map((r) => r.partial),
+            }
+          : '(not dropped on MariaDB)';
+      const before = await pendingIndex();
+      if (testEngine === 'sqlite') expect(before).toEqual({ columns: ['pending', 'source', 'record_id', 'customer_id', 'name_key', 'birthday_key'], partial: [1] });
+      expect(await startIdentifierBulkLoad(t.db)).toBe(testEngine === 'sqlite');
+      if (testEngine === 'sqlite') expect(await pendingIndex()).toEqual({ columns: [], partial: [] });
+      // A stopped load is finished by the next start.
+      await migrateLatest(t.db);
+      expect(await pendingIndex()).toEqual(before);
+      const sharingAPhone = [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]), new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' })])];
+      expect(await resolve({ store, connectors: sharingAPhone, rules })).toMatchObject({ recordsNew: 2, recordsLinked: 1 });
+      expect(await pendingIndex()).toEqual(before);
+    });
+  });
+});
