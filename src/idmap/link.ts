@@ -29,7 +29,7 @@ import { addToProfile, conflictsBetween, emptyProfile, hash16, type Conflict, ty
 import { Groups, type Group } from './groups';
 import type { IdentityRules, StrongKind } from './rules';
 import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
-import type { IdMapStore } from './store';
+import type { LinkStore } from './link-store';
 import { recordKeyString, valueKeyString, type ValueKey } from './tables';
 
 export interface LinkStats {
@@ -95,7 +95,11 @@ export interface BatchData {
  * over-shared (it is settled after that batch), so no count query precedes them; blocked
  * values are only counted.
  */
-export async function loadBatch(store: IdMapStore, records: PendingRecord[], ctx: LinkContext): Promise<BatchData> {
+export async function loadBatch(
+  store: Pick<LinkStore, 'currentIdentifiersOf' | 'valueCounts' | 'carriersOf' | 'recordsOfCustomers'>,
+  records: PendingRecord[],
+  ctx: LinkContext,
+): Promise<BatchData> {
   const { rules } = ctx;
   const identifiers = await store.currentIdentifiersOf(records);
   const strongValues = distinctValues(identifiers.filter((i) => rules.strongKind(i.kind) && !ctx.settledValues.has(valueKeyString(i))));

@@ -24,6 +24,7 @@ import { monotonicFactory } from 'ulid';
 import { isMysql } from '../db';
 import { type Connector, type ScannedRecord, type SourceName } from '../vocabulary';
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
+import { linkStoreOf, type LinkStore } from './link-store';
 import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
@@ -31,7 +32,7 @@ import { startPreparer, type Preparer } from './prepare-thread';
 import { createStagedFilter, type StagedFilter } from './staged-filter';
 import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
-import { finishIdentifierBulkLoad, startIdentifierBulkLoad } from './bulk-load';
+import { finishIdentifierBulkLoad, needIdentifiersByRecord, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
@@ -297,8 +298,11 @@ async function stageRecords(
   group?: StagedPages,
 ) {
   const ids = staged ? records.filter((r) => staged.mayHave(source, r.recordId)).map((r) => r.recordId) : records.map((r) => r.recordId);
-  // Records that may have been staged are read as stored: the pages held are written first.
-  if (group && ids.length) await group.flush();
+  // Records that may have been staged are read as stored: the pages held are written first, and read by record.
+  if (group && ids.length) {
+    await group.flush();
+    await needIdentifiersByRecord(store.db);
+  }
   const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
   if (cursor !== undefined) changes.cursor = cursor;
@@ -337,10 +341,11 @@ async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules
     differentPairs: new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`])),
     newCustomerId: monotonicFactory(),
   };
+  const links = linkStoreOf(store);
   for (const source of [...new Set([...order, ...(await store.pendingSources())])]) {
     let after: string | null = null;
     for (;;) {
-      const last = await linkNextBatch(store, lease, source, after, batchSize, ctx, stats);
+      const last = await linkNextBatch(links, lease, source, after, batchSize, ctx, stats);
       progress?.tick(stats.recordsResolved - before);
       if (last == null) break;
       after = last;
@@ -354,7 +359,7 @@ async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules
  * or null when none was pending. A batch the store changed under is read and planned again.
  */
 async function linkNextBatch(
-  store: IdMapStore,
+  store: LinkStore,
   lease: Lease,
   source: SourceName,
   after: string | null,
