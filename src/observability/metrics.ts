@@ -1,11 +1,13 @@
 /**
- * Prometheus metrics, one registry per gateway instance (tests run several side by side).
+ * Prometheus metrics, one registry per gateway instance (tests run several side by side): the
+ * process's defaults from prom-client, the request path's own in series.ts.
  * Source metrics are fed by the connector boundary (`SourceObserver`): one increment per call
  * to a system, never per key.
  */
 import client from 'prom-client';
 import type { SourceObserver } from '../sources/observe';
 import { isSourceError } from '../errors';
+import { CounterSeries, HistogramSeries, type CounterChild, type HistogramChild } from './series';
 
 export interface Metrics {
   registry: client.Registry;
@@ -18,55 +20,48 @@ export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'c360_process_' });
 
-  const sourceRequests = new client.Counter({
-    name: 'c360_source_requests_total',
-    help: 'Calls made to a source system (one per batch call, not per key).',
-    labelNames: ['source', 'operation', 'outcome'] as const,
-    registers: [registry],
-  });
-  const sourceDuration = new client.Histogram({
-    name: 'c360_source_request_duration_seconds',
-    help: 'Duration of calls to a source system.',
-    labelNames: ['source', 'operation'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const batchSize = new client.Histogram({
-    name: 'c360_source_batch_size',
-    help: 'Keys carried by one call to a source system.',
-    labelNames: ['source', 'operation'] as const,
-    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
-    registers: [registry],
-  });
-  const graphqlRequests = new client.Counter({
-    name: 'c360_graphql_requests_total',
-    help: 'GraphQL operations served, by operation name and outcome (ok, partial, error).',
-    labelNames: ['operation', 'outcome'] as const,
-    registers: [registry],
-  });
+  // The request path's metrics observe without prom-client's per-observation label hashing (series.ts).
+  const sourceRequests = new CounterSeries(
+    'c360_source_requests_total',
+    'Calls made to a source system (one per batch call, not per key).',
+    ['source', 'operation', 'outcome'],
+    registry,
+  );
+  const sourceDuration = new HistogramSeries(
+    'c360_source_request_duration_seconds',
+    'Duration of calls to a source system.',
+    ['source', 'operation'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registry,
+  );
+  const batchSize = new HistogramSeries(
+    'c360_source_batch_size',
+    'Keys carried by one call to a source system.',
+    ['source', 'operation'],
+    [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registry,
+  );
+  const graphqlRequests = new CounterSeries(
+    'c360_graphql_requests_total',
+    'GraphQL operations served, by operation name and outcome (ok, partial, error).',
+    ['operation', 'outcome'],
+    registry,
+  );
+  const graphqlDuration = new HistogramSeries(
+    'c360_graphql_request_duration_seconds',
+    'Duration of GraphQL operations, from parsing to the response, by operation name, outcome (ok, partial, error) and role.',
+    ['operation', 'outcome', 'role'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registry,
+  );
 
-  const graphqlDuration = new client.Histogram({
-    name: 'c360_graphql_request_duration_seconds',
-    help: 'Duration of GraphQL operations, from parsing to the response, by operation name, outcome (ok, partial, error) and role.',
-    labelNames: ['operation', 'outcome', 'role'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-
-  // The label-bound children of one (source, operation), made once: prom-client hashes a labels object on every call otherwise.
-  const bound = new Map<
-    string,
-    { batch: client.Histogram.Internal<'source' | 'operation'>; duration: client.Histogram.Internal<'source' | 'operation'>; ok: client.Counter.Internal }
-  >();
+  // The series of one (source, operation), made once.
+  const bound = new Map<string, { batch: HistogramChild; duration: HistogramChild; ok: CounterChild }>();
   const boundTo = (source: string, operation: string) => {
     const key = `${source}\u0000${operation}`;
     let b = bound.get(key);
     if (!b) {
-      b = {
-        batch: batchSize.labels(source, operation),
-        duration: sourceDuration.labels(source, operation),
-        ok: sourceRequests.labels({ source, operation, outcome: 'ok' }),
-      };
+      b = { batch: batchSize.series(source, operation), duration: sourceDuration.series(source, operation), ok: sourceRequests.series(source, operation, 'ok') };
       bound.set(key, b);
     }
     return b;
@@ -76,26 +71,26 @@ export function createMetrics(): Metrics {
     async call(c, run) {
       const b = boundTo(c.source, c.operation);
       b.batch.observe(c.batchSize);
-      const end = b.duration.startTimer();
+      const started = process.hrtime.bigint();
       try {
         const out = await run();
         b.ok.inc();
         return out;
       } catch (e) {
-        sourceRequests.inc({ source: c.source, operation: c.operation, outcome: isSourceError(e) ? e.code.toLowerCase() : 'error' });
+        sourceRequests.series(c.source, c.operation, isSourceError(e) ? e.code.toLowerCase() : 'error').inc();
         throw e;
       } finally {
-        end();
+        b.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       }
     },
   };
   // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).
-  const requestBound = new Map<string, { count: client.Counter.Internal; duration: client.Histogram.Internal<'operation' | 'outcome' | 'role'> }>();
+  const requestBound = new Map<string, { count: CounterChild; duration: HistogramChild }>();
   const observeRequest = (operation: string, outcome: string, role: string, seconds: number) => {
     const key = `${operation}\u0000${outcome}\u0000${role}`;
     let b = requestBound.get(key);
     if (!b) {
-      b = { count: graphqlRequests.labels(operation, outcome), duration: graphqlDuration.labels(operation, outcome, role) };
+      b = { count: graphqlRequests.series(operation, outcome), duration: graphqlDuration.series(operation, outcome, role) };
       requestBound.set(key, b);
     }
     b.count.inc();
