@@ -127,11 +127,17 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export function monotonicUlid(): (time?: number) => string {
   let lastTime = -1;
   const digits = new Uint8Array(16);
+  // Random bytes drawn 4 KiB at a time: one call into OpenSSL per 256 ids, not one per id.
+  const pool = new Uint8Array(4096);
+  let used = pool.length;
   return (time = Date.now()) => {
     if (time > lastTime) {
       lastTime = time;
-      crypto.randomFillSync(digits);
-      for (let i = 0; i < 16; i++) digits[i] &= 31;
+      if (used === pool.length) {
+        crypto.randomFillSync(pool);
+        used = 0;
+      }
+      for (let i = 0; i < 16; i++) digits[i] = pool[used++] & 31;
     } else {
       let i = 15;
       while (i >= 0 && digits[i] === 31) digits[i--] = 0;

@@ -106,6 +106,12 @@ describe('Access audit: group commit', () => {
     // The time part is the ULID encoding of the millisecond (as the ulid package encodes it).
     expect(ids[0].slice(0, 10)).toBe('01HF7YAT00');
   });
+
+  it('draws a fresh random part for every new millisecond, past the random pool it refills', () => {
+    const next = monotonicUlid();
+    const randomParts = Array.from({ length: 1000 }, (_, i) => next(1_700_000_000_000 + i).slice(10));
+    expect(new Set(randomParts).size).toBe(1000);
+  });
 });
 
 describe('Access audit on a SQLite file: direct writes', () => {
