@@ -2,16 +2,17 @@
  * The records a first resolution has staged so far, as a Bloom filter: its "no" is certain, its
  * "maybe" sometimes wrong. A run that started on an empty store can hold only the records it
  * staged itself, so a record the filter says no to has no stored state to read: at a million
- * records that is two index reads a record saved, for 2 MiB (a set of the ids would take some
- * 60 MiB). A wrong "maybe" costs only the read: about one record in 2,000 at a million records,
- * one in 4 at four million.
+ * records that is two index reads a record saved, for 8 MiB (a set of the ids would take some
+ * 60 MiB). A wrong "maybe" costs the read, and the write of the pages staging holds before it
+ * (staged-pages.ts): about one record in ten million at a million records, one in 2,000 at four
+ * million (with 2 MiB it was one in 2,000 at a million: some 80 wrong maybes in a run).
  */
 export interface StagedFilter {
   add(source: string, recordId: string): void;
   mayHave(source: string, recordId: string): boolean;
 }
 
-const BITS = 1 << 24;
+const BITS = 1 << 26;
 const PROBES = 7;
 
 export function createStagedFilter(): StagedFilter {

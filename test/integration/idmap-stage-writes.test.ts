@@ -106,8 +106,17 @@ describe(`Staging's writes (${testEngine})`, () => {
         [rec('crm', 'C1', { phone: '13900001001' }), rec('crm', 'C2', { phone: '13900001002' })],
         [rec('crm', 'C3', { phone: '13900001003' }), rec('crm', 'C1', { phone: '13900001009' }, undefined, '2024-03-02T08:00:00.000Z')],
       ]);
-      const stats = await resolve({ store, connectors: [feed], rules, pageSize: 2 });
+      const { result: stats, queries } = await queriesDuring(t.db, () => resolve({ store, connectors: [feed], rules, pageSize: 2 }));
       expect(stats).toMatchObject({ recordsRead: 4, recordsNew: 3, recordsChanged: 1 });
+      if (testEngine === 'sqlite') {
+        // Staged without the identifiers' record index, which is built before that read.
+        const sqls = queries.map((q) => q.sql);
+        const built = sqls.findIndex((s) => /CREATE INDEX IF NOT EXISTS `idmap_identifiers_record_idx`/.test(s));
+        const read = sqls.findIndex((s) => /from `idmap_record_identifiers` where `source` = \? and `record_id` in/.test(s));
+        expect(sqls.findIndex((s) => /DROP INDEX IF EXISTS `idmap_identifiers_record_idx`/.test(s))).toBeGreaterThanOrEqual(0);
+        expect(built).toBeGreaterThanOrEqual(0);
+        expect(read).toBeGreaterThan(built);
+      }
       const c1 = await t.db('idmap_record_identifiers').where({ source: 'crm', record_id: 'C1' }).orderBy('id').select('value', 'valid_to');
       expect(c1).toEqual([
         { value: '+8613900001001', valid_to: testEngine === 'sqlite' ? '2024-03-02T08:00:00.000Z' : expect.any(Date) },
@@ -116,7 +125,7 @@ describe(`Staging's writes (${testEngine})`, () => {
       expect(await t.db('idmap_scan_cursors').pluck('cursor')).toEqual(['2']);
     });
 
-    it('stages without the pending index on SQLite and builds it before linking, as the migration made it', async () => {
+    it('stages without the pending and record indexes on SQLite and builds them before linking, as the migrations made them', async () => {
       const pendingIndex = async () =>
         testEngine === 'sqlite'
           ? {
@@ -128,13 +137,17 @@ describe(`Staging's writes (${testEngine})`, () => {
               ).map((r) => r.partial),
             }
           : '(not dropped on MariaDB)';
+      const recordIndex = async () =>
+        ((await t.db.raw("SELECT name FROM pragma_index_info('idmap_identifiers_record_idx') ORDER BY seqno")) as Array<{ name: string }>).map((c) => c.name);
       const before = await pendingIndex();
       if (testEngine === 'sqlite') expect(before).toEqual({ columns: ['pending', 'source', 'record_id', 'customer_id', 'name_key', 'birthday_key'], partial: [1] });
       expect(await startIdentifierBulkLoad(t.db)).toBe(testEngine === 'sqlite');
       if (testEngine === 'sqlite') expect(await pendingIndex()).toEqual({ columns: [], partial: [] });
+      if (testEngine === 'sqlite') expect(await recordIndex()).toEqual([]);
       // A stopped load is finished by the next start.
       await migrateLatest(t.db);
       expect(await pendingIndex()).toEqual(before);
+      if (testEngine === 'sqlite') expect(await recordIndex()).toEqual(['source', 'record_id']);
       const sharingAPhone = [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]), new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' })])];
       expect(await resolve({ store, connectors: sharingAPhone, rules })).toMatchObject({ recordsNew: 2, recordsLinked: 1 });
       expect(await pendingIndex()).toEqual(before);
