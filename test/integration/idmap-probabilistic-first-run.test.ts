@@ -44,7 +44,7 @@ const world = () => [
 const ULID = /[0-9A-HJKMNP-TV-Z]{26}/g;
 
 /** Resolves the world by the rules, then runs the tier's first comparison one way; what it made, with customers named by their records as the rules left them. */
-async function firstComparison(walk: boolean): Promise<{ stats: ProbabilisticStats; events: string[]; candidates: string[]; clusters: string[] }> {
+async function firstComparison(walk: boolean, markAtOnce?: number): Promise<{ stats: ProbabilisticStats; events: string[]; candidates: string[]; clusters: string[] }> {
   const t = await freshDatabase('idmap_first');
   try {
     await migrateLatest(t.db);
@@ -59,7 +59,17 @@ async function firstComparison(walk: boolean): Promise<{ stats: ProbabilisticSta
     const records = 1000 * (await featureCount(t.db));
     const p = rules.probabilistic!;
     const model = modelOf(loadWeights(p.weightsFile), p.householdPenalty, { records });
-    const stats = await runProbabilisticTier({ db: t.db, rules, model, records, differentPairs: new Set(), batchSize: 2, walk, at: () => '2024-06-01T00:00:00.000Z' });
+    const stats = await runProbabilisticTier({
+      db: t.db,
+      rules,
+      model,
+      records,
+      differentPairs: new Set(),
+      batchSize: 2,
+      walk,
+      markAtOnce,
+      at: () => '2024-06-01T00:00:00.000Z',
+    });
 
     const events = (
       await t.db('idmap_link_events').where({ actor: 'rule:probabilistic' }).orderBy('id').select('action', 'customer_id', 'other_customer_id', 'reason', 'evidence')
@@ -83,6 +93,8 @@ describe(`OneID probabilistic tier, first comparison by block (${testEngine})`, 
     const byBlock = await firstComparison(true);
     const byBatch = await firstComparison(false);
     expect(byBlock).toEqual(byBatch);
+    // Batches linked and marked a few to a transaction (a large store's first run: 25 a transaction) make the same: batches 0-2 (the link of batch 1, then batch 2 on it) and 3-4.
+    expect(await firstComparison(true, 5)).toEqual(byBatch);
 
     // The cases it is about happened: A1-B1 linked in batch 1, after which G1 and G3 were that
     // customer already (neither compared with the other side); 李静's block, spanning the

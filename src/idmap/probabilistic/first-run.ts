@@ -14,9 +14,13 @@
  * - that it is compared once: in the first block of `x`'s blocks (as the store lists them) that
  *   holds `y` and is no larger than `maxBlock` (a block the batch finds all one customer holds no
  *   pair of two customers either), so the batch finds its pairs in the order (`x`, that block's
- *   place among `x`'s, `y`), which `tier.ts` keeps for pairs of equal weight;
+ *   place among `x`'s, `y`), which `tier.ts` keeps for pairs of equal weight. Such a block is one
+ *   of those walked, so only those are listed per record (from the blocks' key index, with the
+ *   store's order), not every block of every member;
  * - `x`'s name frequency and the values too shared to count: block sizes, which the tier never changes;
- *   the values of `y` are filtered too when it is in the same batch;
+ *   the values of `y` are filtered too when it is in the same batch. The name's frequency only
+ *   takes weight away, so it is read (`x`'s name blocks) only for the few pairs that reach
+ *   `review` without it;
  * - that the two are different customers: a tier link of an earlier batch can join them. Pairs of
  *   different customers as the rules left them are scored; `tier.ts` drops the ones joined by then
  *   and `overCounted` takes those under `review` out of the count.
@@ -27,14 +31,14 @@ import { recordKeyString } from '../tables';
 import type { SourceRecordKey } from '../types';
 import { blockFamily, blockKey } from './features';
 import type { MatchModel } from './model';
-import { scorePair, type Rec, type ScoredPair } from './pairs';
-import { blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
+import { pairOf, vectorReaching, type Rec, type ScoredPair } from './pairs';
+import { blocksInOrder, blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
 
 /** A kept pair: the batch that compares it, and its place in that batch's order of finding pairs. */
 export interface BatchPair extends ScoredPair {
   batch: number;
   xKey: string;
-  /** Position, in `x`'s blocks, of the block the pair is found in. */
+  /** Position of the block the pair is found in among `x`'s walked blocks (in the store's order of `x`'s blocks: it orders `x`'s pairs as the batch finds them). */
   at: number;
   yKey: string;
 }
@@ -51,6 +55,17 @@ export interface FirstRunScores {
   batchOf(key: SourceRecordKey): number;
   /** Blocks over `maxBlock` records (never compared within). */
   big: ReadonlySet<string>;
+}
+
+/** A block member as its pairs use it: key string, batch, its blocks with a pair to compare (in the store's order), and what is worked out at most once. */
+interface Member {
+  k: string;
+  r: Rec;
+  batch: number;
+  blocks: string[];
+  set: Set<string> | null;
+  /** The record with the values of blocks too shared left out (as its own batch compares it). */
+  filtered: Rec | null;
 }
 
 /** Blocks whose members are read and scored at a time (at most `maxBlock` records each), and records of a block over `maxBlock` read at a time. */
@@ -108,52 +123,80 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
   }
 
   const out: FirstRunScores = { ends, sizes, pairs: new Map(), pairsCompared: 0, blocksSkipped: 0, batchOf: (k) => batchOfString(recordKeyString(k)), big };
+  // The blocks with a pair to compare, in key order, and each record's among them in the store's
+  // order of its blocks. A pair of two customers shares no block that is not one of these but one
+  // over the cap, so the first block of x's these list that y is in is the first of x's blocks the
+  // batch path finds the pair in: no record's every block need be read.
+  const mixed: string[] = [];
+  for (let after: string | null = null; ;) {
+    const keys = await mixedBlocksAfter(db, after, settings.maxBlock, BLOCKS_AT_ONCE);
+    mixed.push(...keys);
+    if (keys.length < BLOCKS_AT_ONCE) break;
+    after = keys[keys.length - 1];
+  }
+  const blocksOfRecord = await blocksInOrder(db, mixed);
+
   const scoreBlocks = async (blockKeys: string[]) => {
-    const { members: blocks, blocks: blocksOfRecord } = (await membersOfBlocks(db, blockKeys)) as { members: Map<string, Rec[]>; blocks: Map<string, string[]> };
-    const blockSets = new Map<string, Set<string>>();
-    const blockSet = (k: string) => {
-      let s = blockSets.get(k);
-      if (!s) blockSets.set(k, (s = new Set(blocksOfRecord.get(k) ?? [])));
-      return s;
-    };
-    // As the batch reads them: values of blocks too shared dropped (x's, and y's in the same batch).
-    const filtered = new Map<string, Rec>();
-    const filteredOf = (k: string, r: Rec) => {
-      let f = filtered.get(k);
-      if (!f) filtered.set(k, (f = { ...r, values: r.values.filter((v) => !tooShared.has(blockKey(`i:${v.kind}:${v.key}`))) }));
-      return f;
-    };
-    const nameFrequency = (k: string): number | undefined => {
-      let f: number | undefined;
-      for (const key of blocksOfRecord.get(k) ?? []) {
-        if (blockFamily(key) !== 'n') continue;
-        f = Math.max(f ?? 0, Math.max(0, (nameSizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1));
+    const blocks = (await membersOfBlocks(db, blockKeys)) as Map<string, Rec[]>;
+    // What a pair needs of each of its records, worked out once per record instead of once per pair.
+    const members = new Map<Rec, Member>();
+    const memberOf = (r: Rec): Member => {
+      let m = members.get(r);
+      if (!m) {
+        const k = recordKeyString(r);
+        members.set(r, (m = { k, r, batch: batchOfString(k), blocks: blocksOfRecord.get(k) ?? [], set: null, filtered: null }));
       }
-      return f;
+      return m;
     };
-    for (const [key, members] of blocks) {
-      const recs = members.map((r) => ({ k: recordKeyString(r), r }));
-      const batches = recs.map((m) => batchOfString(m.k));
+    const blockSet = (m: Member) => (m.set ??= new Set(m.blocks));
+    // As the batch reads them: values of blocks too shared dropped (x's, and y's in the same batch).
+    const filteredOf = (m: Member) => (m.filtered ??= { ...m.r, values: m.r.values.filter((v) => !tooShared.has(blockKey(`i:${v.kind}:${v.key}`))) });
+    // Pairs that reach `review` before x's name frequency (which only takes away) is known.
+    const reaching: Array<{ x: Member; y: Member; xr: Rec; yr: Rec; vector: Array<string | null>; at: number }> = [];
+    for (const [key, list] of blocks) {
+      const recs = list.map(memberOf);
       for (let i = 0; i < recs.length; i++) {
         for (let j = i + 1; j < recs.length; j++) {
-          if (recs[i].r.customerId === recs[j].r.customerId) continue;
+          const p = recs[i];
+          const q = recs[j];
+          if (p.r.customerId === q.r.customerId) continue;
           // x: the later batch's record, or within one batch the earlier in key order (the batch reads its records' blocks in that order).
-          const [xi, yi] = batches[i] !== batches[j] ? (batches[i] > batches[j] ? [i, j] : [j, i]) : recs[i].k < recs[j].k ? [i, j] : [j, i];
-          const { k: xKey, r: x } = recs[xi];
-          const { k: yKey, r: y } = recs[yi];
-          const xBlocks = blocksOfRecord.get(xKey) ?? [];
-          const yBlocks = blockSet(yKey);
-          const at = xBlocks.findIndex((b) => yBlocks.has(b) && !big.has(b));
-          if (xBlocks[at] !== key) continue; // found in an earlier block of x's
+          const xIsP = p.batch !== q.batch ? p.batch > q.batch : p.k < q.k;
+          const x = xIsP ? p : q;
+          const y = xIsP ? q : p;
+          const yBlocks = blockSet(y);
+          let at = -1;
+          for (let b = 0; b < x.blocks.length; b++) {
+            if (yBlocks.has(x.blocks[b]) && !big.has(x.blocks[b])) {
+              at = b;
+              break;
+            }
+          }
+          if (x.blocks[at] !== key) continue; // found in an earlier block of x's
           out.pairsCompared++;
-          const batch = batches[xi];
-          const pair = scorePair(filteredOf(xKey, x), xKey, batches[yi] === batch ? filteredOf(yKey, y) : { ...y }, yKey, model, settings.review, nameFrequency(xKey));
-          if (!pair) continue;
-          const list = out.pairs.get(batch) ?? [];
-          out.pairs.set(batch, list);
-          list.push({ ...pair, a: { ...pair.a }, b: { ...pair.b }, batch, xKey, at, yKey });
+          const xr = filteredOf(x);
+          const yr = y.batch === x.batch ? filteredOf(y) : y.r;
+          const vector = vectorReaching(xr, yr, model, settings.review);
+          if (vector && model.weightOf(vector) >= settings.review) reaching.push({ x, y, xr, yr, vector, at });
         }
       }
+    }
+    // A name's frequency: the size of x's largest name block, over all records (every block of x's, read for these few).
+    const frequency = new Map<string, number>();
+    for (const { key, record } of await blocksOf(
+      db,
+      [...new Set(reaching.map((p) => p.x))].map((m) => m.r),
+    )) {
+      if (blockFamily(key) !== 'n') continue;
+      const k = recordKeyString(record);
+      frequency.set(k, Math.max(frequency.get(k) ?? 0, Math.max(0, (nameSizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1)));
+    }
+    for (const { x, y, xr, yr, vector, at } of reaching) {
+      const pair = pairOf(xr, x.k, yr, y.k, vector, model, settings.review, frequency.get(x.k));
+      if (!pair) continue;
+      const kept = out.pairs.get(x.batch) ?? [];
+      out.pairs.set(x.batch, kept);
+      kept.push({ ...pair, a: { ...pair.a }, b: { ...pair.b }, batch: x.batch, xKey: x.k, at, yKey: y.k });
     }
   };
 
@@ -169,12 +212,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     out.blocksSkipped += seen.size;
   }
 
-  for (let after: string | null = null; ;) {
-    const keys = await mixedBlocksAfter(db, after, settings.maxBlock, BLOCKS_AT_ONCE);
-    if (keys.length) await scoreBlocks(keys);
-    if (keys.length < BLOCKS_AT_ONCE) break;
-    after = keys[keys.length - 1];
-  }
+  for (let i = 0; i < mixed.length; i += BLOCKS_AT_ONCE) await scoreBlocks(mixed.slice(i, i + BLOCKS_AT_ONCE));
   return out;
 }
 

@@ -54,6 +54,16 @@ export interface MatchModel {
    * alias name match is worth less for a common name: its u is at least that share.
    */
   score(vector: ReadonlyArray<string | null>, adjust?: { nameFrequency?: number }): PairScore;
+  /** `score(vector, adjust).weight`, the same sum in the same order, without the contributions: most pairs weigh under `review` and need no more. */
+  weightOf(vector: ReadonlyArray<string | null>, adjust?: { nameFrequency?: number }): number;
+  /**
+   * Upper bounds, per comparison, on what it can add: `most[i]` whatever it answers (0 when it
+   * may answer null), `mostAt(i, level)` once it answered `level` (the household penalty and a
+   * common name only ever take away from a level's weight, never add). With the prior, a pair
+   * whose known levels and remaining comparisons cannot reach a threshold need not be compared further.
+   */
+  most: readonly number[];
+  mostAt(i: number, level: string): number;
 }
 
 export function loadWeights(file: string): WeightsFile {
@@ -99,6 +109,19 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
   const nameAt = comparisons.findIndex((c) => c.name === 'name');
   const birthAt = comparisons.findIndex((c) => c.name === 'birthday');
   const sharedAt = comparisons.findIndex((c) => c.name === 'shared');
+  const isHousehold = (vector: ReadonlyArray<string | null>) => {
+    const shared = sharedAt >= 0 && (vector[sharedAt] === 'shared' || vector[sharedAt] === 'shared-apart');
+    const name = nameAt >= 0 ? vector[nameAt] : null;
+    return shared && (name === 'different' || (name == null && birthAt >= 0 && vector[birthAt] === 'different'));
+  };
+  const weightAt = (i: number, level: string, household: boolean, adjust: { nameFrequency?: number } | undefined) => {
+    let w = household && i === sharedAt ? householdPenalty : (levelWeight[i].get(level) as number);
+    if (i === nameAt && adjust?.nameFrequency && (level === 'exact' || level === 'alias')) {
+      w = Math.min(w, Math.log2((m.get(`name:${level}`) as number) / adjust.nameFrequency));
+    }
+    return w;
+  };
+  const mostAt = (i: number, level: string) => Math.max(levelWeight[i].get(level) as number, i === sharedAt ? householdPenalty : -Infinity);
   return {
     comparisons,
     priorWeight,
@@ -107,20 +130,26 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
     score(vector, adjust) {
       let weight = priorWeight;
       const contributions: Contribution[] = [{ comparison: 'prior', level: 'prior', weight: round(priorWeight) }];
-      const shared = sharedAt >= 0 && (vector[sharedAt] === 'shared' || vector[sharedAt] === 'shared-apart');
-      const name = nameAt >= 0 ? vector[nameAt] : null;
-      const household = shared && (name === 'different' || (name == null && birthAt >= 0 && vector[birthAt] === 'different'));
+      const household = isHousehold(vector);
       vector.forEach((level, i) => {
         if (level == null) return;
-        let w = household && i === sharedAt ? householdPenalty : (levelWeight[i].get(level) as number);
-        if (i === nameAt && adjust?.nameFrequency && (level === 'exact' || level === 'alias')) {
-          w = Math.min(w, Math.log2((m.get(`name:${level}`) as number) / adjust.nameFrequency));
-        }
+        const w = weightAt(i, level, household, adjust);
         weight += w;
         contributions.push({ comparison: comparisons[i].name, level, weight: round(w) });
       });
       return { weight: round(weight), contributions, household };
     },
+    weightOf(vector, adjust) {
+      let weight = priorWeight;
+      const household = isHousehold(vector);
+      for (let i = 0; i < vector.length; i++) {
+        const level = vector[i];
+        if (level != null) weight += weightAt(i, level, household, adjust);
+      }
+      return round(weight);
+    },
+    most: levelWeight.map((weights, i) => Math.max(0, ...[...weights.keys()].map((l) => mostAt(i, l)))),
+    mostAt,
   };
 }
 

@@ -2,7 +2,7 @@
  * One compared pair, as both ways the tier runs build it: per batch (`tier.ts`) and, on a first
  * comparison, per block (`first-run.ts`). One scoring function, so the two cannot drift apart.
  */
-import { compareRecords } from './compare';
+import type { Comparison } from './compare';
 import type { MatchFeatures } from './features';
 import type { MatchModel, PairScore } from './model';
 
@@ -24,13 +24,68 @@ function personEvidence(vector: ReadonlyArray<string | null>, model: MatchModel)
 }
 
 /**
+ * Weights are rounded to hundredths before they meet a threshold: a bound this far under it
+ * rounds under it too, whatever the floating-point error of summing in another order.
+ */
+const ROUNDING = 0.01;
+
+/** The order a pair's comparisons are made in: the name's (the dearest) last, so a pair the rest already rule out never compares names. */
+const orders = new WeakMap<readonly Comparison[], number[]>();
+function orderOf(comparisons: readonly Comparison[]): number[] {
+  let order = orders.get(comparisons);
+  if (!order) {
+    const all = comparisons.map((_, i) => i);
+    orders.set(comparisons, (order = [...all.filter((i) => comparisons[i].name !== 'name'), ...all.filter((i) => comparisons[i].name === 'name')]));
+  }
+  return order;
+}
+
+/**
+ * The pair's comparison vector (as `compareRecords` makes it), or null as soon as the levels
+ * known and the most the others can add cannot reach `review`: most pairs of a block are two
+ * people, and stop before their names are compared.
+ */
+export function vectorReaching(x: Rec, y: Rec, model: MatchModel, review: number): Array<string | null> | null {
+  const { comparisons, most } = model;
+  const order = orderOf(comparisons);
+  let bound = model.priorWeight;
+  for (const m of most) bound += m;
+  const vector = new Array<string | null>(comparisons.length).fill(null);
+  for (const i of order) {
+    const level = comparisons[i].compare(x, y);
+    vector[i] = level;
+    bound += (level == null ? 0 : model.mostAt(i, level)) - most[i];
+    if (bound < review - ROUNDING) return null;
+  }
+  return vector;
+}
+
+/**
  * Compares `x` (the record whose batch compares the pair, whose name's frequency counts) with
  * `y`; the pair, `a` before `b` in key order, when it weighs at least `review`, else null.
  */
 export function scorePair(x: Rec, xKey: string, y: Rec, yKey: string, model: MatchModel, review: number, nameFrequency: number | undefined): ScoredPair | null {
-  const vector = compareRecords(x, y, model.comparisons);
+  const vector = vectorReaching(x, y, model, review);
+  return vector && pairOf(x, xKey, y, yKey, vector, model, review, nameFrequency);
+}
+
+/**
+ * The pair of a vector `vectorReaching` answered, as `scorePair` makes it. A name's frequency only
+ * ever takes from the weight: a vector under `review` without it is under `review` with it, and
+ * the name's frequency need only be known for the rest.
+ */
+export function pairOf(
+  x: Rec,
+  xKey: string,
+  y: Rec,
+  yKey: string,
+  vector: ReadonlyArray<string | null>,
+  model: MatchModel,
+  review: number,
+  nameFrequency: number | undefined,
+): ScoredPair | null {
+  if (model.weightOf(vector, { nameFrequency }) < review) return null;
   const score = model.score(vector, { nameFrequency });
-  if (score.weight < review) return null;
   const about = personEvidence(vector, model);
   return xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about };
 }

@@ -270,6 +270,16 @@ export async function notableBlocks(db: Knex, maxBlock: number, maxCarriers: num
  * most identifier blocks hold one customer's records after the rules.
  */
 export async function mixedBlocksAfter(db: Knex, after: string | null, maxBlock: number, limit: number): Promise<string[]> {
+  if (!isMysql(db)) {
+    // Blocks sized from the key index alone first: most blocks hold one record, and only the others' records are looked up.
+    const rows: Array<{ k: string }> = await db.raw(
+      `SELECT k FROM (SELECT block_key AS k FROM ?? WHERE block_key > ? GROUP BY block_key HAVING COUNT(*) BETWEEN 2 AND ? ORDER BY block_key) AS g
+       WHERE (SELECT COUNT(DISTINCT sr.customer_id) FROM ?? AS b JOIN idmap_source_records AS sr ON sr.source = b.source AND sr.record_id = b.record_id AND sr.deleted_at IS NULL WHERE b.block_key = g.k) > 1
+       ORDER BY k LIMIT ?`,
+      [PT.blocks, after ?? '', maxBlock, PT.blocks, limit],
+    );
+    return rows.map((r) => r.k);
+  }
   const q = db(`${PT.blocks} as b`)
     .leftJoin('idmap_source_records as sr', (j) => j.on('sr.source', 'b.source').andOn('sr.record_id', 'b.record_id').andOnNull('sr.deleted_at'))
     .groupBy('b.block_key')
@@ -281,16 +291,10 @@ export async function mixedBlocksAfter(db: Knex, after: string | null, maxBlock:
 }
 
 /**
- * Members of blocks that are live records with a customer: each one's features and customer
- * (by block, one row per membership), and every block key of each in the order `blocksOf` lists
- * a record's blocks (the record index's: by row id on SQLite, by block key on MariaDB), read
- * with the member as one list instead of a row per block.
+ * Members of blocks that are live records with a customer: each one's features and customer, by
+ * block (one row per membership; a record in two of the blocks is one object).
  */
-export async function membersOfBlocks(
-  db: Knex,
-  blockKeys: readonly string[],
-): Promise<{ members: Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>; blocks: Map<string, string[]> }> {
-  const list = isMysql(db) ? "GROUP_CONCAT(b.block_key ORDER BY b.block_key SEPARATOR ',')" : "group_concat(b.block_key, ',' ORDER BY b.rowid)";
+export async function membersOfBlocks(db: Knex, blockKeys: readonly string[]): Promise<Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>> {
   const rows = await selectChunked(blockKeys, (part) =>
     db(`${PT.blocks} as m`)
       .join('idmap_source_records as sr', (j) => j.on('sr.source', 'm.source').andOn('sr.record_id', 'm.record_id'))
@@ -298,28 +302,47 @@ export async function membersOfBlocks(
       .whereIn('m.block_key', part)
       .whereNull('sr.deleted_at')
       .whereNotNull('sr.customer_id')
-      .select(
-        'm.block_key as member_of',
-        'f.*',
-        'sr.customer_id',
-        db.raw(`(SELECT ${list} FROM ?? AS b WHERE b.source = m.source AND b.record_id = m.record_id) AS block_list`, [PT.blocks]),
-      ),
+      .select('m.block_key as member_of', 'f.*', 'sr.customer_id'),
   );
   const members = new Map<string, Array<MatchFeatures & { customerId: string | null; scored: boolean }>>();
   const byRecord = new Map<string, MatchFeatures & { customerId: string | null; scored: boolean }>();
-  const blocks = new Map<string, string[]>();
   for (const r of rows) {
     const k = recordKeyString({ source: r.source, recordId: r.record_id });
     let f = byRecord.get(k);
-    if (!f) {
-      byRecord.set(k, (f = featuresOfRow(r)));
-      blocks.set(k, String(r.block_list).split(','));
-    }
+    if (!f) byRecord.set(k, (f = featuresOfRow(r)));
     const list = members.get(r.member_of) ?? [];
     members.set(r.member_of, list);
     list.push(f);
   }
-  return { members, blocks };
+  return members;
+}
+
+/**
+ * Each record's blocks among `blockKeys`, in the order the store lists a record's blocks (the
+ * record index's: by row id on SQLite, by block key on MariaDB), by record key string. Read from
+ * the blocks' key index alone (it holds the row id), not a record's every block row.
+ */
+export async function blocksInOrder(db: Knex, blockKeys: readonly string[]): Promise<Map<string, string[]>> {
+  const mysql = isMysql(db);
+  const rows: Array<{ block_key: string; source: string; record_id: string; ord?: number }> = await selectChunked(blockKeys, (part) =>
+    db(PT.blocks)
+      .whereIn('block_key', part)
+      .select('block_key', 'source', 'record_id', ...(mysql ? [] : [db.raw('rowid AS ord')])),
+  );
+  const byRecord = new Map<string, Array<{ key: string; ord: number | string }>>();
+  for (const r of rows) {
+    const k = recordKeyString({ source: r.source, recordId: r.record_id });
+    const list = byRecord.get(k) ?? [];
+    byRecord.set(k, list);
+    list.push({ key: r.block_key, ord: mysql ? r.block_key : Number(r.ord) });
+  }
+  const out = new Map<string, string[]>();
+  for (const [k, list] of byRecord)
+    out.set(
+      k,
+      list.sort((a, b) => (a.ord < b.ord ? -1 : a.ord > b.ord ? 1 : 0)).map((b) => b.key),
+    );
+  return out;
 }
 
 /** Records of one block in key order after `after`. */

@@ -54,6 +54,8 @@ export interface TierOptions {
   onBatch?: (done: number) => void;
   /** A first comparison scores block by block (`first-run.ts`); false: batch by batch, as later runs do (tests compare the two). */
   walk?: boolean;
+  /** A first comparison's records linked and marked compared per transaction, in whole batches (default `MARK_AT_ONCE`). */
+  markAtOnce?: number;
   at?: () => string;
 }
 
@@ -89,14 +91,22 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
   }
 }
 
-/** Records marked compared per transaction when their batches link nothing. */
+/**
+ * Records marked compared per transaction. Marking rewrites each record's features row, and rows
+ * lie in the order staging wrote them, not in key order: a transaction marking one batch of 2,000
+ * touched about as many pages, and with most batches of a large store holding a pair, every page
+ * of the table was written again by each of hundreds of transactions. Batches are therefore
+ * linked and marked together, up to this many records a transaction (a run stopped in between
+ * resumes after the last whole transaction, as it resumed after the last batch).
+ */
 const MARK_AT_ONCE = 50_000;
 
 /**
  * A first comparison's links, batch by batch in key order as `scoreBatch` makes them: each
  * batch's kept pairs with the customers as they are then (earlier batches' links applied),
  * dropped when one customer by then, in the order the batch finds them (its records in key
- * order, each one's blocks as the store lists them, their members in key order).
+ * order, each one's blocks as the store lists them, their members in key order). Consecutive
+ * batches share a transaction (`MARK_AT_ONCE`), each still planned on what the ones before it wrote.
  */
 async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: ProbabilisticStats): Promise<ProbabilisticStats> {
   const { db } = opts;
@@ -108,27 +118,41 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
     list.sort((p, q) => (p.xKey < q.xKey ? -1 : p.xKey > q.xKey ? 1 : p.at - q.at || (p.yKey < q.yKey ? -1 : p.yKey > q.yKey ? 1 : 0)));
   let marked: SourceRecordKey | null = null;
   let unmarked = 0;
+  let first = 0;
   for (let i = 0; i < scores.ends.length; i++) {
     unmarked += scores.sizes[i];
-    const pairs = scores.pairs.get(i) ?? [];
-    if (pairs.length || unmarked >= MARK_AT_ONCE || i === scores.ends.length - 1) {
+    if (unmarked >= (opts.markAtOnce ?? MARK_AT_ONCE) || i === scores.ends.length - 1) {
       for (let attempt = 0; ; attempt++) {
         try {
-          const customers = await customersOfRecords(
-            db,
-            pairs.flatMap((p) => [p.a, p.b]),
-          );
-          const live: ScoredPair[] = [];
-          for (const p of pairs) {
-            const [a, b] = [customers.get(recordKeyString(p.a)), customers.get(recordKeyString(p.b))];
-            if (!a || !b || a === b) {
-              continue;
+          const made = { links: 0, reviews: 0, merges: [] as typeof links };
+          await opts.beforeWrite?.();
+          await db.transaction(async (trx) => {
+            for (let b = first; b <= i; b++) {
+              const pairs = scores.pairs.get(b) ?? [];
+              if (!pairs.length) continue;
+              const customers = await customersOfRecords(
+                trx,
+                pairs.flatMap((p) => [p.a, p.b]),
+              );
+              const live: ScoredPair[] = [];
+              for (const p of pairs) {
+                const [a, c] = [customers.get(recordKeyString(p.a)), customers.get(recordKeyString(p.b))];
+                if (!a || !c || a === c) continue;
+                live.push({ ...p, a: { ...p.a, customerId: a }, b: { ...p.b, customerId: c } });
+              }
+              const plan = planLinks(live, opts);
+              const at = opts.at?.() ?? new Date().toISOString();
+              await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
+              for (const m of plan.merges) await mergeInto(trx, m, at);
+              made.links += plan.merges.length;
+              made.reviews += await insertCandidates(trx, at, plan.candidates);
+              made.merges.push(...plan.merges.map((m) => ({ survivorId: m.survivorId, mergedId: m.mergedId, batch: b })));
             }
-            live.push({ ...p, a: { ...p.a, customerId: a }, b: { ...p.b, customerId: b } });
-          }
-          const plan = planLinks(live, opts);
-          await applyPlan(opts, plan, stats, (trx) => markScoredRange(trx, marked, scores.ends[i]));
-          links.push(...plan.merges.map((m) => ({ survivorId: m.survivorId, mergedId: m.mergedId, batch: i })));
+            await markScoredRange(trx, marked, scores.ends[i]);
+          });
+          stats.probableLinks += made.links;
+          stats.probableReviews += made.reviews;
+          links.push(...made.merges);
           break;
         } catch (e) {
           if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
@@ -136,9 +160,12 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
       }
       marked = scores.ends[i];
       unmarked = 0;
+      for (let b = first; b <= i; b++) {
+        stats.recordsCompared += scores.sizes[b];
+        opts.onBatch?.(stats.recordsCompared);
+      }
+      first = i + 1;
     }
-    stats.recordsCompared += scores.sizes[i];
-    opts.onBatch?.(stats.recordsCompared);
     await new Promise<void>((r) => setImmediate(r));
   }
   stats.pairsCompared += scores.pairsCompared - (await overCounted(db, scores, before, links));
