@@ -77,6 +77,9 @@ function argValue(node: ValueNode, variables: Record<string, unknown>): unknown 
 
 const lengthOf = (v: unknown) => (Array.isArray(v) ? v.length : v === null || v === undefined ? 0 : 1);
 
+/** Whether a value node is, or holds, a variable. */
+const holdsVariable = (node: ValueNode): boolean => node.kind === Kind.VARIABLE || (node.kind === Kind.LIST && node.values.some(holdsVariable));
+
 /**
  * Measures an operation. Assumes the document passed validation (fields exist, fragments do
  * not cycle); unknown fields are counted at cost 1 without descending.
@@ -88,16 +91,38 @@ export function measureOperation(
   variables: Record<string, unknown> = {},
   defaultListSize = 10,
 ): Measure {
+  return measureWithDependence(schema, document, operation, variables, defaultListSize).measure;
+}
+
+/**
+ * The measure, and whether it read a variable: only list sizes (`first`, `ids`) and ID lists
+ * take their values from the request; an operation measured without reading one measures the same
+ * for any variables (a customer's `$id` does not change what it may cost).
+ */
+function measureWithDependence(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  defaultListSize: number,
+): { measure: Measure; readVariables: boolean } {
+  let readVariables = false;
+  /** An argument's value, noting when it comes from the request's variables. */
+  const valueOf = (node: ValueNode | undefined): unknown => {
+    if (!node) return undefined;
+    if (holdsVariable(node)) readVariables = true;
+    return argValue(node, variables);
+  };
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const memo = new Map<string, Measure>();
   let maxIds = 0;
 
-  const listSize = (field: GraphQLField<unknown, unknown>, args: Map<string, unknown>): number => {
-    const given = args.get('first');
+  const listSize = (field: GraphQLField<unknown, unknown>, args: Map<string, ValueNode>): number => {
+    const given = valueOf(args.get('first'));
     const first = typeof given === 'number' ? given : field.args.find((a) => a.name === 'first')?.defaultValue;
     if (typeof first === 'number' && Number.isFinite(first)) return Math.max(0, first);
-    if (args.has('ids')) return lengthOf(args.get('ids'));
+    if (args.has('ids')) return lengthOf(valueOf(args.get('ids')));
     return defaultListSize;
   };
 
@@ -135,13 +160,14 @@ export function measureOperation(
   const measureField = (node: FieldNode, parent: GraphQLCompositeType | undefined): Measure => {
     const name = node.name.value;
     const field = parent && 'getFields' in parent ? parent.getFields()[name] : undefined;
-    const args = new Map<string, unknown>();
-    for (const a of node.arguments ?? []) args.set(a.name.value, argValue(a.value, variables));
+    // Argument values are read only where a measure uses them (list sizes, ID lists).
+    const args = new Map<string, ValueNode>();
+    for (const a of node.arguments ?? []) args.set(a.name.value, a.value);
     if (field) {
       for (const def of field.args) {
         const t = getNullableType(def.type);
         if (isListType(t) && isInputType(t) && getNamedType(t).name === 'ID' && args.has(def.name)) {
-          maxIds = Math.max(maxIds, lengthOf(args.get(def.name)));
+          maxIds = Math.max(maxIds, lengthOf(valueOf(args.get(def.name))));
         }
       }
     }
@@ -156,7 +182,7 @@ export function measureOperation(
 
   const root = schema.getRootType(operation.operation) ?? undefined;
   const m = measureSet(operation.selectionSet, root);
-  return { ...m, maxIds };
+  return { measure: { ...m, maxIds }, readVariables };
 }
 
 /** The meta fields' types, so introspection's depth is measured like any other selection. */
@@ -367,15 +393,16 @@ export interface LimitsPlugin extends ApolloServerPlugin<Context> {
  * as GRAPHQL_VALIDATION_FAILED, which graphql 16's validation leaves to execution.
  */
 export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string>; hardMaxIds?: number } = {}): LimitsPlugin {
-  // An operation declaring no variables measures the same every time; Apollo hands a repeated
-  // query the same parsed document, so its measure is kept with the document.
+  // An operation whose measure reads no variable (none declared, or none in a list size or an ID
+  // list) measures the same every time; Apollo hands a repeated query the same parsed document,
+  // so its measure is kept with the document.
   const measured = new WeakMap<OperationDefinitionNode, Measure>();
   const measure = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => {
-    const constant = !operation.variableDefinitions?.length;
-    let m = constant ? measured.get(operation) : undefined;
+    let m = measured.get(operation);
     if (!m) {
-      m = measureOperation(schema, document, operation, variables, limits.defaultListSize);
-      if (constant) measured.set(operation, m);
+      const made = measureWithDependence(schema, document, operation, variables, limits.defaultListSize);
+      m = made.measure;
+      if (!made.readVariables) measured.set(operation, m);
     }
     return m;
   };

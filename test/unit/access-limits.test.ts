@@ -5,9 +5,9 @@
  * test/integration/access-apollo.test.ts.
  */
 import { demoRegistry } from '../helpers/registry';
-import { GraphQLError, getIntrospectionQuery, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, getIntrospectionQuery, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode } from 'graphql';
 import { buildSchema } from '../../src/schema';
-import { asQueryTooComplex, checkDocumentLimits, checkLimits, documentLimitsRule, measureDocument, measureOperation } from '../../src/access/limits';
+import { asQueryTooComplex, checkDocumentLimits, checkLimits, documentLimitsRule, limitsPlugin, measureDocument, measureOperation } from '../../src/access/limits';
 import { createRateLimiter } from '../../src/access/rate-limit';
 import { LIMIT_DEFAULTS, type Limits } from '../../src/access/config';
 
@@ -98,6 +98,41 @@ describe('Access limits: refusing', () => {
 
   it('lets an ordinary query through', () => {
     expect(codeOf(measure('{ customer(id: "1") { id crmContacts { name phone } orders(first: 20) { id total { amount } } } }'))).toBeUndefined();
+  });
+});
+
+describe('Access limits: the plugin measures an operation again only when its variables can change the measure', () => {
+  /** One request through the plugin's hook, on a parsed document kept like Apollo's document cache keeps it. */
+  const plugin = limitsPlugin(LIMITS);
+  const check = async (doc: DocumentNode, variables: Record<string, unknown>) => {
+    const hooks = await plugin.requestDidStart!({} as never);
+    const rc = { schema, document: doc, operation: getOperationAST(doc)!, source: print(doc), request: { variables } };
+    return (hooks as { didResolveOperation(rc: unknown): Promise<void> }).didResolveOperation(rc);
+  };
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`);
+
+  it('refuses the second request of an operation whose ids grew past the limit', async () => {
+    const doc = parse('query($ids: [ID!]!) { customers(ids: $ids) { id } }');
+    await expect(check(doc, { ids: many(3) })).resolves.toBeUndefined();
+    await expect(check(doc, { ids: many(201) })).rejects.toMatchObject({ extensions: { limit: 'maxIds', actual: 201 } });
+  });
+
+  it('refuses the second request of an operation whose page size grew past the budget', async () => {
+    const doc = parse('query($n: Int) { customer(id: "1") { orders(first: $n) { lines { sku } refunds { id } } } }');
+    await expect(check(doc, { n: 5 })).resolves.toBeUndefined();
+    await expect(check(doc, { n: 100000 })).rejects.toMatchObject({ extensions: { limit: 'maxCost' } });
+  });
+
+  it('keeps the measure of an operation whose variables only name what to read', async () => {
+    const doc = parse('query($id: ID!) { customer(id: $id) { id orders(first: 5) { id } } }');
+    const spy = jest.spyOn(schema, 'getRootType');
+    await check(doc, { id: 'a' });
+    const measuredOnce = spy.mock.calls.length;
+    await check(doc, { id: 'b' });
+    await check(doc, { id: 'c' });
+    // Each request asks for the root type once to refuse an operation the role lacks; measuring would ask again.
+    expect(spy.mock.calls.length - measuredOnce).toBe(2);
+    spy.mockRestore();
   });
 });
 
