@@ -147,8 +147,8 @@ export async function anyScored(db: Knex): Promise<boolean> {
 
 /** Records waiting to be compared, in key order after `after`. */
 export async function unscoredRecords(db: Knex, after: SourceRecordKey | null, limit: number): Promise<SourceRecordKey[]> {
-  let q = db(PT.features).whereRaw('scored = 0').orderBy(['source', 'record_id']).limit(limit);
-  if (after) q = q.where((w) => w.where('source', '>', after.source).orWhere((x) => x.where('source', after.source).where('record_id', '>', after.recordId)));
+  const q = db(PT.features).whereRaw('scored = 0').orderBy(['source', 'record_id']).limit(limit);
+  if (after) afterKey(db, q, '>', after);
   const rows = await q.select('source', 'record_id');
   return rows.map((r) => ({ source: r.source, recordId: r.record_id }));
 }
@@ -354,11 +354,21 @@ export async function recordsOfBlock(db: Knex, key: string, after: SourceRecordK
 
 /** Marks compared every record after `after` up to `upTo` in key order (a first comparison's batches, many at a time). */
 export async function markScoredRange(db: Knex, after: SourceRecordKey | null, upTo: SourceRecordKey): Promise<void> {
-  const q = db(PT.features)
-    .whereRaw('scored = 0')
-    .where((w) => w.where('source', '<', upTo.source).orWhere((x) => x.where('source', upTo.source).where('record_id', '<=', upTo.recordId)));
-  if (after) q.where((w) => w.where('source', '>', after.source).orWhere((x) => x.where('source', after.source).where('record_id', '>', after.recordId)));
+  const q = db(PT.features).whereRaw('scored = 0');
+  afterKey(db, q, '<=', upTo);
+  if (after) afterKey(db, q, '>', after);
   await q.update({ scored: 1 });
+}
+
+/**
+ * Records on one side of a key (`source`, `record_id`). SQLite's planner uses a row value as a
+ * range of the `scored` index; the same test spelled with OR made each page of unscored records,
+ * and each range marked, scan every unscored entry from the first.
+ */
+function afterKey(db: Knex, q: Knex.QueryBuilder, op: '>' | '<=', key: SourceRecordKey): void {
+  if (!isMysql(db)) q.whereRaw(`(source, record_id) ${op} (?, ?)`, [key.source, key.recordId]);
+  else if (op === '>') q.where((w) => w.where('source', '>', key.source).orWhere((x) => x.where('source', key.source).where('record_id', '>', key.recordId)));
+  else q.where((w) => w.where('source', '<', key.source).orWhere((x) => x.where('source', key.source).where('record_id', '<=', key.recordId)));
 }
 
 /** Current customers of live records, by record key string (deleted records and records without a customer left out). */
