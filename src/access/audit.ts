@@ -245,31 +245,34 @@ export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'wri
 
 type ResponsePath = GraphQLResolveInfo['path'];
 
-function keyOf(path: ResponsePath | undefined): string {
-  const keys: Array<string | number> = [];
-  for (let p = path; p; p = p.prev) keys.push(p.key);
-  return keys.reverse().join('.');
-}
-
 /** What one request returned unmasked, per customer. */
 export class AuditCollector {
-  /** Response path of each Customer object → its id. */
-  private readonly customerAt = new Map<string, string>();
+  /**
+   * Where each Customer object was returned → its id, by the identity of graphql-js's path objects
+   * (a field's path is the `prev` of every field under it; a list item's path is made per item, so
+   * items are kept by their list's path and index). No path is turned into a string.
+   */
+  private readonly customerAtField = new Map<ResponsePath, string>();
+  private readonly customerAtItem = new Map<ResponsePath, Map<number, string>>();
   /** Customer id ('' when none) → personal fields returned unmasked. */
   readonly reads = new Map<string, Set<string>>();
 
   constructor(readonly auditLog?: AuditLog) {}
 
-  /** A Customer object was returned at `path` (a field's path, or a list item's). */
+  /** A Customer object was returned at `path` (a field's path, or a list item's: `{ prev: the list's path, key: index }`). */
   noteCustomer(path: ResponsePath, id: string): void {
-    this.customerAt.set(keyOf(path), id);
+    if (typeof path.key === 'number' && path.prev) {
+      let items = this.customerAtItem.get(path.prev);
+      if (!items) this.customerAtItem.set(path.prev, (items = new Map()));
+      items.set(path.key, id);
+    } else this.customerAtField.set(path, id);
   }
 
   /** The personal field at `path` (its own path) was returned unmasked and non-null. */
   notePersonal(path: ResponsePath, ref: string): void {
     let customer = '';
     for (let p = path.prev; p; p = p.prev) {
-      const id = this.customerAt.get(keyOf(p));
+      const id = typeof p.key === 'number' && p.prev ? this.customerAtItem.get(p.prev)?.get(p.key) : this.customerAtField.get(p);
       if (id !== undefined) {
         customer = id;
         break;

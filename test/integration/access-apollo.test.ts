@@ -248,6 +248,15 @@ describe('Access audit: personal-data reads are recorded, on the test engine', (
     });
   });
 
+  it('attributes each aliased customer field, and each customer under a list in it, to its own customer', async () => {
+    await ask(
+      'support',
+      '{ a: customer(id: "c1") { crmContacts { phone } } b: customer(id: "c2") { crmContacts { phone } } c: customers(ids: ["c3", "c1"]) { shopAccounts { email } } }',
+    );
+    const byCustomer = Object.fromEntries((await auditLog.query()).map((e) => [e.customerId, e.fields]));
+    expect(byCustomer).toEqual({ c1: ['CrmContact.phone', 'ShopAccount.email'], c2: ['CrmContact.phone'], c3: ['ShopAccount.email'] });
+  });
+
   it('records a masked-by-parent field only where it was shown unmasked', async () => {
     await ask('admin', '{ customer(id: "c1") { sourceRecords { source recordId } } }');
     expect((await auditLog.query())[0].fields).toEqual(['SourceRecord.recordId']);
