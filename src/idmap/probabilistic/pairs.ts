@@ -40,6 +40,8 @@ function orderOf(comparisons: readonly Comparison[]): number[] {
   return order;
 }
 
+let scratch: Array<string | null> = [];
+
 /**
  * The pair's comparison vector (as `compareRecords` makes it), or null as soon as the levels
  * known and the most the others can add cannot reach `review`: most pairs of a block are two
@@ -50,14 +52,15 @@ export function vectorReaching(x: Rec, y: Rec, model: MatchModel, review: number
   const order = orderOf(comparisons);
   let bound = model.priorWeight;
   for (const m of most) bound += m;
-  const vector = new Array<string | null>(comparisons.length).fill(null);
+  // One vector for every pair that stops (most of them); a pair that reaches review gets its own.
+  if (scratch.length !== comparisons.length) scratch = new Array<string | null>(comparisons.length);
   for (const i of order) {
     const level = comparisons[i].compare(x, y);
-    vector[i] = level;
+    scratch[i] = level;
     bound += (level == null ? 0 : model.mostAt(i, level)) - most[i];
     if (bound < review - ROUNDING) return null;
   }
-  return vector;
+  return scratch.slice();
 }
 
 /**
