@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import DataLoader from 'dataloader';
-import { buildSchema, execute, parse, validate, type DocumentNode, type GraphQLSchema, GraphQLEnumType } from 'graphql';
+import { buildSchema, execute, parse, validate, type DocumentNode, type GraphQLSchema, GraphQLEnumType, type GraphQLResolveInfo } from 'graphql';
 import { loadConfig, type Config } from '../src/config';
 import { directReads, openDatabase } from '../src/db';
 import { createIdMapStore } from '../src/idmap';
@@ -24,7 +24,8 @@ import { goldenValue } from '../src/golden/records';
 import type { GoldenField } from '../src/golden/fields';
 import type { Loaders } from '../src/loaders';
 import { normalizeIdentifier } from '../src/identifiers';
-import { combineSummaries } from '../resolvers/commerce';
+import { combineSummaries, readySummary } from '../resolvers/commerce';
+import { makeReady, readinessOf } from '../resolvers/level';
 import { flattenLists, newestFirst, settleList } from '../src/sources/fields';
 import type { IdentifierKind, SourceName } from '../src/vocabulary';
 import type { OrderSummary, Order, Ticket } from '../src/capabilities';
@@ -120,6 +121,12 @@ export function createFloor(config: Config) {
       sourceRecords,
       recordIds,
       batch,
+      // What a level made ready reads besides (resolvers/level.ts): the gateway's loaders' members of the same names.
+      providing: registry.providing,
+      orderSummaries: (source: SourceName) =>
+        batch<OrderSummary | null>(source, 'orderSummariesByRecordIds', (ids) =>
+          registry.get(source)!.capabilities.commerce!.orderSummariesByRecordIds(ids, { now, windowDays }),
+        ),
       // The two members of the gateway's loaders that survivorship (src/golden/records.ts) reads;
       // like the gateway's, one profile loader per source per request and one view per record.
       profile(source: SourceName) {
@@ -153,18 +160,39 @@ export function createFloor(config: Config) {
     return lists.flat();
   };
   const toParent = (r: { id: string } | null | Error) => (r instanceof Error ? r : r ? { id: r.id } : null);
+  /** As the gateway's entry points: the customers made ready for their golden fields and order summary before they are returned (resolvers/level.ts). */
+  const ready = async <T extends { id: string } | Error | null>(ctx: Ctx, info: GraphQLResolveInfo, customers: T[]): Promise<T[]> => {
+    const readiness = readinessOf(info, survivorship);
+    if (readiness)
+      await makeReady(
+        ctx as unknown as Loaders,
+        customers.filter((c): c is T & { id: string } => !!c && !(c instanceof Error)).map((c) => c.id),
+        readiness,
+      );
+    return customers;
+  };
+
+  /** The order summary of a customer outside a ready level: its own loads, batched with its level's. */
+  const summaryLater = async (c: { id: string }, ctx: Ctx) => {
+    const perSource = await Promise.all(commerce.map(async ({ name }) => settleList(await ctx.orderSummaries(name).loadMany(await ctx.recordIds(c.id, name)))));
+    return combineSummaries(perSource.flat() as OrderSummary[]);
+  };
 
   const schema: GraphQLSchema = buildSchema(SDL);
   (schema.getType('TicketStatus') as GraphQLEnumType).getValues().forEach((v) => (v.value = v.name.toLowerCase()));
   const resolvers: Record<string, Record<string, unknown>> = {
     Query: {
-      customer: async (_: unknown, { id }: { id: string }, ctx: Ctx) => toParent(await ctx.customer.load(id)),
-      customers: async (_: unknown, { ids }: { ids: string[] }, ctx: Ctx) => (await ctx.customer.loadMany(ids)).map(toParent),
-      customersByIdentifier: async (_: unknown, { kind, value }: { kind: IdentifierKind; value: string }, ctx: Ctx) => {
+      customer: async (_: unknown, { id }: { id: string }, ctx: Ctx, info: GraphQLResolveInfo) => (await ready(ctx, info, [toParent(await ctx.customer.load(id))]))[0],
+      customers: async (_: unknown, { ids }: { ids: string[] }, ctx: Ctx, info: GraphQLResolveInfo) => ready(ctx, info, (await ctx.customer.loadMany(ids)).map(toParent)),
+      customersByIdentifier: async (_: unknown, { kind, value }: { kind: IdentifierKind; value: string }, ctx: Ctx, info: GraphQLResolveInfo) => {
         const normalized = normalizeIdentifier(kind, value);
         if (normalized === null) throw new Error('not a valid identifier');
         const ids = [...new Set(await ctx.byIdentifier.load({ kind, value: normalized }))];
-        return (await ctx.customer.loadMany(ids)).map(toParent).filter((r) => r !== null);
+        return ready(
+          ctx,
+          info,
+          (await ctx.customer.loadMany(ids)).map(toParent).filter((r) => r !== null),
+        );
       },
     },
     Customer: {
@@ -188,17 +216,9 @@ export function createFloor(config: Config) {
         );
         return newestFirst<Order>(perSource.flat(), (o) => o.placedAt).slice(0, first);
       },
-      orderSummary: async (c: { id: string }, _: unknown, ctx: Ctx) => {
-        const perSource = await Promise.all(
-          commerce.map(async ({ name, capability }) =>
-            settleList(
-              await ctx
-                .batch<OrderSummary | null>(name, 'orderSummariesByRecordIds', (ids) => capability.orderSummariesByRecordIds(ids, { now: ctx.now, windowDays }))
-                .loadMany(await ctx.recordIds(c.id, name)),
-            ),
-          ),
-        );
-        return combineSummaries(perSource.flat() as OrderSummary[]);
+      orderSummary: (c: { id: string }, _: unknown, ctx: Ctx) => {
+        const made = readySummary(ctx, c.id);
+        return made === undefined ? summaryLater(c, ctx) : made;
       },
       tickets: async (c: { id: string }, { first }: { first: number }, ctx: Ctx) => {
         const perSource = await Promise.all(

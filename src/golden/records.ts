@@ -202,6 +202,88 @@ function valueIn(e: Evidence, rules: FieldRules): GoldenValue | null {
   return choose(rules, candidatesIn(e, rules))?.value ?? null;
 }
 
+/**
+ * Makes the evidence of every customer of a level ready for `sources` (the sources of the golden
+ * fields its query selects): the same OneID round and the same one call per source the fields
+ * would make, issued here in one tick for the whole level, so that afterwards each of those
+ * fields answers without a promise (`goldenValue`). One load list per source for the level, not
+ * a chain of promises per customer. Resolves when every read is in; never rejects: a failed
+ * round or source is kept in the evidence and answered by the field, as it would have been (its
+ * coded error, the other sources' value).
+ */
+export function evidenceReady(loaders: Loaders, customerIds: readonly string[], sources: readonly SourceName[]): Promise<void> | null {
+  const fresh: Evidence[] = [];
+  const freshIds: string[] = [];
+  const seen = new Set<Evidence>();
+  let pending: Array<Promise<unknown>> | null = null;
+  for (let i = 0; i < customerIds.length; i++) {
+    const e = evidenceOf(loaders, customerIds[i]);
+    if (e.linked === null && e.first === null && !seen.has(e)) {
+      seen.add(e);
+      fresh.push(e);
+      freshIds.push(customerIds[i]);
+      continue;
+    }
+    // Already under way or read (another entry point of the query, a repeated id): as a field would ask.
+    const x = evidence(loaders, customerIds[i], sources);
+    if (x instanceof Promise) (pending ??= []).push(x);
+  }
+  if (fresh.length) (pending ??= []).push(loaders.sourceRecords.loadMany(freshIds).then((linked) => readLevel(loaders, fresh, linked, sources)));
+  return pending && Promise.allSettled(pending).then(() => undefined);
+}
+
+/** The OneID round's answer for a level's fresh evidence, then every source's read for all of them at once. */
+function readLevel(loaders: Loaders, level: Evidence[], linked: Array<readonly SourceRecordRow[] | Error>, sources: readonly SourceName[]): Promise<unknown> {
+  const reads: Array<Promise<unknown>> = [];
+  const read: Evidence[] = [];
+  for (let i = 0; i < level.length; i++) {
+    const l = linked[i];
+    if (l instanceof Error) {
+      // As the field's own round would have failed: every golden field of the customer answers this error.
+      const failed = Promise.reject(l);
+      failed.catch(() => undefined);
+      level[i].first = failed;
+    } else {
+      level[i].linked = l;
+      read.push(level[i]);
+    }
+  }
+  for (let s = 0; s < sources.length; s++) {
+    const source = sources[s];
+    const r = readsOf(source);
+    const keys: string[] = [];
+    // Per customer with records there: where its keys start in `keys` (they follow each other).
+    const owners: Evidence[] = [];
+    const starts: number[] = [];
+    for (let i = 0; i < read.length; i++) {
+      const e = read[i];
+      if (e.says.has(source)) continue;
+      const start = keys.length;
+      const l = e.linked!;
+      for (let k = 0; k < l.length; k++) if (l[k].source === source) keys.push(l[k].recordId);
+      if (keys.length === start) e.says.set(source, r.none);
+      else {
+        owners.push(e);
+        starts.push(start);
+      }
+    }
+    if (!keys.length) continue;
+    reads.push(
+      loaders
+        .profile(source)
+        .loadMany(keys)
+        .then((views) => {
+          for (let o = 0; o < owners.length; o++) {
+            const start = starts[o];
+            const end = o + 1 < owners.length ? starts[o + 1] : keys.length;
+            owners[o].says.set(source, end - start === 1 ? r.one(views[start]) : r.many(views.slice(start, end)));
+          }
+        }),
+    );
+  }
+  return Promise.all(reads);
+}
+
 /** The survivorship decision for one field of one customer, among the sources that answered (made once per request). */
 export async function goldenDecision(loaders: Loaders, rules: FieldRules, customerId: string): Promise<Decision> {
   return decisionIn(await evidence(loaders, customerId, rules.sources), rules);
