@@ -94,6 +94,12 @@ export function createLoaders(deps: LoaderDeps) {
   }
 
   const sourceRecords = loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids));
+  const providingMade = new Map<CapabilityName, unknown>();
+  const providing: SourceRegistry['providing'] = (capability) => {
+    let p = providingMade.get(capability);
+    if (!p) providingMade.set(capability, (p = registry.providing(capability)));
+    return p as never;
+  };
   const profiles = new Map<SourceName, BatchLoader<ProfileView | Error | null>>();
 
   // Open groups of `together`: closed after the tick that opened them, like a DataLoader batch.
@@ -152,11 +158,20 @@ export function createLoaders(deps: LoaderDeps) {
     /** The sources providing `capability` in which the customer has records, with those records' keys (one OneID round). */
     async recordIdsProviding(customerId: string, capability: CapabilityName): Promise<Array<{ source: SourceName; ids: string[] }>> {
       const linked = await sourceRecords.load(customerId);
-      return registry
-        .providing(capability)
-        .map(({ name }) => ({ source: name, ids: linked.filter((r) => r.source === name).map((r) => r.recordId) }))
-        .filter((s) => s.ids.length > 0);
+      const providers = providing(capability);
+      // One pass over the customer's records (sorted by source), in the providers' order: every customer of a list asks.
+      const out: Array<{ source: SourceName; ids: string[] }> = [];
+      for (let p = 0; p < providers.length; p++) {
+        const source = providers[p].name;
+        let ids: string[] | null = null;
+        for (let i = 0; i < linked.length; i++) if (linked[i].source === source) (ids ??= []).push(linked[i].recordId);
+        if (ids) out.push({ source, ids });
+      }
+      return out;
     },
+
+    /** `registry.providing`, made once per request and capability (the registry does not change). */
+    providing,
 
     connector: <C>(source: SourceName): C => (registry.get(source) ?? missing(source, 'a connector')).connector as C,
 
