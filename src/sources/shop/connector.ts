@@ -589,14 +589,23 @@ function toSummary(SOURCE: SourceName, r: OrderSummaryRow, windows: number | nul
   const firstOrderAt = r.first_placed == null ? null : instantFromMillis(integerOrNull(r.first_placed));
   const lastOrderAt = r.last_placed == null ? null : instantFromMillis(integerOrNull(r.last_placed));
   if (orderCount > 0 && (!firstOrderAt || !lastOrderAt)) return badRow(SOURCE, 'order summary', 'placed_at is not a unix-millisecond time');
-  const summary: OrderSummary = { accountId: String(r.account_id), orderCount, totalSpent, refundedAmount, firstOrderAt, lastOrderAt };
-  if (windows === null) return summary;
+  const accountId = String(r.account_id);
+  if (windows === null) return { accountId, orderCount, totalSpent, refundedAmount, firstOrderAt, lastOrderAt };
+  // Built once, in the same key order: every account of a thousand-customer list is one.
   const grossSpent = moneyFromCents(integerOrNull(r.gross_cents), currency);
   const refundedOrderCount = integerOrNull(r.refunded_orders);
-  const recentOrderCounts = Array.from({ length: windows }, (_, i) => integerOrNull(r[`w${i}`]));
-  if (!grossSpent || refundedOrderCount == null || recentOrderCounts.some((n) => n == null)) return badRow(SOURCE, 'order summary', 'windowed counts are not integers');
-  return { ...summary, grossSpent, refundedOrderCount, recentOrderCounts: recentOrderCounts as number[] };
+  const recentOrderCounts: number[] = [];
+  for (let i = 0; i < windows; i++) {
+    const n = integerOrNull(r[WINDOW_COLUMNS[i] ?? (`w${i}` as const)]);
+    if (n == null) return badRow(SOURCE, 'order summary', 'windowed counts are not integers');
+    recentOrderCounts.push(n);
+  }
+  if (!grossSpent || refundedOrderCount == null) return badRow(SOURCE, 'order summary', 'windowed counts are not integers');
+  return { accountId, orderCount, totalSpent, refundedAmount, firstOrderAt, lastOrderAt, grossSpent, refundedOrderCount, recentOrderCounts };
 }
+
+/** The windowed counts' column names (`w0`, `w1`, …), not built per row. */
+const WINDOW_COLUMNS = Array.from({ length: 8 }, (_, i) => `w${i}` as const);
 
 /** Window starts as unix ms, each `days` before `now`; a query that is not one is the caller's bug. */
 function summaryWindows(SOURCE: SourceName, q: SummaryQuery): { end: number; starts: number[] } {
