@@ -68,7 +68,7 @@ export function mergeProfileInto(into: Profile, from: Profile): Profile {
  */
 export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules: IdentityRules): Conflict[] {
   const out: Conflict[] = [];
-  for (const kind of new Set([...rules.exclusiveKinds, ...via.refuseIfDiffer])) {
+  for (const kind of comparedKinds(via, rules)) {
     const l = a.values.get(kind);
     const r = b.values.get(kind);
     if (l?.size && r?.size && disjoint(l, r)) out.push({ attribute: kind, left: [...l], right: [...r] });
@@ -86,6 +86,17 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
     if (!verdicts.includes('agree') && verdicts.includes('conflict')) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
   }
   return out;
+}
+
+const compared = new WeakMap<StrongKind, { rules: IdentityRules; kinds: IdentifierKind[] }>();
+
+/** The kinds compared for a link through `via` (exclusive ones, then the rule's own), made once per rule. */
+function comparedKinds(via: StrongKind, rules: IdentityRules): IdentifierKind[] {
+  const known = compared.get(via);
+  if (known && known.rules === rules) return known.kinds;
+  const kinds = [...new Set([...rules.exclusiveKinds, ...via.refuseIfDiffer])];
+  compared.set(via, { rules, kinds });
+  return kinds;
 }
 
 /** Two name keys (see `nameKey`): one name, two names, or nothing to tell. */

@@ -1,7 +1,8 @@
 /**
  * What the link phase reads and writes per batch, on SQLite as prepared better-sqlite3
- * statements run on the store's own connection (one key per statement run, each statement
- * prepared once per connection); on MySQL/MariaDB the resolution store's batched knex queries.
+ * statements run on the store's own connection (each prepared once per connection; a read takes
+ * all of a batch's keys in one run, a write one run per row); on MySQL/MariaDB the resolution
+ * store's batched knex queries.
  *
  * Why: a first resolution at a million records links about 500 batches, each reading the
  * carriers of some 6,000 values and writing a row or two per record. Through knex every read
@@ -12,7 +13,8 @@
  * Answers exactly what the resolution store's reads answer, in the same order wherever order
  * can reach the map (a value's carriers, a record's identifiers, a customer's records: each in
  * index order, as the batched reads' indexes gave them), and applies a plan with the same rows,
- * checks and errors as `applyResolution`.
+ * checks and errors as `applyResolution` (a merge as `mergeInto` writes it; candidates through
+ * `insertCandidates` itself, a few a batch).
  */
 import type Database from 'better-sqlite3';
 import type { Knex } from 'knex';
@@ -22,7 +24,7 @@ import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan }
 import type { IdMapStore } from './store';
 import { T, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
 import type { SourceRecordKey } from './types';
-import { StaleResolutionError, insertCandidates, mergeInto } from './writes';
+import { StaleResolutionError, insertCandidates, type NewLinkEvent } from './writes';
 
 /** The link phase's reads and its batch apply (see `createResolutionStore` for what each answers). */
 export interface LinkStore {
@@ -76,6 +78,11 @@ const SQL = {
   linkNew: `UPDATE ${T.sourceRecords} SET customer_id = ?, linked_at = ?, pending = 0 WHERE source = ? AND record_id = ? AND customer_id IS NULL`,
   settle: `UPDATE ${T.sourceRecords} SET pending = 0 WHERE source = ? AND record_id = ? AND customer_id = ?`,
   move: `UPDATE ${T.sourceRecords} SET pending = 0, customer_id = ?, linked_at = ? WHERE source = ? AND record_id = ? AND customer_id = ?`,
+  recordsOfMerged: `SELECT source, record_id FROM ${T.sourceRecords} WHERE customer_id = ? ORDER BY source, record_id`,
+  mergedInto: `SELECT id FROM ${T.customers} WHERE merged_into = ?`,
+  markMerged: `UPDATE ${T.customers} SET status = 'merged', merged_into = ?, updated_at = ? WHERE id = ?`,
+  redirect: `UPDATE ${T.customers} SET merged_into = ? WHERE merged_into = ?`,
+  moveRecords: `UPDATE ${T.sourceRecords} SET customer_id = ? WHERE customer_id = ?`,
   insertEvent: `INSERT INTO ${T.linkEvents} (at, actor, action, customer_id, other_customer_id, source, record_id, reason, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 } as const;
 
@@ -134,6 +141,21 @@ async function onConnection<T>(db: Knex, fn: (s: Statements, raw: Raw) => T): Pr
   } finally {
     await client.releaseConnection(raw);
   }
+}
+
+/** A link event's row, as `insertEvents` (writes.ts) writes it. */
+function insertEvent(s: Statements, at: string, e: NewLinkEvent): void {
+  s.insertEvent.run(
+    at,
+    e.actor,
+    e.action,
+    e.customerId ?? null,
+    e.otherCustomerId ?? null,
+    e.source ?? null,
+    e.recordId ?? null,
+    e.reason.slice(0, 255),
+    e.evidence == null ? null : JSON.stringify(e.evidence),
+  );
 }
 
 function directLinkStore(db: Knex): LinkStore {
@@ -231,18 +253,28 @@ function directLinkStore(db: Knex): LinkStore {
         const relied = unique([...plan.assignments.flatMap((a) => [a.customerId, a.expectedCustomerId]), ...plan.merges.flatMap((m) => [m.survivorId, m.mergedId])]).filter(
           (id): id is string => id != null && !fresh.has(id),
         );
+        const survivorOf = new Map<string, string>();
         await onConnection(trx, (s) => {
           const missing = relied.filter((id) => !s.isActive.get(id));
           if (missing.length) throw new StaleResolutionError(`customers ${missing.join(', ')} are no longer active`);
           for (const id of plan.newCustomerIds) s.insertCustomer.run(id, plan.at, plan.at);
-        });
-        // Merges are rare (under 1% of a first resolution's batches carry one): written as stewardship writes them.
-        const survivorOf = new Map<string, string>();
-        for (const m of plan.merges) {
-          await mergeInto(trx, m, plan.at);
-          survivorOf.set(m.mergedId, m.survivorId);
-        }
-        await onConnection(trx, (s) => {
+          // The same statements, rows and `merge` event as `mergeInto` (writes.ts), which stewardship uses.
+          for (const m of plan.merges) {
+            const moved = (s.recordsOfMerged.all(m.mergedId) as Array<{ source: SourceName; record_id: string }>).map((r) => ({ source: r.source, recordId: r.record_id }));
+            const redirected = (s.mergedInto.all(m.mergedId) as Array<{ id: string }>).map((r) => r.id);
+            s.markMerged.run(m.survivorId, plan.at, m.mergedId);
+            if (redirected.length) s.redirect.run(m.survivorId, m.mergedId);
+            if (moved.length) s.moveRecords.run(m.survivorId, m.mergedId);
+            insertEvent(s, plan.at, {
+              actor: m.actor,
+              action: 'merge',
+              customerId: m.survivorId,
+              otherCustomerId: m.mergedId,
+              reason: m.reason,
+              evidence: { ...m.evidence, movedRecords: moved, redirected },
+            });
+            survivorOf.set(m.mergedId, m.survivorId);
+          }
           let stale = 0;
           let staleSource = '';
           for (const a of plan.assignments) {
@@ -260,19 +292,7 @@ function directLinkStore(db: Knex): LinkStore {
               expected === a.customerId ? s.settle.run(a.source, a.recordId, expected).changes : s.move.run(a.customerId, plan.at, a.source, a.recordId, expected).changes;
             if (changed !== 1) throw new StaleResolutionError(`${a.source}:${a.recordId} moved meanwhile`);
           }
-          for (const e of plan.events) {
-            s.insertEvent.run(
-              plan.at,
-              e.actor,
-              e.action,
-              e.customerId,
-              e.otherCustomerId ?? null,
-              e.source ?? null,
-              e.recordId ?? null,
-              e.reason.slice(0, 255),
-              e.evidence == null ? null : JSON.stringify(e.evidence),
-            );
-          }
+          for (const e of plan.events) insertEvent(s, plan.at, e);
         });
         const candidatesCreated = await insertCandidates(trx, plan.at, plan.candidates);
         return { candidatesCreated };

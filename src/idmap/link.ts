@@ -102,15 +102,17 @@ export async function loadBatch(
 ): Promise<BatchData> {
   const { rules } = ctx;
   const identifiers = await store.currentIdentifiersOf(records);
-  const strongValues = distinctValues(identifiers.filter((i) => rules.strongKind(i.kind) && !ctx.settledValues.has(valueKeyString(i))));
-  const blocked = strongValues.filter((v) => isBlocked(rules, v));
-  const open = strongValues.filter((v) => !isBlocked(rules, v));
+  const blocked: Array<ValueKey & { value: string }> = [];
+  const open: Array<ValueKey & { value: string }> = [];
+  for (const v of distinctValues(identifiers.filter((i) => rules.strongKind(i.kind) && !ctx.settledValues.has(valueKeyString(i)))))
+    (isBlocked(rules, v) ? blocked : open).push(v);
   const [counts, allCarriers] = await Promise.all([store.valueCounts(blocked), store.carriersOf(open)]);
-  for (const [key, list] of groupBy(allCarriers, valueKeyString)) counts.set(key, countCarriers(list));
-  const carriers = allCarriers.filter((c) => {
-    const n = counts.get(valueKeyString(c)) as { busiest: number };
-    return n.busiest <= (rules.strongKind(c.kind) as StrongKind).maxPeople;
-  });
+  const carriers: Carrier[] = [];
+  for (const [key, list] of groupBy(allCarriers, valueKeyString)) {
+    const n = countCarriers(list);
+    counts.set(key, n);
+    if (n.busiest <= (rules.strongKind(list[0].kind) as StrongKind).maxPeople) for (const c of list) carriers.push(c);
+  }
   const batchKeys = new Set(records.map(recordKeyString));
   const customers = new Set<string>();
   for (const r of records) if (r.customerId) customers.add(r.customerId);
@@ -126,6 +128,7 @@ export async function loadBatch(
 
 /** Records carrying one value: in all, and in the source holding most of them. */
 function countCarriers(list: readonly Carrier[]): { total: number; busiest: number } {
+  if (list.length === 1) return { total: 1, busiest: 1 };
   const bySource = new Map<string, Set<string>>();
   for (const c of list) {
     const s = bySource.get(c.source) ?? new Set<string>();
@@ -152,7 +155,10 @@ function isEvidence(rules: IdentityRules, v: { kind: IdentifierKind; matchKey: s
 
 function distinctValues(xs: ReadonlyArray<ValueKey & { value: string }>): Array<ValueKey & { value: string }> {
   const m = new Map<string, ValueKey & { value: string }>();
-  for (const x of xs) if (!m.has(valueKeyString(x))) m.set(valueKeyString(x), { kind: x.kind, matchKey: x.matchKey, value: x.value });
+  for (const x of xs) {
+    const k = valueKeyString(x);
+    if (!m.has(k)) m.set(k, { kind: x.kind, matchKey: x.matchKey, value: x.value });
+  }
   return [...m.values()];
 }
 
@@ -199,6 +205,9 @@ class BatchPlanner {
   /** Customer → its records → their strong value keys, for the orphan check. */
   private readonly customerStrong = new Map<string, Map<string, Set<string>>>();
   private readonly customerOfRoot = new Map<string, string>();
+  /** Each carrier's node, and each batch record's, made once (nodes are looked up many times a batch). */
+  private readonly carrierNodes = new Map<Carrier, string>();
+  private readonly recordNodes: string[] = [];
 
   constructor(
     private readonly data: BatchData,
@@ -232,20 +241,23 @@ class BatchPlanner {
       addToProfile(p, { nameKey: row.nameKey, birthdayKey: row.birthdayKey, values: value && isEvidence(rules, value) ? [[value.kind, value.matchKey]] : [] });
       const records = this.customerStrong.get(row.customerId) ?? new Map<string, Set<string>>();
       this.customerStrong.set(row.customerId, records);
-      const strong = records.get(recordKeyString(row)) ?? new Set<string>();
-      records.set(recordKeyString(row), strong);
+      const recordKey = recordKeyString(row);
+      const strong = records.get(recordKey) ?? new Set<string>();
+      records.set(recordKey, strong);
       if (value && rules.strongKind(value.kind)) strong.add(valueKeyString(value));
     }
     for (const [id, profile] of profiles) this.groups.add(customerNode(id), { profile, customers: [id], records: [], outsideOnly: false });
 
     this.data.records.forEach((r, i) => {
       const key = recordKeyString(r);
+      const node = recordNode(key);
       this.batchOrder.set(key, i);
+      this.recordNodes.push(node);
       const profile = this.recordProfile(r, this.identsByRecord.get(key));
-      this.groups.add(recordNode(key), { profile, customers: [], records: [key], outsideOnly: false });
+      this.groups.add(node, { profile, customers: [], records: [key], outsideOnly: false });
       if (r.customerId) {
         this.groups.add(customerNode(r.customerId), { profile: emptyProfile(), customers: [r.customerId], records: [], outsideOnly: false });
-        this.groups.union(recordNode(key), customerNode(r.customerId));
+        this.groups.union(node, customerNode(r.customerId));
       }
     });
   }
@@ -260,12 +272,19 @@ class BatchPlanner {
 
   /** The node a carrier joins as: its customer, or the record itself (added, as evidence only, when outside the batch). */
   private nodeOf(c: Carrier): string {
-    if (c.customerId) return customerNode(c.customerId);
-    const key = recordKeyString(c);
-    if (!this.groups.has(recordNode(key))) {
-      this.groups.add(recordNode(key), { profile: this.recordProfile(c, this.outsideEvidence.get(key)), customers: [], records: [], outsideOnly: true });
+    const known = this.carrierNodes.get(c);
+    if (known !== undefined) return known;
+    let node: string;
+    if (c.customerId) node = customerNode(c.customerId);
+    else {
+      const key = recordKeyString(c);
+      node = recordNode(key);
+      if (!this.groups.has(node)) {
+        this.groups.add(node, { profile: this.recordProfile(c, this.outsideEvidence.get(key)), customers: [], records: [], outsideOnly: true });
+      }
     }
-    return recordNode(key);
+    this.carrierNodes.set(c, node);
+    return node;
   }
 
   /** The batch's strong values, strongest kind first, then in value order (a plan independent of row order). */
@@ -275,10 +294,10 @@ class BatchPlanner {
       this.data.identifiers.filter((i) => rules.strongKind(i.kind)),
       valueKeyString,
     );
-    const priority = (k: IdentifierKind) => (rules.strongKind(k) as StrongKind).priority;
-    const ordered = [...byValue.entries()].sort(([a, [x]], [b, [y]]) => priority(x.kind) - priority(y.kind) || (a < b ? -1 : a > b ? 1 : 0));
+    const ordered = [...byValue].map(([key, carriers]) => ({ key, carriers, priority: (rules.strongKind(carriers[0].kind) as StrongKind).priority }));
+    ordered.sort((a, b) => a.priority - b.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const deferred: Array<[string, BatchIdentifier[]]> = [];
-    for (const [key, carriers] of ordered) if (this.weigh(key, carriers, false) === 'deferred') deferred.push([key, carriers]);
+    for (const { key, carriers } of ordered) if (this.weigh(key, carriers, false) === 'deferred') deferred.push([key, carriers]);
     // Values that waited for the rest of the batch to tie their same-source records together.
     for (const [key, carriers] of deferred) this.weigh(key, carriers, true);
   }
@@ -299,12 +318,18 @@ class BatchPlanner {
 
     const carriers = this.carriersByValue.get(key) ?? [];
     const carriersByNode = new Map<string, string[]>();
+    const rootSet = new Set<string>();
     for (const c of carriers) {
       const n = this.nodeOf(c);
-      carriersByNode.set(n, [...(carriersByNode.get(n) ?? []), recordLabel(c)]);
+      const labels = carriersByNode.get(n);
+      if (labels) labels.push(recordLabel(c));
+      else {
+        carriersByNode.set(n, [recordLabel(c)]);
+        rootSet.add(groups.find(n));
+      }
     }
-    const roots = [...new Set([...carriersByNode.keys()].map((n) => groups.find(n)))];
-    if (roots.length < 2) return;
+    if (rootSet.size < 2) return;
+    const roots = [...rootSet];
 
     // Conflicts only grow as groups join, so a value refused for one is refused for good.
     const pairs: Refusal['pairs'] = [];
@@ -370,7 +395,7 @@ class BatchPlanner {
   /** Each group of the batch becomes one customer: the oldest it holds (others merged into it), or a new one. */
   private assignCustomers() {
     const { plan, stats, groups } = this;
-    const roots = [...new Set(this.data.records.map((r) => groups.find(recordNode(recordKeyString(r)))))];
+    const roots = [...new Set(this.recordNodes.map((n) => groups.find(n)))];
     for (const root of roots) {
       const g = groups.of(root);
       const existing = [...new Set(g.customers)].sort();
@@ -541,8 +566,12 @@ function identifierConflicts(conflicts: Conflict[], leftIsA: boolean): Record<st
   return out;
 }
 
-const customerNode = (id: string) => `c\u0000${id}`;
-const recordNode = (key: string) => `r\u0000${key}`;
+/**
+ * A node is a customer's id or a record's key (`source\0recordId`): a ULID holds no NUL, so the two
+ * never collide, and no key is built again to look a node up.
+ */
+const customerNode = (id: string) => id;
+const recordNode = (key: string) => key;
 const recordLabel = (r: { source: string; recordId: string }) => `${r.source}:${r.recordId}`;
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {

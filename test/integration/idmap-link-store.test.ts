@@ -182,4 +182,36 @@ describe(`OneID link store: the link phase's reads and batch apply (${testEngine
     const [linked] = await store.linkEventsByCustomerIds([c1 as string]);
     expect(linked[0]).toEqual(expect.objectContaining({ action: 'link', recordId: 'C2', evidence: { kind: 'EMAIL' } }));
   });
+
+  it('writes a merge as stewardship writes it: records moved, the customer redirected, the event naming what moved', async () => {
+    const [c1] = await store.customerIdsBySourceRecords([{ source: 'crm', recordId: 'C1' }]);
+    const merged = '01NEWCUSTOMER000000000000B';
+    await links.applyResolution({
+      at: AT,
+      newCustomerIds: [],
+      assignments: [{ source: 'crm', recordId: 'C3', customerId: c1 as string, expectedCustomerId: null }],
+      merges: [{ survivorId: c1 as string, mergedId: merged, actor: 'rule:email', reason: 'shares an EMAIL', evidence: { kind: 'EMAIL' } }],
+      events: [{ actor: 'rule:member', action: 'link', customerId: c1 as string, source: 'crm', recordId: 'C3', reason: 'shares a MEMBER_NO' }],
+      candidates: [],
+    });
+    expect(await store.customersByIds([merged])).toEqual([expect.objectContaining({ id: c1, mergedFrom: merged })]);
+    expect(
+      await store.customerIdsBySourceRecords([
+        { source: 'crm', recordId: 'C4' },
+        { source: 'crm', recordId: 'C3' },
+      ]),
+    ).toEqual([c1, c1]);
+    const [events] = await store.linkEventsByCustomerIds([c1 as string]);
+    // Newest first: the plan's events after its merge.
+    expect(events.slice(0, 2)).toEqual([
+      expect.objectContaining({ action: 'link', recordId: 'C3' }),
+      expect.objectContaining({
+        action: 'merge',
+        actor: 'rule:email',
+        otherCustomerId: merged,
+        evidence: { kind: 'EMAIL', movedRecords: [{ source: 'crm', recordId: 'C4' }], redirected: [] },
+      }),
+    ]);
+    expect(await store.pendingRecords('crm', null, 10)).toEqual([]);
+  });
 });
