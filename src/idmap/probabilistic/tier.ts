@@ -254,13 +254,16 @@ async function scoreBatch(
 async function applyPlan(opts: TierOptions, plan: ReturnType<typeof planLinks>, stats: ProbabilisticStats, mark: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
   const at = opts.at?.() ?? new Date().toISOString();
   await opts.beforeWrite?.();
+  let reviews = 0;
   await opts.db.transaction(async (trx) => {
     await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
     for (const m of plan.merges) await mergeInto(trx, m, at);
-    stats.probableLinks += plan.merges.length;
-    stats.probableReviews += await insertCandidates(trx, at, plan.candidates);
+    reviews = await insertCandidates(trx, at, plan.candidates);
     await mark(trx);
   });
+  // Counted once committed: a batch rolled back as stale is planned and counted again by its retry.
+  stats.probableLinks += plan.merges.length;
+  stats.probableReviews += reviews;
 }
 
 /**
