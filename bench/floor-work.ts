@@ -17,9 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parseConfig } from '../src/config';
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
-import { demoSourcesConfig, type StandInUrls } from '../demo/world-sources';
+import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { SCENARIOS, type Sample } from './gateway-scenarios';
 import { createFloor } from './floor';
 
@@ -39,16 +37,6 @@ const allocProf = arg('alloc-prof', '');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
-
-/** The demo's stand-ins in a process of their own (demo/world-sources.ts `spawnStandIns`, from the working tree also when this file is compiled). */
-async function standInsFor(worldDir: string): Promise<StandInUrls & { stop(): void }> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'demo/stand-ins.ts'), '--data-dir', worldDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls: StandInUrls = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
-    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
-  });
-  return Object.assign(urls, { stop: () => void child.kill('SIGTERM') });
-}
 
 /** V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since collected. */
 async function startAllocationSampling() {
@@ -77,7 +65,7 @@ async function main() {
   const original = new Database(rawConfig.oneid.connection.filename, { readonly: true });
   await original.backup(oneid);
   original.close();
-  const standIns = await standInsFor(worldDir);
+  const standIns = await spawnStandIns(worldDir, path.join(root, 'demo/stand-ins.ts')); // from the working tree, also when this file runs compiled;
   try {
     const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
     rawConfig.oneid.connection.filename = oneid;

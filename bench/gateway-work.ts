@@ -21,14 +21,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { HeaderMap } from '@apollo/server';
 import { parseConfig } from '../src/config';
 import { createGateway } from '../src/gateway';
 import { createContext } from '../src/context';
-import { demoSourcesConfig, type StandInUrls } from '../demo/world-sources';
+import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample } from './gateway-scenarios';
 import { createFloor, floorRequestHandler } from './floor';
 import { startServer } from '../src/server';
@@ -50,15 +48,6 @@ const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
 
-async function standInsFor(worldDir: string): Promise<StandInUrls & { stop(): void }> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'demo/stand-ins.ts'), '--data-dir', worldDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const urls: StandInUrls = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
-    child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
-  });
-  return Object.assign(urls, { stop: () => void child.kill('SIGTERM') });
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
@@ -75,7 +64,7 @@ async function main() {
     original.close();
     return file;
   };
-  const standIns = await standInsFor(worldDir);
+  const standIns = await spawnStandIns(worldDir, path.join(root, 'demo/stand-ins.ts')); // from the working tree, also when this file runs compiled;
   try {
     const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
     rawConfig.sources = demoSourcesConfig(worldDir, standIns, 30_000).filter((s) => names.includes(s.name));

@@ -16,8 +16,8 @@ export const STAND_IN_CREDENTIALS = { token: 'bench', appId: 'wxbench', appSecre
 export type StandInUrls = Record<string, string>;
 
 /** Runs the HTTP stand-ins over `dataDir` in their own process (so they do not share the caller's event loop). */
-export async function spawnStandIns(dataDir: string): Promise<StandInUrls & { stop(): void }> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, 'stand-ins.ts'), '--data-dir', dataDir], {
+export async function spawnStandIns(dataDir: string, script = path.resolve(__dirname, 'stand-ins.ts')): Promise<StandInUrls & { stop(): void }> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script, '--data-dir', dataDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const urls: StandInUrls = await new Promise((resolve, reject) => {

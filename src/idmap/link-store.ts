@@ -24,7 +24,7 @@ import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan }
 import type { IdMapStore } from './store';
 import { T, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
 import type { SourceRecordKey } from './types';
-import { StaleResolutionError, insertCandidates, type NewLinkEvent } from './writes';
+import { StaleResolutionError, insertCandidates, mergeEvent, type NewLinkEvent } from './writes';
 
 /** The link phase's reads and its batch apply (see `createResolutionStore` for what each answers). */
 export interface LinkStore {
@@ -265,14 +265,7 @@ function directLinkStore(db: Knex): LinkStore {
             s.markMerged.run(m.survivorId, plan.at, m.mergedId);
             if (redirected.length) s.redirect.run(m.survivorId, m.mergedId);
             if (moved.length) s.moveRecords.run(m.survivorId, m.mergedId);
-            insertEvent(s, plan.at, {
-              actor: m.actor,
-              action: 'merge',
-              customerId: m.survivorId,
-              otherCustomerId: m.mergedId,
-              reason: m.reason,
-              evidence: { ...m.evidence, movedRecords: moved, redirected },
-            });
+            insertEvent(s, plan.at, mergeEvent(m, moved, redirected));
             survivorOf.set(m.mergedId, m.survivorId);
           }
           let stale = 0;

@@ -72,17 +72,24 @@ export async function mergeInto(
     .update({ status: 'merged', merged_into: m.survivorId, updated_at: toDbTime(trx, at) });
   if (redirected.length) await trx(T.customers).where('merged_into', m.mergedId).update({ merged_into: m.survivorId });
   if (moved.length) await trx(T.sourceRecords).where('customer_id', m.mergedId).update({ customer_id: m.survivorId });
-  await insertEvents(trx, at, [
-    {
-      actor: m.actor,
-      action: 'merge',
-      customerId: m.survivorId,
-      otherCustomerId: m.mergedId,
-      reason: m.reason,
-      evidence: { ...m.evidence, movedRecords: moved, redirected },
-    },
-  ]);
+  await insertEvents(trx, at, [mergeEvent(m, moved, redirected)]);
   return moved;
+}
+
+/** The `merge` event of a merge: what moved and what was redirected, so that it can be undone (the link phase's direct writes log the same). */
+export function mergeEvent(
+  m: { survivorId: string; mergedId: string; actor: string; reason: string; evidence: Record<string, unknown> },
+  moved: readonly SourceRecordKey[],
+  redirected: readonly string[],
+): NewLinkEvent {
+  return {
+    actor: m.actor,
+    action: 'merge',
+    customerId: m.survivorId,
+    otherCustomerId: m.mergedId,
+    reason: m.reason,
+    evidence: { ...m.evidence, movedRecords: moved, redirected },
+  };
 }
 
 export async function insertEvents(trx: Knex, at: string, events: readonly NewLinkEvent[]): Promise<void> {
