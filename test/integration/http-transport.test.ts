@@ -34,11 +34,12 @@ const json = (res: http.ServerResponse, status: number, body: unknown) => {
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 };
 
+/** Deadlines generous enough for a loaded machine; the tests of timeouts set their own short ones. */
 function transport(url: string, over: Partial<HttpTransportOptions> = {}) {
   return createHttpTransport({
     source: 'support',
     baseUrl: url,
-    timeoutMs: 300,
+    timeoutMs: 10_000,
     retries: 0,
     breaker: { failureThreshold: 100, cooldownMs: 1000 },
     backoffMs: 1,
@@ -109,7 +110,7 @@ describe('HTTP transport: answers', () => {
 describe('HTTP transport: failures map to source error codes', () => {
   it('answers SOURCE_TIMEOUT when the server never answers, and does not retry it', async () => {
     const s = await serve(() => undefined);
-    const e = await failure(transport(s.url, { retries: 2 }).getJson('/hang'));
+    const e = await failure(transport(s.url, { retries: 2, timeoutMs: 300 }).getJson('/hang'));
     expect(e.code).toBe('SOURCE_TIMEOUT');
     expect(e.sourceName).toBe('support');
     expect(s.seen).toHaveLength(1);
@@ -120,7 +121,7 @@ describe('HTTP transport: failures map to source error codes', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"users":[');
     });
-    const e = await failure(transport(s.url).getJson('/stall'));
+    const e = await failure(transport(s.url, { timeoutMs: 300 }).getJson('/stall'));
     expect(e.code).toBe('SOURCE_TIMEOUT');
   });
 
@@ -247,7 +248,8 @@ describe('HTTP transport: circuit breaker', () => {
 
   it('counts timeouts, but not 4xx answers (the system is up, it disliked the request)', async () => {
     const s = await serve((_q, res, n) => (n <= 5 ? json(res, 400, {}) : undefined));
-    const t = transport(s.url, { timeoutMs: 100, breaker: { failureThreshold: 2, cooldownMs: 1000 }, now: () => 0 });
+    // Short enough for the two hangs, long enough that a loaded machine still answers the five 400s in time.
+    const t = transport(s.url, { timeoutMs: 2000, breaker: { failureThreshold: 2, cooldownMs: 1000 }, now: () => 0 });
     for (let i = 0; i < 5; i++) expect((await failure(t.getJson('/x'))).code).toBe('SOURCE_BAD_RESPONSE');
     expect(t.circuitState()).toBe('closed');
     expect((await failure(t.getJson('/x'))).code).toBe('SOURCE_TIMEOUT');

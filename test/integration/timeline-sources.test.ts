@@ -182,8 +182,8 @@ beforeAll(async () => {
   connectors = {
     crm: createCrmConnector({ connection: crmDb.connection }, recorder),
     orders: createShopConnector({ connection: ordersDb.connection }, recorder),
-    support: createHelpdeskConnector({ baseUrl: support.url, token: 't', retries: 0, timeoutMs: 1000 }, recorder),
-    scrm: createWechatConnector({ baseUrl: scrm.url, appId: 'wx', appSecret: 's', retries: 0, timeoutMs: 1000 }, recorder),
+    support: createHelpdeskConnector({ baseUrl: support.url, token: 't', retries: 0, timeoutMs: 30_000 }, recorder),
+    scrm: createWechatConnector({ baseUrl: scrm.url, appId: 'wx', appSecret: 's', retries: 0, timeoutMs: 30_000 }, recorder),
   };
 });
 
