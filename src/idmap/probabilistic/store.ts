@@ -324,22 +324,17 @@ export async function membersOfBlocks(db: Knex, blockKeys: readonly string[]): P
  */
 export async function blocksInOrder(db: Knex, blockKeys: readonly string[]): Promise<Map<string, string[]>> {
   const mysql = isMysql(db);
-  const byRecord = new Map<string, Array<{ key: string; ord: number | string }>>();
-  // One IN list at a time, each folded in before the next is read, and one string per block shared
-  // by its members' lists: at a million records the mixed blocks hold millions of memberships, and
-  // reading them all before folding any held every row twice (the first run's peak of memory).
-  for (const part of chunks(blockKeys)) {
-    const canonical = new Map(part.map((k) => [k, k]));
-    const rows: Array<{ block_key: string; source: string; record_id: string; ord?: number }> = await db(PT.blocks)
+  const rows: Array<{ block_key: string; source: string; record_id: string; ord?: number }> = await selectChunked(blockKeys, (part) =>
+    db(PT.blocks)
       .whereIn('block_key', part)
-      .select('block_key', 'source', 'record_id', ...(mysql ? [] : [db.raw('rowid AS ord')]));
-    for (const r of rows) {
-      const k = recordKeyString({ source: r.source, recordId: r.record_id });
-      let list = byRecord.get(k);
-      if (!list) byRecord.set(k, (list = []));
-      const key = canonical.get(r.block_key) ?? r.block_key;
-      list.push({ key, ord: mysql ? key : Number(r.ord) });
-    }
+      .select('block_key', 'source', 'record_id', ...(mysql ? [] : [db.raw('rowid AS ord')])),
+  );
+  const byRecord = new Map<string, Array<{ key: string; ord: number | string }>>();
+  for (const r of rows) {
+    const k = recordKeyString({ source: r.source, recordId: r.record_id });
+    const list = byRecord.get(k) ?? [];
+    byRecord.set(k, list);
+    list.push({ key: r.block_key, ord: mysql ? r.block_key : Number(r.ord) });
   }
   const out = new Map<string, string[]>();
   for (const [k, list] of byRecord)
