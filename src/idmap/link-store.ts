@@ -22,7 +22,7 @@ import { isMysql } from '../db';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
 import type { IdMapStore } from './store';
-import { T, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
+import { T, onSqliteConnection, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
 import type { SourceRecordKey } from './types';
 import { StaleResolutionError, insertCandidates, mergeEvent, type NewLinkEvent } from './writes';
 
@@ -127,21 +127,8 @@ function inIndexOrder(rows: unknown[][], by: readonly number[]): unknown[][] {
   return rows;
 }
 
-interface PooledClient {
-  acquireConnection(): Promise<Raw>;
-  releaseConnection(c: Raw): Promise<unknown>;
-}
-
-/** Runs `fn` on the connection `db` runs on (a transaction's own inside one), held for as long as it runs. */
-async function onConnection<T>(db: Knex, fn: (s: Statements, raw: Raw) => T): Promise<T> {
-  const client = db.client as unknown as PooledClient;
-  const raw = await client.acquireConnection();
-  try {
-    return fn(statementsOf(raw), raw);
-  } finally {
-    await client.releaseConnection(raw);
-  }
-}
+/** Runs `fn` with the link statements of the connection `db` runs on (a transaction's own inside one). */
+const onConnection = <T>(db: Knex, fn: (s: Statements, raw: Raw) => T): Promise<T> => onSqliteConnection<Raw, T>(db, (raw) => fn(statementsOf(raw), raw));
 
 /** A link event's row, as `insertEvents` (writes.ts) writes it. */
 function insertEvent(s: Statements, at: string, e: NewLinkEvent): void {

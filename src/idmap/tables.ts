@@ -170,19 +170,13 @@ export async function insertRows(db: Knex, table: string, columns: readonly stri
   if (rows.length === 0) return;
   const width = columns.length;
   if (isMysql(db) || db.client.config.client !== 'better-sqlite3') {
-    const perStatement = Math.max(1, Math.floor(8000 / width));
-    const tuple = `(${columns.map(() => '?').join(',')})`;
-    const head = `INSERT INTO ?? (${columns.map(() => '??').join(',')}) VALUES `;
-    for (const part of chunks(rows, perStatement)) {
-      const bindings: unknown[] = [table, ...columns];
-      for (const row of part) for (let c = 0; c < width; c++) bindings.push(row[c] ?? null);
-      await db.raw(head + part.map(() => tuple).join(','), bindings as Knex.RawBinding[]);
-    }
-    return;
+    return insertMany(
+      db,
+      table,
+      rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null]))),
+    );
   }
-  const client = db.client as unknown as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: SqliteConnection): Promise<unknown> };
-  const raw = await client.acquireConnection();
-  try {
+  await onSqliteConnection<SqliteConnection, void>(db, (raw) => {
     const many = insertStatement(raw, table, columns, ROWS_PER_INSERT);
     const bindings: unknown[] = new Array(width * ROWS_PER_INSERT);
     let i = 0;
@@ -203,6 +197,19 @@ export async function insertRows(db: Knex, table: string, columns: readonly stri
         one.run(single);
       }
     }
+  });
+}
+
+/**
+ * Runs `fn` synchronously on the better-sqlite3 connection knex runs `db` on (a transaction's own
+ * inside one), held from knex's pool for as long as it runs: statements prepared on it commit and
+ * roll back with the knex transaction around them.
+ */
+export async function onSqliteConnection<C, T>(db: Knex, fn: (raw: C) => T): Promise<T> {
+  const client = db.client as unknown as { acquireConnection(): Promise<C>; releaseConnection(c: C): Promise<unknown> };
+  const raw = await client.acquireConnection();
+  try {
+    return fn(raw);
   } finally {
     await client.releaseConnection(raw);
   }
