@@ -62,8 +62,8 @@ interface Member {
   k: string;
   r: Rec;
   batch: number;
-  blocks: string[];
-  set: Set<string> | null;
+  /** Indexes into the walked blocks (`mixed`), in the store's order. */
+  blocks: readonly number[];
   /** The record with the values of blocks too shared left out (as its own batch compares it). */
   filtered: Rec | null;
 }
@@ -136,25 +136,27 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
   }
   const blocksOfRecord = await blocksInOrder(db, mixed);
 
-  const scoreBlocks = async (blockKeys: string[]) => {
-    const blocks = (await membersOfBlocks(db, blockKeys)) as Map<string, Rec[]>;
+  const scoreBlocks = async (from: number, to: number) => {
+    const blocks = (await membersOfBlocks(db, mixed.slice(from, to))) as Map<string, Rec[]>;
     // What a pair needs of each of its records, worked out once per record instead of once per pair.
     const members = new Map<Rec, Member>();
-    const memberOf = (r: Rec): Member => {
+    // A record `blocksInOrder` left out is in one walked block: the one it is met in.
+    const memberOf = (r: Rec, block: number): Member => {
       let m = members.get(r);
       if (!m) {
         const k = recordKeyString(r);
-        members.set(r, (m = { k, r, batch: batchOfString(k), blocks: blocksOfRecord.get(k) ?? [], set: null, filtered: null }));
+        members.set(r, (m = { k, r, batch: batchOfString(k), blocks: blocksOfRecord.get(k) ?? [block], filtered: null }));
       }
       return m;
     };
-    const blockSet = (m: Member) => (m.set ??= new Set(m.blocks));
     // As the batch reads them: values of blocks too shared dropped (x's, and y's in the same batch).
     const filteredOf = (m: Member) => (m.filtered ??= { ...m.r, values: m.r.values.filter((v) => !tooShared.has(blockKey(`i:${v.kind}:${v.key}`))) });
     // Pairs that reach `review` before x's name frequency (which only takes away) is known.
     const reaching: Array<{ x: Member; y: Member; xr: Rec; yr: Rec; vector: Array<string | null>; at: number }> = [];
-    for (const [key, list] of blocks) {
-      const recs = list.map(memberOf);
+    for (let block = from; block < to; block++) {
+      const list = blocks.get(mixed[block]);
+      if (!list) continue;
+      const recs = list.map((r) => memberOf(r, block));
       for (let i = 0; i < recs.length; i++) {
         for (let j = i + 1; j < recs.length; j++) {
           const p = recs[i];
@@ -164,15 +166,15 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
           const xIsP = p.batch !== q.batch ? p.batch > q.batch : p.k < q.k;
           const x = xIsP ? p : q;
           const y = xIsP ? q : p;
-          const yBlocks = blockSet(y);
+          // Walked blocks are never over the cap: the first of x's that y is in is where the batch finds the pair.
           let at = -1;
           for (let b = 0; b < x.blocks.length; b++) {
-            if (yBlocks.has(x.blocks[b]) && !big.has(x.blocks[b])) {
+            if (y.blocks.includes(x.blocks[b])) {
               at = b;
               break;
             }
           }
-          if (x.blocks[at] !== key) continue; // found in an earlier block of x's
+          if (x.blocks[at] !== block) continue; // found in an earlier block of x's
           out.pairsCompared++;
           const xr = filteredOf(x);
           const yr = y.batch === x.batch ? filteredOf(y) : y.r;
@@ -212,7 +214,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     out.blocksSkipped += seen.size;
   }
 
-  for (let i = 0; i < mixed.length; i += BLOCKS_AT_ONCE) await scoreBlocks(mixed.slice(i, i + BLOCKS_AT_ONCE));
+  for (let i = 0; i < mixed.length; i += BLOCKS_AT_ONCE) await scoreBlocks(i, Math.min(i + BLOCKS_AT_ONCE, mixed.length));
   return out;
 }
 

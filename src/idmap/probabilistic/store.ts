@@ -3,7 +3,7 @@
  * batches by the tier, and the one-transaction apply of its links and review candidates.
  */
 import type { Knex } from 'knex';
-import { isMysql } from '../../db';
+import { isMysql, MAX_IN_LIST } from '../../db';
 import { chunks, fromDbTime, fromDbTimeOrNull, insertRows, recordKeyString, selectChunked, uniqueBy, whereRecords } from '../tables';
 import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
@@ -318,31 +318,44 @@ export async function membersOfBlocks(db: Knex, blockKeys: readonly string[]): P
 }
 
 /**
- * Each record's blocks among `blockKeys`, in the order the store lists a record's blocks (the
- * record index's: by row id on SQLite, by block key on MariaDB), by record key string. Read from
- * the blocks' key index alone (it holds the row id), not a record's every block row.
+ * Each record's blocks among `blockKeys` (given in key order), as indexes into it, in the order
+ * the store lists a record's blocks (the record index's: by row id on SQLite, by block key on
+ * MariaDB), by record key string; a record in one of them only is left out (its one block is the
+ * one it is met in). Read from the blocks' key index alone (it holds the row id), not a record's
+ * every block row, a chunk of keys at a time: at a million records that is about a million rows,
+ * and holding them all as row objects before sorting cost some 300 MB of heap.
  */
-export async function blocksInOrder(db: Knex, blockKeys: readonly string[]): Promise<Map<string, string[]>> {
+export async function blocksInOrder(db: Knex, blockKeys: readonly string[]): Promise<Map<string, number[]>> {
   const mysql = isMysql(db);
-  const rows: Array<{ block_key: string; source: string; record_id: string; ord?: number }> = await selectChunked(blockKeys, (part) =>
-    db(PT.blocks)
+  // Per record: its blocks as [order, index, order, index, …]; MariaDB's order is the key's, which is the index's.
+  const byRecord = new Map<string, number[]>();
+  for (let from = 0; from < blockKeys.length; from += MAX_IN_LIST) {
+    const part = blockKeys.slice(from, from + MAX_IN_LIST);
+    const indexOf = new Map(part.map((k, i) => [k, from + i]));
+    const rows: Array<{ block_key: string; source: string; record_id: string; ord?: number }> = await db(PT.blocks)
       .whereIn('block_key', part)
-      .select('block_key', 'source', 'record_id', ...(mysql ? [] : [db.raw('rowid AS ord')])),
-  );
-  const byRecord = new Map<string, Array<{ key: string; ord: number | string }>>();
-  for (const r of rows) {
-    const k = recordKeyString({ source: r.source, recordId: r.record_id });
-    const list = byRecord.get(k) ?? [];
-    byRecord.set(k, list);
-    list.push({ key: r.block_key, ord: mysql ? r.block_key : Number(r.ord) });
+      .select('block_key', 'source', 'record_id', ...(mysql ? [] : [db.raw('rowid AS ord')]));
+    for (const r of rows) {
+      const k = recordKeyString({ source: r.source, recordId: r.record_id });
+      const index = indexOf.get(r.block_key)!;
+      const list = byRecord.get(k);
+      if (list) list.push(mysql ? index : Number(r.ord), index);
+      else byRecord.set(k, [mysql ? index : Number(r.ord), index]);
+    }
   }
-  const out = new Map<string, string[]>();
-  for (const [k, list] of byRecord)
-    out.set(
+  for (const [k, list] of byRecord) {
+    if (list.length === 2) {
+      byRecord.delete(k);
+      continue;
+    }
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < list.length; i += 2) pairs.push([list[i], list[i + 1]]);
+    byRecord.set(
       k,
-      list.sort((a, b) => (a.ord < b.ord ? -1 : a.ord > b.ord ? 1 : 0)).map((b) => b.key),
+      pairs.sort((a, b) => a[0] - b[0]).map((p) => p[1]),
     );
-  return out;
+  }
+  return byRecord;
 }
 
 /** Records of one block in key order after `after`. */
