@@ -46,7 +46,7 @@ const rm = (f: string) => {
   for (const x of [f, `${f}-wal`, `${f}-shm`]) fs.rmSync(x, { force: true });
 };
 
-/** Stages the world into `staged`, linking nothing (the store's pending records hidden from the link step). */
+/** Stages the world into `staged`, linking nothing. */
 async function stage() {
   await ensureDemoWorld({ dataDir, people, seed: 42 });
   const standIns = await spawnStandIns(dataDir);
@@ -61,13 +61,7 @@ async function stage() {
     const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
     const store = createIdMapStore(db);
     const started = Date.now();
-    const stats = await resolve({
-      store: { ...store, pendingRecords: async () => [] },
-      db,
-      connectors: registry.sources.map((s) => s.connector),
-      rules,
-      tiers: 'deterministic',
-    });
+    const stats = await resolve({ store, db, connectors: registry.sources.map((s) => s.connector), rules, tiers: 'none' });
     process.stdout.write(`staged ${stats.recordsRead} records in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     await db.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   } finally {

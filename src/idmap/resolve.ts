@@ -57,8 +57,12 @@ export interface ResolveOptions {
   /** Where progress goes (records, rate, ETA), at most every `progressEveryMs` (default 10 s). No personal data. */
   log?: ProgressLog;
   progressEveryMs?: number;
-  /** `deterministic`: stop after the rules' tier (features are still staged, the second tier compares them on a later run). */
-  tiers?: 'deterministic' | 'all';
+  /**
+   * `deterministic`: stop after the rules' tier (features are still staged, the second tier
+   * compares them on a later run). `none`: stage only; the records stay pending and the next run
+   * links them (a first load split in two, e.g. to time or profile the link phase alone).
+   */
+  tiers?: 'none' | 'deterministic' | 'all';
 }
 
 /** Name of the store lease every resolution run holds. */
@@ -109,16 +113,18 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
           if (bulk) await finishBulkLoad(store.db);
         },
         (stats) =>
-          linkPending(
-            store,
-            lease,
-            opts.rules,
-            opts.connectors.map((c) => c.name),
-            opts.batchSize ?? DEFAULT_LINK_BATCH,
-            stats,
-            progress,
-          ),
-        (stats) => (opts.tiers === 'deterministic' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
+          opts.tiers === 'none'
+            ? Promise.resolve()
+            : linkPending(
+                store,
+                lease,
+                opts.rules,
+                opts.connectors.map((c) => c.name),
+                opts.batchSize ?? DEFAULT_LINK_BATCH,
+                stats,
+                progress,
+              ),
+        (stats) => (opts.tiers === 'deterministic' || opts.tiers === 'none' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
       ),
     ),
   );

@@ -218,6 +218,24 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect(again.filter((sql) => !/idmap_scan_cursors|idmap_locks/.test(sql))).toEqual([]);
   });
 
+  it('stages only when asked to link nothing, and the next run links what it left pending as one run would have', async () => {
+    const world = () => [
+      new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' }), rec('crm', 'C2', { email: 'li.qiang@qq.com' }, { name: '李强' })]),
+      new FakeSource('orders', [rec('orders', '501', { phone: '+86 139 1111 2222' })]),
+    ];
+    const staged = await resolve({ store, connectors: world(), rules, tiers: 'none' });
+    expect(staged).toMatchObject({ recordsNew: 3, customersCreated: 0, recordsResolved: 0 });
+    expect(await t.db('idmap_source_records').where({ pending: 1 }).count({ n: '*' })).toEqual([{ n: 3 }]);
+    expect(await t.db('idmap_customers').count({ n: '*' })).toEqual([{ n: 0 }]);
+
+    const linked = await resolve({ store, connectors: world(), rules });
+    expect(linked).toMatchObject({ recordsRead: 0, customersCreated: 2, recordsLinked: 1 });
+    const [c1, c2, o] = await owners('crm:C1', 'crm:C2', 'orders:501');
+    expect(o).toBe(c1);
+    expect(c2).not.toBe(c1);
+    expect(await t.db('idmap_source_records').where({ pending: 1 }).count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
   it('reads only what changed since the saved cursors', async () => {
     const crm = new FakeSource(
       'crm',
