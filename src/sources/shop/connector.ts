@@ -134,6 +134,9 @@ export const SHOP_EVENTS: readonly EventKind[] = ['account_registered', 'order_p
 /** The instance name when the options name none (the demo's). */
 const DEFAULT_NAME = 'orders';
 const CANCELLED = 'cancelled';
+/** An order's refunds (`o` is the order), for the order summary: their sum (null without any), whether it has any. */
+const ORDER_REFUNDED_CENTS = 'select sum(r.amount_cents) from refunds as r where r.order_id = o.order_id';
+const ORDER_REFUND_ROWS = 'select 1 from refunds as r where r.order_id = o.order_id';
 const DAY_MS = 86_400_000;
 
 const ACCOUNT_COLUMNS = ['account_id', 'mobile', 'member_no', 'email', 'channel', 'registered_at', 'updated_at'] as const;
@@ -261,8 +264,10 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     },
 
     /**
-     * One statement: the inner GROUP BY folds each order's refunds into one row (so an order
-     * with two refunds is not counted twice), the outer one aggregates per account.
+     * One statement, one GROUP BY per account over its orders; each order's refunds are summed
+     * by a subquery on `refunds (order_id)` (so an order with two refunds is not counted twice).
+     * Not a join of refunds folded per order by an inner GROUP BY: that sorted every order of
+     * the chunk in a temporary B-tree twice (SQLite, 1,000 accounts: 15.6 ms against 8.9).
      * Definitions, all over the orders that are not cancelled, so the three money figures
      * reconcile (totalSpent = gross - refundedAmount): orderCount counts them; totalSpent is
      * their totals less their refunds; refundedAmount is their refunds; first/last order
@@ -280,27 +285,13 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
           const scalars = windows ? [...windows.starts, windows.end] : [];
           const shape = `${chunk.length}:${windows ? windows.starts.length : '-'}`;
           const rows = await sql.runShaped<OrderSummaryRow[]>('orderSummariesByRecordIds', shape, [...scalars, ...chunk], (db, values) => {
-            const perOrder = db('orders as o')
-              .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
-              .whereIn('o.account_id', values.slice(scalars.length) as number[])
-              .groupBy('o.order_id', 'o.account_id', 'o.status', 'o.total_cents', 'o.currency', 'o.placed_at')
-              .select(
-                'o.order_id',
-                'o.account_id',
-                'o.status',
-                'o.total_cents',
-                'o.currency',
-                'o.placed_at',
-                db.raw('coalesce(sum(r.amount_cents), 0) as order_refunded_cents'),
-                db.raw('count(r.refund_id) as refund_rows'),
-              );
-            const counted = (expr: string) => db.raw(`case when status <> ? then ${expr} end`, [CANCELLED]);
+            const counted = (expr: string) => db.raw(`case when o.status <> ? then ${expr} end`, [CANCELLED]);
             // The windowed counts ride along in the same GROUP BY: one statement whatever is asked.
             const extra = windows
               ? [
-                  db.raw('sum(case when status <> ? and refund_rows > 0 then 1 else 0 end) as refunded_orders', [CANCELLED]),
+                  db.raw(`sum(case when o.status <> ? and exists (${ORDER_REFUND_ROWS}) then 1 else 0 end) as refunded_orders`, [CANCELLED]),
                   ...windows.starts.map((_, i) =>
-                    db.raw(`sum(case when status <> ? and placed_at >= ? and placed_at <= ? then 1 else 0 end) as w${i}`, [
+                    db.raw(`sum(case when o.status <> ? and o.placed_at >= ? and o.placed_at <= ? then 1 else 0 end) as w${i}`, [
                       CANCELLED,
                       values[i] as number,
                       values[windows.starts.length] as number,
@@ -308,20 +299,20 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
                   ),
                 ]
               : [];
-            return db
-              .from(perOrder.as('t'))
-              .groupBy('account_id')
+            return db('orders as o')
+              .whereIn('o.account_id', values.slice(scalars.length) as number[])
+              .groupBy('o.account_id')
               .select(
                 ...extra,
-                'account_id',
-                db.raw('sum(case when status <> ? then 1 else 0 end) as order_count', [CANCELLED]),
-                db.raw('coalesce(sum(?), 0) as gross_cents', [counted('total_cents')]),
-                db.raw('coalesce(sum(?), 0) as refunded_cents', [counted('order_refunded_cents')]),
-                db.raw('min(?) as first_placed', [counted('placed_at')]),
-                db.raw('max(?) as last_placed', [counted('placed_at')]),
-                db.raw('min(?) as currency_min', [counted('currency')]),
-                db.raw('max(?) as currency_max', [counted('currency')]),
-                db.raw('min(currency) as any_currency'),
+                'o.account_id',
+                db.raw('sum(case when o.status <> ? then 1 else 0 end) as order_count', [CANCELLED]),
+                db.raw('coalesce(sum(?), 0) as gross_cents', [counted('o.total_cents')]),
+                db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${ORDER_REFUNDED_CENTS})`)]),
+                db.raw('min(?) as first_placed', [counted('o.placed_at')]),
+                db.raw('max(?) as last_placed', [counted('o.placed_at')]),
+                db.raw('min(?) as currency_min', [counted('o.currency')]),
+                db.raw('max(?) as currency_max', [counted('o.currency')]),
+                db.raw('min(o.currency) as any_currency'),
               );
           });
           return new Map(rows.map((r) => [String(r.account_id), toSummary(SOURCE, r, windows?.starts.length ?? null)]));
