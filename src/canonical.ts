@@ -5,6 +5,7 @@
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { Gender, Money } from './vocabulary';
+import { isoFromMillis } from './iso-time';
 
 export const DEFAULT_PHONE_REGION: CountryCode = 'CN';
 
@@ -219,5 +220,5 @@ export function normalizeDate(raw: unknown): string | null {
 }
 
 function isoOrNull(ms: number): string | null {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  return Number.isFinite(ms) ? isoFromMillis(ms) : null;
 }
