@@ -36,3 +36,42 @@ export function isoFromMillis(ms: number): string {
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
   return `${year}-${TWO[month]}-${TWO[day]}T${TWO[hours]}:${TWO[minutes]}:${TWO[seconds]}.${THREE[millis]}Z`;
 }
+
+/** Days before each month in a common year. */
+const DAYS_BEFORE = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/** The value of ASCII digits `from`..`to` (exclusive) of `s`; NaN if one is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * `Date.parse(iso)`, several times faster for the canonical form this module writes
+ * (`YYYY-MM-DDTHH:MM:SS.mmmZ`, a real date from 1970 on): survivorship's recency rules parse a
+ * record's time per field and customer. Anything else is `Date.parse`'s.
+ */
+export function millisFromIso(iso: string): number {
+  if (iso.length !== 24 || iso.charCodeAt(10) !== 84 /* T */ || iso.charCodeAt(23) !== 90 /* Z */) return Date.parse(iso);
+  if (iso[4] !== '-' || iso[7] !== '-' || iso[13] !== ':' || iso[16] !== ':' || iso[19] !== '.') return Date.parse(iso);
+  const year = digits(iso, 0, 4);
+  const month = digits(iso, 5, 7);
+  const day = digits(iso, 8, 10);
+  const hours = digits(iso, 11, 13);
+  const minutes = digits(iso, 14, 16);
+  const seconds = digits(iso, 17, 19);
+  const millis = digits(iso, 20, 23);
+  const leap = isLeap(year);
+  const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  // NaN (a non-digit) fails every comparison: left to Date.parse with the other odd cases.
+  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= monthDays && hours < 24 && minutes < 60 && seconds < 60 && millis >= 0)) return Date.parse(iso);
+  const y = year - 1;
+  const days = 365 * (year - 1970) + (Math.floor(y / 4) - Math.floor(y / 100) + Math.floor(y / 400) - 477) + DAYS_BEFORE[month - 1] + (month > 2 && leap ? 1 : 0) + day - 1;
+  return days * DAY_MS + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + millis;
+}

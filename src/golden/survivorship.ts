@@ -10,6 +10,7 @@
  */
 import type { SourceName } from '../vocabulary';
 import { compareIds } from '../vocabulary/event-order';
+import { millisFromIso } from '../iso-time';
 import { displayValue, type Candidate, type GoldenField, type GoldenValue } from './fields';
 import type { FieldRules, SurvivorshipRule } from './rules';
 
@@ -48,7 +49,8 @@ export function matchKey(value: GoldenValue, compare: FieldRules['compare']): st
   return compare === 'place' ? folded.replace(/\s+/g, '').replace(PLACE_SUFFIX, '') : folded;
 }
 
-const timeOf = (t: string | null) => (t === null ? null : Date.parse(t));
+/** A record's time as a score (`Date.parse`'s value; the canonical form read without it: every field of every customer of a list may ask). */
+const timeOf = (t: string | null) => (t === null ? null : millisFromIso(t));
 
 /** The candidates with the best score; all of them when none has one (null: unknown). As `Math.max`, a NaN score is best and equals none. */
 function keepBest(pool: Candidate[], scores: Array<number | null>): Candidate[] {
