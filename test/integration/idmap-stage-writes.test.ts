@@ -137,20 +137,29 @@ describe(`Staging's writes (${testEngine})`, () => {
               ).map((r) => r.partial),
             }
           : '(not dropped on MariaDB)';
-      const recordIndex = async () =>
-        ((await t.db.raw("SELECT name FROM pragma_index_info('idmap_identifiers_record_idx') ORDER BY seqno")) as Array<{ name: string }>).map((c) => c.name);
+      const columnsOf = async (index: string) =>
+        ((await t.db.raw('SELECT name FROM pragma_index_info(?) ORDER BY seqno', [index])) as Array<{ name: string }>).map((c) => c.name);
+      const recordIndex = () => columnsOf('idmap_identifiers_record_idx');
       const before = await pendingIndex();
       if (testEngine === 'sqlite') expect(before).toEqual({ columns: ['pending', 'source', 'record_id', 'customer_id', 'name_key', 'birthday_key'], partial: [1] });
+      // Covering what the link phase reads through them (migration 20261202000100).
+      const identifierIndexes = testEngine === 'sqlite' ? { record: await recordIndex(), match: await columnsOf('idmap_identifiers_match_idx') } : null;
+      if (identifierIndexes)
+        expect(identifierIndexes).toEqual({
+          record: ['source', 'record_id', 'valid_to', 'id', 'kind', 'value', 'match_key'],
+          match: ['kind', 'match_key', 'valid_to', 'id', 'source', 'record_id', 'value'],
+        });
       expect(await startIdentifierBulkLoad(t.db)).toBe(testEngine === 'sqlite');
       if (testEngine === 'sqlite') expect(await pendingIndex()).toEqual({ columns: [], partial: [] });
       if (testEngine === 'sqlite') expect(await recordIndex()).toEqual([]);
       // A stopped load is finished by the next start.
       await migrateLatest(t.db);
       expect(await pendingIndex()).toEqual(before);
-      if (testEngine === 'sqlite') expect(await recordIndex()).toEqual(['source', 'record_id']);
+      if (identifierIndexes) expect(await recordIndex()).toEqual(identifierIndexes.record);
       const sharingAPhone = [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]), new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' })])];
       expect(await resolve({ store, connectors: sharingAPhone, rules })).toMatchObject({ recordsNew: 2, recordsLinked: 1 });
       expect(await pendingIndex()).toEqual(before);
+      if (identifierIndexes) expect({ record: await recordIndex(), match: await columnsOf('idmap_identifiers_match_idx') }).toEqual(identifierIndexes);
     });
   });
 });

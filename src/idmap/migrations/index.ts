@@ -16,6 +16,7 @@ import * as locks from './20261122000200_locks';
 import * as webhookEvents from './20261122000300_webhook_events';
 import * as segments from './20261201000100_segments';
 import * as matchFeatures from './20261201000500_match_features';
+import * as coveringIdentifierIndexes from './20261202000100_covering_identifier_indexes';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -30,4 +31,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261122000300_webhook_events', webhookEvents],
   ['20261201000100_segments', segments],
   ['20261201000500_match_features', matchFeatures],
+  ['20261202000100_covering_identifier_indexes', coveringIdentifierIndexes],
 ];
