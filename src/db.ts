@@ -100,12 +100,12 @@ export interface DirectReads {
     viaKnex?: (query: ReadQuery) => PromiseLike<unknown>,
   ): Promise<T>;
   /**
-   * Runs one write statement (`?` placeholders, identifiers already quoted) on the same connection
-   * and answers true; false when it cannot, having written nothing: reads not opened `writes`, not
-   * a SQLite file, or another connection holds the write lock. The caller then writes through
-   * knex, which waits for that lock without blocking the event loop.
+   * Runs write statements (`?` placeholders, identifiers already quoted) on the same connection,
+   * several in one transaction, and answers true; false when it cannot, having written nothing:
+   * reads not opened `writes`, not a SQLite file, or another connection holds the write lock. The
+   * caller then writes through knex, which waits for that lock without blocking the event loop.
    */
-  write(sql: string, bindings: readonly unknown[]): boolean;
+  write(statements: ReadonlyArray<readonly [sql: string, bindings: readonly unknown[]]>): boolean;
   close(): void;
 }
 
@@ -251,13 +251,18 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
       const query = build(values);
       return read(query, () => viaKnex(query));
     },
-    write(sql, bindings) {
+    write(statements) {
       if (!opts.writes || closed) return false;
       const db = open();
       // Prepared (and kept) like any statement: a pragma call would compile it on every write.
       (db.prepare('PRAGMA busy_timeout = 0') as Database.Statement).get();
+      const runAll = () => {
+        for (const [sql, bindings] of statements) (db.prepare(sql) as Database.Statement).run(bindings.map(sqliteBinding));
+      };
       try {
-        (db.prepare(sql) as Database.Statement).run(bindings.map(sqliteBinding));
+        // A transaction that meets the lock held is rolled back whole.
+        if (statements.length > 1) db.transaction(runAll)();
+        else runAll();
         return true;
       } catch (e) {
         if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;

@@ -169,19 +169,25 @@ export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'wri
   const mysql = isMysql(db);
   const newId = monotonicUlid();
   const statements = new Map<number, string>();
+  /** A statement per INSERT_CHUNK rows, as the direct connection runs them. */
+  const direct = (rows: readonly DbAuditRow[]) => {
+    const out: Array<[string, unknown[]]> = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      let sql = statements.get(chunk.length);
+      if (!sql) statements.set(chunk.length, (sql = insertSql(chunk.length)));
+      const bindings: unknown[] = [];
+      for (const r of chunk) for (const c of COLUMNS) bindings.push(r[c]);
+      out.push([sql, bindings]);
+    }
+    return out;
+  };
   const commit = groupCommit(async (rows: DbAuditRow[]) => {
+    // A list of a thousand customers is a thousand rows: on the direct connection, several statements in one transaction.
+    if (opts.direct && !mysql && opts.direct.write(direct(rows))) return;
     // One statement is atomic on its own; only a batch of several statements needs a transaction.
     // A multi-row VALUES list written once (insertMany), not knex's insert builder (SQLite: a UNION ALL select compiled per batch).
-    if (rows.length <= INSERT_CHUNK) {
-      if (opts.direct && !mysql) {
-        let sql = statements.get(rows.length);
-        if (!sql) statements.set(rows.length, (sql = insertSql(rows.length)));
-        const bindings: unknown[] = [];
-        for (const r of rows) for (const c of COLUMNS) bindings.push(r[c]);
-        if (opts.direct.write(sql, bindings)) return;
-      }
-      return insertMany(db, TABLE, rows);
-    }
+    if (rows.length <= INSERT_CHUNK) return insertMany(db, TABLE, rows);
     await db.transaction(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertMany(trx, TABLE, rows.slice(i, i + INSERT_CHUNK));
     });

@@ -145,6 +145,28 @@ describe('Access audit on a SQLite file: direct writes', () => {
     expect(rows[0].id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 
+  it("writes a list's rows past one statement's chunk without knex too, all of them or (the lock held) none before knex writes them", async () => {
+    const many = Array.from({ length: 450 }, (_, i) => entry('list', `m${i}`));
+    expect(await insertsDuring(db, () => log.record(many))).toBe(0);
+    expect((await log.query({ first: 500 })).filter((r) => r.requestId === 'list')).toHaveLength(450);
+
+    let recorded: Promise<void> | undefined;
+    let seenInside = -1;
+    const inserts = await insertsDuring(db, async () => {
+      await db.transaction(async (trx) => {
+        await trx('lock_probe').insert({ n: 2 });
+        recorded = log.record(Array.from({ length: 450 }, (_, i) => entry('list-busy', `b${i}`)));
+        await new Promise((r) => setImmediate(r));
+        // The direct transaction met the lock held: it wrote nothing, and knex writes the rows once the lock is free.
+        seenInside = Number((await trx('c360_access_audit').where({ request_id: 'list-busy' }).count({ n: '*' }))[0].n);
+      });
+      await recorded;
+    });
+    expect(seenInside).toBe(0);
+    expect(inserts).toBe(3); // through knex, a statement per chunk
+    expect((await log.query({ first: 500 })).filter((r) => r.requestId === 'list-busy')).toHaveLength(450);
+  });
+
   it('writes through knex, once the writer holding the lock has committed, instead of waiting for it on the event loop', async () => {
     let recorded: Promise<void> | undefined;
     let seenInside = -1;
