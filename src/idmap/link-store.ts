@@ -24,7 +24,7 @@ import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan }
 import type { IdMapStore } from './store';
 import { T, onSqliteConnection, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
 import type { SourceRecordKey } from './types';
-import { StaleResolutionError, insertCandidates, mergeEvent, type NewLinkEvent } from './writes';
+import { StaleResolutionError, insertCandidates, insertEvents, mergeEvent, type NewLinkEvent } from './writes';
 
 /** The link phase's reads and its batch apply (see `createResolutionStore` for what each answers). */
 export interface LinkStore {
@@ -83,7 +83,6 @@ const SQL = {
   markMerged: `UPDATE ${T.customers} SET status = 'merged', merged_into = ?, updated_at = ? WHERE id = ?`,
   redirect: `UPDATE ${T.customers} SET merged_into = ? WHERE merged_into = ?`,
   moveRecords: `UPDATE ${T.sourceRecords} SET customer_id = ? WHERE customer_id = ?`,
-  insertEvent: `INSERT INTO ${T.linkEvents} (at, actor, action, customer_id, other_customer_id, source, record_id, reason, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 } as const;
 
 /** Reads answering rows as arrays (no object per row), in the columns' order above. */
@@ -129,21 +128,6 @@ function inIndexOrder(rows: unknown[][], by: readonly number[]): unknown[][] {
 
 /** Runs `fn` with the link statements of the connection `db` runs on (a transaction's own inside one). */
 const onConnection = <T>(db: Knex, fn: (s: Statements, raw: Raw) => T): Promise<T> => onSqliteConnection<Raw, T>(db, (raw) => fn(statementsOf(raw), raw));
-
-/** A link event's row, as `insertEvents` (writes.ts) writes it. */
-function insertEvent(s: Statements, at: string, e: NewLinkEvent): void {
-  s.insertEvent.run(
-    at,
-    e.actor,
-    e.action,
-    e.customerId ?? null,
-    e.otherCustomerId ?? null,
-    e.source ?? null,
-    e.recordId ?? null,
-    e.reason.slice(0, 255),
-    e.evidence == null ? null : JSON.stringify(e.evidence),
-  );
-}
 
 function directLinkStore(db: Knex): LinkStore {
   return {
@@ -241,6 +225,8 @@ function directLinkStore(db: Knex): LinkStore {
           (id): id is string => id != null && !fresh.has(id),
         );
         const survivorOf = new Map<string, string>();
+        // Written after the checks, in this order (merges', then the plan's), many rows a statement.
+        const events: NewLinkEvent[] = [];
         await onConnection(trx, (s) => {
           const missing = relied.filter((id) => !s.isActive.get(id));
           if (missing.length) throw new StaleResolutionError(`customers ${missing.join(', ')} are no longer active`);
@@ -252,7 +238,7 @@ function directLinkStore(db: Knex): LinkStore {
             s.markMerged.run(m.survivorId, plan.at, m.mergedId);
             if (redirected.length) s.redirect.run(m.survivorId, m.mergedId);
             if (moved.length) s.moveRecords.run(m.survivorId, m.mergedId);
-            insertEvent(s, plan.at, mergeEvent(m, moved, redirected));
+            events.push(mergeEvent(m, moved, redirected));
             survivorOf.set(m.mergedId, m.survivorId);
           }
           let stale = 0;
@@ -272,8 +258,8 @@ function directLinkStore(db: Knex): LinkStore {
               expected === a.customerId ? s.settle.run(a.source, a.recordId, expected).changes : s.move.run(a.customerId, plan.at, a.source, a.recordId, expected).changes;
             if (changed !== 1) throw new StaleResolutionError(`${a.source}:${a.recordId} moved meanwhile`);
           }
-          for (const e of plan.events) insertEvent(s, plan.at, e);
         });
+        await insertEvents(trx, plan.at, [...events, ...plan.events]);
         const candidatesCreated = await insertCandidates(trx, plan.at, plan.candidates);
         return { candidatesCreated };
       }),
