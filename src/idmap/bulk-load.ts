@@ -1,5 +1,5 @@
 /**
- * SQLite, first resolution of an empty store: the identifiers' `(kind, match_key, …)` index is
+ * SQLite, first resolution of an empty store: the identifiers' `(kind, match_key)` index is
  * keyed by value, so every staged page inserted its identifiers at random places in it (about
  * three per record), and each page's commit wrote thousands of scattered index pages to the
  * WAL: most of staging's time at a million records. Staging never reads that index (linking
@@ -13,7 +13,7 @@
  * update order, so each page dirtied about one index page a record; linking reads it, staging
  * never does. It is dropped and built the same way.
  *
- * And for the identifiers' `(source, record_id, …)` index, with one difference: staging reads a
+ * And for the identifiers' `(source, record_id)` index, with one difference: staging reads a
  * record's stored identifiers by it, but a first resolution reads only records it may have
  * staged already (a record that came twice, a wrong "maybe" of staged-filter.ts: next to none),
  * so it is left out too (472,000 identifier rows appended in scattered record order, ten pages a
@@ -25,7 +25,7 @@ import type { Knex } from 'knex';
 import { isMysql } from '../db';
 import { T } from './tables';
 // The identifiers' indexes as the latest migration that shapes them creates them.
-import { MATCH_INDEX, MATCH_INDEX_COLUMNS, RECORD_INDEX, RECORD_INDEX_COLUMNS } from './migrations/20261202000100_covering_identifier_indexes';
+import { MATCH_INDEX, MATCH_INDEX_COLUMNS, RECORD_INDEX, RECORD_INDEX_COLUMNS } from './migrations/20261202000200_narrow_identifier_indexes';
 /** The index as migration 20261122000100 creates it (partial, covering what linking reads of a pending record). */
 const PENDING_INDEX = 'idmap_source_records_pending_idx';
 const PENDING_INDEX_COLUMNS = '(`pending`, `source`, `record_id`, `customer_id`, `name_key`, `birthday_key`) WHERE `pending` = 1';

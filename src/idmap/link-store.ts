@@ -58,17 +58,17 @@ type Raw = Database.Database;
 const SQL = {
   pending: `SELECT source, record_id, customer_id, name_key, birthday_key FROM ${T.sourceRecords} WHERE pending = 1 AND source = ? ORDER BY record_id LIMIT ?`,
   pendingAfter: `SELECT source, record_id, customer_id, name_key, birthday_key FROM ${T.sourceRecords} WHERE pending = 1 AND source = ? AND record_id > ? ORDER BY record_id LIMIT ?`,
-  // json_each k; SEARCH i USING COVERING INDEX idmap_identifiers_record_idx (source=? AND record_id=? AND valid_to=?)
+  // json_each k; SEARCH i USING INDEX idmap_identifiers_record_idx (source=? AND record_id=?)
   identifiersOfRecords:
     `SELECT k.key, i.id, i.kind, i.value, i.match_key FROM json_each(?) AS k ` +
     `JOIN ${T.identifiers} AS i ON i.source = k.value ->> 0 AND i.record_id = k.value ->> 1 WHERE i.valid_to IS NULL`,
-  // json_each k; SEARCH i USING COVERING INDEX idmap_identifiers_match_idx (kind=? AND match_key=? AND valid_to=?); SEARCH sr USING PRIMARY KEY
+  // json_each k; SEARCH i USING INDEX idmap_identifiers_match_idx (kind=? AND match_key=?); SEARCH sr USING PRIMARY KEY
   carriersOfValues:
     `SELECT k.key, i.id, i.value, i.source, i.record_id, sr.customer_id, sr.pending, sr.name_key, sr.birthday_key FROM json_each(?) AS k ` +
     `JOIN ${T.identifiers} AS i ON i.kind = k.value ->> 0 AND i.match_key = k.value ->> 1 ` +
     `JOIN ${T.sourceRecords} AS sr ON sr.source = i.source AND sr.record_id = i.record_id WHERE i.valid_to IS NULL AND sr.deleted_at IS NULL`,
   countsOfValue: `SELECT COUNT(DISTINCT record_id) AS n FROM ${T.identifiers} WHERE kind = ? AND match_key = ? AND valid_to IS NULL GROUP BY source`,
-  // json_each k; SEARCH sr USING INDEX idmap_source_records_customer_idx (customer_id=?); SEARCH i USING COVERING INDEX idmap_identifiers_record_idx LEFT-JOIN
+  // json_each k; SEARCH sr USING INDEX idmap_source_records_customer_idx (customer_id=?); SEARCH i USING INDEX idmap_identifiers_record_idx LEFT-JOIN
   recordsOfCustomers:
     `SELECT k.key, sr.source, sr.record_id, sr.name_key, sr.birthday_key, i.id, i.kind, i.match_key FROM json_each(?) AS k ` +
     `JOIN ${T.sourceRecords} AS sr ON sr.customer_id = k.value ` +

@@ -7,6 +7,7 @@
  * (`bench/link-phase.ts`): 181 -> 149 s of CPU, the same map. `id` follows the equality columns
  * so rows still come back per key in id order, as the narrow indexes answered them. MariaDB is
  * left as it is (InnoDB secondary indexes already hold the primary key; not measured there).
+ * Undone by 20261202000200: measured again, alternating, the gain did not hold.
  */
 import type { Knex } from 'knex';
 
