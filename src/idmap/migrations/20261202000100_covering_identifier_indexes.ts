@@ -16,7 +16,8 @@ export const RECORD_INDEX = 'idmap_identifiers_record_idx';
 export const MATCH_INDEX_COLUMNS = '(kind, match_key, valid_to, id, source, record_id, value)';
 export const RECORD_INDEX_COLUMNS = '(source, record_id, valid_to, id, kind, value, match_key)';
 
-async function recreate(knex: Knex, match: string, record: string): Promise<void> {
+/** Drops and builds the identifiers' value and record indexes with these columns (SQLite; MariaDB keeps its own). */
+export async function recreate(knex: Knex, match: string, record: string): Promise<void> {
   if (knex.client.config.client === 'mysql2') return;
   await knex.raw('DROP INDEX IF EXISTS ??', [MATCH_INDEX]);
   await knex.raw(`CREATE INDEX ?? ON idmap_record_identifiers ${match}`, [MATCH_INDEX]);

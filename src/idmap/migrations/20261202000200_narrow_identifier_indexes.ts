@@ -8,19 +8,11 @@
  * Migrations are append-only, so this one undoes it. MariaDB was never changed.
  */
 import type { Knex } from 'knex';
+import { MATCH_INDEX_COLUMNS as COVERING_MATCH, RECORD_INDEX_COLUMNS as COVERING_RECORD, recreate } from './20261202000100_covering_identifier_indexes';
 
-export const MATCH_INDEX = 'idmap_identifiers_match_idx';
-export const RECORD_INDEX = 'idmap_identifiers_record_idx';
+export { MATCH_INDEX, RECORD_INDEX } from './20261202000100_covering_identifier_indexes';
 export const MATCH_INDEX_COLUMNS = '(kind, match_key)';
 export const RECORD_INDEX_COLUMNS = '(source, record_id)';
 
-async function recreate(knex: Knex, match: string, record: string): Promise<void> {
-  if (knex.client.config.client === 'mysql2') return;
-  await knex.raw('DROP INDEX IF EXISTS ??', [MATCH_INDEX]);
-  await knex.raw(`CREATE INDEX ?? ON idmap_record_identifiers ${match}`, [MATCH_INDEX]);
-  await knex.raw('DROP INDEX IF EXISTS ??', [RECORD_INDEX]);
-  await knex.raw(`CREATE INDEX ?? ON idmap_record_identifiers ${record}`, [RECORD_INDEX]);
-}
-
 export const up = (knex: Knex) => recreate(knex, MATCH_INDEX_COLUMNS, RECORD_INDEX_COLUMNS);
-export const down = (knex: Knex) => recreate(knex, '(kind, match_key, valid_to, id, source, record_id, value)', '(source, record_id, valid_to, id, kind, value, match_key)');
+export const down = (knex: Knex) => recreate(knex, COVERING_MATCH, COVERING_RECORD);
