@@ -1,11 +1,10 @@
 /**
  * The floor of `npm run bench:gateway`: the least a server can do to answer the bench's scenarios
  * with the same source calls and the same JSON as the gateway. graphql-js `execute` over a small
- * schema, each document parsed and validated once, one loader per (source, operation) per
- * request (the gateway's src/request-loader.ts, DataLoader's contract), the same connectors (so
- * the same SQL and HTTP requests) and the same survivorship decision for golden fields. None of
- * the gateway's features: no Apollo Server, no roles, masking, audit, limits, rate limits,
- * metrics, logging or per-request source accounting.
+ * schema, each document parsed and validated once, one DataLoader per (source, operation) per
+ * request, the same connectors (so the same SQL and HTTP requests) and the same survivorship
+ * decision for golden fields. None of the gateway's features: no Apollo Server, no roles, masking,
+ * audit, limits, rate limits, metrics, logging or per-request source accounting.
  *
  *   node --import tsx bench/floor.ts --config FILE --port P
  *
@@ -13,10 +12,10 @@
  * Connectors are picked by the operation they offer, not by name: the floor names no source.
  */
 import http from 'node:http';
+import DataLoader from 'dataloader';
 import { buildSchema, execute, parse, validate, type DocumentNode, type GraphQLSchema, GraphQLEnumType, type GraphQLResolveInfo } from 'graphql';
 import { loadConfig, type Config } from '../src/config';
 import { directReads, openDatabase } from '../src/db';
-import { RequestLoader } from '../src/request-loader';
 import { createIdMapStore } from '../src/idmap';
 import { createRegistry, type SourceRegistry } from '../src/sources/registry';
 import type { SourceObserver } from '../src/sources/observe';
@@ -103,23 +102,22 @@ export function createFloor(config: Config) {
   /** One request's loaders: what the gateway's loaders do for these fields, nothing more. */
   function requestLoaders() {
     const now = new Date().toISOString();
-    const batches = new Map<string, RequestLoader<string, unknown>>();
+    const batches = new Map<string, DataLoader<string, unknown>>();
     const batch = <V>(source: SourceName, operation: string, call: (ids: readonly string[]) => Promise<unknown[]>, variant = '') => {
       const key = `${source}\u0000${operation}\u0000${variant}`;
       let l = batches.get(key);
-      if (!l) batches.set(key, (l = new RequestLoader<string, unknown>((ids) => call(ids))));
-      return l as RequestLoader<string, V>;
+      if (!l) batches.set(key, (l = new DataLoader<string, unknown>((ids) => call(ids))));
+      return l as DataLoader<string, V>;
     };
-    const sourceRecords = new RequestLoader((ids: readonly string[]) => idmap.sourceRecordsByCustomerIds(ids));
+    const sourceRecords = new DataLoader((ids: readonly string[]) => idmap.sourceRecordsByCustomerIds(ids));
     const profiles = new Map<SourceName, { load(id: string): Promise<unknown>; loadMany(ids: readonly string[]): Promise<unknown[]> }>();
     const recordIds = async (customerId: string, source: SourceName) => (await sourceRecords.load(customerId)).filter((r) => r.source === source).map((r) => r.recordId);
     return {
       now,
-      customer: new RequestLoader((ids: readonly string[]) => idmap.customersByIds(ids)),
-      byIdentifier: new RequestLoader(
-        (keys: readonly { kind: IdentifierKind; value: string }[]) => idmap.customerIdsByIdentifiers(keys),
-        (k) => `${k.kind}\u0000${k.value}`,
-      ),
+      customer: new DataLoader((ids: readonly string[]) => idmap.customersByIds(ids)),
+      byIdentifier: new DataLoader((keys: readonly { kind: IdentifierKind; value: string }[]) => idmap.customerIdsByIdentifiers(keys), {
+        cacheKeyFn: (k) => `${k.kind}\u0000${k.value}`,
+      }),
       sourceRecords,
       recordIds,
       batch,

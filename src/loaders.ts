@@ -1,16 +1,15 @@
 /**
- * One loader set per request (never shared across requests or roles: caches hold what one
+ * One DataLoader set per request (never shared across requests or roles: caches hold what one
  * viewer may see). Each batch function makes one store or connector call, so the number of
- * calls per source is independent of how many customers a query asks for. The loaders
- * (src/request-loader.ts, DataLoader's contract) batch the loads made in one tick; resolvers
- * therefore never `await` between two loads of a level.
+ * calls per source is independent of how many customers a query asks for. DataLoader batches
+ * the loads made in one tick; resolvers therefore never `await` between two loads of a level.
  *
  * Source loaders are made on demand, one per (source, operation, variant), from the registry:
  * nothing here names a source. The capability loaders below are the same `batch` under the
  * capability's operation names, so a kind's own field and a golden field that load the same
  * records share one loader and one call.
  */
-import { RequestLoader } from './request-loader';
+import DataLoader from 'dataloader';
 import type { IdMapReader, CustomerRow, IdentifierKey, IdentifierRow, LinkEvent, SourceRecordKey, SourceRecordRow } from './idmap/types';
 import type { CapabilityName, CategoryStat, Engagement, Order, OrderLine, OrderQuery, OrderSummary, ProfileView, Refund, RfmBoundaries, Ticket } from './capabilities';
 import type { EventQuery, Instant, Slot, SourceAccount, SourceEvent, SourceName } from './vocabulary';
@@ -54,9 +53,11 @@ export interface LoaderDeps {
 /** The windows `orderSummary` counts recent orders in unless told otherwise: its own 30/90/365 days and the 7 of the high_activity tag. */
 export const DEFAULT_ORDER_WINDOW_DAYS: readonly number[] = [7, 30, 90, 365];
 
-/** A connector's error slot is the Error a failed key answers. */
+/** DataLoader wants an Error per failed key; a connector's error slot is one. */
+const asLoaded = <T>(v: T | Error): T | Error => v;
+
 function loader<K, V, C = K>(batch: (keys: readonly K[]) => Promise<Array<V | Error>>, cacheKeyFn?: (k: K) => C) {
-  return new RequestLoader<K, V, C>(batch, cacheKeyFn);
+  return new DataLoader<K, V, C>(async (keys) => (await batch(keys)).map(asLoaded), { cacheKeyFn });
 }
 
 /** A capability a source was asked for but does not provide: a misuse, named. */
@@ -66,7 +67,7 @@ function missing(source: SourceName, capability: string): never {
 
 export function createLoaders(deps: LoaderDeps) {
   const { idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries, account = new Map() } = deps;
-  const batches = new Map<string, RequestLoader<string, unknown>>();
+  const batches = new Map<string, DataLoader<string, unknown>>();
   const windowDays = [...orderWindowDays];
   const cap = <K extends 'profile' | 'commerce' | 'service' | 'engagement' | 'events'>(source: SourceName, k: K) =>
     registry.get(source)?.capabilities[k] ?? missing(source, k);
@@ -77,9 +78,9 @@ export function createLoaders(deps: LoaderDeps) {
     operation: string,
     call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>,
     variant = '',
-  ): RequestLoader<string, V> {
+  ): DataLoader<string, V> {
     const key = `${source}\u0000${operation}\u0000${variant}`;
-    let l = batches.get(key) as RequestLoader<string, V> | undefined;
+    let l = batches.get(key) as DataLoader<string, V> | undefined;
     if (!l) {
       const { span } = deps;
       // One span per batch the loader dispatches; the connector's calls (chunks, retries) are its children.
@@ -87,7 +88,7 @@ export function createLoaders(deps: LoaderDeps) {
         ? (keys: readonly string[]) =>
             span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys, account))
         : (keys: readonly string[]) => call(keys, account);
-      batches.set(key, (l = loader<string, V>(traced)) as RequestLoader<string, unknown>);
+      batches.set(key, (l = loader<string, V>(traced)) as DataLoader<string, unknown>);
     }
     return l;
   }
