@@ -90,10 +90,12 @@ async function link() {
     const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
     const store = createIdMapStore(db);
     const cpu = process.cpuUsage();
+    const writtenBefore = writtenBytes();
     const stats = await resolve({ store, db, connectors: only.map(nothing), rules, tiers: 'deterministic', batchSize });
     const used = process.cpuUsage(cpu);
+    const written = writtenBytes() - writtenBefore;
     process.stdout.write(
-      `link ${(stats.linkMs / 1000).toFixed(2)} s (CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} sys): ${stats.recordsResolved} records resolved in ${stats.batches} batches (${stats.retries} re-planned), ` +
+      `link ${(stats.linkMs / 1000).toFixed(2)} s (CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} sys, ${(written / 2 ** 20).toFixed(0)} MiB written): ${stats.recordsResolved} records resolved in ${stats.batches} batches (${stats.retries} re-planned), ` +
         `${stats.customersCreated} customers created, ${stats.recordsLinked} linked, ${stats.customersMerged} merged, ${stats.candidatesCreated} candidates, ` +
         `refused ${stats.refusedBlocked}/${stats.refusedOverShared}/${stats.refusedConflict}, ${stats.orphans} orphans; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
     );
@@ -101,6 +103,15 @@ async function link() {
   } finally {
     await db.destroy();
     if (!process.argv.includes('--keep')) rm(work);
+  }
+}
+
+/** Bytes this process has written to files so far (Linux's `/proc/self/io`; 0 elsewhere): the WAL's and checkpoints' writes. */
+function writtenBytes(): number {
+  try {
+    return Number(/^write_bytes: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
   }
 }
 

@@ -20,6 +20,14 @@
  * commit: 10.0 s with it, 3.1 s without and 0.9 s to build it after), and built the moment such a read comes
  * (`needIdentifiersByRecord`): from then on that load is what it was before.
  * MariaDB's change buffer already defers random secondary-index writes: it always writes in place.
+ *
+ * Linking a first resolution has the same shape in the link log: its two customer indexes take
+ * one entry per event, and about 380,000 of a million records link to a customer an earlier
+ * batch created, each at a random place in them, so every batch's commit rewrote about as many
+ * index pages as it linked records. Nothing reads the log by customer while a first resolution
+ * links (the history, `whyLinked` and unmerging do; on a store still being loaded they scan), so
+ * the link phase of an empty map drops them (`startEventBulkLoad`) and builds them by sorting
+ * after (`finishEventBulkLoad`, also from `finishIdentifierBulkLoad` for a stopped run).
  */
 import type { Knex } from 'knex';
 import { isMysql } from '../db';
@@ -29,6 +37,11 @@ import { MATCH_INDEX, MATCH_INDEX_COLUMNS, RECORD_INDEX, RECORD_INDEX_COLUMNS } 
 /** The index as migration 20261122000100 creates it (partial, covering what linking reads of a pending record). */
 const PENDING_INDEX = 'idmap_source_records_pending_idx';
 const PENDING_INDEX_COLUMNS = '(`pending`, `source`, `record_id`, `customer_id`, `name_key`, `birthday_key`) WHERE `pending` = 1';
+/** The link log's indexes as migration 20250601000300 creates them. */
+const EVENT_INDEXES = [
+  ['idmap_link_events_customer_idx', '(`customer_id`, `id`)'],
+  ['idmap_link_events_other_idx', '(`other_customer_id`, `id`)'],
+] as const;
 
 /** Drops the value, record and pending indexes when the store holds no record yet (SQLite); answers whether it did. */
 export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
@@ -47,6 +60,20 @@ export async function finishIdentifierBulkLoad(db: Knex): Promise<void> {
   await needIdentifiersByRecord(db);
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${MATCH_INDEX_COLUMNS}`, [MATCH_INDEX, T.identifiers]);
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${PENDING_INDEX_COLUMNS}`, [PENDING_INDEX, T.sourceRecords]);
+  await finishEventBulkLoad(db);
+}
+
+/** Drops the link log's customer indexes when the map has no customer yet (SQLite); answers whether it did. */
+export async function startEventBulkLoad(db: Knex): Promise<boolean> {
+  if (isMysql(db) || (await db(T.customers).first('id'))) return false;
+  for (const [name] of EVENT_INDEXES) await db.raw('DROP INDEX IF EXISTS ??', [name]);
+  return true;
+}
+
+/** Builds the link log's customer indexes if a first link phase left them out; nothing when they exist. */
+export async function finishEventBulkLoad(db: Knex): Promise<void> {
+  if (isMysql(db)) return;
+  for (const [name, columns] of EVENT_INDEXES) await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${columns}`, [name, T.linkEvents]);
 }
 
 /** Builds the identifiers' record index if a bulk load left it out: before anything reads identifiers by record. */

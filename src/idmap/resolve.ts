@@ -32,7 +32,7 @@ import { startPreparer, type Preparer } from './prepare-thread';
 import { createStagedFilter, type StagedFilter } from './staged-filter';
 import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
-import { finishIdentifierBulkLoad, needIdentifiersByRecord, startIdentifierBulkLoad } from './bulk-load';
+import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
@@ -348,15 +348,20 @@ async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules
     newCustomerId: monotonicFactory(),
   };
   const links = linkStoreOf(store);
-  for (const source of [...new Set([...order, ...(await store.pendingSources())])]) {
-    let after: string | null = null;
-    for (;;) {
-      const last = await linkNextBatch(links, lease, source, after, batchSize, ctx, stats);
-      progress?.tick(stats.recordsResolved - before);
-      if (last == null) break;
-      after = last;
-      await turnOfTheEventLoop();
+  const bulk = await startEventBulkLoad(store.db); // an empty map: the link log's customer indexes are built after (bulk-load.ts)
+  try {
+    for (const source of [...new Set([...order, ...(await store.pendingSources())])]) {
+      let after: string | null = null;
+      for (;;) {
+        const last = await linkNextBatch(links, lease, source, after, batchSize, ctx, stats);
+        progress?.tick(stats.recordsResolved - before);
+        if (last == null) break;
+        after = last;
+        await turnOfTheEventLoop();
+      }
     }
+  } finally {
+    if (bulk) await finishEventBulkLoad(store.db);
   }
 }
 
