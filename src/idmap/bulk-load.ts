@@ -19,6 +19,14 @@
  * so it is left out too (472,000 identifier rows appended in scattered record order, ten pages a
  * commit: 10.0 s with it, 3.1 s without and 0.9 s to build it after), and built the moment such a read comes
  * (`needIdentifiersByRecord`): from then on that load is what it was before.
+ *
+ * The source records themselves are a table clustered by `(source, record_id)` (migration
+ * 20261122000100), so staging inserted each record at a random place in it and every group of
+ * pages dirtied most of its pages again. A first resolution appends them to an unindexed load
+ * table (`RECORDS_LOAD`) and moves them over in key order before anything reads them by record
+ * (`needIdentifiersByRecord`, which a record that came twice calls) and before the pending index is
+ * built. Until then a first resolution's staged records are not in the table: nothing reads it
+ * while the store is being loaded for the first time, save that record's read.
  * MariaDB's change buffer already defers random secondary-index writes: it always writes in place.
  *
  * Linking a first resolution has the same shape in the link log: its two customer indexes take
@@ -43,7 +51,10 @@ const EVENT_INDEXES = [
   ['idmap_link_events_other_idx', '(`other_customer_id`, `id`)'],
 ] as const;
 
-/** Drops the value, record and pending indexes when the store holds no record yet (SQLite); answers whether it did. */
+/** Where a first resolution on SQLite appends its new source records (the source records' columns, no key). */
+export const RECORDS_LOAD = 'idmap_source_records_load';
+
+/** Drops the value, record and pending indexes and opens the records' load table when the store holds no record yet (SQLite); answers whether it did. */
 export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
   if (isMysql(db)) return false;
   await finishIdentifierBulkLoad(db);
@@ -51,6 +62,7 @@ export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
   await db.raw('DROP INDEX IF EXISTS ??', [MATCH_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [PENDING_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [RECORD_INDEX]);
+  await db.raw('CREATE TABLE IF NOT EXISTS ?? AS SELECT * FROM ?? WHERE 0', [RECORDS_LOAD, T.sourceRecords]);
   return true;
 }
 
@@ -58,6 +70,7 @@ export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
 export async function finishIdentifierBulkLoad(db: Knex): Promise<void> {
   if (isMysql(db)) return;
   await needIdentifiersByRecord(db);
+  await db.raw('DROP TABLE IF EXISTS ??', [RECORDS_LOAD]); // emptied by needIdentifiersByRecord
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${MATCH_INDEX_COLUMNS}`, [MATCH_INDEX, T.identifiers]);
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${PENDING_INDEX_COLUMNS}`, [PENDING_INDEX, T.sourceRecords]);
   await finishEventBulkLoad(db);
@@ -76,8 +89,20 @@ export async function finishEventBulkLoad(db: Knex): Promise<void> {
   for (const [name, columns] of EVENT_INDEXES) await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${columns}`, [name, T.linkEvents]);
 }
 
-/** Builds the identifiers' record index if a bulk load left it out: before anything reads identifiers by record. */
+/**
+ * Before anything reads stored records or identifiers by record: moves the records a bulk load
+ * appended into the source records in key order (the load table stays, empty, for the rest of
+ * the load) and builds the identifiers' record index if it left it out.
+ */
 export async function needIdentifiersByRecord(db: Knex): Promise<void> {
   if (isMysql(db)) return;
+  if (await db.schema.hasTable(RECORDS_LOAD)) {
+    const columns = ((await db.raw('SELECT name FROM pragma_table_info(?)', [RECORDS_LOAD])) as Array<{ name: string }>).map((c) => c.name);
+    const list = columns.map(() => '??').join(', ');
+    await db.transaction(async (trx) => {
+      await trx.raw(`INSERT INTO ?? (${list}) SELECT ${list} FROM ?? ORDER BY source, record_id`, [T.sourceRecords, ...columns, ...columns, RECORDS_LOAD]);
+      await trx.raw('DELETE FROM ??', [RECORDS_LOAD]);
+    });
+  }
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${RECORD_INDEX_COLUMNS}`, [RECORD_INDEX, T.identifiers]);
 }

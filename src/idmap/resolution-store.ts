@@ -25,6 +25,7 @@ import {
   type ValueKey,
 } from './tables';
 import { StaleResolutionError, insertCandidates, insertEvents, mergeInto, requireActive, type NewCandidate, type NewLinkEvent } from './writes';
+import { RECORDS_LOAD } from './bulk-load';
 
 export interface StoredIdentifier {
   id: number;
@@ -158,23 +159,25 @@ export function createResolutionStore(db: Knex) {
 
   /**
    * Applies several pages' changes in one transaction, each as `applyScanChanges` would, in
-   * order: a first resolution commits a group of pages at once (see `resolve.ts`).
+   * order: a first resolution commits a group of pages at once (see `resolve.ts`), its new
+   * records appended to the load table while its bulk load is under way (`bulk`, bulk-load.ts).
    */
-  async function applyScanPages(pages: ReadonlyArray<{ changes: ScanChanges; alsoIn?: (trx: Knex) => Promise<void> }>): Promise<void> {
+  async function applyScanPages(pages: ReadonlyArray<{ changes: ScanChanges; alsoIn?: (trx: Knex) => Promise<void> }>, bulk = false): Promise<void> {
+    const recordsInto = bulk ? RECORDS_LOAD : T.sourceRecords;
     const written = pages.filter(
       ({ changes: ch }) => ch.inserts.length || ch.updates.length || ch.addIdentifiers.length || ch.endIdentifiers.length || ch.events.length || ch.cursor != null,
     );
     if (!written.length) return;
     await db.transaction(async (trx) => {
-      for (const { changes, alsoIn } of written) await writeScanChanges(trx, changes, alsoIn);
+      for (const { changes, alsoIn } of written) await writeScanChanges(trx, changes, alsoIn, recordsInto);
     });
   }
 
-  async function writeScanChanges(trx: Knex, ch: ScanChanges, alsoIn?: (trx: Knex) => Promise<void>): Promise<void> {
+  async function writeScanChanges(trx: Knex, ch: ScanChanges, alsoIn: ((trx: Knex) => Promise<void>) | undefined, recordsInto: string): Promise<void> {
     const t = (iso: string) => toDbTime(trx, iso);
     await insertRows(
       trx,
-      T.sourceRecords,
+      recordsInto,
       SOURCE_RECORD_COLUMNS,
       ch.inserts.map((r) => [ch.source, r.recordId, null, t(r.sourceUpdatedAt), null, 1, r.nameKey, r.birthdayKey, null]),
     );

@@ -99,13 +99,14 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
     withBulkSettings(store.db, () =>
       run(
         async (stats) => {
+          const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
+          const bulkIdentifiers = await startIdentifierBulkLoad(store.db); // first finishes a stopped run's load
           // A first resolution: what is stored is what this run staged.
           const staged = (await store.db('idmap_source_records').first('source')) ? undefined : createStagedFilter();
-          const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
-          const bulkIdentifiers = await startIdentifierBulkLoad(store.db);
           const preparer = startPreparer();
           try {
-            for (const c of opts.connectors) await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged);
+            for (const c of opts.connectors)
+              await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers);
           } finally {
             await preparer.close();
           }
@@ -249,6 +250,8 @@ async function scanSource(
   bulk: boolean,
   preparer: Preparer,
   staged: StagedFilter | undefined,
+  /** A first resolution's bulk load is under way (bulk-load.ts): its new records are appended to the load table. */
+  bulkRecords: boolean,
 ) {
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
@@ -260,13 +263,14 @@ async function scanSource(
     ? stagedPages(async (pages) => {
         await turnOfTheEventLoop();
         await lease.ensureHeld();
-        await store.applyScanPages(pages);
+        await store.applyScanPages(pages, bulkRecords);
       })
     : undefined;
   let asked = scan(cursor);
   for (;;) {
     const page = await asked.catch(async (e) => {
       await group?.flush(); // what was staged is kept, as when each page was written at once
+      if (bulkRecords) await needIdentifiersByRecord(store.db); // and in the source records' table (bulk-load.ts)
       throw e;
     });
     stats.pagesRead++;

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
-import { startIdentifierBulkLoad } from '../../src/idmap/bulk-load';
+import { RECORDS_LOAD, startIdentifierBulkLoad } from '../../src/idmap/bulk-load';
+import { stagePage } from '../../src/idmap/stage';
 import { insertMany, insertRows, toDbTime } from '../../src/idmap/tables';
 import { STAGED_GROUP_RECORDS } from '../../src/idmap/staged-pages';
 import type { Connector, ScanPage, ScannedRecord } from '../../src/vocabulary';
@@ -123,6 +124,63 @@ describe(`Staging's writes (${testEngine})`, () => {
         { value: '+8613900001009', valid_to: null },
       ]);
       expect(await t.db('idmap_scan_cursors').pluck('cursor')).toEqual(['2']);
+    });
+
+    it('appends new records and their features to load tables on SQLite and moves them over in key order before linking', async () => {
+      // Update order is not key order: C4 first, C0 last.
+      const records = Array.from({ length: 5 }, (_, i) => rec('crm', `C${4 - i}`, { phone: `1390000${1000 + i}` }, { name: '王芳' }, `2024-03-0${i + 1}T08:00:00.000Z`));
+      const { queries } = await queriesDuring(t.db, () => resolve({ store, connectors: [new FakeSource('crm', records)], rules, pageSize: 2, tiers: 'none' }));
+      const inserted = (table: string) => queries.some((q) => new RegExp(`^INSERT INTO \`${table}\``, 'i').test(q.sql));
+      if (testEngine === 'sqlite') {
+        // The prepared inserts run on the connection itself, so the statements seen are the moves.
+        const sqls = queries.map((q) => q.sql);
+        expect(sqls.some((s) => /^INSERT INTO `idmap_source_records` .* FROM `idmap_source_records_load` ORDER BY source, record_id/.test(s))).toBe(true);
+        expect(sqls.some((s) => /^INSERT OR IGNORE INTO `idmap_match_features` .* FROM `idmap_match_features_load` ORDER BY source, record_id/.test(s))).toBe(true);
+        expect(await t.db.schema.hasTable(RECORDS_LOAD)).toBe(false);
+        expect(await t.db.schema.hasTable('idmap_match_features_load')).toBe(false);
+        // Stored in key order.
+        expect(await t.db('idmap_match_features').orderBy('rowid').pluck('record_id')).toEqual(['C0', 'C1', 'C2', 'C3', 'C4']);
+      } else expect(inserted('idmap_source_records_load')).toBe(false);
+      expect(await t.db('idmap_source_records').whereRaw('pending = 1').orderBy('record_id').pluck('record_id')).toEqual(['C0', 'C1', 'C2', 'C3', 'C4']);
+      expect(await t.db('idmap_match_features').count({ n: '*' })).toEqual([{ n: 5 }]);
+      // The next run reads nothing new and links what was staged.
+      expect(await resolve({ store, connectors: [new FakeSource('crm', records)], rules })).toMatchObject({ recordsRead: 0, customersCreated: 5 });
+    });
+
+    it('keeps what a failed first resolution staged in the source records, and a stopped one is finished by the next run', async () => {
+      const crm = new FakeSource(
+        'crm',
+        Array.from({ length: 5 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
+      );
+      crm.failOnCall = 1;
+      await expect(resolve({ store, connectors: [crm], rules, pageSize: 2 })).rejects.toThrow('feed down');
+      expect(await t.db('idmap_source_records').orderBy('record_id').pluck('record_id')).toEqual(['C0', 'C1']);
+
+      if (testEngine !== 'sqlite') return;
+      // A run stopped mid-load (no failure to handle): its records are still in the load table.
+      const fresh = await freshDatabase('idmap_stage_writes_stopped');
+      try {
+        await migrateLatest(fresh.db);
+        const stopped = createIdMapStore(fresh.db);
+        expect(await startIdentifierBulkLoad(fresh.db)).toBe(true);
+        const staged = [rec('crm', 'C1', { phone: '13900001001' }), rec('crm', 'C0', { phone: '13900001000' })];
+        await stopped.applyScanPages(
+          [{ changes: { ...stagePage('crm', staged, new Map(), rules, '2024-03-01T09:00:00.000Z'), cursor: '2024-03-01T08:00:00.000Z|C1' } }],
+          true,
+        );
+        expect(await fresh.db('idmap_source_records').count({ n: '*' })).toEqual([{ n: 0 }]);
+        expect(await fresh.db(RECORDS_LOAD).count({ n: '*' })).toEqual([{ n: 2 }]);
+        // The next run moves them before it decides it is a first resolution: C1 changed since, and is staged as changed.
+        const next = new FakeSource('crm', [
+          rec('crm', 'C1', { phone: '13900001009' }, undefined, '2024-03-02T08:00:00.000Z'),
+          rec('crm', 'C2', { phone: '13900001002' }, undefined, '2024-03-02T08:00:00.000Z'),
+        ]);
+        expect(await resolve({ store: stopped, connectors: [next], rules })).toMatchObject({ recordsRead: 2, recordsNew: 1, recordsChanged: 1, customersCreated: 3 });
+        expect(await fresh.db.schema.hasTable(RECORDS_LOAD)).toBe(false);
+        expect(await fresh.db('idmap_source_records').whereNull('customer_id').count({ n: '*' })).toEqual([{ n: 0 }]);
+      } finally {
+        await fresh.drop();
+      }
     });
 
     it('stages without the pending and record indexes on SQLite and builds them before linking, as the migrations made them', async () => {

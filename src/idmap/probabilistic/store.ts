@@ -9,7 +9,12 @@ import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
 
-export const PT = { features: 'idmap_match_features', blocks: 'idmap_match_blocks', blocksLoad: 'idmap_match_blocks_load' } as const;
+export const PT = {
+  features: 'idmap_match_features',
+  featuresLoad: 'idmap_match_features_load',
+  blocks: 'idmap_match_blocks',
+  blocksLoad: 'idmap_match_blocks_load',
+} as const;
 
 /**
  * SQLite, first resolution of a store (no features yet): block keys are hashes, so inserting
@@ -17,14 +22,18 @@ export const PT = { features: 'idmap_match_features', blocks: 'idmap_match_block
  * `scored` index that was most of staging's writes at a million records. Instead the run
  * appends block keys to an unindexed load table and leaves the `scored` index out while it
  * stages, then moves the keys over in key order and builds both indexes by sorting (`finishBulkLoad`).
- * A run stopped in between is finished by the next one. MariaDB's change buffer already
- * defers random secondary-index writes: it always writes in place.
+ * The features go the same way: their primary key is by record while pages come in the sources'
+ * update order, so each group of pages dirtied most of that index again. A run stopped in between
+ * is finished by the next one. MariaDB's change buffer already defers random secondary-index
+ * writes: it always writes in place.
  */
 export async function startBulkLoad(db: Knex): Promise<boolean> {
   if (isMysql(db)) return false;
   await finishBulkLoad(db);
   if (await db(PT.features).first('source')) return false;
   await db.raw('CREATE TABLE IF NOT EXISTS ?? (block_key varchar(16) NOT NULL, source varchar(32) NOT NULL, record_id varchar(64) NOT NULL)', [PT.blocksLoad]);
+  // The features' columns without their key or index (read back by name in finishBulkLoad).
+  await db.raw('CREATE TABLE IF NOT EXISTS ?? AS SELECT * FROM ?? WHERE 0', [PT.featuresLoad, PT.features]);
   await db.raw('DROP INDEX IF EXISTS ??', [SCORED_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
   return true;
@@ -46,6 +55,14 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
       await trx.raw('DROP TABLE ??', [PT.blocksLoad]);
     });
   }
+  if (await db.schema.hasTable(PT.featuresLoad)) {
+    // A record's features written between a stopped load and this (`resolveRecords`) are newer than its loaded ones: those stay.
+    const columns = FEATURE_COLUMNS.map((c) => `\`${c}\``).join(', ');
+    await db.transaction(async (trx) => {
+      await trx.raw(`INSERT OR IGNORE INTO ?? (${columns}) SELECT ${columns} FROM ?? ORDER BY source, record_id`, [PT.features, PT.featuresLoad]);
+      await trx.raw('DROP TABLE ??', [PT.featuresLoad]);
+    });
+  }
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (scored, source, record_id)', [SCORED_INDEX, PT.features]);
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
@@ -61,21 +78,22 @@ export async function writeFeatures(
   deleted: readonly string[] = [],
   /** Records new to the store: nothing of theirs to replace. */
   fresh: ReadonlySet<string> = new Set(),
-  /** A bulk load is under way (`startBulkLoad`): block keys go to its load table. */
+  /** A bulk load is under way (`startBulkLoad`): features and block keys go to its load tables. */
   bulk = false,
 ): Promise<void> {
   const ids = [...features.map((f) => f.recordId).filter((id) => !fresh.has(id)), ...deleted];
   if (!ids.length && !features.length) return;
   const blocksTable = bulk ? PT.blocksLoad : PT.blocks;
+  const featuresTable = bulk ? PT.featuresLoad : PT.features;
   await db.transaction(async (trx) => {
     for (const part of chunks(ids)) {
-      // Rare during a bulk load (a record changed while the scan ran): the load table has no index to find it by.
+      // Rare during a bulk load (a record changed while the scan ran): the load tables have no index to find it by.
       await trx(blocksTable).where('source', source).whereIn('record_id', part).delete();
-      await trx(PT.features).where('source', source).whereIn('record_id', part).delete();
+      await trx(featuresTable).where('source', source).whereIn('record_id', part).delete();
     }
     await insertRows(
       trx,
-      PT.features,
+      featuresTable,
       FEATURE_COLUMNS,
       features.map((f) => [
         source,
