@@ -66,11 +66,15 @@ export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
   return true;
 }
 
-/** Builds the value, record and pending indexes if a bulk load left them out; nothing when they exist. */
-export async function finishIdentifierBulkLoad(db: Knex): Promise<void> {
+/**
+ * Builds the value, record and pending indexes if a bulk load left them out, after moving its
+ * records over; nothing when they exist. `endLoad` false: a first resolution may still be loading
+ * in another process (a gateway's start), so the records' load table stays, emptied.
+ */
+export async function finishIdentifierBulkLoad(db: Knex, endLoad = true): Promise<void> {
   if (isMysql(db)) return;
   await needIdentifiersByRecord(db);
-  await db.raw('DROP TABLE IF EXISTS ??', [RECORDS_LOAD]); // emptied by needIdentifiersByRecord
+  if (endLoad) await db.raw('DROP TABLE IF EXISTS ??', [RECORDS_LOAD]); // emptied by needIdentifiersByRecord
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${MATCH_INDEX_COLUMNS}`, [MATCH_INDEX, T.identifiers]);
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${PENDING_INDEX_COLUMNS}`, [PENDING_INDEX, T.sourceRecords]);
   await finishEventBulkLoad(db);

@@ -22,7 +22,7 @@ export const migratorConfig: Knex.MigratorConfig = { migrationSource: source, ta
 /** Applies every pending migration; answers the names applied (empty when up to date). */
 export async function migrateLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
-  await finishIdentifierBulkLoad(db); // an index a stopped first resolution left out (bulk-load.ts)
+  await finishIdentifierBulkLoad(db, false); // what a stopped first resolution left out (bulk-load.ts); one may be running elsewhere
   return applied;
 }
 

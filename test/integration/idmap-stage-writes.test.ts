@@ -170,12 +170,20 @@ describe(`Staging's writes (${testEngine})`, () => {
         );
         expect(await fresh.db('idmap_source_records').count({ n: '*' })).toEqual([{ n: 0 }]);
         expect(await fresh.db(RECORDS_LOAD).count({ n: '*' })).toEqual([{ n: 2 }]);
+        // A gateway starting meanwhile moves them over and leaves the load table, which a running load still appends to.
+        await migrateLatest(fresh.db);
+        expect(await fresh.db('idmap_source_records').orderBy('record_id').pluck('record_id')).toEqual(['C0', 'C1']);
+        expect(await fresh.db(RECORDS_LOAD).count({ n: '*' })).toEqual([{ n: 0 }]);
+        const later = [rec('crm', 'C3', { phone: '13900001003' })];
+        await stopped.applyScanPages([{ changes: { ...stagePage('crm', later, new Map(), rules, '2024-03-01T09:00:00.000Z'), cursor: '2024-03-01T08:00:00.000Z|C3' } }], true);
+        expect(await fresh.db(RECORDS_LOAD).pluck('record_id')).toEqual(['C3']);
         // The next run moves them before it decides it is a first resolution: C1 changed since, and is staged as changed.
         const next = new FakeSource('crm', [
           rec('crm', 'C1', { phone: '13900001009' }, undefined, '2024-03-02T08:00:00.000Z'),
           rec('crm', 'C2', { phone: '13900001002' }, undefined, '2024-03-02T08:00:00.000Z'),
         ]);
-        expect(await resolve({ store: stopped, connectors: [next], rules })).toMatchObject({ recordsRead: 2, recordsNew: 1, recordsChanged: 1, customersCreated: 3 });
+        expect(await resolve({ store: stopped, connectors: [next], rules })).toMatchObject({ recordsRead: 2, recordsNew: 1, recordsChanged: 1, customersCreated: 4 });
+        expect(await fresh.db('idmap_source_records').orderBy('record_id').pluck('record_id')).toEqual(['C0', 'C1', 'C2', 'C3']);
         expect(await fresh.db.schema.hasTable(RECORDS_LOAD)).toBe(false);
         expect(await fresh.db('idmap_source_records').whereNull('customer_id').count({ n: '*' })).toEqual([{ n: 0 }]);
       } finally {
