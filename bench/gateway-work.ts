@@ -10,6 +10,7 @@
  *   node --import tsx bench/gateway-work.ts [--people 20000] [--only 1,3] [--requests 2000] [--rounds 5]
  *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1   # compiled by bench:gateway
  *   NODE_ENV=production node --cpu-prof --cpu-prof-dir DIR bench/results/dist/bench/gateway-work.js --only 1 --server gateway
+ *   node --import tsx bench/gateway-work.ts --only 1 --server gateway --alloc-prof FILE   # what its requests allocate, by function
  *
  * `--server gateway` or `--server floor` runs one of the two only (a profile of one); `--http` sends
  * each request over HTTP on 127.0.0.1 to both servers in this process (a keep-alive client in it
@@ -44,9 +45,28 @@ const rounds = Number(arg('rounds', '5'));
 const servers = arg('server', 'gateway,floor').split(',');
 /** `--http`: each request over HTTP on 127.0.0.1 (both servers in this process, a keep-alive client here too: its cost is the same for both). */
 const overHttp = process.argv.includes('--http');
+/** `--alloc-prof FILE`: a sampled allocation profile of the measured rounds (objects already collected included), as bench/floor-work.ts takes it. */
+const allocProf = arg('alloc-prof', '');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
+
+/** V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since collected. */
+async function startAllocationSampling() {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop() {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+      session.disconnect();
+      return profile;
+    },
+  };
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -150,6 +170,7 @@ async function main() {
       };
       for (const [, run] of runners) await batch(run, n0); // warm-up
       const per = new Map<string, number[]>(runners.map(([name]) => [name, []]));
+      const sampling = allocProf ? await startAllocationSampling() : null;
       for (let r = 0; r < rounds; r++) {
         // Alternate who goes first, as the load bench does.
         const order = r % 2 ? [...runners].reverse() : runners;
@@ -161,6 +182,7 @@ async function main() {
         }
         process.stderr.write(`${scenario.name}, round ${r + 1}: ${[...per].map(([name, xs]) => `${name} ${xs[r].toFixed(3)} ms`).join(', ')}\n`);
       }
+      if (sampling) fs.writeFileSync(allocProf, JSON.stringify(await sampling.stop()));
       const g = per.get('gateway');
       const f = per.get('floor');
       const figures = [...per].map(([name, xs]) => `${name} ${median(xs).toFixed(3)} ms CPU/req`);
