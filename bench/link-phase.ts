@@ -91,11 +91,13 @@ async function link() {
     const store = createIdMapStore(db);
     const cpu = process.cpuUsage();
     const writtenBefore = writtenBytes();
+    const readsBefore = readCalls();
     const stats = await resolve({ store, db, connectors: only.map(nothing), rules, tiers: 'deterministic', batchSize });
     const used = process.cpuUsage(cpu);
     const written = writtenBytes() - writtenBefore;
+    const reads = readCalls() - readsBefore;
     process.stdout.write(
-      `link ${(stats.linkMs / 1000).toFixed(2)} s (CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} sys, ${(written / 2 ** 20).toFixed(0)} MiB written): ${stats.recordsResolved} records resolved in ${stats.batches} batches (${stats.retries} re-planned), ` +
+      `link ${(stats.linkMs / 1000).toFixed(2)} s (CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} sys, ${(written / 2 ** 20).toFixed(0)} MiB written, ${(reads / 1e6).toFixed(2)}M read calls): ${stats.recordsResolved} records resolved in ${stats.batches} batches (${stats.retries} re-planned), ` +
         `${stats.customersCreated} customers created, ${stats.recordsLinked} linked, ${stats.customersMerged} merged, ${stats.candidatesCreated} candidates, ` +
         `refused ${stats.refusedBlocked}/${stats.refusedOverShared}/${stats.refusedConflict}, ${stats.orphans} orphans; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
     );
@@ -106,14 +108,18 @@ async function link() {
   }
 }
 
-/** Bytes this process has written to files so far (Linux's `/proc/self/io`; 0 elsewhere): the WAL's and checkpoints' writes. */
-function writtenBytes(): number {
+/** A counter of Linux's `/proc/self/io` (0 elsewhere). */
+function ioCounter(name: string): number {
   try {
-    return Number(/^write_bytes: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
+    return Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
   } catch {
     return 0;
   }
 }
+/** Bytes this process has written to files so far: the WAL's and checkpoints' writes. */
+const writtenBytes = () => ioCounter('write_bytes');
+/** Read system calls so far: about one a page SQLite's cache did not hold. */
+const readCalls = () => ioCounter('syscr');
 
 /** A hash of the map with customer ids written as creation ranks (ULIDs sort by creation). */
 async function digest(db: ReturnType<typeof openDatabase>): Promise<string> {
