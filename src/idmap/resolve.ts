@@ -116,16 +116,14 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
         (stats) =>
           opts.tiers === 'none'
             ? Promise.resolve()
-            : withLinkPageCache(store.db, () =>
-                linkPending(
-                  store,
-                  lease,
-                  opts.rules,
-                  opts.connectors.map((c) => c.name),
-                  opts.batchSize ?? DEFAULT_LINK_BATCH,
-                  stats,
-                  progress,
-                ),
+            : linkPending(
+                store,
+                lease,
+                opts.rules,
+                opts.connectors.map((c) => c.name),
+                opts.batchSize ?? DEFAULT_LINK_BATCH,
+                stats,
+                progress,
               ),
         (stats) => (opts.tiers === 'deterministic' || opts.tiers === 'none' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
       ),
@@ -147,27 +145,6 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
  */
 export const RESOLUTION_PAGE_CACHE_KIB = 131072;
 export const RESOLUTION_CHECKPOINT_PAGES = 131072;
-
-/**
- * The link phase of a scan reads at random over what it looks records and values up in: the
- * identifiers, their two indexes, the source records, their customer index and the customers,
- * about 550 MB at a million records, of which a 128 MiB cache held too little (a batch there cost
- * 1.45 times a 20,000-person world's). It runs with LINK_PAGE_CACHE_KIB, and hands the pages
- * back to the system after (`shrink_memory`: measured, the process's RSS falls by the cache's
- * size), so the probabilistic tier after it starts from what it had before.
- */
-export const LINK_PAGE_CACHE_KIB = 393216;
-
-async function withLinkPageCache<T>(db: Knex, job: () => Promise<T>): Promise<T> {
-  if (isMysql(db)) return job();
-  await db.raw(`PRAGMA cache_size = -${LINK_PAGE_CACHE_KIB}`);
-  try {
-    return await job();
-  } finally {
-    await db.raw(`PRAGMA cache_size = -${RESOLUTION_PAGE_CACHE_KIB}`);
-    await db.raw('PRAGMA shrink_memory');
-  }
-}
 
 async function withBulkSettings<T>(db: Knex, job: () => Promise<T>): Promise<T> {
   if (isMysql(db)) return job();

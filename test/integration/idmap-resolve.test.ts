@@ -3,7 +3,6 @@ import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../
 import fs from 'node:fs';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { parseIdentityRules } from '../../src/idmap/rules';
-import { LINK_PAGE_CACHE_KIB, RESOLUTION_PAGE_CACHE_KIB } from '../../src/idmap/resolve';
 import type { SourceName } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
@@ -217,28 +216,6 @@ describe(`Identity resolution (${testEngine})`, () => {
     await t.db('idmap_scan_cursors').del();
     const again = await writesDuring(() => resolve({ store, connectors: [crm, scrm], rules }));
     expect(again.filter((sql) => !/idmap_scan_cursors|idmap_locks/.test(sql))).toEqual([]);
-  });
-
-  it('links with a larger page cache on SQLite, hands its pages back before the probabilistic tier, and leaves the connection as it was', async () => {
-    const cacheSize = async () => ((await t.db.raw('PRAGMA cache_size')) as Array<{ cache_size: number }>)[0]?.cache_size;
-    const before = testEngine === 'sqlite' ? await cacheSize() : null;
-    const world = [
-      new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' })]),
-      new FakeSource('orders', [rec('orders', '501', { phone: '+86 139 1111 2222' })]),
-    ];
-    const sqls = (await queriesDuring(t.db, () => resolve({ store, connectors: world, rules }))).queries.map((q) => q.sql);
-    const at = (pattern: RegExp) => sqls.findIndex((sql) => pattern.test(sql));
-    if (testEngine === 'sqlite') {
-      const linkCache = at(new RegExp(`^PRAGMA cache_size = -${LINK_PAGE_CACHE_KIB}$`));
-      const handedBack = at(/^PRAGMA shrink_memory$/);
-      // Around the link phase: it starts with dropping the link log's indexes of an empty map and ends with building them.
-      expect(linkCache).toBeGreaterThan(0);
-      expect(at(/^DROP INDEX IF EXISTS `idmap_link_events_customer_idx`/)).toBeGreaterThan(linkCache);
-      expect(handedBack).toBeGreaterThan(at(/^CREATE INDEX IF NOT EXISTS `idmap_link_events_customer_idx`/));
-      expect(sqls[handedBack - 1]).toBe(`PRAGMA cache_size = -${RESOLUTION_PAGE_CACHE_KIB}`);
-      expect(await cacheSize()).toBe(before);
-    } else expect(at(/cache_size|shrink_memory/)).toBe(-1);
-    expect(await owners('crm:C1', 'orders:501').then(([a, b]) => a === b)).toBe(true);
   });
 
   it("links an empty map without the link log's customer indexes on SQLite, builds them after as the migration made them, and keeps them on later runs", async () => {
