@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase, type SqlConnection } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
@@ -97,8 +98,15 @@ async function main() {
     const store = createIdMapStore(db);
     const started = Date.now();
     const log = { info: (o: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(o)}\n`) };
+    // CPU and GC of this process beside the wall time: on a shared machine they move less with the load.
+    const cpu = process.cpuUsage();
+    let gcMs = 0;
+    const gc = new PerformanceObserver((list) => list.getEntries().forEach((e) => (gcMs += e.duration)));
+    gc.observe({ entryTypes: ['gc'] });
     const stats = await resolve({ store, db, connectors, rules, batchSize, pageSize, log });
     const seconds = (Date.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    gc.disconnect();
     const again = Date.now();
     const rerun = await resolve({ store, db, connectors, rules });
     const rerunSeconds = (Date.now() - again) / 1000;
@@ -109,6 +117,7 @@ async function main() {
         `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s, probabilistic ${(stats.probabilisticMs / 1000).toFixed(1)} s)`,
         `  probabilistic    ${stats.recordsCompared} records compared, ${stats.pairsCompared} pairs, ${stats.probableLinks} links, ${stats.probableReviews} review candidates, ${stats.blocksSkipped} blocks over the cap`,
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
+        `  CPU              ${(used.user / 1e6).toFixed(1)} s user + ${(used.system / 1e6).toFixed(1)} s system (main thread and the preparer's worker), main thread's GC pauses ${(gcMs / 1000).toFixed(1)} s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
         `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
         `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read, ${rerun.recordsChanged} changed`,
@@ -125,6 +134,8 @@ async function main() {
         pairsCompared: stats.pairsCompared,
         recordsPerSecond: stats.recordsRead / seconds,
         peakRssMiB: peakMiB,
+        cpuSeconds: (used.user + used.system) / 1e6,
+        gcSeconds: gcMs / 1000,
         rerunSeconds,
       }) + '\n',
     );
