@@ -20,6 +20,7 @@ import { parseConfig } from '../src/config';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { SCENARIOS, type Sample } from './gateway-scenarios';
 import { createFloor } from './floor';
+import { startAllocationSampling } from './alloc-sampling';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,23 +38,6 @@ const allocProf = arg('alloc-prof', '');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
-
-/** V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since collected. */
-async function startAllocationSampling() {
-  const { Session } = await import('node:inspector');
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
-  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  return {
-    async stop() {
-      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
-      session.disconnect();
-      return profile;
-    },
-  };
-}
 
 async function main() {
   const runDir = path.resolve(root, 'bench/results', `gateway-${people}`);

@@ -30,6 +30,7 @@ import { createContext } from '../src/context';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample } from './gateway-scenarios';
 import { createFloor, floorRequestHandler } from './floor';
+import { startAllocationSampling } from './alloc-sampling';
 import { startServer } from '../src/server';
 
 function arg(name: string, fallback: string): string {
@@ -50,23 +51,6 @@ const allocProf = arg('alloc-prof', '');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
-
-/** V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since collected. */
-async function startAllocationSampling() {
-  const { Session } = await import('node:inspector');
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
-  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  return {
-    async stop() {
-      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
-      session.disconnect();
-      return profile;
-    },
-  };
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
