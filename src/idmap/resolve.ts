@@ -178,7 +178,10 @@ export async function resolveRecords(opts: {
   return oneAtATime(store, opts.lease, (lease) =>
     run(
       async (stats) => {
-        await finishIdentifierBulkLoad(store.db); // a first resolution a stopped run left unfinished
+        // A first resolution a stopped run left unfinished, before these records are staged: a
+        // record deleted meanwhile would otherwise get its loaded features back when the load ends.
+        await finishIdentifierBulkLoad(store.db);
+        if (opts.rules.probabilistic) await finishBulkLoad(store.db);
         for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats);
       },
       (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
-import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { finishIdentifierBulkLoad, RECORDS_LOAD, startIdentifierBulkLoad } from '../../src/idmap/bulk-load';
 import { stagePage } from '../../src/idmap/stage';
 import { insertMany, insertRows, toDbTime } from '../../src/idmap/tables';
@@ -181,6 +181,23 @@ describe(`Staging's writes (${testEngine})`, () => {
       } finally {
         await fresh.drop();
       }
+    });
+
+    it("finishes a stopped load's features before a webhook's records are staged: a record deleted meanwhile does not get them back", async () => {
+      const named = (id: string, phone: string) => rec('crm', id, { phone }, { name: '王芳', birthday: '1990-05-01' });
+      const crm = new FakeSource('crm', [named('C0', '13900001000'), named('C1', '13900001001'), named('C2', '13900001002')]);
+      crm.failOnCall = 1;
+      // The first resolution stops after its first page: two records staged, their features still loading.
+      await expect(resolve({ store, connectors: [crm], rules, pageSize: 2 })).rejects.toThrow('feed down');
+      const featuresOf = (id: string) => t.db('idmap_match_features').where({ source: 'crm', record_id: id }).count({ n: '*' });
+      const blocksOf = (id: string) => t.db('idmap_match_blocks').where({ source: 'crm', record_id: id }).count({ n: '*' });
+      if (testEngine === 'sqlite') expect(await t.db('idmap_match_features_load').count({ n: '*' })).toEqual([{ n: 2 }]);
+      // A webhook says C1 was deleted.
+      await resolveRecords({ store, rules, records: [{ ...named('C1', '13900001001'), deleted: true }] });
+      expect(await featuresOf('C1')).toEqual([{ n: 0 }]);
+      expect(await blocksOf('C1')).toEqual([{ n: 0 }]);
+      expect(await featuresOf('C0')).toEqual([{ n: 1 }]);
+      expect(await t.db.schema.hasTable('idmap_match_features_load')).toBe(false);
     });
 
     it("moves a running load's records over when a gateway starts, and leaves it the load table to append to (SQLite)", async () => {

@@ -56,7 +56,7 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
     });
   }
   if (await db.schema.hasTable(PT.featuresLoad)) {
-    // A record's features written between a stopped load and this (`resolveRecords`) are newer than its loaded ones: those stay.
+    // A record's features written since the load stopped are newer than its loaded ones: those stay (`resolveRecords` finishes a stopped load first).
     const columns = FEATURE_COLUMNS.map((c) => `\`${c}\``).join(', ');
     await db.transaction(async (trx) => {
       await trx.raw(`INSERT OR IGNORE INTO ?? (${columns}) SELECT ${columns} FROM ?? ORDER BY source, record_id`, [PT.features, PT.featuresLoad]);
