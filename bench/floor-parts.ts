@@ -7,21 +7,10 @@
  *
  *   NODE_ENV=production node --import tsx bench/floor-parts.ts [--requests 2000] [--rounds 3] [--concurrency 8] [--parts 1,7]
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { parseConfig } from '../src/config';
-import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
-import type { Sample } from './gateway-scenarios';
 import { createFloor } from './floor';
+import { arg, openBenchRun } from './bench-run';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-
-const root = process.cwd();
 const requests = Number(arg('requests', '2000'));
 const concurrency = Number(arg('concurrency', '8'));
 const rounds = Number(arg('rounds', '3'));
@@ -47,20 +36,10 @@ const PARTS: Array<[string, string]> = [
 ];
 
 async function main() {
-  const runDir = path.resolve(root, 'bench/results/gateway-20000');
-  const worldDir = path.resolve(root, 'bench/results/world-20000-42');
-  const rawConfig = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
-  const sample = JSON.parse(fs.readFileSync(path.join(runDir, 'sample.json'), 'utf8')) as Sample;
-  const oneid = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-floor-parts-')), 'oneid.sqlite');
-  const original = new Database(rawConfig.oneid.connection.filename, { readonly: true });
-  await original.backup(oneid);
-  original.close();
-  const standIns = await spawnStandIns(worldDir, path.join(root, 'demo/stand-ins.ts'));
+  const run = await openBenchRun(20000, 'c360-floor-parts-');
+  const { sample } = run;
   try {
-    const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
-    rawConfig.oneid.connection.filename = oneid;
-    rawConfig.sources = demoSourcesConfig(worldDir, standIns, 30_000).filter((s) => names.includes(s.name));
-    const floor = createFloor(parseConfig(rawConfig, path.join(runDir, 'config.json')));
+    const floor = createFloor(run.configFor(await run.copyStore('oneid.sqlite')));
     for (const [name, selection] of PARTS.filter(
       (_, i) =>
         !parts ||
@@ -100,8 +79,7 @@ async function main() {
     }
     await floor.close();
   } finally {
-    standIns.stop();
-    fs.rmSync(path.dirname(oneid), { recursive: true, force: true });
+    run.close();
   }
 }
 

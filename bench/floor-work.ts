@@ -14,21 +14,11 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { parseConfig } from '../src/config';
-import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
-import { SCENARIOS, type Sample } from './gateway-scenarios';
+import { SCENARIOS } from './gateway-scenarios';
 import { createFloor } from './floor';
 import { startAllocationSampling } from './alloc-sampling';
+import { arg, openBenchRun } from './bench-run';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-
-// The working tree (run from it): compiled, this file lives elsewhere, and the stand-ins run from TypeScript.
-const root = process.cwd();
 const people = Number(arg('people', '20000'));
 const requests = Number(arg('requests', '2000'));
 const concurrency = Number(arg('concurrency', '8'));
@@ -40,21 +30,10 @@ const only = arg('only', '1')
   .map((n) => Number(n));
 
 async function main() {
-  const runDir = path.resolve(root, 'bench/results', `gateway-${people}`);
-  const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
-  const rawConfig = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
-  const sample = JSON.parse(fs.readFileSync(path.join(runDir, 'sample.json'), 'utf8')) as Sample;
-  // A copy of the OneID store: a bench run replaces its own.
-  const oneid = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-floor-work-')), 'oneid.sqlite');
-  const original = new Database(rawConfig.oneid.connection.filename, { readonly: true });
-  await original.backup(oneid);
-  original.close();
-  const standIns = await spawnStandIns(worldDir, path.join(root, 'demo/stand-ins.ts')); // from the working tree, also when this file runs compiled;
+  const run = await openBenchRun(people, 'c360-floor-work-');
+  const { sample } = run;
   try {
-    const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
-    rawConfig.oneid.connection.filename = oneid;
-    rawConfig.sources = demoSourcesConfig(worldDir, standIns, 30_000).filter((s) => names.includes(s.name));
-    const floor = createFloor(parseConfig(rawConfig, path.join(runDir, 'config.json')));
+    const floor = createFloor(run.configFor(await run.copyStore('oneid.sqlite')));
     for (const n of only) {
       const scenario = SCENARIOS[n - 1];
       const n0 = scenario.customers >= 50 ? Math.max(20, Math.floor(requests / scenario.customers)) : requests;
@@ -96,8 +75,7 @@ async function main() {
     }
     await floor.close();
   } finally {
-    standIns.stop();
-    fs.rmSync(path.dirname(oneid), { recursive: true, force: true });
+    run.close();
   }
 }
 

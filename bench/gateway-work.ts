@@ -20,25 +20,16 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import http from 'node:http';
-import Database from 'better-sqlite3';
 import { HeaderMap } from '@apollo/server';
-import { parseConfig } from '../src/config';
 import { createGateway } from '../src/gateway';
 import { createContext } from '../src/context';
-import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
-import { BENCH_KEYS, SCENARIOS, type Sample } from './gateway-scenarios';
+import { BENCH_KEYS, SCENARIOS } from './gateway-scenarios';
 import { createFloor, floorRequestHandler } from './floor';
 import { startAllocationSampling } from './alloc-sampling';
+import { arg, openBenchRun } from './bench-run';
 import { startServer } from '../src/server';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-
-const root = process.cwd();
 const people = Number(arg('people', '20000'));
 const requests = Number(arg('requests', '2000'));
 const concurrency = Number(arg('concurrency', '8'));
@@ -55,31 +46,16 @@ const only = arg('only', '1')
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  const runDir = path.resolve(root, 'bench/results', `gateway-${people}`);
-  const worldDir = path.resolve(root, 'bench/results', `world-${people}-42`);
-  const rawConfig = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
-  const sample = JSON.parse(fs.readFileSync(path.join(runDir, 'sample.json'), 'utf8')) as Sample;
   // A copy of the OneID store for each (the gateway writes audit rows into its own).
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-gateway-work-'));
-  const copy = async (name: string) => {
-    const file = path.join(tmp, name);
-    const original = new Database(rawConfig.oneid.connection.filename, { readonly: true });
-    await original.backup(file);
-    original.close();
-    return file;
-  };
-  const standIns = await spawnStandIns(worldDir, path.join(root, 'demo/stand-ins.ts')); // from the working tree, also when this file runs compiled;
+  const run = await openBenchRun(people, 'c360-gateway-work-');
+  const { sample } = run;
   try {
-    const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
-    rawConfig.sources = demoSourcesConfig(worldDir, standIns, 30_000).filter((s) => names.includes(s.name));
-    rawConfig.log = { level: 'info' };
-    const configFor = async (file: string) =>
-      parseConfig({ ...rawConfig, oneid: { ...rawConfig.oneid, connection: { ...rawConfig.oneid.connection, filename: file } } }, path.join(runDir, 'config.json'));
-    const floor = servers.includes('floor') ? createFloor(await configFor(await copy('floor.sqlite'))) : null;
+    const configFor = (file: string) => run.configFor(file, { log: { level: 'info' } });
+    const floor = servers.includes('floor') ? createFloor(configFor(await run.copyStore('floor.sqlite'))) : null;
     // Logs go nowhere, as in the bench (production's level, to /dev/null).
     const { createLogger } = await import('../src/observability/logger');
     const gw = servers.includes('gateway')
-      ? await createGateway(await configFor(await copy('gateway.sqlite')), { log: createLogger('info', fs.createWriteStream('/dev/null')) })
+      ? await createGateway(configFor(await run.copyStore('gateway.sqlite')), { log: createLogger('info', fs.createWriteStream('/dev/null')) })
       : null;
     let requestNo = 0;
     /** What src/server.ts does for one POST /graphql, without node:http. */
@@ -180,8 +156,7 @@ async function main() {
     await gw?.close();
     await floor?.close();
   } finally {
-    standIns.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    run.close();
   }
 }
 
