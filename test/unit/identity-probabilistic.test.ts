@@ -71,6 +71,29 @@ describe('names as evidence', () => {
     expect(names('Sarah Tompson', 'Peter Chan')).toBe('different');
   });
 
+  it('reads ü however it is written in Latin letters (lv, lu, lü, lyu) against the characters, but keeps 吕 and 卢 apart in characters', () => {
+    for (const latin of ['Lv Bu', 'Lu Bu', 'Lü Bu', 'LYU Bu', 'Bu Lyu']) expect(names('吕布', latin)).toBe('alias');
+    expect(names('Lv Bu', 'Lyu Bu')).toBe('alias');
+    expect(names('女娲', 'Nyu Wa')).toBe('alias');
+    expect(names('吕布', '卢布')).toBe('different');
+  });
+
+  it('leaves out forms of address and suffixes around a Latin name', () => {
+    expect(names('Dr. Sarah Thompson', 'Sarah Thompson')).toBe('exact');
+    expect(names('Mr John Smith', 'John Smith Jr.')).toBe('exact');
+    expect(nameForm('Mrs Jones')?.text).toBe('jones');
+    expect(nameForm('Ms')).toBeNull();
+  });
+
+  it('reads a middle initial on one side as the same name, a different one or an initial for the given name as weaker', () => {
+    expect(names('Sarah J. Thompson', 'Sarah Thompson')).toBe('alias');
+    expect(names('John A. Smith', 'John B. Smith')).not.toBe('alias');
+    expect(names('J. Smith', 'John Smith')).toBe('similar');
+    expect(names('Smith, J', 'John Smith')).toBe('similar');
+    expect(names('J. Smith', 'John Brown')).toBe('different');
+    expect(nameForm('J. K.')).toBeNull(); // initials alone name nobody
+  });
+
   it('knows nothing from a missing name or a form of address', () => {
     expect(names('王先生', '王伟')).toBeNull();
     expect(compareNames(null, nameForm('王伟'))).toBeNull();

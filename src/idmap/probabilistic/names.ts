@@ -79,9 +79,33 @@ function computeNameForm(raw: string): NameForm | null {
     if (joined.length < 2) return null;
     return { script: 'h', text: joined, words: pinyin(joined, { toneType: 'none', type: 'array', surname: 'head', v: true }).map((x) => x.toLowerCase()) };
   }
-  if (/^[a-z]+$/.test(joined)) return joined.length < 3 ? null : { script: 'l', text: words.join(' '), words };
+  if (/^[a-z]+$/.test(joined)) {
+    const named = withoutTitles(words);
+    return named.join('').length < 3 ? null : { script: 'l', text: named.join(' '), words: named };
+  }
   return { script: 'o', text: joined, words: [joined] };
 }
+
+/** Forms of address before a Latin name and generational or degree suffixes after it: not part of whose name it is. */
+const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'mme', 'mlle', 'herr', 'frau', 'sr', 'sra', 'srta']);
+const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'phd', 'md', 'esq']);
+
+function withoutTitles(words: string[]): string[] {
+  let from = 0;
+  let to = words.length;
+  while (to - from > 1 && TITLES.has(words[from])) from++;
+  while (to - from > 1 && SUFFIXES.has(words[to - 1])) to--;
+  return from === 0 && to === words.length ? words : words.slice(from, to);
+}
+
+/**
+ * A pinyin syllable with ü written the ways people write it: `lv` (keyboards), `lü`/`lu`
+ * (diacritics dropped), `lyu` (passports since 2012), all as `lu` (and `lüe` as `lue`).
+ * Only in spellings across scripts: two Han names keep 吕 (lv) and 卢 (lu) apart.
+ */
+const U_SPELLINGS = /^([ln])(?:v|yu)(e?)$/;
+const foldsU = (w: string) => w.length <= 4 && (w[0] === 'l' || w[0] === 'n') && U_SPELLINGS.test(w);
+const foldU = (w: string) => (foldsU(w) ? w.replace(U_SPELLINGS, '$1u$2') : w);
 
 /** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names). */
 export function nameFormOf(text: string | null, alt: string | null): NameForm | null {
@@ -109,11 +133,44 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (a.script === 'h' && b.script === 'h') return compareHan(a, b);
   // Latin against Latin, or a Han name against its romanization.
   if (spellings(a).some((x) => spellings(b).includes(x))) return 'alias';
-  if (a.script === 'l' && b.script === 'l' && nicknameMatch(a.words, b.words)) return 'alias';
+  if (a.script === 'l' && b.script === 'l') {
+    if (nicknameMatch(a.words, b.words)) return 'alias';
+    // A middle initial written on one side only (`Sarah J Thompson`).
+    const x = fullWords(a.words);
+    const y = fullWords(b.words);
+    if (x.length >= 2 && (x.length < a.words.length || y.length < b.words.length) && sorted(x) === sorted(y) && initialsCompatible(a.words, b.words)) return 'alias';
+  }
   const jw = bestJaroWinkler(a, b);
   if (jw >= 0.93) return 'close';
   if (jw >= 0.86) return 'similar';
+  // An initial for the given name (`J Smith`, `John Smith`): weak, but not a different name.
+  if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
   return 'different';
+}
+
+const fullWords = (ws: readonly string[]) => ws.filter((w) => w.length > 1);
+
+/** Initials on both sides are the same ones (`John A Smith` and `John B Smith` may be father and son). */
+function initialsCompatible(a: readonly string[], b: readonly string[]): boolean {
+  const x = sorted(a.filter((w) => w.length === 1));
+  const y = sorted(b.filter((w) => w.length === 1));
+  return !x || !y || x === y;
+}
+
+/** Same number of words, at least one whole word in common, each other word an initial of its counterpart (in written order or reversed). */
+function initialsAgree(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length || a.length < 2) return false;
+  const agree = (ys: readonly string[]) => {
+    let whole = 0;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = ys[i];
+      if (x === y && x.length > 1) whole++;
+      else if (!((x.length === 1 && y[0] === x) || (y.length === 1 && x[0] === y))) return false;
+    }
+    return whole > 0;
+  };
+  return agree(b) || agree([...b].reverse());
 }
 
 function compareHan(a: NameForm, b: NameForm): NameLevel {
@@ -138,7 +195,7 @@ const sorted = (ws: readonly string[]) => [...ws].sort().join(' ');
 
 /** Ways the name may be written in Latin letters: words in either order, spaced or not. */
 function spellings(f: NameForm): string[] {
-  const ws = f.words;
+  const ws = f.words.some(foldsU) ? f.words.map(foldU) : f.words;
   if (!ws.length) return [];
   const out = new Set([sorted(ws), ws.join(''), [...ws].reverse().join('')]);
   if (f.script === 'h' && ws.length > 1) {
