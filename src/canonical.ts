@@ -140,12 +140,12 @@ export function emailMatchKey(email: string): string {
   return `${local.split('+')[0]}@${d}`;
 }
 
-/** CRM `M`/`F`/`男`/`女`, WeChat `1`/`2`/`0`, and the obvious spellings; anything else is UNKNOWN. */
+/** CRM `M`/`F`/`男`/`女`, WeChat `1`/`2`/`0`, forms' 先生/女士 and 男性/女性, and the obvious spellings; anything else is UNKNOWN. */
 export function normalizeGender(raw: unknown): Gender {
   if (raw == null) return 'UNKNOWN';
   const s = foldText(raw).toLowerCase();
-  if (['m', 'male', '男', '1'].includes(s)) return 'MALE';
-  if (['f', 'female', '女', '2'].includes(s)) return 'FEMALE';
+  if (['m', 'male', '男', '男性', '男士', '先生', '1'].includes(s)) return 'MALE';
+  if (['f', 'female', '女', '女性', '女士', '2'].includes(s)) return 'FEMALE';
   return 'UNKNOWN';
 }
 
@@ -209,13 +209,48 @@ export function instantFromIso(raw: unknown): string | null {
   return isoOrNull(Date.parse(raw));
 }
 
-/** A calendar date `YYYY-MM-DD` (also `YYYY/MM/DD`), validated; null otherwise. */
-export function normalizeDate(raw: unknown): string | null {
+/** Which of day and month comes first in a date written `04/03/1990`: the source's convention, when it has one. */
+export type DateOrder = 'dmy' | 'mdy';
+
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+/** A month by its English name or abbreviation (`mar`, `mar.`, `sept`) → 1-12. */
+const monthOf = (name: string) => MONTHS.findIndex((full) => full.startsWith(name.replace('.', '')) && name.length >= 3) + 1;
+const MONTH_NAME = `(${MONTHS.join('|')}|sept\\.?|(?:${MONTHS.map((x) => x.slice(0, 3)).join('|')})\\.?)`;
+const YMD = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/;
+const COMPACT = /^(19|20)(\d{2})(\d{2})(\d{2})$/;
+const NUMERIC_YEAR_LAST = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/;
+const DAY_MONTH_NAME = new RegExp(`^(\\d{1,2})(?:st|nd|rd|th)?[ -]${MONTH_NAME}[ ,-]+(\\d{4})$`);
+const MONTH_NAME_DAY = new RegExp(`^${MONTH_NAME}[ -](\\d{1,2})(?:st|nd|rd|th)?,?[ -](\\d{4})$`);
+/** A midnight after a date (a DATETIME or timestamp column holding a birthday), with or without a zone: the date as written. */
+const MIDNIGHT = /[ t]00:00(?::00(?:\.0+)?)?(?: ?(?:z|utc|[+-]\d{2}:?\d{2}))?$/;
+
+/**
+ * A calendar date as `YYYY-MM-DD`, validated; null when it is not one date for certain.
+ * Read: `YYYY-MM-DD` with `-`, `/`, `.` or 年月日 (full-width too), optionally followed by a
+ * midnight (`1990-03-04 00:00:00`, `1990-03-04T00:00:00Z`); `19900304`; an English month name
+ * (`4 March 1990`, `Mar 4, 1990`, `04-Mar-1990`); and day and month before a four-digit year
+ * (`04/03/1990`) in `order` when given, else only when they cannot be read the other way round
+ * (`13/04/1990`, `04/13/1990`, `04/04/1990`). A time other than midnight is an instant, not a date.
+ */
+export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   if (typeof raw !== 'string') return null;
-  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(foldText(raw));
-  if (!m) return null;
-  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
-  if (d.getUTCMonth() !== +m[2] - 1 || d.getUTCDate() !== +m[3]) return null;
+  const s = foldText(raw).toLowerCase().replace(MIDNIGHT, '');
+  let m = YMD.exec(s);
+  if (m) return calendarDate(+m[1], +m[2], +m[3]);
+  if ((m = COMPACT.exec(s))) return calendarDate(+(m[1] + m[2]), +m[3], +m[4]);
+  if ((m = DAY_MONTH_NAME.exec(s))) return calendarDate(+m[3], monthOf(m[2]), +m[1]);
+  if ((m = MONTH_NAME_DAY.exec(s))) return calendarDate(+m[3], monthOf(m[1]), +m[2]);
+  if ((m = NUMERIC_YEAR_LAST.exec(s))) {
+    const [a, b, y] = [+m[1], +m[2], +m[3]];
+    const dmy = order ? order === 'dmy' : a > 12 ? true : b > 12 ? false : a === b ? true : null;
+    return dmy === null ? null : dmy ? calendarDate(y, b, a) : calendarDate(y, a, b);
+  }
+  return null;
+}
+
+function calendarDate(y: number, month: number, day: number): string | null {
+  const d = new Date(Date.UTC(y, month - 1, day));
+  if (y < 1000 || d.getUTCFullYear() !== y || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
   return d.toISOString().slice(0, 10);
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { foldText, normalizeDate, normalizeEmail, normalizePassport, normalizePhone, normalizeResidentId, parsePhone } from '../../src/canonical';
+import { foldText, normalizeDate, normalizeEmail, normalizeGender, normalizePassport, normalizePhone, normalizeResidentId, parsePhone } from '../../src/canonical';
 import { normalizeIdentifier } from '../../src/identifiers';
 import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
 import { recordRegion, stagePage } from '../../src/idmap/stage';
@@ -28,6 +28,41 @@ describe('text folding before any parsing', () => {
   it('reads full-width and Chinese-style dates', () => {
     expect(normalizeDate('１９９０－０３－０７')).toBe('1990-03-07');
     expect(normalizeDate('1990年3月7日')).toBe('1990-03-07');
+  });
+
+  it('reads a birthday written the other ways systems write it, and refuses what is not one date for certain', () => {
+    for (const d of [
+      '19900307',
+      '7 March 1990',
+      'March 7, 1990',
+      'Mar. 7 1990',
+      '07-Mar-1990',
+      '7th Mar 1990',
+      '1990-03-07 00:00:00',
+      '1990-03-07T00:00:00Z',
+      '1990-03-07T00:00:00.000+08:00',
+    ]) {
+      expect(normalizeDate(d)).toBe('1990-03-07');
+    }
+    // Day and month before the year: read one way only when the other is impossible, else as the source says.
+    expect(normalizeDate('13/03/1990')).toBe('1990-03-13');
+    expect(normalizeDate('03/13/1990')).toBe('1990-03-13');
+    expect(normalizeDate('07/07/1990')).toBe('1990-07-07');
+    expect(normalizeDate('07/03/1990')).toBeNull();
+    expect(normalizeDate('07/03/1990', 'dmy')).toBe('1990-03-07');
+    expect(normalizeDate('03/07/1990', 'mdy')).toBe('1990-03-07');
+    expect(normalizeDate('13/03/1990', 'mdy')).toBeNull();
+    // An instant is not a date; two-digit years, month-like words and impossible dates are nothing.
+    expect(normalizeDate('1990-03-06T16:00:00Z')).toBeNull();
+    expect(normalizeDate('90-03-07')).toBeNull();
+    expect(normalizeDate('Mayday 7 1990')).toBeNull();
+    expect(normalizeDate('30 February 1990')).toBeNull();
+    expect(normalizeDate('12345678')).toBeNull();
+  });
+
+  it('reads the gender words of Chinese forms', () => {
+    expect(['先生', '男性', '男士'].map(normalizeGender)).toEqual(['MALE', 'MALE', 'MALE']);
+    expect(['女士', '女性'].map(normalizeGender)).toEqual(['FEMALE', 'FEMALE']);
   });
 });
 

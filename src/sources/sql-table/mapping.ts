@@ -20,7 +20,7 @@ import { sqlConnection } from '../options';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capabilities';
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
-import { DEFAULT_PHONE_REGION, moneyFromCents, moneyFromDecimal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
+import { DEFAULT_PHONE_REGION, moneyFromCents, moneyFromDecimal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone, type DateOrder } from '../../canonical';
 import { MAX_IN_LIST } from '../../db';
 
 // ---------- names ----------
@@ -40,7 +40,7 @@ export type Conversion =
   | { type: 'email' }
   | { type: 'gender'; codes?: Record<string, Gender> }
   | { type: 'time'; format: TimeFormat; zone: string }
-  | { type: 'date' }
+  | { type: 'date'; order?: DateOrder }
   | { type: 'boolean' }
   | { type: 'money'; unit: 'cents' | 'yuan'; currency: string };
 export type ConversionType = Conversion['type'];
@@ -84,8 +84,13 @@ const conversionObject = z.discriminatedUnion('type', [
    * `zone` (default UTC) reads times written without an offset.
    */
   z.object({ type: z.literal('time'), format: z.enum(TIME_FORMATS).default('iso'), zone: zone.default('UTC') }).strict(),
-  /** A calendar date `YYYY-MM-DD` (also `YYYY/MM/DD`, or a DATE column); null when not a real date. */
-  z.object({ type: z.literal('date') }).strict(),
+  /**
+   * A calendar date → `YYYY-MM-DD` (see `normalizeDate`: year first, `19900304`, English month
+   * names, a DATE column, a midnight DATETIME); null when not one real date. `order` (`dmy` or
+   * `mdy`) reads `04/03/1990` as the table writes it; without it, only dates that cannot be
+   * read the other way round are read.
+   */
+  z.object({ type: z.literal('date'), order: z.enum(['dmy', 'mdy']).optional() }).strict(),
   /** A flag: 1/0, Y/N, yes/no, true/false, T/F; NULL is "not known". */
   z.object({ type: z.literal('boolean') }).strict(),
   /** An amount → `{ amount: "12.50", currency }`; `unit` says whether the column holds cents (fen) or yuan. */
@@ -282,7 +287,7 @@ export function convert(c: Conversion, raw: unknown): Converted {
     case 'gender':
       return value(genderOf(raw, c.codes));
     case 'date':
-      return value(raw instanceof Date ? dateOfDateColumn(raw) : normalizeDate(raw));
+      return value(raw instanceof Date ? dateOfDateColumn(raw) : normalizeDate(raw, c.order));
     case 'boolean': {
       const b = booleanOf(raw);
       return b === undefined ? fail('is not a recognised flag (1/0, Y/N, true/false)') : value(b);
