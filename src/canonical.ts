@@ -61,9 +61,19 @@ const PARSED_PHONES = 20_000;
 let recentPhones = new Map<string, ParsedPhone>();
 let olderPhones = new Map<string, ParsedPhone>();
 
+/** A label before the number (`手机：`, `Mobile:`, `tel:`). */
+const PHONE_LABEL = /^[^\d+]{1,12}[:：]\s*/;
+/** A note after it, in brackets (`（微信同号）`, `(home)`), or an extension (`ext. 12`, `x12`, `转8001`, `分机 8001`). */
+const PHONE_NOTE = /\s*\([^\d()]*\)$/;
+const PHONE_EXTENSION = /\s*(?:ext\.?|extension|x|#|转|分机)\s*\d{1,6}$/i;
+/** A Chinese landline's extension after a last dash (`010-65529988-8001`): tried only when the whole does not parse. */
+const DASH_EXTENSION = /^(0\d{2,3}-\d{7,8})-\d{1,5}$/;
+
 function parsePhoneText(raw: string | null | undefined, region: CountryCode): { e164: string } | { problem: PhoneProblem } {
-  const s = foldText(raw).replace(/^tel:/i, '');
+  const s = foldText(raw).replace(PHONE_LABEL, '').replace(PHONE_NOTE, '').replace(PHONE_EXTENSION, '');
   if (!s) return { problem: 'malformed' };
+  const dashExtension = DASH_EXTENSION.exec(s);
+  if (dashExtension) return parsePhoneText(dashExtension[1], region);
   const compact = s.replace(/[\s\-()./]/g, '');
   if (!/^\+?\d{5,17}$/.test(compact)) return { problem: 'malformed' };
   let candidate = compact;

@@ -96,6 +96,15 @@ describe('phones: true E.164 in every region', () => {
     expect(parsePhone('phone?', 'CN')).toEqual({ problem: 'malformed' });
   });
 
+  it('reads the number out of a label, a note in brackets or an extension, and still refuses masked or several numbers', () => {
+    for (const raw of ['手机：138 0013 8000', 'Tel: +86 138 0013 8000', '13800138000（微信同号）', '138-0013-8000 (home)', '13800138000 ext. 12']) {
+      expect(normalizePhone(raw)).toBe('+8613800138000');
+    }
+    for (const raw of ['010-65529988-8001', '010-65529988 转8001', '(010) 6552 9988 分机 12']) expect(normalizePhone(raw)).toBe('+861065529988');
+    expect(normalizePhone('Mobile: (415) 555-2671 x123', 'US')).toBe('+14155552671');
+    for (const raw of ['138****8000', '13800138000 / 13900139000', 'x123', 'phone: none']) expect(normalizePhone(raw)).toBeNull();
+  });
+
   it('answers a phone parsed before the same way, per region (parsed phones are remembered)', () => {
     for (let i = 0; i < 3; i++) {
       expect(normalizePhone('702-919-1300', 'US')).toBe('+17029191300');
