@@ -3,7 +3,7 @@ import { jaro, jaroWinkler, soundex } from '../../src/idmap/probabilistic/string
 import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
 import { compareNames, nameForm, splitHanName } from '../../src/idmap/probabilistic/names';
 import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords } from '../../src/idmap/probabilistic/compare';
-import { birthOf, blockKeys, featuresOf, placeOf, type HeldValue } from '../../src/idmap/probabilistic/features';
+import { birthOf, blockKeys, featuresOf, placeOf, samePlace, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
@@ -143,6 +143,21 @@ describe('birthdays, places and identifiers as evidence', () => {
   it('folds place names so 上海市 and 上海 agree', () => {
     expect(placeOf('上海市')).toBe(placeOf('上海'));
     expect(placeOf('Shanghai City')).toBe('shanghai');
+  });
+
+  it('reads a place written in characters and in Latin letters as one place (WeChat answers Guangzhou, the CRM 广州市)', () => {
+    const place = (city: string | null, province: string | null) =>
+      compareRecords(featuresOf('s', 'r', { city, province }, []), featuresOf('t', 'r', { city: 'Guangzhou', province: 'Guangdong' }, []))[3];
+    expect(place('广州市', '广东省')).toBe('city');
+    expect(place('深圳市', '广东省')).toBe('province');
+    expect(place('成都市', '四川省')).toBe('different');
+    const pair = (a: string, b: string) => samePlace(placeOf(a)!, placeOf(b)!);
+    expect(pair('香港', 'Hong Kong')).toBe(true);
+    expect(pair('内蒙古自治区', 'Inner Mongolia')).toBe(true);
+    // 陕西 is Shaanxi, not 山西's Shanxi; two Han names or two Latin names are compared as written.
+    expect([pair('陕西省', 'Shaanxi'), pair('陕西省', 'Shanxi'), pair('山西省', 'Shanxi')]).toEqual([true, false, true]);
+    expect(pair('广州', '廣州')).toBe(false);
+    expect(pair('San Francisco', 'SanFrancisco')).toBe(false);
   });
 
   it('tells a value held at the same time from one held in periods that do not overlap (a recycled number)', () => {

@@ -4,7 +4,7 @@
  * weighs nothing: neither for nor against).
  */
 import { compareNames, NAME_LEVELS } from './names';
-import type { HeldValue, MatchFeatures } from './features';
+import { samePlace, type HeldValue, type MatchFeatures } from './features';
 
 export interface Comparison {
   name: string;
@@ -35,8 +35,8 @@ export const PLACE_LEVELS = ['city', 'province', 'different'] as const;
 
 function comparePlaces(a: MatchFeatures, b: MatchFeatures): (typeof PLACE_LEVELS)[number] | null {
   if (a.country && b.country && a.country !== b.country) return 'different';
-  if (a.city && b.city && a.city === b.city) return 'city';
-  if (a.province && b.province) return a.province === b.province ? 'province' : 'different';
+  if (a.city && b.city && samePlace(a.city, b.city)) return 'city';
+  if (a.province && b.province) return samePlace(a.province, b.province) ? 'province' : 'different';
   if (a.city && b.city) return 'different';
   return null;
 }

@@ -4,6 +4,7 @@
  * (`idmap_match_features`, `idmap_match_blocks`) so a later run compares a changed record
  * with the rest without scanning every source again.
  */
+import { pinyin } from 'pinyin-pro';
 import { foldText, normalizeDate, normalizeGender } from '../../canonical';
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
@@ -98,6 +99,41 @@ export function placeOf(raw: string | null | undefined): string | null {
   const s = foldText(raw).toLowerCase().replace(/\s+/g, ' ');
   const out = s.replace(PLACE_SUFFIX, '').trim();
   return out || null;
+}
+
+/**
+ * Two folded place names (`placeOf`) name the same place, also across scripts: one system
+ * writes 广州 and 广东, another (WeChat's English profile) Guangzhou and Guangdong. A Han name is
+ * read as its toneless pinyin, or as the English name where that is not the pinyin.
+ */
+export function samePlace(x: string, y: string): boolean {
+  if (x === y) return true;
+  const hx = x.charCodeAt(0) >= 0x3400;
+  if (hx === y.charCodeAt(0) >= 0x3400) return false;
+  return latinPlaces(hx ? x : y).includes((hx ? y : x).replace(/[\s-]/g, ''));
+}
+
+/** Places whose usual Latin name is not (only) their pinyin; 陕西 is Shaanxi so that it is not 山西's Shanxi. */
+const PLACE_NAMES: Readonly<Record<string, readonly string[]>> = {
+  香港: ['hongkong', 'xianggang'],
+  澳门: ['macau', 'macao', 'aomen'],
+  陕西: ['shaanxi'],
+  内蒙古: ['innermongolia', 'neimenggu', 'neimongol'],
+  西藏: ['tibet', 'xizang'],
+  台湾: ['taiwan'],
+};
+
+/** Latin forms of Han place names read lately (a bounded few: places repeat). */
+const latinForms = new Map<string, readonly string[]>();
+
+function latinPlaces(han: string): readonly string[] {
+  let forms = latinForms.get(han);
+  if (!forms) {
+    if (latinForms.size >= 5_000) latinForms.clear();
+    forms = PLACE_NAMES[han] ?? [pinyin(han, { toneType: 'none', type: 'array', v: true }).join('').toLowerCase()];
+    latinForms.set(han, forms);
+  }
+  return forms;
 }
 
 /**
