@@ -244,8 +244,11 @@ const MIDNIGHT = /[ t]00:00(?::00(?:\.0+)?)?(?: ?(?:z|utc|[+-]\d{2}:?\d{2}))?$/;
  */
 export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   if (typeof raw !== 'string') return null;
+  // Most dates are already canonical (every read of a profile passes here): checked without folding.
+  let m = CANONICAL_DATE.exec(raw);
+  if (m) return calendarDate(+m[1], +m[2], +m[3]);
   const s = foldText(raw).toLowerCase().replace(MIDNIGHT, '');
-  let m = YMD.exec(s);
+  m = YMD.exec(s);
   if (m) return calendarDate(+m[1], +m[2], +m[3]);
   if ((m = COMPACT.exec(s))) return calendarDate(+(m[1] + m[2]), +m[3], +m[4]);
   if ((m = DAY_MONTH_NAME.exec(s))) return calendarDate(+m[3], monthOf(m[2]), +m[1]);
@@ -258,10 +261,15 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   return null;
 }
 
+const CANONICAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** `YYYY-MM-DD` for a day that exists (29 February in leap years only), else null. */
 function calendarDate(y: number, month: number, day: number): string | null {
-  const d = new Date(Date.UTC(y, month - 1, day));
-  if (y < 1000 || d.getUTCFullYear() !== y || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
-  return d.toISOString().slice(0, 10);
+  if (y < 1000 || y > 9999 || month < 1 || month > 12 || day < 1) return null;
+  const leap = month === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (day > DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0)) return null;
+  return `${y}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }
 
 function isoOrNull(ms: number): string | null {
