@@ -8,7 +8,7 @@
  */
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { foldText, normalizeDate } from '../canonical';
-import type { ScannedRecord } from '../vocabulary';
+import type { IdentifierKind, ScannedRecord } from '../vocabulary';
 import { birthdayHash, nameKey } from './evidence';
 import { comparedTraits, type ComparedTraits } from './probabilistic/features';
 import { normalizeWithMatchKey, type IdentityRules, type NormalizedIdentifier } from './rules';
@@ -47,11 +47,13 @@ export function prepareRecord(r: ScannedRecord, sourceRegion: CountryCode): Prep
   for (const raw of r.identifiers ?? []) {
     if (raw?.value == null || foldText(raw.value) === '') continue;
     const n = normalizeWithMatchKey(raw.kind, String(raw.value), region);
-    if (!n) {
-      unusable++;
-      continue;
+    for (const v of n ? [n] : listedValues(raw.kind, String(raw.value), region)) {
+      if (!v) {
+        unusable++;
+        continue;
+      }
+      out.set(identityOf(v), { ...v, since: validInstant(raw.since), until: validInstant(raw.until) });
     }
-    out.set(identityOf(n), { ...n, since: validInstant(raw.since), until: validInstant(raw.until) });
   }
   const birthday = normalizeDate(r.traits?.birthday);
   return {
@@ -64,6 +66,15 @@ export function prepareRecord(r: ScannedRecord, sourceRegion: CountryCode): Prep
     birthdayKey: birthday ? birthdayHash(birthday) : null,
     traits: comparedTraits(r.traits ?? undefined),
   };
+}
+
+/** Between values of one field that holds several (`13800138000 / 13900139000`, `a@x.com; b@y.com`). */
+const LIST_SEPARATOR = /\s*(?:[,;，；、|/]|\s(?:or|或)\s)\s*/i;
+
+/** Each value of a phone or email field that holds several, normalized (null for one that is not usable); a field that holds one value that is not usable answers [null]. */
+function listedValues(kind: IdentifierKind, raw: string, region: CountryCode): Array<NormalizedIdentifier | null> {
+  const parts = kind === 'PHONE' || kind === 'EMAIL' ? raw.split(LIST_SEPARATOR).filter((x) => x.trim() !== '') : [];
+  return parts.length > 1 ? parts.map((p) => normalizeWithMatchKey(kind, p, region)) : [null];
 }
 
 const prepared = new WeakMap<ScannedRecord, PreparedRecord>();

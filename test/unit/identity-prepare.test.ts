@@ -72,3 +72,34 @@ describe('staging prepares records on a worker thread', () => {
     expect(await preparer.prepare(page(MIN_WORKER_PAGE), rules)).toBe(0);
   });
 });
+
+describe('a field that holds several values', () => {
+  const record = (identifiers: ScannedRecord['identifiers']): ScannedRecord => ({
+    source: 'src_a',
+    recordId: 'r1',
+    updatedAt: '2026-01-01T00:00:00Z',
+    identifiers,
+    traits: {},
+  });
+  const values = (r: ScannedRecord) => prepareRecord(r, 'CN').identifiers.map((i) => `${i.kind} ${i.value}`);
+
+  it('gives each phone or email of a list its own identifier, with the field’s period', () => {
+    const r = record([
+      { kind: 'PHONE', value: '13800138000 / 139 0013 9000', since: '2025-01-01T00:00:00Z' },
+      { kind: 'EMAIL', value: 'a@x.com; B@Y.com' },
+    ]);
+    expect(values(r)).toEqual(['PHONE +8613800138000', 'PHONE +8613900139000', 'EMAIL a@x.com', 'EMAIL b@y.com']);
+    expect(prepareRecord(r, 'CN').identifiers.every((i) => i.kind === 'EMAIL' || i.since === '2025-01-01T00:00:00.000Z')).toBe(true);
+    expect(values(record([{ kind: 'PHONE', value: '13800138000、13900139000' }]))).toEqual(['PHONE +8613800138000', 'PHONE +8613900139000']);
+  });
+
+  it('counts a listed value that is not usable and keeps the rest; reads one value with slashes as one number', () => {
+    const p = prepareRecord(record([{ kind: 'PHONE', value: '13800138000, 1380013' }]), 'CN');
+    expect([p.identifiers.map((i) => i.value), p.unusable]).toEqual([['+8613800138000'], 1]);
+    expect(values(record([{ kind: 'PHONE', value: '010/6552/9988' }]))).toEqual(['PHONE +861065529988']);
+    expect(prepareRecord(record([{ kind: 'PHONE', value: 'call me' }]), 'CN').unusable).toBe(1);
+    // Only phones and emails are read as lists: another kind's value is one value, usable or not.
+    const member = prepareRecord(record([{ kind: 'MEMBER_NO', value: 'm-1, m-2' }]), 'CN');
+    expect([member.identifiers.length, member.unusable]).toEqual([0, 1]);
+  });
+});
