@@ -191,13 +191,14 @@ const sqliteBinding = (b: unknown) => (b instanceof Date ? b.valueOf() : typeof 
  * block the event loop, and with it the knex writer holding the lock.
  */
 export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; writes?: boolean } = {}): DirectReads {
-  if (conn.client !== 'sqlite' || conn.filename === ':memory:' || conn.filename === '' || conn.filename.startsWith('file:')) return throughKnex;
+  const filename = sqliteFileOf(conn);
+  if (!filename) return throughKnex;
   let raw: Database.Database | null = null;
   let closed = false;
   const open = (): Database.Database => {
     if (raw) return raw;
     if (closed) throw new Error('Unable to acquire a connection: reads closed');
-    const db = new Database(conn.filename, { readonly: !!opts.readOnly, fileMustExist: true });
+    const db = new Database(filename, { readonly: !!opts.readOnly, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
       if (opts.writes) {
@@ -277,6 +278,11 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
       raw = null;
     },
   };
+}
+
+/** The file of a SQLite connection that names a plain file (not `:memory:` nor a `file:` URI), else null. */
+export function sqliteFileOf(conn: SqlConnection): string | null {
+  return conn.client === 'sqlite' && conn.filename !== ':memory:' && conn.filename !== '' && !conn.filename.startsWith('file:') ? conn.filename : null;
 }
 
 /** Opens a knex instance. Writable SQLite files get WAL and a busy timeout so readers and one writer coexist. */

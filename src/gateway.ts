@@ -7,7 +7,8 @@ import type { Knex } from 'knex';
 import type { GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
-import { directReads, openDatabase } from './db';
+import { directReads, openDatabase, sqliteFileOf } from './db';
+import { startCheckpointer } from './sqlite-checkpointer';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createTracing, tracedReader, type Tracing } from './observability/tracing';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -80,6 +81,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   // SQLite: the reader's selects run on a connection of their own, without knex's runner (src/db.ts).
   // The access audit's rows are written on that connection too (without knex, unless another writer holds the lock), so they do not empty its page cache.
   const oneidReads = directReads(config.oneid.connection, { writes: true });
+  // Its WAL is checkpointed by a worker thread, not by a commit on the event loop (src/sqlite-checkpointer.ts).
+  const oneidFile = sqliteFileOf(config.oneid.connection);
+  const checkpointer = oneidFile
+    ? startCheckpointer(oneidFile, { onError: (code) => log.warn({ code }, 'oneid: WAL checkpoint failed; commits checkpoint it instead') })
+    : null;
   const store = createIdMapStore(oneidDb, { reads: oneidReads });
   // The request path's reads answer within oneid.timeoutMs or fail as ONEID_UNAVAILABLE. On
   // MySQL/MariaDB they get a pool of their own whose acquire, connect and statement timeouts are
@@ -98,6 +104,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const closeOneid = async () => {
     if (readDb !== oneidDb) await readDb.destroy();
     oneidReads.close();
+    await checkpointer?.close();
     await oneidDb.destroy();
   };
   const registry = createRegistry(config.sources, observer);

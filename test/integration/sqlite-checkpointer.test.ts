@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startCheckpointer } from '../../src/sqlite-checkpointer';
+
+/** Polls `check` until it holds; generous, since CI shares a loaded machine. */
+async function eventually(check: () => boolean, ms = 20_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
+
+describe('WAL checkpoints on a worker thread', () => {
+  let dir: string;
+  let file: string;
+  let writer: Database.Database;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-checkpointer-'));
+    file = path.join(dir, 'x.sqlite');
+    writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('synchronous = NORMAL');
+    // Commits never checkpoint here: whatever reaches the database file, the worker put there.
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)');
+    writer.pragma('wal_checkpoint(TRUNCATE)');
+  });
+  afterEach(() => {
+    writer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fill = (from: number) => {
+    const insert = writer.prepare('INSERT INTO t (id, body) VALUES (?, ?)');
+    writer.transaction(() => {
+      for (let i = from; i < from + 500; i++) insert.run(i, 'x'.repeat(200));
+    })();
+  };
+
+  it('copies committed pages into the database file without any commit checkpointing', async () => {
+    // The rows the database file holds by itself, as a copy of it without the WAL reads them.
+    const rowsInFile = () => {
+      const copy = path.join(dir, `copy-${Date.now()}.sqlite`);
+      fs.copyFileSync(file, copy);
+      const alone = new Database(copy);
+      try {
+        return (alone.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+      } finally {
+        alone.close();
+      }
+    };
+    fill(0);
+    expect(rowsInFile()).toBe(0);
+    const checkpointer = startCheckpointer(file, { everyMs: 20 });
+    try {
+      expect(await eventually(() => rowsInFile() === 500)).toBe(true);
+    } finally {
+      await checkpointer.close();
+    }
+  });
+
+  it('starts the WAL over once it has caught up, so a busy writer never checkpoints on its own thread', async () => {
+    // Frames in the WAL, as a PASSIVE checkpoint answers (nothing left to copy here: the worker copied it).
+    const frames = () => (writer.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>)[0].log;
+    const checkpointer = startCheckpointer(file, { everyMs: 20 });
+    try {
+      for (let round = 0; round < 5; round++) {
+        fill(round * 500);
+        expect(frames()).toBeGreaterThan(10);
+        // Only a write after a complete checkpoint restarts the log: the worker's own, since this writer is idle.
+        expect(await eventually(() => frames() <= 2)).toBe(true);
+      }
+      expect(writer.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 2500 });
+      expect(writer.pragma('user_version', { simple: true })).toBe(0);
+    } finally {
+      await checkpointer.close();
+    }
+  });
+
+  it('says why it cannot checkpoint, by code only, and closes all the same', async () => {
+    const codes: string[] = [];
+    const checkpointer = startCheckpointer(path.join(dir, 'missing.sqlite'), { everyMs: 20, onError: (code) => codes.push(code) });
+    expect(await eventually(() => codes.length > 0)).toBe(true);
+    expect(codes[0]).toMatch(/^[A-Z_]+$/);
+    await checkpointer.close();
+    await checkpointer.close();
+  });
+});
