@@ -40,8 +40,11 @@ const checkpoint = () => {
     if (status.busy === 0 && status.log > 0 && status.checkpointed === status.log) db.pragma('user_version = ' + version.pluck().get());
     failed = false;
   } catch (e) {
+    const code = String((e && e.code) || 'SQLITE_ERROR');
+    // Another writer holding the lock (a resolution's batch) is no failure: the next second tries again.
+    if (code.startsWith('SQLITE_BUSY')) return;
     // Said once per run of failures, not every second.
-    if (!failed) parentPort.postMessage({ error: String((e && e.code) || 'SQLITE_ERROR') });
+    if (!failed) parentPort.postMessage({ error: code });
     failed = true;
   }
 };
