@@ -13,6 +13,7 @@
  * unchanged), which starts the WAL over. The gateway's commits then never reach their
  * autocheckpoint, which stays as the backstop should the worker stop.
  */
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 export interface Checkpointer {
@@ -48,7 +49,9 @@ const checkpoint = () => {
     failed = true;
   }
 };
-const timer = setInterval(checkpoint, workerData.everyMs);
+// Holds, counted by the main thread (holdCheckpoints) in shared memory: seen at once, no message to wait for.
+const held = new Int32Array(workerData.held);
+const timer = setInterval(() => Atomics.load(held, 0) > 0 || checkpoint(), workerData.everyMs);
 parentPort.on('message', (m) => {
   if (m !== 'close') return;
   clearInterval(timer);
@@ -64,9 +67,23 @@ parentPort.on('message', (m) => {
  * the connections' own `wal_autocheckpoint` checkpoints it as before.
  */
 export function startCheckpointer(filename: string, opts: { everyMs?: number; onError?: (code: string) => void } = {}): Checkpointer {
-  const worker = new Worker(WORKER, { eval: true, workerData: { filename, everyMs: opts.everyMs ?? DEFAULT_CHECKPOINT_EVERY_MS, driver: require.resolve('better-sqlite3') } });
+  const held = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { filename, everyMs: opts.everyMs ?? DEFAULT_CHECKPOINT_EVERY_MS, driver: require.resolve('better-sqlite3'), held: held.buffer },
+  });
   worker.unref();
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const key = path.resolve(filename);
+  running.set(key, [...(running.get(key) ?? []), held]);
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      running.set(
+        key,
+        (running.get(key) ?? []).filter((h) => h !== held),
+      );
+      resolve();
+    }),
+  );
   worker.on('message', (m: { error?: string }) => {
     if (m?.error) opts.onError?.(m.error);
   });
@@ -83,5 +100,25 @@ export function startCheckpointer(filename: string, opts: { everyMs?: number; on
       })();
       return closing;
     },
+  };
+}
+
+/** The hold counters of the checkpointers running in this process, by the file they checkpoint. */
+const running = new Map<string, Int32Array[]>();
+
+/**
+ * Holds off this process's checkpointers of `filename` until the returned release is called: a
+ * resolution writes the file in long batches and checkpoints it rarely on purpose (each page
+ * copied once however many batches rewrote it, src/idmap/resolve.ts), which a checkpoint every
+ * second would undo. Nothing to hold when no checkpointer runs here.
+ */
+export function holdCheckpoints(filename: string): () => void {
+  const counters = running.get(path.resolve(filename)) ?? [];
+  for (const c of counters) Atomics.add(c, 0, 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    for (const c of counters) Atomics.sub(c, 0, 1);
   };
 }

@@ -21,7 +21,8 @@
 import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { monotonicFactory } from 'ulid';
-import { isMysql } from '../db';
+import { isMysql, sqliteFileOf } from '../db';
+import { holdCheckpoints } from '../sqlite-checkpointer';
 import { type Connector, type ScannedRecord, type SourceName } from '../vocabulary';
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
 import { linkStoreOf, type LinkStore } from './link-store';
@@ -153,9 +154,14 @@ async function withBulkSettings<T>(db: Knex, job: () => Promise<T>): Promise<T> 
   const checkpoint = await pragma('wal_autocheckpoint');
   await db.raw(`PRAGMA cache_size = -${RESOLUTION_PAGE_CACHE_KIB}`);
   await db.raw(`PRAGMA wal_autocheckpoint = ${RESOLUTION_CHECKPOINT_PAGES}`);
+  // A gateway's checkpointer of this file (src/sqlite-checkpointer.ts) would copy every batch's pages each second.
+  const filename = (db.client.config.connection as { filename?: string } | undefined)?.filename;
+  const file = filename ? sqliteFileOf({ client: 'sqlite', filename }) : null;
+  const release = file ? holdCheckpoints(file) : () => undefined;
   try {
     return await job();
   } finally {
+    release();
     await db.raw(`PRAGMA cache_size = ${Number.isFinite(cache) ? cache : -16000}`);
     await db.raw(`PRAGMA wal_autocheckpoint = ${Number.isFinite(checkpoint) ? checkpoint : 10000}`);
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startCheckpointer } from '../../src/sqlite-checkpointer';
+import { holdCheckpoints, startCheckpointer } from '../../src/sqlite-checkpointer';
 
 /** Polls `check` until it holds; generous, since CI shares a loaded machine. */
 async function eventually(check: () => boolean, ms = 20_000): Promise<boolean> {
@@ -97,6 +97,25 @@ describe('WAL checkpoints on a worker thread', () => {
       expect(await eventually(() => framesInWal() >= 0 && framesInWal() <= 2)).toBe(true);
       expect(codes).toEqual([]);
     } finally {
+      await checkpointer.close();
+    }
+  });
+
+  it('holds off while a resolution writes the file, and checkpoints again once released', async () => {
+    const checkpointer = startCheckpointer(file, { everyMs: 20 });
+    // The worker's first turns, then a hold, as resolve's bulk settings take one.
+    await new Promise((r) => setTimeout(r, 100));
+    const release = holdCheckpoints(file);
+    try {
+      const before = fs.statSync(file).size;
+      fill(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(fs.statSync(file).size).toBe(before);
+      release();
+      release(); // a second release is nothing
+      expect(await eventually(() => fs.statSync(file).size > before)).toBe(true);
+    } finally {
+      release();
       await checkpointer.close();
     }
   });
