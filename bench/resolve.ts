@@ -16,7 +16,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase, type SqlConnection } from '../src/db';
@@ -24,7 +23,7 @@ import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
-import { MANIFEST_FILE } from '../demo/seed';
+import { ensureWorldDir } from './world-dir';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -64,15 +63,7 @@ async function oneidConnection(dataDir: string): Promise<SqlConnection> {
 
 async function main() {
   const dataDir = path.resolve('bench/results', `world-${people}-42`);
-  if (!fs.existsSync(path.join(dataDir, MANIFEST_FILE))) {
-    process.stdout.write(`generating the demo world (${people} people) in ${path.relative(process.cwd(), dataDir)} …\n`);
-    const gen = spawnSync(
-      process.execPath,
-      [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/seed.ts'), '--people', String(people), '--seed', '42', '--data-dir', dataDir],
-      { stdio: 'inherit' },
-    );
-    if (gen.status !== 0) throw new Error('demo world generation failed');
-  }
+  ensureWorldDir(people, dataDir);
   const standIns = await spawnStandIns(dataDir);
   const all = demoSourcesConfig(dataDir, standIns, 60000);
   const unknown = only.filter((name) => !all.some((s) => s.name === name));

@@ -14,14 +14,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
-import { MANIFEST_FILE } from '../demo/seed';
+import { ensureWorldDir } from './world-dir';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -57,15 +56,7 @@ function procStats(): { mainCpuSeconds: number | null; writtenBytes: number | nu
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(dataDir, MANIFEST_FILE))) {
-    process.stdout.write(`generating the demo world (${people} people) in ${path.relative(process.cwd(), dataDir)} …\n`);
-    const gen = spawnSync(
-      process.execPath,
-      [require.resolve('tsx/cli'), path.resolve(__dirname, '../demo/seed.ts'), '--people', String(people), '--seed', '42', '--data-dir', dataDir],
-      { stdio: 'inherit' },
-    );
-    if (gen.status !== 0) throw new Error('demo world generation failed');
-  }
+  ensureWorldDir(people, dataDir);
   const standIns = await spawnStandIns(dataDir);
   const file = path.join(os.tmpdir(), `c360-stage-only-${process.pid}.sqlite`);
   const all = demoSourcesConfig(dataDir, standIns, 60000);
