@@ -25,6 +25,7 @@ import { DEFAULT_LINK_BATCH } from '../src/idmap/resolve';
 import { T } from '../src/idmap/tables';
 import type { Connector } from '../src/vocabulary';
 import { ensureDemoWorld } from '../demo/seed';
+import { ioCounter } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -108,14 +109,6 @@ async function link() {
   }
 }
 
-/** A counter of Linux's `/proc/self/io` (0 elsewhere). */
-function ioCounter(name: string): number {
-  try {
-    return Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
 /** Bytes this process has written to files so far: the WAL's and checkpoints' writes. */
 const writtenBytes = () => ioCounter('write_bytes');
 /** Read system calls so far: about one a page SQLite's cache did not hold. */

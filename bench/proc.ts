@@ -26,9 +26,9 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** CPU milliseconds (user + system) the process has used so far. */
-export function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU milliseconds (user + system) the process has used so far; with `tid`, that one thread's (`/proc/<pid>/task/<tid>`). */
+export function cpuMs(pid: number, tid?: number): number {
+  const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // The command name may hold spaces and parentheses: fields are counted after its closing one.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
@@ -58,4 +58,13 @@ export function sampleRss(pid: number, everyMs = 1000): { stop(): number[] } {
       return samples;
     },
   };
+}
+
+/** A counter of this process's `/proc/self/io` (`write_bytes`, `syscr`, …); 0 where Linux does not keep it. */
+export function ioCounter(name: string): number {
+  try {
+    return Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(fs.readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }

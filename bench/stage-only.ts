@@ -21,6 +21,7 @@ import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { ensureWorldDir } from './world-dir';
+import { cpuMs, ioCounter, memoryMiB } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -42,17 +43,8 @@ const SYSTEMS = arg('sources', 'crm,orders,support,scrm')
 
 /** `null` where /proc does not say (not Linux). */
 function procStats(): { mainCpuSeconds: number | null; writtenBytes: number | null; peakRssMiB: number | null } {
-  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : null);
-  const stat = read(`/proc/self/task/${process.pid}/stat`);
-  // utime and stime, in clock ticks (100 a second on Linux), after the command name's closing parenthesis.
-  const fields = stat?.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  const io = read('/proc/self/io');
-  const hwm = read('/proc/self/status')?.match(/VmHWM:\s+(\d+)/);
-  return {
-    mainCpuSeconds: fields ? (Number(fields[11]) + Number(fields[12])) / 100 : null,
-    writtenBytes: io ? Number(/^write_bytes: (\d+)$/m.exec(io)?.[1] ?? 0) : null,
-    peakRssMiB: hwm ? Number(hwm[1]) / 1024 : null,
-  };
+  if (!fs.existsSync('/proc/self/io')) return { mainCpuSeconds: null, writtenBytes: null, peakRssMiB: null };
+  return { mainCpuSeconds: cpuMs(process.pid, process.pid) / 1000, writtenBytes: ioCounter('write_bytes'), peakRssMiB: memoryMiB(process.pid).peak };
 }
 
 async function main() {
