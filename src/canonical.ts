@@ -220,7 +220,8 @@ export function instantFromIso(raw: unknown): string | null {
 }
 
 /** Which of day and month comes first in a date written `04/03/1990`: the source's convention, when it has one. */
-export type DateOrder = 'dmy' | 'mdy';
+export const DATE_ORDERS = ['dmy', 'mdy'] as const;
+export type DateOrder = (typeof DATE_ORDERS)[number];
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 /** A month by its English name or abbreviation (`mar`, `mar.`, `sept`) → 1-12. */

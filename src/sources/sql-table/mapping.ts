@@ -20,7 +20,17 @@ import { sqlConnection } from '../options';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capabilities';
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
-import { DEFAULT_PHONE_REGION, moneyFromCents, moneyFromDecimal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone, type DateOrder } from '../../canonical';
+import {
+  DEFAULT_PHONE_REGION,
+  moneyFromCents,
+  moneyFromDecimal,
+  normalizeDate,
+  normalizeEmail,
+  normalizeGender,
+  normalizePhone,
+  DATE_ORDERS,
+  type DateOrder,
+} from '../../canonical';
 import { MAX_IN_LIST } from '../../db';
 
 // ---------- names ----------
@@ -90,7 +100,7 @@ const conversionObject = z.discriminatedUnion('type', [
    * `mdy`) reads `04/03/1990` as the table writes it; without it, only dates that cannot be
    * read the other way round are read.
    */
-  z.object({ type: z.literal('date'), order: z.enum(['dmy', 'mdy']).optional() }).strict(),
+  z.object({ type: z.literal('date'), order: z.enum(DATE_ORDERS).optional() }).strict(),
   /** A flag: 1/0, Y/N, yes/no, true/false, T/F; NULL is "not known". */
   z.object({ type: z.literal('boolean') }).strict(),
   /** An amount → `{ amount: "12.50", currency }`; `unit` says whether the column holds cents (fen) or yuan. */
