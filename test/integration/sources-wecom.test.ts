@@ -263,14 +263,68 @@ describe('WeCom connector: identity feed', () => {
     }
   });
 
-  it('resumes from a cursor with a fresh connector, and starts a new pass after the end', async () => {
+  it('resumes from a cursor with a fresh connector', async () => {
     const first = await walk(connect(), 10);
     const resumed = await walk(connect(), 10, first[1].cursor);
     expect(resumed.map((p) => p.records.map((r) => r.recordId))).toEqual(first.slice(2).map((p) => p.records.map((r) => r.recordId)));
-    const again = await connect().scan(first[first.length - 1].cursor, 10);
-    expect(again.records.map((r) => r.recordId)).toEqual([A]);
-    expect(again.done).toBe(false);
     await expect(connect().scan('not-ours')).rejects.toThrow(/cursor/);
+  });
+
+  it('starts a new pass after the end that walks the listing only and reads nothing when nothing changed', async () => {
+    const first = await walk(connect(), 10);
+    const gets = server.requests(PATHS.contact);
+    const again = await walk(connect(), 10, first[first.length - 1].cursor);
+    expect(again.flatMap((p) => p.records)).toEqual([]);
+    expect(again[again.length - 1].done).toBe(true);
+    // The listing, in one page: sales_001 (1 call), sales_002 (3 pages of 10), zhangwei (1); no contact read.
+    expect(again).toHaveLength(1);
+    expect(recorder.of('wecom', 'scan')).toHaveLength(5 + 5);
+    expect(recorder.of('wecom', 'scanRecords')).toHaveLength(5);
+    expect(server.requests(PATHS.contact)).toBe(gets);
+    // And again from that pass's end.
+    expect((await walk(connect(), 10, again[again.length - 1].cursor)).flatMap((p) => p.records)).toEqual([]);
+  });
+
+  it('re-reads, in a pass after the end, the contacts whose listing changed, each complete', async () => {
+    const end = async (from: string | null) => (await walk(connect(), 10, from)).at(-1)!.cursor;
+    const NEW = xid(7);
+    let cursor = await end(null);
+    await db('wecom_follows')
+      .where({ external_userid: B, userid: 'zhangwei' })
+      .update({ remark_mobiles: JSON.stringify(['139 0013 9111']) });
+    await db('wecom_contacts').insert(contact(NEW, { unionid: 'oUnionNew000000000000000000000' }));
+    await db('wecom_follows').insert(follow(NEW, 'sales_001', { createtime: 1_720_000_000 }));
+    await db('wecom_follows').where({ external_userid: A, userid: 'sales_001' }).del();
+    try {
+      const gets = server.requests(PATHS.contact);
+      const pages = await walk(connect(), 10, cursor);
+      const read = pages.flatMap((p) => p.records);
+      const byId = new Map(read.map((r) => [r.recordId, r]));
+      expect(byId.get(B)?.identifiers).toEqual([{ kind: 'PHONE', value: '139 0013 9111', since: '2024-01-11T19:06:40.000Z' }]);
+      expect(byId.get(NEW)?.identifiers).toEqual([{ kind: 'UNIONID', value: 'oUnionNew000000000000000000000' }]);
+      // A lost a follow: read again with only what zhangwei noted.
+      expect(byId.get(A)?.identifiers.map((i) => i.value)).toEqual(['oUnionA0000000000000000000000', '138 0013 8000']);
+      // Only the changed contacts' buckets are re-read (here the three buckets hold nothing else).
+      expect(new Set(read.map((r) => r.recordId))).toEqual(new Set([A, B, NEW]));
+      expect(server.requests(PATHS.contact) - gets).toBe(read.length);
+      cursor = pages.at(-1)!.cursor;
+      expect((await walk(connect(), 10, cursor)).flatMap((p) => p.records)).toEqual([]);
+    } finally {
+      await db('wecom_follows').where({ external_userid: NEW }).del();
+      await db('wecom_contacts').where({ external_userid: NEW }).del();
+      await db('wecom_follows').where({ external_userid: B }).update({ remark_mobiles: '[]' });
+      await db('wecom_follows').insert(follows[1]);
+    }
+  });
+
+  it('re-reads everything once from a cursor made before fingerprints, then only what changed', async () => {
+    const old = (state: object) => `wc1:${Buffer.from(JSON.stringify(state)).toString('base64url')}`;
+    const pages = await walk(connect(), 10, old({ s: null, c: '' }));
+    expect(new Set(pages.flatMap((p) => p.records.map((r) => r.recordId)))).toEqual(new Set([A, B, ...MANY]));
+    expect((await walk(connect(), 10, pages.at(-1)!.cursor)).flatMap((p) => p.records)).toEqual([]);
+    const mid = await walk(connect(), 10, old({ s: 'sales_002', c: '' }));
+    expect(mid.map((p) => p.records.length)).toEqual([10, 10, 5, 2]);
+    await expect(connect().scan(old({ s: 'sales_002', c: '', m: 'check' }))).rejects.toThrow(/cursor/);
   });
 
   it('moves past a staff member who left between listing and paging (errcode 60111)', async () => {
@@ -279,7 +333,8 @@ describe('WeCom connector: identity feed', () => {
     await db('wecom_staff').where('userid', 'sales_002').del();
     try {
       const rest = await walk(wecom, 10, firstPage.cursor);
-      expect(rest.map((p) => p.records.length)).toEqual([0, 2]);
+      // sales_002's call answers 60111 and names no contact: the same page goes on to zhangwei.
+      expect(rest.map((p) => p.records.length)).toEqual([2]);
       expect(rest[rest.length - 1].done).toBe(true);
     } finally {
       await db('wecom_staff').insert({ userid: 'sales_002', name: '销售2', role: 'sales' });

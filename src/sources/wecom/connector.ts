@@ -20,7 +20,8 @@
  *     get_by_user's follow_info carries only that staff member's entry and a record's
  *     identifiers must be complete on every page (resolution ends identifiers a scan omits).
  *     A contact followed by k staff members is therefore listed k times per pass, each time
- *     whole, so the repeats stage as unchanged.
+ *     whole, so the repeats stage as unchanged. A listing page that names no contact to
+ *     re-read is followed by the next in the same scan page, up to WALK_CALLS_PER_PAGE calls.
  *     The staff list comes from GET externalcontact/get_follow_user_list (cached a minute).
  *   - every call carries an access token from GET cgi-bin/gettoken (corpid + corpsecret; its
  *     own observed call, operation `token`), cached until shortly before expires_in (7200 s).
@@ -33,9 +34,16 @@
  * moves on. Anything else is SOURCE_BAD_RESPONSE. errmsg is never repeated: WeCom puts hints
  * (sometimes ids) in it. Transport (deadline, retries, breaker): http.ts.
  *
- * WeCom has no change feed: changes arrive by its change_external_contact callback, which the
- * gateway's webhook turns into `scanRecords`. `scan` therefore walks the whole staff list;
- * after the end a scan from the final cursor starts the next full pass.
+ * WeCom has no change feed and no modified time: changes arrive by its change_external_contact
+ * callback, which the gateway's webhook turns into `scanRecords`. `scan` therefore walks the
+ * whole staff list's listing every pass, and tells what changed itself: the cursor carries a
+ * fingerprint of the listing the last pass saw (fingerprint.ts). The first pass re-reads every
+ * contact; a pass after it (a scan from the final cursor) walks the listing only, and re-reads
+ * the contacts whose part of the fingerprint changed, in a second walk. An unchanged corp costs
+ * one listing walk (⌈follows / limit⌉ get_by_user calls, no GET, no record read); a change costs
+ * a second walk and one GET per listed follow of the contacts sharing its bucket (about
+ * 1/1024 of them). A contact no staff member follows any more is no longer listed, so a scan
+ * never reports it deleted (as before: the callback's `del_external_contact` does).
  */
 import { badRow, SourceError } from '../../errors';
 import { instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
@@ -56,6 +64,18 @@ import type {
   SourceName,
 } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
+import {
+  addEntry,
+  bucketOf,
+  changedBuckets,
+  decodeBuckets,
+  decodeFingerprint,
+  emptyFingerprint,
+  encodeBuckets,
+  encodeFingerprint,
+  entryHash,
+  type Fingerprint,
+} from './fingerprint';
 
 // ---------- canonical records ----------
 
@@ -134,6 +154,8 @@ const STAFF_CACHE_MS = 60_000;
 export const CONTACT_IDS_TTL_MS = 60_000;
 const CONTACT_IDS_MAX = 1_000_000;
 const CURSOR_PREFIX = 'wc1:';
+/** Listing calls one scan page makes at most while they name no contact to re-read (a check walk, or an emit walk between changes). */
+const WALK_CALLS_PER_PAGE = 10;
 
 /** errcodes meaning "this access token is no good": invalid, expired, missing (40001: WeChat-style bad credential). */
 const TOKEN_ERRCODES = new Set([40001, 40014, 41001, 42001]);
@@ -176,18 +198,41 @@ function errcodeOf(source: SourceName, body: JsonObject, request: string): numbe
 // ---------- scan cursor ----------
 
 /**
- * Where a scan stands: staff member `s` (their userid; the walk goes in userid order) at
- * WeCom's own cursor `c` ('' = their first page), or `s: null` = a pass has ended and the next
- * scan starts a new one. A userid, not a position, so staff joining or leaving between runs
- * cannot shift the walk onto someone else's page.
+ * Where a scan stands: staff member `s` (their userid; the walk goes in userid order; '' = before
+ * the first) at WeCom's own cursor `c` ('' = their first page), or `s: null` = a pass has ended
+ * and the next scan starts a new one. A userid, not a position, so staff joining or leaving
+ * between runs cannot shift the walk onto someone else's page.
+ *
+ * `walk` says what the pass does (fingerprint.ts):
+ * - `emit`: re-reads the contacts listed in `buckets` (all when null: a first pass, or no
+ *   fingerprint known) and sums their entries into `fingerprint`, which holds the last pass's
+ *   values for the other buckets;
+ * - `check`: reads the listing only, summing every entry into `seen`, to compare with `last`
+ *   (the last pass's) at the end: equal, the pass ends having re-read nothing; else an `emit`
+ *   walk of the buckets that differ follows;
+ * - `ended`: the pass is over; `fingerprint` is what it saw (null: a cursor of before
+ *   fingerprints, so the next pass re-reads everything once).
  */
+type Walk =
+  | { mode: 'emit'; fingerprint: Fingerprint; buckets: Set<number> | null }
+  | { mode: 'check'; last: Fingerprint; seen: Fingerprint }
+  | { mode: 'ended'; fingerprint: Fingerprint | null };
+
 interface ScanState {
   s: string | null;
   c: string;
+  walk: Walk;
 }
 
 function encodeCursor(state: ScanState): string {
-  return CURSOR_PREFIX + Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+  const w = state.walk;
+  const json =
+    w.mode === 'ended'
+      ? { s: null, c: '', ...(w.fingerprint ? { f: encodeFingerprint(w.fingerprint) } : {}) }
+      : w.mode === 'check'
+        ? { s: state.s, c: state.c, m: 'check', f: encodeFingerprint(w.last), a: encodeFingerprint(w.seen) }
+        : { s: state.s, c: state.c, m: 'emit', f: encodeFingerprint(w.fingerprint), ...(w.buckets ? { x: encodeBuckets(w.buckets) } : {}) };
+  return CURSOR_PREFIX + Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
 }
 
 function decodeCursor(source: SourceName, cursor: string | null): ScanState | null {
@@ -201,7 +246,43 @@ function decodeCursor(source: SourceName, cursor: string | null): ScanState | nu
     throw bad();
   }
   if (!isObject(state) || !(state.s === null || typeof state.s === 'string') || typeof state.c !== 'string') throw bad();
-  return { s: state.s as string | null, c: state.c };
+  const fingerprint = (v: unknown) => {
+    const f = decodeFingerprint(v);
+    if (!f) throw bad();
+    return f;
+  };
+  const s = state.s as string | null;
+  const c = state.c;
+  if (s === null) return { s, c: '', walk: { mode: 'ended', fingerprint: state.f === undefined ? null : fingerprint(state.f) } };
+  if (state.m === 'check') return { s, c, walk: { mode: 'check', last: fingerprint(state.f), seen: fingerprint(state.a) } };
+  if (state.m === 'emit') {
+    const buckets = state.x === undefined ? null : decodeBuckets(state.x);
+    if (state.x !== undefined && !buckets) throw bad();
+    return { s, c, walk: { mode: 'emit', fingerprint: fingerprint(state.f), buckets } };
+  }
+  if (state.m !== undefined) throw bad();
+  // A cursor of before fingerprints, within a pass: it goes on re-reading everything.
+  return { s, c, walk: { mode: 'emit', fingerprint: emptyFingerprint(), buckets: null } };
+}
+
+/** The first position of a new pass: a check of the listing when the last pass left a fingerprint, else a pass re-reading everything. */
+function passAfter(fingerprint: Fingerprint | null): ScanState {
+  return {
+    s: '',
+    c: '',
+    walk: fingerprint ? { mode: 'check', last: fingerprint, seen: emptyFingerprint() } : { mode: 'emit', fingerprint: emptyFingerprint(), buckets: null },
+  };
+}
+
+/** What follows the end of a walk: the pass ends, or (a check that found changes) an emit walk of the buckets that changed. */
+function afterWalk(walk: Exclude<Walk, { mode: 'ended' }>): ScanState {
+  if (walk.mode === 'emit') return { s: null, c: '', walk: { mode: 'ended', fingerprint: walk.fingerprint } };
+  const changed = changedBuckets(walk.seen, walk.last);
+  if (!changed.size) return { s: null, c: '', walk: { mode: 'ended', fingerprint: walk.seen } };
+  // The unchanged buckets keep what the check saw; the changed ones are summed again by the walk that re-reads them.
+  const fingerprint = Uint32Array.from(walk.seen);
+  for (const b of changed) fingerprint[b] = 0;
+  return { s: '', c: '', walk: { mode: 'emit', fingerprint, buckets: changed } };
 }
 
 // ---------- reading WeCom's shapes ----------
@@ -552,37 +633,57 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     },
 
     async scan(cursor, pageSize) {
-      const state = decodeCursor(SOURCE, cursor);
+      const decoded = decodeCursor(SOURCE, cursor);
+      let state = !decoded || decoded.walk.mode === 'ended' ? passAfter(decoded?.walk.mode === 'ended' ? decoded.walk.fingerprint : null) : decoded;
       const limit = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
       const staff = await staffList();
-      // Resume at the named staff member, or the next one in order if they left since.
-      const at = state?.s == null ? 0 : staff.findIndex((s) => s >= state.s!);
-      const end = encodeCursor({ s: null, c: '' });
-      if (at < 0 || at >= staff.length) return { records: [], cursor: end, done: true } satisfies ScanPage;
-      const staffId = staff[at];
-      const serverCursor = state?.s === staffId ? state.c : '';
       const request = `POST ${PATH.byUser}`;
-      const answer = await observer.call({ source: SOURCE, operation: 'scan', batchSize: limit }, () =>
-        call('POST', PATH.byUser, {}, { userid_list: [staffId], cursor: serverCursor, limit }, new Set([USERID_NOT_FOUND])),
-      );
       const ids: string[] = [];
-      let next = '';
-      if (!(answer instanceof ErrcodeFailure)) {
-        const list = answer.external_contact_list;
-        if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
-        const nc = answer.next_cursor ?? '';
-        if (typeof nc !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
-        next = nc === serverCursor ? '' : nc;
-        for (const item of list) {
-          const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
-          // An entry that names no contact cannot be placed; the cursor moves past it regardless.
-          if (id && !ids.includes(id)) ids.push(id);
+      // A page is one listing call, or up to WALK_CALLS_PER_PAGE while they name no contact to re-read.
+      for (let calls = 0; ;) {
+        const walk = state.walk as Exclude<Walk, { mode: 'ended' }>;
+        // Resume at the named staff member, or the next one in order if they left since.
+        const at = staff.findIndex((s) => s >= state.s!);
+        if (at < 0) {
+          state = afterWalk(walk);
+          break;
         }
-      } // else 60111: the staff member left between listing and paging; their contacts were handed over or are gone.
+        const staffId = staff[at];
+        const serverCursor = state.s === staffId ? state.c : '';
+        const answer = await observer.call({ source: SOURCE, operation: 'scan', batchSize: limit }, () =>
+          call('POST', PATH.byUser, {}, { userid_list: [staffId], cursor: serverCursor, limit }, new Set([USERID_NOT_FOUND])),
+        );
+        calls++;
+        let next = '';
+        if (!(answer instanceof ErrcodeFailure)) {
+          const list = answer.external_contact_list;
+          if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
+          const nc = answer.next_cursor ?? '';
+          if (typeof nc !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+          next = nc === serverCursor ? '' : nc;
+          for (const item of list) {
+            const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
+            // An entry that names no contact cannot be placed; the cursor moves past it regardless.
+            if (!id) continue;
+            const bucket = bucketOf(id);
+            if (walk.mode === 'check') addEntry(walk.seen, bucket, entryHash(item as JsonObject));
+            else if (!walk.buckets || walk.buckets.has(bucket)) {
+              addEntry(walk.fingerprint, bucket, entryHash(item as JsonObject));
+              if (!ids.includes(id)) ids.push(id);
+            }
+          }
+        } // else 60111: the staff member left between listing and paging; their contacts were handed over or are gone.
+        if (next) state = { ...state, s: staffId, c: next };
+        else if (at + 1 < staff.length) state = { ...state, s: staff[at + 1], c: '' };
+        else {
+          state = afterWalk(walk);
+          break;
+        }
+        if (ids.length || calls >= WALK_CALLS_PER_PAGE) break;
+      }
       // The page's contacts, re-read whole: get_by_user's follow_info is only this staff member's entry.
       const records = ids.length ? (await connector.scanRecords(ids)).filter((r): r is ScannedRecord => r !== null) : [];
-      const following = next ? { s: staffId, c: next } : at + 1 < staff.length ? { s: staff[at + 1], c: '' } : null;
-      return { records, cursor: following ? encodeCursor(following) : end, done: following === null } satisfies ScanPage;
+      return { records, cursor: encodeCursor(state), done: state.walk.mode === 'ended' } satisfies ScanPage;
     },
 
     async scanRecords(recordIds) {
