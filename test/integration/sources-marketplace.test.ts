@@ -431,6 +431,31 @@ describe('Marketplace source: identity feed', () => {
     }
   });
 
+  it('keeps its place through scans from the end that find nothing new, so a later change still shows up', async () => {
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 20; guard++) {
+      const page = await tmall.scan(cursor, 2);
+      cursor = page.cursor;
+      if (page.done) break;
+    }
+    // Re-runs with nothing changed: nothing read, each ending where it began.
+    for (let run = 0; run < 3; run++) {
+      const again = await tmall.scan(cursor, 2);
+      expect(again).toEqual({ records: [], cursor, done: true });
+    }
+    await db('tb_buyers')
+      .where('buyer_open_uid', B3)
+      .update({ modified: T0 + 30 * D });
+    try {
+      const next = await tmall.scan(cursor, 2);
+      expect(next.records.map((r) => r.recordId)).toEqual([B3]);
+    } finally {
+      await db('tb_buyers')
+        .where('buyer_open_uid', B3)
+        .update({ modified: T0 + 21 * D });
+    }
+  });
+
   it('emits a real member phone as PHONE and never a virtual or masked number', async () => {
     const records = await tmall.scanRecords([B1, B3, B4, B5, 'AAnobody00000']);
     expect(records[0]).toEqual({ source: 'shop_tmall', recordId: B1, updatedAt: iso(T0 + 20 * D), identifiers: [{ kind: 'PHONE', value: '+8613800138000' }] });

@@ -750,16 +750,20 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
         .map((m) => ({ m, sec: secondsOf(m.modified), uid: text(m.buyer_open_uid) }))
         .filter((x): x is { m: JsonObject; sec: number; uid: string } => x.sec != null && x.uid != null);
       const fresh = keyed.filter((x) => x.sec > pos.m || (x.sec === pos.m && (pos.u == null || x.uid > pos.u)));
+      const more = pos.p * size < total;
       let next = pos;
       if (keyed.length) {
         const last = keyed[keyed.length - 1];
+        // A page wholly within the cursor's second moves on to the next page only when there is
+        // one. The last page stays put: later changes join the window after it, and a page
+        // number past the end would start past the first of them (a re-run that found nothing
+        // new used to step there, and the changes after it were never read).
         next =
           last.sec > pos.m
             ? { m: last.sec, u: keyed.filter((x) => x.sec === last.sec).reduce((a, x) => (x.uid > a ? x.uid : a), last.uid), p: 1 }
-            : { m: pos.m, u: [pos.u ?? '', ...keyed.map((x) => x.uid)].reduce((a, b) => (b > a ? b : a)), p: pos.p + 1 };
+            : { m: pos.m, u: [pos.u ?? '', ...keyed.map((x) => x.uid)].reduce((a, b) => (b > a ? b : a)), p: more ? pos.p + 1 : pos.p };
       }
       const records = fresh.map((x) => toScanned(x.m)).filter((r): r is ScannedRecord => r !== null);
-      const more = pos.p * size < total;
       return { records, cursor: encodeCursor(next), done: !more } satisfies ScanPage;
     },
 
