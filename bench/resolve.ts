@@ -101,6 +101,7 @@ async function main() {
     const again = Date.now();
     const rerun = await resolve({ store, db, connectors, rules });
     const rerunSeconds = (Date.now() - again) / 1000;
+    const bySource = (st: typeof rerun) => config.sources.map((s) => `${s.name} ${st.recordsReadBySource[s.name] ?? 0}`).join(', ');
     const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     process.stdout.write(
       [
@@ -111,7 +112,7 @@ async function main() {
         `  CPU              ${(used.user / 1e6).toFixed(1)} s user + ${(used.system / 1e6).toFixed(1)} s system (main thread and the preparer's worker), main thread's GC pauses ${(gcMs / 1000).toFixed(1)} s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
         `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
-        `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read, ${rerun.recordsChanged} changed`,
+        `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read (${bySource(rerun)}), ${rerun.recordsChanged} changed`,
       ].join('\n') + '\n',
     );
     process.stdout.write(
@@ -128,6 +129,7 @@ async function main() {
         cpuSeconds: (used.user + used.system) / 1e6,
         gcSeconds: gcMs / 1000,
         rerunSeconds,
+        rerunRecordsRead: rerun.recordsReadBySource,
       }) + '\n',
     );
   } finally {

@@ -79,6 +79,8 @@ export const DEFAULT_SCAN_PAGE = 1000;
 export const DEFAULT_LINK_BATCH = 2000;
 
 export interface ResolveStats extends StageStats, LinkStats, ProbabilisticStats {
+  /** `recordsRead` by source: what each source's scan (or a webhook's re-read) answered. */
+  recordsReadBySource: Partial<Record<SourceName, number>>;
   pagesRead: number;
   batches: number;
   /** Batches re-planned because the store changed under them. */
@@ -324,6 +326,7 @@ async function stageRecords(
   }
   const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
+  stats.recordsReadBySource[source] = (stats.recordsReadBySource[source] ?? 0) + records.length;
   if (cursor !== undefined) changes.cursor = cursor;
   // One turn of the event loop before the page is written: a next page that a source behind HTTP
   // has answered by now is read and sent to the preparer's worker, which prepares it while this
@@ -437,7 +440,19 @@ function storeOf(opts: { store?: IdMapStore; db?: Knex }): IdMapStore {
 }
 
 function emptyStats(): ResolveStats {
-  return { ...emptyStageStats(), ...emptyLinkStats(), ...emptyProbabilisticStats(), pagesRead: 0, batches: 0, retries: 0, stageMs: 0, linkMs: 0, probabilisticMs: 0, ms: 0 };
+  return {
+    ...emptyStageStats(),
+    ...emptyLinkStats(),
+    ...emptyProbabilisticStats(),
+    recordsReadBySource: {},
+    pagesRead: 0,
+    batches: 0,
+    retries: 0,
+    stageMs: 0,
+    linkMs: 0,
+    probabilisticMs: 0,
+    ms: 0,
+  };
 }
 
 async function countPending(store: IdMapStore): Promise<number> {

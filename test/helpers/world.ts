@@ -45,6 +45,8 @@ export interface TestWorld {
   scrm: ScrmServer;
   /** The demo systems beyond the four (demo/systems/: WeCom, the marketplace), each served by its stand-in. */
   standIns: Record<string, StandIn>;
+  /** Each of those systems' SQLite store (the file its stand-in serves), by system name. */
+  systemStores: Record<string, string>;
   /** Every call the connectors made to a system. */
   calls: CallRecorder;
   /** Every call made to the OneID reader, by method. */
@@ -150,6 +152,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     support,
     scrm,
     standIns,
+    systemStores: Object.fromEntries(systems.map((system) => [system.name, path.join(dir, `${system.store}.sqlite`)])),
     calls,
     idmapCalls,
     truthFile,
