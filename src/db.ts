@@ -179,6 +179,21 @@ const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' 
 const sqliteBinding = (b: unknown) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b);
 
 /**
+ * A template's bindings with one call's values in its slots. A module-level function, not an
+ * arrow made per call: V8 holds a function's optimized code only weakly, so code made for a
+ * closure is dropped by a major GC while none of its closures is alive (the gateway idling or
+ * serving other queries) and compiled again afterwards; module-level functions keep theirs.
+ */
+function bindingsOf(template: Template, values: readonly unknown[]): unknown[] {
+  const out = new Array<unknown>(template.bindings.length);
+  for (let i = 0; i < out.length; i++) {
+    const b = template.bindings[i];
+    out[i] = sqliteBinding(b instanceof Slot ? values[b.index] : b);
+  }
+  return out;
+}
+
+/**
  * `conn` is the database the query builders come from. `readOnly`: someone else's database (a
  * source), opened read-only and never created; otherwise (the OneID store) read-write with
  * `query_only`, since a read-only connection cannot always open a WAL database.
@@ -243,10 +258,7 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
         templates.set(shape, (template = templateOf(build, values.length)));
       }
       if (template) {
-        const out = run(
-          template,
-          template.bindings.map((b) => sqliteBinding(b instanceof Slot ? values[b.index] : b)),
-        );
+        const out = run(template, bindingsOf(template, values));
         if (out) return out.rows;
       }
       const query = build(values);

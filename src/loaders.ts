@@ -65,6 +65,33 @@ function missing(source: SourceName, capability: string): never {
   throw new Error(`source ${source} does not provide ${capability}`);
 }
 
+/*
+ * The work of the per-request loader methods lives in module-level functions: the methods are
+ * closures made per request, and V8 keeps a closure's optimized code only weakly (dropped by a
+ * major GC while none of them is alive, e.g. while the gateway idles), so what they run
+ * themselves is compiled again after every idle spell. Module-level functions keep their code.
+ */
+
+/** The keys of a customer's records in one source. */
+function recordIdsIn(linked: readonly SourceRecordRow[], source: SourceName): string[] {
+  const ids: string[] = [];
+  for (let i = 0; i < linked.length; i++) if (linked[i].source === source) ids.push(linked[i].recordId);
+  return ids;
+}
+
+/** A customer's record keys per providing source, in the providers' order; sources without records left out. */
+function recordIdsByProvider(linked: readonly SourceRecordRow[], providers: ReadonlyArray<{ name: SourceName }>): Array<{ source: SourceName; ids: string[] }> {
+  // One pass over the customer's records (sorted by source) per provider: every customer of a list asks.
+  const out: Array<{ source: SourceName; ids: string[] }> = [];
+  for (let p = 0; p < providers.length; p++) {
+    const source = providers[p].name;
+    let ids: string[] | null = null;
+    for (let i = 0; i < linked.length; i++) if (linked[i].source === source) (ids ??= []).push(linked[i].recordId);
+    if (ids) out.push({ source, ids });
+  }
+  return out;
+}
+
 export function createLoaders(deps: LoaderDeps) {
   const { idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries, account = new Map() } = deps;
   const batches = new Map<string, DataLoader<string, unknown>>();
@@ -152,22 +179,12 @@ export function createLoaders(deps: LoaderDeps) {
 
     /** The record keys a customer has in one source (one OneID round for all customers of a level). */
     async recordIds(customerId: string, source: SourceName): Promise<string[]> {
-      return (await sourceRecords.load(customerId)).filter((r) => r.source === source).map((r) => r.recordId);
+      return recordIdsIn(await sourceRecords.load(customerId), source);
     },
 
     /** The sources providing `capability` in which the customer has records, with those records' keys (one OneID round). */
     async recordIdsProviding(customerId: string, capability: CapabilityName): Promise<Array<{ source: SourceName; ids: string[] }>> {
-      const linked = await sourceRecords.load(customerId);
-      const providers = providing(capability);
-      // One pass over the customer's records (sorted by source), in the providers' order: every customer of a list asks.
-      const out: Array<{ source: SourceName; ids: string[] }> = [];
-      for (let p = 0; p < providers.length; p++) {
-        const source = providers[p].name;
-        let ids: string[] | null = null;
-        for (let i = 0; i < linked.length; i++) if (linked[i].source === source) (ids ??= []).push(linked[i].recordId);
-        if (ids) out.push({ source, ids });
-      }
-      return out;
+      return recordIdsByProvider(await sourceRecords.load(customerId), providing(capability));
     },
 
     /** `registry.providing`, made once per request and capability (the registry does not change). */

@@ -16,7 +16,7 @@
  * Context type stays as it is and nothing outlives the request.
  */
 import type { Knex } from 'knex';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLResolveInfo } from 'graphql';
 import crypto from 'node:crypto';
 import type { Context, Viewer } from '../context';
@@ -86,34 +86,53 @@ type DbAuditRow = {
  * write that carried its rows.
  */
 export function groupCommit<R>(write: (rows: R[]) => Promise<void>): (rows: readonly R[]) => Promise<void> {
-  let queued: { rows: R[]; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } | null = null;
-  let writing = false;
-  async function drain() {
-    writing = true;
-    while (queued) {
-      const batch = queued;
-      queued = null;
+  const group = new GroupCommit(write);
+  return (rows) => group.add(rows);
+}
+
+interface Batch<R> {
+  rows: R[];
+  waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>;
+}
+
+/**
+ * groupCommit's state, with its work in methods rather than in closures made per call: V8 keeps
+ * a closure's optimized code only weakly (src/db.ts `bindingsOf`), so a closure's would be
+ * compiled again after every idle spell.
+ */
+class GroupCommit<R> {
+  private queued: Batch<R> | null = null;
+  private writing = false;
+
+  constructor(private readonly write: (rows: R[]) => Promise<void>) {}
+
+  add(rows: readonly R[]): Promise<void> {
+    const batch = (this.queued ??= { rows: [], waiters: [] });
+    for (const r of rows) batch.rows.push(r);
+    const written = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (!this.writing) {
+      // The first rows wait one turn of the event loop (setImmediate runs after the poll phase), so
+      // that the responses finished by the same I/O turn share its INSERT and commit.
+      this.writing = true;
+      setImmediate(() => void this.drain());
+    }
+    return written;
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queued) {
+      const batch = this.queued;
+      this.queued = null;
       try {
-        await write(batch.rows);
+        await this.write(batch.rows);
         for (const w of batch.waiters) w.resolve();
       } catch (e) {
         for (const w of batch.waiters) w.reject(e);
       }
     }
-    writing = false;
+    this.writing = false;
   }
-  return (rows) =>
-    new Promise<void>((resolve, reject) => {
-      queued ??= { rows: [], waiters: [] };
-      for (const r of rows) queued.rows.push(r);
-      queued.waiters.push({ resolve, reject });
-      if (!writing) {
-        // The first rows wait one turn of the event loop (setImmediate runs after the poll phase), so
-        // that the responses finished by the same I/O turn share its INSERT and commit.
-        writing = true;
-        setImmediate(() => void drain());
-      }
-    });
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -336,45 +355,68 @@ export function auditLogOf(ctx: unknown): AuditLog | undefined {
  * store runs in-process, so a deadline would measure only how busy this process is).
  */
 export function auditPlugin(auditLog: AuditLog, opts: { log?: Logger; now?: () => Date; timeoutMs?: number | null } = {}): ApolloServerPlugin<Context> {
-  const now = opts.now ?? (() => new Date());
-  const timeoutMs = opts.timeoutMs === undefined ? DEFAULT_AUDIT_TIMEOUT_MS : opts.timeoutMs;
+  const settings: AuditSettings = {
+    auditLog,
+    log: opts.log,
+    now: opts.now ?? (() => new Date()),
+    timeoutMs: opts.timeoutMs === undefined ? DEFAULT_AUDIT_TIMEOUT_MS : opts.timeoutMs,
+  };
   return {
     async requestDidStart({ contextValue }) {
-      const collector = beginAudit(contextValue, auditLog);
-      return {
-        async willSendResponse(rc) {
-          if (collector.isEmpty) return;
-          const ctx = rc.contextValue;
-          try {
-            const write = auditLog.record(
-              collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: now().toISOString() }),
-            );
-            await (timeoutMs === null ? write : withDeadline(write, timeoutMs));
-          } catch (e) {
-            // Past the deadline the write may still commit later: an extra row, never a missing one.
-            const late = e instanceof OneidTimeoutError;
-            (ctx.log ?? opts.log)?.error(
-              { err: safeError(e) },
-              late ? 'access audit write did not commit in time; personal data withheld' : 'access audit write failed; personal data withheld',
-            );
-            // Over its deadline the OneID store is taken as unavailable, as its reads are (src/idmap/guarded.ts): 503 with Retry-After.
-            const unavailable = late ? oneidUnavailable() : null;
-            rc.response.body = {
-              kind: 'single',
-              singleResult: {
-                data: null,
-                errors: [
-                  unavailable
-                    ? { message: unavailable.message, extensions: { code: 'ONEID_UNAVAILABLE', retryAfterSeconds: unavailable.extensions.retryAfterSeconds } }
-                    : { message: 'The access audit could not be written; the data was withheld', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } },
-                ],
-              },
-            };
-            rc.response.http.status = 503;
-            if (unavailable) rc.response.http.headers.set('retry-after', String(unavailable.extensions.retryAfterSeconds));
-          }
-        },
-      };
+      return new AuditedResponse(beginAudit(contextValue, auditLog), settings);
     },
   };
+}
+
+interface AuditSettings {
+  auditLog: AuditLog;
+  log?: Logger;
+  now: () => Date;
+  timeoutMs: number | null;
+}
+
+/**
+ * One request's audit hook. A class, so that its work is a prototype method made once: V8 keeps
+ * a closure's optimized code only weakly (src/db.ts `bindingsOf`), and a hook written as a
+ * closure per request was compiled again after every idle spell.
+ */
+class AuditedResponse {
+  constructor(
+    private readonly collector: AuditCollector,
+    private readonly settings: AuditSettings,
+  ) {}
+
+  async willSendResponse(rc: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
+    const { collector, settings } = this;
+    if (collector.isEmpty) return;
+    const ctx = rc.contextValue;
+    try {
+      const write = settings.auditLog.record(
+        collector.entries({ viewer: ctx.viewer, requestId: ctx.requestId, operationName: rc.operationName ?? null, at: settings.now().toISOString() }),
+      );
+      await (settings.timeoutMs === null ? write : withDeadline(write, settings.timeoutMs));
+    } catch (e) {
+      // Past the deadline the write may still commit later: an extra row, never a missing one.
+      const late = e instanceof OneidTimeoutError;
+      (ctx.log ?? settings.log)?.error(
+        { err: safeError(e) },
+        late ? 'access audit write did not commit in time; personal data withheld' : 'access audit write failed; personal data withheld',
+      );
+      // Over its deadline the OneID store is taken as unavailable, as its reads are (src/idmap/guarded.ts): 503 with Retry-After.
+      const unavailable = late ? oneidUnavailable() : null;
+      rc.response.body = {
+        kind: 'single',
+        singleResult: {
+          data: null,
+          errors: [
+            unavailable
+              ? { message: unavailable.message, extensions: { code: 'ONEID_UNAVAILABLE', retryAfterSeconds: unavailable.extensions.retryAfterSeconds } }
+              : { message: 'The access audit could not be written; the data was withheld', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } },
+          ],
+        },
+      };
+      rc.response.http.status = 503;
+      if (unavailable) rc.response.http.headers.set('retry-after', String(unavailable.extensions.retryAfterSeconds));
+    }
+  }
 }
