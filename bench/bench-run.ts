@@ -25,6 +25,8 @@ export interface BenchRun {
   copyStore(name: string): Promise<string>;
   /** The run's config on the stand-ins started here, with its OneID store at `oneidFile` and `overrides` on top. */
   configFor(oneidFile: string, overrides?: Record<string, unknown>): ReturnType<typeof parseConfig>;
+  /** The same config written as a file in this run's temporary directory, for a gateway started as a process of its own. */
+  configFileFor(oneidFile: string, overrides?: Record<string, unknown>): string;
   /** Stops the stand-ins and removes the copies. */
   close(): void;
 }
@@ -41,6 +43,12 @@ export async function openBenchRun(people: number, tmpPrefix: string): Promise<B
   const standIns = await spawnStandIns(worldDir, path.join(root, 'demo/stand-ins.ts'));
   const names = (rawConfig.sources as Array<{ name: string }>).map((s) => s.name);
   const sources = demoSourcesConfig(worldDir, standIns, 30_000).filter((s) => names.includes(s.name));
+  const raw = (oneidFile: string, overrides: Record<string, unknown>) => ({
+    ...rawConfig,
+    sources,
+    oneid: { ...rawConfig.oneid, connection: { ...rawConfig.oneid.connection, filename: oneidFile } },
+    ...overrides,
+  });
   return {
     sample,
     async copyStore(name) {
@@ -50,8 +58,12 @@ export async function openBenchRun(people: number, tmpPrefix: string): Promise<B
       original.close();
       return file;
     },
-    configFor: (oneidFile, overrides = {}) =>
-      parseConfig({ ...rawConfig, sources, oneid: { ...rawConfig.oneid, connection: { ...rawConfig.oneid.connection, filename: oneidFile } }, ...overrides }, configFile),
+    configFor: (oneidFile, overrides = {}) => parseConfig(raw(oneidFile, overrides), configFile),
+    configFileFor(oneidFile, overrides = {}) {
+      const file = path.join(tmp, `config-${path.basename(oneidFile)}.json`);
+      fs.writeFileSync(file, JSON.stringify(raw(oneidFile, overrides)));
+      return file;
+    },
     close() {
       standIns.stop();
       fs.rmSync(tmp, { recursive: true, force: true });
