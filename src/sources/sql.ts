@@ -16,7 +16,7 @@
  * silently create an empty database the way a writable open would.
  */
 import type { Knex } from 'knex';
-import { openDatabase, directReads, isMysql, MAX_IN_LIST, type SqlConnection } from '../db';
+import { openDatabase, directReads, isMysql, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
 import { SourceError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
@@ -74,6 +74,40 @@ export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_
   return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs });
 }
 
+// The per-statement work lives in module-level functions, not in closures written inside `run`
+// and `guarded`: V8 holds a function's optimized code only weakly while no closure of it is
+// alive, so a closure created per call re-compiles after any major GC between requests, while a
+// module-level function keeps its code. Per call they are bound (`fn.bind(null, ...)`) rather
+// than wrapped in an arrow: a bound function has no code of its own, while a forwarding arrow
+// gets optimized with the callee inlined (async ones too), and loses that code again.
+
+/** `read()`, with any failure it rejects with classified as a SourceError (see toSourceError). */
+async function readAsSourceError<T>(source: SourceName, operation: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    throw toSourceError(source, operation, e);
+  }
+}
+
+/** One statement, read directly where src/db.ts can, otherwise through knex with the timeout. */
+function readStatement<T>(direct: DirectReads, db: Knex, build: (db: Knex) => Statement, viaKnex: (statement: Statement) => PromiseLike<unknown>): Promise<T> {
+  const statement = build(db);
+  return direct.read<T>(statement, () => viaKnex(statement));
+}
+
+/** One shaped statement (see `SqlSource.runShaped`). */
+function readShaped<T>(
+  direct: DirectReads,
+  db: Knex,
+  key: string,
+  values: readonly unknown[],
+  build: (db: Knex, values: readonly unknown[]) => Knex.QueryBuilder | Knex.Raw,
+  viaKnex: (statement: Statement) => PromiseLike<unknown>,
+): Promise<T> {
+  return direct.shaped<T>(key, values, (v) => build(db, v), viaKnex);
+}
+
 export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   const { source } = opts;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
@@ -95,13 +129,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   function guarded<T>(operation: string, read: () => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: connection closed`));
     return breaker.run(
-      async () => {
-        try {
-          return await read();
-        } catch (e) {
-          throw toSourceError(source, operation, e);
-        }
-      },
+      readAsSourceError.bind(null, source, operation, read) as () => Promise<T>,
       isFailure,
       () =>
         new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`, {
@@ -111,10 +139,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   }
 
   function run<T>(operation: string, build: (db: Knex) => Statement): Promise<T> {
-    return guarded(operation, () => {
-      const statement = build(db);
-      return direct.read<T>(statement, () => viaKnex(statement));
-    });
+    return guarded(operation, readStatement.bind(null, direct, db, build, viaKnex) as () => Promise<T>);
   }
 
   function runShaped<T>(
@@ -123,14 +148,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
     values: readonly unknown[],
     build: (db: Knex, values: readonly unknown[]) => Knex.QueryBuilder | Knex.Raw,
   ): Promise<T> {
-    return guarded(operation, () =>
-      direct.shaped<T>(
-        `${operation}\u0000${shape}`,
-        values,
-        (v) => build(db, v),
-        (q) => viaKnex(q),
-      ),
-    );
+    return guarded(operation, readShaped.bind(null, direct, db, `${operation}\u0000${shape}`, values, build, viaKnex) as () => Promise<T>);
   }
 
   return {
@@ -318,16 +336,41 @@ export async function batchByKey<V>(
   maxBatch: number,
   fetch: (chunk: string[]) => Promise<Map<string, V>>,
   missing: () => V,
-  accept: (key: string) => boolean = () => true,
+  accept: (key: string) => boolean = acceptAll,
 ): Promise<V[]> {
   const distinct = [...new Set(keys)].filter(accept);
   const found = new Map<string, V>();
-  await chunked(observer, call, distinct, maxBatch, async (chunk) => {
-    const answers = await fetch(chunk);
-    for (const k of chunk) if (answers.has(k)) found.set(k, answers.get(k) as V);
-    return [];
-  });
-  return keys.map((k) => (found.has(k) ? (found.get(k) as V) : missing()));
+  await chunked(observer, call, distinct, maxBatch, (chunk) => fetchInto(fetch, chunk, found));
+  const answers: V[] = [];
+  for (const k of keys) answers.push(found.has(k) ? (found.get(k) as V) : missing());
+  return answers;
+}
+
+/** One chunk's answers into `found` (module-level for its optimized code, see readAsSourceError). */
+async function fetchInto<V>(fetch: (chunk: string[]) => Promise<Map<string, V>>, chunk: string[], found: Map<string, V>): Promise<never[]> {
+  const answers = await fetch(chunk);
+  for (const k of chunk) if (answers.has(k)) found.set(k, answers.get(k) as V);
+  return [];
+}
+
+function acceptAll(): boolean {
+  return true;
+}
+
+/**
+ * `groupRows` by `key`, each row converted by `convert(source, row)`: the grouped answer of a
+ * batch read, without closures made per call.
+ */
+export function groupConverted<R, T>(rows: readonly R[], key: (r: R) => string, source: SourceName, convert: (source: SourceName, r: R) => T): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const item = convert(source, r);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 /** A trimmed string, or null for NULL and blanks (sources store '' for "not given"). */
