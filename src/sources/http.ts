@@ -173,6 +173,207 @@ export function retryAfterMs(header: string | null, nowMs: number): number {
   return ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_SECONDS * 1000) : 0;
 }
 
+// One request's work is in module-level functions and the prototype methods of `Exchange`, not
+// in closures written inside the transport's functions: V8 holds a function's optimized code
+// only weakly while no closure of it is alive, so a closure made per request loses it at any
+// major GC between requests and re-compiles; module-level functions and prototype methods keep
+// theirs. The listeners are the methods bound per request (`.bind(this)`), not forwarding arrows:
+// a bound function has no code of its own, while a forwarding arrow gets optimized with the
+// method inlined, and loses that code again.
+
+/** What a request needs of its transport, made once per transport. */
+interface Link {
+  client: typeof http | typeof https;
+  agent: http.Agent;
+  base: URL;
+  /** Deadline for one attempt, from sending the request to the end of the body. */
+  timeoutMs: number;
+  retries: number;
+  backoffMs: number;
+  maxResponseBytes: number;
+  headers: Record<string, string> | undefined;
+  fail(code: SourceErrorCode, request: string, what: string, status?: number, detail?: Record<string, unknown>): SourceError;
+  limited(retryAfter: string | string[] | null, request: string, status: number): AttemptFailure;
+  tooLarge(request: string, status: number, declared?: number): AttemptFailure;
+}
+
+/** Whether a failed call counts against the breaker. */
+function isSystemFailure(e: unknown): boolean {
+  return !(e instanceof AttemptFailure) || e.systemFailure;
+}
+
+/** Attempts until one answers, a failure is not transient, or the retries are spent; backs off between attempts. */
+async function attemptWithRetries(link: Link, method: 'GET' | 'POST', target: string, request: string, payload: string | undefined): Promise<JsonObject> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(link, method, target, request, payload);
+    } catch (e) {
+      if (e instanceof AttemptFailure && e.transient && n < link.retries) {
+        await new Promise((r) => setTimeout(r, Math.min(250, link.backoffMs * 2 ** n)));
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * One request and its whole answer. One deadline covers the socket, the headers and the whole
+ * body, so a server that stalls mid-body cannot hang us. A pooled connection the server closed
+ * while it sat idle fails before any answer: that request is sent once more on a new connection
+ * (not an attempt: the system never saw it), as Node's documentation advises for keep-alive.
+ */
+function attempt(link: Link, method: 'GET' | 'POST', target: string, request: string, body: string | undefined, fresh = false): Promise<JsonObject> {
+  return new Promise<JsonObject>((resolve, reject) => new Exchange(link, method, target, request, body, fresh, resolve, reject).start());
+}
+
+/** The state of one attempt (see `attempt`) and its handlers. */
+class Exchange {
+  private done = false;
+  private timedOut = false;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private req: http.ClientRequest | null = null;
+  private res: http.IncomingMessage | null = null;
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly link: Link,
+    private readonly method: 'GET' | 'POST',
+    private readonly target: string,
+    private readonly request: string,
+    private readonly body: string | undefined,
+    private readonly fresh: boolean,
+    private readonly resolve: (value: JsonObject) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  start(): void {
+    const { link, body } = this;
+    const req = link.client.request(
+      {
+        protocol: link.base.protocol,
+        hostname: link.base.hostname,
+        port: link.base.port,
+        path: this.target,
+        method: this.method,
+        // A retry after a stale pooled connection takes a connection of its own.
+        agent: this.fresh ? false : link.agent,
+        headers: {
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          // The trace context of this call (src/sources/outgoing.ts).
+          ...outgoingHeaders(),
+          ...link.headers,
+        },
+      },
+      this.response.bind(this),
+    );
+    this.req = req;
+    req.on('error', this.requestError.bind(this));
+    this.timer = setTimeout(this.deadline.bind(this), link.timeoutMs);
+    req.end(body);
+  }
+
+  private settle(failure: AttemptFailure | null, value?: JsonObject): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    if (failure) this.reject(failure);
+    else this.resolve(value as JsonObject);
+  }
+
+  private lost(): AttemptFailure {
+    const { link, request } = this;
+    return this.timedOut
+      ? new AttemptFailure(link.fail('SOURCE_TIMEOUT', request, `did not answer within ${link.timeoutMs} ms`), false, true)
+      : // Refused, reset, closed mid-answer: the request may never have reached a live server.
+        new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, 'could not be reached'), true, true);
+  }
+
+  /** Stop reading and drop the connection: nothing more of this body is wanted. */
+  private discard(): void {
+    (this.req as http.ClientRequest).destroy();
+  }
+
+  private response(res: http.IncomingMessage): void {
+    const { link, request } = this;
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      // The body of a failure is never used: do not spend memory or the deadline on it.
+      this.discard();
+      if (status === 429 || status === 503) return this.settle(link.limited(res.headers['retry-after'] ?? null, request, status));
+      if (status >= 500) return this.settle(new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true));
+      return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'rejected the request', status), false, false));
+    }
+    const declared = res.headers['content-length'];
+    if (declared !== undefined && Number(declared) > link.maxResponseBytes) {
+      this.discard();
+      return this.settle(link.tooLarge(request, status, Number(declared)));
+    }
+    this.res = res;
+    this.status = status;
+    res.on('data', this.data.bind(this));
+    // A deadline or a connection lost mid-body: the same verdicts as before the headers.
+    res.on('error', this.failed.bind(this));
+    res.on('close', this.closed.bind(this));
+    res.on('end', this.end.bind(this));
+  }
+
+  private data(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.link.maxResponseBytes) {
+      this.discard();
+      return this.settle(this.link.tooLarge(this.request, this.status));
+    }
+    this.chunks.push(chunk);
+  }
+
+  private failed(): void {
+    this.settle(this.lost());
+  }
+
+  private closed(): void {
+    if (!(this.res as http.IncomingMessage).complete) this.settle(this.lost());
+  }
+
+  private end(): void {
+    const { link, request, status, chunks } = this;
+    let text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size)).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as TextDecoder drops it
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // A 200 with a broken body usually means a proxy or the system itself is in trouble.
+      return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'answered a body that is not JSON', status), false, true));
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'answered JSON that is not an object', status), false, true));
+    }
+    this.settle(null, parsed as JsonObject);
+  }
+
+  private requestError(e: NodeJS.ErrnoException): void {
+    if (this.done) return;
+    const req = this.req as http.ClientRequest;
+    if (!this.fresh && !this.timedOut && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+      this.done = true;
+      clearTimeout(this.timer);
+      attempt(this.link, this.method, this.target, this.request, this.body, true).then(this.resolve, this.reject);
+      return;
+    }
+    this.settle(this.lost());
+  }
+
+  private deadline(): void {
+    this.timedOut = true;
+    (this.req as http.ClientRequest).destroy();
+    this.settle(this.lost());
+  }
+}
+
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const { source, timeoutMs, retries } = options;
   if (!(timeoutMs > 0)) throw new Error(`createHttpTransport(${source}): timeoutMs must be > 0, got ${timeoutMs}`);
@@ -269,111 +470,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     return pathname + search;
   }
 
-  /**
-   * One request and its whole answer. One deadline covers the socket, the headers and the whole
-   * body, so a server that stalls mid-body cannot hang us. A pooled connection the server closed
-   * while it sat idle fails before any answer: that request is sent once more on a new connection
-   * (not an attempt: the system never saw it), as Node's documentation advises for keep-alive.
-   */
-  function attempt(method: 'GET' | 'POST', target: string, request: string, body: string | undefined, fresh = false): Promise<JsonObject> {
-    return new Promise<JsonObject>((resolve, reject) => {
-      let done = false;
-      let timedOut = false;
-      const settle = (failure: AttemptFailure | null, value?: JsonObject) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        if (failure) reject(failure);
-        else resolve(value as JsonObject);
-      };
-      const lost = () =>
-        timedOut
-          ? new AttemptFailure(fail('SOURCE_TIMEOUT', request, `did not answer within ${timeoutMs} ms`), false, true)
-          : // Refused, reset, closed mid-answer: the request may never have reached a live server.
-            new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'could not be reached'), true, true);
-      const req = client.request(
-        {
-          protocol: base.protocol,
-          hostname: base.hostname,
-          port: base.port,
-          path: target,
-          method,
-          // A retry after a stale pooled connection takes a connection of its own.
-          agent: fresh ? false : agent,
-          headers: {
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
-            // The trace context of this call (src/sources/outgoing.ts).
-            ...outgoingHeaders(),
-            ...options.headers,
-          },
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          /** Stop reading and drop the connection: nothing more of this body is wanted. */
-          const discard = () => req.destroy();
-          if (status < 200 || status >= 300) {
-            // The body of a failure is never used: do not spend memory or the deadline on it.
-            discard();
-            if (status === 429 || status === 503) return settle(limited(res.headers['retry-after'] ?? null, request, status));
-            if (status >= 500) return settle(new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true));
-            return settle(new AttemptFailure(fail('SOURCE_BAD_RESPONSE', request, 'rejected the request', status), false, false));
-          }
-          const declared = res.headers['content-length'];
-          if (declared !== undefined && Number(declared) > maxResponseBytes) {
-            discard();
-            return settle(tooLarge(request, status, Number(declared)));
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxResponseBytes) {
-              discard();
-              return settle(tooLarge(request, status));
-            }
-            chunks.push(chunk);
-          });
-          // A deadline or a connection lost mid-body: the same verdicts as before the headers.
-          res.on('error', () => settle(lost()));
-          res.on('close', () => {
-            if (!res.complete) settle(lost());
-          });
-          res.on('end', () => {
-            let text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8');
-            if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as TextDecoder drops it
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // A 200 with a broken body usually means a proxy or the system itself is in trouble.
-              return settle(new AttemptFailure(fail('SOURCE_BAD_RESPONSE', request, 'answered a body that is not JSON', status), false, true));
-            }
-            if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-              return settle(new AttemptFailure(fail('SOURCE_BAD_RESPONSE', request, 'answered JSON that is not an object', status), false, true));
-            }
-            settle(null, parsed as JsonObject);
-          });
-        },
-      );
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (done) return;
-        if (!fresh && !timedOut && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
-          done = true;
-          clearTimeout(timer);
-          attempt(method, target, request, body, true).then(resolve, reject);
-          return;
-        }
-        settle(lost());
-      });
-      const timer = setTimeout(() => {
-        timedOut = true;
-        req.destroy();
-        settle(lost());
-      }, timeoutMs);
-      req.end(body);
-    });
-  }
+  const link: Link = { client, agent, base, timeoutMs, retries, backoffMs, maxResponseBytes, headers: options.headers, fail, limited, tooLarge };
 
   async function send(method: 'GET' | 'POST', path: string, query: Query | undefined, body: unknown): Promise<JsonObject> {
     const request = `${method} ${path}`;
@@ -395,23 +492,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         circuit: 'open',
       });
     try {
-      return await breaker.run(
-        async () => {
-          for (let n = 0; ; n++) {
-            try {
-              return await attempt(method, target, request, payload);
-            } catch (e) {
-              if (e instanceof AttemptFailure && e.transient && n < retries) {
-                await new Promise((r) => setTimeout(r, Math.min(250, backoffMs * 2 ** n)));
-                continue;
-              }
-              throw e;
-            }
-          }
-        },
-        (e) => !(e instanceof AttemptFailure) || e.systemFailure,
-        rejected,
-      );
+      return await breaker.run(() => attemptWithRetries(link, method, target, request, payload), isSystemFailure, rejected);
     } catch (e) {
       throw e instanceof AttemptFailure ? e.error : e;
     }
