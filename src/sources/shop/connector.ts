@@ -19,7 +19,7 @@ import type { Knex } from 'knex';
 import { badRow, badUserInput, SourceError } from '../../errors';
 import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupRows, integerOrNull, textOrNull, type BreakerOptions } from '../sql';
+import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
@@ -169,20 +169,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     maxBatch,
 
     accountsByIds(ids, account) {
-      return byNumericKey(
-        'accountsByIds',
-        ids,
-        account,
-        async (chunk) => {
-          const rows = await sql.runShaped<ShopAccountRow[]>('accountsByIds', String(chunk.length), chunk, (db, ids) =>
-            db('shop_accounts')
-              .select(ACCOUNT_COLUMNS)
-              .whereIn('account_id', ids as number[]),
-          );
-          return new Map(rows.map((r) => [String(r.account_id), toAccount(SOURCE, r)]));
-        },
-        () => null,
-      );
+      return byNumericKey('accountsByIds', ids, account, (chunk) => fetchAccounts(sql, SOURCE, chunk), noRecord);
     },
 
     /**
@@ -193,74 +180,17 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     async ordersByRecordIds(ids, query: OrderQuery = {}, account?: SourceAccount) {
       const sinceMs = sinceMillis(query.since);
       const limit = checkLimit(query.limit);
-      return byNumericKey(
-        'ordersByRecordIds',
-        ids,
-        account,
-        async (chunk) => {
-          // Bound values: the optional since and limit, then the chunk's ids; which of the two are present is the shape.
-          const scalars = [...(sinceMs != null ? [sinceMs] : []), ...(limit != null ? [limit] : [])];
-          const shape = `${chunk.length}:${sinceMs != null}:${limit != null}`;
-          const rows = await sql.runShaped<OrderRow[]>('ordersByRecordIds', shape, [...scalars, ...chunk], (db, values) => {
-            const newestFirst = [{ column: 'account_id' }, { column: 'placed_at', order: 'desc' }, { column: 'order_id', order: 'desc' }];
-            const ids = values.slice(scalars.length) as number[];
-            const base = db('orders').select(ORDER_COLUMNS).whereIn('account_id', ids);
-            if (sinceMs != null) base.where('placed_at', '>=', values[0] as number);
-            if (limit == null) return base.orderBy(newestFirst);
-            const ranked = base.select(db.raw('row_number() over (partition by account_id order by placed_at desc, order_id desc) as rn'));
-            return db
-              .from(ranked.as('ranked'))
-              .select(ORDER_COLUMNS)
-              .where('rn', '<=', values[scalars.length - 1] as number)
-              .orderBy(newestFirst);
-          });
-          const groups = groupRows(rows, (r) => String(r.account_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toOrder(SOURCE, x))]));
-        },
-        () => [],
-      );
+      return byNumericKey('ordersByRecordIds', ids, account, (chunk) => fetchOrders(sql, SOURCE, chunk, sinceMs, limit), noRecords);
     },
 
     /** In line_id order. A line whose order is missing has no currency and answers a bad row. */
     linesByOrderIds(ids, account) {
-      return byNumericKey(
-        'linesByOrderIds',
-        ids,
-        account,
-        async (chunk) => {
-          const rows = await sql.run<OrderLineRow[]>('linesByOrderIds', (db) =>
-            db('order_lines as l')
-              .leftJoin('orders as o', 'o.order_id', 'l.order_id')
-              .select('l.line_id', 'l.order_id', 'l.sku', 'l.name', 'l.category', 'l.qty', 'l.unit_price_cents', 'o.currency')
-              .whereIn('l.order_id', chunk)
-              .orderBy([{ column: 'l.order_id' }, { column: 'l.line_id' }]),
-          );
-          const groups = groupRows(rows, (r) => String(r.order_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toLine(SOURCE, x))]));
-        },
-        () => [],
-      );
+      return byNumericKey('linesByOrderIds', ids, account, (chunk) => fetchLines(sql, SOURCE, chunk), noRecords);
     },
 
     /** Oldest first per order. */
     refundsByOrderIds(ids, account) {
-      return byNumericKey(
-        'refundsByOrderIds',
-        ids,
-        account,
-        async (chunk) => {
-          const rows = await sql.run<RefundRow[]>('refundsByOrderIds', (db) =>
-            db('refunds as r')
-              .leftJoin('orders as o', 'o.order_id', 'r.order_id')
-              .select('r.refund_id', 'r.order_id', 'r.amount_cents', 'r.reason', 'r.refunded_at', 'o.currency')
-              .whereIn('r.order_id', chunk)
-              .orderBy([{ column: 'r.order_id' }, { column: 'r.refunded_at' }, { column: 'r.refund_id' }]),
-          );
-          const groups = groupRows(rows, (r) => String(r.order_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toRefund(SOURCE, x))]));
-        },
-        () => [],
-      );
+      return byNumericKey('refundsByOrderIds', ids, account, (chunk) => fetchRefunds(sql, SOURCE, chunk), noRecords);
     },
 
     /**
@@ -276,71 +206,12 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      */
     orderSummariesByRecordIds(ids, query?: SummaryQuery, account?: SourceAccount) {
       const windows = query ? summaryWindows(SOURCE, query) : null;
-      return byNumericKey(
-        'orderSummariesByRecordIds',
-        ids,
-        account,
-        async (chunk) => {
-          // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
-          const scalars = windows ? [...windows.starts, windows.end] : [];
-          const shape = `${chunk.length}:${windows ? windows.starts.length : '-'}`;
-          const rows = await sql.runShaped<OrderSummaryRow[]>('orderSummariesByRecordIds', shape, [...scalars, ...chunk], (db, values) => {
-            const counted = (expr: string) => db.raw(`case when o.status <> ? then ${expr} end`, [CANCELLED]);
-            // The windowed counts ride along in the same GROUP BY: one statement whatever is asked.
-            const extra = windows
-              ? [
-                  db.raw(`sum(case when o.status <> ? and exists (${ORDER_REFUND_ROWS}) then 1 else 0 end) as refunded_orders`, [CANCELLED]),
-                  ...windows.starts.map((_, i) =>
-                    db.raw(`sum(case when o.status <> ? and o.placed_at >= ? and o.placed_at <= ? then 1 else 0 end) as w${i}`, [
-                      CANCELLED,
-                      values[i] as number,
-                      values[windows.starts.length] as number,
-                    ]),
-                  ),
-                ]
-              : [];
-            return db('orders as o')
-              .whereIn('o.account_id', values.slice(scalars.length) as number[])
-              .groupBy('o.account_id')
-              .select(
-                ...extra,
-                'o.account_id',
-                db.raw('sum(case when o.status <> ? then 1 else 0 end) as order_count', [CANCELLED]),
-                db.raw('coalesce(sum(?), 0) as gross_cents', [counted('o.total_cents')]),
-                db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${ORDER_REFUNDED_CENTS})`)]),
-                db.raw('min(?) as first_placed', [counted('o.placed_at')]),
-                db.raw('max(?) as last_placed', [counted('o.placed_at')]),
-                db.raw('min(?) as currency_min', [counted('o.currency')]),
-                db.raw('max(?) as currency_max', [counted('o.currency')]),
-                db.raw('min(o.currency) as any_currency'),
-              );
-          });
-          return new Map(rows.map((r) => [String(r.account_id), toSummary(SOURCE, r, windows?.starts.length ?? null)]));
-        },
-        () => null,
-      );
+      return byNumericKey('orderSummariesByRecordIds', ids, account, (chunk) => fetchSummaries(sql, SOURCE, chunk, windows), noRecord);
     },
 
     /** One GROUP BY (account, category) over counted orders and their lines. */
     categoryStatsByRecordIds(ids, account) {
-      return byNumericKey(
-        'categoryStatsByRecordIds',
-        ids,
-        account,
-        async (chunk) => {
-          const rows = await sql.run<CategoryRow[]>('categoryStatsByRecordIds', (db) =>
-            db('orders as o')
-              .join('order_lines as l', 'l.order_id', 'o.order_id')
-              .whereIn('o.account_id', chunk)
-              .andWhere('o.status', '<>', CANCELLED)
-              .groupBy('o.account_id', 'l.category')
-              .select('o.account_id', 'l.category', db.raw('count(distinct o.order_id) as orders'), db.raw('sum(l.qty) as quantity')),
-          );
-          const groups = groupRows(rows, (r) => String(r.account_id));
-          return new Map([...groups].map(([id, g]) => [id, sortCategories(g.map((x) => toCategoryStat(SOURCE, x)))]));
-        },
-        () => [],
-      );
+      return byNumericKey('categoryStatsByRecordIds', ids, account, (chunk) => fetchCategoryStats(sql, SOURCE, chunk), noRecords);
     },
 
     /**
@@ -354,26 +225,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       const kinds = kindsWanted(SHOP_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       const since = sinceInUnit(query.since);
-      return byNumericKey(
-        'eventsByRecordIds',
-        ids,
-        account,
-        async (chunk) => {
-          const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => {
-            const parts = kinds.map((kind) => eventSelect(SOURCE, db, kind, chunk, query, since));
-            const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
-            const ranked = db.from(union.as('e')).select('*', db.raw('row_number() over (partition by account_id order by at desc, kind_rank asc, id asc) as rn'));
-            return db
-              .from(ranked.as('r'))
-              .select('account_id', 'kind_rank', 'at', 'id', 'ref_id', 'amount_cents', 'currency', 'channel', 'status', 'title')
-              .where('rn', '<=', query.limit)
-              .orderBy([{ column: 'account_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id' }]);
-          });
-          const groups = groupRows(rows, (r) => String(r.account_id));
-          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toEvent(SOURCE, x))]));
-        },
-        () => [],
-      );
+      return byNumericKey('eventsByRecordIds', ids, account, (chunk) => fetchEvents(sql, SOURCE, chunk, kinds, query, since), noRecords);
     },
 
     /**
@@ -506,6 +358,182 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
   };
 }
 
+// ---------- batch reads ----------
+// The work of each batch read is in module-level functions that take what a closure would have
+// captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
+// a closure written inside a connector method loses it at any major GC between requests and
+// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
+// forward are made.
+
+function noRecord(): null {
+  return null;
+}
+
+function noRecords(): never[] {
+  return [];
+}
+
+function accountKey(r: { account_id: number }): string {
+  return String(r.account_id);
+}
+
+function orderKey(r: { order_id: number }): string {
+  return String(r.order_id);
+}
+
+async function fetchAccounts(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<ShopAccount>>> {
+  const rows = await sql.runShaped<ShopAccountRow[]>('accountsByIds', String(chunk.length), chunk, accountsStatement);
+  const answers = new Map<string, Slot<ShopAccount>>();
+  for (const r of rows) answers.set(String(r.account_id), toAccount(SOURCE, r));
+  return answers;
+}
+
+function accountsStatement(db: Knex, ids: readonly unknown[]) {
+  return db('shop_accounts')
+    .select(ACCOUNT_COLUMNS)
+    .whereIn('account_id', ids as number[]);
+}
+
+async function fetchOrders(sql: SqlSource, SOURCE: SourceName, chunk: number[], sinceMs: number | null, limit: number | null): Promise<Map<string, Slot<Order>[]>> {
+  // Bound values: the optional since and limit, then the chunk's ids; which of the two are present is the shape.
+  const scalars = [...(sinceMs != null ? [sinceMs] : []), ...(limit != null ? [limit] : [])];
+  const shape = `${chunk.length}:${sinceMs != null}:${limit != null}`;
+  const rows = await sql.runShaped<OrderRow[]>('ordersByRecordIds', shape, [...scalars, ...chunk], (db, values) =>
+    ordersStatement(db, values, sinceMs != null, limit != null),
+  );
+  return groupConverted(rows, accountKey, SOURCE, toOrder);
+}
+
+/** `values`: the since (when `hasSince`), the limit (when `hasLimit`), then the ids. */
+function ordersStatement(db: Knex, values: readonly unknown[], hasSince: boolean, hasLimit: boolean) {
+  const scalarCount = (hasSince ? 1 : 0) + (hasLimit ? 1 : 0);
+  const newestFirst = [{ column: 'account_id' }, { column: 'placed_at', order: 'desc' }, { column: 'order_id', order: 'desc' }];
+  const ids = values.slice(scalarCount) as number[];
+  const base = db('orders').select(ORDER_COLUMNS).whereIn('account_id', ids);
+  if (hasSince) base.where('placed_at', '>=', values[0] as number);
+  if (!hasLimit) return base.orderBy(newestFirst);
+  const ranked = base.select(db.raw('row_number() over (partition by account_id order by placed_at desc, order_id desc) as rn'));
+  return db
+    .from(ranked.as('ranked'))
+    .select(ORDER_COLUMNS)
+    .where('rn', '<=', values[scalarCount - 1] as number)
+    .orderBy(newestFirst);
+}
+
+async function fetchLines(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<OrderLine>[]>> {
+  const rows = await sql.run<OrderLineRow[]>('linesByOrderIds', (db) => linesStatement(db, chunk));
+  return groupConverted(rows, orderKey, SOURCE, toLine);
+}
+
+function linesStatement(db: Knex, chunk: number[]) {
+  return db('order_lines as l')
+    .leftJoin('orders as o', 'o.order_id', 'l.order_id')
+    .select('l.line_id', 'l.order_id', 'l.sku', 'l.name', 'l.category', 'l.qty', 'l.unit_price_cents', 'o.currency')
+    .whereIn('l.order_id', chunk)
+    .orderBy([{ column: 'l.order_id' }, { column: 'l.line_id' }]);
+}
+
+async function fetchRefunds(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<Refund>[]>> {
+  const rows = await sql.run<RefundRow[]>('refundsByOrderIds', (db) => refundsStatement(db, chunk));
+  return groupConverted(rows, orderKey, SOURCE, toRefund);
+}
+
+function refundsStatement(db: Knex, chunk: number[]) {
+  return db('refunds as r')
+    .leftJoin('orders as o', 'o.order_id', 'r.order_id')
+    .select('r.refund_id', 'r.order_id', 'r.amount_cents', 'r.reason', 'r.refunded_at', 'o.currency')
+    .whereIn('r.order_id', chunk)
+    .orderBy([{ column: 'r.order_id' }, { column: 'r.refunded_at' }, { column: 'r.refund_id' }]);
+}
+
+type SummaryWindows = { end: number; starts: number[] };
+
+async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, chunk: number[], windows: SummaryWindows | null): Promise<Map<string, Slot<OrderSummary>>> {
+  // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
+  const scalars = windows ? [...windows.starts, windows.end] : [];
+  const shape = `${chunk.length}:${windows ? windows.starts.length : '-'}`;
+  const rows = await sql.runShaped<OrderSummaryRow[]>('orderSummariesByRecordIds', shape, [...scalars, ...chunk], (db, values) =>
+    summariesStatement(db, values, windows, scalars.length),
+  );
+  const windowCount = windows?.starts.length ?? null;
+  const answers = new Map<string, Slot<OrderSummary>>();
+  for (const r of rows) answers.set(String(r.account_id), toSummary(SOURCE, r, windowCount));
+  return answers;
+}
+
+/** `values`: the windows' starts and end (`scalarCount` of them, when `windows`), then the ids. */
+function summariesStatement(db: Knex, values: readonly unknown[], windows: SummaryWindows | null, scalarCount: number) {
+  const counted = (expr: string) => db.raw(`case when o.status <> ? then ${expr} end`, [CANCELLED]);
+  // The windowed counts ride along in the same GROUP BY: one statement whatever is asked.
+  const extra = windows
+    ? [
+        db.raw(`sum(case when o.status <> ? and exists (${ORDER_REFUND_ROWS}) then 1 else 0 end) as refunded_orders`, [CANCELLED]),
+        ...windows.starts.map((_, i) =>
+          db.raw(`sum(case when o.status <> ? and o.placed_at >= ? and o.placed_at <= ? then 1 else 0 end) as w${i}`, [
+            CANCELLED,
+            values[i] as number,
+            values[windows.starts.length] as number,
+          ]),
+        ),
+      ]
+    : [];
+  return db('orders as o')
+    .whereIn('o.account_id', values.slice(scalarCount) as number[])
+    .groupBy('o.account_id')
+    .select(
+      ...extra,
+      'o.account_id',
+      db.raw('sum(case when o.status <> ? then 1 else 0 end) as order_count', [CANCELLED]),
+      db.raw('coalesce(sum(?), 0) as gross_cents', [counted('o.total_cents')]),
+      db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${ORDER_REFUNDED_CENTS})`)]),
+      db.raw('min(?) as first_placed', [counted('o.placed_at')]),
+      db.raw('max(?) as last_placed', [counted('o.placed_at')]),
+      db.raw('min(?) as currency_min', [counted('o.currency')]),
+      db.raw('max(?) as currency_max', [counted('o.currency')]),
+      db.raw('min(o.currency) as any_currency'),
+    );
+}
+
+async function fetchCategoryStats(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<CategoryStat>[]>> {
+  const rows = await sql.run<CategoryRow[]>('categoryStatsByRecordIds', (db) => categoryStatsStatement(db, chunk));
+  const groups = groupConverted(rows, accountKey, SOURCE, toCategoryStat);
+  for (const [id, stats] of groups) groups.set(id, sortCategories(stats));
+  return groups;
+}
+
+function categoryStatsStatement(db: Knex, chunk: number[]) {
+  return db('orders as o')
+    .join('order_lines as l', 'l.order_id', 'o.order_id')
+    .whereIn('o.account_id', chunk)
+    .andWhere('o.status', '<>', CANCELLED)
+    .groupBy('o.account_id', 'l.category')
+    .select('o.account_id', 'l.category', db.raw('count(distinct o.order_id) as orders'), db.raw('sum(l.qty) as quantity'));
+}
+
+async function fetchEvents(
+  sql: SqlSource,
+  SOURCE: SourceName,
+  chunk: number[],
+  kinds: readonly EventKind[],
+  query: EventQuery,
+  since: number | null,
+): Promise<Map<string, Slot<SourceEvent>[]>> {
+  const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => eventsStatement(SOURCE, db, kinds, chunk, query, since));
+  return groupConverted(rows, accountKey, SOURCE, toEvent);
+}
+
+function eventsStatement(SOURCE: SourceName, db: Knex, kinds: readonly EventKind[], chunk: number[], query: EventQuery, since: number | null) {
+  const parts = [];
+  for (const kind of kinds) parts.push(eventSelect(SOURCE, db, kind, chunk, query, since));
+  const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
+  const ranked = db.from(union.as('e')).select('*', db.raw('row_number() over (partition by account_id order by at desc, kind_rank asc, id asc) as rn'));
+  return db
+    .from(ranked.as('r'))
+    .select('account_id', 'kind_rank', 'at', 'id', 'ref_id', 'amount_cents', 'currency', 'channel', 'status', 'title')
+    .where('rn', '<=', query.limit)
+    .orderBy([{ column: 'account_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id' }]);
+}
+
 // ---------- row conversion ----------
 
 function toAccount(SOURCE: SourceName, r: ShopAccountRow): Slot<ShopAccount> {
@@ -599,7 +627,7 @@ function toSummary(SOURCE: SourceName, r: OrderSummaryRow, windows: number | nul
 const WINDOW_COLUMNS = Array.from({ length: 8 }, (_, i) => `w${i}` as const);
 
 /** Window starts as unix ms, each `days` before `now`; a query that is not one is the caller's bug. */
-function summaryWindows(SOURCE: SourceName, q: SummaryQuery): { end: number; starts: number[] } {
+function summaryWindows(SOURCE: SourceName, q: SummaryQuery): SummaryWindows {
   const end = Date.parse(q.now);
   if (!Number.isFinite(end)) throw new Error(`${SOURCE} orderSummariesByRecordIds: now is not an instant: ${JSON.stringify(q.now)}`);
   for (const d of q.windowDays)
@@ -617,13 +645,14 @@ function toCategoryStat(SOURCE: SourceName, r: CategoryRow): Slot<CategoryStat> 
 
 /** Most orders first, then most units, then by name: the same order for every engine and collation. */
 function sortCategories(stats: Slot<CategoryStat>[]): Slot<CategoryStat>[] {
-  const rank = (s: Slot<CategoryStat>) => (s instanceof Error ? null : s);
-  return [...stats].sort((a, b) => {
-    const x = rank(a);
-    const y = rank(b);
-    if (!x || !y) return x ? -1 : y ? 1 : 0;
-    return y.orders - x.orders || y.quantity - x.quantity || (x.category < y.category ? -1 : x.category > y.category ? 1 : 0);
-  });
+  return [...stats].sort(byCategoryRank);
+}
+
+function byCategoryRank(a: Slot<CategoryStat>, b: Slot<CategoryStat>): number {
+  const x = a instanceof Error ? null : a;
+  const y = b instanceof Error ? null : b;
+  if (!x || !y) return x ? -1 : y ? 1 : 0;
+  return y.orders - x.orders || y.quantity - x.quantity || (x.category < y.category ? -1 : x.category > y.category ? 1 : 0);
 }
 
 /**
@@ -633,7 +662,6 @@ function sortCategories(stats: Slot<CategoryStat>[]): Slot<CategoryStat>[] {
 function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: number[], q: EventQuery, since: number | null) {
   const cond = (atColumn: string, idColumn: string) => eventConditionSql(q.after ? kindBound(kind, q.after) : null, since, atColumn, idColumn, 'integer');
   const rank = kindRank(SHOP_EVENTS, kind);
-  const nulls = (...cols: string[]) => cols.map((c) => db.raw(`null as ${c}`));
   switch (kind) {
     case 'account_registered': {
       const c = cond('registered_at', 'account_id');
@@ -643,9 +671,9 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
           db.raw('? as kind_rank', [rank]),
           'registered_at as at',
           'account_id as id',
-          ...nulls('ref_id', 'amount_cents', 'currency'),
+          ...nullColumns(db, 'ref_id', 'amount_cents', 'currency'),
           'channel',
-          ...nulls('status', 'title'),
+          ...nullColumns(db, 'status', 'title'),
         )
         .whereIn('account_id', accounts)
         .whereRaw(c.sql, c.bindings);
@@ -665,7 +693,7 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
           'currency',
           'channel',
           'status',
-          ...nulls('title'),
+          ...nullColumns(db, 'title'),
         )
         .whereIn('account_id', accounts)
         .whereRaw(c.sql, c.bindings);
@@ -693,6 +721,13 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
     default:
       throw new Error(`${SOURCE} events: ${kind} is not an order-system kind`);
   }
+}
+
+/** `null as <col>` for each column, for the kinds that have none of it. */
+function nullColumns(db: Knex, ...cols: string[]): Knex.Raw[] {
+  const columns: Knex.Raw[] = [];
+  for (const c of cols) columns.push(db.raw(`null as ${c}`));
+  return columns;
 }
 
 function toEvent(SOURCE: SourceName, r: EventRow): Slot<SourceEvent> {
