@@ -13,7 +13,7 @@ import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
 import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupRows, textOrNull, type BreakerOptions } from '../sql';
+import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { Knex } from 'knex';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CrmConnector, CrmContact, CrmTierChange } from './types';
@@ -184,21 +184,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
     },
 
     contactsByIds(ids, account) {
-      return batchByKey(
-        observer,
-        { source: SOURCE, operation: 'contactsByIds', account },
-        ids,
-        maxBatch,
-        async (chunk) => {
-          const rows = await sql.runShaped<CrmContactRow[]>('contactsByIds', String(chunk.length), chunk, (db, ids) =>
-            db('crm_contacts')
-              .select(CONTACT_COLUMNS)
-              .whereIn('contact_id', ids as string[]),
-          );
-          return new Map(rows.map((r) => [r.contact_id, toContact(r)]));
-        },
-        () => null,
-      );
+      return batchByKey(observer, { source: SOURCE, operation: 'contactsByIds', account }, ids, maxBatch, (chunk) => fetchContacts(sql, chunk, toContact), noRecord);
     },
 
     /**
@@ -217,23 +203,8 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         { source: SOURCE, operation: 'eventsByRecordIds', account },
         ids,
         maxBatch,
-        async (chunk) => {
-          const rows = await sql.run<CrmEventRow[]>('eventsByRecordIds', (db) => {
-            const parts = kinds.map((kind) => crmEventSelect(SOURCE, db, kind, chunk, query));
-            const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
-            const ranked = db
-              .from(union.as('e'))
-              .select('*', db.raw('row_number() over (partition by contact_id order by at desc, kind_rank asc, id_num asc, id_text asc) as rn'));
-            return db
-              .from(ranked.as('r'))
-              .select('contact_id', 'kind_rank', 'at', 'id_num', 'id_text', 'from_tier', 'to_tier')
-              .where('rn', '<=', query.limit)
-              .orderBy([{ column: 'contact_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id_num' }, { column: 'id_text' }]);
-          });
-          const groups = groupRows(rows, (r) => r.contact_id);
-          return new Map([...groups].map(([id, g]) => [id, g.map((x) => toCrmEvent(SOURCE, x))]));
-        },
-        () => [],
+        (chunk) => fetchEvents(sql, SOURCE, chunk, kinds, query),
+        noRecords,
       );
     },
 
@@ -244,17 +215,8 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         { source: SOURCE, operation: 'tierChangesByContactIds', account },
         ids,
         maxBatch,
-        async (chunk) => {
-          const rows = await sql.run<CrmTierChangeRow[]>('tierChangesByContactIds', (db) =>
-            db('crm_tier_changes')
-              .select('change_id', 'contact_id', 'from_tier', 'to_tier', 'changed_at')
-              .whereIn('contact_id', chunk)
-              .orderBy([{ column: 'changed_at' }, { column: 'change_id' }]),
-          );
-          const groups = groupRows(rows, (r) => r.contact_id);
-          return new Map([...groups].map(([id, g]) => [id, g.map(toTierChange)]));
-        },
-        () => [],
+        (chunk) => fetchTierChanges(sql, chunk, toTierChange),
+        noRecords,
       );
     },
 
@@ -305,6 +267,74 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
       return sql.close();
     },
   };
+}
+
+// ---------- batch reads ----------
+// The work of each batch read is in module-level functions that take what a closure would have
+// captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
+// a closure written inside a connector method loses it at any major GC between requests and
+// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
+// forward are made.
+
+function noRecord(): null {
+  return null;
+}
+
+function noRecords(): never[] {
+  return [];
+}
+
+function contactKey(r: { contact_id: string }): string {
+  return r.contact_id;
+}
+
+async function fetchContacts(sql: SqlSource, chunk: string[], toContact: (r: CrmContactRow) => Slot<CrmContact>): Promise<Map<string, Slot<CrmContact>>> {
+  const rows = await sql.runShaped<CrmContactRow[]>('contactsByIds', String(chunk.length), chunk, contactsStatement);
+  const answers = new Map<string, Slot<CrmContact>>();
+  for (const r of rows) answers.set(r.contact_id, toContact(r));
+  return answers;
+}
+
+function contactsStatement(db: Knex, ids: readonly unknown[]) {
+  return db('crm_contacts')
+    .select(CONTACT_COLUMNS)
+    .whereIn('contact_id', ids as string[]);
+}
+
+async function fetchEvents(sql: SqlSource, SOURCE: SourceName, chunk: string[], kinds: readonly EventKind[], query: EventQuery): Promise<Map<string, Slot<SourceEvent>[]>> {
+  const rows = await sql.run<CrmEventRow[]>('eventsByRecordIds', (db) => eventsStatement(SOURCE, db, kinds, chunk, query));
+  return groupConverted(rows, contactKey, SOURCE, toCrmEvent);
+}
+
+function eventsStatement(SOURCE: SourceName, db: Knex, kinds: readonly EventKind[], chunk: string[], query: EventQuery) {
+  const parts = [];
+  for (const kind of kinds) parts.push(crmEventSelect(SOURCE, db, kind, chunk, query));
+  const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
+  const ranked = db.from(union.as('e')).select('*', db.raw('row_number() over (partition by contact_id order by at desc, kind_rank asc, id_num asc, id_text asc) as rn'));
+  return db
+    .from(ranked.as('r'))
+    .select('contact_id', 'kind_rank', 'at', 'id_num', 'id_text', 'from_tier', 'to_tier')
+    .where('rn', '<=', query.limit)
+    .orderBy([{ column: 'contact_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id_num' }, { column: 'id_text' }]);
+}
+
+async function fetchTierChanges(sql: SqlSource, chunk: string[], toTierChange: (r: CrmTierChangeRow) => Slot<CrmTierChange>): Promise<Map<string, Slot<CrmTierChange>[]>> {
+  const rows = await sql.run<CrmTierChangeRow[]>('tierChangesByContactIds', (db) => tierChangesStatement(db, chunk));
+  const groups = new Map<string, Slot<CrmTierChange>[]>();
+  for (const r of rows) {
+    const item = toTierChange(r);
+    const g = groups.get(r.contact_id);
+    if (g) g.push(item);
+    else groups.set(r.contact_id, [item]);
+  }
+  return groups;
+}
+
+function tierChangesStatement(db: Knex, chunk: string[]) {
+  return db('crm_tier_changes')
+    .select('change_id', 'contact_id', 'from_tier', 'to_tier', 'changed_at')
+    .whereIn('contact_id', chunk)
+    .orderBy([{ column: 'changed_at' }, { column: 'change_id' }]);
 }
 
 const SECOND_MS = 1000;
