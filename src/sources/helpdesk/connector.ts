@@ -9,7 +9,7 @@
  */
 import { badRow, type SourceError } from '../../errors';
 import { instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
-import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject } from '../http';
+import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
 import { chunked, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Ticket } from '../../capabilities';
@@ -161,7 +161,40 @@ function toScanned(SOURCE: SourceName, u: JsonObject): ScannedRecord | null {
 function objects(SOURCE: SourceName, body: JsonObject, key: string, request: string): JsonObject[] {
   const list = body[key];
   if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
-  return list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {})) as JsonObject[];
+  return list.map(asObject);
+}
+
+/** An element of a body's array as an object; anything else reads as an empty one. */
+function asObject(item: unknown): JsonObject {
+  return item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as JsonObject) : {};
+}
+
+// The work of the batch reads is in module-level functions that take what a closure would have
+// captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
+// a closure written inside a connector method loses it at any major GC between requests and
+// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
+// forward are made.
+
+/** One GET of a chunk: its `key` array, as one page for `chunked`. */
+async function getPage(SOURCE: SourceName, transport: HttpTransport, path: string, query: Query, key: string): Promise<JsonObject[][]> {
+  return [objects(SOURCE, await transport.getJson(path, query), key, `GET ${path}`)];
+}
+
+/** Each id's requester, null for one the helpdesk does not have. */
+function requestersOf(SOURCE: SourceName, ids: readonly string[], users: Map<string, JsonObject>): Array<Slot<SupportRequester> | null> {
+  const answers: Array<Slot<SupportRequester> | null> = [];
+  for (const id of ids) {
+    const u = users.get(id);
+    answers.push(u ? toRequester(SOURCE, u, id) : null);
+  }
+  return answers;
+}
+
+/** Each id's list, empty for one without any. */
+function listsOf<T>(ids: readonly string[], by: Map<string, T[]>): T[][] {
+  const answers: T[][] = [];
+  for (const id of ids) answers.push(by.get(id) ?? []);
+  return answers;
 }
 
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
@@ -171,9 +204,9 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
   /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
   async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Map<string, JsonObject>> {
     const wanted = [...new Set(ids.filter(isUserId))];
-    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
-      objects(SOURCE, await transport.getJson(PATH.users, { ids: chunk }), 'users', `GET ${PATH.users}`),
-    ]);
+    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, (chunk) =>
+      getPage(SOURCE, transport, PATH.users, { ids: chunk }, 'users'),
+    );
     const byId = new Map<string, JsonObject>();
     for (const u of pages.flat()) {
       const id = wireId(u.id);
@@ -189,17 +222,14 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
 
     async requestersByIds(ids, account) {
       const users = await fetchUsers('requestersByIds', ids, account);
-      return ids.map((id) => {
-        const u = users.get(id);
-        return u ? toRequester(SOURCE, u, id) : null;
-      });
+      return requestersOf(SOURCE, ids, users);
     },
 
     async ticketsByRecordIds(ids, account) {
       const wanted = [...new Set(ids.filter(isUserId))];
-      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRecordIds', account }, wanted, maxBatch, async (chunk) => [
-        objects(SOURCE, await transport.getJson(PATH.tickets, { requester_ids: chunk }), 'tickets', `GET ${PATH.tickets}`),
-      ]);
+      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRecordIds', account }, wanted, maxBatch, (chunk) =>
+        getPage(SOURCE, transport, PATH.tickets, { requester_ids: chunk }, 'tickets'),
+      );
       const byRequester = new Map<string, Array<Ticket | SourceError>>();
       for (const t of pages.flat()) {
         // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
@@ -209,7 +239,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         if (!list) byRequester.set(requesterId, (list = []));
         list.push(toTicket(SOURCE, t, requesterId));
       }
-      return ids.map((id) => byRequester.get(id) ?? []);
+      return listsOf(ids, byRequester);
     },
 
     /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
@@ -219,9 +249,9 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       const wanted = [...new Set(ids.filter(isUserId))];
       if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
       const params = eventsQuery(query, kinds);
-      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRecordIds', account }, wanted, maxBatch, async (chunk) => [
-        objects(SOURCE, await transport.getJson(PATH.events, { ...params, requester_ids: chunk }), 'events', `GET ${PATH.events}`),
-      ]);
+      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRecordIds', account }, wanted, maxBatch, (chunk) =>
+        getPage(SOURCE, transport, PATH.events, { ...params, requester_ids: chunk }, 'events'),
+      );
       const byRequester = new Map<string, Array<Slot<SourceEvent>>>();
       for (const e of pages.flat()) {
         // Placed by requester_id, never by position; an event without one belongs to no key.
@@ -231,7 +261,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         if (!list) byRequester.set(requesterId, (list = []));
         list.push(toEvent(SOURCE, e, requesterId));
       }
-      return ids.map((id) => byRequester.get(id) ?? []);
+      return listsOf(ids, byRequester);
     },
 
     async scan(cursor, pageSize) {

@@ -193,7 +193,62 @@ function toScanned(SOURCE: SourceName, item: JsonObject): ScannedRecord | null {
 function objects(SOURCE: SourceName, body: JsonObject, key: string, request: string): JsonObject[] {
   const list = body[key];
   if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
-  return list.map((item) => (item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {})) as JsonObject[];
+  return list.map(asObject);
+}
+
+/** An element of a body's array as an object; anything else reads as an empty one. */
+function asObject(item: unknown): JsonObject {
+  return item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as JsonObject) : {};
+}
+
+// The work of the batch reads is in module-level functions that take what a closure would have
+// captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
+// a closure written inside a connector method loses it at any major GC between requests and
+// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
+// forward are made.
+
+/** The connector's `api`: one call with the current token. */
+type Api = (method: 'GET' | 'POST', path: string, query: Query, body?: unknown, account?: SourceAccount) => Promise<JsonObject>;
+
+/** One batch POST of a chunk: its `key` array, as one page for `chunked`. */
+async function postPage(
+  SOURCE: SourceName,
+  api: Api,
+  path: string,
+  key: string,
+  body: (chunk: string[]) => unknown,
+  chunk: string[],
+  account: SourceAccount | undefined,
+): Promise<JsonObject[][]> {
+  return [objects(SOURCE, await api('POST', path, {}, body(chunk), account), key, `POST ${path}`)];
+}
+
+/** The followers call's body: each openid with the language WeChat answers in. */
+function followersBody(chunk: string[]): unknown {
+  const userList: Array<{ openid: string; lang: string }> = [];
+  for (const openid of chunk) userList.push({ openid, lang: 'zh_CN' });
+  return { user_list: userList };
+}
+
+function openidsBody(chunk: string[]): unknown {
+  return { openids: chunk };
+}
+
+/** Each openid's follower, null for one the SCRM does not have. */
+function followersOf(SOURCE: SourceName, openids: readonly string[], byOpenid: Map<string, JsonObject>): Array<Slot<ScrmFollower> | null> {
+  const answers: Array<Slot<ScrmFollower> | null> = [];
+  for (const openid of openids) {
+    const u = byOpenid.get(openid);
+    answers.push(u ? toFollower(SOURCE, u, openid) : null);
+  }
+  return answers;
+}
+
+/** Each openid's list, empty for one without any. */
+function listsOf<T>(openids: readonly string[], by: Map<string, T[]>): T[][] {
+  const answers: T[][] = [];
+  for (const openid of openids) answers.push(by.get(openid) ?? []);
+  return answers;
 }
 
 /** Places rows under their openid (never by position); rows without one belong to no key. */
@@ -274,38 +329,29 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     if (wanted.length === 0) return [];
     // Fetched before the chunks go out, so concurrent chunks share one token request.
     await accessToken(account);
-    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
-      objects(SOURCE, await api('POST', path, {}, body(chunk), account), key, `POST ${path}`),
-    ]);
+    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, (chunk) => postPage(SOURCE, api, path, key, body, chunk, account));
     return pages.flat();
   }
-
-  const openidsBody = (chunk: string[]) => ({ openids: chunk });
 
   return {
     name: SOURCE,
     maxBatch,
 
     async followersByOpenids(openids, account) {
-      const rows = await batch({ operation: 'followersByOpenids', account }, PATH.followers, 'user_info_list', openids, (chunk) => ({
-        user_list: chunk.map((openid) => ({ openid, lang: 'zh_CN' })),
-      }));
+      const rows = await batch({ operation: 'followersByOpenids', account }, PATH.followers, 'user_info_list', openids, followersBody);
       const byOpenid = new Map<string, JsonObject>();
       for (const u of rows) if (typeof u.openid === 'string') byOpenid.set(u.openid, u);
-      return openids.map((openid) => {
-        const u = byOpenid.get(openid);
-        return u ? toFollower(SOURCE, u, openid) : null;
-      });
+      return followersOf(SOURCE, openids, byOpenid);
     },
 
     async couponsByOpenids(openids, account) {
       const by = groupByOpenid(SOURCE, await batch({ operation: 'couponsByOpenids', account }, PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
-      return openids.map((openid) => by.get(openid) ?? []);
+      return listsOf(openids, by);
     },
 
     async groupsByOpenids(openids, account) {
       const by = groupByOpenid(SOURCE, await batch({ operation: 'groupsByOpenids', account }, PATH.groups, 'memberships', openids, openidsBody), toMembership);
-      return openids.map((openid) => by.get(openid) ?? []);
+      return listsOf(openids, by);
     },
 
     /** One POST per chunk of openids; the SCRM cuts each openid's list to `limit` after the position. */
@@ -319,7 +365,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
         await batch({ operation: 'eventsByRecordIds', account }, PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })),
         toEvent,
       );
-      return openids.map((openid) => by.get(openid) ?? []);
+      return listsOf(openids, by);
     },
 
     async scan(cursor, pageSize) {

@@ -11,12 +11,27 @@ import { defineSourceKind } from '../kind';
 import { httpSourceOptions } from '../options';
 import { WECHAT_EVENTS, createWechatConnector } from './connector';
 import { wechatResolvers } from './resolvers';
-import type { ScrmFollower, WechatConnector } from './types';
+import type { Slot } from '../../vocabulary';
+import type { Coupon, ScrmFollower, WechatConnector } from './types';
 
 const options = z.object({ ...httpSourceOptions(100), appId: z.string().min(1), appSecret: z.string().min(1) }).strict();
 
 /** UNKNOWN says nothing about a person: it is no candidate, so it never outvotes a known value. */
 const known = (g: string) => (g === 'UNKNOWN' ? null : g);
+
+/**
+ * A list's unused coupons (the first malformed one, if any, instead). Module-level, not an arrow
+ * made per call: V8 holds a per-call closure's optimized code only weakly, so it re-compiles after
+ * a major GC between requests; a module-level function keeps its code.
+ */
+function unusedCount(list: Array<Slot<Coupon>>): Slot<number> {
+  let unused = 0;
+  for (const c of list) {
+    if (c instanceof Error) return c;
+    if (c.status === 'unused' && !c.redeemedAt) unused++;
+  }
+  return unused;
+}
 
 export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
   kind: 'wechat',
@@ -59,10 +74,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
         tags: f.tagIds.map(String),
       }),
       // The SCRM's own word: `unused` is issued, not redeemed and not expired.
-      unusedCoupons: async (ids, account) =>
-        (await wechat.couponsByOpenids(ids, account)).map(
-          (list) => list.find((c) => c instanceof Error) ?? list.filter((c) => !(c instanceof Error) && c.status === 'unused' && !c.redeemedAt).length,
-        ),
+      unusedCoupons: async (ids, account) => (await wechat.couponsByOpenids(ids, account)).map(unusedCount),
     },
     events: { kinds: WECHAT_EVENTS, eventsByRecordIds: (ids, q, account) => wechat.eventsByRecordIds(ids, q, account) },
   }),
