@@ -25,8 +25,17 @@ export function flattenLists<T>(results: Array<T[] | Error>): T[] {
 
 /** Sorts newest first by an instant field; error slots sink to the end. */
 export function newestFirst<T>(items: Array<T | Error>, at: (t: T) => string): Array<T | Error> {
-  const rank = (x: T | Error) => (x instanceof Error ? '' : at(x));
-  return [...items].sort((a, b) => (rank(a) < rank(b) ? 1 : rank(a) > rank(b) ? -1 : 0));
+  return [...items].sort((a, b) => compareNewest(a, b, at));
+}
+
+// The work is in module-level functions rather than closures made per call: V8 holds a
+// function's optimized code only weakly while no closure of it is alive, so a per-call closure
+// loses it at any major GC between requests; module-level functions keep theirs.
+
+function compareNewest<T>(a: T | Error, b: T | Error, at: (t: T) => string): number {
+  const x = a instanceof Error ? '' : at(a);
+  const y = b instanceof Error ? '' : at(b);
+  return x < y ? 1 : x > y ? -1 : 0;
 }
 
 /**
@@ -44,13 +53,22 @@ export async function recordsOfKind<C extends Connector, R extends object>(
 ): Promise<Array<(R & { source: SourceName }) | Error>> {
   const lists = await ctx.loaders.together(
     `records:${operation}:${instances.map((i) => i.name).join(',')}`,
-    Promise.all(
-      instances.map(async (inst) => {
-        const ids = await ctx.loaders.recordIds(customerId, inst.name);
-        const loaded = await ctx.loaders.batch<Slot<R> | null>(inst.name, operation, call(ctx.loaders.connector<C>(inst.name))).loadMany(ids);
-        return settleList(loaded).map((r) => (r instanceof Error ? r : { ...(r as R), source: inst.name }));
-      }),
-    ),
+    Promise.all(instances.map((inst) => recordsOfInstance(ctx, customerId, inst, operation, call))),
   );
   return lists.flat();
+}
+
+/** One instance's records for `recordsOfKind`, each stamped with the instance. */
+async function recordsOfInstance<C extends Connector, R extends object>(
+  ctx: KindContext,
+  customerId: string,
+  inst: SourceInstance<C>,
+  operation: string,
+  call: (connector: C) => (ids: readonly string[], account: SourceAccount) => Promise<Array<Slot<R> | null>>,
+): Promise<Array<(R & { source: SourceName }) | Error>> {
+  const ids = await ctx.loaders.recordIds(customerId, inst.name);
+  const loaded = await ctx.loaders.batch<Slot<R> | null>(inst.name, operation, call(ctx.loaders.connector<C>(inst.name))).loadMany(ids);
+  const records: Array<(R & { source: SourceName }) | Error> = [];
+  for (const r of settleList(loaded)) records.push(r instanceof Error ? r : { ...(r as R), source: inst.name });
+  return records;
 }
