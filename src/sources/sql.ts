@@ -340,14 +340,14 @@ export async function batchByKey<V>(
 ): Promise<V[]> {
   const distinct = [...new Set(keys)].filter(accept);
   const found = new Map<string, V>();
-  await chunked(observer, call, distinct, maxBatch, (chunk) => fetchInto(fetch, chunk, found));
+  await chunked(observer, call, distinct, maxBatch, fetchInto.bind(null, fetch, found) as (chunk: string[]) => Promise<never[]>);
   const answers: V[] = [];
   for (const k of keys) answers.push(found.has(k) ? (found.get(k) as V) : missing());
   return answers;
 }
 
-/** One chunk's answers into `found` (module-level for its optimized code, see readAsSourceError). */
-async function fetchInto<V>(fetch: (chunk: string[]) => Promise<Map<string, V>>, chunk: string[], found: Map<string, V>): Promise<never[]> {
+/** One chunk's answers into `found` (module-level and bound for its optimized code, see readAsSourceError). */
+async function fetchInto<V>(fetch: (chunk: string[]) => Promise<Map<string, V>>, found: Map<string, V>, chunk: string[]): Promise<never[]> {
   const answers = await fetch(chunk);
   for (const k of chunk) if (answers.has(k)) found.set(k, answers.get(k) as V);
   return [];

@@ -161,7 +161,15 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     fetch: (chunk: number[]) => Promise<Map<string, V>>,
     missing: () => V,
   ): Promise<V[]> {
-    return batchByKey(observer, { source: SOURCE, operation, account }, ids, maxBatch, (chunk) => fetch(chunk.map(Number)), missing, isNumericKey);
+    return batchByKey(
+      observer,
+      { source: SOURCE, operation, account },
+      ids,
+      maxBatch,
+      fetchNumeric.bind(null, fetch) as (chunk: string[]) => Promise<Map<string, V>>,
+      missing,
+      isNumericKey,
+    );
   }
 
   return {
@@ -169,7 +177,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     maxBatch,
 
     accountsByIds(ids, account) {
-      return byNumericKey('accountsByIds', ids, account, (chunk) => fetchAccounts(sql, SOURCE, chunk), noRecord);
+      return byNumericKey('accountsByIds', ids, account, fetchAccounts.bind(null, sql, SOURCE), noRecord);
     },
 
     /**
@@ -180,17 +188,17 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     async ordersByRecordIds(ids, query: OrderQuery = {}, account?: SourceAccount) {
       const sinceMs = sinceMillis(query.since);
       const limit = checkLimit(query.limit);
-      return byNumericKey('ordersByRecordIds', ids, account, (chunk) => fetchOrders(sql, SOURCE, chunk, sinceMs, limit), noRecords);
+      return byNumericKey('ordersByRecordIds', ids, account, fetchOrders.bind(null, sql, SOURCE, sinceMs, limit), noRecords);
     },
 
     /** In line_id order. A line whose order is missing has no currency and answers a bad row. */
     linesByOrderIds(ids, account) {
-      return byNumericKey('linesByOrderIds', ids, account, (chunk) => fetchLines(sql, SOURCE, chunk), noRecords);
+      return byNumericKey('linesByOrderIds', ids, account, fetchLines.bind(null, sql, SOURCE), noRecords);
     },
 
     /** Oldest first per order. */
     refundsByOrderIds(ids, account) {
-      return byNumericKey('refundsByOrderIds', ids, account, (chunk) => fetchRefunds(sql, SOURCE, chunk), noRecords);
+      return byNumericKey('refundsByOrderIds', ids, account, fetchRefunds.bind(null, sql, SOURCE), noRecords);
     },
 
     /**
@@ -206,12 +214,12 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      */
     orderSummariesByRecordIds(ids, query?: SummaryQuery, account?: SourceAccount) {
       const windows = query ? summaryWindows(SOURCE, query) : null;
-      return byNumericKey('orderSummariesByRecordIds', ids, account, (chunk) => fetchSummaries(sql, SOURCE, chunk, windows), noRecord);
+      return byNumericKey('orderSummariesByRecordIds', ids, account, fetchSummaries.bind(null, sql, SOURCE, windows), noRecord);
     },
 
     /** One GROUP BY (account, category) over counted orders and their lines. */
     categoryStatsByRecordIds(ids, account) {
-      return byNumericKey('categoryStatsByRecordIds', ids, account, (chunk) => fetchCategoryStats(sql, SOURCE, chunk), noRecords);
+      return byNumericKey('categoryStatsByRecordIds', ids, account, fetchCategoryStats.bind(null, sql, SOURCE), noRecords);
     },
 
     /**
@@ -225,7 +233,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       const kinds = kindsWanted(SHOP_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       const since = sinceInUnit(query.since);
-      return byNumericKey('eventsByRecordIds', ids, account, (chunk) => fetchEvents(sql, SOURCE, chunk, kinds, query, since), noRecords);
+      return byNumericKey('eventsByRecordIds', ids, account, fetchEvents.bind(null, sql, SOURCE, kinds, query, since), noRecords);
     },
 
     /**
@@ -362,8 +370,15 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
 // The work of each batch read is in module-level functions that take what a closure would have
 // captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
 // a closure written inside a connector method loses it at any major GC between requests and
-// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
-// forward are made.
+// re-compiles on the next ones; module-level functions keep theirs. Per call they are bound to
+// what they need (the chunk comes last) rather than wrapped in an arrow: a bound function has no
+// code of its own, while a forwarding arrow gets optimized with its callee inlined, async ones
+// too, and loses that code again.
+
+/** A chunk of numeric keys bound as numbers. */
+function fetchNumeric<V>(fetch: (chunk: number[]) => Promise<Map<string, V>>, chunk: string[]): Promise<Map<string, V>> {
+  return fetch(chunk.map(Number));
+}
 
 function noRecord(): null {
   return null;
@@ -394,7 +409,7 @@ function accountsStatement(db: Knex, ids: readonly unknown[]) {
     .whereIn('account_id', ids as number[]);
 }
 
-async function fetchOrders(sql: SqlSource, SOURCE: SourceName, chunk: number[], sinceMs: number | null, limit: number | null): Promise<Map<string, Slot<Order>[]>> {
+async function fetchOrders(sql: SqlSource, SOURCE: SourceName, sinceMs: number | null, limit: number | null, chunk: number[]): Promise<Map<string, Slot<Order>[]>> {
   // Bound values: the optional since and limit, then the chunk's ids; which of the two are present is the shape.
   const scalars = [...(sinceMs != null ? [sinceMs] : []), ...(limit != null ? [limit] : [])];
   const shape = `${chunk.length}:${sinceMs != null}:${limit != null}`;
@@ -448,7 +463,7 @@ function refundsStatement(db: Knex, chunk: number[]) {
 
 type SummaryWindows = { end: number; starts: number[] };
 
-async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, chunk: number[], windows: SummaryWindows | null): Promise<Map<string, Slot<OrderSummary>>> {
+async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, windows: SummaryWindows | null, chunk: number[]): Promise<Map<string, Slot<OrderSummary>>> {
   // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
   const scalars = windows ? [...windows.starts, windows.end] : [];
   const shape = `${chunk.length}:${windows ? windows.starts.length : '-'}`;
@@ -513,10 +528,10 @@ function categoryStatsStatement(db: Knex, chunk: number[]) {
 async function fetchEvents(
   sql: SqlSource,
   SOURCE: SourceName,
-  chunk: number[],
   kinds: readonly EventKind[],
   query: EventQuery,
   since: number | null,
+  chunk: number[],
 ): Promise<Map<string, Slot<SourceEvent>[]>> {
   const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => eventsStatement(SOURCE, db, kinds, chunk, query, since));
   return groupConverted(rows, accountKey, SOURCE, toEvent);
