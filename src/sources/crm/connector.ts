@@ -184,7 +184,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
     },
 
     contactsByIds(ids, account) {
-      return batchByKey(observer, { source: SOURCE, operation: 'contactsByIds', account }, ids, maxBatch, (chunk) => fetchContacts(sql, chunk, toContact), noRecord);
+      return batchByKey(observer, { source: SOURCE, operation: 'contactsByIds', account }, ids, maxBatch, fetchContacts.bind(null, sql, toContact), noRecord);
     },
 
     /**
@@ -198,26 +198,12 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(CRM_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
-      return batchByKey(
-        observer,
-        { source: SOURCE, operation: 'eventsByRecordIds', account },
-        ids,
-        maxBatch,
-        (chunk) => fetchEvents(sql, SOURCE, chunk, kinds, query),
-        noRecords,
-      );
+      return batchByKey(observer, { source: SOURCE, operation: 'eventsByRecordIds', account }, ids, maxBatch, fetchEvents.bind(null, sql, SOURCE, kinds, query), noRecords);
     },
 
     /** Oldest first per contact; `change_id` breaks ties within one second. */
     tierChangesByContactIds(ids, account) {
-      return batchByKey(
-        observer,
-        { source: SOURCE, operation: 'tierChangesByContactIds', account },
-        ids,
-        maxBatch,
-        (chunk) => fetchTierChanges(sql, chunk, toTierChange),
-        noRecords,
-      );
+      return batchByKey(observer, { source: SOURCE, operation: 'tierChangesByContactIds', account }, ids, maxBatch, fetchTierChanges.bind(null, sql, toTierChange), noRecords);
     },
 
     /**
@@ -273,8 +259,10 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
 // The work of each batch read is in module-level functions that take what a closure would have
 // captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
 // a closure written inside a connector method loses it at any major GC between requests and
-// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
-// forward are made.
+// re-compiles on the next ones; module-level functions keep theirs. Per call they are bound to
+// what they need (the chunk comes last) rather than wrapped in an arrow: a bound function has no
+// code of its own, while a forwarding arrow gets optimized with its callee inlined, async ones
+// too, and loses that code again.
 
 function noRecord(): null {
   return null;
@@ -288,7 +276,7 @@ function contactKey(r: { contact_id: string }): string {
   return r.contact_id;
 }
 
-async function fetchContacts(sql: SqlSource, chunk: string[], toContact: (r: CrmContactRow) => Slot<CrmContact>): Promise<Map<string, Slot<CrmContact>>> {
+async function fetchContacts(sql: SqlSource, toContact: (r: CrmContactRow) => Slot<CrmContact>, chunk: string[]): Promise<Map<string, Slot<CrmContact>>> {
   const rows = await sql.runShaped<CrmContactRow[]>('contactsByIds', String(chunk.length), chunk, contactsStatement);
   const answers = new Map<string, Slot<CrmContact>>();
   for (const r of rows) answers.set(r.contact_id, toContact(r));
@@ -301,7 +289,7 @@ function contactsStatement(db: Knex, ids: readonly unknown[]) {
     .whereIn('contact_id', ids as string[]);
 }
 
-async function fetchEvents(sql: SqlSource, SOURCE: SourceName, chunk: string[], kinds: readonly EventKind[], query: EventQuery): Promise<Map<string, Slot<SourceEvent>[]>> {
+async function fetchEvents(sql: SqlSource, SOURCE: SourceName, kinds: readonly EventKind[], query: EventQuery, chunk: string[]): Promise<Map<string, Slot<SourceEvent>[]>> {
   const rows = await sql.run<CrmEventRow[]>('eventsByRecordIds', (db) => eventsStatement(SOURCE, db, kinds, chunk, query));
   return groupConverted(rows, contactKey, SOURCE, toCrmEvent);
 }
@@ -318,7 +306,7 @@ function eventsStatement(SOURCE: SourceName, db: Knex, kinds: readonly EventKind
     .orderBy([{ column: 'contact_id' }, { column: 'at', order: 'desc' }, { column: 'kind_rank' }, { column: 'id_num' }, { column: 'id_text' }]);
 }
 
-async function fetchTierChanges(sql: SqlSource, chunk: string[], toTierChange: (r: CrmTierChangeRow) => Slot<CrmTierChange>): Promise<Map<string, Slot<CrmTierChange>[]>> {
+async function fetchTierChanges(sql: SqlSource, toTierChange: (r: CrmTierChangeRow) => Slot<CrmTierChange>, chunk: string[]): Promise<Map<string, Slot<CrmTierChange>[]>> {
   const rows = await sql.run<CrmTierChangeRow[]>('tierChangesByContactIds', (db) => tierChangesStatement(db, chunk));
   const groups = new Map<string, Slot<CrmTierChange>[]>();
   for (const r of rows) {

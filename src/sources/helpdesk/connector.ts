@@ -172,12 +172,22 @@ function asObject(item: unknown): JsonObject {
 // The work of the batch reads is in module-level functions that take what a closure would have
 // captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
 // a closure written inside a connector method loses it at any major GC between requests and
-// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
-// forward are made.
+// re-compiles on the next ones; module-level functions keep theirs. Per call they are bound to
+// what they need (the chunk comes last) rather than wrapped in an arrow: a bound function has no
+// code of its own, while a forwarding arrow gets optimized with its callee inlined, async ones
+// too, and loses that code again.
 
-/** One GET of a chunk: its `key` array, as one page for `chunked`. */
-async function getPage(SOURCE: SourceName, transport: HttpTransport, path: string, query: Query, key: string): Promise<JsonObject[][]> {
-  return [objects(SOURCE, await transport.getJson(path, query), key, `GET ${path}`)];
+/** One GET of a chunk (`params` and the chunk as `idsParam`): its `key` array, as one page for `chunked`. */
+async function getPage(
+  SOURCE: SourceName,
+  transport: HttpTransport,
+  path: string,
+  key: string,
+  params: Query | undefined,
+  idsParam: string,
+  chunk: string[],
+): Promise<JsonObject[][]> {
+  return [objects(SOURCE, await transport.getJson(path, { ...params, [idsParam]: chunk }), key, `GET ${path}`)];
 }
 
 /** Each id's requester, null for one the helpdesk does not have. */
@@ -204,8 +214,12 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
   /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
   async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Map<string, JsonObject>> {
     const wanted = [...new Set(ids.filter(isUserId))];
-    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, (chunk) =>
-      getPage(SOURCE, transport, PATH.users, { ids: chunk }, 'users'),
+    const pages = await chunked(
+      observer,
+      { source: SOURCE, operation, account },
+      wanted,
+      maxBatch,
+      getPage.bind(null, SOURCE, transport, PATH.users, 'users', undefined, 'ids') as (chunk: string[]) => Promise<JsonObject[][]>,
     );
     const byId = new Map<string, JsonObject>();
     for (const u of pages.flat()) {
@@ -227,8 +241,12 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
 
     async ticketsByRecordIds(ids, account) {
       const wanted = [...new Set(ids.filter(isUserId))];
-      const pages = await chunked(observer, { source: SOURCE, operation: 'ticketsByRecordIds', account }, wanted, maxBatch, (chunk) =>
-        getPage(SOURCE, transport, PATH.tickets, { requester_ids: chunk }, 'tickets'),
+      const pages = await chunked(
+        observer,
+        { source: SOURCE, operation: 'ticketsByRecordIds', account },
+        wanted,
+        maxBatch,
+        getPage.bind(null, SOURCE, transport, PATH.tickets, 'tickets', undefined, 'requester_ids') as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       const byRequester = new Map<string, Array<Ticket | SourceError>>();
       for (const t of pages.flat()) {
@@ -249,8 +267,12 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       const wanted = [...new Set(ids.filter(isUserId))];
       if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
       const params = eventsQuery(query, kinds);
-      const pages = await chunked(observer, { source: SOURCE, operation: 'eventsByRecordIds', account }, wanted, maxBatch, (chunk) =>
-        getPage(SOURCE, transport, PATH.events, { ...params, requester_ids: chunk }, 'events'),
+      const pages = await chunked(
+        observer,
+        { source: SOURCE, operation: 'eventsByRecordIds', account },
+        wanted,
+        maxBatch,
+        getPage.bind(null, SOURCE, transport, PATH.events, 'events', params, 'requester_ids') as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       const byRequester = new Map<string, Array<Slot<SourceEvent>>>();
       for (const e of pages.flat()) {

@@ -204,8 +204,10 @@ function asObject(item: unknown): JsonObject {
 // The work of the batch reads is in module-level functions that take what a closure would have
 // captured: V8 holds a function's optimized code only weakly while no closure of it is alive, so
 // a closure written inside a connector method loses it at any major GC between requests and
-// re-compiles on the next ones; module-level functions keep theirs. Per call, only arrows that
-// forward are made.
+// re-compiles on the next ones; module-level functions keep theirs. Per call they are bound to
+// what they need (the chunk comes last) rather than wrapped in an arrow: a bound function has no
+// code of its own, while a forwarding arrow gets optimized with its callee inlined, async ones
+// too, and loses that code again.
 
 /** The connector's `api`: one call with the current token. */
 type Api = (method: 'GET' | 'POST', path: string, query: Query, body?: unknown, account?: SourceAccount) => Promise<JsonObject>;
@@ -217,8 +219,8 @@ async function postPage(
   path: string,
   key: string,
   body: (chunk: string[]) => unknown,
-  chunk: string[],
   account: SourceAccount | undefined,
+  chunk: string[],
 ): Promise<JsonObject[][]> {
   return [objects(SOURCE, await api('POST', path, {}, body(chunk), account), key, `POST ${path}`)];
 }
@@ -329,7 +331,13 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     if (wanted.length === 0) return [];
     // Fetched before the chunks go out, so concurrent chunks share one token request.
     await accessToken(account);
-    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, (chunk) => postPage(SOURCE, api, path, key, body, chunk, account));
+    const pages = await chunked(
+      observer,
+      { source: SOURCE, operation, account },
+      wanted,
+      maxBatch,
+      postPage.bind(null, SOURCE, api, path, key, body, account) as (chunk: string[]) => Promise<JsonObject[][]>,
+    );
     return pages.flat();
   }
 
