@@ -45,6 +45,13 @@ export class CallRecorder implements SourceObserver {
   }
 }
 
+/** Each key's list from a map of lists, in the keys' order: empty for a key without any. */
+export function listsOf<T>(keys: readonly string[], by: ReadonlyMap<string, T[]>): T[][] {
+  const answers: T[][] = [];
+  for (const key of keys) answers.push(by.get(key) ?? []);
+  return answers;
+}
+
 /**
  * Splits `keys` into chunks of at most `maxBatch`, runs `fetch` once per chunk through the
  * observer, and answers in the order of `keys`. Chunks run concurrently: the system's

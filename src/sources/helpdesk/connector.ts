@@ -10,7 +10,7 @@
 import { badRow, type SourceError } from '../../errors';
 import { instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
-import { chunked, type SourceObserver } from '../observe';
+import { chunked, listsOf, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Ticket } from '../../capabilities';
 import type { HelpdeskConnector, SupportRequester } from './types';
@@ -197,13 +197,6 @@ function requestersOf(SOURCE: SourceName, ids: readonly string[], users: Map<str
     const u = users.get(id);
     answers.push(u ? toRequester(SOURCE, u, id) : null);
   }
-  return answers;
-}
-
-/** Each id's list, empty for one without any. */
-function listsOf<T>(ids: readonly string[], by: Map<string, T[]>): T[][] {
-  const answers: T[][] = [];
-  for (const id of ids) answers.push(by.get(id) ?? []);
   return answers;
 }
 

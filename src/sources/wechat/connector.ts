@@ -13,7 +13,7 @@
 import { badRow, SourceError } from '../../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
-import { chunked, type SourceCall, type SourceObserver } from '../observe';
+import { chunked, listsOf, type SourceCall, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
@@ -243,13 +243,6 @@ function followersOf(SOURCE: SourceName, openids: readonly string[], byOpenid: M
     const u = byOpenid.get(openid);
     answers.push(u ? toFollower(SOURCE, u, openid) : null);
   }
-  return answers;
-}
-
-/** Each openid's list, empty for one without any. */
-function listsOf<T>(openids: readonly string[], by: Map<string, T[]>): T[][] {
-  const answers: T[][] = [];
-  for (const openid of openids) answers.push(by.get(openid) ?? []);
   return answers;
 }
 
