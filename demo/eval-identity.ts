@@ -1,12 +1,17 @@
 /**
  * npm run eval:identity [-- --people 5000 --seed 42 --data-dir data/eval] [--sources crm,orders,support,scrm]
- *                        [--profile default|noisy] [--weights FILE] [--estimate]
+ *                        [--profile default|noisy | --world-csv FILE] [--weights FILE] [--estimate]
  *
  * `--profile noisy` evaluates the second world (demo/world-noisy.ts: five systems read through
  * the declarative SQL kind, with name, birthday, address and phone noise, international
  * customers). Figures are given per tier: the rules (deterministic), the probabilistic tier's
  * own links, and the pairs its review queue would add if every candidate were accepted; and,
  * apart, over the pairs that share no identifier but both carry a name and a birthday.
+ * `--world-csv FILE` evaluates an external world instead: records written outside the project
+ * (a labelled sample, a public benchmark such as FEBRL through demo/febrl.ts), one CSV line per
+ * record with its system, its person (the truth) and its identity fields (format in
+ * demo/world-csv.ts and docs/identity.md), loaded into the noisy profile's systems in their own
+ * table format and scored the same way (`--people`/`--seed` do not apply).
  * `--estimate` first estimates the tier's weights on the evaluated world itself, without its
  * truth (as `npm run identity:estimate` does), into the data directory; `--weights` names a
  * weights file to use instead of the rules' own.
@@ -54,6 +59,7 @@ import {
 } from './score';
 import type { IdentifierKind } from '../src/vocabulary';
 import { missedPairsByCause } from './missed-pairs';
+import { loadWorldCsv, worldCsvSourcesConfig, WorldCsvError, type WorldCsv } from './world-csv';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -296,22 +302,38 @@ async function ensureNoisyWorld(dataDir: string, people: number, seed: number) {
 async function main() {
   const people = intArg('people', 5000);
   const seed = intArg('seed', 42);
-  const profile = arg('profile', 'default');
-  if (profile !== 'default' && profile !== 'noisy') {
+  const worldCsv = arg('world-csv', '');
+  const profile = worldCsv ? 'csv' : arg('profile', 'default');
+  if (profile !== 'default' && profile !== 'noisy' && profile !== 'csv') {
     process.stderr.write(`eval:identity: --profile must be default or noisy (got "${profile}")\n`);
     process.exit(2);
   }
-  const noisy = profile === 'noisy';
-  const dataDir = path.resolve(arg('data-dir', path.join('data', `eval-${noisy ? 'noisy-' : ''}${people}-${seed}`)));
+  // An external world (--world-csv) is loaded into the noisy profile's systems and read like them.
+  const noisy = profile !== 'default';
+  const dataDir = path.resolve(
+    arg('data-dir', path.join('data', worldCsv ? `eval-csv-${path.basename(worldCsv).replace(/\.csv$/i, '')}` : `eval-${noisy ? 'noisy-' : ''}${people}-${seed}`)),
+  );
   const rulesFile = path.resolve(arg('rules', 'config/identity-rules.json'));
   let rules = loadIdentityRules(rulesFile);
 
-  const world = noisy ? await ensureNoisyWorld(dataDir, people, seed) : await ensureDemoWorld({ dataDir, people, seed });
+  let csvWorld: WorldCsv | null = null;
+  let world: { generated: boolean; manifest: { generatorVersion: number | string; records: Record<string, number> } };
+  if (worldCsv) {
+    try {
+      const loaded = await loadWorldCsv({ file: path.resolve(worldCsv), dataDir, truthFile: path.join(dataDir, TRUTH_FILE) });
+      csvWorld = loaded.world;
+      world = { generated: true, manifest: { generatorVersion: `csv ${path.relative(process.cwd(), path.resolve(worldCsv))}`, records: loaded.records } };
+    } catch (e) {
+      if (!(e instanceof WorldCsvError)) throw e;
+      process.stderr.write(`eval:identity: --world-csv: ${e.message}\n`);
+      process.exit(2);
+    }
+  } else world = noisy ? await ensureNoisyWorld(dataDir, people, seed) : await ensureDemoWorld({ dataDir, people, seed });
   const file = (n: string) => path.join(dataDir, n);
   const standIns = noisy ? Object.assign({} as Record<string, string>, { stop() {} }) : await spawnStandIns(dataDir);
   const oneidFile = file('oneid-eval.sqlite');
   for (const f of [oneidFile, `${oneidFile}-wal`, `${oneidFile}-shm`]) fs.rmSync(f, { force: true });
-  const allSources = noisy ? noisySourcesConfig(dataDir) : demoSourcesConfig(dataDir, standIns, 30000);
+  const allSources = csvWorld ? worldCsvSourcesConfig(dataDir, csvWorld) : noisy ? noisySourcesConfig(dataDir) : demoSourcesConfig(dataDir, standIns, 30000);
   const wanted = arg('sources', '')
     .split(',')
     .map((x) => x.trim())
@@ -345,7 +367,7 @@ async function main() {
       const feats = await allFeatures(db);
       const weights = estimateWeights(feats, {
         maxBlock: rules.probabilistic.maxBlock,
-        describe: { on: `the evaluated world (${profile}, people=${people}, seed=${seed}), no truth read` },
+        describe: { on: `the evaluated world (${worldCsv ? `--world-csv ${path.basename(worldCsv)}` : `${profile}, people=${people}, seed=${seed}`}), no truth read` },
       });
       const out = file('identity-weights.estimated.json');
       fs.writeFileSync(out, JSON.stringify(weights, null, 2) + '\n');
@@ -413,8 +435,8 @@ async function main() {
       `  pairs sharing no identifier, both sides with a name and a birthday: ${tiers.nameBirth.truePairs} true, ${tiers.nameBirth.predicted} predicted, precision ${f(tiers.nameBirth.precision)} recall ${f(tiers.nameBirth.recall)} F1 ${f(tiers.nameBirth.f1)}`,
     ];
     const lines = [
-      `identity resolution on the ${noisy ? 'noisy' : 'demo'} world (people=${people}, seed=${seed}, rules=${path.relative(process.cwd(), rulesFile)}${rules.probabilistic ? `, weights=${path.relative(process.cwd(), rules.probabilistic.weightsFile)}` : ''})`,
-      `  world            ${path.relative(process.cwd(), dataDir)} (${world.generated ? 'generated now' : 'reused'}, generator ${world.manifest.generatorVersion}; records ${Object.entries(
+      `identity resolution on the ${worldCsv ? 'external' : noisy ? 'noisy' : 'demo'} world (${worldCsv ? `--world-csv ${worldCsv}` : `people=${people}, seed=${seed}`}, rules=${path.relative(process.cwd(), rulesFile)}${rules.probabilistic ? `, weights=${path.relative(process.cwd(), rules.probabilistic.weightsFile)}` : ''})`,
+      `  world            ${path.relative(process.cwd(), dataDir)} (${worldCsv ? 'loaded now' : world.generated ? 'generated now' : 'reused'}, ${worldCsv ? 'from' : 'generator'} ${world.manifest.generatorVersion}; records ${Object.entries(
         world.manifest.records as Record<string, number>,
       )
         .map(([k, v]) => `${k} ${v}`)
@@ -446,8 +468,7 @@ async function main() {
     process.stdout.write(lines.join('\n') + '\n');
     process.stdout.write(
       JSON.stringify({
-        worldPeople: people,
-        seed,
+        ...(worldCsv ? { worldCsv } : { worldPeople: people, seed }),
         ...score,
         overMergedViaBadValue: bad.viaBadValue,
         recallCeiling: ceiling.ceiling,
