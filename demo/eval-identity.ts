@@ -407,6 +407,8 @@ async function main() {
     const bySystems = scoreBySystems(truth, assignment, { groups: linkableGroups(truth, usable), withNames: linkableGroups(truth, named) });
     const unnamed = noisy ? [] : sourceNames.filter((s) => !NAME_COLUMNS[s]);
     const f = (x: number) => x.toFixed(4);
+    // No pair shares an identifier (a world without them): there is no ceiling to be a share of.
+    const ofCeiling = (recall: number) => (ceiling.ceiling > 0 ? f(recall / ceiling.ceiling) : '-');
     const order = (s: string) => (sourceNames.indexOf(s) < 0 ? sourceNames.length : sourceNames.indexOf(s));
     const systemRows = [...bySystems.systems].sort((a, b) => order(a.system) - order(b.system));
     const w = Math.max(12, ...bySystems.pairs.map((p) => p.systems.length));
@@ -428,8 +430,8 @@ async function main() {
     };
     const tierLines = [
       `  by tier (pairs of records; recall against all true pairs, and against the identifier ceiling)`,
-      `    deterministic    precision ${f(deterministic.precision)}  recall ${f(deterministic.recall)}  (${f(deterministic.recall / Math.max(ceiling.ceiling, 1e-9))} of ceiling)  F1 ${f(deterministic.f1)}  predicted ${deterministic.predictedPairs}`,
-      `    + probabilistic  precision ${f(score.precision)}  recall ${f(score.recall)}  (${f(score.recall / Math.max(ceiling.ceiling, 1e-9))} of ceiling)  F1 ${f(score.f1)}  predicted ${score.predictedPairs}`,
+      `    deterministic    precision ${f(deterministic.precision)}  recall ${f(deterministic.recall)}  (${ofCeiling(deterministic.recall)} of ceiling)  F1 ${f(deterministic.f1)}  predicted ${deterministic.predictedPairs}`,
+      `    + probabilistic  precision ${f(score.precision)}  recall ${f(score.recall)}  (${ofCeiling(score.recall)} of ceiling)  F1 ${f(score.f1)}  predicted ${score.predictedPairs}`,
       `      its own pairs  ${tiers.probabilistic.predicted} new pairs, ${tiers.probabilistic.correct} correct (precision ${tiers.probabilistic.predicted ? f(tiers.probabilistic.correct / tiers.probabilistic.predicted) : '-'}); ${stats.probableLinks} links from ${stats.pairsCompared} pairs compared, ${stats.blocksSkipped} blocks over the size cap`,
       `    review queue     ${tiers.review.candidates} candidates; their record pairs ${tiers.review.pairs}, same person ${tiers.review.correct} (precision ${tiers.review.pairs ? f(tiers.review.correct / tiers.review.pairs) : '-'}); accepting all would reach recall ${f(tiers.review.recallIfAccepted)}`,
       `  pairs sharing no identifier, both sides with a name and a birthday: ${tiers.nameBirth.truePairs} true, ${tiers.nameBirth.predicted} predicted, precision ${f(tiers.nameBirth.precision)} recall ${f(tiers.nameBirth.recall)} F1 ${f(tiers.nameBirth.f1)}`,

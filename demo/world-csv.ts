@@ -17,10 +17,11 @@
  * | `name` | no | the name as the system holds it; or `given_name` and `surname`, joined with a space |
  * | `birthday` | no | `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/M/D` or a year alone `YYYY`; a date that does not exist is an error |
  * | `gender` | no | `M`/`F`, `male`/`female`, `男`/`女` |
- * | `phone`, `email` | no | as typed; resolution normalizes them (a phone without a country code is read in CN, in US for `global_store`) |
+ * | `phone`, `email` | no | as typed; resolution normalizes them (a phone without a country code is read in the record's `country`, else CN, US for `global_store`) |
  * | `city`, `province` | no | as written (for an Australian record: suburb and state) |
  * | `resident_id`, `passport`, `member_no` | no | identifiers; `member_no` is a `MEMBER_NO` (exclusive: two different numbers say two people) |
- * | `country`, `postcode`, `address` | no | loaded into the tables, not yet read by the sql-table mapping (the tier does not compare them) |
+ * | `country` | no | ISO 3166 alpha-2: the record's phones without a country code are read there |
+ * | `postcode`, `address` | no | postcode and street address (house number and street), compared by the probabilistic tier |
  *
  * Empty fields are "not known". Any other column, a missing required column, an unknown
  * system, a repeated record id or an impossible date is an error naming the line.
@@ -246,13 +247,14 @@ export async function loadWorldCsv(opts: { file: string; dataDir: string; truthF
   return { records, world };
 }
 
-/** The sources config for an external world: the noisy systems that have records, mapped as the noisy world's, with `member_no` as a MEMBER_NO. */
+/** The sources config for an external world: the noisy systems that have records, mapped as the noisy world's, with country, postcode and address as identity traits and `member_no` as a MEMBER_NO. */
 export function worldCsvSourcesConfig(dataDir: string, world: Pick<WorldCsv, 'rows' | 'columns'>) {
   const memberNo = world.columns.includes('member_no');
   return noisySourcesConfig(dataDir)
     .filter((s) => world.rows[s.name as NoisySystem].length > 0)
     .map((s) => ({
       ...s,
+      traits: { country: 'country', postcode: 'postcode', address: 'address' },
       identifiers: [
         ...s.identifiers.filter((i) => i.kind !== 'RESIDENT_ID' && i.kind !== 'PASSPORT'),
         { kind: 'RESIDENT_ID', column: 'resident_id' },

@@ -137,6 +137,10 @@ export interface ScannedRecord {
     country?: string | null;
     city?: string | null;
     province?: string | null;
+    /** Postcode as written (compared by the probabilistic tier, spaces and case folded). */
+    postcode?: string | null;
+    /** Street address as written (house number and street; compared by the probabilistic tier). */
+    address?: string | null;
   };
 }
 

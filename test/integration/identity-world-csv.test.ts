@@ -144,6 +144,18 @@ describe('eval:identity --world-csv, end to end', () => {
       await db.destroy();
     }
     expect(fs.readFileSync(path.join(dir, 'truth.csv'), 'utf8').trim().split('\n')).toHaveLength(9);
+    // Country, postcode and street address reach the probabilistic tier's features through the sql-table mapping's traits.
+    const oneid = openDatabase({ client: 'sqlite', filename: path.join(dir, 'oneid-eval.sqlite') }, { readOnly: true });
+    try {
+      expect(await oneid('idmap_match_features').where({ source: 'members', record_id: 'm1' }).first('country', 'postcode', 'street', 'city')).toEqual({
+        country: 'AU',
+        postcode: '2000',
+        street: '12 george st sydney',
+        city: 'sydney',
+      });
+    } finally {
+      await oneid.destroy();
+    }
   });
 
   it('exits 2 with the line when the file is bad', () => {

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { jaro, jaroWinkler, soundex } from '../../src/idmap/probabilistic/strings';
 import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
 import { compareNames, nameForm, splitHanName } from '../../src/idmap/probabilistic/names';
-import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords } from '../../src/idmap/probabilistic/compare';
-import { birthOf, blockKeys, featuresOf, placeOf, samePlace, type HeldValue } from '../../src/idmap/probabilistic/features';
+import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords, sameStreet } from '../../src/idmap/probabilistic/compare';
+import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
@@ -160,6 +160,26 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(pair('San Francisco', 'SanFrancisco')).toBe(false);
   });
 
+  it('grades where two records live, one level for the locality: street address, postcode, city, province, different', () => {
+    const at = (postcode: string | null, address: string | null, city: string | null = 'Newtown', country: string | null = 'AU', province: string | null = 'NSW') =>
+      featuresOf('s', 'r', { city, province, postcode, address, country }, []);
+    const place = (a: ReturnType<typeof at>, b: ReturnType<typeof at>) => compareRecords(a, b)[3];
+    const home = at('2042', '12 King Street');
+    expect(place(home, at('2042', '12 king st.'))).toBe('address');
+    expect(place(home, at(null, '12 Kign Street'))).toBe('address');
+    expect(place(home, at('2042', '14 King Street'))).toBe('postcode');
+    // The same street in another postcode or town is another address.
+    expect(place(home, at('3000', '12 King Street'))).toBe('city');
+    expect(place(home, at(null, '12 King Street', 'Melbourne'))).toBe('province');
+    expect(place(at('2042', null, null), at('3000', null, null))).toBe('province');
+    expect(place(at('2042', null, null, 'AU', null), at('3000', null, null, 'AU', null))).toBe('different');
+    expect(place(home, at('2042', '12 King Street', 'Newtown', 'NZ'))).toBe('different');
+    expect(place(at(null, null, null, null, null), at('2042', '12 King Street'))).toBeNull();
+    expect([postcodeOf('sw1a 1aa'), postcodeOf('100-0001'), postcodeOf('n/a'), postcodeOf('12')]).toEqual(['SW1A1AA', '1000001', null, null]);
+    expect(streetOf('Flat 3, 27 North Road')).toBe('apt 3 27 n rd');
+    expect([sameStreet('12 king st', '12 kign st'), sameStreet('12 king st', '21 king st'), sameStreet('king st', 'kign st')]).toEqual([true, false, true]);
+  });
+
   it('tells a value held at the same time from one held in periods that do not overlap (a recycled number)', () => {
     const a: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2019-01-01', to: '2021-06-30' }];
     const b: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2022-03-01', to: null }];
@@ -184,6 +204,14 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('张玮明', '1990-04-03')))).toBe(true);
     expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('李娜', '1988-07-21')))).toBe(false);
     expect(blockKeys(f('张伟', '1990-03-04')).every((k) => /^[a-z][0-9a-f]{15}$/.test(k))).toBe(true);
+  });
+
+  it('puts two records in a block by postcode and house number, whatever their names and birthdays', () => {
+    const f = (name: string, postcode: string | null, address: string | null) => featuresOf('s', name, { name, postcode, address }, []);
+    const shared = (x: string[], y: string[]) => x.some((k) => y.includes(k));
+    expect(shared(blockKeys(f('harrison boulter', '3070', '7 Grey St')), blockKeys(f('har risn boultre', '3070', '7 grey street')))).toBe(true);
+    expect(shared(blockKeys(f('harrison boulter', '3070', '7 Grey St')), blockKeys(f('har risn boultre', '3070', '9 grey street')))).toBe(false);
+    expect(shared(blockKeys(f('harrison boulter', '3070', 'Grey St')), blockKeys(f('har risn boultre', '3070', 'grey street')))).toBe(false);
   });
 });
 
@@ -220,6 +248,18 @@ describe('the Fellegi-Sunter score', () => {
   it('weighs an exact match on a common name less (term frequency)', () => {
     const v = compareRecords(person('张伟', null, null), person('张伟', null, null));
     expect(model.score(v, { nameFrequency: 0.01 }).weight).toBeLessThan(model.score(v, { nameFrequency: 0.00001 }).weight);
+  });
+
+  it('weighs a level the weights file does not have as the next worse one (a file estimated before street addresses were compared)', () => {
+    const w = weights();
+    delete w.comparisons.place.address;
+    delete w.comparisons.place.postcode;
+    const older = modelOf(w, -20, { records: 10_000 });
+    const place = COMPARISONS.findIndex((c) => c.name === 'place');
+    expect(older.levelWeight[place].get('address')).toBe(older.levelWeight[place].get('city'));
+    expect(older.levelWeight[place].get('postcode')).toBe(older.levelWeight[place].get('city'));
+    delete w.comparisons.place.different;
+    expect(() => modelOf(w, -20)).toThrow('match weights: no level "different" for comparison "place"');
   });
 
   it('scales the prior to the number of records it runs on', () => {

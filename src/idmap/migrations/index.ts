@@ -18,6 +18,7 @@ import * as segments from './20261201000100_segments';
 import * as matchFeatures from './20261201000500_match_features';
 import * as coveringIdentifierIndexes from './20261202000100_covering_identifier_indexes';
 import * as narrowIdentifierIndexes from './20261202000200_narrow_identifier_indexes';
+import * as matchFeaturesAddress from './20261202000300_match_features_address';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -34,4 +35,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261201000500_match_features', matchFeatures],
   ['20261202000100_covering_identifier_indexes', coveringIdentifierIndexes],
   ['20261202000200_narrow_identifier_indexes', narrowIdentifierIndexes],
+  ['20261202000300_match_features_address', matchFeaturesAddress],
 ];

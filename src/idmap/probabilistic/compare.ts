@@ -5,6 +5,7 @@
  */
 import { compareNames, NAME_LEVELS } from './names';
 import { samePlace, type HeldValue, type MatchFeatures } from './features';
+import { jaroWinkler } from './strings';
 
 export interface Comparison {
   name: string;
@@ -31,14 +32,30 @@ export function compareBirthdays(a: string | null, b: string | null): (typeof BI
   return 'different';
 }
 
-export const PLACE_LEVELS = ['city', 'province', 'different'] as const;
+export const PLACE_LEVELS = ['address', 'postcode', 'city', 'province', 'different'] as const;
 
+/** Two folded street addresses (`streetOf`) name one address: the same, or the same house number (or none on both) and Jaro-Winkler ≥ 0.9 (a typo). */
+export function sameStreet(x: string, y: string): boolean {
+  if (x === y) return true;
+  if (/^\d+/.exec(x)?.[0] !== /^\d+/.exec(y)?.[0]) return false;
+  return jaroWinkler(x, y) >= 0.9;
+}
+
+/**
+ * Where the two records live, one level for the whole locality (address, postcode, city and
+ * province say much the same thing, and weighing each apart would count it several times):
+ * the same street address (postcodes and cities not differing); the same postcode; city;
+ * province; different (countries differ, or the finest known places differ).
+ */
 function comparePlaces(a: MatchFeatures, b: MatchFeatures): (typeof PLACE_LEVELS)[number] | null {
   if (a.country && b.country && a.country !== b.country) return 'different';
+  const postcodes = a.postcode && b.postcode ? a.postcode === b.postcode : null;
+  if (a.street && b.street && postcodes !== false && !(a.city && b.city && !samePlace(a.city, b.city)) && sameStreet(a.street, b.street)) return 'address';
+  if (postcodes) return 'postcode';
   if (a.city && b.city && samePlace(a.city, b.city)) return 'city';
   if (a.province && b.province) return samePlace(a.province, b.province) ? 'province' : 'different';
   if (a.city && b.city) return 'different';
-  return null;
+  return postcodes === false ? 'different' : null;
 }
 
 export const SHARED_LEVELS = ['shared', 'shared-apart', 'none'] as const;

@@ -28,6 +28,10 @@ export interface MatchFeatures {
   city: string | null;
   province: string | null;
   country: string | null;
+  /** Postcode, upper-case without spaces or dashes (`streetOf`, `postcodeOf`). */
+  postcode: string | null;
+  /** Street address folded for comparison: lower-case words, usual street words abbreviated (`12 george st`). */
+  street: string | null;
   values: HeldValue[];
 }
 
@@ -38,6 +42,8 @@ export interface RawTraits {
   city?: string | null;
   province?: string | null;
   country?: string | null;
+  postcode?: string | null;
+  address?: string | null;
 }
 
 /** Kinds whose values the tier compares whole (shared) and in part (email local part, a phone one digit off). */
@@ -54,7 +60,7 @@ export function featuresOf(
 }
 
 /** A record's traits as the tier compares them, before the rules' ignored birthdays are applied (`featuresWith` applies them). */
-export type ComparedTraits = Pick<MatchFeatures, 'name' | 'birth' | 'gender' | 'city' | 'province' | 'country'>;
+export type ComparedTraits = Pick<MatchFeatures, 'name' | 'birth' | 'gender' | 'city' | 'province' | 'country' | 'postcode' | 'street'>;
 
 export function comparedTraits(traits: RawTraits | undefined): ComparedTraits {
   const t = traits ?? {};
@@ -66,6 +72,8 @@ export function comparedTraits(traits: RawTraits | undefined): ComparedTraits {
     city: placeOf(t.city),
     province: placeOf(t.province),
     country: foldText(t.country).toUpperCase().slice(0, 2) || null,
+    postcode: postcodeOf(t.postcode),
+    street: streetOf(t.address),
   };
 }
 
@@ -80,6 +88,8 @@ export function featuresWith(source: string, recordId: string, t: ComparedTraits
     city: t.city,
     province: t.province,
     country: t.country,
+    postcode: t.postcode ?? null,
+    street: t.street ?? null,
     values: values.filter((v) => COMPARED_KINDS.includes(v.kind)),
   };
 }
@@ -90,6 +100,55 @@ export function birthOf(raw: string | null | undefined, isIgnored: (d: string) =
   if (d) return isIgnored(d) ? null : d;
   const y = /^(\d{4})(?:[-/]0{1,2}[-/]0{1,2})?$/.exec(foldText(raw));
   return y && +y[1] > 1900 && +y[1] < 2100 ? y[1] : null;
+}
+
+/** A postcode folded for comparison (`SW1A 1AA` = `sw1a1aa`, `100-0001` = `1000001`); null unless 3 to 10 letters and digits. */
+export function postcodeOf(raw: string | null | undefined): string | null {
+  const s = foldText(raw).toUpperCase().replace(/[\s-]/g, '');
+  return /^[A-Z0-9]{3,10}$/.test(s) ? s : null;
+}
+
+/** Usual street words and their abbreviations, written one way. */
+const STREET_WORDS: Readonly<Record<string, string>> = {
+  street: 'st',
+  str: 'st',
+  road: 'rd',
+  avenue: 'ave',
+  av: 'ave',
+  drive: 'dr',
+  place: 'pl',
+  court: 'ct',
+  crescent: 'cres',
+  circuit: 'cct',
+  close: 'cl',
+  lane: 'ln',
+  boulevard: 'blvd',
+  parade: 'pde',
+  terrace: 'tce',
+  highway: 'hwy',
+  square: 'sq',
+  grove: 'gr',
+  way: 'wy',
+  apartment: 'apt',
+  flat: 'apt',
+  unit: 'apt',
+  north: 'n',
+  south: 's',
+  east: 'e',
+  west: 'w',
+};
+
+/** A street address folded for comparison: lower-case letters and digits as words, street words abbreviated one way; null under 3 characters. */
+export function streetOf(raw: string | null | undefined): string | null {
+  const words = foldText(raw)
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .map((w) => STREET_WORDS[w] ?? w);
+  const s = words.join(' ').slice(0, 128);
+  return s.replace(/ /g, '').length >= 3 ? s : null;
 }
 
 const PLACE_SUFFIX = /(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|省|市|区|县|city|province)$/;
@@ -139,8 +198,8 @@ function latinPlaces(han: string): readonly string[] {
 /**
  * Block keys: two records are compared only when they share one. Birthday (day and month in
  * either order) with a surname initial catches typos in names; the name in any writing
- * catches birthdays mistyped or missing; a shared identifier or email local part catches
- * refused and near links. Keys are hashed (after a one-letter family): the blocks table holds
+ * catches birthdays mistyped or missing; postcode and house number catch both at once; a
+ * shared identifier or email local part catches refused and near links. Keys are hashed (after a one-letter family): the blocks table holds
  * no personal data.
  */
 export function blockKeys(f: MatchFeatures): string[] {
@@ -152,6 +211,9 @@ export function blockKeys(f: MatchFeatures): string[] {
     for (const i of initials.length ? initials : ['?']) keys.add(`b:${y}${md}${i}`);
   }
   if (f.name) for (const n of nameBlockForms(f.name)) keys.add(`n:${n}`);
+  // Postcode and house number: survives a typo in the name and a birthday mistyped or missing.
+  const number = f.street && /^\d+/.exec(f.street);
+  if (f.postcode && number) keys.add(`a:${f.country ?? ''}${f.postcode} ${number[0]}`);
   for (const v of f.values) {
     keys.add(`i:${v.kind}:${v.key}`);
     if (v.kind === 'EMAIL') {
@@ -162,7 +224,7 @@ export function blockKeys(f: MatchFeatures): string[] {
   return [...keys].map(blockKey);
 }
 
-/** A block key as stored: its family (`b` birthday, `n` name, `i` identifier, `e` email local part) and a hash of the rest. */
+/** A block key as stored: its family (`b` birthday, `n` name, `a` address, `i` identifier, `e` email local part) and a hash of the rest. */
 export const blockKey = (k: string): string => `${k[0]}${hash16(k).slice(0, 15)}`;
 
 /** The family of a stored block key. */

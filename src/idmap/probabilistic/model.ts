@@ -78,17 +78,24 @@ export function loadWeights(file: string): WeightsFile {
   return parsed.data;
 }
 
-/** The model for a weights file; every level of every comparison must have m and u. */
+/**
+ * The model for a weights file; every comparison must be there, with m and u for its worst
+ * level at least. A better level the file does not have (an older file, estimated before the
+ * level existed or on data that never shows it: a street address on a world without addresses)
+ * weighs as the next worse level does.
+ */
 export function modelOf(w: WeightsFile, householdPenalty: number, opts: { records?: number; comparisons?: readonly Comparison[] } = {}): MatchModel {
   const comparisons = opts.comparisons ?? COMPARISONS;
   const m = new Map<string, number>();
   const levelWeight = comparisons.map((c) => {
     const levels = w.comparisons[c.name];
     if (!levels) throw new Error(`match weights: no comparison "${c.name}"`);
+    const worst = c.levels[c.levels.length - 1];
+    if (!levels[worst]) throw new Error(`match weights: no level "${worst}" for comparison "${c.name}"`);
     return new Map(
       c.levels.map((l) => {
         const p = levels[l];
-        if (!p) throw new Error(`match weights: no level "${l}" for comparison "${c.name}"`);
+        if (!p) return [l, Number.NaN] as const;
         m.set(`${c.name}:${l}`, p.m);
         return [l, Math.log2(p.m / p.u)] as const;
       }),
@@ -100,7 +107,7 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
     const levels = [...weights.keys()];
     for (let i = levels.length - 2; i >= 0; i--) {
       const worse = weights.get(levels[i + 1]) as number;
-      if ((weights.get(levels[i]) as number) < worse) weights.set(levels[i], worse);
+      if (!((weights.get(levels[i]) as number) >= worse)) weights.set(levels[i], worse);
     }
   }
   // Fewer records than the estimate ran on never raise the prior: a small store is not a reason to believe more.

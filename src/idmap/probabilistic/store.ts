@@ -67,7 +67,7 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
 
-const FEATURE_COLUMNS = ['source', 'record_id', 'name', 'name_alt', 'birth', 'gender', 'city', 'province', 'country', 'held', 'scored'];
+const FEATURE_COLUMNS = ['source', 'record_id', 'name', 'name_alt', 'birth', 'gender', 'city', 'province', 'country', 'postcode', 'street', 'held', 'scored'];
 const BLOCK_COLUMNS = ['block_key', 'source', 'record_id'];
 
 /** Replaces the features and block keys of records (staged new or changed); `deleted` removes them. */
@@ -105,6 +105,8 @@ export async function writeFeatures(
         f.city?.slice(0, 64) ?? null,
         f.province?.slice(0, 64) ?? null,
         f.country,
+        f.postcode,
+        f.street,
         f.values.length ? JSON.stringify(f.values.map((v) => [v.kind, v.key, v.from, v.to])) : null,
         0,
       ]),
@@ -264,6 +266,8 @@ function featuresOfRow(r: any): MatchFeatures & { customerId: string | null; sco
     city: r.city,
     province: r.province,
     country: r.country,
+    postcode: r.postcode ?? null,
+    street: r.street ?? null,
     values: held,
   };
 }

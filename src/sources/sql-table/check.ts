@@ -82,6 +82,7 @@ export function mappingProblems(options: SqlTableOptions, shape: TableShape): st
   for (const [field, m] of Object.entries(profile.fields) as Array<[ProfileField, ColumnMapping]>)
     converted(`profile.fields.${field}.column`, m, `profile.fields.${field}.convert`);
   profile.filter.forEach((f, i) => column(`profile.filter[${i}].column`, f.column));
+  for (const [trait, c] of Object.entries(options.traits ?? {})) if (c) column(`traits.${trait}`, c);
   options.identifiers.forEach((id, i) => {
     const c = column(`identifiers[${i}].column`, id.column);
     if (c && !IDENTIFIER_CLASSES.includes(c.class))

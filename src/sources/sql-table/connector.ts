@@ -89,11 +89,13 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
   const fieldEntries = Object.entries(profile.fields) as Array<[ProfileField, ColumnMapping]>;
   const recordColumns = distinct([profile.key, profile.updatedAt.column, ...(profile.createdAt ? [profile.createdAt.column] : []), ...fieldEntries.map(([, m]) => m.column)]);
   const traitFields = (['name', 'birthday', 'gender', 'city', 'province'] as const).filter((f) => profile.fields[f]);
+  const traitColumns = Object.entries(options.traits ?? {}).filter((e): e is [string, string] => Boolean(e[1]));
   const scanColumns = distinct([
     profile.key,
     profile.updatedAt.column,
     ...options.identifiers.map((i) => i.column),
     ...traitFields.map((f) => (profile.fields[f] as ColumnMapping).column),
+    ...traitColumns.map(([, c]) => c),
   ]);
 
   /** Every statement sees only the rows the mapping's filter admits. */
@@ -136,12 +138,13 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
       const c = convert(m.convert, row[m.column]);
       (traits as Record<string, unknown>)[f] = c.ok ? c.value : null;
     }
+    for (const [t, column] of traitColumns) (traits as Record<string, unknown>)[t] = rawText(row[column]);
     return {
       source: name,
       recordId: keyOf(row[profile.key]),
       updatedAt: updated.value as Instant,
       identifiers,
-      ...(traitFields.length ? { traits } : {}),
+      ...(traitFields.length || traitColumns.length ? { traits } : {}),
     };
   }
 

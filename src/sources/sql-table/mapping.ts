@@ -273,6 +273,12 @@ export const optionsSchema = z
     profile: profileMappingSchema,
     /** Identifier columns for identity resolution; none: the source's records are linked by nothing. */
     identifiers: z.array(identifierMappingSchema).max(16).default([]),
+    /**
+     * Columns identity resolution reads as evidence beyond the profile fields (no profile field
+     * holds them): the record's country (ISO 3166 alpha-2; its phones without a country code are
+     * read there), postcode and street address (compared by the probabilistic tier).
+     */
+    traits: z.object({ country: sqlName, postcode: sqlName, address: sqlName }).partial().strict().default({}),
   })
   .strict();
 export type SqlTableOptions = z.infer<typeof optionsSchema>;
