@@ -85,6 +85,16 @@ describe('names as evidence', () => {
     expect(nameForm('Ms')).toBeNull();
   });
 
+  it('reads one part of a Latin name alone (a given name or surname left out) as similar, not different', () => {
+    const cmp = (a: string, b: string) => compareNames(nameForm(a), nameForm(b));
+    expect(cmp('Samuel Neville', 'Neville')).toBe('similar');
+    expect(cmp('Connor Lungershausen', 'lungershasuen')).toBe('similar');
+    expect(cmp('Livia Swetnam', 'livia')).toBe('similar');
+    expect(cmp('Jack Moscatt', 'Schmick')).toBe('different');
+    expect(cmp('Ann Lee', 'Lea')).toBe('different');
+    expect(cmp('Ann Lee', 'Bob')).toBe('different');
+  });
+
   it('reads a middle initial on one side as the same name, a different one or an initial for the given name as weaker', () => {
     expect(names('Sarah J. Thompson', 'Sarah Thompson')).toBe('alias');
     expect(names('John A. Smith', 'John B. Smith')).not.toBe('alias');

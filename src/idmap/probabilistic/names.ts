@@ -3,8 +3,8 @@
  * as their characters plus toneless pinyin (surname reading for the first character: `曾` is
  * zeng, `单` shan), Latin names as lower-case ASCII words. Comparison answers a level, best
  * first: the same name; the same name in another writing (pinyin for characters, a homophone,
- * a nickname); a close spelling (Jaro-Winkler, one character typed wrong); a similar one; a
- * different one.
+ * a nickname); a close spelling (Jaro-Winkler, one character typed wrong); a similar one (an
+ * initial for the given name, or one part of the name only); a different one.
  */
 import { pinyin } from 'pinyin-pro';
 import { foldText } from '../../canonical';
@@ -145,7 +145,26 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (jw >= 0.86) return 'similar';
   // An initial for the given name (`J Smith`, `John Smith`): weak, but not a different name.
   if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
+  // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
+  if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
   return 'different';
+}
+
+/** `one` is a single word of at least 3 letters, the same as a word of `other` (or, from 5 letters, one typo away: a letter left out, added, changed or two swapped). */
+function partOf(one: readonly string[], other: readonly string[]): boolean {
+  if (one.length !== 1 || other.length < 2) return false;
+  const w = one[0];
+  return w.length >= 3 && other.some((x) => x === w || (w.length >= 5 && oneEditApart(w, x)));
+}
+
+/** Damerau-Levenshtein distance at most 1. */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
 const fullWords = (ws: readonly string[]) => ws.filter((w) => w.length > 1);
