@@ -456,7 +456,7 @@ describe('SQL table source: start-up check', () => {
     const base = crmMapping(t);
     const options = crmMapping(
       t,
-      { identifiers: [{ kind: 'EMAIL', column: 'mail' }] },
+      { identifiers: [{ kind: 'EMAIL', column: 'mail' }], traits: { postcode: 'zip' } },
       {
         key: 'owner_rep',
         fields: { ...base.profile.fields, city: { column: 'town' } },
@@ -466,8 +466,8 @@ describe('SQL table source: start-up check', () => {
       () => null,
       (e: Error & { problems?: string[] }) => e,
     );
-    expect(err?.problems?.map((p) => p.split(':')[0])).toEqual(['profile.key', 'profile.fields.city.column', 'identifiers[0].column']);
-    expect(err?.message.split('\n')).toHaveLength(3);
+    expect(err?.problems?.map((p) => p.split(':')[0])).toEqual(['profile.key', 'profile.fields.city.column', 'traits.postcode', 'identifiers[0].column']);
+    expect(err?.message.split('\n')).toHaveLength(4);
   });
 });
 
