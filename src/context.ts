@@ -43,20 +43,30 @@ export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries' |
   stewardship?: Stewardship;
 };
 
+/**
+ * What the loaders of every context made from one ContextDeps are made from: the same for each
+ * request, so made once per ContextDeps (the gateway's `requestDeps`) rather than copied per request.
+ */
+const loaderDepsMade = new WeakMap<ContextDeps, LoaderDeps>();
+function loaderDepsOf(deps: ContextDeps): LoaderDeps {
+  let made = loaderDepsMade.get(deps);
+  if (!made) {
+    const insights = deps.insights;
+    made = { ...deps, orderWindowDays: insights.orderWindowDays, rfmBoundaries: (account) => insights.rfmBoundaries(account) };
+    loaderDepsMade.set(deps, made);
+  }
+  return made;
+}
+
 /** Each context's loaders make an account of their own (`loaders.account`): the source calls made for it, and only those, are booked there. */
 export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations } = {}): Context {
-  const insights = deps.insights;
   return {
     requestId,
     viewer,
-    loaders: createLoaders({
-      ...deps,
-      orderWindowDays: insights.orderWindowDays,
-      rfmBoundaries: (account) => insights.rfmBoundaries(account),
-    }),
+    loaders: createLoaders(loaderDepsOf(deps)),
     limits: deps.limits,
     log: deps.log.child({ requestId }),
-    insights,
+    insights: deps.insights,
     stewardship: deps.stewardship,
     ...extra,
   };

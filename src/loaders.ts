@@ -11,7 +11,20 @@
  */
 import DataLoader from 'dataloader';
 import type { IdMapReader, CustomerRow, IdentifierKey, IdentifierRow, LinkEvent, SourceRecordKey, SourceRecordRow } from './idmap/types';
-import type { CapabilityName, CategoryStat, Engagement, Order, OrderLine, OrderQuery, OrderSummary, ProfileView, Refund, RfmBoundaries, Ticket } from './capabilities';
+import type {
+  Capabilities,
+  CapabilityName,
+  CategoryStat,
+  Engagement,
+  Order,
+  OrderLine,
+  OrderQuery,
+  OrderSummary,
+  ProfileView,
+  Refund,
+  RfmBoundaries,
+  Ticket,
+} from './capabilities';
 import type { EventQuery, Instant, Slot, SourceAccount, SourceEvent, SourceName } from './vocabulary';
 import type { SourceRegistry } from './sources/registry';
 import type { BatchLoader } from './sources/kind';
@@ -66,10 +79,8 @@ function missing(source: SourceName, capability: string): never {
 }
 
 /*
- * The work of the per-request loader methods lives in module-level functions: the methods are
- * closures made per request, and V8 keeps a closure's optimized code only weakly (dropped by a
- * major GC while none of them is alive, e.g. while the gateway idles), so what they run
- * themselves is compiled again after every idle spell. Module-level functions keep their code.
+ * Helpers of the loaders' methods, at module level: the methods are the prototype methods of
+ * RequestLoaders (below), made once, and these keep their optimized code as they do.
  */
 
 /** The keys of a customer's records in one source. */
@@ -92,46 +103,123 @@ function recordIdsByProvider(linked: readonly SourceRecordRow[], providers: Read
   return out;
 }
 
-export function createLoaders(deps: LoaderDeps) {
-  const { idmap, registry, now = new Date().toISOString(), orderWindowDays = DEFAULT_ORDER_WINDOW_DAYS, rfmBoundaries, account = new Map() } = deps;
-  const batches = new Map<string, DataLoader<string, unknown>>();
-  const windowDays = [...orderWindowDays];
-  const cap = <K extends 'profile' | 'commerce' | 'service' | 'engagement' | 'events'>(source: SourceName, k: K) =>
-    registry.get(source)?.capabilities[k] ?? missing(source, k);
+/** The request's loaders: see the module comment. Made by `createLoaders`; the type resolvers see as `ctx.loaders`. */
+export type Loaders = RequestLoaders;
 
-  /** The request's loader for one batch operation of one source; see KindContext.loaders.batch. */
-  function batch<V>(
-    source: SourceName,
-    operation: string,
-    call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>,
-    variant = '',
-  ): DataLoader<string, V> {
-    const key = `${source}\u0000${operation}\u0000${variant}`;
-    let l = batches.get(key) as DataLoader<string, V> | undefined;
-    if (!l) {
-      const { span } = deps;
-      // One span per batch the loader dispatches; the connector's calls (chunks, retries) are its children.
-      const traced = span
-        ? (keys: readonly string[]) =>
-            span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys, account))
-        : (keys: readonly string[]) => call(keys, account);
-      batches.set(key, (l = loader<string, V>(traced)) as DataLoader<string, unknown>);
-    }
-    return l;
+export function createLoaders(deps: LoaderDeps): Loaders {
+  return new RequestLoaders(deps, deps.now, deps.account ?? new Map());
+}
+
+/**
+ * One request's loaders. A class, so that every method is made once for the process (a bundle of
+ * closures per request lost their optimized code at every major GC, see bench/README "Why a round
+ * costs the gateway more than its soak"), and its DataLoaders, caches and maps are made when the
+ * request first asks for them: a request that reads no customer (`{ __typename }`, a mutation,
+ * introspection) makes none. Nothing here is read before it is made: every field below that starts
+ * empty is only reached through its getter or method.
+ */
+class RequestLoaders {
+  /** The configured sources. */
+  readonly registry: SourceRegistry;
+  /** BI lists' store and limits, when served. */
+  readonly bi: BiDeps | undefined;
+  /** The request's account of its source calls: what `extensions.sources` reports. */
+  readonly account: SourceAccount;
+  /** The windows, in days, of `OrderSummary.recentOrderCounts`, in that order. */
+  readonly orderWindowDays: readonly number[];
+
+  /** When the loaders were made (ms), unless `deps.now` says otherwise: `now`'s ISO text is written on first use. */
+  private readonly madeAt: number;
+  private nowIso: Instant | undefined;
+  private batches: Map<string, DataLoader<string, unknown>> | null = null;
+  private providingMade: Map<CapabilityName, unknown> | null = null;
+  private profiles: Map<SourceName, BatchLoader<ProfileView | Error | null>> | null = null;
+  /** Open groups of `together`: closed after the tick that opened them, like a DataLoader batch. */
+  private groups: Map<string, { members: Promise<unknown>[]; settled: Promise<unknown> }> | null = null;
+  private customerLoader: DataLoader<string, CustomerRow | null> | null = null;
+  private customerIdsByIdentifierLoader: DataLoader<IdentifierKey, string[], string> | null = null;
+  private customerIdBySourceRecordLoader: DataLoader<SourceRecordKey, string | null, string> | null = null;
+  private sourceRecordsLoader: DataLoader<string, SourceRecordRow[]> | null = null;
+  private identifiersLoader: DataLoader<string, IdentifierRow[]> | null = null;
+  private linkEventsLoader: DataLoader<string, LinkEvent[]> | null = null;
+  private rfmBoundariesLoader: DataLoader<'base', RfmBoundaries> | null = null;
+
+  constructor(
+    private readonly deps: LoaderDeps,
+    now: Instant | undefined,
+    account: SourceAccount,
+  ) {
+    this.registry = deps.registry;
+    this.bi = deps.bi;
+    this.account = account;
+    this.orderWindowDays = [...(deps.orderWindowDays ?? DEFAULT_ORDER_WINDOW_DAYS)];
+    this.nowIso = now;
+    this.madeAt = now === undefined ? Date.now() : 0;
   }
 
-  const sourceRecords = loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids));
-  const providingMade = new Map<CapabilityName, unknown>();
-  const providing: SourceRegistry['providing'] = (capability) => {
-    let p = providingMade.get(capability);
-    if (!p) providingMade.set(capability, (p = registry.providing(capability)));
-    return p as never;
-  };
-  const profiles = new Map<SourceName, BatchLoader<ProfileView | Error | null>>();
+  /** The request time (ISO): "now" for recency, windows and lifecycle. */
+  get now(): Instant {
+    return (this.nowIso ??= new Date(this.madeAt).toISOString());
+  }
 
-  // Open groups of `together`: closed after the tick that opened them, like a DataLoader batch.
-  const groups = new Map<string, { members: Promise<unknown>[]; settled: Promise<unknown> }>();
-  function together<T>(group: string, p: Promise<T>): Promise<T> {
+  /** A new loader set over the same deps, request time and account, with empty caches (`freshLoaders`). */
+  fresh(): RequestLoaders {
+    return new RequestLoaders(this.deps, this.now, this.account);
+  }
+
+  // ----- OneID -----
+  get customer(): DataLoader<string, CustomerRow | null> {
+    const idmap = this.deps.idmap;
+    return (this.customerLoader ??= loader<string, CustomerRow | null>((ids) => idmap.customersByIds(ids)));
+  }
+  get customerIdsByIdentifier(): DataLoader<IdentifierKey, string[], string> {
+    const idmap = this.deps.idmap;
+    return (this.customerIdsByIdentifierLoader ??= loader<IdentifierKey, string[], string>((keys) => idmap.customerIdsByIdentifiers(keys), identifierCacheKey));
+  }
+  get customerIdBySourceRecord(): DataLoader<SourceRecordKey, string | null, string> {
+    const idmap = this.deps.idmap;
+    return (this.customerIdBySourceRecordLoader ??= loader<SourceRecordKey, string | null, string>((keys) => idmap.customerIdsBySourceRecords(keys), sourceRecordCacheKey));
+  }
+  get sourceRecords(): DataLoader<string, SourceRecordRow[]> {
+    const idmap = this.deps.idmap;
+    return (this.sourceRecordsLoader ??= loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids)));
+  }
+  get identifiers(): DataLoader<string, IdentifierRow[]> {
+    const idmap = this.deps.idmap;
+    return (this.identifiersLoader ??= loader<string, IdentifierRow[]>((ids) => idmap.identifiersByCustomerIds(ids)));
+  }
+  get linkEvents(): DataLoader<string, LinkEvent[]> {
+    const idmap = this.deps.idmap;
+    return (this.linkEventsLoader ??= loader<string, LinkEvent[]>((ids) => idmap.linkEventsByCustomerIds(ids)));
+  }
+
+  /** The record keys a customer has in one source (one OneID round for all customers of a level). */
+  async recordIds(customerId: string, source: SourceName): Promise<string[]> {
+    return recordIdsIn(await this.sourceRecords.load(customerId), source);
+  }
+
+  /** The sources providing `capability` in which the customer has records, with those records' keys (one OneID round). */
+  async recordIdsProviding(customerId: string, capability: CapabilityName): Promise<Array<{ source: SourceName; ids: string[] }>> {
+    return recordIdsByProvider(await this.sourceRecords.load(customerId), this.providing(capability));
+  }
+
+  /** `registry.providing`, made once per request and capability (the registry does not change). */
+  providing<K extends CapabilityName>(capability: K): Array<{ name: SourceName; capability: NonNullable<Capabilities[K]> }> {
+    const made = (this.providingMade ??= new Map());
+    let p = made.get(capability);
+    if (!p) made.set(capability, (p = this.registry.providing(capability)));
+    return p as never;
+  }
+
+  connector<C>(source: SourceName): C {
+    return (this.registry.get(source) ?? missing(source, 'a connector')).connector as C;
+  }
+
+  /**
+   * Resolves with `p` once every promise joined to `group` in the same tick has settled (KindContext.loaders.together).
+   */
+  together<T>(group: string, p: Promise<T>): Promise<T> {
+    const groups = (this.groups ??= new Map());
     let g = groups.get(group);
     if (!g) {
       const members: Promise<unknown>[] = [];
@@ -151,123 +239,117 @@ export function createLoaders(deps: LoaderDeps) {
     return g.settled.then(() => p);
   }
 
-  const loaders = {
-    /** The request time (ISO): "now" for recency, windows and lifecycle. */
-    now,
-    /** The windows, in days, of `OrderSummary.recentOrderCounts`, in that order. */
-    orderWindowDays: windowDays as readonly number[],
-    /** The configured sources. */
-    registry,
-    /** BI lists' store and limits, when served. */
-    bi: deps.bi,
-    /** The request's account of its source calls: what `extensions.sources` reports. */
-    account,
+  /** The request's loader for one batch operation of one source; see KindContext.loaders.batch. */
+  batch<V>(source: SourceName, operation: string, call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>, variant = ''): BatchLoader<V> {
+    return this.batchLoader(source, operation, call, variant);
+  }
 
-    // ----- OneID -----
-    customer: loader<string, CustomerRow | null>((ids) => idmap.customersByIds(ids)),
-    customerIdsByIdentifier: loader<IdentifierKey, string[], string>(
-      (keys) => idmap.customerIdsByIdentifiers(keys),
-      (k) => `${k.kind}\u0000${k.value}`,
-    ),
-    customerIdBySourceRecord: loader<SourceRecordKey, string | null, string>(
-      (keys) => idmap.customerIdsBySourceRecords(keys),
-      (k) => `${k.source}\u0000${k.recordId}`,
-    ),
-    sourceRecords,
-    identifiers: loader<string, IdentifierRow[]>((ids) => idmap.identifiersByCustomerIds(ids)),
-    linkEvents: loader<string, LinkEvent[]>((ids) => idmap.linkEventsByCustomerIds(ids)),
+  private batchLoader<V>(
+    source: SourceName,
+    operation: string,
+    call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>,
+    variant = '',
+  ): DataLoader<string, V> {
+    const batches = (this.batches ??= new Map());
+    const key = `${source}\u0000${operation}\u0000${variant}`;
+    let l = batches.get(key) as DataLoader<string, V> | undefined;
+    if (!l) {
+      const { span } = this.deps;
+      const account = this.account;
+      // One span per batch the loader dispatches; the connector's calls (chunks, retries) are its children.
+      const traced = span
+        ? (keys: readonly string[]) =>
+            span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys, account))
+        : (keys: readonly string[]) => call(keys, account);
+      batches.set(key, (l = loader<string, V>(traced)) as DataLoader<string, unknown>);
+    }
+    return l;
+  }
 
-    /** The record keys a customer has in one source (one OneID round for all customers of a level). */
-    async recordIds(customerId: string, source: SourceName): Promise<string[]> {
-      return recordIdsIn(await sourceRecords.load(customerId), source);
-    },
+  private cap<K extends 'profile' | 'commerce' | 'service' | 'engagement' | 'events'>(source: SourceName, k: K) {
+    return this.registry.get(source)?.capabilities[k] ?? missing(source, k);
+  }
 
-    /** The sources providing `capability` in which the customer has records, with those records' keys (one OneID round). */
-    async recordIdsProviding(customerId: string, capability: CapabilityName): Promise<Array<{ source: SourceName; ids: string[] }>> {
-      return recordIdsByProvider(await sourceRecords.load(customerId), providing(capability));
-    },
+  // ----- capabilities, per source -----
+  /** The source's records as profile views (the same loader as the kind's own field over those records). */
+  profile(source: SourceName): BatchLoader<ProfileView | Error | null> {
+    // Every golden field of every customer asks for this: made once per request, and each record's view computed once.
+    const profiles = (this.profiles ??= new Map());
+    const made = profiles.get(source);
+    if (made) return made;
+    const p = this.cap(source, 'profile');
+    const records = this.batchLoader(source, p.operation, (ids, a) => p.records(ids, a));
+    const views = new WeakMap<object, ProfileView>();
+    const view = (r: unknown) => {
+      if (r instanceof Error || r == null) return r as Error | null;
+      let v = views.get(r);
+      if (!v) views.set(r, (v = p.view(r)));
+      return v;
+    };
+    const l: BatchLoader<ProfileView | Error | null> = {
+      load: async (id) => view(await records.load(id)),
+      loadMany: async (ids) => (await records.loadMany(ids)).map(view),
+    };
+    profiles.set(source, l);
+    return l;
+  }
+  engagement(source: SourceName): BatchLoader<Engagement | Error | null> {
+    const e = this.cap(source, 'engagement');
+    const records = this.batchLoader(source, e.operation, (ids, a) => e.records(ids, a));
+    const view = (r: unknown) => (r instanceof Error || r == null ? (r as Error | null) : e.view(r, source));
+    return { load: async (id) => view(await records.load(id)), loadMany: async (ids) => (await records.loadMany(ids)).map(view) };
+  }
+  /** Always with the request's windows, so the plain summary and the insights share one call. */
+  orderSummaries(source: SourceName): DataLoader<string, Slot<OrderSummary> | null> {
+    return this.batchLoader<Slot<OrderSummary> | null>(source, 'orderSummariesByRecordIds', (ids, a) =>
+      this.cap(source, 'commerce').orderSummariesByRecordIds(ids, { now: this.now, windowDays: this.orderWindowDays as number[] }, a),
+    );
+  }
+  /** Orders differ by their arguments; one loader per distinct (since, limit) keeps each batch one call. */
+  orders(source: SourceName, query: OrderQuery): DataLoader<string, Slot<Order>[]> {
+    return this.batchLoader<Slot<Order>[]>(
+      source,
+      'ordersByRecordIds',
+      (ids, a) => this.cap(source, 'commerce').ordersByRecordIds(ids, query, a),
+      JSON.stringify([query.since ?? null, query.limit ?? null]),
+    );
+  }
+  orderLines(source: SourceName): DataLoader<string, Slot<OrderLine>[]> {
+    return this.batchLoader<Slot<OrderLine>[]>(source, 'linesByOrderIds', (ids, a) => this.cap(source, 'commerce').linesByOrderIds(ids, a));
+  }
+  refunds(source: SourceName): DataLoader<string, Slot<Refund>[]> {
+    return this.batchLoader<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids, a) => this.cap(source, 'commerce').refundsByOrderIds(ids, a));
+  }
+  categoryStats(source: SourceName): DataLoader<string, Slot<CategoryStat>[]> {
+    return this.batchLoader<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids, a) => this.cap(source, 'commerce').categoryStatsByRecordIds(ids, a));
+  }
+  tickets(source: SourceName): DataLoader<string, Slot<Ticket>[]> {
+    return this.batchLoader<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids, a) => this.cap(source, 'service').ticketsByRecordIds(ids, a));
+  }
+  /** Per source record key, its newest events after the query's position (timeline pages: one loader per query). */
+  events(source: SourceName, query: EventQuery): DataLoader<string, Slot<SourceEvent>[]> {
+    return this.batchLoader<Slot<SourceEvent>[]>(
+      source,
+      'eventsByRecordIds',
+      (ids, a) => this.cap(source, 'events').eventsByRecordIds(ids, query, a),
+      JSON.stringify([query.after, query.since, query.kinds, query.limit]),
+    );
+  }
 
-    /** `registry.providing`, made once per request and capability (the registry does not change). */
-    providing,
-
-    connector: <C>(source: SourceName): C => (registry.get(source) ?? missing(source, 'a connector')).connector as C,
-
-    together,
-
-    batch: batch as <V>(
-      source: SourceName,
-      operation: string,
-      call: (keys: readonly string[], account: SourceAccount) => Promise<Array<V | Error>>,
-      variant?: string,
-    ) => BatchLoader<V>,
-
-    // ----- capabilities, per source -----
-    /** The source's records as profile views (the same loader as the kind's own field over those records). */
-    profile(source: SourceName): BatchLoader<ProfileView | Error | null> {
-      // Every golden field of every customer asks for this: made once per request, and each record's view computed once.
-      const made = profiles.get(source);
-      if (made) return made;
-      const p = cap(source, 'profile');
-      const records = batch(source, p.operation, (ids, a) => p.records(ids, a));
-      const views = new WeakMap<object, ProfileView>();
-      const view = (r: unknown) => {
-        if (r instanceof Error || r == null) return r as Error | null;
-        let v = views.get(r);
-        if (!v) views.set(r, (v = p.view(r)));
-        return v;
-      };
-      const l: BatchLoader<ProfileView | Error | null> = {
-        load: async (id) => view(await records.load(id)),
-        loadMany: async (ids) => (await records.loadMany(ids)).map(view),
-      };
-      profiles.set(source, l);
-      return l;
-    },
-    engagement(source: SourceName): BatchLoader<Engagement | Error | null> {
-      const e = cap(source, 'engagement');
-      const records = batch(source, e.operation, (ids, a) => e.records(ids, a));
-      const view = (r: unknown) => (r instanceof Error || r == null ? (r as Error | null) : e.view(r, source));
-      return { load: async (id) => view(await records.load(id)), loadMany: async (ids) => (await records.loadMany(ids)).map(view) };
-    },
-    // Always with the request's windows, so the plain summary and the insights share one call.
-    orderSummaries: (source: SourceName) =>
-      batch<Slot<OrderSummary> | null>(source, 'orderSummariesByRecordIds', (ids, a) => cap(source, 'commerce').orderSummariesByRecordIds(ids, { now, windowDays }, a)),
-    /** Orders differ by their arguments; one loader per distinct (since, limit) keeps each batch one call. */
-    orders: (source: SourceName, query: OrderQuery) =>
-      batch<Slot<Order>[]>(
-        source,
-        'ordersByRecordIds',
-        (ids, a) => cap(source, 'commerce').ordersByRecordIds(ids, query, a),
-        JSON.stringify([query.since ?? null, query.limit ?? null]),
-      ),
-    orderLines: (source: SourceName) => batch<Slot<OrderLine>[]>(source, 'linesByOrderIds', (ids, a) => cap(source, 'commerce').linesByOrderIds(ids, a)),
-    refunds: (source: SourceName) => batch<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids, a) => cap(source, 'commerce').refundsByOrderIds(ids, a)),
-    categoryStats: (source: SourceName) =>
-      batch<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids, a) => cap(source, 'commerce').categoryStatsByRecordIds(ids, a)),
-    tickets: (source: SourceName) => batch<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids, a) => cap(source, 'service').ticketsByRecordIds(ids, a)),
-    /** Per source record key, its newest events after the query's position (timeline pages: one loader per query). */
-    events: (source: SourceName, query: EventQuery) =>
-      batch<Slot<SourceEvent>[]>(
-        source,
-        'eventsByRecordIds',
-        (ids, a) => cap(source, 'events').eventsByRecordIds(ids, query, a),
-        JSON.stringify([query.after, query.since, query.kinds, query.limit]),
-      ),
-
-    /** One key ('base'): the whole order base's boundaries, from the cross-request cache. */
-    rfmBoundaries: loader<'base', RfmBoundaries>(async (keys) => {
+  /** One key ('base'): the whole order base's boundaries, from the cross-request cache. */
+  get rfmBoundaries(): DataLoader<'base', RfmBoundaries> {
+    const { rfmBoundaries } = this.deps;
+    const account = this.account;
+    return (this.rfmBoundariesLoader ??= loader<'base', RfmBoundaries>(async (keys) => {
       if (!rfmBoundaries) throw new Error('loaders: rfmBoundaries was not given (the context passes the insights runtime cache)');
       const b = await rfmBoundaries(account);
       return keys.map(() => b);
-    }),
-  };
-  depsOf.set(loaders, { ...deps, now, account });
-  return loaders;
+    }));
+  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
-
-const depsOf = new WeakMap<object, LoaderDeps>();
+const identifierCacheKey = (k: IdentifierKey) => `${k.kind}\u0000${k.value}`;
+const sourceRecordCacheKey = (k: SourceRecordKey) => `${k.source}\u0000${k.recordId}`;
 
 /**
  * A new loader set over the same deps and request time, with empty caches. BI plans verify
@@ -275,7 +357,6 @@ const depsOf = new WeakMap<object, LoaderDeps>();
  * every record it read in the request's caches.
  */
 export function freshLoaders(loaders: Loaders): Loaders {
-  const deps = depsOf.get(loaders);
-  if (!deps) throw new Error('freshLoaders: not a loader set made by createLoaders');
-  return createLoaders(deps);
+  if (!(loaders instanceof RequestLoaders)) throw new Error('freshLoaders: not a loader set made by createLoaders');
+  return loaders.fresh();
 }
