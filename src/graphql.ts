@@ -3,7 +3,7 @@
  * Errors built deliberately (src/errors.ts, or graphql's own validation) reach the client
  * with their code; anything else is logged with the request id and masked.
  */
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -80,38 +80,58 @@ export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeat
   };
 }
 
-function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+function observabilityPlugin(metrics: Metrics, log: Logger): ApolloServerPlugin<Context> {
   const label = operationLabeller();
+  // The request line's fields are ours (an operation label, an outcome, a time, error codes, a
+  // role, the request id), none of them a key the logger redacts: the same line without the
+  // redaction pass, which cost more than the rest of the line (bench/README, the fixed per-request cost).
+  const lines = log.child({}, { redact: [] });
   return {
     async requestDidStart() {
-      const started = process.hrtime.bigint();
-      return {
-        async willSendResponse({ response, operationName, errors, contextValue }) {
-          const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
-          const errs = body?.errors ?? errors ?? [];
-          const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
-          const operation = label(operationName);
-          const role = contextValue?.viewer?.role ?? 'none';
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          metrics.observeRequest(operation, outcome, role, ms / 1e3);
-          activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
-          // What the request cost each source it touched, and how those calls went.
-          const uses = contextValue?.loaders?.account;
-          if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };
-          contextValue?.log?.info(
-            {
-              operation,
-              outcome,
-              ms,
-              errorCodes: errs.length ? [...new Set(errs.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))] : undefined,
-              role: contextValue?.viewer?.role,
-            },
-            'graphql request',
-          );
-        },
-      };
+      return new ObservedRequest(metrics, label, lines, process.hrtime.bigint());
     },
   };
+}
+
+/**
+ * One request's metrics, span attributes, `extensions.sources` and log line. A class, so that its
+ * hook is a prototype method made once (a closure per request loses its optimized code at every
+ * major GC: bench/README, "Why a round costs the gateway more than its soak").
+ */
+class ObservedRequest {
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly label: (name: string | null | undefined) => string,
+    private readonly lines: Logger,
+    private readonly started: bigint,
+  ) {}
+
+  async willSendResponse({ response, operationName, errors, contextValue }: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
+    const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+    const errs = body?.errors ?? errors ?? [];
+    const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
+    const operation = this.label(operationName);
+    const role = contextValue?.viewer?.role ?? 'none';
+    const ms = Number(process.hrtime.bigint() - this.started) / 1e6;
+    this.metrics.observeRequest(operation, outcome, role, ms / 1e3);
+    activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
+    // What the request cost each source it touched, and how those calls went.
+    const uses = contextValue?.loaders?.account;
+    if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };
+    // The line its context's logger would write (the same bindings: the request id first), without a child logger made for it.
+    if (contextValue?.log)
+      this.lines.info(
+        {
+          requestId: contextValue.requestId,
+          operation,
+          outcome,
+          ms,
+          errorCodes: errs.length ? [...new Set(errs.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))] : undefined,
+          role: contextValue?.viewer?.role,
+        },
+        'graphql request',
+      );
+  }
 }
 
 export interface ApolloOptions {
@@ -144,7 +164,7 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
       ApolloServerPluginCacheControlDisabled(),
       // In subgraph mode (src/federation/) Apollo would send per-field timings (ftv1) to any caller asking with a header; spans go through OpenTelemetry instead.
       ApolloServerPluginInlineTraceDisabled(),
-      observabilityPlugin(opts.metrics),
+      observabilityPlugin(opts.metrics, opts.log),
       ...(opts.plugins ?? []),
     ],
     ...(opts.persistedQueries ? { persistedQueries: opts.persistedQueries } : {}),

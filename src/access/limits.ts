@@ -44,7 +44,7 @@ import {
   type ValidationRule,
   type GraphQLFormattedError,
 } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { Context } from '../context';
 import type { Limits } from './config';
 
@@ -406,23 +406,25 @@ export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; sa
     }
     return m;
   };
+  // The hook keeps nothing per request: one listener serves every request (no object and closure made per request).
+  const listener: GraphQLRequestListener<Context> = {
+    async didResolveOperation(rc) {
+      // graphql 16 does not validate that the schema has the operation's root type; a role
+      // without Mutation must fail like any field it cannot see, not at execution.
+      if (rc.operation && !rc.schema.getRootType(rc.operation.operation)) throw unknownOperationType(rc.operation.operation);
+      if (opts.persistedOnly) {
+        const stored = rc.queryHash ? opts.safelist?.get(rc.queryHash) : undefined;
+        if (stored === undefined || stored !== rc.source) throw notPersisted();
+      }
+      if (!rc.operation) return;
+      const error = checkLimits(measure(rc.schema, rc.document, rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>), limits, opts.hardMaxIds);
+      if (error) throw error;
+    },
+  };
   return {
     apolloOptions: { parseOptions: { maxTokens: limits.maxTokens }, validationRules: [documentLimitsRule(limits)] },
     async requestDidStart() {
-      return {
-        async didResolveOperation(rc) {
-          // graphql 16 does not validate that the schema has the operation's root type; a role
-          // without Mutation must fail like any field it cannot see, not at execution.
-          if (rc.operation && !rc.schema.getRootType(rc.operation.operation)) throw unknownOperationType(rc.operation.operation);
-          if (opts.persistedOnly) {
-            const stored = rc.queryHash ? opts.safelist?.get(rc.queryHash) : undefined;
-            if (stored === undefined || stored !== rc.source) throw notPersisted();
-          }
-          if (!rc.operation) return;
-          const error = checkLimits(measure(rc.schema, rc.document, rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>), limits, opts.hardMaxIds);
-          if (error) throw error;
-        },
-      };
+      return listener;
     },
   };
 }

@@ -38,6 +38,33 @@ async function personalValues(): Promise<Set<string>> {
   return out;
 }
 
+describe('Logs: the request line', () => {
+  it('writes one line per GraphQL request: its request id first, then operation, outcome, time, error codes and role', async () => {
+    const requestId = `log-line-${Date.now()}`;
+    await world.query('query Probe { __typename }', undefined, { 'x-api-key': apiKeyFor('admin'), 'x-request-id': requestId });
+    await world.query('query Refused { customer(id: "x") { nope } }', undefined, { 'x-api-key': apiKeyFor('marketing'), 'x-request-id': `${requestId}-2` });
+    const mine = lines.filter((l) => l.includes(`"requestId":"${requestId}`)).map((l) => JSON.parse(l));
+    expect(mine).toEqual([
+      { level: 30, time: expect.any(Number), service: 'c360', requestId, operation: 'Probe', outcome: 'ok', ms: expect.any(Number), role: 'admin', msg: 'graphql request' },
+      {
+        level: 30,
+        time: expect.any(Number),
+        service: 'c360',
+        requestId: `${requestId}-2`,
+        // A document that fails validation has no operation resolved yet.
+        operation: 'anonymous',
+        outcome: 'error',
+        ms: expect.any(Number),
+        errorCodes: ['GRAPHQL_VALIDATION_FAILED'],
+        role: 'marketing',
+        msg: 'graphql request',
+      },
+    ]);
+    // The request id comes right after the logger's own bindings, as a child logger for the request writes it.
+    expect(lines.find((l) => l.includes(`"requestId":"${requestId}"`))).toMatch(/^\{"level":30,"time":\d+,"service":"c360","requestId":"/);
+  });
+});
+
 describe('Logs: no personal data in any line', () => {
   it('cuts the statement and every literal out of a failed statement’s message', () => {
     const message =
