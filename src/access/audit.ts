@@ -12,8 +12,9 @@
  * in the next one, one INSERT (one transaction only past INSERT_CHUNK rows). Each request is
  * still answered only once its own rows have committed.
  *
- * Per-request state lives in a WeakMap keyed by the request's context object, so the
- * Context type stays as it is and nothing outlives the request.
+ * Per-request state hangs off the request's context object under a symbol of this module, so the
+ * Context type stays as it is and nothing outlives the request (a WeakMap entry per request cost
+ * more than the rest of the audit's per-request work: bench/README, the fixed per-request cost).
  */
 import type { Knex } from 'knex';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
@@ -326,18 +327,20 @@ export class AuditCollector {
   }
 }
 
-const collectors = new WeakMap<object, AuditCollector>();
+/** Where a request's collector hangs off its context object. */
+const COLLECTOR = Symbol('c360 access audit');
+type Audited = { [COLLECTOR]?: AuditCollector };
 
 /** Starts collecting for one request's context. The audit plugin calls it; tests may too. */
 export function beginAudit(ctx: object, auditLog?: AuditLog): AuditCollector {
   const c = new AuditCollector(auditLog);
-  collectors.set(ctx, c);
+  (ctx as Audited)[COLLECTOR] = c;
   return c;
 }
 
 /** The collector of a request, if its audit was begun. */
 export function auditCollectorOf(ctx: unknown): AuditCollector | undefined {
-  return ctx && typeof ctx === 'object' ? collectors.get(ctx) : undefined;
+  return ctx && typeof ctx === 'object' ? (ctx as Audited)[COLLECTOR] : undefined;
 }
 
 /** The audit log reachable from a request (for the admin `auditLog` query). */
