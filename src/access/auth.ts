@@ -61,12 +61,22 @@ export function hashApiKey(key: string): string {
  * on which key (if any) matched, nor on how many leading characters were right.
  */
 export function matchApiKey(presented: string, digests: readonly string[]): number {
-  const h = crypto.createHash('sha256').update(presented, 'utf8').digest();
+  return matchDigest(sha256Of(presented), digests.map(digestBytes));
+}
+
+const digestBytes = (hex: string) => Buffer.from(hex, 'hex');
+
+/** A key's sha256: one call (`crypto.hash`, Node 20.12+) where there is one, rather than a Hash object per request. */
+const sha256Of: (key: string) => Buffer =
+  typeof crypto.hash === 'function' ? (key) => crypto.hash('sha256', key, 'buffer') : (key) => crypto.createHash('sha256').update(key, 'utf8').digest();
+
+/** matchApiKey over the digests' bytes (decoded once, when the authenticator is built). */
+function matchDigest(h: Buffer, digests: readonly Buffer[]): number {
   let found = -1;
-  digests.forEach((d, i) => {
-    const equal = crypto.timingSafeEqual(h, Buffer.from(d, 'hex'));
+  for (let i = 0; i < digests.length; i++) {
+    const equal = crypto.timingSafeEqual(h, digests[i]);
     if (equal && found < 0) found = i;
-  });
+  }
   return found;
 }
 
@@ -167,14 +177,14 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
     names.add(k.name);
   });
 
-  const digests = cfg.apiKeys.map((k) => k.sha256);
+  const digests = cfg.apiKeys.map((k) => digestBytes(k.sha256));
   const jwt = cfg.jwt;
   const jose = jwt ? loadJose() : undefined;
   const keys = jwt && jose ? loadKeys(jwt, opts.baseDir ?? process.cwd(), where, jose) : [];
 
   const byApiKey = (presented: string): Viewer | null => {
     if (!presented || presented.length > MAX_API_KEY_LENGTH) return refuse('api key malformed');
-    const i = matchApiKey(presented, digests);
+    const i = matchDigest(sha256Of(presented), digests);
     if (i < 0) return refuse('api key unknown');
     const k = cfg.apiKeys[i];
     return { role: k.role, principal: k.name, principalKind: 'apiKey', teams: [...k.teams] };
