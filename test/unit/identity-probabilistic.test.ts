@@ -6,6 +6,7 @@ import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRe
 import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
+import { estimateWeights } from '../../src/idmap/probabilistic/estimate';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
 import { loadIdentityRules } from '../../src/idmap/rules';
 
@@ -291,5 +292,22 @@ describe('estimating m without labels (EM)', () => {
     expect(em.lambda).toBeGreaterThan(0.1);
     expect(em.lambda).toBeLessThan(0.3);
     expect(em.m[0].agree).toBeGreaterThan(0.7);
+  });
+  it('counts u among pairs of different people, not among random pairs that are often one person (a small store, many records each)', () => {
+    const given = ['anna', 'bruno', 'clara', 'david', 'elena', 'felix', 'greta', 'hugo', 'irene', 'jonas', 'karin', 'lukas'];
+    const surnames = ['meyer', 'novak', 'olsen', 'petrov', 'quinn'];
+    const records = [];
+    for (let p = 0; p < 60; p++) {
+      const name = `${given[p % 12]} ${surnames[Math.floor(p / 12)]}`;
+      const birthday = `19${50 + (p % 40)}-${String(1 + (p % 12)).padStart(2, '0')}-${String(1 + Math.floor(p / 3)).padStart(2, '0')}`;
+      for (let k = 0; k < 5; k++)
+        records.push(featuresOf('s', `${p}-${k}`, { name: k === 4 ? name.replace(/(.)(.)$/, '$2$1') : name, birthday: k === 3 ? null : birthday, city: 'Newtown' }, []));
+    }
+    // One random pair in about 75 (some 260 of 20,000) is two records of one person, and those agree on the name: taken
+    // as chance, an exact name's u would be over 0.01; among different people no two names agree.
+    const w = estimateWeights(records, { maxBlock: 200, randomPairs: 20_000 });
+    expect(w.comparisons.name.exact.u).toBeLessThan(0.001);
+    expect(w.comparisons.name.exact.m).toBeGreaterThan(0.5);
+    expect(w.estimated?.randomPairsTakenForMatches as number).toBeGreaterThan(200);
   });
 });

@@ -13,10 +13,17 @@ export type Vector = ReadonlyArray<string | null>;
 /** Smoothing added to every level's count: no level is ever impossible. */
 const PSEUDO = 1;
 
-/** How often each level occurs among `vectors` (missing ones left out), smoothed. */
-export function levelFrequencies(vectors: Iterable<Vector>, comparisons: readonly Comparison[]): Array<Record<string, number>> {
+/** How often each level occurs among `vectors` (missing ones left out), smoothed; `weights[k]`, when given, counts the k-th vector that much. */
+export function levelFrequencies(vectors: Iterable<Vector>, comparisons: readonly Comparison[], weights?: readonly number[]): Array<Record<string, number>> {
   const counts = comparisons.map((c) => Object.fromEntries(c.levels.map((l) => [l, PSEUDO])) as Record<string, number>);
-  for (const v of vectors) v.forEach((l, i) => l != null && counts[i][l] != null && counts[i][l]++);
+  let k = 0;
+  for (const v of vectors) {
+    const w = weights ? weights[k] : 1;
+    v.forEach((l, i) => {
+      if (l != null && counts[i][l] != null) counts[i][l] += w;
+    });
+    k++;
+  }
   return counts.map((c) => {
     const total = Object.values(c).reduce((a, b) => a + b, 0);
     return Object.fromEntries(Object.entries(c).map(([l, n]) => [l, n / total]));

@@ -28,6 +28,9 @@ export interface EstimateOptions {
   describe?: Record<string, unknown>;
 }
 
+/** Most fits of m on a corrected u (see `estimateWeights`). */
+const MAX_U_ROUNDS = 6;
+
 export function estimateWeights(records: readonly MatchFeatures[], opts: EstimateOptions): WeightsFile {
   const comparisons = opts.comparisons ?? COMPARISONS;
   const byName = (n: string) => comparisons.findIndex((c) => c.name === n);
@@ -41,28 +44,56 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
     const j = Math.floor(rand() * n);
     if (i !== j) random.push(compareRecords(records[i], records[j], comparisons));
   }
-  const u = levelFrequencies(random, comparisons);
   const without = (vs: Vector[], idx: number) => vs.map((v) => v.map((l, i) => (i === idx ? null : l)));
   const birthVectors = vectors('b');
   const nameVectors = vectors('n');
-  const fromBirth = estimateM(without(birthVectors, byName('birthday')), u, comparisons);
-  const fromName = estimateM(without(nameVectors, byName('name')), u, comparisons);
-  const m = comparisons.map((c, i) => {
-    if (c.name === 'name') return fromBirth.m[i];
-    if (c.name === 'birthday') return fromName.m[i];
-    return Object.fromEntries(c.levels.map((l) => [l, (fromBirth.m[i][l] + fromName.m[i][l]) / 2]));
-  });
-  // The prior on the whole cartesian product: matches expected among every pair of records,
-  // counted as the matches EM finds among all distinct blocked pairs (blocks catch nearly all).
   const distinct = new Map<string, [number, number]>();
   for (const list of pairsOf.values()) for (const [i, j] of list) distinct.set(`${i},${j}`, [i, j]);
   const all = [...distinct.values()].map(([i, j]) => compareRecords(records[i], records[j], comparisons));
-  const matches = lambdaOf(all, m, u) * all.length;
-  const lambda = Math.max(1e-12, matches / ((n * (n - 1)) / 2));
-  return weightsFileOf({ lambda, m, iterations: fromBirth.iterations + fromName.iterations, converged: fromBirth.converged && fromName.converged }, u, comparisons, {
+  const fit = (u: Array<Record<string, number>>) => {
+    const fromBirth = estimateM(without(birthVectors, byName('birthday')), u, comparisons);
+    const fromName = estimateM(without(nameVectors, byName('name')), u, comparisons);
+    const m = comparisons.map((c, i) => {
+      if (c.name === 'name') return fromBirth.m[i];
+      if (c.name === 'birthday') return fromName.m[i];
+      return Object.fromEntries(c.levels.map((l) => [l, (fromBirth.m[i][l] + fromName.m[i][l]) / 2]));
+    });
+    // The prior on the whole cartesian product: matches expected among every pair of records,
+    // counted as the matches EM finds among all distinct blocked pairs (blocks catch nearly all).
+    const matches = lambdaOf(all, m, u) * all.length;
+    const lambda = Math.max(1e-12, matches / ((n * (n - 1)) / 2));
+    return { m, lambda, matches, iterations: fromBirth.iterations + fromName.iterations, converged: fromBirth.converged && fromName.converged };
+  };
+  // u counts how often a level occurs by chance, among pairs of different people; random pairs
+  // are almost all that, but not quite on a small store or one with many records per person
+  // (1,000 records of 500 people: one random pair in a thousand is a match, and an exact name's
+  // u came out ten times too high). So u is counted again with each random pair weighed by how
+  // likely the fit finds it is two people, and m and lambda fitted again on that u, until u
+  // settles (no level's weight moving by 0.1 bit; a few rounds).
+  let u = levelFrequencies(random, comparisons);
+  let fitted = fit(u);
+  let rounds = 1;
+  let matchesAmongRandom = 0;
+  for (; rounds < MAX_U_ROUNDS; rounds++) {
+    const post = random.map((v) => matchPosterior(v, fitted.m, u, fitted.lambda));
+    matchesAmongRandom = post.reduce((a, b) => a + b, 0);
+    const next = levelFrequencies(
+      random,
+      comparisons,
+      post.map((p) => 1 - p),
+    );
+    const moved = Math.max(...next.flatMap((levels, i) => Object.keys(levels).map((l) => Math.abs(Math.log2(levels[l] / u[i][l])))));
+    u = next;
+    fitted = fit(u);
+    if (moved < 0.1) break;
+  }
+  const { m, lambda, matches } = fitted;
+  return weightsFileOf({ lambda, m, iterations: fitted.iterations, converged: fitted.converged }, u, comparisons, {
     ...opts.describe,
     records: n,
     expectedMatchingPairs: Math.round(matches),
+    randomPairsTakenForMatches: Math.round(matchesAmongRandom),
+    uRounds: rounds,
     birthdayBlockPairs: birthVectors.length,
     nameBlockPairs: nameVectors.length,
     randomPairs: random.length,
