@@ -370,11 +370,40 @@ function nameKey(name: string): number {
 
 export const NOISY_DB_FILE = 'noisy.sqlite';
 
-const NOISY_COLUMNS: ReadonlyArray<keyof NoisyRow> = ['id', 'updated_at', 'name', 'birthday', 'gender', 'city', 'province', 'phone', 'email', 'resident_id', 'passport'];
+export const NOISY_COLUMNS: ReadonlyArray<keyof NoisyRow> = [
+  'id',
+  'updated_at',
+  'name',
+  'birthday',
+  'gender',
+  'city',
+  'province',
+  'phone',
+  'email',
+  'resident_id',
+  'passport',
+];
 
 /** Writes the noisy world into `dataDir` (replacing one there) and its truth CSV; answers the records per system. */
 export async function generateNoisyWorldFiles(opts: { dataDir: string; people: number; seed: number; truthFile: string }): Promise<Record<string, number>> {
   const world = generateNoisyWorld(opts.people, opts.seed);
+  await writeNoisyTables({ ...opts, columns: NOISY_COLUMNS, rows: world.rows, truth: world.truth });
+  return Object.fromEntries(NOISY_SYSTEMS.map((s) => [s, world.rows[s].length]));
+}
+
+/**
+ * Writes a world in the noisy profile's storage format into `dataDir`: one SQLite file with a
+ * table per system (`id`, `updated_at`, then `columns`' others as text), replacing any there,
+ * and its truth CSV (`source,record_id,person_id`). The generated world and an external one
+ * (demo/world-csv.ts) are both written by it.
+ */
+export async function writeNoisyTables(opts: {
+  dataDir: string;
+  truthFile: string;
+  columns: readonly string[];
+  rows: Record<(typeof NOISY_SYSTEMS)[number], ReadonlyArray<object>>;
+  truth: ReadonlyArray<readonly string[]>;
+}): Promise<void> {
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const file = path.join(opts.dataDir, NOISY_DB_FILE);
   for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
@@ -382,19 +411,18 @@ export async function generateNoisyWorldFiles(opts: { dataDir: string; people: n
   try {
     for (const system of NOISY_SYSTEMS) {
       await db.schema.createTable(system, (t) => {
-        t.string('id', 16).primary();
+        t.string('id', 64).primary();
         t.string('updated_at', 24).notNullable();
-        for (const c of NOISY_COLUMNS.slice(2)) t.string(c, 128).nullable();
+        for (const c of opts.columns) if (c !== 'id' && c !== 'updated_at') t.string(c, 255).nullable();
         t.index(['updated_at', 'id']);
       });
-      const rows = world.rows[system];
+      const rows = opts.rows[system];
       for (let i = 0; i < rows.length; i += 500) await db(system).insert(rows.slice(i, i + 500));
     }
   } finally {
     await db.destroy();
   }
-  fs.writeFileSync(opts.truthFile, ['source,record_id,person_id', ...world.truth.map((t) => t.join(','))].join('\n') + '\n');
-  return Object.fromEntries(NOISY_SYSTEMS.map((s) => [s, world.rows[s].length]));
+  fs.writeFileSync(opts.truthFile, ['source,record_id,person_id', ...opts.truth.map((t) => t.join(','))].join('\n') + '\n');
 }
 
 /** The `sources` config for the noisy world: one declarative SQL source per system, as a company would map its tables. */

@@ -27,9 +27,7 @@
  * system, a repeated record id or an impossible date is an error naming the line.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { openDatabase } from '../src/db';
-import { NOISY_DB_FILE, noisySourcesConfig } from './generate';
+import { noisySourcesConfig, writeNoisyTables } from './generate';
 import { NOISY_SYSTEMS, type NoisySystem } from './world-noisy';
 
 export const WORLD_CSV_REQUIRED = ['record_id', 'person_id', 'system'] as const;
@@ -224,25 +222,7 @@ export async function loadWorldCsv(opts: { file: string; dataDir: string; truthF
     throw new WorldCsvError(`${opts.file}: cannot read: ${(e as Error).message}`);
   }
   const world = parseWorldCsv(text, opts.file);
-  fs.mkdirSync(opts.dataDir, { recursive: true });
-  const dbFile = path.join(opts.dataDir, NOISY_DB_FILE);
-  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
-  const db = openDatabase({ client: 'sqlite', filename: dbFile });
-  try {
-    for (const system of NOISY_SYSTEMS) {
-      await db.schema.createTable(system, (t) => {
-        t.string('id', 64).primary();
-        t.string('updated_at', 24).notNullable();
-        for (const c of [...TABLE_COLUMNS.slice(2), ...EXTRA_COLUMNS]) t.string(c, 255).nullable();
-        t.index(['updated_at', 'id']);
-      });
-      const rows = world.rows[system];
-      for (let i = 0; i < rows.length; i += 500) await db(system).insert(rows.slice(i, i + 500));
-    }
-  } finally {
-    await db.destroy();
-  }
-  fs.writeFileSync(opts.truthFile, ['source,record_id,person_id', ...world.truth.map((t) => t.join(','))].join('\n') + '\n');
+  await writeNoisyTables({ dataDir: opts.dataDir, truthFile: opts.truthFile, columns: [...TABLE_COLUMNS, ...EXTRA_COLUMNS], rows: world.rows, truth: world.truth });
   const records = Object.fromEntries(NOISY_SYSTEMS.filter((s) => world.rows[s].length).map((s) => [s, world.rows[s].length]));
   return { records, world };
 }
