@@ -16,6 +16,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
@@ -93,12 +94,14 @@ async function link() {
     const cpu = process.cpuUsage();
     const writtenBefore = writtenBytes();
     const readsBefore = readCalls();
+    const gc = gcPauses();
     const stats = await resolve({ store, db, connectors: only.map(nothing), rules, tiers: 'deterministic', batchSize });
     const used = process.cpuUsage(cpu);
+    const gcSeconds = gc.stop();
     const written = writtenBytes() - writtenBefore;
     const reads = readCalls() - readsBefore;
     process.stdout.write(
-      `link ${(stats.linkMs / 1000).toFixed(2)} s (CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} sys, ${(written / 2 ** 20).toFixed(0)} MiB written, ${(reads / 1e6).toFixed(2)}M read calls): ${stats.recordsResolved} records resolved in ${stats.batches} batches (${stats.retries} re-planned), ` +
+      `link ${(stats.linkMs / 1000).toFixed(2)} s (CPU ${(used.user / 1e6).toFixed(2)} user + ${(used.system / 1e6).toFixed(2)} sys, GC pauses ${gcSeconds.toFixed(2)} s, ${(written / 2 ** 20).toFixed(0)} MiB written, ${(reads / 1e6).toFixed(2)}M read calls): ${stats.recordsResolved} records resolved in ${stats.batches} batches (${stats.retries} re-planned), ` +
         `${stats.customersCreated} customers created, ${stats.recordsLinked} linked, ${stats.customersMerged} merged, ${stats.candidatesCreated} candidates, ` +
         `refused ${stats.refusedBlocked}/${stats.refusedOverShared}/${stats.refusedConflict}, ${stats.orphans} orphans; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
     );
@@ -132,6 +135,19 @@ async function digest(db: ReturnType<typeof openDatabase>): Promise<string> {
     h.update(`${swap(r.dedupe_key)} ${r.reason} ${r.status} ${r.rule} ${r.kind} ${r.value} ${c(r.customer_id)} ${c(r.other_customer_id)} ${swap(r.evidence)}\n`);
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** The main thread's garbage-collection pauses from now until `stop` (seconds). */
+function gcPauses(): { stop(): number } {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => (ms += e.duration)));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return ms / 1000;
+    },
+  };
 }
 
 async function main() {

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
@@ -47,6 +47,19 @@ function procStats(): { mainCpuSeconds: number | null; writtenBytes: number | nu
   return { mainCpuSeconds: cpuMs(process.pid, process.pid) / 1000, writtenBytes: ioCounter('write_bytes'), peakRssMiB: memoryMiB(process.pid).peak };
 }
 
+/** The main thread's garbage-collection pauses from now until `stop` (seconds). */
+function gcPauses(): { stop(): number } {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => (ms += e.duration)));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return ms / 1000;
+    },
+  };
+}
+
 async function main() {
   ensureWorldDir(people, dataDir);
   const standIns = await spawnStandIns(dataDir);
@@ -66,8 +79,10 @@ async function main() {
     const rules = loadIdentityRules(path.resolve('config/identity-rules.json'));
     const cpu = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
+    const gc = gcPauses();
     const stats = await resolve({ store: createIdMapStore(db), db, connectors: registry.sources.map((s) => s.connector), rules, tiers: 'none' });
     const used = process.cpuUsage(cpu);
+    const gcSeconds = gc.stop();
     const loop = performance.eventLoopUtilization(elu);
     const proc = procStats();
     const blank = (n: number | null, unit: string) => (n === null ? '' : `${n.toFixed(1)} ${unit}`);
@@ -75,7 +90,7 @@ async function main() {
       [
         `scan + stage alone, OneID on sqlite: ${people} people, ${stats.recordsRead} source records (${SYSTEMS.join(', ')})`,
         `  scan + stage     ${(stats.stageMs / 1000).toFixed(1)} s`,
-        `  main thread      busy ${(loop.active / 1000).toFixed(1)} s, idle ${(loop.idle / 1000).toFixed(1)} s; CPU (whole process life) ${blank(proc.mainCpuSeconds, 's')}`,
+        `  main thread      busy ${(loop.active / 1000).toFixed(1)} s, idle ${(loop.idle / 1000).toFixed(1)} s; CPU (whole process life) ${blank(proc.mainCpuSeconds, 's')}; GC pauses ${gcSeconds.toFixed(1)} s`,
         `  process CPU      ${((used.user + used.system) / 1e6).toFixed(1)} s (main thread and the preparer's worker)`,
         `  written          ${blank(proc.writtenBytes === null ? null : proc.writtenBytes / 2 ** 20, 'MiB')}`,
         `  peak RSS         ${blank(proc.peakRssMiB, 'MiB')}`,
