@@ -16,7 +16,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
@@ -26,7 +25,7 @@ import { DEFAULT_LINK_BATCH } from '../src/idmap/resolve';
 import { T } from '../src/idmap/tables';
 import type { Connector } from '../src/vocabulary';
 import { ensureDemoWorld } from '../demo/seed';
-import { ioCounter } from './proc';
+import { gcPauses, ioCounter } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -135,19 +134,6 @@ async function digest(db: ReturnType<typeof openDatabase>): Promise<string> {
     h.update(`${swap(r.dedupe_key)} ${r.reason} ${r.status} ${r.rule} ${r.kind} ${r.value} ${c(r.customer_id)} ${c(r.other_customer_id)} ${swap(r.evidence)}\n`);
   }
   return h.digest('hex').slice(0, 16);
-}
-
-/** The main thread's garbage-collection pauses from now until `stop` (seconds). */
-function gcPauses(): { stop(): number } {
-  let ms = 0;
-  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => (ms += e.duration)));
-  observer.observe({ entryTypes: ['gc'] });
-  return {
-    stop() {
-      observer.disconnect();
-      return ms / 1000;
-    },
-  };
 }
 
 async function main() {

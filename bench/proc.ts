@@ -1,11 +1,13 @@
 /**
  * What a benchmark reads about another process from Linux's /proc: CPU time used (user + system)
  * and memory (resident now, and its high-water mark). Only the server's own process is read, so
- * the load generator's and the stand-ins' work never counts as the server's.
+ * the load generator's and the stand-ins' work never counts as the server's. Also the benchmark's
+ * own main-thread GC pauses, which perf_hooks gives (`gcPauses`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 /**
  * The V8 heap flags a package.json script runs the gateway with (`start`, `start:prod`), so that a
@@ -67,4 +69,17 @@ export function ioCounter(name: string): number {
   } catch {
     return 0;
   }
+}
+
+/** This process's main-thread garbage-collection pauses from now until `stop` (seconds). */
+export function gcPauses(): { stop(): number } {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => (ms += e.duration)));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return ms / 1000;
+    },
+  };
 }

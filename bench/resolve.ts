@@ -16,7 +16,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase, type SqlConnection } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
@@ -24,6 +23,7 @@ import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
 import { ensureWorldDir } from './world-dir';
+import { gcPauses } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -91,13 +91,11 @@ async function main() {
     const log = { info: (o: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(o)}\n`) };
     // CPU and GC of this process beside the wall time: on a shared machine they move less with the load.
     const cpu = process.cpuUsage();
-    let gcMs = 0;
-    const gc = new PerformanceObserver((list) => list.getEntries().forEach((e) => (gcMs += e.duration)));
-    gc.observe({ entryTypes: ['gc'] });
+    const gc = gcPauses();
     const stats = await resolve({ store, db, connectors, rules, batchSize, pageSize, log });
     const seconds = (Date.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    gc.disconnect();
+    const gcSeconds = gc.stop();
     const again = Date.now();
     const rerun = await resolve({ store, db, connectors, rules });
     const rerunSeconds = (Date.now() - again) / 1000;
@@ -109,7 +107,7 @@ async function main() {
         `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s, probabilistic ${(stats.probabilisticMs / 1000).toFixed(1)} s)`,
         `  probabilistic    ${stats.recordsCompared} records compared, ${stats.pairsCompared} pairs, ${stats.probableLinks} links, ${stats.probableReviews} review candidates, ${stats.blocksSkipped} blocks over the cap`,
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
-        `  CPU              ${(used.user / 1e6).toFixed(1)} s user + ${(used.system / 1e6).toFixed(1)} s system (main thread and the preparer's worker), main thread's GC pauses ${(gcMs / 1000).toFixed(1)} s`,
+        `  CPU              ${(used.user / 1e6).toFixed(1)} s user + ${(used.system / 1e6).toFixed(1)} s system (main thread and the preparer's worker), main thread's GC pauses ${gcSeconds.toFixed(1)} s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
         `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
         `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read (${bySource(rerun)}), ${rerun.recordsChanged} changed`,
@@ -127,7 +125,7 @@ async function main() {
         recordsPerSecond: stats.recordsRead / seconds,
         peakRssMiB: peakMiB,
         cpuSeconds: (used.user + used.system) / 1e6,
-        gcSeconds: gcMs / 1000,
+        gcSeconds,
         rerunSeconds,
         rerunRecordsRead: rerun.recordsReadBySource,
       }) + '\n',

@@ -14,14 +14,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { ensureWorldDir } from './world-dir';
-import { cpuMs, ioCounter, memoryMiB } from './proc';
+import { cpuMs, gcPauses, ioCounter, memoryMiB } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 function arg(name: string, fallback: string): string {
@@ -45,19 +45,6 @@ const SYSTEMS = arg('sources', 'crm,orders,support,scrm')
 function procStats(): { mainCpuSeconds: number | null; writtenBytes: number | null; peakRssMiB: number | null } {
   if (!fs.existsSync('/proc/self/io')) return { mainCpuSeconds: null, writtenBytes: null, peakRssMiB: null };
   return { mainCpuSeconds: cpuMs(process.pid, process.pid) / 1000, writtenBytes: ioCounter('write_bytes'), peakRssMiB: memoryMiB(process.pid).peak };
-}
-
-/** The main thread's garbage-collection pauses from now until `stop` (seconds). */
-function gcPauses(): { stop(): number } {
-  let ms = 0;
-  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => (ms += e.duration)));
-  observer.observe({ entryTypes: ['gc'] });
-  return {
-    stop() {
-      observer.disconnect();
-      return ms / 1000;
-    },
-  };
 }
 
 async function main() {
