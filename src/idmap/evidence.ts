@@ -106,6 +106,8 @@ export function compareNameKeys(x: string, y: string): 'agree' | 'conflict' | 'u
     if (px.exact === py.exact) return 'agree';
     // Characters typed for the same reading (an IME's homophone): one name.
     if (px.script === 'h' && px.a && px.a === py.a && px.b === py.b) return 'agree';
+    // Latin words alike but for a `lv` against a `lu` (lü with its diacritics dropped, or 卢): nothing to tell.
+    if (px.script === 'l' && px.a && py.a && px.a + px.b !== py.a + py.b && partsWithoutU(px) === partsWithoutU(py)) return 'unknown';
     return 'conflict';
   }
   const han = px.script === 'h' ? px : py.script === 'h' ? py : null;
@@ -114,7 +116,19 @@ export function compareNameKeys(x: string, y: string): 'agree' | 'conflict' | 'u
   const words = [latin.a, latin.b];
   const same = han.a === han.b ? latin.a === han.a && latin.b === han.b : words.includes(han.a) && words.includes(han.b);
   if (same) return 'agree';
-  return words.includes(han.a) ? 'unknown' : 'conflict';
+  // `lu` may be lü with its diacritics dropped: not the same spelling, but not another surname either.
+  return words.includes(han.a) || words.includes(withoutU(han.a)) ? 'unknown' : 'conflict';
+}
+
+/** A part hash with a pinyin ü's diacritics dropped (`lv` as `lu`), for comparing spellings that may have lost them. */
+function withoutU(part: string): string {
+  return U_DROPPED.get(part) ?? part;
+}
+
+/** Both part hashes of a key without ü's diacritics, in one order whatever the dropping did to theirs. */
+function partsWithoutU(p: { a: string; b: string }): string {
+  const [a, b] = [withoutU(p.a), withoutU(p.b)];
+  return a < b ? a + b : b + a;
 }
 
 /** `h:` exact hash, surname and given-name pinyin hashes; `l:` exact hash, first and last words' hashes. */
@@ -154,7 +168,7 @@ export function nameKey(raw: string | null | undefined): string | null {
   const f = nameForm(raw);
   if (!f) return null;
   const exact = f.script === 'l' ? [...f.words].sort().join(' ') : f.text;
-  const h = (x: string) => hash16(`w:${x}`).slice(0, PART_HASH);
+  const h = partHash;
   let parts = '';
   if (f.script === 'h' && f.words.length >= 2) {
     const sn = splitHanName(f.text).surname.length;
@@ -164,6 +178,11 @@ export function nameKey(raw: string | null | undefined): string | null {
     parts = [h(f.words[0]), h(f.words[f.words.length - 1])].sort().join('');
   }
   return `${f.script}:${hash16(exact).slice(0, KEY_HASH)}${parts}`;
+}
+
+/** The short hash of one romanized part of a name (a pinyin surname or given name, a Latin word). */
+function partHash(x: string): string {
+  return hash16(`w:${x}`).slice(0, PART_HASH);
 }
 
 /** Hex digits of the written form's hash, and of each romanized part's: `h:` + 8 + 5 + 5 fits the 20-character column. */
@@ -197,3 +216,6 @@ export function hash16(s: string): string {
  */
 const sha256Hex: (s: string) => string =
   typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s).digest('hex');
+
+/** The part hash of a pinyin syllable with ü (`lv`, see nameForm) → that of its spelling without the diacritics (`lu`). */
+const U_DROPPED = new Map(['l', 'n'].flatMap((c) => ['', 'e'].map((e) => [partHash(`${c}v${e}`), partHash(`${c}u${e}`)] as const)));

@@ -74,7 +74,11 @@ describe('names as evidence', () => {
 
   it('reads ü however it is written in Latin letters (lv, lu, lü, lyu) against the characters, but keeps 吕 and 卢 apart in characters', () => {
     for (const latin of ['Lv Bu', 'Lu Bu', 'Lü Bu', 'LYU Bu', 'Bu Lyu']) expect(names('吕布', latin)).toBe('alias');
-    expect(names('Lv Bu', 'Lyu Bu')).toBe('alias');
+    // One written name however its ü is typed; only `lu` (diacritics dropped, or 卢) stays a mere alias.
+    expect(names('Lv Bu', 'Lyu Bu')).toBe('exact');
+    expect(names('Lü Bu', 'LV BU')).toBe('exact');
+    expect(names('Lu Bu', 'Lv Bu')).toBe('alias');
+    expect(nameForm('Lüdke Anna')?.text).toBe('ludke anna');
     expect(names('女娲', 'Nyu Wa')).toBe('alias');
     expect(names('吕布', '卢布')).toBe('different');
   });
@@ -123,6 +127,19 @@ describe('name and birthday keys for the rules tier', () => {
     expect(cmp('张伟', 'Sunny Zhang')).toBe('unknown');
     expect(cmp('张伟', 'zhangwei88')).toBe('unknown');
     expect(nameKey('张伟')!.length).toBeLessThanOrEqual(20);
+  });
+
+  it('read ü written lv, lyu or lü as one name, and lu (its diacritics dropped, or 卢) as neither the same nor another', () => {
+    const cmp = (a: string, b: string) => compareNameKeys(nameKey(a)!, nameKey(b)!);
+    for (const latin of ['Lv Bu', 'LYU Bu', 'Lü Bu', 'bu lyu']) expect(cmp('吕布', latin)).toBe('agree');
+    expect(cmp('Lü Wei', 'Lyu Wei')).toBe('agree');
+    expect(cmp('吕布', 'Lu Bu')).toBe('unknown');
+    expect(cmp('Lu Wei', 'Wei Lv')).toBe('unknown');
+    expect(cmp('Nu Wa', 'Nv Wa')).toBe('unknown');
+    // What the spellings cannot explain still tells two people apart.
+    expect(cmp('卢布', 'Lv Bu')).toBe('conflict');
+    expect(cmp('吕布', '卢布')).toBe('conflict');
+    expect(cmp('Lu Wei', 'Lv Fang')).toBe('conflict');
   });
 
   it('refuse a phone link to a pinyin-named stranger (a household), not to the same person in pinyin', () => {

@@ -69,10 +69,13 @@ function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
   const words = s
+    // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
+    .replace(PINYIN_U, '$1v$2')
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .split(/[\s\p{P}\p{S}\d]+/u)
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((w) => (w.length <= 4 && PASSPORT_U.test(w) ? w.replace(PASSPORT_U, '$1v$2') : w));
   const joined = words.join('');
   if (!joined) return null;
   if (/^\p{Script=Han}+$/u.test(joined)) {
@@ -85,6 +88,14 @@ function computeNameForm(raw: string): NameForm | null {
   }
   return { script: 'o', text: joined, words: [joined] };
 }
+
+/**
+ * The syllables lü, nü, lüe and nüe as a word of their own, written with ü (NFKC composes a
+ * combining diaeresis): written `lv`, as keyboards and the pinyin of Han names (`v: true`) do.
+ */
+const PINYIN_U = /(?<!\p{L})([ln])ü(e?)(?!\p{L})/gu;
+/** The same syllables as Chinese passports spell them since 2012 (`LYU`, `NYU`): also `lv`, `nv`. */
+const PASSPORT_U = /^([ln])yu(e?)$/;
 
 /** Forms of address before a Latin name and generational or degree suffixes after it: not part of whose name it is. */
 const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'mme', 'mlle', 'herr', 'frau', 'sr', 'sra', 'srta']);
