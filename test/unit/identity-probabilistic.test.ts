@@ -115,9 +115,10 @@ describe('names as evidence', () => {
 });
 
 describe('name and birthday keys for the rules tier', () => {
+  const cmp = (a: string, b: string) => compareNameKeys(nameKey(a)!, nameKey(b)!);
+
   it('agree across scripts by romanization but keep the written form apart', () => {
     expect(nameKey('张伟')).not.toBe(nameKey('张薇'));
-    const cmp = (a: string, b: string) => compareNameKeys(nameKey(a)!, nameKey(b)!);
     expect(cmp('张伟', 'Zhang Wei')).toBe('agree');
     expect(cmp('张伟', 'wei zhang')).toBe('agree');
     expect(cmp('张伟', '张玮')).toBe('agree');
@@ -130,7 +131,6 @@ describe('name and birthday keys for the rules tier', () => {
   });
 
   it('read ü written lv, lyu or lü as one name, and lu (its diacritics dropped, or 卢) as neither the same nor another', () => {
-    const cmp = (a: string, b: string) => compareNameKeys(nameKey(a)!, nameKey(b)!);
     for (const latin of ['Lv Bu', 'LYU Bu', 'Lü Bu', 'bu lyu']) expect(cmp('吕布', latin)).toBe('agree');
     expect(cmp('Lü Wei', 'Lyu Wei')).toBe('agree');
     expect(cmp('吕布', 'Lu Bu')).toBe('unknown');
