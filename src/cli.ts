@@ -41,7 +41,7 @@ export class UsageError extends Error {
 
 interface Command {
   summary: string;
-  /** Options beyond --config and --help, as `--name VALUE` → help text. */
+  /** Options beyond --config and --help, as `--name VALUE` (or `--name`, a flag) → help text. */
   options?: Record<string, string>;
   /** Longer help, after the usage line. */
   details?: string;
@@ -61,12 +61,15 @@ const COMMANDS: Record<string, Command> = {
   },
   resolve: {
     summary: 'run identity resolution once over every source, then exit',
+    options: {
+      '--recompare': 'the probabilistic tier compares every record again, not only new and changed ones (after its weights or thresholds changed)',
+    },
     details: 'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
-    run: (config, log) =>
+    run: (config, log, args) =>
       withDemo(config, log, async (demo) => {
         const gw = await createGateway(config, { log });
         try {
-          await runResolution(gw);
+          await runResolution(gw, undefined, { recompare: args.recompare === 'true' });
         } finally {
           await gw.close();
           await demo?.close();
@@ -149,6 +152,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const c = COMMANDS[command];
   if (!c) throw new UsageError(`unknown command ${command}`);
   const takes = new Set(['config', ...Object.keys(c.options ?? {}).map((o) => o.split(' ')[0].slice(2))]);
+  // An option written without a value in its help (`--recompare`) is a flag.
+  const flags = new Set(Object.keys(c.options ?? {}).flatMap((o) => (o.includes(' ') ? [] : [o.slice(2)])));
   let config = env.C360_CONFIG ?? 'config/demo.json';
   const args: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
@@ -156,6 +161,11 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (a === '-h' || a === '--help') return { help: commandUsage(command) };
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m || !takes.has(m[1])) throw new UsageError(`unknown argument ${a} for ${command}`, command);
+    if (flags.has(m[1])) {
+      if (m[2] !== undefined) throw new UsageError(`${a}: --${m[1]} takes no value`, command);
+      args[m[1]] = 'true';
+      continue;
+    }
     const value = m[2] ?? rest[++i];
     if (value === undefined || (m[2] === undefined && value.startsWith('--'))) throw new UsageError(`${a} needs a value`, command);
     if (m[1] === 'config') config = value;

@@ -5,11 +5,22 @@
 import type { Gateway } from './gateway';
 import { loadIdentityRules, resolve, type LeaseOptions } from './idmap';
 
-/** Throws ResolutionBusyError when another process holds the store for longer than `lease.waitMs`. */
-export async function runResolution(gw: Gateway, lease?: LeaseOptions) {
+/**
+ * Throws ResolutionBusyError when another process holds the store for longer than `lease.waitMs`.
+ * `recompare`: the probabilistic tier compares every record again (see ResolveOptions).
+ */
+export async function runResolution(gw: Gateway, lease?: LeaseOptions, opts: { recompare?: boolean } = {}) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
   const started = Date.now();
-  const stats = await resolve({ db: gw.oneidDb, store: gw.idmap, connectors: gw.registry.sources.map((s) => s.connector), rules, lease, log: gw.log });
+  const stats = await resolve({
+    db: gw.oneidDb,
+    store: gw.idmap,
+    connectors: gw.registry.sources.map((s) => s.connector),
+    rules,
+    lease,
+    log: gw.log,
+    recompare: opts.recompare,
+  });
   gw.log.info({ ms: Date.now() - started, stats }, 'identity resolution done');
   return stats;
 }

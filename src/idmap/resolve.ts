@@ -34,7 +34,7 @@ import { createStagedFilter, type StagedFilter } from './staged-filter';
 import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
-import { featureCount, finishBulkLoad, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
+import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
@@ -64,6 +64,12 @@ export interface ResolveOptions {
    * links them (a first load split in two, e.g. to time or profile the link phase alone).
    */
   tiers?: 'none' | 'deterministic' | 'all';
+  /**
+   * The probabilistic tier compares every record again, not only new and changed ones: after its
+   * weights or thresholds changed, what they now link or propose is linked or proposed. Earlier
+   * links stay (a steward splits what should not have been), and a pair judged different stays apart.
+   */
+  recompare?: boolean;
 }
 
 /** Name of the store lease every resolution run holds. */
@@ -128,7 +134,8 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
                 stats,
                 progress,
               ),
-        (stats) => (opts.tiers === 'deterministic' || opts.tiers === 'none' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress)),
+        (stats) =>
+          opts.tiers === 'deterministic' || opts.tiers === 'none' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare),
       ),
     ),
   );
@@ -227,9 +234,13 @@ function modelFor(rules: IdentityRules, records: number): MatchModel | null {
 }
 
 /** The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when the rules leave it off. */
-async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress) {
+async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress, recompare = false) {
   if (!rules.probabilistic) return;
   await finishBulkLoad(store.db); // a bulk load a stopped run left unfinished
+  if (recompare) {
+    await lease.ensureHeld();
+    await markAllUnscored(store.db);
+  }
   const records = await featureCount(store.db);
   const model = modelFor(rules, records);
   if (!model) return;

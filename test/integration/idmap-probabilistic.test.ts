@@ -105,6 +105,42 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect((await candidates()).map((x) => x.status)).toEqual(['rejected']);
   });
 
+  it('compares every record again only when asked (recompare), linking what changed thresholds now link but never a pair judged different', async () => {
+    const sources = () => [
+      new FakeSource('members', [
+        rec('members', 'M1', { phone: '13911112222' }, { name: '李静', province: '浙江省', gender: 'FEMALE' }),
+        rec('members', 'M2', { phone: '13933334444' }, { name: '陈敏', province: '江苏省', gender: 'FEMALE' }),
+      ]),
+      new FakeSource('events', [
+        rec('events', 'E1', { email: 'lijing@example.org' }, { name: '李静', province: '浙江省', gender: 'FEMALE' }),
+        rec('events', 'E2', { email: 'chenmin@example.org' }, { name: '陈敏', province: '江苏省', gender: 'FEMALE' }),
+      ]),
+    ];
+    await resolve({ store, connectors: sources(), rules });
+    const open = await candidates();
+    expect(open.map((c) => c.status)).toEqual(['open', 'open']);
+    // A steward judges one of the two pairs different.
+    const chen = open.find((c) => JSON.parse(c.evidence).pair.includes('members:M2'))!;
+    await steward.resolveCandidate({ id: String(chen.id), verdict: 'different', actor, reason: 'two people' });
+    // Thresholds lowered (as new weights would raise the pairs' weights): both pairs now score above autoLink.
+    const lenient = { ...rules, probabilistic: { ...rules.probabilistic!, autoLink: rules.probabilistic!.review } };
+
+    const incremental = await resolve({ store, connectors: sources(), rules: lenient });
+    expect(incremental.recordsCompared).toBe(0);
+    expect(await owner('events:E1')).not.toBe(await owner('members:M1'));
+
+    const again = await resolve({ store, connectors: sources(), rules: lenient, recompare: true });
+    expect(again.recordsCompared).toBe(4);
+    expect(again.probableLinks).toBe(1);
+    expect(await owner('events:E1')).toBe(await owner('members:M1'));
+    expect(await owner('events:E2')).not.toBe(await owner('members:M2'));
+    expect((await candidates()).find((c) => c.id === chen.id)?.status).toBe('rejected');
+    // Compared once more: nothing new to do.
+    const third = await resolve({ store, connectors: sources(), rules: lenient, recompare: true });
+    expect(third.recordsCompared).toBe(4);
+    expect(third.probableLinks).toBe(0);
+  });
+
   it('keeps a household apart: a shared phone between two people whose names and birthdays differ weighs strongly against', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳', birthday: '1985-04-02', city: '杭州' })]);
     const shop = new FakeSource('shop', [rec('shop', 'S1', { phone: '+86 139 1111 2222' }, { name: 'Li Qiang', birthday: '1983-11-20', city: '杭州' })]);

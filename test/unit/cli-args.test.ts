@@ -32,7 +32,15 @@ describe('CLI: arguments', () => {
     expect(parseArgs(['schema', '--role=sales'], env)).toMatchObject({ args: { role: 'sales' } });
   });
 
+  it('reads a flag, an option without a value', () => {
+    expect(parseArgs(['resolve', '--recompare'], env)).toMatchObject({ command: 'resolve', args: { recompare: 'true' } });
+    expect(parseArgs(['resolve', '--recompare', '--config', 'a.json'], env)).toMatchObject({ config: path.resolve('a.json'), args: { recompare: 'true' } });
+    expect(parseArgs(['resolve'], env)).toMatchObject({ args: {} });
+    expect((parseArgs(['resolve', '--help'], env) as { help: string }).help).toMatch(/^usage: c360 resolve --recompare \[--config FILE\]/);
+  });
+
   it.each([
+    [['resolve', '--recompare=yes'], '--recompare=yes: --recompare takes no value'],
     [['launch'], 'unknown command launch'],
     [['start', '--port', '1'], 'unknown argument --port for start'],
     [['schema', '--role'], '--role needs a value'],

@@ -165,6 +165,11 @@ export async function anyScored(db: Knex): Promise<boolean> {
   return (await db(PT.features).whereRaw('scored = 1').first('source')) != null;
 }
 
+/** Marks every record not yet compared, so the next run compares the whole store again (`resolve`'s `recompare`); how many were marked. */
+export async function markAllUnscored(db: Knex): Promise<number> {
+  return db(PT.features).whereRaw('scored = 1').update({ scored: 0 });
+}
+
 /** Records waiting to be compared, in key order after `after`. */
 export async function unscoredRecords(db: Knex, after: SourceRecordKey | null, limit: number): Promise<SourceRecordKey[]> {
   const q = db(PT.features).whereRaw('scored = 0').orderBy(['source', 'record_id']).limit(limit);
