@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { normalizeDate } from '../canonical';
-import { nameForm, splitHanName } from './probabilistic/names';
+import { foldU, nameForm, splitHanName } from './probabilistic/names';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
@@ -168,14 +168,13 @@ export function nameKey(raw: string | null | undefined): string | null {
   const f = nameForm(raw);
   if (!f) return null;
   const exact = f.script === 'l' ? [...f.words].sort().join(' ') : f.text;
-  const h = partHash;
   let parts = '';
   if (f.script === 'h' && f.words.length >= 2) {
     const sn = splitHanName(f.text).surname.length;
-    parts = h(f.words.slice(0, sn).join('')) + h(f.words.slice(sn).join(''));
+    parts = partHash(f.words.slice(0, sn).join('')) + partHash(f.words.slice(sn).join(''));
   } else if (f.script === 'l' && f.words.length >= 2 && f.words.every((w) => w.length >= 2)) {
     // Only a name of two or more real words is compared with characters: a handle or an email's local part is not.
-    parts = [h(f.words[0]), h(f.words[f.words.length - 1])].sort().join('');
+    parts = [partHash(f.words[0]), partHash(f.words[f.words.length - 1])].sort().join('');
   }
   return `${f.script}:${hash16(exact).slice(0, KEY_HASH)}${parts}`;
 }
@@ -217,5 +216,5 @@ export function hash16(s: string): string {
 const sha256Hex: (s: string) => string =
   typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s).digest('hex');
 
-/** The part hash of a pinyin syllable with ü (`lv`, see nameForm) → that of its spelling without the diacritics (`lu`). */
-const U_DROPPED = new Map(['l', 'n'].flatMap((c) => ['', 'e'].map((e) => [partHash(`${c}v${e}`), partHash(`${c}u${e}`)] as const)));
+/** The part hash of a pinyin syllable with ü (`lv`, see nameForm) → that of its spelling without the diacritics (`lu`, foldU). */
+const U_DROPPED = new Map(['lv', 'nv', 'lve', 'nve'].map((w) => [partHash(w), partHash(foldU(w))] as const));

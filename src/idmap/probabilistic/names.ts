@@ -116,7 +116,7 @@ function withoutTitles(words: string[]): string[] {
  */
 const U_SPELLINGS = /^([ln])(?:v|yu)(e?)$/;
 const foldsU = (w: string) => w.length <= 4 && (w[0] === 'l' || w[0] === 'n') && U_SPELLINGS.test(w);
-const foldU = (w: string) => (foldsU(w) ? w.replace(U_SPELLINGS, '$1u$2') : w);
+export const foldU = (w: string) => (foldsU(w) ? w.replace(U_SPELLINGS, '$1u$2') : w);
 
 /** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names). */
 export function nameFormOf(text: string | null, alt: string | null): NameForm | null {
