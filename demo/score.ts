@@ -318,3 +318,40 @@ export function scoreBySystems(
     .sort((x, y) => y.truePairs - x.truePairs || y.predictedPairs - x.predictedPairs || (x.systems < y.systems ? -1 : 1));
   return { systems, pairs: pairList };
 }
+
+/**
+ * Precision, recall and F1 over the record pairs that share no identifier value (`values`),
+ * customers as `customerOf` says: what linking on names, birthdays and places achieved where
+ * identifiers could not. `records` are the records in scope (both sides named and with a birthday).
+ */
+export function unsharedPairFigures(
+  records: ReadonlyArray<{ record: string; values: ReadonlySet<string> }>,
+  truth: ReadonlyMap<string, string>,
+  customerOf: (record: string) => string | null,
+): { truePairs: number; predicted: number; found: number; precision: number; recall: number; f1: number } {
+  const valuesOf = new Map(records.map((r) => [r.record, r.values]));
+  const shares = (a: string, b: string) => [...valuesOf.get(a)!].some((v) => valuesOf.get(b)!.has(v));
+  const eachUnsharedPair = (key: (record: string) => string | null | undefined, each: (a: string, b: string) => void) => {
+    const groups = new Map<string, string[]>();
+    for (const { record } of records) {
+      const g = key(record);
+      if (g) groups.set(g, [...(groups.get(g) ?? []), record]);
+    }
+    for (const list of groups.values()) for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) if (!shares(list[i], list[j])) each(list[i], list[j]);
+  };
+  let truePairs = 0;
+  let found = 0;
+  eachUnsharedPair(
+    (r) => truth.get(r),
+    (a, b) => {
+      truePairs++;
+      const c = customerOf(a);
+      if (c && c === customerOf(b)) found++;
+    },
+  );
+  let predicted = 0;
+  eachUnsharedPair(customerOf, () => predicted++);
+  const precision = predicted ? found / predicted : 0;
+  const recall = truePairs ? found / truePairs : 0;
+  return { truePairs, predicted, found, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+}

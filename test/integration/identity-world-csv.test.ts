@@ -132,6 +132,8 @@ describe('eval:identity --world-csv, end to end', () => {
     expect(figures.recall).toBeGreaterThanOrEqual(1 / 3);
     // Robert Smith / Bob Smith share no identifier, only a name and a birthday.
     expect(figures.tiers.nameBirth.truePairs).toBe(1);
+    expect(figures.tiers.nameBirth.ifAccepted.truePairs).toBe(1);
+    expect(figures.tiers.nameBirth.ifAccepted.found).toBeGreaterThanOrEqual(figures.tiers.nameBirth.found);
     expect(figures.bySystem.map((s: { system: string }) => s.system).sort()).toEqual(['events', 'global_store', 'members', 'service', 'webshop']);
     // Stored in the systems' own tables, as the noisy world stores its rows.
     const db = openDatabase({ client: 'sqlite', filename: path.join(dir, NOISY_DB_FILE) }, { readOnly: true });

@@ -11,6 +11,7 @@ import {
   pairsBySystemPair,
   scoreBySystems,
   truthOfSystems,
+  unsharedPairFigures,
 } from '../../demo/score';
 
 const truth = parseTruthCsv(['source,record_id,person_id', 'crm,C1,P1', 'orders,1,P1', 'scrm,o1,P1', 'crm,C2,P2', 'orders,2,P2', 'crm,C3,P3'].join('\n'));
@@ -181,5 +182,39 @@ describe('Identity scoring: by system', () => {
     const whole = scoreResolution(truth, assignment);
     const sum = (f: 'truePairs' | 'predictedPairs' | 'correctPairs') => s.pairs.reduce((n, p) => n + p[f], 0);
     expect([sum('truePairs'), sum('predictedPairs'), sum('correctPairs')]).toEqual([whole.truePairs, whole.predictedPairs, whole.correctPairs]);
+  });
+});
+
+describe('Identity scoring: pairs that share no identifier', () => {
+  // P1's crm and orders records share a phone; its scrm record shares nothing with either. P2's two share nothing.
+  const records = [
+    { record: 'crm:C1', values: new Set(['PHONE:+8613800000001']) },
+    { record: 'orders:1', values: new Set(['PHONE:+8613800000001', 'EMAIL:a@x.cn']) },
+    { record: 'scrm:o1', values: new Set<string>() },
+    { record: 'crm:C2', values: new Set(['PHONE:+8613800000002']) },
+    { record: 'orders:2', values: new Set(['PHONE:+8613800000003']) },
+    { record: 'crm:C3', values: new Set(['PHONE:+8613800000004']) },
+  ];
+
+  it('counts only the pairs without a shared value, as true pairs and as predicted ones', () => {
+    const linked: Record<string, string> = { 'crm:C1': 'a', 'orders:1': 'a', 'scrm:o1': 'a', 'crm:C2': 'b', 'orders:2': 'c', 'crm:C3': 'd' };
+    const f = unsharedPairFigures(records, truth, (r) => linked[r] ?? null);
+    // True: scrm:o1 with crm:C1 and with orders:1, crm:C2 with orders:2. Found: the first two.
+    expect(f).toMatchObject({ truePairs: 3, predicted: 2, found: 2, precision: 1 });
+    expect(f.recall).toBeCloseTo(2 / 3, 6);
+  });
+
+  it('scores the review queue as accepted when customers are followed to the candidate they merge into, wrong pairs included', () => {
+    const linked: Record<string, string> = { 'crm:C1': 'a', 'orders:1': 'a', 'scrm:o1': 'a', 'crm:C2': 'b', 'orders:2': 'c', 'crm:C3': 'd' };
+    const accepted: Record<string, string> = { b: 'b', c: 'b', d: 'b', a: 'a' };
+    const f = unsharedPairFigures(records, truth, (r) => accepted[linked[r]] ?? null);
+    // b, c and d one customer: crm:C2–orders:2 found; crm:C3 with either is a wrong pair.
+    expect(f).toMatchObject({ truePairs: 3, found: 3, predicted: 5, recall: 1 });
+    expect(f.precision).toBeCloseTo(3 / 5, 6);
+    expect(f.f1).toBeCloseTo(0.75, 6);
+  });
+
+  it('finds nothing for records no customer holds', () => {
+    expect(unsharedPairFigures(records, truth, () => null)).toMatchObject({ truePairs: 3, predicted: 0, found: 0, precision: 0, recall: 0, f1: 0 });
   });
 });
