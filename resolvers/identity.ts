@@ -95,7 +95,7 @@ export const identityResolvers = {
     CANDIDATE: 'candidate',
     DECISION: 'decision',
   } satisfies Record<string, LinkAction>,
-  CandidateStatus: { OPEN: 'open', ACCEPTED: 'accepted', REJECTED: 'rejected' } satisfies Record<string, CandidateStatus>,
+  CandidateStatus: { OPEN: 'open', ACCEPTED: 'accepted', REJECTED: 'rejected', SUPERSEDED: 'superseded' } satisfies Record<string, CandidateStatus>,
   CandidateReason: { BLOCKED: 'blocked', OVER_SHARED: 'over_shared', CONFLICT: 'conflict', ORPHAN: 'orphan', PROBABLE: 'probable' } satisfies Record<string, CandidateReason>,
   CandidateDecision: { ACCEPT: 'same', REJECT: 'different' } satisfies Record<string, DecisionVerdict>,
 };

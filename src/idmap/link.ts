@@ -43,6 +43,8 @@ export interface LinkStats {
   refusedConflict: number;
   orphans: number;
   candidatesCreated: number;
+  /** Open review candidates settled because their two customers became one (`writes.ts`, at the end of a run). */
+  candidatesSuperseded: number;
 }
 
 export const emptyLinkStats = (): LinkStats => ({
@@ -55,6 +57,7 @@ export const emptyLinkStats = (): LinkStats => ({
   refusedConflict: 0,
   orphans: 0,
   candidatesCreated: 0,
+  candidatesSuperseded: 0,
 });
 
 /** State one resolution run keeps across batches; all of it small. */

@@ -38,7 +38,7 @@ import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPer
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
-import { StaleResolutionError } from './writes';
+import { StaleResolutionError, supersedeJoinedCandidates } from './writes';
 
 export interface ResolveOptions {
   /** The store, or a knex to build one on (migrated). */
@@ -107,6 +107,8 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   return oneAtATime(store, opts.lease, (lease) =>
     withBulkSettings(store.db, () =>
       run(
+        store,
+        lease,
         async (stats) => {
           const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
           const bulkIdentifiers = await startIdentifierBulkLoad(store.db); // first finishes a stopped run's load
@@ -192,6 +194,8 @@ export async function resolveRecords(opts: {
   for (const r of opts.records) if (r) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
   return oneAtATime(store, opts.lease, (lease) =>
     run(
+      store,
+      lease,
       async (stats) => {
         // A first resolution a stopped run left unfinished, before these records are staged: a
         // record deleted meanwhile would otherwise get its loaded features back when the load ends.
@@ -205,7 +209,13 @@ export async function resolveRecords(opts: {
   );
 }
 
-async function run(stage: (s: ResolveStats) => Promise<void>, link: (s: ResolveStats) => Promise<void>, second: (s: ResolveStats) => Promise<void>): Promise<ResolveStats> {
+async function run(
+  store: IdMapStore,
+  lease: Lease,
+  stage: (s: ResolveStats) => Promise<void>,
+  link: (s: ResolveStats) => Promise<void>,
+  second: (s: ResolveStats) => Promise<void>,
+): Promise<ResolveStats> {
   const started = Date.now();
   const stats = emptyStats();
   await stage(stats);
@@ -213,6 +223,11 @@ async function run(stage: (s: ResolveStats) => Promise<void>, link: (s: ResolveS
   await link(stats);
   stats.linkMs = Date.now() - started - stats.stageMs;
   await second(stats);
+  // Review candidates this run's merges answered leave the queue (only a merge makes two customers one).
+  if (stats.customersMerged || stats.probableLinks) {
+    await lease.ensureHeld();
+    stats.candidatesSuperseded = await store.db.transaction((trx) => supersedeJoinedCandidates(trx, new Date().toISOString()));
+  }
   stats.ms = Date.now() - started;
   stats.probabilisticMs = stats.ms - stats.stageMs - stats.linkMs;
   return stats;

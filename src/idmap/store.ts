@@ -41,7 +41,7 @@ import {
   type DbSourceRecordRow,
   type DecisionVerdict,
 } from './tables';
-import { insertDecision, insertEvents, mergeInto, requireActive } from './writes';
+import { insertDecision, insertEvents, mergeInto, requireActive, supersedeJoinedCandidates } from './writes';
 import { createResolutionStore } from './resolution-store';
 
 export interface ReviewCandidate {
@@ -227,6 +227,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       const at = nowIso();
       const moved = await mergeInto(trx, { ...input, evidence: input.evidence ?? {} }, at);
       await insertDecision(trx, at, { verdict: 'same', customerId: input.survivorId, otherCustomerId: input.mergedId, actor: input.actor, reason: input.reason });
+      await supersedeJoinedCandidates(trx, at);
       return { survivorId: input.survivorId, mergedId: input.mergedId, movedRecords: moved };
     });
   }
@@ -255,6 +256,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       const evidence = { records: [input.a, input.b].map((k) => ({ source: k.source, recordId: k.recordId })) };
       const moved = await mergeInto(trx, { survivorId, mergedId, actor: input.actor, reason: input.reason, evidence }, at);
       await insertDecision(trx, at, { verdict: 'same', customerId: survivorId, otherCustomerId: mergedId, actor: input.actor, reason: input.reason });
+      await supersedeJoinedCandidates(trx, at);
       return { survivorId, mergedId, movedRecords: moved };
     });
   }
@@ -412,7 +414,9 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       const evidence = { candidate: input.id, kind: row.kind, value: row.value };
       const moved = await mergeInto(trx, { survivorId: a, mergedId: b, actor: input.actor, reason: input.reason, evidence }, at);
       await insertDecision(trx, at, { ...decision, verdict: 'same', customerId: a, otherCustomerId: b });
-      return { candidate: await settle('accepted'), merge: { survivorId: a, mergedId: b, movedRecords: moved }, customerId: a, otherCustomerId: b };
+      const candidate = await settle('accepted');
+      await supersedeJoinedCandidates(trx, at); // the other candidates about these two
+      return { candidate, merge: { survivorId: a, mergedId: b, movedRecords: moved }, customerId: a, otherCustomerId: b };
     });
   }
 

@@ -78,7 +78,8 @@ export interface DbScanCursorRow {
 }
 
 export type CandidateReason = 'blocked' | 'over_shared' | 'conflict' | 'orphan' | 'probable';
-export type CandidateStatus = 'open' | 'accepted' | 'rejected';
+/** `superseded`: settled without a steward, its two customers joined another way before anyone decided. */
+export type CandidateStatus = 'open' | 'accepted' | 'rejected' | 'superseded';
 
 export interface DbReviewCandidateRow {
   id: number;

@@ -57,6 +57,29 @@ export async function requireActive(trx: Knex, ids: readonly string[], stale = f
 }
 
 /**
+ * Settles the open review candidates about two customers that are one by now (joined by a later
+ * link, merge or accepted candidate): `superseded`, so that the review queue holds only
+ * questions still open. Customers are followed to their survivors (a merged customer's
+ * `merged_into` is active). Answers how many were settled.
+ */
+export async function supersedeJoinedCandidates(trx: Knex, at: string): Promise<number> {
+  const rows: Array<{ id: number }> = await trx(`${T.candidates} as c`)
+    .join(`${T.customers} as a`, 'a.id', 'c.customer_id')
+    .join(`${T.customers} as b`, 'b.id', 'c.other_customer_id')
+    .where('c.status', 'open')
+    .whereRaw('COALESCE(a.merged_into, a.id) = COALESCE(b.merged_into, b.id)')
+    .select('c.id');
+  const ids = rows.map((r) => Number(r.id));
+  for (let i = 0; i < ids.length; i += 500) {
+    await trx(T.candidates)
+      .whereIn('id', ids.slice(i, i + 500))
+      .where('status', 'open')
+      .update({ status: 'superseded', updated_at: toDbTime(trx, at) });
+  }
+  return ids.length;
+}
+
+/**
  * Merges one customer into another: re-points its records and the customers merged into it,
  * and logs the `merge` event with what moved (so it can be undone). Answers the moved records.
  */

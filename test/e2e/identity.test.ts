@@ -366,6 +366,17 @@ describe('Identity API: stewardship as admin', () => {
     const survivor = [...accepted.customerIds].sort()[0];
     expect(yes.body.data.resolveCandidate).toMatchObject({ action: 'MERGE', customerId: survivor, candidate: { id: accepted.id, status: 'ACCEPTED' } });
     expect(codes((await world.query(settle, { id: accepted.id, d: 'REJECT' })).body)).toEqual(['CONFLICT']);
+    // Candidates settled without a steward (their customers joined another way) are listed by their own status.
+    const superseded = await world.query(Q, { status: 'SUPERSEDED', after: null });
+    expect(superseded.body.errors).toBeUndefined();
+    const supersededInDb = await db()('idmap_review_candidates').where('status', 'superseded').orderBy('id').select('id');
+    expect(superseded.body.data.mergeCandidates.edges.map((e: any) => e.node.id).sort()).toEqual(
+      supersededInDb
+        .map((r: { id: number }) => String(r.id))
+        .slice(0, 3)
+        .sort(),
+    );
+    for (const e of superseded.body.data.mergeCandidates.edges) expect(e.node.status).toBe('SUPERSEDED');
 
     // Re-linking everything may link more now (a value refused only because of the accepted
     // pair links what else carries it), but never separates what was together.

@@ -318,6 +318,37 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect(await Promise.all(['crm:K1', 'orders:K2'].map(owner))).toEqual([survivor, survivor]);
     });
 
+    it('settles a candidate as superseded when a steward joins its customers another way; it leaves the open queue and can no longer be decided', async () => {
+      const household = await candidateOf('crm:K1');
+      const [k1, k2] = await Promise.all(['crm:K1', 'orders:K2'].map(owner));
+      await steward.linkRecords({ a: r('crm:K1'), b: r('orders:K2'), actor: STEWARD, reason: 'one person after all' });
+      const after = (await store.candidatesByCustomerIds([k1]))[0].find((c) => c.id === household.id)!;
+      expect(after.status).toBe('superseded');
+      expect((await steward.mergeCandidates({ status: 'open', first: 10, after: null })).edges.map((e) => e.node.id)).not.toContain(household.id);
+      expect((await steward.mergeCandidates({ status: 'superseded', first: 10, after: null })).edges.map((e) => e.node.id)).toEqual([household.id]);
+      expect(await codeOf(steward.resolveCandidate({ id: household.id, verdict: 'different', actor: STEWARD, reason: 'x' }))).toEqual([
+        'CONFLICT',
+        `Review candidate ${household.id} is already superseded`,
+      ]);
+      // The other household's candidate is about other customers: still open. A merge of two unrelated customers supersedes nothing.
+      expect((await candidateOf('crm:H1')).status).toBe('open');
+      await steward.mergeCustomers({ survivorId: await owner('crm:D'), mergedId: await owner('crm:E'), actor: STEWARD, reason: 'same' });
+      expect((await store.reviewCandidates({ status: 'open' })).map((c) => c.reason).sort()).toEqual(['blocked', 'conflict']);
+      expect([k1, k2]).toContain(await owner('crm:K1'));
+    });
+
+    it('settles a candidate as superseded when a later resolution links its customers, and counts it in the run', async () => {
+      const household = await candidateOf('crm:K1');
+      // The order system's member number corrected: K1 and K2 now agree on it as well as on the phone.
+      connectors[1].put(rec('orders', 'K2', { phone: '13700002222', email: 'k2@qq.com', member: 'M20000003' }, undefined, '2026-11-20T08:00:00Z'));
+      const stats = await resolve({ store, connectors, rules });
+      expect(await owner('crm:K1')).toBe(await owner('orders:K2'));
+      expect(stats.candidatesSuperseded).toBe(1);
+      expect((await store.candidatesByCustomerIds([await owner('crm:K1')]))[0].find((c) => c.id === household.id)?.status).toBe('superseded');
+      // Nothing left to settle: a second run supersedes nothing.
+      expect((await resolve({ store, connectors, rules })).candidatesSuperseded).toBe(0);
+    });
+
     it('only dismisses a candidate about a value: it names no pair to link', async () => {
       const [blocked] = await store.reviewCandidates({ status: 'open' });
       expect(blocked.reason).toBe('blocked');
