@@ -63,13 +63,15 @@ const COMMANDS: Record<string, Command> = {
     summary: 'run identity resolution once over every source, then exit',
     options: {
       '--recompare': 'the probabilistic tier compares every record again, not only new and changed ones (after its weights or thresholds changed)',
+      '--restage':
+        'read every source from its start and stage every record again as this version normalizes it (after an upgrade that changed normalization); what changed is re-linked and compared again',
     },
     details: 'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
     run: (config, log, args) =>
       withDemo(config, log, async (demo) => {
         const gw = await createGateway(config, { log });
         try {
-          await runResolution(gw, undefined, { recompare: args.recompare === 'true' });
+          await runResolution(gw, undefined, { recompare: args.recompare === 'true', restage: args.restage === 'true' });
         } finally {
           await gw.close();
           await demo?.close();
@@ -125,7 +127,7 @@ function commandUsage(name: string): string {
   const width = Math.max(...Object.keys(options).map((o) => o.length));
   return [
     `usage: c360 ${name}${Object.keys(c.options ?? {})
-      .map((o) => ` ${o}`)
+      .map((o) => (o.includes(' ') ? ` ${o}` : ` [${o}]`)) // a flag is optional
       .join('')} [--config FILE]`,
     '',
     c.summary,

@@ -7,9 +7,10 @@ import { loadIdentityRules, resolve, type LeaseOptions } from './idmap';
 
 /**
  * Throws ResolutionBusyError when another process holds the store for longer than `lease.waitMs`.
- * `recompare`: the probabilistic tier compares every record again (see ResolveOptions).
+ * `recompare`: the probabilistic tier compares every record again; `restage`: every record is read
+ * and staged again as this version normalizes it (see ResolveOptions).
  */
-export async function runResolution(gw: Gateway, lease?: LeaseOptions, opts: { recompare?: boolean } = {}) {
+export async function runResolution(gw: Gateway, lease?: LeaseOptions, opts: { recompare?: boolean; restage?: boolean } = {}) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
   const started = Date.now();
   const stats = await resolve({
@@ -20,6 +21,7 @@ export async function runResolution(gw: Gateway, lease?: LeaseOptions, opts: { r
     lease,
     log: gw.log,
     recompare: opts.recompare,
+    restage: opts.restage,
   });
   gw.log.info({ ms: Date.now() - started, stats }, 'identity resolution done');
   return stats;

@@ -69,6 +69,11 @@ export interface ScanChanges {
   addIdentifiers: Array<{ recordId: string; kind: IdentifierKind; value: string; matchKey: string; validFrom: string }>;
   endIdentifiers: Array<{ id: number; validTo: string }>;
   events: NewLinkEvent[];
+  /**
+   * Records read again by a restage (`resolve --restage`) whose stored state the rules keep is the
+   * same: their match features are computed again and written where they differ.
+   */
+  recheck?: string[];
 }
 
 export interface PendingRecord {
@@ -119,6 +124,14 @@ export function createResolutionStore(db: Knex) {
     return row?.cursor ?? null;
   }
 
+  /** Every given source is read from its start by the next scan. */
+  async function resetScanCursors(sources: readonly SourceName[]): Promise<void> {
+    if (sources.length)
+      await db(T.scanCursors)
+        .whereIn('source', [...sources])
+        .delete();
+  }
+
   async function saveScanCursor(trx: Knex, source: SourceName, cursor: string, at: string) {
     await trx(T.scanCursors)
       .insert({ source, cursor, updated_at: toDbTime(trx, at) })
@@ -165,7 +178,8 @@ export function createResolutionStore(db: Knex) {
   async function applyScanPages(pages: ReadonlyArray<{ changes: ScanChanges; alsoIn?: (trx: Knex) => Promise<void> }>, bulk = false): Promise<void> {
     const recordsInto = bulk ? RECORDS_LOAD : T.sourceRecords;
     const written = pages.filter(
-      ({ changes: ch }) => ch.inserts.length || ch.updates.length || ch.addIdentifiers.length || ch.endIdentifiers.length || ch.events.length || ch.cursor != null,
+      ({ changes: ch }) =>
+        ch.inserts.length || ch.updates.length || ch.addIdentifiers.length || ch.endIdentifiers.length || ch.events.length || ch.cursor != null || ch.recheck?.length,
     );
     if (!written.length) return;
     await db.transaction(async (trx) => {
@@ -403,6 +417,7 @@ export function createResolutionStore(db: Knex) {
 
   return {
     scanCursor,
+    resetScanCursors,
     storedRecords,
     applyScanChanges,
     applyScanPages,

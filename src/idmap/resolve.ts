@@ -34,7 +34,7 @@ import { createStagedFilter, type StagedFilter } from './staged-filter';
 import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
-import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
+import { featureCount, featuresChanged, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
@@ -70,6 +70,14 @@ export interface ResolveOptions {
    * links stay (a steward splits what should not have been), and a pair judged different stays apart.
    */
   recompare?: boolean;
+  /**
+   * Every source is read again from its start and every record staged again as this version
+   * normalizes it: identifiers, name and birthday keys and match features the store holds in an
+   * older form are rewritten (changed identifiers end and start with their events, and re-link as
+   * a source's change would), and records whose features changed are compared again. For an
+   * upgrade that changed normalization; a store already current writes nothing.
+   */
+  restage?: boolean;
 }
 
 /** Name of the store lease every resolution run holds. */
@@ -114,10 +122,15 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
           const bulkIdentifiers = await startIdentifierBulkLoad(store.db); // first finishes a stopped run's load
           // A first resolution: what is stored is what this run staged.
           const staged = (await store.db('idmap_source_records').first('source')) ? undefined : createStagedFilter();
+          const restage = Boolean(opts.restage && !staged);
+          if (restage) {
+            await lease.ensureHeld();
+            await store.resetScanCursors(opts.connectors.map((c) => c.name));
+          }
           const preparer = startPreparer();
           try {
             for (const c of opts.connectors)
-              await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers);
+              await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers, restage);
           } finally {
             await preparer.close();
           }
@@ -289,6 +302,8 @@ async function scanSource(
   staged: StagedFilter | undefined,
   /** A first resolution's bulk load is under way (bulk-load.ts): its new records are appended to the load table. */
   bulkRecords: boolean,
+  /** `ResolveOptions.restage`: unchanged records' match features are checked too. */
+  restage: boolean,
 ) {
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
@@ -320,7 +335,7 @@ async function scanSource(
       asked = scan(next);
       asked.catch(() => undefined);
     }
-    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged, group);
+    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged, group, restage);
     progress?.tick(stats.recordsRead - before);
     if (page.done || next === undefined) await group?.flush();
     if (page.done) return progress?.done();
@@ -343,6 +358,7 @@ async function stageRecords(
   staged?: StagedFilter,
   /** Given on a first resolution: the page is held and written with others (staged-pages.ts). */
   group?: StagedPages,
+  restage = false,
 ) {
   const ids = staged ? records.filter((r) => staged.mayHave(source, r.recordId)).map((r) => r.recordId) : records.map((r) => r.recordId);
   // Records that may have been staged are read as stored: the pages held are written first, and read by record.
@@ -351,7 +367,7 @@ async function stageRecords(
     await needIdentifiersByRecord(store.db);
   }
   const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
-  const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats);
+  const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats, restage);
   stats.recordsReadBySource[source] = (stats.recordsReadBySource[source] ?? 0) + records.length;
   if (cursor !== undefined) changes.cursor = cursor;
   // One turn of the event loop before the page is written: a next page that a source behind HTTP
@@ -366,9 +382,25 @@ async function stageRecords(
   const features = rules.probabilistic
     ? async (trx: Knex) => {
         // A record staged before brings its history: values a re-scan found gone, with when.
-        const restaged = changes.updates.filter((u) => !u.deleted).map((u) => u.recordId);
-        const { features, deleted, fresh } = featuresOfPage(source, records, changes, rules, await storedPeriods(trx, source, restaged));
-        await writeFeatures(trx, source, features, deleted, fresh, bulk);
+        const restaged = [...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId), ...(changes.recheck ?? [])];
+        const page = featuresOfPage(source, records, changes, rules, await storedPeriods(trx, source, restaged));
+        let features = page.features;
+        if (changes.recheck?.length) {
+          // A record a restage found unchanged is written again only where its stored features differ.
+          const recheck = new Set(changes.recheck);
+          const differ = new Set(
+            (
+              await featuresChanged(
+                trx,
+                source,
+                features.filter((f) => recheck.has(f.recordId)),
+              )
+            ).map((f) => f.recordId),
+          );
+          stats.recordsRestaged += differ.size;
+          features = features.filter((f) => !recheck.has(f.recordId) || differ.has(f.recordId));
+        }
+        await writeFeatures(trx, source, features, page.deleted, page.fresh, bulk);
       }
     : undefined;
   if (group && staged) {

@@ -24,6 +24,8 @@ export interface StageStats {
   recordsDeleted: number;
   /** Identifier values that do not normalize (a malformed phone, an email without a domain). */
   identifiersUnusable: number;
+  /** Records a restage read again whose match features alone changed (written again, compared again). */
+  recordsRestaged: number;
 }
 
 export const emptyStageStats = (): StageStats => ({
@@ -33,6 +35,7 @@ export const emptyStageStats = (): StageStats => ({
   recordsUnchanged: 0,
   recordsDeleted: 0,
   identifiersUnusable: 0,
+  recordsRestaged: 0,
 });
 
 /** Actor of the events that record what a source reported (binds, unbinds, deletions). */
@@ -40,7 +43,8 @@ export const SCAN_ACTOR = 'rule:scan';
 
 /**
  * The changes one page makes, given the stored state of its records (`stored`, by record id).
- * Pure: reads nothing, writes nothing. `at` is the time events are stamped with.
+ * Pure: reads nothing, writes nothing. `at` is the time events are stamped with. `restage`: an
+ * unchanged record is listed in `recheck`, its match features to be computed again.
  */
 export function stagePage(
   source: SourceName,
@@ -49,8 +53,9 @@ export function stagePage(
   rules: IdentityRules,
   at: string,
   stats: StageStats = emptyStageStats(),
+  restage = false,
 ): ScanChanges {
-  const changes: ScanChanges = { source, at, inserts: [], updates: [], addIdentifiers: [], endIdentifiers: [], events: [] };
+  const changes: ScanChanges = { source, at, inserts: [], updates: [], addIdentifiers: [], endIdentifiers: [], events: [], ...(restage ? { recheck: [] } : {}) };
   const latest = new Map<string, ScannedRecord>();
   for (const r of records) {
     if (r.source !== source) throw new Error(`The ${source} scan returned a record of ${r.source} (${r.recordId})`);
@@ -107,6 +112,7 @@ export function stagePage(
     const traitsChanged = traits.nameKey !== old.nameKey || traits.birthdayKey !== old.birthdayKey;
     if (!ended.length && !added.length && !traitsChanged && !old.deleted && updatedAt === old.sourceUpdatedAt) {
       stats.recordsUnchanged++;
+      if (restage) changes.recheck?.push(r.recordId);
       continue;
     }
     stats.recordsChanged++;
@@ -121,8 +127,8 @@ export function stagePage(
     for (const i of ended) changes.endIdentifiers.push({ id: i.id, validTo: updatedAt });
     for (const i of added) changes.addIdentifiers.push({ recordId: r.recordId, kind: i.kind, value: i.value, matchKey: i.matchKey, validFrom: i.since ?? updatedAt });
     if (old.customerId) {
-      for (const i of ended) changes.events.push(bindEvent('unbind', old.customerId, subject, i, rules));
-      for (const i of added) changes.events.push(bindEvent('bind', old.customerId, subject, i, rules));
+      for (const i of ended) changes.events.push(bindEvent('unbind', old.customerId, subject, i, rules, restage));
+      for (const i of added) changes.events.push(bindEvent('bind', old.customerId, subject, i, rules, restage));
     }
   }
   return changes;
@@ -134,6 +140,8 @@ function bindEvent(
   subject: { source: SourceName; recordId: string },
   i: { kind: NormalizedIdentifier['kind']; value: string },
   rules: IdentityRules,
+  /** Found by a restage: possibly the same value, stored in an earlier version's form. */
+  restage: boolean,
 ): NewLinkEvent {
   return {
     actor: SCAN_ACTOR,
@@ -141,7 +149,7 @@ function bindEvent(
     customerId,
     ...subject,
     reason: action === 'bind' ? `${subject.source} record now carries this ${i.kind}` : `${subject.source} record no longer carries this ${i.kind}`,
-    evidence: { kind: i.kind, value: i.value, ...(i.kind === 'PHONE' ? { assumedRegion: rules.regionOf(subject.source) } : {}) },
+    evidence: { kind: i.kind, value: i.value, ...(i.kind === 'PHONE' ? { assumedRegion: rules.regionOf(subject.source) } : {}), ...(restage ? { restage: true } : {}) },
   };
 }
 
@@ -167,7 +175,7 @@ export function featuresOfPage(
   rules: IdentityRules,
   stored: ReadonlyMap<string, readonly StoredPeriod[]> = new Map(),
 ): { features: MatchFeatures[]; deleted: string[]; fresh: Set<string> } {
-  const touched = new Set([...changes.inserts.map((i) => i.recordId), ...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId)]);
+  const touched = new Set([...changes.inserts.map((i) => i.recordId), ...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId), ...(changes.recheck ?? [])]);
   const deleted = changes.updates.filter((u) => u.deleted).map((u) => u.recordId);
   const latest = new Map(records.map((r) => [r.recordId, r]));
   const features: MatchFeatures[] = [];

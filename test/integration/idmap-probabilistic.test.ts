@@ -141,6 +141,50 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(third.probableLinks).toBe(0);
   });
 
+  it('stages every record again only when asked (restage): what an earlier version stored is rewritten in the current form, and a current store writes nothing', async () => {
+    const sources = () => [
+      new FakeSource('crm', [rec('crm', 'A', { phone: '139-1111-2222' }, { name: '王芳', birthday: '1985-04-02', city: '杭州市' })]),
+      new FakeSource('orders', [rec('orders', 'B', { phone: '8613911112222' })]),
+      new FakeSource('events', [rec('events', 'E', { email: 'lijing@example.org' }, { name: '李静', birthday: '1990-07-21', city: '宁波市' })]),
+    ];
+    await resolve({ store, connectors: sources(), rules });
+    const COMPARED = ['source', 'record_id', 'name', 'name_alt', 'birth', 'gender', 'city', 'province', 'country', 'postcode', 'street', 'held'];
+    const features = () => t.db('idmap_match_features').orderBy(['source', 'record_id']).select(COMPARED);
+    const keys = () => t.db('idmap_source_records').orderBy(['source', 'record_id']).select('source', 'record_id', 'customer_id', 'name_key', 'birthday_key');
+    const current = () =>
+      t.db('idmap_record_identifiers').whereNull('valid_to').orderBy(['source', 'record_id', 'kind']).select('source', 'record_id', 'kind', 'value', 'match_key');
+    const [featuresBefore, keysBefore, currentBefore] = [await features(), await keys(), await current()];
+
+    // What an earlier version would have stored: another form of E's city, of A's name key, of B's phone.
+    await t.db('idmap_match_features').where({ source: 'events', record_id: 'E' }).update({ city: '宁波 (old form)' });
+    await t.db('idmap_source_records').where({ source: 'crm', record_id: 'A' }).update({ name_key: 'h:00000000' });
+    await t.db('idmap_record_identifiers').where({ source: 'orders', record_id: 'B', kind: 'PHONE' }).update({ value: '+86139111122220', match_key: '+86139111122220' });
+    const eventsBefore = (await events({})).length;
+
+    // A plain run reads what changed in the sources: nothing.
+    const plain = await resolve({ store, connectors: sources(), rules });
+    expect([plain.recordsChanged, plain.recordsRestaged, plain.recordsCompared]).toEqual([0, 0, 0]);
+
+    const restaged = await resolve({ store, connectors: sources(), rules, restage: true });
+    expect(restaged).toMatchObject({ recordsRead: 3, recordsNew: 0, recordsChanged: 2, recordsRestaged: 1 });
+    expect(await features()).toEqual(featuresBefore);
+    expect(await keys()).toEqual(keysBefore);
+    expect(await current()).toEqual(currentBefore);
+    // B's phone in the older form is ended and the current form begun, each logged (no personal value beyond the identifier).
+    const logged = (await events({})).slice(eventsBefore);
+    expect(logged.map((e) => `${e.action}:${e.source}:${e.record_id}:${JSON.parse(e.evidence).value}:${JSON.parse(e.evidence).restage}`).sort()).toEqual([
+      'bind:orders:B:+8613911112222:true',
+      'unbind:orders:B:+86139111122220:true',
+    ]);
+    // The three records rewritten are compared again: E for its features, A and B as changed records.
+    expect(restaged.recordsCompared).toBe(3);
+
+    // Current now: a second restage reads everything and writes nothing.
+    const again = await resolve({ store, connectors: sources(), rules, restage: true });
+    expect(again).toMatchObject({ recordsRead: 3, recordsChanged: 0, recordsRestaged: 0, recordsCompared: 0 });
+    expect((await events({})).length).toBe(eventsBefore + 2);
+  });
+
   it('keeps a household apart: a shared phone between two people whose names and birthdays differ weighs strongly against', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳', birthday: '1985-04-02', city: '杭州' })]);
     const shop = new FakeSource('shop', [rec('shop', 'S1', { phone: '+86 139 1111 2222' }, { name: 'Li Qiang', birthday: '1983-11-20', city: '杭州' })]);

@@ -36,7 +36,8 @@ describe('CLI: arguments', () => {
     expect(parseArgs(['resolve', '--recompare'], env)).toMatchObject({ command: 'resolve', args: { recompare: 'true' } });
     expect(parseArgs(['resolve', '--recompare', '--config', 'a.json'], env)).toMatchObject({ config: path.resolve('a.json'), args: { recompare: 'true' } });
     expect(parseArgs(['resolve'], env)).toMatchObject({ args: {} });
-    expect((parseArgs(['resolve', '--help'], env) as { help: string }).help).toMatch(/^usage: c360 resolve --recompare \[--config FILE\]/);
+    expect(parseArgs(['resolve', '--restage', '--recompare'], env)).toMatchObject({ args: { recompare: 'true', restage: 'true' } });
+    expect((parseArgs(['resolve', '--help'], env) as { help: string }).help).toMatch(/^usage: c360 resolve \[--recompare\] \[--restage\] \[--config FILE\]/);
   });
 
   it.each([

@@ -67,7 +67,40 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
 
-const FEATURE_COLUMNS = ['source', 'record_id', 'name', 'name_alt', 'birth', 'gender', 'city', 'province', 'country', 'postcode', 'street', 'held', 'scored'];
+const COMPARED_COLUMNS = ['name', 'name_alt', 'birth', 'gender', 'city', 'province', 'country', 'postcode', 'street', 'held'] as const;
+const FEATURE_COLUMNS = ['source', 'record_id', ...COMPARED_COLUMNS, 'scored'];
+
+/** What the features table holds of a record's features, in `COMPARED_COLUMNS` order. */
+function comparedColumnsOf(f: MatchFeatures): Array<string | null> {
+  return [
+    f.name?.text.slice(0, 128) ?? null,
+    f.name?.script === 'h' ? f.name.words.join(' ').slice(0, 255) : null,
+    f.birth,
+    f.gender,
+    f.city?.slice(0, 64) ?? null,
+    f.province?.slice(0, 64) ?? null,
+    f.country,
+    f.postcode,
+    f.street,
+    f.values.length ? JSON.stringify(f.values.map((v) => [v.kind, v.key, v.from, v.to])) : null,
+  ];
+}
+
+/**
+ * Of `features` (records of one source already stored), those the store holds differently: a
+ * normalization or comparison form changed since they were written (`resolve --restage`).
+ */
+export async function featuresChanged(db: Knex, source: string, features: readonly MatchFeatures[]): Promise<MatchFeatures[]> {
+  const stored = new Map<string, string>();
+  for (const part of chunks(features.map((f) => f.recordId))) {
+    const rows: Array<Record<string, string | null>> = await db(PT.features)
+      .where('source', source)
+      .whereIn('record_id', part)
+      .select('record_id', ...COMPARED_COLUMNS);
+    for (const r of rows) stored.set(r.record_id as string, JSON.stringify(COMPARED_COLUMNS.map((c) => r[c] ?? null)));
+  }
+  return features.filter((f) => stored.get(f.recordId) !== JSON.stringify(comparedColumnsOf(f)));
+}
 const BLOCK_COLUMNS = ['block_key', 'source', 'record_id'];
 
 /** Replaces the features and block keys of records (staged new or changed); `deleted` removes them. */
@@ -95,21 +128,7 @@ export async function writeFeatures(
       trx,
       featuresTable,
       FEATURE_COLUMNS,
-      features.map((f) => [
-        source,
-        f.recordId,
-        f.name?.text.slice(0, 128) ?? null,
-        f.name?.script === 'h' ? f.name.words.join(' ').slice(0, 255) : null,
-        f.birth,
-        f.gender,
-        f.city?.slice(0, 64) ?? null,
-        f.province?.slice(0, 64) ?? null,
-        f.country,
-        f.postcode,
-        f.street,
-        f.values.length ? JSON.stringify(f.values.map((v) => [v.kind, v.key, v.from, v.to])) : null,
-        0,
-      ]),
+      features.map((f) => [source, f.recordId, ...comparedColumnsOf(f), 0]),
     );
     // A key once per record (the first time it comes).
     const seen = new Set<string>();
