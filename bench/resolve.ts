@@ -9,6 +9,8 @@
  *   npm run bench:resolve -- --page 5000                    # records per scan page (default 1000; HTTP APIs cap at 1000)
  *   npm run bench:resolve -- --sources crm,orders,support,scrm   # only these systems (the 1,000,901 records of the
  *                                                           # world before the marketplace and WeCom systems joined it)
+ *   npm run bench:resolve -- --restage                      # then `resolve --restage` on the store now current: the
+ *                                                           # least an upgrade's restage costs (every record read and checked)
  *
  * The demo world (sources as SQLite files) is generated once under bench/results/ by a child
  * process, so the peak RSS printed here is the resolver's alone. The support and SCRM stand-ins
@@ -35,6 +37,7 @@ const people = Number(arg('people', '465000'));
 const engine = arg('engine', 'sqlite');
 const batchSize = Number(arg('batch', String(DEFAULT_LINK_BATCH)));
 const pageSize = Number(arg('page', String(DEFAULT_SCAN_PAGE)));
+const restage = process.argv.includes('--restage');
 const only = arg('sources', '')
   .split(',')
   .map((x) => x.trim())
@@ -99,6 +102,9 @@ async function main() {
     const again = Date.now();
     const rerun = await resolve({ store, db, connectors, rules });
     const rerunSeconds = (Date.now() - again) / 1000;
+    const restageFrom = Date.now();
+    const restaged = restage ? await resolve({ store, db, connectors, rules, pageSize, restage: true }) : null;
+    const restageSeconds = (Date.now() - restageFrom) / 1000;
     const bySource = (st: typeof rerun) => config.sources.map((s) => `${s.name} ${st.recordsReadBySource[s.name] ?? 0}`).join(', ');
     const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     process.stdout.write(
@@ -111,6 +117,11 @@ async function main() {
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
         `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
         `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read (${bySource(rerun)}), ${rerun.recordsChanged} changed`,
+        ...(restaged
+          ? [
+              `  restage          ${restageSeconds.toFixed(1)} s (stage ${(restaged.stageMs / 1000).toFixed(1)} s), ${restaged.recordsRead} records read, ${restaged.recordsChanged} changed, ${restaged.recordsRestaged} with other features, ${restaged.recordsCompared} compared again`,
+            ]
+          : []),
       ].join('\n') + '\n',
     );
     process.stdout.write(
@@ -128,6 +139,7 @@ async function main() {
         gcSeconds,
         rerunSeconds,
         rerunRecordsRead: rerun.recordsReadBySource,
+        ...(restaged ? { restageSeconds, restageChanged: restaged.recordsChanged, restageRestaged: restaged.recordsRestaged } : {}),
       }) + '\n',
     );
   } finally {
