@@ -49,8 +49,13 @@ export const identityResolvers = {
   Query: {
     whyLinked: (_: unknown, { a, b }: { a: string; b: string }, ctx: Context) => stewardship(ctx).whyLinked(a, b),
     whyRecordsLinked: (_: unknown, { a, b }: Omit<RecordArgs, 'reason'>, ctx: Context) => stewardship(ctx).whyRecordsLinked(a, b),
-    mergeCandidates: (_: unknown, args: { status?: CandidateStatus | null; first?: number | null; after?: string | null }, ctx: Context) =>
-      stewardship(ctx).mergeCandidates({ status: args.status ?? null, first: boundedFirst(args.first, MAX_CANDIDATE_PAGE), after: args.after ?? null }),
+    mergeCandidates: (_: unknown, args: { status?: CandidateStatus | null; reason?: CandidateReason | null; first?: number | null; after?: string | null }, ctx: Context) =>
+      stewardship(ctx).mergeCandidates({
+        status: args.status ?? null,
+        reason: args.reason ?? null,
+        first: boundedFirst(args.first, MAX_CANDIDATE_PAGE),
+        after: args.after ?? null,
+      }),
   },
 
   Mutation: {

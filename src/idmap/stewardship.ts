@@ -13,7 +13,7 @@ import { badUserInput, notFound } from '../errors';
 import type { IdentifierKind } from '../vocabulary';
 import { evidenceGraph, findPath, mergesOf, movedBy, recordFromLabel, DEFAULT_LINKING_KINDS, type LinkStep } from './explain';
 import type { IdMapStore, ReviewCandidate } from './store';
-import type { CandidateStatus, DecisionVerdict } from './tables';
+import type { CandidateReason, CandidateStatus, DecisionVerdict } from './tables';
 import type { LinkEvent, SourceRecordKey } from './types';
 
 /** The column that keeps reasons holds this many characters. */
@@ -81,8 +81,8 @@ export interface Stewardship {
   mergeCustomers(input: { survivorId: string; mergedId: string; actor: string; reason: string }): Promise<StewardshipOutcome>;
   splitCustomer(input: { mergedId: string; actor: string; reason: string }): Promise<StewardshipOutcome>;
   resolveCandidate(input: { id: string; verdict: DecisionVerdict; actor: string; reason: string }): Promise<StewardshipOutcome>;
-  /** The review queue, oldest first; `status` null for every status. */
-  mergeCandidates(input: { status: CandidateStatus | null; first: number; after: string | null }): Promise<CandidatePage>;
+  /** The review queue, oldest first; `status` null for every status, `reason` null (or absent) for every reason. */
+  mergeCandidates(input: { status: CandidateStatus | null; reason?: CandidateReason | null; first: number; after: string | null }): Promise<CandidatePage>;
   whyLinked(a: string, b: string): Promise<LinkExplanation>;
   whyRecordsLinked(a: SourceRecordKey, b: SourceRecordKey): Promise<LinkExplanation>;
 }
@@ -161,11 +161,11 @@ export function createStewardship(store: StewardshipStore, opts: { linkingKinds?
       };
     },
 
-    async mergeCandidates({ status, first, after }) {
+    async mergeCandidates({ status, reason, first, after }) {
       const afterId = after == null ? null : decodeCursor(after);
       if (after != null && afterId === null)
         throw badUserInput('after is not a review queue cursor (use an endCursor or edge cursor from an earlier page)', { argument: 'after' });
-      const rows = await store.reviewCandidates({ status: status ?? undefined, afterId, limit: first + 1 });
+      const rows = await store.reviewCandidates({ status: status ?? undefined, reason: reason ?? undefined, afterId, limit: first + 1 });
       const edges = rows.slice(0, first).map((c) => ({ cursor: encodeCursor(c.id), node: viewOf(c) }));
       return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
     },

@@ -420,12 +420,13 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
     });
   }
 
-  /** Review candidates, oldest first, paged by id. */
-  async function reviewCandidates(opts: { status?: CandidateStatus; afterId?: string | null; limit?: number } = {}): Promise<ReviewCandidate[]> {
+  /** Review candidates, oldest first, paged by id; of one status and one reason when given. */
+  async function reviewCandidates(opts: { status?: CandidateStatus; reason?: CandidateReason; afterId?: string | null; limit?: number } = {}): Promise<ReviewCandidate[]> {
     let q = db(T.candidates)
       .orderBy('id')
       .limit(opts.limit ?? 100);
     if (opts.status) q = q.where('status', opts.status);
+    if (opts.reason) q = q.where('reason', opts.reason);
     if (opts.afterId) q = q.where('id', '>', Number(opts.afterId));
     const rows: DbReviewCandidateRow[] = await q.select('*');
     return rows.map(toCandidate);

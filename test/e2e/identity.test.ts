@@ -366,6 +366,12 @@ describe('Identity API: stewardship as admin', () => {
     const survivor = [...accepted.customerIds].sort()[0];
     expect(yes.body.data.resolveCandidate).toMatchObject({ action: 'MERGE', customerId: survivor, candidate: { id: accepted.id, status: 'ACCEPTED' } });
     expect(codes((await world.query(settle, { id: accepted.id, d: 'REJECT' })).body)).toEqual(['CONFLICT']);
+    // One kind of finding: the conflicts alone, as many as the store holds open.
+    const byReason = await world.query(`query { mergeCandidates(reason: CONFLICT, first: 100) { edges { node { reason status } } } }`);
+    expect(byReason.body.errors).toBeUndefined();
+    const openConflicts = await db()('idmap_review_candidates').where({ status: 'open', reason: 'conflict' }).count({ n: '*' });
+    expect(byReason.body.data.mergeCandidates.edges.length).toBe(Math.min(100, Number(openConflicts[0].n)));
+    for (const e of byReason.body.data.mergeCandidates.edges) expect(e.node).toEqual({ reason: 'CONFLICT', status: 'OPEN' });
     // Candidates settled without a steward (their customers joined another way) are listed by their own status.
     const superseded = await world.query(Q, { status: 'SUPERSEDED', after: null });
     expect(superseded.body.errors).toBeUndefined();

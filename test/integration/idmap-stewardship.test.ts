@@ -287,6 +287,16 @@ describe(`OneID stewardship (${testEngine})`, () => {
         after = page.pageInfo.endCursor;
       }
       expect(seen).toEqual(all.edges.map((e) => e.node.id));
+      // One kind of finding at a time, paged within it.
+      const conflicts: string[] = [];
+      for (let after: string | null = null; ;) {
+        const page = await steward.mergeCandidates({ status: 'open', reason: 'conflict', first: 1, after });
+        conflicts.push(...page.edges.map((e) => `${e.node.reason}:${e.node.id}`));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      expect(conflicts).toEqual(all.edges.filter((e) => e.node.reason === 'conflict').map((e) => `conflict:${e.node.id}`));
+      expect((await steward.mergeCandidates({ status: null, reason: 'probable', first: 10, after: null })).edges).toEqual([]);
       expect((await codeOf(steward.mergeCandidates({ status: null, first: 1, after: 'bm9wZQ' })))[0]).toBe('BAD_USER_INPUT');
     });
 
