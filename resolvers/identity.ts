@@ -77,6 +77,10 @@ export const identityResolvers = {
   },
 
   MergeCandidate: {
+    matchWeight: (c: CandidateView) => {
+      const w = c.reason === 'probable' ? (c.evidence as { weight?: unknown } | null)?.weight : null;
+      return typeof w === 'number' && Number.isFinite(w) ? w : null;
+    },
     customerIds: (c: CandidateView) => [c.customerId, c.otherCustomerId].filter((id): id is string => !!id),
     customers: async (c: CandidateView, _: unknown, ctx: Context) => {
       const rows = await ctx.loaders.customer.loadMany([c.customerId, c.otherCustomerId].filter((id): id is string => !!id));

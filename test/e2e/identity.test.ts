@@ -372,6 +372,19 @@ describe('Identity API: stewardship as admin', () => {
     const openConflicts = await db()('idmap_review_candidates').where({ status: 'open', reason: 'conflict' }).count({ n: '*' });
     expect(byReason.body.data.mergeCandidates.edges.length).toBe(Math.min(100, Number(openConflicts[0].n)));
     for (const e of byReason.body.data.mergeCandidates.edges) expect(e.node).toEqual({ reason: 'CONFLICT', status: 'OPEN' });
+    // The probabilistic tier's proposals carry their match weight, between the review and auto-link thresholds; other findings none.
+    const weighed = await world.query(`query { mergeCandidates(status: null, first: 100) { edges { node { reason matchWeight evidence } } } }`);
+    expect(weighed.body.errors).toBeUndefined();
+    const nodes = weighed.body.data.mergeCandidates.edges.map((e: any) => e.node);
+    const probable = nodes.filter((n: any) => n.reason === 'PROBABLE');
+    expect(probable.length).toBeGreaterThan(0);
+    for (const n of probable) {
+      expect(n.matchWeight).toBe(n.evidence.weight);
+      expect(n.matchWeight).toBeGreaterThanOrEqual(n.evidence.review);
+      // Above auto-link only when something refused the link (two values of an exclusive kind).
+      if (!n.evidence.differ) expect(n.matchWeight).toBeLessThan(n.evidence.autoLink);
+    }
+    for (const n of nodes.filter((x: any) => x.reason !== 'PROBABLE')) expect(n.matchWeight).toBeNull();
     // Candidates settled without a steward (their customers joined another way) are listed by their own status.
     const superseded = await world.query(Q, { status: 'SUPERSEDED', after: null });
     expect(superseded.body.errors).toBeUndefined();
