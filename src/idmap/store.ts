@@ -227,7 +227,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       const at = nowIso();
       const moved = await mergeInto(trx, { ...input, evidence: input.evidence ?? {} }, at);
       await insertDecision(trx, at, { verdict: 'same', customerId: input.survivorId, otherCustomerId: input.mergedId, actor: input.actor, reason: input.reason });
-      await supersedeJoinedCandidates(trx, at);
+      await supersedeJoinedCandidates(trx, at, input.survivorId);
       return { survivorId: input.survivorId, mergedId: input.mergedId, movedRecords: moved };
     });
   }
@@ -256,7 +256,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       const evidence = { records: [input.a, input.b].map((k) => ({ source: k.source, recordId: k.recordId })) };
       const moved = await mergeInto(trx, { survivorId, mergedId, actor: input.actor, reason: input.reason, evidence }, at);
       await insertDecision(trx, at, { verdict: 'same', customerId: survivorId, otherCustomerId: mergedId, actor: input.actor, reason: input.reason });
-      await supersedeJoinedCandidates(trx, at);
+      await supersedeJoinedCandidates(trx, at, survivorId);
       return { survivorId, mergedId, movedRecords: moved };
     });
   }
@@ -415,7 +415,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       const moved = await mergeInto(trx, { survivorId: a, mergedId: b, actor: input.actor, reason: input.reason, evidence }, at);
       await insertDecision(trx, at, { ...decision, verdict: 'same', customerId: a, otherCustomerId: b });
       const candidate = await settle('accepted');
-      await supersedeJoinedCandidates(trx, at); // the other candidates about these two
+      await supersedeJoinedCandidates(trx, at, a); // the other candidates about these two
       return { candidate, merge: { survivorId: a, mergedId: b, movedRecords: moved }, customerId: a, otherCustomerId: b };
     });
   }
