@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { COMPARISONS, compareRecords, type Comparison } from '../../src/idmap/probabilistic/compare';
 import { featuresOf, type HeldValue } from '../../src/idmap/probabilistic/features';
-import { loadWeights, modelOf } from '../../src/idmap/probabilistic/model';
+import { loadWeights, modelOf, type NameAdjust } from '../../src/idmap/probabilistic/model';
 import { scorePair, type Rec } from '../../src/idmap/probabilistic/pairs';
 
 const weights = loadWeights(path.resolve(__dirname, '../../config/identity-weights.json'));
@@ -42,9 +42,9 @@ const records: Rec[] = people.map(([name, birthday, gender, city, values], i) =>
 }));
 
 /** What scoring a pair is, without the shortcut: every comparison made, the whole vector scored. */
-function plain(x: Rec, y: Rec, model: ReturnType<typeof modelOf>, review: number, nameFrequency: number | undefined) {
+function plain(x: Rec, y: Rec, model: ReturnType<typeof modelOf>, review: number, name: NameAdjust | undefined) {
   const vector = compareRecords(x, y, model.comparisons);
-  const score = model.score(vector, { nameFrequency });
+  const score = model.score(vector, name?.nameCount !== undefined && x.name?.text !== y.name?.text ? { nameFrequency: name.nameFrequency } : name);
   return score.weight < review ? null : score;
 }
 
@@ -61,9 +61,9 @@ describe('scoring a pair stops early only where the pair cannot reach review', (
     for (const x of records) {
       for (const y of records) {
         if (x === y) continue;
-        for (const nameFrequency of [undefined, 0.01]) {
-          const expected = plain(x, y, model, review, nameFrequency);
-          const got = scorePair(x, x.recordId, y, y.recordId, model, review, nameFrequency);
+        for (const name of [undefined, { nameFrequency: 0.01 }, { nameCount: 2 }, { nameFrequency: 0.01, nameCount: 40 }]) {
+          const expected = plain(x, y, model, review, name);
+          const got = scorePair(x, x.recordId, y, y.recordId, model, review, name);
           expect(got?.score ?? null).toEqual(expected);
           if (got) kept++;
         }

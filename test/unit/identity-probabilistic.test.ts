@@ -5,6 +5,7 @@ import { compareNames, nameForm, splitHanName } from '../../src/idmap/probabilis
 import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords, sameStreet } from '../../src/idmap/probabilistic/compare';
 import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
+import { scorePair } from '../../src/idmap/probabilistic/pairs';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
 import { estimateWeights } from '../../src/idmap/probabilistic/estimate';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
@@ -275,6 +276,41 @@ describe('the Fellegi-Sunter score', () => {
   it('weighs an exact match on a common name less (term frequency)', () => {
     const v = compareRecords(person('张伟', null, null), person('张伟', null, null));
     expect(model.score(v, { nameFrequency: 0.01 }).weight).toBeLessThan(model.score(v, { nameFrequency: 0.00001 }).weight);
+  });
+
+  it('weighs an exact name by how many records carry it as written: a name only the pair carries more than the average, a common one less', () => {
+    const v = compareRecords(person('罗涵妍', null, null), person('罗涵妍', null, null));
+    const nameOf = (adjust?: { nameFrequency?: number; nameCount?: number }) => model.score(v, adjust).contributions.find((c) => c.comparison === 'name')!.weight;
+    const { m, u } = weights().comparisons.name.exact;
+    // No other record carries it: u is one carrier at the level's average added to the store's 10,000 records.
+    expect(nameOf({ nameCount: 2 })).toBeCloseTo(Math.log2(m / (1 / (10_000 + 1 / u))), 1);
+    expect(nameOf({ nameCount: 2 })).toBeGreaterThan(nameOf());
+    // 50 others: u = 51 / 11,000.
+    expect(nameOf({ nameCount: 52 })).toBeCloseTo(Math.log2(m / (51 / (10_000 + 1 / u))), 1);
+    expect(nameOf({ nameCount: 52 })).toBeLessThan(nameOf());
+    // The count decides an exact name, whatever the frequency of its homophones; it is never more than the model's bound.
+    expect(nameOf({ nameCount: 2, nameFrequency: 0.01 })).toBe(nameOf({ nameCount: 2 }));
+    expect(
+      model.mostAt(
+        COMPARISONS.findIndex((c) => c.name === 'name'),
+        'exact',
+      ),
+    ).toBeGreaterThanOrEqual(nameOf({ nameCount: 2 }) - 0.01);
+    // The larger the store, the rarer a name no one else carries.
+    const bigger = modelOf(weights(), -20, { records: 1_000_000 });
+    expect(bigger.score(v, { nameCount: 2 }).contributions.find((c) => c.comparison === 'name')!.weight).toBeGreaterThan(nameOf({ nameCount: 2 }) + 5);
+  });
+
+  it("weighs an exact name by its count only when both write it the same way: a reversed order's count says nothing of the other", () => {
+    const model = modelOf(weights(), -20, { records: 10_000 });
+    const rec = (name: string) => ({ ...person(name, '1990-01-02', null), customerId: name, scored: false });
+    const [a, b, c] = [rec('Wei Zhang'), rec('Zhang Wei'), rec('Wei Zhang')];
+    const asWritten = scorePair(a, 'a', c, 'c', model, -100, { nameCount: 2 })!;
+    const reversed = scorePair(a, 'a', b, 'b', model, -100, { nameCount: 2 })!;
+    const nameOf = (p: typeof asWritten) => p.score.contributions.find((x) => x.comparison === 'name')!;
+    expect(nameOf(reversed).level).toBe('exact');
+    expect(nameOf(reversed).weight).toBe(model.score(compareRecords(a, b)).contributions.find((x) => x.comparison === 'name')!.weight);
+    expect(nameOf(asWritten).weight).toBeGreaterThan(nameOf(reversed).weight);
   });
 
   it('weighs a level the weights file does not have as the next worse one (a file estimated before street addresses were compared)', () => {

@@ -19,6 +19,7 @@ import * as matchFeatures from './20261201000500_match_features';
 import * as coveringIdentifierIndexes from './20261202000100_covering_identifier_indexes';
 import * as narrowIdentifierIndexes from './20261202000200_narrow_identifier_indexes';
 import * as matchFeaturesAddress from './20261202000300_match_features_address';
+import * as matchFeaturesName from './20261203000100_match_features_name';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -36,4 +37,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261202000100_covering_identifier_indexes', coveringIdentifierIndexes],
   ['20261202000200_narrow_identifier_indexes', narrowIdentifierIndexes],
   ['20261202000300_match_features_address', matchFeaturesAddress],
+  ['20261203000100_match_features_name', matchFeaturesName],
 ];

@@ -18,9 +18,9 @@
  *   of those walked, so only those are listed per record (from the blocks' key index, with the
  *   store's order), not every block of every member;
  * - `x`'s name frequency and the values too shared to count: block sizes, which the tier never changes;
- *   the values of `y` are filtered too when it is in the same batch. The name's frequency only
- *   takes weight away, so it is read (`x`'s name blocks) only for the few pairs that reach
- *   `review` without it;
+ *   the values of `y` are filtered too when it is in the same batch. The name's frequency and the
+ *   count of its written form are read (`x`'s name blocks, the features' name index) only for the
+ *   few pairs that reach `review` at the most their name can weigh;
  * - that the two are different customers: a tier link of an earlier batch can join them. Pairs of
  *   different customers as the rules left them are scored; `tier.ts` drops the ones joined by then
  *   and `overCounted` takes those under `review` out of the count.
@@ -32,7 +32,7 @@ import type { SourceRecordKey } from '../types';
 import { blockFamily, blockKey } from './features';
 import type { MatchModel } from './model';
 import { pairOf, vectorReaching, type Rec, type ScoredPair } from './pairs';
-import { blocksInOrder, blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
+import { blocksInOrder, blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, nameCounts, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
 
 /** A kept pair: the batch that compares it, and its place in that batch's order of finding pairs. */
 export interface BatchPair extends ScoredPair {
@@ -151,7 +151,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     };
     // As the batch reads them: values of blocks too shared dropped (x's, and y's in the same batch).
     const filteredOf = (m: Member) => (m.filtered ??= { ...m.r, values: m.r.values.filter((v) => !tooShared.has(blockKey(`i:${v.kind}:${v.key}`))) });
-    // Pairs that reach `review` before x's name frequency (which only takes away) is known.
+    // Pairs that may reach `review` once x's name frequency and count are known.
     const reaching: Array<{ x: Member; y: Member; xr: Rec; yr: Rec; vector: Array<string | null>; at: number }> = [];
     for (let block = from; block < to; block++) {
       const list = blocks.get(mixed[block]);
@@ -179,7 +179,8 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
           const xr = filteredOf(x);
           const yr = y.batch === x.batch ? filteredOf(y) : y.r;
           const vector = vectorReaching(xr, yr, model, settings.review);
-          if (vector && model.weightOf(vector) >= settings.review) reaching.push({ x, y, xr, yr, vector, at });
+          // At most what the name can weigh: its frequency unknown yet, an exact name as rare as can be.
+          if (vector && Math.max(model.weightOf(vector), model.weightOf(vector, { nameCount: 2 })) >= settings.review) reaching.push({ x, y, xr, yr, vector, at });
         }
       }
     }
@@ -193,8 +194,15 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
       const k = recordKeyString(record);
       frequency.set(k, Math.max(frequency.get(k) ?? 0, Math.max(0, (nameSizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1)));
     }
+    const counts = await nameCounts(
+      db,
+      reaching.flatMap((p) => p.x.r.name?.text ?? []),
+    );
     for (const { x, y, xr, yr, vector, at } of reaching) {
-      const pair = pairOf(xr, x.k, yr, y.k, vector, model, settings.review, frequency.get(x.k));
+      const pair = pairOf(xr, x.k, yr, y.k, vector, model, settings.review, {
+        nameFrequency: frequency.get(x.k),
+        nameCount: x.r.name ? counts.get(x.r.name.text) : undefined,
+      });
       if (!pair) continue;
       const kept = out.pairs.get(x.batch) ?? [];
       out.pairs.set(x.batch, kept);

@@ -50,12 +50,15 @@ export interface MatchModel {
   levelWeight: ReadonlyArray<ReadonlyMap<string, number>>;
   householdPenalty: number;
   /**
-   * `nameFrequency`: share of records carrying this pair's name (term frequency). An exact or
-   * alias name match is worth less for a common name: its u is at least that share.
+   * `nameFrequency`: share of records carrying this pair's name in any writing (its largest name
+   * block: homophones and romanizations together). An alias match is worth less for a common
+   * name: its u is at least that share. `nameCount`: records carrying the pair's name as written,
+   * the pair's own two included. An exact match then weighs as rare as the name is (see `modelOf`);
+   * without it, as an alias does.
    */
-  score(vector: ReadonlyArray<string | null>, adjust?: { nameFrequency?: number }): PairScore;
+  score(vector: ReadonlyArray<string | null>, adjust?: NameAdjust): PairScore;
   /** `score(vector, adjust).weight`, the same sum in the same order, without the contributions: most pairs weigh under `review` and need no more. */
-  weightOf(vector: ReadonlyArray<string | null>, adjust?: { nameFrequency?: number }): number;
+  weightOf(vector: ReadonlyArray<string | null>, adjust?: NameAdjust): number;
   /**
    * Upper bounds, per comparison, on what it can add: `most[i]` whatever it answers (0 when it
    * may answer null), `mostAt(i, level)` once it answered `level` (the household penalty and a
@@ -64,6 +67,12 @@ export interface MatchModel {
    */
   most: readonly number[];
   mostAt(i: number, level: string): number;
+}
+
+/** What is known of a pair's name beyond its comparison level (`MatchModel.score`). */
+export interface NameAdjust {
+  nameFrequency?: number;
+  nameCount?: number;
 }
 
 export function loadWeights(file: string): WeightsFile {
@@ -87,6 +96,7 @@ export function loadWeights(file: string): WeightsFile {
 export function modelOf(w: WeightsFile, householdPenalty: number, opts: { records?: number; comparisons?: readonly Comparison[] } = {}): MatchModel {
   const comparisons = opts.comparisons ?? COMPARISONS;
   const m = new Map<string, number>();
+  const u = new Map<string, number>();
   const levelWeight = comparisons.map((c) => {
     const levels = w.comparisons[c.name];
     if (!levels) throw new Error(`match weights: no comparison "${c.name}"`);
@@ -97,6 +107,7 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
         const p = levels[l];
         if (!p) return [l, Number.NaN] as const;
         m.set(`${c.name}:${l}`, p.m);
+        u.set(`${c.name}:${l}`, p.u);
         return [l, Math.log2(p.m / p.u)] as const;
       }),
     );
@@ -121,14 +132,24 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
     const name = nameAt >= 0 ? vector[nameAt] : null;
     return shared && (name === 'different' || (name == null && birthAt >= 0 && vector[birthAt] === 'different'));
   };
-  const weightAt = (i: number, level: string, household: boolean, adjust: { nameFrequency?: number } | undefined) => {
-    let w = household && i === sharedAt ? householdPenalty : (levelWeight[i].get(level) as number);
-    if (i === nameAt && adjust?.nameFrequency && (level === 'exact' || level === 'alias')) {
-      w = Math.min(w, Math.log2((m.get(`name:${level}`) as number) / adjust.nameFrequency));
-    }
-    return w;
+  // An exact name weighs as rare as the name is among the store's records (term frequency): u is
+  // the share of the others that carry it as written, with one more carrier at the level's
+  // average u added to both counts, so that a name no one else carries is rare in proportion to
+  // the store's size and not infinitely so, and a small store's counts lean on the average.
+  const exactU = u.get('name:exact');
+  const exactM = m.get('name:exact');
+  const byCount = opts.records && exactU && exactM ? { m: exactM, pseudo: 1 / exactU, records: opts.records } : null;
+  const exactByCount = (count: number) => (byCount ? Math.log2(byCount.m / ((Math.max(0, count - 2) + 1) / (byCount.records + byCount.pseudo))) : NaN);
+  const weightAt = (i: number, level: string, household: boolean, adjust: NameAdjust | undefined) => {
+    if (household && i === sharedAt) return householdPenalty;
+    if (i !== nameAt || (level !== 'exact' && level !== 'alias')) return levelWeight[i].get(level) as number;
+    if (level === 'exact' && byCount && adjust?.nameCount !== undefined) return exactByCount(adjust.nameCount);
+    // An alias, or an exact name whose count is not known: capped by the name's frequency in any writing.
+    const w = levelWeight[i].get(level) as number;
+    return adjust?.nameFrequency ? Math.min(w, Math.log2((m.get(`name:${level}`) as number) / adjust.nameFrequency)) : w;
   };
-  const mostAt = (i: number, level: string) => Math.max(levelWeight[i].get(level) as number, i === sharedAt ? householdPenalty : -Infinity);
+  const mostAt = (i: number, level: string) =>
+    Math.max(levelWeight[i].get(level) as number, i === sharedAt ? householdPenalty : -Infinity, i === nameAt && level === 'exact' && byCount ? exactByCount(0) : -Infinity);
   return {
     comparisons,
     priorWeight,

@@ -4,7 +4,7 @@
  */
 import type { Comparison } from './compare';
 import type { MatchFeatures } from './features';
-import type { MatchModel, PairScore } from './model';
+import type { MatchModel, NameAdjust, PairScore } from './model';
 
 export type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
 
@@ -64,18 +64,18 @@ export function vectorReaching(x: Rec, y: Rec, model: MatchModel, review: number
 }
 
 /**
- * Compares `x` (the record whose batch compares the pair, whose name's frequency counts) with
- * `y`; the pair, `a` before `b` in key order, when it weighs at least `review`, else null.
+ * Compares `x` (the record whose batch compares the pair, whose name's frequency and count are
+ * `name`) with `y`; the pair, `a` before `b` in key order, when it weighs at least `review`, else null.
  */
-export function scorePair(x: Rec, xKey: string, y: Rec, yKey: string, model: MatchModel, review: number, nameFrequency: number | undefined): ScoredPair | null {
+export function scorePair(x: Rec, xKey: string, y: Rec, yKey: string, model: MatchModel, review: number, name: NameAdjust | undefined): ScoredPair | null {
   const vector = vectorReaching(x, y, model, review);
-  return vector && pairOf(x, xKey, y, yKey, vector, model, review, nameFrequency);
+  return vector && pairOf(x, xKey, y, yKey, vector, model, review, name);
 }
 
 /**
- * The pair of a vector `vectorReaching` answered, as `scorePair` makes it. A name's frequency only
- * ever takes from the weight: a vector under `review` without it is under `review` with it, and
- * the name's frequency need only be known for the rest.
+ * The pair of a vector `vectorReaching` answered, as `scorePair` makes it. A vector under `review`
+ * at the most its name can weigh (`MatchModel.mostAt`) is under it whatever the name's frequency
+ * and count, so those need only be known for the rest.
  */
 export function pairOf(
   x: Rec,
@@ -85,10 +85,13 @@ export function pairOf(
   vector: ReadonlyArray<string | null>,
   model: MatchModel,
   review: number,
-  nameFrequency: number | undefined,
+  name: NameAdjust | undefined,
 ): ScoredPair | null {
-  if (model.weightOf(vector, { nameFrequency }) < review) return null;
-  const score = model.score(vector, { nameFrequency });
+  // The count is of x's name as written: it weighs the pair only when y writes it the same way
+  // (`wei zhang` and `zhang wei` are one name, exact, but the count of one order says nothing of the other's).
+  if (name?.nameCount !== undefined && x.name?.text !== y.name?.text) name = { nameFrequency: name.nameFrequency };
+  if (model.weightOf(vector, name) < review) return null;
+  const score = model.score(vector, name);
   const about = personEvidence(vector, model);
   return xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about };
 }

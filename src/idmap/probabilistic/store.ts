@@ -8,6 +8,7 @@ import { chunks, fromDbTime, fromDbTimeOrNull, insertRows, recordKeyString, sele
 import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
+import { FEATURES_NAME_INDEX } from '../migrations/20261203000100_match_features_name';
 
 export const PT = {
   features: 'idmap_match_features',
@@ -35,11 +36,21 @@ export async function startBulkLoad(db: Knex): Promise<boolean> {
   // The features' columns without their key or index (read back by name in finishBulkLoad).
   await db.raw('CREATE TABLE IF NOT EXISTS ?? AS SELECT * FROM ?? WHERE 0', [PT.featuresLoad, PT.features]);
   await db.raw('DROP INDEX IF EXISTS ??', [SCORED_INDEX]);
+  await db.raw('DROP INDEX IF EXISTS ??', [NAME_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
   return true;
 }
 
 const SCORED_INDEX = 'idmap_match_features_scored_idx';
+const NAME_INDEX = FEATURES_NAME_INDEX;
+
+/** How many records carry each of `names` as written (the features' name), by name; a name no record carries is absent. */
+export async function nameCounts(db: Knex, names: Iterable<string>): Promise<Map<string, number>> {
+  const rows: Array<{ name: string; n: number | string }> = await selectChunked([...new Set(names)], (chunk) =>
+    db(PT.features).whereIn('name', chunk).groupBy('name').select('name').count({ n: '*' }),
+  );
+  return new Map(rows.map((r) => [r.name, Number(r.n)]));
+}
 const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
 
 /** Moves a bulk load's block keys into the blocks table in key order and (re)builds the indexes it left out; nothing when none is under way. */
@@ -64,6 +75,7 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
     });
   }
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (scored, source, record_id)', [SCORED_INDEX, PT.features]);
+  await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (name)', [NAME_INDEX, PT.features]);
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
 

@@ -24,7 +24,18 @@ import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
 import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
-import { anyScored, blockMembers, blocksOf, customersOfRecords, featuresOfRecords, markScored, markScoredRange, recordsOfCustomers, unscoredRecords } from './store';
+import {
+  anyScored,
+  blockMembers,
+  blocksOf,
+  customersOfRecords,
+  featuresOfRecords,
+  markScored,
+  markScoredRange,
+  nameCounts,
+  recordsOfCustomers,
+  unscoredRecords,
+} from './store';
 
 export const PROBABILISTIC_ACTOR = 'rule:probabilistic';
 export const PROBABLE_REASON = 'probable' as const;
@@ -210,6 +221,11 @@ async function scoreBatch(
     // The pair itself left out: two records of a rare name are not evidence that the name is common.
     nameFrequency.set(k, Math.max(nameFrequency.get(k) ?? 0, Math.max(0, (sizes.get(key) ?? 2) - 2) / Math.max(opts.records, 1)));
   }
+  // How many records carry each batch record's name as written: an exact name weighs by it.
+  const counts = await nameCounts(
+    db,
+    batch.flatMap((k) => feats.get(recordKeyString(k))?.name?.text ?? []),
+  );
   // Values no evidence of one person: carried by too many records. (A value two people share is
   // weighed per pair: the household penalty where names differ, and no link without a name or
   // birthday in agreement.)
@@ -242,7 +258,7 @@ async function scoreBatch(
       if (seen.has(pairKey)) continue;
       seen.add(pairKey);
       stats.pairsCompared++;
-      const pair = scorePair(x, xKey, y, yKey, model, settings.review, nameFrequency.get(xKey));
+      const pair = scorePair(x, xKey, y, yKey, model, settings.review, { nameFrequency: nameFrequency.get(xKey), nameCount: x.name ? counts.get(x.name.text) : undefined });
       if (pair) pairs.push(pair);
     }
   }
