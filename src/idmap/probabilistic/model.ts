@@ -54,7 +54,7 @@ export interface MatchModel {
    * block: homophones and romanizations together). An alias match is worth less for a common
    * name: its u is at least that share. `nameCount`: records carrying the pair's name as written,
    * the pair's own two included. An exact match then weighs as rare as the name is (see `modelOf`);
-   * without it, as an alias does.
+   * without it, its level's weight capped by `nameFrequency` as an alias's is.
    */
   score(vector: ReadonlyArray<string | null>, adjust?: NameAdjust): PairScore;
   /** `score(vector, adjust).weight`, the same sum in the same order, without the contributions: most pairs weigh under `review` and need no more. */
@@ -62,7 +62,8 @@ export interface MatchModel {
   /**
    * Upper bounds, per comparison, on what it can add: `most[i]` whatever it answers (0 when it
    * may answer null), `mostAt(i, level)` once it answered `level` (the household penalty and a
-   * common name only ever take away from a level's weight, never add). With the prior, a pair
+   * common name only ever take away from a level's weight; an exact name adds at most what a name
+   * no other record carries weighs). With the prior, a pair
    * whose known levels and remaining comparisons cannot reach a threshold need not be compared further.
    */
   most: readonly number[];
