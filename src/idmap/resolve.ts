@@ -151,6 +151,8 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
               ),
         (stats) =>
           opts.tiers === 'deterministic' || opts.tiers === 'none' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare),
+        // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
+        Boolean(opts.restage),
       ),
     ),
   );
@@ -228,6 +230,8 @@ async function run(
   stage: (s: ResolveStats) => Promise<void>,
   link: (s: ResolveStats) => Promise<void>,
   second: (s: ResolveStats) => Promise<void>,
+  /** Settle answered candidates even when this run merged nothing. */
+  sweep = false,
 ): Promise<ResolveStats> {
   const started = Date.now();
   const stats = emptyStats();
@@ -237,7 +241,7 @@ async function run(
   stats.linkMs = Date.now() - started - stats.stageMs;
   await second(stats);
   // Review candidates this run's merges answered leave the queue (only a merge makes two customers one).
-  if (stats.customersMerged || stats.probableLinks) {
+  if (sweep || stats.customersMerged || stats.probableLinks) {
     await lease.ensureHeld();
     stats.candidatesSuperseded = await store.db.transaction((trx) => supersedeJoinedCandidates(trx, new Date().toISOString()));
   }

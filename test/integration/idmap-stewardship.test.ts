@@ -359,6 +359,17 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect((await resolve({ store, connectors, rules })).candidatesSuperseded).toBe(0);
     });
 
+    it('settles the candidates an earlier version left open when the store is restaged, though the run merges nothing', async () => {
+      const household = await candidateOf('crm:K1');
+      await steward.linkRecords({ a: r('crm:K1'), b: r('orders:K2'), actor: STEWARD, reason: 'one person after all' });
+      // As a version without superseding left it: answered, still open.
+      await t.db('idmap_review_candidates').where('id', Number(household.id)).update({ status: 'open' });
+      expect((await resolve({ store, connectors, rules })).candidatesSuperseded).toBe(0);
+      const restaged = await resolve({ store, connectors, rules, restage: true });
+      expect(restaged).toMatchObject({ customersMerged: 0, candidatesSuperseded: 1 });
+      expect((await store.reviewCandidates({ status: 'open' })).map((c) => c.id)).not.toContain(household.id);
+    });
+
     it('only dismisses a candidate about a value: it names no pair to link', async () => {
       const [blocked] = await store.reviewCandidates({ status: 'open' });
       expect(blocked.reason).toBe('blocked');
