@@ -34,7 +34,7 @@ import { createStagedFilter, type StagedFilter } from './staged-filter';
 import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
-import { featureCount, featuresChanged, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, writeFeatures } from './probabilistic/store';
+import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, withoutUnchanged, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
@@ -388,22 +388,10 @@ async function stageRecords(
         // A record staged before brings its history: values a re-scan found gone, with when.
         const restaged = [...changes.updates.filter((u) => !u.deleted).map((u) => u.recordId), ...(changes.recheck ?? [])];
         const page = featuresOfPage(source, records, changes, rules, await storedPeriods(trx, source, restaged));
-        let features = page.features;
-        if (changes.recheck?.length) {
-          // A record a restage found unchanged is written again only where its stored features differ.
-          const recheck = new Set(changes.recheck);
-          const differ = new Set(
-            (
-              await featuresChanged(
-                trx,
-                source,
-                features.filter((f) => recheck.has(f.recordId)),
-              )
-            ).map((f) => f.recordId),
-          );
-          stats.recordsRestaged += differ.size;
-          features = features.filter((f) => !recheck.has(f.recordId) || differ.has(f.recordId));
-        }
+        // A record a restage found unchanged is written again only where its stored features differ.
+        const recheck = new Set(changes.recheck);
+        const features = recheck.size ? await withoutUnchanged(trx, source, page.features, recheck) : page.features;
+        stats.recordsRestaged += recheck.size ? features.filter((f) => recheck.has(f.recordId)).length : 0;
         await writeFeatures(trx, source, features, page.deleted, page.fresh, bulk);
       }
     : undefined;

@@ -99,19 +99,20 @@ function comparedColumnsOf(f: MatchFeatures): Array<string | null> {
 }
 
 /**
- * Of `features` (records of one source already stored), those the store holds differently: a
- * normalization or comparison form changed since they were written (`resolve --restage`).
+ * `features` of one source without those of `recheck` the store already holds as they are (a
+ * restage, `resolve --restage`: only features a normalization or comparison form changed since
+ * they were written are written again).
  */
-export async function featuresChanged(db: Knex, source: string, features: readonly MatchFeatures[]): Promise<MatchFeatures[]> {
+export async function withoutUnchanged(db: Knex, source: string, features: readonly MatchFeatures[], recheck: ReadonlySet<string>): Promise<MatchFeatures[]> {
   const stored = new Map<string, string>();
-  for (const part of chunks(features.map((f) => f.recordId))) {
+  for (const part of chunks(features.filter((f) => recheck.has(f.recordId)).map((f) => f.recordId))) {
     const rows: Array<Record<string, string | null>> = await db(PT.features)
       .where('source', source)
       .whereIn('record_id', part)
       .select('record_id', ...COMPARED_COLUMNS);
     for (const r of rows) stored.set(r.record_id as string, JSON.stringify(COMPARED_COLUMNS.map((c) => r[c] ?? null)));
   }
-  return features.filter((f) => stored.get(f.recordId) !== JSON.stringify(comparedColumnsOf(f)));
+  return features.filter((f) => !recheck.has(f.recordId) || stored.get(f.recordId) !== JSON.stringify(comparedColumnsOf(f)));
 }
 const BLOCK_COLUMNS = ['block_key', 'source', 'record_id'];
 
