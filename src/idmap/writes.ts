@@ -8,7 +8,7 @@ import { isMysql } from '../db';
 import { conflict } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { LinkAction, SourceRecordKey } from './types';
-import { T, insertMany, insertRows, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, type CandidateReason, type DecisionVerdict } from './tables';
+import { T, chunks, insertMany, insertRows, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, type CandidateReason, type DecisionVerdict } from './tables';
 
 export interface NewLinkEvent {
   actor: string;
@@ -76,9 +76,9 @@ export async function supersedeJoinedCandidates(trx: Knex, at: string, survivorI
   };
   const rows = survivorId ? await selectChunked([survivorId, ...((await trx(T.customers).where('merged_into', survivorId).pluck('id')) as string[])], joined) : await joined();
   const ids = rows.map((r) => Number(r.id));
-  for (let i = 0; i < ids.length; i += 500) {
+  for (const part of chunks(ids)) {
     await trx(T.candidates)
-      .whereIn('id', ids.slice(i, i + 500))
+      .whereIn('id', part)
       .where('status', 'open')
       .update({ status: 'superseded', updated_at: toDbTime(trx, at) });
   }

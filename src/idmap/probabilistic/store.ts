@@ -36,13 +36,12 @@ export async function startBulkLoad(db: Knex): Promise<boolean> {
   // The features' columns without their key or index (read back by name in finishBulkLoad).
   await db.raw('CREATE TABLE IF NOT EXISTS ?? AS SELECT * FROM ?? WHERE 0', [PT.featuresLoad, PT.features]);
   await db.raw('DROP INDEX IF EXISTS ??', [SCORED_INDEX]);
-  await db.raw('DROP INDEX IF EXISTS ??', [NAME_INDEX]);
+  await db.raw('DROP INDEX IF EXISTS ??', [FEATURES_NAME_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
   return true;
 }
 
 const SCORED_INDEX = 'idmap_match_features_scored_idx';
-const NAME_INDEX = FEATURES_NAME_INDEX;
 
 /** How many records carry each of `names` as written (the features' name), by name; a name no record carries is absent. */
 export async function nameCounts(db: Knex, names: Iterable<string>): Promise<Map<string, number>> {
@@ -75,7 +74,7 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
     });
   }
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (scored, source, record_id)', [SCORED_INDEX, PT.features]);
-  await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (name)', [NAME_INDEX, PT.features]);
+  await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (name)', [FEATURES_NAME_INDEX, PT.features]);
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
 
