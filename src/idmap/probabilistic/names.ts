@@ -140,10 +140,11 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (!a || !b) return null;
   if (a.script === 'o' || b.script === 'o') return a.text === b.text ? 'exact' : null;
   if (a.text === b.text) return 'exact';
-  if (a.script === 'l' && b.script === 'l' && sorted(a.words) === sorted(b.words)) return 'exact';
+  if (a.script === 'l' && b.script === 'l' && latinForms(a)[0] === latinForms(b)[0]) return 'exact';
   if (a.script === 'h' && b.script === 'h') return compareHan(a, b);
   // Latin against Latin, or a Han name against its romanization.
-  if (spellings(a).some((x) => spellings(b).includes(x))) return 'alias';
+  const ys = spellings(b);
+  if (spellings(a).some((x) => ys.includes(x))) return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
@@ -223,8 +224,25 @@ function diffCount(a: string, b: string): number {
 
 const sorted = (ws: readonly string[]) => [...ws].sort().join(' ');
 
-/** Ways the name may be written in Latin letters: words in either order, spaced or not. */
+/** Ways the name may be written in Latin letters: words in either order, spaced or not (kept per name: a record's name meets many others). */
 function spellings(f: NameForm): string[] {
+  let known = spellingsOf.get(f);
+  if (!known) spellingsOf.set(f, (known = spellingsAnew(f)));
+  return known;
+}
+
+const spellingsOf = new WeakMap<NameForm, string[]>();
+
+/** A Latin name's words sorted, then as written (kept per name, as `spellings`). */
+function latinForms(f: NameForm): string[] {
+  let known = latinFormsOf.get(f);
+  if (!known) latinFormsOf.set(f, (known = [sorted(f.words), f.words.join(' ')]));
+  return known;
+}
+
+const latinFormsOf = new WeakMap<NameForm, string[]>();
+
+function spellingsAnew(f: NameForm): string[] {
   const ws = f.words.some(foldsU) ? f.words.map(foldU) : f.words;
   if (!ws.length) return [];
   const out = new Set([sorted(ws), ws.join(''), [...ws].reverse().join('')]);
@@ -251,8 +269,8 @@ function nicknameMatch(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function bestJaroWinkler(a: NameForm, b: NameForm): number {
-  const xs = a.script === 'l' ? [sorted(a.words), a.words.join(' ')] : spellings(a);
-  const ys = b.script === 'l' ? [sorted(b.words), b.words.join(' ')] : spellings(b);
+  const xs = a.script === 'l' ? latinForms(a) : spellings(a);
+  const ys = b.script === 'l' ? latinForms(b) : spellings(b);
   let best = 0;
   for (const x of xs) for (const y of ys) best = Math.max(best, jaroWinkler(x, y));
   return best;

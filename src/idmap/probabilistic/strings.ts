@@ -10,30 +10,40 @@ export function jaro(a: string, b: string): number {
   const la = a.length;
   const lb = b.length;
   if (!la || !lb) return 0;
+  // Scratch space reused across calls (names are short; the tier compares millions of pairs).
+  if (lb > matchedB.length || la > matchesA.length) growScratch(Math.max(la, lb));
+  matchedB.fill(0, 0, lb);
   const window = Math.max(0, Math.floor(Math.max(la, lb) / 2) - 1);
-  const matchedB = new Uint8Array(lb);
-  const matchesA: number[] = [];
+  let m = 0;
   for (let i = 0; i < la; i++) {
     const lo = Math.max(0, i - window);
     const hi = Math.min(lb - 1, i + window);
+    const c = a.charCodeAt(i);
     for (let j = lo; j <= hi; j++) {
-      if (!matchedB[j] && a[i] === b[j]) {
+      if (!matchedB[j] && c === b.charCodeAt(j)) {
         matchedB[j] = 1;
-        matchesA.push(i);
+        matchesA[m++] = i;
         break;
       }
     }
   }
-  const m = matchesA.length;
   if (!m) return 0;
   let t = 0;
   let j = 0;
-  for (const i of matchesA) {
+  for (let k = 0; k < m; k++) {
     while (!matchedB[j]) j++;
-    if (a[i] !== b[j]) t++;
+    if (a.charCodeAt(matchesA[k]) !== b.charCodeAt(j)) t++;
     j++;
   }
   return (m / la + m / lb + (m - t / 2) / m) / 3;
+}
+
+let matchedB = new Uint8Array(64);
+let matchesA = new Int32Array(64);
+
+function growScratch(n: number): void {
+  matchedB = new Uint8Array(n * 2);
+  matchesA = new Int32Array(n * 2);
 }
 
 /** Jaro-Winkler with the usual prefix scale 0.1 over at most 4 characters. */
