@@ -111,7 +111,7 @@ async function main() {
       [
         `resolution, OneID on ${engine}: ${people} people, ${stats.recordsRead} source records (${config.sources.map((s) => s.name).join(', ')}), link batches of ${batchSize}, scan pages of ${pageSize}`,
         `  total            ${seconds.toFixed(1)} s  (scan + stage ${(stats.stageMs / 1000).toFixed(1)} s, link ${(stats.linkMs / 1000).toFixed(1)} s, probabilistic ${(stats.probabilisticMs / 1000).toFixed(1)} s)`,
-        `  probabilistic    ${stats.recordsCompared} records compared, ${stats.pairsCompared} pairs, ${stats.probableLinks} links, ${stats.probableReviews} review candidates, ${stats.blocksSkipped} blocks over the cap`,
+        `  probabilistic    ${stats.recordsCompared} records compared, ${stats.pairsCompared} pairs, ${stats.probableLinks} links, ${stats.probableReviews} review candidates, ${stats.blocksSkipped} blocks over the cap, u ${stats.chanceCountedOn ? `counted on the store (${stats.chanceCountedOn} records)` : 'from the weights file'}`,
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
         `  CPU              ${(used.user / 1e6).toFixed(1)} s user + ${(used.system / 1e6).toFixed(1)} s system (main thread and the preparer's worker), main thread's GC pauses ${gcSeconds.toFixed(1)} s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,

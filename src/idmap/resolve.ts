@@ -35,7 +35,9 @@ import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, withoutUnchanged, writeFeatures } from './probabilistic/store';
-import { loadWeights, modelOf, type MatchModel } from './probabilistic/model';
+import { loadWeights, modelOf, type MatchModel, type WeightsFile } from './probabilistic/model';
+import { storeChance, withChance } from './probabilistic/store-chance';
+import { COMPARISONS } from './probabilistic/compare';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
 import { StaleResolutionError, supersedeJoinedCandidates } from './writes';
@@ -250,19 +252,26 @@ async function run(
   return stats;
 }
 
-const models = new Map<string, { mtime: number; model: MatchModel }>();
+const weightsFiles = new Map<string, { mtime: number; weights: WeightsFile }>();
 
-/** The match model of the rules' weights file for `records` records, the file read once per version. */
-function modelFor(rules: IdentityRules, records: number): MatchModel | null {
+/** The rules' weights file, read once per version. */
+function weightsOf(file: string): WeightsFile {
+  const mtime = fs.statSync(file).mtimeMs;
+  const known = weightsFiles.get(file);
+  if (known && known.mtime === mtime) return known.weights;
+  const weights = loadWeights(file);
+  weightsFiles.set(file, { mtime, weights });
+  return weights;
+}
+
+/** The match model for a run on `records` records: the weights file's m, and u from the store when the rules say so and it has enough records. */
+async function modelFor(store: IdMapStore, lease: Lease, rules: IdentityRules, records: number, stats: ResolveStats, recount: boolean): Promise<MatchModel | null> {
   const p = rules.probabilistic;
   if (!p) return null;
-  const mtime = fs.statSync(p.weightsFile).mtimeMs;
-  const key = `${p.weightsFile}\u0000${records}\u0000${p.householdPenalty}`;
-  const known = models.get(key);
-  if (known && known.mtime === mtime) return known.model;
-  const model = modelOf(loadWeights(p.weightsFile), p.householdPenalty, { records });
-  models.set(key, { mtime, model });
-  return model;
+  const weights = weightsOf(p.weightsFile);
+  const chance = p.chance === 'store' ? await storeChance(store.db, weights, COMPARISONS, records, { recount, beforeWrite: () => lease.ensureHeld() }) : null;
+  if (chance?.counted) stats.chanceCountedOn = chance.records;
+  return modelOf(withChance(weights, chance), p.householdPenalty, { records });
 }
 
 /** The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when the rules leave it off. */
@@ -274,7 +283,7 @@ async function probabilisticTier(store: IdMapStore, lease: Lease, rules: Identit
     await markAllUnscored(store.db);
   }
   const records = await featureCount(store.db);
-  const model = modelFor(rules, records);
+  const model = await modelFor(store, lease, rules, records, stats, recompare);
   if (!model) return;
   const total = progress ? await countUnscored(store) : 0;
   progress?.phase('probabilistic', total);

@@ -23,6 +23,12 @@ const probabilisticSchema = z
     description: z.string().optional(),
     /** m/u probabilities per comparison level, estimated by EM (`npm run identity:estimate`); relative to this rules file (to `config/` for rules given in code). */
     weightsFile: z.string(),
+    /**
+     * Where u (how often two different people agree by chance) comes from: `store`, counted on
+     * random pairs of the store's own records (`probabilistic/store-chance.ts`), the weights file's
+     * m kept; `file`, the weights file's as well.
+     */
+    chance: z.enum(['store', 'file']).default('file'),
     /** Match weight (log2 of the likelihood ratio, prior included) at or above which two customers are linked. */
     autoLink: z.number(),
     /** At or above this and below autoLink: a review candidate. */

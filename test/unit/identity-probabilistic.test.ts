@@ -332,7 +332,7 @@ describe('the Fellegi-Sunter score', () => {
 
 describe('estimating m without labels (EM)', () => {
   it('recovers m on pairs drawn from a known mixture, u given', () => {
-    const cmp = [{ name: 'x', levels: ['agree', 'disagree'], compare: () => null }];
+    const cmp = [{ name: 'x', levels: ['agree', 'disagree'], compare: () => null, trait: true }];
     const vectors: Array<Array<string | null>> = [];
     // 20% matches agreeing 90% of the time; non-matches agreeing 5% of the time.
     for (let i = 0; i < 2000; i++) vectors.push([i < 360 ? 'agree' : i < 400 ? 'disagree' : i < 480 ? 'agree' : 'disagree']);

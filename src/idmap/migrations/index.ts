@@ -20,6 +20,7 @@ import * as coveringIdentifierIndexes from './20261202000100_covering_identifier
 import * as narrowIdentifierIndexes from './20261202000200_narrow_identifier_indexes';
 import * as matchFeaturesAddress from './20261202000300_match_features_address';
 import * as matchFeaturesName from './20261203000100_match_features_name';
+import * as matchChance from './20261203000200_match_chance';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -38,4 +39,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261202000200_narrow_identifier_indexes', narrowIdentifierIndexes],
   ['20261202000300_match_features_address', matchFeaturesAddress],
   ['20261203000100_match_features_name', matchFeaturesName],
+  ['20261203000200_match_chance', matchChance],
 ];

@@ -11,6 +11,14 @@ export interface Comparison {
   name: string;
   levels: readonly string[];
   compare(a: MatchFeatures, b: MatchFeatures): string | null;
+  /**
+   * A trait (name, birthday, gender, place): how often two different people agree by chance
+   * follows from how its values are spread among the customers, and is counted on the store's
+   * own records when the rules say so (`store-chance.ts`). Identifiers are not: two people
+   * share one through a household or a reused number, which random pairs almost never draw, so
+   * their u stays the weights file's.
+   */
+  trait: boolean;
 }
 
 export const BIRTH_LEVELS = ['exact', 'swapped', 'partial', 'typo', 'different'] as const;
@@ -116,12 +124,12 @@ function nearDigits(x: string, y: string): boolean {
 }
 
 export const COMPARISONS: readonly Comparison[] = [
-  { name: 'name', levels: NAME_LEVELS, compare: (a, b) => compareNames(a.name, b.name) },
-  { name: 'birthday', levels: BIRTH_LEVELS, compare: (a, b) => compareBirthdays(a.birth, b.birth) },
-  { name: 'gender', levels: ['same', 'different'], compare: (a, b) => (a.gender && b.gender ? (a.gender === b.gender ? 'same' : 'different') : null) },
-  { name: 'place', levels: PLACE_LEVELS, compare: comparePlaces },
-  { name: 'shared', levels: SHARED_LEVELS, compare: (a, b) => compareShared(a.values, b.values) },
-  { name: 'partial', levels: PARTIAL_LEVELS, compare: (a, b) => comparePartial(a.values, b.values) },
+  { name: 'name', levels: NAME_LEVELS, compare: (a, b) => compareNames(a.name, b.name), trait: true },
+  { name: 'birthday', levels: BIRTH_LEVELS, compare: (a, b) => compareBirthdays(a.birth, b.birth), trait: true },
+  { name: 'gender', levels: ['same', 'different'], compare: (a, b) => (a.gender && b.gender ? (a.gender === b.gender ? 'same' : 'different') : null), trait: true },
+  { name: 'place', levels: PLACE_LEVELS, compare: comparePlaces, trait: true },
+  { name: 'shared', levels: SHARED_LEVELS, compare: (a, b) => compareShared(a.values, b.values), trait: false },
+  { name: 'partial', levels: PARTIAL_LEVELS, compare: (a, b) => comparePartial(a.values, b.values), trait: false },
 ];
 
 /** One pair's comparison vector: a level per comparison (null: not known on both sides). */

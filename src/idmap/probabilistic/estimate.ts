@@ -1,7 +1,8 @@
 /**
  * Estimating the model's weights from a set of records, no labels, the way Splink does:
  * - u from random pairs (almost all of them different people, so how often a level occurs
- *   among them is how often it occurs by chance);
+ *   among them is how often it occurs by chance), drawn per comparison among the records that
+ *   carry what it compares (`chance.ts`, as the tier counts u on a store);
  * - m by EM over the pairs one family of blocks compares, leaving out the comparison that
  *   family blocks on (every pair of a birthday block agrees on birthdays by construction, so
  *   those pairs say nothing about m for birthdays): names' m from birthday blocks, birthdays'
@@ -12,7 +13,8 @@
  * Deterministic for a given input and seed, so a weights file can be regenerated and diffed.
  */
 import { COMPARISONS, compareRecords, type Comparison } from './compare';
-import { estimateM, levelFrequencies, matchPosterior, weightsFileOf, type Vector } from './em';
+import { chanceOf, largestMove, randomPairs } from './chance';
+import { estimateM, matchPosterior, weightsFileOf, type Vector } from './em';
 import { blockFamily, blockKeys, type MatchFeatures } from './features';
 import type { WeightsFile } from './model';
 
@@ -21,6 +23,7 @@ export interface EstimateOptions {
   maxBlock: number;
   /** Most pairs to use per block family. */
   maxPairs?: number;
+  /** Random pairs per comparison (`chance.ts`). */
   randomPairs?: number;
   seed?: number;
   comparisons?: readonly Comparison[];
@@ -36,14 +39,8 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
   const byName = (n: string) => comparisons.findIndex((c) => c.name === n);
   const pairsOf = familyPairs(records, opts.maxBlock, opts.maxPairs ?? 300_000);
   const vectors = (family: string) => (pairsOf.get(family) ?? []).map(([i, j]) => compareRecords(records[i], records[j], comparisons));
-  const rand = mulberry32(opts.seed ?? 1);
-  const random: Vector[] = [];
+  const random = randomPairs(records, { comparisons, pairs: opts.randomPairs, seed: opts.seed });
   const n = records.length;
-  for (let k = 0; k < (opts.randomPairs ?? 200_000) && n > 1; k++) {
-    const i = Math.floor(rand() * n);
-    const j = Math.floor(rand() * n);
-    if (i !== j) random.push(compareRecords(records[i], records[j], comparisons));
-  }
   const without = (vs: Vector[], idx: number) => vs.map((v) => v.map((l, i) => (i === idx ? null : l)));
   const birthVectors = vectors('b');
   const nameVectors = vectors('n');
@@ -70,19 +67,16 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
   // u came out ten times too high). So u is counted again with each random pair weighed by how
   // likely the fit finds it is two people, and m and lambda fitted again on that u, until u
   // settles (no level's weight moving by 0.1 bit; a few rounds).
-  let u = levelFrequencies(random, comparisons);
+  let u = chanceOf(random, comparisons);
   let fitted = fit(u);
   let rounds = 1;
   let matchesAmongRandom = 0;
   for (; rounds < MAX_U_ROUNDS; rounds++) {
-    const post = random.map((v) => matchPosterior(v, fitted.m, u, fitted.lambda));
-    matchesAmongRandom = post.reduce((a, b) => a + b, 0);
-    const next = levelFrequencies(
-      random,
-      comparisons,
-      post.map((p) => 1 - p),
-    );
-    const moved = Math.max(...next.flatMap((levels, i) => Object.keys(levels).map((l) => Math.abs(Math.log2(levels[l] / u[i][l])))));
+    const { m: fm, lambda: fl } = fitted;
+    const was = u;
+    matchesAmongRandom = random.reduce((sum, set) => sum + set.patterns.reduce((a, p) => a + p.n * matchPosterior(p.v, fm, was, fl), 0), 0);
+    const next = chanceOf(random, comparisons, (v) => 1 - matchPosterior(v, fm, was, fl));
+    const moved = largestMove(u, next);
     u = next;
     fitted = fit(u);
     if (moved < 0.1) break;
@@ -96,7 +90,7 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
     uRounds: rounds,
     birthdayBlockPairs: birthVectors.length,
     nameBlockPairs: nameVectors.length,
-    randomPairs: random.length,
+    randomPairs: random.reduce((a, set) => a + set.drawn, 0),
     maxBlock: opts.maxBlock,
   });
 }
@@ -142,15 +136,4 @@ function lambdaOf(vectors: readonly Vector[], m: ReadonlyArray<Record<string, nu
     lambda = next;
   }
   return lambda;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

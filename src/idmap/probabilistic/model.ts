@@ -122,8 +122,7 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
       if (!((weights.get(levels[i]) as number) >= worse)) weights.set(levels[i], worse);
     }
   }
-  // Fewer records than the estimate ran on never raise the prior: a small store is not a reason to believe more.
-  const lambda = w.lambdaRecords && opts.records && opts.records > w.lambdaRecords ? (w.lambda * (w.lambdaRecords - 1)) / (opts.records - 1) : w.lambda;
+  const lambda = priorLambda(w, opts.records);
   const priorWeight = Math.log2(lambda / (1 - lambda));
   const nameAt = comparisons.findIndex((c) => c.name === 'name');
   const birthAt = comparisons.findIndex((c) => c.name === 'birthday');
@@ -180,6 +179,15 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
     most: levelWeight.map((weights, i) => Math.max(0, ...[...weights.keys()].map((l) => mostAt(i, l)))),
     mostAt,
   };
+}
+
+/**
+ * The share of matches among all pairs of `records` records: the file's, rescaled (matches grow
+ * with n, pairs with n²). Fewer records than the estimate ran on never raise the prior: a small
+ * store is not a reason to believe more.
+ */
+export function priorLambda(w: WeightsFile, records?: number): number {
+  return w.lambdaRecords && records && records > w.lambdaRecords ? (w.lambda * (w.lambdaRecords - 1)) / (records - 1) : w.lambda;
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

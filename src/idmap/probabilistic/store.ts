@@ -309,6 +309,36 @@ function featuresOfRow(r: any): MatchFeatures & { customerId: string | null; sco
 }
 
 /**
+ * A uniform sample of up to `size` records' features (reservoir sampling over their keys in key
+ * order, then the kept records read; `rand` seeded, the same store gives the same sample): what
+ * the tier counts u on (`chance.ts`).
+ */
+export async function sampleFeatures(db: Knex, size: number, rand: () => number): Promise<MatchFeatures[]> {
+  const kept: SourceRecordKey[] = [];
+  let seen = 0;
+  let after: SourceRecordKey | null = null;
+  for (;;) {
+    const q = db(PT.features).orderBy(['source', 'record_id']).limit(SAMPLE_PAGE);
+    if (after) afterKey(db, q, '>', after);
+    const rows: Array<{ source: string; record_id: string }> = await q.select('source', 'record_id');
+    for (const r of rows) {
+      const j = seen < size ? seen : Math.floor(rand() * (seen + 1));
+      if (j < size) kept[j] = { source: r.source, recordId: r.record_id };
+      seen++;
+    }
+    if (rows.length < SAMPLE_PAGE) break;
+    const last = rows[rows.length - 1];
+    after = { source: last.source, recordId: last.record_id };
+  }
+  const rows = await selectChunked(kept, (part) => whereRecords(db(PT.features), 'source', 'record_id', part).select('*'), 400);
+  // In key order whatever order the chunks answered in: the same sample draws the same pairs on every engine.
+  const key = (r: { source: string; record_id: string }) => `${r.source}\u0000${r.record_id}`;
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : 1)).map(featuresOfRow);
+}
+
+const SAMPLE_PAGE = 20_000;
+
+/**
  * Blocks a first comparison must know the size of before it walks them (`first-run.ts`): those
  * over `maxBlock` records (never compared within), identifier blocks over `maxCarriers` (values
  * too shared to be evidence) and name blocks over two (a name's frequency). One pass over the

@@ -46,9 +46,18 @@ export interface ProbabilisticStats {
   probableLinks: number;
   probableReviews: number;
   blocksSkipped: number;
+  /** Records the store's u was counted on by this run (`store-chance.ts`); 0 when a stored count or the weights file's u applied. */
+  chanceCountedOn: number;
 }
 
-export const emptyProbabilisticStats = (): ProbabilisticStats => ({ recordsCompared: 0, pairsCompared: 0, probableLinks: 0, probableReviews: 0, blocksSkipped: 0 });
+export const emptyProbabilisticStats = (): ProbabilisticStats => ({
+  recordsCompared: 0,
+  pairsCompared: 0,
+  probableLinks: 0,
+  probableReviews: 0,
+  blocksSkipped: 0,
+  chanceCountedOn: 0,
+});
 
 export interface TierOptions {
   db: Knex;

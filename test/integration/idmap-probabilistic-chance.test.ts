@@ -1,0 +1,120 @@
+/**
+ * u counted on the store's own records (`probabilistic.chance: "store"`): how often two
+ * different customers agree by chance is what this store's customers make it (born in two
+ * years, living in twenty cities), counted once and kept until the store grows or shrinks by a
+ * quarter, counted again when every record is compared again, and what the tier's links weigh.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { createIdMapStore, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
+import { parseIdentityRules } from '../../src/idmap/rules';
+import { MIN_CHANCE_RECORDS } from '../../src/idmap/probabilistic/store-chance';
+import { mulberry32 } from '../../src/idmap/probabilistic/chance';
+import type { ScannedRecord } from '../../src/vocabulary';
+import { FakeSource, rec } from '../helpers/feeds';
+
+const RULES_FILE = path.resolve(__dirname, '../../config/identity-rules.json');
+const rulesWith = (chance: 'store' | 'file') => {
+  const json = JSON.parse(fs.readFileSync(RULES_FILE, 'utf8'));
+  json.probabilistic.chance = chance;
+  return parseIdentityRules(json, RULES_FILE);
+};
+const weights = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/identity-weights.json'), 'utf8'));
+
+const SURNAMES = [
+  ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
+];
+const GIVEN = [...'伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志宏斌波峰飞婷雪琳晨欣怡浩宇俊凯佳颖'];
+const CITIES = [...'杭宁温绍湖嘉金衢舟台丽苏锡常徐连淮盐扬镇'].map((c) => `${c}州市`);
+const LATER = '2024-05-01T00:00:00.000Z';
+
+/** `n` different people in one system, from record number `from`: two birth years, twenty cities, unique phones. */
+function members(from: number, n: number, updatedAt?: string): ScannedRecord[] {
+  const next = mulberry32(from + 1);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
+  return Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    const day = new Date(Date.UTC(1990, 0, 1) + Math.floor(next() * 730) * 86_400_000).toISOString().slice(0, 10);
+    const traits = { name: pick(SURNAMES) + pick(GIVEN) + pick(GIVEN), birthday: day, city: pick(CITIES), gender: pick(['MALE', 'FEMALE'] as const) };
+    return rec('members', `M${i}`, { phone: `139${String(10_000_000 + i).padStart(8, '0')}` }, traits, updatedAt);
+  });
+}
+
+/** One person (not among the members' names) in both systems, sharing no identifier: the tier's link to weigh. */
+const onePerson = [
+  rec('members', 'P1', { phone: '13800000001' }, { name: '欧阳振芳', birthday: '1990-06-15', city: '杭州市', gender: 'FEMALE' }),
+  rec('events', 'P2', { email: 'oyzf@example.org' }, { name: '欧阳振芳', birthday: '1990-06-15', city: '杭州', gender: 'FEMALE' }),
+];
+
+describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () => {
+  let t: TestDatabase;
+  let store: IdMapStore;
+  const chanceRows = () => t.db('idmap_match_chance').orderBy(['comparison', 'level']).select('*');
+  const uOf = async (comparison: string, level: string) => Number((await t.db('idmap_match_chance').where({ comparison, level }).first()).u);
+  const contribution = async (comparison: string, level: string) => {
+    const merge = await t.db('idmap_link_events').where({ action: 'merge', actor: 'rule:probabilistic' }).first();
+    const ev = JSON.parse(merge.evidence) as { contributions: Array<{ comparison: string; level: string; weight: number }> };
+    return ev.contributions.find((c) => c.comparison === comparison && c.level === level)?.weight;
+  };
+
+  beforeEach(async () => {
+    t = await freshDatabase('idmap_chance');
+    await migrateLatest(t.db);
+    store = createIdMapStore(t.db);
+  });
+  afterEach(async () => {
+    await t.drop();
+  });
+
+  it("counts u of the traits on the store's own records, and the tier's links weigh by it", async () => {
+    const sources = [new FakeSource('members', [...members(0, 2400), onePerson[0]]), new FakeSource('events', [onePerson[1]])];
+    const stats = await resolve({ store, connectors: sources, rules: rulesWith('store') });
+    expect(stats.chanceCountedOn).toBe(2402);
+    const rows = await chanceRows();
+    // Traits only: identifiers are shared by households and reused numbers, which random pairs do not draw.
+    expect([...new Set(rows.map((r) => r.comparison))].sort()).toEqual(['birthday', 'gender', 'name', 'place']);
+    // Born on one of 730 days, living in one of twenty cities, half of them women.
+    expect(await uOf('birthday', 'exact')).toBeGreaterThan(0.6 / 730);
+    expect(await uOf('birthday', 'exact')).toBeLessThan(1.6 / 730);
+    expect(await uOf('place', 'city')).toBeGreaterThan(0.035);
+    expect(await uOf('place', 'city')).toBeLessThan(0.065);
+    expect(await uOf('gender', 'same')).toBeCloseTo(0.5, 1);
+    // The link between the one person's two records weighs a shared birthday and city as common as they are here.
+    expect(stats.probableLinks).toBe(1);
+    expect(await contribution('birthday', 'exact')).toBeCloseTo(Math.log2(weights.comparisons.birthday.exact.m / (await uOf('birthday', 'exact'))), 1);
+    expect(await contribution('place', 'city')).toBeCloseTo(Math.log2(weights.comparisons.place.city.m / (await uOf('place', 'city'))), 1);
+  });
+
+  it('keeps the count while the store stays within a quarter of its size, and counts again when it grows past it or every record is compared again', async () => {
+    const crm = new FakeSource('members', members(0, 2400));
+    const rules = rulesWith('store');
+    await resolve({ store, connectors: [crm], rules });
+    const [first] = await chanceRows();
+    crm.put(members(2400, 1, LATER)[0]);
+    expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(0);
+    expect((await chanceRows())[0].counted_at).toBe(first.counted_at);
+    for (const r of members(2401, 700, LATER)) crm.put(r);
+    expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(3101);
+    expect((await resolve({ store, connectors: [crm], rules, recompare: true })).chanceCountedOn).toBe(3101);
+    expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(0);
+  });
+
+  it("leaves u to the weights file on a store too small to count on, and when the rules say 'file'", async () => {
+    const few = [new FakeSource('members', [...members(0, MIN_CHANCE_RECORDS - 10), onePerson[0]]), new FakeSource('events', [onePerson[1]])];
+    const small = await resolve({ store, connectors: few, rules: rulesWith('store') });
+    expect(small.chanceCountedOn).toBe(0);
+    expect(await chanceRows()).toEqual([]);
+    expect(await contribution('place', 'city')).toBeCloseTo(Math.log2(weights.comparisons.place.city.m / weights.comparisons.place.city.u), 1);
+
+    const other = await freshDatabase('idmap_chance_file');
+    try {
+      await migrateLatest(other.db);
+      const stats = await resolve({ store: createIdMapStore(other.db), connectors: [new FakeSource('members', members(0, 2400))], rules: rulesWith('file') });
+      expect(stats.chanceCountedOn).toBe(0);
+      expect(await other.db('idmap_match_chance').select('comparison')).toEqual([]);
+    } finally {
+      await other.drop();
+    }
+  });
+});
