@@ -51,7 +51,17 @@ export interface PairSet {
   drawn: number;
   worst: number;
   patterns: Pattern[];
+  /**
+   * For a comparison with an exact key (`Comparison.exactKey`): every pair of the records at its
+   * best level, not a sample (an exact birthday or name is rare, and ten random pairs of
+   * 500,000 would set its u to ±30%), and how many pairs the records make in all. The random
+   * pairs then say only how the other levels share the rest.
+   */
+  best?: { patterns: Pattern[]; pairs: number; of: number };
 }
+
+/** Most pairs at a best level enumerated; a comparison with more (a store of few birthdays) is sampled like the others. */
+const MAX_BEST_PAIRS = 2_000_000;
 
 /**
  * Random pairs per comparison, drawn among the records that carry what it compares (its level
@@ -68,6 +78,7 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
     const carriers = records.filter((r) => c.compare(r, r) != null);
     const byKey = new Map<string, Pattern>();
     const n = carriers.length;
+    const best = c.exactKey ? bestPairs(carriers, c, comparisons) : undefined;
     let drawn = 0;
     let worst = 0;
     for (let tries = 0; n > 1 && drawn < wanted && tries < wanted * 4; tries++) {
@@ -76,6 +87,7 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
       if (i === j) continue;
       const level = c.compare(carriers[i], carriers[j]);
       if (level == null) continue;
+      if (best && level === c.levels[0]) continue; // counted whole above
       drawn++;
       if (level === worstLevel) {
         worst++;
@@ -87,8 +99,38 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
       if (p) p.n++;
       else byKey.set(k, { v, n: 1 });
     }
-    return { drawn, worst, patterns: [...byKey.values()] };
+    return { drawn, worst, patterns: [...byKey.values()], best };
   });
+}
+
+/** Every pair of `carriers` sharing `c`'s exact key, as patterns; undefined when there are too many. */
+function bestPairs(carriers: readonly MatchFeatures[], c: Comparison, comparisons: readonly Comparison[]): PairSet['best'] {
+  const groups = new Map<string, MatchFeatures[]>();
+  for (const r of carriers) {
+    const key = c.exactKey!(r);
+    if (key == null) continue;
+    const list = groups.get(key);
+    if (list) list.push(r);
+    else groups.set(key, [r]);
+  }
+  let total = 0;
+  for (const list of groups.values()) total += (list.length * (list.length - 1)) / 2;
+  if (total > MAX_BEST_PAIRS) return undefined;
+  const at = comparisons.indexOf(c);
+  const byKey = new Map<string, Pattern>();
+  let pairs = 0;
+  for (const list of groups.values())
+    for (let x = 0; x < list.length; x++)
+      for (let y = x + 1; y < list.length; y++) {
+        const v = compareRecords(list[x], list[y], comparisons);
+        if (v[at] !== c.levels[0]) continue; // the key's promise, kept even if a comparison and its key ever drift apart
+        pairs++;
+        const k = v.map((l) => l ?? '').join('\u0001');
+        const p = byKey.get(k);
+        if (p) p.n++;
+        else byKey.set(k, { v, n: 1 });
+      }
+  return { patterns: [...byKey.values()], pairs, of: (carriers.length * (carriers.length - 1)) / 2 };
 }
 
 /**
@@ -98,16 +140,24 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
  */
 export function chanceOf(sets: readonly PairSet[], comparisons: readonly Comparison[], different?: (v: Vector) => number): Array<Record<string, number>> {
   return comparisons.map((c, i) => {
+    const set = sets[i];
+    const weight = (p: Pattern) => p.n * (different ? different(p.v) : 1);
     const worst: Vector = [c.levels[c.levels.length - 1]];
-    return levelFrequencies(
-      [worst, ...sets[i].patterns.map((p) => [p.v[i]])],
-      [c],
-      [sets[i].worst, ...sets[i].patterns.map((p) => p.n * (different ? different(p.v) : 1))],
-    )[0];
+    const sampled = levelFrequencies([worst, ...set.patterns.map((p) => [p.v[i]])], [c], [set.worst, ...set.patterns.map(weight)])[0];
+    if (!set.best) return sampled;
+    // The best level counted over every pair; the sampled pairs (none of them at it) share the rest.
+    const top = c.levels[0];
+    const u =
+      Math.max(
+        set.best.patterns.reduce((a, p) => a + weight(p), 0),
+        0.5,
+      ) / set.best.of;
+    const rest = 1 - sampled[top];
+    return Object.fromEntries(c.levels.map((l) => [l, l === top ? u : (sampled[l] / rest) * (1 - u)]));
   });
 }
 
-/** How many of a comparison's random pairs were at each level (unweighted). */
+/** How many of a comparison's random pairs were at a level (unweighted; the best level's enumerated pairs are `best.pairs`). */
 export function hitsOf(set: PairSet, at: number, level: string): number {
   return set.patterns.reduce((sum, p) => sum + (p.v[at] === level ? p.n : 0), 0);
 }

@@ -233,6 +233,11 @@ function spellings(f: NameForm): string[] {
 
 const spellingsOf = new WeakMap<NameForm, string[]>();
 
+/** A key two names share exactly when `compareNames` calls them `exact`: the text, or a Latin name's words in any order. */
+export function exactNameKey(f: NameForm): string {
+  return f.script === 'l' ? latinForms(f)[0] : f.text;
+}
+
 /** A Latin name's words sorted, then as written (kept per name, as `spellings`). */
 function latinForms(f: NameForm): string[] {
   let known = latinFormsOf.get(f);
