@@ -40,7 +40,7 @@ describe('u counted on random pairs', () => {
     const kept = b.patterns.reduce((a, p) => a + p.n, 0);
     expect(b.worst + kept).toBe(b.drawn);
     expect(b.patterns.some((p) => p.v[at('birthday')] === 'different')).toBe(false);
-    expect(hitsOf(b, at('birthday'), 'typo')).toBeGreaterThan(0);
+    expect(hitsOf(b, COMPARISONS[at('birthday')], at('birthday'), 'typo')).toBeGreaterThan(0);
     // Whole vectors: the name of a kept pair is compared too.
     expect(b.patterns.every((p) => p.v[at('name')] != null)).toBe(true);
   });
@@ -52,20 +52,28 @@ describe('u counted on random pairs', () => {
     const perDay = new Map<string, number>();
     for (const r of records) perDay.set(r.birth!, (perDay.get(r.birth!) ?? 0) + 1);
     const sameDay = [...perDay.values()].reduce((a, n) => a + (n * (n - 1)) / 2, 0);
-    expect(b.best).toMatchObject({ pairs: sameDay, of: (3000 * 2999) / 2 });
+    expect(b.grouped).toMatchObject({ pairs: sameDay, of: (3000 * 2999) / 2 });
     expect(b.patterns.some((p) => p.v[at('birthday')] === 'exact')).toBe(false);
     const u = chanceOf(sets, COMPARISONS)[at('birthday')];
     expect(u.exact).toBeCloseTo(sameDay / ((3000 * 2999) / 2), 6);
     expect(Object.values(u).reduce((a, x) => a + x, 0)).toBeCloseTo(1, 9);
     // Names: listed too (a few of these made-up names fold to one: a title or suffix left out).
-    expect(sets[at('name')].best!.pairs).toBeLessThan(50);
+    expect(sets[at('name')].grouped!.pairs).toBeLessThan(50);
     // One name on all 3,000 records is 4.5 million pairs, too many to list: sampled like the other levels.
     const namesakes = randomPairs(
       records.map((r) => featuresOf('s', r.recordId, { name: 'same name', birthday: r.birth }, [])),
       { pairs: 20_000 },
     );
-    expect(namesakes[at('name')].best).toBeUndefined();
+    expect(namesakes[at('name')].grouped).toBeUndefined();
     expect(chanceOf(namesakes, COMPARISONS)[at('name')].exact).toBeGreaterThan(0.99);
+  });
+
+  it("counts a Han name's homophones and its romanization whole too: they share its key", () => {
+    const records = [...people(1000), ...['张伟', '章伟', 'Zhang Wei'].map((name, k) => featuresOf('s', `z${k}`, { name }, []))];
+    const name = randomPairs(records, { pairs: 5_000 })[at('name')];
+    const alias = name.grouped!.patterns.filter((p) => p.v[at('name')] === 'alias');
+    expect(alias.reduce((a, p) => a + p.n, 0)).toBe(3);
+    expect(hitsOf(name, COMPARISONS[at('name')], at('name'), 'alias')).toBeGreaterThanOrEqual(3);
   });
 
   it('is the same for the same records and seed, and draws nothing for a comparison left out or carried by no record', () => {

@@ -52,16 +52,17 @@ export interface PairSet {
   worst: number;
   patterns: Pattern[];
   /**
-   * For a comparison with an exact key (`Comparison.exactKey`): every pair of the records at its
-   * best level, not a sample (an exact birthday or name is rare, and ten random pairs of
-   * 500,000 would set its u to ±30%), and how many pairs the records make in all. The random
-   * pairs then say only how the other levels share the rest.
+   * For a comparison with a group key (`Comparison.groupKey`): every pair of the records that
+   * share a key (all the pairs at its best level among them), counted whole, not sampled (an
+   * exact birthday or name is rare, and ten random pairs of 500,000 would set its u to ±30%);
+   * `pairs` of them, of `of` pairs of the records in all. The random pairs then stand for the
+   * pairs that share no key.
    */
-  best?: { patterns: Pattern[]; pairs: number; of: number };
+  grouped?: { patterns: Pattern[]; pairs: number; of: number };
 }
 
-/** Most pairs at a best level enumerated; a comparison with more (a store of few birthdays) is sampled like the others. */
-const MAX_BEST_PAIRS = 2_000_000;
+/** Most pairs counted whole; a comparison with more (a store of few birthdays) is sampled throughout. */
+const MAX_GROUPED_PAIRS = 2_000_000;
 
 /**
  * Random pairs per comparison, drawn among the records that carry what it compares (its level
@@ -78,16 +79,17 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
     const carriers = records.filter((r) => c.compare(r, r) != null);
     const byKey = new Map<string, Pattern>();
     const n = carriers.length;
-    const best = c.exactKey ? bestPairs(carriers, c, comparisons) : undefined;
+    const keys = c.groupKey ? carriers.map(c.groupKey) : null;
+    const grouped = keys ? groupedPairs(carriers, keys, comparisons) : undefined;
     let drawn = 0;
     let worst = 0;
     for (let tries = 0; n > 1 && drawn < wanted && tries < wanted * 4; tries++) {
       const i = Math.floor(rand() * n);
       const j = Math.floor(rand() * n);
       if (i === j) continue;
+      if (grouped && keys![i] != null && keys![i] === keys![j]) continue; // counted whole
       const level = c.compare(carriers[i], carriers[j]);
       if (level == null) continue;
-      if (best && level === c.levels[0]) continue; // counted whole above
       drawn++;
       if (level === worstLevel) {
         worst++;
@@ -99,32 +101,27 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
       if (p) p.n++;
       else byKey.set(k, { v, n: 1 });
     }
-    return { drawn, worst, patterns: [...byKey.values()], best };
+    return { drawn, worst, patterns: [...byKey.values()], grouped };
   });
 }
 
-/** Every pair of `carriers` sharing `c`'s exact key, as patterns; undefined when there are too many. */
-function bestPairs(carriers: readonly MatchFeatures[], c: Comparison, comparisons: readonly Comparison[]): PairSet['best'] {
+/** Every pair of `carriers` sharing a key, as patterns; undefined when there are too many. */
+function groupedPairs(carriers: readonly MatchFeatures[], keys: ReadonlyArray<string | null>, comparisons: readonly Comparison[]): PairSet['grouped'] {
   const groups = new Map<string, MatchFeatures[]>();
-  for (const r of carriers) {
-    const key = c.exactKey!(r);
-    if (key == null) continue;
+  keys.forEach((key, k) => {
+    if (key == null) return;
     const list = groups.get(key);
-    if (list) list.push(r);
-    else groups.set(key, [r]);
-  }
-  let total = 0;
-  for (const list of groups.values()) total += (list.length * (list.length - 1)) / 2;
-  if (total > MAX_BEST_PAIRS) return undefined;
-  const at = comparisons.indexOf(c);
-  const byKey = new Map<string, Pattern>();
+    if (list) list.push(carriers[k]);
+    else groups.set(key, [carriers[k]]);
+  });
   let pairs = 0;
+  for (const list of groups.values()) pairs += (list.length * (list.length - 1)) / 2;
+  if (pairs > MAX_GROUPED_PAIRS) return undefined;
+  const byKey = new Map<string, Pattern>();
   for (const list of groups.values())
     for (let x = 0; x < list.length; x++)
       for (let y = x + 1; y < list.length; y++) {
         const v = compareRecords(list[x], list[y], comparisons);
-        if (v[at] !== c.levels[0]) continue; // the key's promise, kept even if a comparison and its key ever drift apart
-        pairs++;
         const k = v.map((l) => l ?? '').join('\u0001');
         const p = byKey.get(k);
         if (p) p.n++;
@@ -144,22 +141,23 @@ export function chanceOf(sets: readonly PairSet[], comparisons: readonly Compari
     const weight = (p: Pattern) => p.n * (different ? different(p.v) : 1);
     const worst: Vector = [c.levels[c.levels.length - 1]];
     const sampled = levelFrequencies([worst, ...set.patterns.map((p) => [p.v[i]])], [c], [set.worst, ...set.patterns.map(weight)])[0];
-    if (!set.best) return sampled;
-    // The best level counted over every pair; the sampled pairs (none of them at it) share the rest.
+    if (!set.grouped) return sampled;
+    // The pairs sharing a key counted whole; the random pairs share out those that share none.
+    const g = set.grouped;
+    const counted = Object.fromEntries(c.levels.map((l) => [l, 0])) as Record<string, number>;
+    for (const p of g.patterns) if (p.v[i] != null) counted[p.v[i] as string] += weight(p);
+    // No pair sharing no key is at the best level (the key's promise): its smoothing count goes too.
     const top = c.levels[0];
-    const u =
-      Math.max(
-        set.best.patterns.reduce((a, p) => a + weight(p), 0),
-        0.5,
-      ) / set.best.of;
-    const rest = 1 - sampled[top];
-    return Object.fromEntries(c.levels.map((l) => [l, l === top ? u : (sampled[l] / rest) * (1 - u)]));
+    const outside = (g.of - g.pairs) / (1 - sampled[top]);
+    const total = c.levels.reduce((a, l) => a + counted[l], 0) + g.of - g.pairs;
+    return Object.fromEntries(c.levels.map((l) => [l, (counted[l] + (l === top ? 0 : sampled[l] * outside)) / total]));
   });
 }
 
-/** How many of a comparison's random pairs were at a level (unweighted; the best level's enumerated pairs are `best.pairs`). */
-export function hitsOf(set: PairSet, at: number, level: string): number {
-  return set.patterns.reduce((sum, p) => sum + (p.v[at] === level ? p.n : 0), 0);
+/** How many pairs, drawn or counted whole, a comparison (at index `at`) saw at a level (unweighted). */
+export function hitsOf(set: PairSet, c: Comparison, at: number, level: string): number {
+  const among = (patterns: readonly Pattern[]) => patterns.reduce((sum, p) => sum + (p.v[at] === level ? p.n : 0), 0);
+  return among(set.patterns) + among(set.grouped?.patterns ?? []) + (level === c.levels[c.levels.length - 1] ? set.worst : 0);
 }
 
 /**

@@ -3,7 +3,7 @@
  * levels (best agreement first) or null when either side does not know (a missing value
  * weighs nothing: neither for nor against).
  */
-import { compareNames, exactNameKey, NAME_LEVELS } from './names';
+import { compareNames, nameGroupKey, NAME_LEVELS } from './names';
 import { samePlace, type HeldValue, type MatchFeatures } from './features';
 import { jaroWinkler } from './strings';
 
@@ -19,8 +19,8 @@ export interface Comparison {
    * their u stays the weights file's.
    */
   trait: boolean;
-  /** A key two records share exactly when they agree at the best level (null: not known), so that every such pair can be found by grouping (`chance.ts`). */
-  exactKey?: (r: MatchFeatures) => string | null;
+  /** A key every two records at the best level share (others may too; null: not known), so that all such pairs can be found by grouping (`chance.ts`). */
+  groupKey?: (r: MatchFeatures) => string | null;
 }
 
 export const BIRTH_LEVELS = ['exact', 'swapped', 'partial', 'typo', 'different'] as const;
@@ -126,8 +126,8 @@ function nearDigits(x: string, y: string): boolean {
 }
 
 export const COMPARISONS: readonly Comparison[] = [
-  { name: 'name', levels: NAME_LEVELS, compare: (a, b) => compareNames(a.name, b.name), trait: true, exactKey: (r) => r.name && exactNameKey(r.name) },
-  { name: 'birthday', levels: BIRTH_LEVELS, compare: (a, b) => compareBirthdays(a.birth, b.birth), trait: true, exactKey: (r) => r.birth },
+  { name: 'name', levels: NAME_LEVELS, compare: (a, b) => compareNames(a.name, b.name), trait: true, groupKey: (r) => r.name && nameGroupKey(r.name) },
+  { name: 'birthday', levels: BIRTH_LEVELS, compare: (a, b) => compareBirthdays(a.birth, b.birth), trait: true, groupKey: (r) => r.birth },
   { name: 'gender', levels: ['same', 'different'], compare: (a, b) => (a.gender && b.gender ? (a.gender === b.gender ? 'same' : 'different') : null), trait: true },
   { name: 'place', levels: PLACE_LEVELS, compare: comparePlaces, trait: true },
   { name: 'shared', levels: SHARED_LEVELS, compare: (a, b) => compareShared(a.values, b.values), trait: false },

@@ -233,9 +233,13 @@ function spellings(f: NameForm): string[] {
 
 const spellingsOf = new WeakMap<NameForm, string[]>();
 
-/** A key two names share exactly when `compareNames` calls them `exact`: the text, or a Latin name's words in any order. */
-export function exactNameKey(f: NameForm): string {
-  return f.script === 'l' ? latinForms(f)[0] : f.text;
+/**
+ * A key every two names `compareNames` calls `exact` share: the words in any order (a Han name's
+ * pinyin, so its homophones and its romanization in the same order share it too), or the text of
+ * a name in another script.
+ */
+export function nameGroupKey(f: NameForm): string {
+  return f.script === 'l' ? latinForms(f)[0] : f.script === 'h' ? sorted(f.words) : f.text;
 }
 
 /** A Latin name's words sorted, then as written (kept per name, as `spellings`). */

@@ -68,7 +68,7 @@ export async function storeChance(
           level,
           u: u[i][level],
           pairs: sets[i].drawn,
-          hits: at === 0 && sets[i].best ? sets[i].best!.pairs : at === c.levels.length - 1 ? sets[i].worst : hitsOf(sets[i], i, level),
+          hits: hitsOf(sets[i], c, i, level),
           records,
           counted_at: countedAt,
         })),
