@@ -63,7 +63,7 @@ export async function storeChance(
   const fresh: StoredChance[] = comparisons.flatMap((c, i) =>
     !c.trait
       ? []
-      : c.levels.map((level, at) => ({
+      : c.levels.map((level) => ({
           comparison: c.name,
           level,
           u: u[i][level],
