@@ -62,7 +62,8 @@ const COMMANDS: Record<string, Command> = {
   resolve: {
     summary: 'run identity resolution once over every source, then exit',
     options: {
-      '--recompare': 'the probabilistic tier counts u on the store again and compares every record again, not only new and changed ones (after its weights or thresholds changed)',
+      '--recompare':
+        'the probabilistic tier counts u on the store again and compares every record again, not only new and changed ones (after its weights or thresholds changed)',
       '--restage':
         'read every source from its start and stage every record again as this version normalizes it (after an upgrade that changed normalization); what changed is re-linked and compared again',
     },
