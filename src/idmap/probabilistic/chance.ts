@@ -95,11 +95,7 @@ export function randomPairs(records: readonly MatchFeatures[], opts: ChanceOptio
         worst++;
         continue;
       }
-      const v = compareRecords(carriers[i], carriers[j], comparisons);
-      const k = v.map((x) => x ?? '').join('\u0001');
-      const p = byKey.get(k);
-      if (p) p.n++;
-      else byKey.set(k, { v, n: 1 });
+      countPattern(byKey, compareRecords(carriers[i], carriers[j], comparisons));
     }
     return { drawn, worst, patterns: [...byKey.values()], grouped };
   });
@@ -119,15 +115,16 @@ function groupedPairs(carriers: readonly MatchFeatures[], keys: ReadonlyArray<st
   if (pairs > MAX_GROUPED_PAIRS) return undefined;
   const byKey = new Map<string, Pattern>();
   for (const list of groups.values())
-    for (let x = 0; x < list.length; x++)
-      for (let y = x + 1; y < list.length; y++) {
-        const v = compareRecords(list[x], list[y], comparisons);
-        const k = v.map((l) => l ?? '').join('\u0001');
-        const p = byKey.get(k);
-        if (p) p.n++;
-        else byKey.set(k, { v, n: 1 });
-      }
+    for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) countPattern(byKey, compareRecords(list[x], list[y], comparisons));
   return { patterns: [...byKey.values()], pairs, of: (carriers.length * (carriers.length - 1)) / 2 };
+}
+
+/** One more pair with comparison vector `v`. */
+function countPattern(byKey: Map<string, Pattern>, v: Vector): void {
+  const k = v.map((l) => l ?? '').join('\u0001');
+  const p = byKey.get(k);
+  if (p) p.n++;
+  else byKey.set(k, { v, n: 1 });
 }
 
 /**
@@ -161,9 +158,9 @@ export function hitsOf(set: PairSet, c: Comparison, at: number, level: string): 
 }
 
 /**
- * u among different people, with m, the prior, and u where no pair was drawn known: random pairs are almost all two people,
- * but not quite (at 40,000 records a third of the random pairs born on the same day are one
- * person), so u is counted again with each pair weighed by the chance the model gives it of
+ * u among different people, with m, the prior, and u where no pair was drawn known: random pairs
+ * are almost all two people, but not quite (least of all on a small store or one with many records
+ * per person), so u is counted again with each pair weighed by the chance the model gives it of
  * being two people, until no level's weight moves by 0.1 bit.
  */
 export function chanceAmongDifferent(

@@ -54,9 +54,10 @@ export async function storeChance(
   }
   const sample = await sampleFeatures(db, SAMPLE, mulberry32(1));
   const sets = randomPairs(sample, { comparisons, only: (c) => c.trait });
+  const file = comparisons.map((c) => c.levels.map((_, i) => fileLevel(weights, c, i)));
   const u = chanceAmongDifferent(sets, comparisons, {
-    m: comparisons.map((c) => Object.fromEntries(c.levels.map((l, i) => [l, fileLevel(weights, c, i).m]))),
-    u: comparisons.map((c) => Object.fromEntries(c.levels.map((l, i) => [l, fileLevel(weights, c, i).u]))),
+    m: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].m]))),
+    u: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].u]))),
     lambda: priorLambda(weights, records),
   });
   const countedAt = opts.now ?? new Date().toISOString();
