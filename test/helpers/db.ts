@@ -5,9 +5,9 @@
  * missing MariaDB is a failure, never a skip.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { tempDir } from './tmp';
 import type { Knex } from 'knex';
 import { openDatabase, type SqlConnection } from '../../src/db';
 
@@ -23,7 +23,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-test-'));
+const tmpRoot = tempDir('test');
 
 /** A new empty database on the selected engine. */
 export async function freshDatabase(label = 'db'): Promise<TestDatabase> {

@@ -7,8 +7,8 @@
 import { demoRegistry } from '../helpers/registry';
 import assert from 'node:assert';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 import pino from 'pino';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -172,7 +172,7 @@ describe('Access over Apollo: what a role cannot see fails validation', () => {
 
 describe('Access over Apollo: persisted-only roles', () => {
   const listed = 'query Listed($id: ID!) { customer(id: $id) { id } }';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-safelist-'));
+  const dir = tempDir('safelist');
   fs.writeFileSync(path.join(dir, 'safelist.json'), JSON.stringify({ [sha256Hex(listed)]: listed }));
   const raw = JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
   raw.safelist = 'safelist.json';

@@ -4,8 +4,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 import type http from 'node:http';
 
 import { SignJWT, base64url } from 'jose';
@@ -20,7 +20,7 @@ const AUDIENCE = 'c360';
 const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-auth-'));
+const tmp = tempDir('auth');
 const jwksFile = path.join(tmp, 'jwks.json');
 fs.writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...ec.publicKey.export({ format: 'jwk' }), kid: 'ec-1', alg: 'ES256', use: 'sig' }] }));
 

@@ -4,14 +4,14 @@
  */
 import { demoRegistry } from '../helpers/registry';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 import { buildSchema } from '../../src/schema';
 import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy, PolicyError, sha256Hex } from '../../src/access/policy';
 
 const full = buildSchema(demoRegistry());
 const defaultRaw = () => JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-policy-'));
+const tmp = tempDir('policy');
 
 /** Writes a policy file and loads it; answers the error message (or fails the test when it loads). */
 function loadError(name: string, policy: unknown): string {
@@ -115,7 +115,7 @@ describe('Access policy: invalid files stop start-up naming file and key', () =>
   });
 
   it('warns, without stopping, about a source this deployment does not configure (one policy, several deployments)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-policy-'));
+    const dir = tempDir('policy');
     const file = path.join(dir, 'other-source.json');
     fs.writeFileSync(file, JSON.stringify(minimal({ mask: { 'SourceRecord.recordId': { byParent: 'source', styles: { POS_SHANGHAI: 'hash' }, otherwise: 'none' } } })));
     const policy = loadPolicy(file, full);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
 import { birthdayKey, nameKey } from '../../src/idmap/evidence';
 import type { IdentifierKind } from '../../src/vocabulary';
@@ -16,7 +16,7 @@ function refused(kind: IdentifierKind, raw: string): boolean {
 }
 
 function writeRules(content: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-rules-')), 'identity-rules.json');
+  const file = path.join(tempDir('rules'), 'identity-rules.json');
   fs.writeFileSync(file, content);
   return file;
 }

@@ -4,8 +4,8 @@
  */
 import { demoRegistry } from '../helpers/registry';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 import { needsOf, evaluateTags, windowsOf, type TagFacts } from '../../src/insights/tags';
 import { averageOrderValue, combineCategories, customerOrders, ordersWithin, refundRate, type CustomerOrders } from '../../src/insights/summary';
 import { quintile, rfmOf } from '../../src/insights/rfm';
@@ -291,7 +291,7 @@ describe('Insights: rules as data', () => {
   });
 
   it('names the file when one is missing or not JSON', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-rules-'));
+    const dir = tempDir('rules');
     expect(() => loadInsightRules(dir)).toThrow(`${path.join(dir, 'survivorship.json')}: cannot read rules`);
     fs.copyFileSync(path.join(CONFIG, 'survivorship.json'), path.join(dir, 'survivorship.json'));
     fs.writeFileSync(path.join(dir, 'tags.json'), '{');
