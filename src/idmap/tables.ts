@@ -125,6 +125,25 @@ export function fromDbTimeOrNull(v: unknown): string | null {
   return v == null ? null : fromDbTime(v);
 }
 
+/**
+ * Deletes the rows of `table` whose time `column` is before `before` (ISO UTC), the oldest first
+ * and about `max` per call (rows sharing the last time go together), so that one call stays two
+ * statements on `column`'s index however far behind deleting is. Answers how many rows it deleted.
+ */
+export async function deleteOldest(db: Knex, table: string, column: string, before: string, max = 1000): Promise<number> {
+  const cutoff = toDbTime(db, before);
+  // The time of the max-th oldest expired row bounds this call's delete; with fewer expired rows
+  // than that, all of them go. (MySQL/MariaDB allow no LIMIT in an IN subquery.)
+  const boundary: Record<string, unknown> | undefined = await db(table)
+    .where(column, '<', cutoff)
+    .orderBy(column)
+    .offset(max - 1)
+    .first(column);
+  const q = db(table).where(column, '<', cutoff);
+  if (boundary) q.where(column, '<=', toDbTime(db, fromDbTime(boundary[column])));
+  return q.delete();
+}
+
 /** Splits keys into IN-list sized chunks. */
 export function chunks<K>(keys: readonly K[], size = MAX_IN_LIST): K[][] {
   const out: K[][] = [];

@@ -9,7 +9,7 @@
  * second changes nothing) and both record it (the second insert is ignored).
  */
 import type { Knex } from 'knex';
-import { fromDbTime, selectChunked, toDbTime } from './tables';
+import { deleteOldest, selectChunked, toDbTime } from './tables';
 
 export const WEBHOOK_EVENTS_TABLE = 'idmap_webhook_events';
 
@@ -47,15 +47,5 @@ export async function recordAppliedEvents(db: Knex, source: string, eventIds: re
  * however long pruning was skipped. Answers how many rows it deleted.
  */
 export async function pruneWebhookEvents(db: Knex, before: string, max = 1000): Promise<number> {
-  const cutoff = toDbTime(db, before);
-  // The received_at of the max-th oldest expired row bounds this call's delete; with fewer
-  // expired rows than that, all of them go. (MySQL/MariaDB allow no LIMIT in an IN subquery.)
-  const boundary = await db<DbWebhookEventRow>(WEBHOOK_EVENTS_TABLE)
-    .where('received_at', '<', cutoff)
-    .orderBy('received_at')
-    .offset(max - 1)
-    .first('received_at');
-  const q = db(WEBHOOK_EVENTS_TABLE).where('received_at', '<', cutoff);
-  if (boundary) q.where('received_at', '<=', toDbTime(db, fromDbTime(boundary.received_at)));
-  return q.delete();
+  return deleteOldest(db, WEBHOOK_EVENTS_TABLE, 'received_at', before, max);
 }
