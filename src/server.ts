@@ -19,6 +19,7 @@ import { createCors } from './http/cors';
 import { sendBody } from './http/compress';
 import { graphqlStatus } from './http/graphql-over-http';
 import { streamRoute } from './feed/route';
+import { startAuditRetention, type AuditRetention } from './access/audit-retention';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -33,6 +34,8 @@ export interface RunningServer {
   drain(timeoutMs?: number): Promise<DrainResult>;
   /** Immediate stop: closes every connection, in-flight requests included. */
   close(): Promise<void>;
+  /** The audit's retention while serving (config `access.auditRetentionDays`); null when rows are kept for ever. */
+  auditRetention: AuditRetention | null;
 }
 
 class HttpError extends Error {
@@ -271,6 +274,9 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
     return handle(req, res);
   });
   server.keepAliveTimeout = 5000;
+  // A serving gateway writes audit rows, so it is the one that deletes those past the retention (from when it listens).
+  let auditRetention: AuditRetention | null = null;
+  const stopRetention = () => auditRetention?.close() ?? Promise.resolve();
   let drained: Promise<DrainResult> | undefined;
   const drain = (timeoutMs = DRAIN_TIMEOUT_MS): Promise<DrainResult> =>
     (drained ??= new Promise<DrainResult>((resolve) => {
@@ -290,7 +296,7 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
       // last in-flight request has been answered and its connection closed.
       server.close(() => {
         clearTimeout(timer);
-        resolve({ cut });
+        void stopRetention().then(() => resolve({ cut }));
       });
     }));
   return new Promise((resolve, reject) => {
@@ -298,6 +304,8 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
     server.listen(opts.port ?? gw.config.server.port, opts.host ?? gw.config.server.host, () => {
       const addr = server.address() as import('node:net').AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      const days = gw.config.access.auditRetentionDays;
+      if (days) auditRetention = startAuditRetention(gw.access.auditLog, { days, log: gw.log });
       resolve({
         url: `http://${host}:${addr.port}`,
         port: addr.port,
@@ -306,8 +314,9 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
         close: () =>
           new Promise<void>((res) => {
             server.closeAllConnections?.();
-            server.close(() => res());
+            server.close(() => void stopRetention().then(() => res()));
           }),
+        auditRetention,
       });
     });
   });

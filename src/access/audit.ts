@@ -25,7 +25,7 @@ import type { Logger } from '../observability/logger';
 import { isMysql, type DirectReads } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
-import { insertMany } from '../idmap/tables';
+import { deleteOldest, insertMany } from '../idmap/tables';
 import { safeError } from '../observability/scrub';
 import { migrateAccessLatest } from './migrations';
 
@@ -60,6 +60,8 @@ export interface AuditLog {
   migrate(): Promise<string[]>;
   record(entries: ReadonlyArray<Omit<AuditEntry, 'id'>>): Promise<void>;
   query(q?: AuditQuery): Promise<AuditEntry[]>;
+  /** Deletes entries made before `before` (ISO UTC), the oldest first, about `max` a call; answers how many (`audit-retention.ts`). */
+  prune(before: string, max?: number): Promise<number>;
 }
 
 const TABLE = 'c360_access_audit';
@@ -236,6 +238,8 @@ export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'wri
         })),
       );
     },
+
+    prune: (before, max) => deleteOldest(db, TABLE, 'at', before, max),
 
     async query(q = {}) {
       const first = Math.min(Math.max(q.first ?? 50, 1), MAX_AUDIT_PAGE);

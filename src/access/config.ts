@@ -110,6 +110,11 @@ export const AccessConfig = z
     policyFile: z.string().min(1).default('config/access.json'),
     /** HMAC key for the `hash` mask (openid, unionid pseudonyms), from the environment: `${C360_MASK_KEY}`. */
     hashKey: z.string().min(16, 'must be at least 16 characters (use ${ENV_VAR})').optional(),
+    /**
+     * Audit rows older than this many days are deleted (src/access/audit-retention.ts); absent,
+     * they are kept for ever. Set it to what the law you answer to asks of access records.
+     */
+    auditRetentionDays: z.number().int().min(1).max(36_500).optional(),
   })
   .strict();
 export type AccessConfig = z.infer<typeof AccessConfig>;

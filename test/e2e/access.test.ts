@@ -336,6 +336,7 @@ beforeAll(async () => {
     people: 300,
     seed: 7,
     configPatch: (raw) => {
+      raw.access.auditRetentionDays = 400;
       raw.auth.jwt = {
         issuer: ISSUER,
         audience: AUDIENCE,
@@ -924,5 +925,25 @@ describe('Access: audit of personal data read unmasked', () => {
     expect(status).toBe(200);
     expect(body.data.customer.phone).toBe(docPhone(owned.admin.phone));
     expect(await auditRows(requestId)).toEqual([]);
+  });
+
+  it('deletes the entries past the configured retention while serving (access.auditRetentionDays), and keeps the others', async () => {
+    const requestId = `access-audit-retention-${crypto.randomUUID()}`;
+    await send(`query RecentRead($id: ID!) { customer(id: $id) { phone } }`, { id: owned.id }, as('admin', { 'x-request-id': requestId }));
+    const old = {
+      requestId: `${requestId}-old`,
+      principal: 'test-admin',
+      principalKind: 'apiKey',
+      role: 'admin',
+      operationName: 'OldRead',
+      customerId: owned.id,
+      fields: ['Customer.phone'],
+    };
+    await world.gw.access.auditLog.record([{ ...old, at: new Date(Date.now() - 401 * 86_400_000).toISOString() }]);
+    expect(await auditRows(old.requestId)).toHaveLength(1);
+    expect(world.server.auditRetention).not.toBeNull();
+    expect(await world.server.auditRetention!.runOnce()).toBeGreaterThanOrEqual(1);
+    expect(await auditRows(old.requestId)).toEqual([]);
+    expect(await auditRows(requestId)).toHaveLength(1);
   });
 });
