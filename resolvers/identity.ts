@@ -6,7 +6,7 @@
 import { GraphQLScalarType, Kind, valueFromASTUntyped, type ValueNode } from 'graphql';
 import type { Context } from '../src/context';
 import { SourceError } from '../src/errors';
-import { MAX_CANDIDATE_PAGE, stewardActor, type CandidateView, type StewardshipOutcome } from '../src/idmap/stewardship';
+import { MAX_CANDIDATE_PAGE, stewardActor, type CandidateOrder, type CandidateView, type StewardshipOutcome } from '../src/idmap/stewardship';
 import type { CandidateReason, CandidateStatus, DecisionVerdict } from '../src/idmap/tables';
 import type { LinkAction, LinkEvent, SourceRecordKey } from '../src/idmap/types';
 import { IDENTIFIER_KINDS, type IdentifierKind } from '../src/vocabulary';
@@ -49,10 +49,15 @@ export const identityResolvers = {
   Query: {
     whyLinked: (_: unknown, { a, b }: { a: string; b: string }, ctx: Context) => stewardship(ctx).whyLinked(a, b),
     whyRecordsLinked: (_: unknown, { a, b }: Omit<RecordArgs, 'reason'>, ctx: Context) => stewardship(ctx).whyRecordsLinked(a, b),
-    mergeCandidates: (_: unknown, args: { status?: CandidateStatus | null; reason?: CandidateReason | null; first?: number | null; after?: string | null }, ctx: Context) =>
+    mergeCandidates: (
+      _: unknown,
+      args: { status?: CandidateStatus | null; reason?: CandidateReason | null; orderBy?: CandidateOrder | null; first?: number | null; after?: string | null },
+      ctx: Context,
+    ) =>
       stewardship(ctx).mergeCandidates({
         status: args.status ?? null,
         reason: args.reason ?? null,
+        order: args.orderBy ?? null,
         first: boundedFirst(args.first, MAX_CANDIDATE_PAGE),
         after: args.after ?? null,
       }),
@@ -77,10 +82,7 @@ export const identityResolvers = {
   },
 
   MergeCandidate: {
-    matchWeight: (c: CandidateView) => {
-      const w = c.reason === 'probable' ? (c.evidence as { weight?: unknown } | null)?.weight : null;
-      return typeof w === 'number' && Number.isFinite(w) ? w : null;
-    },
+    matchWeight: (c: CandidateView) => c.matchWeight,
     customerIds: (c: CandidateView) => [c.customerId, c.otherCustomerId].filter((id): id is string => !!id),
     customers: async (c: CandidateView, _: unknown, ctx: Context) => {
       const rows = await ctx.loaders.customer.loadMany([c.customerId, c.otherCustomerId].filter((id): id is string => !!id));
@@ -106,5 +108,6 @@ export const identityResolvers = {
   } satisfies Record<string, LinkAction>,
   CandidateStatus: { OPEN: 'open', ACCEPTED: 'accepted', REJECTED: 'rejected', SUPERSEDED: 'superseded' } satisfies Record<string, CandidateStatus>,
   CandidateReason: { BLOCKED: 'blocked', OVER_SHARED: 'over_shared', CONFLICT: 'conflict', ORPHAN: 'orphan', PROBABLE: 'probable' } satisfies Record<string, CandidateReason>,
+  CandidateOrder: { OLDEST: 'oldest', STRONGEST: 'strongest' } satisfies Record<string, CandidateOrder>,
   CandidateDecision: { ACCEPT: 'same', REJECT: 'different' } satisfies Record<string, DecisionVerdict>,
 };

@@ -12,7 +12,7 @@
 import { badUserInput, notFound } from '../errors';
 import type { IdentifierKind } from '../vocabulary';
 import { evidenceGraph, findPath, mergesOf, movedBy, recordFromLabel, DEFAULT_LINKING_KINDS, type LinkStep } from './explain';
-import type { IdMapStore, ReviewCandidate } from './store';
+import type { CandidatesAfter, IdMapStore, ReviewCandidate } from './store';
 import type { CandidateReason, CandidateStatus, DecisionVerdict } from './tables';
 import type { LinkEvent, SourceRecordKey } from './types';
 
@@ -81,8 +81,17 @@ export interface Stewardship {
   mergeCustomers(input: { survivorId: string; mergedId: string; actor: string; reason: string }): Promise<StewardshipOutcome>;
   splitCustomer(input: { mergedId: string; actor: string; reason: string }): Promise<StewardshipOutcome>;
   resolveCandidate(input: { id: string; verdict: DecisionVerdict; actor: string; reason: string }): Promise<StewardshipOutcome>;
-  /** The review queue, oldest first; `status` null for every status, `reason` null (or absent) for every reason. */
-  mergeCandidates(input: { status: CandidateStatus | null; reason?: CandidateReason | null; first: number; after: string | null }): Promise<CandidatePage>;
+  /**
+   * The review queue, oldest first or strongest first (`order`, default oldest); `status` null for
+   * every status, `reason` null (or absent) for every reason.
+   */
+  mergeCandidates(input: {
+    status: CandidateStatus | null;
+    reason?: CandidateReason | null;
+    order?: CandidateOrder | null;
+    first: number;
+    after: string | null;
+  }): Promise<CandidatePage>;
   whyLinked(a: string, b: string): Promise<LinkExplanation>;
   whyRecordsLinked(a: SourceRecordKey, b: SourceRecordKey): Promise<LinkExplanation>;
 }
@@ -100,11 +109,25 @@ export function checkReason(reason: string | null | undefined): string {
   return r;
 }
 
-const CURSOR_VERSION = 'mc1';
-const encodeCursor = (id: string) => Buffer.from(`${CURSOR_VERSION}:${id}`, 'utf8').toString('base64url');
-function decodeCursor(cursor: string): string | null {
-  const m = /^mc1:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? m[1] : null;
+/** The review queue's orders: by id (oldest first), or by match weight (strongest first, unweighed last). */
+export type CandidateOrder = 'oldest' | 'strongest';
+
+/**
+ * A queue cursor names the page's order and its last candidate: `mc1:<id>` oldest first,
+ * `mc2:<weight or none>:<id>` strongest first (a weight as JavaScript writes the number, so it
+ * reads back the same).
+ */
+function encodeCursor(order: CandidateOrder, c: ReviewCandidate): string {
+  const text = order === 'strongest' ? `mc2:${c.matchWeight ?? 'none'}:${c.id}` : `mc1:${c.id}`;
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+function decodeCursor(cursor: string): { order: CandidateOrder; after: CandidatesAfter } | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const oldest = /^mc1:(\d{1,9})$/.exec(text);
+  if (oldest) return { order: 'oldest', after: { id: oldest[1] } };
+  const strongest = /^mc2:(none|-?\d+(?:\.\d+)?(?:e[-+]?\d+)?):(\d{1,9})$/.exec(text);
+  if (!strongest) return null;
+  return { order: 'strongest', after: { id: strongest[2], matchWeight: strongest[1] === 'none' ? null : Number(strongest[1]) } };
 }
 
 const cache = new WeakMap<object, Stewardship>();
@@ -161,12 +184,15 @@ export function createStewardship(store: StewardshipStore, opts: { linkingKinds?
       };
     },
 
-    async mergeCandidates({ status, reason, first, after }) {
-      const afterId = after == null ? null : decodeCursor(after);
-      if (after != null && afterId === null)
+    async mergeCandidates({ status, reason, order, first, after }) {
+      const by = order ?? 'oldest';
+      const cursor = after == null ? null : decodeCursor(after);
+      if (after != null && cursor === null)
         throw badUserInput('after is not a review queue cursor (use an endCursor or edge cursor from an earlier page)', { argument: 'after' });
-      const rows = await store.reviewCandidates({ status: status ?? undefined, reason: reason ?? undefined, afterId, limit: first + 1 });
-      const edges = rows.slice(0, first).map((c) => ({ cursor: encodeCursor(c.id), node: viewOf(c) }));
+      if (cursor && cursor.order !== by)
+        throw badUserInput(`after is a cursor of the queue ordered ${cursor.order} first; ask with the same orderBy to continue it`, { argument: 'after' });
+      const rows = await store.reviewCandidates({ status: status ?? undefined, reason: reason ?? undefined, order: by, after: cursor?.after ?? null, limit: first + 1 });
+      const edges = rows.slice(0, first).map((c) => ({ cursor: encodeCursor(by, c), node: viewOf(c) }));
       return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
     },
 

@@ -54,9 +54,14 @@ export interface ReviewCandidate {
   customerId: string | null;
   otherCustomerId: string | null;
   evidence: Record<string, unknown> | null;
+  /** A probable candidate's match weight in bits (its evidence's `weight`); null for the other reasons. */
+  matchWeight: number | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/** Where a page of the review queue starts: after this candidate, in the page's order. */
+export type CandidatesAfter = { id: string } | { id: string; matchWeight: number | null };
 
 export interface MergeResult {
   survivorId: string;
@@ -421,13 +426,40 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   }
 
   /** Review candidates, oldest first, paged by id; of one status and one reason when given. */
-  async function reviewCandidates(opts: { status?: CandidateStatus; reason?: CandidateReason; afterId?: string | null; limit?: number } = {}): Promise<ReviewCandidate[]> {
-    let q = db(T.candidates)
-      .orderBy('id')
-      .limit(opts.limit ?? 100);
-    if (opts.status) q = q.where('status', opts.status);
-    if (opts.reason) q = q.where('reason', opts.reason);
-    if (opts.afterId) q = q.where('id', '>', Number(opts.afterId));
+  /**
+   * A page of the review queue: oldest first, or `strongest` first (the largest match weight
+   * first, then the oldest; candidates without one after every weighed one). Keyset paging from
+   * `after`, the last candidate of the previous page in the same order.
+   */
+  async function reviewCandidates(
+    opts: { status?: CandidateStatus; reason?: CandidateReason; order?: 'oldest' | 'strongest'; after?: CandidatesAfter | null; limit?: number } = {},
+  ): Promise<ReviewCandidate[]> {
+    const q = db(T.candidates).limit(opts.limit ?? 100);
+    if (opts.status) q.where('status', opts.status);
+    if (opts.reason) q.where('reason', opts.reason);
+    const after = opts.after;
+    if (opts.order === 'strongest') {
+      // Descending puts NULL last on both engines (it sorts lowest on each).
+      q.orderBy([
+        { column: 'match_weight', order: 'desc' },
+        { column: 'id', order: 'asc' },
+      ]);
+      if (after && 'matchWeight' in after) {
+        const id = Number(after.id);
+        const w = after.matchWeight;
+        if (w === null) q.whereNull('match_weight').where('id', '>', id);
+        else
+          q.where((k) =>
+            k
+              .where('match_weight', '<', w)
+              .orWhere((e) => e.where('match_weight', w).where('id', '>', id))
+              .orWhereNull('match_weight'),
+          );
+      }
+    } else {
+      q.orderBy('id');
+      if (after) q.where('id', '>', Number(after.id));
+    }
     const rows: DbReviewCandidateRow[] = await q.select('*');
     return rows.map(toCandidate);
   }
@@ -488,6 +520,7 @@ function toCandidate(r: DbReviewCandidateRow): ReviewCandidate {
     customerId: r.customer_id,
     otherCustomerId: r.other_customer_id,
     evidence: r.evidence ? JSON.parse(r.evidence) : null,
+    matchWeight: r.match_weight == null ? null : Number(r.match_weight),
     createdAt: fromDbTime(r.created_at),
     updatedAt: fromDbTime(r.updated_at),
   };

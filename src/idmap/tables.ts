@@ -92,6 +92,8 @@ export interface DbReviewCandidateRow {
   customer_id: string | null;
   other_customer_id: string | null;
   evidence: string | null;
+  /** A probable candidate's match weight (bits), as in its evidence; null for the other reasons. */
+  match_weight: number | null;
   created_at: unknown;
   updated_at: unknown;
 }

@@ -144,6 +144,12 @@ export async function insertEvents(trx: Knex, at: string, events: readonly NewLi
   );
 }
 
+/** A probable candidate's match weight from its evidence, kept beside it so that the queue can be read strongest first. */
+function matchWeightOf(c: NewCandidate): number | null {
+  const w = c.reason === 'probable' ? c.evidence.weight : null;
+  return typeof w === 'number' && Number.isFinite(w) ? w : null;
+}
+
 /** Inserts the candidates not reported before; a new pair candidate also logs a `candidate` event. Answers how many were new. */
 export async function insertCandidates(trx: Knex, at: string, candidates: readonly NewCandidate[]): Promise<number> {
   const wanted = uniqueBy(candidates, (c) => c.dedupeKey);
@@ -171,6 +177,7 @@ export async function insertCandidates(trx: Knex, at: string, candidates: readon
       customer_id: c.customerId,
       other_customer_id: c.otherCustomerId,
       evidence: JSON.stringify(c.evidence),
+      match_weight: matchWeightOf(c),
       created_at: when,
       updated_at: when,
     })),

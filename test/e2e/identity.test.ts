@@ -385,6 +385,14 @@ describe('Identity API: stewardship as admin', () => {
       if (!n.evidence.differ) expect(n.matchWeight).toBeLessThan(n.evidence.autoLink);
     }
     for (const n of nodes.filter((x: any) => x.reason !== 'PROBABLE')) expect(n.matchWeight).toBeNull();
+    // Strongest first: the same candidates (all of them fit one page here), the weighed by falling weight, then the others.
+    expect(nodes.length).toBeLessThan(100);
+    const strong = await world.query(`query { mergeCandidates(status: null, orderBy: STRONGEST, first: 100) { edges { node { reason matchWeight } } } }`);
+    expect(strong.body.errors).toBeUndefined();
+    const ranked = strong.body.data.mergeCandidates.edges.map((e: any) => e.node.matchWeight);
+    const weights = ranked.filter((w: number | null) => w !== null);
+    expect(weights).toEqual([...probable.map((n: any) => n.matchWeight)].sort((a, b) => b - a));
+    expect(ranked.slice(0, weights.length)).toEqual(weights);
     // Candidates settled without a steward (their customers joined another way) are listed by their own status.
     const superseded = await world.query(Q, { status: 'SUPERSEDED', after: null });
     expect(superseded.body.errors).toBeUndefined();

@@ -3,6 +3,7 @@ import { appliedMigrations, migrateDown, migrateLatest, migratorConfig } from '.
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { isMysql } from '../../src/db';
 import { createResolutionStore } from '../../src/idmap/resolution-store';
+import { createIdMapStore } from '../../src/idmap/store';
 
 const TABLES = [
   'idmap_customers',
@@ -106,6 +107,38 @@ describe(`OneID migrations (${testEngine})`, () => {
     expect(await indexNames(t, 'idmap_source_records')).toEqual(expect.arrayContaining(['idmap_source_records_customer_idx', 'idmap_source_records_pending_idx']));
   });
 
+  it('gives each probable review candidate its match weight from its evidence, and no other candidate one', async () => {
+    const before = MIGRATIONS.findIndex(([name]) => name === '20261203000300_candidate_match_weight');
+    for (let i = 0; i < before; i++) await t.db.migrate.up(migratorConfig);
+    const at = isMysql(t.db) ? new Date('2026-12-01T00:00:00Z') : '2026-12-01T00:00:00.000Z';
+    const candidate = (key: string, reason: string, evidence: unknown) => ({
+      dedupe_key: key,
+      reason,
+      status: 'open',
+      rule: reason === 'probable' ? 'probabilistic' : 'phone',
+      evidence: typeof evidence === 'string' ? evidence : JSON.stringify(evidence),
+      created_at: at,
+      updated_at: at,
+    });
+    await t
+      .db('idmap_review_candidates')
+      .insert([
+        candidate('p1', 'probable', { tier: 'probabilistic', weight: 7.25 }),
+        candidate('p2', 'probable', { tier: 'probabilistic', weight: -0.5 }),
+        candidate('p3', 'probable', 'not json'),
+        candidate('c1', 'conflict', { weight: 99, differ: ['name'] }),
+      ]);
+    await migrateLatest(t.db);
+    const weights = await t.db('idmap_review_candidates').orderBy('dedupe_key').select('dedupe_key', 'match_weight');
+    expect(weights.map((r) => [r.dedupe_key, r.match_weight === null ? null : Number(r.match_weight)])).toEqual([
+      ['c1', null],
+      ['p1', 7.25],
+      ['p2', -0.5],
+      ['p3', null],
+    ]);
+    expect(await indexNames(t, 'idmap_review_candidates')).toContain('idmap_candidates_weight_idx');
+  });
+
   // SQLite's planner is what the partial indexes must satisfy (MariaDB keeps its full ones).
   itOn('sqlite')("answers the resolution job's pending-record and per-customer reads from their indexes, not a table scan", async () => {
     await migrateLatest(t.db);
@@ -118,6 +151,20 @@ describe(`OneID migrations (${testEngine})`, () => {
     const [pending, ofCustomers] = await Promise.all(issued.map((q) => queryPlan(t, q)));
     expect(pending).toContain('idmap_source_records_pending_idx');
     expect(ofCustomers).toContain('idmap_source_records_customer_idx');
+  });
+
+  itOn('sqlite')('reads a page of the open review queue strongest first, and the page after, in index order without a sort', async () => {
+    await migrateLatest(t.db);
+    const store = createIdMapStore(t.db);
+    const { queries: issued } = await queriesDuring(t.db, async () => {
+      await store.reviewCandidates({ status: 'open', order: 'strongest', limit: 21 });
+      await store.reviewCandidates({ status: 'open', order: 'strongest', after: { id: '7', matchWeight: 5.5 }, limit: 21 });
+    });
+    expect(issued).toHaveLength(2);
+    for (const plan of await Promise.all(issued.map((q) => queryPlan(t, q)))) {
+      expect(plan).toContain('idmap_candidates_weight_idx');
+      expect(plan).not.toContain('TEMP B-TREE');
+    }
   });
 
   // MariaDB/MySQL stop looking up IN-list keys past 200 and MariaDB rewrites 1,000-key lists

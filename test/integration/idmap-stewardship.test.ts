@@ -7,6 +7,7 @@ import path from 'node:path';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
 import { createStewardship, MAX_REASON_LENGTH, type Stewardship } from '../../src/idmap/stewardship';
+import { insertCandidates, type NewCandidate } from '../../src/idmap/writes';
 import type { SourceName } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
@@ -298,6 +299,51 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect(conflicts).toEqual(all.edges.filter((e) => e.node.reason === 'conflict').map((e) => `conflict:${e.node.id}`));
       expect((await steward.mergeCandidates({ status: null, reason: 'probable', first: 10, after: null })).edges).toEqual([]);
       expect((await codeOf(steward.mergeCandidates({ status: null, first: 1, after: 'bm9wZQ' })))[0]).toBe('BAD_USER_INPUT');
+    });
+
+    it('orders the queue strongest first: probable pairs by match weight (the oldest first among equals), then the unweighed; pages in that order', async () => {
+      const [d, e, f, g] = await Promise.all(['crm:D', 'crm:E', 'crm:F', 'support:G'].map(owner));
+      const probable = (key: string, customerId: string, otherCustomerId: string, weight: number): NewCandidate => ({
+        dedupeKey: `probable:${key}`,
+        reason: 'probable',
+        rule: 'probabilistic',
+        kind: null,
+        value: null,
+        customerId,
+        otherCustomerId,
+        evidence: { tier: 'probabilistic', weight, autoLink: 10, review: 3 },
+      });
+      await t.db.transaction((trx) =>
+        insertCandidates(trx, new Date().toISOString(), [probable('de', d, e, 8.5), probable('ef', e, f, 4.25), probable('fg', f, g, 8.5), probable('dg', d, g, 9.75)]),
+      );
+      const oldest = (await steward.mergeCandidates({ status: 'open', first: 20, after: null })).edges.map((x) => x.node);
+      const label = (c: { reason: string; matchWeight: number | null; customerId: string | null; otherCustomerId: string | null }) =>
+        c.reason === 'probable' ? `${c.matchWeight}:${[c.customerId, c.otherCustomerId].join('-')}` : c.reason;
+      expect(oldest.map(label)).toEqual(['blocked', 'conflict', 'conflict', `8.5:${d}-${e}`, `4.25:${e}-${f}`, `8.5:${f}-${g}`, `9.75:${d}-${g}`]);
+
+      const strongest = (await steward.mergeCandidates({ status: 'open', order: 'strongest', first: 20, after: null })).edges.map((x) => x.node);
+      expect(strongest.map(label)).toEqual([`9.75:${d}-${g}`, `8.5:${d}-${e}`, `8.5:${f}-${g}`, `4.25:${e}-${f}`, 'blocked', 'conflict', 'conflict']);
+      expect(strongest.slice(4).map((c) => c.id)).toEqual(oldest.slice(0, 3).map((c) => c.id));
+
+      // Page by page, across the tie and from the weighed into the unweighed, nothing missed or repeated.
+      for (const size of [1, 2, 3]) {
+        const seen: string[] = [];
+        for (let after: string | null = null; ;) {
+          const page = await steward.mergeCandidates({ status: 'open', order: 'strongest', first: size, after });
+          seen.push(...page.edges.map((x) => x.node.id));
+          if (!page.pageInfo.hasNextPage) break;
+          after = page.pageInfo.endCursor;
+        }
+        expect(seen).toEqual(strongest.map((c) => c.id));
+      }
+      // Only the probable ones, strongest first.
+      const probables = await steward.mergeCandidates({ status: 'open', reason: 'probable', order: 'strongest', first: 2, after: null });
+      expect(probables.edges.map((x) => x.node.matchWeight)).toEqual([9.75, 8.5]);
+      // A cursor belongs to its order.
+      const cursor = probables.pageInfo.endCursor;
+      expect((await codeOf(steward.mergeCandidates({ status: 'open', reason: 'probable', first: 2, after: cursor })))[0]).toBe('BAD_USER_INPUT');
+      const oldestCursor = (await steward.mergeCandidates({ status: 'open', first: 1, after: null })).pageInfo.endCursor;
+      expect((await codeOf(steward.mergeCandidates({ status: 'open', order: 'strongest', first: 1, after: oldestCursor })))[0]).toBe('BAD_USER_INPUT');
     });
 
     it('keeps a rejected pair apart and an accepted one together through a full re-resolution', async () => {

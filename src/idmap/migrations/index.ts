@@ -21,6 +21,7 @@ import * as narrowIdentifierIndexes from './20261202000200_narrow_identifier_ind
 import * as matchFeaturesAddress from './20261202000300_match_features_address';
 import * as matchFeaturesName from './20261203000100_match_features_name';
 import * as matchChance from './20261203000200_match_chance';
+import * as candidateMatchWeight from './20261203000300_candidate_match_weight';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -40,4 +41,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261202000300_match_features_address', matchFeaturesAddress],
   ['20261203000100_match_features_name', matchFeaturesName],
   ['20261203000200_match_chance', matchChance],
+  ['20261203000300_candidate_match_weight', candidateMatchWeight],
 ];
