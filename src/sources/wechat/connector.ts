@@ -10,13 +10,14 @@
  * /cgi-bin/token (itself a source call, operation `token`) and cached until shortly before it
  * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
  */
-import { badRow, SourceError } from '../../errors';
+import { badRow } from '../../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, listsOf, type SourceCall, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
+import { AccessToken, errcodeError, withToken } from '../tencent';
 
 export interface WechatConnectorConfig extends HttpConnectorOptions {
   /** The instance name: OneID source, metrics and errors (default `scrm`). */
@@ -37,7 +38,8 @@ const CURRENCY = 'CNY';
 
 /** errcodes meaning "this access token is no good": invalid, expired, or superseded. */
 const TOKEN_ERRCODES = new Set([40001, 42001, 40014]);
-const SYSTEM_BUSY = -1;
+/** System busy. */
+const BUSY_ERRCODES = new Set([-1]);
 
 const PATH = {
   token: '/cgi-bin/token',
@@ -54,22 +56,6 @@ const PATH = {
 const isOpenid = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
-
-function errcodeError(SOURCE: SourceName, errcode: number, request: string): SourceError {
-  // errmsg is left out on purpose: WeChat puts hints (sometimes the offending openid) in it.
-  if (errcode === SYSTEM_BUSY) {
-    return new SourceError(SOURCE, 'SOURCE_UNAVAILABLE', `${SOURCE} is busy (errcode ${errcode}, ${request})`, { request, errcode });
-  }
-  return new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} answered ${request} with errcode ${errcode}`, { request, errcode });
-}
-
-/** 0 when the body carries no errcode (WeChat's batchget success) or errcode 0. */
-function errcodeOf(SOURCE: SourceName, body: JsonObject, request: string): number {
-  const code = body.errcode;
-  if (code === undefined || code === 0) return 0;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw badResponse(SOURCE, request, '"errcode" is not an integer');
-  return code;
-}
 
 /** A unix-seconds field that may be absent: null when absent, undefined when present but unreadable. */
 function optionalSeconds(v: unknown): string | null | undefined {
@@ -262,34 +248,17 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
 
-  // ---- access token: one cached, one request in flight at most ----
-  let token: { value: string; refreshAt: number } | null = null;
-  let fetching: Promise<string> | null = null;
-
+  const token = new AccessToken({
+    source: SOURCE,
+    request: `GET ${PATH.token}`,
+    fetch: (account) =>
+      observer.call({ source: SOURCE, operation: 'token', batchSize: 0, account }, () =>
+        transport.getJson(PATH.token, { grant_type: 'client_credential', appid: config.appId, secret: config.appSecret }),
+      ),
+    refused: (code) => errcodeError(SOURCE, code, `GET ${PATH.token}`, BUSY_ERRCODES),
+  });
   /** `account`: the request that needs the token books its call (one in flight serves every request waiting). */
-  async function fetchToken(account?: SourceAccount): Promise<string> {
-    const request = `GET ${PATH.token}`;
-    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0, account }, () =>
-      transport.getJson(PATH.token, { grant_type: 'client_credential', appid: config.appId, secret: config.appSecret }),
-    );
-    const code = errcodeOf(SOURCE, body, request);
-    if (code !== 0) throw errcodeError(SOURCE, code, request);
-    const value = body.access_token;
-    const ttl = body.expires_in;
-    if (typeof value !== 'string' || value === '') throw badResponse(SOURCE, request, '"access_token" is missing');
-    if (typeof ttl !== 'number' || !(ttl > 0)) throw badResponse(SOURCE, request, '"expires_in" is not a positive number');
-    // Renew a little early so a token never expires between our check and the server's.
-    const marginSeconds = Math.min(300, ttl * 0.1);
-    token = { value, refreshAt: Date.now() + (ttl - marginSeconds) * 1000 };
-    return value;
-  }
-
-  function accessToken(account?: SourceAccount): Promise<string> {
-    if (token && Date.now() < token.refreshAt) return Promise.resolve(token.value);
-    return (fetching ??= fetchToken(account).finally(() => {
-      fetching = null;
-    }));
-  }
+  const accessToken = (account?: SourceAccount) => token.get(account);
 
   /**
    * One API call with the current token. When the answer says the token is no good, the token
@@ -297,19 +266,16 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
    */
   async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown, account?: SourceAccount): Promise<JsonObject> {
     const request = `${method} ${path}`;
-    for (let refreshed = false; ; refreshed = true) {
-      const used = await accessToken(account);
-      const q = { ...query, access_token: used };
-      const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
-      const code = errcodeOf(SOURCE, answer, request);
-      if (code === 0) return answer;
-      if (TOKEN_ERRCODES.has(code) && !refreshed) {
-        // Concurrent chunks may all hold the stale token; only the first drops it, so one refresh serves all.
-        if (token?.value === used) token = null;
-        continue;
-      }
-      throw errcodeError(SOURCE, code, request);
-    }
+    const answer = await withToken(
+      SOURCE,
+      token,
+      TOKEN_ERRCODES,
+      request,
+      (used) => (method === 'GET' ? transport.getJson(path, { ...query, access_token: used }) : transport.postJson(path, { ...query, access_token: used }, body)),
+      account,
+    );
+    if (typeof answer === 'number') throw errcodeError(SOURCE, answer, request, BUSY_ERRCODES);
+    return answer;
   }
 
   /** One batch POST per chunk of unique valid openids; answers the rows under `key`, all chunks together. */
@@ -407,7 +373,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     },
 
     async close() {
-      token = null;
+      token.clear();
     },
   };
 }

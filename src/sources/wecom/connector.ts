@@ -64,6 +64,7 @@ import type {
   SourceName,
 } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
+import { AccessToken, errcodeError, withToken } from '../tencent';
 import {
   addEntry,
   bucketOf,
@@ -179,20 +180,6 @@ const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'ob
 
 class ErrcodeFailure {
   constructor(readonly errcode: number) {}
-}
-
-function errcodeError(source: SourceName, errcode: number, request: string): SourceError {
-  if (BUSY_ERRCODES.has(errcode)) {
-    return new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is busy (errcode ${errcode}, ${request})`, { request, errcode });
-  }
-  return new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} answered ${request} with errcode ${errcode}`, { request, errcode });
-}
-
-function errcodeOf(source: SourceName, body: JsonObject, request: string): number {
-  const code = body.errcode;
-  if (code === undefined || code === 0) return 0;
-  if (typeof code !== 'number' || !Number.isInteger(code)) throw badResponse(source, request, '"errcode" is not an integer');
-  return code;
 }
 
 // ---------- scan cursor ----------
@@ -402,40 +389,25 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`${SOURCE} connector: concurrency must be an integer ≥ 1, got ${concurrency}`);
   const bounded = limiter(concurrency);
 
-  // ---- access token: one cached, one request in flight at most ----
-  let token: { value: string; refreshAt: number } | null = null;
-  let fetching: Promise<string> | null = null;
-
-  /** `account`, here and below: the request a call is made for (`SourceCall.account`); a token fetch in flight serves every request waiting. */
-  async function fetchToken(account?: SourceAccount): Promise<string> {
-    const request = `GET ${PATH.token}`;
-    const body = await observer.call({ source: SOURCE, operation: 'token', batchSize: 0, account }, () =>
-      transport.getJson(PATH.token, { corpid: config.corpId, corpsecret: config.corpSecret }),
-    );
-    const code = errcodeOf(SOURCE, body, request);
-    if (code !== 0) {
-      if (BUSY_ERRCODES.has(code)) throw errcodeError(SOURCE, code, request);
+  const token = new AccessToken({
+    source: SOURCE,
+    request: `GET ${PATH.token}`,
+    /** `account`, here and below: the request a call is made for (`SourceCall.account`); a token fetch in flight serves every request waiting. */
+    fetch: (account) =>
+      observer.call({ source: SOURCE, operation: 'token', batchSize: 0, account }, () =>
+        transport.getJson(PATH.token, { corpid: config.corpId, corpsecret: config.corpSecret }),
+      ),
+    refused: (code) => {
+      const request = `GET ${PATH.token}`;
+      if (BUSY_ERRCODES.has(code)) return errcodeError(SOURCE, code, request, BUSY_ERRCODES);
       // 40013 (corpid) / 40001 (secret) and kin: a configuration fault, said without the values.
-      throw new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} refused the credentials (errcode ${code}, ${request}): check corpId and corpSecret`, {
+      return new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} refused the credentials (errcode ${code}, ${request}): check corpId and corpSecret`, {
         request,
         errcode: code,
       });
-    }
-    const value = body.access_token;
-    const ttl = body.expires_in;
-    if (typeof value !== 'string' || value === '') throw badResponse(SOURCE, request, '"access_token" is missing');
-    if (typeof ttl !== 'number' || !(ttl > 0)) throw badResponse(SOURCE, request, '"expires_in" is not a positive number');
-    // Renew a little early so a token never expires between our check and the server's.
-    token = { value, refreshAt: Date.now() + (ttl - Math.min(300, ttl * 0.1)) * 1000 };
-    return value;
-  }
-
-  function accessToken(account?: SourceAccount): Promise<string> {
-    if (token && Date.now() < token.refreshAt) return Promise.resolve(token.value);
-    return (fetching ??= fetchToken(account).finally(() => {
-      fetching = null;
-    }));
-  }
+    },
+  });
+  const accessToken = (account?: SourceAccount) => token.get(account);
 
   /**
    * One API request with the current token. A token errcode drops the token (only if it is
@@ -443,19 +415,16 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
    * Other non-zero errcodes reject with ErrcodeFailure, for the caller to read or map.
    */
   async function api(method: 'GET' | 'POST', path: string, query: Query, body: unknown, account: SourceAccount | undefined): Promise<JsonObject> {
-    const request = `${method} ${path}`;
-    for (let refreshed = false; ; refreshed = true) {
-      const used = await accessToken(account);
-      const q = { ...query, access_token: used };
-      const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
-      const code = errcodeOf(SOURCE, answer, request);
-      if (code === 0) return answer;
-      if (TOKEN_ERRCODES.has(code) && !refreshed) {
-        if (token?.value === used) token = null;
-        continue;
-      }
-      throw new ErrcodeFailure(code);
-    }
+    const answer = await withToken(
+      SOURCE,
+      token,
+      TOKEN_ERRCODES,
+      `${method} ${path}`,
+      (used) => (method === 'GET' ? transport.getJson(path, { ...query, access_token: used }) : transport.postJson(path, { ...query, access_token: used }, body)),
+      account,
+    );
+    if (typeof answer === 'number') throw new ErrcodeFailure(answer);
+    return answer;
   }
 
   /** `api`, with every errcode turned into a SourceError except those `keep` names (answered as ErrcodeFailure). */
@@ -472,7 +441,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     } catch (e) {
       if (!(e instanceof ErrcodeFailure)) throw e;
       if (keep.has(e.errcode)) return e;
-      throw errcodeError(SOURCE, e.errcode, `${method} ${path}`);
+      throw errcodeError(SOURCE, e.errcode, `${method} ${path}`, BUSY_ERRCODES);
     }
   }
 
@@ -702,7 +671,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     },
 
     async close() {
-      token = null;
+      token.clear();
       staffCache = null;
       listed = null;
     },
