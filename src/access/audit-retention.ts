@@ -1,6 +1,6 @@
 /**
  * The audit's retention (config `access.auditRetentionDays`): every unmasked personal read adds a
- * row, so without it the table grows with the traffic for ever (the admin-360 benchmark writes
+ * row, so without it the table grows with the traffic for ever (`npm run bench:gateway` wrote
  * about 1,400 rows a second). A pass runs when the gateway starts and then every `everyMs`,
  * deleting the rows older than the retention in chunks, the oldest first, resting between chunks
  * four times as long as the last one took: on SQLite a delete runs on the event loop (500 rows of

@@ -425,11 +425,11 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
     });
   }
 
-  /** Review candidates, oldest first, paged by id; of one status and one reason when given. */
   /**
-   * A page of the review queue: oldest first, or `strongest` first (the largest match weight
-   * first, then the oldest; candidates without one after every weighed one). Keyset paging from
-   * `after`, the last candidate of the previous page in the same order.
+   * A page of the review queue, of one status and one reason when given: oldest first, or
+   * `strongest` first (the largest match weight first, then the oldest; candidates without one
+   * after every weighed one). Keyset paging from `after`, the last candidate of the previous page
+   * in the same order.
    */
   async function reviewCandidates(
     opts: { status?: CandidateStatus; reason?: CandidateReason; order?: 'oldest' | 'strongest'; after?: CandidatesAfter | null; limit?: number } = {},
