@@ -6,11 +6,11 @@
  * GraphQL work. Counts calls, never times anything.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startTestWorld, readTruth, apiKeyFor, type TestWorld } from '../helpers/world';
 import { hashApiKey } from '../../src/access';
 import type { SourceName } from '../../src/vocabulary';
+import { tempDir } from '../helpers/tmp';
 
 /** Roles added to a copy of the policy for the caps: the support role with one limit tightened. */
 const LIMITED_ROLES = {
@@ -25,7 +25,7 @@ let dir: string;
 let customerId: string;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-abuse-'));
+  dir = tempDir('abuse');
   const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
   Object.assign(policy.roles, LIMITED_ROLES);
   const policyFile = path.join(dir, 'access.json');

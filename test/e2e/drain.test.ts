@@ -10,9 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '../..');
 const API_KEY = 'demo-admin-key';
@@ -222,7 +222,7 @@ function connects(port: number): Promise<boolean> {
 const gatewayArgs = () => ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configFile];
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-drain-'));
+  dir = tempDir('drain');
   await writeConfig();
   // The first start generates the world and resolves it; the customers come from its OneID map.
   const gw = await startGateway(process.execPath, gatewayArgs());

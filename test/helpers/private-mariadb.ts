@@ -6,9 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import { tempDir } from './tmp';
 
 export interface PrivateMariadb {
   /** `mysql://root@127.0.0.1:<port>/` */
@@ -46,7 +46,7 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
   const mariadbd = which('mariadbd');
   const installDb = which('mariadb-install-db');
   if (!mariadbd || !installDb) throw new Error('mariadbd and mariadb-install-db are needed for a private MariaDB (apt-get install mariadb-server)');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-maria-'));
+  const dir = tempDir('maria');
   const datadir = path.join(dir, 'data');
   const install = spawnSync(installDb, [`--datadir=${datadir}`, '--auth-root-authentication-method=normal'], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr.slice(-500)}`);

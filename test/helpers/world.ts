@@ -6,7 +6,6 @@
  */
 import { ONEID_READS } from '../../src/idmap/guarded';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway';
@@ -22,6 +21,7 @@ import type { StandIn } from '../../demo/system';
 import { freshDatabase, type TestDatabase } from './db';
 import { hashApiKey } from '../../src/access';
 import type { SourceName } from '../../src/vocabulary';
+import { tempDir } from './tmp';
 
 export const TEST_ROLES = ['admin', 'marketing', 'sales', 'support', 'finance', 'analyst'] as const;
 export type TestRole = (typeof TEST_ROLES)[number];
@@ -74,7 +74,7 @@ export interface TestWorldOptions {
 }
 
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-'));
+  const dir = tempDir('world');
   const systems = opts.demoSystems === false ? [] : DEMO_SYSTEMS;
   const dbs = {
     oneid: await freshDatabase('oneid'),

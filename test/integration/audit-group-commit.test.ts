@@ -5,7 +5,6 @@
  * ONEID_UNAVAILABLE instead of hanging the request. Real database (the test engine), real Apollo Server.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import type { Knex } from 'knex';
@@ -14,6 +13,7 @@ import { auditCollectorOf, auditPlugin, createAuditLog, groupCommit, monotonicUl
 import type { Context } from '../../src/context';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { directReads, openDatabase, type DirectReads } from '../../src/db';
+import { tempDir } from '../helpers/tmp';
 
 let tdb: TestDatabase;
 let auditLog: AuditLog;
@@ -122,7 +122,7 @@ describe('Access audit on a SQLite file: direct writes', () => {
   let log: AuditLog;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-audit-direct-'));
+    dir = tempDir('audit-direct');
     const conn = { client: 'sqlite' as const, filename: path.join(dir, 'oneid.db') };
     db = openDatabase(conn);
     await createAuditLog(db).migrate();

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/db';
+import { tempDir } from '../helpers/tmp';
 
 /** The raw better-sqlite3 connection behind a knex SQLite instance (its pool holds exactly one). */
 async function rawOf(db: Knex): Promise<{ prepare: (sql: string) => unknown }> {
@@ -15,7 +15,7 @@ describe('SQLite connections (openDatabase)', () => {
   let dir: string;
   let db: Knex;
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-db-'));
+    dir = tempDir('db');
     db = openDatabase({ client: 'sqlite', filename: path.join(dir, 'x.sqlite') });
     await db.schema.createTable('t', (t) => {
       t.integer('id').primary();

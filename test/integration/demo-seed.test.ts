@@ -4,13 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { generateWorld, STORES, type WorldStats } from '../../demo/generate';
 import { ensureDemoWorld, readManifest, writeDemoWorld } from '../../demo/seed';
 import { TABLES, TABLE_NAMES, generatePeople, type TableName } from '../../demo/world';
 import type { SourceStore } from '../../demo/schema';
+import { tempDir } from '../helpers/tmp';
 
 const AS_OF = '2026-11-01';
 const PEOPLE = 300;
@@ -36,7 +36,7 @@ describe('Demo seed: generateWorld into separate databases', () => {
   let stats: WorldStats;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-seed-'));
+    dir = tempDir('seed');
     truthFile = path.join(dir, 'truth.csv');
     dbs = {
       crm: await freshDatabase('crm'),
@@ -143,7 +143,7 @@ describe('Demo seed: generateWorld into separate databases', () => {
 describe('Demo seed: stores sharing one database', () => {
   it('puts all four systems’ tables in one database when the connections are the same', async () => {
     const db = await freshDatabase('shared');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-seed-'));
+    const dir = tempDir('seed');
     try {
       const stats = await generateWorld({
         people: 120,
@@ -166,7 +166,7 @@ describe('Demo seed: stores sharing one database', () => {
 describe('Demo seed: the world on disk', () => {
   let dataDir: string;
   beforeEach(() => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-data-'));
+    dataDir = tempDir('data');
   });
   afterEach(() => {
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -212,7 +212,7 @@ describe('Demo seed: command line', () => {
   });
 
   it('writes the world and prints its counts', () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-cli-'));
+    const dataDir = tempDir('cli');
     try {
       const r = cli(['--people', '100', '--seed', '2', '--data-dir', dataDir, '--as-of', AS_OF]);
       expect(r.status).toBe(0);

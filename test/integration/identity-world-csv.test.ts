@@ -5,12 +5,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/db';
 import { NOISY_DB_FILE } from '../../demo/generate';
 import { birthdayOf, csvRecords, parseWorldCsv, WorldCsvError } from '../../demo/world-csv';
 import { convertFebrl } from '../../demo/febrl';
+import { tempDir } from '../helpers/tmp';
 
 const FIXTURE = path.join(__dirname, '../fixtures/world-small.csv');
 const ROOT = path.join(__dirname, '../..');
@@ -106,7 +106,7 @@ describe('FEBRL-shaped files into the world CSV (demo/febrl.ts)', () => {
 describe('eval:identity --world-csv, end to end', () => {
   let dir: string;
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-csv-'));
+    dir = tempDir('world-csv');
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

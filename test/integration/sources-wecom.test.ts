@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import DataLoader from 'dataloader';
@@ -16,6 +15,7 @@ import type { KindContext } from '../../src/sources/kind';
 import { kind, type WecomConnector, type WecomContact } from '../../src/sources/wecom';
 import type { Engagement } from '../../src/capabilities';
 import type { ScannedRecord } from '../../src/vocabulary';
+import { tempDir } from '../helpers/tmp';
 
 const CORP_ID = 'wwtest0corp';
 const CORP_SECRET = 'test-wecom-secret';
@@ -108,7 +108,7 @@ async function rejection(p: Promise<unknown>): Promise<SourceError> {
 }
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-wecom-'));
+  dir = tempDir('wecom');
   dbFile = path.join(dir, 'wecom.sqlite');
   db = knex({ client: 'better-sqlite3', connection: { filename: dbFile }, useNullAsDefault: true });
   await createTables(db);

@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { isSourceError, SourceError } from '../../src/errors';
 import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
+import { tempDir } from '../helpers/tmp';
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();
@@ -31,7 +31,7 @@ async function failure(p: Promise<unknown>): Promise<SourceError> {
   throw new Error('expected a SourceError, the call succeeded');
 }
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-sql-transport-'));
+const scratch = tempDir('sql-transport');
 const opened: SqlSource[] = [];
 function source(...args: Parameters<typeof createSqlSource>): SqlSource {
   const s = createSqlSource(...args);

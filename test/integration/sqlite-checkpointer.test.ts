@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { holdCheckpoints, startCheckpointer } from '../../src/sqlite-checkpointer';
+import { tempDir } from '../helpers/tmp';
 
 /** Polls `check` until it holds; generous, since CI shares a loaded machine. */
 async function eventually(check: () => boolean, ms = 20_000): Promise<boolean> {
@@ -19,7 +19,7 @@ describe('WAL checkpoints on a worker thread', () => {
   let file: string;
   let writer: Database.Database;
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-checkpointer-'));
+    dir = tempDir('checkpointer');
     file = path.join(dir, 'x.sqlite');
     writer = new Database(file);
     writer.pragma('journal_mode = WAL');

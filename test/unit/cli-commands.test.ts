@@ -5,8 +5,8 @@
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '../..');
 // Each test starts node processes (tsx compiles at start): generous on a loaded 2-core CI machine.
@@ -40,7 +40,7 @@ describe('CLI: commands', () => {
     expect(ok.stdout).toMatch(/^config\/demo\.json: ok$/m);
     expect(ok.stdout).toMatch(/^ {2}role admin: /m);
 
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-cli-'));
+    const dir = tempDir('cli');
     const policy = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/access.json'), 'utf8'));
     const [role] = Object.keys(policy.roles);
     policy.roles[role].grant.Customer = [...policy.roles[role].grant.Customer, 'noSuchField'];
@@ -60,7 +60,7 @@ describe('CLI: commands', () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as net.AddressInfo).port;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-cli-'));
+    const dir = tempDir('cli');
     const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
     config.server.port = port;
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));

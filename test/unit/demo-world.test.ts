@@ -4,12 +4,12 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import knex from 'knex';
 import { normalizeEmail, normalizePhone } from '../../src/canonical';
 import { PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, PRESENCE_TARGETS, TABLE_NAMES, generatePeople, type Person, type TableRows } from '../../demo/world';
 import { generateWorld } from '../../demo/generate';
+import { tempDir } from '../helpers/tmp';
 
 const AS_OF = '2026-11-01';
 const AS_OF_MS = Date.parse('2026-11-01T00:00:00Z');
@@ -302,7 +302,7 @@ describe('Demo world: 5,000 people', () => {
 
 describe('Demo world: ground truth', () => {
   it('lists every generated source record exactly once, under the person who made it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-world-'));
+    const dir = tempDir('world');
     try {
       const conn = (s: string) => ({ client: 'sqlite' as const, filename: path.join(dir, `${s}.sqlite`) });
       const truthFile = path.join(dir, 'truth.csv');

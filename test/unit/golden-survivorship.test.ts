@@ -5,7 +5,6 @@
  */
 import { demoRegistry } from '../helpers/registry';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { GraphQLObjectType } from 'graphql';
 import { buildSchema } from '../../src/schema';
@@ -17,6 +16,7 @@ import type { CrmContact } from '../../src/sources/crm/types';
 import type { ScrmFollower } from '../../src/sources/wechat/types';
 import type { ShopAccount } from '../../src/sources/shop/types';
 import type { SupportRequester } from '../../src/sources/helpdesk/types';
+import { tempDir } from '../helpers/tmp';
 
 const CONFIG = path.resolve(__dirname, '../../config');
 /** The demo sources' records, as each kind's record type. */
@@ -354,7 +354,7 @@ describe('Golden fields: survivorship mechanics', () => {
 describe('Golden fields: rules as data', () => {
   const base = () => JSON.parse(fs.readFileSync(path.join(CONFIG, 'survivorship.json'), 'utf8'));
   const tmp = (json: unknown) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c360-rules-'));
+    const dir = tempDir('rules');
     for (const f of ['tags.json', 'lifecycle.json']) fs.copyFileSync(path.join(CONFIG, f), path.join(dir, f));
     fs.writeFileSync(path.join(dir, 'survivorship.json'), JSON.stringify(json));
     return dir;
