@@ -67,6 +67,15 @@ describe('names as evidence', () => {
     expect(names('张伟', '李娜')).toBe('different');
   });
 
+  it('reads a Han given name with a character left out as similar, as one part of a Latin name alone, not as a different name', () => {
+    expect(names('何晨文', '何晨')).toBe('similar');
+    expect(names('张强', '张强子')).toBe('similar');
+    expect(names('欧阳娜娜', '欧阳娜')).toBe('similar');
+    // Another surname, or a given name that is not the start of the other, stays different.
+    expect(names('何晨文', '李晨')).toBe('different');
+    expect(names('何晨文', '何文')).toBe('different');
+  });
+
   it('reads nicknames and small misspellings of Latin names', () => {
     expect(names('Robert Smith', 'Bob Smith')).toBe('alias');
     expect(names('Sarah Tompson', 'Sahra Thompson')).toBe('close');

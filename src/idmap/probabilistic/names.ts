@@ -212,6 +212,8 @@ function compareHan(a: NameForm, b: NameForm): NameLevel {
   if (x.surname === y.surname && x.given.length === y.given.length && x.given.length >= 2 && diffCount(x.given, y.given) === 1) return 'close';
   // Surname typed wrong, given name kept: rarer in input, but the given name carries most of the identity.
   if (x.given === y.given && x.given.length >= 2 && a.words[0]?.[0] === b.words[0]?.[0]) return 'similar';
+  // A character of the given name left out (何晨 for 何晨文, a hurried entry), surname kept: as weak as one part of a Latin name alone.
+  if (x.surname === y.surname && x.given && y.given && x.given.length !== y.given.length && (x.given.startsWith(y.given) || y.given.startsWith(x.given))) return 'similar';
   const jw = jaroWinkler(a.words.join(' '), b.words.join(' '));
   return jw >= 0.95 && x.surname === y.surname ? 'similar' : 'different';
 }
