@@ -259,6 +259,17 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     });
   });
 
+  it('counts each name by its exact text, also where the database collation holds two names equal (MariaDB utf8mb4_general_ci: every Han character outside the BMP)', async () => {
+    const { nameCounts, writeFeatures } = await import('../../src/idmap/probabilistic/store');
+    const { featuresOf } = await import('../../src/idmap/probabilistic/features');
+    // A database created with the server's default collation, not the binary one the tests create.
+    if (testEngine === 'mariadb') await t.db.raw('ALTER TABLE idmap_match_features MODIFY name VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL');
+    const named = (id: string, name: string) => featuresOf('members', id, { name }, []);
+    await writeFeatures(t.db, 'members', [named('M1', '张𠀀'), named('M2', '张𠀁'), named('M3', '张𠀁'), named('M4', '王芳')], [], new Set(['M1', 'M2', 'M3', 'M4']));
+    const counts = await nameCounts(t.db, ['张𠀀', '张𠀁', '王芳', '李娜']);
+    expect(Object.fromEntries(counts)).toEqual({ 张𠀀: 1, 张𠀁: 2, 王芳: 1 });
+  });
+
   describe('bulk load of a first resolution (SQLite)', () => {
     const blocksNow = async () =>
       (await t.db('idmap_match_blocks').orderBy(['block_key', 'source', 'record_id']).select('block_key', 'source', 'record_id')).map((r) => Object.values(r).join(' '));

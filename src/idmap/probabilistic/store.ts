@@ -45,10 +45,16 @@ const SCORED_INDEX = 'idmap_match_features_scored_idx';
 
 /** How many records carry each of `names` as written (the features' name), by name; a name no record carries is absent. */
 export async function nameCounts(db: Knex, names: Iterable<string>): Promise<Map<string, number>> {
-  const rows: Array<{ name: string; n: number | string }> = await selectChunked([...new Set(names)], (chunk) =>
-    db(PT.features).whereIn('name', chunk).groupBy('name').select('name').count({ n: '*' }),
-  );
-  return new Map(rows.map((r) => [r.name, Number(r.n)]));
+  const wanted = new Set(names);
+  // On MySQL/MariaDB the column takes the database's collation, which may hold two names equal
+  // (utf8mb4_general_ci: every Han character outside the BMP weighs the same), so rows are grouped
+  // by their bytes, as the tier compares names; the IN list may then find names not asked for.
+  const mysql = isMysql(db);
+  const rows: Array<{ name: string; n: number | string }> = await selectChunked([...wanted], (chunk) => {
+    const q = db(PT.features).whereIn('name', chunk);
+    return (mysql ? q.groupByRaw('CAST(?? AS BINARY)', ['name']).select(db.raw('MIN(??) AS ??', ['name', 'name'])) : q.groupBy('name').select('name')).count({ n: '*' });
+  });
+  return new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, Number(r.n)]));
 }
 const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
 
