@@ -7,7 +7,7 @@
  */
 import { SourceError } from '../errors';
 import type { SourceAccount, SourceName } from '../vocabulary';
-import { badResponse, type JsonObject } from './http';
+import { badResponse, type HttpTransport, type JsonObject, type Query } from './http';
 
 /** 0 when the body carries no errcode (WeChat's batchget success) or errcode 0. */
 export function errcodeOf(source: SourceName, body: JsonObject, request: string): number {
@@ -76,21 +76,23 @@ export class AccessToken {
 }
 
 /**
- * One API call with the current token (`send` makes it). A token errcode drops the token and
- * repeats the call once with a fresh one; a second refusal ends it. Answers the body, or the
- * non-zero errcode the call ended with, for the connector to map.
+ * One API call with the current token as its `access_token` query parameter. A token errcode
+ * drops the token and repeats the call once with a fresh one; a second refusal ends it. Answers
+ * the body, or the non-zero errcode the call ended with, for the connector to map.
  */
 export async function withToken(
   source: SourceName,
   token: AccessToken,
   tokenErrcodes: ReadonlySet<number>,
-  request: string,
-  send: (token: string) => Promise<JsonObject>,
+  call: { transport: HttpTransport; method: 'GET' | 'POST'; path: string; query: Query; body?: unknown },
   account?: SourceAccount,
 ): Promise<JsonObject | number> {
+  const { transport, method, path, query, body } = call;
+  const request = `${method} ${path}`;
   for (let refreshed = false; ; refreshed = true) {
     const used = await token.get(account);
-    const answer = await send(used);
+    const q = { ...query, access_token: used };
+    const answer = method === 'GET' ? await transport.getJson(path, q) : await transport.postJson(path, q, body);
     const code = errcodeOf(source, answer, request);
     if (code === 0) return answer;
     if (!tokenErrcodes.has(code) || refreshed) return code;

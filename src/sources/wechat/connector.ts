@@ -266,14 +266,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
    */
   async function api(method: 'GET' | 'POST', path: string, query: Query, body?: unknown, account?: SourceAccount): Promise<JsonObject> {
     const request = `${method} ${path}`;
-    const answer = await withToken(
-      SOURCE,
-      token,
-      TOKEN_ERRCODES,
-      request,
-      (used) => (method === 'GET' ? transport.getJson(path, { ...query, access_token: used }) : transport.postJson(path, { ...query, access_token: used }, body)),
-      account,
-    );
+    const answer = await withToken(SOURCE, token, TOKEN_ERRCODES, { transport, method, path, query, body }, account);
     if (typeof answer === 'number') throw errcodeError(SOURCE, answer, request, BUSY_ERRCODES);
     return answer;
   }

@@ -415,14 +415,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
    * Other non-zero errcodes reject with ErrcodeFailure, for the caller to read or map.
    */
   async function api(method: 'GET' | 'POST', path: string, query: Query, body: unknown, account: SourceAccount | undefined): Promise<JsonObject> {
-    const answer = await withToken(
-      SOURCE,
-      token,
-      TOKEN_ERRCODES,
-      `${method} ${path}`,
-      (used) => (method === 'GET' ? transport.getJson(path, { ...query, access_token: used }) : transport.postJson(path, { ...query, access_token: used }, body)),
-      account,
-    );
+    const answer = await withToken(SOURCE, token, TOKEN_ERRCODES, { transport, method, path, query, body }, account);
     if (typeof answer === 'number') throw new ErrcodeFailure(answer);
     return answer;
   }
