@@ -23,6 +23,43 @@ export function foldText(raw: unknown): string {
     .trim();
 }
 
+/**
+ * Lower-case text with its diacritics dropped, for comparing names and places written with and
+ * without them (`Sören`, `Soren`; `Zürich`, `Zurich`; `Nguyễn`, `Nguyen`). The Latin letters
+ * Unicode does not decompose are written as ASCII folding writes them (`ø` o, `ł` l, `ß` ss, `æ` ae,
+ * `đ` d, `ı` i, `þ` th), so `Søren` and `Łukasz` compare with their plain spellings too. Marks go
+ * only from Latin, Greek and Cyrillic letters (`ё` е): in other scripts they are letters of their
+ * own (a Devanagari vowel sign), and dropping them would make two different names one.
+ */
+export function foldDiacritics(lower: string): string {
+  if (ASCII.test(lower)) return lower;
+  return lower
+    .normalize('NFKD')
+    .replace(MARKS_ON_LETTERS, '')
+    .replace(UNDECOMPOSED, (c) => UNDECOMPOSED_AS[c])
+    .normalize('NFC');
+}
+
+const ASCII = /^[ -~]*$/;
+const MARKS_ON_LETTERS = /(?<=[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]\p{M}*)\p{M}+/gu;
+/** Lucene's ASCIIFoldingFilter spellings of the lower-case Latin letters without a decomposition. */
+const UNDECOMPOSED_AS: Readonly<Record<string, string>> = {
+  ø: 'o',
+  ł: 'l',
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ı: 'i',
+  ħ: 'h',
+  ŧ: 't',
+  ƒ: 'f',
+  ĸ: 'q',
+};
+const UNDECOMPOSED = new RegExp(`[${Object.keys(UNDECOMPOSED_AS).join('')}]`, 'gu');
+
 /** Why a phone was not accepted: not a number at all, or a number no region assigns (a mistyped mobile). */
 export type PhoneProblem = 'malformed' | 'not-valid';
 

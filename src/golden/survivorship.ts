@@ -11,6 +11,7 @@
 import type { SourceName } from '../vocabulary';
 import { compareIds } from '../vocabulary/event-order';
 import { millisFromIso } from '../iso-time';
+import { foldDiacritics } from '../canonical';
 import { displayValue, type Candidate, type GoldenField, type GoldenValue } from './fields';
 import type { FieldRules, SurvivorshipRule } from './rules';
 
@@ -46,7 +47,8 @@ export function matchKey(value: GoldenValue, compare: FieldRules['compare']): st
   if (compare === 'exact') return value;
   // Full-width and half-width forms of one character count as one value.
   const folded = value.trim().normalize('NFKC').toLowerCase();
-  return compare === 'place' ? folded.replace(/\s+/g, '').replace(PLACE_SUFFIX, '') : folded;
+  // A place with and without its diacritics (`München`, `Munchen`) is one place too.
+  return compare === 'place' ? foldDiacritics(folded).replace(/\s+/g, '').replace(PLACE_SUFFIX, '') : folded;
 }
 
 /** A record's time as a score (`Date.parse`'s value; the canonical form read without it: every field of every customer of a list may ask). */

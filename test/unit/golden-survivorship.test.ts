@@ -346,6 +346,8 @@ describe('Golden fields: survivorship mechanics', () => {
   it('folds place suffixes and case only where the field says so', () => {
     expect(matchKey('广东省', 'place')).toBe(matchKey('广东', 'place'));
     expect(matchKey('广西壮族自治区', 'place')).toBe('广西');
+    expect(matchKey('München', 'place')).toBe(matchKey('Munchen', 'place'));
+    expect(matchKey('Zoë', 'caseless')).not.toBe(matchKey('Zoe', 'caseless'));
     expect(matchKey('Wang@QQ.com', 'caseless')).toBe('wang@qq.com');
     expect(matchKey('北京市', 'exact')).not.toBe(matchKey('北京', 'exact'));
   });

@@ -1,6 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { foldText, normalizeDate, normalizeEmail, normalizeGender, normalizePassport, normalizePhone, normalizeResidentId, parsePhone } from '../../src/canonical';
+import {
+  foldDiacritics,
+  foldText,
+  normalizeDate,
+  normalizeEmail,
+  normalizeGender,
+  normalizePassport,
+  normalizePhone,
+  normalizeResidentId,
+  parsePhone,
+} from '../../src/canonical';
 import { normalizeIdentifier } from '../../src/identifiers';
 import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
 import { recordRegion, stagePage } from '../../src/idmap/stage';
@@ -18,6 +28,14 @@ describe('text folding before any parsing', () => {
   it('turns full-width digits, letters and ideographic spaces into ASCII and folds whitespace', () => {
     expect(foldText('１５０３５６９８１０１')).toBe('15035698101');
     expect(foldText('\u3000Ｚｈａｎｇ\u00a0\u00a0Wei\u200b ')).toBe('Zhang Wei');
+  });
+
+  it('drops diacritics from Latin, Greek and Cyrillic letters and spells the undecomposed Latin letters as ASCII folding does', () => {
+    expect(foldDiacritics('nguyễn đức')).toBe('nguyen duc');
+    expect(foldDiacritics('søren æbeltoft weiß łódź ışık þór œuvre')).toBe('soren aebeltoft weiss lodz isik thor oeuvre');
+    expect(foldDiacritics('ёлкин άννα')).toBe('елкин αννα');
+    // Han, Hangul and kana come back as they were (composed), a Devanagari vowel sign stays.
+    expect(foldDiacritics('张伟 김민준 が सीता')).toBe('张伟 김민준 が सीता');
   });
 
   it('reads full-width phone digits as the number they spell', () => {

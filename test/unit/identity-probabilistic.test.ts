@@ -47,6 +47,26 @@ describe('names as evidence', () => {
     expect(names('Wei Zhang', 'zhang  WEI')).toBe('exact');
   });
 
+  it('reads a name with and without its diacritics as one, also letters Unicode does not decompose (ø, ł, ß, đ, ı)', () => {
+    expect(names('Sören Müller', 'Soren Muller')).toBe('exact');
+    expect(names('Søren Kierkegaard', 'Soren Kierkegaard')).toBe('exact');
+    expect(names('Łukasz Nowak', 'Lukasz Nowak')).toBe('exact');
+    expect(names('Đặng Văn Đức', 'Dang Van Duc')).toBe('exact');
+    expect(names('Işık Yılmaz', 'Isik Yilmaz')).toBe('exact');
+    expect(names('Ægir Þórsson', 'Aegir Thorsson')).toBe('exact');
+    expect(nameForm('Weiß')).toEqual({ script: 'l', text: 'weiss', words: ['weiss'] });
+    // A different name stays different.
+    expect(names('Søren Berg', 'Sara Berg')).not.toBe('exact');
+  });
+
+  it('keeps the marks of scripts whose marks are letters: two Devanagari names, two kana, not one', () => {
+    // सीता (Sita) and सता differ by a vowel sign; が and か by a voicing mark.
+    expect(names('सीता देवी', 'सता देवी')).toBeNull();
+    expect(names('が', 'か')).toBeNull();
+    expect(names('सीता देवी', 'सीता  देवी')).toBe('exact');
+    expect(nameForm('ハンガリー')?.text).toBe('ハンガリー');
+  });
+
   it('reads characters and pinyin as one name, in either order, and a homophone typed for a character', () => {
     expect(names('张伟', 'Zhang Wei')).toBe('alias');
     expect(names('张伟', 'WEI ZHANG')).toBe('alias');
@@ -137,6 +157,9 @@ describe('name and birthday keys for the rules tier', () => {
     // The same surname with an English given name, or a one-word handle: nothing to tell.
     expect(cmp('张伟', 'Sunny Zhang')).toBe('unknown');
     expect(cmp('张伟', 'zhangwei88')).toBe('unknown');
+    // Diacritics and the letters Unicode does not decompose: one name, not a name in another script.
+    expect(cmp('Søren Berg', 'Soren Berg')).toBe('agree');
+    expect(cmp('Łukasz Nowak', 'Lukasz Nowak')).toBe('agree');
     expect(nameKey('张伟')!.length).toBeLessThanOrEqual(20);
   });
 
@@ -195,6 +218,17 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect([pair('陕西省', 'Shaanxi'), pair('陕西省', 'Shanxi'), pair('山西省', 'Shanxi')]).toEqual([true, false, true]);
     expect(pair('广州', '廣州')).toBe(false);
     expect(pair('San Francisco', 'SanFrancisco')).toBe(false);
+  });
+
+  it('reads a place or a street with and without its diacritics as one (München, Munchen; Straße, Strasse)', () => {
+    expect(placeOf('München')).toBe('munchen');
+    expect(samePlace(placeOf('Zürich')!, placeOf('Zurich')!)).toBe(true);
+    expect(samePlace(placeOf('São Paulo')!, placeOf('Sao Paulo')!)).toBe(true);
+    expect(samePlace(placeOf('Kraków')!, placeOf('Krakow')!)).toBe(true);
+    expect(streetOf('12 Hauptstraße')).toBe(streetOf('12 Hauptstrasse'));
+    expect(streetOf('Øster Allé 4')).toBe('oster alle 4');
+    const at = (city: string, address: string) => featuresOf('s', 'r', { city, postcode: '80331', address, country: 'DE' }, []);
+    expect(compareRecords(at('München', 'Weißenburger Straße 3'), at('Munchen', 'Weissenburger Strasse 3'))[3]).toBe('address');
   });
 
   it('grades where two records live, one level for the locality: street address, postcode, city, province, different', () => {

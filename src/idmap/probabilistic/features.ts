@@ -5,7 +5,7 @@
  * with the rest without scanning every source again.
  */
 import { pinyin } from 'pinyin-pro';
-import { foldText, normalizeDate, normalizeGender } from '../../canonical';
+import { foldDiacritics, foldText, normalizeDate, normalizeGender } from '../../canonical';
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
@@ -140,10 +140,7 @@ const STREET_WORDS: Readonly<Record<string, string>> = {
 
 /** A street address folded for comparison: lower-case letters and digits as words, street words abbreviated one way; null under 3 characters. */
 export function streetOf(raw: string | null | undefined): string | null {
-  const words = foldText(raw)
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+  const words = foldDiacritics(foldText(raw).toLowerCase())
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .map((w) => STREET_WORDS[w] ?? w);
@@ -155,7 +152,7 @@ const PLACE_SUFFIX = /(特别行政区|维吾尔自治区|壮族自治区|回族
 
 /** A place name folded for comparison: `上海市` and `上海` agree, as do `Shanghai` and `shanghai city`. */
 export function placeOf(raw: string | null | undefined): string | null {
-  const s = foldText(raw).toLowerCase().replace(/\s+/g, ' ');
+  const s = foldDiacritics(foldText(raw).toLowerCase());
   const out = s.replace(PLACE_SUFFIX, '').trim();
   return out || null;
 }

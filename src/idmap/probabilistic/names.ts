@@ -7,7 +7,7 @@
  * initial for the given name, or one part of the name only); a different one.
  */
 import { pinyin } from 'pinyin-pro';
-import { foldText } from '../../canonical';
+import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
 import { sameGivenName } from './nicknames';
 
@@ -68,11 +68,8 @@ export function nameForm(raw: string | null | undefined): NameForm | null {
 function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
-  const words = s
-    // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
-    .replace(PINYIN_U, '$1v$2')
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+  // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
+  const words = foldDiacritics(s.replace(PINYIN_U, '$1v$2'))
     .split(/[\s\p{P}\p{S}\d]+/u)
     .filter(Boolean)
     .map((w) => (w.length <= 4 && PASSPORT_U.test(w) ? w.replace(PASSPORT_U, '$1v$2') : w));
