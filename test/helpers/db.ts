@@ -25,8 +25,12 @@ export interface TestDatabase {
 
 const tmpRoot = tempDir('test');
 
-/** A new empty database on the selected engine. */
-export async function freshDatabase(label = 'db'): Promise<TestDatabase> {
+/**
+ * A new empty database on the selected engine. MariaDB databases are made with the binary
+ * collation unless `collation` names another (a database made with the server's default,
+ * `utf8mb4_general_ci`, compares text ignoring case); SQLite compares text byte for byte.
+ */
+export async function freshDatabase(label = 'db', opts: { collation?: string } = {}): Promise<TestDatabase> {
   const name = `c360_t_${label.replace(/\W/g, '_').slice(0, 20)}_${crypto.randomBytes(4).toString('hex')}`;
   if (testEngine === 'sqlite') {
     const filename = path.join(tmpRoot, `${name}.sqlite`);
@@ -45,7 +49,7 @@ export async function freshDatabase(label = 'db'): Promise<TestDatabase> {
   if (!base) throw new Error('C360_TEST_DB=mariadb needs C360_TEST_MYSQL_URL (e.g. mysql://root@127.0.0.1:3307/)');
   const admin = openDatabase({ client: 'mysql', url: base });
   try {
-    await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', [name]);
+    await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4 COLLATE ??', [name, opts.collation ?? 'utf8mb4_bin']);
   } finally {
     await admin.destroy();
   }

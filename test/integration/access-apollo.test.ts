@@ -21,9 +21,11 @@ import { buildRoleSchemas } from '../../src/access/role-schema';
 import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy, sha256Hex, type Policy } from '../../src/access/policy';
 import { limitsPlugin, safelistCache } from '../../src/access/limits';
 import { auditPlugin, createAuditLog, type AuditLog } from '../../src/access/audit';
-import { migrateAccessDown } from '../../src/access/migrations';
+import { ACCESS_MIGRATIONS, migrateAccessDown } from '../../src/access/migrations';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { accessWorld, type AccessWorld } from '../helpers/access-world';
+
+const ACCESS = ACCESS_MIGRATIONS.map(([name]) => name);
 
 const log = pino({ level: 'silent' });
 const full = buildSchema(demoRegistry());
@@ -319,9 +321,9 @@ describe('Access audit: migrations', () => {
     const db = await freshDatabase('access_shared');
     try {
       await db.db.migrate.latest(other);
-      expect(await createAuditLog(db.db).migrate()).toEqual(['20261122000000_access_audit']);
+      expect(await createAuditLog(db.db).migrate()).toEqual(ACCESS);
       expect((await db.db.migrate.list(other))[1]).toEqual([]);
-      expect(await migrateAccessDown(db.db)).toEqual(['20261122000000_access_audit']);
+      expect(await migrateAccessDown(db.db)).toEqual([...ACCESS].reverse());
       expect(await db.db.schema.hasTable('other_things')).toBe(true);
     } finally {
       await db.drop();
@@ -332,10 +334,10 @@ describe('Access audit: migrations', () => {
     const db = await freshDatabase('access_mig');
     try {
       const log = createAuditLog(db.db);
-      expect(await log.migrate()).toEqual(['20261122000000_access_audit']);
+      expect(await log.migrate()).toEqual(ACCESS);
       expect(await log.migrate()).toEqual([]);
       expect(await db.db.schema.hasTable('c360_access_audit')).toBe(true);
-      expect(await migrateAccessDown(db.db)).toEqual(['20261122000000_access_audit']);
+      expect(await migrateAccessDown(db.db)).toEqual([...ACCESS].reverse());
       expect(await db.db.schema.hasTable('c360_access_audit')).toBe(false);
     } finally {
       await db.drop();

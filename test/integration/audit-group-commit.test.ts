@@ -11,24 +11,11 @@ import type { Knex } from 'knex';
 import type { GraphQLResolveInfo } from 'graphql';
 import { auditCollectorOf, auditPlugin, createAuditLog, groupCommit, monotonicUlid, type AuditLog } from '../../src/access/audit';
 import type { Context } from '../../src/context';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { auditDatabase } from '../helpers/audit';
 import { directReads, openDatabase, type DirectReads } from '../../src/db';
 import { tempDir } from '../helpers/tmp';
 
-let tdb: TestDatabase;
-let auditLog: AuditLog;
-
-beforeAll(async () => {
-  tdb = await freshDatabase('audit');
-  auditLog = createAuditLog(tdb.db);
-  await auditLog.migrate();
-});
-afterAll(async () => {
-  await tdb?.drop();
-});
-beforeEach(async () => {
-  await tdb.db('c360_access_audit').delete();
-});
+const audit = auditDatabase('audit');
 
 const entry = (requestId: string, customerId: string) => ({
   at: new Date().toISOString(),
@@ -58,16 +45,16 @@ async function insertsDuring(db: Knex, run: () => Promise<unknown>): Promise<num
 
 describe('Access audit: group commit', () => {
   it('commits the rows of 20 concurrent requests in one INSERT, every row present and readable', async () => {
-    const inserts = await insertsDuring(tdb.db, () => Promise.all(Array.from({ length: 20 }, (_, i) => auditLog.record([entry(`r${i}`, `c${i}`)]))));
+    const inserts = await insertsDuring(audit.tdb.db, () => Promise.all(Array.from({ length: 20 }, (_, i) => audit.auditLog.record([entry(`r${i}`, `c${i}`)]))));
     expect(inserts).toBe(1);
-    const rows = await auditLog.query({ first: 100 });
+    const rows = await audit.auditLog.query({ first: 100 });
     expect(rows.map((r) => r.requestId).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`).sort());
     expect(rows[0].fields).toEqual(['CrmContact.name', 'Customer.phone']);
   });
 
   it('writes a request of more rows than one INSERT carries completely', async () => {
-    await auditLog.record(Array.from({ length: 450 }, (_, i) => entry('big', `c${i}`)));
-    expect(await tdb.db('c360_access_audit').where({ request_id: 'big' }).count({ n: '*' })).toEqual([{ n: 450 }]);
+    await audit.auditLog.record(Array.from({ length: 450 }, (_, i) => entry('big', `c${i}`)));
+    expect(await audit.tdb.db('c360_access_audit').where({ request_id: 'big' }).count({ n: '*' })).toEqual([{ n: 450 }]);
   });
 
   it('writes the calls of one event-loop turn together, settles each caller once its write has finished, and fails every caller of a failed write', async () => {
@@ -211,14 +198,14 @@ describe('Access audit: the response waits for its rows, within a deadline', () 
   };
 
   it('answers the data once the audit row is committed', async () => {
-    const { status, body } = await ask(auditLog);
+    const { status, body } = await ask(audit.auditLog);
     expect(status).toBe(200);
     expect(body.data).toEqual({ phone: '+8613800138000' });
-    expect((await auditLog.query()).map((e) => e.requestId)).toEqual(['q1']);
+    expect((await audit.auditLog.query()).map((e) => e.requestId)).toEqual(['q1']);
   });
 
   it('withholds the data as ONEID_UNAVAILABLE, with Retry-After, when the audit write hangs past its deadline', async () => {
-    const frozen: AuditLog = { ...auditLog, record: () => new Promise<void>(() => undefined) };
+    const frozen: AuditLog = { ...audit.auditLog, record: () => new Promise<void>(() => undefined) };
     const started = Date.now();
     const { status, retryAfter, body } = await ask(frozen, 100);
     expect(Date.now() - started).toBeLessThan(30_000);

@@ -3,30 +3,17 @@
  * past it are deleted, the oldest first and a bounded chunk a statement, rows within it are
  * kept, and a pass that fails is logged and never thrown. Real database (the test engine).
  */
-import { createAuditLog, type AuditEntry, type AuditLog } from '../../src/access/audit';
+import { createAuditLog, type AuditEntry } from '../../src/access/audit';
 import { startAuditRetention } from '../../src/access/audit-retention';
 import { openDatabase } from '../../src/db';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { auditDatabase } from '../helpers/audit';
 import { captureLog } from '../helpers/log-capture';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-03T12:00:00.000Z');
 const daysAgo = (d: number) => new Date(NOW - d * DAY).toISOString();
 
-let tdb: TestDatabase;
-let auditLog: AuditLog;
-
-beforeAll(async () => {
-  tdb = await freshDatabase('audit_ret');
-  auditLog = createAuditLog(tdb.db);
-  await auditLog.migrate();
-});
-afterAll(async () => {
-  await tdb?.drop();
-});
-beforeEach(async () => {
-  await tdb.db('c360_access_audit').delete();
-});
+const audit = auditDatabase('audit_ret');
 
 const entry = (at: string, customerId: string): Omit<AuditEntry, 'id'> => ({
   at,
@@ -40,29 +27,29 @@ const entry = (at: string, customerId: string): Omit<AuditEntry, 'id'> => ({
 });
 
 /** The customers whose entries are left, oldest first. */
-const left = async () => (await auditLog.query({ first: 500 })).reverse().map((e) => e.customerId);
+const left = async () => (await audit.auditLog.query({ first: 500 })).reverse().map((e) => e.customerId);
 
 describe('Audit retention', () => {
   it('deletes the entries made before the cutoff, the oldest first and about `max` a call, and keeps the rest', async () => {
-    await auditLog.record([entry(daysAgo(40), 'c40'), entry(daysAgo(35), 'c35'), entry(daysAgo(31), 'c31'), entry(daysAgo(29), 'c29'), entry(daysAgo(1), 'c1')]);
-    expect(await auditLog.prune(daysAgo(30), 2)).toBe(2);
+    await audit.auditLog.record([entry(daysAgo(40), 'c40'), entry(daysAgo(35), 'c35'), entry(daysAgo(31), 'c31'), entry(daysAgo(29), 'c29'), entry(daysAgo(1), 'c1')]);
+    expect(await audit.auditLog.prune(daysAgo(30), 2)).toBe(2);
     expect(await left()).toEqual(['c31', 'c29', 'c1']);
-    expect(await auditLog.prune(daysAgo(30), 2)).toBe(1);
-    expect(await auditLog.prune(daysAgo(30), 2)).toBe(0);
+    expect(await audit.auditLog.prune(daysAgo(30), 2)).toBe(1);
+    expect(await audit.auditLog.prune(daysAgo(30), 2)).toBe(0);
     expect(await left()).toEqual(['c29', 'c1']);
   });
 
   it('deletes entries of one instant together, so a chunk never splits a request’s rows by time', async () => {
     const at = daysAgo(50);
-    await auditLog.record([entry(at, 'a'), entry(at, 'b'), entry(at, 'c'), entry(daysAgo(45), 'd')]);
-    expect(await auditLog.prune(daysAgo(30), 1)).toBe(3);
+    await audit.auditLog.record([entry(at, 'a'), entry(at, 'b'), entry(at, 'c'), entry(daysAgo(45), 'd')]);
+    expect(await audit.auditLog.prune(daysAgo(30), 1)).toBe(3);
     expect(await left()).toEqual(['d']);
   });
 
   it('runs a pass when it starts: every entry past the retention goes in chunks, one log line says how many, without ids or principals', async () => {
-    await auditLog.record([...Array.from({ length: 7 }, (_, i) => entry(daysAgo(31 + i), `old-${i}`)), entry(daysAgo(29), 'kept-1'), entry(daysAgo(0), 'kept-2')]);
+    await audit.auditLog.record([...Array.from({ length: 7 }, (_, i) => entry(daysAgo(31 + i), `old-${i}`)), entry(daysAgo(29), 'kept-1'), entry(daysAgo(0), 'kept-2')]);
     const captured = captureLog('info');
-    const retention = startAuditRetention(auditLog, { days: 30, chunk: 2, pauseMs: 1, now: () => NOW, log: captured.log });
+    const retention = startAuditRetention(audit.auditLog, { days: 30, chunk: 2, pauseMs: 1, now: () => NOW, log: captured.log });
     // The pass started with it: runOnce answers that pass rather than starting a second one.
     expect(await retention.runOnce()).toBe(7);
     await retention.close();
@@ -73,15 +60,15 @@ describe('Audit retention', () => {
   });
 
   it('runs no further pass once closed', async () => {
-    const retention = startAuditRetention(auditLog, { days: 30, everyMs: 5, now: () => NOW });
+    const retention = startAuditRetention(audit.auditLog, { days: 30, everyMs: 5, now: () => NOW });
     await retention.close();
-    await auditLog.record([entry(daysAgo(60), 'after-close')]);
+    await audit.auditLog.record([entry(daysAgo(60), 'after-close')]);
     await new Promise((r) => setTimeout(r, 100));
     expect(await left()).toEqual(['after-close']);
   });
 
   it('logs a pass that fails and throws nothing: the next pass takes what is left', async () => {
-    const gone = openDatabase(tdb.connection);
+    const gone = openDatabase(audit.tdb.connection);
     const broken = createAuditLog(gone);
     await gone.destroy();
     const captured = captureLog('info');

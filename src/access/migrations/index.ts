@@ -5,8 +5,12 @@
  */
 import type { Knex } from 'knex';
 import * as accessAudit from './20261122000000_access_audit';
+import * as auditExactText from './20261204000000_audit_exact_text';
 
-export const ACCESS_MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [['20261122000000_access_audit', accessAudit]];
+export const ACCESS_MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
+  ['20261122000000_access_audit', accessAudit],
+  ['20261204000000_audit_exact_text', auditExactText],
+];
 
 const source: Knex.MigrationSource<string> = {
   getMigrations: async () => ACCESS_MIGRATIONS.map(([name]) => name),
