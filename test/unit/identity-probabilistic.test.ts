@@ -251,6 +251,18 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect([sameStreet('12 king st', '12 kign st'), sameStreet('12 king st', '21 king st'), sameStreet('king st', 'kign st')]).toEqual([true, false, true]);
   });
 
+  it('tells two houses on one road apart wherever the house number stands (after the road in a Chinese address)', () => {
+    const same = (a: string, b: string) => sameStreet(streetOf(a)!, streetOf(b)!);
+    // A Chinese address writes the number after the road: two houses a character apart.
+    expect(same('朝阳区建国路88号', '朝阳区建国路86号')).toBe(false);
+    expect(same('北京市朝阳区建国路88号', '北京朝阳建国路88号')).toBe(true);
+    expect(same('朝阳区建国路88号3号楼2单元301室', '朝阳区建国路88号3-2-301')).toBe(true);
+    // A street without a number is not an address on it.
+    expect(same('King Street', '12 King Street')).toBe(false);
+    expect(same('建国路', '建国路88号')).toBe(false);
+    expect(same('12 King Street', '12 King Street Apt 4')).toBe(true);
+  });
+
   it('tells a value held at the same time from one held in periods that do not overlap (a recycled number)', () => {
     const a: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2019-01-01', to: '2021-06-30' }];
     const b: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: '2022-03-01', to: null }];
@@ -283,6 +295,9 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('harrison boulter', '3070', '7 Grey St')), blockKeys(f('har risn boultre', '3070', '7 grey street')))).toBe(true);
     expect(shared(blockKeys(f('harrison boulter', '3070', '7 Grey St')), blockKeys(f('har risn boultre', '3070', '9 grey street')))).toBe(false);
     expect(shared(blockKeys(f('harrison boulter', '3070', 'Grey St')), blockKeys(f('har risn boultre', '3070', 'grey street')))).toBe(false);
+    // A Chinese address's house number stands after the road.
+    expect(shared(blockKeys(f('张伟', '100022', '朝阳区建国路88号')), blockKeys(f('李娜', '100022', '北京朝阳建国路88号')))).toBe(true);
+    expect(shared(blockKeys(f('张伟', '100022', '朝阳区建国路88号')), blockKeys(f('李娜', '100022', '朝阳区建国路86号')))).toBe(false);
   });
 });
 

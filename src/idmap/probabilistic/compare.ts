@@ -4,7 +4,7 @@
  * weighs nothing: neither for nor against).
  */
 import { compareNames, nameGroupKey, NAME_LEVELS } from './names';
-import { samePlace, type HeldValue, type MatchFeatures } from './features';
+import { houseNumber, samePlace, type HeldValue, type MatchFeatures } from './features';
 import { jaroWinkler } from './strings';
 
 export interface Comparison {
@@ -44,10 +44,17 @@ export function compareBirthdays(a: string | null, b: string | null): (typeof BI
 
 export const PLACE_LEVELS = ['address', 'postcode', 'city', 'province', 'different'] as const;
 
-/** Two folded street addresses (`streetOf`) name one address: the same, or the same house number (or none on both) and Jaro-Winkler ≥ 0.9 (a typo). */
+/**
+ * Two folded street addresses (`streetOf`) name one address: the same, or the same house number
+ * (or none on both) and Jaro-Winkler ≥ 0.9 (a typo in a word). The house number is the first
+ * number wherever it stands: a Chinese address writes it after the road (`建国路88号` and
+ * `建国路86号` are two houses, a character apart). Later numbers (a flat, a unit) are left to the
+ * words' similarity: on FEBRL, requiring them equal too lost 0.6% of one person's address pairs to
+ * digit typos (docs/identity.md §3).
+ */
 export function sameStreet(x: string, y: string): boolean {
   if (x === y) return true;
-  if (/^\d+/.exec(x)?.[0] !== /^\d+/.exec(y)?.[0]) return false;
+  if (houseNumber(x) !== houseNumber(y)) return false;
   return jaroWinkler(x, y) >= 0.9;
 }
 

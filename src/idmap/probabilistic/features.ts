@@ -108,6 +108,11 @@ export function postcodeOf(raw: string | null | undefined): string | null {
   return /^[A-Z0-9]{3,10}$/.test(s) ? s : null;
 }
 
+/** A folded street address's house number: its first number, wherever it stands (after the road in `建国路88号`); null without one. */
+export function houseNumber(street: string): string | null {
+  return /\d+/.exec(street)?.[0] ?? null;
+}
+
 /** Usual street words and their abbreviations, written one way. */
 const STREET_WORDS: Readonly<Record<string, string>> = {
   street: 'st',
@@ -209,8 +214,8 @@ export function blockKeys(f: MatchFeatures): string[] {
   }
   if (f.name) for (const n of nameBlockForms(f.name)) keys.add(`n:${n}`);
   // Postcode and house number: survives a typo in the name and a birthday mistyped or missing.
-  const number = f.street && /^\d+/.exec(f.street);
-  if (f.postcode && number) keys.add(`a:${f.country ?? ''}${f.postcode} ${number[0]}`);
+  const number = f.street && houseNumber(f.street);
+  if (f.postcode && number) keys.add(`a:${f.country ?? ''}${f.postcode} ${number}`);
   for (const v of f.values) {
     keys.add(`i:${v.kind}:${v.key}`);
     if (v.kind === 'EMAIL') {
