@@ -256,6 +256,14 @@ describe('birthdays, places and identifiers as evidence', () => {
     // A Chinese address writes the number after the road: two houses a character apart.
     expect(same('朝阳区建国路88号', '朝阳区建国路86号')).toBe(false);
     expect(same('北京市朝阳区建国路88号', '北京朝阳建国路88号')).toBe(true);
+    // The divisions it opens with, written in full, in part or not at all.
+    expect(streetOf('北京市朝阳区建国路88号')).toBe('建国路88号');
+    expect(streetOf('广西壮族自治区南宁市青秀区民族大道100号')).toBe('民族大道100号');
+    expect(streetOf('北京市朝阳区')).toBeNull();
+    expect(same('广东省深圳市南山区高新南一道9号', '深圳南山高新南一道9号')).toBe(true);
+    expect(same('上海市浦东新区陆家嘴环路1000号', '陆家嘴环路1000号')).toBe(true);
+    expect(same('深圳南山高新南一道9号', '深圳南山高新南一道19号')).toBe(false);
+    expect(same('南山区高新南一道9号', '南山区科技南一道9号')).toBe(false);
     expect(same('朝阳区建国路88号3号楼2单元301室', '朝阳区建国路88号3-2-301')).toBe(true);
     // A street without a number is not an address on it.
     expect(same('King Street', '12 King Street')).toBe(false);

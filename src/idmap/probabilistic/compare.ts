@@ -55,8 +55,14 @@ export const PLACE_LEVELS = ['address', 'postcode', 'city', 'province', 'differe
 export function sameStreet(x: string, y: string): boolean {
   if (x === y) return true;
   if (houseNumber(x) !== houseNumber(y)) return false;
+  // A Chinese address opening with a division the other leaves out (`北京朝阳建国路88号`, `建国路88号`): from the road on, one.
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  if (HAN_ROAD.test(short) && long.endsWith(short)) return true;
   return jaroWinkler(x, y) >= 0.9;
 }
+
+/** A Chinese address from its road on: two characters or more before anything else. */
+const HAN_ROAD = /^\p{Script=Han}{2,}/u;
 
 /**
  * Where the two records live, one level for the whole locality (address, postcode, city and

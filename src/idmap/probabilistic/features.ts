@@ -113,6 +113,14 @@ export function houseNumber(street: string): string | null {
   return /\d+/.exec(street)?.[0] ?? null;
 }
 
+/**
+ * The divisions a Chinese address opens with (province, city, district, county, town), which
+ * records write in full, in part or not at all: `北京市朝阳区建国路88号` and `朝阳区建国路88号` name one
+ * house. City and province are compared on their own. A division written without its suffix
+ * (`北京朝阳建国路88号`) stays, and `sameStreet` reads the shorter address at the end of the longer.
+ */
+const CN_DIVISIONS = /^(?:\p{Script=Han}{2,}?(?:特别行政区|自治区|自治州|省|市|地区|盟|区|县|旗|镇|乡|街道))+/u;
+
 /** Usual street words and their abbreviations, written one way. */
 const STREET_WORDS: Readonly<Record<string, string>> = {
   street: 'st',
@@ -143,9 +151,13 @@ const STREET_WORDS: Readonly<Record<string, string>> = {
   west: 'w',
 };
 
-/** A street address folded for comparison: lower-case letters and digits as words, street words abbreviated one way; null under 3 characters. */
+/**
+ * A street address folded for comparison: lower-case letters and digits as words, street words
+ * abbreviated one way, the divisions a Chinese address opens with left out; null under 3 characters.
+ */
 export function streetOf(raw: string | null | undefined): string | null {
   const words = foldDiacritics(foldText(raw).toLowerCase())
+    .replace(CN_DIVISIONS, '')
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .map((w) => STREET_WORDS[w] ?? w);
