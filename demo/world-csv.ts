@@ -20,7 +20,7 @@
  * | `phone`, `email` | no | as typed; resolution normalizes them (a phone without a country code is read in the record's `country`, else CN, US for `global_store`) |
  * | `city`, `province` | no | as written (for an Australian record: suburb and state) |
  * | `resident_id`, `passport`, `member_no` | no | identifiers; `member_no` is a `MEMBER_NO` (exclusive: two different numbers say two people) |
- * | `country` | no | ISO 3166 alpha-2: the record's phones without a country code are read there |
+ * | `country` | no | ISO 3166 alpha-2 or alpha-3 code, or the country's name in English or Chinese: the record's phones without a country code are read there |
  * | `postcode`, `address` | no | postcode and street address (house number and street), compared by the probabilistic tier |
  *
  * Empty fields are "not known". Any other column, a missing required column, an unknown

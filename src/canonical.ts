@@ -4,6 +4,9 @@
  * so callers decide whether null means "absent" or "malformed".
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import countries from 'i18n-iso-countries';
+import countryNamesEn from 'i18n-iso-countries/langs/en.json';
+import countryNamesZh from 'i18n-iso-countries/langs/zh.json';
 import type { Gender, Money } from './vocabulary';
 import { isoFromMillis } from './iso-time';
 
@@ -59,6 +62,38 @@ const UNDECOMPOSED_AS: Readonly<Record<string, string>> = {
   ĸ: 'q',
 };
 const UNDECOMPOSED = new RegExp(`[${Object.keys(UNDECOMPOSED_AS).join('')}]`, 'gu');
+
+countries.registerLocale(countryNamesEn);
+countries.registerLocale(countryNamesZh);
+
+/**
+ * A country as its ISO 3166 alpha-2 code, however a record writes it: the code (`de`), its
+ * alpha-3 (`DEU`), or its name in English or Chinese with the usual short forms (`Germany`,
+ * `USA`, `UK`, `德国`, `中国`); null when it names no country. Taking the first two letters instead
+ * made `China` Switzerland and `Germany` Georgia.
+ */
+export function normalizeCountry(raw: unknown): CountryCode | null {
+  const s = foldText(raw);
+  if (!s) return null;
+  let code = knownCountries.get(s);
+  if (code === undefined) {
+    if (knownCountries.size >= 1000) knownCountries.clear();
+    knownCountries.set(s, (code = countryCodeOf(s)));
+  }
+  return code;
+}
+
+const knownCountries = new Map<string, CountryCode | null>();
+
+function countryCodeOf(s: string): CountryCode | null {
+  const upper = s.toUpperCase();
+  const code =
+    (upper.length === 2 && countries.isValid(upper) ? upper : undefined) ??
+    (upper.length === 3 ? countries.alpha3ToAlpha2(upper) : undefined) ??
+    countries.getAlpha2Code(s, 'en') ??
+    countries.getAlpha2Code(s, 'zh');
+  return code ? (code as CountryCode) : null;
+}
 
 /** Why a phone was not accepted: not a number at all, or a number no region assigns (a mistyped mobile). */
 export type PhoneProblem = 'malformed' | 'not-valid';

@@ -7,7 +7,7 @@
  * writes the page before; anything not prepared there is prepared here, the same way.
  */
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
-import { foldText, normalizeDate } from '../canonical';
+import { foldText, normalizeCountry, normalizeDate } from '../canonical';
 import type { IdentifierKind, ScannedRecord } from '../vocabulary';
 import { birthdayHash, nameKey } from './evidence';
 import { comparedTraits, type ComparedTraits } from './probabilistic/features';
@@ -36,8 +36,8 @@ export interface PreparedRecord {
 
 /** Where a record's phones without a country code are read: its own country when it says one, else its source's region. */
 export function regionOf(r: Pick<ScannedRecord, 'traits'>, sourceRegion: CountryCode): CountryCode {
-  const c = foldText(r.traits?.country).toUpperCase();
-  return c && isSupportedCountry(c) ? (c as CountryCode) : sourceRegion;
+  const c = normalizeCountry(r.traits?.country);
+  return c && isSupportedCountry(c) ? c : sourceRegion;
 }
 
 export function prepareRecord(r: ScannedRecord, sourceRegion: CountryCode): PreparedRecord {

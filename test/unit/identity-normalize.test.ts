@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   foldDiacritics,
   foldText,
+  normalizeCountry,
   normalizeDate,
   normalizeEmail,
   normalizeGender,
@@ -152,6 +153,18 @@ describe('the region a record is read in', () => {
     expect(recordRegion({ source: 'other' }, r)).toBe('CN');
     expect(recordRegion({ source: 'other', traits: { country: 'gb' } }, r)).toBe('GB');
     expect(recordRegion({ source: 'other', traits: { country: 'Narnia' } }, r)).toBe('CN');
+    // A country written as a name or an alpha-3 code: not its first two letters (Switzerland, Georgia).
+    expect(recordRegion({ source: 'other', traits: { country: 'United States' } }, r)).toBe('US');
+    expect(recordRegion({ source: 'us_shop', traits: { country: 'China' } }, r)).toBe('CN');
+    expect(recordRegion({ source: 'other', traits: { country: 'Germany' } }, r)).toBe('DE');
+  });
+
+  it('reads a country as its code, its alpha-3 code or its name in English or Chinese', () => {
+    expect(['de', ' DE ', 'DEU', 'Germany', 'germany', '德国'].map(normalizeCountry)).toEqual(['DE', 'DE', 'DE', 'DE', 'DE', 'DE']);
+    expect(['USA', 'U.S.A.', 'United States', '美国', 'US'].map(normalizeCountry)).toEqual(['US', 'US', 'US', 'US', 'US']);
+    expect(['UK', 'United Kingdom', 'GBR', 'GB'].map(normalizeCountry)).toEqual(['GB', 'GB', 'GB', 'GB']);
+    expect(['China', '中国', 'CHN', 'cn'].map(normalizeCountry)).toEqual(['CN', 'CN', 'CN', 'CN']);
+    expect(['Narnia', 'ZZ', 'XYZ', '', null, 42].map(normalizeCountry)).toEqual([null, null, null, null, null, null]);
   });
 
   it('is what staging uses: a US record and a Chinese record with the same digits do not collide', () => {

@@ -245,6 +245,9 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(place(at('2042', null, null), at('3000', null, null))).toBe('province');
     expect(place(at('2042', null, null, 'AU', null), at('3000', null, null, 'AU', null))).toBe('different');
     expect(place(home, at('2042', '12 King Street', 'Newtown', 'NZ'))).toBe('different');
+    // A country written as its name is that country, not its first two letters.
+    expect(place(home, at('2042', '12 King Street', 'Newtown', 'Australia'))).toBe('address');
+    expect(place(home, at('2042', '12 King Street', 'Newtown', 'Austria'))).toBe('different');
     expect(place(at(null, null, null, null, null), at('2042', '12 King Street'))).toBeNull();
     expect([postcodeOf('sw1a 1aa'), postcodeOf('100-0001'), postcodeOf('n/a'), postcodeOf('12')]).toEqual(['SW1A1AA', '1000001', null, null]);
     expect(streetOf('Flat 3, 27 North Road')).toBe('apt 3 27 n rd');

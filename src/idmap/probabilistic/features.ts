@@ -5,7 +5,7 @@
  * with the rest without scanning every source again.
  */
 import { pinyin } from 'pinyin-pro';
-import { foldDiacritics, foldText, normalizeDate, normalizeGender } from '../../canonical';
+import { foldDiacritics, foldText, normalizeCountry, normalizeDate, normalizeGender } from '../../canonical';
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
@@ -71,7 +71,7 @@ export function comparedTraits(traits: RawTraits | undefined): ComparedTraits {
     gender: g === 'MALE' ? 'M' : g === 'FEMALE' ? 'F' : null,
     city: placeOf(t.city),
     province: placeOf(t.province),
-    country: foldText(t.country).toUpperCase().slice(0, 2) || null,
+    country: normalizeCountry(t.country),
     postcode: postcodeOf(t.postcode),
     street: streetOf(t.address),
   };

@@ -275,7 +275,7 @@ export const optionsSchema = z
     identifiers: z.array(identifierMappingSchema).max(16).default([]),
     /**
      * Columns identity resolution reads as evidence beyond the profile fields (no profile field
-     * holds them): the record's country (ISO 3166 alpha-2; its phones without a country code are
+     * holds them): the record's country (an ISO 3166 code or the country's name in English or Chinese; its phones without a country code are
      * read there), postcode and street address (compared by the probabilistic tier).
      */
     traits: z.object({ country: sqlName, postcode: sqlName, address: sqlName }).partial().strict().default({}),
