@@ -302,6 +302,7 @@ const MONTH_NAME = `(${MONTHS.join('|')}|sept\\.?|(?:${MONTHS.map((x) => x.slice
 const YMD = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/;
 const COMPACT = /^(19|20)(\d{2})(\d{2})(\d{2})$/;
 const NUMERIC_YEAR_LAST = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/;
+const DOTTED = /^\d{1,2}\.\d{1,2}\.\d{4}$/;
 const DAY_MONTH_NAME = new RegExp(`^(\\d{1,2})(?:st|nd|rd|th)?[ -]${MONTH_NAME}[ ,-]+(\\d{4})$`);
 const MONTH_NAME_DAY = new RegExp(`^${MONTH_NAME}[ -](\\d{1,2})(?:st|nd|rd|th)?,?[ -](\\d{4})$`);
 /** A midnight after a date (a DATETIME or timestamp column holding a birthday), with or without a zone: the date as written. */
@@ -312,8 +313,9 @@ const MIDNIGHT = /[ t]00:00(?::00(?:\.0+)?)?(?: ?(?:z|utc|[+-]\d{2}:?\d{2}))?$/;
  * Read: `YYYY-MM-DD` with `-`, `/`, `.` or 年月日 (full-width too), optionally followed by a
  * midnight (`1990-03-04 00:00:00`, `1990-03-04T00:00:00Z`); `19900304`; an English month name
  * (`4 March 1990`, `Mar 4, 1990`, `04-Mar-1990`); and day and month before a four-digit year
- * (`04/03/1990`) in `order` when given, else only when they cannot be read the other way round
- * (`13/04/1990`, `04/13/1990`, `04/04/1990`). A time other than midnight is an instant, not a date.
+ * (`04/03/1990`) in `order` when given, else day first when written with dots (`04.03.1990`, as
+ * Europe writes it; no one writes the month first so), else only when they cannot be read the
+ * other way round (`13/04/1990`, `04/13/1990`, `04/04/1990`). A time other than midnight is an instant, not a date.
  */
 export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   if (typeof raw !== 'string') return null;
@@ -328,7 +330,8 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   if ((m = MONTH_NAME_DAY.exec(s))) return calendarDate(+m[3], monthOf(m[1]), +m[2]);
   if ((m = NUMERIC_YEAR_LAST.exec(s))) {
     const [a, b, y] = [+m[1], +m[2], +m[3]];
-    const dmy = order ? order === 'dmy' : a > 12 ? true : b > 12 ? false : a === b ? true : null;
+    // Dots between day, month and year are the European way (`04.03.1990`, DIN 5008): day first.
+    const dmy = order ? order === 'dmy' : a > 12 || DOTTED.test(s) ? true : b > 12 ? false : a === b ? true : null;
     return dmy === null ? null : dmy ? calendarDate(y, b, a) : calendarDate(y, a, b);
   }
   return null;

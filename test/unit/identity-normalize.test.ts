@@ -71,6 +71,12 @@ describe('text folding before any parsing', () => {
     expect(normalizeDate('07/03/1990', 'dmy')).toBe('1990-03-07');
     expect(normalizeDate('03/07/1990', 'mdy')).toBe('1990-03-07');
     expect(normalizeDate('13/03/1990', 'mdy')).toBeNull();
+    // Dots are Europe's way, day first (no one writes the month first with dots); a source's order still decides.
+    expect(normalizeDate('07.03.1990')).toBe('1990-03-07');
+    expect(normalizeDate('7.3.1990')).toBe('1990-03-07');
+    expect(normalizeDate('03.13.1990')).toBeNull();
+    expect(normalizeDate('03.07.1990', 'mdy')).toBe('1990-03-07');
+    expect(normalizeDate('07-03-1990')).toBeNull();
     // An instant is not a date; two-digit years, month-like words and impossible dates are nothing.
     expect(normalizeDate('1990-03-06T16:00:00Z')).toBeNull();
     expect(normalizeDate('90-03-07')).toBeNull();
