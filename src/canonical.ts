@@ -222,14 +222,40 @@ export function emailMatchKey(email: string): string {
   return `${local.split('+')[0]}@${d}`;
 }
 
-/** CRM `M`/`F`/`男`/`女`, WeChat `1`/`2`/`0`, forms' 先生/女士 and 男性/女性, and the obvious spellings; anything else is UNKNOWN. */
+/**
+ * CRM `M`/`F`/`男`/`女`, WeChat `1`/`2`/`0`, forms' 先生/女士/小姐 and 男性/女性, salutations (`Mr`, `Mrs`,
+ * `Ms`, `Herr`, `Frau`) and the words of the languages international records come in (`woman`,
+ * `weiblich`/`W`, `masculino`, `femme`); anything else (`Mx`, `X`, `0`) is UNKNOWN. `H` and `M` stay
+ * as English reads them: Spanish forms write `M` for mujer, which no value alone can tell.
+ */
 export function normalizeGender(raw: unknown): Gender {
   if (raw == null) return 'UNKNOWN';
-  const s = foldText(raw).toLowerCase();
-  if (['m', 'male', '男', '男性', '男士', '先生', '1'].includes(s)) return 'MALE';
-  if (['f', 'female', '女', '女性', '女士', '2'].includes(s)) return 'FEMALE';
-  return 'UNKNOWN';
+  const s = foldDiacritics(foldText(raw).toLowerCase()).replace(/\.$/, '');
+  return MALE.has(s) ? 'MALE' : FEMALE.has(s) ? 'FEMALE' : 'UNKNOWN';
 }
+
+const MALE = new Set(['m', 'male', 'man', '男', '男性', '男士', '先生', '1', 'mr', 'herr', 'mannlich', 'masculino', 'masculin', 'homme', 'hombre']);
+const FEMALE = new Set([
+  'f',
+  'female',
+  'woman',
+  '女',
+  '女性',
+  '女士',
+  '小姐',
+  '2',
+  'mrs',
+  'ms',
+  'miss',
+  'frau',
+  'weiblich',
+  'w',
+  'femenino',
+  'feminino',
+  'feminin',
+  'femme',
+  'mujer',
+]);
 
 /** Integer minor units (cents/fen) to Money. Null for anything that is not a safe integer. */
 export function moneyFromCents(cents: unknown, currency: string): Money | null {

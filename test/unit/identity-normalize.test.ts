@@ -89,6 +89,13 @@ describe('text folding before any parsing', () => {
     expect(['先生', '男性', '男士'].map(normalizeGender)).toEqual(['MALE', 'MALE', 'MALE']);
     expect(['女士', '女性'].map(normalizeGender)).toEqual(['FEMALE', 'FEMALE']);
   });
+
+  it('reads salutations and the gender words of the languages international records come in', () => {
+    expect(['Mr', 'Mr.', 'Herr', 'man', 'männlich', 'Masculino', 'homme', 'hombre'].map(normalizeGender)).toEqual(Array(8).fill('MALE'));
+    expect(['Mrs', 'Ms.', 'Miss', 'Frau', 'woman', 'weiblich', 'W', 'Femenino', 'féminin', 'femme', 'mujer', '小姐'].map(normalizeGender)).toEqual(Array(12).fill('FEMALE'));
+    // Not a gender, or not one a value alone can tell (a Spanish form's M is mujer, an English one's male).
+    expect(['Mx', 'X', 'H', 'boy', 'diverse', '0', 'unknown'].map(normalizeGender)).toEqual(Array(7).fill('UNKNOWN'));
+  });
 });
 
 describe('phones: true E.164 in every region', () => {
