@@ -263,6 +263,11 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(streetOf('北京市朝阳区建国路88号')).toBe('建国路88号');
     expect(streetOf('广西壮族自治区南宁市青秀区民族大道100号')).toBe('民族大道100号');
     expect(streetOf('北京市朝阳区')).toBeNull();
+    // A compound that `区` also ends keeps its name: every compound has a building 3.
+    expect(streetOf('北京市阳光小区3栋2单元')).toBe('阳光小区3栋2单元');
+    expect(same('阳光小区3栋2单元', '幸福小区3栋2单元')).toBe(false);
+    expect(same('北京市阳光小区3栋2单元', '阳光小区3栋2单元')).toBe(true);
+    expect(streetOf('长安街道1号')).toBe('长安街道1号');
     expect(same('广东省深圳市南山区高新南一道9号', '深圳南山高新南一道9号')).toBe(true);
     expect(same('上海市浦东新区陆家嘴环路1000号', '陆家嘴环路1000号')).toBe(true);
     expect(same('深圳南山高新南一道9号', '深圳南山高新南一道19号')).toBe(false);

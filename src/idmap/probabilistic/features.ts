@@ -114,12 +114,26 @@ export function houseNumber(street: string): string | null {
 }
 
 /**
- * The divisions a Chinese address opens with (province, city, district, county, town), which
- * records write in full, in part or not at all: `北京市朝阳区建国路88号` and `朝阳区建国路88号` name one
- * house. City and province are compared on their own. A division written without its suffix
+ * A Chinese address without the divisions it opens with (province, city, district, county, town),
+ * which records write in full, in part or not at all: `北京市朝阳区建国路88号` and `朝阳区建国路88号` name
+ * one house; divisions alone (`北京市朝阳区`) name none. City and province are compared on their own. A division goes only while a name (two
+ * characters or more) follows: `阳光小区3栋` keeps its compound, which `区` also ends, or every
+ * compound's building 3 would be one address. A division written without its suffix
  * (`北京朝阳建国路88号`) stays, and `sameStreet` reads the shorter address at the end of the longer.
  */
-const CN_DIVISIONS = /^(?:\p{Script=Han}{2,}?(?:特别行政区|自治区|自治州|省|市|地区|盟|区|县|旗|镇|乡|街道))+/u;
+function withoutDivisions(s: string): string {
+  for (let m = CN_DIVISION.exec(s); m; m = CN_DIVISION.exec(s)) {
+    const rest = s.slice(m[0].length);
+    // Divisions and nothing else: a district is no street address.
+    if (!rest) return '';
+    if (!HAN_NAME.test(rest)) break;
+    s = rest;
+  }
+  return s;
+}
+
+const CN_DIVISION = /^\p{Script=Han}{2,}?(?:特别行政区|自治区|自治州|省|市|地区|盟|区|县|旗|镇|乡|街道)/u;
+const HAN_NAME = /^\p{Script=Han}{2}/u;
 
 /** Usual street words and their abbreviations, written one way. */
 const STREET_WORDS: Readonly<Record<string, string>> = {
@@ -156,8 +170,7 @@ const STREET_WORDS: Readonly<Record<string, string>> = {
  * abbreviated one way, the divisions a Chinese address opens with left out; null under 3 characters.
  */
 export function streetOf(raw: string | null | undefined): string | null {
-  const words = foldDiacritics(foldText(raw).toLowerCase())
-    .replace(CN_DIVISIONS, '')
+  const words = withoutDivisions(foldDiacritics(foldText(raw).toLowerCase()))
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .map((w) => STREET_WORDS[w] ?? w);
