@@ -4,7 +4,9 @@
  * a global store, event sign-ups), each a plain table read through the declarative SQL
  * source kind. Its noise is the kind identity resolution meets on data nobody here wrote:
  * - names: typed with a wrong character (homophones from the IME, a slipped key), written in
- *   pinyin instead of characters, in Western order, Latin names as nicknames or misspelt;
+ *   pinyin instead of characters, in Western order, Latin names as nicknames or misspelt,
+ *   German names with umlauts and ß written without them where a system keeps ASCII (`Muller`)
+ *   or as German spells them then (`Mueller`, `Weiss`);
  * - birthdays: day and month swapped, a digit wrong, missing;
  * - addresses: people move house, so older records name another city;
  * - phones: full-width digits, `+86`/`0086`/spaces/dashes, foreign numbers in local or
@@ -18,7 +20,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { pinyin } from 'pinyin-pro';
 
-export const NOISY_GENERATOR_VERSION = 1;
+export const NOISY_GENERATOR_VERSION = 2;
 
 export const NOISY_SYSTEMS = ['members', 'webshop', 'service', 'global_store', 'events'] as const;
 export type NoisySystem = (typeof NOISY_SYSTEMS)[number];
@@ -74,6 +76,8 @@ export interface NoisyPerson {
   han: string | null;
   /** Latin name words, given name first (pinyin for Chinese people). */
   latin: [string, string];
+  /** A German customer's name, which the records write instead of `latin` (`latin` still drives the world's other draws). */
+  german: [string, string] | null;
   cities: Array<{ city: string; province: string }>;
   phones: string[];
   email: string | null;
@@ -362,7 +366,47 @@ function residentId(r: Rand, birthday: string, gender: 'M' | 'F'): string {
   return body + '10X98765432'[sum % 11];
 }
 
-function makePerson(r: Rand, i: number): NoisyPerson {
+/** German customers' names: most carry an umlaut or ß, which systems keeping ASCII drop or spell out. */
+const GERMAN_GIVEN_M = ['Jürgen', 'Jörg', 'Björn', 'Sören', 'Günter', 'Uwe', 'Lukas', 'Matthias', 'Jonas', 'Stefan'];
+const GERMAN_GIVEN_F = ['Bärbel', 'Dörte', 'Käthe', 'Jutta', 'Anja', 'Lena', 'Sophie', 'Hannah', 'Jülide', 'Brigitte'];
+const GERMAN_SURNAMES = [
+  'Müller',
+  'Schäfer',
+  'Weiß',
+  'Groß',
+  'Köhler',
+  'Krüger',
+  'Schröder',
+  'Böhm',
+  'Jäger',
+  'Schmidt',
+  'Fischer',
+  'Wagner',
+  'Hoffmann',
+  'Meißner',
+  'Günther',
+];
+
+/** A draw of its own for `key`, so what it decides moves no other draw of the world. */
+const drawFor = (seed: number, key: string) => new Rand(hashOf(`${seed}:${key}`));
+
+/** German without umlauts and ß as German writes it (`Müller` Mueller, `Weiß` Weiss). */
+const spellOutUmlauts = (s: string) => s.replace(/[äöüÄÖÜß]/g, (c) => ({ ä: 'ae', ö: 'oe', ü: 'ue', Ä: 'Ae', Ö: 'Oe', Ü: 'Ue', ß: 'ss' })[c]!);
+/** What a system that keeps ASCII makes of it (`Müller` Muller, `Weiß` Weiss). */
+const dropUmlauts = (s: string) => s.replace(/ß/g, 'ss').normalize('NFD').replace(/\p{M}/gu, '');
+
+/**
+ * How one record writes a name with umlauts or ß: as written in most, without them in some
+ * (systems that keep ASCII drop the dots), spelt out in others (`Mueller`, as Germans type it
+ * on a keyboard without them).
+ */
+function umlautSpelling(d: Rand, name: string): string {
+  if (!/[äöüÄÖÜß]/.test(name)) return name;
+  const x = d.next();
+  return x < 0.6 ? name : x < 0.85 ? dropUmlauts(name) : spellOutUmlauts(name);
+}
+
+function makePerson(r: Rand, i: number, seed: number): NoisyPerson {
   const gender = r.chance(0.5) ? 'M' : 'F';
   const year = 1950 + r.int(55);
   const birthday = `${year}-${pad(1 + r.int(12))}-${pad(1 + r.int(28))}`;
@@ -381,15 +425,20 @@ function makePerson(r: Rand, i: number): NoisyPerson {
   } else {
     latin = [r.pick(gender === 'M' ? LATIN_GIVEN_M : LATIN_GIVEN_F), r.pick(LATIN_SURNAMES)];
   }
+  // A German customer has a German name, drawn apart so that the rest of the world stays as it was.
+  const d = abroad?.country === 'DE' && !han ? drawFor(seed, `de:${i}`) : null;
+  const german: [string, string] | null = d ? [d.pick(gender === 'M' ? GERMAN_GIVEN_M : GERMAN_GIVEN_F), d.pick(GERMAN_SURNAMES)] : null;
   const home = abroad ? { city: r.pick(abroad.cities), province: abroad.province } : pickPlace(r);
   const cities = [home];
   if (r.chance(NOISY_NOISE.movedHouse)) cities.push(abroad ? { city: r.pick(abroad.cities), province: abroad.province } : pickPlace(r));
   const phones = [abroad ? foreignNumber(r, abroad.country) : `+86${chineseMobile(r)}`];
-  const local = latin.map((w) => w.toLowerCase());
+  // An email address is ASCII: `juergen.mueller`, or the dots dropped (`jurgen.muller`), one way per person.
+  const ascii = german && /[äöüÄÖÜß]/.test(german.join('')) ? (drawFor(seed, `mail:${i}`).chance(0.7) ? spellOutUmlauts : dropUmlauts) : (w: string) => w;
+  const local = (german ?? latin).map((w) => ascii(w).toLowerCase());
   const email = r.chance(0.6)
     ? `${r.chance(0.5) ? local.join('.') : local[0][0] + local[1]}${r.chance(0.5) ? r.int(100) : ''}@${r.pick(abroad ? EMAIL_DOMAINS_ABROAD : EMAIL_DOMAINS_CN)}`
     : null;
-  return { id: `P${pad(i, 7)}`, international: abroad?.country ?? null, gender, birthday, han, latin, cities, phones, email };
+  return { id: `P${pad(i, 7)}`, international: abroad?.country ?? null, gender, birthday, han, latin, german, cities, phones, email };
 }
 
 function pickPlace(r: Rand) {
@@ -459,7 +508,7 @@ function typedPhone(r: Rand, e164: string, system: NoisySystem): string {
 const toFullWidth = (s: string) => s.replace(/[0-9+\- ]/g, (c) => (c === ' ' ? '\u3000' : String.fromCharCode(c.charCodeAt(0) + 0xfee0)));
 
 function typedEmail(r: Rand, p: NoisyPerson, email: string): string {
-  if (r.chance(NOISY_NOISE.emailDisplayName)) return `${p.latin.join(' ')}<${email}>`;
+  if (r.chance(NOISY_NOISE.emailDisplayName)) return `${(p.german ?? p.latin).join(' ')}<${email}>`;
   if (r.chance(0.03)) return `mailto:${email}`;
   return r.chance(0.2) ? email.toUpperCase() : email;
 }
@@ -468,13 +517,21 @@ function typedEmail(r: Rand, p: NoisyPerson, email: string): string {
 export function generateNoisyWorld(people: number, seed: number, asOf = Date.UTC(2026, 10, 1)): NoisyWorld {
   const r = new Rand(seed * 2654435761 + 7);
   const persons: NoisyPerson[] = [];
-  for (let i = 0; i < people; i++) persons.push(makePerson(r, i));
+  for (let i = 0; i < people; i++) persons.push(makePerson(r, i, seed));
   // Households: a spouse carries the other's phone too.
   for (let i = 1; i < persons.length; i++) if (r.chance(NOISY_NOISE.householdPhone)) persons[i].phones.push(persons[i - 1].phones[0]);
   const rows: Record<NoisySystem, NoisyRow[]> = { members: [], webshop: [], service: [], global_store: [], events: [] };
   const truth: NoisyWorld['truth'] = [];
   const counters: Record<NoisySystem, number> = { members: 0, webshop: 0, service: 0, global_store: 0, events: 0 };
   const DAY = 86_400_000;
+  /** How a record writes the person's name; a German's, typed by a draw of its own, umlauts as that record keeps them. */
+  const nameOf = (p: NoisyPerson, system: NoisySystem, id: string) => {
+    const typed = typedName(r, p, system);
+    if (!p.german) return typed;
+    const d = drawFor(seed, `name:${id}`);
+    const name = typedName(d, { ...p, latin: p.german }, system);
+    return name && umlautSpelling(d, name);
+  };
   const write = (system: NoisySystem, p: NoisyPerson, at: number, over: Partial<NoisyRow> = {}) => {
     const id = `${system.slice(0, 2).toUpperCase()}${pad(++counters[system], 7)}`;
     const late = at > asOf - 365 * DAY;
@@ -484,7 +541,7 @@ export function generateNoisyWorld(people: number, seed: number, asOf = Date.UTC
     const row: NoisyRow = {
       id,
       updated_at: new Date(at).toISOString(),
-      name: typedName(r, p, system),
+      name: nameOf(p, system, id),
       birthday: typedBirthday(r, p, system),
       gender: r.chance(0.7) ? (p.gender === 'M' ? (r.chance(0.5) ? 'M' : '男') : r.chance(0.5) ? 'F' : '女') : null,
       city: r.chance(0.85) ? place.city : null,
