@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { jaro, jaroWinkler, soundex } from '../../src/idmap/probabilistic/strings';
 import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
-import { compareNames, nameForm, splitHanName } from '../../src/idmap/probabilistic/names';
+import { compareNames, nameForm, nameFormOf, splitHanName } from '../../src/idmap/probabilistic/names';
 import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords, sameStreet } from '../../src/idmap/probabilistic/compare';
 import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
@@ -55,6 +55,16 @@ describe('names as evidence', () => {
     expect(names('Işık Yılmaz', 'Isik Yilmaz')).toBe('exact');
     expect(names('Ægir Þórsson', 'Aegir Thorsson')).toBe('exact');
     expect(nameForm('Weiß')).toEqual({ script: 'l', text: 'weiss', words: ['weiss'] });
+    // German spells an umlaut out without it (and a passport's machine-readable line does): the same name in another writing.
+    expect(names('Jürgen Müller', 'Juergen Mueller')).toBe('alias');
+    expect(names('MÜLLER, Jürgen', 'juergen mueller')).toBe('alias');
+    expect(names('Dörte Schröder', 'Doerte Schroeder')).toBe('alias');
+    // Dropped and spelt out, both in ASCII, say nothing of the umlaut: a similar spelling.
+    expect(names('Jurgen Muller', 'Juergen Mueller')).toBe('similar');
+    // As the store keeps it.
+    const kept = nameForm('Jürgen Müller')!;
+    expect(kept.spelt).toEqual(['juergen', 'mueller']);
+    expect(compareNames(nameFormOf(kept.text, kept.spelt!.join(' ')), nameForm('Juergen Mueller'))).toBe('alias');
     // A different name stays different.
     expect(names('Søren Berg', 'Sara Berg')).not.toBe('exact');
   });
@@ -311,6 +321,8 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('harrison boulter', '3070', '7 Grey St')), blockKeys(f('har risn boultre', '3070', '7 grey street')))).toBe(true);
     expect(shared(blockKeys(f('harrison boulter', '3070', '7 Grey St')), blockKeys(f('har risn boultre', '3070', '9 grey street')))).toBe(false);
     expect(shared(blockKeys(f('harrison boulter', '3070', 'Grey St')), blockKeys(f('har risn boultre', '3070', 'grey street')))).toBe(false);
+    // A name with umlauts and the same name spelt out without them share a block.
+    expect(shared(blockKeys(f('Jürgen Müller', null, null)), blockKeys(f('Juergen Mueller', null, null)))).toBe(true);
     // A Chinese address's house number stands after the road.
     expect(shared(blockKeys(f('张伟', '100022', '朝阳区建国路88号')), blockKeys(f('李娜', '100022', '北京朝阳建国路88号')))).toBe(true);
     expect(shared(blockKeys(f('张伟', '100022', '朝阳区建国路88号')), blockKeys(f('李娜', '100022', '朝阳区建国路86号')))).toBe(false);

@@ -274,5 +274,6 @@ function nameBlockForms(n: NameForm): string[] {
     const sn = splitHanName(n.text).surname.length;
     return [...new Set([sorted, [n.words.slice(0, sn).join(''), n.words.slice(sn).join('')].sort().join(' ')])];
   }
-  return [sorted];
+  // `Müller` meets `Mueller` in a block too.
+  return n.spelt ? [sorted, [...n.spelt].sort().join(' ')] : [sorted];
 }

@@ -25,6 +25,8 @@ export interface NameForm {
   text: string;
   /** Pinyin syllables (Han) or the words (Latin), in written order. */
   words: string[];
+  /** A Latin name written with umlauts or ß: its words as German spells them without (`Müller` mueller, `Weiß` weiss). */
+  spelt?: string[];
 }
 
 /** Compound surnames read as one surname when splitting a Han name. */
@@ -69,10 +71,7 @@ function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
   // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
-  const words = foldDiacritics(s.replace(PINYIN_U, '$1v$2'))
-    .split(/[\s\p{P}\p{S}\d]+/u)
-    .filter(Boolean)
-    .map((w) => (w.length <= 4 && PASSPORT_U.test(w) ? w.replace(PASSPORT_U, '$1v$2') : w));
+  const words = wordsOf(s.replace(PINYIN_U, '$1v$2'));
   const joined = words.join('');
   if (!joined) return null;
   if (/^\p{Script=Han}+$/u.test(joined)) {
@@ -81,10 +80,25 @@ function computeNameForm(raw: string): NameForm | null {
   }
   if (/^[a-z]+$/.test(joined)) {
     const named = withoutTitles(words);
-    return named.join('').length < 3 ? null : { script: 'l', text: named.join(' '), words: named };
+    if (named.join('').length < 3) return null;
+    const spelt = UMLAUT.test(s) ? withoutTitles(wordsOf(s.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;
+    return spelt && spelt.join(' ') !== named.join(' ') ? { script: 'l', text: named.join(' '), words: named, spelt } : { script: 'l', text: named.join(' '), words: named };
   }
   return { script: 'o', text: joined, words: [joined] };
 }
+
+/** Lower-case text as name words: diacritics dropped, split at spaces, punctuation, symbols and digits. */
+function wordsOf(lower: string): string[] {
+  return foldDiacritics(lower)
+    .split(/[\s\p{P}\p{S}\d]+/u)
+    .filter(Boolean)
+    .map((w) => (w.length <= 4 && PASSPORT_U.test(w) ? w.replace(PASSPORT_U, '$1v$2') : w));
+}
+
+/** German umlauts and ß as German writes them without (also a passport's machine-readable line: MUELLER). */
+const SPELT_OUT: Readonly<Record<string, string>> = { ä: 'ae', ö: 'oe', ü: 'ue', ß: 'ss' };
+const UMLAUT = /[äöüß]/;
+const UMLAUT_G = /[äöüß]/g;
 
 /**
  * The syllables lü, nü, lüe and nüe as a word of their own, written with ü (NFKC composes a
@@ -115,11 +129,11 @@ const U_SPELLINGS = /^([ln])(?:v|yu)(e?)$/;
 const foldsU = (w: string) => w.length <= 4 && (w[0] === 'l' || w[0] === 'n') && U_SPELLINGS.test(w);
 export const foldU = (w: string) => (foldsU(w) ? w.replace(U_SPELLINGS, '$1u$2') : w);
 
-/** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names). */
+/** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names or German spelt out for a Latin one). */
 export function nameFormOf(text: string | null, alt: string | null): NameForm | null {
   if (!text) return null;
   if (/^\p{Script=Han}+$/u.test(text)) return { script: 'h', text, words: (alt ?? '').split(' ').filter(Boolean) };
-  if (/^[a-z ]+$/.test(text)) return { script: 'l', text, words: text.split(' ') };
+  if (/^[a-z ]+$/.test(text)) return alt ? { script: 'l', text, words: text.split(' '), spelt: alt.split(' ') } : { script: 'l', text, words: text.split(' ') };
   return { script: 'o', text, words: [text] };
 }
 
@@ -254,6 +268,12 @@ function spellingsAnew(f: NameForm): string[] {
   const ws = f.words.some(foldsU) ? f.words.map(foldU) : f.words;
   if (!ws.length) return [];
   const out = new Set([sorted(ws), ws.join(''), [...ws].reverse().join('')]);
+  // `Müller` is also `Mueller`.
+  if (f.spelt)
+    out
+      .add(sorted(f.spelt))
+      .add(f.spelt.join(''))
+      .add([...f.spelt].reverse().join(''));
   if (f.script === 'h' && ws.length > 1) {
     const { surname } = splitHanName(f.text);
     const sn = ws.slice(0, surname.length).join('');
