@@ -230,8 +230,12 @@ export function emailMatchKey(email: string): string {
  */
 export function normalizeGender(raw: unknown): Gender {
   if (raw == null) return 'UNKNOWN';
-  const s = foldDiacritics(foldText(raw).toLowerCase()).replace(/\.$/, '');
-  return MALE.has(s) ? 'MALE' : FEMALE.has(s) ? 'FEMALE' : 'UNKNOWN';
+  const s = foldText(raw).toLowerCase();
+  // The codes sources store (M, 男, 1) first, as they are: every profile read passes here.
+  if (MALE.has(s)) return 'MALE';
+  if (FEMALE.has(s)) return 'FEMALE';
+  const w = foldDiacritics(s).replace(/\.$/, '');
+  return MALE.has(w) ? 'MALE' : FEMALE.has(w) ? 'FEMALE' : 'UNKNOWN';
 }
 
 const MALE = new Set(['m', 'male', 'man', '男', '男性', '男士', '先生', '1', 'mr', 'herr', 'mannlich', 'masculino', 'masculin', 'homme', 'hombre']);
