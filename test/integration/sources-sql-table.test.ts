@@ -559,10 +559,13 @@ describe('SQL table source: conversions', () => {
     expect(conv({ type: 'boolean' }, 2)).toEqual({ ok: false, reason: 'is not a recognised flag (1/0, Y/N, true/false)' });
     expect(conv({ type: 'date' }, '1990-5-7'.replace(/-/g, '/'))).toEqual({ ok: true, value: '1990-05-07' });
     expect(conv({ type: 'date' }, new Date('1990-05-07T00:00:00Z'))).toEqual({ ok: true, value: '1990-05-07' });
-    // Day and month before the year, as the table writes them; ambiguous without `order`, so not known.
+    // Day and month before the year, as the table writes them; with slashes ambiguous without `order`, so not known;
+    // with dots day first (Europe's way) unless `order` says otherwise.
     expect(conv({ type: 'date', order: 'dmy' }, '07.05.1990')).toEqual({ ok: true, value: '1990-05-07' });
     expect(conv({ type: 'date', order: 'mdy' }, '05/07/1990')).toEqual({ ok: true, value: '1990-05-07' });
-    expect(conv({ type: 'date' }, '07.05.1990')).toEqual({ ok: true, value: null });
+    expect(conv({ type: 'date' }, '07/05/1990')).toEqual({ ok: true, value: null });
+    expect(conv({ type: 'date' }, '07.05.1990')).toEqual({ ok: true, value: '1990-05-07' });
+    expect(conv({ type: 'date', order: 'mdy' }, '05.07.1990')).toEqual({ ok: true, value: '1990-05-07' });
     const fields = (order: string) => optionsSchema.shape.profile.shape.fields.safeParse({ birthday: { column: 'dob', convert: { type: 'date', order } } });
     expect(fields('dmy').success).toBe(true);
     expect(fields('ydm').error?.issues[0].path).toEqual(['birthday', 'convert', 'order']);
