@@ -65,6 +65,8 @@ describe('names as evidence', () => {
     const kept = nameForm('Jürgen Müller')!;
     expect(kept.spelt).toEqual(['juergen', 'mueller']);
     expect(compareNames(nameFormOf(kept.text, kept.spelt!.join(' ')), nameForm('Juergen Mueller'))).toBe('alias');
+    // A pinyin ü is no German umlaut: `Lü Wei` is lv wei, never `Lue Wei`.
+    expect(nameForm('Lü Wei')?.spelt).toBeUndefined();
     // A different name stays different.
     expect(names('Søren Berg', 'Sara Berg')).not.toBe('exact');
   });

@@ -116,10 +116,11 @@ export function houseNumber(street: string): string | null {
 /**
  * A Chinese address without the divisions it opens with (province, city, district, county, town),
  * which records write in full, in part or not at all: `北京市朝阳区建国路88号` and `朝阳区建国路88号` name
- * one house; divisions alone (`北京市朝阳区`) name none. City and province are compared on their own. A division goes only while a name (two
- * characters or more) follows: `阳光小区3栋` keeps its compound, which `区` also ends, or every
- * compound's building 3 would be one address. A division written without its suffix
- * (`北京朝阳建国路88号`) stays, and `sameStreet` reads the shorter address at the end of the longer.
+ * one house; divisions alone (`北京市朝阳区`) name none. City and province are compared on their
+ * own. A division goes only while a name (two characters or more) follows: `阳光小区3栋` keeps its
+ * compound, which `区` also ends, or every compound's building 3 would be one address. A division
+ * written without its suffix (`北京朝阳建国路88号`) stays, and `sameStreet` reads the shorter address
+ * at the end of the longer.
  */
 function withoutDivisions(s: string): string {
   for (let m = CN_DIVISION.exec(s); m; m = CN_DIVISION.exec(s)) {

@@ -71,7 +71,8 @@ function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
   // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
-  const words = wordsOf(s.replace(PINYIN_U, '$1v$2'));
+  const t = s.replace(PINYIN_U, '$1v$2');
+  const words = wordsOf(t);
   const joined = words.join('');
   if (!joined) return null;
   if (/^\p{Script=Han}+$/u.test(joined)) {
@@ -81,8 +82,9 @@ function computeNameForm(raw: string): NameForm | null {
   if (/^[a-z]+$/.test(joined)) {
     const named = withoutTitles(words);
     if (named.join('').length < 3) return null;
-    const spelt = UMLAUT.test(s) ? withoutTitles(wordsOf(s.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;
-    return spelt && spelt.join(' ') !== named.join(' ') ? { script: 'l', text: named.join(' '), words: named, spelt } : { script: 'l', text: named.join(' '), words: named };
+    const text = named.join(' ');
+    const spelt = UMLAUT.test(t) ? withoutTitles(wordsOf(t.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;
+    return spelt && spelt.join(' ') !== text ? { script: 'l', text, words: named, spelt } : { script: 'l', text, words: named };
   }
   return { script: 'o', text: joined, words: [joined] };
 }
