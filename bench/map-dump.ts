@@ -23,7 +23,7 @@ import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../
 import { T } from '../src/idmap/tables';
 import { ensureDemoWorld, TRUTH_FILE } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
-import { generateNoisyWorldFiles, noisySourcesConfig } from '../demo/generate';
+import { ensureNoisyWorld, noisySourcesConfig } from '../demo/generate';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,7 +43,7 @@ async function main() {
   if (!out) throw new Error('--out FILE is required');
   const dataDir = noisy ? path.resolve('data', `eval-noisy-${people}-${seed}`) : path.resolve('bench/results', `world-${people}-${seed}`);
   if (noisy) {
-    if (!fs.existsSync(path.join(dataDir, TRUTH_FILE))) await generateNoisyWorldFiles({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) });
+    await ensureNoisyWorld({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) });
   } else await ensureDemoWorld({ dataDir, people, seed });
   const standIns = noisy ? Object.assign({} as Record<string, string>, { stop() {} }) : await spawnStandIns(dataDir);
   const all = noisy ? noisySourcesConfig(dataDir) : demoSourcesConfig(dataDir, standIns, 60000);

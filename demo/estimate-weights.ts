@@ -17,7 +17,7 @@ import { estimateWeights } from '../src/idmap/probabilistic/estimate';
 import type { MatchFeatures } from '../src/idmap/probabilistic/features';
 import { ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
-import { generateNoisyWorldFiles, noisySourcesConfig, NOISY_DB_FILE } from './generate';
+import { ensureNoisyWorld, noisySourcesConfig } from './generate';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +36,7 @@ async function main() {
   let sources: unknown[];
   if (noisy) {
     // The truth file is written beside the world (eval reads it); this script never opens it.
-    if (!fs.existsSync(path.join(dataDir, NOISY_DB_FILE))) await generateNoisyWorldFiles({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) });
+    await ensureNoisyWorld({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) });
     standIns = Object.assign({} as Record<string, string>, { stop() {} });
     sources = noisySourcesConfig(dataDir);
   } else {

@@ -40,8 +40,8 @@ import { nameKey } from '../src/idmap/evidence';
 import { T } from '../src/idmap/tables';
 import { demoConnections, ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
-import { generateNoisyWorldFiles, noisySourcesConfig } from './generate';
-import { NOISY_GENERATOR_VERSION, NOISY_SYSTEMS } from './world-noisy';
+import { ensureNoisyWorld, noisySourcesConfig } from './generate';
+import { NOISY_SYSTEMS } from './world-noisy';
 import { estimateWeights } from '../src/idmap/probabilistic/estimate';
 import { featuresOfRecords } from '../src/idmap/probabilistic/store';
 import { parseIdentityRules } from '../src/idmap/rules';
@@ -261,22 +261,6 @@ async function tierFigures(
   };
 }
 
-/** The noisy world of a data dir, generated unless its manifest says it is there already. */
-async function ensureNoisyWorld(dataDir: string, people: number, seed: number) {
-  const manifestFile = path.join(dataDir, 'noisy-world.json');
-  const want = { profile: 'noisy', generatorVersion: NOISY_GENERATOR_VERSION, people, seed };
-  try {
-    const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
-    if (m.profile === 'noisy' && m.generatorVersion === want.generatorVersion && m.people === people && m.seed === seed) return { generated: false, manifest: m };
-  } catch {
-    // none yet
-  }
-  const records = await generateNoisyWorldFiles({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) });
-  const manifest = { ...want, records };
-  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
-  return { generated: true, manifest };
-}
-
 async function main() {
   const people = intArg('people', 5000);
   const seed = intArg('seed', 42);
@@ -306,7 +290,7 @@ async function main() {
       process.stderr.write(`eval:identity: --world-csv: ${e.message}\n`);
       process.exit(2);
     }
-  } else world = noisy ? await ensureNoisyWorld(dataDir, people, seed) : await ensureDemoWorld({ dataDir, people, seed });
+  } else world = noisy ? await ensureNoisyWorld({ dataDir, people, seed, truthFile: path.join(dataDir, TRUTH_FILE) }) : await ensureDemoWorld({ dataDir, people, seed });
   const file = (n: string) => path.join(dataDir, n);
   const standIns = noisy ? Object.assign({} as Record<string, string>, { stop() {} }) : await spawnStandIns(dataDir);
   const oneidFile = file('oneid-eval.sqlite');

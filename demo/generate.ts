@@ -28,7 +28,7 @@ import {
   type PersonRecords,
   type TableName,
 } from './world';
-import { generateNoisyWorld, NOISY_SYSTEMS, type NoisyRow } from './world-noisy';
+import { generateNoisyWorld, NOISY_GENERATOR_VERSION, NOISY_SYSTEMS, type NoisyRow } from './world-noisy';
 
 export const STORES: readonly SourceStore[] = ['crm', 'orders', 'support', 'scrm'];
 
@@ -389,6 +389,39 @@ export async function generateNoisyWorldFiles(opts: { dataDir: string; people: n
   const world = generateNoisyWorld(opts.people, opts.seed);
   await writeNoisyTables({ ...opts, columns: NOISY_COLUMNS, rows: world.rows, truth: world.truth });
   return Object.fromEntries(NOISY_SYSTEMS.map((s) => [s, world.rows[s].length]));
+}
+
+export interface NoisyWorldManifest {
+  profile: 'noisy';
+  generatorVersion: number;
+  people: number;
+  seed: number;
+  /** Records per system. */
+  records: Record<string, number>;
+}
+
+/**
+ * The noisy world of a data dir, generated unless its manifest (`noisy-world.json`) says this
+ * generator version made it there already for these people and seed.
+ */
+export async function ensureNoisyWorld(opts: {
+  dataDir: string;
+  people: number;
+  seed: number;
+  truthFile: string;
+}): Promise<{ generated: boolean; manifest: NoisyWorldManifest }> {
+  const manifestFile = path.join(opts.dataDir, 'noisy-world.json');
+  const want = { profile: 'noisy' as const, generatorVersion: NOISY_GENERATOR_VERSION, people: opts.people, seed: opts.seed };
+  try {
+    const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as NoisyWorldManifest;
+    if (m.profile === 'noisy' && m.generatorVersion === want.generatorVersion && m.people === opts.people && m.seed === opts.seed) return { generated: false, manifest: m };
+  } catch {
+    // none yet
+  }
+  const records = await generateNoisyWorldFiles(opts);
+  const manifest = { ...want, records };
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  return { generated: true, manifest };
 }
 
 /**
