@@ -392,7 +392,11 @@ describe('Change feed: another replica, a slow reader, a drain', () => {
 
   it('disconnects a reader that takes nothing for stallTimeoutMs', async () => {
     // A queue large enough that the socket's own buffers fill first: then writes stop completing.
-    const stalling = await createGateway(world.config, { log: createLogger('silent'), feed: { bufferSize: 20_000, stallTimeoutMs: 1000 } });
+    // The changes must be more than those buffers can hold: 20,000 (about 200 bytes each) once fitted
+    // in what Linux lets a loopback connection grow to (tcp_wmem up to 4 MiB; a CI run at 5788cc3),
+    // nothing stalled and the test timed out. Three times as many leave no such margin.
+    const stallN = 60_000;
+    const stalling = await createGateway(world.config, { log: createLogger('silent'), feed: { bufferSize: stallN, stallTimeoutMs: 1000 } });
     const stallServer = await startServer(stalling, { port: 0 });
     try {
       const { res } = await rawStream(
@@ -402,7 +406,7 @@ describe('Change feed: another replica, a slow reader, a drain', () => {
       );
       res.pause();
       await waitFor(() => stalling.feed.size() === 1, 'the subscription');
-      await writeChanges(team[7], 20_000);
+      await writeChanges(team[7], stallN);
       // The server cut the stream (the paused client would notice only once it reads again).
       await waitFor(() => stalling.feed.size() === 0, 'the stalled stream to be cut');
       res.destroy();
