@@ -1,10 +1,14 @@
 /**
- * npm run identity:estimate [-- --profile default|noisy --people 5000 --seed 42 --data-dir DIR --out config/identity-weights.json]
+ * npm run identity:estimate [-- --profile default|noisy --people 5000 --seed 42 --data-dir DIR --out config/identity-weights.json --keep FILE|none]
  *
  * Estimates the probabilistic tier's m/u weights on a demo world WITHOUT its ground truth:
  * every source is scanned, each record's match features built as staging builds them, and
  * `estimateWeights` runs EM over the pairs the blocks compare and u over random pairs. The
  * truth file is never read here; the world's figures are for eval:identity.
+ *
+ * A level the world never shows (a street address, on a world without addresses) is taken from
+ * `--keep`, by default the file written over, and the new file says what it was estimated on
+ * (`estimated.kept`); `--keep none` leaves such levels out (the model weighs them as the next worse).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +17,8 @@ import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { loadIdentityRules } from '../src/idmap';
 import { featuresOfPage, stagePage } from '../src/idmap/stage';
-import { estimateWeights } from '../src/idmap/probabilistic/estimate';
+import { estimateWeights, withUnseenLevelsFrom } from '../src/idmap/probabilistic/estimate';
+import { loadWeights } from '../src/idmap/probabilistic/model';
 import type { MatchFeatures } from '../src/idmap/probabilistic/features';
 import { ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
@@ -62,10 +67,12 @@ async function main() {
     await registry.close();
     standIns.stop();
   }
-  const weights = estimateWeights(features, {
+  const estimate = estimateWeights(features, {
     maxBlock: rules.probabilistic.maxBlock,
     describe: { on: `${noisy ? 'noisy' : 'default'} demo world people=${people} seed=${seed} (no ground truth read)`, at: new Date().toISOString().slice(0, 10) },
   });
+  const keep = arg('keep', fs.existsSync(out) ? out : 'none');
+  const weights = keep === 'none' ? estimate : withUnseenLevelsFrom(estimate, loadWeights(path.resolve(keep)));
   fs.writeFileSync(out, JSON.stringify(weights, null, 2) + '\n');
   process.stdout.write(`wrote ${path.relative(process.cwd(), out)}: ${features.length} records, ${JSON.stringify(weights.estimated)}\n`);
 }

@@ -7,7 +7,7 @@ import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetO
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { scorePair } from '../../src/idmap/probabilistic/pairs';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
-import { estimateWeights } from '../../src/idmap/probabilistic/estimate';
+import { estimateWeights, withUnseenLevelsFrom } from '../../src/idmap/probabilistic/estimate';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
 import { loadIdentityRules } from '../../src/idmap/rules';
 
@@ -449,5 +449,45 @@ describe('estimating m without labels (EM)', () => {
     expect(w.comparisons.name.exact.u).toBeLessThan(0.001);
     expect(w.comparisons.name.exact.m).toBeGreaterThan(0.5);
     expect(w.estimated?.randomPairsTakenForMatches as number).toBeGreaterThan(200);
+  });
+  describe('levels the records never show', () => {
+    // People with names, birthdays and cities, two records each, and no street address or postcode anywhere.
+    const given = ['anna', 'bruno', 'clara', 'david', 'elena', 'felix', 'greta', 'hugo'];
+    const records = given.flatMap((g, p) =>
+      [0, 1].map((k) => featuresOf('s', `${p}-${k}`, { name: `${g} novak`, birthday: `198${p}-0${1 + k}-1${p}`, city: k ? 'Newtown' : 'Oldtown' }, [])),
+    );
+    const estimate = estimateWeights(records, { maxBlock: 200, randomPairs: 2_000 });
+
+    it('are left out of the estimate and listed as unseen; every comparison keeps its worst level', () => {
+      expect(estimate.comparisons.place.address).toBeUndefined();
+      expect(estimate.comparisons.place.postcode).toBeUndefined();
+      expect(estimate.comparisons.place.city).toBeDefined();
+      expect(estimate.estimated?.unseen).toEqual(expect.arrayContaining(['place.address', 'place.postcode']));
+      for (const c of COMPARISONS) expect(estimate.comparisons[c.name][c.levels[c.levels.length - 1]]).toBeDefined();
+    });
+    it('are taken from an earlier file, in level order, saying what that file was estimated on', () => {
+      const base: WeightsFile = {
+        lambda: 0.001,
+        estimated: { on: 'an address book', at: '2026-11-30', kept: { 'place.postcode': 'a postcode register' } },
+        comparisons: {
+          ...estimate.comparisons,
+          place: { address: { m: 0.4, u: 0.00005 }, postcode: { m: 0.4, u: 0.001 }, city: { m: 0.01, u: 0.5 }, different: { m: 0.1, u: 0.9 } },
+        },
+      };
+      const merged = withUnseenLevelsFrom(estimate, base);
+      expect(Object.keys(merged.comparisons.place)).toEqual(['address', 'postcode', 'city', 'different']);
+      expect(merged.comparisons.place.address).toEqual({ m: 0.4, u: 0.00005 });
+      // A level the records did show is the new estimate's, never the earlier file's.
+      expect(merged.comparisons.place.city).toEqual(estimate.comparisons.place.city);
+      expect((merged.estimated?.kept as Record<string, string>)['place.address']).toBe('an address book (2026-11-30)');
+      expect((merged.estimated?.kept as Record<string, string>)['place.postcode']).toBe('a postcode register');
+      // An agreeing address weighs what the earlier estimate found, not a city's weight.
+      const levelWeight = (w: WeightsFile, level: string) => modelOf(w, -20).levelWeight[COMPARISONS.findIndex((c) => c.name === 'place')].get(level)!;
+      expect(levelWeight(merged, 'address')).toBeCloseTo(Math.log2(0.4 / 0.00005), 5);
+      expect(levelWeight(estimate, 'address')).toBe(levelWeight(estimate, 'city'));
+    });
+    it('leave an estimate as it is when the earlier file has no more levels', () => {
+      expect(withUnseenLevelsFrom(estimate, estimate)).toBe(estimate);
+    });
   });
 });

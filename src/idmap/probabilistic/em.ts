@@ -101,9 +101,20 @@ export function estimateM(
   return { lambda, m, iterations: maxIterations, converged: false };
 }
 
-/** A weights file from an estimate, rounded for reading. */
-export function weightsFileOf(em: EmResult, u: ReadonlyArray<Record<string, number>>, comparisons: readonly Comparison[], estimated: Record<string, unknown>): WeightsFile {
+/**
+ * A weights file from an estimate, rounded for reading. A level `seen` leaves out (no compared
+ * or random pair showed it) is left out of the file: its m would be the smoothing's guess, and
+ * the model weighs a missing level as the next worse one. The worst level is always written.
+ */
+export function weightsFileOf(
+  em: EmResult,
+  u: ReadonlyArray<Record<string, number>>,
+  comparisons: readonly Comparison[],
+  estimated: Record<string, unknown>,
+  seen?: ReadonlyArray<ReadonlySet<string>>,
+): WeightsFile {
   const r = (x: number) => Number(x.toPrecision(4));
+  const written = (i: number, l: string) => !seen || seen[i].has(l) || l === comparisons[i].levels[comparisons[i].levels.length - 1];
   return {
     lambdaRecords: Number(estimated.records ?? 0) || undefined,
     description:
@@ -111,7 +122,10 @@ export function weightsFileOf(em: EmResult, u: ReadonlyArray<Record<string, numb
     estimated: { ...estimated, iterations: em.iterations, converged: em.converged },
     lambda: Number(em.lambda.toPrecision(4)),
     comparisons: Object.fromEntries(
-      comparisons.map((c, i) => [c.name, Object.fromEntries(c.levels.map((l) => [l, { m: r(Math.max(em.m[i][l], 1e-6)), u: r(Math.max(u[i][l], 1e-7)) }]))]),
+      comparisons.map((c, i) => [
+        c.name,
+        Object.fromEntries(c.levels.filter((l) => written(i, l)).map((l) => [l, { m: r(Math.max(em.m[i][l], 1e-6)), u: r(Math.max(u[i][l], 1e-7)) }])),
+      ]),
     ),
   };
 }

@@ -13,7 +13,7 @@
  * Deterministic for a given input and seed, so a weights file can be regenerated and diffed.
  */
 import { COMPARISONS, compareRecords, type Comparison } from './compare';
-import { chanceOf, largestMove, randomPairs } from './chance';
+import { chanceOf, largestMove, randomPairs, type PairSet } from './chance';
 import { estimateM, matchPosterior, weightsFileOf, type Vector } from './em';
 import { blockFamily, blockKeys, type MatchFeatures } from './features';
 import type { WeightsFile } from './model';
@@ -82,7 +82,14 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
     if (moved < 0.1) break;
   }
   const { m, lambda, matches } = fitted;
-  return weightsFileOf({ lambda, m, iterations: fitted.iterations, converged: fitted.converged }, u, comparisons, {
+  const seen = levelsSeen(all, random, comparisons);
+  const unseen = comparisons.flatMap((c, i) =>
+    c.levels
+      .slice(0, -1)
+      .filter((l) => !seen[i].has(l))
+      .map((l) => `${c.name}.${l}`),
+  );
+  const estimated = {
     ...opts.describe,
     records: n,
     expectedMatchingPairs: Math.round(matches),
@@ -92,7 +99,46 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
     nameBlockPairs: nameVectors.length,
     randomPairs: random.reduce((a, set) => a + set.drawn, 0),
     maxBlock: opts.maxBlock,
-  });
+    ...(unseen.length ? { unseen } : {}),
+  };
+  return weightsFileOf({ lambda, m, iterations: fitted.iterations, converged: fitted.converged }, u, comparisons, estimated, seen);
+}
+
+/** The levels each comparison showed on at least one compared or random pair. */
+function levelsSeen(compared: readonly Vector[], random: readonly PairSet[], comparisons: readonly Comparison[]): Array<Set<string>> {
+  const seen = comparisons.map(() => new Set<string>());
+  const add = (v: Vector) => v.forEach((l, i) => l != null && seen[i].add(l));
+  compared.forEach(add);
+  for (const set of random) for (const p of [...set.patterns, ...(set.grouped?.patterns ?? [])]) add(p.v);
+  return seen;
+}
+
+/**
+ * `estimate` with the levels it left out (`unseen`: the data never showed them) taken from
+ * `base`, an earlier file: re-estimating on records without street addresses keeps what an
+ * estimate on records with addresses found, instead of weighing an agreeing address as a city.
+ * `estimated.kept` says, per level taken, what it was estimated on.
+ */
+export function withUnseenLevelsFrom(estimate: WeightsFile, base: WeightsFile): WeightsFile {
+  const origins = (base.estimated?.kept ?? {}) as Record<string, string>;
+  const baseOn = String(base.estimated?.on ?? 'an earlier weights file') + (base.estimated?.at ? ` (${String(base.estimated.at)})` : '');
+  const kept: Record<string, string> = {};
+  const comparisons = Object.fromEntries(
+    Object.entries(estimate.comparisons).map(([name, levels]) => {
+      const merged = { ...levels };
+      for (const [level, p] of Object.entries(base.comparisons[name] ?? {}))
+        if (!merged[level]) {
+          merged[level] = p;
+          kept[`${name}.${level}`] = origins[`${name}.${level}`] ?? baseOn;
+        }
+      // Best level first, as the comparison orders them, for people reading the file.
+      const order = COMPARISONS.find((c) => c.name === name)?.levels ?? [];
+      const rank = (l: string) => (order.includes(l) ? order.indexOf(l) : order.length);
+      return [name, Object.fromEntries(Object.entries(merged).sort(([a], [b]) => rank(a) - rank(b)))];
+    }),
+  );
+  if (!Object.keys(kept).length) return estimate;
+  return { ...estimate, estimated: { ...estimate.estimated, kept }, comparisons };
 }
 
 /** Pairs (record indexes) each block family compares, each pair once per family. */
