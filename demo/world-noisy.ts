@@ -20,7 +20,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { pinyin } from 'pinyin-pro';
 
-export const NOISY_GENERATOR_VERSION = 2;
+export const NOISY_GENERATOR_VERSION = 3;
 
 export const NOISY_SYSTEMS = ['members', 'webshop', 'service', 'global_store', 'events'] as const;
 export type NoisySystem = (typeof NOISY_SYSTEMS)[number];
@@ -532,6 +532,12 @@ export function generateNoisyWorld(people: number, seed: number, asOf = Date.UTC
     const name = typedName(d, { ...p, latin: p.german }, system);
     return name && umlautSpelling(d, name);
   };
+  /**
+   * A person's one resident id (drawn from a stream of the person's own). Until version 3 each
+   * record drew an id of its own, so one person's two membership rows held two valid ids, which
+   * no one has. The record's own draws are still taken, so every other row is as before.
+   */
+  const residentIdOf = (r: Rand, p: NoisyPerson) => (residentId(r, p.birthday, p.gender), residentId(drawFor(seed, `resident:${p.id}`), p.birthday, p.gender));
   const write = (system: NoisySystem, p: NoisyPerson, at: number, over: Partial<NoisyRow> = {}) => {
     const id = `${system.slice(0, 2).toUpperCase()}${pad(++counters[system], 7)}`;
     const late = at > asOf - 365 * DAY;
@@ -548,7 +554,7 @@ export function generateNoisyWorld(people: number, seed: number, asOf = Date.UTC
       province: r.chance(0.7) ? place.province : null,
       phone: phone ? typedPhone(r, phone, system) : null,
       email: !noContact && p.email && r.chance(system === 'events' ? 0.3 : 0.6) ? typedEmail(r, p, p.email) : null,
-      resident_id: system === 'members' && !p.international && r.chance(0.6) ? residentId(r, p.birthday, p.gender) : null,
+      resident_id: system === 'members' && !p.international && r.chance(0.6) ? residentIdOf(r, p) : null,
       passport: system === 'global_store' && r.chance(0.3) ? `${p.international ? p.international : 'CN'}${pad(Math.abs(hashOf(p.id)) % 1e8, 8)}` : null,
       ...over,
     };

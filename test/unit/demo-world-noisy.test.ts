@@ -3,6 +3,7 @@
  * German customers' names carry their umlauts and ß the ways real systems keep them.
  */
 import { generateNoisyWorld, type NoisyRow, type NoisySystem } from '../../demo/world-noisy';
+import { normalizeResidentId } from '../../src/canonical';
 
 const world = generateNoisyWorld(3000, 42);
 const rowsOf = (personId: string): NoisyRow[] => {
@@ -42,6 +43,20 @@ describe('the noisy world', () => {
     expect(written.asIs).toBeGreaterThan(written.dropped);
     expect(written.dropped).toBeGreaterThan(0);
     expect(written.spelt).toBeGreaterThan(0);
+  });
+
+  it("gives a person one resident id, valid and carrying the person's birthday, on every membership row that has one", () => {
+    let repeated = 0;
+    for (const p of world.people) {
+      const ids = new Set(rowsOf(p.id).flatMap((r) => (r.resident_id ? [r.resident_id] : [])));
+      expect(ids.size).toBeLessThanOrEqual(1);
+      for (const id of ids) {
+        expect(normalizeResidentId(id)).toBe(id);
+        expect(id.slice(6, 14)).toBe(p.birthday.replace(/-/g, ''));
+      }
+      if (rowsOf(p.id).filter((r) => r.resident_id).length > 1) repeated++;
+    }
+    expect(repeated).toBeGreaterThan(0);
   });
 
   it('gives everyone an ASCII email address, a German one spelt without umlauts', () => {
