@@ -15,8 +15,8 @@
  * | `system` | yes | one of `members`, `webshop`, `service`, `global_store`, `events` |
  * | `updated_at` | no | ISO time the record last changed (default 2026-11-01T00:00:00Z) |
  * | `name` | no | the name as the system holds it; or `given_name` and `surname`, joined with a space |
- * | `birthday` | no | `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/M/D` or a year alone `YYYY`; a date that does not exist is an error |
- * | `gender` | no | `M`/`F`, `male`/`female`, `男`/`女` |
+ * | `birthday` | no | a date as resolution reads one (`YYYY-MM-DD`, `YYYYMMDD`, `YYYY/M/D`, `4 March 1990`, `04.03.1990` day first, `1990-03-04T00:00:00Z`; `04/03/1990` only when day and month cannot be read the other way round) or a year alone `YYYY`; a date that does not exist or could be two is an error |
+ * | `gender` | no | a gender as resolution reads one (`M`/`F`, `male`/`female`, `男`/`女`, `1`/`2`, `Mr`/`Mrs`, `Herr`/`Frau`, …); `U`, `unknown`, `other`, `X`, `0`, `未知` are "not known"; anything else is an error |
  * | `phone`, `email` | no | as typed; resolution normalizes them (a phone without a country code is read in the record's `country`, else CN, US for `global_store`) |
  * | `city`, `province` | no | as written (for an Australian record: suburb and state) |
  * | `resident_id`, `passport`, `member_no` | no | identifiers; `member_no` is a `MEMBER_NO` (exclusive: two different numbers say two people) |
@@ -27,6 +27,7 @@
  * system, a repeated record id or an impossible date is an error naming the line.
  */
 import fs from 'node:fs';
+import { normalizeDate, normalizeGender } from '../src/canonical';
 import { noisySourcesConfig, writeNoisyTables } from './generate';
 import { NOISY_SYSTEMS, type NoisySystem } from './world-noisy';
 
@@ -121,19 +122,29 @@ export function csvRecords(text: string): Array<{ line: number; fields: string[]
   return out;
 }
 
-const GENDERS: Record<string, string> = { m: 'M', male: 'M', f: 'F', female: 'F', 男: 'M', 女: 'F' };
+/** Genders a file may write for "not known" (no error, no value). */
+const UNKNOWN_GENDERS = new Set(['u', 'unknown', 'other', 'x', 'n/a', 'na', '0', '9', '-', '?', '未知', '不详', '保密']);
 
-/** `YYYY-MM-DD` (or `YYYY`) for a birthday as the file writes it; null for an empty one; throws for one that cannot be a date. */
+/** `M`, `F` or null for a gender as the file writes it; throws for a value that is no gender (a column out of place). */
+export function genderOf(raw: string): 'M' | 'F' | null {
+  const s = raw.trim();
+  if (!s || UNKNOWN_GENDERS.has(s.toLowerCase())) return null;
+  const g = normalizeGender(s);
+  if (g === 'UNKNOWN') throw new Error(`gender "${s}" is not read as a gender (M, F, male, female, 男, 女, 1, 2, Mr, Mrs, …; U, unknown or other for not known)`);
+  return g === 'MALE' ? 'M' : 'F';
+}
+
+/** `YYYY-MM-DD` (or `YYYY`) for a birthday as the file writes it; null for an empty one; throws for one that cannot be one date. */
 export function birthdayOf(raw: string): string | null {
   const s = raw.trim();
   if (!s) return null;
   if (/^\d{4}$/.test(s)) return s;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(s) ?? /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/.exec(s);
-  if (!m) throw new Error(`birthday "${s}" is not YYYY-MM-DD, YYYYMMDD, YYYY/M/D or YYYY`);
-  const [y, mo, d] = [+m[1], +m[2], +m[3]];
-  const t = new Date(Date.UTC(y, mo - 1, d));
-  if (mo < 1 || mo > 12 || t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d) throw new Error(`birthday "${s}" is not a date`);
-  return `${m[1]}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  const date = normalizeDate(s);
+  if (date) return date;
+  // Say why: a date that does not exist, or day and month that could be either.
+  const m = /^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$/.exec(s);
+  if (m && +m[1] <= 12 && +m[2] <= 12) throw new Error(`birthday "${s}" could be day/month or month/day: write YYYY-MM-DD`);
+  throw new Error(`birthday "${s}" is not a date`);
 }
 
 /** The records of an external-world CSV, checked; throws `WorldCsvError` naming the file's line. */
@@ -184,15 +195,19 @@ export function parseWorldCsv(text: string, file = 'world CSV'): WorldCsv {
     } catch (e) {
       fail((e as Error).message);
     }
-    const g = get('gender');
-    if (g && !GENDERS[g.toLowerCase()]) fail(`gender "${g}" is not M, F, male, female, 男 or 女`);
+    let gender: 'M' | 'F' | null = null;
+    try {
+      gender = genderOf(get('gender') ?? '');
+    } catch (e) {
+      fail((e as Error).message);
+    }
     const name = at.name !== undefined ? get('name') : [get('given_name'), get('surname')].filter(Boolean).join(' ') || null;
     rows[system].push({
       id,
       updated_at: updated,
       name,
       birthday,
-      gender: g ? GENDERS[g.toLowerCase()] : null,
+      gender,
       city: get('city'),
       province: get('province'),
       phone: get('phone'),

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '../../src/db';
 import { NOISY_DB_FILE } from '../../demo/generate';
-import { birthdayOf, csvRecords, parseWorldCsv, WorldCsvError } from '../../demo/world-csv';
+import { birthdayOf, csvRecords, genderOf, parseWorldCsv, WorldCsvError } from '../../demo/world-csv';
 import { convertFebrl } from '../../demo/febrl';
 import { tempDir } from '../helpers/tmp';
 
@@ -55,13 +55,25 @@ describe('external world CSV: parsing', () => {
     expect(parseError('record_id,system,name\nr1,events,A\n')).toBe('w.csv: line 1: missing column(s) person_id');
     expect(parseError(`${head},nickname\n`)).toMatch(/^w\.csv: line 1: unknown column\(s\) nickname/);
     expect(parseError(`${head}\nr1,p1,events,A B,1990-02-30\n`)).toBe('w.csv: line 2: birthday "1990-02-30" is not a date');
-    expect(parseError(`${head}\nr1,p1,events,A B,1990-2-3\n`)).toMatch(/^w\.csv: line 2: birthday "1990-2-3" is not YYYY-MM-DD/);
+    expect(parseError(`${head}\nr1,p1,events,A B,04/03/1990\n`)).toBe('w.csv: line 2: birthday "04/03/1990" could be day/month or month/day: write YYYY-MM-DD');
+    expect(parseError(`${head}\nr1,p1,events,A B,yesterday\n`)).toBe('w.csv: line 2: birthday "yesterday" is not a date');
     expect(parseError(`${head}\nr1,p1,events,A B,\nr1,p2,events,C D,\n`)).toBe('w.csv: line 3: record_id "r1" appears twice in events');
     expect(parseError(`${head}\nr1,,events,A B,\n`)).toBe('w.csv: line 2: person_id is empty');
     expect(parseError(`${head}\nr1,p1,events,A B\n`)).toBe('w.csv: line 2: 4 fields, the header has 5');
-    expect(parseError(`${head},gender\nr1,p1,events,A B,,X\n`)).toBe('w.csv: line 2: gender "X" is not M, F, male, female, 男 or 女');
+    expect(parseError(`${head},gender\nr1,p1,events,A B,,Sydney\n`)).toMatch(/^w\.csv: line 2: gender "Sydney" is not read as a gender/);
     expect(parseError(head + '\n')).toBe('w.csv: no records after the header');
     expect(birthdayOf('19151111')).toBe('1915-11-11');
+  });
+
+  it('reads dates and genders written the ways other systems export them, as resolution reads them', () => {
+    const dates = ['1990-2-3', '1990/2/3', '3 February 1990', 'Feb 3, 1990', '03.02.1990', '1990-02-03T00:00:00Z', '03/13/1990'];
+    expect(dates.map(birthdayOf)).toEqual(['1990-02-03', '1990-02-03', '1990-02-03', '1990-02-03', '1990-02-03', '1990-02-03', '1990-03-13']);
+    expect(['M', 'male', 'Male', 'MALE', '男', '1', 'Mr', 'Herr'].map(genderOf)).toEqual(Array(8).fill('M'));
+    expect(['F', 'female', 'Female', '女', '2', 'Mrs', 'Frau', 'woman'].map(genderOf)).toEqual(Array(8).fill('F'));
+    expect(['', 'U', 'unknown', 'Other', 'X', '0', '未知'].map(genderOf)).toEqual(Array(7).fill(null));
+    const w = parseWorldCsv(`${head},gender\nr1,p1,events,A B,4 March 1990,Female\nr2,p1,members,A B,,unknown\n`, 'w.csv');
+    expect(w.rows.events[0]).toMatchObject({ birthday: '1990-03-04', gender: 'F' });
+    expect(w.rows.members[0]).toMatchObject({ birthday: null, gender: null });
   });
 });
 
