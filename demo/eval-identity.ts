@@ -42,7 +42,8 @@ import { demoConnections, ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
 import { ensureNoisyWorld, noisySourcesConfig } from './generate';
 import { NOISY_SYSTEMS } from './world-noisy';
-import { estimateWeights } from '../src/idmap/probabilistic/estimate';
+import { estimateWeights, withUnseenLevelsFrom } from '../src/idmap/probabilistic/estimate';
+import { loadWeights } from '../src/idmap/probabilistic/model';
 import { featuresOfRecords } from '../src/idmap/probabilistic/store';
 import { parseIdentityRules } from '../src/idmap/rules';
 import {
@@ -327,10 +328,14 @@ async function main() {
     const first = await resolve({ store, db, connectors, rules, tiers: 'deterministic' });
     if (process.argv.includes('--estimate') && rules.probabilistic) {
       const feats = await allFeatures(db);
-      const weights = estimateWeights(feats, {
-        maxBlock: rules.probabilistic.maxBlock,
-        describe: { on: `the evaluated world (${worldCsv ? `--world-csv ${path.basename(worldCsv)}` : `${profile}, people=${people}, seed=${seed}`}), no truth read` },
-      });
+      // Levels this world never shows keep the weights file's, as `identity:estimate` keeps them.
+      const weights = withUnseenLevelsFrom(
+        estimateWeights(feats, {
+          maxBlock: rules.probabilistic.maxBlock,
+          describe: { on: `the evaluated world (${worldCsv ? `--world-csv ${path.basename(worldCsv)}` : `${profile}, people=${people}, seed=${seed}`}), no truth read` },
+        }),
+        loadWeights(rules.probabilistic.weightsFile),
+      );
       const out = file('identity-weights.estimated.json');
       fs.writeFileSync(out, JSON.stringify(weights, null, 2) + '\n');
       rules = withWeights(rulesFile, out);

@@ -172,6 +172,23 @@ describe('eval:identity --world-csv, end to end', () => {
     }
   });
 
+  it('with --estimate, resolves with weights estimated on the world, levels it never shows kept from the weights file', () => {
+    const out = path.join(dir, 'estimate');
+    const run = evalIdentity(['--world-csv', FIXTURE, '--estimate', '--data-dir', out]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const estimated = JSON.parse(fs.readFileSync(path.join(out, 'identity-weights.estimated.json'), 'utf8'));
+    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/identity-weights.json'), 'utf8'));
+    // Eight records show few levels: each one they never show is the shipped file's, and says so.
+    const unseen: string[] = estimated.estimated.unseen;
+    expect(unseen.length).toBeGreaterThan(0);
+    for (const level of unseen) {
+      const [comparison, name] = level.split('.');
+      expect(estimated.comparisons[comparison][name]).toEqual(shipped.comparisons[comparison][name]);
+      expect(estimated.estimated.kept[level]).toEqual(expect.any(String));
+    }
+  });
+
   it('exits 2 with the line when the file is bad', () => {
     const bad = path.join(dir, 'bad.csv');
     fs.writeFileSync(bad, 'record_id,person_id,system,birthday\nr1,p1,events,19701302\n');
