@@ -300,6 +300,13 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(compareShared(b, [{ kind: 'PHONE', key: '+8613900000000', from: null, to: null }])).toBe('none');
   });
 
+  it('knows nothing of shared values between records that carry no kind in common (a member number on one, a phone on the other)', () => {
+    const member: HeldValue[] = [{ kind: 'MEMBER_NO', key: 'M10000001', from: null, to: null }];
+    const phone: HeldValue[] = [{ kind: 'PHONE', key: '+8613800138000', from: null, to: null }];
+    expect(compareShared(member, phone)).toBeNull();
+    expect(compareShared([...member, ...phone], [{ kind: 'PHONE', key: '+8613900000000', from: null, to: null }])).toBe('none');
+  });
+
   it('finds partial identifiers: an email local part at another provider, a phone one digit or one swap away', () => {
     const v = (kind: 'PHONE' | 'EMAIL', key: string): HeldValue => ({ kind, key, from: null, to: null });
     expect(comparePartial([v('EMAIL', 'zhangwei88@qq.com')], [v('EMAIL', 'zhangwei88@163.com')])).toBe('email-local');

@@ -91,14 +91,18 @@ export const SHARED_LEVELS = ['shared', 'shared-apart', 'none'] as const;
 export function compareShared(a: readonly HeldValue[], b: readonly HeldValue[]): (typeof SHARED_LEVELS)[number] | null {
   if (!a.length || !b.length) return null;
   let apart = false;
+  let common = false;
   for (const x of a) {
     for (const y of b) {
-      if (x.kind !== y.kind || x.key !== y.key) continue;
+      if (x.kind !== y.kind) continue;
+      common = true;
+      if (x.key !== y.key) continue;
       if (overlaps(x, y)) return 'shared';
       apart = true;
     }
   }
-  return apart ? 'shared-apart' : 'none';
+  // Sharing nothing is evidence only where both carry a kind they could have shared: a phone on one and an email on the other says nothing.
+  return apart ? 'shared-apart' : common ? 'none' : null;
 }
 
 /** Periods overlap unless one ended (`to`) before the other began (`from`); open ends overlap. */
