@@ -537,7 +537,10 @@ export function generateNoisyWorld(people: number, seed: number, asOf = Date.UTC
    * record drew an id of its own, so one person's two membership rows held two valid ids, which
    * no one has. The record's own draws are still taken, so every other row is as before.
    */
-  const residentIdOf = (r: Rand, p: NoisyPerson) => (residentId(r, p.birthday, p.gender), residentId(drawFor(seed, `resident:${p.id}`), p.birthday, p.gender));
+  const residentIdOf = (r: Rand, p: NoisyPerson) => {
+    residentId(r, p.birthday, p.gender); // the record's own draws, as version 2 took them
+    return residentId(drawFor(seed, `resident:${p.id}`), p.birthday, p.gender);
+  };
   const write = (system: NoisySystem, p: NoisyPerson, at: number, over: Partial<NoisyRow> = {}) => {
     const id = `${system.slice(0, 2).toUpperCase()}${pad(++counters[system], 7)}`;
     const late = at > asOf - 365 * DAY;
