@@ -108,6 +108,31 @@ describe('names as evidence', () => {
     expect(names('何晨文', '何文')).toBe('different');
   });
 
+  it('reads a pinyin given name against the characters syllable by syllable, and a misspelt one by its typing error', () => {
+    // One syllable of a two-syllable given name, as one character of 杨艳峰 and 杨艳婷.
+    expect(names('杨艳峰', 'Yang Yanting')).toBe('close');
+    expect(names('Han Yanqian', 'Lanqian Han')).toBe('close');
+    // A misspelling that no longer reads as pinyin is one typing error away.
+    expect(names('任颖', 'Ren Yng')).toBe('close');
+    expect(names('蔡莉慧', 'Liihui Cai')).toBe('close');
+    // A doubled letter may read as syllables, but only with a vowel opening one inside a word (wa'ang), which pinyin does not write so.
+    expect(names('汪伟明', 'Waang Weiming')).toBe('close');
+    expect(names('夏梅俪', 'Meeili Xia')).toBe('close');
+    // Another given name is not close because the surname is shared.
+    expect(names('姜佳', 'Jiang Jingna')).not.toBe('close');
+    expect(names('韩敏敏', 'Han Min')).not.toBe('close');
+    expect(names('Han Jia', 'Han Jie')).not.toBe('close');
+    expect(names('付洁华', 'Fu Jia')).not.toBe('close');
+    // Neither part the same: the characters' reading is not misspelt twice.
+    expect(names('尹鹏伟', 'Wen Peng')).not.toBe('close');
+  });
+
+  it('calls a Latin name close when the word that differs is, not for the surname alone', () => {
+    expect(names('Robert Sentosa', 'Robert Sentoas')).toBe('close');
+    expect(names('Rebecca Clarke', 'Rebecac Clarke')).toBe('close');
+    expect(names('Sarah Fischer', 'Samatnha Fischer')).not.toBe('close');
+  });
+
   it('reads nicknames and small misspellings of Latin names', () => {
     expect(names('Robert Smith', 'Bob Smith')).toBe('alias');
     expect(names('Sarah Tompson', 'Sahra Thompson')).toBe('close');

@@ -10,6 +10,7 @@ import { pinyin } from 'pinyin-pro';
 import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
 import { sameGivenName } from './nicknames';
+import { pinyinReadings } from './pinyin';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -166,13 +167,69 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     if (x.length >= 2 && (x.length < a.words.length || y.length < b.words.length) && sorted(x) === sorted(y) && initialsCompatible(a.words, b.words)) return 'alias';
   }
   const jw = bestJaroWinkler(a, b);
-  if (jw >= 0.93) return 'close';
+  // Names one word apart are close only when that word is: a string distance over the whole name
+  // would call `Han Min` and `Han Minxiu` close for the surname they share. Two Latin names apart
+  // in both words may be misspelt twice (`Sarah Tompson`, `Sahra Thompson`); the pinyin of
+  // characters is not misspelt, so a Han name is close only to a romanization one word apart.
+  const apart = oneWordApart(a, b);
+  if (apart ? closeWords(apart[0], apart[1]) : a.script === 'l' && b.script === 'l' && jw >= 0.93) return 'close';
   if (jw >= 0.86) return 'similar';
   // An initial for the given name (`J Smith`, `John Smith`): weak, but not a different name.
   if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
   // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
   if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
   return 'different';
+}
+
+/** A romanized part of a name: a Latin word, or a Han name's surname or given name in pinyin (with its syllables). */
+interface NamePart {
+  text: string;
+  syllables?: readonly string[];
+}
+
+/** The parts of a name as compared across scripts: a Han name's surname and given name, a Latin name's words (ü folded). Kept per name. */
+function namePartsOf(f: NameForm): readonly NamePart[] {
+  let known = partsOf.get(f);
+  if (!known) partsOf.set(f, (known = namePartsAnew(f)));
+  return known;
+}
+
+const partsOf = new WeakMap<NameForm, readonly NamePart[]>();
+
+function namePartsAnew(f: NameForm): NamePart[] {
+  if (f.script !== 'h') return f.words.map((w) => ({ text: foldU(w) }));
+  const sn = splitHanName(f.text).surname.length;
+  const parts = [f.words.slice(0, sn), f.words.slice(sn)].filter((ws) => ws.length).map((ws) => ws.map(foldU));
+  return parts.map((syllables) => ({ text: syllables.join(''), syllables }));
+}
+
+/** The one part each name has that the other lacks, all others the same; null when more or fewer differ. */
+function oneWordApart(a: NameForm, b: NameForm): [NamePart, NamePart] | null {
+  const xs = namePartsOf(a);
+  const ys = [...namePartsOf(b)];
+  if (xs.length < 2 || xs.length !== ys.length) return null;
+  let left: NamePart | null = null;
+  for (const x of xs) {
+    const i = ys.findIndex((y) => y.text === x.text);
+    if (i >= 0) ys.splice(i, 1);
+    else if (left) return null;
+    else left = x;
+  }
+  return left && ys.length === 1 ? [left, ys[0]] : null;
+}
+
+/**
+ * Two words of a name one typing error apart. Words that both read as pinyin are compared as
+ * characters are: one syllable of a given name of two or more differs (`jiahui`, `jiahua`), as
+ * one character of 佳慧 and 佳华 does; two one-syllable names (`jia`, `jie`) are two names. Other
+ * words (English names, misspellings that no longer read as pinyin) are close one edit apart or
+ * at Jaro-Winkler ≥ 0.93.
+ */
+function closeWords(x: NamePart, y: NamePart): boolean {
+  const rx = x.syllables ? [x.syllables] : pinyinReadings(x.text);
+  const ry = y.syllables ? [y.syllables] : pinyinReadings(y.text);
+  if (rx && ry) return rx.some((sx) => ry.some((sy) => sx.length >= 2 && sx.length === sy.length && sx.filter((s, i) => s !== sy[i]).length === 1));
+  return oneEditApart(x.text, y.text) || jaroWinkler(x.text, y.text) >= 0.93;
 }
 
 /** `one` is a single word of at least 3 letters, the same as a word of `other` (or, from 5 letters, one typo away: a letter left out, added, changed or two swapped). */

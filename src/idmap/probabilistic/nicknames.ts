@@ -77,3 +77,8 @@ export function sameGivenName(a: string, b: string): boolean {
   const fb = new Set(formalNames(b));
   return fa.some((x) => fb.has(x));
 }
+
+const ENGLISH_GIVEN = new Set([...FORMAL.keys(), ...[...FORMAL.values()].flat()]);
+
+/** Whether a lower-case word is a given name of the table (formal or short form). */
+export const isEnglishGivenName = (word: string): boolean => ENGLISH_GIVEN.has(word);
