@@ -12,13 +12,14 @@
 import crypto from 'node:crypto';
 import { normalizeDate } from '../canonical';
 import { foldU, nameForm, splitHanName } from './probabilistic/names';
+import { isPinyin } from './probabilistic/pinyin';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
 export interface Profile {
   /** Strong and evidence kinds → match keys (placeholders left out). */
   values: Map<IdentifierKind, Set<string>>;
-  /** Name keys, prefixed by script (`h:` Han, `l:` Latin, `o:` other); only same-script keys compare. */
+  /** Name keys, prefixed by script (`h:` Han, `l:` Latin, `p:` Latin read as pinyin, `o:` other); only same-script keys compare. */
   names: Set<string>;
   birthdays: Set<string>;
 }
@@ -80,7 +81,8 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
   // birthday, or by two strong values in common (the one weighed and another).
   // Names compare as written within a script; a Han name and a Latin one by their pinyin:
   // the same full name agrees, a different surname conflicts (a household's pinyin-named
-  // spouse), the same surname with another given name (an English name) says nothing.
+  // spouse), and so does the same surname with another given name in pinyin (付嘉 and `Fu
+  // Jiehua`); with a given name that is not pinyin (an English name) it says nothing.
   if (rules.conflictTraits.name && !intersects(a.birthdays, b.birthdays) && sharedValues(a, b, 2) < 2 && a.names.size && b.names.size) {
     const verdicts = [...a.names].flatMap((x) => [...b.names].map((y) => compareNameKeys(x, y)));
     if (!verdicts.includes('agree') && verdicts.includes('conflict')) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
@@ -116,8 +118,9 @@ export function compareNameKeys(x: string, y: string): 'agree' | 'conflict' | 'u
   const words = [latin.a, latin.b];
   const same = han.a === han.b ? latin.a === han.a && latin.b === han.b : words.includes(han.a) && words.includes(han.b);
   if (same) return 'agree';
+  if (words.includes(han.a)) return latin.pinyin ? 'conflict' : 'unknown';
   // `lu` may be lü with its diacritics dropped: not the same spelling, but not another surname either.
-  return words.includes(han.a) || words.includes(withoutU(han.a)) ? 'unknown' : 'conflict';
+  return words.includes(withoutU(han.a)) ? 'unknown' : 'conflict';
 }
 
 /** A part hash with a pinyin ü's diacritics dropped (`lv` as `lu`), for comparing spellings that may have lost them. */
@@ -131,9 +134,15 @@ function partsWithoutU(p: { a: string; b: string }): string {
   return a < b ? a + b : b + a;
 }
 
-/** `h:` exact hash, surname and given-name pinyin hashes; `l:` exact hash, first and last words' hashes. */
+/** `h:` exact hash, surname and given-name pinyin hashes; `l:` (and `p:`, pinyin) exact hash, first and last words' hashes. */
 function partsOf(key: string) {
-  return { script: key[0], exact: key.slice(2, 2 + KEY_HASH), a: key.slice(2 + KEY_HASH, 2 + KEY_HASH + PART_HASH), b: key.slice(2 + KEY_HASH + PART_HASH) };
+  return {
+    script: key[0] === 'p' ? 'l' : key[0],
+    pinyin: key[0] === 'p',
+    exact: key.slice(2, 2 + KEY_HASH),
+    a: key.slice(2 + KEY_HASH, 2 + KEY_HASH + PART_HASH),
+    b: key.slice(2 + KEY_HASH + PART_HASH),
+  };
 }
 
 /** Values the two profiles have in common, counted up to `enough`. */
@@ -176,7 +185,10 @@ export function nameKey(raw: string | null | undefined): string | null {
     // Only a name of two or more real words is compared with characters: a handle or an email's local part is not.
     parts = [partHash(f.words[0]), partHash(f.words[f.words.length - 1])].sort().join('');
   }
-  return `${f.script}:${hash16(exact).slice(0, KEY_HASH)}${parts}`;
+  // Two Latin words that both read as pinyin are a romanized Chinese name, surname and given name (`compareNameKeys`).
+  // Three or more (`Zhang Jia Hui`) may split a given name into syllables: its last word alone is not the given name.
+  const script = f.script === 'l' && parts && f.words.length === 2 && f.words.every(isPinyin) ? 'p' : f.script;
+  return `${script}:${hash16(exact).slice(0, KEY_HASH)}${parts}`;
 }
 
 /** The short hash of one romanized part of a name (a pinyin surname or given name, a Latin word). */

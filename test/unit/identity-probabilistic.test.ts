@@ -200,6 +200,21 @@ describe('name and birthday keys for the rules tier', () => {
     expect(nameKey('张伟')!.length).toBeLessThanOrEqual(20);
   });
 
+  it('conflict on the same surname with another given name in pinyin (a shared family email), not with an English or split one', () => {
+    expect(nameKey('Fu Jia')?.slice(0, 2)).toBe('p:');
+    expect(cmp('付洁华', 'Fu Jia')).toBe('conflict');
+    expect(cmp('崔佳玲', 'Jiewen Cui')).toBe('conflict');
+    expect(cmp('付洁华', 'Fu Jiehua')).toBe('agree');
+    // An English given name (even one that reads as pinyin, as Dan does), or syllables written apart, says nothing.
+    expect(nameKey('Sunny Zhang')?.slice(0, 2)).toBe('l:');
+    expect(cmp('张伟', 'Dan Zhang')).toBe('unknown');
+    expect(cmp('张佳慧', 'Zhang Jia Hui')).toBe('unknown');
+    // Names stored before the pinyin mark (`l:`) still compare as they did.
+    const unmarked = 'l:' + nameKey('Fu Jia')!.slice(2);
+    expect(compareNameKeys(nameKey('付洁华')!, unmarked)).toBe('unknown');
+    expect(compareNameKeys(nameKey('Fu Jia')!, unmarked)).toBe('agree');
+  });
+
   it('read ü written lv, lyu or lü as one name, and lu (its diacritics dropped, or 卢) as neither the same nor another', () => {
     for (const latin of ['Lv Bu', 'LYU Bu', 'Lü Bu', 'bu lyu']) expect(cmp('吕布', latin)).toBe('agree');
     expect(cmp('Lü Wei', 'Lyu Wei')).toBe('agree');

@@ -108,7 +108,8 @@ describe('Identity rules: traits used as evidence', () => {
     expect(nameKey('张伟')).not.toBe(nameKey('张薇'));
     expect(nameKey('Wei Zhang')).toBe(nameKey('zhang  WEI'));
     expect(nameKey('张伟')?.slice(0, 2)).toBe('h:');
-    expect(nameKey('Wei Zhang')?.slice(0, 2)).toBe('l:');
+    expect(nameKey('Wei Zhang')?.slice(0, 2)).toBe('p:');
+    expect(nameKey('Sunny Zhang')?.slice(0, 2)).toBe('l:');
   });
 
   it('treats forms of address and stand-ins as no name at all', () => {
