@@ -334,9 +334,7 @@ function spellingsAnew(f: NameForm): string[] {
       .add(f.spelt.join(''))
       .add([...f.spelt].reverse().join(''));
   if (f.script === 'h' && ws.length > 1) {
-    const { surname } = splitHanName(f.text);
-    const sn = ws.slice(0, surname.length).join('');
-    const given = ws.slice(surname.length).join('');
+    const [sn, given] = namePartsOf(f).map((p) => p.text);
     out.add(`${given} ${sn}`).add(`${sn} ${given}`).add(`${given}${sn}`).add(`${sn}${given}`);
     out.add(sorted([sn, given]));
   }

@@ -66,10 +66,8 @@ function fewestSyllables(word: string): string[][] {
   const walk = (i: number, so: string[]) => {
     if (out.length >= MAX_READINGS) return;
     if (i === word.length) return void out.push(so);
-    for (let len = LONGEST; len >= 1; len--) {
-      const syllable = word.slice(i, i + len);
-      if (i + len <= word.length && syllableAt(word, i, len) && fewest[i + len] === fewest[i] - 1) walk(i + len, [...so, syllable]);
-    }
+    for (let len = Math.min(LONGEST, word.length - i); len >= 1; len--)
+      if (syllableAt(word, i, len) && fewest[i + len] === fewest[i] - 1) walk(i + len, [...so, word.slice(i, i + len)]);
   };
   if (fewest[0] !== Infinity) walk(0, []);
   return out;
