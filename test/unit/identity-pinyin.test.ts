@@ -21,6 +21,10 @@ describe('Latin words read as pinyin', () => {
     // English given names that happen to read as syllables (dan, ben) are English names.
     expect(isPinyin('dan')).toBe(false);
     expect(isPinyin('ben')).toBe(false);
+    // Common English names that read as two or more syllables (SSA baby names): English, not pinyin.
+    for (const w of ['linda', 'lisa', 'angela', 'susan', 'julie', 'anna']) expect(isPinyin(w)).toBe(false);
+    // Romanized Chinese given names are still pinyin, one syllable or two.
+    for (const w of ['kai', 'juan', 'lina', 'jiahui', 'anqi']) expect(isPinyin(w)).toBe(true);
     expect(isPinyin('mng')).toBe(false);
     expect(isPinyin('')).toBe(false);
   });

@@ -208,6 +208,13 @@ describe('name and birthday keys for the rules tier', () => {
     // An English given name (even one that reads as pinyin, as Dan does), or syllables written apart, says nothing.
     expect(nameKey('Sunny Zhang')?.slice(0, 2)).toBe('l:');
     expect(cmp('张伟', 'Dan Zhang')).toBe('unknown');
+    // A common English name a Chinese customer gives abroad reads as pinyin (lin da, li sa) and is still English.
+    expect(cmp('王琳', 'Linda Wang')).toBe('unknown');
+    expect(cmp('王丽', 'wang lisa')).toBe('unknown');
+    expect(cmp('王安娜', 'Anna Wang')).toBe('agree');
+    // A one-syllable given name (凯, 娟) is read as pinyin, English or not.
+    expect(cmp('王凯', 'Kai Wang')).toBe('agree');
+    expect(cmp('王伟', 'Kai Wang')).toBe('conflict');
     expect(cmp('张佳慧', 'Zhang Jia Hui')).toBe('unknown');
     // Names stored before the pinyin mark (`l:`) still compare as they did.
     const unmarked = 'l:' + nameKey('Fu Jia')!.slice(2);

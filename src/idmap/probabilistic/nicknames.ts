@@ -3,6 +3,8 @@
  * A short table of the forms seen most often in customer data, not a complete one: a name
  * missing here still scores through Jaro-Winkler, only lower.
  */
+import { ENGLISH_NAMES_READ_AS_PINYIN } from './english-given';
+
 const TABLE = `
 robert: bob bobby rob robbie bert
 william: bill billy will willy liam
@@ -78,7 +80,7 @@ export function sameGivenName(a: string, b: string): boolean {
   return fa.some((x) => fb.has(x));
 }
 
-const ENGLISH_GIVEN = new Set([...FORMAL.keys(), ...[...FORMAL.values()].flat()]);
+const ENGLISH_GIVEN = new Set([...FORMAL.keys(), ...[...FORMAL.values()].flat(), ...ENGLISH_NAMES_READ_AS_PINYIN]);
 
-/** Whether a lower-case word is a given name of the table (formal or short form). */
+/** Whether a lower-case word is an English given name: of the table (formal or short form), or a common one that reads as pinyin. */
 export const isEnglishGivenName = (word: string): boolean => ENGLISH_GIVEN.has(word);
