@@ -194,6 +194,32 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(await candidates()).toEqual([]);
   });
 
+  it('judges the two customers, not the two records: a pair with no birthday between them is not linked to a customer born on another day', async () => {
+    // Two people of one family share an email; each is one customer already (a phone joins her two records),
+    // and the records that share the email carry no birthday. Their other records do, and they differ.
+    // (The rules refuse the email on the customers' birthdays; the tier scores the two records alone.)
+    // Other members, so that a name four records share is not a common one.
+    const others = Array.from({ length: 200 }, (_, i) => rec('members', `X${i}`, { phone: `1370000${String(i).padStart(4, '0')}` }, { name: `Member ${i}` }));
+    const sources = [
+      new FakeSource('members', [
+        rec('members', 'M1', { phone: '13911112222' }, { name: '贾佳', birthday: '1990-03-15', gender: 'FEMALE' }),
+        rec('members', 'M2', { phone: '13933334444' }, { name: '贾嘉', birthday: '1984-11-02', gender: 'FEMALE' }),
+        ...others,
+      ]),
+      new FakeSource('shop', [rec('shop', 'S1', { phone: '13911112222', email: 'jiajia1988@163.com' }, { name: '贾佳', gender: 'FEMALE', city: '厦门' })]),
+      new FakeSource('events', [rec('events', 'E2', { phone: '13933334444', email: 'jiajia1988@163.com' }, { name: '贾嘉', gender: 'FEMALE', city: '厦门' })]),
+    ];
+    const stats = await resolve({ store, connectors: sources, rules });
+    expect(await owner('shop:S1')).toBe(await owner('members:M1'));
+    expect(await owner('events:E2')).toBe(await owner('members:M2'));
+    expect(await owner('members:M2')).not.toBe(await owner('members:M1'));
+    expect(stats.probableLinks).toBe(0);
+    // Weighed over the auto-link threshold, and put to review with what tells the two apart.
+    const [c] = await candidates();
+    expect(JSON.parse(c.evidence)).toMatchObject({ tier: 'probabilistic', differ: ['birthday'], weight: expect.any(Number) });
+    expect(JSON.parse(c.evidence).weight).toBeGreaterThanOrEqual(rules.probabilistic!.autoLink);
+  });
+
   it('links the same person through a shared phone across scripts (characters and pinyin), where the rules used to see no comparable name', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳', birthday: '1985-04-02' })]);
     const tickets = new FakeSource('tickets', [rec('tickets', 'T1', { phone: '139-1111-2222' }, { name: 'Wang Fang' })]);

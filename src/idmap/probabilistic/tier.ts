@@ -24,6 +24,7 @@ import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
 import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
+import { customerTraits, customersDiffer, joinTraits, type CustomerTraits } from './customer-traits';
 import {
   anyScored,
   blockMembers,
@@ -160,7 +161,7 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
                 if (!a || !c || a === c) continue;
                 live.push({ ...p, a: { ...p.a, customerId: a }, b: { ...p.b, customerId: c } });
               }
-              const plan = planLinks(live, opts);
+              const plan = planLinks(live, opts, await traitsOfLinkable(trx, live, opts));
               const at = opts.at?.() ?? new Date().toISOString();
               await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
               for (const m of plan.merges) await mergeInto(trx, m, at);
@@ -272,7 +273,7 @@ async function scoreBatch(
     }
   }
 
-  await applyPlan(opts, planLinks(pairs, opts), stats, (trx) => markScored(trx, batch));
+  await applyPlan(opts, planLinks(pairs, opts, await traitsOfLinkable(db, pairs, opts)), stats, (trx) => markScored(trx, batch));
 }
 
 /** One batch's links and review candidates, written in one transaction with `mark` (its records compared). */
@@ -291,12 +292,20 @@ async function applyPlan(opts: TierOptions, plan: ReturnType<typeof planLinks>, 
   stats.probableReviews += reviews;
 }
 
+/** The traits of the customers an auto-link may join (few: most pairs are under `autoLink`). */
+async function traitsOfLinkable(db: Knex, pairs: readonly ScoredPair[], opts: TierOptions): Promise<Map<string, CustomerTraits>> {
+  const autoLink = opts.rules.probabilistic!.autoLink;
+  const ids = new Set(pairs.filter((p) => p.about && p.score.weight >= autoLink).flatMap((p) => [p.a.customerId!, p.b.customerId!]));
+  return customerTraits(db, [...ids], opts.rules);
+}
+
 /**
  * Links strongest first, each joining two customers (the older id survives) unless a steward
- * judged them different, or they hold different values of an exclusive kind (two resident
- * ids): those, and pairs under `autoLink`, become review candidates.
+ * judged them different, or the two customers' records hold different values of an exclusive
+ * kind (two resident ids) or no two alike birthdays (`customersDiffer`, on the customers as the
+ * links before have joined them): those, and pairs under `autoLink`, become review candidates.
  */
-function planLinks(pairs: ScoredPair[], opts: TierOptions) {
+function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<string, CustomerTraits>) {
   const settings = opts.rules.probabilistic!;
   const parent = new Map<string, string>();
   const find = (c: string): string => {
@@ -310,6 +319,7 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions) {
     for (const a of membersOf(x)) for (const b of membersOf(y)) if (opts.differentPairs.has(`${a}\u0000${b}`)) return true;
     return false;
   };
+  const held = new Map(traits);
   const merges: Array<{ survivorId: string; mergedId: string; actor: string; reason: string; evidence: Record<string, unknown> }> = [];
   const candidates: NewCandidate[] = [];
   for (const p of [...pairs].sort((x, y) => y.score.weight - x.score.weight)) {
@@ -317,11 +327,13 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions) {
     const rb = find(p.b.customerId!);
     if (ra === rb) continue;
     const different = judgedDifferent(ra, rb);
-    const exclusive = exclusiveConflict(p.a, p.b, opts.rules);
+    const differ = customersDiffer(held.get(ra), held.get(rb), opts.rules) ?? exclusiveConflict(p.a, p.b, opts.rules);
     const evidence = evidenceOf(p, settings);
-    if (p.score.weight >= settings.autoLink && p.about && !different && !exclusive) {
+    if (p.score.weight >= settings.autoLink && p.about && !different && !differ) {
       const [survivor, merged] = ra < rb ? [ra, rb] : [rb, ra];
       parent.set(merged, survivor);
+      const joined = joinTraits(held.get(survivor), held.get(merged));
+      if (joined) held.set(survivor, joined);
       members.set(survivor, new Set([...membersOf(survivor), ...membersOf(merged)]));
       members.delete(merged);
       merges.push({
@@ -341,7 +353,7 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions) {
         value: null,
         customerId: c1,
         otherCustomerId: c2,
-        evidence: { ...evidence, ...(exclusive ? { differ: [exclusive] } : {}) },
+        evidence: { ...evidence, ...(differ ? { differ: [differ] } : {}) },
       });
     }
   }

@@ -1,0 +1,62 @@
+/**
+ * What a whole customer holds that one person cannot hold twice: birthdays, and values of the
+ * exclusive kinds (a resident id). The tier scores two records, but links their customers: a
+ * pair of records with no birthday between them (`贾佳` and `贾嘉` sharing an email) may join two
+ * customers whose other records were born on different days. The rules judge a link on the whole
+ * customer (`conflictsBetween`); before an auto-link the tier does too.
+ */
+import type { Knex } from 'knex';
+import type { IdentityRules } from '../rules';
+import { compareBirthdays } from './compare';
+import { featuresOfRecords, recordsOfCustomers } from './store';
+
+export interface CustomerTraits {
+  /** Birthdays of its records, `YYYY-MM-DD` or `YYYY` (form defaults left out at staging). */
+  births: ReadonlySet<string>;
+  /** Values of each exclusive kind its records carry. */
+  exclusive: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** The traits of each customer, from its live records' stored features. */
+export async function customerTraits(db: Knex, customerIds: readonly string[], rules: IdentityRules): Promise<Map<string, CustomerTraits>> {
+  const out = new Map<string, { births: Set<string>; exclusive: Map<string, Set<string>> }>();
+  if (!customerIds.length) return out;
+  const records = await recordsOfCustomers(db, customerIds);
+  const features = await featuresOfRecords(db, records);
+  const exclusive = new Set<string>(rules.exclusiveKinds);
+  for (const f of features.values()) {
+    if (!f.customerId) continue;
+    let t = out.get(f.customerId);
+    if (!t) out.set(f.customerId, (t = { births: new Set(), exclusive: new Map() }));
+    if (f.birth) t.births.add(f.birth);
+    for (const v of f.values) {
+      if (!exclusive.has(v.kind)) continue;
+      const held = t.exclusive.get(v.kind) ?? new Set<string>();
+      t.exclusive.set(v.kind, held.add(v.key));
+    }
+  }
+  return out;
+}
+
+/** One customer made of two. */
+export function joinTraits(a: CustomerTraits | undefined, b: CustomerTraits | undefined): CustomerTraits | undefined {
+  if (!a || !b) return a ?? b;
+  const exclusive = new Map<string, ReadonlySet<string>>(a.exclusive);
+  for (const [kind, values] of b.exclusive) exclusive.set(kind, new Set([...(exclusive.get(kind) ?? []), ...values]));
+  return { births: new Set([...a.births, ...b.births]), exclusive };
+}
+
+/**
+ * What tells two customers apart, or null: an exclusive kind both hold with no value in common,
+ * or birthdays on both sides of which no two are alike (the same, swapped, one digit off, or a
+ * year against its date, as the birthday comparison reads them).
+ */
+export function customersDiffer(a: CustomerTraits | undefined, b: CustomerTraits | undefined, rules: IdentityRules): string | null {
+  if (!a || !b) return null;
+  for (const kind of rules.exclusiveKinds) {
+    const [x, y] = [a.exclusive.get(kind), b.exclusive.get(kind)];
+    if (x?.size && y?.size && ![...y].some((v) => x.has(v))) return kind;
+  }
+  if (a.births.size && b.births.size && ![...a.births].some((x) => [...b.births].some((y) => compareBirthdays(x, y) !== 'different'))) return 'birthday';
+  return null;
+}
