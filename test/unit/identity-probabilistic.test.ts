@@ -10,7 +10,7 @@ import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
 import { estimateWeights, withUnseenLevelsFrom } from '../../src/idmap/probabilistic/estimate';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
 import { loadIdentityRules } from '../../src/idmap/rules';
-import { customersDiffer, joinTraits, type CustomerTraits } from '../../src/idmap/probabilistic/customer-traits';
+import { birthdayLevel, exclusiveApart, joinTraits, type CustomerTraits } from '../../src/idmap/probabilistic/customer-traits';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
 const names = (a: string, b: string) => compareNames(nameForm(a), nameForm(b));
@@ -547,33 +547,32 @@ describe('estimating m without labels (EM)', () => {
   });
 });
 
-describe('two customers told apart before an auto-link', () => {
+describe('two customers compared before an auto-link', () => {
   const customer = (births: string[], exclusive: Record<string, string[]> = {}): CustomerTraits => ({
     births: new Set(births),
     exclusive: new Map(Object.entries(exclusive).map(([k, v]) => [k, new Set(v)])),
   });
 
-  it('by birthdays of which no two are alike, as the birthday comparison reads them', () => {
-    expect(customersDiffer(customer(['1990-03-15']), customer(['1984-11-02']), rules)).toBe('birthday');
-    expect(customersDiffer(customer(['1990-03-15', '1984-11-02']), customer(['1984-11-02']), rules)).toBeNull();
-    // Day and month swapped, one digit off, a year against its date: a form error, not another person.
-    expect(customersDiffer(customer(['1990-03-05']), customer(['1990-05-03']), rules)).toBeNull();
-    expect(customersDiffer(customer(['1990-03-15']), customer(['1990-03-16']), rules)).toBeNull();
-    expect(customersDiffer(customer(['1990-03-15']), customer(['1990']), rules)).toBeNull();
-    expect(customersDiffer(customer(['1990-03-15']), customer(['1991']), rules)).toBe('birthday');
-    // No birthday on one side, or a customer not read: nothing to tell.
-    expect(customersDiffer(customer([]), customer(['1984-11-02']), rules)).toBeNull();
-    expect(customersDiffer(undefined, customer(['1984-11-02']), rules)).toBeNull();
+  it('by their birthdays at the best level any two reach', () => {
+    expect(birthdayLevel(customer(['1990-03-15']), customer(['1984-11-02']))).toBe('different');
+    expect(birthdayLevel(customer(['1990-03-15', '1984-11-02']), customer(['1984-11-02']))).toBe('exact');
+    expect(birthdayLevel(customer(['1990-03-05']), customer(['1990-05-03', '1971-01-01']))).toBe('swapped');
+    expect(birthdayLevel(customer(['1990-03-15']), customer(['1990-03-16']))).toBe('typo');
+    expect(birthdayLevel(customer(['1990-03-15']), customer(['1990']))).toBe('partial');
+    expect(birthdayLevel(customer(['1990-03-15']), customer(['1991']))).toBe('different');
+    // No birthday on one side, or a customer not read: nothing to compare.
+    expect(birthdayLevel(customer([]), customer(['1984-11-02']))).toBeNull();
+    expect(birthdayLevel(undefined, customer(['1984-11-02']))).toBeNull();
   });
 
   it('by values of an exclusive kind with none in common, and sees a customer two links joined as one', () => {
-    expect(customersDiffer(customer([], { RESIDENT_ID: ['a'] }), customer([], { RESIDENT_ID: ['b'] }), rules)).toBe('RESIDENT_ID');
-    expect(customersDiffer(customer([], { RESIDENT_ID: ['a', 'b'] }), customer([], { RESIDENT_ID: ['b'] }), rules)).toBeNull();
+    expect(exclusiveApart(customer([], { RESIDENT_ID: ['a'] }), customer([], { RESIDENT_ID: ['b'] }), rules)).toBe('RESIDENT_ID');
+    expect(exclusiveApart(customer([], { RESIDENT_ID: ['a', 'b'] }), customer([], { RESIDENT_ID: ['b'] }), rules)).toBeNull();
     // A passport is not exclusive (one person holds several over time).
-    expect(customersDiffer(customer([], { PASSPORT: ['a'] }), customer([], { PASSPORT: ['b'] }), rules)).toBeNull();
+    expect(exclusiveApart(customer([], { PASSPORT: ['a'] }), customer([], { PASSPORT: ['b'] }), rules)).toBeNull();
     const joined = joinTraits(customer(['1990-03-15']), customer([], { MEMBER_NO: ['m1'] }));
-    expect(customersDiffer(joined, customer(['1984-11-02']), rules)).toBe('birthday');
-    expect(customersDiffer(joined, customer([], { MEMBER_NO: ['m2'] }), rules)).toBe('MEMBER_NO');
+    expect(birthdayLevel(joined, customer(['1984-11-02']))).toBe('different');
+    expect(exclusiveApart(joined, customer([], { MEMBER_NO: ['m2'] }), rules)).toBe('MEMBER_NO');
     expect(joinTraits(undefined, customer(['1990']))?.births).toEqual(new Set(['1990']));
   });
 });

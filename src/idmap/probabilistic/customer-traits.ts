@@ -3,11 +3,14 @@
  * exclusive kinds (a resident id). The tier scores two records, but links their customers: a
  * pair of records with no birthday between them (`贾佳` and `贾嘉` sharing an email) may join two
  * customers whose other records were born on different days. The rules judge a link on the whole
- * customer (`conflictsBetween`); before an auto-link the tier does too.
+ * customer (`conflictsBetween`); before an auto-link the tier weighs the customers' birthdays where
+ * the two records had none to compare, and refuses two values of an exclusive kind, as the rules do.
  */
 import type { Knex } from 'knex';
 import type { IdentityRules } from '../rules';
-import { compareBirthdays } from './compare';
+import { BIRTH_LEVELS, compareBirthdays } from './compare';
+
+type BirthLevel = (typeof BIRTH_LEVELS)[number];
 import { featuresOfRecords, recordsOfCustomers } from './store';
 
 export interface CustomerTraits {
@@ -46,17 +49,27 @@ export function joinTraits(a: CustomerTraits | undefined, b: CustomerTraits | un
   return { births: new Set([...a.births, ...b.births]), exclusive };
 }
 
-/**
- * What tells two customers apart, or null: an exclusive kind both hold with no value in common,
- * or birthdays on both sides of which no two are alike (the same, swapped, one digit off, or a
- * year against its date, as the birthday comparison reads them).
- */
-export function customersDiffer(a: CustomerTraits | undefined, b: CustomerTraits | undefined, rules: IdentityRules): string | null {
+/** An exclusive kind both customers hold with no value in common (two resident ids), or null. */
+export function exclusiveApart(a: CustomerTraits | undefined, b: CustomerTraits | undefined, rules: IdentityRules): string | null {
   if (!a || !b) return null;
   for (const kind of rules.exclusiveKinds) {
     const [x, y] = [a.exclusive.get(kind), b.exclusive.get(kind)];
     if (x?.size && y?.size && ![...y].some((v) => x.has(v))) return kind;
   }
-  if (a.births.size && b.births.size && ![...a.births].some((x) => [...b.births].some((y) => compareBirthdays(x, y) !== 'different'))) return 'birthday';
   return null;
+}
+
+/**
+ * How the two customers' birthdays compare at best (`BIRTH_LEVELS`, best first: the same, swapped,
+ * a year against its date, one digit off, different), or null when one side has none.
+ */
+export function birthdayLevel(a: CustomerTraits | undefined, b: CustomerTraits | undefined): BirthLevel | null {
+  if (!a?.births.size || !b?.births.size) return null;
+  let best = BIRTH_LEVELS.length - 1;
+  for (const x of a.births)
+    for (const y of b.births) {
+      best = Math.min(best, BIRTH_LEVELS.indexOf(compareBirthdays(x, y)!));
+      if (best === 0) return BIRTH_LEVELS[0];
+    }
+  return BIRTH_LEVELS[best];
 }

@@ -24,7 +24,7 @@ import { blockFamily, blockKey, type MatchFeatures } from './features';
 import type { MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
 import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
-import { customerTraits, customersDiffer, joinTraits, type CustomerTraits } from './customer-traits';
+import { birthdayLevel, customerTraits, exclusiveApart, joinTraits, type CustomerTraits } from './customer-traits';
 import {
   anyScored,
   blockMembers,
@@ -302,8 +302,9 @@ async function traitsOfLinkable(db: Knex, pairs: readonly ScoredPair[], opts: Ti
 /**
  * Links strongest first, each joining two customers (the older id survives) unless a steward
  * judged them different, or the two customers' records hold different values of an exclusive
- * kind (two resident ids) or no two alike birthdays (`customersDiffer`, on the customers as the
- * links before have joined them): those, and pairs under `autoLink`, become review candidates.
+ * kind (two resident ids): those, and pairs under `autoLink`, become review candidates. Where the
+ * two records had no birthdays to compare, the customers' birthdays weigh as theirs would
+ * (`customerBirthday`), on the customers as the links before have joined them.
  */
 function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<string, CustomerTraits>) {
   const settings = opts.rules.probabilistic!;
@@ -327,9 +328,13 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<s
     const rb = find(p.b.customerId!);
     if (ra === rb) continue;
     const different = judgedDifferent(ra, rb);
-    const differ = customersDiffer(held.get(ra), held.get(rb), opts.rules) ?? exclusiveConflict(p.a, p.b, opts.rules);
-    const evidence = evidenceOf(p, settings);
-    if (p.score.weight >= settings.autoLink && p.about && !different && !differ) {
+    let differ = exclusiveApart(held.get(ra), held.get(rb), opts.rules) ?? exclusiveConflict(p.a, p.b, opts.rules);
+    const linkable = p.score.weight >= settings.autoLink && p.about && !different && !differ;
+    const birthday = linkable ? customerBirthday(p, held.get(ra), held.get(rb), opts.model) : null;
+    const weight = birthday ? Math.round((p.score.weight + birthday.weight) * 100) / 100 : p.score.weight;
+    if (birthday && weight < settings.autoLink) differ = 'birthday';
+    const evidence = { ...evidenceOf(p, settings), ...(birthday ? { customers: { birthday, weight } } : {}) };
+    if (linkable && weight >= settings.autoLink) {
       const [survivor, merged] = ra < rb ? [ra, rb] : [rb, ra];
       parent.set(merged, survivor);
       const joined = joinTraits(held.get(survivor), held.get(merged));
@@ -340,7 +345,7 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<s
         survivorId: survivor,
         mergedId: merged,
         actor: PROBABILISTIC_ACTOR,
-        reason: `probable match: weight ${p.score.weight} (auto-link at ${settings.autoLink})`,
+        reason: `probable match: weight ${weight} (auto-link at ${settings.autoLink})`,
         evidence,
       });
     } else if (!different) {
@@ -358,6 +363,19 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<s
     }
   }
   return { merges, candidates };
+}
+
+/**
+ * The customers' birthdays at their best level and its weight, for a pair whose records had none
+ * to compare (null otherwise, or when a customer has none). Only ever asked of a pair about to be
+ * linked: it may stop a link (`贾佳`/`贾嘉` sharing an email, her other records born 36 years
+ * apart), never make one, since the best of many birthdays agrees by chance more often than one.
+ */
+function customerBirthday(p: ScoredPair, a: CustomerTraits | undefined, b: CustomerTraits | undefined, model: MatchModel): { level: string; weight: number } | null {
+  if (p.score.contributions.some((c) => c.comparison === 'birthday')) return null;
+  const at = model.comparisons.findIndex((c) => c.name === 'birthday');
+  const level = at >= 0 ? birthdayLevel(a, b) : null;
+  return level ? { level, weight: Math.round(model.levelWeight[at].get(level)! * 100) / 100 } : null;
 }
 
 function exclusiveConflict(a: MatchFeatures, b: MatchFeatures, rules: IdentityRules): string | null {
