@@ -176,6 +176,17 @@ describe('names as evidence', () => {
     expect(nameForm('J. K.')).toBeNull(); // initials alone name nobody
   });
 
+  it('reads a middle name or second surname one system drops as the same name, but not syllables of pinyin written apart', () => {
+    expect(names('John Andrew Smith', 'John Smith')).toBe('alias');
+    expect(names('Ana Garcia-Lopez', 'Ana Garcia')).toBe('alias');
+    expect(names('Nguyen Van An', 'An Nguyen')).toBe('alias');
+    // The first word kept: `Andrew Smith` may be John Andrew Smith's son.
+    expect(names('John Andrew Smith', 'Andrew Smith')).not.toBe('alias');
+    // The last word dropped reads the same: a Spanish second surname, as often as a surname (`John Andrew`) left out.
+    expect(names('John Andrew Smith', 'John Andrew')).toBe('alias');
+    expect(names('Zhang Jia Hui', 'Zhang Hui')).not.toBe('alias');
+  });
+
   it('knows nothing from a missing name or a form of address', () => {
     expect(names('王先生', '王伟')).toBeNull();
     expect(compareNames(null, nameForm('王伟'))).toBeNull();

@@ -10,7 +10,7 @@ import { pinyin } from 'pinyin-pro';
 import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
 import { sameGivenName } from './nicknames';
-import { pinyinReadings } from './pinyin';
+import { isPinyin, pinyinReadings } from './pinyin';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -165,6 +165,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     const x = fullWords(a.words);
     const y = fullWords(b.words);
     if (x.length >= 2 && (x.length < a.words.length || y.length < b.words.length) && sorted(x) === sorted(y) && initialsCompatible(a.words, b.words)) return 'alias';
+    // A middle name or a second surname one system keeps and another drops (`John Andrew Smith`, `Ana Garcia Lopez`).
+    if (wordsLeftOut(a.words, b.words) || wordsLeftOut(b.words, a.words)) return 'alias';
   }
   const jw = bestJaroWinkler(a, b);
   // Names one word apart are close only when that word is: a string distance over the whole name
@@ -250,6 +252,23 @@ export function oneEditApart(a: string, b: string): boolean {
 }
 
 const fullWords = (ws: readonly string[]) => ws.filter((w) => w.length > 1);
+
+/**
+ * `short` is `long` with words left out after its first, in written order or reversed (`John
+ * Smith` of `John Andrew Smith`, `Ana Garcia` of `Ana Garcia Lopez`, `An Nguyen` of `Nguyen Van
+ * An`): two whole words at least, the first one kept. Not syllables of pinyin written apart
+ * (`Zhang Jia Hui`): `Zhang Hui` is another given name.
+ */
+function wordsLeftOut(long: readonly string[], short: readonly string[]): boolean {
+  if (short.length < 2 || long.length <= short.length || short.some((w) => w.length < 2) || long.every(isPinyin)) return false;
+  const within = (ws: readonly string[]) => {
+    if (ws[0] !== long[0]) return false;
+    let i = 1;
+    for (let j = 1; j < long.length && i < ws.length; j++) if (long[j] === ws[i]) i++;
+    return i === ws.length;
+  };
+  return within(short) || within([...short].reverse());
+}
 
 /** Initials on both sides are the same ones (`John A Smith` and `John B Smith` may be father and son). */
 function initialsCompatible(a: readonly string[], b: readonly string[]): boolean {
