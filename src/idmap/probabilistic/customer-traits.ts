@@ -9,9 +9,9 @@
 import type { Knex } from 'knex';
 import type { IdentityRules } from '../rules';
 import { BIRTH_LEVELS, compareBirthdays } from './compare';
+import { featuresOfRecords, recordsOfCustomers } from './store';
 
 type BirthLevel = (typeof BIRTH_LEVELS)[number];
-import { featuresOfRecords, recordsOfCustomers } from './store';
 
 export interface CustomerTraits {
   /** Birthdays of its records, `YYYY-MM-DD` or `YYYY` (form defaults left out at staging). */
