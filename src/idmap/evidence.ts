@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import { normalizeDate } from '../canonical';
 import { foldU, nameForm, splitHanName } from './probabilistic/names';
 import { isPinyin } from './probabilistic/pinyin';
+import { surnameSpellings } from './probabilistic/surname-spellings';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
@@ -119,9 +120,20 @@ export function compareNameKeys(x: string, y: string): 'agree' | 'conflict' | 'u
   const same = han.a === han.b ? latin.a === han.a && latin.b === han.b : words.includes(han.a) && words.includes(han.b);
   if (same) return 'agree';
   if (words.includes(han.a)) return latin.pinyin ? 'conflict' : 'unknown';
+  // The surname as Hong Kong, Singapore or Taiwan spell it (`Lim` for 林) and the given name in pinyin: one name
+  // (`Lim Weiming`, 林伟明). With another given name (`Maria Lim`, `Chan Tai Man`) the rules refuse as before: a
+  // surname shared by millions is no bridge for a number that changed hands; the tier weighs the pair again.
+  if (words.includes(han.b) && words.some((w) => speltSurnames().get(w)?.has(han.a))) return 'agree';
   // `lu` may be lü with its diacritics dropped: not the same spelling, but not another surname either.
   return words.includes(withoutU(han.a)) ? 'unknown' : 'conflict';
 }
+
+/** Part hashes of surnames spelt outside pinyin (`surname-spellings.ts`), each with the part hashes of the pinyin surnames it spells. */
+function speltSurnames(): ReadonlyMap<string, ReadonlySet<string>> {
+  spelt ??= new Map([...surnameSpellings()].map(([w, surnames]) => [partHash(w), new Set(surnames.map(partHash))]));
+  return spelt;
+}
+let spelt: Map<string, Set<string>> | undefined;
 
 /** A part hash with a pinyin ü's diacritics dropped (`lv` as `lu`), for comparing spellings that may have lost them. */
 function withoutU(part: string): string {

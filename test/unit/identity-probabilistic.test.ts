@@ -176,6 +176,15 @@ describe('names as evidence', () => {
     expect(nameForm('J. K.')).toBeNull(); // initials alone name nobody
   });
 
+  it('reads a surname spelt as Hong Kong, Singapore or Taiwan do against the characters: the same name with the given name in pinyin, else a weak one', () => {
+    expect(names('林伟明', 'Lim Wei Ming')).toBe('alias');
+    expect(names('黄伟', 'Wei Wong')).toBe('alias');
+    expect(names('陈大文', 'Chan Tai Man')).toBe('similar');
+    expect(names('蔡英', 'Tsai Ing')).toBe('similar');
+    expect(names('陈大文', 'Lee Tai Man')).toBe('different');
+    expect(names('陈伟', 'Tan Wei')).toBe('different');
+  });
+
   it('reads a middle name or second surname one system drops as the same name, but not syllables of pinyin written apart', () => {
     expect(names('John Andrew Smith', 'John Smith')).toBe('alias');
     expect(names('Ana Garcia-Lopez', 'Ana Garcia')).toBe('alias');
@@ -232,6 +241,18 @@ describe('name and birthday keys for the rules tier', () => {
     const unmarked = 'l:' + nameKey('Fu Jia')!.slice(2);
     expect(compareNameKeys(nameKey('付洁华')!, unmarked)).toBe('unknown');
     expect(compareNameKeys(nameKey('Fu Jia')!, unmarked)).toBe('agree');
+  });
+
+  it('read a surname spelt as Hong Kong, Singapore or Taiwan do with the given name in pinyin as one name, and only where it is not a pinyin surname too', () => {
+    expect(cmp('林伟明', 'Lim Weiming')).toBe('agree');
+    expect(cmp('黄伟', 'Wong Wei')).toBe('agree');
+    // With another given name, or one spelt as Cantonese does (`Tai Man` for 大文), the rules refuse as before (the tier weighs it).
+    expect(cmp('林雯', 'Maria Lim')).toBe('conflict');
+    expect(cmp('陈大文', 'Chan Tai Man')).toBe('conflict');
+    // Another surname however it is spelt, and `Tan` is 谭 in pinyin (a household's two surnames) before it is Hokkien 陈.
+    expect(cmp('陈大文', 'Lee Tai Man')).toBe('conflict');
+    expect(cmp('陈伟', 'Tan Wei')).toBe('conflict');
+    expect(cmp('黄芳', 'Wang Qiang')).toBe('conflict');
   });
 
   it('read ü written lv, lyu or lü as one name, and lu (its diacritics dropped, or 卢) as neither the same nor another', () => {

@@ -11,6 +11,7 @@ import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
 import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings } from './pinyin';
+import { surnamesSpelt } from './surname-spellings';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -159,6 +160,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // Latin against Latin, or a Han name against its romanization.
   const ys = spellings(b);
   if (spellings(a).some((x) => ys.includes(x))) return 'alias';
+  if (surnameSpeltOutside(a, b) === 'alias' || surnameSpeltOutside(b, a) === 'alias') return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
@@ -180,7 +182,23 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
   // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
   if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
+  // The surname as Hong Kong, Singapore or Taiwan spell it (`陈大文`, `Chan Tai Man`): the given name cannot be compared; as weak, not a different name.
+  if (surnameSpeltOutside(a, b) ?? surnameSpeltOutside(b, a)) return 'similar';
   return 'different';
+}
+
+/**
+ * How a Latin name holding the Han name's surname spelt outside pinyin (`surname-spellings.ts`)
+ * compares with it: `alias` when the rest is the given name in pinyin (`Lim Wei Ming`, 林伟明),
+ * else `similar`; null without such a surname.
+ */
+function surnameSpeltOutside(han: NameForm, latin: NameForm): 'alias' | 'similar' | null {
+  if (han.script !== 'h' || latin.script !== 'l') return null;
+  const [surname, given] = namePartsOf(han);
+  const at = surname ? latin.words.findIndex((w) => surnamesSpelt(w).includes(surname.text)) : -1;
+  if (at < 0) return null;
+  const rest = latin.words.filter((_, i) => i !== at).map(foldU);
+  return given && (rest.join('') === given.text || [...rest].reverse().join('') === given.text) ? 'alias' : 'similar';
 }
 
 /** A romanized part of a name: a Latin word, or a Han name's surname or given name in pinyin (with its syllables). */
