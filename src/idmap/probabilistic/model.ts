@@ -157,15 +157,15 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
     householdPenalty,
     score(vector, adjust) {
       let weight = priorWeight;
-      const contributions: Contribution[] = [{ comparison: 'prior', level: 'prior', weight: round(priorWeight) }];
+      const contributions: Contribution[] = [{ comparison: 'prior', level: 'prior', weight: roundWeight(priorWeight) }];
       const household = isHousehold(vector);
       vector.forEach((level, i) => {
         if (level == null) return;
         const w = weightAt(i, level, household, adjust);
         weight += w;
-        contributions.push({ comparison: comparisons[i].name, level, weight: round(w) });
+        contributions.push({ comparison: comparisons[i].name, level, weight: roundWeight(w) });
       });
-      return { weight: round(weight), contributions, household };
+      return { weight: roundWeight(weight), contributions, household };
     },
     weightOf(vector, adjust) {
       let weight = priorWeight;
@@ -174,7 +174,7 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
         const level = vector[i];
         if (level != null) weight += weightAt(i, level, household, adjust);
       }
-      return round(weight);
+      return roundWeight(weight);
     },
     most: levelWeight.map((weights, i) => Math.max(0, ...[...weights.keys()].map((l) => mostAt(i, l)))),
     mostAt,
@@ -190,4 +190,5 @@ export function priorLambda(w: WeightsFile, records?: number): number {
   return w.lambdaRecords && records && records > w.lambdaRecords ? (w.lambda * (w.lambdaRecords - 1)) / (records - 1) : w.lambda;
 }
 
-const round = (x: number) => Math.round(x * 100) / 100;
+/** A weight as contributions and thresholds read it: hundredths of a bit. */
+export const roundWeight = (x: number) => Math.round(x * 100) / 100;

@@ -160,7 +160,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // Latin against Latin, or a Han name against its romanization.
   const ys = spellings(b);
   if (spellings(a).some((x) => ys.includes(x))) return 'alias';
-  if (surnameSpeltOutside(a, b) === 'alias' || surnameSpeltOutside(b, a) === 'alias') return 'alias';
+  const spelt = surnameSpeltOutside(a, b) ?? surnameSpeltOutside(b, a);
+  if (spelt === 'alias') return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
@@ -183,7 +184,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
   if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
   // The surname as Hong Kong, Singapore or Taiwan spell it (`陈大文`, `Chan Tai Man`): the given name cannot be compared; as weak, not a different name.
-  if (surnameSpeltOutside(a, b) ?? surnameSpeltOutside(b, a)) return 'similar';
+  if (spelt) return 'similar';
   return 'different';
 }
 

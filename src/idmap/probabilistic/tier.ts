@@ -21,7 +21,7 @@ import { hash16 } from '../evidence';
 import { recordKeyString } from '../tables';
 import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type NewCandidate } from '../writes';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
-import type { MatchModel } from './model';
+import { roundWeight, type MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
 import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
 import { birthdayLevel, customerTraits, exclusiveApart, joinTraits, type CustomerTraits } from './customer-traits';
@@ -331,7 +331,7 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<s
     let differ = exclusiveApart(held.get(ra), held.get(rb), opts.rules) ?? exclusiveConflict(p.a, p.b, opts.rules);
     const linkable = p.score.weight >= settings.autoLink && p.about && !different && !differ;
     const birthday = linkable ? customerBirthday(p, held.get(ra), held.get(rb), opts.model) : null;
-    const weight = birthday ? Math.round((p.score.weight + birthday.weight) * 100) / 100 : p.score.weight;
+    const weight = birthday ? roundWeight(p.score.weight + birthday.weight) : p.score.weight;
     if (birthday && weight < settings.autoLink) differ = 'birthday';
     const evidence = { ...evidenceOf(p, settings), ...(birthday ? { customers: { birthday, weight } } : {}) };
     if (linkable && weight >= settings.autoLink) {
@@ -375,7 +375,7 @@ function customerBirthday(p: ScoredPair, a: CustomerTraits | undefined, b: Custo
   if (p.score.contributions.some((c) => c.comparison === 'birthday')) return null;
   const at = model.comparisons.findIndex((c) => c.name === 'birthday');
   const level = at >= 0 ? birthdayLevel(a, b) : null;
-  return level ? { level, weight: Math.round(model.levelWeight[at].get(level)! * 100) / 100 } : null;
+  return level ? { level, weight: roundWeight(model.levelWeight[at].get(level)!) } : null;
 }
 
 function exclusiveConflict(a: MatchFeatures, b: MatchFeatures, rules: IdentityRules): string | null {
