@@ -100,6 +100,29 @@ describe('names as evidence', () => {
     expect(names('张伟', '李娜')).toBe('different');
   });
 
+  it('reads another given name under one surname as two people of a family, in any script, however much of the name they share', () => {
+    expect(names('Riley Morrison', 'Max Morrison')).toBe('different');
+    expect(names('Rachael Griffiths', 'Tina Griffiths')).toBe('different');
+    expect(names('赵晨', 'Zhao Jun')).toBe('different');
+    expect(names('邓娜', 'Ying Deng')).toBe('different');
+    // A given name misspelt, or spelt by another transliteration, is still the person's.
+    expect(names('Jon Morrison', 'John Morrison')).not.toBe('different');
+    expect(names('Mohammed Ali', 'Muhammad Ali')).toBe('similar');
+    // The same given name under another surname may be a name taken at marriage or a surname misspelt twice: weak, not different.
+    expect(names('George Blam', 'George Blavd')).toBe('similar');
+    expect(names('Jayden Browne', 'Jayden Noble')).toBe('similar');
+  });
+
+  it('compares two Korean names in Hangul as written, surname first: one syllable apart is weak, not a typo (siblings share one)', () => {
+    expect(names('이은지', '이 은지')).toBe('exact');
+    expect(names('이은지', '이은주')).toBe('similar');
+    expect(names('이은지', '김은지')).toBe('similar');
+    expect(names('이은지', '이민수')).toBe('different');
+    expect(names('우서현', '김영순')).toBe('different');
+    // Against another script there is nothing to read it by.
+    expect(names('이은지', 'Lee Eunji')).toBeNull();
+  });
+
   it('reads a Han given name with a character left out as similar, as one part of a Latin name alone, not as a different name', () => {
     expect(names('何晨文', '何晨')).toBe('similar');
     expect(names('张强', '张强子')).toBe('similar');
@@ -149,6 +172,9 @@ describe('names as evidence', () => {
     expect(nameForm('Lüdke Anna')?.text).toBe('ludke anna');
     expect(names('女娲', 'Nyu Wa')).toBe('alias');
     expect(names('吕布', '卢布')).toBe('different');
+    // `Dan` is an English name too, but written against characters it is their pinyin: 丹, not 燕 one letter away.
+    expect(names('李燕', 'Li Dan')).toBe('different');
+    expect(names('李丹', 'Li Dan')).toBe('alias');
   });
 
   it('leaves out forms of address and suffixes around a Latin name', () => {

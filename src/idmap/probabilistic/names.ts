@@ -10,7 +10,7 @@ import { pinyin } from 'pinyin-pro';
 import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
 import { sameGivenName } from './nicknames';
-import { isPinyin, pinyinReadings } from './pinyin';
+import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
 import { surnamesSpelt } from './surname-spellings';
 
 /** Forms of address and stand-ins that name nobody in particular. */
@@ -153,7 +153,7 @@ export type NameLevel = (typeof NAME_LEVELS)[number];
 /** How alike two names are; null when either is missing or they cannot be compared (other scripts, unlike). */
 export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel | null {
   if (!a || !b) return null;
-  if (a.script === 'o' || b.script === 'o') return a.text === b.text ? 'exact' : null;
+  if (a.script === 'o' || b.script === 'o') return a.text === b.text ? 'exact' : a.script === b.script ? compareHangul(a.text, b.text) : null;
   if (a.text === b.text) return 'exact';
   if (a.script === 'l' && b.script === 'l' && latinForms(a)[0] === latinForms(b)[0]) return 'exact';
   if (a.script === 'h' && b.script === 'h') return compareHan(a, b);
@@ -178,7 +178,11 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // characters is not misspelt, so a Han name is close only to a romanization one word apart.
   const apart = oneWordApart(a, b);
   if (apart ? closeWords(apart[0], apart[1]) : a.script === 'l' && b.script === 'l' && jw >= 0.93) return 'close';
-  if (jw >= 0.86) return 'similar';
+  // So too for similar when the word they share is the surname: it lifts any two names over 0.86
+  // (`Riley Morrison`, `Max Morrison`; `Zhao Jun`, 赵晨), and one surname with two given names
+  // is a family, as 赵晨 and 赵俊 are. The same given name under another surname is not (a name
+  // taken at marriage, a surname misspelt twice), nor a shared first word whose role is unknown.
+  if (apart && sharedSurname(a, b, apart) ? alikeWords(apart[0].text, apart[1].text) : jw >= 0.86) return 'similar';
   // An initial for the given name (`J Smith`, `John Smith`): weak, but not a different name.
   if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
   // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
@@ -247,10 +251,35 @@ function oneWordApart(a: NameForm, b: NameForm): [NamePart, NamePart] | null {
  * at Jaro-Winkler ≥ 0.93.
  */
 function closeWords(x: NamePart, y: NamePart): boolean {
-  const rx = x.syllables ? [x.syllables] : pinyinReadings(x.text);
-  const ry = y.syllables ? [y.syllables] : pinyinReadings(y.text);
+  const read = x.syllables || y.syllables ? readingsAgainstHan : pinyinReadings;
+  const rx = x.syllables ? [x.syllables] : read(x.text);
+  const ry = y.syllables ? [y.syllables] : read(y.text);
   if (rx && ry) return rx.some((sx) => ry.some((sy) => sx.length >= 2 && sx.length === sy.length && sx.filter((s, i) => s !== sy[i]).length === 1));
   return oneEditApart(x.text, y.text) || jaroWinkler(x.text, y.text) >= 0.93;
+}
+
+/**
+ * The part two names one word apart share is a surname: a Han name's, its given name being what
+ * differs; or both Latin names' last word (a given name first, as Western order writes it).
+ */
+function sharedSurname(a: NameForm, b: NameForm, apart: [NamePart, NamePart]): boolean {
+  if (a.script === 'h' || b.script === 'h') {
+    const [han, differs] = a.script === 'h' ? [a, apart[0]] : [b, apart[1]];
+    const parts = namePartsOf(han);
+    return parts.length === 2 && parts[1] === differs;
+  }
+  const [xs, ys] = [namePartsOf(a), namePartsOf(b)];
+  return xs[xs.length - 1] !== apart[0] && xs[xs.length - 1].text === ys[ys.length - 1].text;
+}
+
+/** Two words alike in letters (Jaro-Winkler ≥ 0.86) or in consonants (`Mohammed`, `Muhammad`). */
+function alikeWords(x: string, y: string): boolean {
+  return jaroWinkler(x, y) >= 0.86 || (consonants(x).length >= 3 && consonants(x) === consonants(y));
+}
+
+/** A word's consonants, doubled ones once: a transliteration's vowels vary more than its consonants. */
+function consonants(w: string): string {
+  return w.replace(/[aeiouy]/g, '').replace(/(.)\1+/g, '$1');
 }
 
 /** `one` is a single word of at least 3 letters, the same as a word of `other` (or, from 5 letters, one typo away: a letter left out, added, changed or two swapped). */
@@ -325,6 +354,20 @@ function compareHan(a: NameForm, b: NameForm): NameLevel {
   const jw = jaroWinkler(a.words.join(' '), b.words.join(' '));
   return jw >= 0.95 && x.surname === y.surname ? 'similar' : 'different';
 }
+
+/**
+ * Two Korean names in Hangul, as written (surname the first syllable, given name the rest, as the
+ * rules read them): one syllable of the given name apart, or the given name under another
+ * surname, is similar (weak: siblings often share a syllable of their given names, and a typo in
+ * Hangul changes a whole syllable too); anything else different. Null when either is not Hangul
+ * (another script kept as written: no reading of it here).
+ */
+function compareHangul(a: string, b: string): NameLevel | null {
+  if (!HANGUL.test(a) || !HANGUL.test(b)) return null;
+  if (a.length === b.length && a.length >= 3 && (a.slice(1) === b.slice(1) || (a[0] === b[0] && diffCount(a.slice(1), b.slice(1)) === 1))) return 'similar';
+  return 'different';
+}
+const HANGUL = /^\p{Script=Hangul}{2,}$/u;
 
 function diffCount(a: string, b: string): number {
   let n = 0;

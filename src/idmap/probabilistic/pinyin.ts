@@ -55,6 +55,17 @@ export function pinyinReadings(word: string): string[][] | null {
 
 const readings = new Map<string, string[][] | null>();
 
+/**
+ * As `pinyinReadings`, but an English given name that reads as pinyin reads too: a word compared
+ * with the characters of a Han name is their romanization before it is an English name (`Li Dan`
+ * against 李燕 is dan against yan, two names, not `Dan` one letter from `yan`).
+ */
+export function readingsAgainstHan(word: string): string[][] | null {
+  if (!isEnglishGivenName(word)) return pinyinReadings(word);
+  const found = fewestSyllables(word);
+  return found.length ? found : null;
+}
+
 /** The readings of `word` with the fewest syllables (at most `MAX_READINGS`), none when it has no reading. */
 function fewestSyllables(word: string): string[][] {
   // fewest[i]: the fewest syllables `word` from i reads as (Infinity: none).
