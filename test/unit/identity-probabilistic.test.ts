@@ -6,6 +6,7 @@ import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRe
 import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { scorePair } from '../../src/idmap/probabilistic/pairs';
+import { isRomajiName } from '../../src/idmap/probabilistic/romaji';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
 import { estimateWeights, withUnseenLevelsFrom } from '../../src/idmap/probabilistic/estimate';
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
@@ -121,6 +122,22 @@ describe('names as evidence', () => {
     expect(names('우서현', '김영순')).toBe('different');
     // Against another script there is nothing to read it by.
     expect(names('이은지', 'Lee Eunji')).toBeNull();
+  });
+
+  it('does not weigh a Japanese name in romaji against kanji it can only read as Chinese', () => {
+    expect(names('田中太郎', 'Taro Tanaka')).toBeNull();
+    expect(names('青木零', 'Rei Aoki')).toBeNull();
+    expect(names('Taro Tanaka', 'TANAKA Taro')).toBe('exact');
+    expect(isRomajiName(['yuuki', 'satoh'])).toBe(true);
+    expect(isRomajiName(['kenichi', 'hattori'])).toBe(true);
+    // A Japanese name that also reads as pinyin is compared as Chinese: its kanji still differ from it.
+    expect(isRomajiName(['sayuri', 'yamada'])).toBe(false);
+    expect(names('山下太一', 'Taichi Yamashita')).toBe('different');
+    // English names romaji could spell, pinyin and other Latin names are still another name than 王伟.
+    expect(isRomajiName(['jane', 'doe'])).toBe(false);
+    expect(names('王伟', 'Jane Doe')).toBe('different');
+    expect(names('王伟', 'Chen Jie')).toBe('different');
+    expect(names('王伟', 'Tom Ford')).toBe('different');
   });
 
   it('reads a Han given name with a character left out as similar, as one part of a Latin name alone, not as a different name', () => {

@@ -11,6 +11,7 @@ import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
 import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
+import { isRomajiName } from './romaji';
 import { surnamesSpelt } from './surname-spellings';
 
 /** Forms of address and stand-ins that name nobody in particular. */
@@ -189,6 +190,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
   // The surname as Hong Kong, Singapore or Taiwan spell it (`陈大文`, `Chan Tai Man`): the given name cannot be compared; as weak, not a different name.
   if (spelt) return 'similar';
+  // A Japanese name in romaji against kanji, read here as Chinese (田中太郎 as tian zhongtailang, not Tanaka Taro): nothing to compare.
+  if (a.script !== b.script && isRomajiName((a.script === 'l' ? a : b).words)) return null;
   return 'different';
 }
 

@@ -95,5 +95,8 @@ function syllableAt(word: string, i: number, len: number): boolean {
 
 const VOWEL = new Set(['a', 'e', 'o']);
 
+/** Whether a lower-case string is one toneless pinyin syllable (`zhuang`, `a`). */
+export const isPinyinSyllable = (s: string): boolean => SYLLABLES.has(s);
+
 /** Whether a lower-case word reads as pinyin (see `pinyinReadings`). */
 export const isPinyin = (word: string): boolean => pinyinReadings(word) !== null;
