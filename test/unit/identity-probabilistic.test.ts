@@ -106,6 +106,10 @@ describe('names as evidence', () => {
     expect(names('Rachael Griffiths', 'Tina Griffiths')).toBe('different');
     expect(names('赵晨', 'Zhao Jun')).toBe('different');
     expect(names('邓娜', 'Ying Deng')).toBe('different');
+    // A common Chinese, Vietnamese or Korean surname is the surname wherever it stands.
+    expect(names('Tran Linh', 'Tran Anh')).toBe('different');
+    expect(names('Ping Qin', 'Qin Liang')).toBe('different');
+    expect(names('Park Jimin', 'Park Sujin')).toBe('different');
     // A given name misspelt, or spelt by another transliteration, is still the person's.
     expect(names('Jon Morrison', 'John Morrison')).not.toBe('different');
     expect(names('Mohammed Ali', 'Muhammad Ali')).toBe('similar');

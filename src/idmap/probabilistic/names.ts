@@ -9,6 +9,7 @@
 import { pinyin } from 'pinyin-pro';
 import { foldDiacritics, foldText } from '../../canonical';
 import { jaroWinkler } from './strings';
+import { EAST_ASIAN_SURNAMES } from './east-asian-surnames';
 import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
 import { isRomajiName } from './romaji';
@@ -263,7 +264,9 @@ function closeWords(x: NamePart, y: NamePart): boolean {
 
 /**
  * The part two names one word apart share is a surname: a Han name's, its given name being what
- * differs; or both Latin names' last word (a given name first, as Western order writes it).
+ * differs; both Latin names' last word (a given name first, as Western order writes it); or,
+ * wherever it stands, a common Chinese, Vietnamese or Korean surname, which Latin letters often
+ * write first (`Tran Linh`, `Tran Anh`).
  */
 function sharedSurname(a: NameForm, b: NameForm, apart: [NamePart, NamePart]): boolean {
   if (a.script === 'h' || b.script === 'h') {
@@ -272,7 +275,8 @@ function sharedSurname(a: NameForm, b: NameForm, apart: [NamePart, NamePart]): b
     return parts.length === 2 && parts[1] === differs;
   }
   const [xs, ys] = [namePartsOf(a), namePartsOf(b)];
-  return xs[xs.length - 1] !== apart[0] && xs[xs.length - 1].text === ys[ys.length - 1].text;
+  if (xs[xs.length - 1] !== apart[0] && xs[xs.length - 1].text === ys[ys.length - 1].text) return true;
+  return xs.some((x) => x !== apart[0] && EAST_ASIAN_SURNAMES.has(x.text));
 }
 
 /** Two words alike in letters (Jaro-Winkler ≥ 0.86) or in consonants (`Mohammed`, `Muhammad`). */
