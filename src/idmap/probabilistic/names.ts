@@ -152,7 +152,7 @@ export function splitHanName(text: string): { surname: string; given: string } {
 export const NAME_LEVELS = ['exact', 'alias', 'close', 'similar', 'different'] as const;
 export type NameLevel = (typeof NAME_LEVELS)[number];
 
-/** How alike two names are; null when either is missing or they cannot be compared (other scripts, unlike). */
+/** How alike two names are; null when either is missing or they cannot be compared (unlike or unread scripts; a Japanese name in romaji against kanji). */
 export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel | null {
   if (!a || !b) return null;
   if (a.script === 'o' || b.script === 'o') return a.text === b.text ? 'exact' : a.script === b.script ? compareHangul(a.text, b.text) : null;
