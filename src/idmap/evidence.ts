@@ -78,13 +78,15 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
   if (rules.conflictTraits.birthday && a.birthdays.size && b.birthdays.size && disjoint(a.birthdays, b.birthdays)) {
     out.push({ attribute: 'birthday', left: [...a.birthdays], right: [...b.birthdays] });
   }
-  // A name spelled differently (a typo, a nickname, a new name) is outweighed by a shared
-  // birthday, or by two strong values in common (the one weighed and another).
+  // A name spelled differently (a typo, a nickname, a new name) is outweighed by two strong
+  // values in common (the one weighed and another), not by a shared birthday: a key cannot tell
+  // a typo from another given name, and twins share a birthday and often the family's phone.
+  // The tier, which reads the names, weighs such a pair again (a typo or a nickname links there).
   // Names compare as written within a script; a Han name and a Latin one by their pinyin:
   // the same full name agrees, a different surname conflicts (a household's pinyin-named
   // spouse), and so does the same surname with another given name in pinyin (付嘉 and `Fu
   // Jiehua`); with a given name that is not pinyin (an English name) it says nothing.
-  if (rules.conflictTraits.name && !intersects(a.birthdays, b.birthdays) && sharedValues(a, b, 2) < 2 && a.names.size && b.names.size) {
+  if (rules.conflictTraits.name && sharedValues(a, b, 2) < 2 && a.names.size && b.names.size) {
     const verdicts = [...a.names].flatMap((x) => [...b.names].map((y) => compareNameKeys(x, y)));
     if (!verdicts.includes('agree') && verdicts.includes('conflict')) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
   }
@@ -166,11 +168,6 @@ function sharedValues(a: Profile, b: Profile, enough: number): number {
     for (const v of l) if (r.has(v) && ++n >= enough) return n;
   }
   return n;
-}
-
-function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  for (const x of a) if (b.has(x)) return true;
-  return false;
 }
 
 function disjoint(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

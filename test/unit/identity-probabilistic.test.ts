@@ -321,6 +321,23 @@ describe('name and birthday keys for the rules tier', () => {
     expect(conflictsBetween(wang, addToProfile(emptyProfile(), { nameKey: nameKey('Wang Fang') }), phone, rules)).toEqual([]);
   });
 
+  it('refuse a phone link between twins: a shared birthday does not outweigh another given name, two shared values do', () => {
+    const phone = rules.strongKind('PHONE')!;
+    const email = ['EMAIL', 'x@example.org'] as const;
+    const record = (name: string, values: ReadonlyArray<readonly ['EMAIL', string]> = []) =>
+      addToProfile(emptyProfile(), { nameKey: nameKey(name), birthdayKey: birthdayKey('1971-01-05', rules), values: [['PHONE', '+8618080012539'], ...values] });
+    for (const [a, b] of [
+      ['刘柳', '刘涛'],
+      ['Xin Yang', '杨健'],
+      ['Jose Alejandro', 'Gregorio Alejandro'],
+    ]) {
+      expect(conflictsBetween(record(a), record(b), phone, rules).map((c) => c.attribute)).toEqual(['name']);
+      // One person's second account sharing the phone and an email: a name typed differently is outweighed.
+      expect(conflictsBetween(record(a, [email]), record(b, [email]), phone, rules)).toEqual([]);
+    }
+    expect(conflictsBetween(record('杨健'), record('Yang Jian'), phone, rules)).toEqual([]);
+  });
+
   it('key a birthday with day and month in either order', () => {
     expect(birthdayKey('1990-03-04', rules)).toBe(birthdayKey('1990-04-03', rules));
     expect(birthdayKey('1990-03-04', rules)).not.toBe(birthdayKey('1991-03-04', rules));
