@@ -118,6 +118,19 @@ describe('names as evidence', () => {
     expect(names('Jayden Browne', 'Jayden Noble')).toBe('similar');
   });
 
+  it('reads names of more words under one surname of one or more words as a family when nothing else in them is alike', () => {
+    expect(names('da Cunha Emanuella', 'Gael Henrique da Cunha')).toBe('different');
+    expect(names('Nguyen Van An', 'Nguyen Thi Lan')).toBe('different');
+    expect(names('Zhang Wei Ming', 'Zhang Jia Hui')).toBe('different');
+    // A word left out of one, or respelt: not told apart.
+    expect(names('Mary Ann Smith', 'Mary Smith Jones')).toBe('similar');
+    expect(names('Jose Luis Garcia', 'Luis Garcia')).not.toBe('different');
+    expect(names('Juan Carlos de la Cruz', 'Carlos de la Cruz')).not.toBe('different');
+    expect(names('Gabriel Garcia Marquez', 'Gabriela Garcia Marquez')).not.toBe('different');
+    // Two words, one shared at opposite ends: a given name written first and last, as likely as a surname.
+    expect(names('Kelsey Warrior', 'Waller Kelsey')).toBe('similar');
+  });
+
   it('compares two Korean names in Hangul as written, surname first: one syllable apart is weak, not a typo (siblings share one)', () => {
     expect(names('이은지', '이 은지')).toBe('exact');
     expect(names('이은지', '이은주')).toBe('similar');

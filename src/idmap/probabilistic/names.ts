@@ -184,7 +184,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // (`Riley Morrison`, `Max Morrison`; `Zhao Jun`, 赵晨), and one surname with two given names
   // is a family, as 赵晨 and 赵俊 are. The same given name under another surname is not (a name
   // taken at marriage, a surname misspelt twice), nor a shared first word whose role is unknown.
-  if (apart && sharedSurname(a, b, apart) ? alikeWords(apart[0].text, apart[1].text) : jw >= 0.86) return 'similar';
+  if (apart && sharedSurname(a, b, apart) ? alikeWords(apart[0].text, apart[1].text) : jw >= 0.86 && (apart != null || !givenNamesApart(a, b))) return 'similar';
   // An initial for the given name (`J Smith`, `John Smith`): weak, but not a different name.
   if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
   // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
@@ -278,6 +278,38 @@ function sharedSurname(a: NameForm, b: NameForm, apart: [NamePart, NamePart]): b
   if (xs[xs.length - 1] !== apart[0] && xs[xs.length - 1].text === ys[ys.length - 1].text) return true;
   return xs.some((x) => x !== apart[0] && EAST_ASIAN_SURNAMES.has(x.text));
 }
+
+/**
+ * Two Latin names of more words that share a surname of one or more words (`da Cunha`, the end
+ * of one name and either end of the other: surname last or first) and have nothing else alike:
+ * no word left of one is the other's in a nickname or spelling (`Emanuella da Cunha`, `Gael
+ * Henrique da Cunha`). Two given names under one surname, as `sharedSurname` says for one word.
+ * Names one word apart are left to that: their shared word, at opposite ends, may as well be a
+ * given name written first in one and last in the other (`Kelsey Warrior`, `Waller Kelsey`).
+ */
+function givenNamesApart(a: NameForm, b: NameForm): boolean {
+  if (a.script !== 'l' || b.script !== 'l') return false;
+  const [x, y] = [a.words, b.words];
+  for (let n = Math.min(x.length, y.length) - 1; n >= 1; n--) {
+    for (const [xEnd, yEnd] of SURNAME_ENDS) {
+      // Both first is Eastern order on both sides, told only by a common East Asian surname.
+      if (!xEnd && !yEnd && !(n === 1 && EAST_ASIAN_SURNAMES.has(x[0]))) continue;
+      const [sx, rx] = xEnd ? [x.slice(x.length - n), x.slice(0, x.length - n)] : [x.slice(0, n), x.slice(n)];
+      const [sy, ry] = yEnd ? [y.slice(y.length - n), y.slice(0, y.length - n)] : [y.slice(0, n), y.slice(n)];
+      if (sx.join(' ') !== sy.join(' ')) continue;
+      return rx.every((w) => ry.every((v) => !alikeWords(w, v) && !sameGivenName(w, v) && !(w.length === 1 ? v[0] === w : v.length === 1 && w[0] === v)));
+    }
+  }
+  return false;
+}
+
+/** Where each name's surname may stand: last in both, last in one and first in the other, or first in both. */
+const SURNAME_ENDS: ReadonlyArray<readonly [boolean, boolean]> = [
+  [true, true],
+  [true, false],
+  [false, true],
+  [false, false],
+];
 
 /** Two words alike in letters (Jaro-Winkler ≥ 0.86) or in consonants (`Mohammed`, `Muhammad`). */
 function alikeWords(x: string, y: string): boolean {
