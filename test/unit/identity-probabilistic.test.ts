@@ -147,9 +147,14 @@ describe('names as evidence', () => {
     expect(names('Taro Tanaka', 'TANAKA Taro')).toBe('exact');
     expect(isRomajiName(['yuuki', 'satoh'])).toBe(true);
     expect(isRomajiName(['kenichi', 'hattori'])).toBe(true);
-    // A Japanese name that also reads as pinyin is compared as Chinese: its kanji still differ from it.
+    // A Japanese name that also reads as pinyin is romaji against four characters without a
+    // Chinese compound surname (a Japanese surname and given name of two each), and read as
+    // Chinese against three: its kanji still differ from it there.
     expect(isRomajiName(['sayuri', 'yamada'])).toBe(false);
-    expect(names('山下太一', 'Taichi Yamashita')).toBe('different');
+    expect(names('山下太一', 'Taichi Yamashita')).toBeNull();
+    expect(names('山口春香', 'Yamaguchi Haruka')).toBeNull();
+    expect(names('森美香', 'Mika Mori')).toBe('different');
+    expect(names('欧阳娜娜', 'Mika Mori')).toBe('different');
     // English names romaji could spell, pinyin and other Latin names are still another name than 王伟.
     expect(isRomajiName(['jane', 'doe'])).toBe(false);
     expect(names('王伟', 'Jane Doe')).toBe('different');

@@ -12,7 +12,7 @@ import { jaroWinkler } from './strings';
 import { EAST_ASIAN_SURNAMES } from './east-asian-surnames';
 import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
-import { isRomajiName } from './romaji';
+import { isRomajiName, romajiSyllables } from './romaji';
 import { surnamesSpelt } from './surname-spellings';
 
 /** Forms of address and stand-ins that name nobody in particular. */
@@ -192,8 +192,20 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // The surname as Hong Kong, Singapore or Taiwan spell it (`陈大文`, `Chan Tai Man`): the given name cannot be compared; as weak, not a different name.
   if (spelt) return 'similar';
   // A Japanese name in romaji against kanji, read here as Chinese (田中太郎 as tian zhongtailang, not Tanaka Taro): nothing to compare.
-  if (a.script !== b.script && isRomajiName((a.script === 'l' ? a : b).words)) return null;
+  if (a.script !== b.script && (isRomajiName((a.script === 'l' ? a : b).words) || japaneseInBoth(a.script === 'h' ? a : b, a.script === 'l' ? a : b))) return null;
   return 'different';
+}
+
+/**
+ * A Han name of four characters or more without a Chinese compound surname (山口春香, 佐藤英樹: a
+ * Japanese surname and given name of two characters each; Chinese names are two or three) against
+ * a Latin one whose every word is romaji: the reading of its kanji is unknown here, even where
+ * the romaji also reads as pinyin (`Yamaguchi Haruka`), so there is nothing to compare.
+ */
+function japaneseInBoth(han: NameForm, latin: NameForm): boolean {
+  return (
+    han.script === 'h' && latin.script === 'l' && han.text.length >= 4 && splitHanName(han.text).surname.length === 1 && latin.words.every((w) => romajiSyllables(w) !== null)
+  );
 }
 
 /**

@@ -6,8 +6,8 @@
  * way) instead of being called two people for surnames that differ only by language.
  *
  * Many Japanese names also read as pinyin (`Sayuri Yamada`: sa yu ri, ya ma da): those are
- * still compared with characters as Chinese, and a kanji name against them still differs where
- * the surnames do.
+ * not compared with kanji of four characters (`names.ts`, `japaneseInBoth`), and are compared as
+ * Chinese with shorter ones, where a kanji name still differs from them as the surnames do.
  */
 import { isPinyin, isPinyinSyllable } from './pinyin';
 
