@@ -137,8 +137,25 @@ describe('names as evidence', () => {
     expect(names('이은지', '김은지')).toBe('similar');
     expect(names('이은지', '이민수')).toBe('different');
     expect(names('우서현', '김영순')).toBe('different');
-    // Against another script there is nothing to read it by.
-    expect(names('이은지', 'Lee Eunji')).toBeNull();
+    // Against another script than Latin there is nothing to read it by.
+    expect(names('이은지', '李恩智')).toBeNull();
+  });
+
+  it('reads a Korean name in Latin letters against its Hangul, however romanized, surname first or last', () => {
+    expect(names('이은지', 'Lee Eunji')).toBe('alias');
+    expect(names('이은지', 'Eun-ji Yi')).toBe('alias');
+    expect(names('김민준', 'Min Jun Kim')).toBe('alias');
+    expect(names('정현우', 'Jung Hyunwoo')).toBe('alias');
+    expect(names('최영수', 'Choi Youngsoo')).toBe('alias');
+    expect(names('남궁민', 'Namgoong Min')).toBe('alias');
+    expect(names('이은지', 'Lee Eunji Sarah')).toBe('alias');
+    expect(names('김민준', 'Kim Minjung')).toBe('close');
+    // Another given name under the surname, or another surname, is another person; an English name alone says nothing.
+    expect(names('이은지', 'Lee Minsu')).toBe('different');
+    expect(names('이은지', 'Park Eunji')).toBe('different');
+    expect(names('김민준', 'John Smith')).toBe('different');
+    expect(names('이은지', 'Sarah Lee')).toBeNull();
+    expect(names('김민준', 'David Kim')).toBeNull();
   });
 
   it('does not weigh a Japanese name in romaji against kanji it can only read as Chinese', () => {
@@ -484,6 +501,10 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('张玮明', '1990-04-03')))).toBe(true);
     expect(shared(blockKeys(f('张伟', '1990-03-04')), blockKeys(f('李娜', '1988-07-21')))).toBe(false);
     expect(blockKeys(f('张伟', '1990-03-04')).every((k) => /^[a-z][0-9a-f]{15}$/.test(k))).toBe(true);
+    // A Korean name meets its Latin spellings: by name, and at one birthday by the letters they start with.
+    expect(shared(blockKeys(f('이은지', '1990-03-04')), blockKeys(f('Eunji Lee', '1991-01-01')))).toBe(true);
+    expect(shared(blockKeys(f('정현우', '1990-03-04')), blockKeys(f('Chung Hyunwoo', '1990-03-04')))).toBe(true);
+    expect(shared(blockKeys(f('정현우', '1990-03-04')), blockKeys(f('Park Sumin', '1990-03-04')))).toBe(false);
   });
 
   it('puts two records in a block by postcode and house number, whatever their names and birthdays', () => {

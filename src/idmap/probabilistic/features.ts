@@ -9,6 +9,7 @@ import { foldDiacritics, foldText, normalizeCountry, normalizeDate, normalizeGen
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
+import { koreanBlockForms } from './hangul';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
 export interface HeldValue {
@@ -260,6 +261,9 @@ export const blockFamily = (key: string): string => key[0];
 
 function nameInitials(n: NameForm | null): string[] {
   if (!n) return [];
+  // A Korean name also by the letters its Latin spellings start with.
+  const ko = n.script === 'o' ? koreanBlockForms(n.text) : null;
+  if (ko) return [n.text[0], ...ko.initials];
   if (n.script === 'h') {
     const sn = splitHanName(n.text).surname.length;
     return [n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?'];
@@ -269,7 +273,7 @@ function nameInitials(n: NameForm | null): string[] {
 
 /** The name as words in sorted order: one form for `张伟`, `Zhang Wei` and `wei zhang`. */
 function nameBlockForms(n: NameForm): string[] {
-  if (n.script === 'o') return [n.text];
+  if (n.script === 'o') return [n.text, ...(koreanBlockForms(n.text)?.names ?? [])];
   const sorted = [...n.words].sort().join(' ');
   if (n.script === 'h' && n.words.length > 1) {
     const sn = splitHanName(n.text).surname.length;

@@ -8,7 +8,8 @@
  */
 import { pinyin } from 'pinyin-pro';
 import { foldDiacritics, foldText } from '../../canonical';
-import { jaroWinkler } from './strings';
+import { jaroWinkler, oneEditApart } from './strings';
+import { compareHangulLatin } from './hangul';
 import { EAST_ASIAN_SURNAMES } from './east-asian-surnames';
 import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
@@ -155,7 +156,12 @@ export type NameLevel = (typeof NAME_LEVELS)[number];
 /** How alike two names are; null when either is missing or they cannot be compared (unlike or unread scripts; a Japanese name in romaji against kanji). */
 export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel | null {
   if (!a || !b) return null;
-  if (a.script === 'o' || b.script === 'o') return a.text === b.text ? 'exact' : a.script === b.script ? compareHangul(a.text, b.text) : null;
+  if (a.script === 'o' || b.script === 'o') {
+    if (a.text === b.text) return 'exact';
+    if (a.script === b.script) return compareHangul(a.text, b.text);
+    const [other, latin] = a.script === 'o' ? [a, b] : [b, a];
+    return latin.script === 'l' ? compareHangulLatin(other.text, latin.words) : null;
+  }
   if (a.text === b.text) return 'exact';
   if (a.script === 'l' && b.script === 'l' && latinForms(a)[0] === latinForms(b)[0]) return 'exact';
   if (a.script === 'h' && b.script === 'h') return compareHan(a, b);
@@ -338,16 +344,6 @@ function partOf(one: readonly string[], other: readonly string[]): boolean {
   if (one.length !== 1 || other.length < 2) return false;
   const w = one[0];
   return w.length >= 3 && other.some((x) => x === w || (w.length >= 5 && oneEditApart(w, x)));
-}
-
-/** Damerau-Levenshtein distance at most 1. */
-export function oneEditApart(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
-  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
 const fullWords = (ws: readonly string[]) => ws.filter((w) => w.length > 1);
