@@ -9,7 +9,9 @@ phones are drawn from each country's real mobile ranges, and the noise is what s
 - names: a slipped key, a letter left out or doubled, two swapped; English nicknames; diacritics
   dropped where a system keeps ASCII; surname first, `SURNAME Given`, `Surname, Given`; a middle
   initial; capitals; Chinese names in pinyin or characters (a homophone typed for one), Japanese
-  names in kanji or romaji (Faker's pairs), Korean names in Hangul;
+  names in kanji or romaji (Faker's pairs), Korean names in Hangul or in Latin letters (the
+  syllables as `text-unidecode` romanizes them, the common surnames as people spell them, some
+  syllables as they are often written: Hyun, Young, Soo);
 - birthdays: day and month swapped, a digit wrong, the year alone, often missing;
 - phones: national or international format, full-width digits; a country column present or not;
   a number changed, the old one given to somebody else;
@@ -18,8 +20,9 @@ phones are drawn from each country's real mobile ranges, and the noise is what s
 - people who moved (older records carry the old address), second accounts in one system, emails
   pasted with the display name, event sign-ups without any contact.
 
-The truth is the person each row was written for. Requires Python 3.9+ and Faker
-(`pip install faker`; measured with 40.40.0), and the pinyin of Faker's Chinese names:
+The truth is the person each row was written for. Requires Python 3.9+, Faker and text-unidecode
+(`pip install faker text-unidecode`; measured with 40.40.0 and 1.3), and the pinyin of Faker's
+Chinese names:
 
     python3 demo/heldout/faker-world.py --han | npx tsx demo/heldout/han-readings.ts > /tmp/readings.json
     python3 demo/heldout/faker-world.py 5000 42 /tmp/readings.json /tmp/faker-5000-42.csv
@@ -38,6 +41,7 @@ if os.environ.get('PYTHONHASHSEED') != '0':
     os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, 'PYTHONHASHSEED': '0'})
 
 from faker import Faker
+from text_unidecode import unidecode
 import faker.providers.person.zh_CN as zh_names
 
 if sys.argv[1:] == ['--han']:
@@ -49,6 +53,9 @@ if len(sys.argv) != 5:
     sys.exit('usage: faker-world.py PEOPLE SEED READINGS.json OUT.csv  (or --han)')
 N, SEED, READINGS, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 R = random.Random(SEED)
+# Korean names' Latin spellings draw from a stream of their own: the rest of the world is the one
+# written before they were added.
+RK = random.Random(SEED + 1)
 PY = json.load(open(READINGS, encoding='utf-8'))
 
 # locale, country, weight, calling code, email domains
@@ -236,6 +243,32 @@ for c, r in PY.items():
     HOMOPHONES.setdefault(r['given'], []).append(c)
 
 
+# Surnames as Koreans spell them in Latin letters (passports, business cards), not as romanized.
+KOREAN_SURNAMES = {
+    '김': ['Kim'], '이': ['Lee', 'Lee', 'Yi', 'Rhee'], '박': ['Park'], '최': ['Choi'], '정': ['Jung', 'Jeong', 'Chung'],
+    '강': ['Kang'], '조': ['Cho', 'Jo'], '윤': ['Yoon', 'Yun'], '장': ['Jang', 'Chang'], '임': ['Lim', 'Im'],
+    '한': ['Han'], '오': ['Oh'], '서': ['Seo', 'Suh'], '신': ['Shin'], '권': ['Kwon'], '황': ['Hwang'], '안': ['Ahn'],
+    '송': ['Song'], '류': ['Ryu', 'Yoo'], '전': ['Jeon', 'Jun'], '홍': ['Hong'], '고': ['Ko'], '문': ['Moon'],
+    '양': ['Yang'], '손': ['Son'], '배': ['Bae'], '백': ['Baek'], '허': ['Heo', 'Huh'], '유': ['Yoo', 'Yu'], '남': ['Nam'],
+}
+
+
+def korean_in_latin(p):
+    sur = RK.choice(KOREAN_SURNAMES[p.sur]) if p.sur in KOREAN_SURNAMES and RK.random() < 0.9 else unidecode(p.sur).capitalize()
+    syllables = []
+    for c in p.given:
+        x = unidecode(c)
+        if x.startswith('c'):  # text-unidecode writes ㅊ as c; every romanization in use writes ch
+            x = 'ch' + x[1:]
+        if RK.random() < 0.4:  # as often written: Hyun, Young, Soo, Hoon
+            x = x.replace('yeo', 'you' if x.endswith('ng') else 'yu').replace('eo', 'u')
+            x = x[:-1] + 'oo' if x.endswith('u') and len(x) > 1 else x.replace('un', 'oon') if x.endswith('un') else x
+        syllables.append(x)
+    style = RK.random()
+    given = ''.join(syllables).capitalize() if style < 0.5 else '-'.join(syllables).capitalize() if style < 0.85 else ' '.join(x.capitalize() for x in syllables)
+    return f'{given} {sur}' if RK.random() < 0.7 else f'{sur} {given}'
+
+
 def name_of(p, system):
     loc = p.loc[0]
     if loc == 'zh_CN':
@@ -255,7 +288,8 @@ def name_of(p, system):
     if loc == 'zh_TW':
         return p.sur + p.given
     if loc == 'ko_KR':
-        return p.sur + p.given if R.random() < 0.9 else p.sur + ' ' + p.given
+        hangul = p.sur + p.given if R.random() < 0.9 else p.sur + ' ' + p.given
+        return korean_in_latin(p) if RK.random() < (0.75 if system == 'global_store' else 0.1) else hangul
     if loc == 'ja_JP':
         if R.random() < (0.8 if system == 'global_store' else 0.3):
             g, s = p.latin
@@ -325,6 +359,8 @@ while len(people) < N:
     if R.random() < 0.1 and len(people) < N:  # a partner, a grown child or a twin at the same address
         twin = R.random() < 0.05
         q = make_person(p.loc, p.sur if twin or R.random() < 0.6 else None, p.places[-1])
+        while twin and q.given == p.given:  # no one names twins alike
+            q = make_person(p.loc, p.sur, p.places[-1])
         if twin:
             q.birthday = p.birthday
         if R.random() < 0.5:
