@@ -233,13 +233,15 @@ function latinPlaces(han: string): readonly string[] {
  */
 export function blockKeys(f: MatchFeatures): string[] {
   const keys = new Set<string>();
-  const initials = nameInitials(f.name);
+  // A Korean name also meets its Latin spellings: by the letters they start with, and as they write it.
+  const korean = f.name?.script === 'o' ? koreanBlockForms(f.name.text) : null;
+  const initials = korean ? [f.name!.text[0], ...korean.initials] : nameInitials(f.name);
   if (f.birth && f.birth.length === 10) {
     const [y, m, d] = f.birth.split('-');
     const md = m < d ? `${m}${d}` : `${d}${m}`;
     for (const i of initials.length ? initials : ['?']) keys.add(`b:${y}${md}${i}`);
   }
-  if (f.name) for (const n of nameBlockForms(f.name)) keys.add(`n:${n}`);
+  if (f.name) for (const n of [...nameBlockForms(f.name), ...(korean?.names ?? [])]) keys.add(`n:${n}`);
   // Postcode and house number: survives a typo in the name and a birthday mistyped or missing.
   const number = f.street && houseNumber(f.street);
   if (f.postcode && number) keys.add(`a:${f.country ?? ''}${f.postcode} ${number}`);
@@ -261,9 +263,6 @@ export const blockFamily = (key: string): string => key[0];
 
 function nameInitials(n: NameForm | null): string[] {
   if (!n) return [];
-  // A Korean name also by the letters its Latin spellings start with.
-  const ko = n.script === 'o' ? koreanBlockForms(n.text) : null;
-  if (ko) return [n.text[0], ...ko.initials];
   if (n.script === 'h') {
     const sn = splitHanName(n.text).surname.length;
     return [n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?'];
@@ -273,7 +272,7 @@ function nameInitials(n: NameForm | null): string[] {
 
 /** The name as words in sorted order: one form for `张伟`, `Zhang Wei` and `wei zhang`. */
 function nameBlockForms(n: NameForm): string[] {
-  if (n.script === 'o') return [n.text, ...(koreanBlockForms(n.text)?.names ?? [])];
+  if (n.script === 'o') return [n.text];
   const sorted = [...n.words].sort().join(' ');
   if (n.script === 'h' && n.words.length > 1) {
     const sn = splitHanName(n.text).surname.length;

@@ -1,15 +1,15 @@
 /**
- * Korean names in Hangul against the same names in Latin letters (`김민준`, `Kim Minjun`,
- * `Minjun Kim`, `Min-Jun Kim`). A syllable is romanized by the Revised Romanization's letters,
- * without the sound changes between syllables (names are written so: 한복남 is Han Boknam), and
- * both sides are folded where spellings in use part from it: `eo`/`u` (Hyun, Young), `oo`/`u`
- * (Soo, Hoon), `ee`/`i`, voiced and voiceless consonants (Kyung, gyeong), `sh`/`s` (Shin), `wu`/`u`
- * (Hyunwoo, hyeonu). Surnames have spellings of their own (이 Lee, 박 Park, 최 Choi), listed below for
- * the common ones.
+ * Korean names in Hangul, against each other as written (`compareHangul`) and against the same
+ * names in Latin letters (`김민준`, `Kim Minjun`, `Minjun Kim`, `Min-Jun Kim`). A syllable is
+ * romanized by the Revised Romanization's letters, without the sound changes between syllables
+ * (names are written so: 한복남 is Han Boknam), and both sides are folded where spellings in use
+ * part from it: `eo`/`u` (Hyun, Young), `oo`/`u` (Soo, Hoon), `ee`/`i`, voiced and voiceless
+ * consonants (Kyung, gyeong), `sh`/`s` (Shin), `wu`/`u` (Hyunwoo, hyeonu). Surnames have
+ * spellings of their own (이 Lee, 박 Park, 최 Choi), listed below for the common ones.
  */
 import type { NameLevel } from './names';
 import { isEnglishGivenName } from './nicknames';
-import { oneEditApart } from './strings';
+import { diffCount, oneEditApart } from './strings';
 
 /** Revised Romanization of a syllable's lead consonant, vowel and final (in the final position, as written at a name's syllable end). */
 const LEADS = ['g', 'kk', 'n', 'd', 'tt', 'r', 'm', 'b', 'pp', 's', 'ss', '', 'j', 'jj', 'ch', 'k', 't', 'p', 'h'];
@@ -168,3 +168,17 @@ export function compareHangulLatin(hangul: string, latinWords: readonly string[]
   if (written.includes(given)) return 'alias';
   return written.some((w) => oneEditApart(given, w)) ? 'close' : 'different';
 }
+
+/**
+ * Two Korean names in Hangul, as written (surname the first syllable, given name the rest, as the
+ * rules read them): one syllable of the given name apart, or the given name under another
+ * surname, is similar (weak: siblings often share a syllable of their given names, and a typo in
+ * Hangul changes a whole syllable too); anything else different. Null when either is not Hangul
+ * (another script kept as written: no reading of it here).
+ */
+export function compareHangul(a: string, b: string): NameLevel | null {
+  if (!HANGUL.test(a) || !HANGUL.test(b)) return null;
+  if (a.length === b.length && a.length >= 3 && (a.slice(1) === b.slice(1) || (a[0] === b[0] && diffCount(a.slice(1), b.slice(1)) === 1))) return 'similar';
+  return 'different';
+}
+const HANGUL = /^\p{Script=Hangul}{2,}$/u;

@@ -8,8 +8,8 @@
  */
 import { pinyin } from 'pinyin-pro';
 import { foldDiacritics, foldText } from '../../canonical';
-import { jaroWinkler, oneEditApart } from './strings';
-import { compareHangulLatin } from './hangul';
+import { diffCount, jaroWinkler, oneEditApart } from './strings';
+import { compareHangul, compareHangulLatin } from './hangul';
 import { EAST_ASIAN_SURNAMES } from './east-asian-surnames';
 import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
@@ -400,26 +400,6 @@ function compareHan(a: NameForm, b: NameForm): NameLevel {
   if (x.surname === y.surname && x.given && y.given && x.given.length !== y.given.length && (x.given.startsWith(y.given) || y.given.startsWith(x.given))) return 'similar';
   const jw = jaroWinkler(a.words.join(' '), b.words.join(' '));
   return jw >= 0.95 && x.surname === y.surname ? 'similar' : 'different';
-}
-
-/**
- * Two Korean names in Hangul, as written (surname the first syllable, given name the rest, as the
- * rules read them): one syllable of the given name apart, or the given name under another
- * surname, is similar (weak: siblings often share a syllable of their given names, and a typo in
- * Hangul changes a whole syllable too); anything else different. Null when either is not Hangul
- * (another script kept as written: no reading of it here).
- */
-function compareHangul(a: string, b: string): NameLevel | null {
-  if (!HANGUL.test(a) || !HANGUL.test(b)) return null;
-  if (a.length === b.length && a.length >= 3 && (a.slice(1) === b.slice(1) || (a[0] === b[0] && diffCount(a.slice(1), b.slice(1)) === 1))) return 'similar';
-  return 'different';
-}
-const HANGUL = /^\p{Script=Hangul}{2,}$/u;
-
-function diffCount(a: string, b: string): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
-  return n;
 }
 
 const sorted = (ws: readonly string[]) => [...ws].sort().join(' ');
