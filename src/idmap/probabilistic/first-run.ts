@@ -250,27 +250,42 @@ export async function overCounted(
     members.set(key, list);
     list.push(recordKeyString(record));
   }
-  const joinedBefore = (a: string, b: string, batch: number) => {
-    const parent = new Map<string, string>();
-    const find = (c: string): string => {
-      while (parent.has(c)) c = parent.get(c)!;
-      return c;
-    };
-    for (const l of links) if (l.batch < batch) parent.set(find(l.mergedId), find(l.survivorId));
-    return find(a) === find(b);
-  };
+  // Pairs of two customers as the rules left them, each with the batch that would compare it.
   const pairs = new Set<string>();
-  let n = 0;
+  const apart: Array<{ a: string; b: string; batch: number }> = [];
   for (const list of members.values()) {
     for (const p of list) {
       for (const q of list) {
         if (p >= q || pairs.has(`${p}\u0001${q}`)) continue;
         pairs.add(`${p}\u0001${q}`);
         const [a, b] = [byKey.get(p)!, byKey.get(q)!];
-        if (a.customerId === b.customerId) continue;
-        if (joinedBefore(a.customerId, b.customerId, Math.max(scores.batchOf(a), scores.batchOf(b)))) n++;
+        if (a.customerId !== b.customerId) apart.push({ a: a.customerId, b: b.customerId, batch: Math.max(scores.batchOf(a), scores.batchOf(b)) });
       }
     }
+  }
+  // In batch order, joining the customers of each link made by an earlier batch as they come:
+  // one pass over links and pairs (a union-find rebuilt per pair took 20 minutes at 50,000 records).
+  apart.sort((x, y) => x.batch - y.batch);
+  const ordered = [...links].sort((x, y) => x.batch - y.batch);
+  const parent = new Map<string, string>();
+  const find = (c: string): string => {
+    let root = c;
+    while (parent.has(root)) root = parent.get(root)!;
+    for (let at = c; at !== root;) {
+      const next = parent.get(at)!;
+      parent.set(at, root);
+      at = next;
+    }
+    return root;
+  };
+  let n = 0;
+  let joined = 0;
+  for (const { a, b, batch } of apart) {
+    for (; joined < ordered.length && ordered[joined].batch < batch; joined++) {
+      const [from, to] = [find(ordered[joined].mergedId), find(ordered[joined].survivorId)];
+      if (from !== to) parent.set(from, to);
+    }
+    if (find(a) === find(b)) n++;
   }
   return n;
 }
