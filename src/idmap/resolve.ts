@@ -35,7 +35,7 @@ import { stagedPages, type StagedPages } from './staged-pages';
 import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats } from './probabilistic/tier';
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, withoutUnchanged, writeFeatures } from './probabilistic/store';
-import { loadWeights, modelOf, type MatchModel, type WeightsFile } from './probabilistic/model';
+import { loadWeights, modelOf, roundWeight, type MatchModel, type WeightsFile } from './probabilistic/model';
 import { storeChance, withChance } from './probabilistic/store-chance';
 import { COMPARISONS } from './probabilistic/compare';
 import { createProgress, type Progress, type ProgressLog } from './progress';
@@ -269,9 +269,12 @@ async function modelFor(store: IdMapStore, lease: Lease, rules: IdentityRules, r
   const p = rules.probabilistic;
   if (!p) return null;
   const weights = weightsOf(p.weightsFile);
-  const chance = p.chance === 'store' ? await storeChance(store.db, weights, COMPARISONS, records, { recount, beforeWrite: () => lease.ensureHeld() }) : null;
+  const chance =
+    p.chance === 'store' ? await storeChance(store.db, weights, COMPARISONS, records, { maxBlock: p.maxBlock, recount, beforeWrite: () => lease.ensureHeld() }) : null;
   if (chance?.counted) stats.chanceCountedOn = chance.records;
-  return modelOf(withChance(weights, chance), p.householdPenalty, { records });
+  const model = modelOf(withChance(weights, chance), p.householdPenalty, { records });
+  stats.priorWeight = roundWeight(model.priorWeight);
+  return model;
 }
 
 /** The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when the rules leave it off. */

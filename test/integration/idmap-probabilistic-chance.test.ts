@@ -1,8 +1,10 @@
 /**
- * u counted on the store's own records (`probabilistic.chance: "store"`): how often two
- * different customers agree by chance is what this store's customers make it (born in two
- * years, living in twenty cities), counted once and kept until the store grows or shrinks by a
- * quarter, counted again when every record is compared again, and what the tier's links weigh.
+ * u and the prior counted on the store's own records (`probabilistic.chance: "store"`): how often
+ * two different customers agree by chance is what this store's customers make it (born in two
+ * years, living in twenty cities), and how likely two records are one customer before any
+ * comparison is what their number of records per customer makes it; counted once and kept until
+ * the store grows or shrinks by a quarter, counted again when every record is compared again,
+ * and what the tier's links weigh.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { createIdMapStore, migrateLatest, resolve, type IdMapStore } from '../..
 import { parseIdentityRules } from '../../src/idmap/rules';
 import { MIN_CHANCE_RECORDS } from '../../src/idmap/probabilistic/store-chance';
 import { mulberry32 } from '../../src/idmap/probabilistic/chance';
+import { priorLambda } from '../../src/idmap/probabilistic/model';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
@@ -51,6 +54,7 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
   let t: TestDatabase;
   let store: IdMapStore;
   const chanceRows = () => t.db('idmap_match_chance').orderBy(['comparison', 'level']).select('*');
+  const priorRow = () => t.db('idmap_match_prior').first();
   const uOf = async (comparison: string, level: string) => Number((await t.db('idmap_match_chance').where({ comparison, level }).first()).u);
   const contribution = async (comparison: string, level: string) => {
     const merge = await t.db('idmap_link_events').where({ action: 'merge', actor: 'rule:probabilistic' }).first();
@@ -84,6 +88,29 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect(stats.probableLinks).toBe(1);
     expect(await contribution('birthday', 'exact')).toBeCloseTo(Math.log2(weights.comparisons.birthday.exact.m / (await uOf('birthday', 'exact'))), 1);
     expect(await contribution('place', 'city')).toBeCloseTo(Math.log2(weights.comparisons.place.city.m / (await uOf('place', 'city'))), 1);
+    // One customer with two records among 2,401: too few matches to count a prior on; the file's, rescaled to the store, applies.
+    expect((await priorRow()).lambda).toBeNull();
+    const lambda = priorLambda(weights, 2402);
+    expect(await contribution('prior', 'prior')).toBeCloseTo(Math.log2(lambda / (1 - lambda)), 1);
+  });
+
+  it('counts the prior on the store: the share of matches among all pairs of its records, those the rules joined included', async () => {
+    // 1,200 people each in both systems under another identifier (the tier's to find), and 300
+    // more in both under one phone (the rules join them): 1,500 matches among 3,000 × 2,999 / 2 pairs.
+    const apart = members(0, 1200);
+    const joined = members(5000, 300);
+    const events = [...apart.map((r, i) => rec('events', `E${i}`, { email: `p${i}@example.org` }, r.traits)), ...joined.map((r) => ({ ...r, source: 'events' as const }))];
+    const stats = await resolve({ store, connectors: [new FakeSource('members', [...apart, ...joined]), new FakeSource('events', events)], rules: rulesWith('store') });
+    const truth = 1500 / ((3000 * 2999) / 2);
+    const row = await priorRow();
+    expect(row.records).toBe(3000);
+    expect(row.lambda).toBeGreaterThan(0.9 * truth);
+    expect(row.lambda).toBeLessThan(1.2 * truth);
+    // Not what the weights file gives a store this size (1.95 × 10⁻⁴), and what the tier weighed its links with.
+    expect(row.lambda).toBeGreaterThan(1.5 * priorLambda(weights, 3000));
+    expect(stats.priorWeight).toBeCloseTo(Math.log2(row.lambda / (1 - row.lambda)), 2);
+    expect(await contribution('prior', 'prior')).toBe(stats.priorWeight);
+    expect(stats.probableLinks).toBeGreaterThan(1100);
   });
 
   it('keeps the count while the store stays within a quarter of its size, and counts again when it grows past it or every record is compared again', async () => {

@@ -22,6 +22,7 @@ import * as matchFeaturesAddress from './20261202000300_match_features_address';
 import * as matchFeaturesName from './20261203000100_match_features_name';
 import * as matchChance from './20261203000200_match_chance';
 import * as candidateMatchWeight from './20261203000300_candidate_match_weight';
+import * as matchPrior from './20261204000100_match_prior';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -42,4 +43,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261203000100_match_features_name', matchFeaturesName],
   ['20261203000200_match_chance', matchChance],
   ['20261203000300_candidate_match_weight', candidateMatchWeight],
+  ['20261204000100_match_prior', matchPrior],
 ];

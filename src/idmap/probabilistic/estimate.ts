@@ -15,7 +15,8 @@
 import { COMPARISONS, compareRecords, type Comparison } from './compare';
 import { chanceOf, largestMove, randomPairs, type PairSet } from './chance';
 import { estimateM, matchPosterior, weightsFileOf, type Vector } from './em';
-import { blockFamily, blockKeys, type MatchFeatures } from './features';
+import type { MatchFeatures } from './features';
+import { distinctPairs, expectedMatches, familyPairs } from './prior';
 import type { WeightsFile } from './model';
 
 export interface EstimateOptions {
@@ -44,9 +45,7 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
   const without = (vs: Vector[], idx: number) => vs.map((v) => v.map((l, i) => (i === idx ? null : l)));
   const birthVectors = vectors('b');
   const nameVectors = vectors('n');
-  const distinct = new Map<string, [number, number]>();
-  for (const list of pairsOf.values()) for (const [i, j] of list) distinct.set(`${i},${j}`, [i, j]);
-  const all = [...distinct.values()].map(([i, j]) => compareRecords(records[i], records[j], comparisons));
+  const all = distinctPairs(pairsOf).map(([i, j]) => compareRecords(records[i], records[j], comparisons));
   const fit = (u: Array<Record<string, number>>) => {
     const fromBirth = estimateM(without(birthVectors, byName('birthday')), u, comparisons);
     const fromName = estimateM(without(nameVectors, byName('name')), u, comparisons);
@@ -57,7 +56,7 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
     });
     // The prior on the whole cartesian product: matches expected among every pair of records,
     // counted as the matches EM finds among all distinct blocked pairs (blocks catch nearly all).
-    const matches = lambdaOf(all, m, u) * all.length;
+    const matches = expectedMatches(all, m, u, (n * (n - 1)) / 2);
     const lambda = Math.max(1e-12, matches / ((n * (n - 1)) / 2));
     return { m, lambda, matches, iterations: fromBirth.iterations + fromName.iterations, converged: fromBirth.converged && fromName.converged };
   };
@@ -139,47 +138,4 @@ export function withUnseenLevelsFrom(estimate: WeightsFile, base: WeightsFile): 
   );
   if (!Object.keys(kept).length) return estimate;
   return { ...estimate, estimated: { ...estimate.estimated, kept }, comparisons };
-}
-
-/** Pairs (record indexes) each block family compares, each pair once per family. */
-function familyPairs(records: readonly MatchFeatures[], maxBlock: number, maxPairs: number): Map<string, Array<[number, number]>> {
-  const blocks = new Map<string, number[]>();
-  records.forEach((r, i) => {
-    for (const k of blockKeys(r)) {
-      const list = blocks.get(k);
-      if (list) list.push(i);
-      else blocks.set(k, [i]);
-    }
-  });
-  const out = new Map<string, Array<[number, number]>>();
-  const seen = new Set<string>();
-  for (const [key, list] of blocks) {
-    if (list.length < 2 || list.length > maxBlock) continue;
-    const family = blockFamily(key);
-    const pairs = out.get(family) ?? [];
-    out.set(family, pairs);
-    for (let x = 0; x < list.length && pairs.length < maxPairs; x++) {
-      for (let y = x + 1; y < list.length && pairs.length < maxPairs; y++) {
-        const [i, j] = list[x] < list[y] ? [list[x], list[y]] : [list[y], list[x]];
-        const k = `${family}${i},${j}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        pairs.push([i, j]);
-      }
-    }
-  }
-  return out;
-}
-
-/** The match share by EM with m and u fixed. */
-function lambdaOf(vectors: readonly Vector[], m: ReadonlyArray<Record<string, number>>, u: ReadonlyArray<Record<string, number>>): number {
-  let lambda = 0.1;
-  for (let it = 0; it < 200; it++) {
-    let sum = 0;
-    for (const v of vectors) sum += matchPosterior(v, m, u, lambda);
-    const next = Math.min(0.999, Math.max(1e-6, sum / Math.max(vectors.length, 1)));
-    if (Math.abs(next - lambda) < 1e-7) return next;
-    lambda = next;
-  }
-  return lambda;
 }

@@ -1,17 +1,22 @@
 /**
- * u counted on the store's own records (`chance.ts`), kept in `idmap_match_chance` so that runs
- * weigh alike until the store has grown or shrunk by a quarter; then, or when a run compares
- * every record again (`resolve --recompare`), it is counted again. A store of fewer than
- * `MIN_CHANCE_RECORDS` records keeps the weights file's u, and so does a level seen on fewer than
- * `MIN_CHANCE_HITS` random pairs (an agreement too rare to count, or data without birthdays).
+ * u and the prior counted on the store's own records (`chance.ts`, `prior.ts`), kept in
+ * `idmap_match_chance` and `idmap_match_prior` so that runs weigh alike until the store has grown
+ * or shrunk by a quarter; then, or when a run compares every record again (`resolve
+ * --recompare`), they are counted again. A store of fewer than `MIN_CHANCE_RECORDS` records keeps
+ * the weights file's u and prior, and so does a level seen on fewer than `MIN_CHANCE_HITS` random
+ * pairs (an agreement too rare to count, or data without birthdays), and the prior where the
+ * blocks find fewer than `MIN_PRIOR_MATCHES` matches.
  */
 import type { Knex } from 'knex';
 import type { Comparison } from './compare';
 import { chanceAmongDifferent, hitsOf, mulberry32, randomPairs, MIN_CHANCE_HITS } from './chance';
 import { priorLambda, type WeightsFile } from './model';
-import { sampleFeatures } from './store';
+import { priorOf, type StorePrior } from './prior';
+import { customersOfRecords, sampleFeatures } from './store';
+import { recordKeyString } from '../tables';
 
 export const CHANCE_TABLE = 'idmap_match_chance';
+export const PRIOR_TABLE = 'idmap_match_prior';
 
 /** Fewer records than this, and u is the weights file's: too few pairs to count rare agreements on. */
 export const MIN_CHANCE_RECORDS = 1_000;
@@ -25,6 +30,8 @@ const RECOUNT_GROWTH = 1.25;
 export interface StoreChance {
   /** u by `comparison:level`, for the comparisons the store had enough pairs for. */
   u: ReadonlyMap<string, number>;
+  /** The share of matches among all pairs of records; null where the weights file's applies. */
+  prior: StorePrior | null;
   /** Records it was counted on, and when. */
   records: number;
   countedAt: string;
@@ -42,24 +49,34 @@ export async function storeChance(
   weights: WeightsFile,
   comparisons: readonly Comparison[],
   records: number,
-  opts: { recount?: boolean; beforeWrite?: () => Promise<void>; now?: string } = {},
+  /** `maxBlock`: the rules' block size cap, as the prior's pairs are blocked. */
+  opts: { maxBlock: number; recount?: boolean; beforeWrite?: () => Promise<void>; now?: string },
 ): Promise<StoreChance | null> {
   if (records < MIN_CHANCE_RECORDS) return null;
   const rows: StoredChance[] = await db(CHANCE_TABLE).select('*');
+  const priorRow: StoredPrior | undefined = await db(PRIOR_TABLE).first();
   const stored = rows.length ? rows[0] : null;
   const counted = comparisons.filter((c) => c.trait);
-  const covers = counted.every((c) => c.levels.every((l) => rows.some((r) => r.comparison === c.name && r.level === l)));
+  const covers = priorRow && counted.every((c) => c.levels.every((l) => rows.some((r) => r.comparison === c.name && r.level === l)));
   if (stored && covers && !opts.recount && records <= stored.records * RECOUNT_GROWTH && records * RECOUNT_GROWTH >= stored.records) {
-    return { u: usable(rows), records: stored.records, countedAt: stored.counted_at, counted: false };
+    const prior = priorRow.lambda == null ? null : { lambda: Number(priorRow.lambda), pairs: priorRow.pairs, matches: Number(priorRow.matches) };
+    return { u: usable(rows), prior, records: stored.records, countedAt: stored.counted_at, counted: false };
   }
   const sample = await sampleFeatures(db, SAMPLE, mulberry32(1));
   const sets = randomPairs(sample, { comparisons, only: (c) => c.trait });
   const file = comparisons.map((c) => c.levels.map((_, i) => fileLevel(weights, c, i)));
+  const m = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].m])));
   const u = chanceAmongDifferent(sets, comparisons, {
-    m: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].m]))),
+    m,
     u: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].u]))),
     lambda: priorLambda(weights, records),
   });
+  // The prior on the same sample, with m from the file and u as counted (the file's where too rare to count).
+  const uUsed = comparisons.map((c, k) =>
+    Object.fromEntries(c.levels.map((l, i) => [l, sets[k].drawn && hitsOf(sets[k], c, k, l) >= MIN_CHANCE_HITS ? u[k][l] : file[k][i].u])),
+  );
+  const customers = await customersOfRecords(db, sample);
+  const prior = priorOf(sample, comparisons, m, uUsed, { maxBlock: opts.maxBlock, customerOf: (r) => customers.get(recordKeyString(r)) });
   const countedAt = opts.now ?? new Date().toISOString();
   const fresh: StoredChance[] = comparisons.flatMap((c, i) =>
     !c.trait
@@ -78,20 +95,37 @@ export async function storeChance(
   await db.transaction(async (trx) => {
     await trx(CHANCE_TABLE).delete();
     await trx(CHANCE_TABLE).insert(fresh);
+    await trx(PRIOR_TABLE).delete();
+    await trx(PRIOR_TABLE).insert({
+      id: 1,
+      lambda: prior?.lambda ?? null,
+      pairs: prior?.pairs ?? 0,
+      matches: prior?.matches ?? 0,
+      sample: sample.length,
+      records,
+      counted_at: countedAt,
+    });
   });
-  return { u: usable(fresh), records, countedAt, counted: true };
+  return { u: usable(fresh), prior, records, countedAt, counted: true };
 }
 
-/** The weights file with u replaced by the store's where it has counted it (m, the prior and levels the file lacks as they were). */
+/** The weights file with u and the prior replaced by the store's where it has counted them (m and levels the file lacks as they were). */
 export function withChance(weights: WeightsFile, chance: StoreChance | null): WeightsFile {
   if (!chance) return weights;
+  const prior = chance.prior ? { lambda: chance.prior.lambda, lambdaRecords: chance.records } : {};
   const comparisons = Object.fromEntries(
     Object.entries(weights.comparisons).map(([name, levels]) => [
       name,
       Object.fromEntries(Object.entries(levels).map(([level, p]) => [level, { m: p.m, u: chance.u.get(`${name}:${level}`) ?? p.u }])),
     ]),
   );
-  return { ...weights, comparisons };
+  return { ...weights, ...prior, comparisons };
+}
+
+interface StoredPrior {
+  lambda: number | null;
+  pairs: number;
+  matches: number;
 }
 
 interface StoredChance {

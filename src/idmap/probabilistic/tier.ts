@@ -49,6 +49,8 @@ export interface ProbabilisticStats {
   blocksSkipped: number;
   /** Records the store's u was counted on by this run (`store-chance.ts`); 0 when a stored count or the weights file's u applied. */
   chanceCountedOn: number;
+  /** The prior the run weighed pairs with, in bits (the store's when counted there, `prior.ts`); null when the tier did not run. */
+  priorWeight: number | null;
 }
 
 export const emptyProbabilisticStats = (): ProbabilisticStats => ({
@@ -58,6 +60,7 @@ export const emptyProbabilisticStats = (): ProbabilisticStats => ({
   probableReviews: 0,
   blocksSkipped: 0,
   chanceCountedOn: 0,
+  priorWeight: null,
 });
 
 export interface TierOptions {
