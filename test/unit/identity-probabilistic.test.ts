@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { jaro, jaroWinkler, soundex } from '../../src/idmap/probabilistic/strings';
+import { editsAtMost, jaro, jaroWinkler, soundex } from '../../src/idmap/probabilistic/strings';
 import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
 import { compareNames, nameForm, nameFormOf, splitHanName } from '../../src/idmap/probabilistic/names';
 import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords, sameStreet } from '../../src/idmap/probabilistic/compare';
-import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
+import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, sameCity, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { scorePair } from '../../src/idmap/probabilistic/pairs';
 import { isRomajiName } from '../../src/idmap/probabilistic/romaji';
@@ -24,6 +24,27 @@ describe('string similarity', () => {
     expect(jaroWinkler('DIXON', 'DICKSONX')).toBeCloseTo(0.813, 3);
     expect(jaroWinkler('abc', 'abc')).toBe(1);
     expect(jaroWinkler('', 'abc')).toBe(0);
+  });
+
+  it('bounds the edit distance, an adjacent swap one edit (optimal string alignment)', () => {
+    expect([editsAtMost('london', 'london', 0), editsAtMost('london', 'lodon', 1), editsAtMost('london', 'lnodon', 1), editsAtMost('london', 'londno', 1)]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect([editsAtMost('london', 'lodon', 0), editsAtMost('london', 'lonnod', 1), editsAtMost('london', 'lonnod', 2), editsAtMost('ca', 'abc', 2)]).toEqual([
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect([editsAtMost('', 'ab', 2), editsAtMost('', 'abc', 2), editsAtMost('kitten', 'sitting', 3), editsAtMost('kitten', 'sitting', 2)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 
   it('codes American Soundex, h and w not separating equal codes', () => {
@@ -420,6 +441,26 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(streetOf('Øster Allé 4')).toBe('oster alle 4');
     const at = (city: string, address: string) => featuresOf('s', 'r', { city, postcode: '80331', address, country: 'DE' }, []);
     expect(compareRecords(at('München', 'Weißenburger Straße 3'), at('Munchen', 'Weissenburger Strasse 3'))[3]).toBe('address');
+  });
+
+  it('reads a city typed by hand with a typo as that city, in Latin letters and five letters or more (Splink: lodon, sunderlnd, lpveriool)', () => {
+    const city = (a: string, b: string) => sameCity(placeOf(a)!, placeOf(b)!);
+    expect([city('London', 'lodon'), city('Bristol', 'bristo'), city('Peterborough', 'peterbotrough'), city('Stockton-on-Tees', 'stockton-onstee-')]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // Two edits from nine letters on; one below.
+    expect([city('Liverpool', 'lpveriool'), city('Sunderland', 'sundarlend'), city('Cardiff', 'caarfidf'), city('London', 'lonnod')]).toEqual([true, true, false, false]);
+    // Short names and other towns stay apart; two towns a letter apart agree, as often as u counted on the store says.
+    expect([city('York', 'yorrk'), city('Bath', 'Barth'), city('Paris', 'Lyon'), city('Newcastle upon Tyne', 'Newcastle')]).toEqual([false, false, false, false]);
+    expect(city('Kensington', 'Kennington')).toBe(true);
+    // Han names are compared as read (a character is a word): 杭州 and 温州 are two cities.
+    expect([city('杭州', '温州'), city('杭州市', 'Hangzhou'), city('广州', 'Guangzou')]).toEqual([false, true, false]);
+    const at = (c: string) => featuresOf('s', 'r', { city: c, country: 'GB' }, []);
+    expect(compareRecords(at('London'), at('Lonodn'))[3]).toBe('city');
+    expect(compareRecords(at('London'), at('Leeds'))[3]).toBe('different');
   });
 
   it('grades where two records live, one level for the locality: street address, postcode, city, province, different', () => {

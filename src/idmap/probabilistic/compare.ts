@@ -4,7 +4,7 @@
  * weighs nothing: neither for nor against).
  */
 import { compareNames, nameGroupKey, NAME_LEVELS } from './names';
-import { houseNumber, samePlace, type HeldValue, type MatchFeatures } from './features';
+import { houseNumber, sameCity, samePlace, type HeldValue, type MatchFeatures } from './features';
 import { jaroWinkler } from './strings';
 
 export interface Comparison {
@@ -73,9 +73,9 @@ const HAN_ROAD = /^\p{Script=Han}{2,}/u;
 function comparePlaces(a: MatchFeatures, b: MatchFeatures): (typeof PLACE_LEVELS)[number] | null {
   if (a.country && b.country && a.country !== b.country) return 'different';
   const postcodes = a.postcode && b.postcode ? a.postcode === b.postcode : null;
-  if (a.street && b.street && postcodes !== false && !(a.city && b.city && !samePlace(a.city, b.city)) && sameStreet(a.street, b.street)) return 'address';
+  if (a.street && b.street && postcodes !== false && !(a.city && b.city && !sameCity(a.city, b.city)) && sameStreet(a.street, b.street)) return 'address';
   if (postcodes) return 'postcode';
-  if (a.city && b.city && samePlace(a.city, b.city)) return 'city';
+  if (a.city && b.city && sameCity(a.city, b.city)) return 'city';
   if (a.province && b.province) return samePlace(a.province, b.province) ? 'province' : 'different';
   if (a.city && b.city) return 'different';
   return postcodes === false ? 'different' : null;

@@ -10,6 +10,7 @@ import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
 import { koreanBlockForms } from './hangul';
+import { editsAtMost } from './strings';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
 export interface HeldValue {
@@ -200,6 +201,23 @@ export function samePlace(x: string, y: string): boolean {
   if (hx === y.charCodeAt(0) >= 0x3400) return false;
   return latinPlaces(hx ? x : y).includes((hx ? y : x).replace(/[\s-]/g, ''));
 }
+
+/**
+ * Two folded city names (`placeOf`) name one city: `samePlace`, or both in Latin letters and a
+ * typo apart (one edit in five letters or more, two in nine or more: `lodon`, `sunderlnd`,
+ * `lpveriool`), as forms typed by hand misspell them. Two cities that far apart also agree
+ * (Kensington, Kennington): u, counted on the store's own pairs, says how often.
+ */
+export function sameCity(x: string, y: string): boolean {
+  if (samePlace(x, y)) return true;
+  if (x.charCodeAt(0) >= 0x3400 || y.charCodeAt(0) >= 0x3400) return false;
+  const [a, b] = [x.replace(/[\s-]/g, ''), y.replace(/[\s-]/g, '')];
+  const shorter = Math.min(a.length, b.length);
+  if (shorter < 5 || !LATIN_WORD.test(a) || !LATIN_WORD.test(b)) return false;
+  return editsAtMost(a, b, shorter >= 9 ? 2 : 1);
+}
+
+const LATIN_WORD = /^[a-z']+$/;
 
 /** Places whose usual Latin name is not (only) their pinyin; 陕西 is Shaanxi so that it is not 山西's Shanxi. */
 const PLACE_NAMES: Readonly<Record<string, readonly string[]>> = {

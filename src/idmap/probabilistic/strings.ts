@@ -101,6 +101,34 @@ export function oneEditApart(a: string, b: string): boolean {
   return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
+/**
+ * Whether the optimal-string-alignment distance (insertions, deletions, substitutions, adjacent
+ * swaps) between two strings is at most `k`: a band of the table around its diagonal, stopped
+ * once a row's best exceeds `k`.
+ */
+export function editsAtMost(a: string, b: string, k: number): boolean {
+  if (Math.abs(a.length - b.length) > k) return false;
+  const big = k + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => (j <= k ? j : big));
+  for (let i = 1; i <= a.length; i++) {
+    const row = new Array<number>(b.length + 1).fill(big);
+    row[0] = i <= k ? i : big;
+    let best = row[0];
+    for (let j = Math.max(1, i - k); j <= Math.min(b.length, i + k); j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      row[j] = Math.min(d, big);
+      best = Math.min(best, row[j]);
+    }
+    if (best > k) return false;
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[b.length] <= k;
+}
+
 /** Positions at which two strings of one length differ. */
 export function diffCount(a: string, b: string): number {
   let n = 0;
