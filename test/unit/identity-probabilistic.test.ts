@@ -546,6 +546,11 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('이은지', '1990-03-04')), blockKeys(f('Eunji Lee', '1991-01-01')))).toBe(true);
     expect(shared(blockKeys(f('정현우', '1990-03-04')), blockKeys(f('Chung Hyunwoo', '1990-03-04')))).toBe(true);
     expect(shared(blockKeys(f('정현우', '1990-03-04')), blockKeys(f('Park Sumin', '1990-03-04')))).toBe(false);
+    // A nickname meets its formal names at any birthday (Splink's historical figures: `joe watkins` 1836, `joseph watkins` 1838), and only them.
+    expect(shared(blockKeys(f('Joe Watkins', '1836-01-01')), blockKeys(f('Joseph Watkins', '1838-01-01')))).toBe(true);
+    expect(shared(blockKeys(f('Hall Fred', '1860-02-05')), blockKeys(f('Frederick Hall', '1860-02-06')))).toBe(true);
+    expect(shared(blockKeys(f('Joe Watkins', '1836-01-01')), blockKeys(f('John Watkins', '1838-01-01')))).toBe(false);
+    expect(shared(blockKeys(f('Joseph Watkins', '1836-01-01')), blockKeys(f('Joseph Walker', '1838-01-01')))).toBe(false);
   });
 
   it('puts two records in a block by postcode and house number, whatever their names and birthdays', () => {

@@ -9,6 +9,7 @@ import { foldDiacritics, foldText, normalizeCountry, normalizeDate, normalizeGen
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
+import { formalNames } from './nicknames';
 import { koreanBlockForms } from './hangul';
 import { editsAtMost } from './strings';
 
@@ -296,6 +297,17 @@ function nameBlockForms(n: NameForm): string[] {
     const sn = splitHanName(n.text).surname.length;
     return [...new Set([sorted, [n.words.slice(0, sn).join(''), n.words.slice(sn).join('')].sort().join(' ')])];
   }
-  // `Müller` meets `Mueller` in a block too.
-  return n.spelt ? [sorted, [...n.spelt].sort().join(' ')] : [sorted];
+  // `Müller` meets `Mueller` in a block too, and `Joe Watkins` meets `Joseph Watkins`: a
+  // nickname's formal names stand in for it (another birthday and no postcode met in no block).
+  const forms = [sorted, ...(n.spelt ? [[...n.spelt].sort().join(' ')] : [])];
+  n.words.forEach((w, i) => {
+    for (const formal of formalNames(w).slice(1))
+      forms.push(
+        n.words
+          .map((x, j) => (j === i ? formal : x))
+          .sort()
+          .join(' '),
+      );
+  });
+  return [...new Set(forms)];
 }
