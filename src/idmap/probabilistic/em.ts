@@ -42,6 +42,18 @@ export function matchPosterior(v: Vector, m: ReadonlyArray<Record<string, number
   return pm / (pm + pu);
 }
 
+/** Vectors counted by distinct vector: EM's iterations then cost the vectors' variety, not their number. */
+export function patternsOf(vectors: Iterable<Vector>): Array<{ v: Vector; n: number }> {
+  const patterns = new Map<string, { v: Vector; n: number }>();
+  for (const v of vectors) {
+    const k = v.map((x) => x ?? '').join('\u0001');
+    const p = patterns.get(k);
+    if (p) p.n++;
+    else patterns.set(k, { v, n: 1 });
+  }
+  return [...patterns.values()];
+}
+
 export interface EmResult {
   lambda: number;
   m: Array<Record<string, number>>;
@@ -59,13 +71,7 @@ export function estimateM(
   comparisons: readonly Comparison[],
   opts: { maxIterations?: number; tolerance?: number } = {},
 ): EmResult {
-  const patterns = new Map<string, { v: Vector; n: number }>();
-  for (const v of vectors) {
-    const k = v.map((x) => x ?? '').join('\u0001');
-    const p = patterns.get(k);
-    if (p) p.n++;
-    else patterns.set(k, { v, n: 1 });
-  }
+  const patterns = patternsOf(vectors);
   let m = comparisons.map((c) => {
     const raw = c.levels.map((_, i) => 0.6 ** (i * 2 + 1));
     const total = raw.reduce((a, b) => a + b, 0);
@@ -79,7 +85,7 @@ export function estimateM(
     const mCounts = comparisons.map((c, i) => Object.fromEntries(c.levels.map((l) => [l, PSEUDO * u[i][l]])) as Record<string, number>);
     let matches = 0;
     let total = 0;
-    for (const { v, n } of patterns.values()) {
+    for (const { v, n } of patterns) {
       const post = matchPosterior(v, m, u, lambda);
       matches += post * n;
       total += n;

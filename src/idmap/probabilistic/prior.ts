@@ -8,7 +8,7 @@
  * n(n-1)/2 pairs (blocks catch nearly all matches; a match they miss is one the tier cannot link).
  */
 import { compareRecords, type Comparison } from './compare';
-import { matchPosterior, type Vector } from './em';
+import { matchPosterior, patternsOf, type Vector } from './em';
 import { blockFamily, blockKeys, type MatchFeatures } from './features';
 
 /** Pairs (record indexes) each block family compares, each pair once per family; blocks over `maxBlock` left out, as the tier leaves them. */
@@ -65,18 +65,12 @@ export function expectedMatches(
   allPairs: number,
   known = 0,
 ): number {
-  const patterns = new Map<string, { v: Vector; n: number }>();
-  for (const v of vectors) {
-    const k = v.map((x) => x ?? '').join('\u0001');
-    const p = patterns.get(k);
-    if (p) p.n++;
-    else patterns.set(k, { v, n: 1 });
-  }
+  const patterns = patternsOf(vectors);
   let matches = Math.max(vectors.length / 10, 1);
   for (let it = 0; it < 500; it++) {
     const lambda = Math.min(0.999, (known + matches) / Math.max(allPairs, 1));
     let sum = 0;
-    for (const { v, n } of patterns.values()) sum += n * matchPosterior(v, m, u, lambda);
+    for (const { v, n } of patterns) sum += n * matchPosterior(v, m, u, lambda);
     if (Math.abs(sum - matches) < 1e-3 * Math.max(matches, 1)) return sum;
     matches = sum;
   }
