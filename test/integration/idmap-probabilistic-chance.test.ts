@@ -113,6 +113,23 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect(stats.probableLinks).toBeGreaterThan(1100);
   });
 
+  it("keeps the weights file's prior where the store counts fewer matches than it expects", async () => {
+    // 60 people in both systems among 2,400 others: 60 matches, a tenth of what the file's λ expects of 2,520 records.
+    const twice = members(9000, 60);
+    const events = twice.map((r, i) => rec('events', `E${i}`, { email: `q${i}@example.org` }, r.traits));
+    const stats = await resolve({
+      store,
+      connectors: [new FakeSource('members', [...members(0, 2400), ...twice]), new FakeSource('events', events)],
+      rules: rulesWith('store'),
+    });
+    const row = await priorRow();
+    expect(row.lambda).toBeGreaterThan(0.5 * (60 / ((2520 * 2519) / 2)));
+    expect(row.lambda).toBeLessThan(priorLambda(weights, 2520) / 2);
+    const lambda = priorLambda(weights, 2520);
+    expect(stats.priorWeight).toBeCloseTo(Math.log2(lambda / (1 - lambda)), 2);
+    expect(stats.probableLinks).toBeGreaterThan(50);
+  });
+
   it('keeps the count while the store stays within a quarter of its size, and counts again when it grows past it or every record is compared again', async () => {
     const crm = new FakeSource('members', members(0, 2400));
     const rules = rulesWith('store');
