@@ -56,7 +56,9 @@ export async function freshDatabase(label = 'db', opts: { collation?: string } =
   const url = new URL(base);
   url.pathname = `/${name}`;
   const connection: SqlConnection = { client: 'mysql', url: url.toString() };
-  const db = openDatabase(connection);
+  // Deadlines for a loaded CI machine: once a connection opened during a resolution timed out at
+  // mysql2's 10 s (connect ETIMEDOUT; the store's counting of u holds the event loop for seconds).
+  const db = openDatabase(connection, { connectTimeoutMs: 60_000, acquireTimeoutMs: 60_000 });
   return {
     connection,
     db,
