@@ -5,7 +5,8 @@
  * 0.0041; the noisy demo world the weights file was estimated on, 0.00019 at 9,785 records, and
  * rescaled to 1,000 records 0.0019. So the tier counts it on the store, as the estimate does on
  * its records: the matches EM expects among the pairs the blocks compare (m and u held), over all
- * n(n-1)/2 pairs (blocks catch nearly all matches; a match they miss is one the tier cannot link).
+ * n(n-1)/2 pairs. A match no block or rule reaches is not counted, so the count is at most the
+ * store's λ, and the tier takes the higher of it and the file's (`store-chance.ts`, `withChance`).
  */
 import { compareRecords, type Comparison } from './compare';
 import { matchPosterior, patternsOf, type Vector } from './em';

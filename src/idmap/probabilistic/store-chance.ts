@@ -71,12 +71,6 @@ export async function storeChance(
     u: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].u]))),
     lambda: priorLambda(weights, records),
   });
-  // The prior on the same sample, with m from the file and u as counted (the file's where too rare to count).
-  const uUsed = comparisons.map((c, k) =>
-    Object.fromEntries(c.levels.map((l, i) => [l, sets[k].drawn && hitsOf(sets[k], c, k, l) >= MIN_CHANCE_HITS ? u[k][l] : file[k][i].u])),
-  );
-  const customers = await customersOfRecords(db, sample);
-  const prior = priorOf(sample, comparisons, m, uUsed, { maxBlock: opts.maxBlock, customerOf: (r) => customers.get(recordKeyString(r)) });
   const countedAt = opts.now ?? new Date().toISOString();
   const fresh: StoredChance[] = comparisons.flatMap((c, i) =>
     !c.trait
@@ -91,6 +85,11 @@ export async function storeChance(
           counted_at: countedAt,
         })),
   );
+  // The prior on the same sample, with m from the file and u as the model will have it (the file's where too rare to count).
+  const storeU = usable(fresh);
+  const uUsed = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, storeU.get(`${c.name}:${l}`) ?? file[k][i].u])));
+  const customers = await customersOfRecords(db, sample);
+  const prior = priorOf(sample, comparisons, m, uUsed, { maxBlock: opts.maxBlock, customerOf: (r) => customers.get(recordKeyString(r)) });
   await opts.beforeWrite?.();
   await db.transaction(async (trx) => {
     await trx(CHANCE_TABLE).delete();
@@ -106,7 +105,7 @@ export async function storeChance(
       counted_at: countedAt,
     });
   });
-  return { u: usable(fresh), prior, records, countedAt, counted: true };
+  return { u: storeU, prior, records, countedAt, counted: true };
 }
 
 /**

@@ -49,7 +49,7 @@ export interface ProbabilisticStats {
   blocksSkipped: number;
   /** Records the store's u was counted on by this run (`store-chance.ts`); 0 when a stored count or the weights file's u applied. */
   chanceCountedOn: number;
-  /** The prior the run weighed pairs with, in bits (the store's when counted there, `prior.ts`); null when the tier did not run. */
+  /** The prior the run weighed pairs with, in bits (the store's where it counted a higher one than the file's, `prior.ts`); null when the tier did not run. */
   priorWeight: number | null;
 }
 
