@@ -505,6 +505,10 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(same('深圳南山高新南一道9号', '深圳南山高新南一道19号')).toBe(false);
     expect(same('南山区高新南一道9号', '南山区科技南一道9号')).toBe(false);
     expect(same('朝阳区建国路88号3号楼2单元301室', '朝阳区建国路88号3-2-301')).toBe(true);
+    // Its letters and numbers name towers, units and rooms, never words a typo apart.
+    expect(same('宜都街l座', '宜都街v座')).toBe(false);
+    expect(same('朝阳区建国路88号3号楼2单元301室', '朝阳区建国路88号3号楼2单元302室')).toBe(false);
+    expect(same('阳光小区A座1201', '阳光小区a座1201')).toBe(true);
     // A street without a number is not an address on it.
     expect(same('King Street', '12 King Street')).toBe(false);
     expect(same('建国路', '建国路88号')).toBe(false);

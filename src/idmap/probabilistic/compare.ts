@@ -50,11 +50,14 @@ export const PLACE_LEVELS = ['address', 'postcode', 'city', 'province', 'differe
  * number wherever it stands: a Chinese address writes it after the road (`建国路88号` and
  * `建国路86号` are two houses, a character apart). Later numbers (a flat, a unit) are left to the
  * words' similarity: on FEBRL, requiring them equal too lost 0.6% of one person's address pairs to
- * digit typos (docs/identity.md §3).
+ * digit typos (docs/identity.md §3). A Chinese address's letters and numbers must all agree.
  */
 export function sameStreet(x: string, y: string): boolean {
   if (x === y) return true;
   if (houseNumber(x) !== houseNumber(y)) return false;
+  // In a Chinese address, letters and numbers are never words to misspell but the building, unit
+  // and room (`宜都街l座`, `宜都街v座`: two towers; `3号楼2单元301室`, `3-2-301`: one flat).
+  if (HAN.test(x) && HAN.test(y) && designators(x) !== designators(y)) return false;
   // A Chinese address opening with a division the other leaves out (`北京朝阳建国路88号`, `建国路88号`): from the road on, one.
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
   if (HAN_ROAD.test(short) && long.endsWith(short)) return true;
@@ -63,6 +66,13 @@ export function sameStreet(x: string, y: string): boolean {
 
 /** A Chinese address from its road on: two characters or more before anything else. */
 const HAN_ROAD = /^\p{Script=Han}{2,}/u;
+
+const HAN = /\p{Script=Han}/u;
+
+/** The letters and numbers of an address, in order. */
+function designators(street: string): string {
+  return (street.match(/[a-z0-9]+/gi) ?? []).join(' ').toLowerCase();
+}
 
 /**
  * Where the two records live, one level for the whole locality (address, postcode, city and
