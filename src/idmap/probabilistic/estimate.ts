@@ -38,7 +38,7 @@ const MAX_U_ROUNDS = 6;
 export function estimateWeights(records: readonly MatchFeatures[], opts: EstimateOptions): WeightsFile {
   const comparisons = opts.comparisons ?? COMPARISONS;
   const byName = (n: string) => comparisons.findIndex((c) => c.name === n);
-  const pairsOf = familyPairs(records, opts.maxBlock, opts.maxPairs ?? 300_000);
+  const { byFamily: pairsOf, rate } = familyPairs(records, opts.maxBlock, opts.maxPairs ?? 300_000);
   const vectors = (family: string) => (pairsOf.get(family) ?? []).map(([i, j]) => compareRecords(records[i], records[j], comparisons));
   const random = randomPairs(records, { comparisons, pairs: opts.randomPairs, seed: opts.seed });
   const n = records.length;
@@ -56,7 +56,7 @@ export function estimateWeights(records: readonly MatchFeatures[], opts: Estimat
     });
     // The prior on the whole cartesian product: matches expected among every pair of records,
     // counted as the matches EM finds among all distinct blocked pairs (blocks catch nearly all).
-    const matches = expectedMatches(all, m, u, (n * (n - 1)) / 2);
+    const matches = expectedMatches(all, m, u, ((n * (n - 1)) / 2) * rate) / rate;
     const lambda = Math.max(1e-12, matches / ((n * (n - 1)) / 2));
     return { m, lambda, matches, iterations: fromBirth.iterations + fromName.iterations, converged: fromBirth.converged && fromName.converged };
   };
