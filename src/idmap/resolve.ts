@@ -221,7 +221,8 @@ export async function resolveRecords(opts: {
         for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats);
       },
       (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),
-      (stats) => probabilisticTier(store, lease, opts.rules, stats),
+      // Never counts u and the prior (seconds of CPU on a large store, in the gateway's process, while a sender waits): the next full run does.
+      (stats) => probabilisticTier(store, lease, opts.rules, stats, undefined, false, false),
     ),
   );
 }
@@ -265,20 +266,32 @@ function weightsOf(file: string): WeightsFile {
 }
 
 /** The match model for a run on `records` records: the weights file's m, and u from the store when the rules say so and it has enough records. */
-async function modelFor(store: IdMapStore, lease: Lease, rules: IdentityRules, records: number, stats: ResolveStats, recount: boolean): Promise<MatchModel | null> {
+async function modelFor(
+  store: IdMapStore,
+  lease: Lease,
+  rules: IdentityRules,
+  records: number,
+  stats: ResolveStats,
+  recount: boolean,
+  count: boolean,
+): Promise<MatchModel | null> {
   const p = rules.probabilistic;
   if (!p) return null;
   const weights = weightsOf(p.weightsFile);
   const chance =
-    p.chance === 'store' ? await storeChance(store.db, weights, COMPARISONS, records, { maxBlock: p.maxBlock, recount, beforeWrite: () => lease.ensureHeld() }) : null;
+    p.chance === 'store' ? await storeChance(store.db, weights, COMPARISONS, records, { maxBlock: p.maxBlock, recount, count, beforeWrite: () => lease.ensureHeld() }) : null;
   if (chance?.counted) stats.chanceCountedOn = chance.records;
   const model = modelOf(withChance(weights, chance), p.householdPenalty, { records });
   stats.priorWeight = roundWeight(model.priorWeight);
   return model;
 }
 
-/** The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when the rules leave it off. */
-async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress, recompare = false) {
+/**
+ * The second tier over every record whose features changed (`probabilistic/tier.ts`); nothing when
+ * the rules leave it off. `count`: u and the prior may be counted on the store now (full runs);
+ * false keeps what is stored (`storeChance`).
+ */
+async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress, recompare = false, count = true) {
   if (!rules.probabilistic) return;
   await finishBulkLoad(store.db); // a bulk load a stopped run left unfinished
   if (recompare) {
@@ -286,7 +299,7 @@ async function probabilisticTier(store: IdMapStore, lease: Lease, rules: Identit
     await markAllUnscored(store.db);
   }
   const records = await featureCount(store.db);
-  const model = await modelFor(store, lease, rules, records, stats, recompare);
+  const model = await modelFor(store, lease, rules, records, stats, recompare, count);
   if (!model) return;
   const total = progress ? await countUnscored(store) : 0;
   progress?.phase('probabilistic', total);

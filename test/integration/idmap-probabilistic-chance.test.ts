@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
-import { createIdMapStore, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
+import { createIdMapStore, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { parseIdentityRules } from '../../src/idmap/rules';
 import { MIN_CHANCE_RECORDS } from '../../src/idmap/probabilistic/store-chance';
 import { mulberry32 } from '../../src/idmap/probabilistic/chance';
@@ -142,6 +142,26 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(3101);
     expect((await resolve({ store, connectors: [crm], rules, recompare: true })).chanceCountedOn).toBe(3101);
     expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(0);
+  });
+
+  it('never counts when a few records are re-resolved (a webhook, in the gateway): the stored count however old, or none until a full run', async () => {
+    const rules = rulesWith('store');
+    // No count yet: the weights file's u, and nothing written.
+    const first = await resolveRecords({ store, rules, records: members(0, 2400) });
+    expect(first.chanceCountedOn).toBe(0);
+    expect(await chanceRows()).toEqual([]);
+    const crm = new FakeSource('members', members(0, 2400));
+    expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(2400);
+    const [counted] = await chanceRows();
+    // Grown by more than a quarter through webhooks alone: still the count of 2,400 records.
+    const more = members(2400, 1000, LATER);
+    const hooked = await resolveRecords({ store, rules, records: more });
+    expect(hooked.chanceCountedOn).toBe(0);
+    expect((await chanceRows())[0].counted_at).toBe(counted.counted_at);
+    expect((await priorRow()).records).toBe(2400);
+    // The next full run counts on the 3,400.
+    for (const r of more) crm.put(r);
+    expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(3400);
   });
 
   it("leaves u to the weights file on a store too small to count on, and when the rules say 'file'", async () => {

@@ -2,7 +2,7 @@
  * u and the prior counted on the store's own records (`chance.ts`, `prior.ts`), kept in
  * `idmap_match_chance` and `idmap_match_prior` so that runs weigh alike until the store has grown
  * or shrunk by a quarter; then, or when a run compares every record again (`resolve
- * --recompare`), they are counted again. A store of fewer than `MIN_CHANCE_RECORDS` records keeps
+ * --recompare`), a full run counts them again (re-resolving a few records never does). A store of fewer than `MIN_CHANCE_RECORDS` records keeps
  * the weights file's u and prior, and so does a level seen on fewer than `MIN_CHANCE_HITS` random
  * pairs (an agreement too rare to count, or data without birthdays), and the prior where the
  * blocks find fewer than `MIN_PRIOR_MATCHES` matches.
@@ -49,8 +49,12 @@ export async function storeChance(
   weights: WeightsFile,
   comparisons: readonly Comparison[],
   records: number,
-  /** `maxBlock`: the rules' block size cap, as the prior's pairs are blocked. */
-  opts: { maxBlock: number; recount?: boolean; beforeWrite?: () => Promise<void>; now?: string },
+  /**
+   * `maxBlock`: the rules' block size cap, as the prior's pairs are blocked. `count: false`: never
+   * count now (a few records re-resolved, in the gateway's own process): the stored count however
+   * old, or null where there is none; the next full run counts.
+   */
+  opts: { maxBlock: number; recount?: boolean; count?: boolean; beforeWrite?: () => Promise<void>; now?: string },
 ): Promise<StoreChance | null> {
   if (records < MIN_CHANCE_RECORDS) return null;
   const rows: StoredChance[] = await db(CHANCE_TABLE).select('*');
@@ -58,10 +62,12 @@ export async function storeChance(
   const stored = rows.length ? rows[0] : null;
   const counted = comparisons.filter((c) => c.trait);
   const covers = priorRow && counted.every((c) => c.levels.every((l) => rows.some((r) => r.comparison === c.name && r.level === l)));
-  if (stored && covers && !opts.recount && records <= stored.records * RECOUNT_GROWTH && records * RECOUNT_GROWTH >= stored.records) {
-    const prior = priorRow.lambda == null ? null : { lambda: Number(priorRow.lambda), pairs: priorRow.pairs, matches: Number(priorRow.matches) };
+  const fits = !opts.recount && records <= (stored?.records ?? 0) * RECOUNT_GROWTH && records * RECOUNT_GROWTH >= (stored?.records ?? 0);
+  if (stored && ((covers && fits) || opts.count === false)) {
+    const prior = priorRow?.lambda == null ? null : { lambda: Number(priorRow.lambda), pairs: priorRow.pairs, matches: Number(priorRow.matches) };
     return { u: usable(rows), prior, records: stored.records, countedAt: stored.counted_at, counted: false };
   }
+  if (opts.count === false) return null;
   const sample = await sampleFeatures(db, SAMPLE, mulberry32(1));
   const sets = randomPairs(sample, { comparisons, only: (c) => c.trait });
   const file = comparisons.map((c) => c.levels.map((_, i) => fileLevel(weights, c, i)));
