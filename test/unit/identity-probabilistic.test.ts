@@ -601,6 +601,24 @@ describe('the Fellegi-Sunter score', () => {
     expect(household.weight).toBeLessThan(same.weight - 20);
   });
 
+  it("takes a birthday for no evidence of one person where the names are a family's (twins at one address), and leaves the pair to review", () => {
+    const at = (name: string, birthday: string) => ({
+      ...featuresOf('s', name, { name, birthday, postcode: '12623', address: 'Paseo de Bernardita Larrea 68', city: 'Badajoz' }, []),
+      customerId: name,
+      scored: false,
+    });
+    // However much the birthday and the address weigh (on the Faker world 13.5 bits, over `autoLink`).
+    const about = (x: string, y: string, birthday = '1994-01-06') => scorePair(at(x, birthday), 'a', at(y, birthday), 'b', model, -100, undefined)!.about;
+    expect(about('Graciela Canton', 'Tania Canton')).toBe(false);
+    expect(about('余涛', '余彬', '2005-03-03')).toBe(false);
+    // One person under two names: a typo, a nickname, an English given name against a Chinese one (as the rules read it).
+    expect(about('Graciela Canton', 'Gracoela Canton')).toBe(true);
+    expect(about('Robert Smith', 'Bob Smith')).toBe(true);
+    expect(about('David Wang', 'Wang Wei')).toBe(true);
+    // Another surname is not a family's: a name taken at marriage.
+    expect(about('Maria Lopez', 'Maria Canton')).toBe(true);
+  });
+
   it('weighs an exact match on a common name less (term frequency)', () => {
     const v = compareRecords(person('张伟', null, null), person('张伟', null, null));
     expect(model.score(v, { nameFrequency: 0.01 }).weight).toBeLessThan(model.score(v, { nameFrequency: 0.00001 }).weight);

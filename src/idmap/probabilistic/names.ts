@@ -203,6 +203,22 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
 }
 
 /**
+ * Two names of one family, not one person's: `different` (as `compareNames` says), yet under one
+ * surname (`Graciela Canton`, `Tania Canton`; 余涛, 余彬). Twins at one address agree on all else.
+ * An English given name against a Chinese one under a Chinese surname (`David Wang`, `Wang Wei`)
+ * may be one person's two names, as the rules read it too (`compareNameKeys`).
+ */
+export function familyNames(a: NameForm | null, b: NameForm | null): boolean {
+  if (!a || !b || compareNames(a, b) !== 'different') return false;
+  const apart = oneWordApart(a, b);
+  if (!apart) return givenNamesApart(a, b);
+  if (!sharedSurname(a, b, apart)) return false;
+  const chinese = (p: NamePart) => Boolean(p.syllables) || isPinyin(p.text);
+  const surname = namePartsOf(a).find((p) => p !== apart[0]);
+  return !(surname && EAST_ASIAN_SURNAMES.has(surname.text) && chinese(apart[0]) !== chinese(apart[1]));
+}
+
+/**
  * A Han name of four characters or more without a Chinese compound surname (山口春香, 佐藤英樹: a
  * Japanese surname and given name of two characters each; Chinese names are two or three) against
  * a Latin one whose every word is romaji: the reading of its kanji is unknown here, even where

@@ -5,6 +5,7 @@
 import type { Comparison } from './compare';
 import type { MatchFeatures } from './features';
 import type { MatchModel, NameAdjust, PairScore } from './model';
+import { familyNames } from './names';
 
 export type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
 
@@ -21,6 +22,13 @@ const AGREEING: Readonly<Record<string, readonly string[]>> = { name: ['exact', 
 
 function personEvidence(vector: ReadonlyArray<string | null>, model: MatchModel): boolean {
   return model.comparisons.some((c, i) => vector[i] != null && (AGREEING[c.name] ?? []).includes(vector[i] as string));
+}
+
+const nameIndexes = new WeakMap<readonly Comparison[], number>();
+function nameIndexOf(comparisons: readonly Comparison[]): number {
+  let at = nameIndexes.get(comparisons);
+  if (at === undefined) nameIndexes.set(comparisons, (at = comparisons.findIndex((c) => c.name === 'name')));
+  return at;
 }
 
 /**
@@ -92,6 +100,7 @@ export function pairOf(
   if (name?.nameCount !== undefined && x.name?.text !== y.name?.text) name = { nameFrequency: name.nameFrequency };
   if (model.weightOf(vector, name) < review) return null;
   const score = model.score(vector, name);
-  const about = personEvidence(vector, model);
+  // A birthday alone is no evidence of one person where the names are a family's: twins share it.
+  const about = personEvidence(vector, model) && !(vector[nameIndexOf(model.comparisons)] === 'different' && familyNames(x.name, y.name));
   return xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about };
 }
