@@ -619,6 +619,15 @@ describe('the Fellegi-Sunter score', () => {
     expect(about('Maria Lopez', 'Maria Canton')).toBe(true);
   });
 
+  it('takes a birthday a digit off for evidence of one person, as an exact one (a typo), not one a year and a day off', () => {
+    const rec = (name: string, birthday: string) => ({ ...featuresOf('s', name, { name, birthday, city: 'London' }, []), customerId: name, scored: false });
+    const about = (x: string, y: string) => scorePair(rec('J Smith', x), 'a', rec('James Smith', y), 'b', model, -100, undefined)!.about;
+    // `J Smith` and `James Smith` are similar, not in agreement: the birthday alone decides.
+    expect(about('1990-03-14', '1990-03-14')).toBe(true);
+    expect(about('1990-03-14', '1990-03-15')).toBe(true);
+    expect(about('1990-03-14', '1991-03-15')).toBe(false);
+  });
+
   it('weighs an exact match on a common name less (term frequency)', () => {
     const v = compareRecords(person('张伟', null, null), person('张伟', null, null));
     expect(model.score(v, { nameFrequency: 0.01 }).weight).toBeLessThan(model.score(v, { nameFrequency: 0.00001 }).weight);
