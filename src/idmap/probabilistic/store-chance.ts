@@ -2,10 +2,10 @@
  * u and the prior counted on the store's own records (`chance.ts`, `prior.ts`), kept in
  * `idmap_match_chance` and `idmap_match_prior` so that runs weigh alike until the store has grown
  * or shrunk by a quarter; then, or when a run compares every record again (`resolve
- * --recompare`), a full run counts them again (re-resolving a few records never does). A store of fewer than `MIN_CHANCE_RECORDS` records keeps
- * the weights file's u and prior, and so does a level seen on fewer than `MIN_CHANCE_HITS` random
- * pairs (an agreement too rare to count, or data without birthdays), and the prior where the
- * blocks find fewer than `MIN_PRIOR_MATCHES` matches.
+ * --recompare`), a full run counts them again (re-resolving a few records never does). A store of
+ * fewer than `MIN_CHANCE_RECORDS` records keeps the weights file's u and prior, and so does a
+ * level seen on fewer than `MIN_CHANCE_HITS` random pairs (an agreement too rare to count, or data
+ * without birthdays), and the prior where the blocks find fewer than `MIN_PRIOR_MATCHES` matches.
  */
 import type { Knex } from 'knex';
 import type { Comparison } from './compare';
