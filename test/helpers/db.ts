@@ -11,6 +11,9 @@ import { tempDir } from './tmp';
 import type { Knex } from 'knex';
 import { openDatabase, type SqlConnection } from '../../src/db';
 
+/** How long opening a MariaDB connection may take in tests (mysql2's own default: 10 s). */
+const TEST_CONNECT_TIMEOUT_MS = 60_000;
+
 export type TestEngine = 'sqlite' | 'mariadb';
 export const testEngine: TestEngine = process.env.C360_TEST_DB === 'mariadb' ? 'mariadb' : 'sqlite';
 
@@ -55,10 +58,13 @@ export async function freshDatabase(label = 'db', opts: { collation?: string } =
   }
   const url = new URL(base);
   url.pathname = `/${name}`;
+  // Deadlines for a loaded CI machine: a connection opened while a resolution holds the event loop
+  // (the tier's first run, counting u) times out at mysql2's 10 s when the loop comes back to it
+  // (connect ETIMEDOUT). In the URL, so every pool c360 opens on it (the gateway's, the sources',
+  // the generator's) gets it too; mysql2 reads its options from the query string.
+  url.searchParams.set('connectTimeout', String(TEST_CONNECT_TIMEOUT_MS));
   const connection: SqlConnection = { client: 'mysql', url: url.toString() };
-  // Deadlines for a loaded CI machine: once a connection opened during a resolution timed out at
-  // mysql2's 10 s (connect ETIMEDOUT; the store's counting of u holds the event loop for seconds).
-  const db = openDatabase(connection, { connectTimeoutMs: 60_000, acquireTimeoutMs: 60_000 });
+  const db = openDatabase(connection, { connectTimeoutMs: TEST_CONNECT_TIMEOUT_MS, acquireTimeoutMs: 60_000 });
   return {
     connection,
     db,

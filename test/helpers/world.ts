@@ -73,15 +73,39 @@ export interface TestWorldOptions {
   spanExporter?: GatewayOptions['spanExporter'];
 }
 
+/**
+ * Everything started is closed again if a later step fails (a database that timed out, a gateway
+ * that would not start): a test whose `beforeAll` threw has no world to close, and servers left
+ * listening would keep jest from ever exiting.
+ */
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
+  const opened: Array<() => unknown> = [];
+  const closeAll = async () => {
+    for (const close of opened.splice(0).reverse()) await close();
+  };
+  try {
+    return await startWorld(opts, opened, closeAll);
+  } catch (e) {
+    await closeAll().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, closeAll: () => Promise<void>): Promise<TestWorld> {
   const dir = tempDir('world');
+  opened.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   const systems = opts.demoSystems === false ? [] : DEMO_SYSTEMS;
+  const open = async (name: string) => {
+    const d = await freshDatabase(name);
+    opened.push(() => d.drop());
+    return d;
+  };
   const dbs = {
-    oneid: await freshDatabase('oneid'),
-    crm: await freshDatabase('crm'),
-    orders: await freshDatabase('orders'),
-    support: await freshDatabase('support'),
-    scrm: await freshDatabase('scrm'),
+    oneid: await open('oneid'),
+    crm: await open('crm'),
+    orders: await open('orders'),
+    support: await open('support'),
+    scrm: await open('scrm'),
   };
   const truthFile = path.join(dir, 'truth.csv');
   await generateWorld({
@@ -95,9 +119,15 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   const token = 'test-support-token';
   const appSecret = 'test-scrm-secret';
   const support = await startSupportServer({ db: dbs.support.db, port: 0, token });
+  opened.push(() => support.close());
   const scrm = await startScrmServer({ db: dbs.scrm.db, port: 0, appId: 'wxtest', appSecret });
+  opened.push(() => scrm.close());
   const standIns: Record<string, StandIn> = {};
-  for (const system of systems) standIns[system.name] = await system.serve({ dbFile: path.join(dir, `${system.store}.sqlite`), port: 0 });
+  for (const system of systems) {
+    const standIn = await system.serve({ dbFile: path.join(dir, `${system.store}.sqlite`), port: 0 });
+    opened.push(() => standIn.close());
+    standIns[system.name] = standIn;
+  }
   const raw: any = {
     server: { host: '127.0.0.1', port: 0, sandbox: false },
     oneid: { connection: dbs.oneid.connection, timeoutMs: GENEROUS_DEADLINE_MS },
@@ -126,6 +156,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
   const config = parseConfig(raw, 'test world config');
   const calls = new CallRecorder();
   const gw = await createGateway(config, { observer: calls, log: opts.log ?? createLogger('silent'), spanExporter: opts.spanExporter });
+  opened.push(() => gw.close());
   await runResolution(gw);
 
   // Record OneID reads at the reader's boundary: same store, each batch call noted.
@@ -139,6 +170,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
     };
   }
   const server = await startServer(gw, { port: 0, hooks: opts.hooks });
+  opened.push(() => server.close());
   const reset = () => {
     calls.reset();
     idmapCalls.length = 0;
@@ -173,15 +205,7 @@ export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestW
       }
       return { status: res.status, body };
     },
-    async close() {
-      await server.close();
-      await gw.close();
-      await support.close();
-      await scrm.close();
-      for (const s of Object.values(standIns)) await s.close();
-      for (const d of Object.values(dbs)) await d.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    close: closeAll,
   };
 }
 
