@@ -33,6 +33,11 @@ export interface SqlSourceOptions {
   connection: SqlConnection;
   /** Per-statement limit; defaults to DEFAULT_SQL_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * How long a statement may wait for a pooled connection, opening one included; defaults to
+   * `timeoutMs`. A wait that runs out is SOURCE_UNAVAILABLE, not SOURCE_TIMEOUT.
+   */
+  acquireTimeoutMs?: number;
   breaker?: Partial<BreakerOptions>;
 }
 
@@ -111,8 +116,13 @@ function readShaped<T>(
 export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   const { source } = opts;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`${source}: timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
-  const db = openSourceDatabase(opts.connection, timeoutMs);
+  const acquireTimeoutMs = opts.acquireTimeoutMs ?? timeoutMs;
+  for (const [name, ms] of [
+    ['timeoutMs', timeoutMs],
+    ['acquireTimeoutMs', acquireTimeoutMs],
+  ] as const)
+    if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${source}: ${name} must be a positive integer, got ${ms}`);
+  const db = openSourceDatabase(opts.connection, acquireTimeoutMs);
   const mysql = isMysql(db);
   // SQLite selects skip knex's runner and pool (src/db.ts); MySQL/MariaDB keep knex and its server-side cancel.
   const direct = directReads(opts.connection, { readOnly: true });

@@ -21,6 +21,37 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/**
+ * A TCP relay on 127.0.0.1 to `target` that holds each new connection `delayMs` before relaying
+ * it: a database that is slow to connect to, as a loaded server or network makes it.
+ */
+async function slowToConnect(target: { host: string; port: number }, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.pause();
+    setTimeout(() => {
+      const upstream = net.connect(target.port, target.host, () => {
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      });
+      sockets.add(upstream);
+      const end = () => (client.destroy(), upstream.destroy());
+      upstream.on('error', end).on('close', end);
+      client.on('error', end).on('close', end);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 async function failure(p: Promise<unknown>): Promise<SourceError> {
   try {
     await p;
@@ -92,10 +123,31 @@ describe('SQL transport: a reachable database', () => {
   });
 
   itOn('mariadb')('cancels a slow statement on the server and keeps the pool usable (MariaDB)', async () => {
-    const sql = source({ source: 'crm', connection: t.connection, timeoutMs: 200 });
+    // Only the statement's deadline is short: opening the connection, and the second one knex
+    // opens for KILL QUERY, may take longer than 200 ms on a loaded machine (SOURCE_UNAVAILABLE).
+    const sql = source({ source: 'crm', connection: t.connection, timeoutMs: 200, acquireTimeoutMs: 60_000 });
     const e = await failure(sql.run('slow', (db) => db.raw('select sleep(5) as s')));
     expect(e.code).toBe('SOURCE_TIMEOUT');
     await expect(sql.health()).resolves.toBeUndefined();
+  });
+
+  itOn('mariadb')('times the statement alone: a connection slower to open than the statement deadline waits up to acquireTimeoutMs', async () => {
+    const url = new URL((t.connection as { url: string }).url);
+    const relay = await slowToConnect({ host: url.hostname, port: Number(url.port || 3306) }, 500);
+    try {
+      url.port = String(relay.port);
+      const connection = { client: 'mysql' as const, url: url.toString() };
+      // The pool's wait defaults to the statement's deadline: a 500 ms connect is an outage then.
+      const strict = source({ source: 'crm', connection, timeoutMs: 200 });
+      expect((await failure(strict.health())).code).toBe('SOURCE_UNAVAILABLE');
+      const patient = source({ source: 'crm', connection, timeoutMs: 200, acquireTimeoutMs: 60_000 });
+      await expect(patient.health()).resolves.toBeUndefined();
+      // KILL QUERY needs a second connection, itself 500 ms to open: still a timeout, and the pool still serves.
+      expect((await failure(patient.run('slow', (db) => db.raw('select sleep(5) as s')))).code).toBe('SOURCE_TIMEOUT');
+      await expect(patient.health()).resolves.toBeUndefined();
+    } finally {
+      await relay.close();
+    }
   });
 });
 
