@@ -80,8 +80,17 @@ export interface TestWorldOptions {
  */
 export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
   const opened: Array<() => unknown> = [];
+  // Every closer runs, also after one threw: a database that would not close must not leave the stand-ins listening.
   const closeAll = async () => {
-    for (const close of opened.splice(0).reverse()) await close();
+    const failed: unknown[] = [];
+    for (const close of opened.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        failed.push(e);
+      }
+    }
+    if (failed.length) throw new AggregateError(failed, `closing the test world: ${failed.length} step(s) failed`);
   };
   try {
     return await startWorld(opts, opened, closeAll);
