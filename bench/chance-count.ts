@@ -8,7 +8,6 @@
 import path from 'node:path';
 import knex from 'knex';
 import { storeChance } from '../src/idmap/probabilistic/store-chance';
-import { COMPARISONS } from '../src/idmap/probabilistic/compare';
 import { loadWeights } from '../src/idmap/probabilistic/model';
 import { loadIdentityRules } from '../src/idmap';
 
@@ -29,7 +28,7 @@ async function main() {
       ticks++;
     }, 5);
     const started = Date.now();
-    await storeChance(db, loadWeights(rules.probabilistic!.weightsFile), COMPARISONS, records, { maxBlock: rules.probabilistic!.maxBlock, recount: true });
+    await storeChance(db, loadWeights(rules.probabilistic!.weightsFile), records, { maxBlock: rules.probabilistic!.maxBlock, recount: true });
     const ms = Date.now() - started;
     clearInterval(timer);
     console.log(JSON.stringify({ records, ms, ticks, longestGapMs: ticks ? longest : ms }));

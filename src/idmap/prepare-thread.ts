@@ -6,15 +6,14 @@
  * failed, or was never started, changes nothing but the time.
  *
  * The worker is started for the first page of at least MIN_WORKER_PAGE records (a run of a few
- * records is not worth its start) and stopped by `close`. It loads its module from beside this
- * one: `.js` when built, `.ts` under tsx or jest (tsx's loader then registered in the worker).
+ * records is not worth its start) and stopped by `close` (`worker-boot.ts` starts it).
  */
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ScannedRecord } from '../vocabulary';
 import { rememberPrepared, type PreparedRecord } from './prepare';
 import type { PrepareRequest } from './prepare-worker';
 import type { IdentityRules } from './rules';
+import { moduleFile, startModuleWorker } from './worker-boot';
 
 export interface Preparer {
   /**
@@ -28,14 +27,7 @@ export interface Preparer {
 /** Smaller pages are prepared by the stage itself. */
 export const MIN_WORKER_PAGE = 200;
 
-const WORKER_FILE = path.join(__dirname, `prepare-worker${path.extname(__filename)}`);
-
-/** Registers tsx in the worker when the module is TypeScript and no loader came with the thread's flags (jest). */
-const BOOT = `
-const file = require('node:worker_threads').workerData;
-if (file.endsWith('.ts') && !require.extensions['.ts']) require('tsx/cjs');
-require(file);
-`;
+const WORKER_FILE = moduleFile(__dirname, 'prepare-worker', __filename);
 
 /**
  * The worker's heap, bounded: it holds a page or two and the name and phone caches, and with
@@ -55,8 +47,7 @@ export function startPreparer(): Preparer {
     waiting.clear();
   };
   const start = () => {
-    const w = new Worker(BOOT, { eval: true, workerData: WORKER_FILE, resourceLimits: WORKER_HEAP });
-    w.unref(); // a run that forgets `close` does not keep the process alive
+    const w = startModuleWorker(WORKER_FILE, WORKER_HEAP);
     w.on('message', ({ id, prepared }: { id: number; prepared: PreparedRecord[] }) => {
       const job = waiting.get(id);
       if (!job) return;

@@ -37,7 +37,6 @@ import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord,
 import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, withoutUnchanged, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, roundWeight, type MatchModel, type WeightsFile } from './probabilistic/model';
 import { storeChance, withChance } from './probabilistic/store-chance';
-import { COMPARISONS } from './probabilistic/compare';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
 import { StaleResolutionError, supersedeJoinedCandidates } from './writes';
@@ -278,8 +277,7 @@ async function modelFor(
   const p = rules.probabilistic;
   if (!p) return null;
   const weights = weightsOf(p.weightsFile);
-  const chance =
-    p.chance === 'store' ? await storeChance(store.db, weights, COMPARISONS, records, { maxBlock: p.maxBlock, recount, count, beforeWrite: () => lease.ensureHeld() }) : null;
+  const chance = p.chance === 'store' ? await storeChance(store.db, weights, records, { maxBlock: p.maxBlock, recount, count, beforeWrite: () => lease.ensureHeld() }) : null;
   if (chance?.counted) stats.chanceCountedOn = chance.records;
   const model = modelOf(withChance(weights, chance), p.householdPenalty, { records });
   stats.priorWeight = roundWeight(model.priorWeight);

@@ -8,12 +8,13 @@
  * without birthdays), and the prior where the blocks find fewer than `MIN_PRIOR_MATCHES` matches.
  */
 import type { Knex } from 'knex';
-import type { Comparison } from './compare';
-import { chanceAmongDifferent, hitsOf, mulberry32, randomPairs, MIN_CHANCE_HITS } from './chance';
+import { COMPARISONS } from './compare';
+import { mulberry32 } from './chance';
 import { priorLambda, type WeightsFile } from './model';
-import { priorOf, type StorePrior } from './prior';
+import type { StorePrior } from './prior';
 import { customersOfRecords, sampleFeatures } from './store';
-import { recordKeyString } from '../tables';
+import { countOffThread } from './count-thread';
+import { usableChance } from './store-count';
 
 export const CHANCE_TABLE = 'idmap_match_chance';
 export const PRIOR_TABLE = 'idmap_match_prior';
@@ -47,7 +48,6 @@ export interface StoreChance {
 export async function storeChance(
   db: Knex,
   weights: WeightsFile,
-  comparisons: readonly Comparison[],
   records: number,
   /**
    * `maxBlock`: the rules' block size cap, as the prior's pairs are blocked. `count: false`: never
@@ -60,42 +60,20 @@ export async function storeChance(
   const rows: StoredChance[] = await db(CHANCE_TABLE).select('*');
   const priorRow: StoredPrior | undefined = await db(PRIOR_TABLE).first();
   const stored = rows.length ? rows[0] : null;
-  const counted = comparisons.filter((c) => c.trait);
+  const counted = COMPARISONS.filter((c) => c.trait);
   const covers = priorRow && counted.every((c) => c.levels.every((l) => rows.some((r) => r.comparison === c.name && r.level === l)));
   const fits = !opts.recount && records <= (stored?.records ?? 0) * RECOUNT_GROWTH && records * RECOUNT_GROWTH >= (stored?.records ?? 0);
   if (stored && ((covers && fits) || opts.count === false)) {
     const prior = priorRow?.lambda == null ? null : { lambda: Number(priorRow.lambda), pairs: priorRow.pairs, matches: Number(priorRow.matches) };
-    return { u: usable(rows), prior, records: stored.records, countedAt: stored.counted_at, counted: false };
+    return { u: usableChance(rows), prior, records: stored.records, countedAt: stored.counted_at, counted: false };
   }
   if (opts.count === false) return null;
   const sample = await sampleFeatures(db, SAMPLE, mulberry32(1));
-  const sets = randomPairs(sample, { comparisons, only: (c) => c.trait });
-  const file = comparisons.map((c) => c.levels.map((_, i) => fileLevel(weights, c, i)));
-  const m = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].m])));
-  const u = chanceAmongDifferent(sets, comparisons, {
-    m,
-    u: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].u]))),
-    lambda: priorLambda(weights, records),
-  });
-  const countedAt = opts.now ?? new Date().toISOString();
-  const fresh: StoredChance[] = comparisons.flatMap((c, i) =>
-    !c.trait
-      ? []
-      : c.levels.map((level) => ({
-          comparison: c.name,
-          level,
-          u: u[i][level],
-          pairs: sets[i].drawn,
-          hits: hitsOf(sets[i], c, i, level),
-          records,
-          counted_at: countedAt,
-        })),
-  );
-  // The prior on the same sample, with m from the file and u as the model will have it (the file's where too rare to count).
-  const storeU = usable(fresh);
-  const uUsed = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, storeU.get(`${c.name}:${l}`) ?? file[k][i].u])));
   const customers = await customersOfRecords(db, sample);
-  const prior = priorOf(sample, comparisons, m, uUsed, { maxBlock: opts.maxBlock, customerOf: (r) => customers.get(recordKeyString(r)) });
+  // Seconds of CPU: on a worker thread, so that this thread's connections and timers go on.
+  const { levels, prior } = await countOffThread({ sample, weights, records, maxBlock: opts.maxBlock, customers });
+  const countedAt = opts.now ?? new Date().toISOString();
+  const fresh: StoredChance[] = levels.map((l) => ({ ...l, records, counted_at: countedAt }));
   await opts.beforeWrite?.();
   await db.transaction(async (trx) => {
     await trx(CHANCE_TABLE).delete();
@@ -111,7 +89,7 @@ export async function storeChance(
       counted_at: countedAt,
     });
   });
-  return { u: storeU, prior, records, countedAt, counted: true };
+  return { u: usableChance(fresh), prior, records, countedAt, counted: true };
 }
 
 /**
@@ -149,15 +127,4 @@ interface StoredChance {
   hits: number;
   records: number;
   counted_at: string;
-}
-
-function usable(rows: readonly StoredChance[]): Map<string, number> {
-  return new Map(rows.filter((r) => r.hits >= MIN_CHANCE_HITS).map((r) => [`${r.comparison}:${r.level}`, Number(r.u)]));
-}
-
-/** m and u of a level, or of the next worse level the file has (as the model weighs a missing level). */
-function fileLevel(weights: WeightsFile, c: Comparison, at: number): { m: number; u: number } {
-  const levels = weights.comparisons[c.name] ?? {};
-  for (let i = at; i < c.levels.length; i++) if (levels[c.levels[i]]) return levels[c.levels[i]];
-  return { m: 1, u: 1 };
 }
