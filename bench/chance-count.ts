@@ -1,6 +1,7 @@
 /**
  * How long counting u and the prior on a store takes (`storeChance` with `recount`), and whether
- * the event loop turns meanwhile: a timer asks every 5 ms, and `ticks` says how often it got to.
+ * the event loop turns meanwhile (a timer asks every 5 ms, and `ticks` says how often it got to),
+ * and the process's peak RSS, the counting worker's included.
  *
  *   npm run eval:identity -- --world-csv FILE --data-dir DIR   # any evaluated store
  *   npx tsx bench/chance-count.ts DIR
@@ -31,7 +32,7 @@ async function main() {
     await storeChance(db, loadWeights(rules.probabilistic!.weightsFile), records, { maxBlock: rules.probabilistic!.maxBlock, recount: true });
     const ms = Date.now() - started;
     clearInterval(timer);
-    console.log(JSON.stringify({ records, ms, ticks, longestGapMs: ticks ? longest : ms }));
+    console.log(JSON.stringify({ records, ms, ticks, longestGapMs: ticks ? longest : ms, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
   } finally {
     await db.destroy();
   }
