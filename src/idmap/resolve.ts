@@ -36,7 +36,7 @@ import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats 
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, withoutUnchanged, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, roundWeight, type MatchModel, type WeightsFile } from './probabilistic/model';
-import { storeChance, withChance } from './probabilistic/store-chance';
+import { beginChance, cancelChance, endChance, storeChance, withChance, type ChancePlan } from './probabilistic/store-chance';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
 import { StaleResolutionError, supersedeJoinedCandidates } from './writes';
@@ -113,50 +113,64 @@ const MAX_RETRIES = 3;
 export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   const store = storeOf(opts);
   const progress = createProgress(opts.log, opts.progressEveryMs);
-  return oneAtATime(store, opts.lease, (lease) =>
-    withBulkSettings(store.db, () =>
-      run(
-        store,
-        lease,
-        async (stats) => {
-          const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
-          const bulkIdentifiers = await startIdentifierBulkLoad(store.db); // first finishes a stopped run's load
-          // A first resolution: what is stored is what this run staged.
-          const staged = (await store.db('idmap_source_records').first('source')) ? undefined : createStagedFilter();
-          const restage = Boolean(opts.restage && !staged);
-          if (restage) {
-            await lease.ensureHeld();
-            await store.resetScanCursors(opts.connectors.map((c) => c.name));
-          }
-          const preparer = startPreparer();
-          try {
-            for (const c of opts.connectors)
-              await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers, restage);
-          } finally {
-            await preparer.close();
-          }
-          if (bulkIdentifiers) await finishIdentifierBulkLoad(store.db);
-          if (bulk) await finishBulkLoad(store.db);
-        },
-        (stats) =>
-          opts.tiers === 'none'
-            ? Promise.resolve()
-            : linkPending(
-                store,
-                lease,
-                opts.rules,
-                opts.connectors.map((c) => c.name),
-                opts.batchSize ?? DEFAULT_LINK_BATCH,
-                stats,
-                progress,
-              ),
-        (stats) =>
-          opts.tiers === 'deterministic' || opts.tiers === 'none' ? Promise.resolve() : probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare),
-        // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
-        Boolean(opts.restage),
+  const tiers = opts.tiers ?? 'all';
+  // u counted while the rules link (it needs no customer), on the core linking leaves idle.
+  let chance: ChancePlan | undefined;
+  try {
+    return await oneAtATime(store, opts.lease, (lease) =>
+      withBulkSettings(store.db, () =>
+        run(
+          store,
+          lease,
+          async (stats) => {
+            const bulk = opts.rules.probabilistic ? await startBulkLoad(store.db) : false;
+            const bulkIdentifiers = await startIdentifierBulkLoad(store.db); // first finishes a stopped run's load
+            // A first resolution: what is stored is what this run staged.
+            const staged = (await store.db('idmap_source_records').first('source')) ? undefined : createStagedFilter();
+            const restage = Boolean(opts.restage && !staged);
+            if (restage) {
+              await lease.ensureHeld();
+              await store.resetScanCursors(opts.connectors.map((c) => c.name));
+            }
+            const preparer = startPreparer();
+            try {
+              for (const c of opts.connectors)
+                await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers, restage);
+            } finally {
+              await preparer.close();
+            }
+            if (bulkIdentifiers) await finishIdentifierBulkLoad(store.db);
+            if (bulk) await finishBulkLoad(store.db);
+          },
+          async (stats) => {
+            if (tiers === 'none') return;
+            if (tiers === 'all') chance = await beginStoreChance(store, opts.rules, Boolean(opts.recompare));
+            await linkPending(
+              store,
+              lease,
+              opts.rules,
+              opts.connectors.map((c) => c.name),
+              opts.batchSize ?? DEFAULT_LINK_BATCH,
+              stats,
+              progress,
+            );
+          },
+          (stats) => (tiers === 'all' ? probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare, true, chance) : Promise.resolve()),
+          // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
+          Boolean(opts.restage),
+        ),
       ),
-    ),
-  );
+    );
+  } finally {
+    cancelChance(chance);
+  }
+}
+
+/** A full run's count of u begun before the rules link, where the rules count it on the store. */
+async function beginStoreChance(store: IdMapStore, rules: IdentityRules, recount: boolean): Promise<ChancePlan | undefined> {
+  const p = rules.probabilistic;
+  if (!p || p.chance !== 'store') return undefined;
+  return beginChance(store.db, weightsOf(p.weightsFile), await featureCount(store.db), { maxBlock: p.maxBlock, recount });
 }
 
 /**
@@ -273,11 +287,20 @@ async function modelFor(
   stats: ResolveStats,
   recount: boolean,
   count: boolean,
+  /** The count `beginChance` started before the rules linked, if any. */
+  early?: ChancePlan,
 ): Promise<MatchModel | null> {
   const p = rules.probabilistic;
   if (!p) return null;
   const weights = weightsOf(p.weightsFile);
-  const chance = p.chance === 'store' ? await storeChance(store.db, weights, records, { maxBlock: p.maxBlock, recount, count, beforeWrite: () => lease.ensureHeld() }) : null;
+  const beforeWrite = () => lease.ensureHeld();
+  // A count begun before linking stands when it was planned on as many records as the tier now has (linking changes no features).
+  const chance =
+    p.chance !== 'store'
+      ? null
+      : early && (!('records' in early) || early.records === records)
+        ? await endChance(store.db, early, { beforeWrite })
+        : (cancelChance(early), await storeChance(store.db, weights, records, { maxBlock: p.maxBlock, recount, count, beforeWrite }));
   if (chance?.counted) stats.chanceCountedOn = chance.records;
   const model = modelOf(withChance(weights, chance), p.householdPenalty, { records });
   stats.priorWeight = roundWeight(model.priorWeight);
@@ -289,7 +312,16 @@ async function modelFor(
  * the rules leave it off. `count`: u and the prior may be counted on the store now (full runs);
  * false keeps what is stored (`storeChance`).
  */
-async function probabilisticTier(store: IdMapStore, lease: Lease, rules: IdentityRules, stats: ResolveStats, progress?: Progress, recompare = false, count = true) {
+async function probabilisticTier(
+  store: IdMapStore,
+  lease: Lease,
+  rules: IdentityRules,
+  stats: ResolveStats,
+  progress?: Progress,
+  recompare = false,
+  count = true,
+  early?: ChancePlan,
+) {
   if (!rules.probabilistic) return;
   await finishBulkLoad(store.db); // a bulk load a stopped run left unfinished
   if (recompare) {
@@ -297,7 +329,7 @@ async function probabilisticTier(store: IdMapStore, lease: Lease, rules: Identit
     await markAllUnscored(store.db);
   }
   const records = await featureCount(store.db);
-  const model = await modelFor(store, lease, rules, records, stats, recompare, count);
+  const model = await modelFor(store, lease, rules, records, stats, recompare, count, early);
   if (!model) return;
   const total = progress ? await countUnscored(store) : 0;
   progress?.phase('probabilistic', total);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { parseIdentityRules } from '../../src/idmap/rules';
-import { MIN_CHANCE_RECORDS } from '../../src/idmap/probabilistic/store-chance';
+import { MIN_CHANCE_RECORDS, storeChance } from '../../src/idmap/probabilistic/store-chance';
 import { mulberry32 } from '../../src/idmap/probabilistic/chance';
 import { priorLambda } from '../../src/idmap/probabilistic/model';
 import type { ScannedRecord } from '../../src/vocabulary';
@@ -114,6 +114,32 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect(stats.priorWeight).toBeCloseTo(Math.log2(row.lambda / (1 - row.lambda)), 2);
     expect(await contribution('prior', 'prior')).toBe(stats.priorWeight);
     expect(stats.probableLinks).toBeGreaterThan(1100);
+  });
+
+  it('counts u while the rules link and the prior once they have: the figures of one count after the rules linked', async () => {
+    const apart = members(0, 1200);
+    const joined = members(5000, 300);
+    const events = [...apart.map((r, i) => rec('events', `E${i}`, { email: `p${i}@example.org` }, r.traits)), ...joined.map((r) => ({ ...r, source: 'events' as const }))];
+    const connectors = () => [new FakeSource('members', [...apart, ...joined]), new FakeSource('events', events)];
+    const rules = rulesWith('store');
+    await resolve({ store, connectors: connectors(), rules });
+    const pick = (rows: Array<Record<string, unknown>>) => rows.map(({ comparison, level, u, pairs, hits }) => ({ comparison, level, u, pairs, hits }));
+    const { lambda, pairs, matches } = await priorRow();
+    const during = { u: pick(await chanceRows()), prior: { lambda, pairs, matches } };
+    // The same world on another store: the rules link it, then one count, all of it after.
+    const other = await freshDatabase('idmap_chance_after');
+    try {
+      await migrateLatest(other.db);
+      await resolve({ store: createIdMapStore(other.db), connectors: connectors(), rules, tiers: 'deterministic' });
+      expect(await other.db('idmap_match_chance').first()).toBeUndefined();
+      expect((await storeChance(other.db, weights, 3000, { maxBlock: rules.probabilistic!.maxBlock }))?.counted).toBe(true);
+      expect(pick(await other.db('idmap_match_chance').orderBy(['comparison', 'level']).select('*'))).toEqual(during.u);
+      const after = await other.db('idmap_match_prior').first();
+      expect({ lambda: after.lambda, pairs: after.pairs, matches: after.matches }).toEqual(during.prior);
+      expect(after.lambda).not.toBeNull();
+    } finally {
+      await other.drop();
+    }
   });
 
   it("keeps the weights file's prior where the store counts fewer matches than it expects", async () => {

@@ -13,8 +13,9 @@ import { mulberry32 } from './chance';
 import { priorLambda, type WeightsFile } from './model';
 import type { StorePrior } from './prior';
 import { customersOfRecords, sampleFeatures } from './store';
-import { countOffThread } from './count-thread';
-import { usableChance } from './store-count';
+import { startCount, type Counting } from './count-thread';
+import { usableChance, type CountResult } from './store-count';
+import type { MatchFeatures } from './features';
 
 export const CHANCE_TABLE = 'idmap_match_chance';
 export const PRIOR_TABLE = 'idmap_match_prior';
@@ -40,6 +41,21 @@ export interface StoreChance {
   counted: boolean;
 }
 
+/** What to count with, or what to keep, for a run on `records` records (`beginChance`). */
+export type ChancePlan = { keep: StoreChance | null } | { records: number; sample: MatchFeatures[]; counting: Counting };
+
+export interface ChanceOptions {
+  /** The rules' block size cap, as the prior's pairs are blocked. */
+  maxBlock: number;
+  /** Count again whatever is stored (`resolve --recompare`). */
+  recount?: boolean;
+  /**
+   * false: never count now (a few records re-resolved, in the gateway's own process): the stored
+   * count however old, or null where there is none; the next full run counts.
+   */
+  count?: boolean;
+}
+
 /**
  * The store's u for a run on `records` records: the stored count while it still fits the store,
  * else counted now and stored (`beforeWrite` first: the resolution lease). Null when the store is
@@ -49,14 +65,18 @@ export async function storeChance(
   db: Knex,
   weights: WeightsFile,
   records: number,
-  /**
-   * `maxBlock`: the rules' block size cap, as the prior's pairs are blocked. `count: false`: never
-   * count now (a few records re-resolved, in the gateway's own process): the stored count however
-   * old, or null where there is none; the next full run counts.
-   */
-  opts: { maxBlock: number; recount?: boolean; count?: boolean; beforeWrite?: () => Promise<void>; now?: string },
+  opts: ChanceOptions & { beforeWrite?: () => Promise<void>; now?: string },
 ): Promise<StoreChance | null> {
-  if (records < MIN_CHANCE_RECORDS) return null;
+  return endChance(db, await beginChance(db, weights, records, opts), opts);
+}
+
+/**
+ * `storeChance`'s first half: whether to count, and if so the sample drawn and u's count started
+ * on a worker thread. Nothing in it needs the records linked, so a full resolution begins it
+ * before the rules link and ends it after (`endChance`; `cancelChance` if the run fails between).
+ */
+export async function beginChance(db: Knex, weights: WeightsFile, records: number, opts: ChanceOptions): Promise<ChancePlan> {
+  if (records < MIN_CHANCE_RECORDS) return { keep: null };
   const rows: StoredChance[] = await db(CHANCE_TABLE).select('*');
   const priorRow: StoredPrior | undefined = await db(PRIOR_TABLE).first();
   const stored = rows.length ? rows[0] : null;
@@ -65,13 +85,25 @@ export async function storeChance(
   const fits = !opts.recount && records <= (stored?.records ?? 0) * RECOUNT_GROWTH && records * RECOUNT_GROWTH >= (stored?.records ?? 0);
   if (stored && ((covers && fits) || opts.count === false)) {
     const prior = priorRow?.lambda == null ? null : { lambda: Number(priorRow.lambda), pairs: priorRow.pairs, matches: Number(priorRow.matches) };
-    return { u: usableChance(rows), prior, records: stored.records, countedAt: stored.counted_at, counted: false };
+    return { keep: { u: usableChance(rows), prior, records: stored.records, countedAt: stored.counted_at, counted: false } };
   }
-  if (opts.count === false) return null;
+  if (opts.count === false) return { keep: null };
   const sample = await sampleFeatures(db, SAMPLE, mulberry32(1));
-  const customers = await customersOfRecords(db, sample);
-  // Seconds of CPU: on a worker thread, so that this thread's connections and timers go on.
-  const { levels, prior } = await countOffThread({ sample, weights, records, maxBlock: opts.maxBlock, customers });
+  // Seconds of CPU: on a worker thread, so that this thread's connections, timers and links go on.
+  return { records, sample, counting: startCount({ sample, weights, records, maxBlock: opts.maxBlock }) };
+}
+
+/** `storeChance`'s second half: the prior on the sampled records' customers as now linked, and the count stored. */
+export async function endChance(db: Knex, plan: ChancePlan, opts: { beforeWrite?: () => Promise<void>; now?: string } = {}): Promise<StoreChance | null> {
+  if ('keep' in plan) return plan.keep;
+  const { records, sample } = plan;
+  let result: CountResult;
+  try {
+    result = await plan.counting.finish(await customersOfRecords(db, sample));
+  } finally {
+    plan.counting.cancel();
+  }
+  const { levels, prior } = result;
   const countedAt = opts.now ?? new Date().toISOString();
   const fresh: StoredChance[] = levels.map((l) => ({ ...l, records, counted_at: countedAt }));
   await opts.beforeWrite?.();
@@ -90,6 +122,11 @@ export async function storeChance(
     });
   });
   return { u: usableChance(fresh), prior, records, countedAt, counted: true };
+}
+
+/** Stops a count `beginChance` started (a run that failed before `endChance`). */
+export function cancelChance(plan: ChancePlan | null | undefined): void {
+  if (plan && 'counting' in plan) plan.counting.cancel();
 }
 
 /**

@@ -40,30 +40,52 @@ export interface CountResult {
 }
 
 /** u of every level of the traits' comparisons, and the prior with m from the file and u as the model will have it. */
-export function countOnSample({ sample, weights, records, maxBlock, customers, pairs }: CountInput): CountResult {
+export function countOnSample(input: CountInput): CountResult {
+  const levels = countChance(input);
+  return { levels, prior: countPrior(input, levels) };
+}
+
+/** u of every level of the traits' comparisons: needs no customer, so it may be counted before the records are linked. */
+export function countChance({ sample, weights, records, pairs }: Omit<CountInput, 'customers' | 'maxBlock'>): CountedLevel[] {
   const comparisons = COMPARISONS;
   const sets = randomPairs(sample, { comparisons, pairs, only: (c) => c.trait });
-  const file = comparisons.map((c) => c.levels.map((_, i) => fileLevel(weights, c, i)));
-  const m = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].m])));
+  const file = fileLevels(weights);
   const u = chanceAmongDifferent(sets, comparisons, {
-    m,
-    u: comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, file[k][i].u]))),
+    m: file.map((levels) => levelsOf(levels, 'm')),
+    u: file.map((levels) => levelsOf(levels, 'u')),
     lambda: priorLambda(weights, records),
   });
-  const levels: CountedLevel[] = comparisons.flatMap((c, i) =>
+  return comparisons.flatMap((c, i) =>
     !c.trait ? [] : c.levels.map((level) => ({ comparison: c.name, level, u: u[i][level], pairs: sets[i].drawn, hits: hitsOf(sets[i], c, i, level) })),
   );
-  // The file's u where a level was too rare to count.
+}
+
+/** The prior on the sample, with m from the file and u as counted (the file's where a level was too rare to count). */
+export function countPrior({ sample, weights, maxBlock, customers }: Omit<CountInput, 'records' | 'pairs'>, levels: readonly CountedLevel[]): StorePrior | null {
+  const comparisons = COMPARISONS;
+  const file = fileLevels(weights);
   const counted = usableChance(levels);
-  const uUsed = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l, i) => [l, counted.get(`${c.name}:${l}`) ?? file[k][i].u])));
-  const prior = priorOf(sample, comparisons, m, uUsed, { maxBlock, customerOf: (r) => customers.get(recordKeyString(r)) });
-  return { levels, prior };
+  const u = comparisons.map((c, k) => Object.fromEntries(c.levels.map((l) => [l, counted.get(`${c.name}:${l}`) ?? file[k][l].u])));
+  return priorOf(
+    sample,
+    comparisons,
+    file.map((levels) => levelsOf(levels, 'm')),
+    u,
+    { maxBlock, customerOf: (r) => customers.get(recordKeyString(r)) },
+  );
 }
 
 /** u by `comparison:level`, for the levels seen on enough random pairs to count on. */
 export function usableChance(levels: ReadonlyArray<{ comparison: string; level: string; u: number | string; hits: number }>): Map<string, number> {
   return new Map(levels.filter((r) => r.hits >= MIN_CHANCE_HITS).map((r) => [`${r.comparison}:${r.level}`, Number(r.u)]));
 }
+
+/** m and u of every comparison's levels, by level, as `fileLevel` reads them. */
+function fileLevels(weights: WeightsFile): Array<Record<string, { m: number; u: number }>> {
+  return COMPARISONS.map((c) => Object.fromEntries(c.levels.map((l, i) => [l, fileLevel(weights, c, i)])));
+}
+
+const levelsOf = (levels: Record<string, { m: number; u: number }>, which: 'm' | 'u') => Object.fromEntries(Object.entries(levels).map(([l, p]) => [l, p[which]]));
 
 /** m and u of a level, or of the next worse level the file has (as the model weighs a missing level). */
 function fileLevel(weights: WeightsFile, c: Comparison, at: number): { m: number; u: number } {
