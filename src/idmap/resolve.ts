@@ -36,7 +36,7 @@ import { emptyProbabilisticStats, runProbabilisticTier, type ProbabilisticStats 
 import { finishEventBulkLoad, finishIdentifierBulkLoad, needIdentifiersByRecord, startEventBulkLoad, startIdentifierBulkLoad } from './bulk-load';
 import { featureCount, finishBulkLoad, markAllUnscored, startBulkLoad, storedPeriods, withoutUnchanged, writeFeatures } from './probabilistic/store';
 import { loadWeights, modelOf, roundWeight, type MatchModel, type WeightsFile } from './probabilistic/model';
-import { beginChance, cancelChance, endChance, storeChance, withChance, type ChancePlan } from './probabilistic/store-chance';
+import { beginChance, cancelChance, endChance, storeChance, withChance, type ChancePlan, type StoreChance } from './probabilistic/store-chance';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
 import { StaleResolutionError, supersedeJoinedCandidates } from './writes';
@@ -294,13 +294,15 @@ async function modelFor(
   if (!p) return null;
   const weights = weightsOf(p.weightsFile);
   const beforeWrite = () => lease.ensureHeld();
-  // A count begun before linking stands when it was planned on as many records as the tier now has (linking changes no features).
-  const chance =
-    p.chance !== 'store'
-      ? null
-      : early && (!('records' in early) || early.records === records)
-        ? await endChance(store.db, early, { beforeWrite })
-        : (cancelChance(early), await storeChance(store.db, weights, records, { maxBlock: p.maxBlock, recount, count, beforeWrite }));
+  let chance: StoreChance | null = null;
+  if (p.chance === 'store') {
+    // A count begun before linking stands when it was planned on as many records as the tier now has (linking changes no features).
+    if (early && (!('records' in early) || early.records === records)) chance = await endChance(store.db, early, { beforeWrite });
+    else {
+      cancelChance(early);
+      chance = await storeChance(store.db, weights, records, { maxBlock: p.maxBlock, recount, count, beforeWrite });
+    }
+  }
   if (chance?.counted) stats.chanceCountedOn = chance.records;
   const model = modelOf(withChance(weights, chance), p.householdPenalty, { records });
   stats.priorWeight = roundWeight(model.priorWeight);
