@@ -1,7 +1,7 @@
 /**
  * What the request path's small per-call pieces cost, each timed alone (CPU from `process.cpuUsage`,
  * median of alternating rounds): the suspects a V8 `--cpu-prof` of a loaded machine inflates, read
- * without it (bench/README, "Per field and per source call (session 15, engineer H51)").
+ * without it (bench/HISTORY.md, "Per field and per source call (session 15, engineer H51)").
  *
  *   NODE_ENV=production node --import tsx bench/gateway-pieces.ts
  *

@@ -73,7 +73,7 @@ export type ReadQuery = Knex.QueryBuilder | Knex.Raw;
 
 /**
  * Reads on the request path without knex's runner. knex costs 1.5–2.4× a prepared better-sqlite3
- * statement per read (bench/README.md: its runner, a pool acquire and release with a timer, about
+ * statement per read (bench/HISTORY.md: its runner, a pool acquire and release with a timer, about
  * ten promises, on top of the statement). On a SQLite file, `read` compiles the query once with
  * knex (same SQL, same bindings) and runs it on a connection of its own that only reads, with
  * statements prepared once per SQL text; in WAL mode it sees every committed write and never

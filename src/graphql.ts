@@ -84,7 +84,7 @@ function observabilityPlugin(metrics: Metrics, log: Logger): ApolloServerPlugin<
   const label = operationLabeller();
   // The request line's fields are ours (an operation label, an outcome, a time, error codes, a
   // role, the request id), none of them a key the logger redacts: the same line without the
-  // redaction pass, which cost more than the rest of the line (bench/README, the fixed per-request cost).
+  // redaction pass, which cost more than the rest of the line (bench/HISTORY.md, the fixed per-request cost).
   const lines = log.child({}, { redact: [] });
   return {
     async requestDidStart() {
@@ -96,7 +96,7 @@ function observabilityPlugin(metrics: Metrics, log: Logger): ApolloServerPlugin<
 /**
  * One request's metrics, span attributes, `extensions.sources` and log line. A class, so that its
  * hook is a prototype method made once (a closure per request loses its optimized code at every
- * major GC: bench/README, "Why a round costs the gateway more than its soak").
+ * major GC: bench/HISTORY.md, "Why a round costs the gateway more than its soak").
  */
 class ObservedRequest {
   constructor(

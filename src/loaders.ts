@@ -112,7 +112,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
 /**
  * One request's loaders. A class, so that every method is made once for the process (a bundle of
- * closures per request lost their optimized code at every major GC, see bench/README "Why a round
+ * closures per request lost their optimized code at every major GC, see bench/HISTORY.md "Why a round
  * costs the gateway more than its soak"), and its DataLoaders, caches and maps are made when the
  * request first asks for them: a request that reads no customer (`{ __typename }`, a mutation,
  * introspection) makes none. Nothing here is read before it is made: every field below that starts

@@ -14,7 +14,7 @@
  *
  * Per-request state hangs off the request's context object under a symbol of this module, so the
  * Context type stays as it is and nothing outlives the request (a WeakMap entry per request cost
- * more than the rest of the audit's per-request work: bench/README, the fixed per-request cost).
+ * more than the rest of the audit's per-request work: bench/HISTORY.md, the fixed per-request cost).
  */
 import type { Knex } from 'knex';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
