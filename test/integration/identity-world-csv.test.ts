@@ -3,7 +3,6 @@
  * noisy profile's systems in their own table format, resolved and scored end to end; and the
  * errors bad input gets (each naming its line).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '../../src/db';
@@ -11,13 +10,10 @@ import { NOISY_DB_FILE } from '../../demo/generate';
 import { birthdayOf, csvRecords, genderOf, parseWorldCsv, WorldCsvError } from '../../demo/world-csv';
 import { convertFebrl } from '../../demo/febrl';
 import { tempDir } from '../helpers/tmp';
+import { evalIdentity } from '../helpers/eval-identity';
 
 const FIXTURE = path.join(__dirname, '../fixtures/world-small.csv');
 const ROOT = path.join(__dirname, '../..');
-
-function evalIdentity(args: string[]) {
-  return spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'demo/eval-identity.ts'), ...args], { encoding: 'utf8', timeout: 120_000, cwd: ROOT });
-}
 
 describe('external world CSV: parsing', () => {
   const head = 'record_id,person_id,system,name,birthday';
