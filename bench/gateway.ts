@@ -37,6 +37,7 @@ import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-scenarios';
 import { cpuMs, memoryMiB, sampleRss, startHeapFlags } from './proc';
+import { benchPolicy } from './policy';
 
 function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
@@ -162,17 +163,6 @@ async function oneidForBaseline(ref: string, oneid: string, runDir: string): Pro
   }
   db.close();
   return copy;
-}
-
-/**
- * The access policy as it is, but for the per-principal request rate: its default (3,000 a
- * minute) would answer a throughput bench with 429s, which cost nothing and measure nothing.
- */
-function benchPolicy(policyFile: string, out: string): string {
-  const policy = JSON.parse(fs.readFileSync(policyFile, 'utf8')) as { defaults?: { limits?: Record<string, unknown> } };
-  policy.defaults = { ...policy.defaults, limits: { ...policy.defaults?.limits, requestsPerMinute: 1_000_000 } };
-  fs.writeFileSync(out, JSON.stringify(policy, null, 2));
-  return out;
 }
 
 interface Server {
