@@ -9,9 +9,10 @@
  * In-process, over real HTTP on 127.0.0.1: the test world (test/helpers/world.ts: every source,
  * the stand-ins in this process), 8 clients sending the two full-360 documents of bench:faults
  * as admin, the per-principal request rate lifted (bench/policy.ts: at the policy's 3,000 a
- * minute most answers would be 429s, which keep nothing). The world's own call recorders are cleared before each measurement, so only what
- * the gateway keeps is counted. `--snapshots` writes heap snapshots after the first and the last
- * round to bench/results/ (compare them in Chrome DevTools, "Comparison" view).
+ * minute most answers would be 429s, which keep nothing). The world's own call recorders are
+ * cleared before each measurement, so only what the gateway keeps is counted. `--snapshots` writes
+ * heap snapshots after the first and the last round to bench/results/ (compare them in Chrome
+ * DevTools, "Comparison" view).
  */
 import fs from 'node:fs';
 import path from 'node:path';
