@@ -38,6 +38,8 @@ export const configSchema = z
           .prefault({}),
         /** Serve each role's schema as an Apollo Federation v2 subgraph (`_service`, `_entities`; src/federation/). */
         federation: z.boolean().default(false),
+        /** How long /readyz waits for each dependency's probe before reporting it as TIMEOUT. */
+        readinessTimeoutMs: z.number().int().min(50).max(60_000).default(1500),
         /** gzip/Brotli for responses of at least `minBytes` when the client accepts it. */
         compression: z
           .object({ minBytes: z.number().int().min(0).default(1024) })

@@ -116,12 +116,10 @@ function requestIdOf(req: http.IncomingMessage): string {
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
 }
 
-/** Each readiness probe answers within this, or counts as TIMEOUT: a hung dependency must not hang /readyz. */
-export const READINESS_PROBE_TIMEOUT_MS = 1500;
-
 const PROBE_TIMED_OUT = Symbol('probe timed out');
 
-async function readiness(gw: Gateway): Promise<{ ready: boolean; checks: Record<string, string> }> {
+/** Each probe answers within `timeoutMs` (config `server.readinessTimeoutMs`), or counts as TIMEOUT: a hung dependency must not hang /readyz. */
+async function readiness(gw: Gateway, timeoutMs: number): Promise<{ ready: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = {};
   const probes: Array<[string, () => Promise<void>]> = [
     ['oneid', () => gw.idmap.health()],
@@ -133,7 +131,7 @@ async function readiness(gw: Gateway): Promise<{ ready: boolean; checks: Record<
       try {
         const p = probe();
         p.catch(() => undefined); // a probe failing after its deadline is already reported as TIMEOUT
-        const outcome = await Promise.race([p, new Promise<typeof PROBE_TIMED_OUT>((resolve) => (timer = setTimeout(resolve, READINESS_PROBE_TIMEOUT_MS, PROBE_TIMED_OUT)))]);
+        const outcome = await Promise.race([p, new Promise<typeof PROBE_TIMED_OUT>((resolve) => (timer = setTimeout(resolve, timeoutMs, PROBE_TIMED_OUT)))]);
         checks[name] = outcome === PROBE_TIMED_OUT ? 'TIMEOUT' : 'ok';
       } catch (e) {
         checks[name] = String((e as { extensions?: { code?: string } }).extensions?.code ?? 'UNAVAILABLE');
@@ -189,7 +187,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (ide && (await ide(req, res, url))) return;
       if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz' && req.method === 'GET') {
-        const r = await readiness(gw);
+        const r = await readiness(gw, gw.config.server.readinessTimeoutMs);
         return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
       }
       if (url.pathname === '/metrics' && req.method === 'GET') {

@@ -23,21 +23,26 @@ const ALL = `query One($id: ID!) {
   }
 }`;
 
-beforeAll(async () => {
-  world = await startTestWorld({ people: 300, seed: 5, configPatch: (c) => (c.sources.find((s: { name: string }) => s.name === 'support').timeoutMs = 300) });
-  // A person the generator put in all four systems and OneID linked across all four (a record
-  // that carries nothing linkable, like a follower without a bound phone, stays apart honestly).
-  const truth = readTruth(world.truthFile);
-  for (const records of truth.values()) {
+const WORLD = { people: 300, seed: 5 };
+
+/**
+ * A person the generator put in all four systems and OneID linked across all four (a record
+ * that carries nothing linkable, like a follower without a bound phone, stays apart honestly).
+ */
+async function personLinkedAcrossFour(w: TestWorld): Promise<{ records: Array<{ source: string; recordId: string }>; customerId: string }> {
+  for (const records of readTruth(w.truthFile).values()) {
     if (new Set(records.map((r) => r.source)).size < 4) continue;
-    const ids = await world.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })));
-    const linked = await world.gw.idmap.sourceRecordsByCustomerIds([ids[0]!]);
-    if (new Set(linked[0].map((r) => r.source)).size === 4) {
-      personInAllFour = records;
-      customerId = ids[0]!;
-      break;
-    }
+    const ids = await w.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })));
+    const linked = await w.gw.idmap.sourceRecordsByCustomerIds([ids[0]!]);
+    if (new Set(linked[0].map((r) => r.source)).size === 4) return { records, customerId: ids[0]! };
   }
+  throw new Error('the test world holds no person linked across all four systems');
+}
+
+beforeAll(async () => {
+  // The sources' deadlines are the test world's generous ones: these tests expect every source to answer.
+  world = await startTestWorld(WORLD);
+  ({ records: personInAllFour, customerId } = await personLinkedAcrossFour(world));
 });
 
 afterAll(async () => world?.close());
@@ -176,23 +181,52 @@ describe('Gateway API: partial data when a source fails', () => {
       await world.dbs.crm.db('crm_contacts').where({ contact_id: crm.recordId }).update({ created_at: original.created_at });
     }
   });
+});
 
-  it('nulls only the support fields when the helpdesk hangs, with SOURCE_TIMEOUT', async () => {
-    world.support.setFaults({ hang: true });
-    try {
-      const { status, body } = await world.query(ALL, { id: customerId });
-      expect(status).toBe(200);
-      const c = body.data.customer;
-      expect(c.supportRequesters).toBeNull();
-      expect(c.tickets).toBeNull();
-      expect(c.crmContacts.length).toBeGreaterThan(0);
-      expect(c.scrmFollowers.length).toBeGreaterThan(0);
-      const supportErrors = body.errors.filter((e: any) => e.extensions.source === 'support');
-      expect(supportErrors.length).toBeGreaterThan(0);
-      expect(new Set(supportErrors.map((e: any) => e.extensions.code))).toEqual(new Set(['SOURCE_TIMEOUT']));
-    } finally {
-      world.support.setFaults({});
-    }
+describe('Gateway API: a helpdesk that hangs', () => {
+  // Short deadlines on purpose, in a world of their own: the other tests' sources must never time out.
+  const SUPPORT_DEADLINE_MS = 300;
+  const READINESS_DEADLINE_MS = 100;
+  let hung: TestWorld;
+  let hungCustomerId: string;
+
+  beforeAll(async () => {
+    hung = await startTestWorld({
+      ...WORLD,
+      configPatch: (raw) => {
+        raw.sources.find((s: { name: string }) => s.name === 'support').timeoutMs = SUPPORT_DEADLINE_MS;
+        raw.server.readinessTimeoutMs = READINESS_DEADLINE_MS;
+      },
+    });
+    ({ customerId: hungCustomerId } = await personLinkedAcrossFour(hung));
+    hung.support.setFaults({ hang: true });
+  });
+
+  afterAll(async () => {
+    hung?.support.setFaults({});
+    await hung?.close();
+  });
+
+  it('nulls only the support fields, with SOURCE_TIMEOUT', async () => {
+    const { status, body } = await hung.query(ALL, { id: hungCustomerId });
+    expect(status).toBe(200);
+    const c = body.data.customer;
+    expect(c.supportRequesters).toBeNull();
+    expect(c.tickets).toBeNull();
+    expect(c.crmContacts.length).toBeGreaterThan(0);
+    expect(c.scrmFollowers.length).toBeGreaterThan(0);
+    const supportErrors = body.errors.filter((e: any) => e.extensions.source === 'support');
+    expect(supportErrors.length).toBeGreaterThan(0);
+    expect(new Set(supportErrors.map((e: any) => e.extensions.code))).toEqual(new Set(['SOURCE_TIMEOUT']));
+  });
+
+  it('reports the helpdesk as TIMEOUT in /readyz at server.readinessTimeoutMs, and stays ready', async () => {
+    const ready = await fetch(`${hung.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const { checks } = (await ready.json()) as { checks: Record<string, string> };
+    // The probe's own deadline (300 ms) is longer than readiness allows (100 ms): readiness names it.
+    expect(checks.support).toBe('TIMEOUT');
+    expect(checks.oneid).toBe('ok');
   });
 });
 

@@ -49,6 +49,7 @@ beforeAll(async () => {
     configPatch: (raw) => {
       raw.oneid.timeoutMs = READ_DEADLINE_MS;
       raw.oneid.writeTimeoutMs = WRITE_DEADLINE_MS;
+      raw.server.readinessTimeoutMs = READ_DEADLINE_MS; // /readyz must name the frozen store within it
       if (maria) raw.oneid.connection = { client: 'mysql', url: `${maria.url}${ONEID_DB}` };
     },
   });
