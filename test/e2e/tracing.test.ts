@@ -77,7 +77,7 @@ describe('Tracing: the span tree of one query', () => {
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     // The request span ends when the response closes, just after the client has read it.
-    for (let i = 0; i < 100 && !exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && !exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 20));
     spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
     root = spans.find((s) => s.kind === SpanKind.SERVER)!;
   });

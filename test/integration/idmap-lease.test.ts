@@ -66,7 +66,7 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     expect(await count('idmap_source_records')).toBe(0);
 
     // A patient second process gets the store as soon as the first hands it back.
-    const waiting = resolve({ db: other, connectors: [second], rules, lease: { waitMs: 10_000, pollMs: 20 } });
+    const waiting = resolve({ db: other, connectors: [second], rules, lease: { waitMs: 60_000, pollMs: 20 } });
     await sleep(100);
     expect(second.served).toEqual([]);
     first.open();
@@ -84,13 +84,19 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
   });
 
   it('takes over a lease left by a process that died once it expires, not before', async () => {
-    await t.db('idmap_locks').insert({ name: 'resolution', holder: 'gone-host:4242:dead', expires_at: Date.now() + 800 });
+    // Unexpired for longer than any stall of a loaded machine while the first run asks for it...
+    await t.db('idmap_locks').insert({ name: 'resolution', holder: 'gone-host:4242:dead', expires_at: Date.now() + 600_000 });
     const feed = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
     await expect(resolve({ db: t.db, connectors: [feed], rules, lease: { waitMs: 100, pollMs: 20 } })).rejects.toMatchObject({
       code: 'RESOLUTION_BUSY',
       holder: 'gone-host:4242:dead',
     });
-    const stats = await resolve({ db: t.db, connectors: [feed], rules, lease: { waitMs: 5000, pollMs: 20 } });
+    // ...then about to expire: the next run waits it out and takes over.
+    await t
+      .db('idmap_locks')
+      .where({ name: 'resolution' })
+      .update({ expires_at: Date.now() + 300 });
+    const stats = await resolve({ db: t.db, connectors: [feed], rules, lease: { waitMs: 60_000, pollMs: 20 } });
     expect(stats.recordsNew).toBe(1);
   });
 

@@ -5,7 +5,7 @@
  * test/integration/access-apollo.test.ts.
  */
 import { demoRegistry } from '../helpers/registry';
-import { GraphQLError, getIntrospectionQuery, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode } from 'graphql';
+import { GraphQLError, Kind, getIntrospectionQuery, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode } from 'graphql';
 import { buildSchema } from '../../src/schema';
 import { asQueryTooComplex, checkDocumentLimits, checkLimits, documentLimitsRule, limitsPlugin, measureDocument, measureOperation } from '../../src/access/limits';
 import { createRateLimiter } from '../../src/access/rate-limit';
@@ -62,9 +62,24 @@ describe('Access limits: measuring', () => {
     const levels = 30;
     let doc = 'fragment F0 on Customer { id }\n';
     for (let i = 1; i <= levels; i++) doc += `fragment F${i} on Customer { ...F${i - 1} ...F${i - 1} }\n`;
-    const started = Date.now();
-    const m = measure(`{ customer(id: "1") { ...F${levels} } } ${doc}`);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Count how often the measure walks a fragment's body: once each, not once per spread (2^30).
+    const document = parse(`{ customer(id: "1") { ...F${levels} } } ${doc}`);
+    let walks = 0;
+    const counted = {
+      ...document,
+      definitions: document.definitions.map((d) =>
+        d.kind !== Kind.FRAGMENT_DEFINITION
+          ? d
+          : new Proxy(d, {
+              get: (target, key) => {
+                if (key === 'selectionSet' && ++walks > 10 * levels) throw new Error(`walked fragment bodies ${walks} times`);
+                return target[key as keyof typeof target];
+              },
+            }),
+      ),
+    };
+    const m = measureOperation(schema, counted, getOperationAST(counted)!, {}, 10);
+    expect(walks).toBe(levels + 1);
     expect(m.cost).toBe(1 + 2 ** levels);
   });
 
