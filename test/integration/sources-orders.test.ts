@@ -206,8 +206,17 @@ describe('Orders connector: ordersByRecordIds', () => {
 
   it('refuses a since that is not an ISO instant', async () => {
     await expect(shop.ordersByRecordIds(['1'], { since: '2024-01-01' })).rejects.toMatchObject({
-      extensions: { code: 'BAD_USER_INPUT' },
+      extensions: { code: 'BAD_USER_INPUT', argument: 'since' },
     });
+  });
+
+  it('refuses a negative or fractional limit, and names the argument of a bad window end', async () => {
+    for (const limit of [-1, 2.5]) {
+      await expect(shop.ordersByRecordIds(['1'], { limit })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'limit' } });
+    }
+    const refused = shop.orderFacts!({ since: '2024-01-01T00:00:00Z', before: 'next week' });
+    await expect(refused).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'before' } });
+    await expect(refused).rejects.toThrow(/^before must be an ISO-8601 instant/);
   });
 
   describe('with many accounts', () => {

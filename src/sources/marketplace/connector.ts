@@ -32,8 +32,9 @@
  * are known here and nowhere else.
  */
 import crypto from 'node:crypto';
-import { badRow, badUserInput, SourceError } from '../../errors';
-import { addMoney, instantFromIso, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
+import { badRow, SourceError } from '../../errors';
+import { instantArgumentMillis, limitArgument } from '../arguments';
+import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import type { SourceCall, SourceObserver } from '../observe';
 import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
@@ -549,8 +550,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 
     /** Newest first per buyer (created, then tid), as TOP lists them; `limit` cut here, `since` pushed down as start_created. */
     async ordersByBuyerIds(ids, query: OrderQuery = {}, account?: SourceAccount) {
-      const since = sinceMillis(query.since);
-      const limit = checkLimit(query.limit);
+      const since = instantArgumentMillis(query.since, 'since');
+      const limit = limitArgument(query.limit);
       // TOP keeps whole seconds: an order at second s is at or after `since` iff s ≥ ceil(since).
       const extra: Record<string, string> = since == null ? {} : { start_created: topTime(Math.ceil(since / 1000) * 1000) };
       const by = await tradesOfBuyers({ operation: 'ordersByBuyerIds', account }, ids, extra);
@@ -920,18 +921,4 @@ function decodeCursor(source: SourceName, cursor: string | null): ScanPos {
   } catch {
     throw fail();
   }
-}
-
-/** `since` as unix ms; a value that is not an ISO instant is the caller's mistake. */
-function sinceMillis(since: string | null | undefined): number | null {
-  if (since == null) return null;
-  const iso = instantFromIso(since);
-  if (!iso) throw badUserInput('since must be an ISO-8601 instant with a zone, e.g. 2024-03-01T00:00:00Z', { argument: 'since' });
-  return Date.parse(iso);
-}
-
-function checkLimit(limit: number | null | undefined): number | null {
-  if (limit == null) return null;
-  if (!Number.isInteger(limit) || limit < 0) throw badUserInput('limit must be a non-negative integer', { argument: 'limit' });
-  return limit;
 }

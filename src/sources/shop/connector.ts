@@ -16,8 +16,9 @@
  */
 import type { SqlConnection } from '../../db';
 import type { Knex } from 'knex';
-import { badRow, badUserInput, SourceError } from '../../errors';
-import { instantFromIso, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
+import { badRow, SourceError } from '../../errors';
+import { instantArgumentMillis, limitArgument } from '../arguments';
+import { instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
@@ -186,8 +187,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * MariaDB >= 10.2, MySQL >= 8), so 200 accounts with limit 5 is still one statement.
      */
     async ordersByRecordIds(ids, query: OrderQuery = {}, account?: SourceAccount) {
-      const sinceMs = sinceMillis(query.since);
-      const limit = checkLimit(query.limit);
+      const sinceMs = instantArgumentMillis(query.since, 'since');
+      const limit = limitArgument(query.limit);
       return byNumericKey('ordersByRecordIds', ids, account, fetchOrders.bind(null, sql, SOURCE, sinceMs, limit), noRecords);
     },
 
@@ -294,8 +295,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * GROUP BY account HAVING at least one. Keyless, so the number of calls never grows with matches.
      */
     async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
-      const since = sinceMillis(query.since);
-      const before = query.before == null ? null : sinceMillis(query.before);
+      const since = instantArgumentMillis(query.since, 'since');
+      const before = query.before == null ? null : instantArgumentMillis(query.before, 'before');
       return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0, account }, async () => {
         const rows = await sql.run<Array<{ account_id: number; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
           const perOrder = db('orders as o')
@@ -816,20 +817,4 @@ function toScanned(SOURCE: SourceName, r: ShopAccountRow): ScannedRecord | null 
   if (textOrNull(r.email)) identifiers.push({ kind: 'EMAIL', value: r.email as string });
   if (textOrNull(r.member_no)) identifiers.push({ kind: 'MEMBER_NO', value: r.member_no as string });
   return { source: SOURCE, recordId: String(r.account_id), updatedAt, identifiers };
-}
-
-// ---------- arguments ----------
-
-/** `since` as unix ms; a value that is not an ISO instant is the caller's mistake. */
-function sinceMillis(since: string | null | undefined): number | null {
-  if (since == null) return null;
-  const iso = instantFromIso(since);
-  if (!iso) throw badUserInput('since must be an ISO-8601 instant with a zone, e.g. 2024-03-01T00:00:00Z', { argument: 'since' });
-  return Date.parse(iso);
-}
-
-function checkLimit(limit: number | null | undefined): number | null {
-  if (limit == null) return null;
-  if (!Number.isInteger(limit) || limit < 0) throw badUserInput('limit must be a non-negative integer', { argument: 'limit' });
-  return limit;
 }
