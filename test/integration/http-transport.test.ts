@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isSourceError, type SourceError } from '../../src/errors';
+import { failure } from '../helpers/source-failure';
 import { z } from 'zod';
 import { connectorTransport, createHttpTransport, retryAfterMs, type HttpTransportOptions } from '../../src/sources/http';
 import { httpSourceOptions } from '../../src/sources/options';
@@ -45,16 +45,6 @@ function transport(url: string, over: Partial<HttpTransportOptions> = {}) {
     backoffMs: 1,
     ...over,
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<SourceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSourceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const servers: Array<{ close(): Promise<void> }> = [];

@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createMarketplaceTables } from '../../demo/systems/marketplace/schema';
 import { startMarketplaceServer, type MarketplaceServer } from '../../demo/systems/marketplace/server';
 import { kind, type MarketplaceConnector, type MarketplaceBuyer } from '../../src/sources/marketplace';
-import { isSourceError, type SourceError } from '../../src/errors';
+import { failure } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import { normalizePhone } from '../../src/canonical';
 import type { KindContext } from '../../src/sources/kind';
@@ -198,16 +198,6 @@ let tmall: MarketplaceConnector;
 
 function connect(name = 'shop_tmall', over: Record<string, unknown> = {}): MarketplaceConnector {
   return kind.create(name, kind.options.parse({ baseUrl: server.url, ...CREDS, timeoutMs: 20_000, retries: 0, categories: CATEGORIES, ...over }), recorder);
-}
-
-async function failure(p: Promise<unknown>): Promise<SourceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSourceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

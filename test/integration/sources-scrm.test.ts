@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createScrmTables } from '../../demo/schema';
 import { startScrmServer, type ScrmServer } from '../../demo/scrm-server';
-import { isSourceError, type SourceError } from '../../src/errors';
+import { isSourceError } from '../../src/errors';
+import { failure } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import { createWechatConnector, type WechatConnectorConfig } from '../../src/sources/wechat/connector';
 import type { Coupon, GroupMembership, ScrmFollower } from '../../src/sources/wechat/types';
@@ -71,16 +72,6 @@ let recorder: CallRecorder;
 
 function connect(over: Partial<WechatConnectorConfig> = {}, baseUrl = server.url) {
   return createWechatConnector({ baseUrl, appId: APP_ID, appSecret: APP_SECRET, timeoutMs: 20_000, retries: 0, ...over }, recorder);
-}
-
-async function failure(p: Promise<unknown>): Promise<SourceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSourceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { createSupportTables } from '../../demo/schema';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
 import { isSourceError, type SourceError } from '../../src/errors';
+import { failure } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import { createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src/sources/helpdesk/connector';
 import type { SupportRequester } from '../../src/sources/helpdesk/types';
@@ -78,16 +79,6 @@ let recorder: CallRecorder;
 
 function connect(over: Partial<HelpdeskConnectorConfig> = {}) {
   return createHelpdeskConnector({ baseUrl: server.url, token: TOKEN, timeoutMs: 20_000, retries: 0, ...over }, recorder);
-}
-
-async function failure(p: Promise<unknown>): Promise<SourceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSourceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 beforeAll(async () => {

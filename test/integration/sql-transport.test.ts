@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { KnexTimeoutError, type Knex } from 'knex';
-import { isSourceError, SourceError } from '../../src/errors';
+import { failure } from '../helpers/source-failure';
 import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { tempDir } from '../helpers/tmp';
@@ -50,16 +50,6 @@ async function slowToConnect(target: { host: string; port: number }, delayMs: nu
         server.close(() => resolve());
       }),
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<SourceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSourceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a SourceError, the call succeeded');
 }
 
 const scratch = tempDir('sql-transport');
