@@ -462,7 +462,7 @@ describe('HTTP transport: kept-alive connections', () => {
       connections.add(req.socket);
       json(res, 200, { ok: true });
     });
-    const c = transport(counted.url, { timeoutMs: 5000 });
+    const c = transport(counted.url);
     for (let i = 0; i < 5; i++) await c.getJson('/ping');
     expect(connections.size).toBe(1);
     await Promise.all(Array.from({ length: 4 }, () => c.getJson('/ping')));
@@ -477,7 +477,7 @@ describe('HTTP transport: kept-alive connections', () => {
       (req.socket as unknown as { served?: number }).served = 1;
       json(res, 200, { ok: true });
     });
-    const t = transport(s.url, { retries: 0, timeoutMs: 5000 });
+    const t = transport(s.url, { retries: 0 });
     await expect(t.getJson('/a')).resolves.toEqual({ ok: true });
     await expect(t.getJson('/b')).resolves.toEqual({ ok: true });
     expect(s.seen.map((r) => r.url)).toEqual(['/a', '/b', '/b']);
@@ -485,7 +485,7 @@ describe('HTTP transport: kept-alive connections', () => {
 
   it('still fails a fresh connection the server drops, as SOURCE_UNAVAILABLE, without sending it twice', async () => {
     const s = await serve((req) => req.socket.destroy());
-    const e = await failure(transport(s.url, { retries: 0, timeoutMs: 5000 }).getJson('/a'));
+    const e = await failure(transport(s.url, { retries: 0 }).getJson('/a'));
     expect(e.extensions.code).toBe('SOURCE_UNAVAILABLE');
     expect(s.seen).toHaveLength(1);
   });
