@@ -9,7 +9,8 @@ import { present, rowsFor } from '../../demo/systems/wecom/rows';
 import { createTables } from '../../demo/systems/wecom/schema';
 import { Rng, generatePeople, parseAsOf } from '../../demo/world';
 import { PATHS, startWecomServer, type WecomServer } from '../../demo/systems/wecom/server';
-import { SourceRowError, isSourceError, type SourceError } from '../../src/errors';
+import { SourceRowError } from '../../src/errors';
+import { failure } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import type { KindContext } from '../../src/sources/kind';
 import { kind, type WecomConnector, type WecomContact } from '../../src/sources/wecom';
@@ -97,16 +98,6 @@ function connect(over: Record<string, unknown> = {}, url = server.url): WecomCon
   return c;
 }
 
-async function rejection(p: Promise<unknown>): Promise<SourceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isSourceError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
-
 beforeAll(async () => {
   dir = tempDir('wecom');
   dbFile = path.join(dir, 'wecom.sqlite');
@@ -190,7 +181,7 @@ describe('WeCom connector: errcodes', () => {
     const wecom = connect();
     await wecom.health();
     server.inject({ errcode: 40014 }, { path: PATHS.contact, times: 2 });
-    const e = await rejection(wecom.contactsByIds([B]));
+    const e = await failure(wecom.contactsByIds([B]));
     expect(e.code).toBe('SOURCE_BAD_RESPONSE');
     expect(e.extensions).toMatchObject({ source: 'wecom', errcode: 40014 });
   });
@@ -198,19 +189,19 @@ describe('WeCom connector: errcodes', () => {
   it.each([-1, 45033])('answers system busy (errcode %i) as SOURCE_UNAVAILABLE', async (errcode) => {
     const wecom = connect();
     server.inject({ errcode }, { path: PATHS.contact });
-    const e = await rejection(wecom.contactsByIds([B]));
+    const e = await failure(wecom.contactsByIds([B]));
     expect(e.code).toBe('SOURCE_UNAVAILABLE');
   });
 
   it('answers a body that is not JSON as SOURCE_BAD_RESPONSE', async () => {
     const wecom = connect();
     server.inject({ garbage: true }, { path: PATHS.contact });
-    const e = await rejection(wecom.contactsByIds([B]));
+    const e = await failure(wecom.contactsByIds([B]));
     expect(e.code).toBe('SOURCE_BAD_RESPONSE');
   });
 
   it('names the credentials, not their values, when gettoken refuses them', async () => {
-    const e = await rejection(connect({ corpSecret: 'wrong-secret' }).health());
+    const e = await failure(connect({ corpSecret: 'wrong-secret' }).health());
     expect(e.code).toBe('SOURCE_BAD_RESPONSE');
     expect(e.extensions.errcode).toBe(40001);
     expect(e.message).toContain('corpSecret');
@@ -220,7 +211,7 @@ describe('WeCom connector: errcodes', () => {
   it('reports health through the observer, and SOURCE_UNAVAILABLE when nothing listens', async () => {
     await connect().health();
     expect(recorder.of('wecom', 'health')).toHaveLength(1);
-    const e = await rejection(connect({}, 'http://127.0.0.1:9').health());
+    const e = await failure(connect({}, 'http://127.0.0.1:9').health());
     expect(e.code).toBe('SOURCE_UNAVAILABLE');
   });
 });
