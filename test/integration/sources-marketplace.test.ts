@@ -321,6 +321,13 @@ describe('Marketplace source: computed aggregates', () => {
     expect(recorder.of('shop_tmall', 'orderSummariesByBuyerIds')).toHaveLength(3);
   });
 
+  it('refuses a window end that is not an ISO instant, naming it, before any call to the platform', async () => {
+    const before = recorder.of('shop_tmall', 'orderFacts').length;
+    const refused = tmall.orderFacts({ since: iso(T0), before: 'next week' });
+    await expect(refused).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'before' } });
+    expect(recorder.of('shop_tmall', 'orderFacts')).toHaveLength(before);
+  });
+
   it('counts purchases per category over counted trades, most orders first', async () => {
     const [stats] = await tmall.categoryStatsByBuyerIds([B1]);
     expect(stats).toEqual([

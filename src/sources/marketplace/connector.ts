@@ -682,8 +682,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
      */
     async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
       if (query.channels?.length && !query.channels.includes(channel)) return [];
-      const sinceMs = query.since ? Date.parse(query.since) : null;
-      const beforeMs = query.before ? Date.parse(query.before) : null;
+      const sinceMs = instantArgumentMillis(query.since, 'since');
+      const beforeMs = instantArgumentMillis(query.before, 'before');
       const { trades } = await wholeBase({ operation: 'orderFacts', account });
       const per = new Map<string, { recordId: string; orders: number; spentCents: number; last: number }>();
       for (const t of trades) {

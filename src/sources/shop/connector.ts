@@ -296,7 +296,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      */
     async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
       const since = instantArgumentMillis(query.since, 'since');
-      const before = query.before == null ? null : instantArgumentMillis(query.before, 'before');
+      const before = instantArgumentMillis(query.before, 'before');
       return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0, account }, async () => {
         const rows = await sql.run<Array<{ account_id: number; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
           const perOrder = db('orders as o')
