@@ -153,6 +153,8 @@ export async function startDemoHttpServer(options: {
   let requestTotal = 0;
 
   const server = http.createServer(async (req, res) => {
+    // A target no URL parses (`//[`) is the client's error; thrown here it would end the process.
+    if (!URL.canParse(req.url ?? '/', 'http://localhost')) return send(res, 400, JSON.stringify({ error: 'InvalidRequestTarget' }));
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     requestTotal++;

@@ -173,10 +173,12 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    const url = new URL(req.url ?? '/', 'http://localhost');
     /** Frees this request's place in its principal's concurrency cap once it is answered. */
     let release: (() => void) | undefined;
     try {
+      // Node hands over any request target (`//[`); one URL cannot parse must be a 400, not a rejection that ends the process.
+      const url = URL.canParse(req.url ?? '/', 'http://localhost') ? new URL(req.url ?? '/', 'http://localhost') : null;
+      if (!url) return sendGraphQLError(res, 400, 'BAD_REQUEST', 'the request target is not a valid URL');
       // CORS first, for every route: a preflight carries no credentials.
       cors.decorate(req, res);
       if (cors.preflight(req, res)) return;
@@ -269,7 +271,12 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
     if (draining) res.setHeader('connection', 'close');
-    return handle(req, res);
+    // The handler answers its own errors; anything that still escapes it costs this request, never the process.
+    Promise.resolve(handle(req, res)).catch((e) => {
+      gw.log.error({ err: safeError(e) }, 'request failed outside its handler');
+      if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error');
+      else res.destroy();
+    });
   });
   server.keepAliveTimeout = 5000;
   // A serving gateway writes audit rows, so it is the one that deletes those past the retention (from when it listens).

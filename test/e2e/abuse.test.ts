@@ -11,6 +11,7 @@ import { startTestWorld, readTruth, apiKeyFor, type TestWorld } from '../helpers
 import { hashApiKey } from '../../src/access';
 import type { SourceName } from '../../src/vocabulary';
 import { tempDir } from '../helpers/tmp';
+import { rawRequest, UNPARSABLE_TARGETS } from '../helpers/raw-http';
 
 /** Roles added to a copy of the policy for the caps: the support role with one limit tightened. */
 const LIMITED_ROLES = {
@@ -144,6 +145,22 @@ describe('Abuse: expensive documents are refused before validation', () => {
     }
     expect(world.calls.calls).toEqual([]);
     expect(world.idmapCalls).toEqual([]);
+  });
+});
+
+describe('Abuse: request targets no URL parses', () => {
+  it.each(UNPARSABLE_TARGETS)('answers "%s" with 400 BAD_REQUEST and keeps serving', async (line) => {
+    const res = await rawRequest(world.url, line);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('"code":"BAD_REQUEST"');
+    const health = await fetch(`${world.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it.each(['support', 'scrm'] as const)('the %s stand-in answers them with 400 and keeps serving', async (name) => {
+    for (const line of UNPARSABLE_TARGETS) expect((await rawRequest(world[name].url, line)).status).toBe(400);
+    // Still serving: the connector's health call (a real request to the stand-in) succeeds.
+    await expect(world.gw.registry.sources.find((s) => s.name === name)!.connector.health()).resolves.toBeUndefined();
   });
 });
 

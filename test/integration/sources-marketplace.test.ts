@@ -6,6 +6,7 @@ import { createMarketplaceTables } from '../../demo/systems/marketplace/schema';
 import { startMarketplaceServer, type MarketplaceServer } from '../../demo/systems/marketplace/server';
 import { kind, type MarketplaceConnector, type MarketplaceBuyer } from '../../src/sources/marketplace';
 import { failure } from '../helpers/source-failure';
+import { rawRequest, UNPARSABLE_TARGETS } from '../helpers/raw-http';
 import { CallRecorder } from '../../src/sources/observe';
 import { normalizePhone } from '../../src/canonical';
 import type { KindContext } from '../../src/sources/kind';
@@ -493,6 +494,11 @@ describe('Marketplace source: errors', () => {
     const retried = connect('shop_tmall', { retries: 1 });
     expect(ok((await retried.buyersByIds([B1]))[0])).toMatchObject({ id: B1 });
     expect(recorder.of('shop_tmall', 'buyersByIds')).toHaveLength(1);
+  });
+
+  it('the stand-in answers a request target no URL parses with 400 and keeps serving', async () => {
+    for (const line of UNPARSABLE_TARGETS) expect((await rawRequest(server.url, line)).status).toBe(400);
+    await expect(tmall.health()).resolves.toBeUndefined();
   });
 
   it('signs every request with TOP md5 over the sorted parameters', async () => {

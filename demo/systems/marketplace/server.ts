@@ -354,6 +354,8 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
   }
 
   const server = http.createServer((req, res) => {
+    // A target no URL parses (`//[`) is the client's error; thrown here it would end the process.
+    if (!URL.canParse(req.url ?? '/', 'http://stand-in')) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid request target');
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
