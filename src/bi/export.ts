@@ -128,6 +128,8 @@ function parseRequest(url: URL) {
 
 /** Waits until `out` takes more (backpressure), or rejects when the client went away. */
 function drained(out: Writable, res: http.ServerResponse): Promise<void> {
+  // Gone already (while a page was computed): its 'close' has fired and no 'drain' will come.
+  if (res.destroyed || out.destroyed) return Promise.reject(new Error('client went away'));
   return new Promise((resolve, reject) => {
     const done = () => {
       out.off('drain', done);
@@ -206,6 +208,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       let started = false;
       let out: Writable = res;
       const write = async (chunk: string) => {
+        if (res.destroyed) throw new Error('client went away');
         if (!out.write(chunk)) await drained(out, res);
       };
       try {
@@ -257,7 +260,10 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           if (!next || res.destroyed) break;
         }
       } catch (e) {
-        if (res.destroyed) return;
+        if (res.destroyed) {
+          if (out !== res) out.destroy(); // the gzip stream and what it holds
+          return;
+        }
         gw.log.warn({ requestId, reason: e instanceof Error ? e.message.slice(0, 200) : 'unknown' }, 'export ended early');
         if (!started) {
           res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
@@ -267,7 +273,8 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
         const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>' } };
         out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
       }
-      out.end();
+      if (res.destroyed && out !== res) out.destroy();
+      else out.end();
     }
   };
 }

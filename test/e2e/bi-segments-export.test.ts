@@ -4,15 +4,38 @@
  * GraphQL shows the role (masking, row scope), audit PII reads as GraphQL does, resume from a
  * cursor and gzip when asked.
  */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { startTestWorld, apiKeyFor, type TestWorld, type TestRole } from '../helpers/world';
+import { hashApiKey } from '../../src/access';
+import { tempDir } from '../helpers/tmp';
 
 let world: TestWorld;
+let dir: string;
+/** An admin allowed one request in flight: its place is free again only once an export has ended. */
+const SERIAL_KEY = 'test-export-serial-key';
 
 beforeAll(async () => {
-  world = await startTestWorld({ people: 500, seed: 41 });
+  dir = tempDir('bi-export');
+  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
+  policy.roles.serial_admin = { extends: 'admin', description: 'admin, one request in flight', limits: { maxConcurrent: 1 } };
+  const policyFile = path.join(dir, 'access.json');
+  fs.writeFileSync(policyFile, JSON.stringify(policy));
+  world = await startTestWorld({
+    people: 500,
+    seed: 41,
+    configPatch: (raw) => {
+      raw.access.policyFile = policyFile;
+      raw.auth.apiKeys.push({ name: 'test-export-serial', role: 'serial_admin', sha256: hashApiKey(SERIAL_KEY) });
+    },
+  });
 }, 240_000);
-afterAll(() => world?.close());
+afterAll(async () => {
+  await world?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const as = (role: TestRole) => ({ 'x-api-key': apiKeyFor(role) });
 
@@ -163,6 +186,33 @@ describe('BI exports', () => {
     // fetch decompresses for us when it can; either way the rows after the tenth come back.
     const text = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw).toString() : raw.toString();
     expect(rowsOf(text)).toEqual(whole.slice(10));
+  });
+
+  it('a client gone while the next page is computed ends the export and frees its place', async () => {
+    // Each page waits on the helpdesk: the client leaves after the first page, while the second is computed.
+    world.support.setFaults({ latencyMs: 1500 });
+    try {
+      const first = await new Promise<{ status: number; chunk: string }>((resolve, reject) => {
+        const req = http.get(`${world.url}/export/customers.ndjson?fields=id,supportRequesters.id`, { headers: { 'x-api-key': SERIAL_KEY } }, (res) => {
+          res.once('data', (chunk: Buffer) => {
+            req.destroy(); // the client goes, its socket closed
+            resolve({ status: res.statusCode ?? 0, chunk: chunk.toString('utf8') });
+          });
+        });
+        req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+      });
+      expect(first.status).toBe(200);
+      expect(first.chunk).toMatch(/^\{"_cursor"/);
+      // One request in flight for this key: it is admitted again once the export has let go.
+      let status = 429;
+      for (let i = 0; i < 600 && status === 429; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await world.query('{ __typename }', undefined, { 'x-api-key': SERIAL_KEY })).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      world.support.setFaults({});
+    }
   });
 
   it('answers BAD_USER_INPUT for a bad filter and 401 without credentials', async () => {
