@@ -259,19 +259,24 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
     const flow = new Flow();
     const requestId = String(res.getHeader('x-request-id') ?? crypto.randomUUID());
     const state: StreamState = { viewer, schema, requestId, flow };
-    let body: string | undefined;
-    if (req.method === 'POST') body = (await readBody()).toString('utf8');
-    const sseRequest: SseRequest<http.IncomingMessage, StreamState> = {
-      method: req.method,
-      url: req.url ?? STREAM_PATH,
-      // graphql-sse compares the accept header exactly; it was checked above.
-      headers: { get: (key) => (key === 'accept' ? 'text/event-stream' : ([] as string[]).concat(req.headers[key.toLowerCase()] ?? []).join(', ') || undefined) },
-      body: body ?? null,
-      raw: req,
-      context: state,
-    };
     let stream: { end(): void } | undefined;
     try {
+      let body: string | undefined;
+      try {
+        if (req.method === 'POST') body = (await readBody()).toString('utf8');
+      } catch {
+        // readBody answered its own 413, or the client left mid-upload: nothing to stream, and the place is given back below.
+        return true;
+      }
+      const sseRequest: SseRequest<http.IncomingMessage, StreamState> = {
+        method: req.method,
+        url: req.url ?? STREAM_PATH,
+        // graphql-sse compares the accept header exactly; it was checked above.
+        headers: { get: (key) => (key === 'accept' ? 'text/event-stream' : ([] as string[]).concat(req.headers[key.toLowerCase()] ?? []).join(', ') || undefined) },
+        body: body ?? null,
+        raw: req,
+        context: state,
+      };
       const [out, init] = await handler(sseRequest);
       // The request-rate admission is for opening the stream; an open stream holds only its place under maxSubscriptions.
       admission.release();

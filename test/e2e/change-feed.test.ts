@@ -336,6 +336,22 @@ describe('Change feed: access', () => {
   });
 });
 
+describe('Change feed: refused bodies', () => {
+  it('gives the place back when a body is refused as too large: more such requests than the cap, then a stream opens', async () => {
+    const max = world.gw.feed.options.maxSubscriptionsPerPrincipal;
+    const headers = { accept: 'text/event-stream', 'x-api-key': apiKeyFor('support') };
+    for (let i = 0; i <= max; i++) {
+      const { res } = await rawStream(world.url, headers, { query: 'subscription { customerChanged { id } }', padding: 'x'.repeat(1024 * 1024) });
+      expect(res.statusCode).toBe(413);
+      expect((await readAll(res)).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    }
+    const { res, req } = await rawStream(world.url, headers, { query: 'subscription { customerChanged { id } }' });
+    expect(res.statusCode).toBe(200);
+    req.destroy();
+    await waitFor(() => world.gw.feed.size() === 0, 'the stream to close');
+  });
+});
+
 describe('Change feed: another replica, a slow reader, a drain', () => {
   const BUFFER = 16;
   let replica: Gateway;
