@@ -118,35 +118,44 @@ function measureWithDependence(
   const memo = new Map<string, Measure>();
   let maxIds = 0;
 
-  const listSize = (field: GraphQLField<unknown, unknown>, args: Map<string, ValueNode>): number => {
+  /** A field's `first` (given, or its default), or null when it takes none. */
+  const firstOf = (field: GraphQLField<unknown, unknown>, args: Map<string, ValueNode>): number | null => {
     const given = valueOf(args.get('first'));
     const first = typeof given === 'number' ? given : field.args.find((a) => a.name === 'first')?.defaultValue;
-    if (typeof first === 'number' && Number.isFinite(first)) return Math.max(0, first);
+    return typeof first === 'number' && Number.isFinite(first) ? Math.max(0, first) : null;
+  };
+  /** How many items a list field is taken to hold: its `first`, its ids, the page of the connection it is the list of, or the default. */
+  const listSize = (field: GraphQLField<unknown, unknown>, args: Map<string, ValueNode>, page: number | undefined): number => {
+    const first = firstOf(field, args);
+    if (first !== null) return first;
     if (args.has('ids')) return lengthOf(valueOf(args.get('ids')));
-    return defaultListSize;
+    return page ?? defaultListSize;
   };
 
-  const measureSet = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined): Measure => {
+  /** `page`: the `first` of the connection this selection set belongs to; its lists (`edges`) hold that many. */
+  const measureSet = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined, page?: number): Measure => {
     let depth = 0;
     let aliases = 0;
     let cost = 0;
     for (const sel of set.selections) {
       let m: Measure;
       if (sel.kind === Kind.FIELD) {
-        m = measureField(sel, parent);
+        m = measureField(sel, parent, page);
         if (sel.alias) m = { ...m, aliases: m.aliases + 1 };
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const cond = sel.typeCondition ? typeFromAST(schema, sel.typeCondition) : parent;
-        m = measureSet(sel.selectionSet, cond && isCompositeType(cond) ? cond : parent);
+        m = measureSet(sel.selectionSet, cond && isCompositeType(cond) ? cond : parent, page);
       } else {
         const name = sel.name.value;
-        let fm = memo.get(name);
+        // A fragment measures the same wherever it is spread, but for the page its lists hold.
+        const key = page === undefined ? name : `${name}\u0000${page}`;
+        let fm = memo.get(key);
         if (!fm) {
           const frag = fragments.get(name);
           const cond = frag ? typeFromAST(schema, frag.typeCondition) : undefined;
-          memo.set(name, (fm = { depth: 0, aliases: 0, cost: 0, maxIds: 0 })); // a cycle (invalid) counts as empty
-          fm = frag ? measureSet(frag.selectionSet, cond && isCompositeType(cond) ? cond : undefined) : fm;
-          memo.set(name, fm);
+          memo.set(key, (fm = { depth: 0, aliases: 0, cost: 0, maxIds: 0 })); // a cycle (invalid) counts as empty
+          fm = frag ? measureSet(frag.selectionSet, cond && isCompositeType(cond) ? cond : undefined, page) : fm;
+          memo.set(key, fm);
         }
         m = fm;
       }
@@ -157,7 +166,7 @@ function measureWithDependence(
     return { depth, aliases, cost, maxIds };
   };
 
-  const measureField = (node: FieldNode, parent: GraphQLCompositeType | undefined): Measure => {
+  const measureField = (node: FieldNode, parent: GraphQLCompositeType | undefined, page: number | undefined): Measure => {
     const name = node.name.value;
     const field = parent && 'getFields' in parent ? parent.getFields()[name] : undefined;
     // Argument values are read only where a measure uses them (list sizes, ID lists).
@@ -174,9 +183,11 @@ function measureWithDependence(
     if (!node.selectionSet) return { depth: 1, aliases: 0, cost: 1, maxIds };
     const type = field ? field.type : introspectionType(schema, name);
     const named = type ? getNamedType(type) : undefined;
-    const child = measureSet(node.selectionSet, named && isCompositeType(named) ? named : undefined);
     const isList = type ? isListType(isNonNullType(type) ? type.ofType : type) : false;
-    const times = field && isList ? listSize(field, args) : 1;
+    // A connection (an object field taking `first`) passes its page to the lists under it: `edges` holds `first` customers.
+    const connectionPage = field && !isList ? (firstOf(field, args) ?? undefined) : undefined;
+    const child = measureSet(node.selectionSet, named && isCompositeType(named) ? named : undefined, connectionPage);
+    const times = field && isList ? listSize(field, args, page) : 1;
     return { depth: 1 + child.depth, aliases: child.aliases, cost: 1 + times * child.cost, maxIds };
   };
 

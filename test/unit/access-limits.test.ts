@@ -58,6 +58,21 @@ describe('Access limits: measuring', () => {
     expect(measure('{ customer(id: "1") { crmContacts { id } } }', {}, 3).cost).toBe(1 + (1 + 3));
   });
 
+  it('costs a connection’s edges by its first: a page of 1,000 costs a hundred times a page of 10', () => {
+    const page = (first: string) => `{ customersConnection(first: ${first}) { totalCount edges { cursor node { id orders(first: 5) { id } } } } }`;
+    // connection 1 + totalCount 1 + edges (1 + first × (cursor 1 + node (1 + id 1 + orders (1 + 5 × id 1))))
+    const perCustomer = 1 + (1 + 1 + (1 + 5));
+    expect(measure(page('10')).cost).toBe(1 + 1 + 1 + 10 * perCustomer);
+    expect(measure(page('1000')).cost).toBe(1 + 1 + 1 + 1000 * perCustomer);
+    // its default first (100), and through a variable and a fragment on the connection
+    expect(measure('{ customersConnection { edges { node { id } } } }').cost).toBe(1 + 1 + 100 * (1 + 1));
+    expect(measure('query($n: Int) { customersConnection(first: $n) { ...C } } fragment C on CustomerConnection { edges { node { id } } }', { n: 7 }).cost).toBe(
+      1 + 1 + 7 * (1 + 1),
+    );
+    // a segment's page is a connection too
+    expect(measure('{ segment(name: "s") { customers(first: 300) { edges { node { id } } } } }').cost).toBe(1 + 1 + 1 + 300 * (1 + 1));
+  });
+
   it('measures a fragment once however often it is spread (no blow-up on nested spreads)', () => {
     const levels = 30;
     let doc = 'fragment F0 on Customer { id }\n';
