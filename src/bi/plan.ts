@@ -62,8 +62,8 @@ export interface PlanStep {
   strategy: 'oneid' | 'pushdown' | 'verify';
   /** Customers the step was restricted to; null: every customer. */
   candidates: number | null;
-  /** Customers its filter key matched in the end (for a complement: the customers it excludes). */
-  matched: number;
+  /** Customers its filter key matched in the end (for a complement: the customers it excludes); null when a row scope withholds it. */
+  matched: number | null;
   complement: boolean;
   /** Wall time of the step, in milliseconds. */
   ms: number;
@@ -710,8 +710,29 @@ export function createPlanner(deps: PlanDeps) {
     plan(): Plan {
       const calls = steps.flatMap((s) => s.sources);
       const actual = calls.map((c) => c.actualCalls);
-      return { steps, estimatedCalls: sum(calls.map((c) => c.estimatedCalls)), actualCalls: actual.some((a) => a === null) ? null : sum(actual as number[]) };
+      const plan = { steps, estimatedCalls: sum(calls.map((c) => c.estimatedCalls)), actualCalls: actual.some((a) => a === null) ? null : sum(actual as number[]) };
+      return deps.scope ? withinScope(plan) : plan;
     },
+  };
+}
+
+/**
+ * The plan as a row-scoped caller sees it. The conditions run over every customer and the scope
+ * last, so their counts (and the calls that grow with them) describe customers outside the scope:
+ * `{ phone: X }` would say whether X is anyone's number. Withheld: counts before the scope and
+ * the calls made; kept: the steps, their strategies, the estimates (OneID's record counts, not
+ * the filter's matches) and what the scope let through (the list's `totalCount`).
+ */
+function withinScope(plan: Plan): Plan {
+  return {
+    ...plan,
+    actualCalls: null,
+    steps: plan.steps.map((s) => ({
+      ...s,
+      candidates: null,
+      matched: s.capability === 'rowScope' ? s.matched : null,
+      sources: s.sources.map((c) => ({ ...c, actualCalls: null })),
+    })),
   };
 }
 

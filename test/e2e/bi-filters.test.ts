@@ -245,6 +245,27 @@ describe('BI filters: a commerce and a service predicate', () => {
   });
 });
 
+describe('BI filters: a row-scoped role', () => {
+  it('sees its plan’s steps but no count of customers outside its scope: only what the scope let through', async () => {
+    // Counts before the scope describe every customer (with `{ phone: X }` they would say whether anyone holds X).
+    const filter = { orders: { min: 1 } };
+    const admin = (await world.query(PLAN, { first: 10, filter })).body.data.customersConnection;
+    const { body } = await world.query(PLAN, { first: 10, filter }, { 'x-api-key': apiKeyFor('sales') });
+    expect(body.errors).toBeUndefined();
+    const sales = body.data.customersConnection;
+    expect(sales.totalCount).toBeLessThan(admin.totalCount);
+    expect(sales.plan.steps.map((s: any) => [s.filter, s.strategy])).toEqual([...admin.plan.steps.map((s: any) => [s.filter, s.strategy]), ['rowScope', 'verify']]);
+    expect(admin.plan.steps[0].matched).toBe(admin.totalCount);
+    for (const step of sales.plan.steps) {
+      expect(step.candidates).toBeNull();
+      expect(step.matched).toBe(step.filter === 'rowScope' ? sales.totalCount : null);
+      for (const source of step.sources) expect(source.actualCalls).toBeNull();
+    }
+    expect(sales.plan.actualCalls).toBeNull();
+    expect(sales.plan.estimatedCalls).toBeGreaterThan(0);
+  });
+});
+
 describe('BI filters: guards', () => {
   it.each([
     [{ colour: 'red' }, 'filter.colour'],
