@@ -159,6 +159,9 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
     const viewer = await gw.access.authenticate(req);
     const apollo = viewer && gw.apollos.get(viewer.role);
     if (!viewer || !apollo) return (fail(new ExportError(401, 'UNAUTHENTICATED', 'Missing or invalid credentials')), true);
+    // An export is a list: a role the policy grants no lists is refused as such, not with the errors of a query it cannot run.
+    if (!gw.access.schemas.get(viewer.role)?.getQueryType()?.getFields().customersConnection)
+      return (fail(new ExportError(403, 'FORBIDDEN', `the role ${viewer.role} has no customer lists (customersConnection), so no exports`)), true);
     const admission = admit(viewer);
     if (!admission.ok) {
       const refused = rateLimitedResponse(admission);
@@ -257,6 +260,8 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
             for (const edge of conn.edges.slice(i, i + 100)) chunk += row(edge.cursor, edge.node);
             await write(chunk);
           }
+          // A source that failed for some of this page's fields left them null: said after the page, as GraphQL says it beside the data.
+          if (errors?.length) await write(partialNote(format, errors));
           if (!next || res.destroyed) break;
         }
       } catch (e) {
@@ -277,6 +282,33 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       else out.end();
     }
   };
+}
+
+/**
+ * The note after a page some of whose fields are null because a source failed: per source and
+ * code, the fields and how many of the page's rows (CSV: a `#` line, as the end-of-export note).
+ */
+export function partialNote(format: 'ndjson' | 'csv', errors: ReadonlyArray<{ path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>): string {
+  const groups = new Map<string, { code: string; source: string | null; fields: Set<string>; rows: Set<number> }>();
+  for (const e of errors) {
+    const code = typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
+    const source = typeof e.extensions?.source === 'string' ? e.extensions.source : null;
+    const key = `${code}\u0000${source}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { code, source, fields: new Set(), rows: new Set() }));
+    // [customersConnection, edges, i, node, field, …]: the row and the field path, list indexes left out.
+    const path = e.path ?? [];
+    if (typeof path[2] === 'number') g.rows.add(path[2]);
+    const field = path
+      .slice(4)
+      .filter((p) => typeof p === 'string')
+      .join('.');
+    if (field) g.fields.add(field);
+  }
+  const sources = [...groups.values()].map((g) => ({ source: g.source, code: g.code, fields: [...g.fields].sort(), rows: g.rows.size }));
+  const message = 'some fields of the rows above are null: a source did not answer for them';
+  if (format === 'ndjson') return JSON.stringify({ _partial: { code: 'PARTIAL_DATA', message, sources } }) + '\n';
+  return `# ${message}: ${sources.map((s) => `${s.source ?? 'gateway'} ${s.code} (${s.fields.join(' ') || 'row'}, ${s.rows} rows)`).join('; ')}\r\n`;
 }
 
 interface Connection {

@@ -215,6 +215,50 @@ describe('BI exports', () => {
     }
   });
 
+  it('refuses a role with no customer lists with 403 FORBIDDEN, not with the errors of a query it cannot run', async () => {
+    const { res, raw } = await exportOf('support', { fields: 'id' });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(raw.toString()).errors).toEqual([
+      { message: 'the role support has no customer lists (customersConnection), so no exports', extensions: { code: 'FORBIDDEN' } },
+    ]);
+  });
+
+  it('says after a page which fields a failed source left null, and in how many rows (NDJSON and CSV)', async () => {
+    world.support.setFaults({ status: 400 });
+    try {
+      const params = { filter: JSON.stringify({ orders: { min: 1 } }), fields: 'id,memberTier,supportRequesters.id' };
+      const ndjson = (await exportOf('admin', params)).raw
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const rows = ndjson.filter((l) => l._cursor);
+      const notes = ndjson.filter((l) => !l._cursor);
+      expect(rows.length).toBeGreaterThan(100);
+      // A customer with a helpdesk record lost the field (null); one without has none to lose ([]).
+      const lost = (page: any[]) => page.filter((r) => r['supportRequesters.id'] === null).length;
+      expect(rows.every((r) => r['supportRequesters.id'] === null || r['supportRequesters.id'].length === 0)).toBe(true);
+      expect(lost(rows.slice(0, 100))).toBeGreaterThan(0);
+      // One note after each page that lost something, counting its rows.
+      expect(ndjson.findIndex((l) => l._partial)).toBe(100);
+      expect(notes[0]._partial).toEqual({
+        code: 'PARTIAL_DATA',
+        message: 'some fields of the rows above are null: a source did not answer for them',
+        sources: [{ source: 'support', code: expect.stringMatching(/^SOURCE_/), fields: ['supportRequesters'], rows: lost(rows.slice(0, 100)) }],
+      });
+      expect(notes.map((n) => n._partial.sources[0].rows)).toEqual(
+        Array.from({ length: Math.ceil(rows.length / 100) }, (_, i) => lost(rows.slice(i * 100, i * 100 + 100))).filter((n) => n > 0),
+      );
+
+      const csv = (await exportOf('admin', params, 'csv')).raw.toString('utf8').split('\r\n');
+      expect(csv[101]).toBe(
+        `# some fields of the rows above are null: a source did not answer for them: support ${notes[0]._partial.sources[0].code} (supportRequesters, ${lost(rows.slice(0, 100))} rows)`,
+      );
+    } finally {
+      world.support.setFaults({});
+    }
+  });
+
   it('answers BAD_USER_INPUT for a bad filter and 401 without credentials', async () => {
     const bad = await exportOf('analyst', { filter: JSON.stringify({ orders: { min: 'x' } }) });
     expect(bad.res.status).toBe(400);
