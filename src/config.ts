@@ -3,13 +3,13 @@
  * any string may be `${ENV_VAR}` or `${ENV_VAR:-default}`, filled from the environment
  * before validation. A bad file stops the process with a message naming the file and key.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AuthConfig, AccessConfig } from './access/config';
 import { sqlConnection, resolveSqlFile } from './sources/options';
 import { parseSources, type SourceConfig } from './sources/registry';
 import { ORIGIN_PATTERN } from './http/cors';
+import { readJsonFile } from './json-file';
 
 /** The request path's default deadline for a OneID read (config `oneid.timeoutMs`). */
 export const DEFAULT_ONEID_TIMEOUT_MS = 2000;
@@ -185,17 +185,6 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
 
 /** Reads and validates a config file. Relative paths inside it resolve against the working directory. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read config (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  const raw = readJsonFile(file, 'config', (message) => new ConfigError(message));
   return parseConfig(raw, file, env);
 }

@@ -10,7 +10,6 @@
  *    Mutation added later is denied to every role that does not name it;
  *  - a masked field is granted (masked); `"none"` unmasks a field a parent role masked.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import {
@@ -28,6 +27,7 @@ import {
 } from 'graphql';
 import type { z } from 'zod';
 import { PolicyFile, SafelistFile, type Limits, type MaskSpecInput, type MaskStyle, type RoleEntry, type RowScope } from './config';
+import { readJsonFile } from '../json-file';
 
 export class PolicyError extends Error {
   readonly code = 'BAD_CONFIG';
@@ -156,17 +156,7 @@ function resolveMask(
 }
 
 function readJson(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PolicyError(`${file}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new PolicyError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  return readJsonFile(file, what, (message) => new PolicyError(message));
 }
 
 function zodIssues(error: z.ZodError, prefix = ''): string[] {

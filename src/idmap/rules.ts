@@ -13,6 +13,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { emailMatchKey } from '../canonical';
 import { normalizeIdentifier } from '../identifiers';
 import { IDENTIFIER_KINDS, type IdentifierKind } from '../vocabulary';
+import { readJsonFile } from '../json-file';
 
 const kindSchema = z.enum(IDENTIFIER_KINDS);
 const patternSchema = z.string().refine(isRegExp, { message: 'not a valid regular expression' });
@@ -136,18 +137,7 @@ export interface IdentityRules {
 
 /** Reads and validates a rules file; throws naming the file and the offending key. */
 export function loadIdentityRules(path: string): IdentityRules {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`${path}: cannot read identity rules: ${(e as Error).message}`, { cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const json = readJsonFile(path, 'identity rules', (message, cause) => new Error(message, { cause }));
   return parseIdentityRules(json, path);
 }
 

@@ -4,11 +4,11 @@
  * lifecycle stage thresholds, RFM segments and boundary cache TTL, order summary settings).
  * An invalid file throws a RulesError naming the file and the key.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { GOLDEN_FIELDS } from '../golden/fields';
 import { parseSurvivorship, RulesError, zodFailure, type SurvivorshipRules } from '../golden/rules';
+import { readJsonFile } from '../json-file';
 
 // ---------- tags ----------
 
@@ -163,17 +163,7 @@ export interface InsightRules {
 export const RULE_FILES = { survivorship: 'survivorship.json', tags: 'tags.json', lifecycle: 'lifecycle.json' } as const;
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`${file}: cannot read rules: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  return readJsonFile(file, 'rules', (message, cause) => new Error(message, { cause }));
 }
 
 /** Reads and validates the three rule files in `dir`; throws naming the file and key of the first problem. */

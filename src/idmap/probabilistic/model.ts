@@ -9,9 +9,9 @@
  * household looks like, and weighs `householdPenalty` (strongly negative) instead of its
  * usual positive weight.
  */
-import fs from 'node:fs';
 import { z } from 'zod';
 import { COMPARISONS, type Comparison } from './compare';
+import { readJsonFile } from '../../json-file';
 
 const levelSchema = z.object({ m: z.number().gt(0).lte(1), u: z.number().gt(0).lte(1) }).strict();
 
@@ -77,12 +77,7 @@ export interface NameAdjust {
 }
 
 export function loadWeights(file: string): WeightsFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: cannot read match weights: ${(e as Error).message}`, { cause: e });
-  }
+  const json = readJsonFile(file, 'match weights', (message, cause) => new Error(message, { cause }));
   const parsed = weightsFileSchema.safeParse(json);
   if (!parsed.success) throw new Error(`${file}: invalid match weights at key "${parsed.error.issues[0].path.join('.')}": ${parsed.error.issues[0].message}`);
   return parsed.data;
