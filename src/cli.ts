@@ -17,6 +17,7 @@ import { startServer, DRAIN_TIMEOUT_MS } from './server';
 import { runResolution } from './resolution';
 import { ResolutionBusyError } from './idmap';
 import { inspectConfig as inspect } from './inspect';
+import { StartupError, systemErrorLine } from './errors';
 import { startDemoSources, type DemoSources } from '../demo/sources';
 
 /** How long start-up waits for another process's resolution before serving without its own. */
@@ -204,7 +205,11 @@ async function withDemo<T>(config: Config, log: Logger, run: (demo: DemoSources 
 
 async function start(config: Config, log: Logger) {
   const started = Date.now();
-  await assertPortFree(config.server.host, config.server.port);
+  await assertPortFree(config.server.host, config.server.port).catch((e) => {
+    if (addressInUse(e)) throw e;
+    const { host, port } = config.server;
+    throw new StartupError('CANNOT_LISTEN', `cannot listen on ${host}:${port} (server.host, server.port): ${systemErrorLine(e)}`, { cause: e });
+  });
   const demo = config.demo ? await startDemoSources(config, log) : null;
   const gw: Gateway = await createGateway(config, { log });
   if (config.identity.resolveOnStart) {
@@ -284,6 +289,10 @@ function fail(e: unknown): never {
   if (e instanceof ConfigError || ['PolicyError', 'AuthConfigError', 'RulesError'].includes((e as Error)?.name)) {
     process.stderr.write(`c360: ${(e as Error).message}\n`);
     process.exit(2);
+  }
+  if (e instanceof StartupError) {
+    process.stderr.write(`c360: ${e.code}: ${e.message}\n`);
+    process.exit(1);
   }
   const inUse = addressInUse(e);
   if (inUse) {

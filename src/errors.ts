@@ -82,3 +82,25 @@ export class SourceRowError extends SourceError {
 
 /** The one way a malformed source row is reported: the record answers null, the request goes on. */
 export const badRow = (source: string, what: string, reason: string) => new SourceRowError(source, what, reason);
+
+/**
+ * Start-up could not use something the config names (the OneID database, the address to listen
+ * on): not a bug, so the CLI prints one line, the code and the config key, without a stack.
+ */
+export class StartupError extends Error {
+  constructor(
+    readonly code: 'ONEID_UNAVAILABLE' | 'CANNOT_LISTEN',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+/** A system or driver error in one line: its code and message (`ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1`). */
+export function systemErrorLine(e: unknown): string {
+  const code = (e as { code?: unknown })?.code;
+  const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -30,6 +30,7 @@ import { createBiStore } from './idmap/bi-store';
 import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
 import type { BiDeps } from './loaders';
+import { StartupError, systemErrorLine } from './errors';
 
 export interface Gateway {
   config: Config;
@@ -77,7 +78,12 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, tracing.sourceObserver, ...(opts.observer ? [opts.observer] : []));
 
   const oneidDb = openDatabase(config.oneid.connection);
-  await migrateLatest(oneidDb);
+  try {
+    await migrateLatest(oneidDb);
+  } catch (e) {
+    await oneidDb.destroy().catch(() => undefined);
+    throw new StartupError('ONEID_UNAVAILABLE', `the OneID database (oneid.connection) cannot be used: ${systemErrorLine(e)}`, { cause: e });
+  }
   // SQLite: the reader's selects run on a connection of their own, without knex's runner (src/db.ts).
   // The access audit's rows are written on that connection too (without knex, unless another writer holds the lock), so they do not empty its page cache.
   const oneidReads = directReads(config.oneid.connection, { writes: true });

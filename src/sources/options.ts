@@ -43,9 +43,12 @@ export const sqlSourceOptions = {
 /** Largest response body an HTTP source may send, in bytes (the transport defaults it to 8 MiB). */
 export const maxResponseBytes = z.number().int().min(MIN_MAX_RESPONSE_BYTES).max(MAX_MAX_RESPONSE_BYTES).optional();
 
+/** An HTTP API's origin: http or https, refused at config time like any other bad value. */
+export const baseUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+
 /** What every HTTP kind's options share; `maxBatch` is capped by each API's own limit. */
 export const httpSourceOptions = (apiMaxIds: number) => ({
-  baseUrl: z.url(),
+  baseUrl,
   timeoutMs: timeoutMs.default(2000),
   maxBatch: z.number().int().min(1).max(apiMaxIds).default(apiMaxIds),
   breaker,

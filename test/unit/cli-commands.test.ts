@@ -56,6 +56,44 @@ describe('CLI: commands', () => {
     expect(bad.stderr).not.toMatch(/^\s+at /m);
   });
 
+  /** `c360 start` on a copy of the demo config without its demo systems, changed by `edit`: status and stderr lines. */
+  function startWith(edit: (config: any) => void) {
+    const dir = tempDir('cli');
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    delete config.demo;
+    config.server.port = 0; // any free port: what is tested comes before or instead of listening
+    edit(config);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const r = c360(['start', '--config', path.join(dir, 'config.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { status: r.status, lines: r.stderr.trim().split('\n') };
+  }
+
+  it('c360 start with an unreachable OneID database says so in one line naming oneid.connection, and exits 1', () => {
+    const r = startWith((config) => (config.oneid.connection = { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/oneid' }));
+    expect(r.status).toBe(1);
+    expect(r.lines).toEqual(['c360: ONEID_UNAVAILABLE: the OneID database (oneid.connection) cannot be used: connect ECONNREFUSED 127.0.0.1:1']);
+  });
+
+  it('c360 start on a host it cannot listen on says so in one line naming server.host, and exits 1', () => {
+    // An address of no interface here (TEST-NET-1, RFC 5737): no name lookup, no network needed.
+    const r = startWith((config) => Object.assign(config.server, { host: '192.0.2.1', port: 4999 }));
+    expect(r.status).toBe(1);
+    expect(r.lines).toEqual(['c360: CANNOT_LISTEN: cannot listen on 192.0.2.1:4999 (server.host, server.port): listen EADDRNOTAVAIL: address not available 192.0.2.1:4999']);
+  });
+
+  it('c360 check-config refuses a source whose baseUrl is not http(s), naming the key, status 2', () => {
+    const dir = tempDir('cli');
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    config.sources.find((s: { name: string }) => s.name === 'support').baseUrl = 'ftp://127.0.0.1:4401';
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const r = c360(['check-config', '--config', path.join(dir, 'config.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/support.*baseUrl.*an http:\/\/ or https:\/\/ URL/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('c360 start on a port in use says so in one line and exits 1', async () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Capabilities, ProfileField } from '../../capabilities';
 import { SourceRowError } from '../../errors';
-import { maxResponseBytes } from '../options';
+import { baseUrl, maxResponseBytes } from '../options';
 import { defineSourceKind, type KindContext, type SourceInstance } from '../kind';
 import { createMarketplaceConnector, MARKETPLACE_EVENT_KINDS, API_MAX_IDS, API_MAX_PAGE, type MarketplaceBuyer, type MarketplaceConnector } from './connector';
 
@@ -20,7 +20,7 @@ export type { MarketplaceBuyer, MarketplaceConnector } from './connector';
 const options = z
   .object({
     /** The TOP router's origin (`https://eco.taobao.com`), without `/router/rest`. */
-    baseUrl: z.string().url(),
+    baseUrl,
     appKey: z.string().min(1),
     appSecret: z.string().min(1),
     /** The seller's session key for the shop. */

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ProfileView } from '../../capabilities';
-import { maxResponseBytes } from '../options';
+import { baseUrl, maxResponseBytes } from '../options';
 import { defineSourceKind } from '../kind';
 import { API_MAX_IDS, WECOM_EVENTS, createWecomConnector, type WecomConnector, type WecomContact } from './connector';
 import { CONTACTS_OPERATION, wecomResolvers } from './resolvers';
@@ -20,7 +20,7 @@ export type { WecomConnector, WecomContact, WecomFollow } from './connector';
 const options = z
   .object({
     /** Scheme, host and port of the API (https://qyapi.weixin.qq.com in production). */
-    baseUrl: z.url({ protocol: /^https?$/ }),
+    baseUrl,
     /** The corp's id (企业ID). */
     corpId: z.string().min(1),
     /** The secret of the app allowed to call customer contact (客户联系 secret or a self-built app's). */
