@@ -765,8 +765,13 @@ export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders
     switch (l.kind) {
       case 'identifier':
         return 0;
-      case 'golden':
-        return over('profile');
+      case 'golden': {
+        // As the planner runs it: the sources holding the field find candidates (one search, or
+        // every record read), and survivorship is verified on them, taken at a tenth as below.
+        const holders = registry.providing('profile').filter((p) => p.capability.fields.includes(l.field));
+        const find = sum(holders.map((p) => (p.capability.searchable?.includes(l.field) ? 1 : full(p.name))));
+        return find + Math.ceil(sum(holders.map((p) => full(p.name))) / 10);
+      }
       case 'orders':
       case 'lifetimeValue':
       case 'lastOrderAt':

@@ -72,6 +72,8 @@ export interface ProfileCapability<R = unknown> {
    * then reads the records and looks for itself.
    */
   recordIdsWhere?(field: ProfileField, values: readonly ProfileValue[], account?: SourceAccount): Promise<string[] | null>;
+  /** The fields `recordIdsWhere` answers in its one call (the others answer null): a plan's estimate counts one call for them, not a reading of every record. */
+  readonly searchable?: readonly ProfileField[];
 }
 
 // ---------- commerce ----------

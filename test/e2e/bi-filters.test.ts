@@ -7,7 +7,11 @@
  * commerce and a service predicate do not grow with the matches (explain and /metrics), and the
  * filter guards.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
+import { hashApiKey } from '../../src/access';
+import { tempDir } from '../helpers/tmp';
 
 let world: TestWorld;
 const DAY = 86_400_000;
@@ -25,8 +29,24 @@ interface Truth {
 }
 let truth: Truth;
 
+/** An analyst whose budget is under one source call (1,000 each): a filter calling any source is refused, its estimate in the message. */
+const TIGHT_KEY = 'test-tight-analyst-key';
+let policyDir: string;
+
 beforeAll(async () => {
-  world = await startTestWorld({ people: 600, seed: 31, demoSystems: false });
+  policyDir = tempDir('bi-filters');
+  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
+  policy.roles.tight_analyst = { extends: 'analyst', description: 'analyst with a budget under one source call', limits: { maxCost: 999 } };
+  fs.writeFileSync(path.join(policyDir, 'access.json'), JSON.stringify(policy));
+  world = await startTestWorld({
+    people: 600,
+    seed: 31,
+    demoSystems: false,
+    configPatch: (raw) => {
+      raw.access.policyFile = path.join(policyDir, 'access.json');
+      raw.auth.apiKeys.push({ name: 'test-tight-analyst', role: 'tight_analyst', sha256: hashApiKey(TIGHT_KEY) });
+    },
+  });
   const oneid = world.gw.oneidDb;
   const active: string[] = (await oneid('idmap_customers').where('status', 'active').orderBy('id').select('id')).map((r: { id: string }) => r.id);
   const owner = new Map<string, string>();
@@ -105,7 +125,10 @@ beforeAll(async () => {
   }
   truth = { active, orders, tickets, subscribed, coupons, identifiers, fields };
 }, 300_000);
-afterAll(() => world?.close());
+afterAll(async () => {
+  await world?.close();
+  if (policyDir) fs.rmSync(policyDir, { recursive: true, force: true });
+});
 
 const LIST = `query List($first: Int, $after: String, $filter: CustomerFilter) {
   customersConnection(first: $first, after: $after, filter: $filter) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } }
@@ -263,6 +286,33 @@ describe('BI filters: a row-scoped role', () => {
     }
     expect(sales.plan.actualCalls).toBeNull();
     expect(sales.plan.estimatedCalls).toBeGreaterThan(0);
+  });
+});
+
+describe('BI filters: estimates that follow the plan', () => {
+  it('lets sales filter by member tier: the CRM’s search is estimated as the one call it makes, not a reading of every record', async () => {
+    const filter = { memberTier: ['gold', 'platinum'] };
+    const admin = (await world.query(PLAN, { first: 500, filter })).body.data.customersConnection;
+    const { body } = await world.query(PLAN, { first: 200, filter }, { 'x-api-key': apiKeyFor('sales') });
+    expect(body.errors).toBeUndefined();
+    const sales = body.data.customersConnection;
+    expect(sales.totalCount).toBeGreaterThan(0);
+    expect(sales.totalCount).toBe(sales.edges.length);
+    expect(sales.totalCount).toBeLessThan(admin.totalCount);
+    const adminIds = new Set(admin.edges.map((e: any) => e.node.id));
+    for (const e of sales.edges) expect(adminIds.has(e.node.id)).toBe(true);
+    // The CRM answered the tier in one search: that is what the plan says it did, and estimated.
+    expect(admin.plan.steps[0]).toMatchObject({ filter: 'memberTier', strategy: 'pushdown', sources: [{ source: 'crm', estimatedCalls: 1, actualCalls: 1 }] });
+  });
+
+  it('estimates a field the CRM searches below one whose records must all be read', async () => {
+    const estimate = async (filter: unknown) => {
+      const { body } = await world.query(PLAN, { first: 1, filter }, { 'x-api-key': TIGHT_KEY });
+      expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+      return Number(/estimated at (\d+) source calls/.exec(body.errors[0].message)![1]);
+    };
+    // memberTier: one CRM search; gender: no source searches it, so every profile record is read.
+    expect(await estimate({ memberTier: ['gold'] })).toBeLessThan(await estimate({ gender: 'FEMALE' }));
   });
 });
 

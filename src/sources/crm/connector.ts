@@ -17,6 +17,7 @@ import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted,
 import type { Knex } from 'knex';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CrmConnector, CrmContact, CrmTierChange } from './types';
+import type { ProfileField } from '../../capabilities';
 import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
 export interface CrmConnectorOptions {
@@ -99,6 +100,12 @@ const CONTACT_COLUMNS = [
 const SCAN_COLUMNS = ['contact_id', 'name', 'mobile', 'email', 'gender', 'birthday', 'member_no', 'updated_at'] as const;
 type CrmScanRow = Pick<CrmContactRow, (typeof SCAN_COLUMNS)[number]>;
 
+/** The contact columns `contactIdsWhere` searches, by profile field: text compared trimmed, flags as 0/1. */
+const SEARCH_TEXT: Partial<Record<ProfileField, string>> = { memberTier: 'tier', city: 'city', province: 'province' };
+const SEARCH_FLAG: Partial<Record<ProfileField, string>> = { 'marketingConsent.sms': 'sms_opt_in', 'marketingConsent.email': 'email_opt_in' };
+/** The profile fields `contactIdsWhere` answers in one statement. */
+export const CONTACT_SEARCHABLE = [...Object.keys(SEARCH_TEXT), ...Object.keys(SEARCH_FLAG)] as ProfileField[];
+
 export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceObserver): CrmConnector {
   const SOURCE: SourceName = opts.name ?? DEFAULT_NAME;
   const maxBatch = checkMaxBatch(SOURCE, opts.maxBatch ?? 500);
@@ -168,14 +175,12 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
     async contactIdsWhere(field, values, account) {
       const text = values.filter((v): v is string => typeof v === 'string');
       const flags = values.filter((v): v is boolean => typeof v === 'boolean');
-      const TEXT: Record<string, string> = { memberTier: 'tier', city: 'city', province: 'province' };
-      const FLAG: Record<string, string> = { 'marketingConsent.sms': 'sms_opt_in', 'marketingConsent.email': 'email_opt_in' };
-      const column = TEXT[field] ?? FLAG[field];
+      const column = SEARCH_TEXT[field] ?? SEARCH_FLAG[field];
       if (!column) return null;
       return observer.call({ source: SOURCE, operation: 'contactIdsWhere', batchSize: 0, account }, async () => {
         const rows = await sql.run<Array<{ contact_id: string }>>('contactIdsWhere', (db) => {
           const q = db('crm_contacts').select('contact_id');
-          if (TEXT[field]) return text.length ? q.whereIn(db.raw(`trim(${column})`) as never, text) : q.whereRaw('1 = 0');
+          if (SEARCH_TEXT[field]) return text.length ? q.whereIn(db.raw(`trim(${column})`) as never, text) : q.whereRaw('1 = 0');
           const codes = flags.map((f) => (f ? 1 : 0));
           return codes.length ? q.whereIn(column, codes) : q.whereRaw('1 = 0');
         });

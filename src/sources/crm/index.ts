@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defineSourceKind } from '../kind';
 import { resolveSqlFile, sqlSourceOptions } from '../options';
-import { CRM_EVENTS, createCrmConnector } from './connector';
+import { CONTACT_SEARCHABLE, CRM_EVENTS, createCrmConnector } from './connector';
 import { crmResolvers } from './resolvers';
 import type { CrmConnector, CrmContact } from './types';
 
@@ -30,6 +30,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
       operation: 'contactsByIds',
       records: (ids, account) => crm.contactsByIds(ids, account),
       recordIdsWhere: async (field, values, account) => (crm.contactIdsWhere ? crm.contactIdsWhere(field, values, account) : null),
+      searchable: crm.contactIdsWhere ? CONTACT_SEARCHABLE : [],
       // The CRM's gender is recorded by staff; its city/province is an address given to a rep.
       view: (c: CrmContact) => ({
         recordId: c.id,

@@ -32,6 +32,10 @@ export function profileCapability(connector: SqlTableConnector): ProfileCapabili
     operation: 'recordsByIds',
     records: (ids, account) => connector.recordsByIds(ids, account),
     recordIdsWhere: (field, values, account) => connector.recordIdsWhere(field, values, account),
+    // As recordIdsWhere decides: a column mapped as it is, or as text, compares in SQL.
+    searchable: (Object.entries(connector.options.profile.fields) as Array<[ProfileField, { convert?: { type: string } }]>)
+      .filter(([, m]) => !m.convert || m.convert.type === 'text')
+      .map(([f]) => f),
     // UNKNOWN says nothing about a person: no candidate, so it never outvotes a known gender.
     view: (r) => ({ recordId: r.id, updatedAt: r.updatedAt, createdAt: r.createdAt, values: { ...r.values, ...(r.values.gender === 'UNKNOWN' ? { gender: null } : {}) } }),
   };
