@@ -14,6 +14,7 @@ import { createTracing, tracedReader, type Tracing } from './observability/traci
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type SourceObserver } from './sources/observe';
+import { EVENT_VALUES, eventOrigin } from './sources/kind';
 import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
@@ -143,10 +144,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     // The audit rows a response waits for: within the read deadline where the store can hang (MySQL/MariaDB).
     auditTimeoutMs: readDb === oneidDb ? null : timeoutMs,
     optionalTypes: unconfiguredTypes(schema),
-    // A timeline title is its origin's data (a refund reason, a ticket subject): it is shown only to roles that read that field.
+    // A timeline event's values are their origin's data (a ticket's subject and rating, an order's
+    // total): each is shown only to roles that read that field, and withheld where a kind declared none.
     // Likewise a tag's reason is the data of the fields its rule read (a ticket's rating, a golden field).
     derived: new Map<string, (parent: unknown) => string | readonly string[] | null>([
-      ['TimelineEvent.title', (e) => registry.eventTitles.get((e as { kind: string }).kind) ?? null],
+      ...EVENT_VALUES.map((value) => [`TimelineEvent.${value}`, (e: unknown) => eventOrigin(registry.eventFields, e, value)] as const),
       ['CustomerTag.reason', (t) => (t as { reasonFrom?: string[] }).reasonFrom ?? null],
     ]),
     log,

@@ -92,11 +92,36 @@ export interface SourceKind<Options = any, C extends Connector = Connector> {
   /** Timeline event kinds it emits → description (shown on the `TimelineEventKind` enum). */
   readonly events?: Readonly<Record<EventKind, string>>;
   /**
-   * Event kind → the field (`Type.field`) its `title` is taken from (a refund's reason, a ticket's
-   * subject). The title is that field's data: a role that may not see the field unmasked sees no title.
+   * Event kind → where each of its values comes from: the field (`Type.field`) a `title`, `amount`,
+   * `status`, `score`, … is taken from (a ticket's subject and satisfaction score, an order's total).
+   * The value is that field's data: a role that may not see the field unmasked sees null there. A
+   * value not declared is withheld from every role (deny by default); `null` declares a constant of
+   * the kind's own (not a record's data), shown to every role that sees the event.
    */
-  readonly eventTitles?: Readonly<Record<EventKind, string>>;
+  readonly eventFields?: Readonly<Partial<Record<EventKind, EventOrigins>>>;
 }
+
+/** The values of a timeline event that come from a record's fields (`TimelineEvent`'s data fields). */
+export const EVENT_VALUES = ['title', 'amount', 'channel', 'status', 'score', 'fromTier', 'toTier'] as const;
+export type EventValue = (typeof EVENT_VALUES)[number];
+/** Per value, the field it is taken from (`Type.field`), or null for the kind's own constant. */
+export type EventOrigins = Readonly<Partial<Record<EventValue, string | null>>>;
 
 /** Identity function that checks a kind against the contract at compile time. */
 export const defineSourceKind = <Options, C extends Connector>(k: SourceKind<Options, C>): SourceKind<Options, C> => k;
+
+/** The order events of the core's commerce types (schema/commerce.graphql), the same in every commerce kind. */
+export const ORDER_EVENT_FIELDS = {
+  order_placed: { amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
+  order_paid: { amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
+  order_refunded: { title: 'Refund.reason', amount: 'Refund.amount', channel: 'Order.channel', status: 'Order.status' },
+} as const satisfies Partial<Record<EventKind, EventOrigins>>;
+
+/** The origin of an event value no kind declared: a field no role reads, so the value is withheld. */
+const UNDECLARED = '(undeclared)';
+
+/** Where `event`'s `value` comes from, for the role schemas' derived-field check (src/access/role-schema.ts). */
+export function eventOrigin(fields: ReadonlyMap<EventKind, EventOrigins>, event: unknown, value: EventValue): string | null {
+  const origins = fields.get((event as { kind: EventKind }).kind);
+  return origins && value in origins ? (origins[value] ?? null) : UNDECLARED;
+}

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { CAPABILITY_NAMES, type Capabilities, type CapabilityName } from '../capabilities';
 import { isSourceName, SOURCE_NAME_PATTERN, type Connector, type EventKind, type SourceName } from '../vocabulary';
 import { EVENT_KIND_PATTERN } from '../vocabulary';
-import type { SourceKind, KindResolvers } from './kind';
+import type { EventOrigins, SourceKind, KindResolvers } from './kind';
 import type { SourceObserver } from './observe';
 
 /** What every instance entry of the config has, besides its kind's own options. */
@@ -111,8 +111,8 @@ export interface SourceRegistry {
   readonly kinds: ReadonlyArray<{ kind: SourceKind; sources: RegisteredSource[] }>;
   /** Every timeline event kind of the configured sources → its description and the sources emitting it. */
   readonly eventKinds: ReadonlyMap<EventKind, { description: string; sources: SourceName[] }>;
-  /** Event kind → the field (`Type.field`) its title is taken from, per the kinds that emit it. */
-  readonly eventTitles: ReadonlyMap<EventKind, string>;
+  /** Event kind → the field (`Type.field`) each of its values is taken from, per the kinds that emit it (SourceKind.eventFields). */
+  readonly eventFields: ReadonlyMap<EventKind, EventOrigins>;
   /** The kinds' SDL and resolvers, for the schema. */
   readonly typeDefs: string[];
   readonly resolvers: KindResolvers[];
@@ -161,18 +161,19 @@ export function registryOf(connected: ReadonlyArray<{ name: SourceName; kind: st
     }
   }
 
-  const eventTitles = new Map<EventKind, string>();
+  const eventFields = new Map<EventKind, EventOrigins>();
   for (const { kind } of kindList) {
-    for (const [e, ref] of Object.entries(kind.eventTitles ?? {})) {
-      const before = eventTitles.get(e);
-      if (before && before !== ref) throw new Error(`kind ${kind.kind}: the title of ${e} comes from ${ref}, another kind says ${before}`);
-      eventTitles.set(e, ref);
+    for (const [e, origins] of Object.entries(kind.eventFields ?? {}) as Array<[EventKind, EventOrigins]>) {
+      const before = eventFields.get(e);
+      if (before && JSON.stringify(before) !== JSON.stringify(origins))
+        throw new Error(`kind ${kind.kind}: the values of ${e} come from ${JSON.stringify(origins)}, another kind says ${JSON.stringify(before)}`);
+      eventFields.set(e, origins);
     }
   }
 
   return {
     sources,
-    eventTitles,
+    eventFields,
     get: (name) => (isSourceName(name) ? byName.get(name) : undefined),
     providing: (capability) => sources.filter((s) => s.capabilities[capability]).map((s) => ({ name: s.name, capability: s.capabilities[capability]! })),
     kinds: kindList,

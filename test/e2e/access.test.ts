@@ -493,6 +493,77 @@ describe('Access: derived values per role (timeline titles)', () => {
   });
 });
 
+/**
+ * Every value of a timeline event is its origin's data, not only the title: a rating's score is
+ * the ticket's satisfaction score, an order's amount its total. A role sees each value only where
+ * it reads the field it comes from unmasked (the kinds declare the origins: `eventFields`).
+ */
+// prettier-ignore
+const VALUES_FROM: Record<string, Record<string, string | null>> = {
+  TICKET_RATED:       { title: 'Ticket.subject', status: 'Ticket.status', channel: 'Ticket.channel', score: 'Ticket.satisfactionScore' },
+  TICKET_OPENED:      { title: 'Ticket.subject', status: 'Ticket.status', channel: 'Ticket.channel' },
+  ORDER_PLACED:       { amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
+  ORDER_REFUNDED:     { title: 'Refund.reason', amount: 'Refund.amount', channel: 'Order.channel', status: 'Order.status' },
+  COUPON_RECEIVED:    { title: 'Coupon.title', amount: 'Coupon.value' },
+  TIER_CHANGED:       { fromTier: 'CrmTierChange.fromTier', toTier: 'CrmTierChange.toTier' },
+  ACCOUNT_REGISTERED: { channel: 'ShopAccount.channel' },
+};
+
+describe('Access: derived values per role (every value of a timeline event)', () => {
+  const kinds = Object.keys(VALUES_FROM);
+  const VALUES = ['title', 'amount', 'channel', 'status', 'score', 'fromTier', 'toTier'];
+  const TIMELINE = `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [${kinds.join(', ')}]) { edges { node { id kind title amount { amount currency } channel status score fromTier toTier } } } } }`;
+  /** A customer whose timeline holds a value of each origin above, per row scope, with the admin's nodes by id. */
+  const subjects: Partial<Record<'any' | 'sales', { id: string; nodes: Map<string, any> }>> = {};
+  /** Whether `role` reads `Type.field` unmasked, from its own schema and the policy's masks. */
+  const reads = (role: TestRole, origin: string) => {
+    const [type, field] = origin.split('.');
+    const t = world.gw.access.schemas.get(role)!.getType(type) as { getFields?: () => Record<string, unknown> } | undefined;
+    return !!t?.getFields?.()[field] && !world.gw.access.policy.roles.get(role)!.masks.has(origin);
+  };
+
+  beforeAll(async () => {
+    const ids = [...new Set((await world.gw.idmap.customerIdsBySourceRecords([...readTruth(world.truthFile).values()].flat())).filter((id): id is string => !!id))];
+    const origins = (nodes: any[]) =>
+      new Set(
+        nodes.flatMap((n) =>
+          Object.entries(VALUES_FROM[n.kind])
+            .filter(([v]) => n[v] !== null)
+            .map(([, o]) => o),
+        ),
+      );
+    const best = { any: -1, sales: -1 };
+    for (const id of ids) {
+      const { body } = await send(TIMELINE, { id }, as('admin'));
+      const nodes: any[] = body.data?.customer?.timeline?.edges?.map((e: any) => e.node) ?? [];
+      const covered = origins(nodes).size;
+      if (covered <= Math.min(best.any, best.sales)) continue;
+      const entry = { id, nodes: new Map(nodes.map((n) => [n.id, n])) };
+      if (covered > best.any) [best.any, subjects.any] = [covered, entry];
+      if (covered > best.sales && (await send(`query($id: ID!) { customer(id: $id) { id } }`, { id }, as('sales'))).body.data?.customer)
+        [best.sales, subjects.sales] = [covered, entry];
+    }
+    expect(best.any).toBeGreaterThanOrEqual(8);
+    expect(best.sales).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
+  it.each(ROLES.map((role) => ({ role })))('$role sees each value only where it reads the field it comes from', async ({ role }) => {
+    const subject = (role === 'sales' ? subjects.sales : subjects.any)!;
+    const { body } = await send(TIMELINE, { id: subject.id }, as(role));
+    expect(body.errors).toBeUndefined();
+    const nodes = body.data.customer.timeline.edges.map((e: any) => e.node);
+    expect(nodes.length).toBe(subject.nodes.size);
+    for (const n of nodes) {
+      const admin = subject.nodes.get(n.id);
+      for (const v of VALUES) {
+        const origin = VALUES_FROM[n.kind][v];
+        const want = origin !== undefined && (origin === null || reads(role, origin)) ? admin[v] : null;
+        expect({ kind: n.kind, value: v, got: n[v] }).toEqual({ kind: n.kind, value: v, got: want });
+      }
+    }
+  });
+});
+
 describe('Access: derived values per role (tag reasons)', () => {
   // The "unhappy" rule reads a ticket's satisfaction score: its reason names a ticket and its rating.
   const TAGS = `query($id: ID!) { customer(id: $id) { tags { rule reason } } }`;

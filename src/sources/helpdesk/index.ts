@@ -14,6 +14,9 @@ import type { HelpdeskConnector, SupportRequester } from './types';
 
 const options = z.object({ ...httpSourceOptions(100), token: z.string().min(1) }).strict();
 
+/** A ticket event's values are its ticket's fields. */
+const TICKET_EVENT = { title: 'Ticket.subject', status: 'Ticket.status', channel: 'Ticket.channel', score: 'Ticket.satisfactionScore' } as const;
+
 export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>({
   kind: 'helpdesk',
   title: 'Support helpdesk (Zendesk-style HTTP JSON API)',
@@ -37,7 +40,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: helpdeskResolvers,
-  eventTitles: { ticket_opened: 'Ticket.subject', ticket_solved: 'Ticket.subject', ticket_rated: 'Ticket.subject' },
+  eventFields: { ticket_opened: TICKET_EVENT, ticket_solved: TICKET_EVENT, ticket_rated: TICKET_EVENT },
   events: {
     ticket_opened: 'Support: a ticket was opened.',
     ticket_solved: 'Support: a ticket was solved.',

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Capabilities, ProfileField } from '../../capabilities';
 import { SourceRowError } from '../../errors';
 import { baseUrl, maxResponseBytes } from '../options';
-import { defineSourceKind, type KindContext, type SourceInstance } from '../kind';
+import { defineSourceKind, ORDER_EVENT_FIELDS, type KindContext, type SourceInstance } from '../kind';
 import { createMarketplaceConnector, MARKETPLACE_EVENT_KINDS, API_MAX_IDS, API_MAX_PAGE, type MarketplaceBuyer, type MarketplaceConnector } from './connector';
 
 export type { MarketplaceBuyer, MarketplaceConnector } from './connector';
@@ -125,7 +125,7 @@ export const kind = defineSourceKind<MarketplaceKindOptions, MarketplaceConnecto
   capabilities,
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers,
-  eventTitles: { order_refunded: 'Refund.reason' },
+  eventFields: ORDER_EVENT_FIELDS,
   events: {
     order_placed: 'An order was placed (on a marketplace shop: the trade was created).',
     order_paid: 'An order was paid.',

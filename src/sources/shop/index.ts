@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineSourceKind } from '../kind';
+import { defineSourceKind, ORDER_EVENT_FIELDS } from '../kind';
 import { resolveSqlFile, sqlSourceOptions } from '../options';
 import { SHOP_EVENTS, createShopConnector } from './connector';
 import { shopResolvers } from './resolvers';
@@ -46,7 +46,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: shopResolvers,
-  eventTitles: { order_refunded: 'Refund.reason' },
+  eventFields: { ...ORDER_EVENT_FIELDS, account_registered: { channel: 'ShopAccount.channel' } },
   events: {
     account_registered: 'Shop: an account was registered.',
     order_placed: 'Shop: an order was placed (whatever became of it since: see `status`).',

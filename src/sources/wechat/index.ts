@@ -80,7 +80,13 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: wechatResolvers,
-  eventTitles: { coupon_received: 'Coupon.title', coupon_redeemed: 'Coupon.title', group_joined: 'GroupMembership.chatName' },
+  eventFields: {
+    coupon_received: { title: 'Coupon.title', amount: 'Coupon.value' },
+    coupon_redeemed: { title: 'Coupon.title', amount: 'Coupon.value' },
+    group_joined: { title: 'GroupMembership.chatName' },
+    followed: {},
+    unfollowed: {},
+  },
   events: {
     followed: 'WeChat: the person followed the official account (the latest follow).',
     unfollowed: 'WeChat: the person unfollowed the official account.',
