@@ -12,7 +12,7 @@ import { noopObserver } from './sources/observe';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { loadIdentityRules } from './idmap';
 import { loadInsightsRuntime } from './insights/runtime';
-import { buildRoleSchemas, createAuthenticator, loadPolicy, type Policy } from './access';
+import { buildRoleSchemas, createAuthenticator, hashKeyWarning, loadPolicy, type Policy } from './access';
 
 export interface Inspection {
   schema: GraphQLSchema;
@@ -33,7 +33,7 @@ export async function inspectConfig(config: Config): Promise<Inspection> {
     const policy = loadPolicy(config.access.policyFile, schema, unconfiguredTypes(schema));
     const roleSchemas = buildRoleSchemas(schema, policy, { hashKey: config.access.hashKey });
     createAuthenticator(config.auth, { roles: policy.roles.keys() });
-    return { schema, policy, roleSchemas, warnings: policy.warnings };
+    return { schema, policy, roleSchemas, warnings: [...policy.warnings, hashKeyWarning(policy, config.access.hashKey) ?? []].flat() };
   } finally {
     await registry.close();
   }

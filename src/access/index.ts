@@ -18,14 +18,25 @@ import type { Context } from '../context';
 import type { Logger } from '../observability/logger';
 import { createAuthenticator, type Authenticator } from './auth';
 import type { AuthConfig, AuthConfigInput } from './config';
-import { DEFAULT_POLICY_FILE, loadPolicy, type Policy } from './policy';
+import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
 import { buildRoleSchemas } from './role-schema';
 import { limitsPlugin, safelistCache } from './limits';
 import { auditPlugin, createAuditLog, type AuditLog } from './audit';
 
 export { AuthConfig, AccessConfig, LimitsConfig, PolicyFile, MASK_STYLES, type Limits, type MaskStyle, type RowScope } from './config';
 export { createAuthenticator, hashApiKey, matchApiKey, AuthConfigError, type Authenticator, type AuthenticatorOptions } from './auth';
-export { loadPolicy, parsePolicy, loadSafelist, PolicyError, DEFAULT_POLICY_FILE, type Policy, type RolePolicy, type FieldMask, type PersonalRule } from './policy';
+export {
+  loadPolicy,
+  parsePolicy,
+  loadSafelist,
+  hashKeyWarning,
+  PolicyError,
+  DEFAULT_POLICY_FILE,
+  type Policy,
+  type RolePolicy,
+  type FieldMask,
+  type PersonalRule,
+} from './policy';
 export { buildRoleSchemas, buildRoleSchema, CUSTOMER_TYPE, type RoleSchemaOptions } from './role-schema';
 export { masker, maskPhone, maskEmail, maskName, maskYearOnly, maskPartial, hashValue, type MaskOptions } from './masking';
 export { scopeCheck, type ScopeCheck } from './row-scope';
@@ -88,7 +99,7 @@ export interface Access {
 /** Loads and checks the policy, builds the role schemas and the authenticator, and migrates the audit table. */
 export async function createAccess(opts: AccessOptions): Promise<Access> {
   const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
-  for (const w of policy.warnings) opts.log?.warn(w);
+  for (const w of [...policy.warnings, hashKeyWarning(policy, opts.hashKey) ?? []].flat()) opts.log?.warn(w);
   const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey, derived: opts.derived });
   const authenticate = createAuthenticator(opts.auth, {
     roles: policy.roles.keys(),

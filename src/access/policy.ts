@@ -352,3 +352,16 @@ export function loadPolicy(file: string, schema: GraphQLSchema, optionalTypes: R
 
 /** The default policy shipped with c360. */
 export const DEFAULT_POLICY_FILE = path.resolve(__dirname, '..', '..', 'config', 'access.json');
+
+/**
+ * The warning for a policy that hashes values (openids, resident ids) with no `access.hashKey`:
+ * the public default key lets anyone holding a guessed value test it against the hash. Null when
+ * a key is set or no role hashes anything.
+ */
+export function hashKeyWarning(policy: Policy, hashKey: string | undefined): string | null {
+  if (hashKey) return null;
+  const hashes = (m: FieldMask) => (m.kind === 'style' ? m.style === 'hash' : m.otherwise === 'hash' || [...m.styles.values()].includes('hash'));
+  const roles = [...policy.roles].filter(([, r]) => [...r.masks.values()].some(hashes)).map(([name]) => name);
+  if (!roles.length) return null;
+  return `access.hashKey is not set: the hash masks of ${roles.join(', ')} use a public key, so anyone holding a guessed value can test it; set it from the environment ("\${C360_MASK_KEY}")`;
+}

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/tmp';
 import { buildSchema } from '../../src/schema';
-import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy, PolicyError, sha256Hex } from '../../src/access/policy';
+import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, parsePolicy, PolicyError, sha256Hex } from '../../src/access/policy';
 
 const full = buildSchema(demoRegistry());
 const defaultRaw = () => JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
@@ -202,5 +202,20 @@ describe('Access policy: grants', () => {
     const raw = defaultRaw();
     delete raw.roles.admin.grant.Mutation;
     expect(parsePolicy(raw, 'access.json', full).roles.get('admin')!.fields.has('Mutation')).toBe(false);
+  });
+});
+
+describe('Access policy: the hash masks’ key', () => {
+  const policy = loadPolicy(DEFAULT_POLICY_FILE, full);
+
+  it('warns, naming the roles that hash, when a policy hashes values and access.hashKey is not set', () => {
+    const warning = hashKeyWarning(policy, undefined);
+    expect(warning).toMatch(/^access\.hashKey is not set: the hash masks of (\w+, )*marketing(, \w+)* use a public key/);
+    expect(warning).not.toContain('admin');
+  });
+
+  it('says nothing when the key is set, or when no role hashes anything', () => {
+    expect(hashKeyWarning(policy, 'a-key-from-the-environment')).toBeNull();
+    expect(hashKeyWarning(parsePolicy(minimal({ grant: { Query: ['customer'], Customer: ['id'] } }), 'test.json', full), undefined)).toBeNull();
   });
 });
