@@ -81,7 +81,9 @@ type Verdict = { ok: true } | { ok: false; reason: string };
  * Checks `t=<unix seconds>,v1=<hex>[,v1=<hex>…]` against the body: each v1 compared in constant
  * time with the HMAC of "<t>.<body>", then the timestamp against the tolerance (a stale but
  * genuine signature gets the clearer message; a forged one learns nothing from it). Entries of
- * other schemes are ignored, so senders can add one later.
+ * other schemes are ignored, so senders can add one later; so is a v1 entry that is not 64 hex
+ * digits, so that one bad entry during a rotation does not refuse the others. At least one
+ * well-formed v1 must be given.
  */
 function verifySignature(secret: string, rawBody: Buffer, header: string | undefined, nowSeconds: number): Verdict {
   if (!header) return { ok: false, reason: 'missing X-C360-Signature' };
@@ -99,8 +101,8 @@ function verifySignature(secret: string, rawBody: Buffer, header: string | undef
       if (t !== undefined || !/^\d{1,12}$/.test(value)) return invalid;
       t = value;
     } else if (key === 'v1') {
-      if (!/^[0-9a-f]{64}$/i.test(value)) return invalid;
-      given.push(Buffer.from(value, 'hex'));
+      // A malformed entry (a truncated or mistyped value of one secret) is skipped: another v1 may still match.
+      if (/^[0-9a-f]{64}$/i.test(value)) given.push(Buffer.from(value, 'hex'));
     }
   }
   if (t === undefined || given.length === 0) return invalid;

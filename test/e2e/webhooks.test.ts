@@ -188,6 +188,22 @@ describe('Webhooks: real-time re-resolution', () => {
     expect(none.status).toBe(401);
   });
 
+  it('skips a malformed v1 entry and accepts the header when another v1 matches', async () => {
+    const t = nowSeconds();
+    for (const bad of ['deadbeef', 'z'.repeat(64), '']) {
+      for (const badFirst of [true, false]) {
+        const raw = JSON.stringify(note('updated', NEW_OPENID));
+        const good = v1Of(signWebhook(WEBHOOK_SECRET, raw, t));
+        const r = await post('scrm', raw, badFirst ? `t=${t},v1=${bad},v1=${good}` : `t=${t},v1=${good},v1=${bad}`);
+        expect(r.status).toBe(200);
+        expect(r.body).toMatchObject({ applied: 1, duplicates: 0 });
+      }
+      // Malformed entries alone are no signature.
+      const raw = JSON.stringify(note('updated', NEW_OPENID));
+      expect((await post('scrm', raw, `t=${t},v1=${bad}`)).status).toBe(401);
+    }
+  });
+
   it('applies a replayed delivery once: the same signed body again is 200 with duplicates and changes nothing', async () => {
     await world.dbs.scrm.db('scrm_followers').insert(follower(REPLAY_OPENID));
     const raw = JSON.stringify(note('created', REPLAY_OPENID));
