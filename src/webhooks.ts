@@ -12,15 +12,17 @@
  *
  * Replays: the timestamp is signed with the body, so a captured request is refused once the
  * tolerance has passed; within it, event ids make a second delivery a no-op (an id already
- * applied for that source is skipped and counted in `duplicates`). The ids are kept in OneID
- * (`idmap/webhook-events.ts`) for WEBHOOK_EVENT_RETENTION_MS, far longer than the tolerance.
+ * applied for that source, or being applied by a delivery racing this one, is skipped and counted
+ * in `duplicates`). Each id is claimed in OneID before anything is applied, one insert under a
+ * unique key (`idmap/webhook-events.ts`), and given back if the delivery then fails; claims are
+ * kept for WEBHOOK_EVENT_RETENTION_MS, far longer than the tolerance.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { Gateway } from './gateway';
 import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
-import { appliedEventIds, pruneWebhookEvents, recordAppliedEvents } from './idmap/webhook-events';
+import { claimEvents, pruneWebhookEvents, releaseEvents } from './idmap/webhook-events';
 import type { ScannedRecord } from './vocabulary';
 import { isSourceError, ONEID_RETRY_AFTER_SECONDS } from './errors';
 import { withDeadline } from './idmap/guarded';
@@ -139,6 +141,25 @@ export function webhookRoute(gw: Gateway) {
       gw.log.warn({ err: safeError(e) }, 'webhook event ids could not be pruned');
     }
   };
+  /** Claims a body's event ids (src/idmap/webhook-events.ts): answers those this delivery may apply. */
+  const claim = async (source: string, eventIds: readonly string[]): Promise<Set<string>> => {
+    const claiming = claimEvents(gw.oneidDb, source, eventIds);
+    try {
+      return await oneid(claiming);
+    } catch (e) {
+      // Cut off by the deadline, the claim may still land: what it claims then is given back, so the retry applies it.
+      claiming.then((late) => release(source, late)).catch(() => undefined);
+      throw e;
+    }
+  };
+  /** Gives back the ids of a delivery that failed. Never fatal: ids it cannot give back are answered as duplicates until pruned (the next full resolution reads their records in any case). */
+  const release = async (source: string, eventIds: ReadonlySet<string>) => {
+    try {
+      await oneid(releaseEvents(gw.oneidDb, source, [...eventIds]));
+    } catch (e) {
+      gw.log.warn({ source, events: eventIds.size, err: safeError(e) }, 'webhook event ids of a failed notification could not be given back');
+    }
+  };
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean> => {
     const m = /^\/webhooks\/([^/]+)$/.exec(url.pathname);
     if (!m) return false;
@@ -175,19 +196,18 @@ export function webhookRoute(gw: Gateway) {
       return true;
     }
 
+    let claimed: Set<string> | undefined;
     try {
-      // An id applied before, or repeated within this body, is a duplicate: skipped, counted.
-      const seen = await oneid(
-        appliedEventIds(
-          gw.oneidDb,
-          source,
-          parsed.events.map((e) => e.id),
-        ),
+      // An id claimed before (applied, or being applied by a concurrent delivery), or repeated within this body, is a duplicate: skipped, counted.
+      claimed = await claim(
+        source,
+        parsed.events.map((e) => e.id),
       );
       const fresh: WebhookBody['events'] = [];
+      const taken = new Set<string>();
       for (const e of parsed.events) {
-        if (seen.has(e.id)) continue;
-        seen.add(e.id);
+        if (!claimed.has(e.id) || taken.has(e.id)) continue;
+        taken.add(e.id);
         fresh.push(e);
       }
       const duplicates = parsed.events.length - fresh.length;
@@ -204,18 +224,12 @@ export function webhookRoute(gw: Gateway) {
       // deleted, one it still has is re-read as it is now (events may arrive out of order).
       const records: ScannedRecord[] = ids.map((id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
       const stats = await oneid(resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } }));
-      // Only now: a notification that failed above records nothing, so its retry applies in full.
-      await oneid(
-        recordAppliedEvents(
-          gw.oneidDb,
-          source,
-          fresh.map((e) => e.id),
-        ),
-      );
       if (notifications++ % WEBHOOK_PRUNE_EVERY === 0) await prune();
       gw.log.info({ source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
       reply(res, 200, { applied: fresh.length, duplicates, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
     } catch (e) {
+      // Nothing of this notification counts as applied: its retry claims the ids again and applies them in full.
+      if (claimed?.size) await release(source, claimed);
       if (isSourceError(e)) {
         // The source could not be read back: the sender should retry later.
         fail(res, 503, e.code, `${source} could not be read to apply the notification`);

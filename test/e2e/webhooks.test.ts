@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { scrmFollowerRow, startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
 import { signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
-import { appliedEventIds, pruneWebhookEvents, recordAppliedEvents } from '../../src/idmap/webhook-events';
+import { appliedEventIds, claimEvents, pruneWebhookEvents } from '../../src/idmap/webhook-events';
 import { normalizePhone } from '../../src/canonical';
 
 let world: TestWorld;
@@ -233,6 +233,21 @@ describe('Webhooks: real-time re-resolution', () => {
     expect(await ownerOf(REPLAY_OPENID)).toBeNull();
   });
 
+  it('applies one event delivered five times at once exactly once: the other deliveries answer it as a duplicate', async () => {
+    const openid = 'oWebhookConcurrentDelivery01';
+    await world.dbs.scrm.db('scrm_followers').insert(follower(openid));
+    const raw = JSON.stringify(note('created', openid));
+    const signature = signWebhook(WEBHOOK_SECRET, raw);
+    world.reset();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post('scrm', raw, signature)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.filter((a) => a.body.applied === 1 && a.body.duplicates === 0)).toHaveLength(1);
+    expect(answers.filter((a) => a.body.applied === 0 && a.body.duplicates === 1)).toHaveLength(4);
+    // The source was read back once, for the one delivery applied.
+    expect(world.calls.of('scrm')).toHaveLength(1);
+    expect(await ownerOf(openid)).not.toBeNull();
+  });
+
   it('counts ids already applied, and ids repeated in one body, as duplicates and applies the rest', async () => {
     const earlier = note('updated', NEW_OPENID);
     expect((await post('scrm', earlier)).status).toBe(200);
@@ -314,10 +329,10 @@ describe('Webhooks: applied event ids', () => {
 
   // Pruning spans every source: each test uses its own source name and cutoffs that leave the others' rows alone.
   it('prunes ids older than the cutoff, oldest first and at most about max per call, keeping newer ones', async () => {
-    await recordAppliedEvents(db(), 'prune_test', ['old-1'], ago(10 * day));
-    await recordAppliedEvents(db(), 'prune_test', ['old-2'], ago(9 * day));
-    await recordAppliedEvents(db(), 'prune_test', ['old-3'], ago(8 * day));
-    await recordAppliedEvents(db(), 'prune_test', ['recent'], ago(day));
+    await claimEvents(db(), 'prune_test', ['old-1'], ago(10 * day));
+    await claimEvents(db(), 'prune_test', ['old-2'], ago(9 * day));
+    await claimEvents(db(), 'prune_test', ['old-3'], ago(8 * day));
+    await claimEvents(db(), 'prune_test', ['recent'], ago(day));
     const all = ['old-1', 'old-2', 'old-3', 'recent'];
     expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(2);
     expect([...(await appliedEventIds(db(), 'prune_test', all))].sort()).toEqual(['old-3', 'recent']);
@@ -326,9 +341,10 @@ describe('Webhooks: applied event ids', () => {
     expect([...(await appliedEventIds(db(), 'prune_test', all))]).toEqual(['recent']);
   });
 
-  it('keeps the first row of an id recorded twice (two deliveries racing)', async () => {
-    await recordAppliedEvents(db(), 'race_test', ['e1'], ago(2 * day));
-    await recordAppliedEvents(db(), 'race_test', ['e1', 'e2']);
+  it('claims an id once: a second claim of it answers only the new ids, and the first row is kept', async () => {
+    expect([...(await claimEvents(db(), 'race_test', ['e1'], ago(2 * day)))]).toEqual(['e1']);
+    expect([...(await claimEvents(db(), 'race_test', ['e1', 'e2', 'e2']))]).toEqual(['e2']);
+    expect([...(await claimEvents(db(), 'race_test', ['e2', 'e1']))]).toEqual([]);
     expect(await pruneWebhookEvents(db(), ago(1.5 * day))).toBe(1);
     expect([...(await appliedEventIds(db(), 'race_test', ['e1', 'e2']))]).toEqual(['e2']);
   });
