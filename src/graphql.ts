@@ -56,6 +56,21 @@ function isBadArgumentValue(error: unknown, message: string): boolean {
   return /^Expected value of type|does not exist in ".+" enum|cannot represent (a )?non/.test(message);
 }
 
+/**
+ * Apollo's refusals of a persisted-query extension that carry no code (status 400, but formatted
+ * as INTERNAL_SERVER_ERROR and logged as unexpected): the client's mistake, told in our words.
+ */
+const PERSISTED_QUERY_REFUSALS = new Map([
+  ['provided sha does not match query', 'extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it'],
+  ['Unsupported persisted query version', 'extensions.persistedQuery.version must be 1'],
+]);
+
+function persistedQueryRefusal(original: unknown): GraphQLFormattedError | undefined {
+  if (!(original instanceof GraphQLError) || original.extensions?.code !== undefined || original.path) return undefined;
+  const message = PERSISTED_QUERY_REFUSALS.get(original.message);
+  return message ? { message, extensions: { code: 'BAD_REQUEST' } } : undefined;
+}
+
 export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeatFilter()) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // The parser's token limit and the pre-validation counts are query limits, not syntax or validation errors.
@@ -67,6 +82,8 @@ export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeat
     if (code === 'GRAPHQL_VALIDATION_FAILED' && isBadArgumentValue(error, formatted.message)) {
       return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
     }
+    const apq = persistedQueryRefusal(original);
+    if (apq) return apq;
     if (original instanceof GraphQLError && code && PUBLIC_CODES.has(code)) {
       const { http: _http, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };

@@ -164,6 +164,36 @@ describe('Gateway API: bad input', () => {
   });
 });
 
+describe('Gateway API: persisted-query extensions', () => {
+  const ask = (init: { body?: string; search?: string; accept?: string }) =>
+    fetch(`${world.url}/graphql${init.search ?? ''}`, {
+      method: init.body ? 'POST' : 'GET',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin'), 'apollo-require-preflight': '1', accept: init.accept ?? '*/*' },
+      body: init.body,
+    });
+  const persisted = (version: unknown, sha256Hash: unknown) => ({ persistedQuery: { version, sha256Hash } });
+
+  it('refuses a hash that is not the query’s, or a version other than 1, with 400 BAD_REQUEST under every media type', async () => {
+    const refused = [
+      { body: JSON.stringify({ query: '{ __typename }', extensions: persisted(1, 'abc') }) },
+      { body: JSON.stringify({ query: '{ __typename }', extensions: persisted(1, 'abc') }), accept: 'application/json' },
+      { body: JSON.stringify({ query: '{ __typename }', extensions: persisted(2, 'abc') }) },
+      { search: `?query=${encodeURIComponent('{ __typename }')}&extensions=${encodeURIComponent(JSON.stringify(persisted(3, 'abc')))}`, accept: 'application/json' },
+    ];
+    for (const init of refused) {
+      const res = await ask(init);
+      const body = (await res.json()) as any;
+      expect({ status: res.status, codes: codes(body) }).toEqual({ status: 400, codes: ['BAD_REQUEST'] });
+      expect(body.errors[0].message).toMatch(/^extensions\.persistedQuery\.(sha256Hash|version) /);
+    }
+  });
+
+  it('answers a hash it does not know, sent without the query, with PERSISTED_QUERY_NOT_FOUND for the client to send it', async () => {
+    const res = await ask({ body: JSON.stringify({ extensions: persisted(1, 'a'.repeat(64)) }) });
+    expect(codes(await res.json())).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+  });
+});
+
 describe('Gateway API: partial data when a source fails', () => {
   it('answers a malformed source row as null with a coded error, and the rest of the request', async () => {
     const crm = personInAllFour.find((r) => r.source === 'crm')!;
