@@ -15,6 +15,7 @@ import {
   createSourceEventStream,
   execute,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   parse,
   specifiedRules,
@@ -184,6 +185,13 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
           errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
         );
       const variables = (params.variables ?? {}) as Record<string, unknown>;
+      // Before the stream opens, as /graphql does before executing: a variable of the wrong type is the client's mistake.
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+      if (coerced.errors)
+        return asResponse(
+          400,
+          coerced.errors.map((e) => ({ message: e.message, extensions: { code: 'BAD_USER_INPUT' } })),
+        );
       const tooComplex = checkLimits(measureOperation(schema, document, operation, variables, limits.defaultListSize), limits, gw.config.limits.maxIds);
       if (tooComplex) return asResponse(400, [tooComplex]);
 

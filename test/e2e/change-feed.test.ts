@@ -336,6 +336,35 @@ describe('Change feed: access', () => {
   });
 });
 
+describe('Change feed: refused requests', () => {
+  /** A request to the stream that should be refused: its status and JSON body (a stream opened instead fails the test at once). */
+  async function refusal(init: { method?: string; search?: string; body?: string; contentType?: string }) {
+    const headers: Record<string, string> = { accept: 'text/event-stream', 'x-api-key': apiKeyFor('admin') };
+    if (init.method !== 'GET') headers['content-type'] = init.contentType ?? 'application/json';
+    const res = await fetch(`${world.url}/graphql/stream${init.search ?? ''}`, { method: init.method ?? 'POST', headers, body: init.body });
+    if (res.status === 200) {
+      await res.body?.cancel();
+      throw new Error(`a stream opened for ${JSON.stringify(init)}`);
+    }
+    return { status: res.status, body: (await res.json()) as any };
+  }
+  const SUB = 'subscription($i: [ID!], $k: [CustomerChangeKind!]) { customerChanged(ids: $i, kinds: $k) { kind } }';
+
+  it('refuses variables of the wrong type with 400 BAD_USER_INPUT before any stream opens, as /graphql does', async () => {
+    for (const variables of [{ i: [null] }, { i: [{}] }, { i: [1.5] }, { k: ['NOPE'] }, { i: 'one', k: [{ kind: 'MERGED' }] }]) {
+      const { status, body } = await refusal({ body: JSON.stringify({ query: SUB, variables }) });
+      expect(status).toBe(400);
+      expect(body.errors.map((e: any) => e.extensions.code)).toEqual(body.errors.map(() => 'BAD_USER_INPUT'));
+      expect(body.errors[0].message).toMatch(/^Variable "\$[ik]" got invalid value/);
+      if (!('k' in variables)) {
+        const onGraphql = await world.query('query($i: [ID!]!) { customers(ids: $i) { id } }', variables);
+        expect({ status: onGraphql.status, codes: onGraphql.body.errors.map((e: any) => e.extensions.code) }).toEqual({ status, codes: ['BAD_USER_INPUT'] });
+      }
+    }
+    expect(world.gw.feed.size()).toBe(0);
+  });
+});
+
 describe('Change feed: refused bodies', () => {
   it('gives the place back when a body is refused as too large: more such requests than the cap, then a stream opens', async () => {
     const max = world.gw.feed.options.maxSubscriptionsPerPrincipal;
