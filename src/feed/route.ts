@@ -67,6 +67,55 @@ const asResponse = (status: number, errors: readonly GraphQLError[] | Array<{ me
   { status, statusText: status === 400 ? 'Bad Request' : 'Error', headers: { 'content-type': 'application/json; charset=utf-8' } },
 ];
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Why a request's GraphQL parameters (a GET's search parameters, a POST's JSON body) cannot be
+ * read, in our words, or null when they can. graphql-sse refuses the same requests, but with no
+ * code and its own or the JSON parser's text.
+ */
+function paramsRefusal(req: http.IncomingMessage, url: URL, body: string | undefined): { status: number; message: string } | null {
+  const refuse = (message: string, status = 400) => ({ status, message });
+  let params: Record<string, unknown>;
+  if (req.method === 'GET') {
+    params = { query: url.searchParams.get('query') ?? undefined, operationName: url.searchParams.get('operationName') ?? undefined };
+    for (const name of ['variables', 'extensions']) {
+      const raw = url.searchParams.get(name);
+      if (!raw) continue;
+      try {
+        params[name] = JSON.parse(raw);
+      } catch {
+        return refuse(`the ${name} search parameter is not valid JSON`);
+      }
+    }
+  } else {
+    if (!body?.trim()) return refuse('send the subscription in a JSON body: {"query": "subscription { … }"}');
+    let data: unknown;
+    try {
+      data = JSON.parse(body);
+    } catch {
+      return refuse('request body is not valid JSON');
+    }
+    if (!isObject(data)) return refuse('request body must be a JSON object');
+    params = data;
+  }
+  if (params.query === undefined || params.query === null) return refuse(`send the subscription as "query"${req.method === 'GET' ? ' (a search parameter)' : ''}`);
+  if (typeof params.query !== 'string') return refuse('"query" must be a string');
+  if (params.operationName != null && typeof params.operationName !== 'string') return refuse('"operationName" must be a string');
+  for (const name of ['variables', 'extensions']) if (params[name] != null && !isObject(params[name])) return refuse(`"${name}" must be a JSON object`);
+  return null;
+}
+
+/** Whether every error of a refusal's body carries a code (ours do; graphql-sse's own do not). */
+function coded(body: string | null): boolean {
+  try {
+    const errors = (JSON.parse(body ?? '') as { errors?: Array<{ extensions?: { code?: unknown } }> }).errors;
+    return !!errors?.length && errors.every((e) => typeof e.extensions?.code === 'string');
+  } catch {
+    return false;
+  }
+}
+
 export interface StreamRoute {
   (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean>;
   /** Ends every open stream (each completes its subscription) and refuses new ones: the server's drain calls it. */
@@ -222,6 +271,11 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       json(res, 405, 'BAD_REQUEST', 'use GET or POST');
       return true;
     }
+    // GraphQL over HTTP: a POST body is JSON, and says so (as on /graphql).
+    if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      json(res, 415, 'BAD_REQUEST', 'send the request body as application/json');
+      return true;
+    }
     if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(req.headers.accept ?? '')) {
       json(res, 406, 'BAD_REQUEST', `${STREAM_PATH} streams Server-Sent Events: send accept: text/event-stream`);
       return true;
@@ -276,6 +330,11 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
         // readBody answered its own 413, or the client left mid-upload: nothing to stream, and the place is given back below.
         return true;
       }
+      const refused = paramsRefusal(req, url, body);
+      if (refused) {
+        json(res, refused.status, 'BAD_REQUEST', refused.message);
+        return true;
+      }
       const sseRequest: SseRequest<http.IncomingMessage, StreamState> = {
         method: req.method,
         url: req.url ?? STREAM_PATH,
@@ -288,11 +347,16 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       const [out, init] = await handler(sseRequest);
       // The request-rate admission is for opening the stream; an open stream holds only its place under maxSubscriptions.
       admission.release();
-      res.writeHead(init.status, init.headers);
       if (!out || typeof out === 'string') {
-        res.end(out ?? undefined);
+        // Every refusal is coded: one of graphql-sse's own that the checks above did not foresee is told in general terms.
+        if (init.status >= 400 && !coded(out)) json(res, init.status, 'BAD_REQUEST', `${STREAM_PATH} could not read the request as a GraphQL subscription`, {}, init.headers);
+        else {
+          res.writeHead(init.status, init.headers);
+          res.end(out ?? undefined);
+        }
         return true;
       }
+      res.writeHead(init.status, init.headers);
       stream = { end: () => void (state.subscription ?? out).return?.(undefined) };
       streams.add(stream);
       res.once('close', () => void out.return(undefined));

@@ -363,6 +363,29 @@ describe('Change feed: refused requests', () => {
     }
     expect(world.gw.feed.size()).toBe(0);
   });
+
+  it('refuses a body or query string it cannot read with BAD_REQUEST and a message of its own, never the parser’s', async () => {
+    const get = (params: Record<string, string>) => ({ method: 'GET', search: `?${new URLSearchParams(params)}` });
+    const cases: Array<[Parameters<typeof refusal>[0], number, string]> = [
+      [{ body: 'not json' }, 400, 'request body is not valid JSON'],
+      [{ body: '' }, 400, 'send the subscription in a JSON body: {"query": "subscription { … }"}'],
+      [{ body: '[1]' }, 400, 'request body must be a JSON object'],
+      [{ body: '{}' }, 400, 'send the subscription as "query"'],
+      [{ body: '{"query": 5}' }, 400, '"query" must be a string'],
+      [{ body: JSON.stringify({ query: SUB, operationName: 5 }) }, 400, '"operationName" must be a string'],
+      [{ body: JSON.stringify({ query: SUB, variables: 'x' }) }, 400, '"variables" must be a JSON object'],
+      [{ body: JSON.stringify({ query: SUB, variables: [] }) }, 400, '"variables" must be a JSON object'],
+      [{ body: JSON.stringify({ query: SUB, extensions: 1 }) }, 400, '"extensions" must be a JSON object'],
+      [{ body: JSON.stringify({ query: SUB }), contentType: 'text/plain' }, 415, 'send the request body as application/json'],
+      [get({}), 400, 'send the subscription as "query" (a search parameter)'],
+      [get({ query: SUB, variables: '{nope' }), 400, 'the variables search parameter is not valid JSON'],
+    ];
+    for (const [init, status, message] of cases) {
+      const refused = await refusal(init);
+      expect({ init, status: refused.status, errors: refused.body.errors }).toEqual({ init, status, errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    expect(world.gw.feed.size()).toBe(0);
+  });
 });
 
 describe('Change feed: refused bodies', () => {
