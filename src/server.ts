@@ -111,6 +111,11 @@ function sendGraphQLError(res: http.ServerResponse, status: number, code: string
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/** 405 for a method an endpoint does not serve, naming those it does. */
+function methodNotAllowed(res: http.ServerResponse, allow: readonly string[]) {
+  sendJson(res, 405, { errors: [{ message: `use ${allow.join(' or ')}`, extensions: { code: 'BAD_REQUEST' } }] }, { allow: allow.join(', ') });
+}
+
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
@@ -148,6 +153,9 @@ export interface ServerHooks {
   /** Extra routes (webhooks), tried before the built-in ones; return true when handled. */
   route?(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>): Promise<boolean>;
 }
+
+/** The operations endpoints: GET (and HEAD) only. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Routes whose requests get no span. */
 const UNTRACED = new Set(['healthz', 'readyz', 'metrics']);
@@ -187,16 +195,20 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (await exports(req, res, url, requestId)) return;
       if (await stream(req, res, url, () => readBody(req, res))) return;
       if (ide && (await ide(req, res, url))) return;
-      if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
-      if (url.pathname === '/readyz' && req.method === 'GET') {
+      // The probes answer HEAD as GET, without the body (sendBody leaves it out).
+      if (PROBES.has(url.pathname) && req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, ['GET', 'HEAD']);
+      const probeJson = (status: number, body: unknown) =>
+        sendBody(req, res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body), compression);
+      if (url.pathname === '/healthz') return probeJson(200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
         const r = await readiness(gw, gw.config.server.readinessTimeoutMs);
-        return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+        return probeJson(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
       }
-      if (url.pathname === '/metrics' && req.method === 'GET') {
+      if (url.pathname === '/metrics') {
         return sendBody(req, res, 200, { 'content-type': gw.metrics.registry.contentType }, await gw.metrics.registry.metrics(), compression);
       }
-      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
-      if (req.method !== 'GET' && req.method !== 'POST') return sendGraphQLError(res, 405, 'BAD_REQUEST', 'use GET or POST');
+      if (url.pathname !== '/graphql') return sendGraphQLError(res, 404, 'NOT_FOUND', 'no such endpoint: GraphQL is served at /graphql');
+      if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, ['GET', 'POST']);
 
       const headers = new HeaderMap();
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);

@@ -171,6 +171,7 @@ export function webhookRoute(gw: Gateway) {
     }
     const { name: source, connector } = registered;
     if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
       fail(res, 405, 'BAD_REQUEST', 'use POST');
       return true;
     }

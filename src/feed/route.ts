@@ -268,7 +268,7 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'POST') {
-      json(res, 405, 'BAD_REQUEST', 'use GET or POST');
+      json(res, 405, 'BAD_REQUEST', 'use GET or POST', {}, { allow: 'GET, POST' });
       return true;
     }
     // GraphQL over HTTP: a POST body is JSON, and says so (as on /graphql).

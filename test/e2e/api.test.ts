@@ -267,6 +267,49 @@ describe('Gateway API: operations endpoints', () => {
     expect(((await ready.json()) as any).checks).toEqual({ oneid: 'ok', crm: 'ok', orders: 'ok', support: 'ok', scrm: 'ok', wecom: 'ok', marketplace: 'ok' });
   });
 
+  it('answers HEAD on /healthz, /readyz and /metrics as it answers GET, without a body', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const get = await fetch(`${world.url}${path}`);
+      const head = await fetch(`${world.url}${path}`, { method: 'HEAD' });
+      expect({ path, status: head.status, type: head.headers.get('content-type') }).toEqual({ path, status: get.status, type: get.headers.get('content-type') });
+      expect(await head.text()).toBe('');
+      if (path === '/healthz') expect(head.headers.get('content-length')).toBe(String((await get.text()).length));
+      else await get.text();
+    }
+  });
+
+  it('refuses a method an endpoint does not serve with 405, an allow header and a code', async () => {
+    const endpoints: Array<[string, string[], string]> = [
+      ['/healthz', ['POST', 'PUT', 'DELETE'], 'GET, HEAD'],
+      ['/readyz', ['POST', 'PUT', 'DELETE'], 'GET, HEAD'],
+      ['/metrics', ['POST', 'PUT', 'DELETE'], 'GET, HEAD'],
+      ['/graphql', ['PUT', 'DELETE', 'PATCH'], 'GET, POST'],
+      ['/graphql/stream', ['PUT', 'DELETE'], 'GET, POST'],
+      ['/webhooks/scrm', ['GET', 'PUT'], 'POST'],
+    ];
+    for (const [path, methods, allow] of endpoints) {
+      for (const method of methods) {
+        const res = await fetch(`${world.url}${path}`, { method, headers: { 'x-api-key': apiKeyFor('admin') } });
+        const body = (await res.json()) as any;
+        expect({ path, method, status: res.status, allow: res.headers.get('allow') }).toEqual({ path, method, status: 405, allow });
+        expect(body.errors?.[0]?.extensions.code ?? body.error?.code).toBe('BAD_REQUEST');
+      }
+    }
+  });
+
+  it('answers an unknown path with 404 NOT_FOUND, in the errors shape of the other refusals', async () => {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['POST', '/graphql/'],
+      ['GET', '/healthz/x'],
+      ['DELETE', '/'],
+    ]) {
+      const res = await fetch(`${world.url}${path}`, { method });
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
+      expect(await res.json()).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'NOT_FOUND' } }] });
+    }
+  });
+
   it('reports a source that is down in /readyz without going unready', async () => {
     world.support.setFaults({ status: 503 });
     try {
