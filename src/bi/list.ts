@@ -7,7 +7,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import { badUserInput, queryTooComplex } from '../errors';
 import type { BiDeps, BiRole, Loaders } from '../loaders';
-import { customerPage, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
+import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
 import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
 import { estimateCalls } from './plan';
 
@@ -58,19 +58,25 @@ export function pageSize(first: number | null | undefined, role: BiRole, fallbac
   return n;
 }
 
-/** Refuses a plan whose estimated source calls exceed the role's budget, before any source call. */
-export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number): Promise<number> {
-  const calls = await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, scoped: !!role.scope });
+/** The cost each request's lists have booked so far (keyed by its loaders, one set per request): aliased lists and many segments' sizes share one budget. */
+const booked = new WeakMap<object, number>();
+
+/** Refuses a plan whose estimated source calls, with the lists this request planned before it, exceed the role's budget, before any source call. */
+export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number, order: CustomerOrder = 'ID_ASC'): Promise<number> {
+  const calls = await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, scoped: !!role.scope, valueOrder: order !== 'ID_ASC' });
   const cost = calls * COST_PER_SOURCE_CALL + first;
-  if (cost > role.maxCost) {
+  const before = booked.get(ctx.loaders) ?? 0;
+  if (before + cost > role.maxCost) {
+    const others = before ? ` with the lists this request planned before it (cost ${before})` : '';
     throw queryTooComplex(
-      `the filter is estimated at ${calls} source calls (cost ${cost}), over your role's budget of ${role.maxCost}; narrow it with a more selective condition, or ask for a role with a larger maxCost (a source without a filter API answers a condition by listing its whole base, which no narrowing makes cheaper)`,
+      `${order === 'ID_ASC' ? 'the filter is' : 'the filter and its order are'} estimated at ${calls} source calls (cost ${cost})${others}, over your role's budget of ${role.maxCost}; narrow it with a more selective condition, or ask for a role with a larger maxCost (a source without a filter API answers a condition by listing its whole base, which no narrowing makes cheaper)`,
       {
-        cost,
+        cost: before + cost,
         maxCost: role.maxCost,
       },
     );
   }
+  booked.set(ctx.loaders, before + cost);
   return calls;
 }
 
@@ -112,7 +118,9 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
     reused = true;
   }
   if (!evaluated) {
-    if (!plain) await checkCost(ctx, node, role, first);
+    // A cursor that cannot continue this order is refused before anything is planned or called.
+    decodeCursor(args.after, order);
+    if (!plain) await checkCost(ctx, node, role, first, order);
     evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
     cache?.set(key, evaluated);
     if (!plain) {

@@ -741,7 +741,7 @@ function withinScope(plan: Plan): Plan {
  * leaf as if it ran alone on every customer, except that verified leaves of an `and` with an
  * answered-whole sibling are taken at a tenth. Reads only OneID's counts.
  */
-export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders; store: BiStore; scoped: boolean }): Promise<number> {
+export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders; store: BiStore; scoped: boolean; valueOrder?: boolean }): Promise<number> {
   const registry = deps.loaders.registry;
   const [records, active] = await Promise.all([deps.store.recordCounts(), deps.store.countActive()]);
   const full = (s: SourceName) => ceilDiv(records.get(s) ?? 0, registry.get(s)?.connector.maxBatch ?? 100);
@@ -804,5 +804,7 @@ export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders
     }
   };
   const owning = registry.providing('profile').filter((p) => p.capability.owners);
-  return cost(filter, false) + (deps.scoped ? sum(owning.map((p) => full(p.name))) : 0) + (active ? 0 : 0);
+  // A value order reads every customer's commerce facts, whatever the filter (planner.lifetimeValues).
+  const ordering = deps.valueOrder ? pushdown('commerce') : 0;
+  return cost(filter, false) + (deps.scoped ? sum(owning.map((p) => full(p.name))) : 0) + ordering + (active ? 0 : 0);
 }

@@ -316,6 +316,39 @@ describe('BI filters: estimates that follow the plan', () => {
   });
 });
 
+describe('BI filters: one budget per request', () => {
+  // The tight analyst's budget is 999: a list of 100 whose filter OneID answers alone (0 source calls) costs 100.
+  const lists = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `l${i}: customersConnection(first: 100, filter: { hasWechat: true }) { totalCount }`).join(' ')} }`;
+
+  it('charges aliased lists against one budget: nine of 100 pass, the tenth is refused before any source call', async () => {
+    const nine = await world.query(lists(9), undefined, { 'x-api-key': TIGHT_KEY });
+    expect(nine.body.errors).toBeUndefined();
+    world.reset();
+    const ten = await world.query(lists(10), undefined, { 'x-api-key': TIGHT_KEY });
+    expect(ten.body.errors.map((e: any) => e.extensions.code)).toContain('QUERY_TOO_COMPLEX');
+    expect(ten.body.errors.find((e: any) => e.extensions.code === 'QUERY_TOO_COMPLEX').message).toContain('with the lists this request planned before it (cost 900)');
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
+  it('charges a lifetime-value order for the commerce facts it reads, with no filter at all', async () => {
+    world.reset();
+    const { body } = await world.query(`{ customersConnection(first: 10, orderBy: LIFETIME_VALUE_DESC) { totalCount } }`, undefined, { 'x-api-key': TIGHT_KEY });
+    expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(body.errors[0].message).toMatch(/^the filter and its order are estimated at [1-9]\d* source calls/);
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
+  it('refuses a cursor of another order before any source call', async () => {
+    const idCursor = (await world.query(LIST, { first: 1 })).body.data.customersConnection.pageInfo.endCursor;
+    world.reset();
+    const { body } = await world.query(`query($after: String) { customersConnection(first: 10, after: $after, orderBy: LIFETIME_VALUE_DESC) { totalCount } }`, {
+      after: idCursor,
+    });
+    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
+    expect(world.calls.calls).toHaveLength(0);
+  });
+});
+
 describe('BI filters: guards', () => {
   it.each([
     [{ colour: 'red' }, 'filter.colour'],
