@@ -18,6 +18,7 @@ import { runResolution } from './resolution';
 import { ResolutionBusyError } from './idmap';
 import { inspectConfig as inspect } from './inspect';
 import { StartupError, systemErrorLine } from './errors';
+import { safeError } from './observability/scrub';
 import { startDemoSources, type DemoSources } from '../demo/sources';
 
 /** How long start-up waits for another process's resolution before serving without its own. */
@@ -239,7 +240,7 @@ async function start(config: Config, log: Logger) {
     if (!stopping) {
       stopping = { signal, at: Date.now() };
       stop(signal).catch((e) => {
-        log.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'shutdown failed');
+        log.error({ err: safeError(e) }, 'shutdown failed');
         process.exit(1);
       });
       return;

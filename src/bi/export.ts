@@ -22,6 +22,7 @@ import type { Writable } from 'node:stream';
 import type { Gateway } from '../gateway';
 import { createContext, type ListEvaluations, type Viewer } from '../context';
 import { rateLimitedResponse, type Admission } from '../access/rate-limit';
+import { safeError } from '../observability/scrub';
 
 const ROUTE = /^\/export\/customers\.(ndjson|csv)$/;
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,4}$/;
@@ -269,7 +270,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           if (out !== res) out.destroy(); // the gzip stream and what it holds
           return;
         }
-        gw.log.warn({ requestId, reason: e instanceof Error ? e.message.slice(0, 200) : 'unknown' }, 'export ended early');
+        gw.log.warn({ requestId, err: safeError(e) }, 'export ended early');
         if (!started) {
           res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
           res.end(JSON.stringify({ errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
