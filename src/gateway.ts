@@ -19,7 +19,7 @@ import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
-import { guardReader, guardStewardship } from './idmap/guarded';
+import { guardReader, guardStewardship, guardStore } from './idmap/guarded';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
 import { entitiesLimitsPlugin, federateRoleSchemas } from './federation';
@@ -173,7 +173,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   }
 
   const bi: BiDeps = {
-    store: createBiStore(oneidDb),
+    // On the main pool (a list may read every customer), within the stewardship deadline, failing as ONEID_UNAVAILABLE.
+    store: guardStore(createBiStore(oneidDb), { timeoutMs: writeTimeoutMs, log }, 'OneID store unavailable for a BI list or segment'),
     roleOf: (name) => {
       const r = access.policy.roles.get(name);
       const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;

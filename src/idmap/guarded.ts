@@ -91,6 +91,14 @@ function guardMethods<T extends object>(target: T, methods: ReadonlyArray<keyof 
   return guarded as Partial<T>;
 }
 
+/**
+ * Every method of a store whose methods are all async (the BI store: lists, counts, segments),
+ * guarded the same way: a failing or hung OneID answers ONEID_UNAVAILABLE, never an unexpected error or a hang.
+ */
+export function guardStore<T extends Record<string, (...args: never[]) => Promise<unknown>>>(store: T, opts: GuardOptions, what: string): T {
+  return guardMethods(store, Object.keys(store) as Array<keyof T & string>, opts, what) as T;
+}
+
 /** The reader's six reads, guarded, and its `health` as it is. */
 export function guardReader(reader: IdMapReader, opts: GuardOptions = {}): IdMapReader {
   // Only the reader's methods: `reader` may be a whole store (over the read pool) whose writes must not leak out.

@@ -180,6 +180,21 @@ describe('a failing statement (both engines)', () => {
   });
 });
 
+describe('a failing statement under a BI list (both engines)', () => {
+  it('a list and a segment mutation answer ONEID_UNAVAILABLE, naming no table, and answer again once the store is back', async () => {
+    const list = () => graphql('{ customersConnection(first: 5, filter: { hasWechat: true }) { totalCount edges { node { id } } } }', {});
+    await withTableAway(T.customers, async () => expectGraphqlUnavailable(await list()));
+    await withTableAway('c360_segments', async () =>
+      expectGraphqlUnavailable(await graphql('mutation { createSegment(input: { name: "away", filter: { hasWechat: true } }) { name } }', {})),
+    );
+    const back = await list();
+    expect(back.body.errors).toBeUndefined();
+    expect(back.body.data.customersConnection.totalCount).toBeGreaterThan(0);
+    expect(lines.map((l) => JSON.parse(l).msg)).toContain('OneID store unavailable for a BI list or segment');
+    expectNoCustomerDataLogged();
+  });
+});
+
 describe('a MariaDB server of its own', () => {
   itOn('mariadb')('frozen with SIGSTOP: reads, stewardship changes, webhooks and /readyz each answer within their deadline; all answer again after SIGCONT', async () => {
     await expectAnswering();
