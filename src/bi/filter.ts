@@ -138,7 +138,8 @@ function range(path: string, v: unknown, min = 0): IntRange {
 
 function leafOf(path: string, key: string, v: unknown): FilterNode {
   const leaf = (l: Leaf): FilterNode => ({ op: 'leaf', leaf: l });
-  if (key in GOLDEN) {
+  // Own keys only: `constructor`, `toString` or `__proto__` is an unknown key, not one of Object's.
+  if (Object.hasOwn(GOLDEN, key)) {
     const values = texts(path, v);
     if (key === 'gender') for (const g of values) if (g !== 'MALE' && g !== 'FEMALE') throw wrong(path, 'MALE or FEMALE (or a list of them)', g);
     return leaf({ kind: 'golden', key, field: GOLDEN[key], values });

@@ -358,6 +358,8 @@ describe('BI filters: guards', () => {
     [{ not: { subscribed: 'yes' } }, 'filter.not.subscribed'],
     [{ lastOrderAt: { after: 'yesterday' } }, 'filter.lastOrderAt.after'],
     [{ gender: 'X' }, 'filter.gender'],
+    [{ constructor: 'x' }, 'filter.constructor'],
+    [JSON.parse('{"__proto__":"x"}'), 'filter.__proto__'],
   ])('%j is BAD_USER_INPUT naming %s, before any source call', async (filter, path) => {
     world.reset();
     const { body } = await world.query(LIST, { first: 10, filter });

@@ -1,0 +1,33 @@
+/**
+ * The BI filter grammar's checks (src/bi/filter.ts), without a world: what `parseFilter` refuses,
+ * and the path it names. The answers a filter gives are test/e2e/bi-filters.test.ts's.
+ */
+import { GraphQLError } from 'graphql';
+import { parseFilter } from '../../src/bi/filter';
+
+/** The BAD_USER_INPUT `parseFilter` throws for `raw`: its field and message. */
+function refusal(raw: unknown): { field: unknown; message: string } {
+  try {
+    parseFilter(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GraphQLError);
+    expect((e as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
+    return { field: (e as GraphQLError).extensions.field, message: (e as GraphQLError).message };
+  }
+  throw new Error(`${JSON.stringify(raw)} was accepted`);
+}
+
+describe('parseFilter: keys named after Object.prototype properties', () => {
+  it.each([
+    ['{"constructor":"x"}', 'filter.constructor'],
+    ['{"toString":"x"}', 'filter.toString'],
+    ['{"__proto__":"x"}', 'filter.__proto__'],
+    ['{"valueOf":1}', 'filter.valueOf'],
+    ['{"hasOwnProperty":["a"]}', 'filter.hasOwnProperty'],
+    ['{"not":{"isPrototypeOf":"x"}}', 'filter.not.isPrototypeOf'],
+  ])('%s is an unknown filter field naming %s, as any other unknown key is', (json, path) => {
+    const { field, message } = refusal(JSON.parse(json));
+    expect(field).toBe(path);
+    expect(message).toContain('unknown filter field');
+  });
+});
