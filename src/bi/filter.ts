@@ -42,6 +42,14 @@ export type Leaf =
 
 export type FilterNode = { op: 'and' | 'or'; children: FilterNode[] } | { op: 'not'; child: FilterNode } | { op: 'leaf'; leaf: Leaf } | { op: 'all' };
 
+/**
+ * Longest `orders.withinDays` window: 100 years of days, further back than any order. The window
+ * becomes an instant (now minus that many days): a billion days was no date at all (a RangeError,
+ * 500), three million one before year 1 that the commerce sources refused as a `since` the
+ * client never sent; saved in a segment, either broke each read of it.
+ */
+export const MAX_WITHIN_DAYS = 36_500;
+
 /** Filter key → its owner and the `Customer` field whose data it reads (the access check). */
 export const FILTER_FIELDS: Readonly<Record<string, { owner: LeafOwner; reads: string; describe: string }>> = {
   memberTier: { owner: 'profile', reads: 'memberTier', describe: 'golden membership tier is one of (text or list)' },
@@ -53,7 +61,11 @@ export const FILTER_FIELDS: Readonly<Record<string, { owner: LeafOwner; reads: s
   hasPhone: { owner: 'identity', reads: 'phone', describe: 'OneID holds a current phone identifier' },
   hasEmail: { owner: 'identity', reads: 'email', describe: 'OneID holds a current email identifier' },
   hasWechat: { owner: 'identity', reads: 'sourceRecords', describe: 'OneID holds a current openid or unionid' },
-  orders: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max, withinDays, since, before, channel, category }: counted orders' },
+  orders: {
+    owner: 'commerce',
+    reads: 'orderSummary',
+    describe: `{ min, max, withinDays (1 to ${MAX_WITHIN_DAYS}), since, before, channel, category }: counted orders`,
+  },
   lifetimeValue: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max }: net spend, decimal yuan' },
   lastOrderAt: { owner: 'commerce', reads: 'orderSummary', describe: '{ after, before }: last counted order' },
   openTickets: { owner: 'service', reads: 'tickets', describe: '{ min, max }: tickets not solved or closed' },
@@ -101,9 +113,13 @@ function bool(path: string, v: unknown): boolean {
   return v;
 }
 
-function int(path: string, v: unknown, min = 0): number | null {
+/** Largest count a range takes. */
+const MAX_COUNT = 1_000_000_000;
+
+function int(path: string, v: unknown, min = 0, max = MAX_COUNT): number | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 1_000_000_000) throw wrong(path, `an integer ≥ ${min}`, v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw wrong(path, max === MAX_COUNT ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`, v);
   return v;
 }
 
@@ -159,7 +175,7 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
     case 'orders': {
       if (!isObject(v)) throw wrong(path, '{ min, max, withinDays, since, before, channel, category }', v);
       only(path, v, ['min', 'max', 'withinDays', 'since', 'before', 'channel', 'category']);
-      const withinDays = int(`${path}.withinDays`, v.withinDays, 1);
+      const withinDays = int(`${path}.withinDays`, v.withinDays, 1, MAX_WITHIN_DAYS);
       const r = { min: int(`${path}.min`, v.min), max: int(`${path}.max`, v.max) };
       return leaf({
         kind: 'orders',

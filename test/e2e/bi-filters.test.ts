@@ -360,6 +360,8 @@ describe('BI filters: guards', () => {
     [{ gender: 'X' }, 'filter.gender'],
     [{ constructor: 'x' }, 'filter.constructor'],
     [JSON.parse('{"__proto__":"x"}'), 'filter.__proto__'],
+    [{ orders: { withinDays: 1_000_000_000 } }, 'filter.orders.withinDays'],
+    [{ orders: { min: 2, withinDays: 3_000_000 } }, 'filter.orders.withinDays'],
   ])('%j is BAD_USER_INPUT naming %s, before any source call', async (filter, path) => {
     world.reset();
     const { body } = await world.query(LIST, { first: 10, filter });

@@ -103,6 +103,34 @@ describe('BI segments', () => {
     expect(list.body.data.segments.map((s: { name: string }) => s.name)).toEqual(['loyal_followers']);
   });
 
+  it('refuses to save an orders window longer than 36,500 days, naming it', async () => {
+    const { body } = await world.query(CREATE, { input: { name: 'forever', filter: { orders: { withinDays: 1_000_000_000 } } } }, as('analyst'));
+    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.filter.orders.withinDays' });
+    expect(await world.gw.oneidDb('c360_segments').where('name', 'forever').first()).toBeUndefined();
+  });
+
+  it('answers a list of segments when one was saved before a rule its filter now breaks: only that size is null, with its error', async () => {
+    await world.query(CREATE, { input: { name: 'stale', filter: { subscribed: true } } }, as('analyst'));
+    // As a segment saved when withinDays had no upper bound reads now.
+    await world.gw
+      .oneidDb('c360_segments')
+      .where('name', 'stale')
+      .update({ filter: JSON.stringify({ orders: { withinDays: 1_000_000_000 } }) });
+    try {
+      const { body } = await world.query(`{ segments { name size } }`, undefined, as('analyst'));
+      const stale = body.data.segments.findIndex((s: { name: string }) => s.name === 'stale');
+      expect(body.data.segments[stale].size).toBeNull();
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors[0].path).toEqual(['segments', stale, 'size']);
+      expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'segment(stale).filter.orders.withinDays' });
+      const others = body.data.segments.filter((s: { name: string }) => s.name !== 'stale');
+      expect(others.length).toBeGreaterThan(0);
+      for (const s of others) expect(s.size).toEqual(expect.any(Number));
+    } finally {
+      await world.query(`mutation { deleteSegment(name: "stale") }`, undefined, as('analyst'));
+    }
+  });
+
   it('is writable only by roles the policy allows: sales and support cannot', async () => {
     for (const role of ['sales', 'support'] as const) {
       const { body } = await world.query(CREATE, { input: { name: 'mine', filter: { hasEmail: true } } }, as(role));

@@ -3,7 +3,7 @@
  * and the path it names. The answers a filter gives are test/e2e/bi-filters.test.ts's.
  */
 import { GraphQLError } from 'graphql';
-import { parseFilter } from '../../src/bi/filter';
+import { MAX_WITHIN_DAYS, parseFilter } from '../../src/bi/filter';
 
 /** The BAD_USER_INPUT `parseFilter` throws for `raw`: its field and message. */
 function refusal(raw: unknown): { field: unknown; message: string } {
@@ -29,5 +29,21 @@ describe('parseFilter: keys named after Object.prototype properties', () => {
     const { field, message } = refusal(JSON.parse(json));
     expect(field).toBe(path);
     expect(message).toContain('unknown filter field');
+  });
+});
+
+describe('parseFilter: orders.withinDays', () => {
+  it.each([3_000_000, 1_000_000_000])('refuses %d days (a window before year 1, or no date at all), naming filter.orders.withinDays', (days) => {
+    expect(refusal({ orders: { withinDays: days } }).field).toBe('filter.orders.withinDays');
+  });
+
+  it('takes 1 to 36,500 days (100 years) and refuses 0 or a day more, saying the range it takes', () => {
+    expect(MAX_WITHIN_DAYS).toBe(36_500);
+    for (const days of [1, MAX_WITHIN_DAYS]) expect(parseFilter({ orders: { withinDays: days } })).toMatchObject({ op: 'leaf', leaf: { withinDays: days } });
+    for (const days of [0, MAX_WITHIN_DAYS + 1]) {
+      const { field, message } = refusal({ orders: { withinDays: days } });
+      expect(field).toBe('filter.orders.withinDays');
+      expect(message).toContain('from 1 to 36500');
+    }
   });
 });
