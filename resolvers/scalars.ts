@@ -4,9 +4,10 @@ import { instantFromIso, normalizeDate } from '../src/canonical';
 import { badUserInput } from '../src/errors';
 
 function scalar(name: string, description: string, parse: (v: unknown) => string | null, expected: string) {
-  const coerceIn = (v: unknown) => {
+  // A literal's error carries its node: graphql-js gives a scalar no argument name, but the location points at it.
+  const coerceIn = (v: unknown, node?: ValueNode) => {
     const out = parse(v);
-    if (out === null) throw badUserInput(`${name} must be ${expected}`);
+    if (out === null) throw badUserInput(`${name} must be ${expected}`, undefined, node);
     return out;
   };
   return new GraphQLScalarType({
@@ -19,11 +20,16 @@ function scalar(name: string, description: string, parse: (v: unknown) => string
     },
     parseValue: coerceIn,
     parseLiteral: (ast: ValueNode) => {
-      if (ast.kind !== Kind.STRING) throw badUserInput(`${name} must be a string: ${expected}`);
-      return coerceIn(ast.value);
+      if (ast.kind !== Kind.STRING) throw badUserInput(`${name} must be a string: ${expected}`, undefined, ast);
+      return coerceIn(ast.value, ast);
     },
   });
 }
 
-export const DateTime = scalar('DateTime', 'An instant, ISO-8601 in UTC.', instantFromIso, 'an ISO-8601 instant with a zone, e.g. 2024-03-01T08:15:00Z');
+export const DateTime = scalar(
+  'DateTime',
+  'An instant, ISO-8601 in UTC.',
+  instantFromIso,
+  'an ISO-8601 instant with a zone, on a calendar date, in years 0001–9999 once in UTC, e.g. 2024-03-01T08:15:00Z',
+);
 export const DateScalar = scalar('Date', 'A calendar date, YYYY-MM-DD.', normalizeDate, 'a date YYYY-MM-DD');

@@ -317,10 +317,26 @@ export function instantFromSeconds(raw: unknown): string | null {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? isoOrNull(n * 1000) : null;
 }
 
-/** An ISO-8601 string with a zone to canonical ISO UTC. */
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/;
+/** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the instants ISO-8601's four-digit years write. */
+const FIRST_INSTANT_MS = -62_135_596_800_000;
+const END_INSTANT_MS = 253_402_300_800_000;
+
+/**
+ * An ISO-8601 string with a zone to canonical ISO UTC; null unless its date is a calendar day
+ * (Date.parse reads 30 February as 2 March) and, once in UTC, it falls in years 0001–9999: later
+ * instants are written `+010000-…`, which no four-digit time compares with, and no source takes.
+ * Every instant a client sends passes here (the DateTime scalar, filters, timeline cursors).
+ */
 export function instantFromIso(raw: unknown): string | null {
-  if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(raw)) return null;
-  return isoOrNull(Date.parse(raw));
+  if (typeof raw !== 'string' || !ISO_WITH_ZONE.test(raw)) return null;
+  // The pattern made these digits.
+  const digit = (i: number) => raw.charCodeAt(i) - 48;
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  if (!isCalendarDay(year, digit(5) * 10 + digit(6), digit(8) * 10 + digit(9))) return null;
+  const ms = Date.parse(raw);
+  // NaN (an impossible time of day, zone) fails both.
+  return ms >= FIRST_INSTANT_MS && ms < END_INSTANT_MS ? isoFromMillis(ms) : null;
 }
 
 /** Which of day and month comes first in a date written `04/03/1990`: the source's convention, when it has one. */
@@ -372,11 +388,16 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
 const CANONICAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** `YYYY-MM-DD` for a day that exists (29 February in leap years only), else null. */
-function calendarDate(y: number, month: number, day: number): string | null {
-  if (y < 1000 || y > 9999 || month < 1 || month > 12 || day < 1) return null;
+/** Whether the day exists in the proleptic Gregorian calendar (29 February in leap years only). */
+function isCalendarDay(y: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
   const leap = month === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  if (day > DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0)) return null;
+  return day <= DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0);
+}
+
+/** `YYYY-MM-DD` for a day that exists, from year 1000, else null. */
+function calendarDate(y: number, month: number, day: number): string | null {
+  if (y < 1000 || y > 9999 || !isCalendarDay(y, month, day)) return null;
   return `${y}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }
 

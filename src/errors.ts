@@ -2,7 +2,7 @@
  * Every error a client can see is built here, each with its `extensions.code`.
  * Anything not built here is masked as INTERNAL_SERVER_ERROR and logged (see server.ts).
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ASTNode } from 'graphql';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -37,7 +37,9 @@ export function isSourceError(e: unknown): e is SourceError {
   return e instanceof SourceError;
 }
 
-export const badUserInput = (message: string, detail?: Record<string, unknown>) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
+/** `node`: the value in the query at fault (a literal argument), for the error's `locations`. */
+export const badUserInput = (message: string, detail?: Record<string, unknown>, node?: ASTNode) =>
+  new GraphQLError(message, { nodes: node, extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
 
 export const notFound = (message: string) => new GraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
 

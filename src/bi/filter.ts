@@ -7,6 +7,7 @@
  * Each leaf belongs to a capability (who can answer it) and reads one `Customer` field (who may
  * ask it): a role that may not select that field may not filter on it either (`forbiddenLeaves`).
  */
+import { instantFromIso } from '../canonical';
 import { badUserInput } from '../errors';
 import type { ProfileField } from '../capabilities';
 import type { IdentifierKind } from '../vocabulary';
@@ -125,8 +126,10 @@ function int(path: string, v: unknown, min = 0, max = MAX_COUNT): number | null 
 
 function instant(path: string, v: unknown): string | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || !ISO.test(v) || Number.isNaN(Date.parse(v))) throw wrong(path, 'an ISO-8601 instant with a zone (2026-01-01T00:00:00Z)', v);
-  return new Date(v).toISOString();
+  // The DateTime scalar's check (a calendar date, years 0001–9999 in UTC): the plan compares these as text.
+  const iso = typeof v === 'string' && ISO.test(v) ? instantFromIso(v) : null;
+  if (iso === null) throw wrong(path, 'an ISO-8601 instant with a zone (2026-01-01T00:00:00Z), a calendar date in years 0001–9999 UTC', v);
+  return iso;
 }
 
 function cents(path: string, v: unknown): number | null {

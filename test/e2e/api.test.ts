@@ -153,6 +153,22 @@ describe('Gateway API: bad input', () => {
     expect(codes(since.body)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('refuses an impossible date, or an instant past 9999 once in UTC, as BAD_USER_INPUT at its place in the query, before any source call', async () => {
+    world.reset();
+    for (const at of ['9999-12-31T23:59:59-12:00', '2026-02-30T00:00:00Z']) {
+      for (const field of ['orders', 'timeline']) {
+        const query = `query($id: ID!) { customer(id: $id) { ${field}(since: "${at}") { __typename } } }`;
+        const literal = await world.query(query, { id: customerId });
+        expect([at, field, codes(literal.body), literal.body.data]).toEqual([at, field, ['BAD_USER_INPUT'], undefined]);
+        expect(literal.body.errors[0].locations).toEqual([{ line: 1, column: query.indexOf(`"${at}"`) + 1 }]);
+      }
+      const variable = await world.query(`query($id: ID!, $since: DateTime) { customer(id: $id) { timeline(since: $since) { __typename } } }`, { id: customerId, since: at });
+      expect(codes(variable.body)).toEqual(['BAD_USER_INPUT']);
+      expect(variable.body.errors[0].message).toContain('$since');
+    }
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
   it('answers a body that is not JSON with 400 BAD_REQUEST', async () => {
     const res = await fetch(`${world.url}/graphql`, {
       method: 'POST',

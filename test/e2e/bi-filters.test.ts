@@ -362,6 +362,8 @@ describe('BI filters: guards', () => {
     [JSON.parse('{"__proto__":"x"}'), 'filter.__proto__'],
     [{ orders: { withinDays: 1_000_000_000 } }, 'filter.orders.withinDays'],
     [{ orders: { min: 2, withinDays: 3_000_000 } }, 'filter.orders.withinDays'],
+    [{ lastOrderAt: { after: '9999-12-31T23:59:59-12:00' } }, 'filter.lastOrderAt.after'],
+    [{ orders: { since: '2026-02-30T00:00:00Z' } }, 'filter.orders.since'],
   ])('%j is BAD_USER_INPUT naming %s, before any source call', async (filter, path) => {
     world.reset();
     const { body } = await world.query(LIST, { first: 10, filter });

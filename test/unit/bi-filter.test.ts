@@ -47,3 +47,14 @@ describe('parseFilter: orders.withinDays', () => {
     }
   });
 });
+
+describe('parseFilter: instants', () => {
+  it.each([
+    [{ lastOrderAt: { after: '9999-12-31T23:59:59-12:00' } }, 'filter.lastOrderAt.after'],
+    [{ lastOrderAt: { before: '0001-01-01T00:00:00+00:01' } }, 'filter.lastOrderAt.before'],
+    [{ orders: { since: '2026-02-30T00:00:00Z' } }, 'filter.orders.since'],
+    [{ orders: { before: '2025-02-29T00:00:00+08:00' } }, 'filter.orders.before'],
+  ])('%j is refused naming %s: no calendar date, or outside years 0001–9999 in UTC', (raw, path) => {
+    expect(refusal(raw).field).toBe(path);
+  });
+});

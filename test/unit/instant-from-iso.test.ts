@@ -1,0 +1,22 @@
+/**
+ * instantFromIso (src/canonical.ts): every instant a client sends (the DateTime scalar, filters,
+ * timeline cursors) and the helpdesk's times pass here.
+ */
+import { instantFromIso } from '../../src/canonical';
+
+describe('instantFromIso', () => {
+  it('refuses a date no calendar has, which Date.parse would roll into the next month', () => {
+    for (const s of ['2026-02-30T00:00:00Z', '2026-02-31T00:00:00Z', '2023-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '2026-04-31T12:00:00+08:00', '2026-00-10T00:00:00Z'])
+      expect([s, instantFromIso(s)]).toEqual([s, null]);
+    expect(instantFromIso('2000-02-29T00:00:00Z')).toBe('2000-02-29T00:00:00.000Z');
+  });
+
+  it('refuses an instant outside years 0001–9999 once in UTC, and takes their first and last', () => {
+    for (const s of ['9999-12-31T23:59:59-12:00', '9999-12-31T23:00:00-01:00', '0001-01-01T00:00:00+01:00', '0000-06-01T00:00:00Z'])
+      expect([s, instantFromIso(s)]).toEqual([s, null]);
+    expect(instantFromIso('9999-12-31T23:59:59.999Z')).toBe('9999-12-31T23:59:59.999Z');
+    expect(instantFromIso('9999-12-31T23:59:59+12:00')).toBe('9999-12-31T11:59:59.000Z');
+    expect(instantFromIso('0001-01-01T00:00:00Z')).toBe('0001-01-01T00:00:00.000Z');
+    expect(instantFromIso('0000-12-31T23:00:00-02:00')).toBe('0001-01-01T01:00:00.000Z');
+  });
+});
