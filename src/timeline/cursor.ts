@@ -3,6 +3,7 @@
  * page starts strictly after the last event the client saw, whatever arrived since, and pages
  * never skip or repeat an event. Opaque to clients; stable across gateway restarts.
  */
+import { instantFromIso } from '../canonical';
 import { isSourceName } from '../vocabulary';
 import { isEventKind } from '../vocabulary/event-order';
 import type { TimelinePosition } from './merge';
@@ -23,6 +24,8 @@ export function decodeCursor(cursor: string): TimelinePosition | null {
   }
   if (!Array.isArray(parsed) || parsed.length !== 5 || parsed[0] !== VERSION) return null;
   const [, at, kind, source, id] = parsed;
-  if (typeof at !== 'string' || !Number.isFinite(Date.parse(at)) || !isEventKind(kind) || !isSourceName(source) || typeof id !== 'string' || id === '') return null;
-  return { at: new Date(Date.parse(at)).toISOString(), kind, source, id };
+  // An instant as the DateTime scalar takes one (years 0001–9999): an edited year -1 parses, but no source can page after it.
+  const iso = instantFromIso(at);
+  if (iso === null || !isEventKind(kind) || !isSourceName(source) || typeof id !== 'string' || id === '') return null;
+  return { at: iso, kind, source, id };
 }

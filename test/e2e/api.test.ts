@@ -169,6 +169,17 @@ describe('Gateway API: bad input', () => {
     expect(world.calls.calls).toHaveLength(0);
   });
 
+  it('refuses a timeline cursor edited to year -1 as BAD_USER_INPUT naming after, before any source call', async () => {
+    world.reset();
+    const after = Buffer.from(JSON.stringify(['t2', '-000001-01-01T00:00:00.000Z', 'coupon_redeemed', 'scrm', 'CPN000000000001'])).toString('base64url');
+    const { body } = await world.query(`query($id: ID!, $after: String) { customer(id: $id) { timeline(after: $after) { gaps { source code } } } }`, {
+      id: customerId,
+      after,
+    });
+    expect(body.errors.map((e: any) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', argument: 'after' }]);
+    expect(world.calls.calls).toHaveLength(0);
+  });
+
   it('answers a body that is not JSON with 400 BAD_REQUEST', async () => {
     const res = await fetch(`${world.url}/graphql`, {
       method: 'POST',
