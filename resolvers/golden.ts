@@ -1,6 +1,6 @@
 /** Golden fields of Customer, marketing consent and provenance: survivorship (src/golden) over the per-source records. */
 import type { Context } from '../src/context';
-import { badUserInput } from '../src/errors';
+import { badUserInput, quote } from '../src/errors';
 import { displayValue, GOLDEN_FIELDS, isGoldenField, type GoldenField } from '../src/golden/fields';
 import { goldenDecision, goldenValue } from '../src/golden/records';
 import { describeRules } from '../src/golden/rules';
@@ -46,10 +46,12 @@ export const goldenResolvers = {
 
     provenance: async (c: CustomerParent, args: { fields?: string[] | null }, ctx: Context) => {
       const unknown = (args.fields ?? []).filter((f) => !isGoldenField(f));
-      if (unknown.length)
-        throw badUserInput(`unknown golden field ${unknown.map((f) => JSON.stringify(f)).join(', ')}; golden fields are ${GOLDEN_FIELDS.join(', ')}`, {
-          argument: 'fields',
-        });
+      if (unknown.length) {
+        // Each quoted short, the first five: a client's list is not echoed whole.
+        const named = unknown.slice(0, 5).map((f) => JSON.stringify(quote(f)));
+        if (unknown.length > 5) named.push(`and ${unknown.length - 5} more`);
+        throw badUserInput(`unknown golden field ${named.join(', ')}; golden fields are ${GOLDEN_FIELDS.join(', ')}`, { argument: 'fields' });
+      }
       const fields = args.fields ? [...new Set(args.fields as GoldenField[])] : [...GOLDEN_FIELDS];
       // One entry per field; a field whose evidence failed is a null entry with that source's error.
       return Promise.all(

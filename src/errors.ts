@@ -37,11 +37,38 @@ export function isSourceError(e: unknown): e is SourceError {
   return e instanceof SourceError;
 }
 
+/** Most characters of a client's value (an id, a key) a message quotes. */
+export const MAX_QUOTED = 64;
+/** Longest message a client reads: past it, one listing many values ends with '…'. */
+export const MAX_MESSAGE = 1000;
+/** A run without spaces longer than any our messages write (a filter path: at most about 170), found only in a client's value. */
+const CLIENT_VALUE = /\S{201,}/g;
+
+/** The first `n` characters of `s` and '…', not ending in half a surrogate pair. */
+function cut(s: string, n: number): string {
+  const code = s.charCodeAt(n - 1);
+  return `${s.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n)}…`;
+}
+
+/** A client's value as a message quotes it: its first MAX_QUOTED characters, and '…' when it is longer. */
+export const quote = (value: string): string => (value.length <= MAX_QUOTED ? value : cut(value, MAX_QUOTED));
+
+/**
+ * A message as a client reads it. Messages quote the value they refuse (`No customer <id>`), some
+ * whole, and a 100 KB id came back whole in its error: here such a run is quoted short, and a
+ * message listing many values ends at MAX_MESSAGE.
+ */
+function bounded(message: string): string {
+  if (message.length <= 200) return message;
+  const short = message.replace(CLIENT_VALUE, quote);
+  return short.length <= MAX_MESSAGE ? short : cut(short, MAX_MESSAGE);
+}
+
 /** `node`: the value in the query at fault (a literal argument), for the error's `locations`. */
 export const badUserInput = (message: string, detail?: Record<string, unknown>, node?: ASTNode) =>
-  new GraphQLError(message, { nodes: node, extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
+  new GraphQLError(bounded(message), { nodes: node, extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
 
-export const notFound = (message: string) => new GraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
+export const notFound = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'NOT_FOUND' } });
 
 export const ambiguousIdentifier = (kind: string, matches: number) =>
   new GraphQLError(`The ${kind} identifier belongs to ${matches} customers; use customersByIdentifier to list them`, {
@@ -50,12 +77,12 @@ export const ambiguousIdentifier = (kind: string, matches: number) =>
 
 export const unauthenticated = (message = 'Missing or invalid credentials') => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
-export const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+export const forbidden = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'FORBIDDEN' } });
 
 export const queryTooComplex = (message: string, detail?: Record<string, unknown>) =>
   new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...(detail ?? {}) } });
 
-export const conflict = (message: string) => new GraphQLError(message, { extensions: { code: 'CONFLICT' } });
+export const conflict = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'CONFLICT' } });
 
 /** How long a client is told to wait before retrying while OneID is unavailable. */
 export const ONEID_RETRY_AFTER_SECONDS = 5;

@@ -8,7 +8,7 @@
  * ask it): a role that may not select that field may not filter on it either (`forbiddenLeaves`).
  */
 import { instantFromIso } from '../canonical';
-import { badUserInput } from '../errors';
+import { badUserInput, quote } from '../errors';
 import type { ProfileField } from '../capabilities';
 import type { IdentifierKind } from '../vocabulary';
 
@@ -143,7 +143,7 @@ function cents(path: string, v: unknown): number | null {
 
 function only(path: string, v: Record<string, unknown>, keys: readonly string[]) {
   for (const k of Object.keys(v)) {
-    if (!keys.includes(k)) throw badUserInput(`${path}.${k}: unknown field; ${path} takes ${keys.join(', ')}`, { field: `${path}.${k}` });
+    if (!keys.includes(k)) throw badUserInput(`${path}.${quote(k)}: unknown field; ${path} takes ${keys.join(', ')}`, { field: `${path}.${quote(k)}` });
   }
 }
 
@@ -230,7 +230,8 @@ export function parseFilter(raw: unknown, root = 'filter'): FilterNode {
     if (!isObject(v)) throw wrong(path, 'an object of filter fields', v);
     const parts: FilterNode[] = [];
     for (const [key, value] of Object.entries(v)) {
-      const at = `${path}.${key}`;
+      // A key is named in errors (message and field) by its first MAX_QUOTED characters.
+      const at = `${path}.${quote(key)}`;
       if (key === 'and' || key === 'or') {
         if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LEAVES) throw wrong(at, `a list of 1 to ${MAX_LEAVES} filters`, value);
         parts.push({ op: key, children: value.map((c, i) => node(`${at}[${i}]`, c, depth + 1)) });

@@ -148,6 +148,19 @@ describe('Identity API: who may steward', () => {
   });
 });
 
+describe('Identity API: a 100 KB id', () => {
+  it('is quoted by its first 64 characters in NOT_FOUND: whyLinked, mergeCustomers', async () => {
+    const id = 'A'.repeat(100_000);
+    const why = await world.query(`query($a: ID!) { whyLinked(a: $a, b: "y") { linked } }`, { a: id });
+    const merge = await world.query(`mutation($m: ID!) { mergeCustomers(survivorId: "01NOPE0000000000000000000A", mergedId: $m, reason: "same") { action } }`, { m: id });
+    for (const { body } of [why, merge]) {
+      expect(codes(body)).toEqual(['NOT_FOUND']);
+      expect(body.errors[0].message.length).toBeLessThan(200);
+    }
+    expect(why.body.errors[0].message).toBe(`No customer ${'A'.repeat(64)}…`);
+  });
+});
+
 describe('Identity API: stewardship as admin', () => {
   it('merges, answers the merged id with the survivor, splits back to exactly the earlier mapping, and shows both in linkHistory', async () => {
     const [a, b] = await loners(2);

@@ -281,6 +281,13 @@ describe('Golden fields: provenance over the API', () => {
     expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(body.errors[0].message).toContain('"shoeSize"');
   });
+
+  it('quotes at most 64 characters of each unknown field name, and five of them', async () => {
+    const fields = ['city', 's'.repeat(100_000), ...Array.from({ length: 1000 }, (_, i) => `size${i}`)];
+    const { body } = await world.query(`query Q($id: ID!, $fields: [String!]) { customer(id: $id) { provenance(fields: $fields) { field } } }`, { id: customers[0], fields });
+    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'fields' });
+    expect(body.errors[0].message).toMatch(new RegExp(`^unknown golden field "s{64}…", "size0", "size1", "size2", "size3", and 996 more; golden fields are `));
+  });
 });
 
 describe('Timeline over the API', () => {

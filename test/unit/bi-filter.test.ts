@@ -32,6 +32,17 @@ describe('parseFilter: keys named after Object.prototype properties', () => {
   });
 });
 
+describe('parseFilter: a 100 KB key', () => {
+  it('is named by its first 64 characters, in the field and the message', () => {
+    const key = 'k'.repeat(100_000);
+    for (const raw of [{ [key]: 1 }, { orders: { [key]: 1 } }]) {
+      const { field, message } = refusal(raw);
+      expect(field).toBe(`filter.${'orders' in raw ? 'orders.' : ''}${'k'.repeat(64)}…`);
+      expect(message.length).toBeLessThan(500);
+    }
+  });
+});
+
 describe('parseFilter: orders.withinDays', () => {
   it.each([3_000_000, 1_000_000_000])('refuses %d days (a window before year 1, or no date at all), naming filter.orders.withinDays', (days) => {
     expect(refusal({ orders: { withinDays: days } }).field).toBe('filter.orders.withinDays');
