@@ -58,7 +58,7 @@ export const quote = (value: string): string => (value.length <= MAX_QUOTED ? va
  * whole, and a 100 KB id came back whole in its error: here such a run is quoted short, and a
  * message listing many values ends at MAX_MESSAGE.
  */
-function bounded(message: string): string {
+export function bounded(message: string): string {
   if (message.length <= 200) return message;
   const short = message.replace(CLIENT_VALUE, quote);
   return short.length <= MAX_MESSAGE ? short : cut(short, MAX_MESSAGE);

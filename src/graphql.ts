@@ -11,6 +11,7 @@ import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
 import { safeError } from './observability/scrub';
+import { bounded } from './errors';
 import { sourcesExtension } from './observability/request-sources';
 import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
 import { asQueryTooComplex, type LimitsPlugin } from './access/limits';
@@ -80,13 +81,14 @@ export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeat
     const code = formatted.extensions?.code as string | undefined;
     // A bad literal argument value (unknown enum value, unparseable scalar) is bad user input, not a broken query.
     if (code === 'GRAPHQL_VALIDATION_FAILED' && isBadArgumentValue(error, formatted.message)) {
-      return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+      return { ...formatted, message: bounded(formatted.message), extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
     }
     const apq = persistedQueryRefusal(original);
     if (apq) return apq;
     if (original instanceof GraphQLError && code && PUBLIC_CODES.has(code)) {
       const { http: _http, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      // graphql-js quotes a variable's whole value (`got invalid value "…100 KB…"`): quoted short, as ours are.
+      return { ...formatted, message: bounded(formatted.message), extensions };
     }
     // The error as it may be logged: its kind and cause, never the SQL or values it carried; an
     // outage repeating the same error is logged once per interval, with how often it recurred.

@@ -146,6 +146,15 @@ describe('Gateway API: bad input', () => {
     expect(world.calls.calls).toHaveLength(0);
   });
 
+  it('quotes a 100 KB variable value of the wrong type short in BAD_USER_INPUT, as it quotes its own', async () => {
+    const huge = 'x'.repeat(100_000);
+    const { status, body } = await world.query(`query($first: Int) { customersConnection(first: $first) { totalCount } }`, { first: huge });
+    expect(status).toBe(400);
+    expect(codes(body)).toEqual(['BAD_USER_INPUT']);
+    expect(body.errors[0].message).toMatch(/^Variable "\$first" got invalid value "x{63}x?…/);
+    expect(body.errors[0].message.length).toBeLessThan(1000);
+  });
+
   it('refuses out-of-range page sizes and malformed instants', async () => {
     const first = await world.query(`query($id: ID!) { customer(id: $id) { orders(first: 5000) { id } } }`, { id: customerId });
     expect(codes(first.body)).toEqual(['BAD_USER_INPUT']);
