@@ -22,7 +22,7 @@ import type http from 'node:http';
 import { z } from 'zod';
 import type { Gateway } from './gateway';
 import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
-import { claimEvents, pruneWebhookEvents, releaseEvents } from './idmap/webhook-events';
+import { claimEvents, markEventsApplied, pruneWebhookEvents, releaseEvents, type Claim } from './idmap/webhook-events';
 import type { ScannedRecord } from './vocabulary';
 import { isSourceError, ONEID_RETRY_AFTER_SECONDS } from './errors';
 import { withDeadline } from './idmap/guarded';
@@ -45,6 +45,14 @@ export const WEBHOOK_PRUNE_EVERY = 100;
  * `c360 resolve` job) before answering 503: senders time out long before a full scan ends.
  */
 export const WEBHOOK_LEASE_WAIT_MS = 5000;
+/**
+ * A claim neither applied nor given back after this long is taken over by the next delivery: its
+ * delivery died, or could not give it back. Far longer than a delivery takes (its source reads and
+ * OneID steps each have their own deadlines), so a live one is never overtaken.
+ */
+export const WEBHOOK_CLAIM_STALE_MS = 5 * 60_000;
+/** What a delivery of events another one is applying is told to wait before retrying. */
+export const WEBHOOK_IN_PROGRESS_RETRY_SECONDS = 5;
 
 const body = z
   .object({
@@ -141,14 +149,15 @@ export function webhookRoute(gw: Gateway) {
       gw.log.warn({ err: safeError(e) }, 'webhook event ids could not be pruned');
     }
   };
-  /** Claims a body's event ids (src/idmap/webhook-events.ts): answers those this delivery may apply. */
-  const claim = async (source: string, eventIds: readonly string[]): Promise<Set<string>> => {
-    const claiming = claimEvents(gw.oneidDb, source, eventIds);
+  /** Claims a body's event ids (src/idmap/webhook-events.ts): those this delivery may apply, those applied before, those another delivery is applying. */
+  const claim = async (source: string, eventIds: readonly string[]): Promise<Claim> => {
+    const now = Date.now();
+    const claiming = claimEvents(gw.oneidDb, source, eventIds, new Date(now).toISOString(), new Date(now - WEBHOOK_CLAIM_STALE_MS).toISOString());
     try {
       return await oneid(claiming);
     } catch (e) {
       // Cut off by the deadline, the claim may still land: what it claims then is given back, so the retry applies it.
-      claiming.then((late) => release(source, late)).catch(() => undefined);
+      claiming.then((late) => release(source, late.claimed)).catch(() => undefined);
       throw e;
     }
   };
@@ -199,11 +208,22 @@ export function webhookRoute(gw: Gateway) {
 
     let claimed: Set<string> | undefined;
     try {
-      // An id claimed before (applied, or being applied by a concurrent delivery), or repeated within this body, is a duplicate: skipped, counted.
-      claimed = await claim(
+      const found = await claim(
         source,
         parsed.events.map((e) => e.id),
       );
+      claimed = found.claimed;
+      if (found.inProgress.size) {
+        // Another delivery is applying some of these events and may yet fail: answered "duplicate",
+        // this sender would never send them again. Nothing of this one is applied; its retry is.
+        const held = claimed;
+        claimed = undefined;
+        await release(source, held);
+        res.setHeader('retry-after', String(WEBHOOK_IN_PROGRESS_RETRY_SECONDS));
+        fail(res, 409, 'EVENT_IN_PROGRESS', `${found.inProgress.size} of these events are being applied by another delivery; retry later`);
+        return true;
+      }
+      // An id applied before, or repeated within this body, is a duplicate: skipped, counted.
       const fresh: WebhookBody['events'] = [];
       const taken = new Set<string>();
       for (const e of parsed.events) {
@@ -225,6 +245,14 @@ export function webhookRoute(gw: Gateway) {
       // deleted, one it still has is re-read as it is now (events may arrive out of order).
       const records: ScannedRecord[] = ids.map((id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
       const stats = await oneid(resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } }));
+      const applied = claimed;
+      claimed = undefined; // applied: nothing to give back from here on
+      try {
+        await oneid(markEventsApplied(gw.oneidDb, source, [...applied]));
+      } catch (e) {
+        // Applied but not marked: a retry is told to come back until the claim is stale, then applies them again (resolution is idempotent).
+        gw.log.warn({ source, events: applied.size, err: safeError(e) }, 'webhook event ids applied but not recorded as applied');
+      }
       if (notifications++ % WEBHOOK_PRUNE_EVERY === 0) await prune();
       gw.log.info({ source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
       reply(res, 200, { applied: fresh.length, duplicates, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
@@ -249,7 +277,7 @@ export function webhookRoute(gw: Gateway) {
       const { log, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
       if (log) gw.log.error({ err, source, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'webhook not applied: OneID store unavailable');
       res.setHeader('retry-after', String(ONEID_RETRY_AFTER_SECONDS));
-      fail(res, 503, 'ONEID_UNAVAILABLE', 'the identity store (OneID) is unavailable; nothing was lost, retry later');
+      fail(res, 503, 'ONEID_UNAVAILABLE', 'the identity store (OneID) is unavailable; retry later');
     }
     return true;
   };

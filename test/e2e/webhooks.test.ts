@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { scrmFollowerRow, startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
 import { signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
-import { appliedEventIds, claimEvents, pruneWebhookEvents } from '../../src/idmap/webhook-events';
+import { appliedEventIds, claimEvents, markEventsApplied, pruneWebhookEvents } from '../../src/idmap/webhook-events';
 import { normalizePhone } from '../../src/canonical';
 
 let world: TestWorld;
@@ -233,18 +233,48 @@ describe('Webhooks: real-time re-resolution', () => {
     expect(await ownerOf(REPLAY_OPENID)).toBeNull();
   });
 
-  it('applies one event delivered five times at once exactly once: the other deliveries answer it as a duplicate', async () => {
+  it('applies one event delivered five times at once exactly once: the others are told to come back, or that it is a duplicate', async () => {
     const openid = 'oWebhookConcurrentDelivery01';
     await world.dbs.scrm.db('scrm_followers').insert(follower(openid));
     const raw = JSON.stringify(note('created', openid));
     const signature = signWebhook(WEBHOOK_SECRET, raw);
     world.reset();
     const answers = await Promise.all(Array.from({ length: 5 }, () => post('scrm', raw, signature)));
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(answers.filter((a) => a.body.applied === 1 && a.body.duplicates === 0)).toHaveLength(1);
-    expect(answers.filter((a) => a.body.applied === 0 && a.body.duplicates === 1)).toHaveLength(4);
-    // The source was read back once, for the one delivery applied.
+    const applied = answers.filter((a) => a.status === 200 && a.body.applied === 1);
+    expect(applied).toHaveLength(1);
+    // Arrived while it was being applied: 409 EVENT_IN_PROGRESS with Retry-After; after: a duplicate.
+    for (const a of answers.filter((x) => x !== applied[0]))
+      expect(a.status === 409 ? { status: 409, code: a.body.error.code } : { status: a.status, body: a.body }).toEqual(
+        a.status === 409 ? { status: 409, code: 'EVENT_IN_PROGRESS' } : { status: 200, body: { applied: 0, duplicates: 1, customersCreated: 0, recordsLinked: 0 } },
+      );
+    // The source was read back once, for the one delivery applied; every retry now is a duplicate.
     expect(world.calls.of('scrm')).toHaveLength(1);
+    expect(await ownerOf(openid)).not.toBeNull();
+    expect((await post('scrm', raw, signature)).body).toMatchObject({ applied: 0, duplicates: 1 });
+  });
+
+  it('tells a retry that arrives while the first delivery is still applying to come back, and applies it once that one failed', async () => {
+    const openid = 'oWebhookRetryWhileApplying01';
+    await world.dbs.scrm.db('scrm_followers').insert(follower(openid));
+    const raw = JSON.stringify(note('created', openid));
+    const signature = signWebhook(WEBHOOK_SECRET, raw);
+    // The first delivery's read-back waits, then fails: the sender has given up on it and retries meanwhile.
+    world.scrm.setFaults({ latencyMs: 1500, status: 503 });
+    try {
+      const before = world.scrm.requestCount();
+      const first = post('scrm', raw, signature);
+      for (let i = 0; i < 3000 && world.scrm.requestCount() === before; i++) await new Promise((r) => setTimeout(r, 10));
+      const retry = await post('scrm', raw, signature);
+      expect(retry.status).toBe(409);
+      expect(retry.headers.get('retry-after')).toBe('5');
+      expect(retry.body.error.code).toBe('EVENT_IN_PROGRESS');
+      expect((await first).status).toBe(503);
+    } finally {
+      world.scrm.setFaults({});
+    }
+    // The first gave its claim back: the next retry applies the event.
+    const later = await post('scrm', raw, signature);
+    expect(later.body).toMatchObject({ applied: 1, duplicates: 0 });
     expect(await ownerOf(openid)).not.toBeNull();
   });
 
@@ -328,24 +358,41 @@ describe('Webhooks: applied event ids', () => {
   const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
   // Pruning spans every source: each test uses its own source name and cutoffs that leave the others' rows alone.
+  /** Claims and marks applied at `at`, as a delivery that succeeded does. */
+  const applied = async (source: string, ids: string[], at: string) => {
+    await claimEvents(db(), source, ids, at);
+    await markEventsApplied(db(), source, ids, at);
+  };
+  const sorted = (ids: Set<string>) => [...ids].sort();
+
   it('prunes ids older than the cutoff, oldest first and at most about max per call, keeping newer ones', async () => {
-    await claimEvents(db(), 'prune_test', ['old-1'], ago(10 * day));
-    await claimEvents(db(), 'prune_test', ['old-2'], ago(9 * day));
-    await claimEvents(db(), 'prune_test', ['old-3'], ago(8 * day));
-    await claimEvents(db(), 'prune_test', ['recent'], ago(day));
+    await applied('prune_test', ['old-1'], ago(10 * day));
+    await applied('prune_test', ['old-2'], ago(9 * day));
+    await applied('prune_test', ['old-3'], ago(8 * day));
+    await applied('prune_test', ['recent'], ago(day));
     const all = ['old-1', 'old-2', 'old-3', 'recent'];
     expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(2);
-    expect([...(await appliedEventIds(db(), 'prune_test', all))].sort()).toEqual(['old-3', 'recent']);
+    expect(sorted(await appliedEventIds(db(), 'prune_test', all))).toEqual(['old-3', 'recent']);
     expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(1);
     expect(await pruneWebhookEvents(db(), ago(7 * day), 2)).toBe(0);
     expect([...(await appliedEventIds(db(), 'prune_test', all))]).toEqual(['recent']);
   });
 
-  it('claims an id once: a second claim of it answers only the new ids, and the first row is kept', async () => {
-    expect([...(await claimEvents(db(), 'race_test', ['e1'], ago(2 * day)))]).toEqual(['e1']);
-    expect([...(await claimEvents(db(), 'race_test', ['e1', 'e2', 'e2']))]).toEqual(['e2']);
-    expect([...(await claimEvents(db(), 'race_test', ['e2', 'e1']))]).toEqual([]);
+  it('claims an id once: a second claim finds it being applied until it is marked applied, then a duplicate', async () => {
+    expect(await claimEvents(db(), 'race_test', ['e1'], ago(2 * day))).toEqual({ claimed: new Set(['e1']), applied: new Set(), inProgress: new Set() });
+    expect(await claimEvents(db(), 'race_test', ['e1', 'e2', 'e2'])).toEqual({ claimed: new Set(['e2']), applied: new Set(), inProgress: new Set(['e1']) });
+    await markEventsApplied(db(), 'race_test', ['e1']);
+    expect(await claimEvents(db(), 'race_test', ['e2', 'e1'])).toEqual({ claimed: new Set(), applied: new Set(['e1']), inProgress: new Set(['e2']) });
     expect(await pruneWebhookEvents(db(), ago(1.5 * day))).toBe(1);
-    expect([...(await appliedEventIds(db(), 'race_test', ['e1', 'e2']))]).toEqual(['e2']);
+    expect(sorted(await appliedEventIds(db(), 'race_test', ['e1', 'e2']))).toEqual([]);
+  });
+
+  it('takes over a claim never applied once it is stale, and only one of two deliveries racing for it does', async () => {
+    await claimEvents(db(), 'stale_test', ['s1'], ago(10 * 60_000));
+    // Not stale yet by a cutoff older than the claim: still being applied.
+    expect(sorted((await claimEvents(db(), 'stale_test', ['s1'], ago(0), ago(20 * 60_000))).inProgress)).toEqual(['s1']);
+    const [a, b] = await Promise.all([claimEvents(db(), 'stale_test', ['s1'], ago(0), ago(5 * 60_000)), claimEvents(db(), 'stale_test', ['s1'], ago(0), ago(5 * 60_000))]);
+    expect([a.claimed.size, b.claimed.size].sort()).toEqual([0, 1]);
+    expect([a.inProgress.size, b.inProgress.size].sort()).toEqual([0, 1]);
   });
 });

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 const isMysql = (knex: Knex) => knex.client.config.client === 'mysql2';
 
 /** DATETIME(3) UTC on MySQL; ISO-8601 text on SQLite (which has no time type). */
-export function timeColumn(knex: Knex, t: Knex.CreateTableBuilder, name: string): Knex.ColumnBuilder {
+export function timeColumn(knex: Knex, t: Knex.TableBuilder, name: string): Knex.ColumnBuilder {
   return isMysql(knex) ? t.datetime(name, { precision: 3 }) : t.string(name, 24);
 }
 
