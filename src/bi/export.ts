@@ -16,6 +16,7 @@
  * Errors before the first row are answered as JSON errors with a status; a failure after rows
  * went out ends the stream with a last line/row saying so (the client resumes from the last cursor).
  */
+import { GraphQLError } from 'graphql';
 import type http from 'node:http';
 import zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
@@ -152,6 +153,12 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
     const m = ROUTE.exec(url.pathname);
     if (!m) return false;
     const format = m[1] as 'ndjson' | 'csv';
+    /** Errors as GraphQL formats them, with the status /graphql would answer them with (and Retry-After where they carry one). */
+    const failWith = (status: number, errors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>) => {
+      const retry = errors.map((e) => e.extensions?.retryAfterSeconds).find((s) => typeof s === 'number');
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(retry ? { 'retry-after': String(retry) } : {}) });
+      res.end(JSON.stringify({ errors }));
+    };
     const fail = (e: ExportError) => {
       res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.code, ...e.extra } }] }));
@@ -189,7 +196,15 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
 
       let filter = ask.filter;
       if (ask.segment !== null) {
-        const segment = await gw.bi.store.segment(ask.segment);
+        let segment;
+        try {
+          segment = await gw.bi.store.segment(ask.segment);
+        } catch (e) {
+          // The guarded store answers an outage as ONEID_UNAVAILABLE: a 503 to retry, as /graphql answers it.
+          if (!(e instanceof GraphQLError) || e.extensions?.code !== 'ONEID_UNAVAILABLE') throw e;
+          const { http: _http, ...extensions } = e.extensions;
+          return failWith(503, [{ message: e.message, extensions }]);
+        }
         if (!segment) return fail(new ExportError(404, 'NOT_FOUND', `No segment named ${ask.segment.slice(0, 64)}`));
         filter = segment.filter;
       }
@@ -229,12 +244,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           };
           const conn = data?.customersConnection;
           if (!started) {
-            if (!conn) {
-              const status = errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 500 : 400;
-              res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-              res.end(JSON.stringify({ errors }));
-              return;
-            }
+            if (!conn) return failWith(statusOf(errors ?? []), errors ?? []);
             const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
             res.writeHead(200, {
               'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
@@ -283,6 +293,25 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       else out.end();
     }
   };
+}
+
+/** The HTTP status of a first page that failed whole: as /graphql answers each code (the first that says). */
+const STATUS_OF_CODE = new Map([
+  ['ONEID_UNAVAILABLE', 503],
+  ['SOURCE_UNAVAILABLE', 503],
+  ['SOURCE_TIMEOUT', 503],
+  ['SOURCE_BAD_RESPONSE', 502],
+  ['UNAUTHENTICATED', 401],
+  ['FORBIDDEN', 403],
+  ['RATE_LIMITED', 429],
+  ['INTERNAL_SERVER_ERROR', 500],
+]);
+function statusOf(errors: ReadonlyArray<{ extensions?: Record<string, unknown> }>): number {
+  for (const e of errors) {
+    const status = STATUS_OF_CODE.get(String(e.extensions?.code));
+    if (status) return status;
+  }
+  return 400;
 }
 
 /**

@@ -183,10 +183,19 @@ describe('a failing statement (both engines)', () => {
 describe('a failing statement under a BI list (both engines)', () => {
   it('a list and a segment mutation answer ONEID_UNAVAILABLE, naming no table, and answer again once the store is back', async () => {
     const list = () => graphql('{ customersConnection(first: 5, filter: { hasWechat: true }) { totalCount edges { node { id } } } }', {});
-    await withTableAway(T.customers, async () => expectGraphqlUnavailable(await list()));
-    await withTableAway('c360_segments', async () =>
-      expectGraphqlUnavailable(await graphql('mutation { createSegment(input: { name: "away", filter: { hasWechat: true } }) { name } }', {})),
-    );
+    const exported = async (query: string) => {
+      const res = await fetch(`${world.url}/export/customers.ndjson?${query}`, { headers: { 'x-api-key': 'test-admin-key' } });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any };
+    };
+    await withTableAway(T.customers, async () => {
+      expectGraphqlUnavailable(await list());
+      // An export answers the outage as /graphql does: 503 with Retry-After, not 400.
+      expectGraphqlUnavailable(await exported('fields=id&filter=%7B%22hasWechat%22%3Atrue%7D'));
+    });
+    await withTableAway('c360_segments', async () => {
+      expectGraphqlUnavailable(await graphql('mutation { createSegment(input: { name: "away", filter: { hasWechat: true } }) { name } }', {}));
+      expectGraphqlUnavailable(await exported('fields=id&segment=away'));
+    });
     const back = await list();
     expect(back.body.errors).toBeUndefined();
     expect(back.body.data.customersConnection.totalCount).toBeGreaterThan(0);
