@@ -50,7 +50,8 @@ export interface PlanDeps {
 
 export interface SourceCalls {
   source: string;
-  estimatedCalls: number;
+  /** Null under a row scope (withinScope). */
+  estimatedCalls: number | null;
   /** Null outside a request's source accounting. */
   actualCalls: number | null;
 }
@@ -65,8 +66,8 @@ export interface PlanStep {
   /** Customers its filter key matched in the end (for a complement: the customers it excludes); null when a row scope withholds it. */
   matched: number | null;
   complement: boolean;
-  /** Wall time of the step, in milliseconds. */
-  ms: number;
+  /** Wall time of the step, in milliseconds; null under a row scope. */
+  ms: number | null;
   sources: SourceCalls[];
 }
 
@@ -74,7 +75,8 @@ export interface Plan {
   steps: PlanStep[];
   /** This page reused the plan an earlier page of the walk evaluated: its calls were made then, not now. */
   reused?: boolean;
-  estimatedCalls: number;
+  /** Null under a row scope (withinScope). */
+  estimatedCalls: number | null;
   actualCalls: number | null;
 }
 
@@ -710,7 +712,7 @@ export function createPlanner(deps: PlanDeps) {
     plan(): Plan {
       const calls = steps.flatMap((s) => s.sources);
       const actual = calls.map((c) => c.actualCalls);
-      const plan = { steps, estimatedCalls: sum(calls.map((c) => c.estimatedCalls)), actualCalls: actual.some((a) => a === null) ? null : sum(actual as number[]) };
+      const plan = { steps, estimatedCalls: sum(calls.map((c) => c.estimatedCalls ?? 0)), actualCalls: actual.some((a) => a === null) ? null : sum(actual as number[]) };
       return deps.scope ? withinScope(plan) : plan;
     },
   };
@@ -726,12 +728,15 @@ export function createPlanner(deps: PlanDeps) {
 function withinScope(plan: Plan): Plan {
   return {
     ...plan,
+    estimatedCalls: null,
     actualCalls: null,
     steps: plan.steps.map((s) => ({
       ...s,
       candidates: null,
       matched: s.capability === 'rowScope' ? s.matched : null,
-      sources: s.sources.map((c) => ({ ...c, actualCalls: null })),
+      // A verified step's estimate and its time follow the customers it was restricted to.
+      ms: null,
+      sources: s.sources.map((c) => ({ ...c, estimatedCalls: null, actualCalls: null })),
     })),
   };
 }
