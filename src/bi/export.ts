@@ -225,6 +225,9 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       const row = rowWriter(format, ask.fields);
       const after = ask.after;
       let started = false;
+      /** CSV: what failed sources left null, over the whole export, said in one line at its end. */
+      const partial: PartialGroups = new Map();
+      let written = 0;
       let out: Writable = res;
       const write = async (chunk: string) => {
         if (res.destroyed) throw new Error('client went away');
@@ -272,7 +275,11 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
             await write(chunk);
           }
           // A source that failed for some of this page's fields left them null: said after the page, as GraphQL says it beside the data.
-          if (errors?.length) await write(partialNote(format, errors));
+          if (errors?.length) {
+            if (format === 'ndjson') await write(partialNote(format, addPartial(new Map(), errors)));
+            else addPartial(partial, errors, written);
+          }
+          written += conn.edges.length;
           if (!next || res.destroyed) break;
         }
       } catch (e) {
@@ -290,7 +297,10 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
         out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
       }
       if (res.destroyed && out !== res) out.destroy();
-      else out.end();
+      else {
+        if (partial.size) out.write(partialNote('csv', partial));
+        out.end();
+      }
     }
   };
 }
@@ -314,31 +324,46 @@ function statusOf(errors: ReadonlyArray<{ extensions?: Record<string, unknown> }
   return 400;
 }
 
+/** Per source and code, the fields a failed source left null and the rows they are in. */
+export type PartialGroups = Map<string, { code: string; source: string | null; fields: Set<string>; rows: Set<number> }>;
+
 /**
- * The note after a page some of whose fields are null because a source failed: per source and
- * code, the fields and how many of the page's rows (CSV: a `#` line, as the end-of-export note).
+ * Adds a page's errors to `groups`: `offset` is the export's row number of the page's first row
+ * (the path says [customersConnection, edges, i, node, field, …]; list indexes are left out).
  */
-export function partialNote(format: 'ndjson' | 'csv', errors: ReadonlyArray<{ path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>): string {
-  const groups = new Map<string, { code: string; source: string | null; fields: Set<string>; rows: Set<number> }>();
+export function addPartial(
+  groups: PartialGroups,
+  errors: ReadonlyArray<{ path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>,
+  offset = 0,
+): PartialGroups {
   for (const e of errors) {
     const code = typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
     const source = typeof e.extensions?.source === 'string' ? e.extensions.source : null;
     const key = `${code}\u0000${source}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { code, source, fields: new Set(), rows: new Set() }));
-    // [customersConnection, edges, i, node, field, …]: the row and the field path, list indexes left out.
     const path = e.path ?? [];
-    if (typeof path[2] === 'number') g.rows.add(path[2]);
+    if (typeof path[2] === 'number') g.rows.add(offset + path[2]);
     const field = path
       .slice(4)
       .filter((p) => typeof p === 'string')
       .join('.');
     if (field) g.fields.add(field);
   }
+  return groups;
+}
+
+/**
+ * The note saying which fields failed sources left null, and in how many rows. NDJSON: a line
+ * after each such page (`_partial`). CSV: one `#` line at the end, over the whole export and
+ * without commas, so that a reader that skips comments reads the rows as they are.
+ */
+export function partialNote(format: 'ndjson' | 'csv', groups: PartialGroups): string {
   const sources = [...groups.values()].map((g) => ({ source: g.source, code: g.code, fields: [...g.fields].sort(), rows: g.rows.size }));
-  const message = 'some fields of the rows above are null: a source did not answer for them';
-  if (format === 'ndjson') return JSON.stringify({ _partial: { code: 'PARTIAL_DATA', message, sources } }) + '\n';
-  return `# ${message}: ${sources.map((s) => `${s.source ?? 'gateway'} ${s.code} (${s.fields.join(' ') || 'row'}, ${s.rows} rows)`).join('; ')}\r\n`;
+  if (format === 'ndjson')
+    return JSON.stringify({ _partial: { code: 'PARTIAL_DATA', message: 'some fields of the rows above are null: a source did not answer for them', sources } }) + '\n';
+  const parts = sources.map((s) => `${s.source ?? 'gateway'} ${s.code} in ${s.fields.join(' ') || 'the row'} of ${s.rows} rows`);
+  return `# some fields are null where a source did not answer for them: ${parts.join('; ')}\r\n`;
 }
 
 interface Connection {
