@@ -772,10 +772,11 @@ export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders
         return 0;
       case 'golden': {
         // As the planner runs it: the sources holding the field find candidates (one search, or
-        // every record read), and survivorship is verified on them, taken at a tenth as below.
+        // every record read), and survivorship is verified on them: at most every record of those
+        // sources, when the value is everyone's (the estimate is a budget's bound, not a guess).
         const holders = registry.providing('profile').filter((p) => p.capability.fields.includes(l.field));
         const find = sum(holders.map((p) => (p.capability.searchable?.includes(l.field) ? 1 : full(p.name))));
-        return find + Math.ceil(sum(holders.map((p) => full(p.name))) / 10);
+        return find + sum(holders.map((p) => full(p.name)));
       }
       case 'orders':
       case 'lifetimeValue':
