@@ -34,6 +34,7 @@ import { scopeCheck } from '../access/row-scope';
 import type { Admission } from '../access/rate-limit';
 import { formatErrorFor } from '../graphql';
 import { safeError } from '../observability/scrub';
+import { bounded } from '../errors';
 import { bindFeed } from './binding';
 import { Flow, type Delivery, type ScopeFilter } from './hub';
 import type { CustomerChange, CustomerChangeKind } from './changes';
@@ -239,7 +240,7 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       if (coerced.errors)
         return asResponse(
           400,
-          coerced.errors.map((e) => ({ message: e.message, extensions: { code: 'BAD_USER_INPUT' } })),
+          coerced.errors.map((e) => ({ message: bounded(e.message), extensions: { code: 'BAD_USER_INPUT' } })),
         );
       const tooComplex = checkLimits(measureOperation(schema, document, operation, variables, limits.defaultListSize), limits, gw.config.limits.maxIds);
       if (tooComplex) return asResponse(400, [tooComplex]);

@@ -361,6 +361,10 @@ describe('Change feed: refused requests', () => {
         expect({ status: onGraphql.status, codes: onGraphql.body.errors.map((e: any) => e.extensions.code) }).toEqual({ status, codes: ['BAD_USER_INPUT'] });
       }
     }
+    // A 100 KB value is quoted short, as /graphql quotes it.
+    const huge = await refusal({ body: JSON.stringify({ query: SUB, variables: { k: ['x'.repeat(100_000)] } }) });
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors[0].message.length).toBeLessThan(1000);
     expect(world.gw.feed.size()).toBe(0);
   });
 
