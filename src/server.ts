@@ -116,6 +116,15 @@ function methodNotAllowed(res: http.ServerResponse, allow: readonly string[]) {
   sendJson(res, 405, { errors: [{ message: `use ${allow.join(' or ')}`, extensions: { code: 'BAD_REQUEST' } }] }, { allow: allow.join(', ') });
 }
 
+/** The request target as a URL (parsed once: this is every request's path), or null when none parses. */
+function parseTarget(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : crypto.randomUUID();
@@ -185,7 +194,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
     let release: (() => void) | undefined;
     try {
       // Node hands over any request target (`//[`); one URL cannot parse must be a 400, not a rejection that ends the process.
-      const url = URL.canParse(req.url ?? '/', 'http://localhost') ? new URL(req.url ?? '/', 'http://localhost') : null;
+      const url = parseTarget(req.url);
       if (!url) return sendGraphQLError(res, 400, 'BAD_REQUEST', 'the request target is not a valid URL');
       // CORS first, for every route: a preflight carries no credentials.
       cors.decorate(req, res);
