@@ -12,10 +12,11 @@
  *
  * Replays: the timestamp is signed with the body, so a captured request is refused once the
  * tolerance has passed; within it, event ids make a second delivery a no-op (an id already
- * applied for that source, or being applied by a delivery racing this one, is skipped and counted
- * in `duplicates`). Each id is claimed in OneID before anything is applied, one insert under a
- * unique key (`idmap/webhook-events.ts`), and given back if the delivery then fails; claims are
- * kept for WEBHOOK_EVENT_RETENTION_MS, far longer than the tolerance.
+ * applied for that source is skipped and counted in `duplicates`; one a racing delivery is still
+ * applying is answered 409 EVENT_IN_PROGRESS, to be retried). Each id is claimed in OneID before
+ * anything is applied, one insert under a unique key (`idmap/webhook-events.ts`), marked applied
+ * after, and given back if the delivery then fails; claims are kept for
+ * WEBHOOK_EVENT_RETENTION_MS, far longer than the tolerance.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
@@ -161,7 +162,7 @@ export function webhookRoute(gw: Gateway) {
       throw e;
     }
   };
-  /** Gives back the ids of a delivery that failed. Never fatal: ids it cannot give back are answered as duplicates until pruned (the next full resolution reads their records in any case). */
+  /** Gives back the ids of a delivery that failed. Never fatal: ids it cannot give back are answered EVENT_IN_PROGRESS until their claim is stale (WEBHOOK_CLAIM_STALE_MS), then taken over. */
   const release = async (source: string, eventIds: ReadonlySet<string>) => {
     try {
       await oneid(releaseEvents(gw.oneidDb, source, [...eventIds]));
