@@ -163,7 +163,10 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.code, ...e.extra } }] }));
     };
-    if (req.method !== 'GET') return (fail(new ExportError(405, 'BAD_REQUEST', 'use GET')), true);
+    if (req.method !== 'GET') {
+      res.setHeader('allow', 'GET');
+      return (fail(new ExportError(405, 'BAD_REQUEST', 'use GET')), true);
+    }
     const viewer = await gw.access.authenticate(req);
     const apollo = viewer && gw.apollos.get(viewer.role);
     if (!viewer || !apollo) return (fail(new ExportError(401, 'UNAUTHENTICATED', 'Missing or invalid credentials')), true);

@@ -322,6 +322,7 @@ describe('Gateway API: operations endpoints', () => {
       ['/graphql', ['PUT', 'DELETE', 'PATCH'], 'GET, POST'],
       ['/graphql/stream', ['PUT', 'DELETE'], 'GET, POST'],
       ['/webhooks/scrm', ['GET', 'PUT'], 'POST'],
+      ['/export/customers.ndjson', ['POST', 'PUT', 'DELETE'], 'GET'],
     ];
     for (const [path, methods, allow] of endpoints) {
       for (const method of methods) {
