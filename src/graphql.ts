@@ -3,7 +3,7 @@
  * Errors built deliberately (src/errors.ts, or graphql's own validation) reach the client
  * with their code; anything else is logged with the request id and masked.
  */
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextDidEncounterErrors, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -72,6 +72,19 @@ function persistedQueryRefusal(original: unknown): GraphQLFormattedError | undef
   return message ? { message, extensions: { code: 'BAD_REQUEST' } } : undefined;
 }
 
+/** The request an error arose in, set before it is formatted (formatError itself is given no context). */
+const REQUEST_ID = Symbol('c360.requestId');
+
+/**
+ * Marks errors with their request's id, so that an unexpected one is logged with it: the operator
+ * finds the request line (role, operation, time) of the failure. Apollo calls `didEncounterErrors`
+ * before it formats; the change feed marks a change's errors before it formats them.
+ */
+export function markRequest(errors: readonly unknown[], requestId: string | undefined): void {
+  if (!requestId) return;
+  for (const e of errors) if (e && typeof e === 'object') (e as { [REQUEST_ID]?: string })[REQUEST_ID] = requestId;
+}
+
 export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeatFilter()) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // The parser's token limit and the pre-validation counts are query limits, not syntax or validation errors.
@@ -94,7 +107,8 @@ export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeat
     // outage repeating the same error is logged once per interval, with how often it recurred.
     const err = safeError(original);
     const { log: now, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
-    if (now) log.error({ err, path: formatted.path, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'unexpected error');
+    const requestId = (error as { [REQUEST_ID]?: string } | null)?.[REQUEST_ID];
+    if (now) log.error({ ...(requestId ? { requestId } : {}), err, path: formatted.path, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'unexpected error');
     return { message: 'Unexpected error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
@@ -124,6 +138,10 @@ class ObservedRequest {
     private readonly lines: Logger,
     private readonly started: bigint,
   ) {}
+
+  async didEncounterErrors({ errors, contextValue }: GraphQLRequestContextDidEncounterErrors<Context>): Promise<void> {
+    markRequest(errors, contextValue?.requestId);
+  }
 
   async willSendResponse({ response, operationName, errors, contextValue }: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
     const body = response.body.kind === 'single' ? response.body.singleResult : undefined;

@@ -32,7 +32,7 @@ import { beginAudit } from '../access/audit';
 import { checkLimits, checkDocumentLimits, documentLimitsRule, measureDocument, measureOperation } from '../access/limits';
 import { scopeCheck } from '../access/row-scope';
 import type { Admission } from '../access/rate-limit';
-import { formatErrorFor } from '../graphql';
+import { formatErrorFor, markRequest } from '../graphql';
 import { safeError } from '../observability/scrub';
 import { bounded } from '../errors';
 import { bindFeed } from './binding';
@@ -259,7 +259,11 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       return { schema, document, operationName: params.operationName, variableValues: variables, contextValue: contextValue as unknown as OpContext };
     },
     subscribe: (args) => subscribe(args, stateOf.get(args.contextValue as object)!),
-    onNext: (_ctx, _req, result) => (result.errors?.length ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) as never } : undefined),
+    onNext: (_ctx, req, result) => {
+      if (!result.errors?.length) return undefined;
+      markRequest(result.errors, req.context.requestId);
+      return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) as never };
+    },
   });
 
   const route = (async (req, res, url, readBody) => {
