@@ -162,9 +162,9 @@ class RequestLoaders {
     return (this.nowIso ??= new Date(this.madeAt).toISOString());
   }
 
-  /** A new loader set over the same deps, request time and account, with empty caches (`freshLoaders`). */
-  fresh(): RequestLoaders {
-    return new RequestLoaders(this.deps, this.now, this.account);
+  /** A new loader set over the same deps and request time, with empty caches, booking to `account` (`freshLoaders`). */
+  fresh(account: SourceAccount = this.account): RequestLoaders {
+    return new RequestLoaders(this.deps, this.now, account);
   }
 
   // ----- OneID -----
@@ -354,9 +354,10 @@ const sourceRecordCacheKey = (k: SourceRecordKey) => `${k.source}\u0000${k.recor
 /**
  * A new loader set over the same deps and request time, with empty caches. BI plans verify
  * customers batch after batch with one each, so a walk over every customer does not keep
- * every record it read in the request's caches.
+ * every record it read in the request's caches. Given an `account`, its calls are booked there
+ * instead of the request's (a row-scoped plan's calls must not reach `extensions.sources`).
  */
-export function freshLoaders(loaders: Loaders): Loaders {
+export function freshLoaders(loaders: Loaders, account?: SourceAccount): Loaders {
   if (!(loaders instanceof RequestLoaders)) throw new Error('freshLoaders: not a loader set made by createLoaders');
-  return loaders.fresh();
+  return loaders.fresh(account);
 }

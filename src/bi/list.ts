@@ -6,7 +6,7 @@
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Context } from '../context';
 import { badUserInput, queryTooComplex } from '../errors';
-import type { BiDeps, BiRole, Loaders } from '../loaders';
+import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders';
 import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
 import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
 import { estimateCalls } from './plan';
@@ -142,10 +142,16 @@ export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter
   return (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount();
 }
 
+/**
+ * Under a row scope the conditions run over every customer and the scope last, so the calls they
+ * make grow with customers outside it: the plan withholds them (plan.ts `withinScope`), and they
+ * are booked to an account of their own, not to the request's `extensions.sources`, which would
+ * otherwise tell a sales user whether anyone anywhere matches `{ city: X }`.
+ */
 function planDeps(ctx: Context, role: BiRole) {
   const scope = role.scope;
   return {
-    loaders: ctx.loaders,
+    loaders: scope ? freshLoaders(ctx.loaders, new Map()) : ctx.loaders,
     store: biOf(ctx).store,
     rules: ctx.insights.rules,
     scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, { ...ctx, loaders }, ids) : undefined,

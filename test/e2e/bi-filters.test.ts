@@ -289,6 +289,24 @@ describe('BI filters: a row-scoped role', () => {
     expect([sales.plan.estimatedCalls, sales.plan.actualCalls]).toEqual([null, null]);
     expect(admin.plan.estimatedCalls).toBeGreaterThan(0);
   });
+
+  it('is not told by extensions.sources what its plan withholds: calls that follow customers outside its scope', async () => {
+    // A tier many customers hold and one nobody holds, then a verified condition: its helpdesk calls
+    // follow the tier's matches over every customer, before the scope.
+    const tiered = (tier: string) => ({ and: [{ memberTier: tier }, { openTickets: { min: 1 } }] });
+    const calls = async (filter: unknown, key: string) => {
+      const { body } = await world.query('query ($f: CustomerFilter) { customersConnection(first: 10, filter: $f) { totalCount } }', { f: filter }, { 'x-api-key': key });
+      expect(body.errors).toBeUndefined();
+      const sources: Record<string, { calls: number }> = body.extensions?.sources ?? {};
+      return { total: body.data.customersConnection.totalCount, calls: Object.fromEntries(Object.entries(sources).map(([s, u]) => [s, u.calls])) };
+    };
+    const admin = await calls(tiered('gold'), apiKeyFor('admin'));
+    expect(admin.calls.support).toBeGreaterThan(0);
+    expect((await calls(tiered('no_such_tier'), apiKeyFor('admin'))).calls.support).toBeUndefined();
+    const sales = [await calls(tiered('gold'), apiKeyFor('sales')), await calls(tiered('no_such_tier'), apiKeyFor('sales'))];
+    expect(sales[1].total).toBe(0);
+    expect(sales[0].calls).toEqual(sales[1].calls);
+  });
 });
 
 describe('BI filters: estimates that follow the plan', () => {
