@@ -30,6 +30,8 @@ export interface Context {
   stewardship?: Stewardship;
   /** BI list evaluations shared by the requests of one export (src/bi/list.ts): it pages through one plan. */
   listEvaluations?: ListEvaluations;
+  /** The key timeline cursors are sealed with (src/timeline/cursor.ts); absent: the process's own. */
+  timelineCursorKey?: Buffer;
 }
 
 /** BI list evaluations by (filter, order, viewer); opaque here (src/bi/list.ts fills it). */
@@ -41,6 +43,7 @@ export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries' |
   log: Logger;
   insights: InsightsRuntime;
   stewardship?: Stewardship;
+  timelineCursorKey?: Buffer;
 };
 
 /**
@@ -68,6 +71,7 @@ export function createContext(deps: ContextDeps, requestId: string, viewer: View
     log: deps.log.child({ requestId }),
     insights: deps.insights,
     stewardship: deps.stewardship,
+    timelineCursorKey: deps.timelineCursorKey,
     ...extra,
   };
 }

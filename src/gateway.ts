@@ -32,6 +32,7 @@ import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
 import type { BiDeps } from './loaders';
 import { StartupError, systemErrorLine } from './errors';
+import { cursorKey } from './timeline/cursor';
 
 export interface Gateway {
   config: Config;
@@ -151,6 +152,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       ...EVENT_VALUES.map((value) => [`TimelineEvent.${value}`, (e: unknown) => eventOrigin(registry.eventFields, e, value)] as const),
       ['CustomerTag.reason', (t) => (t as { reasonFrom?: string[] }).reasonFrom ?? null],
     ]),
+    // An event's id is its system's, which may be the record's own id (a WeChat follow: the openid;
+    // a WeCom contact added: the external userid): shown as the role shows the record id.
+    embeds: new Map([['TimelineEvent.id', 'recordId']]),
     log,
   });
   const feed = createHub({ db: oneidDb, log, options: opts.feed });
@@ -189,6 +193,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     insights,
     stewardship: stewardshipFor(idmap),
     bi,
+    ...(config.access.hashKey ? { timelineCursorKey: cursorKey(config.access.hashKey) } : {}),
     ...(tracing.enabled ? { span: tracing.span } : {}),
   };
 

@@ -79,6 +79,8 @@ export interface AccessOptions {
   optionalTypes?: ReadonlySet<string>;
   /** Derived fields and the field each takes its value from (see RoleSchemaOptions.derived). */
   derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
+  /** Fields whose text may quote a sibling's value (see RoleSchemaOptions.embeds). */
+  embeds?: ReadonlyMap<string, string>;
   /** How long a request waits for its audit rows to commit (the request path's OneID deadline, config oneid.timeoutMs); null for no deadline. */
   auditTimeoutMs?: number | null;
 }
@@ -100,7 +102,7 @@ export interface Access {
 export async function createAccess(opts: AccessOptions): Promise<Access> {
   const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
   for (const w of [...policy.warnings, hashKeyWarning(policy, opts.hashKey) ?? []].flat()) opts.log?.warn(w);
-  const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey, derived: opts.derived });
+  const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey, derived: opts.derived, embeds: opts.embeds });
   const authenticate = createAuthenticator(opts.auth, {
     roles: policy.roles.keys(),
     baseDir: opts.baseDir,

@@ -58,6 +58,12 @@ export interface RoleSchemaOptions extends MaskOptions {
    * that field unmasked gets null here too: derived data keeps its origin's classification.
    */
   derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
+  /**
+   * Fields whose text may quote a sibling's value: `Type.field` → the sibling (a WeChat follow's
+   * event id is `scrm:followed:<openid>`, its `recordId`). Where the role does not read the sibling
+   * unmasked, the quoted value is shown as the sibling is: masked (hashed), or `***` where absent.
+   */
+  embeds?: ReadonlyMap<string, string>;
 }
 
 /** Builds every role's schema. Throws PolicyError when a role's schema would be invalid (e.g. it can query nothing). */
@@ -170,8 +176,18 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     const [t, f] = ref.split('.');
     return !!visible.get(t)?.has(f) && !role.masks.has(ref);
   };
+  /** The role's view of a quoted sibling's value (`embeds`), or null where it reads the sibling unmasked. */
+  const quotedAs = (typeName: string, sibling: string): ((raw: unknown, parent: unknown) => string) | null => {
+    const ref = `${typeName}.${sibling}`;
+    if (readsUnmasked(ref)) return null;
+    const mask = role.masks.get(ref);
+    if (!visible.get(typeName)?.has(sibling) || !mask) return () => REDACTED;
+    const apply = fieldMasker(fullSchema, typeName, mask, opts, true);
+    return (raw, parent) => String(apply(raw, parent).value ?? REDACTED);
+  };
+
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
-    const mapped = mapOwnField(config, fieldName, typeName);
+    const mapped = embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName);
     const originOf = opts.derived?.get(`${typeName}.${fieldName}`);
     if (!mapped || !originOf) return mapped;
     if (isNonNullType(mapped.type)) throw new PolicyError(`${where}: derived field ${typeName}.${fieldName} must be nullable to be withheld`);
@@ -183,6 +199,22 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
         const origins = origin == null ? [] : typeof origin === 'string' ? [origin] : origin;
         return origins.some((o) => !readsUnmasked(o)) ? null : resolve(src, args, ctx, info);
       },
+    };
+  };
+
+  const embedding = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    const sibling = opts.embeds?.get(`${typeName}.${fieldName}`);
+    const shown = mapped && sibling ? quotedAs(typeName, sibling) : null;
+    if (!mapped || !sibling || !shown) return mapped;
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    return {
+      ...mapped,
+      resolve: (src, args, ctx, info) =>
+        then(resolve(src, args, ctx, info), (v) => {
+          const raw = src && typeof src === 'object' ? (src as Record<string, unknown>)[sibling] : undefined;
+          if (typeof v !== 'string' || typeof raw !== 'string' || raw === '' || !v.includes(raw)) return v;
+          return v.split(raw).join(shown(raw, src));
+        }),
     };
   };
 

@@ -1,24 +1,60 @@
 /**
  * Timeline cursors: an opaque string for a position in the event order (time, kind, source, id), so a
  * page starts strictly after the last event the client saw, whatever arrived since, and pages
- * never skip or repeat an event. Opaque to clients; stable across gateway restarts.
+ * never skip or repeat an event. Stable across gateway restarts that keep the key.
+ *
+ * Opaque in earnest: a position's id is its system's event id, which may be the record's own id (a
+ * WeChat follow's is the openid, a WeCom contact's the external userid), personal data that most
+ * roles see only hashed. So the position is sealed (AES-256-GCM) under a key derived from the
+ * config's `access.hashKey`; without one, under a key made at start-up (cursors then last as long
+ * as the process). The IV is derived from the position, so one position always has one cursor.
  */
+import crypto from 'node:crypto';
 import { instantFromIso } from '../canonical';
 import { isSourceName } from '../vocabulary';
 import { isEventKind } from '../vocabulary/event-order';
 import type { TimelinePosition } from './merge';
 
-const VERSION = 't2';
+const VERSION = 't3';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
-export function encodeCursor(p: TimelinePosition): string {
-  return Buffer.from(JSON.stringify([VERSION, p.at, p.kind, p.source, p.id]), 'utf8').toString('base64url');
+/** The key cursors are sealed with, derived from a secret (the config's `access.hashKey`). */
+export function cursorKey(secret: string): Buffer {
+  return crypto.createHmac('sha256', secret).update('c360 timeline cursor').digest();
+}
+
+let processKey: Buffer | undefined;
+/** The key of a gateway configured without a secret: random, this process's own. */
+const defaultKey = () => (processKey ??= crypto.randomBytes(32));
+
+export function encodeCursor(p: TimelinePosition, key: Buffer = defaultKey()): string {
+  const plain = Buffer.from(JSON.stringify([VERSION, p.at, p.kind, p.source, p.id]), 'utf8');
+  const iv = crypto.createHmac('sha256', key).update(plain).digest().subarray(0, IV_BYTES);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+function open(cursor: string, key: Buffer): string | null {
+  const raw = Buffer.from(cursor, 'base64url');
+  if (raw.length <= IV_BYTES + TAG_BYTES) return null;
+  try {
+    const decipher = crypto.createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** The position a cursor names, or null when the string is not a cursor this gateway handed out. */
-export function decodeCursor(cursor: string): TimelinePosition | null {
+export function decodeCursor(cursor: string, key: Buffer = defaultKey()): TimelinePosition | null {
+  const plain = open(cursor, key);
+  if (plain === null) return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    parsed = JSON.parse(plain);
   } catch {
     return null;
   }

@@ -564,6 +564,52 @@ describe('Access: derived values per role (every value of a timeline event)', ()
   });
 });
 
+/**
+ * A timeline event's id is its system's, and some systems' event ids are the record's own id (a
+ * WeChat follow's is the openid; a WeCom contact added, the external userid and the staff member):
+ * a role that sees the record id hashed must not read it raw in the event's id, nor in a cursor.
+ */
+describe('Access: timeline ids and cursors quote no record id the role sees hashed', () => {
+  const TIMELINE = `query($id: ID!, $first: Int, $after: String) { customer(id: $id) { timeline(first: $first, after: $after) { edges { cursor node { id kind source recordId } } pageInfo { endCursor hasNextPage } } } }`;
+  const rawIds = (edges: any[]) => [...new Set(edges.filter((e) => PSEUDONYMOUS.includes(e.node.source)).map((e) => e.node.recordId as string))];
+
+  it.each(ROLES.filter((r) => r !== 'admin').map((role) => ({ role })))('$role reads them as it reads the record id', async ({ role }) => {
+    let checked = 0;
+    for (const subject of [owned, platforms]) {
+      const admin = (await send(TIMELINE, { id: subject.id, first: 100 }, as('admin'))).body.data.customer.timeline.edges;
+      const { body } = await send(TIMELINE, { id: subject.id, first: 100 }, as(role));
+      expect(body.errors).toBeUndefined();
+      if (!body.data.customer) continue; // out of the sales team's scope
+      const edges = body.data.customer.timeline.edges;
+      expect(edges.length).toBe(admin.length);
+      const text = JSON.stringify(body) + edges.map((e: any) => Buffer.from(e.cursor, 'base64url').toString('latin1')).join('');
+      for (const raw of rawIds(admin)) expect({ raw, quoted: text.includes(raw) }).toEqual({ raw, quoted: false });
+      edges.forEach((e: any, i: number) => {
+        const a = admin[i].node;
+        // The id quotes the record id as the role reads it: the same id where it reads it as is.
+        expect(e.node.id).toBe(a.id.split(a.recordId).join(e.node.recordId));
+        if (a.id.includes(a.recordId) && PSEUDONYMOUS.includes(a.source)) checked++;
+      });
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('pages with its cursors as the admin does: one event a page, the same events in the same order', async () => {
+    const all = (await send(TIMELINE, { id: platforms.id, first: 100 }, as('marketing'))).body.data.customer.timeline.edges.map((e: any) => e.node.id);
+    const walked: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 200; i++) {
+      const { body } = await send(TIMELINE, { id: platforms.id, first: 1, after }, as('marketing'));
+      expect(body.errors).toBeUndefined();
+      const t = body.data.customer.timeline;
+      walked.push(...t.edges.map((e: any) => e.node.id));
+      if (!t.pageInfo.hasNextPage) break;
+      after = t.pageInfo.endCursor;
+    }
+    expect(walked).toEqual(all);
+  });
+});
+
 describe('Access: derived values per role (tag reasons)', () => {
   // The "unhappy" rule reads a ticket's satisfaction score: its reason names a ticket and its rating.
   const TAGS = `query($id: ID!) { customer(id: $id) { tags { rule reason } } }`;
