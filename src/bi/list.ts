@@ -51,6 +51,20 @@ export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filte
   return node;
 }
 
+/**
+ * A value order sorts by the order summary's lifetime value, and its cursors carry that value: a
+ * role that cannot select `orderSummary` may not sort by it, refused as selecting it would be.
+ */
+export function checkedOrder(order: CustomerOrder, schema: GraphQLSchema): CustomerOrder {
+  const customer = schema.getType('Customer') as { getFields(): Record<string, unknown> } | undefined;
+  if (order !== 'ID_ASC' && !('orderSummary' in (customer?.getFields() ?? {}))) {
+    throw new GraphQLError('Cannot query field "orderSummary" on type "Customer".', {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', field: 'orderBy', http: { status: 400 } },
+    });
+  }
+  return order;
+}
+
 /** The page size asked, within the role's limit. */
 export function pageSize(first: number | null | undefined, role: BiRole, fallback = 100): number {
   const n = first ?? Math.min(fallback, role.maxPage);
@@ -102,8 +116,8 @@ function walkCache(bi: BiDeps) {
 export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: ListArgs, filterPath = 'filter'): Promise<CustomerPage> {
   const role = roleOf(ctx);
   const first = pageSize(args.first, role);
-  const order: CustomerOrder = args.orderBy ?? 'ID_ASC';
   const node = checkedFilter(args.filter ?? null, schema, filterPath);
+  const order = checkedOrder(args.orderBy ?? 'ID_ASC', schema);
   const bi = biOf(ctx);
   const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
   const key = JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);

@@ -32,11 +32,17 @@ let truth: Truth;
 /** An analyst whose budget is under one source call (1,000 each): a filter calling any source is refused, its estimate in the message. */
 const TIGHT_KEY = 'test-tight-analyst-key';
 let policyDir: string;
+/** A role that lists customers but may not read their order summary. */
+const TIER_KEY = 'test-tier-lister-key';
 
 beforeAll(async () => {
   policyDir = tempDir('bi-filters');
   const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
   policy.roles.tight_analyst = { extends: 'analyst', description: 'analyst with a budget under one source call', limits: { maxCost: 999 } };
+  policy.roles.tier_lister = {
+    description: 'lists customers by member tier; no order summary',
+    grant: { Query: ['customersConnection'], Customer: ['id', 'memberTier'], CustomerConnection: ['*'], CustomerEdge: ['*'], CustomerPageInfo: ['*'] },
+  };
   fs.writeFileSync(path.join(policyDir, 'access.json'), JSON.stringify(policy));
   world = await startTestWorld({
     people: 600,
@@ -45,6 +51,7 @@ beforeAll(async () => {
     configPatch: (raw) => {
       raw.access.policyFile = path.join(policyDir, 'access.json');
       raw.auth.apiKeys.push({ name: 'test-tight-analyst', role: 'tight_analyst', sha256: hashApiKey(TIGHT_KEY) });
+      raw.auth.apiKeys.push({ name: 'test-tier-lister', role: 'tier_lister', sha256: hashApiKey(TIER_KEY) });
     },
   });
   const oneid = world.gw.oneidDb;
@@ -306,6 +313,23 @@ describe('BI filters: a row-scoped role', () => {
     const sales = [await calls(tiered('gold'), apiKeyFor('sales')), await calls(tiered('no_such_tier'), apiKeyFor('sales'))];
     expect(sales[1].total).toBe(0);
     expect(sales[0].calls).toEqual(sales[1].calls);
+  });
+});
+
+describe('BI filters: ordering by a field the role cannot read', () => {
+  it('refuses a lifetime-value order (its cursors carry the value) to a role without orderSummary, as selecting it would be', async () => {
+    const list = (orderBy: string) =>
+      world.query(`{ customersConnection(first: 3, orderBy: ${orderBy}) { edges { cursor node { id memberTier } } } }`, undefined, { 'x-api-key': TIER_KEY });
+    expect((await list('ID_ASC')).body.data.customersConnection.edges).toHaveLength(3);
+    for (const orderBy of ['LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC']) {
+      const { status, body } = await list(orderBy);
+      expect({ orderBy, status, data: body.data?.customersConnection ?? null, errors: body.errors?.map((e: any) => [e.extensions.code, e.message]) }).toEqual({
+        orderBy,
+        status: 400,
+        data: null,
+        errors: [['GRAPHQL_VALIDATION_FAILED', 'Cannot query field "orderSummary" on type "Customer".']],
+      });
+    }
   });
 });
 
