@@ -176,14 +176,17 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     const [t, f] = ref.split('.');
     return !!visible.get(t)?.has(f) && !role.masks.has(ref);
   };
-  /** The role's view of a quoted sibling's value (`embeds`), or null where it reads the sibling unmasked. */
-  const quotedAs = (typeName: string, sibling: string): ((raw: unknown, parent: unknown) => string) | null => {
+  /** The role's view of a quoted sibling's value (`embeds`), and whether that is the value itself. */
+  const quotedAs = (typeName: string, sibling: string): ((raw: string, parent: unknown) => { value: string; unmasked: boolean }) => {
     const ref = `${typeName}.${sibling}`;
-    if (readsUnmasked(ref)) return null;
+    if (readsUnmasked(ref)) return (raw) => ({ value: raw, unmasked: true });
     const mask = role.masks.get(ref);
-    if (!visible.get(typeName)?.has(sibling) || !mask) return () => REDACTED;
+    if (!visible.get(typeName)?.has(sibling) || !mask) return () => ({ value: REDACTED, unmasked: false });
     const apply = fieldMasker(fullSchema, typeName, mask, opts, true);
-    return (raw, parent) => String(apply(raw, parent).value ?? REDACTED);
+    return (raw, parent) => {
+      const { value, unmasked } = apply(raw, parent);
+      return { value: unmasked ? raw : String(value ?? REDACTED), unmasked };
+    };
   };
 
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
@@ -202,10 +205,14 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     };
   };
 
+  /** A field quoting a sibling's value (`embeds`): the quote masked as the sibling is, or, unmasked, audited as the sibling is. */
   const embedding = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
     const sibling = opts.embeds?.get(`${typeName}.${fieldName}`);
-    const shown = mapped && sibling ? quotedAs(typeName, sibling) : null;
-    if (!mapped || !sibling || !shown) return mapped;
+    if (!mapped || !sibling) return mapped;
+    const siblingRef = `${typeName}.${sibling}`;
+    const shown = quotedAs(typeName, sibling);
+    const rule = policy.personal.get(siblingRef);
+    const isPersonal = rule ? personalTest(fullSchema, typeName, rule) : () => false;
     const resolve = mapped.resolve ?? defaultFieldResolver;
     return {
       ...mapped,
@@ -213,7 +220,10 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
         then(resolve(src, args, ctx, info), (v) => {
           const raw = src && typeof src === 'object' ? (src as Record<string, unknown>)[sibling] : undefined;
           if (typeof v !== 'string' || typeof raw !== 'string' || raw === '' || !v.includes(raw)) return v;
-          return v.split(raw).join(shown(raw, src));
+          const quoted = shown(raw, src);
+          if (!quoted.unmasked) return v.split(raw).join(quoted.value);
+          if (isPersonal(src)) auditCollectorOf(ctx)?.notePersonal(info.path, siblingRef);
+          return v;
         }),
     };
   };

@@ -1016,6 +1016,19 @@ describe('Access: audit of personal data read unmasked', () => {
     expect(log.body.data.auditLog).toContainEqual({ requestId, principal: 'test-admin', role: 'admin', fields: JSON.parse(row.fields) });
   });
 
+  it('audits a timeline event id that quotes a WeChat or WeCom record id as the record id it is', async () => {
+    const requestId = `access-audit-event-ids-${crypto.randomUUID()}`;
+    const { body } = await send(
+      `query EventIds($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [FOLLOWED, UNFOLLOWED, WECOM_CONTACT_ADDED]) { edges { node { id } } } } }`,
+      { id: platforms.id },
+      as('admin', { 'x-request-id': requestId }),
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customer.timeline.edges.length).toBeGreaterThan(0);
+    const rows = await auditRows(requestId);
+    expect(rows.map((r: any) => [r.customer_id, JSON.parse(r.fields)])).toEqual([[platforms.id, ['TimelineEvent.recordId']]]);
+  });
+
   it('names a token caller by its subject', async () => {
     const requestId = `access-audit-jwt-${crypto.randomUUID()}`;
     const token = await sign('RS256', { role: 'sales', teams: ['team_north'] }, { sub: 'rep-wang@c360.test' });
