@@ -384,7 +384,8 @@ const unknownOperationType = (kind: string) =>
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
   });
 
-const notPersisted = () =>
+/** What a persisted-only role is answered for a document not in the safelist (HTTP 403), on /graphql and /graphql/stream. */
+export const notPersisted = () =>
   new GraphQLError('This role may only run persisted operations (send one from the safelist)', {
     extensions: { code: 'FORBIDDEN', http: { status: 403 } },
   });

@@ -29,7 +29,7 @@ import { createHandler, type OperationArgs, type Request as SseRequest, type Res
 import type { Gateway } from '../gateway';
 import { createContext, type Context, type Viewer } from '../context';
 import { beginAudit } from '../access/audit';
-import { checkLimits, checkDocumentLimits, documentLimitsRule, measureDocument, measureOperation } from '../access/limits';
+import { checkLimits, checkDocumentLimits, documentLimitsRule, measureDocument, measureOperation, notPersisted } from '../access/limits';
 import { scopeCheck } from '../access/row-scope';
 import type { Admission } from '../access/rate-limit';
 import { formatErrorFor, markRequest } from '../graphql';
@@ -210,7 +210,8 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
     authenticate: () => null,
     onSubscribe(req, params) {
       const { schema, viewer, requestId, flow } = req.context;
-      const limits = gw.access.policy.roles.get(viewer.role)!.limits;
+      const role = gw.access.policy.roles.get(viewer.role)!;
+      const limits = role.limits;
       let document: DocumentNode;
       try {
         document = parse(params.query, { maxTokens: limits.maxTokens });
@@ -234,6 +235,9 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
           400,
           errors.map((e) => new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
         );
+      // A persisted-only role runs only the safelist's documents, as written: here as on /graphql (limits.ts).
+      if (role.persistedOnly && gw.access.policy.safelist.get(crypto.createHash('sha256').update(params.query).digest('hex')) !== params.query)
+        return asResponse(403, [notPersisted()]);
       const variables = (params.variables ?? {}) as Record<string, unknown>;
       // Before the stream opens, as /graphql does before executing: a variable of the wrong type is the client's mistake.
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);

@@ -4,6 +4,7 @@
  * source's webhook, or another process writing OneID's link log arrive with their kinds and ids;
  * roles are scoped as for queries; a slow reader's buffer stays bounded; a drain ends open streams.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,8 @@ import { normalizePhone } from '../../src/canonical';
 import { createGateway, type Gateway } from '../../src/gateway';
 import { startServer, type RunningServer } from '../../src/server';
 import { createLogger } from '../../src/observability/logger';
+import { hashApiKey } from '../../src/access';
+import { tempDir } from '../helpers/tmp';
 
 const WAIT_MS = 30_000;
 let world: TestWorld;
@@ -132,8 +135,25 @@ const readAll = async (res: http.IncomingMessage) => {
   return JSON.parse(text);
 };
 
+/** A support app whose role runs only its safelist (`persistedOnly`): one subscription is listed. */
+const KIOSK_KEY = 'test-support-kiosk-key';
+const LISTED = 'subscription Listed { customerChanged { kind customerId } }';
+
 beforeAll(async () => {
-  world = await startTestWorld({ people: 200, seed: 21 });
+  const dir = tempDir('feed-safelist');
+  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
+  policy.safelist = 'safelist.json';
+  policy.roles.support_kiosk = { extends: 'support', description: 'a support app: persisted operations only', persistedOnly: true };
+  fs.writeFileSync(path.join(dir, 'safelist.json'), JSON.stringify({ [crypto.createHash('sha256').update(LISTED).digest('hex')]: LISTED }));
+  fs.writeFileSync(path.join(dir, 'access.json'), JSON.stringify(policy));
+  world = await startTestWorld({
+    people: 200,
+    seed: 21,
+    configPatch: (raw) => {
+      raw.access.policyFile = path.join(dir, 'access.json');
+      raw.auth.apiKeys.push({ name: 'test-support-kiosk', role: 'support_kiosk', sha256: hashApiKey(KIOSK_KEY) });
+    },
+  });
   const inTeam = new Set(await ids('sales', 200));
   const all = await ids('admin', 200);
   team = all.filter((id) => inTeam.has(id));
@@ -314,6 +334,20 @@ describe('Change feed: access', () => {
     const unknown = await rawStream(world.url, { ...sse, 'x-api-key': apiKeyFor('support') }, { query: 'subscription { customerChanged { reason } }' });
     expect(unknown.res.statusCode).toBe(400);
     expect((await readAll(unknown.res)).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('runs only safelisted subscriptions for a persisted-only role, refusing any other with 403 FORBIDDEN as /graphql does', async () => {
+    const sse = { accept: 'text/event-stream', 'x-api-key': KIOSK_KEY };
+    const unlisted = 'subscription { customerChanged { kind customerId customer { name phone email } } }';
+    const onGraphql = await world.query('{ customer(id: "x") { name } }', undefined, { 'x-api-key': KIOSK_KEY });
+    expect([onGraphql.status, onGraphql.body.errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
+    const { res } = await rawStream(world.url, sse, { query: unlisted });
+    if (res.statusCode === 200) res.destroy();
+    expect([res.statusCode, res.statusCode === 200 ? null : (await readAll(res)).errors[0].extensions.code]).toEqual([403, 'FORBIDDEN']);
+    const listed = await rawStream(world.url, sse, { query: LISTED });
+    expect(listed.res.statusCode).toBe(200);
+    listed.res.destroy();
+    await waitFor(() => world.gw.feed.size() === 0, 'the listed stream to close');
   });
 
   it('caps the streams one principal holds open (429 RATE_LIMITED, maxSubscriptions)', async () => {
