@@ -25,8 +25,9 @@ import { createApollo } from './graphql';
 import { entitiesLimitsPlugin, federateRoleSchemas } from './federation';
 import type { Context, ContextDeps } from './context';
 import { stewardshipFor } from './idmap/stewardship';
-import { createAccess, type Access } from './access';
+import { createAccess, type Access, type DerivedOrigin } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
+import type { Tag } from './insights/tags';
 import { createBiStore } from './idmap/bi-store';
 import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
@@ -148,9 +149,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     // A timeline event's values are their origin's data (a ticket's subject and rating, an order's
     // total): each is shown only to roles that read that field, and withheld where a kind declared none.
     // Likewise a tag's reason is the data of the fields its rule read (a ticket's rating, a golden field).
-    derived: new Map<string, (parent: unknown) => string | readonly string[] | null>([
+    derived: new Map<string, (parent: unknown) => DerivedOrigin | readonly DerivedOrigin[] | null>([
       ...EVENT_VALUES.map((value) => [`TimelineEvent.${value}`, (e: unknown) => eventOrigin(registry.eventFields, e, value)] as const),
-      ['CustomerTag.reason', (t) => (t as { reasonFrom?: string[] }).reasonFrom ?? null],
+      ['CustomerTag.reason', (t) => (t as Pick<Tag, 'reasonFrom'>).reasonFrom ?? null],
     ]),
     // An event's id is its system's, which may be the record's own id (a WeChat follow: the openid;
     // a WeCom contact added: the external userid): shown as the role shows the record id.

@@ -19,7 +19,7 @@ import type { Logger } from '../observability/logger';
 import { createAuthenticator, type Authenticator } from './auth';
 import type { AuthConfig, AuthConfigInput } from './config';
 import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
-import { buildRoleSchemas } from './role-schema';
+import { buildRoleSchemas, type DerivedOrigin } from './role-schema';
 import { limitsPlugin, safelistCache } from './limits';
 import { auditPlugin, createAuditLog, type AuditLog } from './audit';
 
@@ -37,7 +37,7 @@ export {
   type FieldMask,
   type PersonalRule,
 } from './policy';
-export { buildRoleSchemas, buildRoleSchema, CUSTOMER_TYPE, type RoleSchemaOptions } from './role-schema';
+export { buildRoleSchemas, buildRoleSchema, CUSTOMER_TYPE, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
 export { masker, maskPhone, maskEmail, maskName, maskYearOnly, maskPartial, hashValue, type MaskOptions } from './masking';
 export { scopeCheck, type ScopeCheck } from './row-scope';
 export {
@@ -78,7 +78,7 @@ export interface AccessOptions {
   /** Types of source kinds this deployment does not configure: the policy may name them (src/schema.ts `unconfiguredTypes`). */
   optionalTypes?: ReadonlySet<string>;
   /** Derived fields and the field each takes its value from (see RoleSchemaOptions.derived). */
-  derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
+  derived?: ReadonlyMap<string, (parent: unknown) => DerivedOrigin | readonly DerivedOrigin[] | null | undefined>;
   /** Fields whose text may quote a sibling's value (see RoleSchemaOptions.embeds). */
   embeds?: ReadonlyMap<string, string>;
   /** How long a request waits for its audit rows to commit (the request path's OneID deadline, config oneid.timeoutMs); null for no deadline. */

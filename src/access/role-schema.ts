@@ -51,13 +51,20 @@ export const CUSTOMER_TYPE = 'Customer';
  */
 const SKIPS_CUSTOMER_ROUND_WHEN_EMPTY = new Set(['Query.customerBySourceRecord', 'Query.customersByIdentifier', 'Query.customerByIdentifier']);
 
+/**
+ * Where a derived value comes from: `Type.field`, or that field of one object (`of`, its sibling
+ * fields as the source gives them) where a mask chooses its style by a sibling (`SourceRecord.recordId`
+ * of a marketplace account is hashed, of a shop account shown).
+ */
+export type DerivedOrigin = string | { ref: string; of: Readonly<Record<string, unknown>> };
+
 export interface RoleSchemaOptions extends MaskOptions {
   /**
    * Derived fields: `Type.field` → which field its value is taken from, per parent object (a
    * timeline event's title is a refund's reason or a ticket's subject). A role that may not read
    * that field unmasked gets null here too: derived data keeps its origin's classification.
    */
-  derived?: ReadonlyMap<string, (parent: unknown) => string | readonly string[] | null | undefined>;
+  derived?: ReadonlyMap<string, (parent: unknown) => DerivedOrigin | readonly DerivedOrigin[] | null | undefined>;
   /**
    * Fields whose text may quote a sibling's value: `Type.field` → the sibling (a WeChat follow's
    * event id is `scrm:followed:<openid>`, its `recordId`). Where the role does not read the sibling
@@ -176,6 +183,20 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     const [t, f] = ref.split('.');
     return !!visible.get(t)?.has(f) && !role.masks.has(ref);
   };
+  const siblingReaders = new Map<string, (parent: unknown) => string | undefined>();
+  /** Whether the role reads an origin unmasked; one of a given object, as the mask's sibling there says. */
+  const readsOrigin = (o: DerivedOrigin) => {
+    if (typeof o === 'string') return readsUnmasked(o);
+    if (readsUnmasked(o.ref)) return true;
+    const [t, f] = o.ref.split('.');
+    const mask = role.masks.get(o.ref);
+    if (!visible.get(t)?.has(f) || !mask || mask.kind === 'style') return false;
+    const key = `${t}.${mask.parentField}`;
+    let read = siblingReaders.get(key);
+    if (!read) siblingReaders.set(key, (read = siblingReader(fullSchema, t, mask.parentField)));
+    const sibling = read(o.of);
+    return ((sibling !== undefined && mask.styles.get(sibling)) || mask.otherwise) === 'none';
+  };
   /** The role's view of a quoted sibling's value (`embeds`), and whether that is the value itself. */
   const quotedAs = (typeName: string, sibling: string): ((raw: string, parent: unknown) => { value: string; unmasked: boolean }) => {
     const ref = `${typeName}.${sibling}`;
@@ -199,8 +220,8 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
       ...mapped,
       resolve: (src, args, ctx, info) => {
         const origin = originOf(src);
-        const origins = origin == null ? [] : typeof origin === 'string' ? [origin] : origin;
-        return origins.some((o) => !readsUnmasked(o)) ? null : resolve(src, args, ctx, info);
+        const origins: readonly DerivedOrigin[] = origin == null ? [] : Array.isArray(origin) ? origin : [origin as DerivedOrigin];
+        return origins.some((o) => !readsOrigin(o)) ? null : resolve(src, args, ctx, info);
       },
     };
   };

@@ -22,19 +22,33 @@ export interface Tag {
   description: string;
   /** The facts that met the rule, in words. */
   reason: string;
-  /** The fields (`Type.field`) the reason's facts are taken from: a role that may not read one of them is not told the reason. */
-  reasonFrom: string[];
+  /** The fields the reason's facts are taken from: a role that may not read one of them is not told the reason. */
+  reasonFrom: ReasonOrigin[];
 }
 
-/** The field a leaf's fact is read from, for the classification of the reason it gives. */
-function originOf(l: LeafCondition): string {
-  if ('recentOrders' in l || 'orderCount' in l) return 'OrderSummary.orderCount';
-  if ('lifetimeValue' in l) return 'OrderSummary.lifetimeValue';
-  if ('golden' in l) return l.golden.field.startsWith('marketingConsent.') ? `MarketingConsent.${l.golden.field.split('.')[1]}` : `Customer.${l.golden.field}`;
-  if ('accountChannel' in l) return 'Customer.registrationChannel';
-  if ('satisfaction' in l) return 'Ticket.satisfactionScore';
-  return 'Rfm.segment';
+/**
+ * A field a reason quotes: `Type.field`, or that field of one object where its classification
+ * depends on a sibling (`SourceRecord.recordId` of a marketplace account is a buyer's pseudonym,
+ * of a shop account a plain account number).
+ */
+export type ReasonOrigin = string | { ref: string; of: Readonly<Record<string, unknown>> };
+
+/** The fields a leaf's reason is read from, for its classification. */
+function originsOf(l: LeafCondition, facts: TagFacts): ReasonOrigin[] {
+  if ('recentOrders' in l || 'orderCount' in l) return ['OrderSummary.orderCount'];
+  if ('lifetimeValue' in l) return ['OrderSummary.lifetimeValue'];
+  if ('golden' in l) return [l.golden.field.startsWith('marketingConsent.') ? `MarketingConsent.${l.golden.field.split('.')[1]}` : `Customer.${l.golden.field}`];
+  if ('accountChannel' in l) {
+    // The reason names the account: its record id, classified by its source.
+    const hit = accountHit(l, facts);
+    return ['Customer.registrationChannel', ...(hit ? [{ ref: 'SourceRecord.recordId', of: { source: hit.source } }] : [])];
+  }
+  if ('satisfaction' in l) return ['Ticket.satisfactionScore'];
+  return ['Rfm.segment'];
 }
+
+const accountHit = (l: Extract<LeafCondition, { accountChannel: unknown }>, facts: TagFacts) =>
+  (facts.accounts ?? missing('shop accounts')).find((a) => l.accountChannel.in.includes(a.channel));
 
 /** What the rules may read. Each is loaded only if some rule needs it (see `needsOf`). */
 /** One commerce account and its registration channel. */
@@ -123,8 +137,7 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
     return v !== null && l.golden.in.includes(displayValue(v)) ? `${l.golden.field} is ${displayValue(v)}` : null;
   }
   if ('accountChannel' in l) {
-    const accounts = facts.accounts ?? missing('shop accounts');
-    const hit = accounts.find((a) => l.accountChannel.in.includes(a.channel));
+    const hit = accountHit(l, facts);
     return hit ? `${hit.source} account ${hit.id} registered via ${hit.channel}` : null;
   }
   if ('satisfaction' in l) {
@@ -149,7 +162,7 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
   const out: Tag[] = [];
   for (const rule of rules) {
     const c = rule.when;
-    const tag = (name: string, reason: string, reasonFrom: string[]) => out.push({ name, rule: rule.id, description: rule.description, reason, reasonFrom });
+    const tag = (name: string, reason: string, reasonFrom: ReasonOrigin[]) => out.push({ name, rule: rule.id, description: rule.description, reason, reasonFrom });
     if ('categoryOrders' in c) {
       const cats = facts.categories ?? missing('categories');
       for (const cat of cats)
@@ -161,16 +174,21 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
     }
     if ('anyOf' in c) {
       const i = c.anyOf.findIndex((l) => holds(l, facts) !== null);
-      if (i >= 0) tag(rule.tag, holds(c.anyOf[i], facts)!, [originOf(c.anyOf[i])]);
+      if (i >= 0) tag(rule.tag, holds(c.anyOf[i], facts)!, originsOf(c.anyOf[i], facts));
       continue;
     }
     if ('allOf' in c) {
       const reasons = c.allOf.map((l) => holds(l, facts));
-      if (reasons.every((r) => r !== null)) tag(rule.tag, reasons.join('; '), c.allOf.map(originOf));
+      if (reasons.every((r) => r !== null))
+        tag(
+          rule.tag,
+          reasons.join('; '),
+          c.allOf.flatMap((l) => originsOf(l, facts)),
+        );
       continue;
     }
     const reason = holds(c, facts);
-    if (reason) tag(rule.tag, reason, [originOf(c)]);
+    if (reason) tag(rule.tag, reason, originsOf(c, facts));
   }
   return out;
 }

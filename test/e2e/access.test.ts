@@ -6,10 +6,13 @@
  * tokens (HS256 and RS256), real sources behind the gateway; nothing is mocked.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
 import { SignJWT, generateKeyPair, exportSPKI, type CryptoKey } from 'jose';
 import { startTestWorld, readTruth, apiKeyFor, type TestRole, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/vocabulary';
+import { tempDir } from '../helpers/tmp';
 
 // ---------------------------------------------------------------------------------------------
 // The policy table (POLICY.md, "Personal fields × roles"), as data
@@ -332,10 +335,17 @@ beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
   rsPrivate = pair.privateKey;
   rsPublicPem = await exportSPKI(pair.publicKey);
+  // The shipped rules, and a tag whose reason names a marketplace account (a buyer's pseudonym).
+  const rulesDir = tempDir('access-rules');
+  for (const f of ['survivorship.json', 'lifecycle.json']) fs.copyFileSync(path.resolve(__dirname, '../../config', f), path.join(rulesDir, f));
+  const tags = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/tags.json'), 'utf8'));
+  tags.tags.push({ id: 'tmall-buyer', tag: 'tmall_buyer', description: 'Has a Tmall account.', when: { accountChannel: { in: ['tmall'] } } });
+  fs.writeFileSync(path.join(rulesDir, 'tags.json'), JSON.stringify(tags));
   world = await startTestWorld({
     people: 300,
     seed: 7,
     configPatch: (raw) => {
+      raw.insights = { rulesDir };
       raw.access.auditRetentionDays = 400;
       raw.auth.jwt = {
         issuer: ISSUER,
@@ -627,6 +637,21 @@ describe('Access: derived values per role (tag reasons)', () => {
     }
     expect(unhappy).toBeDefined();
   }, 120_000);
+
+  it('withholds a reason naming a marketplace account from a role that sees its id hashed, and not one naming a shop account', async () => {
+    const reasons = async (role: Role, id: string) =>
+      Object.fromEntries(((await send(TAGS, { id }, as(role))).body.data.customer.tags as any[]).map((t) => [t.rule, t.reason]));
+    const admin = await reasons('admin', platforms.id);
+    const buyerId = platforms.admin.marketplaceBuyers[0].id;
+    expect(admin['tmall-buyer']).toBe(`marketplace account ${buyerId} registered via tmall`);
+    for (const role of ['marketing', 'analyst', 'finance'] as const) expect([role, (await reasons(role, platforms.id))['tmall-buyer']]).toEqual([role, null]);
+    // A shop account's id is no pseudonym: marketing is told that reason.
+    const { body } = await send(`{ customersConnection(first: 1, filter: { tag: "miniprogram_user" }) { edges { node { id } } } }`, {}, as('admin'));
+    const shopper = body.data.customersConnection.edges[0].node.id;
+    const shop = (await reasons('admin', shopper))['miniprogram-user'];
+    expect(shop).toMatch(/^orders account \S+ registered via miniprogram$/);
+    expect((await reasons('marketing', shopper))['miniprogram-user']).toBe(shop);
+  });
 
   it.each([
     // (sales, row-scoped, reads Ticket.satisfactionScore like support: covered by the same rule)
