@@ -24,7 +24,7 @@ import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan }
 import type { IdMapStore } from './store';
 import { T, onSqliteConnection, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
 import type { SourceRecordKey } from './types';
-import { StaleResolutionError, insertCandidates, insertEvents, mergeEvent, type NewLinkEvent } from './writes';
+import { StaleResolutionError, insertCandidates, insertEvents, mergeEvent, requireNoDecisionSince, type NewLinkEvent } from './writes';
 
 /** The link phase's reads and its batch apply (see `createResolutionStore` for what each answers). */
 export interface LinkStore {
@@ -227,6 +227,7 @@ function directLinkStore(db: Knex): LinkStore {
         const survivorOf = new Map<string, string>();
         // Written after the checks, in this order (merges', then the plan's), many rows a statement.
         const events: NewLinkEvent[] = [];
+        if (plan.decisionsSeen !== undefined) await requireNoDecisionSince(trx, plan.decisionsSeen);
         await onConnection(trx, (s) => {
           const missing = relied.filter((id) => !s.isActive.get(id));
           if (missing.length) throw new StaleResolutionError(`customers ${missing.join(', ')} are no longer active`);

@@ -67,6 +67,8 @@ export interface LinkContext {
   settledValues: Set<string>;
   /** Customer pairs (`a\0b`, both orders) a steward judged different. */
   differentPairs: Set<string>;
+  /** The newest decision `differentPairs` holds (`latestDecision`): a plan is applied only while no later one exists. */
+  decisionsSeen: number;
   newCustomerId: () => string;
 }
 

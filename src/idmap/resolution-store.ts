@@ -24,7 +24,7 @@ import {
   type DbSourceRecordRow,
   type ValueKey,
 } from './tables';
-import { StaleResolutionError, insertCandidates, insertEvents, mergeInto, requireActive, type NewCandidate, type NewLinkEvent } from './writes';
+import { StaleResolutionError, insertCandidates, insertEvents, mergeInto, requireActive, requireNoDecisionSince, type NewCandidate, type NewLinkEvent } from './writes';
 import { RECORDS_LOAD } from './bulk-load';
 
 export interface StoredIdentifier {
@@ -111,6 +111,8 @@ export interface ResolutionPlan {
   merges: Array<{ survivorId: string; mergedId: string; actor: string; reason: string; evidence: Record<string, unknown> }>;
   events: NewLinkEvent[];
   candidates: NewCandidate[];
+  /** The newest steward decision the plan was made with (`latestDecision`): the plan is stale once another is recorded. */
+  decisionsSeen?: number;
 }
 
 export type ResolutionStore = ReturnType<typeof createResolutionStore>;
@@ -411,6 +413,8 @@ export function createResolutionStore(db: Knex) {
 
       await insertEvents(trx, plan.at, plan.events);
       const candidatesCreated = await insertCandidates(trx, plan.at, plan.candidates);
+      // Last, so that on MySQL the lock it takes on the decisions is held only until the commit.
+      if (plan.decisionsSeen !== undefined) await requireNoDecisionSince(trx, plan.decisionsSeen);
       return { candidatesCreated };
     });
   }

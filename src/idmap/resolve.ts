@@ -16,7 +16,8 @@
  * nothing. Runs on one store are serialized: within a process by a queue (a webhook's
  * `resolveRecords` waits for a running scan), across processes by a lease in the store
  * (`lock.ts`), so the gateway and a `c360 resolve` job may share it. A steward's concurrent
- * merge is safe: a batch it invalidates is re-planned.
+ * change is safe: a batch a merge invalidates, or planned before a split, unlink or rejection
+ * was recorded (its decision not yet in the plan), is re-planned.
  */
 import fs from 'node:fs';
 import type { Knex } from 'knex';
@@ -39,7 +40,7 @@ import { loadWeights, modelOf, roundWeight, type MatchModel, type WeightsFile } 
 import { beginChance, cancelChance, endChance, storeChance, withChance, type ChancePlan, type StoreChance } from './probabilistic/store-chance';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
-import { StaleResolutionError, supersedeJoinedCandidates } from './writes';
+import { StaleResolutionError, latestDecision, supersedeJoinedCandidates } from './writes';
 
 export interface ResolveOptions {
   /** The store, or a knex to build one on (migrated). */
@@ -342,7 +343,8 @@ async function probabilisticTier(
       model,
       records,
       beforeWrite: () => lease.ensureHeld(),
-      differentPairs: new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`])),
+      ...(await decisionsOf(store)),
+      rereadDecisions: () => decisionsOf(store),
       onBatch: (done) => progress?.tick(done),
     },
     stats,
@@ -464,19 +466,14 @@ async function stageRecords(
 async function linkPending(store: IdMapStore, lease: Lease, rules: IdentityRules, order: readonly SourceName[], batchSize: number, stats: ResolveStats, progress?: Progress) {
   progress?.phase('link', progress ? await countPending(store) : null);
   const before = stats.recordsResolved;
-  const ctx: LinkContext = {
-    rules,
-    settledValues: new Set(),
-    differentPairs: new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`])),
-    newCustomerId: monotonicFactory(),
-  };
+  const ctx: LinkContext = { rules, settledValues: new Set(), ...(await decisionsOf(store)), newCustomerId: monotonicFactory() };
   const links = linkStoreOf(store);
   const bulk = await startEventBulkLoad(store.db); // an empty map: the link log's customer indexes are built after (bulk-load.ts)
   try {
     for (const source of [...new Set([...order, ...(await store.pendingSources())])]) {
       let after: string | null = null;
       for (;;) {
-        const last = await linkNextBatch(links, lease, source, after, batchSize, ctx, stats);
+        const last = await linkNextBatch(links, lease, source, after, batchSize, ctx, stats, async () => Object.assign(ctx, await decisionsOf(store)));
         progress?.tick(stats.recordsResolved - before);
         if (last == null) break;
         after = last;
@@ -500,6 +497,8 @@ async function linkNextBatch(
   batchSize: number,
   ctx: LinkContext,
   stats: ResolveStats,
+  /** Reads the decisions into `ctx` again (a steward decided while the batch was planned). */
+  rereadDecisions: () => Promise<unknown>,
 ): Promise<string | null> {
   for (let attempt = 0; ; attempt++) {
     const batch = await store.pendingRecords(source, after, batchSize);
@@ -508,7 +507,7 @@ async function linkNextBatch(
     const { plan, stats: s, settled } = planBatch(data, ctx, new Date().toISOString());
     try {
       await lease.ensureHeld();
-      const { candidatesCreated } = await store.applyResolution(plan);
+      const { candidatesCreated } = await store.applyResolution({ ...plan, decisionsSeen: ctx.decisionsSeen });
       for (const k of settled) ctx.settledValues.add(k);
       addLinkStats(stats, { ...s, candidatesCreated });
       stats.batches++;
@@ -516,6 +515,7 @@ async function linkNextBatch(
     } catch (e) {
       if (!(e instanceof StaleResolutionError) || attempt >= MAX_RETRIES) throw e;
       stats.retries++;
+      await rereadDecisions();
     }
   }
 }
@@ -538,6 +538,17 @@ function oneAtATime<T>(store: IdMapStore, lease: LeaseOptions | undefined, job: 
   const next = (running.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => withLease(store.db, RESOLUTION_LEASE, job, lease));
   running.set(key, next);
   return next;
+}
+
+/**
+ * The pairs of customers stewards judged different, as today's survivors (`a\0b`, both orders),
+ * and the newest decision among them: read in that order, so a decision recorded in between is
+ * held and only makes a plan re-read them once more.
+ */
+async function decisionsOf(store: IdMapStore): Promise<{ differentPairs: Set<string>; decisionsSeen: number }> {
+  const decisionsSeen = await latestDecision(store.db);
+  const differentPairs = new Set((await store.differentPairs()).flatMap(([a, b]) => [`${a}\u0000${b}`, `${b}\u0000${a}`]));
+  return { differentPairs, decisionsSeen };
 }
 
 function storeOf(opts: { store?: IdMapStore; db?: Knex }): IdMapStore {

@@ -56,6 +56,24 @@ export async function requireActive(trx: Knex, ids: readonly string[], stale = f
   throw conflict(`Customers ${missing.join(', ')} are not active (unknown, or merged into another)`);
 }
 
+/** The newest steward decision's id, 0 when there is none: where a resolution read the decisions it plans with. */
+export async function latestDecision(db: Knex, lock = false): Promise<number> {
+  const q = db(T.decisions).max({ n: 'id' });
+  const [row] = await (lock && isMysql(db) ? q.forUpdate() : q);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Refuses, as stale, a resolution plan made on the decisions as they were at `seen` when a
+ * steward has decided since (a split, an unlink, a rejected candidate made while the run
+ * planned): applied, the plan could link again two customers just judged different. Called in
+ * the plan's transaction; on MySQL the read locks the end of the decisions' index, so no
+ * decision lands between the check and the commit.
+ */
+export async function requireNoDecisionSince(trx: Knex, seen: number): Promise<void> {
+  if ((await latestDecision(trx, true)) > seen) throw new StaleResolutionError('a steward recorded a decision');
+}
+
 /**
  * Settles the open review candidates about two customers that are one by now (joined by a later
  * link, merge or accepted candidate): `superseded`, so that the review queue holds only

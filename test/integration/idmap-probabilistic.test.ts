@@ -79,6 +79,30 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(await candidates()).toEqual([]);
   });
 
+  it('keeps a split a steward makes while the tier runs: the tier plans again with the decision instead of linking the two back', async () => {
+    const [members, evts] = samePerson();
+    await resolve({ store, connectors: [members, evts], rules });
+    const [merge] = await events({ action: 'merge', actor: 'rule:probabilistic' });
+    // The event record changes, so the next run's tier compares it again.
+    evts.put(rec('events', 'E1', { email: 'zfwang@example.org' }, { name: 'Zhenfang Wang', birthday: '1985-02-04', city: '杭州' }, '2024-04-01T00:00:00.000Z'));
+    // The run reads the decisions for its rules, then for its tier: the steward splits right after the tier's read.
+    let reads = 0;
+    const racing: IdMapStore = {
+      ...store,
+      differentPairs: async () => {
+        const pairs = await store.differentPairs();
+        if (++reads === 2) await steward.splitCustomer({ mergedId: merge.other_customer_id, actor, reason: 'two sisters' });
+        return pairs;
+      },
+    };
+    const again = await resolve({ store: racing, connectors: [members, evts], rules });
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(again.recordsCompared).toBeGreaterThan(0);
+    expect(again.probableLinks).toBe(0);
+    expect(await owner('events:E1')).not.toBe(await owner('members:M1'));
+    expect(await events({ action: 'merge', actor: 'rule:probabilistic' })).toHaveLength(1);
+  });
+
   it('puts a weaker pair to review, and once rejected never links or proposes it again', async () => {
     const sources = () => [
       new FakeSource('members', [rec('members', 'M1', { phone: '13911112222' }, { name: '李静', province: '浙江省', gender: 'FEMALE' })]),

@@ -429,6 +429,28 @@ describe(`OneID stewardship (${testEngine})`, () => {
     });
   });
 
+  it("keeps a steward's unlink made while a resolution runs: the run re-plans with the decision instead of linking the record back", async () => {
+    const x = await owner('crm:A');
+    // B's email changes in its source (the phone is still A's): the next run links it again.
+    connectors[1].put(rec('orders', 'B', { phone: '8613911112222', email: 'fang.w@qq.com' }, undefined, '2026-11-20T08:00:00Z'));
+    // The steward acts once the run has read the decisions it plans with, before it links B.
+    let unlinked: string | null = null;
+    const racing: IdMapStore = {
+      ...store,
+      differentPairs: async () => {
+        const pairs = await store.differentPairs();
+        if (unlinked === null) unlinked = (await steward.unlinkRecord({ record: r('orders:B'), actor: STEWARD, reason: 'another Wang Fang' })).customerId;
+        return pairs;
+      },
+    };
+    const stats = await resolve({ store: racing, connectors, rules });
+    expect(unlinked).not.toBeNull();
+    expect(stats.retries).toBe(1);
+    expect(await owner('crm:A')).toBe(x);
+    expect(await owner('orders:B')).toBe(unlinked);
+    expect(await store.differentPairs()).toEqual([[x, unlinked]]);
+  });
+
   it('a second run of resolution after any sequence of changes writes no events, and never undoes a decision', async () => {
     const [e, f, g] = [await owner('crm:E'), await owner('crm:F'), await owner('support:G')];
     await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });

@@ -19,7 +19,7 @@ import type { SourceRecordKey } from '../types';
 import type { IdentityRules } from '../rules';
 import { hash16 } from '../evidence';
 import { recordKeyString } from '../tables';
-import { insertCandidates, mergeInto, requireActive, StaleResolutionError, type NewCandidate } from '../writes';
+import { insertCandidates, mergeInto, requireActive, requireNoDecisionSince, StaleResolutionError, type NewCandidate } from '../writes';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
 import { roundWeight, type MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
@@ -73,6 +73,12 @@ export interface TierOptions {
   records: number;
   /** Customer pairs (`a\0b`, both orders) judged different, as today's survivors. */
   differentPairs: ReadonlySet<string>;
+  /**
+   * The newest decision `differentPairs` holds (`latestDecision`): a batch is written only while no
+   * later one exists, else read again (`rereadDecisions`) and planned again. Unset: not checked.
+   */
+  decisionsSeen?: number;
+  rereadDecisions?: () => Promise<{ differentPairs: ReadonlySet<string>; decisionsSeen: number }>;
   batchSize?: number;
   /** Called after each batch with the records compared so far. */
   onBatch?: (done: number) => void;
@@ -106,6 +112,7 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
         break;
       } catch (e) {
         if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
+        await rereadDecisions(opts);
       }
     }
     after = batch[batch.length - 1];
@@ -173,6 +180,7 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
               made.merges.push(...plan.merges.map((m) => ({ survivorId: m.survivorId, mergedId: m.mergedId, batch: b })));
             }
             await markScoredRange(trx, marked, scores.ends[i]);
+            if (opts.decisionsSeen !== undefined) await requireNoDecisionSince(trx, opts.decisionsSeen); // last: held until the commit only
           });
           stats.probableLinks += made.links;
           stats.probableReviews += made.reviews;
@@ -180,6 +188,7 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
           break;
         } catch (e) {
           if (!(e instanceof StaleResolutionError) || attempt >= 3) throw e;
+          await rereadDecisions(opts);
         }
       }
       marked = scores.ends[i];
@@ -279,6 +288,11 @@ async function scoreBatch(
   await applyPlan(opts, planLinks(pairs, opts, await traitsOfLinkable(db, pairs, opts)), stats, (trx) => markScored(trx, batch));
 }
 
+/** A batch refused as stale may have met a steward's new decision: the next plan is made with it. */
+async function rereadDecisions(opts: TierOptions): Promise<void> {
+  if (opts.rereadDecisions) Object.assign(opts, await opts.rereadDecisions());
+}
+
 /** One batch's links and review candidates, written in one transaction with `mark` (its records compared). */
 async function applyPlan(opts: TierOptions, plan: ReturnType<typeof planLinks>, stats: ProbabilisticStats, mark: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
   const at = opts.at?.() ?? new Date().toISOString();
@@ -289,6 +303,7 @@ async function applyPlan(opts: TierOptions, plan: ReturnType<typeof planLinks>, 
     for (const m of plan.merges) await mergeInto(trx, m, at);
     reviews = await insertCandidates(trx, at, plan.candidates);
     await mark(trx);
+    if (opts.decisionsSeen !== undefined) await requireNoDecisionSince(trx, opts.decisionsSeen); // last: held until the commit only
   });
   // Counted once committed: a batch rolled back as stale is planned and counted again by its retry.
   stats.probableLinks += plan.merges.length;
