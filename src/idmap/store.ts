@@ -273,7 +273,8 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    */
   async function unmergeCustomer(input: { mergedId: string; actor: string; reason: string }) {
     return db.transaction(async (trx) => {
-      const c: DbCustomerRow | undefined = await trx(T.customers).where('id', input.mergedId).first();
+      // Locked (MySQL): a second steward splitting it at once waits, then finds it split.
+      const c: DbCustomerRow | undefined = await forUpdate(trx, trx(T.customers).where('id', input.mergedId)).first();
       if (!c) throw notFound(`No customer ${input.mergedId}`);
       if (c.status !== 'merged' || !c.merged_into) throw conflict(`Customer ${input.mergedId} is not merged`);
       const survivorId = c.merged_into;
@@ -316,13 +317,25 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   async function splitRecords(input: { records: SourceRecordKey[]; actor: string; reason: string }) {
     if (input.records.length === 0) throw conflict('Nothing to split');
     return db.transaction(async (trx) => {
-      const rows = await whereRecords(trx(T.sourceRecords), 'source', 'record_id', input.records).select('source', 'record_id', 'customer_id');
-      if (rows.length !== uniqueBy(input.records, recordKeyString).length) throw notFound('Some records to split are unknown');
-      const owners = unique(rows.map((r) => r.customer_id as string | null));
-      if (owners.includes(null)) throw conflict('Records to split must belong to a customer; some belong to none (deleted in their source, or awaiting resolution)');
-      if (owners.length !== 1) throw conflict('Records to split must all belong to one customer');
-      const from = owners[0] as string;
-      const [{ n }] = await trx(T.sourceRecords).where('customer_id', from).count({ n: '*' });
+      const read = (lock: boolean) => {
+        const q = whereRecords(trx(T.sourceRecords), 'source', 'record_id', input.records).select('source', 'record_id', 'customer_id');
+        return lock ? forUpdate(trx, q) : q;
+      };
+      const ownerOf = (rows: Array<{ customer_id: string | null }>) => {
+        if (rows.length !== uniqueBy(input.records, recordKeyString).length) throw notFound('Some records to split are unknown');
+        const owners = unique(rows.map((r) => r.customer_id));
+        if (owners.includes(null)) throw conflict('Records to split must belong to a customer; some belong to none (deleted in their source, or awaiting resolution)');
+        if (owners.length !== 1) throw conflict('Records to split must all belong to one customer');
+        return owners[0] as string;
+      };
+      // Their customer locked first (MySQL), then the records read again as they are now: two
+      // stewards unlinking one record, or the last two records of one customer, at once act one
+      // after the other (records first, then the customer, would deadlock).
+      const from = ownerOf(await read(false));
+      await requireStewardable(trx, [from]);
+      const rows = await read(true);
+      if (ownerOf(rows) !== from) throw conflict(`The records to split left customer ${from} meanwhile (another steward's change); look again`);
+      const [{ n }] = await forUpdate(trx, trx(T.sourceRecords).where('customer_id', from).count({ n: '*' }));
       if (Number(n) <= rows.length) throw conflict(`Cannot split every record off customer ${from}: at least one must stay`);
       const at = nowIso();
       const id = ulid();
@@ -524,6 +537,11 @@ function toCandidate(r: DbReviewCandidateRow): ReviewCandidate {
     createdAt: fromDbTime(r.created_at),
     updatedAt: fromDbTime(r.updated_at),
   };
+}
+
+/** A read that locks what it reads on MySQL/MariaDB (and reads it as committed now, not as the transaction's snapshot); SQLite writes one transaction at a time. */
+function forUpdate<Q extends Knex.QueryBuilder>(trx: Knex, q: Q): Q {
+  return isMysql(trx) ? (q.forUpdate() as Q) : q;
 }
 
 /**

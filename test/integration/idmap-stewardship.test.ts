@@ -232,6 +232,64 @@ describe(`OneID stewardship (${testEngine})`, () => {
     });
   });
 
+  describe('two stewards at once', () => {
+    /** The outcomes of changes sent together: each a customer id, or the code it was refused with. */
+    const together = (...changes: Array<Promise<{ customerId: string | null }>>) =>
+      Promise.all(
+        changes.map((p) =>
+          p.then(
+            (x) => x.customerId,
+            (e) => (e as { extensions?: { code?: string } }).extensions?.code ?? String(e),
+          ),
+        ),
+      );
+
+    it('splits a merge once when two stewards split it together: the other is told it is not merged', async () => {
+      const [e, f] = [await owner('crm:E'), await owner('crm:F')];
+      for (let round = 0; round < 5; round++) {
+        await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
+        const splits = await together(
+          steward.splitCustomer({ mergedId: f, actor: STEWARD, reason: 'different' }),
+          steward.splitCustomer({ mergedId: f, actor: 'user:bob', reason: 'different' }),
+        );
+        expect(splits.sort()).toEqual(['CONFLICT', f].sort());
+        expect(await Promise.all(['crm:E', 'crm:F'].map(owner))).toEqual([e, f]);
+      }
+      expect(await t.db('idmap_link_events').where({ action: 'split' }).count({ n: '*' })).toEqual([{ n: 5 }]);
+    });
+
+    it('unlinks a record once when two stewards unlink it together, and never empties a customer of two records unlinked apart', async () => {
+      for (let round = 0; round < 5; round++) {
+        const x = await owner('crm:A');
+        const twice = await together(
+          steward.unlinkRecord({ record: r('support:C'), actor: STEWARD, reason: 'someone else' }),
+          steward.unlinkRecord({ record: r('support:C'), actor: 'user:bob', reason: 'someone else' }),
+        );
+        expect(twice.filter((o) => o === 'CONFLICT')).toHaveLength(1);
+        const apart = twice.find((o) => o !== 'CONFLICT')!;
+        expect(await owner('support:C')).toBe(apart);
+        // Of A and B (the two records left), each steward unlinks one: one must stay.
+        const both = await together(
+          steward.unlinkRecord({ record: r('crm:A'), actor: STEWARD, reason: 'someone else' }),
+          steward.unlinkRecord({ record: r('orders:B'), actor: 'user:bob', reason: 'someone else' }),
+        );
+        expect(both.filter((o) => o === 'CONFLICT')).toHaveLength(1);
+        const [{ n }] = await t.db('idmap_source_records').where('customer_id', x).count({ n: '*' });
+        expect(Number(n)).toBe(1);
+        // Every customer that is active holds a record.
+        const empty = await t
+          .db('idmap_customers as c')
+          .where('c.status', 'active')
+          .whereNotExists((q) => q.from('idmap_source_records as sr').whereRaw('sr.customer_id = c.id'))
+          .count({ n: '*' });
+        expect(Number(empty[0].n)).toBe(0);
+        // Back to one customer for the next round.
+        await steward.linkRecords({ a: r('crm:A'), b: r('orders:B'), actor: STEWARD, reason: 'same' });
+        await steward.linkRecords({ a: r('crm:A'), b: r('support:C'), actor: STEWARD, reason: 'same' });
+      }
+    });
+  });
+
   describe('link and unlink records', () => {
     it('links two records by merging their customers (the older survives) as a "same" decision', async () => {
       const [d, a] = [await owner('crm:D'), await owner('crm:A')];
