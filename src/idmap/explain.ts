@@ -13,6 +13,8 @@
  *   probabilistic tier scored (`evidence.pair`, its weight and contributions beside), else the records
  *   named in `evidence.with`, else the survivor's records carrying `evidence.value`, else all
  *   of the survivor's records (a merge naming no record).
+ * A `split` event (a steward's unlink, or a merge undone) ends the joins made before it between
+ * the records it moved and the others: records joined again later are joined by what did it.
  * Records that share a current identifier with no event to show for it are joined too, at a
  * cost above any chain of logged joins, so they are used only where the log alone does not
  * connect the two (events beyond the history read, `with` lists cut short, a group whose own
@@ -55,6 +57,8 @@ interface Edge {
   to: string;
   cost: number;
   label: Omit<LinkStep, 'from' | 'to'>;
+  /** One edge per pair of records and way of joining (`via`, kind, value). */
+  dedupe: string;
 }
 
 const keyOf = (k: SourceRecordKey) => `${k.source}\u0000${k.recordId}`;
@@ -111,14 +115,28 @@ function byIdAsc(a: LinkEvent, b: LinkEvent): number {
 export function evidenceGraph(input: CustomerEvidence, linkingKinds: readonly IdentifierKind[] = DEFAULT_LINKING_KINDS): Map<string, Edge[]> {
   const graph = new Map<string, Edge[]>();
   for (const r of input.records) graph.set(keyOf(r), []);
-  const seen = new Set<string>();
   const join = (a: string, b: string, cost: number, label: Edge['label'], dedupe: string) => {
     if (a === b || !graph.has(a) || !graph.has(b)) return;
-    const k = `${[a, b].sort().join('\u0001')}\u0001${dedupe}`;
-    if (seen.has(k)) return;
-    seen.add(k);
-    graph.get(a)!.push({ to: b, cost, label });
-    graph.get(b)!.push({ to: a, cost, label });
+    if (graph.get(a)!.some((x) => x.to === b && x.dedupe === dedupe)) return;
+    graph.get(a)!.push({ to: b, cost, label, dedupe });
+    graph.get(b)!.push({ to: a, cost, label, dedupe });
+  };
+  /** A split moved `moved` away from the rest: the joins made before it between the two sides no longer hold. */
+  const sever = (moved: ReadonlySet<string>) => {
+    for (const k of moved) {
+      const edges = graph.get(k);
+      if (!edges) continue;
+      for (const x of edges)
+        if (!moved.has(x.to))
+          graph.set(
+            x.to,
+            graph.get(x.to)!.filter((y) => y.to !== k),
+          );
+      graph.set(
+        k,
+        edges.filter((x) => moved.has(x.to)),
+      );
+    }
   };
 
   const carriers = new Map<string, string[]>();
@@ -173,6 +191,12 @@ export function evidenceGraph(input: CustomerEvidence, linkingKinds: readonly Id
     const label = { via: viaOf(e, kind), kind, value, event: e };
     const dedupe = `${label.via}\u0000${kind}\u0000${value}`;
 
+    if (e.action === 'split') {
+      // A steward's unlink (or a merge undone): what joined the records it moved to the others
+      // is over; a later link, merge or decision that brings them together again is the join.
+      sever(new Set(movedKeys(e)));
+      continue;
+    }
     if (e.action === 'link' && e.source && e.recordId) {
       const self = keyOf({ source: e.source, recordId: e.recordId });
       for (const p of peers) join(self, p, EVENT_COST, label, dedupe);

@@ -170,6 +170,18 @@ describe(`OneID stewardship (${testEngine})`, () => {
       ]);
       expect(x.path[0].event).toMatchObject({ action: 'merge', actor: STEWARD, reason: 'same person: confirmed on the phone' });
     });
+
+    it("shows a record a steward unlinked and then linked back as joined by that link, not by the rule's link the unlink undid", async () => {
+      await steward.unlinkRecord({ record: r('orders:B'), actor: STEWARD, reason: 'another Wang Fang' });
+      await steward.linkRecords({ a: r('orders:B'), b: r('crm:A'), actor: 'user:bob', reason: 'the same Wang Fang after all' });
+      const x = await steward.whyRecordsLinked(r('crm:A'), r('orders:B'));
+      expect(x.path.map((s) => [`${s.from.source}:${s.from.recordId}`, s.via, `${s.to.source}:${s.to.recordId}`, s.event?.action, s.event?.actor])).toEqual([
+        ['crm:A', 'MANUAL_DECISION', 'orders:B', 'merge', 'user:bob'],
+      ]);
+      // C's link through B's email was severed too: C reaches B through A, by the records' shared values only where the log shows no join.
+      const c = await steward.whyRecordsLinked(r('support:C'), r('orders:B'));
+      expect(c.path.map((s) => s.event?.actor ?? null)).not.toContain('rule:email');
+    });
   });
 
   describe('merge and split', () => {
