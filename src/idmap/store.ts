@@ -80,6 +80,15 @@ const DEFAULT_EVENT_LIMIT = 100;
  */
 export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   const nowIso = () => new Date().toISOString();
+  /**
+   * A steward's change: on MySQL/MariaDB at READ COMMITTED, so that what it reads after taking
+   * its locks is what is committed now (at REPEATABLE READ a read after the lock still answered
+   * the transaction's first snapshot, and a change made meanwhile was lost: a link answered as
+   * done merged the customer a record had just left). SQLite writes one transaction at a time.
+   * A server writing a binary log then needs `binlog_format` ROW or MIXED (README, oneid.connection).
+   */
+  const stewardTransaction = <R>(work: (trx: Knex.Transaction) => Promise<R>): Promise<R> =>
+    isMysql(db) ? db.transaction(work, { isolationLevel: 'read committed' }) : db.transaction(work);
   const read: (q: Knex.QueryBuilder | Knex.Raw) => Promise<any[]> = opts.reads ? (q) => opts.reads!.read(q) : (q) => Promise.resolve(q as unknown as any[]);
   /** The hot reads of every request: built and compiled once per IN-list length where reads are direct (src/db.ts `shaped`). */
   const shaped = (shape: string, ids: readonly string[], build: (ids: string[]) => Knex.QueryBuilder): Promise<any[]> =>
@@ -227,7 +236,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    */
   async function mergeCustomers(input: { survivorId: string; mergedId: string; actor: string; reason: string; evidence?: Record<string, unknown> }): Promise<MergeResult> {
     if (input.survivorId === input.mergedId) throw conflict(`Cannot merge customer ${input.mergedId} into itself`);
-    return db.transaction(async (trx) => {
+    return stewardTransaction(async (trx) => {
       await requireStewardable(trx, [input.survivorId, input.mergedId]);
       const at = nowIso();
       const moved = await mergeInto(trx, { ...input, evidence: input.evidence ?? {} }, at);
@@ -244,8 +253,8 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    * one customer already, are a CONFLICT.
    */
   async function linkRecords(input: { a: SourceRecordKey; b: SourceRecordKey; actor: string; reason: string }): Promise<MergeResult> {
-    return db.transaction(async (trx) => {
-      const rows: DbSourceRecordRow[] = await whereRecords(trx(T.sourceRecords), 'source', 'record_id', [input.a, input.b]).select('*');
+    return stewardTransaction(async (trx) => {
+      const rows = await recordsWithOwnersLocked(trx, [input.a, input.b]);
       const ownerOf = (k: SourceRecordKey, name: string): string => {
         const row = rows.find((r) => r.source === k.source && r.record_id === k.recordId);
         if (!row) throw notFound(`Record ${name} (${k.source}:${k.recordId}) is not known to OneID`);
@@ -272,7 +281,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    * recorded so resolution does not merge them again.
    */
   async function unmergeCustomer(input: { mergedId: string; actor: string; reason: string }) {
-    return db.transaction(async (trx) => {
+    return stewardTransaction(async (trx) => {
       // Locked (MySQL): a second steward splitting it at once waits, then finds it split.
       const c: DbCustomerRow | undefined = await forUpdate(trx, trx(T.customers).where('id', input.mergedId)).first();
       if (!c) throw notFound(`No customer ${input.mergedId}`);
@@ -316,26 +325,14 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    */
   async function splitRecords(input: { records: SourceRecordKey[]; actor: string; reason: string }) {
     if (input.records.length === 0) throw conflict('Nothing to split');
-    return db.transaction(async (trx) => {
-      const read = (lock: boolean) => {
-        const q = whereRecords(trx(T.sourceRecords), 'source', 'record_id', input.records).select('source', 'record_id', 'customer_id');
-        return lock ? forUpdate(trx, q) : q;
-      };
-      const ownerOf = (rows: Array<{ customer_id: string | null }>) => {
-        if (rows.length !== uniqueBy(input.records, recordKeyString).length) throw notFound('Some records to split are unknown');
-        const owners = unique(rows.map((r) => r.customer_id));
-        if (owners.includes(null)) throw conflict('Records to split must belong to a customer; some belong to none (deleted in their source, or awaiting resolution)');
-        if (owners.length !== 1) throw conflict('Records to split must all belong to one customer');
-        return owners[0] as string;
-      };
-      // Their customer locked first (MySQL), then the records read again as they are now: two
-      // stewards unlinking one record, or the last two records of one customer, at once act one
-      // after the other (records first, then the customer, would deadlock).
-      const from = ownerOf(await read(false));
-      await requireStewardable(trx, [from]);
-      const rows = await read(true);
-      if (ownerOf(rows) !== from) throw conflict(`The records to split left customer ${from} meanwhile (another steward's change); look again`);
-      const [{ n }] = await forUpdate(trx, trx(T.sourceRecords).where('customer_id', from).count({ n: '*' }));
+    return stewardTransaction(async (trx) => {
+      const rows = await recordsWithOwnersLocked(trx, input.records);
+      if (rows.length !== uniqueBy(input.records, recordKeyString).length) throw notFound('Some records to split are unknown');
+      const owners = unique(rows.map((r) => r.customer_id));
+      if (owners.includes(null)) throw conflict('Records to split must belong to a customer; some belong to none (deleted in their source, or awaiting resolution)');
+      if (owners.length !== 1) throw conflict('Records to split must all belong to one customer');
+      const from = owners[0] as string;
+      const [{ n }] = await trx(T.sourceRecords).where('customer_id', from).count({ n: '*' });
       if (Number(n) <= rows.length) throw conflict(`Cannot split every record off customer ${from}: at least one must stay`);
       const at = nowIso();
       const id = ulid();
@@ -380,7 +377,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   }> {
     const key = /^\d{1,9}$/.test(input.id) ? Number(input.id) : null;
     if (key === null) throw notFound(`No review candidate ${input.id}`);
-    return db.transaction(async (trx) => {
+    return stewardTransaction(async (trx) => {
       const q = trx(T.candidates).where('id', key);
       const row: DbReviewCandidateRow | undefined = await (isMysql(trx) ? q.forUpdate() : q).first();
       if (!row) throw notFound(`No review candidate ${input.id}`);
@@ -537,6 +534,29 @@ function toCandidate(r: DbReviewCandidateRow): ReviewCandidate {
     createdAt: fromDbTime(r.created_at),
     updatedAt: fromDbTime(r.updated_at),
   };
+}
+
+/**
+ * The records (as rows with their customer), once their customers are locked (MySQL): the
+ * customers first, then the records read again, until the two agree (a record that changed
+ * customer in between is read again). Two stewards changing one customer's records at once, or
+ * a steward and a resolution batch, so act one after the other, each on what the other left;
+ * locking the records first and then their customer deadlocked two unlinks of one customer.
+ */
+async function recordsWithOwnersLocked(trx: Knex, records: readonly SourceRecordKey[]): Promise<Array<Pick<DbSourceRecordRow, 'source' | 'record_id' | 'customer_id'>>> {
+  const read = (): Promise<Array<Pick<DbSourceRecordRow, 'source' | 'record_id' | 'customer_id'>>> =>
+    whereRecords(trx(T.sourceRecords), 'source', 'record_id', records).select('source', 'record_id', 'customer_id');
+  let rows = await read();
+  if (!isMysql(trx)) return rows;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const owners = unique(rows.map((r) => r.customer_id).filter((id): id is string => id != null));
+    if (owners.length) await trx(T.customers).whereIn('id', owners).select('id').forUpdate();
+    const now = await read();
+    const ownerNow = new Map(now.map((r) => [recordKeyString(toRecordKey(r)), r.customer_id]));
+    if (now.length === rows.length && rows.every((r) => ownerNow.get(recordKeyString(toRecordKey(r))) === r.customer_id)) return now;
+    rows = now;
+  }
+  throw conflict('The records changed customer while this change was made (other stewards or a resolution at work); try again');
 }
 
 /** A read that locks what it reads on MySQL/MariaDB (and reads it as committed now, not as the transaction's snapshot); SQLite writes one transaction at a time. */

@@ -302,6 +302,40 @@ describe(`OneID stewardship (${testEngine})`, () => {
     });
   });
 
+  describe('a link and an unlink of one record at once', () => {
+    it('never answers a link as done without the two records in one customer, nor leaves an unlinked record with the rest', async () => {
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => 'done',
+          (e) => (e as { extensions?: { code?: string } }).extensions?.code ?? String(e),
+        );
+      // Each round: P alone; Q and R one customer through an email. One steward links P and Q while another unlinks Q.
+      const later = '2026-11-20T08:00:00Z';
+      const ROUNDS = 10; // the two interleave differently from round to round
+      for (let i = 0; i < ROUNDS; i++) {
+        connectors[0].put(rec('crm', `P${i}`, { email: `p${i}@qq.com` }, undefined, later));
+        connectors[2].put(rec('support', `Q${i}`, { email: `q${i}@qq.com` }, undefined, later));
+        connectors[1].put(rec('orders', `R${i}`, { email: `q${i}@qq.com` }, undefined, later));
+      }
+      await resolve({ store, connectors, rules });
+      for (let i = 0; i < ROUNDS; i++) {
+        const [linked, unlinked] = await Promise.all([
+          outcome(steward.linkRecords({ a: r(`crm:P${i}`), b: r(`support:Q${i}`), actor: STEWARD, reason: 'same person' })),
+          outcome(steward.unlinkRecord({ record: r(`support:Q${i}`), actor: 'user:bob', reason: 'someone else' })),
+        ]);
+        const [p, q, rr] = await Promise.all([`crm:P${i}`, `support:Q${i}`, `orders:R${i}`].map(owner));
+        expect([linked, unlinked]).toEqual([expect.stringMatching(/^(done|CONFLICT)$/), expect.stringMatching(/^(done|CONFLICT)$/)]);
+        // Whichever commits second acts on what the first left: a link after the unlink joins P and Q alone;
+        // an unlink after the link leaves P with R.
+        const last = async (action: string, actor: string) => Number((await t.db('idmap_link_events').where({ action, actor }).max({ id: 'id' }))[0].id || 0);
+        const linkLast = linked === 'done' && (unlinked !== 'done' || (await last('merge', STEWARD)) > (await last('split', 'user:bob')));
+        const expected =
+          linked !== 'done' ? [false, unlinked !== 'done', false] : unlinked !== 'done' ? [true, true, true] : linkLast ? [true, false, false] : [false, false, true];
+        expect({ round: i, linked, unlinked, together: [p === q, q === rr, p === rr] }).toEqual({ round: i, linked, unlinked, together: expected });
+      }
+    });
+  });
+
   describe('link and unlink records', () => {
     it('links two records by merging their customers (the older survives) as a "same" decision', async () => {
       const [d, a] = [await owner('crm:D'), await owner('crm:A')];
