@@ -278,7 +278,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
   /**
    * Undoes the latest merge of `mergedId`: it becomes active again with the records that
    * moved in that merge and still sit on the survivor, and a `different` decision is
-   * recorded so resolution does not merge them again.
+   * recorded so resolution does not merge them again. CONFLICT when none of them is left there.
    */
   async function unmergeCustomer(input: { mergedId: string; actor: string; reason: string }) {
     return stewardTransaction(async (trx) => {
@@ -298,6 +298,8 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
       }
       // A merged customer owns no records, so what it owns now is what moved back.
       const back = await trx(T.sourceRecords).where('customer_id', input.mergedId).orderBy(['source', 'record_id']).select('source', 'record_id');
+      // Undone, such a merge would bring back a customer with no record (the transaction writes nothing).
+      if (!back.length) throw conflict(`Customer ${input.mergedId} has nothing to take back from ${survivorId}: the records its merge moved have left it since`);
       await trx(T.customers)
         .where('id', input.mergedId)
         .update({ status: 'active', merged_into: null, updated_at: toDbTime(trx, at) });

@@ -202,6 +202,22 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect(await mapping()).toEqual(before);
     });
 
+    it('refuses to split a merge none of whose records is left on the survivor, rather than bring back an empty customer', async () => {
+      const [e, f] = [await owner('crm:E'), await owner('crm:F')];
+      await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
+      // F's only record leaves the survivor since: unlinked by another steward.
+      const n = (await steward.unlinkRecord({ record: r('crm:F'), actor: 'user:bob', reason: 'someone else' })).customerId;
+      const before = await mapping();
+      const changes = await events();
+      expect(await codeOf(steward.splitCustomer({ mergedId: f, actor: STEWARD, reason: 'not the same' }))).toEqual([
+        'CONFLICT',
+        `Customer ${f} has nothing to take back from ${e}: the records its merge moved have left it since`,
+      ]);
+      expect(await mapping()).toEqual(before);
+      expect(await events()).toBe(changes);
+      expect(await owner('crm:F')).toBe(n);
+    });
+
     it('records each merge and split with the steward as actor, the decision remembered', async () => {
       const [e, f] = [await owner('crm:E'), await owner('crm:F')];
       await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: STEWARD, reason: 'same' });
