@@ -4,8 +4,9 @@
  * `c360 <command> --help` describe each command (COMMANDS below is the one list).
  * The config file defaults to $C360_CONFIG, then config/demo.json.
  *
- * Exit statuses: 0 done; 1 failed (one line on stderr: a port in use, a system that refused);
- * 2 bad usage or config; 75 another process holds the OneID store (try again later).
+ * Exit statuses: 0 done; 1 failed (one line on stderr: a port in use, a system that refused;
+ * an unexpected error, a bug, is its kind and message without the values it was about, then
+ * where); 2 bad usage or config; 75 another process holds the OneID store (try again later).
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -300,6 +301,10 @@ function fail(e: unknown): never {
     process.stderr.write(`c360: ${inUse}\n`);
     process.exit(1);
   }
-  process.stderr.write(`c360: ${(e as Error).stack ?? e}\n`);
+  // Anything else is a bug: what failed and where, never the data it was about (a statement's
+  // message from knex carries its values: record ids, name keys, phone numbers).
+  const err = safeError(e);
+  const frames = e instanceof Error && e.stack ? e.stack.split('\n').filter((line) => /^\s+at /.test(line)) : [];
+  process.stderr.write(`c360: ${err.name}${err.code ? ` ${err.code}` : ''}: ${err.message}\n${frames.map((f) => `${f}\n`).join('')}`);
   process.exit(1);
 }

@@ -82,6 +82,46 @@ describe('CLI: commands', () => {
     expect(r.lines).toEqual(['c360: CANNOT_LISTEN: cannot listen on 192.0.2.1:4999 (server.host, server.port): listen EADDRNOTAVAIL: address not available 192.0.2.1:4999']);
   });
 
+  it('c360 resolve failing on an unexpected database error says what failed without the statement or its values, and exits 1', async () => {
+    const dir = tempDir('cli');
+    const free = () =>
+      new Promise<number>((resolve) => {
+        const s = net.createServer();
+        s.listen(0, '127.0.0.1', () => {
+          const { port } = s.address() as net.AddressInfo;
+          s.close(() => resolve(port));
+        });
+      });
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    const ports: Record<string, number> = {};
+    for (const name of Object.keys(config.demo.ports)) ports[name] = await free();
+    Object.assign(config.demo, { people: 50, dataDir: dir, ports });
+    config.oneid.connection.filename = path.join(dir, 'oneid.sqlite');
+    for (const s of config.sources) {
+      if (s.connection) s.connection.filename = path.join(dir, path.basename(s.connection.filename));
+      if (s.baseUrl) s.baseUrl = `http://127.0.0.1:${ports[s.name]}`;
+    }
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    expect(c360(['resolve', '--config', path.join(dir, 'config.json')]).status).toBe(0);
+    // Every CRM record changed since, and the store's table no longer as the code expects: its update fails.
+    const Database = (await import('better-sqlite3')).default;
+    const oneid = new Database(path.join(dir, 'oneid.sqlite'));
+    const [{ record_id: recordId, name_key: nameKey }] = oneid
+      .prepare(`SELECT record_id, name_key FROM idmap_source_records WHERE source = 'crm' AND name_key IS NOT NULL LIMIT 1`)
+      .all() as any[];
+    oneid.exec(`UPDATE idmap_source_records SET source_updated_at = '2000-01-01T00:00:00.000Z' WHERE source = 'crm'; DELETE FROM idmap_scan_cursors;`);
+    oneid.exec('ALTER TABLE idmap_source_records RENAME COLUMN name_key TO name_key_gone');
+    oneid.close();
+    const r = c360(['resolve', '--config', path.join(dir, 'config.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(1);
+    const [first, ...rest] = r.stderr.trim().split('\n');
+    expect(first).toMatch(/^c360: SqliteError( SQLITE_ERROR)?: \[statement\] - no such column: name_key$/);
+    expect(rest.every((line) => /^\s+at /.test(line))).toBe(true);
+    expect(r.stderr).not.toContain(recordId);
+    expect(r.stderr).not.toContain(nameKey);
+  });
+
   it('c360 check-config refuses a source whose baseUrl is not http(s), naming the key, status 2', () => {
     const dir = tempDir('cli');
     const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
