@@ -298,3 +298,45 @@ export interface Capabilities {
 
 export const CAPABILITY_NAMES = ['profile', 'commerce', 'service', 'engagement', 'events'] as const;
 export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
+
+/** What a member of a capability must be at run time. */
+type Member = 'function' | 'string' | 'list';
+
+/**
+ * Every required member of each capability. The types say the same at compile time; this is for
+ * the registry to check at start-up, so a kind that provides a capability in part (a missing
+ * operation, an `as` cast, plain JavaScript) stops the gateway instead of failing requests.
+ */
+const REQUIRED: { readonly [K in CapabilityName]: Readonly<Partial<Record<keyof NonNullable<Capabilities[K]>, Member>>> } = {
+  profile: { fields: 'list', operation: 'string', records: 'function', view: 'function' },
+  commerce: {
+    ordersByRecordIds: 'function',
+    orderSummariesByRecordIds: 'function',
+    linesByOrderIds: 'function',
+    refundsByOrderIds: 'function',
+    categoryStatsByRecordIds: 'function',
+    rfmBoundaries: 'function',
+  },
+  service: { ticketsByRecordIds: 'function' },
+  engagement: { operation: 'string', records: 'function', view: 'function' },
+  events: { kinds: 'list', eventsByRecordIds: 'function' },
+};
+
+/** The required members a kind's capabilities lack (`commerce.rfmBoundaries: must be a function`); empty when complete. */
+export function capabilityProblems(capabilities: Capabilities): string[] {
+  const problems: string[] = [];
+  for (const name of CAPABILITY_NAMES) {
+    const cap = capabilities[name] as Record<string, unknown> | undefined;
+    if (cap === undefined) continue;
+    if (!cap || typeof cap !== 'object') {
+      problems.push(`${name}: must be an object with the capability's operations`);
+      continue;
+    }
+    for (const [member, want] of Object.entries(REQUIRED[name]) as Array<[string, Member]>) {
+      const v = cap[member];
+      const ok = want === 'list' ? Array.isArray(v) : typeof v === want;
+      if (!ok) problems.push(`${name}.${member}: must be ${want === 'list' ? 'a list' : `a ${want}`}`);
+    }
+  }
+  return problems;
+}

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CAPABILITY_NAMES, type Capabilities, type CapabilityName } from '../capabilities';
+import { CAPABILITY_NAMES, capabilityProblems, type Capabilities, type CapabilityName } from '../capabilities';
 import { isSourceName, SOURCE_NAME_PATTERN, type Connector, type EventKind, type SourceName } from '../vocabulary';
 import { EVENT_KIND_PATTERN } from '../vocabulary';
 import type { EventOrigins, SourceKind, KindResolvers } from './kind';
@@ -142,6 +142,9 @@ export function registryOf(connected: ReadonlyArray<{ name: SourceName; kind: st
     for (const cap of Object.keys(capabilities)) {
       if (!(CAPABILITY_NAMES as readonly string[]).includes(cap)) throw new Error(`kind ${c.kind}: unknown capability "${cap}"`);
     }
+    // A capability provided in part would fail every request that computes on it: refuse it now.
+    const problems = capabilityProblems(capabilities);
+    if (problems.length) throw new Error(`kind ${c.kind} (source ${c.name}): a capability it provides is incomplete (src/capabilities/index.ts):\n  ${problems.join('\n  ')}`);
     return { name: c.name, kind, connector, capabilities, webhookSecret: c.webhookSecret };
   });
   const byName = new Map(sources.map((s) => [s.name, s]));

@@ -1,0 +1,38 @@
+/**
+ * Source registry: a kind that provides a capability provides all of it, checked when the
+ * instance is registered (start-up, check-config), not discovered by the first request that
+ * computes on it.
+ */
+import { capabilityProblems, type Capabilities } from '../../src/capabilities';
+import { registryOf } from '../../src/sources/registry';
+import { demoRegistry } from '../helpers/registry';
+import type { Connector } from '../../src/vocabulary';
+
+/** A helpdesk connector without its ticket operation: the kind hands the connector itself in as `service`. */
+function helpdeskWithoutTickets(): Connector {
+  const c = demoRegistry().get('support')!.connector as unknown as Record<string, unknown>;
+  const partial: Record<string, unknown> = {};
+  for (const k of ['name', 'maxBatch', 'scan', 'scanRecords', 'health', 'close', 'requestersByIds', 'eventsByRecordIds']) partial[k] = c[k];
+  return partial as unknown as Connector;
+}
+
+describe('Source registry: capabilities are complete', () => {
+  it('refuses an instance whose kind provides a capability without one of its operations, naming kind, source and operation', () => {
+    expect(() => registryOf([{ name: 'support', kind: 'helpdesk', connector: helpdeskWithoutTickets() }])).toThrow(
+      'kind helpdesk (source support): a capability it provides is incomplete (src/capabilities/index.ts):\n  service.ticketsByRecordIds: must be a function',
+    );
+  });
+
+  it('lists every missing member of a partial capability, and nothing for the demo kinds', () => {
+    const partial = { commerce: { ordersByRecordIds: async () => [] }, events: { eventsByRecordIds: async () => [] } } as unknown as Capabilities;
+    expect(capabilityProblems(partial)).toEqual([
+      'commerce.orderSummariesByRecordIds: must be a function',
+      'commerce.linesByOrderIds: must be a function',
+      'commerce.refundsByOrderIds: must be a function',
+      'commerce.categoryStatsByRecordIds: must be a function',
+      'commerce.rfmBoundaries: must be a function',
+      'events.kinds: must be a list',
+    ]);
+    for (const s of demoRegistry().sources) expect([s.name, capabilityProblems(s.capabilities)]).toEqual([s.name, []]);
+  });
+});
