@@ -18,7 +18,7 @@ import { startServer, DRAIN_TIMEOUT_MS } from './server';
 import { runResolution } from './resolution';
 import { ResolutionBusyError } from './idmap';
 import { inspectConfig as inspect } from './inspect';
-import { StartupError, systemErrorLine } from './errors';
+import { isSourceError, StartupError, systemErrorLine } from './errors';
 import { safeError } from './observability/scrub';
 import { startDemoSources, type DemoSources } from '../demo/sources';
 
@@ -75,7 +75,9 @@ const COMMANDS: Record<string, Command> = {
       withDemo(config, log, async (demo) => {
         const gw = await createGateway(config, { log });
         try {
-          await runResolution(gw, undefined, { recompare: args.recompare === 'true', restage: args.restage === 'true' });
+          await runResolution(gw, undefined, { recompare: args.recompare === 'true', restage: args.restage === 'true' }).catch((e) => {
+            throw sourceFailure(e, 'identity resolution', 'run it again once it answers');
+          });
         } finally {
           await gw.close();
           await demo?.close();
@@ -218,7 +220,8 @@ async function start(config: Config, log: Logger) {
     try {
       await runResolution(gw, { waitMs: START_RESOLUTION_WAIT_MS });
     } catch (e) {
-      if (!(e instanceof ResolutionBusyError)) throw e;
+      if (!(e instanceof ResolutionBusyError))
+        throw sourceFailure(e, 'identity resolution at start-up', 'start again once it answers, or set identity.resolveOnStart to false to serve without resolving');
       // A `c360 resolve` elsewhere is bringing the map up to date; serve what it has so far.
       log.warn({ code: e.code, holder: e.holder }, 'identity resolution skipped at start: another process holds the OneID store');
     }
@@ -264,6 +267,16 @@ async function main() {
   const config = loadConfig(parsed.config);
   const log = createLogger(config.log.level);
   await COMMANDS[parsed.command].run(config, log, { ...parsed.args, configFile: path.relative(process.cwd(), parsed.config) || parsed.config });
+}
+
+/**
+ * A source that failed a run (its scan refused, timed out, answered garbage) as one line naming
+ * its config entry and what to do, instead of a stack trace; any other error as it is.
+ */
+function sourceFailure(e: unknown, what: string, remedy: string): unknown {
+  if (!isSourceError(e)) return e;
+  const line = e.message.split('\n')[0];
+  return new StartupError(e.code, `${what} could not read source ${e.sourceName} (sources[${e.sourceName}]): ${line}; ${remedy}`, { cause: e });
 }
 
 /** One line for an address in use, whichever listener met it (the gateway, a demo stand-in). */

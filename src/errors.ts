@@ -118,7 +118,7 @@ export const badRow = (source: string, what: string, reason: string) => new Sour
  */
 export class StartupError extends Error {
   constructor(
-    readonly code: 'ONEID_UNAVAILABLE' | 'CANNOT_LISTEN',
+    readonly code: 'ONEID_UNAVAILABLE' | 'CANNOT_LISTEN' | SourceErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -122,6 +122,31 @@ describe('CLI: commands', () => {
     expect(r.stderr).not.toContain(nameKey);
   });
 
+  it('c360 start and c360 resolve with a source that refuses its scan say so in one line naming the source entry, and exit 1', () => {
+    const dir = tempDir('cli');
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    delete config.demo;
+    config.server.port = 0;
+    config.oneid.connection = { client: 'sqlite', filename: path.join(dir, 'oneid.sqlite') };
+    config.identity.resolveOnStart = true;
+    // Scanned first (config order): nothing listens on port 1.
+    config.sources.find((s: { name: string }) => s.name === 'crm').connection = { client: 'mysql', url: 'mysql://reader@127.0.0.1:1/crm' };
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const start = c360(['start', '--config', path.join(dir, 'config.json')]);
+    const resolve = c360(['resolve', '--config', path.join(dir, 'config.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect([start.status, start.stderr.trim().split('\n')]).toEqual([
+      1,
+      [
+        'c360: SOURCE_UNAVAILABLE: identity resolution at start-up could not read source crm (sources[crm]): crm scan: source unavailable (ECONNREFUSED); start again once it answers, or set identity.resolveOnStart to false to serve without resolving',
+      ],
+    ]);
+    expect([resolve.status, resolve.stderr.trim().split('\n')]).toEqual([
+      1,
+      ['c360: SOURCE_UNAVAILABLE: identity resolution could not read source crm (sources[crm]): crm scan: source unavailable (ECONNREFUSED); run it again once it answers'],
+    ]);
+  });
+
   it('c360 check-config refuses a source whose baseUrl is not http(s), naming the key, status 2', () => {
     const dir = tempDir('cli');
     const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
