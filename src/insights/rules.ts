@@ -19,7 +19,20 @@ const days = z.number().int().min(1).max(3650);
 const leafSchema = z.union([
   z.object({ recentOrders: z.object({ atLeast: z.number().int().min(1), withinDays: days }).strict() }).strict(),
   z.object({ orderCount: z.object({ atLeast: z.number().int().min(1) }).strict() }).strict(),
-  z.object({ lifetimeValue: z.object({ atLeast: decimal }).strict() }).strict(),
+  /** In `currency` (default CNY, yuan): a customer whose lifetime value is in another currency does not meet it (no rate is guessed). */
+  z
+    .object({
+      lifetimeValue: z
+        .object({
+          atLeast: decimal,
+          currency: z
+            .string()
+            .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "CNY"')
+            .default('CNY'),
+        })
+        .strict(),
+    })
+    .strict(),
   z.object({ golden: z.object({ field: z.enum(GOLDEN_FIELDS), in: z.array(z.string()).min(1) }).strict() }).strict(),
   z.object({ accountChannel: z.object({ in: z.array(z.string()).min(1) }).strict() }).strict(),
   z.object({ satisfaction: z.object({ atMost: z.number().int().min(1).max(5), withinDays: days }).strict() }).strict(),

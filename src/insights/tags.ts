@@ -126,8 +126,9 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
   }
   if ('lifetimeValue' in l) {
     const o = facts.orders === undefined ? missing('orders') : facts.orders;
-    if (!o) return null;
-    const threshold = moneyFromDecimal(l.lifetimeValue.atLeast, o.lifetimeValue.currency);
+    // Money is compared in one currency only: 5000 yuan says nothing of 5000 dollars.
+    if (!o || o.lifetimeValue.currency !== l.lifetimeValue.currency) return null;
+    const threshold = moneyFromDecimal(l.lifetimeValue.atLeast, l.lifetimeValue.currency);
     return threshold && toCents(o.lifetimeValue) >= toCents(threshold) ? `lifetime value ${o.lifetimeValue.amount} ${o.lifetimeValue.currency} >= ${threshold.amount}` : null;
   }
   if ('golden' in l) {

@@ -214,6 +214,15 @@ describe('Insights: tags', () => {
     expect(evaluateTags(rules.tags, facts({ tickets: [ticket({ satisfactionScore: 1, updatedAt: daysAgo(91) }), ticket({ satisfactionScore: 3 })] }))).toEqual([]);
   });
 
+  it("compares a lifetime value only in the rule's currency (yuan unless it names one)", () => {
+    const ltv = (amount: string, currency: string) => facts({ orders: orders({ lifetimeValue: { amount, currency } }) });
+    expect(evaluateTags(rules.tags, ltv('6000.00', 'USD'))).toEqual([]);
+    expect(evaluateTags(rules.tags, ltv('5000.00', 'CNY')).map((t) => t.name)).toEqual(['vip']);
+    const dollars = parseTagRules({ tags: [{ id: 'big', tag: 'big', description: 'd', when: { lifetimeValue: { atLeast: '1000', currency: 'USD' } } }] });
+    expect(evaluateTags(dollars, ltv('1000.00', 'USD')).map((t) => t.reason)).toEqual(['lifetime value 1000.00 USD >= 1000.00']);
+    expect(evaluateTags(dollars, ltv('99999.00', 'CNY'))).toEqual([]);
+  });
+
   it('fails loudly when a needed fact was not loaded', () => {
     expect(() => evaluateTags(rules.tags, { now: NOW })).toThrow(/not loaded/);
   });
