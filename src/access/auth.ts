@@ -172,9 +172,16 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
     if (problems.length) throw new AuthConfigError(`${where} is not valid:\n  ${problems.join('\n  ')}`);
   }
   const names = new Set<string>();
+  // One key, one principal: a digest listed twice would authenticate as whichever entry comes first
+  // (a key moved to a narrower role by adding an entry would keep the broader one).
+  const keyOf = new Map<string, string>();
   cfg.apiKeys.forEach((k, i) => {
     if (names.has(k.name)) throw new AuthConfigError(`${where}.apiKeys.${i}.name: "${k.name}" is used by another key`);
     names.add(k.name);
+    const digest = k.sha256.toLowerCase();
+    const first = keyOf.get(digest);
+    if (first !== undefined) throw new AuthConfigError(`${where}.apiKeys.${i}.sha256: the same key as "${first}"; list each key once, with the role it has`);
+    keyOf.set(digest, k.name);
   });
 
   const digests = cfg.apiKeys.map((k) => digestBytes(k.sha256));

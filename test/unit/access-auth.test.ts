@@ -195,6 +195,17 @@ describe('Access auth: configuration', () => {
     expect(error({ apiKeys: [{ name: 'x', role: 'superuser', sha256: hashApiKey('k') }] })).toContain('auth.apiKeys.0.role: unknown role "superuser"');
   });
 
+  it('refuses one key listed twice (in either case of hex), naming the second entry and the first', () => {
+    const sha256 = hashApiKey('c360_sk_shared_0123456789abcdef');
+    const twice = {
+      apiKeys: [
+        { name: 'bi-tool', role: 'admin', sha256 },
+        { name: 'bi-tool-readonly', role: 'analyst', sha256: sha256.toUpperCase() },
+      ],
+    };
+    expect(error(twice)).toBe('auth.apiKeys.1.sha256: the same key as "bi-tool"; list each key once, with the role it has');
+  });
+
   it('names a digest that is not sha256 hex, and a short secret', () => {
     expect(error({ apiKeys: [{ name: 'x', role: 'admin', sha256: 'plaintext-key' }] })).toContain('auth.apiKeys.0.sha256');
     expect(error({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [{ type: 'secret', secret: 'short' }] } })).toContain('auth.jwt.keys.0.secret');
