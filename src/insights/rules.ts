@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { GOLDEN_FIELDS } from '../golden/fields';
 import { parseSurvivorship, RulesError, zodFailure, type SurvivorshipRules } from '../golden/rules';
 import { readJsonFile } from '../json-file';
+import type { Gender } from '../vocabulary';
 
 // ---------- tags ----------
 
@@ -70,6 +71,22 @@ const tagsSchema = z
   })
   .strict();
 
+/** The golden fields whose values are a closed set, as a `golden` condition compares them (`displayValue`): a value outside it never matches. */
+const GOLDEN_VALUES: Partial<Record<(typeof GOLDEN_FIELDS)[number], readonly string[]>> = {
+  gender: ['MALE', 'FEMALE', 'UNKNOWN'] satisfies Gender[],
+  'marketingConsent.sms': ['true', 'false'],
+  'marketingConsent.email': ['true', 'false'],
+  'marketingConsent.wechat': ['true', 'false'],
+};
+
+/** A condition's leaves, each with its key in the file (`tags.0.when.anyOf.1`). */
+function leavesAt(c: TagCondition, at: string): Array<{ leaf: LeafCondition; at: string }> {
+  if ('anyOf' in c) return c.anyOf.map((leaf, k) => ({ leaf, at: `${at}.anyOf.${k}` }));
+  if ('allOf' in c) return c.allOf.map((leaf, k) => ({ leaf, at: `${at}.allOf.${k}` }));
+  if ('categoryOrders' in c) return [];
+  return [{ leaf: c, at }];
+}
+
 export function parseTagRules(json: unknown, origin = 'tag rules'): TagRule[] {
   const parsed = tagsSchema.safeParse(json);
   if (!parsed.success) throw zodFailure(origin, parsed.error);
@@ -77,6 +94,14 @@ export function parseTagRules(json: unknown, origin = 'tag rules'): TagRule[] {
   parsed.data.tags.forEach((t, i) => {
     if (ids.has(t.id)) throw new RulesError(origin, `tags.${i}.id`, `rule id ${t.id} is used twice`);
     ids.add(t.id);
+    leavesAt(t.when, `tags.${i}.when`).forEach(({ leaf, at }) => {
+      if (!('golden' in leaf)) return;
+      const values = GOLDEN_VALUES[leaf.golden.field];
+      if (!values) return;
+      leaf.golden.in.forEach((v, j) => {
+        if (!values.includes(v)) throw new RulesError(origin, `${at}.golden.in.${j}`, `${leaf.golden.field} is never "${v}" (its values: ${values.join(', ')})`);
+      });
+    });
     const templated = t.tag.includes('{category}');
     const perCategory = 'categoryOrders' in t.when;
     if (templated !== perCategory)
@@ -149,12 +174,20 @@ export function parseLifecycleRules(json: unknown, origin = 'lifecycle rules'): 
     if (names.has(s.name)) throw new RulesError(origin, `rfm.segments.${i}.name`, `segment ${s.name} is listed twice`);
     names.add(s.name);
   });
-  // Every score combination must land in a segment, or some customer would have none.
+  // Every score combination must land in a segment, or some customer would have none; and every
+  // segment must be the first match of one, or no customer is ever in it (a tag on it never holds).
+  const reached = new Set<number>();
   for (let r = 1; r <= 5; r++)
     for (let f = 1; f <= 5; f++)
-      for (let m = 1; m <= 5; m++)
-        if (!segs.some((s) => segmentMatches(s, r, f, m)))
-          throw new RulesError(origin, 'rfm.segments', `no segment matches r=${r} f=${f} m=${m}: add one, or a catch-all without ranges at the end`);
+      for (let m = 1; m <= 5; m++) {
+        const first = segs.findIndex((s) => segmentMatches(s, r, f, m));
+        if (first < 0) throw new RulesError(origin, 'rfm.segments', `no segment matches r=${r} f=${f} m=${m}: add one, or a catch-all without ranges at the end`);
+        reached.add(first);
+      }
+  segs.forEach((s, i) => {
+    if (!reached.has(i))
+      throw new RulesError(origin, `rfm.segments.${i}`, `segment ${s.name} is never reached: the segments before it (first match wins) take every score it covers`);
+  });
   return parsed.data;
 }
 
@@ -182,10 +215,23 @@ function readJson(file: string): unknown {
 /** Reads and validates the three rule files in `dir`; throws naming the file and key of the first problem. */
 export function loadInsightRules(dir = 'config'): InsightRules {
   const file = (name: string) => path.join(dir, name);
-  return {
-    survivorship: parseSurvivorship(readJson(file(RULE_FILES.survivorship)), file(RULE_FILES.survivorship)),
-    tags: parseTagRules(readJson(file(RULE_FILES.tags)), file(RULE_FILES.tags)),
-    lifecycle: parseLifecycleRules(readJson(file(RULE_FILES.lifecycle)), file(RULE_FILES.lifecycle)),
-    dir,
-  };
+  const survivorship = parseSurvivorship(readJson(file(RULE_FILES.survivorship)), file(RULE_FILES.survivorship));
+  const tags = parseTagRules(readJson(file(RULE_FILES.tags)), file(RULE_FILES.tags));
+  const lifecycle = parseLifecycleRules(readJson(file(RULE_FILES.lifecycle)), file(RULE_FILES.lifecycle));
+  checkSegmentNames(tags, lifecycle, file(RULE_FILES.tags));
+  return { survivorship, tags, lifecycle, dir };
+}
+
+/** An `rfmSegment` condition names segments of lifecycle.json: a misspelt one would never hold. */
+export function checkSegmentNames(tags: readonly TagRule[], lifecycle: LifecycleRules, origin = 'tag rules'): void {
+  const names = lifecycle.rfm.segments.map((s) => s.name);
+  tags.forEach((t, i) =>
+    leavesAt(t.when, `tags.${i}.when`).forEach(({ leaf, at }) => {
+      if (!('rfmSegment' in leaf)) return;
+      leaf.rfmSegment.in.forEach((name, j) => {
+        if (!names.includes(name))
+          throw new RulesError(origin, `${at}.rfmSegment.in.${j}`, `no RFM segment is named ${name} in ${RULE_FILES.lifecycle} (its segments: ${names.join(', ')})`);
+      });
+    }),
+  );
 }

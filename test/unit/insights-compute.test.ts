@@ -282,6 +282,12 @@ describe('Insights: rules as data', () => {
     ['a repeated rule id', (j: any) => (j.tags[1].id = j.tags[0].id), 'tags.1.id'],
     ['{category} without a categoryOrders rule', (j: any) => (j.tags[0].tag = 'x_{category}'), 'tags.0.tag'],
     ['an unknown condition', (j: any) => (j.tags[0].when = { ordersInWeek: 2 }), 'tags.0.when'],
+    [
+      'a gender written as the schema never answers it',
+      (j: any) => (j.tags[1].when.anyOf[0] = { golden: { field: 'gender', in: ['female'] } }),
+      'tags.1.when.anyOf.0.golden.in.0',
+    ],
+    ['a consent flag other than true or false', (j: any) => (j.tags[0].when = { golden: { field: 'marketingConsent.sms', in: ['yes'] } }), 'tags.0.when.golden.in.0'],
   ])('refuses a tags file with %s, naming the key', (_, mutate, key) => {
     const json = read('tags.json');
     mutate(json);
@@ -293,10 +299,25 @@ describe('Insights: rules as data', () => {
     ['segments that leave a score uncovered', (j: any) => j.rfm.segments.pop(), 'rfm.segments'],
     ['a score range outside 1..5', (j: any) => (j.rfm.segments[0].r = [0, 5]), 'rfm.segments.0.r.0'],
     ['an unknown key', (j: any) => (j.stages.dormantDays = 365), 'stages.dormantDays'],
+    ['a segment the ones before it leave no score to', (j: any) => j.rfm.segments.splice(1, 0, { name: 'top', description: 'd', r: [5, 5], f: [5, 5] }), 'rfm.segments.1'],
   ])('refuses a lifecycle file with %s, naming the key', (_, mutate, key) => {
     const json = read('lifecycle.json');
     mutate(json);
     expect(() => parseLifecycleRules(json, 'config/lifecycle.json')).toThrow(`config/lifecycle.json: invalid rules at key "${key}"`);
+  });
+
+  it('refuses an rfmSegment condition naming a segment lifecycle.json does not have, naming the key', () => {
+    const dir = tempDir('rules');
+    for (const f of ['survivorship.json', 'lifecycle.json']) fs.copyFileSync(path.join(CONFIG, f), path.join(dir, f));
+    const tags = read('tags.json');
+    tags.tags.push({ id: 'keep', tag: 'keep', description: 'd', when: { anyOf: [{ orderCount: { atLeast: 9 } }, { rfmSegment: { in: ['champions', 'cant_loose_them'] } }] } });
+    fs.writeFileSync(path.join(dir, 'tags.json'), JSON.stringify(tags));
+    expect(() => loadInsightRules(dir)).toThrow(
+      `${path.join(dir, 'tags.json')}: invalid rules at key "tags.5.when.anyOf.1.rfmSegment.in.1": no RFM segment is named cant_loose_them in lifecycle.json`,
+    );
+    tags.tags[5].when.anyOf[1].rfmSegment.in[1] = 'cant_lose_them';
+    fs.writeFileSync(path.join(dir, 'tags.json'), JSON.stringify(tags));
+    expect(loadInsightRules(dir).tags).toHaveLength(6);
   });
 
   it('names the file when one is missing or not JSON', () => {
