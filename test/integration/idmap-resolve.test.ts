@@ -66,6 +66,24 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect(JSON.parse(phoneLink.evidence)).toEqual({ kind: 'PHONE', value: '+8613800138000', with: ['crm:C1'], assumedRegion: 'CN' });
   });
 
+  it('keeps source names as long as config allows (32 characters) whole, also two alike in their first 16', async () => {
+    const a = 'shop_tmall_outlet_store_east_001' as SourceName;
+    const b = 'shop_tmall_outlet_store_west_002' as SourceName;
+    expect([a.length, b.length, a.slice(0, 16) === b.slice(0, 16)]).toEqual([32, 32, true]);
+    await resolve({
+      store,
+      connectors: [new FakeSource(a, [rec(a, '1', { phone: '13800138000' })]), new FakeSource(b, [rec(b, '1', { phone: '+86 138 0013 8000' })])],
+      rules,
+    });
+    const [ca, cb] = await owners(`${a}:1`, `${b}:1`);
+    expect(ca).not.toBeNull();
+    expect(cb).toBe(ca);
+    expect((await store.sourceRecordsByCustomerIds([ca!]))[0].map((r) => r.source)).toEqual([a, b]);
+    expect((await events()).map((e) => e.source)).toEqual([a, b]);
+    expect((await t.db('idmap_scan_cursors').orderBy('source').select('source')).map((r) => r.source)).toEqual([a, b]);
+    expect(new Set((await t.db('idmap_record_identifiers').select('source')).map((r) => r.source))).toEqual(new Set([a, b]));
+  });
+
   it('keeps apart two people sharing a household phone, and records a candidate instead', async () => {
     const crm = new FakeSource('crm', [
       rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com', member: 'M10000001' }, { name: '王芳', birthday: '1985-04-02' }),
