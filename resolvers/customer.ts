@@ -81,10 +81,16 @@ export const customerResolvers = {
     },
   },
 
+  // OneID keeps the records of a source taken out of the config; `SourceName` has no value for it,
+  // so they are left out here rather than fail the customer (both lists are non-null).
   Customer: {
     identifiers: async (c: CustomerParent, _: unknown, ctx: Context) =>
-      (await ctx.loaders.identifiers.load(c.id)).map((i) => ({ kind: i.kind, value: i.value, source: i.source, recordId: i.recordId, since: i.validFrom })),
+      (await ctx.loaders.identifiers.load(c.id))
+        .filter((i) => ctx.loaders.registry.get(i.source))
+        .map((i) => ({ kind: i.kind, value: i.value, source: i.source, recordId: i.recordId, since: i.validFrom })),
     sourceRecords: async (c: CustomerParent, _: unknown, ctx: Context) =>
-      (await ctx.loaders.sourceRecords.load(c.id)).map((r) => ({ source: r.source, recordId: r.recordId, linkedAt: r.linkedAt })),
+      (await ctx.loaders.sourceRecords.load(c.id))
+        .filter((r) => ctx.loaders.registry.get(r.source))
+        .map((r) => ({ source: r.source, recordId: r.recordId, linkedAt: r.linkedAt })),
   },
 };

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import knex from 'knex';
 import { readTruth, startTestWorld, type TestWorld } from '../helpers/world';
+import { toDbTime } from '../../src/idmap/tables';
 
 let world: TestWorld;
 /** Customers OneID linked to records in all six systems. */
@@ -132,6 +133,27 @@ describe('Sources: six systems behind one Customer', () => {
       }
     } finally {
       await market.destroy();
+    }
+  });
+
+  it('leaves out the records of a source taken out of the config, and answers the customer', async () => {
+    // OneID keeps what a removed instance linked: a record of it, with an identifier, on this customer.
+    const db = world.dbs.oneid.db;
+    const now = toDbTime(db, new Date().toISOString());
+    const gone = { source: 'legacy_crm', record_id: 'L1' };
+    await db('idmap_source_records').insert({ ...gone, customer_id: allSix[0], linked_at: now, source_updated_at: now, pending: false });
+    await db('idmap_record_identifiers').insert({ ...gone, kind: 'EMAIL', value: 'legacy@example.com', match_key: 'legacy@example.com', valid_from: now });
+    try {
+      const { body } = await world.query('query($id: ID!) { customer(id: $id) { id sourceRecords { source recordId } identifiers { source value } } }', { id: allSix[0] });
+      expect(body.errors).toBeUndefined();
+      const c = body.data.customer;
+      expect(c.id).toBe(allSix[0]);
+      expect(new Set(c.sourceRecords.map((r: any) => r.source))).toEqual(new Set(['CRM', 'ORDERS', 'SUPPORT', 'SCRM', 'WECOM', 'MARKETPLACE']));
+      expect(c.identifiers.length).toBeGreaterThan(0);
+      expect(c.identifiers.map((i: any) => i.value)).not.toContain('legacy@example.com');
+    } finally {
+      await db('idmap_record_identifiers').where(gone).delete();
+      await db('idmap_source_records').where(gone).delete();
     }
   });
 
