@@ -8,6 +8,9 @@ import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import Database from 'better-sqlite3';
 
+/** The most connections a MySQL/MariaDB pool opens when its config names no `pool.max`. */
+export const DEFAULT_POOL_MAX = 10;
+
 export type SqlConnection = { client: 'sqlite'; filename: string } | { client: 'mysql'; url: string; pool?: { min?: number; max?: number } };
 
 export function isMysql(db: Knex): boolean {
@@ -347,7 +350,7 @@ export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex 
     } as any,
     pool: {
       min: conn.pool?.min ?? 0,
-      max: conn.pool?.max ?? 10,
+      max: conn.pool?.max ?? DEFAULT_POOL_MAX,
       afterCreate: (raw: any, done: (err: Error | null, c: unknown) => void) => {
         sessionSettings(raw, opts.statementTimeoutMs).then(
           () => done(null, raw),

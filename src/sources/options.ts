@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MAX_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from './http';
+import { DEFAULT_POOL_MAX } from '../db';
 
 export const sqlConnection = z.discriminatedUnion('client', [
   z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
@@ -14,6 +15,11 @@ export const sqlConnection = z.discriminatedUnion('client', [
       pool: z
         .object({ min: z.number().int().min(0), max: z.number().int().min(1) })
         .partial()
+        // Checked here: the pool library refuses it only when the pool opens, a stack trace at start-up.
+        .refine((p) => (p.min ?? 0) <= (p.max ?? DEFAULT_POOL_MAX), {
+          message: `min must not be more than max (max is ${DEFAULT_POOL_MAX} when not given)`,
+          path: ['min'],
+        })
         .optional(),
     })
     .strict(),
