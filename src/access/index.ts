@@ -43,6 +43,7 @@ export { scopeCheck, type ScopeCheck } from './row-scope';
 export {
   limitsPlugin,
   measureOperation,
+  variablesWithDefaults,
   checkLimits,
   measureDocument,
   checkDocumentLimits,

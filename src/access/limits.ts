@@ -31,6 +31,7 @@ import {
   isListType,
   isNonNullType,
   typeFromAST,
+  valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -95,6 +96,22 @@ export function measureOperation(
 }
 
 /**
+ * The variables as execution will see them: one the request leaves out takes the operation's
+ * default (`query($ids: [ID!]! = ["…", …])`). Measured without it, such a list counted as empty
+ * and ran unchecked.
+ */
+export function variablesWithDefaults(operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
+  let out = variables;
+  for (const d of operation.variableDefinitions ?? []) {
+    const name = d.variable.name.value;
+    if (!d.defaultValue || out[name] !== undefined) continue;
+    if (out === variables) out = { ...variables };
+    out[name] = valueFromASTUntyped(d.defaultValue);
+  }
+  return out;
+}
+
+/**
  * The measure, and whether it read a variable: only list sizes (`first`, `ids`) and ID lists
  * take their values from the request; an operation measured without reading one measures the same
  * for any variables (a customer's `$id` does not change what it may cost).
@@ -106,6 +123,7 @@ function measureWithDependence(
   variables: Record<string, unknown>,
   defaultListSize: number,
 ): { measure: Measure; readVariables: boolean } {
+  variables = variablesWithDefaults(operation, variables);
   let readVariables = false;
   /** An argument's value, noting when it comes from the request's variables. */
   const valueOf = (node: ValueNode | undefined): unknown => {

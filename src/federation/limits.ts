@@ -9,7 +9,7 @@
 import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
-import { checkLimits, measureOperation, type Limits } from '../access';
+import { checkLimits, measureOperation, variablesWithDefaults, type Limits } from '../access';
 
 const ENTITIES_FIELD = '_entities';
 
@@ -44,7 +44,8 @@ export function entitiesLimitsPlugin(limits: Limits, hardMaxIds?: number): Apoll
           if (!operation || operation.operation !== 'query') return;
           const fields = entitiesFields(rc.document, operation.selectionSet);
           if (!fields.length) return;
-          const variables = (rc.request.variables ?? {}) as Record<string, unknown>;
+          // A representations variable left out of the request runs with its default: count that.
+          const variables = variablesWithDefaults(operation, (rc.request.variables ?? {}) as Record<string, unknown>);
           const measure = measureOperation(rc.schema, rc.document, operation, variables, limits.defaultListSize);
           let { cost, maxIds } = measure;
           for (const field of fields) {

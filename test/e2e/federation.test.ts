@@ -283,6 +283,15 @@ describe('Federation: _entities limits', () => {
       'support',
     );
     expect(inFragment.body.errors[0].extensions).toEqual(direct.body.errors[0].extensions);
+    // The representations as the variable's default, the request sending none: measured the same.
+    const literal = ids.map((id) => `{ __typename: "Customer", id: ${JSON.stringify(id)} }`).join(', ');
+    const byDefault = await post(
+      `${world.url}/graphql`,
+      `query E($r: [_Any!]! = [${literal}]) { _entities(representations: $r) { ... on Customer { ${selection} } } }`,
+      {},
+      'support',
+    );
+    expect(byDefault.body.errors?.[0].extensions).toEqual(direct.body.errors[0].extensions);
     expect(world.calls.calls).toEqual([]);
     expect(world.idmapCalls).toEqual([]);
   });

@@ -126,6 +126,15 @@ describe('Access limits: refusing', () => {
     expect(codeOf(m)).toMatchObject({ limit: 'maxCost', max: 100000 });
   });
 
+  it('measures a list variable the request leaves out by its default in the operation, as execution reads it', () => {
+    const ids = Array.from({ length: 201 }, (_, i) => `"c${i}"`).join(', ');
+    const q = `query($ids: [ID!]! = [${ids}]) { customers(ids: $ids) { orders(first: 100) { lines { sku name } refunds { id } } } }`;
+    expect(codeOf(measure(q))).toMatchObject({ limit: 'maxIds', actual: 201 });
+    expect(measure(q)).toEqual(measure(q, { ids: Array.from({ length: 201 }, (_, i) => `c${i}`) }));
+    // A value the request sends wins over the default.
+    expect(measure(q, { ids: ['c1'] }).maxIds).toBe(1);
+  });
+
   it('lets an ordinary query through', () => {
     expect(codeOf(measure('{ customer(id: "1") { id crmContacts { name phone } orders(first: 20) { id total { amount } } } }'))).toBeUndefined();
   });
