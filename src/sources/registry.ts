@@ -12,10 +12,23 @@ import { EVENT_KIND_PATTERN } from '../vocabulary';
 import type { EventOrigins, SourceKind, KindResolvers } from './kind';
 import type { SourceObserver } from './observe';
 
+/**
+ * Names the gateway itself answers under where sources are named: `/readyz` checks OneID as
+ * `oneid`, and errors no one source raised carry `extensions.source` `oneid`, `commerce` (money in
+ * several currencies across commerce sources) or `audit`. A source so named would be mistaken for them.
+ */
+export const RESERVED_SOURCE_NAMES: readonly string[] = ['oneid', 'commerce', 'audit'];
+
 /** What every instance entry of the config has, besides its kind's own options. */
 export const sourceEntry = z
   .object({
-    name: z.string().regex(SOURCE_NAME_PATTERN, 'must be lower snake case, at most 32 characters (e.g. "crm", "shop_tmall")'),
+    name: z
+      .string()
+      .regex(SOURCE_NAME_PATTERN, 'must be lower snake case, at most 32 characters (e.g. "crm", "shop_tmall")')
+      .superRefine((n, ctx) => {
+        if (RESERVED_SOURCE_NAMES.includes(n))
+          ctx.addIssue({ code: 'custom', message: `"${n}" is reserved: ${RESERVED_SOURCE_NAMES.join(', ')} name the gateway's own checks and errors` });
+      }),
     kind: z.string().min(1),
     /** HMAC secret for change notifications (`POST /webhooks/<name>`), from the environment; none: no webhook. */
     webhookSecret: z.string().min(16).optional(),

@@ -4,7 +4,7 @@
  * computes on it.
  */
 import { capabilityProblems, type Capabilities } from '../../src/capabilities';
-import { registryOf } from '../../src/sources/registry';
+import { parseSources, registryOf } from '../../src/sources/registry';
 import { demoRegistry } from '../helpers/registry';
 import type { Connector } from '../../src/vocabulary';
 
@@ -34,5 +34,16 @@ describe('Source registry: capabilities are complete', () => {
       'events.kinds: must be a list',
     ]);
     for (const s of demoRegistry().sources) expect([s.name, capabilityProblems(s.capabilities)]).toEqual([s.name, []]);
+  });
+});
+
+describe('Source registry: instance names', () => {
+  it('refuses the names the gateway answers under itself (/readyz checks OneID as "oneid"), naming the entry', () => {
+    const shop = (name: string) => ({ name, kind: 'shop', connection: { client: 'sqlite', filename: 'shop.sqlite' } });
+    const { sources, errors } = parseSources([shop('orders'), shop('oneid'), shop('commerce'), shop('audit')], (p) => p);
+    expect(sources.map((s) => s.name)).toEqual(['orders']);
+    expect(errors).toEqual(
+      ['oneid', 'commerce', 'audit'].map((n, i) => `  sources[${i + 1}].name: "${n}" is reserved: oneid, commerce, audit name the gateway's own checks and errors`),
+    );
   });
 });
