@@ -46,7 +46,7 @@ export function segmentOf(segments: readonly RfmSegmentRule[], r: number, f: num
 export function rfmOf(o: CustomerOrders | null, b: RfmBoundaries, segments: readonly RfmSegmentRule[], now: Instant): Rfm | null {
   if (!o || o.orderCount === 0 || !o.lastOrderAt) return null;
   if (b.currency !== o.lifetimeValue.currency)
-    throw new SourceError('orders', 'SOURCE_BAD_RESPONSE', `orders: the order base is not all in ${o.lifetimeValue.currency}; monetary quintiles cannot be compared`);
+    throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', `commerce: the order base is not all in ${o.lifetimeValue.currency}; monetary quintiles cannot be compared`);
   const last = Date.parse(o.lastOrderAt);
   const r = quintile(
     last,

@@ -33,7 +33,8 @@ export function customerOrders(summaries: readonly OrderSummary[], windowDays: r
   if (summaries.length === 0) return null;
   const currency = summaries[0].totalSpent.currency;
   if (summaries.some((s) => s.totalSpent.currency !== currency))
-    throw new SourceError('orders', 'SOURCE_BAD_RESPONSE', 'orders: accounts report different currencies; no single total');
+    // Named for the capability, as orderSummary's own error is: the accounts may sit in any commerce sources.
+    throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', 'commerce: accounts report different currencies; no single total');
   for (const s of summaries)
     if (!s.grossSpent || s.refundedOrderCount == null || s.recentOrderCounts?.length !== windowDays.length)
       throw new Error('order summary was loaded without its windows: the orderSummary loader must pass a SummaryQuery');

@@ -139,6 +139,14 @@ describe('Insights: RFM', () => {
     expect([once.r, once.f, once.m, once.segment]).toEqual([1, 1, 1, 'hibernating']);
   });
 
+  it('names the commerce capability, not a source, when money in several currencies cannot be compared', () => {
+    const usd = summary({ accountId: '2', totalSpent: { amount: '1.00', currency: 'USD' }, grossSpent: { amount: '1.00', currency: 'USD' } });
+    const mixed = () => customerOrders([summary({ accountId: '1' }), usd], WINDOWS);
+    expect(mixed).toThrow(expect.objectContaining({ sourceName: 'commerce', code: 'SOURCE_BAD_RESPONSE' }));
+    const inUsd = () => rfmOf(orders({ lifetimeValue: { amount: '9.00', currency: 'USD' } }), boundaries, rules.lifecycle.rfm.segments, NOW);
+    expect(inUsd).toThrow(expect.objectContaining({ sourceName: 'commerce', code: 'SOURCE_BAD_RESPONSE' }));
+  });
+
   it('has no RFM without counted orders', () => {
     expect(rfmOf(null, boundaries, rules.lifecycle.rfm.segments, NOW)).toBeNull();
     expect(rfmOf(orders({ orderCount: 0, lastOrderAt: null }), boundaries, rules.lifecycle.rfm.segments, NOW)).toBeNull();
