@@ -49,8 +49,18 @@ export const sqlSourceOptions = {
 /** Largest response body an HTTP source may send, in bytes (the transport defaults it to 8 MiB). */
 export const maxResponseBytes = z.number().int().min(MIN_MAX_RESPONSE_BYTES).max(MAX_MAX_RESPONSE_BYTES).optional();
 
-/** An HTTP API's origin: http or https, refused at config time like any other bad value. */
-export const baseUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+/**
+ * An HTTP API's origin, and a path prefix: http or https, refused at config time like any other
+ * bad value. The transport sends requests to the origin and path only, so credentials, a query or
+ * a fragment in it would be dropped without a word (a request then refused by the system): they
+ * are refused here instead, and credentials belong in the kind's own options, from the environment.
+ */
+export const baseUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).superRefine((v, ctx) => {
+  const u = new URL(v);
+  if (u.username || u.password) ctx.addIssue({ code: 'custom', message: "must not carry credentials (user:password@): give them in the kind's own options" });
+  if (u.search || u.hash)
+    ctx.addIssue({ code: 'custom', message: 'must not carry a query or a fragment: an origin and an optional path, e.g. https://helpdesk.example.com/zendesk' });
+});
 
 /** What every HTTP kind's options share; `maxBatch` is capped by each API's own limit. */
 export const httpSourceOptions = (apiMaxIds: number) => ({

@@ -47,3 +47,21 @@ describe('Source registry: instance names', () => {
     );
   });
 });
+
+describe('Source registry: an HTTP source’s baseUrl', () => {
+  const helpdesk = (baseUrl: string) => parseSources([{ name: 'support', kind: 'helpdesk', baseUrl, token: 't' }], (p) => p);
+
+  it('takes an origin with an optional path prefix', () => {
+    expect(helpdesk('https://helpdesk.example.com/zendesk/').errors).toEqual([]);
+  });
+
+  it('refuses credentials, a query or a fragment, which requests would drop without a word', () => {
+    expect(helpdesk('https://svc:hunter2@helpdesk.example.com').errors).toEqual([
+      "  sources[support].baseUrl: must not carry credentials (user:password@): give them in the kind's own options",
+    ]);
+    for (const url of ['https://helpdesk.example.com/api?token=abc', 'https://helpdesk.example.com/#v2'])
+      expect(helpdesk(url).errors).toEqual([
+        '  sources[support].baseUrl: must not carry a query or a fragment: an origin and an optional path, e.g. https://helpdesk.example.com/zendesk',
+      ]);
+  });
+});
