@@ -4,6 +4,7 @@
  * connector answers for the same rows; its batching, identity feed, start-up check, malformed
  * rows, config validation and its `Customer.tableRecords` field.
  */
+import path from 'node:path';
 import DataLoader from 'dataloader';
 import { graphql } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -16,6 +17,7 @@ import type { Gender, ScannedRecord } from '../../src/vocabulary';
 import { kind, profileCapability, type SqlProfileRecord, type SqlTableConnector } from '../../src/sources/sql-table';
 import { convert, optionsSchema, wallClockToUtc, type Conversion } from '../../src/sources/sql-table/mapping';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { tempDir } from '../helpers/tmp';
 
 // ---------- the world ----------
 
@@ -450,6 +452,11 @@ describe('SQL table source: start-up check', () => {
       profile: { table: 'people_unindexed', key: 'person_id', updatedAt: 'updated_at', fields: { name: { column: 'name' } } },
     };
     await expect(checkOf(options)).rejects.toThrow(/^profile\.key: column person_id is neither the primary key nor the first column of an index of table people_unindexed/);
+  });
+
+  it('names the connection, with the source error code, when the database cannot be opened', async () => {
+    const missing = { ...crmMapping(t), connection: { client: 'sqlite', filename: path.join(tempDir('sqltable'), 'no-such.sqlite') } };
+    await expect(checkOf(missing)).rejects.toThrow(/^connection: SOURCE_UNAVAILABLE: crm_checked describeTable: source unavailable/);
   });
 
   it('reports every problem at once, one key per line', async () => {

@@ -11,6 +11,7 @@
  * `sources[<name>].` to each line. All problems are reported at once, one per line.
  */
 import type { ProfileField } from '../../capabilities';
+import { isSourceError } from '../../errors';
 import type { ColumnShape, SqlTableConnector, TableShape } from './connector';
 import { columnClassesFor, describeConversion, type ColumnClass, type ColumnMapping, type SqlTableOptions } from './mapping';
 
@@ -24,7 +25,15 @@ export class SqlTableCheckError extends Error {
 
 /** Reads the mapped table's description through the connector and throws SqlTableCheckError when the mapping does not fit it. */
 export async function checkSqlTable(connector: SqlTableConnector): Promise<void> {
-  const problems = mappingProblems(connector.options, await connector.describeTable());
+  let shape: TableShape;
+  try {
+    shape = await connector.describeTable();
+  } catch (e) {
+    // A database that cannot be read is the connection's fault, said with its code like any source failure.
+    if (isSourceError(e)) throw new SqlTableCheckError([`connection: ${e.code}: ${e.message}`]);
+    throw e;
+  }
+  const problems = mappingProblems(connector.options, shape);
   if (problems.length > 0) throw new SqlTableCheckError(problems);
 }
 
