@@ -40,4 +40,20 @@ describe('JSON files a person wrote', () => {
     expect(() => readJsonFile(broken, 'config', (m) => new ConfigError(m))).toThrow(ConfigError);
     expect(() => loadConfig(broken, {})).toThrow(/broken\.json: not valid JSON \(/);
   });
+
+  it('never quotes the file in its reason (a secret may sit beside the mistake): it names the line', () => {
+    const file = path.join(dir, 'secret.json');
+    fs.writeFileSync(file, '{\n  "server": { "port": 4220 },\n  "sources": [{ "name": "scrm", "kind": "wechat", "appSecret": S3cretValueHere }]\n}\n');
+    const message = (() => {
+      try {
+        loadConfig(file, {});
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    })();
+    expect(message).toBe(`${file}: not valid JSON (Unexpected token at line 3)`);
+    fs.writeFileSync(file, '{\n  "a": "x"\n  "b": 2 }');
+    expect(() => loadConfig(file, {})).toThrow(/not valid JSON \(.* \(line 3\)\)$/);
+  });
 });
