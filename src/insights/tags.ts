@@ -158,6 +158,13 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
   return null;
 }
 
+/**
+ * A category as the `{category}` of a tag: lower case, each run of anything but letters, digits
+ * and `_` (in any script) one `_`. `Home & Garden` is `home_garden`, `美妆` stays `美妆`: ASCII
+ * letters alone would turn every Chinese category into the same `_`.
+ */
+export const categoryTagPart = (category: string): string => category.toLowerCase().replace(/[^\p{L}\p{N}_]+/gu, '_');
+
 /** The tags the rules give, in rule order (a categoryOrders rule: its categories, favourites first). */
 export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] {
   const out: Tag[] = [];
@@ -168,9 +175,7 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
       const cats = facts.categories ?? missing('categories');
       for (const cat of cats)
         if (cat.orders >= c.categoryOrders.atLeast)
-          tag(rule.tag.replace('{category}', cat.category.toLowerCase().replace(/[^a-z0-9_]+/g, '_')), `${cat.orders} orders with ${cat.category}`, [
-            'OrderSummary.favouriteCategories',
-          ]);
+          tag(rule.tag.replace('{category}', categoryTagPart(cat.category)), `${cat.orders} orders with ${cat.category}`, ['OrderSummary.favouriteCategories']);
       continue;
     }
     if ('anyOf' in c) {

@@ -231,6 +231,12 @@ describe('Insights: tags', () => {
     expect(evaluateTags(dollars, ltv('99999.00', 'CNY'))).toEqual([]);
   });
 
+  it('names each category tag after its category, in any script, so two categories never share a tag', () => {
+    const categories = ['美妆', '母婴', 'Home & Garden', 'Électronique'].map((category) => ({ category, orders: 3, quantity: 3 }));
+    const names = evaluateTags(rules.tags, facts({ categories })).map((t) => t.name);
+    expect(names).toEqual(['prefers_美妆', 'prefers_母婴', 'prefers_home_garden', 'prefers_électronique']);
+  });
+
   it('fails loudly when a needed fact was not loaded', () => {
     expect(() => evaluateTags(rules.tags, { now: NOW })).toThrow(/not loaded/);
   });
