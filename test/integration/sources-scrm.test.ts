@@ -281,14 +281,15 @@ describe('SCRM connector: failures', () => {
   });
 });
 
-describe('SCRM connector: errcode -1 (system busy)', () => {
+describe('SCRM connector: errcode -1 (system busy), 45009 and 45011 (API quota)', () => {
   let stub: http.Server;
   let url: string;
+  let busyErrcode = -1;
   beforeAll(async () => {
-    // WeChat's transient "system busy": only a stub can answer it on demand.
+    // WeChat's transient "system busy" and its quota refusals: only a stub can answer them on demand.
     stub = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(req.url!.startsWith(TOKEN) ? { access_token: 't', expires_in: 7200 } : { errcode: -1, errmsg: 'system error' }));
+      res.end(JSON.stringify(req.url!.startsWith(TOKEN) ? { access_token: 't', expires_in: 7200 } : { errcode: busyErrcode, errmsg: 'api freq out of limit' }));
     });
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
@@ -298,10 +299,11 @@ describe('SCRM connector: errcode -1 (system busy)', () => {
     await new Promise((r) => stub.close(r));
   });
 
-  it('answers SOURCE_UNAVAILABLE with the errcode in the detail', async () => {
+  it.each([-1, 45009, 45011])('answers errcode %i as SOURCE_UNAVAILABLE with the errcode in the detail', async (errcode) => {
+    busyErrcode = errcode;
     const e = await failure(connect({}, url).followersByOpenids(['oA1']));
     expect(e.code).toBe('SOURCE_UNAVAILABLE');
-    expect(e.extensions.errcode).toBe(-1);
+    expect(e.extensions.errcode).toBe(errcode);
   });
 });
 

@@ -38,8 +38,12 @@ const CURRENCY = 'CNY';
 
 /** errcodes meaning "this access token is no good": invalid, expired, or superseded. */
 const TOKEN_ERRCODES = new Set([40001, 42001, 40014]);
-/** System busy. */
-const BUSY_ERRCODES = new Set([-1]);
+/**
+ * The system will not serve us now: -1 system busy; 45009 daily API quota spent and 45011 calls
+ * too frequent (developers.weixin.qq.com/doc/offiaccount/Message_Management/API_Call_Limits.html,
+ * global return codes). Not our request's fault, so SOURCE_UNAVAILABLE, like WeCom's.
+ */
+const BUSY_ERRCODES = new Set([-1, 45009, 45011]);
 
 const PATH = {
   token: '/cgi-bin/token',
