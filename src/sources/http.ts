@@ -15,6 +15,11 @@
  * every call answers SOURCE_UNAVAILABLE with `retryAfterSeconds` at once, without a request, and
  * an open circuit does not probe before it. 429s and 503s count as breaker failures.
  *
+ * Systems that say "busy" or "over quota" in a 200 body (Tencent's errcode -1/45009, TOP's
+ * isp.* and call limits) name that body with `overloaded`: it is still answered to the
+ * connector to map, but counts as a breaker failure, so a source refusing every call opens the
+ * circuit instead of being asked again on every request.
+ *
  * The body is read as a stream and counted: past maxResponseBytes (default 8 MiB) the request is
  * aborted, so one oversized answer costs at most the cap plus one chunk of memory. A
  * `content-length` over the cap is refused before reading. Bodies of non-2xx answers are not read.
@@ -57,7 +62,7 @@ export interface HttpConnectorOptions {
 export function connectorTransport(
   source: SourceName,
   config: HttpConnectorOptions,
-  limits: { maxIds: number; maxPage: number },
+  limits: { maxIds: number; maxPage: number; overloaded?: (body: JsonObject) => boolean },
   headers?: Record<string, string>,
 ): { transport: HttpTransport; maxBatch: number; defaultPage: number } {
   const maxBatch = config.maxBatch ?? limits.maxIds;
@@ -72,6 +77,7 @@ export function connectorTransport(
     breaker: { failureThreshold: config.breaker?.failureThreshold ?? 5, cooldownMs: config.breaker?.cooldownMs ?? 10_000 },
     maxResponseBytes: config.maxResponseBytes,
     headers,
+    overloaded: limits.overloaded,
   });
   return { transport, maxBatch, defaultPage: Math.min(limits.maxPage, Math.max(1, config.scanPageSize ?? 500)) };
 }
@@ -93,6 +99,8 @@ export interface HttpTransportOptions {
   maxResponseBytes?: number;
   /** Clock for the breaker and Retry-After; tests substitute their own. */
   now?: () => number;
+  /** A 2xx body that says the system is busy or over quota: answered as it is, but counted against the breaker. */
+  overloaded?: (body: JsonObject) => boolean;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -195,6 +203,11 @@ interface Link {
   fail(code: SourceErrorCode, request: string, what: string, status?: number, detail?: Record<string, unknown>): SourceError;
   limited(retryAfter: string | string[] | null, request: string, status: number): AttemptFailure;
   tooLarge(request: string, status: number, declared?: number): AttemptFailure;
+}
+
+/** A 2xx body the connector's `overloaded` recognised: a breaker failure that still answers its body. */
+class OverloadedBody {
+  constructor(readonly body: JsonObject) {}
 }
 
 /** Whether a failed call counts against the breaker. */
@@ -491,9 +504,18 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         request,
         circuit: 'open',
       });
+    const overloaded = options.overloaded;
+    const run = overloaded
+      ? async () => {
+          const answer = await attemptWithRetries(link, method, target, request, payload);
+          if (overloaded(answer)) throw new OverloadedBody(answer);
+          return answer;
+        }
+      : () => attemptWithRetries(link, method, target, request, payload);
     try {
-      return await breaker.run(() => attemptWithRetries(link, method, target, request, payload), isSystemFailure, rejected);
+      return await breaker.run(run, isSystemFailure, rejected);
     } catch (e) {
+      if (e instanceof OverloadedBody) return e.body;
       throw e instanceof AttemptFailure ? e.error : e;
     }
   }

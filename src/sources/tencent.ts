@@ -23,6 +23,11 @@ export function errcodeError(source: SourceName, errcode: number, request: strin
   return new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} answered ${request} with errcode ${errcode}`, { request, errcode });
 }
 
+/** A body carrying one of the `busy` errcodes, for the transport's `overloaded` (the breaker counts it). */
+export function busyBody(busy: ReadonlySet<number>): (body: JsonObject) => boolean {
+  return (body) => typeof body.errcode === 'number' && busy.has(body.errcode);
+}
+
 export interface AccessTokenOptions {
   source: SourceName;
   /** The token request as errors name it (`GET /cgi-bin/token`). */

@@ -496,6 +496,18 @@ describe('Marketplace source: errors', () => {
     expect(recorder.of('shop_tmall', 'buyersByIds')).toHaveLength(1);
   });
 
+  it('counts call limits and isp.* failures against the breaker: once open, calls fail fast without a request', async () => {
+    const guarded = connect('shop_tmall', { breaker: { failureThreshold: 2, cooldownMs: 600_000 } });
+    server.failNext('limit');
+    expect((await failure(guarded.buyersByIds([B1]))).extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', topCode: 7 });
+    server.failNext('isp');
+    expect((await failure(guarded.buyersByIds([B1]))).code).toBe('SOURCE_UNAVAILABLE');
+    const asked = server.requests().length;
+    const fast = await failure(guarded.buyersByIds([B1]));
+    expect(fast.extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', circuit: 'open' });
+    expect(server.requests()).toHaveLength(asked);
+  });
+
   it('the stand-in answers a request target no URL parses with 400 and keeps serving', async () => {
     for (const line of UNPARSABLE_TARGETS) expect((await rawRequest(server.url, line)).status).toBe(400);
     await expect(tmall.health()).resolves.toBeUndefined();

@@ -299,6 +299,26 @@ describe('SCRM connector: errcode -1 (system busy), 45009 and 45011 (API quota)'
     await new Promise((r) => stub.close(r));
   });
 
+  it('counts busy answers against the breaker: once open, calls fail fast without asking again', async () => {
+    busyErrcode = 45009;
+    let asked = 0;
+    const count = (req: http.IncomingMessage) => {
+      if (!req.url!.startsWith(TOKEN)) asked++;
+    };
+    stub.on('request', count);
+    try {
+      const scrm = connect({ breaker: { failureThreshold: 2, cooldownMs: 600_000 } }, url);
+      expect((await failure(scrm.followersByOpenids(['oA1']))).extensions.errcode).toBe(45009);
+      expect((await failure(scrm.followersByOpenids(['oA1']))).extensions.errcode).toBe(45009);
+      const fast = await failure(scrm.followersByOpenids(['oA1']));
+      expect(fast.code).toBe('SOURCE_UNAVAILABLE');
+      expect(fast.extensions.circuit).toBe('open');
+      expect(asked).toBe(2);
+    } finally {
+      stub.off('request', count);
+    }
+  });
+
   it.each([-1, 45009, 45011])('answers errcode %i as SOURCE_UNAVAILABLE with the errcode in the detail', async (errcode) => {
     busyErrcode = errcode;
     const e = await failure(connect({}, url).followersByOpenids(['oA1']));

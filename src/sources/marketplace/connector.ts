@@ -198,6 +198,20 @@ export function realPhone(raw: unknown): string | null {
   return e164;
 }
 
+/** Whether a TOP error says the platform will not serve us now (not our request's fault). */
+function isUnavailable(code: number, sub: string): boolean {
+  // isp.* sub codes are the platform's own failures (timeouts, remote services down): transient.
+  return UNAVAILABLE_CODES.has(code) || sub.startsWith('isp.');
+}
+
+/** A body whose `error_response` is an unavailable one, for the transport's `overloaded` (the breaker counts it). */
+function overloaded(body: JsonObject): boolean {
+  const err = body.error_response;
+  if (err === null || typeof err !== 'object' || Array.isArray(err)) return false;
+  const { code, sub_code: sub } = err as JsonObject;
+  return isUnavailable(typeof code === 'number' ? code : Number(code), typeof sub === 'string' ? sub : '');
+}
+
 function topError(source: SourceName, method: string, err: JsonObject): SourceError {
   const code = typeof err.code === 'number' ? err.code : Number(err.code);
   const sub = typeof err.sub_code === 'string' ? err.sub_code : '';
@@ -205,8 +219,7 @@ function topError(source: SourceName, method: string, err: JsonObject): SourceEr
   // `topCode`, not `code`: the detail is spread into extensions, where `code` is c360's.
   const detail = { request: method, topCode: code, ...(sub ? { subCode: sub } : {}) };
   const what = `error ${Number.isFinite(code) ? code : '?'}${sub ? ` (${sub})` : ''}`;
-  // isp.* sub codes are the platform's own failures (timeouts, remote services down): transient.
-  if (UNAVAILABLE_CODES.has(code) || sub.startsWith('isp.')) {
+  if (isUnavailable(code, sub)) {
     return new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is unavailable: ${method} answered ${what}`, detail);
   }
   return new SourceError(source, 'SOURCE_BAD_RESPONSE', `${source} refused ${method}: ${what}`, detail);
@@ -242,7 +255,7 @@ type Op = Pick<SourceCall, 'operation' | 'account'>;
 
 export function createMarketplaceConnector(name: SourceName, options: MarketplaceOptions, observer: SourceObserver): MarketplaceConnector {
   const SOURCE = name;
-  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, overloaded });
   const currency = options.currency;
   const channel = options.channel;
   const categories = options.categories ?? {};

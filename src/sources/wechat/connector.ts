@@ -17,7 +17,7 @@ import { chunked, listsOf, type SourceCall, type SourceObserver } from '../obser
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
-import { AccessToken, errcodeError, withToken } from '../tencent';
+import { AccessToken, busyBody, errcodeError, withToken } from '../tencent';
 
 export interface WechatConnectorConfig extends HttpConnectorOptions {
   /** The instance name: OneID source, metrics and errors (default `scrm`). */
@@ -250,7 +250,11 @@ function groupByOpenid<T>(SOURCE: SourceName, rows: JsonObject[], convert: (sour
 
 export function createWechatConnector(config: WechatConnectorConfig, observer: SourceObserver): WechatConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
-  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, {
+    maxIds: API_MAX_IDS,
+    maxPage: API_MAX_PAGE,
+    overloaded: busyBody(BUSY_ERRCODES),
+  });
 
   const token = new AccessToken({
     source: SOURCE,

@@ -64,7 +64,7 @@ import type {
   SourceName,
 } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
-import { AccessToken, errcodeError, withToken } from '../tencent';
+import { AccessToken, busyBody, errcodeError, withToken } from '../tencent';
 import {
   addEntry,
   bucketOf,
@@ -384,7 +384,11 @@ interface RawContact {
 
 export function createWecomConnector(config: WecomConnectorConfig, observer: SourceObserver): WecomConnector {
   const SOURCE = config.name;
-  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE });
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, {
+    maxIds: API_MAX_IDS,
+    maxPage: API_MAX_PAGE,
+    overloaded: busyBody(BUSY_ERRCODES),
+  });
   const concurrency = config.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`${SOURCE} connector: concurrency must be an integer ≥ 1, got ${concurrency}`);
   const bounded = limiter(concurrency);
