@@ -486,6 +486,8 @@ describe('Marketplace source: errors', () => {
     expect((await failure(tmall.buyersByIds([B1]))).code).toBe('SOURCE_UNAVAILABLE');
     server.failNext('limit');
     expect((await failure(tmall.linesByOrderIds(['300000000000001']))).code).toBe('SOURCE_UNAVAILABLE');
+    server.failNext('userLimit');
+    expect((await failure(tmall.buyersByIds([B1]))).extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', topCode: 4 });
     server.failNext('garbage');
     expect((await failure(tmall.buyersByIds([B1]))).code).toBe('SOURCE_BAD_RESPONSE');
     // A retried 503 succeeds on the second attempt, and the observer still counts one call.

@@ -34,7 +34,7 @@ export interface MarketplaceServerOptions {
   now?: () => number;
 }
 
-export type Fault = 'http503' | 'http500' | 'isp' | 'limit' | 'garbage';
+export type Fault = 'http503' | 'http500' | 'isp' | 'limit' | 'userLimit' | 'garbage';
 
 export interface MarketplaceServer {
   url: string;
@@ -341,6 +341,7 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     try {
       if (fault === 'isp') throw new TopError(15, 'Remote service error', 'isp.top-remote-connection-timeout', 'remote service timeout');
       if (fault === 'limit') throw new TopError(7, 'App Call Limited', 'accesscontrol.limited-by-app-access-count', 'call limit reached');
+      if (fault === 'userLimit') throw new TopError(4, 'User Call Limited');
       authenticate(params);
       const method = METHODS[params.method];
       if (!Object.hasOwn(METHODS, params.method)) throw new TopError(22, 'Invalid Method');

@@ -147,8 +147,13 @@ const STATUS: Record<string, string | ((paid: boolean) => string)> = {
   TRADE_CLOSED_BY_TAOBAO: CANCELLED,
 };
 
-/** TOP codes that mean "the platform is overloaded or down, try later"; every other code is our request's fault. */
-const UNAVAILABLE_CODES = new Set([5, 6, 7, 8, 10, 520]);
+/**
+ * TOP codes that mean "the platform is overloaded or down, try later"; every other code is our
+ * request's fault. TOP's platform error list: 4 User Call Limited, 5 Session Call Limited,
+ * 6 Partner Call Limited, 7 App Call Limited, 8 App Call Exceeds Limited Frequency,
+ * 10 Service Currently Unavailable.
+ */
+const UNAVAILABLE_CODES = new Set([4, 5, 6, 7, 8, 10, 520]);
 
 /** `buyer_open_uid`s look like `AAHk5d-EAAeGwJedwSFu0XXX`; anything else never reaches the API (one bad id fails a whole TOP call). */
 const isBuyerId = (id: string) => /^[A-Za-z0-9_-]{6,64}$/.test(id);
