@@ -24,6 +24,8 @@ export type SupportServer = DemoHttpServer;
 
 const MAX_IDS = 100;
 const MAX_PER_PAGE = 1000;
+/** Zendesk's cursor pagination: `page[size]` at most 100 (developer.zendesk.com, api-reference/introduction/pagination). */
+const MAX_PAGE_SIZE = 100;
 const MAX_EVENTS_PER_REQUESTER = 1000;
 const EVENT_TYPES = ['ticket_opened', 'ticket_rated', 'ticket_solved'] as const;
 type EventType = (typeof EVENT_TYPES)[number];
@@ -135,6 +137,20 @@ function encodeCursor(c: ExportCursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
+/** The tickets listing's page cursor: an opaque position in the listing. */
+function encodeOffset(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+function decodeOffset(raw: string): number | null {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    return Number.isSafeInteger(c?.o) && c.o >= 0 ? c.o : null;
+  } catch {
+    return null;
+  }
+}
+
 function decodeCursor(raw: string): ExportCursor | null {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
@@ -165,14 +181,39 @@ export async function startSupportServer(options: SupportServerOptions): Promise
     '/api/v2/tickets': async (query) => {
       const ids = parseIds(query.get('requester_ids'));
       if (typeof ids === 'string') return invalid(ids.replace(/^ids/, 'requester_ids'));
+      // Cursor pagination as Zendesk's: page[size] (≤ 100, the default), page[after] from meta.after_cursor.
+      const sizeRaw = query.get('page[size]') ?? String(MAX_PAGE_SIZE);
+      if (!/^\d{1,3}$/.test(sizeRaw) || +sizeRaw < 1 || +sizeRaw > MAX_PAGE_SIZE) return invalid(`page[size] must be 1..${MAX_PAGE_SIZE}`);
+      const size = Number(sizeRaw);
+      const afterRaw = query.get('page[after]');
+      let offset = 0;
+      if (afterRaw) {
+        const o = decodeOffset(afterRaw);
+        if (o === null) return invalid('Invalid page[after]');
+        offset = o;
+      }
       const rows: TicketRow[] = await knex('support_tickets')
         .whereIn('requester_id', ids)
         .orderBy([
           { column: 'requester_id', order: 'asc' },
           { column: 'created_at', order: 'desc' },
           { column: 'id', order: 'desc' },
-        ]);
-      return { status: 200, body: { tickets: rows.map(ticketJson) } };
+        ])
+        .offset(offset)
+        .limit(size + 1);
+      const page = rows.slice(0, size);
+      const hasMore = rows.length > size;
+      const after = page.length > 0 ? encodeOffset(offset + page.length) : null;
+      const before = page.length > 0 && offset > 0 ? encodeOffset(offset) : null;
+      const link = (cursor: string | null, dir: string) => (cursor ? `/api/v2/tickets?requester_ids=${ids.join(',')}&page[size]=${size}&page[${dir}]=${cursor}` : null);
+      return {
+        status: 200,
+        body: {
+          tickets: page.map(ticketJson),
+          meta: { has_more: hasMore, after_cursor: after, before_cursor: before },
+          links: { next: hasMore ? link(after, 'after') : null, prev: link(before, 'before') },
+        },
+      };
     },
 
     '/api/v2/requesters/events': async (query) => {

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createSupportTables } from '../../demo/schema';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
 import { isSourceError, type SourceError } from '../../src/errors';
@@ -202,6 +204,51 @@ describe('Support connector: ticketsByRecordIds', () => {
     expect(isSourceError(broken) && broken.code).toBe('SOURCE_BAD_RESPONSE');
     expect((invoice as Ticket).id).toBe('12');
     expect(recorder.of('support', 'ticketsByRecordIds')).toHaveLength(1);
+  });
+});
+
+describe('Support connector: ticketsByRecordIds, cursor pagination', () => {
+  const MANY = 77;
+  beforeAll(async () => {
+    const rows = Array.from({ length: 230 }, (_, i) => ({
+      ...tickets[0],
+      id: 1000 + i,
+      requester_id: MANY,
+      created_at: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    }));
+    for (let i = 0; i < rows.length; i += 50) await tdb.db('support_tickets').insert(rows.slice(i, i + 50));
+  });
+  afterAll(async () => {
+    await tdb.db('support_tickets').where({ requester_id: MANY }).delete();
+  });
+
+  it('follows meta.has_more / after_cursor to the last page, in one observed call per chunk', async () => {
+    const [many, one] = await connect().ticketsByRecordIds([String(MANY), '1']);
+    expect(many).toHaveLength(230);
+    expect(new Set(many.map((t) => (t as Ticket).id)).size).toBe(230);
+    expect((many[0] as Ticket).id).toBe('1229');
+    expect(one.map((t) => (t as Ticket).id)).toEqual(['10', '11']);
+    expect(server.requestCount('/api/v2/tickets')).toBe(3);
+    expect(recorder.of('support', 'ticketsByRecordIds')).toHaveLength(1);
+  });
+
+  it('answers SOURCE_BAD_RESPONSE for a cursor that does not move on, after one repeat, not a loop', async () => {
+    let asked = 0;
+    // A helpdesk (or proxy) that always says there is more at the same cursor.
+    const stub = http.createServer((_req, res) => {
+      asked++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ tickets: [], meta: { has_more: true, after_cursor: 'same', before_cursor: null }, links: { next: null, prev: null } }));
+    });
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+    try {
+      const e = await failure(connect({ baseUrl: `http://127.0.0.1:${(stub.address() as AddressInfo).port}` }).ticketsByRecordIds(['1']));
+      expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+      expect(asked).toBe(2);
+    } finally {
+      stub.closeAllConnections();
+      await new Promise((r) => stub.close(r));
+    }
   });
 });
 

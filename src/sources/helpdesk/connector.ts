@@ -3,7 +3,8 @@
  *
  * Keys: requester (user) ids, decimal strings; the OneID record is `support` / user id.
  * One call = one GET carrying up to `maxBatch` ids (the API takes at most 100): show_many for
- * requesters, tickets?requester_ids for tickets, requesters/events for timeline pages (the
+ * requesters, tickets?requester_ids for tickets (Zendesk's cursor pagination: one GET per page of
+ * 100 tickets, within the chunk's one observed call), requesters/events for timeline pages (the
  * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
  */
@@ -31,6 +32,10 @@ const DEFAULT_NAME = 'support';
 const API_MAX_IDS = 100;
 const API_MAX_PAGE = 1000;
 const CURSOR_PREFIX = 'zd1:';
+/** Zendesk's cursor pagination: at most 100 a page (`page[size]`), the next one from `meta.after_cursor`. */
+const TICKET_PAGE_SIZE = 100;
+/** Ticket pages one chunk of requesters reads at most (10,000 tickets): past it the listing is a server loop. */
+const MAX_TICKET_PAGES = 100;
 
 const PATH = {
   users: '/api/v2/users/show_many',
@@ -190,6 +195,28 @@ async function getPage(
   return [objects(SOURCE, await transport.getJson(path, { ...params, [idsParam]: chunk }), key, `GET ${path}`)];
 }
 
+/**
+ * Every ticket page of a chunk of requesters: Zendesk's cursor pagination, followed while
+ * `meta.has_more` with `meta.after_cursor` as `page[after]`, and bounded (MAX_TICKET_PAGES).
+ */
+async function getTicketPages(SOURCE: SourceName, transport: HttpTransport, chunk: string[]): Promise<JsonObject[][]> {
+  const request = `GET ${PATH.tickets}`;
+  const pages: JsonObject[][] = [];
+  let after: string | null = null;
+  for (;;) {
+    const body = await transport.getJson(PATH.tickets, { requester_ids: chunk, 'page[size]': TICKET_PAGE_SIZE, 'page[after]': after });
+    pages.push(objects(SOURCE, body, 'tickets', request));
+    const meta = body.meta;
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw badResponse(SOURCE, request, '"meta" is not an object');
+    const { has_more: hasMore, after_cursor: next } = meta as JsonObject;
+    if (typeof hasMore !== 'boolean') throw badResponse(SOURCE, request, '"meta.has_more" is not a boolean');
+    if (!hasMore) return pages;
+    if (typeof next !== 'string' || next === '' || next === after) throw badResponse(SOURCE, request, '"meta.after_cursor" does not move on');
+    if (pages.length >= MAX_TICKET_PAGES) throw badResponse(SOURCE, request, `more than ${MAX_TICKET_PAGES} pages`);
+    after = next;
+  }
+}
+
 /** Each id's requester, null for one the helpdesk does not have. */
 function requestersOf(SOURCE: SourceName, ids: readonly string[], users: Map<string, JsonObject>): Array<Slot<SupportRequester> | null> {
   const answers: Array<Slot<SupportRequester> | null> = [];
@@ -239,7 +266,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         { source: SOURCE, operation: 'ticketsByRecordIds', account },
         wanted,
         maxBatch,
-        getPage.bind(null, SOURCE, transport, PATH.tickets, 'tickets', undefined, 'requester_ids') as (chunk: string[]) => Promise<JsonObject[][]>,
+        getTicketPages.bind(null, SOURCE, transport) as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       const byRequester = new Map<string, Array<Ticket | SourceError>>();
       for (const t of pages.flat()) {
