@@ -332,6 +332,20 @@ describe('WeCom connector: identity feed', () => {
     }
   });
 
+  it("lists the other staff members' contacts when one of a get_by_user group left (errcode 60111)", async () => {
+    // One group of every staff member; the staff list (cached a minute) still names sales_002.
+    const wecom = connect({ concurrency: 1 });
+    await wecom.scan(null, 10);
+    await db('wecom_staff').where('userid', 'sales_002').del();
+    try {
+      const expected = await connect().contactIds();
+      expect(expected.length).toBeGreaterThan(0);
+      expect([...(await wecom.contactIds())].sort()).toEqual([...expected].sort());
+    } finally {
+      await db('wecom_staff').insert({ userid: 'sales_002', name: '销售2', role: 'sales' });
+    }
+  });
+
   it('re-reads named contacts, unknown ones null', async () => {
     const [a, unknown, b] = await connect().scanRecords([A, UNKNOWN, B]);
     expect(a?.identifiers.map((i) => i.kind)).toEqual(['UNIONID', 'PHONE', 'PHONE', 'PHONE']);

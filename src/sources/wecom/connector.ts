@@ -31,7 +31,8 @@
  * -1 (busy), 45009 (frequency limit) and 45033 (concurrency limit) are SOURCE_UNAVAILABLE;
  * 84061 (no such contact relationship) and 40096 (not an external_userid) answer the key
  * null; 60111 (userid not found) during a scan means the staff member left, and the walk
- * moves on. Anything else is SOURCE_BAD_RESPONSE. errmsg is never repeated: WeCom puts hints
+ * moves on (the contact listing, whose calls name up to 100 staff members, splits such a call
+ * until only the one who left is dropped). Anything else is SOURCE_BAD_RESPONSE. errmsg is never repeated: WeCom puts hints
  * (sometimes ids) in it. Transport (deadline, retries, breaker): http.ts.
  *
  * WeCom has no change feed and no modified time: changes arrive by its change_external_contact
@@ -519,30 +520,36 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     const groups: string[][] = [];
     for (let i = 0; i < staff.length; i += Math.min(per, API_MAX_IDS)) groups.push(staff.slice(i, i + Math.min(per, API_MAX_IDS)));
     let calls = 0;
-    await Promise.all(
-      groups.map(async (userids) => {
-        let cursor = '';
-        for (let pages = 0; ; pages++) {
-          if (pages > 100_000) throw badResponse(SOURCE, request, 'next_cursor never ends');
-          calls++;
-          const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length, account }, () =>
-            call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND]), account),
-          );
-          // 60111: a staff member left between listing and paging; the next listing of staff drops them.
-          if (answer instanceof ErrcodeFailure) break;
-          const list = answer.external_contact_list;
-          if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
-          for (const item of list) {
-            const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
-            if (id) ids.add(id);
-          }
-          const next = answer.next_cursor ?? '';
-          if (typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
-          if (!next || next === cursor) break;
-          cursor = next;
+    /** Every contact of one group of staff, paged; a group naming a staff member who left is split until only they are left out. */
+    const walkGroup = async (userids: string[]): Promise<void> => {
+      let cursor = '';
+      for (let pages = 0; ; pages++) {
+        if (pages > 100_000) throw badResponse(SOURCE, request, 'next_cursor never ends');
+        calls++;
+        const answer = await observer.call({ source: SOURCE, operation: 'contactIds', batchSize: userids.length, account }, () =>
+          call('POST', PATH.byUser, {}, { userid_list: userids, cursor, limit: API_MAX_PAGE }, new Set([USERID_NOT_FOUND]), account),
+        );
+        // 60111: a staff member left between listing and paging; the next listing of staff drops them.
+        // It refuses the whole userid_list, so the others' contacts are read in halves (a Set drops repeats).
+        if (answer instanceof ErrcodeFailure) {
+          if (userids.length === 1) return;
+          const half = Math.ceil(userids.length / 2);
+          await Promise.all([walkGroup(userids.slice(0, half)), walkGroup(userids.slice(half))]);
+          return;
         }
-      }),
-    );
+        const list = answer.external_contact_list;
+        if (!Array.isArray(list)) throw badResponse(SOURCE, request, '"external_contact_list" is not an array');
+        for (const item of list) {
+          const id = isObject(item) && isObject(item.external_contact) ? text(item.external_contact.external_userid) : null;
+          if (id) ids.add(id);
+        }
+        const next = answer.next_cursor ?? '';
+        if (typeof next !== 'string') throw badResponse(SOURCE, request, '"next_cursor" is not a string');
+        if (!next || next === cursor) return;
+        cursor = next;
+      }
+    };
+    await Promise.all(groups.map(walkGroup));
     listedCalls = calls;
     const out = [...ids];
     if (out.length <= CONTACT_IDS_MAX) listed = { ids: out, at: Date.now() };
