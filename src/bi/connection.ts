@@ -3,7 +3,9 @@
  * walk stays stable while resolution runs. Only customers active when a page is read are
  * answered: one merged away after it was returned is not returned again, and its survivor (an
  * older id, or one not yet reached) is returned once. Ordered by lifetime value, the key is
- * (value, id), the value in cents as of the request.
+ * (value, id), the value in cents of VALUE_CURRENCY as of the request; customers with orders in
+ * another currency have no such value (money is never converted) and come last in either
+ * direction, by id.
  *
  * Cursors are opaque to clients: base64url JSON `{ o, id, v? }` naming the order they belong to.
  */
@@ -18,9 +20,12 @@ export type CustomerOrder = 'ID_ASC' | 'LIFETIME_VALUE_DESC' | 'LIFETIME_VALUE_A
 interface Cursor {
   o: CustomerOrder;
   id: string;
-  /** Lifetime value in cents, for the value orders. */
-  v?: number;
+  /** Lifetime value in cents, for the value orders; null: not in VALUE_CURRENCY. */
+  v?: number | null;
 }
+
+/** The currency the value orders compare in. */
+export const VALUE_CURRENCY = 'CNY';
 
 export const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
 
@@ -32,7 +37,7 @@ export function decodeCursor(raw: string | null | undefined, order: CustomerOrde
   } catch {
     throw badUserInput('after is not a cursor this API gave out', { argument: 'after' });
   }
-  if (!c || typeof c.id !== 'string' || c.o !== order || (order !== 'ID_ASC' && typeof c.v !== 'number')) {
+  if (!c || typeof c.id !== 'string' || c.o !== order || (order !== 'ID_ASC' && typeof c.v !== 'number' && c.v !== null)) {
     throw badUserInput(`after is not a cursor of a list ordered by ${order}`, { argument: 'after' });
   }
   return c;
@@ -51,8 +56,8 @@ export interface CustomerPage {
 export interface Evaluated {
   set: CustomerSet;
   plan: Plan;
-  /** Lifetime value in cents per customer with orders (value orders only). */
-  values?: Map<string, number>;
+  /** Lifetime value in cents of VALUE_CURRENCY per customer with orders, null when not in it (value orders only). */
+  values?: Map<string, number | null>;
 }
 
 const ID_PAGE = 1000;
@@ -61,7 +66,7 @@ const ID_PAGE = 1000;
 export async function evaluate(deps: PlanDeps, filter: FilterNode, order: CustomerOrder): Promise<Evaluated> {
   const planner = createPlanner(deps);
   const set = await planner.run(filter);
-  const values = order === 'ID_ASC' ? undefined : await planner.lifetimeValues();
+  const values = order === 'ID_ASC' ? undefined : await planner.lifetimeValues(VALUE_CURRENCY);
   return { set, plan: planner.plan(), values };
 }
 
@@ -108,7 +113,7 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
   }
 
   // Value orders: every matching customer, sorted by (value, id).
-  const values = evaluated?.values ?? new Map<string, number>();
+  const values = evaluated?.values ?? new Map<string, number | null>();
   const set = evaluated?.set;
   const members: string[] = [];
   if (!set || set.neg) {
@@ -121,10 +126,13 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
     }
   } else members.push(...(await store.activeAmong([...set.ids])));
   const desc = opts.order === 'LIFETIME_VALUE_DESC';
-  const key = (id: string) => values.get(id) ?? 0;
-  const cmp = (a: { v: number; id: string }, b: { v: number; id: string }) => (a.v !== b.v ? (desc ? b.v - a.v : a.v - b.v) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const key = (id: string) => (values.has(id) ? (values.get(id) as number | null) : 0);
+  type Row = { v: number | null; id: string };
+  // A value in another currency (null) sorts after every value, in both directions.
+  const byValue = (a: number | null, b: number | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : desc ? b - a : a - b);
+  const cmp = (a: Row, b: Row) => byValue(a.v, b.v) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const rows = members.map((id) => ({ v: key(id), id })).sort(cmp);
-  const start = cursor ? rows.findIndex((r) => cmp(r, { v: cursor.v as number, id: cursor.id }) > 0) : 0;
+  const start = cursor ? rows.findIndex((r) => cmp(r, { v: cursor.v as number | null, id: cursor.id }) > 0) : 0;
   const slice = start < 0 ? [] : rows.slice(start, start + opts.first + 1);
   const page = slice.slice(0, opts.first);
   return {

@@ -33,7 +33,8 @@ export type Leaf =
       channels: string[] | null;
       categories: string[] | null;
     }
-  | { kind: 'lifetimeValue'; key: 'lifetimeValue'; minCents: number | null; maxCents: number | null }
+  /** In `currency` (ISO 4217, default CNY): a customer with orders in another currency never matches. */
+  | { kind: 'lifetimeValue'; key: 'lifetimeValue'; minCents: number | null; maxCents: number | null; currency: string }
   | { kind: 'lastOrderAt'; key: 'lastOrderAt'; after: string | null; before: string | null }
   | { kind: 'openTickets'; key: 'openTickets'; range: IntRange }
   | { kind: 'lastSatisfaction'; key: 'lastSatisfaction'; range: IntRange }
@@ -67,7 +68,7 @@ export const FILTER_FIELDS: Readonly<Record<string, { owner: LeafOwner; reads: s
     reads: 'orderSummary',
     describe: `{ min, max, withinDays (1 to ${MAX_WITHIN_DAYS}), since, before, channel, category }: counted orders`,
   },
-  lifetimeValue: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max }: net spend, decimal yuan' },
+  lifetimeValue: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max, currency }: net spend, decimal, in currency (default CNY)' },
   lastOrderAt: { owner: 'commerce', reads: 'orderSummary', describe: '{ after, before }: last counted order' },
   openTickets: { owner: 'service', reads: 'tickets', describe: '{ min, max }: tickets not solved or closed' },
   lastSatisfaction: { owner: 'service', reads: 'tickets', describe: '{ min, max }: score of the last rated ticket' },
@@ -192,9 +193,11 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
       });
     }
     case 'lifetimeValue': {
-      if (!isObject(v)) throw wrong(path, '{ min, max } in yuan', v);
-      only(path, v, ['min', 'max']);
-      const l = { minCents: cents(`${path}.min`, v.min), maxCents: cents(`${path}.max`, v.max) };
+      if (!isObject(v)) throw wrong(path, '{ min, max, currency }', v);
+      only(path, v, ['min', 'max', 'currency']);
+      if (v.currency !== undefined && (typeof v.currency !== 'string' || !/^[A-Z]{3}$/.test(v.currency)))
+        throw wrong(`${path}.currency`, 'an ISO 4217 code such as "CNY"', v.currency);
+      const l = { minCents: cents(`${path}.min`, v.min), maxCents: cents(`${path}.max`, v.max), currency: (v.currency as string | undefined) ?? 'CNY' };
       if (l.minCents === null && l.maxCents === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
       return leaf({ kind: 'lifetimeValue', key, ...l });
     }

@@ -281,18 +281,22 @@ export function createPlanner(deps: PlanDeps) {
 
   interface Facts {
     orders: number;
-    spentCents: number;
+    /** Net spend in cents per ISO 4217 currency: money is never added across currencies. */
+    spent: Map<string, number>;
     lastOrderAt: string | null;
   }
 
-  /** Per customer, the order facts summed over every commerce source and record. */
+  /** A customer's lifetime value in `currency` (cents), or null when some of its orders are in another one (no rate is guessed). */
+  const valueIn = (f: Facts, currency: string): number | null => ([...f.spent.keys()].some((c) => c !== currency) ? null : (f.spent.get(currency) ?? 0));
+
+  /** Per customer, the order facts summed over every commerce source and record, spend per currency. */
   async function commerceFacts(key: string, query: OrderFactQuery, candidates: Set<string> | null): Promise<Map<string, Facts>> {
     const out = new Map<string, Facts>();
-    const add = (customerId: string, f: Facts) => {
-      const had = out.get(customerId);
-      if (!had) return void out.set(customerId, { ...f });
+    const add = (customerId: string, f: { orders: number; spentCents: number; currency: string | null; lastOrderAt: string | null }) => {
+      let had = out.get(customerId);
+      if (!had) out.set(customerId, (had = { orders: 0, spent: new Map(), lastOrderAt: null }));
       had.orders += f.orders;
-      had.spentCents += f.spentCents;
+      if (f.currency !== null) had.spent.set(f.currency, (had.spent.get(f.currency) ?? 0) + f.spentCents);
       if (f.lastOrderAt && (!had.lastOrderAt || f.lastOrderAt > had.lastOrderAt)) had.lastOrderAt = f.lastOrderAt;
     };
     const filtered = !!(query.since || query.before || query.channels?.length || query.categories?.length);
@@ -329,7 +333,7 @@ export function createPlanner(deps: PlanDeps) {
                 if (s instanceof Error) throw s;
                 if (!s) return;
                 seen.add(p.customerId);
-                add(p.customerId, { orders: s.orderCount, spentCents: centsOf(s.totalSpent.amount), lastOrderAt: s.lastOrderAt });
+                add(p.customerId, { orders: s.orderCount, spentCents: centsOf(s.totalSpent.amount), currency: s.totalSpent.currency, lastOrderAt: s.lastOrderAt });
               });
               continue;
             }
@@ -356,7 +360,13 @@ export function createPlanner(deps: PlanDeps) {
               const os = withCategory[i];
               if (!os.length) return;
               seen.add(p.customerId);
-              add(p.customerId, { orders: os.length, spentCents: 0, lastOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt > m ? o.placedAt : m), null) });
+              // Spend is not read here (only unfiltered facts answer lifetime value).
+              add(p.customerId, {
+                orders: os.length,
+                spentCents: 0,
+                currency: null,
+                lastOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt > m ? o.placedAt : m), null),
+              });
             });
           }
           return only(seen);
@@ -477,7 +487,14 @@ export function createPlanner(deps: PlanDeps) {
       }
       case 'lifetimeValue': {
         const facts = await commerceFacts(leaf.key, {}, candidates);
-        return inRange(new Map([...facts].map(([c, f]) => [c, f.spentCents])), leaf.minCents, leaf.maxCents);
+        const values = new Map<string, number>();
+        const elsewhere: string[] = [];
+        for (const [c, f] of facts) {
+          const v = valueIn(f, leaf.currency);
+          if (v === null) elsewhere.push(c);
+          else values.set(c, v);
+        }
+        return inRange(values, leaf.minCents, leaf.maxCents, elsewhere);
       }
       case 'lastOrderAt': {
         const facts = await commerceFacts(leaf.key, {}, candidates);
@@ -704,10 +721,10 @@ export function createPlanner(deps: PlanDeps) {
       }
       return result;
     },
-    /** Lifetime value in cents per customer with orders (orderBy lifetime value): the commerce facts of every source. */
-    async lifetimeValues(): Promise<Map<string, number>> {
+    /** Lifetime value in cents of `currency` per customer with orders (orderBy lifetime value), null where some orders are in another currency. */
+    async lifetimeValues(currency: string): Promise<Map<string, number | null>> {
       const facts = await commerceFacts('orderBy', {}, null);
-      return new Map([...facts].map(([c, f]) => [c, f.spentCents]));
+      return new Map([...facts].map(([c, f]) => [c, valueIn(f, currency)]));
     },
     plan(): Plan {
       const calls = steps.flatMap((s) => s.sources);

@@ -36,11 +36,12 @@ export const complement = (a: CustomerSet): CustomerSet => ({ ids: a.ids, neg: !
 export const has = (s: CustomerSet, id: string) => s.ids.has(id) !== s.neg;
 
 /**
- * A range test, as a set: the customers whose value (those in `values`; everyone else counts
- * as zero) lies in [min, max]. When zero lies in the range the answer is a complement.
+ * A range test, as a set: the customers whose value (those in `values`; everyone else but
+ * `never` counts as zero) lies in [min, max]; `never` (a value not comparable) is never in it.
+ * When zero lies in the range the answer is a complement.
  */
-export function inRange(values: ReadonlyMap<string, number>, min: number | null, max: number | null): CustomerSet {
+export function inRange(values: ReadonlyMap<string, number>, min: number | null, max: number | null, never: Iterable<string> = []): CustomerSet {
   const ok = (n: number) => (min === null || n >= min) && (max === null || n <= max);
   const pick = (want: boolean) => [...values].filter(([, n]) => ok(n) === want).map(([id]) => id);
-  return ok(0) ? allBut(pick(false)) : only(pick(true));
+  return ok(0) ? allBut([...pick(false), ...never]) : only(pick(true));
 }

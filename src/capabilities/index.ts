@@ -154,13 +154,15 @@ export interface OrderFactQuery {
   categories?: readonly string[] | null;
 }
 
-/** One record's aggregate over the orders an `OrderFactQuery` selects. */
+/** One record's aggregate over the orders an `OrderFactQuery` selects, in one currency (a record with orders in several answers one fact per currency). */
 export interface OrderFact {
   recordId: string;
   /** Counted (not cancelled) orders selected. */
   orders: number;
-  /** Their totals less their refunds, in cents (fen). */
+  /** Their totals less their refunds, in cents of `currency`. */
   spentCents: number;
+  /** ISO 4217 code of those orders. */
+  currency: string;
   lastOrderAt: Instant | null;
 }
 

@@ -713,7 +713,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
         f.spentCents += t.net;
         if (t.at > f.last) f.last = t.at;
       }
-      return [...per.values()].map((f) => ({ recordId: f.recordId, orders: f.orders, spentCents: f.spentCents, lastOrderAt: new Date(f.last).toISOString() }));
+      return [...per.values()].map((f) => ({ recordId: f.recordId, orders: f.orders, spentCents: f.spentCents, currency, lastOrderAt: new Date(f.last).toISOString() }));
     },
 
     orderFactsCalls() {

@@ -292,18 +292,18 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     /**
      * Filter pushdown, ONE statement over the whole base: the selected counted orders (window,
      * channel, a line in a category: WHERE / EXISTS) with their refunds folded per order, then
-     * GROUP BY account HAVING at least one. Keyless, so the number of calls never grows with matches.
+     * GROUP BY account and currency (money is never added across currencies) HAVING at least one. Keyless, so the number of calls never grows with matches.
      */
     async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
       const since = instantArgumentMillis(query.since, 'since');
       const before = instantArgumentMillis(query.before, 'before');
       return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0, account }, async () => {
-        const rows = await sql.run<Array<{ account_id: number; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
+        const rows = await sql.run<Array<{ account_id: number; currency: string; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
           const perOrder = db('orders as o')
             .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
             .where('o.status', '<>', CANCELLED)
-            .groupBy('o.order_id', 'o.account_id', 'o.total_cents', 'o.placed_at')
-            .select('o.order_id', 'o.account_id', 'o.total_cents', 'o.placed_at', db.raw('coalesce(sum(r.amount_cents), 0) as refunded'));
+            .groupBy('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at')
+            .select('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at', db.raw('coalesce(sum(r.amount_cents), 0) as refunded'));
           if (since != null) perOrder.where('o.placed_at', '>=', since);
           if (before != null) perOrder.where('o.placed_at', '<', before);
           if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
@@ -313,14 +313,15 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
           }
           return db
             .from(perOrder.as('t'))
-            .groupBy('account_id')
+            .groupBy('account_id', 'currency')
             .havingRaw('count(*) >= ?', [1])
-            .select('account_id', db.raw('count(*) as n'), db.raw('sum(total_cents - refunded) as spent'), db.raw('max(placed_at) as last_placed'));
+            .select('account_id', 'currency', db.raw('count(*) as n'), db.raw('sum(total_cents - refunded) as spent'), db.raw('max(placed_at) as last_placed'));
         });
         return rows.map((r) => ({
           recordId: String(r.account_id),
           orders: Number(r.n),
           spentCents: Number(r.spent ?? 0),
+          currency: r.currency,
           lastOrderAt: r.last_placed == null ? null : instantFromMillis(Number(r.last_placed)),
         }));
       });

@@ -1,0 +1,90 @@
+/**
+ * BI lists: money is compared in one currency. A generated world whose shop holds one customer's
+ * orders in USD (the shop keeps a currency per order): the `lifetimeValue` filter compares in
+ * CNY unless it names another currency, and the lifetime-value orders sort CNY values, with a
+ * customer whose value is in another currency after them, never its dollars among the yuan.
+ */
+import { startTestWorld, type TestWorld } from '../helpers/world';
+
+let world: TestWorld;
+/** The customer whose shop orders are all in USD, and their net spend in cents. */
+let dollarCustomer: string;
+let dollarCents: number;
+
+const LIST = `query List($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {
+  customersConnection(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id orderSummary { lifetimeValue { amount currency } } } }
+  }
+}`;
+
+type Node = { id: string; orderSummary: { lifetimeValue: { amount: string; currency: string } } | null };
+
+async function walk(vars: { filter?: unknown; orderBy?: string }): Promise<{ nodes: Node[]; total: number }> {
+  const nodes: Node[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const { body } = await world.query(LIST, { first: 37, after, ...vars });
+    expect(body.errors).toBeUndefined();
+    const c = body.data.customersConnection;
+    nodes.push(...c.edges.map((e: { node: Node }) => e.node));
+    if (!c.pageInfo.hasNextPage) return { nodes, total: c.totalCount };
+    after = c.pageInfo.endCursor;
+  }
+}
+
+const centsOf = (amount: string) => Math.round(Number(amount) * 100);
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 150, seed: 7, demoSystems: false });
+  // The customer with the highest lifetime value: in yuan it would head a descending walk.
+  const { body } = await world.query(LIST, { first: 1, orderBy: 'LIFETIME_VALUE_DESC' });
+  expect(body.errors).toBeUndefined();
+  const top: Node = body.data.customersConnection.edges[0].node;
+  dollarCustomer = top.id;
+  dollarCents = centsOf(top.orderSummary!.lifetimeValue.amount);
+  expect(dollarCents).toBeGreaterThan(0);
+  const accounts = (await world.gw.oneidDb('idmap_source_records').where({ source: 'orders', customer_id: dollarCustomer }).select('record_id')).map(
+    (r: { record_id: string }) => Number(r.record_id),
+  );
+  await world.dbs.orders.db('orders').whereIn('account_id', accounts).update({ currency: 'USD' });
+}, 120_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+describe('BI lists: money in several currencies', () => {
+  it('the customer answers its lifetime value in USD', async () => {
+    const { body } = await world.query(`query ($ids: [ID!]!) { customers(ids: $ids) { orderSummary { lifetimeValue { amount currency } } } }`, { ids: [dollarCustomer] });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customers[0].orderSummary.lifetimeValue).toEqual({ amount: (dollarCents / 100).toFixed(2), currency: 'USD' });
+  });
+
+  it('a lifetimeValue filter compares in CNY by default: dollars are neither above nor below a yuan bound', async () => {
+    const above = await walk({ filter: { lifetimeValue: { min: '0.01' } } });
+    const below = await walk({ filter: { lifetimeValue: { max: '0' } } });
+    for (const r of [above, below]) {
+      expect(r.nodes.map((n) => n.id)).not.toContain(dollarCustomer);
+      expect(r.total).toBe(r.nodes.length);
+      for (const n of r.nodes) if (n.orderSummary) expect(n.orderSummary.lifetimeValue.currency).toBe('CNY');
+    }
+  });
+
+  it('a lifetimeValue filter in a named currency compares in it', async () => {
+    const amount = (dollarCents / 100).toFixed(2);
+    const usd = await walk({ filter: { lifetimeValue: { min: amount, max: amount, currency: 'USD' } } });
+    expect(usd.nodes.map((n) => n.id)).toEqual([dollarCustomer]);
+  });
+
+  it.each(['LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC'])('%s sorts yuan by value, each customer once, and the dollar customer after them', async (orderBy) => {
+    const { nodes, total } = await walk({ orderBy });
+    const ids = nodes.map((n) => n.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(total).toBe(ids.length);
+    expect(ids[ids.length - 1]).toBe(dollarCustomer);
+    const yuan = nodes.slice(0, -1).map((n) => (n.orderSummary ? centsOf(n.orderSummary.lifetimeValue.amount) : 0));
+    const sorted = [...yuan].sort((a, b) => (orderBy === 'LIFETIME_VALUE_DESC' ? b - a : a - b));
+    expect(yuan).toEqual(sorted);
+  });
+});
