@@ -76,10 +76,17 @@ function valueAt(node: unknown, path: readonly string[]): unknown {
   return v ?? null;
 }
 
+/**
+ * One CSV cell. A text a spreadsheet would run as a formula (starting with =, +, -, @, a tab or
+ * a carriage return) gets a leading `'` and is quoted (OWASP CSV injection): quoting alone does
+ * not stop Excel. A plain decimal (`-12.50`, a refund-heavy lifetime value) is a number, left as is.
+ */
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const formula = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s);
+  if (formula) s = `'${s}`;
+  return formula || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**
