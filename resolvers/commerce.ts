@@ -19,9 +19,19 @@ function timesOf(summaries: readonly OrderSummary[], key: 'firstOrderAt' | 'last
   return out.sort();
 }
 
-/** Sums account summaries into the customer's. Mixed currencies cannot be summed honestly: that is an error, not a guess. */
-export function combineSummaries(summaries: OrderSummary[]): Omit<OrderSummary, 'accountId'> | null {
-  if (summaries.length === 0) return null;
+/** An account with no counted order and no money (only cancelled orders): it spent nothing, in any currency. */
+const spentNothing = (s: OrderSummary) => s.orderCount === 0 && Number(s.totalSpent.amount) === 0 && Number(s.refundedAmount.amount) === 0;
+
+/**
+ * Sums account summaries into the customer's. Mixed currencies cannot be summed honestly: that is
+ * an error, not a guess; an account that spent nothing (only cancelled orders) does not make them
+ * mixed (BI's lifetimeValue filter and order count it the same way).
+ */
+export function combineSummaries(all: OrderSummary[]): Omit<OrderSummary, 'accountId'> | null {
+  if (all.length === 0) return null;
+  const mixed = all.some((s) => s.totalSpent.currency !== all[0].totalSpent.currency);
+  const spent = mixed ? all.filter((s) => !spentNothing(s)) : all;
+  const summaries = spent.length ? spent : [all[0]];
   const currency = summaries[0].totalSpent.currency;
   if (summaries.length === 1) {
     // The usual customer, one account: its times as they are (what the lists below would pick), no work arrays per customer of a list.

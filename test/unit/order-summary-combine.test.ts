@@ -47,6 +47,13 @@ describe('Order summary over the customer accounts', () => {
     });
   });
 
+  it('is not made mixed by an account in another currency that spent nothing (only cancelled orders); one that spent is an error', () => {
+    const cancelledOnly = account({ accountId: 'm1', totalSpent: { amount: '0.00', currency: 'USD' }, refundedAmount: { amount: '0.00', currency: 'USD' } });
+    expect(combineSummaries([cancelledOnly, one])).toEqual(combineSummaries([one]));
+    const spent = account({ accountId: 'm2', orderCount: 1, totalSpent: { amount: '5.00', currency: 'USD' }, refundedAmount: { amount: '0.00', currency: 'USD' } });
+    expect(() => combineSummaries([one, spent])).toThrow(/more than one currency/);
+  });
+
   it('answers nothing without accounts', () => {
     expect(combineSummaries([])).toBeNull();
   });
