@@ -28,9 +28,20 @@ export interface CustomerOrders {
   recentOrders: Map<number, number>;
 }
 
-/** Sums account summaries (asked with windows) into the customer's figures; null without any account summary. */
-export function customerOrders(summaries: readonly OrderSummary[], windowDays: readonly number[]): CustomerOrders | null {
-  if (summaries.length === 0) return null;
+/** An account with no counted order and no money (only cancelled orders): it spent nothing, in any currency. */
+const spentNothing = (s: OrderSummary) =>
+  s.orderCount === 0 && Number(s.totalSpent.amount) === 0 && Number(s.refundedAmount.amount) === 0 && Number(s.grossSpent?.amount ?? 0) === 0;
+
+/**
+ * Sums account summaries (asked with windows) into the customer's figures; null without any
+ * account summary. An account that spent nothing does not make the currencies mixed (as
+ * `Customer.orderSummary` and BI's lifetimeValue filter count it).
+ */
+export function customerOrders(all: readonly OrderSummary[], windowDays: readonly number[]): CustomerOrders | null {
+  if (all.length === 0) return null;
+  const mixed = all.some((s) => s.totalSpent.currency !== all[0].totalSpent.currency);
+  const spent = mixed ? all.filter((s) => !spentNothing(s)) : all;
+  const summaries = spent.length ? spent : [all[0]];
   const currency = summaries[0].totalSpent.currency;
   if (summaries.some((s) => s.totalSpent.currency !== currency))
     // Named for the capability, as orderSummary's own error is: the accounts may sit in any commerce sources.

@@ -147,6 +147,21 @@ describe('Insights: RFM', () => {
     expect(inUsd).toThrow(expect.objectContaining({ sourceName: 'commerce', code: 'SOURCE_BAD_RESPONSE' }));
   });
 
+  it('is not made mixed by an account in another currency that spent nothing (only cancelled orders)', () => {
+    const usd = { amount: '0.00', currency: 'USD' };
+    const cancelledOnly = summary({
+      accountId: '2',
+      orderCount: 0,
+      totalSpent: usd,
+      refundedAmount: usd,
+      grossSpent: usd,
+      firstOrderAt: null,
+      lastOrderAt: null,
+      recentOrderCounts: [0, 0, 0, 0],
+    });
+    expect(customerOrders([summary({ accountId: '1' }), cancelledOnly], WINDOWS)).toEqual(customerOrders([summary({ accountId: '1' })], WINDOWS));
+  });
+
   it('has no RFM without counted orders', () => {
     expect(rfmOf(null, boundaries, rules.lifecycle.rfm.segments, NOW)).toBeNull();
     expect(rfmOf(orders({ orderCount: 0, lastOrderAt: null }), boundaries, rules.lifecycle.rfm.segments, NOW)).toBeNull();
