@@ -28,6 +28,7 @@ import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
 import { lifecycleFor, rfmFor, tagsFor } from '../insights/facts';
+import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
 import type { SourceName } from '../vocabulary';
 import { FILTER_FIELDS, type FilterNode, type Leaf, type LeafOwner } from './filter';
@@ -614,13 +615,21 @@ export function createPlanner(deps: PlanDeps) {
         const estimates = await Promise.all(
           registry.sources.map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, candidates?.size ?? (await stats()).active, 2) })),
         );
+        const insightHolds = async (l: Loaders, id: string) => {
+          if (leaf.key === 'tag') return (await tagsFor(l, rules, id)).some((t) => leaf.values.includes(t.name));
+          if (leaf.key === 'rfmSegment') return leaf.values.includes((await rfmFor(l, rules, id))?.segment ?? '');
+          return leaf.values.includes((await lifecycleFor(l, rules, id)).stage);
+        };
         return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: candidates?.size ?? null }, estimates, async () =>
           only(
-            await verifyCustomers(candidates, async (l, id) => {
-              if (leaf.key === 'tag') return (await tagsFor(l, rules, id)).some((t) => leaf.values.includes(t.name));
-              if (leaf.key === 'rfmSegment') return leaf.values.includes((await rfmFor(l, rules, id))?.segment ?? '');
-              return leaf.values.includes((await lifecycleFor(l, rules, id)).stage);
-            }),
+            await verifyCustomers(candidates, (l, id) =>
+              insightHolds(l, id).catch((e: unknown) => {
+                // Money in several currencies (the customer's, or its against the RFM base's) has no
+                // insight: that customer does not match, as with lifetimeValue; the others answer.
+                if (isIncomparableMoney(e)) return false;
+                throw e;
+              }),
+            ),
           ),
         );
       }

@@ -12,6 +12,7 @@
  */
 import { toCents } from '../canonical';
 import { SourceError } from '../errors';
+import { incomparableMoney } from './summary';
 import type { Instant, Money } from '../vocabulary';
 import type { RfmBoundaries } from '../capabilities';
 import { segmentMatches, type RfmSegmentRule } from './rules';
@@ -45,8 +46,11 @@ export function segmentOf(segments: readonly RfmSegmentRule[], r: number, f: num
 /** The customer's RFM, or null when they have no counted order. */
 export function rfmOf(o: CustomerOrders | null, b: RfmBoundaries, segments: readonly RfmSegmentRule[], now: Instant): Rfm | null {
   if (!o || o.orderCount === 0 || !o.lastOrderAt) return null;
-  if (b.currency !== o.lifetimeValue.currency)
-    throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', `commerce: the order base is not all in ${o.lifetimeValue.currency}; monetary quintiles cannot be compared`);
+  if (b.currency !== o.lifetimeValue.currency) {
+    const e = new SourceError('commerce', 'SOURCE_BAD_RESPONSE', `commerce: the order base is not all in ${o.lifetimeValue.currency}; monetary quintiles cannot be compared`);
+    // A base in one currency and this customer in another: the customer's money, not the base, is incomparable.
+    throw b.currency === null ? e : incomparableMoney(e);
+  }
   const last = Date.parse(o.lastOrderAt);
   const r = quintile(
     last,

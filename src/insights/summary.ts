@@ -28,6 +28,14 @@ export interface CustomerOrders {
   recentOrders: Map<number, number>;
 }
 
+const INCOMPARABLE = Symbol('incomparable money');
+
+/** Marks an error as one customer's money being in a currency its comparison cannot use (not a failure of a source or of the base). */
+export const incomparableMoney = <E extends Error>(e: E): E => Object.assign(e, { [INCOMPARABLE]: true });
+
+/** Whether the error says one customer's money cannot be compared (BI: that customer does not match an insight filter). */
+export const isIncomparableMoney = (e: unknown): boolean => typeof e === 'object' && e !== null && INCOMPARABLE in e;
+
 /** An account with no counted order and no money (only cancelled orders): it spent nothing, in any currency. */
 const spentNothing = (s: OrderSummary) =>
   s.orderCount === 0 && Number(s.totalSpent.amount) === 0 && Number(s.refundedAmount.amount) === 0 && Number(s.grossSpent?.amount ?? 0) === 0;
@@ -45,7 +53,7 @@ export function customerOrders(all: readonly OrderSummary[], windowDays: readonl
   const currency = summaries[0].totalSpent.currency;
   if (summaries.some((s) => s.totalSpent.currency !== currency))
     // Named for the capability, as orderSummary's own error is: the accounts may sit in any commerce sources.
-    throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', 'commerce: accounts report different currencies; no single total');
+    throw incomparableMoney(new SourceError('commerce', 'SOURCE_BAD_RESPONSE', 'commerce: accounts report different currencies; no single total'));
   for (const s of summaries)
     if (!s.grossSpent || s.refundedOrderCount == null || s.recentOrderCounts?.length !== windowDays.length)
       throw new Error('order summary was loaded without its windows: the orderSummary loader must pass a SummaryQuery');

@@ -88,3 +88,48 @@ describe('BI lists: money in several currencies', () => {
     expect(yuan).toEqual(sorted);
   });
 });
+
+describe('BI lists: insight filters over a marketplace in USD', () => {
+  let usdWorld: TestWorld;
+  const SEGMENTS = ['champions', 'loyal', 'potential_loyalists', 'new_customers', 'promising', 'need_attention', 'about_to_sleep', 'cant_lose_them', 'at_risk', 'hibernating'];
+  const RFM = `query ($f: CustomerFilter, $a: String) { customersConnection(first: 200, after: $a, filter: $f) { pageInfo { hasNextPage endCursor } edges { node { id rfm { segment } } } } }`;
+
+  beforeAll(async () => {
+    usdWorld = await startTestWorld({
+      people: 150,
+      seed: 7,
+      configPatch: (raw) => {
+        for (const s of raw.sources) if (s.kind === 'marketplace') s.currency = 'USD';
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await usdWorld?.close();
+  });
+
+  async function rfmWalk(filter: unknown) {
+    const rows: Array<{ id: string; segment: string | null; failed: boolean }> = [];
+    let after: string | null = null;
+    for (;;) {
+      const { body } = await usdWorld.query(RFM, { f: filter, a: after });
+      expect(body.data?.customersConnection).toBeTruthy();
+      const failed = new Set((body.errors ?? []).map((e: { path: Array<string | number> }) => e.path[2]));
+      const c = body.data.customersConnection;
+      c.edges.forEach((e: { node: { id: string; rfm: { segment: string } | null } }, i: number) =>
+        rows.push({ id: e.node.id, segment: e.node.rfm?.segment ?? null, failed: failed.has(i) }),
+      );
+      if (!c.pageInfo.hasNextPage) return rows;
+      after = c.pageInfo.endCursor;
+    }
+  }
+
+  it('leaves out the customers whose money the RFM base cannot compare (dollars against a yuan base), and answers for the others', async () => {
+    const everyone = await rfmWalk({ orders: { min: 1 } });
+    const incomparable = everyone.filter((r) => r.failed).map((r) => r.id);
+    const scored = everyone.filter((r) => r.segment !== null).map((r) => r.id);
+    expect(incomparable.length).toBeGreaterThan(0);
+    expect(scored.length).toBeGreaterThan(0);
+    const listed = await rfmWalk({ rfmSegment: SEGMENTS });
+    expect(listed.map((r) => r.id).sort()).toEqual([...scored].sort());
+  });
+});
