@@ -79,12 +79,14 @@ function valueAt(node: unknown, path: readonly string[]): unknown {
 /**
  * One CSV cell. A text a spreadsheet would run as a formula (starting with =, +, -, @, a tab or
  * a carriage return) gets a leading `'` and is quoted (OWASP CSV injection): quoting alone does
- * not stop Excel. A plain decimal (`-12.50`, a refund-heavy lifetime value) is a number, left as is.
+ * not stop Excel. A signed number runs nothing and is left as is: a decimal (`-12.50`, a
+ * refund-heavy lifetime value) and an E.164 phone (`+8613800138000`), which a BI tool must
+ * read back as it was exported.
  */
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  const formula = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s);
+  const formula = /^[=+\-@\t\r]/.test(s) && !/^[+-]\d+(\.\d+)?$/.test(s);
   if (formula) s = `'${s}`;
   return formula || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

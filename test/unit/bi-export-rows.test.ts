@@ -54,12 +54,12 @@ describe('export rows', () => {
     expect(row).toBe('cur,c1,"Zhang ""Wei""\n",,true,"[""vip"",""上海""]","\'=SUM(A1)"\r\n');
   });
 
-  it('defuses every cell a spreadsheet would run as a formula with a leading quote (quoting alone does not stop Excel), and leaves numbers alone', () => {
-    const cells = ['=HYPERLINK("http://x","y")', '+8613800138000', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '-12.50', '3', 'a=b'];
+  it('defuses every cell a spreadsheet would run as a formula with a leading quote (quoting alone does not stop Excel), and leaves numbers and phones alone', () => {
+    const cells = ['=HYPERLINK("http://x","y")', '+8613800138000', "+1+cmd|' /C calc'!A0", '-2+3', '@SUM(A1)', '\t=1', '\r=1', '-12.50', '3', 'a=b'];
     const row = rowWriter(
       'csv',
       cells.map((_, i) => `f${i}`),
     )('cur', Object.fromEntries(cells.map((c, i) => [`f${i}`, c])));
-    expect(row).toBe(`cur,"'=HYPERLINK(""http://x"",""y"")","'+8613800138000","'-2+3","'@SUM(A1)","'\t=1","'\r=1",-12.50,3,a=b\r\n`);
+    expect(row).toBe(`cur,"'=HYPERLINK(""http://x"",""y"")",+8613800138000,"'+1+cmd|' /C calc'!A0","'-2+3","'@SUM(A1)","'\t=1","'\r=1",-12.50,3,a=b\r\n`);
   });
 });
