@@ -5,7 +5,7 @@
  */
 import { GraphQLScalarType, Kind, valueFromASTUntyped, type ValueNode } from 'graphql';
 import type { Context } from '../src/context';
-import { SourceError } from '../src/errors';
+import { SourceError, sourceNotConfigured } from '../src/errors';
 import { MAX_CANDIDATE_PAGE, stewardActor, type CandidateOrder, type CandidateView, type StewardshipOutcome } from '../src/idmap/stewardship';
 import type { CandidateReason, CandidateStatus, DecisionVerdict } from '../src/idmap/tables';
 import type { LinkAction, LinkEvent, SourceRecordKey } from '../src/idmap/types';
@@ -31,6 +31,16 @@ export const JSONScalar = new GraphQLScalarType({
   parseValue: (v) => v,
   parseLiteral: (ast: ValueNode, variables) => (ast.kind === Kind.NULL ? null : valueFromASTUntyped(ast, variables)),
 });
+
+/**
+ * A recorded source name for `SourceName`: OneID's history outlives the config, and the enum has no
+ * value for a source taken out of it, so such a name is a coded error on this field alone (the
+ * event or record stays readable, `sourceName` names it), not an internal error.
+ */
+function configuredSource(source: string | null, ctx: Context): string | null {
+  if (source === null || ctx.loaders.registry.get(source)) return source;
+  throw sourceNotConfigured(source);
+}
 
 interface RecordArgs {
   a: SourceRecordKey;
@@ -75,10 +85,17 @@ export const identityResolvers = {
   },
 
   LinkEvent: {
+    source: (e: LinkEvent, _: unknown, ctx: Context) => configuredSource(e.source, ctx),
+    sourceName: (e: LinkEvent) => e.source,
     identifierKind: (e: LinkEvent) => {
       const kind = e.evidence?.kind;
       return typeof kind === 'string' && (IDENTIFIER_KINDS as readonly string[]).includes(kind) ? (kind as IdentifierKind) : null;
     },
+  },
+
+  SourceRecordRef: {
+    source: (r: SourceRecordKey, _: unknown, ctx: Context) => configuredSource(r.source, ctx),
+    sourceName: (r: SourceRecordKey) => r.source,
   },
 
   MergeCandidate: {

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SOURCE_BAD_RESPONSE'
   | 'QUERY_TOO_COMPLEX'
   | 'CONFLICT'
+  | 'SOURCE_NOT_CONFIGURED'
   | 'ONEID_UNAVAILABLE';
 
 export const SOURCE_ERROR_CODES = ['SOURCE_UNAVAILABLE', 'SOURCE_TIMEOUT', 'SOURCE_BAD_RESPONSE'] as const;
@@ -83,6 +84,15 @@ export const queryTooComplex = (message: string, detail?: Record<string, unknown
   new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...(detail ?? {}) } });
 
 export const conflict = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'CONFLICT' } });
+
+/**
+ * OneID names a source this deployment no longer configures (its history outlives the config):
+ * `SourceName` has no value for it, so the field is null with this error; `sourceName` answers the name.
+ */
+export const sourceNotConfigured = (source: string) =>
+  new GraphQLError(bounded(`source "${source}" is not configured any more; sourceName answers its name as recorded`), {
+    extensions: { code: 'SOURCE_NOT_CONFIGURED', source },
+  });
 
 /** How long a client is told to wait before retrying while OneID is unavailable. */
 export const ONEID_RETRY_AFTER_SECONDS = 5;

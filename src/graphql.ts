@@ -28,6 +28,8 @@ const PUBLIC_CODES = new Set([
   'SOURCE_BAD_RESPONSE',
   'QUERY_TOO_COMPLEX',
   'CONFLICT',
+  // OneID names a source taken out of the config (resolvers/identity.ts): the record stays, its enum value cannot.
+  'SOURCE_NOT_CONFIGURED',
   // OneID failed or timed out (src/idmap/guarded.ts logs the cause, once per interval): not an unexpected error.
   'ONEID_UNAVAILABLE',
   'GRAPHQL_PARSE_FAILED',

@@ -157,6 +157,37 @@ describe('Sources: six systems behind one Customer', () => {
     }
   });
 
+  it('keeps the link history of a source taken out of the config readable: source is null with a coded error, sourceName names it', async () => {
+    const db = world.dbs.oneid.db;
+    const at = toDbTime(db, new Date().toISOString());
+    const [id] = await db('idmap_link_events').insert(
+      {
+        at,
+        actor: 'rule:email',
+        action: 'link',
+        customer_id: allSix[0],
+        source: 'legacy_crm',
+        record_id: 'L1',
+        reason: 'shares an email',
+        evidence: JSON.stringify({ kind: 'EMAIL' }),
+      },
+      ['id'],
+    );
+    const eventId = String(typeof id === 'object' ? id.id : id);
+    try {
+      const { body } = await world.query('query($id: ID!) { customer(id: $id) { id linkHistory(first: 100) { id action source sourceName recordId } } }', { id: allSix[0] });
+      const history = body.data.customer.linkHistory as Array<{ id: string; action: string; source: string | null; sourceName: string | null; recordId: string }>;
+      const i = history.findIndex((e) => e.id === eventId);
+      expect(history[i]).toEqual({ id: eventId, action: 'LINK', source: null, sourceName: 'legacy_crm', recordId: 'L1' });
+      expect(history.filter((e) => e.id !== eventId && e.sourceName).every((e) => e.source === e.sourceName!.toUpperCase())).toBe(true);
+      expect(body.errors.map((e: any) => [e.extensions.code, e.extensions.source, e.path])).toEqual([
+        ['SOURCE_NOT_CONFIGURED', 'legacy_crm', ['customer', 'linkHistory', i, 'source']],
+      ]);
+    } finally {
+      await db('idmap_link_events').where({ id: eventId }).delete();
+    }
+  });
+
   it('keeps golden fields when one source fails: the others decide, and provenance names the one missing', async () => {
     const id = allSix[0];
     const query = `query($id: ID!) { customer(id: $id) { name city gender provenance(fields: ["name", "city"]) { field value source missingSources { source code } } } }`;
