@@ -89,6 +89,9 @@ class FeedSubscription implements AsyncIterableIterator<Delivery> {
   private queue: CustomerChange[] = [];
   private dropped = 0;
   private wake: (() => void) | null = null;
+  /** The ids asked for, and the customers they were merged into since (`followed`: survivor → ids merged into it). */
+  private readonly ids: Set<string> | undefined;
+  private readonly followed = new Map<string, Set<string>>();
   closed = false;
   readonly stats: SubscriptionStats = { queued: 0, droppedTotal: 0, delivered: 0 };
 
@@ -98,12 +101,37 @@ class FeedSubscription implements AsyncIterableIterator<Delivery> {
     private readonly capacity: number,
     private readonly flow: Flow,
     private readonly onClose: (s: FeedSubscription) => void,
-  ) {}
+  ) {
+    this.ids = filter.ids ? new Set(filter.ids) : undefined;
+  }
 
+  /**
+   * Whether the reader asked for this change. Called once per change, in log order: an id filter
+   * follows a customer merged into another (the survivor's changes are its changes now) until that
+   * merge is undone, whatever the kinds asked for.
+   */
   wants(c: CustomerChange): boolean {
-    if (this.filter.kinds && !this.filter.kinds.has(c.kind)) return false;
-    if (this.filter.ids && !this.filter.ids.has(c.customerId) && !(c.otherCustomerId && this.filter.ids.has(c.otherCustomerId))) return false;
-    return true;
+    if (this.ids) {
+      const other = c.otherCustomerId;
+      if (!this.ids.has(c.customerId) && !(other && this.ids.has(other))) return false;
+      if (other && c.kind === 'MERGED' && this.ids.has(other)) this.follow(c.customerId, other);
+      if (other && c.kind === 'SPLIT') this.unfollow(c.customerId, other);
+    }
+    return !this.filter.kinds || this.filter.kinds.has(c.kind);
+  }
+
+  private follow(survivor: string, merged: string): void {
+    const via = this.followed.get(survivor) ?? new Set<string>();
+    via.add(merged);
+    this.followed.set(survivor, via);
+    this.ids!.add(survivor);
+  }
+
+  private unfollow(survivor: string, restored: string): void {
+    const via = this.followed.get(survivor);
+    if (!via?.delete(restored) || via.size) return;
+    this.followed.delete(survivor);
+    if (!this.filter.ids!.has(survivor)) this.ids!.delete(survivor);
   }
 
   push(changes: readonly CustomerChange[]): void {

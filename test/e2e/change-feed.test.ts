@@ -246,6 +246,34 @@ describe('Change feed: what arrives', () => {
   });
 });
 
+describe('Change feed: following a merged customer', () => {
+  it('keeps a subscription by ids on the survivor of a merge until the merge is undone', async () => {
+    const [e, f] = team.slice(12, 14);
+    expect(f).toBeDefined();
+    const feed = listen('admin', { ids: [f] });
+    await feed.ready;
+    await merge(e, f);
+    await feed.until((x) => x.kind === 'MERGED' && x.otherCustomerId === f);
+    // f's records are e's now: a change on e is a change on f.
+    await writeChanges(e, 1);
+    await feed.until((x) => x.kind === 'UPDATED' && x.customerId === e);
+    await split(f);
+    await feed.until((x) => x.kind === 'SPLIT' && x.otherCustomerId === f);
+    // Apart again: e's next change is not f's, and f's own arrives after it would have.
+    await writeChanges(e, 1);
+    await writeChanges(f, 1);
+    await feed.until((x) => x.kind === 'UPDATED' && x.customerId === f);
+    expect(feed.changes().map((x) => [x.kind, x.customerId])).toEqual([
+      ['MERGED', e],
+      ['UPDATED', e],
+      ['SPLIT', e],
+      ['UPDATED', f],
+    ]);
+    await feed.close();
+    await waitFor(() => world.gw.feed.size() === 0, 'the stream to close'); // the next test counts open streams
+  });
+});
+
 describe('Change feed: as documented', () => {
   it('runs the README curl example as written (address and key aside) and prints the change as an SSE event', async () => {
     const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
