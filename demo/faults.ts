@@ -26,6 +26,11 @@ export interface Faults {
   seed?: number;
   /** Only requests to these paths (exact pathnames) are affected; all when unset. */
   paths?: string[];
+  /**
+   * The next N answers are made, then held until the faults are set again: each carries the data
+   * as it was when read and arrives late, as over a stalled link, while later requests are answered.
+   */
+  holdAnswers?: number;
 }
 
 export interface FaultInjector {
@@ -38,6 +43,10 @@ export interface FaultInjector {
   before(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
   /** The body to send for a normal answer: corrupted when `malformed` is on for this path. */
   body(pathname: string, json: string): string;
+  /** Resolves when an answer made now may be sent: at once, or, under `holdAnswers`, once the faults are set again. */
+  release(pathname: string, res: ServerResponse): Promise<void>;
+  /** Answers held now (`holdAnswers`). */
+  held(): number;
 }
 
 /** mulberry32: tiny, seedable, good enough to pick which requests fail. */
@@ -68,12 +77,16 @@ function delay(ms: number, res: ServerResponse): Promise<void> {
 export function createFaultInjector(initial?: Faults): FaultInjector {
   let faults: Faults = {};
   let random = seeded(1);
+  let toHold = 0;
+  const holding = new Set<() => void>();
   const applies = (pathname: string) => !faults.paths || faults.paths.includes(pathname);
 
   const injector: FaultInjector = {
     set(f) {
       faults = { ...(f ?? {}) };
       random = seeded(faults.seed ?? 1);
+      toHold = faults.holdAnswers ?? 0;
+      for (const go of [...holding]) go();
     },
     get: () => faults,
     async before(_req, res, pathname) {
@@ -99,6 +112,20 @@ export function createFaultInjector(initial?: Faults): FaultInjector {
       if (!faults.malformed || !applies(pathname)) return json;
       return json.slice(0, Math.max(1, Math.floor(json.length / 2)));
     },
+    release(pathname, res) {
+      if (toHold <= 0 || !applies(pathname)) return Promise.resolve();
+      toHold--;
+      return new Promise<void>((resolve) => {
+        const go = () => {
+          holding.delete(go);
+          res.off('close', go);
+          resolve();
+        };
+        holding.add(go);
+        res.once('close', go);
+      });
+    },
+    held: () => holding.size,
   };
   injector.set(initial);
   return injector;
@@ -127,6 +154,8 @@ export interface DemoHttpServer {
   port: number;
   close(): Promise<void>;
   setFaults(faults: Faults | undefined): void;
+  /** Answers made and held now (`Faults.holdAnswers`). */
+  heldAnswers(): number;
   /** Requests received (including those a fault answered), for one exact path or in all. */
   requestCount(path?: string): number;
   resetRequests(): void;
@@ -172,6 +201,7 @@ export async function startDemoHttpServer(options: {
         }
       }
       const answer = await options.handle({ method, pathname: url.pathname, query: url.searchParams, headers: req.headers, hasBody: raw.length > 0, json });
+      await injector.release(url.pathname, res);
       send(res, answer.status, injector.body(url.pathname, JSON.stringify(answer.body)));
     } catch {
       // Internal failures answer a bare 500; no stack traces or data on the wire.
@@ -199,6 +229,7 @@ export async function startDemoHttpServer(options: {
       requestTotal = 0;
     },
     setFaults: (f) => injector.set(f),
+    heldAnswers: () => injector.held(),
     close: () =>
       (closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -278,6 +278,32 @@ describe('Webhooks: real-time re-resolution', () => {
     expect(await ownerOf(openid)).not.toBeNull();
   });
 
+  it('applies two notifications of one record in the order it was read: an answer that arrives late never rolls the record back', async () => {
+    const openid = 'oWebhookLateReadBack00000001';
+    await world.dbs.scrm.db('scrm_followers').insert(follower(openid));
+    expect((await post('scrm', note('created', openid))).status).toBe(200);
+    expect(await ownerOf(openid)).not.toBeNull();
+    // The first notification's read-back is answered with the follower as it is now, but arrives late.
+    world.scrm.setFaults({ holdAnswers: 1, paths: ['/scrm/v1/profiles/batchget'] });
+    try {
+      const first = post('scrm', note('updated', openid));
+      for (let i = 0; i < 3000 && world.scrm.heldAnswers() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(world.scrm.heldAnswers()).toBe(1);
+      // Meanwhile the follower is gone from the system, which notifies that too.
+      await world.dbs.scrm.db('scrm_followers').where({ openid }).delete();
+      const second = post('scrm', note('deleted', openid));
+      // Left to run before the late answer arrives (read and applied at once, if nothing orders them), then the answer goes out.
+      await Promise.race([second, new Promise((r) => setTimeout(r, 3000))]);
+      world.scrm.setFaults({});
+      expect((await first).status).toBe(200);
+      expect((await second).status).toBe(200);
+    } finally {
+      world.scrm.setFaults({});
+    }
+    // The record as the system holds it last: gone, not brought back by the older answer.
+    expect(await ownerOf(openid)).toBeNull();
+  });
+
   it('counts ids already applied, and ids repeated in one body, as duplicates and applies the rest', async () => {
     const earlier = note('updated', NEW_OPENID);
     expect((await post('scrm', earlier)).status).toBe(200);
