@@ -8,6 +8,7 @@ import type { Slot } from '../src/vocabulary';
 import { flattenLists, newestFirst } from '../src/sources/fields';
 import type { CustomerParent } from './customer';
 import { boundedFirst } from './args';
+import { accountsToSum } from '../src/insights/summary';
 
 /**
  * The accounts' known times of one kind, sorted. Module-level rather than a closure made per
@@ -19,9 +20,6 @@ function timesOf(summaries: readonly OrderSummary[], key: 'firstOrderAt' | 'last
   return out.sort();
 }
 
-/** An account with no counted order and no money (only cancelled orders): it spent nothing, in any currency. */
-const spentNothing = (s: OrderSummary) => s.orderCount === 0 && Number(s.totalSpent.amount) === 0 && Number(s.refundedAmount.amount) === 0;
-
 /**
  * Sums account summaries into the customer's. Mixed currencies cannot be summed honestly: that is
  * an error, not a guess; an account that spent nothing (only cancelled orders) does not make them
@@ -29,9 +27,7 @@ const spentNothing = (s: OrderSummary) => s.orderCount === 0 && Number(s.totalSp
  */
 export function combineSummaries(all: OrderSummary[]): Omit<OrderSummary, 'accountId'> | null {
   if (all.length === 0) return null;
-  const mixed = all.some((s) => s.totalSpent.currency !== all[0].totalSpent.currency);
-  const spent = mixed ? all.filter((s) => !spentNothing(s)) : all;
-  const summaries = spent.length ? spent : [all[0]];
+  const summaries = accountsToSum(all);
   const currency = summaries[0].totalSpent.currency;
   if (summaries.length === 1) {
     // The usual customer, one account: its times as they are (what the lists below would pick), no work arrays per customer of a list.

@@ -41,15 +41,24 @@ const spentNothing = (s: OrderSummary) =>
   s.orderCount === 0 && Number(s.totalSpent.amount) === 0 && Number(s.refundedAmount.amount) === 0 && Number(s.grossSpent?.amount ?? 0) === 0;
 
 /**
+ * The account summaries a customer's money is summed over (non-empty `all`): every one, but where
+ * their currencies differ, an account that spent nothing does not count (it makes nothing mixed).
+ * `Customer.orderSummary` and the insight facts both sum these; if they still differ, that is an error.
+ */
+export function accountsToSum<S extends OrderSummary>(all: readonly S[]): readonly S[] {
+  if (all.every((s) => s.totalSpent.currency === all[0].totalSpent.currency)) return all;
+  const spent = all.filter((s) => !spentNothing(s));
+  return spent.length ? spent : [all[0]];
+}
+
+/**
  * Sums account summaries (asked with windows) into the customer's figures; null without any
  * account summary. An account that spent nothing does not make the currencies mixed (as
  * `Customer.orderSummary` and BI's lifetimeValue filter count it).
  */
 export function customerOrders(all: readonly OrderSummary[], windowDays: readonly number[]): CustomerOrders | null {
   if (all.length === 0) return null;
-  const mixed = all.some((s) => s.totalSpent.currency !== all[0].totalSpent.currency);
-  const spent = mixed ? all.filter((s) => !spentNothing(s)) : all;
-  const summaries = spent.length ? spent : [all[0]];
+  const summaries = accountsToSum(all);
   const currency = summaries[0].totalSpent.currency;
   if (summaries.some((s) => s.totalSpent.currency !== currency))
     // Named for the capability, as orderSummary's own error is: the accounts may sit in any commerce sources.
