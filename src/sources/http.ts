@@ -9,6 +9,7 @@
  *   429, 503 with Retry-After                         → SOURCE_UNAVAILABLE   not retried, see below
  *   other 5xx, circuit open                           → SOURCE_UNAVAILABLE   not retried
  *   other 4xx, 3xx, non-JSON body, body not an object → SOURCE_BAD_RESPONSE  not retried
+ *   a malformed HTTP message (broken chunk, header)   → SOURCE_BAD_RESPONSE  not retried
  *   body over maxResponseBytes (declared or read)     → SOURCE_BAD_RESPONSE  not retried
  *
  * Retry-After (seconds or an HTTP date, capped at 300 s) on a 429 or 503 is honoured: until then
@@ -302,7 +303,7 @@ class Exchange {
     return this.timedOut
       ? new AttemptFailure(link.fail('SOURCE_TIMEOUT', request, `did not answer within ${link.timeoutMs} ms`), false, true)
       : // Refused, reset, closed mid-answer: the request may never have reached a live server.
-        new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, 'could not be reached'), true, true);
+        new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, this.res ? 'dropped the connection mid-answer' : 'could not be reached'), true, true);
   }
 
   /** Stop reading and drop the connection: nothing more of this body is wanted. */
@@ -370,8 +371,17 @@ class Exchange {
 
   private requestError(e: NodeJS.ErrnoException): void {
     if (this.done) return;
+    // The whole answer is in (bytes after it broke the connection): 'end' settles with it.
+    if (this.res?.complete) return;
     const req = this.req as http.ClientRequest;
-    if (!this.fresh && !this.timedOut && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+    if (typeof e.code === 'string' && e.code.startsWith('HPE_')) {
+      // Node's HTTP parser refused what came back (a broken chunk, a bad header, a second
+      // Content-Length): the system answered, wrongly, and would answer the same way again.
+      return this.settle(new AttemptFailure(this.link.fail('SOURCE_BAD_RESPONSE', this.request, `answered a malformed HTTP message (${e.code})`), false, true));
+    }
+    // A pooled connection the server closed while idle fails before any answer; once an answer
+    // has begun, the system has seen the request, and sending it again would be a retry.
+    if (!this.fresh && !this.timedOut && this.res === null && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
       this.done = true;
       clearTimeout(this.timer);
       attempt(this.link, this.method, this.target, this.request, this.body, true).then(this.resolve, this.reject);

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { failure } from '../helpers/source-failure';
 import { z } from 'zod';
 import { connectorTransport, createHttpTransport, retryAfterMs, type HttpTransportOptions } from '../../src/sources/http';
@@ -56,6 +56,49 @@ async function serve(handler: Parameters<typeof scripted>[0]) {
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
+
+/**
+ * A TCP server that answers each request with raw bytes the test writes itself (what node:http
+ * would refuse to send: broken chunks, a second Content-Length, a reset mid-body). `answer` gets
+ * the socket and the request's number on it (1 for a new connection); counts requests and connections.
+ */
+async function rawServe(answer: (socket: net.Socket, onConnection: number) => void) {
+  let requests = 0;
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let onConnection = 0;
+    let head = '';
+    socket.on('data', (chunk) => {
+      head += chunk.toString('latin1');
+      // GET requests only: a request ends with its headers.
+      for (let end = head.indexOf('\r\n\r\n'); end >= 0; end = head.indexOf('\r\n\r\n')) {
+        head = head.slice(end + 4);
+        requests += 1;
+        answer(socket, ++onConnection);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const s = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => r());
+      }),
+  };
+  servers.push(s);
+  return s;
+}
+
+const rawJson = (body: string) => `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 describe('HTTP transport: answers', () => {
   it('GETs with the query and headers and answers the JSON object', async () => {
@@ -488,5 +531,82 @@ describe('HTTP transport: kept-alive connections', () => {
     const e = await failure(transport(s.url, { retries: 0 }).getJson('/a'));
     expect(e.extensions.code).toBe('SOURCE_UNAVAILABLE');
     expect(s.seen).toHaveLength(1);
+  });
+});
+
+describe('HTTP transport: what arrives on the wire', () => {
+  it.each([
+    ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['two different Content-Lengths', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 7\r\n\r\n{"a":1}', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['a status line that is not HTTP', 'FOO/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}', 'HPE_INVALID_CONSTANT'],
+  ])('answers a malformed HTTP message (%s) SOURCE_BAD_RESPONSE, and asks once however many retries are allowed', async (_what, bytes, parserCode) => {
+    const s = await rawServe((socket) => socket.write(bytes));
+    const e = await failure(transport(s.url, { retries: 2 }).getJson('/x'));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(e.message).toContain(parserCode);
+    expect(s.requests()).toBe(1);
+  });
+
+  it('counts a malformed HTTP message against the breaker, as it does a body that is not JSON', async () => {
+    const s = await rawServe((socket) => socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n'));
+    const t = transport(s.url, { breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    await failure(t.getJson('/x'));
+    await failure(t.getJson('/x'));
+    expect(t.circuitState()).toBe('open');
+    expect((await failure(t.getJson('/x'))).extensions.circuit).toBe('open');
+    expect(s.requests()).toBe(2);
+  });
+
+  it('never sends a request again once its answer has begun, even when the kept-alive connection it reused is reset mid-body', async () => {
+    const s = await rawServe((socket, n) => {
+      if (n === 1) return socket.write(rawJson('{"first":true}'));
+      // The second request on the connection: the headers and part of the body, then a reset.
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"users":[');
+      // Reset after the client's next read (a poll phase lies between two checks), so the part has arrived.
+      setImmediate(() => setImmediate(() => socket.resetAndDestroy()));
+    });
+    const t = transport(s.url, { retries: 0 });
+    await expect(t.getJson('/a')).resolves.toEqual({ first: true });
+    const e = await failure(t.getJson('/b'));
+    expect(e.code).toBe('SOURCE_UNAVAILABLE');
+    expect(e.message).toContain('mid-answer');
+    expect([s.requests(), s.connections()]).toEqual([2, 1]);
+  });
+
+  it('keeps an answer that was complete before bytes after it broke the connection', async () => {
+    const s = await rawServe((socket) => socket.write(`${rawJson('{"ok":true}')}GARBAGE`));
+    await expect(transport(s.url).getJson('/x')).resolves.toEqual({ ok: true });
+    expect(s.requests()).toBe(1);
+  });
+
+  it('reads an HTTP/1.0 body that ends when the server closes the connection, and refuses one cut short', async () => {
+    const whole = await rawServe((socket) => socket.end('HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"ok":true}'));
+    await expect(transport(whole.url).getJson('/x')).resolves.toEqual({ ok: true });
+    const cut = await rawServe((socket) => socket.end('HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"ok":'));
+    expect((await failure(transport(cut.url).getJson('/x'))).code).toBe('SOURCE_BAD_RESPONSE');
+  });
+
+  it('does not follow a redirect: SOURCE_BAD_RESPONSE with the status, and the other host is never asked', async () => {
+    const elsewhere = await serve((_q, res) => json(res, 200, { ok: true }));
+    const s = await serve((_q, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}/x` });
+      res.end();
+    });
+    const e = await failure(transport(s.url, { retries: 2 }).getJson('/x'));
+    expect([e.code, e.extensions.status]).toEqual(['SOURCE_BAD_RESPONSE', 302]);
+    expect([s.seen.length, elsewhere.seen.length]).toEqual([1, 0]);
+  });
+
+  it('asks for no compression, and does not inflate a gzip body sent anyway (no decompression bomb)', async () => {
+    const zlib = await import('node:zlib');
+    // 16 MiB of zeros in ~16 KiB: inflated, it would be twice the default cap.
+    const bomb = zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024));
+    const s = await serve((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': bomb.length });
+      res.end(bomb);
+    });
+    const e = await failure(transport(s.url).getJson('/x'));
+    expect(e.code).toBe('SOURCE_BAD_RESPONSE');
+    expect(s.seen[0].headers['accept-encoding']).toBeUndefined();
   });
 });
