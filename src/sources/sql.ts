@@ -15,7 +15,8 @@
  * SQLite sources are opened read-only: a mistyped path must fail (SOURCE_UNAVAILABLE), not
  * silently create an empty database the way a writable open would.
  */
-import type { Knex } from 'knex';
+import type { EventEmitter } from 'node:events';
+import { KnexTimeoutError, type Knex } from 'knex';
 import { openDatabase, directReads, isMysql, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
 import { SourceError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
@@ -76,7 +77,9 @@ export interface SqlSource {
 /** Opens a source database: MySQL/MariaDB through the shared opener, SQLite read-only and never created. */
 /** A source system's database: never created, read-only for SQLite, pool waits bounded like statements. */
 export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_TIMEOUT_MS): Knex {
-  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs });
+  // The connect is bounded like the wait: also the one knex opens to cancel a statement, which
+  // would otherwise linger 10 s (mysql2's default) against a server that stopped answering.
+  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
 }
 
 // The per-statement work lives in module-level functions, not in closures written inside `run`
@@ -113,6 +116,34 @@ function readShaped<T>(
   return direct.shaped<T>(key, values, (v) => build(db, v), viaKnex);
 }
 
+/**
+ * A MySQL/MariaDB statement under its deadline. knex answers a statement past its timeout only once
+ * the KILL QUERY it sends over a connection of its own is done; against a server that stopped
+ * answering (frozen, a dead network) that is when the new connection gives up, and the answer was
+ * SOURCE_UNAVAILABLE long after the deadline. So the deadline is kept here too: the statement
+ * rejects as timed out `timeoutMs` after knex sent it, and the cancel finishes or gives up on its own.
+ */
+function withServerCancel(statement: Statement, timeoutMs: number): Promise<unknown> {
+  const running = statement.timeout(timeoutMs, { cancel: true });
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    // 'query': the connection is acquired and the statement goes out (the wait has its own limit).
+    (statement as Partial<EventEmitter>).once?.('query', () => {
+      timer = setTimeout(reject, timeoutMs, new KnexTimeoutError(`Defined query timeout of ${timeoutMs}ms exceeded when running query.`));
+    });
+    running.then(
+      (rows) => {
+        clearTimeout(timer);
+        resolve(rows);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
 export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   const { source } = opts;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_SQL_TIMEOUT_MS;
@@ -134,7 +165,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   // MySQL/MariaDB: the server kills the statement (KILL QUERY) so it stops holding a
   // connection. better-sqlite3 runs a statement synchronously, so on SQLite the timer
   // cannot interrupt it; a local file is fast or broken, rarely slow.
-  const viaKnex = (statement: Statement) => statement.timeout(timeoutMs, { cancel: mysql });
+  const viaKnex = mysql ? (statement: Statement) => withServerCancel(statement, timeoutMs) : (statement: Statement) => statement.timeout(timeoutMs);
 
   function guarded<T>(operation: string, read: () => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: connection closed`));

@@ -11,6 +11,7 @@ import { KnexTimeoutError, type Knex } from 'knex';
 import { failure } from '../helpers/source-failure';
 import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 import { tempDir } from '../helpers/tmp';
 
 async function closedPort(): Promise<number> {
@@ -137,6 +138,28 @@ describe('SQL transport: a reachable database', () => {
       await expect(patient.health()).resolves.toBeUndefined();
     } finally {
       await relay.close();
+    }
+  });
+
+  itOn('mariadb')('answers SOURCE_TIMEOUT at the statement deadline though the KILL QUERY cannot reach the server, and serves again once it answers', async () => {
+    const url = new URL((t.connection as { url: string }).url);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 3306) });
+    try {
+      url.port = String(proxy.port);
+      // Connections may take seconds to open on a loaded machine; the frozen statement alone is meant to time out.
+      const sql = source({ source: 'crm', connection: { client: 'mysql', url: url.toString() }, timeoutMs: 300, acquireTimeoutMs: 5000 });
+      await expect(sql.run('probe', (db) => db('things').select('id'))).resolves.toEqual([{ id: 1 }]);
+      proxy.freeze();
+      // knex's cancel needs a new connection, whose greeting never comes: before, the call waited
+      // for that connect to give up (10 s) and answered SOURCE_UNAVAILABLE.
+      const e = await failure(sql.run('contactsByIds', (db) => db('things').select('id')));
+      expect([e.code, e.message]).toEqual(['SOURCE_TIMEOUT', 'crm contactsByIds: statement timed out']);
+      proxy.restore();
+      await expect(sql.run('probe', (db) => db('things').select('id'))).resolves.toEqual([{ id: 1 }]);
+      expect(sql.breaker.state).toBe('closed');
+    } finally {
+      proxy.restore();
+      await proxy.close();
     }
   });
 });
