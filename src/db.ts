@@ -33,7 +33,16 @@ export interface OpenOptions {
   statementTimeoutMs?: number;
   /** MySQL/MariaDB only: how long opening a connection (TCP and handshake) may take; mysql2's default is 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * SQLite only: how long a statement waits for a lock another connection holds (default
+   * DEFAULT_BUSY_TIMEOUT_MS). SQLite waits inside the call, blocking the event loop: 0 for a
+   * database whose locks are out of our hands (a source), whose caller waits without blocking.
+   */
+  busyTimeoutMs?: number;
 }
+
+/** SQLite's wait for another connection's lock, in the call (see OpenOptions.busyTimeoutMs). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
  * knex prints every failed connection attempt, and every pooled connection a lost server
@@ -208,7 +217,8 @@ function bindingsOf(template: Template, values: readonly unknown[]): unknown[] {
  * write never waits for the lock (busy_timeout 0 while it runs): waiting synchronously would
  * block the event loop, and with it the knex writer holding the lock.
  */
-export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; writes?: boolean } = {}): DirectReads {
+export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; writes?: boolean; busyTimeoutMs?: number } = {}): DirectReads {
+  const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const filename = sqliteFileOf(conn);
   if (!filename) return throughKnex;
   let raw: Database.Database | null = null;
@@ -218,7 +228,7 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
     if (closed) throw new Error('Unable to acquire a connection: reads closed');
     const db = new Database(filename, { readonly: !!opts.readOnly, fileMustExist: true });
     try {
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       if (opts.writes) {
         // As openDatabase's writer: WAL with NORMAL sync, a checkpoint every ~40 MB.
         db.pragma('synchronous = NORMAL');
@@ -284,7 +294,7 @@ export function directReads(conn: SqlConnection, opts: { readOnly?: boolean; wri
         if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
         throw e;
       } finally {
-        (db.prepare('PRAGMA busy_timeout = 5000') as Database.Statement).get();
+        (db.prepare(`PRAGMA busy_timeout = ${busyTimeoutMs}`) as Database.Statement).get();
       }
     },
     close() {
@@ -324,7 +334,7 @@ export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex 
               raw.pragma('wal_autocheckpoint = 10000');
             }
             // A writer may hold the lock briefly; wait rather than fail.
-            raw.pragma('busy_timeout = 5000');
+            raw.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
             cachePreparedStatements(raw);
             done(null, raw);
           } catch (e) {

@@ -4,7 +4,8 @@
  * A connector hands `run` one statement at a time; the transport adds what every source call
  * needs and no connector should re-invent:
  * - a per-statement timeout (cancelled on the server where the dialect can: MySQL/MariaDB),
- *   reported as SOURCE_TIMEOUT;
+ *   reported as SOURCE_TIMEOUT; on SQLite, a file another process holds locked is tried again
+ *   until then, without blocking the event loop;
  * - connection failures (refused, unknown database, missing SQLite file, pool exhausted)
  *   reported as SOURCE_UNAVAILABLE;
  * - a circuit breaker, so a dead source fails fast instead of making every request wait;
@@ -79,7 +80,7 @@ export interface SqlSource {
 export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_TIMEOUT_MS): Knex {
   // The connect is bounded like the wait: also the one knex opens to cancel a statement, which
   // would otherwise linger 10 s (mysql2's default) against a server that stopped answering.
-  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
+  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs, busyTimeoutMs: 0 });
 }
 
 // The per-statement work lives in module-level functions, not in closures written inside `run`
@@ -95,6 +96,31 @@ async function readAsSourceError<T>(source: SourceName, operation: string, read:
     return await read();
   } catch (e) {
     throw toSourceError(source, operation, e);
+  }
+}
+
+/** The longest pause between two tries of a statement that met a SQLite source's file locked. */
+const MAX_LOCKED_PAUSE_MS = 50;
+
+const isBusy = (e: unknown) => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY');
+
+/**
+ * SQLite: `read()` tried again while another process holds the source's file locked (its writer
+ * mid-commit, a BEGIN EXCLUSIVE), until `timeoutMs` has passed, then a statement timeout. The
+ * source's connections answer SQLITE_BUSY at once (busy_timeout 0): SQLite's own wait runs inside
+ * the call and held the whole event loop, every request and /healthz with it, for 5 s a statement.
+ */
+async function readPastLocks<T>(timeoutMs: number, read: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCKED_PAUSE_MS)) {
+    try {
+      return await read();
+    } catch (e) {
+      const left = giveUpAt - Date.now();
+      if (!isBusy(e)) throw e;
+      if (left <= 0) throw new KnexTimeoutError(`Defined query timeout of ${timeoutMs}ms exceeded: the file stayed locked`);
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+    }
   }
 }
 
@@ -156,7 +182,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
   const db = openSourceDatabase(opts.connection, acquireTimeoutMs);
   const mysql = isMysql(db);
   // SQLite selects skip knex's runner and pool (src/db.ts); MySQL/MariaDB keep knex and its server-side cancel.
-  const direct = directReads(opts.connection, { readOnly: true });
+  const direct = directReads(opts.connection, { readOnly: true, busyTimeoutMs: 0 });
   const breaker = new CircuitBreaker(opts.breaker);
   let closed = false;
 
@@ -164,7 +190,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
 
   // MySQL/MariaDB: the server kills the statement (KILL QUERY) so it stops holding a
   // connection. better-sqlite3 runs a statement synchronously, so on SQLite the timer
-  // cannot interrupt it; a local file is fast or broken, rarely slow.
+  // cannot interrupt it; a local file is fast, broken or locked (readPastLocks), rarely slow.
   const viaKnex = mysql ? (statement: Statement) => withServerCancel(statement, timeoutMs) : (statement: Statement) => statement.timeout(timeoutMs);
 
   function guarded<T>(operation: string, read: () => Promise<T>): Promise<T> {
@@ -179,8 +205,11 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
     );
   }
 
+  /** A read as `guarded` runs it: on SQLite, tried again past another process's lock (readPastLocks). */
+  const lockAware = <T>(read: () => Promise<T>): (() => Promise<T>) => (mysql ? read : (readPastLocks.bind(null, timeoutMs, read) as () => Promise<T>));
+
   function run<T>(operation: string, build: (db: Knex) => Statement): Promise<T> {
-    return guarded(operation, readStatement.bind(null, direct, db, build, viaKnex) as () => Promise<T>);
+    return guarded(operation, lockAware(readStatement.bind(null, direct, db, build, viaKnex) as () => Promise<T>));
   }
 
   function runShaped<T>(
@@ -189,7 +218,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
     values: readonly unknown[],
     build: (db: Knex, values: readonly unknown[]) => Knex.QueryBuilder | Knex.Raw,
   ): Promise<T> {
-    return guarded(operation, readShaped.bind(null, direct, db, `${operation}\u0000${shape}`, values, build, viaKnex) as () => Promise<T>);
+    return guarded(operation, lockAware(readShaped.bind(null, direct, db, `${operation}\u0000${shape}`, values, build, viaKnex) as () => Promise<T>));
   }
 
   return {

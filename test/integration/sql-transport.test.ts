@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { failure } from '../helpers/source-failure';
 import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
@@ -160,6 +161,60 @@ describe('SQL transport: a reachable database', () => {
     } finally {
       proxy.restore();
       await proxy.close();
+    }
+  });
+});
+
+describe('SQL transport: a SQLite source file another process holds locked', () => {
+  // The source's owner, in rollback-journal mode (SQLite's default): its write lock keeps readers out.
+  // A SQLite source whatever engine the run tests, as the unreachable files below.
+  let owner: Database.Database;
+  let filename: string;
+  beforeAll(() => {
+    filename = path.join(scratch, 'locked-by-owner.sqlite');
+    owner = new Database(filename);
+    owner.exec('CREATE TABLE things (id INTEGER PRIMARY KEY); INSERT INTO things VALUES (1);');
+  });
+  afterAll(() => owner.close());
+
+  it('waits for the lock without holding the event loop, and answers once the owner commits', async () => {
+    const sql = source({ source: 'crm', connection: { client: 'sqlite', filename }, timeoutMs: 60_000 });
+    owner.exec('BEGIN EXCLUSIVE');
+    let settled = false;
+    const outcome = sql
+      .run('probe', (db) => db('things').select('id'))
+      .then(
+        (rows) => ({ rows }),
+        (e) => ({ e }),
+      );
+    void outcome.finally(() => (settled = true));
+    // Timers fire while the read waits. Before, SQLite's own wait held the event loop for 5 s
+    // inside the call (every request and /healthz with it), and then the read failed.
+    try {
+      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(settled).toBe(false);
+    } finally {
+      owner.exec('COMMIT');
+    }
+    expect(await outcome).toEqual({ rows: [{ id: 1 }] });
+  });
+
+  it('answers SOURCE_TIMEOUT when the file stays locked past the deadline, on both read paths, and the breaker counts it', async () => {
+    const sql = source({ source: 'crm', connection: { client: 'sqlite', filename }, timeoutMs: 50, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    owner.exec('BEGIN EXCLUSIVE');
+    try {
+      const plain = await failure(sql.run('contactsByIds', (db) => db('things').select('id')));
+      const shaped = await failure(
+        sql.runShaped('contactsByIds', 'ids:1', [1], (db, ids) =>
+          db('things')
+            .select('id')
+            .whereIn('id', ids as number[]),
+        ),
+      );
+      expect([plain.code, shaped.code]).toEqual(['SOURCE_TIMEOUT', 'SOURCE_TIMEOUT']);
+      expect(sql.breaker.state).toBe('open');
+    } finally {
+      owner.exec('COMMIT');
     }
   });
 });
