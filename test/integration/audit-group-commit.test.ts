@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { GraphQLResolveInfo } from 'graphql';
 import { auditCollectorOf, auditPlugin, createAuditLog, groupCommit, monotonicUlid, type AuditLog } from '../../src/access/audit';
@@ -170,6 +171,51 @@ describe('Access audit on a SQLite file: direct writes', () => {
     expect(seenInside).toBe(0);
     expect(inserts).toBe(1);
     expect((await log.query({ first: 50 })).filter((r) => r.requestId === 'busy').map((r) => r.customerId)).toEqual(['c-busy']);
+  });
+});
+
+describe('Access audit on a SQLite file another process writes to', () => {
+  let dir: string;
+  let db: Knex;
+  let direct: DirectReads;
+  let log: AuditLog;
+  /** Another process's connection to the file, as a `c360 resolve` sharing the store has. */
+  let other: Database.Database;
+
+  beforeAll(async () => {
+    dir = tempDir('audit-other-process');
+    const conn = { client: 'sqlite' as const, filename: path.join(dir, 'oneid.db') };
+    db = openDatabase(conn);
+    await createAuditLog(db).migrate();
+    direct = directReads(conn, { writes: true });
+    log = createAuditLog(db, { direct });
+    other = new Database(conn.filename);
+  });
+  afterAll(async () => {
+    other?.close();
+    direct?.close();
+    await db?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waits for that process's lock without holding the event loop, and writes the rows once it commits", async () => {
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const recorded = log.record([entry('other-process', 'c-other')]).then(
+      () => 'written',
+      (e: { code?: string }) => e.code,
+    );
+    void recorded.finally(() => (settled = true));
+    try {
+      // Timers fire while the write waits. Before, its fallback through knex waited inside SQLite
+      // (busy_timeout, 5 s) on the event loop, every other request with it, and then failed.
+      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(settled).toBe(false);
+    } finally {
+      other.exec('COMMIT');
+    }
+    expect(await recorded).toBe('written');
+    expect((await log.query({ first: 50 })).filter((r) => r.requestId === 'other-process').map((r) => r.customerId)).toEqual(['c-other']);
   });
 });
 
