@@ -526,6 +526,26 @@ describe('HTTP transport: kept-alive connections', () => {
     expect(s.seen.map((r) => r.url)).toEqual(['/a', '/b', '/b']);
   });
 
+  it('closes the connection of a call past its deadline: hung connections are never reused, and later calls are served on others', async () => {
+    const served = new Map<net.Socket, number>();
+    const hung = new Set<net.Socket>();
+    const closed = new Set<net.Socket>();
+    const s = await serve((req, res, n) => {
+      served.set(req.socket, (served.get(req.socket) ?? 0) + 1);
+      req.socket.once('close', () => closed.add(req.socket));
+      if (n <= 6)
+        hung.add(req.socket); // never answered
+      else json(res, 200, { ok: true });
+    });
+    const t = transport(s.url, { timeoutMs: 200 });
+    const timedOut = await Promise.all(Array.from({ length: 6 }, () => failure(t.getJson('/slow'))));
+    expect(timedOut.map((e) => e.code)).toEqual(Array(6).fill('SOURCE_TIMEOUT'));
+    for (let i = 0; i < 1000 && closed.size < hung.size; i++) await new Promise((r) => setImmediate(r));
+    expect([hung.size, [...hung].filter((socket) => closed.has(socket)).length]).toEqual([6, 6]);
+    await expect(Promise.all(Array.from({ length: 6 }, () => t.getJson('/fast')))).resolves.toEqual(Array(6).fill({ ok: true }));
+    expect([...hung].map((socket) => served.get(socket))).toEqual(Array(6).fill(1));
+  });
+
   it('still fails a fresh connection the server drops, as SOURCE_UNAVAILABLE, without sending it twice', async () => {
     const s = await serve((req) => req.socket.destroy());
     const e = await failure(transport(s.url, { retries: 0 }).getJson('/a'));
