@@ -10,6 +10,7 @@
  *   other 5xx, circuit open                           → SOURCE_UNAVAILABLE   not retried
  *   other 4xx, 3xx, non-JSON body, body not an object → SOURCE_BAD_RESPONSE  not retried
  *   a malformed HTTP message (broken chunk, header)   → SOURCE_BAD_RESPONSE  not retried
+ *   101 Switching Protocols (never asked for)          → SOURCE_BAD_RESPONSE  not retried
  *   body over maxResponseBytes (declared or read)     → SOURCE_BAD_RESPONSE  not retried
  *
  * Retry-After (seconds or an HTTP date, capped at 300 s) on a 429 or 503 is honoured: until then
@@ -31,6 +32,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { SourceError, type SourceErrorCode } from '../errors';
 import type { SourceName } from '../vocabulary';
 
@@ -286,6 +288,7 @@ class Exchange {
     );
     this.req = req;
     req.on('error', this.requestError.bind(this));
+    req.on('upgrade', this.switched.bind(this));
     this.timer = setTimeout(this.deadline.bind(this), link.timeoutMs);
     req.end(body);
   }
@@ -388,6 +391,12 @@ class Exchange {
       return;
     }
     this.settle(this.lost());
+  }
+
+  /** A 101 to a request that asked for no upgrade: no JSON will come on this connection (Node would hold it until the deadline). */
+  private switched(res: http.IncomingMessage, socket: Duplex): void {
+    socket.destroy();
+    this.settle(new AttemptFailure(this.link.fail('SOURCE_BAD_RESPONSE', this.request, 'switched protocols instead of answering', res.statusCode), false, true));
   }
 
   private deadline(): void {

@@ -567,6 +567,19 @@ describe('HTTP transport: what arrives on the wire', () => {
     expect(s.requests()).toBe(1);
   });
 
+  it('answers a 101 Switching Protocols nobody asked for at once as SOURCE_BAD_RESPONSE, and closes that connection', async () => {
+    let closed = 0;
+    const s = await rawServe((socket) => {
+      socket.once('close', () => closed++);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
+    });
+    // Before, nothing settled the call until its deadline (SOURCE_TIMEOUT).
+    const e = await failure(transport(s.url, { retries: 2, timeoutMs: 2000 }).getJson('/x'));
+    expect([e.code, e.extensions.status]).toEqual(['SOURCE_BAD_RESPONSE', 101]);
+    for (let i = 0; i < 1000 && closed === 0; i++) await new Promise((r) => setImmediate(r));
+    expect([s.requests(), closed]).toEqual([1, 1]);
+  });
+
   it('counts a malformed HTTP message against the breaker, as it does a body that is not JSON', async () => {
     const s = await rawServe((socket) => socket.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n'));
     const t = transport(s.url, { breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
