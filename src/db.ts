@@ -44,6 +44,49 @@ export interface OpenOptions {
 /** SQLite's wait for another connection's lock, in the call (see OpenOptions.busyTimeoutMs). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+/** The longest pause between two tries of a statement that met a SQLite file locked (retryWhileLocked). */
+const MAX_LOCKED_PAUSE_MS = 50;
+
+/** A SQLite error saying another connection holds the lock (SQLITE_BUSY and its extended codes). */
+export function isSqliteBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * `attempt` tried again while it fails because another connection holds the SQLite file locked,
+ * on timers (backing off from 1 to 50 ms), until `forMs` has passed; then its last error. For
+ * statements that do not wait inside SQLite (busy_timeout 0, see `withoutLockWait`): that wait
+ * runs in the call, on the event loop, and held every request with it.
+ */
+export async function retryWhileLocked<T>(attempt: () => Promise<T>, forMs = DEFAULT_BUSY_TIMEOUT_MS): Promise<T> {
+  const giveUpAt = Date.now() + forMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCKED_PAUSE_MS)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isSqliteBusy(e) || Date.now() >= giveUpAt) throw e;
+    }
+    await new Promise((r) => setTimeout(r, pause));
+  }
+}
+
+/**
+ * SQLite: `write` in a transaction of `db` whose statements do not wait for a lock another
+ * process holds (busy_timeout 0 while it runs): they fail with SQLITE_BUSY at once, for
+ * `retryWhileLocked`. knex's one connection still queues it behind a transaction of this process.
+ */
+export function withoutLockWait<T>(db: Knex, write: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw('PRAGMA busy_timeout = 0');
+    try {
+      return await write(trx);
+    } finally {
+      await trx.raw(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+    }
+  });
+}
+
 /**
  * knex prints every failed connection attempt, and every pooled connection a lost server
  * disposed of, to the console; callers already report those as coded errors (logged scrubbed and

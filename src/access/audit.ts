@@ -22,7 +22,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import crypto from 'node:crypto';
 import type { Context, Viewer } from '../context';
 import type { Logger } from '../observability/logger';
-import { DEFAULT_BUSY_TIMEOUT_MS, isMysql, type DirectReads } from '../db';
+import { isMysql, retryWhileLocked, withoutLockWait, type DirectReads } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
 import { deleteOldest, insertMany } from '../idmap/tables';
@@ -68,8 +68,6 @@ const TABLE = 'c360_access_audit';
 /** How long a request waits for its audit rows to commit (the request path's OneID deadline, config `oneid.timeoutMs`'s default). */
 export const DEFAULT_AUDIT_TIMEOUT_MS = 2000;
 const INSERT_CHUNK = 200;
-/** The longest pause between two tries of a write that met the SQLite file locked by another process. */
-const MAX_LOCKED_PAUSE_MS = 50;
 export const MAX_AUDIT_PAGE = 500;
 
 type DbAuditRow = {
@@ -210,39 +208,17 @@ export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'wri
   const insertAll = async (trx: Knex, rows: readonly DbAuditRow[]) => {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertMany(trx, TABLE, rows.slice(i, i + INSERT_CHUNK));
   };
-  /**
-   * SQLite, through knex: its one connection queues the rows behind a transaction of this process
-   * without waiting on the event loop. A lock another process holds (a `c360 resolve` sharing the
-   * file) answers SQLITE_BUSY at once instead: SQLite's own wait for it (busy_timeout) runs inside
-   * the call and held the whole gateway, /healthz included, for up to 5 s.
-   */
-  const knexNoWait = (rows: readonly DbAuditRow[]) =>
-    db.transaction(async (trx) => {
-      await trx.raw('PRAGMA busy_timeout = 0');
-      try {
-        await insertAll(trx, rows);
-      } finally {
-        await trx.raw(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
-      }
-    });
   const commit = groupCommit(async (rows: DbAuditRow[]) => {
     if (mysql) {
       // One statement is atomic on its own; only a batch of several statements needs a transaction.
       if (rows.length <= INSERT_CHUNK) return insertMany(db, TABLE, rows);
       return db.transaction((trx) => insertAll(trx, rows));
     }
-    // Another process's lock is waited for here, on timers, as long as SQLite would have waited.
-    const giveUpAt = Date.now() + DEFAULT_BUSY_TIMEOUT_MS;
-    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCKED_PAUSE_MS)) {
-      // A list of a thousand customers is a thousand rows: on the direct connection, several statements in one transaction.
-      if (opts.direct?.write(direct(rows))) return;
-      try {
-        return await knexNoWait(rows);
-      } catch (e) {
-        if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw e;
-      }
-      await new Promise((r) => setTimeout(r, pause));
-    }
+    // A list of a thousand customers is a thousand rows: on the direct connection, several
+    // statements in one transaction. With the lock held, through knex, which queues them behind
+    // a transaction of this process; a lock another process holds (a `c360 resolve` sharing the
+    // file) is waited for on timers, never inside SQLite on the event loop.
+    await retryWhileLocked(() => (opts.direct?.write(direct(rows)) ? Promise.resolve() : withoutLockWait(db, (trx) => insertAll(trx, rows))));
   });
   // MySQL keeps DATETIME(3) (mysql2 converts Dates in UTC); SQLite keeps the ISO text, which sorts as time.
   const toDb = (iso: string) => (mysql ? new Date(iso) : iso);

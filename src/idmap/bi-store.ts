@@ -7,6 +7,7 @@
  * are answered: a merged-away id is gone from every list, its records answer its survivor.
  */
 import type { Knex } from 'knex';
+import { isMysql, retryWhileLocked, withoutLockWait } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { T, chunks, fromDbTimeOrNull, toDbTime, fromDbTime } from './tables';
@@ -53,6 +54,12 @@ const toSegment = (r: DbSegmentRow): SegmentRow => ({
 export type BiStore = ReturnType<typeof createBiStore>;
 
 export function createBiStore(db: Knex) {
+  /**
+   * A segment change. On SQLite, a lock another process holds (a `c360 resolve` sharing the file)
+   * is waited for on timers, as long as SQLite would have waited, not inside SQLite on the event
+   * loop, which held every other request with it.
+   */
+  const change: <T>(write: (k: Knex) => Promise<T>) => Promise<T> = isMysql(db) ? (write) => write(db) : (write) => retryWhileLocked(() => withoutLockWait(db, write));
   return {
     /** Active customer ids after `after` (exclusive), ascending, at most `limit`: one keyset page on the primary key. */
     async activeIdsAfter(after: string | null, limit: number): Promise<string[]> {
@@ -127,17 +134,19 @@ export function createBiStore(db: Knex) {
     async createSegment(input: { name: string; description: string | null; filter: unknown; actor: string }): Promise<SegmentRow> {
       const now = toDbTime(db, new Date().toISOString());
       try {
-        await db(SEGMENTS).insert({
-          name: input.name,
-          description: input.description,
-          filter: JSON.stringify(input.filter),
-          size: null,
-          computed_at: null,
-          created_by: input.actor,
-          updated_by: input.actor,
-          created_at: now,
-          updated_at: now,
-        });
+        await change((k) =>
+          k(SEGMENTS).insert({
+            name: input.name,
+            description: input.description,
+            filter: JSON.stringify(input.filter),
+            size: null,
+            computed_at: null,
+            created_by: input.actor,
+            updated_by: input.actor,
+            created_at: now,
+            updated_at: now,
+          }),
+        );
       } catch (e) {
         if ((await db(SEGMENTS).where('name', input.name).first()) !== undefined) throw conflict(`A segment named ${input.name} exists already`);
         throw e;
@@ -150,20 +159,22 @@ export function createBiStore(db: Knex) {
       const patch: Record<string, unknown> = { updated_by: input.actor, updated_at: toDbTime(db, new Date().toISOString()) };
       if (input.description !== undefined) patch.description = input.description;
       if (input.filter !== undefined) Object.assign(patch, { filter: JSON.stringify(input.filter), size: null, computed_at: null });
-      const n = await db(SEGMENTS).where('name', input.name).update(patch);
+      const n = await change((k) => k(SEGMENTS).where('name', input.name).update(patch));
       if (!n) throw notFound(`No segment named ${input.name}`);
       return (await this.segment(input.name))!;
     },
 
     async deleteSegment(name: string): Promise<boolean> {
-      return (await db(SEGMENTS).where('name', name).delete()) > 0;
+      return (await change((k) => k(SEGMENTS).where('name', name).delete())) > 0;
     },
 
     /** Notes the size an evaluation found (so `segments` can show it without evaluating each). */
     async noteSegmentSize(name: string, size: number, at: string): Promise<void> {
-      await db(SEGMENTS)
-        .where('name', name)
-        .update({ size, computed_at: toDbTime(db, at) });
+      await change((k) =>
+        k(SEGMENTS)
+          .where('name', name)
+          .update({ size, computed_at: toDbTime(db, at) }),
+      );
     },
   };
 }

@@ -18,7 +18,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { KnexTimeoutError, type Knex } from 'knex';
-import { openDatabase, directReads, isMysql, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
+import { openDatabase, directReads, isMysql, isSqliteBusy, retryWhileLocked, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
 import { SourceError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
@@ -99,11 +99,6 @@ async function readAsSourceError<T>(source: SourceName, operation: string, read:
   }
 }
 
-/** The longest pause between two tries of a statement that met a SQLite source's file locked. */
-const MAX_LOCKED_PAUSE_MS = 50;
-
-const isBusy = (e: unknown) => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY');
-
 /**
  * SQLite: `read()` tried again while another process holds the source's file locked (its writer
  * mid-commit, a BEGIN EXCLUSIVE), until `timeoutMs` has passed, then a statement timeout. The
@@ -111,16 +106,11 @@ const isBusy = (e: unknown) => typeof (e as { code?: unknown })?.code === 'strin
  * the call and held the whole event loop, every request and /healthz with it, for 5 s a statement.
  */
 async function readPastLocks<T>(timeoutMs: number, read: () => Promise<T>): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCKED_PAUSE_MS)) {
-    try {
-      return await read();
-    } catch (e) {
-      const left = giveUpAt - Date.now();
-      if (!isBusy(e)) throw e;
-      if (left <= 0) throw new KnexTimeoutError(`Defined query timeout of ${timeoutMs}ms exceeded: the file stayed locked`);
-      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
-    }
+  try {
+    return await retryWhileLocked(read, timeoutMs);
+  } catch (e) {
+    if (isSqliteBusy(e)) throw new KnexTimeoutError(`Defined query timeout of ${timeoutMs}ms exceeded: the file stayed locked`);
+    throw e;
   }
 }
 

@@ -2,7 +2,13 @@
  * OneID BI store: the segments migration up and down, segment writes, and the keyset reads BI
  * lists page with, on the engine under test (SQLite, or MariaDB with C360_TEST_DB=mariadb).
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Knex } from 'knex';
+import { openDatabase } from '../../src/db';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { tempDir } from '../helpers/tmp';
 import { migrateLatest, migratorConfig } from '../../src/idmap/migrate';
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { createBiStore } from '../../src/idmap/bi-store';
@@ -71,5 +77,55 @@ describe(`OneID BI store (${testEngine})`, () => {
     expect(owners.get(records[1234].record_id)).toBe(records[1234].customer_id);
     expect((await store.activeAmong(ids.slice(0, 20))).size).toBe(18);
     expect((await store.recordCounts()).get('crm')).toBe(records.length);
+  });
+});
+
+describe('OneID BI store on a SQLite file another process writes to', () => {
+  // Whatever the test engine: the wait in question is SQLite's.
+  let dir: string;
+  let db: Knex;
+  /** Another process's connection to the file, as a `c360 resolve` sharing the store has. */
+  let other: Database.Database;
+  beforeAll(async () => {
+    dir = tempDir('bi-store-other-process');
+    const filename = path.join(dir, 'oneid.db');
+    db = openDatabase({ client: 'sqlite', filename });
+    await migrateLatest(db);
+    other = new Database(filename);
+  });
+  afterAll(async () => {
+    other?.close();
+    await db?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("saves a segment once that process's lock is free, without holding the event loop meanwhile", async () => {
+    const store = createBiStore(db);
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const made = store.createSegment({ name: 'while_locked', description: null, filter: { hasWechat: true }, actor: 'alice' }).then(
+      (s) => s.name,
+      (e: { code?: string }) => e.code,
+    );
+    void made.finally(() => (settled = true));
+    try {
+      // Timers fire while the insert waits. Before, SQLite waited inside the call (busy_timeout,
+      // 5 s) on the event loop, every other request with it, and then the insert failed.
+      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(settled).toBe(false);
+    } finally {
+      other.exec('COMMIT');
+    }
+    expect(await made).toBe('while_locked');
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const noted = store.noteSegmentSize('while_locked', 7, '2026-12-01T10:00:00.000Z').then(() => 'noted');
+      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+      other.exec('COMMIT');
+      expect(await noted).toBe('noted');
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+    }
+    expect(await store.segment('while_locked')).toMatchObject({ size: 7 });
   });
 });
