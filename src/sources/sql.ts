@@ -78,9 +78,9 @@ export interface SqlSource {
 /** Opens a source database: MySQL/MariaDB through the shared opener, SQLite read-only and never created. */
 /** A source system's database: never created, read-only for SQLite, pool waits bounded like statements. */
 export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_TIMEOUT_MS): Knex {
-  // The connect is bounded like the wait: also the one knex opens to cancel a statement, which
-  // would otherwise linger 10 s (mysql2's default) against a server that stopped answering.
-  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs, busyTimeoutMs: 0 });
+  // Opening a connection keeps mysql2's own limit (10 s): a connect slower than a short deadline
+  // still lands in the pool for the calls after, and a cancel never holds up an answer (withServerCancel).
+  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, busyTimeoutMs: 0 });
 }
 
 // The per-statement work lives in module-level functions, not in closures written inside `run`
