@@ -322,7 +322,9 @@ class Exchange {
       this.discard();
       if (status === 429 || status === 503) return this.settle(link.limited(res.headers['retry-after'] ?? null, request, status));
       if (status >= 500) return this.settle(new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true));
-      return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'rejected the request', status), false, false));
+      // A redirect is not followed: the source's baseUrl is out of date, or something in front of it answers instead.
+      const what = status >= 300 && status < 400 ? 'redirected the request (not followed)' : 'rejected the request';
+      return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, what, status), false, false));
     }
     const declared = res.headers['content-length'];
     if (declared !== undefined && Number(declared) > link.maxResponseBytes) {

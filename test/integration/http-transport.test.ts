@@ -627,6 +627,8 @@ describe('HTTP transport: what arrives on the wire', () => {
     });
     const e = await failure(transport(s.url, { retries: 2 }).getJson('/x'));
     expect([e.code, e.extensions.status]).toEqual(['SOURCE_BAD_RESPONSE', 302]);
+    // Named as what happened, not as a refusal: the fix is the baseUrl, not the request.
+    expect(e.message).toBe('support redirected the request (not followed) (GET /x, HTTP 302)');
     expect([s.seen.length, elsewhere.seen.length]).toEqual([1, 0]);
   });
 
