@@ -158,6 +158,25 @@ describe('HTTP transport: failures map to source error codes', () => {
     expect(e.code).toBe('SOURCE_TIMEOUT');
   });
 
+  it('answers SOURCE_TIMEOUT for a body dripped a byte at a time, each byte well within any idle timeout, and stops the drip', async () => {
+    const body = JSON.stringify({ users: Array.from({ length: 50 }, (_, i) => ({ id: i })) });
+    let sent = 0;
+    let closed = false;
+    const s = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      req.socket.once('close', () => (closed = true));
+      const drip = setInterval(() => {
+        if (closed || sent === body.length) return clearInterval(drip);
+        res.write(body[sent++]);
+      }, 5);
+    });
+    const e = await failure(transport(s.url, { timeoutMs: 300 }).getJson('/drip'));
+    expect(e.code).toBe('SOURCE_TIMEOUT');
+    for (let i = 0; i < 1000 && !closed; i++) await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(true);
+    expect(sent).toBeLessThan(body.length);
+  });
+
   it('answers SOURCE_UNAVAILABLE on 500 without retrying', async () => {
     const s = await serve((_q, res) => json(res, 500, { error: 'boom' }));
     const e = await failure(transport(s.url, { retries: 2 }).getJson('/x'));
