@@ -89,6 +89,11 @@ export function itOn(engine: TestEngine): jest.It {
   return (testEngine === engine ? it : () => undefined) as unknown as jest.It;
 }
 
+/** `describe` for a block whose tests and hooks exist on one engine only: on the other, nothing is registered (jest refuses hooks in a block without tests). */
+export function describeOn(engine: TestEngine): jest.Describe {
+  return (testEngine === engine ? describe : () => undefined) as unknown as jest.Describe;
+}
+
 export interface IssuedQuery {
   sql: string;
   bindings: readonly unknown[];

@@ -1,7 +1,8 @@
-import { freshDatabase, itOn, queriesDuring, testEngine, type IssuedQuery, type TestDatabase } from '../helpers/db';
+import { describeOn, freshDatabase, itOn, queriesDuring, testEngine, type IssuedQuery, type TestDatabase } from '../helpers/db';
 import { appliedMigrations, migrateDown, migrateLatest, migratorConfig } from '../../src/idmap/migrate';
 import { MIGRATIONS } from '../../src/idmap/migrations';
-import { isMysql } from '../../src/db';
+import { isMysql, openDatabase } from '../../src/db';
+import type { Knex } from 'knex';
 import { createResolutionStore } from '../../src/idmap/resolution-store';
 import { createIdMapStore } from '../../src/idmap/store';
 
@@ -188,6 +189,57 @@ describe(`OneID migrations (${testEngine})`, () => {
     const sr = (plan as Array<{ table: string; type: string; key: string | null }>).find((r) => r.table === 'sr');
     expect(sr).toMatchObject({ type: 'range', key: 'idmap_source_records_customer_idx' });
     expect(JSON.stringify(plan)).not.toMatch(/subquery|derived/i);
+  });
+});
+
+/**
+ * Gateway replicas (and a `c360 resolve` job) start on one MySQL/MariaDB store at once, each with
+ * its own pool: every one must come up, and every migration must be applied exactly once.
+ */
+describeOn('mariadb')('OneID migrations run by several processes at once', () => {
+  let t: TestDatabase;
+  const pools: Knex[] = [];
+  /** A process of its own: its own pool on the same database. */
+  const replica = () => {
+    const db = openDatabase(t.connection);
+    pools.push(db);
+    return db;
+  };
+  const recorded = async () => (await t.db('idmap_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name);
+  beforeEach(async () => {
+    t = await freshDatabase('idmap_migrations');
+  });
+  afterEach(async () => {
+    for (const db of pools.splice(0)) await db.destroy();
+    await t.drop();
+  });
+
+  it('three starting on an empty store all start, and each migration is applied once', async () => {
+    const outcomes = await Promise.allSettled([1, 2, 3].map(() => migrateLatest(replica())));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok']);
+    const applied = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []));
+    expect(applied.sort()).toEqual(MIGRATIONS.map(([name]) => name).sort());
+    expect(await recorded()).toEqual(MIGRATIONS.map(([name]) => name));
+    expect(await existing(t)).toEqual(TABLES);
+  });
+
+  it('three starting on a store one migration behind (a rolling upgrade) all start; one of them applies it', async () => {
+    await migrateLatest(t.db);
+    const [, [last]] = (await t.db.migrate.down(migratorConfig)) as [number, string[]];
+    const outcomes = await Promise.allSettled([1, 2, 3].map(() => migrateLatest(replica())));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok']);
+    expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []))).toEqual([last]);
+    expect(await recorded()).toEqual(MIGRATIONS.map(([name]) => name));
+  });
+
+  it("a process killed mid-migration leaves knex's lock set: the next start clears it and applies what is pending", async () => {
+    await migrateLatest(t.db);
+    const [, [last]] = (await t.db.migrate.down(migratorConfig)) as [number, string[]];
+    // What a process killed between taking knex's lock and freeing it leaves behind.
+    await t.db('idmap_migrations_lock').update({ is_locked: 1 });
+    expect(await migrateLatest(replica())).toEqual([last]);
+    expect(await t.db('idmap_migrations_lock').where('is_locked', 1).first()).toBeUndefined();
+    expect(await recorded()).toEqual(MIGRATIONS.map(([name]) => name));
   });
 });
 
