@@ -9,7 +9,9 @@
  *
  * On MySQL/MariaDB ids are taken at insert and rows become visible at commit, so a row may appear
  * after a larger id was read: ids skipped over are re-read for GAP_RETRY_MS before they are given up
- * (a rolled-back transaction leaves a gap for good).
+ * (a rolled-back transaction leaves a gap for good). They are kept as ranges, not one by one: a
+ * resolution batch's transaction holds thousands of ids while a steward's change on another
+ * replica commits after them, and every one of them must still be heard once it commits.
  */
 import type { Knex } from 'knex';
 import { fromDbTime, T, type DbLinkEventRow } from '../idmap/tables';
@@ -88,8 +90,31 @@ export interface PollerOptions {
 
 /** How long an id skipped over (a transaction not yet committed) is looked for again. */
 export const GAP_RETRY_MS = 10_000;
-/** At most this many skipped ids are remembered; beyond it the oldest are given up. */
+/** At most this many ranges of skipped ids are remembered; beyond it the oldest are given up. */
 const MAX_GAPS = 1000;
+
+/** Ids skipped over, `from`–`to` inclusive, first missed at `since`. */
+interface Gap {
+  from: number;
+  to: number;
+  since: number;
+}
+
+/** The gaps (ascending, disjoint) less the ids found (ascending). */
+function fillGaps(gaps: readonly Gap[], found: readonly number[]): Gap[] {
+  const left: Gap[] = [];
+  let i = 0;
+  for (const g of gaps) {
+    let from = g.from;
+    while (i < found.length && found[i] < g.from) i++;
+    for (; i < found.length && found[i] <= g.to; i++) {
+      if (found[i] > from) left.push({ from, to: found[i] - 1, since: g.since });
+      from = found[i] + 1;
+    }
+    if (from <= g.to) left.push({ from, to: g.to, since: g.since });
+  }
+  return left;
+}
 
 export interface Poller {
   /** Starts polling from the log's current end; resolves once that end is known (changes after it will be reported). */
@@ -103,8 +128,8 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
   const { db, log } = opts;
   const repeats = createRepeatFilter();
   let cursor = 0;
-  /** Ids skipped over → when first missed. */
-  const gaps = new Map<number, number>();
+  /** Ids skipped over, ascending. */
+  let gaps: Gap[] = [];
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
@@ -112,35 +137,42 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
   /** A stop and a new start while a round is still out must not leave two loops. */
   let generation = 0;
 
-  const read = async (): Promise<number> => {
+  /** Answers whether the round came back full (poll again at once). */
+  const read = async (): Promise<boolean> => {
     const rows: DbLinkEventRow[] = await db(T.linkEvents).where('id', '>', cursor).orderBy('id').limit(opts.batch).select('*');
     const now = Date.now();
-    for (const [id, since] of gaps) if (now - since > GAP_RETRY_MS) gaps.delete(id);
-    const late: DbLinkEventRow[] = gaps.size
+    gaps = gaps.filter((g) => now - g.since <= GAP_RETRY_MS);
+    const late: DbLinkEventRow[] = gaps.length
       ? await db(T.linkEvents)
-          .whereIn('id', [...gaps.keys()])
+          .where((q) => {
+            for (const g of gaps) void q.orWhereBetween('id', [g.from, g.to]);
+          })
           .orderBy('id')
+          .limit(opts.batch)
           .select('*')
       : [];
-    for (const r of late) gaps.delete(Number(r.id));
+    if (late.length)
+      gaps = fillGaps(
+        gaps,
+        late.map((r) => Number(r.id)),
+      );
     for (const r of rows) {
       const id = Number(r.id);
-      for (let missing = cursor + 1; missing < id && missing - cursor <= MAX_GAPS; missing++) gaps.set(missing, now);
+      if (id > cursor + 1) gaps.push({ from: cursor + 1, to: id - 1, since: now });
       cursor = id;
     }
-    while (gaps.size > MAX_GAPS) gaps.delete(gaps.keys().next().value as number);
+    if (gaps.length > MAX_GAPS) gaps = gaps.slice(-MAX_GAPS);
     const changes = [...late, ...rows]
       .filter((r) => FEED_ACTIONS.includes(r.action))
       .map(changeOf)
       .filter((c): c is CustomerChange => c !== null);
     if (changes.length) await opts.onChanges(changes);
-    return rows.length;
+    return rows.length >= opts.batch || late.length >= opts.batch;
   };
 
   const loop = (gen: number) => {
     if (!running || gen !== generation) return;
     round = read()
-      .then((n) => n >= opts.batch)
       .catch((e) => {
         const err = safeError(e);
         const { log: now, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
@@ -163,7 +195,7 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
       started = (async () => {
         const row = await db(T.linkEvents).max({ id: 'id' }).first();
         cursor = Number(row?.id ?? 0);
-        gaps.clear();
+        gaps = [];
         timer = setTimeout(loop, opts.intervalMs, gen);
       })().catch((e) => {
         running = false;

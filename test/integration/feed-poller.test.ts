@@ -8,7 +8,8 @@ import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { migrateLatest } from '../../src/idmap';
 import { createLinkEventPoller, type CustomerChange, type Poller } from '../../src/feed/changes';
 import { createLogger } from '../../src/observability/logger';
-import { testEngine } from '../helpers/db';
+import { itOn, testEngine } from '../helpers/db';
+import { insertEvents } from '../../src/idmap/writes';
 
 let oneid: TestDatabase;
 let poller: Poller;
@@ -91,5 +92,40 @@ describe('Change feed: the link-log poller', () => {
     await oneid.db('idmap_link_events').insert({ id: late, ...row('create', 'C-LATE', { source: 'crm', record_id: 'R9' }) });
     await until(2);
     expect(heard.flat().map((c) => c.customerId)).toEqual(['C-EARLY', 'C-LATE']);
+  });
+
+  // A resolution batch (DEFAULT_LINK_BATCH records, one event or more each) writes its events in one
+  // transaction; a steward's merge on another replica commits meanwhile with a larger id.
+  itOn('mariadb')("reports every event of a resolution batch's transaction that commits after a steward's change with a larger id", async () => {
+    heard.length = 0;
+    const BATCH = 1500;
+    const trx = await oneid.db.transaction();
+    try {
+      await insertEvents(
+        trx,
+        new Date().toISOString(),
+        Array.from({ length: BATCH }, (_, i) => ({
+          actor: 'rule:phone',
+          action: 'create' as const,
+          customerId: `C-RUN-${i}`,
+          source: 'crm' as const,
+          recordId: `R-RUN-${i}`,
+          reason: 'new record',
+        })),
+      );
+      await insertEvents(oneid.db, new Date().toISOString(), [
+        { actor: 'user:steward', action: 'merge', customerId: 'C-STEWARD', otherCustomerId: 'C-OTHER', reason: 'same person' },
+      ]);
+      await until(1);
+      expect(heard.flat().map((c) => c.customerId)).toEqual(['C-STEWARD']);
+      await trx.commit();
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+    }
+    await until(1 + BATCH);
+    await new Promise((r) => setTimeout(r, 200)); // a few more rounds: nothing is reported twice
+    const ids = heard.flat().map((c) => c.customerId);
+    expect(ids).toHaveLength(1 + BATCH);
+    expect(ids.slice(1)).toEqual(Array.from({ length: BATCH }, (_, i) => `C-RUN-${i}`));
   });
 });
