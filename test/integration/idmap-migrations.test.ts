@@ -3,6 +3,7 @@ import { appliedMigrations, migrateDown, migrateLatest, migratorConfig } from '.
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { isMysql, openDatabase } from '../../src/db';
 import type { Knex } from 'knex';
+import { ACCESS_MIGRATIONS, migrateAccessLatest } from '../../src/access/migrations';
 import { createResolutionStore } from '../../src/idmap/resolution-store';
 import { createIdMapStore } from '../../src/idmap/store';
 
@@ -221,6 +222,12 @@ describeOn('mariadb')('OneID migrations run by several processes at once', () =>
     expect(applied.sort()).toEqual(MIGRATIONS.map(([name]) => name).sort());
     expect(await recorded()).toEqual(MIGRATIONS.map(([name]) => name));
     expect(await existing(t)).toEqual(TABLES);
+  });
+
+  it("three starting on an empty store all migrate the access audit's tables beside it too, each migration once", async () => {
+    const outcomes = await Promise.allSettled([1, 2, 3].map(() => migrateAccessLatest(replica())));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok', 'ok']);
+    expect((await t.db('c360_access_migrations').orderBy('id').select('name')).map((r: { name: string }) => r.name)).toEqual(ACCESS_MIGRATIONS.map(([name]) => name));
   });
 
   it('three starting on a store one migration behind (a rolling upgrade) all start; one of them applies it', async () => {

@@ -4,6 +4,7 @@
  * the OneID store's in the same database. Append new ones; never edit one that has been applied.
  */
 import type { Knex } from 'knex';
+import { migrateLatestLocked } from '../../migrations';
 import * as accessAudit from './20261122000000_access_audit';
 import * as auditExactText from './20261204000000_audit_exact_text';
 
@@ -24,10 +25,9 @@ const source: Knex.MigrationSource<string> = {
 
 export const accessMigratorConfig: Knex.MigratorConfig = { migrationSource: source, tableName: 'c360_access_migrations' };
 
-/** Applies every pending access migration; answers the names applied. */
-export async function migrateAccessLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(accessMigratorConfig)) as [number, string[]];
-  return applied;
+/** Applies every pending access migration; answers the names applied (replicas starting at once: src/migrations.ts). */
+export function migrateAccessLatest(db: Knex): Promise<string[]> {
+  return migrateLatestLocked(db, accessMigratorConfig);
 }
 
 /** Reverts every access migration (tests, and a clean uninstall); answers the names reverted. */
