@@ -6,17 +6,15 @@
  * on it must get a complete answer, even when its body is sent after the signal. Nothing here
  * depends on how long a query takes; the waits are generous bounds, never assertions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from '../helpers/tmp';
+import { gatewayArgs as gatewayArgsOf, killGateways, ROOT, startGateway } from '../helpers/gateway-process';
 
-const ROOT = path.resolve(__dirname, '../..');
 const API_KEY = 'demo-admin-key';
-const WAIT_MS = 45_000;
 
 /** The full 360 of a list of customers: every source answers for each. */
 const ALL_OF = `query All($ids: [ID!]!) {
@@ -71,84 +69,6 @@ async function writeConfig(): Promise<void> {
   configFile = path.join(dir, 'config.json');
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
   standInPorts = Object.values(ports);
-}
-
-type LogLine = Record<string, unknown> & { msg?: string };
-
-interface Running {
-  child: ChildProcess;
-  url: URL;
-  lines: LogLine[];
-  /** Resolves with the first log line (already seen or to come) whose `msg` starts with `prefix`. */
-  logged(prefix: string): Promise<LogLine>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running = new Set<ChildProcess>();
-
-/** Starts `command args` (the gateway, directly or through npm) and waits for `c360 ready`. */
-async function startGateway(command: string, args: string[]): Promise<Running> {
-  // Its own process group, so that a failed test can kill npm and the gateway under it alike.
-  // NODE_ENV as in production: under `test`, Apollo would not install its signal handlers anyway.
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', C360_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  running.add(child);
-  const lines: LogLine[] = [];
-  const waiters: Array<{ prefix: string; resolve: (l: LogLine) => void }> = [];
-  let pending = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        continue; // npm's banner
-      }
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (!line.msg?.startsWith(w.prefix)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  const logged = (prefix: string) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const seen = lines.find((l) => l.msg?.startsWith(prefix));
-      if (seen) return resolve(seen);
-      const fail = (why: string) => {
-        clearTimeout(timer);
-        reject(new Error(`${why} "${prefix}"; stderr: ${stderr.slice(-2000)}`));
-      };
-      const timer = setTimeout(() => fail(`no log line within ${WAIT_MS} ms:`), WAIT_MS);
-      waiters.push({
-        prefix,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-      // Lines already read are parsed before 'exit' is handled; a line still missing then never comes.
-      void exited.then(() => setImmediate(() => fail('exited before')));
-    });
-  const ready = await logged('c360 ready');
-  return { child, url: new URL(String(ready.url)), lines, logged, exited };
 }
 
 interface Answer {
@@ -219,7 +139,7 @@ function connects(port: number): Promise<boolean> {
   });
 }
 
-const gatewayArgs = () => ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configFile];
+const gatewayArgs = () => gatewayArgsOf(configFile);
 
 beforeAll(async () => {
   dir = tempDir('drain');
@@ -237,15 +157,7 @@ beforeAll(async () => {
   expect(customerIds).toHaveLength(200);
 });
 
-afterEach(() => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
+afterEach(killGateways);
 
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
