@@ -21,6 +21,8 @@ let world: TestWorld;
 let rawConfig: any;
 let replica: Gateway;
 let replicaServer: RunningServer;
+/** The empty OneID store the real processes start on (MariaDB). */
+let oneid: TestDatabase | undefined;
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 80, seed: 11, demoSystems: false, configPatch: (raw) => void (rawConfig = JSON.parse(JSON.stringify(raw))) });
@@ -31,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killGateways();
+  await oneid?.drop();
   await replicaServer?.close();
   await replica?.close();
   await world?.close();
@@ -117,12 +120,6 @@ describe('Replicas serving one OneID store', () => {
 });
 
 describe('Replicas as real processes', () => {
-  let oneid: TestDatabase | undefined;
-  afterAll(async () => {
-    killGateways();
-    await oneid?.drop();
-  });
-
   itOn('mariadb')(
     'three `c360 start` at once on an empty OneID store all come up on one map; one drained, the others still serve',
     async () => {
