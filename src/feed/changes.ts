@@ -90,6 +90,11 @@ export interface PollerOptions {
 
 /** How long an id skipped over (a transaction not yet committed) is looked for again. */
 export const GAP_RETRY_MS = 10_000;
+/**
+ * How far below the log's end a starting poller looks for ids not committed yet: past a resolution
+ * batch's transaction (DEFAULT_LINK_BATCH records, an event or more each).
+ */
+const START_LOOKBACK = 10_000;
 /** At most this many ranges of skipped ids are remembered; beyond it the oldest are given up. */
 const MAX_GAPS = 1000;
 
@@ -117,7 +122,10 @@ function fillGaps(gaps: readonly Gap[], found: readonly number[]): Gap[] {
 }
 
 export interface Poller {
-  /** Starts polling from the log's current end; resolves once that end is known (changes after it will be reported). */
+  /**
+   * Starts polling from the log's current end; resolves once that end is known (changes after it will
+   * be reported, and so will rows below it that commit later).
+   */
   start(): Promise<void>;
   /** Stops after the round in progress. */
   stop(): Promise<void>;
@@ -195,7 +203,19 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
       started = (async () => {
         const row = await db(T.linkEvents).max({ id: 'id' }).first();
         cursor = Number(row?.id ?? 0);
+        // Ids below the end not committed yet (another process's transaction still open) are gaps already.
+        const recent: Array<{ id: number }> = await db(T.linkEvents)
+          .where('id', '>', Math.max(0, cursor - START_LOOKBACK))
+          .andWhere('id', '<=', cursor)
+          .orderBy('id')
+          .select('id');
         gaps = [];
+        let seen = Math.max(0, cursor - START_LOOKBACK);
+        for (const { id } of [...recent, { id: cursor + 1 }]) {
+          if (Number(id) > seen + 1) gaps.push({ from: seen + 1, to: Number(id) - 1, since: Date.now() });
+          seen = Number(id);
+        }
+        if (gaps.length > MAX_GAPS) gaps = gaps.slice(-MAX_GAPS);
         timer = setTimeout(loop, opts.intervalMs, gen);
       })().catch((e) => {
         running = false;

@@ -94,6 +94,40 @@ describe('Change feed: the link-log poller', () => {
     expect(heard.flat().map((c) => c.customerId)).toEqual(['C-EARLY', 'C-LATE']);
   });
 
+  // The first subscriber on a replica starts its poller while a resolution batch on another replica is writing.
+  itOn('mariadb')('reports the events of a transaction that took its ids before the poller started and commits after', async () => {
+    const trx = await oneid.db.transaction();
+    const fresh: CustomerChange[][] = [];
+    const second = createLinkEventPoller({ db: oneid.db, log: createLogger('silent'), intervalMs: 20, batch: 500, onChanges: async (c) => void fresh.push(c) });
+    try {
+      await insertEvents(
+        trx,
+        new Date().toISOString(),
+        [1, 2, 3].map((i) => ({
+          actor: 'rule:phone',
+          action: 'create' as const,
+          customerId: `C-INFLIGHT-${i}`,
+          source: 'crm' as const,
+          recordId: `R-INFLIGHT-${i}`,
+          reason: 'new record',
+        })),
+      );
+      // Another writer commits after it, with a larger id: the log's end when the poller starts.
+      await insertEvents(oneid.db, new Date().toISOString(), [
+        { actor: 'user:steward', action: 'merge', customerId: 'C-BEFORE-START', otherCustomerId: 'C-X', reason: 'same person' },
+      ]);
+      await second.start();
+      await trx.commit();
+      const deadline = Date.now() + 20_000;
+      while (fresh.flat().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(fresh.flat().map((c) => c.customerId)).toEqual(['C-INFLIGHT-1', 'C-INFLIGHT-2', 'C-INFLIGHT-3']);
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+      await second.stop();
+    }
+  });
+
   // A resolution batch (DEFAULT_LINK_BATCH records, one event or more each) writes its events in one
   // transaction; a steward's merge on another replica commits meanwhile with a larger id.
   itOn('mariadb')("reports every event of a resolution batch's transaction that commits after a steward's change with a larger id", async () => {
