@@ -31,10 +31,35 @@ export class MigrationBusyError extends Error {
 export async function migrateLatestLocked(db: Knex, config: Knex.MigratorConfig, opts: { waitSeconds?: number } = {}): Promise<string[]> {
   const table = config.tableName ?? 'knex_migrations';
   return oneMigratorAtATime(db, table, opts.waitSeconds ?? MIGRATION_WAIT_SECONDS, async (exclusive) => {
+    await refuseNewerStore(db, config, table);
     if (exclusive && (await knexLockSet(db, `${table}_lock`))) await db.migrate.forceFreeMigrationsLock(config);
     const [, names] = (await db.migrate.latest(config)) as [number, string[]];
     return names;
   });
+}
+
+/** The store holds migrations this version does not know: a newer version of c360 migrated it. */
+export class NewerStoreError extends Error {
+  readonly code = 'STORE_NEWER_THAN_GATEWAY';
+  constructor(
+    table: string,
+    readonly unknown: readonly string[],
+  ) {
+    super(`a newer version of c360 migrated this database (${table} records ${unknown.join(', ')}, which this version does not know): run that version or a later one`);
+    this.name = 'NewerStoreError';
+  }
+}
+
+/**
+ * During a rolling upgrade an old replica that restarts after a new one migrated the store would
+ * fail on knex's check with "The migration directory is corrupt": say what happened instead.
+ */
+async function refuseNewerStore(db: Knex, config: Knex.MigratorConfig, table: string): Promise<void> {
+  if (!config.migrationSource || !(await db.schema.hasTable(table))) return;
+  const known = new Set((await config.migrationSource.getMigrations([])).map((m) => config.migrationSource!.getMigrationName(m)));
+  const recorded: Array<{ name: string }> = await db(table).select('name');
+  const unknown = recorded.map((r) => r.name).filter((name) => !known.has(name));
+  if (unknown.length) throw new NewerStoreError(table, unknown);
 }
 
 /** Whether knex's lock row says a migration is under way. */

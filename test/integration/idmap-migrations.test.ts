@@ -56,6 +56,15 @@ describe(`OneID migrations (${testEngine})`, () => {
     expect(await existing(t)).toEqual(TABLES);
   });
 
+  it('refuses a store a newer version migrated, saying so (an old replica restarting during a rolling upgrade)', async () => {
+    await migrateLatest(t.db);
+    await t.db('idmap_migrations').insert({ name: '20991231000000_from_a_newer_version', batch: 99, migration_time: new Date() });
+    await expect(migrateLatest(t.db)).rejects.toThrow(
+      'a newer version of c360 migrated this database (idmap_migrations records 20991231000000_from_a_newer_version, which this version does not know): run that version or a later one',
+    );
+    expect(await t.db('idmap_migrations_lock').where('is_locked', 1).first()).toBeUndefined();
+  });
+
   it('is a no-op when up to date, and migrateDown({ all }) reverts everything', async () => {
     await migrateLatest(t.db);
     expect(await migrateLatest(t.db)).toEqual([]);
