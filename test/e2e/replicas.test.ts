@@ -2,9 +2,12 @@
  * Several gateway replicas on one OneID store, as production runs them behind a load balancer:
  * what one replica hands a client (a BI cursor, a timeline cursor) works on another, the audit
  * rows of both land in the one table, none lost and no id twice, and replicas started at once
- * as real processes on an empty MariaDB store all come up, one stopping while the others serve.
+ * as real processes on an empty MariaDB store all come up, one stopping while the others serve, and
+ * one killed mid-resolution holds the store only until its lease expires.
  */
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { createGateway, type Gateway } from '../../src/gateway';
 import { startServer, type RunningServer } from '../../src/server';
@@ -12,7 +15,7 @@ import { createLogger } from '../../src/observability/logger';
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { T } from '../../src/idmap/tables';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
-import { gatewayArgs, killGateways, startGateway, type Running } from '../helpers/gateway-process';
+import { gatewayArgs, killGateways, ROOT, startGateway, type Running } from '../helpers/gateway-process';
 import { tempDir } from '../helpers/tmp';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
@@ -21,8 +24,9 @@ let world: TestWorld;
 let rawConfig: any;
 let replica: Gateway;
 let replicaServer: RunningServer;
-/** The empty OneID store the real processes start on (MariaDB). */
+/** The empty OneID stores the real processes start on (MariaDB). */
 let oneid: TestDatabase | undefined;
+let killedStore: TestDatabase | undefined;
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 80, seed: 11, demoSystems: false, configPatch: (raw) => void (rawConfig = JSON.parse(JSON.stringify(raw))) });
@@ -34,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   killGateways();
   await oneid?.drop();
+  await killedStore?.drop();
   await replicaServer?.close();
   await replica?.close();
   await world?.close();
@@ -150,6 +155,45 @@ describe('Replicas as real processes', () => {
       first.child.kill('SIGTERM');
       expect(await first.exited).toEqual({ code: 0, signal: null });
       for (const r of others) expect((await post(r.url.origin, COUNT)).body).toEqual({ data: { customersConnection: { totalCount: Number(active) } } });
+    },
+    300_000,
+  );
+
+  itOn('mariadb')(
+    'a replica killed mid-resolution: another starts and serves meanwhile, and `c360 resolve` takes the lease once it expires and completes the map',
+    async () => {
+      killedStore = await freshDatabase('replicas_killed');
+      const db = killedStore.db;
+      const file = path.join(tempDir('replicas'), 'config.json');
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ ...rawConfig, server: { ...rawConfig.server, port: 0 }, oneid: { ...rawConfig.oneid, connection: killedStore.connection }, log: { level: 'info' } }),
+      );
+      // The first replica resolves at start-up; it is killed (no drain, no release) while it holds the lease.
+      const first = spawn(process.execPath, gatewayArgs(file), { cwd: ROOT, stdio: 'ignore', detached: true });
+      const gone = new Promise((r) => first.once('exit', r));
+      const held = async () => (await db.schema.hasTable(T.locks)) && Boolean(await db(T.locks).whereNot('holder', '').first());
+      for (let i = 0; i < 1200 && !(await held()); i++) await new Promise((r) => setTimeout(r, 50));
+      process.kill(-first.pid!, 'SIGKILL');
+      await gone;
+      const lease = await db(T.locks).whereNot('holder', '').first();
+      expect(lease).toBeDefined(); // left to expire
+
+      // Another replica starts: it cannot have the store, so it serves without its own run.
+      const second = await startGateway(process.execPath, gatewayArgs(file), { waitMs: 180_000 });
+      expect(second.lines.some((l) => l.msg === 'identity resolution skipped at start: another process holds the OneID store')).toBe(true);
+      expect((await post(second.url.origin, `{ __typename }`)).status).toBe(200);
+
+      // The scheduled job waits for the dead holder's lease to expire (30 s, within its 60 s), then resolves everything.
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'resolve', '--config', file], { cwd: ROOT, timeout: 180_000 });
+      expect(await db(T.locks).whereNot('holder', '').first()).toBeUndefined();
+      const [{ n: pending }] = await db(T.sourceRecords).where('pending', 1).count({ n: '*' });
+      expect(Number(pending)).toBe(0);
+      const orphans = await db(T.sourceRecords)
+        .leftJoin(T.customers, `${T.customers}.id`, `${T.sourceRecords}.customer_id`)
+        .where((q) => q.whereNull(`${T.customers}.id`).orWhereNot(`${T.customers}.status`, 'active'))
+        .count({ n: '*' });
+      expect(Number(orphans[0].n)).toBe(0);
     },
     300_000,
   );
