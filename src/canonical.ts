@@ -305,16 +305,24 @@ export function instantFromShanghaiLocal(raw: unknown): string | null {
   return isoOrNull(utc);
 }
 
-/** Unix milliseconds (number or numeric string) to ISO UTC. */
+/**
+ * Unix milliseconds (number or numeric string) to ISO UTC; null unless after 1970 and before
+ * year 10000, as `instantFromIso` (a later instant is written `+010000-…`, which sorts before
+ * every four-digit year as text and wins every `mostRecent`).
+ */
 export function instantFromMillis(raw: unknown): string | null {
   const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? isoOrNull(n) : null;
+  return typeof n === 'number' && n > 0 && n < END_INSTANT_MS ? isoFromMillis(n) : null;
 }
 
-/** Unix seconds to ISO UTC. */
+/**
+ * Unix seconds to ISO UTC, in the range of `instantFromMillis`. Milliseconds sent where seconds
+ * belong (`subscribe_time: 1700000000123`) land past year 50000: null, so the record answers a
+ * row error instead of a time no one lived in.
+ */
 export function instantFromSeconds(raw: unknown): string | null {
   const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? isoOrNull(n * 1000) : null;
+  return typeof n === 'number' && n > 0 && n * 1000 < END_INSTANT_MS ? isoFromMillis(n * 1000) : null;
 }
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/;

@@ -154,6 +154,17 @@ describe('SCRM connector: followersByOpenids', () => {
     expect(d.gender).toBe('UNKNOWN');
   });
 
+  it('answers a follower whose subscribe_time is in milliseconds as a row error in its slot, not a time past year 50000', async () => {
+    await tdb.db('scrm_followers').insert(follower({ openid: 'oMs9', sex: 1, subscribe_time: 1700000000123, updated_at: 1700000500 }));
+    try {
+      const [b, ms] = await connect().followersByOpenids(['oB2', 'oMs9']);
+      expect((b as ScrmFollower).subscribedAt).toBe('2023-11-14T22:14:10.000Z');
+      expect(isSourceError(ms) && [ms.code, ms.message]).toEqual(['SOURCE_BAD_RESPONSE', expect.stringContaining('subscribe_time is not unix seconds')]);
+    } finally {
+      await tdb.db('scrm_followers').where({ openid: 'oMs9' }).del();
+    }
+  });
+
   it('chunks 250 openids into exactly 3 batchget calls, 3 requests at the server, one token', async () => {
     const openids = ['oA1', ...Array.from({ length: 249 }, (_, i) => `ox${i}`)];
     const answers = await connect().followersByOpenids(openids);

@@ -2,7 +2,7 @@
  * instantFromIso (src/canonical.ts): every instant a client sends (the DateTime scalar, filters,
  * timeline cursors) and the helpdesk's times pass here.
  */
-import { instantFromIso } from '../../src/canonical';
+import { instantFromIso, instantFromMillis, instantFromSeconds } from '../../src/canonical';
 
 describe('instantFromIso', () => {
   it('refuses a date no calendar has, which Date.parse would roll into the next month', () => {
@@ -18,5 +18,25 @@ describe('instantFromIso', () => {
     expect(instantFromIso('9999-12-31T23:59:59+12:00')).toBe('9999-12-31T11:59:59.000Z');
     expect(instantFromIso('0001-01-01T00:00:00Z')).toBe('0001-01-01T00:00:00.000Z');
     expect(instantFromIso('0000-12-31T23:00:00-02:00')).toBe('0001-01-01T01:00:00.000Z');
+  });
+});
+
+describe('instantFromSeconds and instantFromMillis: epoch times from sources', () => {
+  it('reads seconds and milliseconds, as numbers or digit strings', () => {
+    expect(instantFromSeconds(1382694957)).toBe('2013-10-25T09:55:57.000Z');
+    expect(instantFromSeconds('1382694957')).toBe('2013-10-25T09:55:57.000Z');
+    expect(instantFromMillis(1382694957123)).toBe('2013-10-25T09:55:57.123Z');
+    expect(instantFromMillis('1382694957123')).toBe('2013-10-25T09:55:57.123Z');
+  });
+
+  it('refuses milliseconds sent as seconds, which would be a time past year 10000', () => {
+    expect(instantFromSeconds(1382694957123)).toBeNull();
+    expect(instantFromSeconds('1382694957123')).toBeNull();
+    expect(instantFromMillis(1382694957123 * 1000)).toBeNull();
+    expect(instantFromSeconds(Infinity)).toBeNull();
+    // The last second and millisecond of 9999 still are times.
+    expect(instantFromSeconds(253_402_300_799)).toBe('9999-12-31T23:59:59.000Z');
+    expect(instantFromMillis(253_402_300_799_999)).toBe('9999-12-31T23:59:59.999Z');
+    expect(instantFromSeconds(253_402_300_800)).toBeNull();
   });
 });
