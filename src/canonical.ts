@@ -263,22 +263,61 @@ const FEMALE = new Set([
   'mujer',
 ]);
 
-/** Integer minor units (cents/fen) to Money. Null for anything that is not a safe integer. */
-export function moneyFromCents(cents: unknown, currency: string): Money | null {
-  const n = typeof cents === 'string' && /^-?\d+$/.test(cents) ? Number(cents) : cents;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || !/^[A-Z]{3}$/.test(currency)) return null;
-  const sign = n < 0 ? '-' : '';
-  const abs = Math.abs(n);
-  return { amount: `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`, currency };
+/**
+ * The digits after the decimal point of a currency: its ISO 4217 minor unit. Two, except for the
+ * currencies listed (ISO 4217 list one): no minor unit (yen, won, …) or three (dinars, rial).
+ * Stripe, Shopify and most shops store an amount as an integer count of this unit: `1500` is
+ * ¥1,500, not ¥15.00, and `12345` is 12.345 KWD.
+ */
+export function minorDigits(currency: string): number {
+  return MINOR_DIGITS[currency] ?? 2;
 }
 
-/** A decimal string in major units (`"20"`, `"20.5"`, `"20.00"`) to Money with two decimals. */
+const MINOR_DIGITS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'].map((c) => [c, 0])),
+  ...Object.fromEntries(['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'].map((c) => [c, 3])),
+  CLF: 4,
+  UYW: 4,
+};
+
+/** A currency code as ISO 4217 writes it (`usd`, as Stripe stores it, is `USD`); null for anything else (a symbol: `¥` is two currencies). */
+export function currencyCode(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const s = raw.trim().toUpperCase();
+  return /^[A-Z]{3}$/.test(s) ? s : null;
+}
+
+/**
+ * An integer count of the currency's minor unit (cents, fen; yen for JPY, fils for KWD: see
+ * `minorDigits`) to Money. Null for anything that is not a safe integer, or not a currency code.
+ */
+export function moneyFromCents(cents: unknown, currency: string): Money | null {
+  const n = typeof cents === 'string' && /^-?\d+$/.test(cents) ? Number(cents) : cents;
+  const code = currencyCode(currency);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || code === null) return null;
+  const digits = minorDigits(code);
+  const sign = n < 0 ? '-' : '';
+  const abs = String(Math.abs(n));
+  if (digits === 0) return { amount: `${sign}${abs}`, currency: code };
+  const padded = abs.padStart(digits + 1, '0');
+  return { amount: `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`, currency: code };
+}
+
+/**
+ * A decimal string in major units (`"20"`, `"20.5"`, `"1500"` yen, `"12.345"` dinars) to Money
+ * written with the currency's digits (`"20.50"`, `"1500"`, `"12.345"`). Exact: digits past the
+ * currency's minor unit are refused unless they are zeros (`"1500.00"` yen is `"1500"`), never rounded.
+ */
 export function moneyFromDecimal(raw: unknown, currency: string): Money | null {
   if (typeof raw !== 'string' && typeof raw !== 'number') return null;
   const s = String(raw).trim();
-  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(s);
-  if (!m) return null;
-  return moneyFromCents(Number(`${m[1]}${m[2]}${(m[3] ?? '').padEnd(2, '0')}`), currency);
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
+  const code = currencyCode(currency);
+  if (!m || code === null) return null;
+  const digits = minorDigits(code);
+  const frac = m[3] ?? '';
+  if (/[1-9]/.test(frac.slice(digits))) return null;
+  return moneyFromCents(`${m[1]}${m[2]}${frac.slice(0, digits).padEnd(digits, '0')}`, code);
 }
 
 /** Sum of Money values in one currency (exact, in minor units). */
@@ -287,10 +326,12 @@ export function addMoney(values: Money[], currency: string): Money {
   return moneyFromCents(cents, currency) as Money;
 }
 
+/** Money as an integer count of its currency's minor unit (`moneyFromCents` inverted). */
 export function toCents(m: Money): number {
+  const digits = minorDigits(m.currency);
   const neg = m.amount.startsWith('-');
-  const [whole, frac = '00'] = m.amount.replace('-', '').split('.');
-  const v = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  const [whole, frac = ''] = m.amount.replace('-', '').split('.');
+  const v = Number(whole) * 10 ** digits + (digits === 0 ? 0 : Number(frac.slice(0, digits).padEnd(digits, '0')));
   return neg ? -v : v;
 }
 

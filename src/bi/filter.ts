@@ -7,7 +7,7 @@
  * Each leaf belongs to a capability (who can answer it) and reads one `Customer` field (who may
  * ask it): a role that may not select that field may not filter on it either (`forbiddenLeaves`).
  */
-import { instantFromIso } from '../canonical';
+import { instantFromIso, minorDigits, moneyFromDecimal, toCents } from '../canonical';
 import { badUserInput, quote } from '../errors';
 import type { ProfileField } from '../capabilities';
 import type { IdentifierKind } from '../vocabulary';
@@ -95,7 +95,7 @@ export const MAX_LEAVES = 50;
 export const MAX_DEPTH = 8;
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const DECIMAL = /^-?\d{1,12}(\.\d{1,2})?$/;
+const DECIMAL = /^-?\d{1,12}(\.\d{1,4})?$/;
 
 const wrong = (path: string, expected: string, got: unknown) =>
   badUserInput(`${path}: expected ${expected}, got ${got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got}`, { field: path });
@@ -133,13 +133,17 @@ function instant(path: string, v: unknown): string | null {
   return iso;
 }
 
-function cents(path: string, v: unknown): number | null {
+/** An amount in `currency`'s major unit (`"128.50"`, `128.5`, `"1500"` yen) as a count of its minor unit, as commerce sources sum them. */
+function cents(path: string, v: unknown, currency: string): number | null {
   if (v === undefined || v === null) return null;
-  const s = typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : v;
-  if (typeof s !== 'string' || !DECIMAL.test(s)) throw wrong(path, 'an amount in yuan ("128.50" or 128.5)', v);
-  const [whole, frac = ''] = s.replace('-', '').split('.');
-  const n = Number(whole) * 100 + Number((frac + '00').slice(0, 2));
-  return s.startsWith('-') ? -n : n;
+  // A JSON number is a binary fraction (59.97000000000001): read to the currency's digits, as a person meant it.
+  const s = typeof v === 'number' && Number.isFinite(v) ? v.toFixed(minorDigits(currency)) : v;
+  const money = typeof s === 'string' && DECIMAL.test(s) ? moneyFromDecimal(s, currency) : null;
+  if (money === null) {
+    const digits = minorDigits(currency);
+    throw wrong(path, `an amount in ${currency} with at most ${digits} decimal${digits === 1 ? '' : 's'} ("128.50" or 128.5)`, v);
+  }
+  return toCents(money);
 }
 
 function only(path: string, v: Record<string, unknown>, keys: readonly string[]) {
@@ -197,7 +201,8 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
       only(path, v, ['min', 'max', 'currency']);
       if (v.currency !== undefined && (typeof v.currency !== 'string' || !/^[A-Z]{3}$/.test(v.currency)))
         throw wrong(`${path}.currency`, 'an ISO 4217 code such as "CNY"', v.currency);
-      const l = { minCents: cents(`${path}.min`, v.min), maxCents: cents(`${path}.max`, v.max), currency: (v.currency as string | undefined) ?? 'CNY' };
+      const currency = (v.currency as string | undefined) ?? 'CNY';
+      const l = { minCents: cents(`${path}.min`, v.min, currency), maxCents: cents(`${path}.max`, v.max, currency), currency };
       if (l.minCents === null && l.maxCents === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
       return leaf({ kind: 'lifetimeValue', key, ...l });
     }

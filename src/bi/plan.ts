@@ -24,6 +24,7 @@
  * truth), which is all an `and` needs; the top level runs on every active customer.
  */
 import type { CapabilityName, Engagement, EngagementCapability, OrderFactQuery, Ticket } from '../capabilities';
+import { toCents } from '../canonical';
 import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
@@ -92,14 +93,6 @@ function settled<T>(xs: ReadonlyArray<T | Error | null>): Array<Exclude<T, Error
   const failed = xs.find((x): x is Error => x instanceof Error);
   if (failed) throw failed;
   return xs.filter((x) => x !== null) as Array<Exclude<T, Error | null>>;
-}
-
-/** Money's decimal string to cents (exact). */
-export function centsOf(amount: string): number {
-  const neg = amount.startsWith('-');
-  const [whole, frac = ''] = amount.replace('-', '').split('.');
-  const n = Number(whole) * 100 + Number((frac + '00').slice(0, 2));
-  return neg ? -n : n;
 }
 
 export function createPlanner(deps: PlanDeps) {
@@ -334,7 +327,7 @@ export function createPlanner(deps: PlanDeps) {
                 if (s instanceof Error) throw s;
                 if (!s) return;
                 seen.add(p.customerId);
-                add(p.customerId, { orders: s.orderCount, spentCents: centsOf(s.totalSpent.amount), currency: s.totalSpent.currency, lastOrderAt: s.lastOrderAt });
+                add(p.customerId, { orders: s.orderCount, spentCents: toCents(s.totalSpent), currency: s.totalSpent.currency, lastOrderAt: s.lastOrderAt });
               });
               continue;
             }

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GOLDEN_FIELDS } from '../golden/fields';
 import { parseSurvivorship, RulesError, zodFailure, type SurvivorshipRules } from '../golden/rules';
+import { moneyFromDecimal } from '../canonical';
 import { readJsonFile } from '../json-file';
 import type { Gender } from '../vocabulary';
 
 // ---------- tags ----------
 
-const decimal = z.string().regex(/^\d+(\.\d{1,2})?$/, 'an amount such as "5000.00"');
+const decimal = z.string().regex(/^\d+(\.\d{1,4})?$/, 'an amount such as "5000.00"');
 const days = z.number().int().min(1).max(3650);
 
 /** A leaf condition: one fact about the customer. */
@@ -31,7 +32,12 @@ const leafSchema = z.union([
             .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "CNY"')
             .default('CNY'),
         })
-        .strict(),
+        .strict()
+        // Else the tag would silently never match: ¥1000.5 is no amount.
+        .refine((l) => moneyFromDecimal(l.atLeast, l.currency) !== null, {
+          message: 'atLeast has more decimals than its currency (ISO 4217: none for JPY and KRW, three for KWD)',
+          path: ['atLeast'],
+        }),
     })
     .strict(),
   z.object({ golden: z.object({ field: z.enum(GOLDEN_FIELDS), in: z.array(z.string()).min(1) }).strict() }).strict(),

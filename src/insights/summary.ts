@@ -97,7 +97,7 @@ export function ordersWithin(o: CustomerOrders, days: number): number {
   return n;
 }
 
-/** Half-up division of money by a count, to the fen; null for no orders. */
+/** Half-up division of money by a count, to the minor unit of its currency (the fen; the yen); null for no orders. */
 export function averageOrderValue(o: CustomerOrders): Money | null {
   if (o.orderCount === 0) return null;
   const cents = toCents(o.grossSpent);

@@ -285,6 +285,24 @@ describe('Marketplace source: orders', () => {
     expect(r4).toEqual([{ id: '5000000000000041', orderId: '300000000000004', amount: { amount: '50.02', currency: 'CNY' }, reason: null, refundedAt: iso(T0 + 20 * D) }]);
     expect(r1).toEqual([]);
   });
+
+  it('writes a shop in yen with the yen’s digits, and refuses an amount with fractions of a yen rather than rounding it', async () => {
+    const yen = connect('shop_jp', { currency: 'JPY' });
+    const [orders] = await yen.ordersByBuyerIds([B1], {});
+    // 162.00 is ¥162; 99.90 and 200.05 are no amounts in yen: those trades are row errors in their slots.
+    expect(orders.filter((o) => !(o instanceof Error)).map((o) => [ok(o).id, ok(o).total])).toEqual([
+      ['300000000000003', { amount: '50', currency: 'JPY' }],
+      ['300000000000001', { amount: '162', currency: 'JPY' }],
+    ]);
+    expect(orders.filter((o) => o instanceof Error).map((e) => (e as Error).message)).toEqual([
+      expect.stringContaining('payment is not an amount in the shop currency'),
+      expect.stringContaining('payment is not an amount in the shop currency'),
+    ]);
+    const [[line]] = await yen.linesByOrderIds(['300000000000001']);
+    expect(ok(line).unitPrice).toEqual({ amount: '45', currency: 'JPY' });
+    const [[refund]] = await yen.refundsByOrderIds(['300000000000004']);
+    expect(refund instanceof Error && [refund.message.includes('refund_fee is not an amount'), (refund as { code?: string }).code]).toEqual([true, 'SOURCE_BAD_RESPONSE']);
+  });
 });
 
 describe('Marketplace source: computed aggregates', () => {

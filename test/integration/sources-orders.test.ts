@@ -332,6 +332,47 @@ describe('Orders connector: orderSummariesByRecordIds', () => {
   });
 });
 
+describe('Orders connector: currencies without two decimals', () => {
+  // Shops store an integer count of the currency's minor unit (ISO 4217), as Stripe and Shopify do:
+  // 1500 is ¥1,500 (the yen has no minor unit) and 12345 is 12.345 KWD (the dinar has 1000 fils).
+  it('reads yen and dinars in their own minor units, through orders, refunds and the summary', async () => {
+    await t
+      .db('orders')
+      .insert([
+        order(901, 9, '2024-06-01T00:00:00Z', { total_cents: 1500, currency: 'JPY' }),
+        order(902, 9, '2024-06-02T00:00:00Z', { total_cents: 800, currency: 'JPY' }),
+        order(1001, 10, '2024-06-01T00:00:00Z', { total_cents: 12345, currency: 'KWD' }),
+      ]);
+    await t.db('refunds').insert({ refund_id: 901, order_id: 901, amount_cents: 300, reason: null, refunded_at: ms('2024-06-03T00:00:00Z') });
+    try {
+      const [nine, ten] = await shop.ordersByRecordIds(['9', '10'], {});
+      expect(nine.map((o) => ok(o).total)).toEqual([
+        { amount: '800', currency: 'JPY' },
+        { amount: '1500', currency: 'JPY' },
+      ]);
+      expect(ten.map((o) => ok(o).total)).toEqual([{ amount: '12.345', currency: 'KWD' }]);
+      const [refunds] = await shop.refundsByOrderIds(['901']);
+      expect(refunds.map((r) => ok(r).amount)).toEqual([{ amount: '300', currency: 'JPY' }]);
+      const [s9, s10] = await shop.orderSummariesByRecordIds(['9', '10']);
+      expect(ok(s9)).toMatchObject({ orderCount: 2, totalSpent: { amount: '2000', currency: 'JPY' }, refundedAmount: { amount: '300', currency: 'JPY' } });
+      expect(ok(s10)).toMatchObject({ orderCount: 1, totalSpent: { amount: '12.345', currency: 'KWD' } });
+    } finally {
+      await t.db('refunds').where({ refund_id: 901 }).del();
+      await t.db('orders').whereIn('order_id', [901, 902, 1001]).del();
+    }
+  });
+
+  it('reads a currency code stored in lower case (as Stripe stores it) as its ISO 4217 code', async () => {
+    await t.db('orders').insert(order(1101, 11, '2024-06-01T00:00:00Z', { total_cents: 1999, currency: 'usd' }));
+    try {
+      const [eleven] = await shop.ordersByRecordIds(['11'], {});
+      expect(eleven.map((o) => ok(o).total)).toEqual([{ amount: '19.99', currency: 'USD' }]);
+    } finally {
+      await t.db('orders').where({ order_id: 1101 }).del();
+    }
+  });
+});
+
 describe('Orders connector: scan', () => {
   let s: TestDatabase;
   let feed: OrdersConnector;

@@ -69,3 +69,20 @@ describe('parseFilter: instants', () => {
     expect(refusal(raw).field).toBe(path);
   });
 });
+
+describe('parseFilter: lifetimeValue in the currency’s own minor unit', () => {
+  // Commerce sources sum integer minor units (a yen is a yen, a dinar is 1000 fils); the bounds must be counted the same way.
+  it('counts yen, dinars and yuan as their sources do', () => {
+    expect(parseFilter({ lifetimeValue: { min: 1000, currency: 'JPY' } })).toMatchObject({ leaf: { minCents: 1000, currency: 'JPY' } });
+    expect(parseFilter({ lifetimeValue: { min: '12.345', currency: 'KWD' } })).toMatchObject({ leaf: { minCents: 12345 } });
+    expect(parseFilter({ lifetimeValue: { min: '128.50', max: 128.5 } })).toMatchObject({ leaf: { minCents: 12850, maxCents: 12850, currency: 'CNY' } });
+  });
+
+  it('refuses an amount with more decimals than its currency has, naming the currency', () => {
+    expect(refusal({ lifetimeValue: { min: '1000.5', currency: 'JPY' } })).toEqual({
+      field: 'filter.lifetimeValue.min',
+      message: expect.stringContaining('an amount in JPY with at most 0 decimals'),
+    });
+    expect(refusal({ lifetimeValue: { max: '12.3456', currency: 'KWD' } }).field).toBe('filter.lifetimeValue.max');
+  });
+});

@@ -244,6 +244,9 @@ describe('Insights: tags', () => {
     const dollars = parseTagRules({ tags: [{ id: 'big', tag: 'big', description: 'd', when: { lifetimeValue: { atLeast: '1000', currency: 'USD' } } }] });
     expect(evaluateTags(dollars, ltv('1000.00', 'USD')).map((t) => t.reason)).toEqual(['lifetime value 1000.00 USD >= 1000.00']);
     expect(evaluateTags(dollars, ltv('99999.00', 'CNY'))).toEqual([]);
+    const yen = parseTagRules({ tags: [{ id: 'big', tag: 'big', description: 'd', when: { lifetimeValue: { atLeast: '100000', currency: 'JPY' } } }] });
+    expect(evaluateTags(yen, ltv('120000', 'JPY')).map((t) => t.reason)).toEqual(['lifetime value 120000 JPY >= 100000']);
+    expect(evaluateTags(yen, ltv('99999', 'JPY'))).toEqual([]);
   });
 
   it('names each category tag after its category, in any script, so two categories never share a tag', () => {
@@ -317,6 +320,8 @@ describe('Insights: rules as data', () => {
       'tags.1.when.anyOf.0.golden.in.0',
     ],
     ['a consent flag other than true or false', (j: any) => (j.tags[0].when = { golden: { field: 'marketingConsent.sms', in: ['yes'] } }), 'tags.0.when.golden.in.0'],
+    // The yen has no minor unit: the rule could never match an amount, and would say nothing.
+    ['a yen threshold with decimals', (j: any) => (j.tags[0].when = { lifetimeValue: { atLeast: '1000.50', currency: 'JPY' } }), 'tags.0.when.lifetimeValue.atLeast'],
   ])('refuses a tags file with %s, naming the key', (_, mutate, key) => {
     const json = read('tags.json');
     mutate(json);

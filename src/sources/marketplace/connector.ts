@@ -28,7 +28,7 @@
  * with an extension each) or masked (`138****8000`), and even a plain one names whoever received
  * the parcel (gifts, offices), not the buyer.
  *
- * The platform's formats (yuan strings, `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai, TOP statuses)
+ * The platform's formats (decimal strings in the shop's `currency`, yuan by default, `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai, TOP statuses)
  * are known here and nowhere else.
  */
 import crypto from 'node:crypto';
@@ -428,7 +428,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     const buyer = text(t.buyer_open_uid);
     if (!buyer) return badRow(SOURCE, 'order', 'buyer_open_uid is missing');
     const total = moneyFromDecimal(t.payment, currency);
-    if (!total) return badRow(SOURCE, 'order', 'payment is not a yuan amount');
+    if (!total) return badRow(SOURCE, 'order', 'payment is not an amount in the shop currency');
     const placedAt = instantFromShanghaiLocal(t.created);
     if (!placedAt) return badRow(SOURCE, 'order', 'created is not a TOP time');
     const paidAt = t.pay_time == null || t.pay_time === '' ? null : instantFromShanghaiLocal(t.pay_time);
@@ -445,7 +445,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     const id = idOf(o, 'oid');
     if (!id) return badRow(SOURCE, 'order line', 'oid is missing');
     const unitPrice = moneyFromDecimal(o.price, currency);
-    if (!unitPrice) return badRow(SOURCE, 'order line', 'price is not a yuan amount');
+    if (!unitPrice) return badRow(SOURCE, 'order line', 'price is not an amount in the shop currency');
     const quantity = typeof o.num === 'number' ? o.num : Number(o.num);
     if (!Number.isSafeInteger(quantity) || quantity < 0) return badRow(SOURCE, 'order line', 'num is not an integer');
     const cid = o.cid == null ? null : String(o.cid);
@@ -466,7 +466,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     const orderId = idOf(r, 'tid');
     if (!orderId) return badRow(SOURCE, 'refund', 'tid is missing');
     const amount = moneyFromDecimal(r.refund_fee, currency);
-    if (!amount) return badRow(SOURCE, 'refund', 'refund_fee is not a yuan amount');
+    if (!amount) return badRow(SOURCE, 'refund', 'refund_fee is not an amount in the shop currency');
     // A SUCCESS refund's last modification is the moment it succeeded (created is the application).
     const refundedAt = instantFromShanghaiLocal(r.modified);
     if (!refundedAt) return badRow(SOURCE, 'refund', 'modified is not a TOP time');

@@ -103,7 +103,7 @@ const conversionObject = z.discriminatedUnion('type', [
   z.object({ type: z.literal('date'), order: z.enum(DATE_ORDERS).optional() }).strict(),
   /** A flag: 1/0, Y/N, yes/no, true/false, T/F; NULL is "not known". */
   z.object({ type: z.literal('boolean') }).strict(),
-  /** An amount → `{ amount: "12.50", currency }`; `unit` says whether the column holds cents (fen) or yuan. */
+  /** An amount → `{ amount: "12.50", currency }`; `unit` says whether the column holds cents (the currency's minor unit: fen, yen for JPY) or major units. */
   z
     .object({
       type: z.literal('money'),
