@@ -3,6 +3,7 @@
  * Pure functions: no I/O. Each answers `null` for a value that cannot be understood, never throws,
  * so callers decide whether null means "absent" or "malformed".
  */
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import countries from 'i18n-iso-countries';
 import countryNamesEn from 'i18n-iso-countries/langs/en.json';
@@ -170,6 +171,9 @@ export function normalizePhone(raw: string | null | undefined, region: CountryCo
 /**
  * Lower-case email, or null when it does not look like one address. Accepts what forms and
  * mail clients paste: `Name <a@b.com>`, `"a@b.com"`, `mailto:a@b.com`, a quoted simple local part.
+ * An internationalized domain is written in Unicode however it came (`Bücher.DE`,
+ * `xn--bcher-kva.de`: `bücher.de`), as UTS #46 maps it, so both spellings are one address; the
+ * local part is kept (plus tags included), only lower-cased.
  */
 export function normalizeEmail(raw: string | null | undefined): string | null {
   if (raw == null) return null;
@@ -180,8 +184,15 @@ export function normalizeEmail(raw: string | null | undefined): string | null {
   if (quoted) s = quoted[2].trim();
   s = s.replace(/^mailto:/i, '');
   s = s.replace(/^"([^"\s@]+)"@/, '$1@').toLowerCase();
-  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[a-z0-9-]{2,}$/.test(s)) return null;
-  return s;
+  const at = s.lastIndexOf('@');
+  // Most domains are plain ASCII (qq.com, 163.com): checked as they are, without the IDNA round trip.
+  const ascii = at < 0 || /^[a-z0-9.-]*$/.test(s.slice(at + 1)) ? s : `${s.slice(0, at)}@${domainToASCII(s.slice(at + 1))}`;
+  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[a-z0-9-]{2,}$/.test(ascii)) return null;
+  const domain = ascii.slice(at + 1);
+  if (!domain.includes('xn--')) return ascii;
+  // '' for a label that is no valid punycode (`xn--zz`).
+  const unicode = domainToUnicode(domain);
+  return unicode ? `${s.slice(0, at)}@${unicode}` : null;
 }
 
 /** ISO 7064 MOD 11-2 weights and check characters of the 18-character Chinese resident id. */

@@ -206,6 +206,16 @@ describe('emails as people paste them', () => {
     expect(normalizeEmail('ｔｅｓｔ＠ｑｑ．ｃｏｍ')).toBe('test@qq.com');
   });
 
+  it('writes an internationalized domain one way, however it was stored (Unicode or punycode, any case)', () => {
+    for (const raw of ['User@Bücher.DE', 'user@xn--bcher-kva.de', 'USER@XN--BCHER-KVA.DE', 'user@ｂüｃｈｅｒ.de'])
+      expect([raw, normalizeEmail(raw)]).toEqual([raw, 'user@bücher.de']);
+    expect(normalizeEmail('Li@例子.中国')).toBe('li@例子.中国');
+    expect(normalizeEmail('li@xn--fsqu00a.xn--fiqs8s')).toBe('li@例子.中国');
+    // The local part is the mailbox's own: plus tags and dots stay (emailMatchKey folds them only to find candidates).
+    expect(normalizeEmail('Li.Na+shop@Gmail.com')).toBe('li.na+shop@gmail.com');
+    expect(normalizeEmail('a@xn--zz.com')).toBeNull();
+  });
+
   it('still refuses what is not one address', () => {
     for (const raw of ['a@b', 'Maria <>', 'a@b.com, c@d.com', 'not an email']) expect(normalizeEmail(raw)).toBeNull();
   });
