@@ -29,6 +29,7 @@ import { createAccess, type Access, type DerivedOrigin } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
 import type { Tag } from './insights/tags';
 import { createBiStore } from './idmap/bi-store';
+import { loadIdentityRules } from './idmap/rules';
 import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
 import type { BiDeps } from './loaders';
@@ -80,6 +81,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const tracing = createTracing({ ...telemetry, exporter: opts.spanExporter });
   const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, tracing.sourceObserver, ...(opts.observer ? [opts.observer] : []));
 
+  // Read before anything opens: a wrong rules file stops start-up as check-config does.
+  const phoneRegions = loadIdentityRules(config.identity.rulesFile).regionOf;
   const oneidDb = openDatabase(config.oneid.connection);
   try {
     await migrateLatest(oneidDb);
@@ -116,7 +119,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     await checkpointer?.close();
     await oneidDb.destroy();
   };
-  const registry = createRegistry(config.sources, observer);
+  // Connectors read phones in the region OneID reads each source's in, so the golden phone is the number OneID linked.
+  const registry = createRegistry(config.sources, observer, phoneRegions);
   // A kind that can check its mapping against the real system does so now: a wrong one stops
   // start-up, every problem named by its config key.
   const problems: string[] = [];

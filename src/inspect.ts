@@ -25,9 +25,9 @@ export interface Inspection {
 
 /** Throws the same errors start-up would (ConfigError, PolicyError, AuthConfigError, rule errors), each naming its file and key. */
 export async function inspectConfig(config: Config): Promise<Inspection> {
-  const registry = createRegistry(config.sources, noopObserver);
+  const identity = loadIdentityRules(config.identity.rulesFile);
+  const registry = createRegistry(config.sources, noopObserver, identity.regionOf);
   try {
-    loadIdentityRules(config.identity.rulesFile);
     loadInsightsRuntime(config.insights.rulesDir, registry);
     const schema = buildSchema(registry);
     const policy = loadPolicy(config.access.policyFile, schema, unconfiguredTypes(schema));

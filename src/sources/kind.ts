@@ -20,6 +20,7 @@
  * resolvers see the request through `KindContext`, a narrow view of the gateway's context.
  */
 import type { z } from 'zod';
+import type { CountryCode } from 'libphonenumber-js';
 import type { Capabilities } from '../capabilities';
 import type { Connector, EventKind, SourceAccount, SourceName } from '../vocabulary';
 import type { SourceObserver } from './observe';
@@ -67,6 +68,17 @@ export interface SourceInstance<C extends Connector = Connector> {
   connector: C;
 }
 
+/** What the deployment decides for each instance, outside its options. */
+export interface InstanceSettings {
+  /**
+   * The region a phone written without a country code is read in: the identity rules' region of
+   * this source (`sourceRegions`, else `defaultPhoneRegion`). OneID reads the source's phones in
+   * it; a connector that reads them in another would serve `Customer.phone` a different number
+   * (`020 7946 0958` is London there and Guangzhou here) or none.
+   */
+  phoneRegion: CountryCode;
+}
+
 /** Resolver maps, as graphql-tools takes them (type → field → resolver, or enum value maps). */
 export type KindResolvers = Record<string, Record<string, unknown>>;
 
@@ -79,8 +91,8 @@ export interface SourceKind<Options = any, C extends Connector = Connector> {
   readonly options: z.ZodType<Options>;
   /** Options that are file paths (SQLite files), resolved like every path in the config (against the working directory) before `create`. */
   resolvePaths?(options: Options, resolve: (p: string) => string): Options;
-  /** The connector of one instance; observer sees every call it makes. */
-  create(name: SourceName, options: Options, observer: SourceObserver): C;
+  /** The connector of one instance; observer sees every call it makes; `settings` (absent: the defaults, CN phones) are what the deployment decides for every instance alike. */
+  create(name: SourceName, options: Options, observer: SourceObserver, settings?: InstanceSettings): C;
   /** Start-up check against the real system; throws an Error whose message names the option at fault (`profile.fields.phone.column: …`, one problem a line); the gateway prefixes `sources[<name>].`. */
   check?(connector: C): Promise<void>;
   /** What the core may compute on with this connector. */

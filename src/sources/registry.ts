@@ -11,6 +11,8 @@ import { isSourceName, SOURCE_NAME_PATTERN, type Connector, type EventKind, type
 import { EVENT_KIND_PATTERN } from '../vocabulary';
 import type { EventOrigins, SourceKind, KindResolvers } from './kind';
 import type { SourceObserver } from './observe';
+import type { CountryCode } from 'libphonenumber-js';
+import { DEFAULT_PHONE_REGION } from '../canonical';
 
 /**
  * Names the gateway itself answers under where sources are named: `/readyz` checks OneID as
@@ -132,14 +134,22 @@ export interface SourceRegistry {
   close(): Promise<void>;
 }
 
-/** Connects every configured instance (connectors open lazily; nothing is called here). */
-export function createRegistry(configs: readonly SourceConfig[], observer: SourceObserver): SourceRegistry {
+/**
+ * Connects every configured instance (connectors open lazily; nothing is called here).
+ * `phoneRegionOf` is the identity rules' region of a source (`IdentityRules.regionOf`), so that
+ * connectors read phones as OneID does; without it, every source reads them in CN.
+ */
+export function createRegistry(
+  configs: readonly SourceConfig[],
+  observer: SourceObserver,
+  phoneRegionOf: (source: SourceName) => CountryCode = () => DEFAULT_PHONE_REGION,
+): SourceRegistry {
   const kinds = sourceKinds();
   return registryOf(
     configs.map((c) => {
       const kind = kinds.get(c.kind);
       if (!kind) throw new Error(`sources[${c.name}].kind: unknown kind "${c.kind}"`);
-      return { name: c.name, kind: c.kind, connector: kind.create(c.name, c.options, observer), webhookSecret: c.webhookSecret };
+      return { name: c.name, kind: c.kind, connector: kind.create(c.name, c.options, observer, { phoneRegion: phoneRegionOf(c.name) }), webhookSecret: c.webhookSecret };
     }),
   );
 }

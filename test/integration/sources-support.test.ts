@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createSupportTables } from '../../demo/schema';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
@@ -9,6 +11,9 @@ import { createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src
 import type { SupportRequester } from '../../src/sources/helpdesk/types';
 import type { Ticket } from '../../src/capabilities';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { createRegistry } from '../../src/sources/registry';
+import { parseIdentityRules } from '../../src/idmap/rules';
+import { normalizeIdentifier } from '../../src/identifiers';
 
 const TOKEN = 'support-test-token';
 const SHOW_MANY = '/api/v2/users/show_many';
@@ -175,6 +180,33 @@ describe('Support connector: requestersByIds', () => {
     await expect(connect().requestersByIds(['x', '0'])).resolves.toEqual([null, null]);
     expect(recorder.calls).toEqual([]);
     expect(server.requestCount()).toBe(0);
+  });
+});
+
+describe('Support kind: phones read where OneID reads them', () => {
+  // A deployment whose helpdesk serves London: its phones are written without +44. OneID reads
+  // them in the source's region (sourceRegions); the golden phone must be that same number.
+  it("reads a requester's phone in the identity rules' region of the source, as OneID does, not in CN", async () => {
+    const rulesJson = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/identity-rules.json'), 'utf8'));
+    const rules = parseIdentityRules({ ...rulesJson, sourceRegions: { support: 'GB' } });
+    const raw = '020 7946 0958';
+    await tdb.db('support_users').insert({ id: 6, name: 'Ann Lee', email: null, phone: raw, created_at: '2023-05-01T00:00:00Z', updated_at: '2024-01-01T00:00:06Z' });
+    const registry = createRegistry(
+      [{ name: 'support', kind: 'helpdesk', options: { baseUrl: server.url, token: TOKEN, timeoutMs: 20_000, retries: 0 } }],
+      recorder,
+      rules.regionOf,
+    );
+    try {
+      const profile = registry.get('support')!.capabilities.profile!;
+      const [record] = await profile.records(['6']);
+      const golden = profile.view(record as never).values.phone;
+      // In CN the same digits are a Guangzhou landline: +862079460958.
+      expect(golden).toBe('+442079460958');
+      expect(golden).toBe(normalizeIdentifier('PHONE', raw, rules.regionOf('support')));
+    } finally {
+      await registry.close();
+      await tdb.db('support_users').where({ id: 6 }).del();
+    }
   });
 });
 

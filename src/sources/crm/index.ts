@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { CountryCode } from 'libphonenumber-js';
 import { defineSourceKind } from '../kind';
 import { resolveSqlFile, sqlSourceOptions } from '../options';
 import { CONTACT_SEARCHABLE, CRM_EVENTS, createCrmConnector } from './connector';
@@ -22,7 +23,8 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
   title: 'Sales CRM (SQL tables crm_contacts, crm_tier_changes)',
   options,
   resolvePaths: (o, resolve) => ({ ...o, connection: resolveSqlFile(o.connection, resolve) }),
-  create: (name, o, observer) => createCrmConnector({ ...o, name, defaultRegion: o.defaultRegion as never }, observer),
+  // Its own `defaultRegion`, when given, wins: the CRM is the one kind that had such an option.
+  create: (name, o, observer, settings) => createCrmConnector({ ...o, name, defaultRegion: (o.defaultRegion as CountryCode | undefined) ?? settings?.phoneRegion }, observer),
   capabilities: (crm) => ({
     profile: {
       fields: ['name', 'phone', 'email', 'gender', 'birthday', 'city', 'province', 'memberTier', 'registeredAt', 'marketingConsent.sms', 'marketingConsent.email'],

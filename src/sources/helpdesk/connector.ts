@@ -9,7 +9,8 @@
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
  */
 import { badRow, type SourceError } from '../../errors';
-import { instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
+import type { CountryCode } from 'libphonenumber-js';
+import { DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
 import { chunked, listsOf, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
@@ -22,6 +23,8 @@ export interface HelpdeskConnectorConfig extends HttpConnectorOptions {
   name?: SourceName;
   /** API token, sent as a bearer token. */
   token: string;
+  /** Region for phones typed without a country code; default CN. */
+  defaultRegion?: CountryCode;
 }
 
 /** The timeline event kinds this system emits. */
@@ -57,7 +60,7 @@ function wireId(v: unknown): string | null {
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 
-function toRequester(SOURCE: SourceName, u: JsonObject, id: string): Slot<SupportRequester> {
+function toRequester(SOURCE: SourceName, region: CountryCode, u: JsonObject, id: string): Slot<SupportRequester> {
   const createdAt = instantFromIso(u.created_at);
   const updatedAt = instantFromIso(u.updated_at);
   if (!createdAt) return badRow(SOURCE, 'user', 'created_at is not an ISO-8601 time');
@@ -66,7 +69,7 @@ function toRequester(SOURCE: SourceName, u: JsonObject, id: string): Slot<Suppor
     id,
     name: text(u.name),
     email: normalizeEmail(text(u.email)),
-    phone: normalizePhone(text(u.phone)),
+    phone: normalizePhone(text(u.phone), region),
     createdAt,
     updatedAt,
   };
@@ -218,17 +221,18 @@ async function getTicketPages(SOURCE: SourceName, transport: HttpTransport, chun
 }
 
 /** Each id's requester, null for one the helpdesk does not have. */
-function requestersOf(SOURCE: SourceName, ids: readonly string[], users: Map<string, JsonObject>): Array<Slot<SupportRequester> | null> {
+function requestersOf(SOURCE: SourceName, region: CountryCode, ids: readonly string[], users: Map<string, JsonObject>): Array<Slot<SupportRequester> | null> {
   const answers: Array<Slot<SupportRequester> | null> = [];
   for (const id of ids) {
     const u = users.get(id);
-    answers.push(u ? toRequester(SOURCE, u, id) : null);
+    answers.push(u ? toRequester(SOURCE, region, u, id) : null);
   }
   return answers;
 }
 
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
+  const region = config.defaultRegion ?? DEFAULT_PHONE_REGION;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE }, { authorization: `Bearer ${config.token}` });
 
   /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
@@ -256,7 +260,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
 
     async requestersByIds(ids, account) {
       const users = await fetchUsers('requestersByIds', ids, account);
-      return requestersOf(SOURCE, ids, users);
+      return requestersOf(SOURCE, region, ids, users);
     },
 
     async ticketsByRecordIds(ids, account) {

@@ -21,7 +21,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>
   kind: 'helpdesk',
   title: 'Support helpdesk (Zendesk-style HTTP JSON API)',
   options,
-  create: (name, o, observer) => createHelpdeskConnector({ ...o, name }, observer),
+  create: (name, o, observer, settings) => createHelpdeskConnector({ ...o, name, defaultRegion: settings?.phoneRegion }, observer),
   capabilities: (helpdesk) => ({
     service: helpdesk,
     profile: {

@@ -14,11 +14,12 @@
  * The shop's formats (integer cents with a per-order currency, unix-millisecond times) are
  * known here and nowhere else.
  */
+import type { CountryCode } from 'libphonenumber-js';
 import type { SqlConnection } from '../../db';
 import type { Knex } from 'knex';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
-import { instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
+import { DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
@@ -34,6 +35,8 @@ export interface ShopConnectorOptions {
   timeoutMs?: number;
   /** Keys per statement; default 500. */
   maxBatch?: number;
+  /** Region for phones typed without a country code; default CN. */
+  defaultRegion?: CountryCode;
   breaker?: Partial<BreakerOptions>;
 }
 
@@ -178,7 +181,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     maxBatch,
 
     accountsByIds(ids, account) {
-      return byNumericKey('accountsByIds', ids, account, fetchAccounts.bind(null, sql, SOURCE), noRecord);
+      return byNumericKey('accountsByIds', ids, account, fetchAccounts.bind(null, sql, SOURCE, opts.defaultRegion ?? DEFAULT_PHONE_REGION), noRecord);
     },
 
     /**
@@ -398,10 +401,10 @@ function orderKey(r: { order_id: number }): string {
   return String(r.order_id);
 }
 
-async function fetchAccounts(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<ShopAccount>>> {
+async function fetchAccounts(sql: SqlSource, SOURCE: SourceName, region: CountryCode, chunk: number[]): Promise<Map<string, Slot<ShopAccount>>> {
   const rows = await sql.runShaped<ShopAccountRow[]>('accountsByIds', String(chunk.length), chunk, accountsStatement);
   const answers = new Map<string, Slot<ShopAccount>>();
-  for (const r of rows) answers.set(String(r.account_id), toAccount(SOURCE, r));
+  for (const r of rows) answers.set(String(r.account_id), toAccount(SOURCE, region, r));
   return answers;
 }
 
@@ -553,14 +556,14 @@ function eventsStatement(SOURCE: SourceName, db: Knex, kinds: readonly EventKind
 
 // ---------- row conversion ----------
 
-function toAccount(SOURCE: SourceName, r: ShopAccountRow): Slot<ShopAccount> {
+function toAccount(SOURCE: SourceName, region: CountryCode, r: ShopAccountRow): Slot<ShopAccount> {
   const registeredAt = instantFromMillis(r.registered_at);
   if (!registeredAt) return badRow(SOURCE, 'account', 'registered_at is not a unix-millisecond time');
   const updatedAt = instantFromMillis(r.updated_at);
   if (!updatedAt) return badRow(SOURCE, 'account', 'updated_at is not a unix-millisecond time');
   return {
     id: String(r.account_id),
-    phone: normalizePhone(r.mobile),
+    phone: normalizePhone(r.mobile, region),
     email: normalizeEmail(r.email),
     memberNo: textOrNull(r.member_no),
     channel: textOrNull(r.channel) ?? '',

@@ -20,7 +20,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
   title: 'Own order system (SQL tables shop_accounts, orders, order_lines, refunds)',
   options,
   resolvePaths: (o, resolve) => ({ ...o, connection: resolveSqlFile(o.connection, resolve) }),
-  create: (name, o, observer) => createShopConnector({ ...o, name }, observer),
+  create: (name, o, observer, settings) => createShopConnector({ ...o, name, defaultRegion: settings?.phoneRegion }, observer),
   capabilities: (shop) => ({
     commerce: shop,
     profile: {

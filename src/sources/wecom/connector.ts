@@ -47,7 +47,8 @@
  * never reports it deleted (as before: the callback's `del_external_contact` does).
  */
 import { badRow, SourceError } from '../../errors';
-import { instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
+import type { CountryCode } from 'libphonenumber-js';
+import { DEFAULT_PHONE_REGION, instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, type SourceObserver } from '../observe';
 import type {
@@ -138,6 +139,8 @@ export interface WecomConnectorConfig extends HttpConnectorOptions {
   corpSecret: string;
   /** GET externalcontact/get calls in flight at most, per connector (default 8). */
   concurrency?: number;
+  /** Region for noted mobiles written without a country code; default CN. */
+  defaultRegion?: CountryCode;
 }
 
 /** The timeline event kinds this system emits. */
@@ -275,7 +278,7 @@ function afterWalk(walk: Exclude<Walk, { mode: 'ended' }>): ScanState {
 
 // ---------- reading WeCom's shapes ----------
 
-function toFollow(source: SourceName, f: JsonObject): Slot<WecomFollow> {
+function toFollow(source: SourceName, region: CountryCode, f: JsonObject): Slot<WecomFollow> {
   const staffId = text(f.userid);
   if (!staffId) return badRow(source, 'external contact', 'follow_user.userid is missing');
   const addedAt = instantFromSeconds(f.createtime);
@@ -287,7 +290,7 @@ function toFollow(source: SourceName, f: JsonObject): Slot<WecomFollow> {
   const remarkMobiles: string[] = [];
   for (const m of mobiles) {
     // Free text typed by staff: what is not a phone is no phone, not a broken record.
-    const e164 = typeof m === 'string' || typeof m === 'number' ? normalizePhone(String(m)) : null;
+    const e164 = typeof m === 'string' || typeof m === 'number' ? normalizePhone(String(m), region) : null;
     if (e164 && !remarkMobiles.includes(e164)) remarkMobiles.push(e164);
   }
   return {
@@ -304,7 +307,7 @@ function toFollow(source: SourceName, f: JsonObject): Slot<WecomFollow> {
 }
 
 /** The canonical contact from an externalcontact/get answer (its follow_user pages already joined). */
-function toContact(source: SourceName, id: string, contact: unknown, followUsers: unknown[]): Slot<WecomContact> {
+function toContact(source: SourceName, region: CountryCode, id: string, contact: unknown, followUsers: unknown[]): Slot<WecomContact> {
   if (!isObject(contact)) return badRow(source, 'external contact', 'external_contact is not an object');
   if (contact.external_userid !== id) return badRow(source, 'external contact', 'external_userid is not the one asked for');
   const type = contact.type === 1 ? 'WECHAT' : contact.type === 2 ? 'WECOM' : null;
@@ -312,7 +315,7 @@ function toContact(source: SourceName, id: string, contact: unknown, followUsers
   const follows: WecomFollow[] = [];
   for (const f of followUsers) {
     if (!isObject(f)) return badRow(source, 'external contact', 'follow_user holds a non-object');
-    const follow = toFollow(source, f);
+    const follow = toFollow(source, region, f);
     if (follow instanceof Error) return follow;
     // One entry per staff member: WeCom pages follow_user, and a page boundary must not duplicate one.
     if (!follows.some((x) => x.staffId === follow.staffId)) follows.push(follow);
@@ -385,6 +388,7 @@ interface RawContact {
 
 export function createWecomConnector(config: WecomConnectorConfig, observer: SourceObserver): WecomConnector {
   const SOURCE = config.name;
+  const region = config.defaultRegion ?? DEFAULT_PHONE_REGION;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, {
     maxIds: API_MAX_IDS,
     maxPage: API_MAX_PAGE,
@@ -487,7 +491,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     const found = await readContacts(operation, ids, account);
     return ids.map((id) => {
       const raw = found.get(id);
-      return raw ? toContact(SOURCE, id, raw.contact, raw.followUsers) : null;
+      return raw ? toContact(SOURCE, region, id, raw.contact, raw.followUsers) : null;
     });
   }
 

@@ -71,7 +71,7 @@ export const kind = defineSourceKind<WecomOptions, WecomConnector>({
   kind: 'wecom',
   title: 'WeCom customer contact (企业微信客户联系, WeCom server API)',
   options,
-  create: (name, o, observer) => createWecomConnector({ ...o, name }, observer),
+  create: (name, o, observer, settings) => createWecomConnector({ ...o, name, defaultRegion: settings?.phoneRegion }, observer),
   capabilities: (wecom) => ({
     profile: {
       fields: ['name', 'phone', 'gender'],
