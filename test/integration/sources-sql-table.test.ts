@@ -242,6 +242,15 @@ describe('SQL table source: profile records', () => {
     expect(ok(eighth).createdAt).toBe('2020-02-29T15:59:59.000Z');
   });
 
+  it('competes a registeredAt mapped without profile.createdAt by that time under `earliest`, not as an unknown time that always loses', async () => {
+    const registering = open(crmMapping(t, {}, { createdAt: undefined, fields: { registeredAt: { column: 'created_at', convert: LOCAL_SHANGHAI } } }), 'crm_registering');
+    const [eighth] = await registering.recordsByIds(['C0000008']);
+    const view = profileCapability(registering).view(ok(eighth));
+    expect(view.values.registeredAt).toBe('2020-02-29T15:59:59.000Z');
+    // `earliest` compares createdAt: it must be the registration the value is.
+    expect(view.createdAt).toBe('2020-02-29T15:59:59.000Z');
+  });
+
   it('answers in the order asked, duplicates included, null for unknown keys', async () => {
     const slots = await table.recordsByIds(['C0000002', 'nope', 'C0000001', 'C0000002']);
     expect(slots.map((s) => (s === null ? null : ok(s).id))).toEqual(['C0000002', null, 'C0000001', 'C0000002']);

@@ -37,7 +37,14 @@ export function profileCapability(connector: SqlTableConnector): ProfileCapabili
       .filter(([, m]) => !m.convert || m.convert.type === 'text')
       .map(([f]) => f),
     // UNKNOWN says nothing about a person: no candidate, so it never outvotes a known gender.
-    view: (r) => ({ recordId: r.id, updatedAt: r.updatedAt, createdAt: r.createdAt, values: { ...r.values, ...(r.values.gender === 'UNKNOWN' ? { gender: null } : {}) } }),
+    // A table that maps registeredAt but names no createdAt was created when the person registered:
+    // else `earliest` would rank its registration as an unknown time, below every other source's.
+    view: (r) => ({
+      recordId: r.id,
+      updatedAt: r.updatedAt,
+      createdAt: r.createdAt ?? (typeof r.values.registeredAt === 'string' ? r.values.registeredAt : null),
+      values: { ...r.values, ...(r.values.gender === 'UNKNOWN' ? { gender: null } : {}) },
+    }),
   };
 }
 
