@@ -559,6 +559,12 @@ describe('SQL table source: conversions', () => {
     expect(run({ type: 'time', format: 'unixSeconds' }, null)).toEqual({ ok: true, value: null });
   });
 
+  it('refuses milliseconds in a unixSeconds column as a row error, not a time past year 50000', () => {
+    expect(run({ type: 'time', format: 'unixSeconds' }, 1709280900123)).toEqual({ ok: false, reason: 'is not a unixSeconds time' });
+    expect(run({ type: 'time', format: 'unixMillis' }, 1709280900123 * 1000)).toEqual({ ok: false, reason: 'is not a unixMillis time' });
+    expect(run({ type: 'time', format: 'unixSeconds' }, 253_402_300_799)).toEqual({ ok: true, value: '9999-12-31T23:59:59.000Z' });
+  });
+
   it('follows daylight saving in IANA zones', () => {
     expect(new Date(wallClockToUtc(Date.UTC(2024, 6, 1, 12), 'America/New_York')).toISOString()).toBe('2024-07-01T16:00:00.000Z');
     expect(new Date(wallClockToUtc(Date.UTC(2024, 0, 1, 12), 'America/New_York')).toISOString()).toBe('2024-01-01T17:00:00.000Z');

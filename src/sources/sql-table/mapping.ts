@@ -22,6 +22,8 @@ import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capa
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
 import {
   DEFAULT_PHONE_REGION,
+  instantFromMillis,
+  instantFromSeconds,
   moneyFromCents,
   moneyFromDecimal,
   normalizeDate,
@@ -368,8 +370,8 @@ export function instantOf(raw: unknown, format: TimeFormat, zone: string): strin
     case 'unixSeconds':
     case 'unixMillis': {
       const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : typeof raw === 'bigint' ? Number(raw) : raw;
-      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) return null;
-      return iso(format === 'unixSeconds' ? n * 1000 : n);
+      if (typeof n !== 'number' || !Number.isSafeInteger(n)) return null;
+      return format === 'unixSeconds' ? instantFromSeconds(n) : instantFromMillis(n);
     }
     case 'local':
     case 'iso': {
