@@ -32,7 +32,11 @@ export interface SourceViews {
   views: readonly ProfileView[];
 }
 
-const present = (v: GoldenValue | null | undefined): v is GoldenValue => typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '');
+/** A visible character: what `trim` leaves of pasted text is not enough (it keeps zero-width spaces and the BOM). */
+const VISIBLE = /[^\s\u200B-\u200D\u2060\uFEFF]/u;
+/** Blank or invisible characters at either end, which `trim` leaves: `王芳\u200B` is `王芳`. */
+const EDGES = /^[\s\u200B-\u200D\u2060\uFEFF]+|[\s\u200B-\u200D\u2060\uFEFF]+$/gu;
+const present = (v: GoldenValue | null | undefined): v is GoldenValue => typeof v === 'boolean' || (typeof v === 'string' && VISIBLE.test(v));
 
 /** Every non-empty value the given sources' views hold for `field`, in the order of `sources`, then record order. */
 export function candidatesFor(field: GoldenField, views: readonly SourceViews[], sources: readonly SourceName[]): Candidate[] {
@@ -49,7 +53,8 @@ export function pushCandidates(out: Candidate[], field: GoldenField, source: Sou
   for (let i = 0; i < views.length; i++) {
     const v = views[i];
     const value = v.values[field];
-    if (present(value)) out.push({ value: typeof value === 'string' ? value.trim() : value, source, recordId: v.recordId, updatedAt: v.updatedAt, createdAt: v.createdAt });
+    if (present(value))
+      out.push({ value: typeof value === 'string' ? value.replace(EDGES, '') : value, source, recordId: v.recordId, updatedAt: v.updatedAt, createdAt: v.createdAt });
   }
 }
 

@@ -312,6 +312,18 @@ describe('Golden fields: survivorship mechanics', () => {
     expect(choose(rules.name, [])).toBeNull();
   });
 
+  it('takes a value of invisible characters (zero-width space, BOM, ideographic space) as no value, not as the newest name', () => {
+    for (const blank of ['\u200B', '\uFEFF', '\u3000', ' \u200B\u3000 ', '\u2060']) {
+      const pasted = crm({ id: 'C0000003', name: blank, createdAt: '2023-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' });
+      const d = decision('name', { ...RECORDS, crm: [...RECORDS.crm, pasted] });
+      expect([JSON.stringify(blank), d.chosen?.value, d.candidates.map((c) => c.recordId)]).toEqual([JSON.stringify(blank), '王方', ['C0000002', 'C0000001', '7', 'oFollow']]);
+    }
+    // Around a name they are dropped: the same spelling as the one typed cleanly.
+    const wrapped = crm({ id: 'C0000003', name: '\uFEFF王方\u200B ', createdAt: '2023-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' });
+    const d = decision('name', { ...RECORDS, crm: [...RECORDS.crm, wrapped] });
+    expect([d.chosen?.value, d.chosen?.recordId, d.rule]).toEqual(['王方', 'C0000003', 'mostFrequent']);
+  });
+
   it('answers no value and no rule when no source holds one', () => {
     const d = decision('birthday', { crm: [], orders: [], support: [], scrm: [] });
     expect(d).toEqual({ field: 'birthday', chosen: null, rule: null, candidates: [] });
