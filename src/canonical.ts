@@ -4,7 +4,7 @@
  * so callers decide whether null means "absent" or "malformed".
  */
 import { domainToASCII, domainToUnicode } from 'node:url';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import countries from 'i18n-iso-countries';
 import countryNamesEn from 'i18n-iso-countries/langs/en.json';
 import countryNamesZh from 'i18n-iso-countries/langs/zh.json';
@@ -87,6 +87,16 @@ export function normalizeCountry(raw: unknown): CountryCode | null {
 }
 
 const knownCountries = new Map<string, CountryCode | null>();
+
+/**
+ * Where a record's phones without a country code are read: its own country when it names one
+ * with a phone plan, else `fallback` (its source's region). OneID and the connectors both read
+ * so, so that a record's phone is one number everywhere.
+ */
+export function phoneRegionOf(country: unknown, fallback: CountryCode): CountryCode {
+  const c = normalizeCountry(country);
+  return c && isSupportedCountry(c) ? c : fallback;
+}
 
 function countryCodeOf(s: string): CountryCode | null {
   const upper = s.toUpperCase();

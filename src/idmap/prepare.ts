@@ -6,8 +6,8 @@
  * stage), so a full scan computes it on a worker thread (`prepare-thread.ts`) while the store
  * writes the page before; anything not prepared there is prepared here, the same way.
  */
-import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
-import { foldText, normalizeCountry, normalizeDate } from '../canonical';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { foldText, normalizeDate, phoneRegionOf } from '../canonical';
 import type { IdentifierKind, ScannedRecord } from '../vocabulary';
 import { birthdayHash, nameKey } from './evidence';
 import { comparedTraits, type ComparedTraits } from './probabilistic/features';
@@ -36,8 +36,7 @@ export interface PreparedRecord {
 
 /** Where a record's phones without a country code are read: its own country when it says one, else its source's region. */
 export function regionOf(r: Pick<ScannedRecord, 'traits'>, sourceRegion: CountryCode): CountryCode {
-  const c = normalizeCountry(r.traits?.country);
-  return c && isSupportedCountry(c) ? c : sourceRegion;
+  return phoneRegionOf(r.traits?.country, sourceRegion);
 }
 
 export function prepareRecord(r: ScannedRecord, sourceRegion: CountryCode): PreparedRecord {

@@ -18,6 +18,8 @@ import { kind, profileCapability, type SqlProfileRecord, type SqlTableConnector 
 import { convert, optionsSchema, wallClockToUtc, type Conversion } from '../../src/sources/sql-table/mapping';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { tempDir } from '../helpers/tmp';
+import { normalizeIdentifier } from '../../src/identifiers';
+import { regionOf } from '../../src/idmap/prepare';
 
 // ---------- the world ----------
 
@@ -166,6 +168,18 @@ beforeAll(async () => {
     { person_id: 'p2', changed: '2024-03-01 16:15:00', born: null },
     { person_id: 'p3', changed: '2024-03-02 09:00:00', born: '2000-01-31' },
   ]);
+  await t.db.schema.createTable('people_abroad', (tb) => {
+    tb.bigInteger('person_id').primary();
+    tb.bigInteger('updated_ms').notNullable();
+    tb.string('phone', 32).nullable();
+    tb.string('country', 32).nullable();
+    tb.index(['updated_ms', 'person_id'], 'people_abroad_updated_idx');
+  });
+  await t.db('people_abroad').insert([
+    { person_id: 1, updated_ms: 1_700_000_000_000, phone: '030 12345678', country: 'DE' },
+    { person_id: 2, updated_ms: 1_700_000_000_000, phone: '(415) 555-2671', country: 'United States' },
+    { person_id: 3, updated_ms: 1_700_000_000_000, phone: '020 7946 0958', country: null },
+  ]);
   await t.db('people_unix').insert([
     { person_id: 1, updated_ms: 1_700_000_000_000, status: 'active', name: 'A' },
     { person_id: 2, updated_ms: 1_700_000_000_000, status: 'deleted', name: 'B' },
@@ -249,6 +263,28 @@ describe('SQL table source: profile records', () => {
     expect(view.values.registeredAt).toBe('2020-02-29T15:59:59.000Z');
     // `earliest` compares createdAt: it must be the registration the value is.
     expect(view.createdAt).toBe('2020-02-29T15:59:59.000Z');
+  });
+
+  it("reads each row's phone where OneID reads it: in the row's country, else the source's region", async () => {
+    const mapping = {
+      connection: t.connection,
+      profile: {
+        table: 'people_abroad',
+        key: 'person_id',
+        updatedAt: { column: 'updated_ms', convert: { type: 'time', format: 'unixMillis' } },
+        fields: { phone: { column: 'phone' } },
+      },
+      identifiers: [{ kind: 'PHONE', column: 'phone' }],
+      traits: { country: 'country' },
+    };
+    const abroad = kind.create('abroad', kind.options.parse(mapping), new CallRecorder(), { phoneRegion: 'GB' });
+    opened.push(abroad);
+    const ids = ['1', '2', '3'];
+    const views = (await abroad.recordsByIds(ids)).map((r) => profileCapability(abroad).view(ok(r)).values.phone);
+    expect(views).toEqual(['+493012345678', '+14155552671', '+442079460958']);
+    // OneID's reading of the same rows (src/idmap/prepare.ts): the same numbers.
+    const scanned = (await abroad.scanRecords(ids)).map((s) => s as ScannedRecord);
+    expect(scanned.map((s) => normalizeIdentifier('PHONE', s.identifiers[0].value, regionOf(s, 'GB')))).toEqual(views);
   });
 
   it('answers in the order asked, duplicates included, null for unknown keys', async () => {

@@ -17,7 +17,8 @@ import type { Knex } from 'knex';
 import type { ProfileField, ProfileValue } from '../../capabilities';
 import type { Connector, Instant, RawIdentifier, ScannedRecord, ScanPage, Slot, SourceAccount, SourceName } from '../../vocabulary';
 import { badRow } from '../../errors';
-import { normalizePhone } from '../../canonical';
+import type { CountryCode } from 'libphonenumber-js';
+import { DEFAULT_PHONE_REGION, normalizePhone, phoneRegionOf } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, type SqlSource, type SqlSourceOptions } from '../sql';
 import { convert, mysqlColumnClass, sqliteColumnClass, type ColumnClass, type ColumnMapping, type RowFilter, type SqlTableOptions } from './mapping';
@@ -80,14 +81,28 @@ export interface SqlTableConnector extends Connector {
  */
 type TransportName = SqlSourceOptions['source'];
 
-export function createSqlTableConnector(name: SourceName, options: SqlTableOptions, observer: SourceObserver): SqlTableConnector {
+/** `defaultRegion`: the identity rules' region of the source (InstanceSettings.phoneRegion), where phones of rows without a country are read. */
+export function createSqlTableConnector(
+  name: SourceName,
+  options: SqlTableOptions,
+  observer: SourceObserver,
+  defaultRegion: CountryCode = DEFAULT_PHONE_REGION,
+): SqlTableConnector {
   const source = name as TransportName;
   const maxBatch = checkMaxBatch(source, options.maxBatch);
   const { profile } = options;
   const sql = createSqlSource({ source, connection: options.connection, timeoutMs: options.timeoutMs, breaker: options.breaker });
 
   const fieldEntries = Object.entries(profile.fields) as Array<[ProfileField, ColumnMapping]>;
-  const recordColumns = distinct([profile.key, profile.updatedAt.column, ...(profile.createdAt ? [profile.createdAt.column] : []), ...fieldEntries.map(([, m]) => m.column)]);
+  // A row's country says where its phones are read, as OneID reads them (src/idmap/prepare.ts `regionOf`).
+  const countryColumn = options.traits?.country;
+  const recordColumns = distinct([
+    profile.key,
+    profile.updatedAt.column,
+    ...(profile.createdAt ? [profile.createdAt.column] : []),
+    ...fieldEntries.map(([, m]) => m.column),
+    ...(countryColumn ? [countryColumn] : []),
+  ]);
   const traitFields = (['name', 'birthday', 'gender', 'city', 'province'] as const).filter((f) => profile.fields[f]);
   const traitColumns = Object.entries(options.traits ?? {}).filter((e): e is [string, string] => Boolean(e[1]));
   const scanColumns = distinct([
@@ -112,8 +127,9 @@ export function createSqlTableConnector(name: SourceName, options: SqlTableOptio
       createdAt = created.value as Instant | null;
     }
     const values: SqlProfileRecord['values'] = {};
+    const region = countryColumn ? phoneRegionOf(row[countryColumn], defaultRegion) : defaultRegion;
     for (const [field, m] of fieldEntries) {
-      const c = convert(m.convert, row[m.column]);
+      const c = convert(m.convert, row[m.column], region);
       if (!c.ok) return badRow(name, 'record', `profile.fields.${field} (${m.column}) ${c.reason}`);
       values[field] = c.value as ProfileValue | null;
     }

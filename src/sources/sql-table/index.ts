@@ -53,7 +53,7 @@ export const kind = defineSourceKind<SqlTableOptions, SqlTableConnector>({
   title: 'A SQL table (MySQL/MariaDB or SQLite) mapped to the profile capability by config',
   options: optionsSchema,
   resolvePaths: (o, resolve) => (o.connection.client === 'sqlite' ? { ...o, connection: { ...o.connection, filename: resolve(o.connection.filename) } } : o),
-  create: (name, options, observer) => createSqlTableConnector(name, options, observer),
+  create: (name, options, observer, settings) => createSqlTableConnector(name, options, observer, settings?.phoneRegion),
   check: checkSqlTable,
   capabilities: (connector) => ({ profile: profileCapability(connector) }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),

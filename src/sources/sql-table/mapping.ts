@@ -48,7 +48,7 @@ export type TimeFormat = (typeof TIME_FORMATS)[number];
 
 export type Conversion =
   | { type: 'text' }
-  | { type: 'phone'; region: CountryCode }
+  | { type: 'phone'; region?: CountryCode }
   | { type: 'email' }
   | { type: 'gender'; codes?: Record<string, Gender> }
   | { type: 'time'; format: TimeFormat; zone: string }
@@ -80,8 +80,12 @@ const gender = z.enum(['MALE', 'FEMALE', 'UNKNOWN']);
 const conversionObject = z.discriminatedUnion('type', [
   /** Trimmed text; blank is null. */
   z.object({ type: z.literal('text') }).strict(),
-  /** A phone as typed → E.164; `region` (default CN) reads numbers without a country code. */
-  z.object({ type: z.literal('phone'), region: region.default(DEFAULT_PHONE_REGION) }).strict(),
+  /**
+   * A phone as typed → E.164; `region` reads numbers without a country code. Without it, the
+   * row's `traits.country`, else the source's region in the identity rules (CN by default): where
+   * OneID reads the row's phones, so the golden phone is the number OneID linked.
+   */
+  z.object({ type: z.literal('phone'), region: region.optional() }).strict(),
   /** An email → trimmed, lower-case; null when it is not one address. */
   z.object({ type: z.literal('email') }).strict(),
   /**
@@ -141,7 +145,7 @@ export const FIELD_CONVERSIONS: Readonly<Record<ProfileField, readonly Conversio
 
 const DEFAULT_CONVERSION: Readonly<Record<ConversionType, Conversion | null>> = {
   text: { type: 'text' },
-  phone: { type: 'phone', region: DEFAULT_PHONE_REGION },
+  phone: { type: 'phone' },
   email: { type: 'email' },
   gender: { type: 'gender' },
   time: { type: 'time', format: 'iso', zone: 'UTC' },
@@ -292,14 +296,15 @@ const value = (v: ProfileValue | Money | null): Converted => ({ ok: true, value:
 const fail = (reason: string): Converted => ({ ok: false, reason });
 
 /** Converts one column value as the mapping says. Never throws; reasons carry no values (no PII in logs). */
-export function convert(c: Conversion, raw: unknown): Converted {
+/** `phoneRegion`: where a phone conversion without a `region` reads (the row's country, else the source's region). */
+export function convert(c: Conversion, raw: unknown, phoneRegion: CountryCode = DEFAULT_PHONE_REGION): Converted {
   // NULL and blank text are "not given" whatever the conversion (sources store '' for it).
   if (raw == null || (typeof raw === 'string' && raw.trim() === '')) return value(null);
   switch (c.type) {
     case 'text':
       return value(textOf(raw));
     case 'phone':
-      return value(normalizePhone(textOf(raw), c.region));
+      return value(normalizePhone(textOf(raw), c.region ?? phoneRegion));
     case 'email':
       return value(normalizeEmail(textOf(raw)));
     case 'gender':
