@@ -172,6 +172,20 @@ describe('Golden fields: survivorship with the repository rules', () => {
     ]);
   });
 
+  it('name: what staff type to get past a required field (-, 无, 未知, N/A) is shown but never chosen, however new', () => {
+    for (const typed of ['-', '—', '...', '/', '无', '未知', 'N/A', 'n/a', 'Unknown', '测试']) {
+      const filler = crm({ id: 'C0000003', name: typed, createdAt: '2023-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' });
+      const d = decision('name', { ...RECORDS, crm: [...RECORDS.crm, filler] });
+      const judged = d.candidates.find((c) => c.recordId === 'C0000003');
+      expect([typed, d.chosen?.value, judged?.chosen, judged?.discarded?.startsWith('placeholder')]).toEqual([typed, '王方', false, true]);
+    }
+    // Names that only look short stay names.
+    for (const name of ['王', 'Li', 'Jo-Ann', 'O’Brien']) {
+      const d = decision('name', { ...RECORDS, crm: [crm({ id: 'C0000003', name, createdAt: '2023-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' })] });
+      expect([name, d.chosen?.value]).toEqual([name, name]);
+    }
+  });
+
   it('phone: mostRecent picks the helpdesk number; the clerk placeholder is shown but never chosen', () => {
     const d = decision('phone');
     expect([d.chosen?.value, d.chosen?.source, d.rule]).toEqual(['+8613700137000', 'support', 'mostRecent']);
