@@ -358,11 +358,11 @@ export function toCents(m: Money): number {
 
 const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // China has no DST
 
-/** `YYYY-MM-DD HH:mm:ss` in Asia/Shanghai local time to ISO UTC. */
+/** `YYYY-MM-DD HH:mm:ss` in Asia/Shanghai local time to ISO UTC; null for a day or time of day no clock shows (`2024-02-30`, `24:00:00`), which Date.UTC would roll over into the next. */
 export function instantFromShanghaiLocal(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(raw.trim());
-  if (!m) return null;
+  if (!m || !isCalendarDay(+m[1], +m[2], +m[3]) || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) return null;
   const utc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) - SHANGHAI_OFFSET_MS;
   return isoOrNull(utc);
 }

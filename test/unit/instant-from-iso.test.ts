@@ -2,7 +2,7 @@
  * instantFromIso (src/canonical.ts): every instant a client sends (the DateTime scalar, filters,
  * timeline cursors) and the helpdesk's times pass here.
  */
-import { instantFromIso, instantFromMillis, instantFromSeconds } from '../../src/canonical';
+import { instantFromIso, instantFromMillis, instantFromSeconds, instantFromShanghaiLocal } from '../../src/canonical';
 
 describe('instantFromIso', () => {
   it('refuses a date no calendar has, which Date.parse would roll into the next month', () => {
@@ -38,5 +38,26 @@ describe('instantFromSeconds and instantFromMillis: epoch times from sources', (
     expect(instantFromSeconds(253_402_300_799)).toBe('9999-12-31T23:59:59.000Z');
     expect(instantFromMillis(253_402_300_799_999)).toBe('9999-12-31T23:59:59.999Z');
     expect(instantFromSeconds(253_402_300_800)).toBeNull();
+  });
+});
+
+describe('instantFromShanghaiLocal: the CRM and TOP local times', () => {
+  it('reads Asia/Shanghai wall-clock time (UTC+8 all year) as UTC', () => {
+    expect(instantFromShanghaiLocal('2024-03-01 16:15:00')).toBe('2024-03-01T08:15:00.000Z');
+    expect(instantFromShanghaiLocal('2024-01-01 00:30:00')).toBe('2023-12-31T16:30:00.000Z');
+    expect(instantFromShanghaiLocal('2024-02-29 23:59:59')).toBe('2024-02-29T15:59:59.000Z');
+  });
+
+  it('refuses a day or time of day no clock shows, which would roll over into the next', () => {
+    for (const s of [
+      '2024-02-30 10:00:00',
+      '2023-02-29 10:00:00',
+      '2024-04-31 10:00:00',
+      '2024-13-01 10:00:00',
+      '2024-03-01 24:00:00',
+      '2024-03-01 10:60:00',
+      '2024-03-01 10:00:60',
+    ])
+      expect([s, instantFromShanghaiLocal(s)]).toEqual([s, null]);
   });
 });
