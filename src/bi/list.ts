@@ -138,8 +138,12 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
     evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
     cache?.set(key, evaluated);
     if (!plain) {
+      // Only a plan that answered is reused: a failed one (a source down, the client gone) is
+      // forgotten, or a later page would read its null as "no filter, no row scope".
+      const entry = { at: Date.now(), evaluated };
       kept.delete(key);
-      kept.set(key, { at: Date.now(), evaluated: evaluated.catch(() => null) });
+      kept.set(key, entry);
+      evaluated.catch(() => kept.get(key) === entry && kept.delete(key));
       for (const k of kept.keys()) if (kept.size > WALKS_KEPT) kept.delete(k);
     }
   }
