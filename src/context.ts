@@ -32,6 +32,8 @@ export interface Context {
   listEvaluations?: ListEvaluations;
   /** The key timeline cursors are sealed with (src/timeline/cursor.ts); absent: the process's own. */
   timelineCursorKey?: Buffer;
+  /** Aborted when the client went away (src/errors.ts abortOnClientGone); the loaders and BI plans stop on it. */
+  signal?: AbortSignal;
 }
 
 /** BI list evaluations by (filter, order, viewer); opaque here (src/bi/list.ts fills it). */
@@ -62,11 +64,11 @@ function loaderDepsOf(deps: ContextDeps): LoaderDeps {
 }
 
 /** Each context's loaders make an account of their own (`loaders.account`): the source calls made for it, and only those, are booked there. */
-export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations } = {}): Context {
+export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations; signal?: AbortSignal } = {}): Context {
   return {
     requestId,
     viewer,
-    loaders: createLoaders(loaderDepsOf(deps)),
+    loaders: createLoaders(loaderDepsOf(deps), extra.signal),
     limits: deps.limits,
     log: deps.log.child({ requestId }),
     insights: deps.insights,

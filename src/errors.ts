@@ -111,6 +111,25 @@ export const oneidUnavailable = (retryAfterSeconds = ONEID_RETRY_AFTER_SECONDS) 
     },
   });
 
+/**
+ * The client went away (its connection closed) before the answer was sent: the request's
+ * remaining source calls and OneID reads are not made. Nobody reads the error; the request's log
+ * line and metrics carry its code.
+ */
+export const requestAborted = () => new GraphQLError('The client closed the request before it was answered', { extensions: { code: 'REQUEST_ABORTED' } });
+
+/**
+ * An AbortController for a request on `res`: aborted (reason: `requestAborted()`) when the
+ * connection closes before the response has been written whole, so the work for it stops.
+ */
+export function abortOnClientGone(res: { once(event: 'close', fn: () => void): unknown; writableFinished: boolean }): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(requestAborted());
+  });
+  return controller.signal;
+}
+
 /** One record of a source was malformed; the call itself, and every other record, succeeded. */
 export class SourceRowError extends SourceError {
   constructor(source: string, what: string, reason: string) {

@@ -32,6 +32,8 @@ const PUBLIC_CODES = new Set([
   'SOURCE_NOT_CONFIGURED',
   // OneID failed or timed out (src/idmap/guarded.ts logs the cause, once per interval): not an unexpected error.
   'ONEID_UNAVAILABLE',
+  // The client went away mid-request (src/errors.ts requestAborted): its work stopped; not an unexpected error.
+  'REQUEST_ABORTED',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',

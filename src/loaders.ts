@@ -69,8 +69,15 @@ export const DEFAULT_ORDER_WINDOW_DAYS: readonly number[] = [7, 30, 90, 365];
 /** DataLoader wants an Error per failed key; a connector's error slot is one. */
 const asLoaded = <T>(v: T | Error): T | Error => v;
 
-function loader<K, V, C = K>(batch: (keys: readonly K[]) => Promise<Array<V | Error>>, cacheKeyFn?: (k: K) => C) {
-  return new DataLoader<K, V, C>(async (keys) => (await batch(keys)).map(asLoaded), { cacheKeyFn });
+/** A request's loader: a batch dispatched after its request was aborted (the client went away) is not made, it fails with the abort's reason. */
+function loader<K, V, C = K>(signal: AbortSignal | undefined, batch: (keys: readonly K[]) => Promise<Array<V | Error>>, cacheKeyFn?: (k: K) => C) {
+  return new DataLoader<K, V, C>(
+    async (keys) => {
+      signal?.throwIfAborted();
+      return (await batch(keys)).map(asLoaded);
+    },
+    { cacheKeyFn },
+  );
 }
 
 /** A capability a source was asked for but does not provide: a misuse, named. */
@@ -106,8 +113,9 @@ function recordIdsByProvider(linked: readonly SourceRecordRow[], providers: Read
 /** The request's loaders: see the module comment. Made by `createLoaders`; the type resolvers see as `ctx.loaders`. */
 export type Loaders = RequestLoaders;
 
-export function createLoaders(deps: LoaderDeps): Loaders {
-  return new RequestLoaders(deps, deps.now, deps.account ?? new Map());
+/** `signal`: the request's; once aborted (its client gone), no further source call or OneID read is made for it. */
+export function createLoaders(deps: LoaderDeps, signal?: AbortSignal): Loaders {
+  return new RequestLoaders(deps, deps.now, deps.account ?? new Map(), signal);
 }
 
 /**
@@ -148,6 +156,8 @@ class RequestLoaders {
     private readonly deps: LoaderDeps,
     now: Instant | undefined,
     account: SourceAccount,
+    /** Aborted when the request's client went away: no batch is dispatched after that. */
+    readonly signal?: AbortSignal,
   ) {
     this.registry = deps.registry;
     this.bi = deps.bi;
@@ -164,33 +174,37 @@ class RequestLoaders {
 
   /** A new loader set over the same deps and request time, with empty caches, booking to `account` (`freshLoaders`). */
   fresh(account: SourceAccount = this.account): RequestLoaders {
-    return new RequestLoaders(this.deps, this.now, account);
+    return new RequestLoaders(this.deps, this.now, account, this.signal);
   }
 
   // ----- OneID -----
   get customer(): DataLoader<string, CustomerRow | null> {
     const idmap = this.deps.idmap;
-    return (this.customerLoader ??= loader<string, CustomerRow | null>((ids) => idmap.customersByIds(ids)));
+    return (this.customerLoader ??= loader<string, CustomerRow | null>(this.signal, (ids) => idmap.customersByIds(ids)));
   }
   get customerIdsByIdentifier(): DataLoader<IdentifierKey, string[], string> {
     const idmap = this.deps.idmap;
-    return (this.customerIdsByIdentifierLoader ??= loader<IdentifierKey, string[], string>((keys) => idmap.customerIdsByIdentifiers(keys), identifierCacheKey));
+    return (this.customerIdsByIdentifierLoader ??= loader<IdentifierKey, string[], string>(this.signal, (keys) => idmap.customerIdsByIdentifiers(keys), identifierCacheKey));
   }
   get customerIdBySourceRecord(): DataLoader<SourceRecordKey, string | null, string> {
     const idmap = this.deps.idmap;
-    return (this.customerIdBySourceRecordLoader ??= loader<SourceRecordKey, string | null, string>((keys) => idmap.customerIdsBySourceRecords(keys), sourceRecordCacheKey));
+    return (this.customerIdBySourceRecordLoader ??= loader<SourceRecordKey, string | null, string>(
+      this.signal,
+      (keys) => idmap.customerIdsBySourceRecords(keys),
+      sourceRecordCacheKey,
+    ));
   }
   get sourceRecords(): DataLoader<string, SourceRecordRow[]> {
     const idmap = this.deps.idmap;
-    return (this.sourceRecordsLoader ??= loader<string, SourceRecordRow[]>((ids) => idmap.sourceRecordsByCustomerIds(ids)));
+    return (this.sourceRecordsLoader ??= loader<string, SourceRecordRow[]>(this.signal, (ids) => idmap.sourceRecordsByCustomerIds(ids)));
   }
   get identifiers(): DataLoader<string, IdentifierRow[]> {
     const idmap = this.deps.idmap;
-    return (this.identifiersLoader ??= loader<string, IdentifierRow[]>((ids) => idmap.identifiersByCustomerIds(ids)));
+    return (this.identifiersLoader ??= loader<string, IdentifierRow[]>(this.signal, (ids) => idmap.identifiersByCustomerIds(ids)));
   }
   get linkEvents(): DataLoader<string, LinkEvent[]> {
     const idmap = this.deps.idmap;
-    return (this.linkEventsLoader ??= loader<string, LinkEvent[]>((ids) => idmap.linkEventsByCustomerIds(ids)));
+    return (this.linkEventsLoader ??= loader<string, LinkEvent[]>(this.signal, (ids) => idmap.linkEventsByCustomerIds(ids)));
   }
 
   /** The record keys a customer has in one source (one OneID round for all customers of a level). */
@@ -261,7 +275,7 @@ class RequestLoaders {
         ? (keys: readonly string[]) =>
             span(`batch ${source} ${operation}`, { 'c360.source': source, 'c360.operation': operation, 'c360.batch_size': keys.length }, () => call(keys, account))
         : (keys: readonly string[]) => call(keys, account);
-      batches.set(key, (l = loader<string, V>(traced)) as DataLoader<string, unknown>);
+      batches.set(key, (l = loader<string, V>(this.signal, traced)) as DataLoader<string, unknown>);
     }
     return l;
   }
@@ -340,7 +354,7 @@ class RequestLoaders {
   get rfmBoundaries(): DataLoader<'base', RfmBoundaries> {
     const { rfmBoundaries } = this.deps;
     const account = this.account;
-    return (this.rfmBoundariesLoader ??= loader<'base', RfmBoundaries>(async (keys) => {
+    return (this.rfmBoundariesLoader ??= loader<'base', RfmBoundaries>(this.signal, async (keys) => {
       if (!rfmBoundaries) throw new Error('loaders: rfmBoundaries was not given (the context passes the insights runtime cache)');
       const b = await rfmBoundaries(account);
       return keys.map(() => b);

@@ -12,6 +12,7 @@ import { createContext } from './context';
 import { webhookRoute } from './webhooks';
 import { exportRoute } from './bi/export';
 import { safeError } from './observability/scrub';
+import { abortOnClientGone } from './errors';
 import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 import { ideEnabled } from './config';
 import { createIde, ideRoute } from './ide';
@@ -247,7 +248,8 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       const method = req.method;
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: url.search, body },
-        context: async () => createContext(gw.requestDeps, requestId, viewer),
+        // The client gone, the operation's remaining source calls and OneID reads are not made.
+        context: async () => createContext(gw.requestDeps, requestId, viewer, { signal: abortOnClientGone(res) }),
       });
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;

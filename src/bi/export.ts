@@ -24,6 +24,7 @@ import type { Gateway } from '../gateway';
 import { createContext, type ListEvaluations, type Viewer } from '../context';
 import { rateLimitedResponse, type Admission } from '../access/rate-limit';
 import { safeError } from '../observability/scrub';
+import { abortOnClientGone } from '../errors';
 
 const ROUTE = /^\/export\/customers\.(ndjson|csv)$/;
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,4}$/;
@@ -189,6 +190,13 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       res.end(JSON.stringify(refused.body));
       return true;
     }
+    /** Rows handed to the response, and whether the export ended with its `_error` line. */
+    const tally = { rows: 0, incomplete: false };
+    // One line per export, once its connection is done, saying how it ended (counts only: no filter, values or ids).
+    res.once('close', () => {
+      const outcome = !res.writableFinished ? 'clientGone' : res.statusCode !== 200 ? 'refused' : tally.incomplete ? 'incomplete' : 'complete';
+      gw.log.info({ requestId, format, role: viewer.role, status: res.statusCode, rows: tally.rows, outcome }, 'export');
+    });
     try {
       await stream(viewer, apollo);
     } finally {
@@ -228,10 +236,12 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       }`;
       // One plan for the whole export: its pages share the list evaluations (src/bi/list.ts); each page books its own source calls.
       const listEvaluations: ListEvaluations = new Map();
+      // The client gone, the page in flight (its plan included) makes no further source call or OneID read.
+      const signal = abortOnClientGone(res);
       const page = (after: string | null) =>
         apollo.executeOperation(
           { query, variables: { first, after, filter: filter ?? null, orderBy: ask.orderBy } },
-          { contextValue: createContext(gw.requestDeps, requestId, viewer as Viewer, { listEvaluations }) },
+          { contextValue: createContext(gw.requestDeps, requestId, viewer as Viewer, { listEvaluations, signal }) },
         );
 
       const row = rowWriter(format, ask.fields);
@@ -292,6 +302,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
             else addPartial(partial, errors, written);
           }
           written += conn.edges.length;
+          tally.rows = written;
           if (!next || res.destroyed) break;
         }
       } catch (e) {
@@ -305,6 +316,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           res.end(JSON.stringify({ errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
           return;
         }
+        tally.incomplete = true;
         const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>' } };
         out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
       }

@@ -103,6 +103,9 @@ export function createPlanner(deps: PlanDeps) {
   let counts: Promise<{ records: Map<string, number>; active: number }> | null = null;
   const stats = () => (counts ??= Promise.all([store.recordCounts(), store.countActive()]).then(([records, active]) => ({ records, active })));
 
+  /** Stops the plan between its rounds once the client went away (the loaders refuse each batch after it too). */
+  const halt = () => loaders.signal?.throwIfAborted();
+
   const maxBatchOf = (s: SourceName) => registry.get(s)?.connector.maxBatch ?? 100;
   const providing = (c: CapabilityName) => registry.providing(c).map((p) => p.name);
 
@@ -197,6 +200,7 @@ export function createPlanner(deps: PlanDeps) {
     estimates: Array<{ source: SourceName; calls: number }>,
     run: () => Promise<CustomerSet>,
   ): Promise<CustomerSet> {
+    halt();
     const before = snapshot();
     const started = performance.now();
     const result = await run();
@@ -225,6 +229,7 @@ export function createPlanner(deps: PlanDeps) {
     if (candidates) {
       const ids = [...candidates];
       for (let i = 0; i < ids.length; i += VERIFY_BATCH) {
+        halt();
         const batch = ids.slice(i, i + VERIFY_BATCH);
         const lists = settled(await freshLoaders(loaders).sourceRecords.loadMany(batch));
         const pairs = lists
@@ -237,6 +242,7 @@ export function createPlanner(deps: PlanDeps) {
     }
     let after: string | null = null;
     for (;;) {
+      halt();
       const page = await store.recordsOfSource(s, after, RECORD_PAGE);
       if (!page.length) return;
       yield page;
@@ -248,11 +254,15 @@ export function createPlanner(deps: PlanDeps) {
   async function* customerBatches(candidates: Set<string> | null): AsyncGenerator<string[]> {
     if (candidates) {
       const ids = [...candidates].sort();
-      for (let i = 0; i < ids.length; i += VERIFY_BATCH) yield ids.slice(i, i + VERIFY_BATCH);
+      for (let i = 0; i < ids.length; i += VERIFY_BATCH) {
+        halt();
+        yield ids.slice(i, i + VERIFY_BATCH);
+      }
       return;
     }
     let after: string | null = null;
     for (;;) {
+      halt();
       const page = await store.activeIdsAfter(after, VERIFY_BATCH);
       if (!page.length) return;
       yield page;

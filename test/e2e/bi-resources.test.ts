@@ -6,13 +6,18 @@
  * again when a client vanishes.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { startTestWorld, type TestWorld } from '../helpers/world';
+import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
 import { hashApiKey } from '../../src/access';
 import { tempDir } from '../helpers/tmp';
+import { captureLog } from '../helpers/log-capture';
 
 let world: TestWorld;
 let dir: string;
+const logged = captureLog('info');
+/** The gateway's log lines with this message, parsed. */
+const linesOf = (msg: string) => logged.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === msg);
 /** An admin allowed one request in flight: its place is free again only once the request has let go. */
 const SERIAL_KEY = 'test-resources-serial-key';
 
@@ -25,6 +30,7 @@ beforeAll(async () => {
   world = await startTestWorld({
     people: 500,
     seed: 43,
+    log: logged.log,
     configPatch: (raw) => {
       raw.access.policyFile = policyFile;
       raw.auth.apiKeys.push({ name: 'test-resources-serial', role: 'serial_admin', sha256: hashApiKey(SERIAL_KEY) });
@@ -38,6 +44,71 @@ afterAll(async () => {
 
 /** A filter the helpdesk answers by reading every record it holds (no search API): the plan waits on it. */
 const OPEN_TICKETS = { openTickets: { min: 1 } };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `ok()` holds, polling; fails after a generous while. */
+async function until(ok: () => boolean | Promise<boolean>, what: string) {
+  for (let i = 0; i < 1200; i++) {
+    if (await ok()) return;
+    await sleep(25);
+  }
+  throw new Error(`never: ${what}`);
+}
+
+/** Until the serial key is admitted again: the request it had in flight let go of its place. */
+const released = () => until(async () => (await world.query('{ __typename }', undefined, { 'x-api-key': SERIAL_KEY })).status === 200, 'the serial key admitted again');
+
+/**
+ * Sends `send(req)` as the serial key, and closes the connection once the helpdesk is being read
+ * (the plan is under way, no byte answered yet). Answers the source calls and OneID reads counted
+ * at that moment.
+ */
+async function leaveDuringThePlan(open: () => http.ClientRequest): Promise<{ calls: number; oneid: number }> {
+  world.reset();
+  logged.lines.length = 0;
+  const req = open();
+  req.on('error', () => undefined); // the socket we destroy
+  await until(() => world.calls.of('support').length > 0, 'the helpdesk asked');
+  const at = { calls: world.calls.calls.length, oneid: world.idmapCalls.length };
+  req.destroy();
+  return at;
+}
+
+describe('a client that goes away', () => {
+  beforeEach(() => world.support.setFaults({ latencyMs: 1500 }));
+  afterEach(() => world.support.setFaults({}));
+
+  it('mid-export: no source call or OneID read is made for it after it left, and its place is freed', async () => {
+    const url = `${world.url}/export/customers.ndjson?${new URLSearchParams({ filter: JSON.stringify(OPEN_TICKETS), fields: 'id,memberTier,orderSummary.orderCount' })}`;
+    const at = await leaveDuringThePlan(() => http.get(url, { headers: { 'x-api-key': SERIAL_KEY } }));
+    await released();
+    // The helpdesk reads in flight when it left finish; nothing is started after them (the page's
+    // golden fields and order summaries, the next page).
+    expect(world.calls.calls.slice(at.calls)).toEqual([]);
+    expect(world.idmapCalls.slice(at.oneid)).toEqual([]);
+    // The log says what happened: the page stopped for a client gone, and the export ended so, no row sent.
+    await until(() => linesOf('export').length > 0, 'the export logged');
+    const [ended] = linesOf('export');
+    expect(ended).toMatchObject({ outcome: 'clientGone', rows: 0, format: 'ndjson', role: 'serial_admin' });
+    const page = linesOf('graphql request').find((l) => l.requestId === ended.requestId);
+    expect(page).toMatchObject({ operation: 'Export', outcome: 'error', errorCodes: ['REQUEST_ABORTED'] });
+  });
+
+  it('mid-list on /graphql: no source call or OneID read is made for it after it left', async () => {
+    const body = JSON.stringify({
+      query: 'query($f: CustomerFilter) { customersConnection(first: 200, filter: $f) { edges { node { id memberTier orderSummary { orderCount } } } } }',
+      variables: { f: OPEN_TICKETS },
+    });
+    const at = await leaveDuringThePlan(() => {
+      const req = http.request(`${world.url}/graphql`, { method: 'POST', headers: { 'x-api-key': SERIAL_KEY, 'content-type': 'application/json' } });
+      req.end(body);
+      return req;
+    });
+    await released();
+    expect(world.calls.calls.slice(at.calls)).toEqual([]);
+    expect(world.idmapCalls.slice(at.oneid)).toEqual([]);
+  });
+});
 
 describe('a walk whose first page failed', () => {
   it('does not reuse the failed plan: a later page is filtered (not every customer), or fails itself', async () => {
@@ -58,5 +129,21 @@ describe('a walk whose first page failed', () => {
     const everyone = (await world.query('{ customersConnection(first: 1) { totalCount } }')).body.data.customersConnection.totalCount;
     expect(fresh.totalCount).toBeLessThan(everyone);
     expect(later.body.data.customersConnection.totalCount).toBe(fresh.totalCount);
+  });
+});
+
+describe('the log line an export ends with', () => {
+  it('says it completed, with the rows it sent, as counts only', async () => {
+    logged.lines.length = 0;
+    const res = await fetch(`${world.url}/export/customers.csv?${new URLSearchParams({ filter: JSON.stringify({ hasPhone: true }), fields: 'id,phone' })}`, {
+      headers: { 'x-api-key': apiKeyFor('admin') },
+    });
+    const rows = (await res.text()).trimEnd().split('\r\n').length - 1;
+    expect(rows).toBeGreaterThan(100);
+    await until(() => linesOf('export').length > 0, 'the export logged');
+    const [ended] = linesOf('export');
+    expect(ended).toMatchObject({ outcome: 'complete', rows, status: 200, format: 'csv', role: 'admin' });
+    // No personal data in it: the filter and the values stay out of the log.
+    expect(JSON.stringify(ended)).not.toMatch(/\+86|hasPhone/);
   });
 });
