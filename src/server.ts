@@ -173,8 +173,8 @@ const UNTRACED = new Set(['healthz', 'readyz', 'metrics']);
 export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   const webhooks = webhookRoute(gw);
   const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
-  // BI exports stream their own responses (gzip included) under the same per-principal caps.
-  const exports = exportRoute(gw, (viewer) => rateLimiter.admit(viewer));
+  // BI exports stream their own responses (gzip included) under the same per-principal caps, and the exports' own.
+  const exports = exportRoute(gw, (viewer) => rateLimiter.admit(viewer, 'export'));
   // The change feed (/graphql/stream, src/feed/): opening a stream counts against the same request rate.
   const stream = streamRoute(gw, (viewer) => rateLimiter.admit(viewer));
   const { compression, cors: corsOptions } = gw.config.server;

@@ -164,7 +164,7 @@ const personalEntry = z.union([
  * limit, the pre-validation field count, the per-principal rate and concurrency caps): a policy
  * whose `defaults.limits` omits them gets these. config/access.json states them explicitly.
  */
-export const LIMIT_DEFAULTS = { maxTokens: 20_000, maxFields: 2_000, requestsPerMinute: 3_000, maxConcurrent: 16 } as const;
+export const LIMIT_DEFAULTS = { maxTokens: 20_000, maxFields: 2_000, requestsPerMinute: 3_000, maxConcurrent: 16, maxConcurrentExports: 4 } as const;
 
 const limitFields = {
   /** Deepest field nesting, introspection included (the standard introspection query is 15 deep). */
@@ -185,6 +185,8 @@ const limitFields = {
   requestsPerMinute: z.number().int().min(1).max(1_000_000),
   /** Requests one principal may have in flight at once. */
   maxConcurrent: z.number().int().min(1).max(10_000),
+  /** Of those, exports (`/export/customers.*`): each walks a whole list, so far fewer than requests. */
+  maxConcurrentExports: z.number().int().min(1).max(1_000),
 };
 
 export const LimitsConfig = z
@@ -194,6 +196,7 @@ export const LimitsConfig = z
     maxFields: limitFields.maxFields.default(LIMIT_DEFAULTS.maxFields),
     requestsPerMinute: limitFields.requestsPerMinute.default(LIMIT_DEFAULTS.requestsPerMinute),
     maxConcurrent: limitFields.maxConcurrent.default(LIMIT_DEFAULTS.maxConcurrent),
+    maxConcurrentExports: limitFields.maxConcurrentExports.default(LIMIT_DEFAULTS.maxConcurrentExports),
   })
   .strict();
 /** A role's own limits: any subset, over the defaults (no zod defaults here, so an absent key never overrides). */

@@ -2,7 +2,8 @@
  * Per-principal admission for /graphql, checked by src/server.ts right after authentication and
  * before any GraphQL work (body, parse, validation): a token bucket of `requestsPerMinute` (it
  * holds a minute's worth, refilled continuously) and a cap of `maxConcurrent` requests in flight,
- * both from the caller's role limits (config/access.json). A principal is an API key name or a
+ * both from the caller's role limits (config/access.json); an export (src/bi/export.ts) is also
+ * one of at most `maxConcurrentExports` in flight, since each walks a whole list. A principal is an API key name or a
  * token subject, kept apart by how it authenticated. Refused: HTTP 429, `Retry-After` in
  * seconds, and a GraphQL-shaped error with code RATE_LIMITED.
  *
@@ -13,9 +14,11 @@
 import type { Viewer } from '../context';
 import type { Limits } from './config';
 
-export type RateLimits = Pick<Limits, 'requestsPerMinute' | 'maxConcurrent'>;
+export type RateLimits = Pick<Limits, 'requestsPerMinute' | 'maxConcurrent'> & Partial<Pick<Limits, 'maxConcurrentExports'>>;
 
-export type Admission = { ok: true; release(): void } | { ok: false; limit: 'requestsPerMinute' | 'maxConcurrent'; max: number; retryAfterSeconds: number; message: string };
+export type Admission =
+  | { ok: true; release(): void }
+  | { ok: false; limit: 'requestsPerMinute' | 'maxConcurrent' | 'maxConcurrentExports'; max: number; retryAfterSeconds: number; message: string };
 
 export interface RateLimiterOptions {
   /** The limits of a role; undefined: not limited. */
@@ -27,8 +30,8 @@ export interface RateLimiterOptions {
 }
 
 export interface RateLimiter {
-  /** Admits one request of this viewer or says which limit refused it. Call `release` once the request is answered. */
-  admit(viewer: Viewer): Admission;
+  /** Admits one request (an export: `kind` 'export') of this viewer or says which limit refused it. Call `release` once the request is answered. */
+  admit(viewer: Viewer, kind?: 'request' | 'export'): Admission;
   /** Principals remembered now. */
   size(): number;
 }
@@ -39,6 +42,8 @@ interface Bucket {
   /** When the bucket is full again at the current rate. */
   fullAt: number;
   active: number;
+  /** Of `active`, exports. */
+  exports: number;
 }
 
 const SWEEP_EVERY_MS = 60_000;
@@ -66,7 +71,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
 
   return {
     size: () => buckets.size,
-    admit(viewer) {
+    admit(viewer, kind = 'request') {
       const limits = opts.limitsFor(viewer.role);
       if (!limits) return { ok: true, release: () => {} };
       const t = now();
@@ -79,7 +84,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         buckets.delete(key);
         b.tokens = Math.min(limits.requestsPerMinute, b.tokens + (t - b.updatedAt) * rate);
         b.updatedAt = t;
-      } else b = { tokens: limits.requestsPerMinute, updatedAt: t, fullAt: t, active: 0 };
+      } else b = { tokens: limits.requestsPerMinute, updatedAt: t, fullAt: t, active: 0, exports: 0 };
       buckets.set(key, b);
 
       if (b.active >= limits.maxConcurrent) {
@@ -89,6 +94,16 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           max: limits.maxConcurrent,
           retryAfterSeconds: 1,
           message: `Too many requests in flight: this principal may have ${limits.maxConcurrent} at once`,
+        };
+      }
+      const maxExports = limits.maxConcurrentExports;
+      if (kind === 'export' && maxExports !== undefined && b.exports >= maxExports) {
+        return {
+          ok: false,
+          limit: 'maxConcurrentExports',
+          max: maxExports,
+          retryAfterSeconds: 1,
+          message: `Too many exports in flight: this principal may run ${maxExports} at once`,
         };
       }
       if (b.tokens < 1) {
@@ -104,6 +119,8 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       b.tokens -= 1;
       b.fullAt = t + (limits.requestsPerMinute - b.tokens) / rate;
       b.active++;
+      const exporting = kind === 'export';
+      if (exporting) b.exports++;
       const bucket = b;
       let released = false;
       return {
@@ -112,6 +129,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
           if (released) return;
           released = true;
           bucket.active--;
+          if (exporting) bucket.exports--;
         },
       };
     },

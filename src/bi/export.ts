@@ -183,6 +183,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
     // An export is a list: a role the policy grants no lists is refused as such, not with the errors of a query it cannot run.
     if (!gw.access.schemas.get(viewer.role)?.getQueryType()?.getFields().customersConnection)
       return (fail(new ExportError(403, 'FORBIDDEN', `the role ${viewer.role} has no customer lists (customersConnection), so no exports`)), true);
+    // Before any work (the filter not even parsed): one of the principal's requests, and of its exports.
     const admission = admit(viewer);
     if (!admission.ok) {
       const refused = rateLimitedResponse(admission);

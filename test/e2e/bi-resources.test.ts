@@ -147,3 +147,57 @@ describe('the log line an export ends with', () => {
     expect(JSON.stringify(ended)).not.toMatch(/\+86|hasPhone/);
   });
 });
+
+describe('concurrent exports of one principal', () => {
+  /** An export left open: each of its pages waits on the helpdesk; answers once its headers came. */
+  const open = (key: string) =>
+    new Promise<{ req: http.ClientRequest; status: number; body: () => Promise<string> }>((resolve, reject) => {
+      const req = http.get(`${world.url}/export/customers.ndjson?fields=id,supportRequesters.id`, { headers: { 'x-api-key': key } }, (res) => {
+        const chunks: Buffer[] = [];
+        const ended = new Promise<string>((done) => {
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+          res.on('error', () => done(''));
+        });
+        resolve({ req, status: res.statusCode ?? 0, body: () => ended });
+      });
+      req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+    });
+
+  it('are capped at 4 before any work: the fifth is a coded 429, and the places come back when the clients vanish', async () => {
+    const key = apiKeyFor('admin');
+    world.support.setFaults({ latencyMs: 1000 });
+    try {
+      const running = [];
+      for (let i = 0; i < 4; i++) running.push(await open(key));
+      expect(running.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      world.reset();
+      const fifth = await open(key);
+      expect(fifth.status).toBe(429);
+      expect(JSON.parse(await fifth.body())).toEqual({
+        errors: [
+          {
+            message: 'Too many exports in flight: this principal may run 4 at once',
+            extensions: { code: 'RATE_LIMITED', limit: 'maxConcurrentExports', max: 4, retryAfterSeconds: 1 },
+          },
+        ],
+      });
+      // Refused before the work: no source call or OneID read was made for it.
+      expect(world.idmapCalls).toEqual([]);
+      // The principal's other requests still go through meanwhile.
+      expect((await world.query('{ customersConnection(first: 1) { totalCount } }', undefined, { 'x-api-key': key })).status).toBe(200);
+      for (const r of running) r.req.destroy();
+    } finally {
+      world.support.setFaults({});
+    }
+    // No permanent lock-out: the vanished clients' places are free again.
+    await until(async () => {
+      const r = await fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': key } });
+      await r.arrayBuffer();
+      return r.status === 200;
+    }, 'an export admitted again');
+    const again = await Promise.all([1, 2, 3, 4].map(() => fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': key } })));
+    expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    await Promise.all(again.map((r) => r.arrayBuffer()));
+  });
+});

@@ -279,7 +279,7 @@ describe('Access limits: the pre-validation rule', () => {
 });
 
 describe('Access limits: per-principal rate and concurrency caps', () => {
-  const limiter = (limits: { requestsPerMinute: number; maxConcurrent: number }, maxPrincipals?: number) => {
+  const limiter = (limits: { requestsPerMinute: number; maxConcurrent: number; maxConcurrentExports?: number }, maxPrincipals?: number) => {
     const clock = { t: 0 };
     return { clock, rl: createRateLimiter({ limitsFor: (role) => (role === 'none' ? undefined : limits), now: () => clock.t, maxPrincipals }) };
   };
@@ -315,6 +315,25 @@ describe('Access limits: per-principal rate and concurrency caps', () => {
     const again = rl.admit(as('k'));
     expect(again.ok).toBe(true);
     expect(rl.admit(as('k')).ok).toBe(false);
+  });
+
+  it('caps exports in flight per principal below its requests, each freed once when its export ends', () => {
+    const { rl } = limiter({ requestsPerMinute: 1000, maxConcurrent: 16, maxConcurrentExports: 4 });
+    const held = [1, 2, 3, 4].map(() => rl.admit(as('k'), 'export'));
+    expect(held.every((a) => a.ok)).toBe(true);
+    expect(rl.admit(as('k'), 'export')).toMatchObject({ ok: false, limit: 'maxConcurrentExports', max: 4, retryAfterSeconds: 1 });
+    // Its other requests, and another principal's exports, still go through.
+    const query = rl.admit(as('k'));
+    expect(query.ok).toBe(true);
+    if (query.ok) query.release();
+    expect(rl.admit(as('other'), 'export').ok).toBe(true);
+    const [first] = held;
+    if (first.ok) {
+      first.release();
+      first.release();
+    }
+    expect(rl.admit(as('k'), 'export').ok).toBe(true);
+    expect(rl.admit(as('k'), 'export').ok).toBe(false);
   });
 
   it('does not limit a role without limits', () => {
