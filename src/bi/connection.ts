@@ -92,15 +92,8 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
         after = page[page.length - 1];
       }
     } else {
-      const sorted = [...set.ids].sort();
-      let i = after === null ? 0 : upperBound(sorted, after);
-      // Drop customers merged away since the set was computed: they are no longer customers.
-      while (ids.length < want && i < sorted.length) {
-        const chunk = sorted.slice(i, i + Math.max(want * 2, 200));
-        const active = await store.activeAmong(chunk);
-        for (const id of chunk) if (active.has(id) && ids.length < want) ids.push(id);
-        i += chunk.length;
-      }
+      const sorted = sortedOnce(evaluated, () => [...set.ids].sort());
+      ids.push(...(await activeFrom(store, sorted, after === null ? 0 : upperBound(sorted, after), want)));
     }
     const page = ids.slice(0, opts.first);
     return {
@@ -112,36 +105,79 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
     };
   }
 
-  // Value orders: every matching customer, sorted by (value, id).
-  const values = evaluated?.values ?? new Map<string, number | null>();
-  const set = evaluated?.set;
-  const members: string[] = [];
-  if (!set || set.neg) {
-    let after: string | null = null;
-    for (;;) {
-      const page = await store.activeIdsAfter(after, ID_PAGE * 5);
-      if (!page.length) break;
-      for (const id of page) if (!set || has(set, id)) members.push(id);
-      after = page[page.length - 1];
-    }
-  } else members.push(...(await store.activeAmong([...set.ids])));
+  // Value orders: the matching customers ranked by (value, id) once per evaluation (its first
+  // page), each page then reading only its own stretch of them.
   const desc = opts.order === 'LIFETIME_VALUE_DESC';
-  const key = (id: string) => (values.has(id) ? (values.get(id) as number | null) : 0);
   type Row = { v: number | null; id: string };
   // A value in another currency (null) sorts after every value, in both directions.
   const byValue = (a: number | null, b: number | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : desc ? b - a : a - b);
   const cmp = (a: Row, b: Row) => byValue(a.v, b.v) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const rows = members.map((id) => ({ v: key(id), id })).sort(cmp);
+  const rows = await rankedOnce(evaluated, async () => {
+    const values = evaluated?.values ?? new Map<string, number | null>();
+    const set = evaluated?.set;
+    const members: string[] = [];
+    if (!set || set.neg) {
+      let after: string | null = null;
+      for (;;) {
+        const page = await store.activeIdsAfter(after, ID_PAGE * 5);
+        if (!page.length) break;
+        for (const id of page) if (!set || has(set, id)) members.push(id);
+        after = page[page.length - 1];
+      }
+    } else members.push(...(await store.activeAmong([...set.ids])));
+    const key = (id: string) => (values.has(id) ? (values.get(id) as number | null) : 0);
+    return members.map((id) => ({ v: key(id), id })).sort(cmp);
+  });
   const start = cursor ? rows.findIndex((r) => cmp(r, { v: cursor.v as number | null, id: cursor.id }) > 0) : 0;
-  const slice = start < 0 ? [] : rows.slice(start, start + opts.first + 1);
-  const page = slice.slice(0, opts.first);
+  const ranked = start < 0 ? [] : await activeFrom(store, rows, start, opts.first + 1, (r) => r.id);
+  const page = ranked.slice(0, opts.first);
   return {
     ids: page.map((r) => r.id),
     cursors: page.map((r) => encodeCursor({ o: opts.order, id: r.id, v: r.v })),
-    hasNextPage: slice.length > opts.first,
-    totalCount: async () => rows.length,
+    hasNextPage: ranked.length > opts.first,
+    totalCount: async () => (await store.activeAmong(rows.map((r) => r.id))).size,
     plan,
   };
+}
+
+/**
+ * Once per evaluation (an export's pages, a walk's reused plan), not once per page: the matching
+ * ids sorted, and a value order's ranking. Each page used to sort the whole set again, and a
+ * value order to read every matching id from OneID again: an export's OneID reads grew with the
+ * square of its size.
+ */
+const sortedIds = new WeakMap<Evaluated, string[]>();
+const rankings = new WeakMap<Evaluated, Promise<Array<{ v: number | null; id: string }>>>();
+function sortedOnce(e: Evaluated | null, make: () => string[]): string[] {
+  if (!e) return make();
+  let s = sortedIds.get(e);
+  if (!s) sortedIds.set(e, (s = make()));
+  return s;
+}
+function rankedOnce<R extends { v: number | null; id: string }>(e: Evaluated | null, make: () => Promise<R[]>): Promise<R[]> {
+  if (!e) return make();
+  let r = rankings.get(e) as Promise<R[]> | undefined;
+  if (!r) {
+    rankings.set(e, (r = make()));
+    r.catch(() => rankings.delete(e)); // a failed read is tried again by the next page
+  }
+  return r;
+}
+
+/**
+ * Up to `want` of `items` from index `start` on whose customers are active now, read in chunks:
+ * customers merged away since the set was computed are dropped (they are no longer customers).
+ */
+async function activeFrom<T>(store: BiStore, items: readonly T[], start: number, want: number, idOf: (t: T) => string = (t) => t as string): Promise<T[]> {
+  const out: T[] = [];
+  let i = start;
+  while (out.length < want && i < items.length) {
+    const chunk = items.slice(i, i + Math.max(want * 2, 200));
+    const active = await store.activeAmong(chunk.map(idOf));
+    for (const t of chunk) if (active.has(idOf(t)) && out.length < want) out.push(t);
+    i += chunk.length;
+  }
+  return out;
 }
 
 /** First index whose id is greater than `id` in ascending `sorted`. */
