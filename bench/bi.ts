@@ -13,11 +13,17 @@
  *  - with --export (--export-only: the export alone): `GET /export/customers.ndjson` of every customer with the golden fields the
  *    role sees and orderSummary: rows, seconds, customers/s, and the gateway's peak RSS (VmHWM of
  *    its process, which includes start-up).
+ *  - --formats ndjson,csv,ndjson.gz,csv.gz: the export in each of these, one after the other; the
+ *    peak RSS is reset (/proc/<pid>/clear_refs) before each, so each says its own peak (over the
+ *    resident memory start-up left). --slow-reader <KiB/s>: the client reads at most that fast (a
+ *    gateway that buffered the export instead of waiting for the client would grow with it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
 import { parseConfig } from '../src/config';
 import { createGateway } from '../src/gateway';
@@ -37,6 +43,9 @@ const requests = Number(arg('requests', '30'));
 const doExport = process.argv.includes('--export') || process.argv.includes('--export-only');
 /** Only the export: the gateway's peak RSS is then the export's (and start-up's), not the filtered pages'. */
 const exportOnly = process.argv.includes('--export-only');
+const formats = arg('formats', 'ndjson').split(',') as Array<'ndjson' | 'csv' | 'ndjson.gz' | 'csv.gz'>;
+/** KiB per second the export's client reads at most; 0: as fast as it can. */
+const slowReader = Number(arg('slow-reader', '0'));
 const filter = JSON.parse(arg('filter', JSON.stringify({ orders: { min: 2, withinDays: 365 }, subscribed: true })));
 const KEY = 'bench-analyst-key';
 const EXPORT_FIELDS = [
@@ -172,32 +181,65 @@ async function main() {
     }
     if (later.length) console.log(`| later pages of 500 (plan reused) | ${pct(later, 50).toFixed(0)} ms | ${pct(later, 95).toFixed(0)} ms | ${later.length} |`);
 
-    if (doExport) {
+    for (const format of doExport ? formats : []) {
+      const gzip = format.endsWith('.gz');
+      const ext = format.replace('.gz', '');
+      // Each export's own peak: VmHWM back to the resident memory now (Linux: 5 > clear_refs).
+      if (formats.length > 1) fs.writeFileSync(`/proc/${gateway.pid}/clear_refs`, '5');
+      const before = memoryMiB(gateway.pid!).rss;
       t = performance.now();
-      const res = await fetch(`${url}/export/customers.ndjson?fields=${EXPORT_FIELDS.join(',')}`, { headers: { 'x-api-key': KEY } });
-      if (!res.ok || !res.body) throw new Error(`export: HTTP ${res.status}`);
-      let rows = 0;
-      let bytes = 0;
-      let tail = '';
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        bytes += chunk.length;
-        const text = tail + decoder.decode(chunk, { stream: true });
-        const lines = text.split('\n');
-        tail = lines.pop() ?? '';
-        rows += lines.length;
-        if (lines.some((l) => l.startsWith('{"_error"'))) throw new Error('export ended early');
-      }
+      // node:http, not fetch: fetch decompresses, and its body stream reads ahead of the consumer.
+      const { rows, bytes } = await exportOnce(url, ext, gzip);
       const s = (performance.now() - t) / 1000;
       const mem = memoryMiB(gateway.pid!);
       console.log(
-        `| NDJSON export, ${EXPORT_FIELDS.length} fields | ${rows} rows | ${s.toFixed(1)} s | ${(rows / s).toFixed(0)} customers/s | ${(bytes / 1048576).toFixed(1)} MiB | peak RSS ${mem.peak.toFixed(0)} MiB |`,
+        `| ${format} export, ${EXPORT_FIELDS.length} fields${slowReader ? `, client reading ${slowReader} KiB/s` : ''} | ${rows} rows | ${s.toFixed(1)} s | ${(rows / s).toFixed(0)} customers/s | ${(bytes / 1048576).toFixed(1)} MiB sent | RSS before ${before.toFixed(0)} MiB | peak RSS ${mem.peak.toFixed(0)} MiB |`,
       );
     }
     console.log(`gateway peak RSS (VmHWM): ${memoryMiB(gateway.pid!).peak.toFixed(0)} MiB`);
   } finally {
     stop();
   }
+}
+
+/** One export of every customer: its rows (lines with a cursor) and the bytes on the wire. */
+function exportOnce(url: string, ext: string, gzip: boolean): Promise<{ rows: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      `${url}/export/customers.${ext}?fields=${EXPORT_FIELDS.join(',')}`,
+      { headers: { 'x-api-key': KEY, ...(gzip ? { 'accept-encoding': 'gzip' } : {}) } },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`export: HTTP ${res.statusCode}`));
+        let bytes = 0;
+        let rows = 0;
+        let tail = '';
+        const started = performance.now();
+        const text = gzip ? res.pipe(zlib.createGunzip()) : res;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (!slowReader) return;
+          // Behind the allowed rate: stop reading until it is caught up with (TCP then holds the gateway back).
+          const due = (bytes / 1024 / slowReader) * 1000 - (performance.now() - started);
+          if (due > 0) {
+            res.pause();
+            setTimeout(() => res.resume(), due);
+          }
+        });
+        text.setEncoding('utf8');
+        text.on('data', (chunk: string) => {
+          const lines = (tail + chunk).split(ext === 'csv' ? '\r\n' : '\n');
+          tail = lines.pop() ?? '';
+          for (const l of lines) {
+            if (l.startsWith('{"_error"') || l.startsWith('# the export stopped')) return reject(new Error('export ended early'));
+            if (l && !l.startsWith('#') && !l.startsWith('{"_partial"')) rows++;
+          }
+        });
+        text.on('end', () => resolve({ rows: ext === 'csv' ? rows - 1 : rows, bytes }));
+        text.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+  });
 }
 
 main().then(
