@@ -38,6 +38,12 @@ export const configSchema = z
           .prefault({}),
         /** Serve each role's schema as an Apollo Federation v2 subgraph (`_service`, `_entities`; src/federation/). */
         federation: z.boolean().default(false),
+        /**
+         * Exports (`/export/customers.*`) in flight on this server, every principal's together: each
+         * walks a whole list, so many keys each within their own `maxConcurrentExports` could still
+         * take every core and the heap. Beyond it: 503 EXPORTS_BUSY with Retry-After.
+         */
+        maxConcurrentExports: z.number().int().min(1).max(10_000).default(16),
         /** How long /readyz waits for each dependency's probe before reporting it as TIMEOUT. */
         readinessTimeoutMs: z.number().int().min(50).max(60_000).default(1500),
         /** gzip/Brotli for responses of at least `minBytes` when the client accepts it. */

@@ -37,6 +37,8 @@ const MAX_FIELDS = 100;
  * customers/s and 337 MiB peak RSS; 100 a page 2,565/s and 226 MiB; 50 a page 2,200/s).
  */
 export const EXPORT_PAGE = 100;
+/** What a client is told to wait when the server's exports are all taken (each runs for seconds to minutes). */
+const EXPORTS_BUSY_RETRY_SECONDS = 5;
 
 interface Tree {
   [field: string]: Tree;
@@ -159,6 +161,8 @@ function drained(out: Writable, res: http.ServerResponse): Promise<void> {
 
 /** The export route; answers false for any other path. `admit` is the server's per-principal rate and concurrency cap. */
 export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = () => ({ ok: true, release: () => {} })) {
+  /** Exports in flight on this server, every principal's (server.maxConcurrentExports). */
+  let inFlight = 0;
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<boolean> => {
     const m = ROUTE.exec(url.pathname);
     if (!m) return false;
@@ -198,9 +202,27 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       const outcome = !res.writableFinished ? 'clientGone' : res.statusCode !== 200 ? 'refused' : tally.incomplete ? 'incomplete' : 'complete';
       gw.log.info({ requestId, format, role: viewer.role, status: res.statusCode, rows: tally.rows, outcome }, 'export');
     });
+    const serverMax = gw.config.server.maxConcurrentExports;
+    if (inFlight >= serverMax) {
+      admission.release();
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(EXPORTS_BUSY_RETRY_SECONDS) });
+      res.end(
+        JSON.stringify({
+          errors: [
+            {
+              message: `This server runs ${serverMax} exports at once, every caller's together; retry in ${EXPORTS_BUSY_RETRY_SECONDS} s`,
+              extensions: { code: 'EXPORTS_BUSY', max: serverMax, retryAfterSeconds: EXPORTS_BUSY_RETRY_SECONDS },
+            },
+          ],
+        }),
+      );
+      return true;
+    }
+    inFlight++;
     try {
       await stream(viewer, apollo);
     } finally {
+      inFlight--;
       admission.release();
     }
     return true;

@@ -33,6 +33,8 @@ beforeAll(async () => {
     log: logged.log,
     configPatch: (raw) => {
       raw.access.policyFile = policyFile;
+      // Five exports at once on this server, every caller's together.
+      raw.server.maxConcurrentExports = 5;
       raw.auth.apiKeys.push({ name: 'test-resources-serial', role: 'serial_admin', sha256: hashApiKey(SERIAL_KEY) });
     },
   });
@@ -199,6 +201,49 @@ describe('concurrent exports of one principal', () => {
     const again = await Promise.all([1, 2, 3, 4].map(() => fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': key } })));
     expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     await Promise.all(again.map((r) => r.arrayBuffer()));
+  });
+});
+
+describe('concurrent exports of many principals', () => {
+  it('are capped for the server as a whole: past it a 503 EXPORTS_BUSY before any work, and the places come back', async () => {
+    world.support.setFaults({ latencyMs: 1000 });
+    const slow = (key: string) =>
+      new Promise<{ req: http.ClientRequest; status: number }>((resolve, reject) => {
+        const req = http.get(`${world.url}/export/customers.ndjson?fields=id,supportRequesters.id`, { headers: { 'x-api-key': key } }, (res) =>
+          resolve({ req, status: res.statusCode ?? 0 }),
+        );
+        req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+      });
+    const running: Array<{ req: http.ClientRequest; status: number }> = [];
+    try {
+      // Two principals, each within its own cap (admin 4, the serial admin 1): the server's five.
+      for (let i = 0; i < 4; i++) running.push(await slow(apiKeyFor('admin')));
+      running.push(await slow(SERIAL_KEY));
+      expect(running.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      world.reset();
+      const third = await fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': apiKeyFor('analyst') } });
+      expect(third.status).toBe(503);
+      expect(third.headers.get('retry-after')).toBe('5');
+      expect(await third.json()).toEqual({
+        errors: [
+          {
+            message: "This server runs 5 exports at once, every caller's together; retry in 5 s",
+            extensions: { code: 'EXPORTS_BUSY', max: 5, retryAfterSeconds: 5 },
+          },
+        ],
+      });
+      expect(world.idmapCalls).toEqual([]);
+      expect(world.calls.calls).toEqual([]);
+    } finally {
+      for (const r of running) r.req.destroy();
+      world.support.setFaults({});
+    }
+    // The refused principal's own place was given back, and the vanished clients' places are free again.
+    await until(async () => {
+      const r = await fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': apiKeyFor('analyst') } });
+      await r.arrayBuffer();
+      return r.status === 200;
+    }, 'an export admitted again');
   });
 });
 
