@@ -197,11 +197,18 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
     }
     /** Rows handed to the response, and whether the export ended with its `_error` line. */
     const tally = { rows: 0, incomplete: false };
-    // One line per export, once its connection is done, saying how it ended (counts only: no filter, values or ids).
+    let closed = false;
+    /** The connection closed before the response was written whole (read then: writing to it afterwards is a no-op that may count as finished). */
+    let gone = false;
     res.once('close', () => {
-      const outcome = !res.writableFinished ? 'clientGone' : res.statusCode !== 200 ? 'refused' : tally.incomplete ? 'incomplete' : 'complete';
-      gw.log.info({ requestId, format, role: viewer.role, status: res.statusCode, rows: tally.rows, outcome }, 'export');
+      closed = true;
+      gone = !res.writableFinished;
     });
+    /** One line per export, once its work has stopped and its connection is done, saying how it ended (counts only: no filter, values or ids). */
+    const logEnd = () => {
+      const outcome = gone ? 'clientGone' : res.statusCode !== 200 ? 'refused' : tally.incomplete ? 'incomplete' : 'complete';
+      gw.log.info({ requestId, format, role: viewer.role, status: res.statusCode, rows: tally.rows, outcome }, 'export');
+    };
     const serverMax = gw.config.server.maxConcurrentExports;
     if (inFlight >= serverMax) {
       admission.release();
@@ -216,6 +223,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           ],
         }),
       );
+      res.once('close', logEnd);
       return true;
     }
     inFlight++;
@@ -224,6 +232,8 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
     } finally {
       inFlight--;
       admission.release();
+      if (closed) logEnd();
+      else res.once('close', logEnd);
     }
     return true;
 
