@@ -9,9 +9,9 @@
  * Each page is an ordinary GraphQL operation (`customersConnection` with the fields asked) run
  * by the caller's role's Apollo Server: the same schema (a field the role cannot select is the
  * same validation error), masking, row scope, limits and PII audit as any query, by
- * construction. The filter is planned once per export; pages are written as they come, waiting
- * for the client (or the gzip stream) to drain before the next page is asked for, so an export
- * of any size holds one page in memory. Gzip when the client accepts it.
+ * construction. The filter is planned once per export; the next page is computed while one is
+ * written, and no further one until the client (or the gzip stream) has drained it, so an export
+ * of any size holds at most two pages of rows in memory. Gzip when the client accepts it.
  *
  * Errors before the first row are answered as JSON errors with a status; a failure after rows
  * went out ends the stream with a last line/row saying so (the client resumes from the last cursor).
