@@ -141,6 +141,27 @@ describe('a walk whose first page failed', () => {
   });
 });
 
+describe('a row-scoped walk whose first page failed', () => {
+  it("never answers customers outside the caller's scope on its next page", async () => {
+    const sales = { 'x-api-key': apiKeyFor('sales') };
+    const PAGE = 'query($f: CustomerFilter, $after: String) { customersConnection(first: 200, filter: $f, after: $after) { totalCount edges { node { id } } } }';
+    const scoped = (await world.query('{ customersConnection(first: 200) { totalCount edges { cursor node { id } } } }', undefined, sales)).body.data.customersConnection;
+    const everyone = (await world.query('{ customersConnection(first: 1) { totalCount } }')).body.data.customersConnection.totalCount;
+    expect(scoped.totalCount).toBeLessThan(everyone);
+    expect(scoped.totalCount).toBeLessThanOrEqual(200); // one page holds the whole scope
+    const mine = new Set<string>(scoped.edges.map((e: { node: { id: string } }) => e.node.id));
+    world.support.setFaults({ failRate: 1 });
+    try {
+      expect((await world.query(PAGE, { f: OPEN_TICKETS }, sales)).body.errors?.[0]?.extensions?.code).toMatch(/^SOURCE_/);
+    } finally {
+      world.support.setFaults({});
+    }
+    const later = (await world.query(PAGE, { f: OPEN_TICKETS, after: scoped.edges[0].cursor }, sales)).body.data.customersConnection;
+    expect(later.totalCount).toBeLessThanOrEqual(scoped.totalCount);
+    for (const e of later.edges) expect(mine.has(e.node.id)).toBe(true);
+  });
+});
+
 describe('the log line an export ends with', () => {
   it('says it completed, with the rows it sent, as counts only', async () => {
     logged.lines.length = 0;
