@@ -42,6 +42,8 @@ export interface LinkStats {
   refusedOverShared: number;
   refusedConflict: number;
   orphans: number;
+  /** Records that left their customer because no current shared value tied them to it any more (`detach.ts`). */
+  recordsUntied: number;
   candidatesCreated: number;
   /** Open review candidates settled because their two customers became one (`writes.ts`, at the end of a run). */
   candidatesSuperseded: number;
@@ -56,6 +58,7 @@ export const emptyLinkStats = (): LinkStats => ({
   refusedOverShared: 0,
   refusedConflict: 0,
   orphans: 0,
+  recordsUntied: 0,
   candidatesCreated: 0,
   candidatesSuperseded: 0,
 });

@@ -40,6 +40,7 @@ import { loadWeights, modelOf, roundWeight, type MatchModel, type WeightsFile } 
 import { beginChance, cancelChance, endChance, storeChance, withChance, type ChancePlan, type StoreChance } from './probabilistic/store-chance';
 import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
+import { detachUntied, emptyReleased, noteReleased, type Released } from './detach';
 import { StaleResolutionError, latestDecision, supersedeJoinedCandidates } from './writes';
 
 export interface ResolveOptions {
@@ -117,6 +118,7 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   const tiers = opts.tiers ?? 'all';
   // u counted while the rules link (it needs no customer), on the core linking leaves idle.
   let chance: ChancePlan | undefined;
+  const untied = emptyReleased();
   try {
     return await oneAtATime(store, opts.lease, (lease) =>
       withBulkSettings(store.db, () =>
@@ -136,7 +138,7 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
             const preparer = startPreparer();
             try {
               for (const c of opts.connectors)
-                await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers, restage);
+                await scanSource(store, lease, c, opts.rules, opts.pageSize ?? DEFAULT_SCAN_PAGE, stats, progress, bulk, preparer, staged, bulkIdentifiers, restage, untied);
             } finally {
               await preparer.close();
             }
@@ -146,6 +148,7 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
           async (stats) => {
             if (tiers === 'none') return;
             if (tiers === 'all') chance = await beginStoreChance(store, opts.rules, Boolean(opts.recompare));
+            await detach(store, lease, opts.rules, untied, stats);
             await linkPending(
               store,
               lease,
@@ -223,6 +226,7 @@ export async function resolveRecords(opts: {
   const store = storeOf(opts);
   const bySource = new Map<SourceName, ScannedRecord[]>();
   for (const r of opts.records) if (r) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  const untied = emptyReleased();
   return oneAtATime(store, opts.lease, (lease) =>
     run(
       store,
@@ -232,9 +236,12 @@ export async function resolveRecords(opts: {
         // record deleted meanwhile would otherwise get its loaded features back when the load ends.
         await finishIdentifierBulkLoad(store.db);
         if (opts.rules.probabilistic) await finishBulkLoad(store.db);
-        for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats);
+        for (const [source, list] of bySource) await stageRecords(store, lease, source, list, opts.rules, stats, undefined, false, undefined, undefined, false, untied);
       },
-      (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),
+      async (stats) => {
+        await detach(store, lease, opts.rules, untied, stats);
+        await linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats);
+      },
       // Never counts u and the prior (seconds of CPU on a large store, in the gateway's process, while a sender waits): the next full run does.
       (stats) => probabilisticTier(store, lease, opts.rules, stats, undefined, false, false),
     ),
@@ -367,6 +374,7 @@ async function scanSource(
   bulkRecords: boolean,
   /** `ResolveOptions.restage`: unchanged records' match features are checked too. */
   restage: boolean,
+  untied: Released,
 ) {
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
@@ -398,7 +406,7 @@ async function scanSource(
       asked = scan(next);
       asked.catch(() => undefined);
     }
-    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged, group, restage);
+    await stageRecords(store, lease, connector.name, page.records, rules, stats, next, bulk, staged, group, restage, untied);
     progress?.tick(stats.recordsRead - before);
     if (page.done || next === undefined) await group?.flush();
     if (page.done) return progress?.done();
@@ -422,6 +430,8 @@ async function stageRecords(
   /** Given on a first resolution: the page is held and written with others (staged-pages.ts). */
   group?: StagedPages,
   restage = false,
+  /** What this page let go of: checked by `detachUntied` before linking. */
+  untied?: Released,
 ) {
   const ids = staged ? records.filter((r) => staged.mayHave(source, r.recordId)).map((r) => r.recordId) : records.map((r) => r.recordId);
   // Records that may have been staged are read as stored: the pages held are written first, and read by record.
@@ -431,6 +441,7 @@ async function stageRecords(
   }
   const stored = ids.length ? await store.storedRecords(source, ids) : new Map();
   const changes = stagePage(source, records, stored, rules, new Date().toISOString(), stats, restage);
+  if (untied) noteReleased(untied, changes, stored, rules);
   stats.recordsReadBySource[source] = (stats.recordsReadBySource[source] ?? 0) + records.length;
   if (cursor !== undefined) changes.cursor = cursor;
   // One turn of the event loop before the page is written: a next page that a source behind HTTP
@@ -460,6 +471,12 @@ async function stageRecords(
   }
   await store.applyScanChanges(changes, features);
   if (staged) for (const r of records) staged.add(source, r.recordId);
+}
+
+/** Undoes the links of `customers` no shared value supports any more (`detach.ts`); the records it lets go are pending. */
+async function detach(store: IdMapStore, lease: Lease, rules: IdentityRules, released: Released, stats: ResolveStats) {
+  if (!released.customers.size && !released.values.size) return;
+  stats.recordsUntied += await detachUntied(store.db, rules, released, new Date().toISOString(), () => lease.ensureHeld());
 }
 
 /** Links every pending record, sources in `order` first, then any other source with pending records. */

@@ -320,7 +320,7 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect(await t.db('idmap_source_records').whereNull('customer_id').count({ n: '*' })).toEqual([{ n: 0 }]);
   });
 
-  it('ends the old identifier on a rebind, logs unbind and bind, and never moves the record silently', async () => {
+  it('ends the old identifier on a rebind, logs unbind and bind, and moves a record its change untied only with an unlink and a link', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com' }, { name: '王芳' })]);
     const orders = new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' })]);
     const other = new FakeSource('support', [rec('support', '9', { phone: '13733334444', email: 'zhao@qq.com' }, { name: '赵敏' })]);
@@ -340,17 +340,141 @@ describe(`Identity resolution (${testEngine})`, () => {
       ['link', wang],
       ['unbind', wang],
       ['bind', wang],
+      ['unlink', wang],
+      ['link', zhao],
     ]);
-    // It shares nothing with its customer any more, and Zhao looks like someone else: it stays, flagged for review.
-    expect(await owners('orders:501', 'support:9')).toEqual([wang, zhao]);
-    expect((await candidates()).map((c) => c.reason).sort()).toEqual(['conflict', 'orphan']);
-    const history = (await store.identifiersByCustomerIds([wang as string], { history: true }))[0].filter((i) => i.recordId === '501');
+    // It shares nothing with Wang any more and carries Zhao's number: where a fresh resolution of the same data puts it.
+    expect(await owners('orders:501', 'support:9')).toEqual([zhao, zhao]);
+    expect(await candidates()).toEqual([]);
+    const history = (await store.identifiersByCustomerIds([zhao as string], { history: true }))[0].filter((i) => i.recordId === '501');
     expect(history.map((i) => [i.value, i.validTo])).toEqual(
       expect.arrayContaining([
         ['+8613911112222', '2024-04-01T00:00:00.000Z'],
         ['+8613733334444', null],
       ]),
     );
+  });
+
+  describe('a store built change by change ends where a fresh resolution of the same data does', () => {
+    /** Record → customer, as pairs of records sharing one: comparable across stores. */
+    async function partition(db: typeof t.db): Promise<string[]> {
+      const rows: Array<{ source: string; record_id: string; customer_id: string | null }> = await db('idmap_source_records')
+        .whereNull('deleted_at')
+        .select('source', 'record_id', 'customer_id');
+      const byCustomer = new Map<string, string[]>();
+      for (const r of rows)
+        byCustomer.set(r.customer_id ?? `none:${r.record_id}`, [...(byCustomer.get(r.customer_id ?? `none:${r.record_id}`) ?? []), `${r.source}:${r.record_id}`]);
+      return [...byCustomer.values()].map((g) => g.sort().join(' ')).sort();
+    }
+    /** The same final records resolved into an empty store. */
+    async function fresh(...feeds: FakeSource[]): Promise<string[]> {
+      const other = await freshDatabase('idmap_fresh');
+      try {
+        await migrateLatest(other.db);
+        await resolve({ db: other.db, connectors: feeds, rules });
+        return await partition(other.db);
+      } finally {
+        await other.drop();
+      }
+    }
+    const LATER = '2024-04-01T00:00:00.000Z';
+
+    it('a recycled number: the old holder gives it up after the new holder got it, and the new holder leaves the old one', async () => {
+      // Wang's WeChat follower carries his member number and an old mobile; Zhao's shop account gets that number later.
+      const wang = rec('crm', 'C1', { phone: '13911112222', member: 'M10000001' }, { name: '王芳' });
+      const follower = rec('scrm', 'oA', { member: 'M10000001', phone: '13733334444' });
+      const crm = new FakeSource('crm', [wang]);
+      const scrm = new FakeSource('scrm', [follower]);
+      const orders = new FakeSource('orders', []);
+      await resolve({ store, connectors: [crm, scrm, orders], rules });
+
+      const zhaoShop = rec('orders', '700', { phone: '13733334444' }, undefined, LATER);
+      const followerNow = rec('scrm', 'oA', { member: 'M10000001', phone: '13655556666' }, undefined, LATER);
+      orders.put(zhaoShop);
+      await resolveRecords({ store, rules, records: [zhaoShop] }); // while Wang's follower still carries it: one customer, as a fresh run would say then
+      expect(new Set(await owners('crm:C1', 'scrm:oA', 'orders:700')).size).toBe(1);
+      scrm.put(followerNow);
+      const stats = await resolveRecords({ store, rules, records: [followerNow] });
+
+      const [w, f, z] = await owners('crm:C1', 'scrm:oA', 'orders:700');
+      expect(f).toBe(w);
+      expect(z).not.toBe(w);
+      expect(stats.recordsUntied).toBe(1);
+      expect((await events({ source: 'orders', record_id: '700' })).map((e) => [e.action, e.actor, e.customer_id])).toEqual([
+        ['link', 'rule:phone', w],
+        ['unlink', 'rule:scan', w],
+        ['create', 'rule:new-record', z],
+      ]);
+      expect(await partition(t.db)).toEqual(await fresh(new FakeSource('crm', [wang]), new FakeSource('scrm', [followerNow]), new FakeSource('orders', [zhaoShop])));
+    });
+
+    it('a number refused because a third record carried it joins its other carriers once that record gives it up', async () => {
+      const wang = rec('crm', 'C1', { phone: '13733334444' }, { name: '王芳' });
+      const crm = new FakeSource('crm', [wang]);
+      const support = new FakeSource('support', [rec('support', '9', { email: 'zhao@qq.com' }, { name: '赵敏' })]);
+      const orders = new FakeSource('orders', []);
+      await resolve({ store, connectors: [crm, support, orders], rules });
+
+      // Zhao's helpdesk profile and shop account take the number while Wang's contact still carries it: the names differ, refused.
+      const zhao = rec('support', '9', { email: 'zhao@qq.com', phone: '13733334444' }, { name: '赵敏' }, LATER);
+      const shop = rec('orders', '800', { phone: '13733334444' }, undefined, LATER);
+      support.put(zhao);
+      orders.put(shop);
+      await resolveRecords({ store, rules, records: [zhao, shop] });
+      expect(new Set(await owners('crm:C1', 'support:9', 'orders:800')).size).toBe(3);
+
+      const wangNow = rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' }, '2024-04-02T00:00:00.000Z');
+      crm.put(wangNow);
+      await resolveRecords({ store, rules, records: [wangNow] });
+      const [w, z, s] = await owners('crm:C1', 'support:9', 'orders:800');
+      expect(s).toBe(z);
+      expect(w).not.toBe(z);
+      expect(await partition(t.db)).toEqual(await fresh(new FakeSource('crm', [wangNow]), new FakeSource('support', [zhao]), new FakeSource('orders', [shop])));
+    });
+
+    it('a deleted record that was the only tie between two others leaves them apart, in either order of the changes', async () => {
+      const contact = rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com' }, { name: '王芳' });
+      const shop = rec('orders', '501', { phone: '13911112222' });
+      const ticket = rec('support', '9', { email: 'wang@qq.com' }, { name: '王芳' });
+      const gone = { source: 'crm' as const, recordId: 'C1', updatedAt: LATER, deleted: true, identifiers: [] };
+      const shopNow = rec('orders', '501', { phone: '13911112222', email: 'shop501@163.com' }, undefined, LATER);
+      const results: string[][] = [];
+      for (const order of [
+        [gone, shopNow],
+        [shopNow, gone],
+      ]) {
+        await t.drop();
+        t = await freshDatabase('idmap_resolve');
+        await migrateLatest(t.db);
+        store = createIdMapStore(t.db);
+        await resolve({ store, connectors: [new FakeSource('crm', [contact]), new FakeSource('orders', [shop]), new FakeSource('support', [ticket])], rules });
+        expect(new Set(await owners('crm:C1', 'orders:501', 'support:9')).size).toBe(1);
+        for (const r of order) await resolveRecords({ store, rules, records: [r] });
+        results.push(await partition(t.db));
+      }
+      expect(results[0]).toEqual(['orders:501', 'support:9']);
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0]).toEqual(await fresh(new FakeSource('orders', [shopNow]), new FakeSource('support', [ticket])));
+    });
+
+    it('keeps a customer a steward shaped: a record linked by hand stays, flagged as an orphan', async () => {
+      const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' })]);
+      const orders = new FakeSource('orders', [rec('orders', '501', { phone: '13800001111' })]);
+      await resolve({ store, connectors: [crm, orders], rules });
+      await store.linkRecords({
+        a: { source: 'crm', recordId: 'C1' },
+        b: { source: 'orders', recordId: '501' },
+        actor: 'user:steward',
+        reason: 'same person, confirmed by phone',
+      });
+      const [w] = await owners('crm:C1');
+      const changed = rec('crm', 'C1', { phone: '13922223333' }, { name: '王芳' }, LATER);
+      crm.put(changed);
+      const stats = await resolveRecords({ store, rules, records: [changed] });
+      expect(stats.recordsUntied).toBe(0);
+      expect(await owners('crm:C1', 'orders:501')).toEqual([w, w]);
+      expect((await candidates()).map((c) => c.reason)).toContain('orphan');
+    });
   });
 
   it('unlinks a record the source deleted', async () => {
