@@ -17,7 +17,7 @@
  *
  * The stream is applied through the incremental paths: `resolveRecords` (what a webhook's
  * notification runs, `--batch` records per notification) or `resolve` over the changed records
- * (`--via scan`: a source's feed moves on, `--batch` records per run). Each order (`--orders`,
+ * (`--via scan`: a source's feed moves on, `--batch` records per run, each stamped after the records before it). Each order (`--orders`,
  * the stream shuffled by its own seed) builds its own store; a store resolved from scratch over
  * the final data is the reference. The report counts record pairs one store puts in one
  * customer and the other does not, and of them how many are one person (the world's truth).
@@ -241,6 +241,7 @@ async function main() {
   const records = [...latest.values()];
   const names = [...new Set(records.map((r) => r.source))];
   const split = splitWorld(records, truth, streamSeed);
+  const newest = records.reduce((m, r) => (r.updatedAt > m ? r.updatedAt : m), '');
   if (keep) fs.writeFileSync(path.join(dataDir, 'incremental-split.json'), JSON.stringify(split));
 
   let stores = 0;
@@ -280,7 +281,7 @@ async function main() {
   const scratch = await newStore();
   await resolve({ db: scratch.db, connectors: [...feeds(split.final).values()], rules });
   const reference = await partitionOf(scratch.db);
-  if (!keep) await scratch.drop();
+  await (keep ? scratch.db.destroy() : scratch.drop());
 
   const incremental: Array<Map<string, string>> = [];
   for (let o = 0; o < orders; o++) {
@@ -289,13 +290,15 @@ async function main() {
     await resolve({ db: s.db, connectors: [...live.values()], rules });
     const stream = shuffled(split.stream, rng(streamSeed * 1000 + o + 1));
     for (let i = 0; i < stream.length; i += batch) {
-      const part = stream.slice(i, i + batch);
+      // A feed pages by time after its cursor: a change a scan is to find is stamped after every record before it.
+      const at = new Date(Date.parse(newest) + (i + 1) * 1000).toISOString();
+      const part = stream.slice(i, i + batch).map((c) => (via === 'scan' ? { ...c, record: { ...c.record, updatedAt: at } } : c));
       for (const c of part) live.get(c.record.source)!.put(c.record);
       if (via === 'scan') await resolve({ db: s.db, connectors: [...live.values()], rules });
       else await resolveRecords({ db: s.db, rules, records: part.map((c) => c.record) });
     }
     incremental.push(await partitionOf(s.db));
-    if (!keep) await s.drop();
+    await (keep ? s.db.destroy() : s.drop());
   }
 
   const kinds: Record<string, number> = {};
