@@ -21,6 +21,7 @@ export const T = {
   candidates: 'idmap_review_candidates',
   decisions: 'idmap_manual_decisions',
   locks: 'idmap_locks',
+  feedKeys: 'idmap_feed_keys',
 } as const;
 
 export type CustomerStatus = 'active' | 'merged';

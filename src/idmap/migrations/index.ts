@@ -25,6 +25,7 @@ import * as candidateMatchWeight from './20261203000300_candidate_match_weight';
 import * as matchPrior from './20261204000100_match_prior';
 import * as webhookEventApplied from './20261205000100_webhook_event_applied';
 import * as sourceNameWidth from './20261205000200_source_name_width';
+import * as feedKey from './20261205000300_feed_key';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -48,4 +49,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261204000100_match_prior', matchPrior],
   ['20261205000100_webhook_event_applied', webhookEventApplied],
   ['20261205000200_source_name_width', sourceNameWidth],
+  ['20261205000300_feed_key', feedKey],
 ];
