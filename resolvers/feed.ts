@@ -12,7 +12,7 @@ const notOverHttp = () => badUserInput('subscriptions are served over Server-Sen
 export const feedResolvers = {
   Subscription: {
     customerChanged: {
-      subscribe: (_: unknown, args: { ids?: string[] | null; kinds?: CustomerChangeKind[] | null }, ctx: Context) => {
+      subscribe: (_: unknown, args: { ids?: string[] | null; kinds?: CustomerChangeKind[] | null; after?: string | null }, ctx: Context) => {
         const feed = feedOf(ctx);
         if (!feed) throw notOverHttp();
         return feed.subscribe(args);

@@ -101,6 +101,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The change feed at /graphql/stream (src/feed/): how far back a reconnecting reader is replayed what it missed. */
+    feed: z
+      .object({
+        /** Link-log entries behind the log's end a reader may resume from at most. */
+        replayMaxChanges: z.number().int().min(0).max(1_000_000).default(10_000),
+        /** Minutes back a reader may resume from at most. */
+        replayMaxAgeMinutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 60)
+          .default(60),
+      })
+      .strict()
+      .prefault({}),
     /** When present, `start` seeds the demo world and runs the support and SCRM stand-ins itself. */
     demo: z
       .object({

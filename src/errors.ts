@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'CONFLICT'
   | 'SOURCE_NOT_CONFIGURED'
-  | 'ONEID_UNAVAILABLE';
+  | 'ONEID_UNAVAILABLE'
+  | 'CHANGES_MISSED';
 
 export const SOURCE_ERROR_CODES = ['SOURCE_UNAVAILABLE', 'SOURCE_TIMEOUT', 'SOURCE_BAD_RESPONSE'] as const;
 export type SourceErrorCode = (typeof SOURCE_ERROR_CODES)[number];
@@ -68,6 +69,13 @@ export function bounded(message: string): string {
 /** `node`: the value in the query at fault (a literal argument), for the error's `locations`. */
 export const badUserInput = (message: string, detail?: Record<string, unknown>, node?: ASTNode) =>
   new GraphQLError(bounded(message), { nodes: node, extensions: { code: 'BAD_USER_INPUT', ...(detail ?? {}) } });
+
+/** A change feed resumed from too far back (src/feed/replay.ts): what happened in between is not replayed. */
+export const changesMissed = (detail: Record<string, unknown>) =>
+  new GraphQLError(
+    'Some changes since the event id to resume after were missed: it is older than the replay window. Read again what you keep (Customer.linkHistory); the stream carries on from here',
+    { extensions: { code: 'CHANGES_MISSED', ...detail } },
+  );
 
 export const notFound = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'NOT_FOUND' } });
 

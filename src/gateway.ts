@@ -162,7 +162,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     embeds: new Map([['TimelineEvent.id', 'recordId']]),
     log,
   });
-  const feed = createHub({ db: oneidDb, log, options: opts.feed });
+  const feed = createHub({
+    db: oneidDb,
+    log,
+    options: { replayMaxChanges: config.feed.replayMaxChanges, replayMaxAgeMs: config.feed.replayMaxAgeMinutes * 60_000, ...opts.feed },
+  });
   const apollos = new Map<string, ApolloServer<Context>>();
   // In subgraph mode a router composes each role's schema with other subgraphs (src/federation/).
   const maxIdsOf = (role: string) => Math.min(access.policy.roles.get(role)!.limits.maxIds, config.limits.maxIds);

@@ -34,6 +34,8 @@ const PUBLIC_CODES = new Set([
   'ONEID_UNAVAILABLE',
   // The client went away mid-request (src/errors.ts requestAborted): its work stopped; not an unexpected error.
   'REQUEST_ABORTED',
+  // A change feed resumed from outside its replay window (src/feed/replay.ts).
+  'CHANGES_MISSED',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',

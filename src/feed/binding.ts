@@ -6,7 +6,8 @@
 import type { CustomerChange, CustomerChangeKind } from './changes';
 
 export interface FeedSubscriber {
-  subscribe(args: { ids?: readonly string[] | null; kinds?: readonly CustomerChangeKind[] | null }): Promise<AsyncIterable<unknown>>;
+  /** `after`: the event id to resume after (the `after` argument; the stream's Last-Event-ID header, when sent, wins). */
+  subscribe(args: { ids?: readonly string[] | null; kinds?: readonly CustomerChangeKind[] | null; after?: string | null }): Promise<AsyncIterable<unknown>>;
 }
 
 const bound = new WeakMap<object, FeedSubscriber>();

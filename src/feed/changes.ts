@@ -19,6 +19,7 @@ import type { SourceRecordKey } from '../idmap/types';
 import type { Logger } from '../observability/logger';
 import { safeError } from '../observability/scrub';
 import { createRepeatFilter } from '../observability/repeats';
+import { MAX_PENDING, type FeedPosition } from './position';
 
 export const CUSTOMER_CHANGE_KINDS = ['CREATED', 'LINKED', 'UNLINKED', 'MERGED', 'SPLIT', 'UPDATED'] as const;
 export type CustomerChangeKind = (typeof CUSTOMER_CHANGE_KINDS)[number];
@@ -47,6 +48,8 @@ export interface CustomerChange {
   recordCount: number;
   actor: string;
   at: string;
+  /** Where a reader who has had this change stands in the log (its SSE event id, sealed). */
+  position: FeedPosition;
 }
 
 function recordsOf(row: DbLinkEventRow): SourceRecordKey[] {
@@ -74,7 +77,19 @@ export function changeOf(row: DbLinkEventRow): CustomerChange | null {
     recordCount: records.length,
     actor: row.actor,
     at: fromDbTime(row.at),
+    position: { cursor: Number(row.id), pending: [] },
   };
+}
+
+/** The changes of link-log rows, in the order given, each placed where `placeOf` says. */
+export function changesOf(rows: readonly DbLinkEventRow[], placeOf: (row: DbLinkEventRow) => FeedPosition): CustomerChange[] {
+  const out: CustomerChange[] = [];
+  for (const r of rows) {
+    if (!FEED_ACTIONS.includes(r.action)) continue;
+    const c = changeOf(r);
+    if (c) out.push({ ...c, position: placeOf(r) });
+  }
+  return out;
 }
 
 export interface PollerOptions {
@@ -121,7 +136,49 @@ function fillGaps(gaps: readonly Gap[], found: readonly number[]): Gap[] {
   return left;
 }
 
+/** The ids a poller still waits for (its gaps, see `Poller.position`), without listing ranges out whole. */
+export interface GapIds {
+  has(id: number): boolean;
+  /** At most `max` of the ids in (`after`, `upTo`], the newest, ascending. */
+  between(after: number, upTo: number, max: number): number[];
+  /** The newest `n`, ascending. */
+  newest(n: number): number[];
+}
+
+function gapIds(gaps: readonly Gap[]): GapIds {
+  const between = (after: number, upTo: number, max: number): number[] => {
+    const out: number[] = [];
+    for (let i = gaps.length - 1; i >= 0 && out.length < max; i--) {
+      const g = gaps[i];
+      for (let id = Math.min(g.to, upTo); id >= Math.max(g.from, after + 1) && out.length < max; id--) out.push(id);
+    }
+    return out.reverse();
+  };
+  return {
+    has(id) {
+      let lo = 0;
+      let hi = gaps.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (id < gaps[mid].from) hi = mid - 1;
+        else if (id > gaps[mid].to) lo = mid + 1;
+        else return true;
+      }
+      return false;
+    },
+    between,
+    newest: (n) => between(0, Number.MAX_SAFE_INTEGER, n),
+  };
+}
+
 export interface Poller {
+  /**
+   * How far the poller has read: every id up to `cursor` was reported to the subscriptions open
+   * then, except the ids skipped over in `gaps`, which will be reported to those open when they
+   * appear. Read in the same tick as a subscription is added or switched to live, it is the seam
+   * between what a replay must read and what the poller will still deliver.
+   */
+  position(): { cursor: number; gaps: GapIds };
   /**
    * Starts polling from the log's current end; resolves once that end is known (changes after it will
    * be reported, and so will rows below it that commit later).
@@ -159,21 +216,21 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
           .limit(opts.batch)
           .select('*')
       : [];
-    if (late.length)
-      gaps = fillGaps(
-        gaps,
-        late.map((r) => Number(r.id)),
-      );
+    // Each change is placed where a reader stands once it has it: late rows first (the cursor stays), then new rows in id order.
+    const place = (): FeedPosition => ({ cursor, pending: gaps.length ? gapIds(gaps).newest(MAX_PENDING) : [] });
+    const placed = new Map<DbLinkEventRow, FeedPosition>();
+    for (const r of late) {
+      gaps = fillGaps(gaps, [Number(r.id)]);
+      placed.set(r, place());
+    }
     for (const r of rows) {
       const id = Number(r.id);
       if (id > cursor + 1) gaps.push({ from: cursor + 1, to: id - 1, since: now });
       cursor = id;
+      placed.set(r, place());
     }
     if (gaps.length > MAX_GAPS) gaps = gaps.slice(-MAX_GAPS);
-    const changes = [...late, ...rows]
-      .filter((r) => FEED_ACTIONS.includes(r.action))
-      .map(changeOf)
-      .filter((c): c is CustomerChange => c !== null);
+    const changes = changesOf([...late, ...rows], (r) => placed.get(r)!);
     if (changes.length) await opts.onChanges(changes);
     return rows.length >= opts.batch || late.length >= opts.batch;
   };
@@ -196,6 +253,7 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
     get running() {
       return running;
     },
+    position: () => ({ cursor, gaps: gapIds(gaps.slice()) }),
     start() {
       if (running) return started!;
       running = true;

@@ -11,6 +11,8 @@ import type { Knex } from 'knex';
 import type { Logger } from '../observability/logger';
 import { safeError } from '../observability/scrub';
 import { createLinkEventPoller, type CustomerChange, type CustomerChangeKind } from './changes';
+import { createReplays, type Resume } from './replay';
+import { MAX_PENDING } from './position';
 
 export interface FeedOptions {
   /** Pause between polls of the link log while anyone listens (the feed's latency). */
@@ -26,6 +28,13 @@ export interface FeedOptions {
    * stream's keep-alive comments would otherwise pile up behind it forever.
    */
   stallTimeoutMs: number;
+  /**
+   * A reader resuming from an event id is replayed what it missed only from this far back: at most
+   * this many link-log entries behind the log's end...
+   */
+  replayMaxChanges: number;
+  /** ...and none older than this. Further back, its first event says changes were missed (CHANGES_MISSED). */
+  replayMaxAgeMs: number;
 }
 
 export const DEFAULT_FEED_OPTIONS: FeedOptions = {
@@ -34,12 +43,20 @@ export const DEFAULT_FEED_OPTIONS: FeedOptions = {
   bufferSize: 256,
   maxSubscriptionsPerPrincipal: 4,
   stallTimeoutMs: 5 * 60_000,
+  replayMaxChanges: 10_000,
+  replayMaxAgeMs: 60 * 60_000,
 };
 
 export interface Delivery {
   change: CustomerChange;
   /** Changes this subscription dropped just before this one, its reader being too slow. */
   dropped: number;
+}
+
+/** The first event of a resumed stream whose reader's place was outside the replay window: it carries on from `position`. */
+export interface MissedDelivery {
+  missed: true;
+  position: CustomerChange['position'];
 }
 
 export interface FeedFilter {
@@ -85,10 +102,15 @@ export interface SubscriptionStats {
   delivered: number;
 }
 
-class FeedSubscription implements AsyncIterableIterator<Delivery> {
+export class FeedSubscription implements AsyncIterableIterator<Delivery | MissedDelivery> {
   private queue: CustomerChange[] = [];
   private dropped = 0;
   private wake: (() => void) | null = null;
+  private roomWaiters: Array<() => void> = [];
+  /** While a resumed subscription replays the log, the poller's deliveries are not its own (replay.ts reads them). */
+  replaying = false;
+  /** Told first: this reader's place was outside the replay window. */
+  private missed: MissedDelivery | null = null;
   /** The ids asked for, and the customers they were merged into since (`followed`: survivor → ids merged into it). */
   private readonly ids: Set<string> | undefined;
   private readonly followed = new Map<string, Set<string>>();
@@ -134,6 +156,23 @@ class FeedSubscription implements AsyncIterableIterator<Delivery> {
     if (!this.filter.ids!.has(survivor)) this.ids!.delete(survivor);
   }
 
+  /** Free places in the queue, once there is one (0 once closed): a replay reads no more than the reader has room for. */
+  async room(): Promise<number> {
+    while (!this.closed && this.queue.length >= this.capacity) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return this.closed ? 0 : this.capacity - this.queue.length;
+  }
+
+  private roomMade(): void {
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const f of w) f();
+  }
+
+  tellMissed(position: MissedDelivery['position']): void {
+    this.missed = { missed: true, position };
+    this.signal();
+  }
+
   push(changes: readonly CustomerChange[]): void {
     if (this.closed) return;
     for (const c of changes) {
@@ -161,11 +200,18 @@ class FeedSubscription implements AsyncIterableIterator<Delivery> {
     w?.();
   }
 
-  async next(): Promise<IteratorResult<Delivery>> {
+  async next(): Promise<IteratorResult<Delivery | MissedDelivery>> {
     for (;;) {
       if (this.closed) return { done: true, value: undefined };
+      if (this.missed && this.flow.open) {
+        const missed = this.missed;
+        this.missed = null;
+        this.flow.take();
+        return { done: false, value: missed };
+      }
       if (this.queue.length && this.flow.open) {
         const change = this.queue.shift()!;
+        this.roomMade();
         this.stats.queued = this.queue.length;
         this.stats.delivered++;
         this.flow.take();
@@ -180,18 +226,19 @@ class FeedSubscription implements AsyncIterableIterator<Delivery> {
     }
   }
 
-  async return(): Promise<IteratorResult<Delivery>> {
+  async return(): Promise<IteratorResult<Delivery | MissedDelivery>> {
     if (!this.closed) {
       this.closed = true;
       this.queue = [];
       this.stats.queued = 0;
       this.onClose(this);
       this.signal();
+      this.roomMade();
     }
     return { done: true, value: undefined };
   }
 
-  async throw(e?: unknown): Promise<IteratorResult<Delivery>> {
+  async throw(e?: unknown): Promise<IteratorResult<Delivery | MissedDelivery>> {
     await this.return();
     throw e;
   }
@@ -202,8 +249,19 @@ class FeedSubscription implements AsyncIterableIterator<Delivery> {
 }
 
 export interface Hub {
-  /** Opens a subscription; resolves once the feed knows where the log ends (later changes will be heard). */
-  subscribe(opts: { filter: FeedFilter; scope?: ScopeFilter; flow: Flow }): Promise<AsyncIterableIterator<Delivery> & { stats: SubscriptionStats }>;
+  /**
+   * Opens a subscription; resolves once the feed knows where the log ends (later changes will be heard).
+   * With `after` (an event id this feed gave), it first replays what was missed since (replay.ts);
+   * an `after` that is not an event id of this store's feed throws FeedPositionError.
+   */
+  subscribe(opts: {
+    filter: FeedFilter;
+    scope?: ScopeFilter;
+    flow: Flow;
+    after?: string;
+  }): Promise<AsyncIterableIterator<Delivery | MissedDelivery> & { stats: SubscriptionStats }>;
+  /** The SSE event id of a place in the log (sealed with the store's key). */
+  eventId(position: CustomerChange['position']): Promise<string>;
   /** Subscriptions open now. */
   size(): number;
   /** Each open subscription's queue length, drops and deliveries (its memory is `queued` changes at most `bufferSize`). */
@@ -217,23 +275,26 @@ export function createHub(deps: { db: Knex; log: Logger; options?: Partial<FeedO
   const options = { ...DEFAULT_FEED_OPTIONS, ...deps.options };
   const subs = new Set<FeedSubscription>();
 
+  /** One subscription's changes through its filter and row scope, into its queue: the same for live changes and replayed ones. */
+  const deliverTo = async (s: FeedSubscription, changes: readonly CustomerChange[]) => {
+    const wanted = changes.filter((c) => s.wants(c));
+    if (!wanted.length || !s.scope) return s.push(wanted);
+    try {
+      const seen = await s.scope(wanted);
+      s.push(wanted.flatMap((c, i) => (seen[i].customer ? [seen[i].other ? c : { ...c, otherCustomerId: null }] : [])));
+    } catch (e) {
+      deps.log.warn({ err: safeError(e), changes: wanted.length }, 'change feed: row scope could not be checked; changes dropped for a scoped subscription');
+      s.lose(wanted.length);
+    }
+  };
+
+  // The subscriptions are taken in the same tick as the poller's cursor moves (changes.ts): one added later replays up to it.
   const deliver = async (changes: CustomerChange[]) => {
-    await Promise.all(
-      [...subs].map(async (s) => {
-        const wanted = changes.filter((c) => s.wants(c));
-        if (!wanted.length || !s.scope) return s.push(wanted);
-        try {
-          const seen = await s.scope(wanted);
-          s.push(wanted.flatMap((c, i) => (seen[i].customer ? [seen[i].other ? c : { ...c, otherCustomerId: null }] : [])));
-        } catch (e) {
-          deps.log.warn({ err: safeError(e), changes: wanted.length }, 'change feed: row scope could not be checked; changes dropped for a scoped subscription');
-          s.lose(wanted.length);
-        }
-      }),
-    );
+    await Promise.all([...subs].filter((s) => !s.replaying).map((s) => deliverTo(s, changes)));
   };
 
   const poller = createLinkEventPoller({ db: deps.db, log: deps.log, intervalMs: options.pollIntervalMs, batch: options.pollBatch, onChanges: deliver });
+  const replays = createReplays({ db: deps.db, log: deps.log, poller, options, deliverTo });
 
   const closed = (s: FeedSubscription) => {
     subs.delete(s);
@@ -244,14 +305,23 @@ export function createHub(deps: { db: Knex; log: Logger; options?: Partial<FeedO
     options,
     size: () => subs.size,
     stats: () => [...subs].map((s) => ({ ...s.stats })),
-    async subscribe({ filter, scope, flow }) {
+    eventId: (position) => replays.eventId(position),
+    async subscribe({ filter, scope, flow, after }) {
+      // Where to resume from is settled before the subscription counts: a bad event id opens nothing.
+      const resume: Resume | null = after === undefined ? null : await replays.check(after);
       const s = new FeedSubscription(filter, scope, options.bufferSize, flow, closed);
+      s.replaying = resume?.kind === 'replay';
       subs.add(s);
       try {
         await poller.start();
       } catch (e) {
         await s.return();
         throw e;
+      }
+      if (resume?.kind === 'replay') replays.run(s, resume.from);
+      else if (resume?.kind === 'missed') {
+        const { cursor, gaps } = poller.position();
+        s.tellMissed({ cursor, pending: gaps.newest(MAX_PENDING) });
       }
       return s;
     },

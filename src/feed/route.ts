@@ -34,9 +34,10 @@ import { scopeCheck } from '../access/row-scope';
 import type { Admission } from '../access/rate-limit';
 import { formatErrorFor, markRequest } from '../graphql';
 import { safeError } from '../observability/scrub';
-import { bounded } from '../errors';
+import { badUserInput, bounded, changesMissed } from '../errors';
 import { bindFeed } from './binding';
-import { Flow, type Delivery, type ScopeFilter } from './hub';
+import { Flow, type Delivery, type MissedDelivery, type ScopeFilter } from './hub';
+import { FeedPositionError } from './replay';
 import type { CustomerChange, CustomerChangeKind } from './changes';
 
 export const STREAM_PATH = '/graphql/stream';
@@ -48,7 +49,9 @@ interface StreamState {
   requestId: string;
   flow: Flow;
   /** The stream's subscription, once open: ending it completes the stream (the client sees `complete`). */
-  subscription?: AsyncIterator<Delivery>;
+  subscription?: AsyncIterator<Delivery | MissedDelivery>;
+  /** The SSE event id of each result handed to graphql-sse, in order, until its `next` event is written. */
+  eventIds: string[];
 }
 
 type OpContext = Record<PropertyKey, unknown>;
@@ -153,7 +156,8 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
   };
 
   /** One change as the subscriber's result: executed on a fresh per-request context, audited like a response. */
-  const executeChange = async (args: ExecutionArgs, state: StreamState, delivery: Delivery): Promise<ExecutionResult> => {
+  const executeChange = async (args: ExecutionArgs, state: StreamState, delivery: Delivery | MissedDelivery): Promise<ExecutionResult> => {
+    if ('missed' in delivery) return { data: null, errors: [changesMissed({})] };
     const ctx = contextFor(state.viewer, state.requestId);
     const collector = beginAudit(ctx, gw.access.auditLog);
     let result = (await execute({ ...args, rootValue: delivery.change, contextValue: ctx })) as ExecutionResult;
@@ -177,11 +181,13 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
   const subscribe = async (args: OperationArgs<OpContext>, state: StreamState) => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-    const it = (source as AsyncIterable<Delivery>)[Symbol.asyncIterator]() as AsyncIterator<Delivery>;
+    const it = (source as AsyncIterable<Delivery | MissedDelivery>)[Symbol.asyncIterator]() as AsyncIterator<Delivery | MissedDelivery>;
     const mapped: AsyncGenerator<ExecutionResult> = {
       async next() {
         const n = await it.next();
         if (n.done) return { done: true, value: undefined };
+        // Its event id: where the reader stands once it has this result, whatever the result says.
+        state.eventIds.push(await gw.feed.eventId('missed' in n.value ? n.value.position : n.value.change.position));
         try {
           return { done: false, value: await executeChange(args, state, n.value) };
         } catch (e) {
@@ -252,13 +258,22 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       const contextValue = contextFor(viewer, requestId);
       stateOf.set(contextValue, req.context);
       const scope = scopeFor(viewer, requestId);
+      // What EventSource sends by itself on a reconnect is newer than the `after` its URL was opened with.
+      const lastEventId = ([] as string[]).concat(req.raw.headers['last-event-id'] ?? []).join(',') || undefined;
       bindFeed(contextValue, {
-        subscribe: async ({ ids, kinds }) =>
-          (req.context.subscription = await gw.feed.subscribe({
-            filter: { ...(ids ? { ids: new Set(ids) } : {}), ...(kinds ? { kinds: new Set<CustomerChangeKind>(kinds) } : {}) },
-            scope,
-            flow,
-          })),
+        subscribe: async ({ ids, kinds, after }) => {
+          try {
+            return (req.context.subscription = await gw.feed.subscribe({
+              filter: { ...(ids ? { ids: new Set(ids) } : {}), ...(kinds ? { kinds: new Set<CustomerChangeKind>(kinds) } : {}) },
+              scope,
+              flow,
+              after: lastEventId ?? after ?? undefined,
+            }));
+          } catch (e) {
+            if (e instanceof FeedPositionError) throw badUserInput(e.message);
+            throw e;
+          }
+        },
       });
       return { schema, document, operationName: params.operationName, variableValues: variables, contextValue: contextValue as unknown as OpContext };
     },
@@ -329,7 +344,7 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
     perPrincipal.set(principal, holding + 1);
     const flow = new Flow();
     const requestId = String(res.getHeader('x-request-id') ?? crypto.randomUUID());
-    const state: StreamState = { viewer, schema, requestId, flow };
+    const state: StreamState = { viewer, schema, requestId, flow, eventIds: [] };
     let stream: { end(): void } | undefined;
     try {
       let body: string | undefined;
@@ -369,8 +384,11 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       stream = { end: () => void (state.subscription ?? out).return?.(undefined) };
       streams.add(stream);
       res.once('close', () => void out.return(undefined));
-      for await (const message of out) {
+      for await (let message of out) {
         if (!res.writable) break;
+        // graphql-sse writes no SSE id: each `next` of a change gets its own, after the event line (clients match `event: next` first).
+        const eventId = message.startsWith('event: next') ? state.eventIds.shift() : undefined;
+        if (eventId) message = message.replace('\n', `\nid: ${eventId}\n`);
         const ok = await new Promise<boolean>((resolve) => {
           const stalled = setTimeout(() => {
             gw.log.warn({ requestId, stallTimeoutMs: gw.feed.options.stallTimeoutMs }, 'change feed: the reader took nothing for too long; disconnected');
