@@ -35,6 +35,7 @@ import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { loadIdentityRules, migrateLatest, resolve, resolveRecords } from '../src/idmap';
 import { T } from '../src/idmap/tables';
+import { mulberry32 as rng } from '../src/idmap/probabilistic/chance';
 import type { Connector, ScanPage, ScannedRecord, SourceName } from '../src/vocabulary';
 import { ensureDemoWorld, TRUTH_FILE } from './seed';
 import { demoSourcesConfig, spawnStandIns } from './world-sources';
@@ -44,18 +45,6 @@ import { parseTruthCsv } from './score';
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-/** A seeded generator (mulberry32): one seed, one stream. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(xs: readonly T[], random: () => number): T[] {
