@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from '../../src/server';
 import { createLogger } from '../../src/observability/logger';
 import { sealPosition } from '../../src/feed/position';
 import type { FeedOptions } from '../../src/feed/hub';
+import { sseMessages } from '../helpers/sse';
 
 const WAIT_MS = 30_000;
 let world: TestWorld;
@@ -23,12 +24,6 @@ let others: string[];
 const SUB = `subscription($ids: [ID!]) { customerChanged(ids: $ids) { id kind customerId records { recordId } } }`;
 /** The same with `after`, for clients that cannot set headers. */
 const SUB_AFTER = `subscription($ids: [ID!], $after: String) { customerChanged(ids: $ids, after: $after) { id kind customerId records { recordId } } }`;
-
-interface Message {
-  event: string;
-  id: string | undefined;
-  data: any;
-}
 
 /** An SSE reader over raw HTTP: every message with its `id`, parsed as it arrives. */
 async function open(url: string, opts: { role?: TestRole; variables?: Record<string, unknown>; query?: string; lastEventId?: string; method?: 'GET' | 'POST' } = {}) {
@@ -49,21 +44,7 @@ async function open(url: string, opts: { role?: TestRole; variables?: Record<str
     req.on('error', reject);
   });
   expect(res.statusCode).toBe(200);
-  const messages: Message[] = [];
-  let buffer = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => {
-    buffer += chunk;
-    let i;
-    while ((i = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event) messages.push({ event, id: /^id: (.*)$/m.exec(block)?.[1], data: data ? JSON.parse(data) : null });
-    }
-  });
-  const ended = new Promise<void>((resolve) => res.on('close', () => resolve()));
+  const { messages, ended } = sseMessages(res);
   const stream = {
     res,
     messages,

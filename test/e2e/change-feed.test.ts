@@ -19,6 +19,7 @@ import { startServer, type RunningServer } from '../../src/server';
 import { createLogger } from '../../src/observability/logger';
 import { hashApiKey } from '../../src/access';
 import { tempDir } from '../helpers/tmp';
+import { sseMessages } from '../helpers/sse';
 
 const WAIT_MS = 30_000;
 let world: TestWorld;
@@ -107,26 +108,6 @@ function rawStream(url: string, headers: Record<string, string>, body: unknown):
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** Parses SSE messages as they arrive. */
-function sseMessages(res: http.IncomingMessage) {
-  const messages: Array<{ event: string; data: any }> = [];
-  let buffer = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => {
-    buffer += chunk;
-    let i;
-    while ((i = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event) messages.push({ event, data: data ? JSON.parse(data) : null });
-    }
-  });
-  const ended = new Promise<void>((resolve) => res.on('close', () => resolve()));
-  return { messages, ended };
 }
 
 const readAll = async (res: http.IncomingMessage) => {
