@@ -5,12 +5,8 @@
  * requests per minute and requests in flight are capped with 429 RATE_LIMITED before any
  * GraphQL work. Counts calls, never times anything.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { startTestWorld, readTruth, apiKeyFor, type TestWorld } from '../helpers/world';
-import { hashApiKey } from '../../src/access';
 import type { SourceName } from '../../src/vocabulary';
-import { tempDir } from '../helpers/tmp';
 import { rawRequest, UNPARSABLE_TARGETS } from '../helpers/raw-http';
 
 /** Roles added to a copy of the policy for the caps: the support role with one limit tightened. */
@@ -21,28 +17,20 @@ const LIMITED_ROLES = {
 const KEYS = { throttled: 'test-throttled-key', serial: 'test-serial-key', serial2: 'test-serial-key-2' };
 
 let world: TestWorld;
-let dir: string;
 /** A customer with a helpdesk record, so a support query really calls the helpdesk. */
 let customerId: string;
 
 beforeAll(async () => {
-  dir = tempDir('abuse');
-  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
-  Object.assign(policy.roles, LIMITED_ROLES);
-  const policyFile = path.join(dir, 'access.json');
-  fs.writeFileSync(policyFile, JSON.stringify(policy));
   world = await startTestWorld({
     people: 100,
     demoSystems: false,
+    extraRoles: {
+      throttled: { role: LIMITED_ROLES.throttled, keys: [KEYS.throttled] },
+      serial: { role: LIMITED_ROLES.serial, keys: [KEYS.serial, KEYS.serial2] },
+    },
     configPatch: (raw) => {
-      raw.access.policyFile = policyFile;
       // The in-flight test holds a helpdesk request until this deadline: short on purpose.
       raw.sources.find((source: { name: string }) => source.name === 'support').timeoutMs = 5000;
-      raw.auth.apiKeys.push(
-        { name: 'test-throttled', role: 'throttled', sha256: hashApiKey(KEYS.throttled) },
-        { name: 'test-serial', role: 'serial', sha256: hashApiKey(KEYS.serial) },
-        { name: 'test-serial-2', role: 'serial', sha256: hashApiKey(KEYS.serial2) },
-      );
     },
   });
   for (const records of readTruth(world.truthFile).values()) {
@@ -58,7 +46,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const codes = (body: any): string[] => (body.errors ?? []).map((e: any) => e.extensions?.code);

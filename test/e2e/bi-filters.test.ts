@@ -7,11 +7,7 @@
  * commerce and a service predicate do not grow with the matches (explain and /metrics), and the
  * filter guards.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
-import { hashApiKey } from '../../src/access';
-import { tempDir } from '../helpers/tmp';
 
 let world: TestWorld;
 const DAY = 86_400_000;
@@ -31,27 +27,23 @@ let truth: Truth;
 
 /** An analyst whose budget is under one source call (1,000 each): a filter calling any source is refused, its estimate in the message. */
 const TIGHT_KEY = 'test-tight-analyst-key';
-let policyDir: string;
 /** A role that lists customers but may not read their order summary. */
 const TIER_KEY = 'test-tier-lister-key';
 
 beforeAll(async () => {
-  policyDir = tempDir('bi-filters');
-  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
-  policy.roles.tight_analyst = { extends: 'analyst', description: 'analyst with a budget under one source call', limits: { maxCost: 999 } };
-  policy.roles.tier_lister = {
-    description: 'lists customers by member tier; no order summary',
-    grant: { Query: ['customersConnection'], Customer: ['id', 'memberTier'], CustomerConnection: ['*'], CustomerEdge: ['*'], CustomerPageInfo: ['*'] },
-  };
-  fs.writeFileSync(path.join(policyDir, 'access.json'), JSON.stringify(policy));
   world = await startTestWorld({
     people: 600,
     seed: 31,
     demoSystems: false,
-    configPatch: (raw) => {
-      raw.access.policyFile = path.join(policyDir, 'access.json');
-      raw.auth.apiKeys.push({ name: 'test-tight-analyst', role: 'tight_analyst', sha256: hashApiKey(TIGHT_KEY) });
-      raw.auth.apiKeys.push({ name: 'test-tier-lister', role: 'tier_lister', sha256: hashApiKey(TIER_KEY) });
+    extraRoles: {
+      tight_analyst: { role: { extends: 'analyst', description: 'analyst with a budget under one source call', limits: { maxCost: 999 } }, keys: [TIGHT_KEY] },
+      tier_lister: {
+        role: {
+          description: 'lists customers by member tier; no order summary',
+          grant: { Query: ['customersConnection'], Customer: ['id', 'memberTier'], CustomerConnection: ['*'], CustomerEdge: ['*'], CustomerPageInfo: ['*'] },
+        },
+        keys: [TIER_KEY],
+      },
     },
   });
   const oneid = world.gw.oneidDb;
@@ -134,7 +126,6 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => {
   await world?.close();
-  if (policyDir) fs.rmSync(policyDir, { recursive: true, force: true });
 });
 
 const LIST = `query List($first: Int, $after: String, $filter: CustomerFilter) {

@@ -5,16 +5,11 @@
  * concurrent exports of one principal are capped before any work (a coded 429), the cap freed
  * again when a client vanishes.
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
-import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
-import { hashApiKey } from '../../src/access';
-import { tempDir } from '../helpers/tmp';
+import { startTestWorld, apiKeyFor, SERIAL_ADMIN, type TestWorld } from '../helpers/world';
 import { captureLog } from '../helpers/log-capture';
 
 let world: TestWorld;
-let dir: string;
 const logged = captureLog('info');
 /** The gateway's log lines with this message, parsed. */
 const linesOf = (msg: string) => logged.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === msg);
@@ -22,26 +17,19 @@ const linesOf = (msg: string) => logged.lines.map((l) => JSON.parse(l)).filter((
 const SERIAL_KEY = 'test-resources-serial-key';
 
 beforeAll(async () => {
-  dir = tempDir('bi-resources');
-  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
-  policy.roles.serial_admin = { extends: 'admin', description: 'admin, one request in flight', limits: { maxConcurrent: 1 } };
-  const policyFile = path.join(dir, 'access.json');
-  fs.writeFileSync(policyFile, JSON.stringify(policy));
   world = await startTestWorld({
     people: 500,
     seed: 43,
     log: logged.log,
+    extraRoles: { serial_admin: { role: SERIAL_ADMIN, keys: [SERIAL_KEY] } },
     configPatch: (raw) => {
-      raw.access.policyFile = policyFile;
       // Five exports at once on this server, every caller's together.
       raw.server.maxConcurrentExports = 5;
-      raw.auth.apiKeys.push({ name: 'test-resources-serial', role: 'serial_admin', sha256: hashApiKey(SERIAL_KEY) });
     },
   });
 }, 240_000);
 afterAll(async () => {
   await world?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** A filter the helpdesk answers by reading every record it holds (no search API): the plan waits on it. */

@@ -4,37 +4,19 @@
  * GraphQL shows the role (masking, row scope), audit PII reads as GraphQL does, resume from a
  * cursor and gzip when asked.
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { startTestWorld, apiKeyFor, type TestWorld, type TestRole } from '../helpers/world';
-import { hashApiKey } from '../../src/access';
-import { tempDir } from '../helpers/tmp';
+import { startTestWorld, apiKeyFor, SERIAL_ADMIN, type TestWorld, type TestRole } from '../helpers/world';
 
 let world: TestWorld;
-let dir: string;
 /** An admin allowed one request in flight: its place is free again only once an export has ended. */
 const SERIAL_KEY = 'test-export-serial-key';
 
 beforeAll(async () => {
-  dir = tempDir('bi-export');
-  const policy = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/access.json'), 'utf8'));
-  policy.roles.serial_admin = { extends: 'admin', description: 'admin, one request in flight', limits: { maxConcurrent: 1 } };
-  const policyFile = path.join(dir, 'access.json');
-  fs.writeFileSync(policyFile, JSON.stringify(policy));
-  world = await startTestWorld({
-    people: 500,
-    seed: 41,
-    configPatch: (raw) => {
-      raw.access.policyFile = policyFile;
-      raw.auth.apiKeys.push({ name: 'test-export-serial', role: 'serial_admin', sha256: hashApiKey(SERIAL_KEY) });
-    },
-  });
+  world = await startTestWorld({ people: 500, seed: 41, extraRoles: { serial_admin: { role: SERIAL_ADMIN, keys: [SERIAL_KEY] } } });
 }, 240_000);
 afterAll(async () => {
   await world?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const as = (role: TestRole) => ({ 'x-api-key': apiKeyFor(role) });

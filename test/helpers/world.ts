@@ -27,6 +27,8 @@ export const TEST_ROLES = ['admin', 'marketing', 'sales', 'support', 'finance', 
 export type TestRole = (typeof TEST_ROLES)[number];
 /** The API key the test world accepts for a role (sales belongs to team_north). */
 export const apiKeyFor = (role: TestRole) => `test-${role}-key`;
+/** A role for `extraRoles`: admin with one request in flight, its place free again only once a request has let go. */
+export const SERIAL_ADMIN = { extends: 'admin', description: 'admin, one request in flight', limits: { maxConcurrent: 1 } };
 /** Every source's webhook secret in the test world. */
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 /**
@@ -71,6 +73,23 @@ export interface TestWorldOptions {
   log?: ReturnType<typeof createLogger>;
   /** Where the gateway's spans go (tracing tests: an in-memory exporter). */
   spanExporter?: GatewayOptions['spanExporter'];
+  /**
+   * Roles beyond config/access.json, by name, each with the API keys that act as it: written into
+   * a copy of the demo policy in the world's directory, which the gateway then reads.
+   */
+  extraRoles?: Record<string, { role: Record<string, unknown>; keys: string[] }>;
+}
+
+/** Writes the demo policy with `extraRoles` added into `dir`, registers their keys; answers the policy file. */
+function withExtraRoles(raw: any, extraRoles: NonNullable<TestWorldOptions['extraRoles']>, dir: string): string {
+  const policy = JSON.parse(fs.readFileSync(raw.access.policyFile, 'utf8'));
+  for (const [name, { role, keys }] of Object.entries(extraRoles)) {
+    policy.roles[name] = role;
+    keys.forEach((key, i) => raw.auth.apiKeys.push({ name: `test-${name}${i ? `-${i + 1}` : ''}`, role: name, sha256: hashApiKey(key) }));
+  }
+  const policyFile = path.join(dir, 'access.json');
+  fs.writeFileSync(policyFile, JSON.stringify(policy));
+  return policyFile;
 }
 
 /**
@@ -161,6 +180,7 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
   };
   // Deadlines a loaded CI machine cannot miss; a fault test sets its own short ones in configPatch.
   for (const source of raw.sources) source.timeoutMs = GENEROUS_DEADLINE_MS;
+  if (opts.extraRoles) raw.access.policyFile = withExtraRoles(raw, opts.extraRoles, dir);
   opts.configPatch?.(raw);
   const config = parseConfig(raw, 'test world config');
   const calls = new CallRecorder();
