@@ -2,7 +2,8 @@
 /**
  * c360 command line: `c360 <command> [--config FILE] [options]`; `c360 --help` and
  * `c360 <command> --help` describe each command (COMMANDS below is the one list).
- * The config file defaults to $C360_CONFIG, then config/demo.json.
+ * The config file defaults to $C360_CONFIG, then config/demo.json; with NODE_ENV=production
+ * it must be named, never the demo's (its API keys are printed in the README).
  *
  * Exit statuses: 0 done; 1 failed (one line on stderr: a port in use, a system that refused;
  * an unexpected error, a bug, is its kind and message without the values it was about, then
@@ -51,7 +52,7 @@ interface Command {
   run(config: Config, log: Logger, args: Record<string, string>): Promise<void>;
 }
 
-const CONFIG_HELP = 'the config file (default: $C360_CONFIG, else config/demo.json)';
+const CONFIG_HELP = 'the config file (default: $C360_CONFIG, else config/demo.json; in production it must be named)';
 
 const COMMANDS: Record<string, Command> = {
   start: {
@@ -150,7 +151,7 @@ type Parsed = { help: string } | { command: string; config: string; args: Record
 /** Reads argv (without node and the script); throws UsageError on anything it does not know. */
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Parsed {
   const [first, ...rest] = argv;
-  if (first === undefined) return { command: 'start', config: path.resolve(env.C360_CONFIG ?? 'config/demo.json'), args: {} };
+  if (first === undefined) return { command: 'start', config: path.resolve(namedConfig(defaultConfig(env), 'start')), args: {} };
   if (first === '-h' || first === '--help') return { help: usage() };
   if (first === 'help') {
     if (rest[0] && !COMMANDS[rest[0]]) throw new UsageError(`unknown command ${rest[0]}`);
@@ -162,7 +163,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const takes = new Set(['config', ...Object.keys(c.options ?? {}).map((o) => o.split(' ')[0].slice(2))]);
   // An option written without a value in its help (`--recompare`) is a flag.
   const flags = new Set(Object.keys(c.options ?? {}).flatMap((o) => (o.includes(' ') ? [] : [o.slice(2)])));
-  let config = env.C360_CONFIG ?? 'config/demo.json';
+  let config = defaultConfig(env);
   const args: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -179,7 +180,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (m[1] === 'config') config = value;
     else args[m[1]] = value;
   }
-  return { command, config: path.resolve(config), args };
+  return { command, config: path.resolve(namedConfig(config, command)), args };
+}
+
+/** $C360_CONFIG, else the demo's outside production; in production nothing (a config must be named). */
+function defaultConfig(env: NodeJS.ProcessEnv): string | undefined {
+  return env.C360_CONFIG || (env.NODE_ENV === 'production' ? undefined : 'config/demo.json');
+}
+
+function namedConfig(config: string | undefined, command: string): string {
+  if (config === undefined)
+    throw new UsageError('NODE_ENV=production and no config named: set $C360_CONFIG or give --config FILE (production never falls back to the demo config)', command);
+  return config;
 }
 
 /** The config as `inspect` reads it; anything it cannot read is a config problem (status 2), named by its loader. */

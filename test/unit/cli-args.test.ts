@@ -13,6 +13,17 @@ describe('CLI: arguments', () => {
     expect(parseArgs([], { C360_CONFIG: 'x.json' })).toMatchObject({ command: 'start', config: path.resolve('x.json') });
   });
 
+  it('never falls back to the demo config in production: the config must be named', () => {
+    const production = { NODE_ENV: 'production' } as NodeJS.ProcessEnv;
+    for (const argv of [[], ['start'], ['resolve'], ['check-config']])
+      expect(() => parseArgs(argv, production)).toThrow(/no config named: set \$C360_CONFIG or give --config/);
+    expect(() => parseArgs(['resolve'], production)).toThrow(UsageError);
+    expect(parseArgs(['start', '--config', 'prod.json'], production)).toMatchObject({ config: path.resolve('prod.json') });
+    expect(parseArgs([], { ...production, C360_CONFIG: 'prod.json' })).toMatchObject({ command: 'start', config: path.resolve('prod.json') });
+    // Asking for help needs no config.
+    expect(parseArgs(['start', '--help'], production)).toHaveProperty('help');
+  });
+
   it('answers --help, help and help <command> with usage text', () => {
     for (const argv of [['--help'], ['-h'], ['help']]) {
       const r = parseArgs(argv, env) as { help: string };
