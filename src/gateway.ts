@@ -82,7 +82,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, tracing.sourceObserver, ...(opts.observer ? [opts.observer] : []));
 
   // Read before anything opens: a wrong rules file stops start-up as check-config does.
-  const phoneRegions = loadIdentityRules(config.identity.rulesFile).regionOf;
+  const identityRules = loadIdentityRules(config.identity.rulesFile);
+  const phoneRegions = identityRules.regionOf;
   const oneidDb = openDatabase(config.oneid.connection);
   try {
     await migrateLatest(oneidDb);
@@ -187,7 +188,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
 
   const bi: BiDeps = {
     // On the main pool (a list may read every customer), within the stewardship deadline, failing as ONEID_UNAVAILABLE.
-    store: guardStore(createBiStore(oneidDb), { timeoutMs: writeTimeoutMs, log }, 'OneID store unavailable for a BI list or segment'),
+    store: guardStore(
+      createBiStore(oneidDb, (kind, value) => identityRules.blockedBy(kind, value) !== null),
+      { timeoutMs: writeTimeoutMs, log },
+      'OneID store unavailable for a BI list or segment',
+    ),
     roleOf: (name) => {
       const r = access.policy.roles.get(name);
       const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;

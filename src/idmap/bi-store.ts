@@ -53,13 +53,34 @@ const toSegment = (r: DbSegmentRow): SegmentRow => ({
 
 export type BiStore = ReturnType<typeof createBiStore>;
 
-export function createBiStore(db: Knex) {
+/** Whether a stored value is a placeholder (`+8613800000000`, `test@test.com`): the identity rules' blocked patterns. */
+export type IsPlaceholder = (kind: IdentifierKind, value: string) => boolean;
+
+/** Distinct values read per page when looking for placeholders among the identifiers of a kind. */
+const VALUE_PAGE = 10_000;
+
+export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => false) {
   /**
    * A segment change. On SQLite, a lock another process holds (a `c360 resolve` sharing the file)
    * is waited for on timers, as long as SQLite would have waited, not inside SQLite on the event
    * loop, which held every other request with it.
    */
   const change: <T>(write: (k: Knex) => Promise<T>) => Promise<T> = isMysql(db) ? (write) => write(db) : (write) => retryWhileLocked(() => withoutLockWait(db, write));
+
+  /** The current values of `kind` that are placeholders, read a page of distinct values at a time. */
+  async function placeholderValues(kind: IdentifierKind): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let after: string | null = null; ;) {
+      // On the (kind, match_key) index: what resolution compares, and what its blocked patterns test first.
+      const q = db(T.identifiers).where('kind', kind).whereNull('valid_to').distinct('match_key').orderBy('match_key').limit(VALUE_PAGE);
+      if (after !== null) q.where('match_key', '>', after);
+      const values: string[] = (await q).map((r: { match_key: string }) => r.match_key);
+      for (const v of values) if (isPlaceholder(kind, v)) found.add(v);
+      if (values.length < VALUE_PAGE) return found;
+      after = values[values.length - 1];
+    }
+  }
+
   return {
     /** Active customer ids after `after` (exclusive), ascending, at most `limit`: one keyset page on the primary key. */
     async activeIdsAfter(after: string | null, limit: number): Promise<string[]> {
@@ -107,16 +128,37 @@ export function createBiStore(db: Knex) {
       return new Map(rows.map((r: { source: string; n: number | string }) => [r.source, Number(r.n)]));
     },
 
-    /** Active customers with at least one current identifier of one of `kinds` on their records. */
+    /**
+     * Active customers with at least one current identifier of one of `kinds` on their records
+     * that is not a placeholder: a customer whose only phone is `+8613800000000` has none. Memory
+     * stays with the customers answered: the values are checked a page of distinct values at a
+     * time, and only the few customers carrying a placeholder are read again, value by value.
+     */
     async customersWithIdentifierKinds(kinds: readonly IdentifierKind[]): Promise<string[]> {
       if (!kinds.length) return [];
-      const rows = await db(`${T.identifiers} as i`)
-        .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
-        .whereIn('i.kind', [...kinds])
-        .whereNull('i.valid_to')
-        .whereNotNull('sr.customer_id')
-        .distinct('sr.customer_id');
-      return rows.map((r: { customer_id: string }) => r.customer_id);
+      const current = () =>
+        db(`${T.identifiers} as i`)
+          .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+          .whereIn('i.kind', [...kinds])
+          .whereNull('i.valid_to')
+          .whereNotNull('sr.customer_id');
+      const carriers: string[] = (await current().distinct('sr.customer_id')).map((r: { customer_id: string }) => r.customer_id);
+      // Those carrying a placeholder keep their place only with another, real value of the kinds.
+      const suspects = new Set<string>();
+      const placeholders = new Set<string>();
+      for (const kind of kinds) {
+        const values = await placeholderValues(kind);
+        for (const v of values) placeholders.add(`${kind} ${v}`);
+        for (const chunk of chunks([...values]))
+          for (const r of await current().where('i.kind', kind).whereIn('i.match_key', chunk).distinct('sr.customer_id')) suspects.add(r.customer_id);
+      }
+      if (!suspects.size) return carriers;
+      const real = new Set<string>();
+      for (const chunk of chunks([...suspects])) {
+        for (const r of await current().whereIn('sr.customer_id', chunk).distinct('sr.customer_id', 'i.kind', 'i.match_key'))
+          if (!placeholders.has(`${r.kind} ${r.match_key}`)) real.add(r.customer_id);
+      }
+      return carriers.filter((c) => !suspects.has(c) || real.has(c));
     },
 
     // ---------- segments ----------

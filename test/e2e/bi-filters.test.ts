@@ -7,6 +7,8 @@
  * commerce and a service predicate do not grow with the matches (explain and /metrics), and the
  * filter guards.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
 
 let world: TestWorld;
@@ -24,6 +26,8 @@ interface Truth {
   fields: Map<string, { memberTier: string | null; province: string | null; sms: boolean | null; tags: string[]; stage: string; rfm: string | null }>;
 }
 let truth: Truth;
+/** Customers whose only current phones are placeholders (`+8613800000000`): they have no phone. */
+const placeholderOnly = new Set<string>();
 
 /** An analyst whose budget is under one source call (1,000 each): a filter calling any source is refused, its estimate in the message. */
 const TIGHT_KEY = 'test-tight-analyst-key';
@@ -96,14 +100,22 @@ beforeAll(async () => {
     const c = owner.get(`scrm:${f.openid}`);
     if (c) coupons.add(c);
   }
+  // A placeholder (the rules file's blocked patterns, case-insensitive, tested on what resolution compares) is no identifier.
+  const blocked = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../config/identity-rules.json'), 'utf8')).blocked as Record<string, string[]>;
+  const placeholder = (kind: string, key: string) => [...blocked.ANY, ...(blocked[kind] ?? [])].some((p) => new RegExp(p, 'i').test(key));
   const identifiers = new Map<string, Set<string>>();
   for (const r of await oneid('idmap_record_identifiers as i')
     .join('idmap_source_records as sr', (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
     .whereNull('i.valid_to')
     .whereNotNull('sr.customer_id')
-    .select('sr.customer_id', 'i.kind')) {
+    .select('sr.customer_id', 'i.kind', 'i.match_key')) {
+    if (placeholder(r.kind, r.match_key)) {
+      placeholderOnly.add(r.customer_id);
+      continue;
+    }
     identifiers.set(r.customer_id, (identifiers.get(r.customer_id) ?? new Set()).add(r.kind));
   }
+  for (const [c, kinds] of identifiers) if (kinds.has('PHONE')) placeholderOnly.delete(c);
   const fields: Truth['fields'] = new Map();
   for (let i = 0; i < active.length; i += 500) {
     const { body } = await world.query(
@@ -172,6 +184,7 @@ const CASES: Array<[string, unknown, (c: string) => boolean]> = [
   ['engagement: holds an unused coupon', { couponUnused: true }, (c) => truth.coupons.has(c)],
   ['and/not: 2+ orders and no unused coupon', { orders: { min: 2 }, not: { couponUnused: true } }, (c) => counted(c).length >= 2 && !truth.coupons.has(c)],
   ['identity: a phone but no WeChat', { hasPhone: true, hasWechat: false }, (c) => has(c, 'PHONE') && !has(c, 'OPENID') && !has(c, 'UNIONID')],
+  ['identity: no phone, a placeholder being none', { hasPhone: false }, (c) => !has(c, 'PHONE')],
   ['profile: gold or platinum tier', { memberTier: ['gold', 'platinum'] }, (c) => ['gold', 'platinum'].includes(field(c).memberTier ?? '')],
   ['profile: SMS consent', { marketingConsent: { sms: true } }, (c) => field(c).sms === true],
   ['insights: tagged vip', { tag: 'vip' }, (c) => field(c).tags.includes('vip')],
@@ -196,6 +209,12 @@ describe('BI filters: results equal an independent computation on the raw data',
     const { ids, total } = await listed(filter);
     expect(ids).toEqual(expected);
     expect(total).toBe(expected.length);
+  });
+
+  it('the world holds customers whose only phone is a placeholder, and none of them is listed as having a phone', async () => {
+    expect(placeholderOnly.size).toBeGreaterThan(0);
+    const { ids } = await listed({ hasPhone: true });
+    expect(ids.filter((c) => placeholderOnly.has(c))).toEqual([]);
   });
 
   it('the cases are not trivial: each matches some customers and misses some', () => {

@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp';
 import { migrateLatest, migratorConfig } from '../../src/idmap/migrate';
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { createBiStore } from '../../src/idmap/bi-store';
+import { loadIdentityRules } from '../../src/idmap/rules';
 
 describe(`OneID BI store (${testEngine})`, () => {
   let t: TestDatabase;
@@ -49,6 +50,32 @@ describe(`OneID BI store (${testEngine})`, () => {
     expect((await store.segments()).map((s) => s.name)).toEqual(['vip_shanghai']);
     expect(await store.deleteSegment('vip_shanghai')).toBe(true);
     expect(await store.deleteSegment('vip_shanghai')).toBe(false);
+  });
+
+  it('counts a customer as having a phone only for a real one: a placeholder alone is none, an ended value none', async () => {
+    const now = t.db.client.config.client === 'mysql2' ? new Date() : new Date().toISOString();
+    const customer = (n: number) => `01C${String(n).padStart(23, '0')}`;
+    await t.db('idmap_customers').insert([1, 2, 3, 4, 5].map((n) => ({ id: customer(n), status: 'active', merged_into: null, created_at: now, updated_at: now })));
+    // 1: a real mobile; 2: only the hotline placeholder; 3: the placeholder and a real one; 4: only a real one that ended; 5: an email only.
+    const carried: Array<[number, string, string, boolean]> = [
+      [1, 'PHONE', '+8613912345678', true],
+      [2, 'PHONE', '+8613800000000', true],
+      [3, 'PHONE', '+8613800000000', true],
+      [3, 'PHONE', '+8613712345678', true],
+      [4, 'PHONE', '+8613612345678', false],
+      [5, 'EMAIL', 'li.na@example.cn', true],
+    ];
+    await t.db('idmap_source_records').insert(carried.map(([n], i) => ({ source: 'crm', record_id: `C${i}`, customer_id: customer(n), pending: false })));
+    await t
+      .db('idmap_record_identifiers')
+      .insert(
+        carried.map(([, kind, value, current], i) => ({ source: 'crm', record_id: `C${i}`, kind, value, match_key: value, valid_from: now, valid_to: current ? null : now })),
+      );
+    const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+    const store = createBiStore(t.db, (kind, value) => rules.blockedBy(kind, value) !== null);
+    expect((await store.customersWithIdentifierKinds(['PHONE'])).sort()).toEqual([customer(1), customer(3)]);
+    // Without the rules every current value counts, the placeholder with them.
+    expect((await createBiStore(t.db).customersWithIdentifierKinds(['PHONE'])).sort()).toEqual([customer(1), customer(2), customer(3)]);
   });
 
   it('pages active customers by id, skips merged ones, and maps records to their customers in chunks', async () => {
