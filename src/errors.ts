@@ -39,6 +39,17 @@ export function isSourceError(e: unknown): e is SourceError {
   return e instanceof SourceError;
 }
 
+/**
+ * A source call the transport refused without reaching the system: its circuit is open, or it
+ * asked (Retry-After) not to be called yet. The client sees SOURCE_UNAVAILABLE like any other;
+ * metrics and spans tell it apart, as no call was made and no time was spent on one.
+ */
+export class SourceRefusal extends SourceError {
+  constructor(sourceName: string, message: string, detail: Record<string, unknown>) {
+    super(sourceName, 'SOURCE_UNAVAILABLE', message, detail);
+  }
+}
+
 /** Most characters of a client's value (an id, a key) a message quotes. */
 export const MAX_QUOTED = 64;
 /** Longest message a client reads: past it, one listing many values ends with '…'. */

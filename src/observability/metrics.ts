@@ -6,7 +6,7 @@
  */
 import client from 'prom-client';
 import type { SourceObserver } from '../sources/observe';
-import { isSourceError } from '../errors';
+import { isSourceError, SourceRefusal } from '../errors';
 import { CounterSeries, HistogramSeries, type CounterChild, type HistogramChild } from './series';
 
 export interface Metrics {
@@ -16,6 +16,12 @@ export interface Metrics {
   observeRequest(operation: string, outcome: string, role: string, seconds: number): void;
 }
 
+/** How a failed source call went, as metrics and spans label it: the error's code, or how the transport refused it. */
+export function sourceCallOutcome(e: unknown): string {
+  if (e instanceof SourceRefusal) return (e.extensions as { circuit?: unknown }).circuit === 'open' ? 'circuit_open' : 'paused';
+  return isSourceError(e) ? e.code.toLowerCase() : 'error';
+}
+
 export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'c360_process_' });
@@ -23,20 +29,20 @@ export function createMetrics(): Metrics {
   // The request path's metrics observe without prom-client's per-observation label hashing (series.ts).
   const sourceRequests = new CounterSeries(
     'c360_source_requests_total',
-    'Calls made to a source system (one per batch call, not per key).',
+    'Calls to a source system (one per batch call, not per key), by outcome: ok, source_timeout, source_unavailable, source_bad_response, error; circuit_open and paused count calls refused without reaching the system.',
     ['source', 'operation', 'outcome'],
     registry,
   );
   const sourceDuration = new HistogramSeries(
     'c360_source_request_duration_seconds',
-    'Duration of calls to a source system.',
+    'Duration of calls made to a source system (refused ones are not observed).',
     ['source', 'operation'],
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registry,
   );
   const batchSize = new HistogramSeries(
     'c360_source_batch_size',
-    'Keys carried by one call to a source system.',
+    'Keys carried by one call made to a source system (refused ones are not observed).',
     ['source', 'operation'],
     [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
     registry,
@@ -67,20 +73,25 @@ export function createMetrics(): Metrics {
     return b;
   };
 
+  // A call the transport refused (circuit open, Retry-After pause) is counted by its outcome but
+  // observes no duration or batch: no request went out, and its ~0 s would pass for a fast source.
   const sourceObserver: SourceObserver = {
     async call(c, run) {
       const b = boundTo(c.source, c.operation);
-      b.batch.observe(c.batchSize);
       const started = process.hrtime.bigint();
       try {
         const out = await run();
         b.ok.inc();
+        b.batch.observe(c.batchSize);
+        b.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
         return out;
       } catch (e) {
-        sourceRequests.series(c.source, c.operation, isSourceError(e) ? e.code.toLowerCase() : 'error').inc();
+        sourceRequests.series(c.source, c.operation, sourceCallOutcome(e)).inc();
+        if (!(e instanceof SourceRefusal)) {
+          b.batch.observe(c.batchSize);
+          b.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        }
         throw e;
-      } finally {
-        b.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       }
     },
   };

@@ -19,7 +19,7 @@ import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type Span
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { SourceObserver } from '../sources/observe';
 import { setOutgoingHeaders } from '../sources/outgoing';
-import { isSourceError } from '../errors';
+import { sourceCallOutcome } from './metrics';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -133,7 +133,7 @@ export function createTracing(opts: TelemetryOptions, env: NodeJS.ProcessEnv = p
                   s.setAttribute('c360.outcome', 'ok');
                   return out;
                 } catch (e) {
-                  s.setAttribute('c360.outcome', isSourceError(e) ? e.code.toLowerCase() : 'error');
+                  s.setAttribute('c360.outcome', sourceCallOutcome(e));
                   s.setStatus({ code: SpanStatusCode.ERROR });
                   throw e;
                 } finally {

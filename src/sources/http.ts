@@ -33,7 +33,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { SourceError, type SourceErrorCode } from '../errors';
+import { SourceError, SourceRefusal, type SourceErrorCode } from '../errors';
 import type { SourceName } from '../vocabulary';
 
 import { CircuitBreaker, type BreakerOptions as SharedBreakerOptions } from './breaker';
@@ -514,14 +514,14 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     if (pause > 0) {
       // The source asked not to be called yet (Retry-After): answer without a request, and without a breaker verdict.
       const retryAfterSeconds = secondsLeft(pause);
-      throw new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} asked not to be called for another ${retryAfterSeconds} s (${request}, after HTTP ${pausedBy})`, {
+      throw new SourceRefusal(source, `${source} asked not to be called for another ${retryAfterSeconds} s (${request}, after HTTP ${pausedBy})`, {
         request,
         retryAfterSeconds,
         ...(breaker.state === 'open' ? { circuit: 'open' } : {}),
       });
     }
     const rejected = () =>
-      new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} is unavailable (circuit open after repeated failures)`, {
+      new SourceRefusal(source, `${source} is unavailable (circuit open after repeated failures)`, {
         request,
         circuit: 'open',
       });

@@ -19,7 +19,7 @@
 import type { EventEmitter } from 'node:events';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { openDatabase, directReads, isMysql, isSqliteBusy, retryWhileLocked, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
-import { SourceError, type SourceErrorCode } from '../errors';
+import { SourceError, SourceRefusal, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
 
@@ -189,7 +189,7 @@ export function createSqlSource(opts: SqlSourceOptions): SqlSource {
       readAsSourceError.bind(null, source, operation, read) as () => Promise<T>,
       isFailure,
       () =>
-        new SourceError(source, 'SOURCE_UNAVAILABLE', `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`, {
+        new SourceRefusal(source, `${source} ${operation}: circuit open after repeated failures; not calling the source until it cools down`, {
           circuit: 'open',
         }),
     );
