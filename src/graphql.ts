@@ -158,9 +158,11 @@ class ObservedRequest {
     const ms = Number(process.hrtime.bigint() - this.started) / 1e6;
     this.metrics.observeRequest(operation, outcome, role, ms / 1e3);
     activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
-    // What the request cost each source it touched, and how those calls went.
+    // What the request cost each source it touched, and how those calls went: on the response, and
+    // on the request line, where an operator finds the slow or failing source without a client's help.
     const uses = contextValue?.loaders?.account;
-    if (body && uses?.size) body.extensions = { ...body.extensions, sources: sourcesExtension(uses) };
+    const sources = uses?.size ? sourcesExtension(uses) : undefined;
+    if (body && sources) body.extensions = { ...body.extensions, sources };
     // The line its context's logger would write (the same bindings: the request id first), without a child logger made for it.
     if (contextValue?.log)
       this.lines.info(
@@ -171,6 +173,7 @@ class ObservedRequest {
           ms,
           errorCodes: errs.length ? [...new Set(errs.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))] : undefined,
           role: contextValue?.viewer?.role,
+          sources,
         },
         'graphql request',
       );

@@ -63,6 +63,29 @@ describe('Logs: the request line', () => {
     // The request id comes right after the logger's own bindings, as a child logger for the request writes it.
     expect(lines.find((l) => l.includes(`"requestId":"${requestId}"`))).toMatch(/^\{"level":30,"time":\d+,"service":"c360","requestId":"/);
   });
+
+  it('names each source the request called, how its calls went, how many and how long: the failing or slow source is in the log alone', async () => {
+    const requestId = `log-sources-${Date.now()}`;
+    const phone = (await world.dbs.support.db('support_users').whereNotNull('phone').first('phone')).phone as string;
+    world.support.setFaults({ status: 500 });
+    let body: any;
+    try {
+      ({ body } = await world.query(
+        `query Sources($v: String!) { customerByIdentifier(kind: PHONE, value: $v) { id crmContacts { id } supportRequesters { id } } }`,
+        { v: phone },
+        {
+          'x-request-id': requestId,
+        },
+      ));
+    } finally {
+      world.support.setFaults({});
+    }
+    expect(body.extensions.sources.support).toMatchObject({ status: 'unavailable', calls: 1 });
+    const [line] = lines.filter((l) => l.includes(`"requestId":"${requestId}"`)).map((l) => JSON.parse(l));
+    expect(line).toMatchObject({ operation: 'Sources', outcome: 'partial', errorCodes: ['SOURCE_UNAVAILABLE'] });
+    // The same account the client reads, source by source: status, calls and milliseconds.
+    expect(line.sources).toEqual(body.extensions.sources);
+  });
 });
 
 describe('Logs: no personal data in any line', () => {
