@@ -12,6 +12,7 @@ import { createContext } from './context';
 import { webhookRoute } from './webhooks';
 import { exportRoute } from './bi/export';
 import { safeError } from './observability/scrub';
+import { routeLabel } from './observability/metrics';
 import { abortOnClientGone } from './errors';
 import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 import { ideEnabled } from './config';
@@ -292,7 +293,10 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
   let draining = false;
   const server = http.createServer((req, res) => {
     inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
+    res.once('close', () => {
+      inFlight.delete(res);
+      gw.metrics.observeHttp(routeLabel(req.url), res.headersSent ? res.statusCode : 0);
+    });
     if (draining) res.setHeader('connection', 'close');
     // The handler answers its own errors; anything that still escapes it costs this request, never the process.
     Promise.resolve(handle(req, res)).catch((e) => {

@@ -14,6 +14,23 @@ export interface Metrics {
   sourceObserver: SourceObserver;
   /** One GraphQL operation answered: counts it and observes its duration. */
   observeRequest(operation: string, outcome: string, role: string, seconds: number): void;
+  /** One HTTP request over (answered, or its client gone): its route label (`routeLabel`) and status, 0 when none was sent. */
+  observeHttp(route: HttpRoute, status: number): void;
+}
+
+/** The routes `c360_http_requests_total` tells apart; any other path is `other` (a client's path is never a label). */
+export type HttpRoute = 'graphql' | 'stream' | 'export' | 'webhooks' | 'ide' | 'healthz' | 'readyz' | 'metrics' | 'other';
+
+/** The route label of a request target: from a fixed set, whatever the path. */
+export function routeLabel(target: string | undefined): HttpRoute {
+  const path = (target ?? '/').split('?')[0];
+  if (path === '/graphql') return 'graphql';
+  if (path === '/graphql/stream') return 'stream';
+  if (path === '/healthz' || path === '/readyz' || path === '/metrics') return path.slice(1) as HttpRoute;
+  if (path.startsWith('/export/')) return 'export';
+  if (path.startsWith('/webhooks/')) return 'webhooks';
+  if (path === '/ide' || path.startsWith('/ide/')) return 'ide';
+  return 'other';
 }
 
 /** How a failed source call went, as metrics and spans label it: the error's code, or how the transport refused it. */
@@ -107,5 +124,20 @@ export function createMetrics(): Metrics {
     b.count.inc();
     b.duration.observe(seconds);
   };
-  return { registry, sourceObserver, observeRequest };
+  // Every request, also those refused before any GraphQL work (401, 413, 415, 429), exports, change-feed
+  // streams and webhooks: the operations counter above sees only what reached Apollo.
+  const httpRequests = new CounterSeries(
+    'c360_http_requests_total',
+    'HTTP requests over, by route (graphql, stream, export, webhooks, ide, healthz, readyz, metrics, other) and status code (0: the client left before any answer).',
+    ['route', 'status'],
+    registry,
+  );
+  const httpBound = new Map<string, CounterChild>();
+  const observeHttp = (route: HttpRoute, status: number) => {
+    const key = `${route} ${status}`;
+    let c = httpBound.get(key);
+    if (!c) httpBound.set(key, (c = httpRequests.series(route, String(status))));
+    c.inc();
+  };
+  return { registry, sourceObserver, observeRequest, observeHttp };
 }

@@ -4,7 +4,7 @@
  * what the gateway meant to send.
  */
 import http from 'node:http';
-import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
+import { apiKeyFor, startTestWorld, readTruth, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/vocabulary';
 
 let world: TestWorld;
@@ -100,5 +100,76 @@ describe('Metrics: source calls', () => {
     // Durations and batch sizes are those of calls made: one, not three (two of them ~0 s).
     expect(delta('c360_source_request_duration_seconds_count')).toBe(received.length);
     expect(delta('c360_source_batch_size_count')).toBe(received.length);
+  });
+});
+
+describe('Metrics: every HTTP request, by route and status', () => {
+  /** Opens a change-feed stream, waits for its answer to begin, then leaves: the reader a browser tab closed. */
+  const openAndLeaveStream = () =>
+    new Promise<number>((resolve, reject) => {
+      const payload = JSON.stringify({ query: 'subscription { customerChanged { kind customerId } }' });
+      const req = http.request(
+        `${world.url}/graphql/stream`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': apiKeyFor('admin'), 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on('error', () => undefined);
+      req.once('error', reject);
+      req.end(payload);
+    });
+
+  it('counts the requests refused before any GraphQL work, exports and streams, which c360_graphql_requests_total never sees', async () => {
+    const before = await scrape();
+    const post = (body: string, headers: Record<string, string>) => fetch(`${world.url}/graphql`, { method: 'POST', headers, body });
+    const statuses = [
+      (await world.query('{ __typename }')).status,
+      (await world.query('{ __typename }', undefined, { 'x-api-key': 'not-a-key' })).status,
+      (await post('{ __typename }', { 'content-type': 'text/plain', 'x-api-key': apiKeyFor('admin') })).status,
+      (await post('{ not json', { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin') })).status,
+      (await fetch(`${world.url}/no/such/path`)).status,
+      (await fetch(`${world.url}/healthz`, { method: 'DELETE' })).status,
+      (await fetch(`${world.url}/healthz`)).status,
+      await (await fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': apiKeyFor('admin') } })).text().then(() => 200),
+      await openAndLeaveStream(),
+    ];
+    expect(statuses).toEqual([200, 401, 415, 400, 404, 405, 200, 200, 200]);
+
+    const expected: Array<[string, string, number]> = [
+      ['graphql', '200', 1],
+      ['graphql', '401', 1],
+      ['graphql', '415', 1],
+      ['graphql', '400', 1],
+      ['other', '404', 1],
+      ['healthz', '405', 1],
+      ['healthz', '200', 1],
+      ['export', '200', 1],
+      ['stream', '200', 1],
+    ];
+    const delta = (after: Map<string, number>, route: string, status: string) =>
+      total(after, 'c360_http_requests_total', { route, status }) - total(before, 'c360_http_requests_total', { route, status });
+    // A request is counted once its connection's response is over: the stream's, when the server sees the reader gone.
+    let after = await scrape();
+    for (let i = 0; i < 300 && delta(after, 'stream', '200') === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await scrape();
+    }
+    expect(expected.map(([route, status]) => [route, status, delta(after, route, status)])).toEqual(expected);
+    // Of the five POSTs to /graphql, the operations counter saw the one that reached Apollo (the export's pages are operations of their own).
+    expect(total(after, 'c360_graphql_requests_total', { operation: 'anonymous' }) - total(before, 'c360_graphql_requests_total', { operation: 'anonymous' })).toBe(1);
+  });
+
+  it('never takes a label from the path a client sends', async () => {
+    const before = await scrape();
+    for (const path of ['/a', '/b/c', '/export', '/graphqlx', '/webhooks', '/ide-x']) await fetch(`${world.url}${path}`);
+    const after = await scrape();
+    const routes = new Set([...after.keys()].filter((k) => k.startsWith('c360_http_requests_total{')).map((k) => /route="([^"]*)"/.exec(k)?.[1]));
+    expect([...routes].every((r) => ['graphql', 'stream', 'export', 'webhooks', 'ide', 'healthz', 'readyz', 'metrics', 'other'].includes(r!))).toBe(true);
+    expect(total(after, 'c360_http_requests_total', { route: 'other' }) - total(before, 'c360_http_requests_total', { route: 'other' })).toBe(6);
   });
 });
