@@ -179,6 +179,9 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   // The change feed (/graphql/stream, src/feed/): opening a stream counts against the same request rate.
   const stream = streamRoute(gw, (viewer) => rateLimiter.admit(viewer));
   const { compression, cors: corsOptions } = gw.config.server;
+  // /readyz is unauthenticated and each check calls OneID and every source: probes that arrive while
+  // one runs share its answer, so a flood of them costs the systems one check at a time, not one each.
+  let readinessInFlight: ReturnType<typeof readiness> | undefined;
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
   const ide = ideEnabled(gw.config) ? ideRoute(createIde({ endpoint: '/graphql', hint: gw.config.demo ? gw.config.server.ideHint : undefined }), compression) : null;
@@ -212,7 +215,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
         sendBody(req, res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body), compression);
       if (url.pathname === '/healthz') return probeJson(200, { status: 'ok' });
       if (url.pathname === '/readyz') {
-        const r = await readiness(gw, gw.config.server.readinessTimeoutMs);
+        const r = await (readinessInFlight ??= readiness(gw, gw.config.server.readinessTimeoutMs).finally(() => (readinessInFlight = undefined)));
         return probeJson(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
       }
       if (url.pathname === '/metrics') {

@@ -1,7 +1,7 @@
 /**
- * Metrics, counted by hand: each series against what actually happened on the wire. The helpdesk
- * is reached through a counting proxy, so "calls to a source" is what the system received, not
- * what the gateway meant to send.
+ * Metrics and readiness, counted by hand: each series against what actually happened on the
+ * wire. The helpdesk is reached through a counting proxy, so "calls to a source" is what the
+ * system received, not what the gateway meant to send.
  */
 import http from 'node:http';
 import { apiKeyFor, startTestWorld, readTruth, type TestWorld } from '../helpers/world';
@@ -70,6 +70,33 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.close();
   await new Promise((resolve) => proxy?.close(resolve));
+});
+
+describe('Readiness: probes at once', () => {
+  it('share one check: twenty concurrent /readyz cost each source one health call, and each reads the same answer', async () => {
+    world.reset();
+    received.length = 0;
+    // The helpdesk answers slowly, so every probe arrives while the first check still waits for it.
+    world.support.setFaults({ latencyMs: 3000 });
+    let answers: Array<{ status: number; body: any }>;
+    try {
+      answers = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const res = await fetch(`${world.url}/readyz`);
+          return { status: res.status, body: await res.json() };
+        }),
+      );
+    } finally {
+      world.support.setFaults({});
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers.every((a) => a.status === 200 && a.body.checks.support === 'ok')).toBe(true);
+    expect(received).toHaveLength(1);
+    for (const source of ['crm', 'orders', 'support', 'scrm'] as SourceName[]) expect([source, world.calls.of(source, 'health').length]).toEqual([source, 1]);
+    // A probe after it checks again.
+    await fetch(`${world.url}/readyz`);
+    expect(world.calls.of('support', 'health')).toHaveLength(2);
+  });
 });
 
 describe('Metrics: source calls', () => {
