@@ -15,7 +15,7 @@ import { bounded } from './errors';
 import { sourcesExtension } from './observability/request-sources';
 import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
 import { asQueryTooComplex, type LimitsPlugin } from './access/limits';
-import { activeSpan } from './observability/tracing';
+import { activeSpan, traceIdOf } from './observability/tracing';
 
 const PUBLIC_CODES = new Set([
   'UNAUTHENTICATED',
@@ -157,7 +157,10 @@ class ObservedRequest {
     const role = contextValue?.viewer?.role ?? 'none';
     const ms = Number(process.hrtime.bigint() - this.started) / 1e6;
     this.metrics.observeRequest(operation, outcome, role, ms / 1e3);
-    activeSpan()?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome });
+    // The span and the request line name each other: the request id on the span, the trace id (a
+    // caller's, also when nothing is recorded here) on the line.
+    const span = activeSpan();
+    span?.setAttributes({ 'graphql.operation.name': operation, 'c360.role': role, 'c360.outcome': outcome, 'c360.request_id': contextValue?.requestId });
     // What the request cost each source it touched, and how those calls went: on the response, and
     // on the request line, where an operator finds the slow or failing source without a client's help.
     const uses = contextValue?.loaders?.account;
@@ -174,6 +177,7 @@ class ObservedRequest {
           errorCodes: errs.length ? [...new Set(errs.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))] : undefined,
           role: contextValue?.viewer?.role,
           sources,
+          traceId: traceIdOf(span),
         },
         'graphql request',
       );

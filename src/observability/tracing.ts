@@ -11,7 +11,7 @@
  * through to the HTTP sources. Tests hand in an exporter of their own (in memory).
  */
 import type http from 'node:http';
-import { context, trace, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { context, isSpanContextValid, trace, SpanKind, SpanStatusCode, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -165,4 +165,10 @@ export function tracedReader<R extends object>(reader: R, tracing: Tracing): R {
         : value;
   }
   return out as R;
+}
+
+/** The trace id of a span, for a log line to name (undefined without a valid trace context). */
+export function traceIdOf(span: Span | undefined): string | undefined {
+  const c = span?.spanContext();
+  return c && isSpanContextValid(c) ? c.traceId : undefined;
 }

@@ -12,10 +12,12 @@ import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
 import { createTracing } from '../../src/observability/tracing';
 import { outgoingHeaders } from '../../src/sources/outgoing';
 import type { SourceName } from '../../src/vocabulary';
+import { captureLog } from '../helpers/log-capture';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 const exporter = new InMemorySpanExporter();
+const { log, lines } = captureLog('info');
 let world: TestWorld;
 let proxy: http.Server;
 let helpdesk = '';
@@ -41,6 +43,7 @@ beforeAll(async () => {
     seed: 8,
     demoSystems: false,
     spanExporter: exporter,
+    log,
     configPatch: (c) => {
       const support = c.sources.find((s: { kind: string }) => s.kind === 'helpdesk');
       helpdesk = support.baseUrl;
@@ -90,6 +93,12 @@ describe('Tracing: the span tree of one query', () => {
     expect(root.resource.attributes['service.name']).toBe('c360');
   });
 
+  it('ties the request line and the trace together: the trace id on the line, the request id on the span', () => {
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'graphql request' && l.operation === 'Traced');
+    expect(line).toMatchObject({ traceId: TRACE_ID, requestId: expect.any(String) });
+    expect(root.attributes['c360.request_id']).toBe(line.requestId);
+  });
+
   it('puts every OneID batch read, loader batch and source call under the request, with what they did and nothing they carried', () => {
     const ids = new Set(spans.map((s) => s.spanContext().spanId));
     for (const s of spans) if (s !== root) expect([s.name, ids.has(parentOf(s)!)]).toEqual([s.name, true]);
@@ -129,6 +138,29 @@ describe('Tracing: the span tree of one query', () => {
   it('counts the request in c360_graphql_request_duration_seconds by operation, outcome and role', async () => {
     const text = await (await fetch(`${world.url}/metrics`)).text();
     expect(text).toMatch(/^c360_graphql_request_duration_seconds_count\{operation="Traced",outcome="ok",role="admin"\} 1$/m);
+  });
+});
+
+describe('Tracing: a malformed traceparent', () => {
+  it.each([
+    ['not hex', `00-${'z'.repeat(32)}-${CALLER_SPAN}-01`],
+    ['an all-zero trace id', `00-${'0'.repeat(32)}-${CALLER_SPAN}-01`],
+    ['version ff', `ff-${TRACE_ID}-${CALLER_SPAN}-01`],
+    ['personal data in it', '00-+8613800138000-li.lei@qq.com-01'],
+  ])('is ignored, never an error and never passed on (%s): the request starts a trace of its own', async (_what, traceparent) => {
+    exporter.reset();
+    received.length = 0;
+    lines.length = 0;
+    const { status, body } = await world.query(`query Malformed($id: ID!) { customer(id: $id) { supportRequesters { id } } }`, { id: customerId }, { traceparent });
+    expect([status, body.errors]).toEqual([200, undefined]);
+    for (let i = 0; i < 1500 && !exporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 20));
+    const root = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+    expect(root.parentSpanContext).toBeUndefined();
+    expect(received.length).toBeGreaterThan(0);
+    for (const sent of received) expect(sent).toMatch(new RegExp(`^00-${root.spanContext().traceId}-[0-9a-f]{16}-01$`));
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.operation === 'Malformed');
+    expect(line.traceId).toBe(root.spanContext().traceId);
+    expect(lines.join('\n')).not.toContain(traceparent);
   });
 });
 
