@@ -180,17 +180,40 @@ export interface CategoryStat {
  * recency (last order time), frequency (counted orders) and monetary (net spend in cents), the
  * largest value of quintiles 1..4 (NTILE(5) over ascending values). A value v scores
  * 1 + (number of boundaries below v), so 1 is the oldest / fewest / least and 5 the best.
- * With several commerce sources the gateway combines them (src/insights/rfm-base.ts).
+ * A base of fewer than five records has fewer tiles, one record each: its boundaries are then
+ * every record's value. With several commerce sources the gateway combines them
+ * (`combineBoundaries` in src/insights/rfm-cache.ts).
  */
 export interface RfmBoundaries {
   accounts: number;
-  /** Four instants, ascending. Empty when the base is empty. */
+  /** Four instants, ascending (one per record for a base of fewer than five). Empty when the base is empty. */
   recency: Instant[];
   frequency: number[];
   /** Cents. */
   monetary: number[];
   currency: string | null;
   computedAt: Instant;
+}
+
+/**
+ * The largest value of quintiles 1..4 as SQL's NTILE(5) over ascending values cuts them: with n
+ * rows, the first n mod 5 tiles hold one row more. Fewer than five rows leave fewer tiles, one
+ * row each. For sources that quintile in code what an SQL source quintiles in its statement.
+ */
+export function ntileUpperBounds(values: readonly number[]): number[] {
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  const out: number[] = [];
+  const small = Math.floor(n / 5);
+  const extra = n % 5;
+  let end = 0;
+  for (let tile = 1; tile <= 4; tile++) {
+    const size = small + (tile <= extra ? 1 : 0);
+    if (size === 0) break;
+    end += size;
+    out.push(v[end - 1]);
+  }
+  return out;
 }
 
 export interface CommerceCapability {

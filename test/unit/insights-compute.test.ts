@@ -10,7 +10,7 @@ import { needsOf, evaluateTags, windowsOf, type TagFacts } from '../../src/insig
 import { averageOrderValue, combineCategories, customerOrders, ordersWithin, refundRate, type CustomerOrders } from '../../src/insights/summary';
 import { quintile, rfmOf } from '../../src/insights/rfm';
 import { lifecycleOf } from '../../src/insights/lifecycle';
-import { createBoundaryCache } from '../../src/insights/rfm-cache';
+import { combineBoundaries, createBoundaryCache } from '../../src/insights/rfm-cache';
 import { loadInsightRules, parseLifecycleRules, parseTagRules } from '../../src/insights/rules';
 import { createInsightsRuntime } from '../../src/insights/runtime';
 import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/capabilities';
@@ -303,6 +303,38 @@ describe('Insights: RFM boundary cache', () => {
     expect((await cache.get()).accounts).toBe(2);
     cache.clear();
     await expect(cache.get()).rejects.toThrow('down');
+  });
+});
+
+describe('Insights: RFM boundaries of several bases', () => {
+  const base = (accounts: number, recencyDays: number[], frequency: number[], monetary: number[], currency = 'CNY'): RfmBoundaries => ({
+    accounts,
+    recency: recencyDays.map(daysAgo),
+    frequency,
+    monetary,
+    currency,
+    computedAt: NOW,
+  });
+
+  it("keeps a base of fewer than five accounts: its boundaries are each account's value, so its customers are scored", () => {
+    // A new shop: three accounts with counted orders, NTILE(5) gives tiles 1, 2, 3 of one account each.
+    const small = base(3, [200, 40, 3], [1, 1, 2], [1000, 13000, 30000]);
+    const combined = combineBoundaries([small]);
+    expect(combined).toEqual(small);
+    // Its busiest customer: last order 3 days ago, two orders, 130 yuan: 1 + the values strictly below.
+    const r = rfmOf(orders({ orderCount: 2, lifetimeValue: cny('130.00'), lastOrderAt: daysAgo(3) }), combined, rules.lifecycle.rfm.segments, NOW)!;
+    expect([r.r, r.f, r.m]).toEqual([3, 3, 2]);
+  });
+
+  it('quintiles small bases together when no source has five accounts, and leaves them out beside a larger one', () => {
+    // Two shops of two and three accounts: the five accounts' values, NTILE(5) by hand (a tile each).
+    const a = base(2, [100, 10], [1, 3], [500, 9000]);
+    const b = base(3, [300, 50, 1], [1, 2, 2], [100, 2000, 4000]);
+    expect(combineBoundaries([a, b], NOW)).toEqual(base(5, [300, 100, 50, 10], [1, 1, 2, 2], [100, 500, 2000, 4000]));
+    // Beside a quintiled base, the small one moves no boundary; its accounts still count.
+    const big = base(10, [300, 200, 90, 30], [1, 1, 2, 4], [5000, 10000, 20000, 50000]);
+    expect(combineBoundaries([big, a], NOW)).toEqual({ ...big, accounts: 12 });
+    expect(combineBoundaries([base(0, [], [], [])], NOW)).toMatchObject({ accounts: 0, recency: [], currency: null });
   });
 });
 

@@ -37,7 +37,19 @@ import { instantArgumentMillis, limitArgument } from '../arguments';
 import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import type { SourceCall, SourceObserver } from '../observe';
-import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
+import {
+  ntileUpperBounds,
+  type CategoryStat,
+  type Order,
+  type OrderFact,
+  type OrderFactQuery,
+  type OrderLine,
+  type OrderQuery,
+  type OrderSummary,
+  type Refund,
+  type RfmBoundaries,
+  type SummaryQuery,
+} from '../../capabilities';
 import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
 
@@ -884,26 +896,6 @@ function summaryWindows(source: SourceName, q: SummaryQuery): { end: number; sta
   for (const d of q.windowDays)
     if (!Number.isInteger(d) || d < 1) throw new Error(`${source} orderSummariesByRecordIds: window days must be positive integers, got ${JSON.stringify(d)}`);
   return { end, starts: q.windowDays.map((d) => end - d * DAY_MS) };
-}
-
-/**
- * The largest value of quintiles 1..4 as SQL's NTILE(5) over ascending values cuts them: with n
- * rows, the first n mod 5 tiles hold one row more. Fewer than five rows leave fewer tiles.
- */
-export function ntileUpperBounds(values: number[]): number[] {
-  const v = [...values].sort((a, b) => a - b);
-  const n = v.length;
-  const out: number[] = [];
-  const small = Math.floor(n / 5);
-  const extra = n % 5;
-  let end = 0;
-  for (let tile = 1; tile <= 4; tile++) {
-    const size = small + (tile <= extra ? 1 : 0);
-    if (size === 0) break;
-    end += size;
-    out.push(v[end - 1]);
-  }
-  return out;
 }
 
 const newestFirst = (a: Order, b: Order) => Date.parse(b.placedAt) - Date.parse(a.placedAt) || compareId(b.id, a.id);
