@@ -189,8 +189,9 @@ export interface RfmBoundaries {
   /** Four instants, ascending (one per record for a base of fewer than five). Empty when the base is empty. */
   recency: Instant[];
   frequency: number[];
-  /** Cents. */
+  /** Cents of `currency`, over the accounts that spend in it (a base in several: the one most accounts spend in). */
   monetary: number[];
+  /** Null without a base. */
   currency: string | null;
   computedAt: Instant;
 }

@@ -58,42 +58,31 @@ export function createBoundaryCache(fetch: (account?: SourceAccount) => Promise<
  * another currency than the largest base's are left out of the monetary boundaries (money in
  * two currencies is never mixed); docs/sources.md says so.
  *
- * A base of fewer than five accounts has no quintiles of its own: its "boundaries" are every
- * account's value (a tile each). Such bases are quintiled together, exactly, when no source has
- * a larger one; beside a larger base they are left out of the means (their accounts counted).
+ * Fewer than five accounts have no quintiles: a source then answers each account's own value
+ * (a tile each; for money, fewer than five accounts in its currency). Such values are quintiled
+ * together, exactly, when no source has quintiles of a dimension; beside a source that has,
+ * they are left out of that dimension's mean (their accounts still counted).
  */
 export function combineBoundaries(parts: readonly RfmBoundaries[], computedAt = new Date().toISOString()): RfmBoundaries {
-  const dims = (p: RfmBoundaries) => [p.recency, p.frequency, p.monetary];
-  // Quintiled: four boundaries per dimension. Listed: fewer than five accounts, one value each.
-  const quintiled = parts.filter((p) => p.accounts >= 5 && dims(p).every((d) => d.length === 4));
-  const listed = parts.filter((p) => p.accounts > 0 && p.accounts < 5 && dims(p).every((d) => d.length === p.accounts));
-  const based = quintiled.length ? quintiled : listed;
+  const based = parts.filter((p) => p.accounts > 0 && p.recency.length === Math.min(p.accounts, 4) && p.frequency.length === p.recency.length && p.monetary.length <= 4);
   if (based.length === 0) return { accounts: 0, recency: [], frequency: [], monetary: [], currency: null, computedAt };
-  const accounts = [...quintiled, ...listed].reduce((n, p) => n + p.accounts, 0);
-  if (based.length === 1 && based[0].accounts === accounts) return based[0];
+  if (based.length === 1) return based[0];
+  const accounts = based.reduce((n, p) => n + p.accounts, 0);
   const currency = [...based].sort((a, b) => b.accounts - a.accounts)[0].currency;
-  const sameCurrency = based.filter((p) => p.currency === currency);
-  const instants = (ms: number[]) => ms.map((t) => new Date(Math.round(t)).toISOString());
-  if (!quintiled.length) {
-    const pooled = (pick: (p: RfmBoundaries) => number[], from: readonly RfmBoundaries[]) => ntileUpperBounds(from.flatMap(pick));
-    return {
-      accounts,
-      recency: instants(pooled((p) => p.recency.map((t) => Date.parse(t)), based)),
-      frequency: pooled((p) => p.frequency, based),
-      monetary: pooled((p) => p.monetary, sameCurrency),
-      currency,
-      computedAt,
-    };
-  }
-  const mean = (pick: (p: RfmBoundaries) => number[], from: readonly RfmBoundaries[]) => {
-    const n = from.reduce((k, p) => k + p.accounts, 0);
-    return [0, 1, 2, 3].map((i) => from.reduce((sum, p) => sum + pick(p)[i] * p.accounts, 0) / n);
+  const combine = (pick: (p: RfmBoundaries) => number[], from: readonly RfmBoundaries[]) => {
+    const quintiled = from.filter((p) => p.accounts >= 5 && pick(p).length === 4);
+    if (!quintiled.length) return ntileUpperBounds(from.flatMap(pick));
+    const n = quintiled.reduce((k, p) => k + p.accounts, 0);
+    return [0, 1, 2, 3].map((i) => quintiled.reduce((sum, p) => sum + pick(p)[i] * p.accounts, 0) / n);
   };
   return {
     accounts,
-    recency: instants(mean((p) => p.recency.map((t) => Date.parse(t)), based)),
-    frequency: mean((p) => p.frequency, based),
-    monetary: mean((p) => p.monetary, sameCurrency).map(Math.round),
+    recency: combine((p) => p.recency.map((t) => Date.parse(t)), based).map((ms) => new Date(Math.round(ms)).toISOString()),
+    frequency: combine((p) => p.frequency, based),
+    monetary: combine(
+      (p) => p.monetary,
+      based.filter((p) => p.currency === currency),
+    ).map(Math.round),
     currency,
     computedAt,
   };

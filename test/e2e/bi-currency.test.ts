@@ -77,6 +77,17 @@ describe('BI lists: money in several currencies', () => {
     expect(usd.nodes.map((n) => n.id)).toEqual([dollarCustomer]);
   });
 
+  it('keeps RFM for the yuan customers of the shop: only the dollar customer, whose money the base cannot compare, fails', async () => {
+    const { nodes } = await walk({ filter: { lifetimeValue: { min: '0.01' } } });
+    const yuan = nodes.slice(0, 5).map((n) => n.id);
+    expect(yuan).toHaveLength(5);
+    const { body } = await world.query(`query ($ids: [ID!]!) { customers(ids: $ids) { id rfm { segment monetary { currency } } } }`, { ids: [dollarCustomer, ...yuan] });
+    expect(body.errors.map((e: { path: unknown[]; extensions: unknown }) => [e.path, e.extensions])).toEqual([
+      [['customers', 0, 'rfm'], { code: 'SOURCE_BAD_RESPONSE', source: 'commerce' }],
+    ]);
+    for (const c of body.data.customers.slice(1)) expect(c.rfm).toMatchObject({ monetary: { currency: 'CNY' } });
+  });
+
   it.each(['LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC'])('%s sorts yuan by value, each customer once, and the dollar customer after them', async (orderBy) => {
     const { nodes, total } = await walk({ orderBy });
     const ids = nodes.map((n) => n.id);

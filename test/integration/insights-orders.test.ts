@@ -131,3 +131,59 @@ describe('Orders insights: RFM boundaries', () => {
     expect(recorder.calls).toEqual([{ source: 'orders', operation: 'rfmBoundaries', batchSize: 0 }]);
   });
 });
+
+describe('Orders insights: RFM boundaries of a base in two currencies', () => {
+  let mixed: TestDatabase;
+  let conn: OrdersConnector;
+
+  beforeAll(async () => {
+    mixed = await freshDatabase('orders_fx');
+    await createOrderTables(mixed.db);
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    await mixed
+      .db('shop_accounts')
+      .insert(ids.map((id) => ({ account_id: id, mobile: null, member_no: null, email: null, channel: 'tmall', registered_at: ago(500), updated_at: ago(1) })));
+    const order = (id: number, account: number, daysAgo: number, cents: number, currency: string, status = 'completed') => ({
+      order_id: id,
+      account_id: account,
+      status,
+      channel: 'tmall',
+      total_cents: cents,
+      currency,
+      placed_at: ago(daysAgo),
+      paid_at: null,
+    });
+    await mixed.db('orders').insert([
+      // Accounts 1..6 spend 1.00..6.00 yuan, one order each, 1..6 days ago; account 1 also has a cancelled dollar order.
+      ...[1, 2, 3, 4, 5, 6].map((a) => order(a, a, a, a * 100, 'CNY')),
+      order(10, 1, 1, 99900, 'USD', 'cancelled'),
+      // Accounts 7 and 8 spend dollars; account 9 both (its own summary is a row error).
+      order(7, 7, 7, 10000, 'USD'),
+      order(8, 8, 8, 20000, 'USD'),
+      order(9, 9, 9, 50, 'CNY'),
+      order(11, 9, 20, 70, 'USD'),
+    ]);
+  });
+
+  beforeEach(() => {
+    conn = createShopConnector({ connection: mixed.connection }, new CallRecorder());
+  });
+  afterEach(() => conn.close());
+  afterAll(() => mixed?.drop());
+
+  it('quintiles money in the currency most accounts spend in, and recency and frequency over every account', async () => {
+    const b = await conn.rfmBoundaries!();
+    // By hand. Nine accounts with counted orders; NTILE(5) over nine makes tiles of 2,2,2,2,1.
+    // frequency: 1 ×8 and 2 (account 9) -> [1, 1, 1, 1]
+    // recency (last order): 9, 8, …, 1 days ago, ascending -> the 2nd, 4th, 6th and 8th: 8, 6, 4, 2 days ago
+    // monetary: yuan (six accounts against two in dollars; account 9 mixes): 100..600 cents, NTILE(5)
+    // over six makes tiles of 2,1,1,1,1 -> [200, 300, 400, 500]
+    expect(b).toMatchObject({
+      accounts: 9,
+      frequency: [1, 1, 1, 1],
+      recency: [8, 6, 4, 2].map((d) => new Date(ago(d)).toISOString()),
+      monetary: [200, 300, 400, 500],
+      currency: 'CNY',
+    });
+  });
+});

@@ -334,6 +334,9 @@ describe('Insights: RFM boundaries of several bases', () => {
     // Beside a quintiled base, the small one moves no boundary; its accounts still count.
     const big = base(10, [300, 200, 90, 30], [1, 1, 2, 4], [5000, 10000, 20000, 50000]);
     expect(combineBoundaries([big, a], NOW)).toEqual({ ...big, accounts: 12 });
+    // A source of six accounts, only two of them in yuan: its money is two accounts' values, not quintiles.
+    const fewInYuan = base(6, [250, 150, 60, 20], [1, 2, 3, 5], [700, 800]);
+    expect(combineBoundaries([big, fewInYuan], NOW)).toMatchObject({ accounts: 16, monetary: big.monetary });
     expect(combineBoundaries([base(0, [], [], [])], NOW)).toMatchObject({ accounts: 0, recency: [], currency: null });
   });
 });

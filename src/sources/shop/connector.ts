@@ -243,8 +243,10 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     /**
      * The RFM quintile boundaries of the whole base in ONE statement: per-order refunds folded,
      * per-account recency (last counted order), frequency (counted orders) and monetary (net
-     * spend), NTILE(5) over each, and each quintile's largest value. A full scan of `orders`:
-     * callers cache the answer (src/insights/rfm-cache.ts), never ask per request.
+     * spend), NTILE(5) over each, and each quintile's largest value. Money is quintiled in one
+     * currency, the one most accounts spend in (ties: the first code): a few accounts in dollars
+     * leave the yuan base comparable instead of leaving the whole base without RFM. A full scan
+     * of `orders`: callers cache the answer (src/insights/rfm-cache.ts), never ask per request.
      */
     async rfmBoundaries(account) {
       return observer.call({ source: SOURCE, operation: 'rfmBoundaries', batchSize: 0, account }, async () => {
@@ -257,21 +259,29 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
                group by o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency
              ),
              acct as (
-               select account_id, count(*) as f, sum(total_cents - refunded) as m, max(placed_at) as rc
+               select account_id, count(*) as f, sum(total_cents - refunded) as m, max(placed_at) as rc,
+                 min(currency) as cur, max(currency) as cur_max
                from per_order group by account_id
              ),
+             major as (
+               select cur from acct where cur = cur_max group by cur order by count(*) desc, cur limit 1
+             ),
              tiled as (
-               select f, m, rc,
+               select f, rc,
                  ntile(5) over (order by f) as tf,
-                 ntile(5) over (order by m) as tm,
                  ntile(5) over (order by rc) as tr
                from acct
+             ),
+             money as (
+               select a.m, ntile(5) over (order by a.m) as tm
+               from acct a join major j on a.cur = j.cur
+               where a.cur = a.cur_max
              )
              select 'f' as dim, tf as tile, max(f) as v, cast(null as char(3)) as cur from tiled group by tf
-             union all select 'm', tm, max(m), null from tiled group by tm
+             union all select 'm', tm, max(m), null from money group by tm
              union all select 'r', tr, max(rc), null from tiled group by tr
              union all select 'n', 0, count(*), null from acct
-             union all select 'c', 0, count(distinct currency), min(currency) from per_order`,
+             union all select 'c', 0, count(*), min(cur) from major`,
             [CANCELLED],
           ),
         );
@@ -798,7 +808,7 @@ function toBoundaries(SOURCE: SourceName, rows: BoundaryRow[]): RfmBoundaries {
     recency: recency as string[],
     frequency: upper('f'),
     monetary: upper('m'),
-    // Monetary boundaries in more than one currency would compare yuan with dollars: none then.
+    // The currency the monetary boundaries are in (none without a base).
     currency: currencies === 1 ? textOrNull(currencyRow?.cur) : null,
     computedAt: new Date().toISOString(),
   };
