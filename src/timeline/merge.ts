@@ -86,12 +86,16 @@ export function mergeTimeline(answers: readonly SourceAnswer[], req: PageRequest
   const seen = new Set<string>();
   const events: TimelinePage['events'] = [];
   const sinceMs = req.since == null ? null : Date.parse(req.since);
+  // A malformed row takes a place in its key's answer as an event does: a full answer holding one
+  // may leave fewer than `first + 1` events here although its source has more after them.
+  let fullWithErrors = false;
   for (const { source, results } of answers) {
     for (const list of results) {
       if (list instanceof Error) {
         noteGap(source, list);
         continue;
       }
+      if (list.length > req.first && list.some((e) => e instanceof Error)) fullWithErrors = true;
       for (const e of list) {
         if (e instanceof Error) {
           noteGap(source, e);
@@ -108,5 +112,8 @@ export function mergeTimeline(answers: readonly SourceAnswer[], req: PageRequest
     }
   }
   events.sort(compareTimeline);
-  return { events: events.slice(0, req.first), hasNextPage: events.length > req.first, gaps: [...gaps.values()] };
+  // More follow when the union has them, or a full answer lost places to malformed rows (the
+  // next page starts after this page's last event; a page without one has nowhere to go on from).
+  const hasNextPage = events.length > req.first || (fullWithErrors && events.length > 0);
+  return { events: events.slice(0, req.first), hasNextPage, gaps: [...gaps.values()] };
 }
