@@ -4,7 +4,8 @@
  * they move slowly. So they are cached across requests for a TTL instead of computed per
  * request: the first request after expiry refreshes them (one call in flight at a time, the
  * others wait for it), and if a refresh fails while an older answer exists, the older answer
- * is served and the refresh retried on the next request. Nothing viewer-specific is cached.
+ * is served and the refresh retried on the next request. An empty base (no counted order yet)
+ * is asked again by the next request. Nothing viewer-specific is cached.
  */
 import { ntileUpperBounds, type RfmBoundaries } from '../capabilities';
 import type { SourceAccount } from '../vocabulary';
@@ -26,7 +27,8 @@ export function createBoundaryCache(fetch: (account?: SourceAccount) => Promise<
   const refresh = (account?: SourceAccount) =>
     (inFlight ??= fetch(account)
       .then((value) => {
-        cached = { value, expiresAt: clock() + ttlMs };
+        // An empty base is not kept: the first orders of a new shop are scored at once, not a TTL later.
+        cached = { value, expiresAt: value.accounts > 0 ? clock() + ttlMs : clock() };
         return value;
       })
       .finally(() => {

@@ -3,6 +3,8 @@
  * small generated world (its own orders wiped). NTILE(5) over three accounts makes three tiles
  * of one account each, so the quintile boundaries are the accounts' own values, and every
  * figure below is computed by hand from the rows this file writes, not by the gateway's code.
+ * The gateway first reads the base while it is still empty: the orders that follow are scored
+ * at once, not once the boundary cache's TTL (ten minutes) has run out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +43,10 @@ beforeAll(async () => {
   const [accA, accB, accC] = single.slice(0, 3).map(([, ids]) => Number(ids[0]));
   const db = world.dbs.orders.db;
   for (const t of ['refunds', 'order_lines', 'orders']) await db(t).del();
+  // The shop before its first order: nobody has an RFM, and the gateway has read the empty base.
+  const before = await world.query(RFM, { ids: [a, b, c] });
+  expect(before.body.errors).toBeUndefined();
+  expect(before.body.data.customers.map((x: { rfm: unknown }) => x.rfm)).toEqual([null, null, null]);
   const now = Date.now();
   const order = (id: number, account: number, daysAgo: number, cents: number, status = 'completed') => ({
     order_id: id,

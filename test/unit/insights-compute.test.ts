@@ -306,6 +306,22 @@ describe('Insights: RFM boundary cache', () => {
   });
 });
 
+describe('Insights: RFM boundary cache of an empty base', () => {
+  it('asks again after an empty base (no counted order yet), and keeps the first base with accounts for the TTL', async () => {
+    const answers = [0, 0, 3, 4];
+    let calls = 0;
+    const cache = createBoundaryCache(
+      async () => ({ accounts: answers[calls++], recency: [], frequency: [], monetary: [], currency: 'CNY', computedAt: NOW }),
+      1000,
+      () => 0,
+    );
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push((await cache.get()).accounts);
+    expect(seen).toEqual([0, 0, 3, 3]);
+    expect(calls).toBe(3);
+  });
+});
+
 describe('Insights: RFM boundaries of several bases', () => {
   const base = (accounts: number, recencyDays: number[], frequency: number[], monetary: number[], currency = 'CNY'): RfmBoundaries => ({
     accounts,
