@@ -6,6 +6,13 @@
  * The schema depends on the caller's role, so it can only be loaded once a key is in the headers:
  * when the headers change (and parse), the page hands GraphiQL a new fetcher, which makes it load
  * the schema again with them (completion and docs for that role).
+ *
+ * Headers hold the caller's API key, so none reaches the browser's storage: GraphiQL keeps tabs
+ * without headers (`shouldPersistHeaders: false`) but writes each history entry with its headers,
+ * key included, to localStorage, where it would outlive the tab. The storage GraphiQL is given
+ * blanks every header value of history entries (and of those an older page left), unless the user
+ * turns on "Persist headers" in GraphiQL's settings. An entry of this page load still restores its
+ * headers (GraphiQL keeps them in memory); one from an earlier load restores the header names only.
  */
 /* global document, React, ReactDOM, GraphiQL */
 (function () {
@@ -14,6 +21,7 @@
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   var lastHeaders = JSON.stringify(JSON.parse(settings.headers));
   var timer = null;
+  var storage = historyWithoutSecrets();
 
   function render() {
     root.render(
@@ -24,6 +32,7 @@
         defaultEditorToolsVisibility: 'headers',
         isHeadersEditorEnabled: true,
         shouldPersistHeaders: false,
+        storage: storage,
         onEditHeaders: onEditHeaders,
       }),
     );
@@ -42,6 +51,82 @@
       lastHeaders = normalized;
       render();
     }, 500);
+  }
+
+  /** localStorage for GraphiQL, with the header values of its history entries blanked; null when the browser refuses storage. */
+  function historyWithoutSecrets() {
+    var local;
+    try {
+      local = localStorage;
+      local.getItem('graphiql:queries');
+    } catch {
+      return null;
+    }
+    var HISTORY = ['graphiql:queries', 'graphiql:favorites'];
+    var keepsHeaders = function () {
+      return local.getItem('graphiql:shouldPersistHeaders') === 'true';
+    };
+    var blanked = function (headers) {
+      try {
+        var parsed = JSON.parse(headers);
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+        Object.keys(parsed).forEach(function (name) {
+          parsed[name] = '';
+        });
+        return JSON.stringify(parsed);
+      } catch {
+        return undefined;
+      }
+    };
+    // A history list is `{"queries": [{query, variables, headers, …}]}` (favorites likewise).
+    var redacted = function (value) {
+      var list;
+      try {
+        list = JSON.parse(value);
+      } catch {
+        return null;
+      }
+      Object.keys(list || {}).forEach(function (k) {
+        if (!Array.isArray(list[k])) return;
+        list[k].forEach(function (entry) {
+          if (entry && typeof entry.headers === 'string') entry.headers = blanked(entry.headers);
+        });
+      });
+      return JSON.stringify(list);
+    };
+    var storage = {
+      getItem: function (key) {
+        return local.getItem(key);
+      },
+      setItem: function (key, value) {
+        if (HISTORY.indexOf(key) >= 0 && !keepsHeaders()) value = redacted(value);
+        if (value === null) local.removeItem(key);
+        else local.setItem(key, value);
+      },
+      removeItem: function (key) {
+        local.removeItem(key);
+      },
+      clear: function () {
+        Object.keys(local)
+          .filter(function (key) {
+            return key.indexOf('graphiql:') === 0;
+          })
+          .forEach(function (key) {
+            local.removeItem(key);
+          });
+      },
+      get length() {
+        return Object.keys(local).filter(function (key) {
+          return key.indexOf('graphiql:') === 0;
+        }).length;
+      },
+    };
+    // Entries an older version of this page stored with their keys.
+    HISTORY.forEach(function (key) {
+      var value = local.getItem(key);
+      if (value !== null) storage.setItem(key, value);
+    });
+    return storage;
   }
 
   render();

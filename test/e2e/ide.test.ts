@@ -115,6 +115,24 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(answer.data.customer.id).toBe(customerId);
     expect(answer.data.customer.sourceRecords.length).toBeGreaterThan(0);
 
+    // The key never reaches the browser's storage (GraphiQL writes its history there, headers and all); the query does.
+    const stored = () => page.evaluate(() => JSON.stringify(Object.entries((globalThis as any).localStorage)));
+    await expect(stored()).resolves.toContain('FromTheIde');
+    expect(await stored()).not.toContain(apiKeyFor('admin'));
+
+    // A reload keeps the query and asks for the key again; a key an older page left in the history is blanked.
+    await page.evaluate((key) => {
+      const entry = { query: '{ __typename }', variables: '', headers: JSON.stringify({ 'X-Api-Key': key }) };
+      (globalThis as any).localStorage.setItem('graphiql:favorites', JSON.stringify({ favorites: [entry] }));
+    }, apiKeyFor('admin'));
+    await page.reload();
+    await headerEditor.waitFor({ timeout: 30_000 });
+    await expect(headerEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toBe('{"X-Api-Key": ""}');
+    await expect(queryEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toContain('FromTheIde');
+    const favorites = await page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('graphiql:favorites')));
+    expect(favorites).toEqual({ favorites: [{ query: '{ __typename }', variables: '', headers: '{"X-Api-Key":""}' }] });
+    expect(await stored()).not.toContain(apiKeyFor('admin'));
+
     expect(refused).toEqual([]);
     expect(pageErrors).toEqual([]);
     await context.close();
