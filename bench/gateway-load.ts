@@ -36,6 +36,8 @@ async function main() {
   const key = process.argv.includes('--key') ? arg('key') : undefined;
   const bodies = Array.from({ length: BODIES }, (_, i) => JSON.stringify({ query: scenario.query, variables: scenario.variables(sample, i) }));
   let n = 0;
+  // The generator's own CPU over the load (all its threads), so that the bench can say what a request costs the whole machine.
+  const cpu0 = process.cpuUsage();
   const result = await autocannon({
     url: `${arg('url')}/graphql`,
     connections: Number(arg('connections')),
@@ -48,6 +50,7 @@ async function main() {
       },
     ],
   });
+  const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
     JSON.stringify({
       requests: result.requests.total,
@@ -57,6 +60,7 @@ async function main() {
       p99: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
+      cpuMs: (cpu.user + cpu.system) / 1000,
     }) + '\n',
   );
 }

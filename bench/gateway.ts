@@ -36,7 +36,7 @@ import { createLogger } from '../src/observability/logger';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-scenarios';
-import { cpuMs, memoryMiB, sampleRss, startHeapFlags } from './proc';
+import { cpuMs, machineCpuMs, memoryMiB, sampleRss, startHeapFlags, treeCpuMs } from './proc';
 import { benchPolicy } from './policy';
 
 function flag(name: string): boolean {
@@ -231,6 +231,12 @@ interface Measurement {
   peakRssMiB: number;
   requests: number;
   failed: number;
+  /** What the same requests cost the rest of the machine: the stand-ins' process, the load generator, everything else (other work, this bench). */
+  standInsCpuMsPerRequest: number;
+  loadCpuMsPerRequest: number;
+  otherCpuMsPerRequest: number;
+  /** Share of the machine's CPU time (all cores) that was busy during the measurement. */
+  machineBusy: number;
 }
 
 async function runLoad(
@@ -238,7 +244,7 @@ async function runLoad(
   scenarioIndex: number,
   sampleFile: string,
   secs: number,
-): Promise<{ requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+): Promise<{ requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number; cpuMs: number }> {
   const scenario = SCENARIOS[scenarioIndex];
   const args = [
     ...nodeArgs('bench/gateway-load.ts'),
@@ -262,15 +268,20 @@ async function runLoad(
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-async function measure(server: Server, scenarioIndex: number, sampleFile: string): Promise<Measurement> {
+async function measure(server: Server, scenarioIndex: number, sampleFile: string, standInsPid: number): Promise<Measurement> {
   const pid = server.child.pid!;
-  const cpu0 = cpuMs(pid);
   const calls0 = await server.calls();
+  const cpu0 = cpuMs(pid);
+  const standIns0 = treeCpuMs(standInsPid);
+  const machine0 = machineCpuMs();
   // Requests of a second or more get a longer window, so that each measurement completes several.
   const load = await runLoad(server, scenarioIndex, sampleFile, SCENARIOS[scenarioIndex].maxConnections ? seconds * 3 : seconds);
+  const machine1 = machineCpuMs();
   const cpu1 = cpuMs(pid);
+  const standIns1 = treeCpuMs(standInsPid);
   const calls1 = await server.calls();
   const n = Math.max(1, load.requests);
+  const standInsMs = standIns1 - standIns0;
   return {
     rps: load.rps,
     p50: load.p50,
@@ -281,16 +292,23 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
     peakRssMiB: memoryMiB(pid).peak,
     requests: load.requests,
     failed: load.non2xx + load.errors,
+    standInsCpuMsPerRequest: standInsMs / n,
+    loadCpuMsPerRequest: load.cpuMs / n,
+    // The load generator's start-up and exit fall outside its own figure and inside this one (a few tens of ms a measurement).
+    otherCpuMsPerRequest: (machine1.busy - machine0.busy - (cpu1 - cpu0) - standInsMs - load.cpuMs) / n,
+    machineBusy: (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total),
   };
 }
 
-async function post(server: Server, scenario: Scenario, sample: Sample, i: number): Promise<{ data?: unknown; errors?: unknown[] }> {
+async function post(server: Server, scenario: Scenario, sample: Sample, i: number): Promise<{ data?: unknown; errors?: unknown[]; bytes: number }> {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(server.name !== 'floor' ? { 'x-api-key': BENCH_KEYS[scenario.role] } : {}) },
     body: JSON.stringify({ query: scenario.query, variables: scenario.variables(sample, i) }),
   });
-  return (await res.json()) as { data?: unknown; errors?: unknown[] };
+  // The body's size as sent (the gateway's answer also carries `extensions.sources`, which the floor does not make).
+  const text = await res.text();
+  return { ...(JSON.parse(text) as { data?: unknown; errors?: unknown[] }), bytes: Buffer.byteLength(text) };
 }
 
 const median = (xs: number[]) => {
@@ -425,15 +443,17 @@ async function main() {
     );
 
     // The floor answers the same JSON (data and errors alike) for every unmasked scenario, with the same source calls.
-    const oneRequestCalls = new Map<number, { gateway: number[]; floor: number[] }>();
+    const oneRequestCalls = new Map<number, { gateway: number[]; floor: number[]; gatewayBytes: number[]; floorBytes: number[] }>();
     for (const { s, i: index } of scenarios) {
-      const counted = { gateway: [] as number[], floor: [] as number[] };
+      const counted = { gateway: [] as number[], floor: [] as number[], gatewayBytes: [] as number[], floorBytes: [] as number[] };
       oneRequestCalls.set(index, counted);
       for (let i = 0; i < 3; i++) {
         const before = [await gateway.calls(), await floor.calls()];
         const [g, f] = await Promise.all([post(gateway, s, sample, i), post(floor, s, sample, i)]);
         counted.gateway.push((await gateway.calls()) - before[0]);
         counted.floor.push((await floor.calls()) - before[1]);
+        counted.gatewayBytes.push(g.bytes);
+        counted.floorBytes.push(f.bytes);
         if (g.errors) throw new Error(`gateway answered errors for "${s.name}": ${JSON.stringify(g.errors).slice(0, 400)}`);
         if (f.errors) throw new Error(`floor answered errors for "${s.name}": ${JSON.stringify(f.errors).slice(0, 400)}`);
         if (s.sameJsonAsFloor && JSON.stringify(g.data) !== JSON.stringify(f.data)) {
@@ -446,7 +466,8 @@ async function main() {
       `check: the floor answers the same JSON as the gateway (${scenarios.filter(({ s }) => s.sameJsonAsFloor).length} scenarios × 3 requests; masked ones skipped)\n`,
     );
     process.stdout.write(
-      `source calls of single requests (gateway / floor): ${scenarios.map(({ s, i }) => `${s.name}: ${oneRequestCalls.get(i)!.gateway.join(',')} / ${oneRequestCalls.get(i)!.floor.join(',')}`).join('; ')}\n\n`,
+      `source calls of single requests (gateway / floor): ${scenarios.map(({ s, i }) => `${s.name}: ${oneRequestCalls.get(i)!.gateway.join(',')} / ${oneRequestCalls.get(i)!.floor.join(',')}`).join('; ')}\n` +
+        `answer bytes of the same requests (gateway / floor): ${scenarios.map(({ s, i }) => `${s.name}: ${oneRequestCalls.get(i)!.gatewayBytes.join(',')} / ${oneRequestCalls.get(i)!.floorBytes.join(',')}`).join('; ')}\n\n`,
     );
 
     // Warm both (JIT, caches, keep-alive pools) before the first measured round.
@@ -458,7 +479,7 @@ async function main() {
       const order = servers.map((_, k) => servers[(k + round) % servers.length]);
       for (const { s, i } of scenarios) {
         for (const server of order) {
-          const m = await measure(server, i, sampleFile);
+          const m = await measure(server, i, sampleFile, standIns.pid());
           results.get(i)![server.name].push(m);
           process.stderr.write(
             `round ${round + 1} ${server.name.padEnd(8)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
@@ -502,6 +523,24 @@ async function main() {
             b.map((m, r) => m.cpuMsPerRequest / f[r].cpuMsPerRequest),
             2,
           )} |`,
+        );
+      }
+    }
+    // What a request costs the whole machine: the req/s a server can reach here is bounded by the cores over the CPU all three kinds of process spend per request.
+    const cores = os.cpus().length;
+    rows.push(
+      '',
+      `The machine per request (medians over the rounds; ${cores} cores): CPU ms of the server, the stand-ins' process, the load generator and everything else (other work, this bench), the share of the machine busy, and the req/s the cores allow at that cost (${cores} × 1,000 ÷ server + stand-ins + load generator).`,
+      '',
+      '| scenario | server | server | stand-ins | load generator | else | machine busy | req/s the cores allow | req/s measured |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const { s, i } of scenarios) {
+      for (const name of ['gateway', 'floor', ...(baseline ? ['baseline' as const] : [])] as const) {
+        const ms = results.get(i)![name];
+        const own = median(ms.map((m) => m.cpuMsPerRequest + m.standInsCpuMsPerRequest + m.loadCpuMsPerRequest));
+        rows.push(
+          `| ${s.name} | ${name} | ${fmt(median(ms.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.standInsCpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.loadCpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.otherCpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.machineBusy)) * 100)}% | ${fmt((cores * 1000) / own)} | ${fmt(median(ms.map((m) => m.rps)))} |`,
         );
       }
     }

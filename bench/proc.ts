@@ -37,6 +37,50 @@ export function cpuMs(pid: number, tid?: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
+/**
+ * The whole machine's CPU time so far, every core and every process (/proc/stat's first line):
+ * busy (all but idle and iowait) and total, in milliseconds summed over the cores.
+ */
+export function machineCpuMs(): { busy: number; total: number } {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  // user nice system idle iowait irq softirq steal: idle and iowait are the machine waiting.
+  return { busy: ((total - fields[3] - fields[4]) * 1000) / TICKS_PER_SECOND, total: (total * 1000) / TICKS_PER_SECOND };
+}
+
+/**
+ * CPU milliseconds used so far by a process and every process under it (a launcher such as tsx's
+ * CLI runs the real program as its child). A process that already exited is not counted.
+ */
+export function treeCpuMs(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The parent's pid is the second field after the command name.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid);
+      if (list) list.push(Number(entry));
+      else children.set(ppid, [Number(entry)]);
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  let ms = 0;
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    try {
+      ms += cpuMs(pid);
+    } catch {
+      // gone meanwhile
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return ms;
+}
+
 /** Resident memory now and at its peak (VmRSS, VmHWM), in MiB. */
 export function memoryMiB(pid: number): { rss: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

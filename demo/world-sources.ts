@@ -16,7 +16,7 @@ export const STAND_IN_CREDENTIALS = { token: 'bench', appId: 'wxbench', appSecre
 export type StandInUrls = Record<string, string>;
 
 /** Runs the HTTP stand-ins over `dataDir` in their own process (so they do not share the caller's event loop). */
-export async function spawnStandIns(dataDir: string, script = path.resolve(__dirname, 'stand-ins.ts')): Promise<StandInUrls & { stop(): void }> {
+export async function spawnStandIns(dataDir: string, script = path.resolve(__dirname, 'stand-ins.ts')): Promise<StandInUrls & { stop(): void; pid(): number }> {
   const child = spawn(process.execPath, [require.resolve('tsx/cli'), script, '--data-dir', dataDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -24,7 +24,8 @@ export async function spawnStandIns(dataDir: string, script = path.resolve(__dir
     readline.createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
     child.once('exit', (code) => reject(new Error(`stand-ins exited with ${code}`)));
   });
-  return Object.assign(urls, { stop: () => void child.kill('SIGTERM') });
+  // `pid` a method, not a number: the object is otherwise every stand-in's URL by system name.
+  return Object.assign(urls, { stop: () => void child.kill('SIGTERM'), pid: () => child.pid! });
 }
 
 /** The raw `sources` config list for a demo data directory and its running stand-ins: the four systems and each demo system served. */
