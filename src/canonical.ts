@@ -8,8 +8,11 @@ import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from
 import countries from 'i18n-iso-countries';
 import countryNamesEn from 'i18n-iso-countries/langs/en.json';
 import countryNamesZh from 'i18n-iso-countries/langs/zh.json';
+import countryNamesJa from 'i18n-iso-countries/langs/ja.json';
+import countryNamesKo from 'i18n-iso-countries/langs/ko.json';
 import type { Gender, Money } from './vocabulary';
 import { isoFromMillis } from './iso-time';
+import { countryAlias, simplifiedCountryName } from './country-names';
 
 export const DEFAULT_PHONE_REGION: CountryCode = 'CN';
 
@@ -68,12 +71,18 @@ const UNDECOMPOSED = new RegExp(`[${Object.keys(UNDECOMPOSED_AS).join('')}]`, 'g
 
 countries.registerLocale(countryNamesEn);
 countries.registerLocale(countryNamesZh);
+countries.registerLocale(countryNamesJa);
+countries.registerLocale(countryNamesKo);
 
 /**
  * A country as its ISO 3166 alpha-2 code, however a record writes it: the code (`de`), its
- * alpha-3 (`DEU`), or its name in English or Chinese with the usual short forms (`Germany`,
- * `USA`, `UK`, `德国`, `中国`); null when it names no country. Taking the first two letters instead
- * made `China` Switzerland and `Germany` Georgia.
+ * alpha-3 (`DEU`), or its name in English, Chinese (simplified or traditional), Japanese or
+ * Korean with the usual short forms (`Germany`, `USA`, `U.K.`, `德国`, `中國`, `台灣`, `韓国`,
+ * `대한민국`), and the names people write that the standard's lists lack (`England`, `Hong Kong
+ * SAR`, `Macau`, `Korea`, `PRC`, `Taiwan, ROC`, `中国香港`, `澳洲`); null when it names no country.
+ * Taking the first two letters instead made `China` Switzerland and `Germany` Georgia; a name
+ * not read leaves the record's phones to its source's region, where a Hong Kong or Taiwanese
+ * number is no number.
  */
 export function normalizeCountry(raw: unknown): CountryCode | null {
   const s = foldText(raw);
@@ -98,13 +107,20 @@ export function phoneRegionOf(country: unknown, fallback: CountryCode): CountryC
   return c && isSupportedCountry(c) ? c : fallback;
 }
 
-function countryCodeOf(s: string): CountryCode | null {
+function countryCodeOf(raw: string): CountryCode | null {
+  // `U.K.`, `Taiwan, ROC`, `P.R. China`: the dots and commas are no part of the name.
+  const s = raw.replace(/\./g, '');
   const upper = s.toUpperCase();
+  const han = simplifiedCountryName(s);
   const code =
     (upper.length === 2 && countries.isValid(upper) ? upper : undefined) ??
     (upper.length === 3 ? countries.alpha3ToAlpha2(upper) : undefined) ??
     countries.getAlpha2Code(s, 'en') ??
-    countries.getAlpha2Code(s, 'zh');
+    countryAlias(s.replace(/\s*,\s*/g, ' ').toLowerCase()) ??
+    countryAlias(han) ??
+    countries.getAlpha2Code(han, 'zh') ??
+    countries.getAlpha2Code(han, 'ja') ??
+    countries.getAlpha2Code(s, 'ko');
   return code ? (code as CountryCode) : null;
 }
 
@@ -148,9 +164,13 @@ let olderPhones = new Map<string, ParsedPhone>();
 
 /** A label before the number (`手机：`, `Mobile:`, `tel:`). */
 const PHONE_LABEL = /^[^\d+]{1,12}[:：]\s*/;
-/** A note after it, in brackets (`（微信同号）`, `(home)`), or an extension (`ext. 12`, `x12`, `转8001`, `分机 8001`). */
+/**
+ * A note after it, in brackets (`（微信同号）`, `(home)`), or an extension (`ext. 12`, `x12`, `转8001`,
+ * `分机 8001`; in traditional characters as Hong Kong and Taiwan write it, `轉 123`, `分機 123`, `內線 12`;
+ * RFC 3966's `;ext=12`).
+ */
 const PHONE_NOTE = /\s*\([^\d()]*\)$/;
-const PHONE_EXTENSION = /\s*(?:ext\.?|extension|x|#|转|分机)\s*\d{1,6}$/i;
+const PHONE_EXTENSION = /\s*(?:ext\.?|extension|x|#|;\s*ext=|转|轉|分机|分機|内线|內線)\s*\d{1,6}$/i;
 /** A Chinese landline's extension after a last dash (`010-65529988-8001`): tried only when the whole does not parse. */
 const DASH_EXTENSION = /^(0\d{2,3}-\d{7,8})-\d{1,5}$/;
 

@@ -11,6 +11,7 @@ import {
   normalizePhone,
   normalizeResidentId,
   parsePhone,
+  phoneRegionOf,
 } from '../../src/canonical';
 import { normalizeIdentifier } from '../../src/identifiers';
 import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
@@ -137,6 +138,12 @@ describe('phones: true E.164 in every region', () => {
     for (const raw of ['138****8000', '13800138000 / 13900139000', 'x123', 'phone: none']) expect(normalizePhone(raw)).toBeNull();
   });
 
+  it('leaves out an extension written as Hong Kong and Taiwan write it, or as RFC 3966 does', () => {
+    for (const raw of ['02-2345-6789 轉 123', '(02) 2345-6789 分機 123', '+886 2 2345 6789 內線 12']) expect(normalizePhone(raw, 'TW')).toBe('+886223456789');
+    expect(normalizePhone('2123 4567 內線 88', 'HK')).toBe('+85221234567');
+    expect(normalizePhone('+1-415-555-2671;ext=204', 'US')).toBe('+14155552671');
+  });
+
   it('answers a phone parsed before the same way, per region (parsed phones are remembered)', () => {
     for (let i = 0; i < 3; i++) {
       expect(normalizePhone('702-919-1300', 'US')).toBe('+17029191300');
@@ -178,6 +185,20 @@ describe('the region a record is read in', () => {
     expect(['UK', 'United Kingdom', 'GBR', 'GB'].map(normalizeCountry)).toEqual(['GB', 'GB', 'GB', 'GB']);
     expect(['China', '中国', 'CHN', 'cn'].map(normalizeCountry)).toEqual(['CN', 'CN', 'CN', 'CN']);
     expect(['Narnia', 'ZZ', 'XYZ', '', null, 42].map(normalizeCountry)).toEqual([null, null, null, null, null, null]);
+  });
+
+  it('reads a country as Hong Kong, Taiwan, Japan, Korea and the UK write it, so that their phones are read there', () => {
+    expect(['台灣', '臺灣', '台湾', 'Taiwan, ROC', 'Taiwan, Province of China', '中華民國'].map(normalizeCountry)).toEqual(Array(6).fill('TW'));
+    expect(['Hong Kong SAR', 'HKSAR', '中國香港', '香港特別行政區', '香港'].map(normalizeCountry)).toEqual(Array(5).fill('HK'));
+    expect(['Macau', '澳門', 'Macao SAR'].map(normalizeCountry)).toEqual(['MO', 'MO', 'MO']);
+    expect(['中國', 'PRC', 'P.R. China', 'Mainland China', "People's Republic of China"].map(normalizeCountry)).toEqual(Array(5).fill('CN'));
+    expect(['England', 'Scotland', 'Wales', 'Northern Ireland', 'U.K.'].map(normalizeCountry)).toEqual(Array(5).fill('GB'));
+    expect(['Korea', '韓國', '韓国', '대한민국', '한국', '大韓民國'].map(normalizeCountry)).toEqual(Array(6).fill('KR'));
+    expect(['日本', '澳洲', '德國'].map(normalizeCountry)).toEqual(['JP', 'AU', 'DE']);
+    expect(['constructor', 'toString', '__proto__'].map(normalizeCountry)).toEqual([null, null, null]);
+    // A Hong Kong number on a record saying `中國香港` is read in Hong Kong, not in the source's region.
+    expect(normalizePhone('6123 4567', phoneRegionOf('中國香港', 'CN'))).toBe('+85261234567');
+    expect(normalizePhone('0912-345-678', phoneRegionOf('臺灣', 'CN'))).toBe('+886912345678');
   });
 
   it('is what staging uses: a US record and a Chinese record with the same digits do not collide', () => {
