@@ -3,7 +3,7 @@ import { editsAtMost, jaro, jaroWinkler, soundex } from '../../src/idmap/probabi
 import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
 import { compareNames, nameForm, nameFormOf, splitHanName } from '../../src/idmap/probabilistic/names';
 import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords, sameStreet } from '../../src/idmap/probabilistic/compare';
-import { birthOf, blockKeys, featuresOf, placeOf, postcodeOf, sameCity, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
+import { birthOf, blockKeys, featuresOf, houseNumber, placeOf, postcodeOf, sameCity, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
 import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { scorePair } from '../../src/idmap/probabilistic/pairs';
 import { isRomajiName } from '../../src/idmap/probabilistic/romaji';
@@ -513,6 +513,27 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(same('King Street', '12 King Street')).toBe(false);
     expect(same('建国路', '建国路88号')).toBe(false);
     expect(same('12 King Street', '12 King Street Apt 4')).toBe(true);
+  });
+
+  it('reads the house number past a flat, floor or block written first, and agrees whichever order they come in', () => {
+    const same = (a: string, b: string) => sameStreet(streetOf(a)!, streetOf(b)!);
+    const number = (a: string) => houseNumber(streetOf(a)!);
+    expect(
+      ['Flat 3, 27 North Road', 'Apt 4B, 350 Fifth Ave', 'Flat A, 12/F, Block 2, Kornhill, 88 Nathan Road', 'Rm A 25F Tower 3 88 Nathan Road', 'Floor 12, 88 Nathan Road'].map(
+        number,
+      ),
+    ).toEqual(['27', '350', '88', '88', '88']);
+    // Taiwan's English form writes the floor first and the house after `No.`.
+    expect(number('5F., No. 100, Sec. 4, Zhongxiao E. Rd.')).toBe('100');
+    // A Chinese address keeps its first number, the road's (`号`).
+    expect(number('彌敦道88號2座12樓A室')).toBe('88');
+    expect(same('Flat 3, 12 High Street', '12 High Street, Flat 3')).toBe(true);
+    expect(same('Apt 4B, 350 Fifth Ave', '350 Fifth Avenue Apt 4B')).toBe(true);
+    expect(same('Flat A, 12/F, Block 2, Kornhill, 88 Nathan Road', '88 Nathan Road, Kornhill Tower 2, Floor 12, Rm A')).toBe(true);
+    // Another flat, floor or house of the street is not the address.
+    expect(same('Flat 3, 12 High Street', '12 High Street, Flat 5')).toBe(false);
+    expect(same('Flat A, 12/F, Block 2, Kornhill, 88 Nathan Road', '88 Nathan Road, Kornhill Block 2, 11/F, Flat A')).toBe(false);
+    expect(same('Flat 3, 12 High Street', '3 High Street')).toBe(false);
   });
 
   it('tells a value held at the same time from one held in periods that do not overlap (a recycled number)', () => {

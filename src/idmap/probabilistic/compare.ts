@@ -4,7 +4,7 @@
  * weighs nothing: neither for nor against).
  */
 import { compareNames, nameGroupKey, NAME_LEVELS } from './names';
-import { houseNumber, sameCity, samePlace, type HeldValue, type MatchFeatures } from './features';
+import { addressWords, houseNumber, sameCity, samePlace, type HeldValue, type MatchFeatures } from './features';
 import { jaroWinkler } from './strings';
 
 export interface Comparison {
@@ -47,8 +47,9 @@ export const PLACE_LEVELS = ['address', 'postcode', 'city', 'province', 'differe
 /**
  * Two folded street addresses (`streetOf`) name one address: the same, or the same house number
  * (or none on both) and Jaro-Winkler ≥ 0.9 (a typo in a word). The house number is the first
- * number wherever it stands: a Chinese address writes it after the road (`建国路88号` and
- * `建国路86号` are two houses, a character apart). Later numbers (a flat, a unit) are left to the
+ * number wherever it stands, but not a flat's or a floor's (`houseNumber`): a Chinese address
+ * writes it after the road (`建国路88号` and `建国路86号` are two houses, a character apart); a
+ * flat, floor or block may come before the street or after it (`addressWords`). Later numbers (a flat, a unit) are left to the
  * words' similarity: on FEBRL, requiring them equal too lost 0.6% of one person's address pairs to
  * digit typos (docs/identity.md §3). A Chinese address's letters and numbers must all agree.
  */
@@ -61,7 +62,9 @@ export function sameStreet(x: string, y: string): boolean {
   // A Chinese address opening with a division the other leaves out (`北京朝阳建国路88号`, `建国路88号`): from the road on, one.
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
   if (HAN_ROAD.test(short) && long.endsWith(short)) return true;
-  return jaroWinkler(x, y) >= 0.9;
+  if (jaroWinkler(x, y) >= 0.9) return true;
+  // A flat, floor or block written before the street in one and after it in the other.
+  return !HAN.test(x) && !HAN.test(y) && addressWords(x) === addressWords(y);
 }
 
 /** A Chinese address from its road on: two characters or more before anything else. */

@@ -111,10 +111,64 @@ export function postcodeOf(raw: string | null | undefined): string | null {
   return /^[A-Z0-9]{3,10}$/.test(s) ? s : null;
 }
 
-/** A folded street address's house number: its first number, wherever it stands (after the road in `建国路88号`); null without one. */
+/**
+ * A folded street address's house number: its first number, wherever it stands (after the road in
+ * `建国路88号`), but not a flat's, a floor's or a block's, which British, American and Hong Kong
+ * addresses write first (`Flat 3, 27 North Road`, `Apt 4B, 350 Fifth Ave`, `Flat A, 12/F, Block 2,
+ * 88 Nathan Road`: 27, 350, 88), and the one after `No.` where Taiwan's English form writes the
+ * floor first (`5F., No. 100, Sec. 4, Zhongxiao E. Rd.`: 100). Null without one.
+ */
 export function houseNumber(street: string): string | null {
-  return /\d+/.exec(street)?.[0] ?? null;
+  const words = street.split(' ');
+  let first: string | null = null;
+  for (let i = 0; i < words.length; i++) {
+    const n = /\d+/.exec(words[i])?.[0];
+    if (!n) continue;
+    first ??= n;
+    if (words[i - 1] === 'no') return n;
+    if (HAN_CHAR.test(street)) return first;
+    if (UNIT_WORDS.has(words[i - 1]) || FLOOR.test(words[i]) || words[i + 1] === 'f' || words[i + 1] === 'fl' || words[i + 1] === 'floor') continue;
+    return n;
+  }
+  return first;
 }
+
+/** Words a flat's, floor's or building's number follows in a folded Latin address (`streetOf` writes flat and unit as apt). */
+const UNIT_WORDS = new Set(['apt', 'suite', 'ste', 'rm', 'room', 'floor', 'fl', 'level', 'lvl', 'block', 'blk', 'tower', 'twr', 'bldg', 'building', 'sec', 'section']);
+const HAN_CHAR = /\p{Script=Han}/u;
+
+/**
+ * A folded Latin street address's words in one order, a flat's, floor's and block's words written
+ * one way (`Flat A, 12/F, Block 2, 88 Nathan Road` and `88 Nathan Road, Tower 2, Floor 12, Rm A`;
+ * `Flat 3, 12 High Street` and `12 High Street, Flat 3`): one address whichever order a form or a
+ * clerk put them in.
+ */
+export function addressWords(street: string): string {
+  const words = street.split(' ');
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    const next = words[i + 1];
+    // `Tower 2 Floor 12`: the 2 is the tower's.
+    if (/^\d+$/.test(w) && FLOOR_WORDS.has(next) && !UNIT_WORDS.has(words[i - 1])) {
+      out.push(`${w}f`);
+      i++;
+    } else if (FLOOR_WORDS.has(w) && next && /^\d+$/.test(next)) {
+      out.push(`${next}f`);
+      i++;
+    } else if (FLOOR.test(w) && FLOOR_WORDS.has(next)) {
+      out.push(`${/\d+/.exec(w)![0]}f`);
+      i++;
+    } else if (/^\d+f$/.test(w)) out.push(w);
+    else out.push(UNIT_AS[w] ?? w);
+  }
+  return out.sort().join(' ');
+}
+
+const FLOOR_WORDS = new Set(['f', 'fl', 'floor', 'level', 'lvl']);
+const UNIT_AS: Readonly<Record<string, string>> = { rm: 'apt', room: 'apt', suite: 'apt', ste: 'apt', tower: 'block', twr: 'block', blk: 'block' };
+/** A floor written as one word: `12f`, `3rd`, `12th` (before `floor`). */
+const FLOOR = /^\d+(?:f|fl|st|nd|rd|th)$/;
 
 /**
  * A Chinese address without the divisions it opens with (province, city, district, county, town),
