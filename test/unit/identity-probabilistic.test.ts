@@ -299,6 +299,18 @@ describe('names as evidence', () => {
     expect(names('Zhang Jia Hui', 'Zhang Hui')).not.toBe('alias');
   });
 
+  it('reads an English given name written before or after a romanized Chinese name as the same name (Hong Kong, Taiwan)', () => {
+    expect(names('Kenneth Pang Ka-Ming', 'PANG Ka-ming')).toBe('alias');
+    expect(names('Kevin Lau Tsz-chun', 'LAU Tsz Chun')).toBe('alias');
+    expect(names('CHAN Tai Man, Peter', 'Tai-man Chan')).toBe('alias');
+    expect(names('David Lo Ching-yung', 'Ching-yung Lo')).toBe('alias');
+    // The rest must be the other name: another given name under the surname is another person.
+    expect(names('Peter Chan Tai Man', 'Chan Ka Ming')).toBe('different');
+    // Syllables of pinyin are no added name, and a two-word rest may be a son's name.
+    expect(names('Zhang Jia Hui Ming', 'Jia Hui Ming')).not.toBe('alias');
+    expect(names('John Andrew Smith', 'Andrew Smith')).not.toBe('alias');
+  });
+
   it('knows nothing from a missing name or a form of address', () => {
     expect(names('王先生', '王伟')).toBeNull();
     expect(compareNames(null, nameForm('王伟'))).toBeNull();

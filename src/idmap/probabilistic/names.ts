@@ -170,6 +170,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (spellings(a).some((x) => ys.includes(x))) return 'alias';
   const spelt = surnameSpeltOutside(a, b) ?? surnameSpeltOutside(b, a);
   if (spelt === 'alias') return 'alias';
+  if (givenNameAdded(a, b) || givenNameAdded(b, a)) return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
@@ -379,6 +380,27 @@ function wordsLeftOut(long: readonly string[], short: readonly string[]): boolea
     return i === ws.length;
   };
   return within(short) || within([...short].reverse());
+}
+
+/**
+ * `long` is `other` with a given name of its own before or after it: an English name written with
+ * a romanized Chinese one, as Hong Kong, Taiwan and Singapore customers give theirs (`Kenneth Pang
+ * Ka Ming` and `Pang Ka-ming`; `Chan Tai Man, Peter` and `Tai-man Chan`), or a first of three
+ * given names one system drops. The rest must be the other name (exact or alias) and at
+ * least three words, a surname and a given name written in syllables (`Pang Ka Ming`): of two
+ * (`John Andrew Smith`, `Andrew Smith`) the rest may be a son's whole name. A word that reads as
+ * pinyin is not taken for such a name (`Zhang Jia Hui`: the surname, not an added name).
+ */
+function givenNameAdded(long: NameForm, other: NameForm): boolean {
+  const ws = long.words;
+  if (long.script !== 'l' || ws.length < 4 || long.spelt) return false;
+  for (const at of [0, ws.length - 1]) {
+    if (ws[at].length < 3 || isPinyin(ws[at])) continue;
+    const rest = ws.filter((_, i) => i !== at);
+    const level = compareNames({ script: 'l', text: rest.join(' '), words: rest }, other);
+    if (level === 'exact' || level === 'alias') return true;
+  }
+  return false;
 }
 
 /** Initials on both sides are the same ones (`John A Smith` and `John B Smith` may be father and son). */
