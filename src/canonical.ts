@@ -192,6 +192,22 @@ function parsePhoneText(raw: string | null | undefined, region: CountryCode): { 
   return { problem: parsed?.isPossible() ? 'not-valid' : 'malformed' };
 }
 
+/**
+ * A phone in E.164 is a fixed line (a home's or an office's, not a mobile): libphonenumber's type
+ * `FIXED_LINE`. Numbers that may be either (the US and Canada's `FIXED_LINE_OR_MOBILE`) are not.
+ */
+export function isFixedLine(e164: string): boolean {
+  let fixed = fixedLines.get(e164);
+  if (fixed === undefined) {
+    if (fixedLines.size >= PARSED_PHONES) fixedLines.clear();
+    fixed = parsePhoneNumberFromString(e164)?.getType() === 'FIXED_LINE';
+    fixedLines.set(e164, fixed);
+  }
+  return fixed;
+}
+
+const fixedLines = new Map<string, boolean>();
+
 /** A phone in E.164 (`+8613800138000`, `+17029191300`), or null when it is not a valid number (see `parsePhone`). */
 export function normalizePhone(raw: string | null | undefined, region: CountryCode = DEFAULT_PHONE_REGION): string | null {
   const p = parsePhone(raw, region);

@@ -10,7 +10,7 @@
  * compare and nothing to display.
  */
 import crypto from 'node:crypto';
-import { normalizeDate } from '../canonical';
+import { isFixedLine, normalizeDate } from '../canonical';
 import { foldU, nameForm, splitHanName } from './probabilistic/names';
 import { isPinyin } from './probabilistic/pinyin';
 import { surnameSpellings } from './probabilistic/surname-spellings';
@@ -79,7 +79,7 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
     out.push({ attribute: 'birthday', left: [...a.birthdays], right: [...b.birthdays] });
   }
   // A name spelled differently (a typo, a nickname, a new name) is outweighed by two strong
-  // values in common (the one weighed and another), not by a shared birthday: a key cannot tell
+  // values in common (the one weighed and another; a landline never one of them), not by a shared birthday: a key cannot tell
   // a typo from another given name, and twins share a birthday and often the family's phone.
   // The tier, which reads the names, weighs such a pair again (a typo or a nickname links there).
   // Names compare as written within a script; a Han name and a Latin one by their pinyin:
@@ -159,13 +159,17 @@ function partsOf(key: string) {
   };
 }
 
-/** Values the two profiles have in common, counted up to `enough`. */
+/**
+ * Values the two profiles have in common, counted up to `enough`; a landline not at all: it is a
+ * household's, and a couple sharing the home number and a family email are two people, where
+ * one person's second account shares a mobile and an email.
+ */
 function sharedValues(a: Profile, b: Profile, enough: number): number {
   let n = 0;
   for (const [kind, l] of a.values) {
     const r = b.values.get(kind);
     if (!r) continue;
-    for (const v of l) if (r.has(v) && ++n >= enough) return n;
+    for (const v of l) if (r.has(v) && !(kind === 'PHONE' && isFixedLine(v)) && ++n >= enough) return n;
   }
   return n;
 }

@@ -406,6 +406,24 @@ describe('name and birthday keys for the rules tier', () => {
     expect(conflictsBetween(record('杨健'), record('Yang Jian'), phone, rules)).toEqual([]);
   });
 
+  it('refuse an email link between two names of a household that also share their landline: a home number is no second value', () => {
+    const email = rules.strongKind('EMAIL')!;
+    const record = (name: string, phone: string) =>
+      addToProfile(emptyProfile(), {
+        nameKey: nameKey(name),
+        values: [
+          ['EMAIL', 'family@example.org'],
+          ['PHONE', phone],
+        ],
+      });
+    // A Hong Kong home line (2…), a Taipei one (02-…) and a London one (020 …): the couple stays two.
+    for (const landline of ['+85224894642', '+886226961760', '+442079460958']) {
+      expect(conflictsBetween(record('Lam Wing-nga', landline), record('Poon Wai-lam', landline), email, rules).map((c) => c.attribute)).toEqual(['name']);
+    }
+    // One person's two accounts sharing the email and a mobile: a name written differently is outweighed, as before.
+    expect(conflictsBetween(record('Lam Wing-nga', '+85261234567'), record('Poon Wai-lam', '+85261234567'), email, rules)).toEqual([]);
+  });
+
   it('key a birthday with day and month in either order', () => {
     expect(birthdayKey('1990-03-04', rules)).toBe(birthdayKey('1990-04-03', rules));
     expect(birthdayKey('1990-03-04', rules)).not.toBe(birthdayKey('1991-03-04', rules));
