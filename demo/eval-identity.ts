@@ -19,8 +19,10 @@
  * Resolves a demo world into a fresh OneID map with the configured rules and scores it against
  * the generator's ground truth: pairwise precision, recall and F1, over-merged clusters, the
  * largest cluster, and whether any over-merge joined two people only through a blocked or
- * over-shared value (the failure identity graphs must never have). Two ceilings say how much
- * recall the data allows: through shared identifiers, and with perfect name matching on top.
+ * over-shared value (the failure identity graphs must never have). Three ceilings say how much
+ * recall the data allows: through shared identifiers, through the identifiers one person alone
+ * carries (a household's shared phone tells no one's records apart), and with perfect name
+ * matching on top.
  *
  * Every source of the demo config is resolved (the four original systems and each demo system
  * of demo/systems/ whose store the world has), and the figures are broken down per system and
@@ -47,6 +49,7 @@ import { loadWeights } from '../src/idmap/probabilistic/model';
 import { featuresOfRecords } from '../src/idmap/probabilistic/store';
 import { parseIdentityRules } from '../src/idmap/rules';
 import {
+  identifyingValues,
   linkableGroups,
   linkableRecall,
   missedPairsBySystems,
@@ -368,14 +371,18 @@ async function main() {
     const usable = idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` }));
     const named = [...usable, ...(await namedRecords(dataDir, sourceNames, noisy)).map((record) => ({ record, value: 'NAME' }))];
     const ceiling = linkableRecall(truth, usable);
-    const why = await missedPairsByCause(db, truth, usable, new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id])));
+    const identifying = linkableRecall(truth, identifyingValues(truth, usable));
+    const customerOf = new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id]));
+    const why = await missedPairsByCause(db, truth, usable, customerOf);
+    const whyIdentifying = await missedPairsByCause(db, truth, identifyingValues(truth, usable), customerOf);
     const withNames = linkableRecall(truth, named);
     const missed = missedPairsBySystems(truth, assignment);
     const bySystems = scoreBySystems(truth, assignment, { groups: linkableGroups(truth, usable), withNames: linkableGroups(truth, named) });
     const unnamed = noisy ? [] : sourceNames.filter((s) => !NAME_COLUMNS[s]);
     const f = (x: number) => x.toFixed(4);
     // No pair shares an identifier (a world without them): there is no ceiling to be a share of.
-    const ofCeiling = (recall: number) => (ceiling.ceiling > 0 ? f(recall / ceiling.ceiling) : '-');
+    const ofCeiling = (recall: number) =>
+      ceiling.ceiling > 0 ? `${f(recall / ceiling.ceiling)} of ceiling, ${identifying.ceiling > 0 ? f(recall / identifying.ceiling) : '-'} of identifying` : '- of ceiling';
     const order = (s: string) => (sourceNames.indexOf(s) < 0 ? sourceNames.length : sourceNames.indexOf(s));
     const systemRows = [...bySystems.systems].sort((a, b) => order(a.system) - order(b.system));
     const w = Math.max(12, ...bySystems.pairs.map((p) => p.systems.length));
@@ -397,8 +404,8 @@ async function main() {
     };
     const tierLines = [
       `  by tier (pairs of records; recall against all true pairs, and against the identifier ceiling)`,
-      `    deterministic    precision ${f(deterministic.precision)}  recall ${f(deterministic.recall)}  (${ofCeiling(deterministic.recall)} of ceiling)  F1 ${f(deterministic.f1)}  predicted ${deterministic.predictedPairs}`,
-      `    + probabilistic  precision ${f(score.precision)}  recall ${f(score.recall)}  (${ofCeiling(score.recall)} of ceiling)  F1 ${f(score.f1)}  predicted ${score.predictedPairs}`,
+      `    deterministic    precision ${f(deterministic.precision)}  recall ${f(deterministic.recall)}  (${ofCeiling(deterministic.recall)})  F1 ${f(deterministic.f1)}  predicted ${deterministic.predictedPairs}`,
+      `    + probabilistic  precision ${f(score.precision)}  recall ${f(score.recall)}  (${ofCeiling(score.recall)})  F1 ${f(score.f1)}  predicted ${score.predictedPairs}`,
       `      its own pairs  ${tiers.probabilistic.predicted} new pairs, ${tiers.probabilistic.correct} correct (precision ${tiers.probabilistic.predicted ? f(tiers.probabilistic.correct / tiers.probabilistic.predicted) : '-'}); ${stats.probableLinks} links from ${stats.pairsCompared} pairs compared, ${stats.blocksSkipped} blocks over the size cap; u and prior ${stats.chanceCountedOn ? `counted on the store's ${stats.chanceCountedOn} records` : 'as stored or from the weights file'}, prior ${stats.priorWeight} bits`,
       `    review queue     ${tiers.review.candidates} candidates; their record pairs ${tiers.review.pairs}, same person ${tiers.review.correct} (precision ${tiers.review.pairs ? f(tiers.review.correct / tiers.review.pairs) : '-'}); accepting all would reach recall ${f(tiers.review.recallIfAccepted)}`,
       `  pairs sharing no identifier, both sides with a name and a birthday: ${tiers.nameBirth.truePairs} true, ${tiers.nameBirth.predicted} predicted, precision ${f(tiers.nameBirth.precision)} recall ${f(tiers.nameBirth.recall)} F1 ${f(tiers.nameBirth.f1)}`,
@@ -418,6 +425,7 @@ async function main() {
       `  recall           ${f(score.recall)}  (${score.correctPairs} of ${score.truePairs} true pairs)`,
       `  F1               ${f(score.f1)}`,
       `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
+      `    identifying    ${f(identifying.ceiling)}  (through values one person alone carries: a value several people carry, a household's phone, tells no one's records apart)`,
       `    with names     ${f(withNames.ceiling)}  (if, on top, every record carrying a name or name-like nickname were joined to its person's other named records, never wrongly)`,
       `                   names read from ${sourceNames.filter((s) => noisy || NAME_COLUMNS[s]).join(', ') || 'none'}${unnamed.length ? `; records of ${unnamed.join(', ')} count as unnamed (eval reads no names there)` : ''}`,
       `  over-merged clusters  ${score.overMergedClusters}  (joined only through a blocked or over-shared value: ${bad.viaBadValue})`,
@@ -425,6 +433,7 @@ async function main() {
       `  largest cluster  ${score.largestCluster} records`,
       `  missed true pairs by systems  ${missed.map((m) => `${m.systems} ${m.pairs}`).join(', ') || 'none'}`,
       `  missed inside the ceiling, by what refused the values between the person's customers  ${why.byCause.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
+      `    inside the identifying ceiling  ${whyIdentifying.byCause.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
       `  two records of one system sharing a value and nothing else (refused as a household): ${why.sameSystem.values} values, ${why.sameSystem.onePerson} one person's, ${why.sameSystem.differentPeople} different people's; with neither record named or dated ${why.sameSystem.bare.onePerson} / ${why.sameSystem.bare.differentPeople}`,
       `  resolution       ${stats.ms} ms (rules ${first.ms} ms, probabilistic ${second.probabilisticMs} ms), ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
       ...tierLines,
@@ -443,8 +452,10 @@ async function main() {
         overMergedViaBadValue: bad.viaBadValue,
         recallCeiling: ceiling.ceiling,
         recallCeilingWithNames: withNames.ceiling,
+        recallCeilingIdentifying: identifying.ceiling,
         missedBySystems: missed,
         missedByCause: why,
+        missedByCauseIdentifying: whyIdentifying.byCause,
         sources: sourceNames,
         unnamedSources: unnamed,
         bySystem: bySystems.systems,

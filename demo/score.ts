@@ -129,6 +129,25 @@ export function linkableRecall(
 }
 
 /**
+ * The values that tell whose records they are: those the records of one person alone carry.
+ * `linkableRecall` counts a value per person, so a phone a household shares joins each of its
+ * people's records to each other, though nothing in the value says which records are whose;
+ * the ceiling over these values leaves such pairs out (they can still be joined by a name).
+ */
+export function identifyingValues(truth: ReadonlyMap<string, string>, values: Iterable<{ record: string; value: string }>): Array<{ record: string; value: string }> {
+  const list = [...values];
+  const peopleOf = new Map<string, Set<string>>();
+  for (const { record, value } of list) {
+    const person = truth.get(record);
+    if (person === undefined) continue;
+    const people = peopleOf.get(value) ?? new Set<string>();
+    people.add(person);
+    peopleOf.set(value, people);
+  }
+  return list.filter(({ value }) => (peopleOf.get(value)?.size ?? 0) <= 1);
+}
+
+/**
  * The records of each person that a chain of shared values connects (see `linkableRecall`):
  * one group per connected part of a person's records, every truth record in exactly one group.
  */

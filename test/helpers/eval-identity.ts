@@ -19,6 +19,8 @@ export interface EvalFigures {
   precision: number;
   recall: number;
   recallCeiling: number;
+  /** The ceiling through values one person alone carries (a household's shared phone left out). */
+  recallCeilingIdentifying: number;
   /** Over-merged clusters joined only through a blocked or over-shared value. */
   overMergedViaBadValue: number;
   deterministic: { precision: number; recall: number };

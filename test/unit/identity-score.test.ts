@@ -7,6 +7,7 @@ import {
   parseTruthCsv,
   linkableRecall,
   linkableGroups,
+  identifyingValues,
   missedPairsBySystems,
   pairsBySystemPair,
   scoreBySystems,
@@ -81,6 +82,21 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
       { record: 'crm:C3', value: 'PHONE:+8613911112222' },
     ];
     expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
+  });
+
+  it("leaves a value several people carry out of the identifying ceiling: it tells no one's records apart", () => {
+    const values = [
+      // a household's phone on two of P1's records and one of P2's
+      { record: 'crm:C1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:2', value: 'PHONE:+8613800138000' },
+      // P2's own email joins P2's two records
+      { record: 'crm:C2', value: 'EMAIL:p2@b.cn' },
+      { record: 'orders:2', value: 'EMAIL:p2@b.cn' },
+    ];
+    expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 2, ceiling: 0.5 });
+    expect(identifyingValues(truth, values)).toEqual(values.slice(3));
+    expect(linkableRecall(truth, identifyingValues(truth, values))).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
   });
 
   it("bounds name matching with one value every named record carries: it joins each person's named records, never two people", () => {
