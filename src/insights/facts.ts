@@ -10,7 +10,7 @@ import type { CategoryStat, OrderSummary, Ticket } from '../capabilities';
 import type { GoldenField, GoldenValue } from '../golden/fields';
 import { goldenDecision } from '../golden/records';
 import type { InsightRules } from './rules';
-import { combineCategories, customerOrders, type CustomerOrders } from './summary';
+import { combineCategories, customerOrders, isIncomparableMoney, type CustomerOrders } from './summary';
 import { rfmOf, type Rfm } from './rfm';
 import { evaluateTags, needsOf, type AccountFact, type Tag, type TagFacts } from './tags';
 import { lifecycleOf, type Lifecycle } from './lifecycle';
@@ -74,6 +74,11 @@ async function goldenValues(loaders: Loaders, rules: InsightRules, customerId: s
   return Object.fromEntries(decisions.map((d) => [d.field, d.chosen?.value ?? null])) as Partial<Record<GoldenField, GoldenValue | null>>;
 }
 
+function inNoSegment(e: unknown): null {
+  if (isIncomparableMoney(e)) return null;
+  throw e;
+}
+
 export async function tagsFor(loaders: Loaders, rules: InsightRules, customerId: string): Promise<Tag[]> {
   const needs = needsOf(rules.tags);
   const skip = Promise.resolve(undefined);
@@ -84,7 +89,9 @@ export async function tagsFor(loaders: Loaders, rules: InsightRules, customerId:
     needs.golden.length ? goldenValues(loaders, rules, customerId, needs.golden) : skip,
     needs.accounts ? accountsOf(loaders, customerId) : skip,
     needs.tickets ? ticketsOf(loaders, customerId) : skip,
-    needs.rfm ? rfmFor(loaders, rules, customerId) : skip,
+    // A customer whose money the base cannot compare is in no segment: it meets no rfmSegment rule,
+    // as a lifetime value in another currency meets no lifetimeValue rule; its other tags stand.
+    needs.rfm ? rfmFor(loaders, rules, customerId).catch(inNoSegment) : skip,
   ]);
   const facts: TagFacts = { now: loaders.now, orders, categories, golden, accounts, tickets, rfmSegment: needs.rfm ? (rfm?.segment ?? null) : undefined };
   return evaluateTags(rules.tags, facts);

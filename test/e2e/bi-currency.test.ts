@@ -4,7 +4,13 @@
  * CNY unless it names another currency, and the lifetime-value orders sort CNY values, with a
  * customer whose value is in another currency after them, never its dollars among the yuan.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { startTestWorld, type TestWorld } from '../helpers/world';
+import { tempDir } from '../helpers/tmp';
+
+const CONFIG = path.resolve(__dirname, '../../config');
+const SEGMENTS = ['champions', 'loyal', 'potential_loyalists', 'new_customers', 'promising', 'need_attention', 'about_to_sleep', 'cant_lose_them', 'at_risk', 'hibernating'];
 
 let world: TestWorld;
 /** The customer whose shop orders are all in USD, and their net spend in cents. */
@@ -35,8 +41,26 @@ async function walk(vars: { filter?: unknown; orderBy?: string }): Promise<{ nod
 
 const centsOf = (amount: string) => Math.round(Number(amount) * 100);
 
+/** The shipped rules with one more tag, from the RFM segment. */
+function rulesWithSegmentTag(): string {
+  const dir = tempDir('rules');
+  for (const f of ['lifecycle.json', 'survivorship.json', 'tags.json']) fs.copyFileSync(path.join(CONFIG, f), path.join(dir, f));
+  const tags = JSON.parse(fs.readFileSync(path.join(CONFIG, 'tags.json'), 'utf8'));
+  tags.tags.push({ id: 'rfm-valuable', tag: 'valuable', description: 'In a top RFM segment.', when: { rfmSegment: { in: SEGMENTS.slice(0, 3) } } });
+  fs.writeFileSync(path.join(dir, 'tags.json'), JSON.stringify(tags));
+  return dir;
+}
+
 beforeAll(async () => {
-  world = await startTestWorld({ people: 150, seed: 7, demoSystems: false });
+  const rulesDir = rulesWithSegmentTag();
+  world = await startTestWorld({
+    people: 150,
+    seed: 7,
+    demoSystems: false,
+    configPatch: (raw) => {
+      raw.insights = { rulesDir };
+    },
+  });
   // The customer with the highest lifetime value: in yuan it would head a descending walk.
   const { body } = await world.query(LIST, { first: 1, orderBy: 'LIFETIME_VALUE_DESC' });
   expect(body.errors).toBeUndefined();
@@ -88,6 +112,23 @@ describe('BI lists: money in several currencies', () => {
     for (const c of body.data.customers.slice(1)) expect(c.rfm).toMatchObject({ monetary: { currency: 'CNY' } });
   });
 
+  it('tags the dollar customer by every rule but an RFM segment one, which it meets no more than a yuan threshold', async () => {
+    const { nodes } = await walk({ filter: { lifetimeValue: { min: '0.01' } } });
+    const { body } = await world.query(`query ($ids: [ID!]!) { customers(ids: $ids) { id rfm { segment } tags { name rule } } }`, {
+      ids: [dollarCustomer, ...nodes.map((n) => n.id)],
+    });
+    // Only the dollar customer's rfm fails; its tags answer, without the segment's.
+    expect(body.errors.map((e: { path: unknown[] }) => e.path)).toEqual([['customers', 0, 'rfm']]);
+    const [dollar, ...yuan] = body.data.customers;
+    expect(dollar.tags).not.toBeNull();
+    expect(dollar.tags.map((t: { rule: string }) => t.rule)).not.toContain('rfm-valuable');
+    // The rule itself works: the yuan customers in its segments have the tag, the others not.
+    const top = SEGMENTS.slice(0, 3);
+    for (const c of yuan)
+      expect({ id: c.id, tagged: c.tags.some((t: { rule: string }) => t.rule === 'rfm-valuable') }).toEqual({ id: c.id, tagged: top.includes(c.rfm.segment) });
+    expect(yuan.some((c: { rfm: { segment: string } }) => top.includes(c.rfm.segment))).toBe(true);
+  });
+
   it.each(['LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC'])('%s sorts yuan by value, each customer once, and the dollar customer after them', async (orderBy) => {
     const { nodes, total } = await walk({ orderBy });
     const ids = nodes.map((n) => n.id);
@@ -102,7 +143,6 @@ describe('BI lists: money in several currencies', () => {
 
 describe('BI lists: insight filters over a marketplace in USD', () => {
   let usdWorld: TestWorld;
-  const SEGMENTS = ['champions', 'loyal', 'potential_loyalists', 'new_customers', 'promising', 'need_attention', 'about_to_sleep', 'cant_lose_them', 'at_risk', 'hibernating'];
   const RFM = `query ($f: CustomerFilter, $a: String) { customersConnection(first: 200, after: $a, filter: $f) { pageInfo { hasNextPage endCursor } edges { node { id rfm { segment } } } } }`;
 
   beforeAll(async () => {
