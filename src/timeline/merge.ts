@@ -8,7 +8,7 @@
  */
 import { isSourceError, SourceError } from '../errors';
 import type { EventPosition, Instant, SourceEvent, SourceName, Slot } from '../vocabulary';
-import { compareEvents } from '../vocabulary/event-order';
+import { compareEvents, isUnplaced } from '../vocabulary/event-order';
 
 /**
  * A place in the gateway's timeline: the sources' event order (src/vocabulary), with ties of
@@ -95,7 +95,8 @@ export function mergeTimeline(answers: readonly SourceAnswer[], req: PageRequest
         noteGap(source, list);
         continue;
       }
-      if (list.length > req.first && list.some((e) => e instanceof Error)) fullWithErrors = true;
+      const placed = list.filter((e) => !isUnplaced(e));
+      if (placed.length > req.first && placed.some((e) => e instanceof Error)) fullWithErrors = true;
       for (const e of list) {
         if (e instanceof Error) {
           noteGap(source, e);

@@ -80,6 +80,18 @@ export function sinceInUnit(since: string | null, unitMs = 1): number | null {
   return Math.ceil(Date.parse(since) / unitMs);
 }
 
+const UNPLACED = Symbol('unplaced event error');
+
+/**
+ * Marks a malformed event the source cannot place in the event order (a marketplace trade with
+ * no readable time, built in code): answered after the key's events, it takes none of `limit`'s
+ * places. An unmarked error in an events list took the place its row had (an SQL row, an API's
+ * item), so the gateway knows a full answer holding one may have more events after it.
+ */
+export const unplaced = <E extends Error>(e: E): E => Object.assign(e, { [UNPLACED]: true });
+
+export const isUnplaced = (e: unknown): boolean => typeof e === 'object' && e !== null && UNPLACED in e;
+
 /** Misuse of a connector's event query fails fast, naming the bad value. */
 export function checkEventQuery(source: SourceName, q: EventQuery): void {
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > 1000)

@@ -11,6 +11,11 @@ import { CallRecorder } from '../../src/sources/observe';
 import { normalizePhone } from '../../src/canonical';
 import type { KindContext } from '../../src/sources/kind';
 import type { SourceEvent } from '../../src/vocabulary';
+import type { IdMapReader } from '../../src/idmap/types';
+import { createLoaders } from '../../src/loaders';
+import { registryOf } from '../../src/sources/registry';
+import type { TimelinePosition } from '../../src/timeline/merge';
+import { timelinePage } from '../../src/timeline/page';
 
 const CREDS = { appKey: '23456789', appSecret: 'test-top-secret', session: 'seller-session-1' };
 const T0 = Date.UTC(2024, 0, 10, 2, 0, 0); // 2024-01-10 10:00:00 in Shanghai
@@ -406,6 +411,61 @@ describe('Marketplace source: events', () => {
     expect(paged).toEqual(events);
     const [onlyRefunds] = await tmall.eventsByBuyerIds([B1], { ...q, kinds: ['order_refunded'], since: iso(T0 + 10 * D) });
     expect(onlyRefunds.map((e) => ok(e).id)).toEqual(['5000000000000041']);
+  });
+});
+
+describe('Marketplace source: a timeline past a trade it cannot read', () => {
+  const BX = 'AAbuyerBadTrade1';
+  const rows = [
+    trade({ tid: '300000000000091', buyer_open_uid: BX, status: 'TRADE_FINISHED', payment: '10.00', total_fee: '10.00', created: T0, pay_time: T0 + 1000, modified: T0 }),
+    trade({
+      tid: '300000000000092',
+      buyer_open_uid: BX,
+      status: 'TRADE_FINISHED',
+      payment: '20.00',
+      total_fee: '20.00',
+      created: T0 + D,
+      pay_time: T0 + D + 1000,
+      modified: T0 + D,
+    }),
+    // A payment no amount spells: the trade has no place in the event order.
+    trade({ tid: '300000000000093', buyer_open_uid: BX, status: 'TRADE_FINISHED', payment: 'n/a', total_fee: 'n/a', created: T0 + 2 * D, modified: T0 + 2 * D }),
+  ];
+  /** By hand: the two readable trades' payments (a second after placing) and placings, newest first. */
+  const GOOD = ['order_paid:300000000000092', 'order_placed:300000000000092', 'order_paid:300000000000091', 'order_placed:300000000000091'];
+
+  beforeAll(async () => {
+    await db('tb_trades').insert(rows);
+  });
+  afterAll(async () => {
+    await db('tb_trades')
+      .whereIn(
+        'tid',
+        rows.map((r) => r.tid as string),
+      )
+      .delete();
+  });
+
+  it.each([1, 2, 3, 4, 10])('pages of %i give every readable event once, each page some, and the unreadable trade as a gap', async (first) => {
+    const idmap = {
+      sourceRecordsByCustomerIds: async (ids: readonly string[]) =>
+        ids.map((id) => [{ customerId: id, source: 'shop_tmall', recordId: BX, linkedAt: iso(T0), sourceUpdatedAt: null }]),
+    } as unknown as IdMapReader;
+    const registry = registryOf([{ name: 'shop_tmall', kind: 'marketplace', connector: tmall }]);
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let after: TimelinePosition | null = null;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await timelinePage(createLoaders({ idmap, registry }), 'cust', { first, after, since: null, kinds: null });
+      expect(page.gaps.map((g) => [g.source, g.code])).toEqual([['shop_tmall', 'SOURCE_BAD_RESPONSE']]);
+      seen.push(...page.events.map((e) => `${e.kind}:${e.id}`));
+      sizes.push(page.events.length);
+      if (!page.hasNextPage) break;
+      after = page.events[page.events.length - 1];
+    }
+    expect(seen).toEqual(GOOD);
+    // The unreadable trade takes no page's place: no page comes back empty after one that said more follow.
+    expect(sizes).toEqual(Array.from({ length: Math.ceil(GOOD.length / first) }, (_, i) => Math.min(first, GOOD.length - i * first)));
   });
 });
 

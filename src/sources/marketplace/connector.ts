@@ -51,7 +51,7 @@ import {
   type SummaryQuery,
 } from '../../capabilities';
 import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
-import { checkEventQuery, compareEvents, isAfter, kindsWanted } from '../../vocabulary/event-order';
+import { checkEventQuery, compareEvents, isAfter, kindsWanted, unplaced } from '../../vocabulary/event-order';
 
 export interface MarketplaceOptions {
   baseUrl: string;
@@ -695,7 +695,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
         if (!ts) return [];
         const l = ledgerOf(ts.map(toTrade), (refunds.get(id) ?? []).map(toRefund));
         const all = eventsOf(id, l, kinds);
-        const bad = all.filter((e) => e instanceof Error);
+        // Trades and refunds that cannot be read have no place in the order: after the events, outside the limit.
+        const bad = all.filter((e): e is SourceError => e instanceof Error).map(unplaced);
         const good = (all.filter((e) => !(e instanceof Error)) as SourceEvent[])
           .filter((e) => (sinceMs == null || Date.parse(e.at) >= sinceMs) && (!query.after || isAfter(e, query.after)))
           .sort(compareEvents);
