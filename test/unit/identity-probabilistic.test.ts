@@ -299,6 +299,17 @@ describe('names as evidence', () => {
     expect(names('Zhang Jia Hui', 'Zhang Hui')).not.toBe('alias');
   });
 
+  it('reads a Chinese name spelt in Wade-Giles, as Taiwan spells it, as the same name', () => {
+    expect(names('張偉明', 'Chang Wei-ming')).toBe('alias');
+    expect(names('林志豪', 'Chih-hao Lin')).toBe('alias');
+    expect(names('許雅浩', 'HSU Ya-hao')).toBe('alias');
+    expect(names('謝淑芬', 'Hsieh Shu-fen')).toBe('alias');
+    expect(names('郭國華', 'Kuo Kuo-hua')).toBe('alias');
+    // Another given name under the surname is not, and a Cantonese given name is still read only by its surname.
+    expect(names('張偉明', 'Chang Wei-hung')).not.toBe('alias');
+    expect(names('陈大文', 'Chan Tai Man')).toBe('similar');
+  });
+
   it('reads an English given name written before or after a romanized Chinese name as the same name (Hong Kong, Taiwan)', () => {
     expect(names('Kenneth Pang Ka-Ming', 'PANG Ka-ming')).toBe('alias');
     expect(names('Kevin Lau Tsz-chun', 'LAU Tsz Chun')).toBe('alias');

@@ -15,6 +15,7 @@ import { sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
 import { isRomajiName, romajiSyllables } from './romaji';
 import { surnamesSpelt } from './surname-spellings';
+import { wadeGiles } from './wade-giles';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -171,6 +172,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   const spelt = surnameSpeltOutside(a, b) ?? surnameSpeltOutside(b, a);
   if (spelt === 'alias') return 'alias';
   if (givenNameAdded(a, b) || givenNameAdded(b, a)) return 'alias';
+  if (wadeGilesSpelt(a, b) || wadeGilesSpelt(b, a)) return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
@@ -243,6 +245,25 @@ function surnameSpeltOutside(han: NameForm, latin: NameForm): 'alias' | 'similar
   if (at < 0) return null;
   const rest = latin.words.filter((_, i) => i !== at).map(foldU);
   return given && (rest.join('') === given.text || [...rest].reverse().join('') === given.text) ? 'alias' : 'similar';
+}
+
+/**
+ * A Latin name spelling the Han name as Taiwan does, in Wade-Giles (`wade-giles.ts`): the
+ * surname (its Wade-Giles, its pinyin or a spelling of `surname-spellings.ts`) and the rest the
+ * given name's syllables so, in either order (`Chang Wei-ming`, `Chih-hao Lin`, `HSU Ya-hao` for
+ * 張偉明, 林志豪, 許雅浩). Until 2026-12-05 such a name was `similar` at best: its given name
+ * was read as pinyin (`chih` is none).
+ */
+function wadeGilesSpelt(han: NameForm, latin: NameForm): boolean {
+  if (han.script !== 'h' || latin.script !== 'l') return false;
+  const [surname, given] = namePartsOf(han);
+  if (!surname?.syllables || !given?.syllables) return false;
+  const surnames = [surname.text, surname.syllables.map(wadeGiles).join('')];
+  const at = latin.words.findIndex((w) => surnames.includes(w) || surnamesSpelt(w).includes(surname.text));
+  if (at < 0) return false;
+  const rest = latin.words.filter((_, i) => i !== at);
+  const spelt = given.syllables.map(wadeGiles).join('');
+  return rest.join('') === spelt || [...rest].reverse().join('') === spelt;
 }
 
 /** A romanized part of a name: a Latin word, or a Han name's surname or given name in pinyin (with its syllables). */
