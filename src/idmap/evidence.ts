@@ -86,7 +86,7 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
   // the same full name agrees, a different surname conflicts (a household's pinyin-named
   // spouse), and so does the same surname with another given name in pinyin (付嘉 and `Fu
   // Jiehua`); with a given name that is not pinyin (an English name) it says nothing.
-  if (rules.conflictTraits.name && sharedValues(a, b, 2) < 2 && a.names.size && b.names.size) {
+  if (rules.conflictTraits.name && a.names.size && b.names.size && sharedValues(a, b, 2) < 2) {
     const verdicts = [...a.names].flatMap((x) => [...b.names].map((y) => compareNameKeys(x, y)));
     if (!verdicts.includes('agree') && verdicts.includes('conflict')) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
   }
@@ -166,11 +166,21 @@ function partsOf(key: string) {
  */
 function sharedValues(a: Profile, b: Profile, enough: number): number {
   let n = 0;
+  let phones: string[] | null = null;
   for (const [kind, l] of a.values) {
     const r = b.values.get(kind);
     if (!r) continue;
-    for (const v of l) if (r.has(v) && !(kind === 'PHONE' && isFixedLine(v)) && ++n >= enough) return n;
+    for (const v of l) {
+      if (!r.has(v)) continue;
+      if (kind === 'PHONE') (phones ??= []).push(v);
+      else if (++n >= enough) return n;
+    }
   }
+  // Phones last, and typed only when they could make up the count (short of it, landlines or not,
+  // the answer is under `enough`): most links share one value, and parsing a number for its type
+  // costs more than the rest of the check.
+  if (!phones || n + phones.length < enough) return n + (phones?.length ?? 0);
+  for (const v of phones) if (!isFixedLine(v) && ++n >= enough) return n;
   return n;
 }
 
