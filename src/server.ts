@@ -20,7 +20,7 @@ import { createIde, ideRoute } from './ide';
 import { createCors } from './http/cors';
 import { sendBody } from './http/compress';
 import { graphqlStatus } from './http/graphql-over-http';
-import { streamRoute } from './feed/route';
+import { STREAM_PATH, streamRoute } from './feed/route';
 import { startAuditRetention, type AuditRetention } from './access/audit-retention';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -184,7 +184,9 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   let readinessInFlight: ReturnType<typeof readiness> | undefined;
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
-  const ide = ideEnabled(gw.config) ? ideRoute(createIde({ endpoint: '/graphql', hint: gw.config.demo ? gw.config.server.ideHint : undefined }), compression) : null;
+  const ide = ideEnabled(gw.config)
+    ? ideRoute(createIde({ endpoint: '/graphql', streamEndpoint: STREAM_PATH, hint: gw.config.demo ? gw.config.server.ideHint : undefined }), compression)
+    : null;
   // Each request in its span (src/observability/tracing.ts), named by its route's first segment only;
   // probes and scrapes, which arrive every few seconds and touch no source, are not traced.
   const traced = (req: http.IncomingMessage, res: http.ServerResponse) => {

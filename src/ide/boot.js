@@ -1,6 +1,6 @@
 /*
- * c360's GraphiQL page: mounts the IDE shipped with the gateway (React, ReactDOM and GraphiQL come
- * from /ide/ on this server, never a CDN). Settings come from the page's JSON block, so the page
+ * c360's GraphiQL page: mounts the IDE shipped with the gateway (React, ReactDOM, GraphiQL and
+ * graphql-sse's client come from /ide/ on this server, never a CDN). Settings come from the page's JSON block, so the page
  * needs no inline script and its Content-Security-Policy can say `script-src 'self'`.
  *
  * The schema depends on the caller's role, so it can only be loaded once a key is in the headers:
@@ -14,7 +14,13 @@
  * turns on "Persist headers" in GraphiQL's settings. An entry of this page load still restores its
  * headers (GraphiQL keeps them in memory); one from an earlier load restores the header names only.
  */
-/* global document, React, ReactDOM, GraphiQL */
+/*
+ * A subscription (the change feed) is served over Server-Sent Events at its own endpoint, not at
+ * /graphql: the page sends subscriptions there with graphql-sse's client and the same headers, and
+ * shows each change as it comes. Stopping it in the IDE closes the stream (a principal may hold
+ * only a few); a refusal (401, 403, 429) shows the gateway's coded answer, as for a query.
+ */
+/* global document, React, ReactDOM, GraphiQL, graphqlSse */
 (function () {
   'use strict';
   var settings = JSON.parse(document.getElementById('c360-ide-settings').textContent);
@@ -26,7 +32,7 @@
   function render() {
     root.render(
       React.createElement(GraphiQL, {
-        fetcher: GraphiQL.createFetcher({ url: settings.endpoint }),
+        fetcher: fetcher(),
         defaultHeaders: settings.headers,
         defaultQuery: settings.query,
         defaultEditorToolsVisibility: 'headers',
@@ -51,6 +57,87 @@
       lastHeaders = normalized;
       render();
     }, 500);
+  }
+
+  /** Queries and mutations to /graphql, subscriptions to the stream endpoint. */
+  function fetcher() {
+    var http = GraphiQL.createFetcher({ url: settings.endpoint });
+    return function (params, opts) {
+      if (isSubscription(params)) return subscribe(params, (opts && opts.headers) || {});
+      return http(params, opts);
+    };
+  }
+
+  /**
+   * Whether the operation to run is a subscription, read from the text being sent (GraphiQL's own
+   * parse of the editor lags a keystroke behind). One that does not parse, or names no single
+   * operation, goes to /graphql, which says what is wrong.
+   */
+  function isSubscription(params) {
+    try {
+      var operation = GraphiQL.GraphQL.getOperationAST(GraphiQL.GraphQL.parse(params.query), params.operationName || undefined);
+      return !!operation && operation.operation === 'subscription';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * One subscription over its own SSE connection, as the async iterator GraphiQL reads. Its
+   * `return` (GraphiQL's stop button) aborts the request at once, even while no change is
+   * arriving. A refusal ends it with the gateway's JSON answer as the last result.
+   */
+  function subscribe(params, headers) {
+    // graphql-sse drops a refused response's body; its coded JSON is read here first.
+    var refusal = null;
+    var client = graphqlSse.createClient({
+      url: settings.streamEndpoint,
+      headers: headers,
+      retryAttempts: 0,
+      fetchFn: function (url, init) {
+        return fetch(url, init).then(function (res) {
+          if (res.ok) return res;
+          return res.json().then(
+            function (body) {
+              if (body && Array.isArray(body.errors)) refusal = body;
+              return res;
+            },
+            function () {
+              return res;
+            },
+          );
+        });
+      },
+    });
+    var results = client.iterate(params);
+    var finished = false;
+    var finish = function () {
+      finished = true;
+      client.dispose();
+    };
+    var iterator = {
+      next: function () {
+        if (finished) return Promise.resolve({ done: true, value: undefined });
+        return results.next().then(
+          function (step) {
+            if (step.done) finish();
+            return step;
+          },
+          function (error) {
+            finish();
+            return { done: false, value: refusal || { errors: [{ message: String((error && error.message) || error) }] } };
+          },
+        );
+      },
+      return: function () {
+        finish();
+        return results.return();
+      },
+    };
+    iterator[Symbol.asyncIterator] = function () {
+      return iterator;
+    };
+    return iterator;
   }
 
   /** localStorage for GraphiQL, with the header values of its history entries blanked; null when the browser refuses storage. */

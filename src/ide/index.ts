@@ -1,6 +1,7 @@
 /**
  * The self-hosted IDE: GraphiQL from the files its npm package ships (with the React UMD builds
- * it runs on), read once at start-up and served by the gateway itself. Nothing is fetched from a
+ * it runs on, and graphql-sse's client for subscriptions), read once at start-up and served by the
+ * gateway itself. Nothing is fetched from a
  * CDN and nothing reports anywhere, so the IDE works on a machine without internet.
  *
  * Assets are served under /ide/ by content hash (`/ide/graphiql.3f2a9c1e.js`): a new version of a
@@ -19,6 +20,8 @@ export const IDE_PREFIX = '/ide/';
 export interface IdeOptions {
   /** The GraphQL endpoint the page calls (same origin). */
   endpoint: string;
+  /** Where the page sends subscriptions (GraphQL over SSE, same origin). */
+  streamEndpoint: string;
   /** A short note shown above the IDE (the demo's keys); absent outside demo mode. */
   hint?: string;
   /** The query the editor starts with. */
@@ -47,6 +50,7 @@ const FILES: Array<{ name: string; ext: string; from: () => string; contentType:
   { name: 'react-dom', ext: 'js', from: inPackage('react-dom', 'umd/react-dom.production.min.js'), contentType: 'text/javascript; charset=utf-8' },
   { name: 'graphiql', ext: 'js', from: inPackage('graphiql', 'dist/index.umd.js'), contentType: 'text/javascript; charset=utf-8' },
   { name: 'graphiql', ext: 'css', from: inPackage('graphiql', 'dist/style.css'), contentType: 'text/css; charset=utf-8' },
+  { name: 'graphql-sse', ext: 'js', from: inPackage('graphql-sse', 'umd/graphql-sse.min.js'), contentType: 'text/javascript; charset=utf-8' },
   { name: 'boot', ext: 'js', from: () => path.join(__dirname, 'boot.js'), contentType: 'text/javascript; charset=utf-8' },
 ];
 
@@ -83,6 +87,7 @@ export function createIde(opts: IdeOptions): Ide {
   }
   const settings = {
     endpoint: opts.endpoint,
+    streamEndpoint: opts.streamEndpoint,
     headers: '{"X-Api-Key": ""}',
     query:
       opts.defaultQuery ??
@@ -109,6 +114,7 @@ ${opts.hint ? `<div id="c360-hint">${escapeHtml(opts.hint).replace(/`([^`]+)`/g,
 <script src="${urls['react.js']}"></script>
 <script src="${urls['react-dom.js']}"></script>
 <script src="${urls['graphiql.js']}"></script>
+<script src="${urls['graphql-sse.js']}"></script>
 <script src="${urls['boot.js']}"></script>
 </body>
 </html>

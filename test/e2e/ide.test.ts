@@ -39,7 +39,7 @@ describe('IDE: served by the gateway', () => {
     const html = await res.text();
     expect(html).not.toMatch(/https?:\/\//);
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    expect(assets).toHaveLength(5);
+    expect(assets).toHaveLength(6);
     for (const asset of assets) {
       expect(asset).toMatch(/^\/ide\/[a-z-]+\.[0-9a-f]{12}\.(js|css)$/);
       const a = await fetch(`${world.url}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
@@ -137,4 +137,63 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 180_000);
+
+  it('runs the change feed: each change shows as it comes, Stop closes the stream, a role without the feed sees its refusal', async () => {
+    const context = await browser.newContext();
+    await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${world.url}/ide/`);
+    const headerEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').first();
+    await headerEditor.waitFor({ timeout: 30_000 });
+    const setHeaders = (key: string) => headerEditor.evaluate((el, k) => (el as any).CodeMirror.setValue(JSON.stringify({ 'X-Api-Key': k })), key);
+    const resultText = () =>
+      page
+        .locator('.result-window .CodeMirror')
+        .first()
+        .evaluate((el) => (el as any).CodeMirror.getValue() as string);
+    const waitForResult = (text: string) =>
+      page.waitForFunction((t) => (globalThis as any).document.querySelector('.result-window')?.textContent?.includes(t), text, { timeout: 30_000 });
+    const waitForStreams = (n: number) => until(() => world.gw.feed.size() === n);
+
+    await setHeaders(apiKeyFor('admin'));
+    await page
+      .locator('.graphiql-query-editor .CodeMirror')
+      .first()
+      .evaluate((el) => (el as any).CodeMirror.setValue('subscription FromTheIde { customerChanged(kinds: [MERGED]) { kind customerId otherCustomerId } }'));
+    await page.locator('.graphiql-execute-button').click();
+    await waitForStreams(1);
+
+    const { body } = await world.query('{ customersConnection(first: 2) { edges { node { id } } } }');
+    const [survivor, merged] = body.data.customersConnection.edges.map((e: any) => e.node.id);
+    const merge = await world.query('mutation($s: ID!, $m: ID!) { mergeCustomers(survivorId: $s, mergedId: $m, reason: "ide test") { customerId } }', {
+      s: survivor,
+      m: merged,
+    });
+    expect(merge.body.errors).toBeUndefined();
+    await waitForResult(merged);
+    expect(JSON.parse(await resultText())).toEqual({ data: { customerChanged: { kind: 'MERGED', customerId: survivor, otherCustomerId: merged } } });
+
+    // Stop (the same button) closes the stream on the server: a principal may hold only a few.
+    await page.locator('.graphiql-execute-button').click();
+    await waitForStreams(0);
+
+    await setHeaders(apiKeyFor('marketing'));
+    await page.locator('.graphiql-execute-button').click();
+    await waitForResult('FORBIDDEN');
+    expect(JSON.parse(await resultText()).errors).toEqual([{ message: expect.any(String), extensions: { code: 'FORBIDDEN' } }]);
+    expect(world.gw.feed.size()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 180_000);
 });
+
+/** Polls a condition of the gateway's (never a fixed sleep), with a generous deadline. */
+async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the gateway');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -38,6 +38,6 @@ describe('Production build: plain node on compiled JavaScript', () => {
   it('finds the IDE files from the compiled location', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createIde } = require(path.join(out, 'src/ide/index.js'));
-    expect(createIde({ endpoint: '/graphql' }).assets.size).toBe(5);
+    expect(createIde({ endpoint: '/graphql', streamEndpoint: '/graphql/stream' }).assets.size).toBe(6);
   });
 });
