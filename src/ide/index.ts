@@ -145,6 +145,8 @@ export function ideRoute(ide: Ide, compression: CompressionOptions) {
     const wantsPage =
       url.pathname === IDE_PREFIX || url.pathname === '/ide' || (url.pathname === '/graphql' && !url.search && (req.headers.accept ?? '').includes('text/html'));
     if (wantsPage) {
+      // GET /graphql answers a browser with this page and any other client with JSON: a cache must keep them apart.
+      if (url.pathname === '/graphql') appendVary(res, 'Accept');
       sendBody(req, res, 200, ide.page.headers, ide.page.body, compression);
       return true;
     }

@@ -36,6 +36,9 @@ describe('IDE: served by the gateway', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // A release changes the page: a cache must ask again each time, and never hand it to a JSON client of /graphql.
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('vary')?.split(/\s*,\s*/)).toEqual(expect.arrayContaining(['Accept', 'Accept-Encoding']));
     const html = await res.text();
     expect(html).not.toMatch(/https?:\/\//);
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
