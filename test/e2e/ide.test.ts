@@ -4,13 +4,14 @@
  * key into the prefilled header editor, runs a query and reads the answer on the page.
  */
 import { chromium as playwright, type Browser } from 'playwright-core';
-import { startTestWorld, apiKeyFor, readTruth, type TestWorld } from '../helpers/world';
+import { startTestWorld, apiKeyFor, type TestWorld } from '../helpers/world';
 import { describeWithChromium } from '../helpers/chromium';
 import type { SourceName } from '../../src/vocabulary';
 
 let world: TestWorld;
 let customerId: string;
 const HINT = 'Demo mode: put `test-admin-key` in X-Api-Key.';
+const HOSTILE_NAME = '<img src=/ide/x onerror="document.title=1"><script>document.title=2</script>';
 
 beforeAll(async () => {
   world = await startTestWorld({
@@ -23,8 +24,10 @@ beforeAll(async () => {
       c.demo = {};
     },
   });
-  const [records] = readTruth(world.truthFile).values();
-  const [id] = await world.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })));
+  // The customer the browser reads has a CRM name written to run as markup: the page must show it as text.
+  const { contact_id: contactId } = await world.dbs.crm.db('crm_contacts').first('contact_id');
+  await world.dbs.crm.db('crm_contacts').where({ contact_id: contactId }).update({ name: HOSTILE_NAME });
+  const [id] = await world.gw.idmap.customerIdsBySourceRecords([{ source: 'crm' as SourceName, recordId: contactId }]);
   customerId = id!;
 });
 
@@ -84,6 +87,8 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    const paths: string[] = [];
+    page.on('request', (r) => paths.push(new URL(r.url()).pathname));
     await page.goto(`${world.url}/graphql`);
 
     await expect(page.locator('#c360-hint').innerText()).resolves.toBe('Demo mode: put test-admin-key in X-Api-Key.');
@@ -108,7 +113,7 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     await queryEditor.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
-    await page.keyboard.insertText(`query FromTheIde { customer(id: "${customerId}") { id sourceRecords { source } } }`);
+    await page.keyboard.insertText(`query FromTheIde { customer(id: "${customerId}") { id sourceRecords { source } crmContacts { name } } }`);
     await page.locator('.graphiql-execute-button').click();
 
     const result = page.locator('.result-window .CodeMirror').first();
@@ -117,6 +122,11 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(answer.errors).toBeUndefined();
     expect(answer.data.customer.id).toBe(customerId);
     expect(answer.data.customer.sourceRecords.length).toBeGreaterThan(0);
+    // Customer data is text on the page, never markup: nothing of it ran, nothing was fetched.
+    expect(answer.data.customer.crmContacts).toEqual([{ name: HOSTILE_NAME }]);
+    expect(await page.title()).toBe('c360 GraphiQL');
+    expect(await page.locator('.result-window img, .result-window script').count()).toBe(0);
+    expect(paths).not.toContain('/ide/x');
 
     // The key never reaches the browser's storage (GraphiQL writes its history there, headers and all); the query does.
     const stored = () => page.evaluate(() => JSON.stringify(Object.entries((globalThis as any).localStorage)));
