@@ -19,6 +19,11 @@
  * /graphql: the page sends subscriptions there with graphql-sse's client and the same headers, and
  * shows each change as it comes. Stopping it in the IDE closes the stream (a principal may hold
  * only a few); a refusal (401, 403, 429) shows the gateway's coded answer, as for a query.
+ *
+ * No schema is asked for while the headers carry no credentials (the page opens with an empty
+ * key): the answer could only be 401, which GraphiQL would show in the result pane and leave there
+ * once a key had loaded the schema. A failed load (a wrong key) still shows; the schema's next load
+ * clears it.
  */
 /* global document, React, ReactDOM, GraphiQL, graphqlSse */
 (function () {
@@ -28,11 +33,16 @@
   var lastHeaders = JSON.stringify(JSON.parse(settings.headers));
   var timer = null;
   var storage = historyWithoutSecrets();
+  /** The result pane's text for the last failed schema load (GraphiQL's formatting), until a schema loads. */
+  var schemaFailure = null;
 
   function render() {
     root.render(
       React.createElement(GraphiQL, {
         fetcher: fetcher(),
+        // null: no introspection. With "Persist headers" on, GraphiQL restores a key this page has not seen.
+        schema: hasCredentials(lastHeaders) || (storage && storage.getItem('graphiql:shouldPersistHeaders') === 'true') ? undefined : null,
+        onSchemaChange: clearSchemaFailure,
         defaultHeaders: settings.headers,
         defaultQuery: settings.query,
         defaultEditorToolsVisibility: 'headers',
@@ -59,12 +69,31 @@
     }, 500);
   }
 
+  /** Whether some header has a value (normalized JSON text of the headers). */
+  function hasCredentials(headers) {
+    var parsed = JSON.parse(headers);
+    return Object.keys(parsed || {}).some(function (name) {
+      return parsed[name] !== '' && parsed[name] !== null;
+    });
+  }
+
+  function clearSchemaFailure() {
+    var pane = document.querySelector('.result-window .CodeMirror');
+    if (schemaFailure !== null && pane && pane.CodeMirror && pane.CodeMirror.getValue() === schemaFailure) pane.CodeMirror.setValue('');
+    schemaFailure = null;
+  }
+
   /** Queries and mutations to /graphql, subscriptions to the stream endpoint. */
   function fetcher() {
     var http = GraphiQL.createFetcher({ url: settings.endpoint });
     return function (params, opts) {
       if (isSubscription(params)) return subscribe(params, (opts && opts.headers) || {});
-      return http(params, opts);
+      var answer = http(params, opts);
+      if (params.operationName !== 'IntrospectionQuery') return answer;
+      return Promise.resolve(answer).then(function (result) {
+        if (!(result && result.data && result.data.__schema)) schemaFailure = JSON.stringify(result, null, 2);
+        return result;
+      });
     };
   }
 

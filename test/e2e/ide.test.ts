@@ -88,7 +88,11 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const paths: string[] = [];
-    page.on('request', (r) => paths.push(new URL(r.url()).pathname));
+    const asked: Array<Record<string, string>> = [];
+    page.on('request', (r) => {
+      paths.push(new URL(r.url()).pathname);
+      if (r.method() === 'POST') asked.push(r.headers());
+    });
     await page.goto(`${world.url}/graphql`);
 
     await expect(page.locator('#c360-hint').innerText()).resolves.toBe('Demo mode: put test-admin-key in X-Api-Key.');
@@ -108,6 +112,14 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     await page.keyboard.type(apiKeyFor('admin'));
     await expect(headerEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toBe(`{"X-Api-Key": "${apiKeyFor('admin')}"}`);
     await introspected;
+    // Nothing was asked with the empty key, so no 401 sits in the result pane once the schema has loaded.
+    await expect(
+      page
+        .locator('.result-window .CodeMirror')
+        .first()
+        .evaluate((el) => (el as any).CodeMirror.getValue()),
+    ).resolves.toBe('');
+    expect(asked.filter((headers) => !headers['x-api-key'])).toEqual([]);
 
     const queryEditor = page.locator('.graphiql-query-editor .CodeMirror').first();
     await queryEditor.click();
@@ -170,7 +182,11 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
       page.waitForFunction((t) => (globalThis as any).document.querySelector('.result-window')?.textContent?.includes(t), text, { timeout: 30_000 });
     const waitForStreams = (n: number) => until(() => world.gw.feed.size() === n);
 
+    // A wrong key's failed schema load shows; the right key's schema load clears it.
+    await setHeaders('not-a-key');
+    await waitForResult('UNAUTHENTICATED');
     await setHeaders(apiKeyFor('admin'));
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('.result-window .CodeMirror')?.CodeMirror.getValue() === '', undefined, { timeout: 30_000 });
     await page
       .locator('.graphiql-query-editor .CodeMirror')
       .first()
