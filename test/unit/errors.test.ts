@@ -1,5 +1,9 @@
-/** The coded errors clients read (src/errors.ts): how much of a client's value their messages quote. */
-import { badUserInput, conflict, notFound, quote } from '../../src/errors';
+/**
+ * The coded errors clients read (src/errors.ts): how much of a client's value their messages quote,
+ * and the signal that stops a request's work with REQUEST_ABORTED when its client goes away.
+ */
+import { EventEmitter } from 'node:events';
+import { abortOnClientGone, badUserInput, conflict, notFound, quote } from '../../src/errors';
 
 describe('error messages quoting a client value', () => {
   it('quote the first 64 characters of a 100 KB id, and leave every message of ours as written', () => {
@@ -19,5 +23,31 @@ describe('error messages quoting a client value', () => {
     expect(message).toHaveLength(1001);
     expect(message.endsWith('…')).toBe(true);
     expect(quote(`${'a'.repeat(63)}😀😀`)).toBe(`${'a'.repeat(63)}…`);
+  });
+});
+
+describe("a request's signal that its client went away", () => {
+  /** A response as abortOnClientGone sees it: a `close` event, and whether it was written whole. */
+  const response = (writableFinished: boolean) => Object.assign(new EventEmitter(), { writableFinished });
+
+  it('stops the work with REQUEST_ABORTED once the connection closes before the answer was written whole', () => {
+    const res = response(false);
+    const signal = abortOnClientGone(res);
+    expect(signal.aborted).toBe(false);
+    expect(() => signal.throwIfAborted()).not.toThrow();
+    res.emit('close');
+    expect(signal.aborted).toBe(true);
+    expect(() => signal.throwIfAborted()).toThrow(expect.objectContaining({ extensions: { code: 'REQUEST_ABORTED' } }));
+    // A second close (or any later event) changes nothing: the reason stays the first.
+    res.emit('close');
+    expect(() => signal.throwIfAborted()).toThrow('The client closed the request before it was answered');
+  });
+
+  it('lets the work be once the answer was written whole: a close after it is the connection ending', () => {
+    const res = response(true);
+    const signal = abortOnClientGone(res);
+    res.emit('close');
+    expect(signal.aborted).toBe(false);
+    expect(() => signal.throwIfAborted()).not.toThrow();
   });
 });
