@@ -18,7 +18,9 @@
  * Per scenario and server: req/s, p50/p99 (autocannon), the server's CPU ms per request from
  * /proc/<pid>/stat deltas over the measurement, source calls per request (the gateway's /metrics,
  * the floor's /calls; access tokens left out) and peak RSS (VmHWM). Reported: the median over the
- * rounds and the ratios gateway ÷ floor within a round (median and range). Before measuring, the
+ * rounds and the ratios gateway ÷ floor within a round (median and range). Also per measurement, what
+ * the same requests cost the rest of the machine (the stand-ins' process tree, the load generator,
+ * everything else from /proc/stat) and so the req/s the cores allow. Before measuring, the
  * floor's JSON is checked equal to the gateway's for every scenario that is not masked. Then
  * `--soak` seconds of the first scenario against the gateway alone: RSS sampled every second,
  * first against last 10 s. `--quick`: one round of 2 s, no soak. Loopback only.
