@@ -207,7 +207,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       cors.decorate(req, res);
       if (cors.preflight(req, res)) return;
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
-      if (await webhooks(req, res, url, () => readBody(req, res))) return;
+      if (await webhooks(req, res, url, () => readBody(req, res), requestId)) return;
       if (await exports(req, res, url, requestId)) return;
       if (await stream(req, res, url, () => readBody(req, res))) return;
       if (ide && (await ide(req, res, url))) return;

@@ -170,7 +170,8 @@ export function webhookRoute(gw: Gateway) {
       gw.log.warn({ source, events: eventIds.size, err: safeError(e) }, 'webhook event ids of a failed notification could not be given back');
     }
   };
-  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>): Promise<boolean> => {
+  /** `requestId` (the response's `x-request-id`) is on every line a notification logs: the sender's delivery log names it. */
+  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>, requestId?: string): Promise<boolean> => {
     const m = /^\/webhooks\/([^/]+)$/.exec(url.pathname);
     if (!m) return false;
     const registered = gw.registry.get(m[1]);
@@ -189,7 +190,7 @@ export function webhookRoute(gw: Gateway) {
     const signature = req.headers['x-c360-signature'];
     const verdict = verifySignature(secret, raw, Array.isArray(signature) ? signature[0] : signature, Math.floor(Date.now() / 1000));
     if (!verdict.ok) {
-      gw.log.warn({ source, reason: verdict.reason }, 'webhook refused: signature');
+      gw.log.warn({ requestId, source, reason: verdict.reason }, 'webhook refused: signature');
       fail(res, 401, 'UNAUTHENTICATED', verdict.reason);
       return true;
     }
@@ -234,7 +235,7 @@ export function webhookRoute(gw: Gateway) {
       }
       const duplicates = parsed.events.length - fresh.length;
       if (fresh.length === 0) {
-        gw.log.info({ source, duplicates }, 'webhook skipped: every event already applied');
+        gw.log.info({ requestId, source, duplicates }, 'webhook skipped: every event already applied');
         reply(res, 200, { applied: 0, duplicates, customersCreated: 0, recordsLinked: 0 });
         return true;
       }
@@ -252,16 +253,18 @@ export function webhookRoute(gw: Gateway) {
         await oneid(markEventsApplied(gw.oneidDb, source, [...applied]));
       } catch (e) {
         // Applied but not marked: a retry is told to come back until the claim is stale, then applies them again (resolution is idempotent).
-        gw.log.warn({ source, events: applied.size, err: safeError(e) }, 'webhook event ids applied but not recorded as applied');
+        gw.log.warn({ requestId, source, events: applied.size, err: safeError(e) }, 'webhook event ids applied but not recorded as applied');
       }
       if (notifications++ % WEBHOOK_PRUNE_EVERY === 0) await prune();
-      gw.log.info({ source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
+      gw.log.info({ requestId, source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
       reply(res, 200, { applied: fresh.length, duplicates, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
     } catch (e) {
       // Nothing of this notification counts as applied: its retry claims the ids again and applies them in full.
       if (claimed?.size) await release(source, claimed);
       if (isSourceError(e)) {
-        // The source could not be read back: the sender should retry later.
+        // The source could not be read back: the sender should retry later. Logged by its code (its
+        // message may quote the source's answer), or the operator sees only the sender's retries.
+        gw.log.warn({ requestId, source, code: e.code }, 'webhook not applied: the source could not be read back');
         fail(res, 503, e.code, `${source} could not be read to apply the notification`);
         return true;
       }
@@ -276,7 +279,7 @@ export function webhookRoute(gw: Gateway) {
       // again on the sender's retry (resolution is idempotent), so nothing is lost.
       const err = safeError(e);
       const { log, suppressed } = repeats.admit(`${err.name}|${err.code ?? ''}|${err.message}`);
-      if (log) gw.log.error({ err, source, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'webhook not applied: OneID store unavailable');
+      if (log) gw.log.error({ requestId, err, source, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) }, 'webhook not applied: OneID store unavailable');
       res.setHeader('retry-after', String(ONEID_RETRY_AFTER_SECONDS));
       fail(res, 503, 'ONEID_UNAVAILABLE', 'the identity store (OneID) is unavailable; retry later');
     }

@@ -8,6 +8,7 @@ import { scrmFollowerRow, startTestWorld, WEBHOOK_SECRET, type TestWorld } from 
 import { signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
 import { appliedEventIds, claimEvents, markEventsApplied, pruneWebhookEvents } from '../../src/idmap/webhook-events';
 import { normalizePhone } from '../../src/canonical';
+import { captureLog } from '../helpers/log-capture';
 
 let world: TestWorld;
 let crmCustomerId: string;
@@ -17,11 +18,12 @@ const REPLAY_OPENID = 'oWebhookReplayedFollower0001';
 
 let lastEventId = 0;
 /** A notification body of one event, with an id never used before (unless given). */
+const captured = captureLog('info');
 const note = (type: 'created' | 'updated' | 'deleted', recordId: string, id = `evt-${++lastEventId}`) => ({ events: [{ id, type, recordId }] });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
-  world = await startTestWorld({ people: 200, seed: 21 });
+  world = await startTestWorld({ people: 200, seed: 21, log: captured.log });
   // A CRM customer whose phone belongs to them alone.
   const contacts = await world.dbs.crm.db('crm_contacts').select('contact_id', 'mobile').orderBy('contact_id');
   for (const c of contacts) {
@@ -323,10 +325,12 @@ describe('Webhooks: real-time re-resolution', () => {
   it('answers 503 when the source cannot be read back, records nothing, and applies the retry of the same event', async () => {
     const event = note('updated', NEW_OPENID);
     world.scrm.setFaults({ status: 503 });
+    let failedId: string | null;
     try {
       const r = await post('scrm', event);
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe('SOURCE_UNAVAILABLE');
+      failedId = r.headers.get('x-request-id');
     } finally {
       world.scrm.setFaults({});
     }
@@ -334,6 +338,12 @@ describe('Webhooks: real-time re-resolution', () => {
     const retry = await post('scrm', event);
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({ applied: 1, duplicates: 0 });
+    // Each delivery's line carries the request id its sender was answered with: the failure, and why, then the retry.
+    const lineOf = (requestId: string | null) => captured.lines.map((l) => JSON.parse(l)).filter((l) => l.requestId === requestId);
+    expect(lineOf(failedId!)).toEqual([
+      expect.objectContaining({ level: 40, source: 'scrm', code: 'SOURCE_UNAVAILABLE', msg: 'webhook not applied: the source could not be read back' }),
+    ]);
+    expect(lineOf(retry.headers.get('x-request-id'))).toEqual([expect.objectContaining({ level: 30, source: 'scrm', events: 1, msg: 'webhook applied' })]);
   });
 
   describe('while another process (a `c360 resolve` job) holds the OneID store', () => {
