@@ -6,7 +6,7 @@
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextDidEncounterErrors, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
@@ -76,6 +76,12 @@ function persistedQueryRefusal(original: unknown): GraphQLFormattedError | undef
   if (!(original instanceof GraphQLError) || original.extensions?.code !== undefined || original.path) return undefined;
   const message = PERSISTED_QUERY_REFUSALS.get(original.message);
   return message ? { message, extensions: { code: 'BAD_REQUEST' } } : undefined;
+}
+
+/** The name of a document's only operation, if it has exactly one. */
+function soleOperationName(document: DocumentNode | undefined): string | undefined {
+  const operations = document?.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  return operations?.length === 1 ? operations[0].name?.value : undefined;
 }
 
 /** The request an error arose in, set before it is formatted (formatError itself is given no context). */
@@ -149,11 +155,13 @@ class ObservedRequest {
     markRequest(errors, contextValue?.requestId);
   }
 
-  async willSendResponse({ response, operationName, errors, contextValue }: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
+  async willSendResponse({ response, operationName, errors, contextValue, request, document }: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
     const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
     const errs = body?.errors ?? errors ?? [];
     const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
-    const operation = this.label(operationName);
+    // Unresolved (the document failed to parse or validate): the name the client sent or wrote, so a
+    // client's query broken by a schema change shows under its own name, not among every anonymous one.
+    const operation = this.label(operationName !== undefined ? operationName : (request.operationName ?? soleOperationName(document)));
     const role = contextValue?.viewer?.role ?? 'none';
     const ms = Number(process.hrtime.bigint() - this.started) / 1e6;
     this.metrics.observeRequest(operation, outcome, role, ms / 1e3);

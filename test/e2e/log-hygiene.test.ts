@@ -51,8 +51,8 @@ describe('Logs: the request line', () => {
         time: expect.any(Number),
         service: 'c360',
         requestId: `${requestId}-2`,
-        // A document that fails validation has no operation resolved yet.
-        operation: 'anonymous',
+        // A document that fails validation has no operation resolved: it is named as written.
+        operation: 'Refused',
         outcome: 'error',
         ms: expect.any(Number),
         errorCodes: ['GRAPHQL_VALIDATION_FAILED'],

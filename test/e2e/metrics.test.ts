@@ -200,3 +200,19 @@ describe('Metrics: every HTTP request, by route and status', () => {
     expect(total(after, 'c360_http_requests_total', { route: 'other' }) - total(before, 'c360_http_requests_total', { route: 'other' })).toBe(6);
   });
 });
+
+describe('Metrics: operations that never ran', () => {
+  it('count under the name the client wrote or sent, not as anonymous: a query a schema change broke is found by its name', async () => {
+    const before = await scrape();
+    const send = (body: unknown) =>
+      fetch(`${world.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin') }, body: JSON.stringify(body) });
+    // Fails validation: named in the document.
+    await send({ query: 'query OldField { customer(id: "x") { removedField } }' });
+    // Fails to parse: named by the request's operationName.
+    await send({ query: 'query Broken { customer(id: "x") {', operationName: 'Broken' });
+    const after = await scrape();
+    const delta = (operation: string) =>
+      total(after, 'c360_graphql_requests_total', { operation, outcome: 'error' }) - total(before, 'c360_graphql_requests_total', { operation, outcome: 'error' });
+    expect([delta('OldField'), delta('Broken'), delta('anonymous')]).toEqual([1, 1, 0]);
+  });
+});
