@@ -16,6 +16,9 @@ export const DEFAULT_ONEID_TIMEOUT_MS = 2000;
 /** The default deadline for a OneID change made on request (config `oneid.writeTimeoutMs`): a stewardship mutation, a webhook's notification. */
 export const DEFAULT_ONEID_WRITE_TIMEOUT_MS = 10_000;
 
+/** The logger's levels; `C360_LOG_LEVEL` in the environment overrides `log.level`. */
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 export const configSchema = z
   .object({
     server: z
@@ -148,7 +151,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({ level: logLevel.default('info') })
       .strict()
       .prefault({}),
   })
@@ -201,6 +204,12 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
   cfg.access.policyFile = path.resolve(baseDir, cfg.access.policyFile);
   cfg.insights.rulesDir = path.resolve(baseDir, cfg.insights.rulesDir);
   if (cfg.demo) cfg.demo.dataDir = path.resolve(baseDir, cfg.demo.dataDir);
+  // An operator turns the log up for a while without editing the file.
+  if (env.C360_LOG_LEVEL) {
+    const level = logLevel.safeParse(env.C360_LOG_LEVEL);
+    if (!level.success) throw new ConfigError(`C360_LOG_LEVEL must be one of ${logLevel.options.join(', ')}, got "${env.C360_LOG_LEVEL.slice(0, 16)}"`);
+    cfg.log.level = level.data;
+  }
   return cfg;
 }
 

@@ -6,8 +6,8 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-/** A JSON logger at `level`, to stdout or to `destination` (tests read the lines back). */
-export function createLogger(level: string = process.env.C360_LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+/** A JSON logger at `level` (the config's `log.level`, which C360_LOG_LEVEL overrides: src/config.ts), to stdout or to `destination` (tests read the lines back). */
+export function createLogger(level: string = 'info', destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'c360' },

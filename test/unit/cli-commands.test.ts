@@ -34,6 +34,11 @@ describe('CLI: commands', () => {
     expect(marketing.stdout).not.toContain('supportRequesters');
   });
 
+  it('c360 takes C360_LOG_LEVEL over log.level, and refuses one that is no level with status 2', () => {
+    const r = c360(['check-config'], { C360_LOG_LEVEL: 'loud' });
+    expect([r.status, r.stderr.trim()]).toEqual([2, 'c360: C360_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"']);
+  });
+
   it('c360 check-config validates without starting; a broken policy is named by file and key, status 2', () => {
     const ok = c360(['check-config']);
     expect(ok.status).toBe(0);
