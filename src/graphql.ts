@@ -158,7 +158,8 @@ class ObservedRequest {
   async willSendResponse({ response, operationName, errors, contextValue, request, document }: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
     const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
     const errs = body?.errors ?? errors ?? [];
-    const outcome = errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
+    // A request whose client left before its answer is `aborted`, whatever it did meanwhile: no answer reached anyone.
+    const outcome = contextValue?.signal?.aborted ? 'aborted' : errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
     // Unresolved (the document failed to parse or validate): the name the client sent or wrote, so a
     // client's query broken by a schema change shows under its own name, not among every anonymous one.
     const operation = this.label(operationName !== undefined ? operationName : (request.operationName ?? soleOperationName(document)));

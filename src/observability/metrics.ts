@@ -66,13 +66,13 @@ export function createMetrics(): Metrics {
   );
   const graphqlRequests = new CounterSeries(
     'c360_graphql_requests_total',
-    'GraphQL operations served, by operation name and outcome (ok, partial, error).',
+    'GraphQL operations served, by operation name and outcome (ok, partial, error; aborted: the client left before the answer).',
     ['operation', 'outcome'],
     registry,
   );
   const graphqlDuration = new HistogramSeries(
     'c360_graphql_request_duration_seconds',
-    'Duration of GraphQL operations, from parsing to the response, by operation name, outcome (ok, partial, error) and role.',
+    'Duration of GraphQL operations, from parsing to the response, by operation name, outcome (ok, partial, error, aborted) and role.',
     ['operation', 'outcome', 'role'],
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registry,

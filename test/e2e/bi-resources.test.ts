@@ -88,7 +88,7 @@ describe('a client that goes away', () => {
     const [ended] = linesOf('export');
     expect(ended).toMatchObject({ outcome: 'clientGone', rows: 0, format: 'ndjson', role: 'serial_admin' });
     const page = linesOf('graphql request').find((l) => l.requestId === ended.requestId);
-    expect(page).toMatchObject({ operation: 'Export', outcome: 'error', errorCodes: ['REQUEST_ABORTED'] });
+    expect(page).toMatchObject({ operation: 'Export', outcome: 'aborted', errorCodes: ['REQUEST_ABORTED'] });
   });
 
   it('mid-list on /graphql: no source call or OneID read is made for it after it left', async () => {

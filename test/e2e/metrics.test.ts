@@ -99,6 +99,37 @@ describe('Readiness: probes at once', () => {
   });
 });
 
+describe('Metrics: a request its client left', () => {
+  it('counts as aborted, neither ok nor an error of the gateway, even when the work it started ran to its end', async () => {
+    const before = await scrape();
+    received.length = 0;
+    // The helpdesk answers slowly: the client leaves while the gateway waits for it.
+    world.support.setFaults({ latencyMs: 2000 });
+    const controller = new AbortController();
+    try {
+      const asked = fetch(`${world.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin') },
+        body: JSON.stringify({ query: 'query Left($id: ID!) { customer(id: $id) { supportRequesters { id } } }', variables: { id: customerId } }),
+        signal: controller.signal,
+      }).catch(() => 'left');
+      for (let i = 0; i < 600 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(received.length).toBeGreaterThan(0);
+      controller.abort();
+      expect(await asked).toBe('left');
+      const count = (samples: Map<string, number>, outcome: string) => total(samples, 'c360_graphql_requests_total', { operation: 'Left', outcome });
+      let after = await scrape();
+      for (let i = 0; i < 600 && count(after, 'aborted') === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        after = await scrape();
+      }
+      expect(['aborted', 'ok', 'partial', 'error'].map((o) => count(after, o) - count(before, o))).toEqual([1, 0, 0, 0]);
+    } finally {
+      world.support.setFaults({});
+    }
+  });
+});
+
 describe('Metrics: source calls', () => {
   const ask = () => world.query(`query Tickets($id: ID!) { customer(id: $id) { id supportRequesters { id } } }`, { id: customerId });
 
