@@ -152,11 +152,8 @@ export function ideRoute(ide: Ide, compression: CompressionOptions) {
     }
     if (!url.pathname.startsWith(IDE_PREFIX)) return false;
     const asset = ide.assets.get(url.pathname);
-    if (!asset) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('not found');
-      return true;
-    }
+    // Not handled: the server answers it as any unknown path, a coded NOT_FOUND.
+    if (!asset) return false;
     const headers: Record<string, string> = {
       'content-type': asset.contentType,
       'cache-control': IDE_ASSET_CACHE_CONTROL,

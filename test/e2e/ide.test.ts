@@ -63,8 +63,12 @@ describe('IDE: served by the gateway', () => {
     expect(operation.status).toBe(401);
   });
 
-  it('answers an unknown asset with 404', async () => {
-    expect((await fetch(`${world.url}/ide/graphiql.000000000000.js`)).status).toBe(404);
+  it('answers an unknown asset with 404 and the coded JSON error every other route answers', async () => {
+    const res = await fetch(`${world.url}/ide/graphiql.000000000000.js`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0].extensions.code).toBe('NOT_FOUND');
   });
 });
 
