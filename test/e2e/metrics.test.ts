@@ -3,12 +3,13 @@
  * wire. The helpdesk is reached through a counting proxy, so "calls to a source" is what the
  * system received, not what the gateway meant to send.
  */
-import http from 'node:http';
 import { apiKeyFor, startTestWorld, readTruth, type TestWorld } from '../helpers/world';
+import http from 'node:http';
+import { startPassThrough, type PassThrough } from '../helpers/http-pass-through';
 import type { SourceName } from '../../src/vocabulary';
 
 let world: TestWorld;
-let proxy: http.Server;
+let proxy: PassThrough;
 let helpdesk = '';
 /** Requests the helpdesk received (path without query), through the proxy. */
 const received: string[] = [];
@@ -37,17 +38,10 @@ function total(samples: Map<string, number>, name: string, labels: Record<string
 }
 
 beforeAll(async () => {
-  proxy = http.createServer((req, res) => {
-    received.push((req.url ?? '').split('?')[0]);
-    const upstream = http.request(`${helpdesk}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const proxyUrl = `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`;
+  proxy = await startPassThrough(
+    () => helpdesk,
+    (req) => received.push((req.url ?? '').split('?')[0]),
+  );
   world = await startTestWorld({
     people: 80,
     seed: 12,
@@ -55,7 +49,7 @@ beforeAll(async () => {
     configPatch: (c) => {
       const support = c.sources.find((s: { kind: string }) => s.kind === 'helpdesk');
       helpdesk = support.baseUrl;
-      support.baseUrl = proxyUrl;
+      support.baseUrl = proxy.url;
       // One failure (a 500, never retried) opens the circuit, for long enough that no probe goes out during the test.
       support.breaker = { failureThreshold: 1, cooldownMs: 600_000 };
     },
@@ -69,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.close();
-  await new Promise((resolve) => proxy?.close(resolve));
+  await proxy?.close();
 });
 
 describe('Readiness: probes at once', () => {

@@ -5,10 +5,11 @@
  * recording proxy) receives the traceparent of its own call's span. The request's latency is in
  * /metrics by operation, outcome and role.
  */
-import http from 'node:http';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import { startTestWorld, readTruth, type TestWorld } from '../helpers/world';
+import http from 'node:http';
+import { startPassThrough, type PassThrough } from '../helpers/http-pass-through';
 import { createTracing } from '../../src/observability/tracing';
 import { outgoingHeaders } from '../../src/sources/outgoing';
 import type { SourceName } from '../../src/vocabulary';
@@ -19,7 +20,7 @@ const CALLER_SPAN = '00f067aa0ba902b7';
 const exporter = new InMemorySpanExporter();
 const { log, lines } = captureLog('info');
 let world: TestWorld;
-let proxy: http.Server;
+let proxy: PassThrough;
 let helpdesk = '';
 /** traceparent headers the helpdesk stand-in received, through the proxy. */
 const received: string[] = [];
@@ -27,17 +28,10 @@ let customerId: string;
 
 beforeAll(async () => {
   // A pass-through proxy in front of the helpdesk stand-in that notes each request's traceparent.
-  proxy = http.createServer((req, res) => {
-    received.push(String(req.headers.traceparent ?? ''));
-    const upstream = http.request(`${helpdesk}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const proxyUrl = `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`;
+  proxy = await startPassThrough(
+    () => helpdesk,
+    (req) => received.push(String(req.headers.traceparent ?? '')),
+  );
   world = await startTestWorld({
     people: 120,
     seed: 8,
@@ -47,7 +41,7 @@ beforeAll(async () => {
     configPatch: (c) => {
       const support = c.sources.find((s: { kind: string }) => s.kind === 'helpdesk');
       helpdesk = support.baseUrl;
-      support.baseUrl = proxyUrl;
+      support.baseUrl = proxy.url;
     },
   });
   for (const records of readTruth(world.truthFile).values()) {
@@ -59,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.close();
-  await new Promise((resolve) => proxy?.close(resolve));
+  await proxy?.close();
 });
 
 describe('Tracing: the span tree of one query', () => {
