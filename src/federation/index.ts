@@ -10,7 +10,8 @@
  * The transform runs once at start-up over a role's already-derived schema, so what the router
  * may plan for a role is exactly what that role may query. `_entities` is the role's own
  * `customers(ids:)` resolver (row scope, audit and the per-request loaders included): N entities
- * cost one call per source per level, and an out-of-scope or unknown id answers null. A role that
+ * cost one call per source per level, and an out-of-scope or unknown id answers null; a bad
+ * representation answers null with its own coded error, the others are answered. A role that
  * may not call `customers(ids:)` has no entity (its SDL has no `@key`, no `_entities`): entity
  * resolution is granted by that grant, never by default. `_service { sdl }` is the role's SDL
  * with the federation directives and without the federation fields, as the spec requires. It
@@ -18,6 +19,7 @@
  * itself over SSE, and the endpoint a router calls answers queries and mutations only.
  */
 import {
+  GraphQLError,
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
@@ -39,6 +41,7 @@ import {
 import { pruneSchema } from '@graphql-tools/utils';
 import type { Context } from '../context';
 import { badUserInput, queryTooComplex } from '../errors';
+import { PAD_CUSTOMER_ID } from '../access/row-scope';
 
 /** The federation spec version the SDL links (v2.3: what test/e2e/federation.test.ts composes and routes). */
 export const FEDERATION_SPEC_URL = 'https://specs.apollo.dev/federation/v2.3';
@@ -97,15 +100,21 @@ const anyScalar = () =>
     parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
   });
 
-/** The representations' ids, in order; anything but a Customer with a string id is bad input. */
-function representationIds(representations: readonly unknown[]): string[] {
+/**
+ * Each representation's id, or the coded error that representation answers: anything but a
+ * Customer with a non-empty string id is bad input, of that entity alone. A router batches the
+ * representations of many parents in one `_entities` call, so one bad representation must not
+ * take the others down: its item is null with the error at `_entities[i]`, as the spec's
+ * per-entity answer has it, and the rest are answered.
+ */
+function representationIds(representations: readonly unknown[]): Array<string | GraphQLError> {
   return representations.map((r, i) => {
     const rep = r as { __typename?: unknown; id?: unknown } | null;
     if (!rep || typeof rep !== 'object' || rep.__typename !== ENTITY_TYPE) {
-      throw badUserInput(`representations[${i}]: this subgraph resolves only ${ENTITY_TYPE} entities`, { argument: 'representations', index: i });
+      return badUserInput(`representations[${i}]: this subgraph resolves only ${ENTITY_TYPE} entities`, { argument: 'representations', index: i });
     }
     if (typeof rep.id !== 'string' || !rep.id)
-      throw badUserInput(`representations[${i}]: a ${ENTITY_TYPE} is keyed by a non-empty string id`, { argument: 'representations', index: i });
+      return badUserInput(`representations[${i}]: a ${ENTITY_TYPE} is keyed by a non-empty string id`, { argument: 'representations', index: i });
     return rep.id;
   });
 }
@@ -137,12 +146,18 @@ export function federateSchema(schema: GraphQLSchema, maxIds: number): GraphQLSc
       type: new GraphQLNonNull(new GraphQLList(entity)),
       description: `${ENTITY_TYPE} entities by key, for a supergraph router: answered like \`${ENTITY_SOURCE_FIELD}(ids:)\` (same limits, scope and loaders), null for an unknown id.`,
       args: { representations: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(any))) } },
-      resolve: (src, args, ctx, info) => {
+      resolve: async (src, args, ctx, info) => {
         const reps = (args as { representations: unknown[] }).representations;
         if (reps.length > maxIds) {
           throw queryTooComplex(`An argument carries ${reps.length} representations; the limit is ${maxIds}`, { limit: 'maxIds', max: maxIds, actual: reps.length });
         }
-        return customers(src, { ids: representationIds(reps) }, ctx, info);
+        const keys = representationIds(reps);
+        if (keys.every((k) => typeof k !== 'string')) return keys;
+        // A bad representation keeps its place with an id no customer has, so every answer (and the
+        // audit, which notes each customer by its index) stays at its representation's index.
+        const ids = keys.map((k) => (typeof k === 'string' ? k : PAD_CUSTOMER_ID));
+        const found = (await customers(src, { ids }, ctx, info)) as unknown[];
+        return found.map((c, i) => (typeof keys[i] === 'string' ? c : keys[i]));
       },
     };
     added.push(any, entity);

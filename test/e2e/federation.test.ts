@@ -257,6 +257,57 @@ describe('Federation: _entities on c360', () => {
     expect(tooMany.body.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'maxIds', max: 50, actual: 51 });
     expect(world.calls.calls).toEqual([]);
   });
+
+  it('answers every representation at its own index: a bad one is null with its coded error there, the rest stand', async () => {
+    world.reset();
+    const [a, b, c] = members;
+    const r = [
+      { __typename: 'Customer', id: a },
+      { __typename: 'Order', id: 'x' }, // a type this subgraph does not resolve
+      { __typename: 'Customer' }, // no key
+      { __typename: 'Customer', id: 42 }, // a key of the wrong type
+      { __typename: 'Customer', id: b, name: 'sent along', extra: { nested: true } }, // fields beyond the key are ignored
+      { __typename: 'Customer', id: a }, // the same entity twice: answered twice
+      { __typename: 'Customer', id: 'no-such-customer' },
+      { __typename: 'Customer', id: c },
+    ];
+    const { status, body } = await post(
+      `${world.url}/graphql`,
+      `query Reps($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name } } }`,
+      { r },
+      'support',
+    );
+    // One OneID round for all of them, as customers(ids:) makes.
+    expect(world.idmapCalls.filter((call) => call.method === 'customersByIds')).toHaveLength(1);
+    const direct = await post(`${world.url}/graphql`, DIRECT, { ids: [a, b, c] }, 'support');
+    const [da, db, dc] = direct.body.data.customers.map((x: any) => ({ id: x.id, name: x.name }));
+    expect(status).toBe(200);
+    expect(body.data._entities).toEqual([da, null, null, null, db, da, null, dc]);
+    expect(body.errors.map((e: any) => [e.path, e.extensions.code, e.extensions.index])).toEqual([
+      [['_entities', 1], 'BAD_USER_INPUT', 1],
+      [['_entities', 2], 'BAD_USER_INPUT', 2],
+      [['_entities', 3], 'BAD_USER_INPUT', 3],
+    ]);
+    // The audit names the customers read, each under its own representation.
+    const entries = (await world.gw.access.auditLog.query({ principal: 'test-support', first: 500 })).filter((e) => e.operationName === 'Reps');
+    expect(new Set(entries.filter((e) => e.fields.includes('Customer.name')).map((e) => e.customerId))).toEqual(
+      new Set([da, db, dc].filter((x) => x.name !== null).map((x) => x.id)),
+    );
+  });
+
+  it('answers an empty list, and only errors when no representation is a Customer, without reading anything', async () => {
+    world.reset();
+    const q = `query E($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name } } }`;
+    expect((await post(`${world.url}/graphql`, q, { r: [] })).body).toMatchObject({ data: { _entities: [] } });
+    const bad = await post(`${world.url}/graphql`, q, { r: ['Customer:1', { __typename: 'Customer', id: '' }] });
+    expect(bad.body.data._entities).toEqual([null, null]);
+    expect(bad.body.errors.map((e: any) => [e.path, e.extensions.code])).toEqual([
+      [['_entities', 0], 'BAD_USER_INPUT'],
+      [['_entities', 1], 'BAD_USER_INPUT'],
+    ]);
+    expect(world.idmapCalls).toEqual([]);
+    expect(world.calls.calls).toEqual([]);
+  });
 });
 
 describe('Federation: _entities limits', () => {
