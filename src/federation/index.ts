@@ -2,8 +2,8 @@
  * Apollo Federation v2 subgraph mode (config `server.federation`): each role's schema gains
  * what a supergraph router needs to compose `Customer` with other subgraphs:
  *
- *   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
- *   type Customer @key(fields: "id") { … }
+ *   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+ *   type Customer @key(fields: "id") { … }   type Money @shareable { … }   (every other object type)
  *   scalar _Any   union _Entity = Customer   type _Service { sdl: String }
  *   extend type Query { _service: _Service!  _entities(representations: [_Any!]!): [_Entity]! }
  *
@@ -57,6 +57,7 @@ const keyDirective: ConstDirectiveNode = {
   name: { kind: Kind.NAME, value: 'key' },
   arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'fields' }, value: strArg(ENTITY_KEY) }],
 };
+const shareableDirective: ConstDirectiveNode = { kind: Kind.DIRECTIVE, name: { kind: Kind.NAME, value: 'shareable' } };
 
 /** Whether a role's schema can resolve Customer entities: it sees `Customer.id` and may call `customers(ids:)`. */
 export function hasEntities(schema: GraphQLSchema): boolean {
@@ -66,14 +67,24 @@ export function hasEntities(schema: GraphQLSchema): boolean {
 
 /**
  * A role's subgraph SDL: the schema as printed, `Customer @key(fields: "id")` when the role has
- * entities, and the `@link` to the federation spec. It lists none of the federation fields.
+ * entities, every other object type but the roots `@shareable`, and the `@link` to the federation
+ * spec. It lists none of the federation fields.
+ *
+ * Every type but Customer is a value type here: it has no key, so a router resolves its fields
+ * only from the subgraph that answered its parent. Federation v2 lets a field be defined by two
+ * subgraphs only when each marks it shareable, so without the mark an organisation's subgraph that
+ * also defines `Money { amount currency }` (or an `Order`) could not compose with c360 at all;
+ * with it, composition merges them when their fields agree and reports them when they do not.
  */
 export function subgraphSdl(schema: GraphQLSchema): string {
   const entities = hasEntities(schema);
+  const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name]);
   const doc = parse(printSchema(pruneSchema(new GraphQLSchema({ ...schema.toConfig(), subscription: undefined }))));
-  const definitions: DefinitionNode[] = doc.definitions.map((d) =>
-    entities && d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === ENTITY_TYPE ? { ...d, directives: [...(d.directives ?? []), keyDirective] } : d,
-  );
+  const definitions: DefinitionNode[] = doc.definitions.map((d) => {
+    if (d.kind !== Kind.OBJECT_TYPE_DEFINITION || roots.has(d.name.value)) return d;
+    if (d.name.value === ENTITY_TYPE) return entities ? { ...d, directives: [...(d.directives ?? []), keyDirective] } : d;
+    return { ...d, directives: [...(d.directives ?? []), shareableDirective] };
+  });
   const link: DefinitionNode = {
     kind: Kind.SCHEMA_EXTENSION,
     directives: [
@@ -82,7 +93,7 @@ export function subgraphSdl(schema: GraphQLSchema): string {
         name: { kind: Kind.NAME, value: 'link' },
         arguments: [
           { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'url' }, value: strArg(FEDERATION_SPEC_URL) },
-          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'import' }, value: { kind: Kind.LIST, values: [strArg('@key')] } },
+          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'import' }, value: { kind: Kind.LIST, values: [strArg('@key'), strArg('@shareable')] } },
         ],
       },
     ],

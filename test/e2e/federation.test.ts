@@ -14,9 +14,21 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { graphql, parse, type GraphQLSchema } from 'graphql';
+import {
+  buildASTSchema,
+  buildClientSchema,
+  getIntrospectionQuery,
+  graphql,
+  GraphQLObjectType,
+  GraphQLSchema,
+  Kind,
+  lexicographicSortSchema,
+  parse,
+  printSchema,
+} from 'graphql';
+import { pruneSchema } from '@graphql-tools/utils';
 import { composeServices } from '@theguild/federation-composition';
-import { apiKeyFor, callsByOperation, readTruth, startTestWorld, type TestRole, type TestWorld } from '../helpers/world';
+import { apiKeyFor, callsByOperation, readTruth, startTestWorld, TEST_ROLES, type TestRole, type TestWorld } from '../helpers/world';
 import type { SourceName } from '../../src/vocabulary';
 
 /** The loyalty service's subgraph SDL (what its `_service { sdl }` answers). */
@@ -175,7 +187,7 @@ describe('Federation: subgraph SDL', () => {
     const admin = (await post(`${world.url}/graphql`, '{ _service { sdl } }')).body.data._service.sdl as string;
     const marketing = (await post(`${world.url}/graphql`, '{ _service { sdl } }', {}, 'marketing')).body.data._service.sdl as string;
     for (const sdl of [admin, marketing]) {
-      expect(sdl).toContain('extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])');
+      expect(sdl).toContain('extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])');
       expect(sdl).toMatch(/type Customer @key\(fields: "id"\) \{/);
       expect(sdl).not.toMatch(/_entities|_service|_Any|_Entity|_Service/);
       // The change feed is c360's own (SSE); a router is not offered a subscription it could not run.
@@ -196,6 +208,52 @@ describe('Federation: subgraph SDL', () => {
     const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', command], { encoding: 'utf8', timeout: 60_000 });
     const { body } = await post(`${world.url}/graphql`, '{ _service { sdl } }');
     expect(stdout.trim()).toBe(body.data._service.sdl.trim());
+  });
+
+  it('composes for every role, with a subgraph that extends Customer and one that also defines Money', async () => {
+    // An organisation's payments subgraph with its own Money value type, shared as Federation v2 asks.
+    const payments = `
+      extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@shareable"])
+      type Money @shareable { amount: String! currency: String! }
+      type Query { balance: Money }`;
+    for (const role of TEST_ROLES) {
+      const sdl = (await post(`${world.url}/graphql`, '{ _service { sdl } }', {}, role)).body.data._service.sdl as string;
+      const composed = composeServices([
+        { name: 'c360', typeDefs: parse(sdl), url: `${world.url}/graphql` },
+        { name: 'loyalty', typeDefs: parse(LOYALTY_SDL), url: loyalty.url },
+        { name: 'payments', typeDefs: parse(payments), url: 'http://127.0.0.1:9/graphql' },
+      ]);
+      expect({ role, errors: (composed.errors ?? []).map((e) => e.message) }).toEqual({ role, errors: [] });
+      expect(composed.supergraphSdl).toMatch(/type Money @join__type\(graph: C360\)\s*@join__type\(graph: PAYMENTS\)/);
+    }
+    // A Money of another shape is reported at composition, not merged.
+    const other = composeServices([
+      { name: 'c360', typeDefs: parse((await post(`${world.url}/graphql`, '{ _service { sdl } }')).body.data._service.sdl), url: `${world.url}/graphql` },
+      { name: 'payments', typeDefs: parse(payments.replace('amount: String!', 'amount: Float!')), url: 'http://127.0.0.1:9/graphql' },
+    ]);
+    expect((other.errors ?? []).map((e) => e.message).join('\n')).toMatch(/Money\.amount/);
+  });
+
+  it("shows each role in its SDL exactly what that role's introspection shows", async () => {
+    for (const role of TEST_ROLES) {
+      const sdl = (await post(`${world.url}/graphql`, '{ _service { sdl } }', {}, role)).body.data._service.sdl as string;
+      const introspected = buildClientSchema((await post(`${world.url}/graphql`, getIntrospectionQuery(), {}, role)).body.data);
+      const doc = parse(sdl);
+      const fromSdl = buildASTSchema({ ...doc, definitions: doc.definitions.filter((d) => d.kind !== Kind.SCHEMA_EXTENSION) }, { assumeValid: true });
+      // Introspection less what the SDL leaves out on purpose: the federation fields and the subscription root.
+      const config = introspected.toConfig();
+      const queryConfig = introspected.getQueryType()!.toConfig();
+      const fields = Object.fromEntries(Object.entries(queryConfig.fields).filter(([name]) => name !== '_service' && name !== '_entities'));
+      const shown = pruneSchema(
+        new GraphQLSchema({
+          ...config,
+          query: new GraphQLObjectType({ ...queryConfig, fields }),
+          subscription: undefined,
+          types: config.types.filter((t) => !['Query', '_Any', '_Entity', '_Service'].includes(t.name)),
+        }),
+      );
+      expect({ role, sdl: printSchema(lexicographicSortSchema(fromSdl)) }).toEqual({ role, sdl: printSchema(lexicographicSortSchema(shown)) });
+    }
   });
 
   it('composes with another subgraph that extends Customer', () => {
