@@ -442,6 +442,39 @@ describe('Federation: through a router', () => {
     expect(loyalty.entityCalls).toEqual([3]);
   });
 
+  it("passes on a c360 source's coded failure and keeps the rest: loyalty's data and c360's other sources", async () => {
+    world.reset();
+    world.support.setFaults({ status: 503 });
+    try {
+      const { status, body } = await post(router.url, `{ topMembers(first: 10) { id loyaltyPoints name tickets { id } } }`);
+      expect(status).toBe(200);
+      expect(new Set(body.errors.map((e: any) => `${e.extensions.serviceName} ${e.extensions.code} ${e.extensions.source}`))).toEqual(
+        new Set(['c360 SOURCE_UNAVAILABLE support']),
+      );
+      const direct = await post(`${world.url}/graphql`, DIRECT, { ids: members.slice(0, 10) });
+      expect(body.data.topMembers.map((m: any) => [m.id, m.loyaltyPoints, m.name])).toEqual(
+        members.slice(0, 10).map((id, i) => [id, 10_000 - i * 100, direct.body.data.customers[i].name]),
+      );
+      // Each customer with support records has null tickets (the others an empty list): one error each.
+      expect(body.data.topMembers.filter((m: any) => m.tickets === null)).toHaveLength(body.errors.length);
+      expect(body.data.topMembers.some((m: any) => m.tickets === null)).toBe(true);
+    } finally {
+      world.support.setFaults({});
+    }
+  });
+
+  it('audits the entities read through the router under the caller and its operation, within its row scope', async () => {
+    for (const role of ['support', 'sales'] as const) {
+      const { body } = await post(router.url, `query Routed { topMembers(first: ${MEMBERS}) { id loyaltyPoints name } }`, {}, role);
+      expect(body.errors).toBeUndefined();
+      const read = body.data.topMembers.filter((m: any) => m.name !== null).map((m: any) => m.id);
+      expect(read.length).toBeGreaterThan(0);
+      const entries = (await world.gw.access.auditLog.query({ principal: `test-${role}`, first: 500 })).filter((e) => e.operationName === 'Routed');
+      expect(entries.map((e) => e.customerId).sort()).toEqual([...read].sort());
+      expect(new Set(entries.flatMap((e) => e.fields))).toEqual(new Set(['Customer.name']));
+    }
+  });
+
   it("applies the caller's role: masks, row scope and refusals are c360's own", async () => {
     for (const role of ['marketing', 'sales'] as const) {
       const routed = await post(router.url, `query Top($n: Int) { topMembers(first: $n) { id loyaltyPoints name } }`, { n: MEMBERS }, role);
@@ -465,5 +498,23 @@ describe('Federation: through a router', () => {
       [9_800, null],
     ]);
     expect(world.calls.calls).toEqual([]);
+  });
+});
+
+describe('Federation: off (the default)', () => {
+  let plain: TestWorld;
+  beforeAll(async () => {
+    plain = await startTestWorld({ people: 20, seed: 5, demoSystems: false });
+  }, 240_000);
+  afterAll(async () => plain?.close());
+
+  it('shows no federation field or type to any role, and refuses them in validation', async () => {
+    for (const role of TEST_ROLES) {
+      const { body } = await post(`${plain.url}/graphql`, '{ __schema { queryType { fields { name } } types { name } } }', {}, role);
+      const names = [...body.data.__schema.queryType.fields.map((f: any) => f.name), ...body.data.__schema.types.map((t: any) => t.name)];
+      expect({ role, federation: names.filter((n) => ['_service', '_entities', '_Any', '_Entity', '_Service'].includes(n)) }).toEqual({ role, federation: [] });
+      const refused = await post(`${plain.url}/graphql`, `{ _service { sdl } }`, {}, role);
+      expect(refused.body.errors.map((e: any) => e.extensions.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    }
   });
 });
