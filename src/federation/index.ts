@@ -155,7 +155,7 @@ export function federateSchema(schema: GraphQLSchema, maxIds: number): GraphQLSc
     const customers = query.getFields()[ENTITY_SOURCE_FIELD].resolve as GraphQLFieldResolver<unknown, Context>;
     extra._entities = {
       type: new GraphQLNonNull(new GraphQLList(entity)),
-      description: `${ENTITY_TYPE} entities by key, for a supergraph router: answered like \`${ENTITY_SOURCE_FIELD}(ids:)\` (same limits, scope and loaders), null for an unknown id.`,
+      description: `${ENTITY_TYPE} entities by key, for a supergraph router: answered like \`${ENTITY_SOURCE_FIELD}(ids:)\` (same limits, scope and loaders), in the representations' order: null for an unknown id, null and a BAD_USER_INPUT error at its index for a bad representation.`,
       args: { representations: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(any))) } },
       resolve: async (src, args, ctx, info) => {
         const reps = (args as { representations: unknown[] }).representations;
