@@ -216,6 +216,8 @@ describe('Federation: subgraph SDL', () => {
       extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@shareable"])
       type Money @shareable { amount: String! currency: String! }
       type Query { balance: Money }`;
+    // Every role the policy configures, none left out.
+    expect([...world.gw.access.policy.roles.keys()].sort()).toEqual([...TEST_ROLES].sort());
     for (const role of TEST_ROLES) {
       const sdl = (await post(`${world.url}/graphql`, '{ _service { sdl } }', {}, role)).body.data._service.sdl as string;
       const composed = composeServices([
