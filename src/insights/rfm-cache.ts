@@ -19,7 +19,13 @@ export interface BoundaryCache {
   clear(): void;
 }
 
-export function createBoundaryCache(fetch: (account?: SourceAccount) => Promise<RfmBoundaries>, ttlMs = DEFAULT_RFM_TTL_MS, clock: () => number = Date.now): BoundaryCache {
+/** `keepEmpty`: keep an empty base for the TTL too (a part of a whole that decides, see `createCombinedBoundaries`). */
+export function createBoundaryCache(
+  fetch: (account?: SourceAccount) => Promise<RfmBoundaries>,
+  ttlMs = DEFAULT_RFM_TTL_MS,
+  clock: () => number = Date.now,
+  keepEmpty = false,
+): BoundaryCache {
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new Error(`rfm boundary cache: ttlMs must be a non-negative number, got ${ttlMs}`);
   let cached: { value: RfmBoundaries; expiresAt: number } | null = null;
   let inFlight: Promise<RfmBoundaries> | null = null;
@@ -28,7 +34,7 @@ export function createBoundaryCache(fetch: (account?: SourceAccount) => Promise<
     (inFlight ??= fetch(account)
       .then((value) => {
         // An empty base is not kept: the first orders of a new shop are scored at once, not a TTL later.
-        cached = { value, expiresAt: value.accounts > 0 ? clock() + ttlMs : clock() };
+        cached = { value, expiresAt: value.accounts > 0 || keepEmpty ? clock() + ttlMs : clock() };
         return value;
       })
       .finally(() => {
@@ -48,6 +54,47 @@ export function createBoundaryCache(fetch: (account?: SourceAccount) => Promise<
     },
     clear() {
       cached = null;
+    },
+  };
+}
+
+/**
+ * The boundaries of the whole order base over several commerce sources, each source's own part
+ * cached on its own (`createBoundaryCache` each): a source down at the first computation fails
+ * every RFM with its coded error (quintiles of a base missing a source are not the base's), but
+ * the sources that answered keep their part, so they are not asked again on every request while
+ * it is down, and the whole is formed from the parts the moment it answers. A part is never
+ * combined with a missing one, so a partial base is neither answered nor kept. The whole is
+ * as old as its oldest part (`computedAt`).
+ */
+export function createCombinedBoundaries(
+  fetches: ReadonlyArray<(account?: SourceAccount) => Promise<RfmBoundaries>>,
+  ttlMs = DEFAULT_RFM_TTL_MS,
+  clock: () => number = Date.now,
+): BoundaryCache {
+  // A source with no counted order yet is kept as any part is while the whole has orders (one call
+  // per TTL, as when the whole was cached); a whole without any is asked again by the next request.
+  const parts = fetches.map((f) => createBoundaryCache(f, ttlMs, clock, true));
+  // The last whole, kept while its parts are the same answers (no recombination per request).
+  let last: { from: readonly RfmBoundaries[]; value: RfmBoundaries } | null = null;
+  return {
+    async get(account) {
+      // Every part is asked at once; the first failure fails the whole (the others keep their answers).
+      const got = await Promise.all(parts.map((p) => p.get(account)));
+      if (last && last.from.length === got.length && last.from.every((b, i) => b === got[i])) return last.value;
+      const oldest = got.map((b) => b.computedAt).sort()[0] ?? new Date(clock()).toISOString();
+      const value = combineBoundaries(got, oldest);
+      if (value.accounts === 0) {
+        last = null;
+        for (const p of parts) p.clear();
+        return value;
+      }
+      last = { from: got, value };
+      return value;
+    },
+    clear() {
+      last = null;
+      for (const p of parts) p.clear();
     },
   };
 }

@@ -11,7 +11,7 @@ import type { RfmBoundaries } from '../capabilities';
 import type { SourceAccount } from '../vocabulary';
 import type { SourceRegistry } from '../sources/registry';
 import { bindSurvivorship } from '../golden/rules';
-import { combineBoundaries, createBoundaryCache } from './rfm-cache';
+import { createCombinedBoundaries } from './rfm-cache';
 import { loadInsightRules, type InsightRules } from './rules';
 import { windowsOf } from './tags';
 
@@ -37,7 +37,10 @@ export function createInsightsRuntime(rules: InsightRules, registry: SourceRegis
     origin,
   );
   const commerce = registry.providing('commerce');
-  const cache = createBoundaryCache(async (account) => combineBoundaries(await Promise.all(commerce.map((c) => c.capability.rfmBoundaries(account)))), ttlMs);
+  const cache = createCombinedBoundaries(
+    commerce.map((c) => (account?: SourceAccount) => c.capability.rfmBoundaries(account)),
+    ttlMs,
+  );
   return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: (account) => cache.get(account) };
 }
 

@@ -10,7 +10,7 @@ import { needsOf, evaluateTags, windowsOf, type TagFacts } from '../../src/insig
 import { averageOrderValue, combineCategories, customerOrders, ordersWithin, refundRate, type CustomerOrders } from '../../src/insights/summary';
 import { quintile, rfmOf } from '../../src/insights/rfm';
 import { lifecycleOf } from '../../src/insights/lifecycle';
-import { combineBoundaries, createBoundaryCache } from '../../src/insights/rfm-cache';
+import { combineBoundaries, createBoundaryCache, createCombinedBoundaries } from '../../src/insights/rfm-cache';
 import { loadInsightRules, parseLifecycleRules, parseTagRules } from '../../src/insights/rules';
 import { createInsightsRuntime } from '../../src/insights/runtime';
 import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/capabilities';
@@ -319,6 +319,55 @@ describe('Insights: RFM boundary cache of an empty base', () => {
     for (let i = 0; i < 4; i++) seen.push((await cache.get()).accounts);
     expect(seen).toEqual([0, 0, 3, 3]);
     expect(calls).toBe(3);
+  });
+});
+
+describe('Insights: RFM boundary cache over several commerce sources', () => {
+  const part = (accounts: number, computedAt = NOW): RfmBoundaries => ({
+    accounts,
+    recency: [400, 300, 200, 100].slice(0, Math.min(accounts, 4)).map(daysAgo),
+    frequency: [1, 2, 3, 4].slice(0, Math.min(accounts, 4)),
+    monetary: [100, 200, 300, 400].slice(0, Math.min(accounts, 4)),
+    currency: 'CNY',
+    computedAt,
+  });
+
+  it('never answers or keeps a whole missing a part; keeps the parts that answered; the whole is as old as its oldest part', async () => {
+    const calls = [0, 0];
+    let downB = true;
+    const cache = createCombinedBoundaries(
+      [
+        async () => (calls[0]++, part(10, daysAgo(1))),
+        async () => {
+          calls[1]++;
+          if (downB) throw new Error('b down');
+          return part(5);
+        },
+      ],
+      1000,
+      () => 0,
+    );
+    await expect(cache.get()).rejects.toThrow('b down');
+    await expect(cache.get()).rejects.toThrow('b down');
+    expect(calls).toEqual([1, 2]);
+    downB = false;
+    const whole = await cache.get();
+    expect(whole).toMatchObject({ accounts: 15, computedAt: daysAgo(1) });
+    expect(await cache.get()).toBe(whole);
+    expect(calls).toEqual([1, 3]);
+  });
+
+  it('keeps an empty part beside one with orders for the TTL, and asks every part again while the whole is empty', async () => {
+    const calls = [0, 0];
+    let aAccounts = 0;
+    const cache = createCombinedBoundaries([async () => (calls[0]++, part(aAccounts)), async () => (calls[1]++, part(0))], 1000, () => 0);
+    expect((await cache.get()).accounts).toBe(0);
+    expect((await cache.get()).accounts).toBe(0);
+    expect(calls).toEqual([2, 2]);
+    aAccounts = 7;
+    expect((await cache.get()).accounts).toBe(7);
+    expect((await cache.get()).accounts).toBe(7);
+    expect(calls).toEqual([3, 3]);
   });
 });
 

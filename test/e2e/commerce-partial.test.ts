@@ -1,0 +1,106 @@
+/**
+ * What a business user reads when the figures span two commerce sources (the shop and the
+ * marketplace, each behind its own system) and one of them is down, or holds an order dated
+ * ahead of the request. The marketplace is reached through a pass-through on 127.0.0.1 that a
+ * test can point at a closed port (the system down: connection refused) and back.
+ *
+ * The RFM tests run first and in order: they need the gateway's first computation of the RFM
+ * boundaries to happen while the marketplace is down.
+ */
+import { startPassThrough, type PassThrough } from '../helpers/http-pass-through';
+import { startTestWorld, type TestWorld } from '../helpers/world';
+
+const DAY = 86_400_000;
+/** A port nothing listens on: the marketplace "down". */
+const CLOSED = 'http://127.0.0.1:1';
+
+let world: TestWorld;
+let marketplace: PassThrough;
+let marketplaceUrl = '';
+let down = false;
+/** Customers with shop accounts and no marketplace record, by id, with their shop account ids. */
+const shopOnly = new Map<string, number[]>();
+
+beforeAll(async () => {
+  marketplace = await startPassThrough(
+    () => (down ? CLOSED : marketplaceUrl),
+    () => undefined,
+  );
+  world = await startTestWorld({
+    people: 300,
+    seed: 17,
+    configPatch: (raw) => {
+      const m = raw.sources.find((s: { name: string }) => s.name === 'marketplace');
+      marketplaceUrl = m.baseUrl;
+      m.baseUrl = marketplace.url;
+      // Every failure is seen as it happens: no retry, and a breaker that does not open in this file.
+      m.retries = 0;
+      m.breaker = { failureThreshold: 1000 };
+    },
+  });
+  const rows: Array<{ customer_id: string; source: string; record_id: string }> = await world.gw
+    .oneidDb('idmap_source_records')
+    .whereIn('source', ['orders', 'marketplace'])
+    .whereNotNull('customer_id')
+    .select('customer_id', 'source', 'record_id');
+  const inMarketplace = new Set(rows.filter((r) => r.source === 'marketplace').map((r) => r.customer_id));
+  for (const r of rows)
+    if (r.source === 'orders' && !inMarketplace.has(r.customer_id)) shopOnly.set(r.customer_id, [...(shopOnly.get(r.customer_id) ?? []), Number(r.record_id)]);
+}, 120_000);
+
+afterAll(async () => {
+  await world?.close();
+  await marketplace?.close();
+});
+
+/** Calls the connectors made to `source` for `operation` since the last reset. */
+const callsTo = (source: string, operation: string) => world.calls.of(source, operation).length;
+
+describe('RFM with a commerce source down at the first computation of the boundaries', () => {
+  const Q = `query ($id: ID!) { customer(id: $id) { orderSummary { orderCount } lifecycle { stage } rfm { segment boundariesComputedAt } } }`;
+  let id: string;
+
+  beforeAll(async () => {
+    // A customer with counted orders in the shop alone: nothing of theirs lives in the marketplace.
+    const counted: Array<{ account_id: number }> = await world.dbs.orders.db('orders').whereNot('status', 'cancelled').distinct('account_id');
+    const buyers = new Set(counted.map((r) => Number(r.account_id)));
+    id = [...shopOnly].find(([, accounts]) => accounts.some((a) => buyers.has(a)))![0];
+  });
+
+  it('answers what needs only the shop, and RFM (quintiles over both bases) as the marketplace’s coded error', async () => {
+    down = true;
+    world.reset();
+    const { body } = await world.query(Q, { id });
+    expect(body.data.customer.orderSummary.orderCount).toBeGreaterThan(0);
+    expect(body.data.customer.lifecycle.stage).toEqual(expect.any(String));
+    expect(body.data.customer.rfm).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({ path: ['customer', 'rfm'], extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'marketplace' }) }),
+    ]);
+    expect(callsTo('orders', 'rfmBoundaries')).toBe(1);
+    expect(callsTo('marketplace', 'rfmBoundaries')).toBeGreaterThan(0);
+  });
+
+  it('does not read the shop’s whole base again on every request while the marketplace stays down', async () => {
+    world.reset();
+    const { body } = await world.query(Q, { id });
+    expect(body.data.customer.rfm).toBeNull();
+    expect(body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'marketplace' });
+    expect(callsTo('orders', 'rfmBoundaries')).toBe(0);
+    expect(callsTo('marketplace', 'rfmBoundaries')).toBeGreaterThan(0);
+  });
+
+  it('scores against both bases as soon as the marketplace answers, asking only the marketplace', async () => {
+    down = false;
+    world.reset();
+    const { body } = await world.query(Q, { id });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customer.rfm).toEqual({ segment: expect.any(String), boundariesComputedAt: expect.any(String) });
+    expect(callsTo('orders', 'rfmBoundaries')).toBe(0);
+    expect(callsTo('marketplace', 'rfmBoundaries')).toBeGreaterThan(0);
+    // The whole is kept now: the next request asks neither base.
+    world.reset();
+    expect((await world.query(Q, { id })).body.data.customer.rfm).toEqual(body.data.customer.rfm);
+    expect(callsTo('orders', 'rfmBoundaries') + callsTo('marketplace', 'rfmBoundaries')).toBe(0);
+  });
+});
