@@ -484,9 +484,14 @@ export function createPlanner(deps: PlanDeps) {
       case 'golden':
         return golden(leaf, candidates);
       case 'orders': {
+        // "The last N days" ends now, as the order summary's windows do: an order dated ahead of the
+        // request (a clock ahead, a bad row) is not one of them. `before` is exclusive, so its end
+        // is the millisecond after now.
         const window = leaf.withinDays ? new Date(Date.parse(now) - leaf.withinDays * DAY_MS).toISOString() : null;
+        const windowEnd = leaf.withinDays ? new Date(Date.parse(now) + 1).toISOString() : null;
         const since = leaf.since && window ? (leaf.since > window ? leaf.since : window) : (leaf.since ?? window);
-        const facts = await commerceFacts(leaf.key, { since, before: leaf.before, channels: leaf.channels, categories: leaf.categories }, candidates);
+        const before = leaf.before && windowEnd ? (leaf.before < windowEnd ? leaf.before : windowEnd) : (leaf.before ?? windowEnd);
+        const facts = await commerceFacts(leaf.key, { since, before, channels: leaf.channels, categories: leaf.categories }, candidates);
         return inRange(new Map([...facts].map(([c, f]) => [c, f.orders])), leaf.range.min, leaf.range.max);
       }
       case 'lifetimeValue': {

@@ -104,3 +104,55 @@ describe('RFM with a commerce source down at the first computation of the bounda
     expect(callsTo('orders', 'rfmBoundaries') + callsTo('marketplace', 'rfmBoundaries')).toBe(0);
   });
 });
+
+describe('BI orders.withinDays: the last N days end now', () => {
+  const LIST = `query ($filter: CustomerFilter) { customersConnection(first: 1000, filter: $filter) { edges { node { id orderSummary { ordersLast30Days } } } pageInfo { hasNextPage } } }`;
+  let id: string;
+
+  beforeAll(async () => {
+    down = false;
+    // A shop customer with no order in the last 30 days gets one dated ten days ahead (a clock ahead, a bad row).
+    const db = world.dbs.orders.db;
+    const recent = new Set(
+      (
+        await db('orders')
+          .where('placed_at', '>=', Date.now() - 40 * DAY)
+          .distinct('account_id')
+      ).map((r: { account_id: number }) => Number(r.account_id)),
+    );
+    const [customer, accounts] = [...shopOnly].find(([, a]) => a.every((x) => !recent.has(x)))!;
+    id = customer;
+    const { max } = (await db('orders').max('order_id as max').first()) as { max: number };
+    const ahead = Date.now() + 10 * DAY;
+    await db('orders').insert({
+      order_id: Number(max) + 1,
+      account_id: accounts[0],
+      status: 'completed',
+      channel: 'tmall',
+      total_cents: 9900,
+      currency: 'CNY',
+      placed_at: ahead,
+      paid_at: ahead,
+    });
+  });
+
+  it('does not count an order dated after the request as one of the last 30 days, as ordersLast30Days does not', async () => {
+    world.reset();
+    const { body } = await world.query(LIST, { filter: { orders: { withinDays: 30 } } });
+    expect(body.errors).toBeUndefined();
+    const listed = body.data.customersConnection.edges.map((e: { node: { id: string; orderSummary: { ordersLast30Days: number } } }) => e.node);
+    expect(body.data.customersConnection.pageInfo.hasNextPage).toBe(false);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.map((c: { id: string }) => c.id)).not.toContain(id);
+    // Every customer listed has an order in its own summary's 30-day window, and the window is the same one.
+    expect(listed.filter((c: { orderSummary: { ordersLast30Days: number } }) => c.orderSummary.ordersLast30Days < 1)).toEqual([]);
+    // One pushdown statement to the shop, as before.
+    expect(callsTo('orders', 'orderFacts')).toBe(1);
+  });
+
+  it('still lists the customer for an explicit `since` alone, which has no end', async () => {
+    const { body } = await world.query(LIST, { filter: { orders: { since: new Date(Date.now() - DAY).toISOString() } } });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.customersConnection.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(id);
+  });
+});
