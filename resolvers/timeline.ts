@@ -22,7 +22,7 @@ export const timelineResolvers = {
       const after = args.after == null ? null : decodeCursor(args.after, ctx.timelineCursorKey);
       if (args.after != null && !after) throw badUserInput('after is not a timeline cursor (use an endCursor or edge cursor from an earlier page)', { argument: 'after' });
       const page = await timelinePage(ctx.loaders, c.id, { first, after, since: args.since ?? null, kinds: args.kinds ?? null });
-      const edges = page.events.map((e) => ({ cursor: encodeCursor(e, ctx.timelineCursorKey), node: e }));
+      const edges = page.events.map((e, i) => ({ cursor: encodeCursor(page.cursors[i], ctx.timelineCursorKey), node: e }));
       return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null }, gaps: page.gaps };
     },
   },

@@ -8,14 +8,19 @@
  * roles see only hashed. So the position is sealed (AES-256-GCM) under a key derived from the
  * config's `access.hashKey`; without one, under a key made at start-up (cursors then last as long
  * as the process). The IV is derived from the position, so one position always has one cursor.
+ *
+ * A cursor that holds sources at places of their own (merge.ts `TimelineCursor.places`: a source
+ * that failed, and must not be moved past events never seen) is written in the `t4` form, which
+ * adds them; one without is written as before (`t3`), so cursors handed out earlier still work.
  */
 import crypto from 'node:crypto';
 import { instantFromIso } from '../canonical';
 import { isSourceName } from '../vocabulary';
 import { isEventKind } from '../vocabulary/event-order';
-import type { TimelinePosition } from './merge';
+import type { SourcePlace, TimelineCursor, TimelinePosition } from './merge';
 
 const VERSION = 't3';
+const VERSION_WITH_PLACES = 't4';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -28,8 +33,13 @@ let processKey: Buffer | undefined;
 /** The key of a gateway configured without a secret: random, this process's own. */
 const defaultKey = () => (processKey ??= crypto.randomBytes(32));
 
-export function encodeCursor(p: TimelinePosition, key: Buffer = defaultKey()): string {
-  const plain = Buffer.from(JSON.stringify([VERSION, p.at, p.kind, p.source, p.id]), 'utf8');
+const positionOf = (p: TimelinePosition) => [p.at, p.kind, p.source, p.id];
+
+export function encodeCursor(p: TimelineCursor, key: Buffer = defaultKey()): string {
+  const fields = p.places?.length
+    ? [VERSION_WITH_PLACES, ...positionOf(p), p.places.map((x) => [x.source, ...(x.after ? positionOf(x.after) : [])])]
+    : [VERSION, ...positionOf(p)];
+  const plain = Buffer.from(JSON.stringify(fields), 'utf8');
   const iv = crypto.createHmac('sha256', key).update(plain).digest().subarray(0, IV_BYTES);
   const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
   const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
@@ -48,8 +58,32 @@ function open(cursor: string, key: Buffer): string | null {
   }
 }
 
-/** The position a cursor names, or null when the string is not a cursor this gateway handed out. */
-export function decodeCursor(cursor: string, key: Buffer = defaultKey()): TimelinePosition | null {
+/** A position as a cursor writes it (at, kind, source, id), or null when it is not one a source can page after. */
+function readPosition(at: unknown, kind: unknown, source: unknown, id: unknown): TimelinePosition | null {
+  // An instant as the DateTime scalar takes one (years 0001–9999): an edited year -1 parses, but no source can page after it.
+  const iso = instantFromIso(at);
+  if (iso === null || !isEventKind(kind) || !isSourceName(source) || typeof id !== 'string' || id === '') return null;
+  return { at: iso, kind, source, id };
+}
+
+/** The places of a `t4` cursor: each source once, at a position or from its newest event. */
+function readPlaces(raw: unknown): SourcePlace[] | null {
+  if (!Array.isArray(raw) || raw.length === 0) return null;
+  const out: SourcePlace[] = [];
+  for (const p of raw) {
+    if (!Array.isArray(p) || !isSourceName(p[0]) || out.some((x) => x.source === p[0])) return null;
+    if (p.length === 1) out.push({ source: p[0], after: null });
+    else {
+      const after = p.length === 5 ? readPosition(p[1], p[2], p[3], p[4]) : null;
+      if (!after) return null;
+      out.push({ source: p[0], after });
+    }
+  }
+  return out;
+}
+
+/** The place a cursor names, or null when the string is not a cursor this gateway handed out. */
+export function decodeCursor(cursor: string, key: Buffer = defaultKey()): TimelineCursor | null {
   const plain = open(cursor, key);
   if (plain === null) return null;
   let parsed: unknown;
@@ -58,10 +92,10 @@ export function decodeCursor(cursor: string, key: Buffer = defaultKey()): Timeli
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 5 || parsed[0] !== VERSION) return null;
-  const [, at, kind, source, id] = parsed;
-  // An instant as the DateTime scalar takes one (years 0001–9999): an edited year -1 parses, but no source can page after it.
-  const iso = instantFromIso(at);
-  if (iso === null || !isEventKind(kind) || !isSourceName(source) || typeof id !== 'string' || id === '') return null;
-  return { at: iso, kind, source, id };
+  if (!Array.isArray(parsed)) return null;
+  if (parsed.length === 5 && parsed[0] === VERSION) return readPosition(parsed[1], parsed[2], parsed[3], parsed[4]);
+  if (parsed.length !== 6 || parsed[0] !== VERSION_WITH_PLACES) return null;
+  const at = readPosition(parsed[1], parsed[2], parsed[3], parsed[4]);
+  const places = readPlaces(parsed[5]);
+  return at && places && { ...at, places };
 }

@@ -7,14 +7,14 @@
 import type { Loaders } from '../loaders';
 import type { EventKind, Instant } from '../vocabulary';
 import { kindsWanted } from '../vocabulary/event-order';
-import { mergeTimeline, positionFor, type SourceAnswer, type TimelinePage, type TimelinePosition } from './merge';
+import { mergeTimeline, placeOf, positionFor, type SourceAnswer, type TimelineCursor, type TimelinePage } from './merge';
 
 /** Largest page: each source is asked for first + 1 events per key, within the event APIs' 1000. */
 export const MAX_TIMELINE_PAGE = 500;
 
 export interface TimelineRequest {
   first: number;
-  after: TimelinePosition | null;
+  after: TimelineCursor | null;
   since: Instant | null;
   /** Null: every kind. */
   kinds: readonly EventKind[] | null;
@@ -28,7 +28,9 @@ export async function timelinePage(loaders: Loaders, customerId: string, req: Ti
       const keys = linked.filter((r) => r.source === source).map((r) => r.recordId);
       if (kinds.length === 0 || keys.length === 0) return { source, results: [] };
       // The kinds list is this source's own, so customers asking for the same kinds share a loader.
-      const query = { after: req.after && positionFor(source, req.after), since: req.since, kinds: req.kinds === null ? null : kinds, limit: req.first + 1 };
+      // Each source from its own place: the cursor's position, or where a failure held it back.
+      const from = placeOf(req.after, source);
+      const query = { after: from && positionFor(source, from), since: req.since, kinds: req.kinds === null ? null : kinds, limit: req.first + 1 };
       return { source, results: await loaders.events(source, query).loadMany(keys) };
     }),
   );

@@ -327,13 +327,18 @@ describe('Timeline over the API', () => {
   });
 
   // Last: the injected failures may leave the support breaker open for a while.
-  it('reports a failing source as a gap with its coded error, and keeps the other sources', async () => {
+  it('reports a failing source as a gap with its coded error, keeps the other sources, and brings its events on the next page once it answers', async () => {
     const id = customers.find((c) => recordsOf.get(c)!.support.length && recordsOf.get(c)!.orders.length)!;
+    const whole = (await world.query(PAGE, { id, first: 100 })).body.data.customer.timeline;
+    expect(whole.pageInfo.hasNextPage).toBe(false);
+    let missed: any;
     world.support.setFaults({ status: 500, paths: ['/api/v2/requesters/events'] });
     try {
-      const { body } = await world.query(`query T($id: ID!) { customer(id: $id) { timeline(first: 50) { edges { node { source } } gaps { source code message error } } } }`, {
-        id,
-      });
+      const { body } = await world.query(
+        `query T($id: ID!) { customer(id: $id) { timeline(first: 100) { edges { node { id source } } pageInfo { hasNextPage endCursor } gaps { source code message error } } } }`,
+        { id },
+      );
+      missed = body.data.customer.timeline;
       const t = body.data.customer.timeline;
       expect(t.gaps).toEqual([{ source: 'SUPPORT', code: 'SOURCE_UNAVAILABLE', message: expect.any(String), error: null }]);
       expect(t.edges.length).toBeGreaterThan(0);
@@ -347,5 +352,14 @@ describe('Timeline over the API', () => {
     } finally {
       world.support.setFaults(undefined);
     }
+    // The page said more may follow: its endCursor holds the helpdesk where it was, so paging on
+    // brings exactly the helpdesk's events of that stretch, none of the others again.
+    expect(missed.pageInfo.hasNextPage).toBe(true);
+    const next = (await world.query(PAGE, { id, first: 100, after: missed.pageInfo.endCursor })).body.data.customer.timeline;
+    expect(next.gaps).toEqual([]);
+    const support = whole.edges.filter((e: any) => e.node.source === 'SUPPORT').map((e: any) => e.node.id);
+    expect(support.length).toBeGreaterThan(0);
+    expect(next.edges.map((e: any) => e.node.id)).toEqual(support);
+    expect([...missed.edges, ...next.edges].map((e: any) => e.node.id).sort()).toEqual(whole.edges.map((e: any) => e.node.id).sort());
   });
 });

@@ -348,3 +348,99 @@ describe('Timeline paging: one customer across four sources', () => {
     }
   });
 });
+
+describe('Timeline paging: a source down for some pages of a walk', () => {
+  const idmap = {
+    sourceRecordsByCustomerIds: async (ids: readonly string[]) =>
+      ids.map((id) =>
+        id !== 'cust'
+          ? []
+          : (Object.keys(KEYS) as SourceName[]).flatMap((source) =>
+              KEYS[source].map((recordId) => ({ customerId: id, source, recordId, linkedAt: iso(T0), sourceUpdatedAt: null })),
+            ),
+      ),
+  } as unknown as IdMapReader;
+  const key = (e: SourceEvent & { source: SourceName }) => `${e.source}:${e.kind}:${e.id}`;
+
+  /**
+   * Walks the timeline as a client does (each page after the last page's endCursor, sealed and
+   * opened again; an empty page with a gap asked again), the helpdesk failing for the pages
+   * numbered in `down` (0 = the first page).
+   */
+  async function walkWithOutage(first: number, down: number[]) {
+    const pages: Array<{ events: string[]; gaps: string[]; calls: string[] }> = [];
+    let after: string | null = null;
+    for (let n = 0; n < 100; n++) {
+      support.setFaults(down.includes(n) ? { status: 503, paths: ['/api/v2/requesters/events'] } : undefined);
+      recorder.reset();
+      try {
+        const page = await timelinePage(loadersOf(idmap, connectors), 'cust', { first, after: after === null ? null : decodeCursor(after), since: null, kinds: null });
+        const calls = recorder.calls.filter((c) => c.operation !== 'token').map((c) => `${c.source}.${c.operation}`);
+        pages.push({ events: page.events.map(key), gaps: page.gaps.map((g) => `${g.source}:${g.code}`), calls: calls.sort() });
+        // An empty page missing a source has no endCursor: the client asks again with the same cursor, later.
+        if (!page.events.length && page.gaps.length) continue;
+        if (!page.hasNextPage) return pages;
+        after = encodeCursor(page.cursors[page.cursors.length - 1]);
+      } finally {
+        support.setFaults(undefined);
+      }
+    }
+    throw new Error('timeline did not end');
+  }
+
+  it.each([
+    [1, 'first'],
+    [2, 'first'],
+    [2, 'every'],
+    [3, 'every'],
+    [1, 'every'],
+  ] as const)('pages of %i, the helpdesk down for the %s page holding its events: every event exactly once, the missing ones once it answers', async (first, which) => {
+    const big = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: null, since: null, kinds: null });
+    expect(big.hasNextPage).toBe(false);
+    // The pages of an undisturbed walk that hold helpdesk events: the outage falls where it hides some.
+    const holding = (await walkWithOutage(first, [])).flatMap((p, n) => (p.events.some((e) => e.startsWith('support:')) ? [n] : []));
+    expect(holding.length).toBeGreaterThan(0);
+    const down = which === 'first' ? holding.slice(0, 1) : holding;
+    const pages = await walkWithOutage(first, down);
+    const walked = pages.flatMap((p) => p.events);
+    // None lost (the helpdesk's events past the cursor were never seen while it was down), none twice.
+    expect([...walked].sort()).toEqual(big.events.map(key).sort());
+    expect(new Set(walked).size).toBe(walked.length);
+    pages.forEach((p, n) => {
+      expect(p.gaps).toEqual(down.includes(n) ? ['support:SOURCE_UNAVAILABLE'] : []);
+      if (down.includes(n)) expect(p.events.filter((e) => e.startsWith('support:'))).toEqual([]);
+      // Each page still asks every source once.
+      expect(p.calls).toEqual(['crm.eventsByRecordIds', 'orders.eventsByRecordIds', 'scrm.eventsByRecordIds', 'support.eventsByRecordIds']);
+    });
+  });
+
+  it('says more may follow on a last page the helpdesk missed, and leaves the cursor at the helpdesk’s place', async () => {
+    support.setFaults({ status: 503, paths: ['/api/v2/requesters/events'] });
+    try {
+      const page = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: null, since: null, kinds: null });
+      expect(page.gaps.map((g) => g.source)).toEqual(['support']);
+      expect(page.hasNextPage).toBe(true);
+      const end = decodeCursor(encodeCursor(page.cursors[page.cursors.length - 1]))!;
+      expect(end.places).toEqual([{ source: 'support', after: null }]);
+      // Still down: the next page is empty, says the gap again, and ends the walk.
+      const next = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: end, since: null, kinds: null });
+      expect([next.events, next.hasNextPage, next.gaps.map((g) => g.source)]).toEqual([[], false, ['support']]);
+    } finally {
+      support.setFaults(undefined);
+    }
+    // Back: the same cursor brings the helpdesk's events, and only them.
+    const page = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: null, since: null, kinds: null });
+    const all = page.events.filter((e) => e.source === 'support').map(key);
+    const down = await (async () => {
+      support.setFaults({ status: 503, paths: ['/api/v2/requesters/events'] });
+      try {
+        return await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: null, since: null, kinds: null });
+      } finally {
+        support.setFaults(undefined);
+      }
+    })();
+    const resumed = await timelinePage(loadersOf(idmap, connectors), 'cust', { first: 100, after: down.cursors[down.cursors.length - 1], since: null, kinds: null });
+    expect(resumed.gaps).toEqual([]);
+    expect(resumed.events.map(key)).toEqual(all);
+  });
+});

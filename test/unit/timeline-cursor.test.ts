@@ -23,3 +23,24 @@ describe('decodeCursor', () => {
     expect(decodeCursor(Buffer.from(JSON.stringify(['t2', p.at, p.kind, p.source, p.id])).toString('base64url'), key)).toBeNull();
   });
 });
+
+describe('decodeCursor: sources held at places of their own', () => {
+  const p = at('2025-09-24T06:26:42.000Z');
+  const held = { at: '2025-09-25T00:00:00.000Z', kind: 'ticket_opened', source: 'support', id: '12' } as TimelinePosition;
+
+  it('reads back the places it wrote, a source from its newest event as null', () => {
+    const c = {
+      ...p,
+      places: [
+        { source: 'support', after: held },
+        { source: 'wecom', after: null },
+      ],
+    };
+    expect(decodeCursor(encodeCursor(c, key), key)).toEqual(c);
+  });
+
+  it('writes a cursor without places as before, so cursors handed out earlier keep working', () => {
+    expect(encodeCursor({ ...p, places: [] }, key)).toBe(encodeCursor(p, key));
+    expect(decodeCursor(encodeCursor(p, key), key)).toEqual(p);
+  });
+});
