@@ -16,7 +16,7 @@
  * Errors before the first row are answered as JSON errors with a status; a failure after rows
  * went out ends the stream with a last line/row saying so (the client resumes from the last cursor).
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type http from 'node:http';
 import zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
@@ -138,6 +138,18 @@ function parseRequest(url: URL) {
   if (!['ID_ASC', 'LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC'].includes(orderBy))
     throw new ExportError(400, 'BAD_USER_INPUT', 'orderBy: ID_ASC, LIFETIME_VALUE_DESC or LIFETIME_VALUE_ASC', { field: 'orderBy' });
   return { fields: [...new Set(fields)], segment, filter, after: url.searchParams.get('after'), orderBy };
+}
+
+/**
+ * The fields to select for `fields`: with a timeline column, also its gaps' errors. A timeline
+ * reports a source it could not read as a gap in its data, and in `errors` only where
+ * `gaps { error }` is selected: without it, rows missing a source's events would go out with
+ * nothing said. The errors are not a column: they become the export's partial note (`timeline`).
+ */
+function withGapErrors(fields: readonly string[], schema: GraphQLSchema | undefined): string[] {
+  const gap = schema?.getType('TimelineGap');
+  const selectable = gap !== undefined && 'getFields' in gap && 'error' in (gap as { getFields(): Record<string, unknown> }).getFields();
+  return selectable && fields.some((f) => f.split('.')[0] === 'timeline') ? [...fields, 'timeline.gaps.error'] : [...fields];
 }
 
 /** Waits until `out` takes more (backpressure), or rejects when the client went away. */
@@ -264,7 +276,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       const query = `query Export($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {
         customersConnection(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
           pageInfo { hasNextPage endCursor }
-          edges { cursor node { ${selectionOf(ask.fields)} } }
+          edges { cursor node { ${selectionOf(withGapErrors(ask.fields, gw.access.schemas.get(viewer.role)))} } }
         }
       }`;
       // One plan for the whole export: its pages share the list evaluations (src/bi/list.ts); each page books its own source calls.
@@ -401,10 +413,12 @@ export function addPartial(
     if (!g) groups.set(key, (g = { code, source, fields: new Set(), rows: new Set() }));
     const path = e.path ?? [];
     if (typeof path[2] === 'number') g.rows.add(offset + path[2]);
+    // A timeline's gap (its error, selected for the note) stands for the events the timeline misses.
     const field = path
       .slice(4)
       .filter((p) => typeof p === 'string')
-      .join('.');
+      .join('.')
+      .replace(/^timeline\.gaps\.error$/, 'timeline');
     if (field) g.fields.add(field);
   }
   return groups;

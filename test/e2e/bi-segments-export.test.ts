@@ -272,6 +272,29 @@ describe('BI exports', () => {
     }
   });
 
+  it('says which rows’ timelines miss a failed source’s events, though no column asked for the timeline’s gaps', async () => {
+    world.support.setFaults({ status: 503, paths: ['/api/v2/requesters/events'] });
+    try {
+      const params = { filter: JSON.stringify({ openTickets: { min: 1 } }), fields: 'id,timeline.edges.node.source' };
+      const ndjson = (await exportOf('admin', params)).raw
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const rows = ndjson.filter((l) => l._cursor);
+      expect(rows.length).toBeGreaterThan(0);
+      // The rows keep their shape: the column asked for, no gaps column added.
+      expect(Object.keys(rows[0])).toEqual(['_cursor', 'id', 'timeline.edges.node.source']);
+      expect(rows.some((r) => r['timeline.edges.node.source'].includes('SUPPORT'))).toBe(false);
+      const notes = ndjson.filter((l) => l._partial).flatMap((l) => l._partial.sources);
+      expect(notes.length).toBeGreaterThan(0);
+      expect(notes.every((n) => n.source === 'support' && n.code === 'SOURCE_UNAVAILABLE' && n.fields.join() === 'timeline')).toBe(true);
+      expect(notes.reduce((sum, n) => sum + n.rows, 0)).toBe(rows.length);
+    } finally {
+      world.support.setFaults({});
+    }
+  });
+
   it('answers BAD_USER_INPUT for a bad filter and 401 without credentials', async () => {
     const bad = await exportOf('analyst', { filter: JSON.stringify({ orders: { min: 'x' } }) });
     expect(bad.res.status).toBe(400);
