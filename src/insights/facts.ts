@@ -65,8 +65,13 @@ async function ticketsOf(loaders: Loaders, customerId: string): Promise<Ticket[]
 }
 
 export async function rfmFor(loaders: Loaders, rules: InsightRules, customerId: string): Promise<Rfm | null> {
-  const [orders, boundaries] = await Promise.all([ordersOf(loaders, customerId), loaders.rfmBoundaries.load('base')]);
-  return rfmOf(orders, boundaries, rules.lifecycle.rfm.segments, loaders.now);
+  // Both start in this tick. A customer without a counted order has no RFM whatever the base is, so
+  // a base that cannot be read (a commerce source down) fails only the customers it would score.
+  const boundaries = loaders.rfmBoundaries.load('base');
+  boundaries.catch(() => undefined);
+  const orders = await ordersOf(loaders, customerId);
+  if (!orders || orders.orderCount === 0 || !orders.lastOrderAt) return null;
+  return rfmOf(orders, await boundaries, rules.lifecycle.rfm.segments, loaders.now);
 }
 
 async function goldenValues(loaders: Loaders, rules: InsightRules, customerId: string, fields: GoldenField[]) {

@@ -59,23 +59,37 @@ const callsTo = (source: string, operation: string) => world.calls.of(source, op
 describe('RFM with a commerce source down at the first computation of the boundaries', () => {
   const Q = `query ($id: ID!) { customer(id: $id) { orderSummary { orderCount } lifecycle { stage } rfm { segment boundariesComputedAt } } }`;
   let id: string;
+  let noCommerce: string;
 
   beforeAll(async () => {
     // A customer with counted orders in the shop alone: nothing of theirs lives in the marketplace.
     const counted: Array<{ account_id: number }> = await world.dbs.orders.db('orders').whereNot('status', 'cancelled').distinct('account_id');
     const buyers = new Set(counted.map((r) => Number(r.account_id)));
     id = [...shopOnly].find(([, accounts]) => accounts.some((a) => buyers.has(a)))![0];
+    const commerce = new Set(
+      (await world.gw.oneidDb('idmap_source_records').whereIn('source', ['orders', 'marketplace']).whereNotNull('customer_id').distinct('customer_id')).map(
+        (r: { customer_id: string }) => r.customer_id,
+      ),
+    );
+    const active: Array<{ id: string }> = await world.gw.oneidDb('idmap_customers').where('status', 'active').orderBy('id').select('id');
+    noCommerce = active.find((c) => !commerce.has(c.id))!.id;
   });
 
   it('answers what needs only the shop, and RFM (quintiles over both bases) as the marketplace’s coded error', async () => {
     down = true;
     world.reset();
-    const { body } = await world.query(Q, { id });
-    expect(body.data.customer.orderSummary.orderCount).toBeGreaterThan(0);
-    expect(body.data.customer.lifecycle.stage).toEqual(expect.any(String));
-    expect(body.data.customer.rfm).toBeNull();
+    // Beside the shop customer, one without any commerce account: no RFM, whatever the base.
+    const { body } = await world.query(
+      `query ($ids: [ID!]!) { customers(ids: $ids) { id orderSummary { orderCount } lifecycle { stage } rfm { segment boundariesComputedAt } } }`,
+      { ids: [id, noCommerce] },
+    );
+    const [shop, none] = body.data.customers;
+    expect(shop.orderSummary.orderCount).toBeGreaterThan(0);
+    expect(shop.lifecycle.stage).toEqual(expect.any(String));
+    expect(shop.rfm).toBeNull();
+    expect([none.orderSummary, none.rfm]).toEqual([null, null]);
     expect(body.errors).toEqual([
-      expect.objectContaining({ path: ['customer', 'rfm'], extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'marketplace' }) }),
+      expect.objectContaining({ path: ['customers', 0, 'rfm'], extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'marketplace' }) }),
     ]);
     expect(callsTo('orders', 'rfmBoundaries')).toBe(1);
     expect(callsTo('marketplace', 'rfmBoundaries')).toBeGreaterThan(0);
