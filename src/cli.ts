@@ -7,7 +7,8 @@
  *
  * Exit statuses: 0 done; 1 failed (one line on stderr: a port in use, a system that refused;
  * an unexpected error, a bug, is its kind and message without the values it was about, then
- * where); 2 bad usage or config; 75 another process holds the OneID store (try again later).
+ * where); 2 bad usage or config; 75 another process holds the OneID store (try again later);
+ * 130/143 `resolve` stopped by SIGINT/SIGTERM before its end (or any command by a second signal).
  */
 import net from 'node:net';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { createLogger, type Logger } from './observability/logger';
 import { createGateway, type Gateway } from './gateway';
 import { startServer, DRAIN_TIMEOUT_MS } from './server';
 import { runResolution } from './resolution';
-import { ResolutionBusyError } from './idmap';
+import { ResolutionBusyError, ResolutionInterruptedError } from './idmap';
 import { inspectConfig as inspect } from './inspect';
 import { isSourceError, StartupError, systemErrorLine } from './errors';
 import { safeError } from './observability/scrub';
@@ -71,19 +72,36 @@ const COMMANDS: Record<string, Command> = {
       '--restage':
         'read every source from its start and stage every record again as this version normalizes it (after an upgrade that changed normalization); what changed is re-linked and compared again',
     },
-    details: 'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
-    run: (config, log, args) =>
-      withDemo(config, log, async (demo) => {
-        const gw = await createGateway(config, { log });
+    details: [
+      'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
+      'SIGTERM/SIGINT stop it before its next write and give the store back (exit 130/143; the next run goes on',
+      'from there); a second signal exits at once.',
+    ].join('\n'),
+    run: async (config, log, args) => {
+      const stop = stopSignals(log);
+      await withDemo(config, log, async (demo) => {
         try {
-          await runResolution(gw, undefined, { recompare: args.recompare === 'true', restage: args.restage === 'true' }).catch((e) => {
-            throw sourceFailure(e, 'identity resolution', 'run it again once it answers');
-          });
+          if (stop.received) return;
+          const gw = await createGateway(config, { log });
+          try {
+            if (stop.received) return;
+            await runResolution(gw, { signal: stop.signal }, { recompare: args.recompare === 'true', restage: args.restage === 'true' }).catch((e) => {
+              if (e instanceof ResolutionInterruptedError) return;
+              throw sourceFailure(e, 'identity resolution', 'run it again once it answers');
+            });
+          } finally {
+            await gw.close();
+          }
         } finally {
-          await gw.close();
           await demo?.close();
         }
-      }),
+      });
+      // Stopped on request before its end: not done, for a scheduler that looks at the status.
+      if (stop.received) {
+        log.warn({ signal: stop.received }, 'identity resolution stopped before its end: the lease is given back, the next run goes on from there');
+        process.exit(signalStatus(stop.received));
+      }
+    },
   },
   schema: {
     summary: "print a role's GraphQL schema (SDL), as that role is served it",
@@ -221,53 +239,106 @@ async function withDemo<T>(config: Config, log: Logger, run: (demo: DemoSources 
 
 async function start(config: Config, log: Logger) {
   const started = Date.now();
+  // Installed first: a signal during start-up (seeding, migrations, resolution) stops it too.
+  const stop = stopSignals(log);
+  let demo: DemoSources | null = null;
+  let gw: Gateway | null = null;
+  /** Stopped before serving: what was opened is closed, a resolution under way gave its lease back. */
+  const stoppedStarting = async () => {
+    await gw?.close();
+    await demo?.close();
+    log.info({ signal: stop.received }, 'stopped before serving');
+    process.exit(0);
+  };
   await assertPortFree(config.server.host, config.server.port).catch((e) => {
     if (addressInUse(e)) throw e;
     const { host, port } = config.server;
     throw new StartupError('CANNOT_LISTEN', `cannot listen on ${host}:${port} (server.host, server.port): ${systemErrorLine(e)}`, { cause: e });
   });
-  const demo = config.demo ? await startDemoSources(config, log) : null;
-  const gw: Gateway = await createGateway(config, { log });
+  if (stop.received) return stoppedStarting();
+  demo = config.demo ? await startDemoSources(config, log) : null;
+  if (stop.received) return stoppedStarting();
+  gw = await createGateway(config, { log });
+  if (stop.received) return stoppedStarting();
   if (config.identity.resolveOnStart) {
     try {
-      await runResolution(gw, { waitMs: START_RESOLUTION_WAIT_MS });
+      await runResolution(gw, { waitMs: START_RESOLUTION_WAIT_MS, signal: stop.signal });
     } catch (e) {
+      if (e instanceof ResolutionInterruptedError) return stoppedStarting();
       if (!(e instanceof ResolutionBusyError))
         throw sourceFailure(e, 'identity resolution at start-up', 'start again once it answers, or set identity.resolveOnStart to false to serve without resolving');
       // A `c360 resolve` elsewhere is bringing the map up to date; serve what it has so far.
       log.warn({ code: e.code, holder: e.holder }, 'identity resolution skipped at start: another process holds the OneID store');
     }
   }
-  const server = await startServer(gw);
+  if (stop.received) return stoppedStarting();
+  const serving = gw;
+  const server = await startServer(serving);
   log.info({ url: `${server.url}/graphql`, startupMs: Date.now() - started }, `c360 ready: open ${server.url}/graphql`);
-  let stopping: { signal: NodeJS.Signals; at: number } | null = null;
-  const stop = async (signal: NodeJS.Signals) => {
+  stop.onStop(async (signal) => {
     const drained = server.drain(DRAIN_TIMEOUT_MS);
     // Logged once the listener is closed: a connection attempted after this line is refused.
     log.info({ signal, timeoutMs: DRAIN_TIMEOUT_MS }, 'draining: no new connections, finishing in-flight requests');
     const { cut } = await drained;
     if (cut) log.warn({ cut, timeoutMs: DRAIN_TIMEOUT_MS }, 'drain timed out: cut the requests still running');
-    await gw.close();
+    await serving.close();
     await demo?.close();
     log.info({ signal }, 'stopped');
     process.exit(0);
-  };
+  });
+}
+
+/** The status of a process that ended on `signal`, as a shell reports one (128 + its number). */
+const signalStatus = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+
+interface StopSignals {
+  /** Aborted on the first SIGTERM/SIGINT. */
+  signal: AbortSignal;
+  /** That first signal, once it came. */
+  readonly received: NodeJS.Signals | null;
+  /** Runs `onStop` on the first signal (at once if it came already); a failure of it exits 1. */
+  onStop(run: (signal: NodeJS.Signals) => Promise<void>): void;
+}
+
+/**
+ * SIGTERM/SIGINT for a command that ends on its own terms: the first asks it to stop (the command
+ * looks at `received` between its steps, a resolution stops before its next write); a second one
+ * more than REPEATED_SIGNAL_GRACE_MS later exits at once (130/143).
+ */
+function stopSignals(log: Logger): StopSignals {
+  const controller = new AbortController();
+  let first: { signal: NodeJS.Signals; at: number } | null = null;
+  let onStop: ((signal: NodeJS.Signals) => Promise<void>) | null = null;
+  const run = (signal: NodeJS.Signals) =>
+    onStop!(signal).catch((e) => {
+      log.error({ err: safeError(e) }, 'shutdown failed');
+      process.exit(1);
+    });
   const onSignal = (signal: NodeJS.Signals) => {
-    if (!stopping) {
-      stopping = { signal, at: Date.now() };
-      stop(signal).catch((e) => {
-        log.error({ err: safeError(e) }, 'shutdown failed');
-        process.exit(1);
-      });
+    if (!first) {
+      first = { signal, at: Date.now() };
+      if (onStop) run(signal);
+      else log.info({ signal }, 'stopping: finishing the current step (a second signal exits at once)');
+      controller.abort();
       return;
     }
     // Ctrl-C under `npm start` reaches the gateway twice: from the terminal and forwarded by npm.
-    if (Date.now() - stopping.at < REPEATED_SIGNAL_GRACE_MS) return;
-    log.warn({ signal }, 'second signal: exiting without finishing the drain');
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (Date.now() - first.at < REPEATED_SIGNAL_GRACE_MS) return;
+    log.warn({ signal }, onStop ? 'second signal: exiting without finishing the drain' : 'second signal: exiting without finishing the current step');
+    process.exit(signalStatus(signal));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    get received() {
+      return first?.signal ?? null;
+    },
+    onStop(fn) {
+      onStop = fn;
+      if (first) run(first.signal);
+    },
+  };
 }
 
 async function main() {

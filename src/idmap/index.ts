@@ -11,6 +11,6 @@ export type { NewLinkEvent, NewCandidate } from './writes';
 export { loadIdentityRules, parseIdentityRules } from './rules';
 export type { IdentityRules, StrongKind } from './rules';
 export { resolve, resolveRecords } from './resolve';
-export { ResolutionBusyError, LeaseLostError } from './lock';
+export { ResolutionBusyError, LeaseLostError, ResolutionInterruptedError } from './lock';
 export type { LeaseOptions } from './lock';
 export type { ResolveOptions, ResolveStats } from './resolve';

@@ -22,9 +22,24 @@ export interface LeaseOptions {
   waitMs?: number;
   /** Pause between attempts while waiting. */
   pollMs?: number;
+  /**
+   * Asked to stop (the process got SIGTERM/SIGINT): the run stops at its next write, as if the
+   * lease were lost, and gives the lease back at once, so a process started next need not wait
+   * out its lifetime. A wait for the lease stops too.
+   */
+  signal?: AbortSignal;
 }
 
-export const DEFAULT_LEASE: Required<LeaseOptions> = { ttlMs: 30_000, waitMs: 60_000, pollMs: 200 };
+export const DEFAULT_LEASE: Required<Omit<LeaseOptions, 'signal'>> = { ttlMs: 30_000, waitMs: 60_000, pollMs: 200 };
+
+/** The run was asked to stop (LeaseOptions.signal) and stopped before its next write; it can be run again. */
+export class ResolutionInterruptedError extends Error {
+  readonly code = 'RESOLUTION_INTERRUPTED';
+  constructor() {
+    super('Identity resolution was asked to stop and stopped before its next write; the next run goes on from there');
+    this.name = 'ResolutionInterruptedError';
+  }
+}
 
 /** Another process held the store's lease for longer than we were willing to wait. */
 export class ResolutionBusyError extends Error {
@@ -58,10 +73,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `job` holding the lease `name` on the store at `db`; waits for it up to `waitMs`. */
 export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
-  const { ttlMs, waitMs, pollMs } = { ...DEFAULT_LEASE, ...options };
+  const { ttlMs, waitMs, pollMs, signal } = { ...DEFAULT_LEASE, ...options };
   const holder = newHolder();
   const started = Date.now();
   for (;;) {
+    if (signal?.aborted) throw new ResolutionInterruptedError();
     if (await tryAcquire(db, name, holder, ttlMs)) break;
     if (Date.now() - started >= waitMs) {
       const row = await db(T.locks).where({ name }).first('holder');
@@ -97,6 +113,7 @@ export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) =
   const lease: Lease = {
     holder,
     async ensureHeld() {
+      if (signal?.aborted) throw new ResolutionInterruptedError();
       if (!lost && Date.now() - renewedAt >= renewEvery) await renewNow();
       if (lost || Date.now() >= heldUntil) throw new LeaseLostError(name);
     },

@@ -11,9 +11,13 @@ const WAIT_MS = 45_000;
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
-export interface Running {
-  child: ChildProcess;
+export interface Running extends Spawned {
   url: URL;
+}
+
+/** A c360 command as a child process, its log lines read as they come. */
+export interface Spawned {
+  child: ChildProcess;
   lines: LogLine[];
   /** Resolves with the first log line (already seen or to come) whose `msg` starts with `prefix`. */
   logged(prefix: string): Promise<LogLine>;
@@ -40,6 +44,13 @@ export const gatewayArgs = (configFile: string) => ['--import', 'tsx', 'src/cli.
 
 /** Starts `command args` (the gateway, directly or through npm) and waits for `c360 ready`. */
 export async function startGateway(command: string, args: string[], opts: { waitMs?: number } = {}): Promise<Running> {
+  const spawned = spawnCli(command, args, opts);
+  const ready = await spawned.logged('c360 ready');
+  return { ...spawned, url: new URL(String(ready.url)) };
+}
+
+/** Starts `command args` (any c360 command) without waiting for anything; `logged` waits up to `waitMs` for a line. */
+export function spawnCli(command: string, args: string[], opts: { waitMs?: number } = {}): Spawned {
   const waitMs = opts.waitMs ?? WAIT_MS;
   // Its own process group, so that a failed test can kill npm and the gateway under it alike.
   // NODE_ENV as in production: under `test`, Apollo would not install its signal handlers anyway.
@@ -100,6 +111,5 @@ export async function startGateway(command: string, args: string[], opts: { wait
       // Lines already read are parsed before 'exit' is handled; a line still missing then never comes.
       void exited.then(() => setImmediate(() => fail('exited before')));
     });
-  const ready = await logged('c360 ready');
-  return { child, url: new URL(String(ready.url)), lines, logged, exited, stderr: () => stderr };
+  return { child, lines, logged, exited, stderr: () => stderr };
 }

@@ -1,0 +1,154 @@
+/**
+ * SIGTERM/SIGINT while c360 resolves identities, as real processes on 127.0.0.1: a `c360 resolve`
+ * (a scheduled job a deploy or an operator stops) and a `c360 start` still resolving at start-up
+ * (a supervisor restarting it). The run stops before its next write and gives the store's lease
+ * back, so the process started next resolves at once instead of finding the store held by one
+ * that is gone; a run after it completes the map as one never interrupted would have.
+ *
+ * The signal is sent while the helpdesk stand-in holds its first scan answer, and the answer is
+ * released once the process logged that it is stopping: nothing here depends on how long a step takes.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { T } from '../../src/idmap/tables';
+import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { killGateways, spawnCli } from '../helpers/gateway-process';
+import { tempDir } from '../helpers/tmp';
+import { startTestWorld, type TestWorld } from '../helpers/world';
+
+let world: TestWorld;
+let rawConfig: any;
+const stores: TestDatabase[] = [];
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 80, seed: 11, demoSystems: false, configPatch: (raw) => void (rawConfig = JSON.parse(JSON.stringify(raw))) });
+}, 180_000);
+
+afterEach(() => killGateways());
+
+afterAll(async () => {
+  killGateways();
+  for (const store of stores) await store.drop();
+  await world?.close();
+});
+
+/** In front of the helpdesk stand-in: holds every request until `release()`; `reached` resolves on the first. */
+async function holdingHelpdesk() {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let reached!: () => void;
+  const first = new Promise<void>((r) => (reached = r));
+  const server = http.createServer((req, res) => {
+    reached();
+    void released.then(() => {
+      const upstream = http.request(`${world.support.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    reached: first,
+    release,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A config file for the world's sources on an empty OneID store, the helpdesk reached at `supportUrl`. */
+async function configOn(supportUrl: string): Promise<{ file: string; store: TestDatabase }> {
+  const store = await freshDatabase('interrupt');
+  stores.push(store);
+  const file = path.join(tempDir('interrupt'), 'config.json');
+  const sources = rawConfig.sources.map((s: any) => (s.name === 'support' ? { ...s, baseUrl: supportUrl } : s));
+  fs.writeFileSync(file, JSON.stringify({ ...rawConfig, sources, oneid: { ...rawConfig.oneid, connection: store.connection }, log: { level: 'info' } }));
+  return { file, store };
+}
+
+const cli = (command: string, file: string) => ['--import', 'tsx', 'src/cli.ts', command, '--config', file];
+
+/** Each customer as the sorted list of its records, the whole map sorted: two stores compared without their generated ids. */
+async function partition(store: TestDatabase['db']): Promise<string[]> {
+  const rows: Array<{ customer_id: string; source: string; record_id: string }> = await store(T.sourceRecords)
+    .whereNotNull('customer_id')
+    .select('customer_id', 'source', 'record_id');
+  const byCustomer = new Map<string, string[]>();
+  for (const r of rows) byCustomer.set(r.customer_id, [...(byCustomer.get(r.customer_id) ?? []), `${r.source}:${r.record_id}`]);
+  return [...byCustomer.values()].map((records) => records.sort().join(' ')).sort();
+}
+
+/** Nobody holds the store's resolution lease. */
+async function leaseFree(store: TestDatabase['db']): Promise<boolean> {
+  return (await store(T.locks).whereNot('holder', '').andWhere('expires_at', '>', Date.now()).first()) === undefined;
+}
+
+describe('A signal while identity resolution runs', () => {
+  it.each([
+    ['resolve', 'SIGTERM', 143],
+    ['resolve', 'SIGINT', 130],
+  ] as const)(
+    '`c360 %s` on %s stops before its next write, gives the lease back and exits %i; the next run completes the map',
+    async (command, signal, status) => {
+      const helpdesk = await holdingHelpdesk();
+      try {
+        const { file, store } = await configOn(helpdesk.url);
+        const run = spawnCli(process.execPath, cli(command, file), { waitMs: 180_000 });
+        await Promise.race([helpdesk.reached, run.exited.then(() => Promise.reject(new Error(`exited before scanning the helpdesk: ${run.stderr()}`)))]);
+        run.child.kill(signal);
+        await run.logged('stopping');
+        helpdesk.release();
+        expect(await run.exited).toEqual({ code: status, signal: null });
+        expect(run.lines.map((l) => l.msg)).toContain('identity resolution stopped before its end: the lease is given back, the next run goes on from there');
+        expect(run.lines.map((l) => l.msg)).not.toContain('identity resolution done');
+        // Given back, not left to expire: the next run need not wait out the lease's 30 s.
+        expect(await leaseFree(store.db)).toBe(true);
+
+        const rerun = spawnCli(process.execPath, cli('resolve', file), { waitMs: 180_000 });
+        expect(await rerun.exited).toEqual({ code: 0, signal: null });
+        expect(rerun.lines.map((l) => l.msg)).toContain('identity resolution done');
+        const [{ n: pending }] = await store.db(T.sourceRecords).where('pending', 1).count({ n: '*' });
+        expect(Number(pending)).toBe(0);
+        // The same map the world's own uninterrupted run made of the same sources.
+        expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
+      } finally {
+        helpdesk.release();
+        await helpdesk.close();
+      }
+    },
+    300_000,
+  );
+
+  it('`c360 start` resolving at start-up stops without serving, gives the lease back and exits 0; started again, it resolves at once', async () => {
+    const helpdesk = await holdingHelpdesk();
+    try {
+      const { file, store } = await configOn(helpdesk.url);
+      const starting = spawnCli(process.execPath, cli('start', file), { waitMs: 180_000 });
+      await Promise.race([helpdesk.reached, starting.exited.then(() => Promise.reject(new Error(`exited before scanning the helpdesk: ${starting.stderr()}`)))]);
+      starting.child.kill('SIGTERM');
+      await starting.logged('stopping');
+      helpdesk.release();
+      expect(await starting.exited).toEqual({ code: 0, signal: null });
+      expect(starting.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopped before serving']));
+      expect(starting.lines.some((l) => l.msg?.startsWith('c360 ready'))).toBe(false);
+      expect(await leaseFree(store.db)).toBe(true);
+
+      // Restarted at once, as a supervisor does: it resolves (it would have served unresolved, "skipped", had the lease been left held).
+      const again = spawnCli(process.execPath, cli('start', file), { waitMs: 180_000 });
+      await again.logged('c360 ready');
+      const msgs = again.lines.map((l) => l.msg);
+      expect(msgs).toContain('identity resolution done');
+      expect(msgs).not.toContain('identity resolution skipped at start: another process holds the OneID store');
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toEqual({ code: 0, signal: null });
+      expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
+    } finally {
+      helpdesk.release();
+      await helpdesk.close();
+    }
+  }, 300_000);
+});
