@@ -25,7 +25,7 @@ import { createApollo } from './graphql';
 import { entitiesLimitsPlugin, federateRoleSchemas } from './federation';
 import type { Context, ContextDeps } from './context';
 import { stewardshipFor } from './idmap/stewardship';
-import { createAccess, type Access, type DerivedOrigin } from './access';
+import { createAccess, migrateAccessLatest, type Access, type DerivedOrigin } from './access';
 import { loadInsightsRuntime, type InsightsRuntime } from './insights/runtime';
 import type { Tag } from './insights/tags';
 import { createBiStore } from './idmap/bi-store';
@@ -87,6 +87,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const oneidDb = openDatabase(config.oneid.connection);
   try {
     await migrateLatest(oneidDb);
+    // The audit table lives in the same database: a newer version's migration of it, or a failure, is the same OneID problem.
+    await migrateAccessLatest(oneidDb);
   } catch (e) {
     await oneidDb.destroy().catch(() => undefined);
     throw new StartupError('ONEID_UNAVAILABLE', `the OneID database (oneid.connection) cannot be used: ${systemErrorLine(e)}`, { cause: e });
@@ -145,6 +147,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     auth: config.auth,
     db: oneidDb,
     directWrites: oneidReads,
+    migrated: true,
     policyFile: config.access.policyFile,
     hashKey: config.access.hashKey,
     hardMaxIds: config.limits.maxIds,

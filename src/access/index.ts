@@ -82,6 +82,11 @@ export interface AccessOptions {
   derived?: ReadonlyMap<string, (parent: unknown) => DerivedOrigin | readonly DerivedOrigin[] | null | undefined>;
   /** Fields whose text may quote a sibling's value (see RoleSchemaOptions.embeds). */
   embeds?: ReadonlyMap<string, string>;
+  /**
+   * The caller migrated the audit table already (the gateway does, with OneID's own tables, so that
+   * a store it cannot use, or one a newer version migrated, stops start-up as one OneID problem).
+   */
+  migrated?: boolean;
   /** How long a request waits for its audit rows to commit (the request path's OneID deadline, config oneid.timeoutMs); null for no deadline. */
   auditTimeoutMs?: number | null;
 }
@@ -99,7 +104,7 @@ export interface Access {
   persistedQueriesFor(role: string): { cache: ReturnType<typeof safelistCache> } | undefined;
 }
 
-/** Loads and checks the policy, builds the role schemas and the authenticator, and migrates the audit table. */
+/** Loads and checks the policy, builds the role schemas and the authenticator, and migrates the audit table (unless `migrated`). */
 export async function createAccess(opts: AccessOptions): Promise<Access> {
   const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
   for (const w of [...policy.warnings, hashKeyWarning(policy, opts.hashKey) ?? []].flat()) opts.log?.warn(w);
@@ -110,7 +115,7 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     onRefused: (reason) => opts.log?.debug({ reason }, 'credentials refused'),
   });
   const auditLog = createAuditLog(opts.db, { direct: opts.directWrites });
-  await auditLog.migrate();
+  if (!opts.migrated) await auditLog.migrate();
   const audit = auditPlugin(auditLog, { log: opts.log, timeoutMs: opts.auditTimeoutMs });
 
   const roleOf = (role: string) => {

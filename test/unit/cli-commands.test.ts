@@ -80,6 +80,25 @@ describe('CLI: commands', () => {
     expect(r.lines).toEqual(['c360: ONEID_UNAVAILABLE: the OneID database (oneid.connection) cannot be used: connect ECONNREFUSED 127.0.0.1:1']);
   });
 
+  it('c360 start on a store whose audit table a newer version migrated says so in one line naming oneid.connection, and exits 1', async () => {
+    // A rolling upgrade whose new version changed only the audit table: an old replica restarting on the store.
+    const file = path.join(tempDir('cli'), 'oneid.sqlite');
+    const { openDatabase } = await import('../../src/db');
+    const { migrateLatest } = await import('../../src/idmap/migrate');
+    const { migrateAccessLatest } = await import('../../src/access/migrations');
+    const db = openDatabase({ client: 'sqlite', filename: file });
+    await migrateLatest(db);
+    await migrateAccessLatest(db);
+    await db('c360_access_migrations').insert({ name: '20991231000000_from_a_newer_version', batch: 99, migration_time: new Date() });
+    await db.destroy();
+    const r = startWith((config) => (config.oneid.connection = { client: 'sqlite', filename: file }));
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect(r.status).toBe(1);
+    expect(r.lines).toEqual([
+      'c360: ONEID_UNAVAILABLE: the OneID database (oneid.connection) cannot be used: STORE_NEWER_THAN_GATEWAY: a newer version of c360 migrated this database (c360_access_migrations records 20991231000000_from_a_newer_version, which this version does not know): run that version or a later one',
+    ]);
+  });
+
   it('c360 start on a host it cannot listen on says so in one line naming server.host, and exits 1', () => {
     // An address of no interface here (TEST-NET-1, RFC 5737): no name lookup, no network needed.
     const r = startWith((config) => Object.assign(config.server, { host: '192.0.2.1', port: 4999 }));
