@@ -188,16 +188,47 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, where: st
   return value;
 }
 
+/**
+ * The environment variables each key's value came from, by the key as errors name it (`oneid.connection.url`;
+ * a source's as `sources[crm].…` and `sources[0].…`): a bad value is fixed where it is set, and its error says where.
+ */
+function keysFromEnv(raw: unknown, filled: unknown, env: NodeJS.ProcessEnv): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (value: unknown, at: string[]) => {
+    if (typeof value === 'string') {
+      const names = [...value.matchAll(/\$\{([A-Z_][A-Z0-9_]*)(?::-[^}]*)?\}/g)].map((m) => m[1]).filter((n) => env[n] !== undefined && env[n] !== '');
+      if (!names.length) return;
+      const keys = [at.join('.')];
+      if (at[0] === 'sources' && at.length > 1) {
+        const name = ((filled as { sources?: Array<{ name?: unknown }> }).sources?.[Number(at[1])] ?? {}).name;
+        keys.push([`sources[${at[1]}]`, ...at.slice(2)].join('.'));
+        if (typeof name === 'string') keys.push([`sources[${name}]`, ...at.slice(2)].join('.'));
+      }
+      for (const k of keys) out.set(k, names);
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...at, String(i)]));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+  };
+  walk(raw, []);
+  return out;
+}
+
 /** Validates an already-parsed config object; `where` names it in errors. Relative SQLite paths resolve against `baseDir`. */
 export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): Config {
-  const result = configSchema.safeParse(interpolateEnv(raw, env, where));
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`${where} is not a valid c360 config:\n${lines.join('\n')}`);
-  }
+  const filled = interpolateEnv(raw, env, where);
+  /** The error's lines, each naming the variables its key's value came from. */
+  const invalid = (lines: string[]) => {
+    const fromEnv = keysFromEnv(raw, filled, env);
+    const named = lines.map((line) => {
+      const names = fromEnv.get(/^ {2}([^:]+):/.exec(line)?.[1] ?? '');
+      return names ? `${line} (set from ${names.map((n) => `$${n}`).join(', ')})` : line;
+    });
+    return new ConfigError(`${where} is not a valid c360 config:\n${named.join('\n')}`);
+  };
+  const result = configSchema.safeParse(filled);
+  if (!result.success) throw invalid(result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`));
   const resolvePath = (p: string) => path.resolve(baseDir, p);
   const parsedSources = parseSources(result.data.sources, resolvePath);
-  if (parsedSources.errors.length) throw new ConfigError(`${where} is not a valid c360 config:\n${parsedSources.errors.join('\n')}`);
+  if (parsedSources.errors.length) throw invalid(parsedSources.errors);
   const cfg: Config = { ...result.data, sources: parsedSources.sources };
   cfg.oneid.connection = resolveSqlFile(cfg.oneid.connection, resolvePath);
   cfg.identity.rulesFile = path.resolve(baseDir, cfg.identity.rulesFile);

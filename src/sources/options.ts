@@ -6,12 +6,38 @@ import { z } from 'zod';
 import { MAX_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from './http';
 import { DEFAULT_POOL_MAX } from '../db';
 
+/** What is wrong with a mysql:// URL as the driver reads it (WHATWG URL, percent-decoded user and password), or null. */
+function mysqlUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL: mysql://user:password@host:port/database (port a number up to 65535)';
+  }
+  if (!parsed.hostname) return 'names no host: mysql://user:password@host:port/database';
+  try {
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+  } catch {
+    return 'has a user or password that is not percent-encoded (write % as %25, @ as %40, : as %3A, / as %2F)';
+  }
+  return null;
+}
+
 export const sqlConnection = z.discriminatedUnion('client', [
   z.object({ client: z.literal('sqlite'), filename: z.string().min(1) }).strict(),
   z
     .object({
       client: z.literal('mysql'),
-      url: z.string().regex(/^mysql:\/\//, 'must be a mysql:// URL'),
+      url: z
+        .string()
+        .regex(/^mysql:\/\//, 'must be a mysql:// URL')
+        // Checked here: the driver refuses it only when the first connection opens, as a database that cannot be used (exit 1, not 2).
+        .superRefine((url, ctx) => {
+          if (!url.startsWith('mysql://')) return;
+          const problem = mysqlUrlProblem(url);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem }); // never the URL: it may carry a password
+        }),
       pool: z
         .object({ min: z.number().int().min(0), max: z.number().int().min(1) })
         .partial()
