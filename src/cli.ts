@@ -78,17 +78,18 @@ const COMMANDS: Record<string, Command> = {
       'from there); a second signal exits at once.',
     ].join('\n'),
     run: async (config, log, args) => {
-      const stop = stopSignals(log);
+      // Stopped before its end: not done, for a scheduler that looks at the status.
+      const stop = stopSignals(log, { status: signalStatus, msg: 'stopped before resolving' });
       await withDemo(config, log, async (demo) => {
         try {
-          if (stop.received) return;
           const gw = await createGateway(config, { log });
           try {
-            if (stop.received) return;
-            await runResolution(gw, { signal: stop.signal }, { recompare: args.recompare === 'true', restage: args.restage === 'true' }).catch((e) => {
-              if (e instanceof ResolutionInterruptedError) return;
-              throw sourceFailure(e, 'identity resolution', 'run it again once it answers');
-            });
+            await stop
+              .resolving(() => runResolution(gw, { signal: stop.signal }, { recompare: args.recompare === 'true', restage: args.restage === 'true' }))
+              .catch((e) => {
+                if (e instanceof ResolutionInterruptedError) return;
+                throw sourceFailure(e, 'identity resolution', 'run it again once it answers');
+              });
           } finally {
             await gw.close();
           }
@@ -96,7 +97,6 @@ const COMMANDS: Record<string, Command> = {
           await demo?.close();
         }
       });
-      // Stopped on request before its end: not done, for a scheduler that looks at the status.
       if (stop.received) {
         log.warn({ signal: stop.received }, 'identity resolution stopped before its end: the lease is given back, the next run goes on from there');
         process.exit(signalStatus(stop.received));
@@ -239,41 +239,33 @@ async function withDemo<T>(config: Config, log: Logger, run: (demo: DemoSources 
 
 async function start(config: Config, log: Logger) {
   const started = Date.now();
-  // Installed first: a signal during start-up (seeding, migrations, resolution) stops it too.
-  const stop = stopSignals(log);
-  let demo: DemoSources | null = null;
-  let gw: Gateway | null = null;
-  /** Stopped before serving: what was opened is closed, a resolution under way gave its lease back. */
-  const stoppedStarting = async () => {
-    await gw?.close();
-    await demo?.close();
-    log.info({ signal: stop.received }, 'stopped before serving');
-    process.exit(0);
-  };
+  // Installed first: a signal during start-up stops it too (before serving, exit 0).
+  const stop = stopSignals(log, { status: () => 0, msg: 'stopped before serving' });
   await assertPortFree(config.server.host, config.server.port).catch((e) => {
     if (addressInUse(e)) throw e;
     const { host, port } = config.server;
     throw new StartupError('CANNOT_LISTEN', `cannot listen on ${host}:${port} (server.host, server.port): ${systemErrorLine(e)}`, { cause: e });
   });
-  if (stop.received) return stoppedStarting();
-  demo = config.demo ? await startDemoSources(config, log) : null;
-  if (stop.received) return stoppedStarting();
-  gw = await createGateway(config, { log });
-  if (stop.received) return stoppedStarting();
+  const demo = config.demo ? await startDemoSources(config, log) : null;
+  const gw: Gateway = await createGateway(config, { log });
   if (config.identity.resolveOnStart) {
     try {
-      await runResolution(gw, { waitMs: START_RESOLUTION_WAIT_MS, signal: stop.signal });
+      await stop.resolving(() => runResolution(gw, { waitMs: START_RESOLUTION_WAIT_MS, signal: stop.signal }));
     } catch (e) {
-      if (e instanceof ResolutionInterruptedError) return stoppedStarting();
-      if (!(e instanceof ResolutionBusyError))
+      if (!(e instanceof ResolutionBusyError) && !(e instanceof ResolutionInterruptedError))
         throw sourceFailure(e, 'identity resolution at start-up', 'start again once it answers, or set identity.resolveOnStart to false to serve without resolving');
       // A `c360 resolve` elsewhere is bringing the map up to date; serve what it has so far.
-      log.warn({ code: e.code, holder: e.holder }, 'identity resolution skipped at start: another process holds the OneID store');
+      if (e instanceof ResolutionBusyError) log.warn({ code: e.code, holder: e.holder }, 'identity resolution skipped at start: another process holds the OneID store');
     }
   }
-  if (stop.received) return stoppedStarting();
-  const serving = gw;
-  const server = await startServer(serving);
+  if (stop.received) {
+    // Stopped during the resolution, which gave its lease back: close what was opened, serve nothing.
+    await gw.close();
+    await demo?.close();
+    log.info({ signal: stop.received }, 'stopped before serving');
+    process.exit(0);
+  }
+  const server = await startServer(gw);
   log.info({ url: `${server.url}/graphql`, startupMs: Date.now() - started }, `c360 ready: open ${server.url}/graphql`);
   stop.onStop(async (signal) => {
     const drained = server.drain(DRAIN_TIMEOUT_MS);
@@ -281,7 +273,7 @@ async function start(config: Config, log: Logger) {
     log.info({ signal, timeoutMs: DRAIN_TIMEOUT_MS }, 'draining: no new connections, finishing in-flight requests');
     const { cut } = await drained;
     if (cut) log.warn({ cut, timeoutMs: DRAIN_TIMEOUT_MS }, 'drain timed out: cut the requests still running');
-    await serving.close();
+    await gw.close();
     await demo?.close();
     log.info({ signal }, 'stopped');
     process.exit(0);
@@ -296,19 +288,24 @@ interface StopSignals {
   signal: AbortSignal;
   /** That first signal, once it came. */
   readonly received: NodeJS.Signals | null;
+  /** Runs a resolution: a first signal meanwhile stops it before its next write (`signal`), not the process. */
+  resolving<T>(run: () => Promise<T>): Promise<T>;
   /** Runs `onStop` on the first signal (at once if it came already); a failure of it exits 1. */
   onStop(run: (signal: NodeJS.Signals) => Promise<void>): void;
 }
 
 /**
- * SIGTERM/SIGINT for a command that ends on its own terms: the first asks it to stop (the command
- * looks at `received` between its steps, a resolution stops before its next write); a second one
- * more than REPEATED_SIGNAL_GRACE_MS later exits at once (130/143).
+ * SIGTERM/SIGINT for a command. The first one: with an `onStop` (a serving gateway's drain), that;
+ * during a resolution, it stops the run before its next write, the lease given back, and the command
+ * goes on to its end; otherwise (seeding, migrating, connecting: nothing a process killed there
+ * leaves half done) the process logs `early.msg` and exits at once with `early.status(signal)`. A second one more than
+ * REPEATED_SIGNAL_GRACE_MS later exits at once (130/143).
  */
-function stopSignals(log: Logger): StopSignals {
+function stopSignals(log: Logger, early: { status: (signal: NodeJS.Signals) => number; msg: string }): StopSignals {
   const controller = new AbortController();
   let first: { signal: NodeJS.Signals; at: number } | null = null;
   let onStop: ((signal: NodeJS.Signals) => Promise<void>) | null = null;
+  let resolutions = 0;
   const run = (signal: NodeJS.Signals) =>
     onStop!(signal).catch((e) => {
       log.error({ err: safeError(e) }, 'shutdown failed');
@@ -317,14 +314,18 @@ function stopSignals(log: Logger): StopSignals {
   const onSignal = (signal: NodeJS.Signals) => {
     if (!first) {
       first = { signal, at: Date.now() };
-      if (onStop) run(signal);
-      else log.info({ signal }, 'stopping: finishing the current step (a second signal exits at once)');
       controller.abort();
+      if (onStop) run(signal);
+      else if (resolutions) log.info({ signal }, 'stopping: identity resolution stops before its next write (a second signal exits at once)');
+      else {
+        log.info({ signal }, early.msg);
+        process.exit(early.status(signal));
+      }
       return;
     }
     // Ctrl-C under `npm start` reaches the gateway twice: from the terminal and forwarded by npm.
     if (Date.now() - first.at < REPEATED_SIGNAL_GRACE_MS) return;
-    log.warn({ signal }, onStop ? 'second signal: exiting without finishing the drain' : 'second signal: exiting without finishing the current step');
+    log.warn({ signal }, onStop ? 'second signal: exiting without finishing the drain' : 'second signal: exiting without finishing the resolution');
     process.exit(signalStatus(signal));
   };
   process.on('SIGINT', onSignal);
@@ -333,6 +334,14 @@ function stopSignals(log: Logger): StopSignals {
     signal: controller.signal,
     get received() {
       return first?.signal ?? null;
+    },
+    async resolving(job) {
+      resolutions++;
+      try {
+        return await job();
+      } finally {
+        resolutions--;
+      }
     },
     onStop(fn) {
       onStop = fn;

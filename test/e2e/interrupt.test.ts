@@ -8,12 +8,14 @@
  * The signal is sent while the helpdesk stand-in holds its first scan answer, and the answer is
  * released once the process logged that it is stopping: nothing here depends on how long a step takes.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { T } from '../../src/idmap/tables';
-import { freshDatabase, type TestDatabase } from '../helpers/db';
+import knex from 'knex';
+import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { killGateways, spawnCli } from '../helpers/gateway-process';
 import { tempDir } from '../helpers/tmp';
 import { startTestWorld, type TestWorld } from '../helpers/world';
@@ -151,4 +153,34 @@ describe('A signal while identity resolution runs', () => {
       await helpdesk.close();
     }
   }, 300_000);
+
+  itOn('mariadb')(
+    "`c360 start` waiting for another process's migrations exits at once on SIGTERM: nothing there is left half done, nothing is migrated after it",
+    async () => {
+      const { file, store } = await configOn(world.support.url);
+      // Another replica migrating: it holds the store's migration lock (src/migrations.ts names it).
+      const database = new URL((store.connection as { url: string }).url).pathname.slice(1);
+      const lock = `c360_migrate_${crypto.createHash('sha256').update(`${database}\0idmap_migrations`).digest('hex').slice(0, 40)}`;
+      const holder = knex({ client: 'mysql2', connection: (store.connection as { url: string }).url, pool: { min: 1, max: 1 } });
+      try {
+        expect((await holder.raw('SELECT GET_LOCK(?, 0) AS got', [lock]))[0][0].got).toBe(1);
+        const starting = spawnCli(process.execPath, cli('start', file), { waitMs: 180_000 });
+        // Its start-up waits in GET_LOCK on the server (a statement there to see, not a guess at how long it takes to get there).
+        const waiting = async () =>
+          Number((await holder.raw('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ?', ['SELECT GET_LOCK(%']))[0][0].n) > 0;
+        for (let i = 0; i < 3000 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
+        starting.child.kill('SIGTERM');
+        // Either it exits now, or it goes on waiting (and would migrate once the lock is free): let the lock go only after one of them.
+        await Promise.race([starting.exited, starting.logged('stopping')]).catch(() => undefined);
+        await holder.destroy();
+        expect(await starting.exited).toEqual({ code: 0, signal: null });
+        expect(starting.lines.map((l) => l.msg)).toContain('stopped before serving');
+        expect(starting.lines.some((l) => l.msg?.startsWith('stopping'))).toBe(false);
+        expect(await store.db.schema.hasTable(T.customers)).toBe(false);
+      } finally {
+        await holder.destroy();
+      }
+    },
+    300_000,
+  );
 });
