@@ -34,6 +34,7 @@ import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
 import type { BiDeps } from './loaders';
 import { StartupError, systemErrorLine } from './errors';
+import { safeError } from './observability/scrub';
 import { cursorKey } from './timeline/cursor';
 
 export interface Gateway {
@@ -235,7 +236,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       await Promise.all([...apollos.values()].map((a) => a.stop()));
       await registry.close();
       await closeOneid();
-      await tracing.shutdown();
+      // The last spans not reaching a collector that is down is a lost batch, as any the exporter
+      // could not send while serving: said once, and the stop goes on (not `shutdown failed`, exit 1).
+      await tracing.shutdown().catch((e) => log.warn({ err: safeError(e) }, 'tracing: the last spans could not be exported'));
     },
   };
 }

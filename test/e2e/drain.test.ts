@@ -232,6 +232,31 @@ describe('SIGTERM drains the gateway', () => {
   });
 });
 
+describe('Stopping with tracing on', () => {
+  it('exits 0 when the collector is gone at shutdown: the last spans are lost with one warning, the stop goes on', async () => {
+    // A collector that takes each connection and drops it (gone mid-deploy): the final export fails.
+    const collector = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}`;
+      const gw = await startGateway(process.execPath, gatewayArgs(), { env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
+      const a = await heldRequest(gw.url, ALL_OF, { ids: customerIds.slice(0, 2) });
+      await a.accepted;
+      a.send();
+      expect((await a.answer).status).toBe(200); // its spans wait in the batch for the final export
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited).toEqual({ code: 0, signal: null });
+      const msgs = gw.lines.map((l) => l.msg);
+      expect(msgs).toContain('tracing: the last spans could not be exported');
+      expect(msgs).toContain('stopped');
+      expect(msgs).not.toContain('shutdown failed');
+      for (const port of standInPorts) expect(await connects(port)).toBe(false);
+    } finally {
+      await new Promise((resolve) => collector.close(resolve));
+    }
+  });
+});
+
 describe('npm start', () => {
   it('passes SIGTERM to the gateway, which drains; nothing is left listening', async () => {
     const npm = await startGateway('npm', ['start', '--silent', '--', '--config', configFile]);

@@ -43,20 +43,26 @@ export function killGateways(): void {
 export const gatewayArgs = (configFile: string) => ['--import', 'tsx', 'src/cli.ts', 'start', '--config', configFile];
 
 /** Starts `command args` (the gateway, directly or through npm) and waits for `c360 ready`. */
-export async function startGateway(command: string, args: string[], opts: { waitMs?: number } = {}): Promise<Running> {
+export async function startGateway(command: string, args: string[], opts: SpawnOptions = {}): Promise<Running> {
   const spawned = spawnCli(command, args, opts);
   const ready = await spawned.logged('c360 ready');
   return { ...spawned, url: new URL(String(ready.url)) };
 }
 
+export interface SpawnOptions {
+  waitMs?: number;
+  /** Environment variables beyond the test's own. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts `command args` (any c360 command) without waiting for anything; `logged` waits up to `waitMs` for a line. */
-export function spawnCli(command: string, args: string[], opts: { waitMs?: number } = {}): Spawned {
+export function spawnCli(command: string, args: string[], opts: SpawnOptions = {}): Spawned {
   const waitMs = opts.waitMs ?? WAIT_MS;
   // Its own process group, so that a failed test can kill npm and the gateway under it alike.
   // NODE_ENV as in production: under `test`, Apollo would not install its signal handlers anyway.
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', C360_LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_ENV: 'production', C360_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
