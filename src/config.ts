@@ -235,6 +235,12 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
   cfg.access.policyFile = path.resolve(baseDir, cfg.access.policyFile);
   cfg.insights.rulesDir = path.resolve(baseDir, cfg.insights.rulesDir);
   if (cfg.demo) cfg.demo.dataDir = path.resolve(baseDir, cfg.demo.dataDir);
+  // The OTLP exporter reads these itself and, given one that is no URL, sends to localhost:4318 without a word.
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+    const value = env[name];
+    // Not echoed: an endpoint may carry credentials.
+    if (value && !httpUrl(value)) throw new ConfigError(`${name} must be an http:// or https:// URL (the OTLP/HTTP collector, e.g. http://otel-collector:4318)`);
+  }
   // An operator turns the log up for a while without editing the file.
   if (env.C360_LOG_LEVEL) {
     const level = logLevel.safeParse(env.C360_LOG_LEVEL);
@@ -242,6 +248,14 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
     cfg.log.level = level.data;
   }
   return cfg;
+}
+
+function httpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Reads and validates a config file. Relative paths inside it resolve against the working directory. */

@@ -54,4 +54,17 @@ describe('Config: values from the environment', () => {
       'production.json is not a valid c360 config:\n  oneid.connection.url: is not a valid URL: mysql://user:password@host:port/database (port a number up to 65535)',
     );
   });
+
+  it.each(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'])(
+    'refuses %s that is no http(s) URL, naming it (the exporter would send to localhost:4318 instead, silently)',
+    (name) => {
+      const raw = fromEnv();
+      const env = { C360_ONEID_MYSQL_URL: 'mysql://c360@oneid-db:3306/oneid' };
+      expect(parse(raw, { ...env, [name]: 'https://otel-collector.example.com:4318' }).telemetry).toBeDefined();
+      for (const bad of ['otel-collector:4318', 'grpc://otel-collector:4317']) {
+        const error = configError(() => parse(raw, { ...env, [name]: bad }));
+        expect(error.message).toBe(`${name} must be an http:// or https:// URL (the OTLP/HTTP collector, e.g. http://otel-collector:4318)`);
+      }
+    },
+  );
 });
