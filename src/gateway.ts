@@ -87,9 +87,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const phoneRegions = identityRules.regionOf;
   const oneidDb = openDatabase(config.oneid.connection);
   try {
-    await migrateLatest(oneidDb);
+    const applied = await migrateLatest(oneidDb);
     // The audit table lives in the same database: a newer version's migration of it, or a failure, is the same OneID problem.
-    await migrateAccessLatest(oneidDb);
+    applied.push(...(await migrateAccessLatest(oneidDb)));
+    // What an upgrade changed in the store, said once by the process that did it (of replicas starting at once, one).
+    if (applied.length) log.info({ migrations: applied }, 'oneid: store migrated');
   } catch (e) {
     await oneidDb.destroy().catch(() => undefined);
     throw new StartupError('ONEID_UNAVAILABLE', `the OneID database (oneid.connection) cannot be used: ${systemErrorLine(e)}`, { cause: e });

@@ -13,6 +13,7 @@ import { createGateway, type Gateway } from '../../src/gateway';
 import { startServer, type RunningServer } from '../../src/server';
 import { createLogger } from '../../src/observability/logger';
 import { MIGRATIONS } from '../../src/idmap/migrations';
+import { ACCESS_MIGRATIONS } from '../../src/access/migrations';
 import { T } from '../../src/idmap/tables';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { gatewayArgs, killGateways, ROOT, startGateway, type Running } from '../helpers/gateway-process';
@@ -139,8 +140,10 @@ describe('Replicas as real processes', () => {
       expect(started.map((s) => (s.status === 'fulfilled' ? 'ready' : String(s.reason).slice(0, 300)))).toEqual(['ready', 'ready', 'ready']);
       const replicas = started.map((s) => (s as PromiseFulfilledResult<Running>).value);
 
-      // Each migration applied once; one map, which every replica serves alike.
+      // Each migration applied once, and said once by the replica that applied it; one map, which every replica serves alike.
       expect(await oneid.db('idmap_migrations').count({ n: '*' })).toEqual([{ n: MIGRATIONS.length }]);
+      const said = replicas.flatMap((r) => r.lines.filter((l) => l.msg === 'oneid: store migrated').flatMap((l) => l.migrations as string[]));
+      expect(said.sort()).toEqual([...MIGRATIONS, ...ACCESS_MIGRATIONS].map(([name]) => name).sort());
       const [{ n: active }] = await oneid.db(T.customers).where('status', 'active').count({ n: '*' });
       expect(Number(active)).toBeGreaterThan(0);
       const COUNT = `{ customersConnection(first: 1) { totalCount } }`;
