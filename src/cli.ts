@@ -61,6 +61,7 @@ const COMMANDS: Record<string, Command> = {
     details: [
       'Resolves identities first when identity.resolveOnStart is set. SIGTERM/SIGINT drain it: no new',
       `connections, in-flight requests finish (up to ${DRAIN_TIMEOUT_MS / 1000} s), then it exits 0; a second signal exits at once (130/143).`,
+      'Before it serves, a signal stops it (exit 0): a start-up resolution first stops before its next write and gives the store back.',
     ].join('\n'),
     run: (config, log) => start(config, log),
   },
