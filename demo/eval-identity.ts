@@ -1,6 +1,7 @@
 /**
  * npm run eval:identity [-- --people 5000 --seed 42 --data-dir data/eval] [--sources crm,orders,support,scrm]
  *                        [--profile default|noisy | --world-csv FILE] [--weights FILE] [--estimate]
+ *                        [--missed-name-birth FILE]
  *
  * `--profile noisy` evaluates the second world (demo/world-noisy.ts: five systems read through
  * the declarative SQL kind, with name, birthday, address and phone noise, international
@@ -14,7 +15,8 @@
  * table format and scored the same way (`--people`/`--seed` do not apply).
  * `--estimate` first estimates the tier's weights on the evaluated world itself, without its
  * truth (as `npm run identity:estimate` does), into the data directory; `--weights` names a
- * weights file to use instead of the rules' own.
+ * weights file to use instead of the rules' own. `--missed-name-birth FILE` writes the true pairs
+ * of the name-and-birthday figures left apart, with their names, name level and blocking.
  *
  * Resolves a demo world into a fresh OneID map with the configured rules and scores it against
  * the generator's ground truth: pairwise precision, recall and F1, over-merged clusters, the
@@ -47,6 +49,8 @@ import { NOISY_SYSTEMS } from './world-noisy';
 import { estimateWeights, withUnseenLevelsFrom } from '../src/idmap/probabilistic/estimate';
 import { loadWeights } from '../src/idmap/probabilistic/model';
 import { featuresOfRecords } from '../src/idmap/probabilistic/store';
+import { blockKeys, type MatchFeatures } from '../src/idmap/probabilistic/features';
+import { compareNames } from '../src/idmap/probabilistic/names';
 import { parseIdentityRules } from '../src/idmap/rules';
 import {
   identifyingValues,
@@ -257,12 +261,44 @@ async function tierFigures(
   const custOf = new Map(after.map((r) => [rec(r), r.customer_id]));
   const records = eligible.map((f) => ({ record: `${f.source}:${f.recordId}`, values: new Set(f.values.map((v) => `${v.kind}:${v.key}`)) }));
   const nameBirth = unsharedPairFigures(records, truth, (k) => custOf.get(k) ?? null);
+  const missedOut = arg('missed-name-birth', '');
+  if (missedOut)
+    fs.writeFileSync(
+      missedOut,
+      missedNameBirthPairs(eligible, truth, (k) => custOf.get(k) ?? null),
+    );
   const nameBirthIfAccepted = unsharedPairFigures(records, truth, (k) => (custOf.get(k) ? find(custOf.get(k)!) : null));
   return {
     probabilistic: { predicted, correct },
     review: { candidates: cands.length, pairs: cands.length, correct: reviewCorrect, recallIfAccepted: truePairs ? accepted / truePairs : 0 },
     nameBirth: { ...nameBirth, ifAccepted: nameBirthIfAccepted },
   };
+}
+
+/**
+ * `--missed-name-birth FILE`: every true pair of the name-and-birthday set left in two customers,
+ * one tab-separated line each (person, both records, both names as compared, both birthdays, the
+ * name level, whether the two share a block key: a pair that shares none is never compared).
+ * For finding causes by hand; reads the truth, so evaluation only.
+ */
+function missedNameBirthPairs(eligible: MatchFeatures[], truth: ReadonlyMap<string, string>, customerOf: (record: string) => string | null): string {
+  const byPerson = new Map<string, MatchFeatures[]>();
+  for (const f of eligible) {
+    const p = truth.get(`${f.source}:${f.recordId}`)!;
+    byPerson.set(p, [...(byPerson.get(p) ?? []), f]);
+  }
+  const lines = ['person\ta\tb\tname_a\tname_b\tbirth_a\tbirth_b\tlevel\tblocked_together'];
+  for (const [person, list] of byPerson)
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const [x, y] = [list[i], list[j]];
+        const [a, b] = [`${x.source}:${x.recordId}`, `${y.source}:${y.recordId}`];
+        if (x.values.some((v) => y.values.some((w) => w.kind === v.kind && w.key === v.key))) continue;
+        if (customerOf(a) && customerOf(a) === customerOf(b)) continue;
+        const together = blockKeys(x).some((k) => blockKeys(y).includes(k));
+        lines.push([person, a, b, x.name!.text, y.name!.text, x.birth, y.birth, compareNames(x.name, y.name) ?? 'not compared', together ? 'yes' : 'no'].join('\t'));
+      }
+  return lines.join('\n') + '\n';
 }
 
 async function main() {
