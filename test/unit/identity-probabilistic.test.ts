@@ -282,7 +282,7 @@ describe('names as evidence', () => {
   it('reads a surname spelt as Hong Kong, Singapore or Taiwan do against the characters: the same name with the given name in pinyin, else a weak one', () => {
     expect(names('林伟明', 'Lim Wei Ming')).toBe('alias');
     expect(names('黄伟', 'Wei Wong')).toBe('alias');
-    expect(names('陈大文', 'Chan Tai Man')).toBe('similar');
+    expect(names('陈大文', 'Chan Ka Ming')).toBe('similar');
     expect(names('蔡英', 'Tsai Ing')).toBe('similar');
     expect(names('陈大文', 'Lee Tai Man')).toBe('different');
     expect(names('陈伟', 'Tan Wei')).toBe('different');
@@ -305,9 +305,36 @@ describe('names as evidence', () => {
     expect(names('許雅浩', 'HSU Ya-hao')).toBe('alias');
     expect(names('謝淑芬', 'Hsieh Shu-fen')).toBe('alias');
     expect(names('郭國華', 'Kuo Kuo-hua')).toBe('alias');
-    // Another given name under the surname is not, and a Cantonese given name is still read only by its surname.
+    // Another given name under the surname is not.
     expect(names('張偉明', 'Chang Wei-hung')).not.toBe('alias');
-    expect(names('陈大文', 'Chan Tai Man')).toBe('similar');
+  });
+
+  it('reads a Chinese name spelt in Cantonese, as Hong Kong spells it, as the same name, in characters traditional or simplified', () => {
+    expect(names('陳大文', 'CHAN Tai Man')).toBe('alias');
+    expect(names('陈大文', 'Tai-man Chan')).toBe('alias');
+    expect(names('黃永基', 'Wong Wing Kei')).toBe('alias');
+    expect(names('李小明', 'Lee Siu-ming')).toBe('alias');
+    expect(names('張子聰', 'Cheung Tsz Chung')).toBe('alias');
+    expect(names('郭寶蓮', 'Kwok Po-lin')).toBe('alias');
+    // Syllables run together, and a character Big5 holds only in its less common part (瑋).
+    expect(names('梁詠欣', 'Leung Wingyan')).toBe('alias');
+    expect(names('李瑋怡', 'Lee Wai Yi')).toBe('alias');
+    // With an English name before or after it.
+    expect(names('陳永輝', 'Tony Chan Wing Fai')).toBe('alias');
+    expect(names('楊欣', 'Yeung Yan Mary')).toBe('alias');
+    // Another given name under the surname (陳大文's son), or the given name under another surname, is not.
+    expect(names('陳大文', 'Chan Ka Ming')).toBe('similar');
+    expect(names('陳大文', 'Lee Tai Man')).toBe('different');
+    expect(names('黃永基', 'Wong Wing')).not.toBe('alias');
+    expect(names('黃永基', 'Wong Kei Wing')).not.toBe('alias');
+  });
+
+  it('reads a Chinese name in pinyin and in Wade-Giles, both in Latin letters, as the same name', () => {
+    expect(names('Xu Liyong', 'Hsu Li-yung')).toBe('alias');
+    expect(names('Zeng Xinjin', 'Tseng Hsin Chin')).toBe('alias');
+    expect(names('Zhang Zhiming', 'Chih-ming Chang')).toBe('alias');
+    expect(names('Zhang Zhiming', 'Chang Chih-hung')).not.toBe('alias');
+    expect(names('Zhang Wei', 'Chang Wen')).toBe('different');
   });
 
   it('reads an English given name written before or after a romanized Chinese name as the same name (Hong Kong, Taiwan)', () => {
@@ -617,6 +644,16 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('Hall Fred', '1860-02-05')), blockKeys(f('Frederick Hall', '1860-02-06')))).toBe(true);
     expect(shared(blockKeys(f('Joe Watkins', '1836-01-01')), blockKeys(f('John Watkins', '1838-01-01')))).toBe(false);
     expect(shared(blockKeys(f('Joseph Watkins', '1836-01-01')), blockKeys(f('Joseph Walker', '1838-01-01')))).toBe(false);
+  });
+
+  it('puts a Han name in a birthday block with its Cantonese and Wade-Giles spellings, whose initials pinyin does not share', () => {
+    const f = (name: string, birthday: string) => featuresOf('s', name, { name, birthday }, []);
+    const shared = (x: string[], y: string[]) => x.some((k) => y.includes(k));
+    // 黃永基 is huang yongji (h, y) in pinyin, WONG Wing Kei (w, k) in Hong Kong; 許志明 xu zhiming, Hsu Chih-ming.
+    expect(shared(blockKeys(f('黃永基', '1990-03-04')), blockKeys(f('Wong Wing Kei', '1990-03-04')))).toBe(true);
+    expect(shared(blockKeys(f('許志明', '1990-03-04')), blockKeys(f('Hsu Chih-ming', '1990-04-03')))).toBe(true);
+    expect(shared(blockKeys(f('黃永基', '1990-03-04')), blockKeys(f('Wong Wing Kei', '1990-03-05')))).toBe(false);
+    expect(shared(blockKeys(f('黃永基', '1990-03-04')), blockKeys(f('Lee Siu Ming', '1990-03-04')))).toBe(false);
   });
 
   it('puts two records in a block by postcode and house number, whatever their names and birthdays', () => {

@@ -12,6 +12,8 @@ import { nameForm, splitHanName, type NameForm } from './names';
 import { formalNames } from './nicknames';
 import { koreanBlockForms } from './hangul';
 import { editsAtMost } from './strings';
+import { wadeGiles } from './wade-giles';
+import { cantoneseInitials } from './cantonese';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
 export interface HeldValue {
@@ -334,11 +336,21 @@ export const blockKey = (k: string): string => `${k[0]}${hash16(k).slice(0, 15)}
 /** The family of a stored block key. */
 export const blockFamily = (key: string): string => key[0];
 
+/**
+ * The letters a name's parts start with, for the birthday block. A Han name's are its surname's
+ * and given name's in pinyin, and also as Taiwan (Wade-Giles) and Hong Kong (Cantonese) spell
+ * them: 黃永基 is `WONG Wing Kei` (w, k) to pinyin's huang yongji (h, y), 張志明 `Chang Chih-ming`;
+ * without them two records of one person written so never met in a block.
+ */
 function nameInitials(n: NameForm | null): string[] {
   if (!n) return [];
   if (n.script === 'h') {
-    const sn = splitHanName(n.text).surname.length;
-    return [n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?'];
+    const { surname, given } = splitHanName(n.text);
+    const sn = surname.length;
+    const initials = new Set([n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?']);
+    for (const syllable of [n.words[0], n.words[sn]]) if (syllable) initials.add(wadeGiles(syllable)[0]);
+    for (const ch of [surname[0], given[0]]) if (ch) for (const i of cantoneseInitials(ch)) initials.add(i);
+    return [...initials];
   }
   return [...new Set(n.words.map((w) => w[0]))];
 }

@@ -16,6 +16,7 @@ import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
 import { isRomajiName, romajiSyllables } from './romaji';
 import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
+import { cantoneseSpelt } from './cantonese';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -173,8 +174,10 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (spelt === 'alias') return 'alias';
   if (givenNameAdded(a, b) || givenNameAdded(b, a)) return 'alias';
   if (wadeGilesSpelt(a, b) || wadeGilesSpelt(b, a)) return 'alias';
+  if (cantoneseNameSpelt(a, b) || cantoneseNameSpelt(b, a)) return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
+    if (pinyinInWadeGiles(a, b) || pinyinInWadeGiles(b, a)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
     const x = fullWords(a.words);
     const y = fullWords(b.words);
@@ -264,6 +267,52 @@ function wadeGilesSpelt(han: NameForm, latin: NameForm): boolean {
   const rest = latin.words.filter((_, i) => i !== at);
   const spelt = given.syllables.map(wadeGiles).join('');
   return rest.join('') === spelt || [...rest].reverse().join('') === spelt;
+}
+
+/**
+ * A Latin name spelling the Han name as Hong Kong does, in Cantonese (`cantonese.ts`): a word for
+ * the surname (its Cantonese spelling, a spelling of `surname-spellings.ts` or its pinyin) and the
+ * rest the given name's characters read in Cantonese, in written order (`Chan Tai Man`, `Tai-man
+ * Chan`, `WONG Wing Kei` for 陳大文, 黃永基). Until 2026-12-05 such a name was `similar` at best:
+ * only its surname was read.
+ */
+function cantoneseNameSpelt(han: NameForm, latin: NameForm): boolean {
+  if (han.script !== 'h' || latin.script !== 'l' || latin.words.length < 2) return false;
+  const { surname, given } = splitHanName(han.text);
+  const [sn] = namePartsOf(han);
+  if (!given || !sn) return false;
+  return latin.words.some(
+    (w, at) =>
+      (w === sn.text || surnamesSpelt(w).includes(sn.text) || cantoneseSpelt(surname, [w])) &&
+      cantoneseSpelt(
+        given,
+        latin.words.filter((_, i) => i !== at),
+      ),
+  );
+}
+
+/**
+ * Two Latin names of one Chinese name, one in pinyin and one in Wade-Giles as Taiwan writes it
+ * (`Xu Liyong`, `Hsu Li-yung`; `Zeng Xinjin`, `Tseng Hsin-chin`): every word of the first reads as
+ * pinyin and, each syllable spelt in Wade-Giles, the words give the other's letters, in written
+ * order or with the surname moved to the other end. Syllables written apart or together are one.
+ */
+function pinyinInWadeGiles(py: NameForm, wg: NameForm): boolean {
+  if (py.words.length < 2 || py.words.length > 3 || wg.words.length < 2) return false;
+  const spelt: string[][] = [];
+  for (const w of py.words) {
+    const readings = pinyinReadings(w);
+    if (!readings) return false;
+    spelt.push([...new Set(readings.map((r) => r.map(wadeGiles).join('')))]);
+  }
+  if (spelt.every((ws, i) => ws.length === 1 && ws[0] === py.words[i])) return false;
+  const target = wg.words.join('');
+  const joins = (parts: string[][]): boolean => {
+    const from = (i: number, at: number): boolean =>
+      i === parts.length ? at === target.length : parts[i].some((x) => target.startsWith(x, at) && from(i + 1, at + x.length));
+    return from(0, 0);
+  };
+  return joins(spelt) || joins([...spelt.slice(1), spelt[0]]) || joins([spelt[spelt.length - 1], ...spelt.slice(0, -1)]);
 }
 
 /** A romanized part of a name: a Latin word, or a Han name's surname or given name in pinyin (with its syllables). */
@@ -414,7 +463,9 @@ function wordsLeftOut(long: readonly string[], short: readonly string[]): boolea
  */
 function givenNameAdded(long: NameForm, other: NameForm): boolean {
   const ws = long.words;
-  if (long.script !== 'l' || ws.length < 4 || long.spelt) return false;
+  // Against characters, a surname and a given name of one syllable are enough (`Yeung Yan Mary`,
+  // 楊欣): the rest must then read as the whole Han name, which no son's or daughter's name does.
+  if (long.script !== 'l' || ws.length < (other.script === 'h' ? 3 : 4) || long.spelt) return false;
   for (const at of [0, ws.length - 1]) {
     if (ws[at].length < 3 || isPinyin(ws[at])) continue;
     const rest = ws.filter((_, i) => i !== at);
