@@ -119,7 +119,8 @@ describe('eval:identity --world-csv, end to end', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('loads the records into the systems, reads the truth and computes the figures', async () => {
-    const run = evalIdentity(['--world-csv', FIXTURE, '--data-dir', dir]);
+    const missed = path.join(dir, 'missed-name-birth.tsv');
+    const run = evalIdentity(['--world-csv', FIXTURE, '--data-dir', dir, '--missed-name-birth', missed]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const out = run.stdout.trimEnd().split('\n');
@@ -142,6 +143,14 @@ describe('eval:identity --world-csv, end to end', () => {
     expect(figures.tiers.nameBirth.truePairs).toBe(1);
     expect(figures.tiers.nameBirth.ifAccepted.truePairs).toBe(1);
     expect(figures.tiers.nameBirth.ifAccepted.found).toBeGreaterThanOrEqual(figures.tiers.nameBirth.found);
+    // --missed-name-birth lists exactly the pairs of that set left apart, with their names and level.
+    const [header, ...pairs] = fs.readFileSync(missed, 'utf8').trimEnd().split('\n');
+    expect(header.split('\t')).toEqual(['person', 'a', 'b', 'name_a', 'name_b', 'birth_a', 'birth_b', 'level', 'blocked_together']);
+    expect(pairs).toHaveLength(figures.tiers.nameBirth.truePairs - figures.tiers.nameBirth.found);
+    for (const line of pairs)
+      expect(line).toMatch(
+        /^p2\t(service:s1|events:e1)\t(service:s1|events:e1)\t(robert smith|bob smith)\t(robert smith|bob smith)\t1970-07-02\t1970-07-02\talias\t(yes|no)$/,
+      );
     expect(figures.bySystem.map((s: { system: string }) => s.system).sort()).toEqual(['events', 'global_store', 'members', 'service', 'webshop']);
     // Stored in the systems' own tables, as the noisy world stores its rows.
     const db = openDatabase({ client: 'sqlite', filename: path.join(dir, NOISY_DB_FILE) }, { readOnly: true });

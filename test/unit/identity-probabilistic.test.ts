@@ -327,6 +327,11 @@ describe('names as evidence', () => {
     expect(names('陳大文', 'Lee Tai Man')).toBe('different');
     expect(names('黃永基', 'Wong Wing')).not.toBe('alias');
     expect(names('黃永基', 'Wong Kei Wing')).not.toBe('alias');
+    // A surname whose pinyin is its Cantonese spelling too, with given syllables pinyin reads, is as
+    // likely a mainland name of other characters: 张燕 is `Zhang Yan`, 马燕 `Ma Yan`; 欣 is yan in Cantonese only.
+    expect(names('张欣', 'Zhang Yan')).not.toBe('alias');
+    expect(names('馬欣', 'Ma Yan')).not.toBe('alias');
+    expect(names('馬子傑', 'Ma Tsz Kit')).toBe('alias');
   });
 
   it('reads a Chinese name in pinyin and in Wade-Giles, both in Latin letters, as the same name', () => {
@@ -335,6 +340,8 @@ describe('names as evidence', () => {
     expect(names('Zhang Zhiming', 'Chih-ming Chang')).toBe('alias');
     expect(names('Zhang Zhiming', 'Chang Chih-hung')).not.toBe('alias');
     expect(names('Zhang Wei', 'Chang Wen')).toBe('different');
+    // `Chang Wei` reads as pinyin too (常伟): not read as Wade-Giles without a word only Wade-Giles writes.
+    expect(names('Zhang Wei', 'Chang Wei')).not.toBe('alias');
   });
 
   it('reads an English given name written before or after a romanized Chinese name as the same name (Hong Kong, Taiwan)', () => {
@@ -654,6 +661,8 @@ describe('birthdays, places and identifiers as evidence', () => {
     expect(shared(blockKeys(f('許志明', '1990-03-04')), blockKeys(f('Hsu Chih-ming', '1990-04-03')))).toBe(true);
     expect(shared(blockKeys(f('黃永基', '1990-03-04')), blockKeys(f('Wong Wing Kei', '1990-03-05')))).toBe(false);
     expect(shared(blockKeys(f('黃永基', '1990-03-04')), blockKeys(f('Lee Siu Ming', '1990-03-04')))).toBe(false);
+    // A Japanese name is read in neither (佐々木浩 is no tso or chan): it meets a romaji name only as before, by pinyin's initials.
+    expect(shared(blockKeys(f('佐々木浩', '1957-11-02')), blockKeys(f('Taichi Sasaki', '1957-11-02')))).toBe(false);
   });
 
   it('puts two records in a block by postcode and house number, whatever their names and birthdays', () => {

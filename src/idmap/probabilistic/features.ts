@@ -348,6 +348,8 @@ function nameInitials(n: NameForm | null): string[] {
     const { surname, given } = splitHanName(n.text);
     const sn = surname.length;
     const initials = new Set([n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?']);
+    // A Chinese given name is one or two characters; a longer one, or one written with 々, is Japanese, which neither spelling reads.
+    if (given.length > 2 || n.text.includes('々')) return [...initials];
     for (const syllable of [n.words[0], n.words[sn]]) if (syllable) initials.add(wadeGiles(syllable)[0]);
     for (const ch of [surname[0], given[0]]) if (ch) for (const i of cantoneseInitials(ch)) initials.add(i);
     return [...initials];

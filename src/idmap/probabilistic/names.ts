@@ -201,7 +201,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (a.script === 'l' && b.script === 'l' && initialsAgree(a.words, b.words)) return 'similar';
   // One part of the name only (`Neville`, `Samuel Neville`: a given name or surname left out): as weak, not a different name.
   if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
-  // The surname as Hong Kong, Singapore or Taiwan spell it (`陈大文`, `Chan Tai Man`): the given name cannot be compared; as weak, not a different name.
+  // The surname as Hong Kong, Singapore or Taiwan spell it with a given name read in no way known here (`陈大文`, `Chan Ka Ming`; Hokkien `Lim Ah Huat`): as weak, not a different name.
   if (spelt) return 'similar';
   // A Japanese name in romaji against kanji, read here as Chinese (田中太郎 as tian zhongtailang, not Tanaka Taro): nothing to compare.
   if (a.script !== b.script && (isRomajiName((a.script === 'l' ? a : b).words) || japaneseInBoth(a.script === 'h' ? a : b, a.script === 'l' ? a : b))) return null;
@@ -281,14 +281,15 @@ function cantoneseNameSpelt(han: NameForm, latin: NameForm): boolean {
   const { surname, given } = splitHanName(han.text);
   const [sn] = namePartsOf(han);
   if (!given || !sn) return false;
-  return latin.words.some(
-    (w, at) =>
-      (w === sn.text || surnamesSpelt(w).includes(sn.text) || cantoneseSpelt(surname, [w])) &&
-      cantoneseSpelt(
-        given,
-        latin.words.filter((_, i) => i !== at),
-      ),
-  );
+  return latin.words.some((w, at) => {
+    const rest = latin.words.filter((_, i) => i !== at);
+    if (!cantoneseSpelt(given, rest)) return false;
+    // The surname in its pinyin, or in a Cantonese spelling that is its pinyin too (马 ma), with given
+    // syllables that all read as pinyin is as likely a mainland name of other characters (张燕 `Zhang
+    // Yan` is not 张欣, jan in Cantonese): only a word pinyin cannot read says Cantonese.
+    if (w === sn.text) return rest.some((x) => !isPinyin(x));
+    return surnamesSpelt(w).includes(sn.text) || cantoneseSpelt(surname, [w]);
+  });
 }
 
 /**
@@ -298,7 +299,9 @@ function cantoneseNameSpelt(han: NameForm, latin: NameForm): boolean {
  * order or with the surname moved to the other end. Syllables written apart or together are one.
  */
 function pinyinInWadeGiles(py: NameForm, wg: NameForm): boolean {
-  if (py.words.length < 2 || py.words.length > 3 || wg.words.length < 2) return false;
+  // Wade-Giles spells many syllables as pinyin spells others (`Chang Wei` is 张伟 in one and 常伟 in
+  // the other): the second name must hold a word pinyin cannot read (`hsu`, `chih`, `tseng`).
+  if (py.words.length < 2 || py.words.length > 3 || wg.words.length < 2 || wg.words.every(isPinyin)) return false;
   const spelt: string[][] = [];
   for (const w of py.words) {
     const readings = pinyinReadings(w);

@@ -4,9 +4,9 @@
  * (Taiwan, older passports: 许 `Hsu`, 蔡 `Tsai`). A customer whose characters one system keeps
  * and whose passport spelling another does is not another person because `Chan` is not `chen`.
  *
- * Only the surname is read so (a given name's dialect spelling, `Tai Man` for 大文, would need a
- * reading of every character): a surname that matches this way says the names may be one, not
- * that they are. A spelling that is itself the pinyin of a Mandarin surname (`Tan` is 谭 as well
+ * Only the surname is read here (a given name's Cantonese spelling, `Tai Man` for 大文, is read
+ * character by character in `cantonese.ts`; Hokkien and Teochew given names are not read): a
+ * surname that matches this way says the names may be one, not that they are. A spelling that is itself the pinyin of a Mandarin surname (`Tan` is 谭 as well
  * as Hokkien 陈, `Wong`'s neighbour `Wang` is 王) is left to pinyin: a household's two surnames must
  * still tell two people apart.
  *
