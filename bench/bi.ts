@@ -32,21 +32,37 @@ import { createLogger } from '../src/observability/logger';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { memoryMiB, startHeapFlags } from './proc';
+import { benchFlags, refuse, wholeNumber } from './args';
 
 const root = path.resolve(__dirname, '..');
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const people = Number(arg('people', '5000'));
-const requests = Number(arg('requests', '30'));
-const doExport = process.argv.includes('--export') || process.argv.includes('--export-only');
+const flags = benchFlags(__filename, 'bi', {
+  people: { type: 'string' },
+  requests: { type: 'string' },
+  export: { type: 'boolean' },
+  'export-only': { type: 'boolean' },
+  formats: { type: 'string' },
+  'slow-reader': { type: 'string' },
+  filter: { type: 'string' },
+});
+const people = wholeNumber('bi', 'people', flags.people, 5000, 10);
+const requests = wholeNumber('bi', 'requests', flags.requests, 30);
+const doExport = flags.export === true || flags['export-only'] === true;
 /** Only the export: the gateway's peak RSS is then the export's (and start-up's), not the filtered pages'. */
-const exportOnly = process.argv.includes('--export-only');
-const formats = arg('formats', 'ndjson').split(',') as Array<'ndjson' | 'csv' | 'ndjson.gz' | 'csv.gz'>;
+const exportOnly = flags['export-only'] === true;
+const FORMATS = ['ndjson', 'csv', 'ndjson.gz', 'csv.gz'] as const;
+const formats = (flags.formats ?? 'ndjson').split(',') as Array<(typeof FORMATS)[number]>;
+for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) refuse('bi', `--formats takes ${FORMATS.join(', ')}; got ${JSON.stringify(f)}`);
 /** KiB per second the export's client reads at most; 0: as fast as it can. */
-const slowReader = Number(arg('slow-reader', '0'));
-const filter = JSON.parse(arg('filter', JSON.stringify({ orders: { min: 2, withinDays: 365 }, subscribed: true })));
+const slowReader = wholeNumber('bi', 'slow-reader', flags['slow-reader'], 0, 0);
+const filter = readFilter(flags.filter ?? JSON.stringify({ orders: { min: 2, withinDays: 365 }, subscribed: true }));
+
+function readFilter(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (e) {
+    return refuse('bi', `--filter is not JSON: ${(e as Error).message}`);
+  }
+}
 const KEY = 'bench-analyst-key';
 const EXPORT_FIELDS = [
   'id',

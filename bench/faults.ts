@@ -29,29 +29,21 @@ import { hashApiKey } from '../src/access';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, type StandInUrls } from '../demo/world-sources';
 import { FULL_360_GOLDEN, FULL_360_SOURCES } from './full-360';
+import { benchFlags, wholeNumber } from './args';
 
 const ROOT = path.resolve(__dirname, '..');
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-function num(name: string, fallback: number): number {
-  const raw = arg(name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-    process.stderr.write(`bench:faults: --${name} must be a whole number ≥ 1\n`);
-    process.exit(2);
-  }
-  return Number(raw);
-}
-
-const people = num('people', 20000);
-const seconds = num('seconds', 60);
-const concurrency = num('concurrency', 8);
+const flags = benchFlags(__filename, 'faults', {
+  people: { type: 'string' },
+  seconds: { type: 'string' },
+  concurrency: { type: 'string' },
+  fail: { type: 'string' },
+});
+const people = wholeNumber('faults', 'people', flags.people, 20000, 10);
+const seconds = wholeNumber('faults', 'seconds', flags.seconds, 60);
+const concurrency = wholeNumber('faults', 'concurrency', flags.concurrency, 8);
 /** The stand-ins' `--faults` spec (demo/stand-ins.ts): which source fails, how often, how. */
-const failSpec = arg('fail') ?? 'support:failRate=0.5,status=503';
+const failSpec = flags.fail ?? 'support:failRate=0.5,status=503';
 const failingSource = failSpec.split(':')[0];
 
 /** Hard bounds, whatever the machine does. */

@@ -21,22 +21,13 @@ import { startTestWorld } from '../test/helpers/world';
 import { tempDir } from '../test/helpers/tmp';
 import { FULL_360_GOLDEN, FULL_360_SOURCES } from './full-360';
 import { benchPolicy } from './policy';
+import { benchFlags, wholeNumber } from './args';
 
-function num(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const raw = process.argv[i + 1];
-  if (!/^\d+$/.test(raw ?? '') || Number(raw) < 1) {
-    process.stderr.write(`bench:heap: --${name} must be a whole number ≥ 1\n`);
-    process.exit(2);
-  }
-  return Number(raw);
-}
-
-const people = num('people', 1500);
-const rounds = num('rounds', 6);
-const every = num('every', 2000);
-const snapshots = process.argv.includes('--snapshots');
+const flags = benchFlags(__filename, 'heap', { people: { type: 'string' }, rounds: { type: 'string' }, every: { type: 'string' }, snapshots: { type: 'boolean' } });
+const people = wholeNumber('heap', 'people', flags.people, 1500, 10);
+const rounds = wholeNumber('heap', 'rounds', flags.rounds, 6);
+const every = wholeNumber('heap', 'every', flags.every, 2000);
+const snapshots = flags.snapshots === true;
 const CLIENTS = 8;
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -25,20 +25,11 @@ import { createLogger } from '../src/observability/logger';
 import { hashApiKey } from '../src/access';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
+import { benchFlags, wholeNumber } from './args';
 
-function num(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i > 0 ? process.argv[i + 1] : undefined;
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-    process.stderr.write(`bench:refusal: --${name} must be a positive whole number\n`);
-    process.exit(2);
-  }
-  return Number(raw);
-}
-
-const people = num('people', 2000);
-const runs = Math.min(num('runs', 21), 500);
+const flags = benchFlags(__filename, 'refusal', { people: { type: 'string' }, runs: { type: 'string' } });
+const people = wholeNumber('refusal', 'people', flags.people, 2000, 10);
+const runs = Math.min(wholeNumber('refusal', 'runs', flags.runs, 21), 500);
 const KEY = 'bench-admin-key';
 
 const DOCUMENTS: Array<{ name: string; query: string }> = [

@@ -25,27 +25,28 @@ import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
 import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
 import { ensureWorldDir } from './world-dir';
+import { benchFlags, refuse, wholeNumber } from './args';
 import { gcPauses } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
-const people = Number(arg('people', '465000'));
-const engine = arg('engine', 'sqlite');
-const batchSize = Number(arg('batch', String(DEFAULT_LINK_BATCH)));
-const pageSize = Number(arg('page', String(DEFAULT_SCAN_PAGE)));
-const restage = process.argv.includes('--restage');
-const only = arg('sources', '')
+const flags = benchFlags(__filename, 'resolve', {
+  people: { type: 'string' },
+  engine: { type: 'string' },
+  batch: { type: 'string' },
+  page: { type: 'string' },
+  sources: { type: 'string' },
+  restage: { type: 'boolean' },
+});
+const people = wholeNumber('resolve', 'people', flags.people, 465000, 10);
+const engine = flags.engine ?? 'sqlite';
+if (!['sqlite', 'mariadb'].includes(engine)) refuse('resolve', `--engine is sqlite or mariadb, got ${JSON.stringify(engine)}`);
+const batchSize = wholeNumber('resolve', 'batch', flags.batch, DEFAULT_LINK_BATCH);
+const pageSize = wholeNumber('resolve', 'page', flags.page, DEFAULT_SCAN_PAGE);
+const restage = flags.restage === true;
+const only = (flags.sources ?? '')
   .split(',')
   .map((x) => x.trim())
   .filter(Boolean);
-if (!Number.isInteger(people) || people < 10 || !['sqlite', 'mariadb'].includes(engine)) {
-  process.stderr.write('bench:resolve: --people N (≥ 10) and --engine sqlite|mariadb\n');
-  process.exit(2);
-}
 
 async function oneidConnection(dataDir: string): Promise<SqlConnection> {
   if (engine === 'sqlite') {
