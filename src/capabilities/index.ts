@@ -11,10 +11,12 @@
  *
  * Every operation is a batch function keyed by the source's OneID record ids (or, one level
  * down, by order ids): many keys in, answers in the same order, `null`/`[]` for a key with no
- * data, a `SourceError` in a key's slot for a malformed row, a rejection for a failed call.
+ * data, a `SourceError` in a key's slot for a malformed row (in a list, in that row's place) and
+ * for a failed call (in place of the key's whole answer, `ListSlot`), only for the keys that call
+ * carried: a batch cut into chunks loses only the failed chunk's keys. A rejection fails every key.
  * Operations are required: a kind that provides a capability provides all of it.
  */
-import type { EventKind, EventQuery, Instant, Money, Slot, SourceAccount, SourceEvent, SourceName } from '../vocabulary';
+import type { EventKind, EventQuery, Instant, ListSlot, Money, Slot, SourceAccount, SourceEvent, SourceName } from '../vocabulary';
 
 // ---------- profile ----------
 
@@ -218,13 +220,13 @@ export function ntileUpperBounds(values: readonly number[]): number[] {
 }
 
 export interface CommerceCapability {
-  ordersByRecordIds(ids: readonly string[], query: OrderQuery, account?: SourceAccount): Promise<Array<Slot<Order>[]>>;
+  ordersByRecordIds(ids: readonly string[], query: OrderQuery, account?: SourceAccount): Promise<Array<ListSlot<Order>>>;
   /** Records without orders answer null. */
   orderSummariesByRecordIds(ids: readonly string[], query?: SummaryQuery, account?: SourceAccount): Promise<Array<Slot<OrderSummary> | null>>;
-  linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<OrderLine>[]>>;
-  refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Refund>[]>>;
+  linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<OrderLine>>>;
+  refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Refund>>>;
   /** Purchases per category, most orders first; records without counted orders answer []. */
-  categoryStatsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<CategoryStat>[]>>;
+  categoryStatsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<CategoryStat>>>;
   /** One aggregate over the source's whole order base (not per key); the gateway caches it. */
   rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
   /**
@@ -258,7 +260,7 @@ export interface Ticket {
 }
 
 export interface ServiceCapability {
-  ticketsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Ticket>[]>>;
+  ticketsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Ticket>>>;
 }
 
 // ---------- engagement ----------
@@ -311,7 +313,7 @@ export interface EventsCapability {
   /** Every kind of event the source emits. */
   readonly kinds: readonly EventKind[];
   /** Per record, its newest events after the query's position, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
 }
 
 export interface Capabilities {

@@ -3,6 +3,7 @@
  * `observer.call`, once per call (per chunk), never per key. Metrics and the batching
  * tests both hang off this one hook, so what the tests count is what production counts.
  */
+import { isSourceError, type SourceError } from '../errors';
 import type { SourceAccount, SourceName } from '../vocabulary';
 
 export interface SourceCall {
@@ -45,33 +46,92 @@ export class CallRecorder implements SourceObserver {
   }
 }
 
-/** Each key's list from a map of lists, in the keys' order: empty for a key without any. */
-export function listsOf<T>(keys: readonly string[], by: ReadonlyMap<string, T[]>): T[][] {
-  const answers: T[][] = [];
-  for (const key of keys) answers.push(by.get(key) ?? []);
+/**
+ * Each key's list from a map of lists, in the keys' order: empty for a key without any, and the
+ * error of its chunk for a key whose chunk failed (`Chunked.failed`).
+ */
+export function listsOf<T>(keys: readonly string[], by: ReadonlyMap<string, T[]>, failed: ReadonlyMap<string, SourceError>): Array<T[] | SourceError> {
+  const answers: Array<T[] | SourceError> = [];
+  for (const key of keys) answers.push(failed.get(key) ?? by.get(key) ?? []);
   return answers;
 }
 
+/** What `chunked` answers: what the chunks that answered said, and which keys rode in a chunk that failed. */
+export interface Chunked<K, V> {
+  /** The answers of every chunk that answered, in the order of the chunks. */
+  answers: V[];
+  /** Each key of a chunk whose call failed with a SourceError, with that error; empty when every chunk answered. */
+  failed: ReadonlyMap<K, SourceError>;
+}
+
+/** No key failed: the `failed` of a batch that made no call. */
+export const NONE_FAILED: ReadonlyMap<never, SourceError> = new Map<never, SourceError>();
+
 /**
  * Splits `keys` into chunks of at most `maxBatch`, runs `fetch` once per chunk through the
- * observer, and answers in the order of `keys`. Chunks run concurrently: the system's
- * batch limit bounds a call's size, not how many calls may be in flight.
+ * observer, and answers what the chunks answered. Chunks run concurrently: the system's batch
+ * limit bounds a call's size, not how many calls may be in flight.
+ *
+ * A chunk that fails with a SourceError (its call timed out, the system answered 5xx or a body
+ * it could not read) fails only its own keys: they come back in `failed`, each with the chunk's
+ * error, and the other chunks' answers stand, so a customer whose keys rode in a chunk that
+ * answered keeps that source's fields. The caller answers each failed key its error (DataLoader
+ * rejects that key's load with it). Anything else a chunk throws is a bug, not the source, and
+ * rejects the whole batch once every chunk has settled, and so does a batch whose every chunk
+ * failed: a source that is down fails the batch as one call would. Callers that need every key or none
+ * (`scanRecords`: a key answered null there means the record is gone) check `noneFailed`.
  */
-export async function chunked<K, V>(
+export function chunked<K, V>(
   observer: SourceObserver,
   call: Omit<SourceCall, 'batchSize'>,
   keys: readonly K[],
   maxBatch: number,
   fetch: (chunk: K[]) => Promise<V[]>,
-): Promise<V[]> {
-  if (keys.length === 0) return [];
+): Promise<Chunked<K, V>> {
+  // A bound `fetch` per chunk rather than `() => fetch(chunk)`: a closure made per call loses its
+  // optimized code at a major GC (V8 holds it weakly); a bound function has no code of its own.
+  return byChunk(keys, maxBatch, (observeChunk<K, V>).bind(undefined, observer, call, fetch));
+}
+
+/** One chunk as one observed call. */
+function observeChunk<K, V>(observer: SourceObserver, call: Omit<SourceCall, 'batchSize'>, fetch: (chunk: K[]) => Promise<V[]>, chunk: K[]): Promise<V[]> {
+  return observer.call({ ...call, batchSize: chunk.length }, fetch.bind(undefined, chunk));
+}
+
+/**
+ * `chunked` for a connector whose chunk makes several observed calls itself (a listing paged
+ * within the chunk): `run` is not wrapped in an observed call of its own. The same answer: a
+ * chunk that failed with a SourceError fails only its own keys.
+ */
+export async function byChunk<K, V>(keys: readonly K[], maxBatch: number, run: (chunk: K[]) => Promise<V[]>): Promise<Chunked<K, V>> {
+  if (keys.length === 0) return { answers: [], failed: NONE_FAILED };
   const chunks: K[][] = [];
   for (let i = 0; i < keys.length; i += maxBatch) chunks.push(keys.slice(i, i + maxBatch));
-  // A loop and a bound `fetch` rather than `chunks.map(arrow)` and `() => fetch(chunk)`: a closure
-  // made per call loses its optimized code at a major GC (V8 holds it weakly); a bound function
-  // has no code of its own.
   const calls: Promise<V[]>[] = [];
-  for (const chunk of chunks) calls.push(observer.call({ ...call, batchSize: chunk.length }, fetch.bind(undefined, chunk)));
-  const answers = await Promise.all(calls);
-  return answers.flat();
+  for (const chunk of chunks) calls.push(run(chunk));
+  const settled = await Promise.allSettled(calls);
+  const answers: V[] = [];
+  let failed: Map<K, SourceError> | null = null;
+  let first: SourceError | null = null;
+  let answered = 0;
+  for (let i = 0; i < settled.length; i++) {
+    const s = settled[i];
+    if (s.status === 'fulfilled') {
+      answered++;
+      for (const v of s.value) answers.push(v);
+      continue;
+    }
+    if (!isSourceError(s.reason)) throw s.reason;
+    first ??= s.reason;
+    failed ??= new Map();
+    for (const key of chunks[i]) failed.set(key, s.reason);
+  }
+  // Every chunk failed: the batch fails as one call does (DataLoader then forgets its keys, so a later load asks again).
+  if (first && answered === 0) throw first;
+  return { answers, failed: failed ?? NONE_FAILED };
+}
+
+/** For callers that need every key or none: throws the first failed chunk's error, if a chunk failed. */
+export function noneFailed(failed: ReadonlyMap<unknown, SourceError>): void {
+  for (const e of failed.values()) throw e;
 }

@@ -384,10 +384,12 @@ export function checkMaxBatch(source: SourceName, maxBatch: number): number {
 }
 
 /**
- * The batch-function skeleton both SQL connectors share: distinct `keys` (those `accept`
- * lets through; the rest answer `missing()` without a statement) are chunked to `maxBatch`,
- * each chunk is one observed call whose `fetch` answers a map by key, and the answers come
- * back in the order of `keys`, duplicates included.
+ * The batch-function skeleton the SQL connectors share: distinct `keys` (those `accept` lets
+ * through; the rest answer `missing()` without a statement) are chunked to `maxBatch`, each chunk
+ * is one observed call whose `fetch` answers a map by key, and the answers come back in the order
+ * of `keys`, duplicates included. A chunk whose statement failed answers its own keys that
+ * failure (see `chunked`); the other chunks' keys keep their rows. `scanRecords` wants every key
+ * or none: it passes the answers through `everyKey`.
  */
 export async function batchByKey<V>(
   observer: SourceObserver,
@@ -397,13 +399,22 @@ export async function batchByKey<V>(
   fetch: (chunk: string[]) => Promise<Map<string, V>>,
   missing: () => V,
   accept: (key: string) => boolean = acceptAll,
-): Promise<V[]> {
+): Promise<Array<V | SourceError>> {
   const distinct = [...new Set(keys)].filter(accept);
   const found = new Map<string, V>();
-  await chunked(observer, call, distinct, maxBatch, fetchInto.bind(null, fetch, found) as (chunk: string[]) => Promise<never[]>);
-  const answers: V[] = [];
-  for (const k of keys) answers.push(found.has(k) ? (found.get(k) as V) : missing());
+  const { failed } = await chunked(observer, call, distinct, maxBatch, fetchInto.bind(null, fetch, found) as (chunk: string[]) => Promise<never[]>);
+  const answers: Array<V | SourceError> = [];
+  for (const k of keys) answers.push(failed.get(k) ?? (found.has(k) ? (found.get(k) as V) : missing()));
   return answers;
+}
+
+/**
+ * `batchByKey`'s answers for a caller that needs every key or none: the first failed chunk's
+ * error is thrown. Only for answers whose values are never errors themselves (`scanRecords`).
+ */
+export function everyKey<V>(answers: ReadonlyArray<V | SourceError>): V[] {
+  for (const a of answers) if (a instanceof SourceError) throw a;
+  return answers as V[];
 }
 
 /** One chunk's answers into `found` (module-level and bound for its optimized code, see readAsSourceError). */

@@ -49,6 +49,12 @@ export type Instant = string;
 
 /** One answer slot: the value, or the coded error for that key alone. */
 export type Slot<T> = T | SourceError;
+/**
+ * One key's answer of a batch read that answers lists (orders, tickets, events): the key's items,
+ * each a value or a malformed row's error, or the coded error of the call that carried the key
+ * (its chunk failed; the keys of the chunks that answered keep their lists).
+ */
+export type ListSlot<T> = Slot<Slot<T>[]>;
 
 // ---------- timeline events ----------
 

@@ -1,4 +1,5 @@
 import { isSourceError, type SourceError } from '../../src/errors';
+import type { ListSlot, Slot } from '../../src/vocabulary';
 
 /** The SourceError a connector's call fails with; anything else, or no failure at all, fails the test. */
 export async function failure(p: Promise<unknown>): Promise<SourceError> {
@@ -9,4 +10,15 @@ export async function failure(p: Promise<unknown>): Promise<SourceError> {
     throw e;
   }
   throw new Error('expected the call to fail');
+}
+
+/**
+ * Each key's list of a batch read every call of which answered: a key answered with its call's
+ * error (its chunk failed) fails the test.
+ */
+export function lists<T>(answers: ReadonlyArray<ListSlot<T>>): Array<Slot<T>[]> {
+  return answers.map((a, i) => {
+    if (a instanceof Error) throw new Error(`key ${i} answered its call's error: ${a.message}`);
+    return a;
+  });
 }

@@ -11,6 +11,7 @@ import { CallRecorder } from '../../src/sources/observe';
 import type { CrmConnector, CrmContact } from '../../src/sources/crm/types';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
+import { lists } from '../helpers/source-failure';
 
 function contactRow(id: string, over: Partial<CrmContactRow> = {}): CrmContactRow {
   return {
@@ -182,7 +183,7 @@ describe('CRM connector: contactsByIds', () => {
 
 describe('CRM connector: tierChangesByContactIds', () => {
   it('answers each contact its changes oldest first, [] for unknown, a bad row in its list position', async () => {
-    const [first, second, unknown] = await crm.tierChangesByContactIds(['C0000001', 'C0000002', 'C0000404']);
+    const [first, second, unknown] = lists(await crm.tierChangesByContactIds(['C0000001', 'C0000002', 'C0000404']));
     expect(first.map(ok)).toEqual([
       { contactId: 'C0000001', fromTier: null, toTier: 'bronze', changedAt: '2023-06-01T00:30:00.000Z' },
       { contactId: 'C0000001', fromTier: 'bronze', toTier: 'silver', changedAt: '2023-12-24T15:59:59.000Z' },

@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createMarketplaceTables } from '../../demo/systems/marketplace/schema';
 import { startMarketplaceServer, type MarketplaceServer } from '../../demo/systems/marketplace/server';
 import { kind, type MarketplaceConnector, type MarketplaceBuyer } from '../../src/sources/marketplace';
-import { failure } from '../helpers/source-failure';
+import { failure, lists } from '../helpers/source-failure';
 import { rawRequest, UNPARSABLE_TARGETS } from '../helpers/raw-http';
 import { CallRecorder } from '../../src/sources/observe';
 import { normalizePhone } from '../../src/canonical';
@@ -251,7 +251,7 @@ describe('Marketplace source: buyers', () => {
 
 describe('Marketplace source: orders', () => {
   it('reads trades as canonical orders: exact money, UTC instants, mapped statuses, the instance as source', async () => {
-    const [orders] = await tmall.ordersByBuyerIds([B1], {});
+    const [orders] = lists(await tmall.ordersByBuyerIds([B1], {}));
     expect(orders.map((o) => ok(o).id)).toEqual(['300000000000004', '300000000000003', '300000000000002', '300000000000001']);
     expect(orders.map((o) => ok(o).status)).toEqual(['completed', 'cancelled', 'refunded', 'completed']);
     expect(ok(orders[3])).toEqual({
@@ -268,24 +268,24 @@ describe('Marketplace source: orders', () => {
   });
 
   it('pages through a buyer with more than 100 trades, one call per page, and applies since and limit', async () => {
-    const [all] = await tmall.ordersByBuyerIds([B2], {});
+    const [all] = lists(await tmall.ordersByBuyerIds([B2], {}));
     expect(all).toHaveLength(120);
     expect(recorder.of('shop_tmall', 'ordersByBuyerIds')).toHaveLength(2);
     recorder.reset();
-    const [recent] = await tmall.ordersByBuyerIds([B2], { since: iso(T0 + 100 * H), limit: 5 });
+    const [recent] = lists(await tmall.ordersByBuyerIds([B2], { since: iso(T0 + 100 * H), limit: 5 }));
     expect(recent.map((o) => ok(o).placedAt)).toEqual([119, 118, 117, 116, 115].map((i) => iso(T0 + i * H)));
     expect(recorder.of('shop_tmall', 'ordersByBuyerIds')).toHaveLength(1);
   });
 
   it('answers lines and successful refunds by order id, one call per chunk', async () => {
-    const [l1, lNone] = await tmall.linesByOrderIds(['300000000000001', '399999999999999']);
+    const [l1, lNone] = lists(await tmall.linesByOrderIds(['300000000000001', '399999999999999']));
     expect(recorder.of('shop_tmall', 'linesByOrderIds')).toHaveLength(1);
     expect(l1).toEqual([
       { id: '4000000000000011', orderId: '300000000000001', sku: 'SKU', name: 'T恤', category: 'apparel', quantity: 2, unitPrice: { amount: '45.00', currency: 'CNY' } },
       { id: '4000000000000012', orderId: '300000000000001', sku: 'SKU', name: '三体', category: 'books', quantity: 1, unitPrice: { amount: '72.00', currency: 'CNY' } },
     ]);
     expect(lNone).toEqual([]);
-    const [r4, r1] = await tmall.refundsByOrderIds(['300000000000004', '300000000000001']);
+    const [r4, r1] = lists(await tmall.refundsByOrderIds(['300000000000004', '300000000000001']));
     expect(recorder.of('shop_tmall', 'refundsByOrderIds')).toHaveLength(1);
     expect(r4).toEqual([{ id: '5000000000000041', orderId: '300000000000004', amount: { amount: '50.02', currency: 'CNY' }, reason: null, refundedAt: iso(T0 + 20 * D) }]);
     expect(r1).toEqual([]);
@@ -293,7 +293,7 @@ describe('Marketplace source: orders', () => {
 
   it('writes a shop in yen with the yen’s digits, and refuses an amount with fractions of a yen rather than rounding it', async () => {
     const yen = connect('shop_jp', { currency: 'JPY' });
-    const [orders] = await yen.ordersByBuyerIds([B1], {});
+    const [orders] = lists(await yen.ordersByBuyerIds([B1], {}));
     // 162.00 is ¥162; 99.90 and 200.05 are no amounts in yen: those trades are row errors in their slots.
     expect(orders.filter((o) => !(o instanceof Error)).map((o) => [ok(o).id, ok(o).total])).toEqual([
       ['300000000000003', { amount: '50', currency: 'JPY' }],
@@ -303,9 +303,9 @@ describe('Marketplace source: orders', () => {
       expect.stringContaining('payment is not an amount in the shop currency'),
       expect.stringContaining('payment is not an amount in the shop currency'),
     ]);
-    const [[line]] = await yen.linesByOrderIds(['300000000000001']);
+    const [[line]] = lists(await yen.linesByOrderIds(['300000000000001']));
     expect(ok(line).unitPrice).toEqual({ amount: '45', currency: 'JPY' });
-    const [[refund]] = await yen.refundsByOrderIds(['300000000000004']);
+    const [[refund]] = lists(await yen.refundsByOrderIds(['300000000000004']));
     expect(refund instanceof Error && [refund.message.includes('refund_fee is not an amount'), (refund as { code?: string }).code]).toEqual([true, 'SOURCE_BAD_RESPONSE']);
   });
 });
@@ -353,7 +353,7 @@ describe('Marketplace source: computed aggregates', () => {
   });
 
   it('counts purchases per category over counted trades, most orders first', async () => {
-    const [stats] = await tmall.categoryStatsByBuyerIds([B1]);
+    const [stats] = lists(await tmall.categoryStatsByBuyerIds([B1]));
     expect(stats).toEqual([
       { category: 'apparel', orders: 1, quantity: 2 },
       { category: 'beauty', orders: 1, quantity: 1 },
@@ -378,7 +378,7 @@ describe('Marketplace source: computed aggregates', () => {
 describe('Marketplace source: events', () => {
   it('pages a buyer timeline with no skip and no repeat across pages', async () => {
     const q = { after: null, since: null, kinds: null, limit: 1000 };
-    const [all] = await tmall.eventsByBuyerIds([B1], q);
+    const [all] = lists(await tmall.eventsByBuyerIds([B1], q));
     const events = all.map((e) => ok(e) as SourceEvent);
     // 4 placed, 3 paid, 2 successful refunds (the refused one is not an event).
     expect(events.map((e) => e.kind).sort()).toEqual([
@@ -402,14 +402,14 @@ describe('Marketplace source: events', () => {
     const paged: SourceEvent[] = [];
     let after = null;
     for (let guard = 0; guard < 20; guard++) {
-      const [page] = await tmall.eventsByBuyerIds([B1], { ...q, after, limit: 2 });
+      const [page] = lists(await tmall.eventsByBuyerIds([B1], { ...q, after, limit: 2 }));
       if (page.length === 0) break;
       paged.push(...page.map((e) => ok(e) as SourceEvent));
       const last = paged[paged.length - 1];
       after = { at: last.at, kind: last.kind, id: last.id };
     }
     expect(paged).toEqual(events);
-    const [onlyRefunds] = await tmall.eventsByBuyerIds([B1], { ...q, kinds: ['order_refunded'], since: iso(T0 + 10 * D) });
+    const [onlyRefunds] = lists(await tmall.eventsByBuyerIds([B1], { ...q, kinds: ['order_refunded'], since: iso(T0 + 10 * D) }));
     expect(onlyRefunds.map((e) => ok(e).id)).toEqual(['5000000000000041']);
   });
 });
@@ -604,7 +604,7 @@ describe('Marketplace source: errors', () => {
 describe('Marketplace source: two instances of the kind', () => {
   it('serves shop_jd beside shop_tmall against the same API, each with its own source name and channel', async () => {
     const jd = connect('shop_jd', { channel: 'jd', maxBatch: 1 });
-    const [[[tm]], [[jo]]] = await Promise.all([tmall.ordersByBuyerIds([B5], {}), jd.ordersByBuyerIds([B5], {})]);
+    const [[[tm]], [[jo]]] = (await Promise.all([tmall.ordersByBuyerIds([B5], {}), jd.ordersByBuyerIds([B5], {})])).map(lists);
     expect(ok(tm)).toMatchObject({ source: 'shop_tmall', channel: 'tmall', id: '300000000000005', status: 'paid' });
     expect(ok(jo)).toMatchObject({ source: 'shop_jd', channel: 'jd', id: '300000000000005', status: 'paid' });
     const [rec] = await jd.scanRecords([B1]);
@@ -618,7 +618,7 @@ describe('Marketplace source: two instances of the kind', () => {
 describe('Marketplace source: capabilities and resolvers', () => {
   it('maps record ids to buyers for commerce, profile and events', async () => {
     const caps = kind.capabilities(tmall);
-    const [orders] = await caps.commerce!.ordersByRecordIds([B5], {});
+    const [orders] = lists(await caps.commerce!.ordersByRecordIds([B5], {}));
     expect(ok(orders[0]).source).toBe('shop_tmall');
     const [b1] = await caps.profile!.records([B1]);
     expect(caps.profile!.view(ok(b1))).toMatchObject({ recordId: B1, values: { phone: '+8613800138000', registeredAt: iso(T0 + 5 * D), registrationChannel: 'tmall' } });

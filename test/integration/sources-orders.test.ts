@@ -11,6 +11,7 @@ import type { Order, OrderSummary } from '../../src/capabilities';
 import type { ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
+import { lists } from '../helpers/source-failure';
 
 const ms = (iso: string) => Date.parse(iso);
 
@@ -167,7 +168,7 @@ describe('Orders connector: accountsByIds', () => {
 
 describe('Orders connector: ordersByRecordIds', () => {
   it('answers each account its orders newest first, [] for unknown, money and times canonical', async () => {
-    const [one, none, seven] = await shop.ordersByRecordIds(['1', '404', '7'], {});
+    const [one, none, seven] = lists(await shop.ordersByRecordIds(['1', '404', '7'], {}));
     expect(one.map(ok).map((o) => o.id)).toEqual(['103', '102', '101']);
     expect(ok(one[2])).toEqual<Order>({
       source: 'orders',
@@ -185,7 +186,7 @@ describe('Orders connector: ordersByRecordIds', () => {
   });
 
   it('answers malformed orders as SourceErrors in their list positions; the others answer', async () => {
-    const [three] = await shop.ordersByRecordIds(['3'], {});
+    const [three] = lists(await shop.ordersByRecordIds(['3'], {}));
     // Newest first: 302 (currency XX), 301 (good), 303 (placed_at 0).
     expect(three).toHaveLength(3);
     expect(isSourceError(three[0]) && three[0].code).toBe('SOURCE_BAD_RESPONSE');
@@ -196,7 +197,7 @@ describe('Orders connector: ordersByRecordIds', () => {
   itOn('sqlite')('answers a non-integer total as a malformed order (SQLite keeps the fraction)', async () => {
     await t.db('orders').insert(order(801, 8, '2024-01-01T00:00:00Z', { total_cents: 12.5 }));
     try {
-      const [eight] = await shop.ordersByRecordIds(['8'], {});
+      const [eight] = lists(await shop.ordersByRecordIds(['8'], {}));
       expect(eight).toHaveLength(1);
       expect(isSourceError(eight[0])).toBe(true);
     } finally {
@@ -241,7 +242,7 @@ describe('Orders connector: ordersByRecordIds', () => {
     afterEach(() => many.close());
 
     it('applies limit per account and since, for 200 accounts in exactly one call', async () => {
-      const answers = await many.ordersByRecordIds(ids, { since: '2024-02-15T00:00:00Z', limit: 2 });
+      const answers = lists(await many.ordersByRecordIds(ids, { since: '2024-02-15T00:00:00Z', limit: 2 }));
       expect(answers).toHaveLength(200);
       for (const [i, list] of answers.entries()) {
         const a = Number(ids[i]);
@@ -252,7 +253,7 @@ describe('Orders connector: ordersByRecordIds', () => {
     });
 
     it('includes an order placed exactly at since, and a limit larger than the history returns it all', async () => {
-      const [first] = await many.ordersByRecordIds([ids[0]], { since: '2024-02-15T00:00:00.000Z', limit: 10 });
+      const [first] = lists(await many.ordersByRecordIds([ids[0]], { since: '2024-02-15T00:00:00.000Z', limit: 10 }));
       expect(first.map(ok).map((o) => o.placedAt)).toEqual(['2024-04-15T00:00:00.000Z', '2024-03-15T00:00:00.000Z', '2024-02-15T00:00:00.000Z']);
     });
 
@@ -267,7 +268,7 @@ describe('Orders connector: ordersByRecordIds', () => {
 
 describe('Orders connector: lines and refunds', () => {
   it('answers lines per order in line order, priced in their order currency', async () => {
-    const [lines101, none, lines602] = await shop.linesByOrderIds(['101', '404', '602']);
+    const [lines101, none, lines602] = lists(await shop.linesByOrderIds(['101', '404', '602']));
     expect(lines101.map(ok)).toEqual([
       { id: '1', orderId: '101', sku: 'SKU-A', name: 'Tea', category: 'food', quantity: 2, unitPrice: { amount: '40.00', currency: 'CNY' } },
       { id: '2', orderId: '101', sku: 'SKU-B', name: '保温杯', category: 'home', quantity: 1, unitPrice: { amount: '43.45', currency: 'CNY' } },
@@ -277,13 +278,13 @@ describe('Orders connector: lines and refunds', () => {
   });
 
   it('answers a line whose order is missing (no currency) as a malformed line', async () => {
-    const [orphan] = await shop.linesByOrderIds(['999']);
+    const [orphan] = lists(await shop.linesByOrderIds(['999']));
     expect(orphan).toHaveLength(1);
     expect(isSourceError(orphan[0])).toBe(true);
   });
 
   it('answers refunds per order, oldest first', async () => {
-    const [r101, r103, none] = await shop.refundsByOrderIds(['101', '103', '404']);
+    const [r101, r103, none] = lists(await shop.refundsByOrderIds(['101', '103', '404']));
     expect(r101.map(ok)).toEqual([
       { id: '2', orderId: '101', amount: { amount: '3.45', currency: 'CNY' }, reason: null, refundedAt: '2024-01-11T00:00:00.000Z' },
       { id: '1', orderId: '101', amount: { amount: '10.00', currency: 'CNY' }, reason: 'damaged', refundedAt: '2024-01-12T00:00:00.000Z' },
@@ -345,13 +346,13 @@ describe('Orders connector: currencies without two decimals', () => {
       ]);
     await t.db('refunds').insert({ refund_id: 901, order_id: 901, amount_cents: 300, reason: null, refunded_at: ms('2024-06-03T00:00:00Z') });
     try {
-      const [nine, ten] = await shop.ordersByRecordIds(['9', '10'], {});
+      const [nine, ten] = lists(await shop.ordersByRecordIds(['9', '10'], {}));
       expect(nine.map((o) => ok(o).total)).toEqual([
         { amount: '800', currency: 'JPY' },
         { amount: '1500', currency: 'JPY' },
       ]);
       expect(ten.map((o) => ok(o).total)).toEqual([{ amount: '12.345', currency: 'KWD' }]);
-      const [refunds] = await shop.refundsByOrderIds(['901']);
+      const [refunds] = lists(await shop.refundsByOrderIds(['901']));
       expect(refunds.map((r) => ok(r).amount)).toEqual([{ amount: '300', currency: 'JPY' }]);
       const [s9, s10] = await shop.orderSummariesByRecordIds(['9', '10']);
       expect(ok(s9)).toMatchObject({ orderCount: 2, totalSpent: { amount: '2000', currency: 'JPY' }, refundedAmount: { amount: '300', currency: 'JPY' } });
@@ -365,7 +366,7 @@ describe('Orders connector: currencies without two decimals', () => {
   it('reads a currency code stored in lower case (as Stripe stores it) as its ISO 4217 code', async () => {
     await t.db('orders').insert(order(1101, 11, '2024-06-01T00:00:00Z', { total_cents: 1999, currency: 'usd' }));
     try {
-      const [eleven] = await shop.ordersByRecordIds(['11'], {});
+      const [eleven] = lists(await shop.ordersByRecordIds(['11'], {}));
       expect(eleven.map((o) => ok(o).total)).toEqual([{ amount: '19.99', currency: 'USD' }]);
     } finally {
       await t.db('orders').where({ order_id: 1101 }).del();

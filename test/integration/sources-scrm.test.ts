@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createScrmTables } from '../../demo/schema';
 import { startScrmServer, type ScrmServer } from '../../demo/scrm-server';
 import { isSourceError } from '../../src/errors';
-import { failure } from '../helpers/source-failure';
+import { failure, lists } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import { createWechatConnector, type WechatConnectorConfig } from '../../src/sources/wechat/connector';
 import type { Coupon, GroupMembership, ScrmFollower } from '../../src/sources/wechat/types';
@@ -180,7 +180,7 @@ describe('SCRM connector: followersByOpenids', () => {
 
 describe('SCRM connector: coupons and groups', () => {
   it('answers coupons per openid in key order, yuan strings as CNY money, a malformed coupon in its list position', async () => {
-    const [forB, forNobody, forA] = await connect().couponsByOpenids(['oB2', 'nobody', 'oA1']);
+    const [forB, forNobody, forA] = lists(await connect().couponsByOpenids(['oB2', 'nobody', 'oA1']));
     expect(forNobody).toEqual([]);
     expect(forA).toEqual([
       {
@@ -210,7 +210,7 @@ describe('SCRM connector: coupons and groups', () => {
   });
 
   it('answers group memberships per openid', async () => {
-    const [forB, forA, forNobody] = await connect().groupsByOpenids(['oB2', 'oA1', 'nobody']);
+    const [forB, forA, forNobody] = lists(await connect().groupsByOpenids(['oB2', 'oA1', 'nobody']));
     expect((forB as GroupMembership[]).map((m) => m.chatId)).toEqual(['chat1', 'chat2']);
     expect(forA).toEqual([{ openid: 'oA1', chatId: 'chat1', chatName: 'VIP 群', joinedAt: '2023-11-14T22:30:00.000Z' }]);
     expect(forNobody).toEqual([]);
@@ -221,8 +221,8 @@ describe('SCRM connector: access token', () => {
   it('caches the token across calls', async () => {
     const scrm = connect();
     await scrm.followersByOpenids(['oA1']);
-    await scrm.couponsByOpenids(['oA1']);
-    await scrm.groupsByOpenids(['oA1']);
+    lists(await scrm.couponsByOpenids(['oA1']));
+    lists(await scrm.groupsByOpenids(['oA1']));
     expect(recorder.of('scrm', 'token')).toHaveLength(1);
     expect(server.requestCount(TOKEN)).toBe(1);
   });

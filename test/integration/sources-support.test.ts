@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createSupportTables } from '../../demo/schema';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
 import { isSourceError, type SourceError } from '../../src/errors';
-import { failure } from '../helpers/source-failure';
+import { failure, lists } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import { createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src/sources/helpdesk/connector';
 import type { SupportRequester } from '../../src/sources/helpdesk/types';
@@ -212,7 +212,7 @@ describe('Support kind: phones read where OneID reads them', () => {
 
 describe('Support connector: ticketsByRecordIds', () => {
   it('groups by requester (by key, never position), newest first, unknown requesters []', async () => {
-    const [forTwo, forOne, forNobody] = await connect().ticketsByRecordIds(['2', '1', '999']);
+    const [forTwo, forOne, forNobody] = lists(await connect().ticketsByRecordIds(['2', '1', '999']));
     expect(forNobody).toEqual([]);
     expect(forOne).toEqual([
       {
@@ -255,7 +255,7 @@ describe('Support connector: ticketsByRecordIds, cursor pagination', () => {
   });
 
   it('follows meta.has_more / after_cursor to the last page, in one observed call per chunk', async () => {
-    const [many, one] = await connect().ticketsByRecordIds([String(MANY), '1']);
+    const [many, one] = lists(await connect().ticketsByRecordIds([String(MANY), '1']));
     expect(many).toHaveLength(230);
     expect(new Set(many.map((t) => (t as Ticket).id)).size).toBe(230);
     expect((many[0] as Ticket).id).toBe('1229');

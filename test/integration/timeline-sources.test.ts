@@ -43,7 +43,7 @@ const loadersOf = (idmap: IdMapReader, c: Connectors) =>
       { name: 'scrm', kind: 'wechat', connector: c.scrm },
     ]),
   });
-import { type EventKind, type EventPosition, type EventQuery, type SourceEvent, type SourceName, type Slot } from '../../src/vocabulary';
+import { type EventKind, type EventPosition, type EventQuery, type SourceEvent, type SourceName, type ListSlot } from '../../src/vocabulary';
 import { decodeCursor, encodeCursor } from '../../src/timeline/cursor';
 import { compareEvents, isAfter, kindsWanted } from '../../src/vocabulary/event-order';
 import { timelinePage } from '../../src/timeline/page';
@@ -194,7 +194,7 @@ afterAll(async () => {
   await Promise.all(dbs.map((d) => d.drop()));
 });
 
-function eventsOf(source: SourceName, keys: string[], q: EventQuery): Promise<Array<Slot<SourceEvent>[]>> {
+function eventsOf(source: SourceName, keys: string[], q: EventQuery): Promise<Array<ListSlot<SourceEvent>>> {
   switch (source) {
     case 'crm':
       return connectors.crm.eventsByRecordIds!(keys, q);
@@ -208,13 +208,14 @@ function eventsOf(source: SourceName, keys: string[], q: EventQuery): Promise<Ar
   throw new Error(`no such source ${source}`);
 }
 
-function values(lists: Array<Slot<SourceEvent>[]>): SourceEvent[][] {
-  return lists.map((l) =>
-    l.map((e) => {
+function values(lists: Array<ListSlot<SourceEvent>>): SourceEvent[][] {
+  return lists.map((l) => {
+    if (isSourceError(l)) throw l;
+    return l.map((e) => {
       if (isSourceError(e)) throw e;
       return e;
-    }),
-  );
+    });
+  });
 }
 
 const everything = (limit = 1000): EventQuery => ({ after: null, since: null, kinds: null, limit });

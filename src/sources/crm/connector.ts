@@ -13,7 +13,7 @@ import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
 import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
+import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { Knex } from 'knex';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CrmConnector, CrmContact, CrmTierChange } from './types';
@@ -236,8 +236,9 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         pageSize,
       ),
 
-    scanRecords(ids) {
-      return batchByKey(
+    /** Every key or none: a key answered null here is a record the CRM no longer has, never a chunk that failed. */
+    async scanRecords(ids) {
+      const answers = await batchByKey(
         observer,
         { source: SOURCE, operation: 'scanRecords' },
         ids,
@@ -248,6 +249,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         },
         () => null,
       );
+      return everyKey(answers);
     },
 
     health() {

@@ -1,5 +1,5 @@
 /** The CRM kind's records in the canonical vocabulary, and what its connector answers. */
-import type { Connector, EventQuery, Gender, Instant, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
+import type { Connector, EventQuery, Gender, Instant, ListSlot, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
 import type { ProfileField, ProfileValue } from '../../capabilities';
 
 export interface CrmContact {
@@ -31,9 +31,9 @@ export interface CrmTierChange {
 export interface CrmConnector extends Connector {
   /** `account`, here and below: the request's, which every call made for it is booked to (`SourceCall.account`). */
   contactsByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<CrmContact> | null>>;
-  tierChangesByContactIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<CrmTierChange>[]>>;
+  tierChangesByContactIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<CrmTierChange>>>;
   /** Filter pushdown: contact ids whose profile field holds one of the values; null when the field is not searchable in SQL. */
   contactIdsWhere?(field: ProfileField, values: readonly ProfileValue[], account?: SourceAccount): Promise<string[] | null>;
   /** crm_created and tier_changed events, per contact, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
 }

@@ -8,11 +8,11 @@
  * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
  */
-import { badRow, type SourceError } from '../../errors';
+import { badRow } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
-import { chunked, listsOf, type SourceObserver } from '../observe';
+import { chunked, listsOf, noneFailed, type Chunked, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Ticket } from '../../capabilities';
 import type { HelpdeskConnector, SupportRequester } from './types';
@@ -220,25 +220,46 @@ async function getTicketPages(SOURCE: SourceName, transport: HttpTransport, chun
   }
 }
 
-/** Each id's requester, null for one the helpdesk does not have. */
-function requestersOf(SOURCE: SourceName, region: CountryCode, ids: readonly string[], users: Map<string, JsonObject>): Array<Slot<SupportRequester> | null> {
+/** Each id's requester, null for one the helpdesk does not have, its chunk's error for one whose chunk failed. */
+function requestersOf(SOURCE: SourceName, region: CountryCode, ids: readonly string[], users: UsersById): Array<Slot<SupportRequester> | null> {
   const answers: Array<Slot<SupportRequester> | null> = [];
   for (const id of ids) {
-    const u = users.get(id);
-    answers.push(u ? toRequester(SOURCE, region, u, id) : null);
+    const u = users.byId.get(id);
+    answers.push(users.failed.get(id) ?? (u ? toRequester(SOURCE, region, u, id) : null));
   }
   return answers;
 }
+
+/** show_many's users by id, and the ids whose chunk failed. */
+interface UsersById {
+  byId: Map<string, JsonObject>;
+  failed: Chunked<string, unknown>['failed'];
+}
+
+/** Rows placed under the key `keyOf` reads from each (never by position); a row without one belongs to no key. */
+function groupByKey<T>(rows: readonly JsonObject[], keyOf: (row: JsonObject) => string | null, convert: (row: JsonObject, key: string) => Slot<T>): Map<string, Slot<T>[]> {
+  const by = new Map<string, Slot<T>[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    if (!key) continue;
+    let list = by.get(key);
+    if (!list) by.set(key, (list = []));
+    list.push(convert(row, key));
+  }
+  return by;
+}
+
+const requesterOf = (row: JsonObject) => wireId(row.requester_id);
 
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const region = config.defaultRegion ?? DEFAULT_PHONE_REGION;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE }, { authorization: `Bearer ${config.token}` });
 
-  /** show_many for unique valid ids, chunked; answers a map from id to the raw user. */
-  async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Map<string, JsonObject>> {
+  /** show_many for unique valid ids, chunked; answers the raw users by id, and the ids whose chunk failed. */
+  async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<UsersById> {
     const wanted = [...new Set(ids.filter(isUserId))];
-    const pages = await chunked(
+    const { answers: pages, failed } = await chunked(
       observer,
       { source: SOURCE, operation, account },
       wanted,
@@ -251,7 +272,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       // A user without an id cannot be matched to a key; it answers nowhere.
       if (id) byId.set(id, u);
     }
-    return byId;
+    return { byId, failed };
   }
 
   return {
@@ -265,23 +286,15 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
 
     async ticketsByRecordIds(ids, account) {
       const wanted = [...new Set(ids.filter(isUserId))];
-      const pages = await chunked(
+      const { answers: pages, failed } = await chunked(
         observer,
         { source: SOURCE, operation: 'ticketsByRecordIds', account },
         wanted,
         maxBatch,
         getTicketPages.bind(null, SOURCE, transport) as (chunk: string[]) => Promise<JsonObject[][]>,
       );
-      const byRequester = new Map<string, Array<Ticket | SourceError>>();
-      for (const t of pages.flat()) {
-        // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
-        const requesterId = wireId(t.requester_id);
-        if (!requesterId) continue;
-        let list = byRequester.get(requesterId);
-        if (!list) byRequester.set(requesterId, (list = []));
-        list.push(toTicket(SOURCE, t, requesterId));
-      }
-      return listsOf(ids, byRequester);
+      // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
+      return listsOf(ids, groupByKey<Ticket>(pages.flat(), requesterOf, toTicket.bind(null, SOURCE)), failed);
     },
 
     /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
@@ -291,23 +304,15 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       const wanted = [...new Set(ids.filter(isUserId))];
       if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
       const params = eventsQuery(query, kinds);
-      const pages = await chunked(
+      const { answers: pages, failed } = await chunked(
         observer,
         { source: SOURCE, operation: 'eventsByRecordIds', account },
         wanted,
         maxBatch,
         getPage.bind(null, SOURCE, transport, PATH.events, 'events', params, 'requester_ids') as (chunk: string[]) => Promise<JsonObject[][]>,
       );
-      const byRequester = new Map<string, Array<Slot<SourceEvent>>>();
-      for (const e of pages.flat()) {
-        // Placed by requester_id, never by position; an event without one belongs to no key.
-        const requesterId = wireId(e.requester_id);
-        if (!requesterId) continue;
-        let list = byRequester.get(requesterId);
-        if (!list) byRequester.set(requesterId, (list = []));
-        list.push(toEvent(SOURCE, e, requesterId));
-      }
-      return listsOf(ids, byRequester);
+      // Placed by requester_id, never by position; an event without one belongs to no key.
+      return listsOf(ids, groupByKey<SourceEvent>(pages.flat(), requesterOf, toEvent.bind(null, SOURCE)), failed);
     },
 
     async scan(cursor, pageSize) {
@@ -331,10 +336,12 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       return { records, cursor: next ? CURSOR_PREFIX + next : null, done: body.end_of_stream } satisfies ScanPage;
     },
 
+    /** Every key or none: a key answered null here is a user the helpdesk no longer has, never a chunk that failed. */
     async scanRecords(recordIds) {
       const users = await fetchUsers('scanRecords', recordIds);
+      noneFailed(users.failed);
       return recordIds.map((id) => {
-        const u = users.get(id);
+        const u = users.byId.get(id);
         return u ? toScanned(SOURCE, u) : null;
       });
     },

@@ -36,7 +36,7 @@ import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
 import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
-import type { SourceCall, SourceObserver } from '../observe';
+import { byChunk, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
 import {
   ntileUpperBounds,
   type CategoryStat,
@@ -50,7 +50,7 @@ import {
   type RfmBoundaries,
   type SummaryQuery,
 } from '../../capabilities';
-import type { Connector, EventKind, EventQuery, Instant, Money, ScannedRecord, ScanPage, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
+import type { Connector, EventKind, EventQuery, Instant, ListSlot, Money, ScannedRecord, ScanPage, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import { checkEventQuery, compareEvents, isAfter, kindsWanted, unplaced } from '../../vocabulary/event-order';
 
 export interface MarketplaceOptions {
@@ -99,12 +99,12 @@ export interface MarketplaceConnector extends Connector {
   readonly currency: string;
   /** `account`, here and below: the request's, which every call made for it is booked to (`SourceCall.account`); a whole-base read in flight is booked to the request that started it. */
   buyersByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<MarketplaceBuyer> | null>>;
-  ordersByBuyerIds(ids: readonly string[], query: OrderQuery, account?: SourceAccount): Promise<Array<Slot<Order>[]>>;
+  ordersByBuyerIds(ids: readonly string[], query: OrderQuery, account?: SourceAccount): Promise<Array<ListSlot<Order>>>;
   orderSummariesByBuyerIds(ids: readonly string[], query: SummaryQuery, account?: SourceAccount): Promise<Array<Slot<OrderSummary> | null>>;
-  linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<OrderLine>[]>>;
-  refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Refund>[]>>;
-  categoryStatsByBuyerIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<CategoryStat>[]>>;
-  eventsByBuyerIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<OrderLine>>>;
+  refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Refund>>>;
+  categoryStatsByBuyerIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<CategoryStat>>>;
+  eventsByBuyerIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
   rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
   /** Filter pushdown: per buyer with a selected counted trade, its aggregates (the listings paged with their time parameters). */
   orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]>;
@@ -388,13 +388,18 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     }));
   }
 
-  /** Chunks of unique valid keys, run concurrently; each chunk's rows grouped by `key`. */
-  async function byKeys(keys: readonly string[], valid: (k: string) => boolean, fetch: (chunk: string[]) => Promise<JsonObject[]>, key: (r: JsonObject) => string | null) {
-    const wanted = [...new Set(keys.filter(valid))];
-    const chunks: string[][] = [];
-    for (let i = 0; i < wanted.length; i += maxBatch) chunks.push(wanted.slice(i, i + maxBatch));
-    const rows = (await Promise.all(chunks.map(fetch))).flat();
-    return groupBy(rows, key);
+  /**
+   * Chunks of unique valid keys, run concurrently (each chunk's pages are its observed calls);
+   * the rows grouped by `key`, and the keys whose chunk failed (see `byChunk`).
+   */
+  async function byKeys(
+    keys: readonly string[],
+    valid: (k: string) => boolean,
+    fetch: (chunk: string[]) => Promise<JsonObject[]>,
+    key: (r: JsonObject) => string | null,
+  ): Promise<Rows> {
+    const { answers, failed } = await byChunk([...new Set(keys.filter(valid))], maxBatch, fetch);
+    return { by: groupBy(answers, key), failed };
   }
 
   /** Trades by buyer; `fields` TRADE_FIELDS when the lines are needed, else the lighter SUMMARY_FIELDS. */
@@ -413,14 +418,19 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       (r) => text(r.buyer_open_uid),
     );
 
-  /** Per buyer: its trades read and its successful refunds by tid, one pass over both listings. */
-  async function ledgers(op: Op, ids: readonly string[]) {
+  /** Per buyer: its trades read and its successful refunds by tid, one pass over both listings; a buyer whose chunk of either failed answers that error. */
+  async function ledgers(op: Op, ids: readonly string[]): Promise<Map<string, Ledger | SourceError>> {
     const [trades, refunds] = await Promise.all([tradesOfBuyers(op, ids), refundsOfBuyers(op, ids)]);
-    const out = new Map<string, Ledger>();
+    const out = new Map<string, Ledger | SourceError>();
     for (const id of new Set(ids)) {
-      const ts = trades.get(id);
+      const failed = trades.failed.get(id) ?? refunds.failed.get(id);
+      if (failed) {
+        out.set(id, failed);
+        continue;
+      }
+      const ts = trades.by.get(id);
       if (!ts) continue;
-      const rs = (refunds.get(id) ?? []).map((r) => toRefund(r));
+      const rs = (refunds.by.get(id) ?? []).map((r) => toRefund(r));
       out.set(
         id,
         ledgerOf(
@@ -571,10 +581,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     currency,
 
     async buyersByIds(ids, account) {
-      const by = await members({ operation: 'buyersByIds', account }, ids);
+      const { by, failed } = await members({ operation: 'buyersByIds', account }, ids);
       return ids.map((id) => {
         const m = by.get(id)?.[0];
-        return m ? toBuyer(m, id) : null;
+        return failed.get(id) ?? (m ? toBuyer(m, id) : null);
       });
     },
 
@@ -584,8 +594,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       const limit = limitArgument(query.limit);
       // TOP keeps whole seconds: an order at second s is at or after `since` iff s ≥ ceil(since).
       const extra: Record<string, string> = since == null ? {} : { start_created: topTime(Math.ceil(since / 1000) * 1000) };
-      const by = await tradesOfBuyers({ operation: 'ordersByBuyerIds', account }, ids, extra);
+      const { by, failed } = await tradesOfBuyers({ operation: 'ordersByBuyerIds', account }, ids, extra);
       return ids.map((id) => {
+        const error = failed.get(id);
+        if (error) return error;
         const orders = (by.get(id) ?? []).map((t) => {
           const x = toTrade(t);
           return x instanceof Error ? x : x.order;
@@ -602,19 +614,22 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       const by = await ledgers({ operation: 'orderSummariesByBuyerIds', account }, ids);
       return ids.map((id) => {
         const l = by.get(id);
+        if (l instanceof Error) return l;
         return l ? summaryOf(SOURCE, id, l, currency, windows) : null;
       });
     },
 
     /** By tid, in oid order. A trade that is not found answers []. */
     async linesByOrderIds(ids, account) {
-      const by = await byKeys(
+      const { by, failed } = await byKeys(
         ids,
         isNumericId,
         (chunk) => pages({ operation: 'linesByOrderIds', account }, chunk.length, 'taobao.trades.sold.get', { fields: TRADE_FIELDS, tid: chunk.join(',') }, 'trades', 'trade'),
         (r) => idOf(r, 'tid'),
       );
       return ids.map((id) => {
+        const error = failed.get(id);
+        if (error) return error;
         const t = by.get(id)?.[0];
         if (!t) return [];
         const x = toTrade(t);
@@ -625,7 +640,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 
     /** SUCCESS refunds by tid, oldest first. */
     async refundsByOrderIds(ids, account) {
-      const by = await byKeys(
+      const { by, failed } = await byKeys(
         ids,
         isNumericId,
         (chunk) =>
@@ -640,16 +655,20 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
         (r) => idOf(r, 'tid'),
       );
       return ids.map((id) =>
-        (by.get(id) ?? [])
-          .map(toRefund)
-          .sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
+        failed.has(id)
+          ? (failed.get(id) as SourceError)
+          : (by.get(id) ?? [])
+              .map(toRefund)
+              .sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
       );
     },
 
     /** Counted trades (not cancelled) per category: orders with a line in it, units bought. */
     async categoryStatsByBuyerIds(ids, account) {
-      const by = await tradesOfBuyers({ operation: 'categoryStatsByBuyerIds', account }, ids, {}, TRADE_FIELDS);
+      const { by, failed } = await tradesOfBuyers({ operation: 'categoryStatsByBuyerIds', account }, ids, {}, TRADE_FIELDS);
       return ids.map((id) => {
+        const error = failed.get(id);
+        if (error) return error;
         const stats = new Map<string, { orders: Set<string>; quantity: number }>();
         const bad: SourceError[] = [];
         for (const raw of by.get(id) ?? []) {
@@ -688,12 +707,14 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       const sinceMs = query.since == null ? null : Date.parse(query.since);
       const [trades, refunds] = await Promise.all([
         tradesOfBuyers({ operation: 'eventsByBuyerIds', account }, ids),
-        kinds.includes('order_refunded') ? refundsOfBuyers({ operation: 'eventsByBuyerIds', account }, ids) : Promise.resolve(new Map<string, JsonObject[]>()),
+        kinds.includes('order_refunded') ? refundsOfBuyers({ operation: 'eventsByBuyerIds', account }, ids) : Promise.resolve<Rows>({ by: new Map(), failed: NONE_FAILED }),
       ]);
       return ids.map((id) => {
-        const ts = trades.get(id);
+        const error = trades.failed.get(id) ?? refunds.failed.get(id);
+        if (error) return error;
+        const ts = trades.by.get(id);
         if (!ts) return [];
-        const l = ledgerOf(ts.map(toTrade), (refunds.get(id) ?? []).map(toRefund));
+        const l = ledgerOf(ts.map(toTrade), (refunds.by.get(id) ?? []).map(toRefund));
         const all = eventsOf(id, l, kinds);
         // Trades and refunds that cannot be read have no place in the order: after the events, outside the limit.
         const bad = all.filter((e): e is SourceError => e instanceof Error).map(unplaced);
@@ -799,10 +820,12 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       return { records, cursor: encodeCursor(next), done: !more } satisfies ScanPage;
     },
 
+    /** Every key or none: a key answered null here is a buyer the shop no longer has, never a chunk that failed. */
     async scanRecords(recordIds) {
       // Asked by a change notification: the whole base kept for pushdown may be out of date.
       base = null;
-      const by = await members({ operation: 'scanRecords' }, recordIds);
+      const { by, failed } = await members({ operation: 'scanRecords' }, recordIds);
+      noneFailed(failed);
       return recordIds.map((id) => {
         const m = by.get(id)?.[0];
         return m ? toScanned(m) : null;
@@ -818,6 +841,12 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 }
 
 // ---------- pure helpers ----------
+
+/** Rows of a chunked read by key, and the keys whose chunk failed. */
+interface Rows {
+  by: Map<string, JsonObject[]>;
+  failed: ReadonlyMap<string, SourceError>;
+}
 
 /** One counted trade of the whole base, compact: what pushdown and RFM aggregate. */
 interface BaseTrade {

@@ -21,7 +21,7 @@ import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
 import { DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
+import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
@@ -164,7 +164,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     account: SourceAccount | undefined,
     fetch: (chunk: number[]) => Promise<Map<string, V>>,
     missing: () => V,
-  ): Promise<V[]> {
+  ): Promise<Array<V | SourceError>> {
     return batchByKey(
       observer,
       { source: SOURCE, operation, account },
@@ -358,8 +358,9 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         pageSize,
       ),
 
-    scanRecords(ids) {
-      return byNumericKey(
+    /** Every key or none: a key answered null here is an account the shop no longer has, never a chunk that failed. */
+    async scanRecords(ids) {
+      const answers = await byNumericKey(
         'scanRecords',
         ids,
         undefined,
@@ -369,6 +370,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         },
         () => null,
       );
+      return everyKey(answers);
     },
 
     health() {

@@ -1,6 +1,6 @@
 /** The shop kind's own records (accounts) and what its connector answers: the commerce capability and events. */
 import type { CommerceCapability } from '../../capabilities';
-import type { Connector, EventQuery, Instant, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
+import type { Connector, EventQuery, Instant, ListSlot, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
 
 export interface ShopAccount {
   id: string;
@@ -18,5 +18,5 @@ export interface ShopConnector extends Connector, CommerceCapability {
   /** Filter pushdown: ids of the accounts registered through one of the channels (one statement). */
   accountIdsByChannels?(channels: readonly string[], account?: SourceAccount): Promise<string[]>;
   /** account_registered, order_placed, order_paid and order_refunded events, per account, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
 }

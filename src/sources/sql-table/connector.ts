@@ -20,7 +20,7 @@ import { badRow } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION, normalizePhone, phoneRegionOf } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, checkMaxBatch, createSqlSource, keysetScan, type SqlSource, type SqlSourceOptions } from '../sql';
+import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, type SqlSource, type SqlSourceOptions } from '../sql';
 import { convert, mysqlColumnClass, sqliteColumnClass, type ColumnClass, type ColumnMapping, type RowFilter, type SqlTableOptions } from './mapping';
 
 /** What one row says, in the canonical vocabulary: the profile capability's record. */
@@ -246,8 +246,9 @@ export function createSqlTableConnector(
       ) as Promise<ScanPage>;
     },
 
-    scanRecords(ids) {
-      return batchByKey<ScannedRecord | null>(
+    /** Every key or none: a key answered null here is a row the table no longer has, never a chunk that failed. */
+    async scanRecords(ids) {
+      const answers = await batchByKey<ScannedRecord | null>(
         observer,
         { source, operation: 'scanRecords' },
         ids,
@@ -255,6 +256,7 @@ export function createSqlTableConnector(
         (chunk) => select('scanRecords', scanColumns, chunk, toScanned),
         () => null,
       );
+      return everyKey(answers);
     },
 
     describeTable() {

@@ -10,10 +10,10 @@
  * /cgi-bin/token (itself a source call, operation `token`) and cached until shortly before it
  * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
  */
-import { badRow } from '../../errors';
+import { badRow, type SourceError } from '../../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
-import { chunked, listsOf, type SourceCall, type SourceObserver } from '../observe';
+import { chunked, listsOf, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
@@ -226,12 +226,17 @@ function openidsBody(chunk: string[]): unknown {
   return { openids: chunk };
 }
 
-/** Each openid's follower, null for one the SCRM does not have. */
-function followersOf(SOURCE: SourceName, openids: readonly string[], byOpenid: Map<string, JsonObject>): Array<Slot<ScrmFollower> | null> {
+/** Each openid's follower, null for one the SCRM does not have, its chunk's error for one whose chunk failed. */
+function followersOf(
+  SOURCE: SourceName,
+  openids: readonly string[],
+  byOpenid: Map<string, JsonObject>,
+  failed: ReadonlyMap<string, SourceError>,
+): Array<Slot<ScrmFollower> | null> {
   const answers: Array<Slot<ScrmFollower> | null> = [];
   for (const openid of openids) {
     const u = byOpenid.get(openid);
-    answers.push(u ? toFollower(SOURCE, u, openid) : null);
+    answers.push(failed.get(openid) ?? (u ? toFollower(SOURCE, u, openid) : null));
   }
   return answers;
 }
@@ -279,26 +284,30 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     return answer;
   }
 
-  /** One batch POST per chunk of unique valid openids; answers the rows under `key`, all chunks together. */
+  /**
+   * One batch POST per chunk of unique valid openids; answers the rows under `key`, all chunks
+   * together, and the openids whose chunk failed (see `chunked`). A token that cannot be had fails
+   * every openid: no chunk could be sent.
+   */
   async function batch(
     { operation, account }: Pick<SourceCall, 'operation' | 'account'>,
     path: string,
     key: string,
     openids: readonly string[],
     body: (chunk: string[]) => unknown,
-  ) {
+  ): Promise<{ rows: JsonObject[]; failed: ReadonlyMap<string, SourceError> }> {
     const wanted = [...new Set(openids.filter(isOpenid))];
-    if (wanted.length === 0) return [];
+    if (wanted.length === 0) return { rows: [], failed: NONE_FAILED };
     // Fetched before the chunks go out, so concurrent chunks share one token request.
     await accessToken(account);
-    const pages = await chunked(
+    const { answers, failed } = await chunked(
       observer,
       { source: SOURCE, operation, account },
       wanted,
       maxBatch,
       postPage.bind(null, SOURCE, api, path, key, body, account) as (chunk: string[]) => Promise<JsonObject[][]>,
     );
-    return pages.flat();
+    return { rows: answers.flat(), failed };
   }
 
   return {
@@ -306,20 +315,20 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     maxBatch,
 
     async followersByOpenids(openids, account) {
-      const rows = await batch({ operation: 'followersByOpenids', account }, PATH.followers, 'user_info_list', openids, followersBody);
+      const { rows, failed } = await batch({ operation: 'followersByOpenids', account }, PATH.followers, 'user_info_list', openids, followersBody);
       const byOpenid = new Map<string, JsonObject>();
       for (const u of rows) if (typeof u.openid === 'string') byOpenid.set(u.openid, u);
-      return followersOf(SOURCE, openids, byOpenid);
+      return followersOf(SOURCE, openids, byOpenid, failed);
     },
 
     async couponsByOpenids(openids, account) {
-      const by = groupByOpenid(SOURCE, await batch({ operation: 'couponsByOpenids', account }, PATH.coupons, 'coupons', openids, openidsBody), toCoupon);
-      return listsOf(openids, by);
+      const { rows, failed } = await batch({ operation: 'couponsByOpenids', account }, PATH.coupons, 'coupons', openids, openidsBody);
+      return listsOf(openids, groupByOpenid(SOURCE, rows, toCoupon), failed);
     },
 
     async groupsByOpenids(openids, account) {
-      const by = groupByOpenid(SOURCE, await batch({ operation: 'groupsByOpenids', account }, PATH.groups, 'memberships', openids, openidsBody), toMembership);
-      return listsOf(openids, by);
+      const { rows, failed } = await batch({ operation: 'groupsByOpenids', account }, PATH.groups, 'memberships', openids, openidsBody);
+      return listsOf(openids, groupByOpenid(SOURCE, rows, toMembership), failed);
     },
 
     /** One POST per chunk of openids; the SCRM cuts each openid's list to `limit` after the position. */
@@ -328,12 +337,8 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
       const kinds = kindsWanted(WECHAT_EVENTS, query.kinds);
       if (kinds.length === 0) return openids.map(() => []);
       const body = eventsBody(query, kinds);
-      const by = groupByOpenid(
-        SOURCE,
-        await batch({ operation: 'eventsByRecordIds', account }, PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body })),
-        toEvent,
-      );
-      return listsOf(openids, by);
+      const { rows, failed } = await batch({ operation: 'eventsByRecordIds', account }, PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body }));
+      return listsOf(openids, groupByOpenid(SOURCE, rows, toEvent), failed);
     },
 
     async scan(cursor, pageSize) {
@@ -358,8 +363,10 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
       return { records, cursor: resumeAt ? CURSOR_PREFIX + resumeAt : null, done: !body.has_more } satisfies ScanPage;
     },
 
+    /** Every key or none: a key answered null here is an openid the SCRM no longer has, never a chunk that failed. */
     async scanRecords(recordIds) {
-      const rows = await batch({ operation: 'scanRecords' }, PATH.profiles, 'items', recordIds, openidsBody);
+      const { rows, failed } = await batch({ operation: 'scanRecords' }, PATH.profiles, 'items', recordIds, openidsBody);
+      noneFailed(failed);
       const byOpenid = new Map<string, JsonObject>();
       for (const item of rows) if (typeof item.openid === 'string') byOpenid.set(item.openid, item);
       return recordIds.map((openid) => {

@@ -11,7 +11,7 @@ import { defineSourceKind } from '../kind';
 import { httpSourceOptions } from '../options';
 import { WECHAT_EVENTS, createWechatConnector } from './connector';
 import { wechatResolvers } from './resolvers';
-import type { Slot } from '../../vocabulary';
+import type { ListSlot, Slot } from '../../vocabulary';
 import type { Coupon, ScrmFollower, WechatConnector } from './types';
 
 const options = z.object({ ...httpSourceOptions(100), appId: z.string().min(1), appSecret: z.string().min(1) }).strict();
@@ -20,11 +20,13 @@ const options = z.object({ ...httpSourceOptions(100), appId: z.string().min(1), 
 const known = (g: string) => (g === 'UNKNOWN' ? null : g);
 
 /**
- * A list's unused coupons (the first malformed one, if any, instead). Module-level, not an arrow
+ * A list's unused coupons (the first malformed one, if any, instead; the call's error for a list that failed). Module-level, not an arrow
  * made per call: V8 holds a per-call closure's optimized code only weakly, so it re-compiles after
  * a major GC between requests; a module-level function keeps its code.
  */
-function unusedCount(list: Array<Slot<Coupon>>): Slot<number> {
+function unusedCount(list: ListSlot<Coupon>): Slot<number> {
+  // A failed call (the openid's chunk) answers its error as the count.
+  if (list instanceof Error) return list;
   let unused = 0;
   for (const c of list) {
     if (c instanceof Error) return c;

@@ -1,5 +1,5 @@
 /** The WeChat official-account (SCRM) kind's records and what its connector answers. */
-import type { Connector, EventQuery, Gender, Instant, Money, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
+import type { Connector, EventQuery, Gender, Instant, ListSlot, Money, Slot, SourceAccount, SourceEvent } from '../../vocabulary';
 
 export interface ScrmFollower {
   openid: string;
@@ -34,8 +34,8 @@ export interface GroupMembership {
 export interface WechatConnector extends Connector {
   /** `account`, here and below: the request's, which every call made for it (its token's included) is booked to (`SourceCall.account`). */
   followersByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<Slot<ScrmFollower> | null>>;
-  couponsByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<Slot<Coupon>[]>>;
-  groupsByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<Slot<GroupMembership>[]>>;
+  couponsByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Coupon>>>;
+  groupsByOpenids(openids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<GroupMembership>>>;
   /** followed, unfollowed, coupon_received, coupon_redeemed and group_joined events, per openid, as `EventQuery` asks. */
-  eventsByRecordIds(openids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(openids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
 }

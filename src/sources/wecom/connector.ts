@@ -46,20 +46,21 @@
  * 1/1024 of them). A contact no staff member follows any more is no longer listed, so a scan
  * never reports it deleted (as before: the callback's `del_external_contact` does).
  */
-import { badRow, SourceError } from '../../errors';
+import { badRow, SourceError, SourceRowError } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION, instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
-import { chunked, type SourceObserver } from '../observe';
+import { chunked, noneFailed, NONE_FAILED, type SourceObserver } from '../observe';
 import type {
   Connector,
   EventKind,
   EventQuery,
   Gender,
   Instant,
+  ListSlot,
   RawIdentifier,
-  ScanPage,
   ScannedRecord,
+  ScanPage,
   Slot,
   SourceAccount,
   SourceEvent,
@@ -125,7 +126,7 @@ export interface WecomConnector extends Connector {
   /** The contacts, in the order of `ids`; null for an id WeCom does not know (or no staff member follows any more). */
   contactsByIds(ids: readonly string[], account?: SourceAccount): Promise<Array<Slot<WecomContact> | null>>;
   /** `wecom_contact_added` per follow, per id, as `EventQuery` asks. */
-  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<Slot<SourceEvent>[]>>;
+  eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
   /** Every current contact's id, listed by staff member (engagement filter pushdown); kept CONTACT_IDS_TTL_MS. A listing's calls (its token's and staff list's included) are booked to `account`, the request that started it. */
   contactIds(account?: SourceAccount): Promise<string[]>;
   /** The calls `contactIds` would make now: 0 while its answer is kept, else the last listing's (null: never listed). */
@@ -473,25 +474,35 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     return { contact: contact!, followUsers };
   }
 
-  /** One observed operation call per chunk of ≤ maxBatch unique ids, each chunk fanned out to per-id GETs; answers by id. */
-  async function readContacts(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Map<string, RawContact>> {
+  /**
+   * One observed operation call per chunk of ≤ maxBatch unique ids, each chunk fanned out to
+   * per-id GETs; answers by id, and the ids whose chunk failed (one GET that failed fails its
+   * chunk: the chunk is the call metrics and the breaker count). A token that cannot be had fails
+   * every id: no chunk could be sent.
+   */
+  async function readContacts(
+    operation: string,
+    ids: readonly string[],
+    account?: SourceAccount,
+  ): Promise<{ found: Map<string, RawContact>; failed: ReadonlyMap<string, SourceError> }> {
     const wanted = [...new Set(ids.filter(isExternalUserId))];
     const found = new Map<string, RawContact>();
-    if (wanted.length === 0) return found;
+    if (wanted.length === 0) return { found, failed: NONE_FAILED };
     // Fetched before the chunks go out, so concurrent chunks share one token request.
     await accessToken(account);
-    const pages = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
+    const { answers, failed } = await chunked(observer, { source: SOURCE, operation, account }, wanted, maxBatch, async (chunk) => [
       await Promise.all(chunk.map(async (id) => [id, await getContact(id, account)] as const)),
     ]);
-    for (const [id, raw] of pages.flat()) if (raw) found.set(id, raw);
-    return found;
+    for (const [id, raw] of answers.flat()) if (raw) found.set(id, raw);
+    return { found, failed };
   }
 
+  /** Each id's contact, null for one WeCom does not know, its chunk's error for one whose chunk failed. */
   async function contactsFor(operation: string, ids: readonly string[], account: SourceAccount | undefined): Promise<Array<Slot<WecomContact> | null>> {
-    const found = await readContacts(operation, ids, account);
+    const { found, failed } = await readContacts(operation, ids, account);
     return ids.map((id) => {
       const raw = found.get(id);
-      return raw ? toContact(SOURCE, region, id, raw.contact, raw.followUsers) : null;
+      return failed.get(id) ?? (raw ? toContact(SOURCE, region, id, raw.contact, raw.followUsers) : null);
     });
   }
 
@@ -574,7 +585,9 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
       const contacts = await contactsFor('eventsByRecordIds', ids, account);
       return contacts.map((c) => {
         if (c === null) return [];
-        if (c instanceof Error) return [c];
+        // A malformed contact is one bad row among the key's events; a failed chunk fails the key.
+        if (c instanceof SourceRowError) return [c];
+        if (c instanceof Error) return c;
         const events: SourceEvent[] = c.follows.map((f) => ({
           kind: 'wecom_contact_added',
           at: f.addedAt,
@@ -663,10 +676,12 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
       return { records, cursor: encodeCursor(state), done: state.walk.mode === 'ended' } satisfies ScanPage;
     },
 
+    /** Every key or none: a key answered null here is a contact WeCom no longer has, never a chunk that failed. */
     async scanRecords(recordIds) {
       // Asked by a change callback: the kept contact listing may be out of date.
       listed = null;
-      const found = await readContacts('scanRecords', recordIds);
+      const { found, failed } = await readContacts('scanRecords', recordIds);
+      noneFailed(failed);
       return recordIds.map((id) => {
         const raw = found.get(id);
         return raw ? toScanned(SOURCE, raw.contact, raw.followUsers) : null;
