@@ -13,7 +13,7 @@ import type { CrmContactRow } from '../../demo/world';
 import { isSourceError, SourceError, SourceRowError } from '../../src/errors';
 import { CallRecorder } from '../../src/sources/observe';
 import type { KindContext } from '../../src/sources/kind';
-import type { Gender, ScannedRecord } from '../../src/vocabulary';
+import type { Gender, ScannedRecord, SourceAccount } from '../../src/vocabulary';
 import { kind, profileCapability, type SqlProfileRecord, type SqlTableConnector } from '../../src/sources/sql-table';
 import { convert, optionsSchema, wallClockToUtc, type Conversion } from '../../src/sources/sql-table/mapping';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
@@ -746,6 +746,107 @@ describe('SQL table source: Customer.tableRecords', () => {
     expect(isSourceError(items[1]) && items[1].code).toBe('SOURCE_UNAVAILABLE');
     const onlyBroken = kind.resolvers!([{ name: 'crm_other', connector: broken }]) as any;
     await expect(onlyBroken.Customer.tableRecords({ id: 'p1' }, {}, ctx)).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+  });
+});
+
+describe('SQL table source: a chunk whose statement fails', () => {
+  // p4's score is the smallest BIGINT, and the view reads `name` through abs(score): a statement
+  // that reaches p4's row fails on both engines (SQLite: integer overflow; MariaDB:
+  // ER_DATA_OUT_OF_RANGE), as a statement over a bad page or a runaway plan would, while
+  // statements over the other rows answer.
+  const IDS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
+  let people: SqlTableConnector;
+  let calls: CallRecorder;
+
+  beforeAll(async () => {
+    await t.db.schema.createTable('people_scored', (tb) => {
+      tb.string('person_id', 20).primary();
+      tb.bigInteger('updated_ms').notNullable();
+      tb.string('name', 64).nullable();
+      tb.bigInteger('score').notNullable();
+    });
+    for (const id of IDS) {
+      const score = id === 'p4' ? '-9223372036854775808' : '1';
+      await t.db.raw(`insert into people_scored (person_id, updated_ms, name, score) values (?, 1700000000000, ?, ${score})`, [id, `Name ${id}`]);
+    }
+    await t.db.raw('create view people_scored_v as select person_id, case when abs(score) >= 0 then updated_ms end as updated_ms, name from people_scored');
+    calls = new CallRecorder();
+    people = open(
+      {
+        connection: t.connection,
+        maxBatch: 2,
+        profile: {
+          table: 'people_scored_v',
+          key: 'person_id',
+          updatedAt: { column: 'updated_ms', convert: { type: 'time', format: 'unixMillis' } },
+          fields: { name: { column: 'name' } },
+        },
+      },
+      'scored',
+      calls,
+    );
+  });
+
+  afterAll(async () => {
+    await t.db.raw('drop view people_scored_v');
+    await t.db.schema.dropTable('people_scored');
+  });
+
+  it("answers the failed chunk's keys its coded error and every other chunk's keys their rows", async () => {
+    const slots = await people.recordsByIds(IDS);
+    // Chunks of two: [p1 p2] [p3 p4] [p5 p6] [p7]; the second fails as a whole.
+    expect(slots.map((s) => (s instanceof Error ? s.extensions.code : s === null ? null : s.id))).toEqual([
+      'p1',
+      'p2',
+      'SOURCE_BAD_RESPONSE',
+      'SOURCE_BAD_RESPONSE',
+      'p5',
+      'p6',
+      'p7',
+    ]);
+    expect(slots[2]).toBe(slots[3]);
+    expect(slots[2]).not.toBeInstanceOf(SourceRowError);
+    expect(slots[2]).toMatchObject({ sourceName: 'scored', code: 'SOURCE_BAD_RESPONSE' });
+    // One statement per chunk, the failed one included.
+    expect(calls.of('scored', 'recordsByIds').map((c) => c.batchSize)).toEqual([2, 2, 2, 1]);
+  });
+
+  it('fails the batch when every chunk failed, as one statement would', async () => {
+    await expect(people.recordsByIds(['p4'])).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE', sourceName: 'scored' });
+  });
+
+  it('answers scanRecords every key or none: a failed chunk never reads as records gone', async () => {
+    await expect(people.scanRecords(IDS)).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE', sourceName: 'scored' });
+  });
+
+  it('fails Customer.tableRecords only for the customers whose records rode in the failed chunk', async () => {
+    // One DataLoader per (source, operation), as the gateway's request loaders have.
+    const loaders = new Map<string, DataLoader<string, unknown>>();
+    const ctx = {
+      limits: { maxFirst: 100 },
+      loaders: {
+        connector: (() => people) as never,
+        together: (_group: string, p: Promise<unknown>) => p,
+        batch: (source: string, operation: string, call: (keys: readonly string[], account: SourceAccount) => Promise<unknown[]>) => {
+          const key = `${source}/${operation}`;
+          if (!loaders.has(key)) loaders.set(key, new DataLoader<string, unknown>((keys) => call(keys, new Map())));
+          return loaders.get(key);
+        },
+        recordIds: async (customerId: string) => [customerId.replace('customer-', '')],
+      },
+    } as unknown as KindContext;
+    const resolvers = kind.resolvers!([{ name: 'scored', connector: people }]) as any;
+    calls.reset();
+    const answers = await Promise.all(
+      IDS.map((id) =>
+        resolvers.Customer.tableRecords({ id: `customer-${id}` }, {}, ctx).then(
+          (records: SqlProfileRecord[]) => records.map((r) => r.id),
+          (e: SourceError) => e.code,
+        ),
+      ),
+    );
+    expect(answers).toEqual([['p1'], ['p2'], 'SOURCE_BAD_RESPONSE', 'SOURCE_BAD_RESPONSE', ['p5'], ['p6'], ['p7']]);
+    expect(calls.of('scored', 'recordsByIds').map((c) => c.batchSize)).toEqual([2, 2, 2, 1]);
   });
 });
 
