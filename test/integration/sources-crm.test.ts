@@ -306,3 +306,42 @@ describe('CRM connector: an unreachable CRM', () => {
     await expect(crm.health()).resolves.toBeUndefined();
   });
 });
+
+describe('CRM connector: a chunk whose statement fails', () => {
+  // A CRM whose crm_contacts is a view reading `name` through abs(score): C0000004's score is the
+  // smallest BIGINT, which overflows on both engines, so the statement of the chunk holding it
+  // fails while the statements of the other chunks answer.
+  const IDS = ['C0000001', 'C0000002', 'C0000003', 'C0000004', 'C0000005'];
+  let poisoned: TestDatabase;
+
+  beforeAll(async () => {
+    poisoned = await freshDatabase('crmchunk');
+    await createCrmTables(poisoned.db);
+    await poisoned.db.schema.renameTable('crm_contacts', 'crm_contact_rows');
+    await poisoned.db.schema.alterTable('crm_contact_rows', (tb) => tb.bigInteger('score').notNullable().defaultTo(1));
+    await poisoned.db('crm_contact_rows').insert(IDS.map((id) => contactRow(id)));
+    await poisoned.db.raw(`update crm_contact_rows set score = -9223372036854775808 where contact_id = 'C0000004'`);
+    const columns = Object.keys(contactRow('x')).map((c) => (c === 'name' ? 'case when abs(score) >= 0 then name end as name' : c));
+    await poisoned.db.raw(`create view crm_contacts as select ${columns.join(', ')} from crm_contact_rows`);
+  });
+  afterAll(async () => {
+    await poisoned.db.raw('drop view crm_contacts');
+    await poisoned.drop();
+  });
+
+  it("answers the failed chunk's contacts its coded error and the other contacts their rows, one statement per chunk", async () => {
+    const calls = new CallRecorder();
+    const small = createCrmConnector({ connection: poisoned.connection, maxBatch: 2 }, calls);
+    try {
+      const answers = await small.contactsByIds(IDS);
+      // Chunks of two: [C1 C2] [C3 C4] [C5]; the second fails as a whole.
+      expect(answers.map((a) => (isSourceError(a) ? a.code : a?.id))).toEqual(['C0000001', 'C0000002', 'SOURCE_BAD_RESPONSE', 'SOURCE_BAD_RESPONSE', 'C0000005']);
+      expect(answers[2]).toMatchObject({ sourceName: 'crm' });
+      expect(calls.of('crm', 'contactsByIds').map((c) => c.batchSize)).toEqual([2, 2, 1]);
+      // The identity feed's read-back stays every contact or none.
+      await expect(small.scanRecords(IDS)).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE' });
+    } finally {
+      await small.close();
+    }
+  });
+});
