@@ -654,12 +654,12 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
           ),
         (r) => idOf(r, 'tid'),
       );
-      return ids.map((id) =>
-        failed.has(id)
-          ? (failed.get(id) as SourceError)
-          : (by.get(id) ?? [])
-              .map(toRefund)
-              .sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
+      return ids.map(
+        (id) =>
+          failed.get(id) ??
+          (by.get(id) ?? [])
+            .map(toRefund)
+            .sort((a, b) => (a instanceof Error || b instanceof Error ? 0 : Date.parse(a.refundedAt) - Date.parse(b.refundedAt) || compareId(a.id, b.id))),
       );
     },
 

@@ -20,9 +20,10 @@ const options = z.object({ ...httpSourceOptions(100), appId: z.string().min(1), 
 const known = (g: string) => (g === 'UNKNOWN' ? null : g);
 
 /**
- * A list's unused coupons (the first malformed one, if any, instead; the call's error for a list that failed). Module-level, not an arrow
- * made per call: V8 holds a per-call closure's optimized code only weakly, so it re-compiles after
- * a major GC between requests; a module-level function keeps its code.
+ * A list's unused coupons (the first malformed one, if any, instead; the call's error for a list
+ * whose call failed). Module-level, not an arrow made per call: V8 holds a per-call closure's
+ * optimized code only weakly, so it re-compiles after a major GC between requests; a
+ * module-level function keeps its code.
  */
 function unusedCount(list: ListSlot<Coupon>): Slot<number> {
   // A failed call (the openid's chunk) answers its error as the count.
