@@ -457,3 +457,47 @@ describe('Orders connector: an unreachable order system', () => {
     await expect(shop.health()).resolves.toBeUndefined();
   });
 });
+
+describe('Shop connector: a chunk whose statement fails', () => {
+  // A shop whose `orders` is a view reading placed_at through abs(score): account 4's order has
+  // the smallest BIGINT as its score, which overflows on both engines, so the statement of the
+  // chunk holding account 4 fails while the other chunks' statements answer.
+  const ACCOUNTS = ['1', '2', '3', '4', '5'];
+  let poisoned: TestDatabase;
+
+  beforeAll(async () => {
+    poisoned = await freshDatabase('orderschunk');
+    await createOrderTables(poisoned.db);
+    await poisoned.db.schema.renameTable('orders', 'order_rows');
+    await poisoned.db.schema.alterTable('order_rows', (tb) => tb.bigInteger('score').notNullable().defaultTo(1));
+    await poisoned.db('order_rows').insert(ACCOUNTS.map((a) => order(Number(a) * 100 + 1, Number(a), '2024-01-10T02:00:00Z')));
+    await poisoned.db.raw('update order_rows set score = -9223372036854775808 where account_id = 4');
+    await poisoned.db.raw(
+      'create view orders as select order_id, account_id, status, channel, total_cents, currency, case when abs(score) >= 0 then placed_at end as placed_at, paid_at from order_rows',
+    );
+  });
+  afterAll(async () => {
+    await poisoned.db.raw('drop view orders');
+    await poisoned.drop();
+  });
+
+  it("answers the failed chunk's accounts its coded error in place of their orders, the others their orders, one statement per chunk", async () => {
+    const calls = new CallRecorder();
+    const small = createShopConnector({ connection: poisoned.connection, maxBatch: 2 }, calls);
+    try {
+      const answers = await small.ordersByRecordIds(ACCOUNTS, {});
+      // Chunks of two: [1 2] [3 4] [5]; the second fails as a whole.
+      expect(answers.map((a) => (isSourceError(a) ? a.code : a.map((o) => (isSourceError(o) ? o.code : o.id))))).toEqual([
+        ['101'],
+        ['201'],
+        'SOURCE_BAD_RESPONSE',
+        'SOURCE_BAD_RESPONSE',
+        ['501'],
+      ]);
+      expect(answers[2]).toMatchObject({ sourceName: 'orders' });
+      expect(calls.of('orders', 'ordersByRecordIds').map((c) => c.batchSize)).toEqual([2, 2, 1]);
+    } finally {
+      await small.close();
+    }
+  });
+});
