@@ -10,7 +10,8 @@
  * compare and nothing to display.
  */
 import crypto from 'node:crypto';
-import { isFixedLine, normalizeDate } from '../canonical';
+import { isFixedLine } from '../canonical';
+import { birthDate } from './birth-date';
 import { foldU, nameForm, splitHanName } from './probabilistic/names';
 import { isPinyin } from './probabilistic/pinyin';
 import { surnameSpellings } from './probabilistic/surname-spellings';
@@ -229,7 +230,7 @@ const PART_HASH = 5;
  * form error, and two people sharing a strong value and swapped birthdays are rarer still.
  */
 export function birthdayKey(raw: string | null | undefined, rules: IdentityRules): string | null {
-  const d = normalizeDate(raw);
+  const d = birthDate(raw);
   return !d || rules.isIgnoredBirthday(d) ? null : birthdayHash(d);
 }
 

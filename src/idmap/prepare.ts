@@ -7,7 +7,8 @@
  * writes the page before; anything not prepared there is prepared here, the same way.
  */
 import type { CountryCode } from 'libphonenumber-js/max';
-import { foldText, normalizeDate, phoneRegionOf } from '../canonical';
+import { foldText, phoneRegionOf } from '../canonical';
+import { birthDate } from './birth-date';
 import type { IdentifierKind, ScannedRecord } from '../vocabulary';
 import { birthdayHash, nameKey } from './evidence';
 import { comparedTraits, type ComparedTraits } from './probabilistic/features';
@@ -54,7 +55,7 @@ export function prepareRecord(r: ScannedRecord, sourceRegion: CountryCode): Prep
       out.set(identityOf(v), { ...v, since: validInstant(raw.since), until: validInstant(raw.until) });
     }
   }
-  const birthday = normalizeDate(r.traits?.birthday);
+  const birthday = birthDate(r.traits?.birthday);
   return {
     sourceRegion,
     identifiers: [...out.values()],

@@ -5,7 +5,8 @@
  * with the rest without scanning every source again.
  */
 import { pinyin } from 'pinyin-pro';
-import { foldDiacritics, foldText, normalizeCountry, normalizeDate, normalizeGender } from '../../canonical';
+import { foldDiacritics, foldText, normalizeCountry, normalizeGender } from '../../canonical';
+import { birthDate } from '../birth-date';
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
@@ -101,7 +102,7 @@ export function featuresWith(source: string, recordId: string, t: ComparedTraits
 
 /** A full date, or a year alone (`1990`, `1990-00-00`); form defaults are none. */
 export function birthOf(raw: string | null | undefined, isIgnored: (d: string) => boolean): string | null {
-  const d = normalizeDate(raw ?? undefined);
+  const d = birthDate(raw ?? undefined);
   if (d) return isIgnored(d) ? null : d;
   const y = /^(\d{4})(?:[-/]0{1,2}[-/]0{1,2})?$/.exec(foldText(raw));
   return y && +y[1] > 1900 && +y[1] < 2100 ? y[1] : null;
