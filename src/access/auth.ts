@@ -10,6 +10,11 @@
  * against keys pinned to its `alg`, so `alg: none` and algorithm confusion (an HS256 token
  * "signed" with an RSA public key) match no key. Reasons for a refusal are not told to the
  * caller; `onRefused` may log them (never the token).
+ *
+ * Key rotation: list both keys (two `pem` or `secret` entries, or both in one JWK set) while
+ * tokens of either are alive. A token naming a `kid` is tried only against keys with that kid
+ * (or none); a token naming none, against every key of its algorithm, in a JWK set too. Keys
+ * are read at start-up: a new key needs a restart (src/access/POLICY.md, "Credentials").
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -136,6 +141,24 @@ function loadKeys(cfg: NonNullable<AuthConfig['jwt']>, baseDir: string, where: s
   });
 }
 
+/** The payload of `token` verified by the first of `candidates` whose signature matches; null when none does (`onRefused` gets each reason). */
+async function firstVerified(
+  jose: typeof import('jose'),
+  token: string,
+  candidates: AsyncIterable<crypto.KeyObject>,
+  options: import('jose').JWTVerifyOptions,
+  onRefused: (reason: string) => void,
+): Promise<JWTPayload | null> {
+  for await (const key of candidates) {
+    try {
+      return (await jose.jwtVerify(token, key, options)).payload;
+    } catch (e) {
+      onRefused(`token refused (${(e as { code?: string }).code ?? 'invalid'})`);
+    }
+  }
+  return null;
+}
+
 /** A claim by name; a dotted name reaches into nested objects when no claim has that exact name. */
 function claim(payload: JWTPayload, name: string): unknown {
   if (name in payload) return payload[name];
@@ -213,20 +236,27 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
     let payload: JWTPayload | null = null;
     let lastReason = 'token invalid';
     for (const k of candidates) {
+      const options = {
+        algorithms: k.algorithms,
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        clockTolerance: jwt.clockToleranceSeconds,
+        requiredClaims: ['exp'],
+        maxTokenAge: jwt.maxTokenAgeSeconds,
+      };
       try {
-        const options = {
-          algorithms: k.algorithms,
-          issuer: jwt.issuer,
-          audience: jwt.audience,
-          clockTolerance: jwt.clockToleranceSeconds,
-          requiredClaims: ['exp'],
-          maxTokenAge: jwt.maxTokenAgeSeconds,
-        };
         const verified = typeof k.key === 'function' ? await jose.jwtVerify(token, k.key, options) : await jose.jwtVerify(token, k.key, options);
         payload = verified.payload;
         break;
       } catch (e) {
         lastReason = `token refused (${(e as { code?: string }).code ?? 'invalid'})`;
+        // A JWK set holding more than one key of the token's algorithm, the token naming no kid
+        // (RFC 7515 §4.1.4: kid is optional), as during a rotation while both keys are published:
+        // jose refuses rather than guess, and hands the candidates over (one per key in the file).
+        if ((e as { code?: string }).code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
+          payload = await firstVerified(jose, token, e as AsyncIterable<crypto.KeyObject>, options, (reason) => (lastReason = reason));
+          if (payload) break;
+        }
       }
     }
     if (!payload) return refuse(lastReason);
@@ -247,7 +277,8 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
     if (apiKey !== undefined && authorization !== undefined) return refuse('both an api key and an authorization header');
     if (apiKey !== undefined) return byApiKey(Array.isArray(apiKey) ? '' : apiKey);
     if (authorization === undefined) return refuse('no credentials');
-    const m = /^Bearer ([A-Za-z0-9_.~+/=-]+)$/.exec(authorization);
+    // `credentials = auth-scheme [ 1*SP token68 ]`, the scheme case-insensitive (RFC 9110 §11.1, §11.4; RFC 6750 §2.1).
+    const m = /^bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization);
     if (!m) return refuse('authorization is not a bearer token');
     return byToken(m[1]);
   };

@@ -60,7 +60,7 @@ const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'alice', 'https:
 async function hs256(payload: Record<string, unknown> = claims(), opts: { iss?: string; aud?: string; exp?: string | number; key?: Uint8Array } = {}) {
   const jwt = new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
+    .setIssuedAt(typeof payload.iat === 'number' ? payload.iat : undefined)
     .setIssuer(opts.iss ?? ISSUER)
     .setAudience(opts.aud ?? AUDIENCE);
   if (opts.exp !== undefined) jwt.setExpirationTime(opts.exp);
@@ -90,6 +90,17 @@ describe('Access auth: API keys', () => {
   it('refuses requests without credentials, and schemes other than Bearer', async () => {
     expect(await authenticate(req({}))).toBeNull();
     expect(await authenticate(req({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }))).toBeNull();
+  });
+
+  it('reads the Authorization scheme in any case, and one or more spaces after it (RFC 9110 §11.1, §11.4)', async () => {
+    const token = await hs256();
+    for (const authorization of [`bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`]) expect((await authenticate(req({ authorization })))?.principal).toBe('alice');
+    // The scheme name is case-insensitive, not optional, and nothing else may follow the token.
+    for (const authorization of [token, `Bearer${token}`, `Bearer ${token} x`, `Bearers ${token}`]) expect(await authenticate(req({ authorization }))).toBeNull();
+  });
+
+  it('takes an API key from its header only, never from the query string', async () => {
+    expect(await authenticate({ headers: {}, url: `/graphql?api_key=${SALES_KEY}&x-api-key=${SALES_KEY}` } as unknown as http.IncomingMessage)).toBeNull();
   });
 });
 
@@ -171,6 +182,70 @@ describe('Access auth: JWT', () => {
     const mapped = createAuthenticator({ jwt: { ...config.jwt!, roleMap: { 'c360-sales': 'sales' } } }, { roles: ROLES });
     expect((await mapped(bearer(await hs256(claims({ 'https://c360/role': 'c360-sales' })))))!.role).toBe('sales');
     expect(await mapped(bearer(await hs256(claims({ 'https://c360/role': 'sales' }))))).toBeNull();
+  });
+
+  it('allows the configured clock skew on exp and nbf, and not a second more', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // The default tolerance is 30 s: a token expired 10 s ago, or valid from 10 s on, is another clock's rounding.
+    expect((await verdict(await hs256(claims(), { exp: now - 10 }))).viewer?.principal).toBe('alice');
+    expect((await verdict(await hs256(claims({ nbf: now + 10 })))).viewer?.principal).toBe('alice');
+    expect(await verdict(await hs256(claims(), { exp: now - 120 }))).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_EXPIRED)' });
+    expect(await verdict(await hs256(claims({ nbf: now + 120 })))).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+  });
+
+  it('refuses a token issued in the future, or older than maxTokenAgeSeconds, when an age is configured', async () => {
+    const aged = createAuthenticator({ jwt: { ...config.jwt!, maxTokenAgeSeconds: 600 } }, { roles: ROLES, onRefused: (r) => reasons.push(r) });
+    const now = Math.floor(Date.now() / 1000);
+    expect((await verdict(await hs256(claims({ iat: now - 60 })), aged)).viewer?.principal).toBe('alice');
+    expect(await verdict(await hs256(claims({ iat: now - 3600 })), aged)).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_EXPIRED)' });
+    expect(await verdict(await hs256(claims({ iat: now + 3600 })), aged)).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+  });
+
+  it('tries only the keys whose kid the token names, when both have one', async () => {
+    const k1 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const k2 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'pem' }).toString();
+    const two = createAuthenticator(
+      {
+        jwt: {
+          ...config.jwt!,
+          keys: [
+            { type: 'pem', alg: 'ES256', kid: 'old', publicKey: pem(k1.publicKey) },
+            { type: 'pem', alg: 'ES256', kid: 'new', publicKey: pem(k2.publicKey) },
+          ],
+        },
+      },
+      { roles: ROLES, onRefused: (r) => reasons.push(r) },
+    );
+    const sign = (kid: string | undefined, key: crypto.KeyObject) =>
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', ...(kid ? { kid } : {}) })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(key);
+    expect(await verdict(await sign('new', k2.privateKey), two)).toMatchObject({ reason: '', viewer: { principal: 'alice' } });
+    expect((await verdict(await sign(undefined, k1.privateKey), two)).viewer?.principal).toBe('alice');
+    // Signed by the old key but naming the new one: the old key is not tried.
+    expect(await verdict(await sign('new', k1.privateKey), two)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+    expect(await verdict(await sign('other', k1.privateKey), two)).toEqual({ viewer: null, reason: 'no key for algorithm ES256' });
+  });
+
+  it('verifies a token without kid against a JWKS holding two keys of its algorithm (a rotation): either key signs', async () => {
+    const next = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const stranger = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const file = path.join(tmp, 'rotating.json');
+    const jwk = (k: crypto.KeyObject) => ({ ...k.export({ format: 'jwk' }), alg: 'ES256', use: 'sig' });
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey), jwk(next.publicKey)] }));
+    const rotating = createAuthenticator(
+      { jwt: { ...config.jwt!, keys: [{ type: 'jwks', file, algorithms: ['ES256'] }] } },
+      { roles: ROLES, onRefused: (r) => reasons.push(r) },
+    );
+    const sign = (key: crypto.KeyObject) =>
+      new SignJWT(claims()).setProtectedHeader({ alg: 'ES256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
+    expect(await verdict(await sign(ec.privateKey), rotating)).toMatchObject({ reason: '', viewer: { principal: 'alice' } });
+    expect((await verdict(await sign(next.privateKey), rotating)).viewer?.principal).toBe('alice');
+    expect(await verdict(await sign(stranger.privateKey), rotating)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
   });
 
   it('never puts the token in a refusal reason', async () => {
