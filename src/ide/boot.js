@@ -13,6 +13,12 @@
  * blanks every header value of history entries (and of those an older page left), unless the user
  * turns on "Persist headers" in GraphiQL's settings. An entry of this page load still restores its
  * headers (GraphiQL keeps them in memory); one from an earlier load restores the header names only.
+ *
+ * Operations hold the people they look up (`customerByIdentifier(kind: PHONE, value: "…")`, or
+ * the same in variables), so what a user typed (tabs, query, variables, history) is kept in the
+ * tab's sessionStorage: a reload restores it, closing the tab forgets it, and nothing of it stays
+ * on a shared workstation's disk for the next user of the browser. Favorites, starred on purpose,
+ * and GraphiQL's settings stay in localStorage.
  */
 /*
  * A subscription (the change feed) is served over Server-Sent Events at its own endpoint, not at
@@ -169,7 +175,12 @@
     return iterator;
   }
 
-  /** localStorage for GraphiQL, with the header values of its history entries blanked; null when the browser refuses storage. */
+  /**
+   * GraphiQL's storage: its settings in localStorage; what a user typed (tabs, the query, variables,
+   * the history) in sessionStorage, so that it survives a reload but not the tab (see the header);
+   * favorites, which the user keeps on purpose, in localStorage. Header values of history entries and
+   * favorites are blanked. Null when the browser refuses storage.
+   */
   function historyWithoutSecrets() {
     var local;
     try {
@@ -178,7 +189,13 @@
     } catch {
       return null;
     }
+    var session = sessionOrMemory();
     var HISTORY = ['graphiql:queries', 'graphiql:favorites'];
+    /** Keys holding operations as typed: a phone searched for is in the query or its variables. */
+    var TYPED = ['graphiql:tabState', 'graphiql:query', 'graphiql:variables', 'graphiql:operationName', 'graphiql:headers', 'graphiql:queries'];
+    var where = function (key) {
+      return TYPED.indexOf(key) >= 0 ? session : local;
+    };
     var keepsHeaders = function () {
       return local.getItem('graphiql:shouldPersistHeaders') === 'true';
     };
@@ -210,39 +227,74 @@
       });
       return JSON.stringify(list);
     };
+    var ours = function (store) {
+      var keys = [];
+      for (var i = 0; i < store.length; i++) if (String(store.key(i)).indexOf('graphiql:') === 0) keys.push(store.key(i));
+      return keys;
+    };
     var storage = {
       getItem: function (key) {
-        return local.getItem(key);
+        return where(key).getItem(key);
       },
       setItem: function (key, value) {
         if (HISTORY.indexOf(key) >= 0 && !keepsHeaders()) value = redacted(value);
-        if (value === null) local.removeItem(key);
-        else local.setItem(key, value);
+        if (value === null) where(key).removeItem(key);
+        else where(key).setItem(key, value);
       },
       removeItem: function (key) {
-        local.removeItem(key);
+        where(key).removeItem(key);
       },
       clear: function () {
-        Object.keys(local)
-          .filter(function (key) {
-            return key.indexOf('graphiql:') === 0;
-          })
-          .forEach(function (key) {
-            local.removeItem(key);
+        [local, session].forEach(function (store) {
+          ours(store).forEach(function (key) {
+            store.removeItem(key);
           });
+        });
       },
       get length() {
-        return Object.keys(local).filter(function (key) {
-          return key.indexOf('graphiql:') === 0;
-        }).length;
+        return ours(local).length + ours(session).length;
       },
     };
-    // Entries an older version of this page stored with their keys.
-    HISTORY.forEach(function (key) {
+    // What an older version of this page left on disk: typed operations move to this tab's session
+    // (the disk copy is deleted), history entries and favorites lose the keys they were stored with.
+    TYPED.forEach(function (key) {
       var value = local.getItem(key);
+      if (value === null) return;
+      local.removeItem(key);
+      if (session.getItem(key) === null) storage.setItem(key, value);
+    });
+    HISTORY.forEach(function (key) {
+      var value = storage.getItem(key);
       if (value !== null) storage.setItem(key, value);
     });
     return storage;
+  }
+
+  /** This tab's sessionStorage, or a map of this page load where the browser refuses it. */
+  function sessionOrMemory() {
+    try {
+      sessionStorage.getItem('graphiql:query');
+      return sessionStorage;
+    } catch {
+      var items = {};
+      return {
+        getItem: function (key) {
+          return Object.prototype.hasOwnProperty.call(items, key) ? items[key] : null;
+        },
+        setItem: function (key, value) {
+          items[key] = String(value);
+        },
+        removeItem: function (key) {
+          delete items[key];
+        },
+        key: function (i) {
+          return Object.keys(items)[i];
+        },
+        get length() {
+          return Object.keys(items).length;
+        },
+      };
+    }
   }
 
   render();

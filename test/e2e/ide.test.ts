@@ -145,15 +145,25 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(await page.locator('.result-window img, .result-window script').count()).toBe(0);
     expect(paths).not.toContain('/ide/x');
 
-    // The key never reaches the browser's storage (GraphiQL writes its history there, headers and all); the query does.
-    const stored = () => page.evaluate(() => JSON.stringify(Object.entries((globalThis as any).localStorage)));
-    await expect(stored()).resolves.toContain('FromTheIde');
-    expect(await stored()).not.toContain(apiKeyFor('admin'));
+    // The key never reaches the browser's storage (GraphiQL writes its history there, headers and all). The
+    // query names the customer looked up: it is kept for this tab (sessionStorage), never on disk (localStorage).
+    const stored = (kind: 'localStorage' | 'sessionStorage') => page.evaluate((k) => JSON.stringify(Object.entries((globalThis as any)[k])), kind);
+    await page.waitForFunction(() => JSON.stringify(Object.entries((globalThis as any).sessionStorage)).includes('FromTheIde'), undefined, { timeout: 30_000 });
+    for (const kind of ['localStorage', 'sessionStorage'] as const) expect(await stored(kind)).not.toContain(apiKeyFor('admin'));
+    expect(await stored('localStorage')).not.toContain('FromTheIde');
+    expect(await stored('localStorage')).not.toContain(customerId);
 
-    // A reload keeps the query and asks for the key again; a key an older page left in the history is blanked.
+    // A reload keeps the query and asks for the key again; a key an older page left in the history is
+    // blanked, and the history it left on disk is taken off it.
     await page.evaluate((key) => {
       const entry = { query: '{ __typename }', variables: '', headers: JSON.stringify({ 'X-Api-Key': key }) };
       (globalThis as any).localStorage.setItem('graphiql:favorites', JSON.stringify({ favorites: [entry] }));
+      const old = {
+        query: 'query OldLookup($v: String!) { customerByIdentifier(kind: PHONE, value: $v) { id } }',
+        variables: '{"v": "+8613900139000"}',
+        headers: JSON.stringify({ 'X-Api-Key': key }),
+      };
+      (globalThis as any).localStorage.setItem('graphiql:queries', JSON.stringify({ queries: [old] }));
     }, apiKeyFor('admin'));
     await page.reload();
     await headerEditor.waitFor({ timeout: 30_000 });
@@ -161,7 +171,26 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     await expect(queryEditor.evaluate((el) => (el as any).CodeMirror.getValue())).resolves.toContain('FromTheIde');
     const favorites = await page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('graphiql:favorites')));
     expect(favorites).toEqual({ favorites: [{ query: '{ __typename }', variables: '', headers: '{"X-Api-Key":""}' }] });
-    expect(await stored()).not.toContain(apiKeyFor('admin'));
+    for (const kind of ['localStorage', 'sessionStorage'] as const) expect(await stored(kind)).not.toContain(apiKeyFor('admin'));
+    expect(await stored('localStorage')).not.toMatch(/OldLookup|13900139000|FromTheIde/);
+
+    // Another tab of the same browser starts without this tab's operations; history an older page
+    // left on disk moves into the first tab that opens, and off the disk.
+    await page.evaluate(() =>
+      (globalThis as any).localStorage.setItem('graphiql:queries', JSON.stringify({ queries: [{ query: '{ OldLookup: __typename }', variables: '' }] })),
+    );
+    const other = await context.newPage();
+    await other.goto(`${world.url}/graphql`);
+    await other.locator('.graphiql-query-editor .CodeMirror').first().waitFor({ timeout: 30_000 });
+    await expect(
+      other
+        .locator('.graphiql-query-editor .CodeMirror')
+        .first()
+        .evaluate((el) => (el as any).CodeMirror.getValue()),
+    ).resolves.not.toContain('FromTheIde');
+    expect(await other.evaluate(() => JSON.stringify(Object.entries((globalThis as any).sessionStorage)))).toContain('OldLookup');
+    expect(await stored('localStorage')).not.toMatch(/OldLookup|FromTheIde/);
+    await other.close();
 
     expect(refused).toEqual([]);
     expect(pageErrors).toEqual([]);
