@@ -286,17 +286,19 @@ export class AuditCollector {
   /**
    * Where each Customer object was returned → its id, by the identity of graphql-js's path objects
    * (a field's path is the `prev` of every field under it; a list item's path is made per item, so
-   * items are kept by their list's path and index). No path is turned into a string.
+   * items are kept by their list's path and index). No path is turned into a string. An object that
+   * is not a customer but is about some (a review candidate, an explanation: role-schema.ts) is
+   * noted with their ids, possibly none.
    */
-  private readonly customerAtField = new Map<ResponsePath, string>();
-  private readonly customerAtItem = new Map<ResponsePath, Map<number, string>>();
+  private readonly customerAtField = new Map<ResponsePath, string | readonly string[]>();
+  private readonly customerAtItem = new Map<ResponsePath, Map<number, string | readonly string[]>>();
   /** Customer id ('' when none) → personal fields returned unmasked. */
   readonly reads = new Map<string, Set<string>>();
 
   constructor(readonly auditLog?: AuditLog) {}
 
-  /** A Customer object was returned at `path` (a field's path, or a list item's: `{ prev: the list's path, key: index }`). */
-  noteCustomer(path: ResponsePath, id: string): void {
+  /** A Customer object (or one about these customers) was returned at `path` (a field's path, or a list item's: `{ prev: the list's path, key: index }`). */
+  noteCustomer(path: ResponsePath, id: string | readonly string[]): void {
     if (typeof path.key === 'number' && path.prev) {
       let items = this.customerAtItem.get(path.prev);
       if (!items) this.customerAtItem.set(path.prev, (items = new Map()));
@@ -304,19 +306,21 @@ export class AuditCollector {
     } else this.customerAtField.set(path, id);
   }
 
-  /** The personal field at `path` (its own path) was returned unmasked and non-null. */
+  /** The personal field at `path` (its own path) was returned unmasked and non-null: a read of the nearest object above it that names customers. */
   notePersonal(path: ResponsePath, ref: string): void {
-    let customer = '';
+    let customers: string | readonly string[] = '';
     for (let p = path.prev; p; p = p.prev) {
       const id = typeof p.key === 'number' && p.prev ? this.customerAtItem.get(p.prev)?.get(p.key) : this.customerAtField.get(p);
       if (id !== undefined) {
-        customer = id;
+        customers = id;
         break;
       }
     }
-    let s = this.reads.get(customer);
-    if (!s) this.reads.set(customer, (s = new Set()));
-    s.add(ref);
+    for (const customer of typeof customers === 'string' ? [customers] : customers.length ? customers : ['']) {
+      let s = this.reads.get(customer);
+      if (!s) this.reads.set(customer, (s = new Set()));
+      s.add(ref);
+    }
   }
 
   get isEmpty(): boolean {

@@ -46,6 +46,20 @@ import { PAD_CUSTOMER_ID, scopeCheck, type ScopeCheck } from './row-scope';
 export const CUSTOMER_TYPE = 'Customer';
 
 /**
+ * Types that are not a customer but show personal values about the customers they name, outside
+ * any Customer object: a review candidate's value and evidence, an explanation's steps, a change's
+ * or a stewardship result's records. The audit attributes what is read under one of them to each
+ * customer it names (none: a placeholder value no customer holds), so `auditLog(customerId:)`
+ * lists these reads too. Keys are the objects' own properties, as the store answers them.
+ */
+const CUSTOMERS_CONCERNED: Readonly<Record<string, readonly string[]>> = {
+  MergeCandidate: ['customerId', 'otherCustomerId'],
+  LinkExplanation: ['customerId', 'aCustomerId', 'bCustomerId'],
+  CustomerChange: ['customerId', 'otherCustomerId'],
+  StewardshipResult: ['customerId', 'otherCustomerId'],
+};
+
+/**
  * Entry points whose resolver skips the OneID customer round when nothing matches; under a
  * row scope the wrapper makes that round itself, so "unknown" costs what "out of scope" does.
  */
@@ -263,6 +277,8 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
       }
       return { ...config, resolve: customerResolver(ref, config.type, original, check, fullQueryFields.customersByIdentifier?.resolve) };
     }
+    const concerned = CUSTOMERS_CONCERNED[getNamedType(config.type).name];
+    if (concerned) return { ...config, resolve: concernedResolver(config.type, original, concerned) };
     if (mask) {
       const nonNull = isNonNullType(config.type);
       const apply = fieldMasker(fullSchema, typeName, mask, opts, nonNull);
@@ -306,6 +322,24 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
 
 type Parent = { id: string };
 const isParent = (v: unknown): v is Parent => !!v && typeof v === 'object' && !(v instanceof Error) && typeof (v as Parent).id === 'string';
+
+/** Wraps a field returning an object about customers (CUSTOMERS_CONCERNED): notes, for the audit, the customers each returned object names. */
+function concernedResolver(type: GraphQLOutputType, original: GraphQLFieldResolver<unknown, Context>, keys: readonly string[]): GraphQLFieldResolver<unknown, Context> {
+  const list = isListType(getNullableType(type));
+  const customersOf = (o: Record<string, unknown>) => [...new Set(keys.map((k) => o[k]).filter((id): id is string => typeof id === 'string' && id !== ''))];
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !(v instanceof Error);
+  return (src, args, ctx, info) =>
+    then(original(src, args, ctx, info), (result) => {
+      const collector = auditCollectorOf(ctx);
+      if (!collector) return result;
+      if (!list) {
+        if (isObject(result)) collector.noteCustomer(info.path, customersOf(result));
+      } else if (Array.isArray(result)) {
+        result.forEach((item, i) => isObject(item) && collector.noteCustomer({ prev: info.path, key: i, typename: undefined }, customersOf(item)));
+      }
+      return result;
+    });
+}
 
 /**
  * Wraps a field returning Customer (or a list of them): applies the row scope, then notes

@@ -204,3 +204,42 @@ describe('Personal data in every channel but the answer', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe('Audit: whose data the identity tools showed', () => {
+  const auditOf = async (requestId: string) =>
+    (await world.gw.oneidDb('c360_access_audit').where({ request_id: requestId }).select('customer_id', 'fields'))
+      .map((r: { customer_id: string | null; fields: string }) => ({ customerId: r.customer_id, fields: JSON.parse(r.fields) as string[] }))
+      .sort((a, b) => String(a.customerId).localeCompare(String(b.customerId)));
+
+  it('names the customers of each review candidate whose value an admin read, one row each', async () => {
+    const requestId = `audit-queue-${Date.now()}`;
+    const { body } = await world.query(`query Queue { mergeCandidates(status: null, first: 20) { edges { node { customerIds value } } } }`, undefined, {
+      'x-request-id': requestId,
+    });
+    const nodes: Array<{ customerIds: string[]; value: string | null }> = body.data.mergeCandidates.edges.map((e: { node: unknown }) => e.node);
+    const read = nodes.filter((n) => n.value !== null);
+    // The queue holds both kinds: pairs of customers, and placeholder values no customer holds.
+    expect(read.some((n) => n.customerIds.length > 0)).toBe(true);
+    const customers = [...new Set(read.flatMap((n) => n.customerIds))].sort();
+    const expected = customers.map((customerId) => ({ customerId, fields: ['MergeCandidate.value'] }));
+    if (read.some((n) => n.customerIds.length === 0)) expected.push({ customerId: null as unknown as string, fields: ['MergeCandidate.value'] });
+    expect(await auditOf(requestId)).toEqual(expected.sort((a, b) => String(a.customerId).localeCompare(String(b.customerId))));
+  });
+
+  it('names the customer whose records an explanation walked, for the identifier values of its steps', async () => {
+    const { body } = await world.query(`{ customersConnection(first: 100) { edges { node { id sourceRecords { source recordId } } } } }`);
+    const customer = body.data.customersConnection.edges
+      .map((e: { node: { id: string; sourceRecords: Array<{ source: string; recordId: string }> } }) => e.node)
+      .find((c: { sourceRecords: unknown[] }) => c.sourceRecords.length >= 2);
+    const [a, b] = customer.sourceRecords;
+    const requestId = `audit-why-${Date.now()}`;
+    const why = await world.query(
+      `query Why($a: SourceRecordInput!, $b: SourceRecordInput!) { whyRecordsLinked(a: $a, b: $b) { customerId path { value } } }`,
+      { a, b },
+      { 'x-request-id': requestId },
+    );
+    expect(why.body.data.whyRecordsLinked.customerId).toBe(customer.id);
+    expect(why.body.data.whyRecordsLinked.path.some((s: { value: string | null }) => s.value !== null)).toBe(true);
+    expect(await auditOf(requestId)).toEqual([{ customerId: customer.id, fields: ['LinkStep.value'] }]);
+  });
+});
