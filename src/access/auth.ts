@@ -243,6 +243,7 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
         clockTolerance: jwt.clockToleranceSeconds,
         requiredClaims: ['exp'],
         maxTokenAge: jwt.maxTokenAgeSeconds,
+        typ: jwt.typ,
       };
       try {
         const verified = typeof k.key === 'function' ? await jose.jwtVerify(token, k.key, options) : await jose.jwtVerify(token, k.key, options);

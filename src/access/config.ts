@@ -95,6 +95,12 @@ export const AuthConfig = z
         clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
         /** When set, tokens must carry `iat` and be at most this old. */
         maxTokenAgeSeconds: z.number().int().min(1).optional(),
+        /**
+         * When set, tokens must carry this `typ` header (`at+jwt` for RFC 9068 access tokens; compared
+         * as a media type, `application/` prefix and case aside), so that another kind of JWT of the same
+         * issuer and audience (an ID token) is not taken for an access token (RFC 8725 §3.11).
+         */
+        typ: z.string().min(1).max(128).optional(),
       })
       .strict()
       .optional(),

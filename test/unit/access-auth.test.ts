@@ -248,6 +248,22 @@ describe('Access auth: JWT', () => {
     expect(await verdict(await sign(stranger.privateKey), rotating)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
   });
 
+  it('with typ configured, accepts only tokens typed so: an ID token of the same issuer and audience is not an access token (RFC 8725 §3.11, RFC 9068 §4)', async () => {
+    const typed = createAuthenticator({ jwt: { ...config.jwt!, typ: 'at+jwt' } }, { roles: ROLES, onRefused: (r) => reasons.push(r) });
+    const sign = (typ: string | undefined) =>
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'HS256', ...(typ ? { typ } : {}) })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(SECRET));
+    // The media type may be written in full and in any case (RFC 7515 §4.1.9).
+    for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT']) expect((await verdict(await sign(typ), typed)).viewer?.principal).toBe('alice');
+    for (const typ of ['JWT', undefined]) expect(await verdict(await sign(typ), typed)).toEqual({ viewer: null, reason: 'token refused (ERR_JWT_CLAIM_VALIDATION_FAILED)' });
+    // Unconfigured, typ is not looked at.
+    expect((await verdict(await sign('JWT'))).viewer?.principal).toBe('alice');
+  });
+
   it('never puts the token in a refusal reason', async () => {
     const token = await hs256(claims(), { iss: 'https://evil.example.com' });
     const { reason } = await verdict(token);
