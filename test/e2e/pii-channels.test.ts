@@ -5,7 +5,8 @@
  * refused and applied, an export, the change of a OneID statement that fails — and then every
  * channel other than the answer's `data` is searched for every name, phone, email and platform id
  * the world's systems hold: log lines, span names, attributes, events and statuses, /metrics,
- * the audit table's rows, the IDE's files, and the `errors` of every answer.
+ * the audit table's rows, the IDE's files, the console and process warnings (where drivers write past
+ * our logger), and the `errors` of every answer.
  *
  * A value the client itself sent in the request may come back in that request's own error (the
  * client's own data, told to the client); it must not reach any other channel.
@@ -20,13 +21,29 @@ import { apiKeyFor, startTestWorld, WEBHOOK_SECRET, type TestRole, type TestWorl
 const { log, lines } = captureLog('debug');
 const exporter = new InMemorySpanExporter();
 
+/** What reached the console or became a process warning (drivers and libraries write there, past our logger), kept and passed on. */
+const consoled: string[] = [];
+const onWarning = (w: Error) => consoled.push(`${w.name}: ${w.message}`);
+
 let world: TestWorld;
 
 beforeAll(async () => {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[method].bind(console);
+    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      consoled.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+      original(...args);
+    });
+  }
+  process.on('warning', onWarning);
   world = await startTestWorld({ people: 150, seed: 11, log, spanExporter: exporter });
 }, 180_000);
 
-afterAll(async () => world?.close());
+afterAll(async () => {
+  process.off('warning', onWarning);
+  jest.restoreAllMocks();
+  await world?.close();
+});
 
 /** Every personal value the world's systems hold: as stored, and the last 11 digits of each phone (as the gateway normalizes them). */
 async function personalValues(): Promise<Set<string>> {
@@ -171,6 +188,10 @@ describe('Personal data in every channel but the answer', () => {
   it('no log line, at any level, holds one', () => {
     expect(lines.some((l) => l.includes('"level":20'))).toBe(true);
     expect(leaksIn(lines)).toEqual([]);
+  });
+
+  it('nothing written to the console or raised as a process warning holds one', () => {
+    expect(leaksIn(consoled)).toEqual([]);
   });
 
   it('no span holds one: names, attributes, events, status', () => {
