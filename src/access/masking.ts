@@ -24,14 +24,22 @@ const DEFAULT_HASH_KEY = 'c360-mask-v1';
 
 const chars = (s: string) => Array.from(s);
 
-/** `+8613800138000` → `+86 138****8000`; other countries keep the first 3 and last 4 national digits when long enough. */
+/** Fewest national digits a masked phone hides: four leave 10,000 candidates, as China's `138****8000` does. */
+const PHONE_HIDDEN_MIN = 4;
+
+/**
+ * `+8613800138000` → `+86 138****8000`. Numbers of 9 digits or more keep their last 4 and up to 3
+ * leading digits, hiding at least PHONE_HIDDEN_MIN (`+1 41****2671`, `+886 9****5678`); shorter
+ * ones keep their last 2.
+ */
 export function maskPhone(v: string): string {
   const parsed = parsePhoneNumberFromString(v.startsWith('+') ? v : `+${v}`);
   if (!parsed) return REDACTED;
   const national = String(parsed.nationalNumber);
+  const lead = Math.min(3, national.length - 4 - PHONE_HIDDEN_MIN);
   const masked =
     national.length >= 9
-      ? `${national.slice(0, 3)}${'*'.repeat(national.length - 7)}${national.slice(-4)}`
+      ? `${national.slice(0, lead)}${'*'.repeat(national.length - lead - 4)}${national.slice(-4)}`
       : `${'*'.repeat(Math.max(national.length - 2, 1))}${national.slice(-2)}`;
   return `+${parsed.countryCallingCode} ${masked}`;
 }

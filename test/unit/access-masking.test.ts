@@ -8,9 +8,20 @@ describe('Access masking: styles', () => {
     expect(maskPhone('+8613800138000')).toBe('+86 138****8000');
   });
 
-  it('masks other countries keeping 3 leading and 4 trailing national digits', () => {
-    expect(maskPhone('+14155552671')).toBe('+1 415***2671');
+  it('masks other countries keeping the last 4 national digits and at most 3 leading ones, hiding at least 4', () => {
+    expect(maskPhone('+14155552671')).toBe('+1 41****2671');
+    // Nine-digit mobiles (Taiwan, France) showed seven digits and hid two: a hundred candidates to try.
+    expect(maskPhone('+886912345678')).toBe('+886 9****5678');
+    expect(maskPhone('+33612345678')).toBe('+33 6****5678');
+    expect(maskPhone('+447911123456')).toBe('+44 79****3456');
     expect(maskPhone('+85251234567')).toBe('+852 ******67');
+    for (const p of ['+8613800138000', '+14155552671', '+886912345678', '+85251234567', '+6591234567', '+447911123456']) {
+      expect(
+        maskPhone(p)
+          .replace(/^\+\d+ /, '')
+          .replace(/[^*]/g, '').length,
+      ).toBeGreaterThanOrEqual(4);
+    }
   });
 
   it('masks an email as its first letter and domain', () => {
