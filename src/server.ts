@@ -57,7 +57,7 @@ class HttpError extends Error {
 const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
 /**
- * The request body, up to MAX_BODY_BYTES. A longer one is answered here, at once: 413
+ * The request body, up to `maxBytes` (MAX_BODY_BYTES unless a route asks for less). A longer one is answered here, at once: 413
  * PAYLOAD_TOO_LARGE with `connection: close`, and the promise rejects so the caller never sees
  * the body (the handler's catch finds the response already sent).
  *
@@ -66,7 +66,7 @@ const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
  * arriving is reset, and a reset makes the client drop the 413 it has not read yet (it saw
  * ECONNRESET where it should see the answer).
  */
-function readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -74,16 +74,16 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (refused) {
-        if (size > MAX_BODY_BYTES + MAX_DRAINED_BYTES) res.end();
+        if (size > maxBytes + MAX_DRAINED_BYTES) res.end();
         return;
       }
-      if (size <= MAX_BODY_BYTES) {
+      if (size <= maxBytes) {
         chunks.push(c);
         return;
       }
       refused = true;
       chunks.length = 0;
-      const error = new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+      const error = new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
       if (res.headersSent) {
         // A route answered before reading (not one of ours): nothing to say, nothing to keep.
         req.destroy();
@@ -207,7 +207,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       cors.decorate(req, res);
       if (cors.preflight(req, res)) return;
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
-      if (await webhooks(req, res, url, () => readBody(req, res), requestId)) return;
+      if (await webhooks(req, res, url, (maxBytes) => readBody(req, res, maxBytes), requestId)) return;
       if (await exports(req, res, url, requestId)) return;
       if (await stream(req, res, url, () => readBody(req, res))) return;
       if (ide && (await ide(req, res, url))) return;

@@ -32,6 +32,12 @@ import { safeError } from './observability/scrub';
 
 export const MAX_WEBHOOK_EVENTS = 100;
 /**
+ * The largest body a notification may have: MAX_WEBHOOK_EVENTS events with ids and record ids of
+ * the longest allowed length take about 30 KB. Anyone may post here and every body is read and
+ * HMAC'd before its sender is known, so the limit is this, not the 1 MiB a GraphQL request may send.
+ */
+export const WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
+/**
  * How far a signature's timestamp may be from this host's clock, either way, in seconds (as
  * Stripe's default). Long enough for clock skew and a sender's network, short enough that a
  * captured request is soon useless; inside it, event ids stop replays.
@@ -171,7 +177,7 @@ export function webhookRoute(gw: Gateway) {
     }
   };
   /** `requestId` (the response's `x-request-id`) is on every line a notification logs: the sender's delivery log names it. */
-  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: () => Promise<Buffer>, requestId?: string): Promise<boolean> => {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, readBody: (maxBytes: number) => Promise<Buffer>, requestId?: string): Promise<boolean> => {
     const m = /^\/webhooks\/([^/]+)$/.exec(url.pathname);
     if (!m) return false;
     const registered = gw.registry.get(m[1]);
@@ -186,7 +192,7 @@ export function webhookRoute(gw: Gateway) {
       fail(res, 405, 'BAD_REQUEST', 'use POST');
       return true;
     }
-    const raw = await readBody();
+    const raw = await readBody(WEBHOOK_MAX_BODY_BYTES);
     const signature = req.headers['x-c360-signature'];
     const verdict = verifySignature(secret, raw, Array.isArray(signature) ? signature[0] : signature, Math.floor(Date.now() / 1000));
     if (!verdict.ok) {

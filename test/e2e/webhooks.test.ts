@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { scrmFollowerRow, startTestWorld, WEBHOOK_SECRET, type TestWorld } from '../helpers/world';
-import { signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
+import { MAX_WEBHOOK_EVENTS, signWebhook, WEBHOOK_LEASE_WAIT_MS, WEBHOOK_MAX_BODY_BYTES, WEBHOOK_TOLERANCE_SECONDS } from '../../src/webhooks';
 import { appliedEventIds, claimEvents, markEventsApplied, pruneWebhookEvents } from '../../src/idmap/webhook-events';
 import { normalizePhone } from '../../src/canonical';
 import { captureLog } from '../helpers/log-capture';
@@ -153,6 +153,26 @@ describe('Webhooks: real-time re-resolution', () => {
     expect(await eventCount()).toBe(before);
     // The gateway serves the next request as usual.
     expect((await fetch(`${world.url}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses a body past WEBHOOK_MAX_BODY_BYTES (64 KiB) with 413 before its signature is checked, and takes the largest valid notification', async () => {
+    const before = await eventCount();
+    // Valid JSON, validly signed, padded with whitespace past the limit: refused unread, not parsed and applied.
+    const raw = JSON.stringify(note('created', NEW_OPENID)) + ' '.repeat(100 * 1024);
+    const res = await fetch(`${world.url}/webhooks/scrm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-c360-signature': signWebhook(WEBHOOK_SECRET, raw) },
+      body: raw,
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).errors[0]).toEqual({ message: `request body exceeds ${WEBHOOK_MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+    expect(await eventCount()).toBe(before);
+    // MAX_WEBHOOK_EVENTS events with ids and record ids of the longest allowed length fit well within it.
+    const long = (i: number) => `${i}`.padStart(128, 'x');
+    const largest = { events: Array.from({ length: MAX_WEBHOOK_EVENTS }, (_, i) => ({ id: `evt-large-${long(i)}`.slice(0, 128), type: 'updated', recordId: long(i) })) };
+    expect(JSON.stringify(largest).length).toBeLessThan(WEBHOOK_MAX_BODY_BYTES / 2);
+    expect((await post('scrm', largest)).status).toBe(200);
   });
 
   it('has no webhook for an unknown source', async () => {
