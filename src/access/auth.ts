@@ -145,7 +145,7 @@ function loadKeys(cfg: NonNullable<AuthConfig['jwt']>, baseDir: string, where: s
 async function firstVerified(
   jose: typeof import('jose'),
   token: string,
-  candidates: AsyncIterable<crypto.KeyObject>,
+  candidates: AsyncIterable<import('jose').CryptoKey>,
   options: import('jose').JWTVerifyOptions,
   onRefused: (reason: string) => void,
 ): Promise<JWTPayload | null> {
@@ -255,7 +255,7 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
         // (RFC 7515 §4.1.4: kid is optional), as during a rotation while both keys are published:
         // jose refuses rather than guess, and hands the candidates over (one per key in the file).
         if ((e as { code?: string }).code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') {
-          payload = await firstVerified(jose, token, e as AsyncIterable<crypto.KeyObject>, options, (reason) => (lastReason = reason));
+          payload = await firstVerified(jose, token, e as AsyncIterable<import('jose').CryptoKey>, options, (reason) => (lastReason = reason));
           if (payload) break;
         }
       }
