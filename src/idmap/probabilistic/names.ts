@@ -17,6 +17,7 @@ import { isRomajiName, romajiSyllables } from './romaji';
 import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseSpelt } from './cantonese';
+import { withoutPatronymicLink, withoutSlashLinks } from './patronymic';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -78,7 +79,7 @@ function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
   // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
-  const t = s.replace(PINYIN_U, '$1v$2');
+  const t = withoutSlashLinks(s.replace(PINYIN_U, '$1v$2'));
   const words = wordsOf(t);
   const joined = words.join('');
   if (!joined) return null;
@@ -87,7 +88,7 @@ function computeNameForm(raw: string): NameForm | null {
     return { script: 'h', text: joined, words: pinyin(joined, { toneType: 'none', type: 'array', surname: 'head', v: true }).map((x) => x.toLowerCase()) };
   }
   if (/^[a-z]+$/.test(joined)) {
-    const named = withoutTitles(words);
+    const named = withoutTitles(withoutPatronymicLink(words));
     if (named.join('').length < 3) return null;
     const text = named.join(' ');
     const spelt = UMLAUT.test(t) ? withoutTitles(wordsOf(t.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;

@@ -1,5 +1,6 @@
 /**
- * Common English given-name nicknames and their formal names, one line per formal name.
+ * Common English given-name nicknames and their formal names, one line per formal name, and the
+ * spellings a transliterated given name takes (Muhammad: `Mohd` on Malaysian identity cards).
  * A short table of the forms seen most often in customer data, not a complete one: a name
  * missing here still scores through Jaro-Winkler, only lower.
  */
@@ -59,6 +60,7 @@ christine: chris tina
 theodore: ted teddy theo
 zachary: zach zack
 joshua: josh
+muhammad: mohd muhd mohamad mohammad muhamad mohamed mohammed muhammed mohamud
 `;
 
 const FORMAL = new Map<string, string[]>();
