@@ -112,6 +112,10 @@ async function main() {
       });
     const gwServer = overHttp && gw ? await startServer(gw, { host: '127.0.0.1', port: 0 }) : null;
     const floorServer = overHttp && floor ? http.createServer(floorRequestHandler(floor)) : null;
+    // Idle keep-alive connections stay open (both servers alike): under a slow harness (valgrind) a
+    // connection idle for the 5 s default was closed as the client reused it (ECONNRESET).
+    if (gwServer) gwServer.server.keepAliveTimeout = 600_000;
+    if (floorServer) floorServer.keepAliveTimeout = 600_000;
     if (floorServer) await new Promise<void>((resolve) => floorServer.listen(0, '127.0.0.1', resolve));
     const floorUrl = floorServer ? `http://127.0.0.1:${(floorServer.address() as import('node:net').AddressInfo).port}/graphql` : '';
     const runners = [
