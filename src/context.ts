@@ -6,6 +6,7 @@ import { createLoaders, type LoaderDeps, type Loaders } from './loaders';
 import type { Config } from './config';
 import type { InsightsRuntime } from './insights/runtime';
 import type { Stewardship } from './idmap/stewardship';
+import type { RequestSignal } from './errors';
 
 export interface Viewer {
   /** Role name from the access policy. */
@@ -33,7 +34,7 @@ export interface Context {
   /** The key timeline cursors are sealed with (src/timeline/cursor.ts); absent: the process's own. */
   timelineCursorKey?: Buffer;
   /** Aborted when the client went away (src/errors.ts abortOnClientGone); the loaders and BI plans stop on it. */
-  signal?: AbortSignal;
+  signal?: RequestSignal;
 }
 
 /** BI list evaluations by (filter, order, viewer); opaque here (src/bi/list.ts fills it). */
@@ -64,7 +65,7 @@ function loaderDepsOf(deps: ContextDeps): LoaderDeps {
 }
 
 /** Each context's loaders make an account of their own (`loaders.account`): the source calls made for it, and only those, are booked there. */
-export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations; signal?: AbortSignal } = {}): Context {
+export function createContext(deps: ContextDeps, requestId: string, viewer: Viewer, extra: { listEvaluations?: ListEvaluations; signal?: RequestSignal } = {}): Context {
   return {
     requestId,
     viewer,

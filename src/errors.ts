@@ -138,15 +138,47 @@ export const oneidUnavailable = (retryAfterSeconds = ONEID_RETRY_AFTER_SECONDS) 
 export const requestAborted = () => new GraphQLError('The client closed the request before it was answered', { extensions: { code: 'REQUEST_ABORTED' } });
 
 /**
- * An AbortController for a request on `res`: aborted (reason: `requestAborted()`) when the
- * connection closes before the response has been written whole, so the work for it stops.
+ * What a request's work reads of its "client gone" signal (the loaders, BI plans, the request
+ * line): an AbortSignal meets it too, so a caller may pass one (tests do).
  */
-export function abortOnClientGone(res: { once(event: 'close', fn: () => void): unknown; writableFinished: boolean }): AbortSignal {
-  const controller = new AbortController();
+export interface RequestSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Throws `reason` once aborted. */
+  throwIfAborted(): void;
+}
+
+/**
+ * abortOnClientGone's signal: the three members its readers use, without an AbortController
+ * (an EventTarget with its listener map, made for every request and read by no listener: about
+ * 6 µs a request against under 0.5, bench/HISTORY.md, "Where the admin 360's instructions go").
+ */
+class ClientGone implements RequestSignal {
+  aborted = false;
+  reason: unknown = undefined;
+
+  throwIfAborted(): void {
+    if (this.aborted) throw this.reason;
+  }
+
+  /** The first abort's reason stays, as AbortController's does. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A signal for a request on `res`: aborted (reason: `requestAborted()`) when the connection
+ * closes before the response has been written whole, so the work for it stops.
+ */
+export function abortOnClientGone(res: { once(event: 'close', fn: () => void): unknown; writableFinished: boolean }): RequestSignal {
+  const signal = new ClientGone();
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort(requestAborted());
+    if (!res.writableFinished) signal.abort(requestAborted());
   });
-  return controller.signal;
+  return signal;
 }
 
 /** One record of a source was malformed; the call itself, and every other record, succeeded. */

@@ -29,6 +29,7 @@ import type { EventQuery, Instant, Slot, SourceAccount, SourceEvent, SourceName 
 import type { SourceRegistry } from './sources/registry';
 import type { BatchLoader } from './sources/kind';
 import type { BiStore } from './idmap/bi-store';
+import type { RequestSignal } from './errors';
 
 /** What BI lists need beyond the loaders: the OneID BI store and, per role, what its access policy says. */
 export interface BiDeps {
@@ -70,7 +71,7 @@ export const DEFAULT_ORDER_WINDOW_DAYS: readonly number[] = [7, 30, 90, 365];
 const asLoaded = <T>(v: T | Error): T | Error => v;
 
 /** A request's loader: a batch dispatched after its request was aborted (the client went away) is not made, it fails with the abort's reason. */
-function loader<K, V, C = K>(signal: AbortSignal | undefined, batch: (keys: readonly K[]) => Promise<Array<V | Error>>, cacheKeyFn?: (k: K) => C) {
+function loader<K, V, C = K>(signal: RequestSignal | undefined, batch: (keys: readonly K[]) => Promise<Array<V | Error>>, cacheKeyFn?: (k: K) => C) {
   return new DataLoader<K, V, C>(
     async (keys) => {
       signal?.throwIfAborted();
@@ -114,7 +115,7 @@ function recordIdsByProvider(linked: readonly SourceRecordRow[], providers: Read
 export type Loaders = RequestLoaders;
 
 /** `signal`: the request's; once aborted (its client gone), no further source call or OneID read is made for it. */
-export function createLoaders(deps: LoaderDeps, signal?: AbortSignal): Loaders {
+export function createLoaders(deps: LoaderDeps, signal?: RequestSignal): Loaders {
   return new RequestLoaders(deps, deps.now, deps.account ?? new Map(), signal);
 }
 
@@ -157,7 +158,7 @@ class RequestLoaders {
     now: Instant | undefined,
     account: SourceAccount,
     /** Aborted when the request's client went away: no batch is dispatched after that. */
-    readonly signal?: AbortSignal,
+    readonly signal?: RequestSignal,
   ) {
     this.registry = deps.registry;
     this.bi = deps.bi;
