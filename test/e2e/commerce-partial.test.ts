@@ -164,6 +164,39 @@ describe('BI orders.withinDays: the last N days end now', () => {
     expect(callsTo('orders', 'orderFacts')).toBe(1);
   });
 
+  it('counts the order dated ahead in none of the customer’s figures: orderCount, lifetime value, lifecycle and RFM speak of the same orders', async () => {
+    const { body } = await world.query(
+      `query ($id: ID!) { customer(id: $id) { orderSummary { orderCount lifetimeValue { amount } lastOrderAt ordersLast30Days } lifecycle { stage reason daysSinceLastOrder } rfm { recencyDays frequency } } }`,
+      { id },
+    );
+    expect(body.errors).toBeUndefined();
+    const accounts = shopOnly.get(id)!;
+    const now = Date.now();
+    const before = (await world.dbs.orders
+      .db('orders')
+      .whereIn('account_id', accounts)
+      .whereNot('status', 'cancelled')
+      .where('placed_at', '<=', now)
+      .select('order_id', 'placed_at', 'total_cents')) as Array<{ order_id: number; placed_at: number; total_cents: number }>;
+    const refunds = (await world.dbs.orders
+      .db('refunds')
+      .whereIn(
+        'order_id',
+        before.map((o) => o.order_id),
+      )
+      .select('amount_cents')) as Array<{ amount_cents: number }>;
+    const netCents = before.reduce((n, o) => n + Number(o.total_cents), 0) - refunds.reduce((n, r) => n + Number(r.amount_cents), 0);
+    const c = body.data.customer;
+    // The customer's orders before the request: none in the last 40 days (how they were chosen).
+    expect(c.orderSummary.orderCount).toBe(before.length);
+    expect(c.orderSummary.ordersLast30Days).toBe(0);
+    expect(Math.round(Number(c.orderSummary.lifetimeValue.amount) * 100)).toBe(netCents);
+    expect(Date.parse(c.orderSummary.lastOrderAt)).toBe(Math.max(...before.map((o) => Number(o.placed_at))));
+    expect(c.lifecycle.daysSinceLastOrder).toBeGreaterThanOrEqual(40);
+    expect(c.lifecycle.stage).not.toBe('NEW');
+    expect(c.rfm).toEqual({ recencyDays: c.lifecycle.daysSinceLastOrder, frequency: before.length });
+  });
+
   it('still lists the customer for an explicit `since` alone, which has no end', async () => {
     const { body } = await world.query(LIST, { filter: { orders: { since: new Date(Date.now() - DAY).toISOString() } } });
     expect(body.errors).toBeUndefined();

@@ -311,9 +311,9 @@ describe('Marketplace source: orders', () => {
 });
 
 describe('Marketplace source: computed aggregates', () => {
-  /** The summary computed straight from the seeded rows, in cents. */
+  /** The summary computed straight from the seeded rows, in cents: trades not cancelled and placed by `now`. */
   function expected(buyerId: string, now: number, windows: number[]) {
-    const counted = trades.filter((t) => t.buyer_open_uid === buyerId && t.status !== 'TRADE_CLOSED_BY_TAOBAO');
+    const counted = trades.filter((t) => t.buyer_open_uid === buyerId && t.status !== 'TRADE_CLOSED_BY_TAOBAO' && Number(t.created) <= now);
     const cents = (y: unknown) => Math.round(Number(y) * 100);
     const refundedOf = (tid: unknown) => refunds.filter((r) => r.tid === tid && r.status === 'SUCCESS').reduce((s, r) => s + cents(r.refund_fee), 0);
     const gross = counted.reduce((s, t) => s + cents(t.payment), 0);
@@ -343,6 +343,17 @@ describe('Marketplace source: computed aggregates', () => {
     expect(answer[3]).toEqual(expected(B5, now, [3, 30]));
     // One trades listing and one refunds listing for the four buyers (B2's second trades page is a third call).
     expect(recorder.of('shop_tmall', 'orderSummariesByBuyerIds')).toHaveLength(3);
+  });
+
+  it('does not count a trade dated after the request (a clock ahead) in any figure of the summary, nor its refunds', async () => {
+    // B1's fourth trade is placed at T0 + 10 days, with two refunds; at T0 + 5 days it has not happened yet.
+    const now = T0 + 5 * D;
+    const calls = recorder.of('shop_tmall', 'orderSummariesByBuyerIds').length;
+    const [b1] = await tmall.orderSummariesByBuyerIds([B1], { now: iso(now), windowDays: [3, 30] });
+    expect(b1).toEqual(expected(B1, now, [3, 30]));
+    expect(b1).toMatchObject({ orderCount: 2, refundedAmount: { amount: '99.90' }, lastOrderAt: iso(T0 + D), refundedOrderCount: 1 });
+    // The same calls as any summary: one trades listing and one refunds listing.
+    expect(recorder.of('shop_tmall', 'orderSummariesByBuyerIds').length - calls).toBe(2);
   });
 
   it('refuses a window end that is not an ISO instant, naming it, before any call to the platform', async () => {

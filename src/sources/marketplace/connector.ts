@@ -34,6 +34,7 @@
 import crypto from 'node:crypto';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
+import { placedBy, summarySpan, type SummarySpan } from '../summary-span';
 import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import { byChunk, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
@@ -610,7 +611,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 
     /** Aggregates computed over the buyer's trades and SUCCESS refunds (TOP has no aggregate endpoint); the SQL shop's definitions. */
     async orderSummariesByBuyerIds(ids, query: SummaryQuery, account) {
-      const windows = summaryWindows(SOURCE, query);
+      const windows = summarySpan(SOURCE, query);
       const by = await ledgers({ operation: 'orderSummariesByBuyerIds', account }, ids);
       return ids.map((id) => {
         const l = by.get(id);
@@ -894,11 +895,13 @@ function ledgerOf(trades: Slot<Trade>[], refunds: Slot<Refund>[]): Ledger {
 /**
  * The SQL shop's definitions over counted orders (not cancelled): orderCount; totalSpent =
  * their totals less their refunds; refundedAmount; first/last placed; with windows, the gross,
- * the refunded-order count and the per-window counts (placed within [now - days, now]).
+ * the refunded-order count and the per-window counts (placed within [now - days, now]); all over
+ * trades placed by the request time.
  */
-function summaryOf(source: SourceName, id: string, l: Ledger, currency: string, w: { end: number; starts: number[] }): Slot<OrderSummary> {
+function summaryOf(source: SourceName, id: string, l: Ledger, currency: string, w: SummarySpan): Slot<OrderSummary> {
   if (l.bad.length) return l.bad[0];
-  const counted = l.trades.filter((t) => t.order.status !== CANCELLED);
+  // A trade dated after the request is not counted yet (summary-span.ts), in any figure.
+  const counted = l.trades.filter((t) => t.order.status !== CANCELLED && placedBy(Date.parse(t.order.placedAt), w));
   const gross: Money[] = counted.map((t) => t.order.total);
   const refundsOf = (t: Trade) => l.refunds.get(t.order.id) ?? [];
   const refunded: Money[] = counted.flatMap((t) => refundsOf(t).map((r) => r.amount));
@@ -918,14 +921,6 @@ function summaryOf(source: SourceName, id: string, l: Ledger, currency: string, 
     refundedOrderCount: counted.filter((t) => refundsOf(t).length > 0).length,
     recentOrderCounts: w.starts.map((start) => placed.filter((p) => p >= start && p <= w.end).length),
   };
-}
-
-function summaryWindows(source: SourceName, q: SummaryQuery): { end: number; starts: number[] } {
-  const end = Date.parse(q?.now);
-  if (!Number.isFinite(end)) throw new Error(`${source} orderSummariesByRecordIds: now is not an instant: ${JSON.stringify(q?.now)}`);
-  for (const d of q.windowDays)
-    if (!Number.isInteger(d) || d < 1) throw new Error(`${source} orderSummariesByRecordIds: window days must be positive integers, got ${JSON.stringify(d)}`);
-  return { end, starts: q.windowDays.map((d) => end - d * DAY_MS) };
 }
 
 const newestFirst = (a: Order, b: Order) => Date.parse(b.placedAt) - Date.parse(a.placedAt) || compareId(b.id, a.id);

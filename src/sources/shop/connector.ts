@@ -19,6 +19,7 @@ import type { SqlConnection } from '../../db';
 import type { Knex } from 'knex';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
+import { summarySpan, type SummarySpan } from '../summary-span';
 import { DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
@@ -141,7 +142,6 @@ const CANCELLED = 'cancelled';
 /** An order's refunds (`o` is the order), for the order summary: their sum (null without any), whether it has any. */
 const ORDER_REFUNDED_CENTS = 'select sum(r.amount_cents) from refunds as r where r.order_id = o.order_id';
 const ORDER_REFUND_ROWS = 'select 1 from refunds as r where r.order_id = o.order_id';
-const DAY_MS = 86_400_000;
 
 const ACCOUNT_COLUMNS = ['account_id', 'mobile', 'member_no', 'email', 'channel', 'registered_at', 'updated_at'] as const;
 const ORDER_COLUMNS = ['order_id', 'account_id', 'status', 'channel', 'total_cents', 'currency', 'placed_at', 'paid_at'] as const;
@@ -217,7 +217,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * summary; an account without orders answers null.
      */
     orderSummariesByRecordIds(ids, query?: SummaryQuery, account?: SourceAccount) {
-      const windows = query ? summaryWindows(SOURCE, query) : null;
+      const windows = query ? summarySpan(SOURCE, query) : null;
       return byNumericKey('orderSummariesByRecordIds', ids, account, fetchSummaries.bind(null, sql, SOURCE, windows), noRecord);
     },
 
@@ -478,7 +478,7 @@ function refundsStatement(db: Knex, chunk: number[]) {
     .orderBy([{ column: 'r.order_id' }, { column: 'r.refunded_at' }, { column: 'r.refund_id' }]);
 }
 
-type SummaryWindows = { end: number; starts: number[] };
+type SummaryWindows = SummarySpan;
 
 async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, windows: SummaryWindows | null, chunk: number[]): Promise<Map<string, Slot<OrderSummary>>> {
   // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
@@ -495,17 +495,18 @@ async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, windows: Summa
 
 /** `values`: the windows' starts and end (`scalarCount` of them, when `windows`), then the ids. */
 function summariesStatement(db: Knex, values: readonly unknown[], windows: SummaryWindows | null, scalarCount: number) {
-  const counted = (expr: string) => db.raw(`case when o.status <> ? then ${expr} end`, [CANCELLED]);
+  // Counted: not cancelled and, with a query, placed by the request time (summary-span.ts): an order
+  // dated after it counts in no figure yet.
+  const end = windows ? (values[windows.starts.length] as number) : null;
+  const isCounted = end === null ? 'o.status <> ?' : 'o.status <> ? and o.placed_at <= ?';
+  const countedBindings = end === null ? [CANCELLED] : [CANCELLED, end];
+  const counted = (expr: string) => db.raw(`case when ${isCounted} then ${expr} end`, countedBindings);
   // The windowed counts ride along in the same GROUP BY: one statement whatever is asked.
   const extra = windows
     ? [
-        db.raw(`sum(case when o.status <> ? and exists (${ORDER_REFUND_ROWS}) then 1 else 0 end) as refunded_orders`, [CANCELLED]),
+        db.raw(`sum(case when ${isCounted} and exists (${ORDER_REFUND_ROWS}) then 1 else 0 end) as refunded_orders`, countedBindings),
         ...windows.starts.map((_, i) =>
-          db.raw(`sum(case when o.status <> ? and o.placed_at >= ? and o.placed_at <= ? then 1 else 0 end) as w${i}`, [
-            CANCELLED,
-            values[i] as number,
-            values[windows.starts.length] as number,
-          ]),
+          db.raw(`sum(case when o.status <> ? and o.placed_at >= ? and o.placed_at <= ? then 1 else 0 end) as w${i}`, [CANCELLED, values[i] as number, end as number]),
         ),
       ]
     : [];
@@ -515,7 +516,7 @@ function summariesStatement(db: Knex, values: readonly unknown[], windows: Summa
     .select(
       ...extra,
       'o.account_id',
-      db.raw('sum(case when o.status <> ? then 1 else 0 end) as order_count', [CANCELLED]),
+      db.raw(`sum(case when ${isCounted} then 1 else 0 end) as order_count`, countedBindings),
       db.raw('coalesce(sum(?), 0) as gross_cents', [counted('o.total_cents')]),
       db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${ORDER_REFUNDED_CENTS})`)]),
       db.raw('min(?) as first_placed', [counted('o.placed_at')]),
@@ -657,15 +658,6 @@ function toSummary(SOURCE: SourceName, r: OrderSummaryRow, windows: number | nul
 
 /** The windowed counts' column names (`w0`, `w1`, …), not built per row. */
 const WINDOW_COLUMNS = Array.from({ length: 8 }, (_, i) => `w${i}` as const);
-
-/** Window starts as unix ms, each `days` before `now`; a query that is not one is the caller's bug. */
-function summaryWindows(SOURCE: SourceName, q: SummaryQuery): SummaryWindows {
-  const end = Date.parse(q.now);
-  if (!Number.isFinite(end)) throw new Error(`${SOURCE} orderSummariesByRecordIds: now is not an instant: ${JSON.stringify(q.now)}`);
-  for (const d of q.windowDays)
-    if (!Number.isInteger(d) || d < 1) throw new Error(`${SOURCE} orderSummariesByRecordIds: window days must be positive integers, got ${JSON.stringify(d)}`);
-  return { end, starts: q.windowDays.map((d) => end - d * DAY_MS) };
-}
 
 function toCategoryStat(SOURCE: SourceName, r: CategoryRow): Slot<CategoryStat> {
   const orders = integerOrNull(r.orders);
