@@ -425,6 +425,43 @@ describe('Marketplace source: events', () => {
   });
 });
 
+describe('Marketplace source: figures over the whole base with a row it cannot read', () => {
+  // Each case adds one row the stand-in serves as TOP does but no amount spells, for a buyer already in the base.
+  const cases: Array<[string, 'tb_refunds' | 'tb_trades', Record<string, unknown>, string]> = [
+    [
+      'a SUCCESS refund of B1’s fourth trade (left out, it would overstate B1’s net spend)',
+      'tb_refunds',
+      { ...refunds[1], refund_id: '5000000000000043', refund_fee: 'n/a' },
+      'refund_id',
+    ],
+    [
+      'a finished trade of B5 (left out, B5 would have one order fewer)',
+      'tb_trades',
+      trade({ tid: '300000000000099', buyer_open_uid: B5, status: 'TRADE_FINISHED', payment: 'n/a', total_fee: 'n/a', created: T0 + 6 * D, modified: T0 + 6 * D }),
+      'tid',
+    ],
+  ];
+
+  it.each(cases)('answers orderFacts and rfmBoundaries as SOURCE_BAD_RESPONSE, not figures without %s', async (_, table, row, key) => {
+    await db(table).insert(row);
+    try {
+      const bad = { extensions: { code: 'SOURCE_BAD_RESPONSE', source: 'shop_tmall' } };
+      await expect(tmall.orderFacts({})).rejects.toMatchObject(bad);
+      await expect(tmall.rfmBoundaries()).rejects.toMatchObject(bad);
+      // One whole-base read (a trades and a refunds listing, B2's 120 trades on a second page), kept: the second figure asked nothing.
+      expect(recorder.of('shop_tmall', 'orderFacts')).toHaveLength(3);
+      expect(recorder.of('shop_tmall', 'rfmBoundaries')).toHaveLength(0);
+      // The buyers the bad row does not touch still answer their own figures.
+      const [b3] = await tmall.orderSummariesByBuyerIds([B3], { now: iso(T0 + 30 * D), windowDays: [30] });
+      expect(ok(b3).orderCount).toBe(1);
+    } finally {
+      await db(table)
+        .where(key, row[key] as string)
+        .delete();
+    }
+  });
+});
+
 describe('Marketplace source: a timeline past a trade it cannot read', () => {
   const BX = 'AAbuyerBadTrade1';
   const rows = [

@@ -361,9 +361,13 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     ]);
     basePages = Math.max(1, Math.ceil(rawTrades.length / API_MAX_PAGE)) + Math.max(1, Math.ceil(rawRefunds.length / API_MAX_PAGE));
     // Pages read concurrently may overlap when the listing moves meanwhile: each trade and refund counts once.
+    // A row that cannot be read is counted, not skipped: without it every figure over the base (a buyer's
+    // net spend, the quintiles) would be a wrong number that looks right (see `readBase`).
+    let unreadable = 0;
     const refunded = new Map<string, number>();
     const seenRefunds = new Set<string>();
     for (const r of rawRefunds.map(toRefund)) {
+      if (r instanceof Error) unreadable += 1;
       if (r instanceof Error || seenRefunds.has(r.id)) continue;
       seenRefunds.add(r.id);
       refunded.set(r.orderId, (refunded.get(r.orderId) ?? 0) + toCents(r.amount));
@@ -371,14 +375,34 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     const trades: BaseTrade[] = [];
     const seenTrades = new Set<string>();
     for (const t of rawTrades.map(toTrade)) {
+      if (t instanceof Error) unreadable += 1;
       if (t instanceof Error || t.order.status === CANCELLED || seenTrades.has(t.order.id)) continue;
       seenTrades.add(t.order.id);
-      const categories = [...new Set(t.lines.filter((l): l is OrderLine => !(l instanceof Error)).map((l) => l.category))];
+      const lines = t.lines.filter((l): l is OrderLine => !(l instanceof Error));
+      unreadable += t.lines.length - lines.length;
+      const categories = [...new Set(lines.map((l) => l.category))];
       trades.push({ buyer: t.order.accountId, at: Date.parse(t.order.placedAt), net: toCents(t.order.total) - (refunded.get(t.order.id) ?? 0), categories });
     }
-    const value = { trades };
+    const value = { trades, unreadable };
     if (trades.length <= BASE_MAX_TRADES) base = { value, at: Date.now() };
     return value;
+  }
+
+  /**
+   * The whole base's trades, for a figure over it; a base with an unreadable trade, line or refund
+   * answers SOURCE_BAD_RESPONSE instead (the rows' count only, no buyer): which buyers a bad row
+   * belongs to is not always known, and quintiles or a filter computed without it would be wrong for
+   * them and look right. Per-buyer reads (summaries, orders) still answer every buyer they can read.
+   */
+  async function readBase(op: Op): Promise<BaseTrade[]> {
+    const { trades, unreadable } = await wholeBase(op);
+    if (unreadable > 0)
+      throw new SourceError(
+        SOURCE,
+        'SOURCE_BAD_RESPONSE',
+        `${SOURCE}: ${unreadable} unreadable trade, line or refund row(s) in the whole order base; ${op.operation} would leave them out`,
+      );
+    return trades;
   }
 
   /** The whole base: kept for BASE_TTL_MS; one read in flight at a time (its calls counted under the operation, and booked to the request, that asked first). */
@@ -737,7 +761,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       if (query.channels?.length && !query.channels.includes(channel)) return [];
       const sinceMs = instantArgumentMillis(query.since, 'since');
       const beforeMs = instantArgumentMillis(query.before, 'before');
-      const { trades } = await wholeBase({ operation: 'orderFacts', account });
+      const trades = await readBase({ operation: 'orderFacts', account });
       const per = new Map<string, { recordId: string; orders: number; spentCents: number; last: number }>();
       for (const t of trades) {
         if ((sinceMs != null && t.at < sinceMs) || (beforeMs != null && t.at >= beforeMs)) continue;
@@ -760,7 +784,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
      * cache). Costly on a big shop; the gateway caches the answer (src/insights/rfm-cache.ts).
      */
     async rfmBoundaries(account) {
-      const { trades } = await wholeBase({ operation: 'rfmBoundaries', account });
+      const trades = await readBase({ operation: 'rfmBoundaries', account });
       const per = new Map<string, { f: number; m: number; rc: number }>();
       for (const t of trades) {
         const a = per.get(t.buyer) ?? { f: 0, m: 0, rc: 0 };
@@ -861,6 +885,8 @@ interface BaseTrade {
 
 interface Base {
   trades: BaseTrade[];
+  /** Trades, lines and refunds the listings returned that could not be read (left out of `trades`). */
+  unreadable: number;
 }
 
 interface Trade {
