@@ -99,6 +99,10 @@ export function createPlanner(deps: PlanDeps) {
   const { loaders, store, rules } = deps;
   const registry = loaders.registry;
   const now = loaders.now;
+  // An order dated after the request (a clock ahead, a bad row) counts in no filter, as in no order
+  // summary figure (sources/summary-span.ts): every commerce fact ends here. `before` is exclusive,
+  // so the end is the millisecond after now.
+  const placedBy = new Date(Date.parse(now) + 1).toISOString();
   const steps: PlanStep[] = [];
   let counts: Promise<{ records: Map<string, number>; active: number }> | null = null;
   const stats = () => (counts ??= Promise.all([store.recordCounts(), store.countActive()]).then(([records, active]) => ({ records, active })));
@@ -484,18 +488,14 @@ export function createPlanner(deps: PlanDeps) {
       case 'golden':
         return golden(leaf, candidates);
       case 'orders': {
-        // "The last N days" ends now, as the order summary's windows do: an order dated ahead of the
-        // request (a clock ahead, a bad row) is not one of them. `before` is exclusive, so its end
-        // is the millisecond after now.
         const window = leaf.withinDays ? new Date(Date.parse(now) - leaf.withinDays * DAY_MS).toISOString() : null;
-        const windowEnd = leaf.withinDays ? new Date(Date.parse(now) + 1).toISOString() : null;
         const since = leaf.since && window ? (leaf.since > window ? leaf.since : window) : (leaf.since ?? window);
-        const before = leaf.before && windowEnd ? (leaf.before < windowEnd ? leaf.before : windowEnd) : (leaf.before ?? windowEnd);
+        const before = leaf.before && leaf.before < placedBy ? leaf.before : placedBy;
         const facts = await commerceFacts(leaf.key, { since, before, channels: leaf.channels, categories: leaf.categories }, candidates);
         return inRange(new Map([...facts].map(([c, f]) => [c, f.orders])), leaf.range.min, leaf.range.max);
       }
       case 'lifetimeValue': {
-        const facts = await commerceFacts(leaf.key, {}, candidates);
+        const facts = await commerceFacts(leaf.key, { before: placedBy }, candidates);
         const values = new Map<string, number>();
         const elsewhere: string[] = [];
         for (const [c, f] of facts) {
@@ -506,7 +506,7 @@ export function createPlanner(deps: PlanDeps) {
         return inRange(values, leaf.minCents, leaf.maxCents, elsewhere);
       }
       case 'lastOrderAt': {
-        const facts = await commerceFacts(leaf.key, {}, candidates);
+        const facts = await commerceFacts(leaf.key, { before: placedBy }, candidates);
         return only(
           [...facts]
             .filter(([, f]) => f.orders > 0 && f.lastOrderAt && (!leaf.after || f.lastOrderAt >= leaf.after) && (!leaf.before || f.lastOrderAt < leaf.before))

@@ -197,9 +197,20 @@ describe('BI orders.withinDays: the last N days end now', () => {
     expect(c.rfm).toEqual({ recencyDays: c.lifecycle.daysSinceLastOrder, frequency: before.length });
   });
 
-  it('still lists the customer for an explicit `since` alone, which has no end', async () => {
-    const { body } = await world.query(LIST, { filter: { orders: { since: new Date(Date.now() - DAY).toISOString() } } });
-    expect(body.errors).toBeUndefined();
-    expect(body.data.customersConnection.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(id);
+  it('lists the customer under no filter by the order dated ahead: an explicit `since`, the lifetime value, the last order', async () => {
+    const listed = async (filter: unknown) => {
+      const { body } = await world.query(LIST, { filter });
+      expect(body.errors).toBeUndefined();
+      return body.data.customersConnection.edges.map((e: { node: { id: string } }) => e.node.id) as string[];
+    };
+    const { body } = await world.query(`query ($id: ID!) { customer(id: $id) { orderSummary { lifetimeValue { amount } lastOrderAt } } }`, { id });
+    const { lifetimeValue, lastOrderAt } = body.data.customer.orderSummary;
+    const cents = Math.round(Number(lifetimeValue.amount) * 100);
+    // Each filter is checked on both sides of the customer's own figures, so the customer is in the base each reads.
+    expect(await listed({ orders: { since: new Date(Date.now() - DAY).toISOString() } })).not.toContain(id);
+    expect(await listed({ lifetimeValue: { currency: 'CNY', min: ((cents + 1) / 100).toFixed(2) } })).not.toContain(id);
+    expect(await listed({ lifetimeValue: { currency: 'CNY', min: lifetimeValue.amount, max: lifetimeValue.amount } })).toContain(id);
+    expect(await listed({ lastOrderAt: { after: new Date(Date.parse(lastOrderAt) + 1).toISOString() } })).not.toContain(id);
+    expect(await listed({ lastOrderAt: { after: lastOrderAt } })).toContain(id);
   });
 });
