@@ -1,13 +1,17 @@
 /** `--alloc-prof` of the in-process benches (floor-work.ts, gateway-work.ts). */
 
-/** V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since collected. */
-export async function startAllocationSampling() {
+/**
+ * V8's sampling heap profiler through the inspector, keeping samples of objects the GC has since
+ * collected. `survivors`: only objects that outlived the young generation (promoted to the old
+ * one, whether a mark-compact collected them later or not): what a request keeps past two scavenges.
+ */
+export async function startAllocationSampling(opts: { survivors?: boolean } = {}) {
   const { Session } = await import('node:inspector');
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
     new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
-  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !opts.survivors });
   return {
     async stop() {
       const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };

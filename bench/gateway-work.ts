@@ -39,6 +39,8 @@ const servers = arg('server', 'gateway,floor').split(',');
 const overHttp = process.argv.includes('--http');
 /** `--alloc-prof FILE`: a sampled allocation profile of the measured rounds (objects already collected included), as bench/floor-work.ts takes it. */
 const allocProf = arg('alloc-prof', '');
+/** `--alloc-survivors`: with `--alloc-prof`, only the objects that outlived the young generation (what the requests promote). */
+const allocSurvivors = process.argv.includes('--alloc-survivors');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
@@ -139,7 +141,7 @@ async function main() {
       };
       for (const [, run] of runners) await batch(run, n0); // warm-up
       const per = new Map<string, number[]>(runners.map(([name]) => [name, []]));
-      const sampling = allocProf ? await startAllocationSampling() : null;
+      const sampling = allocProf ? await startAllocationSampling({ survivors: allocSurvivors }) : null;
       for (let r = 0; r < rounds; r++) {
         // Alternate who goes first, as the load bench does.
         const order = r % 2 ? [...runners].reverse() : runners;
