@@ -20,6 +20,7 @@ import { createIde, ideRoute } from './ide';
 import { createCors } from './http/cors';
 import { sendBody } from './http/compress';
 import { graphqlStatus } from './http/graphql-over-http';
+import { createInFlight } from './http/in-flight';
 import { STREAM_PATH, streamRoute } from './feed/route';
 import { startAuditRetention, type AuditRetention } from './access/audit-retention';
 
@@ -293,13 +294,13 @@ export interface DrainResult {
 
 export function startServer(gw: Gateway, opts: { host?: string; port?: number; hooks?: ServerHooks } = {}): Promise<RunningServer> {
   const handle = createRequestHandler(gw, opts.hooks);
-  // Responses not yet finished; during a drain each says `connection: close`.
-  const inFlight = new Set<http.ServerResponse>();
+  // Responses not yet finished; during a drain each says `connection: close` (src/http/in-flight.ts: not a Set, which kept finished ones alive for the GC).
+  const inFlight = createInFlight<http.ServerResponse>();
   let draining = false;
   const server = http.createServer((req, res) => {
-    inFlight.add(res);
+    const finished = inFlight.add(res);
     res.once('close', () => {
-      inFlight.delete(res);
+      finished();
       gw.metrics.observeHttp(routeLabel(req.url), res.headersSent ? res.statusCode : 0);
     });
     if (draining) res.setHeader('connection', 'close');
