@@ -285,19 +285,19 @@ describe.each(['crm', 'orders', 'support', 'scrm'] as SourceName[])('Timeline pu
   });
 });
 
-describe('Timeline paging: one customer across four sources', () => {
-  /** A OneID reader that knows one customer owning every record above. */
-  const idmap = {
-    sourceRecordsByCustomerIds: async (ids: readonly string[]) =>
-      ids.map((id) =>
-        id !== 'cust'
-          ? []
-          : (Object.keys(KEYS) as SourceName[]).flatMap((source) =>
-              KEYS[source].map((recordId) => ({ customerId: id, source, recordId, linkedAt: iso(T0), sourceUpdatedAt: null })),
-            ),
-      ),
-  } as unknown as IdMapReader;
+/** A OneID reader that knows one customer, `cust`, owning every record above. */
+const idmap = {
+  sourceRecordsByCustomerIds: async (ids: readonly string[]) =>
+    ids.map((id) =>
+      id !== 'cust'
+        ? []
+        : (Object.keys(KEYS) as SourceName[]).flatMap((source) =>
+            KEYS[source].map((recordId) => ({ customerId: id, source, recordId, linkedAt: iso(T0), sourceUpdatedAt: null })),
+          ),
+    ),
+} as unknown as IdMapReader;
 
+describe('Timeline paging: one customer across four sources', () => {
   async function walk(first: number, since: string | null, kinds: EventKind[] | null): Promise<SourceEvent[]> {
     const out: SourceEvent[] = [];
     let after: TimelinePosition | null = null;
@@ -351,16 +351,6 @@ describe('Timeline paging: one customer across four sources', () => {
 });
 
 describe('Timeline paging: a source down for some pages of a walk', () => {
-  const idmap = {
-    sourceRecordsByCustomerIds: async (ids: readonly string[]) =>
-      ids.map((id) =>
-        id !== 'cust'
-          ? []
-          : (Object.keys(KEYS) as SourceName[]).flatMap((source) =>
-              KEYS[source].map((recordId) => ({ customerId: id, source, recordId, linkedAt: iso(T0), sourceUpdatedAt: null })),
-            ),
-      ),
-  } as unknown as IdMapReader;
   const key = (e: SourceEvent & { source: SourceName }) => `${e.source}:${e.kind}:${e.id}`;
 
   /**
