@@ -56,6 +56,19 @@ export function listsOf<T>(keys: readonly string[], by: ReadonlyMap<string, T[]>
   return answers;
 }
 
+/** Rows placed under the key `keyOf` reads from each (never by position), each converted; a row without a key belongs to none. */
+export function groupByKey<R, T>(rows: readonly R[], keyOf: (row: R) => string | null, convert: (row: R, key: string) => T): Map<string, T[]> {
+  const by = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    if (!key) continue;
+    let list = by.get(key);
+    if (!list) by.set(key, (list = []));
+    list.push(convert(row, key));
+  }
+  return by;
+}
+
 /** What `chunked` answers: what the chunks that answered said, and which keys rode in a chunk that failed. */
 export interface Chunked<K, V> {
   /** The answers of every chunk that answered, in the order of the chunks. */

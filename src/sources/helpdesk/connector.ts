@@ -12,7 +12,7 @@ import { badRow } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
-import { chunked, listsOf, noneFailed, type Chunked, type SourceObserver } from '../observe';
+import { chunked, groupByKey, listsOf, noneFailed, type Chunked, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Ticket } from '../../capabilities';
 import type { HelpdeskConnector, SupportRequester } from './types';
@@ -236,19 +236,6 @@ interface UsersById {
   failed: Chunked<string, unknown>['failed'];
 }
 
-/** Rows placed under the key `keyOf` reads from each (never by position); a row without one belongs to no key. */
-function groupByKey<T>(rows: readonly JsonObject[], keyOf: (row: JsonObject) => string | null, convert: (row: JsonObject, key: string) => Slot<T>): Map<string, Slot<T>[]> {
-  const by = new Map<string, Slot<T>[]>();
-  for (const row of rows) {
-    const key = keyOf(row);
-    if (!key) continue;
-    let list = by.get(key);
-    if (!list) by.set(key, (list = []));
-    list.push(convert(row, key));
-  }
-  return by;
-}
-
 const requesterOf = (row: JsonObject) => wireId(row.requester_id);
 
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
@@ -294,7 +281,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         getTicketPages.bind(null, SOURCE, transport) as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
-      return listsOf(ids, groupByKey<Ticket>(pages.flat(), requesterOf, toTicket.bind(null, SOURCE)), failed);
+      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toTicket.bind(null, SOURCE)), failed);
     },
 
     /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
@@ -312,7 +299,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         getPage.bind(null, SOURCE, transport, PATH.events, 'events', params, 'requester_ids') as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       // Placed by requester_id, never by position; an event without one belongs to no key.
-      return listsOf(ids, groupByKey<SourceEvent>(pages.flat(), requesterOf, toEvent.bind(null, SOURCE)), failed);
+      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toEvent.bind(null, SOURCE)), failed);
     },
 
     async scan(cursor, pageSize) {

@@ -13,7 +13,7 @@
 import { badRow, type SourceError } from '../../errors';
 import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
-import { chunked, listsOf, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
+import { chunked, groupByKey, listsOf, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { Coupon, GroupMembership, ScrmFollower, WechatConnector } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
@@ -241,17 +241,8 @@ function followersOf(
   return answers;
 }
 
-/** Places rows under their openid (never by position); rows without one belong to no key. */
-function groupByOpenid<T>(SOURCE: SourceName, rows: JsonObject[], convert: (source: SourceName, row: JsonObject, openid: string) => Slot<T>): Map<string, Slot<T>[]> {
-  const by = new Map<string, Slot<T>[]>();
-  for (const row of rows) {
-    if (typeof row.openid !== 'string') continue;
-    let list = by.get(row.openid);
-    if (!list) by.set(row.openid, (list = []));
-    list.push(convert(SOURCE, row, row.openid));
-  }
-  return by;
-}
+/** A row's openid, the key it is placed under (never its position); a row without one belongs to no key. */
+const openidOf = (row: JsonObject) => (typeof row.openid === 'string' ? row.openid : null);
 
 export function createWechatConnector(config: WechatConnectorConfig, observer: SourceObserver): WechatConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
@@ -323,12 +314,12 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
 
     async couponsByOpenids(openids, account) {
       const { rows, failed } = await batch({ operation: 'couponsByOpenids', account }, PATH.coupons, 'coupons', openids, openidsBody);
-      return listsOf(openids, groupByOpenid(SOURCE, rows, toCoupon), failed);
+      return listsOf(openids, groupByKey(rows, openidOf, toCoupon.bind(null, SOURCE)), failed);
     },
 
     async groupsByOpenids(openids, account) {
       const { rows, failed } = await batch({ operation: 'groupsByOpenids', account }, PATH.groups, 'memberships', openids, openidsBody);
-      return listsOf(openids, groupByOpenid(SOURCE, rows, toMembership), failed);
+      return listsOf(openids, groupByKey(rows, openidOf, toMembership.bind(null, SOURCE)), failed);
     },
 
     /** One POST per chunk of openids; the SCRM cuts each openid's list to `limit` after the position. */
@@ -338,7 +329,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
       if (kinds.length === 0) return openids.map(() => []);
       const body = eventsBody(query, kinds);
       const { rows, failed } = await batch({ operation: 'eventsByRecordIds', account }, PATH.events, 'events', openids, (chunk) => ({ openids: chunk, ...body }));
-      return listsOf(openids, groupByOpenid(SOURCE, rows, toEvent), failed);
+      return listsOf(openids, groupByKey(rows, openidOf, toEvent.bind(null, SOURCE)), failed);
     },
 
     async scan(cursor, pageSize) {
