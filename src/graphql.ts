@@ -175,8 +175,9 @@ class ObservedRequest {
     const uses = contextValue?.loaders?.account;
     const sources = uses?.size ? sourcesExtension(uses) : undefined;
     if (body && sources) body.extensions = { ...body.extensions, sources };
-    // The line its context's logger would write (the same bindings: the request id first), without a child logger made for it.
-    if (contextValue?.log)
+    // The line its context's logger would write (the same bindings: the request id first), without a
+    // child logger made for it: `in`, because reading `log` would make the context's (src/context.ts).
+    if (contextValue && 'log' in contextValue)
       this.lines.info(
         {
           requestId: contextValue.requestId,

@@ -4,7 +4,7 @@
  * estimate), then the plan, then one page. Nothing reaches a source before every guard passed.
  */
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import type { Context } from '../context';
+import { withLoaders, type Context } from '../context';
 import { badUserInput, queryTooComplex } from '../errors';
 import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders';
 import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
@@ -172,6 +172,6 @@ function planDeps(ctx: Context, role: BiRole) {
     loaders: scope ? freshLoaders(ctx.loaders, new Map()) : ctx.loaders,
     store: biOf(ctx).store,
     rules: ctx.insights.rules,
-    scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, { ...ctx, loaders }, ids) : undefined,
+    scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, withLoaders(ctx, loaders), ids) : undefined,
   };
 }
