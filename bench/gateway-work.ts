@@ -11,6 +11,7 @@
  *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1   # compiled by bench:gateway
  *   NODE_ENV=production node --cpu-prof --cpu-prof-dir DIR bench/results/dist/bench/gateway-work.js --only 1 --server gateway
  *   node --import tsx bench/gateway-work.ts --only 1 --server gateway --alloc-prof FILE   # what its requests allocate, by function
+ *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1 --http --server gateway --gc-stats   # what its requests promote
  *
  * `--server gateway` or `--server floor` runs one of the two only (a profile of one); `--http` sends
  * each request over HTTP on 127.0.0.1 to both servers in this process (a keep-alive client in it
@@ -21,6 +22,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import http from 'node:http';
+import v8 from 'node:v8';
 import { HeaderMap } from '@apollo/server';
 import { createGateway } from '../src/gateway';
 import { createContext } from '../src/context';
@@ -41,11 +43,44 @@ const overHttp = process.argv.includes('--http');
 const allocProf = arg('alloc-prof', '');
 /** `--alloc-survivors`: with `--alloc-prof`, only the objects that outlived the young generation (what the requests promote). */
 const allocSurvivors = process.argv.includes('--alloc-survivors');
+/**
+ * `--gc-stats`: the main thread's collections over the measured rounds (V8's GCProfiler): scavenges,
+ * mark-compacts, bytes promoted per request (the old generation's growth across each scavenge) and
+ * surviving each scavenge. One server per process (`--server`), or the two share the figure. The
+ * figures of `--trace-gc-nvp`'s `promoted=` within a few per cent, without its trace to parse.
+ */
+const gcStats = process.argv.includes('--gc-stats');
 const only = arg('only', '1')
   .split(',')
   .map((n) => Number(n));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The old generation's spaces: what a scavenge promotes lands in one of them. */
+const OLD_SPACES = new Set(['old_space', 'code_space', 'map_space', 'large_object_space', 'code_large_object_space']);
+
+/** `--gc-stats`' line: collections by type, KiB promoted per request, KiB surviving each scavenge in the young generation. */
+function promotionOf(profile: ReturnType<v8.GCProfiler['stop']>, requests: number): string {
+  type Spaces = Array<{ spaceName: string; spaceUsedSize: number }>;
+  const used = (spaces: Spaces, which: (name: string) => boolean) => spaces.reduce((n, s) => n + (which(s.spaceName) ? s.spaceUsedSize : 0), 0);
+  let scavenges = 0;
+  const others = new Map<string, number>();
+  let promoted = 0;
+  let survived = 0;
+  for (const gc of profile?.statistics ?? []) {
+    if (gc.gcType !== 'Scavenge') {
+      others.set(gc.gcType, (others.get(gc.gcType) ?? 0) + 1);
+      continue;
+    }
+    scavenges++;
+    const before = gc.beforeGC.heapSpaceStatistics as unknown as Spaces;
+    const after = gc.afterGC.heapSpaceStatistics as unknown as Spaces;
+    promoted += used(after, (n) => OLD_SPACES.has(n)) - used(before, (n) => OLD_SPACES.has(n));
+    survived += used(after, (n) => n === 'new_space' || n === 'new_large_object_space');
+  }
+  const kib = (n: number) => (n / 1024).toFixed(2);
+  return `${scavenges} scavenges${[...others].map(([type, n]) => `, ${n} ${type}`).join('')}; promoted ${kib(promoted / requests)} KiB per request, ${kib(survived / Math.max(1, scavenges))} KiB surviving each scavenge`;
+}
 
 async function main() {
   // A copy of the OneID store for each (the gateway writes audit rows into its own).
@@ -142,6 +177,8 @@ async function main() {
       for (const [, run] of runners) await batch(run, n0); // warm-up
       const per = new Map<string, number[]>(runners.map(([name]) => [name, []]));
       const sampling = allocProf ? await startAllocationSampling({ survivors: allocSurvivors }) : null;
+      const gcProfiler = gcStats ? new v8.GCProfiler() : null;
+      gcProfiler?.start();
       for (let r = 0; r < rounds; r++) {
         // Alternate who goes first, as the load bench does.
         const order = r % 2 ? [...runners].reverse() : runners;
@@ -154,6 +191,7 @@ async function main() {
         process.stderr.write(`${scenario.name}, round ${r + 1}: ${[...per].map(([name, xs]) => `${name} ${xs[r].toFixed(3)} ms`).join(', ')}\n`);
       }
       if (sampling) fs.writeFileSync(allocProf, JSON.stringify(await sampling.stop()));
+      if (gcProfiler) process.stdout.write(`${scenario.name}: ${promotionOf(gcProfiler.stop(), rounds * n0 * runners.length)}\n`);
       const g = per.get('gateway');
       const f = per.get('floor');
       const figures = [...per].map(([name, xs]) => `${name} ${median(xs).toFixed(3)} ms CPU/req`);
