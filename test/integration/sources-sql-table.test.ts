@@ -606,6 +606,26 @@ describe('SQL table source: conversions', () => {
     expect(new Date(wallClockToUtc(Date.UTC(2024, 0, 1, 12), 'America/New_York')).toISOString()).toBe('2024-01-01T17:00:00.000Z');
   });
 
+  it('reads a wall time the clocks show twice as the first, and one they skip with the offset before the skip, east and west of Greenwich alike', () => {
+    const local = (raw: string, zone: string) => run({ type: 'time', format: 'local', zone }, raw);
+    const at = (value: string) => ({ ok: true, value });
+    // Daylight saving ends: 01:30 in New York, 02:30 in Berlin and Auckland happen twice; the first is meant.
+    expect(local('2024-11-03 01:30:00', 'America/New_York')).toEqual(at('2024-11-03T05:30:00.000Z'));
+    expect(local('2024-10-27 02:30:00', 'Europe/Berlin')).toEqual(at('2024-10-27T00:30:00.000Z'));
+    expect(local('2024-04-07 02:30:00', 'Pacific/Auckland')).toEqual(at('2024-04-06T13:30:00.000Z'));
+    // It starts: 02:30 is skipped, and read with the offset before (EST, CET, NZST), i.e. as 03:30 of the new time.
+    expect(local('2024-03-10 02:30:00', 'America/New_York')).toEqual(at('2024-03-10T07:30:00.000Z'));
+    expect(local('2024-03-31 02:30:00', 'Europe/Berlin')).toEqual(at('2024-03-31T01:30:00.000Z'));
+    expect(local('2024-09-29 02:30:00', 'Pacific/Auckland')).toEqual(at('2024-09-28T14:30:00.000Z'));
+    // Around them, every wall time is the one instant it names.
+    expect(local('2024-03-10 01:59:00', 'America/New_York')).toEqual(at('2024-03-10T06:59:00.000Z'));
+    expect(local('2024-03-10 03:00:00', 'America/New_York')).toEqual(at('2024-03-10T07:00:00.000Z'));
+    expect(local('2024-11-03 02:30:00', 'America/New_York')).toEqual(at('2024-11-03T07:30:00.000Z'));
+    expect(local('2024-10-27 03:30:00', 'Europe/Berlin')).toEqual(at('2024-10-27T02:30:00.000Z'));
+    // China kept daylight saving 1986-1991: a 1988 summer time in Asia/Shanghai is UTC+9.
+    expect(local('1988-06-01 12:00:00', 'Asia/Shanghai')).toEqual(at('1988-06-01T03:00:00.000Z'));
+  });
+
   it('maps gender codes, flags, dates, money and text', () => {
     const codes = { type: 'gender', codes: { '1': 'MALE', '2': 'FEMALE', '0': 'UNKNOWN', M: 'MALE' } } as const;
     expect([1, '2', 0, 'm', 'Z', null].map((v) => conv(codes, v))).toEqual(

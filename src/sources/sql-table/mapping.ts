@@ -408,15 +408,32 @@ function offsetMinutes(o: string): number {
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
 }
 
-/** A wall-clock time (as if UTC, in ms) in `zone` → the real UTC ms. */
+/**
+ * A wall-clock time (as if UTC, in ms) in `zone` → the real UTC ms. A wall time the clocks show
+ * twice (the hour after daylight saving ends) is the first of the two; one they skip (the hour
+ * daylight saving starts) is read with the offset before the skip, so `02:30` in New York on the
+ * day clocks go forward is 03:30 EDT. RFC 5545 (§3.3.5), Temporal's `compatible`, java.time and
+ * PostgreSQL read them so. (Correcting a guess made with the offset at the wall time instead
+ * answered the second of the two times east of Greenwich and the first west of it, and moved a
+ * skipped time back an hour west of it: 02:30 in New York was 01:30 EST, before 01:59.)
+ */
 export function wallClockToUtc(wallMs: number, zone: string): number {
   if (zone === 'UTC') return wallMs;
   if (zone.startsWith('+') || zone.startsWith('-')) return wallMs - offsetMinutes(zone) * 60_000;
-  // IANA zone: guess with the offset at the wall time, then correct with the offset at the guess
-  // (right everywhere except inside a DST gap or overlap, where any answer is a guess).
-  const first = wallMs - zoneOffsetMs(wallMs, zone);
-  return wallMs - zoneOffsetMs(first, zone);
+  // The zone's offsets a day either side: one offset unless the clocks change near this wall time
+  // (zones change at most once in two days).
+  const before = zoneOffsetMs(wallMs - DAY_MS, zone);
+  const after = zoneOffsetMs(wallMs + DAY_MS, zone);
+  if (before === after) return wallMs - before;
+  const early = wallMs - Math.max(before, after);
+  const late = wallMs - Math.min(before, after);
+  // Each reading holds if the zone has that offset at the instant it gives.
+  if (zoneOffsetMs(early, zone) === Math.max(before, after)) return early;
+  if (zoneOffsetMs(late, zone) === Math.min(before, after)) return late;
+  return wallMs - before; // skipped: no instant shows this wall time
 }
+
+const DAY_MS = 86_400_000;
 
 const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 function zoneOffsetMs(utcMs: number, zone: string): number {
