@@ -20,7 +20,7 @@ import type { Knex } from 'knex';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
 import { summarySpan, type SummarySpan } from '../summary-span';
-import { DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
+import { currencyCode, DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
@@ -245,7 +245,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * per-account recency (last counted order), frequency (counted orders) and monetary (net
      * spend), NTILE(5) over each, and each quintile's largest value. Money is quintiled in one
      * currency, the one most accounts spend in (ties: the first code): a few accounts in dollars
-     * leave the yuan base comparable instead of leaving the whole base without RFM. A full scan
+     * leave the yuan base comparable instead of leaving the whole base without RFM (codes compared
+     * upper-cased: `cny` is yuan too). A full scan
      * of `orders`: callers cache the answer (src/insights/rfm-cache.ts), never ask per request.
      */
     async rfmBoundaries(account) {
@@ -253,7 +254,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         const result = await sql.run<unknown>('rfmBoundaries', (db) =>
           db.raw(
             `with per_order as (
-               select o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency, coalesce(sum(r.amount_cents), 0) as refunded
+               select o.order_id, o.account_id, o.total_cents, o.placed_at, upper(o.currency) as currency, coalesce(sum(r.amount_cents), 0) as refunded
                from orders o left join refunds r on r.order_id = o.order_id
                where o.status <> ?
                group by o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency
@@ -305,7 +306,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
     /**
      * Filter pushdown, ONE statement over the whole base: the selected counted orders (window,
      * channel, a line in a category: WHERE / EXISTS) with their refunds folded per order, then
-     * GROUP BY account and currency (money is never added across currencies) HAVING at least one. Keyless, so the number of calls never grows with matches.
+     * GROUP BY account and currency (money is never added across currencies; a code in any case, `usd` as Stripe stores it, is its
+     * ISO code, as everywhere else in this connector) HAVING at least one. Keyless, so the number of calls never grows with matches.
      */
     async orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]> {
       const since = instantArgumentMillis(query.since, 'since');
@@ -316,7 +318,14 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
             .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
             .where('o.status', '<>', CANCELLED)
             .groupBy('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at')
-            .select('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at', db.raw('coalesce(sum(r.amount_cents), 0) as refunded'));
+            .select(
+              'o.order_id',
+              'o.account_id',
+              db.raw('upper(o.currency) as currency'),
+              'o.total_cents',
+              'o.placed_at',
+              db.raw('coalesce(sum(r.amount_cents), 0) as refunded'),
+            );
           if (since != null) perOrder.where('o.placed_at', '>=', since);
           if (before != null) perOrder.where('o.placed_at', '<', before);
           if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
@@ -334,7 +343,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
           recordId: String(r.account_id),
           orders: Number(r.n),
           spentCents: Number(r.spent ?? 0),
-          currency: r.currency,
+          currency: currencyCode(r.currency) ?? r.currency,
           lastOrderAt: r.last_placed == null ? null : instantFromMillis(Number(r.last_placed)),
         }));
       });
@@ -521,9 +530,9 @@ function summariesStatement(db: Knex, values: readonly unknown[], windows: Summa
       db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${ORDER_REFUNDED_CENTS})`)]),
       db.raw('min(?) as first_placed', [counted('o.placed_at')]),
       db.raw('max(?) as last_placed', [counted('o.placed_at')]),
-      db.raw('min(?) as currency_min', [counted('o.currency')]),
-      db.raw('max(?) as currency_max', [counted('o.currency')]),
-      db.raw('min(o.currency) as any_currency'),
+      db.raw('min(?) as currency_min', [counted('upper(o.currency)')]),
+      db.raw('max(?) as currency_max', [counted('upper(o.currency)')]),
+      db.raw('min(upper(o.currency)) as any_currency'),
     );
 }
 
@@ -803,7 +812,7 @@ function toBoundaries(SOURCE: SourceName, rows: BoundaryRow[]): RfmBoundaries {
     frequency: upper('f'),
     monetary: upper('m'),
     // The currency the monetary boundaries are in (none without a base).
-    currency: currencies === 1 ? textOrNull(currencyRow?.cur) : null,
+    currency: currencies === 1 ? currencyCode(currencyRow?.cur) : null,
     computedAt: new Date().toISOString(),
   };
 }
