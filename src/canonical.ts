@@ -337,12 +337,26 @@ const MINOR_DIGITS: Readonly<Record<string, number>> = {
   UYW: 4,
 };
 
-/** A currency code as ISO 4217 writes it (`usd`, as Stripe stores it, is `USD`); null for anything else (a symbol: `¥` is two currencies). */
+/**
+ * A currency code as ISO 4217 writes it (`usd`, as Stripe stores it, is `USD`); null for anything
+ * else: a symbol (`¥` is two currencies), and three letters ISO 4217 does not assign (`RMB`, `XBT`,
+ * `XX`), whose minor unit no one knows, so that an amount in them is never written with a guessed two.
+ */
 export function currencyCode(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const s = raw.trim().toUpperCase();
-  return /^[A-Z]{3}$/.test(s) ? s : null;
+  return CURRENCIES.has(s) ? s : null;
 }
+
+/**
+ * The currencies money may be in: ICU's list of ISO 4217 codes (with those withdrawn lately that
+ * old orders still carry, `HRK`), and the list-one codes it leaves out (funds, the newest). Not the
+ * codes of no currency (`XXX`, `XTS`), metals or bond units.
+ */
+const CURRENCIES: ReadonlySet<string> = new Set([
+  ...Intl.supportedValuesOf('currency').filter((c) => !/^X(A[GU]|B[A-D]|P[DT]|TS|XX)$/.test(c)),
+  ...['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW', 'VED', 'XCG', 'ZWG', 'SLE', 'STN', 'MRU', 'VES'],
+]);
 
 /**
  * An integer count of the currency's minor unit (cents, fen; yen for JPY, fils for KWD: see
@@ -377,8 +391,9 @@ export function moneyFromDecimal(raw: unknown, currency: string): Money | null {
   return moneyFromCents(`${m[1]}${m[2]}${frac.slice(0, digits).padEnd(digits, '0')}`, code);
 }
 
-/** Sum of Money values in one currency (exact, in minor units). */
+/** Sum of Money values in one currency (exact, in minor units). Money in another is a caller's bug: money is never summed across currencies. */
 export function addMoney(values: Money[], currency: string): Money {
+  for (const v of values) if (v.currency !== currency) throw new Error(`addMoney: ${v.currency} money summed as ${currency}; money is never summed across currencies`);
   const cents = values.reduce((sum, v) => sum + toCents(v), 0);
   return moneyFromCents(cents, currency) as Money;
 }

@@ -291,6 +291,13 @@ describe('Marketplace source: orders', () => {
     expect(r1).toEqual([]);
   });
 
+  it('refuses a shop currency ISO 4217 does not assign at configuration, naming the key', () => {
+    const parsed = kind.options.safeParse({ baseUrl: server.url, ...CREDS, currency: 'RMB' });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['currency', 'an ISO 4217 code such as CNY']]);
+    expect(kind.options.parse({ baseUrl: server.url, ...CREDS, currency: 'KWD' }).currency).toBe('KWD');
+  });
+
   it('writes a shop in yen with the yen’s digits, and refuses an amount with fractions of a yen rather than rounding it', async () => {
     const yen = connect('shop_jp', { currency: 'JPY' });
     const [orders] = lists(await yen.ordersByBuyerIds([B1], {}));

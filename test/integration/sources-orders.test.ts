@@ -363,6 +363,23 @@ describe('Orders connector: currencies without two decimals', () => {
     }
   });
 
+  it('answers an order, its lines and refunds in a code ISO 4217 does not assign as row errors, never money with a guessed minor unit', async () => {
+    // Satoshis in a bitcoin column: as two decimals, 123456789 would have read 1234567.89 XBT.
+    await t.db('orders').insert(order(1201, 12, '2024-06-01T00:00:00Z', { total_cents: 123456789, currency: 'XBT' }));
+    await t.db('refunds').insert({ refund_id: 1201, order_id: 1201, amount_cents: 100, reason: null, refunded_at: ms('2024-06-03T00:00:00Z') });
+    try {
+      const [twelve] = lists(await shop.ordersByRecordIds(['12'], {}));
+      expect(twelve.map((o) => isSourceError(o) && [o.code, o.message])).toEqual([['SOURCE_BAD_RESPONSE', expect.stringContaining('total_cents or currency is not money')]]);
+      const [refunds] = lists(await shop.refundsByOrderIds(['1201']));
+      expect(refunds.map((r) => isSourceError(r) && r.code)).toEqual(['SOURCE_BAD_RESPONSE']);
+      const [summary] = await shop.orderSummariesByRecordIds(['12']);
+      expect(isSourceError(summary) && summary.code).toBe('SOURCE_BAD_RESPONSE');
+    } finally {
+      await t.db('refunds').where({ refund_id: 1201 }).del();
+      await t.db('orders').where({ order_id: 1201 }).del();
+    }
+  });
+
   it('reads a currency code stored in lower case (as Stripe stores it) as its ISO 4217 code', async () => {
     await t.db('orders').insert(order(1101, 11, '2024-06-01T00:00:00Z', { total_cents: 1999, currency: 'usd' }));
     try {

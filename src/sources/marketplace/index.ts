@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Capabilities, ProfileField } from '../../capabilities';
+import { currencyCode } from '../../canonical';
 import { SourceRowError } from '../../errors';
 import { baseUrl, maxResponseBytes } from '../options';
 import { defineSourceKind, ORDER_EVENT_FIELDS, type KindContext, type SourceInstance } from '../kind';
@@ -43,7 +44,7 @@ const options = z
     maxResponseBytes,
     currency: z
       .string()
-      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY')
+      .refine((c) => currencyCode(c) === c, 'an ISO 4217 code such as CNY')
       .default('CNY'),
     /** TOP category id → the company's category name (`"16": "apparel"`), for category statistics. */
     categories: z.record(z.string().regex(/^\d+$/, 'TOP category ids are digits'), z.string().min(1)).optional(),

@@ -21,6 +21,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capabilities';
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
 import {
+  currencyCode,
   DEFAULT_PHONE_REGION,
   instantFromMillis,
   instantFromSeconds,
@@ -114,7 +115,7 @@ const conversionObject = z.discriminatedUnion('type', [
     .object({
       type: z.literal('money'),
       unit: z.enum(['cents', 'yuan']),
-      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like CNY'),
+      currency: z.string().refine((c) => currencyCode(c) === c, 'must be an ISO 4217 code like CNY'),
     })
     .strict(),
 ]);
