@@ -419,14 +419,20 @@ export function instantFromShanghaiLocal(raw: unknown): string | null {
 }
 
 /**
- * Unix milliseconds (number or numeric string) to ISO UTC; null unless after 1970 and before
- * year 10000, as `instantFromIso` (a later instant is written `+010000-…`, which sorts before
- * every four-digit year as text and wins every `mostRecent`).
+ * Unix milliseconds (number or numeric string) to ISO UTC; null unless from 1973-03-03 (10^11 ms)
+ * and before year 10000, as `instantFromIso` (a later instant is written `+010000-…`, which sorts
+ * before every four-digit year as text and wins every `mostRecent`). Below 10^11 lie the seconds
+ * of every time from 1973 to the year 5138 sent where milliseconds belong (`placed_at:
+ * 1700000000`): read as milliseconds they were all 20 January 1970, the order "two thousand weeks
+ * ago"; no system stored a time of 1970–1972 in milliseconds.
  */
 export function instantFromMillis(raw: unknown): string | null {
   const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-  return typeof n === 'number' && n > 0 && n < END_INSTANT_MS ? isoFromMillis(n) : null;
+  return typeof n === 'number' && n >= FIRST_MILLIS && n < END_INSTANT_MS ? isoFromMillis(n) : null;
 }
+
+/** 1973-03-03T09:46:40Z: the first unix time in milliseconds that is not also seconds of a year before 5138. */
+const FIRST_MILLIS = 1e11;
 
 /**
  * Unix seconds to ISO UTC, in the range of `instantFromMillis`. Milliseconds sent where seconds

@@ -380,6 +380,20 @@ describe('Orders connector: currencies without two decimals', () => {
     }
   });
 
+  it('answers an order whose times are unix seconds, not milliseconds, as a row error instead of an order of January 1970', async () => {
+    await t.db('orders').insert(order(1301, 13, '2024-06-01T00:00:00Z', { placed_at: 1_717_200_000 }));
+    await t.db('orders').insert(order(1302, 13, '2024-06-02T00:00:00Z'));
+    try {
+      const [thirteen] = lists(await shop.ordersByRecordIds(['13'], {}));
+      expect(thirteen.map((o) => (isSourceError(o) ? o.message : ok(o).placedAt))).toEqual([
+        '2024-06-02T00:00:00.000Z',
+        expect.stringContaining('placed_at is not a unix-millisecond time'),
+      ]);
+    } finally {
+      await t.db('orders').whereIn('order_id', [1301, 1302]).del();
+    }
+  });
+
   it('reads a currency code stored in lower case (as Stripe stores it) as its ISO 4217 code', async () => {
     await t.db('orders').insert(order(1101, 11, '2024-06-01T00:00:00Z', { total_cents: 1999, currency: 'usd' }));
     try {
@@ -394,15 +408,17 @@ describe('Orders connector: currencies without two decimals', () => {
 describe('Orders connector: scan', () => {
   let s: TestDatabase;
   let feed: OrdersConnector;
+  /** Times a second apart in January 2024, in the shop's unix milliseconds. */
+  const T = ms('2024-01-01T00:00:00Z');
   beforeAll(async () => {
     s = await freshDatabase('ordersscan');
     await createOrderTables(s.db);
     await s.db('shop_accounts').insert([
-      account(30, { mobile: '8613800138000', email: 'A@X.com', member_no: 'M00000030', updated_at: 1_000 }),
+      account(30, { mobile: '8613800138000', email: 'A@X.com', member_no: 'M00000030', updated_at: T + 1_000 }),
       // Two accounts updated in the same millisecond: the id breaks the tie.
-      account(10, { updated_at: 2_000 }),
-      account(20, { mobile: '13800138001', updated_at: 2_000 }),
-      account(40, { updated_at: 3_000 }),
+      account(10, { updated_at: T + 2_000 }),
+      account(20, { mobile: '13800138001', updated_at: T + 2_000 }),
+      account(40, { updated_at: T + 3_000 }),
     ]);
   });
   afterAll(() => s.drop());
@@ -424,7 +440,7 @@ describe('Orders connector: scan', () => {
     expect(seen[0]).toEqual<ScannedRecord>({
       source: 'orders',
       recordId: '30',
-      updatedAt: '1970-01-01T00:00:01.000Z',
+      updatedAt: '2024-01-01T00:00:01.000Z',
       identifiers: [
         { kind: 'PHONE', value: '8613800138000' },
         { kind: 'EMAIL', value: 'A@X.com' },
@@ -441,7 +457,10 @@ describe('Orders connector: scan', () => {
     expect(second.records.map((r) => r.recordId)).toEqual(['20', '40']);
     expect(second.done).toBe(true);
 
-    await s.db('shop_accounts').where({ account_id: 10 }).update({ email: 'new@x.com', updated_at: 4_000 });
+    await s
+      .db('shop_accounts')
+      .where({ account_id: 10 })
+      .update({ email: 'new@x.com', updated_at: T + 4_000 });
     const third = await feed.scan(second.cursor, 10);
     expect(third.records.map((r) => [r.recordId, r.identifiers])).toEqual([['10', [{ kind: 'EMAIL', value: 'new@x.com' }]]]);
   });

@@ -601,6 +601,13 @@ describe('SQL table source: conversions', () => {
     expect(run({ type: 'time', format: 'unixSeconds' }, 253_402_300_799)).toEqual({ ok: true, value: '9999-12-31T23:59:59.000Z' });
   });
 
+  it('refuses seconds in a unixMillis column as a row error, not a time in January 1970', () => {
+    expect(run({ type: 'time', format: 'unixMillis' }, 1709280900)).toEqual({ ok: false, reason: 'is not a unixMillis time' });
+    expect(run({ type: 'time', format: 'unixMillis' }, '4102444800')).toEqual({ ok: false, reason: 'is not a unixMillis time' });
+    // From 1973-03-03 on, milliseconds are no seconds of any year before 5138.
+    expect(run({ type: 'time', format: 'unixMillis' }, 100_000_000_000)).toEqual({ ok: true, value: '1973-03-03T09:46:40.000Z' });
+  });
+
   it('follows daylight saving in IANA zones', () => {
     expect(new Date(wallClockToUtc(Date.UTC(2024, 6, 1, 12), 'America/New_York')).toISOString()).toBe('2024-07-01T16:00:00.000Z');
     expect(new Date(wallClockToUtc(Date.UTC(2024, 0, 1, 12), 'America/New_York')).toISOString()).toBe('2024-01-01T17:00:00.000Z');
