@@ -447,6 +447,18 @@ describe('Marketplace source: figures over the whole base with a row it cannot r
       trade({ tid: '300000000000099', buyer_open_uid: B5, status: 'TRADE_FINISHED', payment: 'n/a', total_fee: 'n/a', created: T0 + 6 * D, modified: T0 + 6 * D }),
       'tid',
     ],
+    [
+      'a SUCCESS refund of B1’s fourth trade written with a minus sign (subtracted, it would raise B1’s net spend by 30.00)',
+      'tb_refunds',
+      { ...refunds[1], refund_id: '5000000000000044', refund_fee: '-30.00' },
+      'refund_id',
+    ],
+    [
+      'a finished trade of B5 with a negative payment (counted, B5 would have one order more and 100.00 less)',
+      'tb_trades',
+      trade({ tid: '300000000000098', buyer_open_uid: B5, status: 'TRADE_FINISHED', payment: '-100.00', total_fee: '-100.00', created: T0 + 6 * D, modified: T0 + 6 * D }),
+      'tid',
+    ],
   ];
 
   it.each(cases)('answers orderFacts and rfmBoundaries as SOURCE_BAD_RESPONSE, not figures without %s', async (_, table, row, key) => {

@@ -394,6 +394,39 @@ describe('Orders connector: currencies without two decimals', () => {
     }
   });
 
+  it('never counts a negative refund or order total as money the customer spent: row errors, and no base-wide figure over them', async () => {
+    // A ledger that writes refunds with a minus sign: subtracted, -30.00 would have raised the customer's spend by 30.00.
+    await t.db('orders').insert(order(1401, 14, '2024-06-01T00:00:00Z', { total_cents: 10000 }));
+    await t.db('refunds').insert({ refund_id: 1401, order_id: 1401, amount_cents: -3000, reason: null, refunded_at: ms('2024-06-03T00:00:00Z') });
+    try {
+      const [refunds] = lists(await shop.refundsByOrderIds(['1401']));
+      expect(refunds.map((r) => isSourceError(r) && [r.code, r.message])).toEqual([
+        ['SOURCE_BAD_RESPONSE', expect.stringContaining('amount_cents is a negative order total or refund')],
+      ]);
+      const [fourteen, one] = await shop.orderSummariesByRecordIds(['14', '1']);
+      expect(isSourceError(fourteen) && [fourteen.code, fourteen.message]).toEqual(['SOURCE_BAD_RESPONSE', expect.stringContaining('negative order total or refund')]);
+      expect(ok(one).orderCount).toBe(2);
+      await expect(shop.orderFacts!({})).rejects.toMatchObject({
+        code: 'SOURCE_BAD_RESPONSE',
+        message: expect.stringContaining('1 order(s) with a negative order total or refund'),
+      });
+      await expect(shop.rfmBoundaries!()).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE', message: expect.stringContaining('1 order(s) with a negative') });
+      // A negative order total is refused alike.
+      await t.db('refunds').where({ refund_id: 1401 }).del();
+      await t.db('orders').where({ order_id: 1401 }).update({ total_cents: -10000 });
+      const [orders] = lists(await shop.ordersByRecordIds(['14'], {}));
+      expect(orders.map((o) => isSourceError(o) && o.message)).toEqual([expect.stringContaining('total_cents is a negative order total or refund')]);
+      const [again] = await shop.orderSummariesByRecordIds(['14']);
+      expect(isSourceError(again) && again.code).toBe('SOURCE_BAD_RESPONSE');
+      await expect(shop.rfmBoundaries!()).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE' });
+    } finally {
+      await t.db('refunds').where({ refund_id: 1401 }).del();
+      await t.db('orders').where({ order_id: 1401 }).del();
+    }
+    // Without them, the base answers again.
+    expect((await shop.orderFacts!({})).length).toBeGreaterThan(0);
+  });
+
   it('reads a currency code stored in lower case (as Stripe stores it) as its ISO 4217 code', async () => {
     await t.db('orders').insert(order(1101, 11, '2024-06-01T00:00:00Z', { total_cents: 1999, currency: 'usd' }));
     try {

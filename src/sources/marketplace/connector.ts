@@ -476,6 +476,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     if (!buyer) return badRow(SOURCE, 'order', 'buyer_open_uid is missing');
     const total = moneyFromDecimal(t.payment, currency);
     if (!total) return badRow(SOURCE, 'order', 'payment is not an amount in the shop currency');
+    if (total.amount.startsWith('-')) return badRow(SOURCE, 'order', 'payment is negative (a refund returns money as a refund)');
     const placedAt = instantFromShanghaiLocal(t.created);
     if (!placedAt) return badRow(SOURCE, 'order', 'created is not a TOP time');
     const paidAt = t.pay_time == null || t.pay_time === '' ? null : instantFromShanghaiLocal(t.pay_time);
@@ -493,6 +494,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     if (!id) return badRow(SOURCE, 'order line', 'oid is missing');
     const unitPrice = moneyFromDecimal(o.price, currency);
     if (!unitPrice) return badRow(SOURCE, 'order line', 'price is not an amount in the shop currency');
+    if (unitPrice.amount.startsWith('-')) return badRow(SOURCE, 'order line', 'price is negative');
     const quantity = typeof o.num === 'number' ? o.num : Number(o.num);
     if (!Number.isSafeInteger(quantity) || quantity < 0) return badRow(SOURCE, 'order line', 'num is not an integer');
     const cid = o.cid == null ? null : String(o.cid);
@@ -514,6 +516,8 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     if (!orderId) return badRow(SOURCE, 'refund', 'tid is missing');
     const amount = moneyFromDecimal(r.refund_fee, currency);
     if (!amount) return badRow(SOURCE, 'refund', 'refund_fee is not an amount in the shop currency');
+    // Subtracted, a negative refund would add to what the buyer spent.
+    if (amount.amount.startsWith('-')) return badRow(SOURCE, 'refund', 'refund_fee is negative (a refund returns money; its amount is positive)');
     // A SUCCESS refund's last modification is the moment it succeeded (created is the application).
     const refundedAt = instantFromShanghaiLocal(r.modified);
     if (!refundedAt) return badRow(SOURCE, 'refund', 'modified is not a TOP time');

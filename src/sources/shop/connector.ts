@@ -97,6 +97,9 @@ interface OrderSummaryRow {
   currency_min: string | null;
   currency_max: string | null;
   any_currency: string | null;
+  /** The smallest counted order total and refund: below zero, the summary cannot be counted. */
+  least_total: unknown;
+  least_refund: unknown;
   /** Present when asked with a SummaryQuery. */
   refunded_orders?: unknown;
   /** w0, w1, …: counted orders per window, when asked with a SummaryQuery. */
@@ -142,6 +145,10 @@ const CANCELLED = 'cancelled';
 /** An order's refunds (`o` is the order), for the order summary: their sum (null without any), whether it has any. */
 const ORDER_REFUNDED_CENTS = 'select sum(r.amount_cents) from refunds as r where r.order_id = o.order_id';
 const ORDER_REFUND_ROWS = 'select 1 from refunds as r where r.order_id = o.order_id';
+/** An order's smallest refund (`o` is the order): below zero, the refund adds money instead of returning it. */
+const ORDER_LEAST_REFUND = 'select min(r.amount_cents) from refunds as r where r.order_id = o.order_id';
+/** What a negative order total or refund is: a row the figures cannot count (a ledger's sign, a reversal), never money added to a customer's spend. */
+const NEGATIVE_AMOUNT = 'a negative order total or refund (a refund returns money; its amount is positive)';
 
 const ACCOUNT_COLUMNS = ['account_id', 'mobile', 'member_no', 'email', 'channel', 'registered_at', 'updated_at'] as const;
 const ORDER_COLUMNS = ['order_id', 'account_id', 'status', 'channel', 'total_cents', 'currency', 'placed_at', 'paid_at'] as const;
@@ -254,7 +261,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         const result = await sql.run<unknown>('rfmBoundaries', (db) =>
           db.raw(
             `with per_order as (
-               select o.order_id, o.account_id, o.total_cents, o.placed_at, upper(o.currency) as currency, coalesce(sum(r.amount_cents), 0) as refunded
+               select o.order_id, o.account_id, o.total_cents, o.placed_at, upper(o.currency) as currency, coalesce(sum(r.amount_cents), 0) as refunded,
+                 min(r.amount_cents) as least_refund
                from orders o left join refunds r on r.order_id = o.order_id
                where o.status <> ?
                group by o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency
@@ -282,7 +290,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
              union all select 'm', tm, max(m), null from money group by tm
              union all select 'r', tr, max(rc), null from tiled group by tr
              union all select 'n', 0, count(*), null from acct
-             union all select 'c', 0, count(*), min(cur) from major`,
+             union all select 'c', 0, count(*), min(cur) from major
+             union all select 'x', 0, count(*), null from per_order where total_cents < 0 or least_refund < 0`,
             [CANCELLED],
           ),
         );
@@ -313,32 +322,46 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       const since = instantArgumentMillis(query.since, 'since');
       const before = instantArgumentMillis(query.before, 'before');
       return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0, account }, async () => {
-        const rows = await sql.run<Array<{ account_id: number; currency: string; n: number; spent: number | null; last_placed: number | null }>>('orderFacts', (db) => {
-          const perOrder = db('orders as o')
-            .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
-            .where('o.status', '<>', CANCELLED)
-            .groupBy('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at')
-            .select(
-              'o.order_id',
-              'o.account_id',
-              db.raw('upper(o.currency) as currency'),
-              'o.total_cents',
-              'o.placed_at',
-              db.raw('coalesce(sum(r.amount_cents), 0) as refunded'),
-            );
-          if (since != null) perOrder.where('o.placed_at', '>=', since);
-          if (before != null) perOrder.where('o.placed_at', '<', before);
-          if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
-          if (query.categories?.length) {
-            const categories = [...query.categories];
-            perOrder.whereExists((q) => q.select(db.raw('1')).from('order_lines as l').whereRaw('l.order_id = o.order_id').whereIn('l.category', categories));
-          }
-          return db
-            .from(perOrder.as('t'))
-            .groupBy('account_id', 'currency')
-            .havingRaw('count(*) >= ?', [1])
-            .select('account_id', 'currency', db.raw('count(*) as n'), db.raw('sum(total_cents - refunded) as spent'), db.raw('max(placed_at) as last_placed'));
-        });
+        const rows = await sql.run<Array<{ account_id: number; currency: string; n: number; spent: number | null; last_placed: number | null; negative: unknown }>>(
+          'orderFacts',
+          (db) => {
+            const perOrder = db('orders as o')
+              .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
+              .where('o.status', '<>', CANCELLED)
+              .groupBy('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at')
+              .select(
+                'o.order_id',
+                'o.account_id',
+                db.raw('upper(o.currency) as currency'),
+                'o.total_cents',
+                'o.placed_at',
+                db.raw('coalesce(sum(r.amount_cents), 0) as refunded'),
+                db.raw('min(r.amount_cents) as least_refund'),
+              );
+            if (since != null) perOrder.where('o.placed_at', '>=', since);
+            if (before != null) perOrder.where('o.placed_at', '<', before);
+            if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
+            if (query.categories?.length) {
+              const categories = [...query.categories];
+              perOrder.whereExists((q) => q.select(db.raw('1')).from('order_lines as l').whereRaw('l.order_id = o.order_id').whereIn('l.category', categories));
+            }
+            return db
+              .from(perOrder.as('t'))
+              .groupBy('account_id', 'currency')
+              .havingRaw('count(*) >= ?', [1])
+              .select(
+                'account_id',
+                'currency',
+                db.raw('count(*) as n'),
+                db.raw('sum(total_cents - refunded) as spent'),
+                db.raw('max(placed_at) as last_placed'),
+                db.raw('sum(case when total_cents < 0 or least_refund < 0 then 1 else 0 end) as negative'),
+              );
+          },
+        );
+        const negative = rows.reduce((n, r) => n + (integerOrNull(r.negative) ?? 0), 0);
+        // As the marketplace's whole-base read: figures that would count such a row wrongly are no figures.
+        if (negative > 0) throw new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} orderFacts: ${negative} order(s) with ${NEGATIVE_AMOUNT}`);
         return rows.map((r) => ({
           recordId: String(r.account_id),
           orders: Number(r.n),
@@ -533,6 +556,8 @@ function summariesStatement(db: Knex, values: readonly unknown[], windows: Summa
       db.raw('min(?) as currency_min', [counted('upper(o.currency)')]),
       db.raw('max(?) as currency_max', [counted('upper(o.currency)')]),
       db.raw('min(upper(o.currency)) as any_currency'),
+      db.raw('min(?) as least_total', [counted('o.total_cents')]),
+      db.raw('min(?) as least_refund', [counted(`(${ORDER_LEAST_REFUND})`)]),
     );
 }
 
@@ -597,6 +622,7 @@ function toAccount(SOURCE: SourceName, region: CountryCode, r: ShopAccountRow): 
 function toOrder(SOURCE: SourceName, r: OrderRow): Slot<Order> {
   const total = moneyFromCents(integerOrNull(r.total_cents), String(r.currency ?? ''));
   if (!total) return badRow(SOURCE, 'order', 'total_cents or currency is not money');
+  if (total.amount.startsWith('-')) return badRow(SOURCE, 'order', `total_cents is ${NEGATIVE_AMOUNT}`);
   const placedAt = instantFromMillis(r.placed_at);
   if (!placedAt) return badRow(SOURCE, 'order', 'placed_at is not a unix-millisecond time');
   const status = textOrNull(r.status);
@@ -633,6 +659,7 @@ function toLine(SOURCE: SourceName, r: OrderLineRow): Slot<OrderLine> {
 function toRefund(SOURCE: SourceName, r: RefundRow): Slot<Refund> {
   const amount = moneyFromCents(integerOrNull(r.amount_cents), String(r.currency ?? ''));
   if (!amount) return badRow(SOURCE, 'refund', 'amount_cents or its order currency is not money');
+  if (amount.amount.startsWith('-')) return badRow(SOURCE, 'refund', `amount_cents is ${NEGATIVE_AMOUNT}`);
   const refundedAt = instantFromMillis(r.refunded_at);
   if (!refundedAt) return badRow(SOURCE, 'refund', 'refunded_at is not a unix-millisecond time');
   return { id: String(r.refund_id), orderId: String(r.order_id), amount, reason: textOrNull(r.reason), refundedAt };
@@ -642,6 +669,7 @@ function toSummary(SOURCE: SourceName, r: OrderSummaryRow, windows: number | nul
   const orderCount = integerOrNull(r.order_count);
   if (orderCount == null) return badRow(SOURCE, 'order summary', 'order count is not an integer');
   if (r.currency_min !== r.currency_max) return badRow(SOURCE, 'order summary', 'orders are in more than one currency');
+  if ((integerOrNull(r.least_total) ?? 0) < 0 || (integerOrNull(r.least_refund) ?? 0) < 0) return badRow(SOURCE, 'order summary', `orders include ${NEGATIVE_AMOUNT}`);
   // An account whose orders are all cancelled has no counted currency: zero in its orders' one.
   const currency = String(r.currency_min ?? r.any_currency ?? '');
   const totalSpent = moneyFromCents(minus(integerOrNull(r.gross_cents), integerOrNull(r.refunded_cents)), currency);
@@ -802,6 +830,8 @@ function toBoundaries(SOURCE: SourceName, rows: BoundaryRow[]): RfmBoundaries {
     return tiles.filter((t) => t.tile >= 1 && t.tile <= 4).map((t) => t.v as number);
   };
   const accounts = integerOrNull(rows.find((r) => r.dim === 'n')?.v) ?? 0;
+  const negative = integerOrNull(rows.find((r) => r.dim === 'x')?.v) ?? 0;
+  if (negative > 0) throw badResponseOf(SOURCE, `${negative} order(s) with ${NEGATIVE_AMOUNT}`);
   const currencyRow = rows.find((r) => r.dim === 'c');
   const currencies = integerOrNull(currencyRow?.v) ?? 0;
   const recency = upper('r').map((ms) => instantFromMillis(ms));
