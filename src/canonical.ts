@@ -31,6 +31,28 @@ export function foldText(raw: unknown): string {
 }
 
 /**
+ * Text as c360 answers a name, a city or any other free text a source holds: trimmed; in Unicode
+ * NFC, so that `José` typed as `e` and a combining accent is the same string as the precomposed
+ * one (sources keep what the keyboard sent, and clients compare code units); without a lone
+ * surrogate, the half of an emoji a length limit counted in UTF-16 units cut off (`Anna🎉` kept as
+ * `Anna\uD83C`), which no UTF-8 encoder can write. Null for null and blank. Not NFKC: full-width
+ * letters in a name stay as typed (identifiers and comparisons fold them, `foldText`).
+ */
+export function canonicalText(raw: unknown): string | null {
+  if (raw == null) return null;
+  const s = String(raw).trim();
+  if (s === '') return null;
+  // Most text is ASCII or Han, which NFC leaves as it is: one test instead of a normalization (every text of every row passes here).
+  if (!MAY_CHANGE.test(s)) return s;
+  const nfc = s.normalize('NFC').replace(LONE_SURROGATE, '').trim();
+  return nfc === '' ? null : nfc;
+}
+
+/** Characters outside ASCII, the CJK unified ideographs and kana: where NFC or a lone surrogate may change the text. */
+const MAY_CHANGE = /[^\t-\u007f\u3000-\u30ff\u4e00-\u9fff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
  * Lower-case text with its diacritics dropped, for comparing names and places written with and
  * without them (`Sören`, `Soren`; `Zürich`, `Zurich`; `Nguyễn`, `Nguyen`). The Latin letters
  * Unicode does not decompose are written as ASCII folding writes them (`ø` o, `ł` l, `ß` ss, `æ` ae,

@@ -19,6 +19,7 @@
 import type { EventEmitter } from 'node:events';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { openDatabase, directReads, isMysql, isSqliteBusy, retryWhileLocked, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
+import { canonicalText } from '../canonical';
 import { SourceError, SourceRefusal, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
@@ -444,11 +445,9 @@ export function groupConverted<R, T>(rows: readonly R[], key: (r: R) => string, 
   return groups;
 }
 
-/** A trimmed string, or null for NULL and blanks (sources store '' for "not given"). */
+/** A trimmed string in canonical form (`canonicalText`), or null for NULL and blanks (sources store '' for "not given"). */
 export function textOrNull(v: unknown): string | null {
-  if (v == null) return null;
-  const s = String(v).trim();
-  return s === '' ? null : s;
+  return canonicalText(v);
 }
 
 /**

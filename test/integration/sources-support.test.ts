@@ -156,6 +156,22 @@ describe('Support connector: requestersByIds', () => {
     expect(nobody).toMatchObject({ name: null, email: null, phone: null });
   });
 
+  it('answers names trimmed and in NFC, whatever the helpdesk keeps: one spelling of José whichever keyboard typed it', async () => {
+    const nfd = 'Jose\u0301 A\u0301lvarez';
+    await tdb.db('support_users').insert([
+      { id: 21, name: ` ${nfd} `, email: null, phone: null, created_at: '2023-01-05T02:00:00Z', updated_at: '2024-01-01T00:00:21Z' },
+      { id: 22, name: '\u3000', email: null, phone: null, created_at: '2023-01-05T02:00:00Z', updated_at: '2024-01-01T00:00:22Z' },
+    ]);
+    try {
+      const [jose, blank] = (await connect().requestersByIds(['21', '22'])) as SupportRequester[];
+      expect(jose.name).toBe('Jos\u00e9 \u00c1lvarez');
+      expect(jose.name).toBe('José Álvarez'.normalize('NFC'));
+      expect(blank.name).toBeNull();
+    } finally {
+      await tdb.db('support_users').whereIn('id', [21, 22]).del();
+    }
+  });
+
   it('answers a SourceError in the slot of a malformed row; the other keys answer normally', async () => {
     const [one, broken, two] = await connect().requestersByIds(['1', '5', '2']);
     expect(isSourceError(broken)).toBe(true);

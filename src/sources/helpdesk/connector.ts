@@ -10,7 +10,7 @@
  */
 import { badRow } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
-import { DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
+import { canonicalText, DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
 import { chunked, groupByKey, listsOf, noneFailed, type Chunked, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
@@ -67,7 +67,7 @@ function toRequester(SOURCE: SourceName, region: CountryCode, u: JsonObject, id:
   if (!updatedAt) return badRow(SOURCE, 'user', 'updated_at is not an ISO-8601 time');
   return {
     id,
-    name: text(u.name),
+    name: canonicalText(text(u.name)),
     email: normalizeEmail(text(u.email)),
     phone: normalizePhone(text(u.phone), region),
     createdAt,
@@ -162,7 +162,7 @@ function toScanned(SOURCE: SourceName, u: JsonObject): ScannedRecord | null {
   const phone = text(u.phone);
   if (email) identifiers.push({ kind: 'EMAIL', value: email });
   if (phone) identifiers.push({ kind: 'PHONE', value: phone });
-  return { source: SOURCE, recordId: id, updatedAt, identifiers, traits: { name: text(u.name) } };
+  return { source: SOURCE, recordId: id, updatedAt, identifiers, traits: { name: canonicalText(text(u.name)) } };
 }
 
 /** The `key` array of a body, each element an object; anything else is a bad response. */

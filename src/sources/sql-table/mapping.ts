@@ -21,6 +21,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileValue } from '../../capabilities';
 import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
 import {
+  canonicalText,
   currencyCode,
   DEFAULT_PHONE_REGION,
   instantFromMillis,
@@ -329,8 +330,7 @@ export function convert(c: Conversion, raw: unknown, phoneRegion: CountryCode = 
 
 function textOf(raw: unknown): string | null {
   if (raw instanceof Date || Buffer.isBuffer(raw) || typeof raw === 'object') return null;
-  const s = String(raw).trim();
-  return s === '' ? null : s;
+  return canonicalText(raw);
 }
 
 function genderOf(raw: unknown, codes: Record<string, Gender> | undefined): Gender {

@@ -11,7 +11,7 @@
  * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
  */
 import { badRow, type SourceError } from '../../errors';
-import { instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
+import { canonicalText, instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, groupByKey, listsOf, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
@@ -93,7 +93,7 @@ function toFollower(SOURCE: SourceName, u: JsonObject, openid: string): Slot<Scr
   return {
     openid,
     unionid: text(u.unionid),
-    nickname: text(u.nickname),
+    nickname: canonicalText(text(u.nickname)),
     gender: normalizeGender(u.sex),
     city: text(u.city),
     province: text(u.province),

@@ -48,7 +48,7 @@
  */
 import { badRow, SourceError, SourceRowError } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
-import { DEFAULT_PHONE_REGION, instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
+import { canonicalText, DEFAULT_PHONE_REGION, instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, noneFailed, NONE_FAILED, type SourceObserver } from '../observe';
 import type {
@@ -296,7 +296,7 @@ function toFollow(source: SourceName, region: CountryCode, f: JsonObject): Slot<
   }
   return {
     staffId,
-    remark: text(f.remark),
+    remark: canonicalText(text(f.remark)),
     description: text(f.description),
     remarkCorpName: text(f.remark_corp_name),
     remarkMobiles,
@@ -325,7 +325,7 @@ function toContact(source: SourceName, region: CountryCode, id: string, contact:
   return {
     source,
     externalUserId: id,
-    name: text(contact.name),
+    name: canonicalText(text(contact.name)),
     unionid: text(contact.unionid),
     gender: normalizeGender(contact.gender),
     type,
