@@ -34,6 +34,12 @@ export interface OpenOptions {
   /** MySQL/MariaDB only: how long opening a connection (TCP and handshake) may take; mysql2's default is 10 s. */
   connectTimeoutMs?: number;
   /**
+   * MySQL/MariaDB only: DATE columns answered as their text (`1990-03-04`), not a Date. mysql2 makes
+   * a Date of any stored text, so MySQL's "no date" `0000-00-00` came as 1899-11-30 and `1990-00-15`
+   * as 1989-12-15, birthdays no reader could tell from real ones; as text, the date rules refuse them.
+   */
+  dateText?: boolean;
+  /**
    * SQLite only: how long a statement waits for a lock another connection holds (default
    * DEFAULT_BUSY_TIMEOUT_MS). SQLite waits inside the call, blocking the event loop: 0 for a
    * database whose locks are out of our hands (a source), whose caller waits without blocking.
@@ -400,6 +406,7 @@ export function openDatabase(conn: SqlConnection, opts: OpenOptions = {}): Knex 
       bigNumberStrings: false,
       decimalNumbers: true,
       ...(opts.connectTimeoutMs ? { connectTimeout: opts.connectTimeoutMs } : {}),
+      ...(opts.dateText ? { dateStrings: ['DATE'] } : {}),
     } as any,
     pool: {
       min: conn.pool?.min ?? 0,

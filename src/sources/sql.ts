@@ -81,7 +81,7 @@ export interface SqlSource {
 export function openSourceDatabase(conn: SqlConnection, timeoutMs = DEFAULT_SQL_TIMEOUT_MS): Knex {
   // Opening a connection keeps mysql2's own limit (10 s): a connect slower than a short deadline
   // still lands in the pool for the calls after, and a cancel never holds up an answer (withServerCancel).
-  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, busyTimeoutMs: 0 });
+  return openDatabase(conn, { readOnly: true, acquireTimeoutMs: timeoutMs, busyTimeoutMs: 0, dateText: true });
 }
 
 // The per-statement work lives in module-level functions, not in closures written inside `run`

@@ -16,7 +16,7 @@ import type { KindContext } from '../../src/sources/kind';
 import type { Gender, ScannedRecord, SourceAccount } from '../../src/vocabulary';
 import { kind, profileCapability, type SqlProfileRecord, type SqlTableConnector } from '../../src/sources/sql-table';
 import { convert, optionsSchema, wallClockToUtc, type Conversion } from '../../src/sources/sql-table/mapping';
-import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
 import { tempDir } from '../helpers/tmp';
 import { normalizeIdentifier } from '../../src/identifiers';
 import { regionOf } from '../../src/idmap/prepare';
@@ -263,6 +263,44 @@ describe('SQL table source: profile records', () => {
     expect(view.values.registeredAt).toBe('2020-02-29T15:59:59.000Z');
     // `earliest` compares createdAt: it must be the registration the value is.
     expect(view.createdAt).toBe('2020-02-29T15:59:59.000Z');
+  });
+
+  itOn('mariadb')("reads MySQL's zero dates as no date and no time: a DATE 0000-00-00 is no birthday in 1899, a zero DATETIME a row error", async () => {
+    await t.db.schema.createTable('legacy_members', (tb) => {
+      tb.string('member_id', 16).primary();
+      tb.date('birth_date').nullable();
+      tb.datetime('modify_time').nullable();
+    });
+    // Legacy tables hold them from before strict mode (sql_mode NO_ZERO_DATE, NO_ZERO_IN_DATE).
+    await t.db.raw(
+      `SET STATEMENT sql_mode='' FOR insert into legacy_members values
+         ('m1', '0000-00-00', '2024-03-01 16:15:00'), ('m2', '1990-00-15', '2024-03-01 16:15:00'),
+         ('m3', '1990-05-07', '0000-00-00 00:00:00'), ('m4', '1990-05-07', '2024-03-01 16:15:00')`,
+    );
+    try {
+      const legacy = open(
+        {
+          connection: t.connection,
+          profile: {
+            table: 'legacy_members',
+            key: 'member_id',
+            updatedAt: { column: 'modify_time', convert: LOCAL_SHANGHAI },
+            fields: { birthday: { column: 'birth_date' } },
+          },
+        },
+        'legacy',
+      );
+      const [m1, m2, m3, m4] = await legacy.recordsByIds(['m1', 'm2', 'm3', 'm4']);
+      const birthday = (slot: typeof m1) => profileCapability(legacy).view(ok(slot)).values.birthday;
+      // mysql2 made Dates of them: 1899-11-30 and 1989-12-15.
+      expect([birthday(m1), birthday(m2), birthday(m4)]).toEqual([null, null, '1990-05-07']);
+      expect(ok(m4).updatedAt).toBe('2024-03-01T08:15:00.000Z');
+      // An Invalid Date read in an IANA zone threw "Invalid time value" out of the whole batch.
+      expect(m3).toBeInstanceOf(SourceRowError);
+      expect((m3 as SourceError).message).toContain('profile.updatedAt (modify_time) is not a local time');
+    } finally {
+      await t.db.schema.dropTable('legacy_members');
+    }
   });
 
   it("reads each row's phone where OneID reads it: in the row's country, else the source's region", async () => {

@@ -356,7 +356,7 @@ function booleanOf(raw: unknown): boolean | undefined {
   return undefined;
 }
 
-/** mysql2 (timezone 'Z') answers a DATE as UTC midnight of that day. */
+/** A Date for a DATE column: UTC midnight of that day (mysql2 with timezone 'Z'; source databases answer DATE as text, src/db.ts `dateText`). */
 function dateOfDateColumn(d: Date): string | null {
   return Number.isFinite(d.getTime()) ? d.toISOString().slice(0, 10) : null;
 }
@@ -381,7 +381,8 @@ export function instantOf(raw: unknown, format: TimeFormat, zone: string): strin
     }
     case 'local':
     case 'iso': {
-      if (raw instanceof Date) return iso(wallClockToUtc(raw.getTime(), zone));
+      // mysql2 answers a DATETIME no calendar has (`0000-00-00 00:00:00`, MySQL's "no time") as an Invalid Date.
+      if (raw instanceof Date) return Number.isFinite(raw.getTime()) ? iso(wallClockToUtc(raw.getTime(), zone)) : null;
       if (typeof raw !== 'string') return null;
       const m = (format === 'local' ? LOCAL_TEXT : ISO_TEXT).exec(raw.trim());
       if (!m) return null;
