@@ -306,7 +306,8 @@ export function emailMatchKey(email: string): string {
 /**
  * CRM `M`/`F`/`男`/`女`, WeChat `1`/`2`/`0`, forms' 先生/女士/小姐 and 男性/女性, salutations (`Mr`, `Mrs`,
  * `Ms`, `Herr`, `Frau`) and the words of the languages international records come in (`woman`,
- * `weiblich`/`W`, `masculino`, `femme`); anything else (`Mx`, `X`, `0`) is UNKNOWN. `H` and `M` stay
+ * `weiblich`/`W`, `masculino`, `femme`; Korean `남`/`여`, Vietnamese `Nam`/`Nữ`, Thai `ชาย`/`หญิง`,
+ * Indonesian and Malay `Laki-laki`/`Perempuan`, Filipino `Lalaki`/`Babae`); anything else (`Mx`, `X`, `0`) is UNKNOWN. `H` and `M` stay
  * as English reads them: Spanish forms write `M` for mujer, which no value alone can tell.
  */
 export function normalizeGender(raw: unknown): Gender {
@@ -319,7 +320,33 @@ export function normalizeGender(raw: unknown): Gender {
   return MALE.has(w) ? 'MALE' : FEMALE.has(w) ? 'FEMALE' : 'UNKNOWN';
 }
 
-const MALE = new Set(['m', 'male', 'man', '男', '男性', '男士', '先生', '1', 'mr', 'herr', 'mannlich', 'masculino', 'masculin', 'homme', 'hombre']);
+const MALE = new Set([
+  'm',
+  'male',
+  'man',
+  '男',
+  '男性',
+  '男士',
+  '先生',
+  '1',
+  'mr',
+  'herr',
+  'mannlich',
+  'masculino',
+  'masculin',
+  'homme',
+  'hombre',
+  // Korean, Vietnamese, Thai, Indonesian, Malay, Filipino forms.
+  '남',
+  '남성',
+  '남자',
+  'nam',
+  'ชาย',
+  'laki-laki',
+  'pria',
+  'lelaki',
+  'lalaki',
+]);
 const FEMALE = new Set([
   'f',
   'female',
@@ -340,6 +367,14 @@ const FEMALE = new Set([
   'feminin',
   'femme',
   'mujer',
+  '여',
+  '여성',
+  '여자',
+  'nữ',
+  'หญิง',
+  'perempuan',
+  'wanita',
+  'babae',
 ]);
 
 /**

@@ -97,6 +97,12 @@ describe('text folding before any parsing', () => {
     // Not a gender, or not one a value alone can tell (a Spanish form's M is mujer, an English one's male).
     expect(['Mx', 'X', 'H', 'boy', 'diverse', '0', 'unknown'].map(normalizeGender)).toEqual(Array(7).fill('UNKNOWN'));
   });
+
+  it('reads the gender words of the forms of Korea, Vietnam, Thailand, Indonesia, Malaysia and the Philippines', () => {
+    expect(['남', '남성', '남자', 'Nam', 'ชาย', 'Laki-laki', 'Pria', 'Lelaki', 'Lalaki'].map(normalizeGender)).toEqual(Array(9).fill('MALE'));
+    // Nữ in either normal form (n, u with horn, combining hook; or precomposed).
+    expect(['여', '여성', '여자', 'Nữ', 'Nu\u031b\u0303', 'หญิง', 'Perempuan', 'Wanita', 'Babae'].map(normalizeGender)).toEqual(Array(9).fill('FEMALE'));
+  });
 });
 
 describe('phones: true E.164 in every region', () => {
