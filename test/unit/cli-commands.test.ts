@@ -34,6 +34,19 @@ describe('CLI: commands', () => {
     expect(marketing.stdout).not.toContain('supportRequesters');
   });
 
+  it('c360 schema leaves out the federation fields server.federation serves, as the README says (a router reads _service { sdl })', () => {
+    const dir = tempDir('cli');
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    config.server.federation = true;
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const r = c360(['schema', '--role', 'admin', '--config', path.join(dir, 'config.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^type Query \{/m);
+    expect(r.stdout).not.toMatch(/\b_service\b|\b_entities\b/);
+    expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toMatch(/`schema` prints a role's schema without\s+the federation fields \(`_service`, `_entities`\)/);
+  });
+
   it('c360 takes C360_LOG_LEVEL over log.level, and refuses one that is no level with status 2', () => {
     const r = c360(['check-config'], { C360_LOG_LEVEL: 'loud' });
     expect([r.status, r.stderr.trim()]).toEqual([2, 'c360: C360_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"']);
