@@ -395,15 +395,20 @@ const MINOR_DIGITS: Readonly<Record<string, number>> = {
 };
 
 /**
- * A currency code as ISO 4217 writes it (`usd`, as Stripe stores it, is `USD`); null for anything
- * else: a symbol (`¥` is two currencies), and three letters ISO 4217 does not assign (`RMB`, `XBT`,
- * `XX`), whose minor unit no one knows, so that an amount in them is never written with a guessed two.
+ * A currency code as ISO 4217 writes it (`usd`, as Stripe stores it, is `USD`; `RMB`, which Chinese
+ * systems write for the yuan far more often than its code, is `CNY`); null for anything else: a
+ * symbol (`¥` is two currencies), and three letters ISO 4217 does not assign (`XBT`, `XX`), whose
+ * minor unit no one knows, so that an amount in them is never written with a guessed two.
  */
 export function currencyCode(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const s = raw.trim().toUpperCase();
-  return CURRENCIES.has(s) ? s : null;
+  const code = CURRENCY_ALIASES[s] ?? s;
+  return CURRENCIES.has(code) ? code : null;
 }
+
+/** Names in common use that stand for exactly one ISO 4217 code. */
+const CURRENCY_ALIASES: Readonly<Record<string, string>> = { RMB: 'CNY' };
 
 /**
  * The currencies money may be in: ICU's list of ISO 4217 codes (with those withdrawn lately that
@@ -412,7 +417,7 @@ export function currencyCode(raw: unknown): string | null {
  */
 const CURRENCIES: ReadonlySet<string> = new Set([
   ...Intl.supportedValuesOf('currency').filter((c) => !/^X(A[GU]|B[A-D]|P[DT]|TS|XX)$/.test(c)),
-  ...['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW', 'VED', 'XCG', 'ZWG', 'SLE', 'STN', 'MRU', 'VES'],
+  ...['HRK', 'BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW', 'VED', 'XCG', 'ZWG', 'SLE', 'STN', 'MRU', 'VES'],
 ]);
 
 /**

@@ -49,10 +49,15 @@ describe('Money: each currency with its own minor unit', () => {
   });
 
   it('refuses three letters ISO 4217 assigns to no currency: no one knows their minor unit', () => {
-    // `RMB` is what many Chinese systems write for the yuan, but it is no code; `XBT` (bitcoin) has eight digits, not two.
-    expect(['RMB', 'XBT', 'BTC', 'XX', 'ABC', 'XXX', 'XTS', 'XAU'].map(currencyCode)).toEqual([null, null, null, null, null, null, null, null]);
+    // `XBT` (bitcoin) has eight digits, not two.
+    expect(['XBT', 'BTC', 'XX', 'ABC', 'XXX', 'XTS', 'XAU'].map(currencyCode)).toEqual([null, null, null, null, null, null, null]);
     expect(moneyFromCents(123456789, 'XBT')).toBeNull();
-    expect(moneyFromDecimal('19.99', 'RMB')).toBeNull();
+  });
+
+  it('reads RMB, what Chinese systems write for the yuan far more often than its code, as CNY', () => {
+    expect(['RMB', 'rmb ', 'Rmb'].map(currencyCode)).toEqual(['CNY', 'CNY', 'CNY']);
+    expect(moneyFromDecimal('19.99', 'RMB')).toEqual({ amount: '19.99', currency: 'CNY' });
+    expect(moneyFromCents(1999, 'rmb')).toEqual({ amount: '19.99', currency: 'CNY' });
     // Current codes, the funds and newest ones ICU leaves out, and one lately withdrawn that old orders carry.
     expect(['CNY', 'EUR', 'JPY', 'KWD', 'CLF', 'UYW', 'VED', 'XCG', 'XOF', 'HRK'].map(currencyCode)).toEqual([
       'CNY',
