@@ -47,3 +47,14 @@ export function wholeNumber(name: string, flag: string, raw: string | undefined,
   if (!/^\d+$/.test(raw) || Number(raw) < min) refuse(name, `--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
+
+/** A comma-separated flag's names, or `fallback` when absent; an empty list exits 2 naming the flag. */
+export function commaList(name: string, flag: string, raw: string | undefined, fallback: string[]): string[] {
+  if (raw === undefined) return fallback;
+  const names = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (names.length === 0) refuse(name, `--${flag} needs a comma-separated list`);
+  return names;
+}

@@ -40,47 +40,37 @@ import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-scenarios';
 import { cpuMs, machineCpuMs, memoryMiB, sampleRss, startHeapFlags, treeCpuMs } from './proc';
 import { benchPolicy } from './policy';
+import { benchFlags, commaList, wholeNumber } from './args';
 
-function flag(name: string): boolean {
-  return process.argv.includes(`--${name}`);
-}
-function num(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i > 0 ? process.argv[i + 1] : undefined;
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) {
-    process.stderr.write(`bench:gateway: --${name} must be a whole number\n`);
-    process.exit(2);
-  }
-  return Number(raw);
-}
-function list(name: string, fallback: string[]): string[] {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const names = (process.argv[i + 1] ?? '')
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
-  if (names.length === 0) {
-    process.stderr.write(`bench:gateway: --${name} needs a comma-separated list\n`);
-    process.exit(2);
-  }
-  return names;
-}
-
-const quick = flag('quick');
-const people = num('people', 20000);
-const rounds = num('rounds', quick ? 1 : 3);
-const seconds = num('seconds', quick ? 2 : 4);
-const connections = num('connections', 8);
-const soakSeconds = num('soak', quick ? 0 : 60);
+const flags = benchFlags(__filename, 'gateway', {
+  quick: { type: 'boolean' },
+  people: { type: 'string' },
+  rounds: { type: 'string' },
+  seconds: { type: 'string' },
+  connections: { type: 'string' },
+  soak: { type: 'string' },
+  sources: { type: 'string' },
+  only: { type: 'string' },
+  'cpu-prof': { type: 'boolean' },
+  'sql-profile': { type: 'boolean' },
+  'no-build': { type: 'boolean' },
+  baseline: { type: 'string' },
+});
+const quick = flags.quick === true;
+const people = wholeNumber('gateway', 'people', flags.people, 20000, 10);
+const rounds = wholeNumber('gateway', 'rounds', flags.rounds, quick ? 1 : 3);
+const seconds = wholeNumber('gateway', 'seconds', flags.seconds, quick ? 2 : 4);
+const connections = wholeNumber('gateway', 'connections', flags.connections, 8);
+const soakSeconds = wholeNumber('gateway', 'soak', flags.soak, quick ? 0 : 60, 0);
 /** The four systems the issue's figures use: two SQL stores and two HTTP stand-ins. */
-const sourceNames = list('sources', ['crm', 'orders', 'support', 'scrm']);
-const scenarioFilter = list('only', []);
+const sourceNames = commaList('gateway', 'sources', flags.sources, ['crm', 'orders', 'support', 'scrm']);
+const scenarioFilter = commaList('gateway', 'only', flags.only, []);
 /** `--cpu-prof`: the gateway and the floor write V8 CPU profiles (bench/results/gateway-N/prof/) when they stop. */
-const cpuProf = flag('cpu-prof');
+const cpuProf = flags['cpu-prof'] === true;
 /** `--sql-profile`: the gateway and the floor print their SQLite statements' time on stderr when they stop (bench/sql-profile.cjs). */
-const sqlProf = flag('sql-profile');
+const sqlProf = flags['sql-profile'] === true;
+const noBuild = flags['no-build'] === true;
+const baselineRef = flags.baseline;
 
 const root = path.resolve(__dirname, '..');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
@@ -95,7 +85,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function compile(): string | null {
   const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
   const copyAssets = path.join(root, 'scripts/copy-build-assets.mjs');
-  if (flag('no-build') || !scripts.build || !fs.existsSync(copyAssets)) return null;
+  if (noBuild || !scripts.build || !fs.existsSync(copyAssets)) return null;
   const out = path.join(root, 'bench/results/dist');
   fs.rmSync(out, { recursive: true, force: true });
   // Type errors (another change half done) do not stop tsc from writing JavaScript; missing output does stop the bench.
@@ -404,7 +394,6 @@ async function main() {
       async () => ((await (await fetch(`${floorUrl}/calls`)).json()) as { calls: number }).calls,
     );
     children.push(floor.child);
-    const baselineRef = process.argv.includes('--baseline') ? process.argv[process.argv.indexOf('--baseline') + 1] : undefined;
     let baseline: Server | undefined;
     if (baselineRef) {
       const entry = compileBaseline(baselineRef);

@@ -25,6 +25,13 @@ describe('a benchmark command line', () => {
     expect(r.stderr).toBe('');
   }, 90_000);
 
+  it("prints bench:gateway's usage on --help instead of generating its 20,000-person world", async () => {
+    const r = await bench('gateway.ts', ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('npm run bench:gateway [-- --quick]');
+    expect(r.stderr).toBe('');
+  }, 90_000);
+
   it.each([
     ['resolve.ts', ['--peple', '5000'], /bench:resolve: Unknown option '--peple'/],
     ['resolve.ts', ['--people', '5k'], /bench:resolve: --people must be a whole number ≥ 10, got "5k"/],
@@ -34,6 +41,9 @@ describe('a benchmark command line', () => {
     ['faults.ts', ['--seconds', '0'], /bench:faults: --seconds must be a whole number ≥ 1/],
     ['refusal.ts', ['--runs'], /bench:refusal: Option '--runs <value>' argument missing/],
     ['heap.ts', ['--snapshot'], /bench:heap: Unknown option '--snapshot'/],
+    ['gateway.ts', ['--rouds', '5'], /bench:gateway: Unknown option '--rouds'/],
+    ['gateway.ts', ['--soak', '1m'], /bench:gateway: --soak must be a whole number ≥ 0, got "1m"/],
+    ['gateway.ts', ['--only', ','], /bench:gateway: --only needs a comma-separated list/],
   ])(
     '%s %j stops at once with exit 2 and says which flag',
     async (file, args, message) => {
