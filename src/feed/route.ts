@@ -390,15 +390,23 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
         const eventId = message.startsWith('event: next') ? state.eventIds.shift() : undefined;
         if (eventId) message = message.replace('\n', `\nid: ${eventId}\n`);
         const ok = await new Promise<boolean>((resolve) => {
+          const settle = (written: boolean) => {
+            clearTimeout(stalled);
+            res.off('close', gone);
+            resolve(written);
+          };
+          // A write made after the connection was destroyed but before the response's 'close' never calls
+          // back (Node drops it): a server closed at once, then its gateway, writes each stream's `complete`
+          // just then. The close ends the wait; the stall timer would otherwise hold the stream's place,
+          // and the process, for stallTimeoutMs, then report a reader long gone as stalled.
+          const gone = () => settle(false);
           const stalled = setTimeout(() => {
             gw.log.warn({ requestId, stallTimeoutMs: gw.feed.options.stallTimeoutMs }, 'change feed: the reader took nothing for too long; disconnected');
             res.destroy();
-            resolve(false);
+            settle(false);
           }, gw.feed.options.stallTimeoutMs);
-          res.write(message, (err) => {
-            clearTimeout(stalled);
-            resolve(!err);
-          });
+          res.once('close', gone);
+          res.write(message, (err) => settle(!err));
         });
         if (message.startsWith('event: next')) flow.written();
         if (!ok) break;

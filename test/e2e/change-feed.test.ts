@@ -20,6 +20,7 @@ import { createLogger } from '../../src/observability/logger';
 import { hashApiKey } from '../../src/access';
 import { tempDir } from '../helpers/tmp';
 import { sseMessages } from '../helpers/sse';
+import { captureLog } from '../helpers/log-capture';
 
 const WAIT_MS = 30_000;
 let world: TestWorld;
@@ -541,5 +542,28 @@ describe('Change feed: another replica, a slow reader, a drain', () => {
     expect(messages.map((m) => m.event)).toEqual(['complete']);
     expect(await drained).toEqual({ cut: 0 });
     expect(replica.feed.size()).toBe(0);
+  });
+
+  it('ends a stream whose server is stopped at once, then its gateway: no stall timer outlives them to report the reader gone as stalled, or to hold the process', async () => {
+    // The server's close destroys the connection; the gateway's close then completes the subscription,
+    // and its `complete` is written before the response hears of the close (such a write never calls back).
+    const STALL_MS = 1000;
+    const logged = captureLog('warn');
+    const stopped = await createGateway(world.config, { log: logged.log, feed: { stallTimeoutMs: STALL_MS } });
+    const stoppedServer = await startServer(stopped, { port: 0 });
+    const { res } = await rawStream(
+      stoppedServer.url,
+      { accept: 'text/event-stream', 'x-api-key': apiKeyFor('support') },
+      { query: 'subscription { customerChanged { id } }' },
+    );
+    expect(res.statusCode).toBe(200);
+    const { ended } = sseMessages(res);
+    await waitFor(() => stopped.feed.size() === 1, 'the subscription');
+    await stoppedServer.close();
+    await stopped.close();
+    await ended;
+    // Timers fire in the order they fall due: this one, set after any stall timer, fires after it.
+    await new Promise((r) => setTimeout(r, 2 * STALL_MS));
+    expect(logged.lines.filter((l) => l.includes('the reader took nothing'))).toEqual([]);
   });
 });
