@@ -17,7 +17,12 @@ export function moduleFile(dir: string, name: string, module: string): string {
   return path.join(dir, `${name}${path.extname(module)}`);
 }
 
-/** Starts a worker on `file`, unreferenced: a caller that forgets to stop it does not keep the process alive. */
+/**
+ * Starts a worker on `file`, unreferenced. A 'message' listener on it refs it again (Node refs the
+ * worker's port while anyone listens), so a caller listening for answers keeps the process alive
+ * until it stops the worker: the waits for an answer rely on that (nothing else may hold the loop),
+ * and a caller that forgets to stop its worker holds the process (`worker.once('exit')` tells).
+ */
 export function startModuleWorker(file: string, resourceLimits?: ResourceLimits): Worker {
   const worker = new Worker(BOOT, { eval: true, workerData: file, resourceLimits });
   worker.unref();
