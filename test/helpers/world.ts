@@ -158,7 +158,7 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
   }
   const raw: any = {
     server: { host: '127.0.0.1', port: 0, sandbox: false, readinessTimeoutMs: GENEROUS_DEADLINE_MS },
-    oneid: { connection: dbs.oneid.connection, timeoutMs: GENEROUS_DEADLINE_MS },
+    oneid: { connection: dbs.oneid.connection, timeoutMs: GENEROUS_DEADLINE_MS, writeTimeoutMs: GENEROUS_DEADLINE_MS },
     sources: [
       { name: 'crm', kind: 'crm', connection: dbs.crm.connection, webhookSecret: WEBHOOK_SECRET },
       { name: 'orders', kind: 'shop', connection: dbs.orders.connection, webhookSecret: WEBHOOK_SECRET },
