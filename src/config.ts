@@ -1,7 +1,8 @@
 /**
  * Gateway configuration: a JSON file validated at start-up. Secrets never sit in the file:
  * any string may be `${ENV_VAR}` or `${ENV_VAR:-default}`, filled from the environment
- * before validation. A bad file stops the process with a message naming the file and key.
+ * before validation; a number or boolean may be one whole reference (`"port": "${PORT:-4000}"`),
+ * read as JSON spells it. A bad file stops the process with a message naming the file and key.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -188,6 +189,57 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, where: st
   return value;
 }
 
+/** A string that is one reference and nothing around it: `${PORT}`, `${PORT:-4000}`. */
+const WHOLE_REFERENCE = /^\$\{[A-Z_][A-Z0-9_]*(?::-[^}]*)?\}$/;
+
+/** The variable's text as the number or boolean JSON would spell it (`4000`, `-1.5`, `true`), else undefined. */
+function scalarOf(text: string, expected: 'number' | 'boolean'): number | boolean | undefined {
+  const t = text.trim();
+  if (expected === 'number') return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) : undefined;
+  return t === 'true' ? true : t === 'false' ? false : undefined;
+}
+
+const at = (value: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+
+/**
+ * `schema.safeParse(filled)`, where a value the file gave as one whole `${VAR}` reference (`raw`, the
+ * same shape before interpolation) is read as the number or boolean the schema wants there: the
+ * environment holds only strings, and a container sets its port, timeouts and switches from it. Only
+ * where the schema refused a string for a number or boolean, so a string key keeps `"0123"` as it is.
+ * A value that is none: the issue says so (the variable is named by the caller, never the value shown).
+ */
+function parseFromEnv<T>(schema: z.ZodType<T>, filled: unknown, raw: unknown): z.ZodSafeParseResult<T> {
+  for (let pass = 0; ; pass++) {
+    const result = schema.safeParse(filled);
+    if (result.success || pass === 8) return result;
+    let coerced = false;
+    const issues = result.error.issues;
+    for (const [n, issue] of issues.entries()) {
+      if (issue.code !== 'invalid_type') continue;
+      const expected = issue.expected === 'number' ? 'number' : issue.expected === 'boolean' ? 'boolean' : undefined;
+      if (!expected) continue;
+      const reference = at(raw, issue.path);
+      const parent = at(filled, issue.path.slice(0, -1));
+      const key = issue.path[issue.path.length - 1];
+      const text = key === undefined ? undefined : at(filled, issue.path);
+      if (typeof reference !== 'string' || !WHOLE_REFERENCE.test(reference) || typeof text !== 'string' || !parent || typeof parent !== 'object') continue;
+      const value = scalarOf(text, expected);
+      if (value !== undefined) {
+        (parent as Record<PropertyKey, unknown>)[key as PropertyKey] = value;
+        coerced = true;
+      } else {
+        const message =
+          expected === 'number'
+            ? 'expected a number, and the environment variable it is set from holds none'
+            : 'expected true or false, and the environment variable it is set from holds neither';
+        issues[n] = { ...issue, message };
+      }
+    }
+    if (!coerced) return result;
+  }
+}
+
 /**
  * The environment variables each key's value came from, by the key as errors name it (`oneid.connection.url`;
  * a source's as `sources[crm].…` and `sources[0].…`): a bad value is fixed where it is set, and its error says where.
@@ -224,10 +276,11 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
     });
     return new ConfigError(`${where} is not a valid c360 config:\n${named.join('\n')}`);
   };
-  const result = configSchema.safeParse(filled);
+  const result = parseFromEnv(configSchema, filled, raw);
   if (!result.success) throw invalid(result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`));
   const resolvePath = (p: string) => path.resolve(baseDir, p);
-  const parsedSources = parseSources(result.data.sources, resolvePath);
+  const rawSources = (raw as { sources?: unknown[] }).sources;
+  const parsedSources = parseSources(result.data.sources, resolvePath, (schema, value, i) => parseFromEnv(schema, value, rawSources?.[i]));
   if (parsedSources.errors.length) throw invalid(parsedSources.errors);
   const cfg: Config = { ...result.data, sources: parsedSources.sources };
   cfg.oneid.connection = resolveSqlFile(cfg.oneid.connection, resolvePath);

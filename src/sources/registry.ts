@@ -75,7 +75,17 @@ export function sourceKinds(): ReadonlyMap<string, SourceKind> {
  * Validates the config's `sources` list: names unique, kinds known, each entry's options
  * valid for its kind. Errors name the entry (`sources[crm].connection.filename`), collected.
  */
-export function parseSources(raw: unknown, resolvePath: (p: string) => string): { sources: SourceConfig[]; errors: string[] } {
+/**
+ * Validates a kind's options of instance `index`; src/config.ts passes one that reads a whole `${VAR}`
+ * reference as the number or boolean the kind wants (the environment holds only strings).
+ */
+export type ParseOptions = (schema: z.ZodType, value: unknown, index: number) => z.ZodSafeParseResult<unknown>;
+
+export function parseSources(
+  raw: unknown,
+  resolvePath: (p: string) => string,
+  parseOptions: ParseOptions = (schema, value) => schema.safeParse(value),
+): { sources: SourceConfig[]; errors: string[] } {
   const kinds = sourceKinds();
   const errors: string[] = [];
   const sources: SourceConfig[] = [];
@@ -96,7 +106,7 @@ export function parseSources(raw: unknown, resolvePath: (p: string) => string): 
       errors.push(`  ${at}.kind: unknown kind "${kindName}"; known kinds: ${[...kinds.keys()].sort().join(', ')}`);
       return;
     }
-    const parsed = kind.options.safeParse(rest);
+    const parsed = parseOptions(kind.options, rest, i);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) errors.push(`  ${at}.${issue.path.join('.') || '(options)'}: ${issue.message}`);
       return;

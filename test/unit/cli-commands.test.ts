@@ -74,6 +74,21 @@ describe('CLI: commands', () => {
     expect(bad.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('c360 check-config takes the port from ${PORT} (a container sets it so); one that is no number is status 2 naming the key and the variable', () => {
+    const dir = tempDir('cli');
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    config.server.port = '${PORT}';
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const ok = c360(['check-config', '--config', path.join(dir, 'config.json')], { PORT: '8080' });
+    const bad = c360(['check-config', '--config', path.join(dir, 'config.json')], { PORT: '80a' });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(ok.status).toBe(0);
+    expect([bad.status, bad.stderr.trim().split('\n').slice(1)]).toEqual([
+      2,
+      ['  server.port: expected a number, and the environment variable it is set from holds none (set from $PORT)'],
+    ]);
+  });
+
   /** `c360 start` on a copy of the demo config without its demo systems, changed by `edit`: status and stderr lines. */
   function startWith(edit: (config: any) => void) {
     const dir = tempDir('cli');

@@ -67,4 +67,52 @@ describe('Config: values from the environment', () => {
       }
     },
   );
+
+  /** The demo config as a container sets it: port, a switch and a source's deadline from the environment. */
+  function scalarsFromEnv() {
+    const raw = fromEnv();
+    raw.server.port = '${PORT:-4000}';
+    raw.server.federation = '${C360_FEDERATION:-false}';
+    raw.sources.find((s: { name: string }) => s.name === 'support').timeoutMs = '${C360_SUPPORT_TIMEOUT_MS}';
+    raw.auth.apiKeys[0].name = '${C360_KEY_NAME:-admin}';
+    return raw;
+  }
+  const mysql = { C360_ONEID_MYSQL_URL: 'mysql://c360@oneid-db:3306/oneid' };
+
+  it('reads a number or a boolean from a whole ${VAR} reference, as JSON spells it (a container sets its port so)', () => {
+    const cfg = parse(scalarsFromEnv(), { ...mysql, PORT: '8080', C360_FEDERATION: 'true', C360_SUPPORT_TIMEOUT_MS: '3500', C360_KEY_NAME: '0123' });
+    expect(cfg.server.port).toBe(8080);
+    expect(cfg.server.federation).toBe(true);
+    expect(cfg.sources.find((s) => s.name === 'support')?.options).toMatchObject({ timeoutMs: 3500 });
+    // A string key keeps its text: only where the config wants a number is one read.
+    expect(cfg.auth.apiKeys[0].name).toBe('0123');
+    const defaults = parse(scalarsFromEnv(), { ...mysql, C360_SUPPORT_TIMEOUT_MS: '2000' });
+    expect([defaults.server.port, defaults.server.federation]).toEqual([4000, false]);
+  });
+
+  it.each([
+    ['PORT', '80 80', 'server.port: expected a number, and the environment variable it is set from holds none (set from $PORT)'],
+    ['PORT', '0x50', 'server.port: expected a number, and the environment variable it is set from holds none (set from $PORT)'],
+    ['PORT', '80000', 'server.port: Too big: expected number to be <=65535 (set from $PORT)'],
+    ['C360_FEDERATION', 'yes', 'server.federation: expected true or false, and the environment variable it is set from holds neither (set from $C360_FEDERATION)'],
+    [
+      'C360_SUPPORT_TIMEOUT_MS',
+      '3s',
+      'sources[support].timeoutMs: expected a number, and the environment variable it is set from holds none (set from $C360_SUPPORT_TIMEOUT_MS)',
+    ],
+  ])('refuses $%s=%j as BAD_CONFIG naming the key and the variable', (name, value, line) => {
+    const error = configError(() => parse(scalarsFromEnv(), { ...mysql, C360_SUPPORT_TIMEOUT_MS: '2000', [name]: value }));
+    expect(error.code).toBe('BAD_CONFIG');
+    expect(error.message).toBe(`production.json is not a valid c360 config:\n  ${line}`);
+  });
+
+  it('reads no number out of a reference inside other text, nor out of a string written in the file', () => {
+    const raw = scalarsFromEnv();
+    raw.server.port = '${PORT}0';
+    expect(configError(() => parse(raw, { ...mysql, PORT: '808', C360_SUPPORT_TIMEOUT_MS: '2000' })).message).toContain(
+      'server.port: Invalid input: expected number, received string',
+    );
+    raw.server.port = '8080';
+    expect(configError(() => parse(raw, { ...mysql, C360_SUPPORT_TIMEOUT_MS: '2000' })).message).toContain('server.port: Invalid input: expected number, received string');
+  });
 });
