@@ -209,6 +209,12 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (cors.preflight(req, res)) return;
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
       if (await webhooks(req, res, url, (maxBytes) => readBody(req, res, maxBytes), requestId)) return;
+      // Credentials from an address that failed too many logins are refused unchecked, on every route that authenticates.
+      const tooManyFailures = gw.access.failedLogins.refusal(req);
+      if (tooManyFailures) {
+        const refused = rateLimitedResponse(tooManyFailures);
+        return sendJson(res, refused.status, refused.body, refused.headers);
+      }
       if (await exports(req, res, url, requestId)) return;
       if (await stream(req, res, url, () => readBody(req, res))) return;
       if (ide && (await ide(req, res, url))) return;

@@ -104,6 +104,18 @@ export const AuthConfig = z
       })
       .strict()
       .optional(),
+    /**
+     * Refused credentials per client address (src/access/failed-logins.ts): past `perMinute` (0: off)
+     * an address's credentials are refused unchecked, 429 RATE_LIMITED, until the minute's budget grows
+     * back. `trustedProxies`: the reverse proxies in front whose `X-Forwarded-For` names the client.
+     */
+    failedLogins: z
+      .object({
+        perMinute: z.number().int().min(0).max(100_000).default(20),
+        trustedProxies: z.number().int().min(0).max(10).default(0),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

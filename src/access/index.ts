@@ -17,7 +17,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Context } from '../context';
 import type { Logger } from '../observability/logger';
 import { createAuthenticator, type Authenticator } from './auth';
-import type { AuthConfig, AuthConfigInput } from './config';
+import { AuthConfig, type AuthConfigInput } from './config';
+import { createFailedLogins, type FailedLogins } from './failed-logins';
 import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
 import { buildRoleSchemas, type DerivedOrigin } from './role-schema';
 import { limitsPlugin, safelistCache } from './limits';
@@ -95,8 +96,10 @@ export interface Access {
   policy: Policy;
   /** Role → its schema. Serve each with its own Apollo Server. */
   schemas: ReadonlyMap<string, GraphQLSchema>;
-  /** ServerHooks.authenticate. */
+  /** ServerHooks.authenticate: a Viewer, or null (counted against the client's address in `failedLogins`). */
   authenticate: Authenticator;
+  /** Failed logins per client address: the server refuses an address over the limit before `authenticate`. */
+  failedLogins: FailedLogins;
   auditLog: AuditLog;
   /** The plugins for one role's Apollo Server: limits (and persisted-only) before execution, the audit after. */
   pluginsFor(role: string): ApolloServerPlugin<Context>[];
@@ -109,11 +112,22 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
   const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
   for (const w of [...policy.warnings, hashKeyWarning(policy, opts.hashKey) ?? []].flat()) opts.log?.warn(w);
   const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey, derived: opts.derived, embeds: opts.embeds });
-  const authenticate = createAuthenticator(opts.auth, {
+  const checkCredentials = createAuthenticator(opts.auth, {
     roles: policy.roles.keys(),
     baseDir: opts.baseDir,
     onRefused: (reason) => opts.log?.debug({ reason }, 'credentials refused'),
   });
+  const failedLogins = createFailedLogins({
+    ...AuthConfig.parse(opts.auth).failedLogins,
+    // Never the address: it is personal data.
+    onLimited: (retryAfterSeconds) => opts.log?.warn({ limit: 'failedLoginsPerMinute', retryAfterSeconds }, 'failed logins over the limit from one client address'),
+  });
+  // Every route that authenticates (GraphQL, the change feed, exports) counts its refusals here.
+  const authenticate: Authenticator = async (req) => {
+    const viewer = await checkCredentials(req);
+    if (!viewer) failedLogins.failed(req);
+    return viewer;
+  };
   const auditLog = createAuditLog(opts.db, { direct: opts.directWrites });
   if (!opts.migrated) await auditLog.migrate();
   const audit = auditPlugin(auditLog, { log: opts.log, timeoutMs: opts.auditTimeoutMs });
@@ -127,6 +141,7 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     policy,
     schemas,
     authenticate,
+    failedLogins,
     auditLog,
     pluginsFor(role) {
       const r = roleOf(role);

@@ -137,7 +137,11 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
 }
 
 /** The 429 for a refused admission: headers and a GraphQL-shaped body. */
-export function rateLimitedResponse(refusal: Extract<Admission, { ok: false }>): { status: 429; headers: Record<string, string>; body: unknown } {
+export function rateLimitedResponse(refusal: Pick<Extract<Admission, { ok: false }>, 'message' | 'max' | 'retryAfterSeconds'> & { limit: string }): {
+  status: 429;
+  headers: Record<string, string>;
+  body: unknown;
+} {
   return {
     status: 429,
     headers: { 'retry-after': String(refusal.retryAfterSeconds) },
