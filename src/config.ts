@@ -48,6 +48,12 @@ export const configSchema = z
          * take every core and the heap. Beyond it: 503 EXPORTS_BUSY with Retry-After.
          */
         maxConcurrentExports: z.number().int().min(1).max(10_000).default(16),
+        /**
+         * When set, /metrics answers only `Authorization: Bearer <metricsToken>` (Prometheus's
+         * `authorization.credentials`), from the environment: `${C360_METRICS_TOKEN}`. Unset, it is open
+         * like /healthz and /readyz, for a network where only the scraper reaches the gateway.
+         */
+        metricsToken: z.string().min(16, 'must be at least 16 characters (use ${ENV_VAR})').max(512).optional(),
         /** How long /readyz waits for each dependency's probe before reporting it as TIMEOUT. */
         readinessTimeoutMs: z.number().int().min(50).max(60_000).default(1500),
         /** gzip/Brotli for responses of at least `minBytes` when the client accepts it. */

@@ -161,6 +161,20 @@ async function readiness(gw: Gateway, timeoutMs: number): Promise<{ ready: boole
   return { ready: checks.oneid === 'ok', checks };
 }
 
+/**
+ * Whether a request carries `Authorization: Bearer <token>` (always, without a token). Compared as
+ * digests in constant time: how long it takes tells nothing of how much of a guess was right.
+ */
+function bearerCheck(token: string | undefined): (req: http.IncomingMessage) => boolean {
+  if (token === undefined) return () => true;
+  const digest = (s: string) => crypto.createHash('sha256').update(s, 'utf8').digest();
+  const expected = digest(token);
+  return (req) => {
+    const presented = /^bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    return presented !== undefined && crypto.timingSafeEqual(digest(presented), expected);
+  };
+}
+
 export interface ServerHooks {
   /** Extra routes (webhooks), tried before the built-in ones; return true when handled. */
   route?(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>): Promise<boolean>;
@@ -183,6 +197,7 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
   // /readyz is unauthenticated and each check calls OneID and every source: probes that arrive while
   // one runs share its answer, so a flood of them costs the systems one check at a time, not one each.
   let readinessInFlight: ReturnType<typeof readiness> | undefined;
+  const metricsAuthorized = bearerCheck(gw.config.server.metricsToken);
   const cors = createCors(corsOptions);
   // The IDE is static and reveals nothing (every operation needs credentials); the demo's keys are hinted in demo mode only.
   const ide = ideEnabled(gw.config)
@@ -228,6 +243,11 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
         return probeJson(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
       }
       if (url.pathname === '/metrics') {
+        if (!metricsAuthorized(req)) {
+          gw.access.failedLogins.failed(req);
+          res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+          return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid metrics token (server.metricsToken)');
+        }
         return sendBody(req, res, 200, { 'content-type': gw.metrics.registry.contentType }, await gw.metrics.registry.metrics(), compression);
       }
       if (url.pathname !== '/graphql') return sendGraphQLError(res, 404, 'NOT_FOUND', 'no such endpoint: GraphQL is served at /graphql');
