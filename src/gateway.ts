@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type SourceObserver } from './sources/observe';
 import { EVENT_VALUES, eventOrigin } from './sources/kind';
 import { requestSourceObserver } from './observability/request-sources';
-import { createRegistry, type SourceRegistry } from './sources/registry';
+import { createRegistry, sourceProblems, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
 import { guardReader, guardStewardship, guardStore } from './idmap/guarded';
@@ -129,15 +129,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const registry = createRegistry(config.sources, observer, phoneRegions);
   // A kind that can check its mapping against the real system does so now: a wrong one stops
   // start-up, every problem named by its config key.
-  const problems: string[] = [];
-  for (const s of registry.sources) {
-    try {
-      await s.kind.check?.(s.connector);
-    } catch (e) {
-      const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
-      problems.push(...lines.map((l) => `  sources[${s.name}].${l.trim()}`));
-    }
-  }
+  const problems = await sourceProblems(registry);
   if (problems.length) {
     await registry.close();
     await closeOneid();

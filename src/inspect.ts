@@ -3,11 +3,14 @@
  * registry (connectors made, nothing connected), the identity and insight rules, the full
  * schema, the access policy checked against it, every role's schema and the authenticator.
  * `c360 check-config` and `c360 schema` use it; the same loaders run at start-up, so what passes
- * here fails there only on what needs a live system (a database, a source's mapping check).
+ * here fails there only on what needs a live system (OneID, a source that answers). With
+ * `checkSources` (check-config), each source kind's start-up check runs too: read-only catalogue
+ * reads of the SQL sources (their tables and columns, a sql-table mapping).
  */
 import type { GraphQLSchema } from 'graphql';
-import type { Config } from './config';
-import { createRegistry } from './sources/registry';
+
+import { ConfigError, type Config } from './config';
+import { createRegistry, sourceProblems } from './sources/registry';
 import { noopObserver } from './sources/observe';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { loadIdentityRules } from './idmap';
@@ -24,7 +27,7 @@ export interface Inspection {
 }
 
 /** Throws the same errors start-up would (ConfigError, PolicyError, AuthConfigError, rule errors), each naming its file and key. */
-export async function inspectConfig(config: Config): Promise<Inspection> {
+export async function inspectConfig(config: Config, opts: { checkSources?: boolean } = {}): Promise<Inspection> {
   const identity = loadIdentityRules(config.identity.rulesFile);
   const registry = createRegistry(config.sources, noopObserver, identity.regionOf);
   try {
@@ -33,6 +36,9 @@ export async function inspectConfig(config: Config): Promise<Inspection> {
     const policy = loadPolicy(config.access.policyFile, schema, unconfiguredTypes(schema));
     const roleSchemas = buildRoleSchemas(schema, policy, { hashKey: config.access.hashKey });
     createAuthenticator(config.auth, { roles: policy.roles.keys() });
+    // Read-only catalogue reads, the start-up check's own: a table a source kind reads and its database lacks.
+    const problems = opts.checkSources ? await sourceProblems(registry) : [];
+    if (problems.length) throw new ConfigError(`the configured sources do not match their systems:\n${problems.join('\n')}`);
     return { schema, policy, roleSchemas, warnings: [...policy.warnings, hashKeyWarning(policy, config.access.hashKey) ?? []].flat() };
   } finally {
     await registry.close();

@@ -117,6 +117,23 @@ export function parseSources(
   return { sources, errors };
 }
 
+/**
+ * Every instance's start-up check against its real system (SourceKind.check), as the lines of a
+ * config error: `  sources[<name>].<key>: <problem>`, every problem of every instance at once.
+ */
+export async function sourceProblems(registry: Pick<SourceRegistry, 'sources'>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const s of registry.sources) {
+    try {
+      await s.kind.check?.(s.connector);
+    } catch (e) {
+      const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
+      problems.push(...lines.map((l) => `  sources[${s.name}].${l.trim()}`));
+    }
+  }
+  return problems;
+}
+
 /** One configured, connected instance. */
 export interface RegisteredSource<C extends Connector = Connector> {
   name: SourceName;

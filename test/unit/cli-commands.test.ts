@@ -89,6 +89,31 @@ describe('CLI: commands', () => {
     ]);
   });
 
+  it("c360 check-config reads each SQL source's tables: one its kind reads and the database lacks is named, status 2; a source that is down is not", () => {
+    const dir = tempDir('cli');
+    const crmFile = path.join(dir, 'crm.sqlite');
+    const made = spawnSync(process.execPath, ['-e', `new (require('better-sqlite3'))(${JSON.stringify(crmFile)}).exec('create table other (x text)')`], { cwd: ROOT });
+    expect(made.status).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
+    const crm = config.sources.find((s: { kind: string }) => s.kind === 'crm');
+    crm.connection = { client: 'sqlite', filename: crmFile };
+    fs.writeFileSync(path.join(dir, 'missing.json'), JSON.stringify(config));
+    crm.connection = { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/crm' };
+    fs.writeFileSync(path.join(dir, 'down.json'), JSON.stringify(config));
+    const missing = c360(['check-config', '--config', path.join(dir, 'missing.json')]);
+    const down = c360(['check-config', '--config', path.join(dir, 'down.json')]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect([missing.status, missing.stderr.trim().split('\n')]).toEqual([
+      2,
+      [
+        'c360: the configured sources do not match their systems:',
+        `  sources[${crm.name}].connection: table crm_contacts does not exist in this database (or this connection may not see it); the crm kind reads crm_contacts, crm_tier_changes`,
+        `  sources[${crm.name}].connection: table crm_tier_changes does not exist in this database (or this connection may not see it); the crm kind reads crm_contacts, crm_tier_changes`,
+      ],
+    ]);
+    expect(down.status).toBe(0);
+  });
+
   /** `c360 start` on a copy of the demo config without its demo systems, changed by `edit`: status and stderr lines. */
   function startWith(edit: (config: any) => void) {
     const dir = tempDir('cli');

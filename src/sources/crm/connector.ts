@@ -13,7 +13,7 @@ import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
 import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
+import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, missingColumns, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { Knex } from 'knex';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CrmConnector, CrmContact, CrmTierChange } from './types';
@@ -98,6 +98,9 @@ const CONTACT_COLUMNS = [
   'updated_at',
 ] as const;
 const SCAN_COLUMNS = ['contact_id', 'name', 'mobile', 'email', 'gender', 'birthday', 'member_no', 'updated_at'] as const;
+const TIER_CHANGE_COLUMNS = ['change_id', 'contact_id', 'from_tier', 'to_tier', 'changed_at'] as const;
+/** Every table and column this connector reads: the start-up check's list. */
+const TABLES = { crm_contacts: CONTACT_COLUMNS, crm_tier_changes: TIER_CHANGE_COLUMNS };
 type CrmScanRow = Pick<CrmContactRow, (typeof SCAN_COLUMNS)[number]>;
 
 /** The contact columns `contactIdsWhere` searches, by profile field: text compared trimmed, flags as 0/1. */
@@ -250,6 +253,10 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         () => null,
       );
       return everyKey(answers);
+    },
+
+    missingSchema() {
+      return observer.call({ source: SOURCE, operation: 'describeTables', batchSize: 0 }, () => missingColumns(sql, TABLES, 'crm'));
     },
 
     health() {

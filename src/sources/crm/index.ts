@@ -25,6 +25,11 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
   resolvePaths: (o, resolve) => ({ ...o, connection: resolveSqlFile(o.connection, resolve) }),
   // Its own `defaultRegion`, when given, wins: the CRM is the one kind that had such an option.
   create: (name, o, observer, settings) => createCrmConnector({ ...o, name, defaultRegion: (o.defaultRegion as CountryCode | undefined) ?? settings?.phoneRegion }, observer),
+  // Its tables, as demo/schema.ts describes them, checked at start-up: a missing one stops it, naming the table.
+  check: async (connector) => {
+    const problems = (await connector.missingSchema?.()) ?? [];
+    if (problems.length) throw new Error(problems.join('\n'));
+  },
   capabilities: (crm) => ({
     profile: {
       fields: ['name', 'phone', 'email', 'gender', 'birthday', 'city', 'province', 'memberTier', 'registeredAt', 'marketingConsent.sms', 'marketingConsent.email'],

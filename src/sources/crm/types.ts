@@ -36,4 +36,6 @@ export interface CrmConnector extends Connector {
   contactIdsWhere?(field: ProfileField, values: readonly ProfileValue[], account?: SourceAccount): Promise<string[] | null>;
   /** crm_created and tier_changed events, per contact, as `EventQuery` asks. */
   eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
+  /** The start-up check: a line per table or column it reads that the database lacks (none while the database cannot be reached). */
+  missingSchema?(): Promise<string[]>;
 }

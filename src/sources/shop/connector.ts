@@ -22,7 +22,19 @@ import { instantArgumentMillis, limitArgument } from '../arguments';
 import { summarySpan, type SummarySpan } from '../summary-span';
 import { currencyCode, DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, integerOrNull, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
+import {
+  batchByKey,
+  everyKey,
+  checkMaxBatch,
+  createSqlSource,
+  keysetScan,
+  groupConverted,
+  integerOrNull,
+  missingColumns,
+  textOrNull,
+  type BreakerOptions,
+  type SqlSource,
+} from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
@@ -152,6 +164,13 @@ const NEGATIVE_AMOUNT = 'a negative order total or refund (a refund returns mone
 
 const ACCOUNT_COLUMNS = ['account_id', 'mobile', 'member_no', 'email', 'channel', 'registered_at', 'updated_at'] as const;
 const ORDER_COLUMNS = ['order_id', 'account_id', 'status', 'channel', 'total_cents', 'currency', 'placed_at', 'paid_at'] as const;
+/** Every table and column this connector reads: the start-up check's list. */
+const TABLES = {
+  shop_accounts: ACCOUNT_COLUMNS,
+  orders: ORDER_COLUMNS,
+  order_lines: ['line_id', 'order_id', 'sku', 'name', 'category', 'qty', 'unit_price_cents'],
+  refunds: ['refund_id', 'order_id', 'amount_cents', 'reason', 'refunded_at'],
+};
 
 /** The canonical decimal string of a safe integer, which is how c360 spells these keys. */
 function isNumericKey(key: string): boolean {
@@ -403,6 +422,10 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         () => null,
       );
       return everyKey(answers);
+    },
+
+    missingSchema() {
+      return observer.call({ source: SOURCE, operation: 'describeTables', batchSize: 0 }, () => missingColumns(sql, TABLES, 'shop'));
     },
 
     health() {

@@ -21,6 +21,11 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
   options,
   resolvePaths: (o, resolve) => ({ ...o, connection: resolveSqlFile(o.connection, resolve) }),
   create: (name, o, observer, settings) => createShopConnector({ ...o, name, defaultRegion: settings?.phoneRegion }, observer),
+  // Its tables, as demo/schema.ts describes them, checked at start-up: a missing one stops it, naming the table.
+  check: async (connector) => {
+    const problems = (await connector.missingSchema?.()) ?? [];
+    if (problems.length) throw new Error(problems.join('\n'));
+  },
   capabilities: (shop) => ({
     commerce: shop,
     profile: {

@@ -19,4 +19,6 @@ export interface ShopConnector extends Connector, CommerceCapability {
   accountIdsByChannels?(channels: readonly string[], account?: SourceAccount): Promise<string[]>;
   /** account_registered, order_placed, order_paid and order_refunded events, per account, as `EventQuery` asks. */
   eventsByRecordIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
+  /** The start-up check: a line per table or column it reads that the database lacks (none while the database cannot be reached). */
+  missingSchema?(): Promise<string[]>;
 }

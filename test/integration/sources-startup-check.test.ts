@@ -1,0 +1,73 @@
+/**
+ * The start-up check of the SQL kinds that read tables of a fixed shape (crm, shop) against a real
+ * database (C360_TEST_DB): the tables demo/schema.ts describes pass; a missing table or column is
+ * named, every one at once; a database that cannot be reached is not a problem of the config (a
+ * source may be down at start), and costs no more than one failed call.
+ */
+import { createCrmTables, createOrderTables } from '../../demo/schema';
+import { kind as crmKind } from '../../src/sources/crm';
+import { kind as shopKind } from '../../src/sources/shop';
+import { CallRecorder } from '../../src/sources/observe';
+import { sourceProblems } from '../../src/sources/registry';
+import type { SourceName } from '../../src/vocabulary';
+import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+
+let t: TestDatabase;
+
+beforeEach(async () => {
+  t = await freshDatabase('check');
+});
+afterEach(async () => {
+  await t?.drop();
+});
+
+/** The problems the gateway's start-up (and check-config) report for one crm and one shop instance on `connection`s. */
+async function problemsOf(crm: unknown, shop: unknown, recorder = new CallRecorder()) {
+  const sources = [
+    { name: 'crm' as SourceName, kind: crmKind, connector: crmKind.create('crm' as SourceName, crmKind.options.parse({ connection: crm }), recorder) },
+    { name: 'orders' as SourceName, kind: shopKind, connector: shopKind.create('orders' as SourceName, shopKind.options.parse({ connection: shop }), recorder) },
+  ];
+  try {
+    return await sourceProblems({ sources: sources as any });
+  } finally {
+    for (const s of sources) await s.connector.close();
+  }
+}
+
+describe('Sources: the start-up check of the crm and shop kinds', () => {
+  it('passes the tables demo/schema.ts describes', async () => {
+    await createCrmTables(t.db);
+    await createOrderTables(t.db);
+    expect(await problemsOf(t.connection, t.connection)).toEqual([]);
+  });
+
+  it('names each table missing and each column missing, by source, all at once', async () => {
+    await createOrderTables(t.db);
+    await t.db.schema.alterTable('refunds', (table) => table.dropColumn('reason'));
+    await t.db.schema.dropTable('order_lines');
+    await t.db.schema.createTable('crm_contacts', (table) => {
+      table.string('contact_id', 32).primary();
+      table.string('name', 64);
+    });
+    const problems = await problemsOf(t.connection, t.connection);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^ {2}sources\[crm\]\.connection: table crm_contacts has no column mobile, email, gender, birthday, province, city, member_no, tier, owner_rep, owner_team, sms_opt_in, email_opt_in, created_at, updated_at \(the crm kind reads /,
+      ),
+      '  sources[crm].connection: table crm_tier_changes does not exist in this database (or this connection may not see it); the crm kind reads crm_contacts, crm_tier_changes',
+      '  sources[orders].connection: table order_lines does not exist in this database (or this connection may not see it); the shop kind reads shop_accounts, orders, order_lines, refunds',
+      expect.stringMatching(/^ {2}sources\[orders\]\.connection: table refunds has no column reason \(/),
+    ]);
+  });
+
+  it('finds no problem in a database that does not answer: a source may be down at start', async () => {
+    const recorder = new CallRecorder();
+    const down = testEngine === 'mariadb' ? { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/crm' } : { client: 'sqlite', filename: '/nonexistent/c360/crm.sqlite' };
+    expect(await problemsOf(down, down, recorder)).toEqual([]);
+    // One catalogue call per instance: the first table it cannot read ends the check.
+    expect(recorder.calls.map((c) => [c.source, c.operation])).toEqual([
+      ['crm', 'describeTables'],
+      ['orders', 'describeTables'],
+    ]);
+  });
+});
