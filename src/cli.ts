@@ -76,7 +76,7 @@ const COMMANDS: Record<string, Command> = {
     details: [
       'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
       'SIGTERM/SIGINT stop it before its next write and give the store back (exit 130/143; the next run goes on',
-      'from there); a second signal exits at once.',
+      'from there, but a stopped --restage is finished only by another --restage, as its last line says); a second signal exits at once.',
     ].join('\n'),
     run: async (config, log, args) => {
       // Stopped before its end: not done, for a scheduler that looks at the status.
@@ -99,7 +99,14 @@ const COMMANDS: Record<string, Command> = {
         }
       });
       if (stop.received) {
-        log.warn({ signal: stop.received }, 'identity resolution stopped before its end: the lease is given back, the next run goes on from there');
+        if (args.restage === 'true') {
+          // A run without the flag reads on from the cursors this one reset and moved, restaging nothing:
+          // what this one had not reached would keep the old version's form.
+          log.warn(
+            { signal: stop.received, next: 'c360 resolve --restage' },
+            'identity resolution stopped before its end: the store is half-restaged; run `c360 resolve --restage` again to finish (a run without --restage would leave what this one had not reached as it was)',
+          );
+        } else log.warn({ signal: stop.received }, 'identity resolution stopped before its end: the lease is given back, the next run goes on from there');
         process.exit(signalStatus(stop.received));
       }
     },

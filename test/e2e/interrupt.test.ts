@@ -125,6 +125,46 @@ describe('A signal while identity resolution runs', () => {
     300_000,
   );
 
+  it('`c360 resolve --restage` stopped says the store is half-restaged and how to finish; the next --restage finishes it', async () => {
+    const helpdesk = await holdingHelpdesk();
+    try {
+      const { file, store } = await configOn(helpdesk.url);
+      helpdesk.release();
+      const first = spawnCli(process.execPath, cli('resolve', file), { waitMs: 180_000 });
+      expect(await first.exited).toEqual({ code: 0, signal: null });
+      await helpdesk.close();
+
+      const holding = await holdingHelpdesk();
+      try {
+        const restageFile = path.join(path.dirname(file), 'restage.json');
+        const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+        raw.sources.find((s: any) => s.name === 'support').baseUrl = holding.url;
+        fs.writeFileSync(restageFile, JSON.stringify(raw));
+        const run = spawnCli(process.execPath, [...cli('resolve', restageFile), '--restage'], { waitMs: 180_000 });
+        await Promise.race([holding.reached, run.exited.then(() => Promise.reject(new Error(`exited before scanning the helpdesk: ${run.stderr()}`)))]);
+        run.child.kill('SIGTERM');
+        await run.logged('stopping');
+        holding.release();
+        expect(await run.exited).toEqual({ code: 143, signal: null });
+        const stopped = run.lines.find((l) => String(l.msg).startsWith('identity resolution stopped before its end'));
+        expect(stopped).toMatchObject({
+          next: 'c360 resolve --restage',
+          msg: 'identity resolution stopped before its end: the store is half-restaged; run `c360 resolve --restage` again to finish (a run without --restage would leave what this one had not reached as it was)',
+        });
+
+        const rerun = spawnCli(process.execPath, [...cli('resolve', restageFile), '--restage'], { waitMs: 180_000 });
+        expect(await rerun.exited).toEqual({ code: 0, signal: null });
+        expect(rerun.lines.map((l) => l.msg)).toContain('identity resolution done');
+        expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
+      } finally {
+        holding.release();
+        await holding.close();
+      }
+    } finally {
+      helpdesk.release();
+    }
+  }, 300_000);
+
   it('`c360 start` resolving at start-up stops without serving, gives the lease back and exits 0; started again, it resolves at once', async () => {
     const helpdesk = await holdingHelpdesk();
     try {
