@@ -59,7 +59,7 @@ function loaderDepsOf(deps: ContextDeps): LoaderDeps {
   let made = loaderDepsMade.get(deps);
   if (!made) {
     const insights = deps.insights;
-    made = { ...deps, orderWindowDays: insights.orderWindowDays, rfmBoundaries: (account) => insights.rfmBoundaries(account) };
+    made = { ...deps, orderWindowDays: insights.orderWindowDays, rfmBoundaries: (asOf, account) => insights.rfmBoundaries(asOf, account) };
     loaderDepsMade.set(deps, made);
   }
   return made;

@@ -12,6 +12,7 @@
 import DataLoader from 'dataloader';
 import type { IdMapReader, CustomerRow, IdentifierKey, IdentifierRow, LinkEvent, SourceRecordKey, SourceRecordRow } from './idmap/types';
 import type {
+  AsOf,
   Capabilities,
   CapabilityName,
   CategoryStat,
@@ -55,7 +56,7 @@ export interface LoaderDeps {
   /** Windows (days before `now`) the order summary counts recent orders in. Default DEFAULT_ORDER_WINDOW_DAYS. */
   orderWindowDays?: readonly number[];
   /** The RFM quintile boundaries of the whole order base: from a cache shared across requests (src/insights/rfm-cache.ts). */
-  rfmBoundaries?: (account?: SourceAccount) => Promise<RfmBoundaries>;
+  rfmBoundaries?: (asOf: AsOf, account?: SourceAccount) => Promise<RfmBoundaries>;
   /** BI lists (src/bi/); absent where they are not served. */
   bi?: BiDeps;
   /** The request's account of its source calls (`extensions.sources`, a BI plan's actual calls): every connector call is booked to it. */
@@ -336,7 +337,9 @@ class RequestLoaders {
     return this.batchLoader<Slot<Refund>[]>(source, 'refundsByOrderIds', (ids, a) => this.cap(source, 'commerce').refundsByOrderIds(ids, a));
   }
   categoryStats(source: SourceName): DataLoader<string, Slot<CategoryStat>[]> {
-    return this.batchLoader<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids, a) => this.cap(source, 'commerce').categoryStatsByRecordIds(ids, a));
+    return this.batchLoader<Slot<CategoryStat>[]>(source, 'categoryStatsByRecordIds', (ids, a) =>
+      this.cap(source, 'commerce').categoryStatsByRecordIds(ids, { now: this.now }, a),
+    );
   }
   tickets(source: SourceName): DataLoader<string, Slot<Ticket>[]> {
     return this.batchLoader<Slot<Ticket>[]>(source, 'ticketsByRecordIds', (ids, a) => this.cap(source, 'service').ticketsByRecordIds(ids, a));
@@ -357,7 +360,7 @@ class RequestLoaders {
     const account = this.account;
     return (this.rfmBoundariesLoader ??= loader<'base', RfmBoundaries>(this.signal, async (keys) => {
       if (!rfmBoundaries) throw new Error('loaders: rfmBoundaries was not given (the context passes the insights runtime cache)');
-      const b = await rfmBoundaries(account);
+      const b = await rfmBoundaries({ now: this.now }, account);
       return keys.map(() => b);
     }));
   }

@@ -138,10 +138,18 @@ export interface OrderSummary {
   recentOrderCounts?: number[];
 }
 
-/** Extra aggregates for `orderSummariesByRecordIds`, computed in the same call. */
-export interface SummaryQuery {
-  /** The instant windows end at (the request time). */
+/**
+ * The request time a figure over orders ends at: an order placed after it (a source's clock ahead, a
+ * bad row) is not counted yet, in any figure (src/sources/summary-span.ts). Summaries, category
+ * stats and the RFM base all end here, so one customer's figures speak of the same orders.
+ */
+export interface AsOf {
+  /** The request time. */
   now: Instant;
+}
+
+/** Extra aggregates for `orderSummariesByRecordIds`, computed in the same call. */
+export interface SummaryQuery extends AsOf {
   /** Window lengths in days for `recentOrderCounts`. */
   windowDays: readonly number[];
 }
@@ -225,10 +233,10 @@ export interface CommerceCapability {
   orderSummariesByRecordIds(ids: readonly string[], query?: SummaryQuery, account?: SourceAccount): Promise<Array<Slot<OrderSummary> | null>>;
   linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<OrderLine>>>;
   refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Refund>>>;
-  /** Purchases per category, most orders first; records without counted orders answer []. */
-  categoryStatsByRecordIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<CategoryStat>>>;
-  /** One aggregate over the source's whole order base (not per key); the gateway caches it. */
-  rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
+  /** Purchases per category over the orders counted by `asOf.now`, most orders first; records without counted orders answer []. */
+  categoryStatsByRecordIds(ids: readonly string[], asOf: AsOf, account?: SourceAccount): Promise<Array<ListSlot<CategoryStat>>>;
+  /** One aggregate over the source's whole order base as of `asOf.now` (not per key); the gateway caches it. */
+  rfmBoundaries(asOf: AsOf, account?: SourceAccount): Promise<RfmBoundaries>;
   /**
    * Filter pushdown (optional; BI lists): per record with at least one selected order, its
    * aggregates, computed by the system in one call (SQL `WHERE … GROUP BY … HAVING`). Without it

@@ -7,31 +7,29 @@
  * is served and the refresh retried on the next request. An empty base (no counted order yet)
  * is asked again by the next request. Nothing viewer-specific is cached.
  */
-import { ntileUpperBounds, type RfmBoundaries } from '../capabilities';
+import { ntileUpperBounds, type AsOf, type RfmBoundaries } from '../capabilities';
 import type { SourceAccount } from '../vocabulary';
 
 export const DEFAULT_RFM_TTL_MS = 10 * 60 * 1000;
 
+/** One source's boundaries as of a request's time (an order placed after it counts in none), booked to its account. */
+export type BoundaryFetch = (asOf: AsOf, account?: SourceAccount) => Promise<RfmBoundaries>;
+
 export interface BoundaryCache {
-  /** `account`: the asking request's, which a refresh it starts books its calls to. */
-  get(account?: SourceAccount): Promise<RfmBoundaries>;
+  /** `asOf`, `account`: the asking request's time, which a refresh it starts counts orders up to, and its account, which the refresh books its calls to. */
+  get(asOf: AsOf, account?: SourceAccount): Promise<RfmBoundaries>;
   /** Drops the cached answer (tests, or after a bulk load of orders). */
   clear(): void;
 }
 
 /** `keepEmpty`: keep an empty base for the TTL too (a part of a whole that decides, see `createCombinedBoundaries`). */
-export function createBoundaryCache(
-  fetch: (account?: SourceAccount) => Promise<RfmBoundaries>,
-  ttlMs = DEFAULT_RFM_TTL_MS,
-  clock: () => number = Date.now,
-  keepEmpty = false,
-): BoundaryCache {
+export function createBoundaryCache(fetch: BoundaryFetch, ttlMs = DEFAULT_RFM_TTL_MS, clock: () => number = Date.now, keepEmpty = false): BoundaryCache {
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new Error(`rfm boundary cache: ttlMs must be a non-negative number, got ${ttlMs}`);
   let cached: { value: RfmBoundaries; expiresAt: number } | null = null;
   let inFlight: Promise<RfmBoundaries> | null = null;
 
-  const refresh = (account?: SourceAccount) =>
-    (inFlight ??= fetch(account)
+  const refresh = (asOf: AsOf, account?: SourceAccount) =>
+    (inFlight ??= fetch(asOf, account)
       .then((value) => {
         // An empty base is not kept: the first orders of a new shop are scored at once, not a TTL later.
         cached = { value, expiresAt: value.accounts > 0 || keepEmpty ? clock() + ttlMs : clock() };
@@ -42,11 +40,11 @@ export function createBoundaryCache(
       }));
 
   return {
-    async get(account) {
+    async get(asOf, account) {
       if (cached && clock() < cached.expiresAt) return cached.value;
       const stale = cached;
       try {
-        return await refresh(account);
+        return await refresh(asOf, account);
       } catch (e) {
         if (stale) return stale.value;
         throw e;
@@ -67,20 +65,16 @@ export function createBoundaryCache(
  * combined with a missing one, so a partial base is neither answered nor kept. The whole is
  * as old as its oldest part (`computedAt`).
  */
-export function createCombinedBoundaries(
-  fetches: ReadonlyArray<(account?: SourceAccount) => Promise<RfmBoundaries>>,
-  ttlMs = DEFAULT_RFM_TTL_MS,
-  clock: () => number = Date.now,
-): BoundaryCache {
+export function createCombinedBoundaries(fetches: readonly BoundaryFetch[], ttlMs = DEFAULT_RFM_TTL_MS, clock: () => number = Date.now): BoundaryCache {
   // A source with no counted order yet is kept as any part is while the whole has orders (one call
   // per TTL, as when the whole was cached); a whole without any is asked again by the next request.
   const parts = fetches.map((f) => createBoundaryCache(f, ttlMs, clock, true));
   // The last whole, kept while its parts are the same answers (no recombination per request).
   let last: { from: readonly RfmBoundaries[]; value: RfmBoundaries } | null = null;
   return {
-    async get(account) {
+    async get(asOf, account) {
       // Every part is asked at once; the first failure fails the whole (the others keep their answers).
-      const got = await Promise.all(parts.map((p) => p.get(account)));
+      const got = await Promise.all(parts.map((p) => p.get(asOf, account)));
       if (last && last.from.length === got.length && last.from.every((b, i) => b === got[i])) return last.value;
       const oldest = got.map((b) => b.computedAt).sort()[0] ?? new Date(clock()).toISOString();
       const value = combineBoundaries(got, oldest);

@@ -7,7 +7,7 @@
  * config/ directory once per process (memoized), so resolvers always have rules.
  */
 import path from 'node:path';
-import type { RfmBoundaries } from '../capabilities';
+import type { AsOf, RfmBoundaries } from '../capabilities';
 import type { SourceAccount } from '../vocabulary';
 import type { SourceRegistry } from '../sources/registry';
 import { bindSurvivorship } from '../golden/rules';
@@ -23,7 +23,7 @@ export interface InsightsRuntime {
   /** Windows (days) the order summary must count: the summary's own and every tag rule's. */
   orderWindowDays: readonly number[];
   /** The RFM boundaries of the whole order base (every commerce source), from a cache living as long as the rules' TTL says. */
-  rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
+  rfmBoundaries(asOf: AsOf, account?: SourceAccount): Promise<RfmBoundaries>;
 }
 
 /** The runtime for a gateway's sources: survivorship bound to them, one boundary cache over their commerce. */
@@ -38,10 +38,10 @@ export function createInsightsRuntime(rules: InsightRules, registry: SourceRegis
   );
   const commerce = registry.providing('commerce');
   const cache = createCombinedBoundaries(
-    commerce.map((c) => (account?: SourceAccount) => c.capability.rfmBoundaries(account)),
+    commerce.map((c) => (asOf: AsOf, account?: SourceAccount) => c.capability.rfmBoundaries(asOf, account)),
     ttlMs,
   );
-  return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: (account) => cache.get(account) };
+  return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: (asOf, account) => cache.get(asOf, account) };
 }
 
 /** Loads and validates the rule files in `dir` (throws naming file and key) and builds the runtime. */

@@ -4,7 +4,9 @@
  * of one account each, so the quintile boundaries are the accounts' own values, and every
  * figure below is computed by hand from the rows this file writes, not by the gateway's code.
  * The gateway first reads the base while it is still empty: the orders that follow are scored
- * at once, not once the boundary cache's TTL (ten minutes) has run out.
+ * at once, not once the boundary cache's TTL (ten minutes) has run out. One order is dated ten
+ * days after the request (a clock ahead, a bad row): it counts in no figure, the quintiles
+ * included.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,7 +69,10 @@ beforeAll(async () => {
     // C: 300.00 two hundred days ago, and a cancelled 999.00 yesterday that counts nowhere.
     order(4, accC, 200, 30000),
     order(5, accC, 1, 99900, 'cancelled'),
+    // B again: 500.00 of garden goods dated ten days after the request, which counts nowhere yet.
+    order(6, accB, -10, 50000),
   ]);
+  await db('order_lines').insert([{ line_id: 1, order_id: 6, sku: 'g1', name: 'spade', category: 'garden', qty: 2, unit_price_cents: 25000 }]);
   await db('refunds').insert([{ refund_id: 1, order_id: 2, amount_cents: 2000, reason: 'size', refunded_at: now - 9 * DAY }]);
 }, 120_000);
 
@@ -79,6 +84,8 @@ describe('Insights over a base of fewer than five accounts', () => {
     expect(body.errors).toBeUndefined();
     // By hand: frequency 2, 1, 1; net cents 13000, 1000, 30000; last orders 3, 40, 200 days ago.
     // Boundaries (each account's value): f [1, 1, 2], m [1000, 13000, 30000], recency [200, 40, 3] days ago.
+    // (Counting B's order dated ahead would make them f [1, 2, 2], m [13000, 30000, 51000] and
+    // recency [200, 3, -10] days ago: A would score r 2, f 2, m 1.)
     const want = [
       { id: a, r: 3, f: 3, m: 2, days: 3, frequency: 2, amount: '130.00' },
       { id: b, r: 2, f: 1, m: 1, days: 40, frequency: 1, amount: '10.00' },
@@ -123,5 +130,14 @@ describe('Insights over a base of fewer than five accounts', () => {
       { stage: 'ACTIVE', daysSinceLastOrder: 40 },
       { stage: 'CHURNED', daysSinceLastOrder: 200 },
     ]);
+  });
+
+  it('lists no category of an order dated after the request among the favourites', async () => {
+    const { body } = await world.query(`query ($ids: [ID!]!) { customers(ids: $ids) { orderSummary { orderCount favouriteCategories { category orders quantity } } } }`, {
+      ids: [b],
+    });
+    expect(body.errors).toBeUndefined();
+    // B's only order before the request has no lines; the garden line is on the order dated ahead.
+    expect(body.data.customers[0].orderSummary).toEqual({ orderCount: 1, favouriteCategories: [] });
   });
 });

@@ -241,7 +241,7 @@ export function accessWorld(): AccessWorld {
     context: (viewer) => ({
       requestId: 'req-test',
       viewer,
-      loaders: createLoaders({ idmap, registry, orderWindowDays: insights.orderWindowDays, rfmBoundaries: () => insights.rfmBoundaries() }),
+      loaders: createLoaders({ idmap, registry, orderWindowDays: insights.orderWindowDays, rfmBoundaries: (asOf) => insights.rfmBoundaries(asOf) }),
       limits: { maxIds: 1000, maxFirst: 100 },
       log,
       insights,

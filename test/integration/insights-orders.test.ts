@@ -13,6 +13,8 @@ import { freshDatabase, type TestDatabase } from '../helpers/db';
 const NOW = Date.UTC(2024, 5, 30);
 const DAY = 86_400_000;
 const ago = (d: number) => NOW - d * DAY;
+/** The request time of the calls below: after every seeded row. */
+const AS_OF = { now: new Date(NOW).toISOString() };
 
 let t: TestDatabase;
 let recorder: CallRecorder;
@@ -104,7 +106,7 @@ describe('Orders insights: summary windows', () => {
 
 describe('Orders insights: categories', () => {
   it('counts orders containing each category and units, over counted orders only, favourites first', async () => {
-    const [a1, a7] = await shop.categoryStatsByRecordIds!(['1', '7']);
+    const [a1, a7] = await shop.categoryStatsByRecordIds(['1', '7'], AS_OF);
     expect(a1).toEqual([
       { category: 'food', orders: 3, quantity: 7 },
       { category: 'books', orders: 2, quantity: 5 },
@@ -116,7 +118,7 @@ describe('Orders insights: categories', () => {
 
 describe('Orders insights: RFM boundaries', () => {
   it('answers the largest value of quintiles 1..4 of the whole base, in one statement', async () => {
-    const b = await shop.rfmBoundaries!();
+    const b = await shop.rfmBoundaries(AS_OF);
     // Six accounts with counted orders; NTILE(5) makes tiles of 2,1,1,1,1.
     // frequency: 1,1,1,1,1,4 -> tiles [1,1] [1] [1] [1] [4]
     // monetary (net cents): 100, 500, 500, 2000, 7000, 85000
@@ -129,6 +131,31 @@ describe('Orders insights: RFM boundaries', () => {
       currency: 'CNY',
     });
     expect(recorder.calls).toEqual([{ source: 'orders', operation: 'rfmBoundaries', batchSize: 0 }]);
+  });
+
+  it('counts an order dated after the request (a clock ahead) in neither the boundaries nor the category stats, as in no summary figure', async () => {
+    // Asked as of 15 days ago: account 1's order of 3 days ago and account 4's of 10 have not happened yet.
+    const then = { now: new Date(ago(15)).toISOString() };
+    const b = await shop.rfmBoundaries(then);
+    // Five accounts (4 has none yet): frequency 3 (account 1), 1, 1, 1, 1; net cents 75000 (1: 20000 + 30000
+    // less 15000 + 40000), 100, 500, 2000, 7000; last orders 20, 400, 100, 30, 365 days ago. One tile each.
+    expect(b).toMatchObject({
+      accounts: 5,
+      frequency: [1, 1, 1, 1],
+      monetary: [100, 500, 2000, 7000],
+      recency: [400, 365, 100, 30].map((d) => new Date(ago(d)).toISOString()),
+    });
+    const [a1] = await shop.categoryStatsByRecordIds(['1'], then);
+    // Orders 12 (food 1, books 1), 13 (food 3 + 1), 14 (books 4); not 11 (food 2, 3 days ago).
+    expect(a1).toEqual([
+      { category: 'books', orders: 2, quantity: 5 },
+      { category: 'food', orders: 2, quantity: 5 },
+    ]);
+    // The summary as of then says the same of account 1.
+    expect(ok((await shop.orderSummariesByRecordIds(['1'], { now: then.now, windowDays: [] }))[0])).toMatchObject({
+      orderCount: 3,
+      lastOrderAt: new Date(ago(20)).toISOString(),
+    });
   });
 });
 
@@ -172,7 +199,7 @@ describe('Orders insights: RFM boundaries of a base in two currencies', () => {
   afterAll(() => mixed?.drop());
 
   it('quintiles money in the currency most accounts spend in, and recency and frequency over every account', async () => {
-    const b = await conn.rfmBoundaries!();
+    const b = await conn.rfmBoundaries(AS_OF);
     // By hand. Nine accounts with counted orders; NTILE(5) over nine makes tiles of 2,2,2,2,1.
     // frequency: 1 ×8 and 2 (account 9) -> [1, 1, 1, 1]
     // recency (last order): 9, 8, …, 1 days ago, ascending -> the 2nd, 4th, 6th and 8th: 8, 6, 4, 2 days ago

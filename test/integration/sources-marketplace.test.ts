@@ -207,6 +207,8 @@ function connect(name = 'shop_tmall', over: Record<string, unknown> = {}): Marke
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** A request time after every trade and refund of the seeded rows. */
+const LATER = { now: iso(T0 + 30 * D) };
 const ok = <T>(x: T | null): Exclude<T, Error> => {
   if (x instanceof Error || x == null) throw new Error(`expected a value, got ${String(x)}`);
   return x as Exclude<T, Error>;
@@ -371,7 +373,7 @@ describe('Marketplace source: computed aggregates', () => {
   });
 
   it('counts purchases per category over counted trades, most orders first', async () => {
-    const [stats] = lists(await tmall.categoryStatsByBuyerIds([B1]));
+    const [stats] = lists(await tmall.categoryStatsByBuyerIds([B1], LATER));
     expect(stats).toEqual([
       { category: 'apparel', orders: 1, quantity: 2 },
       { category: 'beauty', orders: 1, quantity: 1 },
@@ -381,7 +383,7 @@ describe('Marketplace source: computed aggregates', () => {
   });
 
   it('computes RFM quintile boundaries over the whole base as NTILE(5) does', async () => {
-    const rfm = await tmall.rfmBoundaries();
+    const rfm = await tmall.rfmBoundaries(LATER);
     // Counted buyers: B1 (3 trades), B2 (120), B3 (1), B4 (1, unpaid but not cancelled), B5 (1): five, one per tile.
     expect(rfm.accounts).toBe(5);
     expect(rfm.frequency).toEqual([1, 1, 1, 3]);
@@ -390,6 +392,26 @@ describe('Marketplace source: computed aggregates', () => {
     const recency = [T0 + 10 * D, T0 + 119 * H, T0 + 4 * D, T0 + 5 * D, T0 + 3 * D].sort((a, b) => a - b).map(iso);
     expect(rfm.recency).toEqual(recency.slice(0, 4));
     expect(rfm.currency).toBe('CNY');
+  });
+
+  it('counts a trade dated after the request (a clock ahead) in neither the category stats nor the RFM boundaries, as in no summary figure', async () => {
+    // At T0 + 5 days, B1's fourth trade (T0 + 10 days: one electronics line, 200.05 less 50.02 refunded) has not happened yet.
+    const then = { now: iso(T0 + 5 * D) };
+    const [stats] = lists(await tmall.categoryStatsByBuyerIds([B1], then));
+    expect(stats).toEqual([
+      { category: 'apparel', orders: 1, quantity: 2 },
+      { category: 'beauty', orders: 1, quantity: 1 },
+      { category: 'books', orders: 1, quantity: 1 },
+    ]);
+    const rfm = await tmall.rfmBoundaries(then);
+    // B1 as of then: 2 counted trades, the last at T0 + 1 day, net 162.00 (the second refunded in full).
+    expect(rfm.accounts).toBe(5);
+    expect(rfm.frequency).toEqual([1, 1, 1, 2]);
+    expect(rfm.monetary).toEqual([1000, 1990, 3000, 16200]);
+    expect(rfm.recency).toEqual([T0 + D, T0 + 3 * D, T0 + 4 * D, T0 + 119 * H].map(iso));
+    // The summary of that time says the same of B1.
+    const [b1] = await tmall.orderSummariesByBuyerIds([B1], { now: then.now, windowDays: [] });
+    expect(b1).toMatchObject({ orderCount: 2, totalSpent: { amount: '162.00' }, lastOrderAt: iso(T0 + D) });
   });
 });
 
@@ -466,7 +488,7 @@ describe('Marketplace source: figures over the whole base with a row it cannot r
     try {
       const bad = { extensions: { code: 'SOURCE_BAD_RESPONSE', source: 'shop_tmall' } };
       await expect(tmall.orderFacts({})).rejects.toMatchObject(bad);
-      await expect(tmall.rfmBoundaries()).rejects.toMatchObject(bad);
+      await expect(tmall.rfmBoundaries(LATER)).rejects.toMatchObject(bad);
       // One whole-base read (a trades and a refunds listing, B2's 120 trades on a second page), kept: the second figure asked nothing.
       expect(recorder.of('shop_tmall', 'orderFacts')).toHaveLength(3);
       expect(recorder.of('shop_tmall', 'rfmBoundaries')).toHaveLength(0);

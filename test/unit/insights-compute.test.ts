@@ -18,6 +18,8 @@ import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/capabilities
 const CONFIG = path.resolve(__dirname, '../../config');
 const rules = loadInsightRules(CONFIG);
 const NOW = '2024-06-30T00:00:00.000Z';
+/** The request time the boundary caches are asked at (their fetches here ignore it). */
+const AS_OF = { now: NOW };
 const daysAgo = (d: number) => new Date(Date.parse(NOW) - d * 86_400_000).toISOString();
 const cny = (amount: string) => ({ amount, currency: 'CNY' });
 const WINDOWS = [7, 30, 90, 365];
@@ -292,17 +294,17 @@ describe('Insights: RFM boundary cache', () => {
       1000,
       () => now,
     );
-    expect((await Promise.all([cache.get(), cache.get(), cache.get()])).map((x) => x.accounts)).toEqual([1, 1, 1]);
+    expect((await Promise.all([cache.get(AS_OF), cache.get(AS_OF), cache.get(AS_OF)])).map((x) => x.accounts)).toEqual([1, 1, 1]);
     now = 999;
-    expect((await cache.get()).accounts).toBe(1);
+    expect((await cache.get(AS_OF)).accounts).toBe(1);
     now = 1000;
-    expect((await cache.get()).accounts).toBe(2);
+    expect((await cache.get(AS_OF)).accounts).toBe(2);
     expect(calls).toBe(2);
     now = 5000;
     fail = true;
-    expect((await cache.get()).accounts).toBe(2);
+    expect((await cache.get(AS_OF)).accounts).toBe(2);
     cache.clear();
-    await expect(cache.get()).rejects.toThrow('down');
+    await expect(cache.get(AS_OF)).rejects.toThrow('down');
   });
 });
 
@@ -316,7 +318,7 @@ describe('Insights: RFM boundary cache of an empty base', () => {
       () => 0,
     );
     const seen = [];
-    for (let i = 0; i < 4; i++) seen.push((await cache.get()).accounts);
+    for (let i = 0; i < 4; i++) seen.push((await cache.get(AS_OF)).accounts);
     expect(seen).toEqual([0, 0, 3, 3]);
     expect(calls).toBe(3);
   });
@@ -347,13 +349,13 @@ describe('Insights: RFM boundary cache over several commerce sources', () => {
       1000,
       () => 0,
     );
-    await expect(cache.get()).rejects.toThrow('b down');
-    await expect(cache.get()).rejects.toThrow('b down');
+    await expect(cache.get(AS_OF)).rejects.toThrow('b down');
+    await expect(cache.get(AS_OF)).rejects.toThrow('b down');
     expect(calls).toEqual([1, 2]);
     downB = false;
-    const whole = await cache.get();
+    const whole = await cache.get(AS_OF);
     expect(whole).toMatchObject({ accounts: 15, computedAt: daysAgo(1) });
-    expect(await cache.get()).toBe(whole);
+    expect(await cache.get(AS_OF)).toBe(whole);
     expect(calls).toEqual([1, 3]);
   });
 
@@ -361,12 +363,12 @@ describe('Insights: RFM boundary cache over several commerce sources', () => {
     const calls = [0, 0];
     let aAccounts = 0;
     const cache = createCombinedBoundaries([async () => (calls[0]++, part(aAccounts)), async () => (calls[1]++, part(0))], 1000, () => 0);
-    expect((await cache.get()).accounts).toBe(0);
-    expect((await cache.get()).accounts).toBe(0);
+    expect((await cache.get(AS_OF)).accounts).toBe(0);
+    expect((await cache.get(AS_OF)).accounts).toBe(0);
     expect(calls).toEqual([2, 2]);
     aAccounts = 7;
-    expect((await cache.get()).accounts).toBe(7);
-    expect((await cache.get()).accounts).toBe(7);
+    expect((await cache.get(AS_OF)).accounts).toBe(7);
+    expect((await cache.get(AS_OF)).accounts).toBe(7);
     expect(calls).toEqual([3, 3]);
   });
 });

@@ -34,12 +34,13 @@
 import crypto from 'node:crypto';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
-import { placedBy, summarySpan, type SummarySpan } from '../summary-span';
+import { countedUntil, placedBy, summarySpan, type SummarySpan } from '../summary-span';
 import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import { byChunk, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
 import {
   ntileUpperBounds,
+  type AsOf,
   type CategoryStat,
   type Order,
   type OrderFact,
@@ -104,9 +105,9 @@ export interface MarketplaceConnector extends Connector {
   orderSummariesByBuyerIds(ids: readonly string[], query: SummaryQuery, account?: SourceAccount): Promise<Array<Slot<OrderSummary> | null>>;
   linesByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<OrderLine>>>;
   refundsByOrderIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Refund>>>;
-  categoryStatsByBuyerIds(ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<CategoryStat>>>;
+  categoryStatsByBuyerIds(ids: readonly string[], asOf: AsOf, account?: SourceAccount): Promise<Array<ListSlot<CategoryStat>>>;
   eventsByBuyerIds(ids: readonly string[], query: EventQuery, account?: SourceAccount): Promise<Array<ListSlot<SourceEvent>>>;
-  rfmBoundaries(account?: SourceAccount): Promise<RfmBoundaries>;
+  rfmBoundaries(asOf: AsOf, account?: SourceAccount): Promise<RfmBoundaries>;
   /** Filter pushdown: per buyer with a selected counted trade, its aggregates (the listings paged with their time parameters). */
   orderFacts(query: OrderFactQuery, account?: SourceAccount): Promise<OrderFact[]>;
   /** The calls `orderFacts` would make now: 0 while the whole-base listing is cached, else its pages as last counted (null: never listed yet). */
@@ -692,8 +693,9 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       );
     },
 
-    /** Counted trades (not cancelled) per category: orders with a line in it, units bought. */
-    async categoryStatsByBuyerIds(ids, account) {
+    /** Counted trades (not cancelled, placed by `asOf.now`) per category: orders with a line in it, units bought. */
+    async categoryStatsByBuyerIds(ids, asOf: AsOf, account) {
+      const end = countedUntil(SOURCE, 'categoryStatsByBuyerIds', asOf);
       const { by, failed } = await tradesOfBuyers({ operation: 'categoryStatsByBuyerIds', account }, ids, {}, TRADE_FIELDS);
       return ids.map((id) => {
         const error = failed.get(id);
@@ -706,7 +708,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
             bad.push(t);
             continue;
           }
-          if (t.order.status === CANCELLED) continue;
+          if (t.order.status === CANCELLED || Date.parse(t.order.placedAt) > end) continue;
           for (const line of t.lines) {
             if (line instanceof Error) {
               bad.push(line);
@@ -785,12 +787,15 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
 
     /**
      * Quintile boundaries over the whole base (the same compact read as `orderFacts`, and its
-     * cache). Costly on a big shop; the gateway caches the answer (src/insights/rfm-cache.ts).
+     * cache), over the trades placed by `asOf.now`, as every summary figure counts them. Costly on a
+     * big shop; the gateway caches the answer (src/insights/rfm-cache.ts).
      */
-    async rfmBoundaries(account) {
+    async rfmBoundaries(asOf: AsOf, account) {
+      const end = countedUntil(SOURCE, 'rfmBoundaries', asOf);
       const trades = await readBase({ operation: 'rfmBoundaries', account });
       const per = new Map<string, { f: number; m: number; rc: number }>();
       for (const t of trades) {
+        if (t.at > end) continue;
         const a = per.get(t.buyer) ?? { f: 0, m: 0, rc: 0 };
         a.f += 1;
         a.m += t.net;

@@ -19,7 +19,7 @@ import type { SqlConnection } from '../../db';
 import type { Knex } from 'knex';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
-import { summarySpan, type SummarySpan } from '../summary-span';
+import { countedUntil, summarySpan, type SummarySpan } from '../summary-span';
 import { currencyCode, DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import {
@@ -36,7 +36,7 @@ import {
   type SqlSource,
 } from '../sql';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
-import type { CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
+import type { AsOf, CategoryStat, Order, OrderFact, OrderFactQuery, OrderLine, OrderQuery, OrderSummary, Refund, RfmBoundaries, SummaryQuery } from '../../capabilities';
 import type { ShopAccount, ShopConnector } from './types';
 import { checkEventQuery, eventConditionSql, kindBound, kindRank, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
@@ -247,9 +247,10 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       return byNumericKey('orderSummariesByRecordIds', ids, account, fetchSummaries.bind(null, sql, SOURCE, windows), noRecord);
     },
 
-    /** One GROUP BY (account, category) over counted orders and their lines. */
-    categoryStatsByRecordIds(ids, account) {
-      return byNumericKey('categoryStatsByRecordIds', ids, account, fetchCategoryStats.bind(null, sql, SOURCE), noRecords);
+    /** One GROUP BY (account, category) over counted orders (placed by `asOf.now`) and their lines. */
+    categoryStatsByRecordIds(ids, asOf: AsOf, account) {
+      const end = countedUntil(SOURCE, 'categoryStatsByRecordIds', asOf);
+      return byNumericKey('categoryStatsByRecordIds', ids, account, fetchCategoryStats.bind(null, sql, SOURCE, end), noRecords);
     },
 
     /**
@@ -272,10 +273,12 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      * spend), NTILE(5) over each, and each quintile's largest value. Money is quintiled in one
      * currency, the one most accounts spend in (ties: the first code): a few accounts in dollars
      * leave the yuan base comparable instead of leaving the whole base without RFM (codes compared
-     * upper-cased: `cny` is yuan too). A full scan
+     * upper-cased: `cny` is yuan too). Counted orders are those placed by `asOf.now`, as in every
+     * summary figure (summary-span.ts). A full scan
      * of `orders`: callers cache the answer (src/insights/rfm-cache.ts), never ask per request.
      */
-    async rfmBoundaries(account) {
+    async rfmBoundaries(asOf: AsOf, account) {
+      const end = countedUntil(SOURCE, 'rfmBoundaries', asOf);
       return observer.call({ source: SOURCE, operation: 'rfmBoundaries', batchSize: 0, account }, async () => {
         const result = await sql.run<unknown>('rfmBoundaries', (db) =>
           db.raw(
@@ -283,7 +286,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
                select o.order_id, o.account_id, o.total_cents, o.placed_at, upper(o.currency) as currency, coalesce(sum(r.amount_cents), 0) as refunded,
                  min(r.amount_cents) as least_refund
                from orders o left join refunds r on r.order_id = o.order_id
-               where o.status <> ?
+               where o.status <> ? and o.placed_at <= ?
                group by o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency
              ),
              acct as (
@@ -311,7 +314,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
              union all select 'n', 0, count(*), null from acct
              union all select 'c', 0, count(*), min(cur) from major
              union all select 'x', 0, count(*), null from per_order where total_cents < 0 or least_refund < 0`,
-            [CANCELLED],
+            [CANCELLED, end],
           ),
         );
         const rows = (sql.dialect === 'mysql' ? (result as unknown[])[0] : result) as BoundaryRow[];
@@ -584,18 +587,19 @@ function summariesStatement(db: Knex, values: readonly unknown[], windows: Summa
     );
 }
 
-async function fetchCategoryStats(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<CategoryStat>[]>> {
-  const rows = await sql.run<CategoryRow[]>('categoryStatsByRecordIds', (db) => categoryStatsStatement(db, chunk));
+async function fetchCategoryStats(sql: SqlSource, SOURCE: SourceName, end: number, chunk: number[]): Promise<Map<string, Slot<CategoryStat>[]>> {
+  const rows = await sql.run<CategoryRow[]>('categoryStatsByRecordIds', (db) => categoryStatsStatement(db, end, chunk));
   const groups = groupConverted(rows, accountKey, SOURCE, toCategoryStat);
   for (const [id, stats] of groups) groups.set(id, sortCategories(stats));
   return groups;
 }
 
-function categoryStatsStatement(db: Knex, chunk: number[]) {
+function categoryStatsStatement(db: Knex, end: number, chunk: number[]) {
   return db('orders as o')
     .join('order_lines as l', 'l.order_id', 'o.order_id')
     .whereIn('o.account_id', chunk)
     .andWhere('o.status', '<>', CANCELLED)
+    .andWhere('o.placed_at', '<=', end)
     .groupBy('o.account_id', 'l.category')
     .select('o.account_id', 'l.category', db.raw('count(distinct o.order_id) as orders'), db.raw('sum(l.qty) as quantity'));
 }
