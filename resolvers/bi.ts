@@ -1,9 +1,9 @@
 /** BI lists and segments: thin over the filter planner (src/bi/). */
-import { GraphQLScalarType, Kind, type GraphQLResolveInfo, type ValueNode } from 'graphql';
+import { GraphQLScalarType, Kind, responsePathAsArray, type GraphQLResolveInfo, type ValueNode } from 'graphql';
 import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import type { CustomerOrder, CustomerPage } from '../src/bi/connection';
-import { biOf, checkedFilter, countCustomers, listCustomers } from '../src/bi/list';
+import { biOf, checkedFilter, countCustomers, listCustomers, noteUndecided, type ListArgs as PlanArgs } from '../src/bi/list';
 import type { SegmentRow } from '../src/idmap/bi-store';
 
 /** A JSON literal as a plain value (a filter written inline in the query). */
@@ -36,7 +36,17 @@ export const CustomerFilterScalar = new GraphQLScalarType({
   parseLiteral: (node, variables) => literal(node, variables),
 });
 
-const connection = (page: CustomerPage) => ({
+/** The page as a connection; customers it could not decide are said beside it, at its path. */
+function connection(page: CustomerPage, ctx: Context, info: GraphQLResolveInfo) {
+  noteUndecided(ctx, page.undecided, responsePathAsArray(info.path));
+  return shape(page);
+}
+
+/** Lists a page for `args`. */
+const list = async (ctx: Context, info: GraphQLResolveInfo, args: PlanArgs, filterPath?: string) =>
+  connection(await listCustomers(ctx, info.schema, args, filterPath), ctx, info);
+
+const shape = (page: CustomerPage) => ({
   edges: page.ids.map((id, i) => ({ cursor: page.cursors[i], node: { id } })),
   pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null },
   totalCount: () => page.totalCount(),
@@ -59,20 +69,20 @@ function checkName(name: string, argument: string) {
 export const biResolvers = {
   CustomerFilter: CustomerFilterScalar,
   Query: {
-    customersConnection: async (_: unknown, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) => connection(await listCustomers(ctx, info.schema, args)),
+    customersConnection: (_: unknown, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) => list(ctx, info, args),
     segments: (_: unknown, __: unknown, ctx: Context) => biOf(ctx).store.segments(),
     segment: (_: unknown, { name }: { name: string }, ctx: Context) => biOf(ctx).store.segment(name),
   },
   Segment: {
     size: async (s: SegmentRow, _: unknown, ctx: Context, info: GraphQLResolveInfo) => {
-      const n = await countCustomers(ctx, info.schema, s.filter, `segment(${s.name}).filter`);
-      // Unscoped sizes are the segment's own; a row-scoped role's is only its share.
-      if (!biOf(ctx).roleOf(ctx.viewer.role)?.scope) await biOf(ctx).store.noteSegmentSize(s.name, n, ctx.loaders.now);
+      const { count: n, undecided } = await countCustomers(ctx, info.schema, s.filter, `segment(${s.name}).filter`);
+      noteUndecided(ctx, undecided, responsePathAsArray(info.path));
+      // Unscoped sizes are the segment's own (a size missing undecided customers is not); a row-scoped role's is only its share.
+      if (!undecided.length && !biOf(ctx).roleOf(ctx.viewer.role)?.scope) await biOf(ctx).store.noteSegmentSize(s.name, n, ctx.loaders.now);
       return n;
     },
     computedAt: (_: SegmentRow, __: unknown, ctx: Context) => ctx.loaders.now,
-    customers: async (s: SegmentRow, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) =>
-      connection(await listCustomers(ctx, info.schema, { ...args, filter: s.filter }, `segment(${s.name}).filter`)),
+    customers: (s: SegmentRow, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) => list(ctx, info, { ...args, filter: s.filter }, `segment(${s.name}).filter`),
   },
   Mutation: {
     createSegment: async (_: unknown, { input }: { input: { name: string; description?: string | null; filter: unknown } }, ctx: Context, info: GraphQLResolveInfo) => {

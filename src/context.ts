@@ -6,6 +6,7 @@ import { createLoaders, type LoaderDeps, type Loaders } from './loaders';
 import type { Config } from './config';
 import type { InsightsRuntime } from './insights/runtime';
 import type { Stewardship } from './idmap/stewardship';
+import type { GraphQLError } from 'graphql';
 import type { RequestSignal } from './errors';
 
 export interface Viewer {
@@ -36,6 +37,12 @@ export interface Context {
   timelineCursorKey?: Buffer;
   /** Aborted when the client went away (src/errors.ts abortOnClientGone); the loaders and BI plans stop on it. */
   signal?: RequestSignal;
+  /**
+   * Coded errors about data that was answered all the same (a BI list without the customers a
+   * source failed for): the response carries them in `errors` beside the data (src/graphql.ts).
+   * The one member of the context resolvers add to.
+   */
+  notices: GraphQLError[];
 }
 
 /** BI list evaluations by (filter, order, viewer); opaque here (src/bi/list.ts fills it). */
@@ -90,6 +97,7 @@ class RequestContext implements Context {
   /** The logger the request's is made from. */
   private readonly baseLog: Logger;
   private madeLog: Logger | undefined = undefined;
+  readonly notices: GraphQLError[] = [];
 
   constructor(
     deps: ContextDeps,

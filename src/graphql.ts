@@ -157,6 +157,9 @@ class ObservedRequest {
 
   async willSendResponse({ response, operationName, errors, contextValue, request, document }: GraphQLRequestContextWillSendResponse<Context>): Promise<void> {
     const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+    // Errors about data that was answered all the same (src/context.ts `notices`), after the execution's own.
+    const notices = contextValue?.notices;
+    if (body && body.data && notices?.length) body.errors = [...(body.errors ?? []), ...notices.map((e) => e.toJSON())];
     const errs = body?.errors ?? errors ?? [];
     // A request whose client left before its answer is `aborted`, whatever it did meanwhile: no answer reached anyone.
     const outcome = contextValue?.signal?.aborted ? 'aborted' : errs.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';

@@ -12,7 +12,7 @@
 import { badUserInput } from '../errors';
 import type { BiStore } from '../idmap/bi-store';
 import type { FilterNode } from './filter';
-import { createPlanner, type Plan, type PlanDeps } from './plan';
+import { createPlanner, type Plan, type PlanDeps, type Undecided } from './plan';
 import { has, type CustomerSet } from './sets';
 
 export type CustomerOrder = 'ID_ASC' | 'LIFETIME_VALUE_DESC' | 'LIFETIME_VALUE_ASC';
@@ -50,6 +50,8 @@ export interface CustomerPage {
   /** Matching customers active now; computed on demand (a walk over the unfiltered base is one COUNT). */
   totalCount(): Promise<number>;
   plan(): Plan;
+  /** Customers the plan could not decide (a source failed for them): in neither the page nor `totalCount`. */
+  undecided: Undecided[];
 }
 
 /** What a plan found, kept for the pages that follow (an export evaluates its filter once). */
@@ -58,6 +60,8 @@ export interface Evaluated {
   plan: Plan;
   /** Lifetime value in cents of VALUE_CURRENCY per customer with orders, null when not in it (value orders only). */
   values?: Map<string, number | null>;
+  /** Customers it could not decide, per filter key, source and code (none listed). */
+  undecided: Undecided[];
 }
 
 const ID_PAGE = 1000;
@@ -67,7 +71,7 @@ export async function evaluate(deps: PlanDeps, filter: FilterNode, order: Custom
   const planner = createPlanner(deps);
   const set = await planner.run(filter);
   const values = order === 'ID_ASC' ? undefined : await planner.lifetimeValues(VALUE_CURRENCY);
-  return { set, plan: planner.plan(), values };
+  return { set, plan: planner.plan(), values, undecided: planner.undecided() };
 }
 
 /**
@@ -102,6 +106,7 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
       hasNextPage: ids.length > opts.first,
       totalCount: async () => countOf(store, set),
       plan,
+      undecided: evaluated?.undecided ?? [],
     };
   }
 
@@ -137,6 +142,7 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
     hasNextPage: ranked.length > opts.first,
     totalCount: async () => (await store.activeAmong(rows.map((r) => r.id))).size,
     plan,
+    undecided: evaluated?.undecided ?? [],
   };
 }
 

@@ -294,6 +294,8 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       let started = false;
       /** CSV: what failed sources left null, over the whole export, said in one line at its end. */
       const partial: PartialGroups = new Map();
+      /** The customers the export's one plan left out undecided (every page repeats them: said once). */
+      let undecided: UndecidedNote[] | null = null;
       let written = 0;
       let out: Writable = res;
       const write = async (chunk: string) => {
@@ -308,10 +310,13 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           const result = await (next ?? page(after));
           next = null;
           if (result.body.kind !== 'single') throw new Error('export: incremental delivery is not expected');
-          const { data, errors } = result.body.singleResult as {
+          const { data, errors: all } = result.body.singleResult as {
             data?: { customersConnection?: Connection } | null;
-            errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+            errors?: Array<{ message: string; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>;
           };
+          // The list's own notices (customers it left out undecided) are not about the rows' fields.
+          const notices = (all ?? []).filter(isUndecided);
+          const errors = all?.filter((e) => !isUndecided(e));
           const conn = data?.customersConnection;
           if (!started) {
             if (!conn) return failWith(statusOf(errors ?? []), errors ?? []);
@@ -331,6 +336,8 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
             if (format === 'csv') await write(['_cursor', ...ask.fields].map(csvCell).join(',') + '\r\n');
           }
           if (!conn) throw new Error(errors?.[0]?.message ?? 'export page failed');
+          const first = undecided === null;
+          if (first) undecided = notices.map(undecidedOf);
           if (conn.pageInfo.hasNextPage) {
             next = page(conn.pageInfo.endCursor);
             next.catch(() => undefined); // awaited on the next turn; a client gone meanwhile leaves it unread
@@ -341,6 +348,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
             for (const edge of conn.edges.slice(i, i + 100)) chunk += row(edge.cursor, edge.node);
             await write(chunk);
           }
+          if (first && undecided!.length && format === 'ndjson') await write(undecidedNote(format, undecided!));
           // A source that failed for some of this page's fields left them null: said after the page, as GraphQL says it beside the data.
           if (errors?.length) {
             if (format === 'ndjson') await write(partialNote(format, addPartial(new Map(), errors)));
@@ -368,6 +376,7 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
       if (res.destroyed && out !== res) out.destroy();
       else {
         if (partial.size) out.write(partialNote('csv', partial));
+        if (format === 'csv' && undecided?.length) out.write(undecidedNote('csv', undecided));
         out.end();
       }
     }
@@ -391,6 +400,39 @@ function statusOf(errors: ReadonlyArray<{ extensions?: Record<string, unknown> }
     if (status) return status;
   }
   return 400;
+}
+
+/** Customers a list left out because a source failed for them (src/errors.ts `undecidedCustomers`), per filter key, source and code. */
+interface UndecidedNote {
+  source: string;
+  code: string;
+  filter: string;
+  customers: number;
+}
+
+const isUndecided = (e: { path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }) =>
+  e.path?.length === 1 && typeof e.extensions?.undecided === 'number';
+const undecidedOf = (e: { extensions?: Record<string, unknown> }): UndecidedNote => ({
+  source: String(e.extensions?.source),
+  code: String(e.extensions?.code),
+  filter: String(e.extensions?.filter),
+  customers: e.extensions?.undecided as number,
+});
+
+/**
+ * The note saying which customers the export left out, neither listed nor known not to match: a
+ * source failed for their records, so the filter could not be decided for them. Once, after the
+ * first page (NDJSON, `_undecided`) or at the end (CSV, a `#` line without commas).
+ */
+export function undecidedNote(format: 'ndjson' | 'csv', notes: readonly UndecidedNote[]): string {
+  if (format === 'ndjson')
+    return (
+      JSON.stringify({
+        _undecided: { code: 'UNDECIDED_CUSTOMERS', message: 'customers a source did not answer for are not in this export: whether they match is unknown', sources: notes },
+      }) + '\n'
+    );
+  const parts = notes.map((n) => `${n.source} ${n.code} for ${n.filter}: ${n.customers} customers`);
+  return `# customers a source did not answer for are not in this export (whether they match is unknown): ${parts.join('; ')}\r\n`;
 }
 
 /** Per source and code, the fields a failed source left null and the rows they are in. */

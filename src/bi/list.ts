@@ -5,11 +5,11 @@
  */
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { withLoaders, type Context } from '../context';
-import { badUserInput, queryTooComplex } from '../errors';
+import { badUserInput, queryTooComplex, undecidedCustomers } from '../errors';
 import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders';
 import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
 import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
-import { estimateCalls } from './plan';
+import { estimateCalls, type Undecided } from './plan';
 
 /** What one estimated source call costs against a role's `maxCost` (a field costs 1; a call reads hundreds of records). */
 export const COST_PER_SOURCE_CALL = 1000;
@@ -138,12 +138,15 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
     evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
     cache?.set(key, evaluated);
     if (!plain) {
-      // Only a plan that answered is reused: a failed one (a source down, the client gone) is
-      // forgotten, or a later page would read its null as "no filter, no row scope".
+      // Only a plan that answered whole is reused: a failed one (a source down, the client gone) is
+      // forgotten, or a later page would read its null as "no filter, no row scope"; so is one that
+      // left customers undecided (a source failed for them), so that a later page decides them once
+      // the source answers again, instead of leaving them out for the rest of the walk.
       const entry = { at: Date.now(), evaluated };
       kept.delete(key);
       kept.set(key, entry);
-      evaluated.catch(() => kept.get(key) === entry && kept.delete(key));
+      const forget = () => kept.get(key) === entry && kept.delete(key);
+      evaluated.then((e) => e?.undecided.length && forget(), forget);
       for (const k of kept.keys()) if (kept.size > WALKS_KEPT) kept.delete(k);
     }
   }
@@ -151,13 +154,18 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
   return reused ? { ...page, plan: () => ({ ...page.plan(), reused: true }) } : page;
 }
 
-/** How many customers a filter matches for the caller. */
-export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter: unknown, filterPath = 'filter'): Promise<number> {
+/** How many customers a filter matches for the caller, and those it could not decide (in no count). */
+export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter: unknown, filterPath = 'filter'): Promise<{ count: number; undecided: Undecided[] }> {
   const role = roleOf(ctx);
   const node = checkedFilter(filter, schema, filterPath);
   await checkCost(ctx, node, role, 0);
   const evaluated = await evaluate(planDeps(ctx, role), node, 'ID_ASC');
-  return (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount();
+  return { count: await (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated.undecided };
+}
+
+/** Says, beside the answer at `path`, which customers a list left out undecided (`Context.notices`). */
+export function noteUndecided(ctx: Context, undecided: readonly Undecided[], path: ReadonlyArray<string | number>): void {
+  for (const u of undecided) ctx.notices.push(undecidedCustomers(u, path));
 }
 
 /**

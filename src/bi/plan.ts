@@ -22,9 +22,16 @@
  *
  * A result is exact within the candidates it was evaluated on (`evaluate(node, C) ∩ C` is the
  * truth), which is all an `and` needs; the top level runs on every active customer.
+ *
+ * A source that fails for some keys (one chunk of its call, a row it cannot read: a `SourceError`
+ * in their slots) leaves those customers undecided for that condition (`CustomerSet.unknown`):
+ * they combine by three-valued logic (sets.ts), and those still undecided at the end are in no
+ * list, named by `undecided()` (filter key, source, code, how many). A call that fails whole, a
+ * pushdown's, or OneID's, still fails the plan.
  */
 import type { CapabilityName, Engagement, EngagementCapability, OrderFactQuery, Ticket } from '../capabilities';
 import { toCents } from '../canonical';
+import { isSourceError, type SourceError } from '../errors';
 import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
@@ -33,7 +40,7 @@ import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
 import type { SourceName } from '../vocabulary';
 import { FILTER_FIELDS, type FilterNode, type Leaf, type LeafOwner } from './filter';
-import { both, complement, either, everyone, inRange, only, allBut, type CustomerSet } from './sets';
+import { both, complement, decided, either, everyone, inRange, only, allBut, type CustomerSet } from './sets';
 
 /** Customers verified per round (one fresh loader set, one call per source and batch limit). */
 export const VERIFY_BATCH = 500;
@@ -73,6 +80,15 @@ export interface PlanStep {
   sources: SourceCalls[];
 }
 
+/** Customers a plan could not decide, for one filter key, source and error code. */
+export interface Undecided {
+  filter: string;
+  source: string;
+  code: string;
+  /** How many customers (that the caller may see) were left out for it. */
+  customers: number;
+}
+
 export interface Plan {
   steps: PlanStep[];
   /** This page reused the plan an earlier page of the walk evaluated: its calls were made then, not now. */
@@ -106,6 +122,28 @@ export function createPlanner(deps: PlanDeps) {
   const steps: PlanStep[] = [];
   let counts: Promise<{ records: Map<string, number>; active: number }> | null = null;
   const stats = () => (counts ??= Promise.all([store.recordCounts(), store.countActive()]).then(([records, active]) => ({ records, active })));
+
+  /** Per filter key, source and code, the customers a source failed for (see `undecide`). */
+  const undecidedBy = new Map<string, { filter: string; source: string; code: string; error: SourceError; customers: Set<string> }>();
+  /** The customers the plan left undecided in the end (that the caller may see): set by `run`. */
+  let undecidedIds = new Set<string>();
+
+  /**
+   * Leaves a customer undecided for `filter` when `error` is a source's (its records' chunk failed,
+   * or a row could not be read): added to `into`, and noted for `undecided()`. Anything else (the
+   * client gone, a bug) fails the plan.
+   */
+  function undecide(filter: string, error: unknown, customerId: string, into: Set<string>): void {
+    if (!isSourceError(error)) throw error;
+    into.add(customerId);
+    const key = `${filter}\u0000${error.sourceName}\u0000${error.code}`;
+    let u = undecidedBy.get(key);
+    if (!u) undecidedBy.set(key, (u = { filter, source: error.sourceName, code: error.code, error, customers: new Set() }));
+    u.customers.add(customerId);
+  }
+
+  /** The first malformed row of a list, or the list's values. */
+  const firstBad = <T>(list: ReadonlyArray<T | Error>): Error | null => list.find((x): x is Error => x instanceof Error) ?? null;
 
   /** Stops the plan between its rounds once the client went away (the loaders refuse each batch after it too). */
   const halt = () => loaders.signal?.throwIfAborted();
@@ -274,15 +312,16 @@ export function createPlanner(deps: PlanDeps) {
     }
   }
 
-  /** The customers of `pairs` satisfying `test`, one fresh loader set per batch of customers. */
-  async function verifyCustomers(candidates: Set<string> | null, test: (l: Loaders, id: string) => Promise<boolean>): Promise<Set<string>> {
+  /** The customers satisfying `test`, and those a source's error left undecided, one fresh loader set per batch of customers. */
+  async function verifyCustomers(filter: string, candidates: Set<string> | null, test: (l: Loaders, id: string) => Promise<boolean>): Promise<CustomerSet> {
     const out = new Set<string>();
+    const unknown = new Set<string>();
     for await (const batch of customerBatches(candidates)) {
       const l = freshLoaders(loaders);
-      const ok = await Promise.all(batch.map((id) => test(l, id)));
+      const ok = await Promise.all(batch.map((id) => test(l, id).catch((e: unknown) => (undecide(filter, e, id, unknown), false))));
       batch.forEach((id, i) => ok[i] && out.add(id));
     }
-    return out;
+    return only(out, unknown);
   }
 
   // ---------- commerce ----------
@@ -297,9 +336,13 @@ export function createPlanner(deps: PlanDeps) {
   /** A customer's lifetime value in `currency` (cents), or null when some of its orders are in another one (no rate is guessed). */
   const valueIn = (f: Facts, currency: string): number | null => ([...f.spent.keys()].some((c) => c !== currency) ? null : (f.spent.get(currency) ?? 0));
 
-  /** Per customer, the order facts summed over every commerce source and record, spend per currency. */
-  async function commerceFacts(key: string, query: OrderFactQuery, candidates: Set<string> | null): Promise<Map<string, Facts>> {
+  /**
+   * Per customer, the order facts summed over every commerce source and record, spend per currency;
+   * and the customers whose facts a source could not give whole (verified sources: a failed chunk, a bad row).
+   */
+  async function commerceFacts(key: string, query: OrderFactQuery, candidates: Set<string> | null): Promise<{ facts: Map<string, Facts>; unknown: Set<string> }> {
     const out = new Map<string, Facts>();
+    const unknown = new Set<string>();
     const add = (customerId: string, f: { orders: number; spentCents: number; currency: string | null; lastOrderAt: string | null }) => {
       let had = out.get(customerId);
       if (!had) out.set(customerId, (had = { orders: 0, spent: new Map(), lastOrderAt: null }));
@@ -338,7 +381,7 @@ export function createPlanner(deps: PlanDeps) {
               const summaries = await l.orderSummaries(name).loadMany(ids);
               pairs.forEach((p, i) => {
                 const s = summaries[i];
-                if (s instanceof Error) throw s;
+                if (s instanceof Error) return undecide(key, s, p.customerId, unknown);
                 if (!s) return;
                 seen.add(p.customerId);
                 add(p.customerId, { orders: s.orderCount, spentCents: toCents(s.totalSpent), currency: s.totalSpent.currency, lastOrderAt: s.lastOrderAt });
@@ -346,21 +389,24 @@ export function createPlanner(deps: PlanDeps) {
               continue;
             }
             const lists = await l.orders(name, { since: query.since ?? null }).loadMany(ids);
-            const kept = pairs.map((_, i) => {
+            const kept = pairs.map((p, i) => {
               const list = lists[i];
-              if (list instanceof Error) throw list;
-              return settled(list).filter(
+              const bad = list instanceof Error ? list : firstBad(list);
+              if (bad) return (undecide(key, bad, p.customerId, unknown), []);
+              return settled(list as Exclude<typeof list, Error>).filter(
                 (o) => o.status !== 'cancelled' && (!query.before || o.placedAt < query.before) && (!query.channels?.length || query.channels.includes(o.channel)),
               );
             });
             let withCategory: Array<(typeof kept)[number]> = kept;
             if (query.categories?.length) {
+              const owners = kept.flatMap((os, i) => os.map(() => pairs[i].customerId));
               const lines = await l.orderLines(name).loadMany(kept.flat().map((o) => o.id));
               const hit = new Set<string>();
               kept.flat().forEach((o, i) => {
                 const ls = lines[i];
-                if (ls instanceof Error) throw ls;
-                if (settled(ls).some((x) => query.categories!.includes(x.category))) hit.add(o.id);
+                const bad = ls instanceof Error ? ls : firstBad(ls);
+                if (bad) return undecide(key, bad, owners[i], unknown);
+                if (settled(ls as Exclude<typeof ls, Error>).some((x) => query.categories!.includes(x.category))) hit.add(o.id);
               });
               withCategory = kept.map((os) => os.filter((o) => hit.has(o.id)));
             }
@@ -377,23 +423,27 @@ export function createPlanner(deps: PlanDeps) {
               });
             });
           }
-          return only(seen);
+          return only(seen, unknown);
         });
       }),
     );
-    return out;
+    return { facts: out, unknown };
   }
 
   // ---------- per-record views (service, engagement) ----------
 
-  /** Per customer, what `read` answers for its records in every source providing `cap`, verified in batches. */
+  /**
+   * Per customer, what `read` answers for its records in every source providing `cap`, verified in
+   * batches; and the customers one of whose records a source could not read (an error in its place).
+   */
   async function perCustomer<V>(
     key: string,
     cap: 'service' | 'engagement',
     candidates: Set<string> | null,
-    read: (l: Loaders, s: SourceName, ids: string[]) => Promise<V[][]>,
-  ): Promise<Map<string, V[]>> {
+    read: (l: Loaders, s: SourceName, ids: string[]) => Promise<Array<V[] | Error>>,
+  ): Promise<{ values: Map<string, V[]>; unknown: Set<string> }> {
     const out = new Map<string, V[]>();
+    const unknown = new Set<string>();
     for (const name of providing(cap)) {
       const estimate = await verifyCalls(name, candidates?.size ?? null);
       await step({ filter: key, capability: cap, strategy: 'verify', candidates: candidates?.size ?? null }, [{ source: name, calls: estimate }], async () => {
@@ -403,20 +453,21 @@ export function createPlanner(deps: PlanDeps) {
             name,
             pairs.map((p) => p.recordId),
           );
-          pairs.forEach((p, i) => out.set(p.customerId, [...(out.get(p.customerId) ?? []), ...values[i]]));
+          pairs.forEach((p, i) => {
+            const v = values[i];
+            if (v instanceof Error) undecide(key, v, p.customerId, unknown);
+            else out.set(p.customerId, [...(out.get(p.customerId) ?? []), ...v]);
+          });
         }
-        return only(out.keys());
+        return only(out.keys(), unknown);
       });
     }
-    return out;
+    return { values: out, unknown };
   }
 
   const tickets = (key: string, candidates: Set<string> | null) =>
     perCustomer<Ticket>(key, 'service', candidates, async (l, s, ids) =>
-      (await l.tickets(s).loadMany(ids)).map((t) => {
-        if (t instanceof Error) throw t;
-        return settled(t);
-      }),
+      (await l.tickets(s).loadMany(ids)).map((t) => (t instanceof Error ? t : (firstBad(t) ?? settled(t)))),
     );
 
   // ---------- leaves ----------
@@ -454,8 +505,11 @@ export function createPlanner(deps: PlanDeps) {
               .loadMany(pairs.map((p) => p.recordId));
             pairs.forEach((p, i) => {
               const v = views[i];
-              if (v instanceof Error) throw v;
-              if (v && matches(v.values[leaf.field])) hit.add(p.customerId);
+              // A record that could not be read may hold the value: its customer is verified below, as survivorship decides.
+              if (v instanceof Error) {
+                if (!isSourceError(v)) throw v;
+                hit.add(p.customerId);
+              } else if (v && matches(v.values[leaf.field])) hit.add(p.customerId);
             });
           }
           for (const c of hit) found.add(c);
@@ -466,7 +520,7 @@ export function createPlanner(deps: PlanDeps) {
     const asked = pool;
     const estimates = await Promise.all(rule.sources.map(async (s) => ({ source: s, calls: await verifyCalls(s, asked.size) })));
     return step({ filter: leaf.key, capability: 'profile', strategy: 'verify', candidates: asked.size }, estimates, async () =>
-      only(await verifyCustomers(asked, async (l, id) => matches((await goldenDecision(l, rule, id)).chosen?.value))),
+      verifyCustomers(leaf.key, asked, async (l, id) => matches((await goldenDecision(l, rule, id)).chosen?.value)),
     );
   }
 
@@ -491,11 +545,11 @@ export function createPlanner(deps: PlanDeps) {
         const window = leaf.withinDays ? new Date(Date.parse(now) - leaf.withinDays * DAY_MS).toISOString() : null;
         const since = leaf.since && window ? (leaf.since > window ? leaf.since : window) : (leaf.since ?? window);
         const before = leaf.before && leaf.before < placedBy ? leaf.before : placedBy;
-        const facts = await commerceFacts(leaf.key, { since, before, channels: leaf.channels, categories: leaf.categories }, candidates);
-        return inRange(new Map([...facts].map(([c, f]) => [c, f.orders])), leaf.range.min, leaf.range.max);
+        const { facts, unknown } = await commerceFacts(leaf.key, { since, before, channels: leaf.channels, categories: leaf.categories }, candidates);
+        return inRange(new Map([...facts].map(([c, f]) => [c, f.orders])), leaf.range.min, leaf.range.max, [], unknown);
       }
       case 'lifetimeValue': {
-        const facts = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+        const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
         const values = new Map<string, number>();
         const elsewhere: string[] = [];
         for (const [c, f] of facts) {
@@ -503,22 +557,23 @@ export function createPlanner(deps: PlanDeps) {
           if (v === null) elsewhere.push(c);
           else values.set(c, v);
         }
-        return inRange(values, leaf.minCents, leaf.maxCents, elsewhere);
+        return inRange(values, leaf.minCents, leaf.maxCents, elsewhere, unknown);
       }
       case 'lastOrderAt': {
-        const facts = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+        const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
         return only(
           [...facts]
             .filter(([, f]) => f.orders > 0 && f.lastOrderAt && (!leaf.after || f.lastOrderAt >= leaf.after) && (!leaf.before || f.lastOrderAt < leaf.before))
             .map(([c]) => c),
+          unknown,
         );
       }
       case 'openTickets': {
-        const per = await tickets(leaf.key, candidates);
-        return inRange(new Map([...per].map(([c, ts]) => [c, ts.filter((t) => !DONE_TICKET.has(t.status)).length])), leaf.range.min, leaf.range.max);
+        const { values: per, unknown } = await tickets(leaf.key, candidates);
+        return inRange(new Map([...per].map(([c, ts]) => [c, ts.filter((t) => !DONE_TICKET.has(t.status)).length])), leaf.range.min, leaf.range.max, [], unknown);
       }
       case 'lastSatisfaction': {
-        const per = await tickets(leaf.key, candidates);
+        const { values: per, unknown } = await tickets(leaf.key, candidates);
         const last = new Map<string, number>();
         for (const [c, ts] of per) {
           const rated = ts
@@ -527,7 +582,10 @@ export function createPlanner(deps: PlanDeps) {
           if (rated.length) last.set(c, rated[0].satisfactionScore as number);
         }
         const { min, max } = leaf.range;
-        return only([...last].filter(([, n]) => (min === null || n >= min) && (max === null || n <= max)).map(([c]) => c));
+        return only(
+          [...last].filter(([, n]) => (min === null || n >= min) && (max === null || n <= max)).map(([c]) => c),
+          unknown,
+        );
       }
       case 'engagement': {
         // Any source saying yes settles a customer. Sources that list (pushdown) go first when their
@@ -535,6 +593,8 @@ export function createPlanner(deps: PlanDeps) {
         // candidates not settled yet. Otherwise both run at once: the listing's round trips and the
         // reads overlap, for a few more records read.
         const yes = new Set<string>();
+        // Customers a source could not read for: undecided unless another source says yes.
+        const unread = new Set<string>();
         const test = (e: Engagement) => (leaf.key === 'subscribed' ? e.subscribed === true : e.staff.length > 0);
         const sources = registry.providing('engagement');
         const listing = sources.filter((x) => x.capability.recordIdsWhere);
@@ -567,8 +627,8 @@ export function createPlanner(deps: PlanDeps) {
                 .loadMany(pairs.map((p) => p.recordId));
               pairs.forEach((p, i) => {
                 const v = views[i];
-                if (v instanceof Error) throw v;
-                if (v && test(v)) hit.add(p.customerId);
+                if (v instanceof Error) undecide(leaf.key, v, p.customerId, unread);
+                else if (v && test(v)) hit.add(p.customerId);
               });
             }
             for (const c of hit) yes.add(c);
@@ -590,11 +650,13 @@ export function createPlanner(deps: PlanDeps) {
           unlisted = listing.filter((_, i) => !ok[i]).map((l) => l.name);
         }
         for (const name of unlisted) await read(name, unsettled());
-        return leaf.present ? only(yes) : allBut(yes);
+        const unknown = [...unread].filter((c) => !yes.has(c));
+        return leaf.present ? only(yes, unknown) : allBut(yes, unknown);
       }
       case 'coupons': {
         // Only kinds with coupons answer; every other record holds none. Verified on the candidates.
         const yes = new Set<string>();
+        const unread = new Set<string>();
         for (const { name, capability } of registry.providing('engagement')) {
           const unused = capability.unusedCoupons;
           if (!unused) continue;
@@ -609,15 +671,16 @@ export function createPlanner(deps: PlanDeps) {
                   .loadMany(pairs.map((p) => p.recordId));
                 pairs.forEach((p, i) => {
                   const n = counts[i];
-                  if (n instanceof Error) throw n;
-                  if (n > 0) yes.add(p.customerId);
+                  if (n instanceof Error) undecide(leaf.key, n, p.customerId, unread);
+                  else if (n > 0) yes.add(p.customerId);
                 });
               }
               return only(yes);
             },
           );
         }
-        return leaf.present ? only(yes) : allBut(yes);
+        const unknown = [...unread].filter((c) => !yes.has(c));
+        return leaf.present ? only(yes, unknown) : allBut(yes, unknown);
       }
       case 'insight': {
         const estimates = await Promise.all(
@@ -629,15 +692,13 @@ export function createPlanner(deps: PlanDeps) {
           return leaf.values.includes((await lifecycleFor(l, rules, id)).stage);
         };
         return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: candidates?.size ?? null }, estimates, async () =>
-          only(
-            await verifyCustomers(candidates, (l, id) =>
-              insightHolds(l, id).catch((e: unknown) => {
-                // Money in several currencies (the customer's, or its against the RFM base's) has no
-                // insight: that customer does not match, as with lifetimeValue; the others answer.
-                if (isIncomparableMoney(e)) return false;
-                throw e;
-              }),
-            ),
+          verifyCustomers(leaf.key, candidates, (l, id) =>
+            insightHolds(l, id).catch((e: unknown) => {
+              // Money in several currencies (the customer's, or its against the RFM base's) has no
+              // insight: that customer does not match, as with lifetimeValue; the others answer.
+              if (isIncomparableMoney(e)) return false;
+              throw e;
+            }),
           ),
         );
       }
@@ -668,9 +729,14 @@ export function createPlanner(deps: PlanDeps) {
     }
   }
 
+  /** The candidates a later condition of an `and` must look at: those `acc` holds, or has not decided (the later one may decide them false). */
   const restrict = (acc: CustomerSet, candidates: Set<string> | null): Set<string> | null => {
-    if (!acc.neg) return candidates ? new Set([...acc.ids].filter((x) => candidates.has(x))) : acc.ids;
-    return candidates ? new Set([...candidates].filter((x) => !acc.ids.has(x))) : null;
+    const open = (x: string) => acc.unknown.has(x) || acc.ids.has(x) !== acc.neg;
+    if (!acc.neg) {
+      const held = acc.unknown.size ? new Set([...acc.ids, ...acc.unknown]) : acc.ids;
+      return candidates ? new Set([...held].filter((x) => candidates.has(x))) : held;
+    }
+    return candidates ? new Set([...candidates].filter(open)) : null;
   };
 
   async function evaluate(n: FilterNode, candidates: Set<string> | null): Promise<CustomerSet> {
@@ -707,7 +773,7 @@ export function createPlanner(deps: PlanDeps) {
         const started = whole.length ? (await Promise.all(verified.map(startListings))).flat() : [];
         let acc = (await Promise.all(whole.map(inTurn))).reduce(both, everyone());
         for (const c of verified) {
-          if (!acc.neg && acc.ids.size === 0) break;
+          if (!acc.neg && acc.ids.size === 0 && acc.unknown.size === 0) break;
           acc = both(acc, await evaluate(c, restrict(acc, candidates)));
         }
         // A listing started for a condition the walk never reached still ran: its step is in the plan when this answers.
@@ -719,9 +785,11 @@ export function createPlanner(deps: PlanDeps) {
 
   return {
     steps,
-    /** The customers matching `filter` that the caller may see. */
+    /** The customers matching `filter` that the caller may see; those it could not decide are in no set (see `undecided`). */
     async run(filter: FilterNode): Promise<CustomerSet> {
-      let result = await evaluate(filter, null);
+      const evaluated = await evaluate(filter, null);
+      undecidedIds = evaluated.unknown;
+      let result = decided(evaluated);
       if (deps.scope) {
         const scope = deps.scope;
         const pool = restrict(result, null);
@@ -735,12 +803,30 @@ export function createPlanner(deps: PlanDeps) {
           }
           return only(out);
         });
+        // Undecided customers outside the scope are not the caller's to count.
+        const seen = new Set<string>();
+        for await (const batch of customerBatches(undecidedIds)) {
+          const ok = await scope(freshLoaders(loaders), batch);
+          batch.forEach((id, i) => ok[i] && seen.add(id));
+        }
+        undecidedIds = seen;
       }
       return result;
     },
+    /** Per filter key, source and code, how many customers the caller may see were left out because a source failed for them. */
+    undecided(): Undecided[] {
+      const out: Undecided[] = [];
+      for (const u of undecidedBy.values()) {
+        const customers = [...u.customers].filter((c) => undecidedIds.has(c)).length;
+        if (customers) out.push({ filter: u.filter, source: u.source, code: u.code, customers });
+      }
+      return out;
+    },
     /** Lifetime value in cents of `currency` per customer with orders (orderBy lifetime value), null where some orders are in another currency. */
     async lifetimeValues(currency: string): Promise<Map<string, number | null>> {
-      const facts = await commerceFacts('orderBy', {}, null);
+      const { facts, unknown } = await commerceFacts('orderBy', {}, null);
+      // A customer without its whole value has no place in the order: the ranking fails, as before such a failure was per key.
+      if (unknown.size) throw [...undecidedBy.values()].find((u) => u.filter === 'orderBy')!.error;
       return new Map([...facts].map(([c, f]) => [c, valueIn(f, currency)]));
     },
     plan(): Plan {

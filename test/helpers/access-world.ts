@@ -245,6 +245,7 @@ export function accessWorld(): AccessWorld {
       limits: { maxIds: 1000, maxFirst: 100 },
       log,
       insights,
+      notices: [],
     }),
   };
   return world;
