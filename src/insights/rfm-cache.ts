@@ -2,10 +2,13 @@
  * The RFM quintile boundaries are a property of the whole order base, not of one customer or
  * one viewer: one SQL statement over every account (orders.rfmBoundaries) answers them, and
  * they move slowly. So they are cached across requests for a TTL instead of computed per
- * request: the first request after expiry refreshes them (one call in flight at a time, the
- * others wait for it), and if a refresh fails while an older answer exists, the older answer
- * is served and the refresh retried on the next request. An empty base (no counted order yet)
- * is asked again by the next request. Nothing viewer-specific is cached.
+ * request. The first request after expiry starts a refresh and is answered the older boundaries
+ * at once, as every request is while the refresh runs (stale-while-revalidate: a slow source
+ * delays no answer; `computedAt` says how old they are); once it answers, the next requests get
+ * the new ones. A refresh that fails leaves the older answer, and the next request tries again.
+ * Only without any answer yet (the first computation, or after an empty base) does a request
+ * wait for the call (one in flight at a time, the others wait for it). An empty base (no counted
+ * order yet) is asked again by the next request. Nothing viewer-specific is cached.
  */
 import { ntileUpperBounds, type AsOf, type RfmBoundaries } from '../capabilities';
 import type { SourceAccount } from '../vocabulary';
@@ -43,6 +46,12 @@ export function createBoundaryCache(fetch: BoundaryFetch, ttlMs = DEFAULT_RFM_TT
     async get(asOf, account) {
       if (cached && clock() < cached.expiresAt) return cached.value;
       const stale = cached;
+      if (stale && stale.value.accounts > 0) {
+        // Expired: refreshed behind this answer; its failure leaves the older one, for the next request to retry.
+        refresh(asOf, account).catch(() => undefined);
+        return stale.value;
+      }
+      // Nothing to serve meanwhile (no answer yet, or an empty base, whose next orders are scored at once): wait.
       try {
         return await refresh(asOf, account);
       } catch (e) {

@@ -20,6 +20,8 @@ const rules = loadInsightRules(CONFIG);
 const NOW = '2024-06-30T00:00:00.000Z';
 /** The request time the boundary caches are asked at (their fetches here ignore it). */
 const AS_OF = { now: NOW };
+/** Lets a refresh started behind an answer settle. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 const daysAgo = (d: number) => new Date(Date.parse(NOW) - d * 86_400_000).toISOString();
 const cny = (amount: string) => ({ amount, currency: 'CNY' });
 const WINDOWS = [7, 30, 90, 365];
@@ -279,7 +281,15 @@ describe('Insights: lifecycle', () => {
 });
 
 describe('Insights: RFM boundary cache', () => {
-  const b = (n: number): RfmBoundaries => ({ accounts: n, recency: [], frequency: [], monetary: [], currency: 'CNY', computedAt: NOW });
+  /** The n-th answer: n accounts, computed n seconds after NOW. */
+  const b = (n: number): RfmBoundaries => ({
+    accounts: n,
+    recency: [],
+    frequency: [],
+    monetary: [],
+    currency: 'CNY',
+    computedAt: new Date(Date.parse(NOW) + n * 1000).toISOString(),
+  });
 
   it('asks the source once per TTL, once for concurrent callers, and serves the old answer if a refresh fails', async () => {
     let now = 0;
@@ -298,13 +308,45 @@ describe('Insights: RFM boundary cache', () => {
     now = 999;
     expect((await cache.get(AS_OF)).accounts).toBe(1);
     now = 1000;
+    // Expired: the older answer at once, the refresh behind it; the next request has the new one.
+    expect((await cache.get(AS_OF)).accounts).toBe(1);
+    await settle();
     expect((await cache.get(AS_OF)).accounts).toBe(2);
     expect(calls).toBe(2);
     now = 5000;
     fail = true;
     expect((await cache.get(AS_OF)).accounts).toBe(2);
+    await settle();
+    expect((await cache.get(AS_OF)).accounts).toBe(2);
+    expect(calls).toBe(4);
     cache.clear();
     await expect(cache.get(AS_OF)).rejects.toThrow('down');
+  });
+
+  it('answers expired boundaries at once while a slow source refreshes them, with one call for every request meanwhile', async () => {
+    let now = 0;
+    const pending: Array<(b: RfmBoundaries) => void> = [];
+    const cache = createBoundaryCache(
+      () => new Promise<RfmBoundaries>((resolve) => pending.push(resolve)),
+      1000,
+      () => now,
+    );
+    const first = cache.get(AS_OF);
+    pending[0](b(1));
+    expect((await first).accounts).toBe(1);
+    now = 2000;
+    // The source is slow: its answer has not come, yet every request is answered, the older boundaries.
+    const meanwhile = await Promise.all([cache.get(AS_OF), cache.get(AS_OF), cache.get(AS_OF)]);
+    expect(meanwhile.map((x) => [x.accounts, x.computedAt])).toEqual([
+      [1, b(1).computedAt],
+      [1, b(1).computedAt],
+      [1, b(1).computedAt],
+    ]);
+    expect(pending).toHaveLength(2);
+    pending[1](b(2));
+    await settle();
+    expect((await cache.get(AS_OF)).accounts).toBe(2);
+    expect(pending).toHaveLength(2);
   });
 });
 
