@@ -1,5 +1,7 @@
 /** Insights on Customer (rfm, tags, lifecycle) and the extended OrderSummary: facts via loaders, logic in src/insights. */
+import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../src/context';
+import { undecidedTagRules } from '../src/errors';
 import { categoriesOf, lifecycleFor, ordersOf, rfmFor, tagsFor } from '../src/insights/facts';
 import { averageOrderValue, ordersWithin, refundRate } from '../src/insights/summary';
 import type { Money } from '../src/vocabulary';
@@ -25,7 +27,18 @@ export const insightsResolvers = {
       const r = await rfmFor(ctx.loaders, rulesOf(ctx), c.id);
       return r && { ...r, score: `${r.r}${r.f}${r.m}` };
     },
-    tags: (c: CustomerParent, _: unknown, ctx: Context) => tagsFor(ctx.loaders, rulesOf(ctx), c.id),
+    tags: async (c: CustomerParent, _: unknown, ctx: Context, info: GraphQLResolveInfo) => {
+      const { tags, undecided, error } = await tagsFor(ctx.loaders, rulesOf(ctx), c.id);
+      if (error)
+        ctx.notices.push(
+          undecidedTagRules(
+            undecided.map((r) => r.id),
+            error,
+            responsePathAsArray(info.path),
+          ),
+        );
+      return tags;
+    },
     lifecycle: (c: CustomerParent, _: unknown, ctx: Context) => lifecycleFor(ctx.loaders, rulesOf(ctx), c.id),
   },
   OrderSummary: {

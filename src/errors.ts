@@ -113,6 +113,17 @@ export const undecidedCustomers = (u: { filter: string; source: string; code: st
     { path, extensions: { code: u.code, source: u.source, filter: u.filter, undecided: u.customers } },
   );
 
+/**
+ * Tag rules a customer's tags were answered without: a fact they turn on could not be read (the RFM
+ * segment while a commerce source's base cannot be read), so whether they give their tag is unknown.
+ * Carried beside the tags (`Context.notices`), at their path, with that fact's source and code.
+ */
+export const undecidedTagRules = (rules: readonly string[], cause: SourceError, path: ReadonlyArray<string | number>) =>
+  new GraphQLError(
+    `tag rule${rules.length === 1 ? '' : 's'} ${rules.join(', ')} could not be decided: ${cause.sourceName} did not answer (${cause.code}); the other tags are answered`,
+    { path, extensions: { code: cause.code, source: cause.sourceName, rules: [...rules] } },
+  );
+
 export const conflict = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'CONFLICT' } });
 
 /**

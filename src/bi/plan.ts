@@ -687,7 +687,13 @@ export function createPlanner(deps: PlanDeps) {
           registry.sources.map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, candidates?.size ?? (await stats()).active, 2) })),
         );
         const insightHolds = async (l: Loaders, id: string) => {
-          if (leaf.key === 'tag') return (await tagsFor(l, rules, id)).some((t) => leaf.values.includes(t.name));
+          if (leaf.key === 'tag') {
+            const { tags, undecided, error } = await tagsFor(l, rules, id);
+            if (tags.some((t) => leaf.values.includes(t.name))) return true;
+            // A rule that could give one of the tags is undecided: so is the customer.
+            if (error && undecided.some((r) => leaf.values.includes(r.tag))) throw error;
+            return false;
+          }
           if (leaf.key === 'rfmSegment') return leaf.values.includes((await rfmFor(l, rules, id))?.segment ?? '');
           return leaf.values.includes((await lifecycleFor(l, rules, id)).stage);
         };

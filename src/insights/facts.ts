@@ -9,10 +9,11 @@ import type { Loaders } from '../loaders';
 import type { CategoryStat, OrderSummary, Ticket } from '../capabilities';
 import type { GoldenField, GoldenValue } from '../golden/fields';
 import { goldenDecision } from '../golden/records';
-import type { InsightRules } from './rules';
+import type { InsightRules, TagRule } from './rules';
 import { combineCategories, customerOrders, isIncomparableMoney, type CustomerOrders } from './summary';
 import { rfmOf, type Rfm } from './rfm';
 import { evaluateTags, needsOf, type AccountFact, type Tag, type TagFacts } from './tags';
+import { isSourceError, type SourceError } from '../errors';
 import { lifecycleOf, type Lifecycle } from './lifecycle';
 
 /** Values of a loadMany, or its first failure thrown; nulls (unknown keys) dropped. */
@@ -79,12 +80,25 @@ async function goldenValues(loaders: Loaders, rules: InsightRules, customerId: s
   return Object.fromEntries(decisions.map((d) => [d.field, d.chosen?.value ?? null])) as Partial<Record<GoldenField, GoldenValue | null>>;
 }
 
-function inNoSegment(e: unknown): null {
+/** A customer's tags; the rules a fact that could not be read left undecided, and that fact's error (null when none). */
+export interface CustomerTags {
+  tags: Tag[];
+  undecided: TagRule[];
+  error: SourceError | null;
+}
+
+/**
+ * The RFM segment as a tag fact: a customer whose money the base cannot compare is in no segment
+ * (null); a base that cannot be read (a commerce source down at the first computation) leaves it
+ * unknown (its error), so rules on it are undecided and the customer's other tags stand.
+ */
+function segmentFact(e: unknown): Error | null {
   if (isIncomparableMoney(e)) return null;
+  if (isSourceError(e)) return e;
   throw e;
 }
 
-export async function tagsFor(loaders: Loaders, rules: InsightRules, customerId: string): Promise<Tag[]> {
+export async function tagsFor(loaders: Loaders, rules: InsightRules, customerId: string): Promise<CustomerTags> {
   const needs = needsOf(rules.tags);
   const skip = Promise.resolve(undefined);
   // Every needed fact starts loading now, in this tick; none waits for another.
@@ -96,10 +110,13 @@ export async function tagsFor(loaders: Loaders, rules: InsightRules, customerId:
     needs.tickets ? ticketsOf(loaders, customerId) : skip,
     // A customer whose money the base cannot compare is in no segment: it meets no rfmSegment rule,
     // as a lifetime value in another currency meets no lifetimeValue rule; its other tags stand.
-    needs.rfm ? rfmFor(loaders, rules, customerId).catch(inNoSegment) : skip,
+    needs.rfm ? rfmFor(loaders, rules, customerId).catch(segmentFact) : skip,
   ]);
-  const facts: TagFacts = { now: loaders.now, orders, categories, golden, accounts, tickets, rfmSegment: needs.rfm ? (rfm?.segment ?? null) : undefined };
-  return evaluateTags(rules.tags, facts);
+  const segment = rfm instanceof Error ? rfm : (rfm?.segment ?? null);
+  const facts: TagFacts = { now: loaders.now, orders, categories, golden, accounts, tickets, rfmSegment: needs.rfm ? segment : undefined };
+  const undecided: TagRule[] = [];
+  const tags = evaluateTags(rules.tags, facts, undecided);
+  return { tags, undecided, error: undecided.length ? (segment as SourceError) : null };
 }
 
 export async function lifecycleFor(loaders: Loaders, rules: InsightRules, customerId: string): Promise<Lifecycle> {

@@ -66,7 +66,8 @@ export interface TagFacts {
   /** The customer's accounts in commerce sources and where each was registered (their profile's registration channel). */
   accounts?: AccountFact[];
   tickets?: Ticket[];
-  rfmSegment?: string | null;
+  /** The RFM segment; null in none; an error when the order base cannot be read (rules on it are then undecided). */
+  rfmSegment?: string | null | Error;
 }
 
 export interface TagNeeds {
@@ -111,8 +112,11 @@ function missing(what: string): never {
   throw new Error(`tag facts: ${what} was not loaded though a rule needs it (use needsOf)`);
 }
 
-/** Why the leaf holds, in words; null when it does not. */
-function holds(l: LeafCondition, facts: TagFacts): string | null {
+/** A leaf whose fact could not be read: whether it holds is unknown (the fact's error says why). */
+const UNKNOWN = Symbol('unknown');
+
+/** Why the leaf holds, in words; null when it does not; UNKNOWN when its fact could not be read. */
+function holds(l: LeafCondition, facts: TagFacts): string | null | typeof UNKNOWN {
   const now = Date.parse(facts.now);
   if ('recentOrders' in l) {
     const o = facts.orders === undefined ? missing('orders') : facts.orders;
@@ -153,6 +157,7 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
   }
   if ('rfmSegment' in l) {
     const seg = facts.rfmSegment === undefined ? missing('rfm') : facts.rfmSegment;
+    if (seg instanceof Error) return UNKNOWN;
     return seg !== null && l.rfmSegment.in.includes(seg) ? `RFM segment ${seg}` : null;
   }
   return null;
@@ -165,8 +170,13 @@ function holds(l: LeafCondition, facts: TagFacts): string | null {
  */
 export const categoryTagPart = (category: string): string => category.toLowerCase().replace(/[^\p{L}\p{N}_]+/gu, '_');
 
-/** The tags the rules give, in rule order (a categoryOrders rule: its categories, favourites first). */
-export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] {
+/**
+ * The tags the rules give, in rule order (a categoryOrders rule: its categories, favourites first).
+ * A rule whose answer turns on a fact that could not be read (the RFM segment while the order base
+ * is unreadable) gives no tag and is added to `undecided` instead: `anyOf` with another condition
+ * that holds, or `allOf` with one that does not, is still decided.
+ */
+export function evaluateTags(rules: readonly TagRule[], facts: TagFacts, undecided: TagRule[] = []): Tag[] {
   const out: Tag[] = [];
   for (const rule of rules) {
     const c = rule.when;
@@ -179,13 +189,17 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
       continue;
     }
     if ('anyOf' in c) {
-      const i = c.anyOf.findIndex((l) => holds(l, facts) !== null);
-      if (i >= 0) tag(rule.tag, holds(c.anyOf[i], facts)!, originsOf(c.anyOf[i], facts));
+      const reasons = c.anyOf.map((l) => holds(l, facts));
+      const i = reasons.findIndex((r) => typeof r === 'string');
+      if (i >= 0) tag(rule.tag, reasons[i] as string, originsOf(c.anyOf[i], facts));
+      else if (reasons.includes(UNKNOWN)) undecided.push(rule);
       continue;
     }
     if ('allOf' in c) {
       const reasons = c.allOf.map((l) => holds(l, facts));
-      if (reasons.every((r) => r !== null))
+      if (reasons.includes(null)) continue;
+      if (reasons.includes(UNKNOWN)) undecided.push(rule);
+      else
         tag(
           rule.tag,
           reasons.join('; '),
@@ -194,7 +208,8 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts): Tag[] 
       continue;
     }
     const reason = holds(c, facts);
-    if (reason) tag(rule.tag, reason, originsOf(c, facts));
+    if (reason === UNKNOWN) undecided.push(rule);
+    else if (reason) tag(rule.tag, reason, originsOf(c, facts));
   }
   return out;
 }

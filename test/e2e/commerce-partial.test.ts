@@ -8,6 +8,9 @@
  * boundaries to happen while the marketplace is down.
  */
 import { startPassThrough, type PassThrough } from '../helpers/http-pass-through';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 import { startTestWorld, type TestWorld } from '../helpers/world';
 
 const DAY = 86_400_000;
@@ -21,7 +24,22 @@ let down = false;
 /** Customers with shop accounts and no marketplace record, by id, with their shop account ids. */
 const shopOnly = new Map<string, number[]>();
 
+/** The demo's rules with one tag rule on the RFM segment (the demo has none), and one on the order count. */
+function rulesWithRfmTag(): string {
+  const dir = tempDir('commerce-partial-rules');
+  const demo = path.resolve(__dirname, '../../config');
+  for (const f of ['lifecycle.json', 'survivorship.json']) fs.copyFileSync(path.join(demo, f), path.join(dir, f));
+  const tags = JSON.parse(fs.readFileSync(path.join(demo, 'tags.json'), 'utf8'));
+  tags.tags.push(
+    { id: 'champion', tag: 'champion', description: 'In the champions RFM segment.', when: { rfmSegment: { in: ['champions'] } } },
+    { id: 'repeat-buyer', tag: 'repeat_buyer', description: 'Ordered at least once.', when: { orderCount: { atLeast: 1 } } },
+  );
+  fs.writeFileSync(path.join(dir, 'tags.json'), JSON.stringify(tags));
+  return dir;
+}
+
 beforeAll(async () => {
+  const rulesDir = rulesWithRfmTag();
   marketplace = await startPassThrough(
     () => (down ? CLOSED : marketplaceUrl),
     () => undefined,
@@ -36,6 +54,7 @@ beforeAll(async () => {
       // Every failure is seen as it happens: no retry, and a breaker that does not open in this file.
       m.retries = 0;
       m.breaker = { failureThreshold: 1000 };
+      raw.insights = { ...raw.insights, rulesDir };
     },
   });
   const rows: Array<{ customer_id: string; source: string; record_id: string }> = await world.gw
@@ -102,6 +121,21 @@ describe('RFM with a commerce source down at the first computation of the bounda
     expect(body.errors[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'marketplace' });
     expect(callsTo('orders', 'rfmBoundaries')).toBe(0);
     expect(callsTo('marketplace', 'rfmBoundaries')).toBeGreaterThan(0);
+  });
+
+  it('answers the tags it can decide while the base cannot be read, and names the rfmSegment rule it could not', async () => {
+    const TAGS = `query ($id: ID!) { customer(id: $id) { tags { name rule } } }`;
+    const { body } = await world.query(TAGS, { id });
+    const tags = body.data.customer.tags as Array<{ name: string; rule: string }>;
+    // The rule on the order count holds (the customer has counted orders); the one on the segment is unknown.
+    expect(tags).toContainEqual({ name: 'repeat_buyer', rule: 'repeat-buyer' });
+    expect(tags.map((t) => t.rule)).not.toContain('champion');
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        path: ['customer', 'tags'],
+        extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'marketplace', rules: ['champion'] }),
+      }),
+    ]);
   });
 
   it('scores against both bases as soon as the marketplace answers, asking only the marketplace', async () => {

@@ -11,9 +11,10 @@ import { averageOrderValue, combineCategories, customerOrders, ordersWithin, ref
 import { quintile, rfmOf } from '../../src/insights/rfm';
 import { lifecycleOf } from '../../src/insights/lifecycle';
 import { combineBoundaries, createBoundaryCache, createCombinedBoundaries } from '../../src/insights/rfm-cache';
-import { loadInsightRules, parseLifecycleRules, parseTagRules } from '../../src/insights/rules';
+import { loadInsightRules, parseLifecycleRules, parseTagRules, type TagRule } from '../../src/insights/rules';
 import { createInsightsRuntime } from '../../src/insights/runtime';
 import type { OrderSummary, RfmBoundaries, Ticket } from '../../src/capabilities';
+import { SourceError } from '../../src/errors';
 
 const CONFIG = path.resolve(__dirname, '../../config');
 const rules = loadInsightRules(CONFIG);
@@ -251,6 +252,27 @@ describe('Insights: tags', () => {
     const yen = parseTagRules({ tags: [{ id: 'big', tag: 'big', description: 'd', when: { lifetimeValue: { atLeast: '100000', currency: 'JPY' } } }] });
     expect(evaluateTags(yen, ltv('120000', 'JPY')).map((t) => t.reason)).toEqual(['lifetime value 120000 JPY >= 100000']);
     expect(evaluateTags(yen, ltv('99999', 'JPY'))).toEqual([]);
+  });
+
+  it('leaves undecided a rule that turns on an RFM segment that could not be read, and still decides the others', () => {
+    const rfmRules = parseTagRules({
+      tags: [
+        { id: 'champ', tag: 'champ', description: 'd', when: { rfmSegment: { in: ['champions'] } } },
+        { id: 'champ-or-many', tag: 'champ_or_many', description: 'd', when: { anyOf: [{ rfmSegment: { in: ['champions'] } }, { orderCount: { atLeast: 2 } }] } },
+        { id: 'champ-and-many', tag: 'champ_and_many', description: 'd', when: { allOf: [{ rfmSegment: { in: ['champions'] } }, { orderCount: { atLeast: 9 } }] } },
+        { id: 'many', tag: 'many', description: 'd', when: { orderCount: { atLeast: 2 } } },
+      ],
+    });
+    const unreadable = new SourceError('marketplace', 'SOURCE_UNAVAILABLE', 'down');
+    const undecided: TagRule[] = [];
+    const tags = evaluateTags(rfmRules, facts({ orders: orders({ orderCount: 3 }), rfmSegment: unreadable }), undecided);
+    // anyOf holds by its other condition; allOf fails by its other one; the segment alone decides nothing.
+    expect(tags.map((t) => t.name)).toEqual(['champ_or_many', 'many']);
+    expect(undecided.map((r) => r.id)).toEqual(['champ']);
+    // A segment read: every rule decided.
+    const read: TagRule[] = [];
+    expect(evaluateTags(rfmRules, facts({ orders: orders({ orderCount: 3 }), rfmSegment: 'champions' }), read).map((t) => t.name)).toEqual(['champ', 'champ_or_many', 'many']);
+    expect(read).toEqual([]);
   });
 
   it('names each category tag after its category, in any script, so two categories never share a tag', () => {
