@@ -40,7 +40,7 @@ import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
 import type { SourceName } from '../vocabulary';
 import { FILTER_FIELDS, type FilterNode, type Leaf, type LeafOwner } from './filter';
-import { both, complement, decided, either, everyone, inRange, only, allBut, type CustomerSet } from './sets';
+import { both, complement, decided, either, everyone, has, inRange, only, allBut, type CustomerSet } from './sets';
 
 /** Customers verified per round (one fresh loader set, one call per source and batch limit). */
 export const VERIFY_BATCH = 500;
@@ -798,6 +798,7 @@ export function createPlanner(deps: PlanDeps) {
       let result = decided(evaluated);
       if (deps.scope) {
         const scope = deps.scope;
+        const filtered = result;
         const pool = restrict(result, null);
         const owning = registry.providing('profile').filter((p) => p.capability.owners);
         const estimates = await Promise.all(owning.map(async (p) => ({ source: p.name, calls: await verifyCalls(p.name, pool?.size ?? (await stats()).active) })));
@@ -805,7 +806,8 @@ export function createPlanner(deps: PlanDeps) {
           const out = new Set<string>();
           for await (const batch of customerBatches(pool)) {
             const ok = await scope(freshLoaders(loaders), batch);
-            batch.forEach((id, i) => ok[i] && out.add(id));
+            // A complement (pool null) walks every customer: only its members are kept.
+            batch.forEach((id, i) => ok[i] && has(filtered, id) && out.add(id));
           }
           return only(out);
         });

@@ -286,6 +286,25 @@ describe('BI filters: a commerce and a service predicate', () => {
 });
 
 describe('BI filters: a row-scoped role', () => {
+  it('applies a complement filter within its scope: `hasPhone: true` and `hasPhone: false` split its customers', async () => {
+    const LIST = `query ($filter: CustomerFilter) { customersConnection(first: 200, filter: $filter) { totalCount edges { node { id } } } }`;
+    const sales = { 'x-api-key': apiKeyFor('sales') };
+    const ids = async (filter: unknown) => {
+      const { body } = await world.query(LIST, { filter }, sales);
+      expect(body.errors).toBeUndefined();
+      const c = body.data.customersConnection;
+      expect(c.edges).toHaveLength(c.totalCount);
+      return (c.edges as Array<{ node: { id: string } }>).map((e) => e.node.id).sort();
+    };
+    const all = await ids(null);
+    const yes = await ids({ hasPhone: true });
+    const no = await ids({ hasPhone: false });
+    expect(yes.length).toBeGreaterThan(0);
+    expect(no.length).toBeGreaterThan(0);
+    expect([...yes, ...no].sort()).toEqual(all);
+    expect(await ids({ not: { hasPhone: true } })).toEqual(no);
+  });
+
   it('sees its plan’s steps but no count of customers outside its scope: only what the scope let through', async () => {
     // Counts before the scope describe every customer (with `{ phone: X }` they would say whether anyone holds X).
     const filter = { orders: { min: 1 } };
