@@ -55,6 +55,19 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(merge.evidence).not.toMatch(/王|Zhenfang|1985|杭州/);
   });
 
+  it('links a Thai name in Thai script to its Latin spelling, the words kept through the store (RTGS, a Buddhist-era birthday)', async () => {
+    const thai = [
+      new FakeSource('members', [rec('members', 'M1', { phone: '0812345678' }, { name: 'พรทิพย์ บุญมี', birthday: '2537-03-07', city: 'Bangkok' })]),
+      new FakeSource('events', [rec('events', 'E1', { email: 'pornthip.b@example.org' }, { name: 'Pornthip Boonmee', birthday: '1994-03-07', city: 'Bangkok' })]),
+    ];
+    const stats = await resolve({ store, connectors: thai, rules });
+    expect(stats.probableLinks).toBe(1);
+    expect(await owner('events:E1')).toBe(await owner('members:M1'));
+    const [merge] = await events({ action: 'merge', actor: 'rule:probabilistic' });
+    expect(JSON.parse(merge.evidence).contributions.map((c: { comparison: string; level: string }) => `${c.comparison}:${c.level}`)).toContain('name:alias');
+    expect(await t.db('idmap_match_features').where({ record_id: 'M1' }).first('name', 'name_alt')).toEqual({ name: 'พรทิพย์บุญมี', name_alt: 'พรทิพย์ บุญมี' });
+  });
+
   it('explains the link with whyRecordsLinked, one PROBABLE_MATCH step carrying the event', async () => {
     await resolve({ store, connectors: samePerson(), rules });
     const why = await steward.whyRecordsLinked({ source: 'members', recordId: 'M1' }, { source: 'events', recordId: 'E1' });

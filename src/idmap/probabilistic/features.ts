@@ -15,6 +15,7 @@ import { koreanBlockForms } from './hangul';
 import { editsAtMost } from './strings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseInitials } from './cantonese';
+import { thaiInitials } from './thai';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
 export interface HeldValue {
@@ -355,6 +356,8 @@ function nameInitials(n: NameForm | null): string[] {
     for (const ch of [surname[0], given[0]]) if (ch) for (const i of cantoneseInitials(ch)) initials.add(i);
     return [...initials];
   }
+  // A Thai name also meets its Latin spellings (`thai.ts`): by the letters they may start with.
+  if (n.script === 'o' && n.words.length > 1) return [...new Set([...n.words.map((w) => w[0]), ...thaiInitials(n.words)])];
   return [...new Set(n.words.map((w) => w[0]))];
 }
 

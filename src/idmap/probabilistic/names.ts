@@ -18,6 +18,7 @@ import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseSpelt } from './cantonese';
 import { withoutPatronymicLink, withoutSlashLinks } from './patronymic';
+import { compareThaiLatin, isThai, THAI_TITLES } from './thai';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -31,7 +32,7 @@ export interface NameForm {
   script: 'h' | 'l' | 'o';
   /** Han characters, or Latin words joined by one space, lower-case, without diacritics. */
   text: string;
-  /** Pinyin syllables (Han) or the words (Latin), in written order. */
+  /** Pinyin syllables (Han), the words (Latin; Thai, which writes a space between given name and surname), in written order. */
   words: string[];
   /** A Latin name written with umlauts or ß: its words as German spells them without (`Müller` mueller, `Weiß` weiss). */
   spelt?: string[];
@@ -94,6 +95,11 @@ function computeNameForm(raw: string): NameForm | null {
     const spelt = UMLAUT.test(t) ? withoutTitles(wordsOf(t.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;
     return spelt && spelt.join(' ') !== text ? { script: 'l', text, words: named, spelt } : { script: 'l', text, words: named };
   }
+  // A Thai name keeps its words (given name, surname) to be read against Latin spellings; `text` stays joined, as other scripts'.
+  if (isThai(words.join(' ')) && words.length > 1) {
+    const named = THAI_TITLES.has(words[0]) ? words.slice(1) : words;
+    return { script: 'o', text: named.join(''), words: named };
+  }
   return { script: 'o', text: joined, words: [joined] };
 }
 
@@ -119,7 +125,7 @@ const PINYIN_U = /(?<!\p{L})([ln])ü(e?)(?!\p{L})/gu;
 const PASSPORT_U = /^([ln])yu(e?)$/;
 
 /** Forms of address before a Latin name and generational or degree suffixes after it: not part of whose name it is. */
-const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'mme', 'mlle', 'herr', 'frau', 'sr', 'sra', 'srta']);
+const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'madam', 'mme', 'mlle', 'herr', 'frau', 'sr', 'sra', 'srta', 'khun']);
 const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv', 'phd', 'md', 'esq']);
 
 function withoutTitles(words: string[]): string[] {
@@ -139,12 +145,12 @@ const U_SPELLINGS = /^([ln])(?:v|yu)(e?)$/;
 const foldsU = (w: string) => w.length <= 4 && (w[0] === 'l' || w[0] === 'n') && U_SPELLINGS.test(w);
 export const foldU = (w: string) => (foldsU(w) ? w.replace(U_SPELLINGS, '$1u$2') : w);
 
-/** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names or German spelt out for a Latin one). */
+/** Rebuilds the form from what the store keeps (`text`, and pinyin for Han names, German spelt out for a Latin one, a Thai name's words). */
 export function nameFormOf(text: string | null, alt: string | null): NameForm | null {
   if (!text) return null;
   if (/^\p{Script=Han}+$/u.test(text)) return { script: 'h', text, words: (alt ?? '').split(' ').filter(Boolean) };
   if (/^[a-z ]+$/.test(text)) return alt ? { script: 'l', text, words: text.split(' '), spelt: alt.split(' ') } : { script: 'l', text, words: text.split(' ') };
-  return { script: 'o', text, words: [text] };
+  return { script: 'o', text, words: alt ? alt.split(' ') : [text] };
 }
 
 /** The surname and given name of a Han name (compound surnames kept whole). */
@@ -163,7 +169,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     if (a.text === b.text) return 'exact';
     if (a.script === b.script) return compareHangul(a.text, b.text);
     const [other, latin] = a.script === 'o' ? [a, b] : [b, a];
-    return latin.script === 'l' ? compareHangulLatin(other.text, latin.words) : null;
+    if (latin.script !== 'l') return null;
+    return other.words.length > 1 && isThai(other.words.join(' ')) ? compareThaiLatin(other.words, latin.words) : compareHangulLatin(other.text, latin.words);
   }
   if (a.text === b.text) return 'exact';
   if (a.script === 'l' && b.script === 'l' && latinForms(a)[0] === latinForms(b)[0]) return 'exact';

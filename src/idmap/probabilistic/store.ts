@@ -91,8 +91,8 @@ const FEATURE_COLUMNS = ['source', 'record_id', ...COMPARED_COLUMNS, 'scored'];
 function comparedColumnsOf(f: MatchFeatures): Array<string | null> {
   return [
     f.name?.text.slice(0, 128) ?? null,
-    // Pinyin for a Han name, German spelt out for a Latin one written with umlauts (`nameFormOf`).
-    f.name?.script === 'h' ? f.name.words.join(' ').slice(0, 255) : (f.name?.spelt?.join(' ').slice(0, 255) ?? null),
+    // Pinyin for a Han name, German spelt out for a Latin one written with umlauts, a Thai name's words (`nameFormOf`).
+    f.name?.script === 'h' || (f.name?.script === 'o' && f.name.words.length > 1) ? f.name.words.join(' ').slice(0, 255) : (f.name?.spelt?.join(' ').slice(0, 255) ?? null),
     f.birth,
     f.gender,
     f.city?.slice(0, 64) ?? null,
