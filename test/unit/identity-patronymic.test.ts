@@ -41,9 +41,29 @@ describe('patronymic links in names', () => {
     expect(level('Wang Bin Hui', '王斌辉')).toBe('alias');
   });
 
-  it("reads Muhammad's transliterations as one given name", () => {
+  it("reads Muhammad's transliterations as one given name, also Indonesia's Moh. and Muh.", () => {
     expect(level('Muhammad Iskandar bin Danial', 'Mohd Iskandar bin Danial')).toBe('alias');
     expect(level('Mohamad Razak', 'Muhammad Razak')).toBe('alias');
     expect(level('Mohd Razak', 'Mohd Osman')).toBe('different');
+    expect(level('Moh. Adi Setiawan', 'Muhammad Adi Setiawan')).toBe('alias');
+    expect(level('Muh. Adi Santoso', 'Mohammad Adi Santoso')).toBe('alias');
+  });
+
+  it("reads a Tamil father's name as an initial against it in full as close, not as a bare initial", () => {
+    expect(level('S. Arun', 'Arun Suresh')).toBe('close');
+    expect(level('S. Arun', 'Arun s/o Suresh')).toBe('close');
+    expect(level('Anitha R.', 'Anitha Rajesh')).toBe('close');
+    expect(level('K Balakrishnan', 'Balakrishnan Krishnan')).toBe('close');
+    // The father's own name with his father's initial against his son's: the given name stands last in the full form.
+    expect(level('K. Suresh', 'Arun Suresh')).toBe('different');
+    // An initial for the given name under a surname stays a bare initial.
+    expect(level('J Smith', 'John Smith')).toBe('similar');
+    expect(level('S. Arun', 'Arun Kumar')).not.toBe('close');
+  });
+
+  it('reads a single name written twice, as forms that want two names take it, as that name; a pinyin name keeps both', () => {
+    expect(nameForm('Sukarno Sukarno')!.words).toEqual(['sukarno']);
+    expect(level('SUKARNO SUKARNO', 'Sukarno')).toBe('exact');
+    expect(nameForm('Li Li')!.words).toEqual(['li', 'li']);
   });
 });

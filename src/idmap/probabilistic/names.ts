@@ -17,7 +17,7 @@ import { isRomajiName, romajiSyllables } from './romaji';
 import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseSpelt } from './cantonese';
-import { withoutPatronymicLink, withoutSlashLinks } from './patronymic';
+import { fatherInitial, withoutPatronymicLink, withoutSlashLinks } from './patronymic';
 import { compareThaiLatin, isThai, THAI_TITLES } from './thai';
 
 /** Forms of address and stand-ins that name nobody in particular. */
@@ -89,7 +89,7 @@ function computeNameForm(raw: string): NameForm | null {
     return { script: 'h', text: joined, words: pinyin(joined, { toneType: 'none', type: 'array', surname: 'head', v: true }).map((x) => x.toLowerCase()) };
   }
   if (/^[a-z]+$/.test(joined)) {
-    const named = withoutTitles(withoutPatronymicLink(words));
+    const named = oneNameTwice(withoutTitles(withoutPatronymicLink(words)));
     if (named.join('').length < 3) return null;
     const text = named.join(' ');
     const spelt = UMLAUT.test(t) ? withoutTitles(wordsOf(t.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;
@@ -109,6 +109,15 @@ function wordsOf(lower: string): string[] {
     .split(/[\s\p{P}\p{S}\d]+/u)
     .filter(Boolean)
     .map((w) => (w.length <= 4 && PASSPORT_U.test(w) ? w.replace(PASSPORT_U, '$1v$2') : w));
+}
+
+/**
+ * A single name written twice (`Sukarno Sukarno`): many Indonesians have one name only, which a
+ * form asking for a given name and a surname takes in both. Not a word that reads as pinyin
+ * (`Li Li` is 李丽, surname and given name).
+ */
+function oneNameTwice(words: string[]): string[] {
+  return words.length === 2 && words[0] === words[1] && !isPinyin(words[0]) ? [words[0]] : words;
 }
 
 /** German umlauts and ß as German writes them without (also a passport's machine-readable line: MUELLER). */
@@ -192,6 +201,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     if (x.length >= 2 && (x.length < a.words.length || y.length < b.words.length) && sorted(x) === sorted(y) && initialsCompatible(a.words, b.words)) return 'alias';
     // A middle name or a second surname one system keeps and another drops (`John Andrew Smith`, `Ana Garcia Lopez`).
     if (wordsLeftOut(a.words, b.words) || wordsLeftOut(b.words, a.words)) return 'alias';
+    // A Tamil father's name in full and as an initial (`Arun Suresh`, `S. Arun`): as close as one letter typed wrong, not a bare initial.
+    if (fatherInitial(a.words, b.words)) return 'close';
   }
   const jw = bestJaroWinkler(a, b);
   // Names one word apart are close only when that word is: a string distance over the whole name

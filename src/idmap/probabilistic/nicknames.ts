@@ -1,6 +1,7 @@
 /**
  * Common English given-name nicknames and their formal names, one line per formal name, and the
- * spellings a transliterated given name takes (Muhammad: `Mohd` on Malaysian identity cards).
+ * spellings a transliterated given name takes (Muhammad: `Mohd` on Malaysian identity cards, `Moh.`
+ * and `Muh.` in Indonesia).
  * A short table of the forms seen most often in customer data, not a complete one: a name
  * missing here still scores through Jaro-Winkler, only lower.
  */
@@ -60,7 +61,7 @@ christine: chris tina
 theodore: ted teddy theo
 zachary: zach zack
 joshua: josh
-muhammad: mohd muhd mohamad mohammad muhamad mohamed mohammed muhammed mohamud
+muhammad: mohd muhd mohamad mohammad muhamad mohamed mohammed muhammed mohamud moh muh
 `;
 
 const FORMAL = new Map<string, string[]>();

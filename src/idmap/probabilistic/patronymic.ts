@@ -35,3 +35,24 @@ export function withoutPatronymicLink(words: string[]): string[] {
   }
   return words;
 }
+
+/**
+ * One Tamil name written with the father's given name in full and as an initial (`Arun Suresh`,
+ * `Arun s/o Suresh` read without the link, `S. Arun`, `Arun S.`): two words each, the person's
+ * own given name first in the full form and whole in both, the other word of one the initial of
+ * the other's. Tamil names carry no surname, so the initial is the father's name, not a family's
+ * (Singapore's and Malaysia's registration write it so; public naming conventions). The given
+ * name stands first in the full form: a father's initial with his own name (`K. Suresh`) against
+ * his son's (`Arun Suresh`) has it last.
+ */
+export function fatherInitial(a: readonly string[], b: readonly string[]): boolean {
+  return initialOf(a, b) || initialOf(b, a);
+}
+
+function initialOf(short: readonly string[], full: readonly string[]): boolean {
+  if (short.length !== 2 || full.length !== 2) return false;
+  const [own, father] = full;
+  if (own.length < 3 || father.length < 2 || own === father) return false;
+  const i = short.indexOf(own);
+  return i >= 0 && short[1 - i] === father[0];
+}
