@@ -19,6 +19,7 @@ import { wadeGiles } from './wade-giles';
 import { cantoneseSpelt } from './cantonese';
 import { fatherInitial, withoutPatronymicLink, withoutSlashLinks } from './patronymic';
 import { compareThaiLatin, isThai, THAI_TITLES } from './thai';
+import { middleNameAsInitial } from './middle-names';
 
 /** Forms of address and stand-ins that name nobody in particular. */
 const NOT_A_NAME = /^(先生|女士|小姐|客户|用户|会员|顾客|匿名|微信用户|unknown|anonymous|customer|user|guest|test|null|none|na|n\/a)$/;
@@ -199,6 +200,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     const x = fullWords(a.words);
     const y = fullWords(b.words);
     if (x.length >= 2 && (x.length < a.words.length || y.length < b.words.length) && sorted(x) === sorted(y) && initialsCompatible(a.words, b.words)) return 'alias';
+    // A middle name written in full and as its initial (`Jennifer Bautista Pascual`, `Pascual, Jennifer B.`).
+    if (middleNameAsInitial(a.words, b.words)) return 'alias';
     // A middle name or a second surname one system keeps and another drops (`John Andrew Smith`, `Ana Garcia Lopez`).
     if (wordsLeftOut(a.words, b.words) || wordsLeftOut(b.words, a.words)) return 'alias';
     // A Tamil father's name in full and as an initial (`Arun Suresh`, `S. Arun`): as close as one letter typed wrong, not a bare initial.
