@@ -61,9 +61,11 @@ describe('patronymic links in names', () => {
     expect(level('S. Arun', 'Arun Kumar')).not.toBe('close');
   });
 
-  it('reads a single name written twice, as forms that want two names take it, as that name; a pinyin name keeps both', () => {
+  it('reads a single name written twice, as forms that want two names take it, as that name; a Chinese name of one syllable twice keeps both', () => {
     expect(nameForm('Sukarno Sukarno')!.words).toEqual(['sukarno']);
     expect(level('SUKARNO SUKARNO', 'Sukarno')).toBe('exact');
     expect(nameForm('Li Li')!.words).toEqual(['li', 'li']);
+    expect(nameForm('Ho Ho')!.words).toEqual(['ho', 'ho']);
+    expect(nameForm('Wong Wong')!.words).toEqual(['wong', 'wong']);
   });
 });

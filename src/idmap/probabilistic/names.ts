@@ -114,11 +114,13 @@ function wordsOf(lower: string): string[] {
 
 /**
  * A single name written twice (`Sukarno Sukarno`): many Indonesians have one name only, which a
- * form asking for a given name and a surname takes in both. Not a word that reads as pinyin
- * (`Li Li` is 李丽, surname and given name).
+ * form asking for a given name and a surname takes in both. Not a Chinese syllable, a surname and
+ * a given name read alike: one that reads as pinyin (`Li Li` is 李丽), a surname's spelling or a
+ * word of three letters or fewer (`Ho Ho`, Cantonese for 何浩).
  */
 function oneNameTwice(words: string[]): string[] {
-  return words.length === 2 && words[0] === words[1] && !isPinyin(words[0]) ? [words[0]] : words;
+  const [w, again] = words;
+  return words.length === 2 && w === again && w.length >= 4 && !isPinyin(w) && !surnamesSpelt(w).length ? [w] : words;
 }
 
 /** German umlauts and ß as German writes them without (also a passport's machine-readable line: MUELLER). */
