@@ -90,7 +90,7 @@ function computeNameForm(raw: string): NameForm | null {
     return { script: 'h', text: joined, words: pinyin(joined, { toneType: 'none', type: 'array', surname: 'head', v: true }).map((x) => x.toLowerCase()) };
   }
   if (/^[a-z]+$/.test(joined)) {
-    const named = withoutTitles(withoutPatronymicLink(words));
+    const named = oneNameTwice(withoutTitles(withoutPatronymicLink(words)));
     if (named.join('').length < 3) return null;
     const text = named.join(' ');
     const spelt = UMLAUT.test(t) ? withoutTitles(wordsOf(t.replace(UMLAUT_G, (c) => SPELT_OUT[c]))) : null;
@@ -110,6 +110,18 @@ function wordsOf(lower: string): string[] {
     .split(/[\s\p{P}\p{S}\d]+/u)
     .filter(Boolean)
     .map((w) => (w.length <= 4 && PASSPORT_U.test(w) ? w.replace(PASSPORT_U, '$1v$2') : w));
+}
+
+/**
+ * A single name written twice (`Sukarno Sukarno`): many Indonesians have one name only, which a
+ * form asking for a given name and a surname takes in both. Not where it may be a given name and
+ * a surname that happen to be one word: a common English given name (`Benjamin Benjamin`), a
+ * word that reads as pinyin (`Li Li` is 李丽), a surname's spelling or a word of three letters or
+ * fewer (`Ho Ho`, 何浩 in Cantonese).
+ */
+function oneNameTwice(words: string[]): string[] {
+  const [w, again] = words;
+  return words.length === 2 && w === again && w.length >= 4 && !isPinyin(w) && !surnamesSpelt(w).length && !isEnglishGivenName(w) ? [w] : words;
 }
 
 /** German umlauts and ß as German writes them without (also a passport's machine-readable line: MUELLER). */
@@ -186,7 +198,6 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (cantoneseNameSpelt(a, b) || cantoneseNameSpelt(b, a)) return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
-    if (oneNameTwice(a.words, b.words) || oneNameTwice(b.words, a.words)) return 'alias';
     if (pinyinInWadeGiles(a, b) || pinyinInWadeGiles(b, a)) return 'alias';
     // A middle initial written on one side only (`Sarah J Thompson`).
     const x = fullWords(a.words);
@@ -490,18 +501,6 @@ function givenNameAdded(long: NameForm, other: NameForm): boolean {
     if (level === 'exact' || level === 'alias') return true;
   }
   return false;
-}
-
-/**
- * A single name written twice against it once (`Sukarno Sukarno`, `Sukarno`): many Indonesians
- * have one name only, which a form asking for a given name and a surname takes in both. Compared
- * so, not read as one word: `Thomas Thomas` (Welsh) and `Benjamin Benjamin` are a given name and
- * a surname, and a common English given name, a word that reads as pinyin (`Li Li`, 李丽), a
- * surname's spelling and a word of three letters or fewer (`Ho Ho`, 何浩) are not taken for one.
- */
-function oneNameTwice(two: readonly string[], one: readonly string[]): boolean {
-  const [w, again] = two;
-  return two.length === 2 && one.length === 1 && w === again && one[0] === w && w.length >= 4 && !isPinyin(w) && !surnamesSpelt(w).length && !isEnglishGivenName(w);
 }
 
 /** Initials on both sides are the same ones (`John A Smith` and `John B Smith` may be father and son). */
