@@ -110,6 +110,8 @@ export interface ResolveStats extends StageStats, LinkStats, ProbabilisticStats 
 }
 
 const MAX_RETRIES = 3;
+/** Link phases a run adds at most for values a settled conflict left to weigh again (`run`). */
+const MAX_RELINK_ROUNDS = 5;
 
 /** Scans every connector from its saved cursor, then links everything pending. */
 export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
@@ -162,6 +164,18 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
           (stats) => (tiers === 'all' ? probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare, true, chance) : Promise.resolve()),
           // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
           Boolean(opts.restage),
+          tiers === 'none'
+            ? undefined
+            : (stats) =>
+                linkPending(
+                  store,
+                  lease,
+                  opts.rules,
+                  opts.connectors.map((c) => c.name),
+                  opts.batchSize ?? DEFAULT_LINK_BATCH,
+                  stats,
+                  progress,
+                ),
         ),
       ),
     );
@@ -244,6 +258,8 @@ export async function resolveRecords(opts: {
       },
       // Never counts u and the prior (seconds of CPU on a large store, in the gateway's process, while a sender waits): the next full run does.
       (stats) => probabilisticTier(store, lease, opts.rules, stats, undefined, false, false),
+      false,
+      (stats) => linkPending(store, lease, opts.rules, [...bySource.keys()], DEFAULT_LINK_BATCH, stats),
     ),
   );
 }
@@ -256,6 +272,8 @@ async function run(
   second: (s: ResolveStats) => Promise<void>,
   /** Settle answered candidates even when this run merged nothing. */
   sweep = false,
+  /** The rules' link phase alone, for the values a settled conflict left to weigh again; none: the next run weighs them. */
+  relink?: (s: ResolveStats) => Promise<void>,
 ): Promise<ResolveStats> {
   const started = Date.now();
   const stats = emptyStats();
@@ -266,8 +284,17 @@ async function run(
   await second(stats);
   // Review candidates this run's merges answered leave the queue (only a merge makes two customers one).
   if (sweep || stats.customersMerged || stats.probableLinks) {
-    await lease.ensureHeld();
-    stats.candidatesSuperseded = await store.db.transaction((trx) => supersedeJoinedCandidates(trx, new Date().toISOString()));
+    for (let round = 0; ; round++) {
+      await lease.ensureHeld();
+      stats.candidatesSuperseded += await store.db.transaction((trx) => supersedeJoinedCandidates(trx, new Date().toISOString()));
+      // A settled conflict's value is pending again (`supersedeJoinedCandidates`): the rules weigh it
+      // now, so that a run leaves nothing for the next one to link. Each round that merges settles
+      // candidates only a merge could settle, and merges are finite; the bound is a backstop.
+      if (!relink || round >= MAX_RELINK_ROUNDS || !(await store.pendingSources()).length) break;
+      const merged = stats.customersMerged;
+      await relink(stats);
+      if (stats.customersMerged === merged) break;
+    }
   }
   stats.ms = Date.now() - started;
   stats.probabilisticMs = stats.ms - stats.stageMs - stats.linkMs;

@@ -8,7 +8,8 @@ import { isMysql } from '../db';
 import { conflict } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { LinkAction, SourceRecordKey } from './types';
-import { T, chunks, insertMany, insertRows, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, type CandidateReason, type DecisionVerdict } from './tables';
+import { matchKeyOf } from './rules';
+import { T, chunks, insertMany, insertRows, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, whereValues, type CandidateReason, type DecisionVerdict } from './tables';
 
 export interface NewLinkEvent {
   actor: string;
@@ -80,6 +81,8 @@ export async function requireNoDecisionSince(trx: Knex, seen: number): Promise<v
  * questions still open. Customers are followed to their survivors (a merged customer's
  * `merged_into` is active). `survivorId`: only candidates about that customer need looking at
  * (a steward's merge; about 100 ms less at a million records than the whole open queue).
+ * The value a settled `conflict` candidate refused is weighed again (`pendCarriers`): it was
+ * refused because these two looked like different people, and they are one now.
  * Answers how many were settled.
  */
 export async function supersedeJoinedCandidates(trx: Knex, at: string, survivorId?: string): Promise<number> {
@@ -90,7 +93,9 @@ export async function supersedeJoinedCandidates(trx: Knex, at: string, survivorI
       .where('c.status', 'open')
       .whereRaw('COALESCE(a.merged_into, a.id) = COALESCE(b.merged_into, b.id)');
     // Both sides of a joined candidate are the survivor or merged into it: one side's id is enough to find it by.
-    return (ids ? q.whereIn('c.customer_id', [...ids]) : q).select('c.id') as Promise<Array<{ id: number }>>;
+    return (ids ? q.whereIn('c.customer_id', [...ids]) : q).select('c.id', 'c.reason', 'c.kind', 'c.value') as Promise<
+      Array<{ id: number; reason: string; kind: string | null; value: string | null }>
+    >;
   };
   const rows = survivorId ? await selectChunked([survivorId, ...((await trx(T.customers).where('merged_into', survivorId).pluck('id')) as string[])], joined) : await joined();
   const ids = rows.map((r) => Number(r.id));
@@ -100,7 +105,38 @@ export async function supersedeJoinedCandidates(trx: Knex, at: string, survivorI
       .where('status', 'open')
       .update({ status: 'superseded', updated_at: toDbTime(trx, at) });
   }
+  await pendCarriers(
+    trx,
+    rows.flatMap((r) => (r.reason === 'conflict' && r.kind && r.value ? [{ kind: r.kind as IdentifierKind, matchKey: matchKeyOf(r.kind as IdentifierKind, r.value) }] : [])),
+  );
   return ids.length;
+}
+
+/**
+ * Makes the live records currently carrying `values` pending, so that the next link phase weighs
+ * each value again with the customers as they are now. A value the rules refused between two
+ * customers (different names, an exclusive kind) joined none of its carriers, also those the
+ * conflict was not about (a nameless shop account on the same phone); once the two are one
+ * customer (the probabilistic tier or a steward merged them), nothing may contradict the value
+ * any more, and only a new weighing links its other carriers.
+ */
+export async function pendCarriers(trx: Knex, values: ReadonlyArray<{ kind: IdentifierKind; matchKey: string }>): Promise<void> {
+  for (const part of chunks(
+    uniqueBy(values, (v) => `${v.kind}\u0000${v.matchKey}`),
+    200,
+  )) {
+    await trx(T.sourceRecords)
+      .whereNull('deleted_at')
+      .whereRaw('pending = 0')
+      .whereIn(['source', 'record_id'], (q) =>
+        whereValues(
+          q.from(T.identifiers).whereNull('valid_to'),
+          'match_key',
+          part.map((v) => ({ kind: v.kind, v: v.matchKey })),
+        ).select('source', 'record_id'),
+      )
+      .update({ pending: 1 });
+  }
 }
 
 /**

@@ -259,6 +259,42 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(ev.customers.weight).toBeLessThan(rules.probabilistic!.autoLink);
   });
 
+  it('weighs a phone the rules refused again once the tier has made its two named holders one: the third record, which carries nothing else, joins them in the same run', async () => {
+    // One person's two member records, her full name and a short form, on one phone; a shop account with the phone alone.
+    // The rules refuse the phone (two names), so it joins none of its carriers; the tier links the two by birthday and phone.
+    const sources = () => [
+      new FakeSource('members', [
+        rec('members', 'M1', { phone: '13911112222' }, { name: '肖伟', birthday: '1980-03-15', gender: 'MALE' }),
+        rec('members', 'M2', { phone: '139 1111 2222' }, { name: '肖伟国', birthday: '1980-03-15', gender: 'MALE' }),
+      ]),
+      new FakeSource('shop', [rec('shop', 'S1', { phone: '+86 139-1111-2222' })]),
+    ];
+    const stats = await resolve({ store, connectors: sources(), rules });
+    expect(stats.probableLinks).toBe(1);
+    expect(await owner('members:M2')).toBe(await owner('members:M1'));
+    expect(await owner('shop:S1')).toBe(await owner('members:M1'));
+    const conflicts = await t.db('idmap_review_candidates').where({ reason: 'conflict' }).select('status');
+    expect(conflicts.map((c) => c.status)).toEqual(['superseded']);
+    // The shop account's customer joins by the rule, with the phone as its evidence, after the tier's merge.
+    const merges = await events({ action: 'merge' });
+    expect(merges.map((m) => m.actor)).toEqual(['rule:probabilistic', 'rule:phone']);
+    expect(JSON.parse(merges[1].evidence)).toMatchObject({ kind: 'PHONE', value: '+8613911112222' });
+    // Nothing is left for a later run: it links nothing.
+    expect(await resolve({ store, connectors: sources(), rules })).toMatchObject({ recordsResolved: 0, customersMerged: 0, probableLinks: 0 });
+  });
+
+  it("leaves a refused phone refused where the tier joined nothing: a household's nameless third record stays apart", async () => {
+    const sources = [
+      new FakeSource('members', [
+        rec('members', 'M1', { phone: '13911112222' }, { name: '肖伟', birthday: '1980-03-15', gender: 'MALE' }),
+        rec('members', 'M2', { phone: '13911112222' }, { name: '刘芳', birthday: '1983-07-02', gender: 'FEMALE' }),
+      ]),
+      new FakeSource('shop', [rec('shop', 'S1', { phone: '13911112222' })]),
+    ];
+    await resolve({ store, connectors: sources, rules });
+    expect(new Set(await Promise.all(['members:M1', 'members:M2', 'shop:S1'].map(owner))).size).toBe(3);
+  });
+
   it('links the same person through a shared phone across scripts (characters and pinyin), where the rules used to see no comparable name', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳', birthday: '1985-04-02' })]);
     const tickets = new FakeSource('tickets', [rec('tickets', 'T1', { phone: '139-1111-2222' }, { name: 'Wang Fang' })]);

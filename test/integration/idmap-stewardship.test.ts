@@ -525,6 +525,23 @@ describe(`OneID stewardship (${testEngine})`, () => {
       expect((await resolve({ store, connectors, rules })).candidatesSuperseded).toBe(0);
     });
 
+    it('weighs a refused value again once a steward makes its two sides one: the next run links the carrier that had nothing else', async () => {
+      // A shop account carries the phone H1 and H2 share, and nothing else: the refused phone joins it to neither.
+      connectors[1].put(rec('orders', 'H3', { phone: '138-0000-1111' }, undefined, '2026-11-20T08:00:00Z'));
+      await resolve({ store, connectors, rules });
+      expect(new Set(await Promise.all(['crm:H1', 'crm:H2', 'orders:H3'].map(owner))).size).toBe(3);
+      const household = await candidateOf('crm:H1');
+      await steward.mergeCustomers({ survivorId: await owner('crm:H1'), mergedId: await owner('crm:H2'), actor: STEWARD, reason: 'one person: two memberships' });
+      expect((await store.candidatesByCustomerIds([await owner('crm:H1')]))[0].find((c) => c.id === household.id)?.status).toBe('superseded');
+      // Nothing changed in any source: the phone is weighed again because the two sides it was refused between are one.
+      const stats = await resolve({ store, connectors, rules });
+      expect(stats).toMatchObject({ recordsRead: 0, customersMerged: 1 });
+      expect(await owner('orders:H3')).toBe(await owner('crm:H1'));
+      // The other household is untouched, and a further run has nothing to weigh.
+      expect(await owner('crm:K1')).not.toBe(await owner('orders:K2'));
+      expect(await resolve({ store, connectors, rules })).toMatchObject({ recordsResolved: 0, customersMerged: 0 });
+    });
+
     it('settles the candidates an earlier version left open when the store is restaged, though the run merges nothing', async () => {
       const household = await candidateOf('crm:K1');
       await steward.linkRecords({ a: r('crm:K1'), b: r('orders:K2'), actor: STEWARD, reason: 'one person after all' });
