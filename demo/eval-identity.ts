@@ -1,7 +1,7 @@
 /**
  * npm run eval:identity [-- --people 5000 --seed 42 --data-dir data/eval] [--sources crm,orders,support,scrm]
  *                        [--profile default|noisy | --world-csv FILE] [--weights FILE] [--estimate]
- *                        [--missed-name-birth FILE]
+ *                        [--missed-name-birth FILE] [--missed-shared FILE]
  *
  * `--profile noisy` evaluates the second world (demo/world-noisy.ts: five systems read through
  * the declarative SQL kind, with name, birthday, address and phone noise, international
@@ -16,7 +16,9 @@
  * `--estimate` first estimates the tier's weights on the evaluated world itself, without its
  * truth (as `npm run identity:estimate` does), into the data directory; `--weights` names a
  * weights file to use instead of the rules' own. `--missed-name-birth FILE` writes the true pairs
- * of the name-and-birthday figures left apart, with their names, name level and blocking.
+ * of the name-and-birthday figures left apart, with their names, name level and blocking;
+ * `--missed-shared FILE` the true pairs inside the identifier ceiling left apart, each with its
+ * class (demo/missed-pairs.ts `pairClass`) and the values the two share.
  *
  * Resolves a demo world into a fresh OneID map with the configured rules and scores it against
  * the generator's ground truth: pairwise precision, recall and F1, over-merged clusters, the
@@ -67,7 +69,7 @@ import {
   type RecordAssignment,
 } from './score';
 import type { IdentifierKind } from '../src/vocabulary';
-import { missedPairsByCause } from './missed-pairs';
+import { missedPairsByCause, type MissedPair } from './missed-pairs';
 import { loadWorldCsv, worldCsvSourcesConfig, WorldCsvError, type WorldCsv } from './world-csv';
 
 function arg(name: string, fallback: string): string {
@@ -301,6 +303,20 @@ function missedNameBirthPairs(eligible: MatchFeatures[], truth: ReadonlyMap<stri
   return lines.join('\n') + '\n';
 }
 
+/**
+ * `--missed-shared FILE`: every true pair inside the identifier ceiling left in two customers, one
+ * tab-separated line each (person, both records, the pair's class, the values they share as
+ * `KIND:what refused it:people carrying it`, whether each side has a name and a birthday key).
+ * For finding causes by hand; reads the truth, so evaluation only.
+ */
+function missedSharedPairs(pairs: readonly MissedPair[]): string {
+  const yn = (x: boolean) => (x ? 'yes' : 'no');
+  const lines = ['person\ta\tb\tclass\tshared\tnamed_a\tnamed_b\tdated_a\tdated_b'];
+  for (const p of pairs)
+    lines.push([p.person, p.a, p.b, p.pairClass, p.shared.map((v) => `${v.kind}:${v.cause}:${v.people}`).join(' ') || '-', ...p.named.map(yn), ...p.dated.map(yn)].join('\t'));
+  return lines.join('\n') + '\n';
+}
+
 async function main() {
   const people = intArg('people', 5000);
   const seed = intArg('seed', 42);
@@ -411,6 +427,8 @@ async function main() {
     const customerOf = new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id]));
     const why = await missedPairsByCause(db, truth, usable, customerOf);
     const whyIdentifying = await missedPairsByCause(db, truth, identifyingValues(truth, usable), customerOf);
+    const missedSharedOut = arg('missed-shared', '');
+    if (missedSharedOut) fs.writeFileSync(missedSharedOut, missedSharedPairs(why.pairs));
     const withNames = linkableRecall(truth, named);
     const missed = missedPairsBySystems(truth, assignment);
     const bySystems = scoreBySystems(truth, assignment, { groups: linkableGroups(truth, usable), withNames: linkableGroups(truth, named) });
@@ -470,6 +488,7 @@ async function main() {
       `  missed true pairs by systems  ${missed.map((m) => `${m.systems} ${m.pairs}`).join(', ') || 'none'}`,
       `  missed inside the ceiling, by what refused the values between the person's customers  ${why.byCause.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
       `    inside the identifying ceiling  ${whyIdentifying.byCause.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
+      `    by kind of pair  ${why.byPairClass.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}; inside the identifying ceiling  ${whyIdentifying.byPairClass.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
       `  two records of one system sharing a value and nothing else (refused as a household): ${why.sameSystem.values} values, ${why.sameSystem.onePerson} one person's, ${why.sameSystem.differentPeople} different people's; with neither record named or dated ${why.sameSystem.bare.onePerson} / ${why.sameSystem.bare.differentPeople}`,
       `  resolution       ${stats.ms} ms (rules ${first.ms} ms, probabilistic ${second.probabilisticMs} ms), ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
       ...tierLines,
@@ -490,8 +509,10 @@ async function main() {
         recallCeilingWithNames: withNames.ceiling,
         recallCeilingIdentifying: identifying.ceiling,
         missedBySystems: missed,
-        missedByCause: why,
+        missedByCause: { byCause: why.byCause, sameSystem: why.sameSystem },
         missedByCauseIdentifying: whyIdentifying.byCause,
+        missedByPairClass: why.byPairClass,
+        missedByPairClassIdentifying: whyIdentifying.byPairClass,
         sources: sourceNames,
         unnamedSources: unnamed,
         bySystem: bySystems.systems,

@@ -15,6 +15,56 @@ export interface MissedPairs {
   byCause: Array<{ cause: string; pairs: number }>;
   /** Values refused because two records of one system carried them (the household guard), by what the truth says. */
   sameSystem: { values: number; onePerson: number; differentPeople: number; bare: { onePerson: number; differentPeople: number } };
+  /** The same missed pairs, one class each (`pairClass`), most first. */
+  byPairClass: Array<{ cause: string; pairs: number }>;
+  /** Every missed pair, for `--missed-shared FILE`. */
+  pairs: MissedPair[];
+}
+
+export interface MissedPair {
+  person: string;
+  a: string;
+  b: string;
+  /** See `pairClass`. */
+  pairClass: string;
+  /** The values the two records share: kind, what refused it, how many people's records carry it. */
+  shared: Array<{ kind: string; cause: string; people: number }>;
+  /** Whether each record is one of the two records of one system a household-guard refusal names. */
+  guarded: [boolean, boolean];
+  /** Whether each record has a name key and a birthday key (what the rules and the tier can weigh). */
+  named: [boolean, boolean];
+  dated: [boolean, boolean];
+}
+
+/**
+ * One class per missed pair, first that applies:
+ * - `chain`: the two share no value; a chain through the person's other records joins them, and
+ *   a link of it was missed (counted under its own class);
+ * - `household value`: every value they share is carried by the records of two or more people
+ *   (outside the identifying ceiling: nothing in the value says whose records they are);
+ * - `one system, nothing else`: the two records of one system on a value the household guard
+ *   refused (two records of one system sharing it and nothing else);
+ * - `one of the guard's two`: one of those two records and a record of another system (which
+ *   of the two is this person's the value cannot tell);
+ * - `beside the guard`: neither is one of them: the value carried by the two is refused for
+ *   all its carriers;
+ * - `exclusive kind differs`, `names or birthdays differ`: the value refused for that (one
+ *   person's records, as the truth says);
+ * - `blocked or over-shared`: a placeholder, or a value more records carry than the kind allows;
+ * - `not refused`: no refusal recorded for any value they share (a link the run never weighed).
+ */
+export function pairClass(p: Pick<MissedPair, 'a' | 'b' | 'shared' | 'guarded'>): string {
+  if (!p.shared.length) return 'chain';
+  if (p.shared.every((v) => v.people > 1)) return 'household value';
+  const own = p.shared.filter((v) => v.people <= 1);
+  if (own.some((v) => v.cause.split('+').includes('same-source'))) {
+    if (p.guarded[0] && p.guarded[1] && p.a.split(':')[0] === p.b.split(':')[0]) return 'one system, nothing else';
+    return p.guarded[0] || p.guarded[1] ? "one of the guard's two" : 'beside the guard';
+  }
+  if (own.some((v) => /(^|\+)[A-Z_]+(\+|$)/.test(v.cause))) return 'exclusive kind differs';
+  if (own.some((v) => /(^|\+)(name|birthday)(\+|$)/.test(v.cause))) return 'names or birthdays differ';
+  if (own.some((v) => v.cause === 'refused')) return 'blocked or over-shared';
+  return 'not refused';
 }
 
 export async function missedPairsByCause(
@@ -32,12 +82,14 @@ export async function missedPairsByCause(
   );
   const bare = new Set(records.filter((r) => !r.name_key && !r.birthday_key).map((r) => `${r.source}:${r.record_id}`));
   const causeOf = new Map<string, string>();
+  const guardedRecords = new Set<string>();
   const sameSystem = { values: 0, onePerson: 0, differentPeople: 0, bare: { onePerson: 0, differentPeople: 0 } };
   for (const c of cands) {
     const ev = JSON.parse(c.evidence ?? '{}') as { differ?: string[]; records?: Record<string, string[]> };
     if (c.kind && c.value) causeOf.set(`${c.kind}:${c.value}`, ev.differ?.length ? ev.differ.join('+') : 'refused');
     if (!ev.differ?.includes('same-source')) continue;
     const recs = Object.values(ev.records ?? {}).flat();
+    for (const r of recs) guardedRecords.add(r);
     const one = new Set(recs.map((r) => truth.get(r))).size === 1;
     sameSystem.values++;
     sameSystem[one ? 'onePerson' : 'differentPeople']++;
@@ -50,6 +102,19 @@ export async function missedPairsByCause(
   for (const { record, value } of usable) valuesOf.set(record, [...(valuesOf.get(record) ?? []), value]);
   const byPerson = new Map<string, string[]>();
   for (const [r, p] of truth) byPerson.set(p, [...(byPerson.get(p) ?? []), r]);
+  // How many people's records carry each value (all of them, not only the ones given as usable).
+  const peopleOf = new Map<string, Set<string>>();
+  for (const { record, value } of usable) {
+    const people = peopleOf.get(value) ?? new Set<string>();
+    people.add(truth.get(record) ?? record);
+    peopleOf.set(value, people);
+  }
+  const keyed = {
+    name: new Set(records.filter((r) => r.name_key).map((r) => `${r.source}:${r.record_id}`)),
+    birth: new Set(records.filter((r) => r.birthday_key).map((r) => `${r.source}:${r.record_id}`)),
+  };
+  const pairs: MissedPair[] = [];
+  const classes = new Map<string, number>();
   const counts = new Map<string, number>();
   for (const list of byPerson.values()) {
     if (list.length < 2) continue;
@@ -72,12 +137,31 @@ export async function missedPairsByCause(
           const [a, b] = [g[i], g[j]];
           if (customerOf.get(a) && customerOf.get(a) === customerOf.get(b)) continue;
           missed++;
-          for (const v of valuesOf.get(a) ?? []) if ((valuesOf.get(b) ?? []).includes(v)) causes.add(causeOf.get(valueOfKey.get(v) ?? '') ?? 'no refusal recorded');
+          const shared: MissedPair['shared'] = [];
+          for (const v of valuesOf.get(a) ?? [])
+            if ((valuesOf.get(b) ?? []).includes(v)) {
+              const cause = causeOf.get(valueOfKey.get(v) ?? '') ?? 'no refusal recorded';
+              causes.add(cause);
+              shared.push({ kind: v.slice(0, v.indexOf(':')), cause, people: peopleOf.get(v)?.size ?? 0 });
+            }
+          const pair = {
+            person: truth.get(a)!,
+            a,
+            b,
+            shared,
+            guarded: [guardedRecords.has(a), guardedRecords.has(b)],
+            named: [keyed.name.has(a), keyed.name.has(b)],
+            dated: [keyed.birth.has(a), keyed.birth.has(b)],
+          } as MissedPair;
+          pair.pairClass = pairClass(pair);
+          pairs.push(pair);
+          classes.set(pair.pairClass, (classes.get(pair.pairClass) ?? 0) + 1);
         }
       if (!missed) continue;
       const cause = [...causes].sort().join(' & ') || 'no value between them';
       counts.set(cause, (counts.get(cause) ?? 0) + missed);
     }
   }
-  return { byCause: [...counts].map(([cause, pairs]) => ({ cause, pairs })).sort((x, y) => y.pairs - x.pairs), sameSystem };
+  const most = (m: Map<string, number>) => [...m].map(([cause, n]) => ({ cause, pairs: n })).sort((x, y) => y.pairs - x.pairs);
+  return { byCause: most(counts), sameSystem, byPairClass: most(classes), pairs };
 }

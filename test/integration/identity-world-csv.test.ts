@@ -120,7 +120,8 @@ describe('eval:identity --world-csv, end to end', () => {
 
   it('loads the records into the systems, reads the truth and computes the figures', async () => {
     const missed = path.join(dir, 'missed-name-birth.tsv');
-    const run = evalIdentity(['--world-csv', FIXTURE, '--data-dir', dir, '--missed-name-birth', missed]);
+    const missedShared = path.join(dir, 'missed-shared.tsv');
+    const run = evalIdentity(['--world-csv', FIXTURE, '--data-dir', dir, '--missed-name-birth', missed, '--missed-shared', missedShared]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const out = run.stdout.trimEnd().split('\n');
@@ -151,6 +152,10 @@ describe('eval:identity --world-csv, end to end', () => {
       expect(line).toMatch(
         /^p2\t(service:s1|events:e1)\t(service:s1|events:e1)\t(robert smith|bob smith)\t(robert smith|bob smith)\t1970-07-02\t1970-07-02\talias\t(yes|no)$/,
       );
+    // --missed-shared lists the pairs inside the identifier ceiling left apart, as many as the report's classes count.
+    const [sharedHeader, ...sharedPairs] = fs.readFileSync(missedShared, 'utf8').trimEnd().split('\n');
+    expect(sharedHeader.split('\t')).toEqual(['person', 'a', 'b', 'class', 'shared', 'named_a', 'named_b', 'dated_a', 'dated_b']);
+    expect(sharedPairs).toHaveLength(figures.missedByPairClass.reduce((n: number, c: { pairs: number }) => n + c.pairs, 0));
     expect(figures.bySystem.map((s: { system: string }) => s.system).sort()).toEqual(['events', 'global_store', 'members', 'service', 'webshop']);
     // Stored in the systems' own tables, as the noisy world stores its rows.
     const db = openDatabase({ client: 'sqlite', filename: path.join(dir, NOISY_DB_FILE) }, { readOnly: true });

@@ -14,6 +14,7 @@ import {
   truthOfSystems,
   unsharedPairFigures,
 } from '../../demo/score';
+import { pairClass } from '../../demo/missed-pairs';
 
 const truth = parseTruthCsv(['source,record_id,person_id', 'crm,C1,P1', 'orders,1,P1', 'scrm,o1,P1', 'crm,C2,P2', 'orders,2,P2', 'crm,C3,P3'].join('\n'));
 
@@ -232,5 +233,31 @@ describe('Identity scoring: pairs that share no identifier', () => {
 
   it('finds nothing for records no customer holds', () => {
     expect(unsharedPairFigures(records, truth, () => null)).toMatchObject({ truePairs: 3, predicted: 0, found: 0, precision: 0, recall: 0, f1: 0 });
+  });
+});
+
+describe('Identity scoring: the class of a missed pair inside the ceiling', () => {
+  const shared = (...vs: Array<[string, string, number]>) => vs.map(([kind, cause, people]) => ({ kind, cause, people }));
+  const none: [boolean, boolean] = [false, false];
+
+  it('calls a pair that shares no value a chain, and one that shares only values of several people a household value', () => {
+    expect(pairClass({ a: 'crm:C1', b: 'scrm:o1', shared: [], guarded: none })).toBe('chain');
+    expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['PHONE', 'name', 2]), guarded: none })).toBe('household value');
+  });
+
+  it("tells the household guard's own pair (two records of one system) from the pairs it refuses beside it", () => {
+    const guard = shared(['PHONE', 'same-source', 1]);
+    expect(pairClass({ a: 'orders:1', b: 'orders:2', shared: guard, guarded: [true, true] })).toBe('one system, nothing else');
+    expect(pairClass({ a: 'crm:C1', b: 'orders:2', shared: guard, guarded: [false, true] })).toBe("one of the guard's two");
+    expect(pairClass({ a: 'crm:C1', b: 'scrm:o1', shared: guard, guarded: none })).toBe('beside the guard');
+  });
+
+  it('names what refused a value of one person: an exclusive kind before a name or birthday, a placeholder, or nothing', () => {
+    expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['PHONE', 'MEMBER_NO+name', 1]), guarded: none })).toBe('exclusive kind differs');
+    expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['PHONE', 'birthday+name', 1]), guarded: none })).toBe('names or birthdays differ');
+    expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['EMAIL', 'refused', 1]), guarded: none })).toBe('blocked or over-shared');
+    expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['EMAIL', 'no refusal recorded', 1]), guarded: none })).toBe('not refused');
+    // A household's value beside one of the person's own: the own value's refusal is the cause.
+    expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['PHONE', 'name', 2], ['EMAIL', 'UNIONID', 1]), guarded: none })).toBe('exclusive kind differs');
   });
 });
