@@ -423,10 +423,19 @@ async function main() {
     const usable = idRows.filter((r) => rules.blockedBy(r.kind, r.value) === null).map((r) => ({ record: `${r.source}:${r.record_id}`, value: `${r.kind}:${r.match_key}` }));
     const named = [...usable, ...(await namedRecords(dataDir, sourceNames, noisy)).map((record) => ({ record, value: 'NAME' }))];
     const ceiling = linkableRecall(truth, usable);
-    const identifying = linkableRecall(truth, identifyingValues(truth, usable));
+    // A value several people carry joins a person's records only under one name (`identifyingValues`).
+    const nameKeyOf = new Map(
+      (await db(T.sourceRecords).whereNotNull('name_key').select('source', 'record_id', 'name_key')).map((r: { source: string; record_id: string; name_key: string }) => [
+        `${r.source}:${r.record_id}`,
+        r.name_key,
+      ]),
+    );
+    const identifyingUsable = identifyingValues(truth, usable, (r) => nameKeyOf.get(r));
+    const identifying = linkableRecall(truth, identifyingUsable);
+    const identifyingUnnamed = linkableRecall(truth, identifyingValues(truth, usable));
     const customerOf = new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id]));
     const why = await missedPairsByCause(db, truth, usable, customerOf);
-    const whyIdentifying = await missedPairsByCause(db, truth, identifyingValues(truth, usable), customerOf);
+    const whyIdentifying = await missedPairsByCause(db, truth, identifyingUsable, customerOf);
     const missedSharedOut = arg('missed-shared', '');
     if (missedSharedOut) fs.writeFileSync(missedSharedOut, missedSharedPairs(why.pairs));
     const withNames = linkableRecall(truth, named);
@@ -479,7 +488,8 @@ async function main() {
       `  recall           ${f(score.recall)}  (${score.correctPairs} of ${score.truePairs} true pairs)`,
       `  F1               ${f(score.f1)}`,
       `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
-      `    identifying    ${f(identifying.ceiling)}  (through values one person alone carries: a value several people carry, a household's phone, tells no one's records apart)`,
+      `    identifying    ${f(identifying.ceiling)}  (through values one person alone carries; a value several people carry, a household's phone, only between records under one name: it tells no other records apart)`,
+      `      no names     ${f(identifyingUnnamed.ceiling)}  (the same, a value several people carry never counted: the definition until 2026-12-05; recall is ${f(score.recall / (identifyingUnnamed.ceiling || 1))} of it)`,
       `    with names     ${f(withNames.ceiling)}  (if, on top, every record carrying a name or name-like nickname were joined to its person's other named records, never wrongly)`,
       `                   names read from ${sourceNames.filter((s) => noisy || NAME_COLUMNS[s]).join(', ') || 'none'}${unnamed.length ? `; records of ${unnamed.join(', ')} count as unnamed (eval reads no names there)` : ''}`,
       `  over-merged clusters  ${score.overMergedClusters}  (joined only through a blocked or over-shared value: ${bad.viaBadValue})`,
@@ -508,6 +518,7 @@ async function main() {
         recallCeiling: ceiling.ceiling,
         recallCeilingWithNames: withNames.ceiling,
         recallCeilingIdentifying: identifying.ceiling,
+        recallCeilingIdentifyingUnnamed: identifyingUnnamed.ceiling,
         missedBySystems: missed,
         missedByCause: { byCause: why.byCause, sameSystem: why.sameSystem },
         missedByCauseIdentifying: whyIdentifying.byCause,

@@ -9,6 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { T } from '../src/idmap/tables';
+import { valueOfIdentifying } from './score';
 
 export interface MissedPairs {
   /** Missed pairs inside the ceiling, by the causes of the refused values between the person's customers. */
@@ -140,7 +141,7 @@ export async function missedPairsByCause(
           const shared: MissedPair['shared'] = [];
           for (const v of valuesOf.get(a) ?? [])
             if ((valuesOf.get(b) ?? []).includes(v)) {
-              const cause = causeOf.get(valueOfKey.get(v) ?? '') ?? 'no refusal recorded';
+              const cause = causeOf.get(valueOfKey.get(valueOfIdentifying(v)) ?? '') ?? 'no refusal recorded';
               causes.add(cause);
               shared.push({ kind: v.slice(0, v.indexOf(':')), cause, people: peopleOf.get(v)?.size ?? 0 });
             }

@@ -132,9 +132,16 @@ export function linkableRecall(
  * The values that tell whose records they are: those the records of one person alone carry.
  * `linkableRecall` counts a value per person, so a phone a household shares joins each of its
  * people's records to each other, though nothing in the value says which records are whose;
- * the ceiling over these values leaves such pairs out (they can still be joined by a name).
+ * the ceiling over these values leaves such pairs out. With `nameOf` (a record's name key, null
+ * when it has none), a value several people carry still joins the records that carry it under
+ * one name (`VALUE NUL name`): the name says whose they are, and a resolver may link them
+ * (a household's phone on two records both named 王芳), so the ceiling counts them too.
  */
-export function identifyingValues(truth: ReadonlyMap<string, string>, values: Iterable<{ record: string; value: string }>): Array<{ record: string; value: string }> {
+export function identifyingValues(
+  truth: ReadonlyMap<string, string>,
+  values: Iterable<{ record: string; value: string }>,
+  nameOf?: (record: string) => string | null | undefined,
+): Array<{ record: string; value: string }> {
   const list = [...values];
   const peopleOf = new Map<string, Set<string>>();
   for (const { record, value } of list) {
@@ -144,8 +151,19 @@ export function identifyingValues(truth: ReadonlyMap<string, string>, values: It
     people.add(person);
     peopleOf.set(value, people);
   }
-  return list.filter(({ value }) => (peopleOf.get(value)?.size ?? 0) <= 1);
+  const out: Array<{ record: string; value: string }> = [];
+  for (const v of list) {
+    if ((peopleOf.get(v.value)?.size ?? 0) <= 1) out.push(v);
+    else if (nameOf) {
+      const name = nameOf(v.record);
+      if (name) out.push({ record: v.record, value: `${v.value}\u0000${name}` });
+    }
+  }
+  return out;
 }
+
+/** The value of an `identifyingValues` entry without the name a shared value was joined under. */
+export const valueOfIdentifying = (value: string) => (value.includes('\u0000') ? value.slice(0, value.indexOf('\u0000')) : value);
 
 /**
  * The records of each person that a chain of shared values connects (see `linkableRecall`):

@@ -19,7 +19,7 @@ export interface EvalFigures {
   precision: number;
   recall: number;
   recallCeiling: number;
-  /** The ceiling through values one person alone carries (a household's shared phone left out). */
+  /** The ceiling through values one person alone carries (a household's shared phone only between records of one name). */
   recallCeilingIdentifying: number;
   /** Over-merged clusters joined only through a blocked or over-shared value. */
   overMergedViaBadValue: number;

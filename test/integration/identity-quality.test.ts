@@ -42,7 +42,7 @@ describe('identity quality on the default demo world (1,000 people, seed 42)', (
     expect(f.recall / f.recallCeiling).toBeGreaterThanOrEqual(0.9);
   });
 
-  it("reaches 0.95 of what the identifiers one person alone carries allow (0.952: a household's shared phone tells no one's records apart)", () => {
+  it("reaches 0.95 of what the identifiers one person alone carries allow (0.951: a household's shared phone tells only records of one name apart)", () => {
     expect(f.recallCeilingIdentifying).toBeLessThan(f.recallCeiling);
     expect(f.recall / f.recallCeilingIdentifying).toBeGreaterThanOrEqual(0.95);
   });

@@ -8,6 +8,7 @@ import {
   linkableRecall,
   linkableGroups,
   identifyingValues,
+  valueOfIdentifying,
   missedPairsBySystems,
   pairsBySystemPair,
   scoreBySystems,
@@ -98,6 +99,24 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
     expect(linkableRecall(truth, values)).toEqual({ truePairs: 4, linkablePairs: 2, ceiling: 0.5 });
     expect(identifyingValues(truth, values)).toEqual(values.slice(3));
     expect(linkableRecall(truth, identifyingValues(truth, values))).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
+  });
+
+  it("joins a person's records through a value several people carry when both carry one name: the name says whose they are", () => {
+    const values = [
+      // a household's phone on two of P1's records and one of P2's; P1's two both named, P2's too, another name
+      { record: 'crm:C1', value: 'PHONE:+8613800138000' },
+      { record: 'scrm:o1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'PHONE:+8613800138000' },
+      { record: 'crm:C2', value: 'PHONE:+8613800138000' },
+    ];
+    const names: Record<string, string> = { 'crm:C1': 'n1', 'scrm:o1': 'n1', 'crm:C2': 'n2' };
+    const identifying = identifyingValues(truth, values, (r) => names[r]);
+    // orders:1 has no name: the shared phone cannot say it is P1's, so it joins nothing.
+    expect(identifying.map((v) => v.record)).toEqual(['crm:C1', 'scrm:o1', 'crm:C2']);
+    expect(identifying.map((v) => valueOfIdentifying(v.value))).toEqual(values.slice(0, 3).map(() => 'PHONE:+8613800138000'));
+    // P1: C1–o1 (one name), not orders:1; P2: C2 alone (orders:2 carries no value).
+    expect(linkableRecall(truth, identifying)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
+    expect(linkableRecall(truth, identifyingValues(truth, values))).toEqual({ truePairs: 4, linkablePairs: 0, ceiling: 0 });
   });
 
   it("bounds name matching with one value every named record carries: it joins each person's named records, never two people", () => {
