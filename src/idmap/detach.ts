@@ -20,9 +20,9 @@ import type { Knex } from 'knex';
 import type { IdentityRules } from './rules';
 import { Groups } from './groups';
 import { emptyProfile } from './evidence';
-import { chunks, T, valueKeyString, whereValues, type ValueKey } from './tables';
+import { chunks, T, valueKeyString, type ValueKey } from './tables';
 import type { ScanChanges, StoredRecord } from './resolution-store';
-import { insertEvents, type NewLinkEvent } from './writes';
+import { insertEvents, pendCarriers, type NewLinkEvent } from './writes';
 import { SCAN_ACTOR } from './stage';
 import { PROBABILISTIC_ACTOR } from './probabilistic/tier';
 import { PT } from './probabilistic/store';
@@ -41,17 +41,7 @@ export async function detachUntied(db: Knex, rules: IdentityRules, released: Rel
   // that left (a recycled number's old holder, a household member's deleted record) may join them now.
   for (const part of chunks([...released.values.values()], 200)) {
     await beforeWrite();
-    await db(T.sourceRecords)
-      .whereNull('deleted_at')
-      .whereRaw('pending = 0')
-      .whereIn(['source', 'record_id'], (q) =>
-        whereValues(
-          q.from(T.identifiers).whereNull('valid_to'),
-          'match_key',
-          part.map((v) => ({ kind: v.kind, v: v.matchKey })),
-        ).select('source', 'record_id'),
-      )
-      .update({ pending: 1 });
+    await pendCarriers(db, part);
   }
   for (const part of chunks([...released.customers].sort(), 200)) {
     const pinned = await pinnedCustomers(db, part);

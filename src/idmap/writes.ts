@@ -117,8 +117,8 @@ export async function supersedeJoinedCandidates(trx: Knex, at: string, survivorI
  * each value again with the customers as they are now. A value the rules refused between two
  * customers (different names, an exclusive kind) joined none of its carriers, also those the
  * conflict was not about (a nameless shop account on the same phone); once the two are one
- * customer (the probabilistic tier or a steward merged them), nothing may contradict the value
- * any more, and only a new weighing links its other carriers.
+ * customer (the probabilistic tier or a steward merged them), what refused it is gone, and only
+ * a new weighing links its other carriers. The same for a value one carrier let go of (`detach.ts`).
  */
 export async function pendCarriers(trx: Knex, values: ReadonlyArray<{ kind: IdentifierKind; matchKey: string }>): Promise<void> {
   for (const part of chunks(
