@@ -162,7 +162,8 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
               progress,
             );
           },
-          (stats) => (tiers === 'all' ? probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare, true, chance) : Promise.resolve()),
+          // V8's heap held near what is live while the tier scores (`heap-growth.ts`): its peak is the run's.
+          (stats) => (tiers === 'all' ? withHeapGrowth(() => probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare, true, chance)) : Promise.resolve()),
           // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
           Boolean(opts.restage),
           tiers === 'none'
@@ -203,14 +204,12 @@ async function beginStoreChance(store: IdMapStore, rules: IdentityRules, recount
  *   of every 10,000 (src/db.ts): staging inserts rows in the sources' scan order, scattered over
  *   the records' key order, so each commit rewrites pages a commit before it wrote too, and a
  *   checkpoint copies (and syncs) each page once however many commits rewrote it.
- * On either engine, V8's heap grows to at most 1.5× what a full collection left live while the
- * run lasts, instead of up to 4× (`heap-growth.ts`): most of what the run promotes dies soon after.
  */
 export const RESOLUTION_PAGE_CACHE_KIB = 131072;
 export const RESOLUTION_CHECKPOINT_PAGES = 131072;
 
 async function withBulkSettings<T>(db: Knex, job: () => Promise<T>): Promise<T> {
-  if (isMysql(db)) return withHeapGrowth(job);
+  if (isMysql(db)) return job();
   const pragma = async (name: string) => Number(((await db.raw(`PRAGMA ${name}`)) as Array<Record<string, number>>)[0]?.[name]);
   const cache = await pragma('cache_size');
   const checkpoint = await pragma('wal_autocheckpoint');
@@ -221,7 +220,7 @@ async function withBulkSettings<T>(db: Knex, job: () => Promise<T>): Promise<T> 
   const file = filename ? sqliteFileOf({ client: 'sqlite', filename }) : null;
   const release = file ? holdCheckpoints(file) : () => undefined;
   try {
-    return await withHeapGrowth(job);
+    return await job();
   } finally {
     release();
     await db.raw(`PRAGMA cache_size = ${Number.isFinite(cache) ? cache : -16000}`);

@@ -3,7 +3,6 @@ import v8 from 'node:v8';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { RESOLUTION_HEAP_GROWING_PERCENT, setsHeapGrowth, withHeapGrowth } from '../../src/idmap/heap-growth';
-import type { Connector, ScanPage } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
@@ -30,25 +29,27 @@ describe(`A full resolution holds V8's heap growth while it runs (${testEngine})
     await t.drop();
   });
 
-  it('at 1.5× what a collection left live from its scan to its last tier, and gives V8 its own growth back after', async () => {
+  it('at 1.5× what a collection left live while its probabilistic tier runs, and gives V8 its own growth back after', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '138-0013-8000' }, { name: '王芳', birthday: '1985-04-02' })]);
-    const seenWhileScanning: string[][] = [];
-    const watched: Connector = {
-      ...crm,
-      name: 'orders',
-      maxBatch: crm.maxBatch,
-      scan: async (): Promise<ScanPage> => {
-        seenWhileScanning.push(set());
-        return { records: [rec('orders', '501', { phone: '8613800138000' }, { name: '王芳' })], cursor: 'end', done: true };
-      },
-      scanRecords: async () => [],
-      health: async () => undefined,
-      close: async () => undefined,
+    const orders = new FakeSource('orders', [rec('orders', '501', { phone: '8613800138000' }, { name: '王芳' })]);
+    const heldWhile = { scanning: [] as string[][], readingBlocks: [] as string[][] };
+    const scan = crm.scan.bind(crm);
+    crm.scan = async (cursor, pageSize) => {
+      heldWhile.scanning.push(set());
+      return scan(cursor, pageSize);
     };
-    const stats = await resolve({ store, connectors: [crm, watched], rules });
+    // The tier's reads of its blocks (staging only writes them).
+    const onQuery = (q: { sql: string }) => {
+      if (/^select\b[\s\S]*\bfrom [`"]?idmap_match_blocks[`"]?(\s|$)/i.test(q.sql)) heldWhile.readingBlocks.push(set());
+    };
+    t.db.on('query', onQuery);
+    const stats = await resolve({ store, connectors: [crm, orders], rules });
+    t.db.off('query', onQuery);
 
     expect(RESOLUTION_HEAP_GROWING_PERCENT).toBe(50);
-    expect(seenWhileScanning).toEqual([['--heap-growing-percent=50']]);
+    expect(heldWhile.scanning).toEqual([[]]);
+    expect(heldWhile.readingBlocks.length).toBeGreaterThan(0);
+    for (const flagsThen of heldWhile.readingBlocks) expect(flagsThen).toEqual(['--heap-growing-percent=50']);
     expect(set()).toEqual(['--heap-growing-percent=50', '--heap-growing-percent=0']);
     expect(stats).toMatchObject({ recordsNew: 2, customersCreated: 1, recordsLinked: 1 });
   });
@@ -64,13 +65,15 @@ describe(`A full resolution holds V8's heap growth while it runs (${testEngine})
     expect(set()).toEqual(['--heap-growing-percent=50', '--heap-growing-percent=0']);
   });
 
-  it("is given back when the run fails, and a webhook's few records re-resolved leave V8's growth alone", async () => {
-    const down = new FakeSource('crm', [rec('crm', 'C1', { phone: '13800138000' })]);
-    down.failOnCall = 0;
-    await expect(resolve({ store, connectors: [down], rules })).rejects.toThrow('feed down');
+  it("is given back when the job fails, and a webhook's few records re-resolved leave V8's growth alone", async () => {
+    await expect(
+      withHeapGrowth(async () => {
+        throw new Error('tier failed');
+      }),
+    ).rejects.toThrow('tier failed');
     expect(set()).toEqual(['--heap-growing-percent=50', '--heap-growing-percent=0']);
     flags.mockClear();
-    await resolveRecords({ store, rules, records: [rec('crm', 'C2', { phone: '13900139000' })] });
+    await resolveRecords({ store, rules, records: [rec('crm', 'C2', { phone: '13900139000' }, { name: '李雷', birthday: '1990-01-02' })] });
     expect(set()).toEqual([]);
   });
 });
