@@ -122,6 +122,17 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   // u counted while the rules link (it needs no customer), on the core linking leaves idle.
   let chance: ChancePlan | undefined;
   const untied = emptyReleased();
+  /** The rules' link phase over every connector's pending records. */
+  const linkAll = (lease: Lease, stats: ResolveStats) =>
+    linkPending(
+      store,
+      lease,
+      opts.rules,
+      opts.connectors.map((c) => c.name),
+      opts.batchSize ?? DEFAULT_LINK_BATCH,
+      stats,
+      progress,
+    );
   try {
     return await oneAtATime(store, opts.lease, (lease) =>
       withBulkSettings(store.db, () =>
@@ -152,32 +163,13 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
             if (tiers === 'none') return;
             if (tiers === 'all') chance = await beginStoreChance(store, opts.rules, Boolean(opts.recompare));
             await detach(store, lease, opts.rules, untied, stats);
-            await linkPending(
-              store,
-              lease,
-              opts.rules,
-              opts.connectors.map((c) => c.name),
-              opts.batchSize ?? DEFAULT_LINK_BATCH,
-              stats,
-              progress,
-            );
+            await linkAll(lease, stats);
           },
           // V8's heap held near what is live while the tier scores (`heap-growth.ts`): its peak is the run's.
           (stats) => (tiers === 'all' ? withHeapGrowth(() => probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare, true, chance)) : Promise.resolve()),
           // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
           Boolean(opts.restage),
-          tiers === 'none'
-            ? undefined
-            : (stats) =>
-                linkPending(
-                  store,
-                  lease,
-                  opts.rules,
-                  opts.connectors.map((c) => c.name),
-                  opts.batchSize ?? DEFAULT_LINK_BATCH,
-                  stats,
-                  progress,
-                ),
+          tiers === 'none' ? undefined : (stats) => linkAll(lease, stats),
         ),
       ),
     );
