@@ -44,8 +44,7 @@ export function either(a: CustomerSet, b: CustomerSet): CustomerSet {
   // union's ids already (an unknown customer's own side adds nothing once the other says yes).
   const unknown = new Set([...[...a.unknown].filter((x) => !has(b, x)), ...[...b.unknown].filter((x) => !has(a, x))]);
   // Customers unknown on a side count as not in it, so the other side alone decides them.
-  const known = (s: CustomerSet): CustomerSet => (s.unknown.size === 0 ? s : s.neg ? allBut([...s.ids, ...s.unknown]) : only(minus(s.ids, s.unknown)));
-  const [x, y] = [known(a), known(b)];
+  const [x, y] = [decided(a), decided(b)];
   if (!x.neg && !y.neg) return only(new Set([...x.ids, ...y.ids]), unknown);
   if (!x.neg) return allBut(minus(y.ids, x.ids), unknown);
   if (!y.neg) return allBut(minus(x.ids, y.ids), unknown);
