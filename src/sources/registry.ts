@@ -72,15 +72,15 @@ export function sourceKinds(): ReadonlyMap<string, SourceKind> {
 }
 
 /**
- * Validates the config's `sources` list: names unique, kinds known, each entry's options
- * valid for its kind. Errors name the entry (`sources[crm].connection.filename`), collected.
- */
-/**
  * Validates a kind's options of instance `index`; src/config.ts passes one that reads a whole `${VAR}`
  * reference as the number or boolean the kind wants (the environment holds only strings).
  */
 export type ParseOptions = (schema: z.ZodType, value: unknown, index: number) => z.ZodSafeParseResult<unknown>;
 
+/**
+ * Validates the config's `sources` list: names unique, kinds known, each entry's options
+ * valid for its kind. Errors name the entry (`sources[crm].connection.filename`), collected.
+ */
 export function parseSources(
   raw: unknown,
   resolvePath: (p: string) => string,
