@@ -105,11 +105,12 @@ export const queryTooComplex = (message: string, detail?: Record<string, unknown
 /**
  * A BI list answered without some customers: a source failed for their records (one chunk of its
  * call, a row it could not read), so whether they match `filter` is unknown. Carried beside the
- * data (`Context.notices`), at the list's path, with the source's own code.
+ * data (`Context.notices`), at the list's path, with the source's own code. `filter` `orderBy`: a
+ * value order could not read their lifetime value whole, so they have no place in its ranking.
  */
 export const undecidedCustomers = (u: { filter: string; source: string; code: string; customers: number }, path: ReadonlyArray<string | number>) =>
   new GraphQLError(
-    `${u.customers} customer${u.customers === 1 ? '' : 's'} could not be decided for the filter key ${u.filter}: ${u.source} did not answer for their records (${u.code}); they are not in this list nor in its count`,
+    `${u.customers} customer${u.customers === 1 ? '' : 's'} could not be ${u.filter === 'orderBy' ? 'ranked by lifetime value (orderBy)' : `decided for the filter key ${u.filter}`}: ${u.source} did not answer for their records (${u.code}); they are not in this list nor in its count`,
     { path, extensions: { code: u.code, source: u.source, filter: u.filter, undecided: u.customers } },
   );
 

@@ -69,8 +69,9 @@ const ID_PAGE = 1000;
 /** Evaluates a filter for the caller (its row scope applied), and the values a value order sorts by. */
 export async function evaluate(deps: PlanDeps, filter: FilterNode, order: CustomerOrder): Promise<Evaluated> {
   const planner = createPlanner(deps);
-  const set = await planner.run(filter);
-  const values = order === 'ID_ASC' ? undefined : await planner.lifetimeValues(VALUE_CURRENCY);
+  const matched = await planner.run(filter);
+  // A value order leaves out (undecided) the customers whose value it could not read whole.
+  const { values, set } = order === 'ID_ASC' ? { values: undefined, set: matched } : await planner.lifetimeValues(VALUE_CURRENCY, matched);
   return { set, plan: planner.plan(), values, undecided: planner.undecided() };
 }
 

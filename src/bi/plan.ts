@@ -40,7 +40,7 @@ import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
 import type { SourceName } from '../vocabulary';
 import { FILTER_FIELDS, type FilterNode, type Leaf, type LeafOwner } from './filter';
-import { both, complement, decided, either, everyone, has, inRange, only, allBut, type CustomerSet } from './sets';
+import { both, complement, decided, either, everyone, has, inRange, only, allBut, stillUnknown, type CustomerSet } from './sets';
 
 /** Customers verified per round (one fresh loader set, one call per source and batch limit). */
 export const VERIFY_BATCH = 500;
@@ -127,6 +127,8 @@ export function createPlanner(deps: PlanDeps) {
   const undecidedBy = new Map<string, { filter: string; source: string; code: string; error: SourceError; customers: Set<string> }>();
   /** The customers the plan left undecided in the end (that the caller may see): set by `run`. */
   let undecidedIds = new Set<string>();
+  /** The customers a value order left out, its value not whole (that the caller may see): set by `lifetimeValues`. */
+  let unranked = new Set<string>();
 
   /**
    * Leaves a customer undecided for `filter` when `error` is a source's (its records' chunk failed,
@@ -546,7 +548,9 @@ export function createPlanner(deps: PlanDeps) {
         const since = leaf.since && window ? (leaf.since > window ? leaf.since : window) : (leaf.since ?? window);
         const before = leaf.before && leaf.before < placedBy ? leaf.before : placedBy;
         const { facts, unknown } = await commerceFacts(leaf.key, { since, before, channels: leaf.channels, categories: leaf.categories }, candidates);
-        return inRange(new Map([...facts].map(([c, f]) => [c, f.orders])), leaf.range.min, leaf.range.max, [], unknown);
+        const counts = new Map([...facts].map(([c, f]) => [c, f.orders]));
+        // A source that did not answer can only add orders: a count already at `min` of an open range is decided.
+        return inRange(counts, leaf.range.min, leaf.range.max, [], stillUnknown(unknown, counts, leaf.range.min, leaf.range.max));
       }
       case 'lifetimeValue': {
         const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
@@ -557,20 +561,27 @@ export function createPlanner(deps: PlanDeps) {
           if (v === null) elsewhere.push(c);
           else values.set(c, v);
         }
+        // Undecided even when the answered sources' spend already reaches `min`: a source that did not
+        // answer may hold orders in another currency, and then the customer has no value to compare.
         return inRange(values, leaf.minCents, leaf.maxCents, elsewhere, unknown);
       }
       case 'lastOrderAt': {
         const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+        const yes = [...facts]
+          .filter(([, f]) => f.orders > 0 && f.lastOrderAt && (!leaf.after || f.lastOrderAt >= leaf.after) && (!leaf.before || f.lastOrderAt < leaf.before))
+          .map(([c]) => c);
+        // A source that did not answer can only make the last order later: with no `before`, one already after `after` is decided.
+        const settledYes = new Set(leaf.before ? [] : yes);
         return only(
-          [...facts]
-            .filter(([, f]) => f.orders > 0 && f.lastOrderAt && (!leaf.after || f.lastOrderAt >= leaf.after) && (!leaf.before || f.lastOrderAt < leaf.before))
-            .map(([c]) => c),
-          unknown,
+          yes,
+          [...unknown].filter((c) => !settledYes.has(c)),
         );
       }
       case 'openTickets': {
         const { values: per, unknown } = await tickets(leaf.key, candidates);
-        return inRange(new Map([...per].map(([c, ts]) => [c, ts.filter((t) => !DONE_TICKET.has(t.status)).length])), leaf.range.min, leaf.range.max, [], unknown);
+        const open = new Map([...per].map(([c, ts]) => [c, ts.filter((t) => !DONE_TICKET.has(t.status)).length]));
+        // As with orders: the tickets of a source that did not answer can only add to the count.
+        return inRange(open, leaf.range.min, leaf.range.max, [], stillUnknown(unknown, open, leaf.range.min, leaf.range.max));
       }
       case 'lastSatisfaction': {
         const { values: per, unknown } = await tickets(leaf.key, candidates);
@@ -825,17 +836,26 @@ export function createPlanner(deps: PlanDeps) {
     undecided(): Undecided[] {
       const out: Undecided[] = [];
       for (const u of undecidedBy.values()) {
-        const customers = [...u.customers].filter((c) => undecidedIds.has(c)).length;
+        const left = u.filter === 'orderBy' ? unranked : undecidedIds;
+        const customers = [...u.customers].filter((c) => left.has(c)).length;
         if (customers) out.push({ filter: u.filter, source: u.source, code: u.code, customers });
       }
       return out;
     },
-    /** Lifetime value in cents of `currency` per customer with orders (orderBy lifetime value), null where some orders are in another currency. */
-    async lifetimeValues(currency: string): Promise<Map<string, number | null>> {
+    /**
+     * For a value order (orderBy lifetime value): the lifetime value in cents of `currency` per
+     * customer with orders, null where some orders are in another currency; and `set` (what `run`
+     * answered) without the customers whose value a source could not give whole (a failed chunk, a
+     * row it could not read). Those have no place in the ranking: they are undecided, as in a
+     * filter, neither listed nor counted, and `undecided()` names them under the key `orderBy`.
+     */
+    async lifetimeValues(currency: string, set: CustomerSet): Promise<{ values: Map<string, number | null>; set: CustomerSet }> {
       const { facts, unknown } = await commerceFacts('orderBy', {}, null);
-      // A customer without its whole value has no place in the order: the ranking fails, as before such a failure was per key.
-      if (unknown.size) throw [...undecidedBy.values()].find((u) => u.filter === 'orderBy')!.error;
-      return new Map([...facts].map(([c, f]) => [c, valueIn(f, currency)]));
+      // Only the set's members are the caller's to count (under a row scope, `set` holds only its own).
+      const left = [...unknown].filter((c) => has(set, c));
+      unranked = new Set(left);
+      const values = new Map([...facts].map(([c, f]) => [c, valueIn(f, currency)] as [string, number | null]));
+      return { values, set: left.length ? decided({ ...set, unknown: new Set([...set.unknown, ...left]) }) : set };
     },
     plan(): Plan {
       const calls = steps.flatMap((s) => s.sources);

@@ -76,3 +76,15 @@ export function inRange(
   const pick = (want: boolean) => [...values].filter(([, n]) => ok(n) === want).map(([id]) => id);
   return ok(0) ? allBut([...pick(false), ...never], unknown) : only(pick(true), unknown);
 }
+
+/**
+ * The customers of `unknown` that stay undecided for a range over a value that unread records can
+ * only raise (a count of orders, of open tickets: every source adds its own, none takes away).
+ * `known` holds what the sources that answered give. With no `max`, a customer whose known value
+ * already reaches `min` is in the range whatever the unread records hold: it is decided. With a
+ * `max`, or short of `min`, the rest could change the answer: it stays undecided.
+ */
+export function stillUnknown(unknown: Iterable<string>, known: ReadonlyMap<string, number>, min: number | null, max: number | null): string[] {
+  if (max !== null) return [...unknown];
+  return [...unknown].filter((c) => (known.get(c) ?? 0) < (min ?? 0));
+}
