@@ -194,7 +194,14 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     roleOf: (name) => {
       const r = access.policy.roles.get(name);
       const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;
-      return r && { maxPage: r.limits.maxIds, maxCost: r.limits.maxCost, ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}) };
+      return (
+        r && {
+          maxPage: r.limits.maxIds,
+          maxCost: r.limits.maxCost,
+          segments: r.segments,
+          ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}),
+        }
+      );
     },
   };
   const requestDeps: ContextDeps = {

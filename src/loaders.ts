@@ -46,6 +46,8 @@ export interface BiRole {
   maxCost: number;
   /** The role's row scope as a check per customer, given the request context; absent: every customer. */
   scope?(ctx: unknown, customerIds: readonly string[]): Promise<boolean[]>;
+  /** Whose saved segments the role may change and delete: its principal's own, or any (the policy's `segments`). */
+  segments: 'own' | 'any';
 }
 
 export interface LoaderDeps {

@@ -245,6 +245,11 @@ const roleEntry = z
     limits: RoleLimitsConfig.optional(),
     /** Accept only operations from the safelist. */
     persistedOnly: z.boolean().optional(),
+    /**
+     * Whose saved segments the role may change and delete, where it is granted those mutations:
+     * `own` (those its principal created; the default: deny by default) or `any`.
+     */
+    segments: z.enum(['own', 'any']).optional(),
   })
   .strict();
 export type RoleEntry = z.infer<typeof roleEntry>;

@@ -57,6 +57,8 @@ export interface RolePolicy {
   rowScope: RowScope | null;
   limits: Limits;
   persistedOnly: boolean;
+  /** Whose saved segments the role may change and delete (with the mutations granted): its principal's own, or any. */
+  segments: 'own' | 'any';
 }
 
 export interface Policy {
@@ -342,6 +344,7 @@ function resolveEntry(
     rowScope: entry.rowScope !== undefined ? entry.rowScope : (parent?.rowScope ?? null),
     limits: { ...defaultLimits, ...(parent?.limits ?? {}), ...(entry.limits ?? {}) },
     persistedOnly: entry.persistedOnly ?? parent?.persistedOnly ?? false,
+    segments: entry.segments ?? parent?.segments ?? 'own',
   };
 }
 

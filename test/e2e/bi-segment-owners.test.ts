@@ -1,0 +1,107 @@
+/**
+ * Who may change and delete a saved segment. Every role granted the segment mutations creates
+ * segments, each recording the principal that made it; changing or deleting one is denied by
+ * default to anyone else (another user of the same role included), unless the role's policy says
+ * `"segments": "any"` (admin). And a filter may use only keys whose field the writer's role may
+ * select, however deep it sits.
+ */
+import { hashApiKey } from '../../src/access';
+import { apiKeyFor, startTestWorld, type TestRole, type TestWorld } from '../helpers/world';
+
+/** A second marketing user: same role, another principal. */
+const OTHER_MARKETING_KEY = 'test-marketing-colleague-key';
+
+let world: TestWorld;
+
+beforeAll(async () => {
+  world = await startTestWorld({
+    people: 60,
+    seed: 3,
+    demoSystems: false,
+    configPatch: (raw) => raw.auth.apiKeys.push({ name: 'test-marketing-colleague', role: 'marketing', sha256: hashApiKey(OTHER_MARKETING_KEY) }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await world?.close();
+});
+
+const as = (role: TestRole) => ({ 'x-api-key': apiKeyFor(role) });
+const colleague = { 'x-api-key': OTHER_MARKETING_KEY };
+
+const CREATE = `mutation C($input: SegmentInput!) { createSegment(input: $input) { name createdBy } }`;
+const UPDATE = `mutation U($name: String!, $patch: SegmentPatch!) { updateSegment(name: $name, patch: $patch) { name description filter } }`;
+const DELETE = `mutation D($name: String!) { deleteSegment(name: $name) }`;
+
+const stored = (name: string) => world.gw.oneidDb('c360_segments').where('name', name).first();
+
+describe('BI segments: who may change and delete them', () => {
+  it('records who created a segment', async () => {
+    const { body } = await world.query(CREATE, { input: { name: 'followers', filter: { subscribed: true } } }, as('marketing'));
+    expect(body.errors).toBeUndefined();
+    expect(body.data.createSegment).toEqual({ name: 'followers', createdBy: 'test-marketing' });
+  });
+
+  it.each([
+    ['another user of the same role', colleague],
+    ['a user of another role granted the mutations (analyst)', as('analyst')],
+  ])('refuses %s: FORBIDDEN, the segment untouched', async (_, headers) => {
+    const before = await stored('followers');
+    const update = await world.query(UPDATE, { name: 'followers', patch: { description: 'mine now', filter: { subscribed: false } } }, headers);
+    expect(update.body.data).toBeNull();
+    expect(update.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    const remove = await world.query(DELETE, { name: 'followers' }, headers);
+    expect(remove.body.data).toBeNull();
+    expect(remove.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(await stored('followers')).toEqual(before);
+  });
+
+  it('lets its creator change and delete it', async () => {
+    await world.query(CREATE, { input: { name: 'owned', filter: { subscribed: true } } }, as('marketing'));
+    const update = await world.query(UPDATE, { name: 'owned', patch: { description: 'still mine' } }, as('marketing'));
+    expect(update.body.errors).toBeUndefined();
+    expect(update.body.data.updateSegment).toMatchObject({ description: 'still mine' });
+    const remove = await world.query(DELETE, { name: 'owned' }, as('marketing'));
+    expect(remove.body).toEqual({ data: { deleteSegment: true } });
+  });
+
+  it('lets a role whose policy says "segments": "any" (admin) change and delete anyone’s', async () => {
+    const update = await world.query(UPDATE, { name: 'followers', patch: { description: 'reviewed' } }, as('admin'));
+    expect(update.body.errors).toBeUndefined();
+    expect(update.body.data.updateSegment).toMatchObject({ description: 'reviewed' });
+    expect(await stored('followers')).toMatchObject({ created_by: 'test-marketing', updated_by: 'test-admin' });
+    const remove = await world.query(DELETE, { name: 'followers' }, as('admin'));
+    expect(remove.body.data.deleteSegment).toBe(true);
+    expect(await stored('followers')).toBeUndefined();
+  });
+
+  it('answers an unknown segment as before: NOT_FOUND to update, false to delete', async () => {
+    const update = await world.query(UPDATE, { name: 'nobody_made_this', patch: { description: 'x' } }, as('marketing'));
+    expect(update.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    const remove = await world.query(DELETE, { name: 'nobody_made_this' }, as('marketing'));
+    expect(remove.body.data.deleteSegment).toBe(false);
+  });
+});
+
+describe('BI segments: a filter uses only fields the writer’s role may select', () => {
+  // Marketing may select province but not city, nor tickets.
+  it.each([
+    [{ city: '上海' }, 'input.filter.city', 'city'],
+    [{ not: { city: '上海' } }, 'input.filter.city', 'city'],
+    [{ or: [{ province: '上海' }, { openTickets: { min: 1 } }] }, 'input.filter.openTickets', 'tickets'],
+  ])('refuses to save %j as selecting the field would be refused', async (filter, field, reads) => {
+    const { status, body } = await world.query(CREATE, { input: { name: 'peek', filter } }, as('marketing'));
+    expect(status).toBe(400);
+    expect(body.errors[0].message).toBe(`Cannot query field "${reads}" on type "Customer".`);
+    expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', field });
+    expect(await stored('peek')).toBeUndefined();
+  });
+
+  it('refuses such a filter in an update of the writer’s own segment, the segment untouched', async () => {
+    await world.query(CREATE, { input: { name: 'by_province', filter: { province: '上海' } } }, as('marketing'));
+    const before = await stored('by_province');
+    const { body } = await world.query(UPDATE, { name: 'by_province', patch: { filter: { and: [{ province: '上海' }, { city: '上海' }] } } }, as('marketing'));
+    expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', field: 'patch.filter.city' });
+    expect(await stored('by_province')).toEqual(before);
+  });
+});
