@@ -7,7 +7,8 @@
  * another currency have no such value (money is never converted) and come last in either
  * direction, by id.
  *
- * Cursors are opaque to clients: base64url JSON `{ o, id, v? }` naming the order they belong to.
+ * Cursors are opaque to clients: base64url JSON `{ o, id, v?, p? }` naming the order they belong to,
+ * and the plan the walk pages through (list.ts), where there is one.
  */
 import { badUserInput } from '../errors';
 import type { BiStore } from '../idmap/bi-store';
@@ -22,6 +23,8 @@ interface Cursor {
   id: string;
   /** Lifetime value in cents, for the value orders; null: not in VALUE_CURRENCY. */
   v?: number | null;
+  /** The id of the plan the page was read from (list.ts): the walk's next page reads the same one while it is kept. */
+  p?: string;
 }
 
 /** The currency the value orders compare in. */
@@ -37,7 +40,7 @@ export function decodeCursor(raw: string | null | undefined, order: CustomerOrde
   } catch {
     throw badUserInput('after is not a cursor this API gave out', { argument: 'after' });
   }
-  if (!c || typeof c.id !== 'string' || c.o !== order || (order !== 'ID_ASC' && typeof c.v !== 'number' && c.v !== null)) {
+  if (!c || typeof c.id !== 'string' || c.o !== order || (order !== 'ID_ASC' && typeof c.v !== 'number' && c.v !== null) || (c.p !== undefined && typeof c.p !== 'string')) {
     throw badUserInput(`after is not a cursor of a list ordered by ${order}`, { argument: 'after' });
   }
   return c;
@@ -79,8 +82,13 @@ export async function evaluate(deps: PlanDeps, filter: FilterNode, order: Custom
  * One page after `after`. Unfiltered and unscoped id walks read OneID keyset pages only;
  * everything else walks the evaluated set.
  */
-export async function customerPage(store: BiStore, evaluated: Evaluated | null, opts: { first: number; after: string | null; order: CustomerOrder }): Promise<CustomerPage> {
+export async function customerPage(
+  store: BiStore,
+  evaluated: Evaluated | null,
+  opts: { first: number; after: string | null; order: CustomerOrder; planId?: string },
+): Promise<CustomerPage> {
   const cursor = decodeCursor(opts.after, opts.order);
+  const p = opts.planId === undefined ? {} : { p: opts.planId };
   const plan = () => evaluated?.plan ?? { steps: [], estimatedCalls: 0, actualCalls: 0 };
 
   if (opts.order === 'ID_ASC') {
@@ -103,7 +111,7 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
     const page = ids.slice(0, opts.first);
     return {
       ids: page,
-      cursors: page.map((id) => encodeCursor({ o: 'ID_ASC', id })),
+      cursors: page.map((id) => encodeCursor({ o: 'ID_ASC', id, ...p })),
       hasNextPage: ids.length > opts.first,
       totalCount: async () => countOf(store, set),
       plan,
@@ -139,7 +147,7 @@ export async function customerPage(store: BiStore, evaluated: Evaluated | null, 
   const page = ranked.slice(0, opts.first);
   return {
     ids: page.map((r) => r.id),
-    cursors: page.map((r) => encodeCursor({ o: opts.order, id: r.id, v: r.v })),
+    cursors: page.map((r) => encodeCursor({ o: opts.order, id: r.id, v: r.v, ...p })),
     hasNextPage: ranked.length > opts.first,
     totalCount: async () => (await store.activeAmong(rows.map((r) => r.id))).size,
     plan,

@@ -3,6 +3,7 @@
  * first (page size, filter grammar, the role's right to the fields it filters on, the cost
  * estimate), then the plan, then one page. Nothing reaches a source before every guard passed.
  */
+import { randomBytes } from 'node:crypto';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { withLoaders, type Context } from '../context';
 import { badUserInput, queryTooComplex, undecidedCustomers } from '../errors';
@@ -99,12 +100,24 @@ export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, fi
  * WALK_REUSE_MS: a 10,000-customer walk in pages of 500 plans once, not twenty times. Pages
  * still drop customers merged away since (connection.ts); a customer that only came to match
  * meanwhile shows up in walks started after that. A first page always evaluates afresh, and
- * a reused plan says so (`plan.reused`). Per gateway, per (filter, order, role, teams), at most
- * WALKS_KEPT of them, oldest dropped first.
+ * a reused plan says so (`plan.reused`).
+ *
+ * Each walk has an id, and the cursors of its pages carry it: a page reuses the plan of its own
+ * walk, never one another walk of the same filter made since (which could have decided other
+ * customers: a source flaky between the two), and only when that plan was made for the same
+ * filter, order, role and teams (a cursor is the client's to alter). A process that does not
+ * hold the walk's plan (another replica made it) plans afresh and keeps it under the walk's id. A plan that left customers
+ * undecided is reused too, so a walk is one answer: every page lists from the same decided set,
+ * with the same `totalCount` and the same note of the customers it left out (planning each page
+ * afresh listed, on later pages, some of them and never those before the cursor, while
+ * `totalCount` counted them all). Per gateway, at most WALKS_KEPT plans, oldest dropped first;
+ * a page whose plan is gone (expired, another replica) plans afresh.
  */
 export const WALK_REUSE_MS = 60_000;
 const WALKS_KEPT = 32;
-const walks = new WeakMap<BiDeps, Map<string, { at: number; evaluated: Promise<Evaluated | null> }>>();
+const walks = new WeakMap<BiDeps, Map<string, { key: string; at: number; evaluated: Promise<Evaluated | null> }>>();
+/** The id of each evaluation's plan (also of an export's, whose pages share it through `Context.listEvaluations`). */
+const planIds = new WeakMap<Promise<Evaluated | null>, string>();
 
 function walkCache(bi: BiDeps) {
   let m = walks.get(bi);
@@ -124,33 +137,35 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
   // An export's pages share one evaluation per (filter, order, viewer): it pages through one plan instead of re-planning per page.
   const cache = ctx.listEvaluations as Map<string, Promise<Evaluated | null>> | undefined;
   const kept = walkCache(bi);
-  const earlier = kept.get(key);
+  // A cursor that cannot continue this order is refused before anything is planned or called.
+  const cursor = decodeCursor(args.after, order);
+  const earlier = cursor?.p === undefined ? undefined : kept.get(cursor.p);
   let evaluated = cache?.get(key);
   let reused = false;
-  if (!evaluated && args.after && earlier && Date.now() - earlier.at < WALK_REUSE_MS) {
+  if (!evaluated && earlier && earlier.key === key && Date.now() - earlier.at < WALK_REUSE_MS) {
     evaluated = earlier.evaluated;
     reused = true;
   }
   if (!evaluated) {
-    // A cursor that cannot continue this order is refused before anything is planned or called.
-    decodeCursor(args.after, order);
     if (!plain) await checkCost(ctx, node, role, first, order);
     evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
     cache?.set(key, evaluated);
     if (!plain) {
-      // Only a plan that answered whole is reused: a failed one (a source down, the client gone) is
-      // forgotten, or a later page would read its null as "no filter, no row scope"; so is one that
-      // left customers undecided (a source failed for them), so that a later page decides them once
-      // the source answers again, instead of leaving them out for the rest of the walk.
-      const entry = { at: Date.now(), evaluated };
-      kept.delete(key);
-      kept.set(key, entry);
-      const forget = () => kept.get(key) === entry && kept.delete(key);
-      evaluated.then((e) => e?.undecided.length && forget(), forget);
-      for (const k of kept.keys()) if (kept.size > WALKS_KEPT) kept.delete(k);
+      // A failed plan (a source down, the client gone) is forgotten, or a later page would read its
+      // null as "no filter, no row scope". One that left customers undecided is kept (see above).
+      // A page of a walk whose plan this process does not hold (another replica made it, or it
+      // expired) keeps the walk's id: the walk's next page here reuses this plan.
+      const id = cursor?.p !== undefined && (!earlier || earlier.key === key) ? cursor.p : randomBytes(12).toString('base64url');
+      const entry = { key, at: Date.now(), evaluated };
+      planIds.set(evaluated, id);
+      kept.delete(id);
+      kept.set(id, entry);
+      evaluated.catch(() => kept.get(id) === entry && kept.delete(id));
+      const now = Date.now();
+      for (const [k, e] of kept) if (kept.size > WALKS_KEPT || now - e.at >= WALK_REUSE_MS) kept.delete(k);
     }
   }
-  const page = await customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order });
+  const page = await customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order, planId: planIds.get(evaluated) });
   return reused ? { ...page, plan: () => ({ ...page.plan(), reused: true }) } : page;
 }
 

@@ -137,19 +137,67 @@ describe('BI lists: one failed chunk of a verified condition', () => {
     expect(ids(r2.body)).not.toContain(victim);
   });
 
-  it('does not reuse a plan that left customers undecided: the walk’s next page plans afresh and decides them', async () => {
-    const PAGE = `query ($filter: CustomerFilter, $after: String) {
-      customersConnection(first: 2, filter: $filter, after: $after) { totalCount edges { cursor } plan { reused } }
+  describe('a walk over pages', () => {
+    const PAGE = `query ($filter: CustomerFilter, $after: String, $first: Int) {
+      customersConnection(first: $first, filter: $filter, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } plan { reused } }
     }`;
     const filter = { openTickets: { min: 1 } };
-    const { result } = await poisonedRun(victimRequester, () => world.query(PAGE, { filter }));
-    expect(result.body.errors).toHaveLength(1);
-    const after = result.body.data.customersConnection.edges[1].cursor;
-    // The helpdesk answers again: the next page is planned now, over every customer, the victim decided.
-    const { body } = await world.query(PAGE, { filter, after });
-    expect(body.errors).toBeUndefined();
-    expect(body.data.customersConnection.plan.reused).toBe(false);
-    expect(body.data.customersConnection.totalCount).toBe(healthy.length);
+    type Page = { ids: string[]; total: number; reused: boolean; notes: unknown[]; end: string | null; more: boolean };
+    const page = async (after: string | null, first: number, f: unknown = filter): Promise<Page> => {
+      const { body } = await world.query(PAGE, { filter: f, after, first });
+      const c = body.data.customersConnection;
+      return {
+        ids: c.edges.map((e: { node: { id: string } }) => e.node.id),
+        total: c.totalCount,
+        reused: c.plan.reused,
+        notes: (body.errors ?? []).map((e: { extensions: unknown }) => e.extensions),
+        end: c.pageInfo.endCursor,
+        more: c.pageInfo.hasNextPage,
+      };
+    };
+    /** A walk from `after` (null: from its start) to its end, the source answering. */
+    const rest = async (after: string | null, first: number): Promise<Page[]> => {
+      const pages: Page[] = [];
+      for (let p: Page | null = await page(after, first); p; p = p.more ? await page(p.end, first) : null) pages.push(p);
+      return pages;
+    };
+
+    it('pages through the plan its first page made, undecided customers included: one list, one count, the same note on every page', async () => {
+      // The victim is on the first page's stretch: a plan made afresh by a later page decided it
+      // behind the cursor, so the walk never listed it while every later totalCount counted it.
+      const first = healthy.indexOf(victim) + 1;
+      const { result: start, undecided } = await poisonedRun(victimRequester, () => page(null, first));
+      expect(start.notes).toEqual([expect.objectContaining({ filter: 'openTickets', undecided: undecided.size })]);
+      const pages = [start, ...(await rest(start.end, 2))];
+      expect(pages.length).toBeGreaterThan(2);
+      const listed = pages.flatMap((p) => p.ids);
+      expect(listed).toEqual(healthy.filter((c) => !undecided.has(c)));
+      for (const p of pages) {
+        expect(p.total).toBe(listed.length);
+        expect(p.notes).toEqual(start.notes);
+      }
+      expect(pages.slice(1).every((p) => p.reused)).toBe(true);
+      // A walk started again plans afresh and decides them.
+      const again = await rest(null, 1000);
+      expect(again[0]).toMatchObject({ ids: healthy, total: healthy.length, reused: false, notes: [] });
+    });
+
+    it('a page continues its own walk’s plan, not the plan another walk of the same filter made since', async () => {
+      const { result: mine, undecided } = await poisonedRun(victimRequester, () => page(null, 2));
+      const theirs = await page(null, 2);
+      expect([theirs.total, theirs.notes]).toEqual([healthy.length, []]);
+      const next = await page(mine.end, 2);
+      expect(next).toMatchObject({ reused: true, total: healthy.filter((c) => !undecided.has(c)).length, notes: mine.notes });
+    });
+
+    it('a cursor does not carry a plan into a walk of another filter', async () => {
+      const other = { openTickets: { min: 2 } };
+      const { body } = await world.query(LIST, { filter: other });
+      const mine = await page(null, 1);
+      const next = await page(mine.end, 1000, other);
+      expect(next.reused).toBe(false);
+      expect(next.ids).toEqual(ids(body).filter((c) => c > mine.ids[0]));
+    });
   });
 
   it('exports the customers it could decide, and says once which it left out (NDJSON after the first page, CSV at the end)', async () => {
