@@ -84,25 +84,34 @@ async function poisonedRun<T>(buyer: string, fn: () => Promise<T>): Promise<{ re
   }
 }
 
-/** Per customer with a marketplace buyer: that buyer's id, and how many counted (not cancelled) orders each commerce source holds. */
-async function commerceOf(): Promise<Map<string, { buyer: string; shop: number; marketplace: number }>> {
+/** A customer's marketplace buyer id, how many counted (not cancelled) orders each commerce source holds, and when the shop's last was placed. */
+type Commerce = { buyer: string; shop: number; marketplace: number; shopLast: string | null };
+
+/** Per customer with a marketplace buyer, its Commerce. */
+async function commerceOf(): Promise<Map<string, Commerce>> {
   const rows: Array<{ customer_id: string; record_id: string }> = await world.gw
     .oneidDb('idmap_source_records')
     .where('source', 'marketplace')
     .whereNotNull('customer_id')
     .select('customer_id', 'record_id');
-  const out = new Map<string, { buyer: string; shop: number; marketplace: number }>();
-  const Q = `query ($ids: [ID!]!) { customers(ids: $ids) { id orders(first: 100) { source status } } }`;
+  const out = new Map<string, Commerce>();
+  const Q = `query ($ids: [ID!]!) { customers(ids: $ids) { id orders(first: 100) { source status placedAt } } }`;
   for (let i = 0; i < rows.length; i += 50) {
     const chunk = rows.slice(i, i + 50);
     const { body } = await world.query(Q, { ids: chunk.map((r) => r.customer_id) });
     expect(body.errors).toBeUndefined();
-    body.data.customers.forEach((c: { id: string; orders: Array<{ source: string; status: string }> }, j: number) => {
+    body.data.customers.forEach((c: { id: string; orders: Array<{ source: string; status: string; placedAt: string }> }, j: number) => {
       const counted = c.orders.filter((o) => o.status !== 'cancelled');
+      const shop = counted.filter((o) => o.source === 'ORDERS');
       out.set(c.id, {
         buyer: chunk[j].record_id,
-        shop: counted.filter((o) => o.source === 'ORDERS').length,
+        shop: shop.length,
         marketplace: counted.filter((o) => o.source === 'MARKETPLACE').length,
+        shopLast:
+          shop
+            .map((o) => o.placedAt)
+            .sort()
+            .pop() ?? null,
       });
     });
   }
@@ -110,7 +119,7 @@ async function commerceOf(): Promise<Map<string, { buyer: string; shop: number; 
 }
 
 describe('BI lists: a verified commerce source failing one chunk', () => {
-  let facts: Map<string, { buyer: string; shop: number; marketplace: number }>;
+  let facts: Map<string, Commerce>;
 
   beforeAll(async () => {
     facts = await commerceOf();
@@ -184,5 +193,17 @@ describe('BI lists: a verified commerce source failing one chunk', () => {
     const { result } = await poisonedRun(mine.buyer, () => world.query(LIST, { first: 1000, filter }));
     expect(ids(result.body)).not.toContain(victim);
     expect(result.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ filter: 'lifetimeValue', source: 'marketplace' }) })]);
+  });
+
+  it('decides a last order after an instant the shop’s orders already reach, when no `before` bounds it', async () => {
+    const [victim, mine] = [...facts].find(([, f]) => f.shop > 0 && f.marketplace > 0)!;
+    const after = mine.shopLast!;
+    const run = (lastOrderAt: Record<string, string>) => poisonedRun(mine.buyer, () => world.query(LIST, { first: 1000, filter: { lastOrderAt } }));
+    const reached = await run({ after });
+    expect(ids(reached.result.body)).toContain(victim);
+    // With a `before`, a later marketplace order could fall past it: undecided, named.
+    const bounded = await run({ after, before: '2999-01-01T00:00:00Z' });
+    expect(ids(bounded.result.body)).not.toContain(victim);
+    expect(bounded.result.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ filter: 'lastOrderAt', source: 'marketplace' }) })]);
   });
 });

@@ -2,7 +2,7 @@
  * BI customer sets with undecided customers: three-valued logic (Kleene). A customer a source
  * failed for is in no set; another condition still settles it where it can.
  */
-import { allBut, both, complement, decided, either, has, inRange, only, type CustomerSet } from '../../src/bi/sets';
+import { allBut, both, complement, decided, either, has, inRange, only, stillUnknown, type CustomerSet } from '../../src/bi/sets';
 
 /** Every customer of the examples: each one's answer in `s` as true, false or unknown. */
 const CUSTOMERS = ['a', 'b', 'c', 'd'];
@@ -52,5 +52,20 @@ describe('BI sets: undecided customers', () => {
     expect(d.unknown.size).toBe(0);
     expect(truth(d)).toBe('TFFF');
     expect(truth(decided(complement(x)))).toBe('FTFT');
+  });
+
+  describe('a count the unread records can only raise (`stillUnknown`)', () => {
+    // What the answering sources counted: c 3 (a source failed for it too), d nothing read.
+    const known = new Map([['c', 3]]);
+    it('decides a customer whose known count already reaches the minimum of an open range', () => {
+      expect(stillUnknown(['c', 'd'], known, 3, null)).toEqual(['d']);
+      expect(truth(inRange(known, 3, null, [], stillUnknown(['c', 'd'], known, 3, null)))).toBe('FFT?');
+      // No bound at all: every count is in it.
+      expect(stillUnknown(['c', 'd'], known, null, null)).toEqual([]);
+    });
+    it('keeps it undecided short of the minimum, or with a maximum the rest could pass', () => {
+      expect(stillUnknown(['c', 'd'], known, 4, null)).toEqual(['c', 'd']);
+      expect(stillUnknown(['c', 'd'], known, 1, 5)).toEqual(['c', 'd']);
+    });
   });
 });
