@@ -4,7 +4,7 @@ import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import type { CustomerOrder, CustomerPage } from '../src/bi/connection';
 import { biOf, checkedFilter, countCustomers, listCustomers, noteUndecided, type ListArgs as PlanArgs } from '../src/bi/list';
-import { checkSegmentOwner } from '../src/bi/segments';
+import { segmentOwner } from '../src/bi/segments';
 import type { SegmentRow } from '../src/idmap/bi-store';
 
 /** A JSON literal as a plain value (a filter written inline in the query). */
@@ -93,12 +93,11 @@ export const biResolvers = {
     },
     updateSegment: async (_: unknown, { name, patch }: { name: string; patch: { description?: string | null; filter?: unknown } }, ctx: Context, info: GraphQLResolveInfo) => {
       if (patch.filter !== undefined) checkedFilter(patch.filter, info.schema, 'patch.filter');
-      await checkSegmentOwner(ctx, name);
-      return biOf(ctx).store.updateSegment({ name, description: patch.description, filter: patch.filter ?? undefined, actor: ctx.viewer.principal });
+      const createdBy = segmentOwner(ctx);
+      return biOf(ctx).store.updateSegment({ name, description: patch.description, filter: patch.filter ?? undefined, actor: ctx.viewer.principal, createdBy });
     },
     deleteSegment: async (_: unknown, { name }: { name: string }, ctx: Context) => {
-      await checkSegmentOwner(ctx, name);
-      return biOf(ctx).store.deleteSegment(name);
+      return biOf(ctx).store.deleteSegment(name, segmentOwner(ctx));
     },
   },
 };

@@ -7,18 +7,13 @@
  * are evaluated for the reader's role (list.ts).
  */
 import type { Context } from '../context';
-import { forbidden } from '../errors';
-import { biOf, roleOf } from './list';
+import { roleOf } from './list';
 
 /**
- * Refuses (FORBIDDEN) a change to segment `name` by a principal that did not create it, unless the
- * caller's role may change any segment. A segment that does not exist passes: the store answers
- * it (NOT_FOUND, or `false` for a delete) as before.
+ * The principal whose segments the caller may change and delete, for the store to check in the
+ * write's own WHERE (FORBIDDEN when another created the segment); undefined when the caller's role
+ * may change any segment.
  */
-export async function checkSegmentOwner(ctx: Context, name: string): Promise<void> {
-  if (roleOf(ctx).segments === 'any') return;
-  const segment = await biOf(ctx).store.segment(name);
-  if (segment && segment.createdBy !== ctx.viewer.principal) {
-    throw forbidden(`Segment ${name} was created by someone else: your role may change and delete only the segments you created`);
-  }
+export function segmentOwner(ctx: Context): string | undefined {
+  return roleOf(ctx).segments === 'any' ? undefined : ctx.viewer.principal;
 }

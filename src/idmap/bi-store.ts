@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { isMysql, retryWhileLocked, withoutLockWait } from '../db';
-import { conflict, notFound } from '../errors';
+import { conflict, forbidden, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { T, chunks, fromDbTimeOrNull, toDbTime, fromDbTime } from './tables';
 
@@ -53,6 +53,9 @@ const toSegment = (r: DbSegmentRow): SegmentRow => ({
 
 export type BiStore = ReturnType<typeof createBiStore>;
 
+/** Narrows a segment write to the rows `createdBy` made (no narrowing when absent: a role that may change any). */
+const ownedBy = (q: Knex.QueryBuilder, createdBy: string | undefined): Knex.QueryBuilder => (createdBy === undefined ? q : q.where('created_by', createdBy));
+
 /** Whether a stored value is a placeholder (`+8613800000000`, `test@test.com`): the identity rules' blocked patterns. */
 export type IsPlaceholder = (kind: IdentifierKind, value: string) => boolean;
 
@@ -66,6 +69,19 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
    * loop, which held every other request with it.
    */
   const change: <T>(write: (k: Knex) => Promise<T>) => Promise<T> = isMysql(db) ? (write) => write(db) : (write) => retryWhileLocked(() => withoutLockWait(db, write));
+
+  /**
+   * After a segment write that touched no row: FORBIDDEN if the segment exists but another principal
+   * created it, else what `absent` makes of a missing segment (thrown when it is an error).
+   */
+  async function refuseOthers(name: string, createdBy: string | undefined, absent: () => Error | null): Promise<void> {
+    const row: { created_by: string } | undefined = await db(SEGMENTS).where('name', name).first('created_by');
+    if (row && createdBy !== undefined && row.created_by !== createdBy) {
+      throw forbidden(`Segment ${name} was created by someone else: your role may change and delete only the segments you created`);
+    }
+    const error = row ? null : absent();
+    if (error) throw error;
+  }
 
   /** The current values of `kind` that are placeholders, read a page of distinct values at a time. */
   async function placeholderValues(kind: IdentifierKind): Promise<Set<string>> {
@@ -196,18 +212,25 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
       return (await this.segment(input.name))!;
     },
 
-    /** NOT_FOUND when there is no such segment. A changed filter forgets the last computed size. */
-    async updateSegment(input: { name: string; description?: string | null; filter?: unknown; actor: string }): Promise<SegmentRow> {
+    /**
+     * NOT_FOUND when there is no such segment; FORBIDDEN when `createdBy` is given and another
+     * principal created it (checked in the UPDATE's own WHERE, so a segment deleted and made again
+     * by someone else in between is not changed). A changed filter forgets the last computed size.
+     */
+    async updateSegment(input: { name: string; description?: string | null; filter?: unknown; actor: string; createdBy?: string }): Promise<SegmentRow> {
       const patch: Record<string, unknown> = { updated_by: input.actor, updated_at: toDbTime(db, new Date().toISOString()) };
       if (input.description !== undefined) patch.description = input.description;
       if (input.filter !== undefined) Object.assign(patch, { filter: JSON.stringify(input.filter), size: null, computed_at: null });
-      const n = await change((k) => k(SEGMENTS).where('name', input.name).update(patch));
-      if (!n) throw notFound(`No segment named ${input.name}`);
+      const n = await change((k) => ownedBy(k(SEGMENTS).where('name', input.name), input.createdBy).update(patch));
+      if (!n) await refuseOthers(input.name, input.createdBy, () => notFound(`No segment named ${input.name}`));
       return (await this.segment(input.name))!;
     },
 
-    async deleteSegment(name: string): Promise<boolean> {
-      return (await change((k) => k(SEGMENTS).where('name', name).delete())) > 0;
+    /** False when there is no such segment; FORBIDDEN as updateSegment's when `createdBy` is given. */
+    async deleteSegment(name: string, createdBy?: string): Promise<boolean> {
+      const n = await change((k) => ownedBy(k(SEGMENTS).where('name', name), createdBy).delete());
+      if (!n) await refuseOthers(name, createdBy, () => null);
+      return n > 0;
     },
 
     /** Notes the size an evaluation found (so `segments` can show it without evaluating each). */

@@ -52,6 +52,28 @@ describe(`OneID BI store (${testEngine})`, () => {
     expect(await store.deleteSegment('vip_shanghai')).toBe(false);
   });
 
+  it("changes and deletes a segment for its creator only when told whose (createdBy), in the write itself: FORBIDDEN and untouched for another's, NOT_FOUND or false for none", async () => {
+    const store = createBiStore(t.db);
+    await store.createSegment({ name: 'churn_risk', description: 'mine', filter: { orders: { min: 1 } }, actor: 'alice' });
+    await expect(store.updateSegment({ name: 'churn_risk', description: 'theirs', actor: 'bob', createdBy: 'bob' })).rejects.toMatchObject({
+      extensions: { code: 'FORBIDDEN' },
+    });
+    await expect(store.deleteSegment('churn_risk', 'bob')).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(await store.segment('churn_risk')).toMatchObject({ description: 'mine', updatedBy: 'alice' });
+    expect(await store.updateSegment({ name: 'churn_risk', description: 'still mine', actor: 'alice', createdBy: 'alice' })).toMatchObject({ description: 'still mine' });
+    // Deleted and made again by someone else: the first creator's name no longer opens it.
+    expect(await store.deleteSegment('churn_risk', 'alice')).toBe(true);
+    await store.createSegment({ name: 'churn_risk', description: 'bob now', filter: { orders: { min: 2 } }, actor: 'bob' });
+    await expect(store.updateSegment({ name: 'churn_risk', description: 'x', actor: 'alice', createdBy: 'alice' })).rejects.toMatchObject({
+      extensions: { code: 'FORBIDDEN' },
+    });
+    expect(await store.segment('churn_risk')).toMatchObject({ description: 'bob now', createdBy: 'bob' });
+    await expect(store.updateSegment({ name: 'nope', description: 'x', actor: 'alice', createdBy: 'alice' })).rejects.toMatchObject({
+      extensions: { code: 'NOT_FOUND' },
+    });
+    expect(await store.deleteSegment('nope', 'alice')).toBe(false);
+  });
+
   it('counts a customer as having a phone only for a real one: a placeholder alone is none, an ended value none', async () => {
     const now = t.db.client.config.client === 'mysql2' ? new Date() : new Date().toISOString();
     const customer = (n: number) => `01C${String(n).padStart(23, '0')}`;
