@@ -25,7 +25,7 @@
  * and merge carries the rule, the value and the records it went through.
  */
 import type { IdentifierKind, SourceName } from '../vocabulary';
-import { addToProfile, conflictsBetween, emptyProfile, hash16, type Conflict, type Profile } from './evidence';
+import { addToProfile, compareNameKeys, conflictsBetween, emptyProfile, hash16, type Conflict, type Profile } from './evidence';
 import { Groups, type Group } from './groups';
 import type { IdentityRules, StrongKind } from './rules';
 import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
@@ -531,7 +531,11 @@ class BatchPlanner {
 
 /**
  * Pairs of records of one source carrying the value with nothing else tying them: not
- * already one group (`rootOf`), and no shared name or birthday.
+ * already one group (`rootOf`), no name in agreement and no shared birthday. A name agrees as
+ * the rules read names everywhere else (`compareNameKeys`): written the same, or the same name
+ * in characters and in pinyin (`高静莉`, `Gao Jingli`), or a homophone typed for a character
+ * (`林艳悦`, `林艳月`); a CRM's two contacts so named are one person entered twice, not a
+ * household, whose second person has another name or none.
  */
 function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => string): Array<[Carrier, Carrier]> {
   const out: Array<[Carrier, Carrier]> = [];
@@ -541,12 +545,16 @@ function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => st
     for (let i = 0; i < records.length; i++) {
       for (let j = i + 1; j < records.length; j++) {
         const [x, y] = [records[i], records[j]];
-        const tied = rootOf(x) === rootOf(y) || (x.nameKey != null && x.nameKey === y.nameKey) || (x.birthdayKey != null && x.birthdayKey === y.birthdayKey);
+        const tied = rootOf(x) === rootOf(y) || namesAgree(x.nameKey, y.nameKey) || (x.birthdayKey != null && x.birthdayKey === y.birthdayKey);
         if (!tied) out.push([x, y]);
       }
     }
   }
   return out;
+}
+
+function namesAgree(x: string | null, y: string | null): boolean {
+  return x != null && y != null && (x === y || compareNameKeys(x, y) === 'agree');
 }
 
 function judgedDifferent(a: Group, b: Group, ctx: LinkContext): boolean {

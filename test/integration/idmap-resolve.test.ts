@@ -113,6 +113,25 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect(new Set(await owners('crm:C1', 'crm:C1dup', 'orders:501')).size).toBe(1);
   });
 
+  it('links through the phone two records of one system whose names agree in another script or as a homophone, by the rule itself', async () => {
+    const crm = new FakeSource('crm', [
+      // One person entered twice: in characters and in pinyin, or with a homophone typed for a character.
+      rec('crm', 'C1', { phone: '13911112222' }, { name: '高静莉' }),
+      rec('crm', 'C2', { phone: '13911112222' }, { name: 'Gao Jingli', birthday: '1987-12-10' }),
+      rec('crm', 'C3', { phone: '13933334444' }, { name: '林艳悦', birthday: '1978-12-22' }),
+      rec('crm', 'C4', { phone: '13933334444' }, { name: '林艳月' }),
+    ]);
+    const orders = new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' }), rec('orders', '502', { phone: '13933334444' })]);
+    await resolve({ store, connectors: [crm, orders], rules });
+    const [c1, c2, o1, c3, c4, o2] = await owners('crm:C1', 'crm:C2', 'orders:501', 'crm:C3', 'crm:C4', 'orders:502');
+    expect(new Set([c1, c2, o1]).size).toBe(1);
+    expect(new Set([c3, c4, o2]).size).toBe(1);
+    expect(c3).not.toBe(c1);
+    // Linked by the phone rule, not refused as a household and then mended by the probabilistic tier.
+    expect(await candidates()).toEqual([]);
+    expect(new Set((await events({ action: 'link' })).map((e) => e.actor))).toEqual(new Set(['rule:phone']));
+  });
+
   it('does not link through a phone two records of one system share with nothing else tying them', async () => {
     const orders = new FakeSource('orders', [rec('orders', '501', { phone: '13911112222', email: 'a@qq.com' }), rec('orders', '502', { phone: '13911112222' })]);
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'a@qq.com' }, { name: '王芳' })]);
