@@ -6,8 +6,10 @@
  *
  * One rule on top of the model: a shared phone or email between two people who are clearly
  * not one (different names; or no name to compare and different birthdays) is what a
- * household looks like, and weighs `householdPenalty` (strongly negative) instead of its
- * usual positive weight.
+ * household looks like, and weighs `householdPenalty` (negative) instead of its usual positive
+ * weight. A weight, not a veto: the name's difference is weighed by the name comparison already,
+ * and a pair's other evidence (one day of birth, one address) must be able to outweigh the
+ * penalty, as it would for two records that share nothing.
  */
 import { z } from 'zod';
 import { COMPARISONS, type Comparison } from './compare';
