@@ -7,7 +7,7 @@
  * Each leaf belongs to a capability (who can answer it) and reads one `Customer` field (who may
  * ask it): a role that may not select that field may not filter on it either (`forbiddenLeaves`).
  */
-import { instantFromIso, minorDigits, moneyFromDecimal, toCents } from '../canonical';
+import { currencyCode, instantFromIso, minorDigits, moneyFromDecimal, toCents } from '../canonical';
 import { badUserInput, quote } from '../errors';
 import type { ProfileField } from '../capabilities';
 import type { IdentifierKind } from '../vocabulary';
@@ -199,9 +199,9 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
     case 'lifetimeValue': {
       if (!isObject(v)) throw wrong(path, '{ min, max, currency }', v);
       only(path, v, ['min', 'max', 'currency']);
-      if (v.currency !== undefined && (typeof v.currency !== 'string' || !/^[A-Z]{3}$/.test(v.currency)))
-        throw wrong(`${path}.currency`, 'an ISO 4217 code such as "CNY"', v.currency);
-      const currency = (v.currency as string | undefined) ?? 'CNY';
+      // The sources' own check (`currencyCode`): three letters ISO 4217 does not assign (`XBT`) have no known minor unit.
+      const currency = v.currency === undefined ? 'CNY' : currencyCode(v.currency);
+      if (currency === null) throw wrong(`${path}.currency`, 'an ISO 4217 code such as "CNY"', v.currency);
       const l = { minCents: cents(`${path}.min`, v.min, currency), maxCents: cents(`${path}.max`, v.max, currency), currency };
       if (l.minCents === null && l.maxCents === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
       return leaf({ kind: 'lifetimeValue', key, ...l });

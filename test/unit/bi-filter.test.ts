@@ -85,4 +85,19 @@ describe('parseFilter: lifetimeValue in the currency’s own minor unit', () => 
     });
     expect(refusal({ lifetimeValue: { max: '12.3456', currency: 'KWD' } }).field).toBe('filter.lifetimeValue.max');
   });
+
+  it('refuses a currency ISO 4217 does not assign as the currency, with the code the sources give it', () => {
+    // XBT (bitcoin) has no minor unit anyone agrees on: it is no currency, not one with two decimals.
+    expect(refusal({ lifetimeValue: { min: '100', currency: 'XBT' } })).toEqual({
+      field: 'filter.lifetimeValue.currency',
+      message: expect.stringContaining('an ISO 4217 code such as "CNY"'),
+    });
+    expect(refusal({ lifetimeValue: { min: '100', currency: 'XXX' } }).field).toBe('filter.lifetimeValue.currency');
+    expect(refusal({ lifetimeValue: { min: '100', currency: 12 } }).field).toBe('filter.lifetimeValue.currency');
+  });
+
+  it('reads a currency as the sources read theirs: any case, and RMB as CNY', () => {
+    expect(parseFilter({ lifetimeValue: { min: '10', currency: 'usd' } })).toMatchObject({ leaf: { minCents: 1000, currency: 'USD' } });
+    expect(parseFilter({ lifetimeValue: { min: '10', currency: 'RMB' } })).toMatchObject({ leaf: { minCents: 1000, currency: 'CNY' } });
+  });
 });
