@@ -209,6 +209,19 @@ describe('SCRM connector: coupons and groups', () => {
     expect(recorder.of('scrm', 'couponsByOpenids')).toHaveLength(1);
   });
 
+  it('answers a coupon of negative value as a row error in its place, as an order of negative total is, and its events too', async () => {
+    // A coupon takes money off; '-20.00' is a broken row (a sign written by a ledger export), never a coupon shown as worth -20.
+    await tdb.db('scrm_coupons').insert({ coupon_id: 'cpneg', openid: 'oD4', title: 'minus', value: '-20.00', status: 'unused', received_at: 1700000900, redeemed_at: null });
+    try {
+      const [[negative]] = lists(await connect().couponsByOpenids(['oD4']));
+      expect(isSourceError(negative) && [negative.code, negative.message]).toEqual(['SOURCE_BAD_RESPONSE', expect.stringContaining('value is negative')]);
+      const [events] = await connect().eventsByRecordIds(['oD4'], { limit: 10, after: null, since: null, kinds: ['coupon_received'] });
+      expect(Array.isArray(events) && events.map((e) => isSourceError(e) && e.code)).toEqual(['SOURCE_BAD_RESPONSE']);
+    } finally {
+      await tdb.db('scrm_coupons').where({ coupon_id: 'cpneg' }).delete();
+    }
+  });
+
   it('answers group memberships per openid', async () => {
     const [forB, forA, forNobody] = lists(await connect().groupsByOpenids(['oB2', 'oA1', 'nobody']));
     expect((forB as GroupMembership[]).map((m) => m.chatId)).toEqual(['chat1', 'chat2']);

@@ -109,6 +109,8 @@ function toCoupon(SOURCE: SourceName, c: JsonObject, openid: string): Slot<Coupo
   if (!id) return badRow(SOURCE, 'coupon', 'coupon_id is missing');
   const value = moneyFromDecimal(c.value, CURRENCY);
   if (!value) return badRow(SOURCE, 'coupon', 'value is not a yuan amount');
+  // A coupon takes money off: a minus sign is a broken row, not a coupon worth less than nothing.
+  if (value.amount.startsWith('-')) return badRow(SOURCE, 'coupon', 'value is negative');
   const receivedAt = instantFromSeconds(c.received_at);
   if (!receivedAt) return badRow(SOURCE, 'coupon', 'received_at is not unix seconds');
   const redeemedAt = optionalSeconds(c.redeemed_at);
@@ -152,6 +154,7 @@ function toEvent(SOURCE: SourceName, e: JsonObject, openid: string): Slot<Source
   if (e.value != null) {
     amount = moneyFromDecimal(e.value, CURRENCY);
     if (!amount) return badRow(SOURCE, 'event', 'value is not a yuan amount');
+    if (amount.amount.startsWith('-')) return badRow(SOURCE, 'event', 'value is negative');
   }
   return {
     kind,
