@@ -469,15 +469,35 @@ export function toCents(m: Money): number {
   return neg ? -v : v;
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // China has no DST
+/**
+ * China's clocks: UTC+8, and UTC+9 in the summers of 1986–1991 (and of some years in the 1940s),
+ * as tzdata's `Asia/Shanghai` has them. A wall time of those summers is read as the clocks then
+ * showed it, by every kind: the `crm` and `marketplace` kinds read `+08:00` all year, a `sql-table`
+ * mapping in `Asia/Shanghai` read `+09:00`, so one `1988-07-01 12:00:00` was two instants an hour apart.
+ * What tzdata says is also what java.time, PostgreSQL, MySQL's named zones and ICU write for such
+ * a time; a table whose clock was fixed at +08:00 all year maps its zone as `+08:00`.
+ */
+const SHANGHAI = 'Asia/Shanghai';
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+/** 1992-01-01T00:00:00+08:00: from here on China has kept UTC+8 all year (tzdata's last change is 1991-09-15). */
+const SHANGHAI_FIXED_FROM_MS = Date.UTC(1991, 11, 31, 16);
 
 /** `YYYY-MM-DD HH:mm:ss` in Asia/Shanghai local time to ISO UTC; null for a day or time of day no clock shows (`2024-02-30`, `24:00:00`), which Date.UTC would roll over into the next. */
 export function instantFromShanghaiLocal(raw: unknown): string | null {
   if (typeof raw !== 'string') return null;
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(raw.trim());
   if (!m || !isCalendarDay(+m[1], +m[2], +m[3]) || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) return null;
-  const utc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) - SHANGHAI_OFFSET_MS;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  // Every time of the last thirty years is at +08:00: the zone is looked up only for older ones (every row's times pass here).
+  const utc = +m[1] >= 1992 ? wall - SHANGHAI_OFFSET_MS : wallClockToUtc(wall, SHANGHAI);
   return isoOrNull(utc);
+}
+
+/** An instant (unix ms) as Asia/Shanghai wall-clock text `YYYY-MM-DD HH:mm:ss`: `instantFromShanghaiLocal` inverted, for the systems that take their times so in requests and SQL. */
+export function shanghaiLocalText(ms: number): string {
+  const offset = ms >= SHANGHAI_FIXED_FROM_MS ? SHANGHAI_OFFSET_MS : zoneOffsetMs(ms, SHANGHAI);
+  const iso = isoFromMillis(ms + offset);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
 /**
@@ -592,4 +612,59 @@ function calendarDate(y: number, month: number, day: number): string | null {
 
 function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? isoFromMillis(ms) : null;
+}
+
+/** `Z`, `+08:00`, `+0800` → minutes east of UTC. */
+export function offsetMinutes(o: string): number {
+  if (o === 'Z') return 0;
+  const m = /^([+-])(\d{2}):?(\d{2})$/.exec(o) as RegExpExecArray;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+/**
+ * A wall-clock time (as if UTC, in ms) in `zone` → the real UTC ms. A wall time the clocks show
+ * twice (the hour after daylight saving ends) is the first of the two; one they skip (the hour
+ * daylight saving starts) is read with the offset before the skip, so `02:30` in New York on the
+ * day clocks go forward is 03:30 EDT. RFC 5545 (§3.3.5), Temporal's `compatible`, java.time and
+ * PostgreSQL read them so. (Correcting a guess made with the offset at the wall time instead
+ * answered the second of the two times east of Greenwich and the first west of it, and moved a
+ * skipped time back an hour west of it: 02:30 in New York was 01:30 EST, before 01:59.)
+ */
+export function wallClockToUtc(wallMs: number, zone: string): number {
+  if (zone === 'UTC') return wallMs;
+  if (zone.startsWith('+') || zone.startsWith('-')) return wallMs - offsetMinutes(zone) * 60_000;
+  // The zone's offsets a day either side: one offset unless the clocks change near this wall time
+  // (zones change at most once in two days).
+  const before = zoneOffsetMs(wallMs - DAY_MS, zone);
+  const after = zoneOffsetMs(wallMs + DAY_MS, zone);
+  if (before === after) return wallMs - before;
+  const early = wallMs - Math.max(before, after);
+  const late = wallMs - Math.min(before, after);
+  // Each reading holds if the zone has that offset at the instant it gives.
+  if (zoneOffsetMs(early, zone) === Math.max(before, after)) return early;
+  if (zoneOffsetMs(late, zone) === Math.min(before, after)) return late;
+  return wallMs - before; // skipped: no instant shows this wall time
+}
+
+const DAY_MS = 86_400_000;
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+function zoneOffsetMs(utcMs: number, zone: string): number {
+  let f = zoneFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    zoneFormats.set(zone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
+  const local = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return local - (utcMs - (((utcMs % 1000) + 1000) % 1000));
 }

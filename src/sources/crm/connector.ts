@@ -11,7 +11,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
-import { instantFromShanghaiLocal, normalizeDate, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
+import { instantFromShanghaiLocal, normalizeDate, shanghaiLocalText, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, missingColumns, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { Knex } from 'knex';
@@ -340,12 +340,9 @@ function tierChangesStatement(db: Knex, chunk: string[]) {
 }
 
 const SECOND_MS = 1000;
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // China has no DST
 
-/** Unix seconds as the CRM's own time text (`YYYY-MM-DD HH:mm:ss`, Asia/Shanghai). */
-function shanghaiLocalText(seconds: number): string {
-  return new Date(seconds * SECOND_MS + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
-}
+/** Unix seconds as the CRM's own time text (`YYYY-MM-DD HH:mm:ss`, Asia/Shanghai, as its times are read). */
+const crmTimeText = (seconds: number) => shanghaiLocalText(seconds * SECOND_MS);
 
 /** One kind's SELECT for the events UNION, with the position and `since` bound applied to it. */
 function crmEventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, contacts: string[], q: EventQuery) {
@@ -353,14 +350,14 @@ function crmEventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, contacts:
   const since = sinceInUnit(q.since, SECOND_MS);
   const rank = db.raw('? as kind_rank', [kindRank(CRM_EVENTS, kind)]);
   if (kind === 'crm_created') {
-    const c = eventConditionSql(bound, since, 'created_at', 'contact_id', 'text', shanghaiLocalText);
+    const c = eventConditionSql(bound, since, 'created_at', 'contact_id', 'text', crmTimeText);
     return db('crm_contacts')
       .select('contact_id', rank, 'created_at as at', db.raw('null as id_num'), 'contact_id as id_text', db.raw('null as from_tier'), db.raw('null as to_tier'))
       .whereIn('contact_id', contacts)
       .whereRaw(c.sql, c.bindings);
   }
   if (kind === 'tier_changed') {
-    const c = eventConditionSql(bound, since, 'changed_at', 'change_id', 'integer', shanghaiLocalText);
+    const c = eventConditionSql(bound, since, 'changed_at', 'change_id', 'integer', crmTimeText);
     return db('crm_tier_changes')
       .select('contact_id', rank, 'changed_at as at', 'change_id as id_num', db.raw('null as id_text'), 'from_tier', 'to_tier')
       .whereIn('contact_id', contacts)

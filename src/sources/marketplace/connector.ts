@@ -35,7 +35,7 @@ import crypto from 'node:crypto';
 import { badRow, SourceError } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
 import { countedUntil, placedBy, summarySpan, type SummarySpan } from '../summary-span';
-import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, toCents } from '../../canonical';
+import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, shanghaiLocalText, toCents } from '../../canonical';
 import { badResponse, connectorTransport, type BreakerOptions, type JsonObject } from '../http';
 import { byChunk, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
 import {
@@ -185,8 +185,7 @@ function idOf(row: JsonObject, key: string): string | null {
 
 /** `yyyy-MM-dd HH:mm:ss` in Asia/Shanghai, TOP's one time format (requests and answers). */
 export function topTime(ms: number): string {
-  const iso = new Date(ms + 8 * 3_600_000).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return shanghaiLocalText(ms);
 }
 
 /** TOP's md5 signature over every parameter but `sign`. */

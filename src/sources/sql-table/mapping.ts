@@ -32,6 +32,8 @@ import {
   normalizeEmail,
   normalizeGender,
   normalizePhone,
+  offsetMinutes,
+  wallClockToUtc,
   DATE_ORDERS,
   type DateOrder,
 } from '../../canonical';
@@ -401,61 +403,6 @@ export function instantOf(raw: unknown, format: TimeFormat, zone: string): strin
 
 function iso(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
-}
-
-/** `Z`, `+08:00`, `+0800` → minutes east of UTC. */
-function offsetMinutes(o: string): number {
-  if (o === 'Z') return 0;
-  const m = /^([+-])(\d{2}):?(\d{2})$/.exec(o) as RegExpExecArray;
-  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-}
-
-/**
- * A wall-clock time (as if UTC, in ms) in `zone` → the real UTC ms. A wall time the clocks show
- * twice (the hour after daylight saving ends) is the first of the two; one they skip (the hour
- * daylight saving starts) is read with the offset before the skip, so `02:30` in New York on the
- * day clocks go forward is 03:30 EDT. RFC 5545 (§3.3.5), Temporal's `compatible`, java.time and
- * PostgreSQL read them so. (Correcting a guess made with the offset at the wall time instead
- * answered the second of the two times east of Greenwich and the first west of it, and moved a
- * skipped time back an hour west of it: 02:30 in New York was 01:30 EST, before 01:59.)
- */
-export function wallClockToUtc(wallMs: number, zone: string): number {
-  if (zone === 'UTC') return wallMs;
-  if (zone.startsWith('+') || zone.startsWith('-')) return wallMs - offsetMinutes(zone) * 60_000;
-  // The zone's offsets a day either side: one offset unless the clocks change near this wall time
-  // (zones change at most once in two days).
-  const before = zoneOffsetMs(wallMs - DAY_MS, zone);
-  const after = zoneOffsetMs(wallMs + DAY_MS, zone);
-  if (before === after) return wallMs - before;
-  const early = wallMs - Math.max(before, after);
-  const late = wallMs - Math.min(before, after);
-  // Each reading holds if the zone has that offset at the instant it gives.
-  if (zoneOffsetMs(early, zone) === Math.max(before, after)) return early;
-  if (zoneOffsetMs(late, zone) === Math.min(before, after)) return late;
-  return wallMs - before; // skipped: no instant shows this wall time
-}
-
-const DAY_MS = 86_400_000;
-
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-function zoneOffsetMs(utcMs: number, zone: string): number {
-  let f = zoneFormats.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    zoneFormats.set(zone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
-  const local = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
-  return local - (utcMs - (((utcMs % 1000) + 1000) % 1000));
 }
 
 // ---------- column types ----------
