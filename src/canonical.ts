@@ -594,6 +594,42 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   return null;
 }
 
+/**
+ * A value in a date column that is a unix time, not a date anyone wrote: a number, or text of six or
+ * more digits (a minus before: a birthday before 1970), that `normalizeDate` does not read
+ * (`19900304` is a date). A birthday stored as seconds or milliseconds read as null looked like a
+ * customer who never gave one; its reader answers a row error instead, or reads it in the unit a
+ * mapping names (`dateFromUnix`).
+ */
+export function isUnixTimeNotDate(raw: unknown): boolean {
+  if (typeof raw === 'number' || typeof raw === 'bigint') return normalizeDate(String(raw)) === null;
+  return typeof raw === 'string' && /^-?\d{6,}$/.test(raw.trim()) && normalizeDate(raw) === null;
+}
+
+/**
+ * A date stored as a unix time (seconds or milliseconds, negative before 1970): the day of which it is
+ * the midnight in `zone` (`UTC`, `+08:00`, an IANA zone), or null. A time that is no midnight there is
+ * refused, not cut to its day: a birthday written at midnight in Shanghai is 16:00 the day before in
+ * UTC, and a mapping in the wrong zone would move every birthday by one. The unit's guard as the
+ * times have it: seconds past year 9999 are milliseconds; milliseconds under 5·10^9 in magnitude
+ * (58 days either side of 1970-01-01) are the seconds of a date from 1811 to 2128 sent in the wrong
+ * unit, so a birthday of those days stored in milliseconds is refused too.
+ */
+export function dateFromUnix(raw: unknown, unit: 'unixSeconds' | 'unixMillis', zone: string): string | null {
+  const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : typeof raw === 'bigint' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return null;
+  if (unit === 'unixMillis' && Math.abs(n) < SECONDS_OF_DATES) return null;
+  const ms = unit === 'unixSeconds' ? n * 1000 : n;
+  if (!(ms >= FIRST_INSTANT_MS && ms < END_INSTANT_MS)) return null;
+  const wall = ms + utcOffsetMs(ms, zone);
+  if (wall % DAY_MS !== 0) return null;
+  const iso = new Date(wall).toISOString();
+  return calendarDate(+iso.slice(0, 4), +iso.slice(5, 7), +iso.slice(8, 10));
+}
+
+/** 5·10^9: every date from 1811 to 2128 in unix seconds is under it in magnitude. */
+const SECONDS_OF_DATES = 5e9;
+
 const CANONICAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -647,6 +683,13 @@ export function wallClockToUtc(wallMs: number, zone: string): number {
 }
 
 const DAY_MS = 86_400_000;
+
+/** The offset of `zone` (`UTC`, `+08:00`, an IANA zone) from UTC at the instant `utcMs`, in ms. */
+function utcOffsetMs(utcMs: number, zone: string): number {
+  if (zone === 'UTC') return 0;
+  if (zone.startsWith('+') || zone.startsWith('-')) return offsetMinutes(zone) * 60_000;
+  return zoneOffsetMs(utcMs, zone);
+}
 
 const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 function zoneOffsetMs(utcMs: number, zone: string): number {

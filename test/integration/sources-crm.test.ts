@@ -148,6 +148,21 @@ describe('CRM connector: contactsByIds', () => {
     expect([c.phone, c.email, c.birthday, c.gender]).toEqual([null, null, null, 'UNKNOWN']);
   });
 
+  it('answers a birthday stored as a unix time as a row error, not as no birthday', async () => {
+    // 631152000 is 1990-01-01 in seconds: no typo of a person's, and read as null it hid a birthday the CRM holds.
+    await t.db('crm_contacts').insert([contactRow('C0000090', { birthday: '631152000' }), contactRow('C0000091', { birthday: '-315619200' })]);
+    try {
+      const answers = await crm.contactsByIds(['C0000090', 'C0000091', 'C0000005']);
+      expect(answers.map((a) => isSourceError(a) && [a.code, a.message])).toEqual([
+        ['SOURCE_BAD_RESPONSE', expect.stringContaining('birthday is a number, not a date')],
+        ['SOURCE_BAD_RESPONSE', expect.stringContaining('birthday is a number, not a date')],
+        false,
+      ]);
+    } finally {
+      await t.db('crm_contacts').whereIn('contact_id', ['C0000090', 'C0000091']).delete();
+    }
+  });
+
   it('answers a malformed contact as a SourceError in its own slot; the rest of the batch answers', async () => {
     const [bad, good] = await crm.contactsByIds(['C0000006', 'C0000002']);
     expect(isSourceError(bad)).toBe(true);

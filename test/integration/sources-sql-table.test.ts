@@ -169,6 +169,20 @@ beforeAll(async () => {
     { person_id: 'p2', changed: '2024-03-01 16:15:00', born: null },
     { person_id: 'p3', changed: '2024-03-02 09:00:00', born: '2000-01-31' },
   ]);
+  await t.db.schema.createTable('people_born_unix', (tb) => {
+    tb.string('person_id', 20).primary();
+    tb.string('changed', 19).notNullable();
+    tb.bigInteger('born_s').nullable();
+    tb.string('born_text', 20).nullable();
+    tb.index(['changed', 'person_id'], 'people_born_unix_changed_idx');
+  });
+  await t.db('people_born_unix').insert([
+    // Midnight in Shanghai of 1990-01-01 (16:00Z the day before) and of 1960-01-01 (before 1970: negative).
+    { person_id: 'q1', changed: '2024-03-01 16:15:00', born_s: 631_123_200, born_text: '631123200' },
+    { person_id: 'q2', changed: '2024-03-01 16:15:00', born_s: -315_648_000, born_text: '1960-01-01' },
+    // Milliseconds in the seconds column.
+    { person_id: 'q3', changed: '2024-03-01 16:15:00', born_s: 631_123_200_000, born_text: null },
+  ]);
   await t.db.schema.createTable('people_abroad', (tb) => {
     tb.bigInteger('person_id').primary();
     tb.bigInteger('updated_ms').notNullable();
@@ -413,6 +427,38 @@ describe('SQL table source: date and time columns', () => {
     const second = await dated.scan(first.cursor, 1);
     const third = await dated.scan(second.cursor, 1);
     expect([first, second, third].flatMap((p) => p.records.map((r) => r.recordId))).toEqual(['p1', 'p2', 'p3']);
+  });
+});
+
+describe('SQL table source: a birthday stored as a unix time', () => {
+  const born = (column: string, convert?: unknown) =>
+    open(
+      {
+        connection: t.connection,
+        profile: { table: 'people_born_unix', key: 'person_id', updatedAt: { column: 'changed', convert: LOCAL_SHANGHAI }, fields: { birthday: { column, convert } } },
+      },
+      'people_born_unix',
+    );
+
+  it('reads it as the day whose midnight it is in the mapping’s zone, with the seconds/milliseconds guard of times', async () => {
+    const c = born('born_s', { type: 'date', format: 'unixSeconds', zone: 'Asia/Shanghai' });
+    await expect(kind.check!(c)).resolves.toBeUndefined();
+    const [q1, q2, q3] = await c.recordsByIds(['q1', 'q2', 'q3']);
+    expect([ok(q1).values.birthday, ok(q2).values.birthday]).toEqual(['1990-01-01', '1960-01-01']);
+    expect(q3 instanceof Error && [(q3 as SourceError).code, q3.message]).toEqual([
+      'SOURCE_BAD_RESPONSE',
+      expect.stringContaining('profile.fields.birthday (born_s) is not a unixSeconds midnight in Asia/Shanghai'),
+    ]);
+  });
+
+  it('answers a unix time in a date column mapped as written dates as a row error, never as no birthday', async () => {
+    // Read as null it looked like a customer who never gave a birthday.
+    const [q1, q2] = await born('born_text').recordsByIds(['q1', 'q2']);
+    expect(q1 instanceof Error && [(q1 as SourceError).code, q1.message]).toEqual([
+      'SOURCE_BAD_RESPONSE',
+      expect.stringContaining('birthday (born_text) is a number, not a date'),
+    ]);
+    expect(ok(q2).values.birthday).toBe('1960-01-01');
   });
 });
 
@@ -693,6 +739,23 @@ describe('SQL table source: conversions', () => {
     const fields = (order: string) => optionsSchema.shape.profile.shape.fields.safeParse({ birthday: { column: 'dob', convert: { type: 'date', order } } });
     expect(fields('dmy').success).toBe(true);
     expect(fields('ydm').error?.issues[0].path).toEqual(['birthday', 'convert', 'order']);
+    // Unix times: a row error without a format; with one, the day of the midnight in the zone, and nothing else.
+    expect([631_152_000, '631152000', '-315619200', 631_152_000_000n].map((v) => conv({ type: 'date' }, v).ok)).toEqual([false, false, false, false]);
+    expect([19900304, '19900304', '1990', 'unknown'].map((v) => conv({ type: 'date' }, v))).toEqual(
+      ['1990-03-04', '1990-03-04', null, null].map((value) => ({ ok: true, value })),
+    );
+    expect(conv({ type: 'date', format: 'unixSeconds' }, 631_152_000)).toEqual({ ok: true, value: '1990-01-01' });
+    expect(conv({ type: 'date', format: 'unixMillis' }, '-315619200000')).toEqual({ ok: true, value: '1960-01-01' });
+    expect(conv({ type: 'date', format: 'unixMillis', zone: '+08:00' }, 631_123_200_000)).toEqual({ ok: true, value: '1990-01-01' });
+    // Shanghai's midnight read in UTC is 16:00 the day before: refused, not moved a day.
+    expect(conv({ type: 'date', format: 'unixSeconds' }, 631_123_200)).toEqual({ ok: false, reason: 'is not a unixSeconds midnight in UTC' });
+    // Seconds in a milliseconds column (within 58 days of 1970-01-01), milliseconds in a seconds one (past year 9999).
+    expect(conv({ type: 'date', format: 'unixMillis' }, 631_152_000).ok).toBe(false);
+    expect(conv({ type: 'date', format: 'unixSeconds' }, 631_152_000_000).ok).toBe(false);
+    const dateConvert = (convert: unknown) => optionsSchema.shape.profile.shape.fields.safeParse({ birthday: { column: 'dob', convert } });
+    expect(dateConvert({ type: 'date', format: 'unixMillis', zone: 'Asia/Shanghai' }).success).toBe(true);
+    expect(dateConvert({ type: 'date', zone: 'Asia/Shanghai' }).error?.issues[0].path).toEqual(['birthday', 'convert', 'zone']);
+    expect(dateConvert({ type: 'date', format: 'unixSeconds', order: 'dmy' }).error?.issues[0].path).toEqual(['birthday', 'convert', 'order']);
     expect(conv({ type: 'money', unit: 'cents', currency: 'CNY' }, 12850)).toEqual({ ok: true, value: { amount: '128.50', currency: 'CNY' } });
     expect(conv({ type: 'money', unit: 'yuan', currency: 'CNY' }, '128.5')).toEqual({ ok: true, value: { amount: '128.50', currency: 'CNY' } });
     expect(conv({ type: 'money', unit: 'yuan', currency: 'CNY' }, 128.5)).toEqual({ ok: true, value: { amount: '128.50', currency: 'CNY' } });
