@@ -7,6 +7,7 @@ import { createOrderTables } from '../../demo/schema';
 import { isSourceError, SourceError } from '../../src/errors';
 import { CallRecorder } from '../../src/sources/observe';
 import { createShopConnector, type OrderRow, type ShopAccountRow } from '../../src/sources/shop/connector';
+import { kind as shopKind } from '../../src/sources/shop';
 import type { Order, OrderSummary } from '../../src/capabilities';
 import type { ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
 import type { ScannedRecord } from '../../src/vocabulary';
@@ -571,5 +572,59 @@ describe('Shop connector: a chunk whose statement fails', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('Orders connector: a shop that writes refunds negative (refundSign: "negative")', () => {
+  // A ledger's sign: money returned written as -30.00. Its mapping says so, and every figure reads the magnitude.
+  let neg: TestDatabase;
+  beforeAll(async () => {
+    neg = await freshDatabase('ordersneg');
+    await createOrderTables(neg.db);
+    await neg.db('shop_accounts').insert([account(1), account(2)]);
+    await neg
+      .db('orders')
+      .insert([
+        order(101, 1, '2024-01-10T00:00:00Z', { total_cents: 15000 }),
+        order(102, 1, '2024-02-10T00:00:00Z', { total_cents: 5000 }),
+        order(201, 2, '2024-03-10T00:00:00Z'),
+      ]);
+    await neg.db('refunds').insert([
+      { refund_id: 1, order_id: 101, amount_cents: -3000, reason: 'damaged', refunded_at: ms('2024-01-12T00:00:00Z') },
+      { refund_id: 2, order_id: 102, amount_cents: -500, reason: null, refunded_at: ms('2024-02-12T00:00:00Z') },
+    ]);
+  });
+  afterAll(() => neg.drop());
+
+  it('reads each refund as the money returned, in refunds, summaries, events and the base-wide figures', async () => {
+    const ledger = createShopConnector({ connection: neg.connection, refundSign: 'negative' }, recorder);
+    try {
+      const [first] = lists(await ledger.refundsByOrderIds(['101']));
+      expect(first.map((r) => ok(r).amount)).toEqual([{ amount: '30.00', currency: 'CNY' }]);
+      const [one] = await ledger.orderSummariesByRecordIds(['1']);
+      expect(ok(one)).toMatchObject({ orderCount: 2, totalSpent: { amount: '165.00' }, refundedAmount: { amount: '35.00' } });
+      const [events] = lists(await ledger.eventsByRecordIds(['1'], { limit: 10, after: null, since: null, kinds: ['order_refunded'] }));
+      expect(events.map((e) => ok(e).amount)).toEqual([
+        { amount: '5.00', currency: 'CNY' },
+        { amount: '30.00', currency: 'CNY' },
+      ]);
+      const facts = await ledger.orderFacts!({});
+      expect(facts.find((f) => f.recordId === '1')).toMatchObject({ orders: 2, spentCents: 16500 });
+      expect((await ledger.rfmBoundaries!({ now: new Date().toISOString() })).accounts).toBe(2);
+      // A refund of the other sign in such a table is the broken row now.
+      await neg.db('refunds').insert({ refund_id: 3, order_id: 201, amount_cents: 700, reason: null, refunded_at: ms('2024-03-12T00:00:00Z') });
+      const [positive] = lists(await ledger.refundsByOrderIds(['201']));
+      expect(positive.map((r) => isSourceError(r) && r.code)).toEqual(['SOURCE_BAD_RESPONSE']);
+      await expect(ledger.orderFacts!({})).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE' });
+    } finally {
+      await neg.db('refunds').where({ refund_id: 3 }).del();
+      await ledger.close();
+    }
+  });
+
+  it('is a kind option, positive unless said', () => {
+    expect(shopKind.options.parse({ connection: neg.connection }).refundSign).toBe('positive');
+    expect(shopKind.options.parse({ connection: neg.connection, refundSign: 'negative' }).refundSign).toBe('negative');
+    expect(shopKind.options.safeParse({ connection: neg.connection, refundSign: 'minus' }).success).toBe(false);
   });
 });

@@ -51,7 +51,12 @@ export interface ShopConnectorOptions {
   /** Region for phones typed without a country code; default CN. */
   defaultRegion?: CountryCode;
   breaker?: Partial<BreakerOptions>;
+  /** How `refunds.amount_cents` is signed: `positive` (default, money returned), or `negative` (a ledger's sign), read as its magnitude. */
+  refundSign?: RefundSign;
 }
+
+export const REFUND_SIGNS = ['positive', 'negative'] as const;
+export type RefundSign = (typeof REFUND_SIGNS)[number];
 
 /** A row of `shop_accounts`. */
 export interface ShopAccountRow {
@@ -154,11 +159,18 @@ export const SHOP_EVENTS: readonly EventKind[] = ['account_registered', 'order_p
 /** The instance name when the options name none (the demo's). */
 const DEFAULT_NAME = 'orders';
 const CANCELLED = 'cancelled';
+/**
+ * A refund's amount (`r` is the refund) as SQL, money returned counted positive: `amount_cents` as
+ * stored, or negated for a shop whose refunds are written negative (`refundSign`). One of two fixed
+ * expressions, never text from config. Every figure reads refunds through it, so such a shop's
+ * refunds are its magnitudes everywhere, and a refund of the other sign is a row error as before.
+ */
+const REFUND_CENTS: Readonly<Record<RefundSign, string>> = { positive: 'r.amount_cents', negative: '(0 - r.amount_cents)' };
 /** An order's refunds (`o` is the order), for the order summary: their sum (null without any), whether it has any. */
-const ORDER_REFUNDED_CENTS = 'select sum(r.amount_cents) from refunds as r where r.order_id = o.order_id';
+const orderRefundedCents = (refund: string) => `select sum(${refund}) from refunds as r where r.order_id = o.order_id`;
 const ORDER_REFUND_ROWS = 'select 1 from refunds as r where r.order_id = o.order_id';
 /** An order's smallest refund (`o` is the order): below zero, the refund adds money instead of returning it. */
-const ORDER_LEAST_REFUND = 'select min(r.amount_cents) from refunds as r where r.order_id = o.order_id';
+const orderLeastRefund = (refund: string) => `select min(${refund}) from refunds as r where r.order_id = o.order_id`;
 /** What a negative order total or refund is: a row the figures cannot count (a ledger's sign, a reversal), never money added to a customer's spend. */
 const NEGATIVE_AMOUNT = 'a negative order total or refund (a refund returns money; its amount is positive)';
 
@@ -182,6 +194,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
   const SOURCE: SourceName = opts.name ?? DEFAULT_NAME;
   const maxBatch = checkMaxBatch(SOURCE, opts.maxBatch ?? 500);
   const sql = createSqlSource({ source: SOURCE, connection: opts.connection, timeoutMs: opts.timeoutMs, breaker: opts.breaker });
+  const REFUND = REFUND_CENTS[opts.refundSign ?? 'positive'];
 
   /** `batchByKey` over numeric keys: the chunk is bound as numbers, answers are keyed by `String(id)`. */
   function byNumericKey<V>(
@@ -228,7 +241,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
 
     /** Oldest first per order. */
     refundsByOrderIds(ids, account) {
-      return byNumericKey('refundsByOrderIds', ids, account, fetchRefunds.bind(null, sql, SOURCE), noRecords);
+      return byNumericKey('refundsByOrderIds', ids, account, fetchRefunds.bind(null, sql, SOURCE, REFUND), noRecords);
     },
 
     /**
@@ -244,7 +257,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
      */
     orderSummariesByRecordIds(ids, query?: SummaryQuery, account?: SourceAccount) {
       const windows = query ? summarySpan(SOURCE, query) : null;
-      return byNumericKey('orderSummariesByRecordIds', ids, account, fetchSummaries.bind(null, sql, SOURCE, windows), noRecord);
+      return byNumericKey('orderSummariesByRecordIds', ids, account, fetchSummaries.bind(null, sql, SOURCE, REFUND, windows), noRecord);
     },
 
     /** One GROUP BY (account, category) over counted orders (placed by `asOf.now`) and their lines. */
@@ -264,7 +277,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       const kinds = kindsWanted(SHOP_EVENTS, query.kinds);
       if (kinds.length === 0) return ids.map(() => []);
       const since = sinceInUnit(query.since);
-      return byNumericKey('eventsByRecordIds', ids, account, fetchEvents.bind(null, sql, SOURCE, kinds, query, since), noRecords);
+      return byNumericKey('eventsByRecordIds', ids, account, fetchEvents.bind(null, sql, SOURCE, REFUND, kinds, query, since), noRecords);
     },
 
     /**
@@ -283,8 +296,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         const result = await sql.run<unknown>('rfmBoundaries', (db) =>
           db.raw(
             `with per_order as (
-               select o.order_id, o.account_id, o.total_cents, o.placed_at, upper(o.currency) as currency, coalesce(sum(r.amount_cents), 0) as refunded,
-                 min(r.amount_cents) as least_refund
+               select o.order_id, o.account_id, o.total_cents, o.placed_at, upper(o.currency) as currency, coalesce(sum(${REFUND}), 0) as refunded,
+                 min(${REFUND}) as least_refund
                from orders o left join refunds r on r.order_id = o.order_id
                where o.status <> ? and o.placed_at <= ?
                group by o.order_id, o.account_id, o.total_cents, o.placed_at, o.currency
@@ -357,8 +370,8 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
                 db.raw('upper(o.currency) as currency'),
                 'o.total_cents',
                 'o.placed_at',
-                db.raw('coalesce(sum(r.amount_cents), 0) as refunded'),
-                db.raw('min(r.amount_cents) as least_refund'),
+                db.raw(`coalesce(sum(${REFUND}), 0) as refunded`),
+                db.raw(`min(${REFUND}) as least_refund`),
               );
             if (since != null) perOrder.where('o.placed_at', '>=', since);
             if (before != null) perOrder.where('o.placed_at', '<', before);
@@ -523,27 +536,27 @@ function linesStatement(db: Knex, chunk: number[]) {
     .orderBy([{ column: 'l.order_id' }, { column: 'l.line_id' }]);
 }
 
-async function fetchRefunds(sql: SqlSource, SOURCE: SourceName, chunk: number[]): Promise<Map<string, Slot<Refund>[]>> {
-  const rows = await sql.run<RefundRow[]>('refundsByOrderIds', (db) => refundsStatement(db, chunk));
+async function fetchRefunds(sql: SqlSource, SOURCE: SourceName, refund: string, chunk: number[]): Promise<Map<string, Slot<Refund>[]>> {
+  const rows = await sql.run<RefundRow[]>('refundsByOrderIds', (db) => refundsStatement(db, chunk, refund));
   return groupConverted(rows, orderKey, SOURCE, toRefund);
 }
 
-function refundsStatement(db: Knex, chunk: number[]) {
+function refundsStatement(db: Knex, chunk: number[], refund: string) {
   return db('refunds as r')
     .leftJoin('orders as o', 'o.order_id', 'r.order_id')
-    .select('r.refund_id', 'r.order_id', 'r.amount_cents', 'r.reason', 'r.refunded_at', 'o.currency')
+    .select('r.refund_id', 'r.order_id', db.raw(`${refund} as amount_cents`), 'r.reason', 'r.refunded_at', 'o.currency')
     .whereIn('r.order_id', chunk)
     .orderBy([{ column: 'r.order_id' }, { column: 'r.refunded_at' }, { column: 'r.refund_id' }]);
 }
 
 type SummaryWindows = SummarySpan;
 
-async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, windows: SummaryWindows | null, chunk: number[]): Promise<Map<string, Slot<OrderSummary>>> {
+async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, refund: string, windows: SummaryWindows | null, chunk: number[]): Promise<Map<string, Slot<OrderSummary>>> {
   // Bound values: the windows' starts and end (they move with the request's time), then the chunk's ids.
   const scalars = windows ? [...windows.starts, windows.end] : [];
   const shape = `${chunk.length}:${windows ? windows.starts.length : '-'}`;
   const rows = await sql.runShaped<OrderSummaryRow[]>('orderSummariesByRecordIds', shape, [...scalars, ...chunk], (db, values) =>
-    summariesStatement(db, values, windows, scalars.length),
+    summariesStatement(db, refund, values, windows, scalars.length),
   );
   const windowCount = windows?.starts.length ?? null;
   const answers = new Map<string, Slot<OrderSummary>>();
@@ -552,7 +565,7 @@ async function fetchSummaries(sql: SqlSource, SOURCE: SourceName, windows: Summa
 }
 
 /** `values`: the windows' starts and end (`scalarCount` of them, when `windows`), then the ids. */
-function summariesStatement(db: Knex, values: readonly unknown[], windows: SummaryWindows | null, scalarCount: number) {
+function summariesStatement(db: Knex, refund: string, values: readonly unknown[], windows: SummaryWindows | null, scalarCount: number) {
   // Counted: not cancelled and, with a query, placed by the request time (summary-span.ts): an order
   // dated after it counts in no figure yet.
   const end = windows ? (values[windows.starts.length] as number) : null;
@@ -576,14 +589,14 @@ function summariesStatement(db: Knex, values: readonly unknown[], windows: Summa
       'o.account_id',
       db.raw(`sum(case when ${isCounted} then 1 else 0 end) as order_count`, countedBindings),
       db.raw('coalesce(sum(?), 0) as gross_cents', [counted('o.total_cents')]),
-      db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${ORDER_REFUNDED_CENTS})`)]),
+      db.raw('coalesce(sum(?), 0) as refunded_cents', [counted(`(${orderRefundedCents(refund)})`)]),
       db.raw('min(?) as first_placed', [counted('o.placed_at')]),
       db.raw('max(?) as last_placed', [counted('o.placed_at')]),
       db.raw('min(?) as currency_min', [counted('upper(o.currency)')]),
       db.raw('max(?) as currency_max', [counted('upper(o.currency)')]),
       db.raw('min(upper(o.currency)) as any_currency'),
       db.raw('min(?) as least_total', [counted('o.total_cents')]),
-      db.raw('min(?) as least_refund', [counted(`(${ORDER_LEAST_REFUND})`)]),
+      db.raw('min(?) as least_refund', [counted(`(${orderLeastRefund(refund)})`)]),
     );
 }
 
@@ -607,18 +620,19 @@ function categoryStatsStatement(db: Knex, end: number, chunk: number[]) {
 async function fetchEvents(
   sql: SqlSource,
   SOURCE: SourceName,
+  refund: string,
   kinds: readonly EventKind[],
   query: EventQuery,
   since: number | null,
   chunk: number[],
 ): Promise<Map<string, Slot<SourceEvent>[]>> {
-  const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => eventsStatement(SOURCE, db, kinds, chunk, query, since));
+  const rows = await sql.run<EventRow[]>('eventsByRecordIds', (db) => eventsStatement(SOURCE, db, refund, kinds, chunk, query, since));
   return groupConverted(rows, accountKey, SOURCE, toEvent);
 }
 
-function eventsStatement(SOURCE: SourceName, db: Knex, kinds: readonly EventKind[], chunk: number[], query: EventQuery, since: number | null) {
+function eventsStatement(SOURCE: SourceName, db: Knex, refund: string, kinds: readonly EventKind[], chunk: number[], query: EventQuery, since: number | null) {
   const parts = [];
-  for (const kind of kinds) parts.push(eventSelect(SOURCE, db, kind, chunk, query, since));
+  for (const kind of kinds) parts.push(eventSelect(SOURCE, db, refund, kind, chunk, query, since));
   const union = parts.length === 1 ? parts[0] : parts[0].unionAll(parts.slice(1), false);
   const ranked = db.from(union.as('e')).select('*', db.raw('row_number() over (partition by account_id order by at desc, kind_rank asc, id asc) as rn'));
   return db
@@ -747,7 +761,7 @@ function byCategoryRank(a: Slot<CategoryStat>, b: Slot<CategoryStat>): number {
  * One kind's SELECT for the events UNION, all kinds in the same column shape. The bound
  * (position and since) is applied here, per kind, where it is one indexed comparison.
  */
-function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: number[], q: EventQuery, since: number | null) {
+function eventSelect(SOURCE: SourceName, db: Knex, refund: string, kind: EventKind, accounts: number[], q: EventQuery, since: number | null) {
   const cond = (atColumn: string, idColumn: string) => eventConditionSql(q.after ? kindBound(kind, q.after) : null, since, atColumn, idColumn, 'integer');
   const rank = kindRank(SHOP_EVENTS, kind);
   switch (kind) {
@@ -797,7 +811,7 @@ function eventSelect(SOURCE: SourceName, db: Knex, kind: EventKind, accounts: nu
           'r.refunded_at as at',
           'r.refund_id as id',
           'o.order_id as ref_id',
-          'r.amount_cents as amount_cents',
+          db.raw(`${refund} as amount_cents`),
           'o.currency',
           'o.channel',
           'o.status',

@@ -9,11 +9,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defineSourceKind, ORDER_EVENT_FIELDS } from '../kind';
 import { resolveSqlFile, sqlSourceOptions } from '../options';
-import { SHOP_EVENTS, createShopConnector } from './connector';
+import { REFUND_SIGNS, SHOP_EVENTS, createShopConnector } from './connector';
 import { shopResolvers } from './resolvers';
 import type { ShopAccount, ShopConnector } from './types';
 
-const options = z.object(sqlSourceOptions).strict();
+const options = z
+  .object({
+    ...sqlSourceOptions,
+    /** How the refunds table signs an amount: `positive` (money returned, the default) or `negative` (a ledger's), read as its magnitude. */
+    refundSign: z.enum(REFUND_SIGNS).default('positive'),
+  })
+  .strict();
 
 export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
   kind: 'shop',
