@@ -595,31 +595,42 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
 }
 
 /**
- * A value in a date column that is a unix time, not a date anyone wrote: a number, or text of six or
- * more digits (a minus before: a birthday before 1970), that `normalizeDate` does not read
- * (`19900304` is a date). A birthday stored as seconds or milliseconds read as null looked like a
- * customer who never gave one; its reader answers a row error instead, or reads it in the unit a
- * mapping names (`dateFromUnix`).
+ * A value in a date column that is a time, not a date anyone wrote: a unix time (a number, or text of
+ * six or more digits, a minus before for a birthday before 1970) or an ISO date-time at another time
+ * of day than midnight (`1990-03-03T16:00:00.000Z`, a birthday a JavaScript client wrote at midnight
+ * in Shanghai), that `normalizeDate` does not read (`19900304` is a date, and so is a midnight). Read
+ * as null, a stored birthday looked like a customer who never gave one; its reader answers a row
+ * error instead, or reads it in the unit and zone a mapping names (`dateFromTime`).
  */
-export function isUnixTimeNotDate(raw: unknown): boolean {
+export function isTimeNotDate(raw: unknown): boolean {
   if (typeof raw === 'number' || typeof raw === 'bigint') return normalizeDate(String(raw)) === null;
-  return typeof raw === 'string' && /^-?\d{6,}$/.test(raw.trim()) && normalizeDate(raw) === null;
+  if (typeof raw !== 'string') return false;
+  const s = raw.trim();
+  return (/^-?\d{6,}$/.test(s) || /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s)) && normalizeDate(s) === null;
 }
 
 /**
- * A date stored as a unix time (seconds or milliseconds, negative before 1970): the day of which it is
- * the midnight in `zone` (`UTC`, `+08:00`, an IANA zone), or null. A time that is no midnight there is
- * refused, not cut to its day: a birthday written at midnight in Shanghai is 16:00 the day before in
- * UTC, and a mapping in the wrong zone would move every birthday by one. The unit's guard as the
- * times have it: seconds past year 9999 are milliseconds; milliseconds under 5·10^9 in magnitude
- * (58 days either side of 1970-01-01) are the seconds of a date from 1811 to 2128 sent in the wrong
- * unit, so a birthday of those days stored in milliseconds is refused too.
+ * A date stored as a time (unix seconds or milliseconds, negative before 1970; or ISO-8601 with an
+ * offset): the day of which it is the midnight in `zone` (`UTC`, `+08:00`, an IANA zone), or null.
+ * A time that is no midnight there is refused, not cut to its day: a birthday written at midnight in
+ * Shanghai is 16:00 the day before in UTC, and a mapping in the wrong zone would move every birthday
+ * by one. The unit's guard as the times have it: seconds past year 9999 are milliseconds;
+ * milliseconds under 5·10^9 in magnitude (58 days either side of 1970-01-01) are the seconds of a
+ * date from 1811 to 2128 sent in the wrong unit, so a birthday of those days stored in milliseconds
+ * is refused too.
  */
-export function dateFromUnix(raw: unknown, unit: 'unixSeconds' | 'unixMillis', zone: string): string | null {
-  const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : typeof raw === 'bigint' ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return null;
-  if (unit === 'unixMillis' && Math.abs(n) < SECONDS_OF_DATES) return null;
-  const ms = unit === 'unixSeconds' ? n * 1000 : n;
+export function dateFromTime(raw: unknown, format: 'unixSeconds' | 'unixMillis' | 'iso', zone: string): string | null {
+  let ms: number;
+  if (format === 'iso') {
+    const iso = instantFromIso(typeof raw === 'string' ? raw.trim() : raw);
+    if (iso === null) return null;
+    ms = Date.parse(iso);
+  } else {
+    const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : typeof raw === 'bigint' ? Number(raw) : raw;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) return null;
+    if (format === 'unixMillis' && Math.abs(n) < SECONDS_OF_DATES) return null;
+    ms = format === 'unixSeconds' ? n * 1000 : n;
+  }
   if (!(ms >= FIRST_INSTANT_MS && ms < END_INSTANT_MS)) return null;
   const wall = ms + utcOffsetMs(ms, zone);
   if (wall % DAY_MS !== 0) return null;

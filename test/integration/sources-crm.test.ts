@@ -154,8 +154,8 @@ describe('CRM connector: contactsByIds', () => {
     try {
       const answers = await crm.contactsByIds(['C0000090', 'C0000091', 'C0000005']);
       expect(answers.map((a) => isSourceError(a) && [a.code, a.message])).toEqual([
-        ['SOURCE_BAD_RESPONSE', expect.stringContaining('birthday is a number, not a date')],
-        ['SOURCE_BAD_RESPONSE', expect.stringContaining('birthday is a number, not a date')],
+        ['SOURCE_BAD_RESPONSE', expect.stringContaining('birthday is a time, not a date')],
+        ['SOURCE_BAD_RESPONSE', expect.stringContaining('birthday is a time, not a date')],
         false,
       ]);
     } finally {

@@ -456,7 +456,7 @@ describe('SQL table source: a birthday stored as a unix time', () => {
     const [q1, q2] = await born('born_text').recordsByIds(['q1', 'q2']);
     expect(q1 instanceof Error && [(q1 as SourceError).code, q1.message]).toEqual([
       'SOURCE_BAD_RESPONSE',
-      expect.stringContaining('birthday (born_text) is a number, not a date'),
+      expect.stringContaining('birthday (born_text) is a time, not a date'),
     ]);
     expect(ok(q2).values.birthday).toBe('1960-01-01');
   });
@@ -740,11 +740,26 @@ describe('SQL table source: conversions', () => {
     expect(fields('dmy').success).toBe(true);
     expect(fields('ydm').error?.issues[0].path).toEqual(['birthday', 'convert', 'order']);
     // Unix times: a row error without a format; with one, the day of the midnight in the zone, and nothing else.
-    expect([631_152_000, '631152000', '-315619200', 631_152_000_000n].map((v) => conv({ type: 'date' }, v).ok)).toEqual([false, false, false, false]);
+    expect([631_152_000, '631152000', '-315619200', 631_152_000_000n, '1990-03-04 08:00:00'].map((v) => conv({ type: 'date' }, v).ok)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect([19900304, '19900304', '1990', 'unknown'].map((v) => conv({ type: 'date' }, v))).toEqual(
       ['1990-03-04', '1990-03-04', null, null].map((value) => ({ ok: true, value })),
     );
     expect(conv({ type: 'date', format: 'unixSeconds' }, 631_152_000)).toEqual({ ok: true, value: '1990-01-01' });
+    // A JavaScript client's midnight in Shanghai, written as an ISO instant: a row error unless the mapping names its zone.
+    expect(conv({ type: 'date' }, '1990-03-03T16:00:00.000Z')).toEqual({
+      ok: false,
+      reason: 'is a time, not a date (a column of times takes format unixSeconds, unixMillis or iso)',
+    });
+    expect(conv({ type: 'date' }, '1990-03-04T00:00:00.000Z')).toEqual({ ok: true, value: '1990-03-04' });
+    expect(conv({ type: 'date', format: 'iso', zone: 'Asia/Shanghai' }, '1990-03-03T16:00:00.000Z')).toEqual({ ok: true, value: '1990-03-04' });
+    expect(conv({ type: 'date', format: 'iso', zone: 'Asia/Shanghai' }, '1990-03-04T00:00:00+08:00')).toEqual({ ok: true, value: '1990-03-04' });
+    expect(conv({ type: 'date', format: 'iso', zone: 'Asia/Shanghai' }, '1990-03-04T00:00:00Z').ok).toBe(false);
     expect(conv({ type: 'date', format: 'unixMillis' }, '-315619200000')).toEqual({ ok: true, value: '1960-01-01' });
     expect(conv({ type: 'date', format: 'unixMillis', zone: '+08:00' }, 631_123_200_000)).toEqual({ ok: true, value: '1990-01-01' });
     // Shanghai's midnight read in UTC is 16:00 the day before: refused, not moved a day.

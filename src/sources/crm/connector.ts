@@ -11,7 +11,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
-import { instantFromShanghaiLocal, isUnixTimeNotDate, normalizeDate, shanghaiLocalText, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
+import { instantFromShanghaiLocal, isTimeNotDate, normalizeDate, shanghaiLocalText, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, missingColumns, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
 import type { Knex } from 'knex';
@@ -121,8 +121,8 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
     const updatedAt = instantFromShanghaiLocal(r.updated_at);
     if (!updatedAt) return badRow(SOURCE, 'contact', 'updated_at is not a local date-time');
     const birthday = normalizeDate(r.birthday);
-    // A unix time where YYYY-MM-DD belongs is a machine's write in another unit: null would read as "no birthday given".
-    if (birthday === null && isUnixTimeNotDate(r.birthday)) return badRow(SOURCE, 'contact', 'birthday is a number, not a date');
+    // A unix time where YYYY-MM-DD belongs (or any time of day but midnight) is a machine's write in another unit: null would read as "no birthday given".
+    if (birthday === null && isTimeNotDate(r.birthday)) return badRow(SOURCE, 'contact', 'birthday is a time, not a date');
     return {
       id: r.contact_id,
       name: textOrNull(r.name),

@@ -23,8 +23,8 @@ import { IDENTIFIER_KINDS, type Gender, type Money } from '../../vocabulary';
 import {
   canonicalText,
   currencyCode,
-  dateFromUnix,
-  isUnixTimeNotDate,
+  dateFromTime,
+  isTimeNotDate,
   DEFAULT_PHONE_REGION,
   instantFromMillis,
   instantFromSeconds,
@@ -58,14 +58,14 @@ export type Conversion =
   | { type: 'email' }
   | { type: 'gender'; codes?: Record<string, Gender> }
   | { type: 'time'; format: TimeFormat; zone: string }
-  | { type: 'date'; order?: DateOrder; format?: DateEpoch; zone?: string }
+  | { type: 'date'; order?: DateOrder; format?: DateTime; zone?: string }
   | { type: 'boolean' }
   | { type: 'money'; unit: 'cents' | 'yuan'; currency: string };
 export type ConversionType = Conversion['type'];
 
-/** The unix-time units a date column may hold (a birthday as seconds or milliseconds since 1970). */
-export const DATE_EPOCHS = ['unixSeconds', 'unixMillis'] as const;
-export type DateEpoch = (typeof DATE_EPOCHS)[number];
+/** The times a date column may hold instead of written dates (a birthday as unix seconds or milliseconds, or an ISO instant). */
+export const DATE_TIMES = ['unixSeconds', 'unixMillis', 'iso'] as const;
+export type DateTime = (typeof DATE_TIMES)[number];
 
 /** `UTC`, a fixed offset `+08:00`, or an IANA zone the runtime knows (`Asia/Shanghai`). */
 export function isTimeZone(zone: string): boolean {
@@ -114,12 +114,13 @@ const conversionObject = z.discriminatedUnion('type', [
    * A calendar date → `YYYY-MM-DD` (see `normalizeDate`: year first, `19900304`, English month
    * names, a DATE column, a midnight DATETIME); null when not one real date. `order` (`dmy` or
    * `mdy`) reads `04/03/1990` as the table writes it; without it, only dates that cannot be
-   * read the other way round are read. A unix time in such a column (a number) is a row error,
-   * unless `format` says the column holds one (`unixSeconds`, `unixMillis`): then it is the date of
-   * which it is the midnight in `zone` (default UTC; a time that is no midnight there is a row error).
+   * read the other way round are read. A time in such a column (a unix time, an ISO instant
+   * at another time of day than midnight) is a row error, unless `format` says the column holds
+   * times (`unixSeconds`, `unixMillis`, `iso` with an offset): then it is the date of which it is the
+   * midnight in `zone` (default UTC; a time that is no midnight there is a row error).
    */
   z
-    .object({ type: z.literal('date'), order: z.enum(DATE_ORDERS).optional(), format: z.enum(DATE_EPOCHS).optional(), zone: zone.optional() })
+    .object({ type: z.literal('date'), order: z.enum(DATE_ORDERS).optional(), format: z.enum(DATE_TIMES).optional(), zone: zone.optional() })
     .strict()
     .refine((c) => c.zone === undefined || c.format !== undefined, { message: 'zone applies to a date stored as unixSeconds or unixMillis', path: ['zone'] })
     .refine((c) => c.order === undefined || c.format === undefined, { message: 'order applies to dates written as text, not to unix times', path: ['order'] }),
@@ -328,12 +329,12 @@ export function convert(c: Conversion, raw: unknown, phoneRegion: CountryCode = 
     case 'date': {
       if (raw instanceof Date) return value(dateOfDateColumn(raw));
       if (c.format) {
-        const d = dateFromUnix(raw, c.format, c.zone ?? 'UTC');
+        const d = dateFromTime(raw, c.format, c.zone ?? 'UTC');
         return d === null ? fail(`is not a ${c.format} midnight in ${c.zone ?? 'UTC'}`) : value(d);
       }
       const d = normalizeDate(typeof raw === 'number' || typeof raw === 'bigint' ? String(raw) : raw, c.order);
-      // A unix time is no typo of a person's: null would read as "no birthday given".
-      if (d === null && isUnixTimeNotDate(raw)) return fail('is a number, not a date (a column of unix times takes format unixSeconds or unixMillis)');
+      // A time is no typo of a person's: null would read as "no birthday given".
+      if (d === null && isTimeNotDate(raw)) return fail('is a time, not a date (a column of times takes format unixSeconds, unixMillis or iso)');
       return value(d);
     }
     case 'boolean': {
@@ -443,7 +444,7 @@ export function columnClassesFor(c: Conversion): readonly ColumnClass[] {
     case 'gender':
       return ['text', 'integer', 'boolean', 'any'];
     case 'date':
-      return c.format ? ['integer', 'decimal', 'text', 'any'] : ['text', 'date', 'any'];
+      return c.format === 'iso' ? ['text', 'any'] : c.format ? ['integer', 'decimal', 'text', 'any'] : ['text', 'date', 'any'];
     case 'boolean':
       return ['boolean', 'integer', 'text', 'any'];
     case 'money':
