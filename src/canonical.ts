@@ -187,12 +187,14 @@ let olderPhones = new Map<string, ParsedPhone>();
 /** A label before the number (`手机：`, `Mobile:`, `tel:`). */
 const PHONE_LABEL = /^[^\d+]{1,12}[:：]\s*/;
 /**
- * A note after it, in brackets (`（微信同号）`, `(home)`), or an extension (`ext. 12`, `x12`, `转8001`,
- * `分机 8001`; in traditional characters as Hong Kong and Taiwan write it, `轉 123`, `分機 123`, `內線 12`;
- * RFC 3966's `;ext=12`).
+ * A note after it, in brackets (`（微信同号）`, `(home)`), or an extension (`ext. 12`, `ext: 12`, `extn 12`,
+ * `x12`, `转8001`, `分机 8001`; in traditional characters as Hong Kong and Taiwan write it, `轉 123`, `分機 123`,
+ * `內線 12`; RFC 3966's `;ext=12`), also after a comma or in brackets (`(415) 555-2671, ext. 12`,
+ * `…(ext. 12)`, `010-65529988，转8001`): unread, such a phone answered null from a source while OneID,
+ * which splits a field at its commas, had linked its number.
  */
 const PHONE_NOTE = /\s*\([^\d()]*\)$/;
-const PHONE_EXTENSION = /\s*(?:ext\.?|extension|x|#|;\s*ext=|转|轉|分机|分機|内线|內線)\s*\d{1,6}$/i;
+const PHONE_EXTENSION = /\s*[,;]?\s*\(?\s*(?:ext(?:ension|n)?\s*[.:=]?|x\.?|#|转|轉|分机|分機|内线|內線)\s*\d{1,6}\s*\)?$/i;
 /** A Chinese landline's extension after a last dash (`010-65529988-8001`): tried only when the whole does not parse. */
 const DASH_EXTENSION = /^(0\d{2,3}-\d{7,8})-\d{1,5}$/;
 

@@ -150,6 +150,23 @@ describe('phones: true E.164 in every region', () => {
     expect(normalizePhone('+1-415-555-2671;ext=204', 'US')).toBe('+14155552671');
   });
 
+  it('leaves out an extension after a comma, in brackets, or spelled ext:, extn', () => {
+    // OneID splits a field at its commas and linked (415) 555-2671; the source's own phone answered null.
+    for (const raw of [
+      '(415) 555-2671, ext. 12',
+      '+1 415 555 2671, x12',
+      '+1 415 555 2671; ext 12',
+      '+1 415-555-2671 (ext. 12)',
+      '+1 415 555 2671 ext: 12',
+      '+1 415 555 2671 extn. 12',
+      '+1 415 555 2671 Extension 12',
+    ])
+      expect(normalizePhone(raw, 'US')).toBe('+14155552671');
+    expect(normalizePhone('010-65529988，转8001')).toBe('+861065529988');
+    // Still no number: an extension alone, or one longer than any switchboard's.
+    for (const raw of ['ext. 12', '+1 415 555 2671, ext 12345678']) expect(normalizePhone(raw, 'US')).toBeNull();
+  });
+
   it('answers a phone parsed before the same way, per region (parsed phones are remembered)', () => {
     for (let i = 0; i < 3; i++) {
       expect(normalizePhone('702-919-1300', 'US')).toBe('+17029191300');
