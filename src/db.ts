@@ -94,6 +94,30 @@ export function withoutLockWait<T>(db: Knex, write: (trx: Knex.Transaction) => P
 }
 
 /**
+ * SQLite: `write` in a transaction that holds the file's write lock from its first statement,
+ * `takeLock`: a write that changes nothing (SQLite takes the lock when a write statement starts,
+ * whatever it matches; knex begins every transaction deferred and has no `BEGIN IMMEDIATE`).
+ *
+ * A deferred transaction that reads before it writes holds a snapshot from its first read; if
+ * another connection commits before its first write (the WAL checkpointer's header write, the
+ * access audit's rows on the direct connection, another process), that write fails at once with
+ * SQLITE_BUSY_SNAPSHOT, which no busy wait helps, and with SQLITE_BUSY, unwaited, while another
+ * connection is writing. Holding the lock first, nobody commits in between; the lock itself is
+ * waited for as `withoutLockWait` and `retryWhileLocked` do, on timers rather than inside the
+ * call on the event loop, for up to `forMs`, each try a new transaction.
+ */
+export function lockedTransaction<T>(db: Knex, takeLock: string, write: (trx: Knex.Transaction) => Promise<T>, forMs = DEFAULT_BUSY_TIMEOUT_MS): Promise<T> {
+  return retryWhileLocked(
+    () =>
+      withoutLockWait(db, async (trx) => {
+        await trx.raw(takeLock);
+        return write(trx);
+      }),
+    forMs,
+  );
+}
+
+/**
  * knex prints every failed connection attempt, and every pooled connection a lost server
  * disposed of, to the console; callers already report those as coded errors (logged scrubbed and
  * once per interval), so the lines are dropped. Other warnings pass through.

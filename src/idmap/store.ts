@@ -14,7 +14,7 @@
  */
 import type { Knex } from 'knex';
 import { ulid } from 'ulid';
-import { isMysql, type DirectReads } from '../db';
+import { isMysql, lockedTransaction, type DirectReads } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { matchKeyOf } from './rules';
@@ -27,6 +27,7 @@ import {
   groupInto,
   recordKeyString,
   selectChunked,
+  TAKE_WRITE_LOCK,
   toDbTime,
   toRecordKey,
   unique,
@@ -84,11 +85,15 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    * A steward's change: on MySQL/MariaDB at READ COMMITTED, so that what it reads after taking
    * its locks is what is committed now (at REPEATABLE READ a read after the lock still answered
    * the transaction's first snapshot, and a change made meanwhile was lost: a link answered as
-   * done merged the customer a record had just left). SQLite writes one transaction at a time.
-   * A server writing a binary log then needs `binlog_format` ROW or MIXED (README, oneid.connection).
+   * done merged the customer a record had just left). A server writing a binary log then needs
+   * `binlog_format` ROW or MIXED (README, oneid.connection).
+   *
+   * On SQLite holding the file's write lock from the start (`lockedTransaction`): the steward's
+   * reads come first, and a commit by another connection between them and the first write (the
+   * gateway's checkpointer does one a second) failed the change as ONEID_UNAVAILABLE.
    */
   const stewardTransaction = <R>(work: (trx: Knex.Transaction) => Promise<R>): Promise<R> =>
-    isMysql(db) ? db.transaction(work, { isolationLevel: 'read committed' }) : db.transaction(work);
+    isMysql(db) ? db.transaction(work, { isolationLevel: 'read committed' }) : lockedTransaction(db, TAKE_WRITE_LOCK, work);
   const read: (q: Knex.QueryBuilder | Knex.Raw) => Promise<any[]> = opts.reads ? (q) => opts.reads!.read(q) : (q) => Promise.resolve(q as unknown as any[]);
   /** The hot reads of every request: built and compiled once per IN-list length where reads are direct (src/db.ts `shaped`). */
   const shaped = (shape: string, ids: readonly string[], build: (ids: string[]) => Knex.QueryBuilder): Promise<any[]> =>

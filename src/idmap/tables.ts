@@ -24,6 +24,12 @@ export const T = {
   feedKeys: 'idmap_feed_keys',
 } as const;
 
+/**
+ * A write that changes nothing, for SQLite's `lockedTransaction` (src/db.ts) to take the file's
+ * write lock with: the lease table, which every store has and no row of which it matches.
+ */
+export const TAKE_WRITE_LOCK = `DELETE FROM ${T.locks} WHERE 1 = 0`;
+
 export type CustomerStatus = 'active' | 'merged';
 
 export interface DbCustomerRow {

@@ -3,7 +3,12 @@
  * merging, splitting and settling review candidates, and resolution respecting what they
  * decided; and the explanation of why two records or customers are one.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Knex } from 'knex';
+import { openDatabase } from '../../src/db';
+import { tempDir } from '../helpers/tmp';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
 import { createStewardship, MAX_REASON_LENGTH, type Stewardship } from '../../src/idmap/stewardship';
@@ -616,5 +621,82 @@ describe(`OneID stewardship (${testEngine})`, () => {
     await fullResolution();
     expect(await events()).toBe(n);
     expect(await mapping()).toEqual(settled);
+  });
+});
+
+describe('OneID stewardship on a SQLite file other connections write to', () => {
+  // Whatever the test engine: the lock in question is SQLite's. In the gateway two connections
+  // besides knex's write the OneID file: the WAL checkpointer's (src/sqlite-checkpointer.ts: a
+  // header write each second it finds the WAL caught up) and the access audit's (its rows, on the
+  // direct reads' connection); a `c360 resolve` process is a third.
+  let dir: string;
+  let db: Knex;
+  let store: IdMapStore;
+  let other: Database.Database;
+  let a: string;
+  let b: string;
+  beforeEach(async () => {
+    dir = tempDir('steward-other-connection');
+    const filename = path.join(dir, 'oneid.db');
+    db = openDatabase({ client: 'sqlite', filename });
+    await migrateLatest(db);
+    store = createIdMapStore(db);
+    const records = [rec('crm', 'A', { email: 'a@qq.com' }), rec('crm', 'B', { email: 'b@qq.com' })];
+    await resolve({ store, connectors: [new FakeSource('crm', records)], rules });
+    [a, b] = (await store.customerIdsBySourceRecords([r('crm:A'), r('crm:B')])) as string[];
+    other = new Database(filename);
+    other.pragma('busy_timeout = 0');
+  });
+  afterEach(async () => {
+    other?.close();
+    await db?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const merged = async () => (await db('idmap_customers').where('id', b).first()).merged_into;
+
+  it('merges though another connection commits between the merge reading the store and writing to it', async () => {
+    // The other connection commits right after the merge's first read in its transaction, as the
+    // checkpointer's second or an audited request may. Before, the merge's snapshot was then stale
+    // and its first write failed at once (SQLITE_BUSY_SNAPSHOT, which no busy wait helps): the
+    // steward was answered ONEID_UNAVAILABLE.
+    let tried = 0;
+    const commitElsewhere = (_response: unknown, q: { __knexTxId?: string; sql?: string }) => {
+      if (tried || !q.__knexTxId || !/^select/i.test(q.sql ?? '')) return;
+      tried++;
+      try {
+        other.pragma(`user_version = ${other.pragma('user_version', { simple: true })}`);
+      } catch (e) {
+        // The merge holds the file's write lock from its first statement: nobody commits in between.
+        expect((e as { code?: string }).code).toBe('SQLITE_BUSY');
+      }
+    };
+    db.on('query-response', commitElsewhere);
+    try {
+      await expect(store.mergeCustomers({ survivorId: a, mergedId: b, actor: STEWARD, reason: 'same' })).resolves.toMatchObject({ survivorId: a, mergedId: b });
+    } finally {
+      db.off('query-response', commitElsewhere);
+    }
+    expect(tried).toBe(1);
+    expect(await merged()).toBe(a);
+  });
+
+  it("merges once another process's write lock is free, without holding the event loop meanwhile", async () => {
+    other.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const merging = store.mergeCustomers({ survivorId: a, mergedId: b, actor: STEWARD, reason: 'same' }).then(
+      (m) => m.survivorId,
+      (e: { code?: string }) => e.code,
+    );
+    void merging.finally(() => (settled = true));
+    try {
+      // Timers fire while the merge waits. Before, it read, then failed at its first write at once
+      // (SQLITE_BUSY: a transaction holding a read snapshot is not given SQLite's busy wait).
+      for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(settled).toBe(false);
+    } finally {
+      other.exec('COMMIT');
+    }
+    expect(await merging).toBe(a);
+    expect(await merged()).toBe(a);
   });
 });
