@@ -39,7 +39,7 @@
  */
 import type { Knex } from 'knex';
 import { isMysql } from '../db';
-import { T } from './tables';
+import { T, writeTransaction } from './tables';
 // The identifiers' indexes as the latest migration that shapes them creates them.
 import { MATCH_INDEX, MATCH_INDEX_COLUMNS, RECORD_INDEX, RECORD_INDEX_COLUMNS } from './migrations/20261202000200_narrow_identifier_indexes';
 /** The index as migration 20261122000100 creates it (partial, covering what linking reads of a pending record). */
@@ -103,7 +103,7 @@ export async function needIdentifiersByRecord(db: Knex): Promise<void> {
   if (await db.schema.hasTable(RECORDS_LOAD)) {
     const columns = ((await db.raw('SELECT name FROM pragma_table_info(?)', [RECORDS_LOAD])) as Array<{ name: string }>).map((c) => c.name);
     const list = columns.map(() => '??').join(', ');
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       await trx.raw(`INSERT INTO ?? (${list}) SELECT ${list} FROM ?? ORDER BY source, record_id`, [T.sourceRecords, ...columns, ...columns, RECORDS_LOAD]);
       await trx.raw('DELETE FROM ??', [RECORDS_LOAD]);
     });

@@ -20,7 +20,7 @@ import type { Knex } from 'knex';
 import type { IdentityRules } from './rules';
 import { Groups } from './groups';
 import { emptyProfile } from './evidence';
-import { chunks, T, valueKeyString, type ValueKey } from './tables';
+import { chunks, T, valueKeyString, writeTransaction, type ValueKey } from './tables';
 import type { ScanChanges, StoredRecord } from './resolution-store';
 import { insertEvents, pendCarriers, type NewLinkEvent } from './writes';
 import { SCAN_ACTOR } from './stage';
@@ -74,7 +74,7 @@ export async function detachUntied(db: Knex, rules: IdentityRules, released: Rel
     }
     if (!leaving.length) continue;
     await beforeWrite();
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       const events: NewLinkEvent[] = [];
       for (const l of leaving) {
         // Guarded by the customer read: a record a steward moved meanwhile is left where it is.

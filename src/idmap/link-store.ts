@@ -22,7 +22,7 @@ import { isMysql } from '../db';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
 import type { IdMapStore } from './store';
-import { T, onSqliteConnection, recordKeyString, unique, uniqueBy, valueKeyString, type ValueKey } from './tables';
+import { T, onSqliteConnection, recordKeyString, unique, uniqueBy, valueKeyString, writeTransaction, type ValueKey } from './tables';
 import type { SourceRecordKey } from './types';
 import { StaleResolutionError, insertCandidates, insertEvents, mergeEvent, requireNoDecisionSince, type NewLinkEvent } from './writes';
 
@@ -219,7 +219,7 @@ function directLinkStore(db: Knex): LinkStore {
       }),
 
     applyResolution: (plan) =>
-      db.transaction(async (trx) => {
+      writeTransaction(db, async (trx) => {
         const fresh = new Set(plan.newCustomerIds);
         const relied = unique([...plan.assignments.flatMap((a) => [a.customerId, a.expectedCustomerId]), ...plan.merges.flatMap((m) => [m.survivorId, m.mergedId])]).filter(
           (id): id is string => id != null && !fresh.has(id),

@@ -21,6 +21,7 @@ import {
   valueKeyString,
   whereRecords,
   whereValues,
+  writeTransaction,
   type DbSourceRecordRow,
   type ValueKey,
 } from './tables';
@@ -184,7 +185,7 @@ export function createResolutionStore(db: Knex) {
         ch.inserts.length || ch.updates.length || ch.addIdentifiers.length || ch.endIdentifiers.length || ch.events.length || ch.cursor != null || ch.recheck?.length,
     );
     if (!written.length) return;
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       for (const { changes, alsoIn } of written) await writeScanChanges(trx, changes, alsoIn, recordsInto);
     });
   }
@@ -359,7 +360,7 @@ export function createResolutionStore(db: Knex) {
    * plan relies on is no longer active or a record no longer has the customer the plan read.
    */
   async function applyResolution(plan: ResolutionPlan): Promise<{ candidatesCreated: number }> {
-    return db.transaction(async (trx) => {
+    return writeTransaction(db, async (trx) => {
       const t = (iso: string) => toDbTime(trx, iso);
       const fresh = new Set(plan.newCustomerIds);
       const relied = unique([...plan.assignments.flatMap((a) => [a.customerId, a.expectedCustomerId]), ...plan.merges.flatMap((m) => [m.survivorId, m.mergedId])]).filter(

@@ -43,6 +43,7 @@ import { createProgress, type Progress, type ProgressLog } from './progress';
 import { createIdMapStore, type IdMapStore } from './store';
 import { detachUntied, emptyReleased, noteReleased, type Released } from './detach';
 import { StaleResolutionError, latestDecision, supersedeJoinedCandidates } from './writes';
+import { writeTransaction } from './tables';
 
 export interface ResolveOptions {
   /** The store, or a knex to build one on (migrated). */
@@ -280,7 +281,7 @@ async function run(
   if (sweep || stats.customersMerged || stats.probableLinks) {
     for (let round = 0; ; round++) {
       await lease.ensureHeld();
-      stats.candidatesSuperseded += await store.db.transaction((trx) => supersedeJoinedCandidates(trx, new Date().toISOString()));
+      stats.candidatesSuperseded += await writeTransaction(store.db, (trx) => supersedeJoinedCandidates(trx, new Date().toISOString()));
       // A settled conflict's value is pending again (`supersedeJoinedCandidates`): the rules weigh it
       // now, so that a run leaves nothing for the next one to link. Each round that merges settles
       // candidates only a merge could settle, and merges are finite; the bound is a backstop.

@@ -14,7 +14,7 @@
  */
 import type { Knex } from 'knex';
 import { ulid } from 'ulid';
-import { isMysql, lockedTransaction, type DirectReads } from '../db';
+import { isMysql, type DirectReads } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { matchKeyOf } from './rules';
@@ -27,13 +27,13 @@ import {
   groupInto,
   recordKeyString,
   selectChunked,
-  TAKE_WRITE_LOCK,
   toDbTime,
   toRecordKey,
   unique,
   uniqueBy,
   whereRecords,
   whereValues,
+  writeTransaction,
   type CandidateReason,
   type CandidateStatus,
   type DbCustomerRow,
@@ -88,12 +88,11 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
    * done merged the customer a record had just left). A server writing a binary log then needs
    * `binlog_format` ROW or MIXED (README, oneid.connection).
    *
-   * On SQLite holding the file's write lock from the start (`lockedTransaction`): the steward's
+   * On SQLite holding the file's write lock from the start (`writeTransaction`): the steward's
    * reads come first, and a commit by another connection between them and the first write (the
    * gateway's checkpointer does one a second) failed the change as ONEID_UNAVAILABLE.
    */
-  const stewardTransaction = <R>(work: (trx: Knex.Transaction) => Promise<R>): Promise<R> =>
-    isMysql(db) ? db.transaction(work, { isolationLevel: 'read committed' }) : lockedTransaction(db, TAKE_WRITE_LOCK, work);
+  const stewardTransaction = <R>(work: (trx: Knex.Transaction) => Promise<R>): Promise<R> => writeTransaction(db, work, { isolationLevel: 'read committed' });
   const read: (q: Knex.QueryBuilder | Knex.Raw) => Promise<any[]> = opts.reads ? (q) => opts.reads!.read(q) : (q) => Promise.resolve(q as unknown as any[]);
   /** The hot reads of every request: built and compiled once per IN-list length where reads are direct (src/db.ts `shaped`). */
   const shaped = (shape: string, ids: readonly string[], build: (ids: string[]) => Knex.QueryBuilder): Promise<any[]> =>
@@ -355,7 +354,7 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
 
   /** A person's verdict on two customers; `different` stops resolution linking them. Settles `candidateId` if given. */
   async function recordDecision(input: { verdict: DecisionVerdict; customerId: string; otherCustomerId: string; actor: string; reason: string; candidateId?: string | null }) {
-    return db.transaction(async (trx) => {
+    return writeTransaction(db, async (trx) => {
       const at = nowIso();
       const id = await insertDecision(trx, at, input);
       if (input.candidateId) {

@@ -8,7 +8,7 @@
  * ISO strings only (`toDbTime` on the way in, `fromDbTime` on the way out).
  */
 import type { Knex } from 'knex';
-import { isMysql, MAX_IN_LIST } from '../db';
+import { isMysql, lockedTransaction, MAX_IN_LIST } from '../db';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { SourceRecordKey } from './types';
 
@@ -28,7 +28,17 @@ export const T = {
  * A write that changes nothing, for SQLite's `lockedTransaction` (src/db.ts) to take the file's
  * write lock with: the lease table, which every store has and no row of which it matches.
  */
-export const TAKE_WRITE_LOCK = `DELETE FROM ${T.locks} WHERE 1 = 0`;
+const TAKE_WRITE_LOCK = `DELETE FROM ${T.locks} WHERE 1 = 0`;
+
+/**
+ * A OneID change in one transaction (`config`: MySQL/MariaDB's isolation level). On SQLite it
+ * holds the file's write lock from its first statement (`lockedTransaction`): a change that reads
+ * before it writes otherwise failed whenever another connection committed in between, which in
+ * the gateway the WAL checkpointer does each second and the access audit with every audited read.
+ */
+export function writeTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, config?: Knex.TransactionConfig): Promise<T> {
+  return isMysql(db) ? db.transaction(work, config) : lockedTransaction(db, TAKE_WRITE_LOCK, work);
+}
 
 export type CustomerStatus = 'active' | 'merged';
 

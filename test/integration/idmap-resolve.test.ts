@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/db';
+import { tempDir } from '../helpers/tmp';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { parseIdentityRules } from '../../src/idmap/rules';
 import type { SourceName } from '../../src/vocabulary';
@@ -541,5 +544,50 @@ describe(`Identity resolution (${testEngine})`, () => {
     await resolve({ store, connectors: [crm, orders, support], rules });
     const [a2, b2] = await owners('crm:C1', 'orders:501');
     expect([a2, b2]).toEqual([a, b]);
+  });
+});
+
+describe('Identity resolution on a SQLite file other connections write to', () => {
+  // Whatever the test engine: the lock in question is SQLite's. In the gateway a webhook's run
+  // shares the file with the WAL checkpointer's connection (a header write each second it finds
+  // the WAL caught up) and the access audit's (a row per audited read).
+  it("links a webhook's record though another connection commits after each of the run's reads before its writes", async () => {
+    const dir = tempDir('resolve-other-connection');
+    const filename = path.join(dir, 'oneid.db');
+    const db = openDatabase({ client: 'sqlite', filename });
+    const other = new Database(filename);
+    other.pragma('busy_timeout = 0');
+    try {
+      await migrateLatest(db);
+      const store = createIdMapStore(db);
+      await resolve({ store, connectors: [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' })])], rules });
+      // A transaction that has written holds the lock; one that has only read holds a snapshot
+      // another connection's commit makes stale (before: SQLITE_BUSY_SNAPSHOT at its first write,
+      // the run failed, the webhook answered 503 ONEID_UNAVAILABLE).
+      const wrote = new Set<string>();
+      let commits = 0;
+      const noteWrite = (q: { __knexTxId?: string; sql: string }) => {
+        if (q.__knexTxId && /^\s*(insert|update|delete|replace)/i.test(q.sql)) wrote.add(q.__knexTxId);
+      };
+      const commitElsewhere = (_response: unknown, q: { __knexTxId?: string; sql: string }) => {
+        if (!q.__knexTxId || wrote.has(q.__knexTxId) || !/^\s*select/i.test(q.sql)) return;
+        other.pragma(`user_version = ${other.pragma('user_version', { simple: true })}`);
+        commits++;
+      };
+      db.on('query', noteWrite).on('query-response', commitElsewhere);
+      const stats = await resolveRecords({ store, rules, records: [rec('scrm', 'oA', { openid: 'oAaaaaaa', phone: '+8613911112222' })] });
+      db.off('query', noteWrite).off('query-response', commitElsewhere);
+      expect(commits).toBe(0); // every transaction of the run wrote (took the lock) before it read
+      expect(stats).toMatchObject({ recordsNew: 1, recordsLinked: 1 });
+      const [crm, scrm] = await store.customerIdsBySourceRecords([
+        { source: 'crm', recordId: 'C1' },
+        { source: 'scrm', recordId: 'oA' },
+      ]);
+      expect(scrm).toBe(crm);
+    } finally {
+      other.close();
+      await db.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
