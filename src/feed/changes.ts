@@ -8,12 +8,14 @@
  * rounds come back full.
  *
  * On MySQL/MariaDB ids are taken at insert and rows become visible at commit, so a row may appear
- * after a larger id was read: ids skipped over are re-read for GAP_RETRY_MS before they are given up
- * (a rolled-back transaction leaves a gap for good). They are kept as ranges, not one by one: a
- * resolution batch's transaction holds thousands of ids while a steward's change on another
- * replica commits after them, and every one of them must still be heard once it commits.
+ * after a larger id was read: ids skipped over are re-read until they are found, or given up once
+ * no transaction holds them any more (a rolled-back transaction leaves a gap for good). They are
+ * kept as ranges, not one by one: a resolution batch's transaction holds thousands of ids while a
+ * steward's change on another replica commits after them, and every one of them must still be
+ * heard once it commits.
  */
 import type { Knex } from 'knex';
+import { isMysql } from '../db';
 import { fromDbTime, T, type DbLinkEventRow } from '../idmap/tables';
 import type { SourceRecordKey } from '../idmap/types';
 import type { Logger } from '../observability/logger';
@@ -101,10 +103,23 @@ export interface PollerOptions {
   batch: number;
   /** Called with each round's changes, in id order; the next round waits for it. */
   onChanges(changes: CustomerChange[]): Promise<void>;
+  /** How long ids skipped over are looked for again before asking whether a transaction still holds them (default GAP_RETRY_MS). */
+  gapRetryMs?: number;
 }
 
-/** How long an id skipped over (a transaction not yet committed) is looked for again. */
+/**
+ * How long an id skipped over (a transaction not yet committed) is looked for again before the
+ * poller asks whether any transaction still holds it: on MySQL/MariaDB a locking read of the
+ * gaps that does not wait (`FOR UPDATE NOWAIT`) fails while an open transaction holds a row
+ * there, and the gaps are kept (up to GAP_HOLD_MAX_MS); otherwise no transaction can fill them
+ * any more and they are given up. Before, they were given up after this time whatever held them,
+ * and a transaction open longer (a merge waiting on a row lock after writing its event, a
+ * resolution batch on a loaded server) had its changes never reported. SQLite takes ids in
+ * commit order, one writer at a time: its gaps are given up after this time.
+ */
 export const GAP_RETRY_MS = 10_000;
+/** Gaps a transaction still holds are given up after this long all the same (a transaction open for longer is not waited for). */
+export const GAP_HOLD_MAX_MS = 10 * 60_000;
 /**
  * How far below the log's end a starting poller looks for ids not committed yet: past a resolution
  * batch's transaction (DEFAULT_LINK_BATCH records, an event or more each).
@@ -191,6 +206,7 @@ export interface Poller {
 
 export function createLinkEventPoller(opts: PollerOptions): Poller {
   const { db, log } = opts;
+  const gapRetryMs = opts.gapRetryMs ?? GAP_RETRY_MS;
   const repeats = createRepeatFilter();
   let cursor = 0;
   /** Ids skipped over, ascending. */
@@ -206,7 +222,9 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
   const read = async (): Promise<boolean> => {
     const rows: DbLinkEventRow[] = await db(T.linkEvents).where('id', '>', cursor).orderBy('id').limit(opts.batch).select('*');
     const now = Date.now();
-    gaps = gaps.filter((g) => now - g.since <= GAP_RETRY_MS);
+    // Asked before the gaps are read: what a transaction that was not open then committed, the read below sees.
+    const due = gaps.filter((g) => now - g.since > gapRetryMs);
+    const held = due.length > 0 && (await stillHeld(due));
     const late: DbLinkEventRow[] = gaps.length
       ? await db(T.linkEvents)
           .where((q) => {
@@ -223,6 +241,9 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
       gaps = fillGaps(gaps, [Number(r.id)]);
       placed.set(r, place());
     }
+    // Due gaps no transaction holds are given up once read whole; held ones after GAP_HOLD_MAX_MS.
+    const giveUp = due.length > 0 && !held && late.length < opts.batch;
+    if (due.length) gaps = gaps.filter((g) => now - g.since <= (giveUp ? gapRetryMs : GAP_HOLD_MAX_MS));
     for (const r of rows) {
       const id = Number(r.id);
       if (id > cursor + 1) gaps.push({ from: cursor + 1, to: id - 1, since: now });
@@ -233,6 +254,42 @@ export function createLinkEventPoller(opts: PollerOptions): Poller {
     const changes = changesOf([...late, ...rows], (r) => placed.get(r)!);
     if (changes.length) await opts.onChanges(changes);
     return rows.length >= opts.batch || late.length >= opts.batch;
+  };
+
+  /**
+   * Whether an open transaction still holds ids in `due` (MySQL/MariaDB: a locking read there
+   * fails at once instead of waiting for it). At READ COMMITTED, so the read locks only rows, not
+   * the ranges between them. A server that cannot answer the question (an old one, a user without
+   * the privilege) is taken to hold nothing, as before: said once per run of failures.
+   */
+  const stillHeld = async (due: readonly Gap[]): Promise<boolean> => {
+    if (!isMysql(db)) return false;
+    try {
+      await db.transaction(
+        (trx) =>
+          trx(T.linkEvents)
+            .where((q) => {
+              for (const g of due) void q.orWhereBetween('id', [g.from, g.to]);
+            })
+            .select('id')
+            .forUpdate()
+            .noWait(),
+        { isolationLevel: 'read committed' },
+      );
+      return false;
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      // MariaDB answers NOWAIT as a lock wait timed out at once; MySQL 8 with ER_LOCK_NOWAIT.
+      if (code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'ER_LOCK_NOWAIT') return true;
+      const err = safeError(e);
+      const { log: now, suppressed } = repeats.admit(`held|${err.name}|${err.code ?? ''}|${err.message}`);
+      if (now)
+        log.warn(
+          { err, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) },
+          'change feed: could not ask whether a transaction still holds skipped ids; giving them up',
+        );
+      return false;
+    }
   };
 
   const loop = (gen: number) => {

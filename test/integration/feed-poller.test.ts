@@ -128,6 +128,47 @@ describe('Change feed: the link-log poller', () => {
     }
   });
 
+  // A transaction may stay open past the gap's retry time: a steward's merge waiting on a row lock
+  // (innodb_lock_wait_timeout, 50 s by default) after it wrote its event, a resolution batch on a
+  // loaded server. Before, its events were given up after GAP_RETRY_MS (10 s) and never reported.
+  itOn('mariadb')('reports the events of a transaction still open when their gap is past its retry time, once it commits', async () => {
+    const trx = await oneid.db.transaction();
+    const fresh: CustomerChange[][] = [];
+    const heardOf = () => fresh.flat().map((c) => c.customerId);
+    // A fault test: the retry time is short on purpose, so that the transaction outlives it.
+    const GAP_RETRY = 50;
+    const third = createLinkEventPoller({
+      db: oneid.db,
+      log: createLogger('silent'),
+      intervalMs: 20,
+      batch: 500,
+      gapRetryMs: GAP_RETRY,
+      onChanges: async (c) => void fresh.push(c),
+    });
+    await third.start();
+    try {
+      await insertEvents(trx, new Date().toISOString(), [{ actor: 'user:steward', action: 'merge', customerId: 'C-SLOW', otherCustomerId: 'C-Y', reason: 'same person' }]);
+      await insertEvents(oneid.db, new Date().toISOString(), [
+        { actor: 'rule:phone', action: 'create', customerId: 'C-QUICK', source: 'crm', recordId: 'R-QUICK', reason: 'new record' },
+      ]);
+      const deadline = Date.now() + 20_000;
+      while (!heardOf().includes('C-QUICK') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(heardOf()).toEqual(['C-QUICK']);
+      // Many rounds past the retry time while the transaction is open.
+      await new Promise((r) => setTimeout(r, 20 * GAP_RETRY));
+      await trx.commit();
+      while (heardOf().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(heardOf()).toEqual(['C-QUICK', 'C-SLOW']);
+      // Once committed the gap is filled: a position holds no id waiting.
+      expect(third.position().gaps.newest(16)).toEqual([]);
+      // The file's own poller hears both too: the next test starts once it has.
+      while (!heard.flat().some((c) => c.customerId === 'C-SLOW') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+      await third.stop();
+    }
+  });
+
   // A resolution batch (DEFAULT_LINK_BATCH records, one event or more each) writes its events in one
   // transaction; a steward's merge on another replica commits meanwhile with a larger id.
   itOn('mariadb')("reports every event of a resolution batch's transaction that commits after a steward's change with a larger id", async () => {
