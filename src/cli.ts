@@ -129,7 +129,7 @@ const COMMANDS: Record<string, Command> = {
       'Prints one line per role on success; on a problem, the file and key, and exits 2.',
       "Reads each SQL source's catalogue (read-only) for the tables and columns its kind reads: a missing one is named",
       '(sources[<name>].connection: table … does not exist …), status 2. OneID and the HTTP sources are not contacted;',
-      'a SQL source that cannot be reached is not checked (as at start, where a source may be down).',
+      'a SQL source that cannot be reached is not checked (as at start, where a source may be down): a warning names it.',
     ].join('\n'),
     async run(config, _log, args) {
       const { roleSchemas, warnings } = await inspectConfig(config, { checkSources: true });

@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type SourceObserver } from './sources/observe';
 import { EVENT_VALUES, eventOrigin } from './sources/kind';
 import { requestSourceObserver } from './observability/request-sources';
-import { createRegistry, sourceProblems, type SourceRegistry } from './sources/registry';
+import { createRegistry, checkSources, uncheckedWarning, type SourceRegistry } from './sources/registry';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
 import { guardReader, guardStewardship, guardStore } from './idmap/guarded';
@@ -128,8 +128,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   // Connectors read phones in the region OneID reads each source's in, so the golden phone is the number OneID linked.
   const registry = createRegistry(config.sources, observer, phoneRegions);
   // A kind that can check its mapping against the real system does so now: a wrong one stops
-  // start-up, every problem named by its config key.
-  const problems = await sourceProblems(registry);
+  // start-up, every problem named by its config key; one whose system is down is served unchecked.
+  const { problems, unchecked } = await checkSources(registry);
+  for (const u of unchecked) log.warn({ source: u.source, code: u.code }, uncheckedWarning(u));
   if (problems.length) {
     await registry.close();
     await closeOneid();

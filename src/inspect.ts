@@ -10,7 +10,7 @@
 import type { GraphQLSchema } from 'graphql';
 
 import { ConfigError, type Config } from './config';
-import { createRegistry, sourceProblems } from './sources/registry';
+import { createRegistry, checkSources, uncheckedWarning } from './sources/registry';
 import { noopObserver } from './sources/observe';
 import { buildSchema, unconfiguredTypes } from './schema';
 import { loadIdentityRules } from './idmap';
@@ -37,9 +37,9 @@ export async function inspectConfig(config: Config, opts: { checkSources?: boole
     const roleSchemas = buildRoleSchemas(schema, policy, { hashKey: config.access.hashKey });
     createAuthenticator(config.auth, { roles: policy.roles.keys() });
     // Read-only catalogue reads, the start-up check's own: a table a source kind reads and its database lacks.
-    const problems = opts.checkSources ? await sourceProblems(registry) : [];
+    const { problems, unchecked } = opts.checkSources ? await checkSources(registry) : { problems: [], unchecked: [] };
     if (problems.length) throw new ConfigError(`the configured sources do not match their systems:\n${problems.join('\n')}`);
-    return { schema, policy, roleSchemas, warnings: [...policy.warnings, hashKeyWarning(policy, config.access.hashKey) ?? []].flat() };
+    return { schema, policy, roleSchemas, warnings: [...policy.warnings, hashKeyWarning(policy, config.access.hashKey) ?? [], ...unchecked.map(uncheckedWarning)].flat() };
   } finally {
     await registry.close();
   }

@@ -93,7 +93,11 @@ export interface SourceKind<Options = any, C extends Connector = Connector> {
   resolvePaths?(options: Options, resolve: (p: string) => string): Options;
   /** The connector of one instance; observer sees every call it makes; `settings` (absent: the defaults, CN phones) are what the deployment decides for every instance alike. */
   create(name: SourceName, options: Options, observer: SourceObserver, settings?: InstanceSettings): C;
-  /** Start-up check against the real system; throws an Error whose message names the option at fault (`profile.fields.phone.column: …`, one problem a line); the gateway prefixes `sources[<name>].`. */
+  /**
+   * Start-up check against the real system; throws an Error whose message names the option at fault (`profile.fields.phone.column: …`,
+   * one problem a line; the gateway prefixes `sources[<name>].`), or the connector's SourceError when the system did not answer:
+   * that instance is then left unchecked, not refused (a source may be down at start; registry.ts `checkSources`).
+   */
   check?(connector: C): Promise<void>;
   /** What the core may compute on with this connector. */
   capabilities(connector: C): Capabilities;

@@ -13,6 +13,7 @@ import type { EventOrigins, SourceKind, KindResolvers } from './kind';
 import type { SourceObserver } from './observe';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION } from '../canonical';
+import { isSourceError } from '../errors';
 
 /**
  * Names the gateway itself answers under where sources are named: `/readyz` checks OneID as
@@ -117,21 +118,42 @@ export function parseSources(
   return { sources, errors };
 }
 
+/** What the start-up check found: the config's problems, and the instances it could not check. */
+export interface SourceCheck {
+  /** Lines of a config error, `  sources[<name>].<key>: <problem>`: every problem of every instance at once. */
+  problems: string[];
+  /** Instances whose system did not answer the check (a SourceError): not checked, not a problem of the config. */
+  unchecked: Array<{ source: SourceName; code: string }>;
+}
+
 /**
- * Every instance's start-up check against its real system (SourceKind.check), as the lines of a
- * config error: `  sources[<name>].<key>: <problem>`, every problem of every instance at once.
+ * Every instance's start-up check against its real system (SourceKind.check). One rule for every
+ * kind: a check that throws a SourceError met a system that did not answer, and a source may be
+ * down at start (its fields are then SOURCE_UNAVAILABLE and /readyz names it, as for a source
+ * down later), so that instance is `unchecked`; anything else it throws is the config's fault
+ * (a table, column or mapping its system can never serve) and stops start-up.
  */
-export async function sourceProblems(registry: Pick<SourceRegistry, 'sources'>): Promise<string[]> {
+export async function checkSources(registry: Pick<SourceRegistry, 'sources'>): Promise<SourceCheck> {
   const problems: string[] = [];
+  const unchecked: SourceCheck['unchecked'] = [];
   for (const s of registry.sources) {
     try {
       await s.kind.check?.(s.connector);
     } catch (e) {
+      if (isSourceError(e)) {
+        unchecked.push({ source: s.name, code: e.code });
+        continue;
+      }
       const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
       problems.push(...lines.map((l) => `  sources[${s.name}].${l.trim()}`));
     }
   }
-  return problems;
+  return { problems, unchecked };
+}
+
+/** The line start-up logs and check-config prints for an instance left unchecked. */
+export function uncheckedWarning(u: SourceCheck['unchecked'][number]): string {
+  return `sources[${u.source}]: not checked, its system did not answer (${u.code}); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), a table or mapping it cannot read is found at the next start or check-config`;
 }
 
 /** One configured, connected instance. */

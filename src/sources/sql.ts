@@ -470,24 +470,18 @@ export function integerOrNull(v: unknown): number | null {
  * it reads, against the database's catalogue (SQLite `pragma_table_info`, MySQL `information_schema`).
  * Answers one `connection: …` line per missing table or column (the key the database is configured
  * under, as SourceKind.check names problems), none when everything is there. A database that cannot
- * be reached now answers none either: a source may be down at start (its fields are then unavailable
- * and /readyz says so, as for any source down later), while a schema it can never read stops start-up.
+ * be reached rejects with its SourceError at the first table, which leaves the instance unchecked
+ * rather than refused (registry.ts `checkSources`: a source may be down at start).
  */
 export async function missingColumns(sql: SqlSource, expected: Readonly<Record<string, readonly string[]>>, kind: string): Promise<string[]> {
   const problems: string[] = [];
   for (const [table, columns] of Object.entries(expected)) {
-    let found: Array<{ name: string }>;
-    try {
-      found =
-        sql.dialect === 'sqlite'
-          ? await sql.run('describeTables', (db) => db.raw('select name from pragma_table_info(?)', [table]))
-          : await sql.run('describeTables', (db) =>
-              db('information_schema.COLUMNS').select('COLUMN_NAME as name').where('TABLE_SCHEMA', db.raw('database()')).andWhere('TABLE_NAME', table),
-            );
-    } catch (e) {
-      if (e instanceof SourceError) return [];
-      throw e;
-    }
+    const found: Array<{ name: string }> =
+      sql.dialect === 'sqlite'
+        ? await sql.run('describeTables', (db) => db.raw('select name from pragma_table_info(?)', [table]))
+        : await sql.run('describeTables', (db) =>
+            db('information_schema.COLUMNS').select('COLUMN_NAME as name').where('TABLE_SCHEMA', db.raw('database()')).andWhere('TABLE_NAME', table),
+          );
     const have = new Set(found.map((c) => c.name));
     if (have.size === 0) {
       problems.push(

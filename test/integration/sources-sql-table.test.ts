@@ -584,9 +584,13 @@ describe('SQL table source: start-up check', () => {
     await expect(checkOf(options)).rejects.toThrow(/^profile\.key: column person_id is neither the primary key nor the first column of an index of table people_unindexed/);
   });
 
-  it('names the connection, with the source error code, when the database cannot be opened', async () => {
+  it("rejects with the connector's SourceError when the database cannot be opened: not a mapping problem (the instance is left unchecked)", async () => {
     const missing = { ...crmMapping(t), connection: { client: 'sqlite', filename: path.join(tempDir('sqltable'), 'no-such.sqlite') } };
-    await expect(checkOf(missing)).rejects.toThrow(/^connection: SOURCE_UNAVAILABLE: crm_checked describeTable: source unavailable/);
+    await expect(checkOf(missing)).rejects.toMatchObject({
+      name: 'SourceError',
+      code: 'SOURCE_UNAVAILABLE',
+      message: expect.stringMatching(/^crm_checked describeTable: source unavailable/),
+    });
   });
 
   it('reports every problem at once, one key per line', async () => {

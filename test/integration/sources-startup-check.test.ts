@@ -2,13 +2,15 @@
  * The start-up check of the SQL kinds that read tables of a fixed shape (crm, shop) against a real
  * database (C360_TEST_DB): the tables demo/schema.ts describes pass; a missing table or column is
  * named, every one at once; a database that cannot be reached is not a problem of the config (a
- * source may be down at start), and costs no more than one failed call.
+ * source may be down at start), for every SQL kind alike (sql-table too), and costs no more than
+ * one failed call.
  */
 import { createCrmTables, createOrderTables } from '../../demo/schema';
 import { kind as crmKind } from '../../src/sources/crm';
 import { kind as shopKind } from '../../src/sources/shop';
+import { kind as sqlTableKind } from '../../src/sources/sql-table';
 import { CallRecorder } from '../../src/sources/observe';
-import { sourceProblems } from '../../src/sources/registry';
+import { checkSources } from '../../src/sources/registry';
 import type { SourceName } from '../../src/vocabulary';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 
@@ -21,18 +23,28 @@ afterEach(async () => {
   await t?.drop();
 });
 
-/** The problems the gateway's start-up (and check-config) report for one crm and one shop instance on `connection`s. */
-async function problemsOf(crm: unknown, shop: unknown, recorder = new CallRecorder()) {
+/** What the gateway's start-up (and check-config) find for one crm and one shop instance on `connection`s, and a sql-table one on `mapped`'s. */
+async function checkOf(crm: unknown, shop: unknown, recorder = new CallRecorder(), mapped?: unknown, phoneColumn = 'mobile') {
   const sources = [
     { name: 'crm' as SourceName, kind: crmKind, connector: crmKind.create('crm' as SourceName, crmKind.options.parse({ connection: crm }), recorder) },
     { name: 'orders' as SourceName, kind: shopKind, connector: shopKind.create('orders' as SourceName, shopKind.options.parse({ connection: shop }), recorder) },
   ];
+  if (mapped !== undefined) {
+    const options = sqlTableKind.options.parse({
+      connection: mapped,
+      profile: { table: 'crm_contacts', key: 'contact_id', updatedAt: 'updated_at', fields: { name: { column: 'name' } } },
+      identifiers: [{ kind: 'PHONE', column: phoneColumn }],
+    });
+    sources.push({ name: 'crm_mapped' as SourceName, kind: sqlTableKind as any, connector: sqlTableKind.create('crm_mapped' as SourceName, options, recorder) as any });
+  }
   try {
-    return await sourceProblems({ sources: sources as any });
+    return await checkSources({ sources: sources as any });
   } finally {
     for (const s of sources) await s.connector.close();
   }
 }
+
+const problemsOf = async (crm: unknown, shop: unknown) => (await checkOf(crm, shop)).problems;
 
 describe('Sources: the start-up check of the crm and shop kinds', () => {
   it('passes the tables demo/schema.ts describes', async () => {
@@ -60,14 +72,34 @@ describe('Sources: the start-up check of the crm and shop kinds', () => {
     ]);
   });
 
-  it('finds no problem in a database that does not answer: a source may be down at start', async () => {
+  it('finds no problem in a database that does not answer, of any SQL kind: a source may be down at start, and is left unchecked', async () => {
     const recorder = new CallRecorder();
     const down = testEngine === 'mariadb' ? { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/crm' } : { client: 'sqlite', filename: '/nonexistent/c360/crm.sqlite' };
-    expect(await problemsOf(down, down, recorder)).toEqual([]);
+    expect(await checkOf(down, down, recorder, down)).toEqual({
+      problems: [],
+      unchecked: [
+        { source: 'crm', code: 'SOURCE_UNAVAILABLE' },
+        { source: 'orders', code: 'SOURCE_UNAVAILABLE' },
+        { source: 'crm_mapped', code: 'SOURCE_UNAVAILABLE' },
+      ],
+    });
     // One catalogue call per instance: the first table it cannot read ends the check.
     expect(recorder.calls.map((c) => [c.source, c.operation])).toEqual([
       ['crm', 'describeTables'],
       ['orders', 'describeTables'],
+      ['crm_mapped', 'describeTable'],
+    ]);
+  });
+
+  it('still stops start-up on a sql-table mapping its reachable table cannot serve, beside a source that is down', async () => {
+    await createCrmTables(t.db);
+    await createOrderTables(t.db);
+    const down = testEngine === 'mariadb' ? { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/crm' } : { client: 'sqlite', filename: '/nonexistent/c360/crm.sqlite' };
+    expect(await checkOf(down, t.connection, new CallRecorder(), t.connection)).toEqual({ problems: [], unchecked: [{ source: 'crm', code: 'SOURCE_UNAVAILABLE' }] });
+    const wrong = await checkOf(down, t.connection, new CallRecorder(), t.connection, 'mobil');
+    expect(wrong.unchecked).toEqual([{ source: 'crm', code: 'SOURCE_UNAVAILABLE' }]);
+    expect(wrong.problems).toEqual([
+      expect.stringMatching(/^ {2}sources\[crm_mapped\]\.identifiers\[0\]\.column: column "mobil" does not exist in table crm_contacts \(columns: /),
     ]);
   });
 });

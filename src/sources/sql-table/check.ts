@@ -11,7 +11,6 @@
  * `sources[<name>].` to each line. All problems are reported at once, one per line.
  */
 import type { ProfileField } from '../../capabilities';
-import { isSourceError } from '../../errors';
 import type { ColumnShape, SqlTableConnector, TableShape } from './connector';
 import { columnClassesFor, describeConversion, type ColumnClass, type ColumnMapping, type SqlTableOptions } from './mapping';
 
@@ -23,16 +22,13 @@ export class SqlTableCheckError extends Error {
   }
 }
 
-/** Reads the mapped table's description through the connector and throws SqlTableCheckError when the mapping does not fit it. */
+/**
+ * Reads the mapped table's description through the connector and throws SqlTableCheckError when the
+ * mapping does not fit it. A database that does not answer rejects with the connector's SourceError,
+ * as for the crm and shop kinds: the instance is left unchecked, not refused (a source may be down at start).
+ */
 export async function checkSqlTable(connector: SqlTableConnector): Promise<void> {
-  let shape: TableShape;
-  try {
-    shape = await connector.describeTable();
-  } catch (e) {
-    // A database that cannot be read is the connection's fault, said with its code like any source failure.
-    if (isSourceError(e)) throw new SqlTableCheckError([`connection: ${e.code}: ${e.message}`]);
-    throw e;
-  }
+  const shape: TableShape = await connector.describeTable();
   const problems = mappingProblems(connector.options, shape);
   if (problems.length > 0) throw new SqlTableCheckError(problems);
 }
