@@ -13,11 +13,17 @@
  * further left are the client's own word and are not believed). Without that setting, every caller
  * behind one load balancer shares its address and so its budget.
  *
+ * A budget belongs to an IPv4 address, or to an IPv6 /64 (`addressKey`): one subscriber or host is
+ * given a whole /64 (RFC 6177; SLAAC and privacy addresses pick any of its 2^64), so counting full
+ * IPv6 addresses gave anyone with one a fresh budget per guess. An IPv4-mapped address
+ * (`::ffff:192.0.2.1`, how a dual-stack listener sees IPv4 peers) is that IPv4 address.
+ *
  * Memory stays bounded: an address whose bucket is full again is exactly like one never seen and is
  * forgotten (swept once a minute); beyond `maxAddresses` the least recently seen go first.
  * Addresses are personal data: they are held in memory only, never logged.
  */
 import type http from 'node:http';
+import net from 'node:net';
 
 export interface FailedLoginOptions {
   /** Refused credentials an address may present per minute (its bucket's size); 0 turns the limit off. */
@@ -73,6 +79,44 @@ export function clientAddress(req: http.IncomingMessage, trustedProxies = 0): st
   return hops[hops.length - trustedProxies] ?? hops[0] ?? peer;
 }
 
+/**
+ * The 8 groups of an IPv6 address (which net.isIPv6 accepted, zone removed), a trailing dotted
+ * IPv4 part read as the last two.
+ */
+function ipv6Groups(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  return tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/**
+ * What a budget is kept under for a client's address: an IPv4 address as written, an IPv4-mapped
+ * IPv6 one as its IPv4 address, any other IPv6 one as its /64 (`2001:db8:1:2::/64`). A port or
+ * brackets a proxy wrote beside the address (`[2001:db8::1]:443`, `192.0.2.1:5678`) and an IPv6
+ * zone (`fe80::1%eth0`) are left out; anything that is no IP address is kept as given.
+ */
+export function addressKey(address: string): string {
+  let a = address.trim();
+  a = /^\[([^\]]+)\](?::\d+)?$/.exec(a)?.[1] ?? /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(a)?.[1] ?? a;
+  const zone = a.indexOf('%');
+  if (zone >= 0) a = a.slice(0, zone);
+  if (!net.isIPv6(a)) return a;
+  const g = ipv6Groups(a);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6] >> 8, g[6] & 255, g[7] >> 8, g[7] & 255].join('.');
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
+}
+
 export function createFailedLogins(opts: FailedLoginOptions): FailedLogins {
   const { perMinute } = opts;
   const maxAddresses = opts.maxAddresses ?? 10_000;
@@ -99,7 +143,7 @@ export function createFailedLogins(opts: FailedLoginOptions): FailedLogins {
   };
   const bucketOf = (req: http.IncomingMessage, t: number, create: boolean): Bucket | undefined => {
     if (t - lastSweep >= SWEEP_EVERY_MS || buckets.size >= maxAddresses) sweep(t);
-    const key = clientAddress(req, opts.trustedProxies);
+    const key = addressKey(clientAddress(req, opts.trustedProxies));
     let b = buckets.get(key);
     if (b) {
       buckets.delete(key);

@@ -3,7 +3,7 @@
  * limiter's own clock, the address behind trusted proxies, and bounded memory.
  */
 import type http from 'node:http';
-import { clientAddress, createFailedLogins } from '../../src/access/failed-logins';
+import { addressKey, clientAddress, createFailedLogins } from '../../src/access/failed-logins';
 
 /** A request as the server sees it: the peer's address and the headers. */
 const req = (peer: string, headers: Record<string, string> = { 'x-api-key': 'guess' }) => ({ socket: { remoteAddress: peer }, headers }) as unknown as http.IncomingMessage;
@@ -45,6 +45,43 @@ describe('Access: failed logins', () => {
     // The client's own entry (6.6.6.6 here) would let it pick a fresh address per guess: only the proxies' count.
     expect(clientAddress(req('10.0.0.9', { 'x-forwarded-for': '203.0.113.7' }), 1)).toBe('203.0.113.7');
     expect(clientAddress(req('10.0.0.9', {}), 1)).toBe('10.0.0.9');
+  });
+
+  it('keeps a budget per IPv4 address and per IPv6 /64, an IPv4-mapped address as its IPv4 one', () => {
+    expect(
+      [
+        '192.0.2.1',
+        '192.0.2.1:5678',
+        '::ffff:192.0.2.1',
+        '::FFFF:c000:201',
+        '2001:db8:1:2::1',
+        '2001:DB8:0001:0002:ffff:ffff:ffff:ffff',
+        '[2001:db8:1:2::9]:443',
+        '2001:db8:1:3::1',
+        '::1',
+        'fe80::1%eth0',
+        'unknown',
+      ].map(addressKey),
+    ).toEqual([
+      '192.0.2.1',
+      '192.0.2.1',
+      '192.0.2.1',
+      '192.0.2.1',
+      '2001:db8:1:2::/64',
+      '2001:db8:1:2::/64',
+      '2001:db8:1:2::/64',
+      '2001:db8:1:3::/64',
+      '0:0:0:0::/64',
+      'fe80:0:0:0::/64',
+      'unknown',
+    ]);
+    const t = 0;
+    const limiter = createFailedLogins({ perMinute: 2, now: () => t });
+    limiter.failed(req('2001:db8:1:2::1'));
+    limiter.failed(req('2001:db8:1:2::2'));
+    expect(limiter.refusal(req('2001:db8:1:2:abcd::3'))).toMatchObject({ limit: 'failedLoginsPerMinute' });
+    expect(limiter.refusal(req('2001:db8:1:3::1'))).toBeUndefined();
+    expect(limiter.size()).toBe(1);
   });
 
   it('forgets an address whose budget is whole again, and holds at most maxAddresses', () => {
