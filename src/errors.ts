@@ -97,7 +97,7 @@ export const ambiguousIdentifier = (kind: string, matches: number) =>
 
 export const unauthenticated = (message = 'Missing or invalid credentials') => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 
-export const forbidden = (message: string) => new GraphQLError(bounded(message), { extensions: { code: 'FORBIDDEN' } });
+export const forbidden = (message: string, detail?: Record<string, unknown>) => new GraphQLError(bounded(message), { extensions: { code: 'FORBIDDEN', ...detail } });
 
 export const queryTooComplex = (message: string, detail?: Record<string, unknown>) =>
   new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', ...(detail ?? {}) } });

@@ -14,6 +14,9 @@
  * The one exception to wrapping: under a row scope, `customerByIdentifier` answers from
  * `customersByIdentifier` filtered by the scope, so that a shared identifier whose other
  * holders are out of scope is not reported AMBIGUOUS (that would reveal they exist).
+ *
+ * Lookups by a value (LOOKUPS) run only for a role that reads that kind of value unmasked: else
+ * "found" against "not found" would tell it what its masks hide. They are refused FORBIDDEN first.
  */
 import {
   GraphQLString,
@@ -36,11 +39,26 @@ import {
 } from 'graphql';
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import type { Context } from '../context';
-import { ambiguousIdentifier } from '../errors';
+import { ambiguousIdentifier, forbidden } from '../errors';
 import { auditCollectorOf } from './audit';
 import { masker, REDACTED, type MaskOptions, type Masker } from './masking';
 import { PolicyError, type FieldMask, type PersonalRule, type Policy, type RolePolicy } from './policy';
 import { PAD_CUSTOMER_ID, scopeCheck, type ScopeCheck } from './row-scope';
+
+/**
+ * Root fields that find customers by a value the caller sends, and the field that value is read
+ * as: `field`'s value of the kind (or source) named by the argument `by`. A role may look up only
+ * by values it reads there unmasked, as they are; one that sees them masked (an openid hashed) or
+ * not at all is refused, whether the value is anyone's or not, since "found" against "not found"
+ * would be an oracle on what its masks hide (a resident id number, with a known birthday and region,
+ * has about a thousand candidates). A mask choosing its style by any other sibling than `by` cannot
+ * be decided from the arguments: refused too (deny by default).
+ */
+const LOOKUPS: Readonly<Record<string, { field: string; by: string }>> = {
+  'Query.customerByIdentifier': { field: 'Identifier.value', by: 'kind' },
+  'Query.customersByIdentifier': { field: 'Identifier.value', by: 'kind' },
+  'Query.customerBySourceRecord': { field: 'SourceRecord.recordId', by: 'source' },
+};
 
 /** The type a row scope filters. */
 export const CUSTOMER_TYPE = 'Customer';
@@ -224,8 +242,40 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     };
   };
 
+  /** Whether the role may look customers up by a value `lookup.field` holds of the kind `args[lookup.by]` names (LOOKUPS). */
+  const lookupAllowed = (lookup: (typeof LOOKUPS)[string]): ((args: Record<string, unknown>) => boolean) => {
+    const [t, f] = lookup.field.split('.');
+    if (!visible.get(t)?.has(f)) return () => false;
+    const mask = role.masks.get(lookup.field);
+    if (!mask) return () => true;
+    if (mask.kind === 'style' || mask.parentField !== lookup.by) return () => false;
+    const read = siblingReader(fullSchema, t, mask.parentField);
+    return (args) => {
+      const by = read(args);
+      return ((by !== undefined && mask.styles.get(by)) || mask.otherwise) === 'none';
+    };
+  };
+  /** A lookup field (LOOKUPS) refusing, before it reads anything, values the role does not read unmasked. */
+  const guardLookup = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    const lookup = LOOKUPS[`${typeName}.${fieldName}`];
+    if (!mapped || !lookup) return mapped;
+    const allowed = lookupAllowed(lookup);
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    return {
+      ...mapped,
+      resolve: (src, args, ctx, info) => {
+        if (allowed(args)) return resolve(src, args, ctx, info);
+        const by = siblingReader(fullSchema, lookup.field.split('.')[0], lookup.by)(args) ?? String(args[lookup.by]);
+        throw forbidden(`the role ${role.name} does not read ${lookup.field} of ${by} as it is, so it may not look customers up by one`, {
+          argument: lookup.by,
+          field: lookup.field,
+        });
+      },
+    };
+  };
+
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
-    const mapped = embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName);
+    const mapped = guardLookup(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName);
     const originOf = opts.derived?.get(`${typeName}.${fieldName}`);
     if (!mapped || !originOf) return mapped;
     if (isNonNullType(mapped.type)) throw new PolicyError(`${where}: derived field ${typeName}.${fieldName} must be nullable to be withheld`);
