@@ -21,6 +21,7 @@ import { createCors } from './http/cors';
 import { sendBody } from './http/compress';
 import { graphqlStatus } from './http/graphql-over-http';
 import { createInFlight } from './http/in-flight';
+import { createRefusalLog, markRefused, refusalOf, type RefusalReason } from './http/refusals';
 import { STREAM_PATH, streamRoute } from './feed/route';
 import { startAuditRetention, type AuditRetention } from './access/audit-retention';
 
@@ -91,6 +92,7 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes 
         return reject(error);
       }
       const payload = JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      markRefused(res, 'payload_too_large');
       res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), connection: 'close' });
       res.write(payload);
       req.once('close', () => res.end());
@@ -114,8 +116,15 @@ function sendGraphQLError(res: http.ServerResponse, status: number, code: string
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/** A refusal before any GraphQL work, named for /metrics and the log (src/http/refusals.ts). */
+function refuse(res: http.ServerResponse, reason: RefusalReason, status: number, code: string, message: string) {
+  markRefused(res, reason);
+  sendGraphQLError(res, status, code, message);
+}
+
 /** 405 for a method an endpoint does not serve, naming those it does. */
 function methodNotAllowed(res: http.ServerResponse, allow: readonly string[]) {
+  markRefused(res, 'method_not_allowed');
   sendJson(res, 405, { errors: [{ message: `use ${allow.join(' or ')}`, extensions: { code: 'BAD_REQUEST' } }] }, { allow: allow.join(', ') });
 }
 
@@ -218,15 +227,19 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
     try {
       // Node hands over any request target (`//[`); one URL cannot parse must be a 400, not a rejection that ends the process.
       const url = parseTarget(req.url);
-      if (!url) return sendGraphQLError(res, 400, 'BAD_REQUEST', 'the request target is not a valid URL');
+      if (!url) return refuse(res, 'bad_request', 400, 'BAD_REQUEST', 'the request target is not a valid URL');
       // CORS first, for every route: a preflight carries no credentials.
       cors.decorate(req, res);
-      if (cors.preflight(req, res)) return;
+      if (cors.preflight(req, res)) {
+        if (res.statusCode === 403) markRefused(res, 'forbidden');
+        return;
+      }
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
       if (await webhooks(req, res, url, (maxBytes) => readBody(req, res, maxBytes), requestId)) return;
       // Credentials from an address that failed too many logins are refused unchecked, on every route that authenticates.
       const tooManyFailures = gw.access.failedLogins.refusal(req);
       if (tooManyFailures) {
+        markRefused(res, 'failed_logins');
         const refused = rateLimitedResponse(tooManyFailures);
         return sendJson(res, refused.status, refused.body, refused.headers);
       }
@@ -246,21 +259,22 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
         if (!metricsAuthorized(req)) {
           gw.access.failedLogins.failed(req);
           res.setHeader('www-authenticate', 'Bearer realm="metrics"');
-          return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid metrics token (server.metricsToken)');
+          return refuse(res, 'unauthenticated', 401, 'UNAUTHENTICATED', 'Missing or invalid metrics token (server.metricsToken)');
         }
         return sendBody(req, res, 200, { 'content-type': gw.metrics.registry.contentType }, await gw.metrics.registry.metrics(), compression);
       }
-      if (url.pathname !== '/graphql') return sendGraphQLError(res, 404, 'NOT_FOUND', 'no such endpoint: GraphQL is served at /graphql');
+      if (url.pathname !== '/graphql') return refuse(res, 'not_found', 404, 'NOT_FOUND', 'no such endpoint: GraphQL is served at /graphql');
       if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, ['GET', 'POST']);
 
       const headers = new HeaderMap();
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       const viewer = await gw.access.authenticate(req);
       const apollo = viewer && gw.apollos.get(viewer.role);
-      if (!viewer || !apollo) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
+      if (!viewer || !apollo) return refuse(res, 'unauthenticated', 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');
       // Per principal, before any GraphQL work: requests per minute and requests in flight (src/access/rate-limit.ts).
       const admission = rateLimiter.admit(viewer);
       if (!admission.ok) {
+        markRefused(res, 'rate_limited');
         const refused = rateLimitedResponse(admission);
         return sendJson(res, refused.status, refused.body, refused.headers);
       }
@@ -270,12 +284,12 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (req.method === 'POST') {
         // GraphQL over HTTP: a POST body is JSON, and says so.
         if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
-          return sendGraphQLError(res, 415, 'BAD_REQUEST', 'send the request body as application/json');
+          return refuse(res, 'unsupported_media_type', 415, 'BAD_REQUEST', 'send the request body as application/json');
         const raw = await readBody(req, res);
         try {
           body = raw.length ? JSON.parse(raw.toString('utf8')) : undefined;
         } catch {
-          return sendGraphQLError(res, 400, 'BAD_REQUEST', 'request body is not valid JSON');
+          return refuse(res, 'bad_json', 400, 'BAD_REQUEST', 'request body is not valid JSON');
         }
       }
       const method = req.method;
@@ -322,12 +336,19 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
   const handle = createRequestHandler(gw, opts.hooks);
   // Responses not yet finished; during a drain each says `connection: close` (src/http/in-flight.ts: not a Set, which kept finished ones alive for the GC).
   const inFlight = createInFlight<http.ServerResponse>();
+  const logRefusal = createRefusalLog(gw.log);
   let draining = false;
   const server = http.createServer((req, res) => {
     const finished = inFlight.add(res);
     res.once('close', () => {
       finished();
-      gw.metrics.observeHttp(routeLabel(req.url), res.headersSent ? res.statusCode : 0);
+      const route = routeLabel(req.url);
+      gw.metrics.observeHttp(route, res.headersSent ? res.statusCode : 0);
+      const refused = refusalOf(route, res);
+      if (refused) {
+        gw.metrics.observeRefusal(route, refused);
+        logRefusal(route, res, refused);
+      }
     });
     if (draining) res.setHeader('connection', 'close');
     // The handler answers its own errors; anything that still escapes it costs this request, never the process.

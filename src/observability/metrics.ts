@@ -16,6 +16,8 @@ export interface Metrics {
   observeRequest(operation: string, outcome: string, role: string, seconds: number): void;
   /** One HTTP request over (answered, or its client gone): its route label (`routeLabel`) and status, 0 when none was sent. */
   observeHttp(route: HttpRoute, status: number): void;
+  /** One request refused before any GraphQL work, by route and reason (src/http/refusals.ts). */
+  observeRefusal(route: HttpRoute, reason: string): void;
 }
 
 /** The routes `c360_http_requests_total` tells apart; any other path is `other` (a client's path is never a label). */
@@ -139,5 +141,19 @@ export function createMetrics(): Metrics {
     if (!c) httpBound.set(key, (c = httpRequests.series(route, String(status))));
     c.inc();
   };
-  return { registry, sourceObserver, observeRequest, observeHttp };
+  // Why: the same refusals as c360_http_requests_total's 4xx, told apart (a guesser's 401s from a client's 415s).
+  const refusals = new CounterSeries(
+    'c360_http_refusals_total',
+    'Requests refused before any GraphQL work, by route and reason: unauthenticated, failed_logins (an address over auth.failedLogins), rate_limited, forbidden, payload_too_large, bad_json, unsupported_media_type, bad_request, method_not_allowed, not_found.',
+    ['route', 'reason'],
+    registry,
+  );
+  const refusalBound = new Map<string, CounterChild>();
+  const observeRefusal = (route: HttpRoute, reason: string) => {
+    const key = `${route} ${reason}`;
+    let c = refusalBound.get(key);
+    if (!c) refusalBound.set(key, (c = refusals.series(route, reason)));
+    c.inc();
+  };
+  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal };
 }
