@@ -3,6 +3,7 @@
  * and reason (`c360_http_refusals_total`) and logged (`request refused`), without the caller's
  * address or anything it presented. Real HTTP against the test world; counts requests, never times.
  */
+import http from 'node:http';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 import { captureLog } from '../helpers/log-capture';
 
@@ -91,5 +92,27 @@ describe('Operations: requests refused before GraphQL', () => {
       expect(line).not.toContain(apiKeyFor('admin'));
       expect(line).not.toMatch(/127\.0\.0\.1|::1|::ffff/);
     }
+  });
+
+  it('answers bad webhook signatures 401 every time, without spending the address’s login budget (src/access/POLICY.md, Webhooks)', async () => {
+    const { port } = new URL(world.url);
+    const from = (localAddress: string, path: string, headers: Record<string, string>, body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port, path, method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json', ...headers } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const forged = { 'x-c360-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` };
+    const answers: number[] = [];
+    for (let i = 0; i < PER_MINUTE * 3; i++) answers.push(await from('127.0.0.2', '/webhooks/crm', forged, '{"events":[]}'));
+    expect(answers).toEqual(new Array(PER_MINUTE * 3).fill(401));
+    expect(await from('127.0.0.2', '/graphql', { 'x-api-key': apiKeyFor('admin') }, '{"query":"{ __typename }"}')).toBe(200);
+    expect((await refusals())['webhooks unauthenticated']).toBe(1 + PER_MINUTE * 3);
   });
 });
