@@ -14,7 +14,9 @@
  * Key rotation: list both keys (two `pem` or `secret` entries, or both in one JWK set) while
  * tokens of either are alive. A token naming a `kid` is tried only against keys with that kid
  * (or none); a token naming none, against every key of its algorithm, in a JWK set too. Keys
- * are read at start-up: a new key needs a restart (src/access/POLICY.md, "Credentials").
+ * are read at start-up; a JWK set file is read again when a token names a kid it does not hold,
+ * at most once a second (JWKS_REREAD_INTERVAL_MS), so a key the identity provider publishes there
+ * is taken without a restart (src/access/POLICY.md, "Credentials").
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,7 +45,14 @@ export interface AuthenticatorOptions {
   where?: string;
   /** Told why a credential was refused (for a log line; never contains the credential). */
   onRefused?: (reason: string) => void;
+  /** Told when a JWK set file was read again: its new key count, or why it was not taken (the keys before stay). */
+  onKeysReread?: (event: { key: string; keys?: number; problem?: string }) => void;
+  /** Milliseconds on a monotonic clock, for the JWK set re-read interval (tests pass their own). */
+  now?: () => number;
 }
+
+/** At most one re-read of a JWK set file per this many ms, however many tokens name an unknown kid. */
+export const JWKS_REREAD_INTERVAL_MS = 1000;
 
 /**
  * jose is loaded only when bearer tokens are configured. It ships ES modules only: Node 20.19+
@@ -89,6 +98,8 @@ interface VerificationKey {
   algorithms: string[];
   kid?: string;
   key: crypto.KeyObject | Uint8Array | JWTVerifyGetKey;
+  /** A JWK set file's: reads it again (at most once per JWKS_REREAD_INTERVAL_MS) and answers whether `key` changed. */
+  reread?: () => boolean;
 }
 
 function readKeyFile(file: string, baseDir: string, key: string): string {
@@ -99,7 +110,13 @@ function readKeyFile(file: string, baseDir: string, key: string): string {
   }
 }
 
-function loadKeys(cfg: NonNullable<AuthConfig['jwt']>, baseDir: string, where: string, jose: typeof import('jose')): VerificationKey[] {
+function loadKeys(
+  cfg: NonNullable<AuthConfig['jwt']>,
+  baseDir: string,
+  where: string,
+  jose: typeof import('jose'),
+  reread: { now: () => number; told?: AuthenticatorOptions['onKeysReread'] },
+): VerificationKey[] {
   return cfg.keys.map((k, i) => {
     const key = `${where}.jwt.keys.${i}`;
     switch (k.type) {
@@ -122,23 +139,48 @@ function loadKeys(cfg: NonNullable<AuthConfig['jwt']>, baseDir: string, where: s
         return { algorithms: [k.alg], kid: k.kid, key: publicKey };
       }
       case 'jwks': {
-        let jwks: unknown;
-        try {
-          jwks = JSON.parse(readKeyFile(k.file, baseDir, `${key}.file`));
-        } catch (e) {
-          if (e instanceof AuthConfigError) throw e;
-          throw new AuthConfigError(`${key}.file: not valid JSON (${(e as Error).message})`);
-        }
-        const keys = jwks && typeof jwks === 'object' ? (jwks as { keys?: unknown }).keys : undefined;
-        if (!Array.isArray(keys) || keys.length === 0) throw new AuthConfigError(`${key}.file: must be a JWK set {"keys":[…]}`);
-        keys.forEach((j, n) => {
-          const jwk = j as Record<string, unknown>;
-          if (jwk.kty === 'oct' || 'd' in jwk || 'k' in jwk) throw new AuthConfigError(`${key}.file: keys[${n}] must be a public key (no secret or private parts)`);
-        });
-        return { algorithms: [...k.algorithms], key: jose.createLocalJWKSet(jwks as Parameters<typeof jose.createLocalJWKSet>[0]) };
+        let text = readKeyFile(k.file, baseDir, `${key}.file`);
+        const entry: VerificationKey = { algorithms: [...k.algorithms], key: jose.createLocalJWKSet(parseJwks(text, key)) };
+        let readAt = reread.now();
+        entry.reread = () => {
+          const t = reread.now();
+          if (t - readAt < JWKS_REREAD_INTERVAL_MS) return false;
+          readAt = t;
+          try {
+            const now = readKeyFile(k.file, baseDir, `${key}.file`);
+            if (now === text) return false;
+            const jwks = parseJwks(now, key);
+            entry.key = jose.createLocalJWKSet(jwks);
+            text = now;
+            reread.told?.({ key: `${key}.file`, keys: jwks.keys.length });
+            return true;
+          } catch (e) {
+            // A file caught half-written, or broken: the keys read before stay, and the next re-read tries again.
+            reread.told?.({ key: `${key}.file`, problem: (e as Error).message });
+            return false;
+          }
+        };
+        return entry;
       }
     }
   });
+}
+
+/** A JWK set file's text as a set of public keys; AuthConfigError naming `key` otherwise. */
+function parseJwks(text: string, key: string): { keys: import('jose').JWK[] } {
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(text);
+  } catch (e) {
+    throw new AuthConfigError(`${key}.file: not valid JSON (${(e as Error).message})`);
+  }
+  const keys = jwks && typeof jwks === 'object' ? (jwks as { keys?: unknown }).keys : undefined;
+  if (!Array.isArray(keys) || keys.length === 0) throw new AuthConfigError(`${key}.file: must be a JWK set {"keys":[…]}`);
+  keys.forEach((j, n) => {
+    const jwk = j as Record<string, unknown>;
+    if (jwk.kty === 'oct' || 'd' in jwk || 'k' in jwk) throw new AuthConfigError(`${key}.file: keys[${n}] must be a public key (no secret or private parts)`);
+  });
+  return jwks as { keys: import('jose').JWK[] };
 }
 
 /** The payload of `token` verified by the first of `candidates` whose signature matches; null when none does (`onRefused` gets each reason). */
@@ -210,7 +252,7 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
   const digests = cfg.apiKeys.map((k) => digestBytes(k.sha256));
   const jwt = cfg.jwt;
   const jose = jwt ? loadJose() : undefined;
-  const keys = jwt && jose ? loadKeys(jwt, opts.baseDir ?? process.cwd(), where, jose) : [];
+  const keys = jwt && jose ? loadKeys(jwt, opts.baseDir ?? process.cwd(), where, jose, { now: opts.now ?? (() => performance.now()), told: opts.onKeysReread }) : [];
 
   const byApiKey = (presented: string): Viewer | null => {
     if (!presented || presented.length > MAX_API_KEY_LENGTH) return refuse('api key malformed');
@@ -245,8 +287,16 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
         maxTokenAge: jwt.maxTokenAgeSeconds,
         typ: jwt.typ,
       };
+      const verify = () => (typeof k.key === 'function' ? jose.jwtVerify(token, k.key, options) : jose.jwtVerify(token, k.key, options));
       try {
-        const verified = typeof k.key === 'function' ? await jose.jwtVerify(token, k.key, options) : await jose.jwtVerify(token, k.key, options);
+        let verified: Awaited<ReturnType<typeof verify>>;
+        try {
+          verified = await verify();
+        } catch (e) {
+          // A kid the JWK set file does not hold: the identity provider may have published a key there since it was read.
+          if (!(header.kid && (e as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && k.reread?.())) throw e;
+          verified = await verify();
+        }
         payload = verified.payload;
         break;
       } catch (e) {

@@ -116,6 +116,10 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     roles: policy.roles.keys(),
     baseDir: opts.baseDir,
     onRefused: (reason) => opts.log?.debug({ reason }, 'credentials refused'),
+    onKeysReread: ({ key, keys, problem }) =>
+      problem === undefined
+        ? opts.log?.info({ key, keys }, 'auth: JWK set file read again (a token named a kid it did not hold)')
+        : opts.log?.warn({ key, problem }, 'auth: JWK set file read again but not taken; the keys read before stay'),
   });
   const failedLogins = createFailedLogins({
     ...AuthConfig.parse(opts.auth).failedLogins,

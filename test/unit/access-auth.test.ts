@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/tmp';
 import type http from 'node:http';
 
 import { SignJWT, base64url } from 'jose';
-import { createAuthenticator, hashApiKey, matchApiKey, AuthConfigError } from '../../src/access/auth';
+import { createAuthenticator, hashApiKey, matchApiKey, AuthConfigError, JWKS_REREAD_INTERVAL_MS } from '../../src/access/auth';
 import type { AuthConfigInput } from '../../src/access/config';
 
 const ROLES = ['marketing', 'sales', 'support', 'finance', 'analyst', 'admin'];
@@ -246,6 +246,49 @@ describe('Access auth: JWT', () => {
     expect(await verdict(await sign(ec.privateKey), rotating)).toMatchObject({ reason: '', viewer: { principal: 'alice' } });
     expect((await verdict(await sign(next.privateKey), rotating)).viewer?.principal).toBe('alice');
     expect(await verdict(await sign(stranger.privateKey), rotating)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+  });
+
+  it('reads a JWK set file again when a token names a kid it does not hold, at most once a second: a rotated key works without a restart', async () => {
+    const next = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const later = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const file = path.join(tmp, 'published.json');
+    const jwk = (k: crypto.KeyObject, kid: string) => ({ ...k.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' });
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey, 'k1')] }));
+    let t = 0;
+    const reread: unknown[] = [];
+    const rotating = createAuthenticator(
+      { jwt: { ...config.jwt!, keys: [{ type: 'jwks', file, algorithms: ['ES256'] }] } },
+      { roles: ROLES, onRefused: (r) => reasons.push(r), now: () => t, onKeysReread: (e) => reread.push(e) },
+    );
+    const sign = (key: crypto.KeyObject, kid: string) =>
+      new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
+    const principal = async (token: string) => (await verdict(token, rotating)).viewer?.principal ?? null;
+
+    // The identity provider starts signing with k2 before c360 has read it: refused, as any unknown kid.
+    t += JWKS_REREAD_INTERVAL_MS;
+    expect(await verdict(await sign(next.privateKey, 'k2'), rotating)).toEqual({ viewer: null, reason: 'token refused (ERR_JWKS_NO_MATCHING_KEY)' });
+    // It publishes k2 beside k1: the next token naming k2 after the interval has the file read again.
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey, 'k1'), jwk(next.publicKey, 'k2')] }));
+    t += JWKS_REREAD_INTERVAL_MS;
+    expect([await principal(await sign(next.privateKey, 'k2')), await principal(await sign(ec.privateKey, 'k1'))]).toEqual(['alice', 'alice']);
+    expect(reread).toEqual([{ key: 'auth.jwt.keys.0.file', keys: 2 }]);
+
+    // Within a second of a read, unknown kids cost no read: k3, published meanwhile, waits for the interval.
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(next.publicKey, 'k2'), jwk(later.publicKey, 'k3')] }));
+    t += JWKS_REREAD_INTERVAL_MS / 2;
+    for (let i = 0; i < 5; i++) expect(await principal(await sign(later.privateKey, 'k3'))).toBeNull();
+    t += JWKS_REREAD_INTERVAL_MS;
+    expect(await principal(await sign(later.privateKey, 'k3'))).toBe('alice');
+    // k1, taken out of the file, is no longer taken.
+    expect(await principal(await sign(ec.privateKey, 'k1'))).toBeNull();
+
+    // A file caught half-written is not taken: the keys read before stay.
+    fs.writeFileSync(file, '{"keys":[');
+    t += JWKS_REREAD_INTERVAL_MS;
+    expect(await principal(await sign(ec.privateKey, 'k9'))).toBeNull();
+    expect(await principal(await sign(later.privateKey, 'k3'))).toBe('alice');
+    expect(reread.at(-1)).toEqual({ key: 'auth.jwt.keys.0.file', problem: expect.stringMatching(/^auth\.jwt\.keys\.0\.file: not valid JSON/) });
+    expect(reread).toHaveLength(3);
   });
 
   it('with typ configured, accepts only tokens typed so: an ID token of the same issuer and audience is not an access token (RFC 8725 §3.11, RFC 9068 §4)', async () => {
