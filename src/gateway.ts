@@ -13,7 +13,7 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { createTracing, tracedReader, type Tracing } from './observability/tracing';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger, type Logger } from './observability/logger';
-import { composeObservers, type SourceObserver } from './sources/observe';
+import { composeObservers, type CallObserver } from './sources/observe';
 import { EVENT_VALUES, eventOrigin } from './sources/kind';
 import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, checkSources, uncheckedWarning, type SourceRegistry } from './sources/registry';
@@ -67,7 +67,7 @@ export interface Gateway {
 
 export interface GatewayOptions {
   /** Extra observer at the connector boundary (tests record calls with it). */
-  observer?: SourceObserver;
+  observer?: CallObserver;
   log?: Logger;
   /** Where spans go besides any OTLP export in config (tests: an in-memory exporter). */
   spanExporter?: SpanExporter;

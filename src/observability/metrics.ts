@@ -1,17 +1,17 @@
 /**
  * Prometheus metrics, one registry per gateway instance (tests run several side by side): the
  * process's defaults from prom-client, the request path's own in series.ts.
- * Source metrics are fed by the connector boundary (`SourceObserver`): one increment per call
- * to a system, never per key.
+ * Source metrics are fed by the connector boundary (`CallObserver`): one increment per call
+ * to a system, never per key, and one per retried attempt of a call.
  */
 import client from 'prom-client';
-import type { SourceObserver } from '../sources/observe';
+import type { CallObserver } from '../sources/observe';
 import { isSourceError, SourceRefusal } from '../errors';
 import { CounterSeries, HistogramSeries, type CounterChild, type HistogramChild } from './series';
 
 export interface Metrics {
   registry: client.Registry;
-  sourceObserver: SourceObserver;
+  sourceObserver: CallObserver;
   /** One GraphQL operation answered: counts it and observes its duration. */
   observeRequest(operation: string, outcome: string, role: string, seconds: number): void;
   /** One HTTP request over (answered, or its client gone): its route label (`routeLabel`) and status, 0 when none was sent. */
@@ -80,6 +80,13 @@ export function createMetrics(): Metrics {
     registry,
   );
 
+  const sourceRetries = new CounterSeries(
+    'c360_source_retries_total',
+    'Attempts of a source call made again after a transient failure (connection refused or reset, 502, 503 or 504 without Retry-After): a call counts once in c360_source_requests_total however many attempts it took.',
+    ['source'],
+    registry,
+  );
+
   // The series of one (source, operation), made once.
   const bound = new Map<string, { batch: HistogramChild; duration: HistogramChild; ok: CounterChild }>();
   const boundTo = (source: string, operation: string) => {
@@ -91,27 +98,28 @@ export function createMetrics(): Metrics {
     }
     return b;
   };
+  const retriesBound = new Map<string, CounterChild>();
 
   // A call the transport refused (circuit open, Retry-After pause) is counted by its outcome but
   // observes no duration or batch: no request went out, and its ~0 s would pass for a fast source.
-  const sourceObserver: SourceObserver = {
-    async call(c, run) {
+  const sourceObserver: CallObserver = {
+    answered(c, seconds) {
       const b = boundTo(c.source, c.operation);
-      const started = process.hrtime.bigint();
-      try {
-        const out = await run();
-        b.ok.inc();
-        b.batch.observe(c.batchSize);
-        b.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        return out;
-      } catch (e) {
-        sourceRequests.series(c.source, c.operation, sourceCallOutcome(e)).inc();
-        if (!(e instanceof SourceRefusal)) {
-          b.batch.observe(c.batchSize);
-          b.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        }
-        throw e;
-      }
+      b.ok.inc();
+      b.batch.observe(c.batchSize);
+      b.duration.observe(seconds);
+    },
+    failed(c, seconds, e) {
+      sourceRequests.series(c.source, c.operation, sourceCallOutcome(e)).inc();
+      if (e instanceof SourceRefusal) return;
+      const b = boundTo(c.source, c.operation);
+      b.batch.observe(c.batchSize);
+      b.duration.observe(seconds);
+    },
+    retried(source) {
+      let r = retriesBound.get(source);
+      if (!r) retriesBound.set(source, (r = sourceRetries.series(source)));
+      r.inc();
     },
   };
   // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).

@@ -6,8 +6,8 @@
  * the request in an async context, whose propagation would tax every promise of every request.
  */
 import { isSourceError } from '../errors';
-import type { SourceObserver } from '../sources/observe';
-import type { SourceStatus, SourceUse } from '../vocabulary';
+import type { CallObserver } from '../sources/observe';
+import type { SourceAccount, SourceName, SourceStatus, SourceUse } from '../vocabulary';
 
 /** Worse outcomes replace better ones in a request's summary. */
 const SEVERITY: Record<SourceStatus, number> = { ok: 0, bad_response: 1, timeout: 2, unavailable: 3, circuit_open: 4 };
@@ -25,27 +25,22 @@ function statusOf(e: unknown): SourceStatus {
   }
 }
 
-/** The observer that books each call to its request's account (a no-op for a call made outside a request). */
-export const requestSourceObserver: SourceObserver = {
-  async call(c, run) {
-    const uses = c.account;
-    if (!uses) return run();
-    const started = process.hrtime.bigint();
-    const note = (status: SourceStatus) => {
-      const u = uses.get(c.source) ?? { status: 'ok', calls: 0, ms: 0 };
-      u.calls += 1;
-      u.ms += Number(process.hrtime.bigint() - started) / 1e6;
-      if (SEVERITY[status] > SEVERITY[u.status]) u.status = status;
-      uses.set(c.source, u);
-    };
-    try {
-      const out = await run();
-      note('ok');
-      return out;
-    } catch (e) {
-      note(statusOf(e));
-      throw e;
-    }
+/** One call booked to its request's account: one more call, its time, and its outcome if worse than the source's so far. */
+function book(uses: SourceAccount, source: SourceName, status: SourceStatus, seconds: number): void {
+  const u = uses.get(source) ?? { status: 'ok', calls: 0, ms: 0 };
+  u.calls += 1;
+  u.ms += seconds * 1000;
+  if (SEVERITY[status] > SEVERITY[u.status]) u.status = status;
+  uses.set(source, u);
+}
+
+/** The observer that books each call to its request's account (nothing for a call made outside a request). */
+export const requestSourceObserver: CallObserver = {
+  answered(c, seconds) {
+    if (c.account) book(c.account, c.source, 'ok', seconds);
+  },
+  failed(c, seconds, e) {
+    if (c.account) book(c.account, c.source, statusOf(e), seconds);
   },
 };
 

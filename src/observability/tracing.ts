@@ -17,7 +17,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import type { SourceObserver } from '../sources/observe';
+import type { CallObserver } from '../sources/observe';
 import { setOutgoingHeaders } from '../sources/outgoing';
 import { sourceCallOutcome } from './metrics';
 
@@ -38,8 +38,8 @@ export interface Tracing {
   request<T>(req: http.IncomingMessage, res: http.ServerResponse, route: string, fn: () => Promise<T>): Promise<T>;
   /** Runs `fn` in a child span of the current one. */
   span<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T>;
-  /** One span per source call, at the connector boundary. */
-  sourceObserver: SourceObserver;
+  /** One span per source call, at the connector boundary, active while the call runs (nothing without an exporter). */
+  sourceObserver: CallObserver;
   /** Flushes what is left to the exporter and stops. */
   shutdown(): Promise<void>;
 }
@@ -119,12 +119,12 @@ export function createTracing(opts: TelemetryOptions, env: NodeJS.ProcessEnv = p
     },
     span,
     // Without an exporter a source span would be a non-recording copy of its parent's context (the
-    // same traceparent goes out either way): no span, no context switch per source call.
-    sourceObserver: {
-      call: (c, run) =>
-        !enabled
-          ? run()
-          : tracer.startActiveSpan(
+    // same traceparent goes out either way): no span, no context switch, no wrapper per source call.
+    sourceObserver: !enabled
+      ? {}
+      : {
+          around: (c, run) =>
+            tracer.startActiveSpan(
               `source ${c.source} ${c.operation}`,
               { kind: SpanKind.CLIENT, attributes: { 'c360.source': c.source, 'c360.operation': c.operation, 'c360.batch_size': c.batchSize } },
               async (s: Span) => {
@@ -141,7 +141,7 @@ export function createTracing(opts: TelemetryOptions, env: NodeJS.ProcessEnv = p
                 }
               },
             ),
-    },
+        },
     shutdown: async () => {
       await provider?.shutdown();
     },

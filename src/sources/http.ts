@@ -38,6 +38,7 @@ import type { SourceName } from '../vocabulary';
 
 import { CircuitBreaker, type BreakerOptions as SharedBreakerOptions } from './breaker';
 import { outgoingHeaders } from './outgoing';
+import type { SourceObserver } from './observe';
 
 export type BreakerOptions = Pick<SharedBreakerOptions, 'failureThreshold' | 'cooldownMs'>;
 
@@ -60,12 +61,13 @@ export interface HttpConnectorOptions {
 
 /**
  * The transport and limits of one HTTP connector from its config: maxBatch checked against the
- * API's own limit (misuse fails at start-up), defaults applied in one place.
+ * API's own limit (misuse fails at start-up), defaults applied in one place. `limits.observer`,
+ * the connector's, is told of each retried attempt.
  */
 export function connectorTransport(
   source: SourceName,
   config: HttpConnectorOptions,
-  limits: { maxIds: number; maxPage: number; overloaded?: (body: JsonObject) => boolean },
+  limits: { maxIds: number; maxPage: number; overloaded?: (body: JsonObject) => boolean; observer?: SourceObserver },
   headers?: Record<string, string>,
 ): { transport: HttpTransport; maxBatch: number; defaultPage: number } {
   const maxBatch = config.maxBatch ?? limits.maxIds;
@@ -81,6 +83,7 @@ export function connectorTransport(
     maxResponseBytes: config.maxResponseBytes,
     headers,
     overloaded: limits.overloaded,
+    ...(limits.observer?.retried ? { retried: limits.observer.retried.bind(limits.observer, source) } : {}),
   });
   return { transport, maxBatch, defaultPage: Math.min(limits.maxPage, Math.max(1, config.scanPageSize ?? 500)) };
 }
@@ -104,6 +107,8 @@ export interface HttpTransportOptions {
   now?: () => number;
   /** A 2xx body that says the system is busy or over quota: answered as it is, but counted against the breaker. */
   overloaded?: (body: JsonObject) => boolean;
+  /** Told of each attempt made again after a transient failure (metrics count them: a call's retries are otherwise invisible). */
+  retried?: () => void;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -203,6 +208,7 @@ interface Link {
   backoffMs: number;
   maxResponseBytes: number;
   headers: Record<string, string> | undefined;
+  retried: (() => void) | undefined;
   fail(code: SourceErrorCode, request: string, what: string, status?: number, detail?: Record<string, unknown>): SourceError;
   limited(retryAfter: string | string[] | null, request: string, status: number): AttemptFailure;
   tooLarge(request: string, status: number, declared?: number): AttemptFailure;
@@ -225,6 +231,7 @@ async function attemptWithRetries(link: Link, method: 'GET' | 'POST', target: st
       return await attempt(link, method, target, request, payload);
     } catch (e) {
       if (e instanceof AttemptFailure && e.transient && n < link.retries) {
+        link.retried?.();
         await new Promise((r) => setTimeout(r, Math.min(250, link.backoffMs * 2 ** n)));
         continue;
       }
@@ -504,7 +511,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     return pathname + search;
   }
 
-  const link: Link = { client, agent, base, timeoutMs, retries, backoffMs, maxResponseBytes, headers: options.headers, fail, limited, tooLarge };
+  const link: Link = { client, agent, base, timeoutMs, retries, backoffMs, maxResponseBytes, headers: options.headers, retried: options.retried, fail, limited, tooLarge };
 
   async function send(method: 'GET' | 'POST', path: string, query: Query | undefined, body: unknown): Promise<JsonObject> {
     const request = `${method} ${path}`;

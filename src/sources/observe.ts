@@ -16,26 +16,110 @@ export interface SourceCall {
   account?: SourceAccount;
 }
 
+/** What connectors call: the connector boundary, every observer of it composed into one (`composeObservers`). */
 export interface SourceObserver {
   /** Runs one source call, reporting its outcome. Must return (or rethrow) what `run` does. */
   call<T>(call: SourceCall, run: () => Promise<T>): Promise<T>;
+  /**
+   * One attempt of a call failed in a way worth another and is made again (the HTTP transport's
+   * retries, src/sources/http.ts): the call stays one call, its retries are counted apart.
+   */
+  retried?(source: SourceName): void;
+}
+
+/**
+ * One observer of the connector boundary (metrics, the request's account, tracing, a test's
+ * recorder), composed with the others into one SourceObserver by `composeObservers`.
+ *
+ * An observer that only needs to know that a call began and how it ended implements the hooks:
+ * the composed observer times each call once and awaits it once for all of them, where a
+ * wrapper per observer cost every call an async frame, its promises and two clock reads each
+ * (bench/HISTORY.md, session 38). An observer that must run the call inside something of its own
+ * implements `around`, which wraps it: tracing, whose span must be active while the call runs so
+ * that the call's HTTP requests carry it.
+ */
+export interface CallObserver {
+  /** A call is about to be made (before `run`). */
+  began?(call: SourceCall): void;
+  /** The call answered, after `seconds`. */
+  answered?(call: SourceCall, seconds: number): void;
+  /** The call failed with `error` (what it rejects with, rethrown to the connector), after `seconds`. */
+  failed?(call: SourceCall, seconds: number, error: unknown): void;
+  /** See SourceObserver.retried. */
+  retried?(source: SourceName): void;
+  /** Runs the call inside something of the observer's own. Must return (or rethrow) what `run` does. */
+  around?<T>(call: SourceCall, run: () => Promise<T>): Promise<T>;
 }
 
 export const noopObserver: SourceObserver = { call: (_c, run) => run() };
 
-/** Several observers as one (metrics + a test recorder). */
-export function composeObservers(...observers: SourceObserver[]): SourceObserver {
-  return {
-    call: (c, run) => observers.reduceRight<() => Promise<any>>((next, o) => () => o.call(c, next), run)(),
-  };
+/** Several observers as one (metrics, the request's account, tracing, a test recorder): hooks in the order given, `around`s nested the first outermost. */
+export function composeObservers(...observers: CallObserver[]): SourceObserver {
+  return new ComposedObserver(observers);
 }
 
-/** Records every call, for tests that assert how a query was batched. */
-export class CallRecorder implements SourceObserver {
+/** A class, so that a call's work is prototype methods made once, not closures made per call (which lose their optimized code at a major GC). */
+class ComposedObserver implements SourceObserver {
+  private readonly beginners: CallObserver[];
+  private readonly enders: CallObserver[];
+  private readonly wrappers: CallObserver[];
+  private readonly retriers: CallObserver[];
+
+  constructor(observers: readonly CallObserver[]) {
+    this.beginners = observers.filter((o) => o.began);
+    this.enders = observers.filter((o) => o.answered || o.failed);
+    this.wrappers = observers.filter((o) => o.around);
+    this.retriers = observers.filter((o) => o.retried);
+  }
+
+  call<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
+    for (const o of this.beginners) o.began!(c);
+    return this.enders.length ? this.timed(c, run) : this.inside(c, run);
+  }
+
+  retried(source: SourceName): void {
+    for (const o of this.retriers) o.retried!(source);
+  }
+
+  /** The call, timed once and awaited once for every observer that wants its end. */
+  private async timed<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let out: T;
+    try {
+      out = await this.inside(c, run);
+    } catch (e) {
+      const seconds = (performance.now() - started) / 1000;
+      for (const o of this.enders) o.failed?.(c, seconds, e);
+      throw e;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    for (const o of this.enders) o.answered?.(c, seconds);
+    return out;
+  }
+
+  /** The call inside the wrapping observers' `around`s, the first outermost. */
+  private inside<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
+    const wrappers = this.wrappers;
+    if (wrappers.length === 0) return run();
+    if (wrappers.length === 1) return wrappers[0].around!(c, run);
+    return wrappers.reduceRight<() => Promise<T>>((next, o) => () => o.around!(c, next), run)();
+  }
+}
+
+/** Records every call as it begins, and every retry, for tests that assert how a query was batched. A boundary of its own too (a connector built alone). */
+export class CallRecorder implements SourceObserver, CallObserver {
   readonly calls: Array<SourceCall & { keys?: readonly unknown[] }> = [];
-  async call<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
+  /** The source of each retried attempt, in order. */
+  readonly retries: SourceName[] = [];
+  began(c: SourceCall): void {
     this.calls.push({ source: c.source, operation: c.operation, batchSize: c.batchSize });
+  }
+  async call<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
+    this.began(c);
     return run();
+  }
+  retried(source: SourceName): void {
+    this.retries.push(source);
   }
   /** Calls for one source, optionally one operation. */
   of(source: SourceName, operation?: string) {
@@ -43,6 +127,7 @@ export class CallRecorder implements SourceObserver {
   }
   reset(): void {
     this.calls.length = 0;
+    this.retries.length = 0;
   }
 }
 

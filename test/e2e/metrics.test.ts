@@ -14,6 +14,8 @@ let helpdesk = '';
 /** Requests the helpdesk received (path without query), through the proxy. */
 const received: string[] = [];
 let customerId: string;
+/** A customer with a WeChat (scrm) follower. */
+let followerCustomerId: string;
 
 /** Every sample of /metrics, by its name and labels as written (`name{a="b"}`). */
 async function scrape(): Promise<Map<string, number>> {
@@ -58,6 +60,12 @@ beforeAll(async () => {
     if (!records.some((r) => r.source === 'support')) continue;
     [customerId] = (await world.gw.idmap.customerIdsBySourceRecords(records.map((r) => ({ source: r.source as SourceName, recordId: r.recordId })))) as string[];
     if (customerId) break;
+  }
+  for (const records of readTruth(world.truthFile).values()) {
+    const follower = records.find((r) => r.source === 'scrm');
+    if (!follower) continue;
+    [followerCustomerId] = (await world.gw.idmap.customerIdsBySourceRecords([{ source: 'scrm' as SourceName, recordId: follower.recordId }])) as string[];
+    if (followerCustomerId) break;
   }
 });
 
@@ -152,6 +160,30 @@ describe('Metrics: source calls', () => {
     // Durations and batch sizes are those of calls made: one, not three (two of them ~0 s).
     expect(delta('c360_source_request_duration_seconds_count')).toBe(received.length);
     expect(delta('c360_source_batch_size_count')).toBe(received.length);
+  });
+});
+
+describe('Metrics: retried attempts', () => {
+  it('counts each attempt a call made again, by source, while the call itself counts once', async () => {
+    const before = await scrape();
+    world.reset();
+    // A 503 without Retry-After is transient: the transport tries once more (retries: 1 by default), then the call fails.
+    world.scrm.setFaults({ status: 503 });
+    try {
+      const { body } = await world.query(`query Followers($id: ID!) { customer(id: $id) { scrmFollowers { openid } } }`, { id: followerCustomerId });
+      expect(body.extensions.sources.scrm.status).toBe('unavailable');
+    } finally {
+      world.scrm.setFaults({});
+    }
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      total(after, name, { source: 'scrm', ...labels }) - total(before, name, { source: 'scrm', ...labels });
+    const failedCalls = delta('c360_source_requests_total', { outcome: 'source_unavailable' });
+    expect(failedCalls).toBeGreaterThan(0);
+    expect(delta('c360_source_requests_total')).toBe(failedCalls);
+    // Every failed call took two attempts: one retry each, told to every observer of the boundary.
+    expect(delta('c360_source_retries_total')).toBe(failedCalls);
+    expect(world.calls.retries).toEqual(Array(failedCalls).fill('scrm'));
   });
 });
 

@@ -241,7 +241,12 @@ const requesterOf = (row: JsonObject) => wireId(row.requester_id);
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const region = config.defaultRegion ?? DEFAULT_PHONE_REGION;
-  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE }, { authorization: `Bearer ${config.token}` });
+  const { transport, maxBatch, defaultPage } = connectorTransport(
+    SOURCE,
+    config,
+    { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, observer },
+    { authorization: `Bearer ${config.token}` },
+  );
 
   /** show_many for unique valid ids, chunked; answers the raw users by id, and the ids whose chunk failed. */
   async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<UsersById> {

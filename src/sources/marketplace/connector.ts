@@ -273,7 +273,7 @@ type Op = Pick<SourceCall, 'operation' | 'account'>;
 
 export function createMarketplaceConnector(name: SourceName, options: MarketplaceOptions, observer: SourceObserver): MarketplaceConnector {
   const SOURCE = name;
-  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, overloaded });
+  const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, overloaded, observer });
   const currency = options.currency;
   const channel = options.channel;
   const categories = options.categories ?? {};

@@ -253,6 +253,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
     maxIds: API_MAX_IDS,
     maxPage: API_MAX_PAGE,
     overloaded: busyBody(BUSY_ERRCODES),
+    observer,
   });
 
   const token = new AccessToken({

@@ -394,6 +394,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     maxIds: API_MAX_IDS,
     maxPage: API_MAX_PAGE,
     overloaded: busyBody(BUSY_ERRCODES),
+    observer,
   });
   const concurrency = config.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`${SOURCE} connector: concurrency must be an integer ≥ 1, got ${concurrency}`);
