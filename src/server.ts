@@ -18,7 +18,7 @@ import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 import { ideEnabled } from './config';
 import { createIde, ideRoute } from './ide';
 import { createCors } from './http/cors';
-import { sendBody } from './http/compress';
+import { sendBody, type CompressionOptions } from './http/compress';
 import { graphqlStatus } from './http/graphql-over-http';
 import { createInFlight } from './http/in-flight';
 import { createRefusalLog, markRefused, refusalOf, type RefusalReason } from './http/refusals';
@@ -109,6 +109,11 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, maxBytes 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** A probe's answer (/healthz, /readyz): JSON, compressed as any other answer. */
+function sendProbe(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown, compression: CompressionOptions) {
+  sendBody(req, res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body), compression);
 }
 
 /** An error shaped like a GraphQL response, so GraphQL clients can read it. */
@@ -235,7 +240,11 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
         return;
       }
       if (hooks.route && (await hooks.route(req, res, url, () => readBody(req, res)))) return;
-      if (await webhooks(req, res, url, (maxBytes) => readBody(req, res, maxBytes), requestId)) return;
+      // A POST to /graphql (nearly every request) is GraphQL's alone: webhooks, exports, the change
+      // feed and the IDE serve other paths or only GET, so none of them is asked (each ask was an
+      // async call and its promise, every request).
+      const graphqlPost = req.method === 'POST' && url.pathname === '/graphql';
+      if (!graphqlPost && (await webhooks(req, res, url, (maxBytes) => readBody(req, res, maxBytes), requestId))) return;
       // Credentials from an address that failed too many logins are refused unchecked, on every route that authenticates.
       const tooManyFailures = gw.access.failedLogins.refusal(req);
       if (tooManyFailures) {
@@ -243,17 +252,17 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
         const refused = rateLimitedResponse(tooManyFailures);
         return sendJson(res, refused.status, refused.body, refused.headers);
       }
-      if (await exports(req, res, url, requestId)) return;
-      if (await stream(req, res, url, () => readBody(req, res))) return;
-      if (ide && (await ide(req, res, url))) return;
+      if (!graphqlPost) {
+        if (await exports(req, res, url, requestId)) return;
+        if (await stream(req, res, url, () => readBody(req, res))) return;
+        if (ide && (await ide(req, res, url))) return;
+      }
       // The probes answer HEAD as GET, without the body (sendBody leaves it out).
       if (PROBES.has(url.pathname) && req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, ['GET', 'HEAD']);
-      const probeJson = (status: number, body: unknown) =>
-        sendBody(req, res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body), compression);
-      if (url.pathname === '/healthz') return probeJson(200, { status: 'ok' });
+      if (url.pathname === '/healthz') return sendProbe(req, res, 200, { status: 'ok' }, compression);
       if (url.pathname === '/readyz') {
         const r = await (readinessInFlight ??= readiness(gw, gw.config.server.readinessTimeoutMs).finally(() => (readinessInFlight = undefined)));
-        return probeJson(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+        return sendProbe(req, res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks }, compression);
       }
       if (url.pathname === '/metrics') {
         if (!metricsAuthorized(req)) {
@@ -267,7 +276,11 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, ['GET', 'POST']);
 
       const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      const given = req.headers;
+      for (const k in given) {
+        const v = given[k];
+        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      }
       const viewer = await gw.access.authenticate(req);
       const apollo = viewer && gw.apollos.get(viewer.role);
       if (!viewer || !apollo) return refuse(res, 'unauthenticated', 401, 'UNAUTHENTICATED', 'Missing or invalid credentials');

@@ -38,6 +38,7 @@ export function chooseEncoding(acceptEncoding: string | string[] | undefined): E
 /** Adds `value` to the response's Vary header once. */
 export function appendVary(res: http.ServerResponse, value: string): void {
   const current = res.getHeader('vary');
+  if (current === undefined) return void res.setHeader('vary', value);
   const list = current
     ? String(current)
         .split(',')
