@@ -4,6 +4,7 @@ import { failure } from '../helpers/source-failure';
 import { z } from 'zod';
 import { connectorTransport, createHttpTransport, retryAfterMs, type HttpTransportOptions } from '../../src/sources/http';
 import { httpSourceOptions } from '../../src/sources/options';
+import { CallRecorder } from '../../src/sources/observe';
 
 /** A real server on 127.0.0.1 whose every answer is scripted by the test; counts what reached it. */
 async function scripted(handler: (req: http.IncomingMessage, res: http.ServerResponse, n: number, body: string) => void) {
@@ -189,6 +190,21 @@ describe('HTTP transport: failures map to source error codes', () => {
     const s = await serve((_q, res, n) => (n < 3 ? json(res, n === 1 ? 503 : 502, {}) : json(res, 200, { ok: true })));
     await expect(transport(s.url, { retries: 2 }).getJson('/x')).resolves.toEqual({ ok: true });
     expect(s.seen).toHaveLength(3);
+  });
+
+  it("tells its connector's observer of each attempt made again, and of no other request", async () => {
+    const s = await serve((_q, res, n) => (n < 3 ? json(res, n === 1 ? 503 : 502, {}) : json(res, 200, { ok: true })));
+    const observer = new CallRecorder();
+    const { transport: t } = connectorTransport('support', { baseUrl: s.url, retries: 2, timeoutMs: 10_000 }, { maxIds: 100, maxPage: 100, observer });
+    await expect(t.getJson('/x')).resolves.toEqual({ ok: true });
+    expect(s.seen).toHaveLength(3);
+    expect(observer.retries).toEqual(['support', 'support']);
+    // A call answered at once, and one that failed for good without a retry (a 500): nothing more.
+    const ok = await serve((_q, res, n) => json(res, n === 1 ? 200 : 500, {}));
+    const { transport: u } = connectorTransport('support', { baseUrl: ok.url, timeoutMs: 10_000 }, { maxIds: 100, maxPage: 100, observer });
+    await u.getJson('/y');
+    await failure(u.getJson('/y'));
+    expect(observer.retries).toEqual(['support', 'support']);
   });
 
   it('gives up after `retries` extra attempts', async () => {
