@@ -174,9 +174,22 @@ describe('Personal data in every channel but the answer', () => {
     values = await personalValues();
   }, 120_000);
 
+  // A value's digits inside a number's decimal fraction (a latency sum, 0.0020691380000000003, holds
+  // 13800000000) are not that value; anywhere else, a digit run around it included (8613800000000), they are.
+  const inFraction = (t: string, at: number) => {
+    let start = at;
+    while (start > 0 && /\d/.test(t[start - 1])) start--;
+    return start >= 2 && t[start - 1] === '.' && /\d/.test(t[start - 2]);
+  };
   const leaksIn = (texts: Iterable<string>) => {
     const found: string[] = [];
-    for (const t of texts) for (const v of values) if (t.includes(v)) found.push(`${v} in ${t.slice(0, 200)}`);
+    for (const t of texts)
+      for (const v of values)
+        for (let at = t.indexOf(v); at !== -1; at = t.indexOf(v, at + 1))
+          if (!inFraction(t, at)) {
+            found.push(`${v} in ${t.slice(0, 200)}`);
+            break;
+          }
     return found;
   };
 
