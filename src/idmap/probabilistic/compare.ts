@@ -3,7 +3,8 @@
  * levels (best agreement first) or null when either side does not know (a missing value
  * weighs nothing: neither for nor against).
  */
-import { compareNames, nameGroupKey, NAME_LEVELS } from './names';
+import { compareNames, nameGroupKey, NAME_LEVELS, type NameLevel } from './names';
+import { emailNamesOther } from './names-email';
 import { addressWords, houseNumber, sameCity, samePlace, type HeldValue, type MatchFeatures } from './features';
 import { jaroWinkler } from './strings';
 
@@ -155,8 +156,24 @@ function nearDigits(x: string, y: string): boolean {
   return diffs.length === 2 && diffs[1] === diffs[0] + 1 && x[diffs[0]] === y[diffs[1]] && x[diffs[1]] === y[diffs[0]];
 }
 
+/**
+ * Two records' names: `compareNames`, or `close` where the names are at most similar but one
+ * record's own email spells the other's name with its surname (`梁秀明` writing from
+ * `tonyleung1@`, and `Tony Leung`; `names-email.ts`) and the birthdays agree. Not without the
+ * birthday: a household's address names one of its people on the others' records (a son's
+ * record with his father's email), and that says nothing of whose record it is. Not as `alias`:
+ * the person's own name written another way says more than a name chosen for an address.
+ */
+export function compareRecordNames(a: MatchFeatures, b: MatchFeatures): NameLevel | null {
+  const level = compareNames(a.name, b.name);
+  if (level !== 'similar' && level !== 'different') return level;
+  const birth = compareBirthdays(a.birth, b.birth);
+  if (birth !== 'exact' && birth !== 'swapped' && birth !== 'typo') return level;
+  return emailNamesOther(a.name, a.values, b.name) || emailNamesOther(b.name, b.values, a.name) ? 'close' : level;
+}
+
 export const COMPARISONS: readonly Comparison[] = [
-  { name: 'name', levels: NAME_LEVELS, compare: (a, b) => compareNames(a.name, b.name), trait: true, groupKey: (r) => r.name && nameGroupKey(r.name) },
+  { name: 'name', levels: NAME_LEVELS, compare: compareRecordNames, trait: true, groupKey: (r) => r.name && nameGroupKey(r.name) },
   { name: 'birthday', levels: BIRTH_LEVELS, compare: (a, b) => compareBirthdays(a.birth, b.birth), trait: true, groupKey: (r) => r.birth },
   { name: 'gender', levels: ['same', 'different'], compare: (a, b) => (a.gender && b.gender ? (a.gender === b.gender ? 'same' : 'different') : null), trait: true },
   { name: 'place', levels: PLACE_LEVELS, compare: comparePlaces, trait: true },

@@ -250,6 +250,24 @@ export function familyNames(a: NameForm | null, b: NameForm | null): boolean {
 }
 
 /**
+ * Whether a lower-case Latin word may be the surname of this name: one of a Latin name's words
+ * (its role is not known), or a Han name's surname in pinyin, in Wade-Giles, in a Cantonese
+ * spelling or in a spelling of `surname-spellings.ts` (`Leung`, `Liang` and `Lee`, `Li` for 梁 and 李).
+ */
+export function spellsSurnameOf(name: NameForm, word: string): boolean {
+  if (name.script === 'l') return name.words.includes(word);
+  if (name.script !== 'h') return false;
+  const [surname] = namePartsOf(name);
+  if (!surname?.syllables) return false;
+  return (
+    word === surname.text ||
+    surname.syllables.map(wadeGiles).join('') === word ||
+    surnamesSpelt(word).includes(surname.text) ||
+    cantoneseSpelt(splitHanName(name.text).surname, [word])
+  );
+}
+
+/**
  * A Han name of four characters or more without a Chinese compound surname (山口春香, 佐藤英樹: a
  * Japanese surname and given name of two characters each; Chinese names are two or three) against
  * a Latin one whose every word is romaji: the reading of its kanji is unknown here, even where
