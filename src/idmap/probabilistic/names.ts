@@ -199,6 +199,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
     if (pinyinInWadeGiles(a, b) || pinyinInWadeGiles(b, a)) return 'alias';
+    // One Chinese surname in two romanizations, the rest the same (`Grace Yang`, `Grace Yeung`).
+    if (surnameRomanizedApart(a.words, b.words)) return 'close';
     // A middle initial written on one side only (`Sarah J Thompson`).
     const x = fullWords(a.words);
     const y = fullWords(b.words);
@@ -519,6 +521,41 @@ function givenNameAdded(long: NameForm, other: NameForm): boolean {
     if (level === 'exact' || level === 'alias') return true;
   }
   return false;
+}
+
+/**
+ * Two Latin names of the same words but one, and that one a Chinese surname in two
+ * romanizations: pinyin and Cantonese (`Yang`, `Yeung` for 杨), Wade-Giles (`Cai`, `Tsai`), Hokkien
+ * (`Lin`, `Lim`), or two such spellings of one (`Cheung`, `Teo` for 张), as `surname-spellings.ts`
+ * reads them; the other words the same (a nickname allowed), one of them whole. As close as one
+ * letter typed wrong, not an alias: `Wong` is 黄 and 王, and a spelling says the surnames may be
+ * one, not that they are. A spelling that is a Mandarin surname's pinyin too is that surname
+ * (`Chang` 常, not 张's Wade-Giles), as the table reads it.
+ */
+function surnameRomanizedApart(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length || a.length < 2 || a.length > 3) return false;
+  const used = new Set<number>();
+  let spelt = 0;
+  let whole = 0;
+  for (const w of a) {
+    let j = b.findIndex((v, k) => !used.has(k) && v === w);
+    if (j < 0) j = b.findIndex((v, k) => !used.has(k) && sameGivenName(w, v));
+    if (j >= 0) {
+      if (w.length > 1) whole++;
+    } else {
+      j = b.findIndex((v, k) => !used.has(k) && oneSurnameSpelt(w, v));
+      if (j < 0 || ++spelt > 1) return false;
+    }
+    used.add(j);
+  }
+  return spelt === 1 && whole >= 1;
+}
+
+function oneSurnameSpelt(x: string, y: string): boolean {
+  if (x === y) return false;
+  const sx = surnamesSpelt(x);
+  const sy = surnamesSpelt(y);
+  return sx.includes(y) || sy.includes(x) || sx.some((s) => sy.includes(s));
 }
 
 /** Initials on both sides are the same ones (`John A Smith` and `John B Smith` may be father and son). */
