@@ -43,6 +43,13 @@ describe('Names: an email naming the other record', () => {
     expect(compareRecordNames(rec('Chan Mei Ling', '1957-01-22', ['tony.leung@gmail.com']), rec('Tony Leung', '1957-01-22'))).toBe('different');
   });
 
+  it('says nothing of an address both records carry: a household’s, naming one of its people beside that person’s birthday', () => {
+    const holder = rec('Teguh Yoga', '1952-07-08', ['teguhyoga82@gmail.com']);
+    const other = rec('Rizky Yoga', '1952-07-08', ['teguhyoga82@gmail.com']);
+    expect(compareRecordNames(other, holder)).toBe('different');
+    expect(compareRecordNames(other, { ...holder, values: [] })).toBe('close');
+  });
+
   it('needs the whole name: an initial and a surname (`tleung`) or the surname alone name no one', () => {
     expect(emailNamesOther(nameForm('梁秀明'), [email('tleung@gmail.com')], nameForm('T Leung'))).toBe(false);
     expect(emailNamesOther(nameForm('梁秀明'), [email('leung@gmail.com')], nameForm('Leung'))).toBe(false);

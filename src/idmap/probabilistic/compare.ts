@@ -169,7 +169,7 @@ export function compareRecordNames(a: MatchFeatures, b: MatchFeatures): NameLeve
   if (level !== 'similar' && level !== 'different') return level;
   const birth = compareBirthdays(a.birth, b.birth);
   if (birth !== 'exact' && birth !== 'swapped' && birth !== 'typo') return level;
-  return emailNamesOther(a.name, a.values, b.name) || emailNamesOther(b.name, b.values, a.name) ? 'close' : level;
+  return emailNamesOther(a.name, a.values, b.name, b.values) || emailNamesOther(b.name, b.values, a.name, a.values) ? 'close' : level;
 }
 
 export const COMPARISONS: readonly Comparison[] = [

@@ -15,10 +15,10 @@ import { spellsSurnameOf, type NameForm } from './names';
  * Whether an email of `own`'s record spells `other`'s name whole, its words in any order
  * (separators, digits and a plus tag left out: `tony.leung+shop1`, `leungtony`), and one of those
  * words may be `own`'s surname: the other record names the person the address is for, and that
- * person carries `own`'s surname. Two or three words of two letters or more, at least one beside
+ * person carries `own`'s surname; not an address the other record carries too. Two or three words of two letters or more, at least one beside
  * the surname: an initial says too little (`tleung`, `t.leung`).
  */
-export function emailNamesOther(own: NameForm | null, values: readonly HeldValue[], other: NameForm | null): boolean {
+export function emailNamesOther(own: NameForm | null, values: readonly HeldValue[], other: NameForm | null, otherValues: readonly HeldValue[] = []): boolean {
   if (!own || !other || other.script !== 'l') return false;
   const words = other.words;
   if (words.length < 2 || words.length > 3 || words.some((w) => w.length < 2)) return false;
@@ -26,7 +26,10 @@ export function emailNamesOther(own: NameForm | null, values: readonly HeldValue
   if (!surnames.length || surnames.length === words.length) return false;
   const orders = permutations(words).map((ws) => ws.join(''));
   for (const v of values) {
-    if (v.kind !== 'EMAIL') continue;
+    // An address both records carry is evidence of its own, and between names that differ the
+    // household's to weigh (`householdPenalty`): a household's address names one of its people on
+    // the others' records, sometimes beside that person's birthday.
+    if (v.kind !== 'EMAIL' || otherValues.some((o) => o.kind === 'EMAIL' && o.key === v.key)) continue;
     const letters = v.key
       .split('@')[0]
       .split('+')[0]
