@@ -81,7 +81,7 @@ function computeNameForm(raw: string): NameForm | null {
   const s = foldText(raw).toLowerCase();
   if (!s || isNotAName(s)) return null;
   // A pinyin ü keeps its letter before diacritics go: `Lü` is `lv`, not `lu` (吕, not 卢).
-  const t = withoutSlashLinks(s.replace(PINYIN_U, '$1v$2'));
+  const t = withoutSlashLinks(s.replace(PINYIN_U, '$1v$2').replace(MA_FOR_MARIA, 'maria'));
   const words = wordsOf(t);
   const joined = words.join('');
   if (!joined) return null;
@@ -123,6 +123,14 @@ function oneNameTwice(words: string[]): string[] {
   const [w, again] = words;
   return words.length === 2 && w === again && w.length >= 4 && !isPinyin(w) && !surnamesSpelt(w).length && !isEnglishGivenName(w) ? [w] : words;
 }
+
+/**
+ * `Ma.` before another name is María, as Filipino names write it (`Ma. Theresa`, `Ma. Luisa Dela
+ * Cruz`: the abbreviation Philippine civil registry and school forms use for the Marian first name
+ * most Filipino women carry). Only with its full stop and a name after it: `Ma` alone is the
+ * Chinese surname 马, and `Ma, Wai-chi` writes it first with a comma.
+ */
+const MA_FOR_MARIA = /(?<!\p{L})ma\.(?=\s*\p{L})/gu;
 
 /** German umlauts and ß as German writes them without (also a passport's machine-readable line: MUELLER). */
 const SPELT_OUT: Readonly<Record<string, string>> = { ä: 'ae', ö: 'oe', ü: 'ue', ß: 'ss' };
