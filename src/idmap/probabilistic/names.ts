@@ -217,6 +217,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     if (middleNameAsInitial(a.words, b.words)) return 'alias';
     // A middle name or a second surname one system keeps and another drops (`John Andrew Smith`, `Ana Garcia Lopez`).
     if (wordsLeftOut(a.words, b.words) || wordsLeftOut(b.words, a.words)) return 'alias';
+    // `Siti`, `Nur` or `Nurul` before a Malay given name, one system keeping it (`Siti Amira Aziz`, `Amira Aziz`).
+    if (malayPrefixLeftOut(a.words, b.words) || malayPrefixLeftOut(b.words, a.words)) return 'alias';
     // A Tamil father's name in full and as an initial (`Arun Suresh`, `S. Arun`): as close as one letter typed wrong, not a bare initial.
     if (fatherInitial(a.words, b.words)) return 'close';
   }
@@ -506,6 +508,23 @@ function wordsLeftOut(long: readonly string[], short: readonly string[]): boolea
     return i === ws.length;
   };
   return within(short) || within([...short].reverse());
+}
+
+/**
+ * The first words of many Malay and Indonesian given names: `Siti` (from Arabic sayyidati, for
+ * women), `Nur`, `Nurul`, `Noor`, `Nor` (light, "light of"): `Siti Nurhaliza`, `Nurul Izzah`.
+ * Everyday use and many forms drop it, and a record keeps the name by which its holder goes
+ * (`Amira Aziz` for `Siti Amira Aziz`).
+ */
+const MALAY_NAME_PREFIXES = new Set(['siti', 'nur', 'nurul', 'noor', 'nor']);
+
+/**
+ * `long` is `short` with such a first word before it, the rest the same words in the same order
+ * (`Nur Siti Simanjuntak`, `Siti Simanjuntak`): two words of `short` at least, as one given name
+ * alone says too little.
+ */
+function malayPrefixLeftOut(long: readonly string[], short: readonly string[]): boolean {
+  return long.length === short.length + 1 && short.length >= 2 && MALAY_NAME_PREFIXES.has(long[0]) && long.slice(1).every((w, i) => w === short[i]);
 }
 
 /**
