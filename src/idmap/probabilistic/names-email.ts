@@ -2,10 +2,10 @@
  * A record's own email address naming another record's holder: the name a person chose for an
  * address (`tonyleung1@`, `gary.pang@`) is the name they go by, which may be another than the one
  * a form took. Hong Kong, Taiwan and Singapore customers often go by an English given name beside
- * their Chinese one (`Tony Leung` for 梁秀明, `Gary Pang` for `Pang Lin Sau`): the Hong Kong
- * government's own identity cards print an English given name beside the Chinese name when the
- * holder asks (Registration of Persons Ordinance, Cap. 177), and such names are what email
- * addresses and membership forms in English carry. Names alone cannot tell that pair from two
+ * their Chinese one (`Tony Leung` for 梁秀明, `Gary Pang` for `Pang Lin Sau`): a Hong Kong identity
+ * card (Registration of Persons Ordinance, Cap. 177) gives the holder's name in English, often an
+ * English given name beside the romanized Chinese one (`CHAN, Tai Man Peter`), and such names
+ * are what email addresses and forms in English carry. Names alone cannot tell that pair from two
  * people of one surname; the address the record itself gives can.
  */
 import type { HeldValue } from './features';

@@ -10,8 +10,8 @@
  *   each in English and Chinese) and its three regions, in Cantonese romanization as the
  *   government writes them, in traditional and simplified characters. Kowloon City is left out:
  *   `placeOf` reads `Kowloon City` as Kowloon, the region.
- * - Taiwan's municipalities, cities and counties as Taiwan writes them in Latin letters (Wade-Giles
- *   and postal spellings kept by the Ministry of the Interior: Kaohsiung, Taichung, Keelung), and
+ * - Taiwan's municipalities, cities and counties as Taiwan writes them in Latin letters (the
+ *   Wade-Giles and postal spellings kept in official use: Kaohsiung, Taichung, Keelung), and
  *   as the mainland writes them (pinyin), with 臺 and 台 both.
  */
 const TABLE: ReadonlyArray<readonly [readonly string[], readonly string[]]> = [
