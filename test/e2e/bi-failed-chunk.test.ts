@@ -8,7 +8,8 @@
  * helpdesk would list them. The helpdesk sits behind a pass-through on 127.0.0.1 that answers 503
  * to every request carrying one chosen requester's id.
  */
-import { startPassThrough, type PassThrough, type SeenRequest } from '../helpers/http-pass-through';
+import { startChunkRefuser, type ChunkRefuser } from '../helpers/chunk-refuser';
+import type { SeenRequest } from '../helpers/http-pass-through';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
 /** Keys per helpdesk call: small, so the walk makes many chunks. */
@@ -19,34 +20,19 @@ const LIST = `query ($filter: CustomerFilter) {
 }`;
 
 let world: TestWorld;
-let proxy: PassThrough;
-let upstream = '';
-/** The requester id whose requests the pass-through refuses; null: none. */
-let poisoned: string | null = null;
-/** Every requester id a refused request carried. */
-const refused = new Set<string>();
+let refuser: ChunkRefuser;
 
 /** The requester ids a helpdesk request carries (its key parameters, comma lists split). */
 const carried = (req: SeenRequest) => ['ids', 'requester_ids'].flatMap((p) => req.url.searchParams.getAll(p).flatMap((v) => v.split(',')));
 
 beforeAll(async () => {
-  proxy = await startPassThrough(
-    () => upstream,
-    () => undefined,
-    (req) => {
-      const ids = carried(req);
-      if (poisoned === null || !ids.includes(poisoned)) return null;
-      for (const id of ids) refused.add(id);
-      return 503;
-    },
-  );
+  refuser = await startChunkRefuser('support', carried);
   world = await startTestWorld({
     people: 300,
     seed: 5,
     configPatch: (c) => {
       const s = c.sources.find((x: { name: string }) => x.name === 'support');
-      upstream = s.baseUrl;
-      s.baseUrl = proxy.url;
+      refuser.relay(s);
       s.maxBatch = MAX_BATCH;
       // The breaker is not under test here: a refused chunk must not open it for the next query.
       s.breaker = { failureThreshold: 1000, cooldownMs: 600_000 };
@@ -56,24 +42,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.close();
-  await proxy?.close();
+  await refuser?.close();
 });
 
 const ids = (body: any): string[] => body.data.customersConnection.edges.map((e: { node: { id: string } }) => e.node.id);
 
-/** Runs `fn` with the requests carrying `requester` refused; answers the customers those requests carried. */
-async function poisonedRun<T>(requester: string, fn: () => Promise<T>): Promise<{ result: T; undecided: Set<string> }> {
-  poisoned = requester;
-  refused.clear();
-  try {
-    const result = await fn();
-    const keys = [...refused].map((recordId) => ({ source: 'support' as const, recordId }));
-    const owners = await world.gw.idmap.customerIdsBySourceRecords(keys);
-    return { result, undecided: new Set(owners.filter((c): c is string => c !== null)) };
-  } finally {
-    poisoned = null;
-  }
-}
+const poisonedRun = <T>(key: string, fn: () => Promise<T>) => refuser.run(world, key, fn);
 
 describe('BI lists: one failed chunk of a verified condition', () => {
   let healthy: string[];

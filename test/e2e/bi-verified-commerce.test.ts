@@ -6,7 +6,8 @@
  * pass-through on 127.0.0.1 that answers 503 to every request carrying one chosen buyer's id.
  * The shop (SQL, `orderFacts`) answers whole throughout.
  */
-import { startPassThrough, type PassThrough, type SeenRequest } from '../helpers/http-pass-through';
+import { startChunkRefuser, type ChunkRefuser } from '../helpers/chunk-refuser';
+import type { SeenRequest } from '../helpers/http-pass-through';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
 /** Buyers per marketplace call: small, so a walk makes many chunks. */
@@ -19,12 +20,7 @@ const LIST = `query ($filter: CustomerFilter, $orderBy: CustomerOrder, $first: I
 }`;
 
 let world: TestWorld;
-let proxy: PassThrough;
-let upstream = '';
-/** The buyer id whose requests the pass-through refuses; null: none. */
-let poisoned: string | null = null;
-/** Every buyer id a refused request carried. */
-const refused = new Set<string>();
+let refuser: ChunkRefuser;
 
 /** The buyer ids a marketplace request carries (TOP's `buyer_open_uid`, a comma list on the stand-in). */
 const carried = (req: SeenRequest) => {
@@ -34,23 +30,13 @@ const carried = (req: SeenRequest) => {
 };
 
 beforeAll(async () => {
-  proxy = await startPassThrough(
-    () => upstream,
-    () => undefined,
-    (req) => {
-      const ids = carried(req);
-      if (poisoned === null || !ids.includes(poisoned)) return null;
-      for (const id of ids) refused.add(id);
-      return 503;
-    },
-  );
+  refuser = await startChunkRefuser('marketplace', carried);
   world = await startTestWorld({
     people: 300,
     seed: 5,
     configPatch: (c) => {
       const s = c.sources.find((x: { name: string }) => x.name === 'marketplace');
-      upstream = s.baseUrl;
-      s.baseUrl = proxy.url;
+      refuser.relay(s);
       s.maxBatch = MAX_BATCH;
       s.retries = 0;
       // The breaker is not under test here: a refused chunk must not open it for the next query.
@@ -65,24 +51,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await world?.close();
-  await proxy?.close();
+  await refuser?.close();
 });
 
 const ids = (body: any): string[] => body.data.customersConnection.edges.map((e: { node: { id: string } }) => e.node.id);
 
-/** Runs `fn` with the requests carrying `buyer` refused; answers the customers those requests carried. */
-async function poisonedRun<T>(buyer: string, fn: () => Promise<T>): Promise<{ result: T; undecided: Set<string> }> {
-  poisoned = buyer;
-  refused.clear();
-  try {
-    const result = await fn();
-    const keys = [...refused].map((recordId) => ({ source: 'marketplace' as const, recordId }));
-    const owners = await world.gw.idmap.customerIdsBySourceRecords(keys);
-    return { result, undecided: new Set(owners.filter((c): c is string => c !== null)) };
-  } finally {
-    poisoned = null;
-  }
-}
+const poisonedRun = <T>(key: string, fn: () => Promise<T>) => refuser.run(world, key, fn);
 
 /** A customer's marketplace buyer id, how many counted (not cancelled) orders each commerce source holds, and when the shop's last was placed. */
 type Commerce = { buyer: string; shop: number; marketplace: number; shopLast: string | null };
