@@ -127,3 +127,26 @@ export function gcPauses(): { stop(): number } {
     },
   };
 }
+
+/**
+ * The event loop's blocks: stretches during which a timer due every `everyMs` could not run
+ * (synchronous work, a SQLite statement, a chain of settled promises), each longer than
+ * `atLeastMs` with when it began (ms since the probe started). A resolution's lease is renewed by
+ * a timer between writes: a block longer than the lease's lifetime lets another process take it.
+ */
+export function loopBlocks(everyMs = 20, atLeastMs = 200): { stop(): Array<{ at: number; ms: number }> } {
+  const started = Date.now();
+  const blocks: Array<{ at: number; ms: number }> = [];
+  let last = started;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (now - last - everyMs >= atLeastMs) blocks.push({ at: last - started, ms: now - last - everyMs });
+    last = now;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return blocks;
+    },
+  };
+}

@@ -23,10 +23,11 @@ import { openDatabase, type SqlConnection } from '../src/db';
 import { createRegistry } from '../src/sources/registry';
 import { noopObserver } from '../src/sources/observe';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../src/idmap';
+import { DEFAULT_LEASE } from '../src/idmap/lock';
 import { DEFAULT_LINK_BATCH, DEFAULT_SCAN_PAGE } from '../src/idmap/resolve';
 import { ensureWorldDir } from './world-dir';
 import { benchFlags, refuse, wholeNumber } from './args';
-import { gcPauses } from './proc';
+import { gcPauses, loopBlocks } from './proc';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 
 const flags = benchFlags(__filename, 'resolve', {
@@ -96,8 +97,10 @@ async function main() {
     // CPU and GC of this process beside the wall time: on a shared machine they move less with the load.
     const cpu = process.cpuUsage();
     const gc = gcPauses();
+    const loop = loopBlocks();
     const stats = await resolve({ store, db, connectors, rules, batchSize, pageSize, log });
     const seconds = (Date.now() - started) / 1000;
+    const blocks = loop.stop();
     const used = process.cpuUsage(cpu);
     const gcSeconds = gc.stop();
     const again = Date.now();
@@ -106,6 +109,11 @@ async function main() {
     const restageFrom = Date.now();
     const restaged = restage ? await resolve({ store, db, connectors, rules, pageSize, restage: true }) : null;
     const restageSeconds = (Date.now() - restageFrom) / 1000;
+    // The longest stretch the event loop could not turn (the lease's renewal timer could not run), by the phase it began in.
+    const phaseOf = (at: number) => (at < stats.stageMs ? 'stage' : at < stats.stageMs + stats.linkMs ? 'link' : 'probabilistic');
+    const longest: Record<string, number> = { stage: 0, link: 0, probabilistic: 0 };
+    for (const b of blocks) longest[phaseOf(b.at)] = Math.max(longest[phaseOf(b.at)], b.ms);
+    const loopSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     const bySource = (st: typeof rerun) => config.sources.map((s) => `${s.name} ${st.recordsReadBySource[s.name] ?? 0}`).join(', ');
     const peakMiB = Math.max(peakSampled, process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     process.stdout.write(
@@ -116,6 +124,7 @@ async function main() {
         `  rate             ${Math.round(stats.recordsRead / seconds)} records/s`,
         `  CPU              ${(used.user / 1e6).toFixed(1)} s user + ${(used.system / 1e6).toFixed(1)} s system (main thread and the preparer's worker), main thread's GC pauses ${gcSeconds.toFixed(1)} s`,
         `  peak RSS         ${peakMiB.toFixed(0)} MiB (this process: resolver, connectors, OneID client)`,
+        `  longest loop block  stage ${loopSeconds(longest.stage)}, link ${loopSeconds(longest.link)}, probabilistic ${loopSeconds(longest.probabilistic)} (the lease lasts ${DEFAULT_LEASE.ttlMs / 1000} s without renewal)`,
         `  customers        ${stats.customersCreated} created, ${stats.customersMerged} merged`,
         `  incremental re-run  ${rerunSeconds.toFixed(1)} s, ${rerun.recordsRead} records read (${bySource(rerun)}), ${rerun.recordsChanged} changed`,
         ...(restaged
@@ -136,6 +145,8 @@ async function main() {
         pairsCompared: stats.pairsCompared,
         recordsPerSecond: stats.recordsRead / seconds,
         peakRssMiB: peakMiB,
+        longestLoopBlockMs: longest,
+        loopBlocksOverOneSecond: blocks.filter((b) => b.ms >= 1000).map((b) => ({ at: b.at, ms: b.ms, phase: phaseOf(b.at) })),
         cpuSeconds: (used.user + used.system) / 1e6,
         gcSeconds,
         rerunSeconds,
