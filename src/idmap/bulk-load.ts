@@ -40,6 +40,7 @@
 import type { Knex } from 'knex';
 import { isMysql } from '../db';
 import { T, writeTransaction } from './tables';
+import { turnOfTheEventLoop } from './turns';
 // The identifiers' indexes as the latest migration that shapes them creates them.
 import { MATCH_INDEX, MATCH_INDEX_COLUMNS, RECORD_INDEX, RECORD_INDEX_COLUMNS } from './migrations/20261202000200_narrow_identifier_indexes';
 /** The index as migration 20261122000100 creates it (partial, covering what linking reads of a pending record). */
@@ -73,10 +74,14 @@ export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
  */
 export async function finishIdentifierBulkLoad(db: Knex, endLoad = true): Promise<void> {
   if (isMysql(db)) return;
+  // Each statement runs for seconds at a million records: a turn between them renews the lease (turns.ts).
   await needIdentifiersByRecord(db);
   if (endLoad) await db.raw('DROP TABLE IF EXISTS ??', [RECORDS_LOAD]); // emptied by needIdentifiersByRecord
+  await turnOfTheEventLoop();
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${MATCH_INDEX_COLUMNS}`, [MATCH_INDEX, T.identifiers]);
+  await turnOfTheEventLoop();
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${PENDING_INDEX_COLUMNS}`, [PENDING_INDEX, T.sourceRecords]);
+  await turnOfTheEventLoop();
   await finishEventBulkLoad(db);
 }
 
@@ -90,7 +95,10 @@ export async function startEventBulkLoad(db: Knex): Promise<boolean> {
 /** Builds the link log's customer indexes if a first link phase left them out; nothing when they exist. */
 export async function finishEventBulkLoad(db: Knex): Promise<void> {
   if (isMysql(db)) return;
-  for (const [name, columns] of EVENT_INDEXES) await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${columns}`, [name, T.linkEvents]);
+  for (const [name, columns] of EVENT_INDEXES) {
+    await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${columns}`, [name, T.linkEvents]);
+    await turnOfTheEventLoop();
+  }
 }
 
 /**
@@ -107,6 +115,7 @@ export async function needIdentifiersByRecord(db: Knex): Promise<void> {
       await trx.raw(`INSERT INTO ?? (${list}) SELECT ${list} FROM ?? ORDER BY source, record_id`, [T.sourceRecords, ...columns, ...columns, RECORDS_LOAD]);
       await trx.raw('DELETE FROM ??', [RECORDS_LOAD]);
     });
+    await turnOfTheEventLoop();
   }
   await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${RECORD_INDEX_COLUMNS}`, [RECORD_INDEX, T.identifiers]);
 }

@@ -30,6 +30,7 @@ import { linkStoreOf, type LinkStore } from './link-store';
 import type { IdentityRules } from './rules';
 import { withLease, type Lease, type LeaseOptions } from './lock';
 import { withHeapGrowth } from './heap-growth';
+import { turnOfTheEventLoop } from './turns';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
 import { startPreparer, type Preparer } from './prepare-thread';
 import { createStagedFilter, type StagedFilter } from './staged-filter';
@@ -558,13 +559,6 @@ async function linkNextBatch(
     }
   }
 }
-
-/**
- * SQLite statements run synchronously, so a scan of SQL sources into a SQLite store can be one
- * long chain of settled promises that never lets timers or sockets run: a page or batch at a
- * time, the rest of the process (health checks, requests, the lease's renewal timer) gets a turn.
- */
-const turnOfTheEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 const running = new WeakMap<object, Promise<unknown>>();
 

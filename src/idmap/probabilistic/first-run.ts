@@ -33,6 +33,7 @@ import { blockFamily, blockKey } from './features';
 import type { MatchModel } from './model';
 import { pairOf, vectorReaching, type Rec, type ScoredPair } from './pairs';
 import { blocksInOrder, blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, nameCounts, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
+import { turnWhenDue } from '../turns';
 
 /** A kept pair: the batch that compares it, and its place in that batch's order of finding pairs. */
 export interface BatchPair extends ScoredPair {
@@ -79,6 +80,9 @@ const RECORDS_AT_ONCE = 20_000;
 export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; model: MatchModel; records: number; batchSize: number }): Promise<FirstRunScores | null> {
   const { db, model } = opts;
   const settings = opts.rules.probabilistic!;
+  // Minutes of statements and scoring at a million records: the event loop gets a turn at least
+  // every TURN_EVERY_MS between them, so the lease is renewed while it lasts (`turns.ts`).
+  const turn = turnWhenDue();
 
   // The batches, as `unscoredRecords` makes them.
   const ends: SourceRecordKey[] = [];
@@ -101,6 +105,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     }
     if (keys.length < page) break;
     after = keys[keys.length - 1];
+    await turn();
   }
   const batchOfString = (s: string): number => {
     let lo = 0;
@@ -133,6 +138,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     mixed.push(...keys);
     if (keys.length < BLOCKS_AT_ONCE) break;
     after = keys[keys.length - 1];
+    await turn();
   }
   const blocksOfRecord = await blocksInOrder(db, mixed);
 
@@ -154,6 +160,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     // Pairs that may reach `review` once x's name frequency and count are known.
     const reaching: Array<{ x: Member; y: Member; xr: Rec; yr: Rec; vector: Array<string | null>; at: number }> = [];
     for (let block = from; block < to; block++) {
+      await turn();
       const list = blocks.get(mixed[block]);
       if (!list) continue;
       const recs = list.map((r) => memberOf(r, block));
@@ -218,11 +225,15 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
       for (const r of page) seen.add(batchOfString(recordKeyString(r)));
       if (page.length < RECORDS_AT_ONCE) break;
       after = page[page.length - 1];
+      await turn();
     }
     out.blocksSkipped += seen.size;
   }
 
-  for (let i = 0; i < mixed.length; i += BLOCKS_AT_ONCE) await scoreBlocks(i, Math.min(i + BLOCKS_AT_ONCE, mixed.length));
+  for (let i = 0; i < mixed.length; i += BLOCKS_AT_ONCE) {
+    await turn();
+    await scoreBlocks(i, Math.min(i + BLOCKS_AT_ONCE, mixed.length));
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
 import { FEATURES_NAME_INDEX } from '../migrations/20261203000100_match_features_name';
+import { turnOfTheEventLoop } from '../turns';
 
 export const PT = {
   features: 'idmap_match_features',
@@ -70,6 +71,7 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
       ]);
       await trx.raw('DROP TABLE ??', [PT.blocksLoad]);
     });
+    await turnOfTheEventLoop(); // seconds a statement at a million records: the lease is renewed between them (turns.ts)
   }
   if (await db.schema.hasTable(PT.featuresLoad)) {
     // A record's features written since the load stopped are newer than its loaded ones: those stay (`resolveRecords` finishes a stopped load first).
@@ -78,9 +80,12 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
       await trx.raw(`INSERT OR IGNORE INTO ?? (${columns}) SELECT ${columns} FROM ?? ORDER BY source, record_id`, [PT.features, PT.featuresLoad]);
       await trx.raw('DROP TABLE ??', [PT.featuresLoad]);
     });
+    await turnOfTheEventLoop();
   }
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (scored, source, record_id)', [SCORED_INDEX, PT.features]);
+  await turnOfTheEventLoop();
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (name)', [FEATURES_NAME_INDEX, PT.features]);
+  await turnOfTheEventLoop();
   await db.raw('CREATE INDEX IF NOT EXISTS ?? ON ?? (source, record_id)', [BLOCKS_RECORD_INDEX, PT.blocks]);
 }
 
@@ -336,6 +341,7 @@ export async function sampleFeatures(db: Knex, size: number, rand: () => number)
     if (rows.length < SAMPLE_PAGE) break;
     const last = rows[rows.length - 1];
     after = { source: last.source, recordId: last.record_id };
+    await turnOfTheEventLoop(); // every record's key read: seconds at a million
   }
   const rows = await selectChunked(kept, (part) => whereRecords(db(PT.features), 'source', 'record_id', part).select('*'), 400);
   // In key order whatever order the chunks answered in: the same sample draws the same pairs on every engine.

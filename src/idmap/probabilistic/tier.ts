@@ -19,6 +19,7 @@ import type { SourceRecordKey } from '../types';
 import type { IdentityRules } from '../rules';
 import { hash16 } from '../evidence';
 import { recordKeyString } from '../tables';
+import { turnOfTheEventLoop } from '../turns';
 import { insertCandidates, mergeInto, requireActive, requireNoDecisionSince, StaleResolutionError, type NewCandidate } from '../writes';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
 import { roundWeight, type MatchModel } from './model';
@@ -118,7 +119,7 @@ export async function runProbabilisticTier(opts: TierOptions, stats: Probabilist
     after = batch[batch.length - 1];
     stats.recordsCompared += batch.length;
     opts.onBatch?.(stats.recordsCompared);
-    await new Promise<void>((r) => setImmediate(r));
+    await turnOfTheEventLoop();
   }
 }
 
@@ -199,7 +200,7 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
       }
       first = i + 1;
     }
-    await new Promise<void>((r) => setImmediate(r));
+    await turnOfTheEventLoop();
   }
   stats.pairsCompared += scores.pairsCompared - (await overCounted(db, scores, before, links));
   stats.blocksSkipped += scores.blocksSkipped;
