@@ -3,6 +3,7 @@
  * own connection pool, as here, and the store's lease lets one resolution run at a time.
  */
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/db';
 import { createIdMapStore, LeaseLostError, loadIdentityRules, migrateLatest, resolve, ResolutionBusyError } from '../../src/idmap';
@@ -131,6 +132,62 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     expect(stats.recordsNew).toBe(40);
     expect((await lease())?.holder).toBe('');
   });
+
+  it('keeps its lease through a first comparison many leases long while a second process waits for it, and hands it over after', async () => {
+    // 8,000 records of 40 names, each its own customer: each name's block holds 200 records (the
+    // rules' maxBlock) of different customers, 796,000 pairs and more the tier scores in seconds of CPU.
+    // The lease lasts a second: the tier must let its renewal run while it scores.
+    const TTL = 1000;
+    const given = ['Fang', 'Na', 'Wei', 'Yang', 'Jing', 'Li', 'Min', 'Lei', 'Tao', 'Jie'];
+    const family = ['Wang', 'Zhang', 'Chen', 'Zhao'];
+    const names = family.flatMap((f) => given.map((g) => `${f} ${g}`));
+    const records = Array.from({ length: names.length * 200 }, (_, i) =>
+      rec(
+        'crm',
+        `C${i}`,
+        { phone: `139${String(i).padStart(8, '0')}` },
+        { name: names[i % names.length], birthday: `19${50 + (i % 47)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}` },
+      ),
+    );
+    // u from the weights file: the store's count would only add minutes of a worker's CPU to the test.
+    const fileChance = { ...rules, probabilistic: { ...rules.probabilistic!, chance: 'file' as const } };
+    await resolve({ db: t.db, connectors: [new FakeSource('crm', records)], rules: fileChance, tiers: 'deterministic' });
+    expect(await count('idmap_match_features')).toBe(records.length);
+
+    // The run that compares them holds the lease (its scan waits) until the second process is waiting for it.
+    const feed = new GatedSource('crm', records);
+    const running = resolve({ db: t.db, connectors: [feed], rules: fileChance, lease: { ttlMs: TTL } });
+    running.catch(() => undefined);
+    await until(() => feed.started, 'the run to start scanning');
+    const waiter = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'helpers', 'lease-waiter.ts'), JSON.stringify(t.connection), String(TTL)], {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const said: Array<Record<string, unknown>> = [];
+    let rest = '';
+    waiter.stdout.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) said.push(JSON.parse(line));
+    });
+    const exited = new Promise<number | null>((r) => waiter.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; !said.length; i++) {
+        if (i > 6000) throw new Error('the second process never said whether the lease was held');
+        await sleep(10);
+      }
+      expect(said[0]).toEqual({ held: true });
+      feed.open();
+      const stats = await running;
+      expect(stats.recordsCompared).toBe(records.length);
+      expect(stats.pairsCompared).toBeGreaterThanOrEqual(796_000); // and a few more that share a birthday's block
+      // The second process got the store only once every record had been compared, and then at once.
+      expect(await exited).toBe(0);
+      expect(said[1]).toEqual({ acquired: true, unscored: 0 });
+    } finally {
+      waiter.kill();
+    }
+  }, 600_000);
 
   it('stops before writing when its lease was taken over while it ran', async () => {
     const feed = new GatedSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
