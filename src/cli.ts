@@ -76,7 +76,7 @@ const COMMANDS: Record<string, Command> = {
     details: [
       'Exits 75 when another process holds the OneID store for longer than 60 s (a scheduler may retry).',
       'SIGTERM/SIGINT stop it before its next write and give the store back (exit 130/143; the next run goes on',
-      'from there, but a stopped --restage is finished only by another --restage, as its last line says); a second signal exits at once.',
+      'from there, a stopped --restage too: the store marks it under way, and a plain run resumes it and says so); a second signal exits at once.',
     ].join('\n'),
     run: async (config, log, args) => {
       // Stopped before its end: not done, for a scheduler that looks at the status.
@@ -100,11 +100,11 @@ const COMMANDS: Record<string, Command> = {
       });
       if (stop.received) {
         if (args.restage === 'true') {
-          // A run without the flag reads on from the cursors this one reset and moved, restaging nothing:
-          // what this one had not reached would keep the old version's form.
+          // The store keeps the restage marked under way: the next run restages on from the cursors this one reached
+          // (another --restage would start again from every source's start).
           log.warn(
-            { signal: stop.received, next: 'c360 resolve --restage' },
-            'identity resolution stopped before its end: the store is half-restaged; run `c360 resolve --restage` again to finish (a run without --restage would leave what this one had not reached as it was)',
+            { signal: stop.received, next: 'c360 resolve' },
+            'identity resolution stopped before its end: the store is half-restaged; the next `c360 resolve` goes on restaging from where this one stopped',
           );
         } else log.warn({ signal: stop.received }, 'identity resolution stopped before its end: the lease is given back, the next run goes on from there');
         process.exit(signalStatus(stop.received));

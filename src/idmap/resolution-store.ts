@@ -127,12 +127,29 @@ export function createResolutionStore(db: Knex) {
     return row?.cursor ?? null;
   }
 
-  /** Every given source is read from its start by the next scan. */
-  async function resetScanCursors(sources: readonly SourceName[]): Promise<void> {
-    if (sources.length)
-      await db(T.scanCursors)
-        .whereIn('source', [...sources])
-        .delete();
+  /**
+   * A restage begins: every given source is read from its start by the next scan, and the store
+   * says a restage is under way (`restageUnderWay`) until `endRestage`. Both or neither.
+   */
+  async function beginRestage(sources: readonly SourceName[], at: string): Promise<void> {
+    await db.transaction(async (trx) => {
+      if (sources.length)
+        await trx(T.scanCursors)
+          .whereIn('source', [...sources])
+          .delete();
+      await trx(T.restages).insert({ id: 1, started_at: at }).onConflict('id').merge(['started_at']);
+    });
+  }
+
+  /** When the restage under way began; null when none is (never begun, or ended). */
+  async function restageUnderWay(): Promise<string | null> {
+    const row: { started_at: string } | undefined = await db(T.restages).where('id', 1).first('started_at');
+    return row?.started_at ?? null;
+  }
+
+  /** The restage is done: every record was read again and what changed linked and compared. */
+  async function endRestage(): Promise<void> {
+    await db(T.restages).delete();
   }
 
   async function saveScanCursor(trx: Knex, source: SourceName, cursor: string, at: string) {
@@ -422,7 +439,9 @@ export function createResolutionStore(db: Knex) {
 
   return {
     scanCursor,
-    resetScanCursors,
+    beginRestage,
+    restageUnderWay,
+    endRestage,
     storedRecords,
     applyScanChanges,
     applyScanPages,

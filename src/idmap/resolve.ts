@@ -81,7 +81,9 @@ export interface ResolveOptions {
    * normalizes it: identifiers, name and birthday keys and match features the store holds in an
    * older form are rewritten (changed identifiers end and start with their events, and re-link as
    * a source's change would), and records whose features changed are compared again. For an
-   * upgrade that changed normalization; a store already current writes nothing.
+   * upgrade that changed normalization; a store already current writes nothing. The store marks a
+   * restage under way until a run ends it: the next run after one stopped goes on restaging from
+   * where it stopped (asked to restage again, it starts over from every source's start).
    */
   restage?: boolean;
 }
@@ -105,6 +107,8 @@ export interface ResolveStats extends StageStats, LinkStats, ProbabilisticStats 
   batches: number;
   /** Batches re-planned because the store changed under them. */
   retries: number;
+  /** This run went on with a restage a stopped run had begun (`ResolveOptions.restage`). */
+  restageResumed: boolean;
   /** Time spent scanning and staging, linking by the rules, and in the probabilistic tier. */
   stageMs: number;
   linkMs: number;
@@ -136,8 +140,13 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
       progress,
     );
   try {
-    return await oneAtATime(store, opts.lease, (lease) =>
-      withBulkSettings(store.db, () =>
+    return await oneAtATime(store, opts.lease, async (lease) => {
+      // A restage a stopped run began (its marker, `idmap_restages`) goes on from the cursors that
+      // run reached, staging as a restage does, whether or not this run was asked to restage.
+      const resumed = opts.restage ? null : await store.restageUnderWay();
+      if (resumed) opts.log?.info({ restageStartedAt: resumed }, 'resolution: resuming the restage a stopped run began; sources are read on from where it stopped');
+      const restaging = Boolean(opts.restage || resumed);
+      const stats = await withBulkSettings(store.db, () =>
         run(
           store,
           lease,
@@ -146,10 +155,13 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
             const bulkIdentifiers = await startIdentifierBulkLoad(store.db); // first finishes a stopped run's load
             // A first resolution: what is stored is what this run staged.
             const staged = (await store.db('idmap_source_records').first('source')) ? undefined : createStagedFilter();
-            const restage = Boolean(opts.restage && !staged);
-            if (restage) {
+            const restage = restaging && !staged;
+            if (restage && !resumed) {
               await lease.ensureHeld();
-              await store.resetScanCursors(opts.connectors.map((c) => c.name));
+              await store.beginRestage(
+                opts.connectors.map((c) => c.name),
+                new Date().toISOString(),
+              );
             }
             const preparer = startPreparer();
             try {
@@ -170,11 +182,18 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
           // V8's heap held near what is live while the tier scores (`heap-growth.ts`): its peak is the run's.
           (stats) => (tiers === 'all' ? withHeapGrowth(() => probabilisticTier(store, lease, opts.rules, stats, progress, opts.recompare, true, chance)) : Promise.resolve()),
           // A restage brings the whole store up to this version: candidates an earlier one left open are settled too.
-          Boolean(opts.restage),
+          restaging,
           tiers === 'none' ? undefined : (stats) => linkAll(lease, stats),
         ),
-      ),
-    );
+      );
+      if (restaging) {
+        // Only a run that reached its end: one stopped before leaves the marker for the next.
+        await lease.ensureHeld();
+        await store.endRestage();
+      }
+      stats.restageResumed = Boolean(resumed);
+      return stats;
+    });
   } finally {
     cancelChance(chance);
   }
@@ -599,6 +618,7 @@ function emptyStats(): ResolveStats {
     pagesRead: 0,
     batches: 0,
     retries: 0,
+    restageResumed: false,
     stageMs: 0,
     linkMs: 0,
     probabilisticMs: 0,

@@ -22,6 +22,7 @@ export const T = {
   decisions: 'idmap_manual_decisions',
   locks: 'idmap_locks',
   feedKeys: 'idmap_feed_keys',
+  restages: 'idmap_restages',
 } as const;
 
 /**

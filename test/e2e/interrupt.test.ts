@@ -125,7 +125,7 @@ describe('A signal while identity resolution runs', () => {
     300_000,
   );
 
-  it('`c360 resolve --restage` stopped says the store is half-restaged and how to finish; the next --restage finishes it', async () => {
+  it('`c360 resolve --restage` stopped says the store is half-restaged; the next plain `c360 resolve` goes on restaging, says so and finishes it', async () => {
     const helpdesk = await holdingHelpdesk();
     try {
       const { file, store } = await configOn(helpdesk.url);
@@ -148,13 +148,16 @@ describe('A signal while identity resolution runs', () => {
         expect(await run.exited).toEqual({ code: 143, signal: null });
         const stopped = run.lines.find((l) => String(l.msg).startsWith('identity resolution stopped before its end'));
         expect(stopped).toMatchObject({
-          next: 'c360 resolve --restage',
-          msg: 'identity resolution stopped before its end: the store is half-restaged; run `c360 resolve --restage` again to finish (a run without --restage would leave what this one had not reached as it was)',
+          next: 'c360 resolve',
+          msg: 'identity resolution stopped before its end: the store is half-restaged; the next `c360 resolve` goes on restaging from where this one stopped',
         });
 
-        const rerun = spawnCli(process.execPath, [...cli('resolve', restageFile), '--restage'], { waitMs: 180_000 });
+        const rerun = spawnCli(process.execPath, cli('resolve', restageFile), { waitMs: 180_000 });
         expect(await rerun.exited).toEqual({ code: 0, signal: null });
-        expect(rerun.lines.map((l) => l.msg)).toContain('identity resolution done');
+        expect(rerun.lines.map((l) => l.msg)).toEqual(
+          expect.arrayContaining(['resolution: resuming the restage a stopped run began; sources are read on from where it stopped', 'identity resolution done']),
+        );
+        expect(rerun.lines.find((l) => l.msg === 'identity resolution done')).toMatchObject({ stats: { restageResumed: true } });
         expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
       } finally {
         holding.release();

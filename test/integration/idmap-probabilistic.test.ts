@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
-import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, ResolutionInterruptedError, type IdMapStore } from '../../src/idmap';
 import { createStewardship, type Stewardship } from '../../src/idmap/stewardship';
 import type { ScannedRecord, SourceName } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
@@ -220,6 +220,46 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     const again = await resolve({ store, connectors: sources(), rules, restage: true });
     expect(again).toMatchObject({ recordsRead: 3, recordsChanged: 0, recordsRestaged: 0, recordsCompared: 0 });
     expect((await events({})).length).toBe(eventsBefore + 2);
+  });
+
+  it('goes on with a restage a stopped run began: the next plain run restages what it had not reached, says so, and ends it', async () => {
+    /** A source whose scan stops the run it serves (SIGTERM while it was read), once. */
+    class StoppingSource extends FakeSource {
+      stop: AbortController | null = null;
+      override async scan(cursor: string | null, pageSize?: number) {
+        this.stop?.abort();
+        this.stop = null;
+        return super.scan(cursor, pageSize);
+      }
+    }
+    const crm = new FakeSource('crm', [rec('crm', 'A', { phone: '13911112222' }, { name: '王芳', birthday: '1985-04-02', city: '杭州市' })]);
+    const events = new StoppingSource('events', [rec('events', 'E', { email: 'lijing@example.org' }, { name: '李静', birthday: '1990-07-21', city: '宁波市' })]);
+    await resolve({ store, connectors: [crm, events], rules });
+    const nameKey = () => t.db('idmap_source_records').where({ source: 'crm', record_id: 'A' }).first('name_key');
+    const city = () => t.db('idmap_match_features').where({ source: 'events', record_id: 'E' }).first('city');
+    const [keyBefore, cityBefore] = [await nameKey(), await city()];
+    // What an earlier version would have stored: another form of A's name key, of E's city.
+    await t.db('idmap_source_records').where({ source: 'crm', record_id: 'A' }).update({ name_key: 'h:00000000' });
+    await t.db('idmap_match_features').where({ source: 'events', record_id: 'E' }).update({ city: '宁波 (old form)' });
+
+    // The restage is stopped while it reads the second source: the first is restaged, the second not yet.
+    const stop = new AbortController();
+    events.stop = stop;
+    await expect(resolve({ store, connectors: [crm, events], rules, restage: true, lease: { signal: stop.signal } })).rejects.toBeInstanceOf(ResolutionInterruptedError);
+    expect(await nameKey()).toEqual(keyBefore);
+    expect(await city()).toEqual({ city: '宁波 (old form)' });
+
+    // The next run, not asked to restage, goes on with it: E is read from the start of its source and restaged.
+    const said: string[] = [];
+    const resumed = await resolve({ store, connectors: [crm, events], rules, log: { info: (_o, msg) => said.push(msg) } });
+    expect(await city()).toEqual(cityBefore);
+    // Compared: E for its features, and A, which the stopped run restaged but had not compared yet.
+    expect(resumed).toMatchObject({ restageResumed: true, recordsRead: 1, recordsReadBySource: { events: 1 }, recordsRestaged: 1, recordsCompared: 2 });
+    expect(said).toContain('resolution: resuming the restage a stopped run began; sources are read on from where it stopped');
+
+    // Ended: the run after it is a plain one again.
+    const after = await resolve({ store, connectors: [crm, events], rules });
+    expect(after).toMatchObject({ restageResumed: false, recordsRead: 0, recordsRestaged: 0 });
   });
 
   it('keeps a household apart: a shared phone between two people whose names and birthdays differ links and proposes nothing', async () => {

@@ -26,6 +26,7 @@ import * as matchPrior from './20261204000100_match_prior';
 import * as webhookEventApplied from './20261205000100_webhook_event_applied';
 import * as sourceNameWidth from './20261205000200_source_name_width';
 import * as feedKey from './20261205000300_feed_key';
+import * as restageMarker from './20261206000100_restage_marker';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -50,4 +51,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261205000100_webhook_event_applied', webhookEventApplied],
   ['20261205000200_source_name_width', sourceNameWidth],
   ['20261205000300_feed_key', feedKey],
+  ['20261206000100_restage_marker', restageMarker],
 ];
