@@ -134,12 +134,13 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
   });
 
   it('keeps its lease through a first comparison many leases long while a second process waits for it, and hands it over after', async () => {
-    // 8,000 records of 40 names, each its own customer: each name's block holds 200 records (the
-    // rules' maxBlock) of different customers, 796,000 pairs and more the tier scores in seconds of CPU.
-    // The lease lasts a second: the tier must let its renewal run while it scores.
-    const TTL = 1000;
+    // 12,000 records of 60 names, each its own customer: each name's block holds 200 records (the
+    // rules' maxBlock) of different customers, 1,194,000 pairs and more the tier scores in seconds of
+    // CPU. The lease lasts 1.5 s: the tier must let its renewal run while it scores (a turn every
+    // 50 ms of scoring leaves a loaded CI machine a wide margin; the scoring alone is several leases long).
+    const TTL = 1500;
     const given = ['Fang', 'Na', 'Wei', 'Yang', 'Jing', 'Li', 'Min', 'Lei', 'Tao', 'Jie'];
-    const family = ['Wang', 'Zhang', 'Chen', 'Zhao'];
+    const family = ['Wang', 'Zhang', 'Chen', 'Zhao', 'Liu', 'Huang'];
     const names = family.flatMap((f) => given.map((g) => `${f} ${g}`));
     const records = Array.from({ length: names.length * 200 }, (_, i) =>
       rec(
@@ -158,7 +159,10 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     const feed = new GatedSource('crm', records);
     const running = resolve({ db: t.db, connectors: [feed], rules: fileChance, lease: { ttlMs: TTL } });
     running.catch(() => undefined);
-    await until(() => feed.started, 'the run to start scanning');
+    for (let i = 0; !feed.started; i++) {
+      if (i > 6000) throw new Error('the run never started scanning');
+      await sleep(10);
+    }
     const waiter = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'helpers', 'lease-waiter.ts'), JSON.stringify(t.connection), String(TTL)], {
       cwd: path.resolve(__dirname, '../..'),
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -180,7 +184,7 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
       feed.open();
       const stats = await running;
       expect(stats.recordsCompared).toBe(records.length);
-      expect(stats.pairsCompared).toBeGreaterThanOrEqual(796_000); // and a few more that share a birthday's block
+      expect(stats.pairsCompared).toBeGreaterThanOrEqual(1_194_000); // and a few more that share a birthday's block
       // The second process got the store only once every record had been compared, and then at once.
       expect(await exited).toBe(0);
       expect(said[1]).toEqual({ acquired: true, unscored: 0 });

@@ -160,7 +160,8 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     // Pairs that may reach `review` once x's name frequency and count are known.
     const reaching: Array<{ x: Member; y: Member; xr: Rec; yr: Rec; vector: Array<string | null>; at: number }> = [];
     for (let block = from; block < to; block++) {
-      await turn();
+      const due = turn(); // a clock read per block; a microtask only when a turn is due
+      if (due) await due;
       const list = blocks.get(mixed[block]);
       if (!list) continue;
       const recs = list.map((r) => memberOf(r, block));
@@ -193,6 +194,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     }
     // A name's frequency: the size of x's largest name block, over all records (every block of x's, read for these few).
     const frequency = new Map<string, number>();
+    await turn();
     for (const { key, record } of await blocksOf(
       db,
       [...new Set(reaching.map((p) => p.x))].map((m) => m.r),
@@ -206,6 +208,8 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
       reaching.flatMap((p) => p.x.r.name?.text ?? []),
     );
     for (const { x, y, xr, yr, vector, at } of reaching) {
+      const due = turn(); // a few thousand pairs at a million records, but every pair of a common name's block may reach
+      if (due) await due;
       const pair = pairOf(xr, x.k, yr, y.k, vector, model, settings.review, {
         nameFrequency: frequency.get(x.k),
         nameCount: x.r.name ? counts.get(x.r.name.text) : undefined,

@@ -9,7 +9,7 @@ import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
 import { FEATURES_NAME_INDEX } from '../migrations/20261203000100_match_features_name';
-import { turnOfTheEventLoop } from '../turns';
+import { turnOfTheEventLoop, turnWhenDue } from '../turns';
 
 export const PT = {
   features: 'idmap_match_features',
@@ -430,7 +430,10 @@ export async function blocksInOrder(db: Knex, blockKeys: readonly string[]): Pro
   const mysql = isMysql(db);
   // Per record: its blocks as [order, index, order, index, …]; MariaDB's order is the key's, which is the index's.
   const byRecord = new Map<string, number[]>();
+  // Every record of every block with a pair in it: seconds at a million records, with turns (turns.ts).
+  const turn = turnWhenDue();
   for (let from = 0; from < blockKeys.length; from += MAX_IN_LIST) {
+    await turn();
     const part = blockKeys.slice(from, from + MAX_IN_LIST);
     const indexOf = new Map(part.map((k, i) => [k, from + i]));
     const rows: Array<{ block_key: string; source: string; record_id: string; ord?: number }> = await db(PT.blocks)
@@ -445,6 +448,8 @@ export async function blocksInOrder(db: Knex, blockKeys: readonly string[]): Pro
     }
   }
   for (const [k, list] of byRecord) {
+    const due = turn(); // a clock read per record; a microtask only when a turn is due
+    if (due) await due;
     if (list.length === 2) {
       byRecord.delete(k);
       continue;
