@@ -142,7 +142,7 @@ export async function resolve(opts: ResolveOptions): Promise<ResolveStats> {
   try {
     return await oneAtATime(store, opts.lease, async (lease) => {
       // A restage a stopped run began (its marker, `idmap_restages`) goes on from the cursors that
-      // run reached, staging as a restage does, whether or not this run was asked to restage.
+      // run reached, staging as a restage does; a run asked to restage begins one afresh instead.
       const resumed = opts.restage ? null : await store.restageUnderWay();
       if (resumed) opts.log?.info({ restageStartedAt: resumed }, 'resolution: resuming the restage a stopped run began; sources are read on from where it stopped');
       const restaging = Boolean(opts.restage || resumed);
