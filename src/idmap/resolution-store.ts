@@ -132,7 +132,7 @@ export function createResolutionStore(db: Knex) {
    * says a restage is under way (`restageUnderWay`) until `endRestage`. Both or neither.
    */
   async function beginRestage(sources: readonly SourceName[], at: string): Promise<void> {
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       if (sources.length)
         await trx(T.scanCursors)
           .whereIn('source', [...sources])

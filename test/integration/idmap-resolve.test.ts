@@ -550,8 +550,15 @@ describe(`Identity resolution (${testEngine})`, () => {
 describe('Identity resolution on a SQLite file other connections write to', () => {
   // Whatever the test engine: the lock in question is SQLite's. In the gateway a webhook's run
   // shares the file with the WAL checkpointer's connection (a header write each second it finds
-  // the WAL caught up) and the access audit's (a row per audited read).
-  it("links a webhook's record though another connection commits after each of the run's reads before its writes", async () => {
+  // the WAL caught up) and the access audit's (a row per audited read); a full run with the audit's.
+
+  /**
+   * Runs `run` on a OneID file while another connection commits after each read of a transaction
+   * that has not written yet, and answers how many times it did. A transaction that has written
+   * holds the lock; one that has only read holds a snapshot another connection's commit makes stale
+   * (before: SQLITE_BUSY_SNAPSHOT at its first write, the run failed, a webhook answered 503).
+   */
+  async function withCommitsElsewhere(setUp: (store: IdMapStore) => Promise<void>, run: (store: IdMapStore) => Promise<void>): Promise<number> {
     const dir = tempDir('resolve-other-connection');
     const filename = path.join(dir, 'oneid.db');
     const db = openDatabase({ client: 'sqlite', filename });
@@ -560,10 +567,7 @@ describe('Identity resolution on a SQLite file other connections write to', () =
     try {
       await migrateLatest(db);
       const store = createIdMapStore(db);
-      await resolve({ store, connectors: [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' })])], rules });
-      // A transaction that has written holds the lock; one that has only read holds a snapshot
-      // another connection's commit makes stale (before: SQLITE_BUSY_SNAPSHOT at its first write,
-      // the run failed, the webhook answered 503 ONEID_UNAVAILABLE).
+      await setUp(store);
       const wrote = new Set<string>();
       let commits = 0;
       const noteWrite = (q: { __knexTxId?: string; sql: string }) => {
@@ -575,19 +579,53 @@ describe('Identity resolution on a SQLite file other connections write to', () =
         commits++;
       };
       db.on('query', noteWrite).on('query-response', commitElsewhere);
-      const stats = await resolveRecords({ store, rules, records: [rec('scrm', 'oA', { openid: 'oAaaaaaa', phone: '+8613911112222' })] });
-      db.off('query', noteWrite).off('query-response', commitElsewhere);
-      expect(commits).toBe(0); // every transaction of the run wrote (took the lock) before it read
-      expect(stats).toMatchObject({ recordsNew: 1, recordsLinked: 1 });
-      const [crm, scrm] = await store.customerIdsBySourceRecords([
-        { source: 'crm', recordId: 'C1' },
-        { source: 'scrm', recordId: 'oA' },
-      ]);
-      expect(scrm).toBe(crm);
+      try {
+        await run(store);
+      } finally {
+        db.off('query', noteWrite).off('query-response', commitElsewhere);
+      }
+      return commits;
     } finally {
       other.close();
       await db.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it("links a webhook's record though another connection commits after each of the run's reads before its writes", async () => {
+    const commits = await withCommitsElsewhere(
+      async (store) => void (await resolve({ store, connectors: [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' })])], rules })),
+      async (store) => {
+        const stats = await resolveRecords({ store, rules, records: [rec('scrm', 'oA', { openid: 'oAaaaaaa', phone: '+8613911112222' })] });
+        expect(stats).toMatchObject({ recordsNew: 1, recordsLinked: 1 });
+        const [crm, scrm] = await store.customerIdsBySourceRecords([
+          { source: 'crm', recordId: 'C1' },
+          { source: 'scrm', recordId: 'oA' },
+        ]);
+        expect(scrm).toBe(crm);
+      },
+    );
+    expect(commits).toBe(0); // every transaction of the run wrote (took the lock) before it read
+  });
+
+  it('links through the probabilistic tier and begins a restage though another connection commits after each read before a write', async () => {
+    // One person in two systems sharing no identifier: the tier's link reads the records' customers, then merges.
+    const sources = () => [
+      new FakeSource('members', [rec('members', 'M1', { phone: '13911112222' }, { name: '王振芳', birthday: '1985-04-02', city: '杭州市', province: '浙江省' })]),
+      new FakeSource('events', [rec('events', 'E1', { email: 'zfwang@example.org' }, { name: 'Zhenfang Wang', birthday: '1985-02-04', city: '杭州', gender: 'FEMALE' })]),
+    ];
+    const commits = await withCommitsElsewhere(
+      async () => undefined,
+      async (store) => {
+        expect(await resolve({ store, connectors: sources(), rules })).toMatchObject({ probableLinks: 1 });
+        const [m, e] = await store.customerIdsBySourceRecords([
+          { source: 'members', recordId: 'M1' },
+          { source: 'events', recordId: 'E1' },
+        ]);
+        expect(e).toBe(m);
+        await resolve({ store, connectors: sources(), rules, restage: true });
+      },
+    );
+    expect(commits).toBe(0);
   });
 });

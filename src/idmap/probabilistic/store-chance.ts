@@ -13,6 +13,7 @@ import { mulberry32 } from './chance';
 import { priorLambda, type WeightsFile } from './model';
 import type { StorePrior } from './prior';
 import { customersOfRecords, sampleFeatures } from './store';
+import { writeTransaction } from '../tables';
 import { startCount, type Counting } from './count-thread';
 import { usableChance, type CountResult } from './store-count';
 import type { MatchFeatures } from './features';
@@ -107,7 +108,7 @@ export async function endChance(db: Knex, plan: ChancePlan, opts: { beforeWrite?
   const countedAt = opts.now ?? new Date().toISOString();
   const fresh: StoredChance[] = levels.map((l) => ({ ...l, records, counted_at: countedAt }));
   await opts.beforeWrite?.();
-  await db.transaction(async (trx) => {
+  await writeTransaction(db, async (trx) => {
     await trx(CHANCE_TABLE).delete();
     await trx(CHANCE_TABLE).insert(fresh);
     await trx(PRIOR_TABLE).delete();

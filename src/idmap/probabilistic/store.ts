@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { isMysql, MAX_IN_LIST } from '../../db';
-import { chunks, fromDbTime, fromDbTimeOrNull, insertRows, recordKeyString, selectChunked, uniqueBy, whereRecords } from '../tables';
+import { chunks, fromDbTime, fromDbTimeOrNull, insertRows, recordKeyString, selectChunked, uniqueBy, whereRecords, writeTransaction } from '../tables';
 import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
@@ -63,7 +63,7 @@ const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
 export async function finishBulkLoad(db: Knex): Promise<void> {
   if (isMysql(db)) return;
   if (await db.schema.hasTable(PT.blocksLoad)) {
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       await trx.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
       await trx.raw('INSERT OR IGNORE INTO ?? (block_key, source, record_id) SELECT block_key, source, record_id FROM ?? ORDER BY block_key, source, record_id', [
         PT.blocks,
@@ -76,7 +76,7 @@ export async function finishBulkLoad(db: Knex): Promise<void> {
   if (await db.schema.hasTable(PT.featuresLoad)) {
     // A record's features written since the load stopped are newer than its loaded ones: those stay (`resolveRecords` finishes a stopped load first).
     const columns = FEATURE_COLUMNS.map((c) => `\`${c}\``).join(', ');
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       await trx.raw(`INSERT OR IGNORE INTO ?? (${columns}) SELECT ${columns} FROM ?? ORDER BY source, record_id`, [PT.features, PT.featuresLoad]);
       await trx.raw('DROP TABLE ??', [PT.featuresLoad]);
     });
@@ -142,7 +142,7 @@ export async function writeFeatures(
   if (!ids.length && !features.length) return;
   const blocksTable = bulk ? PT.blocksLoad : PT.blocks;
   const featuresTable = bulk ? PT.featuresLoad : PT.features;
-  await db.transaction(async (trx) => {
+  await writeTransaction(db, async (trx) => {
     for (const part of chunks(ids)) {
       // Rare during a bulk load (a record changed while the scan ran): the load tables have no index to find it by.
       await trx(blocksTable).where('source', source).whereIn('record_id', part).delete();

@@ -18,7 +18,7 @@ import type { Knex } from 'knex';
 import type { SourceRecordKey } from '../types';
 import type { IdentityRules } from '../rules';
 import { hash16 } from '../evidence';
-import { recordKeyString } from '../tables';
+import { recordKeyString, writeTransaction } from '../tables';
 import { turnOfTheEventLoop } from '../turns';
 import { insertCandidates, mergeInto, requireActive, requireNoDecisionSince, StaleResolutionError, type NewCandidate } from '../writes';
 import { blockFamily, blockKey, type MatchFeatures } from './features';
@@ -158,7 +158,7 @@ async function linkFirstRun(opts: TierOptions, scores: FirstRunScores, stats: Pr
         try {
           const made = { links: 0, reviews: 0, merges: [] as typeof links };
           await opts.beforeWrite?.();
-          await db.transaction(async (trx) => {
+          await writeTransaction(db, async (trx) => {
             for (let b = first; b <= i; b++) {
               const pairs = scores.pairs.get(b) ?? [];
               if (!pairs.length) continue;
@@ -299,7 +299,7 @@ async function applyPlan(opts: TierOptions, plan: ReturnType<typeof planLinks>, 
   const at = opts.at?.() ?? new Date().toISOString();
   await opts.beforeWrite?.();
   let reviews = 0;
-  await opts.db.transaction(async (trx) => {
+  await writeTransaction(opts.db, async (trx) => {
     await requireActive(trx, [...new Set(plan.merges.flatMap((m) => [m.survivorId, m.mergedId]))], true);
     for (const m of plan.merges) await mergeInto(trx, m, at);
     reviews = await insertCandidates(trx, at, plan.candidates);
