@@ -148,7 +148,13 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     // The key never reaches the browser's storage (GraphiQL writes its history there, headers and all). The
     // query names the customer looked up: it is kept for this tab (sessionStorage), never on disk (localStorage).
     const stored = (kind: 'localStorage' | 'sessionStorage') => page.evaluate((k) => JSON.stringify(Object.entries((globalThis as any)[k])), kind);
-    await page.waitForFunction(() => JSON.stringify(Object.entries((globalThis as any).sessionStorage)).includes('FromTheIde'), undefined, { timeout: 30_000 });
+    // The history is written as the query runs; the tab's own state (what a reload restores) a moment later (GraphiQL
+    // debounces it): wait for that, or a loaded machine reloads before it and the tab comes back with the default query.
+    await page.waitForFunction(
+      () => ['graphiql:tabState', 'graphiql:query'].some((key) => ((globalThis as any).sessionStorage.getItem(key) ?? '').includes('FromTheIde')),
+      undefined,
+      { timeout: 30_000 },
+    );
     for (const kind of ['localStorage', 'sessionStorage'] as const) expect(await stored(kind)).not.toContain(apiKeyFor('admin'));
     expect(await stored('localStorage')).not.toContain('FromTheIde');
     expect(await stored('localStorage')).not.toContain(customerId);
