@@ -474,7 +474,7 @@ export function toCents(m: Money): number {
 /**
  * China's clocks: UTC+8, and UTC+9 in the summers of 1986–1991 (and of some years in the 1940s),
  * as tzdata's `Asia/Shanghai` has them. A wall time of those summers is read as the clocks then
- * showed it, by every kind: the `crm` and `marketplace` kinds read `+08:00` all year, a `sql-table`
+ * showed it, by every kind: the CRM's and the marketplace's kinds read `+08:00` all year, a SQL-table
  * mapping in `Asia/Shanghai` read `+09:00`, so one `1988-07-01 12:00:00` was two instants an hour apart.
  * What tzdata says is also what java.time, PostgreSQL, MySQL's named zones and ICU write for such
  * a time; a table whose clock was fixed at +08:00 all year maps its zone as `+08:00`.
