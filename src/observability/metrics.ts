@@ -98,7 +98,7 @@ export function createMetrics(): Metrics {
     }
     return b;
   };
-  const retriesBound = new Map<string, CounterChild>();
+  const countRetry = boundIncrement(sourceRetries);
 
   // A call the transport refused (circuit open, Retry-After pause) is counted by its outcome but
   // observes no duration or batch: no request went out, and its ~0 s would pass for a fast source.
@@ -117,9 +117,7 @@ export function createMetrics(): Metrics {
       b.duration.observe(seconds);
     },
     retried(source) {
-      let r = retriesBound.get(source);
-      if (!r) retriesBound.set(source, (r = sourceRetries.series(source)));
-      r.inc();
+      countRetry(source);
     },
   };
   // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).
@@ -142,13 +140,8 @@ export function createMetrics(): Metrics {
     ['route', 'status'],
     registry,
   );
-  const httpBound = new Map<string, CounterChild>();
-  const observeHttp = (route: HttpRoute, status: number) => {
-    const key = `${route} ${status}`;
-    let c = httpBound.get(key);
-    if (!c) httpBound.set(key, (c = httpRequests.series(route, String(status))));
-    c.inc();
-  };
+  const countHttp = boundIncrement(httpRequests);
+  const observeHttp = (route: HttpRoute, status: number) => countHttp(route, String(status));
   // Why: the same refusals as c360_http_requests_total's 4xx, told apart (a guesser's 401s from a client's 415s).
   const refusals = new CounterSeries(
     'c360_http_refusals_total',
@@ -156,12 +149,20 @@ export function createMetrics(): Metrics {
     ['route', 'reason'],
     registry,
   );
-  const refusalBound = new Map<string, CounterChild>();
-  const observeRefusal = (route: HttpRoute, reason: string) => {
-    const key = `${route} ${reason}`;
-    let c = refusalBound.get(key);
-    if (!c) refusalBound.set(key, (c = refusals.series(route, reason)));
+  const observeRefusal: (route: HttpRoute, reason: string) => void = boundIncrement(refusals);
+  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal };
+}
+
+/**
+ * Adds one to `counter`'s series of one or two label values, each series' child made once and kept
+ * (label sets here are bounded), so a request's count allocates nothing once its labels were seen.
+ */
+function boundIncrement(counter: CounterSeries): (first: string, second?: string) => void {
+  const bound = new Map<string, CounterChild>();
+  return (first, second) => {
+    const key = second === undefined ? first : `${first} ${second}`;
+    let c = bound.get(key);
+    if (!c) bound.set(key, (c = second === undefined ? counter.series(first) : counter.series(first, second)));
     c.inc();
   };
-  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal };
 }
