@@ -22,3 +22,19 @@ export function lists<T>(answers: ReadonlyArray<ListSlot<T>>): Array<Slot<T>[]> 
     return a;
   });
 }
+
+/**
+ * What a call that should succeed answers, asked again (up to ten times) while it answers
+ * SOURCE_TIMEOUT: fault tests give their source a short deadline on purpose, for the slow call they
+ * time out, and a loaded machine may also miss it for the quick one they expect to pass.
+ */
+export async function answered<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (attempt >= 10 || (e as { code?: string }).code !== 'SOURCE_TIMEOUT') throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { failure } from '../helpers/source-failure';
+import { answered, failure } from '../helpers/source-failure';
 import { z } from 'zod';
 import { connectorTransport, createHttpTransport, retryAfterMs, type HttpTransportOptions } from '../../src/sources/http';
 import { httpSourceOptions } from '../../src/sources/options';
@@ -577,7 +577,7 @@ describe('HTTP transport: kept-alive connections', () => {
     expect(timedOut.map((e) => e.code)).toEqual(Array(6).fill('SOURCE_TIMEOUT'));
     for (let i = 0; i < 1000 && closed.size < hung.size; i++) await new Promise((r) => setImmediate(r));
     expect([hung.size, [...hung].filter((socket) => closed.has(socket)).length]).toEqual([6, 6]);
-    await expect(Promise.all(Array.from({ length: 6 }, () => t.getJson('/fast')))).resolves.toEqual(Array(6).fill({ ok: true }));
+    await expect(Promise.all(Array.from({ length: 6 }, () => answered(() => t.getJson('/fast'))))).resolves.toEqual(Array(6).fill({ ok: true }));
     expect([...hung].map((socket) => served.get(socket))).toEqual(Array(6).fill(1));
   });
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KnexTimeoutError, type Knex } from 'knex';
-import { failure } from '../helpers/source-failure';
+import { answered, failure } from '../helpers/source-failure';
 import { CircuitBreaker, createSqlSource, type SqlSource } from '../../src/sources/sql';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { startTcpProxy } from '../helpers/tcp-proxy';
@@ -52,22 +52,6 @@ async function slowToConnect(target: { host: string; port: number }, delayMs: nu
         server.close(() => resolve());
       }),
   };
-}
-
-/**
- * What a call that should succeed answers, asked again (up to ten times) while it answers
- * SOURCE_TIMEOUT: these tests give their source a short statement deadline on purpose, for the slow
- * statement they time out, and a loaded machine may also miss it for the quick one they expect to pass.
- */
-async function answered<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (e) {
-      if (attempt >= 10 || (e as { code?: string }).code !== 'SOURCE_TIMEOUT') throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 }
 
 const scratch = tempDir('sql-transport');
