@@ -25,6 +25,9 @@ const SUB = `subscription($ids: [ID!]) { customerChanged(ids: $ids) { id kind cu
 /** The same with `after`, for clients that cannot set headers. */
 const SUB_AFTER = `subscription($ids: [ID!], $after: String) { customerChanged(ids: $ids, after: $after) { id kind customerId records { recordId } } }`;
 
+/** Streams a test opened and has not closed: a test that fails midway leaves its streams open, which the next test would count. */
+const openStreams = new Set<http.IncomingMessage>();
+
 /** An SSE reader over raw HTTP: every message with its `id`, parsed as it arrives. */
 async function open(url: string, opts: { role?: TestRole; variables?: Record<string, unknown>; query?: string; lastEventId?: string; method?: 'GET' | 'POST' } = {}) {
   const headers: Record<string, string> = { accept: 'text/event-stream', 'x-api-key': apiKeyFor(opts.role ?? 'admin') };
@@ -43,6 +46,8 @@ async function open(url: string, opts: { role?: TestRole; variables?: Record<str
     }
     req.on('error', reject);
   });
+  openStreams.add(res);
+  res.once('close', () => openStreams.delete(res));
   expect(res.statusCode).toBe(200);
   const { messages, ended } = sseMessages(res);
   const stream = {
@@ -112,6 +117,13 @@ beforeAll(async () => {
   const all = await ids('admin');
   team = all.filter((id) => inTeam.has(id));
   others = all.filter((id) => !inTeam.has(id));
+});
+
+// One failure stays one failure: the streams a failed test left open are closed before the next test, which counts the
+// gateway's open streams (a stream left open by one failed check once timed out the file's next four tests).
+afterEach(async () => {
+  for (const res of openStreams) res.destroy();
+  await waitFor(() => openStreams.size === 0 && world.gw.feed.size() === 0, 'the streams a failed test left open to close');
 });
 
 afterAll(async () => world?.close());
