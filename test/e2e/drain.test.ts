@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from '../helpers/tmp';
+import { freePorts } from '../helpers/ports';
 import { gatewayArgs as gatewayArgsOf, killGateways, ROOT, startGateway } from '../helpers/gateway-process';
 
 const API_KEY = 'demo-admin-key';
@@ -34,18 +35,9 @@ const ALL_OF = `query All($ids: [ID!]!) {
 let dir: string;
 let configFile: string;
 let standInPorts: number[];
+/** The tracing test's collector's port, distinct from the stand-ins'. */
+let collectorPort: number;
 let customerIds: string[];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** config/demo.json with 300 people, every file in a temporary directory and every port free. */
 async function writeConfig(): Promise<void> {
@@ -54,13 +46,18 @@ async function writeConfig(): Promise<void> {
   config.server.port = 0;
   config.oneid.connection.filename = path.join(data, 'oneid.sqlite');
   const ports: Record<string, number> = {};
+  // The stand-ins' ports must be known before start: the gateway's sources name them. Chosen together,
+  // so no two are the same, and with one more for the tracing test's collector, so that it never takes
+  // a stand-in's port while no gateway runs.
+  const served = config.sources.filter((source: { baseUrl?: string }) => source.baseUrl);
+  const chosen = await freePorts(served.length + 1);
+  collectorPort = chosen.pop()!;
+  served.forEach((source: { name: string; baseUrl: string }, i: number) => {
+    ports[source.name] = chosen[i];
+    source.baseUrl = `http://127.0.0.1:${chosen[i]}`;
+  });
   for (const source of config.sources) {
     if (source.connection?.filename) source.connection.filename = path.join(data, path.basename(source.connection.filename));
-    // The stand-ins' ports must be known before start: the gateway's sources name them.
-    if (source.baseUrl) {
-      ports[source.name] = await freePort();
-      source.baseUrl = `http://127.0.0.1:${ports[source.name]}`;
-    }
   }
   config.identity.rulesFile = path.join(ROOT, config.identity.rulesFile);
   config.access.policyFile = path.join(ROOT, config.access.policyFile);
@@ -236,7 +233,7 @@ describe('Stopping with tracing on', () => {
   it('exits 0 when the collector is gone at shutdown: the last spans are lost with one warning, the stop goes on', async () => {
     // A collector that takes each connection and drops it (gone mid-deploy): the final export fails.
     const collector = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => collector.once('error', reject).listen(collectorPort, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}`;
       const gw = await startGateway(process.execPath, gatewayArgs(), { env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });

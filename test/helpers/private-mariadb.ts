@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { tempDir } from './tmp';
+import { freePort } from './ports';
 
 export interface PrivateMariadb {
   /** `mysql://root@127.0.0.1:<port>/` */
@@ -31,16 +31,6 @@ const which = (name: string) => [...(process.env.PATH ?? '').split(':'), ...SBIN
 
 /** Whether this machine can run a private MariaDB (the binaries are installed). */
 export const privateMariadbAvailable = () => Boolean(which('mariadbd') && which('mariadb-install-db'));
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 export async function startPrivateMariadb(): Promise<PrivateMariadb> {
   const mariadbd = which('mariadbd');

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from '../helpers/tmp';
+import { freePorts } from '../helpers/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 // Each test starts node processes (tsx compiles at start): generous on a loaded 2-core CI machine.
@@ -176,17 +177,10 @@ describe('CLI: commands', () => {
 
   it('c360 resolve failing on an unexpected database error says what failed without the statement or its values, and exits 1', async () => {
     const dir = tempDir('cli');
-    const free = () =>
-      new Promise<number>((resolve) => {
-        const s = net.createServer();
-        s.listen(0, '127.0.0.1', () => {
-          const { port } = s.address() as net.AddressInfo;
-          s.close(() => resolve(port));
-        });
-      });
     const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
-    const ports: Record<string, number> = {};
-    for (const name of Object.keys(config.demo.ports)) ports[name] = await free();
+    const names = Object.keys(config.demo.ports);
+    const chosen = await freePorts(names.length);
+    const ports: Record<string, number> = Object.fromEntries(names.map((name, i) => [name, chosen[i]]));
     Object.assign(config.demo, { people: 50, dataDir: dir, ports });
     config.oneid.connection.filename = path.join(dir, 'oneid.sqlite');
     for (const s of config.sources) {
