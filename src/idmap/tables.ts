@@ -171,9 +171,23 @@ export function chunks<K>(keys: readonly K[], size = MAX_IN_LIST): K[][] {
   return out;
 }
 
-/** Runs one statement per chunk, all at once (one round), and concatenates the rows. */
-export async function selectChunked<K, R>(keys: readonly K[], run: (chunk: K[]) => Promise<R[]>, size = MAX_IN_LIST): Promise<R[]> {
+/**
+ * Runs one statement per chunk, all at once (one round), and concatenates the rows. With `turn`
+ * (a long resolution step, outside any write transaction: `turns.ts`) the chunks run one after
+ * another, the event loop turning between them when due: on SQLite they run one after another
+ * anyway, synchronously, and a hundred of them held the loop for seconds.
+ */
+export async function selectChunked<K, R>(keys: readonly K[], run: (chunk: K[]) => Promise<R[]>, size = MAX_IN_LIST, turn?: () => Promise<void> | undefined): Promise<R[]> {
   if (keys.length === 0) return [];
+  if (turn) {
+    const rows: R[] = [];
+    for (const part of chunks(keys, size)) {
+      const due = turn();
+      if (due) await due;
+      for (const row of await run(part)) rows.push(row);
+    }
+    return rows;
+  }
   const parts = await Promise.all(chunks(keys, size).map(run));
   return parts.length === 1 ? parts[0] : parts.flat();
 }

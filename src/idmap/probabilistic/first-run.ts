@@ -198,6 +198,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     for (const { key, record } of await blocksOf(
       db,
       [...new Set(reaching.map((p) => p.x))].map((m) => m.r),
+      turn,
     )) {
       if (blockFamily(key) !== 'n') continue;
       const k = recordKeyString(record);
@@ -206,6 +207,7 @@ export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; mode
     const counts = await nameCounts(
       db,
       reaching.flatMap((p) => p.x.r.name?.text ?? []),
+      turn,
     );
     for (const { x, y, xr, yr, vector, at } of reaching) {
       const due = turn(); // a few thousand pairs at a million records, but every pair of a common name's block may reach

@@ -45,16 +45,21 @@ export async function startBulkLoad(db: Knex): Promise<boolean> {
 const SCORED_INDEX = 'idmap_match_features_scored_idx';
 
 /** How many records carry each of `names` as written (the features' name), by name; a name no record carries is absent. */
-export async function nameCounts(db: Knex, names: Iterable<string>): Promise<Map<string, number>> {
+export async function nameCounts(db: Knex, names: Iterable<string>, turn?: () => Promise<void> | undefined): Promise<Map<string, number>> {
   const wanted = new Set(names);
   // On MySQL/MariaDB the column takes the database's collation, which may hold two names equal
   // (utf8mb4_general_ci: every Han character outside the BMP weighs the same), so rows are grouped
   // by their bytes, as the tier compares names; the IN list may then find names not asked for.
   const mysql = isMysql(db);
-  const rows: Array<{ name: string; n: number | string }> = await selectChunked([...wanted], (chunk) => {
-    const q = db(PT.features).whereIn('name', chunk);
-    return (mysql ? q.groupByRaw('CAST(?? AS BINARY)', ['name']).select(db.raw('MIN(??) AS ??', ['name', 'name'])) : q.groupBy('name').select('name')).count({ n: '*' });
-  });
+  const rows: Array<{ name: string; n: number | string }> = await selectChunked(
+    [...wanted],
+    (chunk) => {
+      const q = db(PT.features).whereIn('name', chunk);
+      return (mysql ? q.groupByRaw('CAST(?? AS BINARY)', ['name']).select(db.raw('MIN(??) AS ??', ['name', 'name'])) : q.groupBy('name').select('name')).count({ n: '*' });
+    },
+    undefined,
+    turn,
+  );
   return new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, Number(r.n)]));
 }
 const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
@@ -226,8 +231,8 @@ export async function markScored(db: Knex, keys: readonly SourceRecordKey[]): Pr
 }
 
 /** Block keys of records. */
-export async function blocksOf(db: Knex, keys: readonly SourceRecordKey[]): Promise<Array<{ key: string; record: SourceRecordKey }>> {
-  const rows = await selectChunked(keys, (part) => whereRecords(db(PT.blocks), 'source', 'record_id', part).select('block_key', 'source', 'record_id'), 400);
+export async function blocksOf(db: Knex, keys: readonly SourceRecordKey[], turn?: () => Promise<void> | undefined): Promise<Array<{ key: string; record: SourceRecordKey }>> {
+  const rows = await selectChunked(keys, (part) => whereRecords(db(PT.blocks), 'source', 'record_id', part).select('block_key', 'source', 'record_id'), 400, turn);
   return rows.map((r) => ({ key: r.block_key, record: { source: r.source, recordId: r.record_id } }));
 }
 
