@@ -60,6 +60,7 @@ import {
   linkableRecall,
   missedPairsBySystems,
   overMerged,
+  pairsBeyondIdentifying,
   parseTruthCsv,
   scoreBySystems,
   scoreResolution,
@@ -434,6 +435,7 @@ async function main() {
     const identifying = linkableRecall(truth, identifyingUsable);
     const identifyingUnnamed = linkableRecall(truth, identifyingValues(truth, usable));
     const customerOf = new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id]));
+    const beyondIdentifying = pairsBeyondIdentifying(linkableGroups(truth, usable), linkableGroups(truth, identifyingUsable), customerOf);
     const why = await missedPairsByCause(db, truth, usable, customerOf);
     const whyIdentifying = await missedPairsByCause(db, truth, identifyingUsable, customerOf);
     const missedSharedOut = arg('missed-shared', '');
@@ -489,6 +491,7 @@ async function main() {
       `  F1               ${f(score.f1)}`,
       `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
       `    identifying    ${f(identifying.ceiling)}  (through values one person alone carries; a value several people carry, a household's phone, only between records under one name: it tells no other records apart)`,
+      `      left out     ${beyondIdentifying.pairs} of the ceiling's ${ceiling.linkablePairs} pairs, joined only through a value several people's records carry and no one name: nothing in them says whose the value is (${beyondIdentifying.linked} linked all the same)`,
       `      no names     ${f(identifyingUnnamed.ceiling)}  (the same, a value several people carry never counted: the definition until 2026-12-05; recall is ${f(score.recall / (identifyingUnnamed.ceiling || 1))} of it)`,
       `    with names     ${f(withNames.ceiling)}  (if, on top, every record carrying a name or name-like nickname were joined to its person's other named records, never wrongly)`,
       `                   names read from ${sourceNames.filter((s) => noisy || NAME_COLUMNS[s]).join(', ') || 'none'}${unnamed.length ? `; records of ${unnamed.join(', ')} count as unnamed (eval reads no names there)` : ''}`,
@@ -519,6 +522,7 @@ async function main() {
         recallCeilingWithNames: withNames.ceiling,
         recallCeilingIdentifying: identifying.ceiling,
         recallCeilingIdentifyingUnnamed: identifyingUnnamed.ceiling,
+        ceilingPairs: { ceiling: ceiling.linkablePairs, identifying: identifying.linkablePairs, beyondIdentifying },
         missedBySystems: missed,
         missedByCause: { byCause: why.byCause, sameSystem: why.sameSystem },
         missedByCauseIdentifying: whyIdentifying.byCause,

@@ -162,6 +162,35 @@ export function identifyingValues(
   return out;
 }
 
+/**
+ * The ceiling's pairs the identifying ceiling leaves out: one person's two records joined only
+ * through values several people's records carry, under no one name (a household's phone on a
+ * named contact and a nameless shop account). Nothing in those records says whose the value is,
+ * so no rule that keeps precision links them except by chance; `linked` counts those the
+ * resolution joined all the same (through evidence the ceiling does not count, a name the
+ * tier read as agreeing). Both groupings partition the truth's records (`linkableGroups`), the
+ * identifying one inside the other.
+ */
+export function pairsBeyondIdentifying(
+  ceilingGroups: ReadonlyArray<readonly string[]>,
+  identifyingGroups: ReadonlyArray<readonly string[]>,
+  customerOf: ReadonlyMap<string, string | null>,
+): { pairs: number; linked: number } {
+  const part = new Map<string, number>();
+  identifyingGroups.forEach((g, i) => g.forEach((r) => part.set(r, i)));
+  let pairs = 0;
+  let linked = 0;
+  for (const g of ceilingGroups)
+    for (let i = 0; i < g.length; i++)
+      for (let j = i + 1; j < g.length; j++) {
+        if (part.get(g[i]) === part.get(g[j])) continue;
+        pairs++;
+        const c = customerOf.get(g[i]);
+        if (c && c === customerOf.get(g[j])) linked++;
+      }
+  return { pairs, linked };
+}
+
 /** The value of an `identifyingValues` entry without the name a shared value was joined under. */
 export const valueOfIdentifying = (value: string) => (value.includes('\u0000') ? value.slice(0, value.indexOf('\u0000')) : value);
 

@@ -8,6 +8,7 @@ import {
   linkableRecall,
   linkableGroups,
   identifyingValues,
+  pairsBeyondIdentifying,
   valueOfIdentifying,
   missedPairsBySystems,
   pairsBySystemPair,
@@ -117,6 +118,47 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
     // P1: C1–o1 (one name), not orders:1; P2: C2 alone (orders:2 carries no value).
     expect(linkableRecall(truth, identifying)).toEqual({ truePairs: 4, linkablePairs: 1, ceiling: 0.25 });
     expect(linkableRecall(truth, identifyingValues(truth, values))).toEqual({ truePairs: 4, linkablePairs: 0, ceiling: 0 });
+  });
+
+  it("counts the ceiling's pairs that only a value several people carry joins, and how many of them were linked all the same", () => {
+    const values = [
+      // a household's phone: P1's named contact and P1's nameless shop account, and P2's shop account
+      { record: 'crm:C1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:2', value: 'PHONE:+8613800138000' },
+      // P1's follower shares P1's own email with the contact; P2's contact P2's own email with P2's shop account
+      { record: 'crm:C1', value: 'EMAIL:p1@b.cn' },
+      { record: 'scrm:o1', value: 'EMAIL:p1@b.cn' },
+      { record: 'crm:C2', value: 'EMAIL:p2@b.cn' },
+      { record: 'orders:2', value: 'EMAIL:p2@b.cn' },
+    ];
+    const names: Record<string, string> = { 'crm:C1': 'n1' };
+    const ceiling = linkableGroups(truth, values);
+    const identifying = linkableGroups(
+      truth,
+      identifyingValues(truth, values, (r) => names[r]),
+    );
+    // P1: C1–o1 through the email; orders:1 only through the household's phone: two pairs beyond (C1–1, o1–1).
+    expect(
+      linkableRecall(truth, values).linkablePairs -
+        linkableRecall(
+          truth,
+          identifyingValues(truth, values, (r) => names[r]),
+        ).linkablePairs,
+    ).toBe(2);
+    const customers = new Map([
+      ['crm:C1', 'a'],
+      ['scrm:o1', 'a'],
+      ['orders:1', 'a'],
+      ['crm:C2', 'b'],
+      ['orders:2', 'b'],
+    ]);
+    expect(pairsBeyondIdentifying(ceiling, identifying, customers)).toEqual({ pairs: 2, linked: 2 });
+    customers.set('orders:1', 'c');
+    expect(pairsBeyondIdentifying(ceiling, identifying, customers)).toEqual({ pairs: 2, linked: 0 });
+    // Without the household's phone nothing lies beyond the identifying ceiling.
+    const own = values.slice(3);
+    expect(pairsBeyondIdentifying(linkableGroups(truth, own), linkableGroups(truth, identifyingValues(truth, own)), customers)).toEqual({ pairs: 0, linked: 0 });
   });
 
   it("bounds name matching with one value every named record carries: it joins each person's named records, never two people", () => {
