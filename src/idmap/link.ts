@@ -352,7 +352,8 @@ class BatchPlanner {
     }
     // Records of one source not tied yet may be tied by the rest of the batch: weigh again at the end.
     if (!pairs.length && strong.corroborateWithinSource) {
-      for (const [x, y] of uncorroborated(carriers, (c) => groups.find(this.nodeOf(c)))) {
+      const rootOf = (c: Carrier) => groups.find(this.nodeOf(c));
+      for (const [x, y] of uncorroborated(carriers, rootOf, (c) => groups.of(rootOf(c)).profile)) {
         pairs.push({ a: this.nodeOf(x), b: this.nodeOf(y), conflicts: [{ attribute: 'same-source', left: [recordLabel(x)], right: [recordLabel(y)] }] });
       }
       if (pairs.length && !lastTry) return 'deferred';
@@ -535,9 +536,15 @@ class BatchPlanner {
  * the rules read names everywhere else (`compareNameKeys`): written the same, or the same name
  * in characters and in pinyin (`高静莉`, `Gao Jingli`), or a homophone typed for a character
  * (`林艳悦`, `林艳月`); a CRM's two contacts so named are one person entered twice, not a
- * household, whose second person has another name or none.
+ * household, whose second person has another name or none. The names are also read on the
+ * groups the two records are in (`profileOf`): a contact without a name whose email is a named
+ * helpdesk user's carries that name as far as the phone is concerned, and a second contact of
+ * that name on the phone is the same person (on the held-out Hong Kong world, one person's two
+ * shop records, one with the birthday and an email, the other with the name). Birthdays only on
+ * the records themselves: twins share one and often the family's phone, and a group's birthday
+ * says less about the record that brought it than its name does.
  */
-function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => string): Array<[Carrier, Carrier]> {
+function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => string, profileOf: (c: Carrier) => Profile): Array<[Carrier, Carrier]> {
   const out: Array<[Carrier, Carrier]> = [];
   const bySource = groupBy(carriers, (c) => c.source);
   for (const list of bySource.values()) {
@@ -545,7 +552,11 @@ function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => st
     for (let i = 0; i < records.length; i++) {
       for (let j = i + 1; j < records.length; j++) {
         const [x, y] = [records[i], records[j]];
-        const tied = rootOf(x) === rootOf(y) || namesAgree(x.nameKey, y.nameKey) || (x.birthdayKey != null && x.birthdayKey === y.birthdayKey);
+        const tied =
+          rootOf(x) === rootOf(y) ||
+          namesAgree(x.nameKey, y.nameKey) ||
+          (x.birthdayKey != null && x.birthdayKey === y.birthdayKey) ||
+          groupNamesAgree(profileOf(x).names, profileOf(y).names);
         if (!tied) out.push([x, y]);
       }
     }
@@ -555,6 +566,18 @@ function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => st
 
 function namesAgree(x: string | null, y: string | null): boolean {
   return x != null && y != null && (x === y || compareNameKeys(x, y) === 'agree');
+}
+
+/** Two groups' names: one of them agrees with one of the other's, and none conflicts (a group may hold two people's names). */
+function groupNamesAgree(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  let agree = false;
+  for (const x of a)
+    for (const y of b) {
+      const v = x === y ? 'agree' : compareNameKeys(x, y);
+      if (v === 'conflict') return false;
+      if (v === 'agree') agree = true;
+    }
+  return agree;
 }
 
 function judgedDifferent(a: Group, b: Group, ctx: LinkContext): boolean {

@@ -135,6 +135,38 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect(new Set((await events({ action: 'link' })).map((e) => e.actor))).toEqual(new Set(['rule:phone']));
   });
 
+  it("links through the phone two records of one system when the customer one of them belongs to carries the other's name", async () => {
+    // C1 holds no name, but its email is the helpdesk user's, who is 陈美玲; C2 is 陈美玲 on the same phone: one person's
+    // two contacts, the name reached through a second identifier. C3/C4 are a household: the second contact's customer
+    // carries no name at all, so nothing says whose the phone is.
+    const crm = new FakeSource('crm', [
+      rec('crm', 'C1', { phone: '13911112222', email: 'meiling@qq.com' }, { birthday: '1988-05-17' }),
+      rec('crm', 'C2', { phone: '13911112222' }, { name: '陈美玲' }),
+      rec('crm', 'C3', { phone: '13933334444', email: 'lihua@qq.com' }),
+      rec('crm', 'C4', { phone: '13933334444' }),
+    ]);
+    const support = new FakeSource('support', [
+      rec('support', '9', { email: 'meiling@qq.com' }, { name: '陈美玲' }),
+      rec('support', '10', { email: 'lihua@qq.com' }, { name: '李华' }),
+    ]);
+    // The helpdesk first, so that C1's customer carries the name when the CRM's batch weighs the phone.
+    await resolve({ store, connectors: [support, crm], rules });
+    const [c1, c2, s9, c3, c4, s10] = await owners('crm:C1', 'crm:C2', 'support:9', 'crm:C3', 'crm:C4', 'support:10');
+    expect(new Set([c1, c2, s9]).size).toBe(1);
+    expect(c3).toBe(s10);
+    expect(c4).not.toBe(c3);
+    expect((await candidates()).map((c) => [c.value, JSON.parse(c.evidence).differ])).toEqual([['+8613933334444', ['same-source']]]);
+  });
+
+  it('does not link through a phone two records of one system share when their customers carry names of two people', async () => {
+    const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'meiling@qq.com' }), rec('crm', 'C2', { phone: '13911112222' }, { name: '陈美玲' })]);
+    const support = new FakeSource('support', [rec('support', '9', { email: 'meiling@qq.com' }, { name: '陈建国' })]);
+    await resolve({ store, connectors: [support, crm], rules });
+    const [c1, c2, s9] = await owners('crm:C1', 'crm:C2', 'support:9');
+    expect(c1).toBe(s9);
+    expect(c2).not.toBe(c1);
+  });
+
   it('does not link through a phone two records of one system share with nothing else tying them', async () => {
     const orders = new FakeSource('orders', [rec('orders', '501', { phone: '13911112222', email: 'a@qq.com' }), rec('orders', '502', { phone: '13911112222' })]);
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'a@qq.com' }, { name: '王芳' })]);
