@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import { isFixedLine } from '../canonical';
 import { birthDate } from './birth-date';
 import { foldU, nameForm, splitHanName } from './probabilistic/names';
-import { isPinyin } from './probabilistic/pinyin';
+import { isPinyin, pinyinReadings } from './probabilistic/pinyin';
 import { surnameSpellings } from './probabilistic/surname-spellings';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
@@ -89,9 +89,57 @@ export function conflictsBetween(a: Profile, b: Profile, via: StrongKind, rules:
   // Jiehua`); with a given name that is not pinyin (an English name) it says nothing.
   if (rules.conflictTraits.name && a.names.size && b.names.size && sharedValues(a, b, 2) < 2) {
     const verdicts = [...a.names].flatMap((x) => [...b.names].map((y) => compareNameKeys(x, y)));
-    if (!verdicts.includes('agree') && verdicts.includes('conflict')) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
+    if (!verdicts.includes('agree') && verdicts.includes('conflict') && !nameCutShortSpelled(a, b)) out.push({ attribute: 'name', left: [...a.names], right: [...b.names] });
   }
   return out;
+}
+
+/**
+ * One Han name cut short (`马艳` for `马艳丽`: the surname and the first syllables of the given
+ * name), where an email of either side spells the whole name in pinyin (`mayanli3738@163.com`,
+ * surname and given name in either order; digits, dots and other separators left out). A name
+ * cut short alone is no evidence: siblings share the first character of their given names, and
+ * a short name may be a sister's (docs/identity-history.md, session 35). An address chosen for
+ * the whole name says whose the record is, so the short form on it is that person's name written
+ * in part, and the two are one name. Read on keys only: the whole name's surname and given-name
+ * hashes against the address's letters split in two, the short name's given-name hash against the
+ * given name's first syllables (`pinyinReadings`).
+ */
+export function nameCutShortSpelled(a: Profile, b: Profile): boolean {
+  const emails = [...(a.values.get('EMAIL') ?? []), ...(b.values.get('EMAIL') ?? [])];
+  if (!emails.length) return false;
+  for (const [ours, theirs] of [
+    [a.names, b.names],
+    [b.names, a.names],
+  ] as const)
+    for (const whole of ours) {
+      const w = partsOf(whole);
+      if (w.script !== 'h' || !w.a) continue;
+      for (const email of emails) {
+        const given = givenSpelt(email, w.a, w.b);
+        if (!given) continue;
+        const syllables = pinyinReadings(given)?.[0];
+        if (!syllables || syllables.length < 2) continue;
+        for (const short of theirs) {
+          const c = partsOf(short);
+          if (c.script !== 'h' || c.a !== w.a || c.b === w.b) continue;
+          for (let k = 1; k < syllables.length; k++) if (partHash(syllables.slice(0, k).join('')) === c.b) return true;
+        }
+      }
+    }
+  return false;
+}
+
+/** The given name an address's local part spells with the name whose part hashes are `surname` and `given`, or null. */
+function givenSpelt(email: string, surname: string, given: string): string | null {
+  const at = email.lastIndexOf('@');
+  const letters = (at < 0 ? email : email.slice(0, at)).toLowerCase().replace(/[^a-z]/g, '');
+  for (let i = 1; i < letters.length; i++) {
+    const [head, tail] = [letters.slice(0, i), letters.slice(i)];
+    if (partHash(head) === surname && partHash(tail) === given) return tail;
+    if (partHash(head) === given && partHash(tail) === surname) return head;
+  }
+  return null;
 }
 
 const compared = new WeakMap<StrongKind, { rules: IdentityRules; kinds: IdentifierKind[] }>();

@@ -25,7 +25,7 @@
  * and merge carries the rule, the value and the records it went through.
  */
 import type { IdentifierKind, SourceName } from '../vocabulary';
-import { addToProfile, compareNameKeys, conflictsBetween, emptyProfile, hash16, type Conflict, type Profile } from './evidence';
+import { addToProfile, compareNameKeys, conflictsBetween, emptyProfile, hash16, nameCutShortSpelled, type Conflict, type Profile } from './evidence';
 import { Groups, type Group } from './groups';
 import type { IdentityRules, StrongKind } from './rules';
 import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
@@ -556,7 +556,8 @@ function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => st
           rootOf(x) === rootOf(y) ||
           namesAgree(x.nameKey, y.nameKey) ||
           (x.birthdayKey != null && x.birthdayKey === y.birthdayKey) ||
-          groupNamesAgree(profileOf(x).names, profileOf(y).names);
+          groupNamesAgree(profileOf(x).names, profileOf(y).names) ||
+          nameCutShortSpelled(profileOf(x), profileOf(y));
         if (!tied) out.push([x, y]);
       }
     }

@@ -158,6 +158,24 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect((await candidates()).map((c) => [c.value, JSON.parse(c.evidence).differ])).toEqual([['+8613933334444', ['same-source']]]);
   });
 
+  it('links a Han name cut short to the whole name on one phone when an email of theirs spells the whole name', async () => {
+    const crm = new FakeSource('crm', [
+      // One person: the contact entered a second time with the last character left out; her email is her whole name.
+      rec('crm', 'C1', { phone: '15244544971', member: 'M03108289' }, { name: '马艳丽' }),
+      rec('crm', 'C2', { phone: '15244544971', email: 'mayanli3738@163.com' }, { name: '马艳', birthday: '1986-07-21' }),
+      // Sisters: 王文 is not 王文思 cut short as far as anything shows: her email spells another name.
+      rec('crm', 'C3', { phone: '13606516499' }, { name: '王文思' }),
+      rec('crm', 'C4', { phone: '13606516499', email: 'wangwenjing@163.com' }, { name: '王文' }),
+    ]);
+    const orders = new FakeSource('orders', [rec('orders', '501', { phone: '15244544971' }), rec('orders', '502', { phone: '13606516499' })]);
+    await resolve({ store, connectors: [crm, orders], rules });
+    const [c1, c2, o1, c3, c4, o2] = await owners('crm:C1', 'crm:C2', 'orders:501', 'crm:C3', 'crm:C4', 'orders:502');
+    expect(new Set([c1, c2, o1]).size).toBe(1);
+    expect(new Set([c3, c4, o2]).size).toBe(3);
+    // The sisters' phone stays refused for their names (the probabilistic tier may propose the pair besides).
+    expect((await candidates()).filter((c) => c.reason === 'conflict').map((c) => [c.value, JSON.parse(c.evidence).differ])).toEqual([['+8613606516499', ['name']]]);
+  });
+
   it('does not link through a phone two records of one system share when their customers carry names of two people', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'meiling@qq.com' }), rec('crm', 'C2', { phone: '13911112222' }, { name: '陈美玲' })]);
     const support = new FakeSource('support', [rec('support', '9', { email: 'meiling@qq.com' }, { name: '陈建国' })]);
