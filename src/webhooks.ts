@@ -92,6 +92,9 @@ export function signWebhook(secret: string, rawBody: Buffer | string, t: number 
   return `t=${ts},v1=${v1Of(secret, ts, rawBody).toString('hex')}`;
 }
 
+/** A body's text, refused rather than guessed at when it is not UTF-8; a byte order mark is not skipped (JSON has none). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 type Verdict = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -201,8 +204,17 @@ export function webhookRoute(gw: Gateway) {
       return true;
     }
     let parsed: WebhookBody;
+    let text: string;
     try {
-      const result = body.safeParse(JSON.parse(raw.toString('utf8')));
+      text = UTF8.decode(raw);
+    } catch {
+      // Decoded leniently, two ids differing only in bytes that are not UTF-8 (`evt-\xfe`, `evt-\xff`)
+      // became one (`evt-\ufffd`), and the second event was answered a duplicate and never applied.
+      fail(res, 400, 'BAD_REQUEST', 'webhook body is not UTF-8: send JSON encoded in UTF-8 (RFC 8259), without a byte order mark');
+      return true;
+    }
+    try {
+      const result = body.safeParse(JSON.parse(text));
       if (!result.success) {
         const issue = result.error.issues[0];
         fail(res, 400, 'BAD_REQUEST', `webhook body: ${issue.path.join('.') || '(root)'}: ${issue.message}`);

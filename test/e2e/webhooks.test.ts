@@ -137,6 +137,40 @@ describe('Webhooks: real-time re-resolution', () => {
     expect(await ownerOf(NEW_OPENID)).toBeNull();
   });
 
+  it('refuses a body that is not UTF-8 with 400 and applies nothing: two ids differing in such bytes are two events, not one and a duplicate', async () => {
+    const latin1 = (id: string) =>
+      Buffer.concat([Buffer.from('{"events":[{"id":"enc-'), Buffer.from(id, 'latin1'), Buffer.from(`","type":"updated","recordId":"${NEW_OPENID}"}]}`)]);
+    const postBytes = async (raw: Buffer) => {
+      const res = await fetch(`${world.url}/webhooks/scrm`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-c360-signature': signWebhook(WEBHOOK_SECRET, raw) },
+        body: raw,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const before = await eventCount();
+    for (const id of ['caf\xe9', 'caf\xe8']) {
+      const r = await postBytes(latin1(id));
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('not UTF-8') });
+    }
+    expect(await appliedEventIds(world.dbs.oneid.db, 'scrm', ['enc-caf\ufffd', 'enc-café', 'enc-cafè'])).toEqual(new Set());
+    expect(await eventCount()).toBe(before);
+    expect(await ownerOf(NEW_OPENID)).toBeNull();
+    // The same ids sent in UTF-8 are two events.
+    const utf8 = await postBytes(
+      Buffer.from(
+        JSON.stringify({
+          events: [
+            { id: 'enc-café', type: 'updated', recordId: 'oNoSuchFollower' },
+            { id: 'enc-cafè', type: 'updated', recordId: 'oNoSuchFollower' },
+          ],
+        }),
+      ),
+    );
+    expect(utf8).toMatchObject({ status: 200, body: { applied: 2, duplicates: 0 } });
+  });
+
   it('answers a 2 MB body with 413 PAYLOAD_TOO_LARGE, delivered as a response, and applies nothing', async () => {
     const before = await eventCount();
     const raw = JSON.stringify({ ...note('created', NEW_OPENID), padding: 'x'.repeat(2 * 1024 * 1024) });
