@@ -115,7 +115,18 @@ export function rowWriter(format: 'ndjson' | 'csv', fields: readonly string[]): 
   };
 }
 
+/** What an export URL takes; anything else is refused, not ignored. */
+const EXPORT_PARAMS = ['segment', 'filter', 'fields', 'orderBy', 'after'] as const;
+
 function parseRequest(url: URL) {
+  // A misspelt parameter ignored (`segement=vip`, `filters=…`) exported every customer the role may
+  // see instead of the few asked for; a repeated one took its first value without a word.
+  for (const name of new Set(url.searchParams.keys())) {
+    const shown = JSON.stringify(name.slice(0, 40));
+    if (!(EXPORT_PARAMS as readonly string[]).includes(name))
+      throw new ExportError(400, 'BAD_USER_INPUT', `${shown} is not an export parameter; an export takes ${EXPORT_PARAMS.join(', ')}`, { field: name.slice(0, 40) });
+    if (url.searchParams.getAll(name).length > 1) throw new ExportError(400, 'BAD_USER_INPUT', `${name}: give it once`, { field: name });
+  }
   const fields = (url.searchParams.get('fields') ?? 'id')
     .split(',')
     .map((f) => f.trim())

@@ -295,4 +295,22 @@ describe('BI exports', () => {
     const anon = await fetch(`${world.url}/export/customers.ndjson`);
     expect(anon.status).toBe(401);
   });
+
+  it('refuses a misspelt or repeated parameter with BAD_USER_INPUT naming it, instead of exporting every customer', async () => {
+    const get = async (query: string) => {
+      const res = await fetch(`${world.url}/export/customers.ndjson?${query}`, { headers: as('marketing') });
+      return { status: res.status, body: await res.text() };
+    };
+    // `segement` for `segment`: ignored, the export was every customer the role may see.
+    const typo = await get('segement=buyers&fields=id');
+    expect(typo.status).toBe(400);
+    expect(JSON.parse(typo.body).errors[0]).toMatchObject({
+      message: '"segement" is not an export parameter; an export takes segment, filter, fields, orderBy, after',
+      extensions: { code: 'BAD_USER_INPUT', field: 'segement' },
+    });
+    const twice = await get('segment=buyers&fields=id&fields=name');
+    expect(twice.status).toBe(400);
+    expect(JSON.parse(twice.body).errors[0]).toMatchObject({ message: 'fields: give it once', extensions: { code: 'BAD_USER_INPUT', field: 'fields' } });
+    expect((await get('segment=buyers&fields=id')).status).toBe(200);
+  });
 });
