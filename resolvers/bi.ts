@@ -3,7 +3,7 @@ import { GraphQLScalarType, Kind, responsePathAsArray, type GraphQLResolveInfo, 
 import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import type { CustomerOrder, CustomerPage } from '../src/bi/connection';
-import { biOf, checkedFilter, countCustomers, listCustomers, noteUndecided, type ListArgs as PlanArgs } from '../src/bi/list';
+import { asFieldError, biOf, checkedFilter, countCustomers, listCustomers, noteUndecided, readableFilter, type ListArgs as PlanArgs } from '../src/bi/list';
 import { segmentOwner } from '../src/bi/segments';
 import type { SegmentRow } from '../src/idmap/bi-store';
 
@@ -75,8 +75,9 @@ export const biResolvers = {
     segment: (_: unknown, { name }: { name: string }, ctx: Context) => biOf(ctx).store.segment(name),
   },
   Segment: {
+    filter: (s: SegmentRow, _: unknown, __: Context, info: GraphQLResolveInfo) => readableFilter(s.filter, info.schema, `segment(${s.name}).filter`),
     size: async (s: SegmentRow, _: unknown, ctx: Context, info: GraphQLResolveInfo) => {
-      const { count: n, undecided } = await countCustomers(ctx, info.schema, s.filter, `segment(${s.name}).filter`);
+      const { count: n, undecided } = await asFieldError(() => countCustomers(ctx, info.schema, s.filter, `segment(${s.name}).filter`));
       noteUndecided(ctx, undecided, responsePathAsArray(info.path));
       // Unscoped sizes are the segment's own (a size missing undecided customers is not); a row-scoped role's is only its share.
       if (!undecided.length && !biOf(ctx).roleOf(ctx.viewer.role)?.scope) await biOf(ctx).store.noteSegmentSize(s.name, n, ctx.loaders.now);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { withLoaders, type Context } from '../context';
-import { badUserInput, queryTooComplex, undecidedCustomers } from '../errors';
+import { badUserInput, forbidden, queryTooComplex, undecidedCustomers } from '../errors';
 import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders';
 import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
 import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
@@ -45,11 +45,55 @@ export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filte
   const refused = forbiddenKeys(node, (f) => f in fields);
   if (refused.length) {
     const field = FILTER_FIELDS[refused[0]].reads;
+    // Named by its path, nested under `or`/`not` too (`filter.or[1].not.province`).
+    const at = savedKeys(raw, path).find(({ key }) => key === refused[0])?.path ?? `${path}.${refused[0]}`;
     throw new GraphQLError(`Cannot query field "${field}" on type "Customer".`, {
-      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', field: `${path}.${refused[0]}`, http: { status: 400 } },
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', field: at, http: { status: 400 } },
     });
   }
   return node;
+}
+
+/** The filter keys of a saved filter, however it is nested (`and`, `or`, `not`), read structurally: a filter saved before a rule it now breaks still names its keys. */
+function savedKeys(raw: unknown, path: string, out: Array<{ key: string; path: string }> = []): Array<{ key: string; path: string }> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'not') savedKeys(value, `${path}.not`, out);
+    else if ((key === 'and' || key === 'or') && Array.isArray(value)) value.forEach((v, i) => savedKeys(v, `${path}.${key}[${i}]`, out));
+    else if (Object.hasOwn(FILTER_FIELDS, key)) out.push({ key, path: `${path}.${key}` });
+  }
+  return out;
+}
+
+/**
+ * A saved filter as the reader's role may see it. Its values are values of the fields its keys
+ * read (`city: "杭州市"`, `province: "上海"`): a reader whose role cannot select one of those fields
+ * is not shown the filter (FORBIDDEN, naming the key; deny by default), as it could neither save
+ * nor run it. Before 2026-12-06 every role granted `segments` read every filter whole.
+ */
+export function readableFilter(raw: unknown, schema: GraphQLSchema, path: string): unknown {
+  const customer = schema.getType('Customer') as { getFields(): Record<string, unknown> } | undefined;
+  const fields = customer?.getFields() ?? {};
+  const refused = savedKeys(raw, path).find(({ key }) => !(FILTER_FIELDS[key].reads in fields));
+  if (refused) {
+    throw forbidden(`${path} reads Customer.${FILTER_FIELDS[refused.key].reads}, which your role cannot select: the filter is not shown`, { field: refused.path });
+  }
+  return raw;
+}
+
+/**
+ * An error of one field of one item in a list (a segment's size): the other items are answered,
+ * so the response has data and keeps HTTP 200 (GraphQL over HTTP: a response with data is 2xx).
+ * A refusal made for a root field carries a 400 for when it leaves no data; here it is dropped.
+ */
+export async function asFieldError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (!(e instanceof GraphQLError) || e.extensions.http === undefined) throw e;
+    const { http: _status, ...extensions } = e.extensions;
+    throw new GraphQLError(e.message, { extensions, originalError: e.originalError ?? undefined });
+  }
 }
 
 /**

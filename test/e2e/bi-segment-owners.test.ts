@@ -87,8 +87,8 @@ describe('BI segments: a filter uses only fields the writer’s role may select'
   // Marketing may select province but not city, nor tickets.
   it.each([
     [{ city: '上海' }, 'input.filter.city', 'city'],
-    [{ not: { city: '上海' } }, 'input.filter.city', 'city'],
-    [{ or: [{ province: '上海' }, { openTickets: { min: 1 } }] }, 'input.filter.openTickets', 'tickets'],
+    [{ not: { city: '上海' } }, 'input.filter.not.city', 'city'],
+    [{ or: [{ province: '上海' }, { openTickets: { min: 1 } }] }, 'input.filter.or[1].openTickets', 'tickets'],
   ])('refuses to save %j as selecting the field would be refused', async (filter, field, reads) => {
     const { status, body } = await world.query(CREATE, { input: { name: 'peek', filter } }, as('marketing'));
     expect(status).toBe(400);
@@ -101,7 +101,7 @@ describe('BI segments: a filter uses only fields the writer’s role may select'
     await world.query(CREATE, { input: { name: 'by_province', filter: { province: '上海' } } }, as('marketing'));
     const before = await stored('by_province');
     const { body } = await world.query(UPDATE, { name: 'by_province', patch: { filter: { and: [{ province: '上海' }, { city: '上海' }] } } }, as('marketing'));
-    expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', field: 'patch.filter.city' });
+    expect(body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', field: 'patch.filter.and[1].city' });
     expect(await stored('by_province')).toEqual(before);
   });
 });
