@@ -389,7 +389,7 @@ function addressInUse(e: unknown): string | null {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
   if (err?.code !== 'EADDRINUSE') return null;
   const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : 'the configured address';
-  return `${where} is already in use (another c360 running?): stop it, or set another port in the config (server.port, demo.ports)`;
+  return `${where} is already in use (another c360 running?): stop it, or choose other ports (server.port; a demo stand-in's in demo.ports and its source's baseUrl, both set by C360_PORT and C360_DEMO_PORT_<SOURCE> under npm start: README, Quick start)`;
 }
 
 // Run as a program; imported (tests of parseArgs), it only defines.

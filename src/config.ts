@@ -294,6 +294,8 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
   cfg.access.policyFile = path.resolve(baseDir, cfg.access.policyFile);
   cfg.insights.rulesDir = path.resolve(baseDir, cfg.insights.rulesDir);
   if (cfg.demo) cfg.demo.dataDir = path.resolve(baseDir, cfg.demo.dataDir);
+  const strayed = cfg.demo ? standInsAstray(cfg.demo.ports, cfg.sources) : [];
+  if (strayed.length) throw invalid(strayed);
   // The OTLP exporter reads these itself and, given one that is no URL, sends to localhost:4318 without a word.
   for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
     const value = env[name];
@@ -307,6 +309,28 @@ export function parseConfig(raw: unknown, where: string, env: NodeJS.ProcessEnv 
     cfg.log.level = level.data;
   }
   return cfg;
+}
+
+/**
+ * A demo stand-in served on one port while its source reads another on this machine: the gateway would read whatever
+ * answers there (another c360's stand-in, with another world), or nothing. Both are set together:
+ * `demo.ports.<name>` and that source's `baseUrl` (the demo config reads both from one variable).
+ */
+function standInsAstray(ports: Record<string, number>, sources: readonly SourceConfig[]): string[] {
+  const lines: string[] = [];
+  for (const [name, port] of Object.entries(ports)) {
+    const baseUrl = (sources.find((s) => s.name === name)?.options as { baseUrl?: unknown } | undefined)?.baseUrl;
+    if (typeof baseUrl !== 'string') continue;
+    const url = new URL(baseUrl);
+    // A source aimed at a real system elsewhere leaves its stand-in unread, which misleads no one.
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) continue;
+    const reads = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    if (port === reads) continue;
+    lines.push(
+      `  demo.ports.${name}: the stand-in would listen on ${port === 0 ? 'any free port' : `port ${port}`} while sources[${name}].baseUrl reads port ${reads}: set both to one port (npm start: C360_DEMO_PORT_${name.toUpperCase()})`,
+    );
+  }
+  return lines;
 }
 
 function httpUrl(value: string): boolean {

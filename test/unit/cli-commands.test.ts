@@ -261,7 +261,7 @@ describe('CLI: commands', () => {
     fs.rmSync(dir, { recursive: true, force: true });
     expect(status).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
-      `c360: 127.0.0.1:${port} is already in use (another c360 running?): stop it, or set another port in the config (server.port, demo.ports)`,
+      `c360: 127.0.0.1:${port} is already in use (another c360 running?): stop it, or choose other ports (server.port; a demo stand-in's in demo.ports and its source's baseUrl, both set by C360_PORT and C360_DEMO_PORT_<SOURCE> under npm start: README, Quick start)`,
     ]);
   });
 });
