@@ -3,7 +3,7 @@ import { GraphQLScalarType, Kind, responsePathAsArray, type GraphQLResolveInfo, 
 import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import type { CustomerOrder, CustomerPage } from '../src/bi/connection';
-import { asFieldError, biOf, checkedFilter, countCustomers, listCustomers, noteUndecided, readableFilter, type ListArgs as PlanArgs } from '../src/bi/list';
+import { asFieldError, biOf, checkedFilter, countCustomers, insightNamesOf, listCustomers, noteUndecided, readableFilter, type ListArgs as PlanArgs } from '../src/bi/list';
 import { segmentOwner } from '../src/bi/segments';
 import type { SegmentRow } from '../src/idmap/bi-store';
 
@@ -89,11 +89,11 @@ export const biResolvers = {
   Mutation: {
     createSegment: async (_: unknown, { input }: { input: { name: string; description?: string | null; filter: unknown } }, ctx: Context, info: GraphQLResolveInfo) => {
       checkName(input.name, 'input.name');
-      checkedFilter(input.filter, info.schema, 'input.filter');
+      checkedFilter(input.filter, info.schema, 'input.filter', insightNamesOf(ctx));
       return biOf(ctx).store.createSegment({ name: input.name, description: input.description ?? null, filter: input.filter, actor: ctx.viewer.principal });
     },
     updateSegment: async (_: unknown, { name, patch }: { name: string; patch: { description?: string | null; filter?: unknown } }, ctx: Context, info: GraphQLResolveInfo) => {
-      if (patch.filter !== undefined) checkedFilter(patch.filter, info.schema, 'patch.filter');
+      if (patch.filter !== undefined) checkedFilter(patch.filter, info.schema, 'patch.filter', insightNamesOf(ctx));
       const createdBy = segmentOwner(ctx);
       return biOf(ctx).store.updateSegment({ name, description: patch.description, filter: patch.filter ?? undefined, actor: ctx.viewer.principal, createdBy });
     },

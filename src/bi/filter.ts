@@ -157,10 +157,45 @@ function range(path: string, v: unknown, min = 0): IntRange {
   only(path, v, ['min', 'max']);
   const r = { min: int(`${path}.min`, v.min, min), max: int(`${path}.max`, v.max, min) };
   if (r.min === null && r.max === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
-  return r;
+  return ordered(path, r.min, r.max, 'min', 'max');
 }
 
-function leafOf(path: string, key: string, v: unknown): FilterNode {
+/**
+ * A range whose lower end lies above its upper end matches nobody: a mistake (the ends swapped), not a
+ * question, and answering it cost the plan its source calls for an empty list. Refused, naming it.
+ */
+function ordered<T extends number | string>(path: string, low: T | null, high: T | null, lowName: string, highName: string): { min: T | null; max: T | null } {
+  if (low !== null && high !== null && low > high) throw badUserInput(`${path}: ${lowName} is above ${highName}, so nothing can match; swap them?`, { field: path });
+  return { min: low, max: high };
+}
+
+/**
+ * The names an insight condition may take, from the rules the gateway runs: a tag a rule gives (a
+ * `categoryOrders` rule's `prefers_{category}` any category), an RFM segment of lifecycle.json. Without
+ * them (`parseFilter` alone), only lifecycle stages, a closed set, are checked.
+ */
+export interface InsightNames {
+  tag: { holds(name: string): boolean; describe: string };
+  rfmSegment: { holds(name: string): boolean; describe: string };
+}
+
+const STAGES = ['NEW', 'ACTIVE', 'AT_RISK', 'CHURNED', 'PROSPECT'] as const;
+const LIFECYCLE_STAGES = { holds: (x: string) => (STAGES as readonly string[]).includes(x), describe: STAGES.join(', ') };
+const FILTER_NOUNS = { tag: 'tag', rfmSegment: 'RFM segment', lifecycleStage: 'lifecycle stage' } as const;
+
+/** The names the rules give: each tag rule's tag (a `{category}` template any category), each RFM segment. */
+export function insightNames(tagNames: readonly string[], rfmSegments: readonly string[]): InsightNames {
+  const patterns = tagNames.map((t) => {
+    const [head, tail] = t.split('{category}');
+    return tail === undefined ? (x: string) => x === t : (x: string) => x.length > head.length + tail.length && x.startsWith(head) && x.endsWith(tail);
+  });
+  return {
+    tag: { holds: (x) => patterns.some((p) => p(x)), describe: tagNames.join(', ') },
+    rfmSegment: { holds: (x) => rfmSegments.includes(x), describe: rfmSegments.join(', ') },
+  };
+}
+
+function leafOf(path: string, key: string, v: unknown, names?: InsightNames): FilterNode {
   const leaf = (l: Leaf): FilterNode => ({ op: 'leaf', leaf: l });
   // Own keys only: `constructor`, `toString` or `__proto__` is an unknown key, not one of Object's.
   if (Object.hasOwn(GOLDEN, key)) {
@@ -184,14 +219,15 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
       if (!isObject(v)) throw wrong(path, '{ min, max, withinDays, since, before, channel, category }', v);
       only(path, v, ['min', 'max', 'withinDays', 'since', 'before', 'channel', 'category']);
       const withinDays = int(`${path}.withinDays`, v.withinDays, 1, MAX_WITHIN_DAYS);
-      const r = { min: int(`${path}.min`, v.min), max: int(`${path}.max`, v.max) };
+      const r = ordered(path, int(`${path}.min`, v.min), int(`${path}.max`, v.max), 'min', 'max');
+      const window = ordered(path, instant(`${path}.since`, v.since), instant(`${path}.before`, v.before), 'since', 'before');
       return leaf({
         kind: 'orders',
         key,
         range: { min: r.min ?? (r.max === null ? 1 : null), max: r.max },
         withinDays,
-        since: instant(`${path}.since`, v.since),
-        before: instant(`${path}.before`, v.before),
+        since: window.min,
+        before: window.max,
         channels: v.channel === undefined ? null : texts(`${path}.channel`, v.channel),
         categories: v.category === undefined ? null : texts(`${path}.category`, v.category),
       });
@@ -204,6 +240,7 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
       if (currency === null) throw wrong(`${path}.currency`, 'an ISO 4217 code such as "CNY"', v.currency);
       const l = { minCents: cents(`${path}.min`, v.min, currency), maxCents: cents(`${path}.max`, v.max, currency), currency };
       if (l.minCents === null && l.maxCents === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
+      ordered(path, l.minCents, l.maxCents, 'min', 'max');
       return leaf({ kind: 'lifetimeValue', key, ...l });
     }
     case 'lastOrderAt': {
@@ -211,6 +248,7 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
       only(path, v, ['after', 'before']);
       const l = { after: instant(`${path}.after`, v.after), before: instant(`${path}.before`, v.before) };
       if (l.after === null && l.before === null) throw badUserInput(`${path}: give after, before or both`, { field: path });
+      ordered(path, l.after, l.before, 'after', 'before');
       return leaf({ kind: 'lastOrderAt', key, ...l });
     }
     case 'openTickets':
@@ -224,14 +262,22 @@ function leafOf(path: string, key: string, v: unknown): FilterNode {
       return leaf({ kind: 'coupons', key, present: bool(path, v) });
     case 'tag':
     case 'rfmSegment':
-    case 'lifecycleStage':
-      return leaf({ kind: 'insight', key, values: texts(path, v) });
+    case 'lifecycleStage': {
+      const values = texts(path, v);
+      const known = key === 'lifecycleStage' ? LIFECYCLE_STAGES : names?.[key];
+      // A name no rule gives (`champion` for `champions`, `active` for `ACTIVE`) matched nobody, after a
+      // verification of every candidate's orders and tickets: refused before anything is read.
+      const unknown = known ? values.find((x) => !known.holds(x)) : undefined;
+      if (known && unknown !== undefined)
+        throw badUserInput(`${path}: no ${FILTER_NOUNS[key]} is named ${JSON.stringify(unknown)}; they are ${known.describe}`, { field: path });
+      return leaf({ kind: 'insight', key, values });
+    }
   }
   throw badUserInput(`${path}: unknown filter field; filters take and, or, not, ${Object.keys(FILTER_FIELDS).join(', ')}`, { field: path });
 }
 
 /** Parses and checks a filter (null/undefined: every customer). Throws BAD_USER_INPUT naming the field. */
-export function parseFilter(raw: unknown, root = 'filter'): FilterNode {
+export function parseFilter(raw: unknown, root = 'filter', names?: InsightNames): FilterNode {
   let leaves = 0;
   const node = (path: string, v: unknown, depth: number): FilterNode => {
     if (depth > MAX_DEPTH) throw badUserInput(`${path}: filters nest at most ${MAX_DEPTH} deep`, { field: path });
@@ -247,7 +293,7 @@ export function parseFilter(raw: unknown, root = 'filter'): FilterNode {
         parts.push({ op: 'not', child: node(at, value, depth + 1) });
       } else {
         if (++leaves > MAX_LEAVES) throw badUserInput(`${root}: at most ${MAX_LEAVES} conditions`, { field: root });
-        parts.push(leafOf(at, key, value));
+        parts.push(leafOf(at, key, value, names));
       }
     }
     if (!parts.length) throw badUserInput(`${path}: an empty filter; omit it to list every customer`, { field: path });

@@ -9,7 +9,7 @@ import { withLoaders, type Context } from '../context';
 import { badUserInput, forbidden, queryTooComplex, undecidedCustomers } from '../errors';
 import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders';
 import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
-import { FILTER_FIELDS, forbiddenKeys, parseFilter, type FilterNode } from './filter';
+import { FILTER_FIELDS, forbiddenKeys, insightNames, parseFilter, type FilterNode, type InsightNames } from './filter';
 import { estimateCalls, type Undecided } from './plan';
 
 /** What one estimated source call costs against a role's `maxCost` (a field costs 1; a call reads hundreds of records). */
@@ -38,8 +38,8 @@ export function roleOf(ctx: Context): BiRole {
  * Parses a filter and refuses keys reading a Customer field the role's schema lacks, with the
  * error validation gives for selecting that field.
  */
-export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filter'): FilterNode {
-  const node = parseFilter(raw, path);
+export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filter', names?: InsightNames): FilterNode {
+  const node = parseFilter(raw, path, names);
   const customer = schema.getType('Customer') as { getFields(): Record<string, unknown> } | undefined;
   const fields = customer?.getFields() ?? {};
   const refused = forbiddenKeys(node, (f) => f in fields);
@@ -52,6 +52,22 @@ export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filte
     });
   }
   return node;
+}
+
+const namesByRules = new WeakMap<object, InsightNames>();
+
+/** The tag and RFM segment names the gateway's rules give, which a filter's `tag` and `rfmSegment` are checked against. */
+export function insightNamesOf(ctx: Context): InsightNames {
+  const rules = ctx.insights.rules;
+  let names = namesByRules.get(rules);
+  if (!names) {
+    names = insightNames(
+      rules.tags.map((t) => t.tag),
+      rules.lifecycle.rfm.segments.map((x) => x.name),
+    );
+    namesByRules.set(rules, names);
+  }
+  return names;
 }
 
 /** The filter keys of a saved filter, however it is nested (`and`, `or`, `not`), read structurally: a filter saved before a rule it now breaks still names its keys. */
@@ -173,7 +189,7 @@ function walkCache(bi: BiDeps) {
 export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: ListArgs, filterPath = 'filter'): Promise<CustomerPage> {
   const role = roleOf(ctx);
   const first = pageSize(args.first, role);
-  const node = checkedFilter(args.filter ?? null, schema, filterPath);
+  const node = checkedFilter(args.filter ?? null, schema, filterPath, insightNamesOf(ctx));
   const order = checkedOrder(args.orderBy ?? 'ID_ASC', schema);
   const bi = biOf(ctx);
   const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
@@ -216,7 +232,7 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
 /** How many customers a filter matches for the caller, and those it could not decide (in no count). */
 export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter: unknown, filterPath = 'filter'): Promise<{ count: number; undecided: Undecided[] }> {
   const role = roleOf(ctx);
-  const node = checkedFilter(filter, schema, filterPath);
+  const node = checkedFilter(filter, schema, filterPath, insightNamesOf(ctx));
   await checkCost(ctx, node, role, 0);
   const evaluated = await evaluate(planDeps(ctx, role), node, 'ID_ASC');
   return { count: await (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated.undecided };

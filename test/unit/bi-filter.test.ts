@@ -3,7 +3,7 @@
  * and the path it names. The answers a filter gives are test/e2e/bi-filters.test.ts's.
  */
 import { GraphQLError } from 'graphql';
-import { MAX_WITHIN_DAYS, parseFilter } from '../../src/bi/filter';
+import { insightNames, MAX_WITHIN_DAYS, parseFilter } from '../../src/bi/filter';
 
 /** The BAD_USER_INPUT `parseFilter` throws for `raw`: its field and message. */
 function refusal(raw: unknown): { field: unknown; message: string } {
@@ -99,5 +99,62 @@ describe('parseFilter: lifetimeValue in the currency’s own minor unit', () => 
   it('reads a currency as the sources read theirs: any case, and RMB as CNY', () => {
     expect(parseFilter({ lifetimeValue: { min: '10', currency: 'usd' } })).toMatchObject({ leaf: { minCents: 1000, currency: 'USD' } });
     expect(parseFilter({ lifetimeValue: { min: '10', currency: 'RMB' } })).toMatchObject({ leaf: { minCents: 1000, currency: 'CNY' } });
+  });
+});
+
+describe('parseFilter: a range whose ends are the wrong way round', () => {
+  it.each([
+    [{ orders: { min: 3, max: 1 } }, 'filter.orders'],
+    [{ orders: { since: '2026-06-01T00:00:00Z', before: '2026-01-01T00:00:00Z' } }, 'filter.orders'],
+    [{ lifetimeValue: { min: '1000', max: 999.99 } }, 'filter.lifetimeValue'],
+    [{ lastOrderAt: { after: '2026-12-01T00:00:00Z', before: '2020-01-01T00:00:00+08:00' } }, 'filter.lastOrderAt'],
+    [{ openTickets: { min: 2, max: 1 } }, 'filter.openTickets'],
+    [{ not: { lastSatisfaction: { min: 5, max: 1 } } }, 'filter.not.lastSatisfaction'],
+  ])('%j matches nobody: refused, naming %s', (raw, path) => {
+    const { field, message } = refusal(raw);
+    expect(field).toBe(path);
+    expect(message).toMatch(/is above .*nothing can match/);
+  });
+
+  it('takes a range of one value, and instants compared as instants (+08:00 is earlier than the same wall time in UTC)', () => {
+    expect(parseFilter({ orders: { min: 2, max: 2 } })).toMatchObject({ leaf: { range: { min: 2, max: 2 } } });
+    expect(parseFilter({ lastOrderAt: { after: '2026-01-01T07:00:00+08:00', before: '2026-01-01T00:00:00Z' } })).toMatchObject({ leaf: { kind: 'lastOrderAt' } });
+  });
+});
+
+describe('parseFilter: names an insight condition may take', () => {
+  const names = insightNames(['vip', 'prefers_{category}', 'high_activity'], ['champions', 'cant_lose_them']);
+  const refusedWith = (raw: unknown) => {
+    try {
+      parseFilter(raw, 'filter', names);
+    } catch (e) {
+      return { code: (e as GraphQLError).extensions.code, field: (e as GraphQLError).extensions.field, message: (e as GraphQLError).message };
+    }
+    throw new Error(`${JSON.stringify(raw)} was accepted`);
+  };
+
+  it('refuses an RFM segment, tag or lifecycle stage no rule gives, listing those that exist', () => {
+    expect(refusedWith({ rfmSegment: ['champions', 'champion'] })).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'filter.rfmSegment',
+      message: 'filter.rfmSegment: no RFM segment is named "champion"; they are champions, cant_lose_them',
+    });
+    expect(refusedWith({ or: [{ tag: 'VIP' }] })).toMatchObject({
+      field: 'filter.or[0].tag',
+      message: expect.stringContaining('no tag is named "VIP"; they are vip, prefers_{category}, high_activity'),
+    });
+    expect(refusedWith({ tag: 'prefers_' })).toMatchObject({ field: 'filter.tag' });
+    expect(refusedWith({ lifecycleStage: 'active' })).toMatchObject({
+      field: 'filter.lifecycleStage',
+      message: expect.stringContaining('NEW, ACTIVE, AT_RISK, CHURNED, PROSPECT'),
+    });
+    // Stages are a closed set: checked without the rules too.
+    expect(refusal({ lifecycleStage: 'churned' }).field).toBe('filter.lifecycleStage');
+  });
+
+  it('takes every name a rule gives, a category tag for any category', () => {
+    expect(
+      parseFilter({ tag: ['vip', 'prefers_beauty', 'high_activity'], rfmSegment: 'cant_lose_them', lifecycleStage: ['ACTIVE', 'AT_RISK'] }, 'filter', names),
+    ).toMatchObject({ op: 'and' });
   });
 });
