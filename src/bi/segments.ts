@@ -1,5 +1,5 @@
 /**
- * Who may change and delete a saved segment. Every role granted the segment mutations may create
+ * Saved segments: who may change and delete one, and what one may hold. Every role granted the segment mutations may create
  * segments, and each records the principal that created it (`createdBy`). Changing or deleting
  * one is denied by default to anyone else: a role may touch only its principal's own segments,
  * unless its policy says `"segments": "any"` (config/access.json gives that to admin alone).
@@ -7,6 +7,7 @@
  * are evaluated for the reader's role (list.ts).
  */
 import type { Context } from '../context';
+import { badUserInput } from '../errors';
 import { roleOf } from './list';
 
 /**
@@ -16,4 +17,25 @@ import { roleOf } from './list';
  */
 export function segmentOwner(ctx: Context): string | undefined {
   return roleOf(ctx).segments === 'any' ? undefined : ctx.viewer.principal;
+}
+
+/** A segment's description, in characters, and its filter's JSON, in bytes: what `c360_segments` holds (`description` VARCHAR(500), `filter` TEXT). */
+export const MAX_SEGMENT_DESCRIPTION = 500;
+export const MAX_SEGMENT_FILTER_BYTES = 65_535;
+
+/**
+ * Refuses a description or filter the store cannot hold, naming it (BAD_USER_INPUT), before it is
+ * written: SQLite kept any length while MySQL/MariaDB refused the row with a database error, so the
+ * same mutation saved on one engine and failed as ONEID_UNAVAILABLE on the other. The grammar alone
+ * allows a filter of about a megabyte (50 conditions of 100 texts of 200 characters).
+ */
+export function checkSegmentText(at: 'input' | 'patch', description: string | null | undefined, filter: unknown): void {
+  if (description && [...description].length > MAX_SEGMENT_DESCRIPTION)
+    throw badUserInput(`${at}.description: at most ${MAX_SEGMENT_DESCRIPTION} characters, got ${[...description].length}`, { field: `${at}.description` });
+  if (filter === undefined) return;
+  const bytes = Buffer.byteLength(JSON.stringify(filter), 'utf8');
+  if (bytes > MAX_SEGMENT_FILTER_BYTES)
+    throw badUserInput(`${at}.filter: a saved filter is at most ${MAX_SEGMENT_FILTER_BYTES} bytes of JSON, got ${bytes}; list fewer values, or save several segments`, {
+      field: `${at}.filter`,
+    });
 }

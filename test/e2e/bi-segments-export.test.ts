@@ -149,6 +149,33 @@ describe('BI segments', () => {
     }
   });
 
+  it('refuses a description or filter the store cannot hold with BAD_USER_INPUT naming it, on every engine, and saves nothing', async () => {
+    const long = 'd'.repeat(501);
+    const tooLong = await world.query(CREATE, { input: { name: 'long_description', description: long, filter: { hasPhone: true } } }, as('marketing'));
+    expect(tooLong.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.description' });
+    // Four conditions of 100 texts of 180 characters: the grammar takes it, its JSON is over 64 KiB.
+    const texts = (p: string) => Array.from({ length: 100 }, (_, i) => `${p}${i}`.padEnd(180, 'x'));
+    const big = { memberTier: texts('t'), registrationChannel: texts('c'), province: texts('p'), not: { memberTier: texts('n') } };
+    const tooBig = await world.query(CREATE, { input: { name: 'big_filter', filter: big } }, as('marketing'));
+    expect(tooBig.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.filter' });
+    expect(await world.gw.oneidDb('c360_segments').whereIn('name', ['long_description', 'big_filter'])).toEqual([]);
+    // At the limits, saved; an update past them refused, the segment as it was.
+    const fits = await world.query(CREATE, { input: { name: 'fits', description: 'd'.repeat(500), filter: { hasPhone: true } } }, as('marketing'));
+    expect(fits.body.errors).toBeUndefined();
+    try {
+      const update = await world.query(
+        `mutation U($p: SegmentPatch!) { updateSegment(name: "fits", patch: $p) { name } }`,
+        { p: { description: `${long}é`, filter: big } },
+        as('marketing'),
+      );
+      expect(update.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'patch.description' });
+      const row = await world.gw.oneidDb('c360_segments').where('name', 'fits').first();
+      expect([row.description, JSON.parse(row.filter)]).toEqual(['d'.repeat(500), { hasPhone: true }]);
+    } finally {
+      await world.query(`mutation { deleteSegment(name: "fits") }`, undefined, as('marketing'));
+    }
+  });
+
   it('is writable only by roles the policy allows: sales and support cannot', async () => {
     for (const role of ['sales', 'support'] as const) {
       const { body } = await world.query(CREATE, { input: { name: 'mine', filter: { hasEmail: true } } }, as(role));
