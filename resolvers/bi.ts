@@ -84,7 +84,8 @@ export const biResolvers = {
       return n;
     },
     computedAt: (_: SegmentRow, __: unknown, ctx: Context) => ctx.loaders.now,
-    customers: (s: SegmentRow, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) => list(ctx, info, { ...args, filter: s.filter }, `segment(${s.name}).filter`),
+    customers: (s: SegmentRow, args: ListArgs, ctx: Context, info: GraphQLResolveInfo) =>
+      asFieldError(() => list(ctx, info, { ...args, filter: s.filter }, `segment(${s.name}).filter`)),
   },
   Mutation: {
     createSegment: async (_: unknown, { input }: { input: { name: string; description?: string | null; filter: unknown } }, ctx: Context, info: GraphQLResolveInfo) => {

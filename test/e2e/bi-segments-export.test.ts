@@ -114,27 +114,31 @@ describe('BI segments', () => {
     }
   });
 
-  it('shows a saved filter only to a role that may select every field it reads; the list of segments still answers, with HTTP 200', async () => {
+  it('shows a saved filter only to a role that may select every field it reads; the list of segments, their sizes and customers, still answers, with HTTP 200', async () => {
     // Marketing reads province; analyst and finance do not (a personal field), so the filter's value is theirs to see no more than the field's.
     const filter = { or: [{ memberTier: 'platinum' }, { not: { province: '上海' } }] };
     expect((await world.query(CREATE, { input: { name: 'platinum_or_not_shanghai', filter } }, as('marketing'))).body.errors).toBeUndefined();
     expect((await world.query(CREATE, { input: { name: 'any_buyer', filter: { orders: { min: 1 } } } }, as('marketing'))).body.errors).toBeUndefined();
     try {
       for (const role of ['analyst', 'finance'] as const) {
-        const list = await world.query(`{ segments { name filter size } }`, undefined, as(role));
+        const list = await world.query(`{ segments { name filter size customers(first: 1) { totalCount } } }`, undefined, as(role));
         expect(list.status).toBe(200);
         expect(JSON.stringify(list.body)).not.toContain('上海');
         const i = list.body.data.segments.findIndex((x: { name: string }) => x.name === 'platinum_or_not_shanghai');
-        expect(list.body.data.segments[i]).toEqual({ name: 'platinum_or_not_shanghai', filter: null, size: null });
+        expect(list.body.data.segments[i]).toEqual({ name: 'platinum_or_not_shanghai', filter: null, size: null, customers: null });
         const mine = list.body.errors.filter((e: { path: unknown[] }) => e.path[1] === i);
         expect(mine.map((e: { path: unknown[]; extensions: { code: string; field: string } }) => [e.path[2], e.extensions.code, e.extensions.field])).toEqual(
           expect.arrayContaining([
             ['filter', 'FORBIDDEN', 'segment(platinum_or_not_shanghai).filter.or[1].not.province'],
             ['size', 'GRAPHQL_VALIDATION_FAILED', 'segment(platinum_or_not_shanghai).filter.or[1].not.province'],
+            ['customers', 'GRAPHQL_VALIDATION_FAILED', 'segment(platinum_or_not_shanghai).filter.or[1].not.province'],
           ]),
         );
         // The segments it may read are shown whole.
-        expect(list.body.data.segments.find((x: { name: string }) => x.name === 'any_buyer')?.filter).toEqual({ orders: { min: 1 } });
+        expect(list.body.data.segments.find((x: { name: string }) => x.name === 'any_buyer')).toMatchObject({
+          filter: { orders: { min: 1 } },
+          customers: { totalCount: expect.any(Number) },
+        });
         const one = await world.query(`{ segment(name: "platinum_or_not_shanghai") { name filter } }`, undefined, as(role));
         expect(one.body.data.segment).toEqual({ name: 'platinum_or_not_shanghai', filter: null });
         expect(one.body.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
