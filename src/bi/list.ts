@@ -85,7 +85,7 @@ function savedKeys(raw: unknown, path: string, out: Array<{ key: string; path: s
  * A saved filter as the reader's role may see it. Its values are values of the fields its keys
  * read (`city: "杭州市"`, `province: "上海"`): a reader whose role cannot select one of those fields
  * is not shown the filter (FORBIDDEN, naming the key; deny by default), as it could neither save
- * nor run it. Before 2026-12-06 every role granted `segments` read every filter whole.
+ * nor run it. Until session 39 (2026-12-05) every role granted `segments` read every filter whole.
  */
 export function readableFilter(raw: unknown, schema: GraphQLSchema, path: string): unknown {
   const customer = schema.getType('Customer') as { getFields(): Record<string, unknown> } | undefined;
