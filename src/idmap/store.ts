@@ -18,7 +18,7 @@ import { isMysql, type DirectReads } from '../db';
 import { conflict, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { matchKeyOf } from './rules';
-import type { CustomerRow, IdentifierRow, IdMapReader, LinkEvent, SourceRecordKey } from './types';
+import type { CustomerRow, IdentifierKey, IdentifierRow, IdMapReader, LinkEvent, SourceRecordKey } from './types';
 import {
   T,
   chunks,
@@ -118,27 +118,28 @@ export function createIdMapStore(db: Knex, opts: { reads?: DirectReads } = {}) {
     },
 
     async customerIdsByIdentifiers(keys) {
-      // Found through the (kind, match_key) index, then narrowed to the exact value.
-      const rows = await selectChunked(
-        uniqueBy(keys, (k) => `${k.kind}\u0000${k.value}`),
-        (chunk) =>
-          read(
-            whereValues(
-              db(`${T.identifiers} as i`)
-                .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
-                .whereNull('i.valid_to')
-                .whereNotNull('sr.customer_id'),
-              'i.match_key',
-              chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
-            ).distinct('i.kind', 'i.value', 'sr.customer_id'),
-          ),
+      // By the (kind, match_key) index and answered by match key: a lookup finds whatever
+      // resolution treats as the same identifier (a Gmail address with or without its dots or a
+      // +tag), not only the spelling a source happened to store.
+      const keyOf = (k: IdentifierKey) => `${k.kind}\u0000${matchKeyOf(k.kind, k.value)}`;
+      const rows = await selectChunked(uniqueBy(keys, keyOf), (chunk) =>
+        read(
+          whereValues(
+            db(`${T.identifiers} as i`)
+              .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
+              .whereNull('i.valid_to')
+              .whereNotNull('sr.customer_id'),
+            'i.match_key',
+            chunk.map((k) => ({ kind: k.kind, v: matchKeyOf(k.kind, k.value) })),
+          ).distinct('i.kind', 'i.match_key', 'sr.customer_id'),
+        ),
       );
       const byKey = groupInto(
         rows,
-        (r) => `${r.kind}\u0000${r.value}`,
+        (r) => `${r.kind}\u0000${r.match_key}`,
         (r) => r.customer_id as string,
       );
-      return keys.map((k) => [...new Set(byKey.get(`${k.kind}\u0000${k.value}`) ?? [])].sort());
+      return keys.map((k) => [...new Set(byKey.get(keyOf(k)) ?? [])].sort());
     },
 
     async customerIdsBySourceRecords(keys) {

@@ -66,7 +66,7 @@ export interface LinkEvent {
 export interface IdMapReader {
   /** Customers by id, following merges to the survivor; unknown ids answer null. */
   customersByIds(ids: readonly string[]): Promise<Array<CustomerRow | null>>;
-  /** Active customer ids currently carrying each identifier (several for a shared value). */
+  /** Active customer ids currently carrying each identifier, or a value resolution treats as the same (its match key: Gmail dots, +tags), several for a shared value. */
   customerIdsByIdentifiers(keys: readonly IdentifierKey[]): Promise<string[][]>;
   /** The customer each source record belongs to now; unknown records answer null. */
   customerIdsBySourceRecords(keys: readonly SourceRecordKey[]): Promise<Array<string | null>>;

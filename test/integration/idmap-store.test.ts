@@ -228,3 +228,48 @@ describe(`OneID store: stewardship writes (${testEngine})`, () => {
     expect(events.map((e) => e.action)).toEqual(['decision', 'split']);
   });
 });
+
+describe(`OneID store: a lookup matches as resolution does (${testEngine})`, () => {
+  let t: TestDatabase;
+  let store: IdMapStore;
+  let owner: (source: SourceName, recordId: string) => Promise<string>;
+
+  beforeAll(async () => {
+    t = await freshDatabase('idmap_store_match_key');
+    await migrateLatest(t.db);
+    store = createIdMapStore(t.db);
+    await resolveRecords({
+      store,
+      rules,
+      records: [
+        rec('crm', 'J1', { email: 'janedoe@gmail.com' }, { name: 'Jane Doe' }),
+        rec('support', '71', { email: 'jane.doe@gmail.com' }, { name: 'Jane Doe' }),
+        rec('crm', 'K1', { email: 'kai+shop@qq.com' }, { name: '凯' }),
+        rec('crm', 'L1', { email: 'li.ming@163.com' }, { name: '李明' }),
+      ],
+    });
+    owner = async (source, recordId) => (await store.customerIdsBySourceRecords([{ source, recordId }]))[0] as string;
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('finds a Gmail address by any spelling its dots, +tag or googlemail.com give it, as resolution linked them', async () => {
+    const jane = await owner('crm', 'J1');
+    expect(await owner('support', '71')).toBe(jane);
+    const spellings = ['janedoe@gmail.com', 'jane.doe@gmail.com', 'jane.doe+news@gmail.com', 'j.a.n.e.d.o.e@googlemail.com'];
+    expect(await store.customerIdsByIdentifiers(spellings.map((value) => ({ kind: 'EMAIL' as const, value })))).toEqual(spellings.map(() => [jane]));
+  });
+
+  it('drops any provider’s +tag but keeps the dots outside Gmail, as the match key does', async () => {
+    const kai = await owner('crm', 'K1');
+    const li = await owner('crm', 'L1');
+    const answer = await store.customerIdsByIdentifiers([
+      { kind: 'EMAIL', value: 'kai@qq.com' },
+      { kind: 'EMAIL', value: 'kai+other@qq.com' },
+      { kind: 'EMAIL', value: 'li.ming@163.com' },
+      { kind: 'EMAIL', value: 'liming@163.com' },
+    ]);
+    expect(answer).toEqual([[kai], [kai], [li], []]);
+  });
+});
