@@ -17,6 +17,7 @@ import { composeObservers, type CallObserver } from './sources/observe';
 import { EVENT_VALUES, eventOrigin } from './sources/kind';
 import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, checkSources, uncheckedWarning, type SourceRegistry } from './sources/registry';
+import { createSourceRechecks, type SourceRechecks } from './sources/recheck';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
 import { guardReader, guardStewardship, guardStore } from './idmap/guarded';
@@ -49,6 +50,8 @@ export interface Gateway {
   oneidWriteTimeoutMs: number | undefined;
   /** The configured source instances, their connectors and capabilities. */
   registry: SourceRegistry;
+  /** The start-up check of the instances it left unchecked, run once their system answers (/readyz reports what it finds). */
+  sourceChecks: SourceRechecks;
   /** The full schema; each role is served its own derivation of it. */
   schema: GraphQLSchema;
   access: Access;
@@ -80,7 +83,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   const metrics = createMetrics();
   const telemetry = config.telemetry ?? { serviceName: 'c360', resourceAttributes: {} };
   const tracing = createTracing({ ...telemetry, exporter: opts.spanExporter });
-  const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, tracing.sourceObserver, ...(opts.observer ? [opts.observer] : []));
+  // Instances the start-up check below leaves unchecked are checked once their system answers a call (src/sources/recheck.ts).
+  const sourceChecks = createSourceRechecks(log);
+  const observer = composeObservers(metrics.sourceObserver, requestSourceObserver, tracing.sourceObserver, sourceChecks, ...(opts.observer ? [opts.observer] : []));
 
   // Read before anything opens: a wrong rules file stops start-up as check-config does.
   const identityRules = loadIdentityRules(config.identity.rulesFile);
@@ -131,6 +136,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   // start-up, every problem named by its config key; one whose system is down is served unchecked.
   const { problems, unchecked } = await checkSources(registry);
   for (const u of unchecked) log.warn({ source: u.source, code: u.code }, uncheckedWarning(u));
+  sourceChecks.watch(registry, unchecked);
   if (problems.length) {
     await registry.close();
     await closeOneid();
@@ -226,6 +232,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     idmap,
     oneidWriteTimeoutMs: writeTimeoutMs,
     registry,
+    sourceChecks,
     schema,
     access,
     insights,

@@ -154,7 +154,8 @@ async function readiness(gw: Gateway, timeoutMs: number): Promise<{ ready: boole
   const checks: Record<string, string> = {};
   const probes: Array<[string, () => Promise<void>]> = [
     ['oneid', () => gw.idmap.health()],
-    ...gw.registry.sources.map((s) => [s.name, () => s.connector.health()] as [string, () => Promise<void>]),
+    // A source the start-up check left unchecked is checked once it answers: its check is awaited here, and a mapping it no longer fits is SOURCE_MISCONFIGURED.
+    ...gw.registry.sources.map((s) => [s.name, () => s.connector.health().then(() => gw.sourceChecks.settled(s.name))] as [string, () => Promise<void>]),
   ];
   await Promise.all(
     probes.map(async ([name, probe]) => {

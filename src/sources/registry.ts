@@ -153,7 +153,7 @@ export async function checkSources(registry: Pick<SourceRegistry, 'sources'>): P
 
 /** The line start-up logs and check-config prints for an instance left unchecked. */
 export function uncheckedWarning(u: SourceCheck['unchecked'][number]): string {
-  return `sources[${u.source}]: not checked, its system did not answer (${u.code}); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), a table or mapping it cannot read is found at the next start or check-config`;
+  return `sources[${u.source}]: not checked, its system did not answer (${u.code}); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers`;
 }
 
 /** One configured, connected instance. */

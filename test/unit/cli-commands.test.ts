@@ -125,8 +125,8 @@ describe('CLI: commands', () => {
     // (The demo's other SQL sources read files of a world that may not have been generated: only these two are asserted.)
     const about = (l: string) => l.startsWith(`warning: sources[${crm.name}]`) || l.startsWith('warning: sources[crm_mapped]');
     expect(down.stdout.split('\n').filter((l) => l.includes('not checked') && about(l))).toEqual([
-      `warning: sources[${crm.name}]: not checked, its system did not answer (SOURCE_UNAVAILABLE); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), a table or mapping it cannot read is found at the next start or check-config`,
-      'warning: sources[crm_mapped]: not checked, its system did not answer (SOURCE_UNAVAILABLE); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), a table or mapping it cannot read is found at the next start or check-config',
+      `warning: sources[${crm.name}]: not checked, its system did not answer (SOURCE_UNAVAILABLE); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers`,
+      'warning: sources[crm_mapped]: not checked, its system did not answer (SOURCE_UNAVAILABLE); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers',
     ]);
   });
 
