@@ -13,10 +13,11 @@
  *
  * Key rotation: list both keys (two `pem` or `secret` entries, or both in one JWK set) while
  * tokens of either are alive. A token naming a `kid` is tried only against keys with that kid
- * (or none); a token naming none, against every key of its algorithm, in a JWK set too. Keys
+ * (or none); a token naming none, against every key of its algorithm, in a JWK set too; a key
+ * without a kid (configured so, or in a JWK set) is tried for any token of its algorithm. Keys
  * are read at start-up; a JWK set file is read again when a token names a kid it does not hold,
- * at most once a second (JWKS_REREAD_INTERVAL_MS), so a key the identity provider publishes there
- * is taken without a restart (src/access/POLICY.md, "Credentials").
+ * asynchronously, one read in flight, at most once a second (JWKS_REREAD_INTERVAL_MS), so a key
+ * the identity provider publishes there is taken without a restart (src/access/POLICY.md, "Credentials").
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -98,8 +99,10 @@ interface VerificationKey {
   algorithms: string[];
   kid?: string;
   key: crypto.KeyObject | Uint8Array | JWTVerifyGetKey;
-  /** A JWK set file's: reads it again (at most once per JWKS_REREAD_INTERVAL_MS) and answers whether `key` changed. */
-  reread?: () => boolean;
+  /** A JWK set file's: whether it holds a key with this kid. */
+  holds?: (kid: string) => boolean;
+  /** A JWK set file's: reads it again (at most once per JWKS_REREAD_INTERVAL_MS, one read in flight) and answers whether `key` changed. */
+  reread?: () => Promise<boolean>;
 }
 
 function readKeyFile(file: string, baseDir: string, key: string): string {
@@ -140,30 +143,63 @@ function loadKeys(
       }
       case 'jwks': {
         let text = readKeyFile(k.file, baseDir, `${key}.file`);
-        const entry: VerificationKey = { algorithms: [...k.algorithms], key: jose.createLocalJWKSet(parseJwks(text, key)) };
+        let set = jwkSet(jose, parseJwks(text, key));
+        const entry: VerificationKey = { algorithms: [...k.algorithms], key: (header, token) => set.verify(header, token), holds: (kid) => set.kids.has(kid) };
         let readAt = reread.now();
-        entry.reread = () => {
-          const t = reread.now();
-          if (t - readAt < JWKS_REREAD_INTERVAL_MS) return false;
-          readAt = t;
+        let inFlight: Promise<boolean> | null = null;
+        const readAgain = async (): Promise<boolean> => {
           try {
-            const now = readKeyFile(k.file, baseDir, `${key}.file`);
+            const now = await fs.promises.readFile(path.resolve(baseDir, k.file), 'utf8');
             if (now === text) return false;
             const jwks = parseJwks(now, key);
-            entry.key = jose.createLocalJWKSet(jwks);
+            set = jwkSet(jose, jwks);
             text = now;
             reread.told?.({ key: `${key}.file`, keys: jwks.keys.length });
             return true;
           } catch (e) {
-            // A file caught half-written, or broken: the keys read before stay, and the next re-read tries again.
-            reread.told?.({ key: `${key}.file`, problem: (e as Error).message });
+            // A file caught half-written, broken or gone: the keys read before stay, and the next re-read tries again.
+            const problem = e instanceof AuthConfigError ? e.message : `${key}.file: cannot read ${k.file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+            reread.told?.({ key: `${key}.file`, problem });
             return false;
+          } finally {
+            inFlight = null;
           }
+        };
+        // Off the event loop (a slow or hung disk holds up only the tokens waiting for it), one read
+        // in flight that every token arriving meanwhile waits for, and at most one a JWKS_REREAD_INTERVAL_MS.
+        entry.reread = () => {
+          if (inFlight) return inFlight;
+          const t = reread.now();
+          if (t - readAt < JWKS_REREAD_INTERVAL_MS) return Promise.resolve(false);
+          readAt = t;
+          return (inFlight = readAgain());
         };
         return entry;
       }
     }
   });
+}
+
+/**
+ * A JWK set as jose verifies it, with one addition for keys without a `kid` (RFC 7517 §4.5: it is
+ * optional; a set of one key without it is common): such a key verifies tokens of its algorithm
+ * whatever kid they name, as a `pem` or `secret` key configured without a kid does, while a key
+ * with a kid verifies only tokens naming that kid or none. jose alone matches a token naming a kid
+ * only to a key with that kid, so a kid-less key refused every token that names one.
+ */
+function jwkSet(jose: typeof import('jose'), jwks: { keys: import('jose').JWK[] }) {
+  const all = jose.createLocalJWKSet(jwks);
+  const kidless = jwks.keys.filter((j) => typeof j.kid !== 'string');
+  const withoutKid = kidless.length ? jose.createLocalJWKSet({ keys: kidless }) : null;
+  const kids = new Set(jwks.keys.flatMap((j) => (typeof j.kid === 'string' ? [j.kid] : [])));
+  const verify: JWTVerifyGetKey = (header, token) => {
+    if (withoutKid && typeof header.kid === 'string' && !kids.has(header.kid)) {
+      const { kid: _named, ...rest } = header;
+      return withoutKid(rest, { ...token, header: undefined });
+    }
+    return all(header, token);
+  };
+  return { verify, kids };
 }
 
 /** A JWK set file's text as a set of public keys; AuthConfigError naming `key` otherwise. */
@@ -294,7 +330,7 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
           verified = await verify();
         } catch (e) {
           // A kid the JWK set file does not hold: the identity provider may have published a key there since it was read.
-          if (!(header.kid && (e as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && k.reread?.())) throw e;
+          if (!(header.kid && k.holds && !k.holds(header.kid) && k.reread && (await k.reread()))) throw e;
           verified = await verify();
         }
         payload = verified.payload;

@@ -3,6 +3,7 @@
  * pinned algorithms). Every refusal answers a null viewer, which the server sends as 401.
  */
 import crypto from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/tmp';
@@ -289,6 +290,89 @@ describe('Access auth: JWT', () => {
     expect(await principal(await sign(later.privateKey, 'k3'))).toBe('alice');
     expect(reread.at(-1)).toEqual({ key: 'auth.jwt.keys.0.file', problem: expect.stringMatching(/^auth\.jwt\.keys\.0\.file: not valid JSON/) });
     expect(reread).toHaveLength(3);
+  });
+
+  it('reads the JWK set file again off the event loop, one read in flight that every token naming the new kid waits for', async () => {
+    const next = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const dir = tempDir('jwks-fifo');
+    const file = path.join(dir, 'jwks.json');
+    const jwk = (k: crypto.KeyObject, kid: string) => ({ ...k.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' });
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey, 'k1')] }));
+    let t = 0;
+    const order: string[] = [];
+    const rotating = createAuthenticator(
+      { ...config, jwt: { ...config.jwt!, keys: [{ type: 'jwks', file, algorithms: ['ES256'] }] } },
+      { roles: ROLES, now: () => t, onKeysReread: (e) => order.push(`reread ${e.keys ?? e.problem}`) },
+    );
+    // The file becomes a pipe whose writer (a disk that has not answered yet) writes only when told.
+    fs.rmSync(file);
+    execFileSync('mkfifo', [file]);
+    fs.writeFileSync(path.join(dir, 'next.json'), JSON.stringify({ keys: [jwk(ec.publicKey, 'k1'), jwk(next.publicKey, 'k2')] }));
+    // `read -t` lets it write anyway after a while, so that a synchronous read (the code before) ends and this test fails rather than hangs.
+    const writer = spawn('bash', ['-c', 'read -r -t 20 go; cat next.json > jwks.json'], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
+    const written = new Promise((resolve) => writer.once('exit', resolve));
+    try {
+      t += JWKS_REREAD_INTERVAL_MS;
+      const token = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid: 'k2' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(next.privateKey);
+      const first = rotating(bearer(token));
+      const second = rotating(bearer(token));
+      // While the read waits, the process goes on: the loop turns and an API key is answered.
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+      order.push('loop turned');
+      expect((await rotating(req({ 'x-api-key': SALES_KEY })))?.principal).toBe('crm-plugin');
+      writer.stdin.end('go\n');
+      expect([(await first)?.principal, (await second)?.principal]).toEqual(['alice', 'alice']);
+      expect(order).toEqual(['loop turned', 'reread 2']);
+    } finally {
+      writer.stdin.end();
+      await written;
+    }
+  });
+
+  it('tries a JWK without a kid for a token naming any kid (RFC 7517: kid is optional), a JWK with a kid only for tokens naming it or none', async () => {
+    const stranger = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const named = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const file = path.join(tmp, 'kidless.json');
+    const jwk = (k: crypto.KeyObject, kid?: string) => ({ ...k.export({ format: 'jwk' }), ...(kid ? { kid } : {}), alg: 'ES256', use: 'sig' });
+    const sign = (key: crypto.KeyObject, kid?: string) =>
+      new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', ...(kid ? { kid } : {}) })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(key);
+    let t = 0;
+    const auth = () =>
+      createAuthenticator(
+        { jwt: { ...config.jwt!, keys: [{ type: 'jwks', file, algorithms: ['ES256'] }] } },
+        { roles: ROLES, onRefused: (r) => reasons.push(r), now: () => t },
+      );
+
+    // The identity provider publishes one key and no kid, and names a kid in its tokens all the same.
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey)] }));
+    const one = auth();
+    expect(await verdict(await sign(ec.privateKey, 'idp-2026-12'), one)).toMatchObject({ reason: '', viewer: { principal: 'alice' } });
+    expect((await verdict(await sign(ec.privateKey), one)).viewer?.principal).toBe('alice');
+    expect(await verdict(await sign(stranger.privateKey, 'idp-2026-12'), one)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+
+    // Beside a key with a kid: a token naming that kid is tried against that key only.
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey), jwk(named.publicKey, 'k2')] }));
+    const both = auth();
+    expect((await verdict(await sign(named.privateKey, 'k2'), both)).viewer?.principal).toBe('alice');
+    expect(await verdict(await sign(ec.privateKey, 'k2'), both)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
+    expect((await verdict(await sign(ec.privateKey, 'other'), both)).viewer?.principal).toBe('alice');
+
+    // Rotated to a key with a kid: a token naming it is not taken for the kid-less key's, the file is read again.
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(ec.publicKey)] }));
+    const rotating = auth();
+    fs.writeFileSync(file, JSON.stringify({ keys: [jwk(named.publicKey, 'k2')] }));
+    t += JWKS_REREAD_INTERVAL_MS;
+    expect((await verdict(await sign(named.privateKey, 'k2'), rotating)).viewer?.principal).toBe('alice');
   });
 
   it('with typ configured, accepts only tokens typed so: an ID token of the same issuer and audience is not an access token (RFC 8725 §3.11, RFC 9068 §4)', async () => {
