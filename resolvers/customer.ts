@@ -36,14 +36,15 @@ async function ready<T extends CustomerParent | Error | null>(ctx: Context, info
 
 const readyOne = async (ctx: Context, info: GraphQLResolveInfo, customer: CustomerParent | null) => (customer ? (await ready(ctx, info, [customer]))[0] : null);
 
-function normalizedKey(kind: IdentifierKind, value: string) {
-  const normalized = normalizeIdentifier(kind, value);
+/** The value as OneID stores it; a phone without a country code is read in the identity rules' `defaultPhoneRegion`. */
+function normalizedKey(ctx: Context, kind: IdentifierKind, value: string) {
+  const normalized = normalizeIdentifier(kind, value, ctx.phoneRegion);
   if (normalized === null) throw badUserInput(`value is not a valid ${kind} identifier`, { argument: 'value', kind });
   return { kind, value: normalized };
 }
 
 async function customersCarrying(ctx: Context, kind: IdentifierKind, value: string): Promise<string[]> {
-  const ids = await ctx.loaders.customerIdsByIdentifier.load(normalizedKey(kind, value));
+  const ids = await ctx.loaders.customerIdsByIdentifier.load(normalizedKey(ctx, kind, value));
   return [...new Set(ids)];
 }
 

@@ -8,6 +8,7 @@ import type { InsightsRuntime } from './insights/runtime';
 import type { Stewardship } from './idmap/stewardship';
 import type { GraphQLError } from 'graphql';
 import type { RequestSignal } from './errors';
+import type { CountryCode } from 'libphonenumber-js';
 
 export interface Viewer {
   /** Role name from the access policy. */
@@ -35,6 +36,8 @@ export interface Context {
   listEvaluations?: ListEvaluations;
   /** The key timeline cursors are sealed with (src/timeline/cursor.ts); absent: the process's own. */
   timelineCursorKey?: Buffer;
+  /** The region a looked-up phone without a country code is read in: the identity rules' `defaultPhoneRegion`, as resolution reads one (absent: CN). */
+  phoneRegion?: CountryCode;
   /** Aborted when the client went away (src/errors.ts abortOnClientGone); the loaders and BI plans stop on it. */
   signal?: RequestSignal;
   /**
@@ -55,6 +58,7 @@ export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries' |
   insights: InsightsRuntime;
   stewardship?: Stewardship;
   timelineCursorKey?: Buffer;
+  phoneRegion?: CountryCode;
 };
 
 /**
@@ -94,6 +98,7 @@ class RequestContext implements Context {
   readonly insights: InsightsRuntime;
   readonly stewardship: Stewardship | undefined;
   readonly timelineCursorKey: Buffer | undefined;
+  readonly phoneRegion: CountryCode | undefined;
   /** The logger the request's is made from. */
   private readonly baseLog: Logger;
   private madeLog: Logger | undefined = undefined;
@@ -111,6 +116,7 @@ class RequestContext implements Context {
     this.insights = deps.insights;
     this.stewardship = deps.stewardship;
     this.timelineCursorKey = deps.timelineCursorKey;
+    this.phoneRegion = deps.phoneRegion;
     this.baseLog = deps.log;
   }
 

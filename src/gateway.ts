@@ -220,6 +220,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     stewardship: stewardshipFor(idmap),
     bi,
     ...(config.access.hashKey ? { timelineCursorKey: cursorKey(config.access.hashKey) } : {}),
+    // A lookup reads a phone without a country code where resolution reads one from a source without a region of its own.
+    phoneRegion: identityRules.defaultPhoneRegion,
     ...(tracing.enabled ? { span: tracing.span } : {}),
   };
 
