@@ -82,8 +82,8 @@ export function createMetrics(): Metrics {
 
   const sourceRetries = new CounterSeries(
     'c360_source_retries_total',
-    'Attempts of a source call made again after a transient failure (connection refused or reset, 502, 503 or 504 without Retry-After): a call counts once in c360_source_requests_total however many attempts it took.',
-    ['source'],
+    'Attempts of a source call made again after a transient failure, by why (reason: connection_refused, connection_reset, unreachable, dropped_mid_answer, http_502, http_503 without Retry-After, http_504): a call counts once in c360_source_requests_total however many attempts it took.',
+    ['source', 'reason'],
     registry,
   );
 
@@ -116,8 +116,8 @@ export function createMetrics(): Metrics {
       b.batch.observe(c.batchSize);
       b.duration.observe(seconds);
     },
-    retried(source) {
-      countRetry(source);
+    retried(source, reason) {
+      countRetry(source, reason);
     },
   };
   // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).

@@ -107,9 +107,21 @@ export interface HttpTransportOptions {
   now?: () => number;
   /** A 2xx body that says the system is busy or over quota: answered as it is, but counted against the breaker. */
   overloaded?: (body: JsonObject) => boolean;
-  /** Told of each attempt made again after a transient failure (metrics count them: a call's retries are otherwise invisible). */
-  retried?: () => void;
+  /** Told of each attempt made again after a transient failure, and why (metrics count them: a call's retries are otherwise invisible). */
+  retried?: (reason: RetryReason) => void;
 }
+
+/**
+ * Why an attempt was made again: the transient failures, a bounded set (a metric label).
+ * `connection_refused` (nothing listens), `connection_reset` (reset or broken pipe before any
+ * answer), `unreachable` (any other failure to reach it: name not resolved, host unreachable),
+ * `dropped_mid_answer` (the connection closed after the answer began), `http_502`, `http_503`
+ * (without Retry-After), `http_504`. A timeout is never retried.
+ */
+export const RETRY_REASONS = ['connection_refused', 'connection_reset', 'unreachable', 'dropped_mid_answer', 'http_502', 'http_503', 'http_504'] as const;
+export type RetryReason = (typeof RETRY_REASONS)[number];
+
+const retryReasonOfStatus = (status: number): RetryReason | null => (status === 502 ? 'http_502' : status === 503 ? 'http_503' : status === 504 ? 'http_504' : null);
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 export const MIN_MAX_RESPONSE_BYTES = 1024;
@@ -154,6 +166,8 @@ class AttemptFailure {
     readonly transient: boolean,
     /** Counts against the breaker (the system looks down, not merely displeased with us). */
     readonly systemFailure: boolean,
+    /** Why another attempt is worth it (set when `transient`). */
+    readonly retryReason: RetryReason | null = null,
   ) {}
 }
 
@@ -208,7 +222,7 @@ interface Link {
   backoffMs: number;
   maxResponseBytes: number;
   headers: Record<string, string> | undefined;
-  retried: (() => void) | undefined;
+  retried: ((reason: RetryReason) => void) | undefined;
   fail(code: SourceErrorCode, request: string, what: string, status?: number, detail?: Record<string, unknown>): SourceError;
   limited(retryAfter: string | string[] | null, request: string, status: number): AttemptFailure;
   tooLarge(request: string, status: number, declared?: number): AttemptFailure;
@@ -231,7 +245,7 @@ async function attemptWithRetries(link: Link, method: 'GET' | 'POST', target: st
       return await attempt(link, method, target, request, payload);
     } catch (e) {
       if (e instanceof AttemptFailure && e.transient && n < link.retries) {
-        link.retried?.();
+        link.retried?.(e.retryReason ?? 'unreachable');
         await new Promise((r) => setTimeout(r, Math.min(250, link.backoffMs * 2 ** n)));
         continue;
       }
@@ -308,12 +322,18 @@ class Exchange {
     else this.resolve(value as JsonObject);
   }
 
-  private lost(): AttemptFailure {
+  private lost(code?: string): AttemptFailure {
     const { link, request } = this;
-    return this.timedOut
-      ? new AttemptFailure(link.fail('SOURCE_TIMEOUT', request, `did not answer within ${link.timeoutMs} ms`), false, true)
-      : // Refused, reset, closed mid-answer: the request may never have reached a live server.
-        new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, this.res ? 'dropped the connection mid-answer' : 'could not be reached'), true, true);
+    if (this.timedOut) return new AttemptFailure(link.fail('SOURCE_TIMEOUT', request, `did not answer within ${link.timeoutMs} ms`), false, true);
+    // Refused, reset, closed mid-answer: the request may never have reached a live server.
+    const reason: RetryReason = this.res
+      ? 'dropped_mid_answer'
+      : code === 'ECONNREFUSED'
+        ? 'connection_refused'
+        : code === 'ECONNRESET' || code === 'EPIPE'
+          ? 'connection_reset'
+          : 'unreachable';
+    return new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, this.res ? 'dropped the connection mid-answer' : 'could not be reached'), true, true, reason);
   }
 
   /** Stop reading and drop the connection: nothing more of this body is wanted. */
@@ -328,7 +348,8 @@ class Exchange {
       // The body of a failure is never used: do not spend memory or the deadline on it.
       this.discard();
       if (status === 429 || status === 503) return this.settle(link.limited(res.headers['retry-after'] ?? null, request, status));
-      if (status >= 500) return this.settle(new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true));
+      if (status >= 500)
+        return this.settle(new AttemptFailure(link.fail('SOURCE_UNAVAILABLE', request, 'failed', status), RETRIED_STATUSES.has(status), true, retryReasonOfStatus(status)));
       // A redirect is not followed: the source's baseUrl is out of date, or something in front of it answers instead.
       const what = status >= 300 && status < 400 ? 'redirected the request (not followed)' : 'rejected the request';
       return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, what, status), false, false));
@@ -399,7 +420,7 @@ class Exchange {
       attempt(this.link, this.method, this.target, this.request, this.body, true).then(this.resolve, this.reject);
       return;
     }
-    this.settle(this.lost());
+    this.settle(this.lost(e.code));
   }
 
   /** A 101 to a request that asked for no upgrade: no JSON will come on this connection (Node would hold it until the deadline). */
@@ -474,7 +495,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       );
     }
     if (status === 429) return new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'is rate limiting us', status), false, true);
-    return new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'failed', status), true, true);
+    return new AttemptFailure(fail('SOURCE_UNAVAILABLE', request, 'failed', status), true, true, retryReasonOfStatus(status));
   }
 
   function tooLarge(request: string, status: number, declared?: number): AttemptFailure {

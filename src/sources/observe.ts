@@ -5,6 +5,7 @@
  */
 import { isSourceError, type SourceError } from '../errors';
 import type { SourceAccount, SourceName } from '../vocabulary';
+import type { RetryReason } from './http';
 
 export interface SourceCall {
   source: SourceName;
@@ -24,7 +25,7 @@ export interface SourceObserver {
    * One attempt of a call failed in a way worth another and is made again (the HTTP transport's
    * retries, src/sources/http.ts): the call stays one call, its retries are counted apart.
    */
-  retried?(source: SourceName): void;
+  retried?(source: SourceName, reason: RetryReason): void;
 }
 
 /**
@@ -46,7 +47,7 @@ export interface CallObserver {
   /** The call failed with `error` (what it rejects with, rethrown to the connector), after `seconds`. */
   failed?(call: SourceCall, seconds: number, error: unknown): void;
   /** See SourceObserver.retried. */
-  retried?(source: SourceName): void;
+  retried?(source: SourceName, reason: RetryReason): void;
   /** Runs the call inside something of the observer's own. Must return (or rethrow) what `run` does. */
   around?<T>(call: SourceCall, run: () => Promise<T>): Promise<T>;
 }
@@ -77,8 +78,8 @@ class ComposedObserver implements SourceObserver {
     return this.enders.length ? this.timed(c, run) : this.inside(c, run);
   }
 
-  retried(source: SourceName): void {
-    for (const o of this.retriers) o.retried!(source);
+  retried(source: SourceName, reason: RetryReason): void {
+    for (const o of this.retriers) o.retried!(source, reason);
   }
 
   /** The call, timed once and awaited once for every observer that wants its end. */
@@ -111,6 +112,8 @@ export class CallRecorder implements SourceObserver, CallObserver {
   readonly calls: Array<SourceCall & { keys?: readonly unknown[] }> = [];
   /** The source of each retried attempt, in order. */
   readonly retries: SourceName[] = [];
+  /** Why each was made again, in the same order. */
+  readonly retryReasons: RetryReason[] = [];
   began(c: SourceCall): void {
     this.calls.push({ source: c.source, operation: c.operation, batchSize: c.batchSize });
   }
@@ -118,8 +121,9 @@ export class CallRecorder implements SourceObserver, CallObserver {
     this.began(c);
     return run();
   }
-  retried(source: SourceName): void {
+  retried(source: SourceName, reason: RetryReason): void {
     this.retries.push(source);
+    this.retryReasons.push(reason);
   }
   /** Calls for one source, optionally one operation. */
   of(source: SourceName, operation?: string) {
@@ -128,6 +132,7 @@ export class CallRecorder implements SourceObserver, CallObserver {
   reset(): void {
     this.calls.length = 0;
     this.retries.length = 0;
+    this.retryReasons.length = 0;
   }
 }
 

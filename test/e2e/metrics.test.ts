@@ -164,7 +164,7 @@ describe('Metrics: source calls', () => {
 });
 
 describe('Metrics: retried attempts', () => {
-  it('counts each attempt a call made again, by source, while the call itself counts once', async () => {
+  it('counts each attempt a call made again, by source and reason, while the call itself counts once', async () => {
     const before = await scrape();
     world.reset();
     // A 503 without Retry-After is transient: the transport tries once more (retries: 1 by default), then the call fails.
@@ -183,6 +183,8 @@ describe('Metrics: retried attempts', () => {
     expect(delta('c360_source_requests_total')).toBe(failedCalls);
     // Every failed call took two attempts: one retry each, told to every observer of the boundary.
     expect(delta('c360_source_retries_total')).toBe(failedCalls);
+    // By why: a 503 without Retry-After, every one.
+    expect(delta('c360_source_retries_total', { reason: 'http_503' })).toBe(failedCalls);
     expect(world.calls.retries).toEqual(Array(failedCalls).fill('scrm'));
   });
 });

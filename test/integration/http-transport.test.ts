@@ -2,7 +2,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { answered, failure } from '../helpers/source-failure';
 import { z } from 'zod';
-import { connectorTransport, createHttpTransport, retryAfterMs, type HttpTransportOptions } from '../../src/sources/http';
+import { connectorTransport, createHttpTransport, retryAfterMs, RETRY_REASONS, type HttpTransportOptions } from '../../src/sources/http';
 import { httpSourceOptions } from '../../src/sources/options';
 import { CallRecorder } from '../../src/sources/observe';
 
@@ -205,6 +205,30 @@ describe('HTTP transport: failures map to source error codes', () => {
     await u.getJson('/y');
     await failure(u.getJson('/y'));
     expect(observer.retries).toEqual(['support', 'support']);
+  });
+
+  it('tells why each attempt was made again, from a bounded set: a status, a refused, reset or dropped connection', async () => {
+    let n = 0;
+    const s = await rawServe((socket) => {
+      n += 1;
+      if (n <= 3) socket.end(`HTTP/1.1 ${[503, 502, 504][n - 1]} Busy\r\ncontent-length: 0\r\n\r\n`);
+      else if (n === 4) socket.destroy();
+      else if (n === 5) socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"ok":');
+      else socket.end(rawJson('{"ok":true}'));
+    });
+    const observer = new CallRecorder();
+    const limits = { maxIds: 100, maxPage: 100, observer };
+    const { transport: t } = connectorTransport('support', { baseUrl: s.url, retries: 5, timeoutMs: 10_000, breaker: { failureThreshold: 10 } }, limits);
+    await expect(t.getJson('/x')).resolves.toEqual({ ok: true });
+    expect(observer.retryReasons).toEqual(['http_503', 'http_502', 'http_504', 'connection_reset', 'dropped_mid_answer']);
+
+    const closed = await scripted(() => undefined);
+    await closed.close();
+    observer.reset();
+    const { transport: u } = connectorTransport('support', { baseUrl: closed.url, retries: 1, timeoutMs: 10_000 }, limits);
+    await failure(u.getJson('/x'));
+    expect(observer.retryReasons).toEqual(['connection_refused']);
+    expect(RETRY_REASONS).toEqual(expect.arrayContaining(['http_503', 'http_502', 'http_504', 'connection_reset', 'dropped_mid_answer', 'connection_refused']));
   });
 
   it('gives up after `retries` extra attempts', async () => {

@@ -20,7 +20,7 @@ function told(name: string, log: string[], seconds: number[] = []): CallObserver
       seconds.push(s);
       log.push(`${name} failed ${c.operation}: ${(e as Error).message}`);
     },
-    retried: (source) => void log.push(`${name} retried ${source}`),
+    retried: (source, reason) => void log.push(`${name} retried ${source} ${reason}`),
   };
 }
 
@@ -69,11 +69,11 @@ describe('Source observers: composed', () => {
     const log: string[] = [];
     const recorder = new CallRecorder();
     const observer = composeObservers(told('metrics', log), { answered: () => undefined }, recorder);
-    observer.retried?.('scrm' as SourceName);
-    expect(log).toEqual(['metrics retried scrm']);
-    expect(recorder.retries).toEqual(['scrm']);
+    observer.retried?.('scrm' as SourceName, 'http_503');
+    expect(log).toEqual(['metrics retried scrm http_503']);
+    expect([recorder.retries, recorder.retryReasons]).toEqual([['scrm'], ['http_503']]);
     recorder.reset();
-    expect(recorder.retries).toEqual([]);
+    expect([recorder.retries, recorder.retryReasons]).toEqual([[], []]);
   });
 
   it('records a call as it begins, before it answers', async () => {
