@@ -148,6 +148,7 @@ export function webhookRoute(gw: Gateway) {
   const rules = loadIdentityRules(gw.config.identity.rulesFile);
   let notifications = 0;
   const repeats = createRepeatFilter();
+  const refusedSignatures = createRepeatFilter();
   /** A OneID step of a notification, within the deadline for changes made on request (none on SQLite: it runs in-process). */
   const oneid = <T>(p: Promise<T>): Promise<T> => (gw.oneidWriteTimeoutMs ? withDeadline(p, gw.oneidWriteTimeoutMs) : p);
   // Bounded (one call deletes about a thousand rows) and never fatal: ids left over are only
@@ -199,7 +200,9 @@ export function webhookRoute(gw: Gateway) {
     const signature = req.headers['x-c360-signature'];
     const verdict = verifySignature(secret, raw, Array.isArray(signature) ? signature[0] : signature, Math.floor(Date.now() / 1000));
     if (!verdict.ok) {
-      gw.log.warn({ requestId, source, reason: verdict.reason }, 'webhook refused: signature');
+      // The endpoint answers anyone: a flood of unsigned posts is one line per source and reason every 10 s, with how many were held back.
+      const { log, suppressed } = refusedSignatures.admit(`${source} ${verdict.reason}`);
+      if (log) gw.log.warn({ requestId, source, reason: verdict.reason, ...(suppressed ? { suppressed } : {}) }, 'webhook refused: signature');
       fail(res, 401, 'UNAUTHENTICATED', verdict.reason);
       return true;
     }

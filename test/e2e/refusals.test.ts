@@ -94,7 +94,7 @@ describe('Operations: requests refused before GraphQL', () => {
     }
   });
 
-  it('answers bad webhook signatures 401 every time, without spending the address’s login budget (src/access/POLICY.md, Webhooks)', async () => {
+  it('answers bad webhook signatures 401 every time, without spending the address’s login budget (src/access/POLICY.md, Webhooks), and warns of a flood once', async () => {
     const { port } = new URL(world.url);
     const from = (localAddress: string, path: string, headers: Record<string, string>, body: string) =>
       new Promise<number>((resolve, reject) => {
@@ -114,5 +114,10 @@ describe('Operations: requests refused before GraphQL', () => {
     expect(answers).toEqual(new Array(PER_MINUTE * 3).fill(401));
     expect(await from('127.0.0.2', '/graphql', { 'x-api-key': apiKeyFor('admin') }, '{"query":"{ __typename }"}')).toBe(200);
     expect((await refusals())['webhooks unauthenticated']).toBe(1 + PER_MINUTE * 3);
+    // The endpoint answers anyone: its own warning is one line per source and reason per interval, not one per post.
+    const warned = capture.lines.filter((l) => l.includes('"webhook refused: signature"') && l.includes('does not match')).map((l) => JSON.parse(l));
+    expect(warned.length).toBeGreaterThanOrEqual(1);
+    expect(warned.length).toBeLessThan(PER_MINUTE * 3);
+    expect(warned[0]).toMatchObject({ level: 40, source: 'crm', requestId: expect.any(String) });
   });
 });
