@@ -10,6 +10,7 @@ import { birthDate } from '../birth-date';
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
+import { japaneseBlockForms, japaneseInitials } from './japanese';
 import { formalNames } from './nicknames';
 import { koreanBlockForms } from './hangul';
 import { editsAtMost } from './strings';
@@ -346,10 +347,13 @@ export const blockFamily = (key: string): string => key[0];
  */
 function nameInitials(n: NameForm | null): string[] {
   if (!n) return [];
+  // A Japanese name in kanji and kana also meets its romaji (`japanese.ts`): 佐藤桃子 as s and m.
+  const japanese = n.script !== 'l' ? japaneseInitials(n.text) : [];
+  if (n.script === 'o' && japanese.length) return [n.text[0], ...japanese];
   if (n.script === 'h') {
     const { surname, given } = splitHanName(n.text);
     const sn = surname.length;
-    const initials = new Set([n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?']);
+    const initials = new Set([n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?', ...japanese]);
     // A Chinese given name is one or two characters; a longer one, or one written with 々, is Japanese, which neither spelling reads.
     if (given.length > 2 || n.text.includes('々')) return [...initials];
     for (const syllable of [n.words[0], n.words[sn]]) if (syllable) initials.add(wadeGiles(syllable)[0]);
@@ -363,11 +367,11 @@ function nameInitials(n: NameForm | null): string[] {
 
 /** The name as words in sorted order: one form for `张伟`, `Zhang Wei` and `wei zhang`. */
 function nameBlockForms(n: NameForm): string[] {
-  if (n.script === 'o') return [n.text];
+  if (n.script === 'o') return [n.text, ...japaneseBlockForms(n.text)];
   const sorted = [...n.words].sort().join(' ');
   if (n.script === 'h' && n.words.length > 1) {
     const sn = splitHanName(n.text).surname.length;
-    return [...new Set([sorted, [n.words.slice(0, sn).join(''), n.words.slice(sn).join('')].sort().join(' ')])];
+    return [...new Set([sorted, [n.words.slice(0, sn).join(''), n.words.slice(sn).join('')].sort().join(' '), ...japaneseBlockForms(n.text)])];
   }
   // `Müller` meets `Mueller` in a block too, and `Joe Watkins` meets `Joseph Watkins`: a
   // nickname's formal names stand in for it (another birthday and no postcode met in no block).

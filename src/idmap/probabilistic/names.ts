@@ -14,6 +14,7 @@ import { EAST_ASIAN_SURNAMES } from './east-asian-surnames';
 import { isEnglishGivenName, sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
 import { isRomajiName, romajiSyllables } from './romaji';
+import { compareJapaneseLatin } from './japanese';
 import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseSpelt } from './cantonese';
@@ -191,6 +192,9 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     if (a.script === b.script) return compareHangul(a.text, b.text);
     const [other, latin] = a.script === 'o' ? [a, b] : [b, a];
     if (latin.script !== 'l') return null;
+    // A Japanese name in kanji and kana (井上くみ子) against its romaji.
+    const japanese = compareJapaneseLatin(other.text, latin.words);
+    if (japanese) return japanese;
     return other.words.length > 1 && isThai(other.words.join(' ')) ? compareThaiLatin(other.words, latin.words) : compareHangulLatin(other.text, latin.words);
   }
   if (a.text === b.text) return 'exact';
@@ -199,6 +203,9 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   // Latin against Latin, or a Han name against its romanization.
   const ys = spellings(b);
   if (spellings(a).some((x) => ys.includes(x))) return 'alias';
+  // A Japanese name in kanji against its romaji (佐藤桃子, `Sato Momoko`), which pinyin does not read.
+  const japanese = a.script === b.script ? null : a.script === 'h' ? compareJapaneseLatin(a.text, b.words) : compareJapaneseLatin(b.text, a.words);
+  if (japanese) return japanese;
   const spelt = surnameSpeltOutside(a, b) ?? surnameSpeltOutside(b, a);
   if (spelt === 'alias') return 'alias';
   if (givenNameAdded(a, b) || givenNameAdded(b, a)) return 'alias';
@@ -240,7 +247,7 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (a.script === 'l' && b.script === 'l' && (partOf(a.words, b.words) || partOf(b.words, a.words))) return 'similar';
   // The surname as Hong Kong, Singapore or Taiwan spell it with a given name read in no way known here (`陈大文`, `Chan Ka Ming`; Hokkien `Lim Ah Huat`): as weak, not a different name.
   if (spelt) return 'similar';
-  // A Japanese name in romaji against kanji, read here as Chinese (田中太郎 as tian zhongtailang, not Tanaka Taro): nothing to compare.
+  // A Japanese name in romaji against kanji `japanese.ts` could not read, so read here as Chinese (田中欅 as tian zhongju, not Tanaka Keyaki): nothing to compare.
   if (a.script !== b.script && (isRomajiName((a.script === 'l' ? a : b).words) || japaneseInBoth(a.script === 'h' ? a : b, a.script === 'l' ? a : b))) return null;
   return 'different';
 }

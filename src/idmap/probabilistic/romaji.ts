@@ -1,9 +1,10 @@
 /**
  * Japanese names written in Latin letters (Hepburn romaji, as passports and most forms write
  * them): `Taro Tanaka`, `Sayuri Yamada`. Their kanji (田中太郎, 山田さゆり) read as pinyin say
- * nothing of them: 田中 is tian zhong in Chinese, Tanaka in Japanese. There is no reading of
- * kanji names here, so a Han name and a romaji one are not compared (nothing to tell either
- * way) instead of being called two people for surnames that differ only by language.
+ * nothing of them: 田中 is tian zhong in Chinese, Tanaka in Japanese. Kanji are read in Japanese
+ * only as far as `japanese.ts` has readings for them; a Han name it cannot read and a romaji one
+ * are not compared (nothing to tell either way) instead of being called two people for surnames
+ * that differ only by language.
  *
  * Many Japanese names also read as pinyin (`Sayuri Yamada`: sa yu ri, ya ma da): those are
  * not compared with kanji of four characters (`names.ts`, `japaneseInBoth`), and are compared as
