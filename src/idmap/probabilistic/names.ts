@@ -503,13 +503,15 @@ const fullWords = (ws: readonly string[]) => ws.filter((w) => w.length > 1);
 /**
  * `short` is `long` with words left out after its first, in written order or reversed (`John
  * Smith` of `John Andrew Smith`, `Ana Garcia` of `Ana Garcia Lopez`, `An Nguyen` of `Nguyen Van
- * An`): two whole words at least, the first one kept. Not syllables of pinyin written apart
- * (`Zhang Jia Hui`): `Zhang Hui` is another given name.
+ * An`): two whole words at least, the first one kept, in full or by a short form of it (`Charo
+ * Rivera` of `Rosario Manalo Rivera`, `Pepe Bautista` of `Jose Mendoza Bautista`: a Filipino
+ * name's middle name, the mother's surname, is the word most often left out). Not syllables of
+ * pinyin written apart (`Zhang Jia Hui`): `Zhang Hui` is another given name.
  */
 function wordsLeftOut(long: readonly string[], short: readonly string[]): boolean {
   if (short.length < 2 || long.length <= short.length || short.some((w) => w.length < 2) || long.every(isPinyin)) return false;
   const within = (ws: readonly string[]) => {
-    if (ws[0] !== long[0]) return false;
+    if (ws[0] !== long[0] && !sameGivenName(ws[0], long[0])) return false;
     let i = 1;
     for (let j = 1; j < long.length && i < ws.length; j++) if (long[j] === ws[i]) i++;
     return i === ws.length;

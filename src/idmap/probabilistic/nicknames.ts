@@ -64,8 +64,55 @@ joshua: josh
 muhammad: mohd muhd mohamad mohammad muhamad mohamed mohammed muhammed mohamud moh muh
 `;
 
+/**
+ * The short forms of Spanish given names that Filipinos (and Spanish speakers elsewhere) go by, in
+ * the same shape: the hypocoristics of Spanish (`Pepe` for José, `Paco` and `Pancho` for
+ * Francisco, `Concha` for Concepción, `Lola` for Dolores, `Charo` for Rosario, `Nacho` for
+ * Ignacio, as the Real Academia's Diccionario panhispánico de dudas and any Spanish grammar of
+ * names list them) and the Filipino ones made with `-ing` and by clipping (`Peping`, `Coring` for
+ * Socorro, `Meding` for Remedios, `Cory` for Corazon, `Digong` for Rodrigo). Diacritics are folded
+ * before the look-up (José is jose). Kept apart from the English table: these are not English
+ * given names where that matters (`isEnglishGivenName`).
+ */
+const SPANISH_TABLE = `
+jose: pepe peping pepito
+josefina: pina pining fina josie
+josefa: pepa pepita
+rosario: charo chayong
+dolores: lola lolita loleng
+concepcion: concha conchita chita connie
+consuelo: chelo connie
+mercedes: merche mercy cheding
+guadalupe: lupe lupita
+francisco: paco pancho kiko frank
+ignacio: nacho
+enrique: quique
+manuel: manolo maning manny
+emmanuel: manny
+antonio: tony tonyo
+eduardo: eddie lalo edong
+alberto: beto berto
+roberto: beto berto
+fernando: nando ferdie
+ricardo: carding
+rodrigo: digong rody
+gregorio: goyo
+benigno: ninoy
+guillermo: memo
+jesus: chucho chuy
+corazon: cory
+socorro: coring cory
+remedios: remy meding
+trinidad: trining
+teresa: tess tessie
+milagros: mila
+natividad: naty
+felicidad: fely
+esperanza: espie
+`;
+
 const FORMAL = new Map<string, string[]>();
-for (const line of TABLE.trim().split('\n')) {
+for (const line of [...TABLE.trim().split('\n'), ...SPANISH_TABLE.trim().split('\n')]) {
   const [formal, rest] = line.split(':');
   for (const nick of rest.trim().split(/\s+/)) FORMAL.set(nick, [...(FORMAL.get(nick) ?? []), formal]);
 }
@@ -83,7 +130,7 @@ export function sameGivenName(a: string, b: string): boolean {
   return fa.some((x) => fb.has(x));
 }
 
-const ENGLISH_GIVEN = new Set([...FORMAL.keys(), ...[...FORMAL.values()].flat(), ...ENGLISH_NAMES_READ_AS_PINYIN]);
+const ENGLISH_GIVEN = new Set([...TABLE.split(/[\s:]+/).filter(Boolean), ...ENGLISH_NAMES_READ_AS_PINYIN]);
 
 /** Whether a lower-case word is an English given name: of the table (formal or short form), or a common one that reads as pinyin. */
 export const isEnglishGivenName = (word: string): boolean => ENGLISH_GIVEN.has(word);
