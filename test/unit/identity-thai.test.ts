@@ -103,3 +103,22 @@ describe('Thai names against Latin spellings', () => {
     expect(shared(blockKeys(f('พรทิพย์ บุญมี', '1994-03-07')), blockKeys(f('Wanida Chaiyaporn', '1994-03-07')))).toBe(false);
   });
 });
+
+describe('Thai names in two Latin spellings', () => {
+  it.each([
+    ['Pongsak Boonmee', 'Bunmi Pongsak'], // oo/ee against RTGS's u/i, the surname first
+    ['Natthaphong Kongkaew', 'Nattapong Khongkaeo'], // aspirates written or not, a final w as o
+    ['Pornthip Jantarasombat', 'Chantharasombat Pornthip'], // j for ch
+    ['Prasoet Phongphaew', 'Pongpaew Prasert'], // oe as er
+  ])('%s and %s are one name, close', (a, b) => {
+    expect(level(a, b)).toBe('close');
+  });
+
+  it.each([
+    ['Somchai Boonmee', 'Somsak Boonmee'], // another given name under the surname
+    ['Pongsak Boonmee', 'Pongsak Jaidee'],
+    ['Jurgen Muller', 'Juergen Mueller'], // German umlauts dropped and spelt out: one letter a word, not a Thai spelling
+  ])('%s and %s stay apart', (a, b) => {
+    expect(['exact', 'alias', 'close']).not.toContain(level(a, b));
+  });
+});

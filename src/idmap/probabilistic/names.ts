@@ -19,7 +19,7 @@ import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseSpelt } from './cantonese';
 import { fatherInitial, withoutPatronymicLink, withoutSlashLinks } from './patronymic';
-import { compareThaiLatin, isThai, THAI_TITLES } from './thai';
+import { compareThaiLatin, isThai, thaiSpellingsAgree, THAI_TITLES } from './thai';
 import { middleNameAsInitial } from './middle-names';
 
 /** Forms of address and stand-ins that name nobody in particular. */
@@ -216,6 +216,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
     if (pinyinInWadeGiles(a, b) || pinyinInWadeGiles(b, a)) return 'alias';
     // One Chinese surname in two romanizations, the rest the same (`Grace Yang`, `Grace Yeung`).
     if (surnameRomanizedApart(a.words, b.words)) return 'close';
+    // One Thai name in two Latin spellings, in either order (`Pongsak Boonmee`, `Bunmi Pongsak`).
+    if (thaiSpellingsAgree(a.words, b.words)) return 'close';
     // A middle initial written on one side only (`Sarah J Thompson`).
     const x = fullWords(a.words);
     const y = fullWords(b.words);

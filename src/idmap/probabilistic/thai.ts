@@ -13,7 +13,7 @@
  * is one of them (`thaiReadings`). A reading is never a rule for one name.
  */
 import type { NameLevel } from './names';
-import { jaroWinkler, oneEditApart } from './strings';
+import { editsAtMost, jaroWinkler, oneEditApart } from './strings';
 
 /** RTGS of each consonant as a syllable's initial and as its final (`''` where it cannot end one). */
 const CONSONANTS: Readonly<Record<string, readonly [string, string]>> = {
@@ -319,4 +319,28 @@ export function thaiInitials(words: readonly string[]): string[] {
     }
   }
   return [...out];
+}
+
+/**
+ * Two Latin names that are one Thai name in two spellings: the same words, in any order (a
+ * surname first or last), each pair equal once folded where the spellings in use part from RTGS
+ * (`foldThaiLatin`: `Pongsak Boonmee` and `Bunmi Pongsak`, `Natthaphong Kongkaew` and `Nattapong
+ * Khongkaeo`), one pair at least two letters apart (names one letter apart a word are the
+ * typo's to weigh, and `Jurgen Muller` is `Jürgen Müller` with the umlauts dropped, not a Thai
+ * spelling of `Juergen Mueller`). Two or three words of three letters or more: the fold is loose,
+ * and a short word folded says little. As close as one letter typed wrong, not an alias.
+ */
+export function thaiSpellingsAgree(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length || a.length < 2 || a.length > 3 || a.some((w) => w.length < 3) || b.some((w) => w.length < 3)) return false;
+  const folded = b.map(foldThaiLatin);
+  const used = new Set<number>();
+  let apart = false;
+  for (const w of a) {
+    const f = foldThaiLatin(w);
+    const j = folded.findIndex((v, k) => !used.has(k) && v === f);
+    if (j < 0) return false;
+    used.add(j);
+    if (!editsAtMost(w, b[j], 1)) apart = true;
+  }
+  return apart;
 }
