@@ -68,6 +68,25 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(await t.db('idmap_match_features').where({ record_id: 'M1' }).first('name', 'name_alt')).toEqual({ name: 'พรทิพย์บุญมี', name_alt: 'พรทิพย์ บุญมี' });
   });
 
+  it('links a Japanese name in kanji and kana to its romaji through the store (read in Japanese, not as pinyin), and keeps twins of one surname apart', async () => {
+    const japanese = [
+      new FakeSource('members', [
+        rec('members', 'M1', { phone: '09062645963' }, { name: '井上くみ子', birthday: '1983-06-13', city: '練馬区' }),
+        rec('members', 'M2', { phone: '09011112222' }, { name: '佐々木浩', birthday: '1957-11-02', city: '練馬区' }),
+      ]),
+      new FakeSource('events', [
+        rec('events', 'E1', { email: 'kumiko.i@example.org' }, { name: 'Kumiko Inoue', birthday: '1983-06-13', city: '練馬区' }),
+        rec('events', 'E2', { email: 'taichi.s@example.org' }, { name: 'Taichi Sasaki', birthday: '1957-11-02', city: '練馬区' }),
+      ]),
+    ];
+    const stats = await resolve({ store, connectors: japanese, rules });
+    expect(stats.probableLinks).toBe(1);
+    expect(await owner('events:E1')).toBe(await owner('members:M1'));
+    expect(await owner('events:E2')).not.toBe(await owner('members:M2'));
+    const [merge] = await events({ action: 'merge', actor: 'rule:probabilistic' });
+    expect(JSON.parse(merge.evidence).contributions.map((c: { comparison: string; level: string }) => `${c.comparison}:${c.level}`)).toContain('name:alias');
+  });
+
   it('explains the link with whyRecordsLinked, one PROBABLE_MATCH step carrying the event', async () => {
     await resolve({ store, connectors: samePerson(), rules });
     const why = await steward.whyRecordsLinked({ source: 'members', recordId: 'M1' }, { source: 'events', recordId: 'E1' });
