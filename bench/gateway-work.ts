@@ -11,7 +11,7 @@
  *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1   # compiled by bench:gateway
  *   NODE_ENV=production node --cpu-prof --cpu-prof-dir DIR bench/results/dist/bench/gateway-work.js --only 1 --server gateway
  *   node --import tsx bench/gateway-work.ts --only 1 --server gateway --alloc-prof FILE   # what its requests allocate, by function
- *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1 --http --server gateway --gc-stats   # what its requests promote
+ *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1 --http --server gateway --gc-stats   # what its requests allocate and promote
  *
  * `--server gateway` or `--server floor` runs one of the two only (a profile of one); `--http` sends
  * each request over HTTP on 127.0.0.1 to both servers in this process (a keep-alive client in it
@@ -44,9 +44,10 @@ const allocProf = arg('alloc-prof', '');
 /** `--alloc-survivors`: with `--alloc-prof`, only the objects that outlived the young generation (what the requests promote). */
 const allocSurvivors = process.argv.includes('--alloc-survivors');
 /**
- * `--gc-stats`: the main thread's collections over the measured rounds (V8's GCProfiler): scavenges,
- * mark-compacts, bytes promoted per request (the old generation's growth across each scavenge) and
- * surviving each scavenge. One server per process (`--server`), or the two share the figure. The
+ * `--gc-stats`: the main thread's collections over the measured rounds (V8's GCProfiler): bytes
+ * allocated per request (the heap's growth between collections, summed: `--trace-gc-nvp`'s
+ * `allocated=` without its trace), scavenges, mark-compacts, bytes promoted per request (the old
+ * generation's growth across each scavenge) and surviving each scavenge. One server per process (`--server`), or the two share the figure. The
  * figures of `--trace-gc-nvp`'s `promoted=` within a few per cent, without its trace to parse.
  */
 const gcStats = process.argv.includes('--gc-stats');
@@ -59,15 +60,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** The old generation's spaces: what a scavenge promotes lands in one of them. */
 const OLD_SPACES = new Set(['old_space', 'code_space', 'map_space', 'large_object_space', 'code_large_object_space']);
 
-/** `--gc-stats`' line: collections by type, KiB promoted per request, KiB surviving each scavenge in the young generation. */
-function promotionOf(profile: ReturnType<v8.GCProfiler['stop']>, requests: number): string {
+/** `--gc-stats`' line: KiB allocated per request, collections by type, KiB promoted per request, KiB surviving each scavenge in the young generation. */
+function promotionOf(profile: ReturnType<v8.GCProfiler['stop']>, requests: number, usedAtStart: number, usedAtEnd: number): string {
   type Spaces = Array<{ spaceName: string; spaceUsedSize: number }>;
+  type Heap = { usedHeapSize: number };
+  // Allocated: the heap's growth between one collection's end and the next one's start, summed (a
+  // collection frees, the requests between two of them only allocate), the last stretch up to the stop.
+  let allocated = 0;
+  let usedAfter = usedAtStart;
   const used = (spaces: Spaces, which: (name: string) => boolean) => spaces.reduce((n, s) => n + (which(s.spaceName) ? s.spaceUsedSize : 0), 0);
   let scavenges = 0;
   const others = new Map<string, number>();
   let promoted = 0;
   let survived = 0;
   for (const gc of profile?.statistics ?? []) {
+    allocated += (gc.beforeGC.heapStatistics as unknown as Heap).usedHeapSize - usedAfter;
+    usedAfter = (gc.afterGC.heapStatistics as unknown as Heap).usedHeapSize;
     if (gc.gcType !== 'Scavenge') {
       others.set(gc.gcType, (others.get(gc.gcType) ?? 0) + 1);
       continue;
@@ -78,8 +86,9 @@ function promotionOf(profile: ReturnType<v8.GCProfiler['stop']>, requests: numbe
     promoted += used(after, (n) => OLD_SPACES.has(n)) - used(before, (n) => OLD_SPACES.has(n));
     survived += used(after, (n) => n === 'new_space' || n === 'new_large_object_space');
   }
+  allocated += usedAtEnd - usedAfter;
   const kib = (n: number) => (n / 1024).toFixed(2);
-  return `${scavenges} scavenges${[...others].map(([type, n]) => `, ${n} ${type}`).join('')}; promoted ${kib(promoted / requests)} KiB per request, ${kib(survived / Math.max(1, scavenges))} KiB surviving each scavenge`;
+  return `allocated ${kib(allocated / requests)} KiB per request; ${scavenges} scavenges${[...others].map(([type, n]) => `, ${n} ${type}`).join('')}; promoted ${kib(promoted / requests)} KiB per request, ${kib(survived / Math.max(1, scavenges))} KiB surviving each scavenge`;
 }
 
 async function main() {
@@ -179,6 +188,7 @@ async function main() {
       const sampling = allocProf ? await startAllocationSampling({ survivors: allocSurvivors }) : null;
       const gcProfiler = gcStats ? new v8.GCProfiler() : null;
       gcProfiler?.start();
+      const usedAtStart = gcProfiler ? v8.getHeapStatistics().used_heap_size : 0;
       for (let r = 0; r < rounds; r++) {
         // Alternate who goes first, as the load bench does.
         const order = r % 2 ? [...runners].reverse() : runners;
@@ -191,7 +201,10 @@ async function main() {
         process.stderr.write(`${scenario.name}, round ${r + 1}: ${[...per].map(([name, xs]) => `${name} ${xs[r].toFixed(3)} ms`).join(', ')}\n`);
       }
       if (sampling) fs.writeFileSync(allocProf, JSON.stringify(await sampling.stop()));
-      if (gcProfiler) process.stdout.write(`${scenario.name}: ${promotionOf(gcProfiler.stop(), rounds * n0 * runners.length)}\n`);
+      if (gcProfiler) {
+        const usedAtEnd = v8.getHeapStatistics().used_heap_size;
+        process.stdout.write(`${scenario.name}: ${promotionOf(gcProfiler.stop(), rounds * n0 * runners.length, usedAtStart, usedAtEnd)}\n`);
+      }
       const g = per.get('gateway');
       const f = per.get('floor');
       const figures = [...per].map(([name, xs]) => `${name} ${median(xs).toFixed(3)} ms CPU/req`);
