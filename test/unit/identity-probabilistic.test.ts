@@ -729,6 +729,24 @@ describe('the Fellegi-Sunter score', () => {
     expect(about('Maria Lopez', 'Maria Canton')).toBe(true);
   });
 
+  it("takes a similar name whose Chinese given name is romanized as another for a family's too: no link on a birthday and an address alone", () => {
+    const at = (name: string) => ({
+      ...featuresOf('s', name, { name, birthday: '1952-05-16', gender: 'F', city: '台北市', address: '台北市信義區文化路四段266號8樓' }, []),
+      customerId: name,
+      scored: false,
+    });
+    const pair = (x: string, y: string) => scorePair(at(x), 'a', at(y), 'b', model, -100, undefined)!;
+    // Hong Kong 2026: 謝倩惠 and her relative `Ming Yu Hsieh`, one birthday, one flat.
+    expect(names('Ming Yu Hsieh', '謝倩惠')).toBe('similar');
+    expect(pair('Ming Yu Hsieh', '謝倩惠').about).toBe(false);
+    expect(pair('CHAN Siu Ming', '陳大文').about).toBe(false);
+    // One person: an English given name, her own name in Wade-Giles or Cantonese, a nickname.
+    expect(pair('Tony Leung', '梁秀明').about).toBe(true);
+    expect(pair('Chien-hui Hsieh', '謝倩惠').about).toBe(true);
+    expect(pair('CHAN Tai Man', '陳大文').about).toBe(true);
+    expect(pair('Bob Smith', 'Robert Smith').about).toBe(true);
+  });
+
   it('takes a birthday a digit off for evidence of one person, as an exact one (a typo), not one a year and a day off', () => {
     const rec = (name: string, birthday: string) => ({ ...featuresOf('s', name, { name, birthday, city: 'London' }, []), customerId: name, scored: false });
     const about = (x: string, y: string) => scorePair(rec('J Smith', x), 'a', rec('James Smith', y), 'b', model, -100, undefined)!.about;

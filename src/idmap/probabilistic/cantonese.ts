@@ -15,6 +15,9 @@ for (const line of CANTONESE_READINGS.trim().split('\n')) {
   for (const ch of chars) READINGS.set(ch, [...(READINGS.get(ch) ?? []), syllable]);
 }
 
+/** Every toneless Jyutping syllable the table reads some character as. */
+export const cantoneseSyllables = (): readonly string[] => [...new Set([...READINGS.values()].flat())];
+
 /** The toneless Jyutping readings of one character; none for a character outside the table. */
 export function cantoneseReadings(ch: string): readonly string[] {
   return READINGS.get(ch) ?? [];

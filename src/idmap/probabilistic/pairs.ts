@@ -6,6 +6,7 @@ import type { Comparison } from './compare';
 import type { MatchFeatures } from './features';
 import type { MatchModel, NameAdjust, PairScore } from './model';
 import { familyNames } from './names';
+import { givenNameReadApart } from './given-name-apart';
 
 export type Rec = MatchFeatures & { customerId: string | null; scored: boolean };
 
@@ -106,6 +107,16 @@ export function pairOf(
   if (model.weightOf(vector, name) < review) return null;
   const score = model.score(vector, name);
   // A birthday alone is no evidence of one person where the names are a family's: twins share it.
-  const about = personEvidence(vector, model) && !(vector[nameIndexOf(model.comparisons)] === 'different' && familyNames(x.name, y.name));
+  const about = personEvidence(vector, model) && !familyPair(vector[nameIndexOf(model.comparisons)], x, y);
   return xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about };
+}
+
+/**
+ * The two names are a family's, not one person's: different under one surname (`familyNames`), or
+ * similar only for the surname, a Han name's given name romanized as another (`givenNameReadApart`:
+ * 謝倩惠 and `Ming Yu Hsieh`, born one day at one address in Hong Kong 2026; until session 39 a link).
+ */
+function familyPair(level: string | null, x: Rec, y: Rec): boolean {
+  if (level === 'different') return familyNames(x.name, y.name);
+  return level === 'similar' && givenNameReadApart(x.name, y.name);
 }

@@ -95,6 +95,9 @@ function syllableAt(word: string, i: number, len: number): boolean {
 
 const VOWEL = new Set(['a', 'e', 'o']);
 
+/** The toneless syllables, as above. */
+export const pinyinSyllables = (): readonly string[] => [...SYLLABLES];
+
 /** Whether a lower-case string is one toneless pinyin syllable (`zhuang`, `a`). */
 export const isPinyinSyllable = (s: string): boolean => SYLLABLES.has(s);
 
