@@ -472,19 +472,6 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(Object.fromEntries(counts)).toEqual({ 张𠀀: 1, 张𠀁: 2, 王芳: 1 });
   });
 
-  it("counts each name part over the store's named records, page after page of names", async () => {
-    const { namePartCounts, writeFeatures } = await import('../../src/idmap/probabilistic/store');
-    const { featuresOf } = await import('../../src/idmap/probabilistic/features');
-    const named = (id: string, name: string) => featuresOf('members', id, { name }, []);
-    const ids = ['M1', 'M2', 'M3', 'M4', 'M5', 'M6'];
-    const names = ['Winnie Lam', 'Winnie LAM', 'Grace Lam', 'Lam Tai Man', '林小明', '王林'];
-    await writeFeatures(t.db, 'members', [...names.map((n, i) => named(ids[i], n)), featuresOf('members', 'M7', {}, [])], [], new Set([...ids, 'M7']));
-    // Two names a page: four pages, every name counted once.
-    const counts = await namePartCounts(t.db, 2);
-    expect(counts.records).toBe(6);
-    expect(Object.fromEntries(counts.parts)).toEqual({ winnie: 2, lam: 4, grace: 1, tai: 1, man: 1, 林: 1, '·小明': 1, 王: 1, '·林': 1 });
-  });
-
   describe('bulk load of a first resolution (SQLite)', () => {
     const blocksNow = async () =>
       (await t.db('idmap_match_blocks').orderBy(['block_key', 'source', 'record_id']).select('block_key', 'source', 'record_id')).map((r) => Object.values(r).join(' '));

@@ -4,8 +4,7 @@ import { sameGivenName } from '../../src/idmap/probabilistic/nicknames';
 import { compareNames, nameForm, nameFormOf, splitHanName } from '../../src/idmap/probabilistic/names';
 import { compareBirthdays, compareShared, comparePartial, COMPARISONS, compareRecords, sameStreet } from '../../src/idmap/probabilistic/compare';
 import { birthOf, blockKeys, featuresOf, houseNumber, placeOf, postcodeOf, sameCity, samePlace, streetOf, type HeldValue } from '../../src/idmap/probabilistic/features';
-import { modelOf, type NameAdjust, type WeightsFile } from '../../src/idmap/probabilistic/model';
-import { namePartsShare } from '../../src/idmap/probabilistic/name-parts';
+import { modelOf, type WeightsFile } from '../../src/idmap/probabilistic/model';
 import { scorePair } from '../../src/idmap/probabilistic/pairs';
 import { isRomajiName } from '../../src/idmap/probabilistic/romaji';
 import { estimateM, levelFrequencies } from '../../src/idmap/probabilistic/em';
@@ -783,39 +782,6 @@ describe('the Fellegi-Sunter score', () => {
     // The larger the store, the rarer a name no one else carries.
     const bigger = modelOf(weights(), -20, { records: 1_000_000 });
     expect(bigger.score(v, { nameCount: 2 }).contributions.find((c) => c.comparison === 'name')!.weight).toBeGreaterThan(nameOf({ nameCount: 2 }) + 5);
-  });
-
-  it('weighs an exact name no rarer than its parts make it: two Winnie Lams of a store where Winnie and Lam are common are not two of a rare name', () => {
-    const v = compareRecords(person('Winnie Lam', null, null), person('Winnie Lam', null, null));
-    const nameOf = (adjust: NameAdjust) => model.score(v, adjust).contributions.find((c) => c.comparison === 'name')!.weight;
-    const { m } = weights().comparisons.name.exact;
-    // A store of 10,000 records, 300 of them Winnies and 600 Lams, holds only the pair's two Winnie Lams.
-    const common = namePartsShare('winnie lam', {
-      records: 10_000,
-      parts: new Map([
-        ['winnie', 300],
-        ['lam', 600],
-      ]),
-    })!;
-    expect(common).toBeCloseTo(0.03 * 0.06, 10);
-    expect(nameOf({ nameCount: 2, partsShare: common })).toBeCloseTo(Math.log2(m / common), 1);
-    expect(nameOf({ nameCount: 2, partsShare: common })).toBeLessThan(nameOf({ nameCount: 2 }) - 1);
-    // A name whose parts are rare too weighs by its count, as before.
-    const rare = namePartsShare('tatiana rodrigues', {
-      records: 9_395,
-      parts: new Map([
-        ['tatiana', 2],
-        ['rodrigues', 3],
-      ]),
-    })!;
-    expect(nameOf({ nameCount: 2, partsShare: rare })).toBe(nameOf({ nameCount: 2 }));
-    // The parts only lower an exact name's weight: the model's bound holds.
-    expect(
-      model.mostAt(
-        COMPARISONS.findIndex((c) => c.name === 'name'),
-        'exact',
-      ),
-    ).toBeGreaterThanOrEqual(nameOf({ nameCount: 2, partsShare: common }));
   });
 
   it("weighs an exact name by its count only when both write it the same way: a reversed order's count says nothing of the other", () => {

@@ -32,7 +32,6 @@ import type { SourceRecordKey } from '../types';
 import { blockFamily, blockKey } from './features';
 import type { MatchModel } from './model';
 import { pairOf, vectorReaching, type Rec, type ScoredPair } from './pairs';
-import { namePartsShare, type NamePartCounts } from './name-parts';
 import { blocksInOrder, blocksOf, featuresOfRecords, membersOfBlocks, mixedBlocksAfter, nameCounts, notableBlocks, recordsOfBlock, unscoredRecords } from './store';
 import { turnWhenDue } from '../turns';
 
@@ -78,14 +77,7 @@ const RECORDS_AT_ONCE = 20_000;
  * Scores a first comparison by block; null when the store's key order is not the order of the
  * records' key strings (the batches' order could not be told apart from JavaScript's then).
  */
-export async function scoreFirstRun(opts: {
-  db: Knex;
-  rules: IdentityRules;
-  model: MatchModel;
-  records: number;
-  batchSize: number;
-  nameParts?: NamePartCounts | null;
-}): Promise<FirstRunScores | null> {
+export async function scoreFirstRun(opts: { db: Knex; rules: IdentityRules; model: MatchModel; records: number; batchSize: number }): Promise<FirstRunScores | null> {
   const { db, model } = opts;
   const settings = opts.rules.probabilistic!;
   // Minutes of statements and scoring at a million records: the event loop gets a turn at least
@@ -223,7 +215,6 @@ export async function scoreFirstRun(opts: {
       const pair = pairOf(xr, x.k, yr, y.k, vector, model, settings.review, {
         nameFrequency: frequency.get(x.k),
         nameCount: x.r.name ? counts.get(x.r.name.text) : undefined,
-        partsShare: x.r.name ? namePartsShare(x.r.name.text, opts.nameParts) : undefined,
       });
       if (!pair) continue;
       const kept = out.pairs.get(x.batch) ?? [];

@@ -76,11 +76,6 @@ export interface MatchModel {
 export interface NameAdjust {
   nameFrequency?: number;
   nameCount?: number;
-  /**
-   * The share of records the name would be carried by if its parts were drawn apart (`name-parts.ts`):
-   * an exact name's u is at least that, however few records carry it as written.
-   */
-  partsShare?: number;
 }
 
 export function loadWeights(file: string): WeightsFile {
@@ -145,10 +140,7 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
   const weightAt = (i: number, level: string, household: boolean, adjust: NameAdjust | undefined) => {
     if (household && i === sharedAt) return householdPenalty;
     if (i !== nameAt || (level !== 'exact' && level !== 'alias')) return levelWeight[i].get(level) as number;
-    if (level === 'exact' && byCount && adjust?.nameCount !== undefined) {
-      const w = exactByCount(adjust.nameCount);
-      return adjust.partsShare ? Math.min(w, Math.log2(byCount.m / adjust.partsShare)) : w;
-    }
+    if (level === 'exact' && byCount && adjust?.nameCount !== undefined) return exactByCount(adjust.nameCount);
     // An alias, or an exact name whose count is not known: capped by the name's frequency in any writing.
     const w = levelWeight[i].get(level) as number;
     return adjust?.nameFrequency ? Math.min(w, Math.log2((m.get(`name:${level}`) as number) / adjust.nameFrequency)) : w;

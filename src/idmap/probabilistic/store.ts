@@ -8,7 +8,6 @@ import { chunks, fromDbTime, fromDbTimeOrNull, insertRows, recordKeyString, sele
 import type { SourceRecordKey } from '../types';
 import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
-import { countNameParts, type NamePartCounts } from './name-parts';
 import { FEATURES_NAME_INDEX } from '../migrations/20261203000100_match_features_name';
 import { turnOfTheEventLoop, turnWhenDue } from '../turns';
 
@@ -63,31 +62,6 @@ export async function nameCounts(db: Knex, names: Iterable<string>, turn?: () =>
   );
   return new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, Number(r.n)]));
 }
-
-/**
- * How many records carry each name part (`name-parts.ts`), over every named record: the names read
- * in pages of distinct names from the name index, so that what is held is the parts (surnames and
- * given names, far fewer than names), not every name.
- */
-export async function namePartCounts(db: Knex, page = NAME_PAGE): Promise<NamePartCounts> {
-  const parts = new Map<string, number>();
-  let records = 0;
-  for (let after: string | null = null; ;) {
-    const q = db(PT.features).whereNotNull('name').groupBy('name').orderBy('name').limit(page).select('name').count({ n: '*' });
-    if (after !== null) q.where('name', '>', after);
-    const rows = (await q) as unknown as Array<{ name: string; n: number | string }>;
-    for (const r of rows) {
-      records += Number(r.n);
-      countNameParts(parts, r.name, Number(r.n));
-    }
-    if (rows.length < page) return { records, parts };
-    after = rows[rows.length - 1].name;
-    await turnOfTheEventLoop();
-  }
-}
-
-const NAME_PAGE = 20_000;
-
 const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
 
 /** Moves a bulk load's block keys into the blocks table in key order and (re)builds the indexes it left out; nothing when none is under way. */

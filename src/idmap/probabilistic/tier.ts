@@ -25,8 +25,6 @@ import { blockFamily, blockKey, type MatchFeatures } from './features';
 import { roundWeight, type MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
 import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
-import { namePartsShare, type NamePartCounts } from './name-parts';
-import { MIN_CHANCE_RECORDS } from './store-chance';
 import { birthdayLevel, customerTraits, exclusiveApart, joinTraits, type CustomerTraits } from './customer-traits';
 import {
   anyScored,
@@ -37,7 +35,6 @@ import {
   markScored,
   markScoredRange,
   nameCounts,
-  namePartCounts,
   recordsOfCustomers,
   unscoredRecords,
 } from './store';
@@ -91,21 +88,18 @@ export interface TierOptions {
   /** A first comparison's records linked and marked compared per transaction, in whole batches (default `MARK_AT_ONCE`). */
   markAtOnce?: number;
   at?: () => string;
-  /** Records carrying each name part (`name-parts.ts`); counted by the run where unset, null for none. */
-  nameParts?: NamePartCounts | null;
 }
 
 export async function runProbabilisticTier(opts: TierOptions, stats: ProbabilisticStats = emptyProbabilisticStats()): Promise<ProbabilisticStats> {
   const settings = opts.rules.probabilistic;
   if (!settings) return stats;
-  if (opts.nameParts === undefined) opts = { ...opts, nameParts: await namePartsOf(opts.db, opts.records) };
   const batchSize = opts.batchSize ?? 2000;
   // Nothing compared yet (a first resolution): a record after the batch in key order is still
   // unscored when the batch runs, so never compared with it, and its block memberships and
   // features need not be read (a common name's block was read whole by every batch).
   const firstComparison = !(await anyScored(opts.db));
   if (firstComparison && opts.walk !== false) {
-    const scores = await scoreFirstRun({ db: opts.db, rules: opts.rules, model: opts.model, records: opts.records, batchSize, nameParts: opts.nameParts });
+    const scores = await scoreFirstRun({ db: opts.db, rules: opts.rules, model: opts.model, records: opts.records, batchSize });
     if (scores) return linkFirstRun(opts, scores, stats);
   }
   const blockSizes = new Map<string, number>();
@@ -287,11 +281,7 @@ async function scoreBatch(
       if (seen.has(pairKey)) continue;
       seen.add(pairKey);
       stats.pairsCompared++;
-      const pair = scorePair(x, xKey, y, yKey, model, settings.review, {
-        nameFrequency: nameFrequency.get(xKey),
-        nameCount: x.name ? counts.get(x.name.text) : undefined,
-        partsShare: x.name ? namePartsShare(x.name.text, opts.nameParts) : undefined,
-      });
+      const pair = scorePair(x, xKey, y, yKey, model, settings.review, { nameFrequency: nameFrequency.get(xKey), nameCount: x.name ? counts.get(x.name.text) : undefined });
       if (pair) pairs.push(pair);
     }
   }
@@ -430,20 +420,3 @@ function evidenceOf(p: ScoredPair, settings: NonNullable<IdentityRules['probabil
 }
 
 const label = (r: { source: string; recordId: string }) => `${r.source}:${r.recordId}`;
-
-/** Name parts counted per store, kept while the store is within a quarter of the records they were counted on (as u is, `store-chance.ts`). */
-const partsCounted = new WeakMap<Knex, NamePartCounts & { at: number }>();
-
-/**
- * The store's name-part counts for a run on `records` records; null for a store under
- * `MIN_CHANCE_RECORDS`, where a part's share says little (two records of four named 张 are no
- * sign that half the people are).
- */
-async function namePartsOf(db: Knex, records: number): Promise<NamePartCounts | null> {
-  if (records < MIN_CHANCE_RECORDS) return null;
-  const known = partsCounted.get(db);
-  if (known && records <= known.at * 1.25 && records * 1.25 >= known.at) return known;
-  const counted = { ...(await namePartCounts(db)), at: records };
-  partsCounted.set(db, counted);
-  return counted;
-}
