@@ -17,7 +17,6 @@ import { editsAtMost } from './strings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseInitials } from './cantonese';
 import { thaiInitials } from './thai';
-import { PLACE_NAMES } from './place-names';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
 export interface HeldValue {
@@ -254,20 +253,12 @@ export function placeOf(raw: string | null | undefined): string | null {
 /**
  * Two folded place names (`placeOf`) name the same place, also across scripts: one system
  * writes 广州 and 广东, another (WeChat's English profile) Guangzhou and Guangdong. A Han name is
- * read as its toneless pinyin, or as the Latin names of `place-names.ts` where it is not (only)
- * the pinyin (沙田 `Sha Tin`, 臺北 `Taipei`). Two Han names are compared as written (toneless
- * pinyin would make 泰州 and 台州 one), but a place of that table in traditional and in simplified
- * characters is one (荃灣, 荃湾; 臺北, 台北), as a Hong Kong or Taiwan system and a mainland one write it.
+ * read as its toneless pinyin, or as the English name where that is not the pinyin.
  */
 export function samePlace(x: string, y: string): boolean {
   if (x === y) return true;
   const hx = x.charCodeAt(0) >= 0x3400;
-  const hy = y.charCodeAt(0) >= 0x3400;
-  if (hx && hy) {
-    const ys = PLACE_NAMES.get(y);
-    return Boolean(ys && PLACE_NAMES.get(x)?.some((f) => ys.includes(f)));
-  }
-  if (hx === hy) return false;
+  if (hx === y.charCodeAt(0) >= 0x3400) return false;
   return latinPlaces(hx ? x : y).includes((hx ? y : x).replace(/[\s-]/g, ''));
 }
 
@@ -288,6 +279,16 @@ export function sameCity(x: string, y: string): boolean {
 
 const LATIN_WORD = /^[a-z']+$/;
 
+/** Places whose usual Latin name is not (only) their pinyin; 陕西 is Shaanxi so that it is not 山西's Shanxi. */
+const PLACE_NAMES: Readonly<Record<string, readonly string[]>> = {
+  香港: ['hongkong', 'xianggang'],
+  澳门: ['macau', 'macao', 'aomen'],
+  陕西: ['shaanxi'],
+  内蒙古: ['innermongolia', 'neimenggu', 'neimongol'],
+  西藏: ['tibet', 'xizang'],
+  台湾: ['taiwan'],
+};
+
 /** Latin forms of Han place names read lately (a bounded few: places repeat). */
 const latinForms = new Map<string, readonly string[]>();
 
@@ -295,7 +296,7 @@ function latinPlaces(han: string): readonly string[] {
   let forms = latinForms.get(han);
   if (!forms) {
     if (latinForms.size >= 5_000) latinForms.clear();
-    forms = PLACE_NAMES.get(han) ?? [pinyin(han, { toneType: 'none', type: 'array', v: true }).join('').toLowerCase()];
+    forms = PLACE_NAMES[han] ?? [pinyin(han, { toneType: 'none', type: 'array', v: true }).join('').toLowerCase()];
     latinForms.set(han, forms);
   }
   return forms;
