@@ -25,6 +25,10 @@ describe('a Han name and a Latin one under its surname with another given name (
     // hui spells 許 in Cantonese: with Hsu as the surname the rest is 瑩輝.
     expect(apart('Ying Hui Hsu', '許瑩輝')).toBe(false);
     expect(apart('CHAN Chun-san, Cecilia', '陈俊晨')).toBe(false);
+    // A character left out on either side (default 7: 王晓 and `wang xiaoxin`, one birthday, one phone).
+    expect(apart('wang xiaoxin', '王晓')).toBe(false);
+    expect(apart('Wang Xiao', '王晓欣')).toBe(false);
+    expect(apart('Wang Xin', '王晓欣')).toBe(false);
   });
 
   it('reads no given name in an English one, a nickname or an unread spelling: those stay similar, one person possibly', () => {

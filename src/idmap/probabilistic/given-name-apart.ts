@@ -39,7 +39,18 @@ export function givenNameReadApart(a: NameForm | null, b: NameForm | null): bool
 function readApart(chars: readonly string[], rest: readonly string[]): boolean {
   if (!rest.length || !rest.every((w) => mandarin(w) || CANTONESE.has(w))) return false;
   if (chars.some((ch) => !cantoneseReadings(ch).length) && !rest.every(mandarin)) return false;
-  return ![rest, [...rest].reverse()].some((ws) => spelt(chars, ws.join('')));
+  return ![rest, [...rest].reverse()].some((ws) => spelt(chars, ws.join('')) || oneHoldsTheOther(chars, ws.join('')));
+}
+
+/**
+ * A character left out on one side (王晓 / `Wang Xiaoxin`, 王晓欣 / `Wang Xiao`): the characters
+ * spell the words' beginning or end, or some of them in a row spell the words. Such a given name is
+ * one name written short (`compareNames`: similar), not another.
+ */
+function oneHoldsTheOther(chars: readonly string[], text: string): boolean {
+  for (let i = 0; i < chars.length; i++) for (let j = i + 1; j <= chars.length; j++) if ((i > 0 || j < chars.length) && spelt(chars.slice(i, j), text)) return true;
+  for (let at = 1; at < text.length; at++) if (spelt(chars, text.slice(at)) || spelt(chars, text.slice(0, at))) return true;
+  return false;
 }
 
 /** One pinyin syllable or two run together (a given name's two characters, `Weiming`), or a Wade-Giles syllable. */
