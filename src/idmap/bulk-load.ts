@@ -27,7 +27,15 @@
  * (`needIdentifiersByRecord`, which a record that came twice calls) and before the pending index is
  * built. Until then a first resolution's staged records are not in the table: nothing reads it
  * while the store is being loaded for the first time, save that record's read.
- * MariaDB's change buffer already defers random secondary-index writes: it always writes in place.
+ *
+ * MySQL/MariaDB: InnoDB writes secondary indexes in place (MariaDB 10.11's change buffering is
+ * `none` by default, and gone since 11.0), so every index above took a random page a row there
+ * too, and once the store outgrew the buffer pool (a million records, 256 MiB) a read from disk
+ * first. A first resolution drops the same indexes (one `ALTER TABLE` a table) and builds them
+ * after by sorting (one `ALTER TABLE` adding a table's indexes in one pass over it); records and
+ * identifiers go straight to their tables (no load table: InnoDB appends identifiers by their
+ * row id). Whether a load left an index out is read from `information_schema`, so the next run
+ * and `migrateLatest` build what a stopped one left out, as on SQLite.
  *
  * Linking a first resolution has the same shape in the link log: its two customer indexes take
  * one entry per event, and about 380,000 of a million records link to a customer an earlier
@@ -55,11 +63,67 @@ const EVENT_INDEXES = [
 /** Where a first resolution on SQLite appends its new source records (the source records' columns, no key). */
 export const RECORDS_LOAD = 'idmap_source_records_load';
 
-/** Drops the value, record and pending indexes and opens the records' load table when the store holds no record yet (SQLite); answers whether it did. */
+/** MySQL/MariaDB: the secondary indexes a first resolution leaves out, by table, as the migrations create them there (`SHOW CREATE TABLE`). */
+const MYSQL_LOAD_INDEXES = {
+  identifiers: [T.identifiers, [[MATCH_INDEX, '(`kind`, `match_key`)']]],
+  identifiersByRecord: [T.identifiers, [[RECORD_INDEX, '(`source`, `record_id`)']]],
+  pending: [T.sourceRecords, [[PENDING_INDEX, '(`pending`, `source`, `record_id`)']]],
+  events: [T.linkEvents, EVENT_INDEXES],
+} as const satisfies Record<string, MysqlIndexes>;
+
+/** A table and its indexes: name and column list. */
+export type MysqlIndexes = readonly [table: string, indexes: ReadonlyArray<readonly [name: string, columns: string]>];
+
+/** The names of `table`'s indexes in the current database (MySQL/MariaDB). */
+async function mysqlIndexesOf(db: Knex, table: string): Promise<Set<string>> {
+  const rows: Array<{ name: string }> = await db('information_schema.statistics')
+    .whereRaw('table_schema = DATABASE()')
+    .where('table_name', table)
+    .distinct({ name: 'index_name' });
+  return new Set(rows.map((r) => r.name));
+}
+
+/** MySQL/MariaDB: drops those of the indexes that exist, in one statement; answers whether it dropped any. */
+export async function dropMysqlIndexes(db: Knex, [table, indexes]: MysqlIndexes): Promise<boolean> {
+  const present = await mysqlIndexesOf(db, table);
+  const names = indexes.map(([name]) => name).filter((name) => present.has(name));
+  if (!names.length) return false;
+  try {
+    await db.raw(`ALTER TABLE ?? ${names.map(() => 'DROP INDEX ??').join(', ')}`, [table, ...names]);
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== ER_CANT_DROP_FIELD_OR_KEY) throw e; // another process dropped it meanwhile
+  }
+  return true;
+}
+
+/**
+ * MySQL/MariaDB: builds those of the indexes that are missing, in one statement (InnoDB sorts
+ * the table once for all of them); nothing when all exist. Another process building them at the
+ * same moment (a gateway's start beside a run's end) is not an error.
+ */
+export async function buildMysqlIndexes(db: Knex, [table, indexes]: MysqlIndexes): Promise<void> {
+  const present = await mysqlIndexesOf(db, table);
+  const missing = indexes.filter(([name]) => !present.has(name));
+  if (!missing.length) return;
+  try {
+    await db.raw(`ALTER TABLE ?? ${missing.map(([, columns]) => `ADD INDEX ?? ${columns}`).join(', ')}`, [table, ...missing.map(([name]) => name)]);
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== ER_DUP_KEYNAME) throw e;
+  }
+  await turnOfTheEventLoop();
+}
+
+const ER_DUP_KEYNAME = 1061;
+const ER_CANT_DROP_FIELD_OR_KEY = 1091;
+
+/** Drops the value, record and pending indexes (and on SQLite opens the records' load table) when the store holds no record yet; answers whether it did. */
 export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
-  if (isMysql(db)) return false;
   await finishIdentifierBulkLoad(db);
   if (await db(T.sourceRecords).first('source')) return false;
+  if (isMysql(db)) {
+    for (const indexes of [MYSQL_LOAD_INDEXES.identifiers, MYSQL_LOAD_INDEXES.identifiersByRecord, MYSQL_LOAD_INDEXES.pending]) await dropMysqlIndexes(db, indexes);
+    return true;
+  }
   await db.raw('DROP INDEX IF EXISTS ??', [MATCH_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [PENDING_INDEX]);
   await db.raw('DROP INDEX IF EXISTS ??', [RECORD_INDEX]);
@@ -73,7 +137,10 @@ export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
  * in another process (a gateway's start), so the records' load table stays, emptied.
  */
 export async function finishIdentifierBulkLoad(db: Knex, endLoad = true): Promise<void> {
-  if (isMysql(db)) return;
+  if (isMysql(db)) {
+    for (const indexes of [MYSQL_LOAD_INDEXES.identifiersByRecord, MYSQL_LOAD_INDEXES.identifiers, MYSQL_LOAD_INDEXES.pending]) await buildMysqlIndexes(db, indexes);
+    return finishEventBulkLoad(db);
+  }
   // Each statement runs for seconds at a million records: a turn between them renews the lease (turns.ts).
   await needIdentifiersByRecord(db);
   if (endLoad) await db.raw('DROP TABLE IF EXISTS ??', [RECORDS_LOAD]); // emptied by needIdentifiersByRecord
@@ -85,16 +152,17 @@ export async function finishIdentifierBulkLoad(db: Knex, endLoad = true): Promis
   await finishEventBulkLoad(db);
 }
 
-/** Drops the link log's customer indexes when the map has no customer yet (SQLite); answers whether it did. */
+/** Drops the link log's customer indexes when the map has no customer yet; answers whether it did. */
 export async function startEventBulkLoad(db: Knex): Promise<boolean> {
-  if (isMysql(db) || (await db(T.customers).first('id'))) return false;
+  if (await db(T.customers).first('id')) return false;
+  if (isMysql(db)) return dropMysqlIndexes(db, MYSQL_LOAD_INDEXES.events);
   for (const [name] of EVENT_INDEXES) await db.raw('DROP INDEX IF EXISTS ??', [name]);
   return true;
 }
 
 /** Builds the link log's customer indexes if a first link phase left them out; nothing when they exist. */
 export async function finishEventBulkLoad(db: Knex): Promise<void> {
-  if (isMysql(db)) return;
+  if (isMysql(db)) return buildMysqlIndexes(db, MYSQL_LOAD_INDEXES.events);
   for (const [name, columns] of EVENT_INDEXES) {
     await db.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? ${columns}`, [name, T.linkEvents]);
     await turnOfTheEventLoop();
@@ -107,7 +175,7 @@ export async function finishEventBulkLoad(db: Knex): Promise<void> {
  * the load) and builds the identifiers' record index if it left it out.
  */
 export async function needIdentifiersByRecord(db: Knex): Promise<void> {
-  if (isMysql(db)) return;
+  if (isMysql(db)) return buildMysqlIndexes(db, MYSQL_LOAD_INDEXES.identifiersByRecord);
   if (await db.schema.hasTable(RECORDS_LOAD)) {
     const columns = ((await db.raw('SELECT name FROM pragma_table_info(?)', [RECORDS_LOAD])) as Array<{ name: string }>).map((c) => c.name);
     const list = columns.map(() => '??').join(', ');

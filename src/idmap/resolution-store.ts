@@ -27,6 +27,7 @@ import {
 } from './tables';
 import { StaleResolutionError, insertCandidates, insertEvents, mergeInto, requireActive, requireNoDecisionSince, type NewCandidate, type NewLinkEvent } from './writes';
 import { RECORDS_LOAD } from './bulk-load';
+import { isMysql } from '../db';
 
 export interface StoredIdentifier {
   id: number;
@@ -193,10 +194,11 @@ export function createResolutionStore(db: Knex) {
   /**
    * Applies several pages' changes in one transaction, each as `applyScanChanges` would, in
    * order: a first resolution commits a group of pages at once (see `resolve.ts`), its new
-   * records appended to the load table while its bulk load is under way (`bulk`, bulk-load.ts).
+   * records appended to the load table while its bulk load is under way on SQLite (`bulk`, bulk-load.ts).
    */
   async function applyScanPages(pages: ReadonlyArray<{ changes: ScanChanges; alsoIn?: (trx: Knex) => Promise<void> }>, bulk = false): Promise<void> {
-    const recordsInto = bulk ? RECORDS_LOAD : T.sourceRecords;
+    // MySQL/MariaDB's bulk load leaves indexes out but has no load table (bulk-load.ts).
+    const recordsInto = bulk && !isMysql(db) ? RECORDS_LOAD : T.sourceRecords;
     const written = pages.filter(
       ({ changes: ch }) =>
         ch.inserts.length || ch.updates.length || ch.addIdentifiers.length || ch.endIdentifiers.length || ch.events.length || ch.cursor != null || ch.recheck?.length,

@@ -110,3 +110,16 @@ export async function queriesDuring<T>(db: Knex, run: () => Promise<T>): Promise
     db.removeListener('query', listener);
   }
 }
+
+/** An index's columns in order on either engine; [] when the index does not exist. */
+export async function indexColumns(db: Knex, table: string, index: string): Promise<string[]> {
+  if (db.client.config.client === 'mysql2') {
+    const rows: Array<{ name: string }> = await db('information_schema.statistics')
+      .whereRaw('table_schema = DATABASE()')
+      .where({ table_name: table, index_name: index })
+      .orderBy('seq_in_index')
+      .select({ name: 'column_name' });
+    return rows.map((r) => r.name);
+  }
+  return ((await db.raw('SELECT name FROM pragma_index_info(?) ORDER BY seqno', [index])) as Array<{ name: string }>).map((c) => c.name);
+}

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freshDatabase, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, indexColumns, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { finishIdentifierBulkLoad, RECORDS_LOAD, startIdentifierBulkLoad } from '../../src/idmap/bulk-load';
 import { stagePage } from '../../src/idmap/stage';
@@ -109,15 +109,13 @@ describe(`Staging's writes (${testEngine})`, () => {
       ]);
       const { result: stats, queries } = await queriesDuring(t.db, () => resolve({ store, connectors: [feed], rules, pageSize: 2 }));
       expect(stats).toMatchObject({ recordsRead: 4, recordsNew: 3, recordsChanged: 1 });
-      if (testEngine === 'sqlite') {
-        // Staged without the identifiers' record index, which is built before that read.
-        const sqls = queries.map((q) => q.sql);
-        const built = sqls.findIndex((s) => /CREATE INDEX IF NOT EXISTS `idmap_identifiers_record_idx`/.test(s));
-        const read = sqls.findIndex((s) => /from `idmap_record_identifiers` where `source` = \? and `record_id` in/.test(s));
-        expect(sqls.findIndex((s) => /DROP INDEX IF EXISTS `idmap_identifiers_record_idx`/.test(s))).toBeGreaterThanOrEqual(0);
-        expect(built).toBeGreaterThanOrEqual(0);
-        expect(read).toBeGreaterThan(built);
-      }
+      // Staged without the identifiers' record index, which is built before that read.
+      const sqls = queries.map((q) => q.sql);
+      const built = sqls.findIndex((s) => /(CREATE INDEX IF NOT EXISTS|ADD INDEX) `idmap_identifiers_record_idx`/.test(s));
+      const read = sqls.findIndex((s) => /from `idmap_record_identifiers` where `source` = \? and `record_id` in/.test(s));
+      expect(sqls.findIndex((s) => /DROP INDEX (IF EXISTS )?`idmap_identifiers_record_idx`/.test(s))).toBeGreaterThanOrEqual(0);
+      expect(built).toBeGreaterThanOrEqual(0);
+      expect(read).toBeGreaterThan(built);
       const c1 = await t.db('idmap_record_identifiers').where({ source: 'crm', record_id: 'C1' }).orderBy('id').select('value', 'valid_to');
       expect(c1).toEqual([
         { value: '+8613900001001', valid_to: testEngine === 'sqlite' ? '2024-03-02T08:00:00.000Z' : expect.any(Date) },
@@ -216,37 +214,53 @@ describe(`Staging's writes (${testEngine})`, () => {
       expect(await t.db.schema.hasTable(RECORDS_LOAD)).toBe(false);
     });
 
-    it('stages without the pending and record indexes on SQLite and builds them before linking, as the migrations made them', async () => {
-      const pendingIndex = async () =>
-        testEngine === 'sqlite'
-          ? {
-              columns: ((await t.db.raw("SELECT name FROM pragma_index_info('idmap_source_records_pending_idx') ORDER BY seqno")) as Array<{ name: string }>).map(
-                (c) => c.name,
-              ),
-              partial: (
+    it('stages without the pending, value and record indexes and builds them before linking, as the migrations made them', async () => {
+      const pendingIndex = async () => ({
+        columns: await indexColumns(t.db, 'idmap_source_records', 'idmap_source_records_pending_idx'),
+        // SQLite's is partial (pending records only); MySQL/MariaDB have no partial indexes.
+        partial:
+          testEngine === 'sqlite'
+            ? (
                 (await t.db.raw("SELECT partial FROM pragma_index_list('idmap_source_records') WHERE name = 'idmap_source_records_pending_idx'")) as Array<{ partial: number }>
-              ).map((r) => r.partial),
-            }
-          : '(not dropped on MariaDB)';
-      const columnsOf = async (index: string) =>
-        ((await t.db.raw('SELECT name FROM pragma_index_info(?) ORDER BY seqno', [index])) as Array<{ name: string }>).map((c) => c.name);
-      const recordIndex = () => columnsOf('idmap_identifiers_record_idx');
+              ).map((r) => r.partial)
+            : null,
+      });
+      const identifierIndexes = async () => ({
+        record: await indexColumns(t.db, 'idmap_record_identifiers', 'idmap_identifiers_record_idx'),
+        match: await indexColumns(t.db, 'idmap_record_identifiers', 'idmap_identifiers_match_idx'),
+      });
       const before = await pendingIndex();
-      if (testEngine === 'sqlite') expect(before).toEqual({ columns: ['pending', 'source', 'record_id', 'customer_id', 'name_key', 'birthday_key'], partial: [1] });
+      expect(before).toEqual(
+        testEngine === 'sqlite'
+          ? { columns: ['pending', 'source', 'record_id', 'customer_id', 'name_key', 'birthday_key'], partial: [1] }
+          : { columns: ['pending', 'source', 'record_id'], partial: null },
+      );
       // As the latest migration that shapes them made them (20261202000200).
-      const identifierIndexes = testEngine === 'sqlite' ? { record: await recordIndex(), match: await columnsOf('idmap_identifiers_match_idx') } : null;
-      if (identifierIndexes) expect(identifierIndexes).toEqual({ record: ['source', 'record_id'], match: ['kind', 'match_key'] });
-      expect(await startIdentifierBulkLoad(t.db)).toBe(testEngine === 'sqlite');
-      if (testEngine === 'sqlite') expect(await pendingIndex()).toEqual({ columns: [], partial: [] });
-      if (testEngine === 'sqlite') expect(await recordIndex()).toEqual([]);
+      const migrated = await identifierIndexes();
+      expect(migrated).toEqual({ record: ['source', 'record_id'], match: ['kind', 'match_key'] });
+      expect(await startIdentifierBulkLoad(t.db)).toBe(true);
+      expect(await pendingIndex()).toEqual({ columns: [], partial: testEngine === 'sqlite' ? [] : null });
+      expect(await identifierIndexes()).toEqual({ record: [], match: [] });
       // A stopped load is finished by the next start.
       await migrateLatest(t.db);
       expect(await pendingIndex()).toEqual(before);
-      if (identifierIndexes) expect(await recordIndex()).toEqual(identifierIndexes.record);
+      expect(await identifierIndexes()).toEqual(migrated);
       const sharingAPhone = [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]), new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' })])];
-      expect(await resolve({ store, connectors: sharingAPhone, rules })).toMatchObject({ recordsNew: 2, recordsLinked: 1 });
+      // Dropped before the first staged row is written, built after the last and before the first pending record is read.
+      const { result, queries } = await queriesDuring(t.db, () => resolve({ store, connectors: sharingAPhone, rules }));
+      expect(result).toMatchObject({ recordsNew: 2, recordsLinked: 1 });
+      const sqls = queries.map((q) => q.sql);
+      const at = (re: RegExp, from = 0) => sqls.findIndex((s, i) => i >= from && re.test(s));
+      const last = (re: RegExp) => sqls.length - 1 - [...sqls].reverse().findIndex((s) => re.test(s));
+      const dropped = at(/DROP INDEX (IF EXISTS )?`idmap_source_records_pending_idx`/);
+      const built = at(/(CREATE INDEX IF NOT EXISTS|ADD INDEX) `idmap_source_records_pending_idx`/, dropped);
+      expect(dropped).toBeGreaterThanOrEqual(0);
+      // A staged page's cursor is written in its transaction (SQLite's rows go through prepared statements knex does not see).
+      expect(dropped).toBeLessThan(at(/^insert into `idmap_scan_cursors`/i));
+      expect(built).toBeGreaterThan(last(/^insert into `idmap_scan_cursors`/i));
+      expect(built).toBeLessThan(at(/pending = 1/));
       expect(await pendingIndex()).toEqual(before);
-      if (identifierIndexes) expect({ record: await recordIndex(), match: await columnsOf('idmap_identifiers_match_idx') }).toEqual(identifierIndexes);
+      expect(await identifierIndexes()).toEqual(migrated);
     });
   });
 });

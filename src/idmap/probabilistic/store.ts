@@ -10,6 +10,7 @@ import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
 import { FEATURES_NAME_INDEX } from '../migrations/20261203000100_match_features_name';
 import { turnOfTheEventLoop, turnWhenDue } from '../turns';
+import { buildMysqlIndexes, dropMysqlIndexes, type MysqlIndexes } from '../bulk-load';
 
 export const PT = {
   features: 'idmap_match_features',
@@ -26,13 +27,17 @@ export const PT = {
  * stages, then moves the keys over in key order and builds both indexes by sorting (`finishBulkLoad`).
  * The features go the same way: their primary key is by record while pages come in the sources'
  * update order, so each group of pages dirtied most of that index again. A run stopped in between
- * is finished by the next one. MariaDB's change buffer already defers random secondary-index
- * writes: it always writes in place.
+ * is finished by the next one. On MySQL/MariaDB InnoDB writes secondary indexes in place (no
+ * change buffer by default since MariaDB 10.5.15), so the `scored`, name and blocks' record indexes
+ * are left out there too and built after (`MYSQL_LOAD_INDEXES`); rows go straight to their tables.
  */
 export async function startBulkLoad(db: Knex): Promise<boolean> {
-  if (isMysql(db)) return false;
   await finishBulkLoad(db);
   if (await db(PT.features).first('source')) return false;
+  if (isMysql(db)) {
+    for (const indexes of MYSQL_LOAD_INDEXES) await dropMysqlIndexes(db, indexes);
+    return true;
+  }
   await db.raw('CREATE TABLE IF NOT EXISTS ?? (block_key varchar(16) NOT NULL, source varchar(32) NOT NULL, record_id varchar(64) NOT NULL)', [PT.blocksLoad]);
   // The features' columns without their key or index (read back by name in finishBulkLoad).
   await db.raw('CREATE TABLE IF NOT EXISTS ?? AS SELECT * FROM ?? WHERE 0', [PT.featuresLoad, PT.features]);
@@ -64,9 +69,28 @@ export async function nameCounts(db: Knex, names: Iterable<string>, turn?: () =>
 }
 const BLOCKS_RECORD_INDEX = 'idmap_match_blocks_record_idx';
 
+/**
+ * MySQL/MariaDB: the secondary indexes a first resolution leaves out while it stages, as the
+ * migrations create them there (InnoDB writes secondary indexes in place, bulk-load.ts); features
+ * and block keys go straight to their tables (no load tables).
+ */
+const MYSQL_LOAD_INDEXES: readonly MysqlIndexes[] = [
+  [
+    PT.features,
+    [
+      [SCORED_INDEX, '(`scored`, `source`, `record_id`)'],
+      [FEATURES_NAME_INDEX, '(`name`)'],
+    ],
+  ],
+  [PT.blocks, [[BLOCKS_RECORD_INDEX, '(`source`, `record_id`)']]],
+];
+
 /** Moves a bulk load's block keys into the blocks table in key order and (re)builds the indexes it left out; nothing when none is under way. */
 export async function finishBulkLoad(db: Knex): Promise<void> {
-  if (isMysql(db)) return;
+  if (isMysql(db)) {
+    for (const indexes of MYSQL_LOAD_INDEXES) await buildMysqlIndexes(db, indexes);
+    return;
+  }
   if (await db.schema.hasTable(PT.blocksLoad)) {
     await writeTransaction(db, async (trx) => {
       await trx.raw('DROP INDEX IF EXISTS ??', [BLOCKS_RECORD_INDEX]);
@@ -145,8 +169,10 @@ export async function writeFeatures(
 ): Promise<void> {
   const ids = [...features.map((f) => f.recordId).filter((id) => !fresh.has(id)), ...deleted];
   if (!ids.length && !features.length) return;
-  const blocksTable = bulk ? PT.blocksLoad : PT.blocks;
-  const featuresTable = bulk ? PT.featuresLoad : PT.features;
+  // MySQL/MariaDB's bulk load leaves indexes out but has no load tables (`startBulkLoad`).
+  const loadTables = bulk && !isMysql(db);
+  const blocksTable = loadTables ? PT.blocksLoad : PT.blocks;
+  const featuresTable = loadTables ? PT.featuresLoad : PT.features;
   await writeTransaction(db, async (trx) => {
     for (const part of chunks(ids)) {
       // Rare during a bulk load (a record changed while the scan ran): the load tables have no index to find it by.
