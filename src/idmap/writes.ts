@@ -9,7 +9,21 @@ import { conflict } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import type { LinkAction, SourceRecordKey } from './types';
 import { matchKeyOf } from './rules';
-import { T, chunks, insertMany, insertRows, selectChunked, toDbTime, toRecordKey, unique, uniqueBy, whereValues, type CandidateReason, type DecisionVerdict } from './tables';
+import {
+  T,
+  chunks,
+  insertMany,
+  insertRows,
+  selectChunked,
+  toDbTime,
+  toRecordKey,
+  unique,
+  uniqueBy,
+  whereRecords,
+  whereValues,
+  type CandidateReason,
+  type DecisionVerdict,
+} from './tables';
 
 export interface NewLinkEvent {
   actor: string;
@@ -121,21 +135,23 @@ export async function supersedeJoinedCandidates(trx: Knex, at: string, survivorI
  * a new weighing links its other carriers. The same for a value one carrier let go of (`detach.ts`).
  */
 export async function pendCarriers(trx: Knex, values: ReadonlyArray<{ kind: IdentifierKind; matchKey: string }>): Promise<void> {
+  // The carriers first, then their records by key: as one UPDATE … WHERE (source, record_id) IN
+  // (SELECT …), MariaDB (before 11.1, no semi-join for a single-table UPDATE) walked every source
+  // record with the subquery per row, locking each until the commit (a webhook's or a steward's
+  // write to any record waited on the run's sweep; seconds at a million records).
   for (const part of chunks(
     uniqueBy(values, (v) => `${v.kind}\u0000${v.matchKey}`),
     200,
   )) {
-    await trx(T.sourceRecords)
-      .whereNull('deleted_at')
-      .whereRaw('pending = 0')
-      .whereIn(['source', 'record_id'], (q) =>
-        whereValues(
-          q.from(T.identifiers).whereNull('valid_to'),
-          'match_key',
-          part.map((v) => ({ kind: v.kind, v: v.matchKey })),
-        ).select('source', 'record_id'),
-      )
-      .update({ pending: 1 });
+    const carriers = whereValues(
+      trx(T.identifiers).whereNull('valid_to'),
+      'match_key',
+      part.map((v) => ({ kind: v.kind, v: v.matchKey })),
+    ).distinct('source', 'record_id');
+    // Read as the UPDATE's subquery read them on MySQL: a locking read (the latest committed carriers, held until the commit).
+    const keys: Array<{ source: string; record_id: string }> = await (isMysql(trx) ? carriers.forShare() : carriers);
+    for (const records of chunks(keys.map(toRecordKey)))
+      await whereRecords(trx(T.sourceRecords), 'source', 'record_id', records).whereNull('deleted_at').whereRaw('pending = 0').update({ pending: 1 });
   }
 }
 

@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { freshDatabase, indexColumns, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, indexColumns, itOn, queriesDuring, testEngine, type TestDatabase } from '../helpers/db';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/db';
 import { tempDir } from '../helpers/tmp';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, resolveRecords, type IdMapStore } from '../../src/idmap';
 import { parseIdentityRules } from '../../src/idmap/rules';
+import { pendCarriers } from '../../src/idmap/writes';
 import type { SourceName } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
@@ -306,6 +307,21 @@ describe(`Identity resolution (${testEngine})`, () => {
     await t.db('idmap_scan_cursors').del();
     const again = await writesDuring(() => resolve({ store, connectors: [crm, scrm], rules }));
     expect(again.filter((sql) => !/idmap_scan_cursors|idmap_locks/.test(sql))).toEqual([]);
+  });
+
+  itOn('mariadb')("makes a value's carriers pending again without holding the other records until its commit", async () => {
+    const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' }), rec('crm', 'C2', { phone: '13922223333' }, { name: '李强' })]);
+    await resolve({ store, connectors: [crm], rules });
+    const pendingOf = async () =>
+      Object.fromEntries((await t.db('idmap_source_records').orderBy('record_id').select('record_id', 'pending')).map((r) => [r.record_id, Number(r.pending)]));
+    expect(await pendingOf()).toEqual({ C1: 0, C2: 0 });
+    await t.db.transaction(async (trx) => {
+      await pendCarriers(trx, [{ kind: 'PHONE', matchKey: '+8613911112222' }]);
+      // Meanwhile, on another connection, a write to a record not carrying it (a webhook's, a steward's) goes through:
+      // it waits at most a second for a lock, and used to time out (the UPDATE walked and locked every record).
+      await t.db.raw("SET STATEMENT innodb_lock_wait_timeout = 1 FOR UPDATE idmap_source_records SET name_key = name_key WHERE source = 'crm' AND record_id = 'C2'");
+    });
+    expect(await pendingOf()).toEqual({ C1: 1, C2: 0 });
   });
 
   it("links an empty map without the link log's customer indexes, builds them after as the migration made them, and keeps them on later runs", async () => {
