@@ -11,6 +11,7 @@ import { currencyCode, instantFromIso, minorDigits, moneyFromDecimal, toCents } 
 import { badUserInput, quote } from '../errors';
 import type { ProfileField } from '../capabilities';
 import type { IdentifierKind } from '../vocabulary';
+import { tagCanBe } from '../insights/tags';
 
 /** Where a leaf's answer comes from. */
 export type LeafOwner = 'profile' | 'identity' | 'commerce' | 'service' | 'engagement' | 'insights';
@@ -185,12 +186,8 @@ const FILTER_NOUNS = { tag: 'tag', rfmSegment: 'RFM segment', lifecycleStage: 'l
 
 /** The names the rules give: each tag rule's tag (a `{category}` template any category), each RFM segment. */
 export function insightNames(tagNames: readonly string[], rfmSegments: readonly string[]): InsightNames {
-  const patterns = tagNames.map((t) => {
-    const [head, tail] = t.split('{category}');
-    return tail === undefined ? (x: string) => x === t : (x: string) => x.length > head.length + tail.length && x.startsWith(head) && x.endsWith(tail);
-  });
   return {
-    tag: { holds: (x) => patterns.some((p) => p(x)), describe: tagNames.join(', ') },
+    tag: { holds: (x) => tagNames.some((t) => tagCanBe(t, x)), describe: tagNames.join(', ') },
     rfmSegment: { holds: (x) => rfmSegments.includes(x), describe: rfmSegments.join(', ') },
   };
 }

@@ -35,7 +35,8 @@ import { isSourceError, type SourceError } from '../errors';
 import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
-import { lifecycleFor, rfmFor, tagsFor } from '../insights/facts';
+import { lifecyclesFor, rfmFor, tagsFor } from '../insights/facts';
+import { needsOf, tagCanBe } from '../insights/tags';
 import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
 import type { SourceName } from '../vocabulary';
@@ -312,6 +313,21 @@ export function createPlanner(deps: PlanDeps) {
       yield page;
       after = page[page.length - 1];
     }
+  }
+
+  /** As `verifyCustomers`, with a test that takes a whole batch (answers in its order; an error leaves that customer undecided). */
+  async function verifyBatches(filter: string, candidates: Set<string> | null, test: (l: Loaders, ids: string[]) => Promise<Array<boolean | Error>>): Promise<CustomerSet> {
+    const out = new Set<string>();
+    const unknown = new Set<string>();
+    for await (const batch of customerBatches(candidates)) {
+      const ok = await test(freshLoaders(loaders), batch);
+      batch.forEach((id, i) => {
+        const v = ok[i];
+        if (v instanceof Error) undecide(filter, v, id, unknown);
+        else if (v) out.add(id);
+      });
+    }
+    return only(out, unknown);
   }
 
   /** The customers satisfying `test`, and those a source's error left undecided, one fresh loader set per batch of customers. */
@@ -694,20 +710,30 @@ export function createPlanner(deps: PlanDeps) {
         return leaf.present ? only(yes, unknown) : allBut(yes, unknown);
       }
       case 'insight': {
+        const reads = insightSources(leaf);
         const estimates = await Promise.all(
-          registry.sources.map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, candidates?.size ?? (await stats()).active, 2) })),
+          registry.sources
+            .filter((s) => reads.has(s.name))
+            .map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, candidates?.size ?? (await stats()).active, 2) })),
         );
         const insightHolds = async (l: Loaders, id: string) => {
           if (leaf.key === 'tag') {
-            const { tags, undecided, error } = await tagsFor(l, rules, id);
+            const { tags, undecided, error } = await tagsFor(l, rules, id, leaf.values);
             if (tags.some((t) => leaf.values.includes(t.name))) return true;
             // A rule that could give one of the tags is undecided: so is the customer.
             if (error && undecided.some((r) => leaf.values.includes(r.tag))) throw error;
             return false;
           }
-          if (leaf.key === 'rfmSegment') return leaf.values.includes((await rfmFor(l, rules, id))?.segment ?? '');
-          return leaf.values.includes((await lifecycleFor(l, rules, id)).stage);
+          return leaf.values.includes((await rfmFor(l, rules, id))?.segment ?? '');
         };
+        if (leaf.key === 'lifecycleStage') {
+          // Per batch: the registration date is read only for the customers without orders (it decides only theirs).
+          return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: candidates?.size ?? null }, estimates, async () =>
+            verifyBatches(leaf.key, candidates, async (l, ids) =>
+              (await lifecyclesFor(l, rules, ids)).map((x) => (x instanceof Error ? (isIncomparableMoney(x) ? false : x) : leaf.values.includes(x.stage))),
+            ),
+          );
+        }
         return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: candidates?.size ?? null }, estimates, async () =>
           verifyCustomers(leaf.key, candidates, (l, id) =>
             insightHolds(l, id).catch((e: unknown) => {
@@ -720,6 +746,24 @@ export function createPlanner(deps: PlanDeps) {
         );
       }
     }
+  }
+
+  /**
+   * The sources an insight leaf reads: the facts of the tag rules that can give its names (tagsFor
+   * evaluates only those), commerce for an RFM segment, commerce and the registration date's
+   * sources for a lifecycle stage. The step's estimate names only these.
+   */
+  function insightSources(leaf: Extract<Leaf, { kind: 'insight' }>): Set<SourceName> {
+    const commerce = providing('commerce');
+    const goldenSources = (fields: readonly string[]) => fields.flatMap((f) => rules.survivorship[f as keyof typeof rules.survivorship]?.sources ?? []);
+    if (leaf.key === 'rfmSegment') return new Set(commerce);
+    if (leaf.key === 'lifecycleStage') return new Set([...commerce, ...goldenSources(['registeredAt'])]);
+    const needs = needsOf(rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name))));
+    return new Set([
+      ...(needs.orders || needs.categories || needs.rfm || needs.accounts ? commerce : []),
+      ...goldenSources(needs.golden),
+      ...(needs.tickets ? providing('service') : []),
+    ]);
   }
 
   /** How costly a node is to evaluate unrestricted: 0 OneID, 1 pushdown, 2 verification of records, 3 of whole customers. */

@@ -101,6 +101,16 @@ export function needsOf(rules: readonly TagRule[]): TagNeeds {
   return n;
 }
 
+/**
+ * Whether a rule's tag (`vip`, or a `prefers_{category}` template for any category) can be `name`.
+ * A BI filter on tags evaluates only the rules that can give the names it asks for, so it reads only
+ * their facts (`unhappy` asks the helpdesk alone, not every commerce source).
+ */
+export function tagCanBe(tag: string, name: string): boolean {
+  const [head, tail] = tag.split('{category}');
+  return tail === undefined ? name === tag : name.length > head.length + tail.length && name.startsWith(head) && name.endsWith(tail);
+}
+
 /** The windows (days) the rules count recent orders over: the order summary must count them too. */
 export function windowsOf(rules: readonly TagRule[]): number[] {
   const out = new Set<number>();
