@@ -9,7 +9,7 @@
  */
 import { currencyCode, instantFromIso, minorDigits, moneyFromDecimal, toCents } from '../canonical';
 import { badUserInput, quote } from '../errors';
-import type { ProfileField } from '../capabilities';
+import { SATISFACTION_SCALE, type ProfileField } from '../capabilities';
 import type { IdentifierKind } from '../vocabulary';
 import { tagCanBe } from '../insights/tags';
 
@@ -72,7 +72,11 @@ export const FILTER_FIELDS: Readonly<Record<string, { owner: LeafOwner; reads: s
   lifetimeValue: { owner: 'commerce', reads: 'orderSummary', describe: '{ min, max, currency }: net spend, decimal, in currency (default CNY)' },
   lastOrderAt: { owner: 'commerce', reads: 'orderSummary', describe: '{ after, before }: last counted order' },
   openTickets: { owner: 'service', reads: 'tickets', describe: '{ min, max }: tickets not solved or closed' },
-  lastSatisfaction: { owner: 'service', reads: 'tickets', describe: '{ min, max }: score of the last rated ticket' },
+  lastSatisfaction: {
+    owner: 'service',
+    reads: 'tickets',
+    describe: `{ min, max } from ${SATISFACTION_SCALE.min} to ${SATISFACTION_SCALE.max}: score of the last rated ticket`,
+  },
   subscribed: { owner: 'engagement', reads: 'engagement', describe: 'follows / is a contact in some channel now' },
   staffContact: { owner: 'engagement', reads: 'engagement', describe: 'is the contact of at least one staff member' },
   couponUnused: { owner: 'engagement', reads: 'engagement', describe: 'holds a coupon neither redeemed nor expired in some channel' },
@@ -153,10 +157,10 @@ function only(path: string, v: Record<string, unknown>, keys: readonly string[])
   }
 }
 
-function range(path: string, v: unknown, min = 0): IntRange {
+function range(path: string, v: unknown, min = 0, max = MAX_COUNT): IntRange {
   if (!isObject(v)) throw wrong(path, '{ min, max }', v);
   only(path, v, ['min', 'max']);
-  const r = { min: int(`${path}.min`, v.min, min), max: int(`${path}.max`, v.max, min) };
+  const r = { min: int(`${path}.min`, v.min, min, max), max: int(`${path}.max`, v.max, min, max) };
   if (r.min === null && r.max === null) throw badUserInput(`${path}: give min, max or both`, { field: path });
   return ordered(path, r.min, r.max, 'min', 'max');
 }
@@ -251,7 +255,9 @@ function leafOf(path: string, key: string, v: unknown, names?: InsightNames): Fi
     case 'openTickets':
       return leaf({ kind: 'openTickets', key, range: range(path, v) });
     case 'lastSatisfaction':
-      return leaf({ kind: 'lastSatisfaction', key, range: range(path, v) });
+      // On the one scale every service source's scores are mapped to: `{ min: 9 }` (a 0–10 habit)
+      // matched nobody without a word, `{ max: 7 }` everybody rated.
+      return leaf({ kind: 'lastSatisfaction', key, range: range(path, v, SATISFACTION_SCALE.min, SATISFACTION_SCALE.max) });
     case 'subscribed':
     case 'staffContact':
       return leaf({ kind: 'engagement', key, present: bool(path, v) });

@@ -252,6 +252,15 @@ export interface CommerceCapability {
 
 // ---------- service ----------
 
+/**
+ * The one scale of `Ticket.satisfactionScore` whatever the helpdesk: 1 (worst) to 5 (best), whole
+ * numbers. A source rating on another scale (0–10, a CSAT percentage) declares it and its connector
+ * maps its scores onto this one, so a BI filter (`lastSatisfaction`) and a tag rule mean the same
+ * on every source; a score off the source's declared scale is a bad row, never a number on a
+ * scale nobody knows.
+ */
+export const SATISFACTION_SCALE = { min: 1, max: 5 } as const;
+
 export interface Ticket {
   /** The service source the ticket lives in. */
   source: SourceName;
@@ -261,6 +270,7 @@ export interface Ticket {
   status: string;
   priority: string | null;
   channel: string;
+  /** On SATISFACTION_SCALE (1 to 5); null when not rated. */
   satisfactionScore: number | null;
   createdAt: Instant;
   updatedAt: Instant;

@@ -255,6 +255,36 @@ describe('Support connector: ticketsByRecordIds', () => {
   });
 });
 
+describe('Support connector: satisfaction on one scale', () => {
+  /** A requester of its own with two rated tickets, on whatever scale the test's helpdesk rates. */
+  const rated = (id: number, score: number) => ({ ...tickets[1], id, requester_id: 70, satisfaction_score: score, updated_at: `2024-05-0${id - 69}T00:00:00Z` });
+  beforeAll(async () => {
+    await tdb.db('support_tickets').insert([rated(70, 9), rated(71, 3)]);
+  });
+  afterAll(async () => {
+    await tdb.db('support_tickets').where('requester_id', 70).delete();
+  });
+
+  it('answers a score off the 1-to-5 scale as a bad row, naming the option, not as a score nobody can compare', async () => {
+    // Until session 40 a helpdesk rating 0 to 10 fed its 9 into a field documented 1 to 5: a
+    // `lastSatisfaction: { max: 2 }` then read its 2 (a detractor) as a 2 of 5, and 9 as above every 5.
+    const [forSeventy] = lists(await connect().ticketsByRecordIds(['70']));
+    const bad = forSeventy.find((t) => t instanceof Error);
+    expect(isSourceError(bad)).toBe(true);
+    expect((bad as SourceError).code).toBe('SOURCE_BAD_RESPONSE');
+    expect((bad as SourceError).message).toMatch(/satisfaction score 9 is not on the source's scale 1 to 5 \(its satisfactionScale option\)/);
+    expect(forSeventy.filter((t) => !(t instanceof Error)).map((t) => (t as Ticket).satisfactionScore)).toEqual([3]);
+  });
+
+  it('maps a helpdesk declared 0 to 10 onto 1 to 5, to the nearest point', async () => {
+    const [forSeventy] = lists(await connect({ satisfactionScale: { min: 0, max: 10 } }).ticketsByRecordIds(['70']));
+    expect(forSeventy.map((t) => [(t as Ticket).id, (t as Ticket).satisfactionScore])).toEqual([
+      ['71', 2],
+      ['70', 5],
+    ]);
+  });
+});
+
 describe('Support connector: ticketsByRecordIds, cursor pagination', () => {
   const MANY = 77;
   beforeAll(async () => {

@@ -122,6 +122,22 @@ describe('parseFilter: a range whose ends are the wrong way round', () => {
   });
 });
 
+describe('parseFilter: lastSatisfaction on the one scale of every service source', () => {
+  it.each([
+    [{ lastSatisfaction: { min: 9 } }, 'filter.lastSatisfaction.min'],
+    [{ lastSatisfaction: { max: 0 } }, 'filter.lastSatisfaction.max'],
+    [{ or: [{ lastSatisfaction: { min: 1, max: 70 } }] }, 'filter.or[0].lastSatisfaction.max'],
+  ])('%j is off 1 to 5 (a 0-to-10 or percentage habit that matched nobody, or everybody rated): refused, naming %s', (raw, path) => {
+    const { field, message } = refusal(raw);
+    expect(field).toBe(path);
+    expect(message).toMatch(/an integer from 1 to 5/);
+  });
+
+  it('takes 1 to 5', () => {
+    expect(parseFilter({ lastSatisfaction: { min: 1, max: 5 } })).toMatchObject({ leaf: { range: { min: 1, max: 5 } } });
+  });
+});
+
 describe('parseFilter: names an insight condition may take', () => {
   const names = insightNames(['vip', 'prefers_{category}', 'high_activity'], ['champions', 'cant_lose_them']);
   const refusedWith = (raw: unknown) => {

@@ -14,7 +14,7 @@ import { canonicalText, DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, no
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
 import { chunked, groupByKey, listsOf, noneFailed, type Chunked, type SourceObserver } from '../observe';
 import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
-import type { Ticket } from '../../capabilities';
+import { SATISFACTION_SCALE, type Ticket } from '../../capabilities';
 import type { HelpdeskConnector, SupportRequester } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
 
@@ -25,6 +25,21 @@ export interface HelpdeskConnectorConfig extends HttpConnectorOptions {
   token: string;
   /** Region for phones typed without a country code; default CN. */
   defaultRegion?: CountryCode;
+  /** The scale this helpdesk rates on (default 1 to 5); its scores are mapped onto SATISFACTION_SCALE. */
+  satisfactionScale?: { min: number; max: number };
+}
+
+/**
+ * A rating on the source's scale as a score on SATISFACTION_SCALE (linear, to the nearest whole
+ * point: 0–10's 7 is 4); null when not rated; an Error for a score off the source's scale or not a
+ * number (a 9 from a helpdesk declared 1–5 is a misconfigured scale, not a delighted customer).
+ */
+export function canonicalScore(raw: unknown, scale: { min: number; max: number }): number | null | Error {
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < scale.min || raw > scale.max)
+    return new Error(`satisfaction score ${JSON.stringify(raw)?.slice(0, 20)} is not on the source's scale ${scale.min} to ${scale.max} (its satisfactionScale option)`);
+  const { min, max } = SATISFACTION_SCALE;
+  return Math.round(min + ((raw - scale.min) * (max - min)) / (scale.max - scale.min));
 }
 
 /** The timeline event kinds this system emits. */
@@ -75,7 +90,7 @@ function toRequester(SOURCE: SourceName, region: CountryCode, u: JsonObject, id:
   };
 }
 
-function toTicket(SOURCE: SourceName, t: JsonObject, requesterId: string): Slot<Ticket> {
+function toTicket(SOURCE: SourceName, scale: { min: number; max: number }, t: JsonObject, requesterId: string): Slot<Ticket> {
   const id = wireId(t.id);
   if (!id) return badRow(SOURCE, 'ticket', 'id is missing');
   const createdAt = instantFromIso(t.created_at);
@@ -93,7 +108,8 @@ function toTicket(SOURCE: SourceName, t: JsonObject, requesterId: string): Slot<
   if (!status) return badRow(SOURCE, 'ticket', 'status is missing');
   const via = t.via as { channel?: unknown } | null | undefined;
   const rating = t.satisfaction_rating as { score?: unknown } | null | undefined;
-  const score = rating?.score;
+  const score = canonicalScore(rating?.score, scale);
+  if (score instanceof Error) return badRow(SOURCE, 'ticket', score.message);
   return {
     source: SOURCE,
     id,
@@ -102,7 +118,7 @@ function toTicket(SOURCE: SourceName, t: JsonObject, requesterId: string): Slot<
     status,
     priority: text(t.priority),
     channel: text(via?.channel) ?? 'unknown',
-    satisfactionScore: typeof score === 'number' && Number.isFinite(score) ? score : null,
+    satisfactionScore: score,
     createdAt,
     updatedAt,
     solvedAt,
@@ -131,14 +147,15 @@ function eventsQuery(q: EventQuery, kinds: string[]): Record<string, string | nu
   return out;
 }
 
-function toEvent(SOURCE: SourceName, e: JsonObject, requesterId: string): Slot<SourceEvent> {
+function toEvent(SOURCE: SourceName, scale: { min: number; max: number }, e: JsonObject, requesterId: string): Slot<SourceEvent> {
   const kind = e.type;
   if (!isEventKind(kind) || !kindsWanted(HELPDESK_EVENTS, null).includes(kind)) return badRow(SOURCE, 'event', 'type is not a helpdesk event type');
   const at = instantFromIso(e.time);
   if (!at) return badRow(SOURCE, 'event', 'time is not an ISO-8601 time');
   const id = typeof e.id === 'string' && e.id !== '' ? e.id : null;
   if (!id) return badRow(SOURCE, 'event', 'id is missing');
-  const score = typeof e.score === 'number' && Number.isFinite(e.score) ? e.score : null;
+  const score = canonicalScore(e.score, scale);
+  if (score instanceof Error) return badRow(SOURCE, 'event', score.message);
   return {
     kind,
     at,
@@ -241,6 +258,7 @@ const requesterOf = (row: JsonObject) => wireId(row.requester_id);
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const region = config.defaultRegion ?? DEFAULT_PHONE_REGION;
+  const scale = config.satisfactionScale ?? SATISFACTION_SCALE;
   const { transport, maxBatch, defaultPage } = connectorTransport(
     SOURCE,
     config,
@@ -286,7 +304,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         getTicketPages.bind(null, SOURCE, transport) as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
-      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toTicket.bind(null, SOURCE)), failed);
+      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toTicket.bind(null, SOURCE, scale)), failed);
     },
 
     /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
@@ -304,7 +322,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         getPage.bind(null, SOURCE, transport, PATH.events, 'events', params, 'requester_ids') as (chunk: string[]) => Promise<JsonObject[][]>,
       );
       // Placed by requester_id, never by position; an event without one belongs to no key.
-      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toEvent.bind(null, SOURCE)), failed);
+      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toEvent.bind(null, SOURCE, scale)), failed);
     },
 
     async scan(cursor, pageSize) {

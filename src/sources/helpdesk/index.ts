@@ -12,7 +12,18 @@ import { HELPDESK_EVENTS, createHelpdeskConnector } from './connector';
 import { helpdeskResolvers } from './resolvers';
 import type { HelpdeskConnector, SupportRequester } from './types';
 
-const options = z.object({ ...httpSourceOptions(100), token: z.string().min(1) }).strict();
+const options = z
+  .object({
+    ...httpSourceOptions(100),
+    token: z.string().min(1),
+    /** The scale its satisfaction ratings are on, when not 1 to 5 (0 to 10, a CSAT 0 to 100): mapped onto 1 to 5. */
+    satisfactionScale: z
+      .object({ min: z.number().int(), max: z.number().int() })
+      .strict()
+      .refine((x) => x.min < x.max, { message: 'min must be below max' })
+      .optional(),
+  })
+  .strict();
 
 /** A ticket event's values are its ticket's fields. */
 const TICKET_EVENT = { title: 'Ticket.subject', status: 'Ticket.status', channel: 'Ticket.channel', score: 'Ticket.satisfactionScore' } as const;
