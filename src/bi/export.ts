@@ -15,6 +15,8 @@
  *
  * Errors before the first row are answered as JSON errors with a status; a failure after rows
  * went out ends the stream with a last line/row saying so (the client resumes from the last cursor).
+ * An export that went to its end says so in its last line, with its row count and the parameters
+ * asked (`endNote`): a file with neither was cut short on the way.
  */
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type http from 'node:http';
@@ -381,17 +383,46 @@ export function exportRoute(gw: Gateway, admit: (viewer: Viewer) => Admission = 
           return;
         }
         tally.incomplete = true;
-        const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>' } };
-        out.write(format === 'csv' ? `# ${note._error.message}\r\n` : JSON.stringify(note) + '\n');
+        const note = { _error: { code: 'EXPORT_INCOMPLETE', message: 'the export stopped early; resume with after=<the last _cursor>', rows: written } };
+        out.write(format === 'csv' ? `# ${note._error.message} (${written} rows before it stopped)\r\n` : JSON.stringify(note) + '\n');
       }
       if (res.destroyed && out !== res) out.destroy();
       else {
         if (partial.size) out.write(partialNote('csv', partial));
         if (format === 'csv' && undecided?.length) out.write(undecidedNote('csv', undecided));
+        if (!tally.incomplete) out.write(endNote(format, written, ask));
         out.end();
       }
     }
   };
+}
+
+/**
+ * The last line of an export that went to its end: how many rows it holds and what was asked
+ * (the parameters as given, a segment by its name). An export without it (and without an `_error`
+ * line) was cut short on the way, a proxy or the gateway gone: never a file that merely looks
+ * complete. CSV: a `#` line without commas (the parameters URL-encoded), like the other notes.
+ */
+export function endNote(
+  format: 'ndjson' | 'csv',
+  rows: number,
+  ask: { segment: string | null; filter: unknown; fields: readonly string[]; orderBy: string; after: string | null },
+): string {
+  const params: Record<string, string> = {};
+  if (ask.segment !== null) params.segment = ask.segment;
+  if (ask.filter !== undefined) params.filter = JSON.stringify(ask.filter);
+  params.fields = ask.fields.join(',');
+  params.orderBy = ask.orderBy;
+  if (ask.after !== null) params.after = ask.after;
+  if (format === 'ndjson') {
+    const echo = { ...params, filter: ask.filter, fields: [...ask.fields] };
+    if (ask.filter === undefined) delete echo.filter;
+    return JSON.stringify({ _end: { code: 'EXPORT_COMPLETE', rows, parameters: echo } }) + '\n';
+  }
+  const query = Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
+  return `# export complete: ${rows} rows for ${query}\r\n`;
 }
 
 /** The HTTP status of a first page that failed whole: as /graphql answers each code (the first that says). */

@@ -32,11 +32,14 @@ async function exportOf(role: TestRole, params: Record<string, string>, format: 
   return { res, raw };
 }
 
-const rowsOf = (text: string) =>
+/** Every line of an NDJSON export, rows and notes. */
+const linesOf = (text: string) =>
   text
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
+/** The rows of an NDJSON export: the lines with a `_cursor`. */
+const rowsOf = (text: string) => linesOf(text).filter((l) => l._cursor);
 
 describe('BI segments', () => {
   it('marketing saves a segment; its size and customers are those of the filter now', async () => {
@@ -235,7 +238,7 @@ describe('BI exports', () => {
 
   it('as sales, an export holds only the team’s customers, and its PII reads are audited as in GraphQL', async () => {
     const { raw } = await exportOf('sales', { fields: 'id,phone' }, 'csv');
-    const lines = raw.toString('utf8').trim().split('\r\n');
+    const lines = raw.toString('utf8').trim().split('\r\n').slice(0, -1);
     expect(lines[0]).toBe('_cursor,id,phone');
     const ids = lines.slice(1).map((l) => l.split(',')[1]);
     // The team's customers, from the raw CRM table and OneID: those with a contact owned by team_north.
@@ -263,6 +266,33 @@ describe('BI exports', () => {
     // fetch decompresses for us when it can; either way the rows after the tenth come back.
     const text = raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw).toString() : raw.toString();
     expect(rowsOf(text)).toEqual(whole.slice(10));
+  });
+
+  it('ends a complete export with a line saying so, its rows and the parameters asked: a file without it was cut short', async () => {
+    // Until session 40 a complete export simply stopped, so a file cut short on the way (a proxy,
+    // the gateway restarted) looked like a complete one, and nothing in the file said what it held.
+    const filter = { orders: { min: 1 } };
+    const lines = linesOf((await exportOf('analyst', { filter: JSON.stringify(filter), fields: 'id,memberTier' })).raw.toString('utf8'));
+    const rows = lines.filter((l) => l._cursor);
+    expect(rows.length).toBeGreaterThan(100);
+    expect(lines).toHaveLength(rows.length + 1);
+    expect(lines[lines.length - 1]).toEqual({
+      _end: { code: 'EXPORT_COMPLETE', rows: rows.length, parameters: { filter, fields: ['id', 'memberTier'], orderBy: 'ID_ASC' } },
+    });
+    const resumed = linesOf((await exportOf('marketing', { segment: 'buyers', after: rows[9]._cursor })).raw.toString('utf8'));
+    expect(resumed[resumed.length - 1]._end).toEqual({
+      code: 'EXPORT_COMPLETE',
+      rows: resumed.length - 1,
+      parameters: { segment: 'buyers', fields: ['id'], orderBy: 'ID_ASC', after: rows[9]._cursor },
+    });
+
+    // CSV: a last `#` line without commas, the parameters URL-encoded as they would be sent.
+    const csv = (await exportOf('analyst', { segment: 'buyers', fields: 'id,memberTier', orderBy: 'LIFETIME_VALUE_DESC' }, 'csv')).raw.toString('utf8').split('\r\n');
+    expect(csv.pop()).toBe('');
+    const end = csv.pop()!;
+    expect(end).toBe(`# export complete: ${csv.length - 1} rows for segment=buyers&fields=id%2CmemberTier&orderBy=LIFETIME_VALUE_DESC`);
+    expect(csv.length - 1).toBeGreaterThan(100);
+    expect(csv.slice(1).every((l) => !l.startsWith('#'))).toBe(true);
   });
 
   it('a client gone while the next page is computed ends the export and frees its place', async () => {
@@ -304,9 +334,9 @@ describe('BI exports', () => {
     world.support.setFaults({ status: 400 });
     try {
       const params = { filter: JSON.stringify({ orders: { min: 1 } }), fields: 'id,memberTier,supportRequesters.id' };
-      const ndjson = rowsOf((await exportOf('admin', params)).raw.toString('utf8'));
+      const ndjson = linesOf((await exportOf('admin', params)).raw.toString('utf8'));
       const rows = ndjson.filter((l) => l._cursor);
-      const notes = ndjson.filter((l) => !l._cursor);
+      const notes = ndjson.filter((l) => l._partial);
       expect(rows.length).toBeGreaterThan(100);
       // A customer with a helpdesk record lost the field (null); one without has none to lose ([]).
       const lost = (page: any[]) => page.filter((r) => r['supportRequesters.id'] === null).length;
@@ -325,9 +355,10 @@ describe('BI exports', () => {
 
       // CSV: one comment line at the end over the whole export, without commas; the rows stay a plain table.
       const csv = (await exportOf('admin', params, 'csv')).raw.toString('utf8').trimEnd().split('\r\n');
-      expect(csv.slice(1, -1).every((l) => !l.startsWith('#'))).toBe(true);
-      expect(csv).toHaveLength(rows.length + 2);
-      expect(csv[csv.length - 1]).toBe(
+      expect(csv.slice(1, -2).every((l) => !l.startsWith('#'))).toBe(true);
+      expect(csv).toHaveLength(rows.length + 3);
+      expect(csv[csv.length - 1]).toMatch(new RegExp(`^# export complete: ${rows.length} rows for `));
+      expect(csv[csv.length - 2]).toBe(
         `# some fields are null where a source did not answer for them: support ${notes[0]._partial.sources[0].code} in supportRequesters of ${lost(rows)} rows`,
       );
     } finally {
@@ -339,7 +370,7 @@ describe('BI exports', () => {
     world.support.setFaults({ status: 503, paths: ['/api/v2/requesters/events'] });
     try {
       const params = { filter: JSON.stringify({ openTickets: { min: 1 } }), fields: 'id,timeline.edges.node.source' };
-      const ndjson = rowsOf((await exportOf('admin', params)).raw.toString('utf8'));
+      const ndjson = linesOf((await exportOf('admin', params)).raw.toString('utf8'));
       const rows = ndjson.filter((l) => l._cursor);
       expect(rows.length).toBeGreaterThan(0);
       // The rows keep their shape: the column asked for, no gaps column added.
