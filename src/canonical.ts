@@ -31,6 +31,14 @@ export function foldText(raw: unknown): string {
 }
 
 /**
+ * Text as a BI filter compares it (`city`, `province`, `memberTier`, `registrationChannel`):
+ * `foldText` (NFKC: full-width letters as ASCII; whitespace runs as one space) in lower case, so
+ * `shanghai`, `Shanghai` and `ＳＨＡＮＧＨＡＩ` are one city and `Gold` is the `gold` tier, on every
+ * engine (a MariaDB column with a `_ci` collation already compared so, SQLite byte for byte).
+ */
+export const matchText = (raw: unknown): string => foldText(raw).toLowerCase();
+
+/**
  * Text as c360 answers a name, a city or any other free text a source holds: trimmed; in Unicode
  * NFC, so that `José` typed as `e` and a combining accent is the same string as the precomposed
  * one (sources keep what the keyboard sent, and clients compare code units); without a lone

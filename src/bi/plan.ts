@@ -30,7 +30,7 @@
  * pushdown's, or OneID's, still fails the plan.
  */
 import type { CapabilityName, Engagement, EngagementCapability, OrderFactQuery, Ticket } from '../capabilities';
-import { toCents } from '../canonical';
+import { matchText, toCents } from '../canonical';
 import { isSourceError, type SourceError } from '../errors';
 import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
@@ -492,7 +492,11 @@ export function createPlanner(deps: PlanDeps) {
 
   async function golden(leaf: Extract<Leaf, { kind: 'golden' }>, candidates: Set<string> | null): Promise<CustomerSet> {
     const rule = rules.survivorship[leaf.field];
-    const matches = (v: unknown) => v !== null && v !== undefined && leaf.values.includes(v as string | boolean);
+    // Text as matchText compares it (any case, full-width as ASCII, whitespace runs as one): the
+    // same answer whichever engine or collation the sources run on; flags as they are.
+    const key = (v: string | boolean) => (typeof v === 'string' ? matchText(v) : v);
+    const wanted = new Set(leaf.values.map(key));
+    const matches = (v: unknown) => (typeof v === 'string' || typeof v === 'boolean') && wanted.has(key(v));
     let pool = candidates;
     if (!pool) {
       // Candidates: customers with a record holding the value; survivorship is verified on them below.

@@ -69,8 +69,9 @@ export interface ProfileCapability<R = unknown> {
   view(record: R): ProfileView;
   /**
    * Filter pushdown (optional; BI lists): the ids of every record whose `field` holds one of
-   * `values` (canonical values, as `view` would answer them), found by the system itself (an SQL
-   * `WHERE … IN`) in one call. Answers null for a field it cannot search that way: the planner
+   * `values` (canonical values, as `view` would answer them; text as `matchText` compares it: any
+   * case, full-width as ASCII; a superset is fine, `whereMatchesText`), found by the system itself
+   * (an SQL `WHERE … IN`) in one call. Answers null for a field it cannot search that way: the planner
    * then reads the records and looks for itself.
    */
   recordIdsWhere?(field: ProfileField, values: readonly ProfileValue[], account?: SourceAccount): Promise<string[] | null>;

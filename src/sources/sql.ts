@@ -19,7 +19,7 @@
 import type { EventEmitter } from 'node:events';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { openDatabase, directReads, isMysql, isSqliteBusy, retryWhileLocked, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
-import { canonicalText } from '../canonical';
+import { canonicalText, matchText } from '../canonical';
 import { SourceError, SourceRefusal, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
@@ -443,6 +443,23 @@ export function groupConverted<R, T>(rows: readonly R[], key: (r: R) => string, 
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/**
+ * Narrows `q` to the rows whose text `column` may equal one of `values` as `matchText` compares
+ * them (NFKC, any case, whitespace runs as one space): `lower(trim(column)) IN (…)`, and every row
+ * holding a character SQL's lower() and trim() may not fold as matchText does (outside printable
+ * ASCII and the CJK ideographs, or two spaces in a row). A superset, the same on SQLite and
+ * MariaDB whatever the column's collation: a BI filter's pushdown, verified by the planner.
+ */
+export function whereMatchesText<Q extends Knex.QueryBuilder>(q: Q, db: Knex, column: string, values: readonly string[]): Q {
+  const folded = [...new Set(values.map(matchText))];
+  const mysql = isMysql(db);
+  return q.where((b) => {
+    b.whereIn(db.raw('lower(trim(??))', [column]) as never, folded)
+      .orWhereRaw(mysql ? '?? REGEXP ?' : '?? GLOB ?', [column, mysql ? '[^ -~\\x{4e00}-\\x{9fff}]' : '*[^ -~\u4e00-\u9fff]*'])
+      .orWhere(column, 'like', '%  %');
+  }) as Q;
 }
 
 /** A trimmed string in canonical form (`canonicalText`), or null for NULL and blanks (sources store '' for "not given"). */

@@ -522,3 +522,33 @@ describe('BI filters: guards', () => {
     expect(world.calls.calls).toHaveLength(0);
   });
 });
+
+describe('BI filters: text compared as people write it', () => {
+  const COUNT = `query ($filter: CustomerFilter) { customersConnection(first: 1, filter: $filter) { totalCount } }`;
+  const count = async (filter: unknown) => {
+    const { body } = await world.query(COUNT, { filter });
+    expect(body.errors).toBeUndefined();
+    return body.data.customersConnection.totalCount as number;
+  };
+
+  it('matches a text field in any case and full-width, on every engine, whatever case the source stored it in', async () => {
+    // Until session 40 a text matched the golden value exactly as written: `GOLD` listed nobody, and a
+    // CRM row typed `GOLD` or full-width `Ｇｏｌｄ` (a Chinese IME) was not a gold member to `gold`.
+    // A MariaDB CRM with a `_ci` collation found those rows and the planner then dropped them.
+    const gold = await count({ memberTier: 'gold' });
+    expect(gold).toBeGreaterThan(2);
+    for (const spelt of ['GOLD', 'Gold', ' ｇｏｌｄ ']) expect(await count({ memberTier: spelt })).toBe(gold);
+
+    const crm = world.dbs.crm.db;
+    const rows: Array<{ contact_id: string; tier: string }> = await crm('crm_contacts').where('tier', 'gold').orderBy('contact_id').limit(2).select('contact_id', 'tier');
+    try {
+      await crm('crm_contacts').where('contact_id', rows[0].contact_id).update({ tier: 'GOLD' });
+      await crm('crm_contacts').where('contact_id', rows[1].contact_id).update({ tier: 'Ｇｏｌｄ' });
+      expect(await count({ memberTier: 'gold' })).toBe(gold);
+      expect(await count({ memberTier: ['platinum', 'GOLD'] })).toBe(gold + (await count({ memberTier: 'platinum' })));
+      expect(await count({ not: { memberTier: 'Gold' } })).toBe((await count(null)) - gold);
+    } finally {
+      for (const r of rows) await crm('crm_contacts').where('contact_id', r.contact_id).update({ tier: r.tier });
+    }
+  });
+});

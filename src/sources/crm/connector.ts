@@ -13,7 +13,19 @@ import type { SqlConnection } from '../../db';
 import { badRow } from '../../errors';
 import { instantFromShanghaiLocal, isTimeNotDate, normalizeDate, shanghaiLocalText, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, groupConverted, missingColumns, textOrNull, type BreakerOptions, type SqlSource } from '../sql';
+import {
+  batchByKey,
+  everyKey,
+  checkMaxBatch,
+  createSqlSource,
+  keysetScan,
+  groupConverted,
+  missingColumns,
+  textOrNull,
+  whereMatchesText,
+  type BreakerOptions,
+  type SqlSource,
+} from '../sql';
 import type { Knex } from 'knex';
 import type { EventKind, EventQuery, RawIdentifier, ScannedRecord, Slot, SourceEvent, SourceName } from '../../vocabulary';
 import type { CrmConnector, CrmContact, CrmTierChange } from './types';
@@ -103,7 +115,7 @@ const TIER_CHANGE_COLUMNS = ['change_id', 'contact_id', 'from_tier', 'to_tier', 
 const TABLES = { crm_contacts: CONTACT_COLUMNS, crm_tier_changes: TIER_CHANGE_COLUMNS };
 type CrmScanRow = Pick<CrmContactRow, (typeof SCAN_COLUMNS)[number]>;
 
-/** The contact columns `contactIdsWhere` searches, by profile field: text compared trimmed, flags as 0/1. */
+/** The contact columns `contactIdsWhere` searches, by profile field: text as `matchText` compares it (`whereMatchesText`), flags as 0/1. */
 const SEARCH_TEXT: Partial<Record<ProfileField, string>> = { memberTier: 'tier', city: 'city', province: 'province' };
 const SEARCH_FLAG: Partial<Record<ProfileField, string>> = { 'marketingConsent.sms': 'sms_opt_in', 'marketingConsent.email': 'email_opt_in' };
 /** The profile fields `contactIdsWhere` answers in one statement. */
@@ -186,7 +198,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
       return observer.call({ source: SOURCE, operation: 'contactIdsWhere', batchSize: 0, account }, async () => {
         const rows = await sql.run<Array<{ contact_id: string }>>('contactIdsWhere', (db) => {
           const q = db('crm_contacts').select('contact_id');
-          if (SEARCH_TEXT[field]) return text.length ? q.whereIn(db.raw(`trim(${column})`) as never, text) : q.whereRaw('1 = 0');
+          if (SEARCH_TEXT[field]) return text.length ? whereMatchesText(q, db, column, text) : q.whereRaw('1 = 0');
           const codes = flags.map((f) => (f ? 1 : 0));
           return codes.length ? q.whereIn(column, codes) : q.whereRaw('1 = 0');
         });

@@ -32,6 +32,7 @@ import {
   integerOrNull,
   missingColumns,
   textOrNull,
+  whereMatchesText,
   type BreakerOptions,
   type SqlSource,
 } from '../sql';
@@ -339,9 +340,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       return observer.call({ source: SOURCE, operation: 'accountIdsByChannels', batchSize: 0, account }, async () => {
         if (!channels.length) return [];
         const rows = await sql.run<Array<{ account_id: number }>>('accountIdsByChannels', (db) =>
-          db('shop_accounts')
-            .select('account_id')
-            .whereIn('channel', [...channels]),
+          whereMatchesText(db('shop_accounts').select('account_id'), db, 'channel', channels),
         );
         return rows.map((r) => String(r.account_id));
       });

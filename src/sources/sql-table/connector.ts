@@ -20,7 +20,7 @@ import { badRow } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION, normalizePhone, phoneRegionOf } from '../../canonical';
 import type { SourceObserver } from '../observe';
-import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, type SqlSource, type SqlSourceOptions } from '../sql';
+import { batchByKey, everyKey, checkMaxBatch, createSqlSource, keysetScan, whereMatchesText, type SqlSource, type SqlSourceOptions } from '../sql';
 import { convert, mysqlColumnClass, sqliteColumnClass, type ColumnClass, type ColumnMapping, type RowFilter, type SqlTableOptions } from './mapping';
 
 /** What one row says, in the canonical vocabulary: the profile capability's record. */
@@ -213,11 +213,7 @@ export function createSqlTableConnector(
       return observer.call({ source, operation: 'recordIdsWhere', batchSize: 0, account }, async () => {
         if (!text.length) return [];
         const rows = await sql.run<Array<Record<string, unknown>>>('recordIdsWhere', (db) =>
-          scoped(
-            db(profile.table)
-              .select(profile.key)
-              .whereIn(db.raw('trim(??)', [m.column]) as never, text),
-          ),
+          scoped(whereMatchesText(db(profile.table).select(profile.key), db, m.column, text)),
         );
         return rows.map((r) => keyOf(r[profile.key]));
       });
