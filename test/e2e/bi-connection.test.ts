@@ -131,6 +131,53 @@ describe('BI lists: customersConnection walk', () => {
     expect(small.totals[0]).toBe(small.ids.length);
   });
 
+  it('walks a filter while customers merge and split between its pages: exactly the customers its first page planned, each once, while active', async () => {
+    // The guarantee (docs/bi.md): a filtered walk lists the customers that matched when its first
+    // page planned it, each once, as long as it is active when its page comes; who came to match
+    // since (a merge's survivor, a record split off) is in walks started after.
+    const filter = { orders: { min: 1 } };
+    const planned = (await walk({ first: 500, filter })).ids;
+    const everyone = await activeIds();
+    const without = everyone.filter((id) => !planned.includes(id));
+    expect(planned.length).toBeGreaterThan(300);
+    const [a, b, c, d] = planned.slice(-4); // all past the first page of 100
+    const early = planned[3]; // on the first page
+    const x = without[without.length - 1]; // no counted order: not in the plan
+    const records = async (id: string) => world.gw.oneidDb('idmap_source_records').where('customer_id', id).orderBy(['source', 'record_id']).select('source', 'record_id');
+    let split: string | null = null;
+    for (const id of planned.slice(150, -10)) {
+      if ((await records(id)).length < 2) continue;
+      split = id; // a customer of two records or more, past the first page: one record goes to a new customer
+      break;
+    }
+    expect(split).not.toBeNull();
+    let splitOff: string | null = null;
+
+    const { ids } = await walk({
+      first: 100,
+      filter,
+      between: async (page) => {
+        if (page !== 0) return;
+        const steward = { actor: 'user:test', reason: 'bi walk under change' };
+        await world.gw.idmap.mergeCustomers({ survivorId: b, mergedId: a, ...steward }); // both ahead of the cursor
+        await world.gw.idmap.mergeCustomers({ survivorId: c, mergedId: early, ...steward }); // the merged one already returned
+        await world.gw.idmap.mergeCustomers({ survivorId: x, mergedId: d, ...steward }); // the survivor matches only now
+        const [moved] = await records(split!);
+        const out = await world.gw.requestDeps.stewardship!.unlinkRecord({ record: { source: moved.source, recordId: moved.record_id }, ...steward });
+        splitOff = out.customerId;
+      },
+    });
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(planned.filter((id) => id !== a && id !== d));
+    expect(ids).not.toContain(x);
+    expect(splitOff).not.toBeNull();
+    expect(ids).not.toContain(splitOff);
+    // A walk started now plans again: the survivor that came to match is in it, the merged away are not.
+    const again = (await walk({ first: 500, filter })).ids;
+    expect(again).toContain(x);
+    for (const gone of [a, d, early]) expect(again).not.toContain(gone);
+  });
+
   it('orders by lifetime value, highest first, each customer once', async () => {
     const { ids } = await walk({ first: 200, filter: { orders: { min: 1 } }, orderBy: 'LIFETIME_VALUE_DESC' });
     const byId = await walk({ first: 500, filter: { orders: { min: 1 } } });
