@@ -138,7 +138,7 @@ const booked = new WeakMap<object, number>();
 
 /** Refuses a plan whose estimated source calls, with the lists this request planned before it, exceed the role's budget, before any source call. */
 export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number, order: CustomerOrder = 'ID_ASC'): Promise<number> {
-  const calls = await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, scoped: !!role.scope, valueOrder: order !== 'ID_ASC' });
+  const calls = await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, rules: ctx.insights.rules, scoped: !!role.scope, valueOrder: order !== 'ID_ASC' });
   const cost = calls * COST_PER_SOURCE_CALL + first;
   const before = booked.get(ctx.loaders) ?? 0;
   if (before + cost > role.maxCost) {

@@ -714,7 +714,7 @@ export function createPlanner(deps: PlanDeps) {
         return leaf.present ? only(yes, unknown) : allBut(yes, unknown);
       }
       case 'insight': {
-        const reads = insightSources(leaf);
+        const reads = insightSources(leaf, registry, rules);
         const estimates = await Promise.all(
           registry.sources
             .filter((s) => reads.has(s.name))
@@ -750,24 +750,6 @@ export function createPlanner(deps: PlanDeps) {
         );
       }
     }
-  }
-
-  /**
-   * The sources an insight leaf reads: the facts of the tag rules that can give its names (tagsFor
-   * evaluates only those), commerce for an RFM segment, commerce and the registration date's
-   * sources for a lifecycle stage. The step's estimate names only these.
-   */
-  function insightSources(leaf: Extract<Leaf, { kind: 'insight' }>): Set<SourceName> {
-    const commerce = providing('commerce');
-    const goldenSources = (fields: readonly string[]) => fields.flatMap((f) => rules.survivorship[f as keyof typeof rules.survivorship]?.sources ?? []);
-    if (leaf.key === 'rfmSegment') return new Set(commerce);
-    if (leaf.key === 'lifecycleStage') return new Set([...commerce, ...goldenSources(['registeredAt'])]);
-    const needs = needsOf(rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name))));
-    return new Set([
-      ...(needs.orders || needs.categories || needs.rfm || needs.accounts ? commerce : []),
-      ...goldenSources(needs.golden),
-      ...(needs.tickets ? providing('service') : []),
-    ]);
   }
 
   /** How costly a node is to evaluate unrestricted: 0 OneID, 1 pushdown, 2 verification of records, 3 of whole customers. */
@@ -915,6 +897,24 @@ export function createPlanner(deps: PlanDeps) {
 }
 
 /**
+ * The sources an insight leaf reads: the facts of the tag rules that can give its names (tagsFor
+ * evaluates only those), commerce for an RFM segment, commerce and the registration date's
+ * sources for a lifecycle stage. The step's estimate and the budget's count only these.
+ */
+function insightSources(leaf: Extract<Leaf, { kind: 'insight' }>, registry: Loaders['registry'], rules: InsightRules): Set<SourceName> {
+  const commerce = registry.providing('commerce').map((p) => p.name);
+  const goldenSources = (fields: readonly string[]) => fields.flatMap((f) => rules.survivorship[f as keyof typeof rules.survivorship]?.sources ?? []);
+  if (leaf.key === 'rfmSegment') return new Set(commerce);
+  if (leaf.key === 'lifecycleStage') return new Set([...commerce, ...goldenSources(['registeredAt'])]);
+  const needs = needsOf(rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name))));
+  return new Set([
+    ...(needs.orders || needs.categories || needs.rfm || needs.accounts ? commerce : []),
+    ...goldenSources(needs.golden),
+    ...(needs.tickets ? registry.providing('service').map((p) => p.name) : []),
+  ]);
+}
+
+/**
  * The plan as a row-scoped caller sees it. The conditions run over every customer and the scope
  * last, so their counts (and the calls that grow with them) describe customers outside the scope:
  * `{ phone: X }` would say whether X is anyone's number. Withheld: counts before the scope and
@@ -942,7 +942,10 @@ function withinScope(plan: Plan): Plan {
  * leaf as if it ran alone on every customer, except that verified leaves of an `and` with an
  * answered-whole sibling are taken at a tenth. Reads only OneID's counts.
  */
-export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders; store: BiStore; scoped: boolean; valueOrder?: boolean }): Promise<number> {
+export async function estimateCalls(
+  filter: FilterNode,
+  deps: { loaders: Loaders; store: BiStore; rules: InsightRules; scoped: boolean; valueOrder?: boolean },
+): Promise<number> {
   const registry = deps.loaders.registry;
   const [records, active] = await Promise.all([deps.store.recordCounts(), deps.store.countActive()]);
   const full = (s: SourceName) => ceilDiv(records.get(s) ?? 0, registry.get(s)?.connector.maxBatch ?? 100);
@@ -985,8 +988,11 @@ export async function estimateCalls(filter: FilterNode, deps: { loaders: Loaders
         return engagement();
       case 'coupons':
         return coupons();
-      case 'insight':
-        return 2 * sum(registry.sources.map((s) => full(s.name)));
+      case 'insight': {
+        // Only the sources the leaf reads (a tag read only tickets was charged every source's records).
+        const reads = insightSources(l, registry, deps.rules);
+        return 2 * sum(registry.sources.filter((s) => reads.has(s.name)).map((s) => full(s.name)));
+      }
     }
   };
   const cost = (n: FilterNode, restricted: boolean): number => {
