@@ -360,6 +360,61 @@ describe(`OneID probabilistic tier (${testEngine})`, () => {
     expect(ev.customers.weight).toBeLessThan(rules.probabilistic!.autoLink);
   });
 
+  describe('a link judged on the records it brings together, not only on its own two', () => {
+    // Two customers of two records each, joined by the rules (one phone; the other's phone and email); one
+    // record of each carries no birthday, and those two compare as one person: one name, one flat, one
+    // mailbox name at two providers. Only the other two records say whether the customers are one person.
+    const others = Array.from({ length: 200 }, (_, i) => rec('members', `X${i}`, { phone: `1370000${String(i).padStart(4, '0')}` }, { name: `Member ${i}` }));
+    const flat = { city: '杭州', address: '文一西路88号3幢2单元501室' };
+    const world = (second: { name: string; birthday?: string }) => [
+      new FakeSource('members', [
+        rec('members', 'M1', { phone: '13911112222' }, { name: '王芳', birthday: '1980-04-02', city: '杭州市' }),
+        rec('members', 'M2', { phone: '13933334444', email: 'wangfang88@163.com' }, second),
+        ...others,
+      ]),
+      new FakeSource('shop', [rec('shop', 'S1', { phone: '139-1111-2222', email: 'wangfang88@qq.com' }, { name: 'Wang Fang', gender: 'FEMALE', ...flat })]),
+      new FakeSource('events', [rec('events', 'E2', { phone: '13933334444', email: 'wangfang88@163.com' }, { name: 'Wang Fang', gender: 'FEMALE', ...flat })]),
+    ];
+
+    it('merges one person whose records are written two ways: her name in characters and in pinyin, her year typed one off', async () => {
+      const stats = await resolve({ store, connectors: world({ name: 'Fang Wang', birthday: '1979-04-02' }), rules });
+      expect(await owner('events:E2')).toBe(await owner('members:M1'));
+      expect(await owner('members:M2')).toBe(await owner('members:M1'));
+      expect(stats.probableLinks).toBe(1);
+    });
+
+    it('sends to review a link between two people each already linked, whose other records differ in name and in birthday, naming them; a steward\'s "different" then holds when they no longer differ', async () => {
+      const sources = world({ name: '李娜', birthday: '1992-11-20' });
+      const stats = await resolve({ store, connectors: sources, rules });
+      expect(await owner('shop:S1')).toBe(await owner('members:M1'));
+      expect(await owner('events:E2')).toBe(await owner('members:M2'));
+      expect(await owner('events:E2')).not.toBe(await owner('shop:S1'));
+      expect(stats.probableLinks).toBe(0);
+      const found = (await candidates()).map((c) => ({ c, ev: JSON.parse(c.evidence) }));
+      const link = found.find(({ ev }) => ev.pair.includes('shop:S1') && ev.pair.includes('events:E2'))!;
+      // The pair itself, its customers' birthdays weighed, is over the auto-link threshold: the other two records stopped it.
+      expect(link.ev.customers.weight).toBeGreaterThanOrEqual(rules.probabilistic!.autoLink);
+      expect(link.ev.differ).toEqual(['name', 'birthday']);
+      expect([...link.ev.merge.records].sort()).toEqual(['members:M1', 'members:M2']);
+      // The review queue shows the steward all four records and what differs.
+      const view = (await steward.mergeCandidates({ status: null, first: 10, after: null })).edges.map((e) => e.node).find((n) => n.id === String(link.c.id))!;
+      expect(view.records.map((r) => `${r.source}:${r.recordId}`).sort()).toEqual(['events:E2', 'members:M1', 'members:M2', 'shop:S1']);
+      expect(view.differ).toEqual(['name', 'birthday']);
+      // Nothing of the records' values is in the evidence.
+      expect(link.c.evidence).not.toMatch(/王|李|Wang|1980|1992|杭州/);
+
+      await steward.resolveCandidate({ id: String(link.c.id), verdict: 'different', actor, reason: 'two people' });
+      // M2 loses its birthday and E2 is compared again: nothing is left to tell the customers apart but the steward.
+      const [m, s, e] = sources;
+      m.put(rec('members', 'M2', { phone: '13933334444', email: 'wangfang88@163.com' }, { name: '李娜' }, '2024-05-01T00:00:00.000Z'));
+      e.put(rec('events', 'E2', { phone: '13933334444', email: 'wangfang88@163.com' }, { name: 'Wang Fang', gender: 'FEMALE', ...flat }, '2024-05-01T00:00:00.000Z'));
+      const again = await resolve({ store, connectors: [m, s, e], rules });
+      expect(again.recordsCompared).toBeGreaterThan(0);
+      expect(again.probableLinks).toBe(0);
+      expect(await owner('events:E2')).not.toBe(await owner('shop:S1'));
+    });
+  });
+
   it('weighs a phone the rules refused again once the tier has made its two named holders one: the third record, which carries nothing else, joins them in the same run', async () => {
     // One person's two member records, her full name and a short form, on one phone; a shop account with the phone alone.
     // The rules refuse the phone (two names), so it joins none of its carriers; the tier links the two by birthday and phone.

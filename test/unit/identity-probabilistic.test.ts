@@ -12,6 +12,7 @@ import { estimateWeights, withUnseenLevelsFrom } from '../../src/idmap/probabili
 import { birthdayKey, compareNameKeys, conflictsBetween, emptyProfile, addToProfile, nameKey } from '../../src/idmap/evidence';
 import { loadIdentityRules } from '../../src/idmap/rules';
 import { birthdayLevel, exclusiveApart, joinTraits, type CustomerTraits } from '../../src/idmap/probabilistic/customer-traits';
+import { MAX_RECORDS, mergeContradiction } from '../../src/idmap/probabilistic/merge-check';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
 const names = (a: string, b: string) => compareNames(nameForm(a), nameForm(b));
@@ -891,6 +892,7 @@ describe('two customers compared before an auto-link', () => {
   const customer = (births: string[], exclusive: Record<string, string[]> = {}): CustomerTraits => ({
     births: new Set(births),
     exclusive: new Map(Object.entries(exclusive).map(([k, v]) => [k, new Set(v)])),
+    records: [],
   });
 
   it('by their birthdays at the best level any two reach', () => {
@@ -914,5 +916,40 @@ describe('two customers compared before an auto-link', () => {
     expect(birthdayLevel(joined, customer(['1984-11-02']))).toBe('different');
     expect(exclusiveApart(joined, customer([], { MEMBER_NO: ['m2'] }), rules)).toBe('MEMBER_NO');
     expect(joinTraits(undefined, customer(['1990']))?.births).toEqual(new Set(['1990']));
+  });
+});
+
+describe('the records a tier link brings together', () => {
+  const r = (id: string, name: string | null, birthday: string | null) => featuresOf(id.split(':')[0], id.split(':')[1], { name, birthday }, []);
+
+  it('are two people where a record of each customer differs from the other in both name and birthday', () => {
+    // Each customer already holds a dated record; the link's own two records carry no birthday.
+    const x = [r('members:M1', '王芳', '1980-04-02'), r('shop:S1', 'Wang Fang', null)];
+    const y = [r('members:M2', '刘洋', '1992-11-20'), r('events:E2', 'Wang Fang', null)];
+    expect(mergeContradiction(x, y)).toEqual({ differ: ['name', 'birthday'], records: ['members:M1', 'members:M2'] });
+  });
+
+  it('are one person where the names differ but the birthdays agree, or the birthdays differ but the names agree', () => {
+    // An English given name on one record and the Chinese one on the other, one birthday: one person's two writings.
+    expect(mergeContradiction([r('shop:S1', 'Mary Lau', '1968-10-07')], [r('crm:C1', 'LIU Zhenhong', '1968-10-07')])).toBeNull();
+    // A year typed one off across a decade, one name (in two scripts): one person.
+    expect(mergeContradiction([r('shop:S1', '胡强怡', '1989-10-21')], [r('crm:C1', 'Hu Qiangyi', '1990-10-21')])).toBeNull();
+    // A typo, a swap, a year against its date are not different birthdays.
+    expect(mergeContradiction([r('shop:S1', '王芳', '1980-04-02')], [r('crm:C1', '刘洋', '1980-02-04')])).toBeNull();
+  });
+
+  it('say nothing where a record lacks a name or a birthday', () => {
+    expect(mergeContradiction([r('shop:S1', null, '1980-04-02')], [r('crm:C1', '刘洋', '1992-11-20')])).toBeNull();
+    expect(mergeContradiction([r('shop:S1', '王芳', null)], [r('crm:C1', '刘洋', '1992-11-20')])).toBeNull();
+  });
+
+  it('are read from at most MAX_RECORDS dated, named records a customer, kept as links join customers', () => {
+    const many = (n: number, prefix: string, birthday: string) => Array.from({ length: n }, (_, i) => r(`${prefix}:${i}`, '王芳', birthday));
+    const joined = joinTraits(
+      { births: new Set(), exclusive: new Map(), records: many(MAX_RECORDS - 1, 'a', '1980-04-02') },
+      { births: new Set(), exclusive: new Map(), records: many(5, 'b', '1980-04-02') },
+    );
+    expect(joined?.records).toHaveLength(MAX_RECORDS);
+    expect(mergeContradiction(joined!.records, [r('crm:C1', '刘洋', '1992-11-20')])).toMatchObject({ records: ['a:0', 'crm:C1'] });
   });
 });

@@ -9,6 +9,8 @@
 import type { Knex } from 'knex';
 import type { IdentityRules } from '../rules';
 import { BIRTH_LEVELS, compareBirthdays } from './compare';
+import type { MatchFeatures } from './features';
+import { comparedBeforeMerge, MAX_RECORDS } from './merge-check';
 import { featuresOfRecords, recordsOfCustomers } from './store';
 
 type BirthLevel = (typeof BIRTH_LEVELS)[number];
@@ -18,11 +20,13 @@ export interface CustomerTraits {
   births: ReadonlySet<string>;
   /** Values of each exclusive kind its records carry. */
   exclusive: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Its records carrying a name and a birthday, at most `MAX_RECORDS`: what the check before a merge compares (`merge-check.ts`). */
+  records: readonly MatchFeatures[];
 }
 
 /** The traits of each customer, from its live records' stored features. */
 export async function customerTraits(db: Knex, customerIds: readonly string[], rules: IdentityRules): Promise<Map<string, CustomerTraits>> {
-  const out = new Map<string, { births: Set<string>; exclusive: Map<string, Set<string>> }>();
+  const out = new Map<string, { births: Set<string>; exclusive: Map<string, Set<string>>; records: MatchFeatures[] }>();
   if (!customerIds.length) return out;
   const records = await recordsOfCustomers(db, customerIds);
   const features = await featuresOfRecords(db, records);
@@ -30,8 +34,9 @@ export async function customerTraits(db: Knex, customerIds: readonly string[], r
   for (const f of features.values()) {
     if (!f.customerId) continue;
     let t = out.get(f.customerId);
-    if (!t) out.set(f.customerId, (t = { births: new Set(), exclusive: new Map() }));
+    if (!t) out.set(f.customerId, (t = { births: new Set(), exclusive: new Map(), records: [] }));
     if (f.birth) t.births.add(f.birth);
+    if (comparedBeforeMerge(f) && t.records.length < MAX_RECORDS) t.records.push(f);
     for (const v of f.values) {
       if (!exclusive.has(v.kind)) continue;
       const held = t.exclusive.get(v.kind) ?? new Set<string>();
@@ -46,7 +51,7 @@ export function joinTraits(a: CustomerTraits | undefined, b: CustomerTraits | un
   if (!a || !b) return a ?? b;
   const exclusive = new Map<string, ReadonlySet<string>>(a.exclusive);
   for (const [kind, values] of b.exclusive) exclusive.set(kind, new Set([...(exclusive.get(kind) ?? []), ...values]));
-  return { births: new Set([...a.births, ...b.births]), exclusive };
+  return { births: new Set([...a.births, ...b.births]), exclusive, records: [...a.records, ...b.records].slice(0, MAX_RECORDS) };
 }
 
 /** An exclusive kind both customers hold with no value in common (two resident ids), or null. */

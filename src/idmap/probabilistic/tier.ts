@@ -26,6 +26,7 @@ import { roundWeight, type MatchModel } from './model';
 import { scorePair, type Rec, type ScoredPair } from './pairs';
 import { scoreFirstRun, overCounted, type FirstRunScores } from './first-run';
 import { birthdayLevel, customerTraits, exclusiveApart, joinTraits, type CustomerTraits } from './customer-traits';
+import { mergeContradiction } from './merge-check';
 import {
   anyScored,
   blockMembers,
@@ -352,8 +353,10 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<s
     const birthday = linkable ? customerBirthday(p, held.get(ra), held.get(rb), opts.model) : null;
     const weight = birthday ? roundWeight(p.score.weight + birthday.weight) : p.score.weight;
     if (birthday && weight < settings.autoLink) differ = 'birthday';
-    const evidence = { ...evidenceOf(p, settings), ...(birthday ? { customers: { birthday, weight } } : {}) };
-    if (linkable && weight >= settings.autoLink) {
+    // Last, on the few pairs about to be linked: the records the link brings together.
+    const apart = linkable && weight >= settings.autoLink ? mergeContradiction(held.get(ra)?.records ?? [], held.get(rb)?.records ?? []) : null;
+    const evidence = { ...evidenceOf(p, settings, apart?.records), ...(birthday ? { customers: { birthday, weight } } : {}), ...(apart ? { merge: apart } : {}) };
+    if (linkable && weight >= settings.autoLink && !apart) {
       const [survivor, merged] = ra < rb ? [ra, rb] : [rb, ra];
       parent.set(merged, survivor);
       const joined = joinTraits(held.get(survivor), held.get(merged));
@@ -377,7 +380,7 @@ function planLinks(pairs: ScoredPair[], opts: TierOptions, traits: ReadonlyMap<s
         value: null,
         customerId: c1,
         otherCustomerId: c2,
-        evidence: { ...evidence, ...(differ ? { differ: [differ] } : {}) },
+        evidence: { ...evidence, ...(apart ? { differ: apart.differ } : differ ? { differ: [differ] } : {}) },
       });
     }
   }
@@ -406,11 +409,16 @@ function exclusiveConflict(a: MatchFeatures, b: MatchFeatures, rules: IdentityRu
   return null;
 }
 
-function evidenceOf(p: ScoredPair, settings: NonNullable<IdentityRules['probabilistic']>): Record<string, unknown> {
+/** `apart`: the records of `p.a`'s customer and of `p.b`'s that the check before the merge found two people (listed with the pair's own). */
+function evidenceOf(p: ScoredPair, settings: NonNullable<IdentityRules['probabilistic']>, apart?: readonly [string, string]): Record<string, unknown> {
+  const [a, b] = [label(p.a), label(p.b)];
   return {
     tier: 'probabilistic',
-    pair: [label(p.a), label(p.b)],
-    records: { [p.a.customerId as string]: [label(p.a)], [p.b.customerId as string]: [label(p.b)] },
+    pair: [a, b],
+    records: {
+      [p.a.customerId as string]: apart && apart[0] !== a ? [a, apart[0]] : [a],
+      [p.b.customerId as string]: apart && apart[1] !== b ? [b, apart[1]] : [b],
+    },
     weight: p.score.weight,
     autoLink: settings.autoLink,
     review: settings.review,
