@@ -321,8 +321,9 @@ async function traitsOfLinkable(db: Knex, pairs: readonly ScoredPair[], opts: Ti
 
 /**
  * Links strongest first, each joining two customers (the older id survives) unless a steward
- * judged them different, or the two customers' records hold different values of an exclusive
- * kind (two resident ids): those, and pairs under `autoLink`, become review candidates. Where the
+ * judged them different, the two customers' records hold different values of an exclusive
+ * kind (two resident ids), or a record of each differs from the other in name and birthday
+ * (`merge-check.ts`): those, and pairs under `autoLink`, become review candidates. Where the
  * two records had no birthdays to compare, the customers' birthdays weigh as theirs would
  * (`customerBirthday`), on the customers as the links before have joined them.
  */
