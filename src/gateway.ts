@@ -14,7 +14,8 @@ import { createTracing, tracedReader, type Tracing } from './observability/traci
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger, type Logger } from './observability/logger';
 import { composeObservers, type CallObserver } from './sources/observe';
-import { EVENT_VALUES, eventOrigin } from './sources/kind';
+import { EVENT_VALUES, eventOccurrence, eventOrigin } from './sources/kind';
+import type { EventKind } from './vocabulary';
 import { requestSourceObserver } from './observability/request-sources';
 import { createRegistry, checkSources, uncheckedWarning, type SourceRegistry } from './sources/registry';
 import { createSourceRechecks, type SourceRechecks } from './sources/recheck';
@@ -143,6 +144,10 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     throw new ConfigError(`the configured sources do not match their systems:\n${problems.join('\n')}`);
   }
   const insights = loadInsightsRuntime(config.insights.rulesDir, registry);
+  const allKinds = [...registry.eventKinds.keys()];
+  /** The event kinds asked for (null: every kind) that a role reads the field of. */
+  const readableKinds = (asked: unknown, reads: (origin: string) => boolean): EventKind[] =>
+    ((Array.isArray(asked) ? asked : allKinds) as EventKind[]).filter((k) => reads(eventOccurrence(registry.eventFields, k)));
   const schema = buildSchema(registry);
   const access = await createAccess({
     fullSchema: schema,
@@ -166,6 +171,11 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     // An event's id is its system's, which may be the record's own id (a WeChat follow: the openid;
     // a WeCom contact added: the external userid): shown as the role shows the record id.
     embeds: new Map([['TimelineEvent.id', 'recordId']]),
+    // A tag is the data its rule read (`unhappy`: a ticket rated 2 or lower), so it is given only to
+    // roles that read every field of its rule; a timeline event is the field it is read from (a
+    // ticket opened: Ticket.createdAt), so a role is shown only the kinds whose field it reads.
+    derivedItems: new Map([['Customer.tags', (t: unknown) => (t as Pick<Tag, 'from'>).from]]),
+    narrowArgs: new Map([['Customer.timeline', (args, reads) => ({ ...args, kinds: readableKinds(args.kinds, reads) })]]),
     log,
   });
   const feed = createHub({
@@ -206,6 +216,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
           maxPage: r.limits.maxIds,
           maxCost: r.limits.maxCost,
           segments: r.segments,
+          reads: access.readerOf(name),
           ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}),
         }
       );

@@ -48,6 +48,8 @@ export interface BiRole {
   scope?(ctx: unknown, customerIds: readonly string[]): Promise<boolean[]>;
   /** Whose saved segments the role may change and delete: its principal's own, or any (the policy's `segments`). */
   segments: 'own' | 'any';
+  /** Whether the role reads a field (`Type.field`) unmasked: a filter on a tag reads the fields of its rule. */
+  reads(field: string): boolean;
 }
 
 export interface LoaderDeps {

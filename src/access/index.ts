@@ -20,7 +20,7 @@ import { createAuthenticator, type Authenticator } from './auth';
 import { AuthConfig, type AuthConfigInput } from './config';
 import { createFailedLogins, type FailedLogins } from './failed-logins';
 import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
-import { buildRoleSchemas, type DerivedOrigin } from './role-schema';
+import { buildRoleSchemas, originReader, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
 import { limitsPlugin, safelistCache } from './limits';
 import { auditPlugin, createAuditLog, type AuditLog } from './audit';
 
@@ -38,7 +38,7 @@ export {
   type FieldMask,
   type PersonalRule,
 } from './policy';
-export { buildRoleSchemas, buildRoleSchema, CUSTOMER_TYPE, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
+export { buildRoleSchemas, buildRoleSchema, originReader, CUSTOMER_TYPE, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
 export { masker, maskPhone, maskEmail, maskName, maskYearOnly, maskPartial, hashValue, type MaskOptions } from './masking';
 export { scopeCheck, type ScopeCheck } from './row-scope';
 export {
@@ -83,6 +83,10 @@ export interface AccessOptions {
   derived?: ReadonlyMap<string, (parent: unknown) => DerivedOrigin | readonly DerivedOrigin[] | null | undefined>;
   /** Fields whose text may quote a sibling's value (see RoleSchemaOptions.embeds). */
   embeds?: ReadonlyMap<string, string>;
+  /** List fields whose items are derived data (see RoleSchemaOptions.derivedItems). */
+  derivedItems?: RoleSchemaOptions['derivedItems'];
+  /** Fields whose arguments are narrowed to what the role reads (see RoleSchemaOptions.narrowArgs). */
+  narrowArgs?: RoleSchemaOptions['narrowArgs'];
   /**
    * The caller migrated the audit table already (the gateway does, with OneID's own tables, so that
    * a store it cannot use, or one a newer version migrated, stops start-up as one OneID problem).
@@ -103,6 +107,11 @@ export interface Access {
   auditLog: AuditLog;
   /** The plugins for one role's Apollo Server: limits (and persisted-only) before execution, the audit after. */
   pluginsFor(role: string): ApolloServerPlugin<Context>[];
+  /**
+   * Whether a role reads an origin unmasked (`Type.field`, or one object's), as its schema decides
+   * for derived values: for checks outside the schema on the same data (a BI filter on a tag).
+   */
+  readerOf(role: string): (origin: DerivedOrigin) => boolean;
   /** Apollo's `persistedQueries` option for one role: the safelist for persisted-only roles, else undefined (Apollo's default). */
   persistedQueriesFor(role: string): { cache: ReturnType<typeof safelistCache> } | undefined;
 }
@@ -111,7 +120,14 @@ export interface Access {
 export async function createAccess(opts: AccessOptions): Promise<Access> {
   const policy = loadPolicy(opts.policyFile ?? DEFAULT_POLICY_FILE, opts.fullSchema, opts.optionalTypes);
   for (const w of [...policy.warnings, hashKeyWarning(policy, opts.hashKey) ?? []].flat()) opts.log?.warn(w);
-  const schemas = buildRoleSchemas(opts.fullSchema, policy, { hashKey: opts.hashKey, derived: opts.derived, embeds: opts.embeds });
+  const schemas = buildRoleSchemas(opts.fullSchema, policy, {
+    hashKey: opts.hashKey,
+    derived: opts.derived,
+    embeds: opts.embeds,
+    derivedItems: opts.derivedItems,
+    narrowArgs: opts.narrowArgs,
+  });
+  const readers = new Map([...policy.roles.values()].map((r) => [r.name, originReader(opts.fullSchema, r)]));
   const checkCredentials = createAuthenticator(opts.auth, {
     roles: policy.roles.keys(),
     baseDir: opts.baseDir,
@@ -150,6 +166,10 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     pluginsFor(role) {
       const r = roleOf(role);
       return [limitsPlugin(r.limits, { persistedOnly: r.persistedOnly, safelist: policy.safelist, hardMaxIds: opts.hardMaxIds }), audit];
+    },
+    readerOf(role) {
+      roleOf(role);
+      return readers.get(role)!;
     },
     persistedQueriesFor(role) {
       return roleOf(role).persistedOnly ? { cache: safelistCache(policy.safelist) } : undefined;

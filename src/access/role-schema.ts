@@ -103,6 +103,49 @@ export interface RoleSchemaOptions extends MaskOptions {
    * unmasked, the quoted value is shown as the sibling is: masked (hashed), or `***` where absent.
    */
   embeds?: ReadonlyMap<string, string>;
+  /**
+   * List fields whose items are each derived data (a tag is the fact its rule read: `unhappy` says a
+   * ticket was rated 2 or lower): `Type.field` → the fields one item is read from. An item from a
+   * field the role does not read unmasked is left out of the list, as the field is absent from its
+   * schema: a role that reads no ticket is not told one was rated low.
+   */
+  derivedItems?: ReadonlyMap<string, (item: unknown) => readonly DerivedOrigin[]>;
+  /**
+   * Fields whose arguments narrow what they answer to what the role may read, before the resolver
+   * runs (a timeline asks its sources only for the kinds of events the role may see, so its pages
+   * stay full): `Type.field` → the arguments the resolver is given, from the caller's and the
+   * role's reading of an origin.
+   */
+  narrowArgs?: ReadonlyMap<string, (args: Record<string, unknown>, reads: (origin: DerivedOrigin) => boolean) => Record<string, unknown>>;
+}
+
+/**
+ * Whether a role reads an origin unmasked: `Type.field` granted and not masked; one field of a
+ * given object where the mask chooses its style by a sibling there (`SourceRecord.recordId` of a
+ * shop account, not of a marketplace buyer). The same answer the role's schema gives its derived fields.
+ */
+export function originReader(fullSchema: GraphQLSchema, role: RolePolicy): (origin: DerivedOrigin) => boolean {
+  return readerOver(fullSchema, role, effectiveFields(fullSchema, role));
+}
+
+function readerOver(fullSchema: GraphQLSchema, role: RolePolicy, visible: ReadonlyMap<string, ReadonlySet<string>>): (origin: DerivedOrigin) => boolean {
+  const readsUnmasked = (ref: string) => {
+    const [t, f] = ref.split('.');
+    return !!visible.get(t)?.has(f) && !role.masks.has(ref);
+  };
+  const siblingReaders = new Map<string, (parent: unknown) => string | undefined>();
+  return (o) => {
+    if (typeof o === 'string') return readsUnmasked(o);
+    if (readsUnmasked(o.ref)) return true;
+    const [t, f] = o.ref.split('.');
+    const mask = role.masks.get(o.ref);
+    if (!visible.get(t)?.has(f) || !mask || mask.kind === 'style') return false;
+    const key = `${t}.${mask.parentField}`;
+    let read = siblingReaders.get(key);
+    if (!read) siblingReaders.set(key, (read = siblingReader(fullSchema, t, mask.parentField)));
+    const sibling = read(o.of);
+    return ((sibling !== undefined && mask.styles.get(sibling)) || mask.otherwise) === 'none';
+  };
 }
 
 /** Builds every role's schema. Throws PolicyError when a role's schema would be invalid (e.g. it can query nothing). */
@@ -215,20 +258,8 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     const [t, f] = ref.split('.');
     return !!visible.get(t)?.has(f) && !role.masks.has(ref);
   };
-  const siblingReaders = new Map<string, (parent: unknown) => string | undefined>();
   /** Whether the role reads an origin unmasked; one of a given object, as the mask's sibling there says. */
-  const readsOrigin = (o: DerivedOrigin) => {
-    if (typeof o === 'string') return readsUnmasked(o);
-    if (readsUnmasked(o.ref)) return true;
-    const [t, f] = o.ref.split('.');
-    const mask = role.masks.get(o.ref);
-    if (!visible.get(t)?.has(f) || !mask || mask.kind === 'style') return false;
-    const key = `${t}.${mask.parentField}`;
-    let read = siblingReaders.get(key);
-    if (!read) siblingReaders.set(key, (read = siblingReader(fullSchema, t, mask.parentField)));
-    const sibling = read(o.of);
-    return ((sibling !== undefined && mask.styles.get(sibling)) || mask.otherwise) === 'none';
-  };
+  const readsOrigin = readerOver(fullSchema, role, visible);
   /** The role's view of a quoted sibling's value (`embeds`), and whether that is the value itself. */
   const quotedAs = (typeName: string, sibling: string): ((raw: string, parent: unknown) => { value: string; unmasked: boolean }) => {
     const ref = `${typeName}.${sibling}`;
@@ -275,7 +306,11 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   };
 
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
-    const mapped = guardLookup(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName);
+    const mapped = narrowing(
+      derivingItems(guardLookup(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName), fieldName, typeName),
+      fieldName,
+      typeName,
+    );
     const originOf = opts.derived?.get(`${typeName}.${fieldName}`);
     if (!mapped || !originOf) return mapped;
     if (isNonNullType(mapped.type)) throw new PolicyError(`${where}: derived field ${typeName}.${fieldName} must be nullable to be withheld`);
@@ -288,6 +323,27 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
         return origins.some((o) => !readsOrigin(o)) ? null : resolve(src, args, ctx, info);
       },
     };
+  };
+
+  /** A list field of derived items (`derivedItems`): the items the role does not read every origin of are left out. */
+  const derivingItems = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    const originsOf = opts.derivedItems?.get(`${typeName}.${fieldName}`);
+    if (!mapped || !originsOf) return mapped;
+    if (!isListType(getNullableType(mapped.type))) throw new PolicyError(`${where}: derived items of ${typeName}.${fieldName} need a list field`);
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    return {
+      ...mapped,
+      resolve: (src, args, ctx, info) =>
+        then(resolve(src, args, ctx, info), (v) => (Array.isArray(v) ? v.filter((item) => item instanceof Error || originsOf(item).every(readsOrigin)) : v)),
+    };
+  };
+
+  /** A field whose arguments narrow what it answers to what the role reads (`narrowArgs`). */
+  const narrowing = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    const narrow = opts.narrowArgs?.get(`${typeName}.${fieldName}`);
+    if (!mapped || !narrow) return mapped;
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    return { ...mapped, resolve: (src, args, ctx, info) => resolve(src, narrow(args, readsOrigin), ctx, info) };
   };
 
   /** A field quoting a sibling's value (`embeds`): the quote masked as the sibling is, or, unmasked, audited as the sibling is. */

@@ -11,6 +11,7 @@ import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders
 import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
 import { FILTER_FIELDS, forbiddenKeys, insightNames, parseFilter, type FilterNode, type InsightNames } from './filter';
 import { estimateCalls, type Undecided } from './plan';
+import { ruleReads } from '../insights/tags';
 
 /** What one estimated source call costs against a role's `maxCost` (a field costs 1; a call reads hundreds of records). */
 export const COST_PER_SOURCE_CALL = 1000;
@@ -54,18 +55,26 @@ export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filte
   return node;
 }
 
-const namesByRules = new WeakMap<object, InsightNames>();
+const namesByRules = new WeakMap<object, Map<string, InsightNames>>();
 
-/** The tag and RFM segment names the gateway's rules give, which a filter's `tag` and `rfmSegment` are checked against. */
+/**
+ * The tag and RFM segment names the gateway's rules give, which a filter's `tag` and `rfmSegment`
+ * are checked against: for the caller's role, only the tags it is given (`Customer.tags` leaves out
+ * a tag whose rule reads a field the role does not read, so `tag: "unhappy"` is no way round a
+ * refused `lastSatisfaction`); another is an unknown tag, as an absent field is.
+ */
 export function insightNamesOf(ctx: Context): InsightNames {
   const rules = ctx.insights.rules;
-  let names = namesByRules.get(rules);
+  const role = roleOf(ctx);
+  let byRole = namesByRules.get(rules);
+  if (!byRole) namesByRules.set(rules, (byRole = new Map()));
+  let names = byRole.get(ctx.viewer.role);
   if (!names) {
     names = insightNames(
-      rules.tags.map((t) => t.tag),
+      rules.tags.filter((t) => ruleReads(t).every((f) => role.reads(f))).map((t) => t.tag),
       rules.lifecycle.rfm.segments.map((x) => x.name),
     );
-    namesByRules.set(rules, names);
+    byRole.set(ctx.viewer.role, names);
   }
   return names;
 }

@@ -24,6 +24,19 @@ export interface Tag {
   reason: string;
   /** The fields the reason's facts are taken from: a role that may not read one of them is not told the reason. */
   reasonFrom: ReasonOrigin[];
+  /**
+   * Every field the rule reads, whichever of its conditions held: the tag itself is their data
+   * (`unhappy` says a ticket was rated 2 or lower), so a role that may not read one of them is not
+   * given the tag (an `anyOf` tag with one condition the role reads tells it of the others).
+   */
+  from: readonly string[];
+}
+
+/** The fields a rule reads, whatever its answer: the tag's own classification (`Tag.from`). */
+export function ruleReads(rule: TagRule): string[] {
+  if ('categoryOrders' in rule.when) return ['OrderSummary.favouriteCategories'];
+  const none: TagFacts = { now: '1970-01-01T00:00:00.000Z', accounts: [] };
+  return [...new Set(leaves(rule.when).flatMap((l) => originsOf(l, none).filter((o): o is string => typeof o === 'string')))];
 }
 
 /**
@@ -190,7 +203,8 @@ export function evaluateTags(rules: readonly TagRule[], facts: TagFacts, undecid
   const out: Tag[] = [];
   for (const rule of rules) {
     const c = rule.when;
-    const tag = (name: string, reason: string, reasonFrom: ReasonOrigin[]) => out.push({ name, rule: rule.id, description: rule.description, reason, reasonFrom });
+    const from = ruleReads(rule);
+    const tag = (name: string, reason: string, reasonFrom: ReasonOrigin[]) => out.push({ name, rule: rule.id, description: rule.description, reason, reasonFrom, from });
     if ('categoryOrders' in c) {
       const cats = facts.categories ?? missing('categories');
       for (const cat of cats)

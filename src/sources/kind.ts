@@ -113,6 +113,11 @@ export interface SourceKind<Options = any, C extends Connector = Connector> {
    * The value is that field's data: a role that may not see the field unmasked sees null there. A
    * value not declared is withheld from every role (deny by default); `null` declares a constant of
    * the kind's own (not a record's data), shown to every role that sees the event.
+   *
+   * `occurred` names the field the event itself is read from (a ticket opened is `Ticket.createdAt`,
+   * a rating `Ticket.satisfactionScore`): its time, ids and existence are that field's data, so a role
+   * that may not read it is not shown the event at all (its sources are not asked for that kind). A
+   * kind that declares none is shown to no role (deny by default).
    */
   readonly eventFields?: Readonly<Partial<Record<EventKind, EventOrigins>>>;
 }
@@ -120,21 +125,26 @@ export interface SourceKind<Options = any, C extends Connector = Connector> {
 /** The values of a timeline event that come from a record's fields (`TimelineEvent`'s data fields). */
 export const EVENT_VALUES = ['title', 'amount', 'channel', 'status', 'score', 'fromTier', 'toTier'] as const;
 export type EventValue = (typeof EVENT_VALUES)[number];
-/** Per value, the field it is taken from (`Type.field`), or null for the kind's own constant. */
-export type EventOrigins = Readonly<Partial<Record<EventValue, string | null>>>;
+/** Per value, the field it is taken from (`Type.field`), or null for the kind's own constant; `occurred`, the field the event is. */
+export type EventOrigins = Readonly<Partial<Record<EventValue, string | null>>> & { readonly occurred?: string };
 
 /** Identity function that checks a kind against the contract at compile time. */
 export const defineSourceKind = <Options, C extends Connector>(k: SourceKind<Options, C>): SourceKind<Options, C> => k;
 
 /** The order events of the core's commerce types (schema/commerce.graphql), the same in every commerce kind. */
 export const ORDER_EVENT_FIELDS = {
-  order_placed: { amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
-  order_paid: { amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
-  order_refunded: { title: 'Refund.reason', amount: 'Refund.amount', channel: 'Order.channel', status: 'Order.status' },
+  order_placed: { occurred: 'Order.placedAt', amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
+  order_paid: { occurred: 'Order.paidAt', amount: 'Order.total', channel: 'Order.channel', status: 'Order.status' },
+  order_refunded: { occurred: 'Refund.refundedAt', title: 'Refund.reason', amount: 'Refund.amount', channel: 'Order.channel', status: 'Order.status' },
 } as const satisfies Partial<Record<EventKind, EventOrigins>>;
 
 /** The origin of an event value no kind declared: a field no role reads, so the value is withheld. */
 const UNDECLARED = '(undeclared)';
+
+/** The field an event of `kind` is read from (`occurred`), for the role schemas' narrowing of `Customer.timeline`; undeclared: none a role reads. */
+export function eventOccurrence(fields: ReadonlyMap<EventKind, EventOrigins>, kind: EventKind): string {
+  return fields.get(kind)?.occurred ?? UNDECLARED;
+}
 
 /** Where `event`'s `value` comes from, for the role schemas' derived-field check (src/access/role-schema.ts). */
 export function eventOrigin(fields: ReadonlyMap<EventKind, EventOrigins>, event: unknown, value: EventValue): string | null {

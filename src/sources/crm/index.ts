@@ -63,7 +63,10 @@ export const kind = defineSourceKind<z.infer<typeof options>, CrmConnector>({
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: crmResolvers,
-  eventFields: { crm_created: {}, tier_changed: { fromTier: 'CrmTierChange.fromTier', toTier: 'CrmTierChange.toTier' } },
+  eventFields: {
+    crm_created: { occurred: 'CrmContact.createdAt' },
+    tier_changed: { occurred: 'CrmTierChange.changedAt', fromTier: 'CrmTierChange.fromTier', toTier: 'CrmTierChange.toTier' },
+  },
   events: {
     crm_created: 'CRM: the contact was created.',
     tier_changed: 'CRM: the membership tier changed (the first assignment has no `fromTier`).',

@@ -51,7 +51,12 @@ export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: helpdeskResolvers,
-  eventFields: { ticket_opened: TICKET_EVENT, ticket_solved: TICKET_EVENT, ticket_rated: TICKET_EVENT },
+  eventFields: {
+    ticket_opened: { occurred: 'Ticket.createdAt', ...TICKET_EVENT },
+    ticket_solved: { occurred: 'Ticket.solvedAt', ...TICKET_EVENT },
+    // A rating is the ticket's satisfaction score: a role that does not read it is not told there was one.
+    ticket_rated: { occurred: 'Ticket.satisfactionScore', ...TICKET_EVENT },
+  },
   events: {
     ticket_opened: 'Support: a ticket was opened.',
     ticket_solved: 'Support: a ticket was solved.',

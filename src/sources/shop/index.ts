@@ -57,7 +57,7 @@ export const kind = defineSourceKind<z.infer<typeof options>, ShopConnector>({
   }),
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: shopResolvers,
-  eventFields: { ...ORDER_EVENT_FIELDS, account_registered: { channel: 'ShopAccount.channel' } },
+  eventFields: { ...ORDER_EVENT_FIELDS, account_registered: { occurred: 'ShopAccount.registeredAt', channel: 'ShopAccount.channel' } },
   events: {
     account_registered: 'Shop: an account was registered.',
     order_placed: 'Shop: an order was placed (whatever became of it since: see `status`).',

@@ -84,11 +84,11 @@ export const kind = defineSourceKind<z.infer<typeof options>, WechatConnector>({
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: wechatResolvers,
   eventFields: {
-    coupon_received: { title: 'Coupon.title', amount: 'Coupon.value' },
-    coupon_redeemed: { title: 'Coupon.title', amount: 'Coupon.value' },
-    group_joined: { title: 'GroupMembership.chatName' },
-    followed: {},
-    unfollowed: {},
+    coupon_received: { occurred: 'Coupon.receivedAt', title: 'Coupon.title', amount: 'Coupon.value' },
+    coupon_redeemed: { occurred: 'Coupon.redeemedAt', title: 'Coupon.title', amount: 'Coupon.value' },
+    group_joined: { occurred: 'GroupMembership.joinedAt', title: 'GroupMembership.chatName' },
+    followed: { occurred: 'ScrmFollower.subscribedAt' },
+    unfollowed: { occurred: 'ScrmFollower.subscribed' },
   },
   events: {
     followed: 'WeChat: the person followed the official account (the latest follow).',

@@ -100,7 +100,7 @@ export const kind = defineSourceKind<WecomOptions, WecomConnector>({
   sdl: fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'),
   resolvers: wecomResolvers,
   // The channel is the kind's own constant ('wecom'), not a record's data.
-  eventFields: { wecom_contact_added: { channel: null } },
+  eventFields: { wecom_contact_added: { occurred: 'WecomFollow.addedAt', channel: null } },
   events: {
     wecom_contact_added: 'WeCom: a staff member added the person as a customer contact (one event per staff member).',
   },
