@@ -276,6 +276,9 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (url.pathname !== '/graphql') return refuse(res, 'not_found', 404, 'NOT_FOUND', 'no such endpoint: GraphQL is served at /graphql');
       if (req.method !== 'GET' && req.method !== 'POST') return methodNotAllowed(res, ['GET', 'POST']);
 
+      // An answer is one caller's, under one role: a cache keying it by URL (a GET names its query
+      // there, its role in X-Api-Key, a header shared caches do not know) would serve it to the next.
+      res.setHeader('cache-control', 'no-store');
       const headers = new HeaderMap();
       const given = req.headers;
       for (const k in given) {

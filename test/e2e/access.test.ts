@@ -814,6 +814,33 @@ describe('Access: personal fields per role, over HTTP', () => {
 // 2. Introspection: each role is shown only what it may query
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * One URL, several roles: a GraphQL GET names its query in the URL and its role in `X-Api-Key`,
+ * a header shared caches do not know (RFC 9111 §3.5 spares only `Authorization`). An answer a
+ * cache kept for the admin would be served to the next caller of that URL, whatever their role,
+ * unmasked: every GraphQL answer says `no-store`, as exports do. Until session 40 (2026-12-06)
+ * GraphQL answers carried no cache-control at all (a cache may then keep a 200 by heuristics).
+ */
+describe('Access: answers are kept by no cache', () => {
+  it.each(['GET', 'POST'])('answers a %s of personal fields with Cache-Control: no-store, for a role that reads them and one that does not', async (method) => {
+    const query = `query($id: ID!) { customer(id: $id) { name phone } }`;
+    for (const role of ['admin', 'marketing', 'finance'] as const) {
+      const res =
+        method === 'GET'
+          ? await fetch(`${world.url}/graphql?${new URLSearchParams({ query, variables: JSON.stringify({ id: owned.id }) })}`, {
+              headers: { accept: 'application/json', ...as(role) },
+            })
+          : await fetch(`${world.url}/graphql`, {
+              method,
+              headers: { 'content-type': 'application/json', ...as(role) },
+              body: JSON.stringify({ query, variables: { id: owned.id } }),
+            });
+      await res.text();
+      expect([role, res.headers.get('cache-control')]).toEqual([role, 'no-store']);
+    }
+  });
+});
+
 describe('Access: introspection per role', () => {
   const typesOf = async (headers: Record<string, string>) => {
     const { status, body } = await send(getIntrospectionQuery(), {}, headers);
