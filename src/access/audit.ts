@@ -306,6 +306,13 @@ export class AuditCollector {
     } else this.customerAtField.set(path, id);
   }
 
+  /** `ref` of the customer `id` was read, outside any field of it (a lookup by a value answers who holds it). */
+  noteRead(id: string, ref: string): void {
+    let s = this.reads.get(id);
+    if (!s) this.reads.set(id, (s = new Set()));
+    s.add(ref);
+  }
+
   /** The personal field at `path` (its own path) was returned unmasked and non-null: a read of the nearest object above it that names customers. */
   notePersonal(path: ResponsePath, ref: string): void {
     let customers: string | readonly string[] = '';

@@ -286,16 +286,29 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
       return ((by !== undefined && mask.styles.get(by)) || mask.otherwise) === 'none';
     };
   };
-  /** A lookup field (LOOKUPS) refusing, before it reads anything, values the role does not read unmasked. */
+  /**
+   * A lookup field (LOOKUPS) refusing, before it reads anything, values the role does not read
+   * unmasked. One it runs answers who holds the value: a read of that personal field of each
+   * customer found, audited as one (whatever the selection: `{ id }` alone tells as much).
+   */
   const guardLookup = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
     const lookup = LOOKUPS[`${typeName}.${fieldName}`];
     if (!mapped || !lookup) return mapped;
     const allowed = lookupAllowed(lookup);
+    const rule = policy.personal.get(lookup.field);
+    const isPersonal = rule
+      ? personalTest(fullSchema, lookup.field.split('.')[0], { ...rule, when: rule.when && new Map([...rule.when].filter(([s]) => s === lookup.by)) })
+      : () => false;
     const resolve = mapped.resolve ?? defaultFieldResolver;
+    const audited = (args: Record<string, unknown>, ctx: Context) => (result: unknown) => {
+      const collector = auditCollectorOf(ctx);
+      if (collector && isPersonal(args)) for (const c of Array.isArray(result) ? result : [result]) if (isParent(c)) collector.noteRead(c.id, lookup.field);
+      return result;
+    };
     return {
       ...mapped,
       resolve: (src, args, ctx, info) => {
-        if (allowed(args)) return resolve(src, args, ctx, info);
+        if (allowed(args)) return then(resolve(src, args, ctx, info), audited(args, ctx));
         const by = siblingReader(fullSchema, lookup.field.split('.')[0], lookup.by)(args) ?? String(args[lookup.by]);
         throw forbidden(`the role ${role.name} does not read ${lookup.field} of ${by} as it is, so it may not look customers up by one`, {
           argument: lookup.by,

@@ -1176,6 +1176,25 @@ describe('Access: audit of personal data read unmasked', () => {
     expect(rows.map((r: any) => [r.customer_id, JSON.parse(r.fields)])).toEqual([[platforms.id, ['TimelineEvent.recordId']]]);
   });
 
+  // A lookup by a phone answers which customer holds it: a read of that customer's phone, whatever
+  // the selection (`{ id }` alone included). Until session 40 (2026-12-06) it wrote no row, so a
+  // support user could confirm 30 phones a request (aliases), 3,000 requests a minute, unrecorded.
+  it.each([
+    ['customerByIdentifier', `query Lookup($v: String!) { a: customerByIdentifier(kind: PHONE, value: $v) { id } }`],
+    ['customersByIdentifier', `query Lookup($v: String!) { a: customersByIdentifier(kind: PHONE, value: $v) { id } }`],
+  ])('audits a lookup by phone with %s as a read of Identifier.value under the customer found, its id alone selected', async (_, query) => {
+    const requestId = `access-audit-lookup-${crypto.randomUUID()}`;
+    const { body } = await send(query, { v: owned.phone }, as('support', { 'x-request-id': requestId }));
+    expect(body.errors).toBeUndefined();
+    expect(JSON.stringify(body.data)).toContain(owned.id);
+    const rows = await auditRows(requestId);
+    expect(rows.map((r: any) => [r.role, r.customer_id, JSON.parse(r.fields)])).toEqual([['support', owned.id, ['Identifier.value']]]);
+    // A phone nobody holds finds no one, and no row is written.
+    const none = `access-audit-lookup-none-${crypto.randomUUID()}`;
+    expect((await send(query, { v: '+8613912345678' }, as('support', { 'x-request-id': none }))).body.errors).toBeUndefined();
+    expect(await auditRows(none)).toEqual([]);
+  });
+
   it('names a token caller by its subject', async () => {
     const requestId = `access-audit-jwt-${crypto.randomUUID()}`;
     const token = await sign('RS256', { role: 'sales', teams: ['team_north'] }, { sub: 'rep-wang@c360.test' });
