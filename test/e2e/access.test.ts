@@ -69,6 +69,9 @@ const POLICY: Record<string, [marketing: Cell, sales: Cell, support: Cell, finan
   'MarketplaceBuyer.id':    ['hash',       'hash',               'hash',               'hash',       'hash',       V],
   'MarketplaceBuyer.nick':  [A,            V,                    V,                    A,            A,            V],
   'MarketplaceBuyer.phone': ['phone',      'phone',              V,                    A,            A,            V],
+  // An order names its account: a marketplace order, the buyer's open uid, hashed as MarketplaceBuyer.id is.
+  // Until session 40 (2026-12-06) every role read it raw here.
+  'Order.accountId':        ['scrmHashed', 'scrmHashed',         'scrmHashed',         'scrmHashed', 'scrmHashed', V],
 };
 
 /** Fields asked of the customer with WeCom and marketplace records rather than the owned one. */
@@ -81,6 +84,7 @@ const ON_PLATFORMS = new Set([
   'MarketplaceBuyer.id',
   'MarketplaceBuyer.nick',
   'MarketplaceBuyer.phone',
+  'Order.accountId',
 ]);
 
 /** How to select each field under `customer(id:)` and read its values (every item of a list). */
@@ -118,6 +122,7 @@ const FIELDS: Record<string, { select: string; read: (c: any) => unknown[] }> = 
   'MarketplaceBuyer.id': { select: 'marketplaceBuyers { id }', read: (c) => c.marketplaceBuyers.map((x: any) => x.id) },
   'MarketplaceBuyer.nick': { select: 'marketplaceBuyers { nick }', read: (c) => c.marketplaceBuyers.map((x: any) => x.nick) },
   'MarketplaceBuyer.phone': { select: 'marketplaceBuyers { phone }', read: (c) => c.marketplaceBuyers.map((x: any) => x.phone) },
+  'Order.accountId': { select: 'orders(first: 50) { source accountId }', read: (c) => c.orders.map((x: any) => ({ source: x.source, recordId: x.accountId })) },
 };
 
 /** Every field of FIELDS in one selection: the admin's view, the baseline the cells compare with. */
