@@ -2,12 +2,15 @@
 import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../src/context';
 import { undecidedTagRules } from '../src/errors';
+import { insightRulesFor } from '../src/bi/list';
 import { categoriesOf, lifecycleFor, ordersOf, rfmFor, tagsFor } from '../src/insights/facts';
 import { averageOrderValue, ordersWithin, refundRate } from '../src/insights/summary';
 import type { Money } from '../src/vocabulary';
 import type { CustomerParent } from './customer';
 
 const rulesOf = (ctx: Context) => ctx.insights.rules;
+/** The rules as the caller's role is answered: tags only of rules reading what it reads (src/bi/list.ts). */
+const tagRulesOf = (ctx: Context) => insightRulesFor(ctx);
 
 /** What resolvers/orders.ts answers for Customer.orderSummary: the combined summary plus its customer. */
 interface SummaryParent {
@@ -28,7 +31,7 @@ export const insightsResolvers = {
       return r && { ...r, score: `${r.r}${r.f}${r.m}` };
     },
     tags: async (c: CustomerParent, _: unknown, ctx: Context, info: GraphQLResolveInfo) => {
-      const { tags, undecided, error } = await tagsFor(ctx.loaders, rulesOf(ctx), c.id);
+      const { tags, undecided, error } = await tagsFor(ctx.loaders, tagRulesOf(ctx), c.id);
       if (error)
         ctx.notices.push(
           undecidedTagRules(

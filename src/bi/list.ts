@@ -12,6 +12,7 @@ import { customerPage, decodeCursor, evaluate, type CustomerOrder, type Customer
 import { FILTER_FIELDS, forbiddenKeys, insightNames, parseFilter, type FilterNode, type InsightNames } from './filter';
 import { estimateCalls, type Undecided } from './plan';
 import { ruleReads } from '../insights/tags';
+import type { InsightRules } from '../insights/rules';
 
 /** What one estimated source call costs against a role's `maxCost` (a field costs 1; a call reads hundreds of records). */
 export const COST_PER_SOURCE_CALL = 1000;
@@ -56,6 +57,28 @@ export function checkedFilter(raw: unknown, schema: GraphQLSchema, path = 'filte
 }
 
 const namesByRules = new WeakMap<object, Map<string, InsightNames>>();
+const rulesByRules = new WeakMap<InsightRules, Map<string, InsightRules>>();
+
+/**
+ * The insight rules as the caller's role is answered: only the tag rules reading nothing the role
+ * does not read (`Customer.tags` would leave their tags out anyway), so their sources are not asked
+ * for it, an outage of one (the helpdesk, for `unhappy`) cannot null its tags, and no note names
+ * them. Without BI deps (a bare test context): every rule, the schema still filtering the tags.
+ */
+export function insightRulesFor(ctx: Context): InsightRules {
+  const rules = ctx.insights.rules;
+  const role = ctx.loaders.bi?.roleOf(ctx.viewer.role);
+  if (!role) return rules;
+  let byRole = rulesByRules.get(rules);
+  if (!byRole) rulesByRules.set(rules, (byRole = new Map()));
+  let own = byRole.get(ctx.viewer.role);
+  if (!own) {
+    const tags = rules.tags.filter((t) => ruleReads(t).every((f) => role.reads(f)));
+    own = tags.length === rules.tags.length ? rules : { ...rules, tags };
+    byRole.set(ctx.viewer.role, own);
+  }
+  return own;
+}
 
 /**
  * The tag and RFM segment names the gateway's rules give, which a filter's `tag` and `rfmSegment`
@@ -65,13 +88,13 @@ const namesByRules = new WeakMap<object, Map<string, InsightNames>>();
  */
 export function insightNamesOf(ctx: Context): InsightNames {
   const rules = ctx.insights.rules;
-  const role = roleOf(ctx);
+  roleOf(ctx);
   let byRole = namesByRules.get(rules);
   if (!byRole) namesByRules.set(rules, (byRole = new Map()));
   let names = byRole.get(ctx.viewer.role);
   if (!names) {
     names = insightNames(
-      rules.tags.filter((t) => ruleReads(t).every((f) => role.reads(f))).map((t) => t.tag),
+      insightRulesFor(ctx).tags.map((t) => t.tag),
       rules.lifecycle.rfm.segments.map((x) => x.name),
     );
     byRole.set(ctx.viewer.role, names);
@@ -263,7 +286,7 @@ function planDeps(ctx: Context, role: BiRole) {
   return {
     loaders: scope ? freshLoaders(ctx.loaders, new Map()) : ctx.loaders,
     store: biOf(ctx).store,
-    rules: ctx.insights.rules,
+    rules: insightRulesFor(ctx),
     scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, withLoaders(ctx, loaders), ids) : undefined,
   };
 }

@@ -749,6 +749,19 @@ describe('Access: derived values per role (tag reasons)', () => {
     expect(tag).toEqual(told ? { rule: 'unhappy', reason: unhappy!.reason } : undefined);
   });
 
+  // Nor is the helpdesk asked for that rule's tickets on its behalf: an outage there cannot null its
+  // tags, and no note names the rule.
+  it.each([
+    ['marketing', false],
+    ['finance', false],
+    ['analyst', true],
+    ['admin', true],
+  ] as const)('%s has the helpdesk asked for its tags only if it reads Ticket.satisfactionScore (%s)', async (role, asked) => {
+    const { body } = await send(`query($id: ID!) { customer(id: $id) { tags { rule } } }`, { id: unhappy!.id }, as(role));
+    expect(body.errors).toBeUndefined();
+    expect(Object.keys(body.extensions?.sources ?? {}).includes('support')).toBe(asked);
+  });
+
   it.each([
     ['marketing', false],
     ['finance', false],
