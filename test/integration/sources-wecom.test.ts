@@ -349,7 +349,9 @@ describe('WeCom connector: identity feed', () => {
   it('re-reads named contacts, unknown ones null', async () => {
     const [a, unknown, b] = await connect().scanRecords([A, UNKNOWN, B]);
     expect(a?.identifiers.map((i) => i.kind)).toEqual(['UNIONID', 'PHONE', 'PHONE', 'PHONE']);
-    expect(a?.traits).toEqual({ gender: 'FEMALE' });
+    // The name is the earliest follow's remark (the staff's note, not the WeChat nickname 小鱼儿).
+    expect(a?.traits).toEqual({ name: '王芳', gender: 'FEMALE' });
+    expect(b?.traits).toEqual({ name: null, gender: 'MALE' });
     expect(unknown).toBeNull();
     expect(b).toMatchObject({ source: 'wecom', recordId: B, identifiers: [], updatedAt: '2024-01-11T19:06:40.000Z' });
     expect(recorder.of('wecom', 'scanRecords')).toHaveLength(1);

@@ -360,8 +360,40 @@ function toScanned(source: SourceName, contact: JsonObject, followUsers: unknown
   const updatedAt = instantFromSeconds(latest);
   if (!updatedAt) return null;
   // The nickname is left out of traits: a WeChat nickname is rarely a name and would raise false conflicts.
-  return { source, recordId: id, updatedAt, identifiers, traits: { gender: normalizeGender(contact.gender) } };
+  const traits = { name: remarkedName(followUsers), gender: normalizeGender(contact.gender) };
+  return { source, recordId: id, updatedAt, identifiers, traits };
 }
+
+/**
+ * The contact's name as staff noted it: the remark of the earliest follow (by createtime, then
+ * staff id, as the contact's follows are ordered) whose remark names the person. A remark is
+ * what a staff member calls the contact in WeCom (externalcontact/get `follow_user.remark`); in
+ * sales teams it is the customer's name, often with a note after a dash or in brackets
+ * (`贾磊伟-对价格敏感`, `张瑶（老客户）`: the name alone is kept), or only a surname and a form of
+ * address (`金女士`, `陈先生`), which names no one and gives way to a later follow's remark. The
+ * resolver weighs it as it weighs any source's name: a key that cannot tell people apart (a
+ * handle, a word) says nothing.
+ */
+export function remarkedName(followUsers: readonly unknown[]): string | null {
+  const follows = followUsers
+    .filter(isObject)
+    .map((f) => ({ at: Number(f.createtime), staff: text(f.userid) ?? '', name: remarkName(canonicalText(text(f.remark))) }))
+    .filter((f) => f.name !== null);
+  follows.sort((a, b) => a.at - b.at || (a.staff < b.staff ? -1 : a.staff > b.staff ? 1 : 0));
+  return follows[0]?.name ?? null;
+}
+
+/** The name a remark holds, or null when it holds only a form of address. */
+function remarkName(remark: string | null): string | null {
+  if (!remark || FORM_OF_ADDRESS.test(remark)) return null;
+  const noted = NAME_WITH_NOTE.exec(remark);
+  return noted ? noted[1] : remark;
+}
+
+/** A Han surname (one or two characters) and a form of address alone. */
+const FORM_OF_ADDRESS = /^[\u3400-\u9fff]{1,2}(先生|女士|小姐|太太|总|老师)$/;
+/** A Han name (two to five characters, `·` in a transcribed name) and a note after a dash, a colon or a bracket. */
+const NAME_WITH_NOTE = /^([\u3400-\u9fff·]{2,5})\s*[-－—–_|/:：(（[【]/;
 
 /** A bound on GETs in flight, shared by every call of one connector. */
 function limiter(max: number) {

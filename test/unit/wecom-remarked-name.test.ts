@@ -1,0 +1,33 @@
+/**
+ * The name a WeCom contact's identity record carries: what staff noted for the contact in their
+ * remarks (externalcontact/get `follow_user.remark`), the earliest follow's that names the person.
+ */
+import { remarkedName } from '../../src/sources/wecom/connector';
+
+const follow = (userid: string, createtime: number, remark: string) => ({ userid, createtime, remark, remark_mobiles: [] });
+
+describe('WeCom remarked name', () => {
+  it("is the earliest follow's remark, whatever order WeCom lists the follows in", () => {
+    expect(remarkedName([follow('sales_002', 1_710_000_000, 'wangfang'), follow('zhangwei', 1_700_000_000, '王芳')])).toBe('王芳');
+    // Two follows added the same second: the staff ids order them, as the contact's follows are ordered.
+    expect(remarkedName([follow('zhangwei', 1_700_000_000, '王芳'), follow('sales_002', 1_700_000_000, 'wangfang')])).toBe('wangfang');
+  });
+
+  it('keeps the name of a remark that carries a note after a dash, a colon or a bracket', () => {
+    expect(remarkedName([follow('s', 1, '贾磊伟-对价格敏感')])).toBe('贾磊伟');
+    expect(remarkedName([follow('s', 1, '张瑶（老客户）')])).toBe('张瑶');
+    expect(remarkedName([follow('s', 1, '欧阳娜娜：送礼需求')])).toBe('欧阳娜娜');
+    // A Latin name's hyphen is part of the name.
+    expect(remarkedName([follow('s', 1, 'Hsuan-Yi Lin')])).toBe('Hsuan-Yi Lin');
+  });
+
+  it('passes over a surname with a form of address, which names no one, for a later remark', () => {
+    expect(remarkedName([follow('a', 1, '金女士'), follow('b', 2, 'jinjieyan')])).toBe('jinjieyan');
+    expect(remarkedName([follow('a', 1, '陈先生'), follow('b', 2, '欧阳小姐')])).toBeNull();
+  });
+
+  it('is null when no follow has a remark', () => {
+    expect(remarkedName([follow('a', 1, ''), { userid: 'b', createtime: 2 }])).toBeNull();
+    expect(remarkedName([])).toBeNull();
+  });
+});
