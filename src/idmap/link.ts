@@ -14,7 +14,8 @@
  *   or a second strong value is shared), or a steward's "different" decision;
  * - for a rule with `corroborateWithinSource` (phone): two records of ONE source carry it and
  *   nothing else ties them (one group already, same name or birthday), which is how a
- *   household looks when the second person has nothing but the shared phone.
+ *   household looks when the second person has nothing but the shared phone. Such a value
+ *   still joins those of its other carriers whose names agree (`joinNamedCarriers`).
  * The groups weighed include every live record carrying the value, also ones not resolved
  * yet, so a household phone is recognised even when the second person's records come in a
  * later batch or source. A refused value becomes a review candidate instead: a link is never
@@ -361,6 +362,7 @@ class BatchPlanner {
     if (pairs.length) {
       this.stats.refusedConflict++;
       this.refusals.push({ strong, value: first.value, matchKey: first.matchKey, pairs, carriersByNode });
+      if (pairs.every((p) => p.conflicts.every((c) => c.attribute === 'same-source'))) this.joinNamedCarriers(first, strong, carriersByNode, pairs);
       return;
     }
 
@@ -371,6 +373,44 @@ class BatchPlanner {
       this.via.set(n, { rule: strong.rule, kind: first.kind, value: first.value, peers: peers.slice(0, 5) });
     }
     for (let i = 1; i < joining.length; i++) groups.union(joining[0], joining[i]);
+  }
+
+  /**
+   * A value the household guard refused still joins those of its carriers whose customers both
+   * carry names, and names that agree: the guard is unsure whose the value is among the records
+   * that carry nothing else (two shop accounts with the phone alone), not whether a contact and a
+   * helpdesk user of one name who carry it are one person. The guard's own records stay apart
+   * (no join puts both of a refused pair in one customer), and so does every carrier without a
+   * name: a household's second person shows in such records too. Joins here are checked as any
+   * link is (conflicts, a steward's "different").
+   */
+  private joinNamedCarriers(first: BatchIdentifier, strong: StrongKind, carriersByNode: Map<string, string[]>, refused: Refusal['pairs']) {
+    const { groups } = this;
+    const nodes = [...carriersByNode.keys()].filter((n) => !groups.of(n).outsideOnly);
+    const joinsRefused = (ra: string, rb: string) =>
+      refused.some((p) => {
+        const [x, y] = [groups.find(p.a), groups.find(p.b)];
+        return (x === ra && y === rb) || (x === rb && y === ra);
+      });
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = i + 1; j < nodes.length; j++) {
+        const [a, b] = [nodes[i], nodes[j]];
+        const ra = groups.find(a);
+        const rb = groups.find(b);
+        if (ra === rb) continue;
+        const ga = groups.of(ra);
+        const gb = groups.of(rb);
+        if (!ga.profile.names.size || !gb.profile.names.size || !groupNamesAgree(ga.profile.names, gb.profile.names)) continue;
+        if (conflictsBetween(ga.profile, gb.profile, strong, this.rules).length || judgedDifferent(ga, gb, this.ctx) || joinsRefused(ra, rb)) continue;
+        for (const [n, other] of [
+          [a, b],
+          [b, a],
+        ]) {
+          if (!this.via.has(n)) this.via.set(n, { rule: strong.rule, kind: first.kind, value: first.value, peers: (carriersByNode.get(other) ?? []).slice(0, 5) });
+        }
+        groups.union(a, b);
+      }
+    }
   }
 
   /** A blocked or over-shared value that would have joined records: one candidate per value. */

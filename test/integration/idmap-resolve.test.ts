@@ -196,6 +196,37 @@ describe(`Identity resolution (${testEngine})`, () => {
     expect((await candidates()).map((c) => JSON.parse(c.evidence).differ)).toEqual([['same-source']]);
   });
 
+  describe('a phone the household guard refuses (the rules alone, without the tier)', () => {
+    const file = JSON.parse(fs.readFileSync(RULES_FILE, 'utf8'));
+    delete file.probabilistic;
+    const rulesOnly = parseIdentityRules(file);
+    const shopAccounts = () => new FakeSource('orders', [rec('orders', '501', { phone: '13911112222' }), rec('orders', '502', { phone: '139 1111 2222' })]);
+
+    it('joins the carriers whose names agree; the two shop accounts and a nameless follower stay apart', async () => {
+      // Two shop accounts carry the phone and nothing else: a household's two people, or one person's two accounts.
+      // Either way the contact and the helpdesk user, one name in two scripts, are one person.
+      const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳', birthday: '1985-04-02' })]);
+      const support = new FakeSource('support', [rec('support', '9', { phone: '+86 139-1111-2222' }, { name: 'Wang Fang' })]);
+      const scrm = new FakeSource('scrm', [rec('scrm', 'oA', { openid: 'oAaaaaaa', phone: '13911112222' })]);
+      await resolve({ store, connectors: [shopAccounts(), crm, support, scrm], rules: rulesOnly });
+      const [o1, o2, c1, s9, oA] = await owners('orders:501', 'orders:502', 'crm:C1', 'support:9', 'scrm:oA');
+      expect(s9).toBe(c1);
+      expect(new Set([o1, o2, c1, oA]).size).toBe(4);
+      const [link] = await events({ action: 'link', source: 'support' });
+      expect(link).toMatchObject({ actor: 'rule:phone', reason: 'shares a PHONE with crm:C1' });
+      // The guard's refusal stays on record, between the two shop accounts' customers.
+      const refused = (await candidates()).map((c) => [JSON.parse(c.evidence).differ, [c.customer_id, c.other_customer_id].sort()]);
+      expect(refused).toEqual([[['same-source'], [o1, o2].sort()]]);
+    });
+
+    it('joins none of its carriers when two of them carry names of two people', async () => {
+      const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' }), rec('crm', 'C2', { phone: '13911112222' }, { name: '李强' })]);
+      const support = new FakeSource('support', [rec('support', '9', { phone: '13911112222' }, { name: '王芳' })]);
+      await resolve({ store, connectors: [shopAccounts(), crm, support], rules: rulesOnly });
+      expect(new Set(await owners('orders:501', 'orders:502', 'crm:C1', 'crm:C2', 'support:9')).size).toBe(5);
+    });
+  });
+
   it('links through a phone when the sides only differ in email: one person often uses two addresses', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com' })]);
     const support = new FakeSource('support', [rec('support', '9', { phone: '13911112222', email: 'wang.fang@163.com' })]);
