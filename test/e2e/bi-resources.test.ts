@@ -167,30 +167,75 @@ describe('the log line an export ends with', () => {
   });
 });
 
+/** An export whose pages read the helpdesk: with the helpdesk's answers held, its first page waits, so it stays in flight. */
+const SLOW_EXPORT = '/export/customers.ndjson?fields=id,supportRequesters.id';
+
+/**
+ * Every helpdesk answer held until the faults are set again: an export stays in flight until the
+ * test lets it go, however long a loaded machine takes to open the next. (With a latency of 1 s a
+ * page instead, the exports opened one after another, each waited for until its first page's
+ * headers came, and the first could end before the last was open: its place was free again.)
+ */
+const HOLD_THE_HELPDESK = { holdAnswers: 1_000 };
+
+/** An export under `requestId`, not waited for: under HOLD_THE_HELPDESK its first page waits on the helpdesk and no header comes. */
+function startExport(key: string, requestId: string): http.ClientRequest {
+  const req = http.get(`${world.url}${SLOW_EXPORT}`, { headers: { 'x-api-key': key, 'x-request-id': requestId } });
+  req.on('error', () => undefined); // destroyed by the test
+  return req;
+}
+
+/**
+ * Until `n` exports wait on the helpdesk, each in flight. A first page of 100 customers makes one
+ * helpdesk call (fewer requesters than its batch of 100), so `n` held answers are `n` exports,
+ * which the count of calls the gateway began confirms.
+ */
+async function inFlight(n: number, supportCallsBefore: number): Promise<void> {
+  await until(() => world.support.heldAnswers() >= n, `${n} exports waiting on the helpdesk`);
+  expect(world.calls.of('support').length - supportCallsBefore).toBe(n);
+}
+
+/**
+ * A whole export of ids, read to its end, on a connection of its own: its status. Asked after the
+ * wait for exports to end, a connection kept alive from before may be one the server is closing
+ * as idle (5 s) while a loaded machine's client has not yet given it up (4 s): ECONNRESET.
+ */
+const wholeExport = (key: string) =>
+  new Promise<number>((resolve, reject) => {
+    http
+      .get(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': key }, agent: false }, (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+        res.once('error', reject);
+      })
+      .once('error', reject);
+  });
+
 describe('concurrent exports of one principal', () => {
-  /** An export left open: each of its pages waits on the helpdesk; answers once its headers came. */
+  /** An export answered at once (refused): its status, request id and body. */
   const open = (key: string) =>
-    new Promise<{ req: http.ClientRequest; status: number; requestId: string | undefined; body: () => Promise<string> }>((resolve, reject) => {
-      const req = http.get(`${world.url}/export/customers.ndjson?fields=id,supportRequesters.id`, { headers: { 'x-api-key': key } }, (res) => {
+    new Promise<{ status: number; requestId: string | undefined; body: () => Promise<string> }>((resolve, reject) => {
+      const req = http.get(`${world.url}${SLOW_EXPORT}`, { headers: { 'x-api-key': key } }, (res) => {
         const chunks: Buffer[] = [];
         const text = new Promise<string>((done) => {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
           res.on('error', () => done(''));
         });
-        resolve({ req, status: res.statusCode ?? 0, requestId: res.headers['x-request-id'] as string | undefined, body: () => text });
+        resolve({ status: res.statusCode ?? 0, requestId: res.headers['x-request-id'] as string | undefined, body: () => text });
       });
-      req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+      req.on('error', reject);
     });
 
   it('are capped at 4 before any work: the fifth is a coded 429, and the places come back when the clients vanish', async () => {
     const key = apiKeyFor('admin');
-    world.support.setFaults({ latencyMs: 1000 });
+    world.support.setFaults(HOLD_THE_HELPDESK);
     logged.lines.length = 0;
-    const running: Array<Awaited<ReturnType<typeof open>>> = [];
+    const ids = [1, 2, 3, 4].map((i) => `capped-${i}`);
+    const before = world.calls.of('support').length;
+    const running = ids.map((id) => startExport(key, id));
     try {
-      for (let i = 0; i < 4; i++) running.push(await open(key));
-      expect(running.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      await inFlight(4, before);
       const fifth = await open(key);
       expect(fifth.status).toBe(429);
       expect(JSON.parse(await fifth.body())).toEqual({
@@ -207,34 +252,25 @@ describe('concurrent exports of one principal', () => {
       // The principal's other requests still go through meanwhile.
       expect((await world.query('{ customersConnection(first: 1) { totalCount } }', undefined, { 'x-api-key': key })).status).toBe(200);
     } finally {
-      for (const r of running) r.req.destroy();
+      for (const req of running) req.destroy();
       world.support.setFaults({});
     }
     // No permanent lock-out: once the vanished clients' exports have ended, all four places are free again.
-    await ended(running.map((r) => r.requestId));
-    const again = await Promise.all([1, 2, 3, 4].map(() => fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': key } })));
-    expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    await Promise.all(again.map((r) => r.arrayBuffer()));
+    await ended(ids);
+    expect(await Promise.all([1, 2, 3, 4].map(() => wholeExport(key)))).toEqual([200, 200, 200, 200]);
   });
 });
 
 describe('concurrent exports of many principals', () => {
   it('are capped for the server as a whole: past it a 503 EXPORTS_BUSY before any work, and the places come back', async () => {
-    world.support.setFaults({ latencyMs: 1000 });
+    world.support.setFaults(HOLD_THE_HELPDESK);
     logged.lines.length = 0;
-    const slow = (key: string) =>
-      new Promise<{ req: http.ClientRequest; status: number; requestId: string | undefined }>((resolve, reject) => {
-        const req = http.get(`${world.url}/export/customers.ndjson?fields=id,supportRequesters.id`, { headers: { 'x-api-key': key } }, (res) =>
-          resolve({ req, status: res.statusCode ?? 0, requestId: res.headers['x-request-id'] as string | undefined }),
-        );
-        req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
-      });
-    const running: Array<{ req: http.ClientRequest; status: number; requestId: string | undefined }> = [];
+    // Two principals, each within its own cap (admin 4, the serial admin 1): the server's five.
+    const exports: Array<[string, string]> = [...[1, 2, 3, 4].map((i): [string, string] => [apiKeyFor('admin'), `busy-admin-${i}`]), [SERIAL_KEY, 'busy-serial']];
+    const before = world.calls.of('support').length;
+    const running = exports.map(([key, id]) => startExport(key, id));
     try {
-      // Two principals, each within its own cap (admin 4, the serial admin 1): the server's five.
-      for (let i = 0; i < 4; i++) running.push(await slow(apiKeyFor('admin')));
-      running.push(await slow(SERIAL_KEY));
-      expect(running.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      await inFlight(5, before);
       const third = await fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': apiKeyFor('analyst') } });
       expect(third.status).toBe(503);
       expect(third.headers.get('retry-after')).toBe('5');
@@ -248,19 +284,14 @@ describe('concurrent exports of many principals', () => {
       });
       expect(ranAPage(third.headers.get('x-request-id'))).toBe(false);
     } finally {
-      for (const r of running) r.req.destroy();
+      for (const req of running) req.destroy();
       world.support.setFaults({});
     }
     // The refused caller's own place was given back, and once the vanished clients' exports have
     // ended the server's five places are free again.
-    await ended(running.map((r) => r.requestId));
-    const again = await Promise.all(
-      [apiKeyFor('analyst'), apiKeyFor('analyst'), apiKeyFor('analyst'), apiKeyFor('analyst'), SERIAL_KEY].map((key) =>
-        fetch(`${world.url}/export/customers.ndjson?fields=id`, { headers: { 'x-api-key': key } }),
-      ),
-    );
-    expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    await Promise.all(again.map((r) => r.arrayBuffer()));
+    await ended(exports.map(([, id]) => id));
+    const keys = [apiKeyFor('analyst'), apiKeyFor('analyst'), apiKeyFor('analyst'), apiKeyFor('analyst'), SERIAL_KEY];
+    expect(await Promise.all(keys.map(wholeExport))).toEqual([200, 200, 200, 200, 200]);
   });
 });
 
