@@ -199,6 +199,11 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
     };
   }
   const server = await startServer(gw, { port: 0, hooks: opts.hooks });
+  // The tests' fetch (undici) keeps connections alive and gives one up 2 s before the server's hint
+  // (5 s), on a timer of 1 s resolution: on a loaded machine a request sent after a wait of 4-5 s
+  // could go out on a connection the server was closing as idle (ECONNRESET, once in bi-resources
+  // at load 31). At 65 s the server outlasts every wait between two requests of a test.
+  server.server.keepAliveTimeout = 65_000;
   opened.push(() => server.close());
   const reset = () => {
     calls.reset();
