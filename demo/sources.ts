@@ -39,6 +39,7 @@ export async function startDemoSources(config: Config, log: Logger): Promise<Dem
     if (!config.sources.some((s) => s.name === system.name)) continue;
     standIns[system.name] = await system.serve({ dbFile: path.join(demo.dataDir, `${system.store}.sqlite`), port: port(system.name) });
   }
+  for (const [name, standIn] of Object.entries(standIns)) if (port(name) === 0) readFromStandIn(config, name, standIn);
   log.info(Object.fromEntries(Object.entries(standIns).map(([k, v]) => [k, v.url])), 'demo stand-ins listening');
   return {
     standIns,
@@ -46,6 +47,20 @@ export async function startDemoSources(config: Config, log: Logger): Promise<Dem
       await Promise.allSettled(Object.values(standIns).map((s) => s.close()));
     },
   };
+}
+
+/**
+ * A stand-in asked for port 0 (`demo.ports.<name>: 0`, `C360_DEMO_PORT_<NAME>=0`) listens on a port
+ * the system chose free; its source, whose baseUrl then names port 0 on this machine too (the demo
+ * config sets both from one variable), reads that port: no port is chosen before the stand-in
+ * binds it, when another process could take it. Called before the gateway builds its sources.
+ */
+function readFromStandIn(config: Config, name: string, standIn: StandIn): void {
+  const options = config.sources.find((s) => s.name === name)?.options as { baseUrl?: unknown } | undefined;
+  if (typeof options?.baseUrl !== 'string') return;
+  const url = new URL(options.baseUrl);
+  if (url.port !== '0' || !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return;
+  options.baseUrl = options.baseUrl.replace(/^(https?:\/\/[^/]*:)0(?=\/|$)/, `$1${new URL(standIn.url).port}`);
 }
 
 /**

@@ -12,7 +12,6 @@ import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from '../helpers/tmp';
-import { freePorts } from '../helpers/ports';
 import { gatewayArgs as gatewayArgsOf, killGateways, ROOT, startGateway } from '../helpers/gateway-process';
 
 const API_KEY = 'demo-admin-key';
@@ -34,28 +33,21 @@ const ALL_OF = `query All($ids: [ID!]!) {
 
 let dir: string;
 let configFile: string;
-let standInPorts: number[];
-/** The tracing test's collector's port, distinct from the stand-ins'. */
-let collectorPort: number;
 let customerIds: string[];
 
-/** config/demo.json with 300 people, every file in a temporary directory and every port free. */
-async function writeConfig(): Promise<void> {
+/** config/demo.json with 300 people, every file in a temporary directory, every port chosen free when it is bound. */
+function writeConfig(): void {
   const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/demo.json'), 'utf8'));
   const data = path.join(dir, 'data');
   config.server.port = 0;
   config.oneid.connection.filename = path.join(data, 'oneid.sqlite');
+  // Each stand-in on port 0, its source reading the port it gets (demo/sources.ts): a port chosen
+  // here and bound by each gateway started later could be taken by another process in between.
   const ports: Record<string, number> = {};
-  // The stand-ins' ports must be known before start: the gateway's sources name them. Chosen together,
-  // so no two are the same, and with one more for the tracing test's collector, so that it never takes
-  // a stand-in's port while no gateway runs.
-  const served = config.sources.filter((source: { baseUrl?: string }) => source.baseUrl);
-  const chosen = await freePorts(served.length + 1);
-  collectorPort = chosen.pop()!;
-  served.forEach((source: { name: string; baseUrl: string }, i: number) => {
-    ports[source.name] = chosen[i];
-    source.baseUrl = `http://127.0.0.1:${chosen[i]}`;
-  });
+  for (const source of config.sources.filter((s: { baseUrl?: string }) => s.baseUrl)) {
+    ports[source.name] = 0;
+    source.baseUrl = 'http://127.0.0.1:0';
+  }
   for (const source of config.sources) {
     if (source.connection?.filename) source.connection.filename = path.join(data, path.basename(source.connection.filename));
   }
@@ -65,7 +57,15 @@ async function writeConfig(): Promise<void> {
   config.log = { level: 'info' };
   configFile = path.join(dir, 'config.json');
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
-  standInPorts = Object.values(ports);
+}
+
+/** The ports a gateway's stand-ins listened on, from its log. */
+function standInPorts(gw: { lines: Array<Record<string, unknown>> }): number[] {
+  const line = gw.lines.find((l) => l.msg === 'demo stand-ins listening');
+  if (!line) throw new Error('the gateway did not log its stand-ins');
+  const urls = Object.values(line).filter((v): v is string => typeof v === 'string' && v.startsWith('http://'));
+  expect(urls.length).toBeGreaterThan(0);
+  return urls.map((u) => Number(new URL(u).port));
 }
 
 interface Answer {
@@ -140,7 +140,7 @@ const gatewayArgs = () => gatewayArgsOf(configFile);
 
 beforeAll(async () => {
   dir = tempDir('drain');
-  await writeConfig();
+  writeConfig();
   // The first start generates the world and resolves it; the customers come from its OneID map.
   const gw = await startGateway(process.execPath, gatewayArgs());
   gw.child.kill('SIGTERM');
@@ -193,7 +193,7 @@ describe('SIGTERM drains the gateway', () => {
     expect(await gw.exited).toEqual({ code: 0, signal: null });
     expect(gw.lines.some((l) => l.msg === 'stopped')).toBe(true);
     expect(gw.lines.some((l) => String(l.msg).startsWith('drain timed out'))).toBe(false);
-    for (const port of [Number(gw.url.port), ...standInPorts]) expect(await connects(port)).toBe(false);
+    for (const port of [Number(gw.url.port), ...standInPorts(gw)]) expect(await connects(port)).toBe(false);
   });
 
   it('exits at once on a second signal during the drain', async () => {
@@ -233,7 +233,7 @@ describe('Stopping with tracing on', () => {
   it('exits 0 when the collector is gone at shutdown: the last spans are lost with one warning, the stop goes on', async () => {
     // A collector that takes each connection and drops it (gone mid-deploy): the final export fails.
     const collector = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => collector.once('error', reject).listen(collectorPort, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => collector.once('error', reject).listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}`;
       const gw = await startGateway(process.execPath, gatewayArgs(), { env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
@@ -247,7 +247,7 @@ describe('Stopping with tracing on', () => {
       expect(msgs).toContain('tracing: the last spans could not be exported');
       expect(msgs).toContain('stopped');
       expect(msgs).not.toContain('shutdown failed');
-      for (const port of standInPorts) expect(await connects(port)).toBe(false);
+      for (const port of standInPorts(gw)) expect(await connects(port)).toBe(false);
     } finally {
       await new Promise((resolve) => collector.close(resolve));
     }
@@ -266,6 +266,6 @@ describe('npm start', () => {
     expect(a.status).toBe(200);
     expect(a.connection).toBe('close');
     expect(await npm.exited).toEqual({ code: 0, signal: null });
-    for (const port of [Number(npm.url.port), ...standInPorts]) expect(await connects(port)).toBe(false);
+    for (const port of [Number(npm.url.port), ...standInPorts(npm)]) expect(await connects(port)).toBe(false);
   });
 });
