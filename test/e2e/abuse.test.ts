@@ -42,7 +42,7 @@ beforeAll(async () => {
       break;
     }
   }
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

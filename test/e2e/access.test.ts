@@ -425,7 +425,7 @@ beforeAll(async () => {
   unknownPhone = '+8613012345678';
   const nobody = await world.query(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: unknownPhone });
   expect(nobody.body.data.customersByIdentifier).toEqual([]);
-}, 120_000);
+});
 
 afterAll(async () => world?.close());
 
@@ -569,7 +569,7 @@ describe('Access: derived values per role (timeline titles)', () => {
     }
     expect(best.any).toBe(kinds.length);
     expect(best.sales).toBeGreaterThanOrEqual(2);
-  }, 120_000);
+  });
 
   it.each(ROLES.map((role, i) => ({ role, i })))('$role sees a title only where it reads the field it comes from', async ({ role, i }) => {
     const subject = (role === 'sales' ? subjects.sales : subjects.any)!;
@@ -631,7 +631,7 @@ describe('Access: derived values per role (every value of a timeline event)', ()
     }
     expect(best.any).toBeGreaterThanOrEqual(8);
     expect(best.sales).toBeGreaterThanOrEqual(3);
-  }, 120_000);
+  });
 
   it.each(ROLES.map((role) => ({ role })))('$role sees each value only where it reads the field it comes from', async ({ role }) => {
     const subject = (role === 'sales' ? subjects.sales : subjects.any)!;
@@ -714,7 +714,7 @@ describe('Access: derived values per role (tag reasons)', () => {
       }
     }
     expect(unhappy).toBeDefined();
-  }, 120_000);
+  });
 
   it('withholds a reason naming a marketplace account from a role that sees its id hashed, and not one naming a shop account', async () => {
     const reasons = async (role: Role, id: string) =>

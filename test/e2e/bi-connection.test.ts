@@ -10,7 +10,7 @@ let world: TestWorld;
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 1400, seed: 23 });
-}, 240_000);
+});
 afterAll(() => world?.close());
 
 const PAGE = `query Page($first: Int, $after: String, $filter: CustomerFilter, $orderBy: CustomerOrder) {

@@ -72,7 +72,7 @@ beforeAll(async () => {
     (r: { record_id: string }) => Number(r.record_id),
   );
   await world.dbs.orders.db('orders').whereIn('account_id', accounts).update({ currency: 'USD' });
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();
@@ -153,7 +153,7 @@ describe('BI lists: insight filters over a marketplace in USD', () => {
         for (const s of raw.sources) if (s.kind === 'marketplace') s.currency = 'USD';
       },
     });
-  }, 120_000);
+  });
   afterAll(async () => {
     await usdWorld?.close();
   });

@@ -38,7 +38,7 @@ beforeAll(async () => {
       s.breaker = { failureThreshold: 1000, cooldownMs: 600_000 };
     },
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

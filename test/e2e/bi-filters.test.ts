@@ -135,7 +135,7 @@ beforeAll(async () => {
     }
   }
   truth = { active, orders, tickets, subscribed, coupons, identifiers, fields };
-}, 300_000);
+});
 afterAll(async () => {
   await world?.close();
 });

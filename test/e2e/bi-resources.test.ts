@@ -27,7 +27,7 @@ beforeAll(async () => {
       raw.server.maxConcurrentExports = 5;
     },
   });
-}, 240_000);
+});
 afterAll(async () => {
   await world?.close();
 });

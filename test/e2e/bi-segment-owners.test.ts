@@ -20,7 +20,7 @@ beforeAll(async () => {
     demoSystems: false,
     configPatch: (raw) => raw.auth.apiKeys.push({ name: 'test-marketing-colleague', role: 'marketing', sha256: hashApiKey(OTHER_MARKETING_KEY) }),
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

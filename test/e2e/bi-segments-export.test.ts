@@ -14,7 +14,7 @@ const SERIAL_KEY = 'test-export-serial-key';
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 500, seed: 41, extraRoles: { serial_admin: { role: SERIAL_ADMIN, keys: [SERIAL_KEY] } } });
-}, 240_000);
+});
 afterAll(async () => {
   await world?.close();
 });

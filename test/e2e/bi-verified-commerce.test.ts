@@ -47,7 +47,7 @@ beforeAll(async () => {
   const commerce = world.gw.registry.get('marketplace')!.capabilities.commerce!;
   delete commerce.orderFacts;
   delete commerce.orderFactsCalls;
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();
@@ -97,7 +97,7 @@ describe('BI lists: a verified commerce source failing one chunk', () => {
 
   beforeAll(async () => {
     facts = await commerceOf();
-  }, 120_000);
+  });
 
   it('a value order leaves the customers without a whole value out, as a filter does, and names them', async () => {
     const healthy = await world.query(LIST, { orderBy: 'LIFETIME_VALUE_DESC', first: 1000 });

@@ -65,7 +65,7 @@ beforeAll(async () => {
   const inMarketplace = new Set(rows.filter((r) => r.source === 'marketplace').map((r) => r.customer_id));
   for (const r of rows)
     if (r.source === 'orders' && !inMarketplace.has(r.customer_id)) shopOnly.set(r.customer_id, [...(shopOnly.get(r.customer_id) ?? []), Number(r.record_id)]);
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

@@ -20,7 +20,7 @@ beforeAll(async () => {
     log: capture.log,
     configPatch: (raw) => (raw.auth.failedLogins = { perMinute: PER_MINUTE }),
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();
@@ -123,7 +123,7 @@ describe('Access: failed logins per IPv6 /64, IPv4-mapped addresses as IPv4', ()
         raw.server.host = '::';
       },
     });
-  }, 120_000);
+  });
   afterAll(async () => {
     await dual?.close();
   });

@@ -171,7 +171,7 @@ beforeAll(async () => {
   if (!composed.supergraphSdl) throw new Error(`composition failed:\n${(composed.errors ?? []).map((e) => e.message).join('\n')}`);
   supergraph = composed.supergraphSdl;
   router = await startRouter(supergraph);
-}, 240_000);
+});
 
 afterAll(async () => {
   await router?.close();
@@ -507,7 +507,7 @@ describe('Federation: off (the default)', () => {
   let plain: TestWorld;
   beforeAll(async () => {
     plain = await startTestWorld({ people: 20, seed: 5, demoSystems: false });
-  }, 240_000);
+  });
   afterAll(async () => plain?.close());
 
   it('shows no federation field or type to any role, and refuses them in validation', async () => {

@@ -201,7 +201,7 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(refused).toEqual([]);
     expect(pageErrors).toEqual([]);
     await context.close();
-  }, 180_000);
+  });
 
   it('runs the change feed: each change shows as it comes, Stop closes the stream, a role without the feed sees its refusal', async () => {
     const context = await browser.newContext();
@@ -255,7 +255,7 @@ describeWithChromium('IDE: in headless Chromium, offline', (chromiumPath) => {
     expect(world.gw.feed.size()).toBe(0);
     expect(pageErrors).toEqual([]);
     await context.close();
-  }, 180_000);
+  });
 });
 
 /** Polls a condition of the gateway's (never a fixed sleep), with a generous deadline. */

@@ -74,7 +74,7 @@ beforeAll(async () => {
   ]);
   await db('order_lines').insert([{ line_id: 1, order_id: 6, sku: 'g1', name: 'spade', category: 'garden', qty: 2, unit_price_cents: 25000 }]);
   await db('refunds').insert([{ refund_id: 1, order_id: 2, amount_cents: 2000, reason: 'size', refunded_at: now - 9 * DAY }]);
-}, 120_000);
+});
 
 afterAll(async () => world?.close());
 

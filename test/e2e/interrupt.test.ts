@@ -26,7 +26,7 @@ const stores: TestDatabase[] = [];
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 80, seed: 11, demoSystems: false, configPatch: (raw) => void (rawConfig = JSON.parse(JSON.stringify(raw))) });
-}, 180_000);
+});
 
 afterEach(() => killGateways());
 
@@ -166,7 +166,7 @@ describe('A signal while identity resolution runs', () => {
     } finally {
       helpdesk.release();
     }
-  }, 300_000);
+  });
 
   it('`c360 start` resolving at start-up stops without serving, gives the lease back and exits 0; started again, it resolves at once', async () => {
     const helpdesk = await holdingHelpdesk();
@@ -195,7 +195,7 @@ describe('A signal while identity resolution runs', () => {
       helpdesk.release();
       await helpdesk.close();
     }
-  }, 300_000);
+  });
 
   itOn('mariadb')(
     "`c360 start` waiting for another process's migrations exits at once on SIGTERM: nothing there is left half done, nothing is migrated after it",

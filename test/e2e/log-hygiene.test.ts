@@ -16,7 +16,7 @@ let world: TestWorld;
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 200, seed: 3, demoSystems: false, log });
-}, 120_000);
+});
 
 afterAll(async () => world?.close());
 

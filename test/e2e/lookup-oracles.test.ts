@@ -24,7 +24,7 @@ beforeAll(async () => {
   const found = nodes.find((n) => value(n, 'OPENID') && value(n, 'PHONE') && record(n, 'SCRM') && record(n, 'CRM'))!;
   expect(found).toBeDefined();
   person = { id: found.id, openid: value(found, 'OPENID')!, phone: value(found, 'PHONE')!, scrmRecordId: record(found, 'SCRM')!, crmRecordId: record(found, 'CRM')! };
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

@@ -41,7 +41,7 @@ beforeAll(async () => {
       });
     },
   });
-}, 180_000);
+});
 
 afterAll(async () => {
   await world?.close();

@@ -11,7 +11,7 @@ let world: TestWorld;
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 30, demoSystems: false, configPatch: (raw) => (raw.server.metricsToken = TOKEN) });
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   }
   process.on('warning', onWarning);
   world = await startTestWorld({ people: 150, seed: 11, log, spanExporter: exporter });
-}, 180_000);
+});
 
 afterAll(async () => {
   process.off('warning', onWarning);
@@ -172,7 +172,7 @@ describe('Personal data in every channel but the answer', () => {
     for (let i = 0; i < 250 && exporter.getFinishedSpans().filter((s) => s.name.startsWith('POST /graphql')).length < answers.length - 3; i++)
       await new Promise((r) => setTimeout(r, 20));
     values = await personalValues();
-  }, 120_000);
+  });
 
   // A value's digits inside a number's decimal fraction (a latency sum, 0.0020691380000000003, holds
   // 13800000000) are not that value; anywhere else, a digit run around it included (8613800000000), they are.

@@ -19,7 +19,7 @@ beforeAll(() => {
   out = fs.mkdtempSync(path.join(ROOT, 'dist', 'test-build-'));
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: ROOT, stdio: 'pipe' });
   execFileSync(process.execPath, ['scripts/copy-build-assets.mjs', out], { cwd: ROOT, stdio: 'pipe' });
-}, 300_000);
+});
 
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 

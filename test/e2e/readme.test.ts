@@ -81,7 +81,7 @@ describe('README: the examples work as written', () => {
       const command = line.replace(/\s+#.*$/, '').replace(/ > \S+$/, ' > /dev/null');
       await expect(run(command)).resolves.toEqual(expect.any(String));
     }
-  }, 180_000);
+  });
 });
 
 describe('README: its claims match the policy', () => {

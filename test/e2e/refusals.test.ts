@@ -19,7 +19,7 @@ beforeAll(async () => {
     log: capture.log,
     configPatch: (raw) => (raw.auth.failedLogins = { perMinute: PER_MINUTE }),
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

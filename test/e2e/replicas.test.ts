@@ -34,7 +34,7 @@ beforeAll(async () => {
   // A second gateway on the same store and sources: another replica behind the same load balancer.
   replica = await createGateway(world.config, { log: createLogger('silent') });
   replicaServer = await startServer(replica, { port: 0 });
-}, 180_000);
+});
 
 afterAll(async () => {
   killGateways();

@@ -22,7 +22,7 @@ beforeAll(async () => {
   const nodes: Node[] = body.data.customersConnection.edges.map((e: { node: Node }) => e.node);
   spenders = nodes.filter((n) => n.orderSummary && Number(n.orderSummary.lifetimeValue.amount) > 0).map((n) => n.id);
   for (const n of nodes) if (n.orderSummary) expect(n.orderSummary.lifetimeValue.currency).toBe('CNY');
-}, 120_000);
+});
 
 afterAll(async () => {
   await world?.close();

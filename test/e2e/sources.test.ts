@@ -24,7 +24,7 @@ beforeAll(async () => {
   const sourcesOf = (i: number) => new Set(linked[i].map((r) => r.source));
   allSix = ids.filter((_, i) => sourcesOf(i).size === 6);
   bothShops = ids.filter((_, i) => sourcesOf(i).has('orders') && sourcesOf(i).has('marketplace'));
-}, 120_000);
+});
 
 afterAll(async () => world?.close());
 

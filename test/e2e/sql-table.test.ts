@@ -68,7 +68,7 @@ beforeAll(async () => {
   const gw = await createGateway(configWith(world, crmMapping(world), oneid), { log: createLogger('silent') });
   await runResolution(gw);
   mapped = { gw, server: await startServer(gw, { port: 0 }), oneid };
-}, 120_000);
+});
 
 afterAll(async () => {
   await mapped?.server.close();

@@ -44,7 +44,7 @@ beforeAll(async () => {
     },
   });
   customerId = (await world.dbs.oneid.db(T.customers).where('status', 'active').orderBy('id').first('id')).id;
-}, 120_000);
+});
 
 afterAll(async () => {
   proxy?.restore();

@@ -64,7 +64,7 @@ beforeAll(async () => {
   ];
   crmRecordId = records[records.length - 1].record_id;
   phone = (await db(T.identifiers).where('kind', 'PHONE').whereNull('valid_to').orderBy('value').first('value')).value;
-}, 180_000);
+});
 
 afterAll(async () => {
   maria?.thaw();

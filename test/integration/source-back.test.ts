@@ -66,7 +66,7 @@ beforeAll(async () => {
   } finally {
     await gw.close();
   }
-}, 180_000);
+});
 
 afterEach(async () => {
   await running?.server.close();

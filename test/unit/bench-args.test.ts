@@ -23,14 +23,14 @@ describe('a benchmark command line', () => {
     expect(r.stdout).toContain('npm run bench:resolve -- --engine mariadb');
     expect(r.stdout).not.toMatch(/^\s*\*/m);
     expect(r.stderr).toBe('');
-  }, 90_000);
+  });
 
   it("prints bench:gateway's usage on --help instead of generating its 20,000-person world", async () => {
     const r = await bench('gateway.ts', ['--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('npm run bench:gateway [-- --quick]');
     expect(r.stderr).toBe('');
-  }, 90_000);
+  });
 
   it.each([
     ['resolve.ts', ['--peple', '5000'], /bench:resolve: Unknown option '--peple'/],
