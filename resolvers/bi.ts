@@ -4,7 +4,7 @@ import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import type { CustomerOrder, CustomerPage } from '../src/bi/connection';
 import { asFieldError, biOf, checkedFilter, countCustomers, insightNamesOf, listCustomers, noteUndecided, readableFilter, type ListArgs as PlanArgs } from '../src/bi/list';
-import { checkSegmentText, segmentOwner } from '../src/bi/segments';
+import { checkSegmentText, principalOf, segmentOwner } from '../src/bi/segments';
 import type { SegmentRow } from '../src/idmap/bi-store';
 
 /** A JSON literal as a plain value (a filter written inline in the query). */
@@ -92,13 +92,13 @@ export const biResolvers = {
       checkName(input.name, 'input.name');
       checkSegmentText('input', input.description, input.filter);
       checkedFilter(input.filter, info.schema, 'input.filter', insightNamesOf(ctx));
-      return biOf(ctx).store.createSegment({ name: input.name, description: input.description ?? null, filter: input.filter, actor: ctx.viewer.principal });
+      return biOf(ctx).store.createSegment({ name: input.name, description: input.description ?? null, filter: input.filter, actor: principalOf(ctx) });
     },
     updateSegment: async (_: unknown, { name, patch }: { name: string; patch: { description?: string | null; filter?: unknown } }, ctx: Context, info: GraphQLResolveInfo) => {
       checkSegmentText('patch', patch.description, patch.filter ?? undefined);
       if (patch.filter !== undefined) checkedFilter(patch.filter, info.schema, 'patch.filter', insightNamesOf(ctx));
       const createdBy = segmentOwner(ctx);
-      return biOf(ctx).store.updateSegment({ name, description: patch.description, filter: patch.filter ?? undefined, actor: ctx.viewer.principal, createdBy });
+      return biOf(ctx).store.updateSegment({ name, description: patch.description, filter: patch.filter ?? undefined, actor: principalOf(ctx), createdBy });
     },
     deleteSegment: async (_: unknown, { name }: { name: string }, ctx: Context) => {
       return biOf(ctx).store.deleteSegment(name, segmentOwner(ctx));

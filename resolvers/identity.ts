@@ -20,7 +20,7 @@ const stewardship = (ctx: Context) => {
   if (!ctx.stewardship) throw new SourceError('oneid', 'SOURCE_UNAVAILABLE', 'oneid: stewardship is not served by this server');
   return ctx.stewardship;
 };
-const actor = (ctx: Context) => stewardActor(ctx.viewer.principal);
+const actor = (ctx: Context) => stewardActor(ctx.viewer);
 const toParent = (row: { id: string } | null): CustomerParent | null => (row ? { id: row.id } : null);
 
 /** Any JSON value out; any JSON value in (not used as input today). */

@@ -9,14 +9,15 @@ import type { Stewardship } from './idmap/stewardship';
 import type { GraphQLError } from 'graphql';
 import type { RequestSignal } from './errors';
 import type { CountryCode } from 'libphonenumber-js';
+import type { PrincipalKind } from './principal';
 
 export interface Viewer {
   /** Role name from the access policy. */
   role: string;
-  /** API key name or token subject; never a secret. */
+  /** API key name or token subject (at most MAX_PRINCIPAL_LENGTH characters); never a secret. With `principalKind`, who the caller is (src/principal.ts). */
   principal: string;
   /** How the caller proved who they are (absent for built-in viewers). */
-  principalKind?: 'apiKey' | 'jwt';
+  principalKind?: PrincipalKind;
   /** Teams the caller belongs to, for row scopes (e.g. sales sees its teams' customers). */
   teams?: string[];
 }

@@ -17,6 +17,18 @@ export function isMysql(db: Knex): boolean {
   return db.client.config.client === 'mysql2';
 }
 
+/**
+ * `column = value`, byte for byte on every engine. A binary collation (`utf8mb4_bin`) already tells
+ * `Alice` from `alice` on MySQL/MariaDB, but pads with spaces like every PAD SPACE collation, so
+ * `alice ` was still `alice`; equal characters and an equal count of them are the same text. The
+ * equality stays on the column as it is, so an index on it is still used.
+ */
+export function whereExactly<Q extends Knex.QueryBuilder>(db: Knex, q: Q, column: string, value: string): Q {
+  q.where(column, value);
+  if (isMysql(db)) q.whereRaw('CHAR_LENGTH(??) = ?', [column, [...value].length]);
+  return q;
+}
+
 export interface OpenOptions {
   /**
    * Someone else's database (a source system): SQLite is opened read-only and never created, so a

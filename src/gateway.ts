@@ -98,6 +98,9 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     applied.push(...(await migrateAccessLatest(oneidDb)));
     // What an upgrade changed in the store, said once by the process that did it (of replicas starting at once, one).
     if (applied.length) log.info({ migrations: applied }, 'oneid: store migrated');
+    // Segments saved before their creators' kinds were recorded get them from this config (once each).
+    const attributed = await createBiStore(oneidDb).attributeSegments({ apiKeyNames: config.auth.apiKeys.map((k) => k.name), tokens: config.auth.jwt !== undefined });
+    if (attributed) log.info({ columns: attributed }, 'oneid: segments from before principal kinds attributed');
   } catch (e) {
     await oneidDb.destroy().catch(() => undefined);
     throw new StartupError('ONEID_UNAVAILABLE', `the OneID database (oneid.connection) cannot be used: ${systemErrorLine(e)}`, { cause: e });

@@ -22,7 +22,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import crypto from 'node:crypto';
 import type { Context, Viewer } from '../context';
 import type { Logger } from '../observability/logger';
-import { isMysql, retryWhileLocked, withoutLockWait, type DirectReads } from '../db';
+import { isMysql, retryWhileLocked, whereExactly, withoutLockWait, type DirectReads } from '../db';
 import { oneidUnavailable } from '../errors';
 import { OneidTimeoutError, withDeadline } from '../idmap/guarded';
 import { deleteOldest, insertMany } from '../idmap/tables';
@@ -235,7 +235,7 @@ export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'wri
           id: newId(Date.parse(e.at)),
           at: toDb(e.at),
           request_id: e.requestId.slice(0, 64),
-          principal: e.principal.slice(0, 200),
+          principal: e.principal, // whole: at most MAX_PRINCIPAL_LENGTH (src/principal.ts), as the column holds
           principal_kind: clip(e.principalKind, 16),
           role: e.role.slice(0, 64),
           operation_name: clip(e.operationName, 200),
@@ -250,8 +250,8 @@ export function createAuditLog(db: Knex, opts: { direct?: Pick<DirectReads, 'wri
     async query(q = {}) {
       const first = Math.min(Math.max(q.first ?? 50, 1), MAX_AUDIT_PAGE);
       let sql = db<DbAuditRow>(TABLE).select('*');
-      if (q.customerId) sql = sql.where('customer_id', q.customerId);
-      if (q.principal) sql = sql.where('principal', q.principal);
+      if (q.customerId) sql = whereExactly(db, sql, 'customer_id', q.customerId);
+      if (q.principal) sql = whereExactly(db, sql, 'principal', q.principal);
       if (q.since) sql = sql.where('at', '>=', toDb(q.since));
       if (q.until) sql = sql.where('at', '<', toDb(q.until));
       const rows = await sql

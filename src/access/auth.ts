@@ -25,6 +25,7 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Viewer } from '../context';
+import { MAX_PRINCIPAL_LENGTH } from '../principal';
 import { AuthConfig, type AuthConfigInput } from './config';
 
 export class AuthConfigError extends Error {
@@ -350,6 +351,9 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
 
     const principal = claim(payload, jwt.principalClaim);
     if (typeof principal !== 'string' || !principal) return refuse(`token lacks ${jwt.principalClaim}`);
+    // Every record of who did what holds a principal whole: a longer one would be cut there (two
+    // callers made one) or refused by MySQL's column at the first segment saved.
+    if ([...principal].length > MAX_PRINCIPAL_LENGTH) return refuse(`token ${jwt.principalClaim} over ${MAX_PRINCIPAL_LENGTH} characters`);
     let roleValue = claim(payload, jwt.roleClaim);
     if (Array.isArray(roleValue) && roleValue.length === 1) roleValue = roleValue[0];
     if (typeof roleValue !== 'string') return refuse('token role missing or not exactly one');

@@ -1,6 +1,7 @@
 /**
  * Saved segments: who may change and delete one, and what one may hold. Every role granted the segment mutations may create
- * segments, and each records the principal that created it (`createdBy`). Changing or deleting
+ * segments, and each records the principal that created it (`createdBy`, with its kind: an API key
+ * and a token subject of one name are two principals, src/principal.ts). Changing or deleting
  * one is denied by default to anyone else: a role may touch only its principal's own segments,
  * unless its policy says `"segments": "any"` (config/access.json gives that to admin alone).
  * Reading is the policy's field grant (`segments`, `segment`), and a segment's size and customers
@@ -9,15 +10,19 @@
 import type { Context } from '../context';
 import { badUserInput } from '../errors';
 import { roleOf } from './list';
+import type { Principal } from '../principal';
 
 /**
  * The principal whose segments the caller may change and delete, for the store to check in the
  * write's own WHERE (FORBIDDEN when another created the segment); undefined when the caller's role
  * may change any segment.
  */
-export function segmentOwner(ctx: Context): string | undefined {
-  return roleOf(ctx).segments === 'any' ? undefined : ctx.viewer.principal;
+export function segmentOwner(ctx: Context): Principal | undefined {
+  return roleOf(ctx).segments === 'any' ? undefined : principalOf(ctx);
 }
+
+/** The caller as a segment records it: its kind and its name. */
+export const principalOf = (ctx: Context): Principal => ({ kind: ctx.viewer.principalKind ?? null, name: ctx.viewer.principal });
 
 /** A segment's description, in characters, and its filter's JSON, in bytes: what `c360_segments` holds (`description` VARCHAR(500), `filter` TEXT). */
 export const MAX_SEGMENT_DESCRIPTION = 500;

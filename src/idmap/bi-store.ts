@@ -7,10 +7,11 @@
  * are answered: a merged-away id is gone from every list, its records answer its survivor.
  */
 import type { Knex } from 'knex';
-import { isMysql, retryWhileLocked, withoutLockWait } from '../db';
+import { isMysql, retryWhileLocked, whereExactly, withoutLockWait } from '../db';
 import { conflict, forbidden, notFound } from '../errors';
 import type { IdentifierKind, SourceName } from '../vocabulary';
 import { T, chunks, fromDbTimeOrNull, toDbTime, fromDbTime } from './tables';
+import type { Principal, PrincipalKind } from '../principal';
 
 const SEGMENTS = 'c360_segments';
 
@@ -21,8 +22,12 @@ export interface SegmentRow {
   filter: unknown;
   size: number | null;
   computedAt: string | null;
+  /** The name of the principal that created it (its kind: `createdByKind`). */
   createdBy: string;
+  /** Null for a segment from before kinds were recorded, not yet attributed (attributeSegments). */
+  createdByKind: PrincipalKind | null;
   updatedBy: string;
+  updatedByKind: PrincipalKind | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -34,7 +39,9 @@ interface DbSegmentRow {
   size: number | null;
   computed_at: unknown;
   created_by: string;
+  created_by_kind: PrincipalKind | null;
   updated_by: string;
+  updated_by_kind: PrincipalKind | null;
   created_at: unknown;
   updated_at: unknown;
 }
@@ -46,15 +53,27 @@ const toSegment = (r: DbSegmentRow): SegmentRow => ({
   size: r.size == null ? null : Number(r.size),
   computedAt: fromDbTimeOrNull(r.computed_at),
   createdBy: r.created_by,
+  createdByKind: r.created_by_kind,
   updatedBy: r.updated_by,
+  updatedByKind: r.updated_by_kind,
   createdAt: fromDbTime(r.created_at),
   updatedAt: fromDbTime(r.updated_at),
 });
 
 export type BiStore = ReturnType<typeof createBiStore>;
 
-/** Narrows a segment write to the rows `createdBy` made (no narrowing when absent: a role that may change any). */
-const ownedBy = (q: Knex.QueryBuilder, createdBy: string | undefined): Knex.QueryBuilder => (createdBy === undefined ? q : q.where('created_by', createdBy));
+/**
+ * Narrows a segment write to the rows `createdBy` made, kind and name (no narrowing when absent: a
+ * role that may change any). A row whose kind is not recorded is nobody's here: only such a role
+ * changes it until it is attributed. The name is compared byte for byte on every engine (whereExactly),
+ * so `Alice` and `alice ` are not `alice`.
+ */
+const ownedBy = (db: Knex, q: Knex.QueryBuilder, createdBy: Principal | undefined): Knex.QueryBuilder =>
+  createdBy === undefined ? q : createdBy.kind === null ? q.whereRaw('0 = 1') : whereExactly(db, q, 'created_by', createdBy.name).where('created_by_kind', createdBy.kind);
+
+/** Whether a stored creator is this principal, compared as the database's WHERE above compares it. */
+const isOwner = (row: { created_by: string; created_by_kind: string | null }, p: Principal) =>
+  row.created_by === p.name && row.created_by_kind !== null && row.created_by_kind === p.kind;
 
 /** Whether a stored value is a placeholder (`+8613800000000`, `test@test.com`): the identity rules' blocked patterns. */
 export type IsPlaceholder = (kind: IdentifierKind, value: string) => boolean;
@@ -74,9 +93,9 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
    * After a segment write that touched no row: FORBIDDEN if the segment exists but another principal
    * created it, else what `absent` makes of a missing segment (thrown when it is an error).
    */
-  async function refuseOthers(name: string, createdBy: string | undefined, absent: () => Error | null): Promise<void> {
-    const row: { created_by: string } | undefined = await db(SEGMENTS).where('name', name).first('created_by');
-    if (row && createdBy !== undefined && row.created_by !== createdBy) {
+  async function refuseOthers(name: string, createdBy: Principal | undefined, absent: () => Error | null): Promise<void> {
+    const row: { created_by: string; created_by_kind: string | null } | undefined = await db(SEGMENTS).where('name', name).first('created_by', 'created_by_kind');
+    if (row && createdBy !== undefined && !isOwner(row, createdBy)) {
       throw forbidden(`Segment ${name} was created by someone else: your role may change and delete only the segments you created`);
     }
     const error = row ? null : absent();
@@ -189,7 +208,7 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
     },
 
     /** CONFLICT when the name is taken. */
-    async createSegment(input: { name: string; description: string | null; filter: unknown; actor: string }): Promise<SegmentRow> {
+    async createSegment(input: { name: string; description: string | null; filter: unknown; actor: Principal }): Promise<SegmentRow> {
       const now = toDbTime(db, new Date().toISOString());
       try {
         await change((k) =>
@@ -199,8 +218,10 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
             filter: JSON.stringify(input.filter),
             size: null,
             computed_at: null,
-            created_by: input.actor,
-            updated_by: input.actor,
+            created_by: input.actor.name,
+            created_by_kind: input.actor.kind,
+            updated_by: input.actor.name,
+            updated_by_kind: input.actor.kind,
             created_at: now,
             updated_at: now,
           }),
@@ -217,20 +238,51 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
      * principal created it (checked in the UPDATE's own WHERE, so a segment deleted and made again
      * by someone else in between is not changed). A changed filter forgets the last computed size.
      */
-    async updateSegment(input: { name: string; description?: string | null; filter?: unknown; actor: string; createdBy?: string }): Promise<SegmentRow> {
-      const patch: Record<string, unknown> = { updated_by: input.actor, updated_at: toDbTime(db, new Date().toISOString()) };
+    async updateSegment(input: { name: string; description?: string | null; filter?: unknown; actor: Principal; createdBy?: Principal }): Promise<SegmentRow> {
+      const patch: Record<string, unknown> = { updated_by: input.actor.name, updated_by_kind: input.actor.kind, updated_at: toDbTime(db, new Date().toISOString()) };
       if (input.description !== undefined) patch.description = input.description;
       if (input.filter !== undefined) Object.assign(patch, { filter: JSON.stringify(input.filter), size: null, computed_at: null });
-      const n = await change((k) => ownedBy(k(SEGMENTS).where('name', input.name), input.createdBy).update(patch));
+      const n = await change((k) => ownedBy(db, k(SEGMENTS).where('name', input.name), input.createdBy).update(patch));
       if (!n) await refuseOthers(input.name, input.createdBy, () => notFound(`No segment named ${input.name}`));
       return (await this.segment(input.name))!;
     },
 
     /** False when there is no such segment; FORBIDDEN as updateSegment's when `createdBy` is given. */
-    async deleteSegment(name: string, createdBy?: string): Promise<boolean> {
-      const n = await change((k) => ownedBy(k(SEGMENTS).where('name', name), createdBy).delete());
+    async deleteSegment(name: string, createdBy?: Principal): Promise<boolean> {
+      const n = await change((k) => ownedBy(db, k(SEGMENTS).where('name', name), createdBy).delete());
       if (!n) await refuseOthers(name, createdBy, () => null);
       return n > 0;
+    },
+
+    /**
+     * Gives the segments saved before kinds were recorded (kind null) the kind of principal their
+     * names were: an API key's when the config has a key of that name (names the operator chose, so a
+     * token subject that happens to match one does not take its segments), else a token subject's
+     * when tokens are configured; else they stay unattributed, changed only by a role that may change
+     * any. The writer's kind likewise. Run at every start: a row once attributed is never touched
+     * again, one left over is looked at again when the config changes. Answers the rows attributed.
+     */
+    async attributeSegments(by: { apiKeyNames: readonly string[]; tokens: boolean }): Promise<number> {
+      let n = 0;
+      for (const [name, kind] of [
+        ['created_by', 'created_by_kind'],
+        ['updated_by', 'updated_by_kind'],
+      ] as const) {
+        if (by.apiKeyNames.length)
+          n += await change((k) =>
+            k(SEGMENTS)
+              .whereNull(kind)
+              .whereIn(name, [...by.apiKeyNames])
+              .update({ [kind]: 'apiKey' }),
+          );
+        if (by.tokens)
+          n += await change((k) =>
+            k(SEGMENTS)
+              .whereNull(kind)
+              .update({ [kind]: 'jwt' }),
+          );
+      }
+      return n;
     },
 
     /** Notes the size an evaluation found (so `segments` can show it without evaluating each). */

@@ -5,11 +5,12 @@
  * context; every write is one store transaction that logs its events and the decision.
  *
  * Every change carries the steward's reason (required, at most MAX_REASON_LENGTH characters)
- * and their name as the actor (`user:<principal>`). Decisions are remembered: a pair judged
+ * and who they are as the actor (`user:apiKey:<name>` or `user:jwt:<subject>`, stewardActor). Decisions are remembered: a pair judged
  * different is never linked again by resolution (`resolve.ts` reads them), and resolution
  * never separates what a steward put together.
  */
 import { badUserInput, notFound } from '../errors';
+import type { PrincipalKind } from '../principal';
 import type { IdentifierKind } from '../vocabulary';
 import { evidenceGraph, findPath, mergesOf, movedBy, recordFromLabel, DEFAULT_LINKING_KINDS, type LinkStep } from './explain';
 import type { CandidatesAfter, IdMapStore, ReviewCandidate } from './store';
@@ -96,8 +97,15 @@ export interface Stewardship {
   whyRecordsLinked(a: SourceRecordKey, b: SourceRecordKey): Promise<LinkExplanation>;
 }
 
-/** The actor name of a person's change. Fits the events' actor column. */
-export const stewardActor = (principal: string) => `user:${principal}`.slice(0, 64);
+/**
+ * The actor of a person's change: `user:`, the kind of credential they proved themselves with and
+ * their name (`user:apiKey:etl-bot`, `user:jwt:<token subject>`), whole (the columns hold
+ * MAX_PRINCIPAL_LENGTH and more), so an API key and a token subject of one name are two actors.
+ * `user:<name>` where no kind is known: built-in callers, and every event from before kinds were
+ * recorded (cut at 64 characters then). `user:` stays what tells a person's change from a rule's.
+ */
+export const stewardActor = (viewer: { principal: string; principalKind?: PrincipalKind }) =>
+  viewer.principalKind ? `user:${viewer.principalKind}:${viewer.principal}` : `user:${viewer.principal}`;
 
 /** A reason as stored, or BAD_USER_INPUT. */
 export function checkReason(reason: string | null | undefined): string {

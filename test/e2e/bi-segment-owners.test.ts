@@ -5,11 +5,15 @@
  * `"segments": "any"` (admin). And a filter may use only keys whose field the writer's role may
  * select, however deep it sits.
  */
+import { SignJWT } from 'jose';
 import { hashApiKey } from '../../src/access';
 import { apiKeyFor, startTestWorld, type TestRole, type TestWorld } from '../helpers/world';
 
 /** A second marketing user: same role, another principal. */
 const OTHER_MARKETING_KEY = 'test-marketing-colleague-key';
+const ISSUER = 'https://idp.c360.test';
+const AUDIENCE = 'c360-gateway';
+const HS_SECRET = 'segment-owners-hs256-secret-0123456789';
 
 let world: TestWorld;
 
@@ -18,7 +22,10 @@ beforeAll(async () => {
     people: 60,
     seed: 3,
     demoSystems: false,
-    configPatch: (raw) => raw.auth.apiKeys.push({ name: 'test-marketing-colleague', role: 'marketing', sha256: hashApiKey(OTHER_MARKETING_KEY) }),
+    configPatch: (raw) => {
+      raw.auth.apiKeys.push({ name: 'test-marketing-colleague', role: 'marketing', sha256: hashApiKey(OTHER_MARKETING_KEY) });
+      raw.auth.jwt = { issuer: ISSUER, audience: AUDIENCE, keys: [{ type: 'secret', alg: 'HS256', secret: HS_SECRET }] };
+    },
   });
 });
 
@@ -32,6 +39,25 @@ const colleague = { 'x-api-key': OTHER_MARKETING_KEY };
 const CREATE = `mutation C($input: SegmentInput!) { createSegment(input: $input) { name createdBy } }`;
 const UPDATE = `mutation U($name: String!, $patch: SegmentPatch!) { updateSegment(name: $name, patch: $patch) { name description filter } }`;
 const DELETE = `mutation D($name: String!) { deleteSegment(name: $name) }`;
+
+/** A marketing user signed in through the identity provider, as `sub`: the headers it sends. */
+async function tokenUser(sub: string) {
+  const token = await new SignJWT({ role: 'marketing' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(HS_SECRET));
+  return { authorization: `Bearer ${token}` };
+}
+
+/** POST as the headers say, with no API key added (the world's `query` adds admin's). */
+async function send(query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${world.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  return { status: res.status, body: await res.json() };
+}
 
 const stored = (name: string) => world.gw.oneidDb('c360_segments').where('name', name).first();
 
@@ -56,6 +82,39 @@ describe('BI segments: who may change and delete them', () => {
     expect(await stored('followers')).toEqual(before);
   });
 
+  it.each([
+    ['a token whose subject is the API key’s name', 'test-marketing'],
+    ['a token whose subject differs from it in case only', 'Test-Marketing'],
+    ['a token whose subject differs from it by a trailing space', 'test-marketing '],
+  ])('refuses %s: a principal is its kind and its name, compared exactly', async (_, sub) => {
+    const before = await stored('followers');
+    const headers = await tokenUser(sub);
+    const update = await send(UPDATE, { name: 'followers', patch: { description: 'mine now' } }, headers);
+    expect(update.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    const remove = await send(DELETE, { name: 'followers' }, headers);
+    expect(remove.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(await stored('followers')).toEqual(before);
+  });
+
+  it('records a token subject of 255 characters whole, and lets that subject alone change the segment', async () => {
+    const long = `https://idp.c360.test/users/${'u'.repeat(255 - 28)}`;
+    expect(long).toHaveLength(255);
+    const created = await send(CREATE, { input: { name: 'long_subject', filter: { subscribed: true } } }, await tokenUser(long));
+    expect(created.body).toEqual({ data: { createSegment: { name: 'long_subject', createdBy: long } } });
+    const other = await send(UPDATE, { name: 'long_subject', patch: { description: 'x' } }, await tokenUser(`${long.slice(0, 254)}v`));
+    expect(other.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    const own = await send(UPDATE, { name: 'long_subject', patch: { description: 'still mine' } }, await tokenUser(long));
+    expect(own.body.errors).toBeUndefined();
+    expect(await stored('long_subject')).toMatchObject({ created_by: long, created_by_kind: 'jwt', updated_by: long, updated_by_kind: 'jwt', description: 'still mine' });
+  });
+
+  it('refuses a token whose subject is over 255 characters (OpenID Connect’s bound) before any work: 401', async () => {
+    const { status, body } = await send(CREATE, { input: { name: 'too_long', filter: { subscribed: true } } }, await tokenUser('u'.repeat(256)));
+    expect(status).toBe(401);
+    expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(await stored('too_long')).toBeUndefined();
+  });
+
   it('lets its creator change and delete it', async () => {
     await world.query(CREATE, { input: { name: 'owned', filter: { subscribed: true } } }, as('marketing'));
     const update = await world.query(UPDATE, { name: 'owned', patch: { description: 'still mine' } }, as('marketing'));
@@ -69,7 +128,7 @@ describe('BI segments: who may change and delete them', () => {
     const update = await world.query(UPDATE, { name: 'followers', patch: { description: 'reviewed' } }, as('admin'));
     expect(update.body.errors).toBeUndefined();
     expect(update.body.data.updateSegment).toMatchObject({ description: 'reviewed' });
-    expect(await stored('followers')).toMatchObject({ created_by: 'test-marketing', updated_by: 'test-admin' });
+    expect(await stored('followers')).toMatchObject({ created_by: 'test-marketing', created_by_kind: 'apiKey', updated_by: 'test-admin', updated_by_kind: 'apiKey' });
     const remove = await world.query(DELETE, { name: 'followers' }, as('admin'));
     expect(remove.body.data.deleteSegment).toBe(true);
     expect(await stored('followers')).toBeUndefined();

@@ -10,7 +10,7 @@ let world: TestWorld;
 /** Calls to the store's writes, by method. */
 const writes: Record<string, number> = {};
 const WRITES = ['mergeCustomers', 'linkRecords', 'unmergeCustomer', 'splitRecords', 'resolveCandidate', 'recordDecision'];
-const ADMIN_ACTOR = 'user:test-admin';
+const ADMIN_ACTOR = 'user:apiKey:test-admin';
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 300, seed: 11 });

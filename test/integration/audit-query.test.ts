@@ -32,6 +32,14 @@ describe('Access audit: reads', () => {
     expect(whoRead(await audit.auditLog.query({ principal: 'Alice' }))).toEqual(['Alice:c2']);
   });
 
+  it('records a principal of 255 characters whole: two alike in their first 200 are two, and a trailing space makes another', async () => {
+    const subject = (last: string) => `https://idp.c360.test/u/${'s'.repeat(230)}${last}`;
+    expect(subject('a')).toHaveLength(255);
+    await audit.auditLog.record([read(subject('a'), 'c1'), read(subject('b'), 'c2'), read('carol', 'c3'), read('carol ', 'c4')]);
+    expect(whoRead(await audit.auditLog.query({ principal: subject('a') }))).toEqual([`${subject('a')}:c1`]);
+    expect(whoRead(await audit.auditLog.query({ principal: 'carol' }))).toEqual(['carol:c3']);
+  });
+
   it("lists one customer's reads by its exact id", async () => {
     await audit.auditLog.record([read('alice', 'cust_a'), read('alice', 'CUST_A'), read('bob', 'cust_a')]);
     expect(whoRead(await audit.auditLog.query({ customerId: 'cust_a' }))).toEqual(['alice:cust_a', 'bob:cust_a']);
@@ -57,7 +65,7 @@ describe('Access audit: reads', () => {
       await before.record([read('alice', 'c1'), read('Alice', 'c2')]);
       expect(whoRead(await before.query({ principal: 'alice' }))).toEqual(['Alice:c2', 'alice:c1']);
 
-      expect(await before.migrate()).toEqual(['20261204000000_audit_exact_text']);
+      expect(await before.migrate()).toEqual(['20261204000000_audit_exact_text', '20261206000000_audit_principal_width']);
       expect(whoRead(await before.query({ principal: 'alice' }))).toEqual(['alice:c1']);
       expect(whoRead(await before.query())).toEqual(['Alice:c2', 'alice:c1']);
       const [columns] = (await tdb.db.raw(

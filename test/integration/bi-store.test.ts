@@ -13,6 +13,10 @@ import { migrateLatest, migratorConfig } from '../../src/idmap/migrate';
 import { MIGRATIONS } from '../../src/idmap/migrations';
 import { createBiStore } from '../../src/idmap/bi-store';
 import { loadIdentityRules } from '../../src/idmap/rules';
+import type { Principal } from '../../src/principal';
+
+const alice: Principal = { kind: 'apiKey', name: 'alice' };
+const bob: Principal = { kind: 'apiKey', name: 'bob' };
 
 describe(`OneID BI store (${testEngine})`, () => {
   let t: TestDatabase;
@@ -39,14 +43,14 @@ describe(`OneID BI store (${testEngine})`, () => {
   it('saves, changes and deletes segments; a taken name is CONFLICT, an unknown one NOT_FOUND', async () => {
     const store = createBiStore(t.db);
     const filter = { memberTier: ['gold', 'platinum'], city: '上海', orders: { min: 3, withinDays: 90 } };
-    const made = await store.createSegment({ name: 'vip_shanghai', description: 'VIPs in Shanghai', filter, actor: 'alice' });
+    const made = await store.createSegment({ name: 'vip_shanghai', description: 'VIPs in Shanghai', filter, actor: alice });
     expect(made).toMatchObject({ name: 'vip_shanghai', description: 'VIPs in Shanghai', filter, size: null, createdBy: 'alice', updatedBy: 'alice' });
-    await expect(store.createSegment({ name: 'vip_shanghai', description: null, filter, actor: 'bob' })).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+    await expect(store.createSegment({ name: 'vip_shanghai', description: null, filter, actor: bob })).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
     await store.noteSegmentSize('vip_shanghai', 42, '2026-12-01T10:00:00.000Z');
     expect(await store.segment('vip_shanghai')).toMatchObject({ size: 42, computedAt: '2026-12-01T10:00:00.000Z' });
-    const changed = await store.updateSegment({ name: 'vip_shanghai', filter: { memberTier: 'platinum' }, actor: 'bob' });
+    const changed = await store.updateSegment({ name: 'vip_shanghai', filter: { memberTier: 'platinum' }, actor: bob });
     expect(changed).toMatchObject({ filter: { memberTier: 'platinum' }, size: null, updatedBy: 'bob', description: 'VIPs in Shanghai' });
-    await expect(store.updateSegment({ name: 'nope', description: 'x', actor: 'bob' })).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    await expect(store.updateSegment({ name: 'nope', description: 'x', actor: bob })).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     expect((await store.segments()).map((s) => s.name)).toEqual(['vip_shanghai']);
     expect(await store.deleteSegment('vip_shanghai')).toBe(true);
     expect(await store.deleteSegment('vip_shanghai')).toBe(false);
@@ -54,24 +58,106 @@ describe(`OneID BI store (${testEngine})`, () => {
 
   it("changes and deletes a segment for its creator only when told whose (createdBy), in the write itself: FORBIDDEN and untouched for another's, NOT_FOUND or false for none", async () => {
     const store = createBiStore(t.db);
-    await store.createSegment({ name: 'churn_risk', description: 'mine', filter: { orders: { min: 1 } }, actor: 'alice' });
-    await expect(store.updateSegment({ name: 'churn_risk', description: 'theirs', actor: 'bob', createdBy: 'bob' })).rejects.toMatchObject({
+    await store.createSegment({ name: 'churn_risk', description: 'mine', filter: { orders: { min: 1 } }, actor: alice });
+    await expect(store.updateSegment({ name: 'churn_risk', description: 'theirs', actor: bob, createdBy: bob })).rejects.toMatchObject({
       extensions: { code: 'FORBIDDEN' },
     });
-    await expect(store.deleteSegment('churn_risk', 'bob')).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    await expect(store.deleteSegment('churn_risk', bob)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(await store.segment('churn_risk')).toMatchObject({ description: 'mine', updatedBy: 'alice' });
-    expect(await store.updateSegment({ name: 'churn_risk', description: 'still mine', actor: 'alice', createdBy: 'alice' })).toMatchObject({ description: 'still mine' });
+    expect(await store.updateSegment({ name: 'churn_risk', description: 'still mine', actor: alice, createdBy: alice })).toMatchObject({ description: 'still mine' });
     // Deleted and made again by someone else: the first creator's name no longer opens it.
-    expect(await store.deleteSegment('churn_risk', 'alice')).toBe(true);
-    await store.createSegment({ name: 'churn_risk', description: 'bob now', filter: { orders: { min: 2 } }, actor: 'bob' });
-    await expect(store.updateSegment({ name: 'churn_risk', description: 'x', actor: 'alice', createdBy: 'alice' })).rejects.toMatchObject({
+    expect(await store.deleteSegment('churn_risk', alice)).toBe(true);
+    await store.createSegment({ name: 'churn_risk', description: 'bob now', filter: { orders: { min: 2 } }, actor: bob });
+    await expect(store.updateSegment({ name: 'churn_risk', description: 'x', actor: alice, createdBy: alice })).rejects.toMatchObject({
       extensions: { code: 'FORBIDDEN' },
     });
     expect(await store.segment('churn_risk')).toMatchObject({ description: 'bob now', createdBy: 'bob' });
-    await expect(store.updateSegment({ name: 'nope', description: 'x', actor: 'alice', createdBy: 'alice' })).rejects.toMatchObject({
+    await expect(store.updateSegment({ name: 'nope', description: 'x', actor: alice, createdBy: alice })).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },
     });
-    expect(await store.deleteSegment('nope', 'alice')).toBe(false);
+    expect(await store.deleteSegment('nope', alice)).toBe(false);
+  });
+
+  it('takes an API key and a token subject of one name for two principals, and compares names byte for byte', async () => {
+    const store = createBiStore(t.db);
+    await store.createSegment({ name: 'etl', description: 'the key’s', filter: { orders: { min: 1 } }, actor: { kind: 'apiKey', name: 'etl-bot' } });
+    for (const other of [
+      { kind: 'jwt', name: 'etl-bot' },
+      { kind: 'apiKey', name: 'ETL-bot' },
+      { kind: 'apiKey', name: 'etl-bot ' },
+      { kind: null, name: 'etl-bot' },
+    ] as Principal[]) {
+      await expect(store.updateSegment({ name: 'etl', description: 'taken', actor: other, createdBy: other })).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+      await expect(store.deleteSegment('etl', other)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    }
+    expect(await store.segment('etl')).toMatchObject({ description: 'the key’s', createdBy: 'etl-bot', createdByKind: 'apiKey', updatedByKind: 'apiKey' });
+    const subject: Principal = { kind: 'jwt', name: `https://idp.example/${'s'.repeat(235)}` };
+    await store.createSegment({ name: 'long', description: null, filter: { orders: { min: 1 } }, actor: subject });
+    expect(await store.updateSegment({ name: 'long', description: 'whole', actor: subject, createdBy: subject })).toMatchObject({
+      createdBy: subject.name,
+      createdByKind: 'jwt',
+    });
+  });
+
+  it('keeps the segments of a store migrated from before principal kinds, and attributes them from the config: an API key’s name to the key, any other to a token subject', async () => {
+    await t.drop();
+    t = await freshDatabase('bi_store');
+    const names = MIGRATIONS.map(([n]) => n);
+    const upTo = names.indexOf('20261206000200_principal_kinds');
+    for (let i = 0; i < upTo; i++) await t.db.migrate.up(migratorConfig);
+    const at = t.db.client.config.client === 'mysql2' ? new Date('2026-12-05T00:00:00Z') : '2026-12-05T00:00:00.000Z';
+    const row = (name: string, by: string) => ({
+      name,
+      description: null,
+      filter: '{"orders":{"min":1}}',
+      size: 3,
+      computed_at: null,
+      created_by: by,
+      updated_by: by,
+      created_at: at,
+      updated_at: at,
+    });
+    await t.db('c360_segments').insert([row('keys', 'etl-bot'), row('people', 'sso-user')]);
+    // A steward's actor was cut at 64 characters where the database enforces it.
+    await t.db('idmap_link_events').insert({ at, actor: 'user:alice', action: 'merge', reason: 'before' });
+
+    await migrateLatest(t.db);
+    const store = createBiStore(t.db);
+    expect((await store.segments()).map((s) => [s.name, s.size, s.createdBy, s.createdByKind])).toEqual([
+      ['keys', 3, 'etl-bot', null],
+      ['people', 3, 'sso-user', null],
+    ]);
+    // Not yet attributed: nobody's but a role's that may change any.
+    await expect(
+      store.updateSegment({ name: 'keys', description: 'x', actor: { kind: 'apiKey', name: 'etl-bot' }, createdBy: { kind: 'apiKey', name: 'etl-bot' } }),
+    ).rejects.toMatchObject({
+      extensions: { code: 'FORBIDDEN' },
+    });
+
+    // Without tokens configured only the key's is attributed; with them, the other too; a second start changes nothing.
+    expect(await store.attributeSegments({ apiKeyNames: ['etl-bot'], tokens: false })).toBe(2);
+    expect((await store.segments()).map((s) => [s.name, s.createdByKind, s.updatedByKind])).toEqual([
+      ['keys', 'apiKey', 'apiKey'],
+      ['people', null, null],
+    ]);
+    expect(await store.attributeSegments({ apiKeyNames: ['etl-bot'], tokens: true })).toBe(2);
+    expect(await store.attributeSegments({ apiKeyNames: ['etl-bot', 'sso-user'], tokens: true })).toBe(0);
+    expect((await store.segments()).map((s) => [s.name, s.createdByKind])).toEqual([
+      ['keys', 'apiKey'],
+      ['people', 'jwt'],
+    ]);
+    const token = { kind: 'jwt', name: 'etl-bot' } as const;
+    await expect(store.deleteSegment('keys', token)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    expect(
+      await store.updateSegment({ name: 'people', description: 'mine', actor: { kind: 'jwt', name: 'sso-user' }, createdBy: { kind: 'jwt', name: 'sso-user' } }),
+    ).toMatchObject({
+      description: 'mine',
+    });
+
+    // The widened columns hold what the old ones could not.
+    const long = `user:${'p'.repeat(255)}`;
+    await t.db('idmap_link_events').insert({ at, actor: long, action: 'merge', reason: 'after' });
+    expect((await t.db('idmap_link_events').orderBy('id').select('actor')).map((r) => r.actor)).toEqual(['user:alice', long]);
   });
 
   it('counts a customer as having a phone only for a real one: a placeholder alone is none, an ended value none', async () => {
@@ -152,7 +238,7 @@ describe('OneID BI store on a SQLite file another process writes to', () => {
     const store = createBiStore(db);
     other.exec('BEGIN IMMEDIATE');
     let settled = false;
-    const made = store.createSegment({ name: 'while_locked', description: null, filter: { hasWechat: true }, actor: 'alice' }).then(
+    const made = store.createSegment({ name: 'while_locked', description: null, filter: { hasWechat: true }, actor: alice }).then(
       (s) => s.name,
       (e: { code?: string }) => e.code,
     );

@@ -11,7 +11,7 @@ import { openDatabase } from '../../src/db';
 import { tempDir } from '../helpers/tmp';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, type IdMapStore } from '../../src/idmap';
-import { createStewardship, MAX_REASON_LENGTH, type Stewardship } from '../../src/idmap/stewardship';
+import { createStewardship, MAX_REASON_LENGTH, stewardActor, type Stewardship } from '../../src/idmap/stewardship';
 import { insertCandidates, type NewCandidate } from '../../src/idmap/writes';
 import type { SourceName } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
@@ -236,6 +236,21 @@ describe(`OneID stewardship (${testEngine})`, () => {
       ]);
       expect(history[1].evidence).toMatchObject({ undoes: history[3].id, movedRecords: [r('crm:F')] });
       expect(await store.differentPairs()).toEqual([[e, f]]);
+    });
+
+    it('records a steward as how they authenticated and who they are, whole: a token subject of 255 characters, and an API key of that name apart', async () => {
+      const [e, f] = [await owner('crm:E'), await owner('crm:F')];
+      const subject = `https://idp.c360.test/users/${'x'.repeat(227)}`;
+      expect(subject).toHaveLength(255);
+      await steward.mergeCustomers({ survivorId: e, mergedId: f, actor: stewardActor({ principal: subject, principalKind: 'jwt' }), reason: 'same' });
+      await steward.splitCustomer({ mergedId: f, actor: stewardActor({ principal: subject, principalKind: 'apiKey' }), reason: 'different' });
+      const [history] = await store.linkEventsByCustomerIds([e]);
+      expect(history.slice(0, 4).map((x) => [x.action, x.actor])).toEqual([
+        ['decision', `user:apiKey:${subject}`],
+        ['split', `user:apiKey:${subject}`],
+        ['decision', `user:jwt:${subject}`],
+        ['merge', `user:jwt:${subject}`],
+      ]);
     });
 
     it('refuses what cannot apply, each with a coded, clear error, writing nothing', async () => {

@@ -7,10 +7,12 @@ import type { Knex } from 'knex';
 import { migrateLatestLocked } from '../../migrations';
 import * as accessAudit from './20261122000000_access_audit';
 import * as auditExactText from './20261204000000_audit_exact_text';
+import * as auditPrincipalWidth from './20261206000000_audit_principal_width';
 
 export const ACCESS_MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261122000000_access_audit', accessAudit],
   ['20261204000000_audit_exact_text', auditExactText],
+  ['20261206000000_audit_principal_width', auditPrincipalWidth],
 ];
 
 const source: Knex.MigrationSource<string> = {

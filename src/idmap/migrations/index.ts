@@ -27,6 +27,7 @@ import * as webhookEventApplied from './20261205000100_webhook_event_applied';
 import * as sourceNameWidth from './20261205000200_source_name_width';
 import * as feedKey from './20261205000300_feed_key';
 import * as restageMarker from './20261206000100_restage_marker';
+import * as principalKinds from './20261206000200_principal_kinds';
 
 export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20250601000000_customers', customers],
@@ -52,4 +53,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [string, Knex.Migration]> = [
   ['20261205000200_source_name_width', sourceNameWidth],
   ['20261205000300_feed_key', feedKey],
   ['20261206000100_restage_marker', restageMarker],
+  ['20261206000200_principal_kinds', principalKinds],
 ];
