@@ -4,7 +4,8 @@
  * starts and started again while it serves. The start-up check leaves it unchecked (a warning);
  * once the database answers, the gateway uses it without a restart, checks it then, and /readyz
  * says what it found: `ok`, or `SOURCE_MISCONFIGURED` for a table that no longer fits the mapping,
- * whose problems the log names by config key.
+ * whose problems the log names by config key. A table changed under a gateway that had checked it
+ * is found the same way, by the check its first SOURCE_BAD_RESPONSE starts.
  */
 import http from 'node:http';
 import mysql from 'mysql2/promise';
@@ -80,6 +81,14 @@ afterAll(async () => {
   await world?.close();
 });
 
+/** The gateway started while the legacy database answers (as every test leaves it), so checked at start; serving on 127.0.0.1, its log captured. */
+async function startWhileUp() {
+  const { log, lines } = captureLog('info');
+  const gw = await createGateway(config, { log });
+  running = { gw, server: await startServer(gw, { port: 0 }) };
+  return { url: running.server.url, lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
 /** The gateway started while the legacy database is stopped, serving on 127.0.0.1; its log captured. */
 async function startWhileDown() {
   await maria.stop();
@@ -146,6 +155,28 @@ describe('Sources: a database down at start and started again', () => {
       expect(found[0].problems).toEqual([expect.stringMatching(/^sources\[legacy\]\.profile\.fields\.name\.column: column "full_name" does not exist in table people/)]);
       // A second probe reports the same without checking again (one check per interval).
       expect((await get(gw.url, '/readyz')).body.checks.legacy).toBe('SOURCE_MISCONFIGURED');
+      expect(gw.lines().filter((l) => l.code === 'SOURCE_MISCONFIGURED')).toHaveLength(1);
+    } finally {
+      await sql(`ALTER TABLE ${DB}.people CHANGE display_name full_name VARCHAR(64)`);
+    }
+  });
+
+  it('names a table changed under a running gateway that had checked it: the first bad answer checks it again, /readyz SOURCE_MISCONFIGURED, said once', async () => {
+    const gw = await startWhileUp();
+    expect((await get(gw.url, '/readyz')).body.checks.legacy).toBe('ok');
+    expect(running!.gw.sourceChecks.pending()).toEqual([]);
+    await sql(`ALTER TABLE ${DB}.people CHANGE full_name display_name VARCHAR(64)`);
+    try {
+      const drifted = await janesRecords(gw.url);
+      expect(drifted.errors.map((e: any) => [e.extensions.code, e.extensions.source])).toEqual([['SOURCE_BAD_RESPONSE', 'legacy']]);
+      const ready = await get(gw.url, '/readyz');
+      expect([ready.status, ready.body.checks.legacy]).toEqual([200, 'SOURCE_MISCONFIGURED']);
+      const found = gw.lines().filter((l) => l.code === 'SOURCE_MISCONFIGURED');
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatchObject({ level: 50, source: 'legacy' });
+      expect(found[0].problems).toEqual([expect.stringMatching(/^sources\[legacy\]\.profile\.fields\.name\.column: column "full_name" does not exist in table people/)]);
+      // More bad answers within the interval check nothing again.
+      for (let i = 0; i < 3; i++) expect((await janesRecords(gw.url)).errors[0].extensions.code).toBe('SOURCE_BAD_RESPONSE');
       expect(gw.lines().filter((l) => l.code === 'SOURCE_MISCONFIGURED')).toHaveLength(1);
     } finally {
       await sql(`ALTER TABLE ${DB}.people CHANGE display_name full_name VARCHAR(64)`);
