@@ -63,6 +63,29 @@ export const JWKS_REREAD_INTERVAL_MS = 1000;
  */
 const loadJose = (): typeof import('jose') => require('jose');
 
+/**
+ * JWS algorithms registered with IANA (RFC 7518 §3.1, RFC 8037, RFC 8812): the only `alg` values a
+ * refusal's reason names. The header is the caller's own text, up to 16 KiB, and reasons are logged.
+ */
+const REGISTERED_ALGORITHMS = new Set([
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'ES256K',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+  'Ed25519',
+  'Ed448',
+]);
+
 const MAX_API_KEY_LENGTH = 512;
 const MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -311,7 +334,7 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
     const alg = header.alg;
     if (typeof alg !== 'string' || alg === 'none') return refuse('token algorithm refused');
     const candidates = keys.filter((k) => k.algorithms.includes(alg) && (!k.kid || !header.kid || k.kid === header.kid));
-    if (!candidates.length) return refuse(`no key for algorithm ${alg}`);
+    if (!candidates.length) return refuse(`no key for algorithm ${REGISTERED_ALGORITHMS.has(alg) ? alg : '(not a registered one)'}`);
     let payload: JWTPayload | null = null;
     let lastReason = 'token invalid';
     for (const k of candidates) {

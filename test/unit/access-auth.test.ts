@@ -154,6 +154,15 @@ describe('Access auth: JWT', () => {
     expect(await verdict(token)).toEqual({ viewer: null, reason: 'token algorithm refused' });
   });
 
+  it('names a refused token’s algorithm in its reason only when it is a registered JWS one: the header is the caller’s, and the reason is logged', async () => {
+    const enc = (o: unknown) => base64url.encode(JSON.stringify(o));
+    const now = Math.floor(Date.now() / 1000);
+    const withAlg = (alg: string) => `${enc({ alg, typ: 'JWT' })}.${enc({ ...claims(), iss: ISSUER, aud: AUDIENCE, exp: now + 600 })}.c2ln`;
+    expect(await verdict(withAlg('PS512'))).toEqual({ viewer: null, reason: 'no key for algorithm PS512' });
+    for (const alg of ['zhang.san@example.com 13800138000', 'x'.repeat(8000), 'HS256\n{"level":50}'])
+      expect(await verdict(withAlg(alg))).toEqual({ viewer: null, reason: 'no key for algorithm (not a registered one)' });
+  });
+
   it('refuses an HS256 token signed with the RS256 public key (algorithm confusion)', async () => {
     const forged = await hs256(claims({ 'https://c360/role': 'admin' }), { key: new TextEncoder().encode(rsaPem) });
     expect(await verdict(forged)).toEqual({ viewer: null, reason: 'token refused (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' });
