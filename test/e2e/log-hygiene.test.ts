@@ -39,6 +39,23 @@ async function personalValues(): Promise<Set<string>> {
 }
 
 describe('Logs: the request line', () => {
+  it.each([
+    ['over 64 characters', 'r'.repeat(65)],
+    ['with a space', 'req 1'],
+    ['holding an email (an @ is not an id character)', 'zhang.san@example.com'],
+  ])('takes no request id the client sent %s: a fresh UUID is echoed and logged instead', async (_, sent) => {
+    const res = await fetch(`${world.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKeyFor('admin'), 'x-request-id': sent },
+      body: JSON.stringify({ query: 'query MintedId { __typename }' }),
+    });
+    // (A control character, an ANSI escape, CR or LF never gets this far: Node's HTTP parser answers 400 before any of our code.)
+    const echoed = res.headers.get('x-request-id')!;
+    expect(echoed).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(lines.some((l) => l.includes(`"requestId":"${echoed}"`))).toBe(true);
+    expect(lines.some((l) => l.includes(sent))).toBe(false);
+  });
+
   it('writes one line per GraphQL request: its request id first, then operation, outcome, time, error codes and role', async () => {
     const requestId = `log-line-${Date.now()}`;
     await world.query('query Probe { __typename }', undefined, { 'x-api-key': apiKeyFor('admin'), 'x-request-id': requestId });
