@@ -39,7 +39,18 @@ const readyOne = async (ctx: Context, info: GraphQLResolveInfo, customer: Custom
 /** The value as OneID stores it; a phone without a country code is read in the identity rules' `defaultPhoneRegion`. */
 function normalizedKey(ctx: Context, kind: IdentifierKind, value: string) {
   const normalized = normalizeIdentifier(kind, value, ctx.phoneRegion);
-  if (normalized === null) throw badUserInput(`value is not a valid ${kind} identifier`, { argument: 'value', kind });
+  if (normalized === null) {
+    // A lookup knows no record's country: a national number of another country (digits enough for
+    // one, no `+` or `00`) is not valid where it is read, and the answer says where that was.
+    const region = ctx.phoneRegion ?? 'CN';
+    const written = value.normalize('NFKC');
+    if (kind === 'PHONE' && !/^\s*(\+|00)/.test(written) && (written.match(/\d/g)?.length ?? 0) >= 6)
+      throw badUserInput(
+        `value is not a valid PHONE identifier: a number without its country code is read as a number of ${region} (the identity rules’ defaultPhoneRegion); write another country’s with its code, e.g. +1 …`,
+        { argument: 'value', kind, region },
+      );
+    throw badUserInput(`value is not a valid ${kind} identifier`, { argument: 'value', kind });
+  }
   return { kind, value: normalized };
 }
 

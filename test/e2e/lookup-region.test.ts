@@ -60,4 +60,16 @@ describe('Lookups: a phone without its country code', () => {
     for (const v of ['9123 4567', '91234567', '+852 9123 4567', '852-9123-4567']) expect(await records(v)).toEqual([{ source: 'HK_MEMBERS', recordId: 'HK1' }]);
     expect(await records('6123 4567')).toEqual([{ source: 'HK_MEMBERS', recordId: 'HK2' }]);
   });
+
+  it('refuses a number not valid in that region, saying where it was read and how to write another country’s: BAD_USER_INPUT with the region', async () => {
+    // A US number written the national way: not a Hong Kong number.
+    const { status, body } = await world.query(LOOKUP, { v: '702-919-1300' });
+    expect(status).toBe(200);
+    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'value', kind: 'PHONE', region: 'HK' });
+    expect(body.errors[0].message).toBe(
+      'value is not a valid PHONE identifier: a number without its country code is read as a number of HK (the identity rules’ defaultPhoneRegion); write another country’s with its code, e.g. +1 …',
+    );
+    // With its country code it is read as written: no such customer, not an error.
+    expect((await world.query(LOOKUP, { v: '+1 702-919-1300' })).body).toEqual({ data: { customersByIdentifier: [] } });
+  });
 });
