@@ -114,6 +114,10 @@ export interface ResolveStats extends StageStats, LinkStats, ProbabilisticStats 
   linkMs: number;
   probabilisticMs: number;
   ms: number;
+  /** This process's CPU (user + system, every thread: the preparer's and the counting worker's too) in each phase. */
+  stageCpuMs: number;
+  linkCpuMs: number;
+  probabilisticCpuMs: number;
 }
 
 const MAX_RETRIES = 3;
@@ -291,11 +295,18 @@ async function run(
   relink?: (s: ResolveStats) => Promise<void>,
 ): Promise<ResolveStats> {
   const started = Date.now();
+  const cpu = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const cpuStarted = cpu();
   const stats = emptyStats();
   await stage(stats);
   stats.stageMs = Date.now() - started;
+  stats.stageCpuMs = cpu() - cpuStarted;
   await link(stats);
   stats.linkMs = Date.now() - started - stats.stageMs;
+  stats.linkCpuMs = cpu() - cpuStarted - stats.stageCpuMs;
   await second(stats);
   // Review candidates this run's merges answered leave the queue (only a merge makes two customers one).
   if (sweep || stats.customersMerged || stats.probableLinks) {
@@ -313,6 +324,7 @@ async function run(
   }
   stats.ms = Date.now() - started;
   stats.probabilisticMs = stats.ms - stats.stageMs - stats.linkMs;
+  stats.probabilisticCpuMs = cpu() - cpuStarted - stats.stageCpuMs - stats.linkCpuMs;
   return stats;
 }
 
@@ -623,6 +635,9 @@ function emptyStats(): ResolveStats {
     linkMs: 0,
     probabilisticMs: 0,
     ms: 0,
+    stageCpuMs: 0,
+    linkCpuMs: 0,
+    probabilisticCpuMs: 0,
   };
 }
 
