@@ -74,6 +74,23 @@ const MYSQL_LOAD_INDEXES = {
 /** A table and its indexes: name and column list. */
 export type MysqlIndexes = readonly [table: string, indexes: ReadonlyArray<readonly [name: string, columns: string]>];
 
+/**
+ * MySQL/MariaDB: the index groups (`MysqlIndexes`) this process found or built whole, by store.
+ * Every webhook's `resolveRecords` finishes a stopped load first, and reading `information_schema`
+ * for the six groups cost eight statements (data dictionary reads) on every call, when
+ * only a first resolution's load ever leaves them out. So a group is read once per store, and again
+ * after this process begins a load that drops it (`dropMysqlIndexes` forgets it). A load another
+ * process began and that stopped is built by that process's next run or this one's next start
+ * (`migrateLatest`); meanwhile lookups the group serves scan, as they do while any first load runs.
+ */
+const wholeIndexes = new WeakMap<Knex, Set<string>>();
+const groupKey = ([table, indexes]: MysqlIndexes) => `${table}\u0000${indexes.map(([name]) => name).join(',')}`;
+function wholeOf(db: Knex): Set<string> {
+  let known = wholeIndexes.get(db);
+  if (!known) wholeIndexes.set(db, (known = new Set()));
+  return known;
+}
+
 /** The names of `table`'s indexes in the current database (MySQL/MariaDB). */
 async function mysqlIndexesOf(db: Knex, table: string): Promise<Set<string>> {
   const rows: Array<{ name: string }> = await db('information_schema.statistics')
@@ -85,6 +102,8 @@ async function mysqlIndexesOf(db: Knex, table: string): Promise<Set<string>> {
 
 /** MySQL/MariaDB: drops those of the indexes that exist, in one statement; answers whether it dropped any. */
 export async function dropMysqlIndexes(db: Knex, [table, indexes]: MysqlIndexes): Promise<boolean> {
+  const known = wholeOf(db);
+  for (const key of known) if (key.startsWith(`${table}\u0000`)) known.delete(key);
   const present = await mysqlIndexesOf(db, table);
   const names = indexes.map(([name]) => name).filter((name) => present.has(name));
   if (!names.length) return false;
@@ -101,16 +120,22 @@ export async function dropMysqlIndexes(db: Knex, [table, indexes]: MysqlIndexes)
  * the table once for all of them); nothing when all exist. Another process building them at the
  * same moment (a gateway's start beside a run's end) is not an error.
  */
-export async function buildMysqlIndexes(db: Knex, [table, indexes]: MysqlIndexes): Promise<void> {
+export async function buildMysqlIndexes(db: Knex, group: MysqlIndexes): Promise<void> {
+  const known = wholeOf(db);
+  const key = groupKey(group);
+  if (known.has(key)) return;
+  const [table, indexes] = group;
   const present = await mysqlIndexesOf(db, table);
   const missing = indexes.filter(([name]) => !present.has(name));
-  if (!missing.length) return;
-  try {
-    await db.raw(`ALTER TABLE ?? ${missing.map(([, columns]) => `ADD INDEX ?? ${columns}`).join(', ')}`, [table, ...missing.map(([name]) => name)]);
-  } catch (e) {
-    if ((e as { errno?: number }).errno !== ER_DUP_KEYNAME) throw e;
+  if (missing.length) {
+    try {
+      await db.raw(`ALTER TABLE ?? ${missing.map(([, columns]) => `ADD INDEX ?? ${columns}`).join(', ')}`, [table, ...missing.map(([name]) => name)]);
+    } catch (e) {
+      if ((e as { errno?: number }).errno !== ER_DUP_KEYNAME) throw e;
+    }
   }
-  await turnOfTheEventLoop();
+  known.add(key);
+  if (missing.length) await turnOfTheEventLoop();
 }
 
 const ER_DUP_KEYNAME = 1061;

@@ -214,6 +214,30 @@ describe(`Staging's writes (${testEngine})`, () => {
       expect(await t.db.schema.hasTable(RECORDS_LOAD)).toBe(false);
     });
 
+    it("reads whether a load left an index out once per store, not on every webhook's records, and again after a load it begins", async () => {
+      await resolve({ store, connectors: [new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' })])], rules });
+      const webhook = (id: string) =>
+        queriesDuring(t.db, () => resolveRecords({ store, rules, records: [rec('scrm', `o${id}`, { openid: `o${id}aaaaaa`, phone: '+8613911112222' })] }));
+      const schemaReads = (queries: Array<{ sql: string }>) => queries.filter((q) => /information_schema/i.test(q.sql)).length;
+      // On MySQL/MariaDB each call read information_schema once for each of the load's six index groups, some twice.
+      for (const id of ['501', '502']) {
+        const { result, queries } = await webhook(id);
+        expect(result).toMatchObject({ recordsNew: 1 });
+        expect(schemaReads(queries)).toBe(0);
+      }
+      // A load this process begins leaves them out again: the next call reads, finds them missing and builds them.
+      const match = await indexColumns(t.db, 'idmap_record_identifiers', 'idmap_identifiers_match_idx');
+      expect(match).toEqual(['kind', 'match_key']);
+      await t.db('idmap_source_records').delete();
+      expect(await startIdentifierBulkLoad(t.db)).toBe(true);
+      expect(await indexColumns(t.db, 'idmap_record_identifiers', 'idmap_identifiers_match_idx')).toEqual([]);
+      const { result } = await webhook('503');
+      expect(result).toMatchObject({ recordsNew: 1 });
+      expect(await indexColumns(t.db, 'idmap_record_identifiers', 'idmap_identifiers_match_idx')).toEqual(match);
+      const { queries } = await webhook('504');
+      expect(schemaReads(queries)).toBe(0);
+    });
+
     it('stages without the pending, value and record indexes and builds them before linking, as the migrations made them', async () => {
       const pendingIndex = async () => ({
         columns: await indexColumns(t.db, 'idmap_source_records', 'idmap_source_records_pending_idx'),
