@@ -115,16 +115,16 @@ export function nameCutShortSpelled(a: Profile, b: Profile): boolean {
     for (const whole of ours) {
       const w = partsOf(whole);
       if (w.script !== 'h' || !w.a) continue;
+      // The other side's Han names under this surname with another given name: the addresses are
+      // read (two hashes a split of their letters) only where there is one, which is seldom.
+      const shorts = [...theirs].map(partsOf).filter((c) => c.script === 'h' && c.a === w.a && c.b !== w.b);
+      if (!shorts.length) continue;
       for (const email of emails) {
         const given = givenSpelt(email, w.a, w.b);
         if (!given) continue;
         const syllables = pinyinReadings(given)?.[0];
         if (!syllables || syllables.length < 2) continue;
-        for (const short of theirs) {
-          const c = partsOf(short);
-          if (c.script !== 'h' || c.a !== w.a || c.b === w.b) continue;
-          for (let k = 1; k < syllables.length; k++) if (partHash(syllables.slice(0, k).join('')) === c.b) return true;
-        }
+        for (const c of shorts) for (let k = 1; k < syllables.length; k++) if (partHash(syllables.slice(0, k).join('')) === c.b) return true;
       }
     }
   return false;

@@ -2,6 +2,7 @@
  * The rules' reading of a Han name cut short (马艳 for 马艳丽) when an email spells the whole name:
  * one name, where a name cut short alone conflicts (a sister's name may begin the same way).
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { addToProfile, conflictsBetween, emptyProfile, nameCutShortSpelled, nameKey } from '../../src/idmap/evidence';
 import { loadIdentityRules } from '../../src/idmap/rules';
@@ -37,5 +38,24 @@ describe('OneID rules: a Han name cut short, spelt whole by an email', () => {
     expect(nameCutShortSpelled(record('李仙', 'lixian@163.com'), record('李西'))).toBe(false);
     // The same name twice is not a cut.
     expect(nameCutShortSpelled(record('马艳丽', 'mayanli@163.com'), record('马艳丽'))).toBe(false);
+  });
+
+  it('reads no address where the other side has no Han name under the surname with another given name', () => {
+    // The link phase asks this of every two records of one system on a shared value that nothing
+    // else ties (a household's): reading an address hashes both halves of each split of its letters.
+    const whole = record('王文思', 'wangwensi@163.com');
+    const [other, same, latin, cut] = [record('李娜', 'lina88@qq.com'), record('王文思'), record('Wang Wensi', 'wangwensi@163.com'), record('王文')];
+    const hashes = jest.spyOn(crypto, 'hash');
+    try {
+      expect(nameCutShortSpelled(whole, other)).toBe(false);
+      expect(nameCutShortSpelled(whole, same)).toBe(false);
+      expect(nameCutShortSpelled(latin, cut)).toBe(false);
+      expect(hashes).not.toHaveBeenCalled();
+      // Where there is one, the addresses are read as before.
+      expect(nameCutShortSpelled(whole, cut)).toBe(true);
+      expect(hashes).toHaveBeenCalled();
+    } finally {
+      hashes.mockRestore();
+    }
   });
 });
