@@ -78,10 +78,11 @@ export type MysqlIndexes = readonly [table: string, indexes: ReadonlyArray<reado
  * MySQL/MariaDB: the index groups (`MysqlIndexes`) this process found or built whole, by store.
  * Every webhook's `resolveRecords` finishes a stopped load first, and reading `information_schema`
  * for the six groups cost eight statements (data dictionary reads) on every call, when
- * only a first resolution's load ever leaves them out. So a group is read once per store, and again
- * after this process begins a load that drops it (`dropMysqlIndexes` forgets it). A load another
- * process began and that stopped is built by that process's next run or this one's next start
- * (`migrateLatest`); meanwhile lookups the group serves scan, as they do while any first load runs.
+ * only a first resolution's load ever leaves them out. So a webhook reads a group once per store,
+ * and again after this process begins a load that drops it (`dropMysqlIndexes` forgets it); a full
+ * run and a start (`migrateLatest`) read them all afresh (`forgetWholeIndexes`), so one that
+ * another process's stopped load left out is built by the next of either, as before; until then a
+ * webhook's lookups the group serves scan, as they do while any first load runs.
  */
 const wholeIndexes = new WeakMap<Knex, Set<string>>();
 const groupKey = ([table, indexes]: MysqlIndexes) => `${table}\u0000${indexes.map(([name]) => name).join(',')}`;
@@ -89,6 +90,11 @@ function wholeOf(db: Knex): Set<string> {
   let known = wholeIndexes.get(db);
   if (!known) wholeIndexes.set(db, (known = new Set()));
   return known;
+}
+
+/** The next check of each index group on `db` reads `information_schema` again (a full run, a start). */
+export function forgetWholeIndexes(db: Knex): void {
+  wholeIndexes.delete(db);
 }
 
 /** The names of `table`'s indexes in the current database (MySQL/MariaDB). */
@@ -143,6 +149,7 @@ const ER_CANT_DROP_FIELD_OR_KEY = 1091;
 
 /** Drops the value, record and pending indexes (and on SQLite opens the records' load table) when the store holds no record yet; answers whether it did. */
 export async function startIdentifierBulkLoad(db: Knex): Promise<boolean> {
+  forgetWholeIndexes(db);
   await finishIdentifierBulkLoad(db);
   if (await db(T.sourceRecords).first('source')) return false;
   if (isMysql(db)) {

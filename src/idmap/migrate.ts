@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { migrateLatestLocked } from '../migrations';
 import { MIGRATIONS } from './migrations';
-import { finishIdentifierBulkLoad } from './bulk-load';
+import { finishIdentifierBulkLoad, forgetWholeIndexes } from './bulk-load';
 
 const source: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),
@@ -24,6 +24,7 @@ export const migratorConfig: Knex.MigratorConfig = { migrationSource: source, ta
 /** Applies every pending migration; answers the names applied (empty when up to date, or when another process just applied them). */
 export async function migrateLatest(db: Knex): Promise<string[]> {
   const applied = await migrateLatestLocked(db, migratorConfig);
+  forgetWholeIndexes(db); // read afresh at every start (bulk-load.ts)
   await finishIdentifierBulkLoad(db, false); // what a stopped first resolution left out (bulk-load.ts); one may be running elsewhere
   return applied;
 }

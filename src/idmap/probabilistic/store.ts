@@ -10,7 +10,7 @@ import { blockKeys, type HeldValue, type MatchFeatures } from './features';
 import { nameFormOf } from './names';
 import { FEATURES_NAME_INDEX } from '../migrations/20261203000100_match_features_name';
 import { turnOfTheEventLoop, turnWhenDue } from '../turns';
-import { buildMysqlIndexes, dropMysqlIndexes, type MysqlIndexes } from '../bulk-load';
+import { buildMysqlIndexes, dropMysqlIndexes, forgetWholeIndexes, type MysqlIndexes } from '../bulk-load';
 
 export const PT = {
   features: 'idmap_match_features',
@@ -32,6 +32,7 @@ export const PT = {
  * are left out there too and built after (`MYSQL_LOAD_INDEXES`); rows go straight to their tables.
  */
 export async function startBulkLoad(db: Knex): Promise<boolean> {
+  forgetWholeIndexes(db); // a full run reads what a load left out afresh (bulk-load.ts)
   await finishBulkLoad(db);
   if (await db(PT.features).first('source')) return false;
   if (isMysql(db)) {
