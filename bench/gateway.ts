@@ -1,7 +1,7 @@
 /**
  * Gateway benchmark against its floor, in one run:
  *
- *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--connections 8] [--soak 60]
+ *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--warmup 2] [--connections 8] [--soak 60]
  *                         [--sources crm,orders,support,scrm] [--only 1,3] [--cpu-prof] [--sql-profile] [--no-build] [--baseline REF]
  *
  * `--baseline REF` adds the gateway as of a git commit as a third server (see compileBaseline).
@@ -14,7 +14,8 @@
  * the same connectors, nothing else) is a fourth process over the same stores and stand-ins.
  *
  * Per round, the gateway and the floor take turns (the one going first alternates) over every
- * scenario (bench/gateway-scenarios.ts), `--seconds` of load each at `--connections` connections.
+ * scenario (bench/gateway-scenarios.ts), `--seconds` of load each at `--connections` connections,
+ * each measured window right after `--warmup` seconds of the same load that are not counted.
  * Per scenario and server: req/s, p50/p99 (autocannon), the server's CPU ms per request from
  * /proc/<pid>/stat deltas over the measurement, source calls per request (the gateway's /metrics,
  * the floor's /calls; access tokens left out) and peak RSS (VmHWM). Reported: the median over the
@@ -24,6 +25,13 @@
  * floor's JSON is checked equal to the gateway's for every scenario that is not masked. Then
  * `--soak` seconds of the first scenario against the gateway alone: RSS sampled every second,
  * first against last 10 s. `--quick`: one round of 2 s, no soak. Loopback only.
+ *
+ * Why a round reads apart from the others: each measurement also prints the server's CPU split
+ * into its main thread and its other threads (/proc schedstat), its main thread's collections
+ * (bench/gc-window.cjs, loaded into every server alike), how long its threads waited for a core,
+ * the hypervisor's steal, and a fixed piece of work timed in this process just before and after
+ * (bench/proc.ts speedProbeMs: the machine's speed at that moment); a table at the end lists them
+ * per measurement.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,7 +46,7 @@ import { createLogger } from '../src/observability/logger';
 import { ensureDemoWorld } from '../demo/seed';
 import { demoSourcesConfig, spawnStandIns } from '../demo/world-sources';
 import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-scenarios';
-import { cpuMs, machineCpuMs, memoryMiB, sampleRss, startHeapFlags, treeCpuMs } from './proc';
+import { cpuMs, ioSyscalls, machineCpuMs, memoryMiB, sampleRss, speedProbeMs, startHeapFlags, threadClocks, treeCpuMs } from './proc';
 import { benchPolicy } from './policy';
 import { benchFlags, commaList, wholeNumber } from './args';
 
@@ -47,6 +55,7 @@ const flags = benchFlags(__filename, 'gateway', {
   people: { type: 'string' },
   rounds: { type: 'string' },
   seconds: { type: 'string' },
+  warmup: { type: 'string' },
   connections: { type: 'string' },
   soak: { type: 'string' },
   sources: { type: 'string' },
@@ -60,6 +69,16 @@ const quick = flags.quick === true;
 const people = wholeNumber('gateway', 'people', flags.people, 20000, 10);
 const rounds = wholeNumber('gateway', 'rounds', flags.rounds, quick ? 1 : 3);
 const seconds = wholeNumber('gateway', 'seconds', flags.seconds, quick ? 2 : 4);
+/**
+ * `--warmup S` (default 2, `--quick` 1): S seconds of the same scenario on the same server right
+ * before each measured window, not counted in it. Without it a window also paid, at random, for
+ * the move from the other scenarios to this one (V8 compiling again what they deoptimized or a
+ * major GC dropped): a round read up to twice the next one's CPU per request, the gateway's more
+ * than the floor's (bench/HISTORY.md, session 40). Every server gets the same warm-up, and its
+ * own CPU per request is printed beside the window's (a table of its own), so the cost of the
+ * move is still reported, not hidden. `--warmup 0`: the method of the runs before session 40.
+ */
+const warmupSeconds = wholeNumber('gateway', 'warmup', flags.warmup, quick ? 1 : 2, 0);
 const connections = wholeNumber('gateway', 'connections', flags.connections, 8);
 const soakSeconds = wholeNumber('gateway', 'soak', flags.soak, quick ? 0 : 60, 0);
 /** The four systems the issue's figures use: two SQL stores and two HTTP stand-ins. */
@@ -163,6 +182,35 @@ interface Server {
   child: ChildProcess;
   /** Source calls made so far. */
   calls(): Promise<number>;
+  /** Where the server writes its main thread's collections so far when sent SIGUSR2 (bench/gc-window.cjs). */
+  gcFile: string;
+}
+
+/** What bench/gc-window.cjs counts: the main thread's collections by kind and their pauses (ms). */
+interface GcCounts {
+  scavenges: number;
+  scavengeMs: number;
+  markCompacts: number;
+  markCompactMs: number;
+  incremental: number;
+  incrementalMs: number;
+  weak: number;
+  weakMs: number;
+  heapUsedMiB: number;
+  /** The young generation's size (KiB) when asked. */
+  newSpaceKiB: number;
+}
+
+/** A server's collections so far: asks it (SIGUSR2) and waits for the file it writes. */
+async function gcCounts(server: Server): Promise<GcCounts> {
+  fs.rmSync(server.gcFile, { force: true });
+  server.child.kill('SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  while (!fs.existsSync(server.gcFile)) {
+    if (Date.now() > deadline) throw new Error(`${server.name} did not write its GC counts within 30 s`);
+    await sleep(2);
+  }
+  return JSON.parse(fs.readFileSync(server.gcFile, 'utf8')) as GcCounts;
 }
 
 async function freePort(): Promise<number> {
@@ -180,10 +228,13 @@ async function freePort(): Promise<number> {
 async function startProcess(name: Server['name'], args: string[], url: string, ready: string, calls: () => Promise<number>): Promise<Server> {
   const prof = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(root, 'bench/results', `gateway-${people}`, 'prof', name)] : [];
   if (sqlProf) prof.push('--require', path.join(root, 'bench/sql-profile.cjs'));
+  // Every server counts its collections the same way (bench/gc-window.cjs: a perf_hooks observer, a few µs a collection).
+  const gcFile = path.resolve(root, 'bench/results', `gateway-${people}`, `gc-${name}.json`);
+  prof.push('--require', path.join(root, 'bench/gc-window.cjs'));
   // Every server runs with the heap flags of `npm run start:prod` (the floor and the baseline too, so that a ratio compares code, not flags).
   const child = spawn(process.execPath, [...HEAP_FLAGS, ...prof, ...args], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', C360_BENCH_GC_FILE: gcFile },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`))));
@@ -201,7 +252,7 @@ async function startProcess(name: Server['name'], args: string[], url: string, r
     if (Date.now() > deadline) throw new Error(`${name} did not become ready within 60 s`);
     await sleep(200);
   }
-  return { name, url, child, calls };
+  return { name, url, child, calls, gcFile };
 }
 
 /** Sum of a Prometheus counter's samples, leaving out those whose labels match `skip`. */
@@ -229,6 +280,31 @@ interface Measurement {
   otherCpuMsPerRequest: number;
   /** Share of the machine's CPU time (all cores) that was busy during the measurement. */
   machineBusy: number;
+  /**
+   * Why one round's CPU per request differs from another's: the server's CPU split into its main
+   * thread and its other threads (V8's concurrent GC and compiles, libuv's pool, workers), the
+   * main thread's collections (count per 1,000 requests, pause ms per request), how long its
+   * threads waited for a core, involuntary context switches and read/write system calls per
+   * request, and the hypervisor's steal over the window.
+   */
+  mainMsPerRequest: number;
+  helpersMsPerRequest: number;
+  scavengesPer1000: number;
+  markCompacts: number;
+  gcPauseMsPerRequest: number;
+  waitMsPerRequest: number;
+  switchesPerRequest: number;
+  syscallsPerRequest: number;
+  stealMs: number;
+  /** The measurement's wall time (s): the load's window plus the load generator's start and exit. */
+  wallSeconds: number;
+  /** The machine's speed around the measurement: bench/proc.ts speedProbeMs just before and just after, averaged (ms; more is slower). */
+  probeMs: number;
+  /** The young generation's size (KiB) as the measurement began and as it ended. */
+  newSpaceKiBAtStart: number;
+  newSpaceKiBAtEnd: number;
+  /** `--warmup`: the server's CPU ms per request in the warm-up just before this measurement (NaN without one). */
+  warmupCpuMsPerRequest: number;
 }
 
 async function runLoad(
@@ -262,7 +338,18 @@ async function runLoad(
 
 async function measure(server: Server, scenarioIndex: number, sampleFile: string, standInsPid: number): Promise<Measurement> {
   const pid = server.child.pid!;
+  let warmupCpuMsPerRequest = NaN;
+  if (warmupSeconds > 0) {
+    const w0 = cpuMs(pid);
+    const warm = await runLoad(server, scenarioIndex, sampleFile, SCENARIOS[scenarioIndex].maxConnections ? warmupSeconds * 3 : warmupSeconds);
+    warmupCpuMsPerRequest = (cpuMs(pid) - w0) / Math.max(1, warm.requests);
+  }
   const calls0 = await server.calls();
+  const gc0 = await gcCounts(server);
+  const probe0 = speedProbeMs();
+  const threads0 = threadClocks(pid);
+  const syscalls0 = ioSyscalls(pid);
+  const wall0 = performance.now();
   const cpu0 = cpuMs(pid);
   const standIns0 = treeCpuMs(standInsPid);
   const machine0 = machineCpuMs();
@@ -271,6 +358,11 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
   const machine1 = machineCpuMs();
   const cpu1 = cpuMs(pid);
   const standIns1 = treeCpuMs(standInsPid);
+  const wall1 = performance.now();
+  const threads1 = threadClocks(pid);
+  const syscalls1 = ioSyscalls(pid);
+  const probe1 = speedProbeMs();
+  const gc1 = await gcCounts(server);
   const calls1 = await server.calls();
   const n = Math.max(1, load.requests);
   const standInsMs = standIns1 - standIns0;
@@ -289,6 +381,20 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
     // The load generator's start-up and exit fall outside its own figure and inside this one (a few tens of ms a measurement).
     otherCpuMsPerRequest: (machine1.busy - machine0.busy - (cpu1 - cpu0) - standInsMs - load.cpuMs) / n,
     machineBusy: (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total),
+    mainMsPerRequest: (threads1.mainMs - threads0.mainMs) / n,
+    helpersMsPerRequest: (threads1.helpersMs - threads0.helpersMs) / n,
+    scavengesPer1000: ((gc1.scavenges - gc0.scavenges) * 1000) / n,
+    markCompacts: gc1.markCompacts - gc0.markCompacts,
+    gcPauseMsPerRequest: (gc1.scavengeMs + gc1.markCompactMs + gc1.incrementalMs + gc1.weakMs - (gc0.scavengeMs + gc0.markCompactMs + gc0.incrementalMs + gc0.weakMs)) / n,
+    waitMsPerRequest: (threads1.waitMs - threads0.waitMs) / n,
+    switchesPerRequest: (threads1.involuntarySwitches - threads0.involuntarySwitches) / n,
+    syscallsPerRequest: (syscalls1 - syscalls0) / n,
+    stealMs: machine1.steal - machine0.steal,
+    wallSeconds: (wall1 - wall0) / 1000,
+    probeMs: (probe0 + probe1) / 2,
+    newSpaceKiBAtStart: gc0.newSpaceKiB,
+    newSpaceKiBAtEnd: gc1.newSpaceKiB,
+    warmupCpuMsPerRequest,
   };
 }
 
@@ -473,7 +579,10 @@ async function main() {
           const m = await measure(server, i, sampleFile, standIns.pid());
           results.get(i)![server.name].push(m);
           process.stderr.write(
-            `round ${round + 1} ${server.name.padEnd(8)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req, ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
+            `round ${round + 1} ${server.name.padEnd(8)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req ` +
+              `(main ${fmt(m.mainMsPerRequest, 3)}, helpers ${fmt(m.helpersMsPerRequest, 3)}; GC ${fmt(m.scavengesPer1000, 1)} scavenges/1000 req, ${m.markCompacts} mark-compacts, young generation ${fmt(m.newSpaceKiBAtStart / 1024, 1)} → ${fmt(m.newSpaceKiBAtEnd / 1024, 1)} MiB, ${fmt(m.gcPauseMsPerRequest, 3)} ms pause/req; ` +
+              `waited ${fmt(m.waitMsPerRequest, 3)} ms/req, ${fmt(m.switchesPerRequest, 2)} preemptions/req, ${fmt(m.syscallsPerRequest, 1)} syscalls/req; steal ${fmt(m.stealMs)} ms; ` +
+              `stand-ins ${fmt(m.standInsCpuMsPerRequest, 3)}, load ${fmt(m.loadCpuMsPerRequest, 3)}, else ${fmt(m.otherCpuMsPerRequest, 3)} ms/req; probe ${fmt(m.probeMs, 2)} ms; ${fmt(m.wallSeconds, 2)} s${warmupSeconds ? `; warm-up ${fmt(m.warmupCpuMsPerRequest, 2)} ms CPU/req` : ''}), ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
           );
         }
       }
@@ -517,6 +626,30 @@ async function main() {
         );
       }
     }
+    if (warmupSeconds > 0) {
+      rows.push(
+        '',
+        `The warm-ups (${warmupSeconds} s of the same scenario just before each window, not in the figures above): CPU ms per request, medians over the rounds, and gateway ÷ floor within a round. What a server pays on moving from the other scenarios to this one, beyond its steady cost.`,
+        '',
+        '| scenario | gateway warm-up CPU ms/req | floor warm-up CPU ms/req | warm-up CPU/req gateway ÷ floor | gateway warm-up ÷ its window | floor warm-up ÷ its window |',
+        '| --- | --- | --- | --- | --- | --- |',
+      );
+      for (const { s, i } of scenarios) {
+        const { gateway: g, floor: f } = results.get(i)!;
+        rows.push(
+          `| ${s.name} | ${fmt(median(g.map((m) => m.warmupCpuMsPerRequest)), 2)} | ${fmt(median(f.map((m) => m.warmupCpuMsPerRequest)), 2)} | ${spread(
+            g.map((m, r) => m.warmupCpuMsPerRequest / f[r].warmupCpuMsPerRequest),
+            2,
+          )} | ${spread(
+            g.map((m) => m.warmupCpuMsPerRequest / m.cpuMsPerRequest),
+            2,
+          )} | ${spread(
+            f.map((m) => m.warmupCpuMsPerRequest / m.cpuMsPerRequest),
+            2,
+          )} |`,
+        );
+      }
+    }
     // What a request costs the whole machine: the req/s a server can reach here is bounded by the cores over the CPU all three kinds of process spend per request.
     const cores = os.cpus().length;
     rows.push(
@@ -533,6 +666,24 @@ async function main() {
         rows.push(
           `| ${s.name} | ${name} | ${fmt(median(ms.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.standInsCpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.loadCpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.otherCpuMsPerRequest)), 2)} | ${fmt(median(ms.map((m) => m.machineBusy)) * 100)}% | ${fmt((cores * 1000) / own)} | ${fmt(median(ms.map((m) => m.rps)))} |`,
         );
+      }
+    }
+    // Every measurement, so that a round that reads apart from the others can be told why: its own CPU split, collections, waits and the machine's speed.
+    rows.push(
+      '',
+      `Every measurement: the server's CPU ms per request, on its main thread and on its other threads (V8's concurrent GC and compiles, libuv, workers); the main thread's scavenges per 1,000 requests, mark-compacts and GC pause ms per request; ms per request its threads waited for a core; the machine's speed probe (ms, more is slower: bench/proc.ts speedProbeMs) and steal.`,
+      '',
+      '| scenario | round | server | req/s | CPU ms/req | main | helpers | scavenges /1000 | mark-compacts | young generation MiB (start → end) | GC pause ms/req | waited ms/req | syscalls/req | probe ms | steal ms | warm-up CPU ms/req |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const { s, i } of scenarios) {
+      for (let r = 0; r < rounds; r++) {
+        for (const name of ['gateway', 'floor', ...(baseline ? ['baseline' as const] : [])] as const) {
+          const m = results.get(i)![name][r];
+          rows.push(
+            `| ${s.name} | ${r + 1} | ${name} | ${fmt(m.rps)} | ${fmt(m.cpuMsPerRequest, 3)} | ${fmt(m.mainMsPerRequest, 3)} | ${fmt(m.helpersMsPerRequest, 3)} | ${fmt(m.scavengesPer1000, 1)} | ${m.markCompacts} | ${fmt(m.newSpaceKiBAtStart / 1024, 1)} → ${fmt(m.newSpaceKiBAtEnd / 1024, 1)} | ${fmt(m.gcPauseMsPerRequest, 3)} | ${fmt(m.waitMsPerRequest, 3)} | ${fmt(m.syscallsPerRequest, 1)} | ${fmt(m.probeMs, 2)} | ${fmt(m.stealMs)} | ${fmt(m.warmupCpuMsPerRequest, 3)} |`,
+          );
+        }
       }
     }
     process.stdout.write(rows.join('\n') + '\n\n');

@@ -41,11 +41,55 @@ export function cpuMs(pid: number, tid?: number): number {
  * The whole machine's CPU time so far, every core and every process (/proc/stat's first line):
  * busy (all but idle and iowait) and total, in milliseconds summed over the cores.
  */
-export function machineCpuMs(): { busy: number; total: number } {
+export function machineCpuMs(): { busy: number; total: number; steal: number } {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
-  // user nice system idle iowait irq softirq steal: idle and iowait are the machine waiting.
-  return { busy: ((total - fields[3] - fields[4]) * 1000) / TICKS_PER_SECOND, total: (total * 1000) / TICKS_PER_SECOND };
+  // user nice system idle iowait irq softirq steal: idle and iowait are the machine waiting; steal is the hypervisor running someone else on our cores.
+  return {
+    busy: ((total - fields[3] - fields[4]) * 1000) / TICKS_PER_SECOND,
+    total: (total * 1000) / TICKS_PER_SECOND,
+    steal: (fields[7] * 1000) / TICKS_PER_SECOND,
+  };
+}
+
+/**
+ * A process's threads as the scheduler counts them (`/proc/<pid>/task/<tid>/schedstat`: nanoseconds
+ * on a CPU, nanoseconds runnable but waiting for one, exact rather than sampled at the tick), split
+ * into its main thread (tid = pid: the event loop, JavaScript, the main thread's GC pauses) and
+ * every other thread (V8's helpers: concurrent marking and sweeping, optimizing compiles; libuv's
+ * pool; worker threads). A thread that ended since the last read is no longer counted; with the
+ * context switches of all threads (`/proc/<pid>/task/<tid>/status`).
+ */
+export function threadClocks(pid: number): { mainMs: number; helpersMs: number; waitMs: number; involuntarySwitches: number; threads: number } {
+  let mainMs = 0;
+  let helpersMs = 0;
+  let waitMs = 0;
+  let involuntarySwitches = 0;
+  let threads = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      if (Number(tid) === pid) mainMs += run / 1e6;
+      else helpersMs += run / 1e6;
+      waitMs += wait / 1e6;
+      threads++;
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return { mainMs, helpersMs, waitMs, involuntarySwitches, threads };
+}
+
+/** The read and write system calls a process has made so far (`/proc/<pid>/io` syscr + syscw); 0 where Linux does not keep them. */
+export function ioSyscalls(pid: number): number {
+  try {
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^syscr: (\d+)$/m.exec(io)?.[1] ?? 0) + Number(/^syscw: (\d+)$/m.exec(io)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -149,4 +193,37 @@ export function loopBlocks(everyMs = 20, atLeastMs = 200): { stop(): Array<{ at:
       return blocks;
     },
   };
+}
+
+/**
+ * How fast this machine runs a fixed piece of work right now: the CPU milliseconds (this
+ * process's, user + system) of a deterministic mix of arithmetic, small objects and a Map,
+ * the median of `repeats` runs. Between two reads of one run its ratio is the machine's change
+ * of speed per instruction (a virtual machine's host busy on the same physical cores, caches
+ * shared with other processes), which no /proc counter shows; each measured server's CPU per
+ * request moves with it.
+ */
+export function speedProbeMs(repeats = 5): number {
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = process.cpuUsage();
+    probeWork();
+    const t = process.cpuUsage(t0);
+    times.push((t.user + t.system) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+let probeSink = 0;
+function probeWork(): void {
+  const m = new Map<number, { a: number; b: string }>();
+  let x = 0;
+  for (let i = 0; i < 200_000; i++) {
+    x = (x * 1103515245 + 12345 + i) >>> 0;
+    m.set(x & 4095, { a: x, b: i % 7 === 0 ? String(x) : 'k' });
+  }
+  let sum = 0;
+  for (const v of m.values()) sum += v.a & 255;
+  probeSink = (probeSink + sum) >>> 0;
 }
