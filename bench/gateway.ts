@@ -567,8 +567,14 @@ async function main() {
         `answer bytes of the same requests (gateway / floor): ${scenarios.map(({ s, i }) => `${s.name}: ${oneRequestCalls.get(i)!.gatewayBytes.join(',')} / ${oneRequestCalls.get(i)!.floorBytes.join(',')}`).join('; ')}\n\n`,
     );
 
-    // Warm both (JIT, caches, keep-alive pools) before the first measured round.
-    for (const { i } of scenarios) for (const server of servers) await runLoad(server, i, sampleFile, 1);
+    // Warm every server (JIT, caches, keep-alive pools) before the first measured round: a round of
+    // every scenario, as long as a measured one, that is not counted. With one second each the first
+    // round's windows were still paying first compiles on the servers' other threads (the gateway 4-10x
+    // its later rounds', the floor up to 5x: bench/HISTORY.md, session 40); with --warmup 0, one second as before.
+    const firstWarmup = warmupSeconds > 0 ? seconds : 1;
+    for (const { s, i } of scenarios) for (const server of servers) await runLoad(server, i, sampleFile, s.maxConnections ? firstWarmup * 3 : firstWarmup);
+    // The speed probe's own first compiles, so that its first reading is the machine's and not its own warm-up.
+    for (let k = 0; k < 5; k++) speedProbeMs();
 
     const results = new Map<number, Record<Server['name'], Measurement[]>>(scenarios.map(({ i }) => [i, { gateway: [], floor: [], baseline: [] }]));
     for (let round = 0; round < rounds; round++) {
