@@ -24,6 +24,10 @@ describe('WeCom remarked name', () => {
   it('passes over a surname with a form of address, which names no one, for a later remark', () => {
     expect(remarkedName([follow('a', 1, '金女士'), follow('b', 2, 'jinjieyan')])).toBe('jinjieyan');
     expect(remarkedName([follow('a', 1, '陈先生'), follow('b', 2, '欧阳小姐')])).toBeNull();
+    // Titles and familiar forms name no one either: every Zhang a sales team deals with is 张经理 to it.
+    for (const remark of ['张经理', '李工', '王姐', '欧阳老板', '老王', '小李']) expect(remarkedName([follow('a', 1, remark)])).toBeNull();
+    // A two-character name is a name.
+    expect(remarkedName([follow('a', 1, '王芳')])).toBe('王芳');
   });
 
   it('is null when no follow has a remark', () => {

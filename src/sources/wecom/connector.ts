@@ -390,8 +390,12 @@ function remarkName(remark: string | null): string | null {
   return noted ? noted[1] : remark;
 }
 
-/** A Han surname (one or two characters) and a form of address alone. */
-const FORM_OF_ADDRESS = /^[\u3400-\u9fff]{1,2}(先生|女士|小姐|太太|总|老师)$/;
+/**
+ * A Han surname (one or two characters) and a form of address or a title alone (`金女士`,
+ * `张经理`, `李工` for an engineer, `王姐`), or the familiar `老`/`小` before a surname (`老王`):
+ * how staff address a contact, shared by everyone of that surname.
+ */
+const FORM_OF_ADDRESS = /^(?:[\u3400-\u9fff]{1,2}(?:先生|女士|小姐|太太|夫人|总|老师|经理|老板|主任|医生|律师|工|姐|哥|阿姨|叔叔|同学)|[老小][\u3400-\u9fff])$/;
 /** A Han name (two to five characters, `·` in a transcribed name) and a note after a dash, a colon or a bracket. */
 const NAME_WITH_NOTE = /^([\u3400-\u9fff·]{2,5})\s*[-－—–_|/:：(（[【]/;
 
