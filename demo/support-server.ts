@@ -17,6 +17,14 @@ export interface SupportServerOptions {
   port?: number;
   /** The API token clients must send as `Authorization: Bearer <token>`. */
   token: string;
+  /**
+   * How ratings go out. `scale` (default): the stored 1..5 as a number, a helpdesk rating on a
+   * five-point scale. `zendesk`: as Zendesk's Tickets API writes them (its CSAT is binary): the
+   * score is the string `good` (stored 4 or 5) or `bad` (1 to 3), and an unrated ticket carries
+   * `{"score":"offered"}` once solved (the survey went out) or `{"score":"unoffered"}` before
+   * (developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/).
+   */
+  ratings?: 'scale' | 'zendesk';
   faults?: Faults;
 }
 
@@ -71,7 +79,17 @@ function userJson(r: UserRow) {
   };
 }
 
-function ticketJson(r: TicketRow) {
+/** Zendesk's binary rating for a stored 1..5 (see `ratings`). */
+const goodOrBad = (score: number) => (score >= 4 ? 'good' : 'bad');
+
+/** A ticket's `satisfaction_rating` as the server's `ratings` mode writes it. */
+function ratingJson(r: TicketRow, ratings: 'scale' | 'zendesk') {
+  if (ratings === 'scale') return r.satisfaction_score == null ? null : { score: Number(r.satisfaction_score) };
+  if (r.satisfaction_score == null) return { score: r.solved_at ? 'offered' : 'unoffered' };
+  return { id: Number(r.id), score: goodOrBad(Number(r.satisfaction_score)), comment: null };
+}
+
+function ticketJson(r: TicketRow, ratings: 'scale' | 'zendesk') {
   return {
     id: Number(r.id),
     requester_id: Number(r.requester_id),
@@ -79,7 +97,7 @@ function ticketJson(r: TicketRow) {
     status: r.status,
     priority: r.priority,
     via: { channel: r.channel },
-    satisfaction_rating: r.satisfaction_score == null ? null : { score: Number(r.satisfaction_score) },
+    satisfaction_rating: ratingJson(r, ratings),
     created_at: r.created_at,
     updated_at: r.updated_at,
     solved_at: r.solved_at,
@@ -95,15 +113,18 @@ interface EventJson {
   subject: string;
   status: string;
   channel: string;
-  score: number | null;
+  score: number | string | null;
 }
 
 /** The events one ticket stands for: opened, solved (when solved) and rated (when rated; the helpdesk stamps a rating with the ticket's update time). */
-function ticketEvents(r: TicketRow): EventJson[] {
+function ticketEvents(r: TicketRow, ratings: 'scale' | 'zendesk'): EventJson[] {
   const base = { requester_id: Number(r.requester_id), id: String(r.id), ticket_id: Number(r.id), subject: r.subject, status: r.status, channel: r.channel, score: null };
   const out: EventJson[] = [{ ...base, type: 'ticket_opened', time: r.created_at }];
   if (r.solved_at) out.push({ ...base, type: 'ticket_solved', time: r.solved_at });
-  if (r.satisfaction_score != null) out.push({ ...base, type: 'ticket_rated', time: r.updated_at, score: Number(r.satisfaction_score) });
+  if (r.satisfaction_score != null) {
+    const score = Number(r.satisfaction_score);
+    out.push({ ...base, type: 'ticket_rated', time: r.updated_at, score: ratings === 'zendesk' ? goodOrBad(score) : score });
+  }
   return out;
 }
 
@@ -167,6 +188,7 @@ function storeTime(seconds: number): string {
 
 export async function startSupportServer(options: SupportServerOptions): Promise<SupportServer> {
   const { knex, owned } = resolveStore(options.db);
+  const ratings = options.ratings ?? 'scale';
 
   const routes: Record<string, (query: URLSearchParams) => Promise<DemoAnswer>> = {
     '/api/v2/ping': async () => ({ status: 200, body: { ok: true } }),
@@ -209,7 +231,7 @@ export async function startSupportServer(options: SupportServerOptions): Promise
       return {
         status: 200,
         body: {
-          tickets: page.map(ticketJson),
+          tickets: page.map((r) => ticketJson(r, ratings)),
           meta: { has_more: hasMore, after_cursor: after, before_cursor: before },
           links: { next: hasMore ? link(after, 'after') : null, prev: link(before, 'before') },
         },
@@ -235,7 +257,7 @@ export async function startSupportServer(options: SupportServerOptions): Promise
       const rows: TicketRow[] = await knex('support_tickets').whereIn('requester_id', ids);
       const byRequester = new Map<number, EventJson[]>();
       for (const r of rows) {
-        for (const e of ticketEvents(r)) {
+        for (const e of ticketEvents(r, ratings)) {
           if (!types.includes(e.type)) continue;
           if (since != null && e.time < since) continue;
           if (after.time != null && eventOrder(e, { time: after.time, type: after.type, id: after.id }) <= 0) continue;

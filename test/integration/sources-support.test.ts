@@ -7,7 +7,7 @@ import { startSupportServer, type SupportServer } from '../../demo/support-serve
 import { isSourceError, type SourceError } from '../../src/errors';
 import { failure, lists } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
-import { createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src/sources/helpdesk/connector';
+import { canonicalScore, createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src/sources/helpdesk/connector';
 import type { SupportRequester } from '../../src/sources/helpdesk/types';
 import type { Ticket } from '../../src/capabilities';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
@@ -282,6 +282,78 @@ describe('Support connector: satisfaction on one scale', () => {
       ['71', 2],
       ['70', 5],
     ]);
+  });
+});
+
+describe("Support connector: Zendesk's own ratings (good, bad, offered, unoffered)", () => {
+  // Zendesk's Tickets API writes satisfaction_rating.score as "good", "bad", "offered" or
+  // "unoffered" (developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/),
+  // never a number. A stand-in speaking it, over the same store: stored 5 goes out "good", 1 "bad",
+  // an unrated solved ticket "offered", an unrated open one "unoffered".
+  let zendesk: SupportServer;
+  const REQUESTER = 80;
+  const ticket = (id: number, status: string, score: number | null, solved: boolean) => ({
+    ...tickets[1],
+    id,
+    requester_id: REQUESTER,
+    status,
+    satisfaction_score: score,
+    created_at: `2024-06-0${id - 79}T00:00:00Z`,
+    updated_at: `2024-06-0${id - 79}T08:00:00Z`,
+    solved_at: solved ? `2024-06-0${id - 79}T08:00:00Z` : null,
+  });
+  beforeAll(async () => {
+    await tdb.db('support_tickets').insert([ticket(80, 'solved', 5, true), ticket(81, 'solved', 1, true), ticket(82, 'solved', null, true), ticket(83, 'open', null, false)]);
+    zendesk = await startSupportServer({ db: tdb.db, token: TOKEN, ratings: 'zendesk' });
+  });
+  afterAll(async () => {
+    await zendesk?.close();
+    await tdb.db('support_tickets').where('requester_id', REQUESTER).delete();
+  });
+  const zendeskConnector = () => createHelpdeskConnector({ baseUrl: zendesk.url, token: TOKEN, timeoutMs: 20_000, retries: 0 }, recorder);
+
+  it('speaks the rating as Zendesk does', async () => {
+    const res = await fetch(`${zendesk.url}/api/v2/tickets?requester_ids=${REQUESTER}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const body = (await res.json()) as { tickets: Array<{ id: number; satisfaction_rating: unknown }> };
+    expect(body.tickets.map((t) => [t.id, t.satisfaction_rating])).toEqual([
+      [83, { score: 'unoffered' }],
+      [82, { score: 'offered' }],
+      [81, { id: 81, score: 'bad', comment: null }],
+      [80, { id: 80, score: 'good', comment: null }],
+    ]);
+  });
+
+  it('reads good as 5 and bad as 1 (the ends of the scale, as a two-point scale maps), offered and unoffered as not rated, and loses no ticket', async () => {
+    // Before session 41 every one of these tickets was a row error: a score that is not a number
+    // was "not on the source's scale", so against a real Zendesk no ticket with CSAT on was readable.
+    const [forEighty] = lists(await zendeskConnector().ticketsByRecordIds([String(REQUESTER)]));
+    expect(forEighty.filter((t) => t instanceof Error)).toEqual([]);
+    expect(forEighty.map((t) => [(t as Ticket).id, (t as Ticket).satisfactionScore])).toEqual([
+      ['83', null],
+      ['82', null],
+      ['81', 1],
+      ['80', 5],
+    ]);
+    expect(recorder.of('support', 'ticketsByRecordIds')).toHaveLength(1);
+  });
+
+  it('answers ticket_rated events with the same scores', async () => {
+    const [events] = lists(await zendeskConnector().eventsByRecordIds([String(REQUESTER)], { after: null, since: null, limit: 20, kinds: ['ticket_rated'] }));
+    expect(events.map((e) => (e instanceof Error ? e.message : [e.refId, e.score]))).toEqual([
+      ['81', 1],
+      ['80', 5],
+    ]);
+  });
+
+  it('answers a rating word Zendesk does not write as a row error naming the field, never as a rating', () => {
+    // good_with_comment is a filter of the ratings listing, never a ticket's score.
+    const bad = canonicalScore('good_with_comment', { min: 1, max: 5 });
+    expect(bad).toBeInstanceOf(Error);
+    expect((bad as Error).message).toBe(
+      `satisfaction score "good_with_comment" is neither a number on the source's scale 1 to 5 (its satisfactionScale option) nor one of Zendesk's good, bad, offered, unoffered`,
+    );
+    // A declared scale does not move Zendesk's words: bad and good are still its ends.
+    expect([canonicalScore('bad', { min: 0, max: 10 }), canonicalScore('good', { min: 0, max: 10 })]).toEqual([1, 5]);
   });
 });
 

@@ -30,14 +30,37 @@ export interface HelpdeskConnectorConfig extends HttpConnectorOptions {
 }
 
 /**
+ * Zendesk's own rating words (its Tickets API's `satisfaction_rating.score`, legacy CSAT:
+ * developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/).
+ * Its CSAT is binary: `bad` and `good` are the ends of the scale, 1 and 5, as the linear rule
+ * maps any two-point scale (bad 0, good 1), so a bad rating is as unhappy as a 1 (`unhappy`,
+ * `lastSatisfaction: { max: 2 }`) and a good one as pleased as a 5. `offered` (the survey went out,
+ * no answer) and `unoffered` are no rating. Whatever scale the instance declares for numbers.
+ */
+const ZENDESK_RATINGS: ReadonlyMap<string, 'min' | 'max' | null> = new Map([
+  ['good', 'max'],
+  ['bad', 'min'],
+  ['offered', null],
+  ['unoffered', null],
+]);
+
+/**
  * A rating on the source's scale as a score on SATISFACTION_SCALE (linear, to the nearest whole
- * point: 0–10's 7 is 4); null when not rated; an Error for a score off the source's scale or not a
- * number (a 9 from a helpdesk declared 1–5 is a misconfigured scale, not a delighted customer).
+ * point: 0–10's 7 is 4); Zendesk's words as ZENDESK_RATINGS says; null when not rated; an Error
+ * for a score off the source's scale or neither a number nor one of Zendesk's words (a 9 from a
+ * helpdesk declared 1–5 is a misconfigured scale, not a delighted customer).
  */
 export function canonicalScore(raw: unknown, scale: { min: number; max: number }): number | null | Error {
   if (raw === null || raw === undefined) return null;
+  if (typeof raw === 'string' && ZENDESK_RATINGS.has(raw)) {
+    const end = ZENDESK_RATINGS.get(raw);
+    return end ? SATISFACTION_SCALE[end] : null;
+  }
+  const where = `the source's scale ${scale.min} to ${scale.max} (its satisfactionScale option)`;
+  if (typeof raw === 'string')
+    return new Error(`satisfaction score ${JSON.stringify(raw.slice(0, 20))} is neither a number on ${where} nor one of Zendesk's ${[...ZENDESK_RATINGS.keys()].join(', ')}`);
   if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < scale.min || raw > scale.max)
-    return new Error(`satisfaction score ${JSON.stringify(raw)?.slice(0, 20)} is not on the source's scale ${scale.min} to ${scale.max} (its satisfactionScale option)`);
+    return new Error(`satisfaction score ${JSON.stringify(raw)?.slice(0, 20)} is not on ${where}`);
   const { min, max } = SATISFACTION_SCALE;
   return Math.round(min + ((raw - scale.min) * (max - min)) / (scale.max - scale.min));
 }
