@@ -255,6 +255,34 @@ describe('Support connector: ticketsByRecordIds', () => {
   });
 });
 
+describe('Support connector: a status Zendesk does not write', () => {
+  // Zendesk writes a ticket's status as new, open, pending, hold, solved or closed (its status
+  // category when custom statuses are on: developer.zendesk.com/api-reference/ticketing/tickets/custom_ticket_statuses/).
+  // Anything else passed through as a status the service schema cannot name: GraphQL nulled the
+  // ticket with "Enum TicketStatus cannot represent value" and no source code, a status filter
+  // dropped it in silence, and BI's openTickets counted it as open.
+  beforeAll(async () => {
+    await tdb.db('support_tickets').insert([
+      { ...tickets[0], id: 90, requester_id: 90, status: 'deleted' },
+      { ...tickets[0], id: 91, requester_id: 90, status: 'hold', created_at: '2024-02-02T09:00:00Z' },
+    ]);
+  });
+  afterAll(async () => {
+    await tdb.db('support_tickets').where('requester_id', 90).delete();
+  });
+
+  it('answers it as a row error in its slot, naming the field, and keeps the ticket beside it', async () => {
+    const [forNinety] = lists(await connect().ticketsByRecordIds(['90']));
+    expect(forNinety).toHaveLength(2);
+    const [hold, unknown] = forNinety;
+    expect((hold as Ticket).status).toBe('hold');
+    expect(isSourceError(unknown) && [unknown.code, unknown.message]).toEqual([
+      'SOURCE_BAD_RESPONSE',
+      'support returned a malformed ticket: status is not one of new, open, pending, hold, solved, closed',
+    ]);
+  });
+});
+
 describe('Support connector: satisfaction on one scale', () => {
   /** A requester of its own with two rated tickets, on whatever scale the test's helpdesk rates. */
   const rated = (id: number, score: number) => ({ ...tickets[1], id, requester_id: 70, satisfaction_score: score, updated_at: `2024-05-0${id - 69}T00:00:00Z` });

@@ -65,6 +65,14 @@ export function canonicalScore(raw: unknown, scale: { min: number; max: number }
   return Math.round(min + ((raw - scale.min) * (max - min)) / (scale.max - scale.min));
 }
 
+/**
+ * The statuses Zendesk writes (a ticket's status category when custom statuses are on:
+ * developer.zendesk.com/api-reference/ticketing/tickets/custom_ticket_statuses/), which the
+ * service schema's TicketStatus names. Anything else is a row error: passed on, GraphQL could not
+ * serialize it, a status filter dropped it and BI counted it as open.
+ */
+const TICKET_STATUSES: ReadonlySet<string> = new Set(['new', 'open', 'pending', 'hold', 'solved', 'closed']);
+
 /** The timeline event kinds this system emits. */
 export const HELPDESK_EVENTS: readonly EventKind[] = ['ticket_opened', 'ticket_rated', 'ticket_solved'];
 
@@ -129,6 +137,7 @@ function toTicket(SOURCE: SourceName, scale: { min: number; max: number }, t: Js
   const status = text(t.status);
   if (subject === null) return badRow(SOURCE, 'ticket', 'subject is missing');
   if (!status) return badRow(SOURCE, 'ticket', 'status is missing');
+  if (!TICKET_STATUSES.has(status)) return badRow(SOURCE, 'ticket', `status is not one of ${[...TICKET_STATUSES].join(', ')}`);
   const via = t.via as { channel?: unknown } | null | undefined;
   const rating = t.satisfaction_rating as { score?: unknown } | null | undefined;
   const score = canonicalScore(rating?.score, scale);
