@@ -147,6 +147,8 @@ export interface DemoRequest {
 export interface DemoAnswer {
   status: number;
   body: unknown;
+  /** Headers the system sends with this answer (a 429's `Retry-After`). */
+  headers?: Record<string, string>;
 }
 
 export interface DemoHttpServer {
@@ -202,7 +204,7 @@ export async function startDemoHttpServer(options: {
       }
       const answer = await options.handle({ method, pathname: url.pathname, query: url.searchParams, headers: req.headers, hasBody: raw.length > 0, json });
       await injector.release(url.pathname, res);
-      send(res, answer.status, injector.body(url.pathname, JSON.stringify(answer.body)));
+      send(res, answer.status, injector.body(url.pathname, JSON.stringify(answer.body)), answer.headers);
     } catch {
       // Internal failures answer a bare 500; no stack traces or data on the wire.
       send(res, 500, JSON.stringify({ error: 'InternalError' }));
@@ -241,9 +243,9 @@ export async function startDemoHttpServer(options: {
   };
 }
 
-function send(res: ServerResponse, status: number, body: string): void {
+function send(res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 

@@ -25,6 +25,13 @@ export interface SupportServerOptions {
    * (developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/).
    */
   ratings?: 'scale' | 'zendesk';
+  /**
+   * Zendesk's rate limit of the incremental exports: at most `requests` calls per window of
+   * `windowMs` (Zendesk: 10 a minute, developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/);
+   * past it `429` with `Retry-After` (whole seconds until the window frees a call), as its other
+   * limits answer. Off when absent; the other endpoints are never limited by it.
+   */
+  exportLimit?: { requests: number; windowMs: number };
   faults?: Faults;
 }
 
@@ -189,6 +196,25 @@ function storeTime(seconds: number): string {
 export async function startSupportServer(options: SupportServerOptions): Promise<SupportServer> {
   const { knex, owned } = resolveStore(options.db);
   const ratings = options.ratings ?? 'scale';
+  /** When each incremental-export call of the current windows was answered (exportLimit). */
+  const exportCalls: number[] = [];
+  /** A 429 with Retry-After when the export's limit is spent, else null (and the call is counted). */
+  function exportLimited(): DemoAnswer | null {
+    const limit = options.exportLimit;
+    if (!limit) return null;
+    const now = Date.now();
+    while (exportCalls.length && exportCalls[0] <= now - limit.windowMs) exportCalls.shift();
+    if (exportCalls.length >= limit.requests) {
+      const seconds = Math.max(1, Math.ceil((exportCalls[0] + limit.windowMs - now) / 1000));
+      return {
+        status: 429,
+        headers: { 'retry-after': String(seconds) },
+        body: { error: 'APIRateLimitExceeded', description: 'Number of allowed incremental export API requests per minute exceeded' },
+      };
+    }
+    exportCalls.push(now);
+    return null;
+  }
 
   const routes: Record<string, (query: URLSearchParams) => Promise<DemoAnswer>> = {
     '/api/v2/ping': async () => ({ status: 200, body: { ok: true } }),
@@ -271,6 +297,8 @@ export async function startSupportServer(options: SupportServerOptions): Promise
     },
 
     '/api/v2/incremental/users/cursor': async (query) => {
+      const limited = exportLimited();
+      if (limited) return limited;
       const perPageRaw = query.get('per_page') ?? '100';
       if (!/^\d{1,4}$/.test(perPageRaw) || +perPageRaw < 1 || +perPageRaw > MAX_PER_PAGE) {
         return invalid(`per_page must be 1..${MAX_PER_PAGE}`);

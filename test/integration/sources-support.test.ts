@@ -537,6 +537,56 @@ describe('Support connector: identity feed', () => {
     }
   });
 
+  it("waits out the incremental export's 429 Retry-After and reads on, while the reads users wait for are not paused by it", async () => {
+    // Zendesk allows 10 incremental-export calls a minute and answers the 11th 429 with
+    // Retry-After (developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/):
+    // a helpdesk of more than 10 pages of users met it on every first resolution. Until session 41
+    // the scan failed there (SOURCE_UNAVAILABLE: the resolution run stopped with it), and the pause
+    // it asked for silenced show_many and tickets for every request meanwhile, though their own
+    // limits were not reached. The stand-in allows 2 calls in 1.5 s.
+    const EXPORT = '/api/v2/incremental/users/cursor';
+    const limited = await startSupportServer({ db: tdb.db, token: TOKEN, exportLimit: { requests: 2, windowMs: 1500 } });
+    try {
+      const support = createHelpdeskConnector({ baseUrl: limited.url, token: TOKEN, timeoutMs: 20_000, retries: 0 }, recorder);
+      const first = await support.scan(null, 2);
+      const second = await support.scan(first.cursor, 2);
+      const third = support.scan(second.cursor, 2);
+      // The third page's first call is refused; a request for requesters meanwhile is answered.
+      while (limited.requestCount(EXPORT) < 3) await new Promise((r) => setTimeout(r, 10));
+      const [requester] = await support.requestersByIds(['3']);
+      expect(isSourceError(requester) ? requester.message : (requester as SupportRequester).id).toBe('3');
+      expect(limited.requestCount(SHOW_MANY)).toBe(1);
+      const last = await third;
+      expect([first, second, last].flatMap((p) => p.records.map((r) => r.recordId))).toEqual(['1', '2', '3', '4', '5']);
+      expect(last.done).toBe(true);
+      // Three pages, and at least the one refusal the limit made (a slow machine may meet more).
+      expect(limited.requestCount(EXPORT)).toBeGreaterThanOrEqual(4);
+      expect(recorder.of('support', 'scan').length).toBe(limited.requestCount(EXPORT));
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('gives up a wait when the connector closes, with the error it waited on', async () => {
+    // Zendesk's own window: one call a minute here, so the second page is asked to wait 60 s.
+    const limited = await startSupportServer({ db: tdb.db, token: TOKEN, exportLimit: { requests: 1, windowMs: 60_000 } });
+    try {
+      const support = createHelpdeskConnector({ baseUrl: limited.url, token: TOKEN, timeoutMs: 20_000, retries: 0 }, recorder);
+      const first = await support.scan(null, 2);
+      const second = support.scan(first.cursor, 2).then(
+        () => null,
+        (e: SourceError) => e,
+      );
+      while (limited.requestCount('/api/v2/incremental/users/cursor') < 2) await new Promise((r) => setTimeout(r, 10));
+      await support.close();
+      const error = await second;
+      expect(error?.code).toBe('SOURCE_UNAVAILABLE');
+      expect(error?.message).toMatch(/^support is rate limiting us and asked for a pause of \d+ s \(GET \/api\/v2\/incremental\/users\/cursor, HTTP 429\)$/);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('starts at start_time 0 and resumes mid-feed from a page cursor', async () => {
     const support = connect();
     const first = await support.scan(null, 2);

@@ -8,7 +8,7 @@
  * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
  */
-import { badRow } from '../../errors';
+import { badRow, isSourceError } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { canonicalText, DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
@@ -85,6 +85,13 @@ const CURSOR_PREFIX = 'zd1:';
 const TICKET_PAGE_SIZE = 100;
 /** Ticket pages one chunk of requesters reads at most (10,000 tickets): past it the listing is a server loop. */
 const MAX_TICKET_PAGES = 100;
+/**
+ * Times one scan page waits out the incremental export's Retry-After before it gives up (each
+ * wait as long as the helpdesk asked, which the transport caps at 300 s). Zendesk allows 10 export
+ * calls a minute (developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/):
+ * a helpdesk of more than 10 pages of users meets the limit on every first resolution.
+ */
+const SCAN_WAITS = 5;
 
 const PATH = {
   users: '/api/v2/users/show_many',
@@ -287,6 +294,39 @@ interface UsersById {
 
 const requesterOf = (row: JsonObject) => wireId(row.requester_id);
 
+/** The pause a failed call asked for (a 429 or 503's Retry-After, or the transport's pause it left), in seconds; null for any other failure. */
+function retryAfterOf(e: unknown): number | null {
+  if (!isSourceError(e) || e.code !== 'SOURCE_UNAVAILABLE') return null;
+  const s = e.detail?.retryAfterSeconds;
+  return typeof s === 'number' && s > 0 ? s : null;
+}
+
+/** Waits a scan sleeps through; `close()` ends them, so a connector closed mid-wait does not hold its process. */
+class Waits {
+  private readonly pending = new Set<() => void>();
+  private closed = false;
+
+  /** Resolves after `ms`; false when the connector closed first (the caller then gives up). */
+  sleep(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (slept: boolean) => {
+        clearTimeout(timer);
+        this.pending.delete(end);
+        resolve(slept);
+      };
+      const end = () => done(false);
+      const timer = setTimeout(() => done(true), ms);
+      this.pending.add(end);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const end of [...this.pending]) end();
+  }
+}
+
 export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observer: SourceObserver): HelpdeskConnector {
   const SOURCE: SourceName = config.name ?? DEFAULT_NAME;
   const region = config.defaultRegion ?? DEFAULT_PHONE_REGION;
@@ -297,6 +337,12 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
     { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, observer },
     { authorization: `Bearer ${config.token}` },
   );
+
+  // The incremental export on a transport of its own: the pause its 10-a-minute limit asks for
+  // (Retry-After) is that endpoint's, and must not refuse the show_many, tickets and events reads
+  // that requests wait for, whose own limits are far higher.
+  const exporter = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, observer }, { authorization: `Bearer ${config.token}` }).transport;
+  const waits = new Waits();
 
   /** show_many for unique valid ids, chunked; answers the raw users by id, and the ids whose chunk failed. */
   async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<UsersById> {
@@ -365,9 +411,19 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
         serverCursor = cursor.slice(CURSOR_PREFIX.length);
       }
       const request = `GET ${PATH.export}`;
-      const body = await observer.call({ source: SOURCE, operation: 'scan', batchSize: perPage }, () =>
-        transport.getJson(PATH.export, serverCursor ? { cursor: serverCursor, per_page: perPage } : { start_time: 0, per_page: perPage }),
-      );
+      const query = serverCursor ? { cursor: serverCursor, per_page: perPage } : { start_time: 0, per_page: perPage };
+      // A 429 with Retry-After is waited out (at most SCAN_WAITS times a page): the scan is a batch
+      // job, and a stopped scan stopped the whole resolution run with it.
+      let body: JsonObject;
+      for (let waited = 0; ; waited++) {
+        try {
+          body = await observer.call({ source: SOURCE, operation: 'scan', batchSize: perPage }, () => exporter.getJson(PATH.export, query));
+          break;
+        } catch (e) {
+          const seconds = retryAfterOf(e);
+          if (seconds === null || waited >= SCAN_WAITS || !(await waits.sleep(seconds * 1000 + 100))) throw e;
+        }
+      }
       const users = objects(SOURCE, body, 'users', request);
       if (typeof body.end_of_stream !== 'boolean') throw badResponse(SOURCE, request, '"end_of_stream" is not a boolean');
       const after = body.after_cursor;
@@ -394,7 +450,8 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
     },
 
     async close() {
-      // fetch's connection pool is process-wide; nothing of ours to release.
+      // A scan waiting out a Retry-After gives up now, with the error it waited on.
+      waits.close();
     },
   };
 }
