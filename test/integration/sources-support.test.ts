@@ -587,6 +587,20 @@ describe('Support connector: identity feed', () => {
     }
   });
 
+  it('fails the page at once when the pause asked for is longer than the export window of a minute', async () => {
+    const limited = await startSupportServer({ db: tdb.db, token: TOKEN, exportLimit: { requests: 1, windowMs: 120_000 } });
+    try {
+      const support = createHelpdeskConnector({ baseUrl: limited.url, token: TOKEN, timeoutMs: 20_000, retries: 0 }, recorder);
+      const first = await support.scan(null, 2);
+      const error = await failure(support.scan(first.cursor, 2));
+      expect(error.code).toBe('SOURCE_UNAVAILABLE');
+      expect(error.detail?.retryAfterSeconds).toBeGreaterThan(60);
+      expect(limited.requestCount('/api/v2/incremental/users/cursor')).toBe(2);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('starts at start_time 0 and resumes mid-feed from a page cursor', async () => {
     const support = connect();
     const first = await support.scan(null, 2);

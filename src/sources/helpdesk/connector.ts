@@ -92,6 +92,12 @@ const MAX_TICKET_PAGES = 100;
  * a helpdesk of more than 10 pages of users meets the limit on every first resolution.
  */
 const SCAN_WAITS = 5;
+/**
+ * The longest Retry-After a scan waits out (Zendesk's export window is a minute). A longer one
+ * fails the page as before: a resolution stopped by a signal stops at its next write, so this
+ * bounds how long a stop can wait on a sleeping scan.
+ */
+const SCAN_WAIT_MAX_SECONDS = 60;
 
 const PATH = {
   users: '/api/v2/users/show_many',
@@ -421,7 +427,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
           break;
         } catch (e) {
           const seconds = retryAfterOf(e);
-          if (seconds === null || waited >= SCAN_WAITS || !(await waits.sleep(seconds * 1000 + 100))) throw e;
+          if (seconds === null || seconds > SCAN_WAIT_MAX_SECONDS || waited >= SCAN_WAITS || !(await waits.sleep(seconds * 1000 + 100))) throw e;
         }
       }
       const users = objects(SOURCE, body, 'users', request);
