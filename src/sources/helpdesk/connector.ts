@@ -7,6 +7,10 @@
  * 100 tickets, within the chunk's one observed call), requesters/events for timeline pages (the
  * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
  * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
+ *
+ * Zendesk's own: show_many, the incremental export (and its 10-a-minute limit), cursor pagination,
+ * the rating words. Not Zendesk's: `tickets?requester_ids` and `requesters/events` (Zendesk lists one
+ * requester's tickets at a time); against Zendesk itself a gateway in front offers them (demo/SOURCES.md).
  */
 import { badRow, isSourceError } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
