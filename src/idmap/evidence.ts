@@ -130,6 +130,35 @@ export function nameCutShortSpelled(a: Profile, b: Profile): boolean {
   return false;
 }
 
+/**
+ * A side that carries no name, whose own email spells the other side's name whole (surname and
+ * given name, or a Latin name's first and last words, in either order; digits, dots and other
+ * separators left out: `chunlei.wang49473@126.com` for 王春蕾, `yin_ting91269@163.com` for 尹婷),
+ * where the other side's names are one person's (none in conflict with the one spelt). An address
+ * a person chose for their own name says whose the record carrying it is, as it does for a name
+ * cut short (`nameCutShortSpelled`); the household guard is unsure whose a phone two shop accounts
+ * carry, and an account whose address is the named holder's name is that holder's, where a
+ * household's second person uses an address of their own. Not an address the named side carries
+ * too: that one is weighed by the email rule, and where it refused it, it is a household's.
+ * Initials (`wangtq`, `ljh`) spell nothing: a family's initials often agree. Read on keys only,
+ * as `nameCutShortSpelled` reads them; the addresses are read only where the other side has a name.
+ */
+export function emailSpellsNameOf(nameless: Profile, named: Profile): boolean {
+  if (nameless.names.size || !named.names.size) return false;
+  const own = nameless.values.get('EMAIL');
+  if (!own?.size) return false;
+  const theirs = named.values.get('EMAIL');
+  const emails = [...own].filter((e) => !theirs?.has(e));
+  if (!emails.length) return false;
+  for (const key of named.names) {
+    const p = partsOf(key);
+    if ((p.script !== 'h' && p.script !== 'l') || !p.a || !p.b) continue;
+    if (!emails.some((e) => givenSpelt(e, p.a, p.b) != null)) continue;
+    if ([...named.names].every((other) => other === key || compareNameKeys(other, key) !== 'conflict')) return true;
+  }
+  return false;
+}
+
 /** The given name an address's local part spells with the name whose part hashes are `surname` and `given`, or null. */
 function givenSpelt(email: string, surname: string, given: string): string | null {
   const at = email.lastIndexOf('@');

@@ -15,7 +15,8 @@
  * - for a rule with `corroborateWithinSource` (phone): two records of ONE source carry it and
  *   nothing else ties them (one group already, same name or birthday), which is how a
  *   household looks when the second person has nothing but the shared phone. Such a value
- *   still joins those of its other carriers whose names agree (`joinNamedCarriers`).
+ *   still joins those of its other carriers whose names agree, or one without a name whose own
+ *   email spells a named carrier's name (`joinNamedCarriers`).
  * The groups weighed include every live record carrying the value, also ones not resolved
  * yet, so a household phone is recognised even when the second person's records come in a
  * later batch or source. A refused value becomes a review candidate instead: a link is never
@@ -26,7 +27,7 @@
  * and merge carries the rule, the value and the records it went through.
  */
 import type { IdentifierKind, SourceName } from '../vocabulary';
-import { addToProfile, compareNameKeys, conflictsBetween, emptyProfile, hash16, nameCutShortSpelled, type Conflict, type Profile } from './evidence';
+import { addToProfile, compareNameKeys, conflictsBetween, emailSpellsNameOf, emptyProfile, hash16, nameCutShortSpelled, type Conflict, type Profile } from './evidence';
 import { Groups, type Group } from './groups';
 import type { IdentityRules, StrongKind } from './rules';
 import type { Carrier, CustomerRecordIdentifier, PendingRecord, ResolutionPlan } from './resolution-store';
@@ -381,8 +382,10 @@ class BatchPlanner {
    * that carry nothing else (two shop accounts with the phone alone), not whether a contact and a
    * helpdesk user of one name who carry it are one person. The guard's own records stay apart
    * (no join puts both of a refused pair in one customer), and so does every carrier without a
-   * name: a household's second person shows in such records too. Joins here are checked as any
-   * link is (conflicts, a steward's "different").
+   * name (a household's second person shows in such records too), unless an email of its own
+   * spells the other side's name whole (`emailSpellsNameOf`: `chunlei.wang49473@126.com` beside
+   * 王春蕾): that address is the named holder's, and so is the record. Joins here are checked as
+   * any link is (conflicts, a steward's "different").
    */
   private joinNamedCarriers(first: BatchIdentifier, strong: StrongKind, carriersByNode: Map<string, string[]>, refused: Refusal['pairs']) {
     const { groups } = this;
@@ -400,7 +403,8 @@ class BatchPlanner {
         if (ra === rb) continue;
         const ga = groups.of(ra);
         const gb = groups.of(rb);
-        if (!ga.profile.names.size || !gb.profile.names.size || !groupNamesAgree(ga.profile.names, gb.profile.names)) continue;
+        const named = ga.profile.names.size && gb.profile.names.size ? groupNamesAgree(ga.profile.names, gb.profile.names) : emailNamesHolder(ga.profile, gb.profile);
+        if (!named) continue;
         if (conflictsBetween(ga.profile, gb.profile, strong, this.rules).length || judgedDifferent(ga, gb, this.ctx) || joinsRefused(ra, rb)) continue;
         for (const [n, other] of [
           [a, b],
@@ -582,7 +586,8 @@ class BatchPlanner {
  * that name on the phone is the same person (on the held-out Hong Kong world, one person's two
  * shop records, one with the birthday and an email, the other with the name). Birthdays only on
  * the records themselves: twins share one and often the family's phone, and a group's birthday
- * says less about the record that brought it than its name does.
+ * says less about the record that brought it than its name does. A group without a name whose
+ * own email spells the other group's name whole (`emailSpellsNameOf`) is that name's holder's too.
  */
 function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => string, profileOf: (c: Carrier) => Profile): Array<[Carrier, Carrier]> {
   const out: Array<[Carrier, Carrier]> = [];
@@ -597,12 +602,18 @@ function uncorroborated(carriers: readonly Carrier[], rootOf: (c: Carrier) => st
           namesAgree(x.nameKey, y.nameKey) ||
           (x.birthdayKey != null && x.birthdayKey === y.birthdayKey) ||
           groupNamesAgree(profileOf(x).names, profileOf(y).names) ||
-          nameCutShortSpelled(profileOf(x), profileOf(y));
+          nameCutShortSpelled(profileOf(x), profileOf(y)) ||
+          emailNamesHolder(profileOf(x), profileOf(y));
         if (!tied) out.push([x, y]);
       }
     }
   }
   return out;
+}
+
+/** One side carries no name and an email of its own spelling the other side's (`emailSpellsNameOf`): the named holder's record. */
+function emailNamesHolder(a: Profile, b: Profile): boolean {
+  return emailSpellsNameOf(a, b) || emailSpellsNameOf(b, a);
 }
 
 function namesAgree(x: string | null, y: string | null): boolean {

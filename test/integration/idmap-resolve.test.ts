@@ -219,6 +219,47 @@ describe(`Identity resolution (${testEngine})`, () => {
       expect(refused).toEqual([[['same-source'], [o1, o2].sort()]]);
     });
 
+    it("joins a carrier without a name to the named holder when its own email spells the holder's name; the other shop account stays apart", async () => {
+      // 王春蕾's contact; one shop account's address is her name, the other carries the phone alone.
+      const crm = new FakeSource('crm', [
+        rec('crm', 'C1', { phone: '13911112222' }, { name: '王春蕾' }),
+        rec('crm', 'C2', { phone: '13933334444' }, { name: '吴燕艳' }),
+        rec('crm', 'C3', { phone: '13955556666' }, { name: '王婷琴' }),
+      ]);
+      const orders = new FakeSource('orders', [
+        rec('orders', '501', { phone: '13911112222', email: 'chunlei.wang49473@126.com' }),
+        rec('orders', '502', { phone: '13911112222' }),
+        // A household: the second account's address names someone else.
+        rec('orders', '601', { phone: '13933334444', email: 'ZHANGWEIBO62086@163.COM' }),
+        rec('orders', '602', { phone: '13933334444' }),
+        // Initials spell no one: a family's often agree.
+        rec('orders', '701', { phone: '13955556666', email: 'wangtq35477@163.com' }),
+        rec('orders', '702', { phone: '13955556666' }),
+      ]);
+      await resolve({ store, connectors: [crm, orders], rules: rulesOnly });
+      const [c1, o501, o502] = await owners('crm:C1', 'orders:501', 'orders:502');
+      expect(o501).toBe(c1);
+      expect(o502).not.toBe(c1);
+      expect(new Set(await owners('crm:C2', 'orders:601', 'orders:602')).size).toBe(3);
+      expect(new Set(await owners('crm:C3', 'orders:701', 'orders:702')).size).toBe(3);
+      const [link] = await events({ action: 'link', source: 'orders', record_id: '501' });
+      expect(link).toMatchObject({ actor: 'rule:phone', reason: 'shares a PHONE with crm:C1' });
+    });
+
+    it("links all its carriers when one shop account is the named holder's and the other's own email spells the holder's name", async () => {
+      // The first account is 尹婷's by her member number; the second's address is her name: both hers,
+      // so the phone is hers and joins the nameless follower too.
+      const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', member: 'M10000001' }, { name: '尹婷' })]);
+      const orders = new FakeSource('orders', [
+        rec('orders', '501', { phone: '13911112222', member: 'M10000001' }),
+        rec('orders', '502', { phone: '13911112222', email: 'YIN_TING91269@163.COM' }),
+      ]);
+      const scrm = new FakeSource('scrm', [rec('scrm', 'oA', { openid: 'oAaaaaaa', phone: '13911112222' })]);
+      await resolve({ store, connectors: [crm, orders, scrm], rules: rulesOnly });
+      expect(new Set(await owners('crm:C1', 'orders:501', 'orders:502', 'scrm:oA')).size).toBe(1);
+      expect(await candidates()).toEqual([]);
+    });
+
     it('joins none of its carriers when two of them carry names of two people', async () => {
       const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222' }, { name: '王芳' }), rec('crm', 'C2', { phone: '13911112222' }, { name: '李强' })]);
       const support = new FakeSource('support', [rec('support', '9', { phone: '13911112222' }, { name: '王芳' })]);
