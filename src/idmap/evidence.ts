@@ -15,6 +15,7 @@ import { birthDate } from './birth-date';
 import { foldU, nameForm, splitHanName } from './probabilistic/names';
 import { isPinyin, pinyinReadings } from './probabilistic/pinyin';
 import { surnameSpellings } from './probabilistic/surname-spellings';
+import { EAST_ASIAN_SURNAMES } from './probabilistic/east-asian-surnames';
 import type { IdentifierKind } from '../vocabulary';
 import type { IdentityRules, StrongKind } from './rules';
 
@@ -277,19 +278,46 @@ function disjoint(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 export function nameKey(raw: string | null | undefined): string | null {
   const f = nameForm(raw);
   if (!f) return null;
-  const exact = f.script === 'l' ? [...f.words].sort().join(' ') : f.text;
+  const words = f.script === 'l' && f.words.length === 1 ? (pinyinRunTogether(f.words[0]) ?? f.words) : f.words;
+  const exact = f.script === 'l' ? [...words].sort().join(' ') : f.text;
   let parts = '';
-  if (f.script === 'h' && f.words.length >= 2) {
+  if (f.script === 'h' && words.length >= 2) {
     const sn = splitHanName(f.text).surname.length;
-    parts = partHash(f.words.slice(0, sn).join('')) + partHash(f.words.slice(sn).join(''));
-  } else if (f.script === 'l' && f.words.length >= 2 && f.words.every((w) => w.length >= 2)) {
+    parts = partHash(words.slice(0, sn).join('')) + partHash(words.slice(sn).join(''));
+  } else if (f.script === 'l' && words.length >= 2 && words.every((w) => w.length >= 2)) {
     // Only a name of two or more real words is compared with characters: a handle or an email's local part is not.
-    parts = [partHash(f.words[0]), partHash(f.words[f.words.length - 1])].sort().join('');
+    parts = [partHash(words[0]), partHash(words[words.length - 1])].sort().join('');
   }
   // Two Latin words that both read as pinyin are a romanized Chinese name, surname and given name (`compareNameKeys`).
   // Three or more (`Zhang Jia Hui`) may split a given name into syllables: its last word alone is not the given name.
-  const script = f.script === 'l' && parts && f.words.length === 2 && f.words.every(isPinyin) ? 'p' : f.script;
+  const script = f.script === 'l' && parts && words.length === 2 && words.every(isPinyin) ? 'p' : f.script;
   return `${script}:${hash16(exact).slice(0, KEY_HASH)}${parts}`;
+}
+
+/**
+ * A Chinese name written in pinyin as one word, surname first (`houshuxia` for 侯淑霞, `jinjieyan`
+ * for 金洁艳), as its surname and given name: how staff often type a customer's name where a form
+ * or a WeCom remark takes one word. The national rules for Chinese names in pinyin (GB/T
+ * 28039-2011) put the surname first and write the surname and the given name as two words; run
+ * together, the surname is still the first syllable or two. Read only where the word is three
+ * syllables or more and one split alone gives a Chinese surname (`EAST_ASIAN_SURNAMES`, read as
+ * pinyin) and a given name of one or two syllables: a word of two syllables may be a given name
+ * alone (`liyan`: 丽艳, or 李艳), and a word that splits two ways says neither. Otherwise null: the
+ * word stays one word, a handle for all the rules can tell.
+ */
+function pinyinRunTogether(word: string): [string, string] | null {
+  const whole = pinyinReadings(word);
+  if (!whole || whole[0].length < 3) return null;
+  let found: [string, string] | null = null;
+  for (let i = 1; i < word.length; i++) {
+    const head = word.slice(0, i);
+    if (!EAST_ASIAN_SURNAMES.has(head) || !pinyinReadings(head)) continue;
+    const given = pinyinReadings(word.slice(i));
+    if (!given || given[0].length > 2) continue;
+    if (found) return null;
+    found = [head, word.slice(i)];
+  }
+  return found;
 }
 
 /** The short hash of one romanized part of a name (a pinyin surname or given name, a Latin word). */

@@ -268,6 +268,17 @@ describe(`Identity resolution (${testEngine})`, () => {
     });
   });
 
+  it('links through a unionid a contact whose name is written in pinyin run together, the same name as `Shuxia Hou` and 侯淑霞', async () => {
+    // A sales rep's remark `houshuxia` on the WeCom contact of the WeChat user who follows the account.
+    const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '15106420617', member: 'M86927700' }, { name: '侯淑霞', birthday: '1998-03-20' })]);
+    const support = new FakeSource('support', [rec('support', '9', { phone: '15106420617', email: 'hsx48925@163.com' }, { name: 'Shuxia Hou' })]);
+    const scrm = new FakeSource('scrm', [rec('scrm', 'oA', { openid: 'oAaaaaaa', unionid: 'uHOUSHUXIA1', phone: '+8615106420617', member: 'M86927700' })]);
+    const wecom = new FakeSource('wecom', [rec('wecom', 'wm1', { unionid: 'uHOUSHUXIA1' }, { name: 'houshuxia' })]);
+    await resolve({ store, connectors: [crm, support, scrm, wecom], rules });
+    expect(new Set(await owners('crm:C1', 'support:9', 'scrm:oA', 'wecom:wm1')).size).toBe(1);
+    expect(await candidates()).toEqual([]);
+  });
+
   it('links through a phone when the sides only differ in email: one person often uses two addresses', async () => {
     const crm = new FakeSource('crm', [rec('crm', 'C1', { phone: '13911112222', email: 'wang@qq.com' })]);
     const support = new FakeSource('support', [rec('support', '9', { phone: '13911112222', email: 'wang.fang@163.com' })]);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/tmp';
 import { loadIdentityRules, parseIdentityRules } from '../../src/idmap/rules';
-import { birthdayKey, nameKey } from '../../src/idmap/evidence';
+import { birthdayKey, compareNameKeys, nameKey } from '../../src/idmap/evidence';
 import type { IdentifierKind } from '../../src/vocabulary';
 
 const RULES_FILE = path.resolve(__dirname, '../../config/identity-rules.json');
@@ -110,6 +110,23 @@ describe('Identity rules: traits used as evidence', () => {
     expect(nameKey('张伟')?.slice(0, 2)).toBe('h:');
     expect(nameKey('Wei Zhang')?.slice(0, 2)).toBe('p:');
     expect(nameKey('Sunny Zhang')?.slice(0, 2)).toBe('l:');
+  });
+
+  it('reads a Chinese name in pinyin run together, surname first, as its surname and given name', () => {
+    // A WeCom remark typed so names the same person as the helpdesk's `Shuxia Hou` and the CRM's 侯淑霞.
+    expect(nameKey('houshuxia')).toBe(nameKey('Shuxia Hou'));
+    expect(compareNameKeys(nameKey('houshuxia')!, nameKey('侯淑霞')!)).toBe('agree');
+    expect(compareNameKeys(nameKey('ouyangfeng')!, nameKey('欧阳锋')!)).toBe('agree');
+    expect(compareNameKeys(nameKey('houshuxia')!, nameKey('侯淑华')!)).toBe('conflict');
+  });
+
+  it('leaves one word as it is where it may be a given name alone or splits two ways', () => {
+    // Two syllables: 丽艳 alone, or 李艳; either way nothing against 袁丽艳 or `Liyan Yuan` the rules could stand on.
+    expect(nameKey('liyan')).not.toBe(nameKey('Li Yan'));
+    expect(compareNameKeys(nameKey('liyan')!, nameKey('袁丽艳')!)).toBe('unknown');
+    // Not pinyin, or a surname followed by three syllables.
+    expect(nameKey('lucky')?.slice(0, 2)).toBe('l:');
+    expect(nameKey('wangxiaolongyu')).not.toBe(nameKey('Wang Xiaolongyu'));
   });
 
   it('treats forms of address and stand-ins as no name at all', () => {
