@@ -3,6 +3,7 @@
  * URLs and secrets: a value the driver would refuse is refused when the config is read (status 2,
  * the key and the variable named), never echoed (a database URL carries its password).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../../src/config';
 import { configError, demoConfig } from '../helpers/config';
@@ -39,6 +40,52 @@ describe('Config: values from the environment', () => {
     expect(error.code).toBe('BAD_CONFIG');
     expect(error.message).toBe(`production.json is not a valid c360 config:\n  oneid.connection.url: ${problem} (set from $C360_ONEID_MYSQL_URL)`);
     expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it('names every variable that is not set at once, each at its key (a source by its name), never one failed start at a time', () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, 'config/production.example.json'), 'utf8'));
+    const full = {
+      C360_ONEID_MYSQL_URL: 'mysql://c360@oneid-db:3306/oneid',
+      C360_CRM_MYSQL_URL: 'mysql://reader@crm-db:3306/crm',
+      C360_ORDERS_MYSQL_URL: 'mysql://reader@orders-db:3306/shop',
+      C360_SUPPORT_BASE_URL: 'https://helpdesk.example.com',
+      C360_SUPPORT_TOKEN: 'token',
+      C360_SCRM_BASE_URL: 'https://scrm.example.com',
+      C360_SCRM_APP_ID: 'wx0123',
+      C360_SCRM_APP_SECRET: 'secret',
+      C360_BI_KEY_SHA256: 'a'.repeat(64),
+      C360_MASK_KEY: 'mask-key-0123456789',
+      C360_JWT_ISSUER: 'https://idp.example.com',
+      C360_JWT_JWKS_FILE: '/etc/c360/jwks.json',
+      C360_WEBHOOK_SECRET_SUPPORT: '0123456789abcdef',
+      C360_WEBHOOK_SECRET_SCRM: '0123456789abcdef',
+      C360_METRICS_TOKEN: '0123456789abcdef',
+    };
+    const without = (...names: string[]) => Object.fromEntries(Object.entries(full).filter(([k]) => !names.includes(k)));
+    const run = (env: NodeJS.ProcessEnv) => parseConfig(raw, 'production.json', env, ROOT);
+    expect(run(full).sources.map((s) => s.name)).toEqual(['crm', 'orders', 'support', 'scrm']);
+    // One unset: the line it always was.
+    expect(configError(() => run(without('C360_MASK_KEY'))).message).toBe('production.json: access.hashKey needs environment variable C360_MASK_KEY, which is not set');
+    // Several: every one, in the file's order, so one round of `export`s fixes them all.
+    const error = configError(() => run(without('C360_METRICS_TOKEN', 'C360_CRM_MYSQL_URL', 'C360_SCRM_APP_SECRET', 'C360_MASK_KEY')));
+    expect(error.code).toBe('BAD_CONFIG');
+    expect(error.message).toBe(
+      [
+        'production.json: 4 environment variables it reads are not set (and have no default):',
+        '  server.metricsToken needs environment variable C360_METRICS_TOKEN',
+        '  sources[crm].connection.url needs environment variable C360_CRM_MYSQL_URL',
+        '  sources[scrm].appSecret needs environment variable C360_SCRM_APP_SECRET',
+        '  access.hashKey needs environment variable C360_MASK_KEY',
+      ].join('\n'),
+    );
+    // None set: the fifteen the example reads, each named, which the README's `export` block sets.
+    const lines = configError(() => run({})).message.split('\n');
+    expect(lines[0]).toBe(`production.json: ${Object.keys(full).length} environment variables it reads are not set (and have no default):`);
+    const named = lines.slice(1).map((l) => / needs environment variable (\w+)$/.exec(l)?.[1]);
+    expect(named.sort()).toEqual(Object.keys(full).sort());
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const exported = [...readme.matchAll(/^export (.*)$/gm)].flatMap((m) => [...m[1].matchAll(/\b(C360_\w+)=/g)].map((v) => v[1]));
+    expect(Object.keys(full).filter((name) => !exported.includes(name))).toEqual([]);
   });
 
   it("names the variable behind a source's bad value, by the source's name", () => {
