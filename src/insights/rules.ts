@@ -17,8 +17,32 @@ import type { Gender } from '../vocabulary';
 const decimal = z.string().regex(/^\d+(\.\d{1,4})?$/, 'an amount such as "5000.00"');
 const days = z.number().int().min(1).max(3650);
 
-/** A leaf condition: one fact about the customer. */
-const leafSchema = z.union([
+/**
+ * What zod's union of one-key objects says only as "Invalid input", named as the file spells it: a
+ * key that is no condition (`recentOrder`) with the conditions there are, two keys in one object, or
+ * a known condition's own problem (`recentOrders: Unrecognized key: "withinDay"`). `branches[i]` are the
+ * keys the union's option i takes.
+ */
+function conditionError(branches: readonly string[][]) {
+  const known = branches.flat();
+  return (issue: { input?: unknown; errors?: ReadonlyArray<ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>> }): string | undefined => {
+    const input = issue.input;
+    if (!input || typeof input !== 'object' || Array.isArray(input)) return `a condition is an object of one of ${known.join(', ')}`;
+    const keys = Object.keys(input);
+    const unknown = keys.find((k) => !known.includes(k));
+    if (unknown !== undefined) return `unknown condition ${JSON.stringify(unknown)}; the conditions are ${known.join(', ')}`;
+    if (keys.length !== 1) return `one condition per object, not ${keys.join(' and ')}: combine them with allOf or anyOf`;
+    const problems = issue.errors?.[branches.findIndex((b) => b.includes(keys[0]))] ?? [];
+    return problems.map((p) => (p.path.length ? `${p.path.map(String).join('.')}: ${p.message}` : p.message)).join('; ') || undefined;
+  };
+}
+
+/** The keys an object schema takes, or every option's of a union. */
+const keysOf = (schema: z.core.SomeType): string[] =>
+  schema instanceof z.ZodUnion ? schema.options.flatMap(keysOf) : schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+
+/** The leaf conditions: one fact about the customer each. */
+const leafOptions = [
   z.object({ recentOrders: z.object({ atLeast: z.number().int().min(1), withinDays: days }).strict() }).strict(),
   z.object({ orderCount: z.object({ atLeast: z.number().int().min(1) }).strict() }).strict(),
   /** In `currency` (default CNY, yuan): a customer whose lifetime value is in another currency does not meet it (no rate is guessed). */
@@ -44,17 +68,19 @@ const leafSchema = z.union([
   z.object({ accountChannel: z.object({ in: z.array(z.string()).min(1) }).strict() }).strict(),
   z.object({ satisfaction: z.object({ atMost: z.number().int().min(1).max(5), withinDays: days }).strict() }).strict(),
   z.object({ rfmSegment: z.object({ in: z.array(z.string()).min(1) }).strict() }).strict(),
-]);
+] as const;
+const leafSchema = z.union(leafOptions, { error: conditionError(leafOptions.map(keysOf)) });
 export type LeafCondition = z.infer<typeof leafSchema>;
 
 /** `anyOf` / `allOf` nest leaves one level deep: enough for "platinum or big spender", simple to read. */
-const conditionSchema = z.union([
+const conditionOptions = [
   leafSchema,
   z.object({ anyOf: z.array(leafSchema).min(1) }).strict(),
   z.object({ allOf: z.array(leafSchema).min(1) }).strict(),
   /** One tag per category the customer bought in at least `atLeast` orders; the tag name carries `{category}`. */
   z.object({ categoryOrders: z.object({ atLeast: z.number().int().min(1) }).strict() }).strict(),
-]);
+] as const;
+const conditionSchema = z.union(conditionOptions, { error: conditionError(conditionOptions.map(keysOf)) });
 export type TagCondition = z.infer<typeof conditionSchema>;
 
 const tagRuleSchema = z

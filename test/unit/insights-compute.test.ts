@@ -495,6 +495,33 @@ describe('Insights: rules as data', () => {
   });
 
   it.each([
+    [
+      'a mistyped condition',
+      { recentOrder: { atLeast: 2, withinDays: 7 } },
+      'tags.0.when": unknown condition "recentOrder"; the conditions are recentOrders, orderCount, lifetimeValue, golden, accountChannel, satisfaction, rfmSegment, anyOf, allOf, categoryOrders',
+    ],
+    [
+      'a mistyped key inside a condition',
+      { recentOrders: { atLeast: 2, withinDay: 7 } },
+      'tags.0.when": recentOrders.withinDays: Invalid input: expected number, received undefined; recentOrders: Unrecognized key: "withinDay"',
+    ],
+    [
+      'a mistyped condition inside anyOf',
+      { anyOf: [{ orderCount: { atLeast: 1 } }, { satisfation: { atMost: 2, withinDays: 90 } }] },
+      'tags.0.when": anyOf.1: unknown condition "satisfation"; the conditions are recentOrders, orderCount, lifetimeValue, golden, accountChannel, satisfaction, rfmSegment',
+    ],
+    [
+      'two conditions in one object',
+      { orderCount: { atLeast: 1 }, satisfaction: { atMost: 2, withinDays: 90 } },
+      'tags.0.when": one condition per object, not orderCount and satisfaction: combine them with allOf or anyOf',
+    ],
+  ])('says what is wrong with %s, not just "Invalid input"', (_, when, message) => {
+    const json = read('tags.json');
+    json.tags[0].when = when;
+    expect(() => parseTagRules(json, 'config/tags.json')).toThrow(`config/tags.json: invalid rules at key "${message}`);
+  });
+
+  it.each([
     ['thresholds out of order', (j: any) => (j.stages.atRiskWithinDays = 60), 'stages.atRiskWithinDays'],
     ['segments that leave a score uncovered', (j: any) => j.rfm.segments.pop(), 'rfm.segments'],
     ['a score range outside 1..5', (j: any) => (j.rfm.segments[0].r = [0, 5]), 'rfm.segments.0.r.0'],
