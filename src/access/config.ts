@@ -154,16 +154,31 @@ const fieldRef = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_
  * (e.g. Identifier.value by `kind`: phones as phones, openids hashed). Keys of `styles` are
  * the sibling's GraphQL values (enum names such as `SCRM`); `otherwise` covers the rest.
  */
-const maskSpec = z.union([
-  z.enum(MASK_STYLES),
-  z
-    .object({
-      byParent: z.string().min(1),
-      styles: z.record(z.string().min(1), z.enum(MASK_STYLES)),
-      otherwise: z.enum(MASK_STYLES),
-    })
-    .strict(),
-]);
+const maskStyle = z.enum(MASK_STYLES, {
+  error: (issue) => (typeof issue.input === 'string' ? `unknown mask style ${JSON.stringify(issue.input)}; the styles are ${MASK_STYLES.join(', ')}` : undefined),
+});
+const maskSpec = z.union(
+  [
+    maskStyle,
+    z
+      .object({
+        byParent: z.string().min(1),
+        styles: z.record(z.string().min(1), maskStyle),
+        otherwise: maskStyle,
+      })
+      .strict(),
+  ],
+  {
+    // zod's union says only "Invalid input": name the style a typo missed, or the object's own problem.
+    error: (issue) => {
+      const input = issue.input;
+      if (typeof input === 'string') return `unknown mask style ${JSON.stringify(input)}; the styles are ${MASK_STYLES.join(', ')}`;
+      if (!input || typeof input !== 'object' || Array.isArray(input)) return `a mask style (${MASK_STYLES.join(', ')}) or { byParent, styles, otherwise }`;
+      const problems = (issue as { errors?: ReadonlyArray<ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>> }).errors?.[1] ?? [];
+      return problems.map((p) => (p.path.length ? `${p.path.map(String).join('.')}: ${p.message}` : p.message)).join('; ') || undefined;
+    },
+  },
+);
 export type MaskSpecInput = z.infer<typeof maskSpec>;
 
 /** A personal field, optionally only when a sibling field has one of some values (SourceRecord.recordId when source is SCRM). */

@@ -125,6 +125,18 @@ describe('Access policy: invalid files stop start-up naming file and key', () =>
     expect(bad).toContain('"wechat" is not one of');
   });
 
+  it('names a mistyped mask style and the styles there are (zod alone said "Invalid input")', () => {
+    const styles = 'the styles are none, phone, email, name, yearOnly, hash, partial, redact';
+    expect(loadError('style.json', minimal({ mask: { 'CrmContact.name': 'hsah' } }))).toContain(`roles.viewer.mask.CrmContact.name: unknown mask style "hsah"; ${styles}`);
+    const byParent = { byParent: 'source', styles: { SCRM: 'hashed' }, otherwise: 'none' };
+    expect(loadError('by-parent.json', minimal({ mask: { 'SourceRecord.recordId': byParent } }))).toContain(
+      `roles.viewer.mask.SourceRecord.recordId: styles.SCRM: unknown mask style "hashed"; ${styles}`,
+    );
+    expect(loadError('number.json', minimal({ mask: { 'CrmContact.name': 3 } }))).toContain(
+      'roles.viewer.mask.CrmContact.name: a mask style (none, phone, email, name, yearOnly, hash, partial, redact) or { byParent, styles, otherwise }',
+    );
+  });
+
   it('names unknown fields in the personal classification', () => {
     const msg = loadError(
       'personal.json',
