@@ -6,6 +6,7 @@
  * Secrets never sit in files: the main config's `${ENV}` interpolation fills `secret`.
  */
 import { z } from 'zod';
+import { stringOrObjectError } from '../zod-union';
 
 /** Role names as they appear in the policy, API keys and token claims. */
 export const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case role name (a-z, 0-9, _ or -)');
@@ -168,29 +169,23 @@ const maskSpec = z.union(
       })
       .strict(),
   ],
-  {
-    // zod's union says only "Invalid input": name the style a typo missed, or the object's own problem.
-    error: (issue) => {
-      const input = issue.input;
-      if (typeof input === 'string') return `unknown mask style ${JSON.stringify(input)}; the styles are ${MASK_STYLES.join(', ')}`;
-      if (!input || typeof input !== 'object' || Array.isArray(input)) return `a mask style (${MASK_STYLES.join(', ')}) or { byParent, styles, otherwise }`;
-      const problems = (issue as { errors?: ReadonlyArray<ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>> }).errors?.[1] ?? [];
-      return problems.map((p) => (p.path.length ? `${p.path.map(String).join('.')}: ${p.message}` : p.message)).join('; ') || undefined;
-    },
-  },
+  { error: stringOrObjectError(`a mask style (${MASK_STYLES.join(', ')}) or { byParent, styles, otherwise }`) },
 );
 export type MaskSpecInput = z.infer<typeof maskSpec>;
 
 /** A personal field, optionally only when a sibling field has one of some values (SourceRecord.recordId when source is SCRM). */
-const personalEntry = z.union([
-  fieldRef,
-  z
-    .object({
-      field: fieldRef,
-      when: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)),
-    })
-    .strict(),
-]);
+const personalEntry = z.union(
+  [
+    fieldRef,
+    z
+      .object({
+        field: fieldRef,
+        when: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)),
+      })
+      .strict(),
+  ],
+  { error: stringOrObjectError('"Type.field", or { field: "Type.field", when: { sibling: [values] } }') },
+);
 
 /**
  * The defaults of the limits added after the first policies were written (the parser's token

@@ -10,6 +10,7 @@ import { GOLDEN_FIELDS } from '../golden/fields';
 import { parseSurvivorship, RulesError, zodFailure, type SurvivorshipRules } from '../golden/rules';
 import { moneyFromDecimal } from '../canonical';
 import { readJsonFile } from '../json-file';
+import { optionProblems, type UnionIssue } from '../zod-union';
 import type { Gender } from '../vocabulary';
 
 // ---------- tags ----------
@@ -25,15 +26,17 @@ const days = z.number().int().min(1).max(3650);
  */
 function conditionError(branches: readonly string[][]) {
   const known = branches.flat();
-  return (issue: { input?: unknown; errors?: ReadonlyArray<ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>> }): string | undefined => {
+  return (issue: UnionIssue): string | undefined => {
     const input = issue.input;
     if (!input || typeof input !== 'object' || Array.isArray(input)) return `a condition is an object of one of ${known.join(', ')}`;
     const keys = Object.keys(input);
     const unknown = keys.find((k) => !known.includes(k));
     if (unknown !== undefined) return `unknown condition ${JSON.stringify(unknown)}; the conditions are ${known.join(', ')}`;
     if (keys.length !== 1) return `one condition per object, not ${keys.join(' and ')}: combine them with allOf or anyOf`;
-    const problems = issue.errors?.[branches.findIndex((b) => b.includes(keys[0]))] ?? [];
-    return problems.map((p) => (p.path.length ? `${p.path.map(String).join('.')}: ${p.message}` : p.message)).join('; ') || undefined;
+    return optionProblems(
+      issue,
+      branches.findIndex((b) => b.includes(keys[0])),
+    );
   };
 }
 

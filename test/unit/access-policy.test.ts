@@ -144,6 +144,11 @@ describe('Access policy: invalid files stop start-up naming file and key', () =>
     );
     expect(msg).toContain('personal[1]: unknown field "shoeSize" on Customer');
     expect(msg).toContain('personal[2].when.source: "wechat" is not one of');
+    // A mistyped key of the object form, and a value of neither form, say so (zod alone said "Invalid input").
+    expect(loadError('personal-typo.json', minimal({}, { personal: [{ fiel: 'SourceRecord.recordId', when: { source: ['SCRM'] } }] }))).toContain(
+      'personal.0: field: Invalid input: expected string, received undefined; Unrecognized key: "fiel"',
+    );
+    expect(loadError('personal-number.json', minimal({}, { personal: [7] }))).toContain('personal.0: "Type.field", or { field: "Type.field", when: { sibling: [values] } }');
   });
 
   it('names a bad role name and a bad limit', () => {
