@@ -15,6 +15,8 @@ function mysqlUrlProblem(url: string): string | null {
     return 'is not a valid URL: mysql://user:password@host:port/database (port a number up to 65535)';
   }
   if (!parsed.hostname) return 'names no host: mysql://user:password@host:port/database';
+  // Else the first statement fails (OneID: "No database selected" with its DDL; a SQL source: every table "does not exist").
+  if (parsed.pathname === '' || parsed.pathname === '/') return 'names no database: mysql://user:password@host:port/database';
   try {
     decodeURIComponent(parsed.username);
     decodeURIComponent(parsed.password);

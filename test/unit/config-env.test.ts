@@ -30,6 +30,8 @@ describe('Config: values from the environment', () => {
     ['a port that is no number', `mysql://c360:${PASSWORD}@oneid-db:33o6/oneid`, 'is not a valid URL: mysql://user:password@host:port/database (port a number up to 65535)'],
     ['a port above 65535', `mysql://c360:${PASSWORD}@oneid-db:330600/oneid`, 'is not a valid URL: mysql://user:password@host:port/database (port a number up to 65535)'],
     ['no host', `mysql:///oneid`, 'names no host: mysql://user:password@host:port/database'],
+    ['no database', `mysql://c360:${PASSWORD}@oneid-db:3306`, 'names no database: mysql://user:password@host:port/database'],
+    ['no database after its slash', `mysql://c360:${PASSWORD}@oneid-db:3306/`, 'names no database: mysql://user:password@host:port/database'],
     [
       'a password with a bare %',
       `mysql://c360:${PASSWORD}%zz@oneid-db:3306/oneid`,
