@@ -292,8 +292,10 @@ export function createAuthenticator(config: AuthConfig | AuthConfigInput, opts: 
 
   if (roles) {
     const problems: string[] = [];
-    cfg.apiKeys.forEach((k, i) => !roles.has(k.role) && problems.push(`${where}.apiKeys.${i}.role: unknown role "${k.role}"`));
-    for (const [from, to] of Object.entries(cfg.jwt?.roleMap ?? {})) if (!roles.has(to)) problems.push(`${where}.jwt.roleMap.${from}: unknown role "${to}"`);
+    // The roles are the access policy's: a typo (`admn`) or a role the policy lacks is fixed from the list.
+    const known = `(the access policy's roles: ${[...roles].join(', ')})`;
+    cfg.apiKeys.forEach((k, i) => !roles.has(k.role) && problems.push(`${where}.apiKeys.${i}.role: unknown role "${k.role}" ${known}`));
+    for (const [from, to] of Object.entries(cfg.jwt?.roleMap ?? {})) if (!roles.has(to)) problems.push(`${where}.jwt.roleMap.${from}: unknown role "${to}" ${known}`);
     if (problems.length) throw new AuthConfigError(`${where} is not valid:\n  ${problems.join('\n  ')}`);
   }
   const names = new Set<string>();

@@ -419,7 +419,9 @@ describe('Access auth: configuration', () => {
   };
 
   it('names an API key bound to an unknown role', () => {
-    expect(error({ apiKeys: [{ name: 'x', role: 'superuser', sha256: hashApiKey('k') }] })).toContain('auth.apiKeys.0.role: unknown role "superuser"');
+    expect(error({ apiKeys: [{ name: 'x', role: 'superuser', sha256: hashApiKey('k') }] })).toContain(
+      `auth.apiKeys.0.role: unknown role "superuser" (the access policy's roles: ${[...ROLES].join(', ')})`,
+    );
   });
 
   it('refuses one key listed twice (in either case of hex), naming the second entry and the first', () => {
