@@ -16,17 +16,21 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db';
 import { createIdMapStore } from '../src/idmap';
 import { guardReader } from '../src/idmap/guarded';
+import { benchFlags, refuse } from './args';
 
 const READS = 3000;
 const ROUNDS = 5;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
+const flags = benchFlags(__filename, 'sqlite-reads', { oneid: { type: 'string' } });
 
 async function main() {
-  const source = path.resolve(arg('oneid', 'bench/results/gateway-20000/oneid.sqlite'));
+  const source = path.resolve(flags.oneid ?? 'bench/results/gateway-20000/oneid.sqlite');
+  // Without it better-sqlite3 throws a stack trace ("the directory does not exist") at whoever ran the README's command first.
+  if (!fs.existsSync(source))
+    refuse(
+      'sqlite-reads',
+      `${path.relative(process.cwd(), source)} does not exist: run npm run bench:gateway first (it leaves one), or name a resolved OneID store with --oneid FILE`,
+    );
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'c360-reads-')), 'oneid.sqlite');
   const original = new Database(source, { readonly: true });
   await original.backup(file);

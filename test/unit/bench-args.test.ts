@@ -44,6 +44,13 @@ describe('a benchmark command line', () => {
     ['gateway.ts', ['--rouds', '5'], /bench:gateway: Unknown option '--rouds'/],
     ['gateway.ts', ['--soak', '1m'], /bench:gateway: --soak must be a whole number ≥ 0, got "1m"/],
     ['gateway.ts', ['--only', ','], /bench:gateway: --only needs a comma-separated list/],
+    // bench/README's `node --import tsx bench/sqlite-reads.ts` before any bench run: a line, not a stack trace.
+    [
+      'sqlite-reads.ts',
+      ['--oneid', 'bench/results/none/oneid.sqlite'],
+      /^bench:sqlite-reads: bench\/results\/none\/oneid.sqlite does not exist: run npm run bench:gateway first/,
+    ],
+    ['sqlite-reads.ts', ['--one-id', 'x'], /bench:sqlite-reads: Unknown option '--one-id'/],
   ])(
     '%s %j stops at once with exit 2 and says which flag',
     async (file, args, message) => {
