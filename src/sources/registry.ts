@@ -123,7 +123,8 @@ export interface SourceCheck {
   /** Lines of a config error, `  sources[<name>].<key>: <problem>`: every problem of every instance at once. */
   problems: string[];
   /** Instances whose system did not answer the check (a SourceError): not checked, not a problem of the config. */
-  unchecked: Array<{ source: SourceName; code: string }>;
+  /** `cause`: the SourceError's message, codes only (`crm describeTable: source unavailable (ER_BAD_DB_ERROR)`). */
+  unchecked: Array<{ source: SourceName; code: string; cause?: string }>;
 }
 
 /**
@@ -141,7 +142,7 @@ export async function checkSources(registry: Pick<SourceRegistry, 'sources'>): P
       await s.kind.check?.(s.connector);
     } catch (e) {
       if (isSourceError(e)) {
-        unchecked.push({ source: s.name, code: e.code });
+        unchecked.push({ source: s.name, code: e.code, cause: e.message });
         continue;
       }
       const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim());
@@ -151,9 +152,14 @@ export async function checkSources(registry: Pick<SourceRegistry, 'sources'>): P
   return { problems, unchecked };
 }
 
-/** The line start-up logs and check-config prints for an instance left unchecked. */
+/**
+ * The line start-up logs and check-config prints for an instance left unchecked, with the driver's
+ * code: a server that is down (ECONNREFUSED) waits it out, a database name or password it refuses
+ * (ER_BAD_DB_ERROR, ER_ACCESS_DENIED_ERROR) is the config's to fix, and only the code tells them apart.
+ */
 export function uncheckedWarning(u: SourceCheck['unchecked'][number]): string {
-  return `sources[${u.source}]: not checked, its system did not answer (${u.code}); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers`;
+  const why = u.cause ? `${u.code}: ${u.cause}` : u.code;
+  return `sources[${u.source}]: not checked, its system could not be read (${why}); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers`;
 }
 
 /** One configured, connected instance. */

@@ -10,9 +10,9 @@ import { kind as crmKind } from '../../src/sources/crm';
 import { kind as shopKind } from '../../src/sources/shop';
 import { kind as sqlTableKind } from '../../src/sources/sql-table';
 import { CallRecorder } from '../../src/sources/observe';
-import { checkSources } from '../../src/sources/registry';
+import { checkSources, uncheckedWarning } from '../../src/sources/registry';
 import type { SourceName } from '../../src/vocabulary';
-import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
+import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
 
 let t: TestDatabase;
 
@@ -75,14 +75,13 @@ describe('Sources: the start-up check of the crm and shop kinds', () => {
   it('finds no problem in a database that does not answer, of any SQL kind: a source may be down at start, and is left unchecked', async () => {
     const recorder = new CallRecorder();
     const down = testEngine === 'mariadb' ? { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/crm' } : { client: 'sqlite', filename: '/nonexistent/c360/crm.sqlite' };
-    expect(await checkOf(down, down, recorder, down)).toEqual({
-      problems: [],
-      unchecked: [
-        { source: 'crm', code: 'SOURCE_UNAVAILABLE' },
-        { source: 'orders', code: 'SOURCE_UNAVAILABLE' },
-        { source: 'crm_mapped', code: 'SOURCE_UNAVAILABLE' },
-      ],
-    });
+    const found = await checkOf(down, down, recorder, down);
+    expect(found.problems).toEqual([]);
+    expect(found.unchecked.map(({ source, code }) => ({ source, code }))).toEqual([
+      { source: 'crm', code: 'SOURCE_UNAVAILABLE' },
+      { source: 'orders', code: 'SOURCE_UNAVAILABLE' },
+      { source: 'crm_mapped', code: 'SOURCE_UNAVAILABLE' },
+    ]);
     // One catalogue call per instance: the first table it cannot read ends the check.
     expect(recorder.calls.map((c) => [c.source, c.operation])).toEqual([
       ['crm', 'describeTables'],
@@ -91,13 +90,35 @@ describe('Sources: the start-up check of the crm and shop kinds', () => {
     ]);
   });
 
+  itOn('mariadb')(
+    'names why a server that answers could not be read: a database name it does not have, a password it refuses (the warning said only "did not answer")',
+    async () => {
+      const url = (edit: (u: URL) => void) => {
+        const u = new URL((t.connection as { url: string }).url);
+        edit(u);
+        return { client: 'mysql', url: u.toString() };
+      };
+      const noSuchDatabase = url((u) => (u.pathname = '/c360_no_such_database'));
+      const refusedPassword = url((u) => (u.password = 'not-the-password'));
+      const { unchecked } = await checkOf(noSuchDatabase, refusedPassword);
+      expect(unchecked.map(uncheckedWarning)).toEqual([
+        'sources[crm]: not checked, its system could not be read (SOURCE_UNAVAILABLE: crm describeTables: source unavailable (ER_BAD_DB_ERROR)); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers',
+        'sources[orders]: not checked, its system could not be read (SOURCE_UNAVAILABLE: orders describeTables: source unavailable (ER_ACCESS_DENIED_ERROR)); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers',
+      ]);
+      // Codes only: never the URL, its password or the database's name.
+      expect(unchecked.map(uncheckedWarning).join('\n')).not.toMatch(/not-the-password|c360_no_such_database|mysql:/);
+    },
+  );
+
   it('still stops start-up on a sql-table mapping its reachable table cannot serve, beside a source that is down', async () => {
     await createCrmTables(t.db);
     await createOrderTables(t.db);
     const down = testEngine === 'mariadb' ? { client: 'mysql', url: 'mysql://c360@127.0.0.1:1/crm' } : { client: 'sqlite', filename: '/nonexistent/c360/crm.sqlite' };
-    expect(await checkOf(down, t.connection, new CallRecorder(), t.connection)).toEqual({ problems: [], unchecked: [{ source: 'crm', code: 'SOURCE_UNAVAILABLE' }] });
+    const fine = await checkOf(down, t.connection, new CallRecorder(), t.connection);
+    expect(fine.problems).toEqual([]);
+    expect(fine.unchecked).toEqual([expect.objectContaining({ source: 'crm', code: 'SOURCE_UNAVAILABLE' })]);
     const wrong = await checkOf(down, t.connection, new CallRecorder(), t.connection, 'mobil');
-    expect(wrong.unchecked).toEqual([{ source: 'crm', code: 'SOURCE_UNAVAILABLE' }]);
+    expect(wrong.unchecked).toEqual([expect.objectContaining({ source: 'crm', code: 'SOURCE_UNAVAILABLE' })]);
     expect(wrong.problems).toEqual([
       expect.stringMatching(/^ {2}sources\[crm_mapped\]\.identifiers\[0\]\.column: column "mobil" does not exist in table crm_contacts \(columns: /),
     ]);

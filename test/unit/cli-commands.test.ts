@@ -124,8 +124,8 @@ describe('CLI: commands', () => {
     // (The demo's other SQL sources read files of a world that may not have been generated: only these two are asserted.)
     const about = (l: string) => l.startsWith(`warning: sources[${crm.name}]`) || l.startsWith('warning: sources[crm_mapped]');
     expect(down.stdout.split('\n').filter((l) => l.includes('not checked') && about(l))).toEqual([
-      `warning: sources[${crm.name}]: not checked, its system did not answer (SOURCE_UNAVAILABLE); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers`,
-      'warning: sources[crm_mapped]: not checked, its system did not answer (SOURCE_UNAVAILABLE); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers',
+      `warning: sources[${crm.name}]: not checked, its system could not be read (SOURCE_UNAVAILABLE: ${crm.name} describeTables: source unavailable (ECONNREFUSED)); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers`,
+      'warning: sources[crm_mapped]: not checked, its system could not be read (SOURCE_UNAVAILABLE: crm_mapped describeTable: source unavailable (ECONNREFUSED)); served unchecked (its fields SOURCE_UNAVAILABLE while it is down), checked once its system answers',
     ]);
   });
 
