@@ -365,10 +365,13 @@ export function createPlanner(deps: PlanDeps) {
       let had = out.get(customerId);
       if (!had) out.set(customerId, (had = { orders: 0, spent: new Map(), lastOrderAt: null }));
       had.orders += f.orders;
-      if (f.currency !== null) had.spent.set(f.currency, (had.spent.get(f.currency) ?? 0) + f.spentCents);
+      // An account without a counted order spent nothing, in any currency: it makes no money mixed (as accountsToSum).
+      if (f.currency !== null && f.orders > 0) had.spent.set(f.currency, (had.spent.get(f.currency) ?? 0) + f.spentCents);
       if (f.lastOrderAt && (!had.lastOrderAt || f.lastOrderAt > had.lastOrderAt)) had.lastOrderAt = f.lastOrderAt;
     };
-    const filtered = !!(query.since || query.before || query.channels?.length || query.categories?.length);
+    // Every commerce figure ends at the request time (`before: placedBy`), as an order summary does:
+    // that end alone is no filter, and the summaries (which carry the money) answer it.
+    const filtered = !!(query.since || (query.before && query.before !== placedBy) || query.channels?.length || query.categories?.length);
     // Each source in its own step, all at once: the slowest listing sets the pace, not their sum.
     await Promise.all(
       registry.providing('commerce').map(async ({ name, capability }) => {

@@ -169,6 +169,28 @@ describe('BI lists: a verified commerce source failing one chunk', () => {
     expect(result.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ filter: 'lifetimeValue', source: 'marketplace' }) })]);
   });
 
+  it('counts the verified source’s spend in a lifetime value, as the order summary does', async () => {
+    // Until session 41 a commerce source without orderFacts had its spend read as 0 here: every
+    // commerce filter ends at the request time (`before`), and a bounded query read its orders
+    // without their money, so a customer who bought only on the marketplace had no lifetime value.
+    const all: string[] = (await world.gw.oneidDb('idmap_customers').where('status', 'active').orderBy('id').select('id')).map((r: { id: string }) => r.id);
+    const value = new Map<string, number>();
+    for (let i = 0; i < all.length; i += 200) {
+      const { body } = await world.query(`query ($ids: [ID!]!) { customers(ids: $ids) { id orderSummary { lifetimeValue { amount currency } } } }`, {
+        ids: all.slice(i, i + 200),
+      });
+      expect(body.errors).toBeUndefined();
+      for (const c of body.data.customers) if (c.orderSummary) value.set(c.id, Number(c.orderSummary.lifetimeValue.amount));
+    }
+    const onlyMarketplace = [...facts].filter(([c, f]) => f.shop === 0 && f.marketplace > 0 && (value.get(c) ?? 0) > 0).map(([c]) => c);
+    expect(onlyMarketplace.length).toBeGreaterThan(2);
+    const min = [...onlyMarketplace.map((c) => value.get(c)!)].sort((a, b) => a - b)[Math.floor(onlyMarketplace.length / 2)];
+    const { body } = await world.query(LIST, { first: 1000, filter: { lifetimeValue: { min: String(min) } } });
+    expect(body.errors).toBeUndefined();
+    expect(ids(body)).toEqual(all.filter((c) => (value.get(c) ?? 0) >= min));
+    expect(ids(body).filter((c) => onlyMarketplace.includes(c)).length).toBeGreaterThan(0);
+  });
+
   it('decides a last order after an instant the shop’s orders already reach, when no `before` bounds it', async () => {
     const [victim, mine] = [...facts].find(([, f]) => f.shop > 0 && f.marketplace > 0)!;
     const after = mine.shopLast!;
