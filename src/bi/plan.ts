@@ -29,13 +29,15 @@
  * list, named by `undecided()` (filter key, source, code, how many). A call that fails whole, a
  * pushdown's, or OneID's, still fails the plan.
  */
-import type { CapabilityName, Engagement, EngagementCapability, OrderFactQuery, Ticket } from '../capabilities';
-import { matchText, toCents } from '../canonical';
-import { isSourceError, type SourceError } from '../errors';
+import type { CapabilityName, Engagement, EngagementCapability, OrderFactQuery, RfmBoundaries, Ticket } from '../capabilities';
+import { matchText, moneyFromCents, toCents } from '../canonical';
+import { isSourceError, SourceError } from '../errors';
 import { goldenDecision } from '../golden/records';
 import type { BiStore } from '../idmap/bi-store';
 import type { InsightRules } from '../insights/rules';
 import { lifecyclesFor, rfmFor, tagsFor } from '../insights/facts';
+import { lifecycleOf } from '../insights/lifecycle';
+import { rfmOf } from '../insights/rfm';
 import { needsOf, tagCanBe } from '../insights/tags';
 import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
@@ -348,6 +350,7 @@ export function createPlanner(deps: PlanDeps) {
     orders: number;
     /** Net spend in cents per ISO 4217 currency: money is never added across currencies. */
     spent: Map<string, number>;
+    firstOrderAt: string | null;
     lastOrderAt: string | null;
   }
 
@@ -361,12 +364,13 @@ export function createPlanner(deps: PlanDeps) {
   async function commerceFacts(key: string, query: OrderFactQuery, candidates: Set<string> | null): Promise<{ facts: Map<string, Facts>; unknown: Set<string> }> {
     const out = new Map<string, Facts>();
     const unknown = new Set<string>();
-    const add = (customerId: string, f: { orders: number; spentCents: number; currency: string | null; lastOrderAt: string | null }) => {
+    const add = (customerId: string, f: { orders: number; spentCents: number; currency: string | null; firstOrderAt: string | null; lastOrderAt: string | null }) => {
       let had = out.get(customerId);
-      if (!had) out.set(customerId, (had = { orders: 0, spent: new Map(), lastOrderAt: null }));
+      if (!had) out.set(customerId, (had = { orders: 0, spent: new Map(), firstOrderAt: null, lastOrderAt: null }));
       had.orders += f.orders;
       // An account without a counted order spent nothing, in any currency: it makes no money mixed (as accountsToSum).
       if (f.currency !== null && f.orders > 0) had.spent.set(f.currency, (had.spent.get(f.currency) ?? 0) + f.spentCents);
+      if (f.firstOrderAt && (!had.firstOrderAt || f.firstOrderAt < had.firstOrderAt)) had.firstOrderAt = f.firstOrderAt;
       if (f.lastOrderAt && (!had.lastOrderAt || f.lastOrderAt > had.lastOrderAt)) had.lastOrderAt = f.lastOrderAt;
     };
     // Every commerce figure ends at the request time (`before: placedBy`), as an order summary does:
@@ -405,7 +409,13 @@ export function createPlanner(deps: PlanDeps) {
                 if (s instanceof Error) return undecide(key, s, p.customerId, unknown);
                 if (!s) return;
                 seen.add(p.customerId);
-                add(p.customerId, { orders: s.orderCount, spentCents: toCents(s.totalSpent), currency: s.totalSpent.currency, lastOrderAt: s.lastOrderAt });
+                add(p.customerId, {
+                  orders: s.orderCount,
+                  spentCents: toCents(s.totalSpent),
+                  currency: s.totalSpent.currency,
+                  firstOrderAt: s.firstOrderAt,
+                  lastOrderAt: s.lastOrderAt,
+                });
               });
               continue;
             }
@@ -440,6 +450,7 @@ export function createPlanner(deps: PlanDeps) {
                 orders: os.length,
                 spentCents: 0,
                 currency: null,
+                firstOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt < m ? o.placedAt : m), null),
                 lastOrderAt: os.reduce<string | null>((m, o) => (!m || o.placedAt > m ? o.placedAt : m), null),
               });
             });
@@ -490,6 +501,98 @@ export function createPlanner(deps: PlanDeps) {
     perCustomer<Ticket>(key, 'service', candidates, async (l, s, ids) =>
       (await l.tickets(s).loadMany(ids)).map((t) => (t instanceof Error ? t : (firstBad(t) ?? settled(t)))),
     );
+
+  // ---------- RFM and lifecycle from the whole order base ----------
+
+  type FigureLeaf = Extract<Leaf, { kind: 'insight' }>;
+
+  /**
+   * An RFM segment from every commerce source's order facts (`commerceFacts`: one statement, a
+   * kept listing, or, for a source without a whole-base answer, its summaries in batches), scored
+   * against the boundaries `Customer.rfm` is scored against. The facts are the summary's figures
+   * RFM reads (counted orders by now, net spend, last order), so a customer is in the segment its
+   * field names; calls follow the sources, never the candidates (until session 41 every candidate's
+   * orders were read through the per-buyer operations: 200 of 212 calls on the demo world were the
+   * marketplace's, 20 buyers a call).
+   */
+  async function rfmFromFacts(leaf: FigureLeaf, candidates: Set<string> | null): Promise<CustomerSet> {
+    let boundaries: RfmBoundaries | null = null;
+    // Kept across requests (insights/rfm-cache.ts), and answered stale while a refresh runs: only a
+    // gateway's first computation waits for the sources (its calls then exceed this estimate of 0).
+    const commerce = providing('commerce');
+    await step(
+      { filter: leaf.key, capability: 'commerce', strategy: 'pushdown', candidates: null },
+      commerce.map((source) => ({ source, calls: 0 })),
+      async () => {
+        boundaries = await loaders.rfmBoundaries.load('base');
+        return only([]);
+      },
+    );
+    const b = boundaries as unknown as RfmBoundaries;
+    const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+    const segments = rules.lifecycle.rfm.segments;
+    const yes = new Set<string>();
+    const unread = new Set(unknown);
+    for (const [c, f] of facts) {
+      // Money in several currencies has no RFM (the field's error): in no segment, as with lifetimeValue.
+      if (unknown.has(c) || f.orders === 0 || f.spent.size !== 1) continue;
+      const [[currency, cents]] = [...f.spent];
+      const lifetimeValue = moneyFromCents(cents, currency);
+      try {
+        if (!lifetimeValue) throw new SourceError('commerce', 'SOURCE_BAD_RESPONSE', `commerce: net spend in ${currency} is not money`);
+        const r = rfmOf({ orderCount: f.orders, lastOrderAt: f.lastOrderAt, lifetimeValue }, b, segments, now);
+        if (r && leaf.values.includes(r.segment)) yes.add(c);
+      } catch (e) {
+        // The customer's money against a base in another currency: no segment. Anything else of a source: undecided.
+        if (!isIncomparableMoney(e)) undecide(leaf.key, e, c, unread);
+      }
+    }
+    return only(yes, unread);
+  }
+
+  /**
+   * A lifecycle stage from every commerce source's order facts (as `rfmFromFacts`): a customer with
+   * a counted order is staged by its first and last, as `Customer.lifecycle` stages it; the
+   * registration date (survivorship) is read only for the candidates without one, and only when
+   * the leaf asks for NEW or PROSPECT, the only stages it decides. "Lapsed" customers (AT_RISK,
+   * CHURNED) thus cost the order facts alone. Until session 41 every candidate's orders were read
+   * per buyer: on the 12,000-person world an analyst's `lifecycleStage` was refused at 614 calls.
+   */
+  async function lifecycleFromFacts(leaf: FigureLeaf, candidates: Set<string> | null): Promise<CustomerSet> {
+    const stages = rules.lifecycle.stages;
+    const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+    const yes = new Set<string>();
+    const ordered = new Set<string>();
+    for (const [c, f] of facts) {
+      if (unknown.has(c) || f.orders === 0) continue;
+      ordered.add(c);
+      // Money in several currencies: no lifecycle (the field's error), in no stage.
+      if (f.spent.size > 1) continue;
+      const { stage } = lifecycleOf(stages, { orderCount: f.orders, firstOrderAt: f.firstOrderAt, lastOrderAt: f.lastOrderAt }, null, now);
+      if (leaf.values.includes(stage)) yes.add(c);
+    }
+    if (!leaf.values.some((v) => v === 'NEW' || v === 'PROSPECT')) return only(yes, unknown);
+    const unordered = new Set<string>();
+    for await (const batch of customerBatches(candidates)) for (const c of batch) if (!ordered.has(c) && !unknown.has(c)) unordered.add(c);
+    if (!unordered.size) return only(yes, unknown);
+    const rule = rules.survivorship.registeredAt;
+    const estimates = await Promise.all(rule.sources.map(async (source) => ({ source, calls: await verifyCalls(source, unordered.size) })));
+    const registered = await step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: unordered.size }, estimates, () =>
+      verifyBatches(leaf.key, unordered, (l, ids) =>
+        Promise.all(
+          ids.map(async (id) => {
+            try {
+              const registeredAt = ((await goldenDecision(l, rule, id)).chosen?.value as string | undefined) ?? null;
+              return leaf.values.includes(lifecycleOf(stages, null, registeredAt, now).stage);
+            } catch (e) {
+              return e as Error;
+            }
+          }),
+        ),
+      ),
+    );
+    return only([...yes, ...registered.ids], [...unknown, ...registered.unknown]);
+  }
 
   // ---------- leaves ----------
 
@@ -717,6 +820,16 @@ export function createPlanner(deps: PlanDeps) {
         return leaf.present ? only(yes, unknown) : allBut(yes, unknown);
       }
       case 'insight': {
+        if (leaf.key === 'rfmSegment' || leaf.key === 'lifecycleStage') {
+          try {
+            return await (leaf.key === 'rfmSegment' ? rfmFromFacts(leaf, candidates) : lifecycleFromFacts(leaf, candidates));
+          } catch (e) {
+            // A whole-base answer that failed (a listing with an unreadable row, an SQL base refusing a
+            // negative amount, the RFM base not readable): each customer is read as its own field reads
+            // it, below, so one bad row leaves only its customers undecided.
+            if (!isSourceError(e)) throw e;
+          }
+        }
         const reads = insightSources(leaf, registry, rules);
         const estimates = await Promise.all(
           registry.sources
@@ -998,12 +1111,32 @@ export async function estimateCalls(
       }
     }
   };
+  /**
+   * An RFM segment or a lifecycle stage as the planner answers it (`rfmFromFacts`,
+   * `lifecycleFromFacts`): every commerce source's order facts (a source without them: its
+   * summaries, every record), and for NEW or PROSPECT the registration date's sources. The RFM
+   * boundaries are kept across requests and not charged.
+   */
+  const figureCost = (l: Extract<Leaf, { kind: 'insight' }>): { whole: number; verified: number } => {
+    const commerce = registry.providing('commerce');
+    const whole = sum(commerce.filter((p) => p.capability.orderFacts).map((p) => (p.capability.orderFactsCalls ? (p.capability.orderFactsCalls() ?? 2 * listed(p.name)) : 1)));
+    let verified = sum(commerce.filter((p) => !p.capability.orderFacts).map((p) => full(p.name)));
+    if (l.key === 'lifecycleStage' && l.values.some((v) => v === 'NEW' || v === 'PROSPECT')) verified += sum(deps.rules.survivorship.registeredAt.sources.map((s) => full(s)));
+    return { whole, verified };
+  };
   const cost = (n: FilterNode, restricted: boolean): number => {
     switch (n.op) {
       case 'all':
         return 0;
-      case 'leaf':
-        return restricted && n.leaf.kind !== 'identifier' && n.leaf.kind !== 'orders' ? Math.ceil(leaf(n.leaf) / 10) : leaf(n.leaf);
+      case 'leaf': {
+        const l = n.leaf;
+        if (l.kind === 'insight' && (l.key === 'rfmSegment' || l.key === 'lifecycleStage')) {
+          // The order facts answered whole cost the same however few the candidates; only the verified reads shrink with them.
+          const { whole, verified } = figureCost(l);
+          return whole + (restricted ? Math.ceil(verified / 10) : verified);
+        }
+        return restricted && l.kind !== 'identifier' && l.kind !== 'orders' ? Math.ceil(leaf(l) / 10) : leaf(l);
+      }
       case 'not':
         return cost(n.child, restricted);
       case 'or':

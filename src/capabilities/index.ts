@@ -174,6 +174,8 @@ export interface OrderFact {
   spentCents: number;
   /** ISO 4217 code of those orders. */
   currency: string;
+  /** The first and last of those orders (a lifecycle stage reads both: NEW by the first, the rest by the last). */
+  firstOrderAt: Instant | null;
   lastOrderAt: Instant | null;
 }
 

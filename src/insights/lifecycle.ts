@@ -23,7 +23,10 @@ export interface Lifecycle {
   daysSinceLastOrder: number | null;
 }
 
-export function lifecycleOf(stages: LifecycleRules['stages'], o: CustomerOrders | null, registeredAt: Instant | null, now: Instant): Lifecycle {
+/** What a lifecycle stage reads of a customer's orders: an order summary's figures, or BI's whole-base order facts. */
+export type LifecycleFigures = Pick<CustomerOrders, 'orderCount' | 'firstOrderAt' | 'lastOrderAt'>;
+
+export function lifecycleOf(stages: LifecycleRules['stages'], o: LifecycleFigures | null, registeredAt: Instant | null, now: Instant): Lifecycle {
   const t = Date.parse(now);
   const age = (at: Instant) => Math.max(0, Math.floor((t - Date.parse(at)) / DAY_MS));
   // Thresholds compare exact durations; the reasons round down to whole days.

@@ -43,8 +43,11 @@ export function segmentOf(segments: readonly RfmSegmentRule[], r: number, f: num
   return s;
 }
 
+/** What RFM reads of a customer's orders: an order summary's figures, or BI's whole-base order facts. */
+export type RfmFigures = Pick<CustomerOrders, 'orderCount' | 'lastOrderAt' | 'lifetimeValue'>;
+
 /** The customer's RFM, or null when they have no counted order. */
-export function rfmOf(o: CustomerOrders | null, b: RfmBoundaries, segments: readonly RfmSegmentRule[], now: Instant): Rfm | null {
+export function rfmOf(o: RfmFigures | null, b: RfmBoundaries, segments: readonly RfmSegmentRule[], now: Instant): Rfm | null {
   if (!o || o.orderCount === 0 || !o.lastOrderAt) return null;
   if (b.currency !== o.lifetimeValue.currency) {
     const e = new SourceError('commerce', 'SOURCE_BAD_RESPONSE', `commerce: the order base is not all in ${o.lifetimeValue.currency}; monetary quintiles cannot be compared`);

@@ -11,6 +11,7 @@ import { CallRecorder } from '../../src/sources/observe';
 import { normalizePhone } from '../../src/canonical';
 import type { KindContext } from '../../src/sources/kind';
 import type { SourceEvent } from '../../src/vocabulary';
+import type { OrderSummary } from '../../src/capabilities';
 import type { IdMapReader } from '../../src/idmap/types';
 import { createLoaders } from '../../src/loaders';
 import { registryOf } from '../../src/sources/registry';
@@ -352,6 +353,24 @@ describe('Marketplace source: computed aggregates', () => {
     expect(answer[3]).toEqual(expected(B5, now, [3, 30]));
     // One trades listing and one refunds listing for the four buyers (B2's second trades page is a third call).
     expect(recorder.of('shop_tmall', 'orderSummariesByBuyerIds')).toHaveLength(3);
+  });
+
+  it('answers order facts that agree with the summaries: counted trades, net spend, first and last order (BI reads RFM and lifecycle stages from them)', async () => {
+    const now = T0 + 12 * D;
+    const facts = await tmall.orderFacts({ before: iso(now + 1) });
+    const summaries = await tmall.orderSummariesByBuyerIds([B1, B2, B5], { now: iso(now), windowDays: [] });
+    [B1, B2, B5].forEach((id, i) => {
+      const s = summaries[i] as OrderSummary;
+      const net = Math.round(Number(s.totalSpent.amount) * 100);
+      expect(facts.find((f) => f.recordId === id)).toEqual({
+        recordId: id,
+        orders: s.orderCount,
+        spentCents: net,
+        currency: s.totalSpent.currency,
+        firstOrderAt: s.firstOrderAt,
+        lastOrderAt: s.lastOrderAt,
+      });
+    });
   });
 
   it('does not count a trade dated after the request (a clock ahead) in any figure of the summary, nor its refunds', async () => {

@@ -609,7 +609,9 @@ describe('Orders connector: a shop that writes refunds negative (refundSign: "ne
         { amount: '30.00', currency: 'CNY' },
       ]);
       const facts = await ledger.orderFacts!({});
-      expect(facts.find((f) => f.recordId === '1')).toMatchObject({ orders: 2, spentCents: 16500 });
+      // The first and last order too, as the summary has them (BI stages a lifecycle from them).
+      expect(facts.find((f) => f.recordId === '1')).toMatchObject({ orders: 2, spentCents: 16500, firstOrderAt: ok(one).firstOrderAt, lastOrderAt: ok(one).lastOrderAt });
+      expect(ok(one).firstOrderAt).toBe('2024-01-10T00:00:00.000Z');
       expect((await ledger.rfmBoundaries!({ now: new Date().toISOString() })).accounts).toBe(2);
       // A refund of the other sign in such a table is the broken row now.
       await neg.db('refunds').insert({ refund_id: 3, order_id: 201, amount_cents: 700, reason: null, refunded_at: ms('2024-03-12T00:00:00Z') });

@@ -767,17 +767,25 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       const sinceMs = instantArgumentMillis(query.since, 'since');
       const beforeMs = instantArgumentMillis(query.before, 'before');
       const trades = await readBase({ operation: 'orderFacts', account });
-      const per = new Map<string, { recordId: string; orders: number; spentCents: number; last: number }>();
+      const per = new Map<string, { recordId: string; orders: number; spentCents: number; first: number; last: number }>();
       for (const t of trades) {
         if ((sinceMs != null && t.at < sinceMs) || (beforeMs != null && t.at >= beforeMs)) continue;
         if (query.categories?.length && !t.categories.some((c) => query.categories!.includes(c))) continue;
         let f = per.get(t.buyer);
-        if (!f) per.set(t.buyer, (f = { recordId: t.buyer, orders: 0, spentCents: 0, last: t.at }));
+        if (!f) per.set(t.buyer, (f = { recordId: t.buyer, orders: 0, spentCents: 0, first: t.at, last: t.at }));
         f.orders += 1;
         f.spentCents += t.net;
+        if (t.at < f.first) f.first = t.at;
         if (t.at > f.last) f.last = t.at;
       }
-      return [...per.values()].map((f) => ({ recordId: f.recordId, orders: f.orders, spentCents: f.spentCents, currency, lastOrderAt: new Date(f.last).toISOString() }));
+      return [...per.values()].map((f) => ({
+        recordId: f.recordId,
+        orders: f.orders,
+        spentCents: f.spentCents,
+        currency,
+        firstOrderAt: new Date(f.first).toISOString(),
+        lastOrderAt: new Date(f.last).toISOString(),
+      }));
     },
 
     orderFactsCalls() {

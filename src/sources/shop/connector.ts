@@ -356,43 +356,43 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
       const since = instantArgumentMillis(query.since, 'since');
       const before = instantArgumentMillis(query.before, 'before');
       return observer.call({ source: SOURCE, operation: 'orderFacts', batchSize: 0, account }, async () => {
-        const rows = await sql.run<Array<{ account_id: number; currency: string; n: number; spent: number | null; last_placed: number | null; negative: unknown }>>(
-          'orderFacts',
-          (db) => {
-            const perOrder = db('orders as o')
-              .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
-              .where('o.status', '<>', CANCELLED)
-              .groupBy('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at')
-              .select(
-                'o.order_id',
-                'o.account_id',
-                db.raw('upper(o.currency) as currency'),
-                'o.total_cents',
-                'o.placed_at',
-                db.raw(`coalesce(sum(${REFUND}), 0) as refunded`),
-                db.raw(`min(${REFUND}) as least_refund`),
-              );
-            if (since != null) perOrder.where('o.placed_at', '>=', since);
-            if (before != null) perOrder.where('o.placed_at', '<', before);
-            if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
-            if (query.categories?.length) {
-              const categories = [...query.categories];
-              perOrder.whereExists((q) => q.select(db.raw('1')).from('order_lines as l').whereRaw('l.order_id = o.order_id').whereIn('l.category', categories));
-            }
-            return db
-              .from(perOrder.as('t'))
-              .groupBy('account_id', 'currency')
-              .havingRaw('count(*) >= ?', [1])
-              .select(
-                'account_id',
-                'currency',
-                db.raw('count(*) as n'),
-                db.raw('sum(total_cents - refunded) as spent'),
-                db.raw('max(placed_at) as last_placed'),
-                db.raw('sum(case when total_cents < 0 or least_refund < 0 then 1 else 0 end) as negative'),
-              );
-          },
-        );
+        const rows = await sql.run<
+          Array<{ account_id: number; currency: string; n: number; spent: number | null; first_placed: number | null; last_placed: number | null; negative: unknown }>
+        >('orderFacts', (db) => {
+          const perOrder = db('orders as o')
+            .leftJoin('refunds as r', 'r.order_id', 'o.order_id')
+            .where('o.status', '<>', CANCELLED)
+            .groupBy('o.order_id', 'o.account_id', 'o.currency', 'o.total_cents', 'o.placed_at')
+            .select(
+              'o.order_id',
+              'o.account_id',
+              db.raw('upper(o.currency) as currency'),
+              'o.total_cents',
+              'o.placed_at',
+              db.raw(`coalesce(sum(${REFUND}), 0) as refunded`),
+              db.raw(`min(${REFUND}) as least_refund`),
+            );
+          if (since != null) perOrder.where('o.placed_at', '>=', since);
+          if (before != null) perOrder.where('o.placed_at', '<', before);
+          if (query.channels?.length) perOrder.whereIn('o.channel', [...query.channels]);
+          if (query.categories?.length) {
+            const categories = [...query.categories];
+            perOrder.whereExists((q) => q.select(db.raw('1')).from('order_lines as l').whereRaw('l.order_id = o.order_id').whereIn('l.category', categories));
+          }
+          return db
+            .from(perOrder.as('t'))
+            .groupBy('account_id', 'currency')
+            .havingRaw('count(*) >= ?', [1])
+            .select(
+              'account_id',
+              'currency',
+              db.raw('count(*) as n'),
+              db.raw('sum(total_cents - refunded) as spent'),
+              db.raw('min(placed_at) as first_placed'),
+              db.raw('max(placed_at) as last_placed'),
+              db.raw('sum(case when total_cents < 0 or least_refund < 0 then 1 else 0 end) as negative'),
+            );
+        });
         const negative = rows.reduce((n, r) => n + (integerOrNull(r.negative) ?? 0), 0);
         // As the marketplace's whole-base read: figures that would count such a row wrongly are no figures.
         if (negative > 0) throw new SourceError(SOURCE, 'SOURCE_BAD_RESPONSE', `${SOURCE} orderFacts: ${negative} order(s) with ${NEGATIVE_AMOUNT}`);
@@ -401,6 +401,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
           orders: Number(r.n),
           spentCents: Number(r.spent ?? 0),
           currency: currencyCode(r.currency) ?? r.currency,
+          firstOrderAt: r.first_placed == null ? null : instantFromMillis(Number(r.first_placed)),
           lastOrderAt: r.last_placed == null ? null : instantFromMillis(Number(r.last_placed)),
         }));
       });
