@@ -38,7 +38,7 @@ import type { InsightRules } from '../insights/rules';
 import { lifecyclesFor, rfmFor, tagsFor } from '../insights/facts';
 import { lifecycleOf } from '../insights/lifecycle';
 import { rfmOf } from '../insights/rfm';
-import { needsOf, tagCanBe } from '../insights/tags';
+import { needsOf, ordersReadAsFigures, tagCanBe, windowsOf, type TagOrders } from '../insights/tags';
 import { isIncomparableMoney } from '../insights/summary';
 import { freshLoaders, type Loaders } from '../loaders';
 import type { SourceName } from '../vocabulary';
@@ -594,6 +594,42 @@ export function createPlanner(deps: PlanDeps) {
     return only([...yes, ...registered.ids], [...unknown, ...registered.unknown]);
   }
 
+  /**
+   * For a `tag` leaf whose rules read orders only as figures (counts, windows, a positive lifetime
+   * value: `vip`, `high_activity`), those figures of every candidate from the whole order base, one
+   * `commerceFacts` per window, when every commerce source answers whole: per customer, what
+   * `tagsFor` takes as `known` (its orders read already), or undefined for one read per customer
+   * (money in several currencies: its own summary says so). Null: read per customer, as before
+   * (rules on categories or RFM, a source without a whole-base answer, one that failed).
+   */
+  async function tagOrders(leaf: FigureLeaf, candidates: Set<string> | null): Promise<((id: string) => { orders: TagOrders | null } | undefined) | null> {
+    const tagRules = rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name)));
+    if (!ordersReadAsFigures(tagRules) || !registry.providing('commerce').every((p) => p.capability.orderFacts)) return null;
+    const windows = windowsOf(tagRules);
+    try {
+      const all = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+      const recent: Array<Map<string, Facts>> = [];
+      for (const d of windows)
+        recent.push((await commerceFacts(leaf.key, { since: new Date(Date.parse(now) - d * DAY_MS).toISOString(), before: placedBy }, candidates)).facts);
+      const figures = new Map<string, TagOrders>();
+      const own = new Set(all.unknown);
+      for (const [c, f] of all.facts) {
+        if (f.orders === 0 || own.has(c)) continue;
+        const [[currency, cents]] = f.spent.size === 1 ? [...f.spent] : [['', 0] as [string, number]];
+        const lifetimeValue = currency ? moneyFromCents(cents, currency) : null;
+        if (!lifetimeValue) {
+          own.add(c);
+          continue;
+        }
+        figures.set(c, { orderCount: f.orders, lifetimeValue, recentOrders: new Map(windows.map((d, i) => [d, recent[i].get(c)?.orders ?? 0])) });
+      }
+      return (id) => (own.has(id) ? undefined : { orders: figures.get(id) ?? null });
+    } catch (e) {
+      if (!isSourceError(e)) throw e;
+      return null;
+    }
+  }
+
   // ---------- leaves ----------
 
   async function golden(leaf: Extract<Leaf, { kind: 'golden' }>, candidates: Set<string> | null): Promise<CustomerSet> {
@@ -830,7 +866,8 @@ export function createPlanner(deps: PlanDeps) {
             if (!isSourceError(e)) throw e;
           }
         }
-        const reads = insightSources(leaf, registry, rules);
+        const known = leaf.key === 'tag' ? await tagOrders(leaf, candidates) : null;
+        const reads = insightSources(leaf, registry, rules, known !== null);
         const estimates = await Promise.all(
           registry.sources
             .filter((s) => reads.has(s.name))
@@ -838,7 +875,7 @@ export function createPlanner(deps: PlanDeps) {
         );
         const insightHolds = async (l: Loaders, id: string) => {
           if (leaf.key === 'tag') {
-            const { tags, undecided, error } = await tagsFor(l, rules, id, leaf.values);
+            const { tags, undecided, error } = await tagsFor(l, rules, id, leaf.values, known?.(id));
             if (tags.some((t) => leaf.values.includes(t.name))) return true;
             // A rule that could give one of the tags is undecided: so is the customer.
             if (error && undecided.some((r) => leaf.values.includes(r.tag))) throw error;
@@ -1017,14 +1054,15 @@ export function createPlanner(deps: PlanDeps) {
  * evaluates only those), commerce for an RFM segment, commerce and the registration date's
  * sources for a lifecycle stage. The step's estimate and the budget's count only these.
  */
-function insightSources(leaf: Extract<Leaf, { kind: 'insight' }>, registry: Loaders['registry'], rules: InsightRules): Set<SourceName> {
+function insightSources(leaf: Extract<Leaf, { kind: 'insight' }>, registry: Loaders['registry'], rules: InsightRules, ordersKnown = false): Set<SourceName> {
   const commerce = registry.providing('commerce').map((p) => p.name);
   const goldenSources = (fields: readonly string[]) => fields.flatMap((f) => rules.survivorship[f as keyof typeof rules.survivorship]?.sources ?? []);
   if (leaf.key === 'rfmSegment') return new Set(commerce);
   if (leaf.key === 'lifecycleStage') return new Set([...commerce, ...goldenSources(['registeredAt'])]);
   const needs = needsOf(rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name))));
   return new Set([
-    ...(needs.orders || needs.categories || needs.rfm || needs.accounts ? commerce : []),
+    // Orders read whole beforehand (`ordersKnown`, see tagOrders) are not read per customer.
+    ...((needs.orders && !ordersKnown) || needs.categories || needs.rfm || needs.accounts ? commerce : []),
     ...goldenSources(needs.golden),
     ...(needs.tickets ? registry.providing('service').map((p) => p.name) : []),
   ]);
@@ -1106,8 +1144,12 @@ export async function estimateCalls(
         return coupons();
       case 'insight': {
         // Only the sources the leaf reads (a tag read only tickets was charged every source's records).
-        const reads = insightSources(l, registry, deps.rules);
-        return 2 * sum(registry.sources.filter((s) => reads.has(s.name)).map((s) => full(s.name)));
+        // A tag whose orders are read whole (planner's tagOrders): the order facts once per window, not every commerce record.
+        const tagRules = deps.rules.tags.filter((r) => l.values.some((name) => tagCanBe(r.tag, name)));
+        const whole = l.key === 'tag' && ordersReadAsFigures(tagRules) && registry.providing('commerce').every((p) => p.capability.orderFacts);
+        const reads = insightSources(l, registry, deps.rules, whole);
+        const facts = whole ? figureCost(l).whole + windowsOf(tagRules).length * sum(registry.providing('commerce').map((p) => (p.capability.orderFactsCalls ? 0 : 1))) : 0;
+        return facts + 2 * sum(registry.sources.filter((s) => reads.has(s.name)).map((s) => full(s.name)));
       }
     }
   };

@@ -12,7 +12,7 @@ import { goldenDecision } from '../golden/records';
 import type { InsightRules, TagRule } from './rules';
 import { combineCategories, customerOrders, isIncomparableMoney, type CustomerOrders } from './summary';
 import { rfmOf, type Rfm } from './rfm';
-import { evaluateTags, needsOf, tagCanBe, type AccountFact, type Tag, type TagFacts } from './tags';
+import { evaluateTags, needsOf, tagCanBe, type AccountFact, type Tag, type TagFacts, type TagOrders } from './tags';
 import { isSourceError, type SourceError } from '../errors';
 import { lifecycleOf, type Lifecycle } from './lifecycle';
 
@@ -103,13 +103,20 @@ function segmentFact(e: unknown): Error | null {
  * those names are evaluated, so only their facts are read: the tags it answers are the same as the
  * full evaluation's among those names, and a source only other rules read is not asked.
  */
-export async function tagsFor(loaders: Loaders, rules: InsightRules, customerId: string, only?: readonly string[]): Promise<CustomerTags> {
+export async function tagsFor(
+  loaders: Loaders,
+  rules: InsightRules,
+  customerId: string,
+  only?: readonly string[],
+  known?: { orders: TagOrders | null },
+): Promise<CustomerTags> {
   const tagRules = only ? rules.tags.filter((r) => only.some((name) => tagCanBe(r.tag, name))) : rules.tags;
   const needs = needsOf(tagRules);
   const skip = Promise.resolve(undefined);
-  // Every needed fact starts loading now, in this tick; none waits for another.
+  // Every needed fact starts loading now, in this tick; none waits for another. `known.orders`: read
+  // already (a BI list's whole-base order facts), for every customer of a level at once.
   const [orders, categories, golden, accounts, tickets, rfm] = await Promise.all([
-    needs.orders ? ordersOf(loaders, customerId) : skip,
+    !needs.orders ? skip : known ? Promise.resolve(known.orders) : ordersOf(loaders, customerId),
     needs.categories ? categoriesOf(loaders, customerId) : skip,
     needs.golden.length ? goldenValues(loaders, rules, customerId, needs.golden) : skip,
     needs.accounts ? accountsOf(loaders, customerId) : skip,

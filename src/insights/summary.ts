@@ -91,7 +91,7 @@ export function customerOrders(all: readonly OrderSummary[], windowDays: readonl
 }
 
 /** Orders in the last `days` days; asking for a window the summary was not counted over is a wiring bug. */
-export function ordersWithin(o: CustomerOrders, days: number): number {
+export function ordersWithin(o: Pick<CustomerOrders, 'recentOrders'>, days: number): number {
   const n = o.recentOrders.get(days);
   if (n === undefined) throw new Error(`no order count for a ${days}-day window: the windows come from the insight rules (pass them to createContext)`);
   return n;

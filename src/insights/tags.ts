@@ -71,9 +71,12 @@ export interface AccountFact {
   channel: string;
 }
 
+/** What tag rules read of a customer's orders (`recentOrders`, `orderCount`, `lifetimeValue`): an order summary's figures, or BI's whole-base order facts. */
+export type TagOrders = Pick<CustomerOrders, 'orderCount' | 'lifetimeValue' | 'recentOrders'>;
+
 export interface TagFacts {
   now: Instant;
-  orders?: CustomerOrders | null;
+  orders?: TagOrders | null;
   categories?: CategoryStat[];
   golden?: Partial<Record<GoldenField, GoldenValue | null>>;
   /** The customer's accounts in commerce sources and where each was registered (their profile's registration channel). */
@@ -112,6 +115,24 @@ export function needsOf(rules: readonly TagRule[]): TagNeeds {
     }
   }
   return n;
+}
+
+/**
+ * Whether `rules` read a customer's orders only as figures a whole-base count answers: counted
+ * orders, orders within a window, a lifetime value of at least a positive amount; no category and
+ * no RFM segment (those read each customer's orders). Then a customer without a counted order
+ * meets no order condition, whether its accounts answer a zero summary or none (BI lists).
+ */
+export function ordersReadAsFigures(rules: readonly TagRule[]): boolean {
+  const needs = needsOf(rules);
+  if (!needs.orders || needs.categories || needs.rfm) return false;
+  return rules.every((r) =>
+    leaves(r.when).every((l) => {
+      if (!('lifetimeValue' in l)) return true;
+      const atLeast = moneyFromDecimal(l.lifetimeValue.atLeast, l.lifetimeValue.currency);
+      return atLeast !== null && toCents(atLeast) > 0;
+    }),
+  );
 }
 
 /**
