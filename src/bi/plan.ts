@@ -1093,8 +1093,10 @@ function withinScope(plan: Plan): Plan {
 
 /**
  * An estimate of a filter's source calls before anything runs (the role's cost guard): each
- * leaf as if it ran alone on every customer, except that verified leaves of an `and` with an
- * answered-whole sibling are taken at a tenth. Reads only OneID's counts.
+ * leaf as if it ran alone on every customer, except that the verified part of a leaf of an `and`
+ * with an answered-whole sibling is taken at a tenth (what is answered over the whole base, a
+ * statement or a listing's pages, costs the same however few the candidates). Reads only OneID's
+ * counts and the listing sources' own page counts.
  */
 export async function estimateCalls(
   filter: FilterNode,
@@ -1144,12 +1146,8 @@ export async function estimateCalls(
         return coupons();
       case 'insight': {
         // Only the sources the leaf reads (a tag read only tickets was charged every source's records).
-        // A tag whose orders are read whole (planner's tagOrders): the order facts once per window, not every commerce record.
-        const tagRules = deps.rules.tags.filter((r) => l.values.some((name) => tagCanBe(r.tag, name)));
-        const whole = l.key === 'tag' && ordersReadAsFigures(tagRules) && registry.providing('commerce').every((p) => p.capability.orderFacts);
-        const reads = insightSources(l, registry, deps.rules, whole);
-        const facts = whole ? figureCost(l).whole + windowsOf(tagRules).length * sum(registry.providing('commerce').map((p) => (p.capability.orderFactsCalls ? 0 : 1))) : 0;
-        return facts + 2 * sum(registry.sources.filter((s) => reads.has(s.name)).map((s) => full(s.name)));
+        const reads = insightSources(l, registry, deps.rules, tagFacts(l) !== null);
+        return 2 * sum(registry.sources.filter((s) => reads.has(s.name)).map((s) => full(s.name)));
       }
     }
   };
@@ -1166,6 +1164,13 @@ export async function estimateCalls(
     if (l.key === 'lifecycleStage' && l.values.some((v) => v === 'NEW' || v === 'PROSPECT')) verified += sum(deps.rules.survivorship.registeredAt.sources.map((s) => full(s)));
     return { whole, verified };
   };
+  /** A tag whose orders the planner reads whole (its tagOrders): the order facts once, and once per window for a source of one statement; null for any other leaf. */
+  const tagFacts = (l: Extract<Leaf, { kind: 'insight' }>): number | null => {
+    if (l.key !== 'tag') return null;
+    const tagRules = deps.rules.tags.filter((r) => l.values.some((name) => tagCanBe(r.tag, name)));
+    if (!ordersReadAsFigures(tagRules) || !registry.providing('commerce').every((p) => p.capability.orderFacts)) return null;
+    return figureCost(l).whole + windowsOf(tagRules).length * sum(registry.providing('commerce').map((p) => (p.capability.orderFactsCalls ? 0 : 1)));
+  };
   const cost = (n: FilterNode, restricted: boolean): number => {
     switch (n.op) {
       case 'all':
@@ -1177,7 +1182,12 @@ export async function estimateCalls(
           const { whole, verified } = figureCost(l);
           return whole + (restricted ? Math.ceil(verified / 10) : verified);
         }
-        return restricted && l.kind !== 'identifier' && l.kind !== 'orders' ? Math.ceil(leaf(l) / 10) : leaf(l);
+        // A commerce condition and a tag's order facts are answered over the whole base (a statement, a
+        // listing's pages): their cost does not shrink with the candidates. Until session 41 a
+        // lifetimeValue or lastOrderAt beside a cheap condition was charged a tenth of its listing.
+        const whole = l.kind === 'orders' || l.kind === 'lifetimeValue' || l.kind === 'lastOrderAt';
+        if (l.kind === 'insight') return (tagFacts(l) ?? 0) + (restricted ? Math.ceil(leaf(l) / 10) : leaf(l));
+        return restricted && l.kind !== 'identifier' && !whole ? Math.ceil(leaf(l) / 10) : leaf(l);
       }
       case 'not':
         return cost(n.child, restricted);

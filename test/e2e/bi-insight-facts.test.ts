@@ -143,6 +143,32 @@ describe('BI lists: lifecycle stages from the whole order base', () => {
     expect(body.errors[0].message).toContain(`estimated at ${1 + pages} source calls`);
   });
 
+  it('charges a condition answered over the whole base its whole listing beside a selective condition too, not a tenth of it', async () => {
+    // Until session 41 a lifetimeValue beside an identifier or orders condition was charged a tenth of the
+    // marketplace's listing, which it pages whole however few the candidates.
+    const marketplace = world.gw.registry.get('marketplace')!.connector;
+    await marketplace.scanRecords([]);
+    const { calls } = await list({ lifecycleStage: 'CHURNED' });
+    const pages = calls.get('marketplace.orderFacts')!;
+    expect(pages).toBeGreaterThan(1);
+    const estimate = async (filter: unknown) => {
+      await marketplace.scanRecords([]);
+      const { body } = await world.query(
+        `query ($filter: CustomerFilter) { customersConnection(first: 10, filter: $filter) { totalCount } }`,
+        { filter },
+        { 'x-api-key': TIGHT_KEY },
+      );
+      expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+      return Number(/estimated at (\d+) source calls/.exec(body.errors[0].message)![1]);
+    };
+    // The cheap sibling (`orders`, itself the shop's statement and the listing) restricts the others.
+    const orders = 1 + pages;
+    expect(await estimate({ orders: { min: 1 }, lifetimeValue: { min: 100 } })).toBe(orders + 1 + pages);
+    expect(await estimate({ orders: { min: 1 }, lastOrderAt: { after: '2020-01-01T00:00:00Z' } })).toBe(orders + 1 + pages);
+    // high_activity: the whole facts and its 7-day window's (a second shop statement; the listing is one).
+    expect(await estimate({ orders: { min: 1 }, tag: 'high_activity' })).toBe(orders + 2 + pages);
+  });
+
   it('reads the registration date only for the customers without a counted order, for NEW and PROSPECT', async () => {
     const { ids, plan, calls } = await list({ lifecycleStage: ['NEW', 'PROSPECT'] });
     expect(ids).toEqual(truth.filter((t) => t.stage === 'NEW' || t.stage === 'PROSPECT').map((t) => t.id));
