@@ -178,9 +178,18 @@ const COLUMNS = ['id', 'at', 'request_id', 'principal', 'principal_kind', 'role'
   keyof DbAuditRow
 >;
 
-/** The INSERT of `n` rows as a direct write runs it (identifiers quoted, `?` per value). */
+/**
+ * The INSERT of `n` rows as a direct write runs it (identifiers quoted, `?` per value). `OR
+ * ROLLBACK`: a failed row ends the whole transaction, as the direct write's transaction does
+ * anyway (src/db.ts `write`: all the chunks or none). A plain INSERT (`OR ABORT`) could be undone
+ * alone, so in a transaction of several chunks SQLite copied every page a chunk changed into a
+ * statement journal first, a temporary file past 64 KiB: a list of a thousand customers, whose
+ * rows change a page of the customer index each once their earlier rows fill pages of their own,
+ * wrote some 1,100 pages there a request besides the WAL's (bench/HISTORY.md, session 41).
+ */
 const insertSql = (n: number) =>
-  `INSERT INTO "${TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ` + Array.from({ length: n }, () => `(${COLUMNS.map(() => '?').join(',')})`).join(',');
+  `INSERT OR ROLLBACK INTO "${TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ` +
+  Array.from({ length: n }, () => `(${COLUMNS.map(() => '?').join(',')})`).join(',');
 
 /**
  * The audit table over the OneID database (SQLite or MySQL/MariaDB). `direct`: the OneID file's

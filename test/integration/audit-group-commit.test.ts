@@ -155,6 +155,46 @@ describe('Access audit on a SQLite file: direct writes', () => {
     expect((await log.query({ first: 500 })).filter((r) => r.requestId === 'list-busy')).toHaveLength(450);
   });
 
+  it("writes a list's rows spread over many index pages with two write system calls per WAL frame: no statement journal in a temporary file", async () => {
+    // Earlier lists of the same 1,000 customers: each customer's rows sit on an index page of
+    // their own, so the next list's chunks change hundreds of pages that were there before them.
+    const customers = Array.from({ length: 1000 }, (_, i) => `s${String((i * 7919) % 1000).padStart(4, '0')}`);
+    for (let k = 0; k < 20; k++) await log.record(customers.map((c) => entry(`spread-${k}`, c)));
+    const file = path.join(dir, 'oneid.db');
+    const wal = `${file}-wal`;
+    const checkpointer = new Database(file);
+    try {
+      // The WAL emptied, so that its size afterwards is this write's frames.
+      checkpointer.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      checkpointer.close();
+    }
+    expect(fs.statSync(wal).size).toBe(0);
+    /** Write system calls of this process (`/proc/self/io`), around the synchronous direct write only. */
+    const syscw = () => Number(/^syscw: (\d+)$/m.exec(fs.readFileSync('/proc/self/io', 'utf8'))![1]);
+    let writes = 0;
+    const counted = createAuditLog(db, {
+      direct: {
+        write: (statements) => {
+          const before = syscw();
+          try {
+            return direct.write(statements);
+          } finally {
+            writes += syscw() - before;
+          }
+        },
+      },
+    });
+    await counted.record(customers.map((c) => entry('spread-last', c)));
+    expect(await db('c360_access_audit').where({ request_id: 'spread-last' }).count({ n: '*' })).toEqual([{ n: 1000 }]);
+    // A WAL frame is a 24-byte header and a 4,096-byte page, after the file's 32-byte header.
+    const frames = (fs.statSync(wal).size - 32) / (24 + 4096);
+    expect(frames).toBeGreaterThan(100);
+    // Each frame is written as its header and its page. Before, every chunk after the first copied
+    // each page it changed into a statement journal (a temporary file past 64 KiB): two more writes a page.
+    expect(writes).toBeLessThanOrEqual(2 * frames + 16);
+  });
+
   it('writes through knex, once the writer holding the lock has committed, instead of waiting for it on the event loop', async () => {
     let recorded: Promise<void> | undefined;
     let seenInside = -1;
