@@ -1,7 +1,7 @@
 /**
  * Gateway benchmark against its floor, in one run:
  *
- *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--warmup 2] [--connections 8] [--soak 60]
+ *   npm run bench:gateway [-- --quick] [--people 20000] [--rounds 3] [--seconds 4] [--slice 1] [--warmup 2] [--connections 8] [--soak 60]
  *                         [--sources crm,orders,support,scrm] [--only 1,3] [--cpu-prof] [--sql-profile] [--no-build] [--baseline REF]
  *
  * `--baseline REF` adds the gateway as of a git commit as a third server (see compileBaseline).
@@ -13,13 +13,19 @@
  * per measurement, bench/gateway-load.ts). The floor (bench/floor.ts: graphql-js + DataLoader over
  * the same connectors, nothing else) is a fourth process over the same stores and stand-ins.
  *
- * Per round, the gateway and the floor take turns (the one going first alternates) over every
- * scenario (bench/gateway-scenarios.ts), `--seconds` of load each at `--connections` connections,
- * each measured window right after `--warmup` seconds of the same load that are not counted.
- * Per scenario and server: req/s, p50/p99 (autocannon), the server's CPU ms per request from
- * /proc/<pid>/stat deltas over the measurement, source calls per request (the gateway's /metrics,
- * the floor's /calls; access tokens left out) and peak RSS (VmHWM). Reported: the median over the
- * rounds and the ratios gateway ÷ floor within a round (median and range). Also per measurement, what
+ * Per round, over every scenario (bench/gateway-scenarios.ts), the servers take turns in short
+ * slices of `--slice` seconds of load at `--connections` connections (three times as long for the
+ * scenario of fewer connections), `--seconds` ÷ `--slice` sets of one slice per server, the order
+ * alternating from set to set (A B B A …: bench/paired.ts), so that a slow spell of the machine
+ * falls on every server alike. Each server's first slice of a scenario in a round follows
+ * `--warmup` seconds of the same load that are not counted. Per slice: the server's CPU from its
+ * threads' scheduler clocks (/proc/<pid>/task/<tid>/schedstat, nanoseconds) and its requests; a
+ * ratio gateway ÷ floor is taken within each set, and the ratios of every set of every round are
+ * reported as their median and interquartile range. Per scenario and server, summed over a round's
+ * slices: req/s, p50/p99 (autocannon, the median of the slices'), CPU ms per request, source calls
+ * per request (the gateway's /metrics, the floor's /calls; access tokens left out) and peak RSS
+ * (VmHWM); medians over the rounds. `--slice` equal to `--seconds` is one window per server and
+ * round, the method before session 41. Also per measurement, what
  * the same requests cost the rest of the machine (the stand-ins' process tree, the load generator,
  * everything else from /proc/stat) and so the req/s the cores allow. Before measuring, the
  * floor's JSON is checked equal to the gateway's for every scenario that is not masked. Then
@@ -38,6 +44,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { parseConfig } from '../src/config';
 import { createGateway } from '../src/gateway';
@@ -49,12 +56,14 @@ import { BENCH_KEYS, SCENARIOS, type Sample, type Scenario } from './gateway-sce
 import { cpuMs, ioSyscalls, machineCpuMs, memoryMiB, sampleRss, speedProbeMs, startHeapFlags, threadClocks, treeCpuMs } from './proc';
 import { benchPolicy } from './policy';
 import { benchFlags, commaList, wholeNumber } from './args';
+import { pairedRatios, setOrder, spreadOf } from './paired';
 
 const flags = benchFlags(__filename, 'gateway', {
   quick: { type: 'boolean' },
   people: { type: 'string' },
   rounds: { type: 'string' },
   seconds: { type: 'string' },
+  slice: { type: 'string' },
   warmup: { type: 'string' },
   connections: { type: 'string' },
   soak: { type: 'string' },
@@ -69,6 +78,15 @@ const quick = flags.quick === true;
 const people = wholeNumber('gateway', 'people', flags.people, 20000, 10);
 const rounds = wholeNumber('gateway', 'rounds', flags.rounds, quick ? 1 : 3);
 const seconds = wholeNumber('gateway', 'seconds', flags.seconds, quick ? 2 : 4);
+/**
+ * `--slice S` (default 1): each server's load within a round comes in slices of S seconds,
+ * alternating with the other servers' (bench/paired.ts), `--seconds` ÷ S of them (at least one).
+ * With one window per server and round (`--slice` = `--seconds`, the method up to session 40), a
+ * slow spell of the machine during one server's 4 s moved that round's ratio by up to ±5% on a
+ * quiet machine (bench/HISTORY.md, sessions 40 and 41); in 1 s slices taken A B B A it falls on both.
+ */
+const sliceSeconds = wholeNumber('gateway', 'slice', flags.slice, 1);
+const setsPerRound = Math.max(1, Math.round(seconds / sliceSeconds));
 /**
  * `--warmup S` (default 2, `--quick` 1): S seconds of the same scenario on the same server right
  * before each measured window, not counted in it. Without it a window also paid, at random, for
@@ -307,56 +325,88 @@ interface Measurement {
   warmupCpuMsPerRequest: number;
 }
 
-async function runLoad(
-  server: Server,
-  scenarioIndex: number,
-  sampleFile: string,
-  secs: number,
-): Promise<{ requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number; cpuMs: number }> {
-  const scenario = SCENARIOS[scenarioIndex];
-  const args = [
-    ...nodeArgs('bench/gateway-load.ts'),
-    '--url',
-    server.url,
-    '--scenario',
-    String(scenarioIndex),
-    '--sample',
-    sampleFile,
-    '--seconds',
-    String(secs),
-    '--connections',
-    String(Math.min(connections, scenario.maxConnections ?? connections)),
-    ...(server.name !== 'floor' ? ['--key', BENCH_KEYS[scenario.role]] : []),
-  ];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop()!);
+interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  cpuMs: number;
 }
 
-async function measure(server: Server, scenarioIndex: number, sampleFile: string, standInsPid: number): Promise<Measurement> {
-  const pid = server.child.pid!;
-  let warmupCpuMsPerRequest = NaN;
-  if (warmupSeconds > 0) {
-    const w0 = cpuMs(pid);
-    const warm = await runLoad(server, scenarioIndex, sampleFile, SCENARIOS[scenarioIndex].maxConnections ? warmupSeconds * 3 : warmupSeconds);
-    warmupCpuMsPerRequest = (cpuMs(pid) - w0) / Math.max(1, warm.requests);
+/**
+ * The load generator: one process for the whole run (bench/gateway-load.ts `--serve`), asked for
+ * one load at a time, so that a short slice does not wait for a process to start, nor pays for
+ * its start in the machine's figures. Its CPU per load is its own (process.cpuUsage around autocannon).
+ */
+class LoadGenerator {
+  private readonly child: ChildProcess;
+  private readonly waiting: Array<{ resolve: (r: LoadResult) => void; reject: (e: Error) => void }> = [];
+  private exited: Error | null = null;
+
+  constructor(sampleFile: string) {
+    this.child = spawn(process.execPath, [...nodeArgs('bench/gateway-load.ts'), '--serve', '--sample', sampleFile], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    readline.createInterface({ input: this.child.stdout! }).on('line', (line) => this.waiting.shift()?.resolve(JSON.parse(line) as LoadResult));
+    this.child.once('exit', (code) => {
+      this.exited = new Error(`load generator exited with ${code}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.exited);
+    });
   }
+
+  run(load: { url: string; scenario: number; seconds: number; connections: number; key?: string }): Promise<LoadResult> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.child.stdin!.write(JSON.stringify(load) + '\n');
+    });
+  }
+
+  pid(): number {
+    return this.child.pid!;
+  }
+
+  stop(): void {
+    this.child.stdin!.end();
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+  }
+}
+let loader: LoadGenerator | null = null;
+
+/** `secs` of the scenario's load against `server` (unless `exactly`, three times as long for a scenario of fewer connections, so that it completes some requests). */
+async function runLoad(server: Server, scenarioIndex: number, secs: number, exactly = false): Promise<LoadResult> {
+  const scenario = SCENARIOS[scenarioIndex];
+  return loader!.run({
+    url: server.url,
+    scenario: scenarioIndex,
+    seconds: scenario.maxConnections && !exactly ? secs * 3 : secs,
+    connections: Math.min(connections, scenario.maxConnections ?? connections),
+    key: server.name !== 'floor' ? BENCH_KEYS[scenario.role] : undefined,
+  });
+}
+
+/** `--warmup` seconds of the scenario on the server, not counted: its CPU ms per request (NaN without a warm-up). */
+async function warmUp(server: Server, scenarioIndex: number): Promise<number> {
+  if (warmupSeconds === 0) return NaN;
+  const pid = server.child.pid!;
+  const w0 = cpuMs(pid);
+  const warm = await runLoad(server, scenarioIndex, warmupSeconds);
+  return (cpuMs(pid) - w0) / Math.max(1, warm.requests);
+}
+
+/** One slice of `sliceSeconds` against the server, with everything read around it. */
+async function measureSlice(server: Server, scenarioIndex: number, standInsPid: number): Promise<Measurement> {
+  const pid = server.child.pid!;
   const calls0 = await server.calls();
   const gc0 = await gcCounts(server);
   const probe0 = speedProbeMs();
   const threads0 = threadClocks(pid);
   const syscalls0 = ioSyscalls(pid);
   const wall0 = performance.now();
-  const cpu0 = cpuMs(pid);
   const standIns0 = treeCpuMs(standInsPid);
   const machine0 = machineCpuMs();
-  // Requests of a second or more get a longer window, so that each measurement completes several.
-  const load = await runLoad(server, scenarioIndex, sampleFile, SCENARIOS[scenarioIndex].maxConnections ? seconds * 3 : seconds);
+  const load = await runLoad(server, scenarioIndex, sliceSeconds);
   const machine1 = machineCpuMs();
-  const cpu1 = cpuMs(pid);
   const standIns1 = treeCpuMs(standInsPid);
   const wall1 = performance.now();
   const threads1 = threadClocks(pid);
@@ -366,11 +416,13 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
   const calls1 = await server.calls();
   const n = Math.max(1, load.requests);
   const standInsMs = standIns1 - standIns0;
+  // The scheduler's nanoseconds of every thread, not /proc/<pid>/stat's 10 ms ticks: a 1 s slice holds ~100 of those.
+  const serverMs = threads1.mainMs + threads1.helpersMs - (threads0.mainMs + threads0.helpersMs);
   return {
     rps: load.rps,
     p50: load.p50,
     p99: load.p99,
-    cpuMsPerRequest: (cpu1 - cpu0) / n,
+    cpuMsPerRequest: serverMs / n,
     // The /calls or /metrics read itself makes no source call.
     callsPerRequest: (calls1 - calls0) / n,
     peakRssMiB: memoryMiB(pid).peak,
@@ -378,8 +430,7 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
     failed: load.non2xx + load.errors,
     standInsCpuMsPerRequest: standInsMs / n,
     loadCpuMsPerRequest: load.cpuMs / n,
-    // The load generator's start-up and exit fall outside its own figure and inside this one (a few tens of ms a measurement).
-    otherCpuMsPerRequest: (machine1.busy - machine0.busy - (cpu1 - cpu0) - standInsMs - load.cpuMs) / n,
+    otherCpuMsPerRequest: (machine1.busy - machine0.busy - serverMs - standInsMs - load.cpuMs) / n,
     machineBusy: (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total),
     mainMsPerRequest: (threads1.mainMs - threads0.mainMs) / n,
     helpersMsPerRequest: (threads1.helpersMs - threads0.helpersMs) / n,
@@ -394,6 +445,41 @@ async function measure(server: Server, scenarioIndex: number, sampleFile: string
     probeMs: (probe0 + probe1) / 2,
     newSpaceKiBAtStart: gc0.newSpaceKiB,
     newSpaceKiBAtEnd: gc1.newSpaceKiB,
+    warmupCpuMsPerRequest: NaN,
+  };
+}
+
+/** A server's slices of one scenario in one round as one measurement: per-request figures weighted by requests, counts summed, latencies the slices' median. */
+function combine(slices: Measurement[], warmupCpuMsPerRequest: number): Measurement {
+  const requests = slices.reduce((n, m) => n + m.requests, 0);
+  const perRequest = (f: (m: Measurement) => number) => slices.reduce((sum, m) => sum + f(m) * m.requests, 0) / Math.max(1, requests);
+  const seconds = slices.reduce((sum, m) => sum + (m.rps > 0 ? m.requests / m.rps : 0), 0);
+  return {
+    rps: seconds > 0 ? requests / seconds : 0,
+    p50: median(slices.map((m) => m.p50)),
+    p99: median(slices.map((m) => m.p99)),
+    cpuMsPerRequest: perRequest((m) => m.cpuMsPerRequest),
+    callsPerRequest: perRequest((m) => m.callsPerRequest),
+    peakRssMiB: Math.max(...slices.map((m) => m.peakRssMiB)),
+    requests,
+    failed: slices.reduce((n, m) => n + m.failed, 0),
+    standInsCpuMsPerRequest: perRequest((m) => m.standInsCpuMsPerRequest),
+    loadCpuMsPerRequest: perRequest((m) => m.loadCpuMsPerRequest),
+    otherCpuMsPerRequest: perRequest((m) => m.otherCpuMsPerRequest),
+    machineBusy: slices.reduce((sum, m) => sum + m.machineBusy, 0) / slices.length,
+    mainMsPerRequest: perRequest((m) => m.mainMsPerRequest),
+    helpersMsPerRequest: perRequest((m) => m.helpersMsPerRequest),
+    scavengesPer1000: perRequest((m) => m.scavengesPer1000),
+    markCompacts: slices.reduce((n, m) => n + m.markCompacts, 0),
+    gcPauseMsPerRequest: perRequest((m) => m.gcPauseMsPerRequest),
+    waitMsPerRequest: perRequest((m) => m.waitMsPerRequest),
+    switchesPerRequest: perRequest((m) => m.switchesPerRequest),
+    syscallsPerRequest: perRequest((m) => m.syscallsPerRequest),
+    stealMs: slices.reduce((sum, m) => sum + m.stealMs, 0),
+    wallSeconds: slices.reduce((sum, m) => sum + m.wallSeconds, 0),
+    probeMs: slices.reduce((sum, m) => sum + m.probeMs, 0) / slices.length,
+    newSpaceKiBAtStart: slices[0].newSpaceKiBAtStart,
+    newSpaceKiBAtEnd: slices[slices.length - 1].newSpaceKiBAtEnd,
     warmupCpuMsPerRequest,
   };
 }
@@ -427,6 +513,7 @@ async function main() {
   const standIns = await spawnStandIns(worldDir);
   const children: ChildProcess[] = [];
   const stopAll = () => {
+    loader?.stop();
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     standIns.stop();
   };
@@ -484,6 +571,7 @@ async function main() {
     db.close();
     const sampleFile = path.join(runDir, 'sample.json');
     fs.writeFileSync(sampleFile, JSON.stringify(sample));
+    loader = new LoadGenerator(sampleFile);
 
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const gateway = await startProcess('gateway', [...nodeArgs('src/cli.ts'), 'start', '--config', configFile], gatewayUrl, '/readyz', async () =>
@@ -572,27 +660,61 @@ async function main() {
     // round's windows were still paying first compiles on the servers' other threads (the gateway 4-10x
     // its later rounds', the floor up to 5x: bench/HISTORY.md, session 40); with --warmup 0, one second as before.
     const firstWarmup = warmupSeconds > 0 ? seconds : 1;
-    for (const { s, i } of scenarios) for (const server of servers) await runLoad(server, i, sampleFile, s.maxConnections ? firstWarmup * 3 : firstWarmup);
+    for (const { i } of scenarios) for (const server of servers) await runLoad(server, i, firstWarmup);
     // The speed probe's own first compiles, so that its first reading is the machine's and not its own warm-up.
     for (let k = 0; k < 5; k++) speedProbeMs();
 
     const results = new Map<number, Record<Server['name'], Measurement[]>>(scenarios.map(({ i }) => [i, { gateway: [], floor: [], baseline: [] }]));
+    /** Per scenario, each set's slices by server (every round's sets in turn): the pairs the ratios are read from. */
+    const sets = new Map<number, Array<Partial<Record<Server['name'], Measurement>>>>(scenarios.map(({ i }) => [i, []]));
     for (let round = 0; round < rounds; round++) {
-      // Who goes first rotates from round to round.
-      const order = servers.map((_, k) => servers[(k + round) % servers.length]);
       for (const { s, i } of scenarios) {
-        for (const server of order) {
-          const m = await measure(server, i, sampleFile, standIns.pid());
+        const slices = new Map<Server['name'], Measurement[]>(servers.map((v) => [v.name, []]));
+        const warmups = new Map<Server['name'], number>();
+        for (let k = 0; k < setsPerRound; k++) {
+          const set: Partial<Record<Server['name'], Measurement>> = {};
+          for (const server of setOrder(servers, round, k)) {
+            // A server's first slice of this scenario in this round follows its own warm-up.
+            if (!warmups.has(server.name)) warmups.set(server.name, await warmUp(server, i));
+            const m = await measureSlice(server, i, standIns.pid());
+            set[server.name] = m;
+            slices.get(server.name)!.push(m);
+          }
+          sets.get(i)!.push(set);
+        }
+        for (const server of servers) {
+          const m = combine(slices.get(server.name)!, warmups.get(server.name)!);
           results.get(i)![server.name].push(m);
           process.stderr.write(
             `round ${round + 1} ${server.name.padEnd(8)} ${s.name}: ${fmt(m.rps)} req/s, p99 ${fmt(m.p99, 1)} ms, ${fmt(m.cpuMsPerRequest, 2)} ms CPU/req ` +
-              `(main ${fmt(m.mainMsPerRequest, 3)}, helpers ${fmt(m.helpersMsPerRequest, 3)}; GC ${fmt(m.scavengesPer1000, 1)} scavenges/1000 req, ${m.markCompacts} mark-compacts, young generation ${fmt(m.newSpaceKiBAtStart / 1024, 1)} → ${fmt(m.newSpaceKiBAtEnd / 1024, 1)} MiB, ${fmt(m.gcPauseMsPerRequest, 3)} ms pause/req; ` +
+              `(slices ${slices
+                .get(server.name)!
+                .map((x) => fmt(x.cpuMsPerRequest, 2))
+                .join(
+                  ' ',
+                )}; main ${fmt(m.mainMsPerRequest, 3)}, helpers ${fmt(m.helpersMsPerRequest, 3)}; GC ${fmt(m.scavengesPer1000, 1)} scavenges/1000 req, ${m.markCompacts} mark-compacts, young generation ${fmt(m.newSpaceKiBAtStart / 1024, 1)} → ${fmt(m.newSpaceKiBAtEnd / 1024, 1)} MiB, ${fmt(m.gcPauseMsPerRequest, 3)} ms pause/req; ` +
               `waited ${fmt(m.waitMsPerRequest, 3)} ms/req, ${fmt(m.switchesPerRequest, 2)} preemptions/req, ${fmt(m.syscallsPerRequest, 1)} syscalls/req; steal ${fmt(m.stealMs)} ms; ` +
               `stand-ins ${fmt(m.standInsCpuMsPerRequest, 3)}, load ${fmt(m.loadCpuMsPerRequest, 3)}, else ${fmt(m.otherCpuMsPerRequest, 3)} ms/req; probe ${fmt(m.probeMs, 2)} ms; ${fmt(m.wallSeconds, 2)} s${warmupSeconds ? `; warm-up ${fmt(m.warmupCpuMsPerRequest, 2)} ms CPU/req` : ''}), ${fmt(m.callsPerRequest, 1)} calls/req${m.failed ? `, ${m.failed} FAILED` : ''}\n`,
           );
         }
       }
     }
+    /** The ratio a ÷ b of one figure within each set of the scenario: median (first–third quartile) over every set of every round. */
+    const paired = (i: number, a: Server['name'], b: Server['name'], figure: (m: Measurement) => number) => {
+      const all = sets.get(i)!;
+      const q = spreadOf(
+        pairedRatios(
+          all.map((x) => figure(x[a]!)),
+          all.map((x) => figure(x[b]!)),
+        ),
+      );
+      return `${fmt(q.median, 2)} (${fmt(q.q1, 2)}–${fmt(q.q3, 2)})`;
+    };
+    /** The same ratio of each round's slices summed: one figure per round, in round order. */
+    const byRound = (i: number, a: Server['name'], b: Server['name']) => {
+      const r = results.get(i)!;
+      return r[a].map((m, k) => fmt(m.cpuMsPerRequest / r[b][k].cpuMsPerRequest, 2)).join(', ');
+    };
 
     const rows = [
       '| scenario | gateway req/s | gateway p50 / p99 ms | gateway CPU ms/req | floor req/s | floor p50 / p99 ms | floor CPU ms/req | CPU/req gateway ÷ floor | req/s gateway ÷ floor | source calls/req under load gateway / floor |',
@@ -600,42 +722,35 @@ async function main() {
     ];
     for (const { s, i } of scenarios) {
       const { gateway: g, floor: f } = results.get(i)!;
-      const cpuRatio = g.map((m, r) => m.cpuMsPerRequest / f[r].cpuMsPerRequest);
-      const rpsRatio = g.map((m, r) => m.rps / f[r].rps);
       const perCustomer = s.customers > 1 ? ` (${fmt(median(g.map((m) => m.rps)) * s.customers)} customers/s)` : '';
       rows.push(
-        `| ${s.name} | ${fmt(median(g.map((m) => m.rps)))}${perCustomer} | ${fmt(median(g.map((m) => m.p50)), 1)} / ${fmt(median(g.map((m) => m.p99)), 1)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(f.map((m) => m.rps)))} | ${fmt(median(f.map((m) => m.p50)), 1)} / ${fmt(median(f.map((m) => m.p99)), 1)} | ${fmt(median(f.map((m) => m.cpuMsPerRequest)), 2)} | ${spread(cpuRatio, 2)} | ${spread(rpsRatio, 2)} | ${fmt(median(g.map((m) => m.callsPerRequest)), 1)} / ${fmt(median(f.map((m) => m.callsPerRequest)), 1)} |`,
+        `| ${s.name} | ${fmt(median(g.map((m) => m.rps)))}${perCustomer} | ${fmt(median(g.map((m) => m.p50)), 1)} / ${fmt(median(g.map((m) => m.p99)), 1)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(f.map((m) => m.rps)))} | ${fmt(median(f.map((m) => m.p50)), 1)} / ${fmt(median(f.map((m) => m.p99)), 1)} | ${fmt(median(f.map((m) => m.cpuMsPerRequest)), 2)} | ${paired(i, 'gateway', 'floor', (m) => m.cpuMsPerRequest)} | ${paired(i, 'gateway', 'floor', (m) => m.rps)} | ${fmt(median(g.map((m) => m.callsPerRequest)), 1)} / ${fmt(median(f.map((m) => m.callsPerRequest)), 1)} |`,
       );
     }
+    rows.push(
+      '',
+      `Ratios: the median (first–third quartile) over ${rounds * setsPerRound} sets (${rounds} round(s) × ${setsPerRound}) of one ${sliceSeconds} s slice per server (3× for the scenario of fewer connections), each ratio within one set, the servers' order alternating A B B A (bench/paired.ts). CPU/req gateway ÷ floor of each round's slices summed, in round order: ${scenarios.map(({ s, i }) => `${s.name}: ${byRound(i, 'gateway', 'floor')}`).join('; ')}.`,
+    );
     const failed = [...results.values()].flatMap((r) => [...r.gateway, ...r.floor, ...r.baseline]).reduce((n, m) => n + m.failed, 0);
     if (baseline) {
       rows.push(
         '',
-        `Before/after: the gateway as of ${baselineRef} (baseline) against the working tree, same rounds.`,
+        `Before/after: the gateway as of ${baselineRef} (baseline) against the working tree, in the same sets (ratios: median and interquartile range of the sets'). Rounds' sums, working tree ÷ baseline: ${scenarios.map(({ s, i }) => `${s.name}: ${byRound(i, 'gateway', 'baseline')}`).join('; ')}.`,
         '',
         '| scenario | baseline req/s | baseline CPU ms/req | working tree CPU ms/req | CPU/req working tree ÷ baseline | req/s working tree ÷ baseline | baseline CPU/req ÷ floor |',
         '| --- | --- | --- | --- | --- | --- | --- |',
       );
       for (const { s, i } of scenarios) {
-        const { gateway: g, floor: f, baseline: b } = results.get(i)!;
+        const { gateway: g, baseline: b } = results.get(i)!;
         rows.push(
-          `| ${s.name} | ${fmt(median(b.map((m) => m.rps)))} | ${fmt(median(b.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${spread(
-            g.map((m, r) => m.cpuMsPerRequest / b[r].cpuMsPerRequest),
-            2,
-          )} | ${spread(
-            g.map((m, r) => m.rps / b[r].rps),
-            2,
-          )} | ${spread(
-            b.map((m, r) => m.cpuMsPerRequest / f[r].cpuMsPerRequest),
-            2,
-          )} |`,
+          `| ${s.name} | ${fmt(median(b.map((m) => m.rps)))} | ${fmt(median(b.map((m) => m.cpuMsPerRequest)), 2)} | ${fmt(median(g.map((m) => m.cpuMsPerRequest)), 2)} | ${paired(i, 'gateway', 'baseline', (m) => m.cpuMsPerRequest)} | ${paired(i, 'gateway', 'baseline', (m) => m.rps)} | ${paired(i, 'baseline', 'floor', (m) => m.cpuMsPerRequest)} |`,
         );
       }
     }
     if (warmupSeconds > 0) {
       rows.push(
         '',
-        `The warm-ups (${warmupSeconds} s of the same scenario just before each window, not in the figures above): CPU ms per request, medians over the rounds, and gateway ÷ floor within a round. What a server pays on moving from the other scenarios to this one, beyond its steady cost.`,
+        `The warm-ups (${warmupSeconds} s of the same scenario just before a server's first slice of it in a round, not in the figures above): CPU ms per request, medians over the rounds, and gateway ÷ floor within a round. What a server pays on moving from the other scenarios to this one, beyond its steady cost.`,
         '',
         '| scenario | gateway warm-up CPU ms/req | floor warm-up CPU ms/req | warm-up CPU/req gateway ÷ floor | gateway warm-up ÷ its window | floor warm-up ÷ its window |',
         '| --- | --- | --- | --- | --- | --- |',
@@ -703,7 +818,7 @@ async function main() {
       const m = await (async () => {
         const pid = gateway.child.pid!;
         const cpu0 = cpuMs(pid);
-        const load = await runLoad(gateway, first.i, sampleFile, soakSeconds);
+        const load = await runLoad(gateway, first.i, soakSeconds, true);
         return { ...load, cpuMsPerRequest: (cpuMs(pid) - cpu0) / Math.max(1, load.requests) };
       })();
       const rss = sampler.stop();
