@@ -624,7 +624,7 @@ async function main() {
           .map((a) => path.relative(root, a) || a)
           .join(
             ' ',
-          )}; heap flags (start:prod) for both: ${HEAP_FLAGS.join(' ') || 'none'}; load: autocannon, ${connections} connections, ${seconds} s per measurement, ${rounds} round(s)\n`,
+          )}; heap flags (start:prod) for both: ${HEAP_FLAGS.join(' ') || 'none'}; load: autocannon, ${connections} connections, ${rounds} round(s) of ${setsPerRound} sets of one ${sliceSeconds} s slice per scenario and server (order A B B A), after ${warmupSeconds} s of warm-up per scenario and server\n`,
     );
 
     // The floor answers the same JSON (data and errors alike) for every unmasked scenario, with the same source calls.
