@@ -7,7 +7,7 @@
  *   node --import tsx bench/gateway-load.ts --serve --sample FILE
  *
  * `--serve`: stays up and runs one load per line of JSON read from stdin (`{ url, scenario,
- * seconds, connections, key? }`), answering each with its JSON line, so that the bench's short
+ * seconds, connections, key?, amount? }`; `amount`: that many requests instead of `seconds`), answering each with its JSON line, so that the bench's short
  * interleaved slices (bench/paired.ts) do not each wait for a new process to start.
  */
 import fs from 'node:fs';
@@ -40,6 +40,8 @@ interface Load {
   url: string;
   scenario: number;
   seconds: number;
+  /** Instead of `seconds`: exactly this many requests, every one answered before the load ends (none left in flight). */
+  amount?: number;
   connections: number;
   key?: string;
 }
@@ -53,7 +55,10 @@ async function run(load: Load, sample: Sample, bodiesOf: (scenario: number) => s
   const result = await autocannon({
     url: `${load.url}/graphql`,
     connections: load.connections,
-    duration: load.seconds,
+    ...(load.amount ? { amount: load.amount } : { duration: load.seconds }),
+    // autocannon sees that a load has ended only at its next sample (1 s by default): a slice of a
+    // fixed number of requests would be padded to a whole second, and its req/s read low.
+    sampleInt: 20,
     requests: [
       {
         method: 'POST',

@@ -14,17 +14,19 @@
  * the same connectors, nothing else) is a fourth process over the same stores and stand-ins.
  *
  * Per round, over every scenario (bench/gateway-scenarios.ts), the servers take turns in short
- * slices of `--slice` seconds of load at `--connections` connections (three times as long for the
- * scenario of fewer connections), `--seconds` ÷ `--slice` sets of one slice per server, the order
- * alternating from set to set (A B B A …: bench/paired.ts), so that a slow spell of the machine
- * falls on every server alike. Each server's first slice of a scenario in a round follows
- * `--warmup` seconds of the same load that are not counted. Per slice: the server's CPU from its
+ * slices at `--connections` connections, `--seconds` ÷ `--slice` sets of one slice per server, the
+ * order alternating from set to set (A B B A …: bench/paired.ts), so that a slow spell of the
+ * machine falls on every server alike. In each scenario and round every server first gets
+ * `--warmup` seconds of the same load, not counted (the one measured first warmed last); a slice
+ * is then a fixed number of requests, the same for every server, every one answered before it
+ * ends: `--slice` seconds at the slowest server's rate in those warm-ups (three times as many for
+ * the 50- and 1,000-customer scenarios: `sliceScale`). Per slice: the server's CPU from its
  * threads' scheduler clocks (/proc/<pid>/task/<tid>/schedstat, nanoseconds) and its requests; a
  * ratio gateway ÷ floor is taken within each set, and the ratios of every set of every round are
  * reported as their median and interquartile range. Per scenario and server, summed over a round's
  * slices: req/s, p50/p99 (autocannon, the median of the slices'), CPU ms per request, source calls
  * per request (the gateway's /metrics, the floor's /calls; access tokens left out) and peak RSS
- * (VmHWM); medians over the rounds. `--slice` equal to `--seconds` is one window per server and
+ * (VmHWM); medians over the rounds. `--slice` equal to `--seconds` is one slice per server and
  * round, the method before session 41. Also per measurement, what
  * the same requests cost the rest of the machine (the stand-ins' process tree, the load generator,
  * everything else from /proc/stat) and so the req/s the cores allow. Before measuring, the
@@ -354,7 +356,7 @@ class LoadGenerator {
     });
   }
 
-  run(load: { url: string; scenario: number; seconds: number; connections: number; key?: string }): Promise<LoadResult> {
+  run(load: { url: string; scenario: number; seconds: number; connections: number; key?: string; amount?: number }): Promise<LoadResult> {
     if (this.exited) return Promise.reject(this.exited);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
@@ -373,29 +375,35 @@ class LoadGenerator {
 }
 let loader: LoadGenerator | null = null;
 
-/** `secs` of the scenario's load against `server` (unless `exactly`, three times as long for a scenario of fewer connections, so that it completes some requests). */
-async function runLoad(server: Server, scenarioIndex: number, secs: number, exactly = false): Promise<LoadResult> {
+/** `secs` of the scenario's load against `server` (unless `exactly`, times the scenario's `sliceScale`: bench/gateway-scenarios.ts). */
+async function runLoad(server: Server, scenarioIndex: number, secs: number, exactly = false, amount?: number): Promise<LoadResult> {
   const scenario = SCENARIOS[scenarioIndex];
   return loader!.run({
     url: server.url,
     scenario: scenarioIndex,
-    seconds: scenario.maxConnections && !exactly ? secs * 3 : secs,
+    amount,
+    seconds: exactly ? secs : secs * (scenario.sliceScale ?? 1),
     connections: Math.min(connections, scenario.maxConnections ?? connections),
     key: server.name !== 'floor' ? BENCH_KEYS[scenario.role] : undefined,
   });
 }
 
-/** `--warmup` seconds of the scenario on the server, not counted: its CPU ms per request (NaN without a warm-up). */
-async function warmUp(server: Server, scenarioIndex: number): Promise<number> {
-  if (warmupSeconds === 0) return NaN;
+/** `--warmup` seconds of the scenario on the server, not counted: its CPU ms per request and req/s (NaN without a warm-up). */
+async function warmUp(server: Server, scenarioIndex: number): Promise<{ cpuMsPerRequest: number; rps: number }> {
+  if (warmupSeconds === 0) return { cpuMsPerRequest: NaN, rps: NaN };
   const pid = server.child.pid!;
   const w0 = cpuMs(pid);
   const warm = await runLoad(server, scenarioIndex, warmupSeconds);
-  return (cpuMs(pid) - w0) / Math.max(1, warm.requests);
+  return { cpuMsPerRequest: (cpuMs(pid) - w0) / Math.max(1, warm.requests), rps: warm.rps };
 }
 
-/** One slice of `sliceSeconds` against the server, with everything read around it. */
-async function measureSlice(server: Server, scenarioIndex: number, standInsPid: number): Promise<Measurement> {
+/**
+ * One slice against the server, with everything read around it: `amount` requests, every one
+ * answered before the slice ends. A slice of fixed seconds ended with its connections' last
+ * requests in flight: their CPU was in the slice but they were not among its requests, which
+ * moved a slice of the 50-customer list by up to 3× (session 41's first run).
+ */
+async function measureSlice(server: Server, scenarioIndex: number, standInsPid: number, amount: number): Promise<Measurement> {
   const pid = server.child.pid!;
   const calls0 = await server.calls();
   const gc0 = await gcCounts(server);
@@ -405,7 +413,7 @@ async function measureSlice(server: Server, scenarioIndex: number, standInsPid: 
   const wall0 = performance.now();
   const standIns0 = treeCpuMs(standInsPid);
   const machine0 = machineCpuMs();
-  const load = await runLoad(server, scenarioIndex, sliceSeconds);
+  const load = await runLoad(server, scenarioIndex, sliceSeconds, false, amount);
   const machine1 = machineCpuMs();
   const standIns1 = treeCpuMs(standInsPid);
   const wall1 = performance.now();
@@ -660,7 +668,20 @@ async function main() {
     // round's windows were still paying first compiles on the servers' other threads (the gateway 4-10x
     // its later rounds', the floor up to 5x: bench/HISTORY.md, session 40); with --warmup 0, one second as before.
     const firstWarmup = warmupSeconds > 0 ? seconds : 1;
-    for (const { i } of scenarios) for (const server of servers) await runLoad(server, i, firstWarmup);
+    /** The slowest server's req/s per scenario in this uncounted round: the slices' size when there is no warm-up to read it from. */
+    const firstRps = new Map<number, number>();
+    for (const { i } of scenarios) {
+      let slowest = Infinity;
+      for (const server of servers) slowest = Math.min(slowest, (await runLoad(server, i, firstWarmup)).rps);
+      firstRps.set(i, slowest);
+    }
+    /**
+     * A scenario's requests per slice in a round, the same for every server: `--slice` seconds (times
+     * the scenario's `sliceScale`) at the slowest server's rate in this round's warm-ups, at least 4 per connection.
+     */
+    const sliceRequests = (s: Scenario, slowestRps: number) =>
+      Math.max(4 * Math.min(connections, s.maxConnections ?? connections), Math.round(slowestRps * sliceSeconds * (s.sliceScale ?? 1)));
+    const sliceSizes = new Map<number, number[]>(scenarios.map(({ i }) => [i, []]));
     // The speed probe's own first compiles, so that its first reading is the machine's and not its own warm-up.
     for (let k = 0; k < 5; k++) speedProbeMs();
 
@@ -670,13 +691,20 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       for (const { s, i } of scenarios) {
         const slices = new Map<Server['name'], Measurement[]>(servers.map((v) => [v.name, []]));
+        // Every server's warm-up first, the one whose slice comes first warmed last; their slowest rate sizes the slices.
         const warmups = new Map<Server['name'], number>();
+        let slowest = Infinity;
+        for (const server of setOrder(servers, round, 0).reverse()) {
+          const w = await warmUp(server, i);
+          warmups.set(server.name, w.cpuMsPerRequest);
+          slowest = Math.min(slowest, w.rps);
+        }
+        const amount = sliceRequests(s, Number.isFinite(slowest) ? slowest : firstRps.get(i)!);
+        sliceSizes.get(i)!.push(amount);
         for (let k = 0; k < setsPerRound; k++) {
           const set: Partial<Record<Server['name'], Measurement>> = {};
           for (const server of setOrder(servers, round, k)) {
-            // A server's first slice of this scenario in this round follows its own warm-up.
-            if (!warmups.has(server.name)) warmups.set(server.name, await warmUp(server, i));
-            const m = await measureSlice(server, i, standIns.pid());
+            const m = await measureSlice(server, i, standIns.pid(), amount);
             set[server.name] = m;
             slices.get(server.name)!.push(m);
           }
@@ -729,7 +757,7 @@ async function main() {
     }
     rows.push(
       '',
-      `Ratios: the median (first–third quartile) over ${rounds * setsPerRound} sets (${rounds} round(s) × ${setsPerRound}) of one ${sliceSeconds} s slice per server (3× for the scenario of fewer connections), each ratio within one set, the servers' order alternating A B B A (bench/paired.ts). CPU/req gateway ÷ floor of each round's slices summed, in round order: ${scenarios.map(({ s, i }) => `${s.name}: ${byRound(i, 'gateway', 'floor')}`).join('; ')}.`,
+      `Ratios: the median (first–third quartile) over ${rounds * setsPerRound} sets (${rounds} round(s) × ${setsPerRound}) of one ${sliceSeconds} s slice per server (3× for the 50- and 1,000-customer scenarios), each ratio within one set, the servers' order alternating A B B A (bench/paired.ts); requests per slice by round (every server alike): ${scenarios.map(({ s, i }) => `${s.name}: ${sliceSizes.get(i)!.join(', ')}`).join('; ')}. CPU/req gateway ÷ floor of each round's slices summed, in round order: ${scenarios.map(({ s, i }) => `${s.name}: ${byRound(i, 'gateway', 'floor')}`).join('; ')}.`,
     );
     const failed = [...results.values()].flatMap((r) => [...r.gateway, ...r.floor, ...r.baseline]).reduce((n, m) => n + m.failed, 0);
     if (baseline) {
