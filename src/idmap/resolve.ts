@@ -366,7 +366,7 @@ async function modelFor(
     }
   }
   if (chance?.counted) stats.chanceCountedOn = chance.records;
-  const model = modelOf(withChance(weights, chance), p.householdPenalty, { records });
+  const model = modelOf(withChance(weights, chance), p.householdPenalty, { records, placeShares: chance?.u });
   stats.priorWeight = roundWeight(model.priorWeight);
   return model;
 }

@@ -14,6 +14,7 @@ import { parseIdentityRules } from '../../src/idmap/rules';
 import { MIN_CHANCE_RECORDS, storeChance } from '../../src/idmap/probabilistic/store-chance';
 import { mulberry32 } from '../../src/idmap/probabilistic/chance';
 import { priorLambda } from '../../src/idmap/probabilistic/model';
+import { placeShareKey } from '../../src/idmap/probabilistic/place-shares';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
@@ -80,7 +81,9 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect(stats.chanceCountedOn).toBe(2402);
     const rows = await chanceRows();
     // Traits only: identifiers are shared by households and reused numbers, which random pairs do not draw.
-    expect([...new Set(rows.map((r) => r.comparison))].sort()).toEqual(['birthday', 'gender', 'name', 'place']);
+    // Besides them, the cities more common than two people's chance of one city (`place-shares.ts`), and the mark that they were looked for.
+    expect([...new Set(rows.map((r) => r.comparison))].filter((c) => !c.startsWith('place.')).sort()).toEqual(['birthday', 'gender', 'name', 'place']);
+    expect(rows.filter((r) => r.comparison === 'place.shares')).toEqual([expect.objectContaining({ level: 'counted' })]);
     // Born on one of 730 days, living in one of twenty cities, half of them women.
     expect(await uOf('birthday', 'exact')).toBeGreaterThan(0.6 / 730);
     expect(await uOf('birthday', 'exact')).toBeLessThan(1.6 / 730);
@@ -90,7 +93,10 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     // The link between the one person's two records weighs a shared birthday and city as common as they are here.
     expect(stats.probableLinks).toBe(1);
     expect(await contribution('birthday', 'exact')).toBeCloseTo(Math.log2(weights.comparisons.birthday.exact.m / (await uOf('birthday', 'exact'))), 1);
-    expect(await contribution('place', 'city')).toBeCloseTo(Math.log2(weights.comparisons.place.city.m / (await uOf('place', 'city'))), 1);
+    // 杭州, one of twenty cities, weighs by its own share where the store found it commoner than that.
+    const hangzhou = rows.find((r) => `${r.comparison}:${r.level}` === placeShareKey('city', '杭州'));
+    const cityU = Math.max(await uOf('place', 'city'), hangzhou ? Number(hangzhou.u) : 0);
+    expect(await contribution('place', 'city')).toBeCloseTo(Math.log2(weights.comparisons.place.city.m / cityU), 1);
     // One customer with two records among 2,401: too few matches to count a prior on; the file's, rescaled to the store, applies.
     expect((await priorRow()).lambda).toBeNull();
     const lambda = priorLambda(weights, 2402);

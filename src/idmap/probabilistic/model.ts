@@ -13,6 +13,8 @@
  */
 import { z } from 'zod';
 import { COMPARISONS, type Comparison } from './compare';
+import type { MatchFeatures } from './features';
+import { placeShareKey, SHARED_PLACES } from './place-shares';
 import { readJsonFile } from '../../json-file';
 
 const levelSchema = z.object({ m: z.number().gt(0).lte(1), u: z.number().gt(0).lte(1) }).strict();
@@ -37,6 +39,8 @@ export interface Contribution {
   level: string;
   /** log2(m/u), or the household penalty. */
   weight: number;
+  /** A city or postcode weighed by its own share of the store's records (`NameAdjust.placeShare`): that share. */
+  share?: number;
 }
 
 export interface PairScore {
@@ -70,12 +74,25 @@ export interface MatchModel {
    */
   most: readonly number[];
   mostAt(i: number, level: string): number;
+  /**
+   * The share of the store's records in the city or postcode two records agree on, where the
+   * store counted that place as more common than its level's u (`store-count.ts`, `placeShares`):
+   * the larger of the two records' places (a typo of a district is that district). Undefined for
+   * any other place level, or a place not counted so.
+   */
+  placeShareOf(vector: ReadonlyArray<string | null>, a: Pick<MatchFeatures, 'city' | 'postcode'>, b: Pick<MatchFeatures, 'city' | 'postcode'>): number | undefined;
 }
 
-/** What is known of a pair's name beyond its comparison level (`MatchModel.score`). */
+/** What is known of a pair beyond its comparison levels (`MatchModel.score`): its name's frequency and count, its place's share. */
 export interface NameAdjust {
   nameFrequency?: number;
   nameCount?: number;
+  /**
+   * `MatchModel.placeShareOf`: the city or postcode agreeing weighs at most `log2(m/share)` (two
+   * different people agree on a district of a twentieth of the store one time in twenty, whatever
+   * the average place), never less than the coarsest place level that agrees (a province).
+   */
+  placeShare?: number;
 }
 
 export function loadWeights(file: string): WeightsFile {
@@ -91,7 +108,16 @@ export function loadWeights(file: string): WeightsFile {
  * level existed or on data that never shows it: a street address on a world without addresses)
  * weighs as the next worse level does.
  */
-export function modelOf(w: WeightsFile, householdPenalty: number, opts: { records?: number; comparisons?: readonly Comparison[] } = {}): MatchModel {
+export function modelOf(
+  w: WeightsFile,
+  householdPenalty: number,
+  opts: {
+    records?: number;
+    comparisons?: readonly Comparison[];
+    /** Shares of common places by `placeShareKey` (the store's count, `StoreChance.u`); none: every place weighs its level. */
+    placeShares?: ReadonlyMap<string, number>;
+  } = {},
+): MatchModel {
   const comparisons = opts.comparisons ?? COMPARISONS;
   const m = new Map<string, number>();
   const u = new Map<string, number>();
@@ -137,8 +163,20 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
   const exactM = m.get('name:exact');
   const byCount = opts.records && exactU && exactM ? { m: exactM, pseudo: 1 / exactU, records: opts.records } : null;
   const exactByCount = (count: number) => (byCount ? Math.log2(byCount.m / ((Math.max(0, count - 2) + 1) / (byCount.records + byCount.pseudo))) : NaN);
+  const placeAt = comparisons.findIndex((c) => c.name === 'place');
+  // A common place agreeing is worth what its share says, never less than the coarsest agreement
+  // (a province's: the last level before `different`). Not the next worse level's: a postcode that
+  // is a district (Taichung's 407, on a twentieth of the store's postcodes) says less than an average city.
+  const sharedPlaceWeight = (level: string, share: number) => {
+    const levels = [...levelWeight[placeAt].keys()];
+    const coarsest = levelWeight[placeAt].get(levels[levels.length - 2]) as number;
+    const mL = m.get(`place:${level}`);
+    return mL ? Math.min(levelWeight[placeAt].get(level) as number, Math.max(coarsest, Math.log2(mL / share))) : (levelWeight[placeAt].get(level) as number);
+  };
+  const isSharedPlace = (level: string | null): level is keyof typeof SHARED_PLACES => level != null && Object.hasOwn(SHARED_PLACES, level);
   const weightAt = (i: number, level: string, household: boolean, adjust: NameAdjust | undefined) => {
     if (household && i === sharedAt) return householdPenalty;
+    if (i === placeAt && adjust?.placeShare && isSharedPlace(level)) return sharedPlaceWeight(level, adjust.placeShare);
     if (i !== nameAt || (level !== 'exact' && level !== 'alias')) return levelWeight[i].get(level) as number;
     if (level === 'exact' && byCount && adjust?.nameCount !== undefined) return exactByCount(adjust.nameCount);
     // An alias, or an exact name whose count is not known: capped by the name's frequency in any writing.
@@ -160,7 +198,8 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
         if (level == null) return;
         const w = weightAt(i, level, household, adjust);
         weight += w;
-        contributions.push({ comparison: comparisons[i].name, level, weight: roundWeight(w) });
+        const shared = i === placeAt && adjust?.placeShare && isSharedPlace(level) && w < (levelWeight[i].get(level) as number);
+        contributions.push({ comparison: comparisons[i].name, level, weight: roundWeight(w), ...(shared ? { share: Math.round(adjust.placeShare! * 1e4) / 1e4 } : {}) });
       });
       return { weight: roundWeight(weight), contributions, household };
     },
@@ -175,6 +214,13 @@ export function modelOf(w: WeightsFile, householdPenalty: number, opts: { record
     },
     most: levelWeight.map((weights, i) => Math.max(0, ...[...weights.keys()].map((l) => mostAt(i, l)))),
     mostAt,
+    placeShareOf(vector, a, b) {
+      const level = placeAt >= 0 ? vector[placeAt] : null;
+      if (!opts.placeShares?.size || !isSharedPlace(level)) return undefined;
+      const shareOf = (value: string | null) => (value ? (opts.placeShares!.get(placeShareKey(level, value)) ?? 0) : 0);
+      const feature = SHARED_PLACES[level];
+      return Math.max(shareOf(a[feature]), shareOf(b[feature])) || undefined;
+    },
   };
 }
 

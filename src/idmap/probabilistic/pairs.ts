@@ -104,8 +104,11 @@ export function pairOf(
   // The count is of x's name as written: it weighs the pair only when y writes it the same way
   // (`wei zhang` and `zhang wei` are one name, exact, but the count of one order says nothing of the other's).
   if (name?.nameCount !== undefined && x.name?.text !== y.name?.text) name = { nameFrequency: name.nameFrequency };
-  if (model.weightOf(vector, name) < review) return null;
-  const score = model.score(vector, name);
+  // A common city or postcode agreeing weighs by its share of the store (`place-shares.ts`).
+  const placeShare = model.placeShareOf(vector, x, y);
+  const adjust = placeShare ? { ...name, placeShare } : name;
+  if (model.weightOf(vector, adjust) < review) return null;
+  const score = model.score(vector, adjust);
   // A birthday alone is no evidence of one person where the names are a family's: twins share it.
   const about = personEvidence(vector, model) && !familyPair(vector[nameIndexOf(model.comparisons)], x, y);
   return xKey < yKey ? { a: x, b: y, score, about } : { a: y, b: x, score, about };

@@ -16,6 +16,7 @@ import { customersOfRecords, sampleFeatures } from './store';
 import { writeTransaction } from '../tables';
 import { startCount, type Counting } from './count-thread';
 import { usableChance, type CountResult } from './store-count';
+import { PLACE_SHARES_COUNTED } from './place-shares';
 import type { MatchFeatures } from './features';
 
 export const CHANCE_TABLE = 'idmap_match_chance';
@@ -31,7 +32,10 @@ const SAMPLE = 50_000;
 const RECOUNT_GROWTH = 1.25;
 
 export interface StoreChance {
-  /** u by `comparison:level`, for the comparisons the store had enough pairs for. */
+  /**
+   * u by `comparison:level`, for the comparisons the store had enough pairs for; and the share of
+   * records in each common city or postcode, by `placeShareKey` (`store-count.ts`, `placeShares`).
+   */
   u: ReadonlyMap<string, number>;
   /** The share of matches among all pairs of records; null where the weights file's applies. */
   prior: StorePrior | null;
@@ -82,7 +86,11 @@ export async function beginChance(db: Knex, weights: WeightsFile, records: numbe
   const priorRow: StoredPrior | undefined = await db(PRIOR_TABLE).first();
   const stored = rows.length ? rows[0] : null;
   const counted = COMPARISONS.filter((c) => c.trait);
-  const covers = priorRow && counted.every((c) => c.levels.every((l) => rows.some((r) => r.comparison === c.name && r.level === l)));
+  // A count made before common places were counted (2026-12-06) is made again, as one without the prior was.
+  const covers =
+    priorRow &&
+    rows.some((r) => r.comparison === PLACE_SHARES_COUNTED.comparison && r.level === PLACE_SHARES_COUNTED.level) &&
+    counted.every((c) => c.levels.every((l) => rows.some((r) => r.comparison === c.name && r.level === l)));
   const fits = !opts.recount && records <= (stored?.records ?? 0) * RECOUNT_GROWTH && records * RECOUNT_GROWTH >= (stored?.records ?? 0);
   if (stored && ((covers && fits) || opts.count === false)) {
     const prior = priorRow?.lambda == null ? null : { lambda: Number(priorRow.lambda), pairs: priorRow.pairs, matches: Number(priorRow.matches) };

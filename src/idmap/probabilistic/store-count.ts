@@ -10,6 +10,7 @@ import type { MatchFeatures } from './features';
 import { priorLambda, type WeightsFile } from './model';
 import { priorOf, type StorePrior } from './prior';
 import { recordKeyString } from '../tables';
+import { placeShares } from './place-shares';
 
 export interface CountInput {
   /** The sampled records' features, in key order (the same sample draws the same pairs). */
@@ -45,7 +46,10 @@ export function countOnSample(input: CountInput): CountResult {
   return { levels, prior: countPrior(input, levels) };
 }
 
-/** u of every level of the traits' comparisons: needs no customer, so it may be counted before the records are linked. */
+/**
+ * u of every level of the traits' comparisons, and the places more common than their level's u
+ * (`placeShares`): needs no customer, so it may be counted before the records are linked.
+ */
 export function countChance({ sample, weights, records, pairs }: Omit<CountInput, 'customers' | 'maxBlock'>): CountedLevel[] {
   const comparisons = COMPARISONS;
   const sets = randomPairs(sample, { comparisons, pairs, only: (c) => c.trait });
@@ -55,9 +59,10 @@ export function countChance({ sample, weights, records, pairs }: Omit<CountInput
     u: file.map((levels) => levelsOf(levels, 'u')),
     lambda: priorLambda(weights, records),
   });
-  return comparisons.flatMap((c, i) =>
+  const levels = comparisons.flatMap((c, i) =>
     !c.trait ? [] : c.levels.map((level) => ({ comparison: c.name, level, u: u[i][level], pairs: sets[i].drawn, hits: hitsOf(sets[i], c, i, level) })),
   );
+  return [...levels, ...placeShares(sample, levels)];
 }
 
 /** The prior on the sample, with m from the file and u as counted (the file's where a level was too rare to count). */
