@@ -179,6 +179,16 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(0);
   });
 
+  it('counts again a count made before common places were looked for (no mark of them), however well it fits the store', async () => {
+    const crm = new FakeSource('members', members(0, 2400));
+    const rules = rulesWith('store');
+    await resolve({ store, connectors: [crm], rules });
+    await t.db('idmap_match_chance').where({ comparison: 'place.shares' }).delete();
+    crm.put(members(2400, 1, LATER)[0]);
+    expect((await resolve({ store, connectors: [crm], rules })).chanceCountedOn).toBe(2401);
+    expect(await t.db('idmap_match_chance').where({ comparison: 'place.shares', level: 'counted' }).first()).toBeDefined();
+  });
+
   it('never counts when a few records are re-resolved (a webhook, in the gateway): the stored count however old, or none until a full run', async () => {
     const rules = rulesWith('store');
     // No count yet: the weights file's u, and nothing written.
