@@ -15,6 +15,7 @@ import { MIN_CHANCE_RECORDS, storeChance } from '../../src/idmap/probabilistic/s
 import { mulberry32 } from '../../src/idmap/probabilistic/chance';
 import { priorLambda } from '../../src/idmap/probabilistic/model';
 import { placeShareKey } from '../../src/idmap/probabilistic/place-shares';
+import { createStewardship } from '../../src/idmap/stewardship';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
@@ -101,6 +102,29 @@ describe(`OneID probabilistic tier, u counted on the store (${testEngine})`, () 
     expect((await priorRow()).lambda).toBeNull();
     const lambda = priorLambda(weights, 2402);
     expect(await contribution('prior', 'prior')).toBeCloseTo(Math.log2(lambda / (1 - lambda)), 1);
+  });
+
+  it('weighs a city the store holds many of its records in by its share, and whyRecordsLinked shows the contribution so weighed', async () => {
+    // Two hundred of the 2,400 members live in 杭州, the rest in the twenty cities (杭州 among them): about one in eight records there,
+    // where two people agree on a city one time in eighteen. (Far more, and the city would weigh what a province's agreement does anyway.)
+    const crowded = members(0, 2400).map((r, i) => (i < 200 ? { ...r, traits: { ...r.traits, city: '杭州市' } } : r));
+    const sources = [new FakeSource('members', [...crowded, onePerson[0]]), new FakeSource('events', [onePerson[1]])];
+    await resolve({ store, connectors: sources, rules: rulesWith('store') });
+    const hangzhou = await t
+      .db('idmap_match_chance')
+      .where({ comparison: 'place.city', level: placeShareKey('city', '杭州').split(':')[1] })
+      .first();
+    expect(Number(hangzhou.u)).toBeGreaterThan(0.11);
+    expect(Number(hangzhou.u)).toBeLessThan(0.15);
+    expect(Number(hangzhou.u)).toBeGreaterThan(await uOf('place', 'city'));
+    const why = await createStewardship(store).whyRecordsLinked({ source: 'members', recordId: 'P1' }, { source: 'events', recordId: 'P2' });
+    expect(why.path).toEqual([expect.objectContaining({ via: 'PROBABLE_MATCH' })]);
+    const place = (why.path[0].event?.evidence as { contributions: Array<{ comparison: string; weight: number; share?: number }> }).contributions.find(
+      (c) => c.comparison === 'place',
+    );
+    expect(place).toEqual({ comparison: 'place', level: 'city', weight: expect.any(Number), share: Math.round(Number(hangzhou.u) * 1e4) / 1e4 });
+    expect(place!.weight).toBeCloseTo(Math.log2(weights.comparisons.place.city.m / Number(hangzhou.u)), 1);
+    expect(place!.weight).toBeLessThan(Math.log2(weights.comparisons.place.city.m / (await uOf('place', 'city'))) - 1);
   });
 
   it('counts the prior on the store: the share of matches among all pairs of its records, those the rules joined included', async () => {
