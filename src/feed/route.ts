@@ -56,8 +56,21 @@ interface StreamState {
 
 type OpContext = Record<PropertyKey, unknown>;
 
+/**
+ * A stream's events are a role's view of customers, as a /graphql answer is: no cache may keep
+ * them (`no-store`, not graphql-sse's `no-cache`, which lets a cache store and revalidate). Every
+ * answer of the route says it, refusals included.
+ */
+const NO_STORE = { 'cache-control': 'no-store' } as const;
+
+/** graphql-sse's headers for an answer, its cache-control replaced by ours. */
+const ownHeaders = (headers: Record<string, string> | undefined): Record<string, string> => ({
+  ...Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.toLowerCase() !== 'cache-control')),
+  ...NO_STORE,
+});
+
 const json = (res: http.ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers, ...NO_STORE });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extra } }] }));
 };
 
@@ -375,12 +388,12 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
         // Every refusal is coded: one of graphql-sse's own that the checks above did not foresee is told in general terms.
         if (init.status >= 400 && !coded(out)) json(res, init.status, 'BAD_REQUEST', `${STREAM_PATH} could not read the request as a GraphQL subscription`, {}, init.headers);
         else {
-          res.writeHead(init.status, init.headers);
+          res.writeHead(init.status, ownHeaders(init.headers));
           res.end(out ?? undefined);
         }
         return true;
       }
-      res.writeHead(init.status, init.headers);
+      res.writeHead(init.status, ownHeaders(init.headers));
       stream = { end: () => void (state.subscription ?? out).return?.(undefined) };
       streams.add(stream);
       res.once('close', () => void out.return(undefined));

@@ -361,6 +361,27 @@ describe('Change feed: access', () => {
     expect((await readAll(unknown.res)).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  /**
+   * A stream carries a role's view of customers, as a /graphql answer does, and says `no-store` as
+   * that does. Until session 41 (2026-12-06) it said graphql-sse's `no-cache`, which lets a shared
+   * cache keep the events and revalidate them.
+   */
+  it('says Cache-Control: no-store on a stream it opens and on a refusal', async () => {
+    const sub = { query: 'subscription { customerChanged { kind customerId customer { name } } }' };
+    const open = await rawStream(world.url, { accept: 'text/event-stream', 'x-api-key': apiKeyFor('support') }, sub);
+    open.res.destroy();
+    const refused = await rawStream(world.url, { accept: 'text/event-stream', 'x-api-key': apiKeyFor('marketing') }, sub);
+    await readAll(refused.res);
+    const badQuery = await rawStream(world.url, { accept: 'text/event-stream', 'x-api-key': apiKeyFor('support') }, { query: '{ customers(ids: []) { id } }' });
+    await readAll(badQuery.res);
+    expect([open.res, refused.res, badQuery.res].map((r) => [r.statusCode, r.headers['cache-control']])).toEqual([
+      [200, 'no-store'],
+      [403, 'no-store'],
+      [400, 'no-store'],
+    ]);
+    await waitFor(() => world.gw.feed.size() === 0, 'the stream to close');
+  });
+
   it('runs only safelisted subscriptions for a persisted-only role, refusing any other with 403 FORBIDDEN as /graphql does', async () => {
     const sse = { accept: 'text/event-stream', 'x-api-key': KIOSK_KEY };
     const unlisted = 'subscription { customerChanged { kind customerId customer { name phone email } } }';
