@@ -22,7 +22,7 @@ import { createSourceRechecks, type SourceRechecks } from './sources/recheck';
 import { createIdMapStore, migrateLatest } from './idmap';
 import type { IdMapReader } from './idmap/types';
 import { guardReader, guardStewardship, guardStore } from './idmap/guarded';
-import { buildSchema, unconfiguredTypes } from './schema';
+import { buildSchema, sourceCustomerFields, unconfiguredTypes } from './schema';
 import { createApollo } from './graphql';
 import { entitiesLimitsPlugin, federateRoleSchemas } from './federation';
 import type { Context, ContextDeps } from './context';
@@ -179,6 +179,12 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     // ticket opened: Ticket.createdAt), so a role is shown only the kinds whose field it reads.
     derivedItems: new Map([['Customer.tags', (t: unknown) => (t as Pick<Tag, 'from'>).from]]),
     narrowArgs: new Map([['Customer.timeline', (args, reads) => ({ ...args, kinds: readableKinds(args.kinds, reads) })]]),
+    // ...and its schema names only those kinds: introspection does not list, and `kinds:` does not
+    // take, a kind of event the role could never be shown (TICKET_RATED to a role reading no ticket).
+    enumOrigins: new Map([['TimelineEventKind', (kind: unknown) => eventOccurrence(registry.eventFields, kind as EventKind)]]),
+    // That a customer has a record in a system is that system's data (a helpdesk record: they
+    // contacted support): told only to a role that sees some field carrying that system's data.
+    sourceFields: sourceCustomerFields(registry),
     log,
   });
   const feed = createHub({

@@ -11,6 +11,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { Kind, parse, type GraphQLSchema } from 'graphql';
 import { buildResolvers, enumValueOf } from '../resolvers';
 import { sourceKinds, type SourceRegistry } from './sources/registry';
+import { CAPABILITY_CUSTOMER_FIELDS, CAPABILITY_NAMES } from './capabilities';
 
 export const SCHEMA_DIR = path.resolve(__dirname, '..', 'schema');
 
@@ -40,6 +41,29 @@ export function buildSchema(registry: SourceRegistry): GraphQLSchema {
     resolvers: buildResolvers(registry),
     resolverValidationOptions: { requireResolversToMatchSchema: 'error', requireResolversForResolveType: 'ignore' },
   });
+}
+
+/**
+ * Per configured source (by its internal `SourceName` value, the instance name), the Customer
+ * fields that carry its data about a customer: its kind's own (`Customer.supportRequesters`) and
+ * its capabilities' (CAPABILITY_CUSTOMER_FIELDS). A role seeing none of them is not told that a
+ * customer has a record there (src/access/role-schema.ts, `sourceFields`).
+ */
+export function sourceCustomerFields(registry: SourceRegistry): (source: unknown) => readonly string[] {
+  const bySource = new Map<unknown, string[]>();
+  for (const s of registry.sources) {
+    const own = s.kind.sdl
+      ? parse(s.kind.sdl).definitions.flatMap((def) =>
+          def.kind === Kind.OBJECT_TYPE_EXTENSION && def.name.value === 'Customer' ? (def.fields ?? []).map((f) => f.name.value) : [],
+        )
+      : [];
+    const provided = CAPABILITY_NAMES.filter((c) => s.capabilities[c]).flatMap((c) => CAPABILITY_CUSTOMER_FIELDS[c]);
+    bySource.set(
+      s.name,
+      [...new Set([...own, ...provided])].map((f) => `Customer.${f}`),
+    );
+  }
+  return (source) => bySource.get(source) ?? [];
 }
 
 /**

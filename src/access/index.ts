@@ -87,6 +87,10 @@ export interface AccessOptions {
   derivedItems?: RoleSchemaOptions['derivedItems'];
   /** Fields whose arguments are narrowed to what the role reads (see RoleSchemaOptions.narrowArgs). */
   narrowArgs?: RoleSchemaOptions['narrowArgs'];
+  /** Enums whose values are each a field's data (see RoleSchemaOptions.enumOrigins). */
+  enumOrigins?: RoleSchemaOptions['enumOrigins'];
+  /** The fields carrying each system's data about a customer (see RoleSchemaOptions.sourceFields). */
+  sourceFields?: RoleSchemaOptions['sourceFields'];
   /**
    * The caller migrated the audit table already (the gateway does, with OneID's own tables, so that
    * a store it cannot use, or one a newer version migrated, stops start-up as one OneID problem).
@@ -126,6 +130,8 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     embeds: opts.embeds,
     derivedItems: opts.derivedItems,
     narrowArgs: opts.narrowArgs,
+    enumOrigins: opts.enumOrigins,
+    sourceFields: opts.sourceFields,
   });
   const readers = new Map([...policy.roles.values()].map((r) => [r.name, originReader(opts.fullSchema, r)]));
   const checkCredentials = createAuthenticator(opts.auth, {

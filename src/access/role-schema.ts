@@ -54,10 +54,11 @@ import { PAD_CUSTOMER_ID, scopeCheck, type ScopeCheck } from './row-scope';
  * has about a thousand candidates). A mask choosing its style by any other sibling than `by` cannot
  * be decided from the arguments: refused too (deny by default).
  */
-const LOOKUPS: Readonly<Record<string, { field: string; by: string }>> = {
+const LOOKUPS: Readonly<Record<string, { field: string; by: string; bySource?: true }>> = {
   'Query.customerByIdentifier': { field: 'Identifier.value', by: 'kind' },
   'Query.customersByIdentifier': { field: 'Identifier.value', by: 'kind' },
-  'Query.customerBySourceRecord': { field: 'SourceRecord.recordId', by: 'source' },
+  // `by` names a system: a role not told of that system's records (sourceFields) may not look one up.
+  'Query.customerBySourceRecord': { field: 'SourceRecord.recordId', by: 'source', bySource: true },
 };
 
 /** The type a row scope filters. */
@@ -117,7 +118,28 @@ export interface RoleSchemaOptions extends MaskOptions {
    * role's reading of an origin.
    */
   narrowArgs?: ReadonlyMap<string, (args: Record<string, unknown>, reads: (origin: DerivedOrigin) => boolean) => Record<string, unknown>>;
+  /**
+   * Enums whose values are each some field's data (a timeline event kind is the field it is read
+   * from: `TICKET_OPENED` is `Ticket.createdAt`): enum name → the origin of a value (by its internal
+   * value). A value whose origin the role does not read is left out of its schema, as that field is:
+   * naming it fails validation, and introspection does not list it.
+   */
+  enumOrigins?: ReadonlyMap<string, (value: unknown) => DerivedOrigin>;
+  /**
+   * The fields that carry a system's data about a customer, per source (by its internal `SourceName`
+   * value): its kind's own (`Customer.supportRequesters`) and its capabilities' (`Customer.tickets`).
+   * A role that sees none of them, masked or not, is not told that a customer has a record in that
+   * system (SOURCE_LISTS leave the record out; a lookup by one of its record ids is refused): a
+   * helpdesk record says the customer contacted support. Absent: every system is told.
+   */
+  sourceFields?: (source: unknown) => readonly string[];
 }
+
+/**
+ * Lists of a customer's records, each item naming its system (`source`): an item of a system the
+ * role is not told of (RoleSchemaOptions.sourceFields) is left out.
+ */
+const SOURCE_LISTS = new Set(['Customer.sourceRecords', 'Customer.identifiers']);
 
 /**
  * Whether a role reads an origin unmasked: `Type.field` granted and not masked; one field of a
@@ -273,8 +295,30 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     };
   };
 
+  /** Whether the role is told of a system's records (RoleSchemaOptions.sourceFields): it sees one of the fields carrying that system's data. */
+  const toldOfSource = (() => {
+    const fieldsOf = opts.sourceFields;
+    if (!fieldsOf) return () => true;
+    const told = new Map<unknown, boolean>();
+    return (source: unknown): boolean => {
+      let yes = told.get(source);
+      if (yes === undefined) {
+        yes = fieldsOf(source).some((ref) => {
+          const [t, f] = ref.split('.');
+          return !!visible.get(t)?.has(f);
+        });
+        told.set(source, yes);
+      }
+      return yes;
+    };
+  })();
+
   /** Whether the role may look customers up by a value `lookup.field` holds of the kind `args[lookup.by]` names (LOOKUPS). */
   const lookupAllowed = (lookup: (typeof LOOKUPS)[string]): ((args: Record<string, unknown>) => boolean) => {
+    const reads = readsLookupField(lookup);
+    return lookup.bySource ? (args) => toldOfSource(args[lookup.by]) && reads(args) : reads;
+  };
+  const readsLookupField = (lookup: (typeof LOOKUPS)[string]): ((args: Record<string, unknown>) => boolean) => {
     const [t, f] = lookup.field.split('.');
     if (!visible.get(t)?.has(f)) return () => false;
     const mask = role.masks.get(lookup.field);
@@ -320,7 +364,11 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
 
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
     const mapped = narrowing(
-      derivingItems(guardLookup(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName), fieldName, typeName),
+      derivingItems(
+        guardLookup(sourceListing(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName), fieldName, typeName),
+        fieldName,
+        typeName,
+      ),
       fieldName,
       typeName,
     );
@@ -349,6 +397,14 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
       resolve: (src, args, ctx, info) =>
         then(resolve(src, args, ctx, info), (v) => (Array.isArray(v) ? v.filter((item) => item instanceof Error || originsOf(item).every(readsOrigin)) : v)),
     };
+  };
+
+  /** A list of a customer's records (SOURCE_LISTS): the records of systems the role is not told of are left out. */
+  const sourceListing = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    if (!mapped || !opts.sourceFields || !SOURCE_LISTS.has(`${typeName}.${fieldName}`)) return mapped;
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    const told = (item: unknown) => !item || typeof item !== 'object' || item instanceof Error || toldOfSource((item as { source?: unknown }).source);
+    return { ...mapped, resolve: (src, args, ctx, info) => then(resolve(src, args, ctx, info), (v) => (Array.isArray(v) ? v.filter(told) : v)) };
   };
 
   /** A field whose arguments narrow what it answers to what the role reads (`narrowArgs`). */
@@ -432,6 +488,10 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     [MapperKind.COMPOSITE_TYPE]: (type) => (visible.has(type.name) ? type : null),
     [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => mapField(config as GraphQLFieldConfig<unknown, Context>, fieldName, typeName),
     [MapperKind.INTERFACE_FIELD]: (config, fieldName, typeName) => (visible.get(typeName)?.has(fieldName) ? config : null),
+    [MapperKind.ENUM_VALUE]: (config, typeName) => {
+      const originOf = opts.enumOrigins?.get(typeName);
+      return !originOf || readsOrigin(originOf(config.value)) ? config : null;
+    },
   });
   const schema = pruneSchema(mapped);
   const errors = validateSchema(schema);

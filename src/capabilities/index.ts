@@ -348,6 +348,19 @@ export interface Capabilities {
 export const CAPABILITY_NAMES = ['profile', 'commerce', 'service', 'engagement', 'events'] as const;
 export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
 
+/**
+ * The Customer fields that name, item by item, the systems providing a capability: a role that
+ * sees one is told that a customer has records in those systems (`tickets`: each ticket's helpdesk).
+ * Events name none here: a role is shown only the kinds whose own field it reads (src/gateway.ts).
+ */
+export const CAPABILITY_CUSTOMER_FIELDS: { readonly [K in CapabilityName]: readonly string[] } = {
+  profile: ['provenance'],
+  commerce: ['orders'],
+  service: ['tickets'],
+  engagement: ['engagement'],
+  events: [],
+};
+
 /** What a member of a capability must be at run time. */
 type Member = 'function' | 'string' | 'list';
 

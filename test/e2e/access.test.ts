@@ -74,6 +74,21 @@ const POLICY: Record<string, [marketing: Cell, sales: Cell, support: Cell, finan
   'Order.accountId':        ['scrmHashed', 'scrmHashed',         'scrmHashed',         'scrmHashed', 'scrmHashed', V],
 };
 
+/**
+ * The systems whose records each role is told a customer has: those some field it sees carries the
+ * data of (the kind's own list, or a capability's: `tickets` for a helpdesk). Marketing reads nothing
+ * of the helpdesk; finance nothing of the helpdesk or WeCom.
+ */
+const ALL_SOURCES = ['CRM', 'ORDERS', 'SUPPORT', 'SCRM', 'WECOM', 'MARKETPLACE'];
+const TOLD: Record<Role, string[]> = {
+  marketing: ALL_SOURCES.filter((s) => s !== 'SUPPORT'),
+  sales: ALL_SOURCES,
+  support: ALL_SOURCES,
+  finance: ALL_SOURCES.filter((s) => s !== 'SUPPORT' && s !== 'WECOM'),
+  analyst: ALL_SOURCES,
+  admin: ALL_SOURCES,
+};
+
 /** Fields asked of the customer with WeCom and marketplace records rather than the owned one. */
 const ON_PLATFORMS = new Set([
   'WecomContact.externalUserId',
@@ -518,13 +533,28 @@ describe('Access: a timeline shows a role only the events of fields it reads', (
     const want = [...subject!.kinds].filter(([, kind]) => seesKind(role, kind)).map(([id]) => id);
     const got = (await send(TIMELINE, { id: subject!.id }, as(role))).body.data.customer.timeline.edges.map((e: any) => key(e.node));
     expect(got).toEqual(want);
-    // Asking for a kind by name shows it no more.
+    // Asking for a kind by name shows it no more: a kind the role cannot see is not one its schema takes.
     const { body } = await send(
       `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [TICKET_RATED]) { edges { node { kind } } } } }`,
       { id: subject!.id },
       as(role),
     );
-    expect(body.data.customer.timeline.edges.length > 0).toBe(seesKind(role, 'TICKET_RATED'));
+    if (seesKind(role, 'TICKET_RATED')) expect(body.data.customer.timeline.edges.length).toBeGreaterThan(0);
+    else expect([body.data, body.errors?.[0]?.message]).toEqual([undefined, 'Value "TICKET_RATED" does not exist in "TimelineEventKind" enum.']);
+  });
+
+  /**
+   * A role's schema names only the kinds of events it can be shown: introspection tells it which
+   * systems hold what (TICKET_RATED: a helpdesk whose customers rate tickets). Until session 41
+   * (2026-12-06) every role's TimelineEventKind listed every kind, asking for one answering nothing.
+   */
+  it.each(ROLES.map((role) => ({ role })))('$role’s schema names exactly the kinds of events it reads the field of', async ({ role }) => {
+    const { body } = await send(KINDS, {}, as(role));
+    expect(body.data.__type.enumValues.map((v: any) => v.name).sort()).toEqual(
+      Object.keys(OCCURRED)
+        .filter((k) => seesKind(role, k))
+        .sort(),
+    );
   });
 });
 
@@ -543,7 +573,9 @@ const TITLE_FROM: Record<string, [origin: string, marketing: boolean, sales: boo
 
 describe('Access: derived values per role (timeline titles)', () => {
   const kinds = Object.keys(TITLE_FROM);
-  const TIMELINE = `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [${kinds.join(', ')}]) { edges { node { id kind title } } } } }`;
+  /** The timeline of `asked` kinds (a role names only the kinds its schema has). */
+  const timelineOf = (asked: string[]) => `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [${asked.join(', ')}]) { edges { node { id kind title } } } } }`;
+  const TIMELINE = timelineOf(kinds);
   /** Per row scope: the customer asked about, and the admin's titles of its events (by event id). */
   const subjects: Record<'any' | 'sales', { id: string; titles: Map<string, { kind: string; title: string | null }> } | undefined> = { any: undefined, sales: undefined };
 
@@ -573,7 +605,7 @@ describe('Access: derived values per role (timeline titles)', () => {
 
   it.each(ROLES.map((role, i) => ({ role, i })))('$role sees a title only where it reads the field it comes from', async ({ role, i }) => {
     const subject = (role === 'sales' ? subjects.sales : subjects.any)!;
-    const { body } = await send(TIMELINE, { id: subject.id }, as(role));
+    const { body } = await send(timelineOf(kinds.filter((k) => seesKind(role, k))), { id: subject.id }, as(role));
     expect(body.errors).toBeUndefined();
     const nodes = body.data.customer.timeline.edges.map((e: any) => e.node);
     expect(nodes.length).toBe([...subject.titles.values()].filter((t) => seesKind(role, t.kind)).length);
@@ -603,7 +635,10 @@ const VALUES_FROM: Record<string, Record<string, string | null>> = {
 describe('Access: derived values per role (every value of a timeline event)', () => {
   const kinds = Object.keys(VALUES_FROM);
   const VALUES = ['title', 'amount', 'channel', 'status', 'score', 'fromTier', 'toTier'];
-  const TIMELINE = `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [${kinds.join(', ')}]) { edges { node { id kind title amount { amount currency } channel status score fromTier toTier } } } } }`;
+  /** The timeline of `asked` kinds (a role names only the kinds its schema has). */
+  const timelineOf = (asked: string[]) =>
+    `query($id: ID!) { customer(id: $id) { timeline(first: 100, kinds: [${asked.join(', ')}]) { edges { node { id kind title amount { amount currency } channel status score fromTier toTier } } } } }`;
+  const TIMELINE = timelineOf(kinds);
   /** A customer whose timeline holds a value of each origin above, per row scope, with the admin's nodes by id. */
   const subjects: Partial<Record<'any' | 'sales', { id: string; nodes: Map<string, any> }>> = {};
   const reads = readsField;
@@ -635,7 +670,7 @@ describe('Access: derived values per role (every value of a timeline event)', ()
 
   it.each(ROLES.map((role) => ({ role })))('$role sees each value only where it reads the field it comes from', async ({ role }) => {
     const subject = (role === 'sales' ? subjects.sales : subjects.any)!;
-    const { body } = await send(TIMELINE, { id: subject.id }, as(role));
+    const { body } = await send(timelineOf(kinds.filter((k) => seesKind(role, k))), { id: subject.id }, as(role));
     expect(body.errors).toBeUndefined();
     const nodes = body.data.customer.timeline.edges.map((e: any) => e.node);
     expect(nodes.length).toBe([...subject.nodes.values()].filter((n) => seesKind(role, n.kind)).length);
@@ -802,7 +837,8 @@ describe('Access: personal fields per role, over HTTP', () => {
     expect(body.errors).toBeUndefined();
     expect(status).toBe(200);
     const got = f.read(body.data.customer);
-    const admin = f.read(subject.admin);
+    // A source record is told only to a role that sees its system's data (TOLD).
+    const admin = f.read(subject.admin).filter((v: any) => field !== 'SourceRecord.recordId' || TOLD[role].includes(v.source));
     const key = (v: unknown) => JSON.stringify(v);
     // Lists are compared as multisets: the role's values are the admin's, each as the cell says.
     expect(got.map(key).sort()).toEqual(admin.map((v) => key(expectedValue(cell, v))).sort());
@@ -810,6 +846,35 @@ describe('Access: personal fields per role, over HTTP', () => {
       const raw = new Set(admin.map(key));
       for (const v of got) expect(raw.has(key(v))).toBe(false);
     }
+  });
+
+  /**
+   * That a customer has a record in a system is that system's data: a helpdesk record says they
+   * contacted support. Until session 41 (2026-12-06) every role's `sourceRecords` listed every
+   * system (marketing read each customer's helpdesk user id, and could look customers up by one).
+   */
+  it('tells a role of records only in the systems whose data it sees, and refuses a lookup by the others’ record ids', async () => {
+    const SOURCES = `query($id: ID!) { customer(id: $id) { sourceRecords { source } identifiers { source } } }`;
+    const sourcesOf = (body: any) => [...new Set(body.data.customer.sourceRecords.map((r: any) => r.source))].sort();
+    for (const subject of [owned, platforms]) {
+      const all = sourcesOf((await send(SOURCES, { id: subject.id }, as('admin'))).body);
+      for (const role of ['marketing', 'finance', 'analyst'] as const) {
+        const { body } = await send(`query($id: ID!) { customer(id: $id) { sourceRecords { source } } }`, { id: subject.id }, as(role));
+        expect([role, sourcesOf(body)]).toEqual([role, all.filter((s) => TOLD[role].includes(s as string))]);
+      }
+    }
+    expect(sourcesOf((await send(SOURCES, { id: owned.id }, as('admin'))).body)).toContain('SUPPORT');
+    const helpdeskId = (await send(`query($id: ID!) { customer(id: $id) { supportRequesters { id } } }`, { id: owned.id }, as('admin'))).body.data.customer
+      .supportRequesters[0].id;
+    const lookup = `query($id: String!) { customerBySourceRecord(source: SUPPORT, recordId: $id) { id } }`;
+    world.reset();
+    const refused = await send(lookup, { id: helpdeskId }, as('marketing'));
+    expect([refused.body.data, refused.body.errors[0].extensions]).toEqual([
+      { customerBySourceRecord: null },
+      { code: 'FORBIDDEN', argument: 'source', field: 'SourceRecord.recordId' },
+    ]);
+    expect(world.idmapCalls).toEqual([]);
+    expect((await send(lookup, { id: helpdeskId }, as('support'))).body.data).toEqual({ customerBySourceRecord: { id: owned.id } });
   });
 
   it('hashes a WeChat id to the same pseudonym in every role that sees it hashed', async () => {
