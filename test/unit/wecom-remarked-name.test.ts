@@ -2,7 +2,9 @@
  * The name a WeCom contact's identity record carries: what staff noted for the contact in their
  * remarks (externalcontact/get `follow_user.remark`), the earliest follow's that names the person.
  */
-import { remarkedName } from '../../src/sources/wecom/connector';
+import { remarkedName, type WecomContact } from '../../src/sources/wecom/connector';
+import { profileView } from '../../src/sources/wecom';
+import type { Instant, SourceName } from '../../src/vocabulary';
 
 const follow = (userid: string, createtime: number, remark: string) => ({ userid, createtime, remark, remark_mobiles: [] });
 
@@ -33,5 +35,47 @@ describe('WeCom remarked name', () => {
   it('is null when no follow has a remark', () => {
     expect(remarkedName([follow('a', 1, ''), { userid: 'b', createtime: 2 }])).toBeNull();
     expect(remarkedName([])).toBeNull();
+  });
+});
+
+/**
+ * The name a contact offers the golden `name`: the name its remarks hold, never a remark whole.
+ * A remark's note (`侯艳芳-老客户`) is a staff member's word about the customer: measured with a real
+ * c360 whose survivorship lists WeCom for the name, the golden name of the demo's first person was
+ * `侯艳芳-老客户` until session 41 (2026-12-06), to every role reading `Customer.name`, including
+ * one that may not read `WecomFollow.remark`.
+ */
+describe('WeCom profile view: the name', () => {
+  const contact = (remarks: Array<string | null>, nickname: string | null = 'Jason'): WecomContact => ({
+    source: 'wecom' satisfies SourceName,
+    externalUserId: 'wm-1',
+    name: nickname,
+    unionid: null,
+    gender: 'UNKNOWN',
+    type: 'WECHAT',
+    corpName: null,
+    follows: remarks.map((remark, i) => ({
+      staffId: `s${i}`,
+      remark,
+      description: null,
+      remarkCorpName: null,
+      remarkMobiles: [],
+      tags: [],
+      addedAt: `2024-01-0${i + 1}T00:00:00.000Z` satisfies Instant,
+      addWay: null,
+      state: null,
+    })),
+  });
+  const nameOf = (c: WecomContact) => profileView(c).values.name;
+
+  it('is the name a remark holds, without the note after it', () => {
+    expect(nameOf(contact(['侯艳芳-老客户']))).toBe('侯艳芳');
+    expect(nameOf(contact(['张瑶（老客户）', '王芳']))).toBe('张瑶');
+  });
+
+  it("passes over remarks that name no one for a later follow's, and falls back to the nickname", () => {
+    expect(nameOf(contact([null, '金女士', '王芳-需要回访']))).toBe('王芳');
+    expect(nameOf(contact(['张经理']))).toBe('Jason');
+    expect(nameOf(contact([]))).toBe('Jason');
   });
 });

@@ -383,6 +383,15 @@ export function remarkedName(followUsers: readonly unknown[]): string | null {
   return follows[0]?.name ?? null;
 }
 
+/**
+ * The name a remark holds (`贾磊伟-对价格敏感` → `贾磊伟`), or null when it holds only a form of
+ * address. The note after the name is a staff member's word about the customer (`WecomFollow.remark`),
+ * never a name: wherever a remark serves as the contact's name, only this part may.
+ */
+export function nameOfRemark(remark: string | null | undefined): string | null {
+  return remarkName(canonicalText(remark ?? null));
+}
+
 /** The name a remark holds, or null when it holds only a form of address. */
 function remarkName(remark: string | null): string | null {
   if (!remark || FORM_OF_ADDRESS.test(remark)) return null;

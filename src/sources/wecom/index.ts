@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { ProfileView } from '../../capabilities';
 import { baseUrl, maxResponseBytes } from '../options';
 import { defineSourceKind } from '../kind';
-import { API_MAX_IDS, WECOM_EVENTS, createWecomConnector, type WecomConnector, type WecomContact } from './connector';
+import { API_MAX_IDS, WECOM_EVENTS, createWecomConnector, nameOfRemark, type WecomConnector, type WecomContact } from './connector';
 import { CONTACTS_OPERATION, wecomResolvers } from './resolvers';
 
 export type { WecomConnector, WecomContact, WecomFollow } from './connector';
@@ -50,13 +50,16 @@ export type WecomOptions = z.infer<typeof options>;
 const known = (g: string) => (g === 'UNKNOWN' ? null : g);
 
 /**
- * What one contact says about the person. The name is a staff member's remark (staff note the
- * name the customer gave them; the WeChat nickname is rarely a name) from the earliest follow
- * that has one, else the nickname. The phone is the one noted by the most recent follow that
- * noted any: a later note more likely holds the number in use now.
+ * What one contact says about the person. The name is the name a staff member's remark holds
+ * (staff note the name the customer gave them; the WeChat nickname is rarely a name) from the
+ * earliest follow whose remark names the person, as the identity feed reads it (`remarkedName`),
+ * else the nickname. Never the remark whole: its note (`贾磊伟-对价格敏感`) is the staff's word
+ * about the customer, and the golden name is shown to roles that may not read remarks. The phone
+ * is the one noted by the most recent follow that noted any: a later note more likely holds the
+ * number in use now.
  */
 export function profileView(c: WecomContact): ProfileView {
-  const remark = c.follows.find((f) => f.remark)?.remark ?? null;
+  const remark = c.follows.map((f) => nameOfRemark(f.remark)).find((n) => n !== null) ?? null;
   const phone = [...c.follows].reverse().find((f) => f.remarkMobiles.length)?.remarkMobiles[0] ?? null;
   return {
     recordId: c.externalUserId,
