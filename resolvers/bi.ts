@@ -4,7 +4,7 @@ import type { Context } from '../src/context';
 import { badUserInput } from '../src/errors';
 import type { CustomerOrder, CustomerPage } from '../src/bi/connection';
 import { asFieldError, biOf, checkedFilter, countCustomers, insightNamesOf, listCustomers, noteUndecided, readableFilter, type ListArgs as PlanArgs } from '../src/bi/list';
-import { checkSegmentText, principalOf, segmentOwner } from '../src/bi/segments';
+import { checkSegmentText, createdByCaller, creatorFor, principalOf, segmentOwner } from '../src/bi/segments';
 import type { SegmentRow } from '../src/idmap/bi-store';
 
 /** A JSON literal as a plain value (a filter written inline in the query). */
@@ -75,6 +75,8 @@ export const biResolvers = {
     segment: (_: unknown, { name }: { name: string }, ctx: Context) => biOf(ctx).store.segment(name),
   },
   Segment: {
+    createdBy: (s: SegmentRow, _: unknown, ctx: Context) => creatorFor(ctx, s),
+    createdByYou: (s: SegmentRow, _: unknown, ctx: Context) => createdByCaller(ctx, s),
     filter: (s: SegmentRow, _: unknown, __: Context, info: GraphQLResolveInfo) => readableFilter(s.filter, info.schema, `segment(${s.name}).filter`),
     size: async (s: SegmentRow, _: unknown, ctx: Context, info: GraphQLResolveInfo) => {
       const { count: n, undecided } = await asFieldError(() => countCustomers(ctx, info.schema, s.filter, `segment(${s.name}).filter`));

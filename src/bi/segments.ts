@@ -11,6 +11,7 @@ import type { Context } from '../context';
 import { badUserInput } from '../errors';
 import { roleOf } from './list';
 import type { Principal } from '../principal';
+import type { SegmentRow } from '../idmap/bi-store';
 
 /**
  * The principal whose segments the caller may change and delete, for the store to check in the
@@ -23,6 +24,22 @@ export function segmentOwner(ctx: Context): Principal | undefined {
 
 /** The caller as a segment records it: its kind and its name. */
 export const principalOf = (ctx: Context): Principal => ({ kind: ctx.viewer.principalKind ?? null, name: ctx.viewer.principal });
+
+/** Whether the caller created a segment: its principal, kind and name, as the store compares owners. */
+export function createdByCaller(ctx: Context, segment: Pick<SegmentRow, 'createdBy' | 'createdByKind'>): boolean {
+  const me = principalOf(ctx);
+  return segment.createdByKind !== null && segment.createdByKind === me.kind && segment.createdBy === me.name;
+}
+
+/**
+ * A segment's creator as the caller may read it: the principal's name to the creator and to a role
+ * that may change every segment (it answers for them all), null to anyone else. A principal is a
+ * staff member's API key name or token subject, and a token subject is often their email: a segment
+ * reader of another team learns who made a list no more than what they typed in it.
+ */
+export function creatorFor(ctx: Context, segment: Pick<SegmentRow, 'createdBy' | 'createdByKind'>): string | null {
+  return roleOf(ctx).segments === 'any' || createdByCaller(ctx, segment) ? segment.createdBy : null;
+}
 
 /** A segment's description, in characters, and its filter's JSON, in bytes: what `c360_segments` holds (`description` VARCHAR(500), `filter` TEXT). */
 export const MAX_SEGMENT_DESCRIPTION = 500;

@@ -68,6 +68,36 @@ describe('BI segments: who may change and delete them', () => {
     expect(body.data.createSegment).toEqual({ name: 'followers', createdBy: 'test-marketing' });
   });
 
+  /**
+   * A principal is a staff member's API key name or token subject, often their email. Until session
+   * 41 (2026-12-06) every segment reader (finance, sales, analyst, a colleague) read it on every segment.
+   */
+  it('tells a segment’s creator to its creator and to admin alone; every reader learns whether it is theirs', async () => {
+    const email = 'li.na@corp.example';
+    const created = await send(CREATE, { input: { name: 'by_email', filter: { subscribed: true } } }, await tokenUser(email));
+    expect(created.body.data.createSegment).toEqual({ name: 'by_email', createdBy: email });
+    const READ = `query($name: String!) { segment(name: $name) { createdBy createdByYou } }`;
+    const readers: Array<[string, Record<string, string>]> = [
+      ['creator', await tokenUser(email)],
+      ['admin', as('admin')],
+      ['colleague', colleague],
+      ['finance', as('finance')],
+      ['sales', as('sales')],
+      ['analyst', as('analyst')],
+    ];
+    const seen = [];
+    for (const [who, headers] of readers) seen.push([who, (await send(READ, { name: 'by_email' }, headers)).body.data.segment]);
+    expect(seen).toEqual([
+      ['creator', { createdBy: email, createdByYou: true }],
+      ['admin', { createdBy: email, createdByYou: false }],
+      ['colleague', { createdBy: null, createdByYou: false }],
+      ['finance', { createdBy: null, createdByYou: false }],
+      ['sales', { createdBy: null, createdByYou: false }],
+      ['analyst', { createdBy: null, createdByYou: false }],
+    ]);
+    expect((await world.query(DELETE, { name: 'by_email' })).body.data).toEqual({ deleteSegment: true });
+  });
+
   it.each([
     ['another user of the same role', colleague],
     ['a user of another role granted the mutations (analyst)', as('analyst')],
