@@ -154,6 +154,16 @@ export const oneidUnavailable = (retryAfterSeconds = ONEID_RETRY_AFTER_SECONDS) 
   });
 
 /**
+ * A principal over one of its role's budgets found once the operation is known (`lookupsPerMinute`,
+ * src/access/lookup-budget.ts): 429 with `Retry-After`, as the request-rate refusals before any
+ * GraphQL work answer (src/access/rate-limit.ts), and the same extensions.
+ */
+export const rateLimited = (message: string, limit: string, max: number, retryAfterSeconds: number) =>
+  new GraphQLError(message, {
+    extensions: { code: 'RATE_LIMITED', limit, max, retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  });
+
+/**
  * The client went away (its connection closed) before the answer was sent: the request's
  * remaining source calls and OneID reads are not made. Nobody reads the error; the request's log
  * line and metrics carry its code.

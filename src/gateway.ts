@@ -185,6 +185,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     // That a customer has a record in a system is that system's data (a helpdesk record: they
     // contacted support): told only to a role that sees some field carrying that system's data.
     sourceFields: sourceCustomerFields(registry),
+    observeLookups: (role, n, admitted) => metrics.observeLookups(role, n, admitted),
     log,
   });
   const feed = createHub({

@@ -36,6 +36,8 @@ const PUBLIC_CODES = new Set([
   'REQUEST_ABORTED',
   // A change feed resumed from outside its replay window (src/feed/replay.ts).
   'CHANGES_MISSED',
+  // A principal over its lookups a minute (src/access/lookup-budget.ts); its request-rate refusals come before GraphQL.
+  'RATE_LIMITED',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',

@@ -192,7 +192,14 @@ const personalEntry = z.union(
  * limit, the pre-validation field count, the per-principal rate and concurrency caps): a policy
  * whose `defaults.limits` omits them gets these. config/access.json states them explicitly.
  */
-export const LIMIT_DEFAULTS = { maxTokens: 20_000, maxFields: 2_000, requestsPerMinute: 3_000, maxConcurrent: 16, maxConcurrentExports: 4 } as const;
+export const LIMIT_DEFAULTS = {
+  maxTokens: 20_000,
+  maxFields: 2_000,
+  requestsPerMinute: 3_000,
+  maxConcurrent: 16,
+  maxConcurrentExports: 4,
+  lookupsPerMinute: 60,
+} as const;
 
 const limitFields = {
   /** Deepest field nesting, introspection included (the standard introspection query is 15 deep). */
@@ -215,6 +222,12 @@ const limitFields = {
   maxConcurrent: z.number().int().min(1).max(10_000),
   /** Of those, exports (`/export/customers.*`): each walks a whole list, so far fewer than requests. */
   maxConcurrentExports: z.number().int().min(1).max(1_000),
+  /**
+   * Lookups by a value (`customerByIdentifier`, `customersByIdentifier`, `customerBySourceRecord`) per
+   * minute per principal, each alias one (src/access/lookup-budget.ts): each answers whether someone
+   * holds a phone or an email, so this bounds the guesses one key can have confirmed.
+   */
+  lookupsPerMinute: z.number().int().min(1).max(1_000_000),
 };
 
 export const LimitsConfig = z
@@ -225,6 +238,7 @@ export const LimitsConfig = z
     requestsPerMinute: limitFields.requestsPerMinute.default(LIMIT_DEFAULTS.requestsPerMinute),
     maxConcurrent: limitFields.maxConcurrent.default(LIMIT_DEFAULTS.maxConcurrent),
     maxConcurrentExports: limitFields.maxConcurrentExports.default(LIMIT_DEFAULTS.maxConcurrentExports),
+    lookupsPerMinute: limitFields.lookupsPerMinute.default(LIMIT_DEFAULTS.lookupsPerMinute),
   })
   .strict();
 /** A role's own limits: any subset, over the defaults (no zod defaults here, so an absent key never overrides). */

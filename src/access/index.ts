@@ -21,6 +21,7 @@ import { AuthConfig, type AuthConfigInput } from './config';
 import { createFailedLogins, type FailedLogins } from './failed-logins';
 import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
 import { buildRoleSchemas, originReader, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
+import { countsPersonalLookups, createLookupBudget } from './lookup-budget';
 import { limitsPlugin, safelistCache } from './limits';
 import { auditPlugin, createAuditLog, type AuditLog } from './audit';
 
@@ -87,6 +88,8 @@ export interface AccessOptions {
   derivedItems?: RoleSchemaOptions['derivedItems'];
   /** Fields whose arguments are narrowed to what the role reads (see RoleSchemaOptions.narrowArgs). */
   narrowArgs?: RoleSchemaOptions['narrowArgs'];
+  /** Told of each operation's lookups by a value (src/access/lookup-budget.ts): how many, and whether the budget admitted them. */
+  observeLookups?: (role: string, n: number, admitted: boolean) => void;
   /** Enums whose values are each a field's data (see RoleSchemaOptions.enumOrigins). */
   enumOrigins?: RoleSchemaOptions['enumOrigins'];
   /** The fields carrying each system's data about a customer (see RoleSchemaOptions.sourceFields). */
@@ -134,6 +137,9 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     sourceFields: opts.sourceFields,
   });
   const readers = new Map([...policy.roles.values()].map((r) => [r.name, originReader(opts.fullSchema, r)]));
+  // One budget for every role's plugin: a principal is one, whatever role its requests come in as.
+  const lookupBudget = createLookupBudget();
+  const countsLookup = countsPersonalLookups(policy.personal);
   const checkCredentials = createAuthenticator(opts.auth, {
     roles: policy.roles.keys(),
     baseDir: opts.baseDir,
@@ -171,7 +177,15 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     auditLog,
     pluginsFor(role) {
       const r = roleOf(role);
-      return [limitsPlugin(r.limits, { persistedOnly: r.persistedOnly, safelist: policy.safelist, hardMaxIds: opts.hardMaxIds }), audit];
+      return [
+        limitsPlugin(r.limits, {
+          persistedOnly: r.persistedOnly,
+          safelist: policy.safelist,
+          hardMaxIds: opts.hardMaxIds,
+          lookups: { budget: lookupBudget, counts: countsLookup, observe: opts.observeLookups && ((n, admitted) => opts.observeLookups!(role, n, admitted)) },
+        }),
+        audit,
+      ];
     },
     readerOf(role) {
       roleOf(role);

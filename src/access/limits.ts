@@ -46,8 +46,10 @@ import {
   type GraphQLFormattedError,
 } from 'graphql';
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import type { Context } from '../context';
+import type { Context, Viewer } from '../context';
 import type { Limits } from './config';
+import { countLookups, type CountsLookup, type LookupBudget } from './lookup-budget';
+import { queryTooComplex, rateLimited } from '../errors';
 
 export interface Measure {
   depth: number;
@@ -422,7 +424,16 @@ export interface LimitsPlugin extends ApolloServerPlugin<Context> {
  * refuses an operation type the role's schema lacks (a mutation for a role without Mutation)
  * as GRAPHQL_VALIDATION_FAILED, which graphql 16's validation leaves to execution.
  */
-export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; safelist?: ReadonlyMap<string, string>; hardMaxIds?: number } = {}): LimitsPlugin {
+export function limitsPlugin(
+  limits: Limits,
+  opts: {
+    persistedOnly?: boolean;
+    safelist?: ReadonlyMap<string, string>;
+    hardMaxIds?: number;
+    /** The per-principal lookup budget shared by every role's plugin, and what to tell of each operation's lookups (admitted or refused). */
+    lookups?: { budget: LookupBudget; counts?: CountsLookup; observe?: (n: number, admitted: boolean) => void };
+  } = {},
+): LimitsPlugin {
   // An operation whose measure reads no variable (none declared, or none in a list size or an ID
   // list) measures the same every time; Apollo hands a repeated query the same parsed document,
   // so its measure is kept with the document.
@@ -449,6 +460,11 @@ export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; sa
       if (!rc.operation) return;
       const error = checkLimits(measure(rc.schema, rc.document, rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>), limits, opts.hardMaxIds);
       if (error) throw error;
+      // Last, so that an operation refused for another reason costs no lookups.
+      if (opts.lookups) {
+        const n = countLookups(rc.document, rc.operation, variablesWithDefaults(rc.operation, (rc.request.variables ?? {}) as Record<string, unknown>), opts.lookups.counts);
+        checkLookups(opts.lookups, n, rc.contextValue.viewer, limits.lookupsPerMinute);
+      }
     },
   };
   return {
@@ -457,6 +473,30 @@ export function limitsPlugin(limits: Limits, opts: { persistedOnly?: boolean; sa
       return listener;
     },
   };
+}
+
+/** Takes an operation's lookups from its principal's budget, or refuses it whole (RATE_LIMITED, 429 with Retry-After). */
+function checkLookups(lookups: { budget: LookupBudget; observe?: (n: number, admitted: boolean) => void }, n: number, viewer: Viewer, perMinute: number): void {
+  if (n === 0) return;
+  if (n > perMinute) {
+    lookups.observe?.(n, false);
+    throw queryTooComplex(`The operation asks ${n} lookups by a value; this principal may make ${perMinute} a minute (lookupsPerMinute): ask fewer at once`, {
+      limit: 'lookupsPerMinute',
+      max: perMinute,
+      actual: n,
+      http: { status: 400 },
+    });
+  }
+  const admitted = lookups.budget.take(viewer, n, perMinute);
+  lookups.observe?.(n, admitted.ok);
+  if (admitted.ok) return;
+  const { retryAfterSeconds } = admitted;
+  throw rateLimited(
+    `Too many lookups by a value: this principal may make ${perMinute} a minute; retry in ${retryAfterSeconds} s`,
+    'lookupsPerMinute',
+    perMinute,
+    retryAfterSeconds,
+  );
 }
 
 /**

@@ -18,6 +18,8 @@ export interface Metrics {
   observeHttp(route: HttpRoute, status: number): void;
   /** One request refused before any GraphQL work, by route and reason (src/http/refusals.ts). */
   observeRefusal(route: HttpRoute, reason: string): void;
+  /** One operation's lookups by a value (src/access/lookup-budget.ts): how many, by role, and whether its principal's budget admitted them. */
+  observeLookups(role: string, n: number, admitted: boolean): void;
 }
 
 /** The routes `c360_http_requests_total` tells apart; any other path is `other` (a client's path is never a label). */
@@ -150,7 +152,15 @@ export function createMetrics(): Metrics {
     registry,
   );
   const observeRefusal: (route: HttpRoute, reason: string) => void = boundIncrement(refusals);
-  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal };
+  // Why: each lookup answers whether someone holds a phone or an email; refused ones are a key guessing past its budget.
+  const lookups = new CounterSeries(
+    'c360_lookups_total',
+    "Lookups by a value (customerByIdentifier, customersByIdentifier, customerBySourceRecord; each alias one), by role and outcome: admitted, or refused (over the principal's lookupsPerMinute).",
+    ['role', 'outcome'],
+    registry,
+  );
+  const observeLookups = (role: string, n: number, admitted: boolean) => lookups.series(role, admitted ? 'admitted' : 'refused').inc(n);
+  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal, observeLookups };
 }
 
 /**

@@ -13,8 +13,9 @@ import { rawRequest, UNPARSABLE_TARGETS } from '../helpers/raw-http';
 const LIMITED_ROLES = {
   throttled: { extends: 'support', description: 'support, 3 requests a minute', limits: { requestsPerMinute: 3 } },
   serial: { extends: 'support', description: 'support, one request in flight', limits: { maxConcurrent: 1 } },
+  guesser: { extends: 'support', description: 'support as configured: its own key, so its lookup budget is its own' },
 };
-const KEYS = { throttled: 'test-throttled-key', serial: 'test-serial-key', serial2: 'test-serial-key-2' };
+const KEYS = { throttled: 'test-throttled-key', serial: 'test-serial-key', serial2: 'test-serial-key-2', guesser: 'test-guesser-key' };
 
 let world: TestWorld;
 /** A customer with a helpdesk record, so a support query really calls the helpdesk. */
@@ -27,6 +28,7 @@ beforeAll(async () => {
     extraRoles: {
       throttled: { role: LIMITED_ROLES.throttled, keys: [KEYS.throttled] },
       serial: { role: LIMITED_ROLES.serial, keys: [KEYS.serial, KEYS.serial2] },
+      guesser: { role: LIMITED_ROLES.guesser, keys: [KEYS.guesser] },
     },
     configPatch: (raw) => {
       // The in-flight test holds a helpdesk request until this deadline: short on purpose.
@@ -208,5 +210,42 @@ describe('Abuse: requests per minute and in flight, per principal', () => {
     }
     // Answered, the first request has given its place back.
     expect((await post('{ __typename }', {}, KEYS.serial)).status).toBe(200);
+  });
+});
+
+/**
+ * Each lookup by a value answers whether someone holds it: a support key confirmed 3,000 phone
+ * numbers in 3.3 s (100 requests of 30 aliases; session 41, 2026-12-06), bounded only by the
+ * request budget (3,000 requests of 30 aliases a minute). `lookupsPerMinute` (default 60) bounds
+ * the guesses themselves, per principal, before OneID is read.
+ */
+describe('Abuse: lookups by a value per principal', () => {
+  /** One request of `n` aliased phone lookups, numbers nobody need hold. */
+  const guesses = (from: number, n: number) =>
+    `{ ${Array.from({ length: n }, (_, i) => `g${i}: customerByIdentifier(kind: PHONE, value: "+861390000${String(from + i).padStart(4, '0')}") { id }`).join(' ')} }`;
+  const sample = async (labels: string) => {
+    const line = (await (await fetch(`${world.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`c360_lookups_total{${labels}}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  it('answers a minute’s lookups, then 429 RATE_LIMITED with Retry-After before OneID is read; other requests and keys go on', async () => {
+    for (const from of [0, 30]) {
+      const r = await post(guesses(from, 30), {}, KEYS.guesser);
+      expect([r.status, codes(r.body)]).toEqual([200, []]);
+    }
+    world.reset();
+    const refused = await post(guesses(60, 1), {}, KEYS.guesser);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.body.errors.map((e: any) => e.extensions)).toEqual([{ code: 'RATE_LIMITED', limit: 'lookupsPerMinute', max: 60, retryAfterSeconds: retryAfter }]);
+    expect(refused.body.data).toBeUndefined();
+    expect(world.idmapCalls).toEqual([]);
+    expect(world.calls.calls).toEqual([]);
+    // The same key may still read a customer by id; another key may still look up.
+    expect((await post('query($id: ID!) { customer(id: $id) { id } }', { id: customerId }, KEYS.guesser)).status).toBe(200);
+    expect((await post(guesses(60, 1), {}, apiKeyFor('support'))).status).toBe(200);
+    expect([await sample('role="guesser",outcome="admitted"'), await sample('role="guesser",outcome="refused"')]).toEqual([60, 1]);
   });
 });

@@ -5,9 +5,11 @@
  * test/integration/access-apollo.test.ts.
  */
 import { demoRegistry } from '../helpers/registry';
-import { GraphQLError, Kind, getIntrospectionQuery, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode } from 'graphql';
+import { GraphQLError, Kind, getIntrospectionQuery, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { buildSchema } from '../../src/schema';
 import { asQueryTooComplex, checkDocumentLimits, checkLimits, documentLimitsRule, limitsPlugin, measureDocument, measureOperation } from '../../src/access/limits';
+import { countLookups, countsPersonalLookups, createLookupBudget } from '../../src/access/lookup-budget';
+import type { Viewer } from '../../src/context';
 import { createRateLimiter } from '../../src/access/rate-limit';
 import { LIMIT_DEFAULTS, type Limits } from '../../src/access/config';
 
@@ -356,5 +358,53 @@ describe('Access limits: per-principal rate and concurrency caps', () => {
     expect(rl.size()).toBe(2);
     expect(held.ok).toBe(true);
     expect(rl.admit(as('busy')).ok).toBe(true);
+  });
+});
+
+describe('Access limits: lookups an operation asks', () => {
+  const count = (source: string) => {
+    const document = parse(source);
+    const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+    return countLookups(document, operation);
+  };
+
+  it('counts each aliased lookup at the root, through inline fragments and fragments spread once or twice', () => {
+    expect(count('{ a: customerByIdentifier(kind: PHONE, value: "1") { id } b: customersByIdentifier(kind: EMAIL, value: "x") { id } customer(id: "c") { id } }')).toBe(2);
+    expect(
+      count(
+        '{ ... on Query { customerBySourceRecord(source: CRM, recordId: "C1") { id } } ...F ...F } fragment F on Query { x: customerByIdentifier(kind: PHONE, value: "1") { id } }',
+      ),
+    ).toBe(2);
+    // Under @skip it counts all the same: the budget is taken before execution decides.
+    expect(count('query($s: Boolean!) { customerByIdentifier(kind: PHONE, value: "1") @skip(if: $s) { id } }')).toBe(1);
+    expect(count('{ customers(ids: ["a"]) { id } }')).toBe(0);
+    expect(count('mutation { deleteSegment(name: "x") }')).toBe(0);
+  });
+
+  it('counts a lookup by a record id only where the policy classifies that source’s record ids as personal', () => {
+    const counts = countsPersonalLookups(new Map([['SourceRecord.recordId', { when: new Map([['source', new Set(['SCRM'])]]) }]]));
+    const of = (source: string, variables: Record<string, unknown> = {}) => {
+      const document = parse(source);
+      const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+      return countLookups(document, operation, variables, counts);
+    };
+    expect(of('{ a: customerBySourceRecord(source: CRM, recordId: "C1") { id } b: customerBySourceRecord(source: SCRM, recordId: "o1") { id } }')).toBe(1);
+    expect(of('query($s: SourceName!) { customerBySourceRecord(source: $s, recordId: "o1") { id } }', { s: 'SCRM' })).toBe(1);
+    expect(of('query($s: SourceName!) { customerBySourceRecord(source: $s, recordId: "C1") { id } }', { s: 'CRM' })).toBe(0);
+    expect(of('{ customerByIdentifier(kind: MEMBER_NO, value: "M12345678") { id } }')).toBe(1);
+  });
+
+  it('takes a minute’s lookups from one principal’s bucket, grows them back at that rate, and keeps principals apart', () => {
+    let t = 0;
+    const budget = createLookupBudget({ now: () => t });
+    const alice = { role: 'support', principal: 'alice', principalKind: 'apiKey' } as Viewer;
+    const bob = { role: 'support', principal: 'bob', principalKind: 'apiKey' } as Viewer;
+    expect(budget.take(alice, 60, 60)).toEqual({ ok: true });
+    expect(budget.take(alice, 1, 60)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    expect(budget.take(alice, 30, 60)).toEqual({ ok: false, retryAfterSeconds: 30 });
+    expect(budget.take(bob, 1, 60)).toEqual({ ok: true });
+    t += 30_000;
+    expect(budget.take(alice, 30, 60)).toEqual({ ok: true });
+    expect(budget.take(alice, 1, 60)).toEqual({ ok: false, retryAfterSeconds: 1 });
   });
 });
