@@ -58,6 +58,10 @@ const POLICY: Record<string, [marketing: Cell, sales: Cell, support: Cell, finan
   'ScrmFollower.openid':    ['hash',       'hash',               'hash',               'hash',       'hash',       V],
   'ScrmFollower.unionid':   ['hash',       A,                    A,                    A,            'hash',       V],
   'ScrmFollower.nickname':  [A,            V,                    V,                    A,            A,            V],
+  // WeChat's self-declared region is a candidate of the golden city and province (SCRM feeds them): classified as they are.
+  // Until session 41 (2026-12-06) every role granted ScrmFollower read both (marketing and analyst a city their golden city hides).
+  'ScrmFollower.city':      [A,            V,                    V,                    A,            A,            V],
+  'ScrmFollower.province':  [V,            V,                    V,                    A,            A,            V],
   'Identifier.value':       [A,            'contactPointsShown', 'contactPointsShown', A,            A,            V],
   'SourceRecord.recordId':  ['scrmHashed', 'scrmHashed',         'scrmHashed',         'scrmHashed', 'scrmHashed', V],
   // The kinds added later (WeCom, the marketplace), asked of a customer who has records there.
@@ -124,6 +128,8 @@ const FIELDS: Record<string, { select: string; read: (c: any) => unknown[] }> = 
   'ScrmFollower.openid': { select: 'scrmFollowers { openid }', read: (c) => c.scrmFollowers.map((x: any) => x.openid) },
   'ScrmFollower.unionid': { select: 'scrmFollowers { unionid }', read: (c) => c.scrmFollowers.map((x: any) => x.unionid) },
   'ScrmFollower.nickname': { select: 'scrmFollowers { nickname }', read: (c) => c.scrmFollowers.map((x: any) => x.nickname) },
+  'ScrmFollower.city': { select: 'scrmFollowers { city }', read: (c) => c.scrmFollowers.map((x: any) => x.city) },
+  'ScrmFollower.province': { select: 'scrmFollowers { province }', read: (c) => c.scrmFollowers.map((x: any) => x.province) },
   'Identifier.value': { select: 'identifiers { kind value }', read: (c) => c.identifiers.map((x: any) => ({ kind: x.kind, value: x.value })) },
   'SourceRecord.recordId': { select: 'sourceRecords { source recordId }', read: (c) => c.sourceRecords.map((x: any) => ({ source: x.source, recordId: x.recordId })) },
   'WecomContact.externalUserId': { select: 'wecomContacts { externalUserId }', read: (c) => c.wecomContacts.map((x: any) => x.externalUserId) },

@@ -57,6 +57,8 @@ const FIELDS: Array<{ ref: string; select: string; pick: (c: any) => unknown; ra
   { ref: 'ScrmFollower.openid', select: 'scrmFollowers { openid }', pick: (c) => c.scrmFollowers[0].openid, raw: 'o-follower-1', masked: (v) => HASHED.test(String(v)) },
   { ref: 'ScrmFollower.unionid', select: 'scrmFollowers { unionid }', pick: (c) => c.scrmFollowers[0].unionid, raw: 'u-union-1', masked: (v) => HASHED.test(String(v)) },
   { ref: 'ScrmFollower.nickname', select: 'scrmFollowers { nickname }', pick: (c) => c.scrmFollowers[0].nickname, raw: '三丰', masked: () => false },
+  { ref: 'ScrmFollower.city', select: 'scrmFollowers { city }', pick: (c) => c.scrmFollowers[0].city, raw: 'Hangzhou', masked: () => false },
+  { ref: 'ScrmFollower.province', select: 'scrmFollowers { province }', pick: (c) => c.scrmFollowers[0].province, raw: 'Zhejiang', masked: () => false },
   {
     ref: 'Identifier.value (PHONE)',
     select: 'identifiers { kind value }',
@@ -98,6 +100,8 @@ const MATRIX: Record<string, Record<Role, Seen>> = {
   'ScrmFollower.openid': { marketing: 'masked', sales: 'masked', support: 'masked', finance: 'masked', analyst: 'masked', admin: 'visible' },
   'ScrmFollower.unionid': { marketing: 'masked', sales: 'absent', support: 'absent', finance: 'absent', analyst: 'masked', admin: 'visible' },
   'ScrmFollower.nickname': { marketing: 'absent', sales: 'visible', support: 'visible', finance: 'absent', analyst: 'absent', admin: 'visible' },
+  'ScrmFollower.city': { marketing: 'absent', sales: 'visible', support: 'visible', finance: 'absent', analyst: 'absent', admin: 'visible' },
+  'ScrmFollower.province': { marketing: 'visible', sales: 'visible', support: 'visible', finance: 'absent', analyst: 'absent', admin: 'visible' },
   'Identifier.value (PHONE)': { marketing: 'absent', sales: 'visible', support: 'visible', finance: 'absent', analyst: 'absent', admin: 'visible' },
   'Identifier.value (OPENID)': { marketing: 'absent', sales: 'masked', support: 'masked', finance: 'absent', analyst: 'absent', admin: 'visible' },
   'SourceRecord.recordId (SCRM)': { marketing: 'masked', sales: 'masked', support: 'masked', finance: 'masked', analyst: 'masked', admin: 'visible' },
