@@ -197,6 +197,13 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   // In subgraph mode a router composes each role's schema with other subgraphs (src/federation/).
   const maxIdsOf = (role: string) => Math.min(access.policy.roles.get(role)!.limits.maxIds, config.limits.maxIds);
   const served = config.server.federation ? federateRoleSchemas(access.schemas, maxIdsOf) : access.schemas;
+  /** Whether a role's schema tells it of a source's records: it has a Customer field carrying that source's data (as `sourceRecords` decides). */
+  const sourceFields = sourceCustomerFields(registry);
+  const sourcesToldIn = (roleSchema: GraphQLSchema) => {
+    const customer = roleSchema.getType('Customer');
+    const fields = customer && 'getFields' in customer ? customer.getFields() : {};
+    return (source: string) => sourceFields(source).some((ref) => ref.slice('Customer.'.length) in fields);
+  };
   for (const [role, roleSchema] of served) {
     apollos.set(
       role,
@@ -207,6 +214,7 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
           ? [...access.pluginsFor(role), entitiesLimitsPlugin(access.policy.roles.get(role)!.limits, config.limits.maxIds)]
           : access.pluginsFor(role),
         persistedQueries: access.persistedQueriesFor(role),
+        showsSource: sourcesToldIn(roleSchema),
       }),
     );
   }

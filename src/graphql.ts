@@ -127,7 +127,7 @@ export function formatErrorFor(log: Logger, repeats: RepeatFilter = createRepeat
   };
 }
 
-function observabilityPlugin(metrics: Metrics, log: Logger): ApolloServerPlugin<Context> {
+function observabilityPlugin(metrics: Metrics, log: Logger, showsSource: ((source: string) => boolean) | undefined): ApolloServerPlugin<Context> {
   const label = operationLabeller();
   // The request line's fields are ours (an operation label, an outcome, a time, error codes, a
   // role, the request id), none of them a key the logger redacts: the same line without the
@@ -135,7 +135,7 @@ function observabilityPlugin(metrics: Metrics, log: Logger): ApolloServerPlugin<
   const lines = log.child({}, { redact: [] });
   return {
     async requestDidStart() {
-      return new ObservedRequest(metrics, label, lines, process.hrtime.bigint());
+      return new ObservedRequest(metrics, label, lines, process.hrtime.bigint(), showsSource);
     },
   };
 }
@@ -151,6 +151,7 @@ class ObservedRequest {
     private readonly label: (name: string | null | undefined) => string,
     private readonly lines: Logger,
     private readonly started: bigint,
+    private readonly showsSource: ((source: string) => boolean) | undefined,
   ) {}
 
   async didEncounterErrors({ errors, contextValue }: GraphQLRequestContextDidEncounterErrors<Context>): Promise<void> {
@@ -179,7 +180,8 @@ class ObservedRequest {
     // on the request line, where an operator finds the slow or failing source without a client's help.
     const uses = contextValue?.loaders?.account;
     const sources = uses?.size ? sourcesExtension(uses) : undefined;
-    if (body && sources) body.extensions = { ...body.extensions, sources };
+    const shown = sources && this.showsSource ? Object.fromEntries(Object.entries(sources).filter(([source]) => this.showsSource!(source))) : sources;
+    if (body && shown && Object.keys(shown).length) body.extensions = { ...body.extensions, sources: shown };
     // The line its context's logger would write (the same bindings: the request id first), without a
     // child logger made for it: `in`, because reading `log` would make the context's (src/context.ts).
     if (contextValue && 'log' in contextValue)
@@ -206,6 +208,13 @@ export interface ApolloOptions {
   plugins?: ApolloServerPlugin<Context>[];
   /** Apollo's persisted-queries option (a role's safelist). */
   persistedQueries?: ConstructorParameters<typeof ApolloServer<Context>>[0]['persistedQueries'];
+  /**
+   * The sources whose use `extensions.sources` tells this role of (absent: every one). A source a
+   * role is not told of (src/access/role-schema.ts `sourceFields`) is still called where a field it
+   * reads needs it (the helpdesk for a golden name), and that call would say the customer has a
+   * record there; the request line keeps every source, for operators.
+   */
+  showsSource?: (source: string) => boolean;
 }
 
 export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
@@ -229,7 +238,7 @@ export async function createApollo(schema: GraphQLSchema, opts: ApolloOptions) {
       ApolloServerPluginCacheControlDisabled(),
       // In subgraph mode (src/federation/) Apollo would send per-field timings (ftv1) to any caller asking with a header; spans go through OpenTelemetry instead.
       ApolloServerPluginInlineTraceDisabled(),
-      observabilityPlugin(opts.metrics, opts.log),
+      observabilityPlugin(opts.metrics, opts.log, opts.showsSource),
       ...(opts.plugins ?? []),
     ],
     ...(opts.persistedQueries ? { persistedQueries: opts.persistedQueries } : {}),

@@ -883,6 +883,23 @@ describe('Access: personal fields per role, over HTTP', () => {
     expect((await send(lookup, { id: helpdeskId }, as('support'))).body.data).toEqual({ customerBySourceRecord: { id: owned.id } });
   });
 
+  /**
+   * A golden name is computed from the helpdesk too, so the helpdesk is called for marketing's
+   * `name` of a customer who has a record there, and for no one else: `extensions.sources` naming it
+   * told marketing what `sourceRecords` no longer does (until session 41, 2026-12-06).
+   */
+  it('names in extensions.sources only the systems the role is told of; the request still uses the others', async () => {
+    const NAME = `query($id: ID!) { customer(id: $id) { name } }`;
+    const admin = await send(NAME, { id: owned.id }, as('admin'));
+    expect(Object.keys(admin.body.extensions.sources)).toContain('support');
+    world.reset();
+    const marketing = await send(NAME, { id: owned.id }, as('marketing'));
+    expect(world.calls.calls.some((c: any) => c.source === 'support')).toBe(true);
+    expect(marketing.body.data.customer.name).toBe(docName(admin.body.data.customer.name));
+    expect(Object.keys(marketing.body.extensions.sources)).not.toContain('support');
+    expect(Object.keys(marketing.body.extensions.sources)).toContain('crm');
+  });
+
   it('hashes a WeChat id to the same pseudonym in every role that sees it hashed', async () => {
     const seen = new Set<string>();
     for (const role of ['marketing', 'sales', 'support', 'finance', 'analyst'] as const) {
