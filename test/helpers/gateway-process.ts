@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { closeAtFileEnd } from './file-end';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const WAIT_MS = 45_000;
@@ -67,6 +68,17 @@ export function spawnCli(command: string, args: string[], opts: SpawnOptions = {
     detached: true,
   });
   running.add(child);
+  // Killed at the file's end if still running: a hook that timed out waiting for `c360 ready` leaves it starting.
+  const forget = closeAtFileEnd('a gateway process', async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      return; // already gone
+    }
+    await gone;
+  });
   const lines: LogLine[] = [];
   const waiters: Array<{ prefix: string; resolve: (l: LogLine) => void }> = [];
   let pending = '';
@@ -95,6 +107,7 @@ export function spawnCli(command: string, args: string[], opts: SpawnOptions = {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       running.delete(child);
+      forget();
       resolve({ code, signal });
     }),
   );

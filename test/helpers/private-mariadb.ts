@@ -9,6 +9,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { tempDir } from './tmp';
 import { freePort } from './ports';
+import { closeAtFileEnd } from './file-end';
 
 export interface PrivateMariadb {
   /** `mysql://root@127.0.0.1:<port>/` */
@@ -69,6 +70,8 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+    // Not left running (it may yet come up): nobody would stop it, and jest would not exit.
+    proc.kill('SIGKILL');
     const log = fs.readFileSync(path.join(dir, 'server.log'), 'utf8').slice(-800);
     throw new Error(`private mariadbd did not start on port ${port}: ${log}`);
   };
@@ -102,7 +105,18 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
     frozen = false;
   };
 
-  await start();
+  // Stopped at the file's end if nobody closes it: a hook that timed out while it started, or a test that forgot.
+  const forget = closeAtFileEnd('a private MariaDB', async () => {
+    await stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  try {
+    await start();
+  } catch (e) {
+    forget();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     url,
     pid: () => child!.pid!,
@@ -111,6 +125,7 @@ export async function startPrivateMariadb(): Promise<PrivateMariadb> {
     stop,
     start,
     async close() {
+      forget();
       await stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },

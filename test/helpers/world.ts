@@ -22,6 +22,7 @@ import { freshDatabase, type TestDatabase } from './db';
 import { hashApiKey } from '../../src/access';
 import type { SourceName } from '../../src/vocabulary';
 import { tempDir } from './tmp';
+import { closeAtFileEnd } from './file-end';
 
 export const TEST_ROLES = ['admin', 'marketing', 'sales', 'support', 'finance', 'analyst'] as const;
 export type TestRole = (typeof TEST_ROLES)[number];
@@ -93,39 +94,82 @@ function withExtraRoles(raw: any, extraRoles: NonNullable<TestWorldOptions['extr
 }
 
 /**
- * Everything started is closed again if a later step fails (a database that timed out, a gateway
- * that would not start): a test whose `beforeAll` threw has no world to close, and servers left
- * listening would keep jest from ever exiting.
+ * What a world's build has opened, closed in reverse order by the world's `close`, by a later
+ * step that fails (a database that timed out, a gateway that would not start: a test whose
+ * `beforeAll` threw has no world to close), or at the end of the test file when the hook that
+ * started the build gave up on it (`file-end.ts`): the build is then stopped at its next step,
+ * and what it opens from there is closed at once.
  */
-export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
-  const opened: Array<() => unknown> = [];
-  // Every closer runs, also after one threw: a database that would not close must not leave the stand-ins listening.
-  const closeAll = async () => {
-    const failed: unknown[] = [];
-    for (const close of opened.splice(0).reverse()) {
-      try {
-        await close();
-      } catch (e) {
-        failed.push(e);
+class Opened {
+  private readonly closers: Array<() => unknown> = [];
+  private closing: Promise<void> = Promise.resolve();
+  private givenUp = false;
+
+  /** Keeps `close` for later; if the world was given up on meanwhile, stops the build (which then closes what it opened). */
+  keep(close: () => unknown): void {
+    this.closers.push(close);
+    this.check();
+  }
+
+  /** Stops the build here if the world was given up on. */
+  check(): void {
+    if (this.givenUp) throw new Error('test world given up on while being built (its hook timed out): closed');
+  }
+
+  giveUp(): Promise<void> {
+    this.givenUp = true;
+    return this.closeAll();
+  }
+
+  /** Every closer runs, also after one threw: a database that would not close must not leave the stand-ins listening. */
+  closeAll(): Promise<void> {
+    const run = async () => {
+      const failed: unknown[] = [];
+      for (const close of this.closers.splice(0).reverse()) {
+        try {
+          await close();
+        } catch (e) {
+          failed.push(e);
+        }
       }
-    }
-    if (failed.length) throw new AggregateError(failed, `closing the test world: ${failed.length} step(s) failed`);
-  };
+      if (failed.length) throw new AggregateError(failed, `closing the test world: ${failed.length} step(s) failed`);
+    };
+    // One after another: a second call returns once the first call's closers and its own have run.
+    this.closing = this.closing.catch(() => undefined).then(run);
+    return this.closing;
+  }
+}
+
+export async function startTestWorld(opts: TestWorldOptions = {}): Promise<TestWorld> {
+  const opened = new Opened();
+  let building: Promise<TestWorld> | undefined;
+  // At the file's end, a world nobody closed: one still building (its hook timed out) is stopped
+  // and waited for, one built after its hook gave up, or never closed by its test, is closed.
+  const forget = closeAtFileEnd('a test world', async () => {
+    await opened.giveUp();
+    await building?.catch(() => undefined);
+    await opened.closeAll();
+  });
   try {
-    return await startWorld(opts, opened, closeAll);
+    building = startWorld(opts, opened, async () => {
+      forget();
+      await opened.closeAll();
+    });
+    return await building;
   } catch (e) {
-    await closeAll().catch(() => undefined);
+    forget();
+    await opened.closeAll().catch(() => undefined);
     throw e;
   }
 }
 
-async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, closeAll: () => Promise<void>): Promise<TestWorld> {
+async function startWorld(opts: TestWorldOptions, opened: Opened, close: () => Promise<void>): Promise<TestWorld> {
   const dir = tempDir('world');
-  opened.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  opened.keep(() => fs.rmSync(dir, { recursive: true, force: true }));
   const systems = opts.demoSystems === false ? [] : DEMO_SYSTEMS;
   const open = async (name: string) => {
     const d = await freshDatabase(name);
-    opened.push(() => d.drop());
+    opened.keep(() => d.drop());
     return d;
   };
   const dbs = {
@@ -147,13 +191,13 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
   const token = 'test-support-token';
   const appSecret = 'test-scrm-secret';
   const support = await startSupportServer({ db: dbs.support.db, port: 0, token });
-  opened.push(() => support.close());
+  opened.keep(() => support.close());
   const scrm = await startScrmServer({ db: dbs.scrm.db, port: 0, appId: 'wxtest', appSecret });
-  opened.push(() => scrm.close());
+  opened.keep(() => scrm.close());
   const standIns: Record<string, StandIn> = {};
   for (const system of systems) {
     const standIn = await system.serve({ dbFile: path.join(dir, `${system.store}.sqlite`), port: 0 });
-    opened.push(() => standIn.close());
+    opened.keep(() => standIn.close());
     standIns[system.name] = standIn;
   }
   const raw: any = {
@@ -185,7 +229,7 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
   const config = parseConfig(raw, 'test world config');
   const calls = new CallRecorder();
   const gw = await createGateway(config, { observer: calls, log: opts.log ?? createLogger('silent'), spanExporter: opts.spanExporter });
-  opened.push(() => gw.close());
+  opened.keep(() => gw.close());
   await runResolution(gw);
 
   // Record OneID reads at the reader's boundary: same store, each batch call noted.
@@ -198,13 +242,14 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
       return original(keys, ...rest);
     };
   }
+  opened.check();
   const server = await startServer(gw, { port: 0, hooks: opts.hooks });
   // The tests' fetch (undici) keeps connections alive and gives one up 2 s before the server's hint
   // (5 s), on a timer of 1 s resolution: on a loaded machine a request sent after a wait of 4-5 s
   // could go out on a connection the server was closing as idle (ECONNRESET, once in bi-resources
   // at load 31). At 65 s the server outlasts every wait between two requests of a test.
   server.server.keepAliveTimeout = 65_000;
-  opened.push(() => server.close());
+  opened.keep(() => server.close());
   const reset = () => {
     calls.reset();
     idmapCalls.length = 0;
@@ -239,7 +284,7 @@ async function startWorld(opts: TestWorldOptions, opened: Array<() => unknown>, 
       }
       return { status: res.status, body };
     },
-    close: closeAll,
+    close,
   };
 }
 
