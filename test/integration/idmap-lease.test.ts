@@ -10,6 +10,8 @@ import { createIdMapStore, LeaseLostError, loadIdentityRules, migrateLatest, res
 import type { ScanPage } from '../../src/vocabulary';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { FakeSource, rec } from '../helpers/feeds';
+import { withLease } from '../../src/idmap/lock';
+import { RESOLUTION_LEASE } from '../../src/idmap/resolve';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -193,6 +195,45 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
       waiter.kill();
     }
   }, 600_000);
+
+  it('renews its lease a third of its lifetime after its last renewal, however far the clock ran ahead of its timer then', async () => {
+    // Timers run on the event loop's clock, the time its iteration began; Date.now() is read when a
+    // callback runs, a few ms later on a busy loop. Here the test moves both: the timers' clock
+    // (fake), and Date.now() 3 ms ahead of it while the lease is taken and first renewed, then not.
+    // Each renewal writes `expires_at` = Date.now() at its start + the lifetime.
+    const TTL = 3000;
+    const base = 1_700_000_000_000;
+    let ahead = 3;
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date'], now: 0 });
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => base + jest.now() + ahead);
+    try {
+      // A renewal's statement is real I/O (MariaDB): its row is asked again, turn by turn, until it says `expected`.
+      const leaseUntil = async (expected: number) => {
+        let seen = NaN;
+        for (let i = 0; i < 2000 && seen !== expected; i++) {
+          seen = Number((await lease())?.expires_at);
+          if (seen !== expected) await new Promise((r) => setImmediate(r));
+        }
+        return seen;
+      };
+      await withLease(
+        t.db,
+        RESOLUTION_LEASE,
+        async () => {
+          await jest.advanceTimersByTimeAsync(1000);
+          expect(await leaseUntil(base + 1003 + TTL)).toBe(base + 1003 + TTL);
+          ahead = 0;
+          // 997 ms after that renewal by Date.now(), 1,000 by the timers' clock: the next one is due, and made.
+          await jest.advanceTimersByTimeAsync(1000);
+          expect(await leaseUntil(base + 2000 + TTL)).toBe(base + 2000 + TTL);
+        },
+        { ttlMs: TTL },
+      );
+    } finally {
+      clock.mockRestore();
+      jest.useRealTimers();
+    }
+  });
 
   it('stops before writing when its lease was taken over while it ran', async () => {
     const feed = new GatedSource('crm', [rec('crm', 'C1', { phone: '13911112222' })]);
