@@ -516,7 +516,7 @@ describe('Access: a timeline shows a role only the events of fields it reads', (
       if (new Set(kinds.values()).size > best) [best, subject] = [new Set(kinds.values()).size, { id: ids[i], kinds }];
     }
     expect([...new Set(subject!.kinds.values())]).toEqual(expect.arrayContaining(['TICKET_OPENED', 'TICKET_SOLVED', 'TICKET_RATED', 'ORDER_PLACED']));
-  }, 120_000);
+  });
 
   it('declares the field of every kind the sources emit', async () => {
     const { body } = await send(KINDS, {}, as('admin'));

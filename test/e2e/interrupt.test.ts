@@ -93,37 +93,33 @@ describe('A signal while identity resolution runs', () => {
   it.each([
     ['resolve', 'SIGTERM', 143],
     ['resolve', 'SIGINT', 130],
-  ] as const)(
-    '`c360 %s` on %s stops before its next write, gives the lease back and exits %i; the next run completes the map',
-    async (command, signal, status) => {
-      const helpdesk = await holdingHelpdesk();
-      try {
-        const { file, store } = await configOn(helpdesk.url);
-        const run = spawnCli(process.execPath, cli(command, file), { waitMs: 180_000 });
-        await Promise.race([helpdesk.reached, run.exited.then(() => Promise.reject(new Error(`exited before scanning the helpdesk: ${run.stderr()}`)))]);
-        run.child.kill(signal);
-        await run.logged('stopping');
-        helpdesk.release();
-        expect(await run.exited).toEqual({ code: status, signal: null });
-        expect(run.lines.map((l) => l.msg)).toContain('identity resolution stopped before its end: the lease is given back, the next run goes on from there');
-        expect(run.lines.map((l) => l.msg)).not.toContain('identity resolution done');
-        // Given back, not left to expire: the next run need not wait out the lease's 30 s.
-        expect(await leaseFree(store.db)).toBe(true);
+  ] as const)('`c360 %s` on %s stops before its next write, gives the lease back and exits %i; the next run completes the map', async (command, signal, status) => {
+    const helpdesk = await holdingHelpdesk();
+    try {
+      const { file, store } = await configOn(helpdesk.url);
+      const run = spawnCli(process.execPath, cli(command, file), { waitMs: 180_000 });
+      await Promise.race([helpdesk.reached, run.exited.then(() => Promise.reject(new Error(`exited before scanning the helpdesk: ${run.stderr()}`)))]);
+      run.child.kill(signal);
+      await run.logged('stopping');
+      helpdesk.release();
+      expect(await run.exited).toEqual({ code: status, signal: null });
+      expect(run.lines.map((l) => l.msg)).toContain('identity resolution stopped before its end: the lease is given back, the next run goes on from there');
+      expect(run.lines.map((l) => l.msg)).not.toContain('identity resolution done');
+      // Given back, not left to expire: the next run need not wait out the lease's 30 s.
+      expect(await leaseFree(store.db)).toBe(true);
 
-        const rerun = spawnCli(process.execPath, cli('resolve', file), { waitMs: 180_000 });
-        expect(await rerun.exited).toEqual({ code: 0, signal: null });
-        expect(rerun.lines.map((l) => l.msg)).toContain('identity resolution done');
-        const [{ n: pending }] = await store.db(T.sourceRecords).where('pending', 1).count({ n: '*' });
-        expect(Number(pending)).toBe(0);
-        // The same map the world's own uninterrupted run made of the same sources.
-        expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
-      } finally {
-        helpdesk.release();
-        await helpdesk.close();
-      }
-    },
-    300_000,
-  );
+      const rerun = spawnCli(process.execPath, cli('resolve', file), { waitMs: 180_000 });
+      expect(await rerun.exited).toEqual({ code: 0, signal: null });
+      expect(rerun.lines.map((l) => l.msg)).toContain('identity resolution done');
+      const [{ n: pending }] = await store.db(T.sourceRecords).where('pending', 1).count({ n: '*' });
+      expect(Number(pending)).toBe(0);
+      // The same map the world's own uninterrupted run made of the same sources.
+      expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
+    } finally {
+      helpdesk.release();
+      await helpdesk.close();
+    }
+  });
 
   it('`c360 resolve --restage` stopped says the store is half-restaged; the next plain `c360 resolve` goes on restaging, says so and finishes it', async () => {
     const helpdesk = await holdingHelpdesk();
@@ -224,6 +220,5 @@ describe('A signal while identity resolution runs', () => {
         await holder.destroy();
       }
     },
-    300_000,
   );
 });

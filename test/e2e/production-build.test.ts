@@ -9,8 +9,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-// Each test starts node processes (tsx compiles at start): generous on a loaded 2-core CI machine.
-jest.setTimeout(180_000);
 let out: string;
 
 beforeAll(() => {

@@ -126,41 +126,35 @@ describe('Replicas serving one OneID store', () => {
 });
 
 describe('Replicas as real processes', () => {
-  itOn('mariadb')(
-    'three `c360 start` at once on an empty OneID store all come up on one map; one drained, the others still serve',
-    async () => {
-      oneid = await freshDatabase('replicas_oneid');
-      const dir = tempDir('replicas');
-      const file = path.join(dir, 'config.json');
-      fs.writeFileSync(
-        file,
-        JSON.stringify({ ...rawConfig, server: { ...rawConfig.server, port: 0 }, oneid: { ...rawConfig.oneid, connection: oneid.connection }, log: { level: 'info' } }),
-      );
-      const started = await Promise.allSettled([1, 2, 3].map(() => startGateway(process.execPath, gatewayArgs(file), { waitMs: 180_000 })));
-      expect(started.map((s) => (s.status === 'fulfilled' ? 'ready' : String(s.reason).slice(0, 300)))).toEqual(['ready', 'ready', 'ready']);
-      const replicas = started.map((s) => (s as PromiseFulfilledResult<Running>).value);
+  itOn('mariadb')('three `c360 start` at once on an empty OneID store all come up on one map; one drained, the others still serve', async () => {
+    oneid = await freshDatabase('replicas_oneid');
+    const dir = tempDir('replicas');
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...rawConfig, server: { ...rawConfig.server, port: 0 }, oneid: { ...rawConfig.oneid, connection: oneid.connection }, log: { level: 'info' } }),
+    );
+    const started = await Promise.allSettled([1, 2, 3].map(() => startGateway(process.execPath, gatewayArgs(file), { waitMs: 180_000 })));
+    expect(started.map((s) => (s.status === 'fulfilled' ? 'ready' : String(s.reason).slice(0, 300)))).toEqual(['ready', 'ready', 'ready']);
+    const replicas = started.map((s) => (s as PromiseFulfilledResult<Running>).value);
 
-      // Each migration applied once, and said once by the replica that applied it; one map, which every replica serves alike.
-      expect(await oneid.db('idmap_migrations').count({ n: '*' })).toEqual([{ n: MIGRATIONS.length }]);
-      const said = replicas.flatMap((r) => r.lines.filter((l) => l.msg === 'oneid: store migrated').flatMap((l) => l.migrations as string[]));
-      expect(said.sort()).toEqual([...MIGRATIONS, ...ACCESS_MIGRATIONS].map(([name]) => name).sort());
-      const [{ n: active }] = await oneid.db(T.customers).where('status', 'active').count({ n: '*' });
-      expect(Number(active)).toBeGreaterThan(0);
-      const COUNT = `{ customersConnection(first: 1) { totalCount } }`;
-      for (const r of replicas) expect((await post(r.url.origin, COUNT)).body).toEqual({ data: { customersConnection: { totalCount: Number(active) } } });
-      // Each resolved at start-up, or (another holding the store past its wait) said it served without.
-      for (const r of replicas)
-        expect(r.lines.some((l) => l.msg === 'identity resolution done' || l.msg === 'identity resolution skipped at start: another process holds the OneID store')).toBe(
-          true,
-        );
+    // Each migration applied once, and said once by the replica that applied it; one map, which every replica serves alike.
+    expect(await oneid.db('idmap_migrations').count({ n: '*' })).toEqual([{ n: MIGRATIONS.length }]);
+    const said = replicas.flatMap((r) => r.lines.filter((l) => l.msg === 'oneid: store migrated').flatMap((l) => l.migrations as string[]));
+    expect(said.sort()).toEqual([...MIGRATIONS, ...ACCESS_MIGRATIONS].map(([name]) => name).sort());
+    const [{ n: active }] = await oneid.db(T.customers).where('status', 'active').count({ n: '*' });
+    expect(Number(active)).toBeGreaterThan(0);
+    const COUNT = `{ customersConnection(first: 1) { totalCount } }`;
+    for (const r of replicas) expect((await post(r.url.origin, COUNT)).body).toEqual({ data: { customersConnection: { totalCount: Number(active) } } });
+    // Each resolved at start-up, or (another holding the store past its wait) said it served without.
+    for (const r of replicas)
+      expect(r.lines.some((l) => l.msg === 'identity resolution done' || l.msg === 'identity resolution skipped at start: another process holds the OneID store')).toBe(true);
 
-      const [first, ...others] = replicas;
-      first.child.kill('SIGTERM');
-      expect(await first.exited).toEqual({ code: 0, signal: null });
-      for (const r of others) expect((await post(r.url.origin, COUNT)).body).toEqual({ data: { customersConnection: { totalCount: Number(active) } } });
-    },
-    300_000,
-  );
+    const [first, ...others] = replicas;
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    for (const r of others) expect((await post(r.url.origin, COUNT)).body).toEqual({ data: { customersConnection: { totalCount: Number(active) } } });
+  });
 
   itOn('mariadb')(
     'a replica killed mid-resolution: another starts and serves meanwhile, and `c360 resolve` takes the lease once it expires and completes the map',
@@ -198,6 +192,5 @@ describe('Replicas as real processes', () => {
         .count({ n: '*' });
       expect(Number(orphans[0].n)).toBe(0);
     },
-    300_000,
   );
 });

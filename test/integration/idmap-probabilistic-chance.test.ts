@@ -19,9 +19,6 @@ import { createStewardship } from '../../src/idmap/stewardship';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { FakeSource, rec } from '../helpers/feeds';
 
-// Each test resolves or counts on thousands of records: 10-25 s on a quiet machine, more beside other work.
-jest.setTimeout(180_000);
-
 const RULES_FILE = path.resolve(__dirname, '../../config/identity-rules.json');
 const rulesWith = (chance: 'store' | 'file') => {
   const json = JSON.parse(fs.readFileSync(RULES_FILE, 'utf8'));

@@ -51,14 +51,10 @@ describe('a benchmark command line', () => {
       /^bench:sqlite-reads: bench\/results\/none\/oneid.sqlite does not exist: run npm run bench:gateway first/,
     ],
     ['sqlite-reads.ts', ['--one-id', 'x'], /bench:sqlite-reads: Unknown option '--one-id'/],
-  ])(
-    '%s %j stops at once with exit 2 and says which flag',
-    async (file, args, message) => {
-      const r = await bench(file, args);
-      expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stdout).toBe('');
-    },
-    90_000,
-  );
+  ])('%s %j stops at once with exit 2 and says which flag', async (file, args, message) => {
+    const r = await bench(file, args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
 });

@@ -9,8 +9,6 @@ import path from 'node:path';
 import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '../..');
-// Each test starts node processes (tsx compiles at start): generous on a loaded 2-core CI machine.
-jest.setTimeout(180_000);
 
 function c360(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });

@@ -10,9 +10,6 @@ import { familyPairs, priorOf } from '../../src/idmap/probabilistic/prior';
 import { chanceOf, randomPairs } from '../../src/idmap/probabilistic/chance';
 import { loadWeights } from '../../src/idmap/probabilistic/model';
 
-// Each test resolves or counts on thousands of records: 10-25 s on a quiet machine, more beside other work.
-jest.setTimeout(180_000);
-
 const weights = loadWeights(path.resolve(__dirname, '../../config/identity-weights.json'));
 const m = COMPARISONS.map((c) => Object.fromEntries(c.levels.map((l) => [l, weights.comparisons[c.name]?.[l]?.m ?? 0])));
 const day = (n: number) => new Date(Date.UTC(1990, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
