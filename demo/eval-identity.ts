@@ -70,7 +70,7 @@ import {
   type RecordAssignment,
 } from './score';
 import type { IdentifierKind } from '../src/vocabulary';
-import { missedPairsByCause, type MissedPair } from './missed-pairs';
+import { besideTheGuardOf, missedPairsByCause, type MissedPair } from './missed-pairs';
 import { loadWorldCsv, worldCsvSourcesConfig, WorldCsvError, type WorldCsv } from './world-csv';
 
 function arg(name: string, fallback: string): string {
@@ -438,6 +438,7 @@ async function main() {
     const beyondIdentifying = pairsBeyondIdentifying(linkableGroups(truth, usable), linkableGroups(truth, identifyingUsable), customerOf);
     const why = await missedPairsByCause(db, truth, usable, customerOf);
     const whyIdentifying = await missedPairsByCause(db, truth, identifyingUsable, customerOf);
+    const beside = await besideTheGuardOf(db, truth, customerOf);
     const missedSharedOut = arg('missed-shared', '');
     if (missedSharedOut) fs.writeFileSync(missedSharedOut, missedSharedPairs(why.pairs));
     const withNames = linkableRecall(truth, named);
@@ -503,6 +504,7 @@ async function main() {
       `    inside the identifying ceiling  ${whyIdentifying.byCause.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
       `    by kind of pair  ${why.byPairClass.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}; inside the identifying ceiling  ${whyIdentifying.byPairClass.map((c) => `${c.cause} ${c.pairs}`).join(', ') || 'none'}`,
       `  two records of one system sharing a value and nothing else (refused as a household): ${why.sameSystem.values} values, ${why.sameSystem.onePerson} one person's, ${why.sameSystem.differentPeople} different people's; with neither record named or dated ${why.sameSystem.bare.onePerson} / ${why.sameSystem.bare.differentPeople}`,
+      `    their other carriers beside one named holder (values: ${beside.values.oneHolder} with one, ${beside.values.severalHolders} with several, ${beside.values.noHolder} with none), customers holding no name and none of the two, the holder's person's / another's (pairs a join would add, right / wrong): ${beside.carriers.map((c) => `${c.systems} ${c.holders} / ${c.others} (${c.rightPairs} / ${c.wrongPairs})`).join(', ') || 'none'}`,
       `  resolution       ${stats.ms} ms (rules ${first.ms} ms, probabilistic ${second.probabilisticMs} ms), ${stats.recordsRead} records read, ${stats.customersCreated} customers created`,
       ...tierLines,
       `  by system (pairs with at least one record of the system; a pair across two systems counts for both)`,
@@ -528,6 +530,7 @@ async function main() {
         missedByCauseIdentifying: whyIdentifying.byCause,
         missedByPairClass: why.byPairClass,
         missedByPairClassIdentifying: whyIdentifying.byPairClass,
+        besideTheGuard: beside,
         sources: sourceNames,
         unnamedSources: unnamed,
         bySystem: bySystems.systems,

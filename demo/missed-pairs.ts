@@ -166,3 +166,93 @@ export async function missedPairsByCause(
   const most = (m: Map<string, number>) => [...m].map(([cause, n]) => ({ cause, pairs: n })).sort((x, y) => y.pairs - x.pairs);
   return { byCause: most(counts), sameSystem, byPairClass: most(classes), pairs };
 }
+
+/**
+ * What a matcher joining the household guard's refused values to their one named holder would
+ * do (session 42): for each value the guard alone refused (two records of one system and
+ * nothing tying them), the customers among its carriers that hold a name (`name_key` on any of
+ * their records); where exactly one does, each other carrier's customer that holds no name and
+ * none of the guard's two records is a record the rules could join to the holder (the guard's two
+ * stay apart either way). Counted by the systems of that customer's records: carriers one
+ * person's with the holder and carriers another person's, and the record pairs such a join
+ * would add, right and wrong. Reads the truth: evaluation only.
+ */
+export interface BesideGuard {
+  values: { noHolder: number; oneHolder: number; severalHolders: number };
+  carriers: Array<{ systems: string; holders: number; others: number; rightPairs: number; wrongPairs: number }>;
+}
+
+export function besideTheGuard(input: {
+  /** Values the guard alone refused, each with the records its refusal named. */
+  refused: ReadonlyArray<{ value: string; guarded: readonly string[] }>;
+  /** The records (`source:id`) carrying each value now. */
+  carriersOf: ReadonlyMap<string, readonly string[]>;
+  customerOf: ReadonlyMap<string, string | null>;
+  /** Records with a name key. */
+  named: ReadonlySet<string>;
+  truth: ReadonlyMap<string, string>;
+}): BesideGuard {
+  const { refused, carriersOf, customerOf, named, truth } = input;
+  // A record in no customer stands for itself.
+  const customer = (r: string) => customerOf.get(r) ?? `record:${r}`;
+  const recordsOf = new Map<string, string[]>();
+  for (const r of customerOf.keys()) recordsOf.set(customer(r), [...(recordsOf.get(customer(r)) ?? []), r]);
+  const membersOf = (c: string) => recordsOf.get(c) ?? [c.slice('record:'.length)];
+  const values = { noHolder: 0, oneHolder: 0, severalHolders: 0 };
+  const bySystems = new Map<string, BesideGuard['carriers'][number]>();
+  for (const { value, guarded } of refused) {
+    const guard = new Set(guarded);
+    const customers = [...new Set((carriersOf.get(value) ?? []).map(customer))];
+    const holders = customers.filter((c) => membersOf(c).some((r) => named.has(r)));
+    if (holders.length !== 1) {
+      values[holders.length ? 'severalHolders' : 'noHolder']++;
+      continue;
+    }
+    values.oneHolder++;
+    const holder = membersOf(holders[0]);
+    const holderPeople = new Map<string, number>();
+    for (const r of holder) holderPeople.set(truth.get(r) ?? r, (holderPeople.get(truth.get(r) ?? r) ?? 0) + 1);
+    for (const c of customers) {
+      const recs = membersOf(c);
+      if (c === holders[0] || recs.some((r) => guard.has(r))) continue;
+      const systems = [...new Set(recs.map((r) => r.split(':')[0]))].sort().join('+');
+      const row = bySystems.get(systems) ?? { systems, holders: 0, others: 0, rightPairs: 0, wrongPairs: 0 };
+      const right = recs.reduce((n, r) => n + (holderPeople.get(truth.get(r) ?? r) ?? 0), 0);
+      row[right ? 'holders' : 'others']++;
+      row.rightPairs += right;
+      row.wrongPairs += recs.length * holder.length - right;
+      bySystems.set(systems, row);
+    }
+  }
+  const carriers = [...bySystems.values()].sort((a, b) => b.holders + b.others - (a.holders + a.others) || (a.systems < b.systems ? -1 : 1));
+  return { values, carriers };
+}
+
+/** `besideTheGuard` on a resolved store: the guard's refusals, the values' current carriers, the named records. */
+export async function besideTheGuardOf(db: Knex, truth: ReadonlyMap<string, string>, customerOf: ReadonlyMap<string, string | null>): Promise<BesideGuard> {
+  const cands: Array<{ kind: string | null; value: string | null; evidence: string | null }> = await db(T.candidates).whereNotNull('kind').select('kind', 'value', 'evidence');
+  // One entry a value, however many candidates its refusals left (the guard's records of each).
+  const guardedOf = new Map<string, Set<string>>();
+  for (const c of cands) {
+    const ev = JSON.parse(c.evidence ?? '{}') as { differ?: string[]; records?: Record<string, string[]> };
+    if (ev.differ?.length !== 1 || ev.differ[0] !== 'same-source') continue;
+    const v = `${c.kind}:${c.value}`;
+    for (const r of Object.values(ev.records ?? {}).flat()) guardedOf.set(v, (guardedOf.get(v) ?? new Set()).add(r));
+  }
+  const refused = [...guardedOf].map(([value, guarded]) => ({ value, guarded: [...guarded] }));
+  // A candidate names the value as one carrier wrote it: its carriers are those of its match key.
+  const ids: Array<{ source: string; record_id: string; kind: string; value: string; match_key: string }> = await db(T.identifiers)
+    .whereNull('valid_to')
+    .select('source', 'record_id', 'kind', 'value', 'match_key');
+  const keyOf = new Map(ids.map((i) => [`${i.kind}:${i.value}`, `${i.kind}:${i.match_key}`]));
+  const byKey = new Map<string, Set<string>>();
+  for (const i of ids) {
+    const k = `${i.kind}:${i.match_key}`;
+    byKey.set(k, (byKey.get(k) ?? new Set()).add(`${i.source}:${i.record_id}`));
+  }
+  const carriersOf = new Map(refused.map((r) => [r.value, [...(byKey.get(keyOf.get(r.value) ?? '') ?? [])]]));
+  const named = new Set(
+    (await db(T.sourceRecords).whereNotNull('name_key').select('source', 'record_id')).map((r: { source: string; record_id: string }) => `${r.source}:${r.record_id}`),
+  );
+  return besideTheGuard({ refused, carriersOf, customerOf, named, truth });
+}

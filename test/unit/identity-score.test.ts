@@ -16,7 +16,7 @@ import {
   truthOfSystems,
   unsharedPairFigures,
 } from '../../demo/score';
-import { pairClass } from '../../demo/missed-pairs';
+import { besideTheGuard, pairClass } from '../../demo/missed-pairs';
 
 const truth = parseTruthCsv(['source,record_id,person_id', 'crm,C1,P1', 'orders,1,P1', 'scrm,o1,P1', 'crm,C2,P2', 'orders,2,P2', 'crm,C3,P3'].join('\n'));
 
@@ -320,5 +320,50 @@ describe('Identity scoring: the class of a missed pair inside the ceiling', () =
     expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['EMAIL', 'no refusal recorded', 1]), guarded: none })).toBe('not refused');
     // A household's value beside one of the person's own: the own value's refusal is the cause.
     expect(pairClass({ a: 'crm:C1', b: 'orders:1', shared: shared(['PHONE', 'name', 2], ['EMAIL', 'UNIONID', 1]), guarded: none })).toBe('exclusive kind differs');
+  });
+});
+
+describe('Identity scoring: the carriers beside a value the household guard refused', () => {
+  // One phone: two shop accounts the guard refused, Wang's CRM contact (named) with her helpdesk
+  // user, her own WeChat follower without a name, and her husband's marketplace buyer.
+  const truth = new Map([
+    ['orders:1', 'wang'],
+    ['orders:2', 'li'],
+    ['crm:C1', 'wang'],
+    ['support:9', 'wang'],
+    ['scrm:o1', 'wang'],
+    ['marketplace:b1', 'li'],
+  ]);
+  const customerOf = new Map<string, string | null>([
+    ['orders:1', 'K1'],
+    ['orders:2', 'K2'],
+    ['crm:C1', 'K3'],
+    ['support:9', 'K3'],
+    ['scrm:o1', 'K4'],
+    ['marketplace:b1', null],
+  ]);
+  const phone = 'PHONE:+8613800000001';
+  const input = {
+    refused: [{ value: phone, guarded: ['orders:1', 'orders:2'] }],
+    carriersOf: new Map([[phone, ['orders:1', 'orders:2', 'crm:C1', 'support:9', 'scrm:o1', 'marketplace:b1']]]),
+    customerOf,
+    named: new Set(['crm:C1', 'support:9']),
+    truth,
+  };
+
+  it("counts each nameless carrier's customer as the holder's person's or another's, with the pairs a join would add, the guard's two left out", () => {
+    expect(besideTheGuard(input)).toEqual({
+      values: { noHolder: 0, oneHolder: 1, severalHolders: 0 },
+      carriers: [
+        { systems: 'marketplace', holders: 0, others: 1, rightPairs: 0, wrongPairs: 2 },
+        { systems: 'scrm', holders: 1, others: 0, rightPairs: 2, wrongPairs: 0 },
+      ],
+    });
+  });
+
+  it('counts no carrier where no customer, or more than one, holds a name', () => {
+    expect(besideTheGuard({ ...input, named: new Set<string>() }).values).toEqual({ noHolder: 1, oneHolder: 0, severalHolders: 0 });
+    const two = besideTheGuard({ ...input, named: new Set(['crm:C1', 'scrm:o1']) });
+    expect(two).toEqual({ values: { noHolder: 0, oneHolder: 0, severalHolders: 1 }, carriers: [] });
   });
 });
