@@ -10,7 +10,8 @@ import { createIdMapStore, LeaseLostError, loadIdentityRules, migrateLatest, res
 import type { ScanPage } from '../../src/vocabulary';
 import { freshDatabase, testEngine, type TestDatabase } from '../helpers/db';
 import { FakeSource, rec } from '../helpers/feeds';
-import { withLease } from '../../src/idmap/lock';
+import { DEFAULT_LEASE, withLease } from '../../src/idmap/lock';
+import { watchTurns } from '../helpers/turns';
 import { RESOLUTION_LEASE } from '../../src/idmap/resolve';
 
 const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
@@ -135,13 +136,17 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     expect((await lease())?.holder).toBe('');
   });
 
-  it('keeps its lease through a first comparison many leases long while a second process waits for it, and hands it over after', async () => {
+  it('keeps its lease through a first comparison while a second process waits for it, turning the event loop at least every second of CPU, and hands it over after', async () => {
     // 36,000 records of 180 names, each its own customer: each name's block holds 200 records (the
     // rules' maxBlock) of different customers, 3,582,000 pairs and more the tier scores in several
-    // seconds of CPU (without turns it lost a 3 s lease on a quiet machine; a 5 s one it kept at a
-    // third of the records). The lease lasts 3 s, renewed every second: the tier must let its renewal
-    // run while it scores; a turn every 50 ms of scoring leaves a loaded CI machine two seconds of slack.
-    const TTL = 3000;
+    // seconds of CPU. The lease is renewed by a timer, which runs only when the run lets the event
+    // loop turn: it is lost when a stretch without a turn lasts two thirds of it. A stretch's wall
+    // time is its CPU time multiplied by the machine's load (the tier's longest, one 0.35-0.43 s
+    // statement reading 400 blocks' members, took 4-11 s at load 19-23 on 2 cores, and a 3 s lease
+    // was lost in 4 of 4 runs there), so the test counts stretches in CPU time, which a loaded
+    // machine barely changes, and the run holds the production lease (30 s, renewed every 10 s).
+    // A tier without turns runs for seconds of CPU at once here, and for minutes at a million records.
+    const MAX_CPU_WITHOUT_A_TURN_MS = 1500;
     const given = ['Fang', 'Na', 'Wei', 'Yang', 'Jing', 'Li', 'Min', 'Lei', 'Tao', 'Jie'];
     const family = ['Wang', 'Zhang', 'Chen', 'Zhao', 'Liu', 'Huang', 'Zhou', 'Wu', 'Xu', 'Sun', 'Ma', 'Zhu', 'Hu', 'Guo', 'He', 'Gao', 'Lin', 'Luo'];
     const names = family.flatMap((f) => given.map((g) => `${f} ${g}`));
@@ -160,13 +165,14 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
 
     // The run that compares them holds the lease (its scan waits) until the second process is waiting for it.
     const feed = new GatedSource('crm', records);
-    const running = resolve({ db: t.db, connectors: [feed], rules: fileChance, lease: { ttlMs: TTL } });
+    const turns = watchTurns();
+    const running = resolve({ db: t.db, connectors: [feed], rules: fileChance });
     running.catch(() => undefined);
     for (let i = 0; !feed.started; i++) {
       if (i > 6000) throw new Error('the run never started scanning');
       await sleep(10);
     }
-    const waiter = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'helpers', 'lease-waiter.ts'), JSON.stringify(t.connection), String(TTL)], {
+    const waiter = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'helpers', 'lease-waiter.ts'), JSON.stringify(t.connection), String(DEFAULT_LEASE.ttlMs)], {
       cwd: path.resolve(__dirname, '../..'),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -185,16 +191,24 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
       }
       expect(said[0]).toEqual({ held: true });
       feed.open();
-      const stats = await running;
+      const ran = await running.then(
+        (stats) => ({ stats }),
+        (error: unknown) => ({ error }),
+      );
+      // The longest stretch without a turn first: a lease lost (LeaseLostError) is what a long one leads to.
+      expect(turns.stop().longestCpuMs).toBeLessThan(MAX_CPU_WITHOUT_A_TURN_MS);
+      if ('error' in ran) throw ran.error;
+      const { stats } = ran;
       expect(stats.recordsCompared).toBe(records.length);
       expect(stats.pairsCompared).toBeGreaterThanOrEqual(3_582_000); // and a few more that share a birthday's block
       // The second process got the store only once every record had been compared, and then at once.
       expect(await exited).toBe(0);
       expect(said[1]).toEqual({ acquired: true, unscored: 0 });
     } finally {
+      turns.stop();
       waiter.kill();
     }
-  }, 600_000);
+  });
 
   it('renews its lease a third of its lifetime after its last renewal, however far the clock ran ahead of its timer then', async () => {
     // Timers run on the event loop's clock, the time its iteration began; Date.now() is read when a
