@@ -136,7 +136,7 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     expect((await lease())?.holder).toBe('');
   });
 
-  it('keeps its lease through a first comparison while a second process waits for it, turning the event loop at least every second of CPU, and hands it over after', async () => {
+  it('keeps its lease through a first comparison while a second process waits for it, turning the event loop at least every 1.5 s of CPU, and hands it over after', async () => {
     // 36,000 records of 180 names, each its own customer: each name's block holds 200 records (the
     // rules' maxBlock) of different customers, 3,582,000 pairs and more the tier scores in several
     // seconds of CPU. The lease is renewed by a timer, which runs only when the run lets the event
