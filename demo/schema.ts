@@ -103,6 +103,7 @@ export async function createSupportTables(db: Knex): Promise<void> {
     t.string('phone', 32).nullable();
     t.string('created_at', 20).notNullable();
     t.string('updated_at', 20).notNullable();
+    t.boolean('active').notNullable().defaultTo(true).comment('false once deleted (Zendesk keeps a deleted user, inactive)');
     t.index(['updated_at', 'id'], 'support_users_updated_idx');
   });
   await db.schema.createTable('support_tickets', (t) => {

@@ -1,6 +1,9 @@
 /**
  * The stand-in support helpdesk: a Zendesk-like JSON API over the `support_users` and
  * `support_tickets` tables (demo/schema.ts). Wire format: demo/SOURCES.md, "Support helpdesk API".
+ * It speaks both of the helpdesk kind's dialects at once: this helpdesk's own ticket and event
+ * listings, and Zendesk's (the Search Export, a user's requested tickets, `users/me`), which write
+ * tickets as Zendesk does (no `solved_at`: a metric set carries it).
  *
  * One knex per server; every query is an indexed lookup (primary key, requester index, or the
  * (updated_at, id) index for the incremental export) with bound parameters only.
@@ -32,6 +35,17 @@ export interface SupportServerOptions {
    * limits answer. Off when absent; the other endpoints are never limited by it.
    */
   exportLimit?: { requests: number; windowMs: number };
+  /**
+   * Zendesk's rate limit of the Search Export: at most `requests` calls per window of `windowMs`
+   * (Zendesk: 100 a minute, developer.zendesk.com/api-reference/ticketing/ticket-management/search/#export-search-results);
+   * past it `429` with `Retry-After`, as `exportLimit`. Off when absent.
+   */
+  searchLimit?: { requests: number; windowMs: number };
+  /**
+   * `zendesk`: only Zendesk's own endpoints answer; this helpdesk's (`tickets?requester_ids`,
+   * `requesters/events`, `ping`) answer 404 InvalidEndpoint, as a real Zendesk does. Default: both.
+   */
+  only?: 'zendesk';
   faults?: Faults;
 }
 
@@ -42,6 +56,12 @@ const MAX_PER_PAGE = 1000;
 /** Zendesk's cursor pagination: `page[size]` at most 100 (developer.zendesk.com, api-reference/introduction/pagination). */
 const MAX_PAGE_SIZE = 100;
 const MAX_EVENTS_PER_REQUESTER = 1000;
+/** The Search Export's `page[size]`: at most 1000 (Zendesk recommends 100, its default here). */
+const MAX_SEARCH_PAGE = 1000;
+/** `GET /api/v2/users/{id}/tickets/requested`, the one templated path. */
+/** This helpdesk's own endpoints, which a real Zendesk does not have (`only: 'zendesk'` answers them 404). */
+const NOT_ZENDESK: ReadonlySet<string> = new Set(['/api/v2/tickets', '/api/v2/requesters/events', '/api/v2/ping']);
+const REQUESTED = /^\/api\/v2\/users\/(\d{1,16})\/tickets\/requested$/;
 const EVENT_TYPES = ['ticket_opened', 'ticket_rated', 'ticket_solved'] as const;
 type EventType = (typeof EVENT_TYPES)[number];
 /** The store's time format, `2024-03-01T08:15:00Z`: fixed width, so text order is time order. */
@@ -54,6 +74,8 @@ interface UserRow {
   phone: string | null;
   created_at: string;
   updated_at: string;
+  /** Absent in a store written before the column (every user active then). */
+  active?: boolean | number | null;
 }
 
 interface TicketRow {
@@ -83,6 +105,8 @@ function userJson(r: UserRow) {
     phone: r.phone,
     created_at: r.created_at,
     updated_at: r.updated_at,
+    // Zendesk's `active`: false once the user is deleted (it stays, inactive, until deleted for good).
+    active: r.active == null ? true : Boolean(Number(r.active)),
   };
 }
 
@@ -109,6 +133,17 @@ function ticketJson(r: TicketRow, ratings: 'scale' | 'zendesk') {
     updated_at: r.updated_at,
     solved_at: r.solved_at,
   };
+}
+
+/** A ticket as Zendesk's Tickets API writes it: no `solved_at` (its metric set has it). */
+function zendeskTicketJson(r: TicketRow, ratings: 'scale' | 'zendesk') {
+  const { solved_at: _solved, ...ticket } = ticketJson(r, ratings);
+  return ticket;
+}
+
+/** The metric set Zendesk sideloads with a ticket (`include=metric_sets`): here only what the stand-in stores. */
+function metricSetJson(r: TicketRow) {
+  return { id: Number(r.id), ticket_id: Number(r.id), created_at: r.created_at, updated_at: r.updated_at, solved_at: r.solved_at };
 }
 
 interface EventJson {
@@ -193,31 +228,131 @@ function storeTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * An endpoint's own rate limit, as Zendesk answers one: a 429 with Retry-After (whole seconds until
+ * the window frees a call) and its error body when `limit` calls of the window are spent, else null
+ * (and the call is counted). No limit: never limited.
+ */
+function rateLimiter(limit: { requests: number; windowMs: number } | undefined, description: string): () => DemoAnswer | null {
+  /** When each call of the current window was answered. */
+  const calls: number[] = [];
+  return () => {
+    if (!limit) return null;
+    const now = Date.now();
+    while (calls.length && calls[0] <= now - limit.windowMs) calls.shift();
+    if (calls.length >= limit.requests) {
+      const seconds = Math.max(1, Math.ceil((calls[0] + limit.windowMs - now) / 1000));
+      return { status: 429, headers: { 'retry-after': String(seconds) }, body: { error: 'APIRateLimitExceeded', description } };
+    }
+    calls.push(now);
+    return null;
+  };
+}
+
+/** A Zendesk listing's `page[size]` (1..max, default `fallback`), or the 400 that refuses it. */
+function pageSize(query: URLSearchParams, max: number, fallback: number): number | DemoAnswer {
+  const raw = query.get('page[size]') ?? String(fallback);
+  if (!/^\d{1,4}$/.test(raw) || +raw < 1 || +raw > max) return invalid(`page[size] must be 1..${max}`);
+  return Number(raw);
+}
+
+/** A listing's `page[after]` as an offset (0 when absent), or the 400 that refuses it. */
+function pageAfter(query: URLSearchParams): number | DemoAnswer {
+  const raw = query.get('page[after]');
+  if (!raw) return 0;
+  const o = decodeOffset(raw);
+  return o === null ? invalid('Invalid page[after]') : o;
+}
+
+/**
+ * One page of a Zendesk ticket listing over `rows` (already ordered, one more than the page asked
+ * for when there are more): the tickets as Zendesk writes them under `key`, Zendesk's cursor
+ * `meta` and `links`, and the metric sets when the query asks `include=metric_sets`.
+ */
+function zendeskListing(key: string, rows: TicketRow[], size: number, offset: number, query: URLSearchParams, path: string, ratings: 'scale' | 'zendesk'): DemoAnswer {
+  const page = rows.slice(0, size);
+  const hasMore = rows.length > size;
+  const after = page.length > 0 ? encodeOffset(offset + page.length) : null;
+  const next = new URLSearchParams(query);
+  if (after) next.set('page[after]', after);
+  const includes = (query.get('include') ?? '').split(',');
+  return {
+    status: 200,
+    body: {
+      [key]: page.map((r) => zendeskTicketJson(r, ratings)),
+      ...(includes.includes('metric_sets') ? { metric_sets: page.map(metricSetJson) } : {}),
+      meta: { has_more: hasMore, after_cursor: after, before_cursor: null },
+      links: { next: hasMore ? `${path}?${next.toString()}` : null, prev: null },
+    },
+  };
+}
+
+/** The requester ids of a Search Export query that names only `requester:<id>` terms (repeated: OR), or the 400 Zendesk's search answers. */
+function searchedRequesters(query: URLSearchParams): number[] | DemoAnswer {
+  const searchError = (description: string): DemoAnswer => error(400, 'invalid', description);
+  if (query.get('filter[type]') !== 'ticket') return searchError('filter[type] must be ticket (the stand-in exports tickets only)');
+  const terms = (query.get('query') ?? '').split(/\s+/).filter((t) => t !== '');
+  if (terms.some((t) => /^type:/i.test(t))) return searchError('Searches with type in the query string are not supported by the export endpoint: use filter[type]');
+  const ids: number[] = [];
+  for (const t of terms) {
+    const m = /^requester:(\d{1,16})$/.exec(t);
+    if (!m) return searchError('the stand-in searches requester:<user id> terms only');
+    ids.push(Number(m[1]));
+  }
+  if (ids.length === 0) return searchError('query is required');
+  if (ids.length > MAX_IDS) return searchError(`Too many terms (the stand-in takes at most ${MAX_IDS})`);
+  return [...new Set(ids)];
+}
+
 export async function startSupportServer(options: SupportServerOptions): Promise<SupportServer> {
   const { knex, owned } = resolveStore(options.db);
   const ratings = options.ratings ?? 'scale';
-  /** When each incremental-export call of the current windows was answered (exportLimit). */
-  const exportCalls: number[] = [];
-  /** A 429 with Retry-After when the export's limit is spent, else null (and the call is counted). */
-  function exportLimited(): DemoAnswer | null {
-    const limit = options.exportLimit;
-    if (!limit) return null;
-    const now = Date.now();
-    while (exportCalls.length && exportCalls[0] <= now - limit.windowMs) exportCalls.shift();
-    if (exportCalls.length >= limit.requests) {
-      const seconds = Math.max(1, Math.ceil((exportCalls[0] + limit.windowMs - now) / 1000));
-      return {
-        status: 429,
-        headers: { 'retry-after': String(seconds) },
-        body: { error: 'APIRateLimitExceeded', description: 'Number of allowed incremental export API requests per minute exceeded' },
-      };
-    }
-    exportCalls.push(now);
-    return null;
+  const exportLimited = rateLimiter(options.exportLimit, 'Number of allowed incremental export API requests per minute exceeded');
+  const searchLimited = rateLimiter(options.searchLimit, 'Number of allowed search export API requests per minute exceeded');
+  const ticketOrder = [
+    { column: 'created_at', order: 'asc' },
+    { column: 'id', order: 'asc' },
+  ] as const;
+
+  /** Zendesk's list of one user's requested tickets: 404 RecordNotFound for a user it does not have. */
+  async function requestedTickets(userId: number, query: URLSearchParams, path: string): Promise<DemoAnswer> {
+    const size = pageSize(query, MAX_PAGE_SIZE, MAX_PAGE_SIZE);
+    if (typeof size !== 'number') return size;
+    const offset = pageAfter(query);
+    if (typeof offset !== 'number') return offset;
+    const user = await knex('support_users').where({ id: userId }).first('id');
+    if (!user) return error(404, 'RecordNotFound', 'Not found');
+    const rows: TicketRow[] = await knex('support_tickets')
+      .where({ requester_id: userId })
+      .orderBy([...ticketOrder])
+      .offset(offset)
+      .limit(size + 1);
+    return zendeskListing('tickets', rows, size, offset, query, path, ratings);
   }
 
   const routes: Record<string, (query: URLSearchParams) => Promise<DemoAnswer>> = {
     '/api/v2/ping': async () => ({ status: 200, body: { ok: true } }),
+
+    // Zendesk's: the token's own user (the stand-in's token is an admin's).
+    '/api/v2/users/me': async () => ({ status: 200, body: { user: { id: 1, name: 'c360', role: 'admin', active: true } } }),
+
+    // Zendesk's Search Export for tickets: `requester:` terms (OR), ordered by created_at only, cursor pages.
+    '/api/v2/search/export': async (query) => {
+      const limited = searchLimited();
+      if (limited) return limited;
+      const ids = searchedRequesters(query);
+      if (!Array.isArray(ids)) return ids;
+      const size = pageSize(query, MAX_SEARCH_PAGE, MAX_PAGE_SIZE);
+      if (typeof size !== 'number') return size;
+      const offset = pageAfter(query);
+      if (typeof offset !== 'number') return offset;
+      const rows: TicketRow[] = await knex('support_tickets')
+        .whereIn('requester_id', ids)
+        .orderBy([...ticketOrder])
+        .offset(offset)
+        .limit(size + 1);
+      return zendeskListing('results', rows, size, offset, query, '/api/v2/search/export', ratings);
+    },
 
     '/api/v2/users/show_many': async (query) => {
       const ids = parseIds(query.get('ids'));
@@ -344,8 +479,9 @@ export async function startSupportServer(options: SupportServerOptions): Promise
     onClose: owned ? () => knex.destroy() : undefined,
     handle: async (req) => {
       if (req.headers.authorization !== `Bearer ${options.token}`) return error(401, "Couldn't authenticate you");
-      const route = routes[req.pathname];
-      if (!route) return error(404, 'InvalidEndpoint', 'Not found');
+      const requested = REQUESTED.exec(req.pathname);
+      const route = requested ? (query: URLSearchParams) => requestedTickets(Number(requested[1]), query, req.pathname) : routes[req.pathname];
+      if (!route || (options.only === 'zendesk' && NOT_ZENDESK.has(req.pathname))) return error(404, 'InvalidEndpoint', 'Not found');
       if (req.method !== 'GET') return error(405, 'MethodNotAllowed');
       return route(req.query);
     },

@@ -144,8 +144,13 @@ import type { BreakerState as CircuitState } from './breaker';
 
 export interface HttpTransport {
   readonly source: SourceName;
-  /** GET `path` (a template without a query string) and answer the JSON object it returns. */
-  getJson(path: string, query?: Query): Promise<JsonObject>;
+  /**
+   * GET `path` (a template without a query string) and answer the JSON object it returns. A
+   * template may name segments (`/api/v2/users/{id}/tickets/requested`), filled from `segments`,
+   * each value percent-encoded as one segment; errors and metrics name the template, never the
+   * values, as they never name a query string.
+   */
+  getJson(path: string, query?: Query, segments?: Readonly<Record<string, string>>): Promise<JsonObject>;
   /** POST a JSON body to `path` and answer the JSON object it returns. */
   postJson(path: string, query: Query | undefined, body: unknown): Promise<JsonObject>;
   circuitState(): CircuitState;
@@ -436,6 +441,23 @@ class Exchange {
   }
 }
 
+/**
+ * A template's pathname (as the URL parser wrote it: `{id}` as `%7Bid%7D`) with each named segment
+ * filled. Misuse (a name the template lacks, an empty value) fails as a bug, never as a request.
+ */
+function fillSegments(source: SourceName, template: string, pathname: string, segments: Readonly<Record<string, string>>): string {
+  let out = pathname;
+  for (const name of Object.keys(segments)) {
+    const value = segments[name];
+    const slot = `%7B${name}%7D`;
+    if (!out.includes(slot) || value === '') {
+      throw new Error(`${source} transport: segment ${JSON.stringify(name)} is not in ${JSON.stringify(template)} or is empty`);
+    }
+    out = out.replace(slot, encodeURIComponent(value));
+  }
+  return out;
+}
+
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const { source, timeoutMs, retries } = options;
   if (!(timeoutMs > 0)) throw new Error(`createHttpTransport(${source}): timeoutMs must be > 0, got ${timeoutMs}`);
@@ -512,8 +534,8 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   /** Each path template's request path as the URL parser writes it, worked out once per template (they are constants of the connectors). */
   const pathnames = new Map<string, string>();
 
-  /** The request target: the template's path and the query form-encoded, byte for byte what URLSearchParams writes, without a URL per call. */
-  function requestPath(path: string, query: Query | undefined): string {
+  /** The request target: the template's path (its named segments filled) and the query form-encoded, byte for byte what URLSearchParams writes, without a URL per call. */
+  function requestPath(path: string, query: Query | undefined, segments?: Readonly<Record<string, string>>): string {
     let pathname = pathnames.get(path);
     if (pathname === undefined) {
       if (!path.startsWith('/') || path.includes('?') || path.includes('#')) {
@@ -522,6 +544,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       pathname = new URL(base.origin + prefix + path).pathname;
       if (pathnames.size < MAX_PATH_TEMPLATES) pathnames.set(path, pathname);
     }
+    if (segments) pathname = fillSegments(source, path, pathname, segments);
     if (!query) return pathname;
     let search = '';
     for (const k of Object.keys(query)) {
@@ -534,9 +557,9 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
 
   const link: Link = { client, agent, base, timeoutMs, retries, backoffMs, maxResponseBytes, headers: options.headers, retried: options.retried, fail, limited, tooLarge };
 
-  async function send(method: 'GET' | 'POST', path: string, query: Query | undefined, body: unknown): Promise<JsonObject> {
+  async function send(method: 'GET' | 'POST', path: string, query: Query | undefined, body: unknown, segments?: Readonly<Record<string, string>>): Promise<JsonObject> {
     const request = `${method} ${path}`;
-    const target = requestPath(path, query);
+    const target = requestPath(path, query, segments);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const pause = pausedUntil - now();
     if (pause > 0) {
@@ -571,7 +594,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
 
   return {
     source,
-    getJson: (path, query) => send('GET', path, query, undefined),
+    getJson: (path, query, segments) => send('GET', path, query, undefined, segments),
     postJson: (path, query, body) => send('POST', path, query, body),
     circuitState: () => breaker.state,
   };

@@ -1,23 +1,28 @@
 /**
- * Support helpdesk connector (Zendesk-like HTTP JSON API, demo/SOURCES.md).
+ * Support helpdesk connector (Zendesk-style HTTP JSON API, demo/SOURCES.md).
  *
  * Keys: requester (user) ids, decimal strings; the OneID record is `support` / user id.
  * One call = one GET carrying up to `maxBatch` ids (the API takes at most 100): show_many for
- * requesters, tickets?requester_ids for tickets (Zendesk's cursor pagination: one GET per page of
- * 100 tickets, within the chunk's one observed call), requesters/events for timeline pages (the
- * helpdesk cuts each requester's events to the page). The identity feed is the incremental user
- * export, one GET per page of up to 1000 users. Transport (timeout, retries, breaker): http.ts.
+ * requesters; a ticket listing for tickets (one observed call per chunk, its cursor pages within
+ * it); requesters/events for timeline pages (the helpdesk cuts each requester's events to the
+ * page). The identity feed is the incremental user export, one GET per page of up to 1000 users.
+ * Transport (timeout, retries, breaker): http.ts.
  *
- * Zendesk's own: show_many, the incremental export (and its 10-a-minute limit), cursor pagination,
- * the rating words. Not Zendesk's: `tickets?requester_ids` and `requesters/events` (Zendesk lists one
- * requester's tickets at a time); against Zendesk itself a gateway in front offers them (demo/SOURCES.md).
+ * Two dialects (`api`). `gateway` (the default): show_many, the incremental export, cursor
+ * pagination and the rating words are Zendesk's own; `tickets?requester_ids` and `requesters/events`
+ * are not (a gateway in front of a Zendesk offers them). `zendesk`: Zendesk's own endpoints only
+ * (zendesk.ts): tickets from its Search Export, one call per chunk of requesters (or its
+ * per-requester listing, bounded per batch), events derived from those tickets, health from
+ * `users/me`. In both, a user the export says is inactive (`active: false`, deleted) is reported
+ * deleted by the scan.
  */
-import { badRow, isSourceError } from '../../errors';
+import { badRow, isSourceError, SourceRefusal, type SourceError } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { canonicalText, DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
-import { chunked, groupByKey, listsOf, noneFailed, type Chunked, type SourceObserver } from '../observe';
-import type { EventKind, EventQuery, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
+import { chunked, groupByKey, listsOf, NONE_FAILED, noneFailed, type Chunked, type SourceObserver } from '../observe';
+import { eventsOfTickets, listingPages, newestFirst, objects, requesterQuery, solvedTimes, ZENDESK_PATH, type Listing, type ListingPage } from './zendesk';
+import type { EventKind, EventQuery, ListSlot, RawIdentifier, ScanPage, ScannedRecord, Slot, SourceAccount, SourceEvent, SourceName } from '../../vocabulary';
 import { SATISFACTION_SCALE, type Ticket } from '../../capabilities';
 import type { HelpdeskConnector, SupportRequester } from './types';
 import { checkEventQuery, isEventKind, kindsWanted, sinceInUnit } from '../../vocabulary/event-order';
@@ -31,6 +36,12 @@ export interface HelpdeskConnectorConfig extends HttpConnectorOptions {
   defaultRegion?: CountryCode;
   /** The scale this helpdesk rates on (default 1 to 5); its scores are mapped onto SATISFACTION_SCALE. */
   satisfactionScale?: { min: number; max: number };
+  /** Which endpoints it speaks: `gateway` (default: this helpdesk's ticket and event listings) or `zendesk` (Zendesk's own only). */
+  api?: 'gateway' | 'zendesk';
+  /** With `api: 'zendesk'`: tickets from the Search Export, a chunk of requesters a call (`search`, default), or one requester a call (`requested`). */
+  ticketReads?: 'search' | 'requested';
+  /** With `ticketReads: 'requested'`: requesters one batch reads at most (default 20); the others answer SOURCE_UNAVAILABLE unasked. */
+  requestedPerLevel?: number;
 }
 
 /**
@@ -85,10 +96,6 @@ const DEFAULT_NAME = 'support';
 const API_MAX_IDS = 100;
 const API_MAX_PAGE = 1000;
 const CURSOR_PREFIX = 'zd1:';
-/** Zendesk's cursor pagination: at most 100 a page (`page[size]`), the next one from `meta.after_cursor`. */
-const TICKET_PAGE_SIZE = 100;
-/** Ticket pages one chunk of requesters reads at most (10,000 tickets): past it the listing is a server loop. */
-const MAX_TICKET_PAGES = 100;
 /**
  * Times one scan page waits out the incremental export's Retry-After before it gives up (each
  * wait as long as the helpdesk asked, which the transport caps at 300 s). Zendesk allows 10 export
@@ -102,6 +109,9 @@ const SCAN_WAITS = 5;
  * bounds how long a stop can wait on a sleeping scan.
  */
 const SCAN_WAIT_MAX_SECONDS = 60;
+
+/** With `ticketReads: 'requested'`: requesters one batch reads by default, one call each (Zendesk's account limits are 200 to 700 calls a minute). */
+const DEFAULT_REQUESTED_PER_LEVEL = 20;
 
 const PATH = {
   users: '/api/v2/users/show_many',
@@ -138,7 +148,11 @@ function toRequester(SOURCE: SourceName, region: CountryCode, u: JsonObject, id:
   };
 }
 
-function toTicket(SOURCE: SourceName, scale: { min: number; max: number }, t: JsonObject, requesterId: string): Slot<Ticket> {
+/**
+ * One ticket in the canonical vocabulary. Its solved time is its own `solved_at` (this helpdesk's
+ * listing), else its metric set's (`solved`, by ticket id: Zendesk's Ticket has no `solved_at`).
+ */
+function toTicket(SOURCE: SourceName, scale: { min: number; max: number }, solved: ReadonlyMap<string, unknown>, t: JsonObject, requesterId: string): Slot<Ticket> {
   const id = wireId(t.id);
   if (!id) return badRow(SOURCE, 'ticket', 'id is missing');
   const createdAt = instantFromIso(t.created_at);
@@ -146,8 +160,9 @@ function toTicket(SOURCE: SourceName, scale: { min: number; max: number }, t: Js
   if (!createdAt) return badRow(SOURCE, 'ticket', 'created_at is not an ISO-8601 time');
   if (!updatedAt) return badRow(SOURCE, 'ticket', 'updated_at is not an ISO-8601 time');
   let solvedAt: string | null = null;
-  if (t.solved_at != null) {
-    solvedAt = instantFromIso(t.solved_at);
+  const solvedRaw = t.solved_at !== undefined ? t.solved_at : solved.get(id);
+  if (solvedRaw != null) {
+    solvedAt = instantFromIso(solvedRaw);
     if (!solvedAt) return badRow(SOURCE, 'ticket', 'solved_at is not an ISO-8601 time');
   }
   const subject = typeof t.subject === 'string' ? t.subject : null;
@@ -228,19 +243,11 @@ function toScanned(SOURCE: SourceName, u: JsonObject): ScannedRecord | null {
   const phone = text(u.phone);
   if (email) identifiers.push({ kind: 'EMAIL', value: email });
   if (phone) identifiers.push({ kind: 'PHONE', value: phone });
-  return { source: SOURCE, recordId: id, updatedAt, identifiers, traits: { name: canonicalText(text(u.name)) } };
-}
-
-/** The `key` array of a body, each element an object; anything else is a bad response. */
-function objects(SOURCE: SourceName, body: JsonObject, key: string, request: string): JsonObject[] {
-  const list = body[key];
-  if (!Array.isArray(list)) throw badResponse(SOURCE, request, `"${key}" is not an array`);
-  return list.map(asObject);
-}
-
-/** An element of a body's array as an object; anything else reads as an empty one. */
-function asObject(item: unknown): JsonObject {
-  return item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as JsonObject) : {};
+  const record: ScannedRecord = { source: SOURCE, recordId: id, updatedAt, identifiers, traits: { name: canonicalText(text(u.name)) } };
+  // Zendesk keeps a deleted user, inactive, until it is deleted for good, and its exports carry it
+  // so (developer.zendesk.com/api-reference/ticketing/users/users/#delete-user): its links end.
+  if (u.active === false) record.deleted = true;
+  return record;
 }
 
 // The work of the batch reads is in module-level functions that take what a closure would have
@@ -264,26 +271,46 @@ async function getPage(
   return [objects(SOURCE, await transport.getJson(path, { ...params, [idsParam]: chunk }), key, `GET ${path}`)];
 }
 
+/** The listing one chunk of requesters' tickets come from, in the connector's dialect (see zendesk.ts). */
+function ticketListing(api: 'gateway' | 'zendesk', reads: 'search' | 'requested', chunk: string[]): Listing {
+  if (api === 'gateway') return { path: PATH.tickets, key: 'tickets', params: { requester_ids: chunk } };
+  if (reads === 'search')
+    return { path: ZENDESK_PATH.searchExport, key: 'results', params: { query: requesterQuery(chunk), 'filter[type]': 'ticket', include: 'metric_sets' } };
+  return { path: ZENDESK_PATH.requested, key: 'tickets', params: { include: 'metric_sets' }, segments: { id: chunk[0] } };
+}
+
 /**
- * Every ticket page of a chunk of requesters: Zendesk's cursor pagination, followed while
- * `meta.has_more` with `meta.after_cursor` as `page[after]`, and bounded (MAX_TICKET_PAGES).
+ * Every page of one chunk's ticket listing (`listingPages`), as `chunked` takes a chunk's answer.
+ * Zendesk answers a user's requested tickets 404 RecordNotFound for a user it does not have: that
+ * requester has no tickets, as an unknown id has none in the other listings.
  */
-async function getTicketPages(SOURCE: SourceName, transport: HttpTransport, chunk: string[]): Promise<JsonObject[][]> {
-  const request = `GET ${PATH.tickets}`;
-  const pages: JsonObject[][] = [];
-  let after: string | null = null;
-  for (;;) {
-    const body = await transport.getJson(PATH.tickets, { requester_ids: chunk, 'page[size]': TICKET_PAGE_SIZE, 'page[after]': after });
-    pages.push(objects(SOURCE, body, 'tickets', request));
-    const meta = body.meta;
-    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw badResponse(SOURCE, request, '"meta" is not an object');
-    const { has_more: hasMore, after_cursor: next } = meta as JsonObject;
-    if (typeof hasMore !== 'boolean') throw badResponse(SOURCE, request, '"meta.has_more" is not a boolean');
-    if (!hasMore) return pages;
-    if (typeof next !== 'string' || next === '' || next === after) throw badResponse(SOURCE, request, '"meta.after_cursor" does not move on');
-    if (pages.length >= MAX_TICKET_PAGES) throw badResponse(SOURCE, request, `more than ${MAX_TICKET_PAGES} pages`);
-    after = next;
+async function getTicketPages(
+  SOURCE: SourceName,
+  transport: HttpTransport,
+  api: 'gateway' | 'zendesk',
+  reads: 'search' | 'requested',
+  chunk: string[],
+): Promise<ListingPage[]> {
+  const listing = ticketListing(api, reads, chunk);
+  try {
+    return await listingPages(SOURCE, transport, listing);
+  } catch (e) {
+    if (listing.segments && isSourceError(e) && e.code === 'SOURCE_BAD_RESPONSE' && e.detail?.status === 404) return [];
+    throw e;
   }
+}
+
+/** The requesters a batch past `requestedPerLevel` leaves unasked, each with the refusal that says why (none when within it). */
+function unaskedRequesters(SOURCE: SourceName, unasked: readonly string[], wanted: number, limit: number): Map<string, SourceError> {
+  const out = new Map<string, SourceError>();
+  if (unasked.length === 0) return out;
+  const refusal = new SourceRefusal(
+    SOURCE,
+    `${SOURCE} lists one requester's tickets a call (ticketReads 'requested'): a batch of ${wanted} requesters is over its requestedPerLevel (${limit}), so ${unasked.length} were not asked`,
+    { requesters: wanted, requestedPerLevel: limit },
+  );
+  for (const id of unasked) out.set(id, refusal);
+  return out;
 }
 
 /** Each id's requester, null for one the helpdesk does not have, its chunk's error for one whose chunk failed. */
@@ -353,6 +380,46 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
   // that requests wait for, whose own limits are far higher.
   const exporter = connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, observer }, { authorization: `Bearer ${config.token}` }).transport;
   const waits = new Waits();
+  const api = config.api ?? 'gateway';
+  const reads = config.ticketReads ?? 'search';
+  const requestedPerLevel = config.requestedPerLevel ?? DEFAULT_REQUESTED_PER_LEVEL;
+  const oneRequesterACall = api === 'zendesk' && reads === 'requested';
+  // Zendesk's Search Export has a limit of its own (100 calls a minute, counted in the account's
+  // too): on a transport of its own, as the incremental export, so the pause its 429 asks for does
+  // not refuse show_many meanwhile.
+  const ticketTransport =
+    api === 'zendesk' && reads === 'search'
+      ? connectorTransport(SOURCE, config, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, observer }, { authorization: `Bearer ${config.token}` }).transport
+      : transport;
+
+  /**
+   * Each key's tickets: one observed call per chunk of requesters (per requester with
+   * `ticketReads: 'requested'`, where a batch past `requestedPerLevel` asks only that many, checked
+   * before any call: the others answer a SourceRefusal saying why, the asked ones their tickets).
+   */
+  async function readTickets(operation: string, ids: readonly string[], account?: SourceAccount): Promise<Array<ListSlot<Ticket>>> {
+    const wanted = [...new Set(ids.filter(isUserId))];
+    const asked = oneRequesterACall ? wanted.slice(0, requestedPerLevel) : wanted;
+    const unasked = unaskedRequesters(SOURCE, wanted.slice(asked.length), wanted.length, requestedPerLevel);
+    const read: Chunked<string, ListingPage> = asked.length
+      ? await chunked(
+          observer,
+          { source: SOURCE, operation, account },
+          asked,
+          oneRequesterACall ? 1 : maxBatch,
+          getTicketPages.bind(null, SOURCE, ticketTransport, api, reads) as (chunk: string[]) => Promise<ListingPage[]>,
+        )
+      : { answers: [], failed: NONE_FAILED };
+    // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
+    const byRequester = groupByKey(
+      read.answers.flatMap((p) => p.rows),
+      requesterOf,
+      toTicket.bind(null, SOURCE, scale, solvedTimes(read.answers)),
+    );
+    // Zendesk's listings order by creation, oldest first: each list newest first, as the helpdesk's own.
+    if (api === 'zendesk') for (const list of byRequester.values()) list.sort(newestFirst);
+    return listsOf(ids, byRequester, unasked.size ? new Map([...read.failed, ...unasked]) : read.failed);
+  }
 
   /** show_many for unique valid ids, chunked; answers the raw users by id, and the ids whose chunk failed. */
   async function fetchUsers(operation: string, ids: readonly string[], account?: SourceAccount): Promise<UsersById> {
@@ -382,25 +449,24 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       return requestersOf(SOURCE, region, ids, users);
     },
 
-    async ticketsByRecordIds(ids, account) {
-      const wanted = [...new Set(ids.filter(isUserId))];
-      const { answers: pages, failed } = await chunked(
-        observer,
-        { source: SOURCE, operation: 'ticketsByRecordIds', account },
-        wanted,
-        maxBatch,
-        getTicketPages.bind(null, SOURCE, transport) as (chunk: string[]) => Promise<JsonObject[][]>,
-      );
-      // Tickets are placed by their requester_id, never by position; one without it belongs to no key.
-      return listsOf(ids, groupByKey(pages.flat(), requesterOf, toTicket.bind(null, SOURCE, scale)), failed);
+    ticketsByRecordIds(ids, account) {
+      return readTickets('ticketsByRecordIds', ids, account);
     },
 
-    /** One GET per chunk of requesters; the helpdesk cuts each requester's list to `limit` after the position. */
+    /**
+     * Gateway: one GET per chunk of requesters; the helpdesk cuts each requester's list to `limit`
+     * after the position. Zendesk (no event feed per requester): the same calls as the tickets,
+     * each requester's events derived from its tickets and cut here.
+     */
     async eventsByRecordIds(ids, query: EventQuery, account) {
       checkEventQuery(SOURCE, query);
       const kinds = kindsWanted(HELPDESK_EVENTS, query.kinds);
       const wanted = [...new Set(ids.filter(isUserId))];
       if (kinds.length === 0 || wanted.length === 0) return ids.map(() => []);
+      if (api === 'zendesk') {
+        const tickets = await readTickets('eventsByRecordIds', ids, account);
+        return tickets.map((list) => (isSourceError(list) ? list : eventsOfTickets(list, query, kinds)));
+      }
       const params = eventsQuery(query, kinds);
       const { answers: pages, failed } = await chunked(
         observer,
@@ -455,6 +521,13 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
     },
 
     async health() {
+      if (api === 'zendesk') {
+        // Zendesk has no ping: the token's own user answers whenever the API and the token do.
+        const body = await observer.call({ source: SOURCE, operation: 'health', batchSize: 0 }, () => transport.getJson(ZENDESK_PATH.me));
+        const user = body.user;
+        if (user === null || typeof user !== 'object' || Array.isArray(user)) throw badResponse(SOURCE, `GET ${ZENDESK_PATH.me}`, '"user" is not an object');
+        return;
+      }
       const body = await observer.call({ source: SOURCE, operation: 'health', batchSize: 0 }, () => transport.getJson(PATH.ping));
       if (body.ok !== true) throw badResponse(SOURCE, `GET ${PATH.ping}`, '"ok" is not true');
     },

@@ -22,15 +22,32 @@ const options = z
       .strict()
       .refine((x) => x.min < x.max, { message: 'min must be below max' })
       .optional(),
+    /**
+     * Which endpoints the helpdesk speaks: `gateway` (default) this helpdesk's ticket and event
+     * listings (`tickets?requester_ids`, `requesters/events`, which a gateway in front of a Zendesk
+     * offers); `zendesk` Zendesk's own only (docs/sources.md, "The helpdesk against Zendesk itself").
+     */
+    api: z.enum(['gateway', 'zendesk']).optional(),
+    /** With `api: "zendesk"`: tickets from the Search Export, a chunk of requesters a call (`search`, default), or one requester a call (`requested`). */
+    ticketReads: z.enum(['search', 'requested']).optional(),
+    /** With `ticketReads: "requested"`: requesters one batch reads at most (default 20), each one call. */
+    requestedPerLevel: z.number().int().min(1).max(100).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    // Options of one dialect given to the other would be ignored in silence: refused instead.
+    if (o.api !== 'zendesk' && o.ticketReads !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['ticketReads'], message: 'applies only with api "zendesk" (the gateway dialect reads tickets with tickets?requester_ids)' });
+    if ((o.api !== 'zendesk' || o.ticketReads !== 'requested') && o.requestedPerLevel !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['requestedPerLevel'], message: 'applies only with api "zendesk" and ticketReads "requested"' });
+  });
 
 /** A ticket event's values are its ticket's fields. */
 const TICKET_EVENT = { title: 'Ticket.subject', status: 'Ticket.status', channel: 'Ticket.channel', score: 'Ticket.satisfactionScore' } as const;
 
 export const kind = defineSourceKind<z.infer<typeof options>, HelpdeskConnector>({
   kind: 'helpdesk',
-  title: 'Support helpdesk (Zendesk-style HTTP JSON API)',
+  title: 'Support helpdesk (Zendesk or a Zendesk-style HTTP JSON API)',
   options,
   create: (name, o, observer, settings) => createHelpdeskConnector({ ...o, name, defaultRegion: settings?.phoneRegion }, observer),
   capabilities: (helpdesk) => ({
