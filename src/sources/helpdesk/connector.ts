@@ -110,7 +110,7 @@ const SCAN_WAITS = 5;
  */
 const SCAN_WAIT_MAX_SECONDS = 60;
 
-/** With `ticketReads: 'requested'`: requesters one batch reads by default, one call each (Zendesk's account limits are 200 to 700 calls a minute). */
+/** With `ticketReads: 'requested'`: requesters one batch reads by default, one call each, of the account's limit a minute (which depends on its plan). */
 const DEFAULT_REQUESTED_PER_LEVEL = 20;
 
 const PATH = {
