@@ -252,6 +252,39 @@ describe('Marketplace source: buyers', () => {
   });
 });
 
+describe("Marketplace source: a buyer's grade and trade count as TOP may write them", () => {
+  // Session 41 found both read without a word: `Number("")` made an empty grade 0 (a "buyer only"
+  // grade nobody gave), and a trade count that is no number became null beside a valid buyer.
+  const B6 = 'AAbuyerEmptyG06';
+  const B7 = 'AAbuyerBadCnt07';
+  const B8 = 'AAbuyerDigits08';
+  beforeAll(async () => {
+    await db('tb_buyers').insert([
+      buyer({ buyer_open_uid: B6, grade: '', trade_count: '', modified: T0 + 23 * D }),
+      buyer({ buyer_open_uid: B7, trade_count: 'n/a', modified: T0 + 23 * D }),
+      buyer({ buyer_open_uid: B8, grade: '3', trade_count: '12', modified: T0 + 23 * D }),
+    ]);
+  });
+  afterAll(async () => {
+    await db('tb_buyers').whereIn('buyer_open_uid', [B6, B7, B8]).delete();
+  });
+
+  it('reads an empty grade and trade count as not given (null), never as 0', async () => {
+    const [b6] = await tmall.buyersByIds([B6]);
+    expect(ok(b6)).toMatchObject({ id: B6, grade: null, tradeCount: null });
+  });
+
+  it('answers a trade count that is no whole number as a row error in its slot; the buyers beside it stand', async () => {
+    const [b7, b8] = await tmall.buyersByIds([B7, B8]);
+    expect(b7 instanceof Error && [(b7 as { code?: string }).code, b7.message]).toEqual([
+      'SOURCE_BAD_RESPONSE',
+      'shop_tmall returned a malformed buyer: trade_count is not a whole number',
+    ]);
+    // Decimal digits are TOP's way of writing a number too.
+    expect(ok(b8)).toMatchObject({ id: B8, grade: 3, tradeCount: 12 });
+  });
+});
+
 describe('Marketplace source: orders', () => {
   it('reads trades as canonical orders: exact money, UTC instants, mapped statuses, the instance as source', async () => {
     const [orders] = lists(await tmall.ordersByBuyerIds([B1], {}));

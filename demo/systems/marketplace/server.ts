@@ -118,6 +118,9 @@ const BUYER_ID = /^[A-Za-z0-9_-]{6,64}$/;
 const REQUEST_LOG_LIMIT = 1000;
 const NUM_ID = /^\d{1,20}$/;
 
+/** A stored number as TOP writes it (a JSON number), or the text a test stored in its place, as it is. */
+const asStored = (v: unknown) => (typeof v === 'string' ? v : Number(v));
+
 export async function startMarketplaceServer(opts: MarketplaceServerOptions): Promise<MarketplaceServer> {
   const owned = typeof opts.db === 'string';
   const db: Knex = typeof opts.db === 'string' ? knexFactory({ client: 'better-sqlite3', connection: { filename: opts.db }, useNullAsDefault: true }) : opts.db;
@@ -279,8 +282,10 @@ export async function startMarketplaceServer(opts: MarketplaceServerOptions): Pr
     return {
       buyer_open_uid: m.buyer_open_uid,
       buyer_nick: m.buyer_nick ?? undefined,
-      grade: Number(m.grade),
-      trade_count: Number(m.trade_count),
+      // Numbers as TOP writes them; a value the store holds as text (a row a test wrote as a TOP
+      // that answers `""` or `"n/a"` would) goes out as it is.
+      grade: asStored(m.grade),
+      trade_count: asStored(m.trade_count),
       trade_amount: m.trade_amount,
       first_trade_time: topTime(m.first_trade_time),
       last_trade_time: topTime(m.last_trade_time),

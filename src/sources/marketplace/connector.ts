@@ -271,6 +271,19 @@ function groupBy<T>(rows: readonly T[], key: (r: T) => string | null): Map<strin
 /** What a TOP call is made as: its operation (metrics, tests) and the request it is booked to. */
 type Op = Pick<SourceCall, 'operation' | 'account'>;
 
+/**
+ * A whole-number field of TOP's (a buyer's `grade`, `trade_count`), which it writes as a number or
+ * as decimal digits: null when absent or empty (`""`, TOP's "not given", as for its times);
+ * undefined (not a whole number: the caller's row error) for anything else. `Number` alone read
+ * `""` as 0 (a grade of "buyer only" nobody gave), `true` as 1, and dropped `"n/a"` to null unsaid.
+ */
+function wholeNumber(v: unknown): number | null | undefined {
+  if (v == null || v === '') return null;
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+  return undefined;
+}
+
 export function createMarketplaceConnector(name: SourceName, options: MarketplaceOptions, observer: SourceObserver): MarketplaceConnector {
   const SOURCE = name;
   const { transport, maxBatch, defaultPage } = connectorTransport(SOURCE, options, { maxIds: API_MAX_IDS, maxPage: API_MAX_PAGE, overloaded, observer });
@@ -534,9 +547,10 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
     const last = optionalTime(m.last_trade_time, 'last_trade_time');
     const updated = optionalTime(m.modified, 'modified');
     for (const t of [memberSince, first, last, updated]) if (t instanceof Error) return t as SourceError;
-    const grade = m.grade == null ? null : Number(m.grade);
-    if (grade != null && !(Number.isInteger(grade) && grade >= 0 && grade <= 4)) return badRow(SOURCE, 'buyer', 'grade is not 0..4');
-    const count = m.trade_count == null ? null : Number(m.trade_count);
+    const grade = wholeNumber(m.grade);
+    if (grade === undefined || (grade !== null && grade > 4)) return badRow(SOURCE, 'buyer', 'grade is not 0..4');
+    const count = wholeNumber(m.trade_count);
+    if (count === undefined) return badRow(SOURCE, 'buyer', 'trade_count is not a whole number');
     return {
       source: SOURCE,
       id,
@@ -548,7 +562,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       memberSince: memberSince as Instant | null,
       firstOrderAt: first as Instant | null,
       lastOrderAt: last as Instant | null,
-      tradeCount: count != null && Number.isSafeInteger(count) ? count : null,
+      tradeCount: count,
       updatedAt: updated as Instant | null,
     };
   }
