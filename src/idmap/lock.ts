@@ -64,6 +64,8 @@ export class LeaseLostError extends Error {
 
 export interface Lease {
   readonly holder: string;
+  /** The run's stop (`LeaseOptions.signal`), for what it waits on between writes (a source's Retry-After): they give up at once. */
+  readonly signal?: AbortSignal;
   /** Renews the lease when due; throws LeaseLostError if it ran out or was taken. Called before every write of the run. */
   ensureHeld(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) =
   schedule();
   const lease: Lease = {
     holder,
+    signal,
     async ensureHeld() {
       if (signal?.aborted) throw new ResolutionInterruptedError();
       if (!lost && Date.now() - renewedAt >= renewEvery) await renewNow();

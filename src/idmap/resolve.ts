@@ -28,7 +28,7 @@ import { type Connector, type ScannedRecord, type SourceName } from '../vocabula
 import { emptyLinkStats, loadBatch, planBatch, type LinkContext, type LinkStats } from './link';
 import { linkStoreOf, type LinkStore } from './link-store';
 import type { IdentityRules } from './rules';
-import { withLease, type Lease, type LeaseOptions } from './lock';
+import { ResolutionInterruptedError, withLease, type Lease, type LeaseOptions } from './lock';
 import { withHeapGrowth } from './heap-growth';
 import { turnOfTheEventLoop } from './turns';
 import { emptyStageStats, featuresOfPage, stagePage, type StageStats } from './stage';
@@ -433,7 +433,16 @@ async function scanSource(
   progress?.phase(`scan ${connector.name}`, null);
   const before = stats.recordsRead;
   // A page is sent to the preparer's worker as soon as the source answers it.
-  const scan = (from: string | null) => connector.scan(from, pageSize).then((page) => preparer.prepare(page.records, rules).then(() => page));
+  // A scan given up because the run was asked to stop (it waited on a source's Retry-After) is the
+  // stop, not a source failure: the run ends as one stopped before its next write.
+  const scan = (from: string | null) =>
+    connector.scan(from, pageSize, lease.signal).then(
+      (page) => preparer.prepare(page.records, rules).then(() => page),
+      (e) => {
+        if (lease.signal?.aborted) throw new ResolutionInterruptedError();
+        throw e;
+      },
+    );
   let cursor = await store.scanCursor(connector.name);
   // A first resolution writes its pages in groups (staged-pages.ts), each after a turn of the event loop (see stageRecords).
   const group = staged

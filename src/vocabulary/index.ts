@@ -167,8 +167,12 @@ export interface Connector {
   readonly name: SourceName;
   /** Largest number of keys one call to the system may carry; batch functions chunk to it. */
   readonly maxBatch: number;
-  /** Stream identifiers of records changed after `cursor` (null: from the beginning). */
-  scan(cursor: string | null, pageSize?: number): Promise<ScanPage>;
+  /**
+   * Stream identifiers of records changed after `cursor` (null: from the beginning). `signal`: the
+   * resolution reading it was asked to stop; a scan waiting on something of its own (a source's
+   * Retry-After) gives up once it is aborted, rejecting with what it waited on.
+   */
+  scan(cursor: string | null, pageSize?: number, signal?: AbortSignal): Promise<ScanPage>;
   /** The same view as `scan`, for named records (webhooks); unknown ids answer null. */
   scanRecords(recordIds: readonly string[]): Promise<Array<ScannedRecord | null>>;
   /** Resolves when the system answers; rejects with a SourceError when not. */

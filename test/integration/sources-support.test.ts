@@ -14,6 +14,7 @@ import { freshDatabase, type TestDatabase } from '../helpers/db';
 import { createRegistry } from '../../src/sources/registry';
 import { parseIdentityRules } from '../../src/idmap/rules';
 import { normalizeIdentifier } from '../../src/identifiers';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve, ResolutionInterruptedError } from '../../src/idmap';
 
 const TOKEN = 'support-test-token';
 const SHOW_MANY = '/api/v2/users/show_many';
@@ -584,6 +585,60 @@ describe('Support connector: identity feed', () => {
       expect(error?.message).toMatch(/^support is rate limiting us and asked for a pause of \d+ s \(GET \/api\/v2\/incremental\/users\/cursor, HTTP 429\)$/);
     } finally {
       await limited.close();
+    }
+  });
+
+  it("gives up a wait when the scan's signal aborts (the resolution reading it was asked to stop), with the error it waited on", async () => {
+    // Until session 42 a stop signal took effect only once the wait was over: up to 60 s.
+    const limited = await startSupportServer({ db: tdb.db, token: TOKEN, exportLimit: { requests: 1, windowMs: 60_000 } });
+    try {
+      const support = createHelpdeskConnector({ baseUrl: limited.url, token: TOKEN, timeoutMs: 20_000, retries: 0 }, recorder);
+      const stop = new AbortController();
+      const first = await support.scan(null, 2, stop.signal);
+      const second = support.scan(first.cursor, 2, stop.signal).then(
+        () => null,
+        (e: SourceError) => e,
+      );
+      while (limited.requestCount('/api/v2/incremental/users/cursor') < 2) await new Promise((r) => setTimeout(r, 10));
+      stop.abort();
+      const error = await second;
+      expect(error?.code).toBe('SOURCE_UNAVAILABLE');
+      expect(error?.detail?.retryAfterSeconds).toBeGreaterThan(0);
+      // Given up, not asked again.
+      expect(limited.requestCount('/api/v2/incremental/users/cursor')).toBe(2);
+      // A scan asked to stop before it waits does not wait either.
+      await expect(support.scan(first.cursor, 2, stop.signal)).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("stops a resolution asked to stop while its helpdesk scan waits out the export's Retry-After: interrupted, not a source failure", async () => {
+    const limited = await startSupportServer({ db: tdb.db, token: TOKEN, exportLimit: { requests: 1, windowMs: 60_000 } });
+    const oneid = await freshDatabase('support_stop');
+    try {
+      await migrateLatest(oneid.db);
+      const store = createIdMapStore(oneid.db);
+      const support = createHelpdeskConnector({ baseUrl: limited.url, token: TOKEN, timeoutMs: 20_000, retries: 0 }, recorder);
+      const stop = new AbortController();
+      const run = resolve({
+        store,
+        connectors: [support],
+        rules: loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json')),
+        pageSize: 2,
+        lease: { signal: stop.signal },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      // The first page is read; the second is refused (429, a minute's Retry-After) and waited on.
+      while (limited.requestCount('/api/v2/incremental/users/cursor') < 2) await new Promise((r) => setTimeout(r, 10));
+      stop.abort();
+      expect(await run).toBeInstanceOf(ResolutionInterruptedError);
+      expect(limited.requestCount('/api/v2/incremental/users/cursor')).toBe(2);
+    } finally {
+      await limited.close();
+      await oneid.drop();
     }
   });
 

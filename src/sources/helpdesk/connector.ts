@@ -105,8 +105,7 @@ const CURSOR_PREFIX = 'zd1:';
 const SCAN_WAITS = 5;
 /**
  * The longest Retry-After a scan waits out (Zendesk's export window is a minute). A longer one
- * fails the page as before: a resolution stopped by a signal stops at its next write, so this
- * bounds how long a stop can wait on a sleeping scan.
+ * fails the page as before. A resolution asked to stop ends a wait at once (the scan's `signal`).
  */
 const SCAN_WAIT_MAX_SECONDS = 60;
 
@@ -338,23 +337,28 @@ function retryAfterOf(e: unknown): number | null {
   return typeof s === 'number' && s > 0 ? s : null;
 }
 
-/** Waits a scan sleeps through; `close()` ends them, so a connector closed mid-wait does not hold its process. */
+/**
+ * Waits a scan sleeps through; `close()` ends them, so a connector closed mid-wait does not hold
+ * its process, and so does the scan's `signal` (the resolution reading it was asked to stop).
+ */
 class Waits {
   private readonly pending = new Set<() => void>();
   private closed = false;
 
-  /** Resolves after `ms`; false when the connector closed first (the caller then gives up). */
-  sleep(ms: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
+  /** Resolves after `ms`; false when the connector closed or `signal` aborted first (the caller then gives up). */
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.closed || signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (slept: boolean) => {
         clearTimeout(timer);
         this.pending.delete(end);
+        signal?.removeEventListener('abort', end);
         resolve(slept);
       };
       const end = () => done(false);
       const timer = setTimeout(() => done(true), ms);
       this.pending.add(end);
+      signal?.addEventListener('abort', end, { once: true });
     });
   }
 
@@ -479,7 +483,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       return listsOf(ids, groupByKey(pages.flat(), requesterOf, toEvent.bind(null, SOURCE, scale)), failed);
     },
 
-    async scan(cursor, pageSize) {
+    async scan(cursor, pageSize, signal) {
       const perPage = Math.min(API_MAX_PAGE, Math.max(1, Math.floor(pageSize ?? defaultPage)));
       let serverCursor: string | null = null;
       if (cursor != null) {
@@ -489,7 +493,8 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       const request = `GET ${PATH.export}`;
       const query = serverCursor ? { cursor: serverCursor, per_page: perPage } : { start_time: 0, per_page: perPage };
       // A 429 with Retry-After is waited out (at most SCAN_WAITS times a page): the scan is a batch
-      // job, and a stopped scan stopped the whole resolution run with it.
+      // job, and a stopped scan stopped the whole resolution run with it. A stop (`signal`) or a
+      // close ends the wait at once, with the error it waited on.
       let body: JsonObject;
       for (let waited = 0; ; waited++) {
         try {
@@ -497,7 +502,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
           break;
         } catch (e) {
           const seconds = retryAfterOf(e);
-          if (seconds === null || seconds > SCAN_WAIT_MAX_SECONDS || waited >= SCAN_WAITS || !(await waits.sleep(seconds * 1000 + 100))) throw e;
+          if (seconds === null || seconds > SCAN_WAIT_MAX_SECONDS || waited >= SCAN_WAITS || !(await waits.sleep(seconds * 1000 + 100, signal))) throw e;
         }
       }
       const users = objects(SOURCE, body, 'users', request);
