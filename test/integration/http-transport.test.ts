@@ -139,6 +139,20 @@ describe('HTTP transport: answers', () => {
     const t = transport('http://127.0.0.1:1');
     await expect(t.getJson('/api/v2/users/show_many?ids=1')).rejects.toThrow(/without a query string/);
   });
+
+  it("fills a template's named segments, each percent-encoded as one segment, and names only the template when it fails", async () => {
+    const s = await serve((req, res) => (req.url!.includes('/404/') ? json(res, 404, { error: 'RecordNotFound' }) : json(res, 200, {})));
+    const t = transport(`${s.url}/prefix`);
+    await t.getJson('/api/v2/users/{id}/tickets/requested', { 'page[size]': 100 }, { id: '360000028616' });
+    await t.getJson('/api/v2/users/{id}/tickets/requested', undefined, { id: 'a/b c' });
+    expect(s.seen.map((r) => r.url)).toEqual(['/prefix/api/v2/users/360000028616/tickets/requested?page%5Bsize%5D=100', '/prefix/api/v2/users/a%2Fb%20c/tickets/requested']);
+    const e = await failure(t.getJson('/api/v2/users/{id}/tickets/requested', undefined, { id: '404' }));
+    expect([e.code, e.message]).toEqual(['SOURCE_BAD_RESPONSE', 'support rejected the request (GET /api/v2/users/{id}/tickets/requested, HTTP 404)']);
+    // Misuse is a bug, never a request: a segment the template lacks, or an empty one.
+    await expect(t.getJson('/api/v2/users/{id}', undefined, { user: '1' })).rejects.toThrow(/segment "user" is not in/);
+    await expect(t.getJson('/api/v2/users/{id}', undefined, { id: '' })).rejects.toThrow(/is empty/);
+    expect(s.seen).toHaveLength(3);
+  });
 });
 
 describe('HTTP transport: failures map to source error codes', () => {
