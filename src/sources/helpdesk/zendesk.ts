@@ -48,9 +48,11 @@ export interface Listing {
 }
 
 /**
- * The Search Export query for a chunk of requesters: `requester:<id>` once per id. Zendesk joins
- * the values of one keyword repeated in a query with OR (`status:open status:pending` is the
- * common form), and the type goes in `filter[type]`, never in the query (the export refuses it).
+ * The Search Export query for a chunk of requesters: `requester:<id>` once per id. Zendesk's search
+ * joins the values of a repeated keyword with OR (the form public clients use, `status:open
+ * status:pending`; docs/sources.md says how to check it), and the type goes in `filter[type]`,
+ * never in the query (the export refuses it). Tickets are placed by their `requester_id`, so one
+ * matched otherwise answers no key.
  */
 export function requesterQuery(ids: readonly string[]): string {
   return ids.map((id) => `requester:${id}`).join(' ');
