@@ -17,6 +17,8 @@ import { kind as helpdeskKind } from '../../src/sources/helpdesk';
 import type { Ticket } from '../../src/capabilities';
 import type { EventQuery, SourceEvent } from '../../src/vocabulary';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
+import path from 'node:path';
+import { createIdMapStore, loadIdentityRules, migrateLatest, resolve } from '../../src/idmap';
 
 const TOKEN = 'zendesk-test-token';
 const SEARCH = '/api/v2/search/export';
@@ -303,6 +305,30 @@ describe("Helpdesk, api 'zendesk': health and deleted users", () => {
     expect(page.records.find((r) => r.recordId === '4')?.deleted).toBeUndefined();
     const [five, four] = await support.scanRecords(['5', '4']);
     expect([five?.deleted, four?.deleted]).toEqual([true, undefined]);
+  });
+});
+
+describe('Helpdesk: a user deleted in Zendesk leaves its customer at the next resolution', () => {
+  it('ends the link of a user the export carries inactive, and keeps the others', async () => {
+    const oneid = await freshDatabase('support_zendesk_oneid');
+    try {
+      await migrateLatest(oneid.db);
+      const store = createIdMapStore(oneid.db);
+      const rules = loadIdentityRules(path.resolve(__dirname, '../../config/identity-rules.json'));
+      const record = (id: string) => oneid.db('idmap_source_records').where({ source: 'support', record_id: id }).first('customer_id', 'deleted_at');
+      await tdb.db('support_users').where({ id: 3 }).update({ active: true });
+      await resolve({ store, connectors: [connect(zendesk)], rules });
+      expect((await record('3'))?.customer_id).toEqual(expect.any(String));
+      // Deleted in Zendesk: still exported, inactive, with its update time moved on.
+      await tdb.db('support_users').where({ id: 3 }).update({ active: false, updated_at: '2024-05-01T00:00:00Z' });
+      await resolve({ store, connectors: [connect(zendesk)], rules });
+      const gone = await record('3');
+      expect([gone?.customer_id, gone?.deleted_at != null]).toEqual([null, true]);
+      expect((await record('2'))?.customer_id).toEqual(expect.any(String));
+    } finally {
+      await tdb.db('support_users').where({ id: 3 }).update({ active: true, updated_at: USERS[2].updated_at });
+      await oneid.drop();
+    }
   });
 });
 
