@@ -169,8 +169,11 @@ export function pageSize(first: number | null | undefined, role: BiRole, fallbac
 const booked = new WeakMap<object, number>();
 
 /** Refuses a plan whose estimated source calls, with the lists this request planned before it, exceed the role's budget, before any source call. */
-export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number, order: CustomerOrder = 'ID_ASC'): Promise<number> {
-  const calls = await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, rules: ctx.insights.rules, scoped: !!role.scope, valueOrder: order !== 'ID_ASC' });
+export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number, order: CustomerOrder = 'ID_ASC', planned = false): Promise<number> {
+  // `planned`: another list of the request planned this filter already (its calls are booked): only the page is.
+  const calls = planned
+    ? 0
+    : await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, rules: ctx.insights.rules, scoped: !!role.scope, valueOrder: order !== 'ID_ASC' });
   const cost = calls * COST_PER_SOURCE_CALL + first;
   const before = booked.get(ctx.loaders) ?? 0;
   if (before + cost > role.maxCost) {
@@ -217,6 +220,34 @@ function walkCache(bi: BiDeps) {
   return m;
 }
 
+/**
+ * The evaluations one request made, by (filter, order, role, teams), keyed by its loaders (one set
+ * per request): a segment's `size` and its `customers`, or two aliased lists of one filter, plan it
+ * once and are booked to the budget once. Until session 42 each evaluated it afresh: `segment {
+ * size customers { totalCount } }` over `openTickets` read the helpdesk twice (26 calls for 13) and
+ * was charged twice, so a segment within budget alone could be refused with its page.
+ */
+const requestEvaluations = new WeakMap<object, Map<string, Promise<Evaluated | null>>>();
+/** The evaluation kept under `key`, or `make`'s, kept at once (before its first await), so lists resolved side by side share it. */
+function planOnce(cache: Map<string, Promise<Evaluated | null>>, key: string, make: () => Promise<Evaluated | null>): Promise<Evaluated | null> {
+  let p = cache.get(key);
+  if (!p) {
+    cache.set(key, (p = make()));
+    // A refused or failed plan is not an answer for the next list of the request: it plans (and is refused) on its own.
+    p.catch(() => cache.get(key) === p && cache.delete(key));
+  }
+  return p;
+}
+
+function evaluationsOf(ctx: Context): Map<string, Promise<Evaluated | null>> {
+  // An export's pages share theirs across the export's requests (Context.listEvaluations).
+  const exported = ctx.listEvaluations as Map<string, Promise<Evaluated | null>> | undefined;
+  if (exported) return exported;
+  let m = requestEvaluations.get(ctx.loaders);
+  if (!m) requestEvaluations.set(ctx.loaders, (m = new Map()));
+  return m;
+}
+
 /** One page of the list, all guards applied. */
 export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: ListArgs, filterPath = 'filter'): Promise<CustomerPage> {
   const role = roleOf(ctx);
@@ -226,36 +257,49 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
   const bi = biOf(ctx);
   const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
   const key = JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);
-  // An export's pages share one evaluation per (filter, order, viewer): it pages through one plan instead of re-planning per page.
-  const cache = ctx.listEvaluations as Map<string, Promise<Evaluated | null>> | undefined;
+  // An export's pages share one evaluation per (filter, order, viewer): it pages through one plan
+  // instead of re-planning per page; so do the lists and counts of one request (evaluationsOf).
+  const cache = evaluationsOf(ctx);
   const kept = walkCache(bi);
   // A cursor that cannot continue this order is refused before anything is planned or called.
   const cursor = decodeCursor(args.after, order);
   const earlier = cursor?.p === undefined ? undefined : kept.get(cursor.p);
-  let evaluated = cache?.get(key);
+  let evaluated = ctx.listEvaluations ? cache.get(key) : undefined;
   let reused = false;
   if (!evaluated && earlier && earlier.key === key && Date.now() - earlier.at < WALK_REUSE_MS) {
     evaluated = earlier.evaluated;
     reused = true;
   }
-  if (!evaluated) {
-    if (!plain) await checkCost(ctx, node, role, first, order);
-    evaluated = plain ? Promise.resolve(null) : evaluate(planDeps(ctx, role), node, order);
-    cache?.set(key, evaluated);
-    if (!plain) {
-      // A failed plan (a source down, the client gone) is forgotten, or a later page would read its
-      // null as "no filter, no row scope". One that left customers undecided is kept (see above).
-      // A page of a walk whose plan this process does not hold (another replica made it, or it
-      // expired) keeps the walk's id: the walk's next page here reuses this plan.
-      const id = cursor?.p !== undefined && (!earlier || earlier.key === key) ? cursor.p : randomBytes(12).toString('base64url');
-      const entry = { key, at: Date.now(), evaluated };
-      planIds.set(evaluated, id);
-      kept.delete(id);
-      kept.set(id, entry);
-      evaluated.catch(() => kept.get(id) === entry && kept.delete(id));
-      const now = Date.now();
-      for (const [k, e] of kept) if (kept.size > WALKS_KEPT || now - e.at >= WALK_REUSE_MS) kept.delete(k);
-    }
+  // A walk's own plan first (above); else the one this request planned for the same list, or a new one.
+  let made = false;
+  const given = evaluated;
+  evaluated ??= planOnce(cache, key, () => {
+    made = true;
+    return (async () => {
+      if (plain) return null;
+      await checkCost(ctx, node, role, first, order);
+      return evaluate(planDeps(ctx, role), node, order);
+    })();
+  });
+  // Another list of this request planned it: its calls are booked already, this page is not (once
+  // that list booked its own: the request's lists are refused in the order they planned).
+  if (!given && !made && !ctx.listEvaluations && !plain) {
+    await evaluated;
+    await checkCost(ctx, node, role, first, order, true);
+  }
+  if (!plain && !planIds.has(evaluated)) {
+    // A failed plan (a source down, the client gone) is forgotten, or a later page would read its
+    // null as "no filter, no row scope". One that left customers undecided is kept (see above).
+    // A page of a walk whose plan this process does not hold (another replica made it, or it
+    // expired) keeps the walk's id: the walk's next page here reuses this plan.
+    const id = cursor?.p !== undefined && (!earlier || earlier.key === key) ? cursor.p : randomBytes(12).toString('base64url');
+    const entry = { key, at: Date.now(), evaluated };
+    planIds.set(evaluated, id);
+    kept.delete(id);
+    kept.set(id, entry);
+    evaluated.catch(() => kept.get(id) === entry && kept.delete(id));
+    const now = Date.now();
+    for (const [k, e] of kept) if (kept.size > WALKS_KEPT || now - e.at >= WALK_REUSE_MS) kept.delete(k);
   }
   const page = await customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order, planId: planIds.get(evaluated) });
   return reused ? { ...page, plan: () => ({ ...page.plan(), reused: true }) } : page;
@@ -265,9 +309,13 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
 export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter: unknown, filterPath = 'filter'): Promise<{ count: number; undecided: Undecided[] }> {
   const role = roleOf(ctx);
   const node = checkedFilter(filter, schema, filterPath, insightNamesOf(ctx));
-  await checkCost(ctx, node, role, 0);
-  const evaluated = await evaluate(planDeps(ctx, role), node, 'ID_ASC');
-  return { count: await (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated.undecided };
+  // The list of this filter in the same request (a segment's `customers` beside its `size`) plans it once.
+  const key = JSON.stringify([node, 'ID_ASC', ctx.viewer.role, ctx.viewer.teams ?? []]);
+  const evaluated = await planOnce(evaluationsOf(ctx), key, async () => {
+    await checkCost(ctx, node, role, 0);
+    return evaluate(planDeps(ctx, role), node, 'ID_ASC');
+  });
+  return { count: await (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated?.undecided ?? [] };
 }
 
 /** Says, beside the answer at `path`, which customers a list left out undecided (`Context.notices`). */
