@@ -173,7 +173,14 @@ export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, fi
   // `planned`: another list of the request planned this filter already (its calls are booked): only the page is.
   const calls = planned
     ? 0
-    : await estimateCalls(node, { loaders: ctx.loaders, store: biOf(ctx).store, rules: ctx.insights.rules, scoped: !!role.scope, valueOrder: order !== 'ID_ASC' });
+    : await estimateCalls(node, {
+        loaders: ctx.loaders,
+        store: biOf(ctx).store,
+        rules: ctx.insights.rules,
+        scoped: !!role.scope,
+        valueOrder: order !== 'ID_ASC',
+        boundariesWaiting: () => ctx.insights.rfmBoundariesWaiting?.() ?? [],
+      });
   const cost = calls * COST_PER_SOURCE_CALL + first;
   const before = booked.get(ctx.loaders) ?? 0;
   if (before + cost > role.maxCost) {
@@ -335,6 +342,7 @@ function planDeps(ctx: Context, role: BiRole) {
     loaders: scope ? freshLoaders(ctx.loaders, new Map()) : ctx.loaders,
     store: biOf(ctx).store,
     rules: insightRulesFor(ctx),
+    boundariesWaiting: () => ctx.insights.rfmBoundariesWaiting?.() ?? [],
     scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, withLoaders(ctx, loaders), ids) : undefined,
   };
 }

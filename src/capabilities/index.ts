@@ -251,6 +251,12 @@ export interface CommerceCapability {
    * SQL statement): a listing's pages as last counted, 0 while its answer is cached, null unknown.
    */
   orderFactsCalls?(): number | null;
+  /**
+   * For a listing source whose `orderFactsCalls` is null (never listed): the calls its listing will
+   * take, asked of the source in a call or two (optional: the gateway then guesses two pages per
+   * hundred of its records). The budget's estimate asks it before charging a cold listing.
+   */
+  orderFactsPages?(account?: SourceAccount): Promise<number>;
 }
 
 // ---------- service ----------

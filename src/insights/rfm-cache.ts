@@ -23,6 +23,12 @@ export interface BoundaryCache {
   get(asOf: AsOf, account?: SourceAccount): Promise<RfmBoundaries>;
   /** Drops the cached answer (tests, or after a bulk load of orders). */
   clear(): void;
+  /**
+   * Whether a `get` now would wait for the source (no answer to serve: the first computation, or
+   * after an empty base): then the asking request makes the calls. A kept answer, fresh or stale
+   * (refreshed behind it), costs the request none. For the BI budget's estimate.
+   */
+  waits(): boolean;
 }
 
 /** `keepEmpty`: keep an empty base for the TTL too (a part of a whole that decides, see `createCombinedBoundaries`). */
@@ -62,6 +68,9 @@ export function createBoundaryCache(fetch: BoundaryFetch, ttlMs = DEFAULT_RFM_TT
     clear() {
       cached = null;
     },
+    waits() {
+      return !(cached && (clock() < cached.expiresAt || cached.value.accounts > 0));
+    },
   };
 }
 
@@ -74,7 +83,11 @@ export function createBoundaryCache(fetch: BoundaryFetch, ttlMs = DEFAULT_RFM_TT
  * combined with a missing one, so a partial base is neither answered nor kept. The whole is
  * as old as its oldest part (`computedAt`).
  */
-export function createCombinedBoundaries(fetches: readonly BoundaryFetch[], ttlMs = DEFAULT_RFM_TTL_MS, clock: () => number = Date.now): BoundaryCache {
+export function createCombinedBoundaries(
+  fetches: readonly BoundaryFetch[],
+  ttlMs = DEFAULT_RFM_TTL_MS,
+  clock: () => number = Date.now,
+): BoundaryCache & { waiting(): boolean[] } {
   // A source with no counted order yet is kept as any part is while the whole has orders (one call
   // per TTL, as when the whole was cached); a whole without any is asked again by the next request.
   const parts = fetches.map((f) => createBoundaryCache(f, ttlMs, clock, true));
@@ -98,6 +111,13 @@ export function createCombinedBoundaries(fetches: readonly BoundaryFetch[], ttlM
     clear() {
       last = null;
       for (const p of parts) p.clear();
+    },
+    waits() {
+      return parts.some((p) => p.waits());
+    },
+    /** Per source (in the order of `fetches`), whether its part would be fetched while the request waits. */
+    waiting() {
+      return parts.map((p) => p.waits());
     },
   };
 }

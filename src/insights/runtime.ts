@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import type { AsOf, RfmBoundaries } from '../capabilities';
-import type { SourceAccount } from '../vocabulary';
+import type { SourceAccount, SourceName } from '../vocabulary';
 import type { SourceRegistry } from '../sources/registry';
 import { bindSurvivorship } from '../golden/rules';
 import { createCombinedBoundaries } from './rfm-cache';
@@ -24,6 +24,12 @@ export interface InsightsRuntime {
   orderWindowDays: readonly number[];
   /** The RFM boundaries of the whole order base (every commerce source), from a cache living as long as the rules' TTL says. */
   rfmBoundaries(asOf: AsOf, account?: SourceAccount): Promise<RfmBoundaries>;
+  /**
+   * The commerce sources whose part of the boundaries is not kept now, so that the next request
+   * reading them waits for those sources' calls (a gateway's first computation): the BI budget
+   * charges them. Absent: none is charged.
+   */
+  rfmBoundariesWaiting?(): SourceName[];
 }
 
 /** The runtime for a gateway's sources: survivorship bound to them, one boundary cache over their commerce. */
@@ -41,7 +47,15 @@ export function createInsightsRuntime(rules: InsightRules, registry: SourceRegis
     commerce.map((c) => (asOf: AsOf, account?: SourceAccount) => c.capability.rfmBoundaries(asOf, account)),
     ttlMs,
   );
-  return { rules: { ...rules, survivorship }, orderWindowDays: windows, rfmBoundaries: (asOf, account) => cache.get(asOf, account) };
+  return {
+    rules: { ...rules, survivorship },
+    orderWindowDays: windows,
+    rfmBoundaries: (asOf, account) => cache.get(asOf, account),
+    rfmBoundariesWaiting: () => {
+      const waiting = cache.waiting();
+      return commerce.filter((_, i) => waiting[i]).map((c) => c.name);
+    },
+  };
 }
 
 /** Loads and validates the rule files in `dir` (throws naming file and key) and builds the runtime. */

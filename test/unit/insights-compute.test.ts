@@ -345,6 +345,31 @@ describe('Insights: RFM boundary cache', () => {
     await expect(cache.get(AS_OF)).rejects.toThrow('down');
   });
 
+  it('says whether a request would wait for the source: only with no answer to serve (the BI budget charges that one)', async () => {
+    let now = 0;
+    let accounts = 3;
+    // One account each: a tile of its own, so the parts combine into a base with orders.
+    const part = (): RfmBoundaries => ({ ...b(1), recency: [NOW], frequency: [1], monetary: [100] });
+    const cache = createCombinedBoundaries([async () => part(), async () => part()], 1000, () => now);
+    expect([cache.waits(), cache.waiting()]).toEqual([true, [true, true]]);
+    await cache.get(AS_OF);
+    expect([cache.waits(), cache.waiting()]).toEqual([false, [false, false]]);
+    // Expired: the older answer is served while a refresh runs behind it, so no request waits.
+    now = 1000;
+    expect(cache.waits()).toBe(false);
+    cache.clear();
+    expect(cache.waiting()).toEqual([true, true]);
+    // An empty base is asked again by the next request: it waits.
+    accounts = 0;
+    const one = createBoundaryCache(
+      async () => ({ ...b(1), accounts }),
+      1000,
+      () => now,
+    );
+    await one.get(AS_OF);
+    expect(one.waits()).toBe(true);
+  });
+
   it('answers expired boundaries at once while a slow source refreshes them, with one call for every request meanwhile', async () => {
     let now = 0;
     const pending: Array<(b: RfmBoundaries) => void> = [];

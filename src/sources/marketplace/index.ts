@@ -66,6 +66,7 @@ function capabilities(c: MarketplaceConnector): Capabilities {
       rfmBoundaries: (asOf, account) => c.rfmBoundaries(asOf, account),
       orderFacts: (q, account) => c.orderFacts(q, account),
       orderFactsCalls: () => c.orderFactsCalls(),
+      orderFactsPages: (account) => c.orderFactsPages(account),
     },
     profile: {
       fields: PROFILE_FIELDS,
