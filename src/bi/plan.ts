@@ -636,6 +636,30 @@ export function createPlanner(deps: PlanDeps) {
     }
   }
 
+  /**
+   * For a `tag` leaf whose names only category rules give (`prefers_<category>`: at least N
+   * counted orders with a line in the category), the candidates that have N counted orders at all,
+   * from the whole order base (`commerceFacts`: the shop's statement, the marketplace's kept
+   * listing), when every commerce source answers whole: no one with fewer can prefer a category,
+   * so only those are read per customer (their category statistics, per buyer on the marketplace).
+   * Until session 42 every candidate was: `prefers_beauty` made 114 calls on the demo world, 101 of
+   * them the marketplace's per-buyer reads of 8,475 customers. `candidates` as they were when the
+   * rules read more than categories, a source has no whole-base answer, or it failed.
+   */
+  async function categoryPool(leaf: FigureLeaf, candidates: Set<string> | null): Promise<Set<string> | null> {
+    const tagRules = rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name)));
+    const floors = tagRules.map((r) => ('categoryOrders' in r.when ? r.when.categoryOrders.atLeast : 0));
+    const floor = Math.min(...floors);
+    if (!tagRules.length || floor < 1 || !registry.providing('commerce').every((p) => p.capability.orderFacts)) return candidates;
+    try {
+      const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
+      return new Set([...[...facts].filter(([, f]) => f.orders >= floor).map(([c]) => c), ...unknown]);
+    } catch (e) {
+      if (!isSourceError(e)) throw e;
+      return candidates;
+    }
+  }
+
   // ---------- leaves ----------
 
   async function golden(leaf: Extract<Leaf, { kind: 'golden' }>, candidates: Set<string> | null): Promise<CustomerSet> {
@@ -873,11 +897,11 @@ export function createPlanner(deps: PlanDeps) {
           }
         }
         const known = leaf.key === 'tag' ? await tagOrders(leaf, candidates) : null;
+        // A category preference is read per customer, but only of those with enough orders to have one.
+        const pool = leaf.key === 'tag' ? await categoryPool(leaf, candidates) : candidates;
         const reads = insightSources(leaf, registry, rules, known !== null);
         const estimates = await Promise.all(
-          registry.sources
-            .filter((s) => reads.has(s.name))
-            .map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, candidates?.size ?? (await stats()).active, 2) })),
+          registry.sources.filter((s) => reads.has(s.name)).map(async (s) => ({ source: s.name, calls: await verifyCalls(s.name, pool?.size ?? (await stats()).active, 2) })),
         );
         const insightHolds = async (l: Loaders, id: string) => {
           if (leaf.key === 'tag') {
@@ -897,8 +921,8 @@ export function createPlanner(deps: PlanDeps) {
             ),
           );
         }
-        return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: candidates?.size ?? null }, estimates, async () =>
-          verifyCustomers(leaf.key, candidates, (l, id) =>
+        return step({ filter: leaf.key, capability: 'insights', strategy: 'verify', candidates: pool?.size ?? null }, estimates, async () =>
+          verifyCustomers(leaf.key, pool, (l, id) =>
             insightHolds(l, id).catch((e: unknown) => {
               // Money in several currencies (the customer's, or its against the RFM base's) has no
               // insight: that customer does not match, as with lifetimeValue; the others answer.
@@ -1184,11 +1208,14 @@ export async function estimateCalls(
     if (l.key === 'lifecycleStage' && l.values.some((v) => v === 'NEW' || v === 'PROSPECT')) verified += sum(deps.rules.survivorship.registeredAt.sources.map((s) => full(s)));
     return { whole, verified };
   };
-  /** A tag whose orders the planner reads whole (its tagOrders): the order facts once, and once per window for a source of one statement; null for any other leaf. */
+  /** A tag whose orders the planner reads whole (its tagOrders, or categoryPool's counts): the order facts once, and once per window for a source of one statement; null for any other leaf. */
   const tagFacts = (l: Extract<Leaf, { kind: 'insight' }>): number | null => {
     if (l.key !== 'tag') return null;
     const tagRules = deps.rules.tags.filter((r) => l.values.some((name) => tagCanBe(r.tag, name)));
-    if (!ordersReadAsFigures(tagRules) || !registry.providing('commerce').every((p) => p.capability.orderFacts)) return null;
+    if (!registry.providing('commerce').every((p) => p.capability.orderFacts)) return null;
+    // A category preference: the order counts once (the planner's categoryPool), its category statistics per customer besides.
+    if (tagRules.length && tagRules.every((r) => 'categoryOrders' in r.when)) return figureCost(l).whole;
+    if (!ordersReadAsFigures(tagRules)) return null;
     return figureCost(l).whole + windowsOf(tagRules).length * sum(registry.providing('commerce').map((p) => (p.capability.orderFactsCalls ? 0 : 1)));
   };
   /** Whether a leaf under `n` is answered over the whole order base (a commerce condition, an RFM segment, a lifecycle stage, a tag read from order facts). */
