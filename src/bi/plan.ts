@@ -650,7 +650,12 @@ export function createPlanner(deps: PlanDeps) {
     const tagRules = rules.tags.filter((r) => leaf.values.some((name) => tagCanBe(r.tag, name)));
     const floors = tagRules.map((r) => ('categoryOrders' in r.when ? r.when.categoryOrders.atLeast : 0));
     const floor = Math.min(...floors);
-    if (!tagRules.length || floor < 1 || !registry.providing('commerce').every((p) => p.capability.orderFacts)) return candidates;
+    const commerce = registry.providing('commerce');
+    if (!tagRules.length || floor < 1 || !commerce.every((p) => p.capability.orderFacts)) return candidates;
+    // A few candidates (beside a selective condition) cost less read whole than a cold listing.
+    const whole = sum(await Promise.all(commerce.map(async (p) => (await pushdownCalls(p.name, p.capability.orderFactsCalls)) ?? 1)));
+    const each = sum(await Promise.all(commerce.map((p) => verifyCalls(p.name, candidates?.size ?? null))));
+    if (whole >= each) return candidates;
     try {
       const { facts, unknown } = await commerceFacts(leaf.key, { before: placedBy }, candidates);
       return new Set([...[...facts].filter(([, f]) => f.orders >= floor).map(([c]) => c), ...unknown]);
