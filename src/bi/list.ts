@@ -293,6 +293,8 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
   if (!given && !made && !ctx.listEvaluations && !plain) {
     await evaluated;
     await checkCost(ctx, node, role, first, order, true);
+    // Its plan says so (`reused`): the calls it shows were made for the other list.
+    reused = true;
   }
   if (!plain && !planIds.has(evaluated)) {
     // A failed plan (a source down, the client gone) is forgotten, or a later page would read its

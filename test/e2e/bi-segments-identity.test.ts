@@ -131,10 +131,12 @@ describe('BI segments: one request, one plan', () => {
     const once = world.calls.calls.filter((c) => c.source === 'support').length;
     expect(once).toBeGreaterThan(0);
     world.reset();
-    const whole = await world.query(`{ segment(name: "open_tickets") { size customers(first: 10) { totalCount plan { actualCalls } } } }`, undefined, as('analyst'));
+    const whole = await world.query(`{ segment(name: "open_tickets") { size customers(first: 10) { totalCount plan { reused actualCalls } } } }`, undefined, as('analyst'));
     expect(whole.body.errors).toBeUndefined();
     const s = whole.body.data.segment;
     expect(s.size).toBe(s.customers.totalCount);
+    // The list's plan is the size's: its calls were made once, for both.
+    expect(s.customers.plan).toEqual({ reused: true, actualCalls: once });
     expect(s.size).toBeGreaterThan(0);
     expect(world.calls.calls.filter((c) => c.source === 'support').length).toBe(once);
   });
