@@ -17,6 +17,7 @@ import { editsAtMost } from './strings';
 import { wadeGiles } from './wade-giles';
 import { cantoneseInitials } from './cantonese';
 import { thaiInitials } from './thai';
+import { oneHanWriting } from './han-variants';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
 export interface HeldValue {
@@ -121,9 +122,14 @@ export function postcodeOf(raw: string | null | undefined): string | null {
  * `建国路88号`), but not a flat's, a floor's or a block's, which British, American and Hong Kong
  * addresses write first (`Flat 3, 27 North Road`, `Apt 4B, 350 Fifth Ave`, `Flat A, 12/F, Block 2,
  * 88 Nathan Road`: 27, 350, 88), and the one after `No.` where Taiwan's English form writes the
- * floor first (`5F., No. 100, Sec. 4, Zhongxiao E. Rd.`: 100). Null without one.
+ * floor first (`5F., No. 100, Sec. 4, Zhongxiao E. Rd.`: 100); in a Chinese address, the one before
+ * 号 where there is one. Null without one.
  */
 export function houseNumber(street: string): string | null {
+  // A Chinese address's house number is the one 号 follows, where one does: a section, lane or
+  // alley comes before it in Taiwan (`忠孝东路4段271巷19弄29号`) and Shanghai (`100弄5号`).
+  const numbered = HAN_CHAR.test(street) ? HAN_HOUSE_NUMBER.exec(street) : null;
+  if (numbered) return numbered[1];
   const words = street.split(' ');
   let first: string | null = null;
   for (let i = 0; i < words.length; i++) {
@@ -141,6 +147,7 @@ export function houseNumber(street: string): string | null {
 /** Words a flat's, floor's or building's number follows in a folded Latin address (`streetOf` writes flat and unit as apt). */
 const UNIT_WORDS = new Set(['apt', 'suite', 'ste', 'rm', 'room', 'floor', 'fl', 'level', 'lvl', 'block', 'blk', 'tower', 'twr', 'bldg', 'building', 'sec', 'section']);
 const HAN_CHAR = /\p{Script=Han}/u;
+const HAN_HOUSE_NUMBER = /(\d+) ?号/;
 
 /**
  * A folded Latin street address's words in one order, a flat's, floor's and block's words written
@@ -195,6 +202,29 @@ function withoutDivisions(s: string): string {
   return s;
 }
 
+/** A Chinese address in one writing: its characters (`oneHanWriting`), a section's number in digits, a floor's `f` as 楼. */
+function hanAddressWritten(s: string): string {
+  if (!HAN_CHAR.test(s)) return s;
+  return oneHanWriting(s)
+    .replace(HAN_SECTION, (_, n: string) => `${hanNumber(n)}段`)
+    .replace(HAN_FLOOR_F, '$1楼');
+}
+
+/** A road's section in Chinese numerals (`四段`, `十二段`). */
+const HAN_SECTION = /([一二三四五六七八九十]{1,3})段/g;
+/** A floor written `5f` (folded from `5F`, `5F.`) after a house number's 号 or among Han characters. */
+const HAN_FLOOR_F = /(?<=[\p{Script=Han}\s])(\d+) ?f\b\.?/gu;
+const NUMERALS = '一二三四五六七八九';
+
+/** 1–99 written in Chinese numerals (`四` 4, `十二` 12, `二十` 20). */
+function hanNumber(n: string): number {
+  const ten = n.indexOf('十');
+  if (ten < 0) return NUMERALS.indexOf(n) + 1;
+  const tens = ten === 0 ? 1 : NUMERALS.indexOf(n[0]) + 1;
+  const units = ten === n.length - 1 ? 0 : NUMERALS.indexOf(n[ten + 1]) + 1;
+  return tens * 10 + units;
+}
+
 const CN_DIVISION = /^\p{Script=Han}{2,}?(?:特别行政区|自治区|自治州|省|市|地区|盟|区|县|旗|镇|乡|街道)/u;
 const HAN_NAME = /^\p{Script=Han}{2}/u;
 
@@ -231,9 +261,12 @@ const STREET_WORDS: Readonly<Record<string, string>> = {
 /**
  * A street address folded for comparison: lower-case letters and digits as words, street words
  * abbreviated one way, the divisions a Chinese address opens with left out; null under 3 characters.
+ * A Chinese address is read in one writing of its characters (`oneHanWriting`: 臺北市大安區 and
+ * 台北市大安区 are one), its section in digits (`四段` 4段, as Taiwan writes it both ways) and a floor
+ * written `5F` as `5楼` (Taiwan's forms take either).
  */
 export function streetOf(raw: string | null | undefined): string | null {
-  const words = withoutDivisions(foldDiacritics(foldText(raw).toLowerCase()))
+  const words = withoutDivisions(hanAddressWritten(foldDiacritics(foldText(raw).toLowerCase())))
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .map((w) => STREET_WORDS[w] ?? w);
@@ -243,9 +276,13 @@ export function streetOf(raw: string | null | undefined): string | null {
 
 const PLACE_SUFFIX = /(特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|省|市|区|县|city|province)$/;
 
-/** A place name folded for comparison: `上海市` and `上海` agree, as do `Shanghai` and `shanghai city`. */
+/**
+ * A place name folded for comparison: `上海市` and `上海` agree, as do `Shanghai` and `shanghai city`,
+ * and a Han name in one writing of its characters (`oneHanWriting`): `臺中市`, `台中市` and `台中`,
+ * `荃灣` and `荃湾`, `臺東縣` and `台东县` (its suffix then left out too).
+ */
 export function placeOf(raw: string | null | undefined): string | null {
-  const s = foldDiacritics(foldText(raw).toLowerCase());
+  const s = oneHanWriting(foldDiacritics(foldText(raw).toLowerCase()));
   const out = s.replace(PLACE_SUFFIX, '').trim();
   return out || null;
 }
