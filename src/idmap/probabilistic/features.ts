@@ -15,6 +15,7 @@ import { formalNames } from './nicknames';
 import { koreanBlockForms } from './hangul';
 import { editsAtMost } from './strings';
 import { wadeGiles } from './wade-giles';
+import { tongyong } from './tongyong';
 import { cantoneseInitials } from './cantonese';
 import { thaiInitials } from './thai';
 import { oneHanWriting } from './han-variants';
@@ -379,7 +380,8 @@ export const blockFamily = (key: string): string => key[0];
 /**
  * The letters a name's parts start with, for the birthday block. A Han name's are its surname's
  * and given name's in pinyin, and also as Taiwan (Wade-Giles) and Hong Kong (Cantonese) spell
- * them: 黃永基 is `WONG Wing Kei` (w, k) to pinyin's huang yongji (h, y), 張志明 `Chang Chih-ming`;
+ * them: 黃永基 is `WONG Wing Kei` (w, k) to pinyin's huang yongji (h, y), 張志明 `Chang Chih-ming`,
+ * and in Tongyong pinyin (許欣怡 `Syu Sin-yi`, s and s to pinyin's x and x);
  * without them two records of one person written so never met in a block.
  */
 function nameInitials(n: NameForm | null): string[] {
@@ -393,7 +395,7 @@ function nameInitials(n: NameForm | null): string[] {
     const initials = new Set([n.words.slice(0, sn).join('')[0] ?? '?', n.words.slice(sn).join('')[0] ?? '?', ...japanese]);
     // A Chinese given name is one or two characters; a longer one, or one written with 々, is Japanese, which neither spelling reads.
     if (given.length > 2 || n.text.includes('々')) return [...initials];
-    for (const syllable of [n.words[0], n.words[sn]]) if (syllable) initials.add(wadeGiles(syllable)[0]);
+    for (const syllable of [n.words[0], n.words[sn]]) if (syllable) initials.add(wadeGiles(syllable)[0]).add(tongyong(syllable)[0]);
     for (const ch of [surname[0], given[0]]) if (ch) for (const i of cantoneseInitials(ch)) initials.add(i);
     return [...initials];
   }

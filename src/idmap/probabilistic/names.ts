@@ -17,6 +17,7 @@ import { isRomajiName, romajiSyllables } from './romaji';
 import { compareJapaneseLatin } from './japanese';
 import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
+import { tongyong } from './tongyong';
 import { cantoneseSpelt } from './cantonese';
 import { fatherInitial, withoutPatronymicLink, withoutSlashLinks } from './patronymic';
 import { compareThaiLatin, isThai, thaiSpellingsAgree, THAI_TITLES } from './thai';
@@ -315,23 +316,50 @@ function surnameSpeltOutside(han: NameForm, latin: NameForm): 'alias' | 'similar
 }
 
 /**
- * A Latin name spelling the Han name as Taiwan does, in Wade-Giles (`wade-giles.ts`): the
- * surname (its Wade-Giles, its pinyin or a spelling of `surname-spellings.ts`) and the rest the
- * given name's syllables so, in either order (`Chang Wei-ming`, `Chih-hao Lin`, `HSU Ya-hao` for
- * 張偉明, 林志豪, 許雅浩). Until 2026-12-05 such a name was `similar` at best: its given name
- * was read as pinyin (`chih` is none).
+ * A Latin name spelling the Han name as Taiwan does: in Wade-Giles (`wade-giles.ts`), with `yi`
+ * where Wade-Giles writes `i`, as Taiwanese passports do (怡 `Yi`), or in Tongyong pinyin
+ * (`tongyong.ts`): the surname (so spelt, its pinyin, or a spelling of `surname-spellings.ts`)
+ * and the rest the given name's characters, each in one of its readings so spelt, in either order
+ * (`Chang Wei-ming`, `Chih-hao Lin`, `HSU Ya-hao`, `Chuang Yi-hui`, `Jhang Wei-ting`, `Syu
+ * Ya-jyun`, `Kuo Po-wei` for 張偉明, 林志豪, 許雅浩, 莊宜慧, 張偉婷, 許雅君, 郭柏偉). Until
+ * 2026-12-05 such a name was `similar` at best: its given name was read as pinyin (`chih` is
+ * none); until 2026-12-06 a `Yi`, a Tongyong spelling and a character's other reading (柏 bo, not
+ * only bai) were not read either.
  */
 function wadeGilesSpelt(han: NameForm, latin: NameForm): boolean {
   if (han.script !== 'h' || latin.script !== 'l') return false;
   const [surname, given] = namePartsOf(han);
   if (!surname?.syllables || !given?.syllables) return false;
-  const surnames = [surname.text, surname.syllables.map(wadeGiles).join('')];
-  const at = latin.words.findIndex((w) => surnames.includes(w) || surnamesSpelt(w).includes(surname.text));
-  if (at < 0) return false;
-  const rest = latin.words.filter((_, i) => i !== at);
-  const spelt = given.syllables.map(wadeGiles).join('');
-  return rest.join('') === spelt || [...rest].reverse().join('') === spelt;
+  const chars = [...splitHanName(han.text).given];
+  const surnames = [surname.text, surname.syllables.map(wadeGiles).join(''), surname.syllables.map(tongyong).join('')];
+  return latin.words.some((w, at) => {
+    if (!surnames.includes(w) && !surnamesSpelt(w).includes(surname.text)) return false;
+    const rest = latin.words.filter((_, i) => i !== at);
+    return speltInTaiwan(chars, rest.join('')) || speltInTaiwan(chars, [...rest].reverse().join(''));
+  });
 }
+
+/** The characters, one after another, each in one of its Taiwanese spellings (`taiwanSpellings`), make up `text`. */
+function speltInTaiwan(chars: readonly string[], text: string): boolean {
+  const from = (i: number, at: number): boolean =>
+    i === chars.length ? at === text.length : taiwanSpellings(chars[i]).some((s) => text.startsWith(s, at) && from(i + 1, at + s.length));
+  return chars.length > 0 && from(0, 0);
+}
+
+/** A character's readings as Taiwan spells them: in Wade-Giles (and `yi` for its `i`) and in Tongyong pinyin. Kept per character, bounded. */
+function taiwanSpellings(ch: string): readonly string[] {
+  let known = taiwanSpelt.get(ch);
+  if (!known) {
+    if (taiwanSpelt.size >= 20_000) taiwanSpelt.clear();
+    const readings = (pinyin(ch, { multiple: true, type: 'array', toneType: 'none', v: true }) as string[]).map((r) => foldU(r.toLowerCase()));
+    const wg = readings.map(wadeGiles);
+    known = [...new Set([...wg, ...(wg.includes('i') ? ['yi'] : []), ...readings.map(tongyong)])];
+    taiwanSpelt.set(ch, known);
+  }
+  return known;
+}
+
+const taiwanSpelt = new Map<string, readonly string[]>();
 
 /**
  * A Latin name spelling the Han name as Hong Kong does, in Cantonese (`cantonese.ts`): a word for
