@@ -572,6 +572,18 @@ const NUMERIC_YEAR_LAST = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/;
 const DOTTED = /^\d{1,2}\.\d{1,2}\.\d{4}$/;
 const DAY_MONTH_NAME = new RegExp(`^(\\d{1,2})(?:st|nd|rd|th)?[ -]${MONTH_NAME}[ ,-]+(\\d{4})$`);
 const MONTH_NAME_DAY = new RegExp(`^${MONTH_NAME}[ -](\\d{1,2})(?:st|nd|rd|th)?,?[ -](\\d{4})$`);
+/**
+ * A date in the Republic of China's era, as Taiwan's government forms, National Health Insurance
+ * cards and household registers write it (year 1 is 1912: 民國80年 is 1991): with the era named
+ * (`民國80年5月12日`, `民国80/5/12`), or with a year of three digits (`080/05/12`, `101-05-12`,
+ * `080.05.12`) or seven digits run together (`0800512`), which no Gregorian birthday is written
+ * with. A two-digit year first (`80/05/12`) is left unread: a Gregorian `YY/MM/DD` looks the same.
+ */
+const ROC_NAMED = /^(?:中華民國|中华民国|民國|民国)\s*(\d{1,3})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/;
+const ROC_YEAR3 = /^(\d{3})[-/.](\d{1,2})[-/.](\d{1,2})$/;
+const ROC_COMPACT = /^(0\d{2}|1[01]\d)(\d{2})(\d{2})$/;
+/** Years the Republic of China's era counts behind the common era. */
+export const ROC_ERA_OFFSET = 1911;
 /** A midnight after a date (a DATETIME or timestamp column holding a birthday), with or without a zone: the date as written. */
 const MIDNIGHT = /[ t]00:00(?::00(?:\.0+)?)?(?: ?(?:z|utc|[+-]\d{2}:?\d{2}))?$/;
 
@@ -593,6 +605,7 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   m = YMD.exec(s);
   if (m) return calendarDate(+m[1], +m[2], +m[3]);
   if ((m = COMPACT.exec(s))) return calendarDate(+(m[1] + m[2]), +m[3], +m[4]);
+  if ((m = ROC_NAMED.exec(s) ?? ROC_YEAR3.exec(s) ?? ROC_COMPACT.exec(s))) return calendarDate(+m[1] + ROC_ERA_OFFSET, +m[2], +m[3]);
   if ((m = DAY_MONTH_NAME.exec(s))) return calendarDate(+m[3], monthOf(m[2]), +m[1]);
   if ((m = MONTH_NAME_DAY.exec(s))) return calendarDate(+m[3], monthOf(m[1]), +m[2]);
   if ((m = NUMERIC_YEAR_LAST.exec(s))) {
