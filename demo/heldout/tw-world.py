@@ -31,7 +31,8 @@ formats are written as public sources describe them, not from c360's matching co
   the city as `臺北市`, `台北市`, `台北` or `Taipei City`; people who moved;
 - birthdays in the Gregorian calendar or, on forms that follow government practice (National
   Health Insurance cards, household registration), in the Republic of China's era: year 1 is
-  1912, so 民國80年 is 1991 (`80/05/12`, `080/05/12`, `民國80年5月12日`); a day and month swapped
+  1912, so 民國80年 is 1991 (`080/05/12`, `0800512`, `民國80年5月12日`; a two-digit year, `80/05/12`, as
+  its system read it, zero-padded: the CSV wants dates read one way); a day and month swapped
   or a digit off now and then;
 - countries written `台灣`, `臺灣`, `Taiwan`, `TW`, `Taiwan (R.O.C.)`, `中華民國`, or not at all.
 
@@ -421,7 +422,9 @@ def birthday_of(p, system):
     form = R.random()
     if roc and ROC_IN_CSV:
         r = y - 1911
-        return pick(form, [f'{r}/{m:02d}/{d:02d}', f'{r:03d}/{m:02d}/{d:02d}', f'民國{r}年{m}月{d}日', f'{r:03d}{m:02d}{d:02d}', f'{r}.{m:02d}.{d:02d}'])
+        # A two-digit year first (`80/05/12`, `80.05.12`), which such systems write too, reads as a Gregorian
+        # `YY/MM/DD` as well: the CSV wants one reading, so it holds such a date as its system read it, zero-padded.
+        return pick(form, [f'{r:03d}/{m:02d}/{d:02d}', f'{r:03d}/{m:02d}/{d:02d}', f'民國{r}年{m}月{d}日', f'{r:03d}{m:02d}{d:02d}', f'{r:03d}.{m:02d}.{d:02d}'])
     return pick(form, [f'{y:04d}-{m:02d}-{d:02d}', f'{y:04d}/{m:02d}/{d:02d}', f'{y:04d}/{m}/{d}', f'{y:04d}{m:02d}{d:02d}'])
 
 
