@@ -60,3 +60,18 @@ describe('Places: a Taiwanese street address written two ways', () => {
     expect(placeLevel({ city: '臺中市' }, { city: '臺南市' })).toBe('different');
   });
 });
+
+describe('Places: a postcode written in full and in its first part', () => {
+  it('takes a ZIP and its ZIP+4, and Taiwan’s three digits and 3+3, for neither one postcode nor two', () => {
+    expect(placeLevel({ postcode: '106', address: '忠孝東路四段100號5樓' }, { postcode: '106017', address: '忠孝東路4段100號5F' })).toBe('address');
+    expect(placeLevel({ postcode: '94105', address: '12 Market St' }, { postcode: '94105-1234', address: '12 Market Street' })).toBe('address');
+    expect(placeLevel({ postcode: '106' }, { postcode: '10657' })).toBeNull();
+    expect(placeLevel({ postcode: '106', city: '台北市' }, { postcode: '10657', city: '臺北' })).toBe('city');
+  });
+
+  it('still takes two postcodes that differ for two places', () => {
+    expect(placeLevel({ postcode: '106' }, { postcode: '110' })).toBe('different');
+    expect(placeLevel({ postcode: '106', address: '忠孝東路四段100號5樓' }, { postcode: '110017', address: '忠孝東路四段100號5樓' })).toBe('different');
+    expect(placeLevel({ postcode: '106017', address: '忠孝東路四段100號5樓' }, { postcode: '106018', address: '忠孝東路四段100號5樓' })).toBe('different');
+  });
+});

@@ -86,13 +86,26 @@ function designators(street: string): string {
  */
 function comparePlaces(a: MatchFeatures, b: MatchFeatures): (typeof PLACE_LEVELS)[number] | null {
   if (a.country && b.country && a.country !== b.country) return 'different';
-  const postcodes = a.postcode && b.postcode ? a.postcode === b.postcode : null;
+  const postcodes = a.postcode && b.postcode ? (a.postcode === b.postcode ? true : coarserPostcode(a.postcode, b.postcode) ? null : false) : null;
   if (a.street && b.street && postcodes !== false && !(a.city && b.city && !sameCity(a.city, b.city)) && sameStreet(a.street, b.street)) return 'address';
   if (postcodes) return 'postcode';
   if (a.city && b.city && sameCity(a.city, b.city)) return 'city';
   if (a.province && b.province) return samePlace(a.province, b.province) ? 'province' : 'different';
   if (a.city && b.city) return 'different';
   return postcodes === false ? 'different' : null;
+}
+
+/**
+ * One postcode the leading part of the other, as one system writes a postcode in full and another
+ * its first part: a US ZIP and its ZIP+4 (`94105`, `94105-1234`), Taiwan's three digits and 3+2 or
+ * 3+3 (`106`, `10657`, `106017`), a British outward code and the full code (`SW1A`, `SW1A 1AA`).
+ * Neither the same postcode nor another: until 2026-12-06 they were two, which kept one person's
+ * two records of one street address from agreeing on it and, without a city on both, said
+ * `different`.
+ */
+function coarserPostcode(x: string, y: string): boolean {
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  return short.length >= 3 && long.startsWith(short);
 }
 
 export const SHARED_LEVELS = ['shared', 'shared-apart', 'none'] as const;
