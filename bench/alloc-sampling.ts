@@ -20,3 +20,22 @@ export async function startAllocationSampling(opts: { survivors?: boolean } = {}
     },
   };
 }
+
+/** A V8 CPU profile through the inspector, from now until `stop` (`--rounds-cpu-prof` of bench/gateway-work.ts). */
+export async function startCpuProfile(samplingIntervalMicros = 250) {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: samplingIntervalMicros });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      session.disconnect();
+      return profile;
+    },
+  };
+}

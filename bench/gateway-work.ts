@@ -12,6 +12,7 @@
  *   NODE_ENV=production node --cpu-prof --cpu-prof-dir DIR bench/results/dist/bench/gateway-work.js --only 1 --server gateway
  *   node --import tsx bench/gateway-work.ts --only 1 --server gateway --alloc-prof FILE   # what its requests allocate, by function
  *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1 --http --server gateway --gc-stats   # what its requests allocate and promote
+ *   NODE_ENV=production node bench/results/dist/bench/gateway-work.js --only 1 --http --server gateway --rounds-cpu-prof FILE   # a CPU profile of the counted rounds only
  *
  * `--server gateway` or `--server floor` runs one of the two only (a profile of one); `--http` sends
  * each request over HTTP on 127.0.0.1 to both servers in this process (a keep-alive client in it
@@ -21,6 +22,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import v8 from 'node:v8';
 import { HeaderMap } from '@apollo/server';
@@ -28,7 +30,7 @@ import { createGateway } from '../src/gateway';
 import { createContext } from '../src/context';
 import { BENCH_KEYS, SCENARIOS } from './gateway-scenarios';
 import { createFloor, floorRequestHandler } from './floor';
-import { startAllocationSampling } from './alloc-sampling';
+import { startAllocationSampling, startCpuProfile } from './alloc-sampling';
 import { arg, openBenchRun } from './bench-run';
 import { startServer } from '../src/server';
 
@@ -43,6 +45,43 @@ const overHttp = process.argv.includes('--http');
 const allocProf = arg('alloc-prof', '');
 /** `--alloc-survivors`: with `--alloc-prof`, only the objects that outlived the young generation (what the requests promote). */
 const allocSurvivors = process.argv.includes('--alloc-survivors');
+/**
+ * `--rounds-cpu-prof FILE`: a V8 CPU profile of the measured rounds only (started after the warm-up,
+ * stopped after the last round: no start-up, no first compiles), so that its samples divided by the
+ * rounds' requests are µs per request; one server per process (`--server`) to read it alone.
+ */
+const roundsCpuProf = arg('rounds-cpu-prof', '');
+/**
+ * `--threads`: each server's CPU per request split by this process's threads, named as Linux names
+ * them (`/proc/self/task/<tid>/comm`: node's main thread, libuv's pool `libuv-worker`, V8's
+ * `V8 DefaultWorke`, worker threads such as the WAL checkpointer), from their scheduler clocks
+ * around each round: work a main-thread CPU profile does not see.
+ */
+const perThread = process.argv.includes('--threads');
+/**
+ * `--baseline-dist DIR` (with `--http`): a third server in this process, the gateway compiled from
+ * another tree (DIR holds its `src/`, as bench:gateway's `--baseline` compiles one into
+ * $TMPDIR/c360-bench-baseline/dist), on its own copy of the store, its config parsed by its own
+ * code; its rounds alternate with the others', and the ratio gateway ÷ baseline is taken per round.
+ * Both trees then run under the same load, in the same process, at the same time of the run: an
+ * A/B of CPU per request that the machine's other work moves much less than two processes' figures.
+ */
+const baselineDist = arg('baseline-dist', '');
+
+/** CPU nanoseconds so far of this process's threads, summed by thread name. */
+function threadsByName(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const name = tid === String(process.pid) ? 'main' : fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const run = Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      out.set(name, (out.get(name) ?? 0) + run);
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return out;
+}
 /**
  * `--gc-stats`: the main thread's collections over the measured rounds (V8's GCProfiler): bytes
  * allocated per request (the heap's growth between collections, summed: `--trace-gc-nvp`'s
@@ -157,6 +196,27 @@ async function main() {
         req.end(body);
       });
     const gwServer = overHttp && gw ? await startServer(gw, { host: '127.0.0.1', port: 0 }) : null;
+    type GatewayModule = { createGateway: typeof createGateway };
+    const base =
+      baselineDist && overHttp
+        ? await (async () => {
+            const dir = path.resolve(baselineDist);
+            // The other tree's own modules (its own copies, beside this tree's in the module cache).
+            const { createGateway: createBase } = (await import(path.join(dir, 'src/gateway.js'))) as GatewayModule;
+            const { startServer: startBase } = (await import(path.join(dir, 'src/server.js'))) as { startServer: typeof startServer };
+            const { parseConfig: parseBase } = (await import(path.join(dir, 'src/config.js'))) as { parseConfig: (raw: unknown, where: string) => unknown };
+            const { createLogger: baseLogger } = (await import(path.join(dir, 'src/observability/logger.js'))) as {
+              createLogger: typeof import('../src/observability/logger').createLogger;
+            };
+            const file = run.configFileFor(await run.copyStore('baseline.sqlite'), { log: { level: 'info' } });
+            const g = await createBase(parseBase(JSON.parse(fs.readFileSync(file, 'utf8')), file) as Parameters<typeof createGateway>[0], {
+              log: baseLogger('info', fs.createWriteStream('/dev/null')),
+            });
+            const server = await startBase(g, { host: '127.0.0.1', port: 0 });
+            server.server.keepAliveTimeout = 600_000;
+            return { g, server };
+          })()
+        : null;
     const floorServer = overHttp && floor ? http.createServer(floorRequestHandler(floor)) : null;
     // Idle keep-alive connections stay open (both servers alike): under a slow harness (valgrind) a
     // connection idle for the 5 s default was closed as the client reused it (ECONNRESET).
@@ -167,6 +227,7 @@ async function main() {
     const runners = [
       ...(gw ? [['gateway', gwServer ? post(`${gwServer.url}/graphql`, { key: 'yes' }) : viaGateway] as const] : []),
       ...(floor ? [['floor', floorServer ? post(floorUrl, {}) : viaFloor] as const] : []),
+      ...(base ? [['baseline', post(`${base.server.url}/graphql`, { key: 'yes' })] as const] : []),
     ];
 
     for (const n of only) {
@@ -185,7 +246,9 @@ async function main() {
       };
       for (const [, run] of runners) await batch(run, n0); // warm-up
       const per = new Map<string, number[]>(runners.map(([name]) => [name, []]));
+      const threadNs = new Map<string, Map<string, number>>(runners.map(([name]) => [name, new Map()]));
       const sampling = allocProf ? await startAllocationSampling({ survivors: allocSurvivors }) : null;
+      const profiling = roundsCpuProf ? await startCpuProfile() : null;
       const gcProfiler = gcStats ? new v8.GCProfiler() : null;
       gcProfiler?.start();
       const usedAtStart = gcProfiler ? v8.getHeapStatistics().used_heap_size : 0;
@@ -193,26 +256,48 @@ async function main() {
         // Alternate who goes first, as the load bench does.
         const order = r % 2 ? [...runners].reverse() : runners;
         for (const [name, run] of order) {
+          const threadsBefore = perThread ? threadsByName() : null;
           const before = process.cpuUsage();
           await batch(run, n0);
           const used = process.cpuUsage(before);
+          if (threadsBefore) {
+            const sums = threadNs.get(name)!;
+            for (const [thread, ns] of threadsByName()) sums.set(thread, (sums.get(thread) ?? 0) + ns - (threadsBefore.get(thread) ?? 0));
+          }
           per.get(name)!.push((used.user + used.system) / n0 / 1000);
         }
         process.stderr.write(`${scenario.name}, round ${r + 1}: ${[...per].map(([name, xs]) => `${name} ${xs[r].toFixed(3)} ms`).join(', ')}\n`);
       }
       if (sampling) fs.writeFileSync(allocProf, JSON.stringify(await sampling.stop()));
+      if (profiling) fs.writeFileSync(roundsCpuProf, JSON.stringify(await profiling.stop()));
       if (gcProfiler) {
         const usedAtEnd = v8.getHeapStatistics().used_heap_size;
         process.stdout.write(`${scenario.name}: ${promotionOf(gcProfiler.stop(), rounds * n0 * runners.length, usedAtStart, usedAtEnd)}\n`);
       }
+      if (perThread)
+        for (const [name, sums] of threadNs)
+          process.stdout.write(
+            `${scenario.name}, ${name}, µs per request by thread: ${[...sums]
+              .sort((a, b) => b[1] - a[1])
+              .map(([thread, ns]) => `${thread} ${(ns / 1000 / (rounds * n0)).toFixed(1)}`)
+              .join(', ')}\n`,
+          );
       const g = per.get('gateway');
       const f = per.get('floor');
       const figures = [...per].map(([name, xs]) => `${name} ${median(xs).toFixed(3)} ms CPU/req`);
       if (g && f) figures.push(`gateway − floor ${(median(g.map((x, i) => x - f[i])) * 1000).toFixed(0)} µs, ratio ${median(g.map((x, i) => x / f[i])).toFixed(2)}`);
+      const b = per.get('baseline');
+      if (g && b) {
+        const ratios = g.map((x, i) => x / b[i]).sort((x, y) => x - y);
+        const q = (p: number) => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))];
+        figures.push(`gateway ÷ baseline ${median(ratios).toFixed(3)} (quartiles ${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)}, ${ratios.length} rounds)`);
+      }
       process.stdout.write(`${scenario.name} (median of ${rounds} × ${n0}): ${figures.join('; ')}; load ${os.loadavg()[0].toFixed(1)}\n`);
     }
     agent.destroy();
     await gwServer?.close();
+    await base?.server.close();
+    await base?.g.close();
     floorServer?.closeAllConnections();
     floorServer?.close();
     await gw?.close();
