@@ -581,9 +581,10 @@ async function main() {
     fs.writeFileSync(sampleFile, JSON.stringify(sample));
     loader = new LoadGenerator(sampleFile);
 
-    // The floor reads a copy of the store of its own, as the baseline does (oneidForBaseline): on the
-    // gateway's file its read transactions held WAL read marks, so the gateway's WAL, where its audit
-    // rows go, seldom started over (26 MiB at the end of session 42's run) while the baseline's did.
+    // The floor reads a copy of the store of its own, as the baseline does (oneidForBaseline), so that
+    // no measured server reads a file another one writes: on the gateway's file, every audit commit of
+    // the gateway made SQLite drop the floor's page cache at its next read (more reads from the file,
+    // counted in its system calls), and the gateway's WAL was shared with the floor's readers.
     const floorOneid = path.join(runDir, 'floor-oneid.sqlite');
     for (const x of ['', '-wal', '-shm']) fs.rmSync(floorOneid + x, { force: true });
     const forFloor = new Database(oneid, { readonly: true });
