@@ -11,8 +11,9 @@ import type { Context } from './context';
 import type { Metrics } from './observability/metrics';
 import type { Logger } from './observability/logger';
 import { safeError } from './observability/scrub';
-import { bounded } from './errors';
-import { sourcesExtension } from './observability/request-sources';
+import { bounded, SourceRowError } from './errors';
+import { bookMalformed, sourcesExtension } from './observability/request-sources';
+import type { SourceName } from './vocabulary';
 import { createRepeatFilter, type RepeatFilter } from './observability/repeats';
 import { asQueryTooComplex, type LimitsPlugin } from './access/limits';
 import { activeSpan, traceIdOf } from './observability/tracing';
@@ -179,6 +180,13 @@ class ObservedRequest {
     // What the request cost each source it touched, and how those calls went: on the response, and
     // on the request line, where an operator finds the slow or failing source without a client's help.
     const uses = contextValue?.loaders?.account;
+    // Records a source answered that could not be read: its calls answered (ok), so only the answer's errors tell of them.
+    const malformed = errs.length ? malformedBySource(errors) : null;
+    if (malformed)
+      for (const [source, n] of malformed) {
+        this.metrics.observeMalformed(source, n);
+        if (uses) bookMalformed(uses, source as SourceName);
+      }
     const sources = uses?.size ? sourcesExtension(uses) : undefined;
     const shown = sources && this.showsSource ? Object.fromEntries(Object.entries(sources).filter(([source]) => this.showsSource!(source))) : sources;
     if (body && shown && Object.keys(shown).length) body.extensions = { ...body.extensions, sources: shown };
@@ -199,6 +207,19 @@ class ObservedRequest {
         'graphql request',
       );
   }
+}
+
+/** The malformed records (SourceRowError) among a request's errors by source, each once: one record's error reaches every field that read it. */
+function malformedBySource(errors: readonly GraphQLError[] | undefined): Map<string, number> | null {
+  let seen: Set<SourceRowError> | null = null;
+  let by: Map<string, number> | null = null;
+  for (const e of errors ?? []) {
+    const row = e instanceof SourceRowError ? e : e.originalError;
+    if (!(row instanceof SourceRowError) || seen?.has(row)) continue;
+    (seen ??= new Set()).add(row);
+    (by ??= new Map()).set(row.sourceName, (by.get(row.sourceName) ?? 0) + 1);
+  }
+  return by;
 }
 
 export interface ApolloOptions {

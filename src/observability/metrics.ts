@@ -18,6 +18,8 @@ export interface Metrics {
   observeHttp(route: HttpRoute, status: number): void;
   /** One request refused before any GraphQL work, by route and reason (src/http/refusals.ts). */
   observeRefusal(route: HttpRoute, reason: string): void;
+  /** Malformed records (each a SourceRowError) one GraphQL answer carried from `source`: `n` of them, each counted once however many fields carried its error. */
+  observeMalformed(source: string, n: number): void;
   /** One operation's lookups by a value (src/access/lookup-budget.ts): how many, by role, and whether its principal's budget admitted them. */
   observeLookups(role: string, n: number, admitted: boolean): void;
 }
@@ -101,6 +103,21 @@ export function createMetrics(): Metrics {
     return b;
   };
   const countRetry = boundIncrement(sourceRetries);
+  // Why: a call whose system answered counts ok above even when some of its records could not be
+  // read (a CRM writing a date that is no date): each such record answers null with
+  // SOURCE_BAD_RESPONSE, and without this series an operator would see only `partial` outcomes, no source.
+  const malformedRecords = new CounterSeries(
+    'c360_source_malformed_records_total',
+    'Records a source answered that could not be read (each answered null with SOURCE_BAD_RESPONSE, its call counted ok in c360_source_requests_total), by source, counted once in each GraphQL answer that carried one.',
+    ['source'],
+    registry,
+  );
+  const malformedBound = new Map<string, CounterChild>();
+  const observeMalformed = (source: string, n: number) => {
+    let c = malformedBound.get(source);
+    if (!c) malformedBound.set(source, (c = malformedRecords.series(source)));
+    c.inc(n);
+  };
 
   // A call the transport refused (circuit open, Retry-After pause) is counted by its outcome but
   // observes no duration or batch: no request went out, and its ~0 s would pass for a fast source.
@@ -160,7 +177,7 @@ export function createMetrics(): Metrics {
     registry,
   );
   const observeLookups = (role: string, n: number, admitted: boolean) => lookups.series(role, admitted ? 'admitted' : 'refused').inc(n);
-  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal, observeLookups };
+  return { registry, sourceObserver, observeRequest, observeHttp, observeRefusal, observeLookups, observeMalformed };
 }
 
 /**

@@ -34,6 +34,16 @@ function book(uses: SourceAccount, source: SourceName, status: SourceStatus, sec
   uses.set(source, u);
 }
 
+/**
+ * A source whose calls answered but some of whose records could not be read (SourceRowError):
+ * `bad_response` in the request's account unless a call of it went worse. Nothing for a source
+ * this request made no call to (its records came from a cache another request filled).
+ */
+export function bookMalformed(uses: SourceAccount, source: SourceName): void {
+  const u = uses.get(source);
+  if (u && SEVERITY.bad_response > SEVERITY[u.status]) u.status = 'bad_response';
+}
+
 /** The observer that books each call to its request's account (nothing for a call made outside a request). */
 export const requestSourceObserver: CallObserver = {
   answered(c, seconds) {

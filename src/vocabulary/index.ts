@@ -18,7 +18,7 @@ export type SourceName = string;
 export const SOURCE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
 export const isSourceName = (s: unknown): s is SourceName => typeof s === 'string' && SOURCE_NAME_PATTERN.test(s);
 
-/** How one request's calls to one source went: the worst outcome wins (`ok` < `bad_response` < `timeout` < `unavailable` < `circuit_open`). */
+/** How one request's calls to one source went: the worst outcome wins (`ok` < `bad_response` < `timeout` < `unavailable` < `circuit_open`); `bad_response` also when calls answered but records of theirs could not be read. */
 export type SourceStatus = 'ok' | 'timeout' | 'unavailable' | 'bad_response' | 'circuit_open';
 
 export interface SourceUse {

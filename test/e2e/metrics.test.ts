@@ -163,6 +163,39 @@ describe('Metrics: source calls', () => {
   });
 });
 
+describe('Metrics: malformed records', () => {
+  it('count by source, and name the source bad_response in extensions.sources, though its calls answered', async () => {
+    // Two customers with a CRM contact whose created_at the CRM writes as no time at all: the call answers, two of its records cannot be read.
+    const broken: Array<{ customerId: string; recordId: string; createdAt: string }> = [];
+    for (const records of readTruth(world.truthFile).values()) {
+      const crm = records.find((r) => r.source === 'crm');
+      if (!crm || broken.length === 2) continue;
+      const [id] = (await world.gw.idmap.customerIdsBySourceRecords([{ source: 'crm' as SourceName, recordId: crm.recordId }])) as string[];
+      const row = await world.dbs.crm.db('crm_contacts').where({ contact_id: crm.recordId }).first();
+      if (id && row) broken.push({ customerId: id, recordId: crm.recordId, createdAt: row.created_at });
+    }
+    expect(broken).toHaveLength(2);
+    const before = await scrape();
+    try {
+      for (const b of broken) await world.dbs.crm.db('crm_contacts').where({ contact_id: b.recordId }).update({ created_at: 'not a time' });
+      // Each record asked for twice (an alias): one malformed record, however many fields carry its error.
+      const { body } = await world.query(`query Contacts($ids: [ID!]!) { customers(ids: $ids) { crmContacts { id } again: crmContacts { name } } }`, {
+        ids: broken.map((b) => b.customerId),
+      });
+      expect(body.errors.filter((e: any) => e.extensions.code === 'SOURCE_BAD_RESPONSE' && e.extensions.source === 'crm')).toHaveLength(4);
+      expect(body.extensions.sources.crm).toMatchObject({ status: 'bad_response', calls: 1 });
+    } finally {
+      for (const b of broken) await world.dbs.crm.db('crm_contacts').where({ contact_id: b.recordId }).update({ created_at: b.createdAt });
+    }
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) => total(after, name, labels) - total(before, name, labels);
+    expect(delta('c360_source_malformed_records_total', { source: 'crm' })).toBe(2);
+    // The call itself answered: it stays one ok call.
+    expect(delta('c360_source_requests_total', { source: 'crm', operation: 'contactsByIds', outcome: 'ok' })).toBe(1);
+    expect(delta('c360_source_requests_total', { source: 'crm', outcome: 'source_bad_response' })).toBe(0);
+  });
+});
+
 describe('Metrics: retried attempts', () => {
   it('counts each attempt a call made again, by source and reason, while the call itself counts once', async () => {
     const before = await scrape();
