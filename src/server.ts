@@ -13,7 +13,7 @@ import { webhookRoute } from './webhooks';
 import { exportRoute } from './bi/export';
 import { safeError } from './observability/scrub';
 import { routeLabel } from './observability/metrics';
-import { abortOnClientGone } from './errors';
+import { abortOnClientGone, oneidUnavailable } from './errors';
 import { createRateLimiter, rateLimitedResponse } from './access/rate-limit';
 import { ideEnabled } from './config';
 import { createIde, ideRoute } from './ide';
@@ -153,7 +153,8 @@ const PROBE_TIMED_OUT = Symbol('probe timed out');
 async function readiness(gw: Gateway, timeoutMs: number): Promise<{ ready: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = {};
   const probes: Array<[string, () => Promise<void>]> = [
-    ['oneid', () => gw.idmap.health()],
+    // A failing store names its code as requests answer it (its driver's errors carry none).
+    ['oneid', () => gw.idmap.health().catch(() => Promise.reject(oneidUnavailable()))],
     // A source the start-up check left unchecked is checked once it answers: its check is awaited here, and a mapping it no longer fits is SOURCE_MISCONFIGURED.
     ...gw.registry.sources.map((s) => [s.name, () => s.connector.health().then(() => gw.sourceChecks.settled(s.name))] as [string, () => Promise<void>]),
   ];
