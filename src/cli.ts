@@ -59,7 +59,7 @@ const COMMANDS: Record<string, Command> = {
   start: {
     summary: 'serve the gateway (with a `demo` section in the config: seed the demo world and run the stand-ins first)',
     details: [
-      'Resolves identities first when identity.resolveOnStart is set. SIGTERM/SIGINT drain it: no new',
+      'Resolves identities first when identity.resolveOnStart is set. SIGTERM/SIGINT drain it (after server.drainDelayMs, /readyz 503 meanwhile): no new',
       `connections, in-flight requests finish (up to ${DRAIN_TIMEOUT_MS / 1000} s), then it exits 0; a second signal exits at once (130/143).`,
       'Before it serves, a signal stops it (exit 0): a start-up resolution first stops before its next write and gives the store back.',
     ].join('\n'),
@@ -281,6 +281,13 @@ async function start(config: Config, log: Logger) {
   const server = await startServer(gw);
   log.info({ url: `${server.url}/graphql`, startupMs: Date.now() - started }, `c360 ready: open ${server.url}/graphql`);
   stop.onStop(async (signal) => {
+    const delayMs = config.server.drainDelayMs;
+    if (delayMs > 0) {
+      // Out of the balancer's rotation before the listener closes: requests it still sends meanwhile are served.
+      server.unready();
+      log.info({ signal, delayMs }, 'stopping: /readyz answers 503 while requests are still served, then the drain');
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
     const drained = server.drain(DRAIN_TIMEOUT_MS);
     // Logged once the listener is closed: a connection attempted after this line is refused.
     log.info({ signal, timeoutMs: DRAIN_TIMEOUT_MS }, 'draining: no new connections, finishing in-flight requests');

@@ -56,6 +56,12 @@ export const configSchema = z
         metricsToken: z.string().min(16, 'must be at least 16 characters (use ${ENV_VAR})').max(512).optional(),
         /** How long /readyz waits for each dependency's probe before reporting it as TIMEOUT. */
         readinessTimeoutMs: z.number().int().min(50).max(60_000).default(1500),
+        /**
+         * On SIGTERM/SIGINT, how long /readyz answers 503 (`draining`) while everything else is still
+         * served, before the listener closes and the drain proper begins: a load balancer or an
+         * orchestrator that follows readiness stops sending new requests first (0: close at once).
+         */
+        drainDelayMs: z.number().int().min(0).max(600_000).default(0),
         /** gzip/Brotli for responses of at least `minBytes` when the client accepts it. */
         compression: z
           .object({ minBytes: z.number().int().min(0).default(1024) })

@@ -36,6 +36,11 @@ export interface RunningServer {
    * finish (their responses carry `connection: close`) for up to `timeoutMs`, then cuts what is left.
    */
   drain(timeoutMs?: number): Promise<DrainResult>;
+  /**
+   * The first step of a stop for a load balancer that follows readiness: /readyz answers 503
+   * `draining` from now on while every other request is still served; `drain` closes the listener after.
+   */
+  unready(): void;
   /** Immediate stop: closes every connection, in-flight requests included. */
   close(): Promise<void>;
   /** The audit's retention while serving (config `access.auditRetentionDays`); null when rows are kept for ever. */
@@ -202,7 +207,7 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 /** Routes whose requests get no span. */
 const UNTRACED = new Set(['healthz', 'readyz', 'metrics']);
 
-export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
+export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}, unready: () => boolean = () => false) {
   const webhooks = webhookRoute(gw);
   const rateLimiter = createRateLimiter({ limitsFor: (role) => gw.access.policy.roles.get(role)?.limits });
   // BI exports stream their own responses (gzip included) under the same per-principal caps, and the exports' own.
@@ -263,6 +268,8 @@ export function createRequestHandler(gw: Gateway, hooks: ServerHooks = {}) {
       if (PROBES.has(url.pathname) && req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, ['GET', 'HEAD']);
       if (url.pathname === '/healthz') return sendProbe(req, res, 200, { status: 'ok' }, compression);
       if (url.pathname === '/readyz') {
+        // Stopping (server.drainDelayMs): out of the balancer's rotation first, with no check run.
+        if (unready()) return sendProbe(req, res, 503, { status: 'draining' }, compression);
         const r = await (readinessInFlight ??= readiness(gw, gw.config.server.readinessTimeoutMs).finally(() => (readinessInFlight = undefined)));
         return sendProbe(req, res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks }, compression);
       }
@@ -351,7 +358,8 @@ export interface DrainResult {
 }
 
 export function startServer(gw: Gateway, opts: { host?: string; port?: number; hooks?: ServerHooks } = {}): Promise<RunningServer> {
-  const handle = createRequestHandler(gw, opts.hooks);
+  let unready = false;
+  const handle = createRequestHandler(gw, opts.hooks, () => unready);
   // Responses not yet finished; during a drain each says `connection: close` (src/http/in-flight.ts: not a Set, which kept finished ones alive for the GC).
   const inFlight = createInFlight<http.ServerResponse>();
   const logRefusal = createRefusalLog(gw.log);
@@ -414,6 +422,7 @@ export function startServer(gw: Gateway, opts: { host?: string; port?: number; h
         port: addr.port,
         server,
         drain,
+        unready: () => void (unready = true),
         close: () =>
           new Promise<void>((res) => {
             server.closeAllConnections?.();

@@ -229,6 +229,51 @@ describe('SIGTERM drains the gateway', () => {
   });
 });
 
+describe('SIGTERM behind a load balancer that follows readiness (server.drainDelayMs)', () => {
+  /** The test's config with `server.drainDelayMs` set, in a file of its own. */
+  function withDrainDelay(delayMs: number): string[] {
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    config.server.drainDelayMs = delayMs;
+    const file = path.join(dir, `config-delay-${delayMs}.json`);
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    return gatewayArgsOf(file);
+  }
+  const get = async (url: URL, route: string) => {
+    const res = await fetch(new URL(route, url));
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('answers /readyz 503 draining at once while it still accepts and answers requests; a second signal then exits', async () => {
+    // A delay no test step comes near: what is asserted is what the gateway answers inside it.
+    const gw = await startGateway(process.execPath, withDrainDelay(600_000));
+    expect((await get(gw.url, '/readyz')).status).toBe(200);
+    gw.child.kill('SIGTERM');
+    await gw.logged('stopping: /readyz answers 503');
+    expect(await get(gw.url, '/readyz')).toEqual({ status: 503, body: { status: 'draining' } });
+    expect(await get(gw.url, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    // A new connection's request (a balancer that has not yet probed) is answered in full.
+    const held = heldRequest(gw.url, ALL_OF, { ids: customerIds.slice(0, 5) });
+    await held.accepted;
+    held.send();
+    const a = await held.answer;
+    expect(a.status).toBe(200);
+    expect(a.body.data.customers.map((c: { id: string }) => c.id)).toEqual(customerIds.slice(0, 5));
+    expect(gw.lines.some((l) => String(l.msg).startsWith('draining'))).toBe(false);
+    // Past the repeat window: a second signal ends the wait and the process at once.
+    await new Promise((r) => setTimeout(r, 1500));
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 143, signal: null });
+  });
+
+  it('drains once the delay is over and exits 0', async () => {
+    const gw = await startGateway(process.execPath, withDrainDelay(500));
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    const order = gw.lines.map((l) => String(l.msg)).filter((m) => /^(stopping: \/readyz|draining|stopped$)/.test(m));
+    expect(order.map((m) => m.split(':')[0])).toEqual(['stopping', 'draining', 'stopped']);
+  });
+});
+
 describe('Stopping with tracing on', () => {
   it('exits 0 when the collector is gone at shutdown: the last spans are lost with one warning, the stop goes on', async () => {
     // A collector that takes each connection and drops it (gone mid-deploy): the final export fails.
