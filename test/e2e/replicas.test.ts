@@ -18,6 +18,8 @@ import { T } from '../../src/idmap/tables';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { gatewayArgs, killGateways, ROOT, startGateway, type Running } from '../helpers/gateway-process';
 import { tempDir } from '../helpers/tmp';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { CLOSE_TIMEOUT_MS } from '../../src/cli';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
 let world: TestWorld;
@@ -28,6 +30,9 @@ let replicaServer: RunningServer;
 /** The empty OneID stores the real processes start on (MariaDB). */
 let oneid: TestDatabase | undefined;
 let killedStore: TestDatabase | undefined;
+/** The store a replica is stopped on while it hangs, and the proxy that freezes it. */
+let frozenStore: TestDatabase | undefined;
+let proxy: TcpProxy | undefined;
 
 beforeAll(async () => {
   world = await startTestWorld({ people: 80, seed: 11, demoSystems: false, configPatch: (raw) => void (rawConfig = JSON.parse(JSON.stringify(raw))) });
@@ -40,6 +45,9 @@ afterAll(async () => {
   killGateways();
   await oneid?.drop();
   await killedStore?.drop();
+  proxy?.restore();
+  await proxy?.close();
+  await frozenStore?.drop();
   await replicaServer?.close();
   await replica?.close();
   await world?.close();
@@ -193,4 +201,48 @@ describe('Replicas as real processes', () => {
       expect(Number(orphans[0].n)).toBe(0);
     },
   );
+
+  // A real process on MariaDB, reaching its OneID store through a TCP proxy the test freezes
+  // (sockets open, no bytes: a server stopped with SIGSTOP, a silent network). The drain answers
+  // every request (ONEID_UNAVAILABLE within the read deadline); closing the store's pools then
+  // waits on connections that never answer, and the stop gives up on them after CLOSE_TIMEOUT_MS.
+  itOn('mariadb')('a replica stopped while its OneID database hangs exits 0 once its requests are answered, without waiting for the database', async () => {
+    frozenStore = await freshDatabase('replicas_frozen');
+    const target = new URL((frozenStore.connection as { url: string }).url);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 3306) });
+    const url = new URL(target);
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    const file = path.join(tempDir('replicas'), 'config.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        ...rawConfig,
+        server: { ...rawConfig.server, port: 0 },
+        // A fault test's own deadline: a read the frozen store holds answers ONEID_UNAVAILABLE after a second.
+        oneid: { ...rawConfig.oneid, connection: { ...frozenStore.connection, url: url.toString() }, timeoutMs: 1000 },
+        log: { level: 'info' },
+      }),
+    );
+    const gw = await startGateway(process.execPath, gatewayArgs(file), { waitMs: 180_000 });
+    const LOOKUP = '{ customers(ids: ["01M0000000000000000000000A"]) { id } }';
+    expect(await post(gw.url.origin, LOOKUP)).toEqual({ status: 200, body: { data: { customers: [null] } } });
+
+    proxy.freeze();
+    try {
+      // A read the frozen store never answers: the request is answered, its statement still holds a connection.
+      const frozen = await post(gw.url.origin, LOOKUP);
+      expect([frozen.status, frozen.body.errors?.[0]?.extensions?.code]).toEqual([503, 'ONEID_UNAVAILABLE']);
+      gw.child.kill('SIGTERM');
+      // Far past the drain's end and CLOSE_TIMEOUT_MS: had the stop waited for the database, it would still be running.
+      const bound = new Promise<'still running'>((resolve) => setTimeout(resolve, 120_000, 'still running').unref());
+      expect(await Promise.race([gw.exited, bound])).toEqual({ code: 0, signal: null });
+      expect(proxy.state()).toBe('frozen');
+    } finally {
+      proxy.restore();
+    }
+    const warned = gw.lines.filter((l) => String(l.msg).startsWith('stop: closing the OneID store'));
+    expect(warned.map((l) => l.timeoutMs)).toEqual([CLOSE_TIMEOUT_MS]);
+    expect(gw.lines.some((l) => l.msg === 'stopped')).toBe(true);
+  });
 });
