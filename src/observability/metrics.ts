@@ -47,7 +47,9 @@ export function sourceCallOutcome(e: unknown): string {
 
 export function createMetrics(): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'c360_process_' });
+  // Under their standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes), as every
+  // Prometheus client exports them and stock dashboards read them: a prefix made them c360_process_process_*.
+  client.collectDefaultMetrics({ register: registry });
 
   // The request path's metrics observe without prom-client's per-observation label hashing (series.ts).
   const sourceRequests = new CounterSeries(

@@ -163,6 +163,18 @@ describe('Metrics: source calls', () => {
   });
 });
 
+describe('Metrics: names by Prometheus conventions', () => {
+  it("exports the process's own series under the names every Prometheus client uses, and each counter ends in _total", async () => {
+    const text = await (await fetch(`${world.url}/metrics`)).text();
+    const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
+    // Stock dashboards and alerts read these: process_* and nodejs_*, never an application prefix in front.
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds'])
+      expect([name, types.has(name)]).toEqual([name, true]);
+    expect([...types.keys()].filter((n) => !/^(c360|process|nodejs)_/.test(n) || n.includes('process_process'))).toEqual([]);
+    expect([...types].filter(([n, t]) => t === 'counter' && !n.endsWith('_total')).map(([n]) => n)).toEqual([]);
+  });
+});
+
 describe('Metrics: malformed records', () => {
   it('count by source, and name the source bad_response in extensions.sources, though its calls answered', async () => {
     // Two customers with a CRM contact whose created_at the CRM writes as no time at all: the call answers, two of its records cannot be read.
