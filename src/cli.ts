@@ -273,7 +273,8 @@ async function start(config: Config, log: Logger) {
   }
   if (stop.received) {
     // Stopped during the resolution, which gave its lease back: close what was opened, serve nothing.
-    await closeWithin(log, () => Promise.all([gw.close(), demo?.close()]));
+    await gw.close();
+    await demo?.close();
     log.info({ signal: stop.received }, 'stopped before serving');
     process.exit(0);
   }
@@ -292,30 +293,11 @@ async function start(config: Config, log: Logger) {
     log.info({ signal, timeoutMs: DRAIN_TIMEOUT_MS }, 'draining: no new connections, finishing in-flight requests');
     const { cut } = await drained;
     if (cut) log.warn({ cut, timeoutMs: DRAIN_TIMEOUT_MS }, 'drain timed out: cut the requests still running');
-    await closeWithin(log, () => Promise.all([gw.close(), demo?.close()]));
+    await gw.close();
+    await demo?.close();
     log.info({ signal }, 'stopped');
     process.exit(0);
   });
-}
-
-/**
- * How long a stop waits for the gateway's systems to close (the sources' pools, OneID's, the
- * stand-ins) once the drain is over. A database that does not answer (stopped with SIGSTOP, a
- * silent network) never completes its connections' goodbyes nor gives back the connections of
- * statements that already timed out, and the process would wait for it for as long as it hangs;
- * nothing is lost by leaving instead: every request has been answered, and the server rolls back
- * whatever it had open once the connection drops.
- */
-export const CLOSE_TIMEOUT_MS = 5_000;
-
-/** Runs `close`, giving up on it after CLOSE_TIMEOUT_MS with a warning: the caller exits either way. */
-async function closeWithin(log: Logger, close: () => Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS, 'timeout')));
-  const outcome = await Promise.race([close(), gaveUp]);
-  clearTimeout(timer);
-  if (outcome === 'timeout')
-    log.warn({ timeoutMs: CLOSE_TIMEOUT_MS }, 'stop: closing the OneID store and the sources did not finish (a system that does not answer); exiting without it');
 }
 
 /** The status of a process that ended on `signal`, as a shell reports one (128 + its number). */

@@ -69,6 +69,15 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/**
+ * How long `Gateway.close` waits for the change feed, the sources' pools and OneID's to close. A
+ * database that does not answer (stopped with SIGSTOP, a silent network) never completes its
+ * connections' goodbyes nor gives back the connections of statements that already timed out, and
+ * a stop would wait for it for as long as it hangs; nothing is lost by leaving instead: every
+ * request has been answered, and the server rolls back whatever it had open once the connection drops.
+ */
+export const CLOSE_TIMEOUT_MS = 5_000;
+
 export interface GatewayOptions {
   /** Extra observer at the connector boundary (tests record calls with it). */
   observer?: CallObserver;
@@ -272,10 +281,18 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     requestDeps,
     feed,
     async close() {
-      await feed.close();
       await Promise.all([...apollos.values()].map((a) => a.stop()));
-      await registry.close();
-      await closeOneid();
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS, 'timeout')));
+      const systems = (async () => {
+        await feed.close();
+        await registry.close();
+        await closeOneid();
+      })();
+      const outcome = await Promise.race([systems, gaveUp]);
+      clearTimeout(timer);
+      if (outcome === 'timeout')
+        log.warn({ timeoutMs: CLOSE_TIMEOUT_MS }, 'stop: closing the OneID store and the sources did not finish (a system that does not answer); going on without it');
       // The last spans not reaching a collector that is down is a lost batch, as any the exporter
       // could not send while serving: said once, and the stop goes on (not `shutdown failed`, exit 1).
       await tracing.shutdown().catch((e) => log.warn({ err: safeError(e) }, 'tracing: the last spans could not be exported'));

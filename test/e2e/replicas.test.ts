@@ -9,7 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { createGateway, type Gateway } from '../../src/gateway';
+import { CLOSE_TIMEOUT_MS, createGateway, type Gateway } from '../../src/gateway';
 import { startServer, type RunningServer } from '../../src/server';
 import { createLogger } from '../../src/observability/logger';
 import { MIGRATIONS } from '../../src/idmap/migrations';
@@ -19,7 +19,6 @@ import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { gatewayArgs, killGateways, ROOT, startGateway, type Running } from '../helpers/gateway-process';
 import { tempDir } from '../helpers/tmp';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
-import { CLOSE_TIMEOUT_MS } from '../../src/cli';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
 let world: TestWorld;
