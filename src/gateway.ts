@@ -34,6 +34,7 @@ import { createBiStore } from './idmap/bi-store';
 import { loadIdentityRules } from './idmap/rules';
 import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
+import type { CustomerChange } from './feed/changes';
 import type { BiDeps } from './loaders';
 import { StartupError, systemErrorLine } from './errors';
 import { safeError } from './observability/scrub';
@@ -194,6 +195,10 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     // That a customer has a record in a system is that system's data (a helpdesk record: they
     // contacted support): told only to a role that sees some field carrying that system's data.
     sourceFields: sourceCustomerFields(registry),
+    // ...and of their number, where a field counts records of every system (a change's records), or
+    // of records a field cites (a link event's reason, "shares a PHONE with support:…", and evidence).
+    sourceCounts: new Map([['CustomerChange.recordCount', (c: unknown) => (c as Pick<CustomerChange, 'recordSources'>).recordSources]]),
+    citesRecords: new Set(['LinkEvent.reason', 'LinkEvent.evidence']),
     observeLookups: (role, n, admitted) => metrics.observeLookups(role, n, admitted),
     log,
   });
@@ -206,13 +211,6 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
   // In subgraph mode a router composes each role's schema with other subgraphs (src/federation/).
   const maxIdsOf = (role: string) => Math.min(access.policy.roles.get(role)!.limits.maxIds, config.limits.maxIds);
   const served = config.server.federation ? federateRoleSchemas(access.schemas, maxIdsOf) : access.schemas;
-  /** Whether a role's schema tells it of a source's records: it has a Customer field carrying that source's data (as `sourceRecords` decides). */
-  const sourceFields = sourceCustomerFields(registry);
-  const sourcesToldIn = (roleSchema: GraphQLSchema) => {
-    const customer = roleSchema.getType('Customer');
-    const fields = customer && 'getFields' in customer ? customer.getFields() : {};
-    return (source: string) => sourceFields(source).some((ref) => ref.slice('Customer.'.length) in fields);
-  };
   for (const [role, roleSchema] of served) {
     apollos.set(
       role,
@@ -223,7 +221,8 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
           ? [...access.pluginsFor(role), entitiesLimitsPlugin(access.policy.roles.get(role)!.limits, config.limits.maxIds)]
           : access.pluginsFor(role),
         persistedQueries: access.persistedQueriesFor(role),
-        showsSource: sourcesToldIn(roleSchema),
+        // extensions.sources names the systems the role is told of (as `sourceRecords` decides).
+        showsSource: access.tellerOf(role).told,
       }),
     );
   }

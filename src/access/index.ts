@@ -20,7 +20,7 @@ import { createAuthenticator, type Authenticator } from './auth';
 import { AuthConfig, type AuthConfigInput } from './config';
 import { createFailedLogins, type FailedLogins } from './failed-logins';
 import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
-import { buildRoleSchemas, originReader, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
+import { buildRoleSchemas, originReader, sourceTeller, type DerivedOrigin, type RoleSchemaOptions, type SourceTeller } from './role-schema';
 import { countsPersonalLookups, createLookupBudget } from './lookup-budget';
 import { limitsPlugin, safelistCache } from './limits';
 import { auditPlugin, createAuditLog, type AuditLog } from './audit';
@@ -39,7 +39,7 @@ export {
   type FieldMask,
   type PersonalRule,
 } from './policy';
-export { buildRoleSchemas, buildRoleSchema, originReader, CUSTOMER_TYPE, type DerivedOrigin, type RoleSchemaOptions } from './role-schema';
+export { buildRoleSchemas, buildRoleSchema, originReader, sourceTeller, CUSTOMER_TYPE, type DerivedOrigin, type RoleSchemaOptions, type SourceTeller } from './role-schema';
 export { masker, maskPhone, maskEmail, maskName, maskYearOnly, maskPartial, hashValue, type MaskOptions } from './masking';
 export { scopeCheck, type ScopeCheck } from './row-scope';
 export {
@@ -94,6 +94,10 @@ export interface AccessOptions {
   enumOrigins?: RoleSchemaOptions['enumOrigins'];
   /** The fields carrying each system's data about a customer (see RoleSchemaOptions.sourceFields). */
   sourceFields?: RoleSchemaOptions['sourceFields'];
+  /** Fields counting records of every system (see RoleSchemaOptions.sourceCounts). */
+  sourceCounts?: RoleSchemaOptions['sourceCounts'];
+  /** Fields that may cite records of any system (see RoleSchemaOptions.citesRecords). */
+  citesRecords?: RoleSchemaOptions['citesRecords'];
   /**
    * The caller migrated the audit table already (the gateway does, with OneID's own tables, so that
    * a store it cannot use, or one a newer version migrated, stops start-up as one OneID problem).
@@ -119,6 +123,11 @@ export interface Access {
    * for derived values: for checks outside the schema on the same data (a BI filter on a tag).
    */
   readerOf(role: string): (origin: DerivedOrigin) => boolean;
+  /**
+   * Which systems' records a role is told of (`sourceFields`), as its schema decides for its lists:
+   * for what is told outside the schema (`extensions.sources`, the change feed's deliveries).
+   */
+  tellerOf(role: string): SourceTeller;
   /** Apollo's `persistedQueries` option for one role: the safelist for persisted-only roles, else undefined (Apollo's default). */
   persistedQueriesFor(role: string): { cache: ReturnType<typeof safelistCache> } | undefined;
 }
@@ -135,7 +144,10 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     narrowArgs: opts.narrowArgs,
     enumOrigins: opts.enumOrigins,
     sourceFields: opts.sourceFields,
+    sourceCounts: opts.sourceCounts,
+    citesRecords: opts.citesRecords,
   });
+  const tellers = new Map([...policy.roles.values()].map((r) => [r.name, sourceTeller(opts.fullSchema, r, opts.sourceFields)]));
   const readers = new Map([...policy.roles.values()].map((r) => [r.name, originReader(opts.fullSchema, r)]));
   // One budget for every role's plugin: a principal is one, whatever role its requests come in as.
   const lookupBudget = createLookupBudget();
@@ -190,6 +202,10 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     readerOf(role) {
       roleOf(role);
       return readers.get(role)!;
+    },
+    tellerOf(role) {
+      roleOf(role);
+      return tellers.get(role)!;
     },
     persistedQueriesFor(role) {
       return roleOf(role).persistedOnly ? { cache: safelistCache(policy.safelist) } : undefined;

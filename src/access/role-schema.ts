@@ -133,13 +133,64 @@ export interface RoleSchemaOptions extends MaskOptions {
    * helpdesk record says the customer contacted support. Absent: every system is told.
    */
   sourceFields?: (source: unknown) => readonly string[];
+  /**
+   * Fields counting a parent's records of every system (a change's `recordCount`): `Type.field` →
+   * how many of those records each system holds (by internal `SourceName` value). A role not told
+   * of every system (sourceFields) is answered the count of the systems it is told of: the whole
+   * count would say how many records its lists leave out.
+   */
+  sourceCounts?: ReadonlyMap<string, (parent: unknown) => ReadonlyMap<unknown, number> | undefined>;
+  /**
+   * Fields whose value may cite records of any system (a link event's `reason`: "shares a PHONE
+   * with support:360000028616"; its `evidence`): withheld from a role not told of every system
+   * (sourceFields), `***` where the field is non-null.
+   */
+  citesRecords?: ReadonlySet<string>;
 }
 
 /**
- * Lists of a customer's records, each item naming its system (`source`): an item of a system the
- * role is not told of (RoleSchemaOptions.sourceFields) is left out.
+ * Lists whose items each name a system (`source`): a customer's records and identifiers, the events
+ * of its link history, the records a change of the feed involves. An item of a system the role is
+ * not told of (RoleSchemaOptions.sourceFields) is left out; so is an item naming none (a merge, a
+ * split, a decision about a value, which move or cite records of any system) for a role not told
+ * of every system.
  */
-const SOURCE_LISTS = new Set(['Customer.sourceRecords', 'Customer.identifiers']);
+const SOURCE_LISTS = new Set(['Customer.sourceRecords', 'Customer.identifiers', 'Customer.linkHistory', 'CustomerChange.records']);
+
+/** What a role is told of: whether it sees a system's records (RoleSchemaOptions.sourceFields), and whether it sees every configured system's. */
+export interface SourceTeller {
+  /** Whether the role is told of the records of `source` (an internal `SourceName` value); a missing source: whether it is told of every system. */
+  told(source: unknown): boolean;
+  /** Whether it is told of every configured system (`SourceName`'s values): nothing it reads needs leaving out. */
+  all: boolean;
+}
+
+/**
+ * The systems a role is told of: those of which it sees some field carrying the system's data
+ * (`sourceFields`), masked or not. Without `sourceFields`, every system.
+ */
+export function sourceTeller(fullSchema: GraphQLSchema, role: RolePolicy, sourceFields: RoleSchemaOptions['sourceFields']): SourceTeller {
+  return tellerOver(fullSchema, effectiveFields(fullSchema, role), sourceFields);
+}
+
+function tellerOver(fullSchema: GraphQLSchema, visible: ReadonlyMap<string, ReadonlySet<string>>, fieldsOf: RoleSchemaOptions['sourceFields']): SourceTeller {
+  if (!fieldsOf) return { told: () => true, all: true };
+  const told = new Map<unknown, boolean>();
+  const toldOf = (source: unknown): boolean => {
+    let yes = told.get(source);
+    if (yes === undefined) {
+      yes = fieldsOf(source).some((ref) => {
+        const [t, f] = ref.split('.');
+        return !!visible.get(t)?.has(f);
+      });
+      told.set(source, yes);
+    }
+    return yes;
+  };
+  const names = fullSchema.getType('SourceName');
+  const all = !!names && isEnumType(names) && names.getValues().every((v) => toldOf(v.value));
+  return { told: (source) => (source === null || source === undefined ? all : toldOf(source)), all };
+}
 
 /**
  * Whether a role reads an origin unmasked: `Type.field` granted and not masked; one field of a
@@ -295,23 +346,9 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     };
   };
 
-  /** Whether the role is told of a system's records (RoleSchemaOptions.sourceFields): it sees one of the fields carrying that system's data. */
-  const toldOfSource = (() => {
-    const fieldsOf = opts.sourceFields;
-    if (!fieldsOf) return () => true;
-    const told = new Map<unknown, boolean>();
-    return (source: unknown): boolean => {
-      let yes = told.get(source);
-      if (yes === undefined) {
-        yes = fieldsOf(source).some((ref) => {
-          const [t, f] = ref.split('.');
-          return !!visible.get(t)?.has(f);
-        });
-        told.set(source, yes);
-      }
-      return yes;
-    };
-  })();
+  /** Which systems' records the role is told of (RoleSchemaOptions.sourceFields). */
+  const teller = tellerOver(fullSchema, visible, opts.sourceFields);
+  const toldOfSource = teller.told;
 
   /** Whether the role may look customers up by a value `lookup.field` holds of the kind `args[lookup.by]` names (LOOKUPS). */
   const lookupAllowed = (lookup: (typeof LOOKUPS)[string]): ((args: Record<string, unknown>) => boolean) => {
@@ -365,7 +402,15 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   const mapField = (config: GraphQLFieldConfig<unknown, Context>, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
     const mapped = narrowing(
       derivingItems(
-        guardLookup(sourceListing(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName), fieldName, typeName),
+        guardLookup(
+          sourceListing(
+            citing(sourceCounting(embedding(mapOwnField(config, fieldName, typeName), fieldName, typeName), fieldName, typeName), fieldName, typeName),
+            fieldName,
+            typeName,
+          ),
+          fieldName,
+          typeName,
+        ),
         fieldName,
         typeName,
       ),
@@ -399,9 +444,33 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     };
   };
 
-  /** A list of a customer's records (SOURCE_LISTS): the records of systems the role is not told of are left out. */
+  /** A field counting records of every system (`sourceCounts`): for a role not told of every system, the count of those it is told of. */
+  const sourceCounting = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    const countsOf = opts.sourceCounts?.get(`${typeName}.${fieldName}`);
+    if (!mapped || !countsOf || teller.all) return mapped;
+    const resolve = mapped.resolve ?? defaultFieldResolver;
+    return {
+      ...mapped,
+      resolve: (src, args, ctx, info) => {
+        const counts = countsOf(src);
+        if (!counts) return resolve(src, args, ctx, info);
+        let n = 0;
+        for (const [source, count] of counts) if (toldOfSource(source)) n += count;
+        return n;
+      },
+    };
+  };
+
+  /** A field that may cite records of any system (`citesRecords`): withheld from a role not told of every system. */
+  const citing = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
+    if (!mapped || !opts.citesRecords?.has(`${typeName}.${fieldName}`) || teller.all) return mapped;
+    const withheld = isNonNullType(mapped.type) ? REDACTED : null;
+    return { ...mapped, resolve: () => withheld };
+  };
+
+  /** A list whose items name their system (SOURCE_LISTS): the items of systems the role is not told of are left out. */
   const sourceListing = (mapped: GraphQLFieldConfig<unknown, Context> | null, fieldName: string, typeName: string): GraphQLFieldConfig<unknown, Context> | null => {
-    if (!mapped || !opts.sourceFields || !SOURCE_LISTS.has(`${typeName}.${fieldName}`)) return mapped;
+    if (!mapped || teller.all || !SOURCE_LISTS.has(`${typeName}.${fieldName}`)) return mapped;
     const resolve = mapped.resolve ?? defaultFieldResolver;
     const told = (item: unknown) => !item || typeof item !== 'object' || item instanceof Error || toldOfSource((item as { source?: unknown }).source);
     return { ...mapped, resolve: (src, args, ctx, info) => then(resolve(src, args, ctx, info), (v) => (Array.isArray(v) ? v.filter(told) : v)) };

@@ -48,6 +48,8 @@ export interface CustomerChange {
   otherCustomerId: string | null;
   records: SourceRecordKey[];
   recordCount: number;
+  /** How many of the change's records (all of them, not only those in `records`) each system holds: a role not told of a system is told neither of its records nor of their number. */
+  recordSources: ReadonlyMap<string, number>;
   actor: string;
   at: string;
   /** Where a reader who has had this change stands in the log (its SSE event id, sealed). */
@@ -70,6 +72,8 @@ export function changeOf(row: DbLinkEventRow): CustomerChange | null {
   const kind = KIND_OF_ACTION[row.action];
   if (!kind || !row.customer_id) return null;
   const records = recordsOf(row);
+  const recordSources = new Map<string, number>();
+  for (const r of records) recordSources.set(r.source, (recordSources.get(r.source) ?? 0) + 1);
   return {
     id: String(row.id),
     kind,
@@ -77,6 +81,7 @@ export function changeOf(row: DbLinkEventRow): CustomerChange | null {
     otherCustomerId: row.other_customer_id,
     records: records.slice(0, MAX_RECORDS_PER_CHANGE),
     recordCount: records.length,
+    recordSources,
     actor: row.actor,
     at: fromDbTime(row.at),
     position: { cursor: Number(row.id), pending: [] },

@@ -62,6 +62,12 @@ export interface MissedDelivery {
 export interface FeedFilter {
   ids?: ReadonlySet<string>;
   kinds?: ReadonlySet<CustomerChangeKind>;
+  /**
+   * The systems whose records the reader is told of (its role's lists; src/access/role-schema.ts
+   * `sourceTeller`); absent: every system. A change whose records are all elsewhere is not heard
+   * of: a helpdesk record linked to a customer says the customer contacted support.
+   */
+  sources?: (source: string) => boolean;
 }
 
 /**
@@ -139,7 +145,9 @@ export class FeedSubscription implements AsyncIterableIterator<Delivery | Missed
       if (other && c.kind === 'MERGED' && this.ids.has(other)) this.follow(c.customerId, other);
       if (other && c.kind === 'SPLIT') this.unfollow(c.customerId, other);
     }
-    return !this.filter.kinds || this.filter.kinds.has(c.kind);
+    if (this.filter.kinds && !this.filter.kinds.has(c.kind)) return false;
+    const told = this.filter.sources;
+    return !told || c.recordSources.size === 0 || [...c.recordSources.keys()].some(told);
   }
 
   private follow(survivor: string, merged: string): void {

@@ -271,13 +271,18 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
       const contextValue = contextFor(viewer, requestId);
       stateOf.set(contextValue, req.context);
       const scope = scopeFor(viewer, requestId);
+      const teller = gw.access.tellerOf(viewer.role);
       // What EventSource sends by itself on a reconnect is newer than the `after` its URL was opened with.
       const lastEventId = ([] as string[]).concat(req.raw.headers['last-event-id'] ?? []).join(',') || undefined;
       bindFeed(contextValue, {
         subscribe: async ({ ids, kinds, after }) => {
           try {
             return (req.context.subscription = await gw.feed.subscribe({
-              filter: { ...(ids ? { ids: new Set(ids) } : {}), ...(kinds ? { kinds: new Set<CustomerChangeKind>(kinds) } : {}) },
+              filter: {
+                ...(ids ? { ids: new Set(ids) } : {}),
+                ...(kinds ? { kinds: new Set<CustomerChangeKind>(kinds) } : {}),
+                ...(teller.all ? {} : { sources: teller.told }),
+              },
               scope,
               flow,
               after: lastEventId ?? after ?? undefined,

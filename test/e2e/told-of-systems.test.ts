@@ -1,0 +1,157 @@
+/**
+ * That a customer has records in a system is that system's data (src/access/POLICY.md): a role is
+ * told of a customer's records only in the systems whose data it sees. Session 41 held
+ * `sourceRecords` and `identifiers` to that; the link history and the change feed name records too.
+ * Measured in session 42 (2026-12-06) against a running c360 with a policy a company would write,
+ * a call-centre role told of the CRM alone: its `linkHistory` listed the customer's helpdesk, WeChat,
+ * WeCom, shop and marketplace records (`source: SUPPORT`, `sourceName: "support"`), and its change
+ * feed delivered `{kind: SPLIT, records: [{source: SUPPORT, …}]}` when a helpdesk record left the
+ * customer, though its `sourceRecords` listed the CRM's alone.
+ */
+import { createClient } from 'graphql-sse';
+import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
+
+const CRM_AGENT_KEY = 'test-crm-agent-key-0123456789';
+const WAIT_MS = 30_000;
+
+/** A policy a company would write: call-centre agents see the CRM's contacts, their merges and the change feed, and no other system. */
+const CRM_AGENT = {
+  description: 'Call-centre agents of the CRM team: told of the CRM only.',
+  grant: {
+    Query: ['customer', 'customers'],
+    Customer: ['id', 'crmContacts', 'sourceRecords', 'linkHistory'],
+    CrmContact: ['id', 'tier'],
+    SourceRecord: ['*'],
+    LinkEvent: ['*', 'reason', 'evidence'],
+    Subscription: ['customerChanged'],
+    CustomerChange: ['*'],
+    SourceRecordRef: ['*'],
+  },
+  mask: {
+    'SourceRecord.recordId': { byParent: 'source', styles: { CRM: 'none' }, otherwise: 'hash' },
+    'SourceRecordRef.recordId': { byParent: 'source', styles: { CRM: 'none' }, otherwise: 'hash' },
+    'LinkEvent.recordId': { byParent: 'source', styles: { CRM: 'none' }, otherwise: 'hash' },
+  },
+};
+
+let world: TestWorld;
+/** A customer with CRM and helpdesk records, and the records. */
+let subject: { id: string; crm: string; support: string };
+/** Another customer with a CRM record, merged into the subject in the test that needs a merge. */
+let other: string;
+/** A second customer with CRM and helpdesk records, merged into `survivor` by the feed's merge test. */
+let second: string;
+let survivor: string;
+
+const asAgent = { 'x-api-key': CRM_AGENT_KEY };
+
+beforeAll(async () => {
+  world = await startTestWorld({ people: 200, seed: 42, extraRoles: { crm_agent: { role: CRM_AGENT, keys: [CRM_AGENT_KEY] } } });
+  const { body } = await world.query(`{ customersConnection(first: 100) { edges { node { id sourceRecords { source recordId } } } } }`);
+  const customers = body.data.customersConnection.edges.map((e: any) => e.node) as Array<{ id: string; sourceRecords: Array<{ source: string; recordId: string }> }>;
+  const recordOf = (c: (typeof customers)[number], source: string) => c.sourceRecords.find((r) => r.source === source)?.recordId;
+  const both = customers.filter((c) => recordOf(c, 'CRM') && recordOf(c, 'SUPPORT'));
+  expect(both.length).toBeGreaterThan(1);
+  subject = { id: both[0].id, crm: recordOf(both[0], 'CRM')!, support: recordOf(both[0], 'SUPPORT')! };
+  second = both[1].id;
+  [other, survivor] = customers.filter((c) => c.id !== subject.id && c.sourceRecords.every((r) => r.source === 'CRM')).map((c) => c.id);
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+describe('Access: the link history and the change feed tell a role of records only in the systems it is told of', () => {
+  const HISTORY = `query($id: ID!) { customer(id: $id) { sourceRecords { source } linkHistory(first: 100) { action source sourceName recordId reason evidence } } }`;
+
+  it('lists in linkHistory only the events of records in those systems, and no merge (a merge moves records of any system)', async () => {
+    await world.query(`mutation($s: ID!, $m: ID!) { mergeCustomers(survivorId: $s, mergedId: $m, reason: "told-of test") { customerId } }`, { s: subject.id, m: other });
+    const admin = (await world.query(HISTORY, { id: subject.id })).body.data.customer;
+    expect(admin.linkHistory.some((e: any) => e.action === 'MERGE')).toBe(true);
+    expect(admin.linkHistory.some((e: any) => e.source === 'SUPPORT')).toBe(true);
+
+    const { body } = await world.query(HISTORY, { id: subject.id }, asAgent);
+    expect(body.errors).toBeUndefined();
+    const events = body.data.customer.linkHistory;
+    expect(body.data.customer.sourceRecords.map((r: any) => r.source)).toEqual(['CRM', 'CRM']);
+    // The events of the two CRM records (each created or linked), nothing of the helpdesk, and no merge.
+    expect(events.map((e: any) => [e.source, e.sourceName])).toEqual(admin.linkHistory.filter((e: any) => e.source === 'CRM').map(() => ['CRM', 'crm']));
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    // A reason and evidence cite the records on the other side ("shares a PHONE with support:…"): withheld.
+    expect(admin.linkHistory.every((e: any) => e.reason !== '***')).toBe(true);
+    for (const e of events) expect([e.reason, e.evidence]).toEqual(['***', null]);
+  });
+
+  it('delivers on the change feed only the changes of records in those systems, counting only theirs', async () => {
+    const agent = listen(CRM_AGENT_KEY);
+    const support = listen(apiKeyFor('support'));
+    await Promise.all([agent.ready, support.ready]);
+    const unlink = (source: string, recordId: string) =>
+      world.query(`mutation($r: SourceRecordInput!) { unlinkRecord(record: $r, reason: "told-of test") { customerId } }`, { r: { source, recordId } });
+    // In the log's order: the helpdesk record's change first, then the CRM record's.
+    expect((await unlink('SUPPORT', subject.support)).body.errors).toBeUndefined();
+    expect((await unlink('CRM', subject.crm)).body.errors).toBeUndefined();
+
+    const seen = (c: any, source: string) => c.customerId === subject.id && c.records.some((r: any) => r.source === source);
+    await support.until((c) => seen(c, 'SUPPORT'));
+    await support.until((c) => seen(c, 'CRM'));
+    const crm = await agent.until((c) => seen(c, 'CRM'));
+    expect(crm).toMatchObject({ kind: 'SPLIT', records: [{ source: 'CRM', recordId: subject.crm }], recordCount: 1 });
+    // The helpdesk record's change came first in the log: by the CRM record's, the feed had passed it.
+    expect(agent.changes().filter((c: any) => c.customerId === subject.id || c.otherCustomerId === subject.id)).toEqual([crm]);
+    await Promise.all([agent.close(), support.close()]);
+  });
+
+  it('delivers a merge with only the records in those systems, and their number', async () => {
+    const agent = listen(CRM_AGENT_KEY);
+    const support = listen(apiKeyFor('support'));
+    await Promise.all([agent.ready, support.ready]);
+    const merged = await world.query(`mutation($s: ID!, $m: ID!) { mergeCustomers(survivorId: $s, mergedId: $m, reason: "told-of test") { customerId } }`, {
+      s: survivor,
+      m: second,
+    });
+    expect(merged.body.errors).toBeUndefined();
+    const isMerge = (c: any) => c.kind === 'MERGED' && c.otherCustomerId === second;
+    const all = await support.until(isMerge);
+    expect(all.records.some((r: any) => r.source === 'SUPPORT')).toBe(true);
+    const crmRecords = all.records.filter((r: any) => r.source === 'CRM');
+    expect(crmRecords.length).toBeGreaterThan(0);
+    expect(all.recordCount).toBe(all.records.length);
+    const told = await agent.until(isMerge);
+    expect([told.records.map((r: any) => r.source), told.recordCount]).toEqual([crmRecords.map(() => 'CRM'), crmRecords.length]);
+    await Promise.all([agent.close(), support.close()]);
+  });
+});
+
+function listen(key: string) {
+  const client = createClient({ url: `${world.url}/graphql/stream`, headers: { 'x-api-key': key }, retryAttempts: 0 });
+  const results: any[] = [];
+  let connected!: () => void;
+  const ready = new Promise<void>((resolve) => (connected = resolve));
+  const it = client.iterate(
+    { query: `subscription { customerChanged { kind customerId otherCustomerId records { source recordId } recordCount } }` },
+    { connected: () => connected() },
+  );
+  const done = (async () => {
+    for await (const r of it) results.push(r);
+  })();
+  done.catch(() => undefined);
+  return {
+    ready,
+    changes: () => results.map((r) => r.data?.customerChanged).filter(Boolean),
+    async until(pred: (c: any) => boolean) {
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const hit = results.map((r) => r.data?.customerChanged).find((c) => c && pred(c));
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no such change within ${WAIT_MS} ms; got ${JSON.stringify(results)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      await it.return?.();
+      client.dispose();
+      await done.catch(() => undefined);
+    },
+  };
+}
