@@ -375,10 +375,42 @@ describe('Access limits: lookups an operation asks', () => {
         '{ ... on Query { customerBySourceRecord(source: CRM, recordId: "C1") { id } } ...F ...F } fragment F on Query { x: customerByIdentifier(kind: PHONE, value: "1") { id } }',
       ),
     ).toBe(2);
-    // Under @skip it counts all the same: the budget is taken before execution decides.
-    expect(count('query($s: Boolean!) { customerByIdentifier(kind: PHONE, value: "1") @skip(if: $s) { id } }')).toBe(1);
     expect(count('{ customers(ids: ["a"]) { id } }')).toBe(0);
     expect(count('mutation { deleteSegment(name: "x") }')).toBe(0);
+  });
+
+  /**
+   * A lookup `@skip`/`@include` leaves out never runs: execution decides from the same variables.
+   * Until session 42 (2026-12-06) it counted: two requests of 30 skipped aliases, answered
+   * `{"data":{}}`, spent a support key's minute of lookups, and its third request was 429 for 30 s.
+   */
+  it('counts a lookup only where @skip and @include let it run, on a field, an inline fragment or a spread', () => {
+    const of = (source: string, variables: Record<string, unknown> = {}) => {
+      const document = parse(source);
+      const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+      return countLookups(document, operation, variables);
+    };
+    const LOOKUP = 'customerByIdentifier(kind: PHONE, value: "1") { id }';
+    expect(of(`query($s: Boolean!) { ${LOOKUP.replace(' {', ' @skip(if: $s) {')} }`, { s: true })).toBe(0);
+    expect(of(`query($s: Boolean!) { ${LOOKUP.replace(' {', ' @skip(if: $s) {')} }`, { s: false })).toBe(1);
+    expect(of(`{ ${LOOKUP.replace(' {', ' @include(if: false) {')} }`)).toBe(0);
+    expect(of(`{ ${LOOKUP.replace(' {', ' @include(if: true) @skip(if: false) {')} }`)).toBe(1);
+    expect(of(`{ ${LOOKUP.replace(' {', ' @include(if: true) @skip(if: true) {')} }`)).toBe(0);
+    expect(of(`query($i: Boolean!) { ... @include(if: $i) { ${LOOKUP} } }`, { i: false })).toBe(0);
+    expect(of(`{ ...F @skip(if: true) a: ${LOOKUP} } fragment F on Query { ${LOOKUP} }`)).toBe(1);
+    // A condition the variables do not settle as a Boolean counts: execution refuses such a variable, so nothing runs, but nothing is spared either.
+    expect(of(`query($s: Boolean!) { ${LOOKUP.replace(' {', ' @skip(if: $s) {')} }`, { s: 'true' })).toBe(1);
+    expect(of(`query($s: Boolean!) { ${LOOKUP.replace(' {', ' @skip(if: $s) {')} }`)).toBe(1);
+  });
+
+  it('keeps one bucket per principal whatever role it comes in as: a second role gains no lookups', () => {
+    const budget = createLookupBudget({ now: () => 0 });
+    const asSupport = { role: 'support', principal: 'alice', principalKind: 'jwt' } as Viewer;
+    const asSales = { role: 'sales', principal: 'alice', principalKind: 'jwt' } as Viewer;
+    expect(budget.take(asSupport, 60, 60)).toEqual({ ok: true });
+    expect(budget.take(asSales, 1, 60)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    // The same name authenticated another way is another principal (an API key named as a token's subject).
+    expect(budget.take({ ...asSales, principalKind: 'apiKey' } as Viewer, 1, 60)).toEqual({ ok: true });
   });
 
   it('counts a lookup by a record id only where the policy classifies that source’s record ids as personal', () => {
