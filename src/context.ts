@@ -57,6 +57,8 @@ export type ContextDeps = Omit<LoaderDeps, 'orderWindowDays' | 'rfmBoundaries' |
   limits: Config['limits'];
   log: Logger;
   insights: InsightsRuntime;
+  /** A role's own runtime where it differs (survivorship over the systems it is told of); absent: `insights` for every role. */
+  insightsFor?: (role: string) => InsightsRuntime;
   stewardship?: Stewardship;
   timelineCursorKey?: Buffer;
   phoneRegion?: CountryCode;
@@ -114,7 +116,7 @@ class RequestContext implements Context {
     readonly signal: RequestSignal | undefined,
   ) {
     this.limits = deps.limits;
-    this.insights = deps.insights;
+    this.insights = deps.insightsFor?.(viewer.role) ?? deps.insights;
     this.stewardship = deps.stewardship;
     this.timelineCursorKey = deps.timelineCursorKey;
     this.phoneRegion = deps.phoneRegion;

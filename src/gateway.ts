@@ -35,6 +35,7 @@ import { loadIdentityRules } from './idmap/rules';
 import { scopeCheck } from './access/row-scope';
 import { createHub, type FeedOptions, type Hub } from './feed/hub';
 import type { CustomerChange } from './feed/changes';
+import { narrowSurvivorship } from './golden/rules';
 import type { BiDeps } from './loaders';
 import { StartupError, systemErrorLine } from './errors';
 import { safeError } from './observability/scrub';
@@ -248,12 +249,21 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
       );
     },
   };
+  // A role told of some systems only computes golden fields (and the insights and filters on them)
+  // from those systems: a value or an outage of another would tell it the customer has a record there.
+  const insightsByRole = new Map(
+    [...access.policy.roles.keys()].flatMap((role) => {
+      const teller = access.tellerOf(role);
+      return teller.all ? [] : [[role, { ...insights, rules: { ...insights.rules, survivorship: narrowSurvivorship(insights.rules.survivorship, teller.told) } }] as const];
+    }),
+  );
   const requestDeps: ContextDeps = {
     idmap,
     registry,
     limits: config.limits,
     log,
     insights,
+    insightsFor: (role) => insightsByRole.get(role) ?? insights,
     stewardship: stewardshipFor(idmap),
     bi,
     ...(config.access.hashKey ? { timelineCursorKey: cursorKey(config.access.hashKey) } : {}),

@@ -159,3 +159,16 @@ export function bindSurvivorship(
   }
   return out;
 }
+
+/**
+ * The rules a role computes golden fields by when it is told of some systems only (src/access/
+ * role-schema.ts `sourceTeller`): each field fed by the sources `told` keeps, in the same order.
+ * A value chosen from a system the role is not told of would tell it the customer has a record
+ * there (a masked name that only the helpdesk holds: they contacted support), and so would that
+ * system's outage failing the field; the system is not asked either.
+ */
+export function narrowSurvivorship(rules: SurvivorshipRules, told: (source: SourceName) => boolean): SurvivorshipRules {
+  const out = {} as SurvivorshipRules;
+  for (const field of GOLDEN_FIELDS) out[field] = { ...rules[field], sources: rules[field].sources.filter(told) };
+  return out;
+}

@@ -123,6 +123,56 @@ describe('Access: the link history and the change feed tell a role of records on
   });
 });
 
+/**
+ * A golden field is a choice among the records of the systems that feed it: one chosen from the
+ * helpdesk tells who has a helpdesk record. Measured in session 42 (2026-12-06) on the 5,000-person
+ * demo world: of the customers marketing saw with records in the shop or marketplace only, 84 had a
+ * (masked) golden name, every one of them a helpdesk requester, the helpdesk was called for each,
+ * and with the helpdesk down marketing's `name` failed with `extensions.source: "support"`.
+ */
+describe('Access: a role computes golden fields from the systems it is told of', () => {
+  const GOLDEN = `query($id: ID!) { customer(id: $id) { name phone email } }`;
+  /** Customers whose name only the helpdesk holds, among the first 200 (marketing is told of every other system). */
+  let helpdeskNamed: string[];
+
+  beforeAll(async () => {
+    const { body } = await world.query(`{ customersConnection(first: 200) { edges { node { id name sourceRecords { source } } } } }`);
+    helpdeskNamed = body.data.customersConnection.edges
+      .map((e: any) => e.node)
+      .filter(
+        (c: any) =>
+          c.name !== null &&
+          c.sourceRecords.some((r: any) => r.source === 'SUPPORT') &&
+          c.sourceRecords.every((r: any) => ['SUPPORT', 'ORDERS', 'MARKETPLACE'].includes(r.source)),
+      )
+      .map((c: any) => c.id);
+    expect(helpdeskNamed.length).toBeGreaterThan(0);
+  });
+
+  it('gives marketing no golden name only the helpdesk holds, and does not ask the helpdesk', async () => {
+    for (const id of helpdeskNamed) {
+      world.reset();
+      const { body } = await world.query(GOLDEN, { id }, { 'x-api-key': apiKeyFor('marketing') });
+      expect(body.errors).toBeUndefined();
+      expect(body.data.customer.name).toBeNull();
+      expect(world.calls.calls.filter((c: any) => c.source === 'support')).toEqual([]);
+    }
+    // The support role, told of the helpdesk, reads it as before.
+    const { body } = await world.query(GOLDEN, { id: helpdeskNamed[0] }, { 'x-api-key': apiKeyFor('support') });
+    expect(body.data.customer.name).not.toBeNull();
+  });
+
+  it('answers marketing’s golden fields without error while the helpdesk is down; a role told of it meets the outage', async () => {
+    await world.support.close();
+    const id = helpdeskNamed[0];
+    const marketing = await world.query(GOLDEN, { id }, { 'x-api-key': apiKeyFor('marketing') });
+    expect(marketing.body.errors).toBeUndefined();
+    expect(marketing.body.data.customer.name).toBeNull();
+    const support = await world.query(GOLDEN, { id }, { 'x-api-key': apiKeyFor('support') });
+    expect(support.body.errors.map((e: any) => [e.path, e.extensions.code, e.extensions.source])).toContainEqual([['customer', 'name'], 'SOURCE_UNAVAILABLE', 'support']);
+  });
+});
+
 function listen(key: string) {
   const client = createClient({ url: `${world.url}/graphql/stream`, headers: { 'x-api-key': key }, retryAttempts: 0 });
   const results: any[] = [];
