@@ -157,6 +157,15 @@ export interface RoleSchemaOptions extends MaskOptions {
  */
 const SOURCE_LISTS = new Set(['Customer.sourceRecords', 'Customer.identifiers', 'Customer.linkHistory', 'CustomerChange.records']);
 
+/**
+ * Types whose objects cite records of any system, chosen by the data rather than the customer
+ * asked about (an explanation's steps, a review candidate's records, what a steward's change
+ * moved), and which the told-of rule cannot cut without making the answer false (a path with its
+ * middle step left out). A role not told of every system may not see them: its policy is refused
+ * at start-up, naming the grant and the systems it is not told of.
+ */
+const CITES_EVERY_SYSTEM = ['LinkExplanation', 'MergeCandidate', 'StewardshipResult'] as const;
+
 /** What a role is told of: whether it sees a system's records (RoleSchemaOptions.sourceFields), and whether it sees every configured system's. */
 export interface SourceTeller {
   /** Whether the role is told of the records of `source` (an internal `SourceName` value); a missing source: whether it is told of every system. */
@@ -349,6 +358,20 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   /** Which systems' records the role is told of (RoleSchemaOptions.sourceFields). */
   const teller = tellerOver(fullSchema, visible, opts.sourceFields);
   const toldOfSource = teller.told;
+  const citesEvery = CITES_EVERY_SYSTEM.filter((t) => visible.has(t));
+  if (!teller.all && citesEvery.length) {
+    const names = fullSchema.getType('SourceName');
+    const untold =
+      names && isEnumType(names)
+        ? names
+            .getValues()
+            .filter((v) => !toldOfSource(v.value))
+            .map((v) => v.name)
+        : [];
+    throw new PolicyError(
+      `${where}.grant.${citesEvery[0]}: it cites records of every system, and the role is not told of ${untold.join(', ')} (it sees no field of their data); grant ${citesEvery.join(', ')} only to a role told of every system`,
+    );
+  }
 
   /** Whether the role may look customers up by a value `lookup.field` holds of the kind `args[lookup.by]` names (LOOKUPS). */
   const lookupAllowed = (lookup: (typeof LOOKUPS)[string]): ((args: Record<string, unknown>) => boolean) => {

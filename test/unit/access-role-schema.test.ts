@@ -7,7 +7,7 @@ import { demoRegistry } from '../helpers/registry';
 import { execute, parse, validate, getIntrospectionQuery, type GraphQLSchema } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import fs from 'node:fs';
-import { buildSchema, loadTypeDefs } from '../../src/schema';
+import { buildSchema, loadTypeDefs, sourceCustomerFields } from '../../src/schema';
 import { buildResolvers } from '../../resolvers';
 import { buildRoleSchemas } from '../../src/access/role-schema';
 import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy } from '../../src/access/policy';
@@ -222,5 +222,38 @@ describe('Access role schemas: mutations that land later', () => {
     const result = await execute({ schema, document: parse('mutation { mergeCustomers(survivorId: "c1", mergedId: "c2", reason: "same") { customerId } }') });
     expect(result.data ?? null).toBeNull();
     expect(result.errors![0].message).toMatch(/not configured to execute mutation/);
+  });
+});
+
+/**
+ * An explanation's path, a review candidate's records and a steward's moved records cite records of
+ * whatever systems the data chose. Measured in session 42 (2026-12-06): a role told of the CRM alone,
+ * granted `whyRecordsLinked`, was answered the path CRM → SUPPORT → ORDERS (a shared email with the
+ * customer's helpdesk record, then a shared phone). Leaving the helpdesk step out would make the
+ * path false, so such a grant is refused at start-up.
+ */
+describe('Access role schemas: identity tools only for roles told of every system', () => {
+  const registry = demoRegistry();
+  const raw = JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
+  const crmOnly = {
+    description: 'told of the CRM alone',
+    grant: { Query: ['customer', 'whyRecordsLinked'], Customer: ['id', 'crmContacts'], CrmContact: ['id'], LinkExplanation: ['*'], LinkStep: ['*'], SourceRecordRef: ['*'] },
+  };
+  const build = (roles: Record<string, unknown>) =>
+    buildRoleSchemas(full, parsePolicy({ ...raw, roles: { ...raw.roles, ...roles } }, 'access.json', full), { sourceFields: sourceCustomerFields(registry) });
+
+  it('refuses at start-up a role told of some systems only that may read an explanation, naming the grant and the systems', () => {
+    expect(() => build({ crm_agent: crmOnly })).toThrow(
+      'access.json: roles.crm_agent.grant.LinkExplanation: it cites records of every system, and the role is not told of ORDERS, SUPPORT, SCRM, WECOM, MARKETPLACE (it sees no field of their data); grant LinkExplanation only to a role told of every system',
+    );
+  });
+
+  it('builds the same grant for a role told of every system, and the default policy', () => {
+    expect(() =>
+      build({
+        steward_lite: { extends: 'support', description: 'support with explanations', grant: { Query: ['whyRecordsLinked'], LinkExplanation: ['*'], LinkStep: ['*'] } },
+      }),
+    ).not.toThrow();
+    expect(() => build({})).not.toThrow();
   });
 });
