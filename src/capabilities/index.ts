@@ -355,13 +355,15 @@ export const CAPABILITY_NAMES = ['profile', 'commerce', 'service', 'engagement',
 export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
 
 /**
- * The Customer fields that name, item by item, the systems providing a capability: a role that
- * sees one is told that a customer has records in those systems (`tickets`: each ticket's helpdesk).
- * Events name none here: a role is shown only the kinds whose own field it reads (src/gateway.ts).
+ * The Customer fields that carry the data of the systems providing a capability, item by item or
+ * summed: a role that sees one is told that a customer has records in those systems (`tickets`:
+ * each ticket's helpdesk; `orderSummary`, `rfm`, `lifecycle`: every commerce source's orders, so an
+ * order count with no shop account says "a marketplace buyer"). Events name none here: a role is
+ * shown only the kinds whose own field it reads (src/gateway.ts).
  */
 export const CAPABILITY_CUSTOMER_FIELDS: { readonly [K in CapabilityName]: readonly string[] } = {
   profile: ['provenance'],
-  commerce: ['orders'],
+  commerce: ['orders', 'orderSummary', 'rfm', 'lifecycle'],
   service: ['tickets'],
   engagement: ['engagement'],
   events: [],

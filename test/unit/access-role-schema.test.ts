@@ -9,7 +9,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import fs from 'node:fs';
 import { buildSchema, loadTypeDefs, sourceCustomerFields } from '../../src/schema';
 import { buildResolvers } from '../../resolvers';
-import { buildRoleSchemas } from '../../src/access/role-schema';
+import { buildRoleSchemas, sourceTeller } from '../../src/access/role-schema';
 import { DEFAULT_POLICY_FILE, loadPolicy, parsePolicy } from '../../src/access/policy';
 import { beginAudit } from '../../src/access/audit';
 import type { Viewer } from '../../src/context';
@@ -255,5 +255,34 @@ describe('Access role schemas: identity tools only for roles told of every syste
       }),
     ).not.toThrow();
     expect(() => build({})).not.toThrow();
+  });
+});
+
+/**
+ * A field summing a capability's data is that data too. Measured in session 42 (2026-12-06): a
+ * role told of the shop alone (`shopAccounts`), granted `orderSummary`, read `sourceRecords: []`
+ * and `orderCount: 1` for customers with no shop record, each a marketplace buyer (11 of 11 sampled).
+ */
+describe('Access role schemas: the systems a role is told of', () => {
+  const fieldsOf = sourceCustomerFields(demoRegistry());
+  const raw = JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
+  const tellerFor = (grant: Record<string, string[]>) => {
+    const p = parsePolicy({ ...raw, roles: { ...raw.roles, probe: { description: 'probe', grant } } }, 'access.json', full);
+    return sourceTeller(full, p.roles.get('probe')!, fieldsOf);
+  };
+  const BASE = { Query: ['customer'], Customer: ['id', 'shopAccounts', 'sourceRecords'], ShopAccount: ['id'], SourceRecord: ['*'] };
+
+  it('tells a role of the systems whose lists it sees, and of no other', () => {
+    const teller = tellerFor(BASE);
+    expect([teller.told('orders'), teller.told('marketplace'), teller.told('support'), teller.all]).toEqual([true, false, false, false]);
+  });
+
+  it.each(['orderSummary', 'rfm', 'lifecycle'])('tells a role granted %s of every commerce system, whose orders it sums', (field) => {
+    const types: Record<string, string[]> = { orderSummary: ['OrderSummary', 'Money'], rfm: ['Rfm'], lifecycle: ['Lifecycle'] }[field]!.reduce(
+      (acc, t) => ({ ...acc, [t]: ['*'] }),
+      {},
+    );
+    const teller = tellerFor({ ...BASE, Customer: [...BASE.Customer, field], ...types });
+    expect([teller.told('orders'), teller.told('marketplace'), teller.told('support')]).toEqual([true, true, false]);
   });
 });
