@@ -4,7 +4,7 @@
  * nothing on the request path is built twice.
  */
 import type { Knex } from 'knex';
-import type { GraphQLSchema } from 'graphql';
+import { isEnumType, type GraphQLSchema } from 'graphql';
 import type { ApolloServer } from '@apollo/server';
 import { ConfigError, DEFAULT_ONEID_TIMEOUT_MS, DEFAULT_ONEID_WRITE_TIMEOUT_MS, type Config } from './config';
 import { directReads, openDatabase, sqliteFileOf } from './db';
@@ -228,22 +228,36 @@ export async function createGateway(config: Config, opts: GatewayOptions = {}): 
     );
   }
 
-  const bi: BiDeps = {
-    // On the main pool (a list may read every customer), within the stewardship deadline, failing as ONEID_UNAVAILABLE.
-    store: guardStore(
-      createBiStore(oneidDb, (kind, value) => identityRules.blockedBy(kind, value) !== null),
+  // On the main pool (a list may read every customer), within the stewardship deadline, failing as ONEID_UNAVAILABLE.
+  const biStore = (told?: readonly string[]) =>
+    guardStore(
+      createBiStore(oneidDb, (kind, value) => identityRules.blockedBy(kind, value) !== null, told),
       { timeoutMs: writeTimeoutMs, log },
       'OneID store unavailable for a BI list or segment',
-    ),
+    );
+  // A role told of some systems only lists the customers known to one of them (deny by default):
+  // one known only to the helpdesk is no customer of a role not told of the helpdesk.
+  const sourceNames = schema.getType('SourceName');
+  const everySource = sourceNames && isEnumType(sourceNames) ? sourceNames.getValues().map((v) => v.value as string) : [];
+  const toldStores = new Map(
+    [...access.policy.roles.keys()].flatMap((role) => {
+      const teller = access.tellerOf(role);
+      return teller.all ? [] : [[role, biStore(everySource.filter((s) => teller.told(s)))] as const];
+    }),
+  );
+  const bi: BiDeps = {
+    store: biStore(),
     roleOf: (name) => {
       const r = access.policy.roles.get(name);
       const check = r?.rowScope ? scopeCheck(r.rowScope) : undefined;
+      const store = toldStores.get(name);
       return (
         r && {
           maxPage: r.limits.maxIds,
           maxCost: r.limits.maxCost,
           segments: r.segments,
           reads: access.readerOf(name),
+          ...(store ? { store } : {}),
           ...(check ? { scope: (ctx: unknown, ids: readonly string[]) => check(ctx as Context, ids) } : {}),
         }
       );

@@ -46,6 +46,11 @@ export interface BiRole {
   maxCost: number;
   /** The role's row scope as a check per customer, given the request context; absent: every customer. */
   scope?(ctx: unknown, customerIds: readonly string[]): Promise<boolean[]>;
+  /**
+   * For a role told of some systems only: the OneID reads of its lists, whose customers are those
+   * with a record in one of them (createBiStore's `told`). Absent: `BiDeps.store`, every customer.
+   */
+  store?: BiStore;
   /** Whose saved segments the role may change and delete: its principal's own, or any (the policy's `segments`). */
   segments: 'own' | 'any';
   /** Whether the role reads a field (`Type.field`) unmasked: a filter on a tag reads the fields of its rule. */

@@ -43,7 +43,7 @@ import { ambiguousIdentifier, forbidden } from '../errors';
 import { auditCollectorOf } from './audit';
 import { masker, REDACTED, type MaskOptions, type Masker } from './masking';
 import { PolicyError, type FieldMask, type PersonalRule, type Policy, type RolePolicy } from './policy';
-import { PAD_CUSTOMER_ID, scopeCheck, type ScopeCheck } from './row-scope';
+import { PAD_CUSTOMER_ID, bothChecks, scopeCheck, toldOfCheck, type ScopeCheck } from './row-scope';
 
 /**
  * Root fields that find customers by a value the caller sends, and the field that value is read
@@ -332,7 +332,10 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   if (!visible.get(queryName)?.size)
     throw new PolicyError(`${where}.grant.${queryName}: the role can query nothing (grant at least one ${queryName} field whose type it sees)`);
 
-  const check: ScopeCheck | null = role.rowScope ? scopeCheck(role.rowScope) : null;
+  /** Which systems' records the role is told of (RoleSchemaOptions.sourceFields). */
+  const teller = tellerOver(fullSchema, visible, opts.sourceFields);
+  // A customer known only to systems the role is not told of answers as an unknown one.
+  const check: ScopeCheck | null = bothChecks(role.rowScope ? scopeCheck(role.rowScope) : null, teller.all ? null : toldOfCheck(teller.told));
   const fullQueryFields = fullSchema.getQueryType()!.getFields();
 
   /** Whether the role reads `Type.field` unmasked. */
@@ -355,8 +358,6 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
     };
   };
 
-  /** Which systems' records the role is told of (RoleSchemaOptions.sourceFields). */
-  const teller = tellerOver(fullSchema, visible, opts.sourceFields);
   const toldOfSource = teller.told;
   const citesEvery = CITES_EVERY_SYSTEM.filter((t) => visible.has(t));
   if (!teller.all && citesEvery.length) {

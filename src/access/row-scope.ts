@@ -63,3 +63,27 @@ async function ownerTeamCheck(ctx: Context, customerIds: readonly string[]): Pro
     ),
   );
 }
+
+/**
+ * For a role told of some systems only (role-schema.ts `sourceTeller`): a customer is one of its
+ * customers only if at least one of its records is in a system it is told of. Another answers as
+ * an unknown one (null, absent from a list), so the role learns neither that the customer exists
+ * nor that only other systems know it. One OneID round, padded as the row scope's.
+ */
+export function toldOfCheck(told: (source: unknown) => boolean): ScopeCheck {
+  return async (ctx, customerIds) => {
+    const records = await ctx.loaders.sourceRecords.loadMany(customerIds.length ? customerIds : [PAD_CUSTOMER_ID]);
+    const failed = records.find((r): r is Error => r instanceof Error);
+    if (failed) throw failed;
+    return customerIds.map((_, i) => (records[i] as Array<{ source: string }>).some((r) => told(r.source)));
+  };
+}
+
+/** Both checks: a customer either leaves out is not the caller's. Each runs its rounds over every id asked, so neither's calls tell the other's answer. */
+export function bothChecks(a: ScopeCheck | null, b: ScopeCheck | null): ScopeCheck | null {
+  if (!a || !b) return a ?? b;
+  return async (ctx, ids) => {
+    const [x, y] = await Promise.all([a(ctx, ids), b(ctx, ids)]);
+    return x.map((ok, i) => ok && y[i]);
+  };
+}

@@ -30,6 +30,11 @@ export function biOf(ctx: Context): BiDeps {
   return bi;
 }
 
+/** The OneID reads of the caller's lists: a role told of some systems only walks the customers known to one of them (BiRole.store). */
+export function storeOf(ctx: Context) {
+  return roleOf(ctx).store ?? biOf(ctx).store;
+}
+
 export function roleOf(ctx: Context): BiRole {
   const role = biOf(ctx).roleOf(ctx.viewer.role);
   if (!role) throw new GraphQLError('Missing or invalid credentials', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -175,7 +180,7 @@ export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, fi
     ? 0
     : await estimateCalls(node, {
         loaders: ctx.loaders,
-        store: biOf(ctx).store,
+        store: storeOf(ctx),
         rules: ctx.insights.rules,
         scoped: !!role.scope,
         valueOrder: order !== 'ID_ASC',
@@ -310,7 +315,7 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
     const now = Date.now();
     for (const [k, e] of kept) if (kept.size > WALKS_KEPT || now - e.at >= WALK_REUSE_MS) kept.delete(k);
   }
-  const page = await customerPage(bi.store, await evaluated, { first, after: args.after ?? null, order, planId: planIds.get(evaluated) });
+  const page = await customerPage(storeOf(ctx), await evaluated, { first, after: args.after ?? null, order, planId: planIds.get(evaluated) });
   return reused ? { ...page, plan: () => ({ ...page.plan(), reused: true }) } : page;
 }
 
@@ -324,7 +329,7 @@ export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter
     await checkCost(ctx, node, role, 0);
     return evaluate(planDeps(ctx, role), node, 'ID_ASC');
   });
-  return { count: await (await customerPage(biOf(ctx).store, evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated?.undecided ?? [] };
+  return { count: await (await customerPage(storeOf(ctx), evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated?.undecided ?? [] };
 }
 
 /** Says, beside the answer at `path`, which customers a list left out undecided (`Context.notices`). */
@@ -342,7 +347,7 @@ function planDeps(ctx: Context, role: BiRole) {
   const scope = role.scope;
   return {
     loaders: scope ? freshLoaders(ctx.loaders, new Map()) : ctx.loaders,
-    store: biOf(ctx).store,
+    store: storeOf(ctx),
     rules: insightRulesFor(ctx),
     boundariesWaiting: () => ctx.insights.rfmBoundariesWaiting?.() ?? [],
     scope: scope ? (loaders: Loaders, ids: readonly string[]) => scope.call(role, withLoaders(ctx, loaders), ids) : undefined,

@@ -81,7 +81,26 @@ export type IsPlaceholder = (kind: IdentifierKind, value: string) => boolean;
 /** Distinct values read per page when looking for placeholders among the identifiers of a kind. */
 const VALUE_PAGE = 10_000;
 
-export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => false) {
+/**
+ * `told`: the systems a role is told of (absent: every system). A customer is one of such a role's
+ * customers only if at least one of its records is in one of them: the condition is part of every
+ * active-customer read below (an EXISTS on the record mapping), so pages, counts, segment sizes and
+ * exports agree and stay one statement each. Its identifier filters (`hasPhone`) read only those
+ * systems' identifiers.
+ */
+export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => false, told?: readonly SourceName[]) {
+  /** Active customers, known to a system the role is told of when `told` is given. */
+  const active = () => {
+    const q = db(T.customers).where('status', 'active');
+    if (told)
+      q.whereExists(
+        db(`${T.sourceRecords} as told`)
+          .select(db.raw('1'))
+          .whereRaw('?? = ??', ['told.customer_id', `${T.customers}.id`])
+          .whereIn('told.source', [...told]),
+      );
+    return q;
+  };
   /**
    * A segment change. On SQLite, a lock another process holds (a `c360 resolve` sharing the file)
    * is waited for on timers, as long as SQLite would have waited, not inside SQLite on the event
@@ -119,14 +138,14 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
   return {
     /** Active customer ids after `after` (exclusive), ascending, at most `limit`: one keyset page on the primary key. */
     async activeIdsAfter(after: string | null, limit: number): Promise<string[]> {
-      const q = db(T.customers).where('status', 'active').orderBy('id').limit(limit).select('id');
+      const q = active().orderBy('id').limit(limit).select('id');
       if (after) q.where('id', '>', after);
       return (await q).map((r: { id: string }) => r.id);
     },
 
     /** How many customers are active now. */
     async countActive(): Promise<number> {
-      const [r] = await db(T.customers).where('status', 'active').count({ n: '*' });
+      const [r] = await active().count({ n: '*' });
       return Number((r as { n: number | string }).n);
     },
 
@@ -134,7 +153,7 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
     async activeAmong(ids: readonly string[]): Promise<Set<string>> {
       const out = new Set<string>();
       for (const chunk of chunks([...new Set(ids)])) {
-        const rows = await db(T.customers).whereIn('id', chunk).where('status', 'active').select('id');
+        const rows = await active().whereIn('id', chunk).select('id');
         for (const r of rows) out.add(r.id);
       }
       return out;
@@ -171,12 +190,16 @@ export function createBiStore(db: Knex, isPlaceholder: IsPlaceholder = () => fal
      */
     async customersWithIdentifierKinds(kinds: readonly IdentifierKind[]): Promise<string[]> {
       if (!kinds.length) return [];
-      const current = () =>
-        db(`${T.identifiers} as i`)
+      const current = () => {
+        const q = db(`${T.identifiers} as i`)
           .join(`${T.sourceRecords} as sr`, (j) => j.on('sr.source', 'i.source').andOn('sr.record_id', 'i.record_id'))
           .whereIn('i.kind', [...kinds])
           .whereNull('i.valid_to')
           .whereNotNull('sr.customer_id');
+        // A role told of some systems only: their identifiers (a phone only the helpdesk holds is not one it knows).
+        if (told) q.whereIn('i.source', [...told]);
+        return q;
+      };
       const carriers: string[] = (await current().distinct('sr.customer_id')).map((r: { customer_id: string }) => r.customer_id);
       // Those carrying a placeholder keep their place only with another, real value of the kinds.
       const suspects = new Set<string>();

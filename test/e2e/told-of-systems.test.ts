@@ -173,6 +173,82 @@ describe('Access: a role computes golden fields from the systems it is told of',
   });
 });
 
+/**
+ * A customer known only to systems a role is not told of is no customer of that role. Measured in
+ * session 42 (2026-12-06) on the 5,000-person demo world: marketing, not told of the helpdesk,
+ * listed its 364 helpdesk-only customers in `customersConnection` and read each by `customer(id:)`,
+ * a row with no record and no golden field that said "only the helpdesk knows them".
+ */
+describe('Access: a role lists and reads only customers known to a system it is told of', () => {
+  const asMarketing = { 'x-api-key': apiKeyFor('marketing') };
+  /** Active customers whose every record is the helpdesk's, counted from the OneID store itself. */
+  let helpdeskOnly: string[];
+  let active: number;
+
+  beforeAll(async () => {
+    const db = world.gw.oneidDb;
+    const ids: string[] = (await db('idmap_customers').where('status', 'active').select('id')).map((r: { id: string }) => r.id);
+    const sources = new Map<string, Set<string>>();
+    for (const r of await db('idmap_source_records').whereNotNull('customer_id').select('customer_id', 'source')) {
+      if (!sources.has(r.customer_id)) sources.set(r.customer_id, new Set());
+      sources.get(r.customer_id)!.add(r.source);
+    }
+    active = ids.length;
+    helpdeskOnly = ids.filter((id) => [...(sources.get(id) ?? [])].every((s) => s === 'support') && sources.has(id));
+    expect(helpdeskOnly.length).toBeGreaterThan(0);
+  });
+
+  it('counts and pages marketing’s customers without the helpdesk-only ones; admin’s list is every customer', async () => {
+    const COUNT = `{ customersConnection(first: 500) { totalCount edges { node { id } } pageInfo { hasNextPage } } }`;
+    const admin = (await world.query(COUNT)).body.data.customersConnection;
+    expect(admin.totalCount).toBe(active);
+    const { body } = await world.query(COUNT, undefined, asMarketing);
+    expect(body.errors).toBeUndefined();
+    const list = body.data.customersConnection;
+    expect(list.totalCount).toBe(active - helpdeskOnly.length);
+    const listed = new Set(list.edges.map((e: any) => e.node.id));
+    expect(list.pageInfo.hasNextPage).toBe(false);
+    expect(listed.size).toBe(list.totalCount);
+    expect(helpdeskOnly.filter((id) => listed.has(id))).toEqual([]);
+  });
+
+  it('answers customer(id:) of a helpdesk-only customer to marketing as it answers an unknown id; the support role reads it', async () => {
+    const ONE = `query($id: ID!) { customer(id: $id) { id sourceRecords { source } } }`;
+    const unknown = await world.query(ONE, { id: 'no-such-customer' }, asMarketing);
+    const hidden = await world.query(ONE, { id: helpdeskOnly[0] }, asMarketing);
+    expect(hidden.status).toBe(unknown.status);
+    expect(hidden.body).toEqual(unknown.body);
+    expect(hidden.body.data.customer).toBeNull();
+    const support = await world.query(ONE, { id: helpdeskOnly[0] }, { 'x-api-key': apiKeyFor('support') });
+    expect(support.body.data.customer).toEqual({ id: helpdeskOnly[0], sourceRecords: [{ source: 'SUPPORT' }] });
+  });
+
+  it('gives a segment a size, a list and an export that agree, with no helpdesk-only customer and phones of its systems only', async () => {
+    const created = await world.query(`mutation { createSegment(input: { name: "told_of_phones", filter: { hasPhone: true } }) { name } }`);
+    expect(created.body.errors).toBeUndefined();
+    const SEGMENT = `{ segment(name: "told_of_phones") { size customers(first: 500) { totalCount edges { node { id } } } } }`;
+    const all = (await world.query(SEGMENT)).body.data.segment;
+    const { body } = await world.query(SEGMENT, undefined, asMarketing);
+    expect(body.errors).toBeUndefined();
+    const seg = body.data.segment;
+    const listed: string[] = seg.customers.edges.map((e: any) => e.node.id);
+    expect([seg.size, seg.customers.totalCount]).toEqual([listed.length, listed.length]);
+    expect(helpdeskOnly.filter((id) => listed.includes(id))).toEqual([]);
+    // Helpdesk-only customers with a phone are in admin's segment, not in marketing's.
+    const phoned = helpdeskOnly.filter((id) => all.customers.edges.some((e: any) => e.node.id === id));
+    expect(phoned.length).toBeGreaterThan(0);
+    expect(all.size).toBeGreaterThan(seg.size);
+    const res = await fetch(`${world.url}/export/customers.ndjson?${new URLSearchParams({ segment: 'told_of_phones', fields: 'id' })}`, { headers: asMarketing });
+    expect(res.status).toBe(200);
+    const rows = (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l._cursor);
+    expect(rows.map((r: any) => r.id).sort()).toEqual([...listed].sort());
+  });
+});
+
 function listen(key: string) {
   const client = createClient({ url: `${world.url}/graphql/stream`, headers: { 'x-api-key': key }, retryAttempts: 0 });
   const results: any[] = [];
