@@ -43,8 +43,16 @@ beforeAll(async () => {
       tight_analyst: { role: { extends: 'analyst', description: 'analyst with a budget under one source call', limits: { maxCost: 999 } }, keys: [TIGHT_KEY] },
       tier_lister: {
         role: {
+          // Told of the CRM (its contacts): a role told of no system has no customers.
           description: 'lists customers by member tier; no order summary',
-          grant: { Query: ['customersConnection'], Customer: ['id', 'memberTier'], CustomerConnection: ['*'], CustomerEdge: ['*'], CustomerPageInfo: ['*'] },
+          grant: {
+            Query: ['customersConnection'],
+            Customer: ['id', 'memberTier', 'crmContacts'],
+            CrmContact: ['id'],
+            CustomerConnection: ['*'],
+            CustomerEdge: ['*'],
+            CustomerPageInfo: ['*'],
+          },
         },
         keys: [TIER_KEY],
       },

@@ -200,9 +200,20 @@ describe('Access: a role lists and reads only customers known to a system it is 
 
   it('counts and pages marketing’s customers without the helpdesk-only ones; admin’s list is every customer', async () => {
     const COUNT = `{ customersConnection(first: 500) { totalCount edges { node { id } } pageInfo { hasNextPage } } }`;
+    // The walk's statements on the customers table, as the OneID store runs them.
+    const walked: string[] = [];
+    const seen = (q: { sql: string }) => /from [`"]idmap_customers[`"]/i.test(q.sql) && walked.push(q.sql);
+    world.gw.oneidDb.on('query', seen);
     const admin = (await world.query(COUNT)).body.data.customersConnection;
-    expect(admin.totalCount).toBe(active);
+    const adminWalk = walked.splice(0);
     const { body } = await world.query(COUNT, undefined, asMarketing);
+    world.gw.oneidDb.removeListener('query', seen);
+    expect(admin.totalCount).toBe(active);
+    // Admin, told of every system, walks as before (no condition on records); marketing in as many statements, each with it.
+    expect(adminWalk.length).toBeGreaterThan(0);
+    expect(adminWalk.filter((q) => /exists/i.test(q))).toEqual([]);
+    expect(walked.length).toBe(adminWalk.length);
+    expect(walked.every((q) => /exists/i.test(q))).toBe(true);
     expect(body.errors).toBeUndefined();
     const list = body.data.customersConnection;
     expect(list.totalCount).toBe(active - helpdeskOnly.length);
