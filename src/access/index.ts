@@ -20,7 +20,7 @@ import { createAuthenticator, type Authenticator } from './auth';
 import { AuthConfig, type AuthConfigInput } from './config';
 import { createFailedLogins, type FailedLogins } from './failed-logins';
 import { DEFAULT_POLICY_FILE, hashKeyWarning, loadPolicy, type Policy } from './policy';
-import { buildRoleSchemas, originReader, sourceTeller, type DerivedOrigin, type RoleSchemaOptions, type SourceTeller } from './role-schema';
+import { buildRoleSchemas, originReader, sourceTeller, toldOfNoSystem, type DerivedOrigin, type RoleSchemaOptions, type SourceTeller } from './role-schema';
 import { countsPersonalLookups, createLookupBudget } from './lookup-budget';
 import { limitsPlugin, safelistCache } from './limits';
 import { auditPlugin, createAuditLog, type AuditLog } from './audit';
@@ -148,6 +148,14 @@ export async function createAccess(opts: AccessOptions): Promise<Access> {
     citesRecords: opts.citesRecords,
   });
   const tellers = new Map([...policy.roles.values()].map((r) => [r.name, sourceTeller(opts.fullSchema, r, opts.sourceFields)]));
+  // Said at start-up rather than found by the role's first empty page: a policy granting golden
+  // fields alone (name, tier) reads like a working role and answers no customer.
+  for (const [role, teller] of tellers)
+    if (toldOfNoSystem(opts.fullSchema, teller))
+      opts.log?.warn(
+        { role },
+        `access: role "${role}" is told of no system (it is granted no field carrying a system's data, such as crmContacts, orders, tickets or provenance), so it lists and reads no customer`,
+      );
   const readers = new Map([...policy.roles.values()].map((r) => [r.name, originReader(opts.fullSchema, r)]));
   // One budget for every role's plugin: a principal is one, whatever role its requests come in as.
   const lookupBudget = createLookupBudget();

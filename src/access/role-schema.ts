@@ -202,6 +202,16 @@ function tellerOver(fullSchema: GraphQLSchema, visible: ReadonlyMap<string, Read
 }
 
 /**
+ * Whether a role is told of none of the configured systems (`SourceName`'s values): a customer is
+ * one of a role's only through a system it is told of, so such a role lists and reads no customer.
+ */
+export function toldOfNoSystem(fullSchema: GraphQLSchema, teller: SourceTeller): boolean {
+  const names = fullSchema.getType('SourceName');
+  const systems = names && isEnumType(names) ? names.getValues() : [];
+  return systems.length > 0 && !systems.some((v) => teller.told(v.value));
+}
+
+/**
  * Whether a role reads an origin unmasked: `Type.field` granted and not masked; one field of a
  * given object where the mask chooses its style by a sibling there (`SourceRecord.recordId` of a
  * shop account, not of a marketplace buyer). The same answer the role's schema gives its derived fields.

@@ -346,6 +346,35 @@ describe('Access audit: migrations', () => {
 });
 
 describe('Access: createAccess wires everything at start-up', () => {
+  it('warns at start-up of a role told of no system, which lists and reads no customer, and of no other role', async () => {
+    const { createAccess } = await import('../../src/access');
+    const { sourceCustomerFields } = await import('../../src/schema');
+    const dir = tempDir('c360-told-none-');
+    const policy = JSON.parse(fs.readFileSync(DEFAULT_POLICY_FILE, 'utf8'));
+    // A role a company might write for a tier report: golden fields only, no field of any system.
+    policy.roles.tier_only = { description: 'tiers only', grant: { Query: ['customers'], Customer: ['id', 'memberTier'] } };
+    const policyFile = path.join(dir, 'access.json');
+    fs.writeFileSync(policyFile, JSON.stringify(policy));
+    const warnings: Array<{ role?: string; msg: string }> = [];
+    const stream = { write: (line: string) => void warnings.push(JSON.parse(line)) };
+    const db = await freshDatabase('access_told_none');
+    try {
+      await createAccess({
+        fullSchema: full,
+        db: db.db,
+        policyFile,
+        sourceFields: sourceCustomerFields(demoRegistry()),
+        auth: { apiKeys: [] },
+        log: pino({ level: 'warn' }, stream) as never,
+      });
+      const toldOfNone = warnings.filter((w) => w.msg.includes('is told of no system'));
+      expect(toldOfNone.map((w) => w.role)).toEqual(['tier_only']);
+      expect(toldOfNone[0].msg).toContain('lists and reads no customer');
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('builds the role schemas, the authenticator and the plugins, and migrates the audit', async () => {
     const { createAccess, hashApiKey } = await import('../../src/access');
     const db = await freshDatabase('access_setup');
