@@ -61,6 +61,7 @@ import {
   missedPairsBySystems,
   overMerged,
   pairsBeyondIdentifying,
+  pairsThroughValues,
   parseTruthCsv,
   scoreBySystems,
   scoreResolution,
@@ -70,7 +71,7 @@ import {
   type RecordAssignment,
 } from './score';
 import type { IdentifierKind } from '../src/vocabulary';
-import { besideTheGuardOf, missedPairsByCause, type MissedPair } from './missed-pairs';
+import { besideTheGuardOf, guardRefusedValues, missedPairsByCause, type MissedPair } from './missed-pairs';
 import { loadWorldCsv, worldCsvSourcesConfig, WorldCsvError, type WorldCsv } from './world-csv';
 
 function arg(name: string, fallback: string): string {
@@ -436,6 +437,7 @@ async function main() {
     const identifyingUnnamed = linkableRecall(truth, identifyingValues(truth, usable));
     const customerOf = new Map(rows.map((r) => [`${r.source}:${r.record_id}`, r.customer_id]));
     const beyondIdentifying = pairsBeyondIdentifying(linkableGroups(truth, usable), linkableGroups(truth, identifyingUsable), customerOf);
+    const throughGuard = pairsThroughValues(truth, identifyingUsable, await guardRefusedValues(db), customerOf);
     const why = await missedPairsByCause(db, truth, usable, customerOf);
     const whyIdentifying = await missedPairsByCause(db, truth, identifyingUsable, customerOf);
     const beside = await besideTheGuardOf(db, truth, customerOf);
@@ -493,6 +495,7 @@ async function main() {
       `  recall ceiling   ${f(ceiling.ceiling)}  (true pairs joined by a chain of shared usable values; the rest share none)`,
       `    identifying    ${f(identifying.ceiling)}  (through values one person alone carries; a value several people carry, a household's phone, only between records under one name: it tells no other records apart)`,
       `      left out     ${beyondIdentifying.pairs} of the ceiling's ${ceiling.linkablePairs} pairs, joined only through a value several people's records carry and no one name: nothing in them says whose the value is (${beyondIdentifying.linked} linked all the same)`,
+      `      through the guard  ${throughGuard.through.pairs} of its ${identifying.linkablePairs} pairs joined only through a value the household guard refused (${throughGuard.through.linked} linked all the same); the other ${throughGuard.rest.pairs} (${f(throughGuard.rest.pairs / (ceiling.linkablePairs || 1))} of the ceiling) ${f(throughGuard.rest.linked / (throughGuard.rest.pairs || 1))} linked: what a matcher reaches without deciding whose a refused value is`,
       `      no names     ${f(identifyingUnnamed.ceiling)}  (the same, a value several people carry never counted: the definition until 2026-12-05; recall is ${f(score.recall / (identifyingUnnamed.ceiling || 1))} of it)`,
       `    with names     ${f(withNames.ceiling)}  (if, on top, every record carrying a name or name-like nickname were joined to its person's other named records, never wrongly)`,
       `                   names read from ${sourceNames.filter((s) => noisy || NAME_COLUMNS[s]).join(', ') || 'none'}${unnamed.length ? `; records of ${unnamed.join(', ')} count as unnamed (eval reads no names there)` : ''}`,
@@ -524,7 +527,7 @@ async function main() {
         recallCeilingWithNames: withNames.ceiling,
         recallCeilingIdentifying: identifying.ceiling,
         recallCeilingIdentifyingUnnamed: identifyingUnnamed.ceiling,
-        ceilingPairs: { ceiling: ceiling.linkablePairs, identifying: identifying.linkablePairs, beyondIdentifying },
+        ceilingPairs: { ceiling: ceiling.linkablePairs, identifying: identifying.linkablePairs, beyondIdentifying, throughGuard },
         missedBySystems: missed,
         missedByCause: { byCause: why.byCause, sameSystem: why.sameSystem },
         missedByCauseIdentifying: whyIdentifying.byCause,

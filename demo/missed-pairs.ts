@@ -168,6 +168,24 @@ export async function missedPairsByCause(
 }
 
 /**
+ * The values (`KIND:match key`) the household guard refused on a resolved store: each review
+ * candidate whose refusal names `same-source` (two records of one system carrying the value),
+ * by the match key of the value it names.
+ */
+export async function guardRefusedValues(db: Knex): Promise<Set<string>> {
+  const cands: Array<{ kind: string; value: string; evidence: string | null }> = await db(T.candidates).whereNotNull('kind').select('kind', 'value', 'evidence');
+  const ids: Array<{ kind: string; value: string; match_key: string }> = await db(T.identifiers).distinct('kind', 'value', 'match_key');
+  const keyOf = new Map(ids.map((r) => [`${r.kind}:${r.value}`, `${r.kind}:${r.match_key}`]));
+  const out = new Set<string>();
+  for (const c of cands) {
+    const ev = JSON.parse(c.evidence ?? '{}') as { differ?: string[] };
+    const key = keyOf.get(`${c.kind}:${c.value}`);
+    if (key && ev.differ?.includes('same-source')) out.add(key);
+  }
+  return out;
+}
+
+/**
  * What a matcher joining the household guard's refused values to their one named holder would
  * do (session 42): for each value the guard alone refused (two records of one system and
  * nothing tying them), the customers among its carriers that hold a name (`name_key` on any of

@@ -191,6 +191,37 @@ export function pairsBeyondIdentifying(
   return { pairs, linked };
 }
 
+/**
+ * The identifying ceiling split at some values (session 43: those the household guard refused,
+ * two records of one system carrying one and nothing tying them): `through`, the pairs only a
+ * chain through one of them joins, and `rest`, the pairs joined without any, each with how many
+ * the resolution linked. What lies through them is the pairs a matcher reaches only by deciding
+ * whose the refused value is; the rest's share of the ceiling is the most a matcher that never
+ * decides it could reach. `values` are `identifyingValues` entries; `at` holds bare values.
+ */
+export function pairsThroughValues(
+  truth: ReadonlyMap<string, string>,
+  values: ReadonlyArray<{ record: string; value: string }>,
+  at: ReadonlySet<string>,
+  customerOf: ReadonlyMap<string, string | null>,
+): { through: { pairs: number; linked: number }; rest: { pairs: number; linked: number } } {
+  const restGroups = linkableGroups(
+    truth,
+    values.filter((v) => !at.has(valueOfIdentifying(v.value))),
+  );
+  const through = pairsBeyondIdentifying(linkableGroups(truth, values), restGroups, customerOf);
+  let pairs = 0;
+  let linked = 0;
+  for (const g of restGroups)
+    for (let i = 0; i < g.length; i++)
+      for (let j = i + 1; j < g.length; j++) {
+        pairs++;
+        const c = customerOf.get(g[i]);
+        if (c && c === customerOf.get(g[j])) linked++;
+      }
+  return { through, rest: { pairs, linked } };
+}
+
 /** The value of an `identifyingValues` entry without the name a shared value was joined under. */
 export const valueOfIdentifying = (value: string) => (value.includes('\u0000') ? value.slice(0, value.indexOf('\u0000')) : value);
 

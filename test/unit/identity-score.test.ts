@@ -9,6 +9,7 @@ import {
   linkableGroups,
   identifyingValues,
   pairsBeyondIdentifying,
+  pairsThroughValues,
   valueOfIdentifying,
   missedPairsBySystems,
   pairsBySystemPair,
@@ -159,6 +160,37 @@ describe('Identity scoring: the recall ceiling of exact matching', () => {
     // Without the household's phone nothing lies beyond the identifying ceiling.
     const own = values.slice(3);
     expect(pairsBeyondIdentifying(linkableGroups(truth, own), linkableGroups(truth, identifyingValues(truth, own)), customers)).toEqual({ pairs: 0, linked: 0 });
+  });
+
+  it('splits the identifying ceiling at the values the household guard refused: the pairs only they join, and the rest, each with how many were linked', () => {
+    const values = [
+      // P1's own phone on its contact and shop account: the guard refused it (a second shop account carried it too)
+      { record: 'crm:C1', value: 'PHONE:+8613800138000' },
+      { record: 'orders:1', value: 'PHONE:+8613800138000' },
+      { record: 'crm:C1', value: 'EMAIL:p1@b.cn' },
+      { record: 'scrm:o1', value: 'EMAIL:p1@b.cn' },
+      { record: 'crm:C2', value: 'EMAIL:p2@b.cn' },
+      { record: 'orders:2', value: 'EMAIL:p2@b.cn' },
+    ];
+    const guard = new Set(['PHONE:+8613800138000']);
+    const customers = new Map([
+      ['crm:C1', 'a'],
+      ['scrm:o1', 'a'],
+      ['orders:1', 'c'],
+      ['crm:C2', 'b'],
+      ['orders:2', 'b'],
+    ]);
+    // P1: C1–1 and o1–1 only through the refused phone; C1–o1 and P2's pair without it.
+    expect(pairsThroughValues(truth, values, guard, customers)).toEqual({ through: { pairs: 2, linked: 0 }, rest: { pairs: 2, linked: 2 } });
+    customers.set('orders:1', 'a');
+    expect(pairsThroughValues(truth, values, guard, customers).through).toEqual({ pairs: 2, linked: 2 });
+    customers.set('scrm:o1', 'd');
+    expect(pairsThroughValues(truth, values, guard, customers)).toEqual({ through: { pairs: 2, linked: 1 }, rest: { pairs: 2, linked: 1 } });
+    // A value several people carry, joined under one name, is split by its bare value too.
+    const named = [...values.slice(2, 4).map((v) => ({ ...v, value: 'PHONE:+8613900139000\u0000n1' })), ...values.slice(4)];
+    expect(pairsThroughValues(truth, named, new Set(['PHONE:+8613900139000']), customers)).toEqual({ through: { pairs: 1, linked: 0 }, rest: { pairs: 1, linked: 1 } });
+    // No refused value: everything is the rest.
+    expect(pairsThroughValues(truth, values, new Set(), customers).through).toEqual({ pairs: 0, linked: 0 });
   });
 
   it("bounds name matching with one value every named record carries: it joins each person's named records, never two people", () => {
