@@ -142,6 +142,8 @@ export interface DemoRequest {
   hasBody: boolean;
   /** The parsed JSON body; undefined when empty or not JSON (each API answers that its own way). */
   json: unknown;
+  /** The body as sent (a form-encoded OAuth token request). */
+  text: string;
 }
 
 export interface DemoAnswer {
@@ -202,7 +204,7 @@ export async function startDemoHttpServer(options: {
           json = undefined;
         }
       }
-      const answer = await options.handle({ method, pathname: url.pathname, query: url.searchParams, headers: req.headers, hasBody: raw.length > 0, json });
+      const answer = await options.handle({ method, pathname: url.pathname, query: url.searchParams, headers: req.headers, hasBody: raw.length > 0, json, text: raw });
       await injector.release(url.pathname, res);
       send(res, answer.status, injector.body(url.pathname, JSON.stringify(answer.body)), answer.headers);
     } catch {

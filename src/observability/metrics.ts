@@ -93,6 +93,15 @@ export function createMetrics(): Metrics {
     registry,
   );
 
+  // Why: a system that counts our calls against a daily quota (Salesforce) refuses every call once
+  // it is spent; its own report of the usage is the only warning an operator gets beforehand.
+  const sourceQuota = new client.Gauge({
+    name: 'c360_source_quota',
+    help: "The quota a source counts our calls against, as it last reported it (Salesforce: Sforce-Limit-Info api-usage, the org's API requests of the last 24 hours), by source and bound (used, limit).",
+    labelNames: ['source', 'bound'],
+    registers: [registry],
+  });
+
   // The series of one (source, operation), made once.
   const bound = new Map<string, { batch: HistogramChild; duration: HistogramChild; ok: CounterChild }>();
   const boundTo = (source: string, operation: string) => {
@@ -139,6 +148,10 @@ export function createMetrics(): Metrics {
     },
     retried(source, reason) {
       countRetry(source, reason);
+    },
+    quota(source, used, limit) {
+      sourceQuota.set({ source, bound: 'used' }, used);
+      sourceQuota.set({ source, bound: 'limit' }, limit);
     },
   };
   // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).

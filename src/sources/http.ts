@@ -67,8 +67,8 @@ export interface HttpConnectorOptions {
 export function connectorTransport(
   source: SourceName,
   config: HttpConnectorOptions,
-  limits: { maxIds: number; maxPage: number; overloaded?: (body: JsonObject) => boolean; observer?: SourceObserver },
-  headers?: Record<string, string>,
+  limits: { maxIds: number; maxPage: number; overloaded?: (body: JsonObject) => boolean; observer?: SourceObserver } & Pick<HttpTransportOptions, 'refusal' | 'answered'>,
+  headers?: HttpTransportOptions['headers'],
 ): { transport: HttpTransport; maxBatch: number; defaultPage: number } {
   const maxBatch = config.maxBatch ?? limits.maxIds;
   if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > limits.maxIds) {
@@ -83,6 +83,8 @@ export function connectorTransport(
     maxResponseBytes: config.maxResponseBytes,
     headers,
     overloaded: limits.overloaded,
+    refusal: limits.refusal,
+    answered: limits.answered,
     ...(limits.observer?.retried ? { retried: limits.observer.retried.bind(limits.observer, source) } : {}),
   });
   return { transport, maxBatch, defaultPage: Math.min(limits.maxPage, Math.max(1, config.scanPageSize ?? 500)) };
@@ -97,8 +99,18 @@ export interface HttpTransportOptions {
   /** Extra attempts after a transient failure (0: one attempt only). */
   retries: number;
   breaker: BreakerOptions;
-  /** Sent with every request (e.g. Authorization). */
-  headers?: Record<string, string>;
+  /** Sent with every request (e.g. Authorization); a function is asked at each attempt (a token that is refreshed). */
+  headers?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * A 4xx (not 429) whose body names why, in the system's own words (Salesforce's
+   * `[{message, errorCode}]`): its JSON body, read up to REFUSAL_BODY_BYTES, is handed here and
+   * the verdict replaces the plain SOURCE_BAD_RESPONSE (`systemFailure`: counts towards the breaker,
+   * as an over-quota refusal should). `errorCode` lands in the error's detail, for the connector.
+   * Null: the plain verdict. Without it the body of a failure is never read.
+   */
+  refusal?: (status: number, body: unknown) => { code: SourceErrorCode; what: string; errorCode: string; systemFailure: boolean } | null;
+  /** Told the headers of every answer (a quota the system reports in a header: Salesforce's Sforce-Limit-Info). */
+  answered?: (headers: http.IncomingHttpHeaders) => void;
   /** First retry delay; doubles per retry, capped at 250 ms. */
   backoffMs?: number;
   /** Largest response body accepted, in bytes (default 8 MiB, 1 KiB..256 MiB). */
@@ -153,6 +165,8 @@ export interface HttpTransport {
   getJson(path: string, query?: Query, segments?: Readonly<Record<string, string>>): Promise<JsonObject>;
   /** POST a JSON body to `path` and answer the JSON object it returns. */
   postJson(path: string, query: Query | undefined, body: unknown): Promise<JsonObject>;
+  /** POST a form (`application/x-www-form-urlencoded`, an OAuth token request) to `path` and answer the JSON object it returns. */
+  postForm(path: string, form: Readonly<Record<string, string>>): Promise<JsonObject>;
   circuitState(): CircuitState;
 }
 
@@ -226,12 +240,23 @@ interface Link {
   retries: number;
   backoffMs: number;
   maxResponseBytes: number;
-  headers: Record<string, string> | undefined;
+  headers: HttpTransportOptions['headers'];
+  refusal: HttpTransportOptions['refusal'];
+  answered: HttpTransportOptions['answered'];
   retried: ((reason: RetryReason) => void) | undefined;
   fail(code: SourceErrorCode, request: string, what: string, status?: number, detail?: Record<string, unknown>): SourceError;
   limited(retryAfter: string | string[] | null, request: string, status: number): AttemptFailure;
   tooLarge(request: string, status: number, declared?: number): AttemptFailure;
 }
+
+/** A request body and its content type. */
+interface Payload {
+  text: string;
+  type: string;
+}
+
+/** The most of a refused request's body read for `refusal` (Salesforce's error arrays are a few hundred bytes). */
+const REFUSAL_BODY_BYTES = 64 * 1024;
 
 /** A 2xx body the connector's `overloaded` recognised: a breaker failure that still answers its body. */
 class OverloadedBody {
@@ -244,7 +269,7 @@ function isSystemFailure(e: unknown): boolean {
 }
 
 /** Attempts until one answers, a failure is not transient, or the retries are spent; backs off between attempts. */
-async function attemptWithRetries(link: Link, method: 'GET' | 'POST', target: string, request: string, payload: string | undefined): Promise<JsonObject> {
+async function attemptWithRetries(link: Link, method: 'GET' | 'POST', target: string, request: string, payload: Payload | undefined): Promise<JsonObject> {
   for (let n = 0; ; n++) {
     try {
       return await attempt(link, method, target, request, payload);
@@ -265,7 +290,7 @@ async function attemptWithRetries(link: Link, method: 'GET' | 'POST', target: st
  * while it sat idle fails before any answer: that request is sent once more on a new connection
  * (not an attempt: the system never saw it), as Node's documentation advises for keep-alive.
  */
-function attempt(link: Link, method: 'GET' | 'POST', target: string, request: string, body: string | undefined, fresh = false): Promise<JsonObject> {
+function attempt(link: Link, method: 'GET' | 'POST', target: string, request: string, body: Payload | undefined, fresh = false): Promise<JsonObject> {
   return new Promise<JsonObject>((resolve, reject) => new Exchange(link, method, target, request, body, fresh, resolve, reject).start());
 }
 
@@ -277,6 +302,8 @@ class Exchange {
   private req: http.ClientRequest | null = null;
   private res: http.IncomingMessage | null = null;
   private status = 0;
+  /** A 4xx whose body is read for the connector's `refusal`. */
+  private refused = false;
   private chunks: Buffer[] = [];
   private size = 0;
 
@@ -285,7 +312,7 @@ class Exchange {
     private readonly method: 'GET' | 'POST',
     private readonly target: string,
     private readonly request: string,
-    private readonly body: string | undefined,
+    private readonly body: Payload | undefined,
     private readonly fresh: boolean,
     private readonly resolve: (value: JsonObject) => void,
     private readonly reject: (reason: unknown) => void,
@@ -304,10 +331,10 @@ class Exchange {
         agent: this.fresh ? false : link.agent,
         headers: {
           accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          ...(body !== undefined ? { 'content-type': body.type, 'content-length': Buffer.byteLength(body.text) } : {}),
           // The trace context of this call (src/sources/outgoing.ts).
           ...outgoingHeaders(),
-          ...link.headers,
+          ...(typeof link.headers === 'function' ? link.headers() : link.headers),
         },
       },
       this.response.bind(this),
@@ -316,7 +343,7 @@ class Exchange {
     req.on('error', this.requestError.bind(this));
     req.on('upgrade', this.switched.bind(this));
     this.timer = setTimeout(this.deadline.bind(this), link.timeoutMs);
-    req.end(body);
+    req.end(body?.text);
   }
 
   private settle(failure: AttemptFailure | null, value?: JsonObject): void {
@@ -349,6 +376,12 @@ class Exchange {
   private response(res: http.IncomingMessage): void {
     const { link, request } = this;
     const status = res.statusCode ?? 0;
+    link.answered?.(res.headers);
+    if (status >= 400 && status < 500 && status !== 429 && link.refusal) {
+      // The system says why in the body: read it (bounded) and let the connector name the verdict.
+      this.refused = true;
+      return this.read(res, status);
+    }
     if (status < 200 || status >= 300) {
       // The body of a failure is never used: do not spend memory or the deadline on it.
       this.discard();
@@ -364,6 +397,10 @@ class Exchange {
       this.discard();
       return this.settle(link.tooLarge(request, status, Number(declared)));
     }
+    this.read(res, status);
+  }
+
+  private read(res: http.IncomingMessage, status: number): void {
     this.res = res;
     this.status = status;
     res.on('data', this.data.bind(this));
@@ -375,7 +412,11 @@ class Exchange {
 
   private data(chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.size > this.link.maxResponseBytes) {
+    if (this.size > (this.refused ? REFUSAL_BODY_BYTES : this.link.maxResponseBytes)) {
+      if (this.refused) {
+        this.discard();
+        return this.settle(this.refusedWith(undefined));
+      }
       this.discard();
       return this.settle(this.link.tooLarge(this.request, this.status));
     }
@@ -384,6 +425,14 @@ class Exchange {
 
   private failed(): void {
     this.settle(this.lost());
+  }
+
+  /** A refused request's verdict: the connector's reading of its body (`refusal`), else the plain one. */
+  private refusedWith(body: unknown): AttemptFailure {
+    const { link, request, status } = this;
+    const v = body === undefined ? null : link.refusal!(status, body);
+    if (!v) return new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'rejected the request', status), false, false);
+    return new AttemptFailure(link.fail(v.code, request, v.what, status, { errorCode: v.errorCode }), false, v.systemFailure);
   }
 
   private closed(): void {
@@ -398,9 +447,11 @@ class Exchange {
     try {
       parsed = JSON.parse(text);
     } catch {
+      if (this.refused) return this.settle(this.refusedWith(undefined));
       // A 200 with a broken body usually means a proxy or the system itself is in trouble.
       return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'answered a body that is not JSON', status), false, true));
     }
+    if (this.refused) return this.settle(this.refusedWith(parsed));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       return this.settle(new AttemptFailure(link.fail('SOURCE_BAD_RESPONSE', request, 'answered JSON that is not an object', status), false, true));
     }
@@ -555,12 +606,32 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     return pathname + search;
   }
 
-  const link: Link = { client, agent, base, timeoutMs, retries, backoffMs, maxResponseBytes, headers: options.headers, retried: options.retried, fail, limited, tooLarge };
+  const link: Link = {
+    client,
+    agent,
+    base,
+    timeoutMs,
+    retries,
+    backoffMs,
+    maxResponseBytes,
+    headers: options.headers,
+    refusal: options.refusal,
+    answered: options.answered,
+    retried: options.retried,
+    fail,
+    limited,
+    tooLarge,
+  };
 
-  async function send(method: 'GET' | 'POST', path: string, query: Query | undefined, body: unknown, segments?: Readonly<Record<string, string>>): Promise<JsonObject> {
+  async function send(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Query | undefined,
+    payload: Payload | undefined,
+    segments?: Readonly<Record<string, string>>,
+  ): Promise<JsonObject> {
     const request = `${method} ${path}`;
     const target = requestPath(path, query, segments);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     const pause = pausedUntil - now();
     if (pause > 0) {
       // The source asked not to be called yet (Retry-After): answer without a request, and without a breaker verdict.
@@ -595,7 +666,14 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   return {
     source,
     getJson: (path, query, segments) => send('GET', path, query, undefined, segments),
-    postJson: (path, query, body) => send('POST', path, query, body),
+    postJson: (path, query, body) => send('POST', path, query, body === undefined ? undefined : { text: JSON.stringify(body), type: 'application/json' }),
+    postForm: (path, form) =>
+      send('POST', path, undefined, {
+        text: Object.keys(form)
+          .map((k) => `${formEncode(k)}=${formEncode(form[k])}`)
+          .join('&'),
+        type: 'application/x-www-form-urlencoded',
+      }),
     circuitState: () => breaker.state,
   };
 }

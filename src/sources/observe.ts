@@ -26,6 +26,8 @@ export interface SourceObserver {
    * retries, src/sources/http.ts): the call stays one call, its retries are counted apart.
    */
   retried?(source: SourceName, reason: RetryReason): void;
+  /** The system reported its usage of a quota it counts our calls against (Salesforce's daily API requests): `used` of `limit`. */
+  quota?(source: SourceName, used: number, limit: number): void;
 }
 
 /**
@@ -48,6 +50,8 @@ export interface CallObserver {
   failed?(call: SourceCall, seconds: number, error: unknown): void;
   /** See SourceObserver.retried. */
   retried?(source: SourceName, reason: RetryReason): void;
+  /** See SourceObserver.quota. */
+  quota?(source: SourceName, used: number, limit: number): void;
   /** Runs the call inside something of the observer's own. Must return (or rethrow) what `run` does. */
   around?<T>(call: SourceCall, run: () => Promise<T>): Promise<T>;
 }
@@ -65,12 +69,14 @@ class ComposedObserver implements SourceObserver {
   private readonly enders: CallObserver[];
   private readonly wrappers: CallObserver[];
   private readonly retriers: CallObserver[];
+  private readonly quotas: CallObserver[];
 
   constructor(observers: readonly CallObserver[]) {
     this.beginners = observers.filter((o) => o.began);
     this.enders = observers.filter((o) => o.answered || o.failed);
     this.wrappers = observers.filter((o) => o.around);
     this.retriers = observers.filter((o) => o.retried);
+    this.quotas = observers.filter((o) => o.quota);
   }
 
   call<T>(c: SourceCall, run: () => Promise<T>): Promise<T> {
@@ -80,6 +86,10 @@ class ComposedObserver implements SourceObserver {
 
   retried(source: SourceName, reason: RetryReason): void {
     for (const o of this.retriers) o.retried!(source, reason);
+  }
+
+  quota(source: SourceName, used: number, limit: number): void {
+    for (const o of this.quotas) o.quota!(source, used, limit);
   }
 
   /** The call, timed once and awaited once for every observer that wants its end. */
