@@ -91,11 +91,14 @@ export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) =
   // Held until the last successful write of `expires_at` says; a renewal that finds the row
   // taken over ends it at once. Renewed a third of the lifetime after the last renewal began: by
   // a timer set for that moment while the run waits on something else, and before a write once
-  // it is due (a run of synchronous SQLite statements can starve timers). So the lease is lost
+  // it is due (a run of synchronous SQLite statements can starve timers). So the lease lapses
   // only if a renewal lands two thirds of a lifetime late (the event loop held, the statement
   // slow), not one third: a fixed interval checked against the clock skipped its turn whenever
   // it fired a millisecond early or just after a write's renewal, and renewed after two thirds
-  // (2.1-2.8 s between renewals of a 3 s lease on MariaDB at load 25, 0.4 s per renewal).
+  // (2.1-2.8 s between renewals of a 3 s lease on MariaDB at load 25, 0.4 s per renewal). A write
+  // waits for a renewal in flight: one that lands late still finds the row ours unless another
+  // process took it meanwhile (the run then stops), and only an answer read a lifetime after it was
+  // sent loses the lease by the clock.
   const renewEvery = Math.max(10, Math.floor(ttlMs / 3));
   let heldUntil = Date.now() + ttlMs;
   let renewedAt = Date.now();
@@ -127,6 +130,9 @@ export async function withLease<T>(db: Knex, name: string, job: (lease: Lease) =
     signal,
     async ensureHeld() {
       if (signal?.aborted) throw new ResolutionInterruptedError();
+      // A renewal in flight decides: it began after the last one that came back, which `heldUntil`
+      // still holds (a timer that fired late, then a write before its answer was read).
+      if (inFlight) await inFlight.catch(() => undefined);
       if (!lost && Date.now() - renewedAt >= renewEvery) await renewNow();
       if (lost || Date.now() >= heldUntil) throw new LeaseLostError(name);
     },

@@ -115,9 +115,12 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
 
   it('keeps its lease through a run many times longer than the lease lasts, busy or not', async () => {
     // Each page holds the process for a quarter of the lease without yielding, as synchronous
-    // SQLite work does. The lease is a full second so that a loaded CI machine (a slow statement,
-    // a descheduled process) cannot eat the margin between a page and the lease's end.
-    const TTL = 1000;
+    // SQLite work does. The lease is lost only if a renewal's answer is read a lease's lifetime after
+    // it began (a write waits for a renewal in flight); a timer's renewal sent just before a page is
+    // read after it, so its margin is the lease less a page. At load 27-30 on MariaDB that wait took
+    // up to 583 ms beyond the page, and renewals began up to 895 ms apart (a 1 s lease with pages of
+    // 250 ms was lost once in 6 runs at load 20, session 42): 2 s leaves 1.5 s, at 14 pages, not 20.
+    const TTL = 2000;
     class BusyFeed extends FakeSource {
       override async scan(cursor: string | null, pageSize?: number): Promise<ScanPage> {
         const until = Date.now() + TTL / 4;
@@ -127,12 +130,12 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
     }
     const feed = new BusyFeed(
       'crm',
-      Array.from({ length: 40 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
+      Array.from({ length: 28 }, (_, i) => rec('crm', `C${i}`, { phone: `1390000${1000 + i}` })),
     );
     const started = Date.now();
     const stats = await resolve({ db: t.db, connectors: [feed], rules, pageSize: 2, lease: { ttlMs: TTL } });
     expect(Date.now() - started).toBeGreaterThan(3 * TTL);
-    expect(stats.recordsNew).toBe(40);
+    expect(stats.recordsNew).toBe(28);
     expect((await lease())?.holder).toBe('');
   });
 
@@ -251,6 +254,49 @@ describe(`One resolution at a time per OneID store, across processes (${testEngi
       clock.mockRestore();
       jest.useRealTimers();
     }
+  });
+
+  it('judges its lease by a renewal in flight, not by the one before it, when a write comes before its answer', async () => {
+    // A renewal's timer that fires late (the event loop held past the lease's end by the last
+    // renewal) sends its UPDATE; the run's next write asks for the lease before the answer is read.
+    // The renewal began after the lease's end by the last one that came back, yet it finds the row
+    // still ours: nobody took the store in between, and the write may go on.
+    const TTL = 3000;
+    const base = 1_700_000_000_000;
+    let ahead = 0;
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date'], now: 0 });
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => base + jest.now() + ahead);
+    let asked: Promise<'held' | unknown> | undefined;
+    try {
+      await withLease(
+        t.db,
+        RESOLUTION_LEASE,
+        async (held) => {
+          // The write asks as the renewal's UPDATE goes out (knex's 'query' event: sent, not answered).
+          const onRenewal = (q: { sql: string }) => {
+            if (!asked && /^update \W?idmap_locks\W? set \W?expires_at\W? = \?/i.test(q.sql))
+              asked = held.ensureHeld().then(
+                () => 'held',
+                (e: unknown) => e,
+              );
+          };
+          t.db.on('query', onRenewal);
+          try {
+            ahead = TTL; // the loop was held: by Date.now() the timer fires a lease's lifetime late
+            await jest.advanceTimersByTimeAsync(TTL / 3);
+            for (let i = 0; i < 2000 && !asked; i++) await new Promise((r) => setImmediate(r));
+            expect(await asked).toBe('held');
+          } finally {
+            t.db.removeListener('query', onRenewal);
+          }
+        },
+        { ttlMs: TTL },
+      );
+    } finally {
+      clock.mockRestore();
+      jest.useRealTimers();
+    }
+    expect((await lease())?.holder).toBe('');
   });
 
   it('stops before writing when its lease was taken over while it ran', async () => {
