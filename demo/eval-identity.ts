@@ -122,7 +122,7 @@ async function badValueMerges(db: ReturnType<typeof openDatabase>, truth: Map<st
     const carriers = await db(T.identifiers)
       .where({ kind, match_key: matchKeyOf(kind as IdentifierKind, value), value })
       .select('source', 'record_id');
-    peopleCarrying.set(v, new Set(carriers.map((c: any) => truth.get(`${c.source}:${c.record_id}`)).filter(Boolean) as string[]));
+    peopleCarrying.set(v, new Set(carriers.map((c: { source: string; record_id: string }) => truth.get(`${c.source}:${c.record_id}`)).filter(Boolean) as string[]));
   }
   const isBad = (v: string) => {
     const [kind, value] = v.split('\u0000') as [IdentifierKind, string];

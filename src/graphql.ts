@@ -61,8 +61,9 @@ function operationLabeller(max = 200) {
 
 /** graphql-js reports bad literal values during validation; recognise them by their origin or wording. */
 function isBadArgumentValue(error: unknown, message: string): boolean {
-  let e: any = error;
-  for (let i = 0; e && i < 4; i++, e = e.originalError) if (e.extensions?.code === 'BAD_USER_INPUT') return true;
+  type Wrapped = { extensions?: { code?: unknown }; originalError?: unknown } | null | undefined;
+  let e = error as Wrapped;
+  for (let i = 0; e && i < 4; i++, e = e.originalError as Wrapped) if (e.extensions?.code === 'BAD_USER_INPUT') return true;
   return /^Expected value of type|does not exist in ".+" enum|cannot represent (a )?non/.test(message);
 }
 

@@ -334,7 +334,7 @@ export async function keysetScan<R>(k: KeysetScan<R>, cursor: string | null, pag
       const q = db(k.table).select(k.columns as string[]);
       if (after) {
         // `updated >= ?` first, so both engines use the index for the range.
-        const [u, id] = after as [any, any];
+        const [u, id] = after as [Knex.Value, Knex.Value];
         q.where(k.updatedColumn, '>=', u).andWhere((w) => w.where(k.updatedColumn, '>', u).orWhere(k.idColumn, '>', id));
       }
       return q.orderBy([{ column: k.updatedColumn }, { column: k.idColumn }]).limit(pageSize);
