@@ -225,6 +225,9 @@ export class SourceRowError extends SourceError {
 /** The one way a malformed source row is reported: the record answers null, the request goes on. */
 export const badRow = (source: string, what: string, reason: string) => new SourceRowError(source, what, reason);
 
+/** A record a source has but resolution cannot read (no id, or no readable last-update time): `scanRecords` answers it in the record's place, never null (null is a deleted record). */
+export const unreadableRecord = (source: string) => badRow(source, 'record', 'its id or last-update time cannot be read');
+
 /**
  * Start-up could not use something the config names (the OneID database, the address to listen
  * on): not a bug, so the CLI prints one line, the code and the config key, without a stack.

@@ -211,7 +211,7 @@ class ObservedRequest {
 }
 
 /** The malformed records (SourceRowError) among a request's errors by source, each once: one record's error reaches every field that read it. */
-function malformedBySource(errors: readonly GraphQLError[] | undefined): Map<string, number> | null {
+export function malformedBySource(errors: readonly GraphQLError[] | undefined): Map<string, number> | null {
   let seen: Set<SourceRowError> | null = null;
   let by: Map<string, number> | null = null;
   for (const e of errors ?? []) {

@@ -23,6 +23,13 @@ export async function runResolution(gw: Gateway, lease?: LeaseOptions, opts: { r
     recompare: opts.recompare,
     restage: opts.restage,
   });
+  // Records a source answered that could not be read were left out: counted and said, as a request
+  // counts them (c360_source_malformed_records_total), or they would stay unresolved unnoticed.
+  for (const [source, records] of Object.entries(stats.recordsMalformedBySource)) {
+    if (!records) continue;
+    gw.metrics.observeMalformed(source, records);
+    gw.log.warn({ source, records }, 'identity resolution: records the source answered could not be read (no id or last-update time); left out, not resolved');
+  }
   gw.log.info({ ms: Date.now() - started, stats }, 'identity resolution done');
   return stats;
 }

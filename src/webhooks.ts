@@ -25,7 +25,7 @@ import type { Gateway } from './gateway';
 import { loadIdentityRules, resolveRecords, ResolutionBusyError } from './idmap';
 import { claimEvents, markEventsApplied, pruneWebhookEvents, releaseEvents, type Claim } from './idmap/webhook-events';
 import type { ScannedRecord } from './vocabulary';
-import { isSourceError, ONEID_RETRY_AFTER_SECONDS } from './errors';
+import { isSourceError, ONEID_RETRY_AFTER_SECONDS, SourceError } from './errors';
 import { withDeadline } from './idmap/guarded';
 import { createRepeatFilter } from './observability/repeats';
 import { safeError } from './observability/scrub';
@@ -265,8 +265,17 @@ export function webhookRoute(gw: Gateway) {
       const fetched = await connector.scanRecords(ids);
       const now = new Date().toISOString();
       // The source's own answer decides, not the event's type: a record it no longer has is
-      // deleted, one it still has is re-read as it is now (events may arrive out of order).
-      const records: ScannedRecord[] = ids.map((id, i) => fetched[i] ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
+      // deleted, one it still has is re-read as it is now (events may arrive out of order). One it
+      // has but that cannot be read (no readable last-update time) is left as OneID holds it, never
+      // taken for deleted, and counted as a request counts a malformed record.
+      const records: ScannedRecord[] = [];
+      let malformed = 0;
+      ids.forEach((id, i) => {
+        const r = fetched[i];
+        if (r instanceof SourceError) malformed++;
+        else records.push(r ?? { source, recordId: id, updatedAt: now, deleted: true, identifiers: [] });
+      });
+      if (malformed) gw.metrics.observeMalformed(source, malformed);
       const stats = await oneid(resolveRecords({ store: gw.idmap, rules, records, lease: { waitMs: WEBHOOK_LEASE_WAIT_MS } }));
       const applied = claimed;
       claimed = undefined; // applied: nothing to give back from here on
@@ -277,8 +286,19 @@ export function webhookRoute(gw: Gateway) {
         gw.log.warn({ requestId, source, events: applied.size, err: safeError(e) }, 'webhook event ids applied but not recorded as applied');
       }
       if (notifications++ % WEBHOOK_PRUNE_EVERY === 0) await prune();
-      gw.log.info({ requestId, source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
-      reply(res, 200, { applied: fresh.length, duplicates, customersCreated: stats.customersCreated, recordsLinked: stats.recordsLinked });
+      if (malformed)
+        gw.log.warn(
+          { requestId, source, events: fresh.length, duplicates, malformed, ms: stats.ms },
+          'webhook applied: records the source answered could not be read; left as they were (fix them in the source; their next notification reads them again)',
+        );
+      else gw.log.info({ requestId, source, events: fresh.length, duplicates, ms: stats.ms }, 'webhook applied');
+      reply(res, 200, {
+        applied: fresh.length,
+        duplicates,
+        customersCreated: stats.customersCreated,
+        recordsLinked: stats.recordsLinked,
+        ...(malformed ? { malformed } : {}),
+      });
     } catch (e) {
       // Nothing of this notification counts as applied: its retry claims the ids again and applies them in full.
       if (claimed?.size) await release(source, claimed);

@@ -32,7 +32,8 @@ import { beginAudit } from '../access/audit';
 import { checkLimits, checkDocumentLimits, documentLimitsRule, measureDocument, measureOperation, notPersisted } from '../access/limits';
 import { scopeCheck } from '../access/row-scope';
 import type { Admission } from '../access/rate-limit';
-import { formatErrorFor, markRequest } from '../graphql';
+import { formatErrorFor, malformedBySource, markRequest } from '../graphql';
+import { createRepeatFilter } from '../observability/repeats';
 import { safeError } from '../observability/scrub';
 import { badUserInput, bounded, changesMissed } from '../errors';
 import { bindFeed } from './binding';
@@ -151,6 +152,8 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
   const max = gw.feed.options.maxSubscriptionsPerPrincipal;
 
   const contextFor = (viewer: Viewer, requestId: string): Context => createContext(gw.requestDeps, requestId, viewer);
+  // A source's malformed records met by changes' selections: one line per source every 10 s, every one counted.
+  const malformedLines = createRepeatFilter();
 
   const scopeFor = (viewer: Viewer, requestId: string): ScopeFilter | undefined => {
     const rowScope = gw.access.policy.roles.get(viewer.role)?.rowScope;
@@ -174,6 +177,18 @@ export function streamRoute(gw: Gateway, admit: (viewer: Viewer) => Admission): 
     const ctx = contextFor(state.viewer, state.requestId);
     const collector = beginAudit(ctx, gw.access.auditLog);
     let result = (await execute({ ...args, rootValue: delivery.change, contextValue: ctx })) as ExecutionResult;
+    // Counted as a /graphql answer counts them (src/graphql.ts): each record once per change delivered.
+    const malformed = result.errors?.length ? malformedBySource(result.errors) : null;
+    if (malformed)
+      for (const [source, records] of malformed) {
+        gw.metrics.observeMalformed(source, records);
+        const { log, suppressed } = malformedLines.admit(source);
+        if (log)
+          gw.log.warn(
+            { requestId: state.requestId, source, records, ...(suppressed ? { repeatedSinceLastLog: suppressed } : {}) },
+            'change feed: records a source answered could not be read (answered null with SOURCE_BAD_RESPONSE)',
+          );
+      }
     if (!collector.isEmpty) {
       try {
         await gw.access.auditLog.record(

@@ -103,6 +103,8 @@ export const DEFAULT_LINK_BATCH = 2000;
 export interface ResolveStats extends StageStats, LinkStats, ProbabilisticStats {
   /** `recordsRead` by source: what each source's scan (or a webhook's re-read) answered. */
   recordsReadBySource: Partial<Record<SourceName, number>>;
+  /** Records each source's scan left out because they could not be read (`ScanPage.malformed`): not staged, their cursor moved past them. */
+  recordsMalformedBySource: Partial<Record<SourceName, number>>;
   pagesRead: number;
   batches: number;
   /** Batches re-planned because the store changed under them. */
@@ -460,6 +462,7 @@ async function scanSource(
       throw e;
     });
     stats.pagesRead++;
+    if (page.malformed) stats.recordsMalformedBySource[connector.name] = (stats.recordsMalformedBySource[connector.name] ?? 0) + page.malformed;
     const next = page.cursor != null && page.cursor !== cursor ? page.cursor : undefined;
     // The next page is asked for before this one is staged: a source behind HTTP answers, and
     // the worker prepares its records, while the store writes (pages are still staged one at a
@@ -636,6 +639,7 @@ function emptyStats(): ResolveStats {
     ...emptyLinkStats(),
     ...emptyProbabilisticStats(),
     recordsReadBySource: {},
+    recordsMalformedBySource: {},
     pagesRead: 0,
     batches: 0,
     retries: 0,

@@ -20,7 +20,7 @@ import type { EventEmitter } from 'node:events';
 import { KnexTimeoutError, type Knex } from 'knex';
 import { openDatabase, directReads, isMysql, isSqliteBusy, retryWhileLocked, MAX_IN_LIST, type DirectReads, type SqlConnection } from '../db';
 import { canonicalText, matchText } from '../canonical';
-import { SourceError, SourceRefusal, type SourceErrorCode } from '../errors';
+import { SourceError, SourceRefusal, SourceRowError, type SourceErrorCode } from '../errors';
 import { chunked, type SourceCall, type SourceObserver } from './observe';
 import type { ScanPage, ScannedRecord, SourceName } from '../vocabulary';
 
@@ -340,10 +340,12 @@ export async function keysetScan<R>(k: KeysetScan<R>, cursor: string | null, pag
       return q.orderBy([{ column: k.updatedColumn }, { column: k.idColumn }]).limit(pageSize);
     });
     const last = rows[rows.length - 1];
+    const records = rows.map((r) => k.toScanned(r)).filter((r): r is ScannedRecord => r !== null);
     return {
-      records: rows.map((r) => k.toScanned(r)).filter((r): r is ScannedRecord => r !== null),
+      records,
       cursor: last ? encodeKeysetCursor(...k.position(last)) : cursor,
       done: rows.length < pageSize,
+      malformed: rows.length - records.length,
     };
   });
 }
@@ -411,10 +413,11 @@ export async function batchByKey<V>(
 
 /**
  * `batchByKey`'s answers for a caller that needs every key or none: the first failed chunk's
- * error is thrown. Only for answers whose values are never errors themselves (`scanRecords`).
+ * error is thrown. A malformed record's error (a SourceRowError: its call answered) is a value
+ * and stays in its key's place (`scanRecords`).
  */
 export function everyKey<V>(answers: ReadonlyArray<V | SourceError>): V[] {
-  for (const a of answers) if (a instanceof SourceError) throw a;
+  for (const a of answers) if (a instanceof SourceError && !(a instanceof SourceRowError)) throw a;
   return answers as V[];
 }
 

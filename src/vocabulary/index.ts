@@ -156,6 +156,12 @@ export interface ScanPage {
   cursor: string | null;
   /** True when this page reached the end of the feed (for now). */
   done: boolean;
+  /**
+   * Records the page left out because they could not be read (no id, or no readable last-update
+   * time): the cursor moved past them, and resolution counts them by source, as requests count a
+   * malformed record (`c360_source_malformed_records_total`), so they are not lost silently.
+   */
+  malformed?: number;
 }
 
 /**
@@ -173,8 +179,12 @@ export interface Connector {
    * Retry-After) gives up once it is aborted, rejecting with what it waited on.
    */
   scan(cursor: string | null, pageSize?: number, signal?: AbortSignal): Promise<ScanPage>;
-  /** The same view as `scan`, for named records (webhooks); unknown ids answer null. */
-  scanRecords(recordIds: readonly string[]): Promise<Array<ScannedRecord | null>>;
+  /**
+   * The same view as `scan`, for named records (webhooks); unknown ids answer null (the source no
+   * longer has the record), and a record it has but that cannot be read a `SourceRowError`: the
+   * two must stay apart, or an unreadable record would be taken for a deleted one and unlinked.
+   */
+  scanRecords(recordIds: readonly string[]): Promise<Array<Slot<ScannedRecord> | null>>;
   /** Resolves when the system answers; rejects with a SourceError when not. */
   health(): Promise<void>;
   close(): Promise<void>;

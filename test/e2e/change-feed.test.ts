@@ -319,6 +319,39 @@ describe('Change feed: as documented', () => {
   });
 });
 
+describe('Change feed: malformed records', () => {
+  it('counts a record a change read but could not, by source, as a /graphql answer does', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${world.url}/metrics`)).text();
+      return Number(/^c360_source_malformed_records_total\{source="crm"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    // Two customers outside the other tests' pairs, the first with a CRM contact.
+    const withContact: Array<{ id: string; contactId: string }> = [];
+    for (const id of others.slice(20)) {
+      const { body } = await world.query(`query($id: ID!) { customer(id: $id) { crmContacts { id } } }`, { id });
+      const contact = body.data.customer?.crmContacts?.[0];
+      if (contact) withContact.push({ id, contactId: contact.id });
+      if (withContact.length === 2) break;
+    }
+    const [g, h] = withContact;
+    const row = await world.dbs.crm.db('crm_contacts').where({ contact_id: g.contactId }).first('created_at');
+    const feed = listen('admin', { ids: [g.id] }, `subscription($ids: [ID!]) { customerChanged(ids: $ids) { kind customer { crmContacts { id } } } }`);
+    await feed.ready;
+    const counted = await metric();
+    // The CRM writes a creation time that is no time: the change's customer reads it, its call answers.
+    await world.dbs.crm.db('crm_contacts').where({ contact_id: g.contactId }).update({ created_at: 'not a time' });
+    try {
+      await merge(g.id, h.id);
+      await waitFor(() => feed.results.some((r) => r.errors?.some((e: any) => e.extensions?.code === 'SOURCE_BAD_RESPONSE')), 'the change with its malformed record');
+      expect(await metric()).toBe(counted + 1);
+    } finally {
+      await world.dbs.crm.db('crm_contacts').where({ contact_id: g.contactId }).update({ created_at: row.created_at });
+      await feed.close();
+      await split(h.id);
+    }
+  });
+});
+
 describe('Change feed: access', () => {
   it('lets a sales key hear only of its team’s customers', async () => {
     const [, , , , t1, t2] = team;

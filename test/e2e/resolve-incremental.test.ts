@@ -7,12 +7,14 @@ import knex, { type Knex } from 'knex';
 import { startTestWorld, type TestWorld } from '../helpers/world';
 import { runResolution } from '../../src/resolution';
 import type { SourceName } from '../../src/vocabulary';
+import { captureLog } from '../helpers/log-capture';
 
 let world: TestWorld;
+const captured = captureLog('info');
 let stores: Record<'marketplace' | 'wecom', Knex>;
 
 beforeAll(async () => {
-  world = await startTestWorld({ people: 200, seed: 5 });
+  world = await startTestWorld({ people: 200, seed: 5, log: captured.log });
   const open = (filename: string) => knex({ client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true });
   stores = { marketplace: open(world.systemStores.marketplace), wecom: open(world.systemStores.wecom) };
 });
@@ -115,5 +117,29 @@ describe('incremental resolution over every demo source', () => {
     expect(stats.recordsChanged).toBe(SOURCES.length);
     const again = await runResolution(world.gw);
     expect(again.recordsReadBySource).toEqual(Object.fromEntries(SOURCES.map((s) => [s, 0])));
+  });
+});
+
+describe('incremental resolution: a record a source answers but cannot be read', () => {
+  it('is left out, counted by source in c360_source_malformed_records_total and said in a warning without the record', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${world.url}/metrics`)).text();
+      return Number(/^c360_source_malformed_records_total\{source="crm"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const counted = await metric();
+    const logged = captured.lines.length;
+    // A last-update time that is no time, though it sorts after the scan's cursor (the CRM keeps fixed-width text): read, unreadable.
+    const contact = await world.dbs.crm.db('crm_contacts').orderBy('contact_id', 'desc').first('contact_id');
+    await world.dbs.crm.db('crm_contacts').where('contact_id', contact.contact_id).update({ updated_at: '2099-13-45 99:99:99' });
+    const stats = await runResolution(world.gw);
+    expect(stats.recordsMalformedBySource).toEqual({ crm: 1 });
+    expect(stats.recordsReadBySource.crm).toBe(0);
+    expect(await metric()).toBe(counted + 1);
+    const warning = captured.lines
+      .slice(logged)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.level === 40);
+    expect(warning).toMatchObject({ source: 'crm', records: 1 });
+    expect(JSON.stringify(warning)).not.toContain(contact.contact_id);
   });
 });

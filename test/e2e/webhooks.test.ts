@@ -12,6 +12,7 @@ import { captureLog } from '../helpers/log-capture';
 
 let world: TestWorld;
 let crmCustomerId: string;
+let crmContactId: string;
 let phone: string;
 const NEW_OPENID = 'oWebhookNewFollower000000001';
 const REPLAY_OPENID = 'oWebhookReplayedFollower0001';
@@ -32,6 +33,7 @@ beforeAll(async () => {
     const { body } = await world.query(`query($v: String!) { customersByIdentifier(kind: PHONE, value: $v) { id } }`, { v: e164 });
     if (body.data?.customersByIdentifier?.length === 1) {
       crmCustomerId = body.data.customersByIdentifier[0].id;
+      crmContactId = c.contact_id;
       phone = e164;
       break;
     }
@@ -433,6 +435,38 @@ describe('Webhooks: real-time re-resolution', () => {
       },
       WEBHOOK_LEASE_WAIT_MS + 10_000,
     );
+  });
+
+  it('leaves a record the source has but cannot be read as OneID holds it, never taken for deleted; answers and counts it as malformed', async () => {
+    const metric = async () => {
+      const text = await (await fetch(`${world.url}/metrics`)).text();
+      return Number(/^c360_source_malformed_records_total\{source="crm"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const row = await world.dbs.crm.db('crm_contacts').where({ contact_id: crmContactId }).first('updated_at');
+    const owner = async () =>
+      (await world.query(`query($r: String!) { customerBySourceRecord(source: CRM, recordId: $r) { id } }`, { r: crmContactId })).body.data.customerBySourceRecord?.id;
+    expect(await owner()).toBe(crmCustomerId);
+    const counted = await metric();
+    const logged = captured.lines.length;
+    // The CRM writes a last-update time that is no time: the contact is there, its record unreadable.
+    await world.dbs.crm.db('crm_contacts').where({ contact_id: crmContactId }).update({ updated_at: 'not a time' });
+    try {
+      const { status, body } = await post('crm', note('updated', crmContactId));
+      expect(status).toBe(200);
+      expect(await owner()).toBe(crmCustomerId);
+      expect(body).toMatchObject({ applied: 1, malformed: 1 });
+      expect(await metric()).toBe(counted + 1);
+      const line = captured.lines
+        .slice(logged)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.malformed !== undefined);
+      expect(line).toMatchObject({ level: 40, source: 'crm', malformed: 1 });
+      // Counts only: neither the record's id nor anything of the person.
+      expect(JSON.stringify(line)).not.toContain(crmContactId);
+      expect(JSON.stringify(line)).not.toContain(phone.slice(3));
+    } finally {
+      await world.dbs.crm.db('crm_contacts').where({ contact_id: crmContactId }).update({ updated_at: row.updated_at });
+    }
   });
 
   it('unlinks a follower the source no longer has', async () => {

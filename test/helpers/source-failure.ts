@@ -38,3 +38,11 @@ export async function answered<T>(call: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+/** `scanRecords`' answers where every record read: a record answered as unreadable (its SourceRowError) fails the test; null (no such record) stays null. */
+export function readRecords<T>(answers: ReadonlyArray<Slot<T> | null>): Array<T | null> {
+  return answers.map((a, i) => {
+    if (a instanceof Error) throw new Error(`record ${i} answered unreadable: ${a.message}`);
+    return a;
+  });
+}

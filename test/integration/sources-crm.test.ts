@@ -11,7 +11,7 @@ import { CallRecorder } from '../../src/sources/observe';
 import type { CrmConnector, CrmContact } from '../../src/sources/crm/types';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { freshDatabase, type TestDatabase } from '../helpers/db';
-import { lists } from '../helpers/source-failure';
+import { lists, readRecords } from '../helpers/source-failure';
 
 function contactRow(id: string, over: Partial<CrmContactRow> = {}): CrmContactRow {
   return {
@@ -278,7 +278,7 @@ describe('CRM connector: scan', () => {
 
     // Nothing new: an empty page that keeps the cursor.
     const idle = await feed.scan(rest.cursor, 3);
-    expect(idle).toEqual({ records: [], cursor: rest.cursor, done: true });
+    expect(idle).toEqual({ records: [], cursor: rest.cursor, done: true, malformed: 0 });
 
     await s.db('crm_contacts').where({ contact_id: 'C2' }).update({ mobile: '13900139000', updated_at: '2024-02-01 09:00:00' });
     const next = await feed.scan(rest.cursor, 3);
@@ -291,7 +291,7 @@ describe('CRM connector: scan', () => {
   });
 
   it('scanRecords answers the same view for named records, null for unknown ones', async () => {
-    const [c5, none, c1] = await feed.scanRecords(['C5', 'C404', 'C1']);
+    const [c5, none, c1] = readRecords(await feed.scanRecords(['C5', 'C404', 'C1']));
     expect(c5?.identifiers).toEqual([{ kind: 'MEMBER_NO', value: 'M00000005' }]);
     expect(none).toBeNull();
     expect(c1?.recordId).toBe('C1');

@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createMarketplaceTables } from '../../demo/systems/marketplace/schema';
 import { startMarketplaceServer, type MarketplaceServer } from '../../demo/systems/marketplace/server';
 import { kind, type MarketplaceConnector, type MarketplaceBuyer } from '../../src/sources/marketplace';
-import { failure, lists } from '../helpers/source-failure';
+import { failure, lists, readRecords } from '../helpers/source-failure';
 import { rawRequest, UNPARSABLE_TARGETS } from '../helpers/raw-http';
 import { CallRecorder } from '../../src/sources/observe';
 import { normalizePhone } from '../../src/canonical';
@@ -658,7 +658,7 @@ describe('Marketplace source: identity feed', () => {
     // Re-runs with nothing changed: nothing read, each ending where it began.
     for (let run = 0; run < 3; run++) {
       const again = await tmall.scan(cursor, 2);
-      expect(again).toEqual({ records: [], cursor, done: true });
+      expect(again).toEqual({ records: [], cursor, done: true, malformed: 0 });
     }
     await db('tb_buyers')
       .where('buyer_open_uid', B3)
@@ -674,7 +674,7 @@ describe('Marketplace source: identity feed', () => {
   });
 
   it('emits a real member phone as PHONE and never a virtual or masked number', async () => {
-    const records = await tmall.scanRecords([B1, B3, B4, B5, 'AAnobody00000']);
+    const records = readRecords(await tmall.scanRecords([B1, B3, B4, B5, 'AAnobody00000']));
     expect(records[0]).toEqual({ source: 'shop_tmall', recordId: B1, updatedAt: iso(T0 + 20 * D), identifiers: [{ kind: 'PHONE', value: '+8613800138000' }] });
     for (const r of records.slice(1, 4)) expect(r?.identifiers).toEqual([]);
     expect(records[4]).toBeNull();

@@ -12,7 +12,7 @@ import type { Order, OrderSummary } from '../../src/capabilities';
 import type { ShopConnector as OrdersConnector } from '../../src/sources/shop/types';
 import type { ScannedRecord } from '../../src/vocabulary';
 import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
-import { lists } from '../helpers/source-failure';
+import { lists, readRecords } from '../helpers/source-failure';
 
 const ms = (iso: string) => Date.parse(iso);
 
@@ -503,7 +503,7 @@ describe('Orders connector: scan', () => {
   });
 
   it('scanRecords answers the same view for named accounts, null for unknown or non-numeric ids', async () => {
-    const [a, unknown, bad] = await feed.scanRecords(['20', '404', 'abc']);
+    const [a, unknown, bad] = readRecords(await feed.scanRecords(['20', '404', 'abc']));
     expect(a?.identifiers).toEqual([{ kind: 'PHONE', value: '13800138001' }]);
     expect(unknown).toBeNull();
     expect(bad).toBeNull();

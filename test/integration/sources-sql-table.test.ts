@@ -19,6 +19,7 @@ import { convert, optionsSchema, type Conversion } from '../../src/sources/sql-t
 import { wallClockToUtc } from '../../src/canonical';
 import { freshDatabase, itOn, testEngine, type TestDatabase } from '../helpers/db';
 import { tempDir } from '../helpers/tmp';
+import { readRecords } from '../helpers/source-failure';
 import { normalizeIdentifier } from '../../src/identifiers';
 import { regionOf } from '../../src/idmap/prepare';
 
@@ -484,15 +485,18 @@ describe('SQL table source: identity feed', () => {
     const all: ScannedRecord[] = [];
     let cursor: string | null = null;
     const pageSizes: number[] = [];
+    let malformed = 0;
     for (;;) {
       const page = await table.scan(cursor, 3);
       all.push(...page.records);
+      malformed += page.malformed ?? 0;
       pageSizes.push(page.records.length);
       cursor = page.cursor;
       if (page.done) break;
     }
-    // C0000006's updated_at is unreadable: it moves the cursor but is left out.
+    // C0000006's updated_at is unreadable: it moves the cursor but is left out, and its page says so.
     expect(all.map((r) => r.recordId)).toEqual(['C0000004', 'C0000005', 'C0000007', 'C0000008', 'C0000002', 'C0000003', 'C0000001']);
+    expect(malformed).toBe(1);
     expect(all.find((r) => r.recordId === 'C0000001')).toEqual({
       source: 'crm_mapped',
       recordId: 'C0000001',
@@ -506,11 +510,11 @@ describe('SQL table source: identity feed', () => {
     });
     expect(recorder.of('crm_mapped', 'scan').length).toBe(pageSizes.length);
     const again = await table.scan(cursor, 3);
-    expect(again).toEqual({ records: [], cursor, done: true });
+    expect(again).toEqual({ records: [], cursor, done: true, malformed: 0 });
   });
 
   it('answers the scan view of named records, null for unknown ones', async () => {
-    const [a, none, b] = await table.scanRecords(['C0000003', 'nope', 'C0000001']);
+    const [a, none, b] = readRecords(await table.scanRecords(['C0000003', 'nope', 'C0000001']));
     expect(a?.identifiers).toEqual([
       { kind: 'PHONE', value: '8613800138002' },
       { kind: 'MEMBER_NO', value: 'M00000003' },
@@ -522,7 +526,7 @@ describe('SQL table source: identity feed', () => {
 
   it('sends phones as E.164 when the identifier mapping names their region', async () => {
     const c = open(crmMapping(t, { identifiers: [{ kind: 'PHONE', column: 'mobile', region: 'CN' }] }), 'crm_e164');
-    const [r] = await c.scanRecords(['C0000001']);
+    const [r] = readRecords(await c.scanRecords(['C0000001']));
     expect(r?.identifiers).toEqual([{ kind: 'PHONE', value: '+8613800138000' }]);
   });
 

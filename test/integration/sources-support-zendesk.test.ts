@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createSupportTables } from '../../demo/schema';
 import { startSupportServer, type SupportServer } from '../../demo/support-server';
 import { isSourceError, type SourceError } from '../../src/errors';
-import { failure, lists } from '../helpers/source-failure';
+import { failure, lists, readRecords } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import { createHelpdeskConnector, type HelpdeskConnectorConfig } from '../../src/sources/helpdesk/connector';
 import { kind as helpdeskKind } from '../../src/sources/helpdesk';
@@ -303,7 +303,7 @@ describe("Helpdesk, api 'zendesk': health and deleted users", () => {
     const deleted = page.records.filter((r) => r.deleted).map((r) => r.recordId);
     expect(deleted).toEqual(['5']);
     expect(page.records.find((r) => r.recordId === '4')?.deleted).toBeUndefined();
-    const [five, four] = await support.scanRecords(['5', '4']);
+    const [five, four] = readRecords(await support.scanRecords(['5', '4']));
     expect([five?.deleted, four?.deleted]).toEqual([true, undefined]);
   });
 });

@@ -10,7 +10,7 @@ import { createTables } from '../../demo/systems/wecom/schema';
 import { Rng, generatePeople, parseAsOf } from '../../demo/world';
 import { PATHS, startWecomServer, type WecomServer } from '../../demo/systems/wecom/server';
 import { SourceRowError } from '../../src/errors';
-import { failure, lists } from '../helpers/source-failure';
+import { failure, lists, readRecords } from '../helpers/source-failure';
 import { CallRecorder } from '../../src/sources/observe';
 import type { KindContext } from '../../src/sources/kind';
 import { kind, type WecomConnector, type WecomContact } from '../../src/sources/wecom';
@@ -347,7 +347,7 @@ describe('WeCom connector: identity feed', () => {
   });
 
   it('re-reads named contacts, unknown ones null', async () => {
-    const [a, unknown, b] = await connect().scanRecords([A, UNKNOWN, B]);
+    const [a, unknown, b] = readRecords(await connect().scanRecords([A, UNKNOWN, B]));
     expect(a?.identifiers.map((i) => i.kind)).toEqual(['UNIONID', 'PHONE', 'PHONE', 'PHONE']);
     // The name is the earliest follow's remark (the staff's note, not the WeChat nickname 小鱼儿).
     expect(a?.traits).toEqual({ name: '王芳', gender: 'FEMALE' });

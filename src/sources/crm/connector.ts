@@ -10,7 +10,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import type { SqlConnection } from '../../db';
-import { badRow } from '../../errors';
+import { badRow, unreadableRecord } from '../../errors';
 import { instantFromShanghaiLocal, isTimeNotDate, normalizeDate, shanghaiLocalText, normalizeEmail, normalizeGender, normalizePhone } from '../../canonical';
 import type { SourceObserver } from '../observe';
 import {
@@ -263,7 +263,7 @@ export function createCrmConnector(opts: CrmConnectorOptions, observer: SourceOb
         maxBatch,
         async (chunk) => {
           const rows = await sql.run<CrmScanRow[]>('scanRecords', (db) => db('crm_contacts').select(SCAN_COLUMNS).whereIn('contact_id', chunk));
-          return new Map(rows.map((r) => [r.contact_id, toScanned(r)]));
+          return new Map(rows.map((r) => [r.contact_id, toScanned(r) ?? unreadableRecord(SOURCE)]));
         },
         () => null,
       );

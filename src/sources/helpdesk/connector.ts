@@ -16,7 +16,7 @@
  * `users/me`. In both, a user the export says is inactive (`active: false`, deleted) is reported
  * deleted by the scan.
  */
-import { badRow, isSourceError, SourceRefusal, type SourceError } from '../../errors';
+import { badRow, isSourceError, SourceRefusal, type SourceError, unreadableRecord } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { canonicalText, DEFAULT_PHONE_REGION, instantFromIso, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject, type Query } from '../http';
@@ -512,7 +512,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       // A user that cannot be placed (no id, no updated_at) is skipped: the export cursor moves past it regardless.
       const records = users.map((x) => toScanned(SOURCE, x)).filter((r): r is ScannedRecord => r !== null);
       const next = after ?? serverCursor;
-      return { records, cursor: next ? CURSOR_PREFIX + next : null, done: body.end_of_stream } satisfies ScanPage;
+      return { records, cursor: next ? CURSOR_PREFIX + next : null, done: body.end_of_stream, malformed: users.length - records.length } satisfies ScanPage;
     },
 
     /** Every key or none: a key answered null here is a user the helpdesk no longer has, never a chunk that failed. */
@@ -521,7 +521,7 @@ export function createHelpdeskConnector(config: HelpdeskConnectorConfig, observe
       noneFailed(users.failed);
       return recordIds.map((id) => {
         const u = users.byId.get(id);
-        return u ? toScanned(SOURCE, u) : null;
+        return u ? (toScanned(SOURCE, u) ?? unreadableRecord(SOURCE)) : null;
       });
     },
 

@@ -32,7 +32,7 @@
  * are known here and nowhere else.
  */
 import crypto from 'node:crypto';
-import { badRow, SourceError } from '../../errors';
+import { badRow, SourceError, unreadableRecord } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
 import { countedUntil, placedBy, summarySpan, type SummarySpan } from '../summary-span';
 import { addMoney, instantFromShanghaiLocal, moneyFromCents, moneyFromDecimal, normalizePhone, shanghaiLocalText, toCents } from '../../canonical';
@@ -900,7 +900,9 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
             : { m: pos.m, u: [pos.u ?? '', ...keyed.map((x) => x.uid)].reduce((a, b) => (b > a ? b : a)), p: more ? pos.p + 1 : pos.p };
       }
       const records = fresh.map((x) => toScanned(x.m)).filter((r): r is ScannedRecord => r !== null);
-      return { records, cursor: encodeCursor(next), done: !more } satisfies ScanPage;
+      // A buyer without a readable id or modification time, and one of the window's that toScanned cannot read.
+      const malformed = items.length - keyed.length + fresh.length - records.length;
+      return { records, cursor: encodeCursor(next), done: !more, malformed } satisfies ScanPage;
     },
 
     /** Every key or none: a key answered null here is a buyer the shop no longer has, never a chunk that failed. */
@@ -911,7 +913,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       noneFailed(failed);
       return recordIds.map((id) => {
         const m = by.get(id)?.[0];
-        return m ? toScanned(m) : null;
+        return m ? (toScanned(m) ?? unreadableRecord(SOURCE)) : null;
       });
     },
 

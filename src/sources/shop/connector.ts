@@ -17,7 +17,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { SqlConnection } from '../../db';
 import type { Knex } from 'knex';
-import { badRow, SourceError } from '../../errors';
+import { badRow, SourceError, unreadableRecord } from '../../errors';
 import { instantArgumentMillis, limitArgument } from '../arguments';
 import { countedUntil, summarySpan, type SummarySpan } from '../summary-span';
 import { currencyCode, DEFAULT_PHONE_REGION, instantFromMillis, moneyFromCents, normalizeEmail, normalizePhone } from '../../canonical';
@@ -433,7 +433,7 @@ export function createShopConnector(opts: ShopConnectorOptions, observer: Source
         undefined,
         async (chunk) => {
           const rows = await sql.run<ShopAccountRow[]>('scanRecords', (db) => db('shop_accounts').select(ACCOUNT_COLUMNS).whereIn('account_id', chunk));
-          return new Map(rows.map((r) => [String(r.account_id), toScanned(SOURCE, r)]));
+          return new Map(rows.map((r) => [String(r.account_id), toScanned(SOURCE, r) ?? unreadableRecord(SOURCE)]));
         },
         () => null,
       );

@@ -16,7 +16,7 @@
 import type { Knex } from 'knex';
 import type { ProfileField, ProfileValue } from '../../capabilities';
 import type { Connector, Instant, RawIdentifier, ScannedRecord, ScanPage, Slot, SourceAccount, SourceName } from '../../vocabulary';
-import { badRow } from '../../errors';
+import { badRow, unreadableRecord } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_PHONE_REGION, normalizePhone, phoneRegionOf } from '../../canonical';
 import type { SourceObserver } from '../observe';
@@ -242,14 +242,14 @@ export function createSqlTableConnector(
       ) as Promise<ScanPage>;
     },
 
-    /** Every key or none: a key answered null here is a row the table no longer has, never a chunk that failed. */
+    /** Every key or none: a key answered null here is a row the table no longer has, never a chunk that failed (an unreadable row answers its error). */
     async scanRecords(ids) {
-      const answers = await batchByKey<ScannedRecord | null>(
+      const answers = await batchByKey<Slot<ScannedRecord> | null>(
         observer,
         { source, operation: 'scanRecords' },
         ids,
         maxBatch,
-        (chunk) => select('scanRecords', scanColumns, chunk, toScanned),
+        (chunk) => select('scanRecords', scanColumns, chunk, (row) => toScanned(row) ?? unreadableRecord(name)),
         () => null,
       );
       return everyKey(answers);

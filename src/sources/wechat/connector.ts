@@ -10,7 +10,7 @@
  * /cgi-bin/token (itself a source call, operation `token`) and cached until shortly before it
  * expires. Errors arrive as HTTP 200 with a non-zero errcode. Transport: http.ts.
  */
-import { badRow, type SourceError } from '../../errors';
+import { badRow, type SourceError, unreadableRecord } from '../../errors';
 import { canonicalText, instantFromSeconds, moneyFromDecimal, normalizeGender } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
 import { chunked, groupByKey, listsOf, noneFailed, NONE_FAILED, type SourceCall, type SourceObserver } from '../observe';
@@ -355,7 +355,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
       // An item that cannot be placed (no openid, no updated_at) is skipped: the feed cursor moves past it regardless.
       const records = items.map((x) => toScanned(SOURCE, x)).filter((r): r is ScannedRecord => r !== null);
       const resumeAt = next ?? serverCursor;
-      return { records, cursor: resumeAt ? CURSOR_PREFIX + resumeAt : null, done: !body.has_more } satisfies ScanPage;
+      return { records, cursor: resumeAt ? CURSOR_PREFIX + resumeAt : null, done: !body.has_more, malformed: items.length - records.length } satisfies ScanPage;
     },
 
     /** Every key or none: a key answered null here is an openid the SCRM no longer has, never a chunk that failed. */
@@ -366,7 +366,7 @@ export function createWechatConnector(config: WechatConnectorConfig, observer: S
       for (const item of rows) if (typeof item.openid === 'string') byOpenid.set(item.openid, item);
       return recordIds.map((openid) => {
         const item = byOpenid.get(openid);
-        return item ? toScanned(SOURCE, item) : null;
+        return item ? (toScanned(SOURCE, item) ?? unreadableRecord(SOURCE)) : null;
       });
     },
 

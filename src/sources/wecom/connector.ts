@@ -46,7 +46,7 @@
  * 1/1024 of them). A contact no staff member follows any more is no longer listed, so a scan
  * never reports it deleted (as before: the callback's `del_external_contact` does).
  */
-import { badRow, SourceError, SourceRowError } from '../../errors';
+import { badRow, SourceError, SourceRowError, unreadableRecord } from '../../errors';
 import type { CountryCode } from 'libphonenumber-js';
 import { canonicalText, DEFAULT_PHONE_REGION, instantFromSeconds, normalizeGender, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type JsonObject, type Query } from '../http';
@@ -718,8 +718,9 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
         if (ids.length || calls >= WALK_CALLS_PER_PAGE) break;
       }
       // The page's contacts, re-read whole: get_by_user's follow_info is only this staff member's entry.
-      const records = ids.length ? (await connector.scanRecords(ids)).filter((r): r is ScannedRecord => r !== null) : [];
-      return { records, cursor: encodeCursor(state), done: state.walk.mode === 'ended' } satisfies ScanPage;
+      const read = ids.length ? await connector.scanRecords(ids) : [];
+      const records = read.filter((r): r is ScannedRecord => r !== null && !(r instanceof SourceError));
+      return { records, cursor: encodeCursor(state), done: state.walk.mode === 'ended', malformed: read.filter((r) => r instanceof SourceError).length } satisfies ScanPage;
     },
 
     /** Every key or none: a key answered null here is a contact WeCom no longer has, never a chunk that failed. */
@@ -730,7 +731,7 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
       noneFailed(failed);
       return recordIds.map((id) => {
         const raw = found.get(id);
-        return raw ? toScanned(SOURCE, raw.contact, raw.followUsers) : null;
+        return raw ? (toScanned(SOURCE, raw.contact, raw.followUsers) ?? unreadableRecord(SOURCE)) : null;
       });
     },
 
