@@ -33,6 +33,16 @@ const START_RESOLUTION_WAIT_MS = 5000;
  */
 const REPEATED_SIGNAL_GRACE_MS = 500;
 
+/**
+ * How long a resolution asked to stop may take to reach its next write. A healthy store lets it stop
+ * within a statement or two; one that hangs (MariaDB stopped with SIGSTOP, a silent network) holds
+ * its statement for as long as it hangs, and a stopped `c360 resolve` waited 98 s, until the database
+ * was resumed. Past this, the process exits as stopped: the store rolls back what the run had open once
+ * its connection drops, and the lease it could not give back runs out (DEFAULT_LEASE.ttlMs, 30 s),
+ * so the next run goes on from there. With CLOSE_TIMEOUT_MS after it, under a supervisor's 30 s grace.
+ */
+export const RESOLUTION_STOP_TIMEOUT_MS = 15_000;
+
 /** A mistake in how the command was called: the message and a pointer to --help, status 2. */
 export class UsageError extends Error {
   constructor(
@@ -326,6 +336,7 @@ function stopSignals(log: Logger, early: { status: (signal: NodeJS.Signals) => n
   let first: { signal: NodeJS.Signals; at: number } | null = null;
   let onStop: ((signal: NodeJS.Signals) => Promise<void>) | null = null;
   let resolutions = 0;
+  let resolutionStop: NodeJS.Timeout | undefined;
   const run = (signal: NodeJS.Signals) =>
     onStop!(signal).catch((e) => {
       log.error({ err: safeError(e) }, 'shutdown failed');
@@ -336,8 +347,16 @@ function stopSignals(log: Logger, early: { status: (signal: NodeJS.Signals) => n
       first = { signal, at: Date.now() };
       controller.abort();
       if (onStop) run(signal);
-      else if (resolutions) log.info({ signal }, 'stopping: identity resolution stops before its next write (a second signal exits at once)');
-      else {
+      else if (resolutions) {
+        log.info({ signal }, 'stopping: identity resolution stops before its next write (a second signal exits at once)');
+        resolutionStop = setTimeout(() => {
+          log.warn(
+            { signal, timeoutMs: RESOLUTION_STOP_TIMEOUT_MS },
+            'identity resolution did not stop in time (the OneID store or a source does not answer): exiting; the store rolls back what was open, and its lease runs out for the next run',
+          );
+          process.exit(early.status(signal));
+        }, RESOLUTION_STOP_TIMEOUT_MS).unref();
+      } else {
         log.info({ signal }, early.msg);
         process.exit(early.status(signal));
       }
@@ -360,7 +379,8 @@ function stopSignals(log: Logger, early: { status: (signal: NodeJS.Signals) => n
       try {
         return await job();
       } finally {
-        resolutions--;
+        // Stopped in time: what follows (closing the store and the sources) has its own bound.
+        if (--resolutions === 0) clearTimeout(resolutionStop);
       }
     },
     onStop(fn) {

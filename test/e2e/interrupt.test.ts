@@ -19,6 +19,8 @@ import { freshDatabase, itOn, type TestDatabase } from '../helpers/db';
 import { killGateways, spawnCli } from '../helpers/gateway-process';
 import { tempDir } from '../helpers/tmp';
 import { startTestWorld, type TestWorld } from '../helpers/world';
+import { startTcpProxy } from '../helpers/tcp-proxy';
+import { RESOLUTION_STOP_TIMEOUT_MS } from '../../src/cli';
 
 let world: TestWorld;
 let rawConfig: any;
@@ -189,6 +191,37 @@ describe('A signal while identity resolution runs', () => {
       expect(await partition(store.db)).toEqual(await partition(world.dbs.oneid.db));
     } finally {
       helpdesk.release();
+      await helpdesk.close();
+    }
+  });
+
+  itOn('mariadb')('`c360 resolve` stopped while the OneID store hangs exits 143 without waiting for it, after RESOLUTION_STOP_TIMEOUT_MS', async () => {
+    const helpdesk = await holdingHelpdesk();
+    const base = new URL(process.env.C360_TEST_MYSQL_URL!);
+    // The store reached through a proxy the test freezes: sockets open, no bytes, as a MariaDB stopped with SIGSTOP.
+    const proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port || 3306) });
+    try {
+      const { file } = await configOn(helpdesk.url);
+      const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const url = new URL(raw.oneid.connection.url);
+      url.hostname = '127.0.0.1';
+      url.port = String(proxy.port);
+      raw.oneid.connection = { ...raw.oneid.connection, url: url.toString() };
+      fs.writeFileSync(file, JSON.stringify(raw));
+      const run = spawnCli(process.execPath, cli('resolve', file), { waitMs: 180_000 });
+      await Promise.race([helpdesk.reached, run.exited.then(() => Promise.reject(new Error(`exited before scanning the helpdesk: ${run.stderr()}`)))]);
+      proxy.freeze();
+      run.child.kill('SIGTERM');
+      await run.logged('stopping');
+      // Its next write, and the lease it would give back, wait on the frozen store.
+      helpdesk.release();
+      expect(await run.exited).toEqual({ code: 143, signal: null });
+      expect(proxy.state()).toBe('frozen');
+      expect(run.lines.find((l) => String(l.msg).startsWith('identity resolution did not stop in time'))).toMatchObject({ level: 40, timeoutMs: RESOLUTION_STOP_TIMEOUT_MS });
+    } finally {
+      helpdesk.release();
+      proxy.restore();
+      await proxy.close();
       await helpdesk.close();
     }
   });
