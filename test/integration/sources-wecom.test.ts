@@ -346,6 +346,25 @@ describe('WeCom connector: identity feed', () => {
     }
   });
 
+  it('says what its next listing will call once its listing and staff list expired: the pages and the staff list', async () => {
+    const wecom = connect({ concurrency: 2 });
+    expect(wecom.contactIdsCalls()).toBeNull();
+    await wecom.contactIds();
+    expect(wecom.contactIdsCalls()).toBe(0);
+    const real = Date.now;
+    // A minute later (both kept a minute): the next listing reads the staff list again, then its pages.
+    const later = jest.spyOn(Date, 'now').mockImplementation(() => real() + 61_000);
+    try {
+      const estimate = wecom.contactIdsCalls();
+      recorder.reset();
+      await wecom.contactIds();
+      expect(recorder.of('wecom', 'staff')).toHaveLength(1);
+      expect(recorder.of('wecom')).toHaveLength(estimate!);
+    } finally {
+      later.mockRestore();
+    }
+  });
+
   it('re-reads named contacts, unknown ones null', async () => {
     const [a, unknown, b] = readRecords(await connect().scanRecords([A, UNKNOWN, B]));
     expect(a?.identifiers.map((i) => i.kind)).toEqual(['UNIONID', 'PHONE', 'PHONE', 'PHONE']);

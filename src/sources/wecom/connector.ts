@@ -665,7 +665,9 @@ export function createWecomConnector(config: WecomConnectorConfig, observer: Sou
     },
 
     contactIdsCalls() {
-      return listed && Date.now() - listed.at < CONTACT_IDS_TTL_MS ? 0 : listedCalls;
+      if (listed && Date.now() - listed.at < CONTACT_IDS_TTL_MS) return 0;
+      // The last listing's pages, and the staff list it reads first when that is not kept (kept as long as a listing: both expire together).
+      return listedCalls === null ? null : listedCalls + (staffCache && Date.now() - staffCache.at < STAFF_CACHE_MS ? 0 : 1);
     },
 
     async scan(cursor, pageSize) {
