@@ -2,10 +2,10 @@
  * Pages of customers for `customersConnection` and exports: keyset cursors over OneID ids, so a
  * walk stays stable while resolution runs. Only customers active when a page is read are
  * answered: one merged away after it was returned is not returned again, and its survivor (an
- * older id, or one not yet reached) is returned once. Ordered by lifetime value, the key is
- * (value, id), the value in cents of VALUE_CURRENCY as of the request; customers with orders in
- * another currency have no such value (money is never converted) and come last in either
- * direction, by id.
+ * older id, or one not yet reached) is returned once. Ordered by a measure of the order facts
+ * (lifetime value, orders, last order), the key is (value, id), the value as of the request (money
+ * in cents of VALUE_CURRENCY); a customer without one (orders in another currency: money is never
+ * converted; no last order) comes last in either direction, by id.
  *
  * Cursors are opaque to clients: base64url JSON `{ o, id, v?, p? }` naming the order they belong to,
  * and the plan the walk pages through (list.ts), where there is one.
@@ -13,15 +13,26 @@
 import { badUserInput } from '../errors';
 import type { BiStore } from '../idmap/bi-store';
 import type { FilterNode } from './filter';
-import { createPlanner, type Plan, type PlanDeps, type Undecided } from './plan';
+import { createPlanner, type OrderMeasure, type Plan, type PlanDeps, type Undecided } from './plan';
 import { has, type CustomerSet } from './sets';
 
-export type CustomerOrder = 'ID_ASC' | 'LIFETIME_VALUE_DESC' | 'LIFETIME_VALUE_ASC';
+export type CustomerOrder = 'ID_ASC' | 'LIFETIME_VALUE_DESC' | 'LIFETIME_VALUE_ASC' | 'ORDER_COUNT_DESC' | 'ORDER_COUNT_ASC' | 'LAST_ORDER_AT_DESC' | 'LAST_ORDER_AT_ASC';
+
+/** Each value order's measure and direction; what a customer without orders counts as (null: after every value, in both directions). */
+export const VALUE_ORDERS: Record<Exclude<CustomerOrder, 'ID_ASC'>, { measure: OrderMeasure; desc: boolean; none: number | null }> = {
+  LIFETIME_VALUE_DESC: { measure: 'lifetimeValue', desc: true, none: 0 },
+  LIFETIME_VALUE_ASC: { measure: 'lifetimeValue', desc: false, none: 0 },
+  ORDER_COUNT_DESC: { measure: 'orderCount', desc: true, none: 0 },
+  ORDER_COUNT_ASC: { measure: 'orderCount', desc: false, none: 0 },
+  LAST_ORDER_AT_DESC: { measure: 'lastOrderAt', desc: true, none: null },
+  LAST_ORDER_AT_ASC: { measure: 'lastOrderAt', desc: false, none: null },
+};
+export const isCustomerOrder = (o: string): o is CustomerOrder => o === 'ID_ASC' || Object.hasOwn(VALUE_ORDERS, o);
 
 interface Cursor {
   o: CustomerOrder;
   id: string;
-  /** Lifetime value in cents, for the value orders; null: not in VALUE_CURRENCY. */
+  /** The value, for the value orders (lifetime value in cents, orders, last order in ms); null: none (another currency, never ordered). */
   v?: number | null;
   /** The id of the plan the page was read from (list.ts): the walk's next page reads the same one while it is kept. */
   p?: string;
@@ -61,7 +72,7 @@ export interface CustomerPage {
 export interface Evaluated {
   set: CustomerSet;
   plan: Plan;
-  /** Lifetime value in cents of VALUE_CURRENCY per customer with orders, null when not in it (value orders only). */
+  /** Per customer with orders, the value order's measure (lifetime value in cents of VALUE_CURRENCY, null when not in it; orders; last order in ms). */
   values?: Map<string, number | null>;
   /** Customers it could not decide, per filter key, source and code (none listed). */
   undecided: Undecided[];
@@ -69,13 +80,46 @@ export interface Evaluated {
 
 const ID_PAGE = 1000;
 
-/** Evaluates a filter for the caller (its row scope applied), and the values a value order sorts by. */
-export async function evaluate(deps: PlanDeps, filter: FilterNode, order: CustomerOrder): Promise<Evaluated> {
+/** The planner of each filter's evaluation: a value order over it reads its values with the same one, so its plan goes on from the filter's steps. */
+const planners = new WeakMap<Evaluated, ReturnType<typeof createPlanner>>();
+/** Each evaluation's values per measure: both directions rank the same values, read once. */
+const valued = new WeakMap<Evaluated, Map<OrderMeasure, Promise<Evaluated>>>();
+
+/** Evaluates a filter for the caller (its row scope applied): the customers it matches, in any order. */
+export async function evaluate(deps: PlanDeps, filter: FilterNode): Promise<Evaluated> {
   const planner = createPlanner(deps);
-  const matched = await planner.run(filter);
-  // A value order leaves out (undecided) the customers whose value it could not read whole.
-  const { values, set } = order === 'ID_ASC' ? { values: undefined, set: matched } : await planner.lifetimeValues(VALUE_CURRENCY, matched);
-  return { set, plan: planner.plan(), values, undecided: planner.undecided() };
+  const set = await planner.run(filter);
+  const plan = planner.plan();
+  // The steps as they are now: a value order over this evaluation adds its own to the planner's.
+  const evaluated = { set, plan: { ...plan, steps: [...plan.steps] }, undecided: planner.undecided() };
+  planners.set(evaluated, planner);
+  return evaluated;
+}
+
+/** Whether a value order over `matched` by this order's measure read its values already: what the budget charges it. */
+export const valuesRead = (matched: Evaluated, order: Exclude<CustomerOrder, 'ID_ASC'>): boolean => !!valued.get(matched)?.has(VALUE_ORDERS[order].measure);
+
+/**
+ * A value order over what `evaluate` matched: the values it sorts by, read once per evaluation and
+ * measure whatever the direction. It leaves out (undecided) the customers whose facts it could not
+ * read whole, so its set can be smaller than the filter's (which a count keeps).
+ */
+export async function rankedBy(matched: Evaluated, order: Exclude<CustomerOrder, 'ID_ASC'>): Promise<Evaluated> {
+  const { measure } = VALUE_ORDERS[order];
+  let byMeasure = valued.get(matched);
+  if (!byMeasure) valued.set(matched, (byMeasure = new Map()));
+  let v = byMeasure.get(measure);
+  if (!v) {
+    const planner = planners.get(matched);
+    if (!planner) throw new Error(`rankedBy(${order}): not an evaluation of this process`);
+    const mine = (v = planner
+      .orderValues(measure, VALUE_CURRENCY, matched.set)
+      .then(({ values, set }) => ({ set, values, plan: planner.plan(), undecided: planner.undecided() })));
+    byMeasure.set(measure, mine);
+    mine.catch(() => byMeasure.get(measure) === mine && byMeasure.delete(measure));
+  }
+  // An object of its own per order: a page's ranking is kept per evaluation (rankedOnce), and each direction ranks its own way.
+  return { ...(await v) };
 }
 
 /**
@@ -121,9 +165,9 @@ export async function customerPage(
 
   // Value orders: the matching customers ranked by (value, id) once per evaluation (its first
   // page), each page then reading only its own stretch of them.
-  const desc = opts.order === 'LIFETIME_VALUE_DESC';
+  const { desc, none } = VALUE_ORDERS[opts.order];
   type Row = { v: number | null; id: string };
-  // A value in another currency (null) sorts after every value, in both directions.
+  // No value (null: money in another currency, never ordered) sorts after every value, in both directions.
   const byValue = (a: number | null, b: number | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : desc ? b - a : a - b);
   const cmp = (a: Row, b: Row) => byValue(a.v, b.v) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const rows = await rankedOnce(evaluated, async () => {
@@ -139,7 +183,7 @@ export async function customerPage(
         after = page[page.length - 1];
       }
     } else members.push(...(await store.activeAmong([...set.ids])));
-    const key = (id: string) => (values.has(id) ? (values.get(id) as number | null) : 0);
+    const key = (id: string) => (values.has(id) ? (values.get(id) as number | null) : none);
     return members.map((id) => ({ v: key(id), id })).sort(cmp);
   });
   const start = cursor ? rows.findIndex((r) => cmp(r, { v: cursor.v as number | null, id: cursor.id }) > 0) : 0;

@@ -4,7 +4,7 @@
  *   ?segment=<name> | ?filter=<JSON filter>   which customers (none: every customer you may see)
  *   &fields=id,memberTier,orderSummary.lifetimeValue.amount   Customer fields, dotted paths (default id)
  *   &after=<cursor>   resume after the row that carried this cursor (every row carries its `_cursor`)
- *   &orderBy=ID_ASC | LIFETIME_VALUE_DESC | LIFETIME_VALUE_ASC
+ *   &orderBy=ID_ASC | LIFETIME_VALUE_DESC | LIFETIME_VALUE_ASC | ORDER_COUNT_… | LAST_ORDER_AT_… (_DESC, _ASC)
  *
  * Each page is an ordinary GraphQL operation (`customersConnection` with the fields asked) run
  * by the caller's role's Apollo Server: the same schema (a field the role cannot select is the
@@ -27,6 +27,7 @@ import { createContext, type ListEvaluations, type Viewer } from '../context';
 import { rateLimitedResponse, type Admission } from '../access/rate-limit';
 import { safeError } from '../observability/scrub';
 import { abortOnClientGone } from '../errors';
+import { isCustomerOrder, VALUE_ORDERS } from './connection';
 
 const ROUTE = /^\/export\/customers\.(ndjson|csv)$/;
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,4}$/;
@@ -148,8 +149,7 @@ function parseRequest(url: URL) {
     }
   }
   const orderBy = url.searchParams.get('orderBy') ?? 'ID_ASC';
-  if (!['ID_ASC', 'LIFETIME_VALUE_DESC', 'LIFETIME_VALUE_ASC'].includes(orderBy))
-    throw new ExportError(400, 'BAD_USER_INPUT', 'orderBy: ID_ASC, LIFETIME_VALUE_DESC or LIFETIME_VALUE_ASC', { field: 'orderBy' });
+  if (!isCustomerOrder(orderBy)) throw new ExportError(400, 'BAD_USER_INPUT', `orderBy: ID_ASC or one of ${Object.keys(VALUE_ORDERS).join(', ')}`, { field: 'orderBy' });
   return { fields: [...new Set(fields)], segment, filter, after: url.searchParams.get('after'), orderBy };
 }
 

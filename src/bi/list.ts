@@ -8,7 +8,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { withLoaders, type Context } from '../context';
 import { badUserInput, forbidden, queryTooComplex, undecidedCustomers } from '../errors';
 import { freshLoaders, type BiDeps, type BiRole, type Loaders } from '../loaders';
-import { customerPage, decodeCursor, evaluate, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
+import { customerPage, decodeCursor, evaluate, rankedBy, valuesRead, type CustomerOrder, type CustomerPage, type Evaluated } from './connection';
 import { FILTER_FIELDS, forbiddenKeys, insightNames, parseFilter, type FilterNode, type InsightNames } from './filter';
 import { estimateCalls, type Undecided } from './plan';
 import { ruleReads } from '../insights/tags';
@@ -173,19 +173,26 @@ export function pageSize(first: number | null | undefined, role: BiRole, fallbac
 /** The cost each request's lists have booked so far (keyed by its loaders, one set per request): aliased lists and many segments' sizes share one budget. */
 const booked = new WeakMap<object, number>();
 
+/**
+ * What a list's evaluation is charged: `whole` its filter's calls (and a value order's reads),
+ * `order` a value order's reads alone (another list of the request planned the filter), `page`
+ * nothing but its page (another list planned both).
+ */
+export type Charge = 'whole' | 'order' | 'page';
+
 /** Refuses a plan whose estimated source calls, with the lists this request planned before it, exceed the role's budget, before any source call. */
-export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number, order: CustomerOrder = 'ID_ASC', planned = false): Promise<number> {
-  // `planned`: another list of the request planned this filter already (its calls are booked): only the page is.
-  const calls = planned
-    ? 0
-    : await estimateCalls(node, {
-        loaders: ctx.loaders,
-        store: storeOf(ctx),
-        rules: ctx.insights.rules,
-        scoped: !!role.scope,
-        valueOrder: order !== 'ID_ASC',
-        boundariesWaiting: () => ctx.insights.rfmBoundariesWaiting?.() ?? [],
-      });
+export async function checkCost(ctx: Context, node: FilterNode, role: BiRole, first: number, order: CustomerOrder = 'ID_ASC', charge: Charge = 'whole'): Promise<number> {
+  const calls =
+    charge === 'page'
+      ? 0
+      : await estimateCalls(charge === 'order' ? { op: 'all' } : node, {
+          loaders: ctx.loaders,
+          store: storeOf(ctx),
+          rules: ctx.insights.rules,
+          scoped: charge === 'whole' && !!role.scope,
+          valueOrder: order !== 'ID_ASC',
+          boundariesWaiting: () => ctx.insights.rfmBoundariesWaiting?.() ?? [],
+        });
   const cost = calls * COST_PER_SOURCE_CALL + first;
   const before = booked.get(ctx.loaders) ?? 0;
   if (before + cost > role.maxCost) {
@@ -235,9 +242,7 @@ function walkCache(bi: BiDeps) {
 /**
  * The evaluations one request made, by (filter, order, role, teams), keyed by its loaders (one set
  * per request): a segment's `size` and its `customers`, or two aliased lists of one filter, plan it
- * once and are booked to the budget once. Until session 42 each evaluated it afresh: `segment {
- * size customers { totalCount } }` over `openTickets` read the helpdesk twice (26 calls for 13) and
- * was charged twice, so a segment within budget alone could be refused with its page.
+ * once and are booked to the budget once (docs/bi.md).
  */
 const requestEvaluations = new WeakMap<object, Map<string, Promise<Evaluated | null>>>();
 /** The evaluation kept under `key`, or `make`'s, kept at once (before its first await), so lists resolved side by side share it. */
@@ -260,48 +265,75 @@ function evaluationsOf(ctx: Context): Map<string, Promise<Evaluated | null>> {
   return m;
 }
 
+const keyOf = (ctx: Context, node: FilterNode, order: CustomerOrder) => JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);
+
+/**
+ * The filter's match for the caller, planned once per request (or export) whatever the order: a
+ * segment's `size` and its `customers` by lifetime value read one. `charge` books it (before any
+ * source call) when this call plans it; a count books nothing more when another list did.
+ */
+function matchOf(ctx: Context, role: BiRole, node: FilterNode, charge: () => Promise<unknown>): Promise<Evaluated | null> {
+  return planOnce(evaluationsOf(ctx), keyOf(ctx, node, 'ID_ASC'), async () => {
+    await charge();
+    return evaluate(planDeps(ctx, role), node);
+  });
+}
+
+/**
+ * The evaluation a page lists from, and whether its calls were made for another list (its plan then
+ * says `reused`). Whatever it plans is charged to the request's budget first, once: the filter's
+ * calls (and a value order's reads) by the list that plans it, a value order's reads by the first
+ * value order over a match another list planned, and every list its own page.
+ * - An unfiltered, unscoped id walk reads OneID's pages: nothing to plan (null).
+ * - An export's pages read the export's evaluation (Context.listEvaluations).
+ * - A walk's later pages reuse the plan of its first page, for up to WALK_REUSE_MS.
+ * - Else the lists of one request share one per (filter, order, viewer), and the match beneath it.
+ */
+async function evaluationFor(
+  ctx: Context,
+  role: BiRole,
+  node: FilterNode,
+  order: CustomerOrder,
+  first: number,
+  earlier: { key: string; at: number; evaluated: Promise<Evaluated | null> } | undefined,
+): Promise<{ evaluated: Promise<Evaluated | null>; reused: boolean }> {
+  if (node.op === 'all' && !role.scope && order === 'ID_ASC') return { evaluated: Promise.resolve(null), reused: false };
+  const cache = evaluationsOf(ctx);
+  const key = keyOf(ctx, node, order);
+  const had = cache.get(key);
+  if (had && ctx.listEvaluations) return { evaluated: had, reused: false };
+  if (earlier && earlier.key === key && Date.now() - earlier.at < WALK_REUSE_MS) return { evaluated: earlier.evaluated, reused: true };
+  if (had) {
+    // Booked by the list that planned it (the request's lists are refused in the order they planned): only this page is.
+    await had;
+    await checkCost(ctx, node, role, first, order, 'page');
+    return { evaluated: had, reused: true };
+  }
+  if (order === 'ID_ASC') return { evaluated: matchOf(ctx, role, node, () => checkCost(ctx, node, role, first, order)), reused: false };
+  const shared = cache.get(keyOf(ctx, node, 'ID_ASC'));
+  const evaluated = planOnce(cache, key, async () => {
+    const match = await (shared ?? matchOf(ctx, role, node, () => checkCost(ctx, node, role, first, order)));
+    if (!match) return null;
+    // Over a match another list of this request planned (a segment's size): its values and page are booked now.
+    if (shared) await checkCost(ctx, node, role, first, order, valuesRead(match, order) ? 'page' : 'order');
+    return rankedBy(match, order);
+  });
+  return { evaluated, reused: false };
+}
+
 /** One page of the list, all guards applied. */
 export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: ListArgs, filterPath = 'filter'): Promise<CustomerPage> {
   const role = roleOf(ctx);
   const first = pageSize(args.first, role);
   const node = checkedFilter(args.filter ?? null, schema, filterPath, insightNamesOf(ctx));
   const order = checkedOrder(args.orderBy ?? 'ID_ASC', schema);
-  const bi = biOf(ctx);
-  const plain = node.op === 'all' && !role.scope && order === 'ID_ASC';
-  const key = JSON.stringify([node, order, ctx.viewer.role, ctx.viewer.teams ?? []]);
-  // An export's pages share one evaluation per (filter, order, viewer): it pages through one plan
-  // instead of re-planning per page; so do the lists and counts of one request (evaluationsOf).
-  const cache = evaluationsOf(ctx);
-  const kept = walkCache(bi);
+  const kept = walkCache(biOf(ctx));
   // A cursor that cannot continue this order is refused before anything is planned or called.
   const cursor = decodeCursor(args.after, order);
   const earlier = cursor?.p === undefined ? undefined : kept.get(cursor.p);
-  let evaluated = ctx.listEvaluations ? cache.get(key) : undefined;
-  let reused = false;
-  if (!evaluated && earlier && earlier.key === key && Date.now() - earlier.at < WALK_REUSE_MS) {
-    evaluated = earlier.evaluated;
-    reused = true;
-  }
-  // A walk's own plan first (above); else the one this request planned for the same list, or a new one.
-  let made = false;
-  const given = evaluated;
-  evaluated ??= planOnce(cache, key, () => {
-    made = true;
-    return (async () => {
-      if (plain) return null;
-      await checkCost(ctx, node, role, first, order);
-      return evaluate(planDeps(ctx, role), node, order);
-    })();
-  });
-  // Another list of this request planned it: its calls are booked already, this page is not (once
-  // that list booked its own: the request's lists are refused in the order they planned).
-  if (!given && !made && !ctx.listEvaluations && !plain) {
-    await evaluated;
-    await checkCost(ctx, node, role, first, order, true);
-    // Its plan says so (`reused`): the calls it shows were made for the other list.
-    reused = true;
-  }
-  if (!plain && !planIds.has(evaluated)) {
+  const { evaluated, reused } = await evaluationFor(ctx, role, node, order, first, earlier);
+  const key = keyOf(ctx, node, order);
+  if ((await evaluated) !== null && !planIds.has(evaluated)) {
     // A failed plan (a source down, the client gone) is forgotten, or a later page would read its
     // null as "no filter, no row scope". One that left customers undecided is kept (see above).
     // A page of a walk whose plan this process does not hold (another replica made it, or it
@@ -323,12 +355,8 @@ export async function listCustomers(ctx: Context, schema: GraphQLSchema, args: L
 export async function countCustomers(ctx: Context, schema: GraphQLSchema, filter: unknown, filterPath = 'filter'): Promise<{ count: number; undecided: Undecided[] }> {
   const role = roleOf(ctx);
   const node = checkedFilter(filter, schema, filterPath, insightNamesOf(ctx));
-  // The list of this filter in the same request (a segment's `customers` beside its `size`) plans it once.
-  const key = JSON.stringify([node, 'ID_ASC', ctx.viewer.role, ctx.viewer.teams ?? []]);
-  const evaluated = await planOnce(evaluationsOf(ctx), key, async () => {
-    await checkCost(ctx, node, role, 0);
-    return evaluate(planDeps(ctx, role), node, 'ID_ASC');
-  });
+  // The list of this filter in the same request (a segment's `customers` beside its `size`, in any order) plans it once.
+  const evaluated = await matchOf(ctx, role, node, () => checkCost(ctx, node, role, 0));
   return { count: await (await customerPage(storeOf(ctx), evaluated, { first: 1, after: null, order: 'ID_ASC' })).totalCount(), undecided: evaluated?.undecided ?? [] };
 }
 

@@ -47,6 +47,9 @@ import { both, complement, decided, either, everyone, has, inRange, only, allBut
 
 /** Customers verified per round (one fresh loader set, one call per source and batch limit). */
 export const VERIFY_BATCH = 500;
+
+/** What a value order sorts by: a figure of every customer's order facts. */
+export type OrderMeasure = 'lifetimeValue' | 'orderCount' | 'lastOrderAt';
 /** OneID records read per keyset page when a source's whole linked base is walked. */
 const RECORD_PAGE = 2000;
 /** Ticket statuses that are done; every other status is open. */
@@ -132,7 +135,7 @@ export function createPlanner(deps: PlanDeps) {
   const undecidedBy = new Map<string, { filter: string; source: string; code: string; error: SourceError; customers: Set<string> }>();
   /** The customers the plan left undecided in the end (that the caller may see): set by `run`. */
   let undecidedIds = new Set<string>();
-  /** The customers a value order left out, its value not whole (that the caller may see): set by `lifetimeValues`. */
+  /** The customers a value order left out, its value not whole (that the caller may see): set by `orderValues`. */
   let unranked = new Set<string>();
 
   /**
@@ -1061,18 +1064,21 @@ export function createPlanner(deps: PlanDeps) {
       return out;
     },
     /**
-     * For a value order (orderBy lifetime value): the lifetime value in cents of `currency` per
-     * customer with orders, null where some orders are in another currency; and `set` (what `run`
-     * answered) without the customers whose value a source could not give whole (a failed chunk, a
-     * row it could not read). Those have no place in the ranking: they are undecided, as in a
-     * filter, neither listed nor counted, and `undecided()` names them under the key `orderBy`.
+     * For a value order (orderBy a measure of the order facts): per customer with orders, its
+     * lifetime value in cents of `currency` (null where some orders are in another currency), its
+     * counted orders, or its last order's time (ms); and `set` (what `run` answered) without the
+     * customers whose facts a source could not give whole (a failed chunk, a row it could not read).
+     * Those have no place in the ranking: they are undecided, as in a filter, neither listed nor
+     * counted, and `undecided()` names them under the key `orderBy`.
      */
-    async lifetimeValues(currency: string, set: CustomerSet): Promise<{ values: Map<string, number | null>; set: CustomerSet }> {
+    async orderValues(measure: OrderMeasure, currency: string, set: CustomerSet): Promise<{ values: Map<string, number | null>; set: CustomerSet }> {
       const { facts, unknown } = await commerceFacts('orderBy', {}, null);
       // Only the set's members are the caller's to count (under a row scope, `set` holds only its own).
       const left = [...unknown].filter((c) => has(set, c));
       unranked = new Set(left);
-      const values = new Map([...facts].map(([c, f]) => [c, valueIn(f, currency)] as [string, number | null]));
+      const of = (f: Facts): number | null =>
+        measure === 'lifetimeValue' ? valueIn(f, currency) : measure === 'orderCount' ? f.orders : f.lastOrderAt === null ? null : Date.parse(f.lastOrderAt);
+      const values = new Map([...facts].map(([c, f]) => [c, of(f)] as [string, number | null]));
       return { values, set: left.length ? decided({ ...set, unknown: new Set([...set.unknown, ...left]) }) : set };
     },
     plan(): Plan {
@@ -1277,7 +1283,7 @@ export async function estimateCalls(
     );
   }
   const owning = registry.providing('profile').filter((p) => p.capability.owners);
-  // A value order reads every customer's commerce facts, whatever the filter (planner.lifetimeValues).
+  // A value order reads every customer's commerce facts, whatever the filter (planner.orderValues).
   const ordering = deps.valueOrder ? pushdown('commerce') : 0;
   return cost(filter, false) + (deps.scoped ? sum(owning.map((p) => full(p.name))) : 0) + ordering + (active ? 0 : 0);
 }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTestWorld, type TestWorld } from '../helpers/world';
+import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 import { tempDir } from '../helpers/tmp';
 
 const CONFIG = path.resolve(__dirname, '../../config');
@@ -182,5 +182,63 @@ describe('BI lists: insight filters over a marketplace in USD', () => {
     expect(scored.length).toBeGreaterThan(0);
     const listed = await rfmWalk({ rfmSegment: SEGMENTS });
     expect(listed.map((r) => r.id).sort()).toEqual([...scored].sort());
+  });
+});
+
+describe('BI lists: ordered by a measure of the orders a BI user sorts by', () => {
+  const ORDERED = `query ($first: Int, $after: String, $orderBy: CustomerOrder) {
+    customersConnection(first: $first, after: $after, orderBy: $orderBy) { totalCount pageInfo { hasNextPage endCursor } edges { node { id orderSummary { orderCount lastOrderAt } } } }
+  }`;
+  type Row = { id: string; v: number | null };
+
+  it.each([
+    ['ORDER_COUNT_DESC', 'orderCount', true],
+    ['ORDER_COUNT_ASC', 'orderCount', false],
+    ['LAST_ORDER_AT_DESC', 'lastOrderAt', true],
+    ['LAST_ORDER_AT_ASC', 'lastOrderAt', false],
+  ] as const)('%s walks every customer once, by %s, ties and customers without a value (never ordered) after, by id', async (orderBy, measure, desc) => {
+    const rows: Row[] = [];
+    let after: string | null = null;
+    let total: number;
+    for (;;) {
+      const { body } = await world.query(ORDERED, { first: 37, after, orderBy });
+      expect(body.errors).toBeUndefined();
+      const c = body.data.customersConnection;
+      total = c.totalCount;
+      for (const { node } of c.edges as Array<{ node: { id: string; orderSummary: { orderCount: number; lastOrderAt: string | null } | null } }>) {
+        const s = node.orderSummary;
+        rows.push({ id: node.id, v: measure === 'orderCount' ? (s?.orderCount ?? 0) : s?.lastOrderAt ? Date.parse(s.lastOrderAt) : null });
+      }
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.pageInfo.endCursor;
+    }
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    expect(rows).toHaveLength(total);
+    const byValue = (a: number | null, b: number | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : desc ? b - a : a - b);
+    expect(rows).toEqual([...rows].sort((a, b) => byValue(a.v, b.v) || (a.id < b.id ? -1 : 1)));
+    // The order has something to sort: several values, and (for the last order) customers who never ordered.
+    expect(new Set(rows.map((r) => r.v)).size).toBeGreaterThan(3);
+    if (measure === 'lastOrderAt') expect(rows[rows.length - 1].v).toBeNull();
+  });
+
+  it('exports in the order a walk lists: every customer once, by their last order', async () => {
+    const res = await fetch(`${world.url}/export/customers.ndjson?orderBy=LAST_ORDER_AT_DESC&fields=id`, { headers: { 'x-api-key': apiKeyFor('analyst') } });
+    expect(res.status).toBe(200);
+    const lines = (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const rows = lines.filter((l) => l._cursor).map((l) => l.id);
+    const walked: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { body } = await world.query(ORDERED, { first: 100, after, orderBy: 'LAST_ORDER_AT_DESC' });
+      const c = body.data.customersConnection;
+      walked.push(...c.edges.map((e: { node: { id: string } }) => e.node.id));
+      if (!c.pageInfo.hasNextPage) break;
+      after = c.pageInfo.endCursor;
+    }
+    expect(rows).toEqual(walked);
+    expect(lines[lines.length - 1]._end).toMatchObject({ code: 'EXPORT_COMPLETE', rows: walked.length });
   });
 });

@@ -141,3 +141,36 @@ describe('BI segments: one request, one plan', () => {
     expect(world.calls.calls.filter((c) => c.source === 'support').length).toBe(once);
   });
 });
+
+describe('BI segments: one request, one plan, whatever the order', () => {
+  const bySource = () => {
+    const n = new Map<string, number>();
+    for (const c of world.calls.calls) n.set(c.source, (n.get(c.source) ?? 0) + 1);
+    return n;
+  };
+  it.each([
+    ['size first', `{ segment(name: "open_tickets") { size customers(first: 10, orderBy: LIFETIME_VALUE_DESC) { totalCount edges { node { id } } } } }`],
+    ['customers first', `{ segment(name: "open_tickets") { customers(first: 10, orderBy: LIFETIME_VALUE_DESC) { totalCount edges { node { id } } } size } }`],
+  ])('plans a segment whose customers are ordered by lifetime value once with its size (%s): the helpdesk is read as for the size alone', async (_, query) => {
+    world.reset();
+    const alone = await world.query(`{ segment(name: "open_tickets") { size } }`, undefined, as('analyst'));
+    expect(alone.body.errors).toBeUndefined();
+    const once = bySource().get('support') ?? 0;
+    expect(once).toBeGreaterThan(0);
+    const list = await world.query(
+      `{ customersConnection(first: 10, filter: { openTickets: { min: 1 } }, orderBy: LIFETIME_VALUE_DESC) { totalCount edges { node { id } } } }`,
+      undefined,
+      as('analyst'),
+    );
+    expect(list.body.errors).toBeUndefined();
+    world.reset();
+    const whole = await world.query(query, undefined, as('analyst'));
+    expect(whole.body.errors).toBeUndefined();
+    const s = whole.body.data.segment;
+    expect(s.customers).toEqual(list.body.data.customersConnection);
+    expect(s.size).toBe(s.customers.totalCount);
+    // One evaluation of the filter for both: the lifetime values' reads come besides, once.
+    expect(bySource().get('support')).toBe(once);
+    expect(bySource().get('orders')).toBe(1);
+  });
+});

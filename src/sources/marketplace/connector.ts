@@ -812,11 +812,7 @@ export function createMarketplaceConnector(name: SourceName, options: Marketplac
       return base && Date.now() - base.at < BASE_TTL_MS ? 0 : basePages;
     },
 
-    /**
-     * Until session 42 a listing never read was estimated by the gateway at two pages per hundred
-     * buyers OneID links here: 38 on the demo world for the 52 it took, 90 on a 12,000-person world
-     * for 127 (buyers trade more than once). A listing's size is one cheap call away.
-     */
+    /** A listing's size is one cheap call away, and buyers trade more than once: no count of buyers tells its pages (docs/bi.md). */
     async orderFactsPages(account?: SourceAccount) {
       if (basePages !== null) return basePages;
       const total = async (method: string, params: Record<string, string | number>, key: string) => {
