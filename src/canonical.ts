@@ -584,13 +584,40 @@ const ROC_YEAR3 = /^(\d{3})[-/.](\d{1,2})[-/.](\d{1,2})$/;
 const ROC_COMPACT = /^(0\d{2}|1[01]\d)(\d{2})(\d{2})$/;
 /** Years the Republic of China's era counts behind the common era. */
 export const ROC_ERA_OFFSET = 1911;
+/**
+ * A date in a Japanese era (元号), as Japanese forms, health insurance cards and resident records
+ * write it: the era named (`昭和60年5月12日`, `平成元年1月8日`, 元年 its first year) or by the initial
+ * JIS X 0301 gives it (`S60.05.12`, `H1.1.8`, `h01/01/08`). An era's first year is the year it
+ * began in, and a date outside its era (平成1年1月1日: 平成 began on 8 January 1989) is none.
+ */
+const ERA_NAMED = /^(明治|大正|昭和|平成|令和)\s*(元|\d{1,2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/;
+const ERA_INITIAL = /^([mtshr])\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{1,2})$/;
+/** Each era's first day, latest last; an era ends where the next begins. */
+const JAPANESE_ERAS: ReadonlyArray<readonly [name: string, initial: string, start: string]> = [
+  ['明治', 'm', '1868-01-25'],
+  ['大正', 't', '1912-07-30'],
+  ['昭和', 's', '1926-12-25'],
+  ['平成', 'h', '1989-01-08'],
+  ['令和', 'r', '2019-05-01'],
+];
+
+/** `YYYY-MM-DD` for the `year`th year of a Japanese era (by name or initial), or null when that day is not in the era. */
+function japaneseEraDate(era: string, year: number, month: number, day: number): string | null {
+  const i = JAPANESE_ERAS.findIndex(([name, initial]) => era === name || era === initial);
+  if (i < 0 || year < 1) return null;
+  const [, , start] = JAPANESE_ERAS[i];
+  const date = calendarDate(+start.slice(0, 4) + year - 1, month, day);
+  const end = JAPANESE_ERAS[i + 1]?.[2];
+  return date && date >= start && (!end || date < end) ? date : null;
+}
 /** A midnight after a date (a DATETIME or timestamp column holding a birthday), with or without a zone: the date as written. */
 const MIDNIGHT = /[ t]00:00(?::00(?:\.0+)?)?(?: ?(?:z|utc|[+-]\d{2}:?\d{2}))?$/;
 
 /**
  * A calendar date as `YYYY-MM-DD`, validated; null when it is not one date for certain.
  * Read: `YYYY-MM-DD` with `-`, `/`, `.` or 年月日 (full-width too), optionally followed by a
- * midnight (`1990-03-04 00:00:00`, `1990-03-04T00:00:00Z`); `19900304`; an English month name
+ * midnight (`1990-03-04 00:00:00`, `1990-03-04T00:00:00Z`); `19900304`; a Republic of China or
+ * Japanese era date (`民國80年5月12日`, `080/05/12`; `昭和60年5月12日`, `S60.5.12`); an English month name
  * (`4 March 1990`, `Mar 4, 1990`, `04-Mar-1990`); and day and month before a four-digit year
  * (`04/03/1990`) in `order` when given, else day first when written with dots (`04.03.1990`, as
  * Europe writes it; no one writes the month first so), else only when they cannot be read the
@@ -606,6 +633,7 @@ export function normalizeDate(raw: unknown, order?: DateOrder): string | null {
   if (m) return calendarDate(+m[1], +m[2], +m[3]);
   if ((m = COMPACT.exec(s))) return calendarDate(+(m[1] + m[2]), +m[3], +m[4]);
   if ((m = ROC_NAMED.exec(s) ?? ROC_YEAR3.exec(s) ?? ROC_COMPACT.exec(s))) return calendarDate(+m[1] + ROC_ERA_OFFSET, +m[2], +m[3]);
+  if ((m = ERA_NAMED.exec(s) ?? ERA_INITIAL.exec(s))) return japaneseEraDate(m[1], m[2] === '元' ? 1 : +m[2], +m[3], +m[4]);
   if ((m = DAY_MONTH_NAME.exec(s))) return calendarDate(+m[3], monthOf(m[2]), +m[1]);
   if ((m = MONTH_NAME_DAY.exec(s))) return calendarDate(+m[3], monthOf(m[1]), +m[2]);
   if ((m = NUMERIC_YEAR_LAST.exec(s))) {
