@@ -10,7 +10,7 @@ import { birthDate } from '../birth-date';
 import type { IdentifierKind } from '../../vocabulary';
 import { hash16 } from '../evidence';
 import { nameForm, splitHanName, type NameForm } from './names';
-import { japaneseBlockForms, japaneseInitials } from './japanese';
+import { foldRomaji, japaneseBlockForms, japaneseInitials } from './japanese';
 import { formalNames } from './nicknames';
 import { koreanBlockForms } from './hangul';
 import { editsAtMost } from './strings';
@@ -18,6 +18,7 @@ import { wadeGiles } from './wade-giles';
 import { tongyong } from './tongyong';
 import { cantoneseInitials } from './cantonese';
 import { thaiInitials } from './thai';
+import { romajiSyllables } from './romaji';
 import { oneHanWriting } from './han-variants';
 
 /** A value the record carries (or carried), with the period the source says it was held (days, `YYYY-MM-DD`). */
@@ -415,6 +416,9 @@ function nameBlockForms(n: NameForm): string[] {
   // `Müller` meets `Mueller` in a block too, and `Joe Watkins` meets `Joseph Watkins`: a
   // nickname's formal names stand in for it (another birthday and no postcode met in no block).
   const forms = [sorted, ...(n.spelt ? [[...n.spelt].sort().join(' ')] : [])];
+  // A Japanese name in any romanization meets the others and its kanji (`sameRomajiName`): `ohno shota`,
+  // `ono shota`, a reading in kana `satou tarou` (romaji all, which pinyin may also read).
+  if (n.words.every((w) => romajiSyllables(w))) forms.push(n.words.map(foldRomaji).sort().join(' '));
   n.words.forEach((w, i) => {
     for (const formal of formalNames(w).slice(1))
       forms.push(

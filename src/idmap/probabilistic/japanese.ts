@@ -12,7 +12,8 @@
  */
 import type { NameLevel } from './names';
 import { oneEditApart } from './strings';
-import { romajiSyllables } from './romaji';
+import { isRomajiName, romajiSyllables } from './romaji';
+import { surnamesSpelt } from './surname-spellings';
 import { GIVEN_CHAR_READINGS, GIVEN_NAME_READINGS, SURNAME_READINGS } from './japanese-readings';
 
 function table(text: string): Map<string, string[]> {
@@ -92,6 +93,48 @@ export function foldRomaji(word: string): string {
     .replace(/uu/g, 'u')
     .replace(/aa/g, 'a')
     .replace(/m(?=[bmp])/g, 'n');
+}
+
+/** Every reading of the surname table, folded (`foldRomaji`): where a name in kana run together is split. */
+const SURNAME_READINGS_FOLDED: ReadonlySet<string> = new Set([...SURNAMES.values()].flat().map(foldRomaji));
+
+/**
+ * A name written wholly in kana (a form's フリガナ or ふりがな, or a system that keeps only the
+ * reading, half-width katakana folded to full by NFKC before) as its romaji words, in written
+ * order: サトウ タロウ is `satou tarou`. Run together (サトウタロウ, as a legacy system or a bank
+ * transfer's name field holds it), it is split after the longest beginning that reads as a surname
+ * here, so that it meets the name's kanji and romaji as two words; left one word when none does.
+ * Null when a word is not all kana.
+ */
+export function kanaNameWords(words: readonly string[]): string[] | null {
+  const romaji = words.map(kanaToRomaji);
+  if (!romaji.length || romaji.some((w) => w === null)) return null;
+  const out = romaji as string[];
+  if (out.length > 1) return out;
+  const [w] = out;
+  for (let n = w.length - 2; n >= 2; n--) if (SURNAME_READINGS_FOLDED.has(foldRomaji(w.slice(0, n))) && romajiSyllables(w.slice(n))) return [w.slice(0, n), w.slice(n)];
+  return out;
+}
+
+/**
+ * Two Japanese names in Latin letters that are one name in two romanizations: the passport's
+ * Hepburn (`Ono Shota`), its `oh` for a long o (`Ohno`), macrons (`Ōno Shōta`, folded before),
+ * the kana spelt out (`Oono Shouta`), `m` or `n` before b, m, p (`Homma`, `Honma`), in either
+ * order, an apostrophe after a syllabic n or not (`Shun'ichi`, `Shunichi`). Both all romaji and
+ * one a Japanese name (`isRomajiName`; `Satou Tarou` alone also reads as pinyin); the other spelling
+ * no Chinese surname's, and no word shorter than three letters folded: `Hou Min` (侯) and `Ho Min`
+ * (何, in Cantonese), `Chou Mei` (周) and `Cho Mei`, are two names.
+ */
+export function sameRomajiName(a: readonly string[], b: readonly string[]): boolean {
+  const [ra, rb] = [isRomajiName(a), isRomajiName(b)];
+  if (!(ra || rb) || ![...a, ...b].every((w) => romajiSyllables(w) && foldRomaji(w).length >= 3)) return false;
+  if (!(ra && rb) && (ra ? b : a).some((w) => surnamesSpelt(w).length)) return false;
+  const key = (w: readonly string[]) => w.map(foldRomaji).sort().join(' ');
+  const [more, fewer] = a.length >= b.length ? [a, b] : [b, a];
+  if (more.length === fewer.length) return key(a) === key(b);
+  if (more.length !== fewer.length + 1) return false;
+  // `shun ichi sato` (the apostrophe splits a word) against `shunichi sato`.
+  return more.slice(1).some((_, i) => key([...more.slice(0, i), more[i] + more[i + 1], ...more.slice(i + 2)]) === key(fewer));
 }
 
 /** Voiced forms of a syllable's consonant in a compound (rendaku: 田 ta in 山田 yamada, 子 ko in 美加子 but ga in 長谷川). */
@@ -237,6 +280,8 @@ export function japaneseBlockForms(text: string, limit = 12): string[] {
       for (const s of r.surnames) {
         if (out.size >= limit) return [...out];
         out.add([s, g].sort().join(' '));
+        // As the romaji of another convention meets it (`sameRomajiName`): `ohno shota`, `oono shouta`.
+        out.add([foldRomaji(s), foldRomaji(g)].sort().join(' '));
       }
   return [...out];
 }

@@ -14,7 +14,7 @@ import { EAST_ASIAN_SURNAMES } from './east-asian-surnames';
 import { isEnglishGivenName, sameGivenName } from './nicknames';
 import { isPinyin, pinyinReadings, readingsAgainstHan } from './pinyin';
 import { isRomajiName, romajiSyllables } from './romaji';
-import { compareJapaneseLatin } from './japanese';
+import { compareJapaneseLatin, kanaNameWords, sameRomajiName } from './japanese';
 import { surnamesSpelt } from './surname-spellings';
 import { wadeGiles } from './wade-giles';
 import { tongyong } from './tongyong';
@@ -87,6 +87,9 @@ function computeNameForm(raw: string): NameForm | null {
   const words = wordsOf(t);
   const joined = words.join('');
   if (!joined) return null;
+  // A name in kana alone is its reading: compared in romaji, with other romaji and with its kanji.
+  const reading = KANA_NAME.test(joined) ? kanaNameWords(words) : null;
+  if (reading) return reading.join('').length < 3 ? null : { script: 'l', text: reading.join(' '), words: reading };
   if (/^\p{Script=Han}+$/u.test(joined)) {
     if (joined.length < 2) return null;
     return { script: 'h', text: joined, words: pinyin(joined, { toneType: 'none', type: 'array', surname: 'head', v: true }).map((x) => x.toLowerCase()) };
@@ -105,6 +108,9 @@ function computeNameForm(raw: string): NameForm | null {
   }
   return { script: 'o', text: joined, words: [joined] };
 }
+
+/** A name in hiragana or katakana only (ー the long-vowel mark). */
+const KANA_NAME = /^[\u3041-\u3096\u30a1-\u30fa\u30fc]+$/;
 
 /** Lower-case text as name words: diacritics dropped, split at spaces, punctuation, symbols and digits. */
 function wordsOf(lower: string): string[] {
@@ -214,6 +220,8 @@ export function compareNames(a: NameForm | null, b: NameForm | null): NameLevel 
   if (cantoneseNameSpelt(a, b) || cantoneseNameSpelt(b, a)) return 'alias';
   if (a.script === 'l' && b.script === 'l') {
     if (nicknameMatch(a.words, b.words)) return 'alias';
+    // One Japanese name in two romanizations (`Ohno Shota`, `Oono Shouta`; a reading in kana as its romaji).
+    if (sameRomajiName(a.words, b.words)) return 'alias';
     if (pinyinInWadeGiles(a, b) || pinyinInWadeGiles(b, a)) return 'alias';
     // One Chinese surname in two romanizations, the rest the same (`Grace Yang`, `Grace Yeung`).
     if (surnameRomanizedApart(a.words, b.words)) return 'close';

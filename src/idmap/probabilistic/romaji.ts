@@ -24,9 +24,10 @@ const KANA = (
 
 /**
  * One syllable at a time: a doubled consonant before one (Hattori, Matcha), `oh` for a long o
- * (Satoh), or a syllabic n after a vowel.
+ * (Satoh), or a syllabic n after a vowel, written m before b, m or p as passports write it (the
+ * Ministry of Foreign Affairs' Hepburn: `Homma`, `Namba`).
  */
-const UNIT = new RegExp(`(?:kk|ss|tt|pp|t(?=ch))?(?:${KANA.join('|')})(?:(?<=o)h(?![aeiou]))?|(?<=[aeiou])n(?![aeiouy])`, 'y');
+const UNIT = new RegExp(`(?:kk|ss|tt|pp|t(?=ch))?(?:${KANA.join('|')})(?:(?<=o)h(?![aeiou]))?|(?<=[aeiou])n(?![aeiouy])|(?<=[aeiou])m(?=[bmp])`, 'y');
 
 /** The syllables of a lower-case word as romaji (diacritics folded: ō as o), or null when it is not romaji. */
 export function romajiSyllables(word: string): string[] | null {
