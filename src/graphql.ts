@@ -137,7 +137,7 @@ function observabilityPlugin(metrics: Metrics, log: Logger, showsSource: ((sourc
   const lines = log.child({}, { redact: [] });
   return {
     async requestDidStart() {
-      return new ObservedRequest(metrics, label, lines, process.hrtime.bigint(), showsSource);
+      return new ObservedRequest(metrics, label, lines, performance.now(), showsSource);
     },
   };
 }
@@ -152,7 +152,8 @@ class ObservedRequest {
     private readonly metrics: Metrics,
     private readonly label: (name: string | null | undefined) => string,
     private readonly lines: Logger,
-    private readonly started: bigint,
+    /** performance.now() at the request's start: a number, where hrtime.bigint() made two BigInts a request. */
+    private readonly started: number,
     private readonly showsSource: ((source: string) => boolean) | undefined,
   ) {}
 
@@ -172,7 +173,7 @@ class ObservedRequest {
     // client's query broken by a schema change shows under its own name, not among every anonymous one.
     const operation = this.label(operationName !== undefined ? operationName : (request.operationName ?? soleOperationName(document)));
     const role = contextValue?.viewer?.role ?? 'none';
-    const ms = Number(process.hrtime.bigint() - this.started) / 1e6;
+    const ms = performance.now() - this.started;
     this.metrics.observeRequest(operation, outcome, role, ms / 1e3);
     // The span and the request line name each other: the request id on the span, the trace id (a
     // caller's, also when nothing is recorded here) on the line.

@@ -103,13 +103,12 @@ export function createMetrics(): Metrics {
   });
 
   // The series of one (source, operation), made once.
-  const bound = new Map<string, { batch: HistogramChild; duration: HistogramChild; ok: CounterChild }>();
+  const bound: ByTwo<{ batch: HistogramChild; duration: HistogramChild; ok: CounterChild }> = new Map();
   const boundTo = (source: string, operation: string) => {
-    const key = `${source}\u0000${operation}`;
-    let b = bound.get(key);
+    let b = getTwo(bound, source, operation);
     if (!b) {
       b = { batch: batchSize.series(source, operation), duration: sourceDuration.series(source, operation), ok: sourceRequests.series(source, operation, 'ok') };
-      bound.set(key, b);
+      setTwo(bound, source, operation, b);
     }
     return b;
   };
@@ -155,13 +154,14 @@ export function createMetrics(): Metrics {
     },
   };
   // The same for each (operation, outcome, role): its label sets are bounded (operation names are capped, src/graphql.ts).
-  const requestBound = new Map<string, { count: CounterChild; duration: HistogramChild }>();
+  const requestBound = new Map<string, ByTwo<{ count: CounterChild; duration: HistogramChild }>>();
   const observeRequest = (operation: string, outcome: string, role: string, seconds: number) => {
-    const key = `${operation}\u0000${outcome}\u0000${role}`;
-    let b = requestBound.get(key);
+    let byRole = requestBound.get(role);
+    if (!byRole) requestBound.set(role, (byRole = new Map()));
+    let b = getTwo(byRole, operation, outcome);
     if (!b) {
       b = { count: graphqlRequests.series(operation, outcome), duration: graphqlDuration.series(operation, outcome, role) };
-      requestBound.set(key, b);
+      setTwo(byRole, operation, outcome, b);
     }
     b.count.inc();
     b.duration.observe(seconds);
@@ -196,15 +196,27 @@ export function createMetrics(): Metrics {
 }
 
 /**
- * Adds one to `counter`'s series of one or two label values, each series' child made once and kept
+ * Adds one to `counter`'s series of two label values, each series' child made once and kept
  * (label sets here are bounded), so a request's count allocates nothing once its labels were seen.
  */
-function boundIncrement(counter: CounterSeries): (first: string, second?: string) => void {
-  const bound = new Map<string, CounterChild>();
+function boundIncrement(counter: CounterSeries): (first: string, second: string) => void {
+  const bound: ByTwo<CounterChild> = new Map();
   return (first, second) => {
-    const key = second === undefined ? first : `${first} ${second}`;
-    let c = bound.get(key);
-    if (!c) bound.set(key, (c = second === undefined ? counter.series(first) : counter.series(first, second)));
+    let c = getTwo(bound, first, second);
+    if (!c) setTwo(bound, first, second, (c = counter.series(first, second)));
     c.inc();
   };
+}
+
+/**
+ * A value per pair of label values, one Map per label: a lookup hashes each value (a string the
+ * caller keeps, whose hash V8 keeps with it), where one key joined from the values was a new
+ * string, flattened and hashed at every observation, several a request.
+ */
+type ByTwo<V> = Map<string, Map<string, V>>;
+const getTwo = <V>(m: ByTwo<V>, a: string, b: string): V | undefined => m.get(a)?.get(b);
+function setTwo<V>(m: ByTwo<V>, a: string, b: string, value: V): void {
+  let inner = m.get(a);
+  if (!inner) m.set(a, (inner = new Map()));
+  inner.set(b, value);
 }

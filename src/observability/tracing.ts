@@ -45,6 +45,10 @@ export interface Tracing {
 }
 
 const propagator = new W3CTraceContextPropagator();
+// The propagator's getter and setter, made once: each request reads its headers through the one,
+// each HTTP source call writes its traceparent through the other (an object and closures per use before).
+const headerGetter = { get: (h: http.IncomingHttpHeaders, k: string) => h[k], keys: (h: http.IncomingHttpHeaders) => Object.keys(h) };
+const headerSetter = { set: (c: Record<string, string>, k: string, v: string) => void (c[k] = v) };
 
 /** The process's async context (one per process, whatever the number of gateways in it) and the headers it gives HTTP sources. */
 let installed = false;
@@ -54,7 +58,7 @@ function installContext() {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   setOutgoingHeaders(() => {
     const carrier: Record<string, string> = {};
-    propagator.inject(context.active(), carrier, { set: (c, k, v) => (c[k] = v) });
+    propagator.inject(context.active(), carrier, headerSetter);
     return carrier;
   });
 }
@@ -105,7 +109,7 @@ export function createTracing(opts: TelemetryOptions, env: NodeJS.ProcessEnv = p
     enabled,
     request(req, res, route, fn) {
       // Our own propagator, not the API's global one: nothing here registers process-wide state but the async context.
-      const remote = propagator.extract(context.active(), req.headers, { get: (h, k) => h[k], keys: (h) => Object.keys(h) });
+      const remote = propagator.extract(context.active(), req.headers, headerGetter);
       // Nothing recorded and no caller's trace to pass on: no span, and no async context entered
       // (every promise of a request made inside one pays for its propagation).
       if (!enabled && !trace.getSpanContext(remote)) return fn();
