@@ -293,7 +293,18 @@ describe('scan (queryAll by SystemModstamp)', () => {
 
   it('re-reads named Contacts for webhooks: deleted ones too, null for none', async () => {
     const records = await connect().scanRecords([sfid(8), sfid(99), sfid(1)]);
-    expect(records.map((r) => r && [r.recordId, !!r.deleted])).toEqual([[sfid(8), true], null, [sfid(1), false]]);
+    expect(records.map((r) => r && !isSourceError(r) && [r.recordId, !!r.deleted])).toEqual([[sfid(8), true], null, [sfid(1), false]]);
+  });
+
+  it('answers a Contact it has but cannot place (no readable SystemModstamp) as a row error, never as gone', async () => {
+    const stamp = contacts[0].SystemModstamp;
+    contacts[0].SystemModstamp = 'yesterday';
+    try {
+      const [record] = await connect().scanRecords([sfid(1)]);
+      expect(isSourceError(record) && record.code).toBe('SOURCE_BAD_RESPONSE');
+    } finally {
+      contacts[0].SystemModstamp = stamp;
+    }
   });
 });
 

@@ -19,7 +19,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CountryCode } from 'libphonenumber-js';
-import { badRow, isSourceError, type SourceError, type SourceErrorCode } from '../../errors';
+import { badRow, isSourceError, type SourceError, type SourceErrorCode, unreadableRecord } from '../../errors';
 import { canonicalText, DEFAULT_PHONE_REGION, instantFromIso, normalizeDate, normalizeEmail, normalizePhone } from '../../canonical';
 import { badResponse, connectorTransport, type HttpConnectorOptions, type HttpTransport, type JsonObject } from '../http';
 import { chunked, listsOf, noneFailed, type SourceObserver } from '../observe';
@@ -350,12 +350,16 @@ export function createSalesforceConnector(config: SalesforceConnectorConfig, obs
       const page = queryPage(SOURCE, request, body, version);
       const seen = new Set(c.seen);
       const records: ScannedRecord[] = [];
+      let malformed = 0;
       let max = c.max;
       let atMax = c.atMax;
       for (const r of page.records) {
         // A Contact without an id or SystemModstamp cannot be placed: skipped, the query moves past it regardless.
         const s = toScanned(SOURCE, r);
-        if (!s) continue;
+        if (!s) {
+          malformed++;
+          continue;
+        }
         const second = secondOf(s.updatedAt);
         if (second === max) atMax.push(s.recordId);
         else if (max === null || second > max) {
@@ -366,24 +370,25 @@ export function createSalesforceConnector(config: SalesforceConnectorConfig, obs
         if (second === c.t && seen.has(s.recordId)) continue;
         records.push(s);
       }
-      if (page.next) return { records, cursor: encodeCursor({ t: c.t, seen: c.seen, next: page.next, max, atMax }), done: false } satisfies ScanPage;
+      if (page.next) return { records, cursor: encodeCursor({ t: c.t, seen: c.seen, next: page.next, max, atMax }), done: false, malformed } satisfies ScanPage;
       // The pass is over: the next one starts at the newest second read, knowing which Contacts of it it has.
       const next: ScanCursor =
         max === null
           ? { t: c.t, seen: c.seen, next: null, max: null, atMax: [] }
           : { t: max, seen: max === c.t ? [...new Set([...c.seen, ...atMax])] : atMax, next: null, max: null, atMax: [] };
-      return { records, cursor: encodeCursor(next), done: true } satisfies ScanPage;
+      return { records, cursor: encodeCursor(next), done: true, malformed } satisfies ScanPage;
     },
 
-    /** Every key or none, deleted Contacts too (queryAll): null is a Contact Salesforce no longer has at all. */
+    /** Every key or none, deleted Contacts too (queryAll): null is a Contact Salesforce no longer has at all, a row error one it has but cannot read. */
     async scanRecords(recordIds) {
       const { byId, failed } = await readContacts('scanRecords', recordIds, SCAN_FIELDS, PATH.queryAll);
       noneFailed(failed);
       return recordIds.map((key) => {
         const id = salesforceId(key, CONTACT_PREFIX);
         const r = id ? byId.get(id) : undefined;
-        const s = r ? toScanned(SOURCE, r) : null;
-        return s ? { ...s, recordId: key } : null;
+        if (!r) return null;
+        const s = toScanned(SOURCE, r);
+        return s ? { ...s, recordId: key } : unreadableRecord(SOURCE);
       });
     },
 
