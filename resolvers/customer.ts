@@ -1,7 +1,7 @@
 /** Query entry points and the OneID-backed fields of Customer. */
 import type { Context } from '../src/context';
 import { ambiguousIdentifier, badUserInput } from '../src/errors';
-import { normalizeIdentifier } from '../src/identifiers';
+import { lookupKey } from '../src/identifiers';
 import type { IdentifierKind, SourceName } from '../src/vocabulary';
 import type { GraphQLResolveInfo } from 'graphql';
 import { makeReady, readinessOf } from './level';
@@ -36,26 +36,8 @@ async function ready<T extends CustomerParent | Error | null>(ctx: Context, info
 
 const readyOne = async (ctx: Context, info: GraphQLResolveInfo, customer: CustomerParent | null) => (customer ? (await ready(ctx, info, [customer]))[0] : null);
 
-/** The value as OneID stores it; a phone without a country code is read in the identity rules' `defaultPhoneRegion`. */
-function normalizedKey(ctx: Context, kind: IdentifierKind, value: string) {
-  const normalized = normalizeIdentifier(kind, value, ctx.phoneRegion);
-  if (normalized === null) {
-    // A lookup knows no record's country: a national number of another country (digits enough for
-    // one, no `+` or `00`) is not valid where it is read, and the answer says where that was.
-    const region = ctx.phoneRegion ?? 'CN';
-    const written = value.normalize('NFKC');
-    if (kind === 'PHONE' && !/^\s*(\+|00)/.test(written) && (written.match(/\d/g)?.length ?? 0) >= 6)
-      throw badUserInput(
-        `value is not a valid PHONE identifier: a number without its country code is read as a number of ${region} (the identity rules’ defaultPhoneRegion); write another country’s with its code, e.g. +1 …`,
-        { argument: 'value', kind, region },
-      );
-    throw badUserInput(`value is not a valid ${kind} identifier`, { argument: 'value', kind });
-  }
-  return { kind, value: normalized };
-}
-
 async function customersCarrying(ctx: Context, kind: IdentifierKind, value: string): Promise<string[]> {
-  const ids = await ctx.loaders.customerIdsByIdentifier.load(normalizedKey(ctx, kind, value));
+  const ids = await ctx.loaders.customerIdsByIdentifier.load(lookupKey(kind, value, ctx.phoneRegion));
   return [...new Set(ids)];
 }
 

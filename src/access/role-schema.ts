@@ -39,11 +39,12 @@ import {
 } from 'graphql';
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import type { Context } from '../context';
+import type { IdentifierKind } from '../vocabulary';
 import { ambiguousIdentifier, forbidden } from '../errors';
 import { auditCollectorOf } from './audit';
 import { masker, REDACTED, type MaskOptions, type Masker } from './masking';
 import { PolicyError, type FieldMask, type PersonalRule, type Policy, type RolePolicy } from './policy';
-import { PAD_CUSTOMER_ID, bothChecks, scopeCheck, toldOfCheck, type ScopeCheck } from './row-scope';
+import { PAD_CUSTOMER_ID, bothChecks, scopeCheck, toldOfCheck, toldOfHolderCheck, type ScopeCheck } from './row-scope';
 
 /**
  * Root fields that find customers by a value the caller sends, and the field that value is read
@@ -54,9 +55,10 @@ import { PAD_CUSTOMER_ID, bothChecks, scopeCheck, toldOfCheck, type ScopeCheck }
  * has about a thousand candidates). A mask choosing its style by any other sibling than `by` cannot
  * be decided from the arguments: refused too (deny by default).
  */
-const LOOKUPS: Readonly<Record<string, { field: string; by: string; bySource?: true }>> = {
-  'Query.customerByIdentifier': { field: 'Identifier.value', by: 'kind' },
-  'Query.customersByIdentifier': { field: 'Identifier.value', by: 'kind' },
+const LOOKUPS: Readonly<Record<string, { field: string; by: string; bySource?: true; byHolder?: true }>> = {
+  // OneID matches every system's identifiers: a role not told of every system finds a customer only by its systems' (row-scope.ts `toldOfHolderCheck`).
+  'Query.customerByIdentifier': { field: 'Identifier.value', by: 'kind', byHolder: true },
+  'Query.customersByIdentifier': { field: 'Identifier.value', by: 'kind', byHolder: true },
   // `by` names a system: a role not told of that system's records (sourceFields) may not look one up.
   'Query.customerBySourceRecord': { field: 'SourceRecord.recordId', by: 'source', bySource: true },
 };
@@ -345,7 +347,13 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
   /** Which systems' records the role is told of (RoleSchemaOptions.sourceFields). */
   const teller = tellerOver(fullSchema, visible, opts.sourceFields);
   // A customer known only to systems the role is not told of answers as an unknown one.
-  const check: ScopeCheck | null = bothChecks(role.rowScope ? scopeCheck(role.rowScope) : null, teller.all ? null : toldOfCheck(teller.told));
+  const rowCheck = role.rowScope ? scopeCheck(role.rowScope) : null;
+  const check: ScopeCheck | null = bothChecks(rowCheck, teller.all ? null : toldOfCheck(teller.told));
+  /** A lookup by an identifier's check, for a role not told of every system: the value's holders in its systems (LOOKUPS `byHolder`). */
+  const holderCheck = (args: Record<string, unknown>): ScopeCheck => {
+    const holders = toldOfHolderCheck(teller.told, args as { kind: IdentifierKind; value: string });
+    return bothChecks(rowCheck, holders) ?? holders;
+  };
   const fullQueryFields = fullSchema.getQueryType()!.getFields();
 
   /** Whether the role reads `Type.field` unmasked. */
@@ -553,7 +561,8 @@ export function buildRoleSchema(fullSchema: GraphQLSchema, policy: Policy, role:
       if (check && isNonNullType(config.type) && !isListType(getNullableType(config.type))) {
         throw new PolicyError(`${where}: ${ref} returns ${CUSTOMER_TYPE}! and cannot answer "unknown" for a customer outside the row scope; grant it only to unscoped roles`);
       }
-      return { ...config, resolve: customerResolver(ref, config.type, original, check, fullQueryFields.customersByIdentifier?.resolve) };
+      const checkOf = !check ? null : LOOKUPS[ref]?.byHolder && !teller.all ? holderCheck : () => check;
+      return { ...config, resolve: customerResolver(ref, config.type, original, checkOf, fullQueryFields.customersByIdentifier?.resolve) };
     }
     const concerned = CUSTOMERS_CONCERNED[getNamedType(config.type).name];
     if (concerned) return { ...config, resolve: concernedResolver(config.type, original, concerned) };
@@ -631,7 +640,7 @@ function customerResolver(
   ref: string,
   type: GraphQLOutputType,
   original: GraphQLFieldResolver<unknown, Context>,
-  check: ScopeCheck | null,
+  checkOf: ((args: Record<string, unknown>) => ScopeCheck) | null,
   customersByIdentifier: GraphQLFieldResolver<unknown, Context> | undefined,
 ): GraphQLFieldResolver<unknown, Context> {
   const list = isListType(getNullableType(type));
@@ -652,7 +661,7 @@ function customerResolver(
     }
   };
 
-  if (!check) {
+  if (!checkOf) {
     return (src, args, ctx, info) =>
       then(original(src, args, ctx, info), (result) => {
         note(ctx, info, result);
@@ -660,7 +669,7 @@ function customerResolver(
       });
   }
 
-  const scoped = async (ctx: Context, result: unknown): Promise<unknown> => {
+  const scoped = async (ctx: Context, check: ScopeCheck, result: unknown): Promise<unknown> => {
     const items: unknown[] = list ? (Array.isArray(result) ? result : []) : [result];
     const parents = items.filter(isParent);
     if (padsCustomerRound && parents.length === 0) await ctx.loaders.customer.load(PAD_CUSTOMER_ID);
@@ -682,7 +691,7 @@ function customerResolver(
       // Two ids merged into one survivor are one customer, not an ambiguity.
       const parents = [...new Map(candidates.filter(isParent).map((p) => [p.id, p])).values()];
       if (parents.length === 0) await ctx.loaders.customer.load(PAD_CUSTOMER_ID);
-      const allowed = await check(
+      const allowed = await checkOf(args)(
         ctx,
         parents.map((p) => p.id),
       );
@@ -695,7 +704,7 @@ function customerResolver(
   }
 
   return async (src, args, ctx, info) => {
-    const result = await scoped(ctx, await original(src, args, ctx, info));
+    const result = await scoped(ctx, checkOf(args), await original(src, args, ctx, info));
     note(ctx, info, result);
     return result;
   };

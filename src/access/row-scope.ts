@@ -11,6 +11,10 @@
  */
 import type { Context } from '../context';
 import { isSourceError } from '../errors';
+import { lookupKey } from '../identifiers';
+import { matchKeyOf } from '../idmap/rules';
+import type { IdentifierRow } from '../idmap/types';
+import type { IdentifierKind } from '../vocabulary';
 import type { RowScope } from './config';
 
 /** A customer id no customer has; asked for so an empty check makes the same OneID round. */
@@ -76,6 +80,25 @@ export function toldOfCheck(told: (source: unknown) => boolean): ScopeCheck {
     const failed = records.find((r): r is Error => r instanceof Error);
     if (failed) throw failed;
     return customerIds.map((_, i) => (records[i] as Array<{ source: string }>).some((r) => told(r.source)));
+  };
+}
+
+/**
+ * For a lookup by an identifier (`customerByIdentifier`), a role told of some systems only: a
+ * customer found is one of its only if a record of a system it is told of carries the value (as
+ * the lookup matches it, by match key). OneID matches every system's identifiers, and a value only
+ * another system holds (a phone only the helpdesk has) would tell the role that system's data; it
+ * answers as nobody's value. Implies toldOfCheck (that record is in one of its systems) and takes
+ * its one OneID round, the customers' identifiers in place of their records, padded as it is.
+ */
+export function toldOfHolderCheck(told: (source: unknown) => boolean, args: { kind: IdentifierKind; value: string }): ScopeCheck {
+  return async (ctx, customerIds) => {
+    const key = lookupKey(args.kind, args.value, ctx.phoneRegion);
+    const match = matchKeyOf(key.kind, key.value);
+    const held = await ctx.loaders.identifiers.loadMany(customerIds.length ? customerIds : [PAD_CUSTOMER_ID]);
+    const failed = held.find((r): r is Error => r instanceof Error);
+    if (failed) throw failed;
+    return customerIds.map((_, i) => (held[i] as IdentifierRow[]).some((r) => r.kind === key.kind && told(r.source) && matchKeyOf(r.kind, r.value) === match));
   };
 }
 

@@ -8,6 +8,7 @@
  * feed delivered `{kind: SPLIT, records: [{source: SUPPORT, …}]}` when a helpdesk record left the
  * customer, though its `sourceRecords` listed the CRM's alone.
  */
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createClient } from 'graphql-sse';
 import { apiKeyFor, startTestWorld, type TestWorld } from '../helpers/world';
 
@@ -34,6 +35,31 @@ const CRM_AGENT = {
   },
 };
 
+/** Call-centre agents who find the caller by phone or email: told of the CRM only, as CRM_AGENT. */
+const CRM_CALLER_KEY = 'test-crm-caller-key-0123456789';
+const CRM_CALLER = {
+  description: 'Call-centre agents finding callers by phone: told of the CRM only.',
+  grant: {
+    Query: ['customer', 'customerByIdentifier', 'customersByIdentifier'],
+    Customer: ['id', 'crmContacts', 'identifiers'],
+    CrmContact: ['id', 'phone', 'email'],
+    Identifier: ['kind', 'source', 'value'],
+  },
+};
+/** In-store staff: told of the shop only. */
+const SHOP_STAFF_KEY = 'test-shop-staff-key-0123456789';
+const SHOP_STAFF = {
+  description: 'In-store staff finding members by phone: told of the shop only.',
+  grant: {
+    Query: ['customer', 'customerByIdentifier', 'customersByIdentifier'],
+    Customer: ['id', 'shopAccounts', 'identifiers'],
+    ShopAccount: ['id', 'phone', 'email'],
+    Identifier: ['kind', 'source', 'value'],
+  },
+};
+
+/** The gateway's spans: one `oneid <operation>` span per OneID batch read, counted per lookup. */
+const spans = new InMemorySpanExporter();
 let world: TestWorld;
 /** A customer with CRM and helpdesk records, and the records. */
 let subject: { id: string; crm: string; support: string };
@@ -46,7 +72,16 @@ let survivor: string;
 const asAgent = { 'x-api-key': CRM_AGENT_KEY };
 
 beforeAll(async () => {
-  world = await startTestWorld({ people: 200, seed: 42, extraRoles: { crm_agent: { role: CRM_AGENT, keys: [CRM_AGENT_KEY] } } });
+  world = await startTestWorld({
+    people: 200,
+    seed: 42,
+    spanExporter: spans,
+    extraRoles: {
+      crm_agent: { role: CRM_AGENT, keys: [CRM_AGENT_KEY] },
+      crm_caller: { role: CRM_CALLER, keys: [CRM_CALLER_KEY] },
+      shop_staff: { role: SHOP_STAFF, keys: [SHOP_STAFF_KEY] },
+    },
+  });
   const { body } = await world.query(`{ customersConnection(first: 100) { edges { node { id sourceRecords { source recordId } } } } }`);
   const customers = body.data.customersConnection.edges.map((e: any) => e.node) as Array<{ id: string; sourceRecords: Array<{ source: string; recordId: string }> }>;
   const recordOf = (c: (typeof customers)[number], source: string) => c.sourceRecords.find((r) => r.source === source)?.recordId;
@@ -257,6 +292,89 @@ describe('Access: a role lists and reads only customers known to a system it is 
       .map((l) => JSON.parse(l))
       .filter((l) => l._cursor);
     expect(rows.map((r: any) => r.id).sort()).toEqual([...listed].sort());
+  });
+});
+
+/**
+ * A lookup by a value answers who holds it: that is the data of the systems holding it. Measured in
+ * session 43 (2026-12-06) with CRM_CALLER: `customerByIdentifier(kind: PHONE)` of a phone only a
+ * customer's helpdesk requester carries found that customer (it has a CRM record, so the role may
+ * know it), telling the role the customer's helpdesk phone, which no field of its schema shows. A
+ * role not told of every system looks up by its systems' identifiers only.
+ */
+describe('Access: a lookup matches only the identifiers of the systems the role is told of', () => {
+  const BY_ONE = `query($k: IdentifierKind!, $v: String!) { customerByIdentifier(kind: $k, value: $v) { id } }`;
+  const BY_ALL = `query($k: IdentifierKind!, $v: String!) { customersByIdentifier(kind: $k, value: $v) { id } }`;
+  const asCaller = { 'x-api-key': CRM_CALLER_KEY };
+  const asShop = { 'x-api-key': SHOP_STAFF_KEY };
+  type Holder = { id: string; kind: string; value: string };
+  /** A phone or email only a helpdesk record carries, of a customer with CRM and shop records; one its CRM record carries; one its shop account carries. */
+  let helpdeskOnly: Holder;
+  let crmHeld: Holder;
+  let shopHeld: Holder;
+
+  beforeAll(async () => {
+    const { body } = await world.query(`{ customersConnection(first: 500) { edges { node { id sourceRecords { source } identifiers { kind value source } } } } }`);
+    type Node = { id: string; sourceRecords: Array<{ source: string }>; identifiers: Array<{ kind: string; value: string; source: string }> };
+    const nodes: Node[] = body.data.customersConnection.edges.map((e: any) => e.node);
+    // Every holder of a value, of every system: the value must be no other customer's.
+    const holders = new Map<string, Set<string>>();
+    for (const n of nodes) for (const i of n.identifiers) holders.set(`${i.kind}:${i.value}`, (holders.get(`${i.kind}:${i.value}`) ?? new Set()).add(n.id));
+    const sole = (n: Node, i: Node['identifiers'][number]) => holders.get(`${i.kind}:${i.value}`)!.size === 1;
+    const contact = (i: Node['identifiers'][number]) => i.kind === 'PHONE' || i.kind === 'EMAIL';
+    for (const n of nodes) {
+      const has = (s: string) => n.sourceRecords.some((r) => r.source === s);
+      if (!has('CRM') || !has('SUPPORT') || !has('ORDERS')) continue;
+      const only = n.identifiers.find(
+        (i) => i.source === 'SUPPORT' && contact(i) && sole(n, i) && !n.identifiers.some((o) => o.source !== 'SUPPORT' && o.kind === i.kind && o.value === i.value),
+      );
+      const crm = n.identifiers.find((i) => i.source === 'CRM' && contact(i) && sole(n, i));
+      const shop = n.identifiers.find((i) => i.source === 'ORDERS' && contact(i) && sole(n, i));
+      if (only && crm && shop) {
+        [helpdeskOnly, crmHeld, shopHeld] = [only, crm, shop].map((i) => ({ id: n.id, kind: i.kind, value: i.value }));
+        break;
+      }
+    }
+    expect(helpdeskOnly).toBeDefined();
+  });
+
+  it('answers a CRM-only role’s lookup of a value only the helpdesk holds as it answers nobody’s value, and finds the customer by the CRM’s', async () => {
+    // Admin and the support role, told of the helpdesk, find the customer by it.
+    for (const headers of [undefined, { 'x-api-key': apiKeyFor('support') }])
+      expect((await world.query(BY_ONE, { k: helpdeskOnly.kind, v: helpdeskOnly.value }, headers)).body).toEqual({ data: { customerByIdentifier: { id: helpdeskOnly.id } } });
+    const nobody = helpdeskOnly.kind === 'PHONE' ? '+8613000000001' : 'nobody-has-this@example.com';
+    const unknown = await world.query(BY_ONE, { k: helpdeskOnly.kind, v: nobody }, asCaller);
+    expect(unknown.body).toEqual({ data: { customerByIdentifier: null } });
+    for (const key of [asCaller, asShop]) {
+      const hidden = await world.query(BY_ONE, { k: helpdeskOnly.kind, v: helpdeskOnly.value }, key);
+      expect([hidden.status, hidden.body]).toEqual([unknown.status, unknown.body]);
+      expect((await world.query(BY_ALL, { k: helpdeskOnly.kind, v: helpdeskOnly.value }, key)).body).toEqual({ data: { customersByIdentifier: [] } });
+    }
+    expect((await world.query(BY_ONE, { k: crmHeld.kind, v: crmHeld.value }, asCaller)).body).toEqual({ data: { customerByIdentifier: { id: crmHeld.id } } });
+    expect((await world.query(BY_ALL, { k: crmHeld.kind, v: crmHeld.value }, asCaller)).body).toEqual({ data: { customersByIdentifier: [{ id: crmHeld.id }] } });
+    expect((await world.query(BY_ONE, { k: shopHeld.kind, v: shopHeld.value }, asShop)).body).toEqual({ data: { customerByIdentifier: { id: shopHeld.id } } });
+  });
+
+  it('costs a role told of every system no more OneID reads than before, and a role told of some the one read its check made before', async () => {
+    const reads = async (headers?: Record<string, string>) => {
+      world.reset();
+      spans.reset();
+      const { body } = await world.query(BY_ONE, { k: crmHeld.kind, v: crmHeld.value }, headers);
+      expect(body).toEqual({ data: { customerByIdentifier: { id: crmHeld.id } } });
+      expect(world.calls.calls).toEqual([]);
+      return spans
+        .getFinishedSpans()
+        .filter((s) => s.name.startsWith('oneid '))
+        .map((s) => s.name)
+        .sort();
+    };
+    // Told of every system: the identifier index and the customer, nothing else.
+    const found = ['oneid customerIdsByIdentifiers', 'oneid customersByIds'];
+    expect(await reads()).toEqual(found);
+    expect(await reads({ 'x-api-key': apiKeyFor('support') })).toEqual(found);
+    // Told of the CRM only: one more, the found customer's identifiers (which systems hold the value),
+    // in place of its records (the told-of check of session 42).
+    expect(await reads(asCaller)).toEqual([...found, 'oneid identifiersByCustomerIds'].sort());
   });
 });
 
