@@ -175,6 +175,19 @@ describe('contactsByIds', () => {
     expect(recorder.of('salesforce', 'token')).toHaveLength(2);
   });
 
+  it('asks once for the calls refused with the same stale token at once', async () => {
+    const sf = connect();
+    await sf.contactsByIds([sfid(1)]);
+    server.expireTokens();
+    const answers = await Promise.all([
+      sf.contactsByIds([sfid(2)]),
+      sf.contactsByIds([sfid(3)]),
+      sf.eventsByRecordIds([sfid(4)], { after: null, since: null, kinds: null, limit: 5 }),
+    ]);
+    expect(answers.map((a) => a.length)).toEqual([1, 1, 1]);
+    expect(server.tokensIssued()).toBe(2);
+  });
+
   it('answers REQUEST_LIMIT_EXCEEDED as SOURCE_UNAVAILABLE, counted by the breaker until its circuit opens', async () => {
     await start({ dailyLimit: 1 });
     const sf = connect({ breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
