@@ -93,11 +93,11 @@ export function createMetrics(): Metrics {
     registry,
   );
 
-  // Why: a system that counts our calls against a daily quota (Salesforce) refuses every call once
+  // Why: a system that counts our calls against a daily quota refuses every call once
   // it is spent; its own report of the usage is the only warning an operator gets beforehand.
   const sourceQuota = new client.Gauge({
     name: 'c360_source_quota',
-    help: "The quota a source counts our calls against, as it last reported it (Salesforce: Sforce-Limit-Info api-usage, the org's API requests of the last 24 hours), by source and bound (used, limit).",
+    help: 'The quota a source counts our calls against, as it last reported it (API requests used of a daily limit), by source and bound (used, limit).',
     labelNames: ['source', 'bound'],
     registers: [registry],
   });

@@ -102,14 +102,14 @@ export interface HttpTransportOptions {
   /** Sent with every request (e.g. Authorization); a function is asked at each attempt (a token that is refreshed). */
   headers?: Record<string, string> | (() => Record<string, string>);
   /**
-   * A 4xx (not 429) whose body names why, in the system's own words (Salesforce's
-   * `[{message, errorCode}]`): its JSON body, read up to REFUSAL_BODY_BYTES, is handed here and
+   * A 4xx (not 429) whose body names why, in the system's own words (an array of
+   * `{message, errorCode}`, say): its JSON body, read up to REFUSAL_BODY_BYTES, is handed here and
    * the verdict replaces the plain SOURCE_BAD_RESPONSE (`systemFailure`: counts towards the breaker,
    * as an over-quota refusal should). `errorCode` lands in the error's detail, for the connector.
    * Null: the plain verdict. Without it the body of a failure is never read.
    */
   refusal?: (status: number, body: unknown) => { code: SourceErrorCode; what: string; errorCode: string; systemFailure: boolean } | null;
-  /** Told the headers of every answer (a quota the system reports in a header: Salesforce's Sforce-Limit-Info). */
+  /** Told the headers of every answer (a quota the system reports in a header). */
   answered?: (headers: http.IncomingHttpHeaders) => void;
   /** First retry delay; doubles per retry, capped at 250 ms. */
   backoffMs?: number;
@@ -255,7 +255,7 @@ interface Payload {
   type: string;
 }
 
-/** The most of a refused request's body read for `refusal` (Salesforce's error arrays are a few hundred bytes). */
+/** The most of a refused request's body read for `refusal` (an error body is a few hundred bytes). */
 const REFUSAL_BODY_BYTES = 64 * 1024;
 
 /** A 2xx body the connector's `overloaded` recognised: a breaker failure that still answers its body. */

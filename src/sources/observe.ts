@@ -26,7 +26,7 @@ export interface SourceObserver {
    * retries, src/sources/http.ts): the call stays one call, its retries are counted apart.
    */
   retried?(source: SourceName, reason: RetryReason): void;
-  /** The system reported its usage of a quota it counts our calls against (Salesforce's daily API requests): `used` of `limit`. */
+  /** The system reported its usage of a quota it counts our calls against (a daily allowance of API requests): `used` of `limit`. */
   quota?(source: SourceName, used: number, limit: number): void;
 }
 
