@@ -9,7 +9,8 @@ import DataLoader from 'dataloader';
 import { graphql } from 'graphql';
 import { startSalesforceServer, type SalesforceContactRow, type SalesforceServer, type SalesforceTaskRow } from '../../demo/salesforce-server';
 import { isSourceError, SourceRefusal, type SourceError } from '../../src/errors';
-import { CallRecorder, type SourceObserver } from '../../src/sources/observe';
+import { CallRecorder, composeObservers, type SourceObserver } from '../../src/sources/observe';
+import { createMetrics } from '../../src/observability/metrics';
 import type { KindContext } from '../../src/sources/kind';
 import { kind } from '../../src/sources/salesforce';
 import { createSalesforceConnector, type SalesforceConnectorConfig } from '../../src/sources/salesforce/connector';
@@ -228,6 +229,16 @@ describe('contactsByIds', () => {
     server.setUsage(41);
     await connect({}, observer).contactsByIds([sfid(1)]);
     expect(quotas).toEqual([['salesforce', 42, 5000]]);
+  });
+
+  it('exports the reported usage as c360_source_quota through the metrics observer', async () => {
+    const metrics = createMetrics();
+    await start({ dailyLimit: 5000 });
+    server.setUsage(99);
+    await connect({}, composeObservers(metrics.sourceObserver)).contactsByIds([sfid(1)]);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('c360_source_quota{source="salesforce",bound="used"} 100');
+    expect(text).toContain('c360_source_quota{source="salesforce",bound="limit"} 5000');
   });
 
   it('gets its token by the JWT bearer flow, signed with the connected app’s key', async () => {
